@@ -1,0 +1,217 @@
+"""The core's objects: accounts, API keys, customers, holds; and the records it persists.
+
+Entities carry their durable fields and, for customers, the hot counters the core keeps in memory
+(spend of the current period, open holds) that are derived from the ledger at start-up.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from typing import Any
+
+from core.domain.money import Price, Usage
+from ringside.ids import random_token
+
+SCOPES: tuple[str, ...] = ("api:read", "api:write", "api:webhooks", "api:admin")
+
+
+def mode_name(livemode: bool) -> str:
+    return "live" if livemode else "test"
+
+
+def hash_secret(secret: str) -> str:
+    """Keys are stored as SHA-256 of the secret: high-entropy secrets need no slow hash."""
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def new_secret(livemode: bool) -> str:
+    return f"sk_{mode_name(livemode)}_{random_token(40)}"
+
+
+def has_scope(scopes: frozenset[str], needed: str) -> bool:
+    """api:write includes api:read (API.md "API keys")."""
+    return needed in scopes or (needed == "api:read" and "api:write" in scopes)
+
+
+@dataclass(slots=True)
+class Account:
+    id: str
+    name: str
+    created: int
+    markup_bp: int = 0
+    auto_create_customers: bool = False
+    default_max_output_tokens: int | None = None
+
+
+@dataclass(slots=True)
+class ApiKey:
+    id: str
+    account_id: str
+    livemode: bool
+    name: str
+    scopes: frozenset[str]
+    secret_hash: str
+    redacted: str
+    created: int
+    revoked_at: int | None = None
+
+
+@dataclass(slots=True)
+class Customer:
+    id: str
+    account_id: str
+    livemode: bool
+    external_id: str | None
+    name: str
+    email: str
+    metadata: dict[str, Any]
+    budget_nano: int | None
+    budget_explicit: bool
+    rate_limit_rpm: int | None
+    rate_limit_tpm: int | None
+    blocked: bool
+    billing_anchor_day: int
+    wallet_enabled: bool
+    wallet_low_threshold_nano: int
+    created: int
+    stripe_customer_id: str = ""
+    tier_id: str = ""
+    # Hot counters, derived from the ledger at start-up and kept in step with every write.
+    period_start: int = 0
+    spent_nano: int = 0
+    request_count: int = 0
+    held_nano: int = 0
+    wallet_balance_nano: int = 0
+    budget_exceeded_period: int = -1
+
+    @property
+    def effective_budget_nano(self) -> int | None:
+        """The cap in force: the customer's own value (tiers arrive with the tiers issue)."""
+        return self.budget_nano if self.budget_explicit else None
+
+    def roll_period(self, period_start: int) -> None:
+        """Start counting a new period: the period is a function of the clock, not of a job."""
+        if period_start != self.period_start:
+            self.period_start = period_start
+            self.spent_nano = 0
+            self.request_count = 0
+
+    @property
+    def budget_exceeded(self) -> bool:
+        return self.budget_exceeded_period == self.period_start
+
+
+@dataclass(slots=True)
+class Hold:
+    """A reservation (pending transfer) for one call, posted or expired exactly once."""
+
+    id: str
+    account_id: str
+    livemode: bool
+    customer_id: str | None
+    payer: str
+    revenue: str
+    amount_nano: int
+    period_start: int
+    created: int
+    expires_at: int
+    provider: str
+    model_ref: str
+    price: Price
+    markup_bp: int
+    settling: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Transfer:
+    """An immutable double-entry movement: `amount_nano` from `debit` to `credit`.
+
+    kinds: pending (a hold), post (a hold's settle, ≤ its amount), expire (a hold posted at its
+    reserved amount), correction (a late settle's refund of the difference), cost (provider cost).
+    """
+
+    id: str
+    account_id: str
+    livemode: bool
+    debit: str
+    credit: str
+    amount_nano: int
+    kind: str
+    request_id: str
+    period_start: int
+    created: int
+    pending_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class UsageRecord:
+    request_id: str
+    account_id: str
+    livemode: bool
+    customer_id: str | None
+    provider: str
+    model_ref: str
+    upstream_model: str
+    usage: Usage
+    cost_nano: int
+    billable_nano: int
+    posted_nano: int
+    unbilled_nano: int
+    status: str
+    usage_estimated: bool
+    period_start: int
+    created: int
+
+
+@dataclass(frozen=True, slots=True)
+class UsageCorrection:
+    """A late settle's actual usage replacing the expiry's placeholder record of the same call."""
+
+    record: UsageRecord
+
+
+@dataclass(frozen=True, slots=True)
+class HoldStateChange:
+    hold_id: str
+    state: str
+    resolved_at: int
+
+
+@dataclass(frozen=True, slots=True)
+class HoldExtension:
+    hold_id: str
+    expires_at: int
+
+
+@dataclass(frozen=True, slots=True)
+class KeyRevocation:
+    key_id: str
+    revoked_at: int
+
+
+@dataclass(frozen=True, slots=True)
+class SettleResult:
+    cost_nano: int
+    billable_nano: int
+    posted_nano: int
+    unbilled_nano: int
+    late: bool = False
+    wallet_balance_nano: int | None = None
+    replayed: bool = False
+
+
+@dataclass(slots=True)
+class Denial:
+    code: str
+    message: str
+    param: str | None = None
+    retry_after_seconds: int = 0
+    should_retry: bool = False
+
+
+@dataclass(slots=True)
+class WriteUnit:
+    """Records one operation persists together (one caller's share of a group commit)."""
+
+    records: list[object] = field(default_factory=list)

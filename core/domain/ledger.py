@@ -1,0 +1,36 @@
+"""Ledger account names. A ledger account is a string; every transfer debits one and credits one.
+
+Per tenant (account + mode): revenue (credited by usage), unattributed (debited by calls with no
+customer), provider_cost / provider:<id> (the provider's cost of each call). Per customer: spend
+(debited by its calls) or wallet (debited instead, when the prepaid wallet is on).
+"""
+
+from __future__ import annotations
+
+from core.domain.entities import mode_name
+
+USAGE_KINDS = ("post", "expire", "correction")
+
+
+def customer_spend(customer_id: str) -> str:
+    return f"{customer_id}:spend"
+
+
+def customer_wallet(customer_id: str) -> str:
+    return f"{customer_id}:wallet"
+
+
+def unattributed(account_id: str, livemode: bool) -> str:
+    return f"{account_id}:{mode_name(livemode)}:unattributed"
+
+
+def revenue(account_id: str, livemode: bool) -> str:
+    return f"{account_id}:{mode_name(livemode)}:revenue"
+
+
+def provider_cost(account_id: str, livemode: bool) -> str:
+    return f"{account_id}:{mode_name(livemode)}:provider_cost"
+
+
+def provider_payable(account_id: str, livemode: bool, provider: str) -> str:
+    return f"{account_id}:{mode_name(livemode)}:provider:{provider}"

@@ -1,0 +1,23 @@
+"""Billing periods: a function of the clock and the customer's anchor day (UTC)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+
+def _anchor(year: int, month: int, day: int) -> datetime:
+    return datetime(year, month, day, tzinfo=UTC)
+
+
+def period_bounds(now_s: float, anchor_day: int = 1) -> tuple[int, int]:
+    """[start, end) unix seconds of the period containing `now_s`; periods start on `anchor_day`."""
+    if not 1 <= anchor_day <= 28:
+        raise ValueError("anchor_day must be 1..28")
+    now = datetime.fromtimestamp(now_s, tz=UTC)
+    year, month = now.year, now.month
+    if now.day < anchor_day:
+        year, month = (year - 1, 12) if month == 1 else (year, month - 1)
+    start = _anchor(year, month, anchor_day)
+    end_year, end_month = (year + 1, 1) if month == 12 else (year, month + 1)
+    end = _anchor(end_year, end_month, anchor_day)
+    return int(start.timestamp()), int(end.timestamp())

@@ -1,0 +1,94 @@
+"""The core's hot state: everything the call path reads, in memory, loaded at start-up.
+
+Only the core writes the data, so memory stays authoritative as long as every write goes through
+the services that update it (see core/services/).
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import Generic, TypeVar
+
+from core.domain.entities import Account, ApiKey, Customer, Hold, SettleResult
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+class BoundedMap(Generic[K, V]):
+    """An insertion-ordered map that forgets its oldest entries past `capacity`."""
+
+    def __init__(self, capacity: int) -> None:
+        self._items: OrderedDict[K, V] = OrderedDict()
+        self._capacity = capacity
+
+    def get(self, key: K) -> V | None:
+        return self._items.get(key)
+
+    def put(self, key: K, value: V) -> None:
+        self._items[key] = value
+        self._items.move_to_end(key)
+        while len(self._items) > self._capacity:
+            self._items.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+@dataclass(slots=True)
+class State:
+    accounts: dict[str, Account] = field(default_factory=dict)
+    keys_by_hash: dict[str, ApiKey] = field(default_factory=dict)
+    keys_by_id: dict[str, ApiKey] = field(default_factory=dict)
+    customers: dict[str, Customer] = field(default_factory=dict)
+    # (account_id, livemode, external_id) → customer id
+    customers_by_external: dict[tuple[str, bool, str], str] = field(default_factory=dict)
+    holds: dict[str, Hold] = field(default_factory=dict)
+    # (expires_at, hold id); stale entries (settled or extended holds) are skipped when popped.
+    expiry_heap: list[tuple[int, str]] = field(default_factory=list)
+    # Recent outcomes, so a repeated or late settle is answered without a database read.
+    settled: BoundedMap[str, SettleResult] = field(default_factory=lambda: BoundedMap(200_000))
+    expired: BoundedMap[str, Hold] = field(default_factory=lambda: BoundedMap(200_000))
+
+    def add_key(self, key: ApiKey) -> None:
+        self.keys_by_id[key.id] = key
+        if key.revoked_at is None:
+            self.keys_by_hash[key.secret_hash] = key
+
+    def revoke_key(self, key: ApiKey, revoked_at: int) -> None:
+        key.revoked_at = revoked_at
+        self.keys_by_hash.pop(key.secret_hash, None)
+
+    def add_customer(self, customer: Customer) -> None:
+        self.customers[customer.id] = customer
+        if customer.external_id is not None:
+            self.customers_by_external[(customer.account_id, customer.livemode, customer.external_id)] = customer.id
+
+    def find_customer(self, account_id: str, livemode: bool, ref: str) -> Customer | None:
+        """A customer of this tenant by `cus_…` or `ext:<external_id>`; other tenants' are invisible."""
+        if ref.startswith("ext:"):
+            customer_id = self.customers_by_external.get((account_id, livemode, ref[4:]))
+            return self.customers.get(customer_id) if customer_id else None
+        customer = self.customers.get(ref)
+        if customer is None or customer.account_id != account_id or customer.livemode != livemode:
+            return None
+        return customer
+
+    def add_hold(self, hold: Hold) -> None:
+        self.holds[hold.id] = hold
+        self.schedule_expiry(hold)
+
+    def schedule_expiry(self, hold: Hold) -> None:
+        heapq.heappush(self.expiry_heap, (hold.expires_at, hold.id))
+
+    def due_holds(self, now: int) -> list[Hold]:
+        """Open holds whose expiry has passed (each returned once per expiry time)."""
+        due: list[Hold] = []
+        while self.expiry_heap and self.expiry_heap[0][0] <= now:
+            expires_at, hold_id = heapq.heappop(self.expiry_heap)
+            hold = self.holds.get(hold_id)
+            if hold is not None and hold.expires_at == expires_at and not hold.settling:
+                due.append(hold)
+        return due

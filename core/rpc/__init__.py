@@ -1,0 +1,1 @@
+"""gRPC servicers: proto → service call → proto, nothing else."""

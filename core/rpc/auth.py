@@ -1,0 +1,42 @@
+"""Who is calling the core: `authorization: Bearer sk_…` (an account), the admin key, or the
+internal token (`x-ringside-internal`) that the edge and the worker use."""
+
+from __future__ import annotations
+
+import hmac
+
+import grpc
+
+from core.services.core import Core, Principal
+from ringside.errors import RingsideError
+
+INTERNAL_KEY = "x-ringside-internal"
+
+
+class Authenticator:
+    def __init__(self, core: Core, internal_token: str, admin_key: str | None) -> None:
+        self._core = core
+        self._internal = internal_token.encode()
+        self._admin = admin_key.encode() if admin_key else None
+
+    def _metadata(self, context: grpc.aio.ServicerContext) -> dict[str, str]:
+        return {k: v for k, v in (context.invocation_metadata() or ()) if isinstance(v, str)}
+
+    def internal(self, context: grpc.aio.ServicerContext) -> None:
+        """Require the internal token (edge and worker only)."""
+        token = self._metadata(context).get(INTERNAL_KEY, "").encode()
+        if not hmac.compare_digest(token, self._internal):
+            raise RingsideError("invalid_api_key", "This method is for Ringside's own roles.")
+
+    def principal(self, context: grpc.aio.ServicerContext) -> Principal:
+        """The account key (or admin key) in `authorization`."""
+        header = self._metadata(context).get("authorization", "")
+        scheme, _, secret = header.partition(" ")
+        if scheme.lower() != "bearer" or not secret:
+            raise RingsideError("invalid_api_key", "Send 'authorization: Bearer <key>'.")
+        if self._admin is not None and hmac.compare_digest(secret.encode(), self._admin):
+            return Principal(admin=True)
+        key = self._core.meter.authenticate(secret)
+        if key is None:
+            raise RingsideError("invalid_api_key", "Invalid API key provided.")
+        return Principal(account_id=key.account_id, livemode=key.livemode, scopes=key.scopes, key_id=key.id)

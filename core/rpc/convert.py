@@ -1,0 +1,89 @@
+"""proto ↔ domain."""
+
+from __future__ import annotations
+
+import orjson
+
+from core.domain.entities import Account, ApiKey, Customer
+from core.domain.money import Price, Usage
+from core.domain.periods import period_bounds
+from ringside.core.v1 import accounts_pb2, common_pb2, customers_pb2, keys_pb2
+
+
+def price_from(message: common_pb2.Price) -> Price:
+    return Price(
+        input=message.input_nano_usd_per_mtok,
+        cached_input=message.cached_input_nano_usd_per_mtok,
+        cache_write=message.cache_write_nano_usd_per_mtok,
+        output=message.output_nano_usd_per_mtok,
+        reasoning=message.reasoning_nano_usd_per_mtok,
+        audio_input=message.audio_input_nano_usd_per_mtok,
+        audio_output=message.audio_output_nano_usd_per_mtok,
+        image_input=message.image_input_nano_usd_per_mtok,
+    )
+
+
+def usage_from(message: common_pb2.TokenCounts) -> Usage:
+    return Usage(
+        input_tokens=message.input_tokens,
+        cached_input_tokens=message.cached_input_tokens,
+        cache_write_tokens=message.cache_write_tokens,
+        output_tokens=message.output_tokens,
+        reasoning_tokens=message.reasoning_tokens,
+        audio_input_tokens=message.audio_input_tokens,
+        audio_output_tokens=message.audio_output_tokens,
+        image_input_tokens=message.image_input_tokens,
+    )
+
+
+def account_to(account: Account) -> accounts_pb2.Account:
+    return accounts_pb2.Account(id=account.id, name=account.name, created=account.created)
+
+
+def key_to(key: ApiKey, secret: str = "") -> keys_pb2.ApiKey:
+    return keys_pb2.ApiKey(
+        id=key.id,
+        account_id=key.account_id,
+        livemode=key.livemode,
+        name=key.name,
+        scopes=sorted(key.scopes),
+        redacted=key.redacted,
+        created=key.created,
+        secret=secret,
+    )
+
+
+def customer_to(customer: Customer) -> customers_pb2.Customer:
+    _, period_end = period_bounds(customer.period_start, customer.billing_anchor_day)
+    message = customers_pb2.Customer(
+        id=customer.id,
+        livemode=customer.livemode,
+        external_id=customer.external_id or "",
+        name=customer.name,
+        email=customer.email,
+        metadata_json=orjson.dumps(customer.metadata).decode(),
+        blocked=customer.blocked,
+        tier_id=customer.tier_id,
+        billing_anchor_day=customer.billing_anchor_day,
+        stripe_customer_id=customer.stripe_customer_id,
+        spend_nano_usd_mtd=customer.spent_nano,
+        request_count_mtd=customer.request_count,
+        budget_status="exceeded" if customer.budget_exceeded else "ok",
+        period_start=customer.period_start,
+        period_end=period_end,
+        created=customer.created,
+        held_nano_usd=customer.held_nano,
+        wallet=customers_pb2.Wallet(
+            enabled=customer.wallet_enabled,
+            balance_nano_usd=customer.wallet_balance_nano,
+            low_threshold_nano_usd=customer.wallet_low_threshold_nano,
+        ),
+    )
+    budget = customer.effective_budget_nano
+    if budget is not None:
+        message.budget_nano_usd = budget
+    if customer.rate_limit_rpm is not None:
+        message.rate_limit_rpm = customer.rate_limit_rpm
+    if customer.rate_limit_tpm is not None:
+        message.rate_limit_tpm = customer.rate_limit_tpm
+    return message

@@ -1,0 +1,135 @@
+"""The core's process: load state, serve gRPC (with health and reflection), expire holds."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import signal
+import time
+
+import grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_health.v1._async import HealthServicer
+from grpc_reflection.v1alpha import reflection
+
+from core.domain.metering import Meter
+from core.rpc.auth import Authenticator
+from core.rpc.servicers import (
+    AccountsServicer,
+    ApiKeysServicer,
+    CustomersServicer,
+    MeteringServicer,
+    SystemServicer,
+)
+from core.services import accounts
+from core.services.accounts import NewAccount
+from core.services.core import Core
+from core.services.metering import run_expiry
+from core.store.engine import make_engine
+from core.store.loader import load_state
+from core.store.migrate import upgrade
+from core.store.writer import GroupCommitWriter
+from ringside.core.v1 import (
+    accounts_pb2,
+    accounts_pb2_grpc,
+    customers_pb2,
+    customers_pb2_grpc,
+    keys_pb2,
+    keys_pb2_grpc,
+    metering_pb2,
+    metering_pb2_grpc,
+    system_pb2,
+    system_pb2_grpc,
+)
+from ringside.settings import CREDENTIALS_FILE, Settings
+
+log = logging.getLogger("ringside.core")
+
+SERVICE_NAMES = [
+    accounts_pb2.DESCRIPTOR.services_by_name["AccountsService"].full_name,
+    keys_pb2.DESCRIPTOR.services_by_name["ApiKeysService"].full_name,
+    customers_pb2.DESCRIPTOR.services_by_name["CustomersService"].full_name,
+    metering_pb2.DESCRIPTOR.services_by_name["MeteringService"].full_name,
+    system_pb2.DESCRIPTOR.services_by_name["SystemService"].full_name,
+]
+MAX_MESSAGE_BYTES = 4 * 1024 * 1024
+
+
+async def open_core(settings: Settings) -> Core:
+    """Migrate the database, load the hot state and start the writer."""
+    settings.ensure_data_dir()
+    engine = make_engine(settings.resolved_database_url, settings.sqlite_synchronous)
+    loop = asyncio.get_running_loop()
+    await loop.run_in_executor(None, upgrade, engine)
+    state = await loop.run_in_executor(None, load_state, engine, int(time.time()))
+    writer = GroupCommitWriter(engine, settings.commit_batch_max, settings.commit_linger_ms)
+    writer.start()
+    return Core(engine=engine, state=state, writer=writer, meter=Meter(state, settings.hold_ttl_s, time.time))
+
+
+def write_credentials(settings: Settings, new: NewAccount) -> None:
+    """Print the first keys once and keep them in credentials.json (0600) for the operator."""
+    path = settings.ensure_data_dir() / CREDENTIALS_FILE
+    payload = {"api_key": new.live_key.secret, "test_api_key": new.test_key.secret, "account_id": new.account.id}
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        json.dump(payload, handle, indent=2)
+    print(
+        f"Created account {new.account.id}.\n  live key: {new.live_key.secret}\n"
+        f"  test key: {new.test_key.secret}\n  (saved to {path})",
+        flush=True,
+    )
+
+
+def build_server(core: Core, settings: Settings) -> tuple[grpc.aio.Server, HealthServicer]:
+    options = [("grpc.max_receive_message_length", MAX_MESSAGE_BYTES), ("grpc.so_reuseport", 0)]
+    server = grpc.aio.server(options=options)
+    auth = Authenticator(core, settings.resolve_internal_token(), settings.admin_key)
+    accounts_pb2_grpc.add_AccountsServiceServicer_to_server(AccountsServicer(core, auth), server)
+    keys_pb2_grpc.add_ApiKeysServiceServicer_to_server(ApiKeysServicer(core, auth), server)
+    customers_pb2_grpc.add_CustomersServiceServicer_to_server(CustomersServicer(core, auth), server)
+    metering_pb2_grpc.add_MeteringServiceServicer_to_server(MeteringServicer(core, auth), server)
+    system_pb2_grpc.add_SystemServiceServicer_to_server(SystemServicer(core, auth), server)
+    health_servicer = HealthServicer()
+    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+    reflection.enable_server_reflection([*SERVICE_NAMES, health.SERVICE_NAME, reflection.SERVICE_NAME], server)
+    address = f"{settings.bind_host}:{settings.grpc_port}"
+    if server.add_insecure_port(address) == 0:
+        raise SystemExit(f"core: cannot bind gRPC to {address}")
+    return server, health_servicer
+
+
+async def serve(settings: Settings) -> None:
+    core = await open_core(settings)
+    new = await accounts.bootstrap(core)
+    if new is not None:
+        write_credentials(settings, new)
+    server, health_servicer = build_server(core, settings)
+    await server.start()
+    for name in ["", *SERVICE_NAMES]:
+        await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
+    expiry = asyncio.create_task(run_expiry(core), name="hold-expiry")
+    log.info(
+        "core serving gRPC on %s:%d (%s)",
+        settings.bind_host,
+        settings.grpc_port,
+        core.engine.url.render_as_string(hide_password=True),
+    )
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    await stop.wait()
+    log.info("core stopping: finishing in-flight calls, flushing writes")
+    await health_servicer.enter_graceful_shutdown()
+    await server.stop(grace=settings.drain_timeout_s)
+    expiry.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await expiry
+    await core.writer.close()
+    core.engine.dispose()
+    log.info("core stopped")

@@ -1,0 +1,134 @@
+"""Accounts and API keys."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from core.domain.entities import SCOPES, Account, ApiKey, KeyRevocation, hash_secret, mode_name, new_secret
+from core.services.core import Core, Principal
+from core.services.pages import page
+from ringside.errors import RingsideError
+from ringside.ids import new_id
+
+MAX_NAME = 256
+
+
+@dataclass(frozen=True, slots=True)
+class NewKey:
+    key: ApiKey
+    secret: str
+
+
+@dataclass(frozen=True, slots=True)
+class NewAccount:
+    account: Account
+    live_key: NewKey
+    test_key: NewKey
+
+
+def _require_admin(principal: Principal) -> None:
+    if not principal.admin:
+        raise RingsideError("insufficient_scope", "Accounts are managed with the operator's admin key.")
+
+
+def _require_scope(principal: Principal, scope: str) -> None:
+    if not principal.admin and scope not in principal.scopes:
+        raise RingsideError("insufficient_scope", f"This key lacks the {scope} scope.")
+
+
+def _check_name(name: str) -> None:
+    if len(name) > MAX_NAME:
+        raise RingsideError("invalid_request", f"name must be at most {MAX_NAME} characters.", "name")
+
+
+def _new_key(core: Core, account_id: str, livemode: bool, scopes: frozenset[str], name: str) -> NewKey:
+    secret = new_secret(livemode)
+    key = ApiKey(
+        id=new_id("key"),
+        account_id=account_id,
+        livemode=livemode,
+        name=name,
+        scopes=scopes,
+        secret_hash=hash_secret(secret),
+        redacted=secret[:12] + "…",
+        created=core.now(),
+    )
+    return NewKey(key, secret)
+
+
+async def create_account(core: Core, principal: Principal, name: str) -> NewAccount:
+    _require_admin(principal)
+    return await _create_account(core, name)
+
+
+async def _create_account(core: Core, name: str) -> NewAccount:
+    _check_name(name)
+    account = Account(id=new_id("acct"), name=name or "default", created=core.now())
+    live = _new_key(core, account.id, True, frozenset(SCOPES), "default live key")
+    test = _new_key(core, account.id, False, frozenset(SCOPES), "default test key")
+    await core.writer.write([account, live.key, test.key])
+    core.state.accounts[account.id] = account
+    core.state.add_key(live.key)
+    core.state.add_key(test.key)
+    return NewAccount(account, live, test)
+
+
+async def bootstrap(core: Core) -> NewAccount | None:
+    """The first start of an empty database creates a default account (None when one exists)."""
+    if core.state.accounts:
+        return None
+    return await _create_account(core, "default")
+
+
+def list_accounts(
+    core: Core, principal: Principal, limit: int, starting_after: str, ending_before: str
+) -> tuple[list[Account], bool]:
+    _require_admin(principal)
+    accounts = sorted(core.state.accounts.values(), key=lambda a: (a.created, a.id), reverse=True)
+    return page(accounts, lambda a: a.id, limit, starting_after, ending_before)
+
+
+async def create_key(core: Core, principal: Principal, livemode: bool, scopes: list[str], name: str) -> NewKey:
+    _require_scope(principal, "api:admin")
+    _check_name(name)
+    unknown = sorted(set(scopes) - set(SCOPES))
+    if unknown:
+        raise RingsideError(
+            "invalid_request", f"Unknown scopes: {', '.join(unknown)}. Known: {', '.join(SCOPES)}.", "scopes"
+        )
+    new = _new_key(
+        core, principal.account_id, livemode, frozenset(scopes or SCOPES), name or f"{mode_name(livemode)} key"
+    )
+    await core.writer.write([new.key])
+    core.state.add_key(new.key)
+    return new
+
+
+def list_keys(
+    core: Core, principal: Principal, limit: int, starting_after: str, ending_before: str
+) -> tuple[list[ApiKey], bool]:
+    _require_scope(principal, "api:admin")
+    keys = sorted(
+        (k for k in core.state.keys_by_id.values() if k.account_id == principal.account_id and k.revoked_at is None),
+        key=lambda k: (k.created, k.id),
+        reverse=True,
+    )
+    return page(keys, lambda k: k.id, limit, starting_after, ending_before)
+
+
+async def delete_key(core: Core, principal: Principal, key_id: str) -> ApiKey:
+    _require_scope(principal, "api:admin")
+    key = core.state.keys_by_id.get(key_id)
+    if key is None or key.account_id != principal.account_id or key.revoked_at is not None:
+        raise RingsideError("not_found", f"No such API key: '{key_id}'.", "id")
+    revoked_at = core.now()
+    await core.writer.write([KeyRevocation(key.id, revoked_at)])
+    core.state.revoke_key(key, revoked_at)
+    return key
+
+
+def verify_key(core: Core, secret: str) -> ApiKey:
+    key = core.meter.authenticate(secret)
+    if key is None:
+        raise RingsideError("invalid_api_key", "Invalid API key provided.")
+    return key

@@ -1,0 +1,145 @@
+"""The per-call path: Authorize (a durable hold) and Settle (post ≤ hold, record usage)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from core.domain.entities import Denial, Hold, SettleResult
+from core.domain.metering import Admission, CallRequest, SettlePlan
+from core.domain.money import Usage
+from core.services.core import Core
+from core.store.loader import load_expired_hold
+from core.store.tables import USAGE
+from ringside.errors import RingsideError
+
+log = logging.getLogger(__name__)
+
+OUTCOMES = ("completed", "aborted", "failed")
+
+
+@dataclass(frozen=True, slots=True)
+class SettleCall:
+    request_id: str
+    usage: Usage
+    outcome: str
+    usage_estimated: bool
+    upstream_model: str
+
+
+async def authorize(core: Core, request: CallRequest) -> Admission | Denial:
+    """Admit in memory (exact under concurrency), then make the hold durable before answering."""
+    decision = core.meter.admit(request)
+    if isinstance(decision, Denial):
+        return decision
+    try:
+        await core.writer.write(decision.records)
+    except Exception:
+        core.meter.release(decision)
+        log.exception("could not persist hold %s", decision.hold.id)
+        raise RingsideError("service_unavailable", "Ringside could not record this call; retry.") from None
+    return decision
+
+
+async def settle(core: Core, call: SettleCall) -> SettleResult:
+    if call.outcome not in OUTCOMES:
+        raise RingsideError("invalid_request", f"outcome must be one of {', '.join(OUTCOMES)}.", "outcome")
+    state = core.state
+    hold = state.holds.get(call.request_id)
+    if hold is not None:
+        if hold.settling:
+            raise RingsideError("conversation_locked", f"{call.request_id} is being settled already.")
+        plan = core.meter.plan_settle(hold, call.usage, call.outcome, call.usage_estimated, call.upstream_model)
+        return await _persist(core, hold, plan)
+    done = state.settled.get(call.request_id)
+    if done is not None:
+        return SettleResult(
+            done.cost_nano,
+            done.billable_nano,
+            done.posted_nano,
+            done.unbilled_nano,
+            done.late,
+            done.wallet_balance_nano,
+            replayed=True,
+        )
+    expired = state.expired.get(call.request_id)
+    if expired is not None and not expired.settling:
+        plan = core.meter.plan_late_settle(expired, call.usage, call.outcome, call.usage_estimated, call.upstream_model)
+        return await _persist(core, expired, plan)
+    return await _settled_long_ago(core, call)
+
+
+async def _persist(core: Core, hold: Hold, plan: SettlePlan) -> SettleResult:
+    hold.settling = True
+    try:
+        await core.writer.write(plan.records)
+    except Exception:
+        log.exception("could not persist settle of %s", hold.id)
+        raise RingsideError("service_unavailable", "Ringside could not record this settle; retry.") from None
+    finally:
+        hold.settling = False
+    core.meter.apply(plan)
+    return plan.result
+
+
+async def _settled_long_ago(core: Core, call: SettleCall) -> SettleResult:
+    """A settle repeated after the in-memory record was forgotten (or after a restart)."""
+
+    def lookup() -> tuple[int, int, int, int, str] | None:
+        u = USAGE.c
+        with core.engine.connect() as connection:
+            row = connection.execute(
+                select(u.cost_nano, u.billable_nano, u.posted_nano, u.unbilled_nano, u.status).where(
+                    u.request_id == call.request_id
+                )
+            ).first()
+        return None if row is None else (row[0], row[1], row[2], row[3], row[4])
+
+    loop = asyncio.get_running_loop()
+    row = await loop.run_in_executor(None, lookup)
+    if row is None:
+        raise RingsideError("not_found", f"No such call: '{call.request_id}'.", "request_id")
+    if row[4] == "expired":
+        # Expired before a restart: reload the hold's terms and book the late settle.
+        hold = await loop.run_in_executor(None, load_expired_hold, core.engine, call.request_id)
+        if hold is None:
+            raise RingsideError("not_found", f"No expired hold for '{call.request_id}'.", "request_id")
+        if core.state.expired.get(hold.id) is None:
+            core.state.expired.put(hold.id, hold)
+        return await settle(core, call)
+    return SettleResult(row[0], row[1], row[2], row[3], row[4].startswith("late_"), replayed=True)
+
+
+async def extend(core: Core, request_id: str) -> int:
+    hold = core.state.holds.get(request_id)
+    if hold is None or hold.settling:
+        return 0
+    extension = core.meter.extend(hold)
+    await core.writer.write([extension])
+    return extension.expires_at
+
+
+async def expire_due(core: Core) -> int:
+    """Post every overdue hold at its reserved amount; returns how many."""
+    due = core.state.due_holds(core.now())
+    for hold in due:
+        plan = core.meter.plan_expire(hold)
+        try:
+            await _persist(core, hold, plan)
+        except RingsideError:
+            core.state.schedule_expiry(hold)  # try again on the next sweep
+    return len(due)
+
+
+async def run_expiry(core: Core, interval_s: float = 1.0) -> None:
+    while True:
+        try:
+            expired = await expire_due(core)
+            if expired:
+                log.info("posted %d expired holds at their reserved amounts", expired)
+        except Exception:
+            log.exception("hold expiry sweep failed")
+        await asyncio.sleep(interval_s)

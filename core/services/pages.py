@@ -1,0 +1,36 @@
+"""Stripe-style pagination over an in-memory, newest-first sequence."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import TypeVar
+
+from ringside.errors import RingsideError
+
+T = TypeVar("T")
+MAX_LIMIT = 100
+DEFAULT_LIMIT = 10
+
+
+def page(
+    items: Sequence[T], key: Callable[[T], str], limit: int, starting_after: str, ending_before: str
+) -> tuple[list[T], bool]:
+    """`items` sorted newest first → (one page, has_more). Cursors are object ids."""
+    if limit == 0:
+        limit = DEFAULT_LIMIT
+    if not 1 <= limit <= MAX_LIMIT:
+        raise RingsideError("invalid_request", "limit must be between 1 and 100.", "limit")
+    if starting_after and ending_before:
+        raise RingsideError("invalid_request", "Use starting_after or ending_before, not both.", "starting_after")
+    ids = [key(item) for item in items]
+    if starting_after:
+        if starting_after not in ids:
+            raise RingsideError("invalid_request", f"No such object: '{starting_after}'.", "starting_after")
+        rest = items[ids.index(starting_after) + 1 :]
+        return list(rest[:limit]), len(rest) > limit
+    if ending_before:
+        if ending_before not in ids:
+            raise RingsideError("invalid_request", f"No such object: '{ending_before}'.", "ending_before")
+        before = items[: ids.index(ending_before)]
+        return list(before[-limit:]), len(before) > limit
+    return list(items[:limit]), len(items) > limit

@@ -1,0 +1,167 @@
+"""Start-up: rebuild the hot state from the database (the ledger is the source of truth)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+import orjson
+from sqlalchemy import Connection, Engine, case, func, select
+
+from core.domain import ledger
+from core.domain.entities import Account, ApiKey, Customer, Hold
+from core.domain.money import Price
+from core.domain.periods import period_bounds
+from core.domain.state import State
+from core.store.tables import ACCOUNTS, API_KEYS, CUSTOMERS, HOLDS, TRANSFERS, USAGE
+
+# Periods are at most 31 days long; anything older cannot be a customer's current period.
+_LOOKBACK_S = 32 * 86_400
+
+
+def load_state(engine: Engine, now: int) -> State:
+    state = State()
+    with engine.connect() as connection:
+        for a in connection.execute(select(ACCOUNTS)).mappings():
+            state.accounts[a["id"]] = Account(
+                a["id"],
+                a["name"],
+                a["created"],
+                a["markup_bp"],
+                a["auto_create_customers"],
+                a["default_max_output_tokens"],
+            )
+        for k in connection.execute(select(API_KEYS)).mappings():
+            state.add_key(
+                ApiKey(
+                    k["id"],
+                    k["account_id"],
+                    k["livemode"],
+                    k["name"],
+                    frozenset(k["scopes"].split()),
+                    k["secret_hash"],
+                    k["redacted"],
+                    k["created"],
+                    k["revoked_at"],
+                )
+            )
+        customers = select(CUSTOMERS).where(CUSTOMERS.c.deleted_at.is_(None))
+        for c in connection.execute(customers).mappings():
+            customer = Customer(
+                id=c["id"],
+                account_id=c["account_id"],
+                livemode=c["livemode"],
+                external_id=c["external_id"],
+                name=c["name"],
+                email=c["email"],
+                metadata=orjson.loads(c["metadata_json"]),
+                budget_nano=c["budget_nano"],
+                budget_explicit=c["budget_explicit"],
+                rate_limit_rpm=c["rate_limit_rpm"],
+                rate_limit_tpm=c["rate_limit_tpm"],
+                blocked=c["blocked"],
+                billing_anchor_day=c["billing_anchor_day"],
+                wallet_enabled=c["wallet_enabled"],
+                wallet_low_threshold_nano=c["wallet_low_threshold_nano"],
+                created=c["created"],
+                stripe_customer_id=c["stripe_customer_id"],
+                tier_id=c["tier_id"],
+            )
+            customer.period_start = period_bounds(now, customer.billing_anchor_day)[0]
+            state.add_customer(customer)
+        _load_spend(connection, state, now)
+        _load_holds(connection, state)
+    return state
+
+
+def spend_by_payer_period(connection: Connection, since: int) -> dict[tuple[str, int], int]:
+    """Posted usage per (payer ledger account, period): posts and expiries minus corrections."""
+    t = TRANSFERS.c
+    spent: dict[tuple[str, int], int] = defaultdict(int)
+    debits = (
+        select(t.debit, t.period_start, func.sum(t.amount_nano))
+        .where(t.kind.in_(("post", "expire")), t.period_start >= since)
+        .group_by(t.debit, t.period_start)
+    )
+    for account, period, amount in connection.execute(debits):
+        spent[(account, period)] += int(amount)
+    credits = (
+        select(t.credit, t.period_start, func.sum(t.amount_nano))
+        .where(t.kind == "correction", t.period_start >= since)
+        .group_by(t.credit, t.period_start)
+    )
+    for account, period, amount in connection.execute(credits):
+        spent[(account, period)] -= int(amount)
+    return spent
+
+
+def _load_spend(connection: Connection, state: State, now: int) -> None:
+    """Posted usage per payer account and period (debits minus corrections), request counts."""
+    spent = spend_by_payer_period(connection, now - _LOOKBACK_S)
+    since = now - _LOOKBACK_S
+    u = USAGE.c
+    counted = case((u.status == "failed", 0), else_=1)
+    counts = (
+        select(u.customer_id, u.period_start, func.sum(counted))
+        .where(u.customer_id.is_not(None), u.period_start >= since)
+        .group_by(u.customer_id, u.period_start)
+    )
+    requests = {(customer_id, period): int(n) for customer_id, period, n in connection.execute(counts)}
+    wallet_balance = _wallet_balances(connection)
+    for customer in state.customers.values():
+        payer = ledger.customer_wallet(customer.id) if customer.wallet_enabled else ledger.customer_spend(customer.id)
+        customer.spent_nano = spent.get((payer, customer.period_start), 0)
+        customer.request_count = requests.get((customer.id, customer.period_start), 0)
+        customer.wallet_balance_nano = wallet_balance.get(ledger.customer_wallet(customer.id), 0)
+
+
+def _wallet_balances(connection: Connection) -> dict[str, int]:
+    t = TRANSFERS.c
+    balances: dict[str, int] = defaultdict(int)
+    posted = t.kind != "pending"
+    for account, amount in connection.execute(
+        select(t.credit, func.sum(t.amount_nano)).where(posted, t.credit.like("%:wallet")).group_by(t.credit)
+    ):
+        balances[account] += int(amount)
+    for account, amount in connection.execute(
+        select(t.debit, func.sum(t.amount_nano)).where(posted, t.debit.like("%:wallet")).group_by(t.debit)
+    ):
+        balances[account] -= int(amount)
+    return balances
+
+
+def _hold(row: Any) -> Hold:
+    return Hold(
+        id=row["id"],
+        account_id=row["account_id"],
+        livemode=row["livemode"],
+        customer_id=row["customer_id"],
+        payer=row["payer"],
+        revenue=row["revenue"],
+        amount_nano=row["amount_nano"],
+        period_start=row["period_start"],
+        created=row["created"],
+        expires_at=row["expires_at"],
+        provider=row["provider"],
+        model_ref=row["model_ref"],
+        price=Price(**orjson.loads(row["price_json"])),
+        markup_bp=row["markup_bp"],
+    )
+
+
+def load_expired_hold(engine: Engine, hold_id: str) -> Hold | None:
+    """An expired hold's terms, for a settle that arrives after a restart forgot it."""
+    h = HOLDS.c
+    with engine.connect() as connection:
+        row = connection.execute(select(HOLDS).where(h.id == hold_id, h.state == "expired")).mappings().first()
+    return None if row is None else _hold(row)
+
+
+def _load_holds(connection: Connection, state: State) -> None:
+    h = HOLDS.c
+    for row in connection.execute(select(HOLDS).where(h.state == "open")).mappings():
+        hold = _hold(row)
+        state.add_hold(hold)
+        customer = state.customers.get(hold.customer_id) if hold.customer_id else None
+        if customer is not None:
+            customer.held_nano += hold.amount_nano

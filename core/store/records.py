@@ -1,0 +1,156 @@
+"""Domain records → SQL statements with their parameters, grouped for executemany."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import orjson
+from sqlalchemy import bindparam, insert, update
+from sqlalchemy.sql import Executable
+
+from core.domain.entities import (
+    Account,
+    ApiKey,
+    Customer,
+    Hold,
+    HoldExtension,
+    HoldStateChange,
+    KeyRevocation,
+    Transfer,
+    UsageCorrection,
+    UsageRecord,
+)
+from core.store.tables import ACCOUNTS, API_KEYS, CUSTOMERS, HOLDS, TRANSFERS, USAGE
+
+
+def account_row(a: Account) -> dict[str, Any]:
+    return {
+        "id": a.id,
+        "name": a.name,
+        "created": a.created,
+        "markup_bp": a.markup_bp,
+        "auto_create_customers": a.auto_create_customers,
+        "default_max_output_tokens": a.default_max_output_tokens,
+    }
+
+
+def key_row(k: ApiKey) -> dict[str, Any]:
+    return {
+        "id": k.id,
+        "account_id": k.account_id,
+        "livemode": k.livemode,
+        "name": k.name,
+        "scopes": " ".join(sorted(k.scopes)),
+        "secret_hash": k.secret_hash,
+        "redacted": k.redacted,
+        "created": k.created,
+        "revoked_at": k.revoked_at,
+    }
+
+
+def customer_row(c: Customer) -> dict[str, Any]:
+    return {
+        "id": c.id,
+        "account_id": c.account_id,
+        "livemode": c.livemode,
+        "external_id": c.external_id,
+        "name": c.name,
+        "email": c.email,
+        "metadata_json": orjson.dumps(c.metadata).decode(),
+        "budget_nano": c.budget_nano,
+        "budget_explicit": c.budget_explicit,
+        "rate_limit_rpm": c.rate_limit_rpm,
+        "rate_limit_tpm": c.rate_limit_tpm,
+        "blocked": c.blocked,
+        "billing_anchor_day": c.billing_anchor_day,
+        "wallet_enabled": c.wallet_enabled,
+        "wallet_low_threshold_nano": c.wallet_low_threshold_nano,
+        "stripe_customer_id": c.stripe_customer_id,
+        "tier_id": c.tier_id,
+        "created": c.created,
+        "deleted_at": None,
+    }
+
+
+def hold_row(h: Hold) -> dict[str, Any]:
+    return {
+        "id": h.id,
+        "account_id": h.account_id,
+        "livemode": h.livemode,
+        "customer_id": h.customer_id,
+        "payer": h.payer,
+        "revenue": h.revenue,
+        "amount_nano": h.amount_nano,
+        "period_start": h.period_start,
+        "created": h.created,
+        "expires_at": h.expires_at,
+        "provider": h.provider,
+        "model_ref": h.model_ref,
+        "price_json": orjson.dumps(dataclasses.asdict(h.price)).decode(),
+        "markup_bp": h.markup_bp,
+        "state": "open",
+        "resolved_at": None,
+    }
+
+
+def transfer_row(t: Transfer) -> dict[str, Any]:
+    return dataclasses.asdict(t)
+
+
+def usage_row(u: UsageRecord) -> dict[str, Any]:
+    row = {f.name: getattr(u, f.name) for f in dataclasses.fields(u) if f.name != "usage"}
+    row.update(dataclasses.asdict(u.usage))
+    return row
+
+
+def _usage_update_row(c: UsageCorrection) -> dict[str, Any]:
+    row = usage_row(c.record)
+    row["b_request_id"] = row.pop("request_id")
+    return row
+
+
+_USAGE_COLUMNS = [c.name for c in USAGE.columns if c.name != "request_id"]
+
+# record type → (statement, row function). Order here is the order of execution within a commit.
+_STATEMENTS: dict[type, tuple[Executable, Callable[[Any], dict[str, Any]]]] = {
+    Account: (insert(ACCOUNTS), account_row),
+    ApiKey: (insert(API_KEYS), key_row),
+    Customer: (insert(CUSTOMERS), customer_row),
+    Hold: (insert(HOLDS), hold_row),
+    Transfer: (insert(TRANSFERS), transfer_row),
+    UsageRecord: (insert(USAGE), usage_row),
+    UsageCorrection: (
+        update(USAGE)
+        .where(USAGE.c.request_id == bindparam("b_request_id"))
+        .values({name: bindparam(name) for name in _USAGE_COLUMNS}),
+        _usage_update_row,
+    ),
+    HoldStateChange: (
+        update(HOLDS)
+        .where(HOLDS.c.id == bindparam("b_id"))
+        .values(state=bindparam("b_state"), resolved_at=bindparam("b_resolved_at")),
+        lambda r: {"b_id": r.hold_id, "b_state": r.state, "b_resolved_at": r.resolved_at},
+    ),
+    HoldExtension: (
+        update(HOLDS).where(HOLDS.c.id == bindparam("b_id")).values(expires_at=bindparam("b_expires_at")),
+        lambda r: {"b_id": r.hold_id, "b_expires_at": r.expires_at},
+    ),
+    KeyRevocation: (
+        update(API_KEYS).where(API_KEYS.c.id == bindparam("b_id")).values(revoked_at=bindparam("b_revoked_at")),
+        lambda r: {"b_id": r.key_id, "b_revoked_at": r.revoked_at},
+    ),
+}
+_ORDER = {record_type: index for index, record_type in enumerate(_STATEMENTS)}
+
+
+def grouped_statements(records: Iterable[object]) -> list[tuple[Executable, list[dict[str, Any]]]]:
+    """One (statement, rows) pair per record type, in dependency order, ready for executemany."""
+    groups: dict[type, list[dict[str, Any]]] = {}
+    for record in records:
+        record_type = type(record)
+        if record_type not in _STATEMENTS:
+            raise TypeError(f"no statement for {record_type.__name__}")
+        groups.setdefault(record_type, []).append(_STATEMENTS[record_type][1](record))
+    return [(_STATEMENTS[t][0], rows) for t, rows in sorted(groups.items(), key=lambda item: _ORDER[item[0]])]

@@ -1,0 +1,156 @@
+"""The schema (sqlmodel). Money columns are BIGINT nano-USD; transfers are insert-only.
+
+Changing a table means adding an alembic revision under core/store/migrations/versions/
+(tests/core/test_migrations.py fails when the two disagree).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import BigInteger, Column, Index, Table, Text
+from sqlmodel import Field, SQLModel
+
+
+class AccountRow(SQLModel, table=True):
+    __tablename__ = "accounts"
+
+    id: str = Field(primary_key=True, max_length=64)
+    name: str = Field(max_length=256)
+    created: int = Field(sa_type=BigInteger)
+    markup_bp: int = 0
+    auto_create_customers: bool = False
+    default_max_output_tokens: int | None = None
+
+
+class ApiKeyRow(SQLModel, table=True):
+    __tablename__ = "api_keys"
+
+    id: str = Field(primary_key=True, max_length=64)
+    account_id: str = Field(index=True, max_length=64)
+    livemode: bool
+    name: str = Field(max_length=256)
+    scopes: str = Field(max_length=256)
+    secret_hash: str = Field(unique=True, max_length=64)
+    redacted: str = Field(max_length=64)
+    created: int = Field(sa_type=BigInteger)
+    revoked_at: int | None = Field(default=None, sa_type=BigInteger)
+
+
+class CustomerRow(SQLModel, table=True):
+    __tablename__ = "customers"
+    __table_args__ = (
+        # external ids are unique per tenant among live rows; a deleted customer frees its id.
+        Index(
+            "ux_customers_external",
+            "account_id",
+            "livemode",
+            "external_id",
+            unique=True,
+            sqlite_where=Column("deleted_at").is_(None),
+            postgresql_where=Column("deleted_at").is_(None),
+        ),
+    )
+
+    id: str = Field(primary_key=True, max_length=64)
+    account_id: str = Field(index=True, max_length=64)
+    livemode: bool
+    external_id: str | None = Field(default=None, max_length=255)
+    name: str = Field(default="", max_length=256)
+    email: str = Field(default="", max_length=320)
+    metadata_json: str = Field(default="{}", sa_column=Column(Text, nullable=False))
+    budget_nano: int | None = Field(default=None, sa_type=BigInteger)
+    budget_explicit: bool = False
+    rate_limit_rpm: int | None = Field(default=None, sa_type=BigInteger)
+    rate_limit_tpm: int | None = Field(default=None, sa_type=BigInteger)
+    blocked: bool = False
+    billing_anchor_day: int = 1
+    wallet_enabled: bool = False
+    wallet_low_threshold_nano: int = Field(default=0, sa_type=BigInteger)
+    stripe_customer_id: str = Field(default="", max_length=255)
+    tier_id: str = Field(default="", max_length=64)
+    created: int = Field(sa_type=BigInteger)
+    deleted_at: int | None = Field(default=None, sa_type=BigInteger)
+
+
+class HoldRow(SQLModel, table=True):
+    """Operational state of a hold (open → settled | expired); the money lives in transfers."""
+
+    __tablename__ = "holds"
+
+    id: str = Field(primary_key=True, max_length=64)
+    account_id: str = Field(max_length=64)
+    livemode: bool
+    customer_id: str | None = Field(default=None, max_length=64)
+    payer: str = Field(max_length=200)
+    revenue: str = Field(max_length=200)
+    amount_nano: int = Field(sa_type=BigInteger)
+    period_start: int = Field(sa_type=BigInteger)
+    created: int = Field(sa_type=BigInteger)
+    expires_at: int = Field(sa_type=BigInteger)
+    provider: str = Field(max_length=100)
+    model_ref: str = Field(max_length=300)
+    price_json: str = Field(sa_column=Column(Text, nullable=False))
+    markup_bp: int = 0
+    state: str = Field(default="open", index=True, max_length=16)
+    resolved_at: int | None = Field(default=None, sa_type=BigInteger)
+
+
+class TransferRow(SQLModel, table=True):
+    """One immutable double-entry movement. `pending_id` is unique: a hold resolves at most once."""
+
+    __tablename__ = "transfers"
+    __table_args__ = (
+        Index("ix_transfers_debit_period", "debit", "period_start"),
+        Index("ix_transfers_credit_period", "credit", "period_start"),
+    )
+
+    id: str = Field(primary_key=True, max_length=64)
+    account_id: str = Field(max_length=64)
+    livemode: bool
+    debit: str = Field(max_length=200)
+    credit: str = Field(max_length=200)
+    amount_nano: int = Field(sa_type=BigInteger)
+    kind: str = Field(max_length=16)
+    request_id: str = Field(index=True, max_length=64)
+    pending_id: str | None = Field(default=None, unique=True, max_length=64)
+    period_start: int = Field(sa_type=BigInteger)
+    created: int = Field(sa_type=BigInteger)
+
+
+class UsageRow(SQLModel, table=True):
+    __tablename__ = "usage_records"
+    __table_args__ = (Index("ix_usage_customer_period", "account_id", "livemode", "customer_id", "period_start"),)
+
+    request_id: str = Field(primary_key=True, max_length=64)
+    account_id: str = Field(max_length=64)
+    livemode: bool
+    customer_id: str | None = Field(default=None, max_length=64)
+    provider: str = Field(max_length=100)
+    model_ref: str = Field(max_length=300)
+    upstream_model: str = Field(default="", max_length=300)
+    input_tokens: int = Field(default=0, sa_type=BigInteger)
+    cached_input_tokens: int = Field(default=0, sa_type=BigInteger)
+    cache_write_tokens: int = Field(default=0, sa_type=BigInteger)
+    output_tokens: int = Field(default=0, sa_type=BigInteger)
+    reasoning_tokens: int = Field(default=0, sa_type=BigInteger)
+    audio_input_tokens: int = Field(default=0, sa_type=BigInteger)
+    audio_output_tokens: int = Field(default=0, sa_type=BigInteger)
+    image_input_tokens: int = Field(default=0, sa_type=BigInteger)
+    cost_nano: int = Field(sa_type=BigInteger)
+    billable_nano: int = Field(sa_type=BigInteger)
+    posted_nano: int = Field(sa_type=BigInteger)
+    unbilled_nano: int = Field(sa_type=BigInteger)
+    status: str = Field(max_length=32)
+    usage_estimated: bool = False
+    period_start: int = Field(sa_type=BigInteger)
+    created: int = Field(sa_type=BigInteger)
+
+
+METADATA = SQLModel.metadata
+
+# The Core (SQLAlchemy) tables behind the models, for the writer's and the loader's statements.
+ACCOUNTS: Table = AccountRow.__table__  # type: ignore[attr-defined]
+API_KEYS: Table = ApiKeyRow.__table__  # type: ignore[attr-defined]
+CUSTOMERS: Table = CustomerRow.__table__  # type: ignore[attr-defined]
+HOLDS: Table = HoldRow.__table__  # type: ignore[attr-defined]
+TRANSFERS: Table = TransferRow.__table__  # type: ignore[attr-defined]
+USAGE: Table = UsageRow.__table__  # type: ignore[attr-defined]

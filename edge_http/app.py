@@ -1,0 +1,73 @@
+"""The edge's app factory and process: `create_app(settings)`, `serve(settings)`."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections.abc import AsyncIterator
+
+import aiohttp
+from aiohttp import web
+
+from edge_http.context import EDGE, Edge
+from edge_http.core_client import CoreClient
+from edge_http.middlewares import errors
+from edge_http.providers.base import Provider
+from edge_http.providers.catalog.load import load_catalog
+from edge_http.providers.openai_compat import OpenAICompatProvider
+from edge_http.routes import add_routes
+from ringside.settings import Settings
+
+log = logging.getLogger("ringside.edge")
+MAX_BODY_BYTES = 32 * 1024 * 1024
+OPENAI_DEFAULT_BASE_URL = "https://api.openai.com/v1"
+
+
+def _providers(settings: Settings, session: aiohttp.ClientSession) -> dict[str, Provider]:
+    providers: dict[str, Provider] = {}
+    if settings.openai_api_key or settings.openai_base_url:
+        providers["openai"] = OpenAICompatProvider(
+            "openai",
+            settings.openai_base_url or OPENAI_DEFAULT_BASE_URL,
+            settings.openai_api_key,
+            session,
+            settings.upstream_timeout_s,
+            settings.upstream_connect_timeout_s,
+        )
+    return providers
+
+
+def create_app(settings: Settings) -> web.Application:
+    app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[errors])
+    add_routes(app)
+
+    async def clients(app: web.Application) -> AsyncIterator[None]:
+        core = CoreClient(settings.resolved_core_address, settings.resolve_internal_token())
+        connector = aiohttp.TCPConnector(limit=2000, limit_per_host=1000, keepalive_timeout=60)
+        session = aiohttp.ClientSession(connector=connector, auto_decompress=True)
+        app[EDGE] = Edge(settings=settings, core=core, catalog=load_catalog(), providers=_providers(settings, session))
+        yield
+        await session.close()
+        await core.close()
+
+    app.cleanup_ctx.append(clients)
+    return app
+
+
+async def serve(settings: Settings) -> None:
+    runner = web.AppRunner(
+        create_app(settings), access_log=None, handle_signals=False, shutdown_timeout=settings.drain_timeout_s
+    )
+    await runner.setup()
+    site = web.TCPSite(runner, settings.bind_host, settings.http_port, backlog=4096)
+    await site.start()
+    log.info("edge serving HTTP on http://%s:%d", settings.bind_host, settings.http_port)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    await stop.wait()
+    log.info("edge stopping: draining in-flight calls (up to %.0f s)", settings.drain_timeout_s)
+    await runner.cleanup()
+    log.info("edge stopped")

@@ -1,0 +1,84 @@
+"""The edge's gRPC client of the core. One channel; gRPC failures become RingsideErrors here."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import grpc
+
+from ringside.core.v1 import (
+    accounts_pb2_grpc,
+    customers_pb2_grpc,
+    keys_pb2_grpc,
+    metering_pb2,
+    metering_pb2_grpc,
+    system_pb2,
+    system_pb2_grpc,
+)
+from ringside.errors import RingsideError
+
+T = TypeVar("T")
+CODE_KEY = "ringside-error-code"
+PARAM_KEY = "ringside-error-param"
+CHANNEL_OPTIONS = [
+    ("grpc.keepalive_time_ms", 30_000),
+    ("grpc.max_receive_message_length", 16 * 1024 * 1024),
+    ("grpc.enable_retries", 1),
+]
+
+
+def translate(error: grpc.aio.AioRpcError) -> RingsideError:
+    """The core's API error (code in trailing metadata), or 503 when the core itself failed."""
+    trailing: dict[str, str] = {}
+    metadata: Any = error.trailing_metadata() or ()
+    for key, value in metadata:
+        if isinstance(value, str):
+            trailing[str(key)] = value
+    code = trailing.get(CODE_KEY)
+    if code:
+        return RingsideError(code, error.details() or code, trailing.get(PARAM_KEY) or None)
+    if error.code() in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
+        return RingsideError("service_unavailable", "The Ringside core is unreachable; retry shortly.")
+    return RingsideError("internal_error", "The Ringside core failed to answer.")
+
+
+class CoreClient:
+    def __init__(self, address: str, internal_token: str) -> None:
+        self.channel = grpc.aio.insecure_channel(address, options=CHANNEL_OPTIONS)
+        self.accounts = accounts_pb2_grpc.AccountsServiceStub(self.channel)
+        self.keys = keys_pb2_grpc.ApiKeysServiceStub(self.channel)
+        self.customers = customers_pb2_grpc.CustomersServiceStub(self.channel)
+        self.metering = metering_pb2_grpc.MeteringServiceStub(self.channel)
+        self.system = system_pb2_grpc.SystemServiceStub(self.channel)
+        self.internal_metadata = (("x-ringside-internal", internal_token),)
+
+    async def close(self) -> None:
+        await self.channel.close(grace=None)
+
+    async def internal(self, method: Callable[..., Awaitable[T]], request: Any, timeout_s: float = 10.0) -> T:
+        """Call a method reserved for Ringside's roles."""
+        try:
+            return await method(request, metadata=self.internal_metadata, timeout=timeout_s)
+        except grpc.aio.AioRpcError as error:
+            raise translate(error) from None
+
+    async def as_caller(
+        self, method: Callable[..., Awaitable[T]], request: Any, authorization: str, timeout_s: float = 10.0
+    ) -> T:
+        """Call a method as the HTTP caller: their `Authorization` header travels as is."""
+        try:
+            return await method(request, metadata=(("authorization", authorization),), timeout=timeout_s)
+        except grpc.aio.AioRpcError as error:
+            raise translate(error) from None
+
+    async def authorize(self, request: metering_pb2.AuthorizeRequest) -> metering_pb2.AuthorizeResponse:
+        return await self.internal(self.metering.Authorize, request)
+
+    async def settle(self, request: metering_pb2.SettleRequest) -> metering_pb2.SettleResponse:
+        return await self.internal(self.metering.Settle, request)
+
+    async def heartbeat(self, role: str, instance: str) -> None:
+        await self.internal(
+            self.system.Heartbeat, system_pb2.HeartbeatRequest(role=role, instance=instance), timeout_s=2.0
+        )

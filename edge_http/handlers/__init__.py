@@ -1,0 +1,1 @@
+"""HTTP handlers: parse → call the core or a provider → render."""

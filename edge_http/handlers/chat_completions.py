@@ -1,0 +1,269 @@
+"""POST /v1/chat/completions: authorize → provider → relay → settle.
+
+Read top to bottom: parse the body, resolve the model, ask the core to hold the call's upper bound,
+send the (rewritten) request upstream, relay the answer (SSE byte for byte), settle the real usage.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from typing import Any
+
+import orjson
+from aiohttp import web
+
+from edge_http.context import EDGE, Edge
+from edge_http.handlers.common import bearer, reject, verify_then_raise
+from edge_http.metering import ABORTED, COMPLETED, FAILED, counted_usage, price_of, settle, usage_from_body
+from edge_http.openai.errors import error_body
+from edge_http.openai.estimate import input_tokens_bound
+from edge_http.openai.jsonio import parse_object
+from edge_http.openai.sse import StreamTally, error_frame, frames, relay_frame
+from edge_http.providers.base import UpstreamResponse
+from edge_http.providers.catalog.load import CatalogModel
+from ringside.core.v1 import metering_pb2
+from ringside.errors import RingsideError
+
+MAX_UPSTREAM_BODY = 64 * 1024 * 1024
+MAX_MESSAGES = 100_000
+MAX_CHOICES = 128
+CLIENT_GONE = (ConnectionResetError, ConnectionError)
+
+
+def _positive_int(body: dict[str, Any], name: str, ceiling: int) -> int:
+    value = body.get(name)
+    if value is None:
+        return 0
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= ceiling:
+        raise RingsideError("invalid_request", f"{name} must be an integer between 1 and {ceiling}.", name)
+    return value
+
+
+def _validate(body: dict[str, Any]) -> tuple[int, int]:
+    messages = body.get("messages")
+    if not isinstance(messages, list) or not messages:
+        raise RingsideError("invalid_request", "messages must be a non-empty array.", "messages")
+    if len(messages) > MAX_MESSAGES:
+        raise RingsideError("invalid_request", f"messages may hold at most {MAX_MESSAGES} items.", "messages")
+    if "stream" in body and not isinstance(body["stream"], bool | None):
+        raise RingsideError("invalid_request", "stream must be a boolean.", "stream")
+    requested = _positive_int(body, "max_completion_tokens", 10**9) or _positive_int(body, "max_tokens", 10**9)
+    choices = _positive_int(body, "n", MAX_CHOICES) or 1
+    return requested, choices
+
+
+async def chat_completions(request: web.Request) -> web.StreamResponse:
+    edge = request.app[EDGE]
+    api_key = bearer(request)
+    try:
+        body = parse_object(await request.read())
+        requested, choices = _validate(body)
+        model = edge.resolve(body.get("model"))
+        if api_key.startswith("sk_live_"):
+            edge.provider_for(model, livemode=True)  # 503 before holding anything
+    except RingsideError as error:
+        await verify_then_raise(edge, api_key, error)
+        raise
+    input_bound = input_tokens_bound(body, model.max_image_tokens)
+    user = body.get("user")
+    decision = await edge.core.authorize(
+        metering_pb2.AuthorizeRequest(
+            api_key=api_key,
+            customer_ref=request.headers.get("FC-Customer", "").strip(),
+            user=user if isinstance(user, str) else "",
+            model_ref=model.ref,
+            provider=model.provider,
+            price=price_of(model),
+            input_tokens_bound=input_bound,
+            requested_output_tokens=requested,
+            model_max_output_tokens=model.max_output_tokens,
+            choices=choices,
+            client_ip=request.remote or "",
+        )
+    )
+    if not decision.allowed:
+        return reject(request, decision.denial)
+    call = _Call(edge, request, model, body, decision, input_bound, requested)
+    return await (call.stream() if body.get("stream") else call.complete())
+
+
+class _Call:
+    """One admitted call: its hold is durable; every path out of here settles it."""
+
+    def __init__(
+        self,
+        edge: Edge,
+        request: web.Request,
+        model: CatalogModel,
+        body: dict[str, Any],
+        decision: metering_pb2.AuthorizeResponse,
+        input_bound: int,
+        requested: int,
+    ) -> None:
+        self.edge = edge
+        self.request = request
+        self.model = model
+        self.decision = decision
+        self.input_bound = input_bound
+        self.client_wants_usage = bool((body.get("stream_options") or {}).get("include_usage"))
+        self.upstream_body = self._rewrite(body, requested)
+        self.headers = {"x-request-id": decision.request_id, "X-Ringside-Model-Resolved": model.ref}
+
+    def _rewrite(self, body: dict[str, Any], requested: int) -> dict[str, Any]:
+        """The request as the provider gets it: its own model name, always usage, the output bound."""
+        upstream = dict(body)
+        upstream["model"] = self.model.name
+        bound = self.decision.max_output_tokens
+        if bound and (self.decision.output_limited or requested or bound < self.model.max_output_tokens):
+            upstream["max_completion_tokens" if "max_completion_tokens" in body else "max_tokens"] = bound
+        if body.get("stream"):
+            options = body.get("stream_options")
+            upstream["stream_options"] = {**(options if isinstance(options, dict) else {}), "include_usage": True}
+        return upstream
+
+    async def _open(self) -> UpstreamResponse:
+        provider = self.edge.provider_for(self.model, self.decision.livemode)
+        try:
+            return await provider.chat_completions(self.upstream_body)
+        except RingsideError:
+            await self._settle(FAILED, usage_from_body(None), False, "")
+            raise
+
+    async def _settle(self, outcome: int, usage: Any, estimated: bool, upstream_model: str) -> Any:
+        return await settle(self.edge, self.decision.request_id, outcome, usage, estimated, upstream_model)
+
+    async def _upstream_failed(self, upstream: UpstreamResponse) -> web.Response:
+        """A provider error before the first byte: 4xx pass through (OpenAI's own envelope), 5xx → 502."""
+        try:
+            payload = await upstream.read(MAX_UPSTREAM_BODY)
+        finally:
+            await self._settle(FAILED, usage_from_body(None), False, "")
+        if upstream.status < 500 and upstream.status != 408:
+            return web.Response(
+                status=upstream.status, body=payload, content_type="application/json", headers=self.headers
+            )
+        code = "upstream_timeout" if upstream.status in (408, 504) else "upstream_error"
+        error = RingsideError(code, f"The provider answered {upstream.status}.")
+        return web.Response(
+            status=error.status,
+            body=error_body(error, self.decision.request_id),
+            content_type="application/json",
+            headers=self.headers,
+        )
+
+    async def complete(self) -> web.Response:
+        upstream = await self._open()
+        if upstream.status >= 400:
+            return await self._upstream_failed(upstream)
+        try:
+            payload = await upstream.read(MAX_UPSTREAM_BODY)
+        except RingsideError:
+            await self._settle(FAILED, usage_from_body(None), False, "")
+            raise
+        try:
+            parsed = orjson.loads(payload)
+        except orjson.JSONDecodeError:
+            parsed = None
+        upstream_model = str(parsed.get("model", "")) if isinstance(parsed, dict) else ""
+        settled = await self._settle(COMPLETED, usage_from_body(parsed), False, upstream_model)
+        headers = dict(self.headers)
+        if settled is not None and settled.HasField("wallet_balance_nano_usd"):
+            headers["X-Ringside-Wallet-Balance"] = _usd(settled.wallet_balance_nano_usd)
+            headers["X-Ringside-Wallet-Deducted"] = _usd(settled.posted_nano_usd)
+        return web.Response(status=200, body=payload, content_type="application/json", headers=headers)
+
+    async def stream(self) -> web.StreamResponse:
+        upstream = await self._open()
+        if upstream.status >= 400:
+            return await self._upstream_failed(upstream)
+        response = web.StreamResponse(
+            status=200,
+            headers={**self.headers, "Content-Type": "text/event-stream; charset=utf-8", "Cache-Control": "no-cache"},
+        )
+        tally = StreamTally()
+        try:
+            await response.prepare(self.request)
+            await self._relay(upstream, response, tally)
+        except CLIENT_GONE:
+            upstream.close()  # cancels the upstream call
+            await self._settle_partial(tally, ABORTED)
+            return response
+        except RingsideError as error:
+            upstream.close()
+            await self._settle_partial(tally, ABORTED if tally.content_chunks else FAILED)
+            await self._write_quietly(
+                response,
+                error_frame(
+                    {
+                        "type": "api_error",
+                        "code": error.code,
+                        "message": error.message,
+                        "param": None,
+                        "request_id": self.decision.request_id,
+                    }
+                ),
+            )
+            return response
+        if not tally.done_frame:  # the upstream ended without [DONE]
+            await self._settle_partial(tally, ABORTED if tally.content_chunks else FAILED)
+            await self._write_quietly(
+                response,
+                error_frame(
+                    {
+                        "type": "api_error",
+                        "code": "upstream_error",
+                        "message": "The provider's stream ended early.",
+                        "param": None,
+                        "request_id": self.decision.request_id,
+                    }
+                ),
+            )
+            return response
+        if tally.usage is not None:
+            await self._settle(COMPLETED, usage_from_body({"usage": tally.usage}), False, tally.model)
+        else:
+            await self._settle_partial(tally, COMPLETED)
+        await self._write_quietly(response, tally.done_frame)
+        return response
+
+    async def _relay(self, upstream: UpstreamResponse, response: web.StreamResponse, tally: StreamTally) -> None:
+        extend_every_s = max(1.0, (self.decision.hold_expires_at - time.time()) / 3)
+        next_extension = time.monotonic() + extend_every_s
+        async for frame in frames(upstream.lines()):
+            out = relay_frame(frame, tally, self.client_wants_usage)
+            if tally.done_frame:
+                return
+            if out:
+                await response.write(out)
+            if time.monotonic() >= next_extension:  # a long stream keeps its hold alive
+                next_extension = time.monotonic() + extend_every_s
+                await self._extend()
+
+    async def _extend(self) -> None:
+        # Failure is safe: an expired hold is posted at its reserved amount, never voided.
+        with contextlib.suppress(RingsideError):
+            await self.edge.core.internal(
+                self.edge.core.metering.ExtendHold, metering_pb2.ExtendHoldRequest(request_id=self.decision.request_id)
+            )
+
+    async def _settle_partial(self, tally: StreamTally, outcome: int) -> None:
+        if tally.usage is not None:
+            await self._settle(outcome, usage_from_body({"usage": tally.usage}), False, tally.model)
+            return
+        bound = self.decision.max_output_tokens * max(1, int(self.upstream_body.get("n") or 1))
+        await self._settle(outcome, counted_usage(tally, self.input_bound, bound), True, tally.model)
+
+    @staticmethod
+    async def _write_quietly(response: web.StreamResponse, data: bytes) -> None:
+        try:
+            await response.write(data)
+            await response.write_eof()
+        except CLIENT_GONE:
+            pass
+
+
+def _usd(nano: int) -> str:
+    sign = "-" if nano < 0 else ""
+    whole, fraction = divmod(abs(nano), 1_000_000_000)
+    return f"{sign}{whole}.{fraction:09d}".rstrip("0").rstrip(".")

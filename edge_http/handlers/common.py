@@ -1,0 +1,47 @@
+"""Helpers every handler shares: the caller's key, rendering a refusal, 401-before-400."""
+
+from __future__ import annotations
+
+from typing import NoReturn
+
+from aiohttp import web
+
+from edge_http.context import Edge
+from edge_http.middlewares import REQUEST_ID
+from edge_http.openai.errors import error_response
+from ringside.core.v1 import keys_pb2, metering_pb2
+from ringside.errors import RingsideError
+
+
+def bearer(request: web.Request) -> str:
+    """The secret of `Authorization: Bearer <key>` ('' when absent)."""
+    scheme, _, secret = request.headers.get("Authorization", "").partition(" ")
+    return secret.strip() if scheme.lower() == "bearer" else ""
+
+
+def authorization(request: web.Request) -> str:
+    """The header to forward to the core for a Ringside route; 401 when there is none."""
+    if not bearer(request):
+        raise RingsideError("invalid_api_key", "You didn't provide an API key. Send 'Authorization: Bearer sk_…'.")
+    return request.headers["Authorization"]
+
+
+async def verify_then_raise(edge: Edge, api_key: str, error: RingsideError) -> NoReturn:
+    """A request about to be refused for its content is refused for its key first, as OpenAI does."""
+    if not api_key:
+        raise RingsideError("invalid_api_key", "You didn't provide an API key. Send 'Authorization: Bearer sk_…'.")
+    await edge.core.internal(edge.core.keys.VerifyApiKey, keys_pb2.VerifyApiKeyRequest(api_key=api_key))
+    raise error
+
+
+async def principal(edge: Edge, request: web.Request) -> keys_pb2.VerifyApiKeyResponse:
+    api_key = bearer(request)
+    if not api_key:
+        raise RingsideError("invalid_api_key", "You didn't provide an API key. Send 'Authorization: Bearer sk_…'.")
+    return await edge.core.internal(edge.core.keys.VerifyApiKey, keys_pb2.VerifyApiKeyRequest(api_key=api_key))
+
+
+def reject(request: web.Request, denial: metering_pb2.Denial) -> web.Response:
+    error = RingsideError(denial.code, denial.message, denial.param or None, denial.retry_after_seconds or None)
+    should_retry = denial.should_retry if error.status in (402, 429) else None
+    return error_response(error, request[REQUEST_ID], should_retry)

@@ -1,0 +1,130 @@
+"""/v1/customers: create (201 new, 200 existing external_id) and get by `cus_…` or `ext:…`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from aiohttp import web
+
+from edge_http.context import EDGE
+from edge_http.handlers.common import authorization
+from edge_http.openai.jsonio import dumps, parse_object
+from ringside.core.v1 import customers_pb2
+from ringside.errors import RingsideError
+from ringside.usd import nano_to_usd, usd_to_nano
+
+MAX_ID = 300
+
+
+def render(c: customers_pb2.Customer) -> dict[str, Any]:
+    return {
+        "id": c.id,
+        "object": "customer",
+        "livemode": c.livemode,
+        "external_id": c.external_id or None,
+        "name": c.name or None,
+        "email": c.email or None,
+        "metadata": orjson.loads(c.metadata_json or "{}"),
+        "budget_usd": nano_to_usd(c.budget_nano_usd) if c.HasField("budget_nano_usd") else None,
+        "rate_limit_rpm": c.rate_limit_rpm if c.HasField("rate_limit_rpm") else None,
+        "rate_limit_tpm": c.rate_limit_tpm if c.HasField("rate_limit_tpm") else None,
+        "blocked": c.blocked,
+        "tier_id": c.tier_id or None,
+        "billing_anchor_day": c.billing_anchor_day,
+        "stripe_customer_id": c.stripe_customer_id or None,
+        "spend_usd_mtd": nano_to_usd(c.spend_nano_usd_mtd),
+        "request_count_mtd": c.request_count_mtd,
+        "budget_status": c.budget_status,
+        "period_start": c.period_start,
+        "period_end": c.period_end,
+        "wallet": {
+            "enabled": c.wallet.enabled,
+            "balance_usd": nano_to_usd(c.wallet.balance_nano_usd),
+            "low_threshold_usd": nano_to_usd(c.wallet.low_threshold_nano_usd),
+        },
+        "created": c.created,
+    }
+
+
+def _usd(value: object, param: str) -> int:
+    try:
+        return usd_to_nano(value)
+    except ValueError as error:
+        raise RingsideError("invalid_request", f"{param}: {error}.", param) from None
+
+
+def _count(body: dict[str, Any], name: str) -> int | None:
+    value = body.get(name)
+    if value is None:
+        return None
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value.strip())
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise RingsideError("invalid_request", f"{name} must be an integer or null.", name)
+    return value
+
+
+def _string(body: dict[str, Any], name: str) -> str | None:
+    value = body.get(name)
+    if value is not None and not isinstance(value, str):
+        raise RingsideError("invalid_request", f"{name} must be a string.", name)
+    return value
+
+
+def create_request(body: dict[str, Any]) -> customers_pb2.CreateCustomerRequest:
+    """The JSON body of POST /v1/customers as the core's request (bounds are checked by the core)."""
+    message = customers_pb2.CreateCustomerRequest(name=_string(body, "name") or "", email=_string(body, "email") or "")
+    external_id = _string(body, "external_id")
+    if external_id is not None:
+        message.external_id = external_id
+    metadata = body.get("metadata")
+    if metadata is not None:
+        if not isinstance(metadata, dict):
+            raise RingsideError("invalid_request", "metadata must be an object.", "metadata")
+        message.metadata_json = orjson.dumps(metadata).decode()
+    budget_field = "budget_usd" if "budget_usd" in body else "monthly_budget_usd"
+    if budget_field in body:
+        if body[budget_field] is None:
+            message.budget_unlimited = True
+        else:
+            message.budget_nano_usd = _usd(body[budget_field], budget_field)
+    for name in ("rate_limit_rpm", "rate_limit_tpm"):
+        value = _count(body, name)
+        if value is not None:
+            setattr(message, name, value)
+    blocked = body.get("blocked", False)
+    if not isinstance(blocked, bool):
+        raise RingsideError("invalid_request", "blocked must be a boolean.", "blocked")
+    message.blocked = blocked
+    anchor = _count(body, "billing_anchor_day")
+    if anchor is not None:
+        if not 1 <= anchor <= 28:
+            raise RingsideError("invalid_request", "billing_anchor_day must be between 1 and 28.", "billing_anchor_day")
+        message.billing_anchor_day = anchor
+    wallet = body.get("wallet")
+    if wallet is not None:
+        if not isinstance(wallet, dict) or not isinstance(wallet.get("enabled", False), bool):
+            raise RingsideError("invalid_request", 'wallet must be an object like {"enabled": true}.', "wallet")
+        message.wallet_enabled = wallet.get("enabled", False)
+    return message
+
+
+async def create_customer(request: web.Request) -> web.Response:
+    edge = request.app[EDGE]
+    header = authorization(request)
+    body = parse_object(await request.read())
+    result = await edge.core.as_caller(edge.core.customers.CreateCustomer, create_request(body), header)
+    return web.Response(
+        status=201 if result.created else 200, body=dumps(render(result.customer)), content_type="application/json"
+    )
+
+
+async def get_customer(request: web.Request) -> web.Response:
+    edge = request.app[EDGE]
+    header = authorization(request)
+    customer_id = request.match_info["id"][:MAX_ID]
+    result = await edge.core.as_caller(
+        edge.core.customers.GetCustomer, customers_pb2.GetCustomerRequest(id=customer_id), header
+    )
+    return web.Response(body=dumps(render(result.customer)), content_type="application/json")

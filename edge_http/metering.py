@@ -1,0 +1,72 @@
+"""The edge's half of the per-call path: ask the core to authorize, settle what happened."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from edge_http.context import Edge
+from edge_http.openai.sse import StreamTally
+from edge_http.openai.usage import token_counts
+from edge_http.providers.catalog.load import CatalogModel
+from ringside.core.v1 import common_pb2, metering_pb2
+from ringside.errors import RingsideError
+
+log = logging.getLogger("ringside.edge")
+SETTLE_ATTEMPTS = 4
+COMPLETED = metering_pb2.SETTLE_OUTCOME_COMPLETED
+ABORTED = metering_pb2.SETTLE_OUTCOME_ABORTED
+FAILED = metering_pb2.SETTLE_OUTCOME_FAILED
+
+
+def price_of(model: CatalogModel) -> common_pb2.Price:
+    p = model.prices
+    return common_pb2.Price(
+        input_nano_usd_per_mtok=p["input"],
+        cached_input_nano_usd_per_mtok=p["cached_input"],
+        cache_write_nano_usd_per_mtok=p["cache_write"],
+        output_nano_usd_per_mtok=p["output"],
+        reasoning_nano_usd_per_mtok=p["reasoning"],
+        audio_input_nano_usd_per_mtok=p["audio_input"],
+        audio_output_nano_usd_per_mtok=p["audio_output"],
+        image_input_nano_usd_per_mtok=p["image_input"],
+    )
+
+
+def counted_usage(tally: StreamTally, input_bound: int, max_output: int) -> common_pb2.TokenCounts:
+    """Usage when the provider never reported it (a client abort): what went by, counted.
+
+    Output: one token per content chunk (OpenAI streams a token a chunk), at least ⌈bytes/4⌉, at
+    most the bound sent upstream. Input: ⌈bound/4⌉ (the bound counts bytes; ~4 bytes a token).
+    """
+    output = max(tally.content_chunks, -(-tally.content_bytes // 4))
+    return common_pb2.TokenCounts(input_tokens=-(-input_bound // 4), output_tokens=min(output, max_output))
+
+
+async def settle(
+    edge: Edge, request_id: str, outcome: int, usage: common_pb2.TokenCounts, estimated: bool, upstream_model: str
+) -> metering_pb2.SettleResponse | None:
+    """Settle, retrying briefly; None when the core cannot be reached (the hold then expires and
+    is posted at its reserved amount, so the call is still paid for)."""
+    request = metering_pb2.SettleRequest(
+        request_id=request_id,
+        usage=usage,
+        outcome=outcome,  # type: ignore[arg-type]
+        usage_estimated=estimated,
+        upstream_model=upstream_model[:300],
+    )
+    for attempt in range(SETTLE_ATTEMPTS):
+        try:
+            return await edge.core.settle(request)
+        except RingsideError as error:
+            if error.code not in ("service_unavailable", "conversation_locked"):
+                log.error("settle of %s refused: %s", request_id, error)
+                return None
+            await asyncio.sleep(0.1 * 2**attempt)
+    log.error("settle of %s failed %d times; its hold will be posted when it expires", request_id, SETTLE_ATTEMPTS)
+    return None
+
+
+def usage_from_body(body: Any) -> common_pb2.TokenCounts:
+    return token_counts(body.get("usage") if isinstance(body, dict) else None)

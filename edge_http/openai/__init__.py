@@ -1,0 +1,1 @@
+"""OpenAI's wire format: JSON rendering, the error envelope, SSE relay, usage and estimates."""

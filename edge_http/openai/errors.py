@@ -1,0 +1,35 @@
+"""The one error renderer: `{"error": {type, code, message, param, request_id, retry_after_seconds}}`."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from edge_http.openai.jsonio import dumps
+from ringside.errors import RingsideError, type_of
+
+
+def error_body(error: RingsideError, request_id: str) -> bytes:
+    return dumps(
+        {
+            "error": {
+                "type": type_of(error.status),
+                "code": error.code,
+                "message": error.message,
+                "param": error.param,
+                "request_id": request_id,
+                "retry_after_seconds": error.retry_after_seconds,
+            }
+        }
+    )
+
+
+def error_response(error: RingsideError, request_id: str, should_retry: bool | None = None) -> web.Response:
+    headers = {"x-request-id": request_id}
+    if error.retry_after_seconds:
+        headers["Retry-After"] = str(error.retry_after_seconds)
+        headers["retry-after-ms"] = str(error.retry_after_seconds * 1000)
+    if should_retry is not None:
+        headers["x-should-retry"] = "true" if should_retry else "false"
+    return web.Response(
+        status=error.status, body=error_body(error, request_id), content_type="application/json", headers=headers
+    )

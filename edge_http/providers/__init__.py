@@ -1,0 +1,1 @@
+"""Model providers: the price catalog, the built-in test model and OpenAI-compatible upstreams."""

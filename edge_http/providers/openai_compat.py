@@ -1,0 +1,82 @@
+"""Any OpenAI-compatible upstream (OpenAI, vLLM, Ollama, LM Studio, …): base URL + optional key."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import aiohttp
+import orjson
+
+from ringside.errors import RingsideError
+
+
+class HttpUpstreamResponse:
+    def __init__(self, response: aiohttp.ClientResponse) -> None:
+        self._response = response
+        self.status = response.status
+
+    def content_type(self) -> str:
+        return self._response.headers.get("Content-Type", "application/json")
+
+    async def read(self, limit_bytes: int) -> bytes:
+        chunks: list[bytes] = []
+        size = 0
+        try:
+            async for chunk in self._response.content.iter_chunked(65_536):
+                size += len(chunk)
+                if size > limit_bytes:
+                    raise RingsideError("upstream_error", "The provider's answer is too large.")
+                chunks.append(chunk)
+        except TimeoutError:
+            raise RingsideError("upstream_timeout", "The provider did not answer in time.") from None
+        except aiohttp.ClientError as error:
+            raise RingsideError("upstream_error", f"The provider's answer broke off: {error}.") from None
+        finally:
+            self._response.release()
+        return b"".join(chunks)
+
+    async def lines(self) -> AsyncIterator[bytes]:
+        try:
+            async for line in self._response.content:
+                yield line
+        except TimeoutError:
+            raise RingsideError("upstream_timeout", "The provider stopped sending.") from None
+        except aiohttp.ClientError as error:
+            raise RingsideError("upstream_error", f"The provider's stream broke off: {error}.") from None
+
+    def close(self) -> None:
+        self._response.close()
+
+
+class OpenAICompatProvider:
+    """Speaks OpenAI's Chat Completions to `base_url`; the key is optional (local servers)."""
+
+    def __init__(
+        self,
+        provider_id: str,
+        base_url: str,
+        api_key: str | None,
+        session: aiohttp.ClientSession,
+        timeout_s: float,
+        connect_timeout_s: float,
+    ) -> None:
+        self.id = provider_id
+        self._url = base_url.rstrip("/") + "/chat/completions"
+        self._headers = {"Content-Type": "application/json"}
+        if api_key:
+            self._headers["Authorization"] = f"Bearer {api_key}"
+        self._session = session
+        # sock_read bounds the wait for each chunk, so a live stream is not cut off by a total.
+        self._timeout = aiohttp.ClientTimeout(total=None, connect=connect_timeout_s, sock_read=timeout_s)
+
+    async def chat_completions(self, body: dict[str, Any]) -> HttpUpstreamResponse:
+        try:
+            response = await self._session.post(
+                self._url, data=orjson.dumps(body), headers=self._headers, timeout=self._timeout, allow_redirects=False
+            )
+        except TimeoutError:
+            raise RingsideError("upstream_timeout", f"Provider '{self.id}' did not answer in time.") from None
+        except aiohttp.ClientError as error:
+            raise RingsideError("upstream_error", f"Provider '{self.id}' could not be reached: {error}.") from None
+        return HttpUpstreamResponse(response)

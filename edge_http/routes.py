@@ -1,0 +1,25 @@
+"""Path → handler, nothing else."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from edge_http.handlers import accounts, chat_completions, customers, health, models
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_routes(
+        [
+            web.get("/healthz", health.healthz),
+            web.post("/v1/chat/completions", chat_completions.chat_completions),
+            web.post("/chat/completions", chat_completions.chat_completions),  # the peer proxy's path
+            web.get("/v1/models", models.list_models),
+            web.post("/v1/customers", customers.create_customer),
+            web.get("/v1/customers/{id}", customers.get_customer),
+            web.post("/v1/accounts", accounts.create_account),
+            web.get("/v1/accounts", accounts.list_accounts),
+            web.post("/v1/api_keys", accounts.create_api_key),
+            web.get("/v1/api_keys", accounts.list_api_keys),
+            web.delete("/v1/api_keys/{id}", accounts.delete_api_key),
+        ]
+    )

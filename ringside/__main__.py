@@ -1,0 +1,5 @@
+import sys
+
+from ringside.cli import main
+
+sys.exit(main())

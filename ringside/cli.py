@@ -1,0 +1,110 @@
+"""The `ringside` command: run every role (`up`) or one (`core`, `edge`, `worker`), and a few
+operator helpers (`keys create`, `customers create`)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+
+from ringside.settings import Settings
+
+
+def _configure_logging(settings: Settings) -> None:
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
+    )
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+
+
+def _run(main: object) -> None:
+    import uvloop
+
+    uvloop.run(main)  # type: ignore[arg-type]
+
+
+def cmd_core(settings: Settings, _args: argparse.Namespace) -> int:
+    from core.server import serve
+
+    _run(serve(settings))
+    return 0
+
+
+def cmd_edge(settings: Settings, _args: argparse.Namespace) -> int:
+    from edge_http.app import serve
+
+    _run(serve(settings))
+    return 0
+
+
+def cmd_worker(settings: Settings, _args: argparse.Namespace) -> int:
+    from workers.worker import serve
+
+    _run(serve(settings))
+    return 0
+
+
+def cmd_up(settings: Settings, _args: argparse.Namespace) -> int:
+    from ringside.supervisor import run_all
+
+    return run_all(settings)
+
+
+def cmd_keys_create(settings: Settings, args: argparse.Namespace) -> int:
+    from ringside.admin import create_key
+
+    return _run_admin(create_key(settings, args))
+
+
+def cmd_customers_create(settings: Settings, args: argparse.Namespace) -> int:
+    from ringside.admin import create_customer
+
+    return _run_admin(create_customer(settings, args))
+
+
+def _run_admin(main: object) -> int:
+    result: int = asyncio.run(main)  # type: ignore[arg-type]
+    return result
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="ringside", description="Ringside: a metering gateway for AI.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("up", help="run every role on embedded defaults (foreground)").set_defaults(func=cmd_up)
+    commands.add_parser("core", help="run the gRPC core").set_defaults(func=cmd_core)
+    commands.add_parser("edge", help="run the HTTP edge").set_defaults(func=cmd_edge)
+    commands.add_parser("worker", help="run the Temporal worker").set_defaults(func=cmd_worker)
+
+    keys = commands.add_parser("keys", help="API keys").add_subparsers(dest="keys_command", required=True)
+    create_key = keys.add_parser("create", help="create an API key (uses --api-key or credentials.json)")
+    create_key.add_argument("--mode", choices=["live", "test"], default="live")
+    create_key.add_argument("--scopes", default="", help="comma-separated; default all")
+    create_key.add_argument("--name", default="")
+    create_key.add_argument("--api-key", default=None, help="an api:admin key; default from credentials.json")
+    create_key.set_defaults(func=cmd_keys_create)
+
+    customers = commands.add_parser("customers", help="customers").add_subparsers(
+        dest="customers_command", required=True
+    )
+    create_customer = customers.add_parser("create", help="create a customer")
+    create_customer.add_argument("--external-id", default=None)
+    create_customer.add_argument("--name", default="")
+    create_customer.add_argument("--email", default="")
+    create_customer.add_argument("--budget-usd", default=None, help="monthly cap in USD")
+    create_customer.add_argument("--api-key", default=None, help="default: credentials.json's live key")
+    create_customer.add_argument("--test", action="store_true", help="use the test key of credentials.json")
+    create_customer.set_defaults(func=cmd_customers_create)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    settings = Settings()
+    _configure_logging(settings)
+    code: int = args.func(settings, args)
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,49 @@
+from ringside.core.v1 import common_pb2 as _common_pb2
+from ringside.core.v1 import keys_pb2 as _keys_pb2
+from google.protobuf.internal import containers as _containers
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class Account(_message.Message):
+    __slots__ = ("id", "name", "created")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    CREATED_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    name: str
+    created: int
+    def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., created: _Optional[int] = ...) -> None: ...
+
+class CreateAccountRequest(_message.Message):
+    __slots__ = ("name",)
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    def __init__(self, name: _Optional[str] = ...) -> None: ...
+
+class CreateAccountResponse(_message.Message):
+    __slots__ = ("account", "live_key", "test_key")
+    ACCOUNT_FIELD_NUMBER: _ClassVar[int]
+    LIVE_KEY_FIELD_NUMBER: _ClassVar[int]
+    TEST_KEY_FIELD_NUMBER: _ClassVar[int]
+    account: Account
+    live_key: _keys_pb2.ApiKey
+    test_key: _keys_pb2.ApiKey
+    def __init__(self, account: _Optional[_Union[Account, _Mapping]] = ..., live_key: _Optional[_Union[_keys_pb2.ApiKey, _Mapping]] = ..., test_key: _Optional[_Union[_keys_pb2.ApiKey, _Mapping]] = ...) -> None: ...
+
+class ListAccountsRequest(_message.Message):
+    __slots__ = ("page",)
+    PAGE_FIELD_NUMBER: _ClassVar[int]
+    page: _common_pb2.PageRequest
+    def __init__(self, page: _Optional[_Union[_common_pb2.PageRequest, _Mapping]] = ...) -> None: ...
+
+class ListAccountsResponse(_message.Message):
+    __slots__ = ("accounts", "has_more")
+    ACCOUNTS_FIELD_NUMBER: _ClassVar[int]
+    HAS_MORE_FIELD_NUMBER: _ClassVar[int]
+    accounts: _containers.RepeatedCompositeFieldContainer[Account]
+    has_more: bool
+    def __init__(self, accounts: _Optional[_Iterable[_Union[Account, _Mapping]]] = ..., has_more: _Optional[bool] = ...) -> None: ...

@@ -1,0 +1,108 @@
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class Wallet(_message.Message):
+    __slots__ = ("enabled", "balance_nano_usd", "low_threshold_nano_usd")
+    ENABLED_FIELD_NUMBER: _ClassVar[int]
+    BALANCE_NANO_USD_FIELD_NUMBER: _ClassVar[int]
+    LOW_THRESHOLD_NANO_USD_FIELD_NUMBER: _ClassVar[int]
+    enabled: bool
+    balance_nano_usd: int
+    low_threshold_nano_usd: int
+    def __init__(self, enabled: _Optional[bool] = ..., balance_nano_usd: _Optional[int] = ..., low_threshold_nano_usd: _Optional[int] = ...) -> None: ...
+
+class Customer(_message.Message):
+    __slots__ = ("id", "livemode", "external_id", "name", "email", "metadata_json", "budget_nano_usd", "rate_limit_rpm", "rate_limit_tpm", "blocked", "tier_id", "billing_anchor_day", "stripe_customer_id", "spend_nano_usd_mtd", "request_count_mtd", "budget_status", "period_start", "period_end", "wallet", "created", "held_nano_usd")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    LIVEMODE_FIELD_NUMBER: _ClassVar[int]
+    EXTERNAL_ID_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    EMAIL_FIELD_NUMBER: _ClassVar[int]
+    METADATA_JSON_FIELD_NUMBER: _ClassVar[int]
+    BUDGET_NANO_USD_FIELD_NUMBER: _ClassVar[int]
+    RATE_LIMIT_RPM_FIELD_NUMBER: _ClassVar[int]
+    RATE_LIMIT_TPM_FIELD_NUMBER: _ClassVar[int]
+    BLOCKED_FIELD_NUMBER: _ClassVar[int]
+    TIER_ID_FIELD_NUMBER: _ClassVar[int]
+    BILLING_ANCHOR_DAY_FIELD_NUMBER: _ClassVar[int]
+    STRIPE_CUSTOMER_ID_FIELD_NUMBER: _ClassVar[int]
+    SPEND_NANO_USD_MTD_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_COUNT_MTD_FIELD_NUMBER: _ClassVar[int]
+    BUDGET_STATUS_FIELD_NUMBER: _ClassVar[int]
+    PERIOD_START_FIELD_NUMBER: _ClassVar[int]
+    PERIOD_END_FIELD_NUMBER: _ClassVar[int]
+    WALLET_FIELD_NUMBER: _ClassVar[int]
+    CREATED_FIELD_NUMBER: _ClassVar[int]
+    HELD_NANO_USD_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    livemode: bool
+    external_id: str
+    name: str
+    email: str
+    metadata_json: str
+    budget_nano_usd: int
+    rate_limit_rpm: int
+    rate_limit_tpm: int
+    blocked: bool
+    tier_id: str
+    billing_anchor_day: int
+    stripe_customer_id: str
+    spend_nano_usd_mtd: int
+    request_count_mtd: int
+    budget_status: str
+    period_start: int
+    period_end: int
+    wallet: Wallet
+    created: int
+    held_nano_usd: int
+    def __init__(self, id: _Optional[str] = ..., livemode: _Optional[bool] = ..., external_id: _Optional[str] = ..., name: _Optional[str] = ..., email: _Optional[str] = ..., metadata_json: _Optional[str] = ..., budget_nano_usd: _Optional[int] = ..., rate_limit_rpm: _Optional[int] = ..., rate_limit_tpm: _Optional[int] = ..., blocked: _Optional[bool] = ..., tier_id: _Optional[str] = ..., billing_anchor_day: _Optional[int] = ..., stripe_customer_id: _Optional[str] = ..., spend_nano_usd_mtd: _Optional[int] = ..., request_count_mtd: _Optional[int] = ..., budget_status: _Optional[str] = ..., period_start: _Optional[int] = ..., period_end: _Optional[int] = ..., wallet: _Optional[_Union[Wallet, _Mapping]] = ..., created: _Optional[int] = ..., held_nano_usd: _Optional[int] = ...) -> None: ...
+
+class CreateCustomerRequest(_message.Message):
+    __slots__ = ("external_id", "name", "email", "metadata_json", "budget_nano_usd", "budget_unlimited", "rate_limit_rpm", "rate_limit_tpm", "blocked", "billing_anchor_day", "wallet_enabled")
+    EXTERNAL_ID_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    EMAIL_FIELD_NUMBER: _ClassVar[int]
+    METADATA_JSON_FIELD_NUMBER: _ClassVar[int]
+    BUDGET_NANO_USD_FIELD_NUMBER: _ClassVar[int]
+    BUDGET_UNLIMITED_FIELD_NUMBER: _ClassVar[int]
+    RATE_LIMIT_RPM_FIELD_NUMBER: _ClassVar[int]
+    RATE_LIMIT_TPM_FIELD_NUMBER: _ClassVar[int]
+    BLOCKED_FIELD_NUMBER: _ClassVar[int]
+    BILLING_ANCHOR_DAY_FIELD_NUMBER: _ClassVar[int]
+    WALLET_ENABLED_FIELD_NUMBER: _ClassVar[int]
+    external_id: str
+    name: str
+    email: str
+    metadata_json: str
+    budget_nano_usd: int
+    budget_unlimited: bool
+    rate_limit_rpm: int
+    rate_limit_tpm: int
+    blocked: bool
+    billing_anchor_day: int
+    wallet_enabled: bool
+    def __init__(self, external_id: _Optional[str] = ..., name: _Optional[str] = ..., email: _Optional[str] = ..., metadata_json: _Optional[str] = ..., budget_nano_usd: _Optional[int] = ..., budget_unlimited: _Optional[bool] = ..., rate_limit_rpm: _Optional[int] = ..., rate_limit_tpm: _Optional[int] = ..., blocked: _Optional[bool] = ..., billing_anchor_day: _Optional[int] = ..., wallet_enabled: _Optional[bool] = ...) -> None: ...
+
+class CreateCustomerResponse(_message.Message):
+    __slots__ = ("customer", "created")
+    CUSTOMER_FIELD_NUMBER: _ClassVar[int]
+    CREATED_FIELD_NUMBER: _ClassVar[int]
+    customer: Customer
+    created: bool
+    def __init__(self, customer: _Optional[_Union[Customer, _Mapping]] = ..., created: _Optional[bool] = ...) -> None: ...
+
+class GetCustomerRequest(_message.Message):
+    __slots__ = ("id",)
+    ID_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    def __init__(self, id: _Optional[str] = ...) -> None: ...
+
+class GetCustomerResponse(_message.Message):
+    __slots__ = ("customer",)
+    CUSTOMER_FIELD_NUMBER: _ClassVar[int]
+    customer: Customer
+    def __init__(self, customer: _Optional[_Union[Customer, _Mapping]] = ...) -> None: ...

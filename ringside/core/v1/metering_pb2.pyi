@@ -1,0 +1,127 @@
+from ringside.core.v1 import common_pb2 as _common_pb2
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class SettleOutcome(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    SETTLE_OUTCOME_UNSPECIFIED: _ClassVar[SettleOutcome]
+    SETTLE_OUTCOME_COMPLETED: _ClassVar[SettleOutcome]
+    SETTLE_OUTCOME_ABORTED: _ClassVar[SettleOutcome]
+    SETTLE_OUTCOME_FAILED: _ClassVar[SettleOutcome]
+SETTLE_OUTCOME_UNSPECIFIED: SettleOutcome
+SETTLE_OUTCOME_COMPLETED: SettleOutcome
+SETTLE_OUTCOME_ABORTED: SettleOutcome
+SETTLE_OUTCOME_FAILED: SettleOutcome
+
+class AuthorizeRequest(_message.Message):
+    __slots__ = ("api_key", "customer_ref", "user", "model_ref", "provider", "price", "input_tokens_bound", "requested_output_tokens", "model_max_output_tokens", "choices", "client_ip")
+    API_KEY_FIELD_NUMBER: _ClassVar[int]
+    CUSTOMER_REF_FIELD_NUMBER: _ClassVar[int]
+    USER_FIELD_NUMBER: _ClassVar[int]
+    MODEL_REF_FIELD_NUMBER: _ClassVar[int]
+    PROVIDER_FIELD_NUMBER: _ClassVar[int]
+    PRICE_FIELD_NUMBER: _ClassVar[int]
+    INPUT_TOKENS_BOUND_FIELD_NUMBER: _ClassVar[int]
+    REQUESTED_OUTPUT_TOKENS_FIELD_NUMBER: _ClassVar[int]
+    MODEL_MAX_OUTPUT_TOKENS_FIELD_NUMBER: _ClassVar[int]
+    CHOICES_FIELD_NUMBER: _ClassVar[int]
+    CLIENT_IP_FIELD_NUMBER: _ClassVar[int]
+    api_key: str
+    customer_ref: str
+    user: str
+    model_ref: str
+    provider: str
+    price: _common_pb2.Price
+    input_tokens_bound: int
+    requested_output_tokens: int
+    model_max_output_tokens: int
+    choices: int
+    client_ip: str
+    def __init__(self, api_key: _Optional[str] = ..., customer_ref: _Optional[str] = ..., user: _Optional[str] = ..., model_ref: _Optional[str] = ..., provider: _Optional[str] = ..., price: _Optional[_Union[_common_pb2.Price, _Mapping]] = ..., input_tokens_bound: _Optional[int] = ..., requested_output_tokens: _Optional[int] = ..., model_max_output_tokens: _Optional[int] = ..., choices: _Optional[int] = ..., client_ip: _Optional[str] = ...) -> None: ...
+
+class Denial(_message.Message):
+    __slots__ = ("code", "message", "param", "retry_after_seconds", "should_retry")
+    CODE_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    PARAM_FIELD_NUMBER: _ClassVar[int]
+    RETRY_AFTER_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    SHOULD_RETRY_FIELD_NUMBER: _ClassVar[int]
+    code: str
+    message: str
+    param: str
+    retry_after_seconds: int
+    should_retry: bool
+    def __init__(self, code: _Optional[str] = ..., message: _Optional[str] = ..., param: _Optional[str] = ..., retry_after_seconds: _Optional[int] = ..., should_retry: _Optional[bool] = ...) -> None: ...
+
+class AuthorizeResponse(_message.Message):
+    __slots__ = ("allowed", "denial", "request_id", "account_id", "livemode", "customer_id", "hold_nano_usd", "max_output_tokens", "output_limited", "hold_expires_at")
+    ALLOWED_FIELD_NUMBER: _ClassVar[int]
+    DENIAL_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    ACCOUNT_ID_FIELD_NUMBER: _ClassVar[int]
+    LIVEMODE_FIELD_NUMBER: _ClassVar[int]
+    CUSTOMER_ID_FIELD_NUMBER: _ClassVar[int]
+    HOLD_NANO_USD_FIELD_NUMBER: _ClassVar[int]
+    MAX_OUTPUT_TOKENS_FIELD_NUMBER: _ClassVar[int]
+    OUTPUT_LIMITED_FIELD_NUMBER: _ClassVar[int]
+    HOLD_EXPIRES_AT_FIELD_NUMBER: _ClassVar[int]
+    allowed: bool
+    denial: Denial
+    request_id: str
+    account_id: str
+    livemode: bool
+    customer_id: str
+    hold_nano_usd: int
+    max_output_tokens: int
+    output_limited: bool
+    hold_expires_at: int
+    def __init__(self, allowed: _Optional[bool] = ..., denial: _Optional[_Union[Denial, _Mapping]] = ..., request_id: _Optional[str] = ..., account_id: _Optional[str] = ..., livemode: _Optional[bool] = ..., customer_id: _Optional[str] = ..., hold_nano_usd: _Optional[int] = ..., max_output_tokens: _Optional[int] = ..., output_limited: _Optional[bool] = ..., hold_expires_at: _Optional[int] = ...) -> None: ...
+
+class SettleRequest(_message.Message):
+    __slots__ = ("request_id", "usage", "outcome", "usage_estimated", "upstream_model")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    USAGE_FIELD_NUMBER: _ClassVar[int]
+    OUTCOME_FIELD_NUMBER: _ClassVar[int]
+    USAGE_ESTIMATED_FIELD_NUMBER: _ClassVar[int]
+    UPSTREAM_MODEL_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    usage: _common_pb2.TokenCounts
+    outcome: SettleOutcome
+    usage_estimated: bool
+    upstream_model: str
+    def __init__(self, request_id: _Optional[str] = ..., usage: _Optional[_Union[_common_pb2.TokenCounts, _Mapping]] = ..., outcome: _Optional[_Union[SettleOutcome, str]] = ..., usage_estimated: _Optional[bool] = ..., upstream_model: _Optional[str] = ...) -> None: ...
+
+class SettleResponse(_message.Message):
+    __slots__ = ("cost_nano_usd", "billable_nano_usd", "posted_nano_usd", "unbilled_nano_usd", "replayed", "late", "wallet_balance_nano_usd")
+    COST_NANO_USD_FIELD_NUMBER: _ClassVar[int]
+    BILLABLE_NANO_USD_FIELD_NUMBER: _ClassVar[int]
+    POSTED_NANO_USD_FIELD_NUMBER: _ClassVar[int]
+    UNBILLED_NANO_USD_FIELD_NUMBER: _ClassVar[int]
+    REPLAYED_FIELD_NUMBER: _ClassVar[int]
+    LATE_FIELD_NUMBER: _ClassVar[int]
+    WALLET_BALANCE_NANO_USD_FIELD_NUMBER: _ClassVar[int]
+    cost_nano_usd: int
+    billable_nano_usd: int
+    posted_nano_usd: int
+    unbilled_nano_usd: int
+    replayed: bool
+    late: bool
+    wallet_balance_nano_usd: int
+    def __init__(self, cost_nano_usd: _Optional[int] = ..., billable_nano_usd: _Optional[int] = ..., posted_nano_usd: _Optional[int] = ..., unbilled_nano_usd: _Optional[int] = ..., replayed: _Optional[bool] = ..., late: _Optional[bool] = ..., wallet_balance_nano_usd: _Optional[int] = ...) -> None: ...
+
+class ExtendHoldRequest(_message.Message):
+    __slots__ = ("request_id",)
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    def __init__(self, request_id: _Optional[str] = ...) -> None: ...
+
+class ExtendHoldResponse(_message.Message):
+    __slots__ = ("hold_expires_at",)
+    HOLD_EXPIRES_AT_FIELD_NUMBER: _ClassVar[int]
+    hold_expires_at: int
+    def __init__(self, hold_expires_at: _Optional[int] = ...) -> None: ...

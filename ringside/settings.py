@@ -1,0 +1,85 @@
+"""The one Settings object: every `RINGSIDE_*` variable (and the providers' own SDK variables).
+
+Read once at an entry point (`ringside.cli`) and passed down; nothing else reads the environment.
+"""
+
+from __future__ import annotations
+
+import pathlib
+import secrets
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+INTERNAL_TOKEN_FILE = "internal_token"
+CREDENTIALS_FILE = "credentials.json"
+
+
+class Settings(BaseSettings):
+    """Configuration of every role. Field `x` is read from `RINGSIDE_X` unless it says otherwise."""
+
+    model_config = SettingsConfigDict(env_prefix="RINGSIDE_", extra="ignore", populate_by_name=True)
+
+    data_dir: pathlib.Path = pathlib.Path(".ringside")
+    bind_host: str = "127.0.0.1"
+    http_port: int = Field(default=8080, ge=0, le=65535)
+    grpc_port: int = Field(default=50051, ge=0, le=65535)
+    temporal_port: int = Field(default=7233, ge=1, le=64535)
+    temporal_address: str | None = None
+    temporal_namespace: str = "default"
+    core_address: str | None = None
+    database_url: str | None = None
+    admin_key: str | None = None
+    internal_token: str | None = None
+    hold_ttl_s: int = Field(default=900, ge=5, le=86_400)
+    # Group commit: how many writes may share one transaction, and how long the writer lingers
+    # for more once it has some (0 = commit whatever is queued right away).
+    commit_batch_max: int = Field(default=2000, ge=1, le=100_000)
+    commit_linger_ms: float = Field(default=0.0, ge=0, le=50)
+    # SQLite durability: FULL survives power loss; NORMAL survives a process crash only.
+    sqlite_synchronous: str = Field(default="FULL", pattern="^(FULL|NORMAL|EXTRA)$")
+    upstream_timeout_s: float = Field(default=600.0, gt=0, le=3600)
+    upstream_connect_timeout_s: float = Field(default=10.0, gt=0, le=300)
+    # Roles whose readiness /healthz requires (set by `ringside up` to the roles it started).
+    health_roles: str = "core,edge"
+    drain_timeout_s: float = Field(default=30.0, ge=0, le=600)
+    log_level: str = "INFO"
+
+    openai_api_key: str | None = Field(default=None, validation_alias=AliasChoices("OPENAI_API_KEY"))
+    openai_base_url: str | None = Field(default=None, validation_alias=AliasChoices("OPENAI_BASE_URL"))
+
+    @property
+    def resolved_core_address(self) -> str:
+        return self.core_address or f"{self.bind_host}:{self.grpc_port}"
+
+    @property
+    def resolved_temporal_address(self) -> str:
+        return self.temporal_address or f"{self.bind_host}:{self.temporal_port}"
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{(self.data_dir / 'ringside.db').resolve()}"
+
+    @property
+    def required_roles(self) -> list[str]:
+        return [role.strip() for role in self.health_roles.split(",") if role.strip()]
+
+    def ensure_data_dir(self) -> pathlib.Path:
+        self.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        return self.data_dir
+
+    def resolve_internal_token(self) -> str:
+        """The edge/worker → core token: the setting, else the data dir's file (created once)."""
+        if self.internal_token:
+            return self.internal_token
+        path = self.ensure_data_dir() / INTERNAL_TOKEN_FILE
+        if not path.exists():
+            token = "rsint_" + secrets.token_urlsafe(32)
+            tmp = path.with_suffix(".tmp")
+            tmp.write_text(token)
+            tmp.chmod(0o600)
+            try:
+                tmp.rename(path) if not path.exists() else tmp.unlink()
+            except FileExistsError:
+                tmp.unlink()
+        return path.read_text().strip()
