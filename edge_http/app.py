@@ -11,12 +11,12 @@ import aiohttp
 from aiohttp import web
 
 from edge_http.context import EDGE, Edge
-from edge_http.core_client import CoreClient
 from edge_http.middlewares import errors
 from edge_http.providers.base import Provider
 from edge_http.providers.catalog.load import load_catalog
 from edge_http.providers.openai_compat import OpenAICompatProvider
 from edge_http.routes import add_routes
+from ringside.core_client import CoreClient
 from ringside.settings import Settings
 
 log = logging.getLogger("ringside.edge")

@@ -6,10 +6,10 @@ from dataclasses import dataclass, field
 
 from aiohttp import web
 
-from edge_http.core_client import CoreClient
 from edge_http.providers.base import Provider
 from edge_http.providers.catalog.load import CatalogModel
 from edge_http.providers.test_model import TestModelProvider
+from ringside.core_client import CoreClient
 from ringside.errors import RingsideError
 from ringside.settings import Settings
 

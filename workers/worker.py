@@ -1,0 +1,85 @@
+"""The worker process: connects to Temporal, hosts every workflow, keeps its schedules in place."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+import socket
+from datetime import timedelta
+
+from temporalio.client import (
+    Client,
+    Schedule,
+    ScheduleActionStartWorkflow,
+    ScheduleAlreadyRunningError,
+    ScheduleIntervalSpec,
+    ScheduleSpec,
+)
+from temporalio.worker import Worker
+
+from ringside.core_client import CoreClient
+from ringside.errors import RingsideError
+from ringside.settings import Settings
+from workers.audit.activities import AuditActivities
+from workers.audit.shared import SCHEDULE_ID, TASK_QUEUE, AuditInput
+from workers.audit.workflows import LedgerAuditWorkflow
+
+log = logging.getLogger("ringside.worker")
+CONNECT_ATTEMPTS = 60
+HEARTBEAT_EVERY_S = 2.0
+
+
+async def connect(settings: Settings) -> Client:
+    """Temporal may still be starting (ringside up starts both): retry for a bounded while."""
+    for attempt in range(CONNECT_ATTEMPTS):
+        try:
+            return await Client.connect(settings.resolved_temporal_address, namespace=settings.temporal_namespace)
+        except RuntimeError as error:
+            if attempt == CONNECT_ATTEMPTS - 1:
+                raise
+            log.info("waiting for Temporal at %s (%s)", settings.resolved_temporal_address, error)
+            await asyncio.sleep(0.5)
+    raise AssertionError("unreachable")
+
+
+async def ensure_schedules(client: Client) -> None:
+    schedule = Schedule(
+        action=ScheduleActionStartWorkflow(
+            LedgerAuditWorkflow.run, AuditInput(), id="ledger-audit", task_queue=TASK_QUEUE
+        ),
+        spec=ScheduleSpec(intervals=[ScheduleIntervalSpec(every=timedelta(hours=1))]),
+    )
+    with contextlib.suppress(ScheduleAlreadyRunningError):
+        await client.create_schedule(SCHEDULE_ID, schedule)
+
+
+async def _heartbeat(core: CoreClient, instance: str) -> None:
+    while True:
+        with contextlib.suppress(RingsideError):
+            await core.heartbeat("worker", instance)
+        await asyncio.sleep(HEARTBEAT_EVERY_S)
+
+
+async def serve(settings: Settings) -> None:
+    core = CoreClient(settings.resolved_core_address, settings.resolve_internal_token())
+    client = await connect(settings)
+    await ensure_schedules(client)
+    worker = Worker(
+        client, task_queue=TASK_QUEUE, workflows=[LedgerAuditWorkflow], activities=[AuditActivities(core).verify_ledger]
+    )
+    instance = f"{socket.gethostname()}:{os.getpid()}"
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    async with worker:
+        heartbeat = asyncio.create_task(_heartbeat(core, instance))
+        log.info("worker polling task queue %r on %s", TASK_QUEUE, settings.resolved_temporal_address)
+        await stop.wait()
+        heartbeat.cancel()
+        log.info("worker stopping: finishing running activities")
+    await core.close()
+    log.info("worker stopped")
