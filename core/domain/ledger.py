@@ -34,3 +34,9 @@ def provider_cost(account_id: str, livemode: bool) -> str:
 
 def provider_payable(account_id: str, livemode: bool, provider: str) -> str:
     return f"{account_id}:{mode_name(livemode)}:provider:{provider}"
+
+
+def pending_transfer_id(hold_id: str) -> str:
+    """The id of a hold's pending transfer, derived from the call's request id (`req_X` → `tr_X`), so
+    its resolution (post or expire) can name it and the database enforces one resolution per hold."""
+    return "tr_" + hold_id.removeprefix("req_")

@@ -155,7 +155,7 @@ class Meter:
         )
         self._reserve(hold, customer)
         pending = Transfer(
-            id=new_id("tr"),
+            id=ledger.pending_transfer_id(hold.id),
             account_id=hold.account_id,
             livemode=hold.livemode,
             debit=hold.payer,
@@ -220,7 +220,7 @@ class Meter:
                 request_id=hold.id,
                 period_start=hold.period_start,
                 created=now,
-                pending_id=hold.id,
+                pending_id=ledger.pending_transfer_id(hold.id),
             ),
             *self._cost_transfer(hold, cost, now),
             self._usage(hold, usage, status, usage_estimated, upstream_model, cost, billable, posted, now),
@@ -254,7 +254,7 @@ class Meter:
                 request_id=hold.id,
                 period_start=hold.period_start,
                 created=now,
-                pending_id=hold.id,
+                pending_id=ledger.pending_transfer_id(hold.id),
             ),
             self._usage(hold, Usage(), "expired", True, "", 0, hold.amount_nano, hold.amount_nano, now),
             HoldStateChange(hold.id, "expired", now),

@@ -68,16 +68,19 @@ def _audit(core: Core) -> LedgerAudit:
         count = _scalar(connection, select(func.count()).select_from(TRANSFERS))
         # Σ over ledger accounts of (credits - debits) of posted transfers: zero unless a leg is
         # missing or an amount was altered.
-        debits = dict(
-            connection.execute(
+        # dict comprehensions, not dict(result): a Result has .keys() and would be read as a mapping.
+        debits = {
+            account: int(amount)
+            for account, amount in connection.execute(
                 select(t.debit, func.sum(t.amount_nano)).where(t.kind != "pending").group_by(t.debit)
-            ).tuples()
-        )
-        credits = dict(
-            connection.execute(
+            )
+        }
+        credits = {
+            account: int(amount)
+            for account, amount in connection.execute(
                 select(t.credit, func.sum(t.amount_nano)).where(t.kind != "pending").group_by(t.credit)
-            ).tuples()
-        )
+            )
+        }
         invalid = _scalar(
             connection,
             select(func.count()).select_from(TRANSFERS).where((t.amount_nano < 0) | (t.debit == t.credit)),
