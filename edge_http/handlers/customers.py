@@ -15,6 +15,7 @@ from ringside.errors import RingsideError
 from ringside.usd import nano_to_usd, usd_to_nano
 
 MAX_ID = 300
+MAX_COUNT = 10**9
 
 
 def render(c: customers_pb2.Customer) -> dict[str, Any]:
@@ -47,11 +48,17 @@ def render(c: customers_pb2.Customer) -> dict[str, Any]:
     }
 
 
-def _usd(value: object, param: str) -> int:
+MAX_BUDGET_NANO = 10**18  # 1e9 USD (API.md "Bodies")
+
+
+def _budget(value: object, param: str) -> int:
     try:
-        return usd_to_nano(value)
+        nano = usd_to_nano(value)
     except ValueError as error:
         raise RingsideError("invalid_request", f"{param}: {error}.", param) from None
+    if not 0 <= nano <= MAX_BUDGET_NANO:
+        raise RingsideError("invalid_request", f"{param} must be between 0 and 1e9 (USD) or null.", param)
+    return nano
 
 
 def _count(body: dict[str, Any], name: str) -> int | None:
@@ -60,8 +67,8 @@ def _count(body: dict[str, Any], name: str) -> int | None:
         return None
     if isinstance(value, str) and value.strip().isdigit():
         value = int(value.strip())
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise RingsideError("invalid_request", f"{name} must be an integer or null.", name)
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_COUNT:
+        raise RingsideError("invalid_request", f"{name} must be an integer between 0 and 1e9, or null.", name)
     return value
 
 
@@ -88,7 +95,7 @@ def create_request(body: dict[str, Any]) -> customers_pb2.CreateCustomerRequest:
         if body[budget_field] is None:
             message.budget_unlimited = True
         else:
-            message.budget_nano_usd = _usd(body[budget_field], budget_field)
+            message.budget_nano_usd = _budget(body[budget_field], budget_field)
     for name in ("rate_limit_rpm", "rate_limit_tpm"):
         value = _count(body, name)
         if value is not None:
