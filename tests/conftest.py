@@ -1,0 +1,34 @@
+"""Session fixtures: the fake upstream and one Ringside stack per database backend."""
+
+from __future__ import annotations
+
+import pathlib
+from collections.abc import Iterator
+
+import pytest
+
+from tests.harness import FakeUpstream, Stack, stop_process
+
+BACKENDS = ["sqlite", "postgres"]
+
+
+@pytest.fixture(scope="session")
+def logs_dir(tmp_path_factory: pytest.TempPathFactory) -> pathlib.Path:
+    return tmp_path_factory.mktemp("logs")
+
+
+@pytest.fixture(scope="session")
+def upstream(logs_dir: pathlib.Path) -> Iterator[FakeUpstream]:
+    fake = FakeUpstream.start(logs_dir)
+    yield fake
+    stop_process(fake.process)
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def stack(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, upstream: FakeUpstream
+) -> Iterator[Stack]:
+    """A core + edge against SQLite and against PostgreSQL; every test using it runs on both."""
+    running = Stack(request.param, tmp_path_factory.mktemp(f"stack-{request.param}"), upstream).start()
+    yield running
+    running.destroy()
