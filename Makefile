@@ -1,0 +1,56 @@
+# Two commands do everything on a fresh machine (Python 3.11 and make are all they need):
+#   make up     install what is needed and run Ringside on its embedded defaults
+#   make test   install what is needed (dev tools too) and run lint, types and the test suite
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+RUN_STAMP := $(VENV)/.installed-run
+DEV_STAMP := $(VENV)/.installed-dev
+
+.PHONY: up test lint typecheck pytest protos lock bench bench-quick clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(RUN_STAMP): requirements/run.lock pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet --require-hashes -r requirements/run.lock
+	$(BIN)/pip install --quiet --no-deps -e .
+	touch $@
+
+$(DEV_STAMP): requirements/dev.lock pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet --require-hashes -r requirements/dev.lock
+	$(BIN)/pip install --quiet --no-deps -e .
+	touch $@ $(RUN_STAMP)
+
+up: $(RUN_STAMP)
+	$(BIN)/ringside up
+
+test: lint typecheck pytest
+
+lint: $(DEV_STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(DEV_STAMP)
+	$(BIN)/mypy
+
+pytest: $(DEV_STAMP)
+	$(BIN)/pytest -q
+
+# Regenerate ringside/core/v1/ from protos/ (tests/test_protos.py fails when it is stale).
+protos: $(DEV_STAMP)
+	$(BIN)/python protos/generate.py
+
+# Re-pin every dependency (needs `uv`: pip install uv).
+lock:
+	uv pip compile pyproject.toml --generate-hashes --python-version 3.11 -o requirements/run.lock
+	uv pip compile pyproject.toml --extra dev --generate-hashes --python-version 3.11 -o requirements/dev.lock
+
+bench: $(DEV_STAMP)
+	$(BIN)/python -m bench.run
+
+bench-quick: $(DEV_STAMP)
+	$(BIN)/python -m bench.run --quick
+
+clean:
+	rm -rf $(VENV) .ringside .pytest_cache .mypy_cache .ruff_cache
