@@ -275,6 +275,8 @@ class Meter:
         posted = min(billable, hold.amount_nano)
         refund = hold.amount_nano - posted
         customer = self.state.customers.get(hold.customer_id) if hold.customer_id else None
+        if customer is not None:
+            customer.roll_period(period_bounds(now, customer.billing_anchor_day)[0])
         period = customer.period_start if customer else period_bounds(now)[0]
         records: list[object] = []
         if refund:

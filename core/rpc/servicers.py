@@ -279,5 +279,7 @@ class SystemServicer(_Base, system_pb2_grpc.SystemServiceServicer):
             multiply_resolved_holds=audit.multiply_resolved_holds,
             usage_ledger_mismatches=audit.usage_ledger_mismatches,
             open_holds=audit.open_holds,
+            invalid_transfers=audit.invalid_transfers,
+            memory_mismatches=audit.memory_mismatches,
             ok=audit.ok,
         )

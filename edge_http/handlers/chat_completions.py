@@ -46,6 +46,8 @@ def _validate(body: dict[str, Any]) -> tuple[int, int]:
         raise RingsideError("invalid_request", "messages must be a non-empty array.", "messages")
     if len(messages) > MAX_MESSAGES:
         raise RingsideError("invalid_request", f"messages may hold at most {MAX_MESSAGES} items.", "messages")
+    if not all(isinstance(message, dict) for message in messages):
+        raise RingsideError("invalid_request", "every item of messages must be an object.", "messages")
     if "stream" in body and not isinstance(body["stream"], bool | None):
         raise RingsideError("invalid_request", "stream must be a boolean.", "stream")
     requested = _positive_int(body, "max_completion_tokens", 10**9) or _positive_int(body, "max_tokens", 10**9)

@@ -29,7 +29,7 @@ def text_parts(message: Any) -> list[str]:
 
 def _message_bound(message: Any, max_image_tokens: int) -> int:
     if not isinstance(message, dict):
-        return len(orjson.dumps(message))
+        return MESSAGE_OVERHEAD_TOKENS + len(orjson.dumps(message))
     total = MESSAGE_OVERHEAD_TOKENS
     content = message.get("content")
     if isinstance(content, str):

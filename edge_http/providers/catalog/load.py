@@ -44,6 +44,8 @@ def _nano_per_mtok(usd: object, where: str) -> int:
         value = Decimal(str(usd))
     except InvalidOperation:
         raise ValueError(f"{where}: price {usd!r} is not a number") from None
+    if not value.is_finite():
+        raise ValueError(f"{where}: price {usd!r} must be a finite number")
     nano = value * NANO_PER_USD
     if value < 0 or nano != nano.to_integral_value():
         raise ValueError(f"{where}: price {usd!r} must be ≥ 0 with at most 9 decimals")
@@ -67,6 +69,9 @@ def parse(document: dict[str, object], source: str) -> list[CatalogModel]:
         if kind not in KINDS:
             raise ValueError(f"{where}: kind must be one of {KINDS}")
         prices = {cls: _nano_per_mtok(entry.get(cls, 0), where) for cls in PRICE_CLASSES}
+        limits = [entry.get(name, 0) for name in ("max_output_tokens", "max_image_tokens")]
+        if not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in limits):
+            raise ValueError(f"{where}: max_output_tokens and max_image_tokens must be integers ≥ 0")
         parsed.append(
             CatalogModel(
                 provider,
