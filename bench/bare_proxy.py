@@ -53,9 +53,7 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
     except aiohttp.ClientError as failure:
         return _bad_gateway(failure)
     async with upstream:
-        relayed = {
-            name: upstream.headers[name] for name in _RELAYED_RESPONSE_HEADERS if name in upstream.headers
-        }
+        relayed = {name: upstream.headers[name] for name in _RELAYED_RESPONSE_HEADERS if name in upstream.headers}
         if not upstream.headers.get("Content-Type", "").startswith("text/event-stream"):
             try:
                 return web.Response(status=upstream.status, body=await upstream.read(), headers=relayed)

@@ -55,9 +55,7 @@ async def bare_proxy(context: GatewayContext) -> AsyncIterator[Gateway]:
     port = free_port()
     spec = ServerSpec(
         name="bare_proxy",
-        argv=python_module_argv(
-            "bench.bare_proxy", "--port", str(port), "--upstream", context.upstream_base_url
-        ),
+        argv=python_module_argv("bench.bare_proxy", "--port", str(port), "--upstream", context.upstream_base_url),
         port=port,
         log_dir=context.work_dir,
     )
@@ -65,18 +63,100 @@ async def bare_proxy(context: GatewayContext) -> AsyncIterator[Gateway]:
         yield Gateway(base_url=f"http://127.0.0.1:{port}/v1", pids=(server.pid,))
 
 
-# A Ringside entry will look like this (env names are illustrative; use the real Settings ones):
-#
-# @asynccontextmanager
-# async def ringside(context: GatewayContext) -> AsyncIterator[Gateway]:
-#     port = free_port()
-#     env = {"RINGSIDE_EDGE_PORT": str(port), "RINGSIDE_UPSTREAM_BASE_URL": context.upstream_base_url,
-#            "RINGSIDE_DATA_DIR": str(context.work_dir / "ringside")}
-#     spec = ServerSpec(name="ringside", argv=("ringside", "up"), port=port, env=env,
-#                       log_dir=context.work_dir)
-#     async with serve(spec) as server:   # stops the whole process group (edge + core) on exit
-#         yield Gateway(base_url=f"http://127.0.0.1:{port}/v1",
-#                       headers={"Authorization": "Bearer <a seeded customer key>"}, pids=(server.pid,))
+RINGSIDE_MODEL = "fc:openai/gpt-4o-mini"
+RINGSIDE_BUDGET_USD = 1_000_000
+
+
+def _ringside_env(
+    context: GatewayContext, data_dir: Path, http_port: int, grpc_port: int, database_url: str | None
+) -> dict[str, str]:
+    env = {
+        "RINGSIDE_DATA_DIR": str(data_dir),
+        "RINGSIDE_HTTP_PORT": str(http_port),
+        "RINGSIDE_GRPC_PORT": str(grpc_port),
+        "RINGSIDE_LOG_LEVEL": "WARNING",
+        "RINGSIDE_HEALTH_ROLES": "core,edge",
+        "RINGSIDE_INTERNAL_TOKEN": "rsint_bench_" + "x" * 24,
+        "OPENAI_BASE_URL": context.upstream_base_url,
+        "OPENAI_API_KEY": "bench-upstream-key",
+    }
+    if database_url:
+        env["RINGSIDE_DATABASE_URL"] = database_url
+    return env
+
+
+async def _seed_customer(base_url: str, api_key: str) -> str:
+    """A customer with a (large) budget, so every call runs the whole metering path."""
+    import aiohttp
+
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(
+            f"{base_url}/customers",
+            headers={"Authorization": f"Bearer {api_key}"},
+            json={"external_id": "bench-customer", "budget_usd": RINGSIDE_BUDGET_USD},
+        ) as response,
+    ):
+        body = await response.json()
+        if response.status not in (200, 201):
+            raise RuntimeError(f"could not create the bench customer: {body}")
+        return str(body["id"])
+
+
+def _ringside_starter(database: str) -> GatewayStarter:
+    """Ringside's core + edge with full metering: key, customer, budget, durable hold, durable settle."""
+
+    @asynccontextmanager
+    async def ringside(context: GatewayContext) -> AsyncIterator[Gateway]:
+        import json
+
+        data_dir = context.work_dir / f"ringside-{database}"
+        data_dir.mkdir(parents=True, exist_ok=True)
+        database_url = None
+        if database == "postgres":
+            database_url = await _fresh_postgres_database()
+        http_port, grpc_port = free_port(), free_port()
+        env = _ringside_env(context, data_dir, http_port, grpc_port, database_url)
+        core = ServerSpec(
+            name=f"ringside-core-{database}",
+            argv=python_module_argv("ringside", "core"),
+            port=grpc_port,
+            log_dir=context.work_dir,
+            env=env,
+        )
+        edge = ServerSpec(
+            name=f"ringside-edge-{database}",
+            argv=python_module_argv("ringside", "edge"),
+            port=http_port,
+            log_dir=context.work_dir,
+            env=env,
+        )
+        async with serve(core) as core_server, serve(edge) as edge_server:
+            api_key = json.loads((data_dir / "credentials.json").read_text())["api_key"]
+            base_url = f"http://127.0.0.1:{http_port}/v1"
+            customer_id = await _seed_customer(base_url, api_key)
+            yield Gateway(
+                base_url=base_url,
+                headers={"Authorization": f"Bearer {api_key}", "FC-Customer": customer_id},
+                pids=(core_server.pid, edge_server.pid),
+                model=RINGSIDE_MODEL,
+            )
+
+    return ringside
+
+
+async def _fresh_postgres_database() -> str:
+    import secrets
+
+    import psycopg
+
+    name = "ringside_bench_" + secrets.token_hex(4)
+    async with await psycopg.AsyncConnection.connect(
+        "postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True
+    ) as connection:
+        await connection.execute(f'CREATE DATABASE "{name}"')
+    return f"postgresql://postgres@127.0.0.1:5432/{name}"
+
 
 # ---------------------------------------------------------------------------------------------------
 # GATEWAY REGISTRY: name -> starter. `python -m bench.run --gateways a,b` selects among these; the
@@ -85,4 +165,6 @@ async def bare_proxy(context: GatewayContext) -> AsyncIterator[Gateway]:
 GATEWAYS: dict[str, GatewayStarter] = {
     BASELINE: direct,
     "bare_proxy": bare_proxy,
+    "ringside_sqlite": _ringside_starter("sqlite"),
+    "ringside_postgres": _ringside_starter("postgres"),
 }

@@ -111,9 +111,7 @@ class _Run:
         first_byte: float | None = None
         tail = b""
         try:
-            async with self.session.post(
-                self.spec.url, data=self.spec.body, headers=self.headers
-            ) as response:
+            async with self.session.post(self.spec.url, data=self.spec.body, headers=self.headers) as response:
                 if self.spec.stream:
                     async for chunk in response.content.iter_any():
                         if first_byte is None:

@@ -113,9 +113,7 @@ async def start_server(spec: ServerSpec) -> ServerProcess:
         await wait_for_port(spec.host, spec.port, spec.ready_timeout_s, process)
     except ServerFailedToStart as failure:
         await stop_server(server)
-        raise ServerFailedToStart(
-            f"{spec.name}: {failure}\n--- log tail ---\n{_log_tail(log_path)}"
-        ) from None
+        raise ServerFailedToStart(f"{spec.name}: {failure}\n--- log tail ---\n{_log_tail(log_path)}") from None
     return server
 
 

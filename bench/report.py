@@ -108,12 +108,8 @@ def summarize(measurements: Sequence[Measurement]) -> list[SummaryRow]:
                 added_p99_ms=_difference(p99, base_p99),
                 achieved_rate_per_s=statistics.median(m.load.achieved_rate_per_s for m in group),
                 gateway_cpu_ms_per_request=_median([_per_request_ms(m.gateway_cpu_s, m.load) for m in group]),
-                upstream_cpu_ms_per_request=_median(
-                    [_per_request_ms(m.upstream_cpu_s, m.load) for m in group]
-                ),
-                loadgen_cpu_ms_per_request=_median(
-                    [_per_request_ms(m.load.loadgen_cpu_s, m.load) for m in group]
-                ),
+                upstream_cpu_ms_per_request=_median([_per_request_ms(m.upstream_cpu_s, m.load) for m in group]),
+                loadgen_cpu_ms_per_request=_median([_per_request_ms(m.load.loadgen_cpu_s, m.load) for m in group]),
                 schedule_lag_p99_ms=_median(
                     [m.load.schedule_lag.p99_ms if m.load.schedule_lag else None for m in group]
                 ),
@@ -144,7 +140,5 @@ def markdown(rows: Sequence[SummaryRow], probes: Sequence[Probe]) -> str:
     if probes:
         lines += ["", "| gateway | mode | max rate/s | stopped because |", "|---|---|---:|---|"]
         for probe in probes:
-            lines.append(
-                f"| {probe.gateway} | {probe.mode} | {_cell(probe.max_rate_per_s, 0)} | {probe.stop_reason} |"
-            )
+            lines.append(f"| {probe.gateway} | {probe.mode} | {_cell(probe.max_rate_per_s, 0)} | {probe.stop_reason} |")
     return "\n".join(lines)

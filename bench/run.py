@@ -126,9 +126,7 @@ class _Bench:
     upstream_pid: int
     gateways: dict[str, Gateway]
 
-    async def measure(
-        self, name: str, mode: str, rate_per_s: float, duration_s: float, rep: int
-    ) -> Measurement:
+    async def measure(self, name: str, mode: str, rate_per_s: float, duration_s: float, rep: int) -> Measurement:
         gateway = self.gateways[name]
         gateway_before = cpu_seconds(gateway.pids) if gateway.pids else None
         upstream_before = cpu_seconds([self.upstream_pid])
@@ -216,9 +214,7 @@ async def run_benchmark(plan: BenchPlan, work_dir: Path) -> BenchReport:
     upstream_port = free_port()
     upstream_spec = ServerSpec(
         name="fake_upstream",
-        argv=python_module_argv(
-            "tests.fakes.openai_upstream", "--host", "127.0.0.1", "--port", str(upstream_port)
-        ),
+        argv=python_module_argv("tests.fakes.openai_upstream", "--host", "127.0.0.1", "--port", str(upstream_port)),
         port=upstream_port,
         log_dir=work_dir,
     )
@@ -265,13 +261,9 @@ def parse_plan(argv: Sequence[str] | None = None) -> tuple[BenchPlan, Path]:
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="rates 50 and 200 for 2 s each, one repetition")
     parser.add_argument("--out", type=Path, default=REPO_ROOT / "bench" / "results")
-    parser.add_argument(
-        "--gateways", type=_names, default=None, help=f"comma-separated, from {sorted(GATEWAYS)}"
-    )
+    parser.add_argument("--gateways", type=_names, default=None, help=f"comma-separated, from {sorted(GATEWAYS)}")
     parser.add_argument("--rates", default=None, help="comma-separated requests/s, overriding the plan's")
-    parser.add_argument(
-        "--duration", type=float, default=None, help="seconds per load, overriding the plan's"
-    )
+    parser.add_argument("--duration", type=float, default=None, help="seconds per load, overriding the plan's")
     parser.add_argument("--repetitions", type=int, default=None)
     parser.add_argument("--no-probe", action="store_true", help="skip the max-rate probe")
     args = parser.parse_args(argv)

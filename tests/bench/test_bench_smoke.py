@@ -16,9 +16,7 @@ GATEWAYS = ("direct", "bare_proxy")
 
 
 async def test_harness_measures_direct_and_bare_proxy(tmp_path: Path) -> None:
-    plan = BenchPlan(
-        name="smoke", rates_per_s=(20,), duration_s=1.0, repetitions=1, gateways=GATEWAYS, warmup_s=0.2
-    )
+    plan = BenchPlan(name="smoke", rates_per_s=(20,), duration_s=1.0, repetitions=1, gateways=GATEWAYS, warmup_s=0.2)
 
     report = await run_benchmark(plan, tmp_path / "work")
     written = write_report(report, tmp_path)

@@ -84,9 +84,7 @@ def parse_chat_request(body: Any) -> ChatRequest:
         raise BadRequest("you must provide a model parameter")
     messages = body.get("messages")
     if not isinstance(messages, list) or not messages:
-        raise BadRequest(
-            "Missing required parameter: 'messages'.", param="messages", code="missing_required_parameter"
-        )
+        raise BadRequest("Missing required parameter: 'messages'.", param="messages", code="missing_required_parameter")
     options = body.get("stream_options")
     choice_count = _optional_positive_int(body, "n") or 1
     if choice_count > MAX_CHOICES:

@@ -112,9 +112,7 @@ def _authorized(request: web.Request, config: FakeConfig) -> bool:
     return config.api_key is None or request.headers.get("Authorization") == f"Bearer {config.api_key}"
 
 
-async def _answer_chat(
-    request: web.Request, config: FakeConfig, record: RecordedRequest
-) -> web.StreamResponse:
+async def _answer_chat(request: web.Request, config: FakeConfig, record: RecordedRequest) -> web.StreamResponse:
     if not _authorized(request, config):
         return _error(record, 401, "Incorrect API key provided.")
     try:
@@ -180,9 +178,7 @@ async def _complete(request: web.Request, answer: _Answer) -> web.StreamResponse
         await asyncio.sleep(answer.interval_s * len(answer.tokens))
     identity = wire.Identity.of(chat.model, chat.messages)
     text = "".join(answer.tokens)
-    body = wire.completion(
-        identity, chat.model, text, chat.choice_count, answer.finish_reason, answer.usage()
-    )
+    body = wire.completion(identity, chat.model, text, chat.choice_count, answer.finish_reason, answer.usage())
     answer.record.status = 200
     answer.record.completed = True
     return web.Response(body=orjson.dumps(body), content_type="application/json")

@@ -170,9 +170,7 @@ class ChunkFramer:
 
     def choice(self, index: int, delta: dict[str, Any], finish_reason: str | None = None) -> bytes:
         """A frame carrying one choice's delta."""
-        return self._frame(
-            [{"index": index, "delta": delta, "logprobs": None, "finish_reason": finish_reason}], None
-        )
+        return self._frame([{"index": index, "delta": delta, "logprobs": None, "finish_reason": finish_reason}], None)
 
     def usage(self, usage_object: dict[str, Any]) -> bytes:
         """The trailing frame with no choices and the full usage (only sent when include_usage is on)."""

@@ -133,9 +133,7 @@ async def test_usage_frames_are_the_only_difference_on_the_wire(base_url: str) -
 
     usage_frames = with_usage.split(b"\n\n")
     assert all(b',"usage":null}' in frame for frame in usage_frames[:-3]), "usage:null is the last member"
-    stripped = [
-        frame.replace(b',"usage":null', b"") for frame in usage_frames if b'"choices":[],' not in frame
-    ]
+    stripped = [frame.replace(b',"usage":null', b"") for frame in usage_frames if b'"choices":[],' not in frame]
     assert b"\n\n".join(stripped) == plain
     assert plain.endswith(b"data: [DONE]\n\n")
     assert b"event:" not in plain
@@ -155,9 +153,7 @@ async def test_max_tokens_cut_the_answer_short(client: AsyncOpenAI) -> None:
     assert answer.choices[0].finish_reason == "length"
     assert answer.usage is not None and answer.usage.completion_tokens == 5
     assert answer.choices[0].message.content == "Lorem ipsum dolor sit amet"
-    assert "".join(chunk.choices[0].delta.content or "" for chunk in chunks if chunk.choices) == (
-        "Lorem ipsum dolor"
-    )
+    assert "".join(chunk.choices[0].delta.content or "" for chunk in chunks if chunk.choices) == ("Lorem ipsum dolor")
     assert chunks[-1].usage is not None and chunks[-1].usage.completion_tokens == 3
 
 
@@ -220,9 +216,7 @@ async def test_client_disconnect_is_recorded(client: AsyncOpenAI, base_url: str)
 async def test_stall_holds_until_the_client_times_out(base_url: str) -> None:
     sdk = AsyncOpenAI(base_url=base_url, api_key="x", max_retries=0, timeout=0.2)
     with pytest.raises(openai.APITimeoutError):
-        await sdk.chat.completions.create(
-            model=MODEL, messages=[{"role": "user", "content": "[[fake:stall]] hello"}]
-        )
+        await sdk.chat.completions.create(model=MODEL, messages=[{"role": "user", "content": "[[fake:stall]] hello"}])
     await sdk.close()
 
     record = await wait_for_last_record(base_url, "disconnected")
