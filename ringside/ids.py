@@ -8,8 +8,14 @@ _ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
 
 def random_token(length: int) -> str:
-    """`length` base62 characters from the OS's CSPRNG."""
-    return "".join(secrets.choice(_ALPHABET) for _ in range(length))
+    """`length` base62 characters from the OS's CSPRNG (one read, not one per character: ids are on
+    the hot path, three per model call)."""
+    value = int.from_bytes(secrets.token_bytes(length), "big")  # 8 bits a byte ≥ 5.95 bits a char
+    chars = []
+    for _ in range(length):
+        value, digit = divmod(value, 62)
+        chars.append(_ALPHABET[digit])
+    return "".join(chars)
 
 
 def new_id(prefix: str, length: int = 24) -> str:

@@ -96,13 +96,49 @@ def hold_row(h: Hold) -> dict[str, Any]:
 
 
 def transfer_row(t: Transfer) -> dict[str, Any]:
-    return dataclasses.asdict(t)
+    # Explicit rather than dataclasses.asdict, which deep-copies: this runs for every transfer.
+    return {
+        "id": t.id,
+        "account_id": t.account_id,
+        "livemode": t.livemode,
+        "debit": t.debit,
+        "credit": t.credit,
+        "amount_nano": t.amount_nano,
+        "kind": t.kind,
+        "request_id": t.request_id,
+        "period_start": t.period_start,
+        "created": t.created,
+        "pending_id": t.pending_id,
+    }
 
 
 def usage_row(u: UsageRecord) -> dict[str, Any]:
-    row = {f.name: getattr(u, f.name) for f in dataclasses.fields(u) if f.name != "usage"}
-    row.update(dataclasses.asdict(u.usage))
-    return row
+    tokens = u.usage
+    return {
+        "request_id": u.request_id,
+        "account_id": u.account_id,
+        "livemode": u.livemode,
+        "customer_id": u.customer_id,
+        "provider": u.provider,
+        "model_ref": u.model_ref,
+        "upstream_model": u.upstream_model,
+        "cost_nano": u.cost_nano,
+        "billable_nano": u.billable_nano,
+        "posted_nano": u.posted_nano,
+        "unbilled_nano": u.unbilled_nano,
+        "status": u.status,
+        "usage_estimated": u.usage_estimated,
+        "period_start": u.period_start,
+        "created": u.created,
+        "input_tokens": tokens.input_tokens,
+        "cached_input_tokens": tokens.cached_input_tokens,
+        "cache_write_tokens": tokens.cache_write_tokens,
+        "output_tokens": tokens.output_tokens,
+        "reasoning_tokens": tokens.reasoning_tokens,
+        "audio_input_tokens": tokens.audio_input_tokens,
+        "audio_output_tokens": tokens.audio_output_tokens,
+        "image_input_tokens": tokens.image_input_tokens,
+    }
 
 
 def _usage_update_row(c: UsageCorrection) -> dict[str, Any]:
