@@ -17,6 +17,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ringside.settings import CREDENTIALS_FILE, Settings
@@ -47,9 +48,25 @@ def temporal_binary() -> str:
     return found
 
 
-def wait_for_port(host: str, port: int, timeout_s: float, process: subprocess.Popen[bytes] | None = None) -> None:
+def port_is_free(host: str, port: int) -> bool:
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the servers themselves bind
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def wait_for_port(
+    host: str,
+    port: int,
+    timeout_s: float,
+    process: subprocess.Popen[bytes] | None = None,
+    stopping: Callable[[], bool] = lambda: False,
+) -> None:
     deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
+    while time.monotonic() < deadline and not stopping():
         if process is not None and process.poll() is not None:
             raise SystemExit(f"ringside up: a role exited with code {process.returncode} while starting")
         try:
@@ -57,7 +74,8 @@ def wait_for_port(host: str, port: int, timeout_s: float, process: subprocess.Po
                 return
         except OSError:
             time.sleep(0.1)
-    raise SystemExit(f"ringside up: nothing answered on {host}:{port} within {timeout_s:.0f} s")
+    if not stopping():
+        raise SystemExit(f"ringside up: nothing answered on {host}:{port} within {timeout_s:.0f} s")
 
 
 @dataclass
@@ -69,7 +87,9 @@ class Role:
     restarts: list[float] = field(default_factory=list)
 
     def start(self, env: dict[str, str]) -> None:
-        self.process = subprocess.Popen(self.command, env=env, preexec_fn=_die_with_parent)
+        # A process group of its own: a terminal's Ctrl-C reaches `ringside up` only, which then stops
+        # the roles in order (edge first, so in-flight calls still settle against a running core).
+        self.process = subprocess.Popen(self.command, env=env, preexec_fn=_die_with_parent, process_group=0)
 
     def alive(self) -> bool:
         return self.process is not None and self.process.poll() is None
@@ -144,13 +164,24 @@ def run_all(settings: Settings) -> int:
 
     signal.signal(signal.SIGINT, request_stop)
     signal.signal(signal.SIGTERM, request_stop)
+    ports = [(role.name, role.port) for role in roles if role.port is not None]
+    if settings.temporal_address is None:
+        ports.append(("Temporal UI", settings.temporal_port + 1000))
+    busy = [
+        f"{name} ({settings.bind_host}:{port})" for name, port in ports if not port_is_free(settings.bind_host, port)
+    ]
+    if busy:
+        raise SystemExit(
+            f"ringside up: already in use: {', '.join(busy)}. Stop what holds it, or choose other "
+            "ports (RINGSIDE_HTTP_PORT, RINGSIDE_GRPC_PORT, RINGSIDE_TEMPORAL_PORT)."
+        )
     try:
         for role in roles:
             if stopping:
                 break
             role.start(env)
             if role.port is not None:
-                wait_for_port(settings.bind_host, role.port, START_TIMEOUT_S, role.process)
+                wait_for_port(settings.bind_host, role.port, START_TIMEOUT_S, role.process, lambda: stopping)
         if not stopping:
             _banner(settings)
         while not stopping:

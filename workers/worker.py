@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import os
 import signal
@@ -17,7 +18,10 @@ from temporalio.client import (
     ScheduleAlreadyRunningError,
     ScheduleIntervalSpec,
     ScheduleSpec,
+    ScheduleUpdate,
+    ScheduleUpdateInput,
 )
+from temporalio.service import RPCError
 from temporalio.worker import Worker
 
 from ringside.core_client import CoreClient
@@ -46,40 +50,55 @@ async def connect(settings: Settings) -> Client:
 
 
 async def ensure_schedules(client: Client) -> None:
+    """Create the schedules, or bring existing ones to this release's definition (keeping a pause)."""
     schedule = Schedule(
         action=ScheduleActionStartWorkflow(
             LedgerAuditWorkflow.run, AuditInput(), id="ledger-audit", task_queue=TASK_QUEUE
         ),
         spec=ScheduleSpec(intervals=[ScheduleIntervalSpec(every=timedelta(hours=1))]),
     )
-    with contextlib.suppress(ScheduleAlreadyRunningError):
+    try:
         await client.create_schedule(SCHEDULE_ID, schedule)
+    except ScheduleAlreadyRunningError:
+
+        def updated(current: ScheduleUpdateInput) -> ScheduleUpdate:
+            return ScheduleUpdate(schedule=dataclasses.replace(schedule, state=current.description.schedule.state))
+
+        await client.get_schedule_handle(SCHEDULE_ID).update(updated)
 
 
-async def _heartbeat(core: CoreClient, instance: str) -> None:
+async def _heartbeat(core: CoreClient, client: Client, instance: str) -> None:
+    """Report ready to the core only while Temporal answers too: /healthz means the worker can work."""
     while True:
-        with contextlib.suppress(RingsideError):
-            await core.heartbeat("worker", instance)
+        with contextlib.suppress(RingsideError, RPCError):
+            if await client.service_client.check_health():
+                await core.heartbeat("worker", instance)
         await asyncio.sleep(HEARTBEAT_EVERY_S)
 
 
 async def serve(settings: Settings) -> None:
     core = CoreClient(settings.resolved_core_address, settings.resolve_internal_token())
-    client = await connect(settings)
-    await ensure_schedules(client)
-    worker = Worker(
-        client, task_queue=TASK_QUEUE, workflows=[LedgerAuditWorkflow], activities=[AuditActivities(core).verify_ledger]
-    )
-    instance = f"{socket.gethostname()}:{os.getpid()}"
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, stop.set)
-    async with worker:
-        heartbeat = asyncio.create_task(_heartbeat(core, instance))
-        log.info("worker polling task queue %r on %s", TASK_QUEUE, settings.resolved_temporal_address)
-        await stop.wait()
-        heartbeat.cancel()
-        log.info("worker stopping: finishing running activities")
-    await core.close()
+    try:
+        client = await connect(settings)
+        await ensure_schedules(client)
+        worker = Worker(
+            client,
+            task_queue=TASK_QUEUE,
+            workflows=[LedgerAuditWorkflow],
+            activities=[AuditActivities(core).verify_ledger],
+        )
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        async with worker:
+            heartbeat = asyncio.create_task(_heartbeat(core, client, f"{socket.gethostname()}:{os.getpid()}"))
+            log.info("worker polling task queue %r on %s", TASK_QUEUE, settings.resolved_temporal_address)
+            await stop.wait()
+            heartbeat.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await heartbeat
+            log.info("worker stopping: finishing running activities")
+    finally:
+        await core.close()
     log.info("worker stopped")

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from temporalio import activity
+from temporalio.exceptions import ApplicationError
 
 from ringside.core.v1 import system_pb2
 from ringside.core_client import CoreClient
+from ringside.errors import RingsideError
 from workers.audit.shared import AuditInput, AuditResult
 
 AUDIT_TIMEOUT_S = 300.0
@@ -17,9 +19,15 @@ class AuditActivities:
 
     @activity.defn(name="verify_ledger")
     async def verify_ledger(self, request: AuditInput) -> AuditResult:
-        audit = await self._core.internal(
-            self._core.system.VerifyLedger, system_pb2.VerifyLedgerRequest(), timeout_s=AUDIT_TIMEOUT_S
-        )
+        try:
+            audit = await self._core.internal(
+                self._core.system.VerifyLedger, system_pb2.VerifyLedgerRequest(), timeout_s=AUDIT_TIMEOUT_S
+            )
+        except RingsideError as error:
+            # An unreachable core may come back (retry); anything else (a wrong internal token) will not.
+            raise ApplicationError(
+                str(error), type=error.code, non_retryable=error.code != "service_unavailable"
+            ) from None
         return AuditResult(
             transfer_count=audit.transfer_count,
             imbalance_nano_usd=audit.imbalance_nano_usd,

@@ -1,0 +1,324 @@
+"""`ringside up` as a user runs it: one command, every role, the quickstart with the test key, a
+clean stop on SIGTERM, and a restart that keeps the account."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import socket
+import stat
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import openai
+import pytest
+from openai import OpenAI
+
+from tests.harness import free_port
+
+HEALTHY_DEADLINE_S = 30.0
+STOP_DEADLINE_S = 30.0
+CLI_DEADLINE_S = 30.0
+POLL_EVERY_S = 0.2
+PORT_ATTEMPTS = 50
+TEMPORAL_UI_OFFSET = 1000  # `ringside up` puts the Temporal UI on the Temporal port + 1000
+MODEL = "fc:openai/gpt-4o-mini"
+MESSAGES: list[Any] = [{"role": "user", "content": "Say hello."}]
+
+
+def _port_is_free(port: int) -> bool:
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def free_temporal_port() -> int:
+    """A port P with P + 1000 free too (Temporal's frontend and its UI)."""
+    for _ in range(PORT_ATTEMPTS):
+        port = free_port()
+        if port + TEMPORAL_UI_OFFSET <= 65535 and _port_is_free(port + TEMPORAL_UI_OFFSET):
+            return port
+    raise RuntimeError(f"no free port P with P+{TEMPORAL_UI_OFFSET} free after {PORT_ATTEMPTS} tries")
+
+
+def up_env(data_dir: Path, http_port: int, grpc_port: int, temporal_port: int) -> dict[str, str]:
+    """The caller's environment minus provider keys and any Ringside setting, plus this run's."""
+    env = {
+        name: value
+        for name, value in os.environ.items()
+        if not name.startswith("RINGSIDE_") and name not in ("OPENAI_API_KEY", "OPENAI_BASE_URL")
+    }
+    env.update(
+        {
+            "RINGSIDE_DATA_DIR": str(data_dir),
+            "RINGSIDE_BIND_HOST": "127.0.0.1",
+            "RINGSIDE_HTTP_PORT": str(http_port),
+            "RINGSIDE_GRPC_PORT": str(grpc_port),
+            "RINGSIDE_TEMPORAL_PORT": str(temporal_port),
+        }
+    )
+    return env
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return (Path(f"/proc/{pid}") / "stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (FileNotFoundError, ProcessLookupError, IndexError):
+        return False
+
+
+def _descendants(root: int) -> list[int]:
+    """Live (non-zombie) descendants of a process (each role runs in a process group of its own)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            # /proc/PID/stat: "pid (comm) state ppid ..."; comm may hold spaces, so split after ")".
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except (FileNotFoundError, ProcessLookupError, IndexError):
+            continue
+        if fields[0] != "Z":
+            children.setdefault(int(fields[1]), []).append(int(entry.name))
+    found: list[int] = []
+    pending = [root]
+    while pending:
+        for child in children.get(pending.pop(), []):
+            found.append(child)
+            pending.append(child)
+    return found
+
+
+@dataclass
+class Up:
+    """One `ringside up`, leader of its own process group."""
+
+    process: subprocess.Popen[bytes]
+    env: dict[str, str]
+    data_dir: Path
+    http_port: int
+    log_path: Path
+
+    @classmethod
+    def start(cls, data_dir: Path, log_path: Path, ports: tuple[int, int, int] | None = None) -> Up:
+        http_port, grpc_port, temporal_port = ports or (free_port(), free_port(), free_temporal_port())
+        env = up_env(data_dir, http_port, grpc_port, temporal_port)
+        with log_path.open("ab") as log:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "ringside", "up"],
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+        return cls(process, env, data_dir, http_port, log_path)
+
+    @property
+    def ports(self) -> tuple[int, int, int]:
+        return (
+            self.http_port,
+            int(self.env["RINGSIDE_GRPC_PORT"]),
+            int(self.env["RINGSIDE_TEMPORAL_PORT"]),
+        )
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.http_port}"
+
+    def log_tail(self) -> str:
+        return self.log_path.read_text(errors="replace")[-4000:]
+
+    def wait_healthy(self) -> dict[str, Any]:
+        deadline = time.monotonic() + HEALTHY_DEADLINE_S
+        last = "no answer"
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                pytest.fail(f"ringside up exited with {self.process.returncode}:\n{self.log_tail()}")
+            status, body = http("GET", f"{self.base_url}/healthz")
+            if status == 200:
+                return body
+            last = f"{status} {body}"
+            time.sleep(POLL_EVERY_S)
+        pytest.fail(f"/healthz not 200 within {HEALTHY_DEADLINE_S:.0f} s (last: {last}):\n{self.log_tail()}")
+
+    def stop(self) -> int:
+        """SIGTERM the leader, as a service manager would; its exit code."""
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            return self.process.wait(timeout=STOP_DEADLINE_S)
+        except subprocess.TimeoutExpired:
+            pytest.fail(f"ringside up still running {STOP_DEADLINE_S:.0f} s after SIGTERM:\n{self.log_tail()}")
+
+    def kill(self) -> None:
+        """Teardown: nothing of this run may outlive the test, whatever happened."""
+        for pid in [*_descendants(self.process.pid), self.process.pid]:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        self.process.wait(timeout=STOP_DEADLINE_S)
+
+
+def http(method: str, url: str, body: dict[str, Any] | None = None, api_key: str | None = None) -> tuple[int, Any]:
+    """(status, parsed JSON) of one request; (0, reason) when nothing answered."""
+    headers = {"Content-Type": "application/json"}
+    if api_key:
+        headers["Authorization"] = f"Bearer {api_key}"
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(url, data=data, headers=headers, method=method)
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"null")
+    except (urllib.error.URLError, ConnectionError, TimeoutError) as error:
+        return 0, str(error)
+
+
+def credentials(data_dir: Path) -> dict[str, str]:
+    loaded: dict[str, str] = json.loads((data_dir / "credentials.json").read_text())
+    return loaded
+
+
+@pytest.fixture(scope="module")
+def up(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Up]:
+    work = tmp_path_factory.mktemp("ringside-up")
+    running = Up.start(work / "data", work / "up.log")
+    try:
+        running.wait_healthy()
+        yield running
+    finally:
+        running.kill()
+
+
+def test_healthz_reports_every_role_ready(up: Up) -> None:
+    status, body = http("GET", f"{up.base_url}/healthz")
+
+    assert status == 200, body
+    assert body["status"] == "ok"
+    assert body["roles"] == {"core": "ready", "edge": "ready", "worker": "ready"}
+    assert body["waiting_for"] == []
+
+
+def test_credentials_file_is_private_and_complete(up: Up) -> None:
+    path = up.data_dir / "credentials.json"
+
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    saved = credentials(up.data_dir)
+    assert saved["api_key"].startswith("sk_live_")
+    assert saved["test_api_key"].startswith("sk_test_")
+    assert saved["account_id"].startswith("acct_")
+
+
+def test_quickstart_with_the_test_key_meters_the_customer(up: Up) -> None:
+    test_key = credentials(up.data_dir)["test_api_key"]
+
+    status, customer = http(
+        "POST", f"{up.base_url}/v1/customers", {"external_id": "user_42", "budget_usd": 25}, api_key=test_key
+    )
+    assert status == 201, customer
+    assert customer["external_id"] == "user_42"
+
+    client = OpenAI(base_url=f"{up.base_url}/v1", api_key=test_key, max_retries=0)
+    try:
+        completion = client.chat.completions.create(
+            model=MODEL, messages=MESSAGES, extra_headers={"FC-Customer": "ext:user_42"}
+        )
+    finally:
+        client.close()
+    assert completion.choices[0].message.content
+    assert completion.usage is not None
+    assert completion.usage.total_tokens > 0
+
+    status, metered = http("GET", f"{up.base_url}/v1/customers/ext:user_42", api_key=test_key)
+    assert status == 200, metered
+    assert metered["id"] == customer["id"]
+    assert metered["spend_usd_mtd"] > 0
+    assert metered["request_count_mtd"] == 1
+
+
+def test_live_key_without_a_provider_is_503_model_unavailable(up: Up) -> None:
+    client = OpenAI(base_url=f"{up.base_url}/v1", api_key=credentials(up.data_dir)["api_key"], max_retries=0)
+    try:
+        with pytest.raises(openai.APIStatusError) as raised:
+            client.chat.completions.create(model=MODEL, messages=MESSAGES)
+    finally:
+        client.close()
+
+    assert raised.value.status_code == 503
+    assert isinstance(raised.value.body, dict)
+    assert raised.value.body["code"] == "model_unavailable"
+
+
+def test_cli_creates_a_customer_with_the_test_key(up: Up) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "ringside", "customers", "create", "--external-id", "x", "--budget-usd", "3", "--test"],
+        env=up.env,
+        capture_output=True,
+        timeout=CLI_DEADLINE_S,
+        check=False,
+    )
+
+    assert result.returncode == 0, result.stderr.decode(errors="replace")
+    printed = json.loads(result.stdout.decode().strip().splitlines()[-1])
+    assert printed["created"] is True
+    assert printed["external_id"] == "x"
+    assert printed["id"].startswith("cus_")
+
+
+def test_sigterm_stops_every_role_and_a_restart_keeps_the_account(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    first = Up.start(data_dir, tmp_path / "first.log")
+    try:
+        first.wait_healthy()
+        saved = (data_dir / "credentials.json").read_bytes()
+        test_key = json.loads(saved)["test_api_key"]
+        status, customer = http("POST", f"{first.base_url}/v1/customers", {"external_id": "kept"}, api_key=test_key)
+        assert status == 201, customer
+        roles = _descendants(first.process.pid)
+        assert len(roles) >= 4, f"expected the four roles under ringside up, found {roles}"
+
+        assert first.stop() == 0, first.log_tail()
+        assert not [pid for pid in roles if Path(f"/proc/{pid}").exists() and _alive(pid)], first.log_tail()
+    finally:
+        first.kill()
+
+    second = Up.start(data_dir, tmp_path / "second.log", ports=first.ports)
+    try:
+        second.wait_healthy()
+        assert (data_dir / "credentials.json").read_bytes() == saved
+        assert "Created account" not in second.log_tail()
+        status, found = http("GET", f"{second.base_url}/v1/customers/ext:kept", api_key=test_key)
+        assert status == 200, found
+        assert found["id"] == customer["id"]
+        assert second.stop() == 0, second.log_tail()
+    finally:
+        second.kill()
+
+
+def test_a_port_already_in_use_is_refused_before_anything_starts(tmp_path: Path) -> None:
+    http_port, grpc_port, temporal_port = free_port(), free_port(), free_temporal_port()
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", temporal_port))
+        squatter.listen()
+        result = subprocess.run(
+            [sys.executable, "-m", "ringside", "up"],
+            env=up_env(tmp_path / "data", http_port, grpc_port, temporal_port),
+            capture_output=True,
+            text=True,
+            timeout=CLI_DEADLINE_S,
+        )
+    assert result.returncode != 0
+    assert "already in use" in result.stderr and str(temporal_port) in result.stderr
+    assert not (tmp_path / "data" / "credentials.json").exists()  # no role was started
