@@ -10,7 +10,7 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
-from core.domain.money import Price, Usage
+from ringside.money import Price, Usage
 from ringside.ids import random_token
 
 SCOPES: tuple[str, ...] = ("api:read", "api:write", "api:webhooks", "api:admin")

@@ -27,7 +27,7 @@ from core.domain.entities import (
     has_scope,
     hash_secret,
 )
-from core.domain.money import Price, Usage, billable_nano, cost_nano, estimate_nano, max_affordable_output
+from ringside.money import Price, Usage, billable_nano, cost_nano, estimate_nano, max_affordable_output
 from core.domain.periods import period_bounds
 from core.domain.state import State
 from ringside.ids import new_id

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from core.domain.entities import Denial, Hold, SettleResult
 from core.domain.metering import Admission, CallRequest, SettlePlan
-from core.domain.money import Usage
+from ringside.money import Usage
 from core.services.core import Core
 from core.store.loader import load_expired_hold
 from core.store.tables import USAGE

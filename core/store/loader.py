@@ -10,7 +10,7 @@ from sqlalchemy import Connection, Engine, case, func, select
 
 from core.domain import ledger
 from core.domain.entities import Account, ApiKey, Customer, Hold
-from core.domain.money import Price
+from ringside.money import Price
 from core.domain.periods import period_bounds
 from core.domain.state import State
 from core.store.tables import ACCOUNTS, API_KEYS, CUSTOMERS, HOLDS, TRANSFERS, USAGE

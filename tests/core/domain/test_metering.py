@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from core.domain import ledger
 from core.domain.entities import Account, ApiKey, Customer, Denial, Transfer, hash_secret
 from core.domain.metering import Admission, CallRequest, Meter
-from core.domain.money import Price, Usage, billable_nano, cost_nano, estimate_nano
+from ringside.money import Price, Usage, billable_nano, cost_nano, estimate_nano
 from core.domain.periods import period_bounds
 from core.domain.state import State
 

@@ -1,4 +1,5 @@
-"""Money: integers in nano-USD (1e-9 USD); prices per one million tokens; cost rounded up.
+"""Money arithmetic shared by the core and the edge: integers in nano-USD (1e-9 USD), prices
+per one million tokens, cost rounded up.
 
 API.md "Money": a call's cost is computed per request with integer arithmetic and rounded up to
 the next nano-USD; `markup_pct` turns cost into billable (also rounded up).
