@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
+import socket
 from collections.abc import AsyncIterator
 
 import aiohttp
 from aiohttp import web
 
 from edge_http.context import EDGE, Edge
+from edge_http.leases import LeaseManager
 from edge_http.middlewares import errors
 from edge_http.providers.base import Provider
 from edge_http.providers.catalog.load import load_catalog
@@ -46,8 +49,20 @@ def create_app(settings: Settings) -> web.Application:
         core = CoreClient(settings.resolved_core_address, settings.resolve_internal_token())
         connector = aiohttp.TCPConnector(limit=2000, limit_per_host=1000, keepalive_timeout=60)
         session = aiohttp.ClientSession(connector=connector, auto_decompress=True)
-        app[EDGE] = Edge(settings=settings, core=core, catalog=load_catalog(), providers=_providers(settings, session))
+        leases = None
+        if settings.leases:
+            leases = LeaseManager(core, f"{socket.gethostname()}:{os.getpid()}", settings.lease_window_s)
+            leases.start()
+        app[EDGE] = Edge(
+            settings=settings,
+            core=core,
+            catalog=load_catalog(),
+            providers=_providers(settings, session),
+            leases=leases,
+        )
         yield
+        if leases is not None:  # handlers have drained: report every call, close every lease
+            await leases.close(settings.drain_timeout_s)
         await session.close()
         await core.close()
 

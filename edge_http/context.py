@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from aiohttp import web
 
+from edge_http.leases import LeaseManager
 from edge_http.providers.base import Provider
 from edge_http.providers.catalog.load import CatalogModel
 from edge_http.providers.test_model import TestModelProvider
@@ -23,6 +24,7 @@ class Edge:
     catalog: dict[str, CatalogModel]
     providers: dict[str, Provider] = field(default_factory=dict)
     test_model: TestModelProvider = field(default_factory=TestModelProvider)
+    leases: LeaseManager | None = None
 
     def resolve(self, model_ref: object) -> CatalogModel:
         """`fc:<provider>/<model>` → the catalog entry (slot: and match: come with the models issue)."""

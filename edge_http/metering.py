@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import time
+from dataclasses import dataclass
 from typing import Any
 
 from edge_http.context import Edge
+from edge_http.leases import Ticket
 from edge_http.openai.sse import StreamTally
 from edge_http.openai.usage import token_counts
 from edge_http.providers.catalog.load import CatalogModel
@@ -70,3 +74,75 @@ async def settle(
 
 def usage_from_body(body: Any) -> common_pb2.TokenCounts:
     return token_counts(body.get("usage") if isinstance(body, dict) else None)
+
+
+@dataclass(frozen=True, slots=True)
+class Admitted:
+    """A call cleared to go upstream, by a lease (ticket) or by the core's per-call Authorize."""
+
+    request_id: str
+    livemode: bool
+    max_output_tokens: int
+    output_limited: bool
+    hold_expires_at: int
+    ticket: Ticket | None = None
+
+
+async def admit(edge: Edge, call: metering_pb2.AuthorizeRequest) -> Admitted | metering_pb2.Denial:
+    """The fast path when a lease can cover the call, else the core authorizes it alone."""
+    if edge.leases is not None:
+        leased = await edge.leases.admit(call)
+        if isinstance(leased, Ticket):
+            lease = leased.lease
+            expires = int(time.time()) + edge.settings.hold_ttl_s
+            return Admitted(leased.request_id, lease.livemode, leased.max_output_tokens, False, expires, leased)
+        if leased is not None:
+            return leased  # the core refused the caller outright
+    decision = await edge.core.authorize(call)
+    if not decision.allowed:
+        return decision.denial
+    return Admitted(
+        decision.request_id,
+        decision.livemode,
+        decision.max_output_tokens,
+        decision.output_limited,
+        decision.hold_expires_at,
+    )
+
+
+async def finish(
+    edge: Edge,
+    admitted: Admitted,
+    model: CatalogModel,
+    outcome: int,
+    usage: common_pb2.TokenCounts,
+    estimated: bool,
+    upstream_model: str,
+) -> metering_pb2.SettleResponse | None:
+    """Settle a finished call: queued for the lease's next report, or settled by the core now."""
+    if admitted.ticket is not None and edge.leases is not None:
+        edge.leases.finish(
+            admitted.ticket,
+            metering_pb2.LeaseCall(
+                model_ref=model.ref,
+                provider=model.provider,
+                price=price_of(model),
+                usage=usage,
+                outcome=outcome,  # type: ignore[arg-type]
+                usage_estimated=estimated,
+                upstream_model=upstream_model[:300],
+            ),
+        )
+        return None
+    return await settle(edge, admitted.request_id, outcome, usage, estimated, upstream_model)
+
+
+async def extend(edge: Edge, admitted: Admitted) -> None:
+    """Keep a long stream's reservation alive (its lease, or its own hold)."""
+    if admitted.ticket is not None and edge.leases is not None:
+        await edge.leases.extend(admitted.ticket)
+        return
+    with contextlib.suppress(RingsideError):
+        await edge.core.internal(
+            edge.core.metering.ExtendHold, metering_pb2.ExtendHoldRequest(request_id=admitted.request_id)
+        )

@@ -38,6 +38,10 @@ class Settings(BaseSettings):
     commit_linger_ms: float = Field(default=0.0, ge=0, le=50)
     # SQLite durability: FULL survives power loss; NORMAL survives a process crash only.
     sqlite_synchronous: str = Field(default="FULL", pattern="^(FULL|NORMAL|EXTRA)$")
+    # The fast path: edges admit calls against leases (see edge_http/leases.py); off = every call
+    # is authorized and settled by the core one by one (the reference path).
+    leases: bool = True
+    lease_window_s: float = Field(default=1.0, gt=0, le=10)
     upstream_timeout_s: float = Field(default=600.0, gt=0, le=3600)
     upstream_connect_timeout_s: float = Field(default=10.0, gt=0, le=300)
     # Roles whose readiness /healthz requires (set by `ringside up` to the roles it started).

@@ -23,7 +23,7 @@ import openai
 import pytest
 from openai import OpenAI
 
-from tests.harness import free_port
+from tests.harness import free_port, wait_until
 
 HEALTHY_DEADLINE_S = 30.0
 STOP_DEADLINE_S = 30.0
@@ -241,8 +241,13 @@ def test_quickstart_with_the_test_key_meters_the_customer(up: Up) -> None:
     assert completion.usage is not None
     assert completion.usage.total_tokens > 0
 
-    status, metered = http("GET", f"{up.base_url}/v1/customers/ext:user_42", api_key=test_key)
-    assert status == 200, metered
+    # Calls are reported to the core in batches right after they answer (the lease path): poll.
+    def recorded() -> dict[str, Any] | None:
+        status, current = http("GET", f"{up.base_url}/v1/customers/ext:user_42", api_key=test_key)
+        assert status == 200, current
+        return current if current["request_count_mtd"] >= 1 else None
+
+    metered = wait_until(recorded, 10, "the call to be recorded")
     assert metered["id"] == customer["id"]
     assert metered["spend_usd_mtd"] > 0
     assert metered["request_count_mtd"] == 1

@@ -10,8 +10,8 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
-from ringside.money import Price, Usage
 from ringside.ids import random_token
+from ringside.money import Price, Usage
 
 SCOPES: tuple[str, ...] = ("api:read", "api:write", "api:webhooks", "api:admin")
 
@@ -121,14 +121,25 @@ class Hold:
     price: Price
     markup_bp: int
     settling: bool = False
+    # "call": one call's hold. "lease": a slice of room an edge admits several calls against; its
+    # calls post against it one by one (consumed), the rest is released at close or posted at expiry.
+    kind: str = "call"
+    consumed_nano: int = 0
+    reported: set[str] = field(default_factory=set)
+
+    @property
+    def remaining_nano(self) -> int:
+        return self.amount_nano - self.consumed_nano
 
 
 @dataclass(frozen=True, slots=True)
 class Transfer:
     """An immutable double-entry movement: `amount_nano` from `debit` to `credit`.
 
-    kinds: pending (a hold), post (a hold's settle, ≤ its amount), expire (a hold posted at its
-    reserved amount), correction (a late settle's refund of the difference), cost (provider cost).
+    kinds: pending (a hold or a lease), post (a hold's settle, ≤ its amount), lease_post (one call
+    under a lease, ≤ its estimate; `hold_id` names the lease), release (a lease closed: its unused
+    rest freed), expire (a hold posted at its reserved amount, a lease at its unreported rest),
+    correction (a late settle's refund of the difference), cost (provider cost).
     """
 
     id: str
@@ -142,6 +153,7 @@ class Transfer:
     period_start: int
     created: int
     pending_id: str | None = None
+    hold_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,6 +174,7 @@ class UsageRecord:
     usage_estimated: bool
     period_start: int
     created: int
+    hold_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

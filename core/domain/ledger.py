@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from core.domain.entities import mode_name
 
-USAGE_KINDS = ("post", "expire", "correction")
+# Transfers that move a customer's spend: debits of these kinds, minus corrections credited back.
+SPEND_KINDS = ("post", "lease_post", "expire")
 
 
 def customer_spend(customer_id: str) -> str:
@@ -37,6 +38,6 @@ def provider_payable(account_id: str, livemode: bool, provider: str) -> str:
 
 
 def pending_transfer_id(hold_id: str) -> str:
-    """The id of a hold's pending transfer, derived from the call's request id (`req_X` → `tr_X`), so
-    its resolution (post or expire) can name it and the database enforces one resolution per hold."""
-    return "tr_" + hold_id.removeprefix("req_")
+    """The id of a hold's pending transfer, derived from the hold's id (`req_X` → `tr_req_X`), so its
+    resolution (post, release or expire) can name it and the database allows one resolution per hold."""
+    return "tr_" + hold_id

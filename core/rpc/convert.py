@@ -5,9 +5,9 @@ from __future__ import annotations
 import orjson
 
 from core.domain.entities import Account, ApiKey, Customer
-from ringside.money import Price, Usage
 from core.domain.periods import period_bounds
 from ringside.core.v1 import accounts_pb2, common_pb2, customers_pb2, keys_pb2
+from ringside.money import Price, Usage
 
 
 def price_from(message: common_pb2.Price) -> Price:

@@ -7,14 +7,16 @@ import logging
 from dataclasses import dataclass
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from core.domain.entities import Denial, Hold, SettleResult
 from core.domain.metering import Admission, CallRequest, SettlePlan
-from ringside.money import Usage
+from core.domain.settlement import FinishedCall
 from core.services.core import Core
 from core.store.loader import load_expired_hold
 from core.store.tables import USAGE
 from ringside.errors import RingsideError
+from ringside.money import Usage
 
 log = logging.getLogger(__name__)
 
@@ -143,3 +145,77 @@ async def run_expiry(core: Core, interval_s: float = 1.0) -> None:
         except Exception:
             log.exception("hold expiry sweep failed")
         await asyncio.sleep(interval_s)
+
+
+MAX_LEASE_CALLS_PER_REPORT = 1000
+
+
+async def acquire_lease(core: Core, request: CallRequest, calls: int) -> Admission | Denial | None:
+    """The fast path's reservation: durable before the edge admits anything against it."""
+    decision = core.meter.acquire_lease(request, calls)
+    if decision is None or isinstance(decision, Denial):
+        return decision
+    try:
+        await core.writer.write(decision.records)
+    except Exception:
+        core.meter.release(decision)
+        log.exception("could not persist lease %s", decision.hold.id)
+        raise RingsideError("service_unavailable", "Ringside could not record this lease; retry.") from None
+    return decision
+
+
+async def _record_lease_calls(core: Core, lease: Hold, calls: list[FinishedCall]) -> int:
+    plan = core.meter.plan_lease_calls(lease, calls)
+    if not plan.reported:
+        return 0
+    try:
+        await core.writer.write(plan.records)
+    except IntegrityError:
+        # A report repeated after a restart forgot which calls were recorded: go call by call and
+        # skip those the database already holds (the reload counted them in the lease's consumption).
+        recorded = 0
+        for call in calls:
+            single = core.meter.plan_lease_calls(lease, [call])
+            if not single.reported:
+                continue
+            try:
+                await core.writer.write(single.records)
+            except IntegrityError:
+                lease.reported.add(call.request_id)
+                continue
+            core.meter.apply(single)
+            recorded += 1
+        return recorded
+    core.meter.apply(plan)
+    return len(plan.reported)
+
+
+async def settle_lease_calls(core: Core, lease_id: str, calls: list[FinishedCall], close: bool) -> tuple[int, bool]:
+    """Record calls admitted under a lease, then close it if asked. → (recorded, closed)."""
+    if len(calls) > MAX_LEASE_CALLS_PER_REPORT:
+        raise RingsideError("invalid_request", f"At most {MAX_LEASE_CALLS_PER_REPORT} calls per report.", "calls")
+    lease = core.state.holds.get(lease_id)
+    if lease is None or lease.kind != "lease":
+        # Closed before, or expired: an expired lease's remainder already paid for these calls.
+        if calls:
+            log.warning("%d calls reported for lease %s, which is no longer open", len(calls), lease_id)
+        return 0, True
+    if lease.settling:
+        raise RingsideError("conversation_locked", f"Lease {lease_id} is being settled already.")
+    recorded = 0
+    lease.settling = True
+    try:
+        if calls:
+            recorded = await _record_lease_calls(core, lease, calls)
+        if close:
+            closing = core.meter.plan_close_lease(lease)
+            await core.writer.write(closing.records)
+            core.meter.apply(closing)
+    except RingsideError:
+        raise
+    except Exception:
+        log.exception("could not persist the report of lease %s", lease_id)
+        raise RingsideError("service_unavailable", "Ringside could not record these calls; retry.") from None
+    finally:
+        lease.settling = False
+    return recorded, close

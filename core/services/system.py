@@ -91,6 +91,25 @@ def _audit(core: Core) -> LedgerAudit:
             .select_from(resolution.join(pending, pending.c.id == resolution.c.pending_id))
             .where(resolution.c.amount_nano > pending.c.amount_nano),
         )
+        lease_posts = (
+            select(t.hold_id, func.sum(t.amount_nano).label("amount"))
+            .where(t.kind == "lease_post")
+            .group_by(t.hold_id)
+            .subquery()
+        )
+        overposted += _scalar(
+            connection,
+            select(func.count())
+            .select_from(
+                pending.join(lease_posts, lease_posts.c.hold_id == pending.c.request_id).outerjoin(
+                    resolution, resolution.c.pending_id == pending.c.id
+                )
+            )
+            .where(
+                pending.c.kind == "pending",
+                lease_posts.c.amount + func.coalesce(resolution.c.amount_nano, 0) > pending.c.amount_nano,
+            ),
+        )
         multiply = _scalar(
             connection,
             select(func.count()).select_from(
@@ -103,7 +122,7 @@ def _audit(core: Core) -> LedgerAudit:
         )
         posted = (
             select(t.request_id, func.sum(t.amount_nano).label("amount"))
-            .where(t.kind.in_(("post", "expire")))
+            .where(t.kind.in_(ledger.SPEND_KINDS))
             .group_by(t.request_id)
             .subquery()
         )
@@ -151,7 +170,7 @@ async def verify_ledger(core: Core) -> LedgerAudit:
     open_held: dict[str, int] = {}
     for hold in core.state.holds.values():
         if hold.customer_id:
-            open_held[hold.customer_id] = open_held.get(hold.customer_id, 0) + hold.amount_nano
+            open_held[hold.customer_id] = open_held.get(hold.customer_id, 0) + hold.remaining_nano
     mismatches = 0
     for customer in core.state.customers.values():
         current = period_bounds(core.now(), customer.billing_anchor_day)[0]

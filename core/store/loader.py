@@ -10,10 +10,10 @@ from sqlalchemy import Connection, Engine, case, func, select
 
 from core.domain import ledger
 from core.domain.entities import Account, ApiKey, Customer, Hold
-from ringside.money import Price
 from core.domain.periods import period_bounds
 from core.domain.state import State
 from core.store.tables import ACCOUNTS, API_KEYS, CUSTOMERS, HOLDS, TRANSFERS, USAGE
+from ringside.money import Price
 
 # Periods are at most 31 days long; anything older cannot be a customer's current period.
 _LOOKBACK_S = 32 * 86_400
@@ -80,7 +80,7 @@ def spend_by_payer_period(connection: Connection, since: int) -> dict[tuple[str,
     spent: dict[tuple[str, int], int] = defaultdict(int)
     debits = (
         select(t.debit, t.period_start, func.sum(t.amount_nano))
-        .where(t.kind.in_(("post", "expire")), t.period_start >= since)
+        .where(t.kind.in_(ledger.SPEND_KINDS), t.period_start >= since)
         .group_by(t.debit, t.period_start)
     )
     for account, period, amount in connection.execute(debits):
@@ -100,7 +100,7 @@ def _load_spend(connection: Connection, state: State, now: int) -> None:
     spent = spend_by_payer_period(connection, now - _LOOKBACK_S)
     since = now - _LOOKBACK_S
     u = USAGE.c
-    counted = case((u.status == "failed", 0), else_=1)
+    counted = case((u.status.in_(("failed", "lease_expired")), 0), else_=1)
     counts = (
         select(u.customer_id, u.period_start, func.sum(counted))
         .where(u.customer_id.is_not(None), u.period_start >= since)
@@ -146,6 +146,7 @@ def _hold(row: Any) -> Hold:
         model_ref=row["model_ref"],
         price=Price(**orjson.loads(row["price_json"])),
         markup_bp=row["markup_bp"],
+        kind=row["kind"],
     )
 
 
@@ -159,9 +160,21 @@ def load_expired_hold(engine: Engine, hold_id: str) -> Hold | None:
 
 def _load_holds(connection: Connection, state: State) -> None:
     h = HOLDS.c
+    t = TRANSFERS.c
+    open_leases = select(h.id).where(h.state == "open", h.kind == "lease")
+    consumed = {
+        hold_id: int(amount)
+        for hold_id, amount in connection.execute(
+            select(t.hold_id, func.sum(t.amount_nano))
+            .where(t.kind == "lease_post", t.hold_id.in_(open_leases))
+            .group_by(t.hold_id)
+        )
+    }
     for row in connection.execute(select(HOLDS).where(h.state == "open")).mappings():
         hold = _hold(row)
+        if hold.kind == "lease":  # calls already posted against it
+            hold.consumed_nano = consumed.get(hold.id, 0)
         state.add_hold(hold)
         customer = state.customers.get(hold.customer_id) if hold.customer_id else None
         if customer is not None:
-            customer.held_nano += hold.amount_nano
+            customer.held_nano += hold.remaining_nano

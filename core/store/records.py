@@ -90,6 +90,7 @@ def hold_row(h: Hold) -> dict[str, Any]:
         "model_ref": h.model_ref,
         "price_json": orjson.dumps(dataclasses.asdict(h.price)).decode(),
         "markup_bp": h.markup_bp,
+        "kind": h.kind,
         "state": "open",
         "resolved_at": None,
     }
@@ -109,6 +110,7 @@ def transfer_row(t: Transfer) -> dict[str, Any]:
         "period_start": t.period_start,
         "created": t.created,
         "pending_id": t.pending_id,
+        "hold_id": t.hold_id,
     }
 
 
@@ -130,6 +132,7 @@ def usage_row(u: UsageRecord) -> dict[str, Any]:
         "usage_estimated": u.usage_estimated,
         "period_start": u.period_start,
         "created": u.created,
+        "hold_id": u.hold_id,
         "input_tokens": tokens.input_tokens,
         "cached_input_tokens": tokens.cached_input_tokens,
         "cache_write_tokens": tokens.cache_write_tokens,

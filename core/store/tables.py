@@ -90,6 +90,7 @@ class HoldRow(SQLModel, table=True):
     model_ref: str = Field(max_length=300)
     price_json: str = Field(sa_column=Column(Text, nullable=False))
     markup_bp: int = 0
+    kind: str = Field(default="call", max_length=8)
     state: str = Field(default="open", index=True, max_length=16)
     resolved_at: int | None = Field(default=None, sa_type=BigInteger)
 
@@ -103,7 +104,7 @@ class TransferRow(SQLModel, table=True):
         Index("ix_transfers_credit_period", "credit", "period_start"),
     )
 
-    id: str = Field(primary_key=True, max_length=64)
+    id: str = Field(primary_key=True, max_length=80)
     account_id: str = Field(max_length=64)
     livemode: bool
     debit: str = Field(max_length=200)
@@ -111,7 +112,8 @@ class TransferRow(SQLModel, table=True):
     amount_nano: int = Field(sa_type=BigInteger)
     kind: str = Field(max_length=16)
     request_id: str = Field(index=True, max_length=64)
-    pending_id: str | None = Field(default=None, unique=True, max_length=64)
+    pending_id: str | None = Field(default=None, unique=True, max_length=80)
+    hold_id: str | None = Field(default=None, index=True, max_length=64)
     period_start: int = Field(sa_type=BigInteger)
     created: int = Field(sa_type=BigInteger)
 
@@ -143,6 +145,7 @@ class UsageRow(SQLModel, table=True):
     usage_estimated: bool = False
     period_start: int = Field(sa_type=BigInteger)
     created: int = Field(sa_type=BigInteger)
+    hold_id: str | None = Field(default=None, max_length=64)
 
 
 METADATA = SQLModel.metadata

@@ -6,7 +6,6 @@ send the (rewritten) request upstream, relay the answer (SSE byte for byte), set
 
 from __future__ import annotations
 
-import contextlib
 import time
 from typing import Any
 
@@ -15,7 +14,18 @@ from aiohttp import web
 
 from edge_http.context import EDGE, Edge
 from edge_http.handlers.common import bearer, reject, verify_then_raise
-from edge_http.metering import ABORTED, COMPLETED, FAILED, counted_usage, price_of, settle, usage_from_body
+from edge_http.metering import (
+    ABORTED,
+    COMPLETED,
+    FAILED,
+    Admitted,
+    admit,
+    counted_usage,
+    extend,
+    finish,
+    price_of,
+    usage_from_body,
+)
 from edge_http.openai.errors import error_body
 from edge_http.openai.estimate import input_tokens_bound
 from edge_http.openai.jsonio import parse_object
@@ -69,7 +79,8 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
         raise
     input_bound = input_tokens_bound(body, model.max_image_tokens)
     user = body.get("user")
-    decision = await edge.core.authorize(
+    decision = await admit(
+        edge,
         metering_pb2.AuthorizeRequest(
             api_key=api_key,
             customer_ref=request.headers.get("FC-Customer", "").strip(),
@@ -82,10 +93,10 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
             model_max_output_tokens=model.max_output_tokens,
             choices=choices,
             client_ip=request.remote or "",
-        )
+        ),
     )
-    if not decision.allowed:
-        return reject(request, decision.denial)
+    if isinstance(decision, metering_pb2.Denial):
+        return reject(request, decision)
     call = _Call(edge, request, model, body, decision, input_bound, requested)
     return await (call.stream() if body.get("stream") else call.complete())
 
@@ -99,7 +110,7 @@ class _Call:
         request: web.Request,
         model: CatalogModel,
         body: dict[str, Any],
-        decision: metering_pb2.AuthorizeResponse,
+        decision: Admitted,
         input_bound: int,
         requested: int,
     ) -> None:
@@ -133,7 +144,7 @@ class _Call:
             raise
 
     async def _settle(self, outcome: int, usage: Any, estimated: bool, upstream_model: str) -> Any:
-        return await settle(self.edge, self.decision.request_id, outcome, usage, estimated, upstream_model)
+        return await finish(self.edge, self.decision, self.model, outcome, usage, estimated, upstream_model)
 
     async def _upstream_failed(self, upstream: UpstreamResponse) -> web.Response:
         """A provider error before the first byte: 4xx pass through (OpenAI's own envelope), 5xx → 502."""
@@ -244,10 +255,7 @@ class _Call:
 
     async def _extend(self) -> None:
         # Failure is safe: an expired hold is posted at its reserved amount, never voided.
-        with contextlib.suppress(RingsideError):
-            await self.edge.core.internal(
-                self.edge.core.metering.ExtendHold, metering_pb2.ExtendHoldRequest(request_id=self.decision.request_id)
-            )
+        await extend(self.edge, self.decision)
 
     async def _settle_partial(self, tally: StreamTally, outcome: int) -> None:
         if tally.usage is not None:

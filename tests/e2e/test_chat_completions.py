@@ -27,6 +27,18 @@ def new_customer(stack: Stack, key: str | None = None, **fields: object) -> dict
     return dict(response.json())
 
 
+def settled(stack: Stack, ref: str, requests: int, key: str | None = None) -> dict[str, object]:
+    """The customer once `requests` calls are recorded: on the lease path calls are reported to the
+    core in batches right after they answer, so a read straight after a call may not show it yet."""
+    return dict(
+        wait_until(
+            lambda: (state := customer(stack, ref, key))["request_count_mtd"] >= requests and state,
+            10,
+            f"{requests} calls of {ref} to be recorded",
+        )
+    )
+
+
 def customer(stack: Stack, ref: str, key: str | None = None) -> dict[str, object]:
     response = stack.call("GET", f"/v1/customers/{ref}", key or stack.live_key)
     assert response.status == 200, response.body
@@ -48,7 +60,7 @@ def test_quickstart_call_is_metered_to_the_customer(stack: Stack) -> None:
     assert raw.headers["x-request-id"].startswith("req_")
     assert completion.choices[0].message.content
     assert completion.usage is not None
-    after = customer(stack, str(cus["id"]))
+    after = settled(stack, str(cus["id"]), 1)
     assert after["request_count_mtd"] == 1
     assert Decimal(str(after["spend_usd_mtd"])) == expected_cost_usd(
         completion.usage.prompt_tokens, completion.usage.completion_tokens
@@ -64,7 +76,7 @@ def test_ext_reference_and_user_field_attribute_the_call(stack: Stack) -> None:
     client(stack).chat.completions.create(
         model=MODEL, messages=[{"role": "user", "content": "b"}], user=str(cus["external_id"])
     )
-    assert customer(stack, ext)["request_count_mtd"] == 2
+    assert settled(stack, ext, 2)["request_count_mtd"] == 2
 
 
 def test_streams_relay_upstream_bytes_exactly_with_and_without_usage(stack: Stack) -> None:
@@ -97,7 +109,7 @@ def test_streams_relay_upstream_bytes_exactly_with_and_without_usage(stack: Stac
     ]
     assert len(from_ringside) == 2
     assert all(body["stream_options"]["include_usage"] is True for body in from_ringside)
-    assert customer(stack, str(cus["id"]))["request_count_mtd"] == 2
+    assert settled(stack, str(cus["id"]), 2)["request_count_mtd"] == 2
 
 
 def test_sdk_stream_with_usage_is_billed(stack: Stack) -> None:
@@ -114,7 +126,7 @@ def test_sdk_stream_with_usage_is_billed(stack: Stack) -> None:
     assert usage is not None and usage.completion_tokens > 0
     text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
     assert len(text.split()) == usage.completion_tokens
-    assert Decimal(str(customer(stack, str(cus["id"]))["spend_usd_mtd"])) == expected_cost_usd(
+    assert Decimal(str(settled(stack, str(cus["id"]), 1)["spend_usd_mtd"])) == expected_cost_usd(
         usage.prompt_tokens, usage.completion_tokens
     )
 
@@ -161,7 +173,13 @@ def test_unattributed_call_is_metered_to_the_account(stack: Stack) -> None:
         model=MODEL, messages=[{"role": "user", "content": marker}]
     )
     request_id = raw.headers["x-request-id"]
-    rows = stack.query("SELECT customer_id, posted_nano, status FROM usage_records WHERE request_id = ?", request_id)
+    rows = wait_until(
+        lambda: stack.query(
+            "SELECT customer_id, posted_nano, status FROM usage_records WHERE request_id = ?", request_id
+        ),
+        10,
+        "the call to be recorded",
+    )
     assert rows == [(None, rows[0][1], "completed")] and rows[0][1] > 0
 
 
@@ -220,6 +238,12 @@ def test_upstream_5xx_is_502_and_releases_the_hold(stack: Stack) -> None:
             extra_headers={"FC-Customer": str(cus["id"])},
         )
     assert caught.value.status_code == 502 and caught.value.body["code"] == "upstream_error"  # type: ignore[index]
+    failed = wait_until(
+        lambda: stack.query("SELECT status, posted_nano FROM usage_records WHERE customer_id = ?", cus["id"]),
+        10,
+        "the failed call to be recorded",
+    )
+    assert failed == [("failed", 0)]
     state = customer(stack, str(cus["id"]))
     assert Decimal(str(state["spend_usd_mtd"])) == 0 and state["request_count_mtd"] == 0
 
@@ -274,7 +298,7 @@ def test_test_keys_are_served_by_the_test_model_at_the_catalog_price(stack: Stac
     assert completion.system_fingerprint == "fp_ringside_test"
     assert raw.headers["x-ringside-model-resolved"] == MODEL
     assert len(stack.upstream.requests()) == before  # never reached the provider
-    state = customer(stack, str(cus["id"]), stack.test_key)
+    state = settled(stack, str(cus["id"]), 1, stack.test_key)
     assert state["livemode"] is False
     assert Decimal(str(state["spend_usd_mtd"])) == expected_cost_usd(
         completion.usage.prompt_tokens, completion.usage.completion_tokens

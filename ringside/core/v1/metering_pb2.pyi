@@ -1,8 +1,9 @@
 from ringside.core.v1 import common_pb2 as _common_pb2
+from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
-from collections.abc import Mapping as _Mapping
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
 from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
@@ -125,3 +126,77 @@ class ExtendHoldResponse(_message.Message):
     HOLD_EXPIRES_AT_FIELD_NUMBER: _ClassVar[int]
     hold_expires_at: int
     def __init__(self, hold_expires_at: _Optional[int] = ...) -> None: ...
+
+class AcquireLeaseRequest(_message.Message):
+    __slots__ = ("call", "calls", "edge")
+    CALL_FIELD_NUMBER: _ClassVar[int]
+    CALLS_FIELD_NUMBER: _ClassVar[int]
+    EDGE_FIELD_NUMBER: _ClassVar[int]
+    call: AuthorizeRequest
+    calls: int
+    edge: str
+    def __init__(self, call: _Optional[_Union[AuthorizeRequest, _Mapping]] = ..., calls: _Optional[int] = ..., edge: _Optional[str] = ...) -> None: ...
+
+class AcquireLeaseResponse(_message.Message):
+    __slots__ = ("granted", "denial", "lease_id", "amount_nano_usd", "account_id", "livemode", "customer_id", "markup_bp", "default_max_output_tokens", "expires_at")
+    GRANTED_FIELD_NUMBER: _ClassVar[int]
+    DENIAL_FIELD_NUMBER: _ClassVar[int]
+    LEASE_ID_FIELD_NUMBER: _ClassVar[int]
+    AMOUNT_NANO_USD_FIELD_NUMBER: _ClassVar[int]
+    ACCOUNT_ID_FIELD_NUMBER: _ClassVar[int]
+    LIVEMODE_FIELD_NUMBER: _ClassVar[int]
+    CUSTOMER_ID_FIELD_NUMBER: _ClassVar[int]
+    MARKUP_BP_FIELD_NUMBER: _ClassVar[int]
+    DEFAULT_MAX_OUTPUT_TOKENS_FIELD_NUMBER: _ClassVar[int]
+    EXPIRES_AT_FIELD_NUMBER: _ClassVar[int]
+    granted: bool
+    denial: Denial
+    lease_id: str
+    amount_nano_usd: int
+    account_id: str
+    livemode: bool
+    customer_id: str
+    markup_bp: int
+    default_max_output_tokens: int
+    expires_at: int
+    def __init__(self, granted: _Optional[bool] = ..., denial: _Optional[_Union[Denial, _Mapping]] = ..., lease_id: _Optional[str] = ..., amount_nano_usd: _Optional[int] = ..., account_id: _Optional[str] = ..., livemode: _Optional[bool] = ..., customer_id: _Optional[str] = ..., markup_bp: _Optional[int] = ..., default_max_output_tokens: _Optional[int] = ..., expires_at: _Optional[int] = ...) -> None: ...
+
+class LeaseCall(_message.Message):
+    __slots__ = ("request_id", "model_ref", "provider", "price", "estimate_nano_usd", "usage", "outcome", "usage_estimated", "upstream_model")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    MODEL_REF_FIELD_NUMBER: _ClassVar[int]
+    PROVIDER_FIELD_NUMBER: _ClassVar[int]
+    PRICE_FIELD_NUMBER: _ClassVar[int]
+    ESTIMATE_NANO_USD_FIELD_NUMBER: _ClassVar[int]
+    USAGE_FIELD_NUMBER: _ClassVar[int]
+    OUTCOME_FIELD_NUMBER: _ClassVar[int]
+    USAGE_ESTIMATED_FIELD_NUMBER: _ClassVar[int]
+    UPSTREAM_MODEL_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    model_ref: str
+    provider: str
+    price: _common_pb2.Price
+    estimate_nano_usd: int
+    usage: _common_pb2.TokenCounts
+    outcome: SettleOutcome
+    usage_estimated: bool
+    upstream_model: str
+    def __init__(self, request_id: _Optional[str] = ..., model_ref: _Optional[str] = ..., provider: _Optional[str] = ..., price: _Optional[_Union[_common_pb2.Price, _Mapping]] = ..., estimate_nano_usd: _Optional[int] = ..., usage: _Optional[_Union[_common_pb2.TokenCounts, _Mapping]] = ..., outcome: _Optional[_Union[SettleOutcome, str]] = ..., usage_estimated: _Optional[bool] = ..., upstream_model: _Optional[str] = ...) -> None: ...
+
+class SettleLeaseCallsRequest(_message.Message):
+    __slots__ = ("lease_id", "calls", "close")
+    LEASE_ID_FIELD_NUMBER: _ClassVar[int]
+    CALLS_FIELD_NUMBER: _ClassVar[int]
+    CLOSE_FIELD_NUMBER: _ClassVar[int]
+    lease_id: str
+    calls: _containers.RepeatedCompositeFieldContainer[LeaseCall]
+    close: bool
+    def __init__(self, lease_id: _Optional[str] = ..., calls: _Optional[_Iterable[_Union[LeaseCall, _Mapping]]] = ..., close: _Optional[bool] = ...) -> None: ...
+
+class SettleLeaseCallsResponse(_message.Message):
+    __slots__ = ("recorded", "closed")
+    RECORDED_FIELD_NUMBER: _ClassVar[int]
+    CLOSED_FIELD_NUMBER: _ClassVar[int]
+    recorded: int
+    closed: bool
+    def __init__(self, recorded: _Optional[int] = ..., closed: _Optional[bool] = ...) -> None: ...

@@ -51,6 +51,16 @@ class MeteringServiceStub:
                 request_serializer=ringside_dot_core_dot_v1_dot_metering__pb2.ExtendHoldRequest.SerializeToString,
                 response_deserializer=ringside_dot_core_dot_v1_dot_metering__pb2.ExtendHoldResponse.FromString,
                 _registered_method=True)
+        self.AcquireLease = channel.unary_unary(
+                '/ringside.core.v1.MeteringService/AcquireLease',
+                request_serializer=ringside_dot_core_dot_v1_dot_metering__pb2.AcquireLeaseRequest.SerializeToString,
+                response_deserializer=ringside_dot_core_dot_v1_dot_metering__pb2.AcquireLeaseResponse.FromString,
+                _registered_method=True)
+        self.SettleLeaseCalls = channel.unary_unary(
+                '/ringside.core.v1.MeteringService/SettleLeaseCalls',
+                request_serializer=ringside_dot_core_dot_v1_dot_metering__pb2.SettleLeaseCallsRequest.SerializeToString,
+                response_deserializer=ringside_dot_core_dot_v1_dot_metering__pb2.SettleLeaseCallsResponse.FromString,
+                _registered_method=True)
 
 
 class MeteringServiceServicer:
@@ -75,7 +85,24 @@ class MeteringServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def ExtendHold(self, request, context):
-        """Pushes back the expiry of a live call's hold (a long stream).
+        """Pushes back the expiry of a live call's hold, or of a lease (a long stream).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AcquireLease(self, request, context):
+        """The fast path: reserves a slice of the caller's room (a durable hold covering a few calls) that
+        the edge admits calls against by itself for a short window. Not granted when the room is too
+        small; the edge then authorizes that call on its own (Authorize).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SettleLeaseCalls(self, request, context):
+        """Reports calls admitted under a lease (posted each at most its own estimate), and closes the
+        lease when asked (its unused remainder is released). Idempotent per call request id.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -98,6 +125,16 @@ def add_MeteringServiceServicer_to_server(servicer, server):
                     servicer.ExtendHold,
                     request_deserializer=ringside_dot_core_dot_v1_dot_metering__pb2.ExtendHoldRequest.FromString,
                     response_serializer=ringside_dot_core_dot_v1_dot_metering__pb2.ExtendHoldResponse.SerializeToString,
+            ),
+            'AcquireLease': grpc.unary_unary_rpc_method_handler(
+                    servicer.AcquireLease,
+                    request_deserializer=ringside_dot_core_dot_v1_dot_metering__pb2.AcquireLeaseRequest.FromString,
+                    response_serializer=ringside_dot_core_dot_v1_dot_metering__pb2.AcquireLeaseResponse.SerializeToString,
+            ),
+            'SettleLeaseCalls': grpc.unary_unary_rpc_method_handler(
+                    servicer.SettleLeaseCalls,
+                    request_deserializer=ringside_dot_core_dot_v1_dot_metering__pb2.SettleLeaseCallsRequest.FromString,
+                    response_serializer=ringside_dot_core_dot_v1_dot_metering__pb2.SettleLeaseCallsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -183,6 +220,60 @@ class MeteringService:
             '/ringside.core.v1.MeteringService/ExtendHold',
             ringside_dot_core_dot_v1_dot_metering__pb2.ExtendHoldRequest.SerializeToString,
             ringside_dot_core_dot_v1_dot_metering__pb2.ExtendHoldResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AcquireLease(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/ringside.core.v1.MeteringService/AcquireLease',
+            ringside_dot_core_dot_v1_dot_metering__pb2.AcquireLeaseRequest.SerializeToString,
+            ringside_dot_core_dot_v1_dot_metering__pb2.AcquireLeaseResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SettleLeaseCalls(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/ringside.core.v1.MeteringService/SettleLeaseCalls',
+            ringside_dot_core_dot_v1_dot_metering__pb2.SettleLeaseCallsRequest.SerializeToString,
+            ringside_dot_core_dot_v1_dot_metering__pb2.SettleLeaseCallsResponse.FromString,
             options,
             channel_credentials,
             insecure,

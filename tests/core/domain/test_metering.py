@@ -15,9 +15,9 @@ from hypothesis import strategies as st
 from core.domain import ledger
 from core.domain.entities import Account, ApiKey, Customer, Denial, Transfer, hash_secret
 from core.domain.metering import Admission, CallRequest, Meter
-from ringside.money import Price, Usage, billable_nano, cost_nano, estimate_nano
 from core.domain.periods import period_bounds
 from core.domain.state import State
+from ringside.money import Price, Usage, billable_nano, cost_nano, estimate_nano
 
 FAST = settings(max_examples=200, deadline=None)
 

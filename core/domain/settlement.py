@@ -1,0 +1,346 @@
+"""Settlement: what a finished call, an expired hold or a closed lease posts to the ledger.
+
+Every plan is computed first (records to persist and the memory deltas), made durable by the caller,
+then applied to memory with `apply`. Posts never exceed what was reserved: a call's hold, or a lease
+call's own estimate and the lease's remainder; the excess is recorded as unbilled cost.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from core.domain import ledger
+from core.domain.entities import (
+    Customer,
+    Hold,
+    HoldExtension,
+    HoldStateChange,
+    SettleResult,
+    Transfer,
+    UsageCorrection,
+    UsageRecord,
+)
+from core.domain.periods import period_bounds
+from core.domain.state import State
+from ringside.ids import new_id
+from ringside.money import Price, Usage, billable_nano, cost_nano
+
+
+@dataclass(frozen=True, slots=True)
+class FinishedCall:
+    """A call admitted under a lease, as the edge reports it."""
+
+    request_id: str
+    model_ref: str
+    provider: str
+    price: Price
+    estimate_nano: int
+    usage: Usage
+    status: str
+    usage_estimated: bool
+    upstream_model: str
+
+
+@dataclass(slots=True)
+class SettlePlan:
+    """Records to persist and how memory moves once they are durable."""
+
+    hold: Hold
+    result: SettleResult
+    records: list[object]
+    state_change: str  # settled | expired | late | lease_calls | closed
+    held_release: int = 0
+    spend: int = 0
+    spend_period: int = 0
+    requests: int = 0
+    wallet_delta: int = 0
+    consumed: int = 0
+    reported: list[str] = field(default_factory=list)
+    close_hold: bool = False
+
+
+class Settlement:
+    state: State
+    clock: Callable[[], float]
+    hold_ttl_s: int
+
+    def plan_settle(
+        self, hold: Hold, usage: Usage, status: str, usage_estimated: bool, upstream_model: str
+    ) -> SettlePlan:
+        """Post the actual billable amount, capped at the hold; the rest is released."""
+        now = int(self.clock())
+        cost = cost_nano(usage, hold.price)
+        billable = billable_nano(cost, hold.markup_bp)
+        posted = min(billable, hold.amount_nano)
+        records: list[object] = [
+            self._transfer(hold, hold.payer, hold.revenue, posted, "post", hold.id, hold.period_start, now, True),
+            *self._cost_transfer(hold, hold.id, hold.provider, cost, now),
+            self._usage(
+                hold,
+                hold.id,
+                hold.provider,
+                hold.model_ref,
+                usage,
+                status,
+                usage_estimated,
+                upstream_model,
+                cost,
+                billable,
+                posted,
+                now,
+            ),
+            HoldStateChange(hold.id, "settled", now),
+        ]
+        result = SettleResult(
+            cost, billable, posted, billable - posted, wallet_balance_nano=self._wallet_after(hold, posted)
+        )
+        return SettlePlan(
+            hold,
+            result,
+            records,
+            "settled",
+            held_release=hold.amount_nano,
+            spend=posted,
+            spend_period=hold.period_start,
+            requests=int(status != "failed"),
+            wallet_delta=-posted,
+            close_hold=True,
+        )
+
+    def plan_expire(self, hold: Hold) -> SettlePlan:
+        """An unsettled hold is posted at its reserved amount (a lease at its unreported remainder,
+        which pays for the calls its dead edge never reported): a crash never makes usage free."""
+        now = int(self.clock())
+        amount = hold.remaining_nano
+        status = "lease_expired" if hold.kind == "lease" else "expired"
+        records: list[object] = [
+            self._transfer(hold, hold.payer, hold.revenue, amount, "expire", hold.id, hold.period_start, now, True),
+            self._usage(
+                hold, hold.id, hold.provider, hold.model_ref, Usage(), status, True, "", 0, amount, amount, now
+            ),
+            HoldStateChange(hold.id, "expired", now),
+        ]
+        return SettlePlan(
+            hold,
+            SettleResult(0, amount, amount, 0),
+            records,
+            "expired",
+            held_release=amount,
+            spend=amount,
+            spend_period=hold.period_start,
+            requests=int(hold.kind == "call"),
+            wallet_delta=-amount,
+            close_hold=True,
+        )
+
+    def plan_late_settle(
+        self, hold: Hold, usage: Usage, status: str, usage_estimated: bool, upstream_model: str
+    ) -> SettlePlan:
+        """A settle for an expired hold: refund the difference with a new transfer, in the current
+        period; the expiry's posting is never edited."""
+        now = int(self.clock())
+        cost = cost_nano(usage, hold.price)
+        billable = billable_nano(cost, hold.markup_bp)
+        posted = min(billable, hold.amount_nano)
+        refund = hold.amount_nano - posted
+        customer = self._customer(hold, now)
+        period = customer.period_start if customer else period_bounds(now)[0]
+        records: list[object] = []
+        if refund:
+            records.append(self._transfer(hold, hold.revenue, hold.payer, refund, "correction", hold.id, period, now))
+        records += [
+            *self._cost_transfer(hold, hold.id, hold.provider, cost, now),
+            UsageCorrection(
+                self._usage(
+                    hold,
+                    hold.id,
+                    hold.provider,
+                    hold.model_ref,
+                    usage,
+                    "late_" + status,
+                    usage_estimated,
+                    upstream_model,
+                    cost,
+                    billable,
+                    posted,
+                    now,
+                )
+            ),
+        ]
+        result = SettleResult(
+            cost, billable, posted, billable - posted, late=True, wallet_balance_nano=self._wallet_after(hold, -refund)
+        )
+        return SettlePlan(hold, result, records, "late", spend=-refund, spend_period=period, wallet_delta=refund)
+
+    def plan_lease_calls(self, lease: Hold, calls: Iterable[FinishedCall]) -> SettlePlan:
+        """Post each call reported under a lease at min(billable, its estimate, what the lease has left)."""
+        now = int(self.clock())
+        records: list[object] = []
+        left = lease.remaining_nano
+        plan = SettlePlan(lease, SettleResult(0, 0, 0, 0), records, "lease_calls", spend_period=lease.period_start)
+        for call in calls:
+            if call.request_id in lease.reported or call.request_id in plan.reported:
+                continue  # a repeated report
+            cost = cost_nano(call.usage, call.price)
+            billable = billable_nano(cost, lease.markup_bp)
+            posted = min(billable, call.estimate_nano, left)
+            left -= posted
+            records += [
+                self._transfer(
+                    lease, lease.payer, lease.revenue, posted, "lease_post", call.request_id, lease.period_start, now
+                ),
+                *self._cost_transfer(lease, call.request_id, call.provider, cost, now),
+                self._usage(
+                    lease,
+                    call.request_id,
+                    call.provider,
+                    call.model_ref,
+                    call.usage,
+                    call.status,
+                    call.usage_estimated,
+                    call.upstream_model,
+                    cost,
+                    billable,
+                    posted,
+                    now,
+                ),
+            ]
+            plan.reported.append(call.request_id)
+            plan.consumed += posted
+            plan.requests += int(call.status != "failed")
+        plan.held_release = plan.spend = plan.consumed
+        plan.wallet_delta = -plan.consumed
+        return plan
+
+    def plan_close_lease(self, lease: Hold) -> SettlePlan:
+        """Every call under the lease is reported: release what it did not use."""
+        now = int(self.clock())
+        records: list[object] = [
+            self._transfer(lease, lease.payer, lease.revenue, 0, "release", lease.id, lease.period_start, now, True),
+            HoldStateChange(lease.id, "closed", now),
+        ]
+        return SettlePlan(
+            lease, SettleResult(0, 0, 0, 0), records, "closed", held_release=lease.remaining_nano, close_hold=True
+        )
+
+    def apply(self, plan: SettlePlan) -> None:
+        """Bring memory in step with a plan that is now durable."""
+        hold = plan.hold
+        customer = self._customer(hold, int(self.clock()))
+        if customer is not None:
+            customer.held_nano -= plan.held_release
+            if plan.spend_period == customer.period_start:
+                customer.spent_nano += plan.spend
+                customer.request_count += plan.requests
+            if hold.payer.endswith(":wallet"):
+                customer.wallet_balance_nano += plan.wallet_delta
+        hold.consumed_nano += plan.consumed
+        hold.reported.update(plan.reported)
+        if plan.close_hold:
+            self.state.holds.pop(hold.id, None)
+        if plan.state_change == "expired":
+            self.state.expired.put(hold.id, hold)
+        elif plan.state_change in ("settled", "late"):
+            self.state.settled.put(hold.id, plan.result)
+
+    def extend(self, hold: Hold) -> HoldExtension:
+        hold.expires_at = int(self.clock()) + self.hold_ttl_s
+        self.state.schedule_expiry(hold)
+        return HoldExtension(hold.id, hold.expires_at)
+
+    # -- helpers -----------------------------------------------------------------------------------
+
+    def _customer(self, hold: Hold, now: int) -> Customer | None:
+        customer = self.state.customers.get(hold.customer_id) if hold.customer_id else None
+        if customer is not None:
+            customer.roll_period(period_bounds(now, customer.billing_anchor_day)[0])
+        return customer
+
+    @staticmethod
+    def _transfer(
+        hold: Hold,
+        debit: str,
+        credit: str,
+        amount: int,
+        kind: str,
+        request_id: str,
+        period: int,
+        now: int,
+        resolves: bool = False,
+    ) -> Transfer:
+        return Transfer(
+            id=new_id("tr"),
+            account_id=hold.account_id,
+            livemode=hold.livemode,
+            debit=debit,
+            credit=credit,
+            amount_nano=amount,
+            kind=kind,
+            request_id=request_id,
+            period_start=period,
+            created=now,
+            pending_id=ledger.pending_transfer_id(hold.id) if resolves else None,
+            hold_id=hold.id if hold.kind == "lease" else None,
+        )
+
+    @staticmethod
+    def _cost_transfer(hold: Hold, request_id: str, provider: str, cost: int, now: int) -> list[Transfer]:
+        if cost == 0:
+            return []
+        return [
+            Transfer(
+                id=new_id("tr"),
+                account_id=hold.account_id,
+                livemode=hold.livemode,
+                debit=ledger.provider_cost(hold.account_id, hold.livemode),
+                credit=ledger.provider_payable(hold.account_id, hold.livemode, provider),
+                amount_nano=cost,
+                kind="cost",
+                request_id=request_id,
+                period_start=hold.period_start,
+                created=now,
+                hold_id=hold.id if hold.kind == "lease" else None,
+            )
+        ]
+
+    @staticmethod
+    def _usage(
+        hold: Hold,
+        request_id: str,
+        provider: str,
+        model_ref: str,
+        usage: Usage,
+        status: str,
+        usage_estimated: bool,
+        upstream_model: str,
+        cost: int,
+        billable: int,
+        posted: int,
+        now: int,
+    ) -> UsageRecord:
+        return UsageRecord(
+            request_id=request_id,
+            account_id=hold.account_id,
+            livemode=hold.livemode,
+            customer_id=hold.customer_id,
+            provider=provider,
+            model_ref=model_ref,
+            upstream_model=upstream_model,
+            usage=usage,
+            cost_nano=cost,
+            billable_nano=billable,
+            posted_nano=posted,
+            unbilled_nano=billable - posted,
+            status=status,
+            usage_estimated=usage_estimated,
+            period_start=hold.period_start,
+            created=now,
+            hold_id=hold.id if hold.kind == "lease" else None,
+        )
+
+    def _wallet_after(self, hold: Hold, debit: int) -> int | None:
+        if not hold.payer.endswith(":wallet") or hold.customer_id is None:
+            return None
+        customer = self.state.customers.get(hold.customer_id)
+        return None if customer is None else customer.wallet_balance_nano - debit

@@ -1,0 +1,273 @@
+"""The fast path on the edge: admit calls against leases, report them in batches.
+
+A lease is a durable hold the core granted this edge for one caller (key, FC-Customer, user): a
+slice of the customer's room worth a few calls. For a short window (`RINGSIDE_LEASE_WINDOW_S`, 1 s:
+key revocations and blocks take effect within it) the edge admits calls against it with no round
+trip, each reserving its own upper-bound estimate; finished calls are priced here with the same
+integer arithmetic as the core and reported in batches. A lease whose window has passed retires and
+is closed (its unused rest released) once its last call is reported. If this edge dies, the core
+posts each open lease at its unreported remainder when its hold expires: completed calls are paid
+for; what a crash can over-charge is bounded by the lease size (≤ 16 calls' estimates and ≤ ¼ of
+the room under a cap). When the room is too small for a lease, the call goes the per-call way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from dataclasses import dataclass, field
+
+from ringside.core.v1 import common_pb2, metering_pb2
+from ringside.core_client import CoreClient
+from ringside.errors import RingsideError
+from ringside.ids import new_id
+from ringside.money import Price, Usage, billable_nano, cost_nano, estimate_nano
+
+log = logging.getLogger("ringside.edge.leases")
+LEASE_CALLS = 16
+FLUSH_EVERY_S = 0.02
+MAX_CALLS_PER_REPORT = 500
+MAX_PENDING_REPORTS = 50_000  # per lease; past it the oldest are dropped (the lease's expiry pays for them)
+CLOSE_ATTEMPTS = 20
+LeaseKey = tuple[str, str, str]
+
+
+@dataclass(eq=False, slots=True)
+class Lease:
+    id: str
+    key: LeaseKey
+    account_id: str
+    livemode: bool
+    customer_id: str
+    markup_bp: int
+    default_max_output_tokens: int
+    amount_nano: int
+    admit_until: float
+    reserved_nano: int = 0
+    used_nano: int = 0
+    in_flight: int = 0
+    retired: bool = False
+    reports: list[metering_pb2.LeaseCall] = field(default_factory=list)
+    failures: int = 0
+
+    @property
+    def available_nano(self) -> int:
+        return self.amount_nano - self.reserved_nano - self.used_nano
+
+
+@dataclass(slots=True)
+class Ticket:
+    """One call admitted under a lease."""
+
+    lease: Lease
+    request_id: str
+    estimate_nano: int
+    max_output_tokens: int
+
+
+def money_price(price: common_pb2.Price) -> Price:
+    return Price(
+        input=price.input_nano_usd_per_mtok,
+        cached_input=price.cached_input_nano_usd_per_mtok,
+        cache_write=price.cache_write_nano_usd_per_mtok,
+        output=price.output_nano_usd_per_mtok,
+        reasoning=price.reasoning_nano_usd_per_mtok,
+        audio_input=price.audio_input_nano_usd_per_mtok,
+        audio_output=price.audio_output_nano_usd_per_mtok,
+        image_input=price.image_input_nano_usd_per_mtok,
+    )
+
+
+def money_usage(usage: common_pb2.TokenCounts) -> Usage:
+    return Usage(
+        input_tokens=usage.input_tokens,
+        cached_input_tokens=usage.cached_input_tokens,
+        cache_write_tokens=usage.cache_write_tokens,
+        output_tokens=usage.output_tokens,
+        reasoning_tokens=usage.reasoning_tokens,
+        audio_input_tokens=usage.audio_input_tokens,
+        audio_output_tokens=usage.audio_output_tokens,
+        image_input_tokens=usage.image_input_tokens,
+    )
+
+
+class LeaseManager:
+    def __init__(self, core: CoreClient, instance: str, window_s: float) -> None:
+        self._core = core
+        self._instance = instance
+        self._window_s = window_s
+        self._current: dict[LeaseKey, Lease] = {}
+        self._open: set[Lease] = set()
+        self._acquiring: dict[LeaseKey, asyncio.Future[Lease | metering_pb2.Denial | None]] = {}
+        self._no_lease_until: dict[LeaseKey, float] = {}
+        self._flusher: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._flusher = asyncio.create_task(self._flush_forever(), name="lease-reports")
+
+    # -- admission ---------------------------------------------------------------------------------
+
+    async def admit(self, call: metering_pb2.AuthorizeRequest) -> Ticket | metering_pb2.Denial | None:
+        """A ticket under a lease, the core's refusal, or None: authorize this call per call."""
+        key: LeaseKey = (call.api_key, call.customer_ref, call.user)
+        now = time.monotonic()
+        lease = self._current.get(key)
+        if lease is not None and now < lease.admit_until:
+            ticket = self._take(lease, call)
+            if ticket is not None:
+                return ticket
+        if self._no_lease_until.get(key, 0.0) > now:
+            return None
+        outcome = await self._acquire(key, call)
+        if outcome is None or isinstance(outcome, metering_pb2.Denial):
+            return outcome
+        return self._take(outcome, call)
+
+    def _take(self, lease: Lease, call: metering_pb2.AuthorizeRequest) -> Ticket | None:
+        ceiling = call.requested_output_tokens or lease.default_max_output_tokens or call.model_max_output_tokens
+        if call.model_max_output_tokens:
+            ceiling = min(ceiling, call.model_max_output_tokens)
+        estimate = estimate_nano(
+            call.input_tokens_bound, ceiling, max(1, call.choices), money_price(call.price), lease.markup_bp
+        )
+        if estimate > lease.available_nano:
+            return None
+        lease.reserved_nano += estimate
+        lease.in_flight += 1
+        return Ticket(lease, new_id("req"), estimate, ceiling)
+
+    async def _acquire(self, key: LeaseKey, call: metering_pb2.AuthorizeRequest) -> Lease | metering_pb2.Denial | None:
+        """One acquisition in flight per caller; concurrent calls wait for it."""
+        pending = self._acquiring.get(key)
+        if pending is None:
+            pending = asyncio.get_running_loop().create_future()
+            self._acquiring[key] = pending
+            try:
+                pending.set_result(await self._request_lease(key, call))
+            except BaseException as error:
+                pending.set_exception(error)
+                pending.exception()  # retrieved: waiters, if any, re-raise it
+                raise
+            finally:
+                del self._acquiring[key]
+            return pending.result()
+        return await asyncio.shield(pending)
+
+    async def _request_lease(
+        self, key: LeaseKey, call: metering_pb2.AuthorizeRequest
+    ) -> Lease | metering_pb2.Denial | None:
+        response = await self._core.internal(
+            self._core.metering.AcquireLease,
+            metering_pb2.AcquireLeaseRequest(call=call, calls=LEASE_CALLS, edge=self._instance),
+        )
+        if not response.granted:
+            if response.HasField("denial") and response.denial.code:
+                return response.denial
+            self._no_lease_until[key] = time.monotonic() + self._window_s
+            if len(self._no_lease_until) > 100_000:
+                self._no_lease_until.clear()  # bound: it is only a hint
+            return None
+        lease = Lease(
+            id=response.lease_id,
+            key=key,
+            account_id=response.account_id,
+            livemode=response.livemode,
+            customer_id=response.customer_id,
+            markup_bp=response.markup_bp,
+            default_max_output_tokens=response.default_max_output_tokens,
+            amount_nano=response.amount_nano_usd,
+            admit_until=time.monotonic() + self._window_s,
+        )
+        previous = self._current.get(key)
+        if previous is not None:
+            previous.retired = True
+        self._current[key] = lease
+        self._open.add(lease)
+        return lease
+
+    # -- reporting ---------------------------------------------------------------------------------
+
+    def finish(self, ticket: Ticket, call: metering_pb2.LeaseCall) -> int:
+        """Record a finished call for the next report; returns what it will post (nano-USD)."""
+        lease = ticket.lease
+        billable = billable_nano(cost_nano(money_usage(call.usage), money_price(call.price)), lease.markup_bp)
+        posted = min(billable, ticket.estimate_nano)
+        lease.reserved_nano -= ticket.estimate_nano
+        lease.used_nano += posted
+        lease.in_flight -= 1
+        call.request_id = ticket.request_id
+        call.estimate_nano_usd = ticket.estimate_nano
+        lease.reports.append(call)
+        if len(lease.reports) > MAX_PENDING_REPORTS:
+            dropped = lease.reports[: len(lease.reports) - MAX_PENDING_REPORTS]
+            del lease.reports[: len(dropped)]
+            log.error(
+                "lease %s: dropped %d unreported calls (the core unreachable); its expiry pays for them",
+                lease.id,
+                len(dropped),
+            )
+        return posted
+
+    async def extend(self, ticket: Ticket) -> None:
+        with contextlib.suppress(RingsideError):
+            await self._core.internal(
+                self._core.metering.ExtendHold, metering_pb2.ExtendHoldRequest(request_id=ticket.lease.id)
+            )
+
+    async def _flush_forever(self) -> None:
+        while True:
+            await asyncio.sleep(FLUSH_EVERY_S)
+            try:
+                await self.flush()
+            except Exception:
+                log.exception("lease report round failed")
+
+    async def flush(self) -> None:
+        now = time.monotonic()
+        for lease in self._open:
+            if not lease.retired and now >= lease.admit_until:
+                lease.retired = True
+                if self._current.get(lease.key) is lease:
+                    del self._current[lease.key]
+        due = [lease for lease in self._open if lease.reports or (lease.retired and lease.in_flight == 0)]
+        if due:
+            await asyncio.gather(*(self._report(lease) for lease in due))
+
+    async def _report(self, lease: Lease) -> None:
+        batch = lease.reports[:MAX_CALLS_PER_REPORT]
+        close = lease.retired and lease.in_flight == 0 and len(batch) == len(lease.reports)
+        try:
+            response = await self._core.internal(
+                self._core.metering.SettleLeaseCalls,
+                metering_pb2.SettleLeaseCallsRequest(lease_id=lease.id, calls=batch, close=close),
+            )
+        except RingsideError as error:
+            lease.failures += 1
+            if lease.failures in (1, 10, 100):
+                log.warning("lease %s: report failed (%s); will retry", lease.id, error)
+            return
+        lease.failures = 0
+        del lease.reports[: len(batch)]
+        if response.closed:
+            self._open.discard(lease)
+
+    async def close(self, timeout_s: float) -> None:
+        """Stop admitting, report everything, close every lease (bounded by `timeout_s`)."""
+        if self._flusher is not None:
+            self._flusher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._flusher
+        for lease in self._open:
+            lease.retired = True
+        self._current.clear()
+        deadline = time.monotonic() + timeout_s
+        for _ in range(CLOSE_ATTEMPTS):
+            if not self._open or time.monotonic() > deadline:
+                break
+            await self.flush()
+            if self._open:
+                await asyncio.sleep(0.05)
+        if self._open:
+            log.error("%d leases still open at shutdown; the core posts them when they expire", len(self._open))
