@@ -23,6 +23,7 @@ from core.rpc.servicers import (
     CustomersServicer,
     MeteringServicer,
     SystemServicer,
+    UsageServicer,
 )
 from core.services import accounts
 from core.services.accounts import NewAccount
@@ -43,6 +44,8 @@ from ringside.core.v1 import (
     metering_pb2_grpc,
     system_pb2,
     system_pb2_grpc,
+    usage_pb2,
+    usage_pb2_grpc,
 )
 from ringside.settings import CREDENTIALS_FILE, Settings
 
@@ -54,6 +57,7 @@ SERVICE_NAMES = [
     customers_pb2.DESCRIPTOR.services_by_name["CustomersService"].full_name,
     metering_pb2.DESCRIPTOR.services_by_name["MeteringService"].full_name,
     system_pb2.DESCRIPTOR.services_by_name["SystemService"].full_name,
+    usage_pb2.DESCRIPTOR.services_by_name["UsageService"].full_name,
 ]
 MAX_MESSAGE_BYTES = 4 * 1024 * 1024
 
@@ -93,6 +97,7 @@ def build_server(core: Core, settings: Settings) -> tuple[grpc.aio.Server, Healt
     customers_pb2_grpc.add_CustomersServiceServicer_to_server(CustomersServicer(core, auth), server)
     metering_pb2_grpc.add_MeteringServiceServicer_to_server(MeteringServicer(core, auth), server)
     system_pb2_grpc.add_SystemServiceServicer_to_server(SystemServicer(core, auth), server)
+    usage_pb2_grpc.add_UsageServiceServicer_to_server(UsageServicer(core, auth), server)
     health_servicer = HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     reflection.enable_server_reflection([*SERVICE_NAMES, health.SERVICE_NAME, reflection.SERVICE_NAME], server)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from edge_http.handlers import accounts, chat_completions, customers, health, models
+from edge_http.handlers import accounts, chat_completions, customers, health, models, usage
 
 
 def add_routes(app: web.Application) -> None:
@@ -16,6 +16,7 @@ def add_routes(app: web.Application) -> None:
             web.get("/v1/models", models.list_models),
             web.post("/v1/customers", customers.create_customer),
             web.get("/v1/customers/{id}", customers.get_customer),
+            web.get("/v1/usage", usage.get_usage),
             web.post("/v1/accounts", accounts.create_account),
             web.get("/v1/accounts", accounts.list_accounts),
             web.post("/v1/api_keys", accounts.create_api_key),

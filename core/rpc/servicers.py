@@ -18,7 +18,7 @@ from core.domain.settlement import FinishedCall
 from core.rpc.auth import Authenticator
 from core.rpc.convert import account_to, customer_to, key_to, price_from, usage_from
 from core.rpc.errors import abort
-from core.services import accounts, customers, metering, system
+from core.services import accounts, customers, metering, system, usage
 from core.services.core import Core
 from core.services.customers import CustomerInput
 from ringside.core.v1 import (
@@ -32,6 +32,8 @@ from ringside.core.v1 import (
     metering_pb2_grpc,
     system_pb2,
     system_pb2_grpc,
+    usage_pb2,
+    usage_pb2_grpc,
 )
 from ringside.errors import RingsideError
 
@@ -308,6 +310,38 @@ class MeteringServicer(LeasesServicerMixin, _Base, metering_pb2_grpc.MeteringSer
     ) -> metering_pb2.ExtendHoldResponse:
         self.auth.internal(context)
         return metering_pb2.ExtendHoldResponse(hold_expires_at=await metering.extend(self.core, request.request_id))
+
+
+def _usage_totals(totals: usage.Totals) -> usage_pb2.UsageTotals:
+    return usage_pb2.UsageTotals(
+        cost_nano_usd=totals.cost_nano,
+        billable_nano_usd=totals.billable_nano,
+        request_count=totals.request_count,
+        input_tokens=totals.input_tokens,
+        output_tokens=totals.output_tokens,
+    )
+
+
+class UsageServicer(_Base, usage_pb2_grpc.UsageServiceServicer):
+    @rpc
+    async def GetUsage(self, request: usage_pb2.GetUsageRequest, context: Context) -> usage_pb2.GetUsageResponse:
+        report = await usage.get_usage(
+            self.core,
+            self.auth.principal(context),
+            request.customer_ref[:MAX_PROTO_STRING],
+            max(0, request.since),
+            max(0, request.until),
+            request.group_by[:20],
+            request.limit,
+            request.starting_after,
+        )
+        return usage_pb2.GetUsageResponse(
+            totals=_usage_totals(report.totals),
+            groups=[usage_pb2.UsageGroup(key=key, totals=_usage_totals(totals)) for key, totals in report.groups],
+            has_more=report.has_more,
+            since=report.since,
+            until=report.until,
+        )
 
 
 class SystemServicer(_Base, system_pb2_grpc.SystemServiceServicer):

@@ -69,14 +69,14 @@ def validate(data: CustomerInput) -> None:
         raise _invalid("billing_anchor_day must be between 1 and 28.", "billing_anchor_day")
 
 
-def _require_scope(principal: Principal, scope: str) -> None:
+def require_scope(principal: Principal, scope: str) -> None:
     if scope not in principal.scopes and not (scope == "api:read" and "api:write" in principal.scopes):
         raise RingsideError("insufficient_scope", f"This key lacks the {scope} scope.")
 
 
 async def create(core: Core, principal: Principal, data: CustomerInput) -> tuple[Customer, bool]:
     """→ (customer, created). An existing external_id returns that customer unchanged."""
-    _require_scope(principal, "api:write")
+    require_scope(principal, "api:write")
     validate(data)
     key = (principal.account_id, principal.livemode, data.external_id or "")
     if data.external_id is not None:
@@ -126,7 +126,7 @@ async def create(core: Core, principal: Principal, data: CustomerInput) -> tuple
 
 
 def get(core: Core, principal: Principal, ref: str) -> Customer:
-    _require_scope(principal, "api:read")
+    require_scope(principal, "api:read")
     customer = core.state.find_customer(principal.account_id, principal.livemode, ref)
     if customer is None:
         raise RingsideError("customer_not_found", f"No such customer: '{ref}'.", "id")

@@ -1,0 +1,145 @@
+"""Usage reports (API.md "Usage"): totals and groups from the usage records the ledger posts with.
+
+A database read (never on the call path), bounded: one tenant, one range, at most 100 groups.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Connection, case, func, literal, select
+
+from core.domain.periods import period_bounds
+from core.services.core import Core, Principal
+from core.services.customers import require_scope
+from core.services.pages import DEFAULT_LIMIT, MAX_LIMIT
+from core.store.tables import USAGE
+from ringside.errors import RingsideError
+
+GROUPS = ("", "day", "model", "customer")
+SECONDS_PER_DAY = 86_400
+MAX_RANGE_S = 400 * SECONDS_PER_DAY
+NOT_REQUESTS = ("failed", "lease_expired")
+
+
+@dataclass(frozen=True, slots=True)
+class Totals:
+    cost_nano: int = 0
+    billable_nano: int = 0
+    request_count: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class UsageReport:
+    since: int
+    until: int
+    totals: Totals
+    groups: list[tuple[str, Totals]] = field(default_factory=list)
+    has_more: bool = False
+
+
+def _sums() -> list[ColumnElement[int]]:
+    u = USAGE.c
+    prompt = u.input_tokens + u.cached_input_tokens + u.cache_write_tokens + u.audio_input_tokens + u.image_input_tokens
+    completion = u.output_tokens + u.reasoning_tokens + u.audio_output_tokens
+    return [
+        func.coalesce(func.sum(u.cost_nano), 0),
+        func.coalesce(func.sum(u.posted_nano), 0),
+        func.coalesce(func.sum(case((u.status.in_(NOT_REQUESTS), 0), else_=1)), 0),
+        func.coalesce(func.sum(prompt), 0),
+        func.coalesce(func.sum(completion), 0),
+    ]
+
+
+def _totals(row: tuple[int, ...]) -> Totals:
+    return Totals(*(int(value) for value in row))
+
+
+def _key(group_by: str, value: Any) -> str:
+    if group_by == "day":  # days since the epoch (an int, or a Decimal from some drivers)
+        return datetime.fromtimestamp(int(value) * SECONDS_PER_DAY, tz=UTC).strftime("%Y-%m-%d")
+    return str(value)
+
+
+def _query(
+    connection: Connection, filters: list[ColumnElement[bool]], group_by: str, limit: int, starting_after: str
+) -> tuple[Totals, list[tuple[str, Totals]], bool]:
+    u = USAGE.c
+    totals = _totals(tuple(connection.execute(select(*_sums()).where(*filters)).one()))
+    if not group_by:
+        return totals, [], False
+    key: ColumnElement[Any]
+    if group_by == "day":
+        key = u.created // literal(SECONDS_PER_DAY)  # floor division, rendered per dialect
+    elif group_by == "model":
+        key = u.model_ref
+    else:
+        key = func.coalesce(u.customer_id, "")
+    statement = select(key.label("key"), *_sums()).where(*filters).group_by(key).order_by(key)
+    if starting_after:
+        after: object = starting_after
+        if group_by == "day":
+            try:
+                after = (
+                    int(datetime.strptime(starting_after, "%Y-%m-%d").replace(tzinfo=UTC).timestamp())
+                    // SECONDS_PER_DAY
+                )
+            except ValueError:
+                raise RingsideError(
+                    "invalid_request",
+                    "starting_after must be a day (YYYY-MM-DD) when grouping by day.",
+                    "starting_after",
+                ) from None
+        statement = statement.having(key > after)
+    rows = connection.execute(statement.limit(limit + 1)).all()
+    groups = [(_key(group_by, row[0]), _totals(tuple(row[1:]))) for row in rows]
+    return totals, groups[:limit], len(groups) > limit
+
+
+async def get_usage(
+    core: Core,
+    principal: Principal,
+    customer_ref: str,
+    since: int,
+    until: int,
+    group_by: str,
+    limit: int,
+    starting_after: str,
+) -> UsageReport:
+    require_scope(principal, "api:read")
+    if group_by not in GROUPS:
+        raise RingsideError("invalid_request", "group_by must be one of day, model, customer.", "group_by")
+    limit = limit or DEFAULT_LIMIT
+    if not 1 <= limit <= MAX_LIMIT:
+        raise RingsideError("invalid_request", "limit must be between 1 and 100.", "limit")
+    now = core.now()
+    filters: list[ColumnElement[bool]] = [
+        USAGE.c.account_id == principal.account_id,
+        USAGE.c.livemode == principal.livemode,
+    ]
+    anchor = 1
+    if customer_ref:
+        customer = core.state.find_customer(principal.account_id, principal.livemode, customer_ref)
+        if customer is None:
+            raise RingsideError("customer_not_found", f"No such customer: '{customer_ref[:300]}'.", "customer_id")
+        filters.append(USAGE.c.customer_id == customer.id)
+        anchor = customer.billing_anchor_day
+    since = since or period_bounds(now, anchor)[0]
+    until = until or now + 1
+    if until <= since:
+        raise RingsideError("invalid_request", "until must be after since.", "until")
+    if until - since > MAX_RANGE_S:
+        raise RingsideError("invalid_request", "A usage range may span at most 400 days.", "since")
+    filters += [USAGE.c.created >= since, USAGE.c.created < until]
+
+    def run() -> tuple[Totals, list[tuple[str, Totals]], bool]:
+        with core.engine.connect() as connection:
+            return _query(connection, filters, group_by, limit, starting_after[:300])
+
+    totals, groups, has_more = await asyncio.get_running_loop().run_in_executor(None, run)
+    return UsageReport(since, until, totals, groups, has_more)

@@ -1,0 +1,81 @@
+"""GET /v1/usage: cost, billed amount, margin, requests and tokens, optionally grouped."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from aiohttp import web
+
+from edge_http.context import EDGE
+from edge_http.handlers.accounts import page_request
+from edge_http.handlers.common import authorization
+from edge_http.openai.jsonio import dumps
+from ringside.core.v1 import usage_pb2
+from ringside.errors import RingsideError
+from ringside.usd import nano_to_usd
+
+KEY_NAMES = {"day": "date", "model": "model", "customer": "customer_id"}
+MAX_TIME_CHARS = 40
+
+
+def parse_time(value: str, param: str, end_of_day: bool = False) -> int:
+    """Unix seconds from `YYYY-MM-DD` (UTC; as an `until`, the end of that day), RFC 3339, or seconds."""
+    value = value.strip()[:MAX_TIME_CHARS]
+    if value.isdigit():
+        return int(value)
+    try:
+        if len(value) == 10:
+            day = datetime.strptime(value, "%Y-%m-%d").replace(tzinfo=UTC)
+            return int(day.timestamp()) + (86_400 if end_of_day else 0)
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise RingsideError(
+            "invalid_request", f"{param} must be YYYY-MM-DD, RFC 3339 or unix seconds.", param
+        ) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return int(moment.timestamp())
+
+
+def _fields(totals: usage_pb2.UsageTotals) -> dict[str, Any]:
+    return {
+        "total_cost_usd": nano_to_usd(totals.cost_nano_usd),
+        "total_billable_usd": nano_to_usd(totals.billable_nano_usd),
+        "total_margin_usd": nano_to_usd(totals.billable_nano_usd - totals.cost_nano_usd),
+        "request_count": totals.request_count,
+        "input_tokens": totals.input_tokens,
+        "output_tokens": totals.output_tokens,
+    }
+
+
+async def get_usage(request: web.Request) -> web.Response:
+    edge = request.app[EDGE]
+    header = authorization(request)
+    query = request.query
+    group_by = query.get("group_by", "")
+    if group_by and group_by not in KEY_NAMES:
+        raise RingsideError("invalid_request", "group_by must be one of day, model, customer.", "group_by")
+    page = page_request(request)
+    report = await edge.core.as_caller(
+        edge.core.usage.GetUsage,
+        usage_pb2.GetUsageRequest(
+            customer_ref=query.get("customer_id", "")[:300],
+            since=parse_time(query["since"], "since") if query.get("since") else 0,
+            until=parse_time(query["until"], "until", end_of_day=True) if query.get("until") else 0,
+            group_by=group_by,
+            limit=page.limit,
+            starting_after=page.starting_after,
+        ),
+        header,
+    )
+    body: dict[str, Any] = {"object": "usage", **_fields(report.totals), "since": report.since, "until": report.until}
+    if group_by:
+        name = KEY_NAMES[group_by]
+        body["data"] = [{name: group.key or None, **_fields(group.totals)} for group in report.groups]
+        body["has_more"] = report.has_more
+    else:
+        body["data"] = []
+        body["has_more"] = False
+    body["url"] = request.path
+    return web.Response(body=dumps(body), content_type="application/json")
