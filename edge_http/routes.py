@@ -15,7 +15,11 @@ def add_routes(app: web.Application) -> None:
             web.post("/chat/completions", chat_completions.chat_completions),  # the peer proxy's path
             web.get("/v1/models", models.list_models),
             web.post("/v1/customers", customers.create_customer),
+            web.get("/v1/customers", customers.list_customers),
             web.get("/v1/customers/{id}", customers.get_customer),
+            web.patch("/v1/customers/{id}", customers.update_customer),
+            web.post("/v1/customers/{id}", customers.update_customer),  # Stripe's SDKs update with POST
+            web.delete("/v1/customers/{id}", customers.delete_customer),
             web.get("/v1/usage", usage.get_usage),
             web.post("/v1/accounts", accounts.create_account),
             web.get("/v1/accounts", accounts.list_accounts),

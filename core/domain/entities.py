@@ -185,6 +185,19 @@ class UsageCorrection:
 
 
 @dataclass(frozen=True, slots=True)
+class CustomerUpdate:
+    """A customer's durable fields after a PATCH (the whole row is rewritten)."""
+
+    customer: Customer
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerDeletion:
+    customer_id: str
+    deleted_at: int
+
+
+@dataclass(frozen=True, slots=True)
 class HoldStateChange:
     hold_id: str
     state: str

@@ -41,3 +41,8 @@ def pending_transfer_id(hold_id: str) -> str:
     """The id of a hold's pending transfer, derived from the hold's id (`req_X` → `tr_req_X`), so its
     resolution (post, release or expire) can name it and the database allows one resolution per hold."""
     return "tr_" + hold_id
+
+
+def wallet_funding(account_id: str, livemode: bool) -> str:
+    """Where wallet top-ups come from and adjustments go to."""
+    return f"{account_id}:{mode_name(livemode)}:wallet_funding"

@@ -84,11 +84,19 @@ class State:
         heapq.heappush(self.expiry_heap, (hold.expires_at, hold.id))
 
     def due_holds(self, now: int) -> list[Hold]:
-        """Open holds whose expiry has passed (each returned once per expiry time)."""
+        """Open holds whose expiry has passed (each returned once per expiry time). A hold being
+        settled right now stays scheduled: if that settle fails or its edge goes away, it expires."""
         due: list[Hold] = []
+        busy: list[tuple[int, str]] = []
         while self.expiry_heap and self.expiry_heap[0][0] <= now:
-            expires_at, hold_id = heapq.heappop(self.expiry_heap)
-            hold = self.holds.get(hold_id)
-            if hold is not None and hold.expires_at == expires_at and not hold.settling:
+            entry = heapq.heappop(self.expiry_heap)
+            hold = self.holds.get(entry[1])
+            if hold is None or hold.expires_at != entry[0]:
+                continue  # settled, or extended (a newer entry exists)
+            if hold.settling:
+                busy.append(entry)
+            else:
                 due.append(hold)
+        for entry in busy:
+            heapq.heappush(self.expiry_heap, entry)
         return due

@@ -8,7 +8,7 @@ from core.domain.entities import SCOPES, Account, ApiKey, KeyRevocation, hash_se
 from core.services.core import Core, Principal
 from core.services.pages import page
 from ringside.errors import RingsideError
-from ringside.ids import new_id
+from ringside.ids import new_sortable_id
 
 MAX_NAME = 256
 
@@ -44,7 +44,7 @@ def _check_name(name: str) -> None:
 def _new_key(core: Core, account_id: str, livemode: bool, scopes: frozenset[str], name: str) -> NewKey:
     secret = new_secret(livemode)
     key = ApiKey(
-        id=new_id("key"),
+        id=new_sortable_id("key"),
         account_id=account_id,
         livemode=livemode,
         name=name,
@@ -63,7 +63,7 @@ async def create_account(core: Core, principal: Principal, name: str) -> NewAcco
 
 async def _create_account(core: Core, name: str) -> NewAccount:
     _check_name(name)
-    account = Account(id=new_id("acct"), name=name or "default", created=core.now())
+    account = Account(id=new_sortable_id("acct"), name=name or "default", created=core.now())
     live = _new_key(core, account.id, True, frozenset(SCOPES), "default live key")
     test = _new_key(core, account.id, False, frozenset(SCOPES), "default test key")
     await core.writer.write([account, live.key, test.key])
@@ -84,7 +84,7 @@ def list_accounts(
     core: Core, principal: Principal, limit: int, starting_after: str, ending_before: str
 ) -> tuple[list[Account], bool]:
     _require_admin(principal)
-    accounts = sorted(core.state.accounts.values(), key=lambda a: (a.created, a.id), reverse=True)
+    accounts = sorted(core.state.accounts.values(), key=lambda a: a.id, reverse=True)
     return page(accounts, lambda a: a.id, limit, starting_after, ending_before)
 
 
@@ -110,7 +110,7 @@ def list_keys(
     _require_scope(principal, "api:admin")
     keys = sorted(
         (k for k in core.state.keys_by_id.values() if k.account_id == principal.account_id and k.revoked_at is None),
-        key=lambda k: (k.created, k.id),
+        key=lambda k: k.id,
         reverse=True,
     )
     return page(keys, lambda k: k.id, limit, starting_after, ending_before)

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
-from core.domain.entities import Customer
+from sqlalchemy.exc import IntegrityError
+
+from core.domain import ledger
+from core.domain.entities import Customer, CustomerDeletion, CustomerUpdate, Transfer
 from core.domain.periods import period_bounds
 from core.services.core import Core, Principal
+from core.services.pages import page
 from ringside.errors import RingsideError
-from ringside.ids import new_id
+from ringside.ids import new_id, new_sortable_id
 
 MAX_EXTERNAL_ID = 255
 MAX_NAME = 256
@@ -88,7 +93,7 @@ async def create(core: Core, principal: Principal, data: CustomerInput) -> tuple
             return await asyncio.shield(in_flight), False
     now = core.now()
     customer = Customer(
-        id=new_id("cus"),
+        id=new_sortable_id("cus"),
         account_id=principal.account_id,
         livemode=principal.livemode,
         external_id=data.external_id,
@@ -131,4 +136,162 @@ def get(core: Core, principal: Principal, ref: str) -> Customer:
     if customer is None:
         raise RingsideError("customer_not_found", f"No such customer: '{ref}'.", "id")
     customer.roll_period(period_bounds(core.now(), customer.billing_anchor_day)[0])
+    return customer
+
+
+UNSETTABLE = ("budget_usd", "rate_limit_rpm", "rate_limit_tpm")
+
+
+@dataclass(slots=True)
+class CustomerChanges:
+    """A PATCH: only the fields that are not None change."""
+
+    external_id: str | None = None
+    name: str | None = None
+    email: str | None = None
+    metadata: dict[str, Any] | None = None
+    budget: tuple[int | None] | None = None  # (value,) with None = explicit "no cap"
+    rate_limit_rpm: tuple[int | None] | None = None
+    rate_limit_tpm: tuple[int | None] | None = None
+    blocked: bool | None = None
+    billing_anchor_day: int | None = None
+    wallet_enabled: bool | None = None
+    unset: list[str] = field(default_factory=list)
+
+
+def _merged_metadata(current: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+    """Stripe's rule: keys merge; a key set to null or "" is removed."""
+    merged = dict(current)
+    for key, value in changes.items():
+        if value is None or value == "":
+            merged.pop(key, None)
+        else:
+            merged[key] = value
+    return merged
+
+
+async def update(core: Core, principal: Principal, ref: str, changes: CustomerChanges) -> Customer:
+    require_scope(principal, "api:write")
+    customer = get(core, principal, ref)
+    unknown = sorted(set(changes.unset) - set(UNSETTABLE))
+    if unknown:
+        raise RingsideError("invalid_request", f"unset accepts {', '.join(UNSETTABLE)}.", "unset")
+    after = dataclasses.replace(customer)
+    for name in ("external_id", "name", "email", "blocked", "billing_anchor_day", "wallet_enabled"):
+        value = getattr(changes, name)
+        if value is not None:
+            setattr(after, name, value)
+    if changes.metadata is not None:
+        after.metadata = _merged_metadata(customer.metadata, changes.metadata)
+    if changes.budget is not None:
+        after.budget_nano, after.budget_explicit = changes.budget[0], True
+    if changes.rate_limit_rpm is not None:
+        after.rate_limit_rpm = changes.rate_limit_rpm[0]
+    if changes.rate_limit_tpm is not None:
+        after.rate_limit_tpm = changes.rate_limit_tpm[0]
+    if "budget_usd" in changes.unset:
+        after.budget_nano, after.budget_explicit = None, False
+    if "rate_limit_rpm" in changes.unset:
+        after.rate_limit_rpm = None
+    if "rate_limit_tpm" in changes.unset:
+        after.rate_limit_tpm = None
+    validate(
+        CustomerInput(
+            external_id=after.external_id,
+            name=after.name,
+            email=after.email,
+            metadata=after.metadata,
+            budget_nano=after.budget_nano,
+            rate_limit_rpm=after.rate_limit_rpm,
+            rate_limit_tpm=after.rate_limit_tpm,
+            billing_anchor_day=after.billing_anchor_day,
+        )
+    )
+    renamed = after.external_id != customer.external_id
+    if renamed and after.external_id is not None:
+        taken = core.state.find_customer(principal.account_id, principal.livemode, "ext:" + after.external_id)
+        if taken is not None or (principal.account_id, principal.livemode, after.external_id) in core.pending_creates:
+            raise RingsideError("invalid_request", f"external_id '{after.external_id}' is already used.", "external_id")
+    try:
+        await core.writer.write([CustomerUpdate(after)])
+    except IntegrityError:
+        raise RingsideError("invalid_request", "external_id is already used.", "external_id") from None
+    if renamed and customer.external_id is not None:
+        core.state.customers_by_external.pop((customer.account_id, customer.livemode, customer.external_id), None)
+    for name in (
+        "external_id",
+        "name",
+        "email",
+        "metadata",
+        "budget_nano",
+        "budget_explicit",
+        "rate_limit_rpm",
+        "rate_limit_tpm",
+        "blocked",
+        "billing_anchor_day",
+        "wallet_enabled",
+    ):
+        setattr(customer, name, getattr(after, name))
+    if changes.budget is not None or "budget_usd" in changes.unset:
+        customer.budget_exceeded_period = -1  # a changed cap re-arms budget_status (API.md)
+    core.state.add_customer(customer)
+    customer.roll_period(period_bounds(core.now(), customer.billing_anchor_day)[0])
+    return customer
+
+
+def list_customers(
+    core: Core, principal: Principal, limit: int, starting_after: str, ending_before: str, external_id: str | None
+) -> tuple[list[Customer], bool]:
+    require_scope(principal, "api:read")
+    if external_id is not None:
+        found = core.state.find_customer(principal.account_id, principal.livemode, "ext:" + external_id[:300])
+        return ([found] if found else []), False
+    mine = sorted(
+        (
+            c
+            for c in core.state.customers.values()
+            if c.account_id == principal.account_id and c.livemode == principal.livemode
+        ),
+        key=lambda c: c.id,
+        reverse=True,
+    )
+    return page(mine, lambda c: c.id, limit, starting_after, ending_before)
+
+
+async def delete(core: Core, principal: Principal, ref: str, force: bool) -> Customer:
+    """409 while holds are open or the wallet holds money (force: zero the wallet first)."""
+    require_scope(principal, "api:write")
+    customer = get(core, principal, ref)
+    if customer.held_nano:
+        raise RingsideError(
+            "customer_has_balance", f"Customer {customer.id} has calls in flight; retry once they settle."
+        )
+    records: list[object] = []
+    now = core.now()
+    if customer.wallet_balance_nano:
+        if not force:
+            raise RingsideError(
+                "customer_has_balance",
+                f"Customer {customer.id}'s wallet is not empty; pass force=true to zero it with an adjustment.",
+            )
+        records.append(
+            Transfer(
+                id=new_id("tr"),
+                account_id=customer.account_id,
+                livemode=customer.livemode,
+                debit=ledger.customer_wallet(customer.id),
+                credit=ledger.wallet_funding(customer.account_id, customer.livemode),
+                amount_nano=customer.wallet_balance_nano,
+                kind="adjust",
+                request_id=new_id("adj"),
+                period_start=customer.period_start,
+                created=now,
+            )
+        )
+    records.append(CustomerDeletion(customer.id, now))
+    await core.writer.write(records)
+    customer.wallet_balance_nano = 0
+    core.state.customers.pop(customer.id, None)
+    if customer.external_id is not None:
+        core.state.customers_by_external.pop((customer.account_id, customer.livemode, customer.external_id), None)
     return customer

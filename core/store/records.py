@@ -14,6 +14,8 @@ from core.domain.entities import (
     Account,
     ApiKey,
     Customer,
+    CustomerDeletion,
+    CustomerUpdate,
     Hold,
     HoldExtension,
     HoldStateChange,
@@ -150,6 +152,17 @@ def _usage_update_row(c: UsageCorrection) -> dict[str, Any]:
     return row
 
 
+_CUSTOMER_COLUMNS = [
+    c.name for c in CUSTOMERS.columns if c.name not in ("id", "account_id", "livemode", "created", "deleted_at")
+]
+
+
+def _customer_update_row(c: Customer) -> dict[str, Any]:
+    row = {name: value for name, value in customer_row(c).items() if name in _CUSTOMER_COLUMNS}
+    row["b_id"] = c.id
+    return row
+
+
 _USAGE_COLUMNS = [c.name for c in USAGE.columns if c.name != "request_id"]
 
 # record type → (statement, row function). Order here is the order of execution within a commit.
@@ -165,6 +178,16 @@ _STATEMENTS: dict[type, tuple[Executable, Callable[[Any], dict[str, Any]]]] = {
         .where(USAGE.c.request_id == bindparam("b_request_id"))
         .values({name: bindparam(name) for name in _USAGE_COLUMNS}),
         _usage_update_row,
+    ),
+    CustomerUpdate: (
+        update(CUSTOMERS)
+        .where(CUSTOMERS.c.id == bindparam("b_id"))
+        .values({name: bindparam(name) for name in _CUSTOMER_COLUMNS}),
+        lambda r: _customer_update_row(r.customer),
+    ),
+    CustomerDeletion: (
+        update(CUSTOMERS).where(CUSTOMERS.c.id == bindparam("b_id")).values(deleted_at=bindparam("b_deleted_at")),
+        lambda r: {"b_id": r.customer_id, "b_deleted_at": r.deleted_at},
     ),
     HoldStateChange: (
         update(HOLDS)

@@ -8,6 +8,7 @@ import orjson
 from aiohttp import web
 
 from edge_http.context import EDGE
+from edge_http.handlers.accounts import list_body, page_request
 from edge_http.handlers.common import authorization
 from edge_http.openai.jsonio import dumps, parse_object
 from ringside.core.v1 import customers_pb2
@@ -135,3 +136,93 @@ async def get_customer(request: web.Request) -> web.Response:
         edge.core.customers.GetCustomer, customers_pb2.GetCustomerRequest(id=customer_id), header
     )
     return web.Response(body=dumps(render(result.customer)), content_type="application/json")
+
+
+def update_request(customer_id: str, body: dict[str, Any]) -> customers_pb2.UpdateCustomerRequest:
+    """The JSON body of PATCH /v1/customers/:id: only the fields present change."""
+    message = customers_pb2.UpdateCustomerRequest(id=customer_id)
+    for name in ("external_id", "name", "email"):
+        if name in body:
+            value = _string(body, name)
+            if value is not None:
+                setattr(message, name, value)
+    if "metadata" in body:
+        metadata = body["metadata"]
+        if metadata is not None and not isinstance(metadata, dict):
+            raise RingsideError("invalid_request", "metadata must be an object.", "metadata")
+        message.metadata_json = orjson.dumps(metadata or {}).decode()
+    budget_field = "budget_usd" if "budget_usd" in body else "monthly_budget_usd"
+    if budget_field in body:
+        if body[budget_field] is None:
+            message.budget_unlimited = True
+        else:
+            message.budget_nano_usd = _budget(body[budget_field], budget_field)
+    for name in ("rate_limit_rpm", "rate_limit_tpm"):
+        if name in body:
+            rate = _count(body, name)
+            if rate is None:
+                setattr(message, f"{name}_unlimited", True)
+            else:
+                setattr(message, name, rate)
+    if "blocked" in body:
+        if not isinstance(body["blocked"], bool):
+            raise RingsideError("invalid_request", "blocked must be a boolean.", "blocked")
+        message.blocked = body["blocked"]
+    if "billing_anchor_day" in body:
+        anchor = _count(body, "billing_anchor_day")
+        if anchor is None or not 1 <= anchor <= 28:
+            raise RingsideError("invalid_request", "billing_anchor_day must be between 1 and 28.", "billing_anchor_day")
+        message.billing_anchor_day = anchor
+    if "wallet" in body:
+        wallet = body["wallet"]
+        if not isinstance(wallet, dict) or not isinstance(wallet.get("enabled", False), bool):
+            raise RingsideError("invalid_request", 'wallet must be an object like {"enabled": true}.', "wallet")
+        if "enabled" in wallet:
+            message.wallet_enabled = wallet["enabled"]
+    unset = body.get("unset", [])
+    if not isinstance(unset, list) or len(unset) > 10 or not all(isinstance(name, str) for name in unset):
+        raise RingsideError("invalid_request", "unset must be a list of field names.", "unset")
+    message.unset.extend(unset)
+    return message
+
+
+async def update_customer(request: web.Request) -> web.Response:
+    edge = request.app[EDGE]
+    header = authorization(request)
+    body = parse_object(await request.read())
+    result = await edge.core.as_caller(
+        edge.core.customers.UpdateCustomer, update_request(request.match_info["id"][:MAX_ID], body), header
+    )
+    return web.Response(body=dumps(render(result.customer)), content_type="application/json")
+
+
+async def list_customers(request: web.Request) -> web.Response:
+    edge = request.app[EDGE]
+    header = authorization(request)
+    page = page_request(request)
+    message = customers_pb2.ListCustomersRequest(
+        limit=page.limit, starting_after=page.starting_after, ending_before=page.ending_before
+    )
+    if "external_id" in request.query:
+        message.external_id = request.query["external_id"][:300]
+    result = await edge.core.as_caller(edge.core.customers.ListCustomers, message, header)
+    return web.Response(
+        body=list_body(request, [render(c) for c in result.customers], result.has_more),
+        content_type="application/json",
+    )
+
+
+async def delete_customer(request: web.Request) -> web.Response:
+    edge = request.app[EDGE]
+    header = authorization(request)
+    force = request.query.get("force", "false").lower()
+    if force not in ("true", "false"):
+        raise RingsideError("invalid_request", "force must be true or false.", "force")
+    result = await edge.core.as_caller(
+        edge.core.customers.DeleteCustomer,
+        customers_pb2.DeleteCustomerRequest(id=request.match_info["id"][:MAX_ID], force=force == "true"),
+        header,
+    )
+    return web.Response(
+        body=dumps({"id": result.id, "object": "customer", "deleted": True}), content_type="application/json"
+    )

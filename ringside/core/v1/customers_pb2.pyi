@@ -1,6 +1,7 @@
+from google.protobuf.internal import containers as _containers
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
-from collections.abc import Mapping as _Mapping
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
 from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
@@ -94,6 +95,80 @@ class CreateCustomerResponse(_message.Message):
     customer: Customer
     created: bool
     def __init__(self, customer: _Optional[_Union[Customer, _Mapping]] = ..., created: _Optional[bool] = ...) -> None: ...
+
+class UpdateCustomerRequest(_message.Message):
+    __slots__ = ("id", "external_id", "name", "email", "metadata_json", "budget_nano_usd", "budget_unlimited", "rate_limit_rpm", "rate_limit_tpm", "rate_limit_rpm_unlimited", "rate_limit_tpm_unlimited", "blocked", "billing_anchor_day", "wallet_enabled", "unset")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    EXTERNAL_ID_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    EMAIL_FIELD_NUMBER: _ClassVar[int]
+    METADATA_JSON_FIELD_NUMBER: _ClassVar[int]
+    BUDGET_NANO_USD_FIELD_NUMBER: _ClassVar[int]
+    BUDGET_UNLIMITED_FIELD_NUMBER: _ClassVar[int]
+    RATE_LIMIT_RPM_FIELD_NUMBER: _ClassVar[int]
+    RATE_LIMIT_TPM_FIELD_NUMBER: _ClassVar[int]
+    RATE_LIMIT_RPM_UNLIMITED_FIELD_NUMBER: _ClassVar[int]
+    RATE_LIMIT_TPM_UNLIMITED_FIELD_NUMBER: _ClassVar[int]
+    BLOCKED_FIELD_NUMBER: _ClassVar[int]
+    BILLING_ANCHOR_DAY_FIELD_NUMBER: _ClassVar[int]
+    WALLET_ENABLED_FIELD_NUMBER: _ClassVar[int]
+    UNSET_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    external_id: str
+    name: str
+    email: str
+    metadata_json: str
+    budget_nano_usd: int
+    budget_unlimited: bool
+    rate_limit_rpm: int
+    rate_limit_tpm: int
+    rate_limit_rpm_unlimited: bool
+    rate_limit_tpm_unlimited: bool
+    blocked: bool
+    billing_anchor_day: int
+    wallet_enabled: bool
+    unset: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, id: _Optional[str] = ..., external_id: _Optional[str] = ..., name: _Optional[str] = ..., email: _Optional[str] = ..., metadata_json: _Optional[str] = ..., budget_nano_usd: _Optional[int] = ..., budget_unlimited: _Optional[bool] = ..., rate_limit_rpm: _Optional[int] = ..., rate_limit_tpm: _Optional[int] = ..., rate_limit_rpm_unlimited: _Optional[bool] = ..., rate_limit_tpm_unlimited: _Optional[bool] = ..., blocked: _Optional[bool] = ..., billing_anchor_day: _Optional[int] = ..., wallet_enabled: _Optional[bool] = ..., unset: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class UpdateCustomerResponse(_message.Message):
+    __slots__ = ("customer",)
+    CUSTOMER_FIELD_NUMBER: _ClassVar[int]
+    customer: Customer
+    def __init__(self, customer: _Optional[_Union[Customer, _Mapping]] = ...) -> None: ...
+
+class ListCustomersRequest(_message.Message):
+    __slots__ = ("limit", "starting_after", "ending_before", "external_id")
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
+    STARTING_AFTER_FIELD_NUMBER: _ClassVar[int]
+    ENDING_BEFORE_FIELD_NUMBER: _ClassVar[int]
+    EXTERNAL_ID_FIELD_NUMBER: _ClassVar[int]
+    limit: int
+    starting_after: str
+    ending_before: str
+    external_id: str
+    def __init__(self, limit: _Optional[int] = ..., starting_after: _Optional[str] = ..., ending_before: _Optional[str] = ..., external_id: _Optional[str] = ...) -> None: ...
+
+class ListCustomersResponse(_message.Message):
+    __slots__ = ("customers", "has_more")
+    CUSTOMERS_FIELD_NUMBER: _ClassVar[int]
+    HAS_MORE_FIELD_NUMBER: _ClassVar[int]
+    customers: _containers.RepeatedCompositeFieldContainer[Customer]
+    has_more: bool
+    def __init__(self, customers: _Optional[_Iterable[_Union[Customer, _Mapping]]] = ..., has_more: _Optional[bool] = ...) -> None: ...
+
+class DeleteCustomerRequest(_message.Message):
+    __slots__ = ("id", "force")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    FORCE_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    force: bool
+    def __init__(self, id: _Optional[str] = ..., force: _Optional[bool] = ...) -> None: ...
+
+class DeleteCustomerResponse(_message.Message):
+    __slots__ = ("id",)
+    ID_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    def __init__(self, id: _Optional[str] = ...) -> None: ...
 
 class GetCustomerRequest(_message.Message):
     __slots__ = ("id",)

@@ -45,6 +45,21 @@ class CustomersServiceStub:
                 request_serializer=ringside_dot_core_dot_v1_dot_customers__pb2.GetCustomerRequest.SerializeToString,
                 response_deserializer=ringside_dot_core_dot_v1_dot_customers__pb2.GetCustomerResponse.FromString,
                 _registered_method=True)
+        self.UpdateCustomer = channel.unary_unary(
+                '/ringside.core.v1.CustomersService/UpdateCustomer',
+                request_serializer=ringside_dot_core_dot_v1_dot_customers__pb2.UpdateCustomerRequest.SerializeToString,
+                response_deserializer=ringside_dot_core_dot_v1_dot_customers__pb2.UpdateCustomerResponse.FromString,
+                _registered_method=True)
+        self.ListCustomers = channel.unary_unary(
+                '/ringside.core.v1.CustomersService/ListCustomers',
+                request_serializer=ringside_dot_core_dot_v1_dot_customers__pb2.ListCustomersRequest.SerializeToString,
+                response_deserializer=ringside_dot_core_dot_v1_dot_customers__pb2.ListCustomersResponse.FromString,
+                _registered_method=True)
+        self.DeleteCustomer = channel.unary_unary(
+                '/ringside.core.v1.CustomersService/DeleteCustomer',
+                request_serializer=ringside_dot_core_dot_v1_dot_customers__pb2.DeleteCustomerRequest.SerializeToString,
+                response_deserializer=ringside_dot_core_dot_v1_dot_customers__pb2.DeleteCustomerResponse.FromString,
+                _registered_method=True)
 
 
 class CustomersServiceServicer:
@@ -65,6 +80,27 @@ class CustomersServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def UpdateCustomer(self, request, context):
+        """Changes the fields that are set; `unset` returns fields to inheriting.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListCustomers(self, request, context):
+        """Lists customers, newest first.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteCustomer(self, request, context):
+        """Deletes a customer (history is kept; its external_id becomes free).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_CustomersServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -77,6 +113,21 @@ def add_CustomersServiceServicer_to_server(servicer, server):
                     servicer.GetCustomer,
                     request_deserializer=ringside_dot_core_dot_v1_dot_customers__pb2.GetCustomerRequest.FromString,
                     response_serializer=ringside_dot_core_dot_v1_dot_customers__pb2.GetCustomerResponse.SerializeToString,
+            ),
+            'UpdateCustomer': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateCustomer,
+                    request_deserializer=ringside_dot_core_dot_v1_dot_customers__pb2.UpdateCustomerRequest.FromString,
+                    response_serializer=ringside_dot_core_dot_v1_dot_customers__pb2.UpdateCustomerResponse.SerializeToString,
+            ),
+            'ListCustomers': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListCustomers,
+                    request_deserializer=ringside_dot_core_dot_v1_dot_customers__pb2.ListCustomersRequest.FromString,
+                    response_serializer=ringside_dot_core_dot_v1_dot_customers__pb2.ListCustomersResponse.SerializeToString,
+            ),
+            'DeleteCustomer': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteCustomer,
+                    request_deserializer=ringside_dot_core_dot_v1_dot_customers__pb2.DeleteCustomerRequest.FromString,
+                    response_serializer=ringside_dot_core_dot_v1_dot_customers__pb2.DeleteCustomerResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -134,6 +185,87 @@ class CustomersService:
             '/ringside.core.v1.CustomersService/GetCustomer',
             ringside_dot_core_dot_v1_dot_customers__pb2.GetCustomerRequest.SerializeToString,
             ringside_dot_core_dot_v1_dot_customers__pb2.GetCustomerResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateCustomer(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/ringside.core.v1.CustomersService/UpdateCustomer',
+            ringside_dot_core_dot_v1_dot_customers__pb2.UpdateCustomerRequest.SerializeToString,
+            ringside_dot_core_dot_v1_dot_customers__pb2.UpdateCustomerResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListCustomers(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/ringside.core.v1.CustomersService/ListCustomers',
+            ringside_dot_core_dot_v1_dot_customers__pb2.ListCustomersRequest.SerializeToString,
+            ringside_dot_core_dot_v1_dot_customers__pb2.ListCustomersResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteCustomer(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/ringside.core.v1.CustomersService/DeleteCustomer',
+            ringside_dot_core_dot_v1_dot_customers__pb2.DeleteCustomerRequest.SerializeToString,
+            ringside_dot_core_dot_v1_dot_customers__pb2.DeleteCustomerResponse.FromString,
             options,
             channel_credentials,
             insecure,
