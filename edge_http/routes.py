@@ -21,6 +21,8 @@ def add_routes(app: web.Application) -> None:
             web.post("/v1/customers/{id}", customers.update_customer),  # Stripe's SDKs update with POST
             web.delete("/v1/customers/{id}", customers.delete_customer),
             web.get("/v1/usage", usage.get_usage),
+            web.get("/v1/account", accounts.get_account),
+            web.patch("/v1/account", accounts.update_account),
             web.post("/v1/accounts", accounts.create_account),
             web.get("/v1/accounts", accounts.list_accounts),
             web.post("/v1/api_keys", accounts.create_api_key),

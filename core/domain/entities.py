@@ -84,6 +84,8 @@ class Customer:
     held_nano: int = 0
     wallet_balance_nano: int = 0
     budget_exceeded_period: int = -1
+    # True from an auto-creation until the first call's records take the customer's row along.
+    unsaved: bool = False
 
     @property
     def effective_budget_nano(self) -> int | None:
@@ -182,6 +184,13 @@ class UsageCorrection:
     """A late settle's actual usage replacing the expiry's placeholder record of the same call."""
 
     record: UsageRecord
+
+
+@dataclass(frozen=True, slots=True)
+class AccountUpdate:
+    """An account's settings after a PATCH."""
+
+    account: Account
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,7 +20,7 @@ from core.domain.entities import ApiKey, Customer, Denial, Hold, Transfer, has_s
 from core.domain.periods import period_bounds
 from core.domain.settlement import Settlement, SettlePlan
 from core.domain.state import State
-from ringside.ids import new_id
+from ringside.ids import new_id, new_sortable_id
 from ringside.money import Price, estimate_nano, max_affordable_output
 
 __all__ = ["Admission", "CallRequest", "Meter", "SettlePlan"]
@@ -69,15 +69,46 @@ class Meter(Settlement):
         return self.state.keys_by_hash.get(hash_secret(secret)) if secret else None
 
     def attribute(self, key: ApiKey, customer_ref: str, user: str) -> Customer | Denial | None:
-        """API.md "Attribution": FC-Customer, else the body's `user`, else unattributed (None)."""
+        """API.md "Attribution": FC-Customer, else the body's `user`, else unattributed (None). An
+        unknown `ext:` reference or `user` becomes a new customer when the account auto-creates them
+        (in memory now; the caller persists it with the call's hold and keeps `created` in mind)."""
         if customer_ref:
             customer = self.state.find_customer(key.account_id, key.livemode, customer_ref)
+            if customer is None and customer_ref.startswith("ext:"):
+                customer = self._auto_create(key, customer_ref[4:])
             if customer is None:
-                return Denial("customer_not_found", f"No such customer: '{customer_ref}'.", "FC-Customer")
+                return Denial("customer_not_found", f"No such customer: '{customer_ref[:300]}'.", "FC-Customer")
             return customer
         if user:
-            return self.state.find_customer(key.account_id, key.livemode, "ext:" + user)
+            return self.state.find_customer(key.account_id, key.livemode, "ext:" + user) or self._auto_create(key, user)
         return None
+
+    def _auto_create(self, key: ApiKey, external_id: str) -> Customer | None:
+        if not self.state.accounts[key.account_id].auto_create_customers or not 1 <= len(external_id) <= 255:
+            return None
+        now = int(self.clock())
+        customer = Customer(
+            id=new_sortable_id("cus"),
+            account_id=key.account_id,
+            livemode=key.livemode,
+            external_id=external_id,
+            name="",
+            email="",
+            metadata={},
+            budget_nano=None,
+            budget_explicit=False,
+            rate_limit_rpm=None,
+            rate_limit_tpm=None,
+            blocked=False,
+            billing_anchor_day=1,
+            wallet_enabled=False,
+            wallet_low_threshold_nano=0,
+            created=now,
+            period_start=period_bounds(now)[0],
+            unsaved=True,
+        )
+        self.state.add_customer(customer)
+        return customer
 
     def check_caller(self, request: CallRequest) -> tuple[ApiKey, Customer | None] | Denial:
         """Key valid and scoped → attribution → not blocked (API.md "Attribution of a model call")."""
@@ -125,7 +156,7 @@ class Meter(Settlement):
                     request.input_tokens_bound, output_bound, choices, request.price, account.markup_bp
                 )
         hold, records = self._hold(new_id("req"), "call", key, customer, estimate, request, now)
-        return Admission(hold, key, customer, output_bound, output_bound < ceiling, records)
+        return Admission(hold, key, customer, output_bound, output_bound < ceiling, self._with_new(customer, records))
 
     def acquire_lease(self, request: CallRequest, calls: int) -> Admission | Denial | None:
         """A lease for up to `calls` calls like `request`, or None when the room cannot spare one
@@ -149,7 +180,15 @@ class Meter(Settlement):
         if amount < estimate or amount == 0:
             return None
         hold, records = self._hold(new_id("lse"), "lease", key, customer, amount, request, now)
-        return Admission(hold, key, customer, ceiling, False, records)
+        return Admission(hold, key, customer, ceiling, False, self._with_new(customer, records))
+
+    @staticmethod
+    def _with_new(customer: Customer | None, records: list[object]) -> list[object]:
+        """An auto-created customer is persisted in the same commit as its first hold."""
+        if customer is None or not customer.unsaved:
+            return records
+        customer.unsaved = False  # claimed: later calls must not insert it twice
+        return [customer, *records]
 
     def _hold(
         self,
@@ -232,3 +271,10 @@ class Meter(Settlement):
         hold = self.state.holds.pop(admission.hold.id, None)
         if hold is not None and admission.customer is not None:
             admission.customer.held_nano -= hold.remaining_nano
+        customer = admission.customer
+        if customer is not None and customer in admission.records:  # its creation failed with it
+            self.state.customers.pop(customer.id, None)
+            if customer.external_id is not None:
+                self.state.customers_by_external.pop(
+                    (customer.account_id, customer.livemode, customer.external_id), None
+                )

@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 import grpc
 import orjson
 
-from core.domain.entities import Denial
+from core.domain.entities import Account, Denial
 from core.domain.metering import CallRequest
 from core.domain.settlement import FinishedCall
 from core.rpc.auth import Authenticator
@@ -62,7 +62,41 @@ class _Base:
         self.auth = auth
 
 
-class AccountsServicer(_Base, accounts_pb2_grpc.AccountsServiceServicer):
+def _settings(account: Account) -> accounts_pb2.AccountSettings:
+    return accounts_pb2.AccountSettings(
+        account_id=account.id,
+        auto_create_customers=account.auto_create_customers,
+        markup_bp=account.markup_bp,
+        default_max_output_tokens=account.default_max_output_tokens or 0,
+    )
+
+
+class AccountSettingsMixin:
+    core: Core
+    auth: Authenticator
+
+    @rpc
+    async def GetAccountSettings(
+        self, request: accounts_pb2.GetAccountSettingsRequest, context: Context
+    ) -> accounts_pb2.GetAccountSettingsResponse:
+        account = accounts.account_settings(self.core, self.auth.principal(context))
+        return accounts_pb2.GetAccountSettingsResponse(settings=_settings(account))
+
+    @rpc
+    async def UpdateAccountSettings(
+        self, request: accounts_pb2.UpdateAccountSettingsRequest, context: Context
+    ) -> accounts_pb2.UpdateAccountSettingsResponse:
+        account = await accounts.update_account_settings(
+            self.core,
+            self.auth.principal(context),
+            request.auto_create_customers if request.HasField("auto_create_customers") else None,
+            request.markup_bp if request.HasField("markup_bp") else None,
+            request.default_max_output_tokens if request.HasField("default_max_output_tokens") else None,
+        )
+        return accounts_pb2.UpdateAccountSettingsResponse(settings=_settings(account))
+
+
+class AccountsServicer(AccountSettingsMixin, _Base, accounts_pb2_grpc.AccountsServiceServicer):
     @rpc
     async def CreateAccount(
         self, request: accounts_pb2.CreateAccountRequest, context: Context

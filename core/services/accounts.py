@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
-from core.domain.entities import SCOPES, Account, ApiKey, KeyRevocation, hash_secret, mode_name, new_secret
+from core.domain.entities import (
+    SCOPES,
+    Account,
+    AccountUpdate,
+    ApiKey,
+    KeyRevocation,
+    hash_secret,
+    mode_name,
+    new_secret,
+)
 from core.services.core import Core, Principal
 from core.services.pages import page
 from ringside.errors import RingsideError
@@ -132,3 +142,42 @@ def verify_key(core: Core, secret: str) -> ApiKey:
     if key is None:
         raise RingsideError("invalid_api_key", "Invalid API key provided.")
     return key
+
+
+MAX_MARKUP_BP = 100_000  # 1000 %
+MAX_DEFAULT_OUTPUT_TOKENS = 1_000_000
+
+
+def account_settings(core: Core, principal: Principal) -> Account:
+    _require_scope(principal, "api:admin")
+    return core.state.accounts[principal.account_id]
+
+
+async def update_account_settings(
+    core: Core,
+    principal: Principal,
+    auto_create_customers: bool | None,
+    markup_bp: int | None,
+    default_max_output_tokens: int | None,
+) -> Account:
+    """Change the settings given; they apply to calls admitted from then on (a lease already granted
+    keeps the markup it was granted with for its window)."""
+    account = account_settings(core, principal)
+    if markup_bp is not None and not 0 <= markup_bp <= MAX_MARKUP_BP:
+        raise RingsideError("invalid_request", "markup_pct must be between 0 and 1000.", "markup_pct")
+    if default_max_output_tokens is not None and not 0 <= default_max_output_tokens <= MAX_DEFAULT_OUTPUT_TOKENS:
+        raise RingsideError(
+            "invalid_request",
+            "default_max_output_tokens must be between 1 and 1000000, or null.",
+            "default_max_output_tokens",
+        )
+    after = dataclasses.replace(account)
+    if auto_create_customers is not None:
+        after.auto_create_customers = auto_create_customers
+    if markup_bp is not None:
+        after.markup_bp = markup_bp
+    if default_max_output_tokens is not None:
+        after.default_max_output_tokens = default_max_output_tokens or None
+    await core.writer.write([AccountUpdate(after)])
+    core.state.accounts[account.id] = after
+    return after

@@ -12,6 +12,7 @@ from sqlalchemy.sql import Executable
 
 from core.domain.entities import (
     Account,
+    AccountUpdate,
     ApiKey,
     Customer,
     CustomerDeletion,
@@ -178,6 +179,21 @@ _STATEMENTS: dict[type, tuple[Executable, Callable[[Any], dict[str, Any]]]] = {
         .where(USAGE.c.request_id == bindparam("b_request_id"))
         .values({name: bindparam(name) for name in _USAGE_COLUMNS}),
         _usage_update_row,
+    ),
+    AccountUpdate: (
+        update(ACCOUNTS)
+        .where(ACCOUNTS.c.id == bindparam("b_id"))
+        .values(
+            markup_bp=bindparam("b_markup_bp"),
+            auto_create_customers=bindparam("b_auto_create_customers"),
+            default_max_output_tokens=bindparam("b_default_max_output_tokens"),
+        ),
+        lambda r: {
+            "b_id": r.account.id,
+            "b_markup_bp": r.account.markup_bp,
+            "b_auto_create_customers": r.account.auto_create_customers,
+            "b_default_max_output_tokens": r.account.default_max_output_tokens,
+        },
     ),
     CustomerUpdate: (
         update(CUSTOMERS)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from aiohttp import web
 
 from edge_http.context import EDGE
-from edge_http.handlers.common import authorization
+from edge_http.handlers.common import authorization, bearer
 from edge_http.openai.jsonio import dumps, parse_object
 from ringside.core.v1 import accounts_pb2, common_pb2, keys_pb2
 from ringside.errors import RingsideError
@@ -116,4 +117,65 @@ async def delete_api_key(request: web.Request) -> web.Response:
     )
     return web.Response(
         body=dumps({"id": result.id, "object": "api_key", "deleted": True}), content_type="application/json"
+    )
+
+
+def _settings(settings: accounts_pb2.AccountSettings, livemode: bool) -> dict[str, Any]:
+    return {
+        "id": settings.account_id,
+        "object": "account",
+        "livemode": livemode,
+        "auto_create_customers": settings.auto_create_customers,
+        "markup_pct": Decimal(settings.markup_bp).scaleb(-2),
+        "default_max_output_tokens": settings.default_max_output_tokens or None,
+    }
+
+
+def _markup_bp(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise RingsideError("invalid_request", "markup_pct must be a number.", "markup_pct")
+    try:
+        pct = Decimal(repr(value) if isinstance(value, float) else str(value).strip()[:20])
+    except InvalidOperation:
+        raise RingsideError("invalid_request", "markup_pct must be a number.", "markup_pct") from None
+    bp = pct.scaleb(2)
+    if not pct.is_finite() or bp != bp.to_integral_value():
+        raise RingsideError("invalid_request", "markup_pct takes at most 2 decimals.", "markup_pct")
+    return int(bp)
+
+
+async def get_account(request: web.Request) -> web.Response:
+    edge = request.app[EDGE]
+    header = authorization(request)
+    result = await edge.core.as_caller(
+        edge.core.accounts.GetAccountSettings, accounts_pb2.GetAccountSettingsRequest(), header
+    )
+    return web.Response(
+        body=dumps(_settings(result.settings, bearer(request).startswith("sk_live_"))), content_type="application/json"
+    )
+
+
+async def update_account(request: web.Request) -> web.Response:
+    edge = request.app[EDGE]
+    header = authorization(request)
+    body = parse_object(await request.read())
+    message = accounts_pb2.UpdateAccountSettingsRequest()
+    if "auto_create_customers" in body:
+        if not isinstance(body["auto_create_customers"], bool):
+            raise RingsideError("invalid_request", "auto_create_customers must be a boolean.", "auto_create_customers")
+        message.auto_create_customers = body["auto_create_customers"]
+    if "markup_pct" in body:
+        message.markup_bp = _markup_bp(body["markup_pct"])
+    if "default_max_output_tokens" in body:
+        tokens = body["default_max_output_tokens"]
+        if tokens is not None and (isinstance(tokens, bool) or not isinstance(tokens, int) or tokens < 1):
+            raise RingsideError(
+                "invalid_request",
+                "default_max_output_tokens must be a positive integer or null.",
+                "default_max_output_tokens",
+            )
+        message.default_max_output_tokens = tokens or 0
+    result = await edge.core.as_caller(edge.core.accounts.UpdateAccountSettings, message, header)
+    return web.Response(
+        body=dumps(_settings(result.settings, bearer(request).startswith("sk_live_"))), content_type="application/json"
     )

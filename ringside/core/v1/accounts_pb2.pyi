@@ -8,6 +8,44 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
+class AccountSettings(_message.Message):
+    __slots__ = ("account_id", "auto_create_customers", "markup_bp", "default_max_output_tokens")
+    ACCOUNT_ID_FIELD_NUMBER: _ClassVar[int]
+    AUTO_CREATE_CUSTOMERS_FIELD_NUMBER: _ClassVar[int]
+    MARKUP_BP_FIELD_NUMBER: _ClassVar[int]
+    DEFAULT_MAX_OUTPUT_TOKENS_FIELD_NUMBER: _ClassVar[int]
+    account_id: str
+    auto_create_customers: bool
+    markup_bp: int
+    default_max_output_tokens: int
+    def __init__(self, account_id: _Optional[str] = ..., auto_create_customers: _Optional[bool] = ..., markup_bp: _Optional[int] = ..., default_max_output_tokens: _Optional[int] = ...) -> None: ...
+
+class GetAccountSettingsRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class GetAccountSettingsResponse(_message.Message):
+    __slots__ = ("settings",)
+    SETTINGS_FIELD_NUMBER: _ClassVar[int]
+    settings: AccountSettings
+    def __init__(self, settings: _Optional[_Union[AccountSettings, _Mapping]] = ...) -> None: ...
+
+class UpdateAccountSettingsRequest(_message.Message):
+    __slots__ = ("auto_create_customers", "markup_bp", "default_max_output_tokens")
+    AUTO_CREATE_CUSTOMERS_FIELD_NUMBER: _ClassVar[int]
+    MARKUP_BP_FIELD_NUMBER: _ClassVar[int]
+    DEFAULT_MAX_OUTPUT_TOKENS_FIELD_NUMBER: _ClassVar[int]
+    auto_create_customers: bool
+    markup_bp: int
+    default_max_output_tokens: int
+    def __init__(self, auto_create_customers: _Optional[bool] = ..., markup_bp: _Optional[int] = ..., default_max_output_tokens: _Optional[int] = ...) -> None: ...
+
+class UpdateAccountSettingsResponse(_message.Message):
+    __slots__ = ("settings",)
+    SETTINGS_FIELD_NUMBER: _ClassVar[int]
+    settings: AccountSettings
+    def __init__(self, settings: _Optional[_Union[AccountSettings, _Mapping]] = ...) -> None: ...
+
 class Account(_message.Message):
     __slots__ = ("id", "name", "created")
     ID_FIELD_NUMBER: _ClassVar[int]

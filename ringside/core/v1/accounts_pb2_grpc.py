@@ -45,6 +45,16 @@ class AccountsServiceStub:
                 request_serializer=ringside_dot_core_dot_v1_dot_accounts__pb2.ListAccountsRequest.SerializeToString,
                 response_deserializer=ringside_dot_core_dot_v1_dot_accounts__pb2.ListAccountsResponse.FromString,
                 _registered_method=True)
+        self.GetAccountSettings = channel.unary_unary(
+                '/ringside.core.v1.AccountsService/GetAccountSettings',
+                request_serializer=ringside_dot_core_dot_v1_dot_accounts__pb2.GetAccountSettingsRequest.SerializeToString,
+                response_deserializer=ringside_dot_core_dot_v1_dot_accounts__pb2.GetAccountSettingsResponse.FromString,
+                _registered_method=True)
+        self.UpdateAccountSettings = channel.unary_unary(
+                '/ringside.core.v1.AccountsService/UpdateAccountSettings',
+                request_serializer=ringside_dot_core_dot_v1_dot_accounts__pb2.UpdateAccountSettingsRequest.SerializeToString,
+                response_deserializer=ringside_dot_core_dot_v1_dot_accounts__pb2.UpdateAccountSettingsResponse.FromString,
+                _registered_method=True)
 
 
 class AccountsServiceServicer:
@@ -65,6 +75,20 @@ class AccountsServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetAccountSettings(self, request, context):
+        """The calling key's account settings (scope api:admin).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateAccountSettings(self, request, context):
+        """Changes the settings that are set (scope api:admin).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_AccountsServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -77,6 +101,16 @@ def add_AccountsServiceServicer_to_server(servicer, server):
                     servicer.ListAccounts,
                     request_deserializer=ringside_dot_core_dot_v1_dot_accounts__pb2.ListAccountsRequest.FromString,
                     response_serializer=ringside_dot_core_dot_v1_dot_accounts__pb2.ListAccountsResponse.SerializeToString,
+            ),
+            'GetAccountSettings': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetAccountSettings,
+                    request_deserializer=ringside_dot_core_dot_v1_dot_accounts__pb2.GetAccountSettingsRequest.FromString,
+                    response_serializer=ringside_dot_core_dot_v1_dot_accounts__pb2.GetAccountSettingsResponse.SerializeToString,
+            ),
+            'UpdateAccountSettings': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateAccountSettings,
+                    request_deserializer=ringside_dot_core_dot_v1_dot_accounts__pb2.UpdateAccountSettingsRequest.FromString,
+                    response_serializer=ringside_dot_core_dot_v1_dot_accounts__pb2.UpdateAccountSettingsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -134,6 +168,60 @@ class AccountsService:
             '/ringside.core.v1.AccountsService/ListAccounts',
             ringside_dot_core_dot_v1_dot_accounts__pb2.ListAccountsRequest.SerializeToString,
             ringside_dot_core_dot_v1_dot_accounts__pb2.ListAccountsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetAccountSettings(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/ringside.core.v1.AccountsService/GetAccountSettings',
+            ringside_dot_core_dot_v1_dot_accounts__pb2.GetAccountSettingsRequest.SerializeToString,
+            ringside_dot_core_dot_v1_dot_accounts__pb2.GetAccountSettingsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateAccountSettings(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/ringside.core.v1.AccountsService/UpdateAccountSettings',
+            ringside_dot_core_dot_v1_dot_accounts__pb2.UpdateAccountSettingsRequest.SerializeToString,
+            ringside_dot_core_dot_v1_dot_accounts__pb2.UpdateAccountSettingsResponse.FromString,
             options,
             channel_credentials,
             insecure,
