@@ -103,6 +103,7 @@ class LeaseManager:
         self._acquiring: dict[LeaseKey, asyncio.Future[Lease | metering_pb2.Denial | None]] = {}
         self._no_lease_until: dict[LeaseKey, float] = {}
         self._flusher: asyncio.Task[None] | None = None
+        self._stopping = False
 
     def start(self) -> None:
         self._flusher = asyncio.create_task(self._flush_forever(), name="lease-reports")
@@ -217,7 +218,7 @@ class LeaseManager:
             )
 
     async def _flush_forever(self) -> None:
-        while True:
+        while not self._stopping:
             await asyncio.sleep(FLUSH_EVERY_S)
             try:
                 await self.flush()
@@ -255,8 +256,8 @@ class LeaseManager:
 
     async def close(self, timeout_s: float) -> None:
         """Stop admitting, report everything, close every lease (bounded by `timeout_s`)."""
-        if self._flusher is not None:
-            self._flusher.cancel()
+        self._stopping = True
+        if self._flusher is not None:  # let a report in flight finish: cancelling it could lose it
             with contextlib.suppress(asyncio.CancelledError):
                 await self._flusher
         for lease in self._open:

@@ -18,7 +18,7 @@ from ringside.core.v1 import common_pb2, metering_pb2
 from ringside.errors import RingsideError
 
 log = logging.getLogger("ringside.edge")
-SETTLE_ATTEMPTS = 4
+SETTLE_ATTEMPTS = 8  # backing off to 2 s: rides out a core restart of ~10 s
 COMPLETED = metering_pb2.SETTLE_OUTCOME_COMPLETED
 ABORTED = metering_pb2.SETTLE_OUTCOME_ABORTED
 FAILED = metering_pb2.SETTLE_OUTCOME_FAILED
@@ -67,7 +67,7 @@ async def settle(
             if error.code not in ("service_unavailable", "conversation_locked"):
                 log.error("settle of %s refused: %s", request_id, error)
                 return None
-            await asyncio.sleep(0.1 * 2**attempt)
+            await asyncio.sleep(min(2.0, 0.1 * 2**attempt))
     log.error("settle of %s failed %d times; its hold will be posted when it expires", request_id, SETTLE_ATTEMPTS)
     return None
 

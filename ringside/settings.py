@@ -5,8 +5,10 @@ Read once at an entry point (`ringside.cli`) and passed down; nothing else reads
 
 from __future__ import annotations
 
+import os
 import pathlib
 import secrets
+import time
 
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -73,17 +75,23 @@ class Settings(BaseSettings):
         return self.data_dir
 
     def resolve_internal_token(self) -> str:
-        """The edge/worker → core token: the setting, else the data dir's file (created once)."""
-        if self.internal_token:
+        """The edge/worker → core token: the setting, else the data dir's file (created once, by
+        whichever role gets there first; the others read it)."""
+        if self.internal_token is not None:
+            if len(self.internal_token) < 16:
+                raise ValueError("RINGSIDE_INTERNAL_TOKEN must be at least 16 characters")
             return self.internal_token
         path = self.ensure_data_dir() / INTERNAL_TOKEN_FILE
-        if not path.exists():
-            token = "rsint_" + secrets.token_urlsafe(32)
-            tmp = path.with_suffix(".tmp")
-            tmp.write_text(token)
-            tmp.chmod(0o600)
-            try:
-                tmp.rename(path) if not path.exists() else tmp.unlink()
-            except FileExistsError:
-                tmp.unlink()
-        return path.read_text().strip()
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass
+        else:
+            with os.fdopen(fd, "w") as handle:
+                handle.write("rsint_" + secrets.token_urlsafe(32))
+        for _ in range(50):  # another role may be writing it this instant
+            token = path.read_text().strip()
+            if len(token) >= 16:
+                return token
+            time.sleep(0.02)
+        raise ValueError(f"{path} holds no usable token; delete it to have a new one made")

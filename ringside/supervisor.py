@@ -190,8 +190,11 @@ def run_all(settings: Settings) -> int:
                 if not role.alive() and not stopping:
                     _restart(role, env)
     finally:
-        for role in reversed(roles):  # edge first: it drains; core after the worker; Temporal last
-            role.stop(STOP_TIMEOUT_S)
+        # Edge first: it drains handlers, then reports and closes its leases (up to the drain timeout
+        # each); then the worker, the core (it flushes its writer) and Temporal.
+        stop_timeout_s = max(STOP_TIMEOUT_S, 2 * settings.drain_timeout_s + 10)
+        for role in reversed(roles):
+            role.stop(stop_timeout_s)
     return 0
 
 

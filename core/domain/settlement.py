@@ -243,6 +243,10 @@ class Settlement:
             self.state.expired.put(hold.id, hold)
         elif plan.state_change in ("settled", "late"):
             self.state.settled.put(hold.id, plan.result)
+        if plan.state_change == "late":
+            # Settled for good: a repeat must replay (from memory, else from the usage record),
+            # never book a second correction.
+            self.state.expired.discard(hold.id)
 
     def extend(self, hold: Hold) -> HoldExtension:
         hold.expires_at = int(self.clock()) + self.hold_ttl_s

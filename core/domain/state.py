@@ -33,6 +33,9 @@ class BoundedMap(Generic[K, V]):
         while len(self._items) > self._capacity:
             self._items.popitem(last=False)
 
+    def discard(self, key: K) -> None:
+        self._items.pop(key, None)
+
     def __len__(self) -> int:
         return len(self._items)
 

@@ -42,7 +42,11 @@ def _require_admin(principal: Principal) -> None:
 
 
 def _require_scope(principal: Principal, scope: str) -> None:
-    if not principal.admin and scope not in principal.scopes:
+    """An account's own key with `scope`. The operator's admin key manages accounts, not what is in
+    them: it has no account of its own to act in."""
+    if principal.admin or not principal.account_id:
+        raise RingsideError("insufficient_scope", "Use one of the account's keys for this, not the admin key.")
+    if scope not in principal.scopes:
         raise RingsideError("insufficient_scope", f"This key lacks the {scope} scope.")
 
 
@@ -101,6 +105,8 @@ def list_accounts(
 async def create_key(core: Core, principal: Principal, livemode: bool, scopes: list[str], name: str) -> NewKey:
     _require_scope(principal, "api:admin")
     _check_name(name)
+    if livemode and not principal.livemode:
+        raise RingsideError("insufficient_scope", "A test key cannot create live keys.", "mode")
     unknown = sorted(set(scopes) - set(SCOPES))
     if unknown:
         raise RingsideError(
@@ -119,7 +125,11 @@ def list_keys(
 ) -> tuple[list[ApiKey], bool]:
     _require_scope(principal, "api:admin")
     keys = sorted(
-        (k for k in core.state.keys_by_id.values() if k.account_id == principal.account_id and k.revoked_at is None),
+        (
+            k
+            for k in core.state.keys_by_id.values()
+            if k.account_id == principal.account_id and k.livemode == principal.livemode and k.revoked_at is None
+        ),
         key=lambda k: k.id,
         reverse=True,
     )
@@ -129,7 +139,12 @@ def list_keys(
 async def delete_key(core: Core, principal: Principal, key_id: str) -> ApiKey:
     _require_scope(principal, "api:admin")
     key = core.state.keys_by_id.get(key_id)
-    if key is None or key.account_id != principal.account_id or key.revoked_at is not None:
+    if (
+        key is None
+        or key.account_id != principal.account_id
+        or key.livemode != principal.livemode
+        or key.revoked_at is not None
+    ):
         raise RingsideError("not_found", f"No such API key: '{key_id}'.", "id")
     revoked_at = core.now()
     await core.writer.write([KeyRevocation(key.id, revoked_at)])

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine
 
@@ -13,6 +14,8 @@ from core.domain.entities import Customer
 from core.domain.metering import Meter
 from core.domain.state import State
 from core.store.writer import GroupCommitWriter
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +41,14 @@ class Core:
     # Customer creates in flight per (account, mode, external_id): concurrent creates of one
     # external_id wait for the first instead of racing it.
     pending_creates: dict[tuple[str, bool, str], asyncio.Future[Customer]] = field(default_factory=dict)
+    # Writes that outlive a cancelled caller (see services/metering.py `_durably`).
+    background: set[asyncio.Task[Any]] = field(default_factory=set)
+
+    def spawn(self, coroutine: Coroutine[Any, Any, T]) -> asyncio.Task[T]:
+        task = asyncio.ensure_future(coroutine)
+        self.background.add(task)
+        task.add_done_callback(self.background.discard)
+        return task
 
     def now(self) -> int:
         return int(self.clock())

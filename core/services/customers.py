@@ -176,8 +176,13 @@ async def update(core: Core, principal: Principal, ref: str, changes: CustomerCh
     unknown = sorted(set(changes.unset) - set(UNSETTABLE))
     if unknown:
         raise RingsideError("invalid_request", f"unset accepts {', '.join(UNSETTABLE)}.", "unset")
+    if changes.billing_anchor_day is not None and changes.billing_anchor_day != customer.billing_anchor_day:
+        # Moving the anchor mid-period would start a fresh period (and a fresh budget) at once.
+        raise RingsideError(
+            "invalid_request", "billing_anchor_day is set when the customer is created.", "billing_anchor_day"
+        )
     after = dataclasses.replace(customer)
-    for name in ("external_id", "name", "email", "blocked", "billing_anchor_day", "wallet_enabled"):
+    for name in ("external_id", "name", "email", "blocked", "wallet_enabled"):
         value = getattr(changes, name)
         if value is not None:
             setattr(after, name, value)
@@ -289,9 +294,15 @@ async def delete(core: Core, principal: Principal, ref: str, force: bool) -> Cus
             )
         )
     records.append(CustomerDeletion(customer.id, now))
-    await core.writer.write(records)
-    customer.wallet_balance_nano = 0
+    # Gone from the maps before the write, so no call is admitted for it while the delete commits.
     core.state.customers.pop(customer.id, None)
+    external = (customer.account_id, customer.livemode, customer.external_id or "")
     if customer.external_id is not None:
-        core.state.customers_by_external.pop((customer.account_id, customer.livemode, customer.external_id), None)
+        core.state.customers_by_external.pop(external, None)
+    try:
+        await core.writer.write(records)
+    except Exception:
+        core.state.add_customer(customer)
+        raise
+    customer.wallet_balance_nano = 0
     return customer

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from dataclasses import dataclass
 
@@ -37,13 +38,40 @@ async def authorize(core: Core, request: CallRequest) -> Admission | Denial:
     decision = core.meter.admit(request)
     if isinstance(decision, Denial):
         return decision
-    try:
-        await core.writer.write(decision.records)
-    except Exception:
-        core.meter.release(decision)
-        log.exception("could not persist hold %s", decision.hold.id)
-        raise RingsideError("service_unavailable", "Ringside could not record this call; retry.") from None
+    await _hold_durably(core, decision)
     return decision
+
+
+async def _hold_durably(core: Core, decision: Admission) -> None:
+    """Persist a new hold or lease. If the caller goes away meanwhile (a deadline, a shutdown), it
+    never learns the hold's id, so once durable the hold is voided instead of waiting to expire."""
+
+    async def persist() -> None:
+        try:
+            await core.writer.write(decision.records)
+        except Exception:
+            core.meter.release(decision)
+            log.exception("could not persist hold %s", decision.hold.id)
+            raise RingsideError("service_unavailable", "Ringside could not record this call; retry.") from None
+
+    task = core.spawn(persist())
+    try:
+        await asyncio.shield(task)
+    except asyncio.CancelledError:
+        core.spawn(_void_when_durable(core, decision, task))
+        raise
+
+
+async def _void_when_durable(core: Core, decision: Admission, persisted: asyncio.Task[None]) -> None:
+    with contextlib.suppress(Exception):
+        await persisted
+        hold = decision.hold
+        plan = (
+            core.meter.plan_close_lease(hold)
+            if hold.kind == "lease"
+            else core.meter.plan_settle(hold, Usage(), "failed", False, "")
+        )
+        await _persist(core, hold, plan)
 
 
 async def settle(core: Core, call: SettleCall) -> SettleResult:
@@ -68,23 +96,31 @@ async def settle(core: Core, call: SettleCall) -> SettleResult:
             replayed=True,
         )
     expired = state.expired.get(call.request_id)
-    if expired is not None and not expired.settling:
+    if expired is not None:
+        if expired.settling:
+            raise RingsideError("conversation_locked", f"{call.request_id} is being settled already.")
         plan = core.meter.plan_late_settle(expired, call.usage, call.outcome, call.usage_estimated, call.upstream_model)
         return await _persist(core, expired, plan)
     return await _settled_long_ago(core, call)
 
 
 async def _persist(core: Core, hold: Hold, plan: SettlePlan) -> SettleResult:
+    """Write a plan, then apply it to memory, in a task of its own: a caller cancelled mid-commit
+    cannot leave the database ahead of memory (the write would land, the apply would not)."""
     hold.settling = True
-    try:
-        await core.writer.write(plan.records)
-    except Exception:
-        log.exception("could not persist settle of %s", hold.id)
-        raise RingsideError("service_unavailable", "Ringside could not record this settle; retry.") from None
-    finally:
-        hold.settling = False
-    core.meter.apply(plan)
-    return plan.result
+
+    async def write_then_apply() -> SettleResult:
+        try:
+            await core.writer.write(plan.records)
+        except Exception:
+            log.exception("could not persist the settlement of %s", hold.id)
+            raise RingsideError("service_unavailable", "Ringside could not record this settle; retry.") from None
+        finally:
+            hold.settling = False
+        core.meter.apply(plan)
+        return plan.result
+
+    return await asyncio.shield(core.spawn(write_then_apply()))
 
 
 async def _settled_long_ago(core: Core, call: SettleCall) -> SettleResult:
@@ -125,13 +161,19 @@ async def extend(core: Core, request_id: str) -> int:
 
 
 async def expire_due(core: Core) -> int:
-    """Post every overdue hold at its reserved amount; returns how many."""
+    """Post every overdue hold at its reserved amount (a lease at its unreported remainder).
+
+    Every plan is made at once, before the first await, with its hold marked settling: a report or
+    settle arriving while the expiries commit is refused (409, retried) instead of being posted on
+    top of a remainder computed before it. The writes then share group commits."""
     due = core.state.due_holds(core.now())
+    plans = []
     for hold in due:
-        plan = core.meter.plan_expire(hold)
-        try:
-            await _persist(core, hold, plan)
-        except RingsideError:
+        hold.settling = True  # now, not when its task starts: nothing may post against it meanwhile
+        plans.append((hold, core.meter.plan_expire(hold)))
+    results = await asyncio.gather(*(_persist(core, hold, plan) for hold, plan in plans), return_exceptions=True)
+    for (hold, _), result in zip(plans, results, strict=True):
+        if isinstance(result, BaseException):
             core.state.schedule_expiry(hold)  # try again on the next sweep
     return len(due)
 
@@ -155,12 +197,7 @@ async def acquire_lease(core: Core, request: CallRequest, calls: int) -> Admissi
     decision = core.meter.acquire_lease(request, calls)
     if decision is None or isinstance(decision, Denial):
         return decision
-    try:
-        await core.writer.write(decision.records)
-    except Exception:
-        core.meter.release(decision)
-        log.exception("could not persist lease %s", decision.hold.id)
-        raise RingsideError("service_unavailable", "Ringside could not record this lease; retry.") from None
+    await _hold_durably(core, decision)
     return decision
 
 
@@ -202,20 +239,23 @@ async def settle_lease_calls(core: Core, lease_id: str, calls: list[FinishedCall
         return 0, True
     if lease.settling:
         raise RingsideError("conversation_locked", f"Lease {lease_id} is being settled already.")
-    recorded = 0
     lease.settling = True
-    try:
-        if calls:
-            recorded = await _record_lease_calls(core, lease, calls)
-        if close:
-            closing = core.meter.plan_close_lease(lease)
-            await core.writer.write(closing.records)
-            core.meter.apply(closing)
-    except RingsideError:
-        raise
-    except Exception:
-        log.exception("could not persist the report of lease %s", lease_id)
-        raise RingsideError("service_unavailable", "Ringside could not record these calls; retry.") from None
-    finally:
-        lease.settling = False
-    return recorded, close
+
+    async def record_then_close() -> tuple[int, bool]:
+        # One task: a cancelled caller cannot leave the database ahead of memory.
+        try:
+            recorded = await _record_lease_calls(core, lease, calls) if calls else 0
+            if close:
+                closing = core.meter.plan_close_lease(lease)
+                await core.writer.write(closing.records)
+                core.meter.apply(closing)
+        except RingsideError:
+            raise
+        except Exception:
+            log.exception("could not persist the report of lease %s", lease_id)
+            raise RingsideError("service_unavailable", "Ringside could not record these calls; retry.") from None
+        finally:
+            lease.settling = False
+        return recorded, close
+
+    return await asyncio.shield(core.spawn(record_then_close()))

@@ -11,7 +11,7 @@ from sqlalchemy import Connection, func, select
 from core.domain import ledger
 from core.domain.periods import period_bounds
 from core.services.core import Core
-from core.store.loader import spend_by_payer_period
+from core.store.loader import customer_spend, spend_by_payer_period
 from core.store.tables import TRANSFERS, USAGE
 
 MAX_REPORTERS = 1000
@@ -176,8 +176,7 @@ async def verify_ledger(core: Core) -> LedgerAudit:
         current = period_bounds(core.now(), customer.billing_anchor_day)[0]
         if before.get(customer.id) != after.get(customer.id) or customer.period_start != current:
             continue
-        payer = ledger.customer_wallet(customer.id) if customer.wallet_enabled else ledger.customer_spend(customer.id)
-        in_ledger = audit.period_spend.get((payer, customer.period_start), 0)
+        in_ledger = customer_spend(audit.period_spend, customer.id, customer.period_start)
         if in_ledger != customer.spent_nano or open_held.get(customer.id, 0) != customer.held_nano:
             mismatches += 1
     return dataclasses.replace(audit, memory_mismatches=mismatches)

@@ -95,6 +95,14 @@ def spend_by_payer_period(connection: Connection, since: int) -> dict[tuple[str,
     return spent
 
 
+def customer_spend(spent: dict[tuple[str, int], int], customer_id: str, period_start: int) -> int:
+    """A customer's spend in a period, whichever account paid (it may have turned its wallet on or off)."""
+    return sum(
+        spent.get((payer, period_start), 0)
+        for payer in (ledger.customer_spend(customer_id), ledger.customer_wallet(customer_id))
+    )
+
+
 def _load_spend(connection: Connection, state: State, now: int) -> None:
     """Posted usage per payer account and period (debits minus corrections), request counts."""
     spent = spend_by_payer_period(connection, now - _LOOKBACK_S)
@@ -109,8 +117,7 @@ def _load_spend(connection: Connection, state: State, now: int) -> None:
     requests = {(customer_id, period): int(n) for customer_id, period, n in connection.execute(counts)}
     wallet_balance = _wallet_balances(connection)
     for customer in state.customers.values():
-        payer = ledger.customer_wallet(customer.id) if customer.wallet_enabled else ledger.customer_spend(customer.id)
-        customer.spent_nano = spent.get((payer, customer.period_start), 0)
+        customer.spent_nano = customer_spend(spent, customer.id, customer.period_start)
         customer.request_count = requests.get((customer.id, customer.period_start), 0)
         customer.wallet_balance_nano = wallet_balance.get(ledger.customer_wallet(customer.id), 0)
 

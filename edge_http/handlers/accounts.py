@@ -35,10 +35,10 @@ def _account(a: accounts_pb2.Account) -> dict[str, Any]:
 
 def page_request(request: web.Request) -> common_pb2.PageRequest:
     query = request.query
-    try:
-        limit = int(query.get("limit", "0"))
-    except ValueError:
-        raise RingsideError("invalid_request", "limit must be an integer between 1 and 100.", "limit") from None
+    raw = query.get("limit", "0")
+    if not raw.isdigit() or not 0 <= int(raw[:4]) <= 100 or len(raw) > 3:
+        raise RingsideError("invalid_request", "limit must be an integer between 1 and 100.", "limit")
+    limit = int(raw)
     return common_pb2.PageRequest(
         limit=limit,
         starting_after=query.get("starting_after", "")[:200],

@@ -6,6 +6,7 @@ send the (rewritten) request upstream, relay the answer (SSE byte for byte), set
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import Any
 
@@ -60,6 +61,13 @@ def _validate(body: dict[str, Any]) -> tuple[int, int]:
         raise RingsideError("invalid_request", "every item of messages must be an object.", "messages")
     if "stream" in body and not isinstance(body["stream"], bool | None):
         raise RingsideError("invalid_request", "stream must be a boolean.", "stream")
+    options = body.get("stream_options")
+    if options is not None and (not isinstance(options, dict) or not body.get("stream")):
+        raise RingsideError(
+            "invalid_request",
+            "stream_options must be an object, and is only allowed with stream: true.",
+            "stream_options",
+        )
     requested = _positive_int(body, "max_completion_tokens", 10**9) or _positive_int(body, "max_tokens", 10**9)
     choices = _positive_int(body, "n", MAX_CHOICES) or 1
     return requested, choices
@@ -98,7 +106,11 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
     if isinstance(decision, metering_pb2.Denial):
         return reject(request, decision)
     call = _Call(edge, request, model, body, decision, input_bound, requested)
-    return await (call.stream() if body.get("stream") else call.complete())
+    try:
+        return await (call.stream() if body.get("stream") else call.complete())
+    finally:
+        if not call.settled:  # an unexpected error, or cancelled at shutdown: never leave it open
+            await asyncio.shield(call.settle_unfinished())
 
 
 class _Call:
@@ -122,6 +134,9 @@ class _Call:
         self.client_wants_usage = bool((body.get("stream_options") or {}).get("include_usage"))
         self.upstream_body = self._rewrite(body, requested)
         self.headers = {"x-request-id": decision.request_id, "X-Ringside-Model-Resolved": model.ref}
+        self.settled = False
+        self.tally = StreamTally()
+        self.upstream: UpstreamResponse | None = None
 
     def _rewrite(self, body: dict[str, Any], requested: int) -> dict[str, Any]:
         """The request as the provider gets it: its own model name, always usage, the output bound."""
@@ -129,7 +144,8 @@ class _Call:
         upstream["model"] = self.model.name
         bound = self.decision.max_output_tokens
         if bound and (self.decision.output_limited or requested or bound < self.model.max_output_tokens):
-            upstream["max_completion_tokens" if "max_completion_tokens" in body else "max_tokens"] = bound
+            # OpenAI's reasoning models refuse max_tokens: use it only when the client did.
+            upstream["max_tokens" if "max_tokens" in body else "max_completion_tokens"] = bound
         if body.get("stream"):
             options = body.get("stream_options")
             upstream["stream_options"] = {**(options if isinstance(options, dict) else {}), "include_usage": True}
@@ -138,13 +154,23 @@ class _Call:
     async def _open(self) -> UpstreamResponse:
         provider = self.edge.provider_for(self.model, self.decision.livemode)
         try:
-            return await provider.chat_completions(self.upstream_body)
+            self.upstream = await provider.chat_completions(self.upstream_body)
         except RingsideError:
             await self._settle(FAILED, usage_from_body(None), False, "")
             raise
+        return self.upstream
 
     async def _settle(self, outcome: int, usage: Any, estimated: bool, upstream_model: str) -> Any:
+        if self.settled:
+            return None
+        self.settled = True
         return await finish(self.edge, self.decision, self.model, outcome, usage, estimated, upstream_model)
+
+    async def settle_unfinished(self) -> None:
+        """Whatever stopped this call, it is settled for what it generated (or as failed)."""
+        if self.upstream is not None:
+            self.upstream.close()
+        await self._settle_partial(self.tally, ABORTED if self.tally.content_chunks else FAILED)
 
     async def _upstream_failed(self, upstream: UpstreamResponse) -> web.Response:
         """A provider error before the first byte: 4xx pass through (OpenAI's own envelope), 5xx → 502."""
@@ -152,10 +178,12 @@ class _Call:
             payload = await upstream.read(MAX_UPSTREAM_BODY)
         finally:
             await self._settle(FAILED, usage_from_body(None), False, "")
-        if upstream.status < 500 and upstream.status != 408:
+        if upstream.status < 500 and upstream.status not in (401, 403, 408):
             return web.Response(
                 status=upstream.status, body=payload, content_type="application/json", headers=self.headers
             )
+        # The provider refusing Ringside's own credentials is the operator's problem, not the caller's
+        # key: never pass a provider 401/403 (whose body may quote the operator's key) through.
         code = "upstream_timeout" if upstream.status in (408, 504) else "upstream_error"
         error = RingsideError(code, f"The provider answered {upstream.status}.")
         return web.Response(
@@ -194,7 +222,7 @@ class _Call:
             status=200,
             headers={**self.headers, "Content-Type": "text/event-stream; charset=utf-8", "Cache-Control": "no-cache"},
         )
-        tally = StreamTally()
+        tally = self.tally
         try:
             await response.prepare(self.request)
             await self._relay(upstream, response, tally)

@@ -23,6 +23,8 @@ def parse_time(value: str, param: str, end_of_day: bool = False) -> int:
     """Unix seconds from `YYYY-MM-DD` (UTC; as an `until`, the end of that day), RFC 3339, or seconds."""
     value = value.strip()[:MAX_TIME_CHARS]
     if value.isdigit():
+        if len(value) > 11:  # past the year 5000: not a time anyone means
+            raise RingsideError("invalid_request", f"{param} is out of range.", param)
         return int(value)
     try:
         if len(value) == 10:

@@ -6,16 +6,23 @@ from typing import Any
 
 from ringside.core.v1 import common_pb2
 
+MAX_TOKENS = 2**40  # far above any real call; keeps a broken upstream's numbers inside int64
+
 
 def _int(value: Any) -> int:
-    return value if isinstance(value, int) and value > 0 else 0
+    return min(value, MAX_TOKENS) if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
+
+
+def _details(usage: dict[str, Any], name: str) -> dict[str, Any]:
+    details = usage.get(name)
+    return details if isinstance(details, dict) else {}
 
 
 def token_counts(usage: Any) -> common_pb2.TokenCounts:
     if not isinstance(usage, dict):
         return common_pb2.TokenCounts()
-    prompt_details = usage.get("prompt_tokens_details") or {}
-    completion_details = usage.get("completion_tokens_details") or {}
+    prompt_details = _details(usage, "prompt_tokens_details")
+    completion_details = _details(usage, "completion_tokens_details")
     cached = _int(prompt_details.get("cached_tokens"))
     audio_in = _int(prompt_details.get("audio_tokens"))
     reasoning = _int(completion_details.get("reasoning_tokens"))

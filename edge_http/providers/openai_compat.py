@@ -7,6 +7,7 @@ from typing import Any
 
 import aiohttp
 import orjson
+from aiohttp.http_exceptions import HttpProcessingError
 
 from ringside.errors import RingsideError
 
@@ -40,6 +41,8 @@ class HttpUpstreamResponse:
         try:
             async for line in self._response.content:
                 yield line
+        except HttpProcessingError as error:  # e.g. a line longer than aiohttp accepts
+            raise RingsideError("upstream_error", f"The provider's stream was malformed: {error.message}.") from None
         except TimeoutError:
             raise RingsideError("upstream_timeout", "The provider stopped sending.") from None
         except aiohttp.ClientError as error:

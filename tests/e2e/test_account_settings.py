@@ -61,7 +61,7 @@ def test_settings_change_how_calls_are_billed_and_attributed(stack: Stack) -> No
 
     # the account's default output bound reached the provider (the client set none)
     sent = [r["body"] for r in stack.upstream.requests() if "auto" in str(r["body"].get("messages"))]  # type: ignore[union-attr]
-    assert sent and sent[-1].get("max_tokens") == 7
+    assert sent and sent[-1].get("max_completion_tokens") == 7 and "max_tokens" not in sent[-1]
     assert usage["completion_tokens"] <= 7
 
     # the body's `user` auto-creates too

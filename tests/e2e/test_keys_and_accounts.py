@@ -13,9 +13,13 @@ def test_key_lifecycle(stack: Stack) -> None:
     assert created.status == 201, created.body
     key = created.json()
     assert key["secret"].startswith("sk_test_") and key["scopes"] == ["api:read"] and key["livemode"] is False
-    listed = stack.call("GET", "/v1/api_keys?limit=100", stack.live_key).json()
+    # keys are listed and revoked within their own mode (API.md "Tenancy")
+    listed = stack.call("GET", "/v1/api_keys?limit=100", stack.test_key).json()
     assert listed["object"] == "list" and key["id"] in {k["id"] for k in listed["data"]}
-    assert all("secret" not in k for k in listed["data"])
+    assert all("secret" not in k and k["livemode"] is False for k in listed["data"])
+    live_listed = stack.call("GET", "/v1/api_keys?limit=100", stack.live_key).json()
+    assert key["id"] not in {k["id"] for k in live_listed["data"]}
+    assert stack.call("DELETE", f"/v1/api_keys/{key['id']}", stack.live_key).status == 404
     stored = stack.query("SELECT secret_hash FROM api_keys WHERE id = ?", key["id"])[0][0]
     assert key["secret"] not in stored and len(stored) == 64
 
@@ -25,10 +29,24 @@ def test_key_lifecycle(stack: Stack) -> None:
         client.chat.completions.create(model="fc:openai/gpt-4o-mini", messages=[{"role": "user", "content": "x"}])
     assert caught.value.body["code"] == "insufficient_scope"  # type: ignore[index]
 
-    deleted = stack.call("DELETE", f"/v1/api_keys/{key['id']}", stack.live_key)
+    deleted = stack.call("DELETE", f"/v1/api_keys/{key['id']}", stack.test_key)
     assert deleted.status == 200 and deleted.json()["deleted"] is True
     assert stack.call("GET", "/v1/customers/cus_x", key["secret"]).status == 401
-    assert stack.call("DELETE", f"/v1/api_keys/{key['id']}", stack.live_key).status == 404
+    assert stack.call("DELETE", f"/v1/api_keys/{key['id']}", stack.test_key).status == 404
+
+
+def test_a_test_key_cannot_mint_live_keys_and_the_admin_key_has_no_account(stack: Stack) -> None:
+    refused = stack.call("POST", "/v1/api_keys", stack.test_key, {"mode": "live"})
+    assert refused.status == 403 and refused.json()["error"]["code"] == "insufficient_scope"
+    for method, path in [
+        ("POST", "/v1/api_keys"),
+        ("GET", "/v1/api_keys"),
+        ("GET", "/v1/account"),
+        ("POST", "/v1/customers"),
+        ("GET", "/v1/usage"),
+    ]:
+        response = stack.call(method, path, ADMIN_KEY, {} if method == "POST" else None)
+        assert response.status == 403, (method, path, response.body)
 
 
 def test_key_management_needs_admin_scope(stack: Stack) -> None:
