@@ -16,15 +16,12 @@ from grpc_health.v1._async import HealthServicer
 from grpc_reflection.v1alpha import reflection
 
 from core.domain.metering import Meter
+from core.rpc.accounts import AccountsServicer, ApiKeysServicer
 from core.rpc.auth import Authenticator
-from core.rpc.servicers import (
-    AccountsServicer,
-    ApiKeysServicer,
-    CustomersServicer,
-    MeteringServicer,
-    SystemServicer,
-    UsageServicer,
-)
+from core.rpc.customers import CustomersServicer
+from core.rpc.metering import MeteringServicer
+from core.rpc.system import SystemServicer
+from core.rpc.usage import UsageServicer
 from core.services import accounts
 from core.services.accounts import NewAccount
 from core.services.core import Core

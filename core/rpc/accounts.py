@@ -1,0 +1,110 @@
+"""AccountsService (operator) and ApiKeysService (an account's keys)."""
+
+from __future__ import annotations
+
+from core.domain.entities import Account
+from core.rpc.auth import Authenticator
+from core.rpc.base import Base, Context, rpc
+from core.rpc.convert import account_to, key_to
+from core.services import accounts
+from core.services.core import Core
+from ringside.core.v1 import accounts_pb2, accounts_pb2_grpc, keys_pb2, keys_pb2_grpc
+
+
+def _settings(account: Account) -> accounts_pb2.AccountSettings:
+    return accounts_pb2.AccountSettings(
+        account_id=account.id,
+        auto_create_customers=account.auto_create_customers,
+        markup_bp=account.markup_bp,
+        default_max_output_tokens=account.default_max_output_tokens or 0,
+    )
+
+
+class AccountSettingsMixin:
+    core: Core
+    auth: Authenticator
+
+    @rpc
+    async def GetAccountSettings(
+        self, request: accounts_pb2.GetAccountSettingsRequest, context: Context
+    ) -> accounts_pb2.GetAccountSettingsResponse:
+        account = accounts.account_settings(self.core, self.auth.principal(context))
+        return accounts_pb2.GetAccountSettingsResponse(settings=_settings(account))
+
+    @rpc
+    async def UpdateAccountSettings(
+        self, request: accounts_pb2.UpdateAccountSettingsRequest, context: Context
+    ) -> accounts_pb2.UpdateAccountSettingsResponse:
+        account = await accounts.update_account_settings(
+            self.core,
+            self.auth.principal(context),
+            request.auto_create_customers if request.HasField("auto_create_customers") else None,
+            request.markup_bp if request.HasField("markup_bp") else None,
+            request.default_max_output_tokens if request.HasField("default_max_output_tokens") else None,
+        )
+        return accounts_pb2.UpdateAccountSettingsResponse(settings=_settings(account))
+
+
+class AccountsServicer(AccountSettingsMixin, Base, accounts_pb2_grpc.AccountsServiceServicer):
+    @rpc
+    async def CreateAccount(
+        self, request: accounts_pb2.CreateAccountRequest, context: Context
+    ) -> accounts_pb2.CreateAccountResponse:
+        new = await accounts.create_account(self.core, self.auth.principal(context), request.name)
+        return accounts_pb2.CreateAccountResponse(
+            account=account_to(new.account),
+            live_key=key_to(new.live_key.key, new.live_key.secret),
+            test_key=key_to(new.test_key.key, new.test_key.secret),
+        )
+
+    @rpc
+    async def ListAccounts(
+        self, request: accounts_pb2.ListAccountsRequest, context: Context
+    ) -> accounts_pb2.ListAccountsResponse:
+        items, has_more = accounts.list_accounts(
+            self.core,
+            self.auth.principal(context),
+            request.page.limit,
+            request.page.starting_after,
+            request.page.ending_before,
+        )
+        return accounts_pb2.ListAccountsResponse(accounts=[account_to(a) for a in items], has_more=has_more)
+
+
+class ApiKeysServicer(Base, keys_pb2_grpc.ApiKeysServiceServicer):
+    @rpc
+    async def CreateApiKey(
+        self, request: keys_pb2.CreateApiKeyRequest, context: Context
+    ) -> keys_pb2.CreateApiKeyResponse:
+        new = await accounts.create_key(
+            self.core, self.auth.principal(context), request.livemode, list(request.scopes), request.name
+        )
+        return keys_pb2.CreateApiKeyResponse(api_key=key_to(new.key, new.secret))
+
+    @rpc
+    async def ListApiKeys(self, request: keys_pb2.ListApiKeysRequest, context: Context) -> keys_pb2.ListApiKeysResponse:
+        items, has_more = accounts.list_keys(
+            self.core,
+            self.auth.principal(context),
+            request.page.limit,
+            request.page.starting_after,
+            request.page.ending_before,
+        )
+        return keys_pb2.ListApiKeysResponse(api_keys=[key_to(k) for k in items], has_more=has_more)
+
+    @rpc
+    async def DeleteApiKey(
+        self, request: keys_pb2.DeleteApiKeyRequest, context: Context
+    ) -> keys_pb2.DeleteApiKeyResponse:
+        key = await accounts.delete_key(self.core, self.auth.principal(context), request.id)
+        return keys_pb2.DeleteApiKeyResponse(id=key.id)
+
+    @rpc
+    async def VerifyApiKey(
+        self, request: keys_pb2.VerifyApiKeyRequest, context: Context
+    ) -> keys_pb2.VerifyApiKeyResponse:
+        self.auth.internal(context)
+        key = accounts.verify_key(self.core, request.api_key)
+        return keys_pb2.VerifyApiKeyResponse(
+            key_id=key.id, account_id=key.account_id, livemode=key.livemode, scopes=sorted(key.scopes)
+        )

@@ -1,0 +1,38 @@
+"""What every servicer shares: the error-rendering decorator and the base class."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import grpc
+
+from core.rpc.auth import Authenticator
+from core.rpc.errors import abort
+from core.services.core import Core
+from ringside.errors import RingsideError
+
+Context = grpc.aio.ServicerContext
+R = TypeVar("R")
+MAX_PROTO_STRING = 4096
+
+
+def rpc(method: Callable[..., Awaitable[R]]) -> Callable[..., Awaitable[R]]:
+    """Render RingsideError as a status; leave everything else to gRPC (INTERNAL)."""
+
+    @functools.wraps(method)
+    async def wrapper(self: Any, request: Any, context: Context) -> R:
+        try:
+            return await method(self, request, context)
+        except RingsideError as error:
+            await abort(context, error)
+            raise AssertionError("unreachable") from error
+
+    return wrapper
+
+
+class Base:
+    def __init__(self, core: Core, auth: Authenticator) -> None:
+        self.core = core
+        self.auth = auth

@@ -1,0 +1,116 @@
+"""CustomersService."""
+
+from __future__ import annotations
+
+import orjson
+
+from core.rpc.base import MAX_PROTO_STRING, Base, Context, rpc
+from core.rpc.convert import customer_to
+from core.services import customers
+from core.services.customers import CustomerChanges, CustomerInput
+from ringside.core.v1 import customers_pb2, customers_pb2_grpc
+from ringside.errors import RingsideError
+
+
+def _customer_input(request: customers_pb2.CreateCustomerRequest) -> CustomerInput:
+    try:
+        metadata = orjson.loads(request.metadata_json) if request.metadata_json else {}
+    except orjson.JSONDecodeError:
+        raise RingsideError("invalid_request", "metadata must be a JSON object.", "metadata") from None
+    if not isinstance(metadata, dict):
+        raise RingsideError("invalid_request", "metadata must be an object.", "metadata")
+    budget_set = request.WhichOneof("budget")
+    return CustomerInput(
+        external_id=request.external_id if request.HasField("external_id") else None,
+        name=request.name,
+        email=request.email,
+        metadata=metadata,
+        budget_nano=request.budget_nano_usd if budget_set == "budget_nano_usd" else None,
+        budget_explicit=budget_set is not None,
+        rate_limit_rpm=request.rate_limit_rpm if request.HasField("rate_limit_rpm") else None,
+        rate_limit_tpm=request.rate_limit_tpm if request.HasField("rate_limit_tpm") else None,
+        blocked=request.blocked,
+        billing_anchor_day=request.billing_anchor_day or 1,
+        wallet_enabled=request.wallet_enabled,
+    )
+
+
+class CustomersServicer(Base, customers_pb2_grpc.CustomersServiceServicer):
+    @rpc
+    async def CreateCustomer(
+        self, request: customers_pb2.CreateCustomerRequest, context: Context
+    ) -> customers_pb2.CreateCustomerResponse:
+        principal = self.auth.principal(context)
+        customer, created = await customers.create(self.core, principal, _customer_input(request))
+        return customers_pb2.CreateCustomerResponse(customer=customer_to(customer), created=created)
+
+    @rpc
+    async def GetCustomer(
+        self, request: customers_pb2.GetCustomerRequest, context: Context
+    ) -> customers_pb2.GetCustomerResponse:
+        customer = customers.get(self.core, self.auth.principal(context), request.id[:MAX_PROTO_STRING])
+        return customers_pb2.GetCustomerResponse(customer=customer_to(customer))
+
+    @rpc
+    async def UpdateCustomer(
+        self, request: customers_pb2.UpdateCustomerRequest, context: Context
+    ) -> customers_pb2.UpdateCustomerResponse:
+        principal = self.auth.principal(context)
+        customer = await customers.update(
+            self.core, principal, request.id[:MAX_PROTO_STRING], _customer_changes(request)
+        )
+        return customers_pb2.UpdateCustomerResponse(customer=customer_to(customer))
+
+    @rpc
+    async def ListCustomers(
+        self, request: customers_pb2.ListCustomersRequest, context: Context
+    ) -> customers_pb2.ListCustomersResponse:
+        items, has_more = customers.list_customers(
+            self.core,
+            self.auth.principal(context),
+            request.limit,
+            request.starting_after[:200],
+            request.ending_before[:200],
+            request.external_id if request.HasField("external_id") else None,
+        )
+        return customers_pb2.ListCustomersResponse(customers=[customer_to(c) for c in items], has_more=has_more)
+
+    @rpc
+    async def DeleteCustomer(
+        self, request: customers_pb2.DeleteCustomerRequest, context: Context
+    ) -> customers_pb2.DeleteCustomerResponse:
+        customer = await customers.delete(
+            self.core, self.auth.principal(context), request.id[:MAX_PROTO_STRING], request.force
+        )
+        return customers_pb2.DeleteCustomerResponse(id=customer.id)
+
+
+def _customer_changes(request: customers_pb2.UpdateCustomerRequest) -> CustomerChanges:
+    metadata = None
+    if request.HasField("metadata_json"):
+        try:
+            metadata = orjson.loads(request.metadata_json)
+        except orjson.JSONDecodeError:
+            raise RingsideError("invalid_request", "metadata must be a JSON object.", "metadata") from None
+        if not isinstance(metadata, dict):
+            raise RingsideError("invalid_request", "metadata must be an object.", "metadata")
+    budget = request.WhichOneof("budget")
+
+    def limit(name: str) -> tuple[int | None] | None:
+        if getattr(request, f"{name}_unlimited"):
+            return (None,)
+        return (getattr(request, name),) if request.HasField(name) else None
+
+    return CustomerChanges(
+        external_id=request.external_id if request.HasField("external_id") else None,
+        name=request.name if request.HasField("name") else None,
+        email=request.email if request.HasField("email") else None,
+        metadata=metadata,
+        budget=None if budget is None else ((request.budget_nano_usd if budget == "budget_nano_usd" else None),),
+        rate_limit_rpm=limit("rate_limit_rpm"),
+        rate_limit_tpm=limit("rate_limit_tpm"),
+        blocked=request.blocked if request.HasField("blocked") else None,
+        billing_anchor_day=request.billing_anchor_day if request.HasField("billing_anchor_day") else None,
+        wallet_enabled=request.wallet_enabled if request.HasField("wallet_enabled") else None,
+        unset=[name[:40] for name in request.unset[:10]],
+    )

@@ -1,0 +1,158 @@
+"""MeteringService: the per-call path (Authorize, Settle) and leases."""
+
+from __future__ import annotations
+
+from core.domain.entities import Denial
+from core.domain.metering import CallRequest
+from core.domain.settlement import FinishedCall
+from core.rpc.auth import Authenticator
+from core.rpc.base import MAX_PROTO_STRING, Base, Context, rpc
+from core.rpc.convert import price_from, usage_from
+from core.services import metering
+from core.services.core import Core
+from ringside.core.v1 import metering_pb2, metering_pb2_grpc
+from ringside.errors import RingsideError
+
+_OUTCOMES = {
+    metering_pb2.SETTLE_OUTCOME_COMPLETED: "completed",
+    metering_pb2.SETTLE_OUTCOME_ABORTED: "aborted",
+    metering_pb2.SETTLE_OUTCOME_FAILED: "failed",
+}
+
+
+def _call_request(call: metering_pb2.AuthorizeRequest) -> CallRequest:
+    return CallRequest(
+        api_key=call.api_key,
+        customer_ref=call.customer_ref[:MAX_PROTO_STRING],
+        user=call.user[:MAX_PROTO_STRING],
+        model_ref=call.model_ref[:MAX_PROTO_STRING],
+        provider=call.provider[:MAX_PROTO_STRING],
+        price=price_from(call.price),
+        input_tokens_bound=max(0, call.input_tokens_bound),
+        requested_output_tokens=max(0, call.requested_output_tokens),
+        model_max_output_tokens=max(0, call.model_max_output_tokens),
+        choices=max(1, call.choices),
+    )
+
+
+def _denial(denial: Denial) -> metering_pb2.Denial:
+    return metering_pb2.Denial(
+        code=denial.code,
+        message=denial.message,
+        param=denial.param or "",
+        retry_after_seconds=denial.retry_after_seconds,
+        should_retry=denial.should_retry,
+    )
+
+
+def _finished_call(call: metering_pb2.LeaseCall) -> FinishedCall:
+    outcome = _OUTCOMES.get(call.outcome)
+    if outcome is None:
+        raise RingsideError("invalid_request", "every call needs an outcome.", "calls")
+    return FinishedCall(
+        request_id=call.request_id[:64],
+        model_ref=call.model_ref[:300],
+        provider=call.provider[:100],
+        price=price_from(call.price),
+        estimate_nano=max(0, call.estimate_nano_usd),
+        usage=usage_from(call.usage),
+        status=outcome,
+        usage_estimated=call.usage_estimated,
+        upstream_model=call.upstream_model[:300],
+    )
+
+
+class LeasesServicerMixin:
+    core: Core
+    auth: Authenticator
+
+    @rpc
+    async def AcquireLease(
+        self, request: metering_pb2.AcquireLeaseRequest, context: Context
+    ) -> metering_pb2.AcquireLeaseResponse:
+        self.auth.internal(context)
+        decision = await metering.acquire_lease(self.core, _call_request(request.call), request.calls)
+        if decision is None:
+            return metering_pb2.AcquireLeaseResponse(granted=False)
+        if isinstance(decision, Denial):
+            return metering_pb2.AcquireLeaseResponse(granted=False, denial=_denial(decision))
+        lease = decision.hold
+        account = self.core.state.accounts[lease.account_id]
+        return metering_pb2.AcquireLeaseResponse(
+            granted=True,
+            lease_id=lease.id,
+            amount_nano_usd=lease.amount_nano,
+            account_id=lease.account_id,
+            livemode=lease.livemode,
+            customer_id=lease.customer_id or "",
+            markup_bp=lease.markup_bp,
+            default_max_output_tokens=account.default_max_output_tokens or 0,
+            expires_at=lease.expires_at,
+        )
+
+    @rpc
+    async def SettleLeaseCalls(
+        self, request: metering_pb2.SettleLeaseCallsRequest, context: Context
+    ) -> metering_pb2.SettleLeaseCallsResponse:
+        self.auth.internal(context)
+        calls = [_finished_call(call) for call in request.calls[: metering.MAX_LEASE_CALLS_PER_REPORT + 1]]
+        recorded, closed = await metering.settle_lease_calls(self.core, request.lease_id[:64], calls, request.close)
+        return metering_pb2.SettleLeaseCallsResponse(recorded=recorded, closed=closed)
+
+
+class MeteringServicer(LeasesServicerMixin, Base, metering_pb2_grpc.MeteringServiceServicer):
+    @rpc
+    async def Authorize(
+        self, request: metering_pb2.AuthorizeRequest, context: Context
+    ) -> metering_pb2.AuthorizeResponse:
+        self.auth.internal(context)
+        decision = await metering.authorize(self.core, _call_request(request))
+        if isinstance(decision, Denial):
+            return metering_pb2.AuthorizeResponse(allowed=False, denial=_denial(decision))
+        hold = decision.hold
+        return metering_pb2.AuthorizeResponse(
+            allowed=True,
+            request_id=hold.id,
+            account_id=hold.account_id,
+            livemode=hold.livemode,
+            customer_id=hold.customer_id or "",
+            hold_nano_usd=hold.amount_nano,
+            max_output_tokens=decision.max_output_tokens,
+            output_limited=decision.output_limited,
+            hold_expires_at=hold.expires_at,
+        )
+
+    @rpc
+    async def Settle(self, request: metering_pb2.SettleRequest, context: Context) -> metering_pb2.SettleResponse:
+        self.auth.internal(context)
+        outcome = _OUTCOMES.get(request.outcome)
+        if outcome is None:
+            raise RingsideError("invalid_request", "outcome is required.", "outcome")
+        result = await metering.settle(
+            self.core,
+            metering.SettleCall(
+                request.request_id,
+                usage_from(request.usage),
+                outcome,
+                request.usage_estimated,
+                request.upstream_model[:300],
+            ),
+        )
+        response = metering_pb2.SettleResponse(
+            cost_nano_usd=result.cost_nano,
+            billable_nano_usd=result.billable_nano,
+            posted_nano_usd=result.posted_nano,
+            unbilled_nano_usd=result.unbilled_nano,
+            replayed=result.replayed,
+            late=result.late,
+        )
+        if result.wallet_balance_nano is not None:
+            response.wallet_balance_nano_usd = result.wallet_balance_nano
+        return response
+
+    @rpc
+    async def ExtendHold(
+        self, request: metering_pb2.ExtendHoldRequest, context: Context
+    ) -> metering_pb2.ExtendHoldResponse:
+        self.auth.internal(context)
+        return metering_pb2.ExtendHoldResponse(hold_expires_at=await metering.extend(self.core, request.request_id))
