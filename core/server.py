@@ -21,6 +21,7 @@ from core.rpc.auth import Authenticator
 from core.rpc.customers import CustomersServicer
 from core.rpc.metering import MeteringServicer
 from core.rpc.system import SystemServicer
+from core.rpc.tiers import TiersServicer
 from core.rpc.usage import UsageServicer
 from core.services import accounts
 from core.services.accounts import NewAccount
@@ -41,6 +42,8 @@ from ringside.core.v1 import (
     metering_pb2_grpc,
     system_pb2,
     system_pb2_grpc,
+    tiers_pb2,
+    tiers_pb2_grpc,
     usage_pb2,
     usage_pb2_grpc,
 )
@@ -55,6 +58,7 @@ SERVICE_NAMES = [
     metering_pb2.DESCRIPTOR.services_by_name["MeteringService"].full_name,
     system_pb2.DESCRIPTOR.services_by_name["SystemService"].full_name,
     usage_pb2.DESCRIPTOR.services_by_name["UsageService"].full_name,
+    tiers_pb2.DESCRIPTOR.services_by_name["TiersService"].full_name,
 ]
 MAX_MESSAGE_BYTES = 4 * 1024 * 1024
 
@@ -95,6 +99,7 @@ def build_server(core: Core, settings: Settings) -> tuple[grpc.aio.Server, Healt
     metering_pb2_grpc.add_MeteringServiceServicer_to_server(MeteringServicer(core, auth), server)
     system_pb2_grpc.add_SystemServiceServicer_to_server(SystemServicer(core, auth), server)
     usage_pb2_grpc.add_UsageServiceServicer_to_server(UsageServicer(core, auth), server)
+    tiers_pb2_grpc.add_TiersServiceServicer_to_server(TiersServicer(core, auth), server)
     health_servicer = HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     reflection.enable_server_reflection([*SERVICE_NAMES, health.SERVICE_NAME, reflection.SERVICE_NAME], server)

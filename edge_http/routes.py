@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from edge_http.handlers import accounts, chat_completions, customers, health, models, usage
+from edge_http.handlers import accounts, chat_completions, customers, health, models, tiers, usage
 
 
 def add_routes(app: web.Application) -> None:
@@ -21,6 +21,12 @@ def add_routes(app: web.Application) -> None:
             web.post("/v1/customers/{id}", customers.update_customer),  # Stripe's SDKs update with POST
             web.delete("/v1/customers/{id}", customers.delete_customer),
             web.get("/v1/usage", usage.get_usage),
+            web.post("/v1/tiers", tiers.create_tier),
+            web.get("/v1/tiers", tiers.list_tiers),
+            web.get("/v1/tiers/{id}", tiers.get_tier),
+            web.patch("/v1/tiers/{id}", tiers.update_tier),
+            web.post("/v1/tiers/{id}", tiers.update_tier),
+            web.delete("/v1/tiers/{id}", tiers.delete_tier),
             web.get("/v1/account", accounts.get_account),
             web.patch("/v1/account", accounts.update_account),
             web.post("/v1/accounts", accounts.create_account),

@@ -15,6 +15,7 @@ from ringside.core.v1 import (
     metering_pb2_grpc,
     system_pb2,
     system_pb2_grpc,
+    tiers_pb2_grpc,
     usage_pb2_grpc,
 )
 from ringside.errors import RingsideError
@@ -53,6 +54,7 @@ class CoreClient:
         self.metering = metering_pb2_grpc.MeteringServiceStub(self.channel)
         self.system = system_pb2_grpc.SystemServiceStub(self.channel)
         self.usage = usage_pb2_grpc.UsageServiceStub(self.channel)
+        self.tiers = tiers_pb2_grpc.TiersServiceStub(self.channel)
         self.internal_metadata = (("x-ringside-internal", internal_token),)
 
     async def close(self) -> None:

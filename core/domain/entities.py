@@ -42,6 +42,12 @@ class Account:
     markup_bp: int = 0
     auto_create_customers: bool = False
     default_max_output_tokens: int | None = None
+    # The tier customers with no explicit limits and no tier of their own inherit, per mode.
+    default_tier_live: str | None = None
+    default_tier_test: str | None = None
+
+    def default_tier(self, livemode: bool) -> str | None:
+        return self.default_tier_live if livemode else self.default_tier_test
 
 
 @dataclass(slots=True)
@@ -86,11 +92,6 @@ class Customer:
     budget_exceeded_period: int = -1
     # True from an auto-creation until the first call's records take the customer's row along.
     unsaved: bool = False
-
-    @property
-    def effective_budget_nano(self) -> int | None:
-        """The cap in force: the customer's own value (tiers arrive with the tiers issue)."""
-        return self.budget_nano if self.budget_explicit else None
 
     def roll_period(self, period_start: int) -> None:
         """Start counting a new period: the period is a function of the clock, not of a job."""
@@ -184,6 +185,27 @@ class UsageCorrection:
     """A late settle's actual usage replacing the expiry's placeholder record of the same call."""
 
     record: UsageRecord
+
+
+@dataclass(slots=True)
+class Tier:
+    """Limits many customers share (`tier_…`); a customer's own explicit values win over its tier's."""
+
+    id: str
+    account_id: str
+    livemode: bool
+    name: str
+    budget_nano: int | None
+    rate_limit_rpm: int | None
+    rate_limit_tpm: int | None
+    markup_bp: int | None
+    created: int
+    deleted_at: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TierUpdate:
+    tier: Tier
 
 
 @dataclass(frozen=True, slots=True)

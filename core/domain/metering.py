@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from core.domain import ledger
 from core.domain.entities import ApiKey, Customer, Denial, Hold, Transfer, has_scope, hash_secret
+from core.domain.limits import effective
 from core.domain.periods import period_bounds
 from core.domain.settlement import Settlement, SettlePlan
 from core.domain.state import State
@@ -132,30 +133,34 @@ class Meter(Settlement):
         )
         return min(ceiling, request.model_max_output_tokens) if request.model_max_output_tokens else ceiling
 
+    def markup_bp(self, key: ApiKey, customer: Customer | None) -> int:
+        """The customer's tier's markup, else the account's."""
+        if customer is None:
+            return self.state.accounts[key.account_id].markup_bp
+        return effective(self.state, customer).markup_bp
+
     def admit(self, request: CallRequest) -> Admission | Denial:
         checked = self.check_caller(request)
         if isinstance(checked, Denial):
             return checked
         key, customer = checked
         now = int(self.clock())
-        account = self.state.accounts[key.account_id]
+        markup = self.markup_bp(key, customer)
         choices = max(1, request.choices)
         ceiling = self.output_ceiling(request, key)
-        estimate = estimate_nano(request.input_tokens_bound, ceiling, choices, request.price, account.markup_bp)
+        estimate = estimate_nano(request.input_tokens_bound, ceiling, choices, request.price, markup)
         output_bound = ceiling
         if customer is not None:
             customer.roll_period(period_bounds(now, customer.billing_anchor_day)[0])
             room, limiting = self._room(customer)
             if room is not None and estimate > room:
                 output_bound = max_affordable_output(
-                    request.input_tokens_bound, choices, request.price, account.markup_bp, room, ceiling
+                    request.input_tokens_bound, choices, request.price, markup, room, ceiling
                 )
                 if output_bound < 1:
                     return self._refuse(customer, limiting)
-                estimate = estimate_nano(
-                    request.input_tokens_bound, output_bound, choices, request.price, account.markup_bp
-                )
-        hold, records = self._hold(new_id("req"), "call", key, customer, estimate, request, now)
+                estimate = estimate_nano(request.input_tokens_bound, output_bound, choices, request.price, markup)
+        hold, records = self._hold(new_id("req"), "call", key, customer, estimate, request, now, markup)
         return Admission(hold, key, customer, output_bound, output_bound < ceiling, self._with_new(customer, records))
 
     def acquire_lease(self, request: CallRequest, calls: int) -> Admission | Denial | None:
@@ -166,11 +171,9 @@ class Meter(Settlement):
             return checked
         key, customer = checked
         now = int(self.clock())
-        account = self.state.accounts[key.account_id]
+        markup = self.markup_bp(key, customer)
         ceiling = self.output_ceiling(request, key)
-        estimate = estimate_nano(
-            request.input_tokens_bound, ceiling, max(1, request.choices), request.price, account.markup_bp
-        )
+        estimate = estimate_nano(request.input_tokens_bound, ceiling, max(1, request.choices), request.price, markup)
         amount = estimate * max(1, min(calls, MAX_LEASE_CALLS))
         if customer is not None:
             customer.roll_period(period_bounds(now, customer.billing_anchor_day)[0])
@@ -179,7 +182,7 @@ class Meter(Settlement):
                 amount = min(amount, room // LEASE_ROOM_SHARE)
         if amount < estimate or amount == 0:
             return None
-        hold, records = self._hold(new_id("lse"), "lease", key, customer, amount, request, now)
+        hold, records = self._hold(new_id("lse"), "lease", key, customer, amount, request, now, markup)
         return Admission(hold, key, customer, ceiling, False, self._with_new(customer, records))
 
     @staticmethod
@@ -199,6 +202,7 @@ class Meter(Settlement):
         amount: int,
         request: CallRequest,
         now: int,
+        markup_bp: int,
     ) -> tuple[Hold, list[object]]:
         """Reserve `amount` in memory now; the records make it durable."""
         if customer is not None:
@@ -223,7 +227,7 @@ class Meter(Settlement):
             provider=request.provider,
             model_ref=request.model_ref,
             price=request.price,
-            markup_bp=self.state.accounts[key.account_id].markup_bp,
+            markup_bp=markup_bp,
             kind=kind,
         )
         self._reserve(hold, customer)
@@ -245,7 +249,7 @@ class Meter(Settlement):
     def _room(self, customer: Customer) -> tuple[int | None, str]:
         """The least of what the budget and the wallet still allow (None = unlimited)."""
         rooms: list[tuple[int, str]] = []
-        budget = customer.effective_budget_nano
+        budget = effective(self.state, customer).budget_nano
         if budget is not None:
             rooms.append((budget - customer.spent_nano - customer.held_nano, "budget"))
         if customer.wallet_enabled:

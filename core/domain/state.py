@@ -11,7 +11,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
-from core.domain.entities import Account, ApiKey, Customer, Hold, SettleResult
+from core.domain.entities import Account, ApiKey, Customer, Hold, SettleResult, Tier
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -48,6 +48,9 @@ class State:
     customers: dict[str, Customer] = field(default_factory=dict)
     # (account_id, livemode, external_id) → customer id
     customers_by_external: dict[tuple[str, bool, str], str] = field(default_factory=dict)
+    tiers: dict[str, Tier] = field(default_factory=dict)
+    # (account_id, livemode, name) → tier id (names are unique per tenant among live tiers)
+    tiers_by_name: dict[tuple[str, bool, str], str] = field(default_factory=dict)
     holds: dict[str, Hold] = field(default_factory=dict)
     # (expires_at, hold id); stale entries (settled or extended holds) are skipped when popped.
     expiry_heap: list[tuple[int, str]] = field(default_factory=list)
@@ -78,6 +81,18 @@ class State:
         if customer is None or customer.account_id != account_id or customer.livemode != livemode:
             return None
         return customer
+
+    def add_tier(self, tier: Tier) -> None:
+        self.tiers[tier.id] = tier
+        if tier.deleted_at is None:
+            self.tiers_by_name[(tier.account_id, tier.livemode, tier.name)] = tier.id
+
+    def find_tier(self, account_id: str, livemode: bool, ref: str) -> Tier | None:
+        """A live tier of this tenant by `tier_…` id or by name."""
+        tier = self.tiers.get(ref) or self.tiers.get(self.tiers_by_name.get((account_id, livemode, ref), ""))
+        if tier is None or tier.account_id != account_id or tier.livemode != livemode or tier.deleted_at:
+            return None
+        return tier
 
     def add_hold(self, hold: Hold) -> None:
         self.holds[hold.id] = hold

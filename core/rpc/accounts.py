@@ -11,12 +11,13 @@ from core.services.core import Core
 from ringside.core.v1 import accounts_pb2, accounts_pb2_grpc, keys_pb2, keys_pb2_grpc
 
 
-def _settings(account: Account) -> accounts_pb2.AccountSettings:
+def _settings(account: Account, livemode: bool) -> accounts_pb2.AccountSettings:
     return accounts_pb2.AccountSettings(
         account_id=account.id,
         auto_create_customers=account.auto_create_customers,
         markup_bp=account.markup_bp,
         default_max_output_tokens=account.default_max_output_tokens or 0,
+        default_tier_id=account.default_tier(livemode) or "",
     )
 
 
@@ -28,21 +29,24 @@ class AccountSettingsMixin:
     async def GetAccountSettings(
         self, request: accounts_pb2.GetAccountSettingsRequest, context: Context
     ) -> accounts_pb2.GetAccountSettingsResponse:
-        account = accounts.account_settings(self.core, self.auth.principal(context))
-        return accounts_pb2.GetAccountSettingsResponse(settings=_settings(account))
+        principal = self.auth.principal(context)
+        account = accounts.account_settings(self.core, principal)
+        return accounts_pb2.GetAccountSettingsResponse(settings=_settings(account, principal.livemode))
 
     @rpc
     async def UpdateAccountSettings(
         self, request: accounts_pb2.UpdateAccountSettingsRequest, context: Context
     ) -> accounts_pb2.UpdateAccountSettingsResponse:
+        principal = self.auth.principal(context)
         account = await accounts.update_account_settings(
             self.core,
-            self.auth.principal(context),
+            principal,
             request.auto_create_customers if request.HasField("auto_create_customers") else None,
             request.markup_bp if request.HasField("markup_bp") else None,
             request.default_max_output_tokens if request.HasField("default_max_output_tokens") else None,
+            request.default_tier if request.HasField("default_tier") else None,
         )
-        return accounts_pb2.UpdateAccountSettingsResponse(settings=_settings(account))
+        return accounts_pb2.UpdateAccountSettingsResponse(settings=_settings(account, principal.livemode))
 
 
 class AccountsServicer(AccountSettingsMixin, Base, accounts_pb2_grpc.AccountsServiceServicer):

@@ -5,7 +5,9 @@ from __future__ import annotations
 import orjson
 
 from core.domain.entities import Account, ApiKey, Customer
+from core.domain.limits import effective
 from core.domain.periods import period_bounds
+from core.domain.state import State
 from ringside.core.v1 import accounts_pb2, common_pb2, customers_pb2, keys_pb2
 from ringside.money import Price, Usage
 
@@ -53,7 +55,7 @@ def key_to(key: ApiKey, secret: str = "") -> keys_pb2.ApiKey:
     )
 
 
-def customer_to(customer: Customer) -> customers_pb2.Customer:
+def customer_to(state: State, customer: Customer) -> customers_pb2.Customer:
     _, period_end = period_bounds(customer.period_start, customer.billing_anchor_day)
     message = customers_pb2.Customer(
         id=customer.id,
@@ -79,11 +81,12 @@ def customer_to(customer: Customer) -> customers_pb2.Customer:
             low_threshold_nano_usd=customer.wallet_low_threshold_nano,
         ),
     )
-    budget = customer.effective_budget_nano
-    if budget is not None:
-        message.budget_nano_usd = budget
-    if customer.rate_limit_rpm is not None:
-        message.rate_limit_rpm = customer.rate_limit_rpm
-    if customer.rate_limit_tpm is not None:
-        message.rate_limit_tpm = customer.rate_limit_tpm
+    limits = effective(state, customer)
+    if limits.budget_nano is not None:
+        message.budget_nano_usd = limits.budget_nano
+    if limits.rate_limit_rpm is not None:
+        message.rate_limit_rpm = limits.rate_limit_rpm
+    if limits.rate_limit_tpm is not None:
+        message.rate_limit_tpm = limits.rate_limit_tpm
+    message.limits_source.update(limits.sources)
     return message

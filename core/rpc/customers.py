@@ -32,6 +32,7 @@ def _customer_input(request: customers_pb2.CreateCustomerRequest) -> CustomerInp
         blocked=request.blocked,
         billing_anchor_day=request.billing_anchor_day or 1,
         wallet_enabled=request.wallet_enabled,
+        tier=request.tier[:200],
     )
 
 
@@ -42,14 +43,14 @@ class CustomersServicer(Base, customers_pb2_grpc.CustomersServiceServicer):
     ) -> customers_pb2.CreateCustomerResponse:
         principal = self.auth.principal(context)
         customer, created = await customers.create(self.core, principal, _customer_input(request))
-        return customers_pb2.CreateCustomerResponse(customer=customer_to(customer), created=created)
+        return customers_pb2.CreateCustomerResponse(customer=customer_to(self.core.state, customer), created=created)
 
     @rpc
     async def GetCustomer(
         self, request: customers_pb2.GetCustomerRequest, context: Context
     ) -> customers_pb2.GetCustomerResponse:
         customer = customers.get(self.core, self.auth.principal(context), request.id[:MAX_PROTO_STRING])
-        return customers_pb2.GetCustomerResponse(customer=customer_to(customer))
+        return customers_pb2.GetCustomerResponse(customer=customer_to(self.core.state, customer))
 
     @rpc
     async def UpdateCustomer(
@@ -59,7 +60,7 @@ class CustomersServicer(Base, customers_pb2_grpc.CustomersServiceServicer):
         customer = await customers.update(
             self.core, principal, request.id[:MAX_PROTO_STRING], _customer_changes(request)
         )
-        return customers_pb2.UpdateCustomerResponse(customer=customer_to(customer))
+        return customers_pb2.UpdateCustomerResponse(customer=customer_to(self.core.state, customer))
 
     @rpc
     async def ListCustomers(
@@ -73,7 +74,9 @@ class CustomersServicer(Base, customers_pb2_grpc.CustomersServiceServicer):
             request.ending_before[:200],
             request.external_id if request.HasField("external_id") else None,
         )
-        return customers_pb2.ListCustomersResponse(customers=[customer_to(c) for c in items], has_more=has_more)
+        return customers_pb2.ListCustomersResponse(
+            customers=[customer_to(self.core.state, c) for c in items], has_more=has_more
+        )
 
     @rpc
     async def DeleteCustomer(
@@ -112,5 +115,6 @@ def _customer_changes(request: customers_pb2.UpdateCustomerRequest) -> CustomerC
         blocked=request.blocked if request.HasField("blocked") else None,
         billing_anchor_day=request.billing_anchor_day if request.HasField("billing_anchor_day") else None,
         wallet_enabled=request.wallet_enabled if request.HasField("wallet_enabled") else None,
+        tier=request.tier[:200] if request.HasField("tier") else None,
         unset=[name[:40] for name in request.unset[:10]],
     )

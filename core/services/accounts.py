@@ -174,6 +174,7 @@ async def update_account_settings(
     auto_create_customers: bool | None,
     markup_bp: int | None,
     default_max_output_tokens: int | None,
+    default_tier: str | None = None,
 ) -> Account:
     """Change the settings given; they apply to calls admitted from then on (a lease already granted
     keeps the markup it was granted with for its window)."""
@@ -193,6 +194,17 @@ async def update_account_settings(
         after.markup_bp = markup_bp
     if default_max_output_tokens is not None:
         after.default_max_output_tokens = default_max_output_tokens or None
+    if default_tier is not None:
+        tier_id = None
+        if default_tier:
+            tier = core.state.find_tier(principal.account_id, principal.livemode, default_tier[:200])
+            if tier is None:
+                raise RingsideError("invalid_request", f"No such tier: '{default_tier[:200]}'.", "default_tier_id")
+            tier_id = tier.id
+        if principal.livemode:
+            after.default_tier_live = tier_id
+        else:
+            after.default_tier_test = tier_id
     await core.writer.write([AccountUpdate(after)])
     core.state.accounts[account.id] = after
     return after

@@ -40,6 +40,7 @@ class CustomerInput:
     blocked: bool = False
     billing_anchor_day: int = 1
     wallet_enabled: bool = False
+    tier: str = ""
 
 
 def _invalid(message: str, param: str) -> RingsideError:
@@ -109,6 +110,7 @@ async def create(core: Core, principal: Principal, data: CustomerInput) -> tuple
         wallet_enabled=data.wallet_enabled,
         wallet_low_threshold_nano=0,
         created=now,
+        tier_id=_tier_id(core, principal, data.tier),
         period_start=period_bounds(now, data.billing_anchor_day)[0],
     )
     future: asyncio.Future[Customer] | None = None
@@ -139,7 +141,17 @@ def get(core: Core, principal: Principal, ref: str) -> Customer:
     return customer
 
 
-UNSETTABLE = ("budget_usd", "rate_limit_rpm", "rate_limit_tpm")
+UNSETTABLE = ("budget_usd", "rate_limit_rpm", "rate_limit_tpm", "tier_id")
+
+
+def _tier_id(core: Core, principal: Principal, ref: str) -> str:
+    """A tier reference (id or name) of this tenant → its id; "" stays "" (no tier)."""
+    if not ref:
+        return ""
+    tier = core.state.find_tier(principal.account_id, principal.livemode, ref[:200])
+    if tier is None:
+        raise RingsideError("invalid_request", f"No such tier: '{ref[:200]}'.", "tier_id")
+    return tier.id
 
 
 @dataclass(slots=True)
@@ -156,6 +168,7 @@ class CustomerChanges:
     blocked: bool | None = None
     billing_anchor_day: int | None = None
     wallet_enabled: bool | None = None
+    tier: str | None = None  # "" = no tier
     unset: list[str] = field(default_factory=list)
 
 
@@ -200,6 +213,10 @@ async def update(core: Core, principal: Principal, ref: str, changes: CustomerCh
         after.rate_limit_rpm = None
     if "rate_limit_tpm" in changes.unset:
         after.rate_limit_tpm = None
+    if changes.tier is not None:
+        after.tier_id = _tier_id(core, principal, changes.tier)
+    if "tier_id" in changes.unset:
+        after.tier_id = ""
     validate(
         CustomerInput(
             external_id=after.external_id,
@@ -213,6 +230,7 @@ async def update(core: Core, principal: Principal, ref: str, changes: CustomerCh
         )
     )
     renamed = after.external_id != customer.external_id
+    cap_changed = changes.budget is not None or "budget_usd" in changes.unset or after.tier_id != customer.tier_id
     if renamed and after.external_id is not None:
         taken = core.state.find_customer(principal.account_id, principal.livemode, "ext:" + after.external_id)
         if taken is not None or (principal.account_id, principal.livemode, after.external_id) in core.pending_creates:
@@ -235,9 +253,10 @@ async def update(core: Core, principal: Principal, ref: str, changes: CustomerCh
         "blocked",
         "billing_anchor_day",
         "wallet_enabled",
+        "tier_id",
     ):
         setattr(customer, name, getattr(after, name))
-    if changes.budget is not None or "budget_usd" in changes.unset:
+    if cap_changed:
         customer.budget_exceeded_period = -1  # a changed cap re-arms budget_status (API.md)
     core.state.add_customer(customer)
     customer.roll_period(period_bounds(core.now(), customer.billing_anchor_day)[0])

@@ -9,10 +9,10 @@ import orjson
 from sqlalchemy import Connection, Engine, case, func, select
 
 from core.domain import ledger
-from core.domain.entities import Account, ApiKey, Customer, Hold
+from core.domain.entities import Account, ApiKey, Customer, Hold, Tier
 from core.domain.periods import period_bounds
 from core.domain.state import State
-from core.store.tables import ACCOUNTS, API_KEYS, CUSTOMERS, HOLDS, TRANSFERS, USAGE
+from core.store.tables import ACCOUNTS, API_KEYS, CUSTOMERS, HOLDS, TIERS, TRANSFERS, USAGE
 from ringside.money import Price
 
 # Periods are at most 31 days long; anything older cannot be a customer's current period.
@@ -30,6 +30,22 @@ def load_state(engine: Engine, now: int) -> State:
                 a["markup_bp"],
                 a["auto_create_customers"],
                 a["default_max_output_tokens"],
+                a["default_tier_live"],
+                a["default_tier_test"],
+            )
+        for t in connection.execute(select(TIERS).where(TIERS.c.deleted_at.is_(None))).mappings():
+            state.add_tier(
+                Tier(
+                    t["id"],
+                    t["account_id"],
+                    t["livemode"],
+                    t["name"],
+                    t["budget_nano"],
+                    t["rate_limit_rpm"],
+                    t["rate_limit_tpm"],
+                    t["markup_bp"],
+                    t["created"],
+                )
             )
         for k in connection.execute(select(API_KEYS)).mappings():
             state.add_key(

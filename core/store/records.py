@@ -21,11 +21,13 @@ from core.domain.entities import (
     HoldExtension,
     HoldStateChange,
     KeyRevocation,
+    Tier,
+    TierUpdate,
     Transfer,
     UsageCorrection,
     UsageRecord,
 )
-from core.store.tables import ACCOUNTS, API_KEYS, CUSTOMERS, HOLDS, TRANSFERS, USAGE
+from core.store.tables import ACCOUNTS, API_KEYS, CUSTOMERS, HOLDS, TIERS, TRANSFERS, USAGE
 
 
 def account_row(a: Account) -> dict[str, Any]:
@@ -35,8 +37,31 @@ def account_row(a: Account) -> dict[str, Any]:
         "created": a.created,
         "markup_bp": a.markup_bp,
         "auto_create_customers": a.auto_create_customers,
+        "default_tier_live": a.default_tier_live,
+        "default_tier_test": a.default_tier_test,
         "default_max_output_tokens": a.default_max_output_tokens,
     }
+
+
+def tier_row(t: Tier) -> dict[str, Any]:
+    return {
+        "id": t.id,
+        "account_id": t.account_id,
+        "livemode": t.livemode,
+        "name": t.name,
+        "budget_nano": t.budget_nano,
+        "rate_limit_rpm": t.rate_limit_rpm,
+        "rate_limit_tpm": t.rate_limit_tpm,
+        "markup_bp": t.markup_bp,
+        "created": t.created,
+        "deleted_at": t.deleted_at,
+    }
+
+
+def _tier_update_row(t: Tier) -> dict[str, Any]:
+    row = {name: value for name, value in tier_row(t).items() if name not in ("id", "account_id", "livemode")}
+    row["b_id"] = t.id
+    return row
 
 
 def key_row(k: ApiKey) -> dict[str, Any]:
@@ -153,6 +178,7 @@ def _usage_update_row(c: UsageCorrection) -> dict[str, Any]:
     return row
 
 
+_TIER_COLUMNS = [c.name for c in TIERS.columns if c.name not in ("id", "account_id", "livemode")]
 _CUSTOMER_COLUMNS = [
     c.name for c in CUSTOMERS.columns if c.name not in ("id", "account_id", "livemode", "created", "deleted_at")
 ]
@@ -170,6 +196,7 @@ _USAGE_COLUMNS = [c.name for c in USAGE.columns if c.name != "request_id"]
 _STATEMENTS: dict[type, tuple[Executable, Callable[[Any], dict[str, Any]]]] = {
     Account: (insert(ACCOUNTS), account_row),
     ApiKey: (insert(API_KEYS), key_row),
+    Tier: (insert(TIERS), tier_row),
     Customer: (insert(CUSTOMERS), customer_row),
     Hold: (insert(HOLDS), hold_row),
     Transfer: (insert(TRANSFERS), transfer_row),
@@ -187,13 +214,21 @@ _STATEMENTS: dict[type, tuple[Executable, Callable[[Any], dict[str, Any]]]] = {
             markup_bp=bindparam("b_markup_bp"),
             auto_create_customers=bindparam("b_auto_create_customers"),
             default_max_output_tokens=bindparam("b_default_max_output_tokens"),
+            default_tier_live=bindparam("b_default_tier_live"),
+            default_tier_test=bindparam("b_default_tier_test"),
         ),
         lambda r: {
             "b_id": r.account.id,
             "b_markup_bp": r.account.markup_bp,
             "b_auto_create_customers": r.account.auto_create_customers,
             "b_default_max_output_tokens": r.account.default_max_output_tokens,
+            "b_default_tier_live": r.account.default_tier_live,
+            "b_default_tier_test": r.account.default_tier_test,
         },
+    ),
+    TierUpdate: (
+        update(TIERS).where(TIERS.c.id == bindparam("b_id")).values({name: bindparam(name) for name in _TIER_COLUMNS}),
+        lambda r: _tier_update_row(r.tier),
     ),
     CustomerUpdate: (
         update(CUSTOMERS)

@@ -19,6 +19,8 @@ class AccountRow(SQLModel, table=True):
     markup_bp: int = 0
     auto_create_customers: bool = False
     default_max_output_tokens: int | None = None
+    default_tier_live: str | None = Field(default=None, max_length=64)
+    default_tier_test: str | None = Field(default=None, max_length=64)
 
 
 class ApiKeyRow(SQLModel, table=True):
@@ -67,6 +69,32 @@ class CustomerRow(SQLModel, table=True):
     wallet_low_threshold_nano: int = Field(default=0, sa_type=BigInteger)
     stripe_customer_id: str = Field(default="", max_length=255)
     tier_id: str = Field(default="", max_length=64)
+    created: int = Field(sa_type=BigInteger)
+    deleted_at: int | None = Field(default=None, sa_type=BigInteger)
+
+
+class TierRow(SQLModel, table=True):
+    __tablename__ = "tiers"
+    __table_args__ = (
+        Index(
+            "ux_tiers_name",
+            "account_id",
+            "livemode",
+            "name",
+            unique=True,
+            sqlite_where=Column("deleted_at").is_(None),
+            postgresql_where=Column("deleted_at").is_(None),
+        ),
+    )
+
+    id: str = Field(primary_key=True, max_length=64)
+    account_id: str = Field(max_length=64)
+    livemode: bool
+    name: str = Field(max_length=100)
+    budget_nano: int | None = Field(default=None, sa_type=BigInteger)
+    rate_limit_rpm: int | None = Field(default=None, sa_type=BigInteger)
+    rate_limit_tpm: int | None = Field(default=None, sa_type=BigInteger)
+    markup_bp: int | None = None
     created: int = Field(sa_type=BigInteger)
     deleted_at: int | None = Field(default=None, sa_type=BigInteger)
 
@@ -155,5 +183,6 @@ ACCOUNTS: Table = AccountRow.__table__  # type: ignore[attr-defined]
 API_KEYS: Table = ApiKeyRow.__table__  # type: ignore[attr-defined]
 CUSTOMERS: Table = CustomerRow.__table__  # type: ignore[attr-defined]
 HOLDS: Table = HoldRow.__table__  # type: ignore[attr-defined]
+TIERS: Table = TierRow.__table__  # type: ignore[attr-defined]
 TRANSFERS: Table = TransferRow.__table__  # type: ignore[attr-defined]
 USAGE: Table = UsageRow.__table__  # type: ignore[attr-defined]

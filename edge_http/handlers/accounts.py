@@ -128,10 +128,11 @@ def _settings(settings: accounts_pb2.AccountSettings, livemode: bool) -> dict[st
         "auto_create_customers": settings.auto_create_customers,
         "markup_pct": Decimal(settings.markup_bp).scaleb(-2),
         "default_max_output_tokens": settings.default_max_output_tokens or None,
+        "default_tier_id": settings.default_tier_id or None,
     }
 
 
-def _markup_bp(value: object) -> int:
+def markup_bp(value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, int | float | str):
         raise RingsideError("invalid_request", "markup_pct must be a number.", "markup_pct")
     try:
@@ -165,7 +166,7 @@ async def update_account(request: web.Request) -> web.Response:
             raise RingsideError("invalid_request", "auto_create_customers must be a boolean.", "auto_create_customers")
         message.auto_create_customers = body["auto_create_customers"]
     if "markup_pct" in body:
-        message.markup_bp = _markup_bp(body["markup_pct"])
+        message.markup_bp = markup_bp(body["markup_pct"])
     if "default_max_output_tokens" in body:
         tokens = body["default_max_output_tokens"]
         if tokens is not None and (isinstance(tokens, bool) or not isinstance(tokens, int) or tokens < 1):
@@ -175,6 +176,13 @@ async def update_account(request: web.Request) -> web.Response:
                 "default_max_output_tokens",
             )
         message.default_max_output_tokens = tokens or 0
+    if "default_tier_id" in body:
+        tier = body["default_tier_id"]
+        if tier is not None and not isinstance(tier, str):
+            raise RingsideError(
+                "invalid_request", "default_tier_id must be a tier id, a tier name or null.", "default_tier_id"
+            )
+        message.default_tier = (tier or "")[:200]
     result = await edge.core.as_caller(edge.core.accounts.UpdateAccountSettings, message, header)
     return web.Response(
         body=dumps(_settings(result.settings, bearer(request).startswith("sk_live_"))), content_type="application/json"

@@ -33,6 +33,7 @@ def render(c: customers_pb2.Customer) -> dict[str, Any]:
         "rate_limit_tpm": c.rate_limit_tpm if c.HasField("rate_limit_tpm") else None,
         "blocked": c.blocked,
         "tier_id": c.tier_id or None,
+        "limits_source": dict(c.limits_source),
         "billing_anchor_day": c.billing_anchor_day,
         "stripe_customer_id": c.stripe_customer_id or None,
         "spend_usd_mtd": nano_to_usd(c.spend_nano_usd_mtd),
@@ -52,7 +53,7 @@ def render(c: customers_pb2.Customer) -> dict[str, Any]:
 MAX_BUDGET_NANO = 10**18  # 1e9 USD (API.md "Bodies")
 
 
-def _budget(value: object, param: str) -> int:
+def budget_nano(value: object, param: str) -> int:
     try:
         nano = usd_to_nano(value)
     except ValueError as error:
@@ -62,7 +63,7 @@ def _budget(value: object, param: str) -> int:
     return nano
 
 
-def _count(body: dict[str, Any], name: str) -> int | None:
+def count(body: dict[str, Any], name: str) -> int | None:
     value = body.get(name)
     if value is None:
         return None
@@ -96,16 +97,16 @@ def create_request(body: dict[str, Any]) -> customers_pb2.CreateCustomerRequest:
         if body[budget_field] is None:
             message.budget_unlimited = True
         else:
-            message.budget_nano_usd = _budget(body[budget_field], budget_field)
+            message.budget_nano_usd = budget_nano(body[budget_field], budget_field)
     for name in ("rate_limit_rpm", "rate_limit_tpm"):
-        value = _count(body, name)
+        value = count(body, name)
         if value is not None:
             setattr(message, name, value)
     blocked = body.get("blocked", False)
     if not isinstance(blocked, bool):
         raise RingsideError("invalid_request", "blocked must be a boolean.", "blocked")
     message.blocked = blocked
-    anchor = _count(body, "billing_anchor_day")
+    anchor = count(body, "billing_anchor_day")
     if anchor is not None:
         if not 1 <= anchor <= 28:
             raise RingsideError("invalid_request", "billing_anchor_day must be between 1 and 28.", "billing_anchor_day")
@@ -115,6 +116,7 @@ def create_request(body: dict[str, Any]) -> customers_pb2.CreateCustomerRequest:
         if not isinstance(wallet, dict) or not isinstance(wallet.get("enabled", False), bool):
             raise RingsideError("invalid_request", 'wallet must be an object like {"enabled": true}.', "wallet")
         message.wallet_enabled = wallet.get("enabled", False)
+    message.tier = _string(body, "tier_id") or ""
     return message
 
 
@@ -156,10 +158,10 @@ def update_request(customer_id: str, body: dict[str, Any]) -> customers_pb2.Upda
         if body[budget_field] is None:
             message.budget_unlimited = True
         else:
-            message.budget_nano_usd = _budget(body[budget_field], budget_field)
+            message.budget_nano_usd = budget_nano(body[budget_field], budget_field)
     for name in ("rate_limit_rpm", "rate_limit_tpm"):
         if name in body:
-            rate = _count(body, name)
+            rate = count(body, name)
             if rate is None:
                 setattr(message, f"{name}_unlimited", True)
             else:
@@ -169,7 +171,7 @@ def update_request(customer_id: str, body: dict[str, Any]) -> customers_pb2.Upda
             raise RingsideError("invalid_request", "blocked must be a boolean.", "blocked")
         message.blocked = body["blocked"]
     if "billing_anchor_day" in body:
-        anchor = _count(body, "billing_anchor_day")
+        anchor = count(body, "billing_anchor_day")
         if anchor is None or not 1 <= anchor <= 28:
             raise RingsideError("invalid_request", "billing_anchor_day must be between 1 and 28.", "billing_anchor_day")
         message.billing_anchor_day = anchor
@@ -179,6 +181,8 @@ def update_request(customer_id: str, body: dict[str, Any]) -> customers_pb2.Upda
             raise RingsideError("invalid_request", 'wallet must be an object like {"enabled": true}.', "wallet")
         if "enabled" in wallet:
             message.wallet_enabled = wallet["enabled"]
+    if "tier_id" in body:
+        message.tier = _string(body, "tier_id") or ""
     unset = body.get("unset", [])
     if not isinstance(unset, list) or len(unset) > 10 or not all(isinstance(name, str) for name in unset):
         raise RingsideError("invalid_request", "unset must be a list of field names.", "unset")

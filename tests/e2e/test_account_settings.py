@@ -24,6 +24,7 @@ def test_settings_change_how_calls_are_billed_and_attributed(stack: Stack) -> No
         "auto_create_customers": False,
         "markup_pct": 0,
         "default_max_output_tokens": None,
+        "default_tier_id": None,
     }
     changed = stack.call(
         "PATCH",

@@ -9,16 +9,18 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class AccountSettings(_message.Message):
-    __slots__ = ("account_id", "auto_create_customers", "markup_bp", "default_max_output_tokens")
+    __slots__ = ("account_id", "auto_create_customers", "markup_bp", "default_max_output_tokens", "default_tier_id")
     ACCOUNT_ID_FIELD_NUMBER: _ClassVar[int]
     AUTO_CREATE_CUSTOMERS_FIELD_NUMBER: _ClassVar[int]
     MARKUP_BP_FIELD_NUMBER: _ClassVar[int]
     DEFAULT_MAX_OUTPUT_TOKENS_FIELD_NUMBER: _ClassVar[int]
+    DEFAULT_TIER_ID_FIELD_NUMBER: _ClassVar[int]
     account_id: str
     auto_create_customers: bool
     markup_bp: int
     default_max_output_tokens: int
-    def __init__(self, account_id: _Optional[str] = ..., auto_create_customers: _Optional[bool] = ..., markup_bp: _Optional[int] = ..., default_max_output_tokens: _Optional[int] = ...) -> None: ...
+    default_tier_id: str
+    def __init__(self, account_id: _Optional[str] = ..., auto_create_customers: _Optional[bool] = ..., markup_bp: _Optional[int] = ..., default_max_output_tokens: _Optional[int] = ..., default_tier_id: _Optional[str] = ...) -> None: ...
 
 class GetAccountSettingsRequest(_message.Message):
     __slots__ = ()
@@ -31,14 +33,16 @@ class GetAccountSettingsResponse(_message.Message):
     def __init__(self, settings: _Optional[_Union[AccountSettings, _Mapping]] = ...) -> None: ...
 
 class UpdateAccountSettingsRequest(_message.Message):
-    __slots__ = ("auto_create_customers", "markup_bp", "default_max_output_tokens")
+    __slots__ = ("auto_create_customers", "markup_bp", "default_max_output_tokens", "default_tier")
     AUTO_CREATE_CUSTOMERS_FIELD_NUMBER: _ClassVar[int]
     MARKUP_BP_FIELD_NUMBER: _ClassVar[int]
     DEFAULT_MAX_OUTPUT_TOKENS_FIELD_NUMBER: _ClassVar[int]
+    DEFAULT_TIER_FIELD_NUMBER: _ClassVar[int]
     auto_create_customers: bool
     markup_bp: int
     default_max_output_tokens: int
-    def __init__(self, auto_create_customers: _Optional[bool] = ..., markup_bp: _Optional[int] = ..., default_max_output_tokens: _Optional[int] = ...) -> None: ...
+    default_tier: str
+    def __init__(self, auto_create_customers: _Optional[bool] = ..., markup_bp: _Optional[int] = ..., default_max_output_tokens: _Optional[int] = ..., default_tier: _Optional[str] = ...) -> None: ...
 
 class UpdateAccountSettingsResponse(_message.Message):
     __slots__ = ("settings",)

@@ -17,7 +17,14 @@ class Wallet(_message.Message):
     def __init__(self, enabled: _Optional[bool] = ..., balance_nano_usd: _Optional[int] = ..., low_threshold_nano_usd: _Optional[int] = ...) -> None: ...
 
 class Customer(_message.Message):
-    __slots__ = ("id", "livemode", "external_id", "name", "email", "metadata_json", "budget_nano_usd", "rate_limit_rpm", "rate_limit_tpm", "blocked", "tier_id", "billing_anchor_day", "stripe_customer_id", "spend_nano_usd_mtd", "request_count_mtd", "budget_status", "period_start", "period_end", "wallet", "created", "held_nano_usd")
+    __slots__ = ("id", "livemode", "external_id", "name", "email", "metadata_json", "budget_nano_usd", "rate_limit_rpm", "rate_limit_tpm", "blocked", "tier_id", "billing_anchor_day", "stripe_customer_id", "spend_nano_usd_mtd", "request_count_mtd", "budget_status", "period_start", "period_end", "wallet", "created", "held_nano_usd", "limits_source")
+    class LimitsSourceEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
     ID_FIELD_NUMBER: _ClassVar[int]
     LIVEMODE_FIELD_NUMBER: _ClassVar[int]
     EXTERNAL_ID_FIELD_NUMBER: _ClassVar[int]
@@ -39,6 +46,7 @@ class Customer(_message.Message):
     WALLET_FIELD_NUMBER: _ClassVar[int]
     CREATED_FIELD_NUMBER: _ClassVar[int]
     HELD_NANO_USD_FIELD_NUMBER: _ClassVar[int]
+    LIMITS_SOURCE_FIELD_NUMBER: _ClassVar[int]
     id: str
     livemode: bool
     external_id: str
@@ -60,10 +68,11 @@ class Customer(_message.Message):
     wallet: Wallet
     created: int
     held_nano_usd: int
-    def __init__(self, id: _Optional[str] = ..., livemode: _Optional[bool] = ..., external_id: _Optional[str] = ..., name: _Optional[str] = ..., email: _Optional[str] = ..., metadata_json: _Optional[str] = ..., budget_nano_usd: _Optional[int] = ..., rate_limit_rpm: _Optional[int] = ..., rate_limit_tpm: _Optional[int] = ..., blocked: _Optional[bool] = ..., tier_id: _Optional[str] = ..., billing_anchor_day: _Optional[int] = ..., stripe_customer_id: _Optional[str] = ..., spend_nano_usd_mtd: _Optional[int] = ..., request_count_mtd: _Optional[int] = ..., budget_status: _Optional[str] = ..., period_start: _Optional[int] = ..., period_end: _Optional[int] = ..., wallet: _Optional[_Union[Wallet, _Mapping]] = ..., created: _Optional[int] = ..., held_nano_usd: _Optional[int] = ...) -> None: ...
+    limits_source: _containers.ScalarMap[str, str]
+    def __init__(self, id: _Optional[str] = ..., livemode: _Optional[bool] = ..., external_id: _Optional[str] = ..., name: _Optional[str] = ..., email: _Optional[str] = ..., metadata_json: _Optional[str] = ..., budget_nano_usd: _Optional[int] = ..., rate_limit_rpm: _Optional[int] = ..., rate_limit_tpm: _Optional[int] = ..., blocked: _Optional[bool] = ..., tier_id: _Optional[str] = ..., billing_anchor_day: _Optional[int] = ..., stripe_customer_id: _Optional[str] = ..., spend_nano_usd_mtd: _Optional[int] = ..., request_count_mtd: _Optional[int] = ..., budget_status: _Optional[str] = ..., period_start: _Optional[int] = ..., period_end: _Optional[int] = ..., wallet: _Optional[_Union[Wallet, _Mapping]] = ..., created: _Optional[int] = ..., held_nano_usd: _Optional[int] = ..., limits_source: _Optional[_Mapping[str, str]] = ...) -> None: ...
 
 class CreateCustomerRequest(_message.Message):
-    __slots__ = ("external_id", "name", "email", "metadata_json", "budget_nano_usd", "budget_unlimited", "rate_limit_rpm", "rate_limit_tpm", "blocked", "billing_anchor_day", "wallet_enabled")
+    __slots__ = ("external_id", "name", "email", "metadata_json", "budget_nano_usd", "budget_unlimited", "rate_limit_rpm", "rate_limit_tpm", "blocked", "billing_anchor_day", "wallet_enabled", "tier")
     EXTERNAL_ID_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
     EMAIL_FIELD_NUMBER: _ClassVar[int]
@@ -75,6 +84,7 @@ class CreateCustomerRequest(_message.Message):
     BLOCKED_FIELD_NUMBER: _ClassVar[int]
     BILLING_ANCHOR_DAY_FIELD_NUMBER: _ClassVar[int]
     WALLET_ENABLED_FIELD_NUMBER: _ClassVar[int]
+    TIER_FIELD_NUMBER: _ClassVar[int]
     external_id: str
     name: str
     email: str
@@ -86,7 +96,8 @@ class CreateCustomerRequest(_message.Message):
     blocked: bool
     billing_anchor_day: int
     wallet_enabled: bool
-    def __init__(self, external_id: _Optional[str] = ..., name: _Optional[str] = ..., email: _Optional[str] = ..., metadata_json: _Optional[str] = ..., budget_nano_usd: _Optional[int] = ..., budget_unlimited: _Optional[bool] = ..., rate_limit_rpm: _Optional[int] = ..., rate_limit_tpm: _Optional[int] = ..., blocked: _Optional[bool] = ..., billing_anchor_day: _Optional[int] = ..., wallet_enabled: _Optional[bool] = ...) -> None: ...
+    tier: str
+    def __init__(self, external_id: _Optional[str] = ..., name: _Optional[str] = ..., email: _Optional[str] = ..., metadata_json: _Optional[str] = ..., budget_nano_usd: _Optional[int] = ..., budget_unlimited: _Optional[bool] = ..., rate_limit_rpm: _Optional[int] = ..., rate_limit_tpm: _Optional[int] = ..., blocked: _Optional[bool] = ..., billing_anchor_day: _Optional[int] = ..., wallet_enabled: _Optional[bool] = ..., tier: _Optional[str] = ...) -> None: ...
 
 class CreateCustomerResponse(_message.Message):
     __slots__ = ("customer", "created")
@@ -97,7 +108,7 @@ class CreateCustomerResponse(_message.Message):
     def __init__(self, customer: _Optional[_Union[Customer, _Mapping]] = ..., created: _Optional[bool] = ...) -> None: ...
 
 class UpdateCustomerRequest(_message.Message):
-    __slots__ = ("id", "external_id", "name", "email", "metadata_json", "budget_nano_usd", "budget_unlimited", "rate_limit_rpm", "rate_limit_tpm", "rate_limit_rpm_unlimited", "rate_limit_tpm_unlimited", "blocked", "billing_anchor_day", "wallet_enabled", "unset")
+    __slots__ = ("id", "external_id", "name", "email", "metadata_json", "budget_nano_usd", "budget_unlimited", "rate_limit_rpm", "rate_limit_tpm", "rate_limit_rpm_unlimited", "rate_limit_tpm_unlimited", "blocked", "billing_anchor_day", "wallet_enabled", "unset", "tier")
     ID_FIELD_NUMBER: _ClassVar[int]
     EXTERNAL_ID_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
@@ -113,6 +124,7 @@ class UpdateCustomerRequest(_message.Message):
     BILLING_ANCHOR_DAY_FIELD_NUMBER: _ClassVar[int]
     WALLET_ENABLED_FIELD_NUMBER: _ClassVar[int]
     UNSET_FIELD_NUMBER: _ClassVar[int]
+    TIER_FIELD_NUMBER: _ClassVar[int]
     id: str
     external_id: str
     name: str
@@ -128,7 +140,8 @@ class UpdateCustomerRequest(_message.Message):
     billing_anchor_day: int
     wallet_enabled: bool
     unset: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, id: _Optional[str] = ..., external_id: _Optional[str] = ..., name: _Optional[str] = ..., email: _Optional[str] = ..., metadata_json: _Optional[str] = ..., budget_nano_usd: _Optional[int] = ..., budget_unlimited: _Optional[bool] = ..., rate_limit_rpm: _Optional[int] = ..., rate_limit_tpm: _Optional[int] = ..., rate_limit_rpm_unlimited: _Optional[bool] = ..., rate_limit_tpm_unlimited: _Optional[bool] = ..., blocked: _Optional[bool] = ..., billing_anchor_day: _Optional[int] = ..., wallet_enabled: _Optional[bool] = ..., unset: _Optional[_Iterable[str]] = ...) -> None: ...
+    tier: str
+    def __init__(self, id: _Optional[str] = ..., external_id: _Optional[str] = ..., name: _Optional[str] = ..., email: _Optional[str] = ..., metadata_json: _Optional[str] = ..., budget_nano_usd: _Optional[int] = ..., budget_unlimited: _Optional[bool] = ..., rate_limit_rpm: _Optional[int] = ..., rate_limit_tpm: _Optional[int] = ..., rate_limit_rpm_unlimited: _Optional[bool] = ..., rate_limit_tpm_unlimited: _Optional[bool] = ..., blocked: _Optional[bool] = ..., billing_anchor_day: _Optional[int] = ..., wallet_enabled: _Optional[bool] = ..., unset: _Optional[_Iterable[str]] = ..., tier: _Optional[str] = ...) -> None: ...
 
 class UpdateCustomerResponse(_message.Message):
     __slots__ = ("customer",)

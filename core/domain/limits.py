@@ -1,0 +1,55 @@
+"""Effective limits (API.md "Effective limits"): for budget, rpm, tpm and markup, the customer's
+explicit value (a number, or null = none) > its tier > the account's default tier > none (for
+markup: the account's own markup_pct)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from core.domain.entities import Customer, Tier
+from core.domain.state import State
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    budget_nano: int | None
+    rate_limit_rpm: int | None
+    rate_limit_tpm: int | None
+    markup_bp: int
+    # field → "customer" | "tier" | "default_tier" | "none" (markup: "account" instead of "none")
+    sources: dict[str, str] = field(default_factory=dict)
+
+
+def tier_of(state: State, customer: Customer) -> tuple[Tier | None, str]:
+    if customer.tier_id:
+        tier = state.tiers.get(customer.tier_id)
+        if tier is not None and tier.deleted_at is None:
+            return tier, "tier"
+    default = state.accounts[customer.account_id].default_tier(customer.livemode)
+    tier = state.tiers.get(default) if default else None
+    if tier is not None and tier.deleted_at is None:
+        return tier, "default_tier"
+    return None, "none"
+
+
+def effective(state: State, customer: Customer) -> Limits:
+    tier, tier_source = tier_of(state, customer)
+    sources: dict[str, str] = {}
+
+    def pick(name: str, own: int | None, explicit: bool) -> int | None:
+        if explicit:
+            sources[name] = "customer"
+            return own
+        inherited = getattr(tier, name if name != "budget_usd" else "budget_nano") if tier else None
+        sources[name] = tier_source if tier is not None else "none"
+        return inherited
+
+    budget = pick("budget_usd", customer.budget_nano, customer.budget_explicit)
+    rpm = pick("rate_limit_rpm", customer.rate_limit_rpm, customer.rate_limit_rpm is not None)
+    tpm = pick("rate_limit_tpm", customer.rate_limit_tpm, customer.rate_limit_tpm is not None)
+    account_markup = state.accounts[customer.account_id].markup_bp
+    if tier is not None and tier.markup_bp is not None:
+        markup, sources["markup_pct"] = tier.markup_bp, tier_source
+    else:
+        markup, sources["markup_pct"] = account_markup, "account"
+    return Limits(budget, rpm, tpm, markup, sources)
