@@ -20,6 +20,7 @@ from core.rpc.accounts import AccountsServicer, ApiKeysServicer
 from core.rpc.auth import Authenticator
 from core.rpc.customers import CustomersServicer
 from core.rpc.metering import MeteringServicer
+from core.rpc.slots import SlotsServicer
 from core.rpc.system import SystemServicer
 from core.rpc.tiers import TiersServicer
 from core.rpc.usage import UsageServicer
@@ -40,6 +41,8 @@ from ringside.core.v1 import (
     keys_pb2_grpc,
     metering_pb2,
     metering_pb2_grpc,
+    slots_pb2,
+    slots_pb2_grpc,
     system_pb2,
     system_pb2_grpc,
     tiers_pb2,
@@ -59,6 +62,7 @@ SERVICE_NAMES = [
     system_pb2.DESCRIPTOR.services_by_name["SystemService"].full_name,
     usage_pb2.DESCRIPTOR.services_by_name["UsageService"].full_name,
     tiers_pb2.DESCRIPTOR.services_by_name["TiersService"].full_name,
+    slots_pb2.DESCRIPTOR.services_by_name["SlotsService"].full_name,
 ]
 MAX_MESSAGE_BYTES = 4 * 1024 * 1024
 
@@ -100,6 +104,7 @@ def build_server(core: Core, settings: Settings) -> tuple[grpc.aio.Server, Healt
     system_pb2_grpc.add_SystemServiceServicer_to_server(SystemServicer(core, auth), server)
     usage_pb2_grpc.add_UsageServiceServicer_to_server(UsageServicer(core, auth), server)
     tiers_pb2_grpc.add_TiersServiceServicer_to_server(TiersServicer(core, auth), server)
+    slots_pb2_grpc.add_SlotsServiceServicer_to_server(SlotsServicer(core, auth), server)
     health_servicer = HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     reflection.enable_server_reflection([*SERVICE_NAMES, health.SERVICE_NAME, reflection.SERVICE_NAME], server)

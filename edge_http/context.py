@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 
 from aiohttp import web
@@ -10,11 +11,14 @@ from edge_http.leases import LeaseManager
 from edge_http.providers.base import Provider
 from edge_http.providers.catalog.load import CatalogModel
 from edge_http.providers.test_model import TestModelProvider
+from ringside.core.v1 import slots_pb2
 from ringside.core_client import CoreClient
 from ringside.errors import RingsideError
 from ringside.settings import Settings
 
 TEST_PROVIDER = "ringside"
+SLOT_CACHE_S = 1.0
+SLOT_CACHE_MAX = 10_000
 
 
 @dataclass(slots=True)
@@ -25,9 +29,41 @@ class Edge:
     providers: dict[str, Provider] = field(default_factory=dict)
     test_model: TestModelProvider = field(default_factory=TestModelProvider)
     leases: LeaseManager | None = None
+    # (api key, slot name) → (target ref, monotonic expiry): slots resolve through the core at most
+    # once a second per caller and name.
+    slot_cache: dict[tuple[str, str], tuple[str, float]] = field(default_factory=dict)
+
+    async def resolve_model(self, model_ref: object, api_key: str, peer: bool) -> CatalogModel:
+        """`fc:` refs from the catalog; `slot:<name>` (and, on the peer proxy's routes, a bare name)
+        through the account's slot of that name."""
+        if isinstance(model_ref, str) and (model_ref.startswith("slot:") or (peer and ":" not in model_ref)):
+            name = model_ref.removeprefix("slot:")[:100]
+            target = await self._slot_target(api_key, name)
+            if not target:
+                raise RingsideError(
+                    "invalid_model_ref",
+                    f"No slot named '{name}' on this account: create one with "
+                    "POST /v1/slots, or use fc:<provider>/<model>.",
+                    "model",
+                )
+            return self.resolve(target)
+        return self.resolve(model_ref)
+
+    async def _slot_target(self, api_key: str, name: str) -> str:
+        now = time.monotonic()
+        cached = self.slot_cache.get((api_key, name))
+        if cached is not None and cached[1] > now:
+            return cached[0]
+        response = await self.core.internal(
+            self.core.slots.ResolveSlot, slots_pb2.ResolveSlotRequest(api_key=api_key, name=name)
+        )
+        if len(self.slot_cache) > SLOT_CACHE_MAX:
+            self.slot_cache.clear()  # bound: it is only a cache
+        self.slot_cache[(api_key, name)] = (response.model, now + SLOT_CACHE_S)
+        return response.model
 
     def resolve(self, model_ref: object) -> CatalogModel:
-        """`fc:<provider>/<model>` → the catalog entry (slot: and match: come with the models issue)."""
+        """`fc:<provider>/<model>` → the catalog entry (`match:` comes with the models issue)."""
         if not isinstance(model_ref, str) or not model_ref:
             raise RingsideError("invalid_request", "you must provide a model parameter", "model")
         if not model_ref.startswith("fc:"):

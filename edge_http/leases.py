@@ -51,6 +51,8 @@ class Lease:
     retired: bool = False
     reports: list[metering_pb2.LeaseCall] = field(default_factory=list)
     failures: int = 0
+    dropped: bool = False
+    reporting: bool = False
 
     @property
     def available_nano(self) -> int:
@@ -119,12 +121,23 @@ class LeaseManager:
             ticket = self._take(lease, call)
             if ticket is not None:
                 return ticket
+        if lease is not None:
+            # Spent (or out of its window): give its rest back before anything else is decided, or
+            # near a cap that rest would count against the very call being decided.
+            await self._retire(lease)
         if self._no_lease_until.get(key, 0.0) > now:
             return None
         outcome = await self._acquire(key, call)
         if outcome is None or isinstance(outcome, metering_pb2.Denial):
             return outcome
         return self._take(outcome, call)
+
+    async def _retire(self, lease: Lease) -> None:
+        if self._current.get(lease.key) is lease:
+            del self._current[lease.key]
+        lease.retired = True
+        if lease.in_flight == 0 and lease in self._open:
+            await self._report(lease)  # closes it now (its calls so far go with it)
 
     def _take(self, lease: Lease, call: metering_pb2.AuthorizeRequest) -> Ticket | None:
         ceiling = call.requested_output_tokens or lease.default_max_output_tokens or call.model_max_output_tokens
@@ -204,6 +217,7 @@ class LeaseManager:
         if len(lease.reports) > MAX_PENDING_REPORTS:
             dropped = lease.reports[: len(lease.reports) - MAX_PENDING_REPORTS]
             del lease.reports[: len(dropped)]
+            lease.dropped = True  # never close it now: its expiry must pay for what was dropped
             log.error(
                 "lease %s: dropped %d unreported calls (the core unreachable); its expiry pays for them",
                 lease.id,
@@ -237,8 +251,21 @@ class LeaseManager:
             await asyncio.gather(*(self._report(lease) for lease in due))
 
     async def _report(self, lease: Lease) -> None:
+        if lease.reporting:
+            return  # one report per lease at a time: two would send (and then drop) the same batch
+        lease.reporting = True
+        try:
+            await self._send_report(lease)
+        finally:
+            lease.reporting = False
+
+    async def _send_report(self, lease: Lease) -> None:
         batch = lease.reports[:MAX_CALLS_PER_REPORT]
-        close = lease.retired and lease.in_flight == 0 and len(batch) == len(lease.reports)
+        finished = lease.retired and lease.in_flight == 0 and len(batch) == len(lease.reports)
+        if finished and not batch and lease.dropped:
+            self._open.discard(lease)  # left open in the core: it expires at its unreported remainder
+            return
+        close = finished and not lease.dropped
         try:
             response = await self._core.internal(
                 self._core.metering.SettleLeaseCalls,
@@ -251,7 +278,7 @@ class LeaseManager:
             return
         lease.failures = 0
         del lease.reports[: len(batch)]
-        if response.closed:
+        if response.closed or (finished and lease.dropped):
             self._open.discard(lease)
 
     async def close(self, timeout_s: float) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from edge_http.handlers import accounts, chat_completions, customers, health, models, tiers, usage
+from edge_http.handlers import accounts, chat_completions, customers, health, models, peer, slots, tiers, usage
 
 
 def add_routes(app: web.Application) -> None:
@@ -21,6 +21,9 @@ def add_routes(app: web.Application) -> None:
             web.post("/v1/customers/{id}", customers.update_customer),  # Stripe's SDKs update with POST
             web.delete("/v1/customers/{id}", customers.delete_customer),
             web.get("/v1/usage", usage.get_usage),
+            web.post("/v1/slots", slots.create_slot),
+            web.get("/v1/slots", slots.list_slots),
+            web.delete("/v1/slots/{id}", slots.delete_slot),
             web.post("/v1/tiers", tiers.create_tier),
             web.get("/v1/tiers", tiers.list_tiers),
             web.get("/v1/tiers/{id}", tiers.get_tier),
@@ -29,6 +32,16 @@ def add_routes(app: web.Application) -> None:
             web.delete("/v1/tiers/{id}", tiers.delete_tier),
             web.get("/v1/account", accounts.get_account),
             web.patch("/v1/account", accounts.update_account),
+            # the peer proxy's routes (seed 004)
+            web.post("/customer/new", peer.customer_new),
+            web.get("/customer/info", peer.customer_info),
+            web.post("/customer/update", peer.customer_update),
+            web.post("/customer/delete", peer.customer_delete),
+            web.post("/customer/block", peer.customer_block),
+            web.post("/customer/unblock", peer.customer_unblock),
+            web.post("/budget/new", peer.budget_new),
+            web.post("/budget/info", peer.budget_info),
+            web.get("/budget/info", peer.budget_info),
             web.post("/v1/accounts", accounts.create_account),
             web.get("/v1/accounts", accounts.list_accounts),
             web.post("/v1/api_keys", accounts.create_api_key),

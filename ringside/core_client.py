@@ -13,6 +13,7 @@ from ringside.core.v1 import (
     keys_pb2_grpc,
     metering_pb2,
     metering_pb2_grpc,
+    slots_pb2_grpc,
     system_pb2,
     system_pb2_grpc,
     tiers_pb2_grpc,
@@ -55,6 +56,7 @@ class CoreClient:
         self.system = system_pb2_grpc.SystemServiceStub(self.channel)
         self.usage = usage_pb2_grpc.UsageServiceStub(self.channel)
         self.tiers = tiers_pb2_grpc.TiersServiceStub(self.channel)
+        self.slots = slots_pb2_grpc.SlotsServiceStub(self.channel)
         self.internal_metadata = (("x-ringside-internal", internal_token),)
 
     async def close(self) -> None:

@@ -203,6 +203,25 @@ class Tier:
     deleted_at: int | None = None
 
 
+@dataclass(slots=True)
+class Slot:
+    """A name standing for a model ref (`slot:<name>`; a bare name on the peer proxy's routes)."""
+
+    id: str
+    account_id: str
+    livemode: bool
+    name: str
+    model: str
+    created: int
+    deleted_at: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SlotDeletion:
+    slot_id: str
+    deleted_at: int
+
+
 @dataclass(frozen=True, slots=True)
 class TierUpdate:
     tier: Tier

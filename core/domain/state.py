@@ -11,7 +11,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
-from core.domain.entities import Account, ApiKey, Customer, Hold, SettleResult, Tier
+from core.domain.entities import Account, ApiKey, Customer, Hold, SettleResult, Slot, Tier
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -51,6 +51,8 @@ class State:
     tiers: dict[str, Tier] = field(default_factory=dict)
     # (account_id, livemode, name) → tier id (names are unique per tenant among live tiers)
     tiers_by_name: dict[tuple[str, bool, str], str] = field(default_factory=dict)
+    slots: dict[str, Slot] = field(default_factory=dict)
+    slots_by_name: dict[tuple[str, bool, str], str] = field(default_factory=dict)
     holds: dict[str, Hold] = field(default_factory=dict)
     # (expires_at, hold id); stale entries (settled or extended holds) are skipped when popped.
     expiry_heap: list[tuple[int, str]] = field(default_factory=list)
@@ -93,6 +95,16 @@ class State:
         if tier is None or tier.account_id != account_id or tier.livemode != livemode or tier.deleted_at:
             return None
         return tier
+
+    def add_slot(self, slot: Slot) -> None:
+        self.slots[slot.id] = slot
+        self.slots_by_name[(slot.account_id, slot.livemode, slot.name)] = slot.id
+
+    def find_slot(self, account_id: str, livemode: bool, ref: str) -> Slot | None:
+        slot = self.slots.get(ref) or self.slots.get(self.slots_by_name.get((account_id, livemode, ref), ""))
+        if slot is None or slot.account_id != account_id or slot.livemode != livemode or slot.deleted_at:
+            return None
+        return slot
 
     def add_hold(self, hold: Hold) -> None:
         self.holds[hold.id] = hold

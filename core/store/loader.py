@@ -9,10 +9,10 @@ import orjson
 from sqlalchemy import Connection, Engine, case, func, select
 
 from core.domain import ledger
-from core.domain.entities import Account, ApiKey, Customer, Hold, Tier
+from core.domain.entities import Account, ApiKey, Customer, Hold, Slot, Tier
 from core.domain.periods import period_bounds
 from core.domain.state import State
-from core.store.tables import ACCOUNTS, API_KEYS, CUSTOMERS, HOLDS, TIERS, TRANSFERS, USAGE
+from core.store.tables import ACCOUNTS, API_KEYS, CUSTOMERS, HOLDS, SLOTS, TIERS, TRANSFERS, USAGE
 from ringside.money import Price
 
 # Periods are at most 31 days long; anything older cannot be a customer's current period.
@@ -33,6 +33,8 @@ def load_state(engine: Engine, now: int) -> State:
                 a["default_tier_live"],
                 a["default_tier_test"],
             )
+        for r in connection.execute(select(SLOTS).where(SLOTS.c.deleted_at.is_(None))).mappings():
+            state.add_slot(Slot(r["id"], r["account_id"], r["livemode"], r["name"], r["model"], r["created"]))
         for t in connection.execute(select(TIERS).where(TIERS.c.deleted_at.is_(None))).mappings():
             state.add_tier(
                 Tier(

@@ -21,13 +21,15 @@ from core.domain.entities import (
     HoldExtension,
     HoldStateChange,
     KeyRevocation,
+    Slot,
+    SlotDeletion,
     Tier,
     TierUpdate,
     Transfer,
     UsageCorrection,
     UsageRecord,
 )
-from core.store.tables import ACCOUNTS, API_KEYS, CUSTOMERS, HOLDS, TIERS, TRANSFERS, USAGE
+from core.store.tables import ACCOUNTS, API_KEYS, CUSTOMERS, HOLDS, SLOTS, TIERS, TRANSFERS, USAGE
 
 
 def account_row(a: Account) -> dict[str, Any]:
@@ -197,6 +199,18 @@ _STATEMENTS: dict[type, tuple[Executable, Callable[[Any], dict[str, Any]]]] = {
     Account: (insert(ACCOUNTS), account_row),
     ApiKey: (insert(API_KEYS), key_row),
     Tier: (insert(TIERS), tier_row),
+    Slot: (
+        insert(SLOTS),
+        lambda r: {
+            "id": r.id,
+            "account_id": r.account_id,
+            "livemode": r.livemode,
+            "name": r.name,
+            "model": r.model,
+            "created": r.created,
+            "deleted_at": None,
+        },
+    ),
     Customer: (insert(CUSTOMERS), customer_row),
     Hold: (insert(HOLDS), hold_row),
     Transfer: (insert(TRANSFERS), transfer_row),
@@ -225,6 +239,10 @@ _STATEMENTS: dict[type, tuple[Executable, Callable[[Any], dict[str, Any]]]] = {
             "b_default_tier_live": r.account.default_tier_live,
             "b_default_tier_test": r.account.default_tier_test,
         },
+    ),
+    SlotDeletion: (
+        update(SLOTS).where(SLOTS.c.id == bindparam("b_id")).values(deleted_at=bindparam("b_deleted_at")),
+        lambda r: {"b_id": r.slot_id, "b_deleted_at": r.deleted_at},
     ),
     TierUpdate: (
         update(TIERS).where(TIERS.c.id == bindparam("b_id")).values({name: bindparam(name) for name in _TIER_COLUMNS}),

@@ -99,6 +99,29 @@ class TierRow(SQLModel, table=True):
     deleted_at: int | None = Field(default=None, sa_type=BigInteger)
 
 
+class SlotRow(SQLModel, table=True):
+    __tablename__ = "slots"
+    __table_args__ = (
+        Index(
+            "ux_slots_name",
+            "account_id",
+            "livemode",
+            "name",
+            unique=True,
+            sqlite_where=Column("deleted_at").is_(None),
+            postgresql_where=Column("deleted_at").is_(None),
+        ),
+    )
+
+    id: str = Field(primary_key=True, max_length=64)
+    account_id: str = Field(max_length=64)
+    livemode: bool
+    name: str = Field(max_length=100)
+    model: str = Field(max_length=300)
+    created: int = Field(sa_type=BigInteger)
+    deleted_at: int | None = Field(default=None, sa_type=BigInteger)
+
+
 class HoldRow(SQLModel, table=True):
     """Operational state of a hold (open → settled | expired); the money lives in transfers."""
 
@@ -184,5 +207,6 @@ API_KEYS: Table = ApiKeyRow.__table__  # type: ignore[attr-defined]
 CUSTOMERS: Table = CustomerRow.__table__  # type: ignore[attr-defined]
 HOLDS: Table = HoldRow.__table__  # type: ignore[attr-defined]
 TIERS: Table = TierRow.__table__  # type: ignore[attr-defined]
+SLOTS: Table = SlotRow.__table__  # type: ignore[attr-defined]
 TRANSFERS: Table = TransferRow.__table__  # type: ignore[attr-defined]
 USAGE: Table = UsageRow.__table__  # type: ignore[attr-defined]

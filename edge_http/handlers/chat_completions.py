@@ -79,7 +79,8 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
     try:
         body = parse_object(await request.read())
         requested, choices = _validate(body)
-        model = edge.resolve(body.get("model"))
+        # The peer proxy's routes (no /v1) take a bare model name as the name of a slot.
+        model = await edge.resolve_model(body.get("model"), api_key, peer=not request.path.startswith("/v1/"))
         if api_key.startswith("sk_live_"):
             edge.provider_for(model, livemode=True)  # 503 before holding anything
     except RingsideError as error:

@@ -1,6 +1,7 @@
 """The lease fast path end to end (API.md "Holds, expiry, late settles", "Budgets"): a customer pays
-the same on the lease path as on the per-call path, a revoked key stops working within the lease
-window, and a burst leaves a balanced ledger with every lease closed."""
+the same on the lease path as on the per-call path (and, near a cap, should be admitted the same), a
+revoked key or a blocked customer is refused within the lease window, and a burst leaves a balanced
+ledger with every lease closed."""
 
 from __future__ import annotations
 
@@ -65,6 +66,19 @@ def per_call_stack(stack: Stack, tmp_path_factory: pytest.TempPathFactory, upstr
         other.destroy()
 
 
+@pytest.fixture(scope="module")
+def long_window_stack(
+    stack: Stack, tmp_path_factory: pytest.TempPathFactory, upstream: FakeUpstream
+) -> Iterator[Stack]:
+    """A lease-path stack whose leases admit for 10 s: what happens inside one window, without racing it."""
+    data_dir: pathlib.Path = tmp_path_factory.mktemp(f"long-window-{stack.backend}")
+    other = Stack(stack.backend, data_dir, upstream, extra_env={"RINGSIDE_LEASE_WINDOW_S": "10"})
+    try:
+        yield other.start()
+    finally:
+        other.destroy()
+
+
 def _new_customer(stack: Stack, key: str | None = None, **fields: object) -> str:
     body = {"external_id": "lease_" + secrets.token_hex(6), **fields}
     response = stack.call("POST", "/v1/customers", key or stack.live_key, body)
@@ -76,6 +90,12 @@ def _chat(stack: Stack, key: str, customer_id: str, body: dict[str, Any]) -> Res
     return stack.call(
         "POST", "/v1/chat/completions", key, {"model": MODEL, **body}, headers={"FC-Customer": customer_id}
     )
+
+
+def _statuses_of_concurrent_calls(stack: Stack, customer_id: str, bodies: list[dict[str, Any]]) -> list[int]:
+    """A few calls at once, so several leases are in play and some calls go the per-call way."""
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        return list(pool.map(lambda body: _chat(stack, stack.live_key, customer_id, body).status, bodies))
 
 
 def _usage_rows(stack: Stack, customer_id: str) -> list[tuple[Any, ...]]:
@@ -105,21 +125,39 @@ def test_the_lease_path_charges_exactly_what_the_per_call_path_charges(stack: St
     outcomes: dict[str, tuple[list[int], list[tuple[Any, ...]], dict[str, Any]]] = {}
     for name, target in (("lease", stack), ("per_call", per_call_stack)):
         customer_id = _new_customer(target, budget_usd="5")  # a cap that never binds: room rules run, same result
-        statuses = [_chat(target, target.live_key, customer_id, body).status for body in CALLS]
+        statuses = _statuses_of_concurrent_calls(target, customer_id, CALLS)
         rows = _recorded(target, customer_id, len(CALLS))
         outcomes[name] = (statuses, rows, _customer(target, customer_id))
     (lease_statuses, lease_rows, lease_customer) = outcomes["lease"]
     (call_statuses, call_rows, call_customer) = outcomes["per_call"]
     assert lease_statuses == call_statuses
     assert {200, 502}.issubset(set(lease_statuses))  # the shapes above did reach both outcomes
-    # Both paths really were taken: lease calls name their lease, per-call calls have their own hold.
-    assert all(row[3] for row in lease_rows) and not any(row[3] for row in call_rows)
+    # Both paths really were taken: calls under a lease name it (some calls of a burst go per call).
+    assert any(row[3] for row in lease_rows) and not any(row[3] for row in call_rows)
     assert Counter((row[0], row[1], row[2]) for row in lease_rows) == Counter(
         (row[0], row[1], row[2]) for row in call_rows
     )
     assert Decimal(str(lease_customer["spend_usd_mtd"])) == Decimal(str(call_customer["spend_usd_mtd"])) > 0
     assert lease_customer["request_count_mtd"] == call_customer["request_count_mtd"]
     assert lease_customer["request_count_mtd"] == sum(row[0] != "failed" for row in lease_rows) < len(CALLS)
+
+
+def test_near_the_cap_the_lease_path_admits_what_the_per_call_path_admits(
+    long_window_stack: Stack, per_call_stack: Stack
+) -> None:
+    # Each call holds ~100 output tokens but uses ~16: a lease's calls leave most of its money unused.
+    outcomes: dict[str, tuple[list[int], Decimal]] = {}
+    for name, target in (("lease", long_window_stack), ("per_call", per_call_stack)):
+        customer_id = _new_customer(target, budget_usd="0.0003")
+        statuses = [
+            _chat(target, target.live_key, customer_id, {"max_tokens": 100, "messages": _message(f"n{i}")}).status
+            for i in range(40)
+        ]
+        admitted = sum(status == 200 for status in statuses)
+        _recorded(target, customer_id, admitted)
+        outcomes[name] = (statuses, Decimal(str(_customer(target, customer_id)["spend_usd_mtd"])))
+    assert 402 in outcomes["per_call"][0]  # the cap was reached
+    assert outcomes["lease"] == outcomes["per_call"]
 
 
 def _refused_within_the_window(stack: Stack, key: str, customer_id: str, status: int, code: str) -> list[Response]:

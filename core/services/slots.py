@@ -1,0 +1,71 @@
+"""Slots: minimal storage (create, list, delete, resolve); fallbacks and `match:` come with the
+models issue. The edge checks that a slot's target is a model it serves before creating it."""
+
+from __future__ import annotations
+
+from core.domain.entities import Slot, SlotDeletion
+from core.services.core import Core, Principal
+from core.services.customers import require_scope
+from core.services.pages import page
+from ringside.errors import RingsideError
+from ringside.ids import new_sortable_id
+
+MAX_NAME = 100
+MAX_MODEL = 300
+
+
+async def create(core: Core, principal: Principal, name: str, model: str) -> Slot:
+    require_scope(principal, "api:write")
+    if not 1 <= len(name) <= MAX_NAME or name.startswith("slot_") or ":" in name:
+        raise RingsideError(
+            "invalid_request", f"name must be 1..{MAX_NAME} characters, without ':', not starting with 'slot_'.", "name"
+        )
+    if not model.startswith("fc:") or len(model) > MAX_MODEL:
+        raise RingsideError("invalid_model_ref", "model must be a ref like fc:openai/gpt-4o-mini.", "model")
+    if core.state.find_slot(principal.account_id, principal.livemode, name) is not None:
+        raise RingsideError("invalid_request", f"A slot named '{name}' exists already.", "name")
+    slot = Slot(new_sortable_id("slot"), principal.account_id, principal.livemode, name, model, core.now())
+    core.state.add_slot(slot)  # claims the name before the write
+    try:
+        await core.writer.write([slot])
+    except Exception:
+        core.state.slots.pop(slot.id, None)
+        core.state.slots_by_name.pop((slot.account_id, slot.livemode, slot.name), None)
+        raise
+    return slot
+
+
+def list_slots(
+    core: Core, principal: Principal, limit: int, starting_after: str, ending_before: str
+) -> tuple[list[Slot], bool]:
+    require_scope(principal, "api:read")
+    mine = sorted(
+        (
+            s
+            for s in core.state.slots.values()
+            if s.account_id == principal.account_id and s.livemode == principal.livemode and s.deleted_at is None
+        ),
+        key=lambda s: s.id,
+        reverse=True,
+    )
+    return page(mine, lambda s: s.id, limit, starting_after, ending_before)
+
+
+async def delete(core: Core, principal: Principal, ref: str) -> Slot:
+    require_scope(principal, "api:write")
+    slot = core.state.find_slot(principal.account_id, principal.livemode, ref)
+    if slot is None:
+        raise RingsideError("not_found", f"No such slot: '{ref[:200]}'.", "id")
+    now = core.now()
+    await core.writer.write([SlotDeletion(slot.id, now)])
+    slot.deleted_at = now
+    core.state.slots_by_name.pop((slot.account_id, slot.livemode, slot.name), None)
+    return slot
+
+
+def resolve(core: Core, api_key: str, name: str) -> str:
+    key = core.meter.authenticate(api_key)
+    if key is None:
+        raise RingsideError("invalid_api_key", "Invalid API key provided.")
+    slot = core.state.find_slot(key.account_id, key.livemode, name)
+    return slot.model if slot is not None else ""
