@@ -24,6 +24,7 @@ from core.rpc.slots import SlotsServicer
 from core.rpc.system import SystemServicer
 from core.rpc.tiers import TiersServicer
 from core.rpc.usage import UsageServicer
+from core.rpc.wallets import WalletsServicer
 from core.services import accounts
 from core.services.accounts import NewAccount
 from core.services.core import Core
@@ -49,6 +50,8 @@ from ringside.core.v1 import (
     tiers_pb2_grpc,
     usage_pb2,
     usage_pb2_grpc,
+    wallets_pb2,
+    wallets_pb2_grpc,
 )
 from ringside.settings import CREDENTIALS_FILE, Settings
 
@@ -63,6 +66,7 @@ SERVICE_NAMES = [
     usage_pb2.DESCRIPTOR.services_by_name["UsageService"].full_name,
     tiers_pb2.DESCRIPTOR.services_by_name["TiersService"].full_name,
     slots_pb2.DESCRIPTOR.services_by_name["SlotsService"].full_name,
+    wallets_pb2.DESCRIPTOR.services_by_name["WalletsService"].full_name,
 ]
 MAX_MESSAGE_BYTES = 4 * 1024 * 1024
 
@@ -105,6 +109,7 @@ def build_server(core: Core, settings: Settings) -> tuple[grpc.aio.Server, Healt
     usage_pb2_grpc.add_UsageServiceServicer_to_server(UsageServicer(core, auth), server)
     tiers_pb2_grpc.add_TiersServiceServicer_to_server(TiersServicer(core, auth), server)
     slots_pb2_grpc.add_SlotsServiceServicer_to_server(SlotsServicer(core, auth), server)
+    wallets_pb2_grpc.add_WalletsServiceServicer_to_server(WalletsServicer(core, auth), server)
     health_servicer = HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     reflection.enable_server_reflection([*SERVICE_NAMES, health.SERVICE_NAME, reflection.SERVICE_NAME], server)

@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from edge_http.handlers import accounts, chat_completions, customers, health, models, peer, slots, tiers, usage
+from edge_http.handlers import (
+    accounts,
+    chat_completions,
+    customers,
+    health,
+    models,
+    peer,
+    slots,
+    tiers,
+    usage,
+    wallets,
+)
 
 
 def add_routes(app: web.Application) -> None:
@@ -20,6 +31,10 @@ def add_routes(app: web.Application) -> None:
             web.patch("/v1/customers/{id}", customers.update_customer),
             web.post("/v1/customers/{id}", customers.update_customer),  # Stripe's SDKs update with POST
             web.delete("/v1/customers/{id}", customers.delete_customer),
+            web.get("/v1/customers/{id}/wallet", wallets.get_wallet),
+            web.post("/v1/customers/{id}/wallet/topup", wallets.top_up),
+            web.post("/v1/customers/{id}/wallet/adjust", wallets.adjust),
+            web.post("/v1/customers/{id}/wallet/refund", wallets.refund),
             web.get("/v1/usage", usage.get_usage),
             web.post("/v1/slots", slots.create_slot),
             web.get("/v1/slots", slots.list_slots),

@@ -18,6 +18,7 @@ from ringside.core.v1 import (
     system_pb2_grpc,
     tiers_pb2_grpc,
     usage_pb2_grpc,
+    wallets_pb2_grpc,
 )
 from ringside.errors import RingsideError
 
@@ -57,6 +58,7 @@ class CoreClient:
         self.usage = usage_pb2_grpc.UsageServiceStub(self.channel)
         self.tiers = tiers_pb2_grpc.TiersServiceStub(self.channel)
         self.slots = slots_pb2_grpc.SlotsServiceStub(self.channel)
+        self.wallets = wallets_pb2_grpc.WalletsServiceStub(self.channel)
         self.internal_metadata = (("x-ringside-internal", internal_token),)
 
     async def close(self) -> None:

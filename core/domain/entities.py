@@ -157,6 +157,7 @@ class Transfer:
     created: int
     pending_id: str | None = None
     hold_id: str | None = None
+    memo: str = ""
 
 
 @dataclass(frozen=True, slots=True)

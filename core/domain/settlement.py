@@ -23,7 +23,7 @@ from core.domain.entities import (
 )
 from core.domain.periods import period_bounds
 from core.domain.state import State
-from ringside.ids import new_id
+from ringside.ids import new_sortable_id
 from ringside.money import Price, Usage, billable_nano, cost_nano
 
 
@@ -274,7 +274,7 @@ class Settlement:
         resolves: bool = False,
     ) -> Transfer:
         return Transfer(
-            id=new_id("tr"),
+            id=new_sortable_id("tr"),
             account_id=hold.account_id,
             livemode=hold.livemode,
             debit=debit,
@@ -294,7 +294,7 @@ class Settlement:
             return []
         return [
             Transfer(
-                id=new_id("tr"),
+                id=new_sortable_id("tr"),
                 account_id=hold.account_id,
                 livemode=hold.livemode,
                 debit=ledger.provider_cost(hold.account_id, hold.livemode),

@@ -41,6 +41,8 @@ class Core:
     # Customer creates in flight per (account, mode, external_id): concurrent creates of one
     # external_id wait for the first instead of racing it.
     pending_creates: dict[tuple[str, bool, str], asyncio.Future[Customer]] = field(default_factory=dict)
+    # Debits being refunded right now (transfer ids): one refund of a debit at a time.
+    refunding: set[str] = field(default_factory=set)
     # Writes that outlive a cancelled caller (see services/metering.py `_durably`).
     background: set[asyncio.Task[Any]] = field(default_factory=set)
 

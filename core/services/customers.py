@@ -300,7 +300,7 @@ async def delete(core: Core, principal: Principal, ref: str, force: bool) -> Cus
             )
         records.append(
             Transfer(
-                id=new_id("tr"),
+                id=new_sortable_id("tr"),
                 account_id=customer.account_id,
                 livemode=customer.livemode,
                 debit=ledger.customer_wallet(customer.id),

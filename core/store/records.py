@@ -141,6 +141,7 @@ def transfer_row(t: Transfer) -> dict[str, Any]:
         "created": t.created,
         "pending_id": t.pending_id,
         "hold_id": t.hold_id,
+        "memo": t.memo,
     }
 
 

@@ -165,6 +165,7 @@ class TransferRow(SQLModel, table=True):
     request_id: str = Field(index=True, max_length=64)
     pending_id: str | None = Field(default=None, unique=True, max_length=80)
     hold_id: str | None = Field(default=None, index=True, max_length=64)
+    memo: str = Field(default="", max_length=500)
     period_start: int = Field(sa_type=BigInteger)
     created: int = Field(sa_type=BigInteger)
 

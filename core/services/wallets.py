@@ -1,0 +1,241 @@
+"""Prepaid wallets: top-up, adjust, refund and the transaction history (API.md "Prepaid wallet").
+
+A wallet is the ledger account `<cus>:wallet`; every movement is a transfer with it on one side.
+Money leaving the wallet by hand (a negative adjust) is reserved first, like a call's hold, so it can
+never take the wallet below what open holds need; a wallet never goes below zero.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from dataclasses import dataclass
+
+from sqlalchemy import func, or_, select
+
+from core.domain import ledger
+from core.domain.entities import Customer, CustomerUpdate, Transfer
+from core.services.core import Core, Principal
+from core.services.customers import get, require_scope
+from core.services.pages import page
+from core.store.tables import TRANSFERS
+from ringside.errors import RingsideError
+from ringside.ids import new_id, new_sortable_id
+
+MIN_NANO = 1
+MAX_NANO = 10**15  # 1e6 USD per operation
+MAX_TEXT = 500
+DEBIT_KINDS = ("post", "lease_post", "expire")
+TYPES = {
+    "topup": "topup",
+    "adjust": "adjust",
+    "refund": "refund",
+    "correction": "refund",
+    "post": "debit",
+    "lease_post": "debit",
+    "expire": "debit",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class WalletTransaction:
+    id: str
+    type: str
+    amount_nano: int
+    balance_after_nano: int
+    request_id: str
+    description: str
+    created: int
+
+
+def _amount(amount: int, param: str = "amount_usd") -> int:
+    if not MIN_NANO <= abs(amount) <= MAX_NANO:
+        raise RingsideError("invalid_request", "An amount must be between 0.000000001 and 1000000 USD.", param)
+    return amount
+
+
+def _text(value: str, param: str) -> str:
+    if len(value) > MAX_TEXT:
+        raise RingsideError("invalid_request", f"{param} must be at most {MAX_TEXT} characters.", param)
+    return value
+
+
+def transaction_id(transfer_id: str) -> str:
+    return "wtx_" + transfer_id.removeprefix("tr_")
+
+
+def _transfer(
+    customer: Customer, debit: str, credit: str, amount: int, kind: str, request_id: str, memo: str, now: int
+) -> Transfer:
+    return Transfer(
+        id=new_sortable_id("tr"),
+        account_id=customer.account_id,
+        livemode=customer.livemode,
+        debit=debit,
+        credit=credit,
+        amount_nano=amount,
+        kind=kind,
+        request_id=request_id,
+        period_start=customer.period_start,
+        created=now,
+        memo=memo,
+    )
+
+
+async def _move(
+    core: Core, customer: Customer, transfer: Transfer, delta: int, enable: bool = False
+) -> WalletTransaction:
+    """Persist one movement (and turn the wallet on), then apply it; a debit is reserved first."""
+    records: list[object] = [transfer]
+    if enable and not customer.wallet_enabled:
+        records.append(CustomerUpdate(dataclasses.replace(customer, wallet_enabled=True)))
+    reserved = -delta if delta < 0 else 0
+    customer.held_nano += reserved
+
+    async def write_then_apply() -> WalletTransaction:
+        try:
+            await core.writer.write(records)
+        finally:
+            customer.held_nano -= reserved
+        customer.wallet_balance_nano += delta
+        if enable:
+            customer.wallet_enabled = True
+        return WalletTransaction(
+            transaction_id(transfer.id),
+            TYPES[transfer.kind],
+            delta,
+            customer.wallet_balance_nano,
+            transfer.request_id,
+            transfer.memo,
+            transfer.created,
+        )
+
+    return await asyncio.shield(core.spawn(write_then_apply()))
+
+
+async def top_up(core: Core, principal: Principal, ref: str, amount: int, description: str) -> WalletTransaction:
+    require_scope(principal, "api:write")
+    customer = get(core, principal, ref)
+    amount = _amount(amount)
+    if amount < 0:
+        raise RingsideError("invalid_request", "A top-up must be positive; use adjust to take money out.", "amount_usd")
+    transfer = _transfer(
+        customer,
+        ledger.wallet_funding(customer.account_id, customer.livemode),
+        ledger.customer_wallet(customer.id),
+        amount,
+        "topup",
+        new_id("wop"),
+        _text(description, "description"),
+        core.now(),
+    )
+    return await _move(core, customer, transfer, amount, enable=True)
+
+
+async def adjust(core: Core, principal: Principal, ref: str, amount: int, reason: str) -> WalletTransaction:
+    require_scope(principal, "api:write")
+    customer = get(core, principal, ref)
+    amount = _amount(amount)
+    if not reason.strip():
+        raise RingsideError("invalid_request", "An adjustment needs a reason.", "reason")
+    if amount < 0 and customer.wallet_balance_nano - customer.held_nano < -amount:
+        raise RingsideError(
+            "invalid_request",
+            "This would take the wallet below zero (or below what calls in flight hold).",
+            "amount_usd",
+        )
+    wallet, funding = ledger.customer_wallet(customer.id), ledger.wallet_funding(customer.account_id, customer.livemode)
+    debit, credit = (funding, wallet) if amount > 0 else (wallet, funding)
+    transfer = _transfer(
+        customer, debit, credit, abs(amount), "adjust", new_id("wop"), _text(reason, "reason"), core.now()
+    )
+    return await _move(core, customer, transfer, amount)
+
+
+async def refund(core: Core, principal: Principal, ref: str, tx_id: str, amount: int) -> WalletTransaction:
+    """Give back (part of) one debit of this wallet; all refunds of a debit stay within it."""
+    require_scope(principal, "api:write")
+    customer = get(core, principal, ref)
+    wallet = ledger.customer_wallet(customer.id)
+    transfer_id = "tr_" + tx_id.removeprefix("wtx_")[:80]
+    if transfer_id in core.refunding:
+        raise RingsideError("conversation_locked", f"A refund of {tx_id} is in progress; retry.")
+    core.refunding.add(transfer_id)
+    try:
+        t = TRANSFERS.c
+
+        def lookup() -> tuple[int | None, int]:
+            with core.engine.connect() as connection:
+                debited = connection.execute(
+                    select(t.amount_nano).where(t.id == transfer_id, t.debit == wallet, t.kind.in_(DEBIT_KINDS))
+                ).scalar()
+                refunded = connection.execute(
+                    select(func.coalesce(func.sum(t.amount_nano), 0)).where(
+                        t.kind == "refund", t.request_id == transfer_id
+                    )
+                ).scalar_one()
+            return debited, int(refunded)
+
+        debited, refunded = await asyncio.get_running_loop().run_in_executor(None, lookup)
+        if debited is None:
+            raise RingsideError("not_found", f"No debit '{tx_id[:100]}' in this wallet.", "transaction_id")
+        left = debited - refunded
+        amount = amount or left
+        if not MIN_NANO <= amount <= left:
+            raise RingsideError(
+                "invalid_request", f"At most {left} nano-USD of this debit is left to refund.", "amount_usd"
+            )
+        transfer = _transfer(
+            customer,
+            ledger.revenue(customer.account_id, customer.livemode),
+            wallet,
+            amount,
+            "refund",
+            transfer_id,
+            "",
+            core.now(),
+        )
+        return await _move(core, customer, transfer, amount)
+    finally:
+        core.refunding.discard(transfer_id)
+
+
+async def wallet(
+    core: Core, principal: Principal, ref: str, limit: int, starting_after: str, ending_before: str
+) -> tuple[Customer, list[WalletTransaction], bool]:
+    require_scope(principal, "api:read")
+    customer = get(core, principal, ref)
+    account = ledger.customer_wallet(customer.id)
+    t = TRANSFERS.c
+
+    def history() -> list[WalletTransaction]:
+        with core.engine.connect() as connection:
+            rows = connection.execute(
+                select(t.id, t.kind, t.debit, t.amount_nano, t.request_id, t.memo, t.created).where(
+                    or_(t.debit == account, t.credit == account), t.kind != "pending"
+                )
+            ).all()
+        # ids begin with their time: code-point order is time order, whatever the database's collation
+        rows = sorted(rows, key=lambda row: str(row[0]))
+        balance = 0
+        found = []
+        for transfer_id, kind, debit, amount, request_id, memo, created in rows:
+            delta = -amount if debit == account else amount
+            balance += delta
+            if amount:
+                found.append(
+                    WalletTransaction(
+                        transaction_id(transfer_id),
+                        TYPES.get(kind, "adjust"),
+                        delta,
+                        balance,
+                        request_id if kind in (*DEBIT_KINDS, "refund", "correction") else "",
+                        memo,
+                        created,
+                    )
+                )
+        return found
+
+    transactions = await asyncio.get_running_loop().run_in_executor(None, history)
+    items, has_more = page(transactions[::-1], lambda tx: tx.id, limit, starting_after, ending_before)
+    return customer, items, has_more
