@@ -19,6 +19,7 @@ from core.domain.metering import Meter
 from core.rpc.accounts import AccountsServicer, ApiKeysServicer
 from core.rpc.auth import Authenticator
 from core.rpc.customers import CustomersServicer
+from core.rpc.idempotency import IdempotencyServicer
 from core.rpc.metering import MeteringServicer
 from core.rpc.slots import SlotsServicer
 from core.rpc.system import SystemServicer
@@ -38,6 +39,8 @@ from ringside.core.v1 import (
     accounts_pb2_grpc,
     customers_pb2,
     customers_pb2_grpc,
+    idempotency_pb2,
+    idempotency_pb2_grpc,
     keys_pb2,
     keys_pb2_grpc,
     metering_pb2,
@@ -67,6 +70,7 @@ SERVICE_NAMES = [
     tiers_pb2.DESCRIPTOR.services_by_name["TiersService"].full_name,
     slots_pb2.DESCRIPTOR.services_by_name["SlotsService"].full_name,
     wallets_pb2.DESCRIPTOR.services_by_name["WalletsService"].full_name,
+    idempotency_pb2.DESCRIPTOR.services_by_name["IdempotencyService"].full_name,
 ]
 MAX_MESSAGE_BYTES = 4 * 1024 * 1024
 
@@ -110,6 +114,7 @@ def build_server(core: Core, settings: Settings) -> tuple[grpc.aio.Server, Healt
     tiers_pb2_grpc.add_TiersServiceServicer_to_server(TiersServicer(core, auth), server)
     slots_pb2_grpc.add_SlotsServiceServicer_to_server(SlotsServicer(core, auth), server)
     wallets_pb2_grpc.add_WalletsServiceServicer_to_server(WalletsServicer(core, auth), server)
+    idempotency_pb2_grpc.add_IdempotencyServiceServicer_to_server(IdempotencyServicer(core, auth), server)
     health_servicer = HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     reflection.enable_server_reflection([*SERVICE_NAMES, health.SERVICE_NAME, reflection.SERVICE_NAME], server)

@@ -13,6 +13,7 @@ import aiohttp
 from aiohttp import web
 
 from edge_http.context import EDGE, Edge
+from edge_http.idempotency import idempotency
 from edge_http.leases import LeaseManager
 from edge_http.middlewares import errors
 from edge_http.providers.base import Provider
@@ -42,7 +43,7 @@ def _providers(settings: Settings, session: aiohttp.ClientSession) -> dict[str, 
 
 
 def create_app(settings: Settings) -> web.Application:
-    app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[errors])
+    app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[errors, idempotency])
     add_routes(app)
 
     async def clients(app: web.Application) -> AsyncIterator[None]:

@@ -10,6 +10,7 @@ import grpc
 from ringside.core.v1 import (
     accounts_pb2_grpc,
     customers_pb2_grpc,
+    idempotency_pb2_grpc,
     keys_pb2_grpc,
     metering_pb2,
     metering_pb2_grpc,
@@ -59,6 +60,7 @@ class CoreClient:
         self.tiers = tiers_pb2_grpc.TiersServiceStub(self.channel)
         self.slots = slots_pb2_grpc.SlotsServiceStub(self.channel)
         self.wallets = wallets_pb2_grpc.WalletsServiceStub(self.channel)
+        self.idempotency = idempotency_pb2_grpc.IdempotencyServiceStub(self.channel)
         self.internal_metadata = (("x-ringside-internal", internal_token),)
 
     async def close(self) -> None:

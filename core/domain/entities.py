@@ -224,6 +224,18 @@ class SlotDeletion:
 
 
 @dataclass(frozen=True, slots=True)
+class IdempotentResponse:
+    account_id: str
+    livemode: bool
+    route: str
+    key: str
+    request_hash: str
+    status: int
+    body: bytes
+    created: int
+
+
+@dataclass(frozen=True, slots=True)
 class TierUpdate:
     tier: Tier
 

@@ -41,6 +41,9 @@ class Core:
     # Customer creates in flight per (account, mode, external_id): concurrent creates of one
     # external_id wait for the first instead of racing it.
     pending_creates: dict[tuple[str, bool, str], asyncio.Future[Customer]] = field(default_factory=dict)
+    # Idempotency-Keys claimed by a request in flight → monotonic claim time (see services/idempotency.py).
+    idempotency_claims: dict[tuple[str, bool, str, str], float] = field(default_factory=dict)
+    idempotency_finished: int = 0
     # Debits being refunded right now (transfer ids): one refund of a debit at a time.
     refunding: set[str] = field(default_factory=set)
     # Writes that outlive a cancelled caller (see services/metering.py `_durably`).

@@ -20,6 +20,7 @@ from core.domain.entities import (
     Hold,
     HoldExtension,
     HoldStateChange,
+    IdempotentResponse,
     KeyRevocation,
     Slot,
     SlotDeletion,
@@ -29,7 +30,7 @@ from core.domain.entities import (
     UsageCorrection,
     UsageRecord,
 )
-from core.store.tables import ACCOUNTS, API_KEYS, CUSTOMERS, HOLDS, SLOTS, TIERS, TRANSFERS, USAGE
+from core.store.tables import ACCOUNTS, API_KEYS, CUSTOMERS, HOLDS, IDEMPOTENCY, SLOTS, TIERS, TRANSFERS, USAGE
 
 
 def account_row(a: Account) -> dict[str, Any]:
@@ -200,6 +201,7 @@ _STATEMENTS: dict[type, tuple[Executable, Callable[[Any], dict[str, Any]]]] = {
     Account: (insert(ACCOUNTS), account_row),
     ApiKey: (insert(API_KEYS), key_row),
     Tier: (insert(TIERS), tier_row),
+    IdempotentResponse: (insert(IDEMPOTENCY), lambda r: dataclasses.asdict(r)),
     Slot: (
         insert(SLOTS),
         lambda r: {

@@ -6,7 +6,7 @@ Changing a table means adding an alembic revision under core/store/migrations/ve
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, Index, Table, Text
+from sqlalchemy import BigInteger, Column, Index, LargeBinary, Table, Text
 from sqlmodel import Field, SQLModel
 
 
@@ -122,6 +122,21 @@ class SlotRow(SQLModel, table=True):
     deleted_at: int | None = Field(default=None, sa_type=BigInteger)
 
 
+class IdempotencyRow(SQLModel, table=True):
+    """The first response to an Idempotency-Key (per account, mode and route), replayed to repeats."""
+
+    __tablename__ = "idempotency_keys"
+
+    account_id: str = Field(primary_key=True, max_length=64)
+    livemode: bool = Field(primary_key=True)
+    route: str = Field(primary_key=True, max_length=200)
+    key: str = Field(primary_key=True, max_length=255)
+    request_hash: str = Field(max_length=64)
+    status: int
+    body: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    created: int = Field(sa_type=BigInteger, index=True)
+
+
 class HoldRow(SQLModel, table=True):
     """Operational state of a hold (open → settled | expired); the money lives in transfers."""
 
@@ -209,5 +224,6 @@ CUSTOMERS: Table = CustomerRow.__table__  # type: ignore[attr-defined]
 HOLDS: Table = HoldRow.__table__  # type: ignore[attr-defined]
 TIERS: Table = TierRow.__table__  # type: ignore[attr-defined]
 SLOTS: Table = SlotRow.__table__  # type: ignore[attr-defined]
+IDEMPOTENCY: Table = IdempotencyRow.__table__  # type: ignore[attr-defined]
 TRANSFERS: Table = TransferRow.__table__  # type: ignore[attr-defined]
 USAGE: Table = UsageRow.__table__  # type: ignore[attr-defined]
