@@ -86,6 +86,7 @@ class Admitted:
     output_limited: bool
     hold_expires_at: int
     ticket: Ticket | None = None
+    wallet_balance_before: int | None = None
 
 
 async def admit(edge: Edge, call: metering_pb2.AuthorizeRequest) -> Admitted | metering_pb2.Denial:
@@ -107,6 +108,9 @@ async def admit(edge: Edge, call: metering_pb2.AuthorizeRequest) -> Admitted | m
         decision.max_output_tokens,
         decision.output_limited,
         decision.hold_expires_at,
+        wallet_balance_before=(
+            decision.wallet_balance_nano_usd if decision.HasField("wallet_balance_nano_usd") else None
+        ),
     )
 
 

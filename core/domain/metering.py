@@ -170,6 +170,10 @@ class Meter(Settlement):
         if isinstance(checked, Denial):
             return checked
         key, customer = checked
+        if customer is not None and customer.wallet_enabled:
+            # Wallet calls take the per-call path: their responses carry the exact balance after
+            # the call (X-Ringside-Wallet-Balance), which only the core knows.
+            return None
         now = int(self.clock())
         markup = self.markup_bp(key, customer)
         ceiling = self.output_ceiling(request, key)

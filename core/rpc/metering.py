@@ -110,7 +110,7 @@ class MeteringServicer(LeasesServicerMixin, Base, metering_pb2_grpc.MeteringServ
         if isinstance(decision, Denial):
             return metering_pb2.AuthorizeResponse(allowed=False, denial=_denial(decision))
         hold = decision.hold
-        return metering_pb2.AuthorizeResponse(
+        response = metering_pb2.AuthorizeResponse(
             allowed=True,
             request_id=hold.id,
             account_id=hold.account_id,
@@ -121,6 +121,9 @@ class MeteringServicer(LeasesServicerMixin, Base, metering_pb2_grpc.MeteringServ
             output_limited=decision.output_limited,
             hold_expires_at=hold.expires_at,
         )
+        if decision.customer is not None and decision.customer.wallet_enabled:
+            response.wallet_balance_nano_usd = decision.customer.wallet_balance_nano
+        return response
 
     @rpc
     async def Settle(self, request: metering_pb2.SettleRequest, context: Context) -> metering_pb2.SettleResponse:

@@ -30,11 +30,12 @@ from edge_http.metering import (
 from edge_http.openai.errors import error_body
 from edge_http.openai.estimate import input_tokens_bound
 from edge_http.openai.jsonio import parse_object
-from edge_http.openai.sse import StreamTally, error_frame, frames, relay_frame
+from edge_http.openai.sse import StreamTally, error_frame, frames, relay_frame, usage_frame_with
 from edge_http.providers.base import UpstreamResponse
 from edge_http.providers.catalog.load import CatalogModel
 from ringside.core.v1 import metering_pb2
 from ringside.errors import RingsideError
+from ringside.usd import nano_to_usd
 
 MAX_UPSTREAM_BODY = 64 * 1024 * 1024
 MAX_MESSAGES = 100_000
@@ -219,10 +220,10 @@ class _Call:
         upstream = await self._open()
         if upstream.status >= 400:
             return await self._upstream_failed(upstream)
-        response = web.StreamResponse(
-            status=200,
-            headers={**self.headers, "Content-Type": "text/event-stream; charset=utf-8", "Cache-Control": "no-cache"},
-        )
+        headers = {**self.headers, "Content-Type": "text/event-stream; charset=utf-8", "Cache-Control": "no-cache"}
+        if self.decision.wallet_balance_before is not None:  # streams tell the balance before the call
+            headers["X-Ringside-Wallet-Balance"] = _usd(self.decision.wallet_balance_before)
+        response = web.StreamResponse(status=200, headers=headers)
         tally = self.tally
         try:
             await response.prepare(self.request)
@@ -262,10 +263,18 @@ class _Call:
                 ),
             )
             return response
+        settled = None
         if tally.usage is not None:
-            await self._settle(COMPLETED, usage_from_body({"usage": tally.usage}), False, tally.model)
+            settled = await self._settle(COMPLETED, usage_from_body({"usage": tally.usage}), False, tally.model)
         else:
             await self._settle_partial(tally, COMPLETED)
+        if tally.usage_chunk is not None:  # a wallet call's usage chunk, now with what it cost
+            ringside: dict[str, Any] = {}
+            if settled is not None:
+                ringside = {"billable_amount_usd": nano_to_usd(settled.posted_nano_usd)}
+                if settled.HasField("wallet_balance_nano_usd"):
+                    ringside["wallet_balance_usd"] = nano_to_usd(settled.wallet_balance_nano_usd)
+            await self._write_quietly(response, usage_frame_with(tally.usage_chunk, ringside), end=False)
         await self._write_quietly(response, tally.done_frame)
         return response
 
@@ -273,7 +282,7 @@ class _Call:
         extend_every_s = max(1.0, (self.decision.hold_expires_at - time.time()) / 3)
         next_extension = time.monotonic() + extend_every_s
         async for frame in frames(upstream.lines()):
-            out = relay_frame(frame, tally, self.client_wants_usage)
+            out = relay_frame(frame, tally, self.client_wants_usage, self.decision.wallet_balance_before is not None)
             if tally.done_frame:
                 return
             if out:
@@ -294,10 +303,11 @@ class _Call:
         await self._settle(outcome, counted_usage(tally, self.input_bound, bound), True, tally.model)
 
     @staticmethod
-    async def _write_quietly(response: web.StreamResponse, data: bytes) -> None:
+    async def _write_quietly(response: web.StreamResponse, data: bytes, end: bool = True) -> None:
         try:
             await response.write(data)
-            await response.write_eof()
+            if end:
+                await response.write_eof()
         except CLIENT_GONE:
             pass
 

@@ -14,6 +14,8 @@ from typing import Any
 
 import orjson
 
+from edge_http.openai.jsonio import dumps
+
 _USAGE_NULL_LAST = re.compile(rb',\s*"usage"\s*:\s*null(?=\s*}\s*$)')
 _USAGE_NULL_ANY = re.compile(rb'"usage"\s*:\s*null\s*,')
 MAX_FRAME_BYTES = 8 * 1024 * 1024
@@ -30,6 +32,8 @@ class StreamTally:
     done_frame: bytes = b""
     error: dict[str, Any] | None = None
     model: str = ""
+    # The final usage chunk, held back (wallet calls) to gain a `ringside` member after the settle.
+    usage_chunk: dict[str, Any] | None = None
 
 
 async def frames(lines: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
@@ -68,7 +72,7 @@ def _count(chunk: dict[str, Any], tally: StreamTally) -> None:
             tally.content_bytes += generated
 
 
-def relay_frame(frame: bytes, tally: StreamTally, client_wants_usage: bool) -> bytes | None:
+def relay_frame(frame: bytes, tally: StreamTally, client_wants_usage: bool, hold_usage: bool = False) -> bytes | None:
     """The bytes to send the client for one upstream event (None: send nothing).
 
     Sets `tally.done_frame` on `[DONE]` and returns None for it: the caller settles first, then
@@ -97,6 +101,9 @@ def relay_frame(frame: bytes, tally: StreamTally, client_wants_usage: bool) -> b
     if usage:
         tally.usage = usage
     if client_wants_usage:
+        if hold_usage and usage and not chunk.get("choices"):
+            tally.usage_chunk = chunk
+            return None
         return frame
     if usage and not chunk.get("choices"):
         return None  # the final usage chunk the client did not ask for
@@ -108,6 +115,11 @@ def relay_frame(frame: bytes, tally: StreamTally, client_wants_usage: bool) -> b
             return stripped + frame[len(frame.rstrip(b"\r\n")) :]
     del chunk["usage"]  # an upstream that puts usage beside content: re-encode without it
     return b"data: " + orjson.dumps(chunk) + b"\n\n"
+
+
+def usage_frame_with(chunk: dict[str, Any], ringside: dict[str, Any]) -> bytes:
+    """The held final usage chunk, with Ringside's member beside `usage` (API.md "Prepaid wallet")."""
+    return b"data: " + dumps({**chunk, "ringside": ringside}) + b"\n\n"
 
 
 def error_frame(error: dict[str, Any]) -> bytes:

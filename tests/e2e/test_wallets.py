@@ -135,3 +135,49 @@ def test_wallet_inputs_are_bounded(stack: Stack) -> None:
     assert stack.call("GET", "/v1/customers/cus_nope/wallet", stack.live_key).status == 404
     other = stack.new_account()
     assert stack.call("POST", f"/v1/customers/{cid}/wallet/topup", other["live"], {"amount_usd": 1}).status == 404
+
+
+def test_wallet_calls_tell_the_balance(stack: Stack) -> None:
+    cid = stack.call("POST", "/v1/customers", stack.live_key, {"external_id": "wh_" + secrets.token_hex(4)}).json()[
+        "id"
+    ]
+    stack.call("POST", f"/v1/customers/{cid}/wallet/topup", stack.live_key, {"amount_usd": 1})
+    plain = stack.call(
+        "POST",
+        "/v1/chat/completions",
+        stack.live_key,
+        {"model": MODEL, "max_tokens": 5, "messages": [{"role": "user", "content": "balance"}]},
+        headers={"FC-Customer": cid},
+    )
+    assert plain.status == 200
+    deducted = _nano(plain.headers["x-ringside-wallet-deducted"])
+    usage = plain.json()["usage"]
+    assert deducted == -(
+        -(usage["prompt_tokens"] * 150_000_000 + usage["completion_tokens"] * 600_000_000) // 1_000_000
+    )
+    after = _nano(plain.headers["x-ringside-wallet-balance"])
+    assert after == 1_000_000_000 - deducted
+
+    stream = stack.call(
+        "POST",
+        "/v1/chat/completions",
+        stack.live_key,
+        {
+            "model": MODEL,
+            "max_tokens": 5,
+            "stream": True,
+            "stream_options": {"include_usage": True},
+            "messages": [{"role": "user", "content": "stream balance"}],
+        },
+        headers={"FC-Customer": cid},
+    )
+    assert stream.status == 200 and _nano(stream.headers["x-ringside-wallet-balance"]) == after  # before this call
+    frames = [f for f in stream.body.split(b"\n\n") if f]
+    assert frames[-1] == b"data: [DONE]"
+    import json
+
+    final = json.loads(frames[-2][len(b"data: ") :])
+    assert final["choices"] == [] and final["usage"]["completion_tokens"] > 0
+    billed = _nano(final["ringside"]["billable_amount_usd"])
+    assert billed > 0 and _nano(final["ringside"]["wallet_balance_usd"]) == after - billed
+    assert _nano(_wallet(stack, cid)["balance_usd"]) == after - billed

@@ -60,7 +60,7 @@ class Denial(_message.Message):
     def __init__(self, code: _Optional[str] = ..., message: _Optional[str] = ..., param: _Optional[str] = ..., retry_after_seconds: _Optional[int] = ..., should_retry: _Optional[bool] = ...) -> None: ...
 
 class AuthorizeResponse(_message.Message):
-    __slots__ = ("allowed", "denial", "request_id", "account_id", "livemode", "customer_id", "hold_nano_usd", "max_output_tokens", "output_limited", "hold_expires_at")
+    __slots__ = ("allowed", "denial", "request_id", "account_id", "livemode", "customer_id", "hold_nano_usd", "max_output_tokens", "output_limited", "hold_expires_at", "wallet_balance_nano_usd")
     ALLOWED_FIELD_NUMBER: _ClassVar[int]
     DENIAL_FIELD_NUMBER: _ClassVar[int]
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
@@ -71,6 +71,7 @@ class AuthorizeResponse(_message.Message):
     MAX_OUTPUT_TOKENS_FIELD_NUMBER: _ClassVar[int]
     OUTPUT_LIMITED_FIELD_NUMBER: _ClassVar[int]
     HOLD_EXPIRES_AT_FIELD_NUMBER: _ClassVar[int]
+    WALLET_BALANCE_NANO_USD_FIELD_NUMBER: _ClassVar[int]
     allowed: bool
     denial: Denial
     request_id: str
@@ -81,7 +82,8 @@ class AuthorizeResponse(_message.Message):
     max_output_tokens: int
     output_limited: bool
     hold_expires_at: int
-    def __init__(self, allowed: _Optional[bool] = ..., denial: _Optional[_Union[Denial, _Mapping]] = ..., request_id: _Optional[str] = ..., account_id: _Optional[str] = ..., livemode: _Optional[bool] = ..., customer_id: _Optional[str] = ..., hold_nano_usd: _Optional[int] = ..., max_output_tokens: _Optional[int] = ..., output_limited: _Optional[bool] = ..., hold_expires_at: _Optional[int] = ...) -> None: ...
+    wallet_balance_nano_usd: int
+    def __init__(self, allowed: _Optional[bool] = ..., denial: _Optional[_Union[Denial, _Mapping]] = ..., request_id: _Optional[str] = ..., account_id: _Optional[str] = ..., livemode: _Optional[bool] = ..., customer_id: _Optional[str] = ..., hold_nano_usd: _Optional[int] = ..., max_output_tokens: _Optional[int] = ..., output_limited: _Optional[bool] = ..., hold_expires_at: _Optional[int] = ..., wallet_balance_nano_usd: _Optional[int] = ...) -> None: ...
 
 class SettleRequest(_message.Message):
     __slots__ = ("request_id", "usage", "outcome", "usage_estimated", "upstream_model")

@@ -170,12 +170,13 @@ def test_no_lease_when_a_quarter_of_the_room_cannot_pay_one_call(world: World) -
     assert admission.hold.amount_nano == ONE_CALL and not admission.output_limited
 
 
-def test_a_wallet_customer_gets_a_quarter_of_its_balance_paid_from_the_wallet(world: World) -> None:
+def test_a_wallet_customer_gets_no_lease_its_calls_go_per_call(world: World) -> None:
+    """Wallet responses carry the exact balance after the call, which only the core knows."""
     customer = world.customer(wallet_nano=8 * ONE_CALL)
-    lease = leased(world)
-    assert lease.amount_nano == 2 * ONE_CALL
-    assert lease.payer == ledger.customer_wallet("cus_1")
-    assert customer.held_nano == lease.amount_nano
+    assert acquire(world, MAX_LEASE_CALLS) is None
+    assert customer.held_nano == 0
+    admitted = world.meter.admit(call_request())
+    assert isinstance(admitted, Admission) and admitted.hold.payer == ledger.customer_wallet("cus_1")
 
 
 @pytest.mark.parametrize(
