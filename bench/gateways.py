@@ -2,19 +2,22 @@
 
 A gateway is an async context manager factory: given a :class:`GatewayContext` it starts whatever it
 needs, yields a :class:`Gateway` (where to send requests, with which headers, which processes to charge
-CPU to), and stops everything on exit. Register new ones in :data:`GATEWAYS` at the bottom.
+CPU to), and stops everything on exit. One that cannot run on this machine (LiteLLM without its venv)
+raises :class:`GatewaySkipped` before starting anything. Register new ones in :data:`GATEWAYS` at the bottom.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Mapping
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from dataclasses import dataclass, field
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from bench.procs import ServerSpec, free_port, python_module_argv, serve
+from bench.databases import scratch_postgres
+from bench.procs import REPO_ROOT, ServerSpec, free_port, python_module_argv, serve
 
 BASELINE = "direct"
+LITELLM_VENV = REPO_ROOT / "bench" / ".venv-litellm"
 
 
 @dataclass(frozen=True)
@@ -23,6 +26,11 @@ class GatewayContext:
 
     upstream_base_url: str
     work_dir: Path
+    litellm_venv: Path = LITELLM_VENV
+
+
+class GatewaySkipped(RuntimeError):
+    """The gateway cannot run here (e.g. its venv is not installed); the message says how to fix that."""
 
 
 @dataclass(frozen=True)
@@ -38,6 +46,12 @@ class Gateway:
     headers: Mapping[str, str] = field(default_factory=dict)
     pids: tuple[int, ...] = ()
     model: str | None = None
+    description: str = ""
+    # A PostgreSQL database the gateway writes to: its server processes' CPU is charged to the gateway.
+    database_url: str | None = None
+    # A gateway that compiles or imports lazily on its first calls asks for a longer, gentler warm-up.
+    warmup_rate_per_s: float | None = None
+    warmup_s: float = 0.0
 
 
 GatewayStarter = Callable[[GatewayContext], AbstractAsyncContextManager[Gateway]]
@@ -46,7 +60,7 @@ GatewayStarter = Callable[[GatewayContext], AbstractAsyncContextManager[Gateway]
 @asynccontextmanager
 async def direct(context: GatewayContext) -> AsyncIterator[Gateway]:
     """No gateway: the client talks to the upstream itself. The baseline every other is compared to."""
-    yield Gateway(base_url=context.upstream_base_url)
+    yield Gateway(base_url=context.upstream_base_url, description="the fake upstream alone")
 
 
 @asynccontextmanager
@@ -60,7 +74,7 @@ async def bare_proxy(context: GatewayContext) -> AsyncIterator[Gateway]:
         log_dir=context.work_dir,
     )
     async with serve(spec) as server:
-        yield Gateway(base_url=f"http://127.0.0.1:{port}/v1", pids=(server.pid,))
+        yield Gateway(base_url=f"http://127.0.0.1:{port}/v1", pids=(server.pid,), description="bench.bare_proxy")
 
 
 RINGSIDE_MODEL = "fc:openai/gpt-4o-mini"
@@ -103,59 +117,164 @@ async def _seed_customer(base_url: str, api_key: str) -> str:
         return str(body["id"])
 
 
-def _ringside_starter(database: str) -> GatewayStarter:
-    """Ringside's core + edge with full metering: key, customer, budget, durable hold, durable settle."""
+def _ringside_starter(database: str, per_call: bool = False) -> GatewayStarter:
+    """Ringside's core + edge with full metering: key, customer with a budget, every call charged durably.
+
+    By default the commit under test runs as configured out of the box (since the lease fast path:
+    calls admitted on the edge against a durable lease, reported in batches); ``per_call`` sets
+    ``RINGSIDE_LEASES=false``, the reference path (a durable Authorize and Settle round trip per call).
+    Older commits ignore the variable and always run per call.
+    """
+    extra_env = {"RINGSIDE_LEASES": "false"} if per_call else {}
+    path = "per-call path" if per_call else "default path"
 
     @asynccontextmanager
     async def ringside(context: GatewayContext) -> AsyncIterator[Gateway]:
-        import json
-
-        data_dir = context.work_dir / f"ringside-{database}"
-        data_dir.mkdir(parents=True, exist_ok=True)
-        database_url = None
-        if database == "postgres":
-            database_url = await _fresh_postgres_database()
-        http_port, grpc_port = free_port(), free_port()
-        env = _ringside_env(context, data_dir, http_port, grpc_port, database_url)
-        core = ServerSpec(
-            name=f"ringside-core-{database}",
-            argv=python_module_argv("ringside", "core"),
-            port=grpc_port,
-            log_dir=context.work_dir,
-            env=env,
-        )
-        edge = ServerSpec(
-            name=f"ringside-edge-{database}",
-            argv=python_module_argv("ringside", "edge"),
-            port=http_port,
-            log_dir=context.work_dir,
-            env=env,
-        )
-        async with serve(core) as core_server, serve(edge) as edge_server:
-            api_key = json.loads((data_dir / "credentials.json").read_text())["api_key"]
-            base_url = f"http://127.0.0.1:{http_port}/v1"
-            customer_id = await _seed_customer(base_url, api_key)
-            yield Gateway(
-                base_url=base_url,
-                headers={"Authorization": f"Bearer {api_key}", "FC-Customer": customer_id},
-                pids=(core_server.pid, edge_server.pid),
-                model=RINGSIDE_MODEL,
-            )
+        async with AsyncExitStack() as stack:
+            database_url = await stack.enter_async_context(scratch_postgres()) if database == "postgres" else None
+            gateway = await stack.enter_async_context(_ringside_stack(context, database, database_url, extra_env))
+            yield replace(gateway, description=f"{gateway.description}, {path}", database_url=database_url)
 
     return ringside
 
 
-async def _fresh_postgres_database() -> str:
-    import secrets
+@asynccontextmanager
+async def _ringside_stack(
+    context: GatewayContext, database: str, database_url: str | None, extra_env: Mapping[str, str]
+) -> AsyncIterator[Gateway]:
+    import json
 
-    import psycopg
+    data_dir = context.work_dir / f"ringside-{database}{'-per-call' if extra_env else ''}"
+    data_dir.mkdir(parents=True, exist_ok=True)
+    http_port, grpc_port = free_port(), free_port()
+    env = {**_ringside_env(context, data_dir, http_port, grpc_port, database_url), **extra_env}
+    core = ServerSpec(
+        name=f"{data_dir.name}-core",
+        argv=python_module_argv("ringside", "core"),
+        port=grpc_port,
+        log_dir=context.work_dir,
+        env=env,
+    )
+    edge = ServerSpec(
+        name=f"{data_dir.name}-edge",
+        argv=python_module_argv("ringside", "edge"),
+        port=http_port,
+        log_dir=context.work_dir,
+        env=env,
+    )
+    async with serve(core) as core_server, serve(edge) as edge_server:
+        api_key = json.loads((data_dir / "credentials.json").read_text())["api_key"]
+        base_url = f"http://127.0.0.1:{http_port}/v1"
+        customer_id = await _seed_customer(base_url, api_key)
+        yield Gateway(
+            base_url=base_url,
+            headers={"Authorization": f"Bearer {api_key}", "FC-Customer": customer_id},
+            pids=(core_server.pid, edge_server.pid),
+            model=RINGSIDE_MODEL,
+            description=f"ringside core + edge on {database}, full metering",
+        )
 
-    name = "ringside_bench_" + secrets.token_hex(4)
-    async with await psycopg.AsyncConnection.connect(
-        "postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True
-    ) as connection:
-        await connection.execute(f'CREATE DATABASE "{name}"')
-    return f"postgresql://postgres@127.0.0.1:5432/{name}"
+
+LITELLM_WORKERS = 2
+LITELLM_READY_TIMEOUT_S = 180.0
+# Uvicorn's supervisor kills a worker that has not answered its health check within 5 s, and LiteLLM's
+# workers take longer than that to import on 2 busy cores: they would be restarted over and over.
+LITELLM_WORKER_HEALTHCHECK_TIMEOUT_S = 60
+LITELLM_MASTER_KEY = "sk-bench-" + "k" * 48
+# Same as Ringside's and the bare proxy's: no per-request access log line (LiteLLM's own logs at ERROR).
+_LITELLM_LOG_CONFIG = """\
+version: 1
+disable_existing_loggers: false
+formatters:
+  plain: {format: "%(asctime)s %(levelname)s %(name)s %(message)s"}
+handlers:
+  stderr: {class: logging.StreamHandler, formatter: plain, stream: "ext://sys.stderr"}
+loggers:
+  uvicorn: {handlers: [stderr], level: INFO, propagate: false}
+  uvicorn.error: {handlers: [stderr], level: INFO, propagate: false}
+  uvicorn.access: {handlers: [stderr], level: WARNING, propagate: false}
+"""
+
+
+def _litellm_config(upstream_base_url: str) -> str:
+    """Routing only: one model name to the fake upstream, as an OpenAI-compatible provider."""
+    return (
+        "model_list:\n"
+        "  - model_name: gpt-4o-mini\n"
+        "    litellm_params:\n"
+        "      model: openai/gpt-4o-mini\n"
+        f"      api_base: {upstream_base_url}\n"
+        "      api_key: bench-upstream-key\n"
+    )
+
+
+def litellm_version(venv: Path) -> str | None:
+    """The LiteLLM version installed in ``venv`` (from its dist-info), or None when it is not installed."""
+    found = sorted(venv.glob("lib/python*/site-packages/litellm-*.dist-info"))
+    return found[0].name.removeprefix("litellm-").removesuffix(".dist-info") if found else None
+
+
+def _started_workers(log_path: Path) -> int:
+    """How many uvicorn workers have logged the end of their start-up (a small local file)."""
+    return log_path.read_bytes().count(b"Application startup complete")
+
+
+async def _wait_for_workers(log_path: Path, workers: int, timeout_s: float) -> None:
+    """The parent opens the port before its workers have imported LiteLLM; wait until every one is up."""
+    import asyncio
+
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout_s
+    while loop.time() < deadline:
+        if _started_workers(log_path) >= workers:
+            return
+        await asyncio.sleep(0.25)
+    raise RuntimeError(f"LiteLLM's {workers} workers did not all start within {timeout_s:g} s; see {log_path}")
+
+
+@asynccontextmanager
+async def litellm(context: GatewayContext) -> AsyncIterator[Gateway]:
+    """LiteLLM's proxy, routing only (no database, so no budgets), in its own venv (bench/litellm/setup.sh)."""
+    executable = context.litellm_venv / "bin" / "litellm"
+    version = litellm_version(context.litellm_venv)
+    if not executable.exists() or version is None:
+        raise GatewaySkipped(f"no LiteLLM venv at {context.litellm_venv}; create it with bash bench/litellm/setup.sh")
+    work_dir = context.work_dir / "litellm"
+    work_dir.mkdir(parents=True, exist_ok=True)
+    (work_dir / "config.yaml").write_text(_litellm_config(context.upstream_base_url))
+    (work_dir / "log_config.yaml").write_text(_LITELLM_LOG_CONFIG)
+    port = free_port()
+    spec = ServerSpec(
+        name="litellm",
+        argv=(
+            str(executable),
+            *("--config", str(work_dir / "config.yaml"), "--host", "127.0.0.1", "--port", str(port)),
+            *("--telemetry", "False", "--num_workers", str(LITELLM_WORKERS)),
+            *("--timeout_worker_healthcheck", str(LITELLM_WORKER_HEALTHCHECK_TIMEOUT_S)),
+            *("--log_config", str(work_dir / "log_config.yaml")),
+        ),
+        port=port,
+        log_dir=context.work_dir,
+        env={
+            "LITELLM_LOCAL_MODEL_COST_MAP": "True",
+            "LITELLM_MODE": "PRODUCTION",
+            "LITELLM_MASTER_KEY": LITELLM_MASTER_KEY,
+            "LITELLM_LOG": "ERROR",
+        },
+        cwd=work_dir,
+        ready_timeout_s=LITELLM_READY_TIMEOUT_S,
+        stop_timeout_s=10.0,
+    )
+    async with serve(spec) as server:
+        await _wait_for_workers(server.log_path, LITELLM_WORKERS, LITELLM_READY_TIMEOUT_S)
+        yield Gateway(
+            base_url=f"http://127.0.0.1:{port}/v1",
+            headers={"Authorization": f"Bearer {LITELLM_MASTER_KEY}"},
+            pids=(server.pid,),
+            description=f"litellm[proxy] {version}, {LITELLM_WORKERS} uvicorn workers, routing only",
+            warmup_rate_per_s=10.0,
+            warmup_s=5.0,
+        )
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -167,4 +286,7 @@ GATEWAYS: dict[str, GatewayStarter] = {
     "bare_proxy": bare_proxy,
     "ringside_sqlite": _ringside_starter("sqlite"),
     "ringside_postgres": _ringside_starter("postgres"),
+    "ringside_sqlite_per_call": _ringside_starter("sqlite", per_call=True),
+    "ringside_postgres_per_call": _ringside_starter("postgres", per_call=True),
+    "litellm": litellm,
 }

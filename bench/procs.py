@@ -11,10 +11,12 @@ import os
 import signal
 import socket
 import sys
-from collections.abc import AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
+T = TypeVar("T")
 REPO_ROOT = Path(__file__).resolve().parent.parent
 _CLOCK_TICKS_PER_S = os.sysconf("SC_CLK_TCK")
 _LOG_TAIL_BYTES = 2000
@@ -186,3 +188,48 @@ def cpu_seconds(root_pids: Iterable[int]) -> float:
             # After the name: state(0) ppid(1) ... utime(11) stime(12) cutime(13) cstime(14).
             ticks += sum(int(value) for value in fields[11:15])
     return ticks / _CLOCK_TICKS_PER_S
+
+
+async def wait_idle(
+    root_pids: Iterable[int], busy_fraction: float = 0.1, window_s: float = 0.5, timeout_s: float = 30.0
+) -> bool:
+    """Wait (at most ``timeout_s``) until the processes use less than ``busy_fraction`` of one CPU over a
+    ``window_s`` window, so a backlog left by the previous load is not charged to the next one.
+
+    Returns False when they were still busy at the deadline.
+    """
+    pids = list(root_pids)
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout_s
+    while True:
+        before = cpu_seconds(pids)
+        await asyncio.sleep(window_s)
+        if cpu_seconds(pids) - before < busy_fraction * window_s:
+            return True
+        if loop.time() >= deadline:
+            return False
+
+
+def machine_busy_seconds() -> float:
+    """CPU seconds the whole machine has spent busy (every CPU, every process) since boot, from /proc/stat.
+
+    Compared with what the benchmark's own processes used, it shows how much else ran meanwhile.
+    """
+    fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()
+    # cpu user nice system idle iowait irq softirq steal ...: busy is all but idle and iowait.
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(value) for value in fields[1:9])
+    return (user + nice + system + irq + softirq + steal) / _CLOCK_TICKS_PER_S
+
+
+async def stoppable(work: Awaitable[T]) -> T:
+    """Await ``work``, cancelling it on SIGINT or SIGTERM so every server it started is stopped on the way out."""
+    task = asyncio.current_task()
+    assert task is not None
+    loop = asyncio.get_running_loop()
+    for signal_number in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signal_number, task.cancel)
+    try:
+        return await work
+    finally:
+        for signal_number in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(signal_number)

@@ -1,4 +1,4 @@
-"""A seconds-long run of the benchmark harness: it must start everything, measure, and report.
+"""Seconds-long runs of the benchmark harness: it must start everything, measure, and report.
 
 Timings are never asserted here; speed lives in the benchmark's own output.
 """
@@ -8,26 +8,67 @@ from __future__ import annotations
 from pathlib import Path
 
 import orjson
+import pytest
 
-from bench.report import markdown
+from bench.core_micro.__main__ import markdown as core_markdown
+from bench.core_micro.__main__ import run as run_core_micro
+from bench.plan import ProbePlan
+from bench.report import HALF_MAX
 from bench.run import MODES, BenchPlan, run_benchmark, write_report
+from bench.targets import all_checks
 
-GATEWAYS = ("direct", "bare_proxy")
+MEASURED = ("direct", "bare_proxy")
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
-async def test_harness_measures_direct_and_bare_proxy(tmp_path: Path) -> None:
-    plan = BenchPlan(name="smoke", rates_per_s=(20,), duration_s=1.0, repetitions=1, gateways=GATEWAYS, warmup_s=0.2)
+async def test_harness_measures_probes_plots_and_skips_a_missing_litellm(tmp_path: Path) -> None:
+    plan = BenchPlan(
+        name="smoke",
+        rates_per_s=(20,),
+        duration_s=1.0,
+        repetitions=1,
+        gateways=(*MEASURED, "litellm"),
+        warmup_s=0.2,
+        probe=ProbePlan(start_rate_per_s=20, growth=2, max_steps=2, step_duration_s=0.5),
+        quiet_window_s=0.05,
+    )
 
-    report = await run_benchmark(plan, tmp_path / "work")
+    report = await run_benchmark(plan, tmp_path / "work", litellm_venv=tmp_path / "no-litellm-venv")
     written = write_report(report, tmp_path)
 
-    rows = {(row.gateway, row.mode): row for row in report.summary}
-    assert set(rows) == {(gateway, mode) for gateway in GATEWAYS for mode in MODES}
-    for row in rows.values():
+    assert "bench/litellm/setup.sh" in report.skipped_gateways["litellm"]
+    fixed = {(row.gateway, row.mode): row for row in report.summary if row.phase == "fixed"}
+    assert set(fixed) == {(gateway, mode) for gateway in MEASURED for mode in MODES}
+    for row in fixed.values():
         assert row.ok > 0, row
         assert row.errors == 0, row
-    assert all(rows[("bare_proxy", mode)].gateway_cpu_ms_per_request is not None for mode in MODES)
-    assert all(rows[("bare_proxy", mode)].added_p50_ms is not None for mode in MODES)
+    assert all(fixed[("bare_proxy", mode)].gateway_cpu_ms_per_request is not None for mode in MODES)
+    assert all(fixed[("bare_proxy", mode)].added_p50_ms is not None for mode in MODES)
+    assert {(probe.gateway, probe.mode) for probe in report.probes} == set(fixed)
+    assert {(row.gateway, row.mode) for row in report.summary if row.phase == HALF_MAX} == {
+        (probe.gateway, probe.mode) for probe in report.probes if probe.max_rate_per_s
+    }
     assert written.name.endswith("-smoke.json")
-    assert len(orjson.loads(written.read_bytes())["measurements"]) == len(GATEWAYS) * len(MODES)
-    assert "| bare_proxy | stream | 20 |" in markdown(report.summary, report.probes)
+    saved = orjson.loads(written.read_bytes())
+    assert saved["skipped_gateways"].keys() == {"litellm"}
+    assert saved["source"]["commit"]
+    table = written.with_suffix(".md").read_text()
+    assert "| bare_proxy | stream | 20 |" in table
+    assert "litellm: SKIPPED" in table
+    assert written.with_suffix(".png").read_bytes().startswith(PNG_SIGNATURE)
+
+
+@pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+async def test_core_micro_makes_holds_and_settles_durable_in_process_and_over_grpc(
+    tmp_path: Path, backend: str
+) -> None:
+    report = await run_core_micro(backend, 0.5, 50, (1, 4), tmp_path, {"in-process", "grpc"})
+
+    authorize, settle = report.in_process
+    assert authorize.operations > 0 and settle.operations > 0
+    assert settle.operations <= authorize.operations  # a settle needs a hold
+    assert settle.commits > 0 and settle.average_batch >= 1
+    assert [result.concurrency for result in report.over_grpc] == [1, 4]
+    assert all(result.pairs > 0 and result.authorize is not None for result in report.over_grpc)
+    assert "Durable settles/s" in core_markdown(report)
+    assert all_checks({"summary": [], "plan": {"modes": []}, "probes": []}, [orjson.loads(orjson.dumps(report))])

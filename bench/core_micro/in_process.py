@@ -1,0 +1,127 @@
+"""The core's services in this process: durable holds/s and durable settles/s through the group commit.
+
+Phase 1 admits calls (``services.metering.authorize``: a hold and its pending transfer per call) and
+phase 2 settles those holds (``services.metering.settle``: a post transfer, a cost transfer, a usage
+record and the hold's state change per call), each with ``writers`` concurrent coroutines, for at most
+``seconds`` each. Every write waits for its commit, as the gRPC servicers do, so the rates are durable
+ones; the writer's commit count gives the average batch (units per commit).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from bench.loadgen import Percentiles
+from core.domain.entities import Denial
+from core.domain.metering import CallRequest
+from core.server import open_core
+from core.services import accounts, customers
+from core.services.core import Core, Principal
+from core.services.metering import SettleCall, authorize, settle
+from ringside.money import Price, Usage
+from ringside.settings import Settings
+
+PRICE = Price(input=150_000_000, output=600_000_000)  # gpt-4o-mini's, nano-USD per million tokens
+USAGE = Usage(input_tokens=12, output_tokens=16)
+BUDGET_NANO = 10**17  # a cap far above what any run spends, so every admission checks the room
+
+
+@dataclass(frozen=True)
+class PhaseResult:
+    """One phase: operations made durable, the rate, the writer's batching and each caller's wait."""
+
+    name: str
+    writers: int
+    operations: int
+    elapsed_s: float
+    per_s: float
+    commits: int
+    average_batch: float
+    latency: Percentiles | None
+
+
+Operation = Callable[[], Awaitable[bool]]
+
+
+async def _phase(core: Core, name: str, writers: int, seconds: float, operation: Operation) -> PhaseResult:
+    """Run ``operation`` from ``writers`` coroutines until ``seconds`` pass or it returns False."""
+    latencies_s: list[float] = []
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + seconds
+    commits_before, units_before = core.writer.commits, core.writer.units
+
+    async def writer() -> None:
+        while loop.time() < deadline:
+            started = time.perf_counter()
+            if not await operation():
+                return
+            latencies_s.append(time.perf_counter() - started)
+
+    started = time.perf_counter()
+    await asyncio.gather(*(writer() for _ in range(writers)))
+    elapsed_s = time.perf_counter() - started
+    commits = core.writer.commits - commits_before
+    units = core.writer.units - units_before
+    return PhaseResult(
+        name=name,
+        writers=writers,
+        operations=len(latencies_s),
+        elapsed_s=elapsed_s,
+        per_s=len(latencies_s) / elapsed_s,
+        commits=commits,
+        average_batch=units / commits if commits else 0.0,
+        latency=Percentiles.of(latencies_s),
+    )
+
+
+async def in_process(database_url: str, data_dir: Path, seconds: float, writers: int) -> list[PhaseResult]:
+    """Open a core on ``database_url`` (migrated, empty), then run the authorize and settle phases."""
+    settings = Settings(data_dir=data_dir, database_url=database_url, log_level="WARNING")
+    core = await open_core(settings)
+    try:
+        new = await accounts.bootstrap(core)
+        if new is None:
+            raise RuntimeError("core_micro needs an empty database")
+        principal = Principal(account_id=new.account.id, livemode=True, scopes=frozenset({"api:write"}))
+        customer, _ = await customers.create(
+            core, principal, customers.CustomerInput(external_id="bench", budget_nano=BUDGET_NANO)
+        )
+        request = CallRequest(
+            api_key=new.live_key.secret,
+            customer_ref=customer.id,
+            user="",
+            model_ref="fc:openai/gpt-4o-mini",
+            provider="openai",
+            price=PRICE,
+            input_tokens_bound=20,
+            requested_output_tokens=16,
+            model_max_output_tokens=16_384,
+        )
+        held: collections.deque[str] = collections.deque()
+
+        async def authorize_one() -> bool:
+            decision = await authorize(core, request)
+            if isinstance(decision, Denial):
+                raise RuntimeError(f"admission refused: {decision}")
+            held.append(decision.hold.id)
+            return True
+
+        async def settle_one() -> bool:
+            if not held:
+                return False
+            call = SettleCall(held.popleft(), USAGE, "completed", False, "gpt-4o-mini")
+            await settle(core, call)
+            return True
+
+        return [
+            await _phase(core, "authorize (hold + pending transfer)", writers, seconds, authorize_one),
+            await _phase(core, "settle (post + cost + usage + hold state)", writers, seconds, settle_one),
+        ]
+    finally:
+        await core.writer.close()
+        core.engine.dispose()
