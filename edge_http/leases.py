@@ -19,11 +19,12 @@ import logging
 import time
 from dataclasses import dataclass, field
 
-from ringside.core.v1 import common_pb2, metering_pb2
+from ringside.core.v1 import metering_pb2
 from ringside.core_client import CoreClient
 from ringside.errors import RingsideError
 from ringside.ids import new_id
-from ringside.money import Price, Usage, billable_nano, cost_nano, estimate_nano
+from ringside.money import billable_nano, cost_nano, estimate_nano
+from ringside.money_proto import price_from, usage_from
 
 log = logging.getLogger("ringside.edge.leases")
 LEASE_CALLS = 16
@@ -67,32 +68,6 @@ class Ticket:
     request_id: str
     estimate_nano: int
     max_output_tokens: int
-
-
-def money_price(price: common_pb2.Price) -> Price:
-    return Price(
-        input=price.input_nano_usd_per_mtok,
-        cached_input=price.cached_input_nano_usd_per_mtok,
-        cache_write=price.cache_write_nano_usd_per_mtok,
-        output=price.output_nano_usd_per_mtok,
-        reasoning=price.reasoning_nano_usd_per_mtok,
-        audio_input=price.audio_input_nano_usd_per_mtok,
-        audio_output=price.audio_output_nano_usd_per_mtok,
-        image_input=price.image_input_nano_usd_per_mtok,
-    )
-
-
-def money_usage(usage: common_pb2.TokenCounts) -> Usage:
-    return Usage(
-        input_tokens=usage.input_tokens,
-        cached_input_tokens=usage.cached_input_tokens,
-        cache_write_tokens=usage.cache_write_tokens,
-        output_tokens=usage.output_tokens,
-        reasoning_tokens=usage.reasoning_tokens,
-        audio_input_tokens=usage.audio_input_tokens,
-        audio_output_tokens=usage.audio_output_tokens,
-        image_input_tokens=usage.image_input_tokens,
-    )
 
 
 class LeaseManager:
@@ -144,7 +119,7 @@ class LeaseManager:
         if call.model_max_output_tokens:
             ceiling = min(ceiling, call.model_max_output_tokens)
         estimate = estimate_nano(
-            call.input_tokens_bound, ceiling, max(1, call.choices), money_price(call.price), lease.markup_bp
+            call.input_tokens_bound, ceiling, max(1, call.choices), price_from(call.price), lease.markup_bp
         )
         if estimate > lease.available_nano:
             return None
@@ -206,7 +181,7 @@ class LeaseManager:
     def finish(self, ticket: Ticket, call: metering_pb2.LeaseCall) -> int:
         """Record a finished call for the next report; returns what it will post (nano-USD)."""
         lease = ticket.lease
-        billable = billable_nano(cost_nano(money_usage(call.usage), money_price(call.price)), lease.markup_bp)
+        billable = billable_nano(cost_nano(usage_from(call.usage), price_from(call.price)), lease.markup_bp)
         posted = min(billable, ticket.estimate_nano)
         lease.reserved_nano -= ticket.estimate_nano
         lease.used_nano += posted

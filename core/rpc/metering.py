@@ -7,11 +7,11 @@ from core.domain.metering import CallRequest
 from core.domain.settlement import FinishedCall
 from core.rpc.auth import Authenticator
 from core.rpc.base import MAX_PROTO_STRING, Base, Context, rpc
-from core.rpc.convert import price_from, usage_from
 from core.services import metering
 from core.services.core import Core
 from ringside.core.v1 import metering_pb2, metering_pb2_grpc
 from ringside.errors import RingsideError
+from ringside.money_proto import price_from, usage_from
 
 _OUTCOMES = {
     metering_pb2.SETTLE_OUTCOME_COMPLETED: "completed",

@@ -1,0 +1,33 @@
+"""The money types on the wire (ringside.core.v1 Price, TokenCounts) ↔ ringside.money's, for the
+core's servicers and the edge's leases alike."""
+
+from __future__ import annotations
+
+from ringside.core.v1 import common_pb2
+from ringside.money import Price, Usage
+
+
+def price_from(message: common_pb2.Price) -> Price:
+    return Price(
+        input=message.input_nano_usd_per_mtok,
+        cached_input=message.cached_input_nano_usd_per_mtok,
+        cache_write=message.cache_write_nano_usd_per_mtok,
+        output=message.output_nano_usd_per_mtok,
+        reasoning=message.reasoning_nano_usd_per_mtok,
+        audio_input=message.audio_input_nano_usd_per_mtok,
+        audio_output=message.audio_output_nano_usd_per_mtok,
+        image_input=message.image_input_nano_usd_per_mtok,
+    )
+
+
+def usage_from(message: common_pb2.TokenCounts) -> Usage:
+    return Usage(
+        input_tokens=message.input_tokens,
+        cached_input_tokens=message.cached_input_tokens,
+        cache_write_tokens=message.cache_write_tokens,
+        output_tokens=message.output_tokens,
+        reasoning_tokens=message.reasoning_tokens,
+        audio_input_tokens=message.audio_input_tokens,
+        audio_output_tokens=message.audio_output_tokens,
+        image_input_tokens=message.image_input_tokens,
+    )
