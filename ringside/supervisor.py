@@ -167,6 +167,12 @@ def run_all(settings: Settings) -> int:
     ports = [(role.name, role.port) for role in roles if role.port is not None]
     if settings.temporal_address is None:
         ports.append(("Temporal UI", settings.temporal_port + 1000))
+    clashing = sorted({port for _, port in ports if [p for _, p in ports].count(port) > 1})
+    if clashing:
+        names = ", ".join(f"{name} {port}" for name, port in ports if port in clashing)
+        raise SystemExit(
+            f"ringside up: two roles would share a port ({names}); the Temporal UI takes RINGSIDE_TEMPORAL_PORT + 1000."
+        )
     busy = [
         f"{name} ({settings.bind_host}:{port})" for name, port in ports if not port_is_free(settings.bind_host, port)
     ]

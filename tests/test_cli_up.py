@@ -327,3 +327,16 @@ def test_a_port_already_in_use_is_refused_before_anything_starts(tmp_path: Path)
     assert result.returncode != 0
     assert "already in use" in result.stderr and str(temporal_port) in result.stderr
     assert not (tmp_path / "data" / "credentials.json").exists()  # no role was started
+
+
+def test_roles_that_would_share_a_port_are_refused(tmp_path: Path) -> None:
+    http_port = free_port()
+    result = subprocess.run(
+        [sys.executable, "-m", "ringside", "up"],
+        env=up_env(tmp_path / "data", http_port, free_port(), http_port - TEMPORAL_UI_OFFSET),
+        capture_output=True,
+        text=True,
+        timeout=CLI_DEADLINE_S,
+    )
+    assert result.returncode != 0
+    assert "share a port" in result.stderr and str(http_port) in result.stderr
