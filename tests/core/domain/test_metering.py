@@ -1,157 +1,28 @@
-"""core/domain/metering.py: admission against budgets, holds, settles, expiry and late settles.
-
-The Meter runs over a hand-built State and a fake clock: no database, no network.
-"""
+"""core/domain/metering.py: who may call, admission against budgets and wallets, attribution."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
-
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from core.domain import ledger
-from core.domain.entities import Account, ApiKey, Customer, Denial, Transfer, hash_secret
-from core.domain.metering import Admission, CallRequest, Meter
+from core.domain.entities import Denial
+from core.domain.metering import Admission
 from core.domain.periods import period_bounds
-from core.domain.state import State
-from ringside.money import Price, Usage, billable_nano, cost_nano, estimate_nano
-
-FAST = settings(max_examples=200, deadline=None)
-
-GPT_4O_MINI = Price(input=150_000_000, output=600_000_000)  # 150 nano per input token, 600 per output
-MODEL_MAX_OUTPUT = 16_384
-HOLD_TTL_S = 900
-WRITE_SECRET = "sk_test_" + "w" * 40
-READ_SECRET = "sk_test_" + "r" * 40
-OTHER_SECRET = "sk_test_" + "o" * 40
-START = int(datetime(2025, 3, 10, 12, 0, tzinfo=UTC).timestamp())
-
-
-class FakeClock:
-    def __init__(self, now: float) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-
-def _key(key_id: str, account_id: str, secret: str, scopes: frozenset[str]) -> ApiKey:
-    return ApiKey(
-        id=key_id,
-        account_id=account_id,
-        livemode=False,
-        name=key_id,
-        scopes=scopes,
-        secret_hash=hash_secret(secret),
-        redacted=secret[:8] + "…",
-        created=START,
-    )
-
-
-@dataclass
-class World:
-    state: State = field(default_factory=State)
-    clock: FakeClock = field(default_factory=lambda: FakeClock(START))
-    meter: Meter = field(init=False)
-    account: Account = field(default_factory=lambda: Account(id="acct_1", name="Acme", created=START))
-
-    def __post_init__(self) -> None:
-        self.meter = Meter(self.state, HOLD_TTL_S, self.clock)
-        self.state.accounts[self.account.id] = self.account
-        self.state.accounts["acct_2"] = Account(id="acct_2", name="Other", created=START)
-        self.state.add_key(_key("key_w", self.account.id, WRITE_SECRET, frozenset({"api:write"})))
-        self.state.add_key(_key("key_r", self.account.id, READ_SECRET, frozenset({"api:read"})))
-        self.state.add_key(_key("key_o", "acct_2", OTHER_SECRET, frozenset({"api:write"})))
-
-    def customer(
-        self,
-        customer_id: str = "cus_1",
-        *,
-        budget_nano: int | None = None,
-        external_id: str | None = None,
-        blocked: bool = False,
-        account_id: str = "acct_1",
-        livemode: bool = False,
-        wallet_nano: int | None = None,
-    ) -> Customer:
-        customer = Customer(
-            id=customer_id,
-            account_id=account_id,
-            livemode=livemode,
-            external_id=external_id,
-            name="",
-            email="",
-            metadata={},
-            budget_nano=budget_nano,
-            budget_explicit=budget_nano is not None,
-            rate_limit_rpm=None,
-            rate_limit_tpm=None,
-            blocked=blocked,
-            billing_anchor_day=1,
-            wallet_enabled=wallet_nano is not None,
-            wallet_low_threshold_nano=0,
-            created=START,
-            period_start=period_bounds(START)[0],
-            wallet_balance_nano=wallet_nano or 0,
-        )
-        self.state.add_customer(customer)
-        return customer
-
-    def admit(
-        self,
-        *,
-        customer_ref: str = "cus_1",
-        user: str = "",
-        input_tokens: int = 1_000,
-        output_tokens: int = 1_000,
-        choices: int = 1,
-        secret: str = WRITE_SECRET,
-        price: Price = GPT_4O_MINI,
-    ) -> Admission | Denial:
-        return self.meter.admit(
-            CallRequest(
-                api_key=secret,
-                customer_ref=customer_ref,
-                user=user,
-                model_ref="fc:openai/gpt-4o-mini",
-                provider="openai",
-                price=price,
-                input_tokens_bound=input_tokens,
-                requested_output_tokens=output_tokens,
-                model_max_output_tokens=MODEL_MAX_OUTPUT,
-                choices=choices,
-            )
-        )
-
-    def admitted(self, **kwargs: object) -> Admission:
-        decision = self.admit(**kwargs)  # type: ignore[arg-type]
-        assert isinstance(decision, Admission), decision
-        return decision
-
-    def settle(self, admission: Admission, usage: Usage) -> None:
-        self.meter.apply(self.meter.plan_settle(admission.hold, usage, "completed", False, "gpt-4o-mini"))
-
-
-def estimate(input_tokens: int, output_tokens: int, choices: int = 1, markup_bp: int = 0) -> int:
-    return estimate_nano(input_tokens, output_tokens, choices, GPT_4O_MINI, markup_bp)
-
-
-def denial_code(decision: Admission | Denial) -> str:
-    assert isinstance(decision, Denial), decision
-    return decision.code
-
-
-def transfers(records: list[object], kind: str) -> list[Transfer]:
-    return [record for record in records if isinstance(record, Transfer) and record.kind == kind]
-
-
-@pytest.fixture
-def world() -> World:
-    return World()
-
+from ringside.money import Usage
+from tests.core.domain.world import (
+    FAST,
+    HOLD_TTL_S,
+    MODEL_MAX_OUTPUT,
+    READ_SECRET,
+    START,
+    WRITE_SECRET,
+    World,
+    denial_code,
+    estimate,
+    transfers,
+)
 
 # -- admission: who may call -----------------------------------------------------------------------
 
@@ -370,126 +241,6 @@ def test_spend_and_holds_never_pass_the_budget(
             assert decision.code == "customer_budget_exceeded"
         assert customer.spent_nano + customer.held_nano <= budget
         assert customer.held_nano == sum(hold.amount_nano for hold in world.state.holds.values())
-
-
-# -- settle, expire, late settle -------------------------------------------------------------------
-
-
-def test_settle_posts_the_actual_amount_and_releases_the_rest(world: World) -> None:
-    customer = world.customer(budget_nano=10**9)
-    admission = world.admitted(input_tokens=1_000, output_tokens=1_000)
-    usage = Usage(input_tokens=800, output_tokens=200)
-    plan = world.meter.plan_settle(admission.hold, usage, "completed", False, "gpt-4o-mini")
-    actual = 800 * 150 + 200 * 600
-    assert (plan.result.cost_nano, plan.result.billable_nano, plan.result.posted_nano) == (actual, actual, actual)
-    assert plan.result.unbilled_nano == 0
-    (post,) = transfers(plan.records, "post")
-    assert (post.debit, post.credit, post.amount_nano) == (
-        ledger.customer_spend("cus_1"),
-        "acct_1:test:revenue",
-        actual,
-    )
-    (cost,) = transfers(plan.records, "cost")
-    assert cost.amount_nano == actual
-    # Nothing changes in memory until the plan is durable and applied.
-    assert customer.held_nano == admission.hold.amount_nano
-    assert customer.spent_nano == 0
-    world.meter.apply(plan)
-    assert customer.held_nano == 0
-    assert customer.spent_nano == actual
-    assert customer.request_count == 1
-    assert admission.hold.id not in world.state.holds
-    assert world.state.settled.get(admission.hold.id) == plan.result
-
-
-def test_settle_charges_the_marked_up_amount(world: World) -> None:
-    world.account.markup_bp = 2_500
-    customer = world.customer(budget_nano=10**9)
-    admission = world.admitted(input_tokens=1_000, output_tokens=1_000)
-    world.settle(admission, Usage(input_tokens=1, output_tokens=1))
-    assert customer.spent_nano == 938  # (150 + 600) * 1.25 = 937.5, rounded up
-
-
-def test_a_failed_call_is_not_counted_as_a_request(world: World) -> None:
-    customer = world.customer(budget_nano=10**9)
-    admission = world.admitted()
-    world.meter.apply(world.meter.plan_settle(admission.hold, Usage(), "failed", False, ""))
-    assert customer.request_count == 0
-    assert customer.spent_nano == 0
-    assert customer.held_nano == 0
-
-
-def test_usage_above_the_hold_is_posted_at_the_hold_and_the_excess_is_unbilled(world: World) -> None:
-    customer = world.customer(budget_nano=estimate(1_000, 100))
-    admission = world.admitted(input_tokens=1_000, output_tokens=100)
-    usage = Usage(input_tokens=1_000, output_tokens=500)  # the upstream reports five times the bound
-    plan = world.meter.plan_settle(admission.hold, usage, "completed", False, "gpt-4o-mini")
-    billable = billable_nano(cost_nano(usage, GPT_4O_MINI), 0)
-    assert plan.result.posted_nano == admission.hold.amount_nano
-    assert plan.result.unbilled_nano == billable - admission.hold.amount_nano > 0
-    world.meter.apply(plan)
-    assert customer.spent_nano == admission.hold.amount_nano <= customer.budget_nano  # type: ignore[operator]
-
-
-def test_an_expired_hold_is_posted_at_its_reserved_amount(world: World) -> None:
-    customer = world.customer(budget_nano=10**9)
-    admission = world.admitted()
-    world.clock.now = START + HOLD_TTL_S
-    (due,) = world.state.due_holds(int(world.clock.now))
-    plan = world.meter.plan_expire(due)
-    (posted,) = transfers(plan.records, "expire")
-    assert posted.amount_nano == admission.hold.amount_nano
-    assert plan.result.posted_nano == admission.hold.amount_nano
-    world.meter.apply(plan)
-    assert customer.spent_nano == admission.hold.amount_nano
-    assert customer.held_nano == 0
-    assert world.state.expired.get(admission.hold.id) is admission.hold
-
-
-def test_a_late_settle_refunds_the_difference_with_a_correction(world: World) -> None:
-    customer = world.customer(budget_nano=10**9)
-    admission = world.admitted(input_tokens=1_000, output_tokens=1_000)
-    hold = admission.hold
-    world.clock.now = START + HOLD_TTL_S
-    world.meter.apply(world.meter.plan_expire(hold))
-    world.clock.now += 60
-    usage = Usage(input_tokens=1_000, output_tokens=10)
-    actual = 1_000 * 150 + 10 * 600
-    plan = world.meter.plan_late_settle(hold, usage, "completed", False, "gpt-4o-mini")
-    (correction,) = transfers(plan.records, "correction")
-    # A refund flows back from revenue to the payer; the expiry's posting is not edited.
-    assert correction.debit == hold.revenue
-    assert correction.credit == hold.payer
-    assert correction.amount_nano == hold.amount_nano - actual
-    assert not transfers(plan.records, "post") and not transfers(plan.records, "expire")
-    assert plan.result.late is True
-    assert plan.result.posted_nano == actual
-    world.meter.apply(plan)
-    assert customer.spent_nano == actual
-    assert customer.request_count == 1  # the expiry counted the call; the late settle does not again
-
-
-def test_a_late_settle_above_the_hold_refunds_nothing(world: World) -> None:
-    customer = world.customer(budget_nano=10**9)
-    hold = world.admitted(input_tokens=1_000, output_tokens=10).hold
-    world.meter.apply(world.meter.plan_expire(hold))
-    plan = world.meter.plan_late_settle(hold, Usage(input_tokens=1_000, output_tokens=50), "completed", False, "")
-    assert transfers(plan.records, "correction") == []
-    assert plan.result.unbilled_nano == 40 * 600
-    world.meter.apply(plan)
-    assert customer.spent_nano == hold.amount_nano
-
-
-def test_a_late_settle_in_the_next_month_corrects_in_the_current_period(world: World) -> None:
-    world.customer(budget_nano=10**9)
-    world.clock.now = int(datetime(2025, 3, 31, 23, 40, tzinfo=UTC).timestamp())
-    hold = world.admitted(input_tokens=1_000, output_tokens=1_000).hold
-    world.clock.now = hold.expires_at
-    world.meter.apply(world.meter.plan_expire(hold))
-    world.clock.now = int(datetime(2025, 4, 1, 0, 10, tzinfo=UTC).timestamp())
-    plan = world.meter.plan_late_settle(hold, Usage(input_tokens=10), "completed", False, "")
-    (correction,) = transfers(plan.records, "correction")
-    assert correction.period_start == int(datetime(2025, 4, 1, tzinfo=UTC).timestamp())
 
 
 # -- attribution -----------------------------------------------------------------------------------
