@@ -13,6 +13,7 @@ from typing import Generic, TypeVar
 
 from core.domain.entities import Account, ApiKey, Customer, Hold, SettleResult, Slot, Tier
 
+HEAP_SLACK = 10_000
 K = TypeVar("K")
 V = TypeVar("V")
 
@@ -112,6 +113,11 @@ class State:
 
     def schedule_expiry(self, hold: Hold) -> None:
         heapq.heappush(self.expiry_heap, (hold.expires_at, hold.id))
+        if len(self.expiry_heap) > 2 * len(self.holds) + HEAP_SLACK:
+            # Settled holds leave their entry until it comes due: rebuild from the open holds so the
+            # heap grows with what is open, not with the call rate times the hold TTL.
+            self.expiry_heap = [(h.expires_at, h.id) for h in self.holds.values()]
+            heapq.heapify(self.expiry_heap)
 
     def due_holds(self, now: int) -> list[Hold]:
         """Open holds whose expiry has passed (each returned once per expiry time). A hold being

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from core.domain import ledger
+from core.domain.metering import Admission
 from ringside.money import Usage, billable_nano, cost_nano
 from tests.core.domain.world import (
     GPT_4O_MINI,
@@ -133,3 +134,13 @@ def test_a_late_settle_in_the_next_month_corrects_in_the_current_period(world: W
     plan = world.meter.plan_late_settle(hold, Usage(input_tokens=10), "completed", False, "")
     (correction,) = transfers(plan.records, "correction")
     assert correction.period_start == int(datetime(2025, 4, 1, tzinfo=UTC).timestamp())
+
+
+def test_the_expiry_schedule_grows_with_open_holds_not_with_calls(world: World) -> None:
+    world.customer()
+    for _ in range(25_000):
+        admitted = world.admit()
+        assert isinstance(admitted, Admission)
+        world.meter.apply(world.meter.plan_settle(admitted.hold, Usage(input_tokens=1), "completed", False, ""))
+    assert world.state.holds == {}
+    assert len(world.state.expiry_heap) <= 10_001
