@@ -15,7 +15,7 @@ from core.domain.entities import (
     mode_name,
     new_secret,
 )
-from core.services.core import Core, Principal
+from core.services.core import Core, Principal, require_scope
 from core.services.pages import page
 from ringside.errors import RingsideError
 from ringside.ids import new_sortable_id
@@ -39,15 +39,6 @@ class NewAccount:
 def _require_admin(principal: Principal) -> None:
     if not principal.admin:
         raise RingsideError("insufficient_scope", "Accounts are managed with the operator's admin key.")
-
-
-def _require_scope(principal: Principal, scope: str) -> None:
-    """An account's own key with `scope`. The operator's admin key manages accounts, not what is in
-    them: it has no account of its own to act in."""
-    if principal.admin or not principal.account_id:
-        raise RingsideError("insufficient_scope", "Use one of the account's keys for this, not the admin key.")
-    if scope not in principal.scopes:
-        raise RingsideError("insufficient_scope", f"This key lacks the {scope} scope.")
 
 
 def _check_name(name: str) -> None:
@@ -103,7 +94,7 @@ def list_accounts(
 
 
 async def create_key(core: Core, principal: Principal, livemode: bool, scopes: list[str], name: str) -> NewKey:
-    _require_scope(principal, "api:admin")
+    require_scope(principal, "api:admin")
     _check_name(name)
     if livemode and not principal.livemode:
         raise RingsideError("insufficient_scope", "A test key cannot create live keys.", "mode")
@@ -123,7 +114,7 @@ async def create_key(core: Core, principal: Principal, livemode: bool, scopes: l
 def list_keys(
     core: Core, principal: Principal, limit: int, starting_after: str, ending_before: str
 ) -> tuple[list[ApiKey], bool]:
-    _require_scope(principal, "api:admin")
+    require_scope(principal, "api:admin")
     keys = sorted(
         (
             k
@@ -137,7 +128,7 @@ def list_keys(
 
 
 async def delete_key(core: Core, principal: Principal, key_id: str) -> ApiKey:
-    _require_scope(principal, "api:admin")
+    require_scope(principal, "api:admin")
     key = core.state.keys_by_id.get(key_id)
     if (
         key is None
@@ -164,7 +155,7 @@ MAX_DEFAULT_OUTPUT_TOKENS = 1_000_000
 
 
 def account_settings(core: Core, principal: Principal) -> Account:
-    _require_scope(principal, "api:admin")
+    require_scope(principal, "api:admin")
     return core.state.accounts[principal.account_id]
 
 

@@ -10,10 +10,11 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Engine
 
-from core.domain.entities import Customer
+from core.domain.entities import Customer, has_scope
 from core.domain.metering import Meter
 from core.domain.state import State
 from core.store.writer import GroupCommitWriter
+from ringside.errors import RingsideError
 
 T = TypeVar("T")
 
@@ -28,6 +29,15 @@ class Principal:
     key_id: str = ""
     admin: bool = False
     internal: bool = False
+
+
+def require_scope(principal: Principal, scope: str) -> None:
+    """An account's own key with `scope` (api:write includes api:read). The operator's admin key
+    manages accounts, not what is in them: it has no account of its own to act in."""
+    if principal.admin or not principal.account_id:
+        raise RingsideError("insufficient_scope", "Use one of the account's keys for this, not the admin key.")
+    if not has_scope(principal.scopes, scope):
+        raise RingsideError("insufficient_scope", f"This key lacks the {scope} scope.")
 
 
 @dataclass(slots=True)

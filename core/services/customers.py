@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from core.domain import ledger
 from core.domain.entities import Customer, CustomerDeletion, CustomerUpdate, Transfer
 from core.domain.periods import period_bounds
-from core.services.core import Core, Principal
+from core.services.core import Core, Principal, require_scope
 from core.services.pages import page
 from ringside.errors import RingsideError
 from ringside.ids import new_id, new_sortable_id
@@ -73,11 +73,6 @@ def validate(data: CustomerInput) -> None:
             raise _invalid(f"{name} must be between 0 and 1e9.", name)
     if not 1 <= data.billing_anchor_day <= 28:
         raise _invalid("billing_anchor_day must be between 1 and 28.", "billing_anchor_day")
-
-
-def require_scope(principal: Principal, scope: str) -> None:
-    if scope not in principal.scopes and not (scope == "api:read" and "api:write" in principal.scopes):
-        raise RingsideError("insufficient_scope", f"This key lacks the {scope} scope.")
 
 
 async def create(core: Core, principal: Principal, data: CustomerInput) -> tuple[Customer, bool]:

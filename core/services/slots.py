@@ -4,8 +4,7 @@ models issue. The edge checks that a slot's target is a model it serves before c
 from __future__ import annotations
 
 from core.domain.entities import Slot, SlotDeletion
-from core.services.core import Core, Principal
-from core.services.customers import require_scope
+from core.services.core import Core, Principal, require_scope
 from core.services.pages import page
 from ringside.errors import RingsideError
 from ringside.ids import new_sortable_id

@@ -6,8 +6,8 @@ import dataclasses
 from dataclasses import dataclass
 
 from core.domain.entities import Tier, TierUpdate
-from core.services.core import Core, Principal
-from core.services.customers import MAX_BUDGET_NANO, MAX_RATE, require_scope
+from core.services.core import Core, Principal, require_scope
+from core.services.customers import MAX_BUDGET_NANO, MAX_RATE
 from core.services.pages import page
 from ringside.errors import RingsideError
 from ringside.ids import new_sortable_id

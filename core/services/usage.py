@@ -13,8 +13,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Connection, case, func, literal, select
 
 from core.domain.periods import period_bounds
-from core.services.core import Core, Principal
-from core.services.customers import require_scope
+from core.services.core import Core, Principal, require_scope
 from core.services.pages import DEFAULT_LIMIT, MAX_LIMIT
 from core.store.tables import USAGE
 from ringside.errors import RingsideError

@@ -15,8 +15,8 @@ from sqlalchemy import func, or_, select
 
 from core.domain import ledger
 from core.domain.entities import Customer, CustomerUpdate, Transfer
-from core.services.core import Core, Principal
-from core.services.customers import get, require_scope
+from core.services.core import Core, Principal, require_scope
+from core.services.customers import get
 from core.services.pages import page
 from core.store.tables import TRANSFERS
 from ringside.errors import RingsideError
