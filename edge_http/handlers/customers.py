@@ -81,6 +81,29 @@ def _string(body: dict[str, Any], name: str) -> str | None:
     return value
 
 
+def _set_budget(body: dict[str, Any], message: Any) -> None:
+    """`budget_usd` (or `monthly_budget_usd`): a number, or null for an explicit "no cap"."""
+    budget_field = "budget_usd" if "budget_usd" in body else "monthly_budget_usd"
+    if budget_field in body:
+        if body[budget_field] is None:
+            message.budget_unlimited = True
+        else:
+            message.budget_nano_usd = budget_nano(body[budget_field], budget_field)
+
+
+def _anchor_day(body: dict[str, Any]) -> int:
+    anchor = count(body, "billing_anchor_day")
+    if anchor is None or not 1 <= anchor <= 28:
+        raise RingsideError("invalid_request", "billing_anchor_day must be between 1 and 28.", "billing_anchor_day")
+    return anchor
+
+
+def _wallet(value: Any) -> dict[str, Any]:
+    if not isinstance(value, dict) or not isinstance(value.get("enabled", False), bool):
+        raise RingsideError("invalid_request", 'wallet must be an object like {"enabled": true}.', "wallet")
+    return value
+
+
 def create_request(body: dict[str, Any]) -> customers_pb2.CreateCustomerRequest:
     """The JSON body of POST /v1/customers as the core's request (bounds are checked by the core)."""
     message = customers_pb2.CreateCustomerRequest(name=_string(body, "name") or "", email=_string(body, "email") or "")
@@ -92,12 +115,7 @@ def create_request(body: dict[str, Any]) -> customers_pb2.CreateCustomerRequest:
         if not isinstance(metadata, dict):
             raise RingsideError("invalid_request", "metadata must be an object.", "metadata")
         message.metadata_json = orjson.dumps(metadata).decode()
-    budget_field = "budget_usd" if "budget_usd" in body else "monthly_budget_usd"
-    if budget_field in body:
-        if body[budget_field] is None:
-            message.budget_unlimited = True
-        else:
-            message.budget_nano_usd = budget_nano(body[budget_field], budget_field)
+    _set_budget(body, message)
     for name in ("rate_limit_rpm", "rate_limit_tpm"):
         value = count(body, name)
         if value is not None:
@@ -106,16 +124,10 @@ def create_request(body: dict[str, Any]) -> customers_pb2.CreateCustomerRequest:
     if not isinstance(blocked, bool):
         raise RingsideError("invalid_request", "blocked must be a boolean.", "blocked")
     message.blocked = blocked
-    anchor = count(body, "billing_anchor_day")
-    if anchor is not None:
-        if not 1 <= anchor <= 28:
-            raise RingsideError("invalid_request", "billing_anchor_day must be between 1 and 28.", "billing_anchor_day")
-        message.billing_anchor_day = anchor
-    wallet = body.get("wallet")
-    if wallet is not None:
-        if not isinstance(wallet, dict) or not isinstance(wallet.get("enabled", False), bool):
-            raise RingsideError("invalid_request", 'wallet must be an object like {"enabled": true}.', "wallet")
-        message.wallet_enabled = wallet.get("enabled", False)
+    if body.get("billing_anchor_day") is not None:
+        message.billing_anchor_day = _anchor_day(body)
+    if body.get("wallet") is not None:
+        message.wallet_enabled = _wallet(body["wallet"]).get("enabled", False)
     message.tier = _string(body, "tier_id") or ""
     return message
 
@@ -153,12 +165,7 @@ def update_request(customer_id: str, body: dict[str, Any]) -> customers_pb2.Upda
         if metadata is not None and not isinstance(metadata, dict):
             raise RingsideError("invalid_request", "metadata must be an object.", "metadata")
         message.metadata_json = orjson.dumps(metadata or {}).decode()
-    budget_field = "budget_usd" if "budget_usd" in body else "monthly_budget_usd"
-    if budget_field in body:
-        if body[budget_field] is None:
-            message.budget_unlimited = True
-        else:
-            message.budget_nano_usd = budget_nano(body[budget_field], budget_field)
+    _set_budget(body, message)
     for name in ("rate_limit_rpm", "rate_limit_tpm"):
         if name in body:
             rate = count(body, name)
@@ -171,14 +178,9 @@ def update_request(customer_id: str, body: dict[str, Any]) -> customers_pb2.Upda
             raise RingsideError("invalid_request", "blocked must be a boolean.", "blocked")
         message.blocked = body["blocked"]
     if "billing_anchor_day" in body:
-        anchor = count(body, "billing_anchor_day")
-        if anchor is None or not 1 <= anchor <= 28:
-            raise RingsideError("invalid_request", "billing_anchor_day must be between 1 and 28.", "billing_anchor_day")
-        message.billing_anchor_day = anchor
+        message.billing_anchor_day = _anchor_day(body)
     if "wallet" in body:
-        wallet = body["wallet"]
-        if not isinstance(wallet, dict) or not isinstance(wallet.get("enabled", False), bool):
-            raise RingsideError("invalid_request", 'wallet must be an object like {"enabled": true}.', "wallet")
+        wallet = _wallet(body["wallet"])
         if "enabled" in wallet:
             message.wallet_enabled = wallet["enabled"]
     if "tier_id" in body:
