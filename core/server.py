@@ -16,6 +16,7 @@ from grpc_health.v1._async import HealthServicer
 from grpc_reflection.v1alpha import reflection
 
 from core.domain.metering import Meter
+from core.domain.ratelimit import RateDefaults
 from core.rpc.accounts import AccountsServicer, ApiKeysServicer
 from core.rpc.auth import Authenticator
 from core.rpc.customers import CustomersServicer
@@ -84,7 +85,22 @@ async def open_core(settings: Settings) -> Core:
     state = await loop.run_in_executor(None, load_state, engine, int(time.time()))
     writer = GroupCommitWriter(engine, settings.commit_batch_max, settings.commit_linger_ms)
     writer.start()
-    return Core(engine=engine, state=state, writer=writer, meter=Meter(state, settings.hold_ttl_s, time.time))
+    return Core(
+        engine=engine,
+        state=state,
+        writer=writer,
+        meter=Meter(
+            state,
+            settings.hold_ttl_s,
+            time.time,
+            RateDefaults(
+                ip_per_min=settings.rate_limit_ip_per_min,
+                client_token_per_min=settings.rate_limit_client_token_per_min,
+                account_per_min=settings.rate_limit_account_per_min,
+            ),
+            settings.lease_window_s,
+        ),
+    )
 
 
 def write_credentials(settings: Settings, new: NewAccount) -> None:

@@ -19,6 +19,7 @@ import logging
 import time
 from dataclasses import dataclass, field
 
+from edge_http.openai.ratelimits import RateView
 from ringside.core.v1 import metering_pb2
 from ringside.core_client import CoreClient
 from ringside.errors import RingsideError
@@ -32,7 +33,9 @@ FLUSH_EVERY_S = 0.02
 MAX_CALLS_PER_REPORT = 500
 MAX_PENDING_REPORTS = 50_000  # per lease; past it the oldest are dropped (the lease's expiry pays for them)
 CLOSE_ATTEMPTS = 20
-LeaseKey = tuple[str, str, str]
+# (api key, FC-Customer, user, client IP, client token): one lease per caller as the core's rate
+# limit layers see it.
+LeaseKey = tuple[str, str, str, str, str]
 
 
 @dataclass(eq=False, slots=True)
@@ -46,6 +49,12 @@ class Lease:
     default_max_output_tokens: int
     amount_nano: int
     admit_until: float
+    granted_at: float
+    calls: int  # request slots the core reserved for this lease
+    tokens: int  # tokens its calls may take under a TPM limit (0: none applies)
+    rate: RateView
+    calls_taken: int = 0
+    tokens_taken: int = 0
     reserved_nano: int = 0
     used_nano: int = 0
     in_flight: int = 0
@@ -68,6 +77,7 @@ class Ticket:
     request_id: str
     estimate_nano: int
     max_output_tokens: int
+    rate: RateView | None
 
 
 class LeaseManager:
@@ -89,7 +99,7 @@ class LeaseManager:
 
     async def admit(self, call: metering_pb2.AuthorizeRequest) -> Ticket | metering_pb2.Denial | None:
         """A ticket under a lease, the core's refusal, or None: authorize this call per call."""
-        key: LeaseKey = (call.api_key, call.customer_ref, call.user)
+        key: LeaseKey = (call.api_key, call.customer_ref, call.user, call.client_ip, call.client_token_id)
         now = time.monotonic()
         lease = self._current.get(key)
         if lease is not None and now < lease.admit_until:
@@ -121,11 +131,33 @@ class LeaseManager:
         estimate = estimate_nano(
             call.input_tokens_bound, ceiling, max(1, call.choices), price_from(call.price), lease.markup_bp
         )
-        if estimate > lease.available_nano:
+        if estimate > lease.available_nano or lease.calls_taken >= lease.calls:
+            return None
+        tokens = call.input_tokens_bound + max(1, call.choices) * ceiling
+        if lease.tokens and lease.tokens_taken + tokens > lease.tokens:
             return None
         lease.reserved_nano += estimate
         lease.in_flight += 1
-        return Ticket(lease, new_id("req"), estimate, ceiling)
+        lease.calls_taken += 1
+        lease.tokens_taken += tokens
+        return Ticket(lease, new_id("req"), estimate, ceiling, self._rate_view(lease))
+
+    @staticmethod
+    def _rate_view(lease: Lease) -> RateView | None:
+        """The limits left as this edge sees them: the core's count at grant (every slot of the
+        lease taken) plus the slots this lease has not used yet."""
+        rate = lease.rate
+        if not rate.requests_limit and not rate.tokens_limit:
+            return None
+        elapsed_ms = int((time.monotonic() - lease.granted_at) * 1000)
+        return RateView(
+            rate.requests_limit,
+            rate.requests_remaining + lease.calls - lease.calls_taken,
+            max(0, rate.requests_reset_ms - elapsed_ms),
+            rate.tokens_limit,
+            rate.tokens_remaining + (lease.tokens - lease.tokens_taken if lease.tokens else 0),
+            max(0, rate.tokens_reset_ms - elapsed_ms),
+        )
 
     async def _acquire(self, key: LeaseKey, call: metering_pb2.AuthorizeRequest) -> Lease | metering_pb2.Denial | None:
         """One acquisition in flight per caller; concurrent calls wait for it."""
@@ -147,6 +179,9 @@ class LeaseManager:
     async def _request_lease(
         self, key: LeaseKey, call: metering_pb2.AuthorizeRequest
     ) -> Lease | metering_pb2.Denial | None:
+        # The window counts from before asking: the core dates the lease's rate-limit charge from
+        # when it granted it, which is later, so every call admitted here stays inside its charge.
+        asked_at = time.monotonic()
         response = await self._core.internal(
             self._core.metering.AcquireLease,
             metering_pb2.AcquireLeaseRequest(call=call, calls=LEASE_CALLS, edge=self._instance),
@@ -167,7 +202,11 @@ class LeaseManager:
             markup_bp=response.markup_bp,
             default_max_output_tokens=response.default_max_output_tokens,
             amount_nano=response.amount_nano_usd,
-            admit_until=time.monotonic() + self._window_s,
+            admit_until=asked_at + min(self._window_s, response.admit_for_ms / 1000),
+            granted_at=asked_at,
+            calls=response.calls,
+            tokens=response.tokens,
+            rate=RateView.of(response.rate_limits),
         )
         previous = self._current.get(key)
         if previous is not None:

@@ -11,6 +11,7 @@ from typing import Any
 
 from edge_http.context import Edge
 from edge_http.leases import Ticket
+from edge_http.openai.ratelimits import RateView
 from edge_http.openai.sse import StreamTally
 from edge_http.openai.usage import token_counts
 from edge_http.providers.catalog.load import CatalogModel
@@ -87,6 +88,7 @@ class Admitted:
     hold_expires_at: int
     ticket: Ticket | None = None
     wallet_balance_before: int | None = None
+    rate: RateView | None = None  # for the x-ratelimit-* headers
 
 
 async def admit(edge: Edge, call: metering_pb2.AuthorizeRequest) -> Admitted | metering_pb2.Denial:
@@ -96,7 +98,9 @@ async def admit(edge: Edge, call: metering_pb2.AuthorizeRequest) -> Admitted | m
         if isinstance(leased, Ticket):
             lease = leased.lease
             expires = int(time.time()) + edge.settings.hold_ttl_s
-            return Admitted(leased.request_id, lease.livemode, leased.max_output_tokens, False, expires, leased)
+            return Admitted(
+                leased.request_id, lease.livemode, leased.max_output_tokens, False, expires, leased, rate=leased.rate
+            )
         if leased is not None:
             return leased  # the core refused the caller outright
     decision = await edge.core.authorize(call)
@@ -111,6 +115,7 @@ async def admit(edge: Edge, call: metering_pb2.AuthorizeRequest) -> Admitted | m
         wallet_balance_before=(
             decision.wallet_balance_nano_usd if decision.HasField("wallet_balance_nano_usd") else None
         ),
+        rate=RateView.of(decision.rate_limits),
     )
 
 

@@ -44,6 +44,14 @@ class Settings(BaseSettings):
     # is authorized and settled by the core one by one (the reference path).
     leases: bool = True
     lease_window_s: float = Field(default=1.0, gt=0, le=10)
+    # Rate limits (API.md "Rate limits"), requests per minute over a sliding 60 s; 0 turns a layer off.
+    # Customers' own rpm/tpm come from the customer, its tier or the account's default tier.
+    rate_limit_ip_per_min: int = Field(default=10_000, ge=0, le=1_000_000_000)
+    rate_limit_client_token_per_min: int = Field(default=600, ge=0, le=1_000_000_000)
+    rate_limit_account_per_min: int = Field(default=60_000, ge=0, le=1_000_000_000)
+    # Behind a reverse proxy: take the client's IP from the last X-Forwarded-For entry (the one the
+    # proxy added) instead of the socket's peer. Only when every request comes through that proxy.
+    trust_forwarded_for: bool = False
     upstream_timeout_s: float = Field(default=600.0, gt=0, le=3600)
     upstream_connect_timeout_s: float = Field(default=10.0, gt=0, le=300)
     # Roles whose readiness /healthz requires (set by `ringside up` to the roles it started).

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ringside.ids import random_token
 from ringside.money import Price, Usage
+
+if TYPE_CHECKING:
+    from core.domain.ratelimit import Charge
 
 SCOPES: tuple[str, ...] = ("api:read", "api:write", "api:webhooks", "api:admin")
 
@@ -129,6 +132,11 @@ class Hold:
     kind: str = "call"
     consumed_nano: int = 0
     reported: set[str] = field(default_factory=set)
+    # Its rate-limit charge (in memory only), set right when the call or lease was admitted; a
+    # lease's calls add up what they really used, which the charge shrinks to at close.
+    rate_charge: Charge | None = None
+    rate_requests_used: int = 0
+    rate_tokens_used: int = 0
 
     @property
     def remaining_nano(self) -> int:
@@ -297,6 +305,7 @@ class Denial:
     param: str | None = None
     retry_after_seconds: int = 0
     should_retry: bool = False
+    retry_after_ms: int = 0
 
 
 @dataclass(slots=True)

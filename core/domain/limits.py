@@ -5,9 +5,14 @@ markup: the account's own markup_pct)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from core.domain.entities import Customer, Tier
+from core.domain.entities import ApiKey, Customer, Tier
+from core.domain.ratelimit import Layer, RateDefaults
 from core.domain.state import State
+
+if TYPE_CHECKING:
+    from core.domain.metering import CallRequest
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,3 +58,30 @@ def effective(state: State, customer: Customer) -> Limits:
     else:
         markup, sources["markup_pct"] = account_markup, "account"
     return Limits(budget, rpm, tpm, markup, sources)
+
+
+def rate_layers(
+    state: State, defaults: RateDefaults, request: CallRequest, key: ApiKey, customer: Customer | None
+) -> list[Layer]:
+    """The four layers of API.md "Rate limits", in the order they answer."""
+    layers: list[Layer] = []
+    if request.client_ip and defaults.ip_per_min:
+        layers.append(Layer("ip_rate_limit_exceeded", ("ip", request.client_ip), defaults.ip_per_min))
+    token_rpm = request.client_token_rpm or defaults.client_token_per_min
+    if request.client_token_id and token_rpm:
+        layers.append(Layer("client_token_rate_limit_exceeded", ("token", request.client_token_id), token_rpm))
+    if defaults.account_per_min:
+        account_key = ("account", key.account_id, str(key.livemode))
+        layers.append(Layer("account_rate_limit_exceeded", account_key, defaults.account_per_min))
+    if customer is not None:
+        limits = effective(state, customer)
+        if limits.rate_limit_rpm is not None or limits.rate_limit_tpm is not None:
+            layers.append(
+                Layer(
+                    "customer_rate_limit_exceeded",
+                    ("customer", customer.id),
+                    limits.rate_limit_rpm,
+                    limits.rate_limit_tpm,
+                )
+            )
+    return layers

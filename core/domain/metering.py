@@ -13,12 +13,13 @@ than LEASE_ROOM_SHARE of the room, which an edge admits calls against by itself 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from core.domain import ledger
 from core.domain.entities import ApiKey, Customer, Denial, Hold, Transfer, has_scope, hash_secret
-from core.domain.limits import effective
+from core.domain.limits import effective, rate_layers
 from core.domain.periods import period_bounds
+from core.domain.ratelimit import RateDefaults, RateLimiter, Status, rate_denial
 from core.domain.settlement import Settlement, SettlePlan
 from core.domain.state import State
 from ringside.ids import new_id, new_sortable_id
@@ -46,6 +47,14 @@ class CallRequest:
     requested_output_tokens: int
     model_max_output_tokens: int
     choices: int = 1
+    client_ip: str = ""
+    client_token_id: str = ""
+    client_token_rpm: int = 0  # 0: the operator's default
+
+    def tokens_bound(self, output_tokens: int) -> int:
+        """What the call counts against a TPM limit until settled: its prompt bound and every
+        output token it may produce."""
+        return self.input_tokens_bound + max(1, self.choices) * output_tokens
 
 
 @dataclass(slots=True)
@@ -56,13 +65,26 @@ class Admission:
     max_output_tokens: int
     output_limited: bool
     records: list[object]
+    rate_status: Status = field(default_factory=Status)
+    lease_calls: int = 0  # a lease: how many calls it covers
+    lease_tokens: int = 0  # a lease: the tokens they may take (0: no token limit)
 
 
 class Meter(Settlement):
-    def __init__(self, state: State, hold_ttl_s: int, clock: Callable[[], float]) -> None:
+    def __init__(
+        self,
+        state: State,
+        hold_ttl_s: int,
+        clock: Callable[[], float],
+        rate_defaults: RateDefaults | None = None,
+        lease_window_s: float = 1.0,
+    ) -> None:
         self.state = state
         self.hold_ttl_s = hold_ttl_s
         self.clock = clock
+        self.rate_defaults = rate_defaults or RateDefaults()
+        self.lease_window_s = lease_window_s
+        self.limiter = RateLimiter()
 
     # -- admission ---------------------------------------------------------------------------------
 
@@ -144,28 +166,50 @@ class Meter(Settlement):
         if isinstance(checked, Denial):
             return checked
         key, customer = checked
-        now = int(self.clock())
+        clock = self.clock()
+        now = int(clock)
+        layers = rate_layers(self.state, self.rate_defaults, request, key, customer)
+        refused = self.limiter.check_requests(layers, clock)
+        if refused is not None:
+            return rate_denial(refused)
         markup = self.markup_bp(key, customer)
         choices = max(1, request.choices)
         ceiling = self.output_ceiling(request, key)
-        estimate = estimate_nano(request.input_tokens_bound, ceiling, choices, request.price, markup)
         output_bound = ceiling
+        tokens_room, tokens_layer = self.limiter.room(layers, "tokens", clock)
+        if tokens_room is not None and tokens_layer is not None and request.tokens_bound(ceiling) > tokens_room:
+            output_bound = (tokens_room - request.input_tokens_bound) // choices
+            if output_bound < 1:
+                return rate_denial(self.limiter.tokens_refusal(tokens_layer, clock, request.tokens_bound(1)))
+        estimate = estimate_nano(request.input_tokens_bound, output_bound, choices, request.price, markup)
         if customer is not None:
             customer.roll_period(period_bounds(now, customer.billing_anchor_day)[0])
             room, limiting = self._room(customer)
             if room is not None and estimate > room:
                 output_bound = max_affordable_output(
-                    request.input_tokens_bound, choices, request.price, markup, room, ceiling
+                    request.input_tokens_bound, choices, request.price, markup, room, output_bound
                 )
                 if output_bound < 1:
                     return self._refuse(customer, limiting)
                 estimate = estimate_nano(request.input_tokens_bound, output_bound, choices, request.price, markup)
         hold, records = self._hold(new_id("req"), "call", key, customer, estimate, request, now, markup)
-        return Admission(hold, key, customer, output_bound, output_bound < ceiling, self._with_new(customer, records))
+        hold.rate_charge = self.limiter.charge(layers, clock, clock, 1, request.tokens_bound(output_bound))
+        return Admission(
+            hold,
+            key,
+            customer,
+            output_bound,
+            output_bound < ceiling,
+            self._with_new(customer, records),
+            hold.rate_charge.status,
+        )
 
     def acquire_lease(self, request: CallRequest, calls: int) -> Admission | Denial | None:
         """A lease for up to `calls` calls like `request`, or None when the room cannot spare one
-        (the edge then authorizes this call alone, which applies the full room rule)."""
+        (the edge then authorizes this call alone, which applies the full room rule).
+
+        A lease reserves each call's request slot (and its tokens under a TPM limit) in every rate
+        limit layer, never more than LEASE_ROOM_SHARE of what a layer has left."""
         checked = self.check_caller(request)
         if isinstance(checked, Denial):
             return checked
@@ -174,20 +218,47 @@ class Meter(Settlement):
             # Wallet calls take the per-call path: their responses carry the exact balance after
             # the call (X-Ringside-Wallet-Balance), which only the core knows.
             return None
-        now = int(self.clock())
+        clock = self.clock()
+        now = int(clock)
+        layers = rate_layers(self.state, self.rate_defaults, request, key, customer)
+        refused = self.limiter.check_requests(layers, clock)
+        if refused is not None:
+            return rate_denial(refused)
         markup = self.markup_bp(key, customer)
         ceiling = self.output_ceiling(request, key)
         estimate = estimate_nano(request.input_tokens_bound, ceiling, max(1, request.choices), request.price, markup)
-        amount = estimate * max(1, min(calls, MAX_LEASE_CALLS))
+        slots = max(1, min(calls, MAX_LEASE_CALLS))
+        requests_room, _ = self.limiter.room(layers, "requests", clock)
+        if requests_room is not None:
+            slots = min(slots, requests_room // LEASE_ROOM_SHARE)
+        tokens_room, _ = self.limiter.room(layers, "tokens", clock)
+        if tokens_room is not None:
+            slots = min(slots, tokens_room // LEASE_ROOM_SHARE // max(1, request.tokens_bound(ceiling)))
+        amount = estimate * slots
         if customer is not None:
             customer.roll_period(period_bounds(now, customer.billing_anchor_day)[0])
             room, _ = self._room(customer)
             if room is not None:
                 amount = min(amount, room // LEASE_ROOM_SHARE)
-        if amount < estimate or amount == 0:
+        if slots < 1 or amount < estimate or amount == 0:
             return None
+        slots = min(slots, amount // estimate)
         hold, records = self._hold(new_id("lse"), "lease", key, customer, amount, request, now, markup)
-        return Admission(hold, key, customer, ceiling, False, self._with_new(customer, records))
+        tokens = slots * request.tokens_bound(ceiling) if tokens_room is not None else 0
+        # Dated at the end of the lease's admission window: each of its calls counts for 60 s
+        # after whichever moment inside that window it was admitted.
+        hold.rate_charge = self.limiter.charge(layers, clock, clock + self.lease_window_s, slots, tokens)
+        return Admission(
+            hold,
+            key,
+            customer,
+            ceiling,
+            False,
+            self._with_new(customer, records),
+            hold.rate_charge.status,
+            lease_calls=slots,
+            lease_tokens=tokens,
+        )
 
     @staticmethod
     def _with_new(customer: Customer | None, records: list[object]) -> list[object]:
@@ -276,6 +347,8 @@ class Meter(Settlement):
 
     def release(self, admission: Admission) -> None:
         """Undo an admission whose hold could not be made durable."""
+        if admission.hold.rate_charge is not None:
+            self.limiter.refund(admission.hold.rate_charge)
         hold = self.state.holds.pop(admission.hold.id, None)
         if hold is not None and admission.customer is not None:
             admission.customer.held_nano -= hold.remaining_nano

@@ -58,6 +58,9 @@ class SettlePlan:
     consumed: int = 0
     reported: list[str] = field(default_factory=list)
     close_hold: bool = False
+    # What the calls really took from the rate limits (requests, prompt + completion tokens).
+    rate_requests: int = 0
+    rate_tokens: int = 0
 
 
 class Settlement:
@@ -106,6 +109,8 @@ class Settlement:
             requests=int(status != "failed"),
             wallet_delta=-posted,
             close_hold=True,
+            rate_requests=1,
+            rate_tokens=usage.prompt_tokens + usage.completion_tokens,
         )
 
     def plan_expire(self, hold: Hold) -> SettlePlan:
@@ -207,6 +212,8 @@ class Settlement:
                 ),
             ]
             plan.reported.append(call.request_id)
+            plan.rate_requests += 1
+            plan.rate_tokens += call.usage.prompt_tokens + call.usage.completion_tokens
             plan.consumed += posted
             plan.requests += int(call.status != "failed")
         plan.held_release = plan.spend = plan.consumed
@@ -237,6 +244,7 @@ class Settlement:
                 customer.wallet_balance_nano += plan.wallet_delta
         hold.consumed_nano += plan.consumed
         hold.reported.update(plan.reported)
+        self._correct_rate_charge(hold, plan)
         if plan.close_hold:
             self.state.holds.pop(hold.id, None)
         if plan.state_change == "expired":
@@ -254,6 +262,15 @@ class Settlement:
         return HoldExtension(hold.id, hold.expires_at)
 
     # -- helpers -----------------------------------------------------------------------------------
+
+    @staticmethod
+    def _correct_rate_charge(hold: Hold, plan: SettlePlan) -> None:
+        """A settled call counts its actual tokens; a closed lease only the calls it covered.
+        An expired hold keeps its whole charge (what its calls used is not known)."""
+        hold.rate_requests_used += plan.rate_requests
+        hold.rate_tokens_used += plan.rate_tokens
+        if hold.rate_charge is not None and plan.state_change in ("settled", "closed"):
+            hold.rate_charge.adjust(hold.rate_requests_used, hold.rate_tokens_used)
 
     def _customer(self, hold: Hold, now: int) -> Customer | None:
         customer = self.state.customers.get(hold.customer_id) if hold.customer_id else None

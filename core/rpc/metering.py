@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import math
+
 from core.domain.entities import Denial
 from core.domain.metering import CallRequest
+from core.domain.ratelimit import Status
 from core.domain.settlement import FinishedCall
 from core.rpc.auth import Authenticator
 from core.rpc.base import MAX_PROTO_STRING, Base, Context, rpc
@@ -32,6 +35,9 @@ def _call_request(call: metering_pb2.AuthorizeRequest) -> CallRequest:
         requested_output_tokens=max(0, call.requested_output_tokens),
         model_max_output_tokens=max(0, call.model_max_output_tokens),
         choices=max(1, call.choices),
+        client_ip=call.client_ip[:64],
+        client_token_id=call.client_token_id[:64],
+        client_token_rpm=max(0, call.client_token_rpm),
     )
 
 
@@ -42,6 +48,18 @@ def _denial(denial: Denial) -> metering_pb2.Denial:
         param=denial.param or "",
         retry_after_seconds=denial.retry_after_seconds,
         should_retry=denial.should_retry,
+        retry_after_ms=denial.retry_after_ms,
+    )
+
+
+def _rate_status(status: Status) -> metering_pb2.RateLimitStatus:
+    return metering_pb2.RateLimitStatus(
+        requests_limit=status.requests_limit or 0,
+        requests_remaining=status.requests_remaining,
+        requests_reset_ms=math.ceil(status.requests_reset_s * 1000),
+        tokens_limit=status.tokens_limit or 0,
+        tokens_remaining=status.tokens_remaining,
+        tokens_reset_ms=math.ceil(status.tokens_reset_s * 1000),
     )
 
 
@@ -88,6 +106,10 @@ class LeasesServicerMixin:
             markup_bp=lease.markup_bp,
             default_max_output_tokens=account.default_max_output_tokens or 0,
             expires_at=lease.expires_at,
+            rate_limits=_rate_status(decision.rate_status),
+            calls=decision.lease_calls,
+            tokens=decision.lease_tokens,
+            admit_for_ms=math.floor(self.core.meter.lease_window_s * 1000),
         )
 
     @rpc
@@ -120,6 +142,7 @@ class MeteringServicer(LeasesServicerMixin, Base, metering_pb2_grpc.MeteringServ
             max_output_tokens=decision.max_output_tokens,
             output_limited=decision.output_limited,
             hold_expires_at=hold.expires_at,
+            rate_limits=_rate_status(decision.rate_status),
         )
         if decision.customer is not None and decision.customer.wallet_enabled:
             response.wallet_balance_nano_usd = decision.customer.wallet_balance_nano

@@ -182,6 +182,7 @@ async def run_expiry(core: Core, interval_s: float = 1.0) -> None:
     while True:
         try:
             expired = await expire_due(core)
+            core.meter.limiter.sweep(core.now())
             if expired:
                 log.info("posted %d expired holds at their reserved amounts", expired)
         except Exception:

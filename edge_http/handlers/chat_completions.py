@@ -14,7 +14,7 @@ import orjson
 from aiohttp import web
 
 from edge_http.context import EDGE, Edge
-from edge_http.handlers.common import bearer, reject, verify_then_raise
+from edge_http.handlers.common import bearer, client_ip, reject, verify_then_raise
 from edge_http.metering import (
     ABORTED,
     COMPLETED,
@@ -102,7 +102,7 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
             requested_output_tokens=requested,
             model_max_output_tokens=model.max_output_tokens,
             choices=choices,
-            client_ip=request.remote or "",
+            client_ip=client_ip(request, edge.settings.trust_forwarded_for),
         ),
     )
     if isinstance(decision, metering_pb2.Denial):
@@ -136,6 +136,8 @@ class _Call:
         self.client_wants_usage = bool((body.get("stream_options") or {}).get("include_usage"))
         self.upstream_body = self._rewrite(body, requested)
         self.headers = {"x-request-id": decision.request_id, "X-Ringside-Model-Resolved": model.ref}
+        if decision.rate is not None:
+            self.headers.update(decision.rate.headers())
         self.settled = False
         self.tally = StreamTally()
         self.upstream: UpstreamResponse | None = None

@@ -44,4 +44,14 @@ async def principal(edge: Edge, request: web.Request) -> keys_pb2.VerifyApiKeyRe
 def reject(request: web.Request, denial: metering_pb2.Denial) -> web.Response:
     error = RingsideError(denial.code, denial.message, denial.param or None, denial.retry_after_seconds or None)
     should_retry = denial.should_retry if error.status in (402, 429) else None
-    return error_response(error, request[REQUEST_ID], should_retry)
+    return error_response(error, request[REQUEST_ID], should_retry, denial.retry_after_ms or None)
+
+
+def client_ip(request: web.Request, trust_forwarded_for: bool) -> str:
+    """The caller's IP: the socket's peer, or behind a trusted proxy the address it appended last."""
+    if trust_forwarded_for:
+        forwarded = request.headers.get("X-Forwarded-For", "")
+        last = forwarded.rsplit(",", 1)[-1].strip()
+        if last:
+            return last[:64]
+    return request.remote or ""

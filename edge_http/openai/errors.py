@@ -23,11 +23,13 @@ def error_body(error: RingsideError, request_id: str) -> bytes:
     )
 
 
-def error_response(error: RingsideError, request_id: str, should_retry: bool | None = None) -> web.Response:
+def error_response(
+    error: RingsideError, request_id: str, should_retry: bool | None = None, retry_after_ms: int | None = None
+) -> web.Response:
     headers = {"x-request-id": request_id}
     if error.retry_after_seconds:
         headers["Retry-After"] = str(error.retry_after_seconds)
-        headers["retry-after-ms"] = str(error.retry_after_seconds * 1000)
+        headers["retry-after-ms"] = str(retry_after_ms or error.retry_after_seconds * 1000)
     if should_retry is not None:
         headers["x-should-retry"] = "true" if should_retry else "false"
     return web.Response(

@@ -20,7 +20,7 @@ SETTLE_OUTCOME_ABORTED: SettleOutcome
 SETTLE_OUTCOME_FAILED: SettleOutcome
 
 class AuthorizeRequest(_message.Message):
-    __slots__ = ("api_key", "customer_ref", "user", "model_ref", "provider", "price", "input_tokens_bound", "requested_output_tokens", "model_max_output_tokens", "choices", "client_ip")
+    __slots__ = ("api_key", "customer_ref", "user", "model_ref", "provider", "price", "input_tokens_bound", "requested_output_tokens", "model_max_output_tokens", "choices", "client_ip", "client_token_id", "client_token_rpm")
     API_KEY_FIELD_NUMBER: _ClassVar[int]
     CUSTOMER_REF_FIELD_NUMBER: _ClassVar[int]
     USER_FIELD_NUMBER: _ClassVar[int]
@@ -32,6 +32,8 @@ class AuthorizeRequest(_message.Message):
     MODEL_MAX_OUTPUT_TOKENS_FIELD_NUMBER: _ClassVar[int]
     CHOICES_FIELD_NUMBER: _ClassVar[int]
     CLIENT_IP_FIELD_NUMBER: _ClassVar[int]
+    CLIENT_TOKEN_ID_FIELD_NUMBER: _ClassVar[int]
+    CLIENT_TOKEN_RPM_FIELD_NUMBER: _ClassVar[int]
     api_key: str
     customer_ref: str
     user: str
@@ -43,24 +45,44 @@ class AuthorizeRequest(_message.Message):
     model_max_output_tokens: int
     choices: int
     client_ip: str
-    def __init__(self, api_key: _Optional[str] = ..., customer_ref: _Optional[str] = ..., user: _Optional[str] = ..., model_ref: _Optional[str] = ..., provider: _Optional[str] = ..., price: _Optional[_Union[_common_pb2.Price, _Mapping]] = ..., input_tokens_bound: _Optional[int] = ..., requested_output_tokens: _Optional[int] = ..., model_max_output_tokens: _Optional[int] = ..., choices: _Optional[int] = ..., client_ip: _Optional[str] = ...) -> None: ...
+    client_token_id: str
+    client_token_rpm: int
+    def __init__(self, api_key: _Optional[str] = ..., customer_ref: _Optional[str] = ..., user: _Optional[str] = ..., model_ref: _Optional[str] = ..., provider: _Optional[str] = ..., price: _Optional[_Union[_common_pb2.Price, _Mapping]] = ..., input_tokens_bound: _Optional[int] = ..., requested_output_tokens: _Optional[int] = ..., model_max_output_tokens: _Optional[int] = ..., choices: _Optional[int] = ..., client_ip: _Optional[str] = ..., client_token_id: _Optional[str] = ..., client_token_rpm: _Optional[int] = ...) -> None: ...
+
+class RateLimitStatus(_message.Message):
+    __slots__ = ("requests_limit", "requests_remaining", "requests_reset_ms", "tokens_limit", "tokens_remaining", "tokens_reset_ms")
+    REQUESTS_LIMIT_FIELD_NUMBER: _ClassVar[int]
+    REQUESTS_REMAINING_FIELD_NUMBER: _ClassVar[int]
+    REQUESTS_RESET_MS_FIELD_NUMBER: _ClassVar[int]
+    TOKENS_LIMIT_FIELD_NUMBER: _ClassVar[int]
+    TOKENS_REMAINING_FIELD_NUMBER: _ClassVar[int]
+    TOKENS_RESET_MS_FIELD_NUMBER: _ClassVar[int]
+    requests_limit: int
+    requests_remaining: int
+    requests_reset_ms: int
+    tokens_limit: int
+    tokens_remaining: int
+    tokens_reset_ms: int
+    def __init__(self, requests_limit: _Optional[int] = ..., requests_remaining: _Optional[int] = ..., requests_reset_ms: _Optional[int] = ..., tokens_limit: _Optional[int] = ..., tokens_remaining: _Optional[int] = ..., tokens_reset_ms: _Optional[int] = ...) -> None: ...
 
 class Denial(_message.Message):
-    __slots__ = ("code", "message", "param", "retry_after_seconds", "should_retry")
+    __slots__ = ("code", "message", "param", "retry_after_seconds", "should_retry", "retry_after_ms")
     CODE_FIELD_NUMBER: _ClassVar[int]
     MESSAGE_FIELD_NUMBER: _ClassVar[int]
     PARAM_FIELD_NUMBER: _ClassVar[int]
     RETRY_AFTER_SECONDS_FIELD_NUMBER: _ClassVar[int]
     SHOULD_RETRY_FIELD_NUMBER: _ClassVar[int]
+    RETRY_AFTER_MS_FIELD_NUMBER: _ClassVar[int]
     code: str
     message: str
     param: str
     retry_after_seconds: int
     should_retry: bool
-    def __init__(self, code: _Optional[str] = ..., message: _Optional[str] = ..., param: _Optional[str] = ..., retry_after_seconds: _Optional[int] = ..., should_retry: _Optional[bool] = ...) -> None: ...
+    retry_after_ms: int
+    def __init__(self, code: _Optional[str] = ..., message: _Optional[str] = ..., param: _Optional[str] = ..., retry_after_seconds: _Optional[int] = ..., should_retry: _Optional[bool] = ..., retry_after_ms: _Optional[int] = ...) -> None: ...
 
 class AuthorizeResponse(_message.Message):
-    __slots__ = ("allowed", "denial", "request_id", "account_id", "livemode", "customer_id", "hold_nano_usd", "max_output_tokens", "output_limited", "hold_expires_at", "wallet_balance_nano_usd")
+    __slots__ = ("allowed", "denial", "request_id", "account_id", "livemode", "customer_id", "hold_nano_usd", "max_output_tokens", "output_limited", "hold_expires_at", "wallet_balance_nano_usd", "rate_limits")
     ALLOWED_FIELD_NUMBER: _ClassVar[int]
     DENIAL_FIELD_NUMBER: _ClassVar[int]
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
@@ -72,6 +94,7 @@ class AuthorizeResponse(_message.Message):
     OUTPUT_LIMITED_FIELD_NUMBER: _ClassVar[int]
     HOLD_EXPIRES_AT_FIELD_NUMBER: _ClassVar[int]
     WALLET_BALANCE_NANO_USD_FIELD_NUMBER: _ClassVar[int]
+    RATE_LIMITS_FIELD_NUMBER: _ClassVar[int]
     allowed: bool
     denial: Denial
     request_id: str
@@ -83,7 +106,8 @@ class AuthorizeResponse(_message.Message):
     output_limited: bool
     hold_expires_at: int
     wallet_balance_nano_usd: int
-    def __init__(self, allowed: _Optional[bool] = ..., denial: _Optional[_Union[Denial, _Mapping]] = ..., request_id: _Optional[str] = ..., account_id: _Optional[str] = ..., livemode: _Optional[bool] = ..., customer_id: _Optional[str] = ..., hold_nano_usd: _Optional[int] = ..., max_output_tokens: _Optional[int] = ..., output_limited: _Optional[bool] = ..., hold_expires_at: _Optional[int] = ..., wallet_balance_nano_usd: _Optional[int] = ...) -> None: ...
+    rate_limits: RateLimitStatus
+    def __init__(self, allowed: _Optional[bool] = ..., denial: _Optional[_Union[Denial, _Mapping]] = ..., request_id: _Optional[str] = ..., account_id: _Optional[str] = ..., livemode: _Optional[bool] = ..., customer_id: _Optional[str] = ..., hold_nano_usd: _Optional[int] = ..., max_output_tokens: _Optional[int] = ..., output_limited: _Optional[bool] = ..., hold_expires_at: _Optional[int] = ..., wallet_balance_nano_usd: _Optional[int] = ..., rate_limits: _Optional[_Union[RateLimitStatus, _Mapping]] = ...) -> None: ...
 
 class SettleRequest(_message.Message):
     __slots__ = ("request_id", "usage", "outcome", "usage_estimated", "upstream_model")
@@ -140,7 +164,7 @@ class AcquireLeaseRequest(_message.Message):
     def __init__(self, call: _Optional[_Union[AuthorizeRequest, _Mapping]] = ..., calls: _Optional[int] = ..., edge: _Optional[str] = ...) -> None: ...
 
 class AcquireLeaseResponse(_message.Message):
-    __slots__ = ("granted", "denial", "lease_id", "amount_nano_usd", "account_id", "livemode", "customer_id", "markup_bp", "default_max_output_tokens", "expires_at")
+    __slots__ = ("granted", "denial", "lease_id", "amount_nano_usd", "account_id", "livemode", "customer_id", "markup_bp", "default_max_output_tokens", "expires_at", "rate_limits", "calls", "tokens", "admit_for_ms")
     GRANTED_FIELD_NUMBER: _ClassVar[int]
     DENIAL_FIELD_NUMBER: _ClassVar[int]
     LEASE_ID_FIELD_NUMBER: _ClassVar[int]
@@ -151,6 +175,10 @@ class AcquireLeaseResponse(_message.Message):
     MARKUP_BP_FIELD_NUMBER: _ClassVar[int]
     DEFAULT_MAX_OUTPUT_TOKENS_FIELD_NUMBER: _ClassVar[int]
     EXPIRES_AT_FIELD_NUMBER: _ClassVar[int]
+    RATE_LIMITS_FIELD_NUMBER: _ClassVar[int]
+    CALLS_FIELD_NUMBER: _ClassVar[int]
+    TOKENS_FIELD_NUMBER: _ClassVar[int]
+    ADMIT_FOR_MS_FIELD_NUMBER: _ClassVar[int]
     granted: bool
     denial: Denial
     lease_id: str
@@ -161,7 +189,11 @@ class AcquireLeaseResponse(_message.Message):
     markup_bp: int
     default_max_output_tokens: int
     expires_at: int
-    def __init__(self, granted: _Optional[bool] = ..., denial: _Optional[_Union[Denial, _Mapping]] = ..., lease_id: _Optional[str] = ..., amount_nano_usd: _Optional[int] = ..., account_id: _Optional[str] = ..., livemode: _Optional[bool] = ..., customer_id: _Optional[str] = ..., markup_bp: _Optional[int] = ..., default_max_output_tokens: _Optional[int] = ..., expires_at: _Optional[int] = ...) -> None: ...
+    rate_limits: RateLimitStatus
+    calls: int
+    tokens: int
+    admit_for_ms: int
+    def __init__(self, granted: _Optional[bool] = ..., denial: _Optional[_Union[Denial, _Mapping]] = ..., lease_id: _Optional[str] = ..., amount_nano_usd: _Optional[int] = ..., account_id: _Optional[str] = ..., livemode: _Optional[bool] = ..., customer_id: _Optional[str] = ..., markup_bp: _Optional[int] = ..., default_max_output_tokens: _Optional[int] = ..., expires_at: _Optional[int] = ..., rate_limits: _Optional[_Union[RateLimitStatus, _Mapping]] = ..., calls: _Optional[int] = ..., tokens: _Optional[int] = ..., admit_for_ms: _Optional[int] = ...) -> None: ...
 
 class LeaseCall(_message.Message):
     __slots__ = ("request_id", "model_ref", "provider", "price", "estimate_nano_usd", "usage", "outcome", "usage_estimated", "upstream_model")

@@ -1,0 +1,248 @@
+"""Rate limits (API.md "Rate limits"): sliding 60-second logs, exact for every edge at once.
+
+Each limited key (a client IP, a client token, an account, a customer) has a window: the entries
+admitted in the last 60 s, each `(at, requests, tokens)`, with running sums. A call is admitted only
+if every layer still has room; it then charges an entry in each. There is no fixed-window reset to
+burst through: an entry stops counting exactly 60 s after its `at`.
+
+Charges are adjusted once the truth is known: a call's tokens (reserved at its estimate) become
+its actual tokens at settle; a lease's requests and tokens (reserved for the calls it may cover)
+shrink to what its calls used when it closes. A lease's entry is dated at the end of its admission
+window, so whichever moment inside that window its calls were admitted, each counts for a full
+60 s after it: never more than the limit in any 60-second span.
+
+Windows live in memory only (the core is the one place that decides): a core restart forgets them.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from collections import deque
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from core.domain.entities import Denial
+
+WINDOW_S = 60.0
+IDLE_SWEEP_EVERY_S = 60.0
+
+
+@dataclass(slots=True, eq=False)
+class Entry:
+    at: float
+    requests: int
+    tokens: int
+    counted: bool = True  # False once it has left its window (adjusting it then changes nothing)
+
+
+@dataclass(slots=True, eq=False)
+class Window:
+    """Entries in two lanes, each in `at` order: calls (dated when admitted) and leases (dated at
+    the end of their admission window, ahead of the calls admitted meanwhile)."""
+
+    calls: deque[Entry] = field(default_factory=deque)
+    leases: deque[Entry] = field(default_factory=deque)
+    requests: int = 0
+    tokens: int = 0
+    latest_at: float = 0.0
+
+    def add(self, entry: Entry, now: float) -> None:
+        (self.leases if entry.at > now else self.calls).append(entry)
+        self.requests += entry.requests
+        self.tokens += entry.tokens
+        self.latest_at = max(self.latest_at, entry.at)
+
+    def prune(self, now: float) -> None:
+        horizon = now - WINDOW_S
+        for lane in (self.calls, self.leases):
+            while lane and lane[0].at <= horizon:
+                entry = lane.popleft()
+                entry.counted = False
+                self.requests -= entry.requests
+                self.tokens -= entry.tokens
+
+    @property
+    def empty(self) -> bool:
+        return not self.calls and not self.leases
+
+    def used(self, unit: str) -> int:
+        return self.requests if unit == "requests" else self.tokens
+
+    def wait_s(self, now: float, unit: str, limit: int, need: int) -> float:
+        """Seconds until `need` more fit under `limit` (inf when they never can)."""
+        if need > limit:
+            return math.inf
+        excess = self.used(unit) + need - limit
+        if excess <= 0:
+            return 0.0
+        for entry in heapq.merge(self.calls, self.leases, key=lambda entry: entry.at):  # in the order they leave
+            excess -= entry.requests if unit == "requests" else entry.tokens
+            if excess <= 0:
+                return max(0.0, entry.at + WINDOW_S - now)
+        return WINDOW_S
+
+    def reset_s(self, now: float) -> float:
+        """Seconds until the window is empty again (OpenAI's x-ratelimit-reset-*)."""
+        return 0.0 if self.empty else max(0.0, self.latest_at + WINDOW_S - now)
+
+
+@dataclass(frozen=True, slots=True)
+class RateDefaults:
+    """The operator's limits per minute (settings); 0 turns a layer off."""
+
+    ip_per_min: int = 0
+    client_token_per_min: int = 0
+    account_per_min: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Layer:
+    """One limit a call is subject to. `requests`/`tokens` per minute; None = not limited."""
+
+    code: str  # the 429's error code
+    key: tuple[str, ...]
+    requests: int | None
+    tokens: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    code: str
+    message: str
+    retry_after_s: float  # inf: waiting cannot help
+
+
+@dataclass(frozen=True, slots=True)
+class Status:
+    """The tightest layer's numbers, for the x-ratelimit-* headers (None: no such limit)."""
+
+    requests_limit: int | None = None
+    requests_remaining: int = 0
+    requests_reset_s: float = 0.0
+    tokens_limit: int | None = None
+    tokens_remaining: int = 0
+    tokens_reset_s: float = 0.0
+
+
+@dataclass(slots=True, eq=False)
+class Charge:
+    """What one call or lease took from each of its windows."""
+
+    parts: list[tuple[Window, Entry, bool]]  # (window, its entry, whether that layer limits tokens)
+    status: Status
+
+    def adjust(self, requests: int, tokens: int) -> None:
+        """Set the charge to what was actually used (never above what was reserved for requests)."""
+        for window, entry, counts_tokens in self.parts:
+            requests_now = min(requests, entry.requests)
+            tokens_now = tokens if counts_tokens else 0
+            if entry.counted:
+                window.requests += requests_now - entry.requests
+                window.tokens += tokens_now - entry.tokens
+            entry.requests, entry.tokens = requests_now, tokens_now
+
+
+LAYER_NAMES = {
+    "ip_rate_limit_exceeded": "this IP address",
+    "client_token_rate_limit_exceeded": "this client token",
+    "account_rate_limit_exceeded": "this account",
+    "customer_rate_limit_exceeded": "this customer",
+}
+
+
+class RateLimiter:
+    def __init__(self) -> None:
+        self._windows: dict[tuple[str, ...], Window] = {}
+        self._swept_at = 0.0
+
+    def _window(self, key: tuple[str, ...], now: float) -> Window:
+        window = self._windows.get(key)
+        if window is None:
+            window = self._windows[key] = Window()
+        else:
+            window.prune(now)
+        return window
+
+    def check_requests(self, layers: Sequence[Layer], now: float, requests: int = 1) -> Refusal | None:
+        """The first layer (in order) without room for `requests` more, as a refusal."""
+        for layer in layers:
+            if layer.requests is None:
+                continue
+            window = self._window(layer.key, now)
+            if window.requests + requests > layer.requests:
+                wait = window.wait_s(now, "requests", layer.requests, requests)
+                return Refusal(
+                    layer.code,
+                    f"Rate limit of {layer.requests} requests per minute reached for {LAYER_NAMES[layer.code]}.",
+                    wait,
+                )
+        return None
+
+    def room(self, layers: Sequence[Layer], unit: str, now: float) -> tuple[int | None, Layer | None]:
+        """The least room left in `unit` over the layers limiting it (None: unlimited)."""
+        least: tuple[int | None, Layer | None] = (None, None)
+        for layer in layers:
+            limit = layer.requests if unit == "requests" else layer.tokens
+            if limit is None:
+                continue
+            room = max(0, limit - self._window(layer.key, now).used(unit))
+            if least[0] is None or room < least[0]:
+                least = (room, layer)
+        return least
+
+    def tokens_refusal(self, layer: Layer, now: float, need: int) -> Refusal:
+        limit = layer.tokens or 0
+        wait = self._window(layer.key, now).wait_s(now, "tokens", limit, need)
+        return Refusal(
+            layer.code, f"Rate limit of {limit} tokens per minute reached for {LAYER_NAMES[layer.code]}.", wait
+        )
+
+    def charge(self, layers: Sequence[Layer], now: float, at: float, requests: int, tokens: int) -> Charge:
+        """Take `requests` and `tokens` from every limited layer (checked before by the caller)."""
+        parts: list[tuple[Window, Entry, bool]] = []
+        for layer in layers:
+            if layer.requests is None and layer.tokens is None:
+                continue
+            window = self._window(layer.key, now)
+            entry = Entry(at, requests, tokens if layer.tokens is not None else 0)
+            window.add(entry, now)
+            parts.append((window, entry, layer.tokens is not None))
+        return Charge(parts, self.status(layers, now))
+
+    def refund(self, charge: Charge) -> None:
+        charge.adjust(0, 0)
+
+    def status(self, layers: Sequence[Layer], now: float) -> Status:
+        requests, request_layer = self.room(layers, "requests", now)
+        tokens, token_layer = self.room(layers, "tokens", now)
+        return Status(
+            requests_limit=request_layer.requests if request_layer else None,
+            requests_remaining=requests or 0,
+            requests_reset_s=self._windows[request_layer.key].reset_s(now) if request_layer else 0.0,
+            tokens_limit=token_layer.tokens if token_layer else None,
+            tokens_remaining=tokens or 0,
+            tokens_reset_s=self._windows[token_layer.key].reset_s(now) if token_layer else 0.0,
+        )
+
+    def sweep(self, now: float) -> int:
+        """Forget idle windows (at most once a minute); returns how many are left."""
+        if now - self._swept_at >= IDLE_SWEEP_EVERY_S:
+            self._swept_at = now
+            for key in [k for k, w in self._windows.items() if w.reset_s(now) == 0.0]:
+                window = self._windows.pop(key)
+                window.prune(now)
+        return len(self._windows)
+
+
+def rate_denial(refusal: Refusal) -> Denial:
+    if math.isinf(refusal.retry_after_s):
+        return Denial(refusal.code, refusal.message + " This call is larger than the limit allows.")
+    wait_ms = max(1, math.ceil(refusal.retry_after_s * 1000))
+    return Denial(
+        refusal.code,
+        refusal.message,
+        retry_after_seconds=max(1, math.ceil(wait_ms / 1000)),
+        should_retry=True,
+        retry_after_ms=wait_ms,
+    )

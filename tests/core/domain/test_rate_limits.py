@@ -1,0 +1,302 @@
+"""Rate limits in the core (API.md "Rate limits"): four layers, sliding 60 s windows, exact."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from core.domain.entities import Denial, Tier
+from core.domain.metering import Admission, CallRequest
+from core.domain.ratelimit import WINDOW_S, RateDefaults
+from ringside.money import Usage
+from tests.core.domain.lease_world import FAST, call_request, finished, report
+from tests.core.domain.world import OTHER_SECRET, START, World, denial_code
+
+
+def limited(world: World, *, rpm: int | None = None, tpm: int | None = None) -> None:
+    customer = world.customer()
+    customer.rate_limit_rpm = rpm
+    customer.rate_limit_tpm = tpm
+
+
+def refused(decision: Admission | Denial | None) -> Denial:
+    assert isinstance(decision, Denial), decision
+    return decision
+
+
+def with_ip(ip: str, **fields: object) -> CallRequest:
+    request = call_request(**fields)  # type: ignore[arg-type]
+    return CallRequest(**{**{f: getattr(request, f) for f in request.__dataclass_fields__}, "client_ip": ip})
+
+
+# -- customer RPM ----------------------------------------------------------------------------------
+
+
+def test_the_call_past_the_customers_rpm_is_429_with_the_wait_until_the_oldest_call_leaves(world: World) -> None:
+    limited(world, rpm=3)
+    for second in range(3):
+        world.clock.now = START + 10 * second
+        world.admitted()
+    world.clock.now = START + 25
+    denial = refused(world.admit())
+    assert denial.code == "customer_rate_limit_exceeded"
+    assert denial.should_retry
+    assert denial.retry_after_ms == 35_000  # the first call, at START, leaves at START + 60
+    assert denial.retry_after_seconds == 35
+
+
+def test_the_window_slides_one_call_frees_one_slot_exactly_60_s_after_it(world: World) -> None:
+    limited(world, rpm=2)
+    world.admitted()
+    world.clock.now = START + 30
+    world.admitted()
+    world.clock.now = START + 59.999
+    assert denial_code(world.admit()) == "customer_rate_limit_exceeded"
+    world.clock.now = START + 60
+    world.admitted()  # the first left
+    assert denial_code(world.admit()) == "customer_rate_limit_exceeded"  # the second still counts
+    world.clock.now = START + 90
+    world.admitted()
+
+
+def test_no_burst_at_a_minute_boundary(world: World) -> None:
+    """A fixed window would admit 2×rpm around its reset; a sliding one never more than rpm."""
+    limited(world, rpm=5)
+    world.clock.now = START + 59
+    for _ in range(5):
+        world.admitted()
+    world.clock.now = START + 61
+    assert denial_code(world.admit()) == "customer_rate_limit_exceeded"
+
+
+def test_a_refused_call_takes_no_slot(world: World) -> None:
+    limited(world, rpm=1)
+    world.admitted()
+    for _ in range(10):
+        world.admit()
+    world.clock.now = START + 60
+    world.admitted()
+
+
+def test_an_rpm_of_zero_refuses_every_call_and_says_waiting_will_not_help(world: World) -> None:
+    limited(world, rpm=0)
+    denial = refused(world.admit())
+    assert denial.code == "customer_rate_limit_exceeded"
+    assert not denial.should_retry
+    assert denial.retry_after_seconds == 0
+
+
+def test_a_tier_rpm_applies_to_its_customers(world: World) -> None:
+    customer = world.customer()
+    world.state.add_tier(Tier("tier_1", "acct_1", False, "small", None, 1, None, None, START))
+    customer.tier_id = "tier_1"
+    world.admitted()
+    assert denial_code(world.admit()) == "customer_rate_limit_exceeded"
+
+
+def test_a_hold_that_could_not_be_made_durable_gives_its_slot_back(world: World) -> None:
+    limited(world, rpm=1)
+    world.meter.release(world.admitted())
+    world.admitted()
+
+
+# -- customer TPM ----------------------------------------------------------------------------------
+
+
+def test_tpm_reserves_the_estimate_and_settle_corrects_it_to_the_actual_tokens(world: World) -> None:
+    limited(world, tpm=5_000)
+    first = world.admitted(input_tokens=1_000, output_tokens=1_000)  # reserves 2,000
+    second = world.admitted(input_tokens=1_000, output_tokens=1_000)  # 4,000
+    assert second.rate_status.tokens_remaining == 1_000
+    world.settle(first, Usage(input_tokens=200, output_tokens=100))  # 300 really
+    world.settle(second, Usage(input_tokens=200, output_tokens=100))
+    world.admitted(input_tokens=1_000, output_tokens=1_000)
+    world.admitted(input_tokens=1_000, output_tokens=1_000)  # 600 + 4,000 ≤ 5,000
+
+
+def test_near_the_tpm_limit_the_output_bound_shrinks_to_what_the_window_allows(world: World) -> None:
+    limited(world, tpm=3_000)
+    world.admitted(input_tokens=1_000, output_tokens=1_000)
+    decision = world.admitted(input_tokens=500, output_tokens=1_000)  # 1,000 tokens of room left
+    assert decision.max_output_tokens == 500
+    assert decision.output_limited
+
+
+def test_when_not_even_one_output_token_fits_the_call_is_429_until_the_window_frees(world: World) -> None:
+    limited(world, tpm=3_000)
+    world.admitted(input_tokens=1_000, output_tokens=1_000)
+    world.clock.now = START + 15
+    denial = refused(world.admit(input_tokens=1_000, output_tokens=1_000))
+    assert denial.code == "customer_rate_limit_exceeded"
+    assert "tokens per minute" in denial.message
+    assert denial.retry_after_ms == 45_000
+
+
+def test_a_prompt_larger_than_the_whole_tpm_can_never_pass(world: World) -> None:
+    limited(world, tpm=1_000)
+    denial = refused(world.admit(input_tokens=5_000, output_tokens=10))
+    assert not denial.should_retry
+
+
+# -- the operator's layers -------------------------------------------------------------------------
+
+
+def test_the_layers_answer_in_order_ip_then_account_then_customer(world: World) -> None:
+    world.meter.rate_defaults = RateDefaults(ip_per_min=2, account_per_min=3)
+    limited(world, rpm=4)
+    meter = world.meter
+    assert isinstance(meter.admit(with_ip("10.0.0.1")), Admission)
+    assert isinstance(meter.admit(with_ip("10.0.0.1")), Admission)
+    assert refused(meter.admit(with_ip("10.0.0.1"))).code == "ip_rate_limit_exceeded"
+    assert isinstance(meter.admit(with_ip("10.0.0.2")), Admission)
+    assert refused(meter.admit(with_ip("10.0.0.3"))).code == "account_rate_limit_exceeded"
+
+
+def test_an_account_limit_is_per_account(world: World) -> None:
+    world.meter.rate_defaults = RateDefaults(account_per_min=1)
+    world.customer()
+    world.customer("cus_2", account_id="acct_2")
+    world.admitted()
+    assert denial_code(world.admit()) == "account_rate_limit_exceeded"
+    world.admitted(customer_ref="cus_2", secret=OTHER_SECRET)
+
+
+def test_a_client_token_has_the_default_limit_unless_it_carries_its_own(world: World) -> None:
+    world.meter.rate_defaults = RateDefaults(client_token_per_min=1)
+    world.customer()
+    base = {f: getattr(call_request(), f) for f in CallRequest.__dataclass_fields__}
+    default = CallRequest(**{**base, "client_token_id": "ct_a"})
+    own = CallRequest(**{**base, "client_token_id": "ct_b", "client_token_rpm": 2})
+    assert isinstance(world.meter.admit(default), Admission)
+    assert refused(world.meter.admit(default)).code == "client_token_rate_limit_exceeded"
+    assert isinstance(world.meter.admit(own), Admission)
+    assert isinstance(world.meter.admit(own), Admission)
+    assert refused(world.meter.admit(own)).code == "client_token_rate_limit_exceeded"
+
+
+def test_the_status_reports_the_tightest_layer(world: World) -> None:
+    world.meter.rate_defaults = RateDefaults(ip_per_min=100, account_per_min=1_000)
+    limited(world, rpm=10, tpm=50_000)
+    status = world.meter.admit(with_ip("10.0.0.1"))
+    assert isinstance(status, Admission)
+    assert (status.rate_status.requests_limit, status.rate_status.requests_remaining) == (10, 9)
+    assert status.rate_status.requests_reset_s == WINDOW_S
+    assert (status.rate_status.tokens_limit, status.rate_status.tokens_remaining) == (50_000, 48_000)
+
+
+# -- leases ----------------------------------------------------------------------------------------
+
+
+def test_a_lease_reserves_request_slots_within_a_quarter_of_the_room(world: World) -> None:
+    limited(world, rpm=20)
+    lease = world.meter.acquire_lease(call_request(), 16)
+    assert isinstance(lease, Admission)
+    assert lease.lease_calls == 5
+    assert lease.rate_status.requests_remaining == 15
+
+
+def test_no_lease_when_a_quarter_of_the_slots_is_less_than_one_call(world: World) -> None:
+    limited(world, rpm=3)
+    assert world.meter.acquire_lease(call_request(), 16) is None  # the edge authorizes per call
+    world.admitted()
+
+
+def test_a_lease_is_refused_with_429_when_no_slot_is_left(world: World) -> None:
+    limited(world, rpm=1)
+    world.admitted()
+    assert refused(world.meter.acquire_lease(call_request(), 16)).code == "customer_rate_limit_exceeded"
+
+
+def test_a_lease_under_tpm_reserves_its_calls_tokens(world: World) -> None:
+    limited(world, tpm=40_000)
+    lease = world.meter.acquire_lease(call_request(input_tokens=1_000, output_tokens=1_000), 16)
+    assert isinstance(lease, Admission)
+    assert (lease.lease_calls, lease.lease_tokens) == (5, 10_000)
+
+
+def test_a_closed_lease_keeps_only_the_slots_its_calls_used(world: World) -> None:
+    limited(world, rpm=40)
+    lease = world.meter.acquire_lease(call_request(), 16)
+    assert isinstance(lease, Admission)
+    assert lease.lease_calls == 10
+    report(world, lease.hold, finished("req_a"), finished("req_b"))
+    world.meter.apply(world.meter.plan_close_lease(lease.hold))
+    for _ in range(38):
+        world.admitted()
+    assert denial_code(world.admit()) == "customer_rate_limit_exceeded"
+
+
+def test_an_expired_lease_keeps_all_its_slots(world: World) -> None:
+    limited(world, rpm=8)
+    lease = world.meter.acquire_lease(call_request(), 16)
+    assert isinstance(lease, Admission) and lease.lease_calls == 2
+    world.meter.apply(world.meter.plan_expire(lease.hold))
+    for _ in range(6):
+        world.admitted()
+    assert denial_code(world.admit()) == "customer_rate_limit_exceeded"
+
+
+def test_a_leases_slots_count_until_60_s_after_its_admission_window_ends(world: World) -> None:
+    limited(world, rpm=4)
+    world.meter.lease_window_s = 1.0
+    lease = world.meter.acquire_lease(call_request(), 16)
+    assert isinstance(lease, Admission) and lease.lease_calls == 1
+    world.admitted()
+    world.admitted()
+    world.admitted()
+    world.clock.now = START + 60.5
+    for _ in range(3):
+        world.admitted()  # the three per-call slots left
+    assert denial_code(world.admit()) == "customer_rate_limit_exceeded"  # the lease's slot has not
+    world.clock.now = START + 61
+    world.admitted()
+
+
+# -- the property: never more than the limit in any 60 s -------------------------------------------
+
+steps = st.lists(
+    st.tuples(
+        st.floats(min_value=0, max_value=20, allow_nan=False),  # seconds to wait before the step
+        st.sampled_from(["call", "lease"]),
+        st.integers(min_value=0, max_value=16),  # calls a lease's edge admits before closing it
+        st.floats(min_value=0, max_value=0.999, allow_nan=False),  # where in its window they fall
+    ),
+    max_size=60,
+)
+
+
+@FAST
+@given(rpm=st.integers(min_value=0, max_value=40), plan=steps)
+def test_no_60_second_span_ever_admits_more_than_the_rpm(rpm: int, plan: list[tuple[float, str, int, float]]) -> None:
+    world = World()
+    limited(world, rpm=rpm)
+    world.meter.lease_window_s = 1.0
+    admitted_at: list[float] = []
+    for wait, kind, used, offset in plan:
+        world.clock.now += wait
+        if kind == "call":
+            if isinstance(world.admit(), Admission):
+                admitted_at.append(world.clock.now)
+            continue
+        lease = world.meter.acquire_lease(call_request(), 16)
+        if not isinstance(lease, Admission):
+            continue
+        taken = min(used, lease.lease_calls)  # the edge admits no more than its slots
+        admitted_at += [world.clock.now + offset] * taken
+        report(world, lease.hold, *(finished(f"req_{len(admitted_at)}_{i}") for i in range(taken)))
+        world.meter.apply(world.meter.plan_close_lease(lease.hold))
+    admitted_at.sort()
+    for index, at in enumerate(admitted_at):
+        in_span = sum(1 for other in admitted_at[: index + 1] if other > at - WINDOW_S)
+        assert in_span <= rpm, (at, in_span, rpm)
+
+
+@pytest.mark.parametrize("rpm", [1, 7, 30])
+def test_a_steady_stream_gets_exactly_rpm_per_minute(world: World, rpm: int) -> None:
+    limited(world, rpm=rpm)
+    admitted = 0
+    for tick in range(600):  # ten minutes, one attempt every second
+        world.clock.now = START + tick
+        admitted += isinstance(world.admit(), Admission)
+    assert admitted == rpm * 10
