@@ -79,6 +79,7 @@ async def bare_proxy(context: GatewayContext) -> AsyncIterator[Gateway]:
 
 RINGSIDE_MODEL = "fc:openai/gpt-4o-mini"
 RINGSIDE_BUDGET_USD = 1_000_000
+RINGSIDE_RATE_LIMIT_PER_MIN = 1_000_000_000
 
 
 def _ringside_env(
@@ -93,6 +94,9 @@ def _ringside_env(
         "RINGSIDE_INTERNAL_TOKEN": "rsint_bench_" + "x" * 24,
         "OPENAI_BASE_URL": context.upstream_base_url,
         "OPENAI_API_KEY": "bench-upstream-key",
+        # Every rate-limit layer runs, none refuses: the load comes from one IP at up to ~1,000 req/s.
+        "RINGSIDE_RATE_LIMIT_IP_PER_MIN": str(RINGSIDE_RATE_LIMIT_PER_MIN),
+        "RINGSIDE_RATE_LIMIT_ACCOUNT_PER_MIN": str(RINGSIDE_RATE_LIMIT_PER_MIN),
     }
     if database_url:
         env["RINGSIDE_DATABASE_URL"] = database_url
@@ -100,7 +104,7 @@ def _ringside_env(
 
 
 async def _seed_customer(base_url: str, api_key: str) -> str:
-    """A customer with a (large) budget, so every call runs the whole metering path."""
+    """A customer with a (large) budget and rate limits, so every call runs the whole metering path."""
     import aiohttp
 
     async with (
@@ -108,7 +112,12 @@ async def _seed_customer(base_url: str, api_key: str) -> str:
         session.post(
             f"{base_url}/customers",
             headers={"Authorization": f"Bearer {api_key}"},
-            json={"external_id": "bench-customer", "budget_usd": RINGSIDE_BUDGET_USD},
+            json={
+                "external_id": "bench-customer",
+                "budget_usd": RINGSIDE_BUDGET_USD,
+                "rate_limit_rpm": RINGSIDE_RATE_LIMIT_PER_MIN,
+                "rate_limit_tpm": RINGSIDE_RATE_LIMIT_PER_MIN,
+            },
         ) as response,
     ):
         body = await response.json()

@@ -156,6 +156,7 @@ class Stack:
     database_url: str = ""
     core: subprocess.Popen[bytes] | None = None
     edge: subprocess.Popen[bytes] | None = None
+    more_edges: list[subprocess.Popen[bytes]] = field(default_factory=list)
     internal_token: str = field(default_factory=lambda: "rsint_" + secrets.token_hex(16))
 
     @property
@@ -196,6 +197,22 @@ class Stack:
         wait_until(self._healthy, START_TIMEOUT_S, "the edge's /healthz")
         return self
 
+    def start_edge(self) -> str:
+        """Another edge against the same core (as behind a load balancer); returns its base URL."""
+        port = free_port()
+        env = {**self.env, "RINGSIDE_HTTP_PORT": str(port)}
+        log = self.data_dir / f"edge-{port}.log"
+        process = start_process([sys.executable, "-m", "ringside", "edge"], env, log)
+        self.more_edges.append(process)
+        base_url = f"http://127.0.0.1:{port}"
+
+        def healthy() -> bool:
+            assert process.poll() is None, log.read_text(errors="replace")[-4000:]
+            return port_open(port) and http("GET", base_url + "/healthz").status == 200
+
+        wait_until(healthy, START_TIMEOUT_S, "the second edge's /healthz")
+        return base_url
+
     def _healthy(self) -> bool:
         assert self.edge is not None and self.edge.poll() is None, self.log("edge")
         return port_open(self.http_port) and http("GET", self.base_url + "/healthz").status == 200
@@ -205,6 +222,9 @@ class Stack:
         return path.read_text(errors="replace")[-4000:] if path.exists() else ""
 
     def stop(self) -> None:
+        for process in self.more_edges:
+            stop_process(process)
+        self.more_edges.clear()
         stop_process(self.edge)
         stop_process(self.core)
 
