@@ -72,3 +72,13 @@ async def test_core_micro_makes_holds_and_settles_durable_in_process_and_over_gr
     assert all(result.pairs > 0 and result.authorize is not None for result in report.over_grpc)
     assert "Durable settles/s" in core_markdown(report)
     assert all_checks({"summary": [], "plan": {"modes": []}, "probes": []}, [orjson.loads(orjson.dumps(report))])
+
+
+def test_admission_cost_runs_every_set_up(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    from bench import admission_cost
+
+    monkeypatch.setattr("sys.argv", ["admission_cost", "--calls", "1000"])
+    admission_cost.main()
+    rows = [line for line in capsys.readouterr().out.splitlines() if line.startswith("| ") and "µs" not in line]
+    assert len(rows) == 5
+    assert all(float(row.rsplit("|", 2)[1]) > 0 for row in rows)
