@@ -7,6 +7,11 @@ from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from typing import Any
 
+from edge_http.metering import price_of
+from edge_http.openai.estimate import input_tokens_bound
+from edge_http.providers.catalog.load import load_catalog
+from ringside.money import estimate_nano
+from ringside.money_proto import price_from
 from tests.harness import Response, Stack, wait_until
 
 MODEL = "fc:openai/gpt-4o-mini"
@@ -91,3 +96,40 @@ def test_ledger_balances_after_a_burst_of_unlimited_calls(stack: Stack) -> None:
     assert spend_nano == sum(_cost_nano(r.json()["usage"]) for r in responses)
     audit = stack.audit()
     assert audit.ok and audit.imbalance_nano_usd == 0 and audit.memory_mismatches == 0, audit
+
+
+def test_500_concurrent_calls_against_a_cap_for_about_100(stack: Stack) -> None:
+    """Nothing billed past the cap, and no call refused while one more could have fit."""
+    model = load_catalog()[MODEL]
+    body = {"model": MODEL, "max_tokens": 20, "messages": [{"role": "user", "content": "one of five hundred"}]}
+    price = price_from(price_of(model))
+    one_call = estimate_nano(input_tokens_bound(body, model.max_image_tokens), 20, 1, price, 0)
+    cap_nano = 100 * one_call
+    customer = stack.call(
+        "POST",
+        "/v1/customers",
+        stack.live_key,
+        {"external_id": "five_hundred_" + secrets.token_hex(4), "budget_usd": str(Decimal(cap_nano).scaleb(-9))},
+    ).json()
+
+    def one(_: int) -> Response:
+        return stack.call("POST", "/v1/chat/completions", stack.live_key, body, headers={"FC-Customer": customer["id"]})
+
+    with ThreadPoolExecutor(max_workers=WORKERS) as pool:
+        responses = list(pool.map(one, range(500)))
+    assert {r.status for r in responses} <= {200, 402}, {r.status for r in responses}
+    refused = [r for r in responses if r.status == 402]
+    assert all(r.json()["error"]["code"] == "customer_budget_exceeded" for r in refused)
+    admitted = len(responses) - len(refused)
+    # Every admitted call holds at most one estimate, so while fewer than cap/estimate calls were
+    # admitted there was room for one more: a refusal before that would have been wrong.
+    assert admitted >= 100, (admitted, len(refused))
+    after = _recorded(stack, customer["id"], admitted)
+    billed_nano = _posted_for(stack, customer["id"])
+    assert billed_nano <= cap_nano
+    assert Decimal(str(after["spend_usd_mtd"])).scaleb(9) == billed_nano
+    # Settled below their estimates, the calls may have left room: then the next call passes.
+    following = one(0)
+    assert following.status == (200 if cap_nano - billed_nano >= one_call else 402), following.body
+    audit = stack.audit()
+    assert audit.ok and audit.imbalance_nano_usd == 0, audit
