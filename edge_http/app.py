@@ -60,6 +60,7 @@ def create_app(settings: Settings) -> web.Application:
             catalog=load_catalog(),
             providers=_providers(settings, session),
             leases=leases,
+            trusted_proxies=settings.trusted_proxy_networks,
         )
         yield
         if leases is not None:  # handlers have drained: report every call, close every lease

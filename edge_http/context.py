@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import time
 from dataclasses import dataclass, field
 
@@ -29,6 +30,7 @@ class Edge:
     providers: dict[str, Provider] = field(default_factory=dict)
     test_model: TestModelProvider = field(default_factory=TestModelProvider)
     leases: LeaseManager | None = None
+    trusted_proxies: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
     # (api key, slot name) → (target ref, monotonic expiry): slots resolve through the core at most
     # once a second per caller and name.
     slot_cache: dict[tuple[str, str], tuple[str, float]] = field(default_factory=dict)

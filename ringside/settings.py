@@ -5,12 +5,13 @@ Read once at an entry point (`ringside.cli`) and passed down; nothing else reads
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import pathlib
 import secrets
 import time
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 INTERNAL_TOKEN_FILE = "internal_token"
@@ -49,9 +50,9 @@ class Settings(BaseSettings):
     rate_limit_ip_per_min: int = Field(default=10_000, ge=0, le=1_000_000_000)
     rate_limit_client_token_per_min: int = Field(default=600, ge=0, le=1_000_000_000)
     rate_limit_account_per_min: int = Field(default=60_000, ge=0, le=1_000_000_000)
-    # Behind a reverse proxy: take the client's IP from the last X-Forwarded-For entry (the one the
-    # proxy added) instead of the socket's peer. Only when every request comes through that proxy.
-    trust_forwarded_for: bool = False
+    # Reverse proxies (comma-separated CIDRs) whose X-Forwarded-For is believed: when the socket's
+    # peer is one, the client IP is the last X-Forwarded-For address that is not itself a trusted proxy.
+    trusted_proxies: str = Field(default="", max_length=10_000)
     upstream_timeout_s: float = Field(default=600.0, gt=0, le=3600)
     upstream_connect_timeout_s: float = Field(default=10.0, gt=0, le=300)
     # Roles whose readiness /healthz requires (set by `ringside up` to the roles it started).
@@ -61,6 +62,14 @@ class Settings(BaseSettings):
 
     openai_api_key: str | None = Field(default=None, validation_alias=AliasChoices("OPENAI_API_KEY"))
     openai_base_url: str | None = Field(default=None, validation_alias=AliasChoices("OPENAI_BASE_URL"))
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _cidrs(cls, value: str) -> str:
+        for part in value.split(","):
+            if part.strip():
+                ipaddress.ip_network(part.strip(), strict=False)  # ValueError names the bad entry
+        return value
 
     @property
     def resolved_core_address(self) -> str:
@@ -73,6 +82,11 @@ class Settings(BaseSettings):
     @property
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{(self.data_dir / 'ringside.db').resolve()}"
+
+    @property
+    def trusted_proxy_networks(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+        parts = [part.strip() for part in self.trusted_proxies.split(",")]
+        return tuple(ipaddress.ip_network(part, strict=False) for part in parts if part)
 
     @property
     def required_roles(self) -> list[str]:

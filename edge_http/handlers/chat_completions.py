@@ -102,7 +102,7 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
             requested_output_tokens=requested,
             model_max_output_tokens=model.max_output_tokens,
             choices=choices,
-            client_ip=client_ip(request, edge.settings.trust_forwarded_for),
+            client_ip=client_ip(request, edge.trusted_proxies),
         ),
     )
     if isinstance(decision, metering_pb2.Denial):

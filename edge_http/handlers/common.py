@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ipaddress
+from collections.abc import Sequence
 from typing import NoReturn
 
 from aiohttp import web
@@ -11,6 +13,9 @@ from edge_http.middlewares import REQUEST_ID
 from edge_http.openai.errors import error_response
 from ringside.core.v1 import keys_pb2, metering_pb2
 from ringside.errors import RingsideError
+
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+MAX_FORWARDED_HOPS = 20
 
 
 def bearer(request: web.Request) -> str:
@@ -47,11 +52,22 @@ def reject(request: web.Request, denial: metering_pb2.Denial) -> web.Response:
     return error_response(error, request[REQUEST_ID], should_retry, denial.retry_after_ms or None)
 
 
-def client_ip(request: web.Request, trust_forwarded_for: bool) -> str:
-    """The caller's IP: the socket's peer, or behind a trusted proxy the address it appended last."""
-    if trust_forwarded_for:
-        forwarded = request.headers.get("X-Forwarded-For", "")
-        last = forwarded.rsplit(",", 1)[-1].strip()
-        if last:
-            return last[:64]
-    return request.remote or ""
+def client_ip(request: web.Request, trusted_proxies: Sequence[IPNetwork]) -> str:
+    """The caller's IP: the socket's peer; when that peer is a trusted proxy, the last address of
+    X-Forwarded-For that is not a trusted proxy itself (API.md "Client Token")."""
+    peer = request.remote or ""
+    if not trusted_proxies or not _trusted(peer, trusted_proxies):
+        return peer
+    hops = [hop.strip() for hop in request.headers.get("X-Forwarded-For", "").split(",")[-MAX_FORWARDED_HOPS:]]
+    for hop in reversed(hops):
+        if hop and not _trusted(hop, trusted_proxies):
+            return hop[:64]
+    return peer
+
+
+def _trusted(address: str, networks: Sequence[IPNetwork]) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in network for network in networks)

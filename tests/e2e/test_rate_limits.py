@@ -190,7 +190,11 @@ def _passes(sdk: OpenAI, customer: str) -> bool:
 @pytest.fixture(scope="module")
 def limited_stack(tmp_path_factory: pytest.TempPathFactory, upstream: FakeUpstream) -> Iterator[Stack]:
     data_dir: pathlib.Path = tmp_path_factory.mktemp("stack-limits")
-    env = {"RINGSIDE_RATE_LIMIT_IP_PER_MIN": "10", "RINGSIDE_RATE_LIMIT_ACCOUNT_PER_MIN": "15"}
+    env = {
+        "RINGSIDE_RATE_LIMIT_IP_PER_MIN": "10",
+        "RINGSIDE_RATE_LIMIT_ACCOUNT_PER_MIN": "15",
+        "RINGSIDE_TRUSTED_PROXIES": "127.0.0.9/32",
+    }
     running = Stack("sqlite", data_dir, upstream, extra_env=env).start()
     yield running
     running.destroy()
@@ -213,3 +217,27 @@ def test_per_ip_then_per_account_limits(limited_stack: Stack) -> None:
     # another account behind the same (third) address is unaffected
     other = stack.new_account()
     assert ask(client(stack.base_url, other["live"], "127.0.0.3"), None).http_response.status_code == 200
+
+
+def test_the_client_ip_comes_from_x_forwarded_for_only_behind_a_trusted_proxy(limited_stack: Stack) -> None:
+    stack = limited_stack
+    # accounts of their own: their 15 calls a minute are untouched
+    proxy = client(stack.base_url, stack.new_account()["live"], "127.0.0.9")
+    spoofer = client(stack.base_url, stack.new_account()["live"], "127.0.0.8")
+
+    def via(sdk: OpenAI, forwarded_for: str) -> Any:
+        return sdk.chat.completions.with_raw_response.create(
+            model=MODEL,
+            max_tokens=4,
+            messages=[{"role": "user", "content": "hi"}],
+            extra_headers={"X-Forwarded-For": forwarded_for},
+        )
+
+    for index in range(10):
+        via(spoofer, f"203.0.113.{index}")  # not a trusted proxy: its own address counts, whatever it claims
+    assert refusal(lambda: via(spoofer, "203.0.113.99")).code == "ip_rate_limit_exceeded"
+
+    for _ in range(10):  # the proxy's clients are told apart by the address it appended last
+        via(proxy, "203.0.113.7, 198.51.100.1")
+    assert refusal(lambda: via(proxy, "10.9.9.9, 198.51.100.1")).code == "ip_rate_limit_exceeded"
+    assert via(proxy, "198.51.100.2").http_response.status_code == 200
