@@ -15,6 +15,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_health.v1._async import HealthServicer
 from grpc_reflection.v1alpha import reflection
 
+from core.domain.entities import hash_secret
 from core.domain.metering import Meter
 from core.domain.ratelimit import RateDefaults
 from core.rpc.accounts import AccountsServicer, ApiKeysServicer
@@ -121,6 +122,7 @@ def build_server(core: Core, settings: Settings) -> tuple[grpc.aio.Server, Healt
     options = [("grpc.max_receive_message_length", MAX_MESSAGE_BYTES), ("grpc.so_reuseport", 0)]
     server = grpc.aio.server(options=options)
     auth = Authenticator(core, settings.resolve_internal_token(), settings.admin_key)
+    core.admin_key_hash = hash_secret(settings.admin_key) if settings.admin_key else ""
     accounts_pb2_grpc.add_AccountsServiceServicer_to_server(AccountsServicer(core, auth), server)
     keys_pb2_grpc.add_ApiKeysServiceServicer_to_server(ApiKeysServicer(core, auth), server)
     customers_pb2_grpc.add_CustomersServiceServicer_to_server(CustomersServicer(core, auth), server)

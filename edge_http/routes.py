@@ -59,6 +59,7 @@ def add_routes(app: web.Application) -> None:
             web.get("/budget/info", peer.budget_info),
             web.post("/v1/accounts", accounts.create_account),
             web.get("/v1/accounts", accounts.list_accounts),
+            web.post("/v1/accounts/{id}/balance/topup", accounts.top_up_balance),
             web.post("/v1/api_keys", accounts.create_api_key),
             web.get("/v1/api_keys", accounts.list_api_keys),
             web.delete("/v1/api_keys/{id}", accounts.delete_api_key),

@@ -38,6 +38,19 @@ def has_scope(scopes: frozenset[str], needed: str) -> bool:
 
 
 @dataclass(slots=True)
+class PrepaidBalance:
+    """An account's own prepaid balance (live mode) in memory: the ledger's balance and what open
+    holds reserved of it. Kept apart from Account, whose object a settings update replaces."""
+
+    balance_nano: int = 0
+    held_nano: int = 0
+
+    @property
+    def room_nano(self) -> int:
+        return max(0, self.balance_nano - self.held_nano)
+
+
+@dataclass(slots=True)
 class Account:
     id: str
     name: str
@@ -48,6 +61,8 @@ class Account:
     # The tier customers with no explicit limits and no tier of their own inherit, per mode.
     default_tier_live: str | None = None
     default_tier_test: str | None = None
+    # Live calls draw on the account's own prepaid balance (funded by the operator); 402 wallet_empty.
+    prepaid_balance_enabled: bool = False
 
     def default_tier(self, livemode: bool) -> str | None:
         return self.default_tier_live if livemode else self.default_tier_test
@@ -137,6 +152,8 @@ class Hold:
     rate_charge: Charge | None = None
     rate_requests_used: int = 0
     rate_tokens_used: int = 0
+    # What it reserved of its account's prepaid balance: the provider-cost bound of the call.
+    prepaid_nano: int = 0
 
     @property
     def remaining_nano(self) -> int:

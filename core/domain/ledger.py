@@ -2,7 +2,9 @@
 
 Per tenant (account + mode): revenue (credited by usage), unattributed (debited by calls with no
 customer), provider_cost / provider:<id> (the provider's cost of each call). Per customer: spend
-(debited by its calls) or wallet (debited instead, when the prepaid wallet is on).
+(debited by its calls) or wallet (debited instead, when the prepaid wallet is on). Per account (live
+mode): prepaid (its own balance, credited from prepaid_funding by the operator's top-ups, debited
+into prepaid_usage by the provider cost of its calls when the prepaid balance is enabled).
 """
 
 from __future__ import annotations
@@ -46,3 +48,17 @@ def pending_transfer_id(hold_id: str) -> str:
 def wallet_funding(account_id: str, livemode: bool) -> str:
     """Where wallet top-ups come from and adjustments go to."""
     return f"{account_id}:{mode_name(livemode)}:wallet_funding"
+
+
+def prepaid(account_id: str) -> str:
+    return f"{account_id}:live:prepaid"
+
+
+def prepaid_funding(account_id: str) -> str:
+    """Where the operator's top-ups of an account's prepaid balance come from."""
+    return f"{account_id}:live:prepaid_funding"
+
+
+def prepaid_usage(account_id: str) -> str:
+    """What an account's calls used of its prepaid balance (their provider cost)."""
+    return f"{account_id}:live:prepaid_usage"

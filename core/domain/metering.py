@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from core.domain import ledger
+from core.domain import ledger, prepaid
 from core.domain.entities import ApiKey, Customer, Denial, Hold, Transfer, has_scope, hash_secret
 from core.domain.limits import effective, rate_layers
 from core.domain.periods import period_bounds
@@ -181,6 +181,13 @@ class Meter(Settlement):
             output_bound = (tokens_room - request.input_tokens_bound) // choices
             if output_bound < 1:
                 return rate_denial(self.limiter.tokens_refusal(tokens_layer, clock, request.tokens_bound(1)))
+        prepaid_account = prepaid.draws_on_prepaid(self.state, key.account_id, key.livemode)
+        if prepaid_account:
+            output_bound = prepaid.affordable_output(
+                self.state, key.account_id, request.input_tokens_bound, choices, request.price, output_bound
+            )
+            if output_bound < 1:
+                return Denial("wallet_empty", prepaid.WALLET_EMPTY)
         estimate = estimate_nano(request.input_tokens_bound, output_bound, choices, request.price, markup)
         if customer is not None:
             customer.roll_period(period_bounds(now, customer.billing_anchor_day)[0])
@@ -193,6 +200,9 @@ class Meter(Settlement):
                     return self._refuse(customer, limiting)
                 estimate = estimate_nano(request.input_tokens_bound, output_bound, choices, request.price, markup)
         hold, records = self._hold(new_id("req"), "call", key, customer, estimate, request, now, markup)
+        if prepaid_account:
+            cost_bound = prepaid.cost_bound(request.input_tokens_bound, output_bound, choices, request.price)
+            prepaid.reserve(self.state, hold, cost_bound)
         hold.rate_charge = self.limiter.charge(layers, clock, clock, 1, request.tokens_bound(output_bound))
         return Admission(
             hold,
@@ -214,9 +224,12 @@ class Meter(Settlement):
         if isinstance(checked, Denial):
             return checked
         key, customer = checked
-        if customer is not None and customer.wallet_enabled:
+        if (customer is not None and customer.wallet_enabled) or prepaid.draws_on_prepaid(
+            self.state, key.account_id, key.livemode
+        ):
             # Wallet calls take the per-call path: their responses carry the exact balance after
-            # the call (X-Ringside-Wallet-Balance), which only the core knows.
+            # the call (X-Ringside-Wallet-Balance), which only the core knows; a prepaid account's
+            # balance is kept exact the same way.
             return None
         clock = self.clock()
         now = int(clock)
@@ -349,6 +362,7 @@ class Meter(Settlement):
         """Undo an admission whose hold could not be made durable."""
         if admission.hold.rate_charge is not None:
             self.limiter.refund(admission.hold.rate_charge)
+        prepaid.unreserve(self.state, admission.hold)
         hold = self.state.holds.pop(admission.hold.id, None)
         if hold is not None and admission.customer is not None:
             admission.customer.held_nano -= hold.remaining_nano

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from core.domain import ledger
+from core.domain import ledger, prepaid
 from core.domain.entities import (
     Customer,
     Hold,
@@ -61,6 +61,9 @@ class SettlePlan:
     # What the calls really took from the rate limits (requests, prompt + completion tokens).
     rate_requests: int = 0
     rate_tokens: int = 0
+    # The account's prepaid balance: reservation released, balance moved (negative: paid).
+    prepaid_release: int = 0
+    prepaid_delta: int = 0
 
 
 class Settlement:
@@ -95,6 +98,9 @@ class Settlement:
             ),
             HoldStateChange(hold.id, "settled", now),
         ]
+        prepaid_paid = min(cost, hold.prepaid_nano)
+        if prepaid_paid:
+            records.append(prepaid.movement(hold, prepaid_paid, now))
         result = SettleResult(
             cost, billable, posted, billable - posted, wallet_balance_nano=self._wallet_after(hold, posted)
         )
@@ -111,6 +117,8 @@ class Settlement:
             close_hold=True,
             rate_requests=1,
             rate_tokens=usage.prompt_tokens + usage.completion_tokens,
+            prepaid_release=hold.prepaid_nano,
+            prepaid_delta=-prepaid_paid,
         )
 
     def plan_expire(self, hold: Hold) -> SettlePlan:
@@ -126,6 +134,8 @@ class Settlement:
             ),
             HoldStateChange(hold.id, "expired", now),
         ]
+        if hold.prepaid_nano:
+            records.append(prepaid.movement(hold, hold.prepaid_nano, now))
         return SettlePlan(
             hold,
             SettleResult(0, amount, amount, 0),
@@ -137,6 +147,8 @@ class Settlement:
             requests=int(hold.kind == "call"),
             wallet_delta=-amount,
             close_hold=True,
+            prepaid_release=hold.prepaid_nano,
+            prepaid_delta=-hold.prepaid_nano,
         )
 
     def plan_late_settle(
@@ -173,10 +185,22 @@ class Settlement:
                 )
             ),
         ]
+        prepaid_refund = hold.prepaid_nano - min(cost, hold.prepaid_nano)
+        if prepaid_refund:
+            records.append(prepaid.movement(hold, prepaid_refund, now, refund=True))
         result = SettleResult(
             cost, billable, posted, billable - posted, late=True, wallet_balance_nano=self._wallet_after(hold, -refund)
         )
-        return SettlePlan(hold, result, records, "late", spend=-refund, spend_period=period, wallet_delta=refund)
+        return SettlePlan(
+            hold,
+            result,
+            records,
+            "late",
+            spend=-refund,
+            spend_period=period,
+            wallet_delta=refund,
+            prepaid_delta=prepaid_refund,
+        )
 
     def plan_lease_calls(self, lease: Hold, calls: Iterable[FinishedCall]) -> SettlePlan:
         """Post each call reported under a lease at min(billable, its estimate, what the lease has left)."""
@@ -245,6 +269,10 @@ class Settlement:
         hold.consumed_nano += plan.consumed
         hold.reported.update(plan.reported)
         self._correct_rate_charge(hold, plan)
+        if plan.prepaid_release or plan.prepaid_delta:
+            balance = self.state.prepaid_of(hold.account_id)
+            balance.held_nano -= plan.prepaid_release
+            balance.balance_nano += plan.prepaid_delta
         if plan.close_hold:
             self.state.holds.pop(hold.id, None)
         if plan.state_change == "expired":

@@ -11,7 +11,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
-from core.domain.entities import Account, ApiKey, Customer, Hold, SettleResult, Slot, Tier
+from core.domain.entities import Account, ApiKey, Customer, Hold, PrepaidBalance, SettleResult, Slot, Tier
 
 HEAP_SLACK = 10_000
 K = TypeVar("K")
@@ -60,6 +60,13 @@ class State:
     # Recent outcomes, so a repeated or late settle is answered without a database read.
     settled: BoundedMap[str, SettleResult] = field(default_factory=lambda: BoundedMap(200_000))
     expired: BoundedMap[str, Hold] = field(default_factory=lambda: BoundedMap(200_000))
+    prepaid: dict[str, PrepaidBalance] = field(default_factory=dict)  # account id → its balance
+
+    def prepaid_of(self, account_id: str) -> PrepaidBalance:
+        balance = self.prepaid.get(account_id)
+        if balance is None:
+            balance = self.prepaid[account_id] = PrepaidBalance()
+        return balance
 
     def add_key(self, key: ApiKey) -> None:
         self.keys_by_id[key.id] = key

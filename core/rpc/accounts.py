@@ -11,8 +11,10 @@ from core.services.core import Core
 from ringside.core.v1 import accounts_pb2, accounts_pb2_grpc, keys_pb2, keys_pb2_grpc
 
 
-def _settings(account: Account, livemode: bool) -> accounts_pb2.AccountSettings:
+def _settings(account: Account, livemode: bool, prepaid_balance_nano: int) -> accounts_pb2.AccountSettings:
     return accounts_pb2.AccountSettings(
+        prepaid_balance_enabled=account.prepaid_balance_enabled,
+        prepaid_balance_nano_usd=prepaid_balance_nano,
         account_id=account.id,
         auto_create_customers=account.auto_create_customers,
         markup_bp=account.markup_bp,
@@ -31,7 +33,8 @@ class AccountSettingsMixin:
     ) -> accounts_pb2.GetAccountSettingsResponse:
         principal = self.auth.principal(context)
         account = accounts.account_settings(self.core, principal)
-        return accounts_pb2.GetAccountSettingsResponse(settings=_settings(account, principal.livemode))
+        balance = accounts.prepaid_balance(self.core, account.id)
+        return accounts_pb2.GetAccountSettingsResponse(settings=_settings(account, principal.livemode, balance))
 
     @rpc
     async def UpdateAccountSettings(
@@ -45,8 +48,24 @@ class AccountSettingsMixin:
             request.markup_bp if request.HasField("markup_bp") else None,
             request.default_max_output_tokens if request.HasField("default_max_output_tokens") else None,
             request.default_tier if request.HasField("default_tier") else None,
+            request.prepaid_balance_enabled if request.HasField("prepaid_balance_enabled") else None,
         )
-        return accounts_pb2.UpdateAccountSettingsResponse(settings=_settings(account, principal.livemode))
+        balance = accounts.prepaid_balance(self.core, account.id)
+        return accounts_pb2.UpdateAccountSettingsResponse(settings=_settings(account, principal.livemode, balance))
+
+    @rpc
+    async def TopUpAccountBalance(
+        self, request: accounts_pb2.TopUpAccountBalanceRequest, context: Context
+    ) -> accounts_pb2.TopUpAccountBalanceResponse:
+        account, transfer = await accounts.top_up_balance(
+            self.core,
+            self.auth.principal(context),
+            request.account_id[:64],
+            request.amount_nano_usd,
+            request.description,
+        )
+        balance = accounts.prepaid_balance(self.core, account.id)
+        return accounts_pb2.TopUpAccountBalanceResponse(account=account_to(account, balance), transfer_id=transfer.id)
 
 
 class AccountsServicer(AccountSettingsMixin, Base, accounts_pb2_grpc.AccountsServiceServicer):
@@ -72,7 +91,9 @@ class AccountsServicer(AccountSettingsMixin, Base, accounts_pb2_grpc.AccountsSer
             request.page.starting_after,
             request.page.ending_before,
         )
-        return accounts_pb2.ListAccountsResponse(accounts=[account_to(a) for a in items], has_more=has_more)
+        return accounts_pb2.ListAccountsResponse(
+            accounts=[account_to(a, accounts.prepaid_balance(self.core, a.id)) for a in items], has_more=has_more
+        )
 
 
 class ApiKeysServicer(Base, keys_pb2_grpc.ApiKeysServiceServicer):

@@ -11,8 +11,14 @@ from core.domain.state import State
 from ringside.core.v1 import accounts_pb2, customers_pb2, keys_pb2
 
 
-def account_to(account: Account) -> accounts_pb2.Account:
-    return accounts_pb2.Account(id=account.id, name=account.name, created=account.created)
+def account_to(account: Account, prepaid_balance_nano: int = 0) -> accounts_pb2.Account:
+    return accounts_pb2.Account(
+        id=account.id,
+        name=account.name,
+        created=account.created,
+        prepaid_balance_enabled=account.prepaid_balance_enabled,
+        prepaid_balance_nano_usd=prepaid_balance_nano,
+    )
 
 
 def key_to(key: ApiKey, secret: str = "") -> keys_pb2.ApiKey:

@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from dataclasses import dataclass
 
+from core.domain import prepaid
 from core.domain.entities import (
     SCOPES,
     Account,
     AccountUpdate,
     ApiKey,
     KeyRevocation,
+    Transfer,
     hash_secret,
     mode_name,
     new_secret,
 )
+from core.domain.periods import period_bounds
 from core.services.core import Core, Principal, require_scope
 from core.services.pages import page
 from ringside.errors import RingsideError
@@ -166,6 +170,7 @@ async def update_account_settings(
     markup_bp: int | None,
     default_max_output_tokens: int | None,
     default_tier: str | None = None,
+    prepaid_balance_enabled: bool | None = None,
 ) -> Account:
     """Change the settings given; they apply to calls admitted from then on (a lease already granted
     keeps the markup it was granted with for its window)."""
@@ -183,6 +188,8 @@ async def update_account_settings(
         after.auto_create_customers = auto_create_customers
     if markup_bp is not None:
         after.markup_bp = markup_bp
+    if prepaid_balance_enabled is not None:
+        after.prepaid_balance_enabled = prepaid_balance_enabled
     if default_max_output_tokens is not None:
         after.default_max_output_tokens = default_max_output_tokens or None
     if default_tier is not None:
@@ -199,3 +206,37 @@ async def update_account_settings(
     await core.writer.write([AccountUpdate(after)])
     core.state.accounts[account.id] = after
     return after
+
+
+MAX_TOP_UP_NANO = 10**15  # 1e6 USD per top-up, as for wallets
+MAX_DESCRIPTION = 500
+
+
+def prepaid_balance(core: Core, account_id: str) -> int:
+    balance = core.state.prepaid.get(account_id)
+    return 0 if balance is None else balance.balance_nano
+
+
+async def top_up_balance(
+    core: Core, principal: Principal, account_id: str, amount_nano: int, description: str
+) -> tuple[Account, Transfer]:
+    """The operator funds an account's own prepaid balance (a ledger transfer from its funding)."""
+    _require_admin(principal)
+    account = core.state.accounts.get(account_id)
+    if account is None:
+        raise RingsideError("not_found", f"No such account: '{account_id}'.", "id")
+    if not 1 <= amount_nano <= MAX_TOP_UP_NANO:
+        raise RingsideError("invalid_request", "amount_usd must be between 0.000000001 and 1000000.", "amount_usd")
+    if len(description) > MAX_DESCRIPTION:
+        raise RingsideError(
+            "invalid_request", f"description must be at most {MAX_DESCRIPTION} characters.", "description"
+        )
+    now = core.now()
+    transfer = prepaid.top_up(account.id, amount_nano, description, now, period_bounds(now)[0])
+
+    async def write_then_apply() -> None:  # one task: a cancelled caller cannot leave memory behind
+        await core.writer.write([transfer])
+        core.state.prepaid_of(account.id).balance_nano += amount_nano
+
+    await asyncio.shield(core.spawn(write_then_apply()))
+    return account, transfer

@@ -56,6 +56,8 @@ class Core:
     idempotency_finished: int = 0
     # Debits being refunded right now (transfer ids): one refund of a debit at a time.
     refunding: set[str] = field(default_factory=set)
+    # sha256 of the operator's admin key ("" = none): its POSTs take Idempotency-Keys too.
+    admin_key_hash: str = ""
     # Writes that outlive a cancelled caller (see services/metering.py `_durably`).
     background: set[asyncio.Task[Any]] = field(default_factory=set)
 

@@ -7,12 +7,13 @@ refused by validation are not stored. Stored responses are kept 48 h (the contra
 from __future__ import annotations
 
 import asyncio
+import hmac
 import time
 
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
-from core.domain.entities import IdempotentResponse
+from core.domain.entities import IdempotentResponse, hash_secret
 from core.services.core import Core
 from core.store.tables import IDEMPOTENCY
 from ringside.errors import RingsideError
@@ -26,15 +27,20 @@ PRUNE_EVERY = 1000
 MAX_CLAIMS = 10_000
 
 Claim = tuple[str, bool, str, str]
+OPERATOR = "operator"  # the tenant of requests made with RINGSIDE_ADMIN_KEY
 
 
 def _claim(core: Core, api_key: str, route: str, key: str) -> Claim:
     found = core.meter.authenticate(api_key)
-    if found is None:
+    if found is not None:
+        tenant = (found.account_id, found.livemode)
+    elif core.admin_key_hash and hmac.compare_digest(hash_secret(api_key), core.admin_key_hash):
+        tenant = (OPERATOR, True)  # the operator's own requests (accounts, balance top-ups)
+    else:
         raise RingsideError("invalid_api_key", "Invalid API key provided.")
     if not 1 <= len(key) <= MAX_KEY:
         raise RingsideError("invalid_request", f"Idempotency-Key must be 1..{MAX_KEY} characters.", "Idempotency-Key")
-    return found.account_id, found.livemode, route[:MAX_ROUTE], key
+    return *tenant, route[:MAX_ROUTE], key
 
 
 async def begin(core: Core, api_key: str, route: str, key: str, request_hash: str) -> tuple[int, bytes] | None:

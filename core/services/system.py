@@ -43,6 +43,8 @@ class LedgerAudit:
     invalid_transfers: int
     period_spend: dict[tuple[str, int], int]
     memory_mismatches: int = 0
+    # Accounts' prepaid balances in the ledger (credits − debits of `<acct>:live:prepaid`).
+    prepaid_balances: dict[str, int] = dataclasses.field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -154,11 +156,36 @@ def _audit(core: Core) -> LedgerAudit:
         period_spend = spend_by_payer_period(connection, core.now() - AUDIT_LOOKBACK_S)
     accounts = credits.keys() | debits.keys()
     imbalance = sum(int(credits.get(a, 0)) - int(debits.get(a, 0)) for a in accounts)
-    return LedgerAudit(count, imbalance, overposted, multiply, mismatches, open_holds, invalid, period_spend)
+    prepaid = {a: int(credits.get(a, 0)) - int(debits.get(a, 0)) for a in accounts if a.endswith(":live:prepaid")}
+    return LedgerAudit(
+        count, imbalance, overposted, multiply, mismatches, open_holds, invalid, period_spend, prepaid_balances=prepaid
+    )
 
 
 def _memory_snapshot(core: Core) -> dict[str, tuple[int, int]]:
-    return {c.id: (c.spent_nano, c.held_nano) for c in core.state.customers.values()}
+    customers = {c.id: (c.spent_nano, c.held_nano) for c in core.state.customers.values()}
+    prepaid = {ledger.prepaid(a): (b.balance_nano, b.held_nano) for a, b in core.state.prepaid.items()}
+    return customers | prepaid
+
+
+def _prepaid_mismatches(core: Core, audit: LedgerAudit, before: dict[str, tuple[int, int]]) -> int:
+    """Accounts whose prepaid balance in memory differs from the ledger, is below zero, or whose
+    reservations differ from their open holds' (accounts busy while the audit read are skipped)."""
+    held: dict[str, int] = {}
+    for hold in core.state.holds.values():
+        if hold.prepaid_nano:
+            held[hold.account_id] = held.get(hold.account_id, 0) + hold.prepaid_nano
+    mismatches = 0
+    for account_id in core.state.accounts:
+        name = ledger.prepaid(account_id)
+        memory = core.state.prepaid.get(account_id)
+        funds, reserved = (memory.balance_nano, memory.held_nano) if memory else (0, 0)
+        if before.get(name, (0, 0)) != (funds, reserved):
+            continue
+        in_ledger = audit.prepaid_balances.get(name, 0)
+        if in_ledger != funds or in_ledger < 0 or reserved != held.get(account_id, 0):
+            mismatches += 1
+    return mismatches
 
 
 async def verify_ledger(core: Core) -> LedgerAudit:
@@ -179,4 +206,5 @@ async def verify_ledger(core: Core) -> LedgerAudit:
         in_ledger = customer_spend(audit.period_spend, customer.id, customer.period_start)
         if in_ledger != customer.spent_nano or open_held.get(customer.id, 0) != customer.held_nano:
             mismatches += 1
+    mismatches += _prepaid_mismatches(core, audit, after)
     return dataclasses.replace(audit, memory_mismatches=mismatches)

@@ -32,6 +32,7 @@ def load_state(engine: Engine, now: int) -> State:
                 a["default_max_output_tokens"],
                 a["default_tier_live"],
                 a["default_tier_test"],
+                a["prepaid_balance_enabled"],
             )
         for r in connection.execute(select(SLOTS).where(SLOTS.c.deleted_at.is_(None))).mappings():
             state.add_slot(Slot(r["id"], r["account_id"], r["livemode"], r["name"], r["model"], r["created"]))
@@ -88,6 +89,7 @@ def load_state(engine: Engine, now: int) -> State:
             customer.period_start = period_bounds(now, customer.billing_anchor_day)[0]
             state.add_customer(customer)
         _load_spend(connection, state, now)
+        _load_prepaid_balances(connection, state)
         _load_holds(connection, state)
     return state
 
@@ -155,6 +157,17 @@ def _wallet_balances(connection: Connection) -> dict[str, int]:
     return balances
 
 
+def _load_prepaid_balances(connection: Connection, state: State) -> None:
+    """Each account's prepaid balance: what its prepaid ledger account was credited, minus debited."""
+    t = TRANSFERS.c
+    names = {ledger.prepaid(account_id): account_id for account_id in state.accounts}
+    for column, sign in ((t.credit, 1), (t.debit, -1)):
+        totals = select(column, func.sum(t.amount_nano)).where(column.like("%:live:prepaid")).group_by(column)
+        for name, amount in connection.execute(totals):
+            if name in names:
+                state.prepaid_of(names[name]).balance_nano += sign * int(amount)
+
+
 def _hold(row: Any) -> Hold:
     return Hold(
         id=row["id"],
@@ -172,6 +185,7 @@ def _hold(row: Any) -> Hold:
         price=Price(**orjson.loads(row["price_json"])),
         markup_bp=row["markup_bp"],
         kind=row["kind"],
+        prepaid_nano=row["prepaid_nano"],
     )
 
 
@@ -200,6 +214,8 @@ def _load_holds(connection: Connection, state: State) -> None:
         if hold.kind == "lease":  # calls already posted against it
             hold.consumed_nano = consumed.get(hold.id, 0)
         state.add_hold(hold)
+        if hold.prepaid_nano:
+            state.prepaid_of(hold.account_id).held_nano += hold.prepaid_nano
         customer = state.customers.get(hold.customer_id) if hold.customer_id else None
         if customer is not None:
             customer.held_nano += hold.remaining_nano

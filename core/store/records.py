@@ -43,6 +43,7 @@ def account_row(a: Account) -> dict[str, Any]:
         "default_tier_live": a.default_tier_live,
         "default_tier_test": a.default_tier_test,
         "default_max_output_tokens": a.default_max_output_tokens,
+        "prepaid_balance_enabled": a.prepaid_balance_enabled,
     }
 
 
@@ -122,6 +123,7 @@ def hold_row(h: Hold) -> dict[str, Any]:
         "price_json": orjson.dumps(dataclasses.asdict(h.price)).decode(),
         "markup_bp": h.markup_bp,
         "kind": h.kind,
+        "prepaid_nano": h.prepaid_nano,
         "state": "open",
         "resolved_at": None,
     }
@@ -233,6 +235,7 @@ _STATEMENTS: dict[type, tuple[Executable, Callable[[Any], dict[str, Any]]]] = {
             default_max_output_tokens=bindparam("b_default_max_output_tokens"),
             default_tier_live=bindparam("b_default_tier_live"),
             default_tier_test=bindparam("b_default_tier_test"),
+            prepaid_balance_enabled=bindparam("b_prepaid_balance_enabled"),
         ),
         lambda r: {
             "b_id": r.account.id,
@@ -241,6 +244,7 @@ _STATEMENTS: dict[type, tuple[Executable, Callable[[Any], dict[str, Any]]]] = {
             "b_default_max_output_tokens": r.account.default_max_output_tokens,
             "b_default_tier_live": r.account.default_tier_live,
             "b_default_tier_test": r.account.default_tier_test,
+            "b_prepaid_balance_enabled": r.account.prepaid_balance_enabled,
         },
     ),
     SlotDeletion: (

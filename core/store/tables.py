@@ -21,6 +21,7 @@ class AccountRow(SQLModel, table=True):
     default_max_output_tokens: int | None = None
     default_tier_live: str | None = Field(default=None, max_length=64)
     default_tier_test: str | None = Field(default=None, max_length=64)
+    prepaid_balance_enabled: bool = False
 
 
 class ApiKeyRow(SQLModel, table=True):
@@ -157,6 +158,7 @@ class HoldRow(SQLModel, table=True):
     price_json: str = Field(sa_column=Column(Text, nullable=False))
     markup_bp: int = 0
     kind: str = Field(default="call", max_length=8)
+    prepaid_nano: int = Field(default=0, sa_type=BigInteger)
     state: str = Field(default="open", index=True, max_length=16)
     resolved_at: int | None = Field(default=None, sa_type=BigInteger)
 

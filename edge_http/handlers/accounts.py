@@ -8,10 +8,11 @@ from typing import Any
 from aiohttp import web
 
 from edge_http.context import EDGE
-from edge_http.handlers.common import authorization, bearer
+from edge_http.handlers.common import amount_usd, authorization, bearer
 from edge_http.openai.jsonio import dumps, parse_object
 from ringside.core.v1 import accounts_pb2, common_pb2, keys_pb2
 from ringside.errors import RingsideError
+from ringside.usd import nano_to_usd
 
 
 def _key(k: keys_pb2.ApiKey) -> dict[str, Any]:
@@ -30,7 +31,14 @@ def _key(k: keys_pb2.ApiKey) -> dict[str, Any]:
 
 
 def _account(a: accounts_pb2.Account) -> dict[str, Any]:
-    return {"id": a.id, "object": "account", "name": a.name, "created": a.created}
+    return {
+        "id": a.id,
+        "object": "account",
+        "name": a.name,
+        "created": a.created,
+        "prepaid_balance_enabled": a.prepaid_balance_enabled,
+        "balance_usd": nano_to_usd(a.prepaid_balance_nano_usd),
+    }
 
 
 def page_request(request: web.Request) -> common_pb2.PageRequest:
@@ -62,6 +70,25 @@ async def create_account(request: web.Request) -> web.Response:
     )
     rendered = _account(result.account) | {"api_keys": [_key(result.live_key), _key(result.test_key)]}
     return web.Response(status=201, body=dumps(rendered), content_type="application/json")
+
+
+async def top_up_balance(request: web.Request) -> web.Response:
+    """POST /v1/accounts/:id/balance/topup {amount_usd, description?}: the operator funds an account."""
+    edge = request.app[EDGE]
+    header = authorization(request)
+    body = parse_object(await request.read())
+    description = body.get("description") or ""
+    if not isinstance(description, str):
+        raise RingsideError("invalid_request", "description must be a string.", "description")
+    amount = amount_usd(body)
+    result = await edge.core.as_caller(
+        edge.core.accounts.TopUpAccountBalance,
+        accounts_pb2.TopUpAccountBalanceRequest(
+            account_id=request.match_info["id"][:200], amount_nano_usd=amount, description=description[:600]
+        ),
+        header,
+    )
+    return web.Response(body=dumps(_account(result.account)), content_type="application/json")
 
 
 async def list_accounts(request: web.Request) -> web.Response:
@@ -129,6 +156,8 @@ def _settings(settings: accounts_pb2.AccountSettings, livemode: bool) -> dict[st
         "markup_pct": Decimal(settings.markup_bp).scaleb(-2),
         "default_max_output_tokens": settings.default_max_output_tokens or None,
         "default_tier_id": settings.default_tier_id or None,
+        "prepaid_balance_enabled": settings.prepaid_balance_enabled,
+        "balance_usd": nano_to_usd(settings.prepaid_balance_nano_usd),
     }
 
 
@@ -161,10 +190,11 @@ async def update_account(request: web.Request) -> web.Response:
     header = authorization(request)
     body = parse_object(await request.read())
     message = accounts_pb2.UpdateAccountSettingsRequest()
-    if "auto_create_customers" in body:
-        if not isinstance(body["auto_create_customers"], bool):
-            raise RingsideError("invalid_request", "auto_create_customers must be a boolean.", "auto_create_customers")
-        message.auto_create_customers = body["auto_create_customers"]
+    for flag in ("auto_create_customers", "prepaid_balance_enabled"):
+        if flag in body:
+            if not isinstance(body[flag], bool):
+                raise RingsideError("invalid_request", f"{flag} must be a boolean.", flag)
+            setattr(message, flag, body[flag])
     if "markup_pct" in body:
         message.markup_bp = markup_bp(body["markup_pct"])
     if "default_max_output_tokens" in body:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Sequence
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from aiohttp import web
 
@@ -13,6 +13,7 @@ from edge_http.middlewares import REQUEST_ID
 from edge_http.openai.errors import error_response
 from ringside.core.v1 import keys_pb2, metering_pb2
 from ringside.errors import RingsideError
+from ringside.usd import usd_to_nano
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 MAX_FORWARDED_HOPS = 20
@@ -71,3 +72,16 @@ def _trusted(address: str, networks: Sequence[IPNetwork]) -> bool:
     except ValueError:
         return False
     return any(ip in network for network in networks)
+
+
+def amount_usd(body: dict[str, Any], required: bool = True) -> int:
+    """The body's `amount_usd` in nano-USD (a number or numeric string, exact to 9 decimals); 0 when
+    absent and not required."""
+    if "amount_usd" not in body or body["amount_usd"] is None:
+        if required:
+            raise RingsideError("invalid_request", "amount_usd is required.", "amount_usd")
+        return 0
+    try:
+        return usd_to_nano(body["amount_usd"])
+    except ValueError as error:
+        raise RingsideError("invalid_request", f"amount_usd: {error}.", "amount_usd") from None

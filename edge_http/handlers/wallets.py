@@ -8,11 +8,11 @@ from aiohttp import web
 
 from edge_http.context import EDGE
 from edge_http.handlers.accounts import page_request
-from edge_http.handlers.common import authorization
+from edge_http.handlers.common import amount_usd, authorization
 from edge_http.openai.jsonio import dumps, parse_object
 from ringside.core.v1 import wallets_pb2
 from ringside.errors import RingsideError
-from ringside.usd import nano_to_usd, usd_to_nano
+from ringside.usd import nano_to_usd
 
 MAX_ID = 300
 
@@ -28,17 +28,6 @@ def render(tx: wallets_pb2.WalletTransaction) -> dict[str, Any]:
         "description": tx.description or None,
         "created": tx.created,
     }
-
-
-def _amount(body: dict[str, Any], required: bool = True) -> int:
-    if "amount_usd" not in body or body["amount_usd"] is None:
-        if required:
-            raise RingsideError("invalid_request", "amount_usd is required.", "amount_usd")
-        return 0
-    try:
-        return usd_to_nano(body["amount_usd"])
-    except ValueError as error:
-        raise RingsideError("invalid_request", f"amount_usd: {error}.", "amount_usd") from None
 
 
 def _text(body: dict[str, Any], name: str) -> str:
@@ -61,7 +50,7 @@ async def top_up(request: web.Request) -> web.Response:
         "TopUp",
         wallets_pb2.TopUpRequest(
             customer_id=request.match_info["id"][:MAX_ID],
-            amount_nano_usd=_amount(body),
+            amount_nano_usd=amount_usd(body),
             description=_text(body, "description"),
         ),
     )
@@ -73,7 +62,9 @@ async def adjust(request: web.Request) -> web.Response:
         request,
         "Adjust",
         wallets_pb2.AdjustRequest(
-            customer_id=request.match_info["id"][:MAX_ID], amount_nano_usd=_amount(body), reason=_text(body, "reason")
+            customer_id=request.match_info["id"][:MAX_ID],
+            amount_nano_usd=amount_usd(body),
+            reason=_text(body, "reason"),
         ),
     )
 
@@ -89,7 +80,7 @@ async def refund(request: web.Request) -> web.Response:
         wallets_pb2.RefundRequest(
             customer_id=request.match_info["id"][:MAX_ID],
             transaction_id=transaction[:200],
-            amount_nano_usd=_amount(body, required=False),
+            amount_nano_usd=amount_usd(body, required=False),
         ),
     )
 

@@ -25,6 +25,8 @@ def test_settings_change_how_calls_are_billed_and_attributed(stack: Stack) -> No
         "markup_pct": 0,
         "default_max_output_tokens": None,
         "default_tier_id": None,
+        "prepaid_balance_enabled": False,
+        "balance_usd": 0,
     }
     changed = stack.call(
         "PATCH",

@@ -9,18 +9,22 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class AccountSettings(_message.Message):
-    __slots__ = ("account_id", "auto_create_customers", "markup_bp", "default_max_output_tokens", "default_tier_id")
+    __slots__ = ("account_id", "auto_create_customers", "markup_bp", "default_max_output_tokens", "default_tier_id", "prepaid_balance_enabled", "prepaid_balance_nano_usd")
     ACCOUNT_ID_FIELD_NUMBER: _ClassVar[int]
     AUTO_CREATE_CUSTOMERS_FIELD_NUMBER: _ClassVar[int]
     MARKUP_BP_FIELD_NUMBER: _ClassVar[int]
     DEFAULT_MAX_OUTPUT_TOKENS_FIELD_NUMBER: _ClassVar[int]
     DEFAULT_TIER_ID_FIELD_NUMBER: _ClassVar[int]
+    PREPAID_BALANCE_ENABLED_FIELD_NUMBER: _ClassVar[int]
+    PREPAID_BALANCE_NANO_USD_FIELD_NUMBER: _ClassVar[int]
     account_id: str
     auto_create_customers: bool
     markup_bp: int
     default_max_output_tokens: int
     default_tier_id: str
-    def __init__(self, account_id: _Optional[str] = ..., auto_create_customers: _Optional[bool] = ..., markup_bp: _Optional[int] = ..., default_max_output_tokens: _Optional[int] = ..., default_tier_id: _Optional[str] = ...) -> None: ...
+    prepaid_balance_enabled: bool
+    prepaid_balance_nano_usd: int
+    def __init__(self, account_id: _Optional[str] = ..., auto_create_customers: _Optional[bool] = ..., markup_bp: _Optional[int] = ..., default_max_output_tokens: _Optional[int] = ..., default_tier_id: _Optional[str] = ..., prepaid_balance_enabled: _Optional[bool] = ..., prepaid_balance_nano_usd: _Optional[int] = ...) -> None: ...
 
 class GetAccountSettingsRequest(_message.Message):
     __slots__ = ()
@@ -33,16 +37,18 @@ class GetAccountSettingsResponse(_message.Message):
     def __init__(self, settings: _Optional[_Union[AccountSettings, _Mapping]] = ...) -> None: ...
 
 class UpdateAccountSettingsRequest(_message.Message):
-    __slots__ = ("auto_create_customers", "markup_bp", "default_max_output_tokens", "default_tier")
+    __slots__ = ("auto_create_customers", "markup_bp", "default_max_output_tokens", "default_tier", "prepaid_balance_enabled")
     AUTO_CREATE_CUSTOMERS_FIELD_NUMBER: _ClassVar[int]
     MARKUP_BP_FIELD_NUMBER: _ClassVar[int]
     DEFAULT_MAX_OUTPUT_TOKENS_FIELD_NUMBER: _ClassVar[int]
     DEFAULT_TIER_FIELD_NUMBER: _ClassVar[int]
+    PREPAID_BALANCE_ENABLED_FIELD_NUMBER: _ClassVar[int]
     auto_create_customers: bool
     markup_bp: int
     default_max_output_tokens: int
     default_tier: str
-    def __init__(self, auto_create_customers: _Optional[bool] = ..., markup_bp: _Optional[int] = ..., default_max_output_tokens: _Optional[int] = ..., default_tier: _Optional[str] = ...) -> None: ...
+    prepaid_balance_enabled: bool
+    def __init__(self, auto_create_customers: _Optional[bool] = ..., markup_bp: _Optional[int] = ..., default_max_output_tokens: _Optional[int] = ..., default_tier: _Optional[str] = ..., prepaid_balance_enabled: _Optional[bool] = ...) -> None: ...
 
 class UpdateAccountSettingsResponse(_message.Message):
     __slots__ = ("settings",)
@@ -51,14 +57,36 @@ class UpdateAccountSettingsResponse(_message.Message):
     def __init__(self, settings: _Optional[_Union[AccountSettings, _Mapping]] = ...) -> None: ...
 
 class Account(_message.Message):
-    __slots__ = ("id", "name", "created")
+    __slots__ = ("id", "name", "created", "prepaid_balance_enabled", "prepaid_balance_nano_usd")
     ID_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
     CREATED_FIELD_NUMBER: _ClassVar[int]
+    PREPAID_BALANCE_ENABLED_FIELD_NUMBER: _ClassVar[int]
+    PREPAID_BALANCE_NANO_USD_FIELD_NUMBER: _ClassVar[int]
     id: str
     name: str
     created: int
-    def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., created: _Optional[int] = ...) -> None: ...
+    prepaid_balance_enabled: bool
+    prepaid_balance_nano_usd: int
+    def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., created: _Optional[int] = ..., prepaid_balance_enabled: _Optional[bool] = ..., prepaid_balance_nano_usd: _Optional[int] = ...) -> None: ...
+
+class TopUpAccountBalanceRequest(_message.Message):
+    __slots__ = ("account_id", "amount_nano_usd", "description")
+    ACCOUNT_ID_FIELD_NUMBER: _ClassVar[int]
+    AMOUNT_NANO_USD_FIELD_NUMBER: _ClassVar[int]
+    DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    account_id: str
+    amount_nano_usd: int
+    description: str
+    def __init__(self, account_id: _Optional[str] = ..., amount_nano_usd: _Optional[int] = ..., description: _Optional[str] = ...) -> None: ...
+
+class TopUpAccountBalanceResponse(_message.Message):
+    __slots__ = ("account", "transfer_id")
+    ACCOUNT_FIELD_NUMBER: _ClassVar[int]
+    TRANSFER_ID_FIELD_NUMBER: _ClassVar[int]
+    account: Account
+    transfer_id: str
+    def __init__(self, account: _Optional[_Union[Account, _Mapping]] = ..., transfer_id: _Optional[str] = ...) -> None: ...
 
 class CreateAccountRequest(_message.Message):
     __slots__ = ("name",)

@@ -55,6 +55,11 @@ class AccountsServiceStub:
                 request_serializer=ringside_dot_core_dot_v1_dot_accounts__pb2.UpdateAccountSettingsRequest.SerializeToString,
                 response_deserializer=ringside_dot_core_dot_v1_dot_accounts__pb2.UpdateAccountSettingsResponse.FromString,
                 _registered_method=True)
+        self.TopUpAccountBalance = channel.unary_unary(
+                '/ringside.core.v1.AccountsService/TopUpAccountBalance',
+                request_serializer=ringside_dot_core_dot_v1_dot_accounts__pb2.TopUpAccountBalanceRequest.SerializeToString,
+                response_deserializer=ringside_dot_core_dot_v1_dot_accounts__pb2.TopUpAccountBalanceResponse.FromString,
+                _registered_method=True)
 
 
 class AccountsServiceServicer:
@@ -89,6 +94,13 @@ class AccountsServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def TopUpAccountBalance(self, request, context):
+        """Funds an account's own prepaid balance (the operator's admin key).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_AccountsServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -111,6 +123,11 @@ def add_AccountsServiceServicer_to_server(servicer, server):
                     servicer.UpdateAccountSettings,
                     request_deserializer=ringside_dot_core_dot_v1_dot_accounts__pb2.UpdateAccountSettingsRequest.FromString,
                     response_serializer=ringside_dot_core_dot_v1_dot_accounts__pb2.UpdateAccountSettingsResponse.SerializeToString,
+            ),
+            'TopUpAccountBalance': grpc.unary_unary_rpc_method_handler(
+                    servicer.TopUpAccountBalance,
+                    request_deserializer=ringside_dot_core_dot_v1_dot_accounts__pb2.TopUpAccountBalanceRequest.FromString,
+                    response_serializer=ringside_dot_core_dot_v1_dot_accounts__pb2.TopUpAccountBalanceResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -222,6 +239,33 @@ class AccountsService:
             '/ringside.core.v1.AccountsService/UpdateAccountSettings',
             ringside_dot_core_dot_v1_dot_accounts__pb2.UpdateAccountSettingsRequest.SerializeToString,
             ringside_dot_core_dot_v1_dot_accounts__pb2.UpdateAccountSettingsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def TopUpAccountBalance(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/ringside.core.v1.AccountsService/TopUpAccountBalance',
+            ringside_dot_core_dot_v1_dot_accounts__pb2.TopUpAccountBalanceRequest.SerializeToString,
+            ringside_dot_core_dot_v1_dot_accounts__pb2.TopUpAccountBalanceResponse.FromString,
             options,
             channel_credentials,
             insecure,
