@@ -42,9 +42,10 @@ protos: $(DEV_STAMP)
 	$(BIN)/python protos/generate.py
 
 # Re-pin every dependency (needs `uv`: pip install uv).
-lock:
-	uv pip compile pyproject.toml --generate-hashes --python-version 3.11 -o requirements/run.lock
-	uv pip compile pyproject.toml --extra dev --generate-hashes --python-version 3.11 -o requirements/dev.lock
+lock: | $(BIN)/python
+	$(BIN)/pip install --quiet uv
+	$(BIN)/uv pip compile pyproject.toml --generate-hashes --python-version 3.11 -o requirements/run.lock
+	$(BIN)/uv pip compile pyproject.toml --extra dev --generate-hashes --python-version 3.11 -o requirements/dev.lock
 
 bench: $(DEV_STAMP)
 	$(BIN)/python -m bench.run
