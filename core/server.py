@@ -20,6 +20,7 @@ from core.domain.metering import Meter
 from core.domain.ratelimit import RateDefaults
 from core.rpc.accounts import AccountsServicer, ApiKeysServicer
 from core.rpc.auth import Authenticator
+from core.rpc.client_tokens import ClientTokensServicer
 from core.rpc.customers import CustomersServicer
 from core.rpc.idempotency import IdempotencyServicer
 from core.rpc.metering import MeteringServicer
@@ -28,7 +29,7 @@ from core.rpc.system import SystemServicer
 from core.rpc.tiers import TiersServicer
 from core.rpc.usage import UsageServicer
 from core.rpc.wallets import WalletsServicer
-from core.services import accounts
+from core.services import accounts, client_tokens
 from core.services.accounts import NewAccount
 from core.services.core import Core
 from core.services.metering import run_expiry
@@ -39,6 +40,8 @@ from core.store.writer import GroupCommitWriter
 from ringside.core.v1 import (
     accounts_pb2,
     accounts_pb2_grpc,
+    client_tokens_pb2,
+    client_tokens_pb2_grpc,
     customers_pb2,
     customers_pb2_grpc,
     idempotency_pb2,
@@ -73,6 +76,7 @@ SERVICE_NAMES = [
     slots_pb2.DESCRIPTOR.services_by_name["SlotsService"].full_name,
     wallets_pb2.DESCRIPTOR.services_by_name["WalletsService"].full_name,
     idempotency_pb2.DESCRIPTOR.services_by_name["IdempotencyService"].full_name,
+    client_tokens_pb2.DESCRIPTOR.services_by_name["ClientTokensService"].full_name,
 ]
 MAX_MESSAGE_BYTES = 4 * 1024 * 1024
 
@@ -133,6 +137,7 @@ def build_server(core: Core, settings: Settings) -> tuple[grpc.aio.Server, Healt
     slots_pb2_grpc.add_SlotsServiceServicer_to_server(SlotsServicer(core, auth), server)
     wallets_pb2_grpc.add_WalletsServiceServicer_to_server(WalletsServicer(core, auth), server)
     idempotency_pb2_grpc.add_IdempotencyServiceServicer_to_server(IdempotencyServicer(core, auth), server)
+    client_tokens_pb2_grpc.add_ClientTokensServiceServicer_to_server(ClientTokensServicer(core, auth), server)
     health_servicer = HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     reflection.enable_server_reflection([*SERVICE_NAMES, health.SERVICE_NAME, reflection.SERVICE_NAME], server)
@@ -147,6 +152,7 @@ async def serve(settings: Settings) -> None:
     new = await accounts.bootstrap(core)
     if new is not None:
         write_credentials(settings, new)
+    await client_tokens.ensure_signing_key(core)
     server, health_servicer = build_server(core, settings)
     await server.start()
     for name in ["", *SERVICE_NAMES]:

@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 import aiohttp
 from aiohttp import web
 
+from edge_http.client_tokens import add_cors_headers, client_tokens
 from edge_http.context import EDGE, Edge
 from edge_http.idempotency import idempotency
 from edge_http.leases import LeaseManager
@@ -43,7 +44,8 @@ def _providers(settings: Settings, session: aiohttp.ClientSession) -> dict[str, 
 
 
 def create_app(settings: Settings) -> web.Application:
-    app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[errors, idempotency])
+    app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[errors, client_tokens, idempotency])
+    app.on_response_prepare.append(add_cors_headers)
     add_routes(app)
 
     async def clients(app: web.Application) -> AsyncIterator[None]:

@@ -7,6 +7,7 @@ from aiohttp import web
 from edge_http.handlers import (
     accounts,
     chat_completions,
+    client_tokens,
     customers,
     health,
     models,
@@ -35,6 +36,10 @@ def add_routes(app: web.Application) -> None:
             web.post("/v1/customers/{id}/wallet/topup", wallets.top_up),
             web.post("/v1/customers/{id}/wallet/adjust", wallets.adjust),
             web.post("/v1/customers/{id}/wallet/refund", wallets.refund),
+            web.post("/v1/customers/{id}/client_tokens", client_tokens.create_client_token),
+            web.post("/v1/customers/{id}/client_tokens/revoke_all", client_tokens.revoke_client_tokens),
+            web.post("/v1/signing_keys/rotate", client_tokens.rotate_signing_key),
+            web.get("/.well-known/jwks.json", client_tokens.jwks),
             web.get("/v1/usage", usage.get_usage),
             web.post("/v1/slots", slots.create_slot),
             web.get("/v1/slots", slots.list_slots),

@@ -9,6 +9,7 @@ import grpc
 
 from ringside.core.v1 import (
     accounts_pb2_grpc,
+    client_tokens_pb2_grpc,
     customers_pb2_grpc,
     idempotency_pb2_grpc,
     keys_pb2_grpc,
@@ -61,6 +62,7 @@ class CoreClient:
         self.slots = slots_pb2_grpc.SlotsServiceStub(self.channel)
         self.wallets = wallets_pb2_grpc.WalletsServiceStub(self.channel)
         self.idempotency = idempotency_pb2_grpc.IdempotencyServiceStub(self.channel)
+        self.client_tokens = client_tokens_pb2_grpc.ClientTokensServiceStub(self.channel)
         self.internal_metadata = (("x-ringside-internal", internal_token),)
 
     async def close(self) -> None:

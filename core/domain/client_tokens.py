@@ -14,6 +14,10 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from core.domain.entities import Customer
+from core.domain.state import State
+from ringside import client_token
+from ringside.client_token import Claims
 from ringside.errors import RingsideError
 
 MIN_TTL_S = 60
@@ -34,16 +38,19 @@ class Endpoint:
     method: str
     segments: tuple[str, ...]  # ":id" stands for the token's customer
 
-    def matches(self, method: str, path: str, customer_refs: frozenset[str]) -> bool:
-        if method != self.method:
-            return False
+    def match(self, method: str, path: str, customer_refs: frozenset[str]) -> str:
+        """ "own": the route, for the token's customer; "other": the route, naming another customer
+        (a 404: to a token, other customers do not exist); "no": not this route (a 403)."""
         parts = path.rstrip("/").split("/")[1:]
-        if len(parts) != len(self.segments):
-            return False
-        return all(
-            part in customer_refs if wanted == ":id" else part == wanted
-            for part, wanted in zip(parts, self.segments, strict=True)
-        )
+        if method != self.method or len(parts) != len(self.segments):
+            return "no"
+        verdict = "own"
+        for part, wanted in zip(parts, self.segments, strict=True):
+            if wanted == ":id":
+                verdict = verdict if part in customer_refs else "other"
+            elif part != wanted:
+                return "no"
+        return verdict
 
     def __str__(self) -> str:
         return f"{self.method} /{'/'.join(self.segments)}"
@@ -119,3 +126,15 @@ def check_ip(ip: str) -> str:
         return str(ipaddress.ip_address(ip))
     except ValueError:
         raise RingsideError("invalid_request", "ip must be an IPv4 or IPv6 address.", "ip") from None
+
+
+def verified(state: State, token: str, now: float) -> tuple[Claims, Customer]:
+    """A token's claims and customer, checked against Ringside's keys and the customer's
+    revocations; 401 invalid_client_token otherwise."""
+    claims = client_token.verify(token, state.signing_keys, now)
+    customer = state.customers.get(claims.customer_id)
+    if customer is None or customer.account_id != claims.account_id or customer.livemode != claims.livemode:
+        raise client_token.invalid("This client token's customer no longer exists.")
+    if claims.issued_at_ms < customer.tokens_revoked_before_ms:
+        raise client_token.invalid("This client token was revoked; mint a new one.")
+    return claims, customer

@@ -101,6 +101,7 @@ class Customer:
     created: int
     stripe_customer_id: str = ""
     tier_id: str = ""
+    tokens_revoked_before_ms: int = 0  # Client Tokens issued before this (unix ms) are revoked
     # Hot counters, derived from the ledger at start-up and kept in step with every write.
     period_start: int = 0
     spent_nano: int = 0
@@ -277,6 +278,18 @@ class CustomerUpdate:
     """A customer's durable fields after a PATCH (the whole row is rewritten)."""
 
     customer: Customer
+
+
+@dataclass(frozen=True, slots=True)
+class ClientTokensRevoked:
+    customer_id: str
+    before: int
+
+
+@dataclass(frozen=True, slots=True)
+class SigningKeyRetirement:
+    kid: str
+    retired_at: int
 
 
 @dataclass(frozen=True, slots=True)

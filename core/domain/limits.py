@@ -68,8 +68,9 @@ def rate_layers(
     if request.client_ip and defaults.ip_per_min:
         layers.append(Layer("ip_rate_limit_exceeded", ("ip", request.client_ip), defaults.ip_per_min))
     token_rpm = request.client_token_rpm or defaults.client_token_per_min
-    if request.client_token_id and token_rpm:
-        layers.append(Layer("client_token_rate_limit_exceeded", ("token", request.client_token_id), token_rpm))
+    token_id = key.id if request.client_token else request.client_token_id  # a verified token: its jti
+    if token_id and token_rpm:
+        layers.append(Layer("client_token_rate_limit_exceeded", ("token", token_id), token_rpm))
     if defaults.account_per_min:
         account_key = ("account", key.account_id, str(key.livemode))
         layers.append(Layer("account_rate_limit_exceeded", account_key, defaults.account_per_min))

@@ -15,13 +15,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from core.domain import ledger, prepaid
+from core.domain import client_tokens, ledger, prepaid
 from core.domain.entities import ApiKey, Customer, Denial, Hold, Transfer, has_scope, hash_secret
 from core.domain.limits import effective, rate_layers
 from core.domain.periods import period_bounds
 from core.domain.ratelimit import RateDefaults, RateLimiter, Status, rate_denial
 from core.domain.settlement import Settlement, SettlePlan
 from core.domain.state import State
+from ringside.errors import RingsideError
 from ringside.ids import new_id, new_sortable_id
 from ringside.money import Price, estimate_nano, max_affordable_output
 
@@ -50,6 +51,7 @@ class CallRequest:
     client_ip: str = ""
     client_token_id: str = ""
     client_token_rpm: int = 0  # 0: the operator's default
+    client_token: str = ""  # a browser's call: the JWT instead of a secret key
 
     def tokens_bound(self, output_tokens: int) -> int:
         """What the call counts against a TPM limit until settled: its prompt bound and every
@@ -135,6 +137,8 @@ class Meter(Settlement):
 
     def check_caller(self, request: CallRequest) -> tuple[ApiKey, Customer | None] | Denial:
         """Key valid and scoped → attribution → not blocked (API.md "Attribution of a model call")."""
+        if request.client_token:
+            return self._check_token_caller(request)
         key = self.authenticate(request.api_key)
         if key is None:
             return Denial("invalid_api_key", "Invalid API key provided.")
@@ -146,6 +150,23 @@ class Meter(Settlement):
         if attributed is not None and attributed.blocked:
             return Denial("customer_blocked", f"Customer {attributed.id} is blocked.")
         return key, attributed
+
+    def _check_token_caller(self, request: CallRequest) -> tuple[ApiKey, Customer | None] | Denial:
+        """A Client Token's call is always its customer's (FC-Customer naming another: 404)."""
+        try:
+            claims, customer = client_tokens.verified(self.state, request.client_token, self.clock())
+        except RingsideError as error:
+            return Denial(error.code, error.message)
+        if request.customer_ref:
+            named = self.state.find_customer(claims.account_id, claims.livemode, request.customer_ref)
+            if named is not customer:
+                return Denial("customer_not_found", f"No such customer: '{request.customer_ref[:300]}'.", "FC-Customer")
+        if customer.blocked:
+            return Denial("customer_blocked", f"Customer {customer.id} is blocked.")
+        # The token stands for a key of its account and mode, for this call only.
+        scopes = frozenset({"api:write"})
+        key = ApiKey(claims.jti, claims.account_id, claims.livemode, "client token", scopes, "", "", claims.issued_at)
+        return key, customer
 
     def output_ceiling(self, request: CallRequest, key: ApiKey) -> int:
         """max_tokens as sent, else the account's default, else the model's maximum (never above it)."""

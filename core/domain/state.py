@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
 from core.domain.entities import Account, ApiKey, Customer, Hold, PrepaidBalance, SettleResult, Slot, Tier
+from ringside.client_token import SigningKey
 
 HEAP_SLACK = 10_000
 K = TypeVar("K")
@@ -61,6 +62,8 @@ class State:
     settled: BoundedMap[str, SettleResult] = field(default_factory=lambda: BoundedMap(200_000))
     expired: BoundedMap[str, Hold] = field(default_factory=lambda: BoundedMap(200_000))
     prepaid: dict[str, PrepaidBalance] = field(default_factory=dict)  # account id → its balance
+    # Client Token keys by kid: the newest unretired one signs; retired ones verify for a while.
+    signing_keys: dict[str, SigningKey] = field(default_factory=dict)
 
     def prepaid_of(self, account_id: str) -> PrepaidBalance:
         balance = self.prepaid.get(account_id)

@@ -7,6 +7,7 @@ import hmac
 
 import grpc
 
+from core.services import client_tokens
 from core.services.core import Core, Principal
 from ringside.errors import RingsideError
 
@@ -32,6 +33,8 @@ class Authenticator:
         """The account key (or admin key) in `authorization`."""
         header = self._metadata(context).get("authorization", "")
         scheme, _, secret = header.partition(" ")
+        if scheme.lower() == "client" and secret:  # a browser's Client Token: its customer, read-only
+            return client_tokens.principal_of(self._core, secret.strip())
         if scheme.lower() != "bearer" or not secret:
             raise RingsideError("invalid_api_key", "Send 'authorization: Bearer <key>'.")
         if self._admin is not None and hmac.compare_digest(secret.encode(), self._admin):

@@ -38,6 +38,7 @@ def _call_request(call: metering_pb2.AuthorizeRequest) -> CallRequest:
         client_ip=call.client_ip[:64],
         client_token_id=call.client_token_id[:64],
         client_token_rpm=max(0, call.client_token_rpm),
+        client_token=call.client_token[:10_000],
     )
 
 

@@ -29,15 +29,26 @@ class Principal:
     key_id: str = ""
     admin: bool = False
     internal: bool = False
+    # A Client Token: bound to this customer, it reads that customer's own objects and nothing else.
+    customer_id: str = ""
 
 
-def require_scope(principal: Principal, scope: str) -> None:
+def require_scope(principal: Principal, scope: str, customer_bound: bool = False) -> None:
     """An account's own key with `scope` (api:write includes api:read). The operator's admin key
-    manages accounts, not what is in them: it has no account of its own to act in."""
+    manages accounts, not what is in them: it has no account of its own to act in. A Client Token
+    passes only where the operation is `customer_bound` (the service then keeps it to its customer)."""
     if principal.admin or not principal.account_id:
         raise RingsideError("insufficient_scope", "Use one of the account's keys for this, not the admin key.")
+    if principal.customer_id and not customer_bound:
+        raise RingsideError("endpoint_not_allowed", "A client token cannot call this; use a secret key on your server.")
     if not has_scope(principal.scopes, scope):
         raise RingsideError("insufficient_scope", f"This key lacks the {scope} scope.")
+
+
+def require_customer(principal: Principal, customer_id: str, ref: str) -> None:
+    """A Client Token sees its own customer only: any other is as if it did not exist (404)."""
+    if principal.customer_id and principal.customer_id != customer_id:
+        raise RingsideError("customer_not_found", f"No such customer: '{ref[:300]}'.", "id")
 
 
 @dataclass(slots=True)

@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from core.domain import ledger
 from core.domain.entities import Customer, CustomerDeletion, CustomerUpdate, Transfer
 from core.domain.periods import period_bounds
-from core.services.core import Core, Principal, require_scope
+from core.services.core import Core, Principal, require_customer, require_scope
 from core.services.pages import page
 from ringside.errors import RingsideError
 from ringside.ids import new_id, new_sortable_id
@@ -128,10 +128,11 @@ async def create(core: Core, principal: Principal, data: CustomerInput) -> tuple
 
 
 def get(core: Core, principal: Principal, ref: str) -> Customer:
-    require_scope(principal, "api:read")
+    require_scope(principal, "api:read", customer_bound=True)
     customer = core.state.find_customer(principal.account_id, principal.livemode, ref)
     if customer is None:
         raise RingsideError("customer_not_found", f"No such customer: '{ref}'.", "id")
+    require_customer(principal, customer.id, ref)
     customer.roll_period(period_bounds(core.now(), customer.billing_anchor_day)[0])
     return customer
 

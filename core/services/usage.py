@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Connection, case, func, literal, select
 
 from core.domain.periods import period_bounds
-from core.services.core import Core, Principal, require_scope
+from core.services.core import Core, Principal, require_customer, require_scope
 from core.services.pages import DEFAULT_LIMIT, MAX_LIMIT
 from core.store.tables import USAGE
 from ringside.errors import RingsideError
@@ -110,7 +110,11 @@ async def get_usage(
     limit: int,
     starting_after: str,
 ) -> UsageReport:
-    require_scope(principal, "api:read")
+    require_scope(principal, "api:read", customer_bound=True)
+    if principal.customer_id:  # a Client Token reads its own customer's usage only
+        if group_by == "customer":
+            raise RingsideError("endpoint_not_allowed", "A client token cannot group usage by customer.", "group_by")
+        customer_ref = customer_ref or principal.customer_id
     if group_by not in GROUPS:
         raise RingsideError("invalid_request", "group_by must be one of day, model, customer.", "group_by")
     limit = limit or DEFAULT_LIMIT
@@ -126,6 +130,7 @@ async def get_usage(
         customer = core.state.find_customer(principal.account_id, principal.livemode, customer_ref)
         if customer is None:
             raise RingsideError("customer_not_found", f"No such customer: '{customer_ref[:300]}'.", "customer_id")
+        require_customer(principal, customer.id, customer_ref)
         filters.append(USAGE.c.customer_id == customer.id)
         anchor = customer.billing_anchor_day
     since = since or period_bounds(now, anchor)[0]

@@ -203,7 +203,7 @@ async def refund(core: Core, principal: Principal, ref: str, tx_id: str, amount:
 async def wallet(
     core: Core, principal: Principal, ref: str, limit: int, starting_after: str, ending_before: str
 ) -> tuple[Customer, list[WalletTransaction], bool]:
-    require_scope(principal, "api:read")
+    require_scope(principal, "api:read", customer_bound=True)
     customer = get(core, principal, ref)
     account = ledger.customer_wallet(customer.id)
     t = TRANSFERS.c

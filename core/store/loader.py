@@ -9,10 +9,12 @@ import orjson
 from sqlalchemy import Connection, Engine, case, func, select
 
 from core.domain import ledger
+from core.domain.client_tokens import KEY_GRACE_S
 from core.domain.entities import Account, ApiKey, Customer, Hold, Slot, Tier
 from core.domain.periods import period_bounds
 from core.domain.state import State
-from core.store.tables import ACCOUNTS, API_KEYS, CUSTOMERS, HOLDS, SLOTS, TIERS, TRANSFERS, USAGE
+from core.store.tables import ACCOUNTS, API_KEYS, CUSTOMERS, HOLDS, SIGNING_KEYS, SLOTS, TIERS, TRANSFERS, USAGE
+from ringside.client_token import SigningKey
 from ringside.money import Price
 
 # Periods are at most 31 days long; anything older cannot be a customer's current period.
@@ -85,12 +87,16 @@ def load_state(engine: Engine, now: int) -> State:
                 created=c["created"],
                 stripe_customer_id=c["stripe_customer_id"],
                 tier_id=c["tier_id"],
+                tokens_revoked_before_ms=c["tokens_revoked_before_ms"],
             )
             customer.period_start = period_bounds(now, customer.billing_anchor_day)[0]
             state.add_customer(customer)
         _load_spend(connection, state, now)
         _load_prepaid_balances(connection, state)
         _load_holds(connection, state)
+        for k in connection.execute(select(SIGNING_KEYS)).mappings():
+            if k["retired_at"] is None or k["retired_at"] + KEY_GRACE_S > now:
+                state.signing_keys[k["kid"]] = SigningKey(**k)
     return state
 
 

@@ -14,6 +14,7 @@ from core.domain.entities import (
     Account,
     AccountUpdate,
     ApiKey,
+    ClientTokensRevoked,
     Customer,
     CustomerDeletion,
     CustomerUpdate,
@@ -22,6 +23,7 @@ from core.domain.entities import (
     HoldStateChange,
     IdempotentResponse,
     KeyRevocation,
+    SigningKeyRetirement,
     Slot,
     SlotDeletion,
     Tier,
@@ -30,7 +32,19 @@ from core.domain.entities import (
     UsageCorrection,
     UsageRecord,
 )
-from core.store.tables import ACCOUNTS, API_KEYS, CUSTOMERS, HOLDS, IDEMPOTENCY, SLOTS, TIERS, TRANSFERS, USAGE
+from core.store.tables import (
+    ACCOUNTS,
+    API_KEYS,
+    CUSTOMERS,
+    HOLDS,
+    IDEMPOTENCY,
+    SIGNING_KEYS,
+    SLOTS,
+    TIERS,
+    TRANSFERS,
+    USAGE,
+)
+from ringside.client_token import SigningKey
 
 
 def account_row(a: Account) -> dict[str, Any]:
@@ -103,6 +117,7 @@ def customer_row(c: Customer) -> dict[str, Any]:
         "tier_id": c.tier_id,
         "created": c.created,
         "deleted_at": None,
+        "tokens_revoked_before_ms": c.tokens_revoked_before_ms,
     }
 
 
@@ -186,7 +201,10 @@ def _usage_update_row(c: UsageCorrection) -> dict[str, Any]:
 
 _TIER_COLUMNS = [c.name for c in TIERS.columns if c.name not in ("id", "account_id", "livemode")]
 _CUSTOMER_COLUMNS = [
-    c.name for c in CUSTOMERS.columns if c.name not in ("id", "account_id", "livemode", "created", "deleted_at")
+    c.name
+    for c in CUSTOMERS.columns
+    # tokens_revoked_before_ms has a write of its own (a PATCH racing a revoke must not undo it)
+    if c.name not in ("id", "account_id", "livemode", "created", "deleted_at", "tokens_revoked_before_ms")
 ]
 
 
@@ -260,6 +278,17 @@ _STATEMENTS: dict[type, tuple[Executable, Callable[[Any], dict[str, Any]]]] = {
         .where(CUSTOMERS.c.id == bindparam("b_id"))
         .values({name: bindparam(name) for name in _CUSTOMER_COLUMNS}),
         lambda r: _customer_update_row(r.customer),
+    ),
+    ClientTokensRevoked: (
+        update(CUSTOMERS)
+        .where(CUSTOMERS.c.id == bindparam("b_id"))
+        .values(tokens_revoked_before_ms=bindparam("b_before")),
+        lambda r: {"b_id": r.customer_id, "b_before": r.before},
+    ),
+    SigningKey: (insert(SIGNING_KEYS), lambda k: dataclasses.asdict(k)),
+    SigningKeyRetirement: (
+        update(SIGNING_KEYS).where(SIGNING_KEYS.c.kid == bindparam("b_kid")).values(retired_at=bindparam("b_at")),
+        lambda r: {"b_kid": r.kid, "b_at": r.retired_at},
     ),
     CustomerDeletion: (
         update(CUSTOMERS).where(CUSTOMERS.c.id == bindparam("b_id")).values(deleted_at=bindparam("b_deleted_at")),

@@ -72,6 +72,8 @@ class CustomerRow(SQLModel, table=True):
     tier_id: str = Field(default="", max_length=64)
     created: int = Field(sa_type=BigInteger)
     deleted_at: int | None = Field(default=None, sa_type=BigInteger)
+    # Client Tokens of this customer issued before this unix time are revoked (revoke_all).
+    tokens_revoked_before_ms: int = Field(default=0, sa_type=BigInteger)
 
 
 class TierRow(SQLModel, table=True):
@@ -217,6 +219,19 @@ class UsageRow(SQLModel, table=True):
     hold_id: str | None = Field(default=None, max_length=64)
 
 
+class SigningKeyRow(SQLModel, table=True):
+    """Ringside's keys for Client Tokens (Ed25519). One signs; retired ones verify until their
+    tokens have expired."""
+
+    __tablename__ = "signing_keys"
+
+    kid: str = Field(primary_key=True, max_length=64)
+    private_pem: str = Field(sa_column=Column(Text, nullable=False))
+    public_raw_b64: str = Field(max_length=64)
+    created: int = Field(sa_type=BigInteger)
+    retired_at: int | None = Field(default=None, sa_type=BigInteger)
+
+
 METADATA = SQLModel.metadata
 
 # The Core (SQLAlchemy) tables behind the models, for the writer's and the loader's statements.
@@ -229,3 +244,4 @@ SLOTS: Table = SlotRow.__table__  # type: ignore[attr-defined]
 IDEMPOTENCY: Table = IdempotencyRow.__table__  # type: ignore[attr-defined]
 TRANSFERS: Table = TransferRow.__table__  # type: ignore[attr-defined]
 USAGE: Table = UsageRow.__table__  # type: ignore[attr-defined]
+SIGNING_KEYS: Table = SigningKeyRow.__table__  # type: ignore[attr-defined]

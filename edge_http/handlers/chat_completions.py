@@ -13,6 +13,7 @@ from typing import Any
 import orjson
 from aiohttp import web
 
+from edge_http.client_tokens import token_of
 from edge_http.context import EDGE, Edge
 from edge_http.handlers.common import bearer, client_ip, reject, verify_then_raise
 from edge_http.metering import (
@@ -77,15 +78,17 @@ def _validate(body: dict[str, Any]) -> tuple[int, int]:
 async def chat_completions(request: web.Request) -> web.StreamResponse:
     edge = request.app[EDGE]
     api_key = bearer(request)
+    token = token_of(request)  # a browser's call: verified by the client_tokens middleware
     try:
         body = parse_object(await request.read())
         requested, choices = _validate(body)
         # The peer proxy's routes (no /v1) take a bare model name as the name of a slot.
         model = await edge.resolve_model(body.get("model"), api_key, peer=not request.path.startswith("/v1/"))
-        if api_key.startswith("sk_live_"):
+        if api_key.startswith("sk_live_") or (token is not None and token[1].livemode):
             edge.provider_for(model, livemode=True)  # 503 before holding anything
     except RingsideError as error:
-        await verify_then_raise(edge, api_key, error)
+        if token is None:
+            await verify_then_raise(edge, api_key, error)
         raise
     input_bound = input_tokens_bound(body, model.max_image_tokens)
     user = body.get("user")
@@ -103,6 +106,8 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
             model_max_output_tokens=model.max_output_tokens,
             choices=choices,
             client_ip=client_ip(request, edge.trusted_proxies),
+            client_token=token[0] if token else "",
+            client_token_id=token[1].jti if token else "",
         ),
     )
     if isinstance(decision, metering_pb2.Denial):

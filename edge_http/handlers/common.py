@@ -26,7 +26,11 @@ def bearer(request: web.Request) -> str:
 
 
 def authorization(request: web.Request) -> str:
-    """The header to forward to the core for a Ringside route; 401 when there is none."""
+    """The header to forward to the core for a Ringside route (a secret key, or a Client Token the
+    client_tokens middleware has checked); 401 when there is none."""
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() == "client" and token.strip():
+        return "Client " + token.strip()
     if not bearer(request):
         raise RingsideError("invalid_api_key", "You didn't provide an API key. Send 'Authorization: Bearer sk_…'.")
     return request.headers["Authorization"]
