@@ -16,6 +16,7 @@ from grpc_health.v1._async import HealthServicer
 from grpc_reflection.v1alpha import reflection
 
 from core.domain.metering import Meter
+from core.domain.webhooks import OutboxEntry
 from core.rpc.accounts import AccountsServicer, ApiKeysServicer
 from core.rpc.auth import Authenticator
 from core.rpc.customers import CustomersServicer
@@ -26,6 +27,7 @@ from core.rpc.system import SystemServicer
 from core.rpc.tiers import TiersServicer
 from core.rpc.usage import UsageServicer
 from core.rpc.wallets import WalletsServicer
+from core.rpc.webhooks import WebhooksServicer
 from core.services import accounts
 from core.services.accounts import NewAccount
 from core.services.core import Core
@@ -55,7 +57,10 @@ from ringside.core.v1 import (
     usage_pb2_grpc,
     wallets_pb2,
     wallets_pb2_grpc,
+    webhooks_pb2,
+    webhooks_pb2_grpc,
 )
+from ringside.netpolicy import AddressPolicy
 from ringside.settings import CREDENTIALS_FILE, Settings
 
 log = logging.getLogger("ringside.core")
@@ -71,6 +76,7 @@ SERVICE_NAMES = [
     slots_pb2.DESCRIPTOR.services_by_name["SlotsService"].full_name,
     wallets_pb2.DESCRIPTOR.services_by_name["WalletsService"].full_name,
     idempotency_pb2.DESCRIPTOR.services_by_name["IdempotencyService"].full_name,
+    webhooks_pb2.DESCRIPTOR.services_by_name["WebhooksService"].full_name,
 ]
 MAX_MESSAGE_BYTES = 4 * 1024 * 1024
 
@@ -84,7 +90,15 @@ async def open_core(settings: Settings) -> Core:
     state = await loop.run_in_executor(None, load_state, engine, int(time.time()))
     writer = GroupCommitWriter(engine, settings.commit_batch_max, settings.commit_linger_ms)
     writer.start()
-    return Core(engine=engine, state=state, writer=writer, meter=Meter(state, settings.hold_ttl_s, time.time))
+    core = Core(
+        engine=engine,
+        state=state,
+        writer=writer,
+        meter=Meter(state, settings.hold_ttl_s, time.time),
+        webhook_policy=AddressPolicy.parse(settings.webhook_allowed_networks),
+    )
+    writer.notify(OutboxEntry, core.outbox_written)
+    return core
 
 
 def write_credentials(settings: Settings, new: NewAccount) -> None:
@@ -115,6 +129,7 @@ def build_server(core: Core, settings: Settings) -> tuple[grpc.aio.Server, Healt
     slots_pb2_grpc.add_SlotsServiceServicer_to_server(SlotsServicer(core, auth), server)
     wallets_pb2_grpc.add_WalletsServiceServicer_to_server(WalletsServicer(core, auth), server)
     idempotency_pb2_grpc.add_IdempotencyServiceServicer_to_server(IdempotencyServicer(core, auth), server)
+    webhooks_pb2_grpc.add_WebhooksServiceServicer_to_server(WebhooksServicer(core, auth), server)
     health_servicer = HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     reflection.enable_server_reflection([*SERVICE_NAMES, health.SERVICE_NAME, reflection.SERVICE_NAME], server)

@@ -20,7 +20,8 @@ from ringside.core.v1 import idempotency_pb2
 from ringside.errors import RingsideError
 
 COVERED = re.compile(
-    r"^/v1/(customers|tiers|slots|api_keys|customers/[^/]+/wallet/(topup|adjust|refund))$|^/(customer|budget)/new$"
+    r"^/v1/(customers|tiers|slots|api_keys|webhooks|customers/[^/]+/wallet/(topup|adjust|refund))$"
+    r"|^/(customer|budget)/new$"
 )
 MAX_KEY = 255
 MAX_STORED_BODY = 1024 * 1024

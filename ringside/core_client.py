@@ -20,6 +20,7 @@ from ringside.core.v1 import (
     tiers_pb2_grpc,
     usage_pb2_grpc,
     wallets_pb2_grpc,
+    webhooks_pb2_grpc,
 )
 from ringside.errors import RingsideError
 
@@ -61,6 +62,7 @@ class CoreClient:
         self.slots = slots_pb2_grpc.SlotsServiceStub(self.channel)
         self.wallets = wallets_pb2_grpc.WalletsServiceStub(self.channel)
         self.idempotency = idempotency_pb2_grpc.IdempotencyServiceStub(self.channel)
+        self.webhooks = webhooks_pb2_grpc.WebhooksServiceStub(self.channel)
         self.internal_metadata = (("x-ringside-internal", internal_token),)
 
     async def close(self) -> None:

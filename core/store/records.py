@@ -30,7 +30,29 @@ from core.domain.entities import (
     UsageCorrection,
     UsageRecord,
 )
-from core.store.tables import ACCOUNTS, API_KEYS, CUSTOMERS, HOLDS, IDEMPOTENCY, SLOTS, TIERS, TRANSFERS, USAGE
+from core.domain.webhooks import (
+    DeliveryAttempt,
+    Event,
+    OutboxEntry,
+    OutboxRelayed,
+    WebhookEndpoint,
+    WebhookEndpointUpdate,
+)
+from core.store.tables import (
+    ACCOUNTS,
+    API_KEYS,
+    CUSTOMERS,
+    DELIVERY_ATTEMPTS,
+    EVENTS,
+    HOLDS,
+    IDEMPOTENCY,
+    OUTBOX,
+    SLOTS,
+    TIERS,
+    TRANSFERS,
+    USAGE,
+    WEBHOOK_ENDPOINTS,
+)
 
 
 def account_row(a: Account) -> dict[str, Any]:
@@ -196,6 +218,34 @@ def _customer_update_row(c: Customer) -> dict[str, Any]:
 
 _USAGE_COLUMNS = [c.name for c in USAGE.columns if c.name != "request_id"]
 
+
+def endpoint_row(e: WebhookEndpoint) -> dict[str, Any]:
+    return {
+        "id": e.id,
+        "account_id": e.account_id,
+        "livemode": e.livemode,
+        "url": e.url,
+        "events_json": orjson.dumps(e.events).decode(),
+        "description": e.description,
+        "secret": e.secret,
+        "previous_secret": e.previous_secret,
+        "previous_secret_expires_at": e.previous_secret_expires_at,
+        "enabled": e.enabled,
+        "failing_since": e.failing_since,
+        "created": e.created,
+        "deleted_at": e.deleted_at,
+    }
+
+
+_ENDPOINT_COLUMNS = [c.name for c in WEBHOOK_ENDPOINTS.columns if c.name not in ("id", "account_id", "livemode")]
+
+
+def _endpoint_update_row(e: WebhookEndpoint) -> dict[str, Any]:
+    row = {name: value for name, value in endpoint_row(e).items() if name in _ENDPOINT_COLUMNS}
+    row["b_id"] = e.id
+    return row
+
+
 # record type → (statement, row function). Order here is the order of execution within a commit.
 _STATEMENTS: dict[type, tuple[Executable, Callable[[Any], dict[str, Any]]]] = {
     Account: (insert(ACCOUNTS), account_row),
@@ -275,6 +325,20 @@ _STATEMENTS: dict[type, tuple[Executable, Callable[[Any], dict[str, Any]]]] = {
         update(API_KEYS).where(API_KEYS.c.id == bindparam("b_id")).values(revoked_at=bindparam("b_revoked_at")),
         lambda r: {"b_id": r.key_id, "b_revoked_at": r.revoked_at},
     ),
+    WebhookEndpoint: (insert(WEBHOOK_ENDPOINTS), endpoint_row),
+    WebhookEndpointUpdate: (
+        update(WEBHOOK_ENDPOINTS)
+        .where(WEBHOOK_ENDPOINTS.c.id == bindparam("b_id"))
+        .values({name: bindparam(name) for name in _ENDPOINT_COLUMNS}),
+        lambda r: _endpoint_update_row(r.endpoint),
+    ),
+    Event: (insert(EVENTS), lambda r: dataclasses.asdict(r)),
+    OutboxEntry: (insert(OUTBOX), lambda r: {**dataclasses.asdict(r), "relayed_at": None}),
+    OutboxRelayed: (
+        update(OUTBOX).where(OUTBOX.c.id == bindparam("b_id")).values(relayed_at=bindparam("b_relayed_at")),
+        lambda r: {"b_id": r.outbox_id, "b_relayed_at": r.relayed_at},
+    ),
+    DeliveryAttempt: (insert(DELIVERY_ATTEMPTS), lambda r: dataclasses.asdict(r)),
 }
 _ORDER = {record_type: index for index, record_type in enumerate(_STATEMENTS)}
 
