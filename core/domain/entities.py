@@ -90,6 +90,10 @@ class Customer:
     held_nano: int = 0
     wallet_balance_nano: int = 0
     budget_exceeded_period: int = -1
+    # Edge-trigger marks of the threshold events (core/domain/events.py).
+    low_budget_key: tuple[int, int] | None = None
+    wallet_low_fired: bool = False
+    wallet_empty_fired: bool = False
     # True from an auto-creation until the first call's records take the customer's row along.
     unsaved: bool = False
 
@@ -297,6 +301,8 @@ class Denial:
     param: str | None = None
     retry_after_seconds: int = 0
     should_retry: bool = False
+    # Events the refusal fires (customer.budget_exceeded, wallet.empty), to persist before answering.
+    records: list[object] = field(default_factory=list)
 
 
 @dataclass(slots=True)

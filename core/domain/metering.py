@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from core.domain import ledger
+from core.domain import events, ledger
 from core.domain.entities import ApiKey, Customer, Denial, Hold, Transfer, has_scope, hash_secret
 from core.domain.limits import effective
 from core.domain.periods import period_bounds
@@ -264,10 +264,14 @@ class Meter(Settlement):
         return max(0, room), limiting
 
     def _refuse(self, customer: Customer, limiting: str) -> Denial:
+        now = int(self.clock())
         if limiting == "wallet":
-            return Denial("customer_wallet_empty", f"Customer {customer.id}'s wallet cannot pay for this call.")
-        customer.budget_exceeded_period = customer.period_start
-        return Denial("customer_budget_exceeded", f"Customer {customer.id} has exhausted its monthly budget.")
+            denial = Denial("customer_wallet_empty", f"Customer {customer.id}'s wallet cannot pay for this call.")
+            denial.records = events.on_wallet_refusal(self.state, customer, now)
+            return denial
+        denial = Denial("customer_budget_exceeded", f"Customer {customer.id} has exhausted its monthly budget.")
+        denial.records = events.on_budget_refusal(self.state, customer, now)
+        return denial
 
     def _reserve(self, hold: Hold, customer: Customer | None) -> None:
         self.state.add_hold(hold)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from core.domain import ledger
+from core.domain import events, ledger
 from core.domain.entities import (
     Customer,
     Hold,
@@ -91,6 +91,7 @@ class Settlement:
                 now,
             ),
             HoldStateChange(hold.id, "settled", now),
+            *self._crossings(hold, posted, now),
         ]
         result = SettleResult(
             cost, billable, posted, billable - posted, wallet_balance_nano=self._wallet_after(hold, posted)
@@ -120,6 +121,7 @@ class Settlement:
                 hold, hold.id, hold.provider, hold.model_ref, Usage(), status, True, "", 0, amount, amount, now
             ),
             HoldStateChange(hold.id, "expired", now),
+            *self._crossings(hold, amount, now),
         ]
         return SettlePlan(
             hold,
@@ -211,6 +213,7 @@ class Settlement:
             plan.requests += int(call.status != "failed")
         plan.held_release = plan.spend = plan.consumed
         plan.wallet_delta = -plan.consumed
+        records += self._crossings(lease, plan.consumed, now)
         return plan
 
     def plan_close_lease(self, lease: Hold) -> SettlePlan:
@@ -254,6 +257,13 @@ class Settlement:
         return HoldExtension(hold.id, hold.expires_at)
 
     # -- helpers -----------------------------------------------------------------------------------
+
+    def _crossings(self, hold: Hold, posted: int, now: int) -> list[object]:
+        """Threshold events this posting fires, committed with it (core/domain/events.py)."""
+        customer = self._customer(hold, now)
+        if customer is None or hold.period_start != customer.period_start:
+            return []
+        return events.on_posting(self.state, customer, posted, hold.payer.endswith(":wallet"), now)
 
     def _customer(self, hold: Hold, now: int) -> Customer | None:
         customer = self.state.customers.get(hold.customer_id) if hold.customer_id else None

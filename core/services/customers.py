@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 
 from core.domain import ledger
 from core.domain.entities import Customer, CustomerDeletion, CustomerUpdate, Transfer
+from core.domain.events import customer_event
 from core.domain.periods import period_bounds
 from core.services.core import Core, Principal, require_scope
 from core.services.pages import page
@@ -113,7 +114,7 @@ async def create(core: Core, principal: Principal, data: CustomerInput) -> tuple
         future = asyncio.get_running_loop().create_future()
         core.pending_creates[key] = future
     try:
-        await core.writer.write([customer])
+        await core.writer.write([customer, *customer_event(core.state, customer, "customer.created", now)])
     except BaseException as error:
         if future is not None:
             future.set_exception(error)
@@ -231,7 +232,9 @@ async def update(core: Core, principal: Principal, ref: str, changes: CustomerCh
         if taken is not None or (principal.account_id, principal.livemode, after.external_id) in core.pending_creates:
             raise RingsideError("invalid_request", f"external_id '{after.external_id}' is already used.", "external_id")
     try:
-        await core.writer.write([CustomerUpdate(after)])
+        await core.writer.write(
+            [CustomerUpdate(after), *customer_event(core.state, after, "customer.updated", core.now())]
+        )
     except IntegrityError:
         raise RingsideError("invalid_request", "external_id is already used.", "external_id") from None
     if renamed and customer.external_id is not None:
@@ -308,6 +311,7 @@ async def delete(core: Core, principal: Principal, ref: str, force: bool) -> Cus
             )
         )
     records.append(CustomerDeletion(customer.id, now))
+    records += customer_event(core.state, customer, "customer.deleted", now)
     # Gone from the maps before the write, so no call is admitted for it while the delete commits.
     core.state.customers.pop(customer.id, None)
     external = (customer.account_id, customer.livemode, customer.external_id or "")

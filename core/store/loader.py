@@ -12,6 +12,7 @@ from core.domain import ledger
 from core.domain.entities import Account, ApiKey, Customer, Hold, Slot, Tier
 from core.domain.periods import period_bounds
 from core.domain.state import State
+from core.store.event_marks import rebuild_marks
 from core.store.tables import ACCOUNTS, API_KEYS, CUSTOMERS, HOLDS, SLOTS, TIERS, TRANSFERS, USAGE
 from ringside.money import Price
 
@@ -89,6 +90,7 @@ def load_state(engine: Engine, now: int) -> State:
             state.add_customer(customer)
         _load_spend(connection, state, now)
         _load_holds(connection, state)
+        rebuild_marks(connection, state, now)
     return state
 
 
