@@ -69,6 +69,8 @@ class Receiver:
     server: ThreadingHTTPServer
     received: list[Received] = field(default_factory=list)
     status: int = 200
+    # Answers for the next requests, in order, before `status` applies again.
+    script: list[int] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
@@ -102,7 +104,7 @@ class Receiver:
                     receiver.received.append(
                         Received({k.lower(): v for k, v in self.headers.items()}, body, time.time())
                     )
-                    status = receiver.status
+                    status = receiver.script.pop(0) if receiver.script else receiver.status
                 self.send_response(status)
                 self.send_header("Content-Length", "2")
                 self.end_headers()

@@ -6,6 +6,7 @@ so checking there leaves no gap between a DNS answer and the connection (no DNS 
 
 from __future__ import annotations
 
+import errno
 import socket
 from typing import Any
 
@@ -26,7 +27,8 @@ def guarded_socket_factory(policy: AddressPolicy) -> Any:
         host = str(address[0])
         if policy.refuses(host):
             raise BlockedAddressError(
-                f"{host} is a loopback, private, link-local or reserved address (RINGSIDE_WEBHOOK_ALLOWED_NETWORKS)"
+                errno.EACCES,
+                f"{host} is a loopback, private, link-local or reserved address (RINGSIDE_WEBHOOK_ALLOWED_NETWORKS)",
             )
         return socket.socket(family=family, type=sock_type, proto=proto)
 
