@@ -154,3 +154,24 @@ def test_a_killed_core_and_a_replayed_relay_still_deliver_once(hooks: WebhookSta
     time.sleep(1.0)
     assert len(hooks.receiver.events("customer.created", customer["id"])) == 1
     assert json.loads(delivery.body)["id"] == delivery.headers["webhook-id"]
+
+
+def test_a_restart_neither_refires_nor_forgets_a_fired_event(hooks: WebhookStack) -> None:
+    key = hooks.stack.new_account()["test"]
+    hooks.endpoint(key, ["wallet.low", "customer.budget_exceeded"])
+    customer = hooks.customer(key, external_id=_ext(), budget_usd="0.00001")
+    for _ in range(20):
+        if 402 in _drive(hooks, key, customer["id"], 4):
+            break
+    hooks.wait_for(1, "customer.budget_exceeded", customer["id"])
+    time.sleep(1.0)
+    low_before = len(hooks.receiver.events("wallet.low", customer["id"]))
+    hooks.kill_core()
+    hooks.restart_core()
+    refused = wait_until(lambda: (r := hooks.chat(key, customer["id"])).status == 402 and r, 30, "a refusal")
+    assert refused.json()["error"]["code"] == "customer_budget_exceeded"
+    state = hooks.stack.call("GET", f"/v1/customers/{customer['id']}", key).json()
+    assert state["budget_status"] == "exceeded"  # remembered across the restart
+    time.sleep(1.5)
+    assert len(hooks.receiver.events("customer.budget_exceeded", customer["id"])) == 1
+    assert len(hooks.receiver.events("wallet.low", customer["id"])) == low_before <= 1
