@@ -26,6 +26,7 @@ MAX_METADATA_KEY = 40
 MAX_METADATA_VALUE = 500
 MAX_BUDGET_NANO = 10**18  # 1e9 USD
 MAX_RATE = 10**9
+MAX_LOW_THRESHOLD_NANO = 10**15  # 1e6 USD, the bound of one wallet operation
 
 
 @dataclass(slots=True)
@@ -42,6 +43,7 @@ class CustomerInput:
     billing_anchor_day: int = 1
     wallet_enabled: bool = False
     tier: str = ""
+    wallet_low_threshold_nano: int = 0
 
 
 def _invalid(message: str, param: str) -> RingsideError:
@@ -74,6 +76,8 @@ def validate(data: CustomerInput) -> None:
             raise _invalid(f"{name} must be between 0 and 1e9.", name)
     if not 1 <= data.billing_anchor_day <= 28:
         raise _invalid("billing_anchor_day must be between 1 and 28.", "billing_anchor_day")
+    if not 0 <= data.wallet_low_threshold_nano <= MAX_LOW_THRESHOLD_NANO:
+        raise _invalid("wallet.low_threshold_usd must be between 0 and 1000000.", "wallet")
 
 
 async def create(core: Core, principal: Principal, data: CustomerInput) -> tuple[Customer, bool]:
@@ -104,7 +108,8 @@ async def create(core: Core, principal: Principal, data: CustomerInput) -> tuple
         blocked=data.blocked,
         billing_anchor_day=data.billing_anchor_day,
         wallet_enabled=data.wallet_enabled,
-        wallet_low_threshold_nano=0,
+        wallet_low_threshold_nano=data.wallet_low_threshold_nano,
+        wallet_low_fired=data.wallet_low_threshold_nano > 0,  # an empty wallet is below it: armed by a top-up
         created=now,
         tier_id=_tier_id(core, principal, data.tier),
         period_start=period_bounds(now, data.billing_anchor_day)[0],
@@ -165,6 +170,7 @@ class CustomerChanges:
     billing_anchor_day: int | None = None
     wallet_enabled: bool | None = None
     tier: str | None = None  # "" = no tier
+    wallet_low_threshold_nano: int | None = None
     unset: list[str] = field(default_factory=list)
 
 
@@ -209,6 +215,8 @@ async def update(core: Core, principal: Principal, ref: str, changes: CustomerCh
         after.rate_limit_rpm = None
     if "rate_limit_tpm" in changes.unset:
         after.rate_limit_tpm = None
+    if changes.wallet_low_threshold_nano is not None:
+        after.wallet_low_threshold_nano = changes.wallet_low_threshold_nano
     if changes.tier is not None:
         after.tier_id = _tier_id(core, principal, changes.tier)
     if "tier_id" in changes.unset:
@@ -223,6 +231,7 @@ async def update(core: Core, principal: Principal, ref: str, changes: CustomerCh
             rate_limit_rpm=after.rate_limit_rpm,
             rate_limit_tpm=after.rate_limit_tpm,
             billing_anchor_day=after.billing_anchor_day,
+            wallet_low_threshold_nano=after.wallet_low_threshold_nano,
         )
     )
     renamed = after.external_id != customer.external_id
@@ -252,8 +261,11 @@ async def update(core: Core, principal: Principal, ref: str, changes: CustomerCh
         "billing_anchor_day",
         "wallet_enabled",
         "tier_id",
+        "wallet_low_threshold_nano",
     ):
         setattr(customer, name, getattr(after, name))
+    # a new threshold is armed unless the balance is already below it (it fires on a crossing)
+    customer.wallet_low_fired = customer.wallet_balance_nano < customer.wallet_low_threshold_nano
     if cap_changed:
         customer.budget_exceeded_period = -1  # a changed cap re-arms budget_status (API.md)
     core.state.add_customer(customer)

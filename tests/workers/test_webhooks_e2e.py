@@ -175,3 +175,38 @@ def test_a_restart_neither_refires_nor_forgets_a_fired_event(hooks: WebhookStack
     time.sleep(1.5)
     assert len(hooks.receiver.events("customer.budget_exceeded", customer["id"])) == 1
     assert len(hooks.receiver.events("wallet.low", customer["id"])) == low_before <= 1
+
+
+def test_wallet_threshold_fires_per_crossing_and_only_a_topup_back_over_rearms(hooks: WebhookStack) -> None:
+    key = hooks.stack.new_account()["test"]
+    hooks.endpoint(key, ["wallet.low"])
+    probe = hooks.customer(key, external_id=_ext(), wallet={"enabled": True})
+    hooks.stack.call("POST", f"/v1/customers/{probe['id']}/wallet/topup", key, {"amount_usd": 1})
+    assert hooks.chat(key, probe["id"]).status == 200
+    one_call = 1 - float(hooks.stack.call("GET", f"/v1/customers/{probe['id']}/wallet", key).json()["balance_usd"])
+
+    def usd(calls: float) -> str:
+        return f"{one_call * calls:.9f}"
+
+    customer = hooks.customer(key, external_id=_ext(), wallet={"enabled": True, "low_threshold_usd": usd(5)})
+    assert customer["wallet"]["low_threshold_usd"] == float(usd(5))
+
+    def top_up(calls: float) -> None:
+        response = hooks.stack.call(
+            "POST", f"/v1/customers/{customer['id']}/wallet/topup", key, {"amount_usd": usd(calls)}
+        )
+        assert response.status == 200, response.body
+
+    top_up(10)
+    for _ in range(7):  # 10 → 3 calls' worth: crosses 5 once
+        assert hooks.chat(key, customer["id"]).status == 200
+    [low] = hooks.wait_for(1, "wallet.low", customer["id"])
+    assert low.event["data"]["trigger"] == "wallet_threshold"
+    top_up(1)  # 4: still below, not re-armed
+    assert hooks.chat(key, customer["id"]).status == 200
+    top_up(4)  # 7: back over the threshold, re-armed
+    for _ in range(3):  # 7 → 4: crosses again
+        assert hooks.chat(key, customer["id"]).status == 200
+    hooks.wait_for(2, "wallet.low", customer["id"])
+    time.sleep(1.0)
+    assert len(hooks.receiver.events("wallet.low", customer["id"])) == 2
