@@ -34,6 +34,7 @@ from workers.audit.workflows import LedgerAuditWorkflow
 from workers.webhooks.activities import DeliveryActivities
 from workers.webhooks.http import delivery_session
 from workers.webhooks.relay import Relay
+from workers.webhooks.search import ensure_customer_attribute
 from workers.webhooks.workflows import WebhookDeliveryWorkflow
 
 log = logging.getLogger("ringside.worker")
@@ -99,10 +100,12 @@ async def serve(settings: Settings) -> None:
             loop.add_signal_handler(signum, stop.set)
         async with worker:
             heartbeat = asyncio.create_task(_heartbeat(core, client, f"{socket.gethostname()}:{os.getpid()}"))
-            relay = asyncio.create_task(Relay(core, client, TASK_QUEUE, settings.webhook_relay_wait_ms).run())
+            searchable = await ensure_customer_attribute(client, settings.temporal_namespace)
+            relay = Relay(core, client, TASK_QUEUE, settings.webhook_relay_wait_ms, searchable)
+            relaying = asyncio.create_task(relay.run())
             log.info("worker polling task queue %r on %s", TASK_QUEUE, settings.resolved_temporal_address)
             await stop.wait()
-            for task in (heartbeat, relay):
+            for task in (heartbeat, relaying):
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task

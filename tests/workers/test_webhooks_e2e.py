@@ -4,6 +4,7 @@ Webhooks verifier, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import secrets
 import time
@@ -11,6 +12,7 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from temporalio.client import Client
 
 from tests.harness import wait_until
 from tests.workers.webhook_receiver import seed000_verify, standard_verify
@@ -210,3 +212,23 @@ def test_wallet_threshold_fires_per_crossing_and_only_a_topup_back_over_rearms(h
     hooks.wait_for(2, "wallet.low", customer["id"])
     time.sleep(1.0)
     assert len(hooks.receiver.events("wallet.low", customer["id"])) == 2
+
+
+async def _deliveries_of(address: str, customer_id: str) -> list[str]:
+    client = await Client.connect(address)
+    return [w.id async for w in client.list_workflows(f'RingsideCustomerId = "{customer_id}"')]
+
+
+def test_an_operator_finds_a_customers_deliveries_in_temporal(hooks: WebhookStack) -> None:
+    key = hooks.stack.new_account()["live"]
+    endpoint = hooks.endpoint(key, ["customer.created", "customer.updated"])
+    customer = hooks.customer(key, external_id=_ext())
+    hooks.stack.call("PATCH", f"/v1/customers/{customer['id']}", key, {"name": "n"})
+    hooks.wait_for(1, "customer.updated", customer["id"])
+    address = f"127.0.0.1:{hooks.temporal_port}"
+    found = wait_until(
+        lambda: (ids := asyncio.run(_deliveries_of(address, customer["id"]))) and len(ids) == 2 and ids,
+        30,
+        "the search attribute to index both deliveries",
+    )
+    assert all(i.startswith(f"webhook-{customer['id']}-evt_") and i.endswith(endpoint["id"]) for i in found)

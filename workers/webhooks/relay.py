@@ -19,6 +19,7 @@ from temporalio.service import RPCError
 from ringside.core.v1 import webhooks_pb2
 from ringside.core_client import CoreClient
 from ringside.errors import RingsideError
+from workers.webhooks.search import customer_attributes
 from workers.webhooks.shared import DeliveryInput, workflow_id
 from workers.webhooks.workflows import WebhookDeliveryWorkflow
 
@@ -28,11 +29,14 @@ RETRY_AFTER_ERROR_S = 1.0
 
 
 class Relay:
-    def __init__(self, core: CoreClient, client: Client, task_queue: str, wait_ms: int) -> None:
+    def __init__(
+        self, core: CoreClient, client: Client, task_queue: str, wait_ms: int, search_attributes: bool = False
+    ) -> None:
         self._core = core
         self._client = client
         self._task_queue = task_queue
         self._wait_ms = wait_ms
+        self._search_attributes = search_attributes  # RingsideCustomerId is registered (search.py)
 
     async def _start(self, item: webhooks_pb2.OutboxItem, endpoint_id: str) -> None:
         redelivery_of = item.outbox_id if item.redelivery else ""
@@ -45,6 +49,7 @@ class Relay:
                 task_queue=self._task_queue,
                 id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
                 memo={"customer_id": item.customer_id, "event_type": item.event_type, "endpoint_id": endpoint_id},
+                search_attributes=customer_attributes(item.customer_id) if self._search_attributes else None,
             )
 
     async def relay_once(self) -> int:
