@@ -93,6 +93,12 @@ def _attempts(stack: Stack, endpoint_id: str) -> list[tuple[int, int, bool, int,
     ]
 
 
+def _on_schedule(attempts: list[tuple[int, int, bool, int, int]]) -> bool:
+    """Each wait is the schedule's, plus at most the attempt's own duration (real time, < 2 s here)."""
+    gaps = [later[1] - earlier[1] for earlier, later in itertools.pairwise(attempts)]
+    return all(wait <= gap <= wait + 2 for gap, wait in zip(gaps, RETRY_SCHEDULE_S, strict=False))
+
+
 async def test_a_receiver_that_comes_back_gets_the_event_on_schedule(
     skipping: WorkflowEnvironment, core_stack: Stack, receiver: Receiver
 ) -> None:
@@ -108,8 +114,8 @@ async def test_a_receiver_that_comes_back_gets_the_event_on_schedule(
         (4, False, 302),
         (5, True, 200),
     ]
-    gaps = [later[1] - earlier[1] for earlier, later in itertools.pairwise(attempts)]
-    assert gaps == list(RETRY_SCHEDULE_S[:4])  # 5 s, 5 min, 30 min, 2 h (workflow time)
+    # 5 s, 5 min, 30 min, 2 h of workflow time (plus the attempt's own real second or so)
+    assert _on_schedule(attempts)
     assert [a[4] - a[1] for a in attempts[:4]] == list(RETRY_SCHEDULE_S[:4]) and attempts[4][4] == 0
     # every attempt is signed with its own time, and the last one verifies as seed 000 does
     assert len(receiver.received) == 5 and seed000_verify(
@@ -126,7 +132,7 @@ async def test_three_days_of_failures_disable_the_endpoint(
     assert result == DeliveryResult(False, len(RETRY_SCHEDULE_S) + 1, "endpoint_disabled")
     attempts = _attempts(core_stack, endpoint_id)
     assert len(attempts) == len(RETRY_SCHEDULE_S) + 1 and not any(a[2] for a in attempts)
-    assert attempts[-1][1] - attempts[0][1] == sum(RETRY_SCHEDULE_S) >= 3 * 86_400
+    assert _on_schedule(attempts) and attempts[-1][1] - attempts[0][1] >= 3 * 86_400
     [(enabled,)] = core_stack.query("SELECT enabled FROM webhook_endpoints WHERE id = ?", endpoint_id)
     assert not enabled
     disabled = core_stack.query(
