@@ -189,13 +189,14 @@ class Meter(Settlement):
         hold, records = self._hold(new_id("lse"), "lease", key, customer, amount, request, now, markup)
         return Admission(hold, key, customer, ceiling, False, self._with_new(customer, records))
 
-    @staticmethod
-    def _with_new(customer: Customer | None, records: list[object]) -> list[object]:
-        """An auto-created customer is persisted in the same commit as its first hold."""
+    def _with_new(self, customer: Customer | None, records: list[object]) -> list[object]:
+        """An auto-created customer is persisted in the same commit as its first hold (and its
+        `customer.created` event)."""
         if customer is None or not customer.unsaved:
             return records
         customer.unsaved = False  # claimed: later calls must not insert it twice
-        return [customer, *records]
+        created = events.customer_event(self.state, customer, "customer.created", int(self.clock()))
+        return [customer, *records, *created]
 
     def _hold(
         self,

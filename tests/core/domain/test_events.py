@@ -85,3 +85,13 @@ def test_wallet_threshold_empty_and_rearm_by_credit(world: World) -> None:
     assert not customer.wallet_low_fired and not customer.wallet_empty_fired
     fired = events(_settle(world, world.admitted(input_tokens=0, output_tokens=1_000), 1_000))
     assert [e["data"]["trigger"] for e in fired] == ["wallet_threshold"]  # type: ignore[index]
+
+
+def test_an_auto_created_customer_commits_its_creation_event_with_its_first_hold(world: World) -> None:
+    world.account.auto_create_customers = True
+    admission = world.admitted(customer_ref="ext:new_user")
+    assert admission.customer is not None
+    [created] = events(admission.records)
+    assert created["type"] == "customer.created"
+    assert created["data"]["customer"]["external_id"] == "new_user"  # type: ignore[index]
+    assert events(world.admitted(customer_ref="ext:new_user").records) == []  # once
