@@ -28,7 +28,7 @@ from core.rpc.tiers import TiersServicer
 from core.rpc.usage import UsageServicer
 from core.rpc.wallets import WalletsServicer
 from core.rpc.webhooks import WebhooksServicer
-from core.services import accounts
+from core.services import accounts, outbox
 from core.services.accounts import NewAccount
 from core.services.core import Core
 from core.services.metering import run_expiry
@@ -149,6 +149,7 @@ async def serve(settings: Settings) -> None:
     for name in ["", *SERVICE_NAMES]:
         await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
     expiry = asyncio.create_task(run_expiry(core), name="hold-expiry")
+    retention = asyncio.create_task(outbox.run_purge(core), name="webhook-retention")
     log.info(
         "core serving gRPC on %s:%d (%s)",
         settings.bind_host,
@@ -164,9 +165,10 @@ async def serve(settings: Settings) -> None:
     log.info("core stopping: finishing in-flight calls, flushing writes")
     await health_servicer.enter_graceful_shutdown()
     await server.stop(grace=settings.drain_timeout_s)
-    expiry.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await expiry
+    for task in (expiry, retention):
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
     await core.writer.close()
     core.engine.dispose()
     log.info("core stopped")

@@ -40,6 +40,10 @@ DEFAULT_OVERLAP_S = 86_400
 MAX_OVERLAP_S = 7 * 86_400
 # An endpoint failing every attempt for this long is disabled (the retry schedule spans ~3.1 days).
 DISABLE_AFTER_S = 3 * 86_400
+# What the core keeps: relayed outbox entries a week, the delivery log 30 days (events stay: they
+# are what a redelivery sends and what the edge-trigger marks are rebuilt from).
+OUTBOX_RETENTION_S = 7 * 86_400
+ATTEMPTS_RETENTION_S = 30 * 86_400
 
 
 def new_secret() -> str:
@@ -106,6 +110,20 @@ class OutboxEntry:
 class OutboxRelayed:
     outbox_id: str
     relayed_at: int
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxPurge:
+    """Forget outbox entries relayed before `relayed_before` (their workflows exist in Temporal)."""
+
+    relayed_before: int
+
+
+@dataclass(frozen=True, slots=True)
+class AttemptPurge:
+    """Forget delivery attempts logged before `created_before`."""
+
+    created_before: int
 
 
 @dataclass(frozen=True, slots=True)

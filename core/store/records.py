@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 import orjson
-from sqlalchemy import bindparam, insert, update
+from sqlalchemy import bindparam, delete, insert, update
 from sqlalchemy.sql import Executable
 
 from core.domain.entities import (
@@ -31,9 +31,11 @@ from core.domain.entities import (
     UsageRecord,
 )
 from core.domain.webhooks import (
+    AttemptPurge,
     DeliveryAttempt,
     Event,
     OutboxEntry,
+    OutboxPurge,
     OutboxRelayed,
     WebhookEndpoint,
     WebhookEndpointUpdate,
@@ -339,6 +341,14 @@ _STATEMENTS: dict[type, tuple[Executable, Callable[[Any], dict[str, Any]]]] = {
         lambda r: {"b_id": r.outbox_id, "b_relayed_at": r.relayed_at},
     ),
     DeliveryAttempt: (insert(DELIVERY_ATTEMPTS), lambda r: dataclasses.asdict(r)),
+    OutboxPurge: (
+        delete(OUTBOX).where(OUTBOX.c.relayed_at < bindparam("b_before")),
+        lambda r: {"b_before": r.relayed_before},
+    ),
+    AttemptPurge: (
+        delete(DELIVERY_ATTEMPTS).where(DELIVERY_ATTEMPTS.c.created < bindparam("b_before")),
+        lambda r: {"b_before": r.created_before},
+    ),
 }
 _ORDER = {record_type: index for index, record_type in enumerate(_STATEMENTS)}
 
