@@ -94,6 +94,10 @@ class Customer:
     low_budget_key: tuple[int, int] | None = None
     wallet_low_fired: bool = False
     wallet_empty_fired: bool = False
+    # Postings planned but not applied yet (events.py counts them so concurrent plans see each other).
+    unapplied_spend_nano: int = 0
+    spend_seen_nano: int = 0
+    spend_seen_period: int = -1
     # True from an auto-creation until the first call's records take the customer's row along.
     unsaved: bool = False
 

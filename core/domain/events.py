@@ -78,13 +78,30 @@ def on_wallet_credit(customer: Customer, balance_after_nano: int) -> None:
         customer.wallet_low_fired = False
 
 
+def _in_flight(customer: Customer) -> int:
+    """Spend planned but not applied yet: plans made concurrently (a lease report beside a settle)
+    must see each other, or a crossing split between them would fire with neither. Applied plans
+    show up as growth of `spent_nano`, which is taken off the unapplied sum."""
+    if customer.spend_seen_period != customer.period_start:
+        customer.spend_seen_period = customer.period_start
+        customer.spend_seen_nano = customer.spent_nano
+        customer.unapplied_spend_nano = 0
+    applied = customer.spent_nano - customer.spend_seen_nano
+    if applied > 0:
+        customer.unapplied_spend_nano = max(0, customer.unapplied_spend_nano - applied)
+    customer.spend_seen_nano = customer.spent_nano
+    return customer.unapplied_spend_nano
+
+
 def on_posting(state: State, customer: Customer, posted_nano: int, from_wallet: bool, now: int) -> list[object]:
     """Threshold crossings of a posting of `posted_nano` (in the customer's current period), to be
     committed with it."""
     if posted_nano <= 0:
         return []
+    in_flight = _in_flight(customer)
+    customer.unapplied_spend_nano += posted_nano
     records: list[object] = []
-    spent_after = customer.spent_nano + posted_nano
+    spent_after = customer.spent_nano + in_flight + posted_nano
     budget = effective(state, customer).budget_nano
     if budget and spent_after * 100 >= budget * LOW_THRESHOLD_PCT:
         key = (customer.period_start, budget)
@@ -93,7 +110,7 @@ def on_posting(state: State, customer: Customer, posted_nano: int, from_wallet: 
             extra = {"trigger": "budget_threshold", "threshold_pct": LOW_THRESHOLD_PCT}
             records += customer_event(state, customer, "wallet.low", now, extra, spent_nano=spent_after)
     if from_wallet:
-        balance_after = customer.wallet_balance_nano - posted_nano
+        balance_after = customer.wallet_balance_nano - in_flight - posted_nano
         threshold = customer.wallet_low_threshold_nano
         if threshold > 0 and balance_after < threshold and not customer.wallet_low_fired:
             customer.wallet_low_fired = True

@@ -95,3 +95,17 @@ def test_an_auto_created_customer_commits_its_creation_event_with_its_first_hold
     assert created["type"] == "customer.created"
     assert created["data"]["customer"]["external_id"] == "new_user"  # type: ignore[index]
     assert events(world.admitted(customer_ref="ext:new_user").records) == []  # once
+
+
+def test_a_crossing_split_between_concurrent_plans_fires_once(world: World) -> None:
+    world.customer(budget_nano=1_000_000)
+    first, second, third = (world.admitted(input_tokens=0, output_tokens=450) for _ in range(3))
+    world.meter.apply(world.meter.plan_settle(first.hold, Usage(output_tokens=450), "completed", False, "m"))
+    # 270,000 posted; two settles planned before either is applied: 540,000 then 810,000 (≥ 80%)
+    plans = [
+        world.meter.plan_settle(a.hold, Usage(output_tokens=450), "completed", False, "m") for a in (second, third)
+    ]
+    assert [[e["type"] for e in events(p.records)] for p in plans] == [[], ["wallet.low"]]
+    for plan in plans:
+        world.meter.apply(plan)
+    assert events(_settle(world, world.admitted(input_tokens=0, output_tokens=10), 10)) == []
