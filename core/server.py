@@ -18,6 +18,7 @@ from grpc_reflection.v1alpha import reflection
 from core.domain.entities import hash_secret
 from core.domain.metering import Meter
 from core.domain.ratelimit import RateDefaults
+from core.domain.webhooks import OutboxEntry
 from core.rpc.accounts import AccountsServicer, ApiKeysServicer
 from core.rpc.auth import Authenticator
 from core.rpc.client_tokens import ClientTokensServicer
@@ -29,7 +30,8 @@ from core.rpc.system import SystemServicer
 from core.rpc.tiers import TiersServicer
 from core.rpc.usage import UsageServicer
 from core.rpc.wallets import WalletsServicer
-from core.services import accounts, client_tokens
+from core.rpc.webhooks import WebhooksServicer
+from core.services import accounts, client_tokens, outbox
 from core.services.accounts import NewAccount
 from core.services.core import Core
 from core.services.metering import run_expiry
@@ -60,7 +62,10 @@ from ringside.core.v1 import (
     usage_pb2_grpc,
     wallets_pb2,
     wallets_pb2_grpc,
+    webhooks_pb2,
+    webhooks_pb2_grpc,
 )
+from ringside.netpolicy import AddressPolicy
 from ringside.settings import CREDENTIALS_FILE, Settings
 
 log = logging.getLogger("ringside.core")
@@ -77,6 +82,7 @@ SERVICE_NAMES = [
     wallets_pb2.DESCRIPTOR.services_by_name["WalletsService"].full_name,
     idempotency_pb2.DESCRIPTOR.services_by_name["IdempotencyService"].full_name,
     client_tokens_pb2.DESCRIPTOR.services_by_name["ClientTokensService"].full_name,
+    webhooks_pb2.DESCRIPTOR.services_by_name["WebhooksService"].full_name,
 ]
 MAX_MESSAGE_BYTES = 4 * 1024 * 1024
 
@@ -90,7 +96,7 @@ async def open_core(settings: Settings) -> Core:
     state = await loop.run_in_executor(None, load_state, engine, int(time.time()))
     writer = GroupCommitWriter(engine, settings.commit_batch_max, settings.commit_linger_ms)
     writer.start()
-    return Core(
+    core = Core(
         engine=engine,
         state=state,
         writer=writer,
@@ -105,7 +111,10 @@ async def open_core(settings: Settings) -> Core:
             ),
             settings.lease_window_s,
         ),
+        webhook_policy=AddressPolicy.parse(settings.webhook_allowed_networks),
     )
+    writer.notify(OutboxEntry, core.outbox_written)
+    return core
 
 
 def write_credentials(settings: Settings, new: NewAccount) -> None:
@@ -138,6 +147,7 @@ def build_server(core: Core, settings: Settings) -> tuple[grpc.aio.Server, Healt
     wallets_pb2_grpc.add_WalletsServiceServicer_to_server(WalletsServicer(core, auth), server)
     idempotency_pb2_grpc.add_IdempotencyServiceServicer_to_server(IdempotencyServicer(core, auth), server)
     client_tokens_pb2_grpc.add_ClientTokensServiceServicer_to_server(ClientTokensServicer(core, auth), server)
+    webhooks_pb2_grpc.add_WebhooksServiceServicer_to_server(WebhooksServicer(core, auth), server)
     health_servicer = HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     reflection.enable_server_reflection([*SERVICE_NAMES, health.SERVICE_NAME, reflection.SERVICE_NAME], server)
@@ -158,6 +168,7 @@ async def serve(settings: Settings) -> None:
     for name in ["", *SERVICE_NAMES]:
         await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
     expiry = asyncio.create_task(run_expiry(core), name="hold-expiry")
+    retention = asyncio.create_task(outbox.run_purge(core), name="webhook-retention")
     log.info(
         "core serving gRPC on %s:%d (%s)",
         settings.bind_host,
@@ -173,9 +184,10 @@ async def serve(settings: Settings) -> None:
     log.info("core stopping: finishing in-flight calls, flushing writes")
     await health_servicer.enter_graceful_shutdown()
     await server.stop(grace=settings.drain_timeout_s)
-    expiry.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await expiry
+    for task in (expiry, retention):
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
     await core.writer.close()
     core.engine.dispose()
     log.info("core stopped")

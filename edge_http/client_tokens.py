@@ -50,7 +50,7 @@ def _kid(token: str) -> str:
 async def authenticate(request: web.Request, edge: Edge, token: str) -> Claims:
     """401 for a token that is not good here (forged, expired, other Origin or IP); 403 for a route
     outside its whitelist."""
-    claims = client_token.verify(token, await edge.signing_keys.get(edge.core, _kid(token)), time.time())
+    claims = edge.verified_tokens.verify(token, await edge.signing_keys.get(edge.core, _kid(token)), time.time())
     if request.headers.get("Origin", "") != claims.origin:
         raise client_token.invalid("This client token belongs to another origin.")
     if claims.ip and client_ip(request, edge.trusted_proxies) != claims.ip:

@@ -13,6 +13,7 @@ from edge_http.providers.base import Provider
 from edge_http.providers.catalog.load import CatalogModel
 from edge_http.providers.test_model import TestModelProvider
 from edge_http.signing_keys import SigningKeys
+from ringside.client_token import VerifiedCache
 from ringside.core.v1 import slots_pb2
 from ringside.core_client import CoreClient
 from ringside.errors import RingsideError
@@ -33,6 +34,7 @@ class Edge:
     leases: LeaseManager | None = None
     trusted_proxies: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
     signing_keys: SigningKeys = field(default_factory=SigningKeys)
+    verified_tokens: VerifiedCache = field(default_factory=VerifiedCache)
     # (api key, slot name) → (target ref, monotonic expiry): slots resolve through the core at most
     # once a second per caller and name.
     slot_cache: dict[tuple[str, str], tuple[str, float]] = field(default_factory=dict)

@@ -16,6 +16,7 @@ from edge_http.handlers import (
     tiers,
     usage,
     wallets,
+    webhooks,
 )
 
 
@@ -50,6 +51,15 @@ def add_routes(app: web.Application) -> None:
             web.patch("/v1/tiers/{id}", tiers.update_tier),
             web.post("/v1/tiers/{id}", tiers.update_tier),
             web.delete("/v1/tiers/{id}", tiers.delete_tier),
+            web.post("/v1/webhooks", webhooks.create_endpoint),
+            web.get("/v1/webhooks", webhooks.list_endpoints),
+            web.get("/v1/webhooks/{id}", webhooks.get_endpoint),
+            web.post("/v1/webhooks/{id}", webhooks.update_endpoint),
+            web.patch("/v1/webhooks/{id}", webhooks.update_endpoint),
+            web.delete("/v1/webhooks/{id}", webhooks.delete_endpoint),
+            web.post("/v1/webhooks/{id}/rotate_secret", webhooks.rotate_secret),
+            web.get("/v1/webhooks/{id}/deliveries", webhooks.list_deliveries),
+            web.post("/v1/webhooks/{id}/deliveries/{delivery_id}/redeliver", webhooks.redeliver),
             web.get("/v1/account", accounts.get_account),
             web.patch("/v1/account", accounts.update_account),
             # the peer proxy's routes (seed 004)

@@ -5,6 +5,7 @@ the edge (verifies every browser call without a round trip)."""
 from __future__ import annotations
 
 import base64
+from collections import OrderedDict
 from dataclasses import dataclass
 
 import jwt
@@ -78,6 +79,27 @@ def sign(claims: Claims, key: SigningKey) -> str:
         "iat_ms": claims.issued_at_ms,
     }
     return jwt.encode(payload, key.private_pem, algorithm=ALGORITHM, headers={"kid": key.kid})
+
+
+class VerifiedCache:
+    """Tokens whose signature and claims were verified, by their exact bytes (a browser sends the
+    same token every few seconds): only the clock is checked again. Bounded, oldest first out."""
+
+    def __init__(self, capacity: int = 10_000) -> None:
+        self._claims: OrderedDict[str, Claims] = OrderedDict()
+        self._capacity = capacity
+
+    def verify(self, token: str, keys: dict[str, SigningKey], now: float) -> Claims:
+        claims = self._claims.get(token)
+        if claims is None:
+            claims = verify(token, keys, now)
+            self._claims[token] = claims
+            if len(self._claims) > self._capacity:
+                self._claims.popitem(last=False)
+        elif claims.expires_at + LEEWAY_S < now:
+            del self._claims[token]
+            raise invalid("This client token has expired; mint a new one.")
+        return claims
 
 
 def invalid(message: str) -> RingsideError:

@@ -21,6 +21,7 @@ from ringside.core.v1 import (
     tiers_pb2_grpc,
     usage_pb2_grpc,
     wallets_pb2_grpc,
+    webhooks_pb2_grpc,
 )
 from ringside.errors import RingsideError
 
@@ -63,6 +64,7 @@ class CoreClient:
         self.wallets = wallets_pb2_grpc.WalletsServiceStub(self.channel)
         self.idempotency = idempotency_pb2_grpc.IdempotencyServiceStub(self.channel)
         self.client_tokens = client_tokens_pb2_grpc.ClientTokensServiceStub(self.channel)
+        self.webhooks = webhooks_pb2_grpc.WebhooksServiceStub(self.channel)
         self.internal_metadata = (("x-ringside-internal", internal_token),)
 
     async def close(self) -> None:

@@ -14,6 +14,8 @@ import time
 from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from ringside.netpolicy import parse_networks
+
 INTERNAL_TOKEN_FILE = "internal_token"
 CREDENTIALS_FILE = "credentials.json"
 
@@ -58,17 +60,20 @@ class Settings(BaseSettings):
     # Roles whose readiness /healthz requires (set by `ringside up` to the roles it started).
     health_roles: str = "core,edge"
     drain_timeout_s: float = Field(default=30.0, ge=0, le=600)
+    # Webhooks: CIDRs deliveries may reach although loopback/private/reserved (comma-separated;
+    # empty = none), e.g. "127.0.0.1/32" for a receiver on this machine.
+    webhook_allowed_networks: str = Field(default="", max_length=4000)
+    # How long the worker's relay waits on the core for new outbox entries per poll.
+    webhook_relay_wait_ms: int = Field(default=5000, ge=0, le=30_000)
     log_level: str = "INFO"
 
     openai_api_key: str | None = Field(default=None, validation_alias=AliasChoices("OPENAI_API_KEY"))
     openai_base_url: str | None = Field(default=None, validation_alias=AliasChoices("OPENAI_BASE_URL"))
 
-    @field_validator("trusted_proxies")
+    @field_validator("webhook_allowed_networks", "trusted_proxies")
     @classmethod
-    def _cidrs(cls, value: str) -> str:
-        for part in value.split(","):
-            if part.strip():
-                ipaddress.ip_network(part.strip(), strict=False)  # ValueError names the bad entry
+    def _networks(cls, value: str) -> str:
+        parse_networks(value)  # a bad CIDR stops the start with its name
         return value
 
     @property
@@ -85,8 +90,7 @@ class Settings(BaseSettings):
 
     @property
     def trusted_proxy_networks(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
-        parts = [part.strip() for part in self.trusted_proxies.split(",")]
-        return tuple(ipaddress.ip_network(part, strict=False) for part in parts if part)
+        return parse_networks(self.trusted_proxies)
 
     @property
     def required_roles(self) -> list[str]:

@@ -26,10 +26,16 @@ from temporalio.worker import Worker
 
 from ringside.core_client import CoreClient
 from ringside.errors import RingsideError
+from ringside.netpolicy import AddressPolicy
 from ringside.settings import Settings
 from workers.audit.activities import AuditActivities
 from workers.audit.shared import SCHEDULE_ID, TASK_QUEUE, AuditInput
 from workers.audit.workflows import LedgerAuditWorkflow
+from workers.webhooks.activities import DeliveryActivities
+from workers.webhooks.http import delivery_session
+from workers.webhooks.relay import Relay
+from workers.webhooks.search import ensure_customer_attribute
+from workers.webhooks.workflows import WebhookDeliveryWorkflow
 
 log = logging.getLogger("ringside.worker")
 CONNECT_ATTEMPTS = 60
@@ -78,14 +84,15 @@ async def _heartbeat(core: CoreClient, client: Client, instance: str) -> None:
 
 async def serve(settings: Settings) -> None:
     core = CoreClient(settings.resolved_core_address, settings.resolve_internal_token())
+    session = delivery_session(AddressPolicy.parse(settings.webhook_allowed_networks))
     try:
         client = await connect(settings)
         await ensure_schedules(client)
         worker = Worker(
             client,
             task_queue=TASK_QUEUE,
-            workflows=[LedgerAuditWorkflow],
-            activities=[AuditActivities(core).verify_ledger],
+            workflows=[LedgerAuditWorkflow, WebhookDeliveryWorkflow],
+            activities=[AuditActivities(core).verify_ledger, DeliveryActivities(core, session).attempt],
         )
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
@@ -93,12 +100,17 @@ async def serve(settings: Settings) -> None:
             loop.add_signal_handler(signum, stop.set)
         async with worker:
             heartbeat = asyncio.create_task(_heartbeat(core, client, f"{socket.gethostname()}:{os.getpid()}"))
+            searchable = await ensure_customer_attribute(client, settings.temporal_namespace)
+            relay = Relay(core, client, TASK_QUEUE, settings.webhook_relay_wait_ms, searchable)
+            relaying = asyncio.create_task(relay.run())
             log.info("worker polling task queue %r on %s", TASK_QUEUE, settings.resolved_temporal_address)
             await stop.wait()
-            heartbeat.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await heartbeat
+            for task in (heartbeat, relaying):
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             log.info("worker stopping: finishing running activities")
     finally:
+        await session.close()
         await core.close()
     log.info("worker stopped")

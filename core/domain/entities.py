@@ -109,6 +109,14 @@ class Customer:
     held_nano: int = 0
     wallet_balance_nano: int = 0
     budget_exceeded_period: int = -1
+    # Edge-trigger marks of the threshold events (core/domain/events.py).
+    low_budget_key: tuple[int, int] | None = None
+    wallet_low_fired: bool = False
+    wallet_empty_fired: bool = False
+    # Postings planned but not applied yet (events.py counts them so concurrent plans see each other).
+    unapplied_spend_nano: int = 0
+    spend_seen_nano: int = 0
+    spend_seen_period: int = -1
     # True from an auto-creation until the first call's records take the customer's row along.
     unsaved: bool = False
 
@@ -336,6 +344,8 @@ class Denial:
     retry_after_seconds: int = 0
     should_retry: bool = False
     retry_after_ms: int = 0
+    # Events the refusal fires (customer.budget_exceeded, wallet.empty), to persist before answering.
+    records: list[object] = field(default_factory=list)
 
 
 @dataclass(slots=True)

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from core.domain import client_tokens, ledger, prepaid
+from core.domain import client_tokens, events, ledger, prepaid
 from core.domain.entities import ApiKey, Customer, Denial, Hold, Transfer, has_scope, hash_secret
 from core.domain.limits import effective, rate_layers
 from core.domain.periods import period_bounds
@@ -294,13 +294,14 @@ class Meter(Settlement):
             lease_tokens=tokens,
         )
 
-    @staticmethod
-    def _with_new(customer: Customer | None, records: list[object]) -> list[object]:
-        """An auto-created customer is persisted in the same commit as its first hold."""
+    def _with_new(self, customer: Customer | None, records: list[object]) -> list[object]:
+        """An auto-created customer is persisted in the same commit as its first hold (and its
+        `customer.created` event)."""
         if customer is None or not customer.unsaved:
             return records
         customer.unsaved = False  # claimed: later calls must not insert it twice
-        return [customer, *records]
+        created = events.customer_event(self.state, customer, "customer.created", int(self.clock()))
+        return [customer, *records, *created]
 
     def _hold(
         self,
@@ -369,10 +370,14 @@ class Meter(Settlement):
         return max(0, room), limiting
 
     def _refuse(self, customer: Customer, limiting: str) -> Denial:
+        now = int(self.clock())
         if limiting == "wallet":
-            return Denial("customer_wallet_empty", f"Customer {customer.id}'s wallet cannot pay for this call.")
-        customer.budget_exceeded_period = customer.period_start
-        return Denial("customer_budget_exceeded", f"Customer {customer.id} has exhausted its monthly budget.")
+            denial = Denial("customer_wallet_empty", f"Customer {customer.id}'s wallet cannot pay for this call.")
+            denial.records = events.on_wallet_refusal(self.state, customer, now)
+            return denial
+        denial = Denial("customer_budget_exceeded", f"Customer {customer.id} has exhausted its monthly budget.")
+        denial.records = events.on_budget_refusal(self.state, customer, now)
+        return denial
 
     def _reserve(self, hold: Hold, customer: Customer | None) -> None:
         self.state.add_hold(hold)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from core.domain import ledger, prepaid
+from core.domain import events, ledger, prepaid
 from core.domain.entities import (
     Customer,
     Hold,
@@ -97,6 +97,7 @@ class Settlement:
                 now,
             ),
             HoldStateChange(hold.id, "settled", now),
+            *self._crossings(hold, posted, now),
         ]
         prepaid_paid = min(cost, hold.prepaid_nano)
         if prepaid_paid:
@@ -133,6 +134,7 @@ class Settlement:
                 hold, hold.id, hold.provider, hold.model_ref, Usage(), status, True, "", 0, amount, amount, now
             ),
             HoldStateChange(hold.id, "expired", now),
+            *self._crossings(hold, amount, now),
         ]
         if hold.prepaid_nano:
             records.append(prepaid.movement(hold, hold.prepaid_nano, now))
@@ -242,6 +244,7 @@ class Settlement:
             plan.requests += int(call.status != "failed")
         plan.held_release = plan.spend = plan.consumed
         plan.wallet_delta = -plan.consumed
+        records += self._crossings(lease, plan.consumed, now)
         return plan
 
     def plan_close_lease(self, lease: Hold) -> SettlePlan:
@@ -299,6 +302,13 @@ class Settlement:
         hold.rate_tokens_used += plan.rate_tokens
         if hold.rate_charge is not None and plan.state_change in ("settled", "closed"):
             hold.rate_charge.adjust(hold.rate_requests_used, hold.rate_tokens_used)
+
+    def _crossings(self, hold: Hold, posted: int, now: int) -> list[object]:
+        """Threshold events this posting fires, committed with it (core/domain/events.py)."""
+        customer = self._customer(hold, now)
+        if customer is None or hold.period_start != customer.period_start:
+            return []
+        return events.on_posting(self.state, customer, posted, hold.payer.endswith(":wallet"), now)
 
     def _customer(self, hold: Hold, now: int) -> Customer | None:
         customer = self.state.customers.get(hold.customer_id) if hold.customer_id else None

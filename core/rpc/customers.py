@@ -33,6 +33,7 @@ def _customer_input(request: customers_pb2.CreateCustomerRequest) -> CustomerInp
         billing_anchor_day=request.billing_anchor_day or 1,
         wallet_enabled=request.wallet_enabled,
         tier=request.tier[:200],
+        wallet_low_threshold_nano=request.wallet_low_threshold_nano_usd,
     )
 
 
@@ -116,5 +117,8 @@ def _customer_changes(request: customers_pb2.UpdateCustomerRequest) -> CustomerC
         billing_anchor_day=request.billing_anchor_day if request.HasField("billing_anchor_day") else None,
         wallet_enabled=request.wallet_enabled if request.HasField("wallet_enabled") else None,
         tier=request.tier[:200] if request.HasField("tier") else None,
+        wallet_low_threshold_nano=(
+            request.wallet_low_threshold_nano_usd if request.HasField("wallet_low_threshold_nano_usd") else None
+        ),
         unset=[name[:40] for name in request.unset[:10]],
     )

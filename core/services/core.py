@@ -15,6 +15,7 @@ from core.domain.metering import Meter
 from core.domain.state import State
 from core.store.writer import GroupCommitWriter
 from ringside.errors import RingsideError
+from ringside.netpolicy import AddressPolicy
 
 T = TypeVar("T")
 
@@ -71,6 +72,11 @@ class Core:
     admin_key_hash: str = ""
     # Writes that outlive a cancelled caller (see services/metering.py `_durably`).
     background: set[asyncio.Task[Any]] = field(default_factory=set)
+    # Webhooks: where deliveries may connect, a lock for endpoint read-modify-writes, and the
+    # signal the outbox relay waits on (set by the writer once an outbox entry is durable).
+    webhook_policy: AddressPolicy = field(default_factory=AddressPolicy)
+    webhook_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    outbox_written: asyncio.Event = field(default_factory=asyncio.Event)
 
     def spawn(self, coroutine: Coroutine[Any, Any, T]) -> asyncio.Task[T]:
         task = asyncio.ensure_future(coroutine)

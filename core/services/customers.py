@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 
 from core.domain import ledger
 from core.domain.entities import Customer, CustomerDeletion, CustomerUpdate, Transfer
+from core.domain.events import customer_event
 from core.domain.periods import period_bounds
 from core.services.core import Core, Principal, require_customer, require_scope
 from core.services.pages import page
@@ -25,6 +26,7 @@ MAX_METADATA_KEY = 40
 MAX_METADATA_VALUE = 500
 MAX_BUDGET_NANO = 10**18  # 1e9 USD
 MAX_RATE = 10**9
+MAX_LOW_THRESHOLD_NANO = 10**15  # 1e6 USD, the bound of one wallet operation
 
 
 @dataclass(slots=True)
@@ -41,6 +43,7 @@ class CustomerInput:
     billing_anchor_day: int = 1
     wallet_enabled: bool = False
     tier: str = ""
+    wallet_low_threshold_nano: int = 0
 
 
 def _invalid(message: str, param: str) -> RingsideError:
@@ -73,6 +76,8 @@ def validate(data: CustomerInput) -> None:
             raise _invalid(f"{name} must be between 0 and 1e9.", name)
     if not 1 <= data.billing_anchor_day <= 28:
         raise _invalid("billing_anchor_day must be between 1 and 28.", "billing_anchor_day")
+    if not 0 <= data.wallet_low_threshold_nano <= MAX_LOW_THRESHOLD_NANO:
+        raise _invalid("wallet.low_threshold_usd must be between 0 and 1000000.", "wallet")
 
 
 async def create(core: Core, principal: Principal, data: CustomerInput) -> tuple[Customer, bool]:
@@ -103,7 +108,8 @@ async def create(core: Core, principal: Principal, data: CustomerInput) -> tuple
         blocked=data.blocked,
         billing_anchor_day=data.billing_anchor_day,
         wallet_enabled=data.wallet_enabled,
-        wallet_low_threshold_nano=0,
+        wallet_low_threshold_nano=data.wallet_low_threshold_nano,
+        wallet_low_fired=data.wallet_low_threshold_nano > 0,  # an empty wallet is below it: armed by a top-up
         created=now,
         tier_id=_tier_id(core, principal, data.tier),
         period_start=period_bounds(now, data.billing_anchor_day)[0],
@@ -113,7 +119,7 @@ async def create(core: Core, principal: Principal, data: CustomerInput) -> tuple
         future = asyncio.get_running_loop().create_future()
         core.pending_creates[key] = future
     try:
-        await core.writer.write([customer])
+        await core.writer.write([customer, *customer_event(core.state, customer, "customer.created", now)])
     except BaseException as error:
         if future is not None:
             future.set_exception(error)
@@ -165,6 +171,7 @@ class CustomerChanges:
     billing_anchor_day: int | None = None
     wallet_enabled: bool | None = None
     tier: str | None = None  # "" = no tier
+    wallet_low_threshold_nano: int | None = None
     unset: list[str] = field(default_factory=list)
 
 
@@ -209,6 +216,8 @@ async def update(core: Core, principal: Principal, ref: str, changes: CustomerCh
         after.rate_limit_rpm = None
     if "rate_limit_tpm" in changes.unset:
         after.rate_limit_tpm = None
+    if changes.wallet_low_threshold_nano is not None:
+        after.wallet_low_threshold_nano = changes.wallet_low_threshold_nano
     if changes.tier is not None:
         after.tier_id = _tier_id(core, principal, changes.tier)
     if "tier_id" in changes.unset:
@@ -223,6 +232,7 @@ async def update(core: Core, principal: Principal, ref: str, changes: CustomerCh
             rate_limit_rpm=after.rate_limit_rpm,
             rate_limit_tpm=after.rate_limit_tpm,
             billing_anchor_day=after.billing_anchor_day,
+            wallet_low_threshold_nano=after.wallet_low_threshold_nano,
         )
     )
     renamed = after.external_id != customer.external_id
@@ -232,7 +242,9 @@ async def update(core: Core, principal: Principal, ref: str, changes: CustomerCh
         if taken is not None or (principal.account_id, principal.livemode, after.external_id) in core.pending_creates:
             raise RingsideError("invalid_request", f"external_id '{after.external_id}' is already used.", "external_id")
     try:
-        await core.writer.write([CustomerUpdate(after)])
+        await core.writer.write(
+            [CustomerUpdate(after), *customer_event(core.state, after, "customer.updated", core.now())]
+        )
     except IntegrityError:
         raise RingsideError("invalid_request", "external_id is already used.", "external_id") from None
     if renamed and customer.external_id is not None:
@@ -250,8 +262,11 @@ async def update(core: Core, principal: Principal, ref: str, changes: CustomerCh
         "billing_anchor_day",
         "wallet_enabled",
         "tier_id",
+        "wallet_low_threshold_nano",
     ):
         setattr(customer, name, getattr(after, name))
+    # a new threshold is armed unless the balance is already below it (it fires on a crossing)
+    customer.wallet_low_fired = customer.wallet_balance_nano < customer.wallet_low_threshold_nano
     if cap_changed:
         customer.budget_exceeded_period = -1  # a changed cap re-arms budget_status (API.md)
     core.state.add_customer(customer)
@@ -309,6 +324,7 @@ async def delete(core: Core, principal: Principal, ref: str, force: bool) -> Cus
             )
         )
     records.append(CustomerDeletion(customer.id, now))
+    records += customer_event(core.state, customer, "customer.deleted", now)
     # Gone from the maps before the write, so no call is admitted for it while the delete commits.
     core.state.customers.pop(customer.id, None)
     external = (customer.account_id, customer.livemode, customer.external_id or "")

@@ -37,9 +37,19 @@ async def authorize(core: Core, request: CallRequest) -> Admission | Denial:
     """Admit in memory (exact under concurrency), then make the hold durable before answering."""
     decision = core.meter.admit(request)
     if isinstance(decision, Denial):
+        if decision.records:
+            await _persist_refusal_events(core, decision)
         return decision
     await _hold_durably(core, decision)
     return decision
+
+
+async def _persist_refusal_events(core: Core, denial: Denial) -> None:
+    """The first refusal of a period fires an event: durable before the 402 is answered."""
+    try:
+        await asyncio.shield(core.spawn(core.writer.write(denial.records)))
+    except Exception:
+        log.exception("could not persist the events of a refusal (%s)", denial.code)
 
 
 async def _hold_durably(core: Core, decision: Admission) -> None:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, or_, select
 
-from core.domain import ledger
+from core.domain import events, ledger
 from core.domain.entities import Customer, CustomerUpdate, Transfer
 from core.services.core import Core, Principal, require_scope
 from core.services.customers import get
@@ -21,6 +21,7 @@ from core.services.pages import page
 from core.store.tables import TRANSFERS
 from ringside.errors import RingsideError
 from ringside.ids import new_id, new_sortable_id
+from ringside.usd import nano_to_usd
 
 MIN_NANO = 1
 MAX_NANO = 10**15  # 1e6 USD per operation
@@ -83,10 +84,11 @@ def _transfer(
 
 
 async def _move(
-    core: Core, customer: Customer, transfer: Transfer, delta: int, enable: bool = False
+    core: Core, customer: Customer, transfer: Transfer, delta: int, enable: bool = False, extra: tuple[object, ...] = ()
 ) -> WalletTransaction:
-    """Persist one movement (and turn the wallet on), then apply it; a debit is reserved first."""
-    records: list[object] = [transfer]
+    """Persist one movement (and turn the wallet on, and its events), then apply it; a debit is
+    reserved first. A credit re-arms the wallet's threshold events it brings the balance back over."""
+    records: list[object] = [transfer, *extra]
     if enable and not customer.wallet_enabled:
         records.append(CustomerUpdate(dataclasses.replace(customer, wallet_enabled=True)))
     reserved = -delta if delta < 0 else 0
@@ -98,6 +100,8 @@ async def _move(
         finally:
             customer.held_nano -= reserved
         customer.wallet_balance_nano += delta
+        if delta > 0:
+            events.on_wallet_credit(customer, customer.wallet_balance_nano)
         if enable:
             customer.wallet_enabled = True
         return WalletTransaction(
@@ -129,7 +133,13 @@ async def top_up(core: Core, principal: Principal, ref: str, amount: int, descri
         _text(description, "description"),
         core.now(),
     )
-    return await _move(core, customer, transfer, amount, enable=True)
+    data = {
+        "amount_usd": nano_to_usd(amount),
+        "balance_usd": nano_to_usd(customer.wallet_balance_nano + amount),
+        "transaction_id": transaction_id(transfer.id),
+    }
+    event = events.customer_event(core.state, customer, "wallet.topup", transfer.created, data)
+    return await _move(core, customer, transfer, amount, enable=True, extra=tuple(event))
 
 
 async def adjust(core: Core, principal: Principal, ref: str, amount: int, reason: str) -> WalletTransaction:

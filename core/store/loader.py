@@ -13,6 +13,7 @@ from core.domain.client_tokens import KEY_GRACE_S
 from core.domain.entities import Account, ApiKey, Customer, Hold, Slot, Tier
 from core.domain.periods import period_bounds
 from core.domain.state import State
+from core.store.event_marks import rebuild_marks
 from core.store.tables import ACCOUNTS, API_KEYS, CUSTOMERS, HOLDS, SIGNING_KEYS, SLOTS, TIERS, TRANSFERS, USAGE
 from ringside.client_token import SigningKey
 from ringside.money import Price
@@ -97,6 +98,7 @@ def load_state(engine: Engine, now: int) -> State:
         for k in connection.execute(select(SIGNING_KEYS)).mappings():
             if k["retired_at"] is None or k["retired_at"] + KEY_GRACE_S > now:
                 state.signing_keys[k["kid"]] = SigningKey(**k)
+        rebuild_marks(connection, state, now)
     return state
 
 

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 import orjson
-from sqlalchemy import bindparam, insert, update
+from sqlalchemy import bindparam, delete, insert, update
 from sqlalchemy.sql import Executable
 
 from core.domain.entities import (
@@ -32,17 +32,31 @@ from core.domain.entities import (
     UsageCorrection,
     UsageRecord,
 )
+from core.domain.webhooks import (
+    AttemptPurge,
+    DeliveryAttempt,
+    Event,
+    OutboxEntry,
+    OutboxPurge,
+    OutboxRelayed,
+    WebhookEndpoint,
+    WebhookEndpointUpdate,
+)
 from core.store.tables import (
     ACCOUNTS,
     API_KEYS,
     CUSTOMERS,
+    DELIVERY_ATTEMPTS,
+    EVENTS,
     HOLDS,
     IDEMPOTENCY,
+    OUTBOX,
     SIGNING_KEYS,
     SLOTS,
     TIERS,
     TRANSFERS,
     USAGE,
+    WEBHOOK_ENDPOINTS,
 )
 from ringside.client_token import SigningKey
 
@@ -216,6 +230,34 @@ def _customer_update_row(c: Customer) -> dict[str, Any]:
 
 _USAGE_COLUMNS = [c.name for c in USAGE.columns if c.name != "request_id"]
 
+
+def endpoint_row(e: WebhookEndpoint) -> dict[str, Any]:
+    return {
+        "id": e.id,
+        "account_id": e.account_id,
+        "livemode": e.livemode,
+        "url": e.url,
+        "events_json": orjson.dumps(e.events).decode(),
+        "description": e.description,
+        "secret": e.secret,
+        "previous_secret": e.previous_secret,
+        "previous_secret_expires_at": e.previous_secret_expires_at,
+        "enabled": e.enabled,
+        "failing_since": e.failing_since,
+        "created": e.created,
+        "deleted_at": e.deleted_at,
+    }
+
+
+_ENDPOINT_COLUMNS = [c.name for c in WEBHOOK_ENDPOINTS.columns if c.name not in ("id", "account_id", "livemode")]
+
+
+def _endpoint_update_row(e: WebhookEndpoint) -> dict[str, Any]:
+    row = {name: value for name, value in endpoint_row(e).items() if name in _ENDPOINT_COLUMNS}
+    row["b_id"] = e.id
+    return row
+
+
 # record type → (statement, row function). Order here is the order of execution within a commit.
 _STATEMENTS: dict[type, tuple[Executable, Callable[[Any], dict[str, Any]]]] = {
     Account: (insert(ACCOUNTS), account_row),
@@ -307,6 +349,28 @@ _STATEMENTS: dict[type, tuple[Executable, Callable[[Any], dict[str, Any]]]] = {
     KeyRevocation: (
         update(API_KEYS).where(API_KEYS.c.id == bindparam("b_id")).values(revoked_at=bindparam("b_revoked_at")),
         lambda r: {"b_id": r.key_id, "b_revoked_at": r.revoked_at},
+    ),
+    WebhookEndpoint: (insert(WEBHOOK_ENDPOINTS), endpoint_row),
+    WebhookEndpointUpdate: (
+        update(WEBHOOK_ENDPOINTS)
+        .where(WEBHOOK_ENDPOINTS.c.id == bindparam("b_id"))
+        .values({name: bindparam(name) for name in _ENDPOINT_COLUMNS}),
+        lambda r: _endpoint_update_row(r.endpoint),
+    ),
+    Event: (insert(EVENTS), lambda r: dataclasses.asdict(r)),
+    OutboxEntry: (insert(OUTBOX), lambda r: {**dataclasses.asdict(r), "relayed_at": None}),
+    OutboxRelayed: (
+        update(OUTBOX).where(OUTBOX.c.id == bindparam("b_id")).values(relayed_at=bindparam("b_relayed_at")),
+        lambda r: {"b_id": r.outbox_id, "b_relayed_at": r.relayed_at},
+    ),
+    DeliveryAttempt: (insert(DELIVERY_ATTEMPTS), lambda r: dataclasses.asdict(r)),
+    OutboxPurge: (
+        delete(OUTBOX).where(OUTBOX.c.relayed_at < bindparam("b_before")),
+        lambda r: {"b_before": r.relayed_before},
+    ),
+    AttemptPurge: (
+        delete(DELIVERY_ATTEMPTS).where(DELIVERY_ATTEMPTS.c.created < bindparam("b_before")),
+        lambda r: {"b_before": r.created_before},
     ),
 }
 _ORDER = {record_type: index for index, record_type in enumerate(_STATEMENTS)}

@@ -37,9 +37,25 @@ class GroupCommitWriter:
         self._task: asyncio.Task[None] | None = None
         self.commits = 0
         self.units = 0
+        # record type → an event set after every commit that persisted one (see `notify`).
+        self._watchers: dict[type, asyncio.Event] = {}
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="group-commit-writer")
+
+    def notify(self, record_type: type, event: asyncio.Event) -> None:
+        """Set `event` once a record of `record_type` is durable (the outbox relay waits on it)."""
+        self._watchers[record_type] = event
+
+    def _committed(self, units: list[_Unit]) -> None:
+        for unit in units:
+            if not unit.done.done():
+                unit.done.set_result(None)
+        if self._watchers:
+            for record in (record for unit in units for record in unit.records):
+                watcher = self._watchers.get(type(record))
+                if watcher is not None:
+                    watcher.set()
 
     async def write(self, records: list[object]) -> None:
         """Persist `records` in one transaction shared with concurrent writers; wait until durable."""
@@ -66,16 +82,13 @@ class GroupCommitWriter:
                 batch.append(self._queue.get_nowait())
             try:
                 await loop.run_in_executor(self._executor, self._commit, batch)
-                for unit in batch:
-                    if not unit.done.done():
-                        unit.done.set_result(None)
+                self._committed(batch)
             except Exception:
                 log.warning("group commit of %d units failed; retrying them one by one", len(batch))
                 for unit in batch:
                     try:
                         await loop.run_in_executor(self._executor, self._commit, [unit])
-                        if not unit.done.done():
-                            unit.done.set_result(None)
+                        self._committed([unit])
                     except Exception as error:
                         if not unit.done.done():
                             unit.done.set_exception(error)

@@ -104,6 +104,14 @@ def _wallet(value: Any) -> dict[str, Any]:
     return value
 
 
+def _low_threshold_nano(wallet: dict[str, Any]) -> int:
+    """`wallet.low_threshold_usd` (bounds are checked by the core)."""
+    try:
+        return usd_to_nano(wallet["low_threshold_usd"] or 0)
+    except ValueError as error:
+        raise RingsideError("invalid_request", f"wallet.low_threshold_usd: {error}.", "wallet") from None
+
+
 def create_request(body: dict[str, Any]) -> customers_pb2.CreateCustomerRequest:
     """The JSON body of POST /v1/customers as the core's request (bounds are checked by the core)."""
     message = customers_pb2.CreateCustomerRequest(name=_string(body, "name") or "", email=_string(body, "email") or "")
@@ -127,7 +135,10 @@ def create_request(body: dict[str, Any]) -> customers_pb2.CreateCustomerRequest:
     if body.get("billing_anchor_day") is not None:
         message.billing_anchor_day = _anchor_day(body)
     if body.get("wallet") is not None:
-        message.wallet_enabled = _wallet(body["wallet"]).get("enabled", False)
+        wallet = _wallet(body["wallet"])
+        message.wallet_enabled = wallet.get("enabled", False)
+        if "low_threshold_usd" in wallet:
+            message.wallet_low_threshold_nano_usd = _low_threshold_nano(wallet)
     message.tier = _string(body, "tier_id") or ""
     return message
 
@@ -183,6 +194,8 @@ def update_request(customer_id: str, body: dict[str, Any]) -> customers_pb2.Upda
         wallet = _wallet(body["wallet"])
         if "enabled" in wallet:
             message.wallet_enabled = wallet["enabled"]
+        if "low_threshold_usd" in wallet:
+            message.wallet_low_threshold_nano_usd = _low_threshold_nano(wallet)
     if "tier_id" in body:
         message.tier = _string(body, "tier_id") or ""
     unset = body.get("unset", [])

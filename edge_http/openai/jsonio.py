@@ -2,27 +2,14 @@
 
 from __future__ import annotations
 
-import re
-from decimal import Decimal
 from typing import Any
 
 import orjson
 
 from ringside.errors import RingsideError
+from ringside.jsonio import dumps
 
-_MARK = "\u00a7DEC"
-_MARKED = re.compile(rb'"\xc2\xa7DEC(-?[0-9.]+)"')
-
-
-def _default(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return _MARK + format(value.normalize(), "f")
-    raise TypeError(f"cannot serialize {type(value).__name__}")
-
-
-def dumps(value: Any) -> bytes:
-    out = orjson.dumps(value, default=_default)
-    return _MARKED.sub(rb"\1", out) if b"\xc2\xa7DEC" in out else out
+__all__ = ["dumps", "parse_object"]
 
 
 def parse_object(body: bytes) -> dict[str, Any]:

@@ -1,0 +1,194 @@
+"""Webhook endpoints, events and their outbox (API.md "Webhooks"): the records and the rules.
+
+An event is serialized once, when it happens, and written with an outbox entry in the same commit
+as the ledger change that caused it; the worker's relay turns each outbox entry into one delivery
+workflow per subscribed endpoint.
+"""
+
+from __future__ import annotations
+
+import base64
+import secrets
+from dataclasses import dataclass, field
+from typing import Any
+
+from ringside.ids import new_sortable_id
+from ringside.jsonio import dumps
+
+API_VERSION = "2026-11-01"
+CATALOG: tuple[str, ...] = (
+    "customer.created",
+    "customer.updated",
+    "customer.deleted",
+    "wallet.topup",
+    "wallet.low",
+    "wallet.empty",
+    "customer.budget_exceeded",
+    "customer.period_closed",
+    "webhook_endpoint.disabled",
+    "stripe.sync_failed",
+    "vector_store.file.completed",
+    "vector_store.file.failed",
+)
+ALIASES = {"budget.exceeded": "customer.budget_exceeded"}
+ALL_EVENTS = "*"
+MAX_URL = 2048
+MAX_DESCRIPTION = 500
+MAX_EVENTS = len(CATALOG) + 1
+MAX_ENDPOINTS = 50  # per account and mode
+DEFAULT_OVERLAP_S = 86_400
+MAX_OVERLAP_S = 7 * 86_400
+# An endpoint failing every attempt for this long is disabled (the retry schedule spans ~3.1 days).
+DISABLE_AFTER_S = 3 * 86_400
+# What the core keeps: relayed outbox entries a week, the delivery log 30 days (events stay: they
+# are what a redelivery sends and what the edge-trigger marks are rebuilt from).
+OUTBOX_RETENTION_S = 7 * 86_400
+ATTEMPTS_RETENTION_S = 30 * 86_400
+
+
+def new_secret() -> str:
+    """`whsec_` + base64 of 32 random bytes (the Standard Webhooks key is the decoded part)."""
+    return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
+
+
+@dataclass(slots=True)
+class WebhookEndpoint:
+    id: str
+    account_id: str
+    livemode: bool
+    url: str
+    events: list[str]
+    description: str
+    secret: str
+    created: int
+    previous_secret: str = ""
+    previous_secret_expires_at: int = 0
+    enabled: bool = True
+    failing_since: int = 0
+    deleted_at: int | None = None
+
+    def live_secrets(self, now: int) -> list[str]:
+        """Newest first: the current secret, and the previous one while its overlap lasts."""
+        if self.previous_secret and self.previous_secret_expires_at > now:
+            return [self.secret, self.previous_secret]
+        return [self.secret]
+
+    def subscribes(self, event_type: str) -> bool:
+        return ALL_EVENTS in self.events or event_type in self.events
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookEndpointUpdate:
+    """An endpoint's row after a change (the whole row is rewritten)."""
+
+    endpoint: WebhookEndpoint
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    id: str
+    account_id: str
+    livemode: bool
+    type: str
+    customer_id: str | None
+    trigger_key: str
+    body: str
+    created: int
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxEntry:
+    """ "" as endpoint: every endpoint subscribed when the relay picks it up; else a redelivery."""
+
+    id: str
+    event_id: str
+    endpoint_id: str
+    created: int
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxRelayed:
+    outbox_id: str
+    relayed_at: int
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxPurge:
+    """Forget outbox entries relayed before `relayed_before` (their workflows exist in Temporal)."""
+
+    relayed_before: int
+
+
+@dataclass(frozen=True, slots=True)
+class AttemptPurge:
+    """Forget delivery attempts logged before `created_before`."""
+
+    created_before: int
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryAttempt:
+    id: str
+    endpoint_id: str
+    event_id: str
+    event_type: str
+    attempt: int
+    created: int
+    succeeded: bool
+    http_status: int = 0
+    latency_ms: int = 0
+    error: str = ""
+    next_retry_at: int = 0
+
+
+@dataclass(slots=True)
+class EndpointInput:
+    """Fields of a create or an update; for an update only those in `present` change."""
+
+    url: str = ""
+    events: list[str] = field(default_factory=list)
+    description: str = ""
+    enabled: bool = True
+    present: frozenset[str] = frozenset()
+
+
+def normalized_events(events: list[str]) -> list[str] | str:
+    """The subscribed names (aliases resolved, duplicates dropped), or an error message."""
+    if not 1 <= len(events) <= MAX_EVENTS:
+        return f"events must list 1..{MAX_EVENTS} event types (or '*')."
+    names: list[str] = []
+    for raw in events:
+        if not isinstance(raw, str) or len(raw) > 100:
+            return "events must be strings naming event types."
+        name = ALIASES.get(raw, raw)
+        if name != ALL_EVENTS and name not in CATALOG:
+            return f"Unknown event type '{raw}'. Known: {', '.join(CATALOG)} (or '*')."
+        if name not in names:
+            names.append(name)
+    return names
+
+
+def new_event(
+    account_id: str,
+    livemode: bool,
+    event_type: str,
+    data: dict[str, Any],
+    now: int,
+    customer_id: str | None = None,
+    trigger_key: str = "",
+) -> list[object]:
+    """The event and its outbox entry, to persist in the commit that caused it."""
+    event_id = new_sortable_id("evt")
+    body = dumps(
+        {
+            "id": event_id,
+            "object": "event",
+            "api_version": API_VERSION,
+            "type": event_type,
+            "created": now,
+            "livemode": livemode,
+            "data": data,
+        }
+    ).decode()
+    event = Event(event_id, account_id, livemode, event_type, customer_id, trigger_key, body, now)
+    return [event, OutboxEntry(new_sortable_id("obx"), event_id, "", now)]

@@ -1,0 +1,1 @@
+"""Webhook delivery: the outbox relay and one durable workflow per (event, endpoint)."""
