@@ -63,6 +63,8 @@ class Account:
     default_tier_test: str | None = None
     # Live calls draw on the account's own prepaid balance (funded by the operator); 402 wallet_empty.
     prepaid_balance_enabled: bool = False
+    # wallet.low (trigger budget_threshold) fires when posted spend crosses this share of the budget.
+    low_threshold_pct: int = 80
 
     def default_tier(self, livemode: bool) -> str | None:
         return self.default_tier_live if livemode else self.default_tier_test

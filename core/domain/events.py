@@ -18,7 +18,11 @@ from core.domain.state import State
 from core.domain.webhooks import new_event
 from ringside.usd import nano_to_usd
 
-LOW_THRESHOLD_PCT = 80  # API.md: the account's `low_threshold_pct`, default 80
+
+def low_threshold_pct(state: State, customer: Customer) -> int:
+    """The account's `low_threshold_pct` (API.md, default 80)."""
+    account = state.accounts.get(customer.account_id)
+    return account.low_threshold_pct if account is not None else 80
 
 
 def snapshot(state: State, customer: Customer, spent_nano: int | None = None) -> dict[str, Any]:
@@ -103,11 +107,12 @@ def on_posting(state: State, customer: Customer, posted_nano: int, from_wallet: 
     records: list[object] = []
     spent_after = customer.spent_nano + in_flight + posted_nano
     budget = effective(state, customer).budget_nano
-    if budget and spent_after * 100 >= budget * LOW_THRESHOLD_PCT:
+    pct = low_threshold_pct(state, customer)
+    if budget and spent_after * 100 >= budget * pct:
         key = (customer.period_start, budget)
         if customer.low_budget_key != key:
             customer.low_budget_key = key
-            extra = {"trigger": "budget_threshold", "threshold_pct": LOW_THRESHOLD_PCT}
+            extra = {"trigger": "budget_threshold", "threshold_pct": pct}
             records += customer_event(state, customer, "wallet.low", now, extra, spent_nano=spent_after)
     if from_wallet:
         balance_after = customer.wallet_balance_nano - in_flight - posted_nano

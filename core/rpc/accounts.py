@@ -15,6 +15,7 @@ def _settings(account: Account, livemode: bool, prepaid_balance_nano: int) -> ac
     return accounts_pb2.AccountSettings(
         prepaid_balance_enabled=account.prepaid_balance_enabled,
         prepaid_balance_nano_usd=prepaid_balance_nano,
+        low_threshold_pct=account.low_threshold_pct,
         account_id=account.id,
         auto_create_customers=account.auto_create_customers,
         markup_bp=account.markup_bp,
@@ -49,6 +50,7 @@ class AccountSettingsMixin:
             request.default_max_output_tokens if request.HasField("default_max_output_tokens") else None,
             request.default_tier if request.HasField("default_tier") else None,
             request.prepaid_balance_enabled if request.HasField("prepaid_balance_enabled") else None,
+            request.low_threshold_pct if request.HasField("low_threshold_pct") else None,
         )
         balance = accounts.prepaid_balance(self.core, account.id)
         return accounts_pb2.UpdateAccountSettingsResponse(settings=_settings(account, principal.livemode, balance))

@@ -171,6 +171,7 @@ async def update_account_settings(
     default_max_output_tokens: int | None,
     default_tier: str | None = None,
     prepaid_balance_enabled: bool | None = None,
+    low_threshold_pct: int | None = None,
 ) -> Account:
     """Change the settings given; they apply to calls admitted from then on (a lease already granted
     keeps the markup it was granted with for its window)."""
@@ -190,6 +191,10 @@ async def update_account_settings(
         after.markup_bp = markup_bp
     if prepaid_balance_enabled is not None:
         after.prepaid_balance_enabled = prepaid_balance_enabled
+    if low_threshold_pct is not None:
+        if not 1 <= low_threshold_pct <= 100:
+            raise RingsideError("invalid_request", "low_threshold_pct must be between 1 and 100.", "low_threshold_pct")
+        after.low_threshold_pct = low_threshold_pct
     if default_max_output_tokens is not None:
         after.default_max_output_tokens = default_max_output_tokens or None
     if default_tier is not None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, select
 
-from core.domain.events import LOW_THRESHOLD_PCT, budget_trigger_key
+from core.domain.events import budget_trigger_key, low_threshold_pct
 from core.domain.limits import effective
 from core.domain.state import State
 from core.store.tables import EVENTS
@@ -32,7 +32,7 @@ def rebuild_marks(connection: Connection, state: State, now: int) -> None:
         last[(customer_id, event_type)] = trigger_key
     for customer in state.customers.values():
         budget = effective(state, customer).budget_nano
-        if budget and customer.spent_nano * 100 >= budget * LOW_THRESHOLD_PCT:
+        if budget and customer.spent_nano * 100 >= budget * low_threshold_pct(state, customer):
             customer.low_budget_key = (customer.period_start, budget)
         threshold = customer.wallet_low_threshold_nano
         customer.wallet_low_fired = threshold > 0 and customer.wallet_balance_nano < threshold

@@ -36,6 +36,7 @@ def load_state(engine: Engine, now: int) -> State:
                 a["default_tier_live"],
                 a["default_tier_test"],
                 a["prepaid_balance_enabled"],
+                a["low_threshold_pct"],
             )
         for r in connection.execute(select(SLOTS).where(SLOTS.c.deleted_at.is_(None))).mappings():
             state.add_slot(Slot(r["id"], r["account_id"], r["livemode"], r["name"], r["model"], r["created"]))

@@ -72,6 +72,7 @@ def account_row(a: Account) -> dict[str, Any]:
         "default_tier_test": a.default_tier_test,
         "default_max_output_tokens": a.default_max_output_tokens,
         "prepaid_balance_enabled": a.prepaid_balance_enabled,
+        "low_threshold_pct": a.low_threshold_pct,
     }
 
 
@@ -296,6 +297,7 @@ _STATEMENTS: dict[type, tuple[Executable, Callable[[Any], dict[str, Any]]]] = {
             default_tier_live=bindparam("b_default_tier_live"),
             default_tier_test=bindparam("b_default_tier_test"),
             prepaid_balance_enabled=bindparam("b_prepaid_balance_enabled"),
+            low_threshold_pct=bindparam("b_low_threshold_pct"),
         ),
         lambda r: {
             "b_id": r.account.id,
@@ -305,6 +307,7 @@ _STATEMENTS: dict[type, tuple[Executable, Callable[[Any], dict[str, Any]]]] = {
             "b_default_tier_live": r.account.default_tier_live,
             "b_default_tier_test": r.account.default_tier_test,
             "b_prepaid_balance_enabled": r.account.prepaid_balance_enabled,
+            "b_low_threshold_pct": r.account.low_threshold_pct,
         },
     ),
     SlotDeletion: (

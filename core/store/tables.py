@@ -22,6 +22,7 @@ class AccountRow(SQLModel, table=True):
     default_tier_live: str | None = Field(default=None, max_length=64)
     default_tier_test: str | None = Field(default=None, max_length=64)
     prepaid_balance_enabled: bool = False
+    low_threshold_pct: int = 80
 
 
 class ApiKeyRow(SQLModel, table=True):

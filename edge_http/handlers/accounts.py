@@ -158,6 +158,7 @@ def _settings(settings: accounts_pb2.AccountSettings, livemode: bool) -> dict[st
         "default_tier_id": settings.default_tier_id or None,
         "prepaid_balance_enabled": settings.prepaid_balance_enabled,
         "balance_usd": nano_to_usd(settings.prepaid_balance_nano_usd),
+        "low_threshold_pct": settings.low_threshold_pct,
     }
 
 
@@ -197,6 +198,13 @@ async def update_account(request: web.Request) -> web.Response:
             setattr(message, flag, body[flag])
     if "markup_pct" in body:
         message.markup_bp = markup_bp(body["markup_pct"])
+    if "low_threshold_pct" in body:
+        pct = body["low_threshold_pct"]
+        if isinstance(pct, bool) or not isinstance(pct, int) or not 1 <= pct <= 100:
+            raise RingsideError(
+                "invalid_request", "low_threshold_pct must be an integer between 1 and 100.", "low_threshold_pct"
+            )
+        message.low_threshold_pct = pct
     if "default_max_output_tokens" in body:
         tokens = body["default_max_output_tokens"]
         if tokens is not None and (isinstance(tokens, bool) or not isinstance(tokens, int) or tokens < 1):

@@ -27,6 +27,7 @@ def test_settings_change_how_calls_are_billed_and_attributed(stack: Stack) -> No
         "default_tier_id": None,
         "prepaid_balance_enabled": False,
         "balance_usd": 0,
+        "low_threshold_pct": 80,
     }
     changed = stack.call(
         "PATCH",

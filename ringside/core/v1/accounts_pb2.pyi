@@ -9,7 +9,7 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class AccountSettings(_message.Message):
-    __slots__ = ("account_id", "auto_create_customers", "markup_bp", "default_max_output_tokens", "default_tier_id", "prepaid_balance_enabled", "prepaid_balance_nano_usd")
+    __slots__ = ("account_id", "auto_create_customers", "markup_bp", "default_max_output_tokens", "default_tier_id", "prepaid_balance_enabled", "prepaid_balance_nano_usd", "low_threshold_pct")
     ACCOUNT_ID_FIELD_NUMBER: _ClassVar[int]
     AUTO_CREATE_CUSTOMERS_FIELD_NUMBER: _ClassVar[int]
     MARKUP_BP_FIELD_NUMBER: _ClassVar[int]
@@ -17,6 +17,7 @@ class AccountSettings(_message.Message):
     DEFAULT_TIER_ID_FIELD_NUMBER: _ClassVar[int]
     PREPAID_BALANCE_ENABLED_FIELD_NUMBER: _ClassVar[int]
     PREPAID_BALANCE_NANO_USD_FIELD_NUMBER: _ClassVar[int]
+    LOW_THRESHOLD_PCT_FIELD_NUMBER: _ClassVar[int]
     account_id: str
     auto_create_customers: bool
     markup_bp: int
@@ -24,7 +25,8 @@ class AccountSettings(_message.Message):
     default_tier_id: str
     prepaid_balance_enabled: bool
     prepaid_balance_nano_usd: int
-    def __init__(self, account_id: _Optional[str] = ..., auto_create_customers: _Optional[bool] = ..., markup_bp: _Optional[int] = ..., default_max_output_tokens: _Optional[int] = ..., default_tier_id: _Optional[str] = ..., prepaid_balance_enabled: _Optional[bool] = ..., prepaid_balance_nano_usd: _Optional[int] = ...) -> None: ...
+    low_threshold_pct: int
+    def __init__(self, account_id: _Optional[str] = ..., auto_create_customers: _Optional[bool] = ..., markup_bp: _Optional[int] = ..., default_max_output_tokens: _Optional[int] = ..., default_tier_id: _Optional[str] = ..., prepaid_balance_enabled: _Optional[bool] = ..., prepaid_balance_nano_usd: _Optional[int] = ..., low_threshold_pct: _Optional[int] = ...) -> None: ...
 
 class GetAccountSettingsRequest(_message.Message):
     __slots__ = ()
@@ -37,18 +39,20 @@ class GetAccountSettingsResponse(_message.Message):
     def __init__(self, settings: _Optional[_Union[AccountSettings, _Mapping]] = ...) -> None: ...
 
 class UpdateAccountSettingsRequest(_message.Message):
-    __slots__ = ("auto_create_customers", "markup_bp", "default_max_output_tokens", "default_tier", "prepaid_balance_enabled")
+    __slots__ = ("auto_create_customers", "markup_bp", "default_max_output_tokens", "default_tier", "prepaid_balance_enabled", "low_threshold_pct")
     AUTO_CREATE_CUSTOMERS_FIELD_NUMBER: _ClassVar[int]
     MARKUP_BP_FIELD_NUMBER: _ClassVar[int]
     DEFAULT_MAX_OUTPUT_TOKENS_FIELD_NUMBER: _ClassVar[int]
     DEFAULT_TIER_FIELD_NUMBER: _ClassVar[int]
     PREPAID_BALANCE_ENABLED_FIELD_NUMBER: _ClassVar[int]
+    LOW_THRESHOLD_PCT_FIELD_NUMBER: _ClassVar[int]
     auto_create_customers: bool
     markup_bp: int
     default_max_output_tokens: int
     default_tier: str
     prepaid_balance_enabled: bool
-    def __init__(self, auto_create_customers: _Optional[bool] = ..., markup_bp: _Optional[int] = ..., default_max_output_tokens: _Optional[int] = ..., default_tier: _Optional[str] = ..., prepaid_balance_enabled: _Optional[bool] = ...) -> None: ...
+    low_threshold_pct: int
+    def __init__(self, auto_create_customers: _Optional[bool] = ..., markup_bp: _Optional[int] = ..., default_max_output_tokens: _Optional[int] = ..., default_tier: _Optional[str] = ..., prepaid_balance_enabled: _Optional[bool] = ..., low_threshold_pct: _Optional[int] = ...) -> None: ...
 
 class UpdateAccountSettingsResponse(_message.Message):
     __slots__ = ("settings",)

@@ -37,6 +37,15 @@ def test_wallet_low_fires_once_when_posted_spend_crosses_80_percent(world: World
     assert events(_settle(world, world.admitted(input_tokens=0, output_tokens=10), 10)) == []
 
 
+def test_the_accounts_low_threshold_pct_sets_where_wallet_low_fires(world: World) -> None:
+    world.account.low_threshold_pct = 50
+    world.customer(budget_nano=1_000_000)
+    first = events(_settle(world, world.admitted(input_tokens=0, output_tokens=400), 400))  # 24 %
+    assert first == []
+    second = events(_settle(world, world.admitted(input_tokens=0, output_tokens=500), 500))  # 54 %
+    assert [(e["type"], e["data"]["threshold_pct"]) for e in second] == [("wallet.low", 50)]  # type: ignore[index]
+
+
 def test_holds_do_not_count_toward_the_threshold(world: World) -> None:
     world.customer(budget_nano=1_000_000)
     held = world.admitted(input_tokens=0, output_tokens=1_300)  # holds 780,000: not posted spend
