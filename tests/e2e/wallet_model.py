@@ -93,15 +93,20 @@ def consistent_wallet(
     return found
 
 
-def check_wallet(api: CoreApi, model: WalletModel) -> None:
-    """Every invariant of one wallet, from the core's API (and its transfers table)."""
-    wallet, transactions = consistent_wallet(api, model.customer_id)
+def check_chain(wallet: wallets_pb2.GetWalletResponse, transactions: list[wallets_pb2.WalletTransaction]) -> None:
+    """The balance_after chain follows from zero to the balance, and never dips below zero."""
     running = 0
-    for tx in transactions:  # the balance_after chain follows from zero, and never dips below it
+    for tx in transactions:
         running += tx.amount_nano_usd
         assert tx.balance_after_nano_usd == running, (tx, running)
         assert running >= 0, f"{tx.id} took the wallet to {running}"
     assert wallet.balance_nano_usd == running >= 0
+
+
+def check_wallet(api: CoreApi, model: WalletModel) -> None:
+    """Every invariant of one wallet, from the core's API (and its transfers table)."""
+    wallet, transactions = consistent_wallet(api, model.customer_id)
+    check_chain(wallet, transactions)
     by_id = {tx.id: tx for tx in transactions}
     for tx_id, before in model.seen.items():  # what was shown once is never edited or removed
         assert tx_id in by_id, f"{tx_id} disappeared"
