@@ -154,15 +154,22 @@ class Settlement:
         )
 
     def plan_late_settle(
-        self, hold: Hold, usage: Usage, status: str, usage_estimated: bool, upstream_model: str
+        self,
+        hold: Hold,
+        usage: Usage,
+        status: str,
+        usage_estimated: bool,
+        upstream_model: str,
+        given_back_nano: int = 0,
     ) -> SettlePlan:
         """A settle for an expired hold: refund the difference with a new transfer, in the current
-        period; the expiry's posting is never edited."""
+        period; the expiry's posting is never edited. `given_back_nano` (wallet refunds of that
+        posting) caps the difference: all that comes back for a call stays within what it posted."""
         now = int(self.clock())
         cost = cost_nano(usage, hold.price)
         billable = billable_nano(cost, hold.markup_bp)
-        posted = min(billable, hold.amount_nano)
-        refund = hold.amount_nano - posted
+        refund = max(0, min(hold.amount_nano - min(billable, hold.amount_nano), hold.amount_nano - given_back_nano))
+        posted = hold.amount_nano - refund
         customer = self._customer(hold, now)
         period = customer.period_start if customer else period_bounds(now)[0]
         records: list[object] = []
@@ -191,7 +198,12 @@ class Settlement:
         if prepaid_refund:
             records.append(prepaid.movement(hold, prepaid_refund, now, refund=True))
         result = SettleResult(
-            cost, billable, posted, billable - posted, late=True, wallet_balance_nano=self._wallet_after(hold, -refund)
+            cost,
+            billable,
+            posted,
+            max(0, billable - posted),
+            late=True,
+            wallet_balance_nano=self._wallet_after(hold, -refund),
         )
         return SettlePlan(
             hold,
@@ -390,7 +402,7 @@ class Settlement:
             cost_nano=cost,
             billable_nano=billable,
             posted_nano=posted,
-            unbilled_nano=billable - posted,
+            unbilled_nano=max(0, billable - posted),  # a late settle capped by refunds posts above billable
             status=status,
             usage_estimated=usage_estimated,
             period_start=hold.period_start,

@@ -14,6 +14,7 @@ from core.domain.entities import Denial, Hold, SettleResult
 from core.domain.metering import Admission, CallRequest, SettlePlan
 from core.domain.settlement import FinishedCall
 from core.services.core import Core
+from core.services.wallets import given_back_nano
 from core.store.loader import load_expired_hold
 from core.store.tables import USAGE
 from ringside.errors import RingsideError
@@ -107,11 +108,33 @@ async def settle(core: Core, call: SettleCall) -> SettleResult:
         )
     expired = state.expired.get(call.request_id)
     if expired is not None:
-        if expired.settling:
-            raise RingsideError("conversation_locked", f"{call.request_id} is being settled already.")
-        plan = core.meter.plan_late_settle(expired, call.usage, call.outcome, call.usage_estimated, call.upstream_model)
-        return await _persist(core, expired, plan)
+        return await _late_settle(core, expired, call)
     return await _settled_long_ago(core, call)
+
+
+async def _late_settle(core: Core, hold: Hold, call: SettleCall) -> SettleResult:
+    """Correct an expired hold's posting. From a wallet, refunds of that posting already given count
+    toward the difference (all that comes back for a call stays within its debit), so the refund
+    endpoint is kept off this call (`core.refunding`) from that read until the correction is applied."""
+    if hold.settling or hold.id in core.refunding:
+        raise RingsideError("conversation_locked", f"{call.request_id} is being settled already.")
+    if not hold.payer.endswith(":wallet"):
+        plan = core.meter.plan_late_settle(hold, call.usage, call.outcome, call.usage_estimated, call.upstream_model)
+        return await _persist(core, hold, plan)
+    core.refunding.add(hold.id)
+
+    async def read_then_correct() -> SettleResult:
+        try:
+            loop = asyncio.get_running_loop()
+            given_back = await loop.run_in_executor(None, given_back_nano, core.engine, hold.payer, hold.id)
+            plan = core.meter.plan_late_settle(
+                hold, call.usage, call.outcome, call.usage_estimated, call.upstream_model, given_back
+            )
+            return await _persist(core, hold, plan)
+        finally:
+            core.refunding.discard(hold.id)
+
+    return await asyncio.shield(core.spawn(read_then_correct()))
 
 
 async def _persist(core: Core, hold: Hold, plan: SettlePlan) -> SettleResult:

@@ -6,7 +6,7 @@ import asyncio
 import dataclasses
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, func, select, union_all
 
 from core.domain import ledger
 from core.domain.periods import period_bounds
@@ -69,18 +69,17 @@ def _audit(core: Core) -> LedgerAudit:
     with core.engine.connect() as connection:
         count = _scalar(connection, select(func.count()).select_from(TRANSFERS))
         # Σ over ledger accounts of (credits - debits) of posted transfers: zero unless a leg is
-        # missing or an amount was altered.
-        # dict comprehensions, not dict(result): a Result has .keys() and would be read as a mapping.
-        debits = {
+        # missing or an amount was altered. One statement, so one snapshot: read as two, a transfer
+        # committed between them (an expiry, a live call) showed as a false imbalance.
+        legs = union_all(
+            select(t.credit.label("account"), t.amount_nano.label("amount")).where(t.kind != "pending"),
+            select(t.debit.label("account"), (-t.amount_nano).label("amount")).where(t.kind != "pending"),
+        ).subquery()
+        # a dict comprehension, not dict(result): a Result has .keys() and would be read as a mapping.
+        balances = {
             account: int(amount)
             for account, amount in connection.execute(
-                select(t.debit, func.sum(t.amount_nano)).where(t.kind != "pending").group_by(t.debit)
-            )
-        }
-        credits = {
-            account: int(amount)
-            for account, amount in connection.execute(
-                select(t.credit, func.sum(t.amount_nano)).where(t.kind != "pending").group_by(t.credit)
+                select(legs.c.account, func.sum(legs.c.amount)).group_by(legs.c.account)
             )
         }
         invalid = _scalar(
@@ -154,9 +153,8 @@ def _audit(core: Core) -> LedgerAudit:
             ),
         )
         period_spend = spend_by_payer_period(connection, core.now() - AUDIT_LOOKBACK_S)
-    accounts = credits.keys() | debits.keys()
-    imbalance = sum(int(credits.get(a, 0)) - int(debits.get(a, 0)) for a in accounts)
-    prepaid = {a: int(credits.get(a, 0)) - int(debits.get(a, 0)) for a in accounts if a.endswith(":live:prepaid")}
+    imbalance = sum(balances.values())
+    prepaid = {a: amount for a, amount in balances.items() if a.endswith(":live:prepaid")}
     return LedgerAudit(
         count, imbalance, overposted, multiply, mismatches, open_holds, invalid, period_spend, prepaid_balances=prepaid
     )

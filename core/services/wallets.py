@@ -11,7 +11,7 @@ import asyncio
 import dataclasses
 from dataclasses import dataclass
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Engine, func, or_, select
 
 from core.domain import events, ledger
 from core.domain.entities import Customer, CustomerUpdate, Transfer
@@ -162,34 +162,54 @@ async def adjust(core: Core, principal: Principal, ref: str, amount: int, reason
     return await _move(core, customer, transfer, amount)
 
 
+def given_back_nano(engine: Engine, wallet: str, call_id: str) -> int:
+    """What a wallet has had back of one call's debit: refunds of that debit plus the correction of
+    a late settle (its refund of the difference), which counts toward the same limit."""
+    t, d = TRANSFERS.c, TRANSFERS.alias("debit").c
+    debits = select(d.id).where(d.request_id == call_id, d.debit == wallet, d.kind.in_(DEBIT_KINDS))
+    with engine.connect() as connection:
+        refunded = connection.execute(
+            select(func.coalesce(func.sum(t.amount_nano), 0)).where(
+                t.credit == wallet,
+                or_(
+                    (t.kind == "refund") & t.request_id.in_(debits),
+                    (t.kind == "correction") & (t.request_id == call_id),
+                ),
+            )
+        ).scalar_one()
+    return int(refunded)
+
+
 async def refund(core: Core, principal: Principal, ref: str, tx_id: str, amount: int) -> WalletTransaction:
-    """Give back (part of) one debit of this wallet; all refunds of a debit stay within it."""
+    """Give back (part of) one debit of this wallet; all refunds of a debit stay within it.
+
+    A refund and a late settle of the same call (whose correction is a refund too) exclude each
+    other through `core.refunding`, keyed by the call: each reads what was given back, then books."""
     require_scope(principal, "api:write")
     customer = get(core, principal, ref)
     wallet = ledger.customer_wallet(customer.id)
     transfer_id = "tr_" + tx_id.removeprefix("wtx_")[:80]
-    if transfer_id in core.refunding:
+    t = TRANSFERS.c
+
+    def find_debit() -> tuple[int, str] | None:
+        with core.engine.connect() as connection:
+            row = connection.execute(
+                select(t.amount_nano, t.request_id).where(
+                    t.id == transfer_id, t.debit == wallet, t.kind.in_(DEBIT_KINDS)
+                )
+            ).first()
+        return None if row is None else (int(row[0]), str(row[1]))
+
+    loop = asyncio.get_running_loop()
+    found = await loop.run_in_executor(None, find_debit)
+    if found is None:
+        raise RingsideError("not_found", f"No debit '{tx_id[:100]}' in this wallet.", "transaction_id")
+    debited, call_id = found
+    if call_id in core.refunding:
         raise RingsideError("conversation_locked", f"A refund of {tx_id} is in progress; retry.")
-    core.refunding.add(transfer_id)
+    core.refunding.add(call_id)
     try:
-        t = TRANSFERS.c
-
-        def lookup() -> tuple[int | None, int]:
-            with core.engine.connect() as connection:
-                debited = connection.execute(
-                    select(t.amount_nano).where(t.id == transfer_id, t.debit == wallet, t.kind.in_(DEBIT_KINDS))
-                ).scalar()
-                refunded = connection.execute(
-                    select(func.coalesce(func.sum(t.amount_nano), 0)).where(
-                        t.kind == "refund", t.request_id == transfer_id
-                    )
-                ).scalar_one()
-            return debited, int(refunded)
-
-        debited, refunded = await asyncio.get_running_loop().run_in_executor(None, lookup)
-        if debited is None:
-            raise RingsideError("not_found", f"No debit '{tx_id[:100]}' in this wallet.", "transaction_id")
-        left = debited - refunded
+        left = debited - await loop.run_in_executor(None, given_back_nano, core.engine, wallet, call_id)
         amount = amount or left
         if not MIN_NANO <= amount <= left:
             raise RingsideError(
@@ -207,7 +227,7 @@ async def refund(core: Core, principal: Principal, ref: str, tx_id: str, amount:
         )
         return await _move(core, customer, transfer, amount)
     finally:
-        core.refunding.discard(transfer_id)
+        core.refunding.discard(call_id)
 
 
 async def wallet(

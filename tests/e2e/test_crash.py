@@ -12,20 +12,22 @@ import json
 import pathlib
 import secrets
 import threading
-import time
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 
 import pytest
 
+from tests.core_api import CoreApi
+from tests.e2e.wallet_model import check_chain
 from tests.harness import FakeUpstream, Stack, wait_until
 from tests.harness import http as http_call
 
 MODEL = "fc:openai/gpt-4o-mini"
 HOLD_TTL_S = 5
 LOAD_THREADS = 8
-LOAD_S = 1.5
+KILL_AFTER_CALLS = 40  # completed calls before the kill; the load threads keep more in flight
 
 
 @pytest.fixture(params=["sqlite-per_call", "sqlite-lease", "postgres-per_call", "postgres-lease"])
@@ -85,7 +87,8 @@ def _run_load_then_kill(stack: Stack, customer_id: str) -> list[Completed]:
     threads = [threading.Thread(target=load, args=(w,), daemon=True) for w in range(LOAD_THREADS)]
     for thread in threads:
         thread.start()
-    time.sleep(LOAD_S)  # let load build up: the point is to kill it mid-flight
+    # Let load build up: the point is to kill it mid-flight, with calls done and calls in flight.
+    wait_until(lambda: len(completed) >= KILL_AFTER_CALLS, 30, f"{KILL_AFTER_CALLS} calls to complete")
     stack.kill()
     stop.set()
     for thread in threads:
@@ -122,3 +125,42 @@ def test_sigkill_mid_load_loses_no_completed_call(crash_stack: Stack) -> None:
         # leases' postings (status lease_expired), which the spend check above counted.
         expired = stack.query("SELECT COUNT(*) FROM usage_records WHERE status = 'lease_expired'")[0][0]
         assert rows or expired
+
+
+def test_sigkill_mid_wallet_load_debits_each_call_once(crash_stack: Stack) -> None:
+    """A wallet customer's calls (always on the per-call path): after the crash and the expiry of
+    what was in flight, each call is debited at most once, each debit belongs to an authorized call,
+    each completed call has exactly one debit of its cost, each expired hold is posted once at its
+    reserve, and the wallet's chain and balance add up."""
+    stack = crash_stack
+    customer_id = stack.call("POST", "/v1/customers", stack.live_key, {"wallet": {"enabled": True}}).json()["id"]
+    funds = 10_000_000  # $0.01: about a thousand of these calls, more than the load gets through
+    topup = stack.call("POST", f"/v1/customers/{customer_id}/wallet/topup", stack.live_key, {"amount_usd": "0.01"})
+    assert topup.status == 200, topup.body
+    completed = _run_load_then_kill(stack, customer_id)
+
+    stack.start()  # same data dir and database
+    wait_until(lambda: stack.audit().open_holds == 0, HOLD_TTL_S * 4, "holds in flight to expire")
+    audit = stack.audit()
+    assert audit.ok, audit
+    api = CoreApi(stack)
+    try:
+        wallet, transactions = api.wallet(customer_id)
+    finally:
+        api.close()
+    check_chain(wallet, transactions)
+    assert wallet.held_nano_usd == 0
+    debits = Counter(tx.request_id for tx in transactions if tx.type == "debit")
+    assert all(count == 1 for count in debits.values()), [rid for rid, count in debits.items() if count > 1]
+    debited = {tx.request_id: -tx.amount_nano_usd for tx in transactions if tx.type == "debit"}
+    refunded = sum(tx.amount_nano_usd for tx in transactions if tx.type == "refund")
+    assert wallet.balance_nano_usd == funds - sum(debited.values()) + refunded
+
+    holds = stack.query("SELECT id, amount_nano, state FROM holds WHERE customer_id = ?", customer_id)
+    assert not debited.keys() - {row[0] for row in holds}, "a debit without an authorized call"
+    for hold_id, amount, state in holds:
+        assert state in ("settled", "expired"), (hold_id, state)
+        if state == "expired":  # in flight at the kill: posted once, at its reserve
+            assert debited.get(hold_id) == amount, (hold_id, amount, debited.get(hold_id))
+    for call in completed:
+        assert debited.get(call.request_id) == call.cost_nano, call

@@ -7,9 +7,13 @@ import secrets
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 
+import openai
+
 from tests.harness import Response, Stack, wait_until
 
 MODEL = "fc:openai/gpt-4o-mini"
+BURST_CALLS = 300
+CALLS_COVERED = 50
 
 
 def _nano(value: object) -> int:
@@ -181,3 +185,54 @@ def test_wallet_calls_tell_the_balance(stack: Stack) -> None:
     billed = _nano(final["ringside"]["billable_amount_usd"])
     assert billed > 0 and _nano(final["ringside"]["wallet_balance_usd"]) == after - billed
     assert _nano(_wallet(stack, cid)["balance_usd"]) == after - billed
+
+
+def _sdk_call(client: openai.OpenAI, customer_id: str, index: int) -> tuple[int, dict[str, str], object]:
+    """One call as a user makes it: (status, headers, body or error)."""
+    try:
+        raw = client.chat.completions.with_raw_response.create(
+            model=MODEL,
+            max_tokens=10,
+            messages=[{"role": "user", "content": f"burst {index}"}],
+            extra_headers={"FC-Customer": customer_id},
+        )
+    except openai.APIStatusError as error:
+        return error.status_code, dict(error.response.headers), error.response.json()
+    return raw.http_response.status_code, dict(raw.headers), raw.parse()
+
+
+def test_300_concurrent_calls_on_a_wallet_covering_50(stack: Stack) -> None:
+    client = openai.OpenAI(base_url=stack.base_url + "/v1", api_key=stack.live_key, max_retries=0)
+    customer_id = stack.call("POST", "/v1/customers", stack.live_key, {"wallet": {"enabled": True}}).json()["id"]
+    # What one such call costs, measured on the wallet itself, then enough for CALLS_COVERED of them.
+    stack.call("POST", f"/v1/customers/{customer_id}/wallet/topup", stack.live_key, {"amount_usd": 1})
+    status, headers, _ = _sdk_call(client, customer_id, -1)
+    assert status == 200
+    per_call = _nano(headers["x-ringside-wallet-deducted"])
+    balance = _nano(headers["x-ringside-wallet-balance"])
+    stack.call(
+        "POST",
+        f"/v1/customers/{customer_id}/wallet/adjust",
+        stack.live_key,
+        {"amount_usd": str(Decimal(CALLS_COVERED * per_call - balance).scaleb(-9)), "reason": "covers ~50 calls"},
+    )
+    funded = _nano(_wallet(stack, customer_id)["balance_usd"])
+    assert funded == CALLS_COVERED * per_call
+
+    with ThreadPoolExecutor(max_workers=32) as pool:
+        results = list(pool.map(lambda i: _sdk_call(client, customer_id, i), range(BURST_CALLS)))
+    admitted = [headers for status, headers, _ in results if status == 200]
+    refused = [body for status, _, body in results if status == 402]
+    assert len(admitted) + len(refused) == BURST_CALLS, {status for status, _, _ in results}
+    assert all(body["error"]["code"] == "customer_wallet_empty" for body in refused)  # type: ignore[index]
+    assert admitted and refused
+    billed = sum(_nano(headers["x-ringside-wallet-deducted"]) for headers in admitted)
+    assert billed <= funded
+    wallet = _wallet(stack, customer_id)
+    assert _nano(wallet["balance_usd"]) == funded - billed >= 0
+    assert _nano(wallet["held_usd"]) == 0
+    debits = [tx["request_id"] for tx in wallet["transactions"]["data"] if tx["type"] == "debit"]  # type: ignore[index]
+    assert len(debits) == len(set(debits)) == len(admitted) + 1  # one each, and the probe's
+    assert {headers["x-request-id"] for headers in admitted} < set(debits)
+    audit = stack.audit()
+    assert audit.ok, audit
