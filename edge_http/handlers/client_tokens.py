@@ -18,9 +18,9 @@ MAX_ID = 300
 
 
 def _ttl(body: dict[str, Any]) -> int:
-    ttl = body.get("ttl_seconds", 0)
+    ttl = body.get("ttl_seconds")
     if ttl is None:
-        return 0
+        return 0  # the default, 900 s
     if isinstance(ttl, bool) or not isinstance(ttl, int) or not 0 < ttl <= 1_000_000:
         raise RingsideError("invalid_request", "ttl_seconds must be an integer between 60 and 3600.", "ttl_seconds")
     return ttl

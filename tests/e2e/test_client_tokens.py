@@ -74,6 +74,9 @@ def test_minting_bounds_and_the_token_it_returns(stack: Stack) -> None:
         refused = mint(stack, owner["id"], **bad)
         assert refused.status == 400 and refused.json()["error"]["param"] == param, (bad, refused.body)
     assert mint(stack, "cus_unknown").status == 404
+    path = f"/v1/customers/{owner['id']}/client_tokens"
+    default = stack.call("POST", path, stack.live_key, {"origin": ORIGIN, "allowed_endpoints": READS})
+    assert default.status == 201 and default.json()["expires_at"] - default.json()["created"] == 900
     # a client token cannot mint another
     chained = as_browser(
         stack, "POST", f"/v1/customers/{owner['id']}/client_tokens", token["token"], {"origin": ORIGIN}

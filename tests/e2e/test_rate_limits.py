@@ -194,6 +194,7 @@ def limited_stack(tmp_path_factory: pytest.TempPathFactory, upstream: FakeUpstre
         "RINGSIDE_RATE_LIMIT_IP_PER_MIN": "10",
         "RINGSIDE_RATE_LIMIT_ACCOUNT_PER_MIN": "15",
         "RINGSIDE_TRUSTED_PROXIES": "127.0.0.9/32",
+        "RINGSIDE_RATE_LIMIT_CLIENT_TOKEN_PER_MIN": "3",
     }
     running = Stack("sqlite", data_dir, upstream, extra_env=env).start()
     yield running
@@ -241,3 +242,37 @@ def test_the_client_ip_comes_from_x_forwarded_for_only_behind_a_trusted_proxy(li
         via(proxy, "203.0.113.7, 198.51.100.1")
     assert refusal(lambda: via(proxy, "10.9.9.9, 198.51.100.1")).code == "ip_rate_limit_exceeded"
     assert via(proxy, "198.51.100.2").http_response.status_code == 200
+
+
+def test_each_client_token_has_its_own_limit(limited_stack: Stack) -> None:
+    stack = limited_stack
+    key = stack.new_account()["live"]
+    customer = new_customer(stack, key)
+    origin = "http://localhost:5173"
+
+    def token() -> str:
+        minted = stack.call(
+            "POST",
+            f"/v1/customers/{customer}/client_tokens",
+            key,
+            {"origin": origin, "allowed_endpoints": ["POST /v1/chat/completions"]},
+        )
+        assert minted.status == 201, minted.body
+        return str(minted.json()["token"])
+
+    def call(jwt: str, source_ip: str) -> Any:
+        transport = httpx2.HTTPTransport(local_address=source_ip)
+        with httpx2.Client(transport=transport, timeout=30) as http_client:
+            return http_client.post(
+                stack.base_url + "/v1/chat/completions",
+                json={"model": MODEL, "max_tokens": 4, "messages": [{"role": "user", "content": "hi"}]},
+                headers={"Authorization": f"Client {jwt}", "Origin": origin},
+            )
+
+    first = token()
+    assert [call(first, "127.0.0.4").status_code for _ in range(3)] == [200] * 3
+    refused = call(first, "127.0.0.4")
+    assert refused.status_code == 429
+    assert refused.json()["error"]["code"] == "client_token_rate_limit_exceeded"
+    assert refused.headers["access-control-allow-origin"] == origin  # its page can read why
+    assert call(token(), "127.0.0.5").status_code == 200  # another token of the same customer
