@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 RUN_STAMP := $(VENV)/.installed-run
 DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: up test lint typecheck pytest protos lock bench bench-quick clean
+.PHONY: up test lint typecheck pytest chromium protos lock bench bench-quick clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,8 +34,14 @@ lint: $(DEV_STAMP)
 typecheck: $(DEV_STAMP)
 	$(BIN)/mypy
 
-pytest: $(DEV_STAMP)
+pytest: $(DEV_STAMP) chromium
 	$(BIN)/pytest -q
+
+# The browser tests drive Debian's chromium through Playwright; a browser is never downloaded.
+chromium:
+	@command -v chromium >/dev/null || { \
+	  SUDO=$$([ "$$(id -u)" = 0 ] || command -v sudo || true); \
+	  $$SUDO apt-get update && $$SUDO apt-get install -y --no-install-recommends chromium; }
 
 # Regenerate ringside/core/v1/ from protos/ (tests/test_protos.py fails when it is stale).
 protos: $(DEV_STAMP)
