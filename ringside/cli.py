@@ -1,5 +1,5 @@
 """The `ringside` command: run every role (`up`) or one (`core`, `edge`, `worker`), and a few
-operator helpers (`keys create`, `customers create`)."""
+operator helpers (`keys create`, `customers create`, `billing rollover|sync`)."""
 
 from __future__ import annotations
 
@@ -63,6 +63,12 @@ def cmd_customers_create(settings: Settings, args: argparse.Namespace) -> int:
     return _run_admin(create_customer(settings, args))
 
 
+def cmd_billing(settings: Settings, args: argparse.Namespace) -> int:
+    from workers.billing.trigger import trigger
+
+    return _run_admin(trigger(settings, args.billing_command))
+
+
 def _run_admin(main: object) -> int:
     result: int = asyncio.run(main)  # type: ignore[arg-type]
     return result
@@ -95,6 +101,12 @@ def build_parser() -> argparse.ArgumentParser:
     create_customer.add_argument("--api-key", default=None, help="default: credentials.json's live key")
     create_customer.add_argument("--test", action="store_true", help="use the test key of credentials.json")
     create_customer.set_defaults(func=cmd_customers_create)
+
+    billing = commands.add_parser("billing", help="billing schedules").add_subparsers(
+        dest="billing_command", required=True
+    )
+    billing.add_parser("rollover", help="close ended billing periods now").set_defaults(func=cmd_billing)
+    billing.add_parser("sync", help="push usage to Stripe now").set_defaults(func=cmd_billing)
     return parser
 
 
