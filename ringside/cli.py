@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import sys
 
 from ringside.settings import Settings
@@ -66,7 +67,12 @@ def cmd_customers_create(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_billing(settings: Settings, args: argparse.Namespace) -> int:
     from workers.billing.trigger import trigger
 
-    return _run_admin(trigger(settings, args.billing_command))
+    code = _run_admin(trigger(settings, args.billing_command))
+    # The Temporal client can abort the interpreter's teardown (DEPENDENCIES.md: exit 134 a few
+    # times in 30); the trigger is done and reported, so leave without that teardown.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 def _run_admin(main: object) -> int:

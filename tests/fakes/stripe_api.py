@@ -9,7 +9,8 @@
 - Stripe's error envelope `{"error": {type, code, message, param}}`, a `Request-Id` on every answer.
 - Told what to do by the test: `POST /_fake/behaviour {"reject_customers": [...], "fail_next": n,
   "hang_next": n, "hang_s": s}` (reject: 400 resource_missing; fail: 500 api_error with
-  `Stripe-Should-Retry: true`; hang: answer only after `hang_s`). `GET /_fake/state` → accepted
+  `Stripe-Should-Retry: true`; hang: keep the event but answer only after `hang_s`, as when a
+  reply is lost to a timeout or a crash). `GET /_fake/state` → accepted
   events, duplicates refused, requests seen.
 """
 
@@ -49,9 +50,6 @@ async def meter_events(request: web.Request) -> web.Response:
     state = request.app[STATE]
     state["requests"] += 1
     behaviour = state["behaviour"]
-    if behaviour.get("hang_next", 0) > 0:
-        behaviour["hang_next"] -= 1
-        await asyncio.sleep(float(behaviour.get("hang_s", 30)))
     scheme, _, key = request.headers.get("Authorization", "").partition(" ")
     if scheme != "Bearer" or key != state["api_key"]:
         return _error(401, "invalid_request_error", f"Invalid API Key provided: {key[:8]}****{key[-4:]}")
@@ -100,6 +98,9 @@ async def meter_events(request: web.Request) -> web.Response:
     state["events"].append(event)
     if idempotency_key:
         state["idempotency"][idempotency_key] = (digest, 200, event)
+    if behaviour.get("hang_next", 0) > 0:  # Stripe has the event; its answer comes late (or never)
+        behaviour["hang_next"] -= 1
+        await asyncio.sleep(float(behaviour.get("hang_s", 30)))
     return web.json_response(event, headers={"Request-Id": "req_" + secrets.token_hex(7)})
 
 

@@ -24,6 +24,7 @@ from workers.billing.shared import (
 
 CORE_TIMEOUT_S = 60.0
 PUSH_CONCURRENCY = 8
+HEARTBEAT_EVERY_S = 5.0  # a dead worker's batch is retried elsewhere once heartbeats stop (see workflows.py)
 TRANSIENT = "StripeTransient"
 
 
@@ -59,6 +60,13 @@ class BillingActivities:
         """Plan (durably, in the core), push, then commit what Stripe has. Pushes that met a
         transient error stay planned: the activity fails after committing the rest, and its retry
         resends exactly those (same identifiers)."""
+        beating = asyncio.create_task(_heartbeats())
+        try:
+            return await self._sync_batch(request)
+        finally:
+            beating.cancel()
+
+    async def _sync_batch(self, request: SyncBatchInput) -> SyncBatchResult:
         try:
             plan = await self._core.internal(
                 self._core.billing.PlanStripeSync,
@@ -110,6 +118,12 @@ class BillingActivities:
             )
         except RingsideError as error:
             raise _core_error(error) from None
+
+
+async def _heartbeats() -> None:
+    while True:
+        activity.heartbeat()
+        await asyncio.sleep(HEARTBEAT_EVERY_S)
 
 
 def billing_activities(activities: BillingActivities) -> list[Callable[..., Any]]:

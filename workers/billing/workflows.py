@@ -26,6 +26,7 @@ MAX_BATCHES = 1000  # per round: 200 periods / 100 customers each
 # in rounds, then let the next scheduled run close what is still waiting.
 RECHECK = timedelta(minutes=5)
 MAX_ROUNDS = 12
+HEARTBEAT_TIMEOUT_S = 20  # the batch's heartbeats come every 5 s while its worker lives
 CORE_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=2),
     maximum_interval=timedelta(minutes=1),
@@ -96,6 +97,7 @@ class StripeUsageSyncWorkflow:
                     BillingActivities.sync_batch,
                     SyncBatchInput(run_id, after),
                     start_to_close_timeout=timedelta(minutes=5),
+                    heartbeat_timeout=timedelta(seconds=HEARTBEAT_TIMEOUT_S),
                     retry_policy=STRIPE_RETRY,
                 )
             except ActivityError as error:
