@@ -271,6 +271,7 @@ async def update(core: Core, principal: Principal, ref: str, changes: CustomerCh
         "wallet_enabled",
         "tier_id",
         "wallet_low_threshold_nano",
+        "stripe_customer_id",
     ):
         setattr(customer, name, getattr(after, name))
     # a new threshold is armed unless the balance is already below it (it fires on a crossing)

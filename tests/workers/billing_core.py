@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import text
+
 from core.server import build_server, open_core
 from core.services import accounts
 from core.services.core import Core
@@ -40,9 +42,11 @@ class InProcessCore:
     live_key: str
 
     @classmethod
-    async def start(cls, data_dir: pathlib.Path, now_s: float) -> InProcessCore:
+    async def start(cls, data_dir: pathlib.Path, now_s: float, database_url: str | None = None) -> InProcessCore:
         token = "rsint_" + secrets.token_hex(16)
-        settings = Settings(data_dir=data_dir, grpc_port=free_port(), internal_token=token, hold_ttl_s=86_400)
+        settings = Settings(
+            data_dir=data_dir, database_url=database_url, grpc_port=free_port(), internal_token=token, hold_ttl_s=86_400
+        )
         core = await open_core(settings)
         clock = Clock(now_s)
         core.clock = clock
@@ -116,8 +120,8 @@ class InProcessCore:
     def events(self, customer_id: str, event_type: str) -> list[tuple[str, str]]:
         """(trigger key, body) of a customer's events of a type, oldest first."""
         with self.core.engine.connect() as connection:
-            rows = connection.exec_driver_sql(
-                "SELECT trigger_key, body FROM events WHERE customer_id = ? AND type = ? ORDER BY id",
-                (customer_id, event_type),
+            rows = connection.execute(
+                text("SELECT trigger_key, body FROM events WHERE customer_id = :c AND type = :t ORDER BY id"),
+                {"c": customer_id, "t": event_type},
             ).all()
         return [(str(key), str(body)) for key, body in rows]

@@ -126,11 +126,16 @@ def test_each_unit_reaches_stripe_once_through_a_worker_kill(billing: WebhookSta
     assert failed == [(1,)]
 
     # New usage: the next run pushes only what is new; the refused customer fails again, quietly.
+    # Stripe fails every try of the batch's 4 pushes (3 each: the SDK retries twice), so the
+    # batch fails as a whole; Temporal retries it and the retry sends the same 4 once more.
     for customer_id in customers[:3]:
         assert billing.chat(key, customer_id).status == 200
+    fake.behave(fail_next=4 * 3)
+    before = fake.state()["requests"]
     trigger_sync(billing)
     second = finished_runs(billing, key, 2)[0]
-    assert second["pushed"] == 3 and second["failed"] == 1
+    assert second["pushed"] == 3 and second["failed"] == 1 and fake.state()["duplicates"] == stripe["duplicates"]
+    assert fake.state()["requests"] - before == 4 * 3 + 4
     totals = fake.totals()
     for i, customer_id in enumerate(customers):
         assert totals[f"cus_S{i}"] == usage_tokens(billing, key, customer_id)
