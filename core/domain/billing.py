@@ -78,10 +78,15 @@ def redact(secret_key: str) -> str:
     return f"{prefix}…{secret_key[-4:]}"
 
 
-def settings_error(secret_key: str, meter_event_name: str, value_kind: str) -> tuple[str, str] | None:
-    """(message, param) of the first invalid field, or None."""
-    if not secret_key.startswith(("sk_", "rk_")) or not 8 <= len(secret_key) <= MAX_SECRET_KEY:
-        return "secret_key must be a Stripe secret or restricted key (sk_… or rk_…).", "secret_key"
+def settings_error(secret_key: str, meter_event_name: str, value_kind: str, livemode: bool) -> tuple[str, str] | None:
+    """(message, param) of the first invalid field, or None. A Stripe key's mode is the tenant's:
+    test usage never lands in live Stripe, nor the reverse."""
+    mode = "live" if livemode else "test"
+    if not secret_key.startswith((f"sk_{mode}_", f"rk_{mode}_")) or not 12 <= len(secret_key) <= MAX_SECRET_KEY:
+        return (
+            f"secret_key must be a Stripe {mode} secret or restricted key (sk_{mode}_… or rk_{mode}_…).",
+            "secret_key",
+        )
     if not meter_event_name or len(meter_event_name) > MAX_METER_EVENT_NAME or not meter_event_name.isprintable():
         return f"meter_event_name must be 1..{MAX_METER_EVENT_NAME} printable characters.", "meter_event_name"
     if value_kind not in VALUE_KINDS:

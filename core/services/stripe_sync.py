@@ -47,7 +47,7 @@ class Outcome:
 async def put_settings(core: Core, principal: Principal, secret_key: str, event_name: str, kind: str) -> StripeSettings:
     require_scope(principal, "api:admin")
     kind = kind or "billable_cents"
-    error = billing.settings_error(secret_key, event_name, kind)
+    error = billing.settings_error(secret_key, event_name, kind, principal.livemode)
     if error is not None:
         raise RingsideError("invalid_request", *error)
     settings = StripeSettings(principal.account_id, principal.livemode, secret_key, event_name, kind, core.now())

@@ -57,6 +57,10 @@ def test_stripe_settings_and_syncs_before_any_run(stack: Stack) -> None:
     put = stack.call("PUT", "/v1/billing/stripe", account["live"], {"secret_key": key, "meter_event_name": "ai_spend"})
     assert put.status == 200, put.body
     assert put.json()["value"] == "billable_cents" and key not in put.body.decode()
-    assert stack.call("PUT", "/v1/billing/stripe", account["live"], {"secret_key": "pk_live_x"}).status == 400
+    for wrong in ("pk_live_" + "x" * 24, "sk_test_" + "x" * 24):  # a publishable key; the other mode's key
+        refused = stack.call(
+            "PUT", "/v1/billing/stripe", account["live"], {"secret_key": wrong, "meter_event_name": "e"}
+        )
+        assert refused.status == 400 and refused.json()["error"]["param"] == "secret_key"
     # the test mode has settings of its own
     assert stack.call("GET", "/v1/billing/stripe", account["test"]).status == 404
