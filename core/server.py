@@ -21,6 +21,7 @@ from core.domain.ratelimit import RateDefaults
 from core.domain.webhooks import OutboxEntry
 from core.rpc.accounts import AccountsServicer, ApiKeysServicer
 from core.rpc.auth import Authenticator
+from core.rpc.billing import BillingServicer
 from core.rpc.client_tokens import ClientTokensServicer
 from core.rpc.customers import CustomersServicer
 from core.rpc.idempotency import IdempotencyServicer
@@ -42,6 +43,8 @@ from core.store.writer import GroupCommitWriter
 from ringside.core.v1 import (
     accounts_pb2,
     accounts_pb2_grpc,
+    billing_pb2,
+    billing_pb2_grpc,
     client_tokens_pb2,
     client_tokens_pb2_grpc,
     customers_pb2,
@@ -83,6 +86,7 @@ SERVICE_NAMES = [
     idempotency_pb2.DESCRIPTOR.services_by_name["IdempotencyService"].full_name,
     client_tokens_pb2.DESCRIPTOR.services_by_name["ClientTokensService"].full_name,
     webhooks_pb2.DESCRIPTOR.services_by_name["WebhooksService"].full_name,
+    billing_pb2.DESCRIPTOR.services_by_name["BillingService"].full_name,
 ]
 MAX_MESSAGE_BYTES = 4 * 1024 * 1024
 
@@ -148,6 +152,7 @@ def build_server(core: Core, settings: Settings) -> tuple[grpc.aio.Server, Healt
     idempotency_pb2_grpc.add_IdempotencyServiceServicer_to_server(IdempotencyServicer(core, auth), server)
     client_tokens_pb2_grpc.add_ClientTokensServiceServicer_to_server(ClientTokensServicer(core, auth), server)
     webhooks_pb2_grpc.add_WebhooksServiceServicer_to_server(WebhooksServicer(core, auth), server)
+    billing_pb2_grpc.add_BillingServiceServicer_to_server(BillingServicer(core, auth), server)
     health_servicer = HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     reflection.enable_server_reflection([*SERVICE_NAMES, health.SERVICE_NAME, reflection.SERVICE_NAME], server)

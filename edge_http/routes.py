@@ -6,6 +6,7 @@ from aiohttp import web
 
 from edge_http.handlers import (
     accounts,
+    billing,
     chat_completions,
     client_tokens,
     customers,
@@ -41,7 +42,12 @@ def add_routes(app: web.Application) -> None:
             web.post("/v1/customers/{id}/client_tokens/revoke_all", client_tokens.revoke_client_tokens),
             web.post("/v1/signing_keys/rotate", client_tokens.rotate_signing_key),
             web.get("/.well-known/jwks.json", client_tokens.jwks),
+            web.get("/v1/customers/{id}/periods", billing.list_periods),
             web.get("/v1/usage", usage.get_usage),
+            web.put("/v1/billing/stripe", billing.put_stripe_settings),
+            web.post("/v1/billing/stripe", billing.put_stripe_settings),  # Stripe's SDKs update with POST
+            web.get("/v1/billing/stripe", billing.get_stripe_settings),
+            web.get("/v1/billing/stripe/syncs", billing.list_syncs),
             web.post("/v1/slots", slots.create_slot),
             web.get("/v1/slots", slots.list_slots),
             web.delete("/v1/slots/{id}", slots.delete_slot),

@@ -1,11 +1,12 @@
 """The `ringside` command: run every role (`up`) or one (`core`, `edge`, `worker`), and a few
-operator helpers (`keys create`, `customers create`)."""
+operator helpers (`keys create`, `customers create`, `billing rollover|sync`)."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import logging
+import os
 import sys
 
 from ringside.settings import Settings
@@ -63,6 +64,17 @@ def cmd_customers_create(settings: Settings, args: argparse.Namespace) -> int:
     return _run_admin(create_customer(settings, args))
 
 
+def cmd_billing(settings: Settings, args: argparse.Namespace) -> int:
+    from workers.billing.trigger import trigger
+
+    code = _run_admin(trigger(settings, args.billing_command))
+    # The Temporal client can abort the interpreter's teardown (DEPENDENCIES.md: exit 134 a few
+    # times in 30); the trigger is done and reported, so leave without that teardown.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
 def _run_admin(main: object) -> int:
     result: int = asyncio.run(main)  # type: ignore[arg-type]
     return result
@@ -95,6 +107,12 @@ def build_parser() -> argparse.ArgumentParser:
     create_customer.add_argument("--api-key", default=None, help="default: credentials.json's live key")
     create_customer.add_argument("--test", action="store_true", help="use the test key of credentials.json")
     create_customer.set_defaults(func=cmd_customers_create)
+
+    billing = commands.add_parser("billing", help="billing schedules").add_subparsers(
+        dest="billing_command", required=True
+    )
+    billing.add_parser("rollover", help="close ended billing periods now").set_defaults(func=cmd_billing)
+    billing.add_parser("sync", help="push usage to Stripe now").set_defaults(func=cmd_billing)
     return parser
 
 

@@ -9,6 +9,7 @@ import grpc
 
 from ringside.core.v1 import (
     accounts_pb2_grpc,
+    billing_pb2_grpc,
     client_tokens_pb2_grpc,
     customers_pb2_grpc,
     idempotency_pb2_grpc,
@@ -65,6 +66,7 @@ class CoreClient:
         self.idempotency = idempotency_pb2_grpc.IdempotencyServiceStub(self.channel)
         self.client_tokens = client_tokens_pb2_grpc.ClientTokensServiceStub(self.channel)
         self.webhooks = webhooks_pb2_grpc.WebhooksServiceStub(self.channel)
+        self.billing = billing_pb2_grpc.BillingServiceStub(self.channel)
         self.internal_metadata = (("x-ringside-internal", internal_token),)
 
     async def close(self) -> None:

@@ -65,6 +65,11 @@ class Settings(BaseSettings):
     webhook_allowed_networks: str = Field(default="", max_length=4000)
     # How long the worker's relay waits on the core for new outbox entries per poll.
     webhook_relay_wait_ms: int = Field(default=5000, ge=0, le=30_000)
+    # Billing: Stripe's API base (point it at a Stripe-compatible proxy, or a fake in tests), and how
+    # often the schedules close ended periods and push usage to Stripe.
+    stripe_api_base: str = Field(default="https://api.stripe.com", max_length=500, pattern="^https?://")
+    stripe_sync_interval_s: int = Field(default=3600, ge=60, le=86_400)
+    rollover_interval_s: int = Field(default=3600, ge=60, le=86_400)
     log_level: str = "INFO"
 
     openai_api_key: str | None = Field(default=None, validation_alias=AliasChoices("OPENAI_API_KEY"))

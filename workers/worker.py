@@ -10,6 +10,7 @@ import os
 import signal
 import socket
 from datetime import timedelta
+from typing import Any
 
 from temporalio.client import (
     Client,
@@ -31,6 +32,16 @@ from ringside.settings import Settings
 from workers.audit.activities import AuditActivities
 from workers.audit.shared import SCHEDULE_ID, TASK_QUEUE, AuditInput
 from workers.audit.workflows import LedgerAuditWorkflow
+from workers.billing.activities import BillingActivities, billing_activities
+from workers.billing.shared import (
+    ROLLOVER_SCHEDULE_ID,
+    ROLLOVER_WORKFLOW_ID,
+    SYNC_SCHEDULE_ID,
+    SYNC_WORKFLOW_ID,
+    RolloverInput,
+    SyncInput,
+)
+from workers.billing.workflows import BillingPeriodRolloverWorkflow, StripeUsageSyncWorkflow
 from workers.webhooks.activities import DeliveryActivities
 from workers.webhooks.http import delivery_session
 from workers.webhooks.relay import Relay
@@ -55,22 +66,37 @@ async def connect(settings: Settings) -> Client:
     raise AssertionError("unreachable")
 
 
-async def ensure_schedules(client: Client) -> None:
-    """Create the schedules, or bring existing ones to this release's definition (keeping a pause)."""
-    schedule = Schedule(
-        action=ScheduleActionStartWorkflow(
-            LedgerAuditWorkflow.run, AuditInput(), id="ledger-audit", task_queue=TASK_QUEUE
+def schedules(settings: Settings) -> dict[str, Schedule]:
+    """Every schedule the worker keeps, by id (operators see, pause and trigger them in the UI)."""
+
+    def every(workflow: Any, argument: object, workflow_id: str, interval_s: int) -> Schedule:
+        return Schedule(
+            action=ScheduleActionStartWorkflow(workflow, argument, id=workflow_id, task_queue=TASK_QUEUE),
+            spec=ScheduleSpec(intervals=[ScheduleIntervalSpec(every=timedelta(seconds=interval_s))]),
+        )
+
+    return {
+        SCHEDULE_ID: every(LedgerAuditWorkflow.run, AuditInput(), "ledger-audit", 3600),
+        ROLLOVER_SCHEDULE_ID: every(
+            BillingPeriodRolloverWorkflow.run, RolloverInput(), ROLLOVER_WORKFLOW_ID, settings.rollover_interval_s
         ),
-        spec=ScheduleSpec(intervals=[ScheduleIntervalSpec(every=timedelta(hours=1))]),
-    )
-    try:
-        await client.create_schedule(SCHEDULE_ID, schedule)
-    except ScheduleAlreadyRunningError:
+        SYNC_SCHEDULE_ID: every(
+            StripeUsageSyncWorkflow.run, SyncInput(), SYNC_WORKFLOW_ID, settings.stripe_sync_interval_s
+        ),
+    }
 
-        def updated(current: ScheduleUpdateInput) -> ScheduleUpdate:
-            return ScheduleUpdate(schedule=dataclasses.replace(schedule, state=current.description.schedule.state))
 
-        await client.get_schedule_handle(SCHEDULE_ID).update(updated)
+async def ensure_schedules(client: Client, settings: Settings) -> None:
+    """Create the schedules, or bring existing ones to this release's definition (keeping a pause)."""
+    for schedule_id, schedule in schedules(settings).items():
+        try:
+            await client.create_schedule(schedule_id, schedule)
+        except ScheduleAlreadyRunningError:
+
+            def updated(current: ScheduleUpdateInput, schedule: Schedule = schedule) -> ScheduleUpdate:
+                return ScheduleUpdate(schedule=dataclasses.replace(schedule, state=current.description.schedule.state))
+
+            await client.get_schedule_handle(schedule_id).update(updated)
 
 
 async def _heartbeat(core: CoreClient, client: Client, instance: str) -> None:
@@ -87,12 +113,21 @@ async def serve(settings: Settings) -> None:
     session = delivery_session(AddressPolicy.parse(settings.webhook_allowed_networks))
     try:
         client = await connect(settings)
-        await ensure_schedules(client)
+        await ensure_schedules(client, settings)
         worker = Worker(
             client,
             task_queue=TASK_QUEUE,
-            workflows=[LedgerAuditWorkflow, WebhookDeliveryWorkflow],
-            activities=[AuditActivities(core).verify_ledger, DeliveryActivities(core, session).attempt],
+            workflows=[
+                LedgerAuditWorkflow,
+                WebhookDeliveryWorkflow,
+                BillingPeriodRolloverWorkflow,
+                StripeUsageSyncWorkflow,
+            ],
+            activities=[
+                AuditActivities(core).verify_ledger,
+                DeliveryActivities(core, session).attempt,
+                *billing_activities(BillingActivities(core, settings.stripe_api_base)),
+            ],
         )
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()

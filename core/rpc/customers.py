@@ -34,6 +34,7 @@ def _customer_input(request: customers_pb2.CreateCustomerRequest) -> CustomerInp
         wallet_enabled=request.wallet_enabled,
         tier=request.tier[:200],
         wallet_low_threshold_nano=request.wallet_low_threshold_nano_usd,
+        stripe_customer_id=request.stripe_customer_id[:MAX_PROTO_STRING],
     )
 
 
@@ -120,5 +121,8 @@ def _customer_changes(request: customers_pb2.UpdateCustomerRequest) -> CustomerC
         wallet_low_threshold_nano=(
             request.wallet_low_threshold_nano_usd if request.HasField("wallet_low_threshold_nano_usd") else None
         ),
+        stripe_customer_id=request.stripe_customer_id[:MAX_PROTO_STRING]
+        if request.HasField("stripe_customer_id")
+        else None,
         unset=[name[:40] for name in request.unset[:10]],
     )

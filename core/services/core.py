@@ -77,6 +77,8 @@ class Core:
     webhook_policy: AddressPolicy = field(default_factory=AddressPolicy)
     webhook_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     outbox_written: asyncio.Event = field(default_factory=asyncio.Event)
+    # Billing: one period close or Stripe sync step at a time (each reads, then writes, its rows).
+    billing_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     def spawn(self, coroutine: Coroutine[Any, Any, T]) -> asyncio.Task[T]:
         task = asyncio.ensure_future(coroutine)

@@ -44,6 +44,7 @@ class CustomerInput:
     wallet_enabled: bool = False
     tier: str = ""
     wallet_low_threshold_nano: int = 0
+    stripe_customer_id: str = ""
 
 
 def _invalid(message: str, param: str) -> RingsideError:
@@ -58,6 +59,10 @@ def validate(data: CustomerInput) -> None:
         raise _invalid(f"name must be at most {MAX_NAME} characters.", "name")
     if len(data.email) > MAX_EMAIL:
         raise _invalid(f"email must be at most {MAX_EMAIL} characters.", "email")
+    if len(data.stripe_customer_id) > MAX_EXTERNAL_ID or not data.stripe_customer_id.isprintable():
+        raise _invalid(
+            f"stripe_customer_id must be at most {MAX_EXTERNAL_ID} printable characters.", "stripe_customer_id"
+        )
     if len(data.metadata) > MAX_METADATA_KEYS:
         raise _invalid(f"metadata may have at most {MAX_METADATA_KEYS} keys.", "metadata")
     for key, value in data.metadata.items():
@@ -111,6 +116,7 @@ async def create(core: Core, principal: Principal, data: CustomerInput) -> tuple
         wallet_low_threshold_nano=data.wallet_low_threshold_nano,
         wallet_low_fired=data.wallet_low_threshold_nano > 0,  # an empty wallet is below it: armed by a top-up
         created=now,
+        stripe_customer_id=data.stripe_customer_id,
         tier_id=_tier_id(core, principal, data.tier),
         period_start=period_bounds(now, data.billing_anchor_day)[0],
     )
@@ -172,6 +178,7 @@ class CustomerChanges:
     wallet_enabled: bool | None = None
     tier: str | None = None  # "" = no tier
     wallet_low_threshold_nano: int | None = None
+    stripe_customer_id: str | None = None
     unset: list[str] = field(default_factory=list)
 
 
@@ -198,7 +205,7 @@ async def update(core: Core, principal: Principal, ref: str, changes: CustomerCh
             "invalid_request", "billing_anchor_day is set when the customer is created.", "billing_anchor_day"
         )
     after = dataclasses.replace(customer)
-    for name in ("external_id", "name", "email", "blocked", "wallet_enabled"):
+    for name in ("external_id", "name", "email", "blocked", "wallet_enabled", "stripe_customer_id"):
         value = getattr(changes, name)
         if value is not None:
             setattr(after, name, value)
@@ -233,6 +240,7 @@ async def update(core: Core, principal: Principal, ref: str, changes: CustomerCh
             rate_limit_tpm=after.rate_limit_tpm,
             billing_anchor_day=after.billing_anchor_day,
             wallet_low_threshold_nano=after.wallet_low_threshold_nano,
+            stripe_customer_id=after.stripe_customer_id,
         )
     )
     renamed = after.external_id != customer.external_id
@@ -263,6 +271,7 @@ async def update(core: Core, principal: Principal, ref: str, changes: CustomerCh
         "wallet_enabled",
         "tier_id",
         "wallet_low_threshold_nano",
+        "stripe_customer_id",
     ):
         setattr(customer, name, getattr(after, name))
     # a new threshold is armed unless the balance is already below it (it fires on a crossing)

@@ -42,6 +42,7 @@ from core.domain.webhooks import (
     WebhookEndpoint,
     WebhookEndpointUpdate,
 )
+from core.store.billing_records import STATEMENTS as BILLING_STATEMENTS
 from core.store.tables import (
     ACCOUNTS,
     API_KEYS,
@@ -376,6 +377,7 @@ _STATEMENTS: dict[type, tuple[Executable, Callable[[Any], dict[str, Any]]]] = {
         lambda r: {"b_before": r.created_before},
     ),
 }
+_STATEMENTS.update(BILLING_STATEMENTS)  # after every other record: they refer to none
 _ORDER = {record_type: index for index, record_type in enumerate(_STATEMENTS)}
 
 

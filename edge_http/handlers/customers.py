@@ -134,6 +134,7 @@ def create_request(body: dict[str, Any]) -> customers_pb2.CreateCustomerRequest:
     message.blocked = blocked
     if body.get("billing_anchor_day") is not None:
         message.billing_anchor_day = _anchor_day(body)
+    message.stripe_customer_id = _string(body, "stripe_customer_id") or ""
     if body.get("wallet") is not None:
         wallet = _wallet(body["wallet"])
         message.wallet_enabled = wallet.get("enabled", False)
@@ -190,6 +191,8 @@ def update_request(customer_id: str, body: dict[str, Any]) -> customers_pb2.Upda
         message.blocked = body["blocked"]
     if "billing_anchor_day" in body:
         message.billing_anchor_day = _anchor_day(body)
+    if "stripe_customer_id" in body:
+        message.stripe_customer_id = _string(body, "stripe_customer_id") or ""
     if "wallet" in body:
         wallet = _wallet(body["wallet"])
         if "enabled" in wallet:

@@ -27,11 +27,12 @@ from temporalio.worker import Worker
 from ringside.core.v1 import common_pb2, metering_pb2, system_pb2
 from ringside.core_client import CoreClient
 from ringside.errors import RingsideError
+from ringside.settings import Settings
 from tests.harness import free_port
 from workers.audit.activities import AuditActivities
 from workers.audit.shared import SCHEDULE_ID, TASK_QUEUE, WORKFLOW_NAME, AuditInput, AuditResult
 from workers.audit.workflows import LedgerAuditWorkflow
-from workers.worker import ensure_schedules
+from workers.worker import ensure_schedules, schedules
 
 TEMPORAL_CLI = Path(sys.executable).parent / "temporal"
 READY_DEADLINE_S = 30.0
@@ -245,10 +246,10 @@ async def test_a_broken_invariant_fails_the_audit_and_is_named(
 
 async def test_ensure_schedules_is_idempotent(temporal: WorkflowEnvironment) -> None:
     client = temporal.client
-    await ensure_schedules(client)
+    await ensure_schedules(client, Settings())
     handle = client.get_schedule_handle(SCHEDULE_ID)
     try:
-        await ensure_schedules(client)  # a second worker start must neither fail nor duplicate it
+        await ensure_schedules(client, Settings())  # a second worker start must neither fail nor duplicate it
 
         description = await handle.describe()
         action = description.schedule.action
@@ -258,4 +259,5 @@ async def test_ensure_schedules_is_idempotent(temporal: WorkflowEnvironment) -> 
         assert action.task_queue == TASK_QUEUE
         assert [interval.every for interval in description.schedule.spec.intervals] == [timedelta(hours=1)]
     finally:
-        await handle.delete()
+        for schedule_id in schedules(Settings()):
+            await client.get_schedule_handle(schedule_id).delete()

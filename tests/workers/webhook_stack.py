@@ -40,7 +40,7 @@ class WebhookStack:
     worker: subprocess.Popen[bytes] | None = None
 
     @classmethod
-    def start(cls, backend: str, work: pathlib.Path) -> WebhookStack:
+    def start(cls, backend: str, work: pathlib.Path, extra_env: dict[str, str] | None = None) -> WebhookStack:
         temporal_port = free_port()
         temporal = start_process(
             [
@@ -63,6 +63,7 @@ class WebhookStack:
             "RINGSIDE_WEBHOOK_ALLOWED_NETWORKS": "127.0.0.0/8",
             "RINGSIDE_TEMPORAL_ADDRESS": f"127.0.0.1:{temporal_port}",
             "RINGSIDE_WEBHOOK_RELAY_WAIT_MS": "500",
+            **(extra_env or {}),
         }
         stack = Stack(backend, work / "stack", None, extra_env=extra).start()
         running = cls(stack, Receiver.start(), temporal, temporal_port)

@@ -72,7 +72,7 @@ class Customer(_message.Message):
     def __init__(self, id: _Optional[str] = ..., livemode: _Optional[bool] = ..., external_id: _Optional[str] = ..., name: _Optional[str] = ..., email: _Optional[str] = ..., metadata_json: _Optional[str] = ..., budget_nano_usd: _Optional[int] = ..., rate_limit_rpm: _Optional[int] = ..., rate_limit_tpm: _Optional[int] = ..., blocked: _Optional[bool] = ..., tier_id: _Optional[str] = ..., billing_anchor_day: _Optional[int] = ..., stripe_customer_id: _Optional[str] = ..., spend_nano_usd_mtd: _Optional[int] = ..., request_count_mtd: _Optional[int] = ..., budget_status: _Optional[str] = ..., period_start: _Optional[int] = ..., period_end: _Optional[int] = ..., wallet: _Optional[_Union[Wallet, _Mapping]] = ..., created: _Optional[int] = ..., held_nano_usd: _Optional[int] = ..., limits_source: _Optional[_Mapping[str, str]] = ...) -> None: ...
 
 class CreateCustomerRequest(_message.Message):
-    __slots__ = ("external_id", "name", "email", "metadata_json", "budget_nano_usd", "budget_unlimited", "rate_limit_rpm", "rate_limit_tpm", "blocked", "billing_anchor_day", "wallet_enabled", "tier", "wallet_low_threshold_nano_usd")
+    __slots__ = ("external_id", "name", "email", "metadata_json", "budget_nano_usd", "budget_unlimited", "rate_limit_rpm", "rate_limit_tpm", "blocked", "billing_anchor_day", "wallet_enabled", "tier", "wallet_low_threshold_nano_usd", "stripe_customer_id")
     EXTERNAL_ID_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
     EMAIL_FIELD_NUMBER: _ClassVar[int]
@@ -86,6 +86,7 @@ class CreateCustomerRequest(_message.Message):
     WALLET_ENABLED_FIELD_NUMBER: _ClassVar[int]
     TIER_FIELD_NUMBER: _ClassVar[int]
     WALLET_LOW_THRESHOLD_NANO_USD_FIELD_NUMBER: _ClassVar[int]
+    STRIPE_CUSTOMER_ID_FIELD_NUMBER: _ClassVar[int]
     external_id: str
     name: str
     email: str
@@ -99,7 +100,8 @@ class CreateCustomerRequest(_message.Message):
     wallet_enabled: bool
     tier: str
     wallet_low_threshold_nano_usd: int
-    def __init__(self, external_id: _Optional[str] = ..., name: _Optional[str] = ..., email: _Optional[str] = ..., metadata_json: _Optional[str] = ..., budget_nano_usd: _Optional[int] = ..., budget_unlimited: _Optional[bool] = ..., rate_limit_rpm: _Optional[int] = ..., rate_limit_tpm: _Optional[int] = ..., blocked: _Optional[bool] = ..., billing_anchor_day: _Optional[int] = ..., wallet_enabled: _Optional[bool] = ..., tier: _Optional[str] = ..., wallet_low_threshold_nano_usd: _Optional[int] = ...) -> None: ...
+    stripe_customer_id: str
+    def __init__(self, external_id: _Optional[str] = ..., name: _Optional[str] = ..., email: _Optional[str] = ..., metadata_json: _Optional[str] = ..., budget_nano_usd: _Optional[int] = ..., budget_unlimited: _Optional[bool] = ..., rate_limit_rpm: _Optional[int] = ..., rate_limit_tpm: _Optional[int] = ..., blocked: _Optional[bool] = ..., billing_anchor_day: _Optional[int] = ..., wallet_enabled: _Optional[bool] = ..., tier: _Optional[str] = ..., wallet_low_threshold_nano_usd: _Optional[int] = ..., stripe_customer_id: _Optional[str] = ...) -> None: ...
 
 class CreateCustomerResponse(_message.Message):
     __slots__ = ("customer", "created")
@@ -110,7 +112,7 @@ class CreateCustomerResponse(_message.Message):
     def __init__(self, customer: _Optional[_Union[Customer, _Mapping]] = ..., created: _Optional[bool] = ...) -> None: ...
 
 class UpdateCustomerRequest(_message.Message):
-    __slots__ = ("id", "external_id", "name", "email", "metadata_json", "budget_nano_usd", "budget_unlimited", "rate_limit_rpm", "rate_limit_tpm", "rate_limit_rpm_unlimited", "rate_limit_tpm_unlimited", "blocked", "billing_anchor_day", "wallet_enabled", "unset", "tier", "wallet_low_threshold_nano_usd")
+    __slots__ = ("id", "external_id", "name", "email", "metadata_json", "budget_nano_usd", "budget_unlimited", "rate_limit_rpm", "rate_limit_tpm", "rate_limit_rpm_unlimited", "rate_limit_tpm_unlimited", "blocked", "billing_anchor_day", "wallet_enabled", "unset", "tier", "wallet_low_threshold_nano_usd", "stripe_customer_id")
     ID_FIELD_NUMBER: _ClassVar[int]
     EXTERNAL_ID_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
@@ -128,6 +130,7 @@ class UpdateCustomerRequest(_message.Message):
     UNSET_FIELD_NUMBER: _ClassVar[int]
     TIER_FIELD_NUMBER: _ClassVar[int]
     WALLET_LOW_THRESHOLD_NANO_USD_FIELD_NUMBER: _ClassVar[int]
+    STRIPE_CUSTOMER_ID_FIELD_NUMBER: _ClassVar[int]
     id: str
     external_id: str
     name: str
@@ -145,7 +148,8 @@ class UpdateCustomerRequest(_message.Message):
     unset: _containers.RepeatedScalarFieldContainer[str]
     tier: str
     wallet_low_threshold_nano_usd: int
-    def __init__(self, id: _Optional[str] = ..., external_id: _Optional[str] = ..., name: _Optional[str] = ..., email: _Optional[str] = ..., metadata_json: _Optional[str] = ..., budget_nano_usd: _Optional[int] = ..., budget_unlimited: _Optional[bool] = ..., rate_limit_rpm: _Optional[int] = ..., rate_limit_tpm: _Optional[int] = ..., rate_limit_rpm_unlimited: _Optional[bool] = ..., rate_limit_tpm_unlimited: _Optional[bool] = ..., blocked: _Optional[bool] = ..., billing_anchor_day: _Optional[int] = ..., wallet_enabled: _Optional[bool] = ..., unset: _Optional[_Iterable[str]] = ..., tier: _Optional[str] = ..., wallet_low_threshold_nano_usd: _Optional[int] = ...) -> None: ...
+    stripe_customer_id: str
+    def __init__(self, id: _Optional[str] = ..., external_id: _Optional[str] = ..., name: _Optional[str] = ..., email: _Optional[str] = ..., metadata_json: _Optional[str] = ..., budget_nano_usd: _Optional[int] = ..., budget_unlimited: _Optional[bool] = ..., rate_limit_rpm: _Optional[int] = ..., rate_limit_tpm: _Optional[int] = ..., rate_limit_rpm_unlimited: _Optional[bool] = ..., rate_limit_tpm_unlimited: _Optional[bool] = ..., blocked: _Optional[bool] = ..., billing_anchor_day: _Optional[int] = ..., wallet_enabled: _Optional[bool] = ..., unset: _Optional[_Iterable[str]] = ..., tier: _Optional[str] = ..., wallet_low_threshold_nano_usd: _Optional[int] = ..., stripe_customer_id: _Optional[str] = ...) -> None: ...
 
 class UpdateCustomerResponse(_message.Message):
     __slots__ = ("customer",)

@@ -1,0 +1,144 @@
+"""Reads for billing periods and the Stripe sync (rare: straight from the database, off the call
+path; every write goes through the group-commit writer)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection, Engine, case, func, select
+
+from core.domain import ledger
+from core.domain.billing import PeriodRecord, StripeSettings, SyncCursor, SyncRun
+from core.services.usage import NOT_REQUESTS
+from core.store.tables import CUSTOMER_PERIODS, STRIPE_CURSORS, STRIPE_SETTINGS, STRIPE_SYNC_RUNS, TRANSFERS, USAGE
+
+
+def closed_through(connection: Connection) -> dict[str, int]:
+    """customer id → end of its last closed period."""
+    p = CUSTOMER_PERIODS.c
+    query = select(p.customer_id, func.max(p.period_end)).group_by(p.customer_id)
+    return {customer_id: int(end) for customer_id, end in connection.execute(query)}
+
+
+def _payers(customer_ids: list[str]) -> dict[str, str]:
+    return {
+        name: customer_id
+        for customer_id in customer_ids
+        for name in (ledger.customer_spend(customer_id), ledger.customer_wallet(customer_id))
+    }
+
+
+def billable(connection: Connection, customer_ids: list[str], period_start: int | None) -> dict[str, int]:
+    """Posted to each customer (posts and expiries minus corrections), in one period or ever."""
+    t = TRANSFERS.c
+    payers = _payers(customer_ids)
+    spent = dict.fromkeys(customer_ids, 0)
+    in_period = [t.period_start == period_start] if period_start is not None else []
+    for column, kinds, sign in ((t.debit, ledger.SPEND_KINDS, 1), (t.credit, ("correction",), -1)):
+        query = (
+            select(column, func.sum(t.amount_nano))
+            .where(column.in_(list(payers)), t.kind.in_(kinds), *in_period)
+            .group_by(column)
+        )
+        for payer, amount in connection.execute(query):
+            spent[payers[payer]] += sign * int(amount)
+    return spent
+
+
+def usage_sums(connection: Connection, customer_ids: list[str], period_start: int | None) -> dict[str, tuple[int, ...]]:
+    """customer → (cost, requests, input tokens, output tokens) of its usage records."""
+    u = USAGE.c
+    prompt = u.input_tokens + u.cached_input_tokens + u.cache_write_tokens + u.audio_input_tokens + u.image_input_tokens
+    completion = u.output_tokens + u.reasoning_tokens + u.audio_output_tokens
+    query = (
+        select(
+            u.customer_id,
+            func.sum(u.cost_nano),
+            func.sum(case((u.status.in_(NOT_REQUESTS), 0), else_=1)),
+            func.sum(prompt),
+            func.sum(completion),
+        )
+        .where(u.customer_id.in_(customer_ids), *([u.period_start == period_start] if period_start is not None else []))
+        .group_by(u.customer_id)
+    )
+    sums: dict[str, tuple[int, ...]] = {customer_id: (0, 0, 0, 0) for customer_id in customer_ids}
+    for customer_id, *values in connection.execute(query):
+        sums[customer_id] = tuple(int(v or 0) for v in values)
+    return sums
+
+
+def periods(
+    engine: Engine, customer_id: str, limit: int, starting_after: str, ending_before: str
+) -> list[PeriodRecord]:
+    """A customer's closed periods, newest first, one more than `limit` to tell has_more."""
+    p = CUSTOMER_PERIODS.c
+    query = select(CUSTOMER_PERIODS).where(p.customer_id == customer_id)
+    with engine.connect() as connection:
+        for cursor, newer in ((starting_after, False), (ending_before, True)):
+            if cursor:
+                start = connection.execute(select(p.period_start).where(p.id == cursor)).scalar()
+                if start is None:
+                    return []
+                query = query.where(p.period_start > start if newer else p.period_start < start)
+        order = p.period_start.asc() if ending_before else p.period_start.desc()
+        rows = [
+            PeriodRecord(**dict(row)) for row in connection.execute(query.order_by(order).limit(limit + 1)).mappings()
+        ]
+    return rows
+
+
+def stripe_settings(
+    engine: Engine, account_id: str | None = None, livemode: bool | None = None
+) -> list[StripeSettings]:
+    s = STRIPE_SETTINGS.c
+    query = select(STRIPE_SETTINGS)
+    if account_id is not None:
+        query = query.where(s.account_id == account_id, s.livemode == livemode)
+    with engine.connect() as connection:
+        return [StripeSettings(**dict(row)) for row in connection.execute(query).mappings()]
+
+
+def cursors(connection: Connection, customer_ids: list[str]) -> dict[tuple[str, str], SyncCursor]:
+    c = STRIPE_CURSORS.c
+    query = select(STRIPE_CURSORS).where(c.customer_id.in_(customer_ids))
+    return {
+        (row["customer_id"], row["value_kind"]): SyncCursor(**dict(row)) for row in connection.execute(query).mappings()
+    }
+
+
+def failing_customers(engine: Engine, account_id: str, livemode: bool) -> int:
+    c = STRIPE_CURSORS.c
+    query = select(func.count()).where(c.account_id == account_id, c.livemode == livemode, c.last_error != "")
+    with engine.connect() as connection:
+        return int(connection.execute(query).scalar() or 0)
+
+
+def _run(row: Any) -> SyncRun:
+    return SyncRun(**dict(row))
+
+
+def sync_run(engine: Engine, run_id: str, account_id: str, livemode: bool) -> SyncRun | None:
+    r = STRIPE_SYNC_RUNS.c
+    query = select(STRIPE_SYNC_RUNS).where(r.run_id == run_id, r.account_id == account_id, r.livemode == livemode)
+    with engine.connect() as connection:
+        row = connection.execute(query).mappings().first()
+    return None if row is None else _run(row)
+
+
+def sync_runs(engine: Engine, account_id: str, livemode: bool, limit: int) -> list[SyncRun]:
+    """A tenant's newest runs (at most `limit`)."""
+    r = STRIPE_SYNC_RUNS.c
+    query = (
+        select(STRIPE_SYNC_RUNS)
+        .where(r.account_id == account_id, r.livemode == livemode)
+        .order_by(r.id.desc())
+        .limit(limit)
+    )
+    with engine.connect() as connection:
+        return [_run(row) for row in connection.execute(query).mappings()]
+
+
+def runs_of(engine: Engine, run_id: str) -> list[SyncRun]:
+    r = STRIPE_SYNC_RUNS.c
+    with engine.connect() as connection:
+        return [_run(row) for row in connection.execute(select(STRIPE_SYNC_RUNS).where(r.run_id == run_id)).mappings()]
