@@ -10,20 +10,17 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from core.domain import events, ledger, prepaid
+from core.domain import events, postings, prepaid
 from core.domain.entities import (
     Customer,
     Hold,
     HoldExtension,
     HoldStateChange,
     SettleResult,
-    Transfer,
     UsageCorrection,
-    UsageRecord,
 )
 from core.domain.periods import period_bounds
 from core.domain.state import State
-from ringside.ids import new_sortable_id
 from ringside.money import Price, Usage, billable_nano, cost_nano
 
 
@@ -80,9 +77,9 @@ class Settlement:
         billable = billable_nano(cost, hold.markup_bp)
         posted = min(billable, hold.amount_nano)
         records: list[object] = [
-            self._transfer(hold, hold.payer, hold.revenue, posted, "post", hold.id, hold.period_start, now, True),
-            *self._cost_transfer(hold, hold.id, hold.provider, cost, now),
-            self._usage(
+            postings.transfer(hold, hold.payer, hold.revenue, posted, "post", hold.id, hold.period_start, now, True),
+            *postings.cost_transfer(hold, hold.id, hold.provider, cost, now),
+            postings.usage_record(
                 hold,
                 hold.id,
                 hold.provider,
@@ -129,8 +126,8 @@ class Settlement:
         amount = hold.remaining_nano
         status = "lease_expired" if hold.kind == "lease" else "expired"
         records: list[object] = [
-            self._transfer(hold, hold.payer, hold.revenue, amount, "expire", hold.id, hold.period_start, now, True),
-            self._usage(
+            postings.transfer(hold, hold.payer, hold.revenue, amount, "expire", hold.id, hold.period_start, now, True),
+            postings.usage_record(
                 hold, hold.id, hold.provider, hold.model_ref, Usage(), status, True, "", 0, amount, amount, now
             ),
             HoldStateChange(hold.id, "expired", now),
@@ -174,11 +171,12 @@ class Settlement:
         period = customer.period_start if customer else period_bounds(now)[0]
         records: list[object] = []
         if refund:
-            records.append(self._transfer(hold, hold.revenue, hold.payer, refund, "correction", hold.id, period, now))
+            correction = postings.transfer(hold, hold.revenue, hold.payer, refund, "correction", hold.id, period, now)
+            records.append(correction)
         records += [
-            *self._cost_transfer(hold, hold.id, hold.provider, cost, now),
+            *postings.cost_transfer(hold, hold.id, hold.provider, cost, now),
             UsageCorrection(
-                self._usage(
+                postings.usage_record(
                     hold,
                     hold.id,
                     hold.provider,
@@ -230,11 +228,11 @@ class Settlement:
             posted = min(billable, call.estimate_nano, left)
             left -= posted
             records += [
-                self._transfer(
+                postings.transfer(
                     lease, lease.payer, lease.revenue, posted, "lease_post", call.request_id, lease.period_start, now
                 ),
-                *self._cost_transfer(lease, call.request_id, call.provider, cost, now),
-                self._usage(
+                *postings.cost_transfer(lease, call.request_id, call.provider, cost, now),
+                postings.usage_record(
                     lease,
                     call.request_id,
                     call.provider,
@@ -263,7 +261,7 @@ class Settlement:
         """Every call under the lease is reported: release what it did not use."""
         now = int(self.clock())
         records: list[object] = [
-            self._transfer(lease, lease.payer, lease.revenue, 0, "release", lease.id, lease.period_start, now, True),
+            postings.transfer(lease, lease.payer, lease.revenue, 0, "release", lease.id, lease.period_start, now, True),
             HoldStateChange(lease.id, "closed", now),
         ]
         return SettlePlan(
@@ -327,88 +325,6 @@ class Settlement:
         if customer is not None:
             customer.roll_period(period_bounds(now, customer.billing_anchor_day)[0])
         return customer
-
-    @staticmethod
-    def _transfer(
-        hold: Hold,
-        debit: str,
-        credit: str,
-        amount: int,
-        kind: str,
-        request_id: str,
-        period: int,
-        now: int,
-        resolves: bool = False,
-    ) -> Transfer:
-        return Transfer(
-            id=new_sortable_id("tr"),
-            account_id=hold.account_id,
-            livemode=hold.livemode,
-            debit=debit,
-            credit=credit,
-            amount_nano=amount,
-            kind=kind,
-            request_id=request_id,
-            period_start=period,
-            created=now,
-            pending_id=ledger.pending_transfer_id(hold.id) if resolves else None,
-            hold_id=hold.id if hold.kind == "lease" else None,
-        )
-
-    @staticmethod
-    def _cost_transfer(hold: Hold, request_id: str, provider: str, cost: int, now: int) -> list[Transfer]:
-        if cost == 0:
-            return []
-        return [
-            Transfer(
-                id=new_sortable_id("tr"),
-                account_id=hold.account_id,
-                livemode=hold.livemode,
-                debit=ledger.provider_cost(hold.account_id, hold.livemode),
-                credit=ledger.provider_payable(hold.account_id, hold.livemode, provider),
-                amount_nano=cost,
-                kind="cost",
-                request_id=request_id,
-                period_start=hold.period_start,
-                created=now,
-                hold_id=hold.id if hold.kind == "lease" else None,
-            )
-        ]
-
-    @staticmethod
-    def _usage(
-        hold: Hold,
-        request_id: str,
-        provider: str,
-        model_ref: str,
-        usage: Usage,
-        status: str,
-        usage_estimated: bool,
-        upstream_model: str,
-        cost: int,
-        billable: int,
-        posted: int,
-        now: int,
-    ) -> UsageRecord:
-        return UsageRecord(
-            request_id=request_id,
-            account_id=hold.account_id,
-            livemode=hold.livemode,
-            customer_id=hold.customer_id,
-            provider=provider,
-            model_ref=model_ref,
-            upstream_model=upstream_model,
-            usage=usage,
-            cost_nano=cost,
-            billable_nano=billable,
-            posted_nano=posted,
-            unbilled_nano=max(0, billable - posted),  # a late settle capped by refunds posts above billable
-            status=status,
-            usage_estimated=usage_estimated,
-            period_start=hold.period_start,
-            created=now,
-            hold_id=hold.id if hold.kind == "lease" else None,
-        )
 
     def _wallet_after(self, hold: Hold, debit: int) -> int | None:
         if not hold.payer.endswith(":wallet") or hold.customer_id is None:
