@@ -17,30 +17,15 @@ from edge_http.context import EDGE, Edge
 from edge_http.idempotency import idempotency
 from edge_http.leases import LeaseManager
 from edge_http.middlewares import errors
-from edge_http.providers.base import Provider
-from edge_http.providers.catalog.load import load_catalog
-from edge_http.providers.openai_compat import OpenAICompatProvider
+from edge_http.providers.catalog.load import load
+from edge_http.providers.refs import Refs
+from edge_http.providers.registry import build_providers
 from edge_http.routes import add_routes
 from ringside.core_client import CoreClient
 from ringside.settings import Settings
 
 log = logging.getLogger("ringside.edge")
 MAX_BODY_BYTES = 32 * 1024 * 1024
-OPENAI_DEFAULT_BASE_URL = "https://api.openai.com/v1"
-
-
-def _providers(settings: Settings, session: aiohttp.ClientSession) -> dict[str, Provider]:
-    providers: dict[str, Provider] = {}
-    if settings.openai_api_key or settings.openai_base_url:
-        providers["openai"] = OpenAICompatProvider(
-            "openai",
-            settings.openai_base_url or OPENAI_DEFAULT_BASE_URL,
-            settings.openai_api_key,
-            session,
-            settings.upstream_timeout_s,
-            settings.upstream_connect_timeout_s,
-        )
-    return providers
 
 
 def create_app(settings: Settings) -> web.Application:
@@ -56,11 +41,18 @@ def create_app(settings: Settings) -> web.Application:
         if settings.leases:
             leases = LeaseManager(core, f"{socket.gethostname()}:{os.getpid()}", settings.lease_window_s)
             leases.start()
+        catalog = load(operator_file=settings.providers_file)
         app[EDGE] = Edge(
             settings=settings,
             core=core,
-            catalog=load_catalog(),
-            providers=_providers(settings, session),
+            refs=Refs.of(catalog),
+            providers=build_providers(
+                catalog.providers,
+                settings.environment,
+                session,
+                settings.upstream_timeout_s,
+                settings.upstream_connect_timeout_s,
+            ),
             leases=leases,
             trusted_proxies=settings.trusted_proxy_networks,
         )

@@ -11,6 +11,7 @@ from aiohttp import web
 from edge_http.leases import LeaseManager
 from edge_http.providers.base import Provider
 from edge_http.providers.catalog.load import CatalogModel
+from edge_http.providers.refs import Refs
 from edge_http.providers.test_model import TestModelProvider
 from edge_http.signing_keys import SigningKeys
 from ringside.client_token import VerifiedCache
@@ -28,7 +29,7 @@ SLOT_CACHE_MAX = 10_000
 class Edge:
     settings: Settings
     core: CoreClient
-    catalog: dict[str, CatalogModel]
+    refs: Refs
     providers: dict[str, Provider] = field(default_factory=dict)
     test_model: TestModelProvider = field(default_factory=TestModelProvider)
     leases: LeaseManager | None = None
@@ -68,24 +69,13 @@ class Edge:
         self.slot_cache[(api_key, name)] = (response.model, now + SLOT_CACHE_S)
         return response.model
 
+    @property
+    def catalog(self) -> dict[str, CatalogModel]:
+        return self.refs.models
+
     def resolve(self, model_ref: object) -> CatalogModel:
-        """`fc:<provider>/<model>` → the catalog entry (`match:` comes with the models issue)."""
-        if not isinstance(model_ref, str) or not model_ref:
-            raise RingsideError("invalid_request", "you must provide a model parameter", "model")
-        if not model_ref.startswith("fc:"):
-            raise RingsideError(
-                "invalid_model_ref",
-                f"'{model_ref[:200]}' is not a model ref: use fc:<provider>/<model> (e.g. fc:openai/gpt-4o-mini).",
-                "model",
-            )
-        model = self.catalog.get(model_ref)
-        if model is None:
-            raise RingsideError(
-                "invalid_model_ref",
-                f"Unknown model '{model_ref[:200]}'. GET /v1/models lists the refs this installation serves.",
-                "model",
-            )
-        return model
+        """`fc:<provider>/<model>` or `match:<provider>/<family>>=<major>` → the catalog entry."""
+        return self.refs.resolve(model_ref)
 
     def provider_for(self, model: CatalogModel, livemode: bool) -> Provider:
         """Test keys never reach a provider: the test model serves every ref they call."""

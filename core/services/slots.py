@@ -19,8 +19,10 @@ async def create(core: Core, principal: Principal, name: str, model: str) -> Slo
         raise RingsideError(
             "invalid_request", f"name must be 1..{MAX_NAME} characters, without ':', not starting with 'slot_'.", "name"
         )
-    if not model.startswith("fc:") or len(model) > MAX_MODEL:
-        raise RingsideError("invalid_model_ref", "model must be a ref like fc:openai/gpt-4o-mini.", "model")
+    if not model.startswith(("fc:", "match:")) or len(model) > MAX_MODEL:
+        raise RingsideError(
+            "invalid_model_ref", "model must be a ref like fc:openai/gpt-4o-mini or match:anthropic/sonnet>=4.", "model"
+        )
     if core.state.find_slot(principal.account_id, principal.livemode, name) is not None:
         raise RingsideError("invalid_request", f"A slot named '{name}' exists already.", "name")
     slot = Slot(new_sortable_id("slot"), principal.account_id, principal.livemode, name, model, core.now())

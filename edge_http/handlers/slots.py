@@ -33,8 +33,10 @@ async def create_slot(request: web.Request) -> web.Response:
     if not isinstance(name, str):
         raise RingsideError("invalid_request", "name must be a string.", "name")
     target = edge.resolve(model)  # only a model this installation serves
+    # A match: selector is kept as such, so the slot rolls forward with the catalog.
+    ref = model if isinstance(model, str) and model.startswith("match:") else target.ref
     result = await edge.core.as_caller(
-        edge.core.slots.CreateSlot, slots_pb2.CreateSlotRequest(name=name, model=target.ref), header
+        edge.core.slots.CreateSlot, slots_pb2.CreateSlotRequest(name=name, model=ref), header
     )
     return web.Response(status=201, body=dumps(render(result.slot)), content_type="application/json")
 

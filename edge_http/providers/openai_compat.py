@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from typing import Any
+from urllib.parse import quote
 
 import aiohttp
 import orjson
@@ -53,7 +54,11 @@ class HttpUpstreamResponse:
 
 
 class OpenAICompatProvider:
-    """Speaks OpenAI's Chat Completions to `base_url`; the key is optional (local servers)."""
+    """Speaks OpenAI's Chat Completions to `base_url`; the key is optional (local servers).
+
+    Azure OpenAI (`api_version` set) differs only in the URL — one deployment per model, named by
+    `deployments` (default: the model's own name), with `?api-version=` — and the `api-key` header.
+    """
 
     def __init__(
         self,
@@ -63,20 +68,33 @@ class OpenAICompatProvider:
         session: aiohttp.ClientSession,
         timeout_s: float,
         connect_timeout_s: float,
+        api_version: str = "",
+        deployments: Mapping[str, str] | None = None,
     ) -> None:
         self.id = provider_id
-        self._url = base_url.rstrip("/") + "/chat/completions"
+        self._base_url = base_url.rstrip("/")
+        self._api_version = api_version
+        self._deployments = dict(deployments or {})
         self._headers = {"Content-Type": "application/json"}
         if api_key:
-            self._headers["Authorization"] = f"Bearer {api_key}"
+            self._headers.update({"api-key": api_key} if api_version else {"Authorization": f"Bearer {api_key}"})
         self._session = session
         # sock_read bounds the wait for each chunk, so a live stream is not cut off by a total.
         self._timeout = aiohttp.ClientTimeout(total=None, connect=connect_timeout_s, sock_read=timeout_s)
 
+    def url(self, model: str, route: str) -> str:
+        if not self._api_version:
+            return f"{self._base_url}/{route}"
+        deployment = quote(self._deployments.get(model, model), safe="")
+        return f"{self._base_url}/openai/deployments/{deployment}/{route}?api-version={quote(self._api_version)}"
+
     async def chat_completions(self, body: dict[str, Any]) -> HttpUpstreamResponse:
+        return await self.post(self.url(str(body.get("model", "")), "chat/completions"), body)
+
+    async def post(self, url: str, body: dict[str, Any]) -> HttpUpstreamResponse:
         try:
             response = await self._session.post(
-                self._url, data=orjson.dumps(body), headers=self._headers, timeout=self._timeout, allow_redirects=False
+                url, data=orjson.dumps(body), headers=self._headers, timeout=self._timeout, allow_redirects=False
             )
         except TimeoutError:
             raise RingsideError("upstream_timeout", f"Provider '{self.id}' did not answer in time.") from None
