@@ -48,6 +48,7 @@ def create_app(settings: Settings) -> web.Application:
             refs=Refs.of(catalog),
             providers=build_providers(
                 catalog.providers,
+                catalog.models,
                 settings.environment,
                 session,
                 settings.upstream_timeout_s,

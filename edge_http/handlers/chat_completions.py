@@ -194,6 +194,8 @@ class _Call:
         # The provider refusing Ringside's own credentials is the operator's problem, not the caller's
         # key: never pass a provider 401/403 (whose body may quote the operator's key) through.
         code = "upstream_timeout" if upstream.status in (408, 504) else "upstream_error"
+        if upstream.status == 503:  # overloaded (Anthropic's 529 arrives as 503): worth a retry later
+            code = "model_unavailable"
         error = RingsideError(code, f"The provider answered {upstream.status}.")
         return web.Response(
             status=error.status,

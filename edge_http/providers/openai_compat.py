@@ -75,9 +75,9 @@ class OpenAICompatProvider:
         self._base_url = base_url.rstrip("/")
         self._api_version = api_version
         self._deployments = dict(deployments or {})
-        self._headers = {"Content-Type": "application/json"}
+        self.headers = {"Content-Type": "application/json"}
         if api_key:
-            self._headers.update({"api-key": api_key} if api_version else {"Authorization": f"Bearer {api_key}"})
+            self.headers.update({"api-key": api_key} if api_version else {"Authorization": f"Bearer {api_key}"})
         self._session = session
         # sock_read bounds the wait for each chunk, so a live stream is not cut off by a total.
         self._timeout = aiohttp.ClientTimeout(total=None, connect=connect_timeout_s, sock_read=timeout_s)
@@ -94,7 +94,7 @@ class OpenAICompatProvider:
     async def post(self, url: str, body: dict[str, Any]) -> HttpUpstreamResponse:
         try:
             response = await self._session.post(
-                url, data=orjson.dumps(body), headers=self._headers, timeout=self._timeout, allow_redirects=False
+                url, data=orjson.dumps(body), headers=self.headers, timeout=self._timeout, allow_redirects=False
             )
         except TimeoutError:
             raise RingsideError("upstream_timeout", f"Provider '{self.id}' did not answer in time.") from None

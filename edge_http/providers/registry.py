@@ -9,8 +9,9 @@ from dataclasses import dataclass
 
 import aiohttp
 
+from edge_http.providers.anthropic.provider import AnthropicProvider
 from edge_http.providers.base import Provider
-from edge_http.providers.catalog.load import ProviderEntry
+from edge_http.providers.catalog.load import CatalogModel, ProviderEntry
 from edge_http.providers.openai_compat import OpenAICompatProvider
 
 
@@ -45,6 +46,7 @@ def reach(entry: ProviderEntry, environment: Mapping[str, str]) -> Reach | None:
 
 def build_providers(
     entries: Mapping[str, ProviderEntry],
+    models: Mapping[str, CatalogModel],
     environment: Mapping[str, str],
     session: aiohttp.ClientSession,
     timeout_s: float,
@@ -55,16 +57,19 @@ def build_providers(
         where = reach(entry, environment)
         if where is None:
             continue
-        kind = entry.connection.kind
-        if kind in ("openai", "azure"):
-            providers[entry.id] = OpenAICompatProvider(
-                entry.id,
-                where.base_url,
-                where.api_key,
-                session,
-                timeout_s,
-                connect_timeout_s,
-                api_version=where.api_version,
-                deployments=entry.connection.deployments,
-            )
+        http = OpenAICompatProvider(
+            entry.id,
+            where.base_url,
+            where.api_key,
+            session,
+            timeout_s,
+            connect_timeout_s,
+            api_version=where.api_version,
+            deployments=entry.connection.deployments,
+        )
+        if entry.connection.kind == "anthropic":
+            limits = {m.name: m.max_output_tokens for m in models.values() if m.provider == entry.id}
+            providers[entry.id] = AnthropicProvider(http, where.base_url, limits)
+        else:
+            providers[entry.id] = http
     return providers
