@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.harness import FakeUpstream, Stack, stop_process
+from tests.harness import FakeAnthropic, FakeUpstream, Stack, stop_process
 
 BACKENDS = ["sqlite", "postgres"]
 
@@ -20,6 +20,13 @@ def logs_dir(tmp_path_factory: pytest.TempPathFactory) -> pathlib.Path:
 @pytest.fixture(scope="session")
 def upstream(logs_dir: pathlib.Path) -> Iterator[FakeUpstream]:
     fake = FakeUpstream.start(logs_dir)
+    yield fake
+    stop_process(fake.process)
+
+
+@pytest.fixture(scope="session")
+def anthropic(logs_dir: pathlib.Path) -> Iterator[FakeAnthropic]:
+    fake = FakeAnthropic.start(logs_dir)
     yield fake
     stop_process(fake.process)
 

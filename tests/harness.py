@@ -130,6 +130,31 @@ class FakeUpstream:
         return cls(port, process)
 
 
+@dataclass
+class FakeAnthropic:
+    """tests/fakes/anthropic_upstream.py in its own process."""
+
+    port: int
+    process: subprocess.Popen[bytes]
+    api_key: str = "anthropic-secret"
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def requests(self) -> list[dict[str, Any]]:
+        return list(http("GET", f"{self.base_url}/_fake/requests").json())
+
+    @classmethod
+    def start(cls, log_dir: pathlib.Path) -> FakeAnthropic:
+        port = free_port()
+        args = [sys.executable, "-m", "tests.fakes.anthropic_upstream", "--port", str(port), "--api-key", cls.api_key]
+        process = start_process(args, dict(os.environ), log_dir / f"fake-anthropic-{port}.log")
+        wait_until(lambda: port_open(port) or process.poll() is not None, START_TIMEOUT_S, "the fake Anthropic")
+        assert process.poll() is None, "the fake Anthropic exited"
+        return cls(port, process)
+
+
 def create_postgres_database() -> str:
     name = "ringside_t_" + secrets.token_hex(6)
     with psycopg.connect(PG_ADMIN_URL, autocommit=True) as connection:

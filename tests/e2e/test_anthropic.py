@@ -4,7 +4,6 @@ Messages wire format (tests/fakes/anthropic_upstream.py), both ways, streaming i
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
@@ -14,10 +13,10 @@ import pytest
 
 from tests.e2e.test_chat_completions import new_customer, settled
 from tests.fakes.anthropic_upstream import TOOL_INPUT
-from tests.harness import START_TIMEOUT_S, Stack, free_port, http, port_open, start_process, stop_process, wait_until
+from tests.harness import FakeAnthropic, Stack
 
 MODEL = "fc:anthropic/claude-haiku-4-5"
-KEY = "anthropic-secret"
+KEY = FakeAnthropic.api_key
 # claude-haiku-4-5 in nano-USD per 1M tokens: input, cache read, cache write, output
 PRICES = (1_000_000_000, 100_000_000, 1_250_000_000, 5_000_000_000)
 LOREM = "Lorem ipsum dolor sit amet consectetur adipiscing elit"
@@ -35,20 +34,8 @@ PIXEL = "data:image/png;base64,iVBORw0KGgo="
 
 
 @pytest.fixture(scope="module")
-def anthropic_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    port = free_port()
-    log = tmp_path_factory.mktemp("anthropic") / "fake.log"
-    args = [sys.executable, "-m", "tests.fakes.anthropic_upstream", "--port", str(port), "--api-key", KEY]
-    process = start_process(args, {}, log)
-    wait_until(lambda: port_open(port) or process.poll() is not None, START_TIMEOUT_S, "the fake Anthropic")
-    assert process.poll() is None, log.read_text()
-    yield f"http://127.0.0.1:{port}"
-    stop_process(process)
-
-
-@pytest.fixture(scope="module")
-def astack(tmp_path_factory: pytest.TempPathFactory, anthropic_url: str) -> Iterator[Stack]:
-    env = {"ANTHROPIC_API_KEY": KEY, "ANTHROPIC_BASE_URL": anthropic_url}
+def astack(tmp_path_factory: pytest.TempPathFactory, anthropic: FakeAnthropic) -> Iterator[Stack]:
+    env = {"ANTHROPIC_API_KEY": anthropic.api_key, "ANTHROPIC_BASE_URL": anthropic.base_url}
     stack = Stack("sqlite", tmp_path_factory.mktemp("astack"), None, extra_env=env).start()
     yield stack
     stack.destroy()
@@ -58,11 +45,11 @@ def sdk(stack: Stack) -> openai.OpenAI:
     return openai.OpenAI(base_url=stack.base_url + "/v1", api_key=stack.live_key, max_retries=0)
 
 
-def last_request(anthropic_url: str) -> dict[str, Any]:
-    return dict(http("GET", anthropic_url + "/_fake/requests").json()[-1])
+def last_request(anthropic: FakeAnthropic) -> dict[str, Any]:
+    return anthropic.requests()[-1]
 
 
-def test_text_both_ways_with_system_image_and_the_sdks_wire_habits(astack: Stack, anthropic_url: str) -> None:
+def test_text_both_ways_with_system_image_and_the_sdks_wire_habits(astack: Stack, anthropic: FakeAnthropic) -> None:
     raw = sdk(astack).chat.completions.with_raw_response.create(
         model=MODEL,
         messages=[
@@ -82,7 +69,7 @@ def test_text_both_ways_with_system_image_and_the_sdks_wire_habits(astack: Stack
     assert raw.headers["x-ringside-model-resolved"] == MODEL
     assert reply.choices[0].message.content == LOREM
     assert reply.choices[0].finish_reason == "stop"
-    sent = last_request(anthropic_url)
+    sent = last_request(anthropic)
     assert sent["headers"]["Authorization"] == f"Bearer {KEY}" and sent["headers"]["anthropic-version"] == "2026-10-21"
     assert sent["body"]["system"] == [{"type": "text", "text": "Be brief."}]
     assert sent["body"]["stop_sequences"] == ["END"] and sent["body"]["max_tokens"] == 100
@@ -97,7 +84,7 @@ def test_a_max_tokens_stop_is_length(astack: Stack) -> None:
     assert reply.choices[0].message.content == "Lorem ipsum dolor"
 
 
-def test_tool_calls_and_tool_results_translate_both_ways(astack: Stack, anthropic_url: str) -> None:
+def test_tool_calls_and_tool_results_translate_both_ways(astack: Stack, anthropic: FakeAnthropic) -> None:
     reply = sdk(astack).chat.completions.create(
         model=MODEL,
         messages=[{"role": "user", "content": "weather? [[fake:tool]]"}],
@@ -113,7 +100,7 @@ def test_tool_calls_and_tool_results_translate_both_ways(astack: Stack, anthropi
         "get_weather",
         json.loads(TOOL_INPUT),
     )
-    sent = last_request(anthropic_url)["body"]
+    sent = last_request(anthropic)["body"]
     assert sent["tools"][0]["input_schema"] == TOOLS[0]["function"]["parameters"]  # type: ignore[index]
     assert sent["tool_choice"] == {"type": "any"}
     sdk(astack).chat.completions.create(
@@ -125,7 +112,7 @@ def test_tool_calls_and_tool_results_translate_both_ways(astack: Stack, anthropi
         ],
         tools=TOOLS,
     )
-    turns = last_request(anthropic_url)["body"]["messages"]
+    turns = last_request(anthropic)["body"]["messages"]
     assert turns[1]["content"][-1] == {
         "type": "tool_use",
         "id": "toolu_fake01",

@@ -18,7 +18,7 @@ import asyncio
 from collections import deque
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import orjson
@@ -106,6 +106,20 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
     except asyncio.CancelledError:
         record.disconnected = True
         raise
+
+
+async def azure_chat_completions(request: web.Request) -> web.StreamResponse:
+    """Azure OpenAI's ``POST /openai/deployments/{deployment}/chat/completions?api-version=…``:
+    the key in ``api-key``; otherwise OpenAI's format (the path is recorded as ``x-fake-path``)."""
+    config = request.app[CONFIG]
+    headers = {str(name): value for name, value in request.headers.items()}
+    record = RecordedRequest(body=None, headers={**headers, "x-fake-path": request.path_qs})
+    request.app[RECORDS].append(record)
+    if config.api_key is not None and request.headers.get("api-key") != config.api_key:
+        return _error(record, 401, "Access denied due to invalid subscription key or wrong API endpoint.")
+    if not request.query.get("api-version"):
+        return _error(record, 404, "Resource not found")
+    return await _answer_chat(request, replace(config, api_key=None), record)
 
 
 def _authorized(request: web.Request, config: FakeConfig) -> bool:
@@ -264,6 +278,7 @@ def create_app(config: FakeConfig) -> web.Application:
     app[RECORDS] = deque(maxlen=MAX_RECORDED_REQUESTS)
     app.router.add_post("/v1/chat/completions", chat_completions)
     app.router.add_get("/v1/models", list_models)
+    app.router.add_post("/openai/deployments/{deployment}/chat/completions", azure_chat_completions)
     app.router.add_get("/_fake/requests", recorded_requests)
     app.router.add_delete("/_fake/requests", clear_recorded_requests)
     return app
