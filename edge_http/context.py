@@ -40,9 +40,9 @@ class Edge:
     # once a second per caller and name.
     slot_cache: dict[tuple[str, str], tuple[str, float]] = field(default_factory=dict)
 
-    async def resolve_model(self, model_ref: object, api_key: str, peer: bool) -> CatalogModel:
-        """`fc:` refs from the catalog; `slot:<name>` (and, on the peer proxy's routes, a bare name)
-        through the account's slot of that name."""
+    async def resolve_model(self, model_ref: object, api_key: str, peer: bool) -> list[CatalogModel]:
+        """The models to try in order: one for `fc:` and `match:` refs; a slot's list (its first ref,
+        then its fallbacks) for `slot:<name>` and, on the peer proxy's routes, a bare name."""
         if isinstance(model_ref, str) and (model_ref.startswith("slot:") or (peer and ":" not in model_ref)):
             name = model_ref.removeprefix("slot:")[:100]
             target = await self._slot_target(api_key, name)
@@ -53,8 +53,8 @@ class Edge:
                     "POST /v1/slots, or use fc:<provider>/<model>.",
                     "model",
                 )
-            return self.resolve(target)
-        return self.resolve(model_ref)
+            return [self.resolve(ref) for ref in target.split(",")]
+        return [self.resolve(model_ref)]
 
     async def _slot_target(self, api_key: str, name: str) -> str:
         now = time.monotonic()

@@ -1,4 +1,5 @@
-"""/v1/slots (minimal: create, list, delete): a name that stands for a model ref."""
+"""/v1/slots (create, list, delete): a name that stands for an ordered list of model refs — the
+first is called, the others are its fallbacks (`model` for one ref, `models` for the list)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ from edge_http.openai.jsonio import dumps, parse_object
 from ringside.core.v1 import slots_pb2
 from ringside.errors import RingsideError
 
+MAX_REFS = 5
+
 
 def render(slot: slots_pb2.Slot) -> dict[str, Any]:
     return {
@@ -20,7 +23,8 @@ def render(slot: slots_pb2.Slot) -> dict[str, Any]:
         "object": "slot",
         "livemode": slot.livemode,
         "name": slot.name,
-        "model": slot.model,
+        "model": slot.model.split(",")[0],
+        "models": slot.model.split(","),
         "created": slot.created,
     }
 
@@ -29,14 +33,19 @@ async def create_slot(request: web.Request) -> web.Response:
     edge = request.app[EDGE]
     header = authorization(request)
     body = parse_object(await request.read())
-    name, model = body.get("name"), body.get("model")
+    name = body.get("name")
     if not isinstance(name, str):
         raise RingsideError("invalid_request", "name must be a string.", "name")
-    target = edge.resolve(model)  # only a model this installation serves
-    # A match: selector is kept as such, so the slot rolls forward with the catalog.
-    ref = model if isinstance(model, str) and model.startswith("match:") else target.ref
+    models = body.get("models", [body.get("model")])
+    if not isinstance(models, list) or not 1 <= len(models) <= MAX_REFS:
+        raise RingsideError("invalid_request", f"models must be a list of 1..{MAX_REFS} model refs.", "models")
+    refs = []
+    for model in models:
+        target = edge.resolve(model)  # only models this installation serves
+        # A match: selector is kept as such, so the slot rolls forward with the catalog.
+        refs.append(model if isinstance(model, str) and model.startswith("match:") else target.ref)
     result = await edge.core.as_caller(
-        edge.core.slots.CreateSlot, slots_pb2.CreateSlotRequest(name=name, model=ref), header
+        edge.core.slots.CreateSlot, slots_pb2.CreateSlotRequest(name=name, model=",".join(refs)), header
     )
     return web.Response(status=201, body=dumps(render(result.slot)), content_type="application/json")
 

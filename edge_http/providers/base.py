@@ -13,6 +13,9 @@ class UpstreamResponse(Protocol):
 
     def content_type(self) -> str: ...
 
+    def header(self, name: str) -> str | None:
+        """A response header (e.g. `retry-after`), None when absent."""
+
     async def read(self, limit_bytes: int) -> bytes:
         """The whole body (non-streaming answers and errors); raises past `limit_bytes`."""
 

@@ -21,6 +21,9 @@ class HttpUpstreamResponse:
     def content_type(self) -> str:
         return self._response.headers.get("Content-Type", "application/json")
 
+    def header(self, name: str) -> str | None:
+        return self._response.headers.get(name)
+
     async def read(self, limit_bytes: int) -> bytes:
         chunks: list[bytes] = []
         size = 0

@@ -62,6 +62,9 @@ class TestModelResponse:
     def content_type(self) -> str:
         return "text/event-stream; charset=utf-8" if self._frames is not None else "application/json"
 
+    def header(self, name: str) -> str | None:
+        return None
+
     async def read(self, limit_bytes: int) -> bytes:
         return self._body
 

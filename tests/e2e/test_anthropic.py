@@ -180,7 +180,7 @@ def test_without_include_usage_the_stream_has_no_usage(astack: Stack) -> None:
 def test_anthropic_errors_arrive_in_the_envelope(astack: Stack, status: int, expected: int, code: str) -> None:
     with pytest.raises(openai.APIStatusError) as failure:
         sdk(astack).chat.completions.create(
-            model=MODEL, messages=[{"role": "user", "content": f"[[fake:status={status}]]"}]
+            model=MODEL, messages=[{"role": "user", "content": f"[[anthropic:status={status}]]"}]
         )
     assert failure.value.status_code == expected
     assert failure.value.body["code"] == code  # type: ignore[index]

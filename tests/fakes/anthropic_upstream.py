@@ -4,9 +4,11 @@ named SSE events (message_start, content_block_*, ping, message_delta, message_s
 bodies `{"type": "error", "error": {...}, "request_id"}`.
 
 Deterministic answers: 8 lorem words ("text"), or one `get_weather` tool call when the last user
-turn says ``[[fake:tool]]``. Other markers: ``[[fake:status=NNN]]`` (529 = overloaded_error),
-``[[fake:cache]]`` (usage with cache reads 100 and writes 50), ``[[fake:stall]]``,
-``[[fake:stream_error]]`` (an `error` event after the first text delta).
+turn says ``[[fake:tool]]``. Other markers: ``[[anthropic:status=NNN]]`` (529 = overloaded_error;
+429 and 529 say `retry-after: 1`, as Anthropic does), ``[[fake:cache]]`` (usage with cache reads
+100 and writes 50), ``[[anthropic:stall]]``, ``[[fake:stream_error]]`` (an `error` event after the
+first text delta). Failure markers are the fake's own, so a fake OpenAI given the same message in a
+fallback test answers normally, and the other way round.
 
 Run: ``python -m tests.fakes.anthropic_upstream --port 8901 --api-key KEY``.
 """
@@ -37,7 +39,8 @@ KEY = web.AppKey("key", str)
 def error(status: int, message: str) -> web.Response:
     body = {"type": "error", "error": {"type": ERROR_TYPES.get(status, "api_error"), "message": message}}
     body["request_id"] = "req_fake"
-    return web.Response(status=status, body=orjson.dumps(body), content_type="application/json")
+    headers = {"retry-after": "1"} if status in (429, 529) else {}
+    return web.Response(status=status, body=orjson.dumps(body), content_type="application/json", headers=headers)
 
 
 def _last_user_text(messages: list[Any]) -> str:
@@ -156,10 +159,10 @@ async def messages(request: web.Request) -> web.StreamResponse:
     if problem:
         return error(400, problem)
     text = _last_user_text(body["messages"])
-    if "[[fake:stall]]" in text:
+    if "[[anthropic:stall]]" in text:
         await asyncio.sleep(3600)
-    if "[[fake:status=" in text:
-        status = int(text.split("[[fake:status=", 1)[1][:3])
+    if "[[anthropic:status=" in text:
+        status = int(text.split("[[anthropic:status=", 1)[1][:3])
         return error(status, "Overloaded" if status == 529 else f"Injected failure ({status}).")
     message = _message(body, text)
     if not body.get("stream"):

@@ -32,6 +32,9 @@ class AnthropicResponse:
     def content_type(self) -> str:
         return "text/event-stream" if self._streaming and self.status < 400 else "application/json"
 
+    def header(self, name: str) -> str | None:
+        return self._upstream.header(name)
+
     async def read(self, limit_bytes: int) -> bytes:
         payload = await self._upstream.read(limit_bytes)
         if self._upstream.status >= 400:

@@ -1,0 +1,117 @@
+"""A slot's fallback list end to end: the first provider fails (503, overloaded with retry-after,
+a timeout), the slot's next model answers; every attempt is its own authorized, settled call in
+the ledger, and the customer pays only for the attempt that answered."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator
+from decimal import Decimal
+
+import openai
+import pytest
+
+from tests.e2e.test_chat_completions import new_customer, settled
+from tests.harness import FakeAnthropic, FakeUpstream, Stack, wait_until
+
+OPENAI = "fc:openai/gpt-4o-mini"
+ANTHROPIC = "fc:anthropic/claude-haiku-4-5"
+
+
+@pytest.fixture(scope="module")
+def fstack(
+    tmp_path_factory: pytest.TempPathFactory, upstream: FakeUpstream, anthropic: FakeAnthropic
+) -> Iterator[Stack]:
+    env = {"ANTHROPIC_API_KEY": anthropic.api_key, "ANTHROPIC_BASE_URL": anthropic.base_url}
+    stack = Stack("sqlite", tmp_path_factory.mktemp("fallbacks"), upstream, extra_env=env).start()
+    yield stack
+    stack.destroy()
+
+
+def slot(stack: Stack, *models: str) -> str:
+    name = "s" + secrets.token_hex(4)
+    created = stack.call("POST", "/v1/slots", stack.live_key, {"name": name, "models": list(models)})
+    assert created.status == 201, created.body
+    assert created.json()["models"] == list(models) and created.json()["model"] == models[0]
+    return f"slot:{name}"
+
+
+def attempts(stack: Stack, customer_id: str, count: int) -> list[tuple[str, str, int, int]]:
+    """(model_ref, status, cost, posted) of the customer's `count` attempts, failed ones first (on
+    the lease path they reach the core's ledger in batches, soon after they answer)."""
+
+    def rows() -> list[tuple[str, str, int, int]]:
+        found = stack.query(
+            "SELECT model_ref, status, cost_nano, posted_nano FROM usage_records WHERE customer_id = ?",
+            customer_id,
+        )
+        return sorted(((str(r[0]), str(r[1]), int(r[2]), int(r[3])) for r in found), key=lambda r: r[1] != "failed")
+
+    return list(wait_until(lambda: len(found := rows()) >= count and found, 10, f"{count} attempts"))
+
+
+def call(stack: Stack, model: str, text: str, customer_id: str, stream: bool = False) -> tuple[str, str]:
+    sdk = openai.OpenAI(base_url=stack.base_url + "/v1", api_key=stack.live_key, max_retries=0)
+    raw = sdk.chat.completions.with_raw_response.create(
+        model=model,
+        messages=[{"role": "user", "content": text}],
+        extra_headers={"FC-Customer": customer_id},
+        stream=stream,
+    )
+    if stream:
+        content = "".join(c.choices[0].delta.content or "" for c in raw.parse() if c.choices)  # type: ignore[union-attr]
+    else:
+        content = raw.parse().choices[0].message.content or ""  # type: ignore[union-attr]
+    return raw.headers["x-ringside-model-resolved"], content
+
+
+def test_a_503_is_retried_once_then_the_next_model_answers_and_only_it_is_billed(fstack: Stack) -> None:
+    customer = str(new_customer(fstack)["id"])
+    resolved, content = call(fstack, slot(fstack, OPENAI, ANTHROPIC), "[[fake:status=503]] hello", customer)
+    assert resolved == ANTHROPIC and content
+    rows = attempts(fstack, customer, 3)
+    after = settled(fstack, customer, 1)
+    assert [(ref, status) for ref, status, _, _ in rows] == [
+        (OPENAI, "failed"),
+        (OPENAI, "failed"),
+        (ANTHROPIC, "completed"),
+    ]
+    assert [cost for _, _, cost, _ in rows[:2]] == [0, 0]  # the provider answered nothing
+    assert Decimal(str(after["spend_usd_mtd"])) == Decimal(rows[2][3]).scaleb(-9) > 0
+
+
+def test_overloaded_with_retry_after_then_fallback_while_streaming(fstack: Stack) -> None:
+    customer = str(new_customer(fstack)["id"])
+    resolved, content = call(fstack, slot(fstack, ANTHROPIC, OPENAI), "[[anthropic:status=529]] hi", customer, True)
+    assert resolved == OPENAI and content
+    assert [(ref, status) for ref, status, _, _ in attempts(fstack, customer, 3)] == [
+        (ANTHROPIC, "failed"),
+        (ANTHROPIC, "failed"),
+        (OPENAI, "completed"),
+    ]
+
+
+def test_a_timeout_moves_to_the_next_model_at_once(fstack: Stack) -> None:
+    customer = str(new_customer(fstack)["id"])
+    resolved, content = call(fstack, slot(fstack, OPENAI, ANTHROPIC), "[[fake:stall]] hi", customer)
+    assert resolved == ANTHROPIC and content
+    rows = attempts(fstack, customer, 2)
+    assert [(ref, status, cost) for ref, status, cost, _ in rows] == [
+        (OPENAI, "failed", 0),
+        (ANTHROPIC, "completed", rows[1][2]),
+    ]
+
+
+def test_when_every_model_fails_the_last_answer_is_the_callers(fstack: Stack) -> None:
+    customer = str(new_customer(fstack)["id"])
+    with pytest.raises(openai.APIStatusError) as failure:
+        call(fstack, slot(fstack, OPENAI, OPENAI.replace("gpt-4o-mini", "gpt-4.1")), "[[fake:status=500]] x", customer)
+    assert failure.value.status_code == 502
+    assert {status for _, status, _, _ in attempts(fstack, customer, 4)} == {"failed"}
+
+
+def test_a_single_ref_is_not_retried(fstack: Stack) -> None:
+    customer = str(new_customer(fstack)["id"])
+    with pytest.raises(openai.APIStatusError):
+        call(fstack, slot(fstack, OPENAI), "[[fake:status=503]] x", customer)
+    assert len(attempts(fstack, customer, 1)) == 1
