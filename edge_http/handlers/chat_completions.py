@@ -16,7 +16,7 @@ from aiohttp import web
 from edge_http import fallbacks
 from edge_http.client_tokens import token_of
 from edge_http.context import EDGE, TEST_PROVIDER, Edge
-from edge_http.handlers.common import bearer, client_ip, reject, verify_then_raise
+from edge_http.handlers.common import authorize_request, bearer, reject, verify_then_raise
 from edge_http.metering import (
     ABORTED,
     COMPLETED,
@@ -26,10 +26,9 @@ from edge_http.metering import (
     counted_usage,
     extend,
     finish,
-    price_of,
     usage_from_body,
 )
-from edge_http.openai.errors import error_body
+from edge_http.openai.errors import provider_error_response
 from edge_http.openai.estimate import input_tokens_bound
 from edge_http.openai.jsonio import parse_object
 from edge_http.openai.sse import StreamTally, error_frame, frames, relay_frame, usage_frame_with
@@ -100,7 +99,7 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
         if model is skip:
             continue
         last = index == len(attempts) - 1
-        call = await _admitted(edge, request, body, model, requested, choices, token)
+        call = await _admitted(edge, request, body, model, requested, choices)
         if isinstance(call, web.Response):
             return call  # refused (budget, wallet, rate limits): no further attempt would be allowed
         try:
@@ -137,29 +136,11 @@ async def _admitted(
     model: CatalogModel,
     requested: int,
     choices: int,
-    token: Any,
 ) -> _Call | web.Response:
     """One attempt, authorized on its own: the core holds this model's upper bound for it."""
-    api_key = bearer(request)
     input_bound = input_tokens_bound(body, model.max_image_tokens)
-    user = body.get("user")
     decision = await admit(
-        edge,
-        metering_pb2.AuthorizeRequest(
-            api_key=api_key,
-            customer_ref=request.headers.get("FC-Customer", "").strip(),
-            user=user if isinstance(user, str) else "",
-            model_ref=model.ref,
-            provider=model.provider,
-            price=price_of(model),
-            input_tokens_bound=input_bound,
-            requested_output_tokens=requested,
-            model_max_output_tokens=model.max_output_tokens,
-            choices=choices,
-            client_ip=client_ip(request, edge.trusted_proxies),
-            client_token=token[0] if token else "",
-            client_token_id=token[1].jti if token else "",
-        ),
+        edge, authorize_request(edge, request, body, model, input_bound, requested, choices, token_of(request))
     )
     if isinstance(decision, metering_pb2.Denial):
         return reject(request, decision)
@@ -254,22 +235,7 @@ class _Call:
             payload = await upstream.read(MAX_UPSTREAM_BODY)
         finally:
             await self._settle(FAILED, usage_from_body(None), False, "")
-        if upstream.status < 500 and upstream.status not in (401, 403, 408):
-            return web.Response(
-                status=upstream.status, body=payload, content_type="application/json", headers=self.headers
-            )
-        # The provider refusing Ringside's own credentials is the operator's problem, not the caller's
-        # key: never pass a provider 401/403 (whose body may quote the operator's key) through.
-        code = "upstream_timeout" if upstream.status in (408, 504) else "upstream_error"
-        if upstream.status == 503:  # overloaded (Anthropic's 529 arrives as 503): worth a retry later
-            code = "model_unavailable"
-        error = RingsideError(code, f"The provider answered {upstream.status}.")
-        return web.Response(
-            status=error.status,
-            body=error_body(error, self.decision.request_id),
-            content_type="application/json",
-            headers=self.headers,
-        )
+        return provider_error_response(upstream.status, payload, self.decision.request_id, self.headers)
 
     async def complete(self) -> web.Response:
         upstream = await self._open()

@@ -31,3 +31,6 @@ class Provider(Protocol):
 
     async def chat_completions(self, body: dict[str, Any]) -> UpstreamResponse:
         """Send an OpenAI chat completions request body (already rewritten for the upstream)."""
+
+    async def embeddings(self, body: dict[str, Any]) -> UpstreamResponse:
+        """Send an OpenAI embeddings request body; providers without embeddings raise invalid_request."""

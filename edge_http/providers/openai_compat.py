@@ -94,6 +94,9 @@ class OpenAICompatProvider:
     async def chat_completions(self, body: dict[str, Any]) -> HttpUpstreamResponse:
         return await self.post(self.url(str(body.get("model", "")), "chat/completions"), body)
 
+    async def embeddings(self, body: dict[str, Any]) -> HttpUpstreamResponse:
+        return await self.post(self.url(str(body.get("model", "")), "embeddings"), body)
+
     async def post(self, url: str, body: dict[str, Any]) -> HttpUpstreamResponse:
         try:
             response = await self._session.post(

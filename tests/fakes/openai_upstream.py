@@ -24,6 +24,7 @@ from typing import Any
 import orjson
 from aiohttp import web
 
+from tests.fakes import openai_embeddings
 from tests.fakes import openai_wire as wire
 from tests.fakes.openai_request import (
     BadRequest,
@@ -235,6 +236,21 @@ async def _stream(request: web.Request, answer: _Answer) -> web.StreamResponse:
     return response
 
 
+async def embeddings(request: web.Request) -> web.Response:
+    """``POST /v1/embeddings`` (tests/fakes/openai_embeddings.py), recorded like chat requests."""
+    record = RecordedRequest(body=None, headers={str(name): value for name, value in request.headers.items()})
+    request.app[RECORDS].append(record)
+    if not _authorized(request, request.app[CONFIG]):
+        return _error(record, 401, "Incorrect API key provided.")
+    try:
+        record.body = orjson.loads(await request.read())
+    except orjson.JSONDecodeError:
+        return _error(record, 400, "We could not parse the JSON body of your request.")
+    response = openai_embeddings.answer(record.body)
+    record.status, record.completed = response.status, True
+    return response
+
+
 async def list_models(request: web.Request) -> web.Response:
     """``GET /v1/models``."""
     if not _authorized(request, request.app[CONFIG]):
@@ -278,6 +294,7 @@ def create_app(config: FakeConfig) -> web.Application:
     app[RECORDS] = deque(maxlen=MAX_RECORDED_REQUESTS)
     app.router.add_post("/v1/chat/completions", chat_completions)
     app.router.add_get("/v1/models", list_models)
+    app.router.add_post("/v1/embeddings", embeddings)
     app.router.add_post("/openai/deployments/{deployment}/chat/completions", azure_chat_completions)
     app.router.add_get("/_fake/requests", recorded_requests)
     app.router.add_delete("/_fake/requests", clear_recorded_requests)

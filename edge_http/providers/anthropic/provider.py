@@ -74,6 +74,9 @@ class AnthropicProvider:
         self._url = url + ("/messages" if url.endswith("/v1") else "/v1/messages")
         self._max_output_tokens = max_output_tokens
 
+    async def embeddings(self, body: dict[str, Any]) -> AnthropicResponse:
+        raise RingsideError("invalid_request", "Anthropic has no embeddings API.", "model")
+
     async def chat_completions(self, body: dict[str, Any]) -> AnthropicResponse:
         model = str(body.get("model", ""))
         translated = request.translate(body, self._max_output_tokens.get(model) or DEFAULT_MAX_TOKENS)
