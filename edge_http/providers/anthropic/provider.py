@@ -6,60 +6,25 @@ Wire habits follow the `anthropic` SDK (2.14): `Authorization: Bearer <key>` and
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
-import orjson
-
-from edge_http.openai.sse import frames
 from edge_http.providers.anthropic import request, response
 from edge_http.providers.anthropic.stream import StreamTranslator
-from edge_http.providers.openai_compat import HttpUpstreamResponse, OpenAICompatProvider
+from edge_http.providers.openai_compat import OpenAICompatProvider
+from edge_http.providers.translated import TranslatedResponse, Translation
 from ringside.errors import RingsideError
 
 ANTHROPIC_VERSION = "2026-10-21"
 DEFAULT_MAX_TOKENS = 4096
 
 
-class AnthropicResponse:
-    """An Anthropic answer, read as the OpenAI answer it translates to."""
-
-    def __init__(self, upstream: HttpUpstreamResponse, streaming: bool) -> None:
-        self._upstream = upstream
-        self._streaming = streaming
-        self.status = 503 if upstream.status == response.OVERLOADED else upstream.status
-
-    def content_type(self) -> str:
-        return "text/event-stream" if self._streaming and self.status < 400 else "application/json"
-
-    def header(self, name: str) -> str | None:
-        return self._upstream.header(name)
-
-    async def read(self, limit_bytes: int) -> bytes:
-        payload = await self._upstream.read(limit_bytes)
-        if self._upstream.status >= 400:
-            _, envelope = response.error(payload, self._upstream.status)
-            return orjson.dumps(envelope)
-        try:
-            message = orjson.loads(payload)
-        except orjson.JSONDecodeError:
-            raise RingsideError("upstream_error", "The provider's answer was not JSON.") from None
-        if not isinstance(message, dict):
-            raise RingsideError("upstream_error", "The provider's answer was not a message.")
-        return orjson.dumps(response.completion(message))
-
-    async def lines(self) -> AsyncIterator[bytes]:
-        translator = StreamTranslator()
-        async for frame in frames(self._upstream.lines()):
-            data = [line[5:].strip() for line in frame.splitlines() if line.startswith(b"data:")]
-            if not data:
-                continue
-            for out in translator.event(b"\n".join(data)):
-                yield out[:-1]  # as lines, the way the edge reads an upstream: the frame, then its blank line
-                yield b"\n"
-
-    def close(self) -> None:
-        self._upstream.close()
+TRANSLATION = Translation(
+    completion=response.completion,
+    error=response.error,
+    stream=StreamTranslator,
+    statuses={response.OVERLOADED: 503},
+)
 
 
 class AnthropicProvider:
@@ -74,11 +39,11 @@ class AnthropicProvider:
         self._url = url + ("/messages" if url.endswith("/v1") else "/v1/messages")
         self._max_output_tokens = max_output_tokens
 
-    async def embeddings(self, body: dict[str, Any]) -> AnthropicResponse:
+    async def embeddings(self, body: dict[str, Any]) -> TranslatedResponse:
         raise RingsideError("invalid_request", "Anthropic has no embeddings API.", "model")
 
-    async def chat_completions(self, body: dict[str, Any]) -> AnthropicResponse:
+    async def chat_completions(self, body: dict[str, Any]) -> TranslatedResponse:
         model = str(body.get("model", ""))
         translated = request.translate(body, self._max_output_tokens.get(model) or DEFAULT_MAX_TOKENS)
         upstream = await self._http.post(self._url, translated)
-        return AnthropicResponse(upstream, bool(body.get("stream")))
+        return TranslatedResponse(upstream, bool(body.get("stream")), TRANSLATION)
