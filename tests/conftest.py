@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.harness import FakeAnthropic, FakeUpstream, Stack, stop_process
+from tests.harness import FakeProvider, FakeUpstream, Stack, stop_process
 
 BACKENDS = ["sqlite", "postgres"]
 
@@ -25,8 +25,15 @@ def upstream(logs_dir: pathlib.Path) -> Iterator[FakeUpstream]:
 
 
 @pytest.fixture(scope="session")
-def anthropic(logs_dir: pathlib.Path) -> Iterator[FakeAnthropic]:
-    fake = FakeAnthropic.start(logs_dir)
+def anthropic(logs_dir: pathlib.Path) -> Iterator[FakeProvider]:
+    fake = FakeProvider.start("anthropic_upstream", "anthropic-secret", logs_dir)
+    yield fake
+    stop_process(fake.process)
+
+
+@pytest.fixture(scope="session")
+def gemini(logs_dir: pathlib.Path) -> Iterator[FakeProvider]:
+    fake = FakeProvider.start("gemini_upstream", "gemini-secret", logs_dir)
     yield fake
     stop_process(fake.process)
 

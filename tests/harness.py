@@ -131,12 +131,12 @@ class FakeUpstream:
 
 
 @dataclass
-class FakeAnthropic:
-    """tests/fakes/anthropic_upstream.py in its own process."""
+class FakeProvider:
+    """A fake of a native provider's API (tests/fakes/<module>.py) in its own process."""
 
     port: int
     process: subprocess.Popen[bytes]
-    api_key: str = "anthropic-secret"
+    api_key: str
 
     @property
     def base_url(self) -> str:
@@ -146,13 +146,13 @@ class FakeAnthropic:
         return list(http("GET", f"{self.base_url}/_fake/requests").json())
 
     @classmethod
-    def start(cls, log_dir: pathlib.Path) -> FakeAnthropic:
+    def start(cls, module: str, api_key: str, log_dir: pathlib.Path) -> FakeProvider:
         port = free_port()
-        args = [sys.executable, "-m", "tests.fakes.anthropic_upstream", "--port", str(port), "--api-key", cls.api_key]
-        process = start_process(args, dict(os.environ), log_dir / f"fake-anthropic-{port}.log")
-        wait_until(lambda: port_open(port) or process.poll() is not None, START_TIMEOUT_S, "the fake Anthropic")
-        assert process.poll() is None, "the fake Anthropic exited"
-        return cls(port, process)
+        args = [sys.executable, "-m", f"tests.fakes.{module}", "--port", str(port), "--api-key", api_key]
+        process = start_process(args, dict(os.environ), log_dir / f"{module}-{port}.log")
+        wait_until(lambda: port_open(port) or process.poll() is not None, START_TIMEOUT_S, f"the {module} fake")
+        assert process.poll() is None, f"the {module} fake exited"
+        return cls(port, process, api_key)
 
 
 def create_postgres_database() -> str:

@@ -12,6 +12,7 @@ import aiohttp
 from edge_http.providers.anthropic.provider import AnthropicProvider
 from edge_http.providers.base import Provider
 from edge_http.providers.catalog.load import CatalogModel, ProviderEntry
+from edge_http.providers.gemini.provider import GeminiProvider
 from edge_http.providers.openai_compat import OpenAICompatProvider
 
 
@@ -31,7 +32,9 @@ def reach(entry: ProviderEntry, environment: Mapping[str, str]) -> Reach | None:
     connection = entry.connection
     if connection.kind == "test":
         return None
-    key = environment.get(connection.key_env) if connection.key_env else None
+    # `key_env` may name several variables, the first set wins (GOOGLE_API_KEY,GEMINI_API_KEY)
+    names = [name.strip() for name in connection.key_env.split(",") if name.strip()]
+    key = next((environment[name] for name in names if environment.get(name)), None)
     given_url = environment.get(connection.base_url_env, "") if connection.base_url_env else ""
     if given_url and connection.base_url_path and not given_url.rstrip("/").endswith(connection.base_url_path):
         given_url = given_url.rstrip("/") + connection.base_url_path
@@ -39,7 +42,7 @@ def reach(entry: ProviderEntry, environment: Mapping[str, str]) -> Reach | None:
     if not base_url or not (key or given_url or not connection.key_env):
         return None
     api_version = ""
-    if connection.kind == "azure":
+    if connection.kind in ("azure", "gemini"):
         api_version = environment.get(connection.api_version_env, "") or connection.api_version
     return Reach(base_url, key or None, api_version)
 
@@ -57,17 +60,20 @@ def build_providers(
         where = reach(entry, environment)
         if where is None:
             continue
+        kind = entry.connection.kind
         http = OpenAICompatProvider(
             entry.id,
             where.base_url,
-            where.api_key,
+            where.api_key if kind in ("openai", "azure", "anthropic") else None,
             session,
             timeout_s,
             connect_timeout_s,
-            api_version=where.api_version,
+            api_version=where.api_version if kind == "azure" else "",
             deployments=entry.connection.deployments,
         )
-        if entry.connection.kind == "anthropic":
+        if kind == "gemini":
+            providers[entry.id] = GeminiProvider(http, where.base_url, where.api_key, where.api_version)
+        elif kind == "anthropic":
             limits = {m.name: m.max_output_tokens for m in models.values() if m.provider == entry.id}
             providers[entry.id] = AnthropicProvider(http, where.base_url, limits)
         else:

@@ -14,9 +14,26 @@ from edge_http.providers.openai_compat import HttpUpstreamResponse
 from ringside.errors import RingsideError
 
 
+def error_envelope(payload: bytes, status: int, type_field: str, types: dict[str, tuple[str, str]]) -> dict[str, Any]:
+    """OpenAI's error envelope for a provider's `{"error": {...}}` body: its `type_field` (Anthropic's
+    `type`, Google's `status`) looked up in `types` → (OpenAI type, code); its message kept."""
+    try:
+        parsed = orjson.loads(payload)
+    except orjson.JSONDecodeError:
+        parsed = None
+    detail = parsed.get("error") if isinstance(parsed, dict) else None
+    detail = detail if isinstance(detail, dict) else {}
+    kind, code = types.get(str(detail.get(type_field)), ("api_error", "upstream_error"))
+    message = str(detail.get("message") or f"The provider answered {status}.")[:2000]
+    return {"error": {"message": message, "type": kind, "param": None, "code": code}}
+
+
 class StreamTranslator(Protocol):
     def event(self, data: bytes) -> list[bytes]:
         """OpenAI SSE frames (each ending in a blank line) for one upstream event's data."""
+
+    def end(self) -> list[bytes]:
+        """Frames once the upstream's stream has ended (usage and [DONE], if it ended well)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +79,9 @@ class TranslatedResponse:
             for out in translator.event(b"\n".join(data)):
                 yield out[:-1]  # as lines, the way the edge reads an upstream: the frame, then its blank line
                 yield b"\n"
+        for out in translator.end():
+            yield out[:-1]
+            yield b"\n"
 
     def close(self) -> None:
         self._upstream.close()

@@ -11,55 +11,37 @@ from typing import Any
 import openai
 import pytest
 
-from tests.e2e.test_chat_completions import new_customer, settled
+from tests.e2e.native import LOREM, TOOLS, text_and_image
+from tests.e2e.test_chat_completions import client, new_customer, settled
 from tests.fakes.anthropic_upstream import TOOL_INPUT
-from tests.harness import FakeAnthropic, Stack
+from tests.harness import FakeProvider, Stack
 
 MODEL = "fc:anthropic/claude-haiku-4-5"
-KEY = FakeAnthropic.api_key
+KEY = "anthropic-secret"
 # claude-haiku-4-5 in nano-USD per 1M tokens: input, cache read, cache write, output
 PRICES = (1_000_000_000, 100_000_000, 1_250_000_000, 5_000_000_000)
-LOREM = "Lorem ipsum dolor sit amet consectetur adipiscing elit"
-TOOLS = [
-    {
-        "type": "function",
-        "function": {
-            "name": "get_weather",
-            "description": "Weather of a city",
-            "parameters": {"type": "object", "properties": {"city": {"type": "string"}}},
-        },
-    }
-]
-PIXEL = "data:image/png;base64,iVBORw0KGgo="
 
 
 @pytest.fixture(scope="module")
-def astack(tmp_path_factory: pytest.TempPathFactory, anthropic: FakeAnthropic) -> Iterator[Stack]:
+def astack(tmp_path_factory: pytest.TempPathFactory, anthropic: FakeProvider) -> Iterator[Stack]:
     env = {"ANTHROPIC_API_KEY": anthropic.api_key, "ANTHROPIC_BASE_URL": anthropic.base_url}
     stack = Stack("sqlite", tmp_path_factory.mktemp("astack"), None, extra_env=env).start()
     yield stack
     stack.destroy()
 
 
-def sdk(stack: Stack) -> openai.OpenAI:
-    return openai.OpenAI(base_url=stack.base_url + "/v1", api_key=stack.live_key, max_retries=0)
-
-
-def last_request(anthropic: FakeAnthropic) -> dict[str, Any]:
+def last_request(anthropic: FakeProvider) -> dict[str, Any]:
     return anthropic.requests()[-1]
 
 
-def test_text_both_ways_with_system_image_and_the_sdks_wire_habits(astack: Stack, anthropic: FakeAnthropic) -> None:
-    raw = sdk(astack).chat.completions.with_raw_response.create(
+def test_text_both_ways_with_system_image_and_the_sdks_wire_habits(astack: Stack, anthropic: FakeProvider) -> None:
+    raw = client(astack).chat.completions.with_raw_response.create(
         model=MODEL,
         messages=[
             {"role": "system", "content": "Be brief."},
             {
                 "role": "user",
-                "content": [
-                    {"type": "text", "text": "What is this?"},
-                    {"type": "image_url", "image_url": {"url": PIXEL}},
-                ],
+                "content": text_and_image("What is this?"),
             },
         ],
         max_tokens=100,
@@ -79,13 +61,15 @@ def test_text_both_ways_with_system_image_and_the_sdks_wire_habits(astack: Stack
 
 
 def test_a_max_tokens_stop_is_length(astack: Stack) -> None:
-    reply = sdk(astack).chat.completions.create(model=MODEL, messages=[{"role": "user", "content": "x"}], max_tokens=3)
+    reply = client(astack).chat.completions.create(
+        model=MODEL, messages=[{"role": "user", "content": "x"}], max_tokens=3
+    )
     assert reply.choices[0].finish_reason == "length"
     assert reply.choices[0].message.content == "Lorem ipsum dolor"
 
 
-def test_tool_calls_and_tool_results_translate_both_ways(astack: Stack, anthropic: FakeAnthropic) -> None:
-    reply = sdk(astack).chat.completions.create(
+def test_tool_calls_and_tool_results_translate_both_ways(astack: Stack, anthropic: FakeProvider) -> None:
+    reply = client(astack).chat.completions.create(
         model=MODEL,
         messages=[{"role": "user", "content": "weather? [[fake:tool]]"}],
         tools=TOOLS,
@@ -103,7 +87,7 @@ def test_tool_calls_and_tool_results_translate_both_ways(astack: Stack, anthropi
     sent = last_request(anthropic)["body"]
     assert sent["tools"][0]["input_schema"] == TOOLS[0]["function"]["parameters"]  # type: ignore[index]
     assert sent["tool_choice"] == {"type": "any"}
-    sdk(astack).chat.completions.create(
+    client(astack).chat.completions.create(
         model=MODEL,
         messages=[
             {"role": "user", "content": "weather?"},
@@ -126,7 +110,7 @@ def test_tool_calls_and_tool_results_translate_both_ways(astack: Stack, anthropi
 
 
 def test_a_streamed_tool_call_arrives_as_openai_tool_call_deltas(astack: Stack) -> None:
-    stream = sdk(astack).chat.completions.create(
+    stream = client(astack).chat.completions.create(
         model=MODEL, messages=[{"role": "user", "content": "[[fake:tool]]"}], tools=TOOLS, stream=True
     )
     text, arguments, names, finish = "", "", [], None
@@ -148,7 +132,7 @@ def test_a_streamed_tool_call_arrives_as_openai_tool_call_deltas(astack: Stack) 
 
 def test_a_stream_with_cache_tokens_reports_and_bills_each_class(astack: Stack) -> None:
     customer = new_customer(astack)
-    stream = sdk(astack).chat.completions.create(
+    stream = client(astack).chat.completions.create(
         model=MODEL,
         messages=[{"role": "user", "content": "cached [[fake:cache]]"}],
         stream=True,
@@ -179,7 +163,7 @@ def test_without_include_usage_the_stream_has_no_usage(astack: Stack) -> None:
 )
 def test_anthropic_errors_arrive_in_the_envelope(astack: Stack, status: int, expected: int, code: str) -> None:
     with pytest.raises(openai.APIStatusError) as failure:
-        sdk(astack).chat.completions.create(
+        client(astack).chat.completions.create(
             model=MODEL, messages=[{"role": "user", "content": f"[[anthropic:status={status}]]"}]
         )
     assert failure.value.status_code == expected
@@ -187,7 +171,7 @@ def test_anthropic_errors_arrive_in_the_envelope(astack: Stack, status: int, exp
 
 
 def test_an_error_event_mid_stream_ends_the_stream_with_an_error(astack: Stack) -> None:
-    stream = sdk(astack).chat.completions.create(
+    stream = client(astack).chat.completions.create(
         model=MODEL, messages=[{"role": "user", "content": "[[fake:stream_error]]"}], stream=True
     )
     with pytest.raises(openai.APIError):

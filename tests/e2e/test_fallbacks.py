@@ -12,7 +12,7 @@ import openai
 import pytest
 
 from tests.e2e.test_chat_completions import new_customer, settled
-from tests.harness import FakeAnthropic, FakeUpstream, Stack, wait_until
+from tests.harness import FakeProvider, FakeUpstream, Stack, wait_until
 
 OPENAI = "fc:openai/gpt-4o-mini"
 ANTHROPIC = "fc:anthropic/claude-haiku-4-5"
@@ -20,7 +20,7 @@ ANTHROPIC = "fc:anthropic/claude-haiku-4-5"
 
 @pytest.fixture(scope="module")
 def fstack(
-    tmp_path_factory: pytest.TempPathFactory, upstream: FakeUpstream, anthropic: FakeAnthropic
+    tmp_path_factory: pytest.TempPathFactory, upstream: FakeUpstream, anthropic: FakeProvider
 ) -> Iterator[Stack]:
     env = {"ANTHROPIC_API_KEY": anthropic.api_key, "ANTHROPIC_BASE_URL": anthropic.base_url}
     stack = Stack("sqlite", tmp_path_factory.mktemp("fallbacks"), upstream, extra_env=env).start()

@@ -34,5 +34,12 @@ def test_azure_takes_its_endpoint_key_and_api_version_from_the_openai_sdk_variab
     assert where is not None and where.api_version == "2025-04-01-preview"
 
 
+def test_gemini_reads_the_google_genai_variables_google_api_key_first() -> None:
+    assert reach(ENTRIES["gemini"], {}) is None
+    where = reach(ENTRIES["gemini"], {"GEMINI_API_KEY": "g", "GOOGLE_API_KEY": "first"})
+    assert where is not None and (where.api_key, where.api_version) == ("first", "v1")
+    assert where.base_url == "https://generativelanguage.googleapis.com"
+
+
 def test_nineteen_providers_besides_the_test_model_ship_in_the_catalog() -> None:
     assert len(set(ENTRIES) - {"ringside"}) >= 19

@@ -15,14 +15,13 @@ Run: ``python -m tests.fakes.anthropic_upstream --port 8901 --api-key KEY``.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
-from collections import deque
 from typing import Any
 
 import orjson
 from aiohttp import web
 
+from tests.fakes import native
 from tests.fakes.openai_wire import LOREM_WORDS
 
 VERSION = "2026-10-21"
@@ -32,8 +31,6 @@ TOOL_PIECES = ['{"city": ', '"Paris", "u', 'nit": "c"}']
 ERROR_TYPES = {400: "invalid_request_error", 401: "authentication_error", 403: "permission_error",
                404: "not_found_error", 413: "request_too_large", 429: "rate_limit_error", 500: "api_error",
                529: "overloaded_error"}  # fmt: skip
-RECORDS = web.AppKey("records", deque[dict[str, Any]])
-KEY = web.AppKey("key", str)
 
 
 def error(status: int, message: str) -> web.Response:
@@ -145,9 +142,8 @@ def _events(message: dict[str, Any], text: str) -> list[bytes]:
 
 
 async def messages(request: web.Request) -> web.StreamResponse:
-    record: dict[str, Any] = {"headers": {str(k): v for k, v in request.headers.items()}, "body": None}
-    request.app[RECORDS].append(record)
-    if request.headers.get("Authorization") != f"Bearer {request.app[KEY]}":
+    record = native.record(request)
+    if request.headers.get("Authorization") != f"Bearer {request.app[native.KEY]}":
         return error(401, "invalid x-api-key")
     if request.headers.get("anthropic-version") != VERSION:
         return error(400, f"anthropic-version: expected {VERSION}")
@@ -175,27 +171,13 @@ async def messages(request: web.Request) -> web.StreamResponse:
     return response
 
 
-async def recorded(request: web.Request) -> web.Response:
-    return web.Response(body=orjson.dumps(list(request.app[RECORDS])), content_type="application/json")
+def add_routes(router: web.UrlDispatcher) -> None:
+    router.add_post("/v1/messages", messages)
 
 
 def create_app(api_key: str) -> web.Application:
-    app = web.Application(client_max_size=32 * 1024 * 1024)
-    app[RECORDS] = deque(maxlen=1000)
-    app[KEY] = api_key
-    app.router.add_post("/v1/messages", messages)
-    app.router.add_get("/_fake/requests", recorded)
-    return app
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(prog="python -m tests.fakes.anthropic_upstream")
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8901)
-    parser.add_argument("--api-key", default="anthropic-secret")
-    args = parser.parse_args()
-    web.run_app(create_app(args.api_key), host=args.host, port=args.port, access_log=None, shutdown_timeout=0.5)
+    return native.create_app(api_key, add_routes)
 
 
 if __name__ == "__main__":
-    main()
+    native.main("anthropic_upstream", 8901, "anthropic-secret", add_routes)

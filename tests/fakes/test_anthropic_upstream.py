@@ -9,17 +9,17 @@ import anthropic as anthropic_sdk
 import pytest
 
 from tests.fakes.anthropic_upstream import TOOL_INPUT
-from tests.harness import FakeAnthropic
+from tests.harness import FakeProvider
 
 MODEL = "claude-haiku-4-5"
 TOOL = {"name": "get_weather", "input_schema": {"type": "object", "properties": {"city": {"type": "string"}}}}
 
 
-def sdk(fake: FakeAnthropic) -> anthropic_sdk.Anthropic:
+def sdk(fake: FakeProvider) -> anthropic_sdk.Anthropic:
     return anthropic_sdk.Anthropic(api_key=fake.api_key, base_url=fake.base_url, max_retries=0)
 
 
-def test_the_sdk_reads_a_message_with_cache_usage(anthropic: FakeAnthropic) -> None:
+def test_the_sdk_reads_a_message_with_cache_usage(anthropic: FakeProvider) -> None:
     message = sdk(anthropic).messages.create(
         model=MODEL, max_tokens=50, system="brief", messages=[{"role": "user", "content": "hi [[fake:cache]]"}]
     )
@@ -29,7 +29,7 @@ def test_the_sdk_reads_a_message_with_cache_usage(anthropic: FakeAnthropic) -> N
     assert seen["Authorization"] == f"Bearer {anthropic.api_key}" and "anthropic-version" in seen
 
 
-def test_the_sdks_stream_accumulates_text_and_a_tool_call(anthropic: FakeAnthropic) -> None:
+def test_the_sdks_stream_accumulates_text_and_a_tool_call(anthropic: FakeProvider) -> None:
     with sdk(anthropic).messages.stream(
         model=MODEL,
         max_tokens=50,
@@ -47,7 +47,7 @@ def test_the_sdks_stream_accumulates_text_and_a_tool_call(anthropic: FakeAnthrop
 @pytest.mark.parametrize(
     ("status", "error"), [(529, anthropic_sdk.APIStatusError), (429, anthropic_sdk.RateLimitError)]
 )
-def test_the_sdk_reads_the_fakes_errors(anthropic: FakeAnthropic, status: int, error: type[Exception]) -> None:
+def test_the_sdk_reads_the_fakes_errors(anthropic: FakeProvider, status: int, error: type[Exception]) -> None:
     with pytest.raises(error) as raised:
         sdk(anthropic).messages.create(
             model=MODEL, max_tokens=5, messages=[{"role": "user", "content": f"[[anthropic:status={status}]]"}]

@@ -9,6 +9,8 @@ from typing import Any
 
 import orjson
 
+from edge_http.providers.translated import error_envelope
+
 FINISH_REASONS = {
     "end_turn": "stop",
     "stop_sequence": "stop",
@@ -90,14 +92,5 @@ def completion(message: dict[str, Any]) -> dict[str, Any]:
 
 def error(payload: bytes, status: int) -> tuple[int, dict[str, Any]]:
     """(OpenAI status, OpenAI error envelope) for an Anthropic error body."""
-    try:
-        parsed = orjson.loads(payload)
-    except orjson.JSONDecodeError:
-        parsed = None
-    detail = parsed.get("error") if isinstance(parsed, dict) else None
-    detail = detail if isinstance(detail, dict) else {}
-    kind, code = ERROR_TYPES.get(str(detail.get("type")), ("api_error", "upstream_error"))
-    message = str(detail.get("message") or f"The provider answered {status}.")[:2000]
-    return (503 if status == OVERLOADED else status), {
-        "error": {"message": message, "type": kind, "param": None, "code": code}
-    }
+    envelope = error_envelope(payload, status, "type", ERROR_TYPES)
+    return (503 if status == OVERLOADED else status), envelope

@@ -15,6 +15,7 @@ from typing import Any
 import orjson
 
 from edge_http.providers.anthropic.response import ERROR_TYPES, FINISH_REASONS, usage
+from edge_http.providers.translated import error_envelope
 
 DONE = b"data: [DONE]\n\n"
 
@@ -38,6 +39,9 @@ class StreamTranslator:
             "choices": [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish_reason}],
         }
         return b"data: " + orjson.dumps(chunk) + b"\n\n"
+
+    def end(self) -> list[bytes]:
+        return []  # message_stop already sent usage and [DONE]; without it the stream broke off
 
     def event(self, data: bytes) -> list[bytes]:
         """The OpenAI frames for one Anthropic event's `data:` payload."""
@@ -92,9 +96,6 @@ class StreamTranslator:
                 "usage": usage(self.usage),
             }
             return [b"data: " + orjson.dumps(final) + b"\n\n", DONE]
-        if kind == "error":
-            detail = event.get("error") or {}
-            error_type, code = ERROR_TYPES.get(str(detail.get("type")), ("api_error", "upstream_error"))
-            error = {"message": str(detail.get("message", ""))[:2000], "type": error_type, "param": None, "code": code}
-            return [b"data: " + orjson.dumps({"error": error}) + b"\n\n"]
+        if kind == "error":  # shaped like an error body
+            return [b"data: " + orjson.dumps(error_envelope(data, 500, "type", ERROR_TYPES)) + b"\n\n"]
         return []  # ping
