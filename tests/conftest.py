@@ -32,6 +32,13 @@ def anthropic(logs_dir: pathlib.Path) -> Iterator[FakeProvider]:
 
 
 @pytest.fixture(scope="session")
+def cohere(logs_dir: pathlib.Path) -> Iterator[FakeProvider]:
+    fake = FakeProvider.start("cohere_upstream", "cohere-secret", logs_dir)
+    yield fake
+    stop_process(fake.process)
+
+
+@pytest.fixture(scope="session")
 def gemini(logs_dir: pathlib.Path) -> Iterator[FakeProvider]:
     fake = FakeProvider.start("gemini_upstream", "gemini-secret", logs_dir)
     yield fake

@@ -12,6 +12,7 @@ import aiohttp
 from edge_http.providers.anthropic.provider import AnthropicProvider
 from edge_http.providers.base import Provider
 from edge_http.providers.catalog.load import CatalogModel, ProviderEntry
+from edge_http.providers.cohere.provider import CohereProvider
 from edge_http.providers.gemini.provider import GeminiProvider
 from edge_http.providers.openai_compat import OpenAICompatProvider
 
@@ -64,14 +65,16 @@ def build_providers(
         http = OpenAICompatProvider(
             entry.id,
             where.base_url,
-            where.api_key if kind in ("openai", "azure", "anthropic") else None,
+            where.api_key if kind != "gemini" else None,
             session,
             timeout_s,
             connect_timeout_s,
             api_version=where.api_version if kind == "azure" else "",
             deployments=entry.connection.deployments,
         )
-        if kind == "gemini":
+        if kind == "cohere":
+            providers[entry.id] = CohereProvider(http, where.base_url)
+        elif kind == "gemini":
             providers[entry.id] = GeminiProvider(http, where.base_url, where.api_key, where.api_version)
         elif kind == "anthropic":
             limits = {m.name: m.max_output_tokens for m in models.values() if m.provider == entry.id}

@@ -14,6 +14,15 @@ from edge_http.providers.openai_compat import HttpUpstreamResponse
 from ringside.errors import RingsideError
 
 
+def json_object(data: bytes) -> dict[str, Any] | None:
+    """An upstream event's data as a JSON object; None for anything else (skipped)."""
+    try:
+        parsed = orjson.loads(data)
+    except orjson.JSONDecodeError:
+        return None
+    return parsed if isinstance(parsed, dict) else None
+
+
 def error_envelope(payload: bytes, status: int, type_field: str, types: dict[str, tuple[str, str]]) -> dict[str, Any]:
     """OpenAI's error envelope for a provider's `{"error": {...}}` body: its `type_field` (Anthropic's
     `type`, Google's `status`) looked up in `types` → (OpenAI type, code); its message kept."""

@@ -11,7 +11,7 @@ from typing import Any
 import openai
 import pytest
 
-from tests.e2e.native import LOREM, TOOLS, text_and_image
+from tests.e2e.native import LOREM, TOOLS, sqlite_stack, text_and_image
 from tests.e2e.test_chat_completions import client, new_customer, settled
 from tests.fakes.anthropic_upstream import TOOL_INPUT
 from tests.harness import FakeProvider, Stack
@@ -25,9 +25,7 @@ PRICES = (1_000_000_000, 100_000_000, 1_250_000_000, 5_000_000_000)
 @pytest.fixture(scope="module")
 def astack(tmp_path_factory: pytest.TempPathFactory, anthropic: FakeProvider) -> Iterator[Stack]:
     env = {"ANTHROPIC_API_KEY": anthropic.api_key, "ANTHROPIC_BASE_URL": anthropic.base_url}
-    stack = Stack("sqlite", tmp_path_factory.mktemp("astack"), None, extra_env=env).start()
-    yield stack
-    stack.destroy()
+    yield from sqlite_stack(tmp_path_factory, "astack", env)
 
 
 def last_request(anthropic: FakeProvider) -> dict[str, Any]:

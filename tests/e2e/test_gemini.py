@@ -12,7 +12,7 @@ import openai
 import pytest
 
 from edge_http.providers.catalog.load import load_catalog
-from tests.e2e.native import LOREM, TOOLS, WEATHER, text_and_image
+from tests.e2e.native import LOREM, TOOLS, WEATHER, sqlite_stack, text_and_image
 from tests.e2e.test_chat_completions import client, new_customer, settled
 from tests.harness import FakeProvider, Stack
 
@@ -22,9 +22,7 @@ MODEL = "fc:gemini/gemini-2.5-flash"
 @pytest.fixture(scope="module")
 def gstack(tmp_path_factory: pytest.TempPathFactory, gemini: FakeProvider) -> Iterator[Stack]:
     env = {"GEMINI_API_KEY": gemini.api_key, "GOOGLE_GEMINI_BASE_URL": gemini.base_url}
-    stack = Stack("sqlite", tmp_path_factory.mktemp("gstack"), None, extra_env=env).start()
-    yield stack
-    stack.destroy()
+    yield from sqlite_stack(tmp_path_factory, "gstack", env)
 
 
 def last(gemini: FakeProvider) -> dict[str, Any]:

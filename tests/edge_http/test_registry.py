@@ -41,5 +41,10 @@ def test_gemini_reads_the_google_genai_variables_google_api_key_first() -> None:
     assert where.base_url == "https://generativelanguage.googleapis.com"
 
 
+def test_cohere_reads_the_cohere_sdk_variables() -> None:
+    where = reach(ENTRIES["cohere"], {"COHERE_API_KEY": "c"})
+    assert where is not None and (where.base_url, where.api_key) == ("https://api.cohere.com", "c")
+
+
 def test_nineteen_providers_besides_the_test_model_ship_in_the_catalog() -> None:
     assert len(set(ENTRIES) - {"ringside"}) >= 19

@@ -15,7 +15,7 @@ from typing import Any
 import orjson
 
 from edge_http.providers.anthropic.response import ERROR_TYPES, FINISH_REASONS, usage
-from edge_http.providers.translated import error_envelope
+from edge_http.providers.translated import error_envelope, json_object
 
 DONE = b"data: [DONE]\n\n"
 
@@ -45,11 +45,8 @@ class StreamTranslator:
 
     def event(self, data: bytes) -> list[bytes]:
         """The OpenAI frames for one Anthropic event's `data:` payload."""
-        try:
-            event = orjson.loads(data)
-        except orjson.JSONDecodeError:
-            return []
-        if not isinstance(event, dict):
+        event = json_object(data)
+        if event is None:
             return []
         kind = event.get("type")
         if kind == "message_start":

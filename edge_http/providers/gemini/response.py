@@ -11,7 +11,7 @@ from typing import Any
 
 import orjson
 
-from edge_http.providers.translated import error_envelope
+from edge_http.providers.translated import error_envelope, json_object
 
 FILTERED = {
     "SAFETY",
@@ -130,11 +130,8 @@ class GeminiStream:
         return b"data: " + orjson.dumps({**chunk, "choices": choices, **(extra or {})}) + b"\n\n"
 
     def event(self, data: bytes) -> list[bytes]:
-        try:
-            answer = orjson.loads(data)
-        except orjson.JSONDecodeError:
-            return []
-        if not isinstance(answer, dict):
+        answer = json_object(data)
+        if answer is None:
             return []
         if isinstance(answer.get("error"), dict):
             _, envelope = error(data, 500)
