@@ -91,3 +91,5 @@ def test_a_slot_may_hold_a_match_selector(refs_stack: Stack, tmp_path: pathlib.P
         model="slot:fast", messages=[{"role": "user", "content": "hi"}]
     )
     assert raw.headers["x-ringside-model-resolved"] == "fc:openai/gpt-5-nano"
+    listed = {model.id: model.owned_by for model in client(refs_stack, refs_stack.live_key).models.list().data}
+    assert listed["slot:fast"] == "slot"
