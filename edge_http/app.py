@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 import aiohttp
 from aiohttp import web
 
+from edge_http.breaker import Breakers
 from edge_http.client_tokens import add_cors_headers, client_tokens
 from edge_http.context import EDGE, Edge
 from edge_http.idempotency import idempotency
@@ -55,6 +56,7 @@ def create_app(settings: Settings) -> web.Application:
                 settings.upstream_connect_timeout_s,
             ),
             leases=leases,
+            breakers=Breakers(settings.breaker_failures, settings.breaker_cooldown_s),
             trusted_proxies=settings.trusted_proxy_networks,
         )
         yield

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from aiohttp import web
 
+from edge_http.breaker import Breakers
 from edge_http.leases import LeaseManager
 from edge_http.providers.base import Provider
 from edge_http.providers.catalog.load import CatalogModel
@@ -39,6 +40,7 @@ class Edge:
     # (api key, slot name) → (target ref, monotonic expiry): slots resolve through the core at most
     # once a second per caller and name.
     slot_cache: dict[tuple[str, str], tuple[str, float]] = field(default_factory=dict)
+    breakers: Breakers = field(default_factory=Breakers)
 
     async def resolve_model(self, model_ref: object, api_key: str, peer: bool) -> list[CatalogModel]:
         """The models to try in order: one for `fc:` and `match:` refs; a slot's list (its first ref,

@@ -67,6 +67,9 @@ class Settings(BaseSettings):
     webhook_relay_wait_ms: int = Field(default=5000, ge=0, le=30_000)
     log_level: str = "INFO"
 
+    # Slot calls skip a provider for breaker_cooldown_s after breaker_failures attempts in a row failed.
+    breaker_failures: int = Field(default=5, ge=1, le=1000)
+    breaker_cooldown_s: float = Field(default=30.0, ge=0, le=3600)
     # Operator's providers and models on top of the shipped catalog (API.md "Model calls").
     providers_file: pathlib.Path | None = None
     # Model providers are configured by their own SDKs' variables (OPENAI_API_KEY, ANTHROPIC_API_KEY,

@@ -96,9 +96,9 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
     skip: CatalogModel | None = None
     failure: fallbacks.Failure | None = None
     for index, (model, try_number) in enumerate(attempts):
-        if model is skip:
-            continue
         last = index == len(attempts) - 1
+        if model is skip or (not last and not edge.breakers.available(model.provider)):
+            continue
         call = await _admitted(edge, request, body, model, requested, choices)
         if isinstance(call, web.Response):
             return call  # refused (budget, wallet, rate limits): no further attempt would be allowed
@@ -210,11 +210,18 @@ class _Call:
         if self.upstream is not None:  # opened by try_open
             return self.upstream
         provider = self.edge.provider_for(self.model, self.decision.livemode)
+        breakers = self.edge.breakers
         try:
             self.upstream = await provider.chat_completions(self.upstream_body)
-        except RingsideError:
+        except RingsideError as error:
+            if error.code in fallbacks.RETRYABLE_ERRORS:
+                breakers.failed(self.model.provider)
             await self._settle(FAILED, usage_from_body(None), False, "")
             raise
+        if self.upstream.status in fallbacks.RETRYABLE_STATUSES:
+            breakers.failed(self.model.provider)
+        else:
+            breakers.succeeded(self.model.provider)
         return self.upstream
 
     async def _settle(self, outcome: int, usage: Any, estimated: bool, upstream_model: str) -> Any:

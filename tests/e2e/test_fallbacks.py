@@ -115,3 +115,29 @@ def test_a_single_ref_is_not_retried(fstack: Stack) -> None:
     with pytest.raises(openai.APIStatusError):
         call(fstack, slot(fstack, OPENAI), "[[fake:status=503]] x", customer)
     assert len(attempts(fstack, customer, 1)) == 1
+
+
+@pytest.fixture(scope="module")
+def bstack(
+    tmp_path_factory: pytest.TempPathFactory, upstream: FakeUpstream, anthropic: FakeProvider
+) -> Iterator[Stack]:
+    """A stack whose breaker opens after 2 failures in a row (and stays open for the test)."""
+    env = {"ANTHROPIC_API_KEY": anthropic.api_key, "ANTHROPIC_BASE_URL": anthropic.base_url}
+    env.update({"RINGSIDE_BREAKER_FAILURES": "2", "RINGSIDE_BREAKER_COOLDOWN_S": "600"})
+    stack = Stack("sqlite", tmp_path_factory.mktemp("breaker"), upstream, extra_env=env).start()
+    yield stack
+    stack.destroy()
+
+
+def test_an_open_breaker_sends_a_slots_calls_straight_to_the_next_model(bstack: Stack) -> None:
+    failing = slot(bstack, OPENAI, ANTHROPIC)
+    first = str(new_customer(bstack)["id"])
+    assert call(bstack, failing, "[[fake:status=503]] one", first)[0] == ANTHROPIC
+    assert len(attempts(bstack, first, 3)) == 3  # openai twice: its breaker is now open
+    second = str(new_customer(bstack)["id"])
+    assert call(bstack, failing, "[[fake:status=503]] two", second)[0] == ANTHROPIC
+    assert [ref for ref, _, _, _ in attempts(bstack, second, 1)] == [ANTHROPIC]
+    # a single ref is still called: an open breaker never turns a call away by itself
+    with pytest.raises(openai.APIStatusError) as failure:
+        call(bstack, slot(bstack, OPENAI), "[[fake:status=503]] three", second)
+    assert failure.value.status_code == 503
