@@ -4,12 +4,13 @@ operator's providers file, a provider without credentials."""
 from __future__ import annotations
 
 import pathlib
+import signal
 from collections.abc import Iterator
 
 import openai
 import pytest
 
-from tests.harness import FakeUpstream, Stack
+from tests.harness import FakeUpstream, Stack, wait_until
 
 
 @pytest.fixture(scope="module")
@@ -93,3 +94,34 @@ def test_a_slot_may_hold_a_match_selector(refs_stack: Stack, tmp_path: pathlib.P
     assert raw.headers["x-ringside-model-resolved"] == "fc:openai/gpt-5-nano"
     listed = {model.id: model.owned_by for model in client(refs_stack, refs_stack.live_key).models.list().data}
     assert listed["slot:fast"] == "slot"
+
+
+def test_match_rolls_forward_when_the_catalog_gains_a_version_on_sighup(refs_stack: Stack) -> None:
+    """Last in this module: it changes the stack's catalog."""
+    live = client(refs_stack, refs_stack.live_key)
+
+    def resolved() -> str:
+        raw = live.chat.completions.with_raw_response.create(
+            model="match:openai/gpt>=5", messages=[{"role": "user", "content": "hi"}]
+        )
+        return str(raw.headers["x-ringside-model-resolved"])
+
+    assert resolved() == "fc:openai/gpt-5"
+    providers_file = pathlib.Path(refs_stack.env["RINGSIDE_PROVIDERS_FILE"])
+    providers_file.write_text(
+        providers_file.read_text()
+        + "  - id: openai\n"
+        + "    models:\n"
+        + '      gpt-9: {family: gpt, version: "9", input: "1", output: "2", max_output_tokens: 1000}\n'
+    )
+    assert refs_stack.edge is not None
+    refs_stack.edge.send_signal(signal.SIGHUP)
+    wait_until(lambda: resolved() == "fc:openai/gpt-9", 10, "the edge to reload its catalog")
+    assert refs_stack.upstream is not None and refs_stack.upstream.requests()[-1]["body"]["model"] == "gpt-9"
+    ids = {model.id for model in live.models.list().data}
+    assert {"match:openai/gpt>=9", "fc:openai/gpt-9", "fc:openai/gpt-5", "fc:second-openai/gpt-4o-mini"} <= ids
+    # a file that does not load leaves the catalog as it was
+    providers_file.write_text("providers: [oops\n")
+    refs_stack.edge.send_signal(signal.SIGHUP)
+    wait_until(lambda: "catalog not reloaded" in refs_stack.log("edge"), 10, "the edge to refuse the bad file")
+    assert resolved() == "fc:openai/gpt-9"
