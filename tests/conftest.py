@@ -39,6 +39,13 @@ def cohere(logs_dir: pathlib.Path) -> Iterator[FakeProvider]:
 
 
 @pytest.fixture(scope="session")
+def bedrock(logs_dir: pathlib.Path) -> Iterator[FakeProvider]:
+    fake = FakeProvider.start("bedrock_upstream", "bedrock-secret", logs_dir)
+    yield fake
+    stop_process(fake.process)
+
+
+@pytest.fixture(scope="session")
 def gemini(logs_dir: pathlib.Path) -> Iterator[FakeProvider]:
     fake = FakeProvider.start("gemini_upstream", "gemini-secret", logs_dir)
     yield fake

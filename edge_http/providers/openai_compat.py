@@ -9,6 +9,7 @@ from urllib.parse import quote
 import aiohttp
 import orjson
 from aiohttp.http_exceptions import HttpProcessingError
+from yarl import URL
 
 from ringside.errors import RingsideError
 
@@ -40,6 +41,16 @@ class HttpUpstreamResponse:
         finally:
             self._response.release()
         return b"".join(chunks)
+
+    async def chunks(self) -> AsyncIterator[bytes]:
+        """The body as it arrives (binary streams)."""
+        try:
+            async for chunk in self._response.content.iter_any():
+                yield chunk
+        except TimeoutError:
+            raise RingsideError("upstream_timeout", "The provider stopped sending.") from None
+        except aiohttp.ClientError as error:
+            raise RingsideError("upstream_error", f"The provider's stream broke off: {error}.") from None
 
     async def lines(self) -> AsyncIterator[bytes]:
         try:
@@ -98,9 +109,15 @@ class OpenAICompatProvider:
         return await self.post(self.url(str(body.get("model", "")), "embeddings"), body)
 
     async def post(self, url: str, body: dict[str, Any]) -> HttpUpstreamResponse:
+        return await self.post_bytes(url, orjson.dumps(body))
+
+    async def post_bytes(
+        self, url: str | URL, data: bytes, signed_headers: dict[str, str] | None = None
+    ) -> HttpUpstreamResponse:
+        headers = {**self.headers, **signed_headers} if signed_headers else self.headers
         try:
             response = await self._session.post(
-                url, data=orjson.dumps(body), headers=self.headers, timeout=self._timeout, allow_redirects=False
+                url, data=data, headers=headers, timeout=self._timeout, allow_redirects=False
             )
         except TimeoutError:
             raise RingsideError("upstream_timeout", f"Provider '{self.id}' did not answer in time.") from None

@@ -3,6 +3,7 @@ check the same way, checked in one place, each failure a 400 in OpenAI's envelop
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -108,3 +109,68 @@ def append_turn(turns: list[dict[str, Any]], role: str, key: str, items: list[di
 
 def stop_sequences(stop: Any) -> list[str]:
     return [stop] if isinstance(stop, str) else [str(s) for s in stop] if isinstance(stop, list) else []
+
+
+@dataclass(frozen=True, slots=True)
+class Shape:
+    """How one provider writes a conversation: its turn key, its assistant role, and its blocks."""
+
+    key: str  # the turn's list of blocks: "content" (Anthropic, Bedrock), "parts" (Gemini)
+    assistant: str  # "assistant", or Gemini's "model"
+    text: Callable[[str], dict[str, Any]]
+    image: Callable[[tuple[str, str] | str, str], dict[str, Any]]  # (media type, base64) or a URL
+    tool_use: Callable[[ToolCall], dict[str, Any]]
+    tool_result: Callable[[str, str, str], dict[str, Any]]  # call id, function name, result text
+    provider: str
+
+
+def blocks(content: Any, where: str, shape: Shape) -> list[dict[str, Any]]:
+    """A message's content as the provider's blocks: text and images only."""
+    if isinstance(content, str) or content is None:
+        return [shape.text(content)] if content else []
+    if not isinstance(content, list):
+        raise bad(f"{where}.content must be a string or an array of parts.")
+    converted: list[dict[str, Any]] = []
+    for index, part in enumerate(content):
+        kind = part.get("type") if isinstance(part, dict) else None
+        if kind == "text" and isinstance(part.get("text"), str):
+            converted.append(shape.text(part["text"]))
+        elif kind == "image_url":
+            converted.append(shape.image(image_url(part, f"{where}.content[{index}]"), f"{where}.content[{index}]"))
+        else:
+            raise bad(f"{where}.content[{index}]: only text and image_url parts can go to {shape.provider}.")
+    return converted
+
+
+def conversation(messages: list[dict[str, Any]], shape: Shape) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(system blocks, turns): system/developer messages apart; user and tool results in user turns,
+    consecutive turns of one role merged; tool results named after the call they answer."""
+    system: list[dict[str, Any]] = []
+    turns: list[dict[str, Any]] = []
+    names: dict[str, str] = {}
+    for index, message in enumerate(messages):
+        where = f"messages[{index}]"
+        role, content = message.get("role"), message.get("content")
+        if role in ("system", "developer"):
+            text = text_of(content, where)
+            system += [shape.text(text)] if text else []
+        elif role == "user":
+            append_turn(turns, "user", shape.key, blocks(content, where, shape))
+        elif role == "assistant":
+            calls = tool_calls(message.get("tool_calls") or [], where)
+            names.update((call.id, call.name) for call in calls)
+            uses = [shape.tool_use(call) for call in calls]
+            append_turn(turns, shape.assistant, shape.key, blocks(content, where, shape) + uses)
+        elif role == "tool":
+            call_id = str(message.get("tool_call_id", ""))
+            result = shape.tool_result(call_id, names.get(call_id, call_id), text_of(content, where))
+            append_turn(turns, "user", shape.key, [result])
+        else:
+            raise bad(f"{where}.role must be system, developer, user, assistant or tool.")
+    return system, turns
+
+
+def base64_only(image: tuple[str, str] | str, where: str, provider: str) -> tuple[str, str]:
+    if isinstance(image, str):
+        raise bad(f"{where}: {provider} takes images as base64 data URLs.")
+    return image

@@ -49,7 +49,7 @@ class StreamTranslator(Protocol):
 class Translation:
     completion: Callable[[dict[str, Any]], dict[str, Any]]  # the provider's answer → chat.completion
     error: Callable[[bytes, int], tuple[int, dict[str, Any]]]  # its error body → (status, envelope)
-    stream: Callable[[], StreamTranslator]
+    stream: Callable[[], StreamTranslator] | None  # None: the response class reads its stream itself
     statuses: dict[int, int]  # the provider's own statuses → OpenAI's (Anthropic's 529 → 503)
 
 
@@ -69,8 +69,7 @@ class TranslatedResponse:
     async def read(self, limit_bytes: int) -> bytes:
         payload = await self._upstream.read(limit_bytes)
         if self._upstream.status >= 400:
-            _, envelope = self._translation.error(payload, self._upstream.status)
-            return orjson.dumps(envelope)
+            return orjson.dumps(self.error_envelope(payload))
         try:
             answer = orjson.loads(payload)
         except orjson.JSONDecodeError:
@@ -79,7 +78,11 @@ class TranslatedResponse:
             raise RingsideError("upstream_error", "The provider's answer was not an object.")
         return orjson.dumps(self._translation.completion(answer))
 
+    def error_envelope(self, payload: bytes) -> dict[str, Any]:
+        return self._translation.error(payload, self._upstream.status)[1]
+
     async def lines(self) -> AsyncIterator[bytes]:
+        assert self._translation.stream is not None
         translator = self._translation.stream()
         async for frame in frames(self._upstream.lines()):
             data = [line[5:].strip() for line in frame.splitlines() if line.startswith(b"data:")]

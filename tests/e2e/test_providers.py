@@ -32,11 +32,13 @@ def every_provider(
     anthropic: FakeProvider,
     gemini: FakeProvider,
     cohere: FakeProvider,
+    bedrock: FakeProvider,
 ) -> Iterator[Stack]:
     work = tmp_path_factory.mktemp("providers")
     env = {"ANTHROPIC_API_KEY": anthropic.api_key, "ANTHROPIC_BASE_URL": anthropic.base_url}
     env.update({"GOOGLE_API_KEY": gemini.api_key, "GOOGLE_GEMINI_BASE_URL": gemini.base_url})
     env.update({"CO_API_KEY": cohere.api_key, "CO_API_URL": cohere.base_url})
+    env.update({"AWS_BEARER_TOKEN_BEDROCK": bedrock.api_key, "AWS_ENDPOINT_URL_BEDROCK_RUNTIME": bedrock.base_url})
     for key_env, base_url_env in COMPATIBLE.values():
         env[key_env] = upstream.api_key
         env[base_url_env] = upstream.base_url
@@ -90,8 +92,11 @@ def test_azure_calls_the_deployment_with_its_api_version_and_api_key_header(
         assert seen["headers"]["api-key"] == upstream.api_key and "Authorization" not in seen["headers"]
 
 
-@pytest.mark.parametrize("ref", ["match:anthropic/haiku>=4", "match:gemini/flash>=2", "match:cohere/command-a>=1"])
-def test_anthropic_gemini_and_cohere_are_served_natively_in_the_same_namespace(every_provider: Stack, ref: str) -> None:
+@pytest.mark.parametrize(
+    "ref",
+    ["match:anthropic/haiku>=4", "match:gemini/flash>=2", "match:cohere/command-a>=1", "match:bedrock/nova-pro>=1"],
+)
+def test_the_native_providers_are_served_in_the_same_namespace(every_provider: Stack, ref: str) -> None:
     sdk = openai.OpenAI(base_url=every_provider.base_url + "/v1", api_key=every_provider.live_key, max_retries=0)
     raw = sdk.chat.completions.with_raw_response.create(model=ref, messages=[{"role": "user", "content": "hi"}])
     assert raw.parse().choices[0].message.content

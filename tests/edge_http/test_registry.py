@@ -46,5 +46,18 @@ def test_cohere_reads_the_cohere_sdk_variables() -> None:
     assert where is not None and (where.base_url, where.api_key) == ("https://api.cohere.com", "c")
 
 
+def test_bedrock_takes_a_bedrock_api_key_or_an_access_key_pair_and_a_region() -> None:
+    entry = ENTRIES["bedrock"]
+    assert reach(entry, {"AWS_BEARER_TOKEN_BEDROCK": "b"}) is None  # no region, no endpoint
+    keyed = reach(entry, {"AWS_BEARER_TOKEN_BEDROCK": "b", "AWS_DEFAULT_REGION": "eu-west-3"})
+    assert keyed is not None and (keyed.base_url, keyed.api_key) == (
+        "https://bedrock-runtime.eu-west-3.amazonaws.com",
+        "b",
+    )
+    pair = {"AWS_ACCESS_KEY_ID": "AKID", "AWS_SECRET_ACCESS_KEY": "s", "AWS_REGION": "us-west-2"}
+    signed = reach(entry, pair)
+    assert signed is not None and signed.api_key is None and signed.access_key == "AKID"  # type: ignore[attr-defined]
+
+
 def test_nineteen_providers_besides_the_test_model_ship_in_the_catalog() -> None:
     assert len(set(ENTRIES) - {"ringside"}) >= 19

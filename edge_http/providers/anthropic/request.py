@@ -9,65 +9,27 @@ from __future__ import annotations
 
 from typing import Any
 
-from edge_http.providers.openai_input import (
-    append_turn,
-    bad,
-    functions,
-    image_url,
-    named_tool_choice,
-    stop_sequences,
-    text_of,
-    tool_calls,
-)
+from edge_http.providers.openai_input import Shape, bad, conversation, functions, named_tool_choice, stop_sequences
 
 EFFORTS = ("low", "medium", "high", "xhigh", "max")
 CHOICES = {"auto": {"type": "auto"}, "required": {"type": "any"}, "none": {"type": "none"}}
 
 
-def _blocks(content: Any, where: str) -> list[dict[str, Any]]:
-    if isinstance(content, str) or content is None:
-        return [{"type": "text", "text": content}] if content else []
-    if not isinstance(content, list):
-        raise bad(f"{where}.content must be a string or an array of parts.")
-    blocks: list[dict[str, Any]] = []
-    for index, part in enumerate(content):
-        kind = part.get("type") if isinstance(part, dict) else None
-        if kind == "text" and isinstance(part.get("text"), str):
-            blocks.append({"type": "text", "text": part["text"]})
-        elif kind == "image_url":
-            image = image_url(part, f"{where}.content[{index}]")
-            source = {"type": "url", "url": image} if isinstance(image, str) else None
-            source = source or {"type": "base64", "media_type": image[0], "data": image[1]}
-            blocks.append({"type": "image", "source": source})
-        else:
-            raise bad(f"{where}.content[{index}]: only text and image_url parts can go to Anthropic.")
-    return blocks
+def _image(image: tuple[str, str] | str, where: str) -> dict[str, Any]:
+    if isinstance(image, str):
+        return {"type": "image", "source": {"type": "url", "url": image}}
+    return {"type": "image", "source": {"type": "base64", "media_type": image[0], "data": image[1]}}
 
 
-def messages(openai_messages: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """(system blocks, turns)."""
-    system: list[dict[str, Any]] = []
-    turns: list[dict[str, Any]] = []
-    for index, message in enumerate(openai_messages):
-        where = f"messages[{index}]"
-        role, content = message.get("role"), message.get("content")
-        if role in ("system", "developer"):
-            text = text_of(content, where)
-            system += [{"type": "text", "text": text}] if text else []
-        elif role == "user":
-            append_turn(turns, "user", "content", _blocks(content, where))
-        elif role == "assistant":
-            uses = [
-                {"type": "tool_use", "id": call.id, "name": call.name, "input": call.arguments}
-                for call in tool_calls(message.get("tool_calls") or [], where)
-            ]
-            append_turn(turns, "assistant", "content", _blocks(content, where) + uses)
-        elif role == "tool":
-            result = {"type": "tool_result", "tool_use_id": str(message.get("tool_call_id", ""))}
-            append_turn(turns, "user", "content", [{**result, "content": text_of(content, where)}])
-        else:
-            raise bad(f"{where}.role must be system, developer, user, assistant or tool.")
-    return system, turns
+SHAPE = Shape(
+    key="content",
+    assistant="assistant",
+    text=lambda text: {"type": "text", "text": text},
+    image=_image,
+    tool_use=lambda call: {"type": "tool_use", "id": call.id, "name": call.name, "input": call.arguments},
+    tool_result=lambda call_id, _name, text: {"type": "tool_result", "tool_use_id": call_id, "content": text},
+    provider="Anthropic",
+)
 
 
 def _tools(body: dict[str, Any]) -> dict[str, Any]:
@@ -92,7 +54,7 @@ def translate(body: dict[str, Any], default_max_tokens: int) -> dict[str, Any]:
     """The Messages request for an OpenAI chat body (its `model` already the upstream's name)."""
     if (body.get("n") or 1) != 1:
         raise bad("Anthropic models return one choice: n must be 1.", "n")
-    system, turns = messages(body["messages"])
+    system, turns = conversation(body["messages"], SHAPE)
     request: dict[str, Any] = {
         "model": body["model"],
         "max_tokens": body.get("max_completion_tokens") or body.get("max_tokens") or default_max_tokens,

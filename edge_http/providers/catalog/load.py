@@ -25,7 +25,7 @@ PRICE_CLASSES = (
 )
 KINDS = ("chat", "embedding")
 CAPABILITIES = ("tools", "vision", "json", "reasoning")
-CONNECTION_KINDS = ("openai", "azure", "anthropic", "gemini", "cohere", "test")
+CONNECTION_KINDS = ("openai", "azure", "anthropic", "gemini", "cohere", "bedrock", "test")
 MODEL_FIELDS = {
     *PRICE_CLASSES,
     "kind",

@@ -8,68 +8,33 @@ from __future__ import annotations
 from typing import Any
 
 from edge_http.providers.openai_input import (
-    append_turn,
-    bad,
+    Shape,
+    base64_only,
+    conversation,
     functions,
-    image_url,
     named_tool_choice,
     stop_sequences,
-    text_of,
-    tool_calls,
 )
 
 MODES = {"auto": "AUTO", "required": "ANY", "none": "NONE"}
 
 
-def _parts(content: Any, where: str) -> list[dict[str, Any]]:
-    if isinstance(content, str) or content is None:
-        return [{"text": content}] if content else []
-    if not isinstance(content, list):
-        raise bad(f"{where}.content must be a string or an array of parts.")
-    parts: list[dict[str, Any]] = []
-    for index, part in enumerate(content):
-        kind = part.get("type") if isinstance(part, dict) else None
-        if kind == "text" and isinstance(part.get("text"), str):
-            parts.append({"text": part["text"]})
-        elif kind == "image_url":
-            image = image_url(part, f"{where}.content[{index}]")
-            if isinstance(image, str):
-                raise bad(f"{where}.content[{index}]: Gemini takes images as base64 data URLs.")
-            parts.append({"inlineData": {"mimeType": image[0], "data": image[1]}})
-        else:
-            raise bad(f"{where}.content[{index}]: only text and image_url parts can go to Gemini.")
-    return parts
+def _image(image: tuple[str, str] | str, where: str) -> dict[str, Any]:
+    media_type, data = base64_only(image, where, "Gemini")
+    return {"inlineData": {"mimeType": media_type, "data": data}}
 
 
-def contents(messages: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """(system parts, turns)."""
-    system: list[dict[str, Any]] = []
-    turns: list[dict[str, Any]] = []
-    names: dict[str, str] = {}  # tool call id → function name, for the results that answer it
-    for index, message in enumerate(messages):
-        where = f"messages[{index}]"
-        role, content = message.get("role"), message.get("content")
-        if role in ("system", "developer"):
-            text = text_of(content, where)
-            system += [{"text": text}] if text else []
-        elif role == "user":
-            append_turn(turns, "user", "parts", _parts(content, where))
-        elif role == "assistant":
-            calls = tool_calls(message.get("tool_calls") or [], where)
-            names.update((call.id, call.name) for call in calls)
-            parts = [{"functionCall": {"id": call.id, "name": call.name, "args": call.arguments}} for call in calls]
-            append_turn(turns, "model", "parts", _parts(content, where) + parts)
-        elif role == "tool":
-            call_id = str(message.get("tool_call_id", ""))
-            result = {
-                "id": call_id,
-                "name": names.get(call_id, call_id),
-                "response": {"result": text_of(content, where)},
-            }
-            append_turn(turns, "user", "parts", [{"functionResponse": result}])
-        else:
-            raise bad(f"{where}.role must be system, developer, user, assistant or tool.")
-    return system, turns
+SHAPE = Shape(
+    key="parts",
+    assistant="model",
+    text=lambda text: {"text": text},
+    image=_image,
+    tool_use=lambda call: {"functionCall": {"id": call.id, "name": call.name, "args": call.arguments}},
+    tool_result=lambda call_id, name, text: {
+        "functionResponse": {"id": call_id, "name": name, "response": {"result": text}}
+    },
+    provider="Gemini",
+)
 
 
 def _tools(body: dict[str, Any]) -> dict[str, Any]:
@@ -91,7 +56,7 @@ def _tools(body: dict[str, Any]) -> dict[str, Any]:
 
 def translate(body: dict[str, Any]) -> dict[str, Any]:
     """The generateContent body for an OpenAI chat body (the model goes in the URL)."""
-    system, turns = contents(body["messages"])
+    system, turns = conversation(body["messages"], SHAPE)
     request: dict[str, Any] = {"contents": turns}
     if system:
         request["systemInstruction"] = {"parts": system}
