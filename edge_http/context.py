@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from aiohttp import web
 
+from edge_http import slot_refs
 from edge_http.breaker import Breakers
 from edge_http.leases import LeaseManager
 from edge_http.providers.base import Provider
@@ -55,7 +56,7 @@ class Edge:
                     "POST /v1/slots, or use fc:<provider>/<model>.",
                     "model",
                 )
-            return [self.resolve(ref) for ref in target.split(",")]
+            return [self.resolve(ref) for ref in slot_refs.in_order(target)]
         return [self.resolve(model_ref)]
 
     async def _slot_target(self, api_key: str, name: str) -> str:

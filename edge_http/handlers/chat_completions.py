@@ -84,7 +84,8 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
         requested, choices = _validate(body)
         # The peer proxy's routes (no /v1) take a bare model name as the name of a slot.
         models = await edge.resolve_model(body.get("model"), api_key, peer=not request.path.startswith("/v1/"))
-        if api_key.startswith("sk_live_") or (token is not None and token[1].livemode):
+        live = api_key.startswith("sk_live_") or (token is not None and token[1].livemode)
+        if live:
             models = _configured(edge, models)  # 503 before holding anything
     except RingsideError as error:
         if token is None:
@@ -97,7 +98,7 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
     failure: fallbacks.Failure | None = None
     for index, (model, try_number) in enumerate(attempts):
         last = index == len(attempts) - 1
-        if model is skip or (not last and not edge.breakers.available(model.provider)):
+        if model is skip or (live and not last and not edge.breakers.available(model.provider)):
             continue
         call = await _admitted(edge, request, body, model, requested, choices)
         if isinstance(call, web.Response):

@@ -141,3 +141,28 @@ def test_an_open_breaker_sends_a_slots_calls_straight_to_the_next_model(bstack: 
     with pytest.raises(openai.APIStatusError) as failure:
         call(bstack, slot(bstack, OPENAI), "[[fake:status=503]] three", second)
     assert failure.value.status_code == 503
+
+
+def test_weights_spread_a_slots_first_model_and_zero_means_fallback_only(fstack: Stack) -> None:
+    sdk = openai.OpenAI(base_url=fstack.base_url + "/v1", api_key=fstack.test_key, max_retries=0)
+    name = "w" + secrets.token_hex(4)
+    body = {"name": name, "models": [OPENAI, ANTHROPIC], "weights": [0, 1]}
+    created = fstack.call("POST", "/v1/slots", fstack.test_key, body)
+    assert created.status == 201 and created.json()["weights"] == [0, 1], created.body
+
+    def first_model(slot_ref: str) -> str:
+        raw = sdk.chat.completions.with_raw_response.create(
+            model=slot_ref, messages=[{"role": "user", "content": "hi"}]
+        )
+        return str(raw.headers["x-ringside-model-resolved"])
+
+    assert {first_model(f"slot:{name}") for _ in range(5)} == {ANTHROPIC}
+    even = "e" + secrets.token_hex(4)
+    body = {"name": even, "models": [OPENAI, ANTHROPIC], "weights": [1, 1]}
+    assert fstack.call("POST", "/v1/slots", fstack.test_key, body).status == 201
+    assert {first_model(f"slot:{even}") for _ in range(40)} == {OPENAI, ANTHROPIC}  # 2 × 0.5^40 to fail
+    for bad in ([1], [0, 0], [1, -1], [1, True]):
+        refused = fstack.call(
+            "POST", "/v1/slots", fstack.test_key, {"name": "x", "models": [OPENAI, ANTHROPIC], "weights": bad}
+        )
+        assert refused.status == 400 and refused.json()["error"]["param"] == "weights"
