@@ -10,37 +10,53 @@ import socket
 from collections.abc import AsyncIterator
 
 import aiohttp
+import yaml
 from aiohttp import web
 
+from edge_http.breaker import Breakers
 from edge_http.client_tokens import add_cors_headers, client_tokens
 from edge_http.context import EDGE, Edge
 from edge_http.idempotency import idempotency
 from edge_http.leases import LeaseManager
 from edge_http.middlewares import errors
 from edge_http.providers.base import Provider
-from edge_http.providers.catalog.load import load_catalog
-from edge_http.providers.openai_compat import OpenAICompatProvider
+from edge_http.providers.catalog.load import load
+from edge_http.providers.refs import Refs
+from edge_http.providers.registry import build_providers
 from edge_http.routes import add_routes
 from ringside.core_client import CoreClient
 from ringside.settings import Settings
 
 log = logging.getLogger("ringside.edge")
 MAX_BODY_BYTES = 32 * 1024 * 1024
-OPENAI_DEFAULT_BASE_URL = "https://api.openai.com/v1"
+SESSION = web.AppKey("providers_session", aiohttp.ClientSession)
 
 
-def _providers(settings: Settings, session: aiohttp.ClientSession) -> dict[str, Provider]:
-    providers: dict[str, Provider] = {}
-    if settings.openai_api_key or settings.openai_base_url:
-        providers["openai"] = OpenAICompatProvider(
-            "openai",
-            settings.openai_base_url or OPENAI_DEFAULT_BASE_URL,
-            settings.openai_api_key,
-            session,
-            settings.upstream_timeout_s,
-            settings.upstream_connect_timeout_s,
-        )
-    return providers
+def models_and_providers(settings: Settings, session: aiohttp.ClientSession) -> tuple[Refs, dict[str, Provider]]:
+    """The catalog (shipped + RINGSIDE_PROVIDERS_FILE) and the providers configured to serve it."""
+    catalog = load(operator_file=settings.providers_file)
+    providers = build_providers(
+        catalog.providers,
+        catalog.models,
+        settings.environment,
+        session,
+        settings.upstream_timeout_s,
+        settings.upstream_connect_timeout_s,
+    )
+    return Refs.of(catalog), providers
+
+
+def reload_catalog(app: web.Application) -> None:
+    """SIGHUP: read the providers file again, without a restart; a file that does not load keeps
+    the catalog as it was. Calls in flight finish with what they resolved."""
+    edge = app[EDGE]
+    try:
+        edge.refs, edge.providers = models_and_providers(edge.settings, app[SESSION])
+    except (OSError, ValueError, yaml.YAMLError) as error:
+        log.error("catalog not reloaded, the previous one stays: %s", error)
+        return
+    edge.slot_cache.clear()
+    log.info("catalog reloaded: %d models, %d providers configured", len(edge.catalog), len(edge.providers))
 
 
 def create_app(settings: Settings) -> web.Application:
@@ -56,12 +72,15 @@ def create_app(settings: Settings) -> web.Application:
         if settings.leases:
             leases = LeaseManager(core, f"{socket.gethostname()}:{os.getpid()}", settings.lease_window_s)
             leases.start()
+        refs, providers = models_and_providers(settings, session)
+        app[SESSION] = session
         app[EDGE] = Edge(
             settings=settings,
             core=core,
-            catalog=load_catalog(),
-            providers=_providers(settings, session),
+            refs=refs,
+            providers=providers,
             leases=leases,
+            breakers=Breakers(settings.breaker_failures, settings.breaker_cooldown_s),
             trusted_proxies=settings.trusted_proxy_networks,
         )
         yield
@@ -86,6 +105,7 @@ async def serve(settings: Settings) -> None:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
+    loop.add_signal_handler(signal.SIGHUP, reload_catalog, runner.app)
     await stop.wait()
     log.info("edge stopping: draining in-flight calls (up to %.0f s)", settings.drain_timeout_s)
     await runner.cleanup()

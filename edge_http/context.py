@@ -8,9 +8,12 @@ from dataclasses import dataclass, field
 
 from aiohttp import web
 
+from edge_http import slot_refs
+from edge_http.breaker import Breakers
 from edge_http.leases import LeaseManager
 from edge_http.providers.base import Provider
 from edge_http.providers.catalog.load import CatalogModel
+from edge_http.providers.refs import Refs
 from edge_http.providers.test_model import TestModelProvider
 from edge_http.signing_keys import SigningKeys
 from ringside.client_token import VerifiedCache
@@ -28,7 +31,7 @@ SLOT_CACHE_MAX = 10_000
 class Edge:
     settings: Settings
     core: CoreClient
-    catalog: dict[str, CatalogModel]
+    refs: Refs
     providers: dict[str, Provider] = field(default_factory=dict)
     test_model: TestModelProvider = field(default_factory=TestModelProvider)
     leases: LeaseManager | None = None
@@ -38,10 +41,11 @@ class Edge:
     # (api key, slot name) → (target ref, monotonic expiry): slots resolve through the core at most
     # once a second per caller and name.
     slot_cache: dict[tuple[str, str], tuple[str, float]] = field(default_factory=dict)
+    breakers: Breakers = field(default_factory=Breakers)
 
-    async def resolve_model(self, model_ref: object, api_key: str, peer: bool) -> CatalogModel:
-        """`fc:` refs from the catalog; `slot:<name>` (and, on the peer proxy's routes, a bare name)
-        through the account's slot of that name."""
+    async def resolve_model(self, model_ref: object, api_key: str, peer: bool) -> list[CatalogModel]:
+        """The models to try in order: one for `fc:` and `match:` refs; a slot's list (its first ref,
+        then its fallbacks) for `slot:<name>` and, on the peer proxy's routes, a bare name."""
         if isinstance(model_ref, str) and (model_ref.startswith("slot:") or (peer and ":" not in model_ref)):
             name = model_ref.removeprefix("slot:")[:100]
             target = await self._slot_target(api_key, name)
@@ -52,8 +56,8 @@ class Edge:
                     "POST /v1/slots, or use fc:<provider>/<model>.",
                     "model",
                 )
-            return self.resolve(target)
-        return self.resolve(model_ref)
+            return [self.resolve(ref) for ref in slot_refs.in_order(target)]
+        return [self.resolve(model_ref)]
 
     async def _slot_target(self, api_key: str, name: str) -> str:
         now = time.monotonic()
@@ -68,24 +72,13 @@ class Edge:
         self.slot_cache[(api_key, name)] = (response.model, now + SLOT_CACHE_S)
         return response.model
 
+    @property
+    def catalog(self) -> dict[str, CatalogModel]:
+        return self.refs.models
+
     def resolve(self, model_ref: object) -> CatalogModel:
-        """`fc:<provider>/<model>` → the catalog entry (`match:` comes with the models issue)."""
-        if not isinstance(model_ref, str) or not model_ref:
-            raise RingsideError("invalid_request", "you must provide a model parameter", "model")
-        if not model_ref.startswith("fc:"):
-            raise RingsideError(
-                "invalid_model_ref",
-                f"'{model_ref[:200]}' is not a model ref: use fc:<provider>/<model> (e.g. fc:openai/gpt-4o-mini).",
-                "model",
-            )
-        model = self.catalog.get(model_ref)
-        if model is None:
-            raise RingsideError(
-                "invalid_model_ref",
-                f"Unknown model '{model_ref[:200]}'. GET /v1/models lists the refs this installation serves.",
-                "model",
-            )
-        return model
+        """`fc:<provider>/<model>` or `match:<provider>/<family>>=<major>` → the catalog entry."""
+        return self.refs.resolve(model_ref)
 
     def provider_for(self, model: CatalogModel, livemode: bool) -> Provider:
         """Test keys never reach a provider: the test model serves every ref they call."""

@@ -10,6 +10,7 @@ from edge_http.handlers import (
     chat_completions,
     client_tokens,
     customers,
+    embeddings,
     health,
     models,
     peer,
@@ -27,6 +28,7 @@ def add_routes(app: web.Application) -> None:
             web.get("/healthz", health.healthz),
             web.post("/v1/chat/completions", chat_completions.chat_completions),
             web.post("/chat/completions", chat_completions.chat_completions),  # the peer proxy's path
+            web.post("/v1/embeddings", embeddings.embeddings),
             web.get("/v1/models", models.list_models),
             web.post("/v1/customers", customers.create_customer),
             web.get("/v1/customers", customers.list_customers),

@@ -72,8 +72,18 @@ class Settings(BaseSettings):
     rollover_interval_s: int = Field(default=3600, ge=60, le=86_400)
     log_level: str = "INFO"
 
-    openai_api_key: str | None = Field(default=None, validation_alias=AliasChoices("OPENAI_API_KEY"))
-    openai_base_url: str | None = Field(default=None, validation_alias=AliasChoices("OPENAI_BASE_URL"))
+    # Slot calls skip a provider for breaker_cooldown_s after breaker_failures attempts in a row failed.
+    breaker_failures: int = Field(default=5, ge=1, le=1000)
+    breaker_cooldown_s: float = Field(default=30.0, ge=0, le=3600)
+    # Operator's providers and models on top of the shipped catalog (API.md "Model calls").
+    providers_file: pathlib.Path | None = None
+    # Model providers are configured by their own SDKs' variables (OPENAI_API_KEY, ANTHROPIC_API_KEY,
+    # …, and the key_env names of the providers file): the environment is read for them here, once.
+    environment: dict[str, str] = Field(
+        default_factory=lambda: {k: v for k, v in os.environ.items() if not k.startswith("RINGSIDE_")},
+        validation_alias=AliasChoices("RINGSIDE_ENVIRONMENT_UNUSED"),
+        repr=False,
+    )
 
     @field_validator("webhook_allowed_networks", "trusted_proxies")
     @classmethod

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.harness import FakeUpstream, Stack, stop_process
+from tests.harness import FakeProvider, FakeUpstream, Stack, stop_process
 
 BACKENDS = ["sqlite", "postgres"]
 
@@ -20,6 +20,34 @@ def logs_dir(tmp_path_factory: pytest.TempPathFactory) -> pathlib.Path:
 @pytest.fixture(scope="session")
 def upstream(logs_dir: pathlib.Path) -> Iterator[FakeUpstream]:
     fake = FakeUpstream.start(logs_dir)
+    yield fake
+    stop_process(fake.process)
+
+
+@pytest.fixture(scope="session")
+def anthropic(logs_dir: pathlib.Path) -> Iterator[FakeProvider]:
+    fake = FakeProvider.start("anthropic_upstream", "anthropic-secret", logs_dir)
+    yield fake
+    stop_process(fake.process)
+
+
+@pytest.fixture(scope="session")
+def cohere(logs_dir: pathlib.Path) -> Iterator[FakeProvider]:
+    fake = FakeProvider.start("cohere_upstream", "cohere-secret", logs_dir)
+    yield fake
+    stop_process(fake.process)
+
+
+@pytest.fixture(scope="session")
+def bedrock(logs_dir: pathlib.Path) -> Iterator[FakeProvider]:
+    fake = FakeProvider.start("bedrock_upstream", "bedrock-secret", logs_dir)
+    yield fake
+    stop_process(fake.process)
+
+
+@pytest.fixture(scope="session")
+def gemini(logs_dir: pathlib.Path) -> Iterator[FakeProvider]:
+    fake = FakeProvider.start("gemini_upstream", "gemini-secret", logs_dir)
     yield fake
     stop_process(fake.process)
 

@@ -130,6 +130,31 @@ class FakeUpstream:
         return cls(port, process)
 
 
+@dataclass
+class FakeProvider:
+    """A fake of a native provider's API (tests/fakes/<module>.py) in its own process."""
+
+    port: int
+    process: subprocess.Popen[bytes]
+    api_key: str
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def requests(self) -> list[dict[str, Any]]:
+        return list(http("GET", f"{self.base_url}/_fake/requests").json())
+
+    @classmethod
+    def start(cls, module: str, api_key: str, log_dir: pathlib.Path) -> FakeProvider:
+        port = free_port()
+        args = [sys.executable, "-m", f"tests.fakes.{module}", "--port", str(port), "--api-key", api_key]
+        process = start_process(args, dict(os.environ), log_dir / f"{module}-{port}.log")
+        wait_until(lambda: port_open(port) or process.poll() is not None, START_TIMEOUT_S, f"the {module} fake")
+        assert process.poll() is None, f"the {module} fake exited"
+        return cls(port, process, api_key)
+
+
 def create_postgres_database() -> str:
     name = "ringside_t_" + secrets.token_hex(6)
     with psycopg.connect(PG_ADMIN_URL, autocommit=True) as connection:

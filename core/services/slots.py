@@ -1,5 +1,6 @@
-"""Slots: minimal storage (create, list, delete, resolve); fallbacks and `match:` come with the
-models issue. The edge checks that a slot's target is a model it serves before creating it."""
+"""Slots: a name for an ordered list of model refs (the first, then its fallbacks), stored
+comma-separated in `model` (refs never hold a comma), each with an optional `*<weight>`
+(edge_http/slot_refs.py). The edge checks each ref before creating it."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from ringside.ids import new_sortable_id
 
 MAX_NAME = 100
 MAX_MODEL = 300
+MAX_REFS = 5
 
 
 async def create(core: Core, principal: Principal, name: str, model: str) -> Slot:
@@ -19,8 +21,14 @@ async def create(core: Core, principal: Principal, name: str, model: str) -> Slo
         raise RingsideError(
             "invalid_request", f"name must be 1..{MAX_NAME} characters, without ':', not starting with 'slot_'.", "name"
         )
-    if not model.startswith("fc:") or len(model) > MAX_MODEL:
-        raise RingsideError("invalid_model_ref", "model must be a ref like fc:openai/gpt-4o-mini.", "model")
+    refs = model.split(",")
+    if len(model) > MAX_MODEL or len(refs) > MAX_REFS or not all(ref.startswith(("fc:", "match:")) for ref in refs):
+        raise RingsideError(
+            "invalid_model_ref",
+            f"model must be 1..{MAX_REFS} refs like fc:openai/gpt-4o-mini or match:anthropic/sonnet>=4 "
+            f"({MAX_MODEL} characters in all).",
+            "model",
+        )
     if core.state.find_slot(principal.account_id, principal.livemode, name) is not None:
         raise RingsideError("invalid_request", f"A slot named '{name}' exists already.", "name")
     slot = Slot(new_sortable_id("slot"), principal.account_id, principal.livemode, name, model, core.now())

@@ -13,9 +13,10 @@ from typing import Any
 import orjson
 from aiohttp import web
 
+from edge_http import fallbacks
 from edge_http.client_tokens import token_of
-from edge_http.context import EDGE, Edge
-from edge_http.handlers.common import bearer, client_ip, reject, verify_then_raise
+from edge_http.context import EDGE, TEST_PROVIDER, Edge
+from edge_http.handlers.common import authorize_request, bearer, reject, verify_then_raise
 from edge_http.metering import (
     ABORTED,
     COMPLETED,
@@ -25,10 +26,9 @@ from edge_http.metering import (
     counted_usage,
     extend,
     finish,
-    price_of,
     usage_from_body,
 )
-from edge_http.openai.errors import error_body
+from edge_http.openai.errors import provider_error_response
 from edge_http.openai.estimate import input_tokens_bound
 from edge_http.openai.jsonio import parse_object
 from edge_http.openai.sse import StreamTally, error_frame, frames, relay_frame, usage_frame_with
@@ -83,41 +83,69 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
         body = parse_object(await request.read())
         requested, choices = _validate(body)
         # The peer proxy's routes (no /v1) take a bare model name as the name of a slot.
-        model = await edge.resolve_model(body.get("model"), api_key, peer=not request.path.startswith("/v1/"))
-        if api_key.startswith("sk_live_") or (token is not None and token[1].livemode):
-            edge.provider_for(model, livemode=True)  # 503 before holding anything
+        models = await edge.resolve_model(body.get("model"), api_key, peer=not request.path.startswith("/v1/"))
+        live = api_key.startswith("sk_live_") or (token is not None and token[1].livemode)
+        if live:
+            models = _configured(edge, models)  # 503 before holding anything
     except RingsideError as error:
         if token is None:
             await verify_then_raise(edge, api_key, error)
         raise
+    # Only a slot's list is retried and fallen back along; a single ref is called once.
+    tries = fallbacks.TRIES_PER_MODEL if len(models) > 1 else 1
+    attempts = [(model, number) for model in models for number in range(tries)][: fallbacks.MAX_ATTEMPTS]
+    skip: CatalogModel | None = None
+    failure: fallbacks.Failure | None = None
+    for index, (model, try_number) in enumerate(attempts):
+        last = index == len(attempts) - 1
+        if model is skip or (live and not last and not edge.breakers.available(model.provider)):
+            continue
+        call = await _admitted(edge, request, body, model, requested, choices)
+        if isinstance(call, web.Response):
+            return call  # refused (budget, wallet, rate limits): no further attempt would be allowed
+        try:
+            if not last:
+                failure = await call.try_open()
+                if failure is not None:  # settled as failed: nothing was sent to the client yet
+                    wait = fallbacks.wait_before_retry_s(try_number, failure)
+                    if wait is None:
+                        skip = model
+                    else:
+                        await asyncio.sleep(wait)
+                    continue
+            return await (call.stream() if body.get("stream") else call.complete())
+        finally:
+            if not call.settled:  # an unexpected error, or cancelled at shutdown: never leave it open
+                await asyncio.shield(call.settle_unfinished())
+    # The last model was given up on early (a timeout, or a long retry-after): its failure is the answer.
+    code = failure.code if failure is not None else "model_unavailable"
+    raise RingsideError(code, "No model of this slot answered; the last one failed with " + code + ".")
+
+
+def _configured(edge: Edge, models: list[CatalogModel]) -> list[CatalogModel]:
+    """The models whose provider is configured; the first one's 503 when none is."""
+    available = [model for model in models if model.provider in edge.providers or model.provider == TEST_PROVIDER]
+    if not available:
+        edge.provider_for(models[0], livemode=True)
+    return available
+
+
+async def _admitted(
+    edge: Edge,
+    request: web.Request,
+    body: dict[str, Any],
+    model: CatalogModel,
+    requested: int,
+    choices: int,
+) -> _Call | web.Response:
+    """One attempt, authorized on its own: the core holds this model's upper bound for it."""
     input_bound = input_tokens_bound(body, model.max_image_tokens)
-    user = body.get("user")
     decision = await admit(
-        edge,
-        metering_pb2.AuthorizeRequest(
-            api_key=api_key,
-            customer_ref=request.headers.get("FC-Customer", "").strip(),
-            user=user if isinstance(user, str) else "",
-            model_ref=model.ref,
-            provider=model.provider,
-            price=price_of(model),
-            input_tokens_bound=input_bound,
-            requested_output_tokens=requested,
-            model_max_output_tokens=model.max_output_tokens,
-            choices=choices,
-            client_ip=client_ip(request, edge.trusted_proxies),
-            client_token=token[0] if token else "",
-            client_token_id=token[1].jti if token else "",
-        ),
+        edge, authorize_request(edge, request, body, model, input_bound, requested, choices, token_of(request))
     )
     if isinstance(decision, metering_pb2.Denial):
         return reject(request, decision)
-    call = _Call(edge, request, model, body, decision, input_bound, requested)
-    try:
-        return await (call.stream() if body.get("stream") else call.complete())
-    finally:
-        if not call.settled:  # an unexpected error, or cancelled at shutdown: never leave it open
-            await asyncio.shield(call.settle_unfinished())
+    return _Call(edge, request, model, body, decision, input_bound, requested)
 
 
 class _Call:
@@ -160,13 +188,41 @@ class _Call:
             upstream["stream_options"] = {**(options if isinstance(options, dict) else {}), "include_usage": True}
         return upstream
 
+    async def try_open(self) -> fallbacks.Failure | None:
+        """Open the upstream for an attempt that may be followed by another. On a failure worth
+        another attempt (429/5xx, timeout, unreachable), settle this one as failed — the provider
+        answered nothing, so nothing is billed — and say so; None: opened, go on with this one."""
+        try:
+            upstream = await self._open()
+        except RingsideError as error:  # _open settled it
+            if error.code in fallbacks.RETRYABLE_ERRORS:
+                return fallbacks.Failure(error.code, move_on=True)
+            raise
+        if upstream.status not in fallbacks.RETRYABLE_STATUSES:
+            return None
+        code = "model_unavailable" if upstream.status in (429, 503) else "upstream_error"
+        failure = fallbacks.Failure(code, fallbacks.retry_after_s(upstream.header("retry-after")))
+        upstream.close()
+        self.upstream = None
+        await self._settle(FAILED, usage_from_body(None), False, "")
+        return failure
+
     async def _open(self) -> UpstreamResponse:
+        if self.upstream is not None:  # opened by try_open
+            return self.upstream
         provider = self.edge.provider_for(self.model, self.decision.livemode)
+        breakers = self.edge.breakers
         try:
             self.upstream = await provider.chat_completions(self.upstream_body)
-        except RingsideError:
+        except RingsideError as error:
+            if error.code in fallbacks.RETRYABLE_ERRORS:
+                breakers.failed(self.model.provider)
             await self._settle(FAILED, usage_from_body(None), False, "")
             raise
+        if self.upstream.status in fallbacks.RETRYABLE_STATUSES:
+            breakers.failed(self.model.provider)
+        else:
+            breakers.succeeded(self.model.provider)
         return self.upstream
 
     async def _settle(self, outcome: int, usage: Any, estimated: bool, upstream_model: str) -> Any:
@@ -187,20 +243,7 @@ class _Call:
             payload = await upstream.read(MAX_UPSTREAM_BODY)
         finally:
             await self._settle(FAILED, usage_from_body(None), False, "")
-        if upstream.status < 500 and upstream.status not in (401, 403, 408):
-            return web.Response(
-                status=upstream.status, body=payload, content_type="application/json", headers=self.headers
-            )
-        # The provider refusing Ringside's own credentials is the operator's problem, not the caller's
-        # key: never pass a provider 401/403 (whose body may quote the operator's key) through.
-        code = "upstream_timeout" if upstream.status in (408, 504) else "upstream_error"
-        error = RingsideError(code, f"The provider answered {upstream.status}.")
-        return web.Response(
-            status=error.status,
-            body=error_body(error, self.decision.request_id),
-            content_type="application/json",
-            headers=self.headers,
-        )
+        return provider_error_response(upstream.status, payload, self.decision.request_id, self.headers)
 
     async def complete(self) -> web.Response:
         upstream = await self._open()

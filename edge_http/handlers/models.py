@@ -1,20 +1,62 @@
-"""GET /v1/models: the refs this installation serves, in OpenAI's list format."""
+"""GET /v1/models: the refs this key can call, in OpenAI's list format.
+
+Live keys see the models of the configured providers (`fc:` refs) and, for each model family, the
+`match:` selector that rolls forward to its newest version; test keys see every ref (the test
+model serves them all). The account's slots come last (`slot:<name>`, the newest 100).
+"""
 
 from __future__ import annotations
+
+from typing import Any
 
 from aiohttp import web
 
 from edge_http.context import EDGE, TEST_PROVIDER
-from edge_http.handlers.common import principal
+from edge_http.handlers.common import authorization, principal
 from edge_http.openai.jsonio import dumps
+from ringside.core.v1 import common_pb2, slots_pb2
+from ringside.errors import RingsideError
+
+MAX_SLOTS_LISTED = 100
 
 
 async def list_models(request: web.Request) -> web.Response:
     edge = request.app[EDGE]
     caller = await principal(edge, request)
-    data = [
+
+    def callable_(provider: str) -> bool:
+        return not caller.livemode or provider in edge.providers or provider == TEST_PROVIDER
+
+    data: list[dict[str, Any]] = [
         {"id": ref, "object": "model", "created": 0, "owned_by": model.provider}
         for ref, model in sorted(edge.catalog.items())
-        if not caller.livemode or model.provider in edge.providers or model.provider == TEST_PROVIDER
+        if callable_(model.provider)
     ]
+    for (provider, family), members in sorted(edge.refs.families.items()):
+        if callable_(provider):
+            newest = members[0]
+            data.append(
+                {
+                    "id": f"match:{provider}/{family}>={newest.version[0]}",
+                    "object": "model",
+                    "created": 0,
+                    "owned_by": provider,
+                }
+            )
+    data += await _slots(request)
     return web.Response(body=dumps({"object": "list", "data": data}), content_type="application/json")
+
+
+async def _slots(request: web.Request) -> list[dict[str, Any]]:
+    edge = request.app[EDGE]
+    try:
+        result = await edge.core.as_caller(
+            edge.core.slots.ListSlots,
+            slots_pb2.ListSlotsRequest(page=common_pb2.PageRequest(limit=MAX_SLOTS_LISTED)),
+            authorization(request),
+        )
+    except RingsideError as error:
+        if error.code == "insufficient_scope":  # a key that may call models but not read slots
+            return []
+        raise
+    return [{"id": f"slot:{s.name}", "object": "model", "created": s.created, "owned_by": "slot"} for s in result.slots]

@@ -24,12 +24,16 @@ def token_counts(usage: Any) -> common_pb2.TokenCounts:
     prompt_details = _details(usage, "prompt_tokens_details")
     completion_details = _details(usage, "completion_tokens_details")
     cached = _int(prompt_details.get("cached_tokens"))
+    # Not OpenAI's own (it does not charge cache writes), but providers translated into its format
+    # (Anthropic here; OpenRouter upstream) report the prompt tokens written to cache this way.
+    written = _int(prompt_details.get("cache_write_tokens"))
     audio_in = _int(prompt_details.get("audio_tokens"))
     reasoning = _int(completion_details.get("reasoning_tokens"))
     audio_out = _int(completion_details.get("audio_tokens"))
     return common_pb2.TokenCounts(
-        input_tokens=max(0, _int(usage.get("prompt_tokens")) - cached - audio_in),
+        input_tokens=max(0, _int(usage.get("prompt_tokens")) - cached - written - audio_in),
         cached_input_tokens=cached,
+        cache_write_tokens=written,
         audio_input_tokens=audio_in,
         output_tokens=max(0, _int(usage.get("completion_tokens")) - reasoning - audio_out),
         reasoning_tokens=reasoning,

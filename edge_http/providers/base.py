@@ -13,6 +13,9 @@ class UpstreamResponse(Protocol):
 
     def content_type(self) -> str: ...
 
+    def header(self, name: str) -> str | None:
+        """A response header (e.g. `retry-after`), None when absent."""
+
     async def read(self, limit_bytes: int) -> bytes:
         """The whole body (non-streaming answers and errors); raises past `limit_bytes`."""
 
@@ -28,3 +31,6 @@ class Provider(Protocol):
 
     async def chat_completions(self, body: dict[str, Any]) -> UpstreamResponse:
         """Send an OpenAI chat completions request body (already rewritten for the upstream)."""
+
+    async def embeddings(self, body: dict[str, Any]) -> UpstreamResponse:
+        """Send an OpenAI embeddings request body; providers without embeddings raise invalid_request."""

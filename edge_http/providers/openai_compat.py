@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from typing import Any
+from urllib.parse import quote
 
 import aiohttp
 import orjson
 from aiohttp.http_exceptions import HttpProcessingError
+from yarl import URL
 
 from ringside.errors import RingsideError
 
@@ -19,6 +21,9 @@ class HttpUpstreamResponse:
 
     def content_type(self) -> str:
         return self._response.headers.get("Content-Type", "application/json")
+
+    def header(self, name: str) -> str | None:
+        return self._response.headers.get(name)
 
     async def read(self, limit_bytes: int) -> bytes:
         chunks: list[bytes] = []
@@ -37,6 +42,16 @@ class HttpUpstreamResponse:
             self._response.release()
         return b"".join(chunks)
 
+    async def chunks(self) -> AsyncIterator[bytes]:
+        """The body as it arrives (binary streams)."""
+        try:
+            async for chunk in self._response.content.iter_any():
+                yield chunk
+        except TimeoutError:
+            raise RingsideError("upstream_timeout", "The provider stopped sending.") from None
+        except aiohttp.ClientError as error:
+            raise RingsideError("upstream_error", f"The provider's stream broke off: {error}.") from None
+
     async def lines(self) -> AsyncIterator[bytes]:
         try:
             async for line in self._response.content:
@@ -53,7 +68,11 @@ class HttpUpstreamResponse:
 
 
 class OpenAICompatProvider:
-    """Speaks OpenAI's Chat Completions to `base_url`; the key is optional (local servers)."""
+    """Speaks OpenAI's Chat Completions to `base_url`; the key is optional (local servers).
+
+    Azure OpenAI (`api_version` set) differs only in the URL — one deployment per model, named by
+    `deployments` (default: the model's own name), with `?api-version=` — and the `api-key` header.
+    """
 
     def __init__(
         self,
@@ -63,20 +82,42 @@ class OpenAICompatProvider:
         session: aiohttp.ClientSession,
         timeout_s: float,
         connect_timeout_s: float,
+        api_version: str = "",
+        deployments: Mapping[str, str] | None = None,
     ) -> None:
         self.id = provider_id
-        self._url = base_url.rstrip("/") + "/chat/completions"
-        self._headers = {"Content-Type": "application/json"}
+        self._base_url = base_url.rstrip("/")
+        self._api_version = api_version
+        self._deployments = dict(deployments or {})
+        self.headers = {"Content-Type": "application/json"}
         if api_key:
-            self._headers["Authorization"] = f"Bearer {api_key}"
+            self.headers.update({"api-key": api_key} if api_version else {"Authorization": f"Bearer {api_key}"})
         self._session = session
         # sock_read bounds the wait for each chunk, so a live stream is not cut off by a total.
         self._timeout = aiohttp.ClientTimeout(total=None, connect=connect_timeout_s, sock_read=timeout_s)
 
+    def url(self, model: str, route: str) -> str:
+        if not self._api_version:
+            return f"{self._base_url}/{route}"
+        deployment = quote(self._deployments.get(model, model), safe="")
+        return f"{self._base_url}/openai/deployments/{deployment}/{route}?api-version={quote(self._api_version)}"
+
     async def chat_completions(self, body: dict[str, Any]) -> HttpUpstreamResponse:
+        return await self.post(self.url(str(body.get("model", "")), "chat/completions"), body)
+
+    async def embeddings(self, body: dict[str, Any]) -> HttpUpstreamResponse:
+        return await self.post(self.url(str(body.get("model", "")), "embeddings"), body)
+
+    async def post(self, url: str, body: dict[str, Any]) -> HttpUpstreamResponse:
+        return await self.post_bytes(url, orjson.dumps(body))
+
+    async def post_bytes(
+        self, url: str | URL, data: bytes, signed_headers: dict[str, str] | None = None
+    ) -> HttpUpstreamResponse:
+        headers = {**self.headers, **signed_headers} if signed_headers else self.headers
         try:
             response = await self._session.post(
-                self._url, data=orjson.dumps(body), headers=self._headers, timeout=self._timeout, allow_redirects=False
+                url, data=data, headers=headers, timeout=self._timeout, allow_redirects=False
             )
         except TimeoutError:
             raise RingsideError("upstream_timeout", f"Provider '{self.id}' did not answer in time.") from None

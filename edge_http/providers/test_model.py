@@ -11,7 +11,10 @@ from typing import Any
 
 import orjson
 
+from edge_http.openai import embeddings
 from edge_http.openai.estimate import text_parts
+
+TEST_DIMENSIONS = 16
 
 REPLY = [
     "This",
@@ -62,6 +65,9 @@ class TestModelResponse:
     def content_type(self) -> str:
         return "text/event-stream; charset=utf-8" if self._frames is not None else "application/json"
 
+    def header(self, name: str) -> str | None:
+        return None
+
     async def read(self, limit_bytes: int) -> bytes:
         return self._body
 
@@ -76,6 +82,26 @@ class TestModelResponse:
 
 class TestModelProvider:
     id = "ringside"
+
+    async def embeddings(self, body: dict[str, Any]) -> TestModelResponse:
+        """Deterministic unit-ish vectors from each input's hash; usage ≈ 4 bytes a token."""
+        items = embeddings.inputs(body)
+        asked = body.get("dimensions")
+        dimensions = asked if isinstance(asked, int) else TEST_DIMENSIONS
+        data = []
+        for index, item in enumerate(items):
+            digest = hashlib.sha256(orjson.dumps(item)).digest()
+            vector = [(digest[i % 32] - 128) / 128 for i in range(max(1, min(dimensions, 4096)))]
+            encoded = embeddings.encode(vector, str(body.get("encoding_format", "float")))
+            data.append({"object": "embedding", "index": index, "embedding": encoded})
+        tokens = -(-embeddings.tokens_bound(items) // 4)
+        answer = {
+            "object": "list",
+            "data": data,
+            "model": str(body.get("model", "test")),
+            "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
+        }
+        return TestModelResponse(orjson.dumps(answer), None)
 
     async def chat_completions(self, body: dict[str, Any]) -> TestModelResponse:
         messages = body.get("messages") or []

@@ -18,12 +18,13 @@ import asyncio
 from collections import deque
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import orjson
 from aiohttp import web
 
+from tests.fakes import openai_embeddings
 from tests.fakes import openai_wire as wire
 from tests.fakes.openai_request import (
     BadRequest,
@@ -106,6 +107,20 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
     except asyncio.CancelledError:
         record.disconnected = True
         raise
+
+
+async def azure_chat_completions(request: web.Request) -> web.StreamResponse:
+    """Azure OpenAI's ``POST /openai/deployments/{deployment}/chat/completions?api-version=…``:
+    the key in ``api-key``; otherwise OpenAI's format (the path is recorded as ``x-fake-path``)."""
+    config = request.app[CONFIG]
+    headers = {str(name): value for name, value in request.headers.items()}
+    record = RecordedRequest(body=None, headers={**headers, "x-fake-path": request.path_qs})
+    request.app[RECORDS].append(record)
+    if config.api_key is not None and request.headers.get("api-key") != config.api_key:
+        return _error(record, 401, "Access denied due to invalid subscription key or wrong API endpoint.")
+    if not request.query.get("api-version"):
+        return _error(record, 404, "Resource not found")
+    return await _answer_chat(request, replace(config, api_key=None), record)
 
 
 def _authorized(request: web.Request, config: FakeConfig) -> bool:
@@ -221,6 +236,21 @@ async def _stream(request: web.Request, answer: _Answer) -> web.StreamResponse:
     return response
 
 
+async def embeddings(request: web.Request) -> web.Response:
+    """``POST /v1/embeddings`` (tests/fakes/openai_embeddings.py), recorded like chat requests."""
+    record = RecordedRequest(body=None, headers={str(name): value for name, value in request.headers.items()})
+    request.app[RECORDS].append(record)
+    if not _authorized(request, request.app[CONFIG]):
+        return _error(record, 401, "Incorrect API key provided.")
+    try:
+        record.body = orjson.loads(await request.read())
+    except orjson.JSONDecodeError:
+        return _error(record, 400, "We could not parse the JSON body of your request.")
+    response = openai_embeddings.answer(record.body)
+    record.status, record.completed = response.status, True
+    return response
+
+
 async def list_models(request: web.Request) -> web.Response:
     """``GET /v1/models``."""
     if not _authorized(request, request.app[CONFIG]):
@@ -264,6 +294,8 @@ def create_app(config: FakeConfig) -> web.Application:
     app[RECORDS] = deque(maxlen=MAX_RECORDED_REQUESTS)
     app.router.add_post("/v1/chat/completions", chat_completions)
     app.router.add_get("/v1/models", list_models)
+    app.router.add_post("/v1/embeddings", embeddings)
+    app.router.add_post("/openai/deployments/{deployment}/chat/completions", azure_chat_completions)
     app.router.add_get("/_fake/requests", recorded_requests)
     app.router.add_delete("/_fake/requests", clear_recorded_requests)
     return app

@@ -1,0 +1,1 @@
+"""Anthropic Messages API, translated to and from OpenAI Chat Completions."""

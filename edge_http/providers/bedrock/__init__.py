@@ -1,0 +1,1 @@
+"""AWS Bedrock Converse, translated to and from OpenAI Chat Completions."""

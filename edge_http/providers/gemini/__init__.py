@@ -1,0 +1,1 @@
+"""Google Gemini (generateContent / streamGenerateContent), translated to and from OpenAI Chat Completions."""

@@ -1,0 +1,126 @@
+"""Which providers this installation can call: each catalog provider whose credentials are in the
+environment (its SDK's variables) or whose base URL the operator gave. A provider left out is
+simply absent: calling one of its models is 503 `model_unavailable`."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import aiohttp
+
+from edge_http.providers.anthropic.provider import AnthropicProvider
+from edge_http.providers.base import Provider
+from edge_http.providers.bedrock.provider import BedrockProvider, sigv4_signer
+from edge_http.providers.catalog.load import CatalogModel, ProviderEntry
+from edge_http.providers.cohere.provider import CohereProvider
+from edge_http.providers.gemini.provider import GeminiProvider
+from edge_http.providers.openai_compat import OpenAICompatProvider
+
+log = logging.getLogger("ringside.edge")
+
+
+@dataclass(frozen=True, slots=True)
+class Reach:
+    base_url: str
+    api_key: str | None
+    api_version: str = ""
+
+
+def reach(entry: ProviderEntry, environment: Mapping[str, str]) -> Reach | None:
+    """Where and how to call `entry`, or None when it is not configured.
+
+    Configured = its key variable is set, or a base URL was given (its variable, or the providers
+    file's `base_url` with no shipped default): a base URL without a key is a provider without auth.
+    """
+    connection = entry.connection
+    if connection.kind == "test":
+        return None
+    if connection.kind == "bedrock":
+        return _bedrock_reach(entry, environment)
+    # `key_env` may name several variables, the first set wins (GOOGLE_API_KEY,GEMINI_API_KEY)
+    names = [name.strip() for name in connection.key_env.split(",") if name.strip()]
+    key = next((environment[name] for name in names if environment.get(name)), None)
+    given_url = environment.get(connection.base_url_env, "") if connection.base_url_env else ""
+    if given_url and connection.base_url_path and not given_url.rstrip("/").endswith(connection.base_url_path):
+        given_url = given_url.rstrip("/") + connection.base_url_path
+    base_url = given_url or connection.base_url
+    if not base_url or not (key or given_url or not connection.key_env):
+        return None
+    api_version = ""
+    if connection.kind in ("azure", "gemini"):
+        api_version = environment.get(connection.api_version_env, "") or connection.api_version
+    return Reach(base_url, key or None, api_version)
+
+
+@dataclass(frozen=True, slots=True)
+class BedrockReach(Reach):
+    region: str = ""
+    access_key: str = ""
+    secret_key: str = ""
+    session_token: str | None = None
+
+
+def _bedrock_reach(entry: ProviderEntry, environment: Mapping[str, str]) -> BedrockReach | None:
+    """boto3's variables: a Bedrock API key, else an access key pair; the region; an endpoint."""
+    region = environment.get("AWS_REGION") or environment.get("AWS_DEFAULT_REGION") or ""
+    token = environment.get(entry.connection.key_env) if entry.connection.key_env else None
+    access_key, secret_key = environment.get("AWS_ACCESS_KEY_ID", ""), environment.get("AWS_SECRET_ACCESS_KEY", "")
+    base_url = environment.get(entry.connection.base_url_env, "") if entry.connection.base_url_env else ""
+    base_url = base_url or (f"https://bedrock-runtime.{region}.amazonaws.com" if region else "")
+    if not base_url or not (token or (access_key and secret_key)):
+        return None
+    session_token = environment.get("AWS_SESSION_TOKEN") or None
+    return BedrockReach(base_url, token, "", region or "us-east-1", access_key, secret_key, session_token)
+
+
+def _bedrock(http: OpenAICompatProvider, where: BedrockReach) -> BedrockProvider | None:
+    if where.api_key:  # a Bedrock API key: a Bearer token, no signing
+        return BedrockProvider(http, where.base_url, None)
+    try:
+        signer = sigv4_signer(where.access_key, where.secret_key, where.session_token, where.region)
+    except ImportError:
+        log.error("provider bedrock left out: SigV4 needs botocore (pip install 'ringside[bedrock]')")
+        return None
+    return BedrockProvider(http, where.base_url, signer)
+
+
+def build_providers(
+    entries: Mapping[str, ProviderEntry],
+    models: Mapping[str, CatalogModel],
+    environment: Mapping[str, str],
+    session: aiohttp.ClientSession,
+    timeout_s: float,
+    connect_timeout_s: float,
+) -> dict[str, Provider]:
+    providers: dict[str, Provider] = {}
+    for entry in entries.values():
+        where = reach(entry, environment)
+        if where is None:
+            continue
+        kind = entry.connection.kind
+        http = OpenAICompatProvider(
+            entry.id,
+            where.base_url,
+            where.api_key if kind != "gemini" else None,
+            session,
+            timeout_s,
+            connect_timeout_s,
+            api_version=where.api_version if kind == "azure" else "",
+            deployments=entry.connection.deployments,
+        )
+        if isinstance(where, BedrockReach):
+            bedrock = _bedrock(http, where)
+            if bedrock is not None:
+                providers[entry.id] = bedrock
+        elif kind == "cohere":
+            providers[entry.id] = CohereProvider(http, where.base_url)
+        elif kind == "gemini":
+            providers[entry.id] = GeminiProvider(http, where.base_url, where.api_key, where.api_version)
+        elif kind == "anthropic":
+            limits = {m.name: m.max_output_tokens for m in models.values() if m.provider == entry.id}
+            providers[entry.id] = AnthropicProvider(http, where.base_url, limits)
+        else:
+            providers[entry.id] = http
+    return providers
