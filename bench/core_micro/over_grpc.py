@@ -113,6 +113,8 @@ async def over_grpc(
         "RINGSIDE_GRPC_PORT": str(port),
         "RINGSIDE_INTERNAL_TOKEN": token,
         "RINGSIDE_LOG_LEVEL": "WARNING",
+        "RINGSIDE_RATE_LIMIT_ACCOUNT_PER_MIN": "1000000000",  # far above what one core admits here
+        "RINGSIDE_RATE_LIMIT_IP_PER_MIN": "1000000000",
         **({"RINGSIDE_DATABASE_URL": database_url} if database_url else {}),
     }
     spec = ServerSpec(name="core", argv=python_module_argv("ringside", "core"), port=port, log_dir=data_dir, env=env)
