@@ -10,12 +10,14 @@ from __future__ import annotations
 import hashlib
 import re
 
+import orjson
 from aiohttp import web
 
 from edge_http.context import EDGE
 from edge_http.handlers.common import bearer
 from edge_http.middlewares import REQUEST_ID, Handler
 from edge_http.openai.errors import error_body
+from edge_http.openai.jsonio import dumps
 from ringside.core.v1 import idempotency_pb2
 from ringside.errors import RingsideError
 
@@ -68,8 +70,23 @@ async def idempotency(request: web.Request, handler: Handler) -> web.StreamRespo
         )
         raise
     body = response.body if isinstance(response, web.Response) and isinstance(response.body, bytes) else b""
-    await _finish(request, api_key, route, key, request_hash, response.status, body[:MAX_STORED_BODY])
+    await _finish(request, api_key, route, key, request_hash, response.status, without_secret(body)[:MAX_STORED_BODY])
     return response
+
+
+def without_secret(body: bytes) -> bytes:
+    """What is kept for replays: a secret shown once (a new API key's, a webhook endpoint's) is never
+    stored in clear — a replay says it was shown (`"secret": null, "secret_shown_once": true`), and a
+    client that lost it rotates or creates another."""
+    if b'"secret"' not in body:
+        return body
+    try:
+        parsed = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return body
+    if not isinstance(parsed, dict) or not isinstance(parsed.get("secret"), str):
+        return body
+    return dumps({**parsed, "secret": None, "secret_shown_once": True})
 
 
 async def _finish(

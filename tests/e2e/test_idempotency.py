@@ -69,3 +69,20 @@ def test_a_request_refused_by_validation_is_not_stored(stack: Stack) -> None:
     assert again.json()["id"] == good.json()["id"]
     too_long = stack.call("POST", "/v1/customers", stack.live_key, body, headers={"Idempotency-Key": "k" * 256})
     assert too_long.status == 400 and too_long.json()["error"]["param"] == "Idempotency-Key"
+
+
+def test_a_secret_shown_once_is_not_kept_for_replays(stack: Stack) -> None:
+    key = "new-key-" + secrets.token_hex(8)
+    body = {"mode": "test", "scopes": ["api:read"], "name": "reporting"}
+    first = stack.call("POST", "/v1/api_keys", stack.live_key, body, headers={"Idempotency-Key": key})
+    assert first.status == 201, first.body
+    secret = first.json()["secret"]
+    assert secret.startswith("sk_test_")
+    again = stack.call("POST", "/v1/api_keys", stack.live_key, body, headers={"Idempotency-Key": key})
+    assert again.status == 201 and again.headers.get("idempotent-replayed") == "true"
+    replayed = again.json()
+    assert replayed["id"] == first.json()["id"]  # the same key, not a second one
+    assert replayed["secret"] is None and replayed["secret_shown_once"] is True
+    stored = stack.query("SELECT body FROM idempotency_keys WHERE key = ?", key)
+    assert stored and secret.encode() not in bytes(stored[0][0])
+    assert stack.call("GET", "/v1/models", secret).status == 200  # the first answer's secret works
