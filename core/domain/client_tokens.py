@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from core.domain.entities import Customer
+from core.domain.entities import ApiKey, Customer, Denial
 from core.domain.state import State
 from ringside import client_token
 from ringside.client_token import Claims
@@ -140,3 +140,19 @@ def verified(state: State, token: str, now: float) -> tuple[Claims, Customer]:
     if claims.issued_at_ms < customer.tokens_revoked_before_ms:
         raise client_token.invalid("This client token was revoked; mint a new one.")
     return claims, customer
+
+
+def caller(state: State, token: str, customer_ref: str, now: float) -> tuple[ApiKey, Customer] | Denial:
+    """Who a model call with a Client Token is: always the token's customer (an FC-Customer naming
+    another is a 404), under a key of its account and mode that lives for this call only."""
+    try:
+        claims, customer = verified(state, token, now)
+    except RingsideError as error:
+        return Denial(error.code, error.message)
+    if customer_ref and state.find_customer(claims.account_id, claims.livemode, customer_ref) is not customer:
+        return Denial("customer_not_found", f"No such customer: '{customer_ref[:300]}'.", "FC-Customer")
+    if customer.blocked:
+        return Denial("customer_blocked", f"Customer {customer.id} is blocked.")
+    scopes = frozenset({"api:write"})
+    key = ApiKey(claims.jti, claims.account_id, claims.livemode, "client token", scopes, "", "", claims.issued_at)
+    return key, customer

@@ -61,7 +61,11 @@ def effective(state: State, customer: Customer) -> Limits:
 
 
 def rate_layers(
-    state: State, defaults: RateDefaults, request: CallRequest, key: ApiKey, customer: Customer | None
+    defaults: RateDefaults,
+    request: CallRequest,
+    key: ApiKey,
+    customer: Customer | None,
+    limits: Limits | None,
 ) -> list[Layer]:
     """The four layers of API.md "Rate limits", in the order they answer."""
     layers: list[Layer] = []
@@ -74,15 +78,7 @@ def rate_layers(
     if defaults.account_per_min:
         account_key = ("account", key.account_id, str(key.livemode))
         layers.append(Layer("account_rate_limit_exceeded", account_key, defaults.account_per_min))
-    if customer is not None:
-        limits = effective(state, customer)
-        if limits.rate_limit_rpm is not None or limits.rate_limit_tpm is not None:
-            layers.append(
-                Layer(
-                    "customer_rate_limit_exceeded",
-                    ("customer", customer.id),
-                    limits.rate_limit_rpm,
-                    limits.rate_limit_tpm,
-                )
-            )
+    rpm, tpm = (limits.rate_limit_rpm, limits.rate_limit_tpm) if limits is not None else (None, None)
+    if customer is not None and (rpm is not None or tpm is not None):  # its effective limits
+        layers.append(Layer("customer_rate_limit_exceeded", ("customer", customer.id), rpm, tpm))
     return layers

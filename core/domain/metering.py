@@ -17,12 +17,11 @@ from dataclasses import dataclass, field
 
 from core.domain import client_tokens, events, ledger, prepaid
 from core.domain.entities import ApiKey, Customer, Denial, Hold, Transfer, has_scope, hash_secret
-from core.domain.limits import effective, rate_layers
+from core.domain.limits import Limits, effective, rate_layers
 from core.domain.periods import period_bounds
-from core.domain.ratelimit import RateDefaults, RateLimiter, Status, rate_denial
+from core.domain.ratelimit import Layer, RateDefaults, RateLimiter, Status, rate_denial
 from core.domain.settlement import Settlement, SettlePlan
 from core.domain.state import State
-from ringside.errors import RingsideError
 from ringside.ids import new_id, new_sortable_id
 from ringside.money import Price, estimate_nano, max_affordable_output
 
@@ -138,7 +137,7 @@ class Meter(Settlement):
     def check_caller(self, request: CallRequest) -> tuple[ApiKey, Customer | None] | Denial:
         """Key valid and scoped → attribution → not blocked (API.md "Attribution of a model call")."""
         if request.client_token:
-            return self._check_token_caller(request)
+            return client_tokens.caller(self.state, request.client_token, request.customer_ref, self.clock())
         key = self.authenticate(request.api_key)
         if key is None:
             return Denial("invalid_api_key", "Invalid API key provided.")
@@ -151,23 +150,6 @@ class Meter(Settlement):
             return Denial("customer_blocked", f"Customer {attributed.id} is blocked.")
         return key, attributed
 
-    def _check_token_caller(self, request: CallRequest) -> tuple[ApiKey, Customer | None] | Denial:
-        """A Client Token's call is always its customer's (FC-Customer naming another: 404)."""
-        try:
-            claims, customer = client_tokens.verified(self.state, request.client_token, self.clock())
-        except RingsideError as error:
-            return Denial(error.code, error.message)
-        if request.customer_ref:
-            named = self.state.find_customer(claims.account_id, claims.livemode, request.customer_ref)
-            if named is not customer:
-                return Denial("customer_not_found", f"No such customer: '{request.customer_ref[:300]}'.", "FC-Customer")
-        if customer.blocked:
-            return Denial("customer_blocked", f"Customer {customer.id} is blocked.")
-        # The token stands for a key of its account and mode, for this call only.
-        scopes = frozenset({"api:write"})
-        key = ApiKey(claims.jti, claims.account_id, claims.livemode, "client token", scopes, "", "", claims.issued_at)
-        return key, customer
-
     def output_ceiling(self, request: CallRequest, key: ApiKey) -> int:
         """max_tokens as sent, else the account's default, else the model's maximum (never above it)."""
         account = self.state.accounts[key.account_id]
@@ -176,11 +158,19 @@ class Meter(Settlement):
         )
         return min(ceiling, request.model_max_output_tokens) if request.model_max_output_tokens else ceiling
 
-    def markup_bp(self, key: ApiKey, customer: Customer | None) -> int:
+    def markup_bp(self, key: ApiKey, limits: Limits | None) -> int:
         """The customer's tier's markup, else the account's."""
-        if customer is None:
-            return self.state.accounts[key.account_id].markup_bp
-        return effective(self.state, customer).markup_bp
+        return limits.markup_bp if limits is not None else self.state.accounts[key.account_id].markup_bp
+
+    def _limits_and_layers(
+        self, request: CallRequest, key: ApiKey, customer: Customer | None, clock: float
+    ) -> tuple[Limits | None, list[Layer]] | Denial:
+        """The customer's effective limits (worked out once per admission) and its rate-limit
+        layers; refused when a layer has no request left."""
+        limits = effective(self.state, customer) if customer is not None else None
+        layers = rate_layers(self.rate_defaults, request, key, customer, limits)
+        refused = self.limiter.check_requests(layers, clock)
+        return rate_denial(refused) if refused is not None else (limits, layers)
 
     def admit(self, request: CallRequest) -> Admission | Denial:
         checked = self.check_caller(request)
@@ -189,11 +179,11 @@ class Meter(Settlement):
         key, customer = checked
         clock = self.clock()
         now = int(clock)
-        layers = rate_layers(self.state, self.rate_defaults, request, key, customer)
-        refused = self.limiter.check_requests(layers, clock)
-        if refused is not None:
-            return rate_denial(refused)
-        markup = self.markup_bp(key, customer)
+        terms = self._limits_and_layers(request, key, customer, clock)
+        if isinstance(terms, Denial):
+            return terms
+        limits, layers = terms
+        markup = self.markup_bp(key, limits)
         choices = max(1, request.choices)
         ceiling = self.output_ceiling(request, key)
         output_bound = ceiling
@@ -212,7 +202,7 @@ class Meter(Settlement):
         estimate = estimate_nano(request.input_tokens_bound, output_bound, choices, request.price, markup)
         if customer is not None:
             customer.roll_period(period_bounds(now, customer.billing_anchor_day)[0])
-            room, limiting = self._room(customer)
+            room, limiting = self._room(customer, limits)
             if room is not None and estimate > room:
                 output_bound = max_affordable_output(
                     request.input_tokens_bound, choices, request.price, markup, room, output_bound
@@ -254,11 +244,11 @@ class Meter(Settlement):
             return None
         clock = self.clock()
         now = int(clock)
-        layers = rate_layers(self.state, self.rate_defaults, request, key, customer)
-        refused = self.limiter.check_requests(layers, clock)
-        if refused is not None:
-            return rate_denial(refused)
-        markup = self.markup_bp(key, customer)
+        terms = self._limits_and_layers(request, key, customer, clock)
+        if isinstance(terms, Denial):
+            return terms
+        limits, layers = terms
+        markup = self.markup_bp(key, limits)
         ceiling = self.output_ceiling(request, key)
         estimate = estimate_nano(request.input_tokens_bound, ceiling, max(1, request.choices), request.price, markup)
         slots = max(1, min(calls, MAX_LEASE_CALLS))
@@ -271,7 +261,7 @@ class Meter(Settlement):
         amount = estimate * slots
         if customer is not None:
             customer.roll_period(period_bounds(now, customer.billing_anchor_day)[0])
-            room, _ = self._room(customer)
+            room, _ = self._room(customer, limits)
             if room is not None:
                 amount = min(amount, room // LEASE_ROOM_SHARE)
         if slots < 1 or amount < estimate or amount == 0:
@@ -356,10 +346,11 @@ class Meter(Settlement):
         )
         return hold, [hold, pending]
 
-    def _room(self, customer: Customer) -> tuple[int | None, str]:
+    @staticmethod
+    def _room(customer: Customer, limits: Limits | None) -> tuple[int | None, str]:
         """The least of what the budget and the wallet still allow (None = unlimited)."""
         rooms: list[tuple[int, str]] = []
-        budget = effective(self.state, customer).budget_nano
+        budget = limits.budget_nano if limits is not None else None
         if budget is not None:
             rooms.append((budget - customer.spent_nano - customer.held_nano, "budget"))
         if customer.wallet_enabled:
