@@ -89,16 +89,21 @@ class VerifiedCache:
         self._claims: OrderedDict[str, Claims] = OrderedDict()
         self._capacity = capacity
 
-    def verify(self, token: str, keys: dict[str, SigningKey], now: float) -> Claims:
+    def seen(self, token: str, now: float) -> Claims | None:
+        """A token verified before (401 once it has expired), or None."""
         claims = self._claims.get(token)
+        if claims is not None and claims.expires_at + LEEWAY_S < now:
+            del self._claims[token]
+            raise invalid("This client token has expired; mint a new one.")
+        return claims
+
+    def verify(self, token: str, keys: dict[str, SigningKey], now: float) -> Claims:
+        claims = self.seen(token, now)
         if claims is None:
             claims = verify(token, keys, now)
             self._claims[token] = claims
             if len(self._claims) > self._capacity:
                 self._claims.popitem(last=False)
-        elif claims.expires_at + LEEWAY_S < now:
-            del self._claims[token]
-            raise invalid("This client token has expired; mint a new one.")
         return claims
 
 
