@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 from dataclasses import dataclass
 
@@ -239,9 +238,8 @@ async def top_up_balance(
     now = core.now()
     transfer = prepaid.top_up(account.id, amount_nano, description, now, period_bounds(now)[0])
 
-    async def write_then_apply() -> None:  # one task: a cancelled caller cannot leave memory behind
-        await core.writer.write([transfer])
+    def credit() -> None:
         core.state.prepaid_of(account.id).balance_nano += amount_nano
 
-    await asyncio.shield(core.spawn(write_then_apply()))
+    await core.write_then_apply([transfer], credit)
     return account, transfer

@@ -3,7 +3,6 @@ core's own routes, and Ringside's signing keys (made at first start, rotated by 
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 from dataclasses import dataclass
 
@@ -44,12 +43,15 @@ async def rotate(core: Core, principal: Principal) -> SigningKey:
     now = core.now()
     key = client_token.generate(new_sortable_id("kid"), now)
     retired = [dataclasses.replace(k, retired_at=now) for k in core.state.signing_keys.values() if k.retired_at is None]
-    await asyncio.shield(core.writer.write([key, *(SigningKeyRetirement(k.kid, now) for k in retired)]))
-    for old in retired:
-        core.state.signing_keys[old.kid] = old
-    core.state.signing_keys[key.kid] = key
-    for kid in [k.kid for k in core.state.signing_keys.values() if _expired(k, now)]:
-        del core.state.signing_keys[kid]
+
+    def swap() -> None:
+        for old in retired:
+            core.state.signing_keys[old.kid] = old
+        core.state.signing_keys[key.kid] = key
+        for kid in [k.kid for k in core.state.signing_keys.values() if _expired(k, now)]:
+            del core.state.signing_keys[kid]
+
+    await core.write_then_apply([key, *(SigningKeyRetirement(k.kid, now) for k in retired)], swap)
     return key
 
 
@@ -94,11 +96,10 @@ async def revoke_all(core: Core, principal: Principal, customer_ref: str) -> int
     customer = get_customer(core, principal, customer_ref)
     before = int(core.clock() * 1000)
 
-    async def write_then_apply() -> None:
-        await core.writer.write([ClientTokensRevoked(customer.id, before)])
+    def cut_off() -> None:
         customer.tokens_revoked_before_ms = max(customer.tokens_revoked_before_ms, before)
 
-    await asyncio.shield(core.spawn(write_then_apply()))
+    await core.write_then_apply([ClientTokensRevoked(customer.id, before)], cut_off)
     return before
 
 

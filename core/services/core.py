@@ -86,5 +86,15 @@ class Core:
         task.add_done_callback(self.background.discard)
         return task
 
+    async def write_then_apply(self, records: list[object], apply: Callable[[], None]) -> None:
+        """Make `records` durable, then bring memory in step, in a task of its own: a caller
+        cancelled mid-commit cannot leave the database ahead of memory."""
+
+        async def run() -> None:
+            await self.writer.write(records)
+            apply()
+
+        await asyncio.shield(self.spawn(run()))
+
     def now(self) -> int:
         return int(self.clock())
