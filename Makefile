@@ -12,14 +12,16 @@ DEV_STAMP := $(VENV)/.installed-dev
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-$(RUN_STAMP): requirements/run.lock pyproject.toml | $(BIN)/python
+# Two distributions from this repository: the SDK (`ringside`, sdk/python) and the server
+# (`ringside-server`, the root); their dependencies come pinned and hashed from the lock.
+$(RUN_STAMP): requirements/run.lock pyproject.toml sdk/python/pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet --require-hashes -r requirements/run.lock
-	$(BIN)/pip install --quiet --no-deps -e .
+	$(BIN)/pip install --quiet --no-deps -e sdk/python -e .
 	touch $@
 
-$(DEV_STAMP): requirements/dev.lock pyproject.toml | $(BIN)/python
+$(DEV_STAMP): requirements/dev.lock pyproject.toml sdk/python/pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet --require-hashes -r requirements/dev.lock
-	$(BIN)/pip install --quiet --no-deps -e .
+	$(BIN)/pip install --quiet --no-deps -e sdk/python -e .
 	touch $@ $(RUN_STAMP)
 
 up: $(RUN_STAMP)
@@ -43,15 +45,15 @@ chromium:
 	  SUDO=$$([ "$$(id -u)" = 0 ] || command -v sudo || true); \
 	  $$SUDO apt-get update && $$SUDO apt-get install -y --no-install-recommends chromium; }
 
-# Regenerate ringside/core/v1/ from protos/ (tests/test_protos.py fails when it is stale).
+# Regenerate sdk/python/ringside/core/v1/ from protos/ (tests/test_protos.py fails when it is stale).
 protos: $(DEV_STAMP)
 	$(BIN)/python protos/generate.py
 
 # Re-pin every dependency (needs `uv`: pip install uv).
 lock: | $(BIN)/python
 	$(BIN)/pip install --quiet uv
-	$(BIN)/uv pip compile pyproject.toml --generate-hashes --python-version 3.11 -o requirements/run.lock
-	$(BIN)/uv pip compile pyproject.toml --extra dev --generate-hashes --python-version 3.11 -o requirements/dev.lock
+	$(BIN)/uv pip compile pyproject.toml --generate-hashes --python-version 3.11 --no-emit-package ringside -o requirements/run.lock
+	$(BIN)/uv pip compile pyproject.toml --extra dev --generate-hashes --python-version 3.11 --no-emit-package ringside -o requirements/dev.lock
 
 bench: $(DEV_STAMP)
 	$(BIN)/python -m bench.run

@@ -20,7 +20,7 @@ from core.domain.periods import period_bounds
 from core.domain.ratelimit import RateDefaults
 from core.domain.settlement import FinishedCall
 from core.domain.state import State
-from ringside.money import Price, Usage
+from ringside_server.money import Price, Usage
 
 PRICE = Price(input=150_000_000, output=600_000_000)
 SECRET = "sk_test_" + "b" * 40

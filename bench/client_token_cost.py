@@ -1,6 +1,6 @@
 """What verifying a Client Token costs the edge per call, in memory (no network).
 
-Times `ringside.client_token.verify` (EdDSA signature, claims) plus the whitelist match the edge
+Times `ringside_server.client_token.verify` (EdDSA signature, claims) plus the whitelist match the edge
 does for each browser call, for a token with the tutorial's two endpoints and one with twenty; first
 seen, and seen again (the edge keeps verified tokens, re-checking only their expiry).
 
@@ -13,8 +13,8 @@ import argparse
 import time
 
 from core.domain.client_tokens import parse_endpoint
-from ringside import client_token
-from ringside.client_token import Claims
+from ringside_server import client_token
+from ringside_server.client_token import Claims
 
 PATH = "/v1/customers/cus_bench"
 

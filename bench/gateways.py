@@ -159,14 +159,14 @@ async def _ringside_stack(
     env = {**_ringside_env(context, data_dir, http_port, grpc_port, database_url), **extra_env}
     core = ServerSpec(
         name=f"{data_dir.name}-core",
-        argv=python_module_argv("ringside", "core"),
+        argv=python_module_argv("ringside_cli", "core"),
         port=grpc_port,
         log_dir=context.work_dir,
         env=env,
     )
     edge = ServerSpec(
         name=f"{data_dir.name}-edge",
-        argv=python_module_argv("ringside", "edge"),
+        argv=python_module_argv("ringside_cli", "edge"),
         port=http_port,
         log_dir=context.work_dir,
         env=env,

@@ -26,8 +26,8 @@ from bench.procs import REPO_ROOT, serve, stoppable
 from bench.run import fake_upstream_spec, load_spec
 
 PY_SPY = Path(sys.executable).parent / "py-spy"
-OWN_PACKAGES = ("core/", "edge_http/", "ringside/")
-ENTRY_MODULES = ("ringside/cli.py", "ringside/__main__.py", "ringside/supervisor.py")
+OWN_PACKAGES = ("core/", "edge_http/", "ringside_server/", "workers/")
+ENTRY_MODULES = ("ringside_cli/cli.py", "ringside_cli/__main__.py", "ringside_cli/supervisor.py")
 SAMPLES_PER_S = 100
 WARMUP_S = 2.0
 

@@ -121,14 +121,14 @@ async def measure(events: int, database_url: str | None, work: Path) -> dict[str
         temporal_port,
         work,
     )
-    core = ServerSpec("core", python_module_argv("ringside", "core"), grpc_port, work, env)
-    edge = ServerSpec("edge", python_module_argv("ringside", "edge"), http_port, work, env)
+    core = ServerSpec("core", python_module_argv("ringside_cli", "core"), grpc_port, work, env)
+    edge = ServerSpec("edge", python_module_argv("ringside_cli", "edge"), http_port, work, env)
     base = f"http://127.0.0.1:{http_port}"
     samples: dict[str, list[float]] = {"customer.budget_exceeded": [], "wallet.low": []}
     async with serve(temporal), serve(core), serve(edge), aiohttp.ClientSession() as session:
         with (work / "worker.log").open("wb") as log:
             worker = await asyncio.create_subprocess_exec(
-                *python_module_argv("ringside", "worker"),
+                *python_module_argv("ringside_cli", "worker"),
                 env={**os.environ, **env},
                 stdout=log,
                 stderr=log,

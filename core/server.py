@@ -68,8 +68,8 @@ from ringside.core.v1 import (
     webhooks_pb2,
     webhooks_pb2_grpc,
 )
-from ringside.netpolicy import AddressPolicy
-from ringside.settings import CREDENTIALS_FILE, Settings
+from ringside_server.netpolicy import AddressPolicy
+from ringside_server.settings import CREDENTIALS_FILE, Settings
 
 log = logging.getLogger("ringside.core")
 

@@ -24,8 +24,8 @@ from edge_http.providers.catalog.load import load
 from edge_http.providers.refs import Refs
 from edge_http.providers.registry import build_providers
 from edge_http.routes import add_routes
-from ringside.core_client import CoreClient
-from ringside.settings import Settings
+from ringside_server.core_client import CoreClient
+from ringside_server.settings import Settings
 
 log = logging.getLogger("ringside.edge")
 MAX_BODY_BYTES = 32 * 1024 * 1024

@@ -14,9 +14,9 @@ from core.domain.client_tokens import parse_endpoint
 from edge_http.context import EDGE, Edge
 from edge_http.handlers.common import client_ip
 from edge_http.middlewares import Handler
-from ringside import client_token
-from ringside.client_token import Claims
-from ringside.errors import RingsideError
+from ringside_server import client_token
+from ringside_server.client_token import Claims
+from ringside_server.errors import RingsideError
 
 log = logging.getLogger("ringside.edge.tokens")
 CLIENT_TOKEN = "client_token"  # request key: (token, Claims)

@@ -16,11 +16,11 @@ from edge_http.providers.catalog.load import CatalogModel
 from edge_http.providers.refs import Refs
 from edge_http.providers.test_model import TestModelProvider
 from edge_http.signing_keys import SigningKeys
-from ringside.client_token import VerifiedCache
 from ringside.core.v1 import slots_pb2
-from ringside.core_client import CoreClient
-from ringside.errors import RingsideError
-from ringside.settings import Settings
+from ringside_server.client_token import VerifiedCache
+from ringside_server.core_client import CoreClient
+from ringside_server.errors import RingsideError
+from ringside_server.settings import Settings
 
 TEST_PROVIDER = "ringside"
 SLOT_CACHE_S = 1.0

@@ -19,7 +19,7 @@ from edge_http.middlewares import REQUEST_ID, Handler
 from edge_http.openai.errors import error_body
 from edge_http.openai.jsonio import dumps
 from ringside.core.v1 import idempotency_pb2
-from ringside.errors import RingsideError
+from ringside_server.errors import RingsideError
 
 COVERED = re.compile(
     r"^/v1/(customers|tiers|slots|api_keys|webhooks|accounts/[^/]+/balance/topup"

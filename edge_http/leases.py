@@ -21,11 +21,11 @@ from dataclasses import dataclass, field
 
 from edge_http.openai.ratelimits import RateView
 from ringside.core.v1 import metering_pb2
-from ringside.core_client import CoreClient
-from ringside.errors import RingsideError
-from ringside.ids import new_id
-from ringside.money import billable_nano, cost_nano, estimate_nano
-from ringside.money_proto import price_from, usage_from
+from ringside_server.core_client import CoreClient
+from ringside_server.errors import RingsideError
+from ringside_server.ids import new_id
+from ringside_server.money import billable_nano, cost_nano, estimate_nano
+from ringside_server.money_proto import price_from, usage_from
 
 log = logging.getLogger("ringside.edge.leases")
 LEASE_CALLS = 16

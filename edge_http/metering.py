@@ -16,7 +16,7 @@ from edge_http.openai.sse import StreamTally
 from edge_http.openai.usage import token_counts
 from edge_http.providers.catalog.load import CatalogModel
 from ringside.core.v1 import common_pb2, metering_pb2
-from ringside.errors import RingsideError
+from ringside_server.errors import RingsideError
 
 log = logging.getLogger("ringside.edge")
 SETTLE_ATTEMPTS = 8  # backing off to 2 s: rides out a core restart of ~10 s

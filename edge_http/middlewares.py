@@ -8,8 +8,8 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from edge_http.openai.errors import error_response
-from ringside.errors import RingsideError
-from ringside.ids import new_id
+from ringside_server.errors import RingsideError
+from ringside_server.ids import new_id
 
 log = logging.getLogger("ringside.edge")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]

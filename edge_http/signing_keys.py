@@ -7,9 +7,9 @@ from __future__ import annotations
 import asyncio
 import time
 
-from ringside.client_token import SigningKey
 from ringside.core.v1 import client_tokens_pb2
-from ringside.core_client import CoreClient
+from ringside_server.client_token import SigningKey
+from ringside_server.core_client import CoreClient
 
 KEY_REFRESH_MIN_S = 1.0
 

@@ -215,10 +215,10 @@ class Stack:
         if self.backend == "postgres" and not self.database_url:
             self.database_url = create_postgres_database()
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        self.core = start_process([sys.executable, "-m", "ringside", "core"], self.env, self.data_dir / "core.log")
+        self.core = start_process([sys.executable, "-m", "ringside_cli", "core"], self.env, self.data_dir / "core.log")
         wait_until(lambda: port_open(self.grpc_port) or self.core.poll() is not None, START_TIMEOUT_S, "the core")
         assert self.core.poll() is None, self.log("core")
-        self.edge = start_process([sys.executable, "-m", "ringside", "edge"], self.env, self.data_dir / "edge.log")
+        self.edge = start_process([sys.executable, "-m", "ringside_cli", "edge"], self.env, self.data_dir / "edge.log")
         wait_until(self._healthy, START_TIMEOUT_S, "the edge's /healthz")
         return self
 
@@ -227,7 +227,7 @@ class Stack:
         port = free_port()
         env = {**self.env, "RINGSIDE_HTTP_PORT": str(port)}
         log = self.data_dir / f"edge-{port}.log"
-        process = start_process([sys.executable, "-m", "ringside", "edge"], env, log)
+        process = start_process([sys.executable, "-m", "ringside_cli", "edge"], env, log)
         self.more_edges.append(process)
         base_url = f"http://127.0.0.1:{port}"
 

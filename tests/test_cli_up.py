@@ -117,7 +117,7 @@ class Up:
         env = up_env(data_dir, http_port, grpc_port, temporal_port)
         with log_path.open("ab") as log:
             process = subprocess.Popen(
-                [sys.executable, "-m", "ringside", "up"],
+                [sys.executable, "-m", "ringside_cli", "up"],
                 env=env,
                 stdout=log,
                 stderr=subprocess.STDOUT,
@@ -268,7 +268,18 @@ def test_live_key_without_a_provider_is_503_model_unavailable(up: Up) -> None:
 
 def test_cli_creates_a_customer_with_the_test_key(up: Up) -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "ringside", "customers", "create", "--external-id", "x", "--budget-usd", "3", "--test"],
+        [
+            sys.executable,
+            "-m",
+            "ringside_cli",
+            "customers",
+            "create",
+            "--external-id",
+            "x",
+            "--budget-usd",
+            "3",
+            "--test",
+        ],
         env=up.env,
         capture_output=True,
         timeout=CLI_DEADLINE_S,
@@ -318,7 +329,7 @@ def test_a_port_already_in_use_is_refused_before_anything_starts(tmp_path: Path)
         squatter.bind(("127.0.0.1", temporal_port))
         squatter.listen()
         result = subprocess.run(
-            [sys.executable, "-m", "ringside", "up"],
+            [sys.executable, "-m", "ringside_cli", "up"],
             env=up_env(tmp_path / "data", http_port, grpc_port, temporal_port),
             capture_output=True,
             text=True,
@@ -332,7 +343,7 @@ def test_a_port_already_in_use_is_refused_before_anything_starts(tmp_path: Path)
 def test_roles_that_would_share_a_port_are_refused(tmp_path: Path) -> None:
     http_port = free_port()
     result = subprocess.run(
-        [sys.executable, "-m", "ringside", "up"],
+        [sys.executable, "-m", "ringside_cli", "up"],
         env=up_env(tmp_path / "data", http_port, free_port(), http_port - TEMPORAL_UI_OFFSET),
         capture_output=True,
         text=True,

@@ -25,10 +25,10 @@ from temporalio.client import (
 from temporalio.service import RPCError
 from temporalio.worker import Worker
 
-from ringside.core_client import CoreClient
-from ringside.errors import RingsideError
-from ringside.netpolicy import AddressPolicy
-from ringside.settings import Settings
+from ringside_server.core_client import CoreClient
+from ringside_server.errors import RingsideError
+from ringside_server.netpolicy import AddressPolicy
+from ringside_server.settings import Settings
 from workers.audit.activities import AuditActivities
 from workers.audit.shared import SCHEDULE_ID, TASK_QUEUE, AuditInput
 from workers.audit.workflows import LedgerAuditWorkflow

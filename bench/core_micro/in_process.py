@@ -23,8 +23,8 @@ from core.server import open_core
 from core.services import accounts, customers
 from core.services.core import Core, Principal
 from core.services.metering import SettleCall, authorize, settle
-from ringside.money import Price, Usage
-from ringside.settings import Settings
+from ringside_server.money import Price, Usage
+from ringside_server.settings import Settings
 
 PRICE = Price(input=150_000_000, output=600_000_000)  # gpt-4o-mini's, nano-USD per million tokens
 USAGE = Usage(input_tokens=12, output_tokens=16)

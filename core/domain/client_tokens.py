@@ -4,7 +4,7 @@ A token is bound to one customer, one Origin, optionally one IP, and a whitelist
 `"METHOD /path"` entries where `:id` stands for the token's own customer (its `cus_…` id or its
 `ext:…` external id). Ringside signs with Ed25519 (EdDSA, pinned: nothing else verifies), under a
 `kid` from its own key set; old keys keep verifying until every token they signed has expired.
-This module holds the rules; signing and verifying is PyJWT's (`ringside/client_token.py`).
+This module holds the rules; signing and verifying is PyJWT's (`ringside_server/client_token.py`).
 """
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ from urllib.parse import urlsplit
 
 from core.domain.entities import ApiKey, Customer, Denial
 from core.domain.state import State
-from ringside import client_token
-from ringside.client_token import Claims
-from ringside.errors import RingsideError
+from ringside_server import client_token
+from ringside_server.client_token import Claims
+from ringside_server.errors import RingsideError
 
 MIN_TTL_S = 60
 MAX_TTL_S = 3600

@@ -10,8 +10,8 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ringside.ids import random_token
-from ringside.money import Price, Usage
+from ringside_server.ids import random_token
+from ringside_server.money import Price, Usage
 
 if TYPE_CHECKING:
     from core.domain.ratelimit import Charge

@@ -16,7 +16,7 @@ from core.domain.entities import Customer
 from core.domain.limits import effective
 from core.domain.state import State
 from core.domain.webhooks import new_event
-from ringside.usd import nano_to_usd
+from ringside_server.usd import nano_to_usd
 
 
 def low_threshold_pct(state: State, customer: Customer) -> int:

@@ -22,8 +22,8 @@ from core.domain.periods import period_bounds
 from core.domain.ratelimit import Layer, RateDefaults, RateLimiter, Status, rate_denial
 from core.domain.settlement import Settlement, SettlePlan
 from core.domain.state import State
-from ringside.ids import new_id, new_sortable_id
-from ringside.money import Price, estimate_nano, max_affordable_output
+from ringside_server.ids import new_id, new_sortable_id
+from ringside_server.money import Price, estimate_nano, max_affordable_output
 
 __all__ = ["Admission", "CallRequest", "Meter", "SettlePlan"]
 

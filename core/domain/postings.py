@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from core.domain import ledger
 from core.domain.entities import Hold, Transfer, UsageRecord
-from ringside.ids import new_sortable_id
-from ringside.money import Usage
+from ringside_server.ids import new_sortable_id
+from ringside_server.money import Usage
 
 
 def transfer(

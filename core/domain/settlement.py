@@ -21,7 +21,7 @@ from core.domain.entities import (
 )
 from core.domain.periods import period_bounds
 from core.domain.state import State
-from ringside.money import Price, Usage, billable_nano, cost_nano
+from ringside_server.money import Price, Usage, billable_nano, cost_nano
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
 from core.domain.entities import Account, ApiKey, Customer, Hold, PrepaidBalance, SettleResult, Slot, Tier
-from ringside.client_token import SigningKey
+from ringside_server.client_token import SigningKey
 
 HEAP_SLACK = 10_000
 K = TypeVar("K")

@@ -12,8 +12,8 @@ import secrets
 from dataclasses import dataclass, field
 from typing import Any
 
-from ringside.ids import new_sortable_id
-from ringside.jsonio import dumps
+from ringside_server.ids import new_sortable_id
+from ringside_server.jsonio import dumps
 
 API_VERSION = "2026-11-01"
 CATALOG: tuple[str, ...] = (

@@ -9,7 +9,7 @@ import grpc
 
 from core.services import client_tokens
 from core.services.core import Core, Principal
-from ringside.errors import RingsideError
+from ringside_server.errors import RingsideError
 
 INTERNAL_KEY = "x-ringside-internal"
 

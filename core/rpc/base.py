@@ -11,7 +11,7 @@ import grpc
 from core.rpc.auth import Authenticator
 from core.rpc.errors import abort
 from core.services.core import Core
-from ringside.errors import RingsideError
+from ringside_server.errors import RingsideError
 
 Context = grpc.aio.ServicerContext
 R = TypeVar("R")

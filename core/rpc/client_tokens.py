@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from core.rpc.base import MAX_PROTO_STRING, Base, Context, rpc
 from core.services import client_tokens
-from ringside.client_token import SigningKey
 from ringside.core.v1 import client_tokens_pb2, client_tokens_pb2_grpc
+from ringside_server.client_token import SigningKey
 
 
 def _public(key: SigningKey) -> client_tokens_pb2.SigningPublicKey:

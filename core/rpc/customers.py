@@ -9,7 +9,7 @@ from core.rpc.convert import customer_to
 from core.services import customers
 from core.services.customers import CustomerChanges, CustomerInput
 from ringside.core.v1 import customers_pb2, customers_pb2_grpc
-from ringside.errors import RingsideError
+from ringside_server.errors import RingsideError
 
 
 def _customer_input(request: customers_pb2.CreateCustomerRequest) -> CustomerInput:

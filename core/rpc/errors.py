@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import grpc
 
-from ringside.errors import RingsideError
+from ringside_server.errors import RingsideError
 
 CODE_KEY = "ringside-error-code"
 PARAM_KEY = "ringside-error-param"

@@ -13,8 +13,8 @@ from core.rpc.base import MAX_PROTO_STRING, Base, Context, rpc
 from core.services import metering
 from core.services.core import Core
 from ringside.core.v1 import metering_pb2, metering_pb2_grpc
-from ringside.errors import RingsideError
-from ringside.money_proto import price_from, usage_from
+from ringside_server.errors import RingsideError
+from ringside_server.money_proto import price_from, usage_from
 
 _OUTCOMES = {
     metering_pb2.SETTLE_OUTCOME_COMPLETED: "completed",

@@ -7,7 +7,7 @@ from core.rpc.base import MAX_PROTO_STRING, Base, Context, rpc
 from core.services import tiers
 from core.services.tiers import TierFields
 from ringside.core.v1 import tiers_pb2, tiers_pb2_grpc
-from ringside.errors import RingsideError
+from ringside_server.errors import RingsideError
 
 FIELDS = ("name", "budget_nano", "rate_limit_rpm", "rate_limit_tpm", "markup_bp")
 

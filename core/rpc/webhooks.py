@@ -6,7 +6,7 @@ from core.domain.webhooks import DeliveryAttempt, EndpointInput, WebhookEndpoint
 from core.rpc.base import MAX_PROTO_STRING, Base, Context, rpc
 from core.services import outbox, webhooks
 from ringside.core.v1 import webhooks_pb2, webhooks_pb2_grpc
-from ringside.errors import RingsideError
+from ringside_server.errors import RingsideError
 
 FIELDS = ("url", "events", "description", "enabled")
 MAX_EVENT_NAMES = 100

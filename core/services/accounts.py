@@ -20,8 +20,8 @@ from core.domain.entities import (
 from core.domain.periods import period_bounds
 from core.services.core import Core, Principal, require_scope
 from core.services.pages import page
-from ringside.errors import RingsideError
-from ringside.ids import new_sortable_id
+from ringside_server.errors import RingsideError
+from ringside_server.ids import new_sortable_id
 
 MAX_NAME = 256
 

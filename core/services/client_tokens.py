@@ -10,10 +10,10 @@ from core.domain import client_tokens as rules
 from core.domain.entities import ClientTokensRevoked, SigningKeyRetirement
 from core.services.core import Core, Principal, require_scope
 from core.services.customers import get as get_customer
-from ringside import client_token
-from ringside.client_token import Claims, SigningKey
-from ringside.errors import RingsideError
-from ringside.ids import new_id, new_sortable_id
+from ringside_server import client_token
+from ringside_server.client_token import Claims, SigningKey
+from ringside_server.errors import RingsideError
+from ringside_server.ids import new_id, new_sortable_id
 
 
 @dataclass(frozen=True, slots=True)

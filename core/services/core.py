@@ -14,8 +14,8 @@ from core.domain.entities import Customer, has_scope
 from core.domain.metering import Meter
 from core.domain.state import State
 from core.store.writer import GroupCommitWriter
-from ringside.errors import RingsideError
-from ringside.netpolicy import AddressPolicy
+from ringside_server.errors import RingsideError
+from ringside_server.netpolicy import AddressPolicy
 
 T = TypeVar("T")
 

@@ -15,8 +15,8 @@ from core.domain.events import customer_event
 from core.domain.periods import period_bounds
 from core.services.core import Core, Principal, require_customer, require_scope
 from core.services.pages import page
-from ringside.errors import RingsideError
-from ringside.ids import new_id, new_sortable_id
+from ringside_server.errors import RingsideError
+from ringside_server.ids import new_id, new_sortable_id
 
 MAX_EXTERNAL_ID = 255
 MAX_NAME = 256

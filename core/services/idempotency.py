@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from core.domain.entities import IdempotentResponse, hash_secret
 from core.services.core import Core
 from core.store.tables import IDEMPOTENCY
-from ringside.errors import RingsideError
+from ringside_server.errors import RingsideError
 
 MAX_KEY = 255
 MAX_ROUTE = 200

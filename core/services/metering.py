@@ -17,8 +17,8 @@ from core.services.core import Core
 from core.services.wallets import given_back_nano
 from core.store.loader import load_expired_hold
 from core.store.tables import USAGE
-from ringside.errors import RingsideError
-from ringside.money import Usage
+from ringside_server.errors import RingsideError
+from ringside_server.money import Usage
 
 log = logging.getLogger(__name__)
 

@@ -23,8 +23,8 @@ from core.domain.webhooks import (
 from core.services.core import Core
 from core.services.webhooks import read
 from core.store import webhooks as store
-from ringside.errors import RingsideError
-from ringside.ids import new_sortable_id
+from ringside_server.errors import RingsideError
+from ringside_server.ids import new_sortable_id
 
 log = logging.getLogger(__name__)
 MAX_CLAIM = 500

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
-from ringside.errors import RingsideError
+from ringside_server.errors import RingsideError
 
 T = TypeVar("T")
 MAX_LIMIT = 100

@@ -20,9 +20,9 @@ from core.domain.entities import Customer
 from core.services.core import Core, Principal, require_customer, require_scope
 from core.services.pages import DEFAULT_LIMIT, MAX_LIMIT
 from core.store import billing as store
-from ringside.errors import RingsideError
-from ringside.ids import new_sortable_id
-from ringside.usd import nano_to_usd
+from ringside_server.errors import RingsideError
+from ringside_server.ids import new_sortable_id
+from ringside_server.usd import nano_to_usd
 
 MAX_CLOSE_LIMIT = 1000
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 from core.domain.entities import Slot, SlotDeletion
 from core.services.core import Core, Principal, require_scope
 from core.services.pages import page
-from ringside.errors import RingsideError
-from ringside.ids import new_sortable_id
+from ringside_server.errors import RingsideError
+from ringside_server.ids import new_sortable_id
 
 MAX_NAME = 100
 MAX_MODEL = 300

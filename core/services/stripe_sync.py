@@ -18,8 +18,8 @@ from core.domain.entities import Customer
 from core.services.core import Core, Principal, require_scope
 from core.services.pages import page
 from core.store import billing as store
-from ringside.errors import RingsideError
-from ringside.ids import new_sortable_id
+from ringside_server.errors import RingsideError
+from ringside_server.ids import new_sortable_id
 
 MAX_BATCH = 500
 MAX_RUN_ID = 200

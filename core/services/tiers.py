@@ -9,8 +9,8 @@ from core.domain.entities import Tier, TierUpdate
 from core.services.core import Core, Principal, require_scope
 from core.services.customers import MAX_BUDGET_NANO, MAX_RATE
 from core.services.pages import page
-from ringside.errors import RingsideError
-from ringside.ids import new_sortable_id
+from ringside_server.errors import RingsideError
+from ringside_server.ids import new_sortable_id
 
 MAX_NAME = 100
 MAX_MARKUP_BP = 100_000

@@ -16,7 +16,7 @@ from core.domain.periods import period_bounds
 from core.services.core import Core, Principal, require_customer, require_scope
 from core.services.pages import DEFAULT_LIMIT, MAX_LIMIT
 from core.store.tables import USAGE
-from ringside.errors import RingsideError
+from ringside_server.errors import RingsideError
 
 GROUPS = ("", "day", "model", "customer")
 SECONDS_PER_DAY = 86_400

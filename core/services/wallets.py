@@ -19,9 +19,9 @@ from core.services.core import Core, Principal, require_scope
 from core.services.customers import get
 from core.services.pages import page
 from core.store.tables import TRANSFERS
-from ringside.errors import RingsideError
-from ringside.ids import new_id, new_sortable_id
-from ringside.usd import nano_to_usd
+from ringside_server.errors import RingsideError
+from ringside_server.ids import new_id, new_sortable_id
+from ringside_server.usd import nano_to_usd
 
 MIN_NANO = 1
 MAX_NANO = 10**15  # 1e6 USD per operation

@@ -26,8 +26,8 @@ from core.domain.webhooks import (
 from core.services.core import Core, Principal, require_scope
 from core.services.pages import DEFAULT_LIMIT, MAX_LIMIT, page
 from core.store import webhooks as store
-from ringside.errors import RingsideError
-from ringside.ids import new_sortable_id
+from ringside_server.errors import RingsideError
+from ringside_server.ids import new_sortable_id
 
 T = TypeVar("T")
 RESOLVE_TIMEOUT_S = 2.0

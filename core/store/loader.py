@@ -15,8 +15,8 @@ from core.domain.periods import period_bounds
 from core.domain.state import State
 from core.store.event_marks import rebuild_marks
 from core.store.tables import ACCOUNTS, API_KEYS, CUSTOMERS, HOLDS, SIGNING_KEYS, SLOTS, TIERS, TRANSFERS, USAGE
-from ringside.client_token import SigningKey
-from ringside.money import Price
+from ringside_server.client_token import SigningKey
+from ringside_server.money import Price
 
 # Periods are at most 31 days long; anything older cannot be a customer's current period.
 _LOOKBACK_S = 32 * 86_400

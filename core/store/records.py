@@ -59,7 +59,7 @@ from core.store.tables import (
     USAGE,
     WEBHOOK_ENDPOINTS,
 )
-from ringside.client_token import SigningKey
+from ringside_server.client_token import SigningKey
 
 
 def account_row(a: Account) -> dict[str, Any]:

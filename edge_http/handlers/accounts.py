@@ -11,8 +11,8 @@ from edge_http.context import EDGE
 from edge_http.handlers.common import amount_usd, authorization, bearer
 from edge_http.openai.jsonio import dumps, parse_object
 from ringside.core.v1 import accounts_pb2, common_pb2, keys_pb2
-from ringside.errors import RingsideError
-from ringside.usd import nano_to_usd
+from ringside_server.errors import RingsideError
+from ringside_server.usd import nano_to_usd
 
 
 def _key(k: keys_pb2.ApiKey) -> dict[str, Any]:

@@ -35,8 +35,8 @@ from edge_http.openai.sse import StreamTally, error_frame, frames, relay_frame, 
 from edge_http.providers.base import UpstreamResponse
 from edge_http.providers.catalog.load import CatalogModel
 from ringside.core.v1 import metering_pb2
-from ringside.errors import RingsideError
-from ringside.usd import nano_to_usd
+from ringside_server.errors import RingsideError
+from ringside_server.usd import nano_to_usd
 
 MAX_UPSTREAM_BODY = 64 * 1024 * 1024
 MAX_MESSAGES = 100_000

@@ -10,9 +10,9 @@ from aiohttp import web
 from edge_http.context import EDGE
 from edge_http.handlers.common import authorization
 from edge_http.openai.jsonio import dumps, parse_object
-from ringside.client_token import ALGORITHM, SigningKey
 from ringside.core.v1 import client_tokens_pb2
-from ringside.errors import RingsideError
+from ringside_server.client_token import ALGORITHM, SigningKey
+from ringside_server.errors import RingsideError
 
 MAX_ID = 300
 

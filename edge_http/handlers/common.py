@@ -14,8 +14,8 @@ from edge_http.middlewares import REQUEST_ID
 from edge_http.openai.errors import error_response
 from edge_http.providers.catalog.load import CatalogModel
 from ringside.core.v1 import keys_pb2, metering_pb2
-from ringside.errors import RingsideError
-from ringside.usd import usd_to_nano
+from ringside_server.errors import RingsideError
+from ringside_server.usd import usd_to_nano
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 MAX_FORWARDED_HOPS = 20

@@ -12,8 +12,8 @@ from edge_http.handlers.accounts import list_body, page_request
 from edge_http.handlers.common import authorization
 from edge_http.openai.jsonio import dumps, parse_object
 from ringside.core.v1 import customers_pb2
-from ringside.errors import RingsideError
-from ringside.usd import nano_to_usd, usd_to_nano
+from ringside_server.errors import RingsideError
+from ringside_server.usd import nano_to_usd, usd_to_nano
 
 MAX_ID = 300
 MAX_COUNT = 10**9

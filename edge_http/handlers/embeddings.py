@@ -15,7 +15,7 @@ from edge_http.openai import embeddings as wire
 from edge_http.openai.errors import provider_error_response
 from edge_http.openai.jsonio import parse_object
 from ringside.core.v1 import metering_pb2
-from ringside.errors import RingsideError
+from ringside_server.errors import RingsideError
 
 MAX_UPSTREAM_BODY = 256 * 1024 * 1024  # 2048 inputs × 3072 floats as JSON text
 

@@ -7,7 +7,7 @@ from aiohttp import web
 from edge_http.context import EDGE
 from edge_http.openai.jsonio import dumps
 from ringside.core.v1 import system_pb2
-from ringside.errors import RingsideError
+from ringside_server.errors import RingsideError
 
 HEARTBEAT_FRESH_S = 10.0
 

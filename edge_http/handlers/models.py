@@ -15,7 +15,7 @@ from edge_http.context import EDGE, TEST_PROVIDER
 from edge_http.handlers.common import authorization, principal
 from edge_http.openai.jsonio import dumps
 from ringside.core.v1 import common_pb2, slots_pb2
-from ringside.errors import RingsideError
+from ringside_server.errors import RingsideError
 
 MAX_SLOTS_LISTED = 100
 

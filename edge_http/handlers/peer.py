@@ -13,9 +13,9 @@ from edge_http.handlers.customers import budget_nano
 from edge_http.handlers.tiers import tier_fields
 from edge_http.openai.jsonio import dumps, parse_object
 from ringside.core.v1 import customers_pb2, tiers_pb2
-from ringside.errors import RingsideError
-from ringside.ids import random_token
-from ringside.usd import nano_to_usd
+from ringside_server.errors import RingsideError
+from ringside_server.ids import random_token
+from ringside_server.usd import nano_to_usd
 
 MONTHLY = ("30d", "1mo", "1month", "monthly", "month")
 MAX_USER_IDS = 100

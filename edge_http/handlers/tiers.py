@@ -13,8 +13,8 @@ from edge_http.handlers.common import authorization
 from edge_http.handlers.customers import budget_nano, count
 from edge_http.openai.jsonio import dumps, parse_object
 from ringside.core.v1 import tiers_pb2
-from ringside.errors import RingsideError
-from ringside.usd import nano_to_usd
+from ringside_server.errors import RingsideError
+from ringside_server.usd import nano_to_usd
 
 MAX_ID = 200
 

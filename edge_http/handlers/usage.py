@@ -12,8 +12,8 @@ from edge_http.handlers.accounts import page_request
 from edge_http.handlers.common import authorization
 from edge_http.openai.jsonio import dumps
 from ringside.core.v1 import usage_pb2
-from ringside.errors import RingsideError
-from ringside.usd import nano_to_usd
+from ringside_server.errors import RingsideError
+from ringside_server.usd import nano_to_usd
 
 KEY_NAMES = {"day": "date", "model": "model", "customer": "customer_id"}
 MAX_TIME_CHARS = 40

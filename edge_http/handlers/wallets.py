@@ -11,8 +11,8 @@ from edge_http.handlers.accounts import page_request
 from edge_http.handlers.common import amount_usd, authorization
 from edge_http.openai.jsonio import dumps, parse_object
 from ringside.core.v1 import wallets_pb2
-from ringside.errors import RingsideError
-from ringside.usd import nano_to_usd
+from ringside_server.errors import RingsideError
+from ringside_server.usd import nano_to_usd
 
 MAX_ID = 300
 

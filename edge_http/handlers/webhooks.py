@@ -11,7 +11,7 @@ from edge_http.handlers.accounts import list_body, page_request
 from edge_http.handlers.common import authorization
 from edge_http.openai.jsonio import dumps, parse_object
 from ringside.core.v1 import webhooks_pb2
-from ringside.errors import RingsideError
+from ringside_server.errors import RingsideError
 
 MAX_ID = 64
 MAX_EVENT_NAMES = 100

@@ -7,7 +7,7 @@ import base64
 import struct
 from typing import Any
 
-from ringside.errors import RingsideError
+from ringside_server.errors import RingsideError
 
 MAX_INPUTS = 2048
 MAX_TOKEN_ID = 2**31

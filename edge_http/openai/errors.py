@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from edge_http.openai.jsonio import dumps
-from ringside.errors import RingsideError, type_of
+from ringside_server.errors import RingsideError, type_of
 
 
 def error_body(error: RingsideError, request_id: str) -> bytes:

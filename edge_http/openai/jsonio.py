@@ -6,8 +6,8 @@ from typing import Any
 
 import orjson
 
-from ringside.errors import RingsideError
-from ringside.jsonio import dumps
+from ringside_server.errors import RingsideError
+from ringside_server.jsonio import dumps
 
 __all__ = ["dumps", "parse_object"]
 

@@ -11,7 +11,7 @@ import orjson
 from aiohttp.http_exceptions import HttpProcessingError
 from yarl import URL
 
-from ringside.errors import RingsideError
+from ringside_server.errors import RingsideError
 
 
 class HttpUpstreamResponse:

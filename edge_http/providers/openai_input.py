@@ -9,7 +9,7 @@ from typing import Any
 
 import orjson
 
-from ringside.errors import RingsideError
+from ringside_server.errors import RingsideError
 
 IMAGE_TYPES = ("image/jpeg", "image/png", "image/gif", "image/webp")
 

@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass, field, replace
 
 from edge_http.providers.catalog.load import Catalog, CatalogModel, ProviderEntry
-from ringside.errors import RingsideError
+from ringside_server.errors import RingsideError
 
 VALID_FORMS = (
     "use fc:<provider>/<model> (e.g. fc:openai/gpt-4o-mini), slot:<name> (a slot of your account) "

@@ -11,7 +11,7 @@ import orjson
 
 from edge_http.openai.sse import frames
 from edge_http.providers.openai_compat import HttpUpstreamResponse
-from ringside.errors import RingsideError
+from ringside_server.errors import RingsideError
 
 
 def json_object(data: bytes) -> dict[str, Any] | None:

@@ -10,8 +10,8 @@ from typing import Any
 from edge_http.metering import price_of
 from edge_http.openai.estimate import input_tokens_bound
 from edge_http.providers.catalog.load import load_catalog
-from ringside.money import estimate_nano
-from ringside.money_proto import price_from
+from ringside_server.money import estimate_nano
+from ringside_server.money_proto import price_from
 from tests.harness import Response, Stack, wait_until
 
 MODEL = "fc:openai/gpt-4o-mini"

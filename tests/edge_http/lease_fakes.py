@@ -12,8 +12,8 @@ from typing import Any
 
 from edge_http.leases import LeaseManager, Ticket
 from ringside.core.v1 import common_pb2, metering_pb2
-from ringside.errors import RingsideError
-from ringside.money import Price, estimate_nano
+from ringside_server.errors import RingsideError
+from ringside_server.money import Price, estimate_nano
 
 WINDOW_S = 1.0
 PRICE = common_pb2.Price(input_nano_usd_per_mtok=150_000_000, output_nano_usd_per_mtok=600_000_000)
@@ -32,7 +32,7 @@ class FakeClock:
 
 @dataclass
 class FakeCore:
-    """Stands in for ringside.core_client.CoreClient: `.metering.<Method>` and `internal()`."""
+    """Stands in for ringside_server.core_client.CoreClient: `.metering.<Method>` and `internal()`."""
 
     lease_calls: int = 16  # what a granted lease is worth, in estimates of the asking call
     lease_tokens: int = 0  # the tokens its calls may take (0: no TPM limit)

@@ -7,7 +7,7 @@ import pytest
 
 from edge_http.providers.anthropic import request, response
 from edge_http.providers.anthropic.stream import StreamTranslator
-from ringside.errors import RingsideError
+from ringside_server.errors import RingsideError
 
 
 def test_stream_usage_is_cumulative_the_last_message_delta_wins() -> None:

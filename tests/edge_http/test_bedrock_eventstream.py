@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from edge_http.providers.bedrock.eventstream import messages
-from ringside.errors import RingsideError
+from ringside_server.errors import RingsideError
 from tests.fakes.bedrock_upstream import event, frame
 
 

@@ -12,7 +12,7 @@ import pytest
 from edge_http import leases
 from edge_http.leases import MAX_CALLS_PER_REPORT, LeaseManager, Ticket
 from ringside.core.v1 import metering_pb2
-from ringside.errors import RingsideError
+from ringside_server.errors import RingsideError
 from tests.edge_http.lease_fakes import (
     ACQUIRE,
     DEADLINE_S,

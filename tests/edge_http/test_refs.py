@@ -8,7 +8,7 @@ import pytest
 
 from edge_http.providers.catalog.load import load
 from edge_http.providers.refs import Refs
-from ringside.errors import RingsideError
+from ringside_server.errors import RingsideError
 
 SHIPPED = load()
 

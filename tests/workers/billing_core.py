@@ -17,8 +17,8 @@ from core.server import build_server, open_core
 from core.services import accounts
 from core.services.core import Core
 from ringside.core.v1 import billing_pb2, common_pb2, customers_pb2, metering_pb2
-from ringside.core_client import CoreClient
-from ringside.settings import Settings
+from ringside_server.core_client import CoreClient
+from ringside_server.settings import Settings
 from tests.harness import free_port
 
 MODEL_REF = "fc:openai/gpt-4o-mini"

@@ -25,9 +25,9 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from ringside.core.v1 import common_pb2, metering_pb2, system_pb2
-from ringside.core_client import CoreClient
-from ringside.errors import RingsideError
-from ringside.settings import Settings
+from ringside_server.core_client import CoreClient
+from ringside_server.errors import RingsideError
+from ringside_server.settings import Settings
 from tests.harness import free_port
 from workers.audit.activities import AuditActivities
 from workers.audit.shared import SCHEDULE_ID, TASK_QUEUE, WORKFLOW_NAME, AuditInput, AuditResult
@@ -68,7 +68,7 @@ class CoreProcess:
         log_path = work / "core.log"
         with log_path.open("ab") as log:
             process = subprocess.Popen(
-                [sys.executable, "-m", "ringside", "core"],
+                [sys.executable, "-m", "ringside_cli", "core"],
                 env=env,
                 stdout=log,
                 stderr=subprocess.STDOUT,

@@ -42,7 +42,7 @@ def trigger_sync(stack: WebhookStack) -> None:
 
     def triggered() -> bool:
         done = subprocess.run(
-            [sys.executable, "-m", "ringside", "billing", "sync"],
+            [sys.executable, "-m", "ringside_cli", "billing", "sync"],
             env=stack.stack.env,
             capture_output=True,
             timeout=60,

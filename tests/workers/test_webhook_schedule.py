@@ -14,8 +14,8 @@ import pytest
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from ringside.core_client import CoreClient
-from ringside.netpolicy import AddressPolicy
+from ringside_server.core_client import CoreClient
+from ringside_server.netpolicy import AddressPolicy
 from tests.harness import Stack
 from tests.workers.webhook_receiver import Receiver, seed000_verify
 from workers.webhooks.activities import DeliveryActivities

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import aiohttp
 import pytest
 
-from ringside.netpolicy import AddressPolicy
+from ringside_server.netpolicy import AddressPolicy
 from tests.workers.webhook_receiver import Receiver
 from workers.webhooks.http import delivery_session
 

@@ -72,7 +72,7 @@ class WebhookStack:
 
     def start_worker(self) -> None:
         self.worker = start_process(
-            [sys.executable, "-m", "ringside", "worker"], self.stack.env, self.stack.data_dir / "worker.log"
+            [sys.executable, "-m", "ringside_cli", "worker"], self.stack.env, self.stack.data_dir / "worker.log"
         )
 
     def stop_worker(self) -> None:
@@ -86,7 +86,7 @@ class WebhookStack:
 
     def restart_core(self) -> None:
         self.stack.core = start_process(
-            [sys.executable, "-m", "ringside", "core"], self.stack.env, self.stack.data_dir / "core.log"
+            [sys.executable, "-m", "ringside_cli", "core"], self.stack.env, self.stack.data_dir / "core.log"
         )
         wait_until(lambda: port_open(self.stack.grpc_port), START_TIMEOUT_S, "the core to restart")
 

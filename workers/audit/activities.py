@@ -6,8 +6,8 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from ringside.core.v1 import system_pb2
-from ringside.core_client import CoreClient
-from ringside.errors import RingsideError
+from ringside_server.core_client import CoreClient
+from ringside_server.errors import RingsideError
 from workers.audit.shared import AuditInput, AuditResult
 
 AUDIT_TIMEOUT_S = 300.0

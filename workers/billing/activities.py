@@ -11,8 +11,8 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from ringside.core.v1 import billing_pb2
-from ringside.core_client import CoreClient
-from ringside.errors import RingsideError
+from ringside_server.core_client import CoreClient
+from ringside_server.errors import RingsideError
 from workers.billing import stripe_push
 from workers.billing.shared import (
     CloseInput,

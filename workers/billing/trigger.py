@@ -7,7 +7,7 @@ import sys
 from temporalio.client import Client
 from temporalio.service import RPCError
 
-from ringside.settings import Settings
+from ringside_server.settings import Settings
 from workers.billing.shared import ROLLOVER_SCHEDULE_ID, SYNC_SCHEDULE_ID
 
 SCHEDULES = {"rollover": ROLLOVER_SCHEDULE_ID, "sync": SYNC_SCHEDULE_ID}

@@ -9,8 +9,8 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from ringside.core.v1 import webhooks_pb2
-from ringside.core_client import CoreClient
-from ringside.errors import RingsideError
+from ringside_server.core_client import CoreClient
+from ringside_server.errors import RingsideError
 from workers.webhooks import signing
 from workers.webhooks.shared import ACTIVITY_NAME, POST_TIMEOUT_S, AttemptInput, AttemptResult
 

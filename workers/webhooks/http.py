@@ -12,7 +12,7 @@ from typing import Any
 
 import aiohttp
 
-from ringside.netpolicy import AddressPolicy
+from ringside_server.netpolicy import AddressPolicy
 
 MAX_CONNECTIONS = 100
 

@@ -17,8 +17,8 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError
 
 from ringside.core.v1 import webhooks_pb2
-from ringside.core_client import CoreClient
-from ringside.errors import RingsideError
+from ringside_server.core_client import CoreClient
+from ringside_server.errors import RingsideError
 from workers.webhooks.search import customer_attributes
 from workers.webhooks.shared import DeliveryInput, workflow_id
 from workers.webhooks.workflows import WebhookDeliveryWorkflow

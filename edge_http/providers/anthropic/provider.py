@@ -13,7 +13,7 @@ from edge_http.providers.anthropic import request, response
 from edge_http.providers.anthropic.stream import StreamTranslator
 from edge_http.providers.openai_compat import OpenAICompatProvider
 from edge_http.providers.translated import TranslatedResponse, Translation
-from ringside.errors import RingsideError
+from ringside_server.errors import RingsideError
 
 ANTHROPIC_VERSION = "2026-10-21"
 DEFAULT_MAX_TOKENS = 4096

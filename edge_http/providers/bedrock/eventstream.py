@@ -11,7 +11,7 @@ import struct
 import zlib
 from collections.abc import AsyncIterator
 
-from ringside.errors import RingsideError
+from ringside_server.errors import RingsideError
 
 PRELUDE_BYTES = 12
 MAX_FRAME_BYTES = 16 * 1024 * 1024

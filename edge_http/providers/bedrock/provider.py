@@ -16,7 +16,7 @@ from yarl import URL
 from edge_http.providers.bedrock import eventstream, translate
 from edge_http.providers.openai_compat import OpenAICompatProvider
 from edge_http.providers.translated import TranslatedResponse, Translation, json_object
-from ringside.errors import RingsideError
+from ringside_server.errors import RingsideError
 
 Signer = Callable[[str, bytes], dict[str, str]]
 

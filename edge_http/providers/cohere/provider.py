@@ -7,7 +7,7 @@ from typing import Any
 from edge_http.providers.cohere import translate
 from edge_http.providers.openai_compat import OpenAICompatProvider
 from edge_http.providers.translated import TranslatedResponse, Translation
-from ringside.errors import RingsideError
+from ringside_server.errors import RingsideError
 
 TRANSLATION = Translation(
     completion=translate.completion, error=translate.error, stream=translate.CohereStream, statuses={498: 401}

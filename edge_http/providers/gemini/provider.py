@@ -12,7 +12,7 @@ from urllib.parse import quote
 from edge_http.providers.gemini import request, response
 from edge_http.providers.openai_compat import OpenAICompatProvider
 from edge_http.providers.translated import TranslatedResponse, Translation
-from ringside.errors import RingsideError
+from ringside_server.errors import RingsideError
 
 TRANSLATION = Translation(
     completion=response.completion, error=response.error, stream=response.GeminiStream, statuses={}

@@ -7,7 +7,7 @@ from hypothesis import settings
 from core.domain.entities import Denial, Hold, UsageRecord
 from core.domain.metering import MAX_LEASE_CALLS, Admission, CallRequest
 from core.domain.settlement import FinishedCall, SettlePlan
-from ringside.money import Usage
+from ringside_server.money import Usage
 from tests.core.domain.world import (
     GPT_4O_MINI,
     MODEL_MAX_OUTPUT,

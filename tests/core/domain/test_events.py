@@ -7,7 +7,7 @@ import json
 from core.domain.entities import Denial
 from core.domain.metering import Admission
 from core.domain.webhooks import Event, OutboxEntry
-from ringside.money import Usage
+from ringside_server.money import Usage
 from tests.core.domain.world import World, estimate
 
 

@@ -11,7 +11,7 @@ from core.domain import ledger
 from core.domain.entities import Denial, Hold, Transfer
 from core.domain.metering import LEASE_ROOM_SHARE, Admission
 from core.domain.settlement import SettlePlan
-from ringside.money import Usage
+from ringside_server.money import Usage
 from tests.core.domain.lease_world import (
     FAST,
     ONE_CALL,

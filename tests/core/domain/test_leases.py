@@ -13,7 +13,7 @@ import pytest
 from core.domain import ledger
 from core.domain.entities import Denial, HoldStateChange
 from core.domain.metering import LEASE_ROOM_SHARE, MAX_LEASE_CALLS, Admission
-from ringside.money import billable_nano, cost_nano
+from ringside_server.money import billable_nano, cost_nano
 from tests.core.domain.lease_world import (
     ONE_CALL,
     acquire,

@@ -10,7 +10,7 @@ from core.domain import ledger
 from core.domain.entities import Denial
 from core.domain.metering import Admission
 from core.domain.periods import period_bounds
-from ringside.money import Usage
+from ringside_server.money import Usage
 from tests.core.domain.world import (
     FAST,
     HOLD_TTL_S,

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from core.domain.entities import ApiKey, Denial, hash_secret
 from core.domain.metering import Admission
-from ringside.money import Usage, cost_nano
+from ringside_server.money import Usage, cost_nano
 from tests.core.domain.lease_world import FAST, call_request
 from tests.core.domain.world import GPT_4O_MINI, START, World, denial_code, estimate
 

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from core.domain.entities import Denial, Tier
 from core.domain.metering import Admission, CallRequest
 from core.domain.ratelimit import WINDOW_S, RateDefaults
-from ringside.money import Usage
+from ringside_server.money import Usage
 from tests.core.domain.lease_world import FAST, call_request, finished, report
 from tests.core.domain.world import OTHER_SECRET, START, World, denial_code
 

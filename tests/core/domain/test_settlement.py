@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from core.domain import ledger
 from core.domain.metering import Admission
-from ringside.money import Usage, billable_nano, cost_nano
+from ringside_server.money import Usage, billable_nano, cost_nano
 from tests.core.domain.world import (
     GPT_4O_MINI,
     HOLD_TTL_S,

@@ -11,7 +11,7 @@ from core.domain.entities import Account, ApiKey, Customer, Denial, Transfer, ha
 from core.domain.metering import Admission, CallRequest, Meter
 from core.domain.periods import period_bounds
 from core.domain.state import State
-from ringside.money import Price, Usage, estimate_nano
+from ringside_server.money import Price, Usage, estimate_nano
 
 FAST = settings(max_examples=200, deadline=None)
 

@@ -1,10 +1,10 @@
-"""The money types on the wire (ringside.core.v1 Price, TokenCounts) ↔ ringside.money's, for the
+"""The money types on the wire (ringside.core.v1 Price, TokenCounts) ↔ ringside_server.money's, for the
 core's servicers and the edge's leases alike."""
 
 from __future__ import annotations
 
 from ringside.core.v1 import common_pb2
-from ringside.money import Price, Usage
+from ringside_server.money import Price, Usage
 
 
 def price_from(message: common_pb2.Price) -> Price:

@@ -24,7 +24,7 @@ from ringside.core.v1 import (
     wallets_pb2_grpc,
     webhooks_pb2_grpc,
 )
-from ringside.errors import RingsideError
+from ringside_server.errors import RingsideError
 
 T = TypeVar("T")
 CODE_KEY = "ringside-error-code"

@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from ringside.settings import CREDENTIALS_FILE, Settings
+from ringside_server.settings import CREDENTIALS_FILE, Settings
 
 MAX_RESTARTS = 5
 RESTART_WINDOW_S = 60.0
@@ -138,7 +138,7 @@ def build_roles(settings: Settings) -> list[Role]:
                 settings.temporal_port,
             )
         )
-    role_command = [sys.executable, "-m", "ringside"]
+    role_command = [sys.executable, "-m", "ringside_cli"]
     roles.append(Role("core", [*role_command, "core"], settings.grpc_port))
     roles.append(Role("worker", [*role_command, "worker"], None))
     roles.append(Role("edge", [*role_command, "edge"], settings.http_port))

@@ -12,7 +12,7 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from ringside.errors import RingsideError
+from ringside_server.errors import RingsideError
 
 ALGORITHM = "EdDSA"  # pinned: a token naming any other algorithm (`none` included) is refused
 ISSUER = "ringside"

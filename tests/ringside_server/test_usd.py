@@ -1,4 +1,4 @@
-"""ringside/usd.py: USD at the API boundary ↔ integer nano-USD, exact (API.md "Money")."""
+"""ringside_server/usd.py: USD at the API boundary ↔ integer nano-USD, exact (API.md "Money")."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ringside.usd import nano_to_usd, usd_to_nano
+from ringside_server.usd import nano_to_usd, usd_to_nano
 
 FAST = settings(max_examples=200, deadline=None)
 

@@ -1,6 +1,6 @@
 """The one Settings object: every `RINGSIDE_*` variable (and the providers' own SDK variables).
 
-Read once at an entry point (`ringside.cli`) and passed down; nothing else reads the environment.
+Read once at an entry point (`ringside_cli.cli`) and passed down; nothing else reads the environment.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import time
 from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from ringside.netpolicy import parse_networks
+from ringside_server.netpolicy import parse_networks
 
 INTERNAL_TOKEN_FILE = "internal_token"
 CREDENTIALS_FILE = "credentials.json"

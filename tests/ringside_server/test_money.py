@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ringside.money import (
+from ringside_server.money import (
     MARKUP_SCALE,
     TOKENS_PER_PRICE_UNIT,
     Price,

@@ -8,10 +8,10 @@ import sys
 from typing import Any
 
 from ringside.core.v1 import customers_pb2, keys_pb2
-from ringside.core_client import CoreClient
-from ringside.errors import RingsideError
-from ringside.settings import CREDENTIALS_FILE, Settings
-from ringside.usd import nano_to_usd, usd_to_nano
+from ringside_server.core_client import CoreClient
+from ringside_server.errors import RingsideError
+from ringside_server.settings import CREDENTIALS_FILE, Settings
+from ringside_server.usd import nano_to_usd, usd_to_nano
 
 
 def _key(settings: Settings, explicit: str | None, test: bool = False) -> str:

@@ -9,7 +9,7 @@ import logging
 import os
 import sys
 
-from ringside.settings import Settings
+from ringside_server.settings import Settings
 
 
 def _configure_logging(settings: Settings) -> None:
@@ -47,19 +47,19 @@ def cmd_worker(settings: Settings, _args: argparse.Namespace) -> int:
 
 
 def cmd_up(settings: Settings, _args: argparse.Namespace) -> int:
-    from ringside.supervisor import run_all
+    from ringside_cli.supervisor import run_all
 
     return run_all(settings)
 
 
 def cmd_keys_create(settings: Settings, args: argparse.Namespace) -> int:
-    from ringside.admin import create_key
+    from ringside_cli.admin import create_key
 
     return _run_admin(create_key(settings, args))
 
 
 def cmd_customers_create(settings: Settings, args: argparse.Namespace) -> int:
-    from ringside.admin import create_customer
+    from ringside_cli.admin import create_customer
 
     return _run_admin(create_customer(settings, args))
 

@@ -1,5 +1,0 @@
-import sys
-
-from ringside.cli import main
-
-sys.exit(main())
