@@ -79,14 +79,14 @@ def redact(secret_key: str) -> str:
 
 
 def settings_error(secret_key: str, meter_event_name: str, value_kind: str, livemode: bool) -> tuple[str, str] | None:
-    """(message, param) of the first invalid field, or None. A Stripe key's mode is the tenant's:
-    test usage never lands in live Stripe, nor the reverse."""
-    mode = "live" if livemode else "test"
-    if not secret_key.startswith((f"sk_{mode}_", f"rk_{mode}_")) or not 12 <= len(secret_key) <= MAX_SECRET_KEY:
-        return (
-            f"secret_key must be a Stripe {mode} secret or restricted key (sk_{mode}_… or rk_{mode}_…).",
-            "secret_key",
-        )
+    """(message, param) of the first invalid field, or None. Test usage never lands in live Stripe:
+    a test tenant takes only Stripe test keys. A live tenant takes either, so real provider calls
+    can be pushed to Stripe's test mode in staging before going live (issue 14)."""
+    modes = ("live", "test") if livemode else ("test",)
+    prefixes = tuple(f"{kind}_{mode}_" for mode in modes for kind in ("sk", "rk"))
+    if not secret_key.startswith(prefixes) or not 12 <= len(secret_key) <= MAX_SECRET_KEY:
+        allowed = " or ".join(f"{prefix}…" for prefix in prefixes)
+        return f"secret_key must be a Stripe secret or restricted key ({allowed}).", "secret_key"
     if not meter_event_name or len(meter_event_name) > MAX_METER_EVENT_NAME or not meter_event_name.isprintable():
         return f"meter_event_name must be 1..{MAX_METER_EVENT_NAME} printable characters.", "meter_event_name"
     if value_kind not in VALUE_KINDS:

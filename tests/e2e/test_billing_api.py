@@ -57,9 +57,19 @@ def test_stripe_settings_and_syncs_before_any_run(stack: Stack) -> None:
     put = stack.call("PUT", "/v1/billing/stripe", account["live"], {"secret_key": key, "meter_event_name": "ai_spend"})
     assert put.status == 200, put.body
     assert put.json()["value"] == "billable_cents" and key not in put.body.decode()
-    for wrong in ("pk_live_" + "x" * 24, "sk_test_" + "x" * 24):  # a publishable key; the other mode's key
+    for wrong in ("pk_live_" + "x" * 24, "whsec_" + "x" * 24):  # a publishable key; a webhook secret
         refused = stack.call(
             "PUT", "/v1/billing/stripe", account["live"], {"secret_key": wrong, "meter_event_name": "e"}
+        )
+        assert refused.status == 400 and refused.json()["error"]["param"] == "secret_key"
+    # staging: a live account may push to Stripe's test mode; a test account never reaches live Stripe
+    staging = stack.call(
+        "PUT", "/v1/billing/stripe", account["live"], {"secret_key": "rk_test_" + "x" * 24, "meter_event_name": "e"}
+    )
+    assert staging.status == 200, staging.body
+    for live_key in ("sk_live_" + "x" * 24, "rk_live_" + "x" * 24):
+        refused = stack.call(
+            "PUT", "/v1/billing/stripe", account["test"], {"secret_key": live_key, "meter_event_name": "e"}
         )
         assert refused.status == 400 and refused.json()["error"]["param"] == "secret_key"
     # the test mode has settings of its own
