@@ -54,7 +54,11 @@ def source(root: Path = REPO_ROOT) -> dict[str, Any]:
 
     return {
         "commit": git("rev-parse", "HEAD") or None,
-        "dirty": bool(git("status", "--porcelain", "--untracked-files=no", "--", "core", "edge_http", "ringside_server", "workers")),
+        "dirty": bool(
+            git(
+                "status", "--porcelain", "--untracked-files=no", "--", "core", "edge_http", "ringside_server", "workers"
+            )
+        ),
         "tree": str(root),
     }
 

@@ -117,7 +117,9 @@ async def over_grpc(
         "RINGSIDE_RATE_LIMIT_IP_PER_MIN": "1000000000",
         **({"RINGSIDE_DATABASE_URL": database_url} if database_url else {}),
     }
-    spec = ServerSpec(name="core", argv=python_module_argv("ringside_cli", "core"), port=port, log_dir=data_dir, env=env)
+    spec = ServerSpec(
+        name="core", argv=python_module_argv("ringside_cli", "core"), port=port, log_dir=data_dir, env=env
+    )
     async with serve(spec) as core:
         api_key = json.loads((data_dir / "credentials.json").read_text())["api_key"]
         async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
