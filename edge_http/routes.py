@@ -11,6 +11,7 @@ from edge_http.handlers import (
     client_tokens,
     customers,
     embeddings,
+    events,
     health,
     models,
     peer,
@@ -68,6 +69,8 @@ def add_routes(app: web.Application) -> None:
             web.post("/v1/webhooks/{id}/rotate_secret", webhooks.rotate_secret),
             web.get("/v1/webhooks/{id}/deliveries", webhooks.list_deliveries),
             web.post("/v1/webhooks/{id}/deliveries/{delivery_id}/redeliver", webhooks.redeliver),
+            web.get("/v1/events", events.list_events),
+            web.get("/v1/events/{id}", events.get_event),
             web.get("/v1/account", accounts.get_account),
             web.patch("/v1/account", accounts.update_account),
             # the peer proxy's routes (seed 004)

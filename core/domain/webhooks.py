@@ -96,6 +96,31 @@ class Event:
     created: int
 
 
+# GET /v1/events lists what was emitted in the last 30 days (API.md "Usage"), subscribed or not.
+EVENTS_LISTED_S = 30 * 86_400
+
+
+@dataclass(frozen=True, slots=True)
+class EventQuery:
+    """A page of GET /v1/events: a type, a created range (unix seconds, inclusive), cursors."""
+
+    event_type: str
+    created_gte: int
+    created_lte: int | None  # None: up to now
+    limit: int
+    starting_after: str = ""
+    ending_before: str = ""
+
+
+def event_query_error(query: EventQuery) -> tuple[str, str] | None:
+    """(message, param) of the first invalid part of `query`, or None."""
+    if query.event_type and query.event_type not in CATALOG:
+        return f"Unknown event type '{query.event_type[:100]}'. Known: {', '.join(CATALOG)}.", "type"
+    if query.created_gte < 0:
+        return "created bounds must be unix seconds.", "created"
+    return None
+
+
 @dataclass(frozen=True, slots=True)
 class OutboxEntry:
     """ "" as endpoint: every endpoint subscribed when the relay picks it up; else a redelivery."""

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from core.domain.webhooks import DeliveryAttempt, EndpointInput, WebhookEndpoint
+from core.domain.webhooks import DeliveryAttempt, EndpointInput, Event, EventQuery, WebhookEndpoint
 from core.rpc.base import MAX_PROTO_STRING, Base, Context, rpc
-from core.services import outbox, webhooks
+from core.services import events, outbox, webhooks
 from ringside.core.v1 import webhooks_pb2, webhooks_pb2_grpc
 from ringside_server.errors import RingsideError
 
@@ -24,6 +24,10 @@ def endpoint_to(endpoint: WebhookEndpoint, with_secret: bool = False) -> webhook
         previous_secret_expires_at=endpoint.previous_secret_expires_at if endpoint.previous_secret else 0,
         created=endpoint.created,
     )
+
+
+def event_to(event: Event) -> webhooks_pb2.EventRecord:
+    return webhooks_pb2.EventRecord(id=event.id, body_json=event.body)
 
 
 def attempt_to(a: DeliveryAttempt) -> webhooks_pb2.DeliveryAttempt:
@@ -131,6 +135,26 @@ class WebhooksServicer(Base, webhooks_pb2_grpc.WebhooksServiceServicer):
     ) -> webhooks_pb2.RedeliverWebhookResponse:
         entry = await webhooks.redeliver(self.core, self.auth.principal(context), request.id, request.delivery_id)
         return webhooks_pb2.RedeliverWebhookResponse(outbox_id=entry.id, event_id=entry.event_id)
+
+    @rpc
+    async def ListEvents(
+        self, request: webhooks_pb2.ListEventsRequest, context: Context
+    ) -> webhooks_pb2.ListEventsResponse:
+        query = EventQuery(
+            request.type[:MAX_PROTO_STRING],
+            request.created_gte,
+            request.created_lte if request.HasField("created_lte") else None,
+            request.page.limit,
+            request.page.starting_after,
+            request.page.ending_before,
+        )
+        found, has_more = await events.list_events(self.core, self.auth.principal(context), query)
+        return webhooks_pb2.ListEventsResponse(events=[event_to(e) for e in found], has_more=has_more)
+
+    @rpc
+    async def GetEvent(self, request: webhooks_pb2.GetEventRequest, context: Context) -> webhooks_pb2.GetEventResponse:
+        event = await events.get_event(self.core, self.auth.principal(context), request.id)
+        return webhooks_pb2.GetEventResponse(event=event_to(event))
 
     @rpc
     async def ClaimOutbox(

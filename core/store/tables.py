@@ -273,7 +273,11 @@ class EventRow(SQLModel, table=True):
     """An event (`evt_…`) as its receivers get it: the body is serialized once and signed per attempt."""
 
     __tablename__ = "events"
-    __table_args__ = (Index("ix_events_customer_type", "customer_id", "type"),)
+    __table_args__ = (
+        Index("ix_events_customer_type", "customer_id", "type"),
+        # GET /v1/events: one tenant's events, newest first (ids sort by time).
+        Index("ix_events_tenant", "account_id", "livemode", "id"),
+    )
 
     id: str = Field(primary_key=True, max_length=64)
     account_id: str = Field(max_length=64)

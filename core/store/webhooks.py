@@ -8,7 +8,7 @@ from typing import Any
 import orjson
 from sqlalchemy import Engine, select
 
-from core.domain.webhooks import DeliveryAttempt, Event, WebhookEndpoint
+from core.domain.webhooks import DeliveryAttempt, Event, EventQuery, WebhookEndpoint
 from core.store.tables import DELIVERY_ATTEMPTS, EVENTS, OUTBOX, WEBHOOK_ENDPOINTS
 
 
@@ -70,6 +70,25 @@ def event(engine: Engine, event_id: str) -> Event | None:
     with engine.connect() as connection:
         row = connection.execute(select(EVENTS).where(EVENTS.c.id == event_id)).mappings().first()
     return None if row is None else _event(row)
+
+
+def events(engine: Engine, account_id: str, livemode: bool, query: EventQuery) -> list[Event]:
+    """One tenant's events matching `query`, newest first (oldest first with `ending_before`), one
+    more than its limit to tell has_more."""
+    e = EVENTS.c
+    selected = select(EVENTS).where(e.account_id == account_id, e.livemode == livemode, e.created >= query.created_gte)
+    if query.event_type:
+        selected = selected.where(e.type == query.event_type)
+    if query.created_lte is not None:
+        selected = selected.where(e.created <= query.created_lte)
+    if query.starting_after:
+        selected = selected.where(e.id < query.starting_after).order_by(e.id.desc())
+    elif query.ending_before:
+        selected = selected.where(e.id > query.ending_before).order_by(e.id.asc())
+    else:
+        selected = selected.order_by(e.id.desc())
+    with engine.connect() as connection:
+        return [_event(row) for row in connection.execute(selected.limit(query.limit + 1)).mappings()]
 
 
 def pending_outbox(engine: Engine, limit: int) -> list[tuple[str, str, Event]]:

@@ -252,3 +252,43 @@ class RecordDeliveryAttemptResponse(_message.Message):
     ENDPOINT_DISABLED_FIELD_NUMBER: _ClassVar[int]
     endpoint_disabled: bool
     def __init__(self, endpoint_disabled: _Optional[bool] = ...) -> None: ...
+
+class EventRecord(_message.Message):
+    __slots__ = ("id", "body_json")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    BODY_JSON_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    body_json: str
+    def __init__(self, id: _Optional[str] = ..., body_json: _Optional[str] = ...) -> None: ...
+
+class ListEventsRequest(_message.Message):
+    __slots__ = ("type", "created_gte", "created_lte", "page")
+    TYPE_FIELD_NUMBER: _ClassVar[int]
+    CREATED_GTE_FIELD_NUMBER: _ClassVar[int]
+    CREATED_LTE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_FIELD_NUMBER: _ClassVar[int]
+    type: str
+    created_gte: int
+    created_lte: int
+    page: _common_pb2.PageRequest
+    def __init__(self, type: _Optional[str] = ..., created_gte: _Optional[int] = ..., created_lte: _Optional[int] = ..., page: _Optional[_Union[_common_pb2.PageRequest, _Mapping]] = ...) -> None: ...
+
+class ListEventsResponse(_message.Message):
+    __slots__ = ("events", "has_more")
+    EVENTS_FIELD_NUMBER: _ClassVar[int]
+    HAS_MORE_FIELD_NUMBER: _ClassVar[int]
+    events: _containers.RepeatedCompositeFieldContainer[EventRecord]
+    has_more: bool
+    def __init__(self, events: _Optional[_Iterable[_Union[EventRecord, _Mapping]]] = ..., has_more: _Optional[bool] = ...) -> None: ...
+
+class GetEventRequest(_message.Message):
+    __slots__ = ("id",)
+    ID_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    def __init__(self, id: _Optional[str] = ...) -> None: ...
+
+class GetEventResponse(_message.Message):
+    __slots__ = ("event",)
+    EVENT_FIELD_NUMBER: _ClassVar[int]
+    event: EventRecord
+    def __init__(self, event: _Optional[_Union[EventRecord, _Mapping]] = ...) -> None: ...

@@ -76,6 +76,16 @@ class WebhooksServiceStub:
                 request_serializer=ringside_dot_core_dot_v1_dot_webhooks__pb2.RedeliverWebhookRequest.SerializeToString,
                 response_deserializer=ringside_dot_core_dot_v1_dot_webhooks__pb2.RedeliverWebhookResponse.FromString,
                 _registered_method=True)
+        self.ListEvents = channel.unary_unary(
+                '/ringside.core.v1.WebhooksService/ListEvents',
+                request_serializer=ringside_dot_core_dot_v1_dot_webhooks__pb2.ListEventsRequest.SerializeToString,
+                response_deserializer=ringside_dot_core_dot_v1_dot_webhooks__pb2.ListEventsResponse.FromString,
+                _registered_method=True)
+        self.GetEvent = channel.unary_unary(
+                '/ringside.core.v1.WebhooksService/GetEvent',
+                request_serializer=ringside_dot_core_dot_v1_dot_webhooks__pb2.GetEventRequest.SerializeToString,
+                response_deserializer=ringside_dot_core_dot_v1_dot_webhooks__pb2.GetEventResponse.FromString,
+                _registered_method=True)
         self.ClaimOutbox = channel.unary_unary(
                 '/ringside.core.v1.WebhooksService/ClaimOutbox',
                 request_serializer=ringside_dot_core_dot_v1_dot_webhooks__pb2.ClaimOutboxRequest.SerializeToString,
@@ -159,6 +169,21 @@ class WebhooksServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListEvents(self, request, context):
+        """Events of the caller's account and mode, newest first, whether or not an endpoint subscribed
+        (Stripe's events list; api:read or api:webhooks).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetEvent(self, request, context):
+        """One event by id.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def ClaimOutbox(self, request, context):
         """Internal: outbox entries not relayed yet (waits a bounded while for one).
         """
@@ -229,6 +254,16 @@ def add_WebhooksServiceServicer_to_server(servicer, server):
                     servicer.RedeliverWebhook,
                     request_deserializer=ringside_dot_core_dot_v1_dot_webhooks__pb2.RedeliverWebhookRequest.FromString,
                     response_serializer=ringside_dot_core_dot_v1_dot_webhooks__pb2.RedeliverWebhookResponse.SerializeToString,
+            ),
+            'ListEvents': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListEvents,
+                    request_deserializer=ringside_dot_core_dot_v1_dot_webhooks__pb2.ListEventsRequest.FromString,
+                    response_serializer=ringside_dot_core_dot_v1_dot_webhooks__pb2.ListEventsResponse.SerializeToString,
+            ),
+            'GetEvent': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetEvent,
+                    request_deserializer=ringside_dot_core_dot_v1_dot_webhooks__pb2.GetEventRequest.FromString,
+                    response_serializer=ringside_dot_core_dot_v1_dot_webhooks__pb2.GetEventResponse.SerializeToString,
             ),
             'ClaimOutbox': grpc.unary_unary_rpc_method_handler(
                     servicer.ClaimOutbox,
@@ -469,6 +504,60 @@ class WebhooksService:
             '/ringside.core.v1.WebhooksService/RedeliverWebhook',
             ringside_dot_core_dot_v1_dot_webhooks__pb2.RedeliverWebhookRequest.SerializeToString,
             ringside_dot_core_dot_v1_dot_webhooks__pb2.RedeliverWebhookResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListEvents(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/ringside.core.v1.WebhooksService/ListEvents',
+            ringside_dot_core_dot_v1_dot_webhooks__pb2.ListEventsRequest.SerializeToString,
+            ringside_dot_core_dot_v1_dot_webhooks__pb2.ListEventsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetEvent(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/ringside.core.v1.WebhooksService/GetEvent',
+            ringside_dot_core_dot_v1_dot_webhooks__pb2.GetEventRequest.SerializeToString,
+            ringside_dot_core_dot_v1_dot_webhooks__pb2.GetEventResponse.FromString,
             options,
             channel_credentials,
             insecure,
