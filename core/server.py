@@ -38,7 +38,7 @@ from core.services.core import Core
 from core.services.metering import run_expiry
 from core.store.engine import make_engine
 from core.store.loader import load_state
-from core.store.migrate import upgrade
+from core.store.migrate import prepare
 from core.store.writer import GroupCommitWriter
 from ringside.core.v1 import (
     accounts_pb2,
@@ -92,11 +92,11 @@ MAX_MESSAGE_BYTES = 4 * 1024 * 1024
 
 
 async def open_core(settings: Settings) -> Core:
-    """Migrate the database, load the hot state and start the writer."""
+    """Check the schema (an empty database gets one), load the hot state and start the writer."""
     settings.ensure_data_dir()
     engine = make_engine(settings.resolved_database_url, settings.sqlite_synchronous)
     loop = asyncio.get_running_loop()
-    await loop.run_in_executor(None, upgrade, engine)
+    await loop.run_in_executor(None, prepare, engine)
     state = await loop.run_in_executor(None, load_state, engine, int(time.time()))
     writer = GroupCommitWriter(engine, settings.commit_batch_max, settings.commit_linger_ms)
     writer.start()

@@ -1,5 +1,6 @@
 """The `ringside` command: run every role (`up`) or one (`core`, `edge`, `worker`), and a few
-operator helpers (`keys create`, `customers create`, `billing rollover|sync`)."""
+operator helpers (`migrate`, `backup`, `restore`, `keys create`, `customers create`,
+`billing rollover|sync`)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import argparse
 import asyncio
 import logging
 import os
+import pathlib
 import sys
 
 from ringside_server.settings import Settings
@@ -27,9 +29,41 @@ def _run(main: object) -> None:
 
 def cmd_core(settings: Settings, _args: argparse.Namespace) -> int:
     from core.server import serve
+    from core.store.migrate import SchemaMismatch
 
-    _run(serve(settings))
+    try:
+        _run(serve(settings))
+    except SchemaMismatch as mismatch:
+        print(f"ringside core: {mismatch}", file=sys.stderr)
+        return 2
     return 0
+
+
+def cmd_migrate(settings: Settings, _args: argparse.Namespace) -> int:
+    from core.store.engine import make_engine
+    from core.store.migrate import upgrade
+
+    settings.ensure_data_dir()
+    engine = make_engine(settings.resolved_database_url)
+    try:
+        migrated = upgrade(engine)
+    finally:
+        engine.dispose()
+    before = migrated.before or "an empty database"
+    print(f"schema: {before} → {migrated.after}" if before != migrated.after else f"schema at {migrated.after}")
+    return 0
+
+
+def cmd_backup(settings: Settings, args: argparse.Namespace) -> int:
+    from ringside_cli.backup import backup
+
+    return backup(settings, args.path)
+
+
+def cmd_restore(settings: Settings, args: argparse.Namespace) -> int:
+    from ringside_cli.backup import restore
+
+    return restore(settings, args.path)
 
 
 def cmd_edge(settings: Settings, _args: argparse.Namespace) -> int:
@@ -87,6 +121,16 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("core", help="run the gRPC core").set_defaults(func=cmd_core)
     commands.add_parser("edge", help="run the HTTP edge").set_defaults(func=cmd_edge)
     commands.add_parser("worker", help="run the Temporal worker").set_defaults(func=cmd_worker)
+
+    commands.add_parser(
+        "migrate", help="bring the database's schema to this version (PostgreSQL: under an advisory lock)"
+    ).set_defaults(func=cmd_migrate)
+    backup = commands.add_parser("backup", help="a consistent online copy of the database and the data dir's keys")
+    backup.add_argument("path", type=pathlib.Path, help="a new (or empty) directory to write the backup into")
+    backup.set_defaults(func=cmd_backup)
+    restore = commands.add_parser("restore", help="restore a backup into an empty data dir (and empty database)")
+    restore.add_argument("path", type=pathlib.Path, help="a directory written by `ringside backup`")
+    restore.set_defaults(func=cmd_restore)
 
     keys = commands.add_parser("keys", help="API keys").add_subparsers(dest="keys_command", required=True)
     create_key = keys.add_parser("create", help="create an API key (uses --api-key or credentials.json)")

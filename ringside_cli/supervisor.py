@@ -156,6 +156,7 @@ def run_all(settings: Settings) -> int:
         }
     )
     roles = build_roles(settings)
+    _migrate(settings)
     stopping = False
 
     def request_stop(_signum: int, _frame: object) -> None:
@@ -202,6 +203,21 @@ def run_all(settings: Settings) -> int:
         for role in reversed(roles):
             role.stop(stop_timeout_s)
     return 0
+
+
+def _migrate(settings: Settings) -> None:
+    """Bring the schema to this code's revision before the core starts (the core itself refuses
+    any other); a new data dir gets its schema here too."""
+    from core.store.engine import make_engine
+    from core.store.migrate import upgrade
+
+    engine = make_engine(settings.resolved_database_url)
+    try:
+        migrated = upgrade(engine)
+    finally:
+        engine.dispose()
+    if migrated.before not in (None, migrated.after):
+        print(f"ringside up: schema migrated from {migrated.before} to {migrated.after}", flush=True)
 
 
 def _restart(role: Role, env: dict[str, str]) -> None:
