@@ -17,6 +17,8 @@ def normalize_url(url: str) -> str:
 
 
 def make_engine(url: str, sqlite_synchronous: str = "FULL") -> Engine:
+    """An engine whose errors never carry the failing statement's parameters: those are webhook
+    secrets, keys and customer data, and an error's text reaches logs (API.md "Logs")."""
     url = normalize_url(url)
     if url.startswith("sqlite"):
         engine = create_engine(
@@ -25,6 +27,7 @@ def make_engine(url: str, sqlite_synchronous: str = "FULL") -> Engine:
             pool_size=4,
             max_overflow=4,
             connect_args={"check_same_thread": False, "timeout": 30},
+            hide_parameters=True,
         )
 
         @event.listens_for(engine, "connect")
@@ -37,5 +40,5 @@ def make_engine(url: str, sqlite_synchronous: str = "FULL") -> Engine:
 
         return engine
     if url.startswith("postgresql"):
-        return create_engine(url, pool_size=4, max_overflow=4, pool_pre_ping=True)
-    return create_engine(url, poolclass=NullPool)
+        return create_engine(url, pool_size=4, max_overflow=4, pool_pre_ping=True, hide_parameters=True)
+    return create_engine(url, poolclass=NullPool, hide_parameters=True)
