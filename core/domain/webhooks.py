@@ -8,7 +8,9 @@ workflow per subscribed endpoint.
 from __future__ import annotations
 
 import base64
+import ipaddress
 import secrets
+import urllib.parse
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -175,6 +177,42 @@ class EndpointInput:
     description: str = ""
     enabled: bool = True
     present: frozenset[str] = frozenset()
+
+
+def url_syntax_error(url: str) -> str | None:
+    """Why `url` cannot be delivered to as written, or None. What a sender would quietly rewrite or
+    an address check could miss is refused: whitespace, control characters, backslashes, credentials
+    in the URL, and an IP address written with a trailing dot."""
+    if not 1 <= len(url) <= MAX_URL:
+        return f"url must be 1..{MAX_URL} characters."
+    if any(ch.isspace() or not ch.isprintable() or ch == "\\" for ch in url):
+        return "url must not contain spaces, control characters or backslashes."
+    try:
+        parts = urllib.parse.urlsplit(url)
+        _ = parts.port
+    except ValueError as error:
+        return f"url is not a valid URL: {error}."
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return "url must be an absolute http:// or https:// URL."
+    if "@" in parts.netloc:
+        return "url must not carry credentials (user:password@): put a secret in the path or verify signatures."
+    host = parts.hostname
+    if host.endswith(".") and _is_ip_address(host.rstrip(".")):
+        return "url's host is an IP address with a trailing dot: write the address without it."
+    return None
+
+
+def _is_ip_address(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
+def subscribes(endpoint_events: list[str], event_type: str) -> bool:
+    """Whether an endpoint subscribed to these event names receives `event_type`."""
+    return ALL_EVENTS in endpoint_events or event_type in endpoint_events
 
 
 def normalized_events(events: list[str]) -> list[str] | str:

@@ -14,7 +14,6 @@ from core.domain.webhooks import (
     MAX_DESCRIPTION,
     MAX_ENDPOINTS,
     MAX_OVERLAP_S,
-    MAX_URL,
     DeliveryAttempt,
     EndpointInput,
     OutboxEntry,
@@ -22,6 +21,8 @@ from core.domain.webhooks import (
     WebhookEndpointUpdate,
     new_secret,
     normalized_events,
+    subscribes,
+    url_syntax_error,
 )
 from core.services.core import Core, Principal, require_scope
 from core.services.pages import DEFAULT_LIMIT, MAX_LIMIT, page
@@ -44,16 +45,12 @@ def _invalid(message: str, param: str) -> RingsideError:
 async def _check_url(core: Core, url: str) -> str:
     """http(s), a host, ≤ 2048 chars; a host that resolves to a blocked address is refused (one that
     does not resolve yet is accepted: the worker checks again at every connection)."""
-    if not 1 <= len(url) <= MAX_URL:
-        raise _invalid(f"url must be 1..{MAX_URL} characters.", "url")
-    try:
-        parts = urllib.parse.urlsplit(url)
-        port = parts.port or (443 if parts.scheme == "https" else 80)
-    except ValueError as error:
-        raise _invalid(f"url is not a valid URL: {error}.", "url") from None
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise _invalid("url must be an absolute http:// or https:// URL.", "url")
-    host = parts.hostname
+    error = url_syntax_error(url)
+    if error is not None:
+        raise _invalid(error, "url")
+    parts = urllib.parse.urlsplit(url)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    host = parts.hostname or ""
     try:
         infos = await asyncio.wait_for(
             asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM), RESOLVE_TIMEOUT_S
@@ -196,6 +193,11 @@ async def redeliver(core: Core, principal: Principal, endpoint_id: str, delivery
     event = await read(store.event, core.engine, event_id) if event_id else None
     if event is None or event.account_id != endpoint.account_id or event.livemode != endpoint.livemode:
         raise RingsideError("not_found", f"No such delivery: '{delivery_id[:100]}'.", "delivery_id")
+    if not subscribes(endpoint.events, event.type):
+        raise _invalid(
+            f"This endpoint is not subscribed to {event.type} events: add it to the endpoint's events first.",
+            "delivery_id",
+        )
     entry = OutboxEntry(new_sortable_id("obx"), event.id, endpoint.id, core.now())
     await core.writer.write([entry])
     return entry

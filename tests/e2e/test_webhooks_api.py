@@ -58,6 +58,12 @@ def test_bounds_and_catalog(stack: Stack) -> None:
         ({"url": RECEIVER, "events": ["wallet.low"] * 101}, "events"),
         ({"url": "ftp://example.com/x", "events": ["*"]}, "url"),
         ({"url": "http://" + "a" * 2050 + ".com/", "events": ["*"]}, "url"),
+        ({"url": "https://hooks.example.invalid/a b", "events": ["*"]}, "url"),
+        ({"url": "https://hooks.example.invalid\\@evil.example/x", "events": ["*"]}, "url"),
+        ({"url": "https://user:pass@hooks.example.invalid/x", "events": ["*"]}, "url"),
+        ({"url": "https://hooks.example.invalid/x\ty", "events": ["*"]}, "url"),
+        ({"url": "http://203.0.113.9./x", "events": ["*"]}, "url"),
+        ({"url": "http://hooks.example.invalid:99999/x", "events": ["*"]}, "url"),
         ({"url": RECEIVER, "events": ["*"], "description": "d" * 501}, "description"),
     ]
     for body, param in cases:
@@ -65,6 +71,19 @@ def test_bounds_and_catalog(stack: Stack) -> None:
         assert response.status == 400, (body, response.body)
         error = response.json()["error"]
         assert error["type"] == "invalid_request_error" and error["param"] == param, error
+
+
+def test_redelivery_only_to_an_endpoint_subscribed_to_the_event_type(stack: Stack) -> None:
+    key = stack.new_account()["live"]
+    endpoint = stack.call("POST", "/v1/webhooks", key, {"url": RECEIVER, "events": ["wallet.low"]}).json()
+    stack.call("POST", "/v1/customers", key, {"external_id": "redelivered"})
+    (event,) = stack.call("GET", "/v1/events?type=customer.created", key).json()["data"]
+    refused = stack.call("POST", f"/v1/webhooks/{endpoint['id']}/deliveries/{event['id']}/redeliver", key)
+    assert refused.status == 400 and refused.json()["error"]["param"] == "delivery_id", refused.body
+    assert "customer.created" in refused.json()["error"]["message"]
+    stack.call("POST", f"/v1/webhooks/{endpoint['id']}", key, {"events": ["*"]})
+    again = stack.call("POST", f"/v1/webhooks/{endpoint['id']}/deliveries/{event['id']}/redeliver", key)
+    assert again.status == 202 and again.json()["event_id"] == event["id"], again.body
 
 
 def test_scope_and_tenancy(stack: Stack) -> None:
