@@ -11,6 +11,8 @@ from core.services.customers import CustomerChanges, CustomerInput
 from ringside.core.v1 import customers_pb2, customers_pb2_grpc
 from ringside_server.errors import RingsideError
 
+MAX_QUERY = 200
+
 
 def _customer_input(request: customers_pb2.CreateCustomerRequest) -> CustomerInput:
     try:
@@ -75,6 +77,7 @@ class CustomersServicer(Base, customers_pb2_grpc.CustomersServiceServicer):
             request.starting_after[:200],
             request.ending_before[:200],
             request.external_id if request.HasField("external_id") else None,
+            request.query[:MAX_QUERY],
         )
         return customers_pb2.ListCustomersResponse(
             customers=[customer_to(self.core.state, c) for c in items], has_more=has_more

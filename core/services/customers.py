@@ -284,22 +284,37 @@ async def update(core: Core, principal: Principal, ref: str, changes: CustomerCh
 
 
 def list_customers(
-    core: Core, principal: Principal, limit: int, starting_after: str, ending_before: str, external_id: str | None
+    core: Core,
+    principal: Principal,
+    limit: int,
+    starting_after: str,
+    ending_before: str,
+    external_id: str | None,
+    query: str = "",
 ) -> tuple[list[Customer], bool]:
+    """A tenant's customers, newest first; one by external id; or those matching `query` (a
+    case-insensitive substring of external id, name or email), from the in-memory state."""
     require_scope(principal, "api:read")
     if external_id is not None:
         found = core.state.find_customer(principal.account_id, principal.livemode, "ext:" + external_id[:300])
         return ([found] if found else []), False
+    needle = query.casefold()
     mine = sorted(
         (
             c
             for c in core.state.customers.values()
-            if c.account_id == principal.account_id and c.livemode == principal.livemode
+            if c.account_id == principal.account_id
+            and c.livemode == principal.livemode
+            and (not needle or _matches(c, needle))
         ),
         key=lambda c: c.id,
         reverse=True,
     )
     return page(mine, lambda c: c.id, limit, starting_after, ending_before)
+
+
+def _matches(customer: Customer, needle: str) -> bool:
+    return any(needle in (text or "").casefold() for text in (customer.external_id, customer.name, customer.email))
 
 
 async def delete(core: Core, principal: Principal, ref: str, force: bool) -> Customer:

@@ -16,6 +16,7 @@ from ringside_server.errors import RingsideError
 from ringside_server.usd import nano_to_usd, usd_to_nano
 
 MAX_ID = 300
+MAX_QUERY = 200  # the search box: ?query= (API.md "Customers")
 MAX_COUNT = 10**9
 
 
@@ -227,6 +228,10 @@ async def list_customers(request: web.Request) -> web.Response:
     )
     if "external_id" in request.query:
         message.external_id = request.query["external_id"][:300]
+    query = request.query.get("query", "")
+    if len(query) > MAX_QUERY:
+        raise RingsideError("invalid_request", f"query must be at most {MAX_QUERY} characters.", "query")
+    message.query = query
     result = await edge.core.as_caller(edge.core.customers.ListCustomers, message, header)
     return web.Response(
         body=list_body(request, [render(c) for c in result.customers], result.has_more),
