@@ -27,6 +27,8 @@ def add_routes(app: web.Application) -> None:
     app.router.add_routes(
         [
             web.get("/healthz", health.healthz),
+            web.get("/livez", health.livez),
+            web.get("/readyz", health.readyz),
             web.post("/v1/chat/completions", chat_completions.chat_completions),
             web.post("/chat/completions", chat_completions.chat_completions),  # the peer proxy's path
             web.post("/v1/embeddings", embeddings.embeddings),

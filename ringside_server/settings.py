@@ -60,6 +60,9 @@ class Settings(BaseSettings):
     # Roles whose readiness /healthz requires (set by `ringside up` to the roles it started).
     health_roles: str = "core,edge"
     drain_timeout_s: float = Field(default=30.0, ge=0, le=600)
+    # After SIGTERM an edge keeps serving this long with /readyz at 503, so a load balancer stops
+    # sending it calls before it stops accepting them (0 on one machine: no balancer to tell).
+    readiness_grace_s: float = Field(default=0.0, ge=0, le=120)
     # Webhooks: CIDRs deliveries may reach although loopback/private/reserved (comma-separated;
     # empty = none), e.g. "127.0.0.1/32" for a receiver on this machine.
     webhook_allowed_networks: str = Field(default="", max_length=4000)
