@@ -94,11 +94,11 @@ async def _move(
     reserved = -delta if delta < 0 else 0
     customer.held_nano += reserved
 
-    async def write_then_apply() -> WalletTransaction:
-        try:
-            await core.writer.write(records)
-        finally:
-            customer.held_nano -= reserved
+    def unreserve(_: BaseException) -> None:
+        customer.held_nano -= reserved
+
+    def apply() -> WalletTransaction:
+        customer.held_nano -= reserved
         customer.wallet_balance_nano += delta
         if delta > 0:
             events.on_wallet_credit(customer, customer.wallet_balance_nano)
@@ -114,7 +114,7 @@ async def _move(
             transfer.created,
         )
 
-    return await asyncio.shield(core.spawn(write_then_apply()))
+    return await core.writer.write_then_apply(records, apply, unreserve)
 
 
 async def top_up(core: Core, principal: Principal, ref: str, amount: int, description: str) -> WalletTransaction:
