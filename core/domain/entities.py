@@ -348,10 +348,3 @@ class Denial:
     retry_after_ms: int = 0
     # Events the refusal fires (customer.budget_exceeded, wallet.empty), to persist before answering.
     records: list[object] = field(default_factory=list)
-
-
-@dataclass(slots=True)
-class WriteUnit:
-    """Records one operation persists together (one caller's share of a group commit)."""
-
-    records: list[object] = field(default_factory=list)

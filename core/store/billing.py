@@ -117,14 +117,6 @@ def _run(row: Any) -> SyncRun:
     return SyncRun(**dict(row))
 
 
-def sync_run(engine: Engine, run_id: str, account_id: str, livemode: bool) -> SyncRun | None:
-    r = STRIPE_SYNC_RUNS.c
-    query = select(STRIPE_SYNC_RUNS).where(r.run_id == run_id, r.account_id == account_id, r.livemode == livemode)
-    with engine.connect() as connection:
-        row = connection.execute(query).mappings().first()
-    return None if row is None else _run(row)
-
-
 def sync_runs(engine: Engine, account_id: str, livemode: bool, limit: int) -> list[SyncRun]:
     """A tenant's newest runs (at most `limit`)."""
     r = STRIPE_SYNC_RUNS.c
