@@ -8,13 +8,11 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from core.domain.ratelimit import Charge
 from ringside_server.ids import random_token
 from ringside_server.money import Price, Usage
-
-if TYPE_CHECKING:
-    from core.domain.ratelimit import Charge
 
 SCOPES: tuple[str, ...] = ("api:read", "api:write", "api:webhooks", "api:admin")
 

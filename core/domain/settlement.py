@@ -21,6 +21,7 @@ from core.domain.entities import (
 )
 from core.domain.periods import period_bounds
 from core.domain.state import State
+from ringside_server.admission import posted_nano
 from ringside_server.money import Price, Usage, billable_nano, cost_nano
 
 
@@ -75,7 +76,7 @@ class Settlement:
         now = int(self.clock())
         cost = cost_nano(usage, hold.price)
         billable = billable_nano(cost, hold.markup_bp)
-        posted = min(billable, hold.amount_nano)
+        posted = posted_nano(billable, hold.amount_nano)
         records: list[object] = [
             postings.transfer(hold, hold.payer, hold.revenue, posted, "post", hold.id, hold.period_start, now, True),
             *postings.cost_transfer(hold, hold.id, hold.provider, cost, now),
@@ -165,7 +166,8 @@ class Settlement:
         now = int(self.clock())
         cost = cost_nano(usage, hold.price)
         billable = billable_nano(cost, hold.markup_bp)
-        refund = max(0, min(hold.amount_nano - min(billable, hold.amount_nano), hold.amount_nano - given_back_nano))
+        due = posted_nano(billable, hold.amount_nano)
+        refund = max(0, min(hold.amount_nano - due, hold.amount_nano - given_back_nano))
         posted = hold.amount_nano - refund
         customer = self._customer(hold, now)
         period = customer.period_start if customer else period_bounds(now)[0]
@@ -225,7 +227,7 @@ class Settlement:
                 continue  # a repeated report
             cost = cost_nano(call.usage, call.price)
             billable = billable_nano(cost, lease.markup_bp)
-            posted = min(billable, call.estimate_nano, left)
+            posted = posted_nano(billable, call.estimate_nano, left)
             left -= posted
             records += [
                 postings.transfer(

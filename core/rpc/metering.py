@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import math
 
+from core.domain.calls import CallRequest
 from core.domain.entities import Denial
-from core.domain.metering import CallRequest
 from core.domain.ratelimit import Status
 from core.domain.settlement import FinishedCall
 from core.rpc.auth import Authenticator

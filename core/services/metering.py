@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from core.domain.calls import CallRequest
 from core.domain.entities import Denial, Hold, SettleResult
-from core.domain.metering import Admission, CallRequest, SettlePlan
+from core.domain.metering import Admission, SettlePlan
 from core.domain.settlement import FinishedCall
 from core.services.core import Core
 from core.services.wallets import given_back_nano
