@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from core.domain import client_tokens, events, ledger, prepaid
 from core.domain.calls import CallRequest
-from core.domain.entities import ApiKey, Customer, Denial, Hold, Transfer, has_scope, hash_secret
+from core.domain.entities import ApiKey, Customer, Denial, Hold, HoldKind, Transfer, has_scope, hash_secret
 from core.domain.limits import Limits, effective, rate_layers
 from core.domain.periods import period_bounds
 from core.domain.ratelimit import Layer, RateDefaults, RateLimiter, Refusal, Status
@@ -280,7 +280,7 @@ class Meter(Settlement):
     def _hold(
         self,
         hold_id: str,
-        kind: str,
+        kind: HoldKind,
         key: ApiKey,
         customer: Customer | None,
         amount: int,

@@ -12,12 +12,15 @@ from dataclasses import dataclass, field
 
 from core.domain import events, postings, prepaid
 from core.domain.entities import (
+    LATE,
     Customer,
     Hold,
     HoldExtension,
     HoldStateChange,
+    Outcome,
     SettleResult,
     UsageCorrection,
+    UsageStatus,
 )
 from core.domain.periods import period_bounds
 from core.domain.state import State
@@ -35,7 +38,7 @@ class FinishedCall:
     price: Price
     estimate_nano: int
     usage: Usage
-    status: str
+    status: Outcome
     usage_estimated: bool
     upstream_model: str
 
@@ -70,7 +73,7 @@ class Settlement:
     hold_ttl_s: int
 
     def plan_settle(
-        self, hold: Hold, usage: Usage, status: str, usage_estimated: bool, upstream_model: str
+        self, hold: Hold, usage: Usage, status: Outcome, usage_estimated: bool, upstream_model: str
     ) -> SettlePlan:
         """Post the actual billable amount, capped at the hold; the rest is released."""
         now = int(self.clock())
@@ -125,7 +128,7 @@ class Settlement:
         which pays for the calls its dead edge never reported): a crash never makes usage free."""
         now = int(self.clock())
         amount = hold.remaining_nano
-        status = "lease_expired" if hold.kind == "lease" else "expired"
+        status: UsageStatus = "lease_expired" if hold.kind == "lease" else "expired"
         records: list[object] = [
             postings.transfer(hold, hold.payer, hold.revenue, amount, "expire", hold.id, hold.period_start, now, True),
             postings.usage_record(
@@ -155,7 +158,7 @@ class Settlement:
         self,
         hold: Hold,
         usage: Usage,
-        status: str,
+        status: Outcome,
         usage_estimated: bool,
         upstream_model: str,
         given_back_nano: int = 0,
@@ -184,7 +187,7 @@ class Settlement:
                     hold.provider,
                     hold.model_ref,
                     usage,
-                    "late_" + status,
+                    LATE[status],
                     usage_estimated,
                     upstream_model,
                     cost,

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from core.domain.calls import CallRequest
-from core.domain.entities import Denial, Hold, SettleResult
+from core.domain.entities import OUTCOMES, Denial, Hold, Outcome, SettleResult
 from core.domain.metering import Admission, SettlePlan
 from core.domain.settlement import FinishedCall
 from core.services.core import Core
@@ -25,14 +25,12 @@ from ringside_server.money import Usage
 
 log = logging.getLogger(__name__)
 
-OUTCOMES = ("completed", "aborted", "failed")
-
 
 @dataclass(frozen=True, slots=True)
 class SettleCall:
     request_id: str
     usage: Usage
-    outcome: str
+    outcome: Outcome
     usage_estimated: bool
     upstream_model: str
 

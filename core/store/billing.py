@@ -9,7 +9,7 @@ from sqlalchemy import Connection, Engine, case, func, select
 
 from core.domain import ledger
 from core.domain.billing import PeriodRecord, StripeSettings, SyncCursor, SyncRun
-from core.services.usage import NOT_REQUESTS
+from core.domain.entities import NOT_REQUESTS
 from core.store.tables import CUSTOMER_PERIODS, STRIPE_CURSORS, STRIPE_SETTINGS, STRIPE_SYNC_RUNS, TRANSFERS, USAGE
 
 
