@@ -16,15 +16,20 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from sqlalchemy import func, select
 
+from core.domain.calls import CallRequest
 from core.domain.entities import SCOPES
+from core.domain.metering import Admission
 from core.domain.state import State
 from core.server import open_core
-from core.services import accounts, customers, slots, tiers, wallets
+from core.services import accounts, customers, metering, slots, tiers, wallets
 from core.services.core import Core, Principal
 from core.services.customers import CustomerChanges, CustomerInput
 from core.services.tiers import TierFields
 from core.store.loader import load_state
+from core.store.tables import HOLDS
+from ringside_server.money import Price, Usage
 from ringside_server.settings import Settings
 from tests.harness import create_postgres_database, drop_postgres_database, free_port
 
@@ -53,6 +58,7 @@ class World:
     core: Core
     principal: Principal
     monkeypatch: pytest.MonkeyPatch
+    live_secret: str
 
     async def cancelled_mid_commit(self, operation: Callable[[], Awaitable[object]]) -> None:
         """Start `operation`, cancel it once its write waits in the commit, then let it commit."""
@@ -67,6 +73,34 @@ class World:
         self.monkeypatch.undo()
         # The writer answers in order: once this empty write is durable, so is the cancelled one.
         await self.core.writer.write([])
+
+    async def background_done(self) -> None:
+        """Wait (bounded) for what the core runs after a cancelled caller, e.g. a hold's void."""
+        deadline = asyncio.get_running_loop().time() + TIMEOUT_S
+        while self.core.background and asyncio.get_running_loop().time() < deadline:
+            await asyncio.wait(set(self.core.background), timeout=TIMEOUT_S)
+        assert not self.core.background, "background work still running"
+        await self.core.writer.write([])
+
+    def call(self, customer_id: str) -> CallRequest:
+        return CallRequest(
+            api_key=self.live_secret,
+            customer_ref=customer_id,
+            user="",
+            model_ref="fc:openai/gpt-4o-mini",
+            provider="openai",
+            price=Price(input=150_000_000, output=600_000_000),
+            input_tokens_bound=1_000,
+            requested_output_tokens=1_000,
+            model_max_output_tokens=16_384,
+        )
+
+    async def open_holds_in_database(self) -> int:
+        def count() -> int:
+            with self.core.engine.connect() as connection:
+                return int(connection.execute(select(func.count()).where(HOLDS.c.state == "open")).scalar_one())
+
+        return await asyncio.get_running_loop().run_in_executor(None, count)
 
     async def reloaded(self) -> State:
         loop = asyncio.get_running_loop()
@@ -92,7 +126,7 @@ async def world(
         principal = Principal(
             account_id=new.account.id, livemode=True, scopes=frozenset(SCOPES), key_id=new.live_key.key.id
         )
-        yield World(core, principal, monkeypatch)
+        yield World(core, principal, monkeypatch, new.live_key.secret)
     finally:
         await core.writer.close()
         core.engine.dispose()
@@ -220,4 +254,47 @@ async def test_a_wallet_top_up_by_a_cancelled_caller_is_in_the_balance(world: Wo
 
     assert customer.wallet_balance_nano == 3_000_000_000
     assert customer.held_nano == 0
+    assert (await world.reloaded()).customers[customer.id].wallet_balance_nano == 3_000_000_000
+
+
+async def test_a_hold_whose_caller_was_cancelled_is_voided_once_durable(world: World) -> None:
+    core, principal = world.core, world.principal
+    customer, _ = await customers.create(core, principal, CustomerInput(budget_nano=10**12))
+
+    await world.cancelled_mid_commit(lambda: metering.authorize(core, world.call(customer.id)))
+    await world.background_done()
+
+    assert core.state.holds == {}
+    assert customer.held_nano == 0
+    assert await world.open_holds_in_database() == 0
+    assert (await world.reloaded()).holds == {}
+
+
+async def test_a_settle_whose_caller_was_cancelled_is_posted_and_applied(world: World) -> None:
+    core, principal = world.core, world.principal
+    customer, _ = await customers.create(core, principal, CustomerInput(budget_nano=10**12))
+    admitted = await metering.authorize(core, world.call(customer.id))
+    assert isinstance(admitted, Admission), admitted
+    call = metering.SettleCall(admitted.hold.id, Usage(input_tokens=100, output_tokens=10), "completed", False, "")
+
+    await world.cancelled_mid_commit(lambda: metering.settle(core, call))
+
+    assert core.state.holds == {}
+    assert (customer.held_nano, customer.spent_nano) == (0, 100 * 150 + 10 * 600)
+    assert await world.open_holds_in_database() == 0
+    reloaded = await world.reloaded()
+    assert reloaded.holds == {}
+    assert reloaded.customers[customer.id].spent_nano == customer.spent_nano
+    # A repeated settle is answered from memory, as settled.
+    assert (await metering.settle(core, call)).replayed
+
+
+async def test_a_wallet_adjustment_by_a_cancelled_caller_releases_its_reservation(world: World) -> None:
+    core, principal = world.core, world.principal
+    customer, _ = await customers.create(core, principal, CustomerInput(wallet_enabled=True))
+    await wallets.top_up(core, principal, customer.id, 5_000_000_000, "")
+
+    await world.cancelled_mid_commit(lambda: wallets.adjust(core, principal, customer.id, -2_000_000_000, "fix"))
+
+    assert (customer.wallet_balance_nano, customer.held_nano) == (3_000_000_000, 0)
     assert (await world.reloaded()).customers[customer.id].wallet_balance_nano == 3_000_000_000
