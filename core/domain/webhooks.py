@@ -75,9 +75,6 @@ class WebhookEndpoint:
             return [self.secret, self.previous_secret]
         return [self.secret]
 
-    def subscribes(self, event_type: str) -> bool:
-        return ALL_EVENTS in self.events or event_type in self.events
-
 
 @dataclass(frozen=True, slots=True)
 class WebhookEndpointUpdate:

@@ -124,18 +124,21 @@ async def create(core: Core, principal: Principal, data: CustomerInput) -> tuple
     if data.external_id is not None:
         future = asyncio.get_running_loop().create_future()
         core.pending_creates[key] = future
-    try:
-        await core.writer.write([customer, *customer_event(core.state, customer, "customer.created", now)])
-    except BaseException as error:
+
+    def add() -> None:
+        core.pending_creates.pop(key, None)
+        core.state.add_customer(customer)
+        if future is not None:
+            future.set_result(customer)
+
+    def unclaim(error: BaseException) -> None:
+        core.pending_creates.pop(key, None)
         if future is not None:
             future.set_exception(error)
             future.exception()  # mark retrieved: the waiters (if any) re-raise it
-        raise
-    finally:
-        core.pending_creates.pop(key, None)
-    core.state.add_customer(customer)
-    if future is not None:
-        future.set_result(customer)
+
+    records = [customer, *customer_event(core.state, customer, "customer.created", now)]
+    await core.writer.write_then_apply(records, add, unclaim)
     return customer, True
 
 
@@ -249,38 +252,44 @@ async def update(core: Core, principal: Principal, ref: str, changes: CustomerCh
         taken = core.state.find_customer(principal.account_id, principal.livemode, "ext:" + after.external_id)
         if taken is not None or (principal.account_id, principal.livemode, after.external_id) in core.pending_creates:
             raise RingsideError("invalid_request", f"external_id '{after.external_id}' is already used.", "external_id")
+
+    def change() -> None:
+        if renamed and customer.external_id is not None:
+            core.state.customers_by_external.pop((customer.account_id, customer.livemode, customer.external_id), None)
+        for name in _UPDATABLE:
+            setattr(customer, name, getattr(after, name))
+        # a new threshold is armed unless the balance is already below it (it fires on a crossing)
+        customer.wallet_low_fired = customer.wallet_balance_nano < customer.wallet_low_threshold_nano
+        if cap_changed:
+            customer.budget_exceeded_period = -1  # a changed cap re-arms budget_status (API.md)
+        core.state.add_customer(customer)
+        customer.roll_period(period_bounds(core.now(), customer.billing_anchor_day)[0])
+
+    records = [CustomerUpdate(after), *customer_event(core.state, after, "customer.updated", core.now())]
     try:
-        await core.writer.write(
-            [CustomerUpdate(after), *customer_event(core.state, after, "customer.updated", core.now())]
-        )
+        await core.writer.write_then_apply(records, change)
     except IntegrityError:
         raise RingsideError("invalid_request", "external_id is already used.", "external_id") from None
-    if renamed and customer.external_id is not None:
-        core.state.customers_by_external.pop((customer.account_id, customer.livemode, customer.external_id), None)
-    for name in (
-        "external_id",
-        "name",
-        "email",
-        "metadata",
-        "budget_nano",
-        "budget_explicit",
-        "rate_limit_rpm",
-        "rate_limit_tpm",
-        "blocked",
-        "billing_anchor_day",
-        "wallet_enabled",
-        "tier_id",
-        "wallet_low_threshold_nano",
-        "stripe_customer_id",
-    ):
-        setattr(customer, name, getattr(after, name))
-    # a new threshold is armed unless the balance is already below it (it fires on a crossing)
-    customer.wallet_low_fired = customer.wallet_balance_nano < customer.wallet_low_threshold_nano
-    if cap_changed:
-        customer.budget_exceeded_period = -1  # a changed cap re-arms budget_status (API.md)
-    core.state.add_customer(customer)
-    customer.roll_period(period_bounds(core.now(), customer.billing_anchor_day)[0])
     return customer
+
+
+# What an update copies from the validated copy onto the customer in memory, once durable.
+_UPDATABLE = (
+    "external_id",
+    "name",
+    "email",
+    "metadata",
+    "budget_nano",
+    "budget_explicit",
+    "rate_limit_rpm",
+    "rate_limit_tpm",
+    "blocked",
+    "billing_anchor_day",
+    "wallet_enabled",
+    "tier_id",
+    "wallet_low_threshold_nano",
+    "stripe_customer_id",
+)
 
 
 def list_customers(
@@ -354,10 +363,9 @@ async def delete(core: Core, principal: Principal, ref: str, force: bool) -> Cus
     external = (customer.account_id, customer.livemode, customer.external_id or "")
     if customer.external_id is not None:
         core.state.customers_by_external.pop(external, None)
-    try:
-        await core.writer.write(records)
-    except Exception:
-        core.state.add_customer(customer)
-        raise
-    customer.wallet_balance_nano = 0
+
+    def zero() -> None:
+        customer.wallet_balance_nano = 0
+
+    await core.writer.write_then_apply(records, zero, lambda _: core.state.add_customer(customer))
     return customer

@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, and_, case, func, literal, or_, select
 
+from core.domain.entities import NOT_REQUESTS
 from core.domain.periods import period_bounds
 from core.services.core import Core, Principal, require_customer, require_scope
 from core.services.pages import DEFAULT_LIMIT, MAX_LIMIT
@@ -23,7 +24,6 @@ GROUPS = ("", "day", "model", "customer")
 RANKINGS = ("billable_usd", "cost_usd", "margin_usd", "request_count")
 SECONDS_PER_DAY = 86_400
 MAX_RANGE_S = 400 * SECONDS_PER_DAY
-NOT_REQUESTS = ("failed", "lease_expired")
 
 
 @dataclass(frozen=True, slots=True)
