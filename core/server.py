@@ -32,7 +32,7 @@ from core.rpc.tiers import TiersServicer
 from core.rpc.usage import UsageServicer
 from core.rpc.wallets import WalletsServicer
 from core.rpc.webhooks import WebhooksServicer
-from core.services import accounts, client_tokens, outbox
+from core.services import accounts, client_tokens, erasure, outbox
 from core.services.accounts import NewAccount
 from core.services.core import Core
 from core.services.metering import run_expiry
@@ -174,6 +174,7 @@ async def serve(settings: Settings) -> None:
         await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
     expiry = asyncio.create_task(run_expiry(core), name="hold-expiry")
     retention = asyncio.create_task(outbox.run_purge(core), name="webhook-retention")
+    erasures = asyncio.create_task(erasure.sweep_forever(core), name="erasures")
     log.info(
         "core serving gRPC on %s:%d (%s)",
         settings.bind_host,
@@ -189,7 +190,7 @@ async def serve(settings: Settings) -> None:
     log.info("core stopping: finishing in-flight calls, flushing writes")
     await health_servicer.enter_graceful_shutdown()
     await server.stop(grace=settings.drain_timeout_s)
-    for task in (expiry, retention):
+    for task in (expiry, retention, erasures):
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task

@@ -39,6 +39,7 @@ def add_routes(app: web.Application) -> None:
             web.patch("/v1/customers/{id}", customers.update_customer),
             web.post("/v1/customers/{id}", customers.update_customer),  # Stripe's SDKs update with POST
             web.delete("/v1/customers/{id}", customers.delete_customer),
+            web.post("/v1/customers/{id}/erase", customers.erase_customer),
             web.get("/v1/customers/{id}/wallet", wallets.get_wallet),
             web.post("/v1/customers/{id}/wallet/topup", wallets.top_up),
             web.post("/v1/customers/{id}/wallet/adjust", wallets.adjust),

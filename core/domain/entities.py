@@ -133,6 +133,7 @@ class Customer:
     stripe_customer_id: str = ""
     tier_id: str = ""
     tokens_revoked_before_ms: int = 0  # Client Tokens issued before this (unix ms) are revoked
+    erasure: str = ""  # "pending": blocked until its holds resolve, then erased (core/domain/erasure.py)
     # Hot counters, derived from the ledger at start-up and kept in step with every write.
     period_start: int = 0
     spent_nano: int = 0

@@ -22,6 +22,7 @@ CATALOG: tuple[str, ...] = (
     "customer.created",
     "customer.updated",
     "customer.deleted",
+    "customer.erased",
     "wallet.topup",
     "wallet.low",
     "wallet.empty",

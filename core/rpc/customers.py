@@ -7,6 +7,7 @@ import orjson
 from core.rpc.base import MAX_PROTO_STRING, Base, Context, rpc
 from core.rpc.convert import customer_to
 from core.services import customers
+from core.services import erasure as erasure_service
 from core.services.customers import CustomerChanges, CustomerInput
 from ringside.core.v1 import customers_pb2, customers_pb2_grpc
 from ringside_server.errors import RingsideError
@@ -91,6 +92,18 @@ class CustomersServicer(Base, customers_pb2_grpc.CustomersServiceServicer):
             self.core, self.auth.principal(context), request.id[:MAX_PROTO_STRING], request.force
         )
         return customers_pb2.DeleteCustomerResponse(id=customer.id)
+
+    @rpc
+    async def EraseCustomer(
+        self, request: customers_pb2.EraseCustomerRequest, context: Context
+    ) -> customers_pb2.EraseCustomerResponse:
+        erasure = await erasure_service.request(
+            self.core, self.auth.principal(context), request.id[:MAX_PROTO_STRING], request.force
+        )
+        response = customers_pb2.EraseCustomerResponse(id=erasure.customer_id, status=erasure.status)
+        if erasure.customer is not None:
+            response.customer.CopyFrom(customer_to(self.core.state, erasure.customer))
+        return response
 
 
 def _customer_changes(request: customers_pb2.UpdateCustomerRequest) -> CustomerChanges:

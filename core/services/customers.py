@@ -196,9 +196,17 @@ def _merged_metadata(current: dict[str, Any], changes: dict[str, Any]) -> dict[s
     return merged
 
 
+def _not_being_erased(customer: Customer) -> None:
+    if customer.erasure:
+        raise RingsideError(
+            "invalid_request", f"Customer {customer.id} is being erased: it can no longer be changed.", "id"
+        )
+
+
 async def update(core: Core, principal: Principal, ref: str, changes: CustomerChanges) -> Customer:
     require_scope(principal, "api:write")
     customer = get(core, principal, ref)
+    _not_being_erased(customer)
     unknown = sorted(set(changes.unset) - set(UNSETTABLE))
     if unknown:
         raise RingsideError("invalid_request", f"unset accepts {', '.join(UNSETTABLE)}.", "unset")
@@ -330,6 +338,7 @@ async def delete(core: Core, principal: Principal, ref: str, force: bool) -> Cus
     """409 while holds are open or the wallet holds money (force: zero the wallet first)."""
     require_scope(principal, "api:write")
     customer = get(core, principal, ref)
+    _not_being_erased(customer)
     if customer.held_nano:
         raise RingsideError(
             "customer_has_balance", f"Customer {customer.id} has calls in flight; retry once they settle."

@@ -21,7 +21,7 @@ MAX_COUNT = 10**9
 
 
 def render(c: customers_pb2.Customer) -> dict[str, Any]:
-    return {
+    rendered = {
         "id": c.id,
         "object": "customer",
         "livemode": c.livemode,
@@ -49,6 +49,9 @@ def render(c: customers_pb2.Customer) -> dict[str, Any]:
         },
         "created": c.created,
     }
+    if c.erasure_status:
+        rendered["erasure"] = {"status": c.erasure_status}
+    return rendered
 
 
 MAX_BUDGET_NANO = 10**18  # 1e9 USD (API.md "Bodies")
@@ -253,3 +256,23 @@ async def delete_customer(request: web.Request) -> web.Response:
     return web.Response(
         body=dumps({"id": result.id, "object": "customer", "deleted": True}), content_type="application/json"
     )
+
+
+async def erase_customer(request: web.Request) -> web.Response:
+    """202 with the blocked customer while its erasure waits for its holds; 200 once completed."""
+    edge = request.app[EDGE]
+    header = authorization(request)
+    body = parse_object(await request.read() or b"{}")
+    force = body.get("force", False)
+    if not isinstance(force, bool):
+        raise RingsideError("invalid_request", "force must be a boolean.", "force")
+    result = await edge.core.as_caller(
+        edge.core.customers.EraseCustomer,
+        customers_pb2.EraseCustomerRequest(id=request.match_info["id"][:MAX_ID], force=force),
+        header,
+    )
+    if result.status == "completed":
+        payload: dict[str, Any] = {"id": result.id, "object": "customer", "deleted": True}
+        payload["erasure"] = {"status": "completed"}
+        return web.Response(status=200, body=dumps(payload), content_type="application/json")
+    return web.Response(status=202, body=dumps(render(result.customer)), content_type="application/json")

@@ -60,6 +60,11 @@ class CustomersServiceStub:
                 request_serializer=ringside_dot_core_dot_v1_dot_customers__pb2.DeleteCustomerRequest.SerializeToString,
                 response_deserializer=ringside_dot_core_dot_v1_dot_customers__pb2.DeleteCustomerResponse.FromString,
                 _registered_method=True)
+        self.EraseCustomer = channel.unary_unary(
+                '/ringside.core.v1.CustomersService/EraseCustomer',
+                request_serializer=ringside_dot_core_dot_v1_dot_customers__pb2.EraseCustomerRequest.SerializeToString,
+                response_deserializer=ringside_dot_core_dot_v1_dot_customers__pb2.EraseCustomerResponse.FromString,
+                _registered_method=True)
 
 
 class CustomersServiceServicer:
@@ -101,6 +106,13 @@ class CustomersServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def EraseCustomer(self, request, context):
+        """Erases a customer's personal data once its holds resolve (api:admin; idempotent).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_CustomersServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -128,6 +140,11 @@ def add_CustomersServiceServicer_to_server(servicer, server):
                     servicer.DeleteCustomer,
                     request_deserializer=ringside_dot_core_dot_v1_dot_customers__pb2.DeleteCustomerRequest.FromString,
                     response_serializer=ringside_dot_core_dot_v1_dot_customers__pb2.DeleteCustomerResponse.SerializeToString,
+            ),
+            'EraseCustomer': grpc.unary_unary_rpc_method_handler(
+                    servicer.EraseCustomer,
+                    request_deserializer=ringside_dot_core_dot_v1_dot_customers__pb2.EraseCustomerRequest.FromString,
+                    response_serializer=ringside_dot_core_dot_v1_dot_customers__pb2.EraseCustomerResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -266,6 +283,33 @@ class CustomersService:
             '/ringside.core.v1.CustomersService/DeleteCustomer',
             ringside_dot_core_dot_v1_dot_customers__pb2.DeleteCustomerRequest.SerializeToString,
             ringside_dot_core_dot_v1_dot_customers__pb2.DeleteCustomerResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def EraseCustomer(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/ringside.core.v1.CustomersService/EraseCustomer',
+            ringside_dot_core_dot_v1_dot_customers__pb2.EraseCustomerRequest.SerializeToString,
+            ringside_dot_core_dot_v1_dot_customers__pb2.EraseCustomerResponse.FromString,
             options,
             channel_credentials,
             insecure,
