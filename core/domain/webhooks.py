@@ -45,8 +45,6 @@ MAX_OVERLAP_S = 7 * 86_400
 DISABLE_AFTER_S = 3 * 86_400
 # What the core keeps: relayed outbox entries a week, the delivery log 30 days (events stay: they
 # are what a redelivery sends and what the edge-trigger marks are rebuilt from).
-OUTBOX_RETENTION_S = 7 * 86_400
-ATTEMPTS_RETENTION_S = 30 * 86_400
 
 
 def new_secret() -> str:

@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 
 from core.domain.entities import Customer, has_scope
 from core.domain.metering import Meter
+from core.domain.retention import RetentionPolicy
 from core.domain.state import State
 from core.store.writer import GroupCommitWriter
 from ringside_server.errors import RingsideError
@@ -66,6 +67,8 @@ class Core:
     # Idempotency-Keys claimed by a request in flight → monotonic claim time (see services/idempotency.py).
     idempotency_claims: dict[tuple[str, bool, str, str], float] = field(default_factory=dict)
     idempotency_finished: int = 0
+    # How long purged kinds are kept (core/domain/retention.py; settings RINGSIDE_RETENTION_*).
+    retention: RetentionPolicy = field(default_factory=RetentionPolicy)
     # Debits being refunded right now (transfer ids): one refund of a debit at a time.
     refunding: set[str] = field(default_factory=set)
     # sha256 of the operator's admin key ("" = none): its POSTs take Idempotency-Keys too.
