@@ -6,7 +6,7 @@ import orjson
 
 from core.rpc.base import MAX_PROTO_STRING, Base, Context, rpc
 from core.rpc.convert import customer_to
-from core.services import customers
+from core.services import customers, deletions
 from core.services import erasure as erasure_service
 from core.services.customers import CustomerChanges, CustomerInput
 from ringside.core.v1 import customers_pb2, customers_pb2_grpc
@@ -88,10 +88,26 @@ class CustomersServicer(Base, customers_pb2_grpc.CustomersServiceServicer):
     async def DeleteCustomer(
         self, request: customers_pb2.DeleteCustomerRequest, context: Context
     ) -> customers_pb2.DeleteCustomerResponse:
-        customer = await customers.delete(
+        customer = await deletions.delete(
             self.core, self.auth.principal(context), request.id[:MAX_PROTO_STRING], request.force
         )
         return customers_pb2.DeleteCustomerResponse(id=customer.id)
+
+    @rpc
+    async def DeleteCustomers(
+        self, request: customers_pb2.DeleteCustomersRequest, context: Context
+    ) -> customers_pb2.DeleteCustomersResponse:
+        refs = [ref[:MAX_PROTO_STRING] for ref in request.ids[: deletions.MAX_BULK + 1]]
+        deleted = await deletions.delete_many(self.core, self.auth.principal(context), refs)
+        return customers_pb2.DeleteCustomersResponse(ids=[customer.id for customer in deleted])
+
+    @rpc
+    async def SetCustomersBlocked(
+        self, request: customers_pb2.SetCustomersBlockedRequest, context: Context
+    ) -> customers_pb2.SetCustomersBlockedResponse:
+        refs = [ref[:MAX_PROTO_STRING] for ref in request.ids[: deletions.MAX_BULK + 1]]
+        changed = await deletions.set_blocked_many(self.core, self.auth.principal(context), refs, request.blocked)
+        return customers_pb2.SetCustomersBlockedResponse(ids=[customer.id for customer in changed])
 
     @rpc
     async def EraseCustomer(

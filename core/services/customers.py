@@ -9,14 +9,13 @@ from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
-from core.domain import ledger
-from core.domain.entities import Customer, CustomerDeletion, CustomerUpdate, Transfer
+from core.domain.entities import Customer, CustomerUpdate
 from core.domain.events import customer_event
 from core.domain.periods import period_bounds
 from core.services.core import Core, Principal, require_customer, require_scope
 from core.services.pages import page
 from ringside_server.errors import RingsideError
-from ringside_server.ids import new_id, new_sortable_id
+from ringside_server.ids import new_sortable_id
 
 MAX_EXTERNAL_ID = 255
 MAX_NAME = 256
@@ -196,7 +195,7 @@ def _merged_metadata(current: dict[str, Any], changes: dict[str, Any]) -> dict[s
     return merged
 
 
-def _not_being_erased(customer: Customer) -> None:
+def not_being_erased(customer: Customer) -> None:
     if customer.erasure:
         raise RingsideError(
             "invalid_request", f"Customer {customer.id} is being erased: it can no longer be changed.", "id"
@@ -206,7 +205,7 @@ def _not_being_erased(customer: Customer) -> None:
 async def update(core: Core, principal: Principal, ref: str, changes: CustomerChanges) -> Customer:
     require_scope(principal, "api:write")
     customer = get(core, principal, ref)
-    _not_being_erased(customer)
+    not_being_erased(customer)
     unknown = sorted(set(changes.unset) - set(UNSETTABLE))
     if unknown:
         raise RingsideError("invalid_request", f"unset accepts {', '.join(UNSETTABLE)}.", "unset")
@@ -332,49 +331,3 @@ def list_customers(
 
 def _matches(customer: Customer, needle: str) -> bool:
     return any(needle in (text or "").casefold() for text in (customer.external_id, customer.name, customer.email))
-
-
-async def delete(core: Core, principal: Principal, ref: str, force: bool) -> Customer:
-    """409 while holds are open or the wallet holds money (force: zero the wallet first)."""
-    require_scope(principal, "api:write")
-    customer = get(core, principal, ref)
-    _not_being_erased(customer)
-    if customer.held_nano:
-        raise RingsideError(
-            "customer_has_balance", f"Customer {customer.id} has calls in flight; retry once they settle."
-        )
-    records: list[object] = []
-    now = core.now()
-    if customer.wallet_balance_nano:
-        if not force:
-            raise RingsideError(
-                "customer_has_balance",
-                f"Customer {customer.id}'s wallet is not empty; pass force=true to zero it with an adjustment.",
-            )
-        records.append(
-            Transfer(
-                id=new_sortable_id("tr"),
-                account_id=customer.account_id,
-                livemode=customer.livemode,
-                debit=ledger.customer_wallet(customer.id),
-                credit=ledger.wallet_funding(customer.account_id, customer.livemode),
-                amount_nano=customer.wallet_balance_nano,
-                kind="adjust",
-                request_id=new_id("adj"),
-                period_start=customer.period_start,
-                created=now,
-            )
-        )
-    records.append(CustomerDeletion(customer.id, now))
-    records += customer_event(core.state, customer, "customer.deleted", now)
-    # Gone from the maps before the write, so no call is admitted for it while the delete commits.
-    core.state.customers.pop(customer.id, None)
-    external = (customer.account_id, customer.livemode, customer.external_id or "")
-    if customer.external_id is not None:
-        core.state.customers_by_external.pop(external, None)
-
-    def zero() -> None:
-        customer.wallet_balance_nano = 0
-
-    await core.writer.write_then_apply(records, zero, lambda _: core.state.add_customer(customer))
-    return customer

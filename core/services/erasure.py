@@ -12,7 +12,6 @@ import asyncio
 import logging
 from dataclasses import dataclass
 
-from core.domain import ledger
 from core.domain.entities import ClientTokensRevoked, Customer, Transfer
 from core.domain.erasure import (
     COMPLETED,
@@ -24,9 +23,9 @@ from core.domain.erasure import (
 )
 from core.domain.webhooks import new_event
 from core.services.core import Core, Principal, require_scope
+from core.services.deletions import wallet_zeroing
 from core.store import erasure as store
 from ringside_server.errors import RingsideError
-from ringside_server.ids import new_id, new_sortable_id
 
 log = logging.getLogger(__name__)
 SWEEP_EVERY_S = 1.0
@@ -60,7 +59,7 @@ async def request(core: Core, principal: Principal, ref: str, force: bool) -> Er
                 f"Customer {customer.id}'s wallet is not empty; pass force: true to zero it with an adjustment.",
                 "force",
             )
-        records.append(_zeroing(core, customer))
+        records.append(wallet_zeroing(core, customer))
     cut_off_ms = int(core.clock() * 1000)
     records += [ErasureRequested(customer.id), ClientTokensRevoked(customer.id, cut_off_ms)]
 
@@ -74,21 +73,6 @@ async def request(core: Core, principal: Principal, ref: str, force: bool) -> Er
     await core.writer.write_then_apply(records, block)
     log.info("erasure of %s requested", customer.id)
     return Erasure(customer.id, PENDING, customer)
-
-
-def _zeroing(core: Core, customer: Customer) -> Transfer:
-    return Transfer(
-        id=new_sortable_id("tr"),
-        account_id=customer.account_id,
-        livemode=customer.livemode,
-        debit=ledger.customer_wallet(customer.id),
-        credit=ledger.wallet_funding(customer.account_id, customer.livemode),
-        amount_nano=customer.wallet_balance_nano,
-        kind="adjust",
-        request_id=new_id("adj"),
-        period_start=customer.period_start,
-        created=core.now(),
-    )
 
 
 async def _stored_status(core: Core, principal: Principal, ref: str) -> str | None:
