@@ -1,4 +1,4 @@
-"""Helpers every handler shares: the caller's key, rendering a refusal, 401-before-400."""
+"""Helpers every handler shares: the caller's key and IP, rendering a refusal, 401-before-400, amounts."""
 
 from __future__ import annotations
 
@@ -9,10 +9,8 @@ from typing import Any, NoReturn
 from aiohttp import web
 
 from edge_http.context import Edge
-from edge_http.metering import price_of
 from edge_http.middlewares import REQUEST_ID
 from edge_http.openai.errors import error_response
-from edge_http.providers.catalog.load import CatalogModel
 from ringside.core.v1 import keys_pb2, metering_pb2
 from ringside_server.errors import RingsideError
 from ringside_server.usd import usd_to_nano
@@ -57,36 +55,6 @@ def reject(request: web.Request, denial: metering_pb2.Denial) -> web.Response:
     error = RingsideError(denial.code, denial.message, denial.param or None, denial.retry_after_seconds or None)
     should_retry = denial.should_retry if error.status in (402, 429) else None
     return error_response(error, request[REQUEST_ID], should_retry, denial.retry_after_ms or None)
-
-
-def authorize_request(
-    edge: Edge,
-    request: web.Request,
-    body: dict[str, Any],
-    model: CatalogModel,
-    input_bound: int,
-    requested_output_tokens: int,
-    choices: int,
-    token: tuple[str, Any] | None,
-) -> metering_pb2.AuthorizeRequest:
-    """What the core is asked to hold for one model call (one attempt of it); `token` is the
-    browser's Client Token, when the call carries one."""
-    user = body.get("user")
-    return metering_pb2.AuthorizeRequest(
-        api_key=bearer(request),
-        customer_ref=request.headers.get("FC-Customer", "").strip(),
-        user=user if isinstance(user, str) else "",
-        model_ref=model.ref,
-        provider=model.provider,
-        price=price_of(model),
-        input_tokens_bound=input_bound,
-        requested_output_tokens=requested_output_tokens,
-        model_max_output_tokens=model.max_output_tokens,
-        choices=choices,
-        client_ip=client_ip(request, edge.trusted_proxies),
-        client_token=token[0] if token else "",
-        client_token_id=token[1].jti if token else "",
-    )
 
 
 def client_ip(request: web.Request, trusted_proxies: Sequence[IPNetwork]) -> str:

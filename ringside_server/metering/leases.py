@@ -19,13 +19,13 @@ import logging
 import time
 from dataclasses import dataclass, field
 
-from edge_http.openai.ratelimits import RateView
 from ringside.core.v1 import metering_pb2
 from ringside_server.core_client import CoreClient
 from ringside_server.errors import RingsideError
 from ringside_server.ids import new_id
 from ringside_server.money import billable_nano, cost_nano, estimate_nano
 from ringside_server.money_proto import price_from, usage_from
+from ringside_server.openai.ratelimits import RateView
 
 log = logging.getLogger("ringside.edge.leases")
 LEASE_CALLS = 16

@@ -1,4 +1,5 @@
-"""The edge's half of the per-call path: ask the core to authorize, settle what happened."""
+"""A metered call's conversation with the core: admit (a lease, else the core's Authorize), keep a
+long call's reservation alive, settle what happened (queued on the lease, or settled now)."""
 
 from __future__ import annotations
 
@@ -7,22 +8,25 @@ import contextlib
 import logging
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeAlias
 
-from edge_http.context import Edge
-from edge_http.leases import Ticket
-from edge_http.openai.ratelimits import RateView
-from edge_http.openai.sse import StreamTally
-from edge_http.openai.usage import token_counts
-from edge_http.providers.catalog.load import CatalogModel
 from ringside.core.v1 import common_pb2, metering_pb2
 from ringside_server.errors import RingsideError
+from ringside_server.metering.gateway import Gateway
+from ringside_server.metering.leases import Ticket
+from ringside_server.openai.ratelimits import RateView
+from ringside_server.openai.sse import StreamTally
+from ringside_server.openai.usage import token_counts
+from ringside_server.providers.catalog.load import CatalogModel
 
-log = logging.getLogger("ringside.edge")
+log = logging.getLogger("ringside.metering")
 SETTLE_ATTEMPTS = 8  # backing off to 2 s: rides out a core restart of ~10 s
-COMPLETED = metering_pb2.SETTLE_OUTCOME_COMPLETED
-ABORTED = metering_pb2.SETTLE_OUTCOME_ABORTED
-FAILED = metering_pb2.SETTLE_OUTCOME_FAILED
+# How a call ended, as the core records it: completed, aborted (the client left, or the stream broke
+# after content), failed (nothing generated: nothing billed but the input).
+SettleOutcome: TypeAlias = metering_pb2.SettleOutcome
+COMPLETED: SettleOutcome = metering_pb2.SETTLE_OUTCOME_COMPLETED
+ABORTED: SettleOutcome = metering_pb2.SETTLE_OUTCOME_ABORTED
+FAILED: SettleOutcome = metering_pb2.SETTLE_OUTCOME_FAILED
 
 
 def price_of(model: CatalogModel) -> common_pb2.Price:
@@ -50,20 +54,25 @@ def counted_usage(tally: StreamTally, input_bound: int, max_output: int) -> comm
 
 
 async def settle(
-    edge: Edge, request_id: str, outcome: int, usage: common_pb2.TokenCounts, estimated: bool, upstream_model: str
+    gateway: Gateway,
+    request_id: str,
+    outcome: SettleOutcome,
+    usage: common_pb2.TokenCounts,
+    estimated: bool,
+    upstream_model: str,
 ) -> metering_pb2.SettleResponse | None:
     """Settle, retrying briefly; None when the core cannot be reached (the hold then expires and
     is posted at its reserved amount, so the call is still paid for)."""
     request = metering_pb2.SettleRequest(
         request_id=request_id,
         usage=usage,
-        outcome=outcome,  # type: ignore[arg-type]
+        outcome=outcome,
         usage_estimated=estimated,
         upstream_model=upstream_model[:300],
     )
     for attempt in range(SETTLE_ATTEMPTS):
         try:
-            return await edge.core.settle(request)
+            return await gateway.core.settle(request)
         except RingsideError as error:
             if error.code not in ("service_unavailable", "conversation_locked"):
                 log.error("settle of %s refused: %s", request_id, error)
@@ -91,19 +100,19 @@ class Admitted:
     rate: RateView | None = None  # for the x-ratelimit-* headers
 
 
-async def admit(edge: Edge, call: metering_pb2.AuthorizeRequest) -> Admitted | metering_pb2.Denial:
+async def admit(gateway: Gateway, call: metering_pb2.AuthorizeRequest) -> Admitted | metering_pb2.Denial:
     """The fast path when a lease can cover the call, else the core authorizes it alone."""
-    if edge.leases is not None:
-        leased = await edge.leases.admit(call)
+    if gateway.leases is not None:
+        leased = await gateway.leases.admit(call)
         if isinstance(leased, Ticket):
             lease = leased.lease
-            expires = int(time.time()) + edge.settings.hold_ttl_s
+            expires = int(time.time()) + gateway.settings.hold_ttl_s
             return Admitted(
                 leased.request_id, lease.livemode, leased.max_output_tokens, False, expires, leased, rate=leased.rate
             )
         if leased is not None:
             return leased  # the core refused the caller outright
-    decision = await edge.core.authorize(call)
+    decision = await gateway.core.authorize(call)
     if not decision.allowed:
         return decision.denial
     return Admitted(
@@ -120,38 +129,38 @@ async def admit(edge: Edge, call: metering_pb2.AuthorizeRequest) -> Admitted | m
 
 
 async def finish(
-    edge: Edge,
+    gateway: Gateway,
     admitted: Admitted,
     model: CatalogModel,
-    outcome: int,
+    outcome: SettleOutcome,
     usage: common_pb2.TokenCounts,
     estimated: bool,
     upstream_model: str,
 ) -> metering_pb2.SettleResponse | None:
     """Settle a finished call: queued for the lease's next report, or settled by the core now."""
-    if admitted.ticket is not None and edge.leases is not None:
-        edge.leases.finish(
+    if admitted.ticket is not None and gateway.leases is not None:
+        gateway.leases.finish(
             admitted.ticket,
             metering_pb2.LeaseCall(
                 model_ref=model.ref,
                 provider=model.provider,
                 price=price_of(model),
                 usage=usage,
-                outcome=outcome,  # type: ignore[arg-type]
+                outcome=outcome,
                 usage_estimated=estimated,
                 upstream_model=upstream_model[:300],
             ),
         )
         return None
-    return await settle(edge, admitted.request_id, outcome, usage, estimated, upstream_model)
+    return await settle(gateway, admitted.request_id, outcome, usage, estimated, upstream_model)
 
 
-async def extend(edge: Edge, admitted: Admitted) -> None:
+async def extend(gateway: Gateway, admitted: Admitted) -> None:
     """Keep a long stream's reservation alive (its lease, or its own hold)."""
-    if admitted.ticket is not None and edge.leases is not None:
-        await edge.leases.extend(admitted.ticket)
+    if admitted.ticket is not None and gateway.leases is not None:
+        await gateway.leases.extend(admitted.ticket)
         return
     with contextlib.suppress(RingsideError):
-        await edge.core.internal(
-            edge.core.metering.ExtendHold, metering_pb2.ExtendHoldRequest(request_id=admitted.request_id)
+        await gateway.core.internal(
+            gateway.core.metering.ExtendHold, metering_pb2.ExtendHoldRequest(request_id=admitted.request_id)
         )

@@ -14,7 +14,7 @@ from typing import Any
 
 import orjson
 
-from edge_http.openai.jsonio import dumps
+from ringside_server.jsonio import dumps
 
 _USAGE_NULL_LAST = re.compile(rb',\s*"usage"\s*:\s*null(?=\s*}\s*$)')
 _USAGE_NULL_ANY = re.compile(rb'"usage"\s*:\s*null\s*,')

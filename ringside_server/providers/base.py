@@ -27,10 +27,10 @@ class UpstreamResponse(Protocol):
 
 
 class Provider(Protocol):
+    """Every provider serves chat; the other routes a provider serves are methods of the names
+    capabilities.METHODS gives (`embeddings`, `moderations`, …), declared in capabilities.CAPABILITIES."""
+
     id: str
 
     async def chat_completions(self, body: dict[str, Any]) -> UpstreamResponse:
         """Send an OpenAI chat completions request body (already rewritten for the upstream)."""
-
-    async def embeddings(self, body: dict[str, Any]) -> UpstreamResponse:
-        """Send an OpenAI embeddings request body; providers without embeddings raise invalid_request."""

@@ -9,8 +9,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 
-from edge_http.providers.catalog.load import Catalog, CatalogModel, ProviderEntry
 from ringside_server.errors import RingsideError
+from ringside_server.providers.catalog.load import Catalog, CatalogModel, ProviderEntry
 
 VALID_FORMS = (
     "use fc:<provider>/<model> (e.g. fc:openai/gpt-4o-mini), slot:<name> (a slot of your account) "

@@ -10,13 +10,13 @@ from dataclasses import dataclass
 
 import aiohttp
 
-from edge_http.providers.anthropic.provider import AnthropicProvider
-from edge_http.providers.base import Provider
-from edge_http.providers.bedrock.provider import BedrockProvider, sigv4_signer
-from edge_http.providers.catalog.load import CatalogModel, ProviderEntry
-from edge_http.providers.cohere.provider import CohereProvider
-from edge_http.providers.gemini.provider import GeminiProvider
-from edge_http.providers.openai_compat import OpenAICompatProvider
+from ringside_server.providers.anthropic.provider import AnthropicProvider
+from ringside_server.providers.base import Provider
+from ringside_server.providers.bedrock.provider import BedrockProvider, sigv4_signer
+from ringside_server.providers.catalog.load import CatalogModel, ProviderEntry
+from ringside_server.providers.cohere.provider import CohereProvider
+from ringside_server.providers.gemini.provider import GeminiProvider
+from ringside_server.providers.openai_compat import OpenAICompatProvider
 
 log = logging.getLogger("ringside.edge")
 

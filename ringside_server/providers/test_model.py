@@ -11,8 +11,8 @@ from typing import Any
 
 import orjson
 
-from edge_http.openai import embeddings
-from edge_http.openai.estimate import text_parts
+from ringside_server.openai import embeddings
+from ringside_server.openai.estimate import text_parts
 
 TEST_DIMENSIONS = 16
 
@@ -85,7 +85,7 @@ class TestModelProvider:
 
     async def embeddings(self, body: dict[str, Any]) -> TestModelResponse:
         """Deterministic unit-ish vectors from each input's hash; usage ≈ 4 bytes a token."""
-        items = embeddings.inputs(body)
+        items = embeddings.as_items(body.get("input"))
         asked = body.get("dimensions")
         dimensions = asked if isinstance(asked, int) else TEST_DIMENSIONS
         data = []

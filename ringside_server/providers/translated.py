@@ -9,9 +9,9 @@ from typing import Any, Protocol
 
 import orjson
 
-from edge_http.openai.sse import frames
-from edge_http.providers.openai_compat import HttpUpstreamResponse
 from ringside_server.errors import RingsideError
+from ringside_server.openai.sse import frames
+from ringside_server.providers.openai_compat import HttpUpstreamResponse
 
 
 def json_object(data: bytes) -> dict[str, Any] | None:

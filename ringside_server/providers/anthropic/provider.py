@@ -9,11 +9,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from edge_http.providers.anthropic import request, response
-from edge_http.providers.anthropic.stream import StreamTranslator
-from edge_http.providers.openai_compat import OpenAICompatProvider
-from edge_http.providers.translated import TranslatedResponse, Translation
-from ringside_server.errors import RingsideError
+from ringside_server.providers.anthropic import request, response
+from ringside_server.providers.anthropic.stream import StreamTranslator
+from ringside_server.providers.openai_compat import OpenAICompatProvider
+from ringside_server.providers.translated import TranslatedResponse, Translation
 
 ANTHROPIC_VERSION = "2026-10-21"
 DEFAULT_MAX_TOKENS = 4096
@@ -38,9 +37,6 @@ class AnthropicProvider:
         url = base_url.rstrip("/")
         self._url = url + ("/messages" if url.endswith("/v1") else "/v1/messages")
         self._max_output_tokens = max_output_tokens
-
-    async def embeddings(self, body: dict[str, Any]) -> TranslatedResponse:
-        raise RingsideError("invalid_request", "Anthropic has no embeddings API.", "model")
 
     async def chat_completions(self, body: dict[str, Any]) -> TranslatedResponse:
         model = str(body.get("model", ""))

@@ -9,7 +9,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from edge_http.providers.openai_input import Shape, bad, conversation, functions, named_tool_choice, stop_sequences
+from ringside_server.providers.openai_input import (
+    Shape,
+    bad,
+    conversation,
+    functions,
+    named_tool_choice,
+    stop_sequences,
+)
 
 EFFORTS = ("low", "medium", "high", "xhigh", "max")
 CHOICES = {"auto": {"type": "auto"}, "required": {"type": "any"}, "none": {"type": "none"}}

@@ -9,7 +9,7 @@ from typing import Any
 
 import orjson
 
-from edge_http.providers.translated import error_envelope
+from ringside_server.providers.translated import error_envelope
 
 FINISH_REASONS = {
     "end_turn": "stop",

@@ -14,8 +14,8 @@ from typing import Any
 
 import orjson
 
-from edge_http.providers.anthropic.response import ERROR_TYPES, FINISH_REASONS, usage
-from edge_http.providers.translated import error_envelope, json_object
+from ringside_server.providers.anthropic.response import ERROR_TYPES, FINISH_REASONS, usage
+from ringside_server.providers.translated import error_envelope, json_object
 
 DONE = b"data: [DONE]\n\n"
 

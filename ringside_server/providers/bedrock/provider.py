@@ -13,10 +13,9 @@ from urllib.parse import quote
 import orjson
 from yarl import URL
 
-from edge_http.providers.bedrock import eventstream, translate
-from edge_http.providers.openai_compat import OpenAICompatProvider
-from edge_http.providers.translated import TranslatedResponse, Translation, json_object
-from ringside_server.errors import RingsideError
+from ringside_server.providers.bedrock import eventstream, translate
+from ringside_server.providers.openai_compat import OpenAICompatProvider
+from ringside_server.providers.translated import TranslatedResponse, Translation, json_object
 
 Signer = Callable[[str, bytes], dict[str, str]]
 
@@ -70,9 +69,6 @@ class BedrockProvider:
         self._http = http
         self._base = base_url.rstrip("/") + "/model/"
         self._signer = signer
-
-    async def embeddings(self, body: dict[str, Any]) -> BedrockResponse:
-        raise RingsideError("invalid_request", "Bedrock embeddings are not served through Ringside yet.", "model")
 
     async def chat_completions(self, body: dict[str, Any]) -> BedrockResponse:
         streaming = bool(body.get("stream"))

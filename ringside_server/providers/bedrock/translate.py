@@ -16,8 +16,8 @@ from typing import Any
 
 import orjson
 
-from edge_http.providers.anthropic.response import usage as anthropic_usage
-from edge_http.providers.openai_input import (
+from ringside_server.providers.anthropic.response import usage as anthropic_usage
+from ringside_server.providers.openai_input import (
     Shape,
     bad,
     base64_only,

@@ -9,7 +9,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, Literal, get_args
 
 import yaml
 
@@ -23,9 +23,11 @@ PRICE_CLASSES = (
     "audio_output",
     "image_input",
 )
-KINDS = ("chat", "embedding")
+ModelKind = Literal["chat", "embedding", "moderation"]
+ConnectionKind = Literal["openai", "azure", "anthropic", "gemini", "cohere", "bedrock", "test"]
+KINDS: tuple[ModelKind, ...] = get_args(ModelKind)
 CAPABILITIES = ("tools", "vision", "json", "reasoning")
-CONNECTION_KINDS = ("openai", "azure", "anthropic", "gemini", "cohere", "bedrock", "test")
+CONNECTION_KINDS: tuple[ConnectionKind, ...] = get_args(ConnectionKind)
 MODEL_FIELDS = {
     *PRICE_CLASSES,
     "kind",
@@ -61,7 +63,7 @@ class CatalogModel:
 
     provider: str
     name: str
-    kind: str
+    kind: ModelKind
     prices: dict[str, int]
     max_output_tokens: int
     max_image_tokens: int
@@ -80,7 +82,7 @@ class CatalogModel:
 class Connection:
     """How to reach a provider. Credentials are named (environment variables), never stored here."""
 
-    kind: str
+    kind: ConnectionKind
     base_url: str = ""
     key_env: str = ""
     base_url_env: str = ""

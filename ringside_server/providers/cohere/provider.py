@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from edge_http.providers.cohere import translate
-from edge_http.providers.openai_compat import OpenAICompatProvider
-from edge_http.providers.translated import TranslatedResponse, Translation
-from ringside_server.errors import RingsideError
+from ringside_server.providers.cohere import translate
+from ringside_server.providers.openai_compat import OpenAICompatProvider
+from ringside_server.providers.translated import TranslatedResponse, Translation
 
 TRANSLATION = Translation(
     completion=translate.completion, error=translate.error, stream=translate.CohereStream, statuses={498: 401}
@@ -19,9 +18,6 @@ class CohereProvider:
         self.id = http.id
         self._http = http
         self._url = base_url.rstrip("/") + "/v2/chat"
-
-    async def embeddings(self, body: dict[str, Any]) -> TranslatedResponse:
-        raise RingsideError("invalid_request", "Cohere embeddings are not served through Ringside yet.", "model")
 
     async def chat_completions(self, body: dict[str, Any]) -> TranslatedResponse:
         upstream = await self._http.post(self._url, translate.request(body))

@@ -15,8 +15,8 @@ from typing import Any
 
 import orjson
 
-from edge_http.providers.openai_input import bad, named_tool_choice, stop_sequences, text_of, tool_calls
-from edge_http.providers.translated import json_object
+from ringside_server.providers.openai_input import bad, named_tool_choice, stop_sequences, text_of, tool_calls
+from ringside_server.providers.translated import json_object
 
 FINISH_REASONS = {"COMPLETE": "stop", "STOP_SEQUENCE": "stop", "MAX_TOKENS": "length", "TOOL_CALL": "tool_calls"}
 ERROR_TYPES = {400: "invalid_request_error", 401: "authentication_error", 403: "permission_error",

@@ -9,10 +9,9 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
-from edge_http.providers.gemini import request, response
-from edge_http.providers.openai_compat import OpenAICompatProvider
-from edge_http.providers.translated import TranslatedResponse, Translation
-from ringside_server.errors import RingsideError
+from ringside_server.providers.gemini import request, response
+from ringside_server.providers.openai_compat import OpenAICompatProvider
+from ringside_server.providers.translated import TranslatedResponse, Translation
 
 TRANSLATION = Translation(
     completion=response.completion, error=response.error, stream=response.GeminiStream, statuses={}
@@ -26,9 +25,6 @@ class GeminiProvider:
         if api_key:
             self._http.headers["x-goog-api-key"] = api_key
         self._base = f"{base_url.rstrip('/')}/{api_version or 'v1'}/models/"
-
-    async def embeddings(self, body: dict[str, Any]) -> TranslatedResponse:
-        raise RingsideError("invalid_request", "Gemini embeddings are not served through Ringside yet.", "model")
 
     async def chat_completions(self, body: dict[str, Any]) -> TranslatedResponse:
         model = quote(str(body.get("model", "")), safe="")

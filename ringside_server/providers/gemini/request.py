@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from edge_http.providers.openai_input import (
+from ringside_server.providers.openai_input import (
     Shape,
     base64_only,
     conversation,

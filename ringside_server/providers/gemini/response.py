@@ -11,7 +11,7 @@ from typing import Any
 
 import orjson
 
-from edge_http.providers.translated import error_envelope, json_object
+from ringside_server.providers.translated import error_envelope, json_object
 
 FILTERED = {
     "SAFETY",

@@ -6,9 +6,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from edge_http import leases
-from edge_http.leases import LeaseManager
-from tests.edge_http.lease_fakes import WINDOW_S, FakeClock, FakeCore
+from ringside_server.metering import leases
+from ringside_server.metering.leases import LeaseManager
+from tests.ringside_server.metering.lease_fakes import WINDOW_S, FakeClock, FakeCore
 
 
 @pytest.fixture

@@ -10,9 +10,9 @@ from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Any
 
-from edge_http.leases import LeaseManager, Ticket
 from ringside.core.v1 import common_pb2, metering_pb2
 from ringside_server.errors import RingsideError
+from ringside_server.metering.leases import LeaseManager, Ticket
 from ringside_server.money import Price, estimate_nano
 
 WINDOW_S = 1.0

@@ -1,8 +1,8 @@
-"""edge_http/breaker.py: a provider is skipped after failures in a row, tried again after a cooldown."""
+"""ringside_server/metering/breaker.py: a provider is skipped after failures in a row, tried again after a cooldown."""
 
 from __future__ import annotations
 
-from edge_http.breaker import Breakers
+from ringside_server.metering.breaker import Breakers
 
 
 class Clock:

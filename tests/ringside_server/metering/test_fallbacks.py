@@ -1,4 +1,4 @@
-"""edge_http/fallbacks.py: when the same model is tried again, and after how long."""
+"""ringside_server/metering/fallbacks.py: when the same model is tried again, and after how long."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from edge_http.fallbacks import MAX_WAIT_S, TRIES_PER_MODEL, Failure, retry_after_s, wait_before_retry_s
+from ringside_server.metering.fallbacks import MAX_WAIT_S, TRIES_PER_MODEL, Failure, retry_after_s, wait_before_retry_s
 
 
 @pytest.mark.parametrize(("value", "seconds"), [("1", 1.0), ("0.5", 0.5), ("-3", 0.0), ("soon", None), (None, None)])

@@ -3,10 +3,10 @@ and reports the limits left (x-ratelimit-*) as it sees them."""
 
 from __future__ import annotations
 
-from edge_http.leases import LeaseManager, Ticket
-from edge_http.openai.ratelimits import RateView, duration
 from ringside.core.v1 import metering_pb2
-from tests.edge_http.lease_fakes import ACQUIRE, FakeClock, FakeCore, call, ticket
+from ringside_server.metering.leases import LeaseManager, Ticket
+from ringside_server.openai.ratelimits import RateView, duration
+from tests.ringside_server.metering.lease_fakes import ACQUIRE, FakeClock, FakeCore, call, ticket
 
 
 async def test_a_lease_admits_exactly_its_request_slots_then_asks_again(manager: LeaseManager, core: FakeCore) -> None:

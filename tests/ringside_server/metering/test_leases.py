@@ -1,4 +1,4 @@
-"""edge_http/leases.py: the edge admits calls against leases the core grants, and reports them.
+"""ringside_server/metering/leases.py: the edge admits calls against leases the core grants, and reports them.
 
 The core is a fake (tests/edge_http/lease_fakes.py); time is a fake clock.
 """
@@ -9,11 +9,11 @@ import asyncio
 
 import pytest
 
-from edge_http import leases
-from edge_http.leases import MAX_CALLS_PER_REPORT, LeaseManager, Ticket
 from ringside.core.v1 import metering_pb2
 from ringside_server.errors import RingsideError
-from tests.edge_http.lease_fakes import (
+from ringside_server.metering import leases
+from ringside_server.metering.leases import MAX_CALLS_PER_REPORT, LeaseManager, Ticket
+from tests.ringside_server.metering.lease_fakes import (
     ACQUIRE,
     DEADLINE_S,
     EXTEND,

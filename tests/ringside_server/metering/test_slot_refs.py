@@ -1,8 +1,8 @@
-"""edge_http/slot_refs.py: a slot's refs and weights, stored in one string, and the try order."""
+"""ringside_server/metering/slot_refs.py: a slot's refs and weights, stored in one string, and the try order."""
 
 from __future__ import annotations
 
-from edge_http.slot_refs import decode, encode, in_order
+from ringside_server.metering.slot_refs import decode, encode, in_order
 
 REFS = ["fc:openai/gpt-4o-mini", "match:anthropic/haiku>=4", "fc:ollama/qwen3:8b"]
 

@@ -1,4 +1,4 @@
-"""edge_http/openai/estimate.py: the prompt bound held before a call is never below what is billed
+"""ringside_server/openai/estimate.py: the prompt bound held before a call is never below what is billed
 (API.md "Budgets": UTF-8 bytes of every prompt part, images at the maximum, tools, overhead)."""
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from edge_http.openai.estimate import input_tokens_bound
-from edge_http.providers.test_model import _prompt_tokens
+from ringside_server.openai.estimate import input_tokens_bound
+from ringside_server.providers.test_model import _prompt_tokens
 
 FAST = settings(max_examples=200, deadline=None)
 

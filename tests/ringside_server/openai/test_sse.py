@@ -1,4 +1,4 @@
-"""edge_http/openai/sse.py: the client sees exactly the bytes the upstream would have sent for the
+"""ringside_server/openai/sse.py: the client sees exactly the bytes the upstream would have sent for the
 client's own request (API.md "Model calls", streaming), while Ringside reads usage on the way."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from typing import Any
 import orjson
 import pytest
 
-from edge_http.openai.sse import DONE_FRAME, StreamTally, error_frame, frames, relay_frame
+from ringside_server.openai.sse import DONE_FRAME, StreamTally, error_frame, frames, relay_frame
 
 USAGE = {"prompt_tokens": 12, "completion_tokens": 3, "total_tokens": 15}
 

@@ -1,13 +1,13 @@
-"""edge_http/providers/anthropic: the translation pieces the e2e tests cannot reach directly."""
+"""ringside_server/providers/anthropic: the translation pieces the e2e tests cannot reach directly."""
 
 from __future__ import annotations
 
 import orjson
 import pytest
 
-from edge_http.providers.anthropic import request, response
-from edge_http.providers.anthropic.stream import StreamTranslator
 from ringside_server.errors import RingsideError
+from ringside_server.providers.anthropic import request, response
+from ringside_server.providers.anthropic.stream import StreamTranslator
 
 
 def test_stream_usage_is_cumulative_the_last_message_delta_wins() -> None:

@@ -1,4 +1,4 @@
-"""edge_http/providers/bedrock/eventstream.py: AWS's binary frames, split however they arrive."""
+"""ringside_server/providers/bedrock/eventstream.py: AWS's binary frames, split however they arrive."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from edge_http.providers.bedrock.eventstream import messages
 from ringside_server.errors import RingsideError
+from ringside_server.providers.bedrock.eventstream import messages
 from tests.fakes.bedrock_upstream import event, frame
 
 

@@ -1,4 +1,4 @@
-"""edge_http/providers/refs.py: fc: and match: refs against the catalog, and the operator's file."""
+"""ringside_server/providers/refs.py: fc: and match: refs against the catalog, and the operator's file."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ import pathlib
 
 import pytest
 
-from edge_http.providers.catalog.load import load
-from edge_http.providers.refs import Refs
 from ringside_server.errors import RingsideError
+from ringside_server.providers.catalog.load import load
+from ringside_server.providers.refs import Refs
 
 SHIPPED = load()
 

@@ -1,9 +1,9 @@
-"""edge_http/providers/registry.py: a provider is configured by its SDK's variables, else absent."""
+"""ringside_server/providers/registry.py: a provider is configured by its SDK's variables, else absent."""
 
 from __future__ import annotations
 
-from edge_http.providers.catalog.load import load
-from edge_http.providers.registry import reach
+from ringside_server.providers.catalog.load import load
+from ringside_server.providers.registry import reach
 
 ENTRIES = load().providers
 

@@ -1,4 +1,4 @@
-"""edge_http/providers/test_model.py: the built-in test model speaks OpenAI's exact wire format."""
+"""ringside_server/providers/test_model.py: the built-in test model speaks OpenAI's exact wire format."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from typing import Any
 import orjson
 import pytest
 
-from edge_http.openai.sse import DONE_FRAME
-from edge_http.providers.test_model import REPLY, _prompt_tokens
-from edge_http.providers.test_model import TestModelProvider as Provider  # not a pytest class
+from ringside_server.openai.sse import DONE_FRAME
+from ringside_server.providers.test_model import REPLY, _prompt_tokens
+from ringside_server.providers.test_model import TestModelProvider as Provider  # not a pytest class
 
 MESSAGES = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Say hello."}]
 
