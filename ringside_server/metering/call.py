@@ -41,12 +41,13 @@ class MeteredCall:
         """Resolve and check everything that can be refused before anything is held."""
         models = await gateway.resolve_model(request.model_ref, caller.api_key, request.peer)
         for model in models:
-            if request.model_kind is not None and model.kind != request.model_kind:
-                kind = KIND_NAMES.get(request.model_kind, request.model_kind)
-                raise RingsideError("invalid_request", f"'{model.ref}' is not {kind} model.", "model")
+            # the provider first: a provider that cannot serve the route says what it can serve
             entry = gateway.refs.providers.get(model.provider)
             kind_of_provider = entry.connection.kind if entry is not None else "openai"
             capabilities.require(kind_of_provider, model.provider, request.route)
+            if request.model_kind is not None and model.kind != request.model_kind:
+                kind = KIND_NAMES.get(request.model_kind, request.model_kind)
+                raise RingsideError("invalid_request", f"'{model.ref}' is not {kind} model.", "model")
         if caller.live:
             models = _configured(gateway, models)  # 503 before holding anything
         return cls(gateway, caller, request, models)

@@ -108,6 +108,9 @@ class OpenAICompatProvider:
     async def embeddings(self, body: dict[str, Any]) -> HttpUpstreamResponse:
         return await self.post(self.url(str(body.get("model", "")), "embeddings"), body)
 
+    async def moderations(self, body: dict[str, Any]) -> HttpUpstreamResponse:
+        return await self.post(self.url(str(body.get("model", "")), "moderations"), body)
+
     async def post(self, url: str, body: dict[str, Any]) -> HttpUpstreamResponse:
         return await self.post_bytes(url, orjson.dumps(body))
 

@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import hashlib
 import time
+import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
 import orjson
 
-from ringside_server.openai import embeddings
+from ringside_server.openai import embeddings, moderations
 from ringside_server.openai.estimate import text_parts
 
 TEST_DIMENSIONS = 16
@@ -101,6 +102,12 @@ class TestModelProvider:
             "model": str(body.get("model", "test")),
             "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
         }
+        return TestModelResponse(orjson.dumps(answer), None)
+
+    async def moderations(self, body: dict[str, Any]) -> TestModelResponse:
+        """A result per input that flags nothing (OpenAI's shape; moderation models are free)."""
+        results = [moderations.quiet_result(parts) for parts in moderations.inputs_of(body.get("input"))]
+        answer = {"id": "modr-" + uuid.uuid4().hex, "model": str(body.get("model", "test")), "results": results}
         return TestModelResponse(orjson.dumps(answer), None)
 
     async def chat_completions(self, body: dict[str, Any]) -> TestModelResponse:

@@ -1,4 +1,4 @@
-"""edge_http/providers/catalog/load.py: the shipped price files, and what a price file may say."""
+"""ringside_server/providers/catalog/load.py: the shipped price files, and what a price file may say."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from edge_http.providers.catalog.load import PRICE_CLASSES, CatalogModel, load_catalog, parse
+from ringside_server.providers.catalog.load import PRICE_CLASSES, CatalogModel, load_catalog, parse
 
 
 @pytest.fixture(scope="module")
@@ -25,9 +25,16 @@ def test_the_shipped_catalog_prices_every_class_of_every_model_as_integers(catal
         assert ref == model.ref == f"fc:{model.provider}/{model.name}"
         assert set(model.prices) == set(PRICE_CLASSES)
         assert all(type(price) is int and price >= 0 for price in model.prices.values()), ref
-        assert model.kind in ("chat", "embedding")
+        assert model.kind in ("chat", "embedding", "moderation")
         if model.kind == "chat":
             assert model.max_output_tokens > 0, ref
+
+
+def test_openai_moderation_models_are_in_the_catalog_free(catalog: dict[str, CatalogModel]) -> None:
+    for name in ("omni-moderation-latest", "text-moderation-latest"):
+        model = catalog[f"fc:openai/{name}"]
+        assert model.kind == "moderation"
+        assert set(model.prices.values()) == {0}
 
 
 def test_gpt_4o_mini_is_priced_in_nano_usd_per_million_tokens(catalog: dict[str, CatalogModel]) -> None:

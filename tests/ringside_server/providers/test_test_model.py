@@ -122,3 +122,16 @@ async def test_a_limited_stream_ends_with_finish_reason_length_and_counts_the_li
     assert text == " ".join(REPLY[:4])
     assert content_chunks[-1]["choices"][0]["finish_reason"] == "length"
     assert final["usage"]["completion_tokens"] == 4
+
+
+async def test_moderations_answer_one_quiet_result_per_string_and_one_per_multimodal_list() -> None:
+    provider = Provider()
+    strings = orjson.loads(await (await provider.moderations({"model": "m", "input": ["a", "b"]})).read(10**6))
+    again = orjson.loads(await (await provider.moderations({"model": "m", "input": ["a", "b"]})).read(10**6))
+    assert strings["id"].startswith("modr-") and strings["id"] != again["id"]
+    assert strings["results"] == again["results"] and len(strings["results"]) == 2
+    assert all(result["flagged"] is False for result in strings["results"])
+    image = {"type": "image_url", "image_url": {"url": "https://example.com/a.png"}}
+    mixed = orjson.loads(await (await provider.moderations({"model": "m", "input": [image]})).read(10**6))
+    applied = mixed["results"][0]["category_applied_input_types"]
+    assert applied["violence"] == ["image"] and applied["hate"] == []
