@@ -1,9 +1,11 @@
-"""Helpers every handler shares: the caller's key and IP, rendering a refusal, 401-before-400, amounts."""
+"""Helpers every handler shares, in one place: the caller's key and IP, rendering a refusal,
+401-before-400, pagination and list bodies, amounts, budgets, markups and counts."""
 
 from __future__ import annotations
 
 import ipaddress
 from collections.abc import Sequence
+from decimal import Decimal, InvalidOperation
 from typing import Any, NoReturn
 
 from aiohttp import web
@@ -11,12 +13,14 @@ from aiohttp import web
 from edge_http.context import Edge
 from edge_http.middlewares import REQUEST_ID
 from edge_http.openai.errors import error_response
-from ringside.core.v1 import keys_pb2, metering_pb2
+from edge_http.openai.jsonio import dumps
+from ringside.core.v1 import common_pb2, keys_pb2, metering_pb2
 from ringside_server.errors import RingsideError
 from ringside_server.usd import usd_to_nano
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 MAX_FORWARDED_HOPS = 20
+MAX_COUNT = 10**9
 
 
 def bearer(request: web.Request) -> str:
@@ -89,3 +93,57 @@ def amount_usd(body: dict[str, Any], required: bool = True) -> int:
         return usd_to_nano(body["amount_usd"])
     except ValueError as error:
         raise RingsideError("invalid_request", f"amount_usd: {error}.", "amount_usd") from None
+
+
+def page_request(request: web.Request) -> common_pb2.PageRequest:
+    query = request.query
+    raw = query.get("limit", "0")
+    if not raw.isdigit() or not 0 <= int(raw[:4]) <= 100 or len(raw) > 3:
+        raise RingsideError("invalid_request", "limit must be an integer between 1 and 100.", "limit")
+    limit = int(raw)
+    return common_pb2.PageRequest(
+        limit=limit,
+        starting_after=query.get("starting_after", "")[:200],
+        ending_before=query.get("ending_before", "")[:200],
+    )
+
+
+def list_body(request: web.Request, data: list[dict[str, Any]], has_more: bool) -> bytes:
+    return dumps({"object": "list", "data": data, "has_more": has_more, "url": request.path})
+
+
+def markup_bp(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise RingsideError("invalid_request", "markup_pct must be a number.", "markup_pct")
+    try:
+        pct = Decimal(repr(value) if isinstance(value, float) else str(value).strip()[:20])
+    except InvalidOperation:
+        raise RingsideError("invalid_request", "markup_pct must be a number.", "markup_pct") from None
+    bp = pct.scaleb(2)
+    if not pct.is_finite() or bp != bp.to_integral_value():
+        raise RingsideError("invalid_request", "markup_pct takes at most 2 decimals.", "markup_pct")
+    return int(bp)
+
+
+MAX_BUDGET_NANO = 10**18  # 1e9 USD (API.md "Bodies")
+
+
+def budget_nano(value: object, param: str) -> int:
+    try:
+        nano = usd_to_nano(value)
+    except ValueError as error:
+        raise RingsideError("invalid_request", f"{param}: {error}.", param) from None
+    if not 0 <= nano <= MAX_BUDGET_NANO:
+        raise RingsideError("invalid_request", f"{param} must be between 0 and 1e9 (USD) or null.", param)
+    return nano
+
+
+def count(body: dict[str, Any], name: str) -> int | None:
+    value = body.get(name)
+    if value is None:
+        return None
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value.strip())
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_COUNT:
+        raise RingsideError("invalid_request", f"{name} must be an integer between 0 and 1e9, or null.", name)
+    return value

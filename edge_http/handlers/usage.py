@@ -8,8 +8,7 @@ from typing import Any
 from aiohttp import web
 
 from edge_http.context import EDGE
-from edge_http.handlers.accounts import page_request
-from edge_http.handlers.common import authorization
+from edge_http.handlers.common import authorization, page_request
 from edge_http.openai.jsonio import dumps
 from ringside.core.v1 import usage_pb2
 from ringside_server.errors import RingsideError
