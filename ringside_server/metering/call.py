@@ -21,7 +21,7 @@ from ringside_server.metering.attempt import Attempt, shielded_settle
 from ringside_server.metering.gateway import TEST_PROVIDER, Gateway
 from ringside_server.metering.request import Answer, Caller, MeteredRequest
 from ringside_server.metering.settlement import admit, price_of
-from ringside_server.providers import capabilities
+from ringside_server.providers import registry
 from ringside_server.providers.catalog.load import CatalogModel
 
 KIND_NAMES = {"chat": "a chat", "embedding": "an embedding", "moderation": "a moderation"}
@@ -44,7 +44,7 @@ class MeteredCall:
             # the provider first: a provider that cannot serve the route says what it can serve
             entry = gateway.refs.providers.get(model.provider)
             kind_of_provider = entry.connection.kind if entry is not None else "openai"
-            capabilities.require(kind_of_provider, model.provider, request.route)
+            registry.require(kind_of_provider, model.provider, request.route)
             if request.model_kind is not None and model.kind != request.model_kind:
                 kind = KIND_NAMES.get(request.model_kind, request.model_kind)
                 raise RingsideError("invalid_request", f"'{model.ref}' is not {kind} model.", "model")

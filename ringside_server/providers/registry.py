@@ -1,24 +1,28 @@
-"""Which providers this installation can call: each catalog provider whose credentials are in the
-environment (its SDK's variables) or whose base URL the operator gave. A provider left out is
-simply absent: calling one of its models is 503 `model_unavailable`."""
+"""What each kind of provider serves and how it is built (KINDS, one table), and which providers
+this installation can call: each catalog provider whose credentials are in the environment (its
+SDK's variables) or whose base URL the operator gave. A provider left out is simply absent: calling
+one of its models is 503 `model_unavailable`."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import aiohttp
 
+from ringside_server.errors import RingsideError
 from ringside_server.providers.anthropic.provider import AnthropicProvider
 from ringside_server.providers.base import Provider
 from ringside_server.providers.bedrock.provider import BedrockProvider, sigv4_signer
-from ringside_server.providers.catalog.load import CatalogModel, ProviderEntry
+from ringside_server.providers.capabilities import Route, Support
+from ringside_server.providers.catalog.load import CatalogModel, ConnectionKind, ProviderEntry
 from ringside_server.providers.cohere.provider import CohereProvider
 from ringside_server.providers.gemini.provider import GeminiProvider
 from ringside_server.providers.openai_compat import OpenAICompatProvider
 
-log = logging.getLogger("ringside.edge")
+log = logging.getLogger("ringside.providers")
+Models = Mapping[str, CatalogModel]
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,9 +90,69 @@ def _bedrock(http: OpenAICompatProvider, where: BedrockReach) -> BedrockProvider
     return BedrockProvider(http, where.base_url, signer)
 
 
+# (its catalog entry, where to reach it, its HTTP client, the catalog) → the provider, or None
+Builder = Callable[[ProviderEntry, "Reach", OpenAICompatProvider, Models], Provider | None]
+
+
+def _bedrock_kind(entry: ProviderEntry, where: Reach, http: OpenAICompatProvider, models: Models) -> Provider | None:
+    return _bedrock(http, where) if isinstance(where, BedrockReach) else None
+
+
+def _anthropic(entry: ProviderEntry, where: Reach, http: OpenAICompatProvider, models: Models) -> Provider:
+    limits = {m.name: m.max_output_tokens for m in models.values() if m.provider == entry.id}
+    return AnthropicProvider(http, where.base_url, limits)
+
+
+def _gemini(entry: ProviderEntry, where: Reach, http: OpenAICompatProvider, models: Models) -> Provider:
+    return GeminiProvider(http, where.base_url, where.api_key, where.api_version)
+
+
+def _cohere(entry: ProviderEntry, where: Reach, http: OpenAICompatProvider, models: Models) -> Provider:
+    return CohereProvider(http, where.base_url)
+
+
+def _openai_wire(entry: ProviderEntry, where: Reach, http: OpenAICompatProvider, models: Models) -> Provider:
+    return http
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderKind:
+    """A connection kind: the routes it serves and how, and how its provider is built (None: never
+    built from the environment — the test model is built in)."""
+
+    routes: Mapping[Route, Support]
+    build: Builder | None
+
+
+_OPENAI_WIRE: Mapping[Route, Support] = {"chat": "native", "embeddings": "native", "moderations": "native"}
+# The one table (API.md "Model calls": a provider declares the routes it serves). `native`: OpenAI's
+# wire format, relayed; `translated`: Ringside translates the request and the answer.
+KINDS: Mapping[ConnectionKind, ProviderKind] = {
+    "openai": ProviderKind(_OPENAI_WIRE, _openai_wire),
+    "azure": ProviderKind(_OPENAI_WIRE, _openai_wire),
+    "test": ProviderKind(_OPENAI_WIRE, None),  # the built-in test model answers what a live one could
+    "anthropic": ProviderKind({"chat": "translated"}, _anthropic),
+    "gemini": ProviderKind({"chat": "translated"}, _gemini),
+    "cohere": ProviderKind({"chat": "translated"}, _cohere),
+    "bedrock": ProviderKind({"chat": "translated"}, _bedrock_kind),
+}
+
+
+def require(kind: ConnectionKind, provider_id: str, route: Route) -> Support:
+    """How `kind` serves `route`; 400 `route_not_supported` (param `model`) when it does not."""
+    served = KINDS[kind].routes
+    support = served.get(route)
+    if support is None:
+        can = ", ".join(f"{name} ({how})" for name, how in served.items())
+        raise RingsideError(
+            "route_not_supported", f"Provider '{provider_id}' does not serve {route}; it serves: {can}.", "model"
+        )
+    return support
+
+
 def build_providers(
     entries: Mapping[str, ProviderEntry],
-    models: Mapping[str, CatalogModel],
+    models: Models,
     environment: Mapping[str, str],
     session: aiohttp.ClientSession,
     timeout_s: float,
@@ -97,7 +161,8 @@ def build_providers(
     providers: dict[str, Provider] = {}
     for entry in entries.values():
         where = reach(entry, environment)
-        if where is None:
+        build = KINDS[entry.connection.kind].build
+        if where is None or build is None:
             continue
         kind = entry.connection.kind
         http = OpenAICompatProvider(
@@ -110,17 +175,7 @@ def build_providers(
             api_version=where.api_version if kind == "azure" else "",
             deployments=entry.connection.deployments,
         )
-        if isinstance(where, BedrockReach):
-            bedrock = _bedrock(http, where)
-            if bedrock is not None:
-                providers[entry.id] = bedrock
-        elif kind == "cohere":
-            providers[entry.id] = CohereProvider(http, where.base_url)
-        elif kind == "gemini":
-            providers[entry.id] = GeminiProvider(http, where.base_url, where.api_key, where.api_version)
-        elif kind == "anthropic":
-            limits = {m.name: m.max_output_tokens for m in models.values() if m.provider == entry.id}
-            providers[entry.id] = AnthropicProvider(http, where.base_url, limits)
-        else:
-            providers[entry.id] = http
+        provider = build(entry, where, http, models)
+        if provider is not None:
+            providers[entry.id] = provider
     return providers

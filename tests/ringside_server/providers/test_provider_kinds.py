@@ -1,4 +1,4 @@
-"""ringside_server/providers/capabilities.py: one table says which routes each provider kind serves;
+"""ringside_server/providers/registry.py KINDS: one table says which routes each provider kind serves;
 every route it claims has its method, and a route not served is refused naming what is."""
 
 from __future__ import annotations
@@ -10,11 +10,12 @@ import pytest
 from ringside_server.errors import RingsideError
 from ringside_server.providers.anthropic.provider import AnthropicProvider
 from ringside_server.providers.bedrock.provider import BedrockProvider
-from ringside_server.providers.capabilities import CAPABILITIES, METHODS, require
+from ringside_server.providers.capabilities import METHODS
 from ringside_server.providers.catalog.load import ConnectionKind
 from ringside_server.providers.cohere.provider import CohereProvider
 from ringside_server.providers.gemini.provider import GeminiProvider
 from ringside_server.providers.openai_compat import OpenAICompatProvider
+from ringside_server.providers.registry import KINDS, require
 from ringside_server.providers.test_model import TestModelProvider
 
 CLASSES = {
@@ -29,13 +30,13 @@ CLASSES = {
 
 
 def test_every_connection_kind_has_a_row_and_serves_chat() -> None:
-    assert set(CAPABILITIES) == set(get_args(ConnectionKind)) == set(CLASSES)
-    assert all(routes.get("chat") for routes in CAPABILITIES.values())
+    assert set(KINDS) == set(get_args(ConnectionKind)) == set(CLASSES)
+    assert all(kind.routes.get("chat") for kind in KINDS.values())
 
 
 @pytest.mark.parametrize("kind", sorted(CLASSES))
 def test_every_route_a_kind_claims_has_its_method(kind: ConnectionKind) -> None:
-    for route in CAPABILITIES[kind]:
+    for route in KINDS[kind].routes:
         assert callable(getattr(CLASSES[kind], METHODS[route], None)), (kind, route)
 
 
