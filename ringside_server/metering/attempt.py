@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import Any
 
 import orjson
@@ -40,12 +40,14 @@ SSE_HEADERS = {"Content-Type": "text/event-stream; charset=utf-8", "Cache-Contro
 class Attempt:
     """One attempt: admitted on its own (its own hold), sent to one model, settled once."""
 
-    def __init__(self, gateway: Gateway, request: MeteredRequest, model: CatalogModel, decision: Admitted) -> None:
+    def __init__(
+        self, gateway: Gateway, request: MeteredRequest, model: CatalogModel, decision: Admitted, input_bound: int
+    ) -> None:
         self.gateway = gateway
         self.request = request
         self.model = model
         self.decision = decision
-        self.input_bound = request.input_tokens_bound(model)
+        self.input_bound = input_bound  # the prompt's bound the admission held for
         body = request.body
         self.client_wants_usage = bool((body.get("stream_options") or {}).get("include_usage"))
         self.upstream_body = request.upstream_body(body, model, decision.max_output_tokens, decision.output_limited)
@@ -163,13 +165,25 @@ class Attempt:
 
     async def _events(self) -> AsyncGenerator[bytes, None]:
         """The client's frames; the call is settled before its last frame ([DONE]) is given out."""
-        assert self.upstream is not None
+        upstream = self.upstream
+        assert upstream is not None
         tally = self.tally
+        extend_every_s = max(1.0, (self.decision.hold_expires_at - time.time()) / 3)
+        next_extension = time.monotonic() + extend_every_s
+        holds_usage = self.decision.wallet_balance_before is not None
         try:
-            async for out in self._relayed(self.upstream):
-                yield out
+            async for frame in frames(upstream.lines()):
+                out = relay_frame(frame, tally, self.client_wants_usage, holds_usage)
+                if tally.done_frame:
+                    break
+                if out:
+                    yield out
+                if time.monotonic() >= next_extension:  # a long stream keeps its hold alive
+                    next_extension = time.monotonic() + extend_every_s
+                    # Failure is safe: an expired hold is posted at its reserved amount, never voided.
+                    await extend(self.gateway, self.decision)
         except RingsideError as error:
-            self.upstream.close()
+            upstream.close()
             await self._settle_partial(ABORTED if tally.content_chunks else FAILED)
             yield self._error_frame(error.code, error.message)
             return
@@ -190,21 +204,6 @@ class Attempt:
                     ringside["wallet_balance_usd"] = nano_to_usd(settled.wallet_balance_nano_usd)
             yield usage_frame_with(tally.usage_chunk, ringside)
         yield tally.done_frame
-
-    async def _relayed(self, upstream: UpstreamResponse) -> AsyncIterator[bytes]:
-        extend_every_s = max(1.0, (self.decision.hold_expires_at - time.time()) / 3)
-        next_extension = time.monotonic() + extend_every_s
-        holds_usage = self.decision.wallet_balance_before is not None
-        async for frame in frames(upstream.lines()):
-            out = relay_frame(frame, self.tally, self.client_wants_usage, holds_usage)
-            if self.tally.done_frame:
-                return
-            if out:
-                yield out
-            if time.monotonic() >= next_extension:  # a long stream keeps its hold alive
-                next_extension = time.monotonic() + extend_every_s
-                # Failure is safe: an expired hold is posted at its reserved amount, never voided.
-                await extend(self.gateway, self.decision)
 
     def _error_frame(self, code: str, message: str) -> bytes:
         error = {"type": "api_error", "code": code, "message": message, "param": None}

@@ -90,12 +90,13 @@ class MeteredCall:
 
     async def _admitted(self, model: CatalogModel) -> Attempt | metering_pb2.Denial:
         """One attempt, authorized on its own: the core (or a lease) holds this model's upper bound."""
-        decision = await admit(self.gateway, self.authorize_request(model))
+        input_bound = self.request.input_tokens_bound(model)
+        decision = await admit(self.gateway, self.authorize_request(model, input_bound))
         if isinstance(decision, metering_pb2.Denial):
             return decision
-        return Attempt(self.gateway, self.request, model, decision)
+        return Attempt(self.gateway, self.request, model, decision, input_bound)
 
-    def authorize_request(self, model: CatalogModel) -> metering_pb2.AuthorizeRequest:
+    def authorize_request(self, model: CatalogModel, input_bound: int) -> metering_pb2.AuthorizeRequest:
         """What the core is asked to hold for one attempt of this call."""
         caller, request = self.caller, self.request
         user = request.body.get("user")
@@ -106,7 +107,7 @@ class MeteredCall:
             model_ref=model.ref,
             provider=model.provider,
             price=price_of(model),
-            input_tokens_bound=request.input_tokens_bound(model),
+            input_tokens_bound=input_bound,
             requested_output_tokens=request.requested_output_tokens,
             model_max_output_tokens=model.max_output_tokens,
             choices=request.choices,
