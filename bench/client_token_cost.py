@@ -12,9 +12,9 @@ from __future__ import annotations
 import argparse
 import time
 
-from core.domain.client_tokens import parse_endpoint
 from ringside_server import client_token
 from ringside_server.client_token import Claims
+from ringside_server.endpoints import parse_endpoint
 
 PATH = "/v1/customers/cus_bench"
 

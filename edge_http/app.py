@@ -13,19 +13,19 @@ import aiohttp
 import yaml
 from aiohttp import web
 
-from edge_http.breaker import Breakers
 from edge_http.client_tokens import add_cors_headers, client_tokens
 from edge_http.context import EDGE, Edge
 from edge_http.idempotency import idempotency
-from edge_http.leases import LeaseManager
 from edge_http.middlewares import errors
-from edge_http.providers.base import Provider
-from edge_http.providers.catalog.load import load
-from edge_http.providers.refs import Refs
-from edge_http.providers.registry import build_providers
 from edge_http.readiness import READINESS, Readiness
 from edge_http.routes import add_routes
 from ringside_server.core_client import CoreClient
+from ringside_server.metering.breaker import Breakers
+from ringside_server.metering.leases import LeaseManager
+from ringside_server.providers.base import Provider
+from ringside_server.providers.catalog.load import load
+from ringside_server.providers.refs import Refs
+from ringside_server.providers.registry import build_providers
 from ringside_server.settings import Settings
 
 log = logging.getLogger("ringside.edge")

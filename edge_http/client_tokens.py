@@ -10,12 +10,12 @@ import time
 import jwt
 from aiohttp import web
 
-from core.domain.client_tokens import parse_endpoint
 from edge_http.context import EDGE, Edge
 from edge_http.handlers.common import client_ip
 from edge_http.middlewares import Handler
 from ringside_server import client_token
 from ringside_server.client_token import Claims
+from ringside_server.endpoints import parse_endpoint
 from ringside_server.errors import RingsideError
 
 log = logging.getLogger("ringside.edge.tokens")

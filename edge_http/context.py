@@ -1,98 +1,25 @@
-"""What every handler reaches through the app: settings, the core client, models and providers."""
+"""What every handler reaches through the app: the kernel's Gateway, plus what only the edge holds
+(signing keys, verified Client Tokens, trusted proxies)."""
 
 from __future__ import annotations
 
 import ipaddress
-import time
 from dataclasses import dataclass, field
 
 from aiohttp import web
 
-from edge_http import slot_refs
-from edge_http.breaker import Breakers
-from edge_http.leases import LeaseManager
-from edge_http.providers.base import Provider
-from edge_http.providers.catalog.load import CatalogModel
-from edge_http.providers.refs import Refs
-from edge_http.providers.test_model import TestModelProvider
 from edge_http.signing_keys import SigningKeys
-from ringside.core.v1 import slots_pb2
 from ringside_server.client_token import VerifiedCache
-from ringside_server.core_client import CoreClient
-from ringside_server.errors import RingsideError
-from ringside_server.settings import Settings
+from ringside_server.metering.gateway import TEST_PROVIDER, Gateway
 
-TEST_PROVIDER = "ringside"
-SLOT_CACHE_S = 1.0
-SLOT_CACHE_MAX = 10_000
+__all__ = ["EDGE", "TEST_PROVIDER", "Edge"]
 
 
 @dataclass(slots=True)
-class Edge:
-    settings: Settings
-    core: CoreClient
-    refs: Refs
-    providers: dict[str, Provider] = field(default_factory=dict)
-    test_model: TestModelProvider = field(default_factory=TestModelProvider)
-    leases: LeaseManager | None = None
+class Edge(Gateway):
     trusted_proxies: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
     signing_keys: SigningKeys = field(default_factory=SigningKeys)
     verified_tokens: VerifiedCache = field(default_factory=VerifiedCache)
-    # (api key, slot name) → (target ref, monotonic expiry): slots resolve through the core at most
-    # once a second per caller and name.
-    slot_cache: dict[tuple[str, str], tuple[str, float]] = field(default_factory=dict)
-    breakers: Breakers = field(default_factory=Breakers)
-
-    async def resolve_model(self, model_ref: object, api_key: str, peer: bool) -> list[CatalogModel]:
-        """The models to try in order: one for `fc:` and `match:` refs; a slot's list (its first ref,
-        then its fallbacks) for `slot:<name>` and, on the peer proxy's routes, a bare name."""
-        if isinstance(model_ref, str) and (model_ref.startswith("slot:") or (peer and ":" not in model_ref)):
-            name = model_ref.removeprefix("slot:")[:100]
-            target = await self._slot_target(api_key, name)
-            if not target:
-                raise RingsideError(
-                    "invalid_model_ref",
-                    f"No slot named '{name}' on this account: create one with "
-                    "POST /v1/slots, or use fc:<provider>/<model>.",
-                    "model",
-                )
-            return [self.resolve(ref) for ref in slot_refs.in_order(target)]
-        return [self.resolve(model_ref)]
-
-    async def _slot_target(self, api_key: str, name: str) -> str:
-        now = time.monotonic()
-        cached = self.slot_cache.get((api_key, name))
-        if cached is not None and cached[1] > now:
-            return cached[0]
-        response = await self.core.internal(
-            self.core.slots.ResolveSlot, slots_pb2.ResolveSlotRequest(api_key=api_key, name=name)
-        )
-        if len(self.slot_cache) > SLOT_CACHE_MAX:
-            self.slot_cache.clear()  # bound: it is only a cache
-        self.slot_cache[(api_key, name)] = (response.model, now + SLOT_CACHE_S)
-        return response.model
-
-    @property
-    def catalog(self) -> dict[str, CatalogModel]:
-        return self.refs.models
-
-    def resolve(self, model_ref: object) -> CatalogModel:
-        """`fc:<provider>/<model>` or `match:<provider>/<family>>=<major>` → the catalog entry."""
-        return self.refs.resolve(model_ref)
-
-    def provider_for(self, model: CatalogModel, livemode: bool) -> Provider:
-        """Test keys never reach a provider: the test model serves every ref they call."""
-        if not livemode or model.provider == TEST_PROVIDER:
-            return self.test_model
-        provider = self.providers.get(model.provider)
-        if provider is None:
-            raise RingsideError(
-                "model_unavailable",
-                f"Provider '{model.provider}' is not configured on this "
-                "Ringside (set its API key / base URL), or use a test key.",
-                "model",
-            )
-        return provider
 
 
 EDGE = web.AppKey("edge", Edge)

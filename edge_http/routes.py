@@ -14,6 +14,7 @@ from edge_http.handlers import (
     events,
     health,
     models,
+    moderations,
     peer,
     slots,
     tiers,
@@ -32,6 +33,7 @@ def add_routes(app: web.Application) -> None:
             web.post("/v1/chat/completions", chat_completions.chat_completions),
             web.post("/chat/completions", chat_completions.chat_completions),  # the peer proxy's path
             web.post("/v1/embeddings", embeddings.embeddings),
+            web.post("/v1/moderations", moderations.moderations),
             web.get("/v1/models", models.list_models),
             web.post("/v1/customers", customers.create_customer),
             web.get("/v1/customers", customers.list_customers),

@@ -11,6 +11,7 @@ STATUS_BY_CODE: dict[str, int] = {
     "invalid_request": 400,
     "invalid_model_ref": 400,
     "idempotency_key_reused": 400,
+    "route_not_supported": 400,
     "invalid_api_key": 401,
     "invalid_client_token": 401,
     "customer_budget_exceeded": 402,

@@ -43,7 +43,7 @@ class Settings(BaseSettings):
     commit_linger_ms: float = Field(default=0.0, ge=0, le=50)
     # SQLite durability: FULL survives power loss; NORMAL survives a process crash only.
     sqlite_synchronous: str = Field(default="FULL", pattern="^(FULL|NORMAL|EXTRA)$")
-    # The fast path: edges admit calls against leases (see edge_http/leases.py); off = every call
+    # The fast path: edges admit calls against leases (see ringside_server/metering/leases.py); off = every call
     # is authorized and settled by the core one by one (the reference path).
     leases: bool = True
     lease_window_s: float = Field(default=1.0, gt=0, le=10)

@@ -1,6 +1,6 @@
 """Slots: a name for an ordered list of model refs (the first, then its fallbacks), stored
 comma-separated in `model` (refs never hold a comma), each with an optional `*<weight>`
-(edge_http/slot_refs.py). The edge checks each ref before creating it."""
+(ringside_server/metering/slot_refs.py). The edge checks each ref before creating it."""
 
 from __future__ import annotations
 

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from aiohttp import web
 
 from edge_http.context import EDGE
-from edge_http.handlers.common import amount_usd, authorization, bearer
+from edge_http.handlers.common import amount_usd, authorization, bearer, list_body, markup_bp, page_request
 from edge_http.openai.jsonio import dumps, parse_object
-from ringside.core.v1 import accounts_pb2, common_pb2, keys_pb2
+from ringside.core.v1 import accounts_pb2, keys_pb2
 from ringside_server.errors import RingsideError
 from ringside_server.usd import nano_to_usd
 
@@ -39,23 +39,6 @@ def _account(a: accounts_pb2.Account) -> dict[str, Any]:
         "prepaid_balance_enabled": a.prepaid_balance_enabled,
         "balance_usd": nano_to_usd(a.prepaid_balance_nano_usd),
     }
-
-
-def page_request(request: web.Request) -> common_pb2.PageRequest:
-    query = request.query
-    raw = query.get("limit", "0")
-    if not raw.isdigit() or not 0 <= int(raw[:4]) <= 100 or len(raw) > 3:
-        raise RingsideError("invalid_request", "limit must be an integer between 1 and 100.", "limit")
-    limit = int(raw)
-    return common_pb2.PageRequest(
-        limit=limit,
-        starting_after=query.get("starting_after", "")[:200],
-        ending_before=query.get("ending_before", "")[:200],
-    )
-
-
-def list_body(request: web.Request, data: list[dict[str, Any]], has_more: bool) -> bytes:
-    return dumps({"object": "list", "data": data, "has_more": has_more, "url": request.path})
 
 
 async def create_account(request: web.Request) -> web.Response:
@@ -160,19 +143,6 @@ def _settings(settings: accounts_pb2.AccountSettings, livemode: bool) -> dict[st
         "balance_usd": nano_to_usd(settings.prepaid_balance_nano_usd),
         "low_threshold_pct": settings.low_threshold_pct,
     }
-
-
-def markup_bp(value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | float | str):
-        raise RingsideError("invalid_request", "markup_pct must be a number.", "markup_pct")
-    try:
-        pct = Decimal(repr(value) if isinstance(value, float) else str(value).strip()[:20])
-    except InvalidOperation:
-        raise RingsideError("invalid_request", "markup_pct must be a number.", "markup_pct") from None
-    bp = pct.scaleb(2)
-    if not pct.is_finite() or bp != bp.to_integral_value():
-        raise RingsideError("invalid_request", "markup_pct takes at most 2 decimals.", "markup_pct")
-    return int(bp)
 
 
 async def get_account(request: web.Request) -> web.Response:

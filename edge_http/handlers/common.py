@@ -1,24 +1,27 @@
-"""Helpers every handler shares: the caller's key, rendering a refusal, 401-before-400."""
+"""Helpers every handler shares, in one place: the caller's key and IP, rendering a refusal,
+401-before-400, pagination and list bodies, amounts, budgets, markups and counts."""
 
 from __future__ import annotations
 
 import ipaddress
 from collections.abc import Sequence
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
 from typing import Any, NoReturn
 
 from aiohttp import web
 
 from edge_http.context import Edge
-from edge_http.metering import price_of
 from edge_http.middlewares import REQUEST_ID
 from edge_http.openai.errors import error_response
-from edge_http.providers.catalog.load import CatalogModel
-from ringside.core.v1 import keys_pb2, metering_pb2
+from edge_http.openai.jsonio import dumps
+from ringside.core.v1 import common_pb2, keys_pb2, metering_pb2
 from ringside_server.errors import RingsideError
 from ringside_server.usd import usd_to_nano
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 MAX_FORWARDED_HOPS = 20
+MAX_COUNT = 10**9
 
 
 def bearer(request: web.Request) -> str:
@@ -59,36 +62,6 @@ def reject(request: web.Request, denial: metering_pb2.Denial) -> web.Response:
     return error_response(error, request[REQUEST_ID], should_retry, denial.retry_after_ms or None)
 
 
-def authorize_request(
-    edge: Edge,
-    request: web.Request,
-    body: dict[str, Any],
-    model: CatalogModel,
-    input_bound: int,
-    requested_output_tokens: int,
-    choices: int,
-    token: tuple[str, Any] | None,
-) -> metering_pb2.AuthorizeRequest:
-    """What the core is asked to hold for one model call (one attempt of it); `token` is the
-    browser's Client Token, when the call carries one."""
-    user = body.get("user")
-    return metering_pb2.AuthorizeRequest(
-        api_key=bearer(request),
-        customer_ref=request.headers.get("FC-Customer", "").strip(),
-        user=user if isinstance(user, str) else "",
-        model_ref=model.ref,
-        provider=model.provider,
-        price=price_of(model),
-        input_tokens_bound=input_bound,
-        requested_output_tokens=requested_output_tokens,
-        model_max_output_tokens=model.max_output_tokens,
-        choices=choices,
-        client_ip=client_ip(request, edge.trusted_proxies),
-        client_token=token[0] if token else "",
-        client_token_id=token[1].jti if token else "",
-    )
-
-
 def client_ip(request: web.Request, trusted_proxies: Sequence[IPNetwork]) -> str:
     """The caller's IP: the socket's peer; when that peer is a trusted proxy, the last address of
     X-Forwarded-For that is not a trusted proxy itself (API.md "Client Token")."""
@@ -121,3 +94,81 @@ def amount_usd(body: dict[str, Any], required: bool = True) -> int:
         return usd_to_nano(body["amount_usd"])
     except ValueError as error:
         raise RingsideError("invalid_request", f"amount_usd: {error}.", "amount_usd") from None
+
+
+def page_request(request: web.Request) -> common_pb2.PageRequest:
+    query = request.query
+    raw = query.get("limit", "0")
+    if not raw.isdigit() or not 0 <= int(raw[:4]) <= 100 or len(raw) > 3:
+        raise RingsideError("invalid_request", "limit must be an integer between 1 and 100.", "limit")
+    limit = int(raw)
+    return common_pb2.PageRequest(
+        limit=limit,
+        starting_after=query.get("starting_after", "")[:200],
+        ending_before=query.get("ending_before", "")[:200],
+    )
+
+
+def list_body(request: web.Request, data: list[dict[str, Any]], has_more: bool) -> bytes:
+    return dumps({"object": "list", "data": data, "has_more": has_more, "url": request.path})
+
+
+def markup_bp(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise RingsideError("invalid_request", "markup_pct must be a number.", "markup_pct")
+    try:
+        pct = Decimal(repr(value) if isinstance(value, float) else str(value).strip()[:20])
+    except InvalidOperation:
+        raise RingsideError("invalid_request", "markup_pct must be a number.", "markup_pct") from None
+    bp = pct.scaleb(2)
+    if not pct.is_finite() or bp != bp.to_integral_value():
+        raise RingsideError("invalid_request", "markup_pct takes at most 2 decimals.", "markup_pct")
+    return int(bp)
+
+
+MAX_BUDGET_NANO = 10**18  # 1e9 USD (API.md "Bodies")
+
+
+def budget_nano(value: object, param: str) -> int:
+    try:
+        nano = usd_to_nano(value)
+    except ValueError as error:
+        raise RingsideError("invalid_request", f"{param}: {error}.", param) from None
+    if not 0 <= nano <= MAX_BUDGET_NANO:
+        raise RingsideError("invalid_request", f"{param} must be between 0 and 1e9 (USD) or null.", param)
+    return nano
+
+
+def count(body: dict[str, Any], name: str) -> int | None:
+    value = body.get(name)
+    if value is None:
+        return None
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value.strip())
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_COUNT:
+        raise RingsideError("invalid_request", f"{name} must be an integer between 0 and 1e9, or null.", name)
+    return value
+
+
+MAX_TIME_CHARS = 40
+
+
+def parse_time(value: str, param: str, end_of_day: bool = False) -> int:
+    """Unix seconds from `YYYY-MM-DD` (UTC; as an `until`, the end of that day), RFC 3339, or seconds."""
+    value = value.strip()[:MAX_TIME_CHARS]
+    if value.isdigit():
+        if len(value) > 11:  # past the year 5000: not a time anyone means
+            raise RingsideError("invalid_request", f"{param} is out of range.", param)
+        return int(value)
+    try:
+        if len(value) == 10:
+            day = datetime.strptime(value, "%Y-%m-%d").replace(tzinfo=UTC)
+            return int(day.timestamp()) + (86_400 if end_of_day else 0)
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise RingsideError(
+            "invalid_request", f"{param} must be YYYY-MM-DD, RFC 3339 or unix seconds.", param
+        ) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return int(moment.timestamp())

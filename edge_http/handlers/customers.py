@@ -8,8 +8,7 @@ import orjson
 from aiohttp import web
 
 from edge_http.context import EDGE
-from edge_http.handlers.accounts import list_body, page_request
-from edge_http.handlers.common import authorization
+from edge_http.handlers.common import authorization, budget_nano, count, list_body, page_request
 from edge_http.openai.jsonio import dumps, parse_object
 from ringside.core.v1 import customers_pb2
 from ringside_server.errors import RingsideError
@@ -17,7 +16,6 @@ from ringside_server.usd import nano_to_usd, usd_to_nano
 
 MAX_ID = 300
 MAX_QUERY = 200  # the search box: ?query= (API.md "Customers")
-MAX_COUNT = 10**9
 
 
 def render(c: customers_pb2.Customer) -> dict[str, Any]:
@@ -52,30 +50,6 @@ def render(c: customers_pb2.Customer) -> dict[str, Any]:
     if c.erasure_status:
         rendered["erasure"] = {"status": c.erasure_status}
     return rendered
-
-
-MAX_BUDGET_NANO = 10**18  # 1e9 USD (API.md "Bodies")
-
-
-def budget_nano(value: object, param: str) -> int:
-    try:
-        nano = usd_to_nano(value)
-    except ValueError as error:
-        raise RingsideError("invalid_request", f"{param}: {error}.", param) from None
-    if not 0 <= nano <= MAX_BUDGET_NANO:
-        raise RingsideError("invalid_request", f"{param} must be between 0 and 1e9 (USD) or null.", param)
-    return nano
-
-
-def count(body: dict[str, Any], name: str) -> int | None:
-    value = body.get(name)
-    if value is None:
-        return None
-    if isinstance(value, str) and value.strip().isdigit():
-        value = int(value.strip())
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_COUNT:
-        raise RingsideError("invalid_request", f"{name} must be an integer between 0 and 1e9, or null.", name)
-    return value
 
 
 def _string(body: dict[str, Any], name: str) -> str | None:

@@ -6,9 +6,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from edge_http.context import EDGE
-from edge_http.handlers.accounts import page_request
-from edge_http.handlers.common import authorization
-from edge_http.handlers.usage import parse_time
+from edge_http.handlers.common import authorization, page_request, parse_time
 from edge_http.openai.jsonio import dumps
 from ringside.core.v1 import webhooks_pb2
 

@@ -8,8 +8,7 @@ from typing import Any
 from aiohttp import web
 
 from edge_http.context import EDGE
-from edge_http.handlers.common import authorization
-from edge_http.handlers.customers import budget_nano
+from edge_http.handlers.common import authorization, budget_nano
 from edge_http.handlers.tiers import tier_fields
 from edge_http.openai.jsonio import dumps, parse_object
 from ringside.core.v1 import customers_pb2, tiers_pb2

@@ -8,13 +8,12 @@ from typing import Any
 
 from aiohttp import web
 
-from edge_http import slot_refs
 from edge_http.context import EDGE
-from edge_http.handlers.accounts import list_body, page_request
-from edge_http.handlers.common import authorization
+from edge_http.handlers.common import authorization, list_body, page_request
 from edge_http.openai.jsonio import dumps, parse_object
 from ringside.core.v1 import slots_pb2
 from ringside_server.errors import RingsideError
+from ringside_server.metering import slot_refs
 
 MAX_REFS = 5
 

@@ -8,9 +8,7 @@ from typing import Any
 from aiohttp import web
 
 from edge_http.context import EDGE
-from edge_http.handlers.accounts import list_body, markup_bp, page_request
-from edge_http.handlers.common import authorization
-from edge_http.handlers.customers import budget_nano, count
+from edge_http.handlers.common import authorization, budget_nano, count, list_body, markup_bp, page_request
 from edge_http.openai.jsonio import dumps, parse_object
 from ringside.core.v1 import tiers_pb2
 from ringside_server.errors import RingsideError

@@ -2,42 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
 
 from edge_http.context import EDGE
-from edge_http.handlers.accounts import page_request
-from edge_http.handlers.common import authorization
+from edge_http.handlers.common import authorization, page_request, parse_time
 from edge_http.openai.jsonio import dumps
 from ringside.core.v1 import usage_pb2
 from ringside_server.errors import RingsideError
 from ringside_server.usd import nano_to_usd
 
 KEY_NAMES = {"day": "date", "model": "model", "customer": "customer_id"}
-MAX_TIME_CHARS = 40
-
-
-def parse_time(value: str, param: str, end_of_day: bool = False) -> int:
-    """Unix seconds from `YYYY-MM-DD` (UTC; as an `until`, the end of that day), RFC 3339, or seconds."""
-    value = value.strip()[:MAX_TIME_CHARS]
-    if value.isdigit():
-        if len(value) > 11:  # past the year 5000: not a time anyone means
-            raise RingsideError("invalid_request", f"{param} is out of range.", param)
-        return int(value)
-    try:
-        if len(value) == 10:
-            day = datetime.strptime(value, "%Y-%m-%d").replace(tzinfo=UTC)
-            return int(day.timestamp()) + (86_400 if end_of_day else 0)
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise RingsideError(
-            "invalid_request", f"{param} must be YYYY-MM-DD, RFC 3339 or unix seconds.", param
-        ) from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return int(moment.timestamp())
 
 
 def _fields(totals: usage_pb2.UsageTotals) -> dict[str, Any]:

@@ -7,8 +7,7 @@ from typing import Any
 from aiohttp import web
 
 from edge_http.context import EDGE
-from edge_http.handlers.accounts import page_request
-from edge_http.handlers.common import amount_usd, authorization
+from edge_http.handlers.common import amount_usd, authorization, page_request
 from edge_http.openai.jsonio import dumps, parse_object
 from ringside.core.v1 import wallets_pb2
 from ringside_server.errors import RingsideError

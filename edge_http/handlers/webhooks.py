@@ -7,8 +7,7 @@ from typing import Any
 from aiohttp import web
 
 from edge_http.context import EDGE
-from edge_http.handlers.accounts import list_body, page_request
-from edge_http.handlers.common import authorization
+from edge_http.handlers.common import authorization, list_body, page_request
 from edge_http.openai.jsonio import dumps, parse_object
 from ringside.core.v1 import webhooks_pb2
 from ringside_server.errors import RingsideError

@@ -10,7 +10,7 @@ from decimal import Decimal
 import openai
 import pytest
 
-from edge_http.providers.catalog.load import load_catalog
+from ringside_server.providers.catalog.load import load_catalog
 from tests.e2e.native import LOREM, TOOLS, sqlite_stack, text_and_image
 from tests.e2e.test_chat_completions import client, new_customer, settled
 from tests.harness import FakeProvider, Stack

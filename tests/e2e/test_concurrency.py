@@ -7,11 +7,11 @@ from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from typing import Any
 
-from edge_http.metering import price_of
-from edge_http.openai.estimate import input_tokens_bound
-from edge_http.providers.catalog.load import load_catalog
 from ringside_server.admission import estimate_nano
+from ringside_server.metering.settlement import price_of
 from ringside_server.money_proto import price_from
+from ringside_server.openai.estimate import input_tokens_bound
+from ringside_server.providers.catalog.load import load_catalog
 from tests.harness import Response, Stack, wait_until
 
 MODEL = "fc:openai/gpt-4o-mini"

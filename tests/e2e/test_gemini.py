@@ -11,7 +11,7 @@ from typing import Any
 import openai
 import pytest
 
-from edge_http.providers.catalog.load import load_catalog
+from ringside_server.providers.catalog.load import load_catalog
 from tests.e2e.native import LOREM, TOOLS, WEATHER, sqlite_stack, text_and_image
 from tests.e2e.test_chat_completions import client, new_customer, settled
 from tests.harness import FakeProvider, Stack

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import openai
 import pytest
 
-from edge_http.providers.catalog.load import load
+from ringside_server.providers.catalog.load import load
 from tests.harness import FakeProvider, FakeUpstream, Stack
 
 CATALOG = load()

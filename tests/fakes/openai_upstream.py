@@ -16,7 +16,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
@@ -24,7 +24,7 @@ from typing import Any
 import orjson
 from aiohttp import web
 
-from tests.fakes import openai_embeddings
+from tests.fakes import openai_embeddings, openai_moderations
 from tests.fakes import openai_wire as wire
 from tests.fakes.openai_request import (
     BadRequest,
@@ -236,8 +236,8 @@ async def _stream(request: web.Request, answer: _Answer) -> web.StreamResponse:
     return response
 
 
-async def embeddings(request: web.Request) -> web.Response:
-    """``POST /v1/embeddings`` (tests/fakes/openai_embeddings.py), recorded like chat requests."""
+async def _recorded_answer(request: web.Request, answer: Callable[[Any], web.Response]) -> web.Response:
+    """A JSON route recorded like chat requests: authorized, parsed, answered by `answer`."""
     record = RecordedRequest(body=None, headers={str(name): value for name, value in request.headers.items()})
     request.app[RECORDS].append(record)
     if not _authorized(request, request.app[CONFIG]):
@@ -246,9 +246,19 @@ async def embeddings(request: web.Request) -> web.Response:
         record.body = orjson.loads(await request.read())
     except orjson.JSONDecodeError:
         return _error(record, 400, "We could not parse the JSON body of your request.")
-    response = openai_embeddings.answer(record.body)
+    response = answer(record.body)
     record.status, record.completed = response.status, True
     return response
+
+
+async def embeddings(request: web.Request) -> web.Response:
+    """``POST /v1/embeddings`` (tests/fakes/openai_embeddings.py)."""
+    return await _recorded_answer(request, openai_embeddings.answer)
+
+
+async def moderations(request: web.Request) -> web.Response:
+    """``POST /v1/moderations`` (tests/fakes/openai_moderations.py)."""
+    return await _recorded_answer(request, openai_moderations.answer)
 
 
 async def list_models(request: web.Request) -> web.Response:
@@ -295,6 +305,7 @@ def create_app(config: FakeConfig) -> web.Application:
     app.router.add_post("/v1/chat/completions", chat_completions)
     app.router.add_get("/v1/models", list_models)
     app.router.add_post("/v1/embeddings", embeddings)
+    app.router.add_post("/v1/moderations", moderations)
     app.router.add_post("/openai/deployments/{deployment}/chat/completions", azure_chat_completions)
     app.router.add_get("/_fake/requests", recorded_requests)
     app.router.add_delete("/_fake/requests", clear_recorded_requests)

@@ -13,13 +13,13 @@ from hypothesis import strategies as st
 from core.domain.calls import CallRequest
 from core.domain.metering import Admission
 from core.domain.settlement import FinishedCall
-from edge_http.leases import Lease, LeaseManager
-from edge_http.openai.ratelimits import RateView
 from ringside.core.v1 import common_pb2, metering_pb2
 from ringside_server import admission
+from ringside_server.metering.leases import Lease, LeaseManager
 from ringside_server.money import Price, Usage
+from ringside_server.openai.ratelimits import RateView
 from tests.core.domain.world import FAST, WRITE_SECRET, World
-from tests.edge_http.lease_fakes import FakeCore
+from tests.ringside_server.metering.lease_fakes import FakeCore
 
 PRICE_FIELDS = [field.name for field in dataclasses.fields(Price)]
 USAGE_FIELDS = [field.name for field in dataclasses.fields(Usage)]

@@ -1,0 +1,64 @@
+"""A Client Token's endpoint whitelist (API.md "Client Token"): `"METHOD /v1/path"` entries where
+`:id` stands for the token's own customer. The kernel's, because both the core (issuing tokens)
+and the edge (matching every call a browser makes) read them."""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass
+
+from ringside_server.errors import RingsideError
+
+MAX_ENDPOINT_LENGTH = 200
+METHODS = ("GET", "POST", "PATCH", "DELETE")
+_SEGMENT = re.compile(r"^[A-Za-z0-9_.:~-]+$")
+
+
+@dataclass(frozen=True, slots=True)
+class Endpoint:
+    method: str
+    segments: tuple[str, ...]  # ":id" stands for the token's customer
+
+    def match(self, method: str, path: str, customer_refs: frozenset[str]) -> str:
+        """ "own": the route, for the token's customer; "other": the route, naming another customer
+        (a 404: to a token, other customers do not exist); "no": not this route (a 403)."""
+        parts = path.rstrip("/").split("/")[1:]
+        if method != self.method or len(parts) != len(self.segments):
+            return "no"
+        verdict = "own"
+        for part, wanted in zip(parts, self.segments, strict=True):
+            if wanted == ":id":
+                verdict = verdict if part in customer_refs else "other"
+            elif part != wanted:
+                return "no"
+        return verdict
+
+    def __str__(self) -> str:
+        return f"{self.method} /{'/'.join(self.segments)}"
+
+
+@functools.lru_cache(maxsize=4096)  # the edge matches a token's entries on every call it makes
+def parse_endpoint(entry: object) -> Endpoint:
+    """`"GET /v1/customers/:id"` → Endpoint; a clear 400 for anything else."""
+    if not isinstance(entry, str) or len(entry) > MAX_ENDPOINT_LENGTH:
+        raise RingsideError(
+            "invalid_request",
+            f'allowed_endpoints entries are strings like "GET /v1/customers/:id" (≤ {MAX_ENDPOINT_LENGTH} chars).',
+            "allowed_endpoints",
+        )
+    method, _, path = entry.strip().partition(" ")
+    segments = tuple(path.strip().rstrip("/").split("/")[1:])
+    if (
+        method not in METHODS
+        or not path.strip().startswith("/v1/")
+        or not segments
+        or not all(_SEGMENT.match(s) for s in segments)
+    ):
+        raise RingsideError(
+            "invalid_request",
+            f"'{entry[:100]}' is not an endpoint: write METHOD /v1/path, METHOD one of {', '.join(METHODS)}, "
+            "and ':id' for the token's customer.",
+            "allowed_endpoints",
+        )
+    return Endpoint(method, segments)

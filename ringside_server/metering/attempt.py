@@ -1,0 +1,231 @@
+"""One admitted attempt of a metered call: its hold is durable, and every path out of it settles it
+exactly once — a complete answer, a provider error before the first byte, a stream that ends, breaks
+or whose client leaves, a cancellation, an unexpected exception."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncGenerator
+from typing import Any
+
+import orjson
+
+from ringside.core.v1 import metering_pb2
+from ringside_server.errors import RingsideError
+from ringside_server.metering import fallbacks
+from ringside_server.metering.gateway import Gateway
+from ringside_server.metering.request import Answer, MeteredRequest, Relay
+from ringside_server.metering.settlement import (
+    ABORTED,
+    COMPLETED,
+    FAILED,
+    Admitted,
+    SettleOutcome,
+    counted_usage,
+    extend,
+    finish,
+    usage_from_body,
+)
+from ringside_server.openai.errors import provider_error
+from ringside_server.openai.sse import StreamTally, error_frame, frames, relay_frame, usage_frame_with
+from ringside_server.providers import capabilities
+from ringside_server.providers.base import UpstreamResponse
+from ringside_server.providers.catalog.load import CatalogModel
+from ringside_server.usd import nano_to_usd
+
+SSE_HEADERS = {"Content-Type": "text/event-stream; charset=utf-8", "Cache-Control": "no-cache"}
+
+
+class Attempt:
+    """One attempt: admitted on its own (its own hold), sent to one model, settled once."""
+
+    def __init__(
+        self, gateway: Gateway, request: MeteredRequest, model: CatalogModel, decision: Admitted, input_bound: int
+    ) -> None:
+        self.gateway = gateway
+        self.request = request
+        self.model = model
+        self.decision = decision
+        self.input_bound = input_bound  # the prompt's bound the admission held for
+        body = request.body
+        self.client_wants_usage = bool((body.get("stream_options") or {}).get("include_usage"))
+        self.upstream_body = request.upstream_body(body, model, decision.max_output_tokens, decision.output_limited)
+        self.headers = {"x-request-id": decision.request_id, "X-Ringside-Model-Resolved": model.ref}
+        if decision.rate is not None:
+            self.headers.update(decision.rate.headers())
+        self.settled = False
+        self.streaming = False  # once a relay is handed out, it settles the attempt
+        self.tally = StreamTally()
+        self.upstream: UpstreamResponse | None = None
+
+    async def try_open(self) -> fallbacks.Failure | None:
+        """Open the upstream for an attempt that may be followed by another. On a failure worth
+        another attempt (429/5xx, timeout, unreachable), settle this one as failed — the provider
+        answered nothing, so nothing is billed — and say so; None: opened, go on with this one."""
+        try:
+            upstream = await self._open()
+        except RingsideError as error:  # _open settled it
+            if error.code in fallbacks.RETRYABLE_ERRORS:
+                return fallbacks.Failure(error.code, move_on=True)
+            raise
+        if upstream.status not in fallbacks.RETRYABLE_STATUSES:
+            return None
+        code = "model_unavailable" if upstream.status in (429, 503) else "upstream_error"
+        failure = fallbacks.Failure(code, fallbacks.retry_after_s(upstream.header("retry-after")))
+        upstream.close()
+        self.upstream = None
+        await self._settle(FAILED, usage_from_body(None), False, "")
+        return failure
+
+    async def _open(self) -> UpstreamResponse:
+        if self.upstream is not None:  # opened by try_open
+            return self.upstream
+        breakers = self.gateway.breakers
+        try:
+            provider = self.gateway.provider_for(self.model, self.decision.livemode)
+            self.upstream = await capabilities.send(provider, self.request.route, self.upstream_body)
+        except RingsideError as error:
+            if error.code in fallbacks.RETRYABLE_ERRORS:
+                breakers.failed(self.model.provider)
+            await self._settle(FAILED, usage_from_body(None), False, "")
+            raise
+        if self.upstream.status in fallbacks.RETRYABLE_STATUSES:
+            breakers.failed(self.model.provider)
+        else:
+            breakers.succeeded(self.model.provider)
+        return self.upstream
+
+    async def _settle(
+        self, outcome: SettleOutcome, usage: Any, estimated: bool, upstream_model: str
+    ) -> metering_pb2.SettleResponse | None:
+        if self.settled:
+            return None
+        self.settled = True
+        return await finish(self.gateway, self.decision, self.model, outcome, usage, estimated, upstream_model)
+
+    async def settle_unfinished(self, client_gone: bool = False) -> None:
+        """Whatever stopped this attempt, it is settled for what it generated (or as failed); a
+        client that left mid-stream is an abort."""
+        if self.upstream is not None:
+            self.upstream.close()  # cancels the upstream call
+        outcome = ABORTED if client_gone or self.tally.content_chunks else FAILED
+        await self._settle_partial(outcome)
+
+    async def answer(self) -> Answer:
+        """Open (if not yet), then the complete answer or, for a stream, its relay."""
+        upstream = await self._open()
+        if upstream.status >= 400:
+            return await self._upstream_failed(upstream)
+        return await (self._relay() if self.request.stream else self._complete(upstream))
+
+    async def _upstream_failed(self, upstream: UpstreamResponse) -> Answer:
+        try:
+            payload = await upstream.read(self.request.max_answer_bytes)
+        finally:
+            await self._settle(FAILED, usage_from_body(None), False, "")
+        status, body = provider_error(upstream.status, payload, self.decision.request_id)
+        return Answer(status, dict(self.headers), body)
+
+    async def _complete(self, upstream: UpstreamResponse) -> Answer:
+        try:
+            payload = await upstream.read(self.request.max_answer_bytes)
+        except RingsideError:
+            await self._settle(FAILED, usage_from_body(None), False, "")
+            raise
+        try:
+            parsed = orjson.loads(payload)
+        except orjson.JSONDecodeError:
+            parsed = None
+        problem = self.request.answer_problem(parsed)
+        if problem is not None:
+            await self._settle(FAILED, usage_from_body(None), False, "")
+            raise RingsideError("upstream_error", problem)
+        upstream_model = str(parsed.get("model", "")) if isinstance(parsed, dict) else ""
+        settled = await self._settle(COMPLETED, usage_from_body(parsed), False, upstream_model)
+        headers = dict(self.headers)
+        if settled is not None and settled.HasField("wallet_balance_nano_usd"):
+            headers["X-Ringside-Wallet-Balance"] = usd_header(settled.wallet_balance_nano_usd)
+            headers["X-Ringside-Wallet-Deducted"] = usd_header(settled.posted_nano_usd)
+        return Answer(200, headers, payload)
+
+    async def _relay(self) -> Answer:
+        headers = {**self.headers, **SSE_HEADERS}
+        if self.decision.wallet_balance_before is not None:  # streams tell the balance before the call
+            headers["X-Ringside-Wallet-Balance"] = usd_header(self.decision.wallet_balance_before)
+        self.streaming = True
+        events = self._events()
+
+        async def close(client_gone: bool) -> None:
+            await events.aclose()
+            if not self.settled:
+                await self.settle_unfinished(client_gone)
+
+        return Answer(200, headers, relay=Relay(events, close), content_type="text/event-stream")
+
+    async def _events(self) -> AsyncGenerator[bytes, None]:
+        """The client's frames; the call is settled before its last frame ([DONE]) is given out."""
+        upstream = self.upstream
+        assert upstream is not None
+        tally = self.tally
+        extend_every_s = max(1.0, (self.decision.hold_expires_at - time.time()) / 3)
+        next_extension = time.monotonic() + extend_every_s
+        holds_usage = self.decision.wallet_balance_before is not None
+        try:
+            async for frame in frames(upstream.lines()):
+                out = relay_frame(frame, tally, self.client_wants_usage, holds_usage)
+                if tally.done_frame:
+                    break
+                if out:
+                    yield out
+                if time.monotonic() >= next_extension:  # a long stream keeps its hold alive
+                    next_extension = time.monotonic() + extend_every_s
+                    # Failure is safe: an expired hold is posted at its reserved amount, never voided.
+                    await extend(self.gateway, self.decision)
+        except RingsideError as error:
+            upstream.close()
+            await self._settle_partial(ABORTED if tally.content_chunks else FAILED)
+            yield self._error_frame(error.code, error.message)
+            return
+        if not tally.done_frame:  # the upstream ended without [DONE]
+            await self._settle_partial(ABORTED if tally.content_chunks else FAILED)
+            yield self._error_frame("upstream_error", "The provider's stream ended early.")
+            return
+        settled = None
+        if tally.usage is not None:
+            settled = await self._settle(COMPLETED, usage_from_body({"usage": tally.usage}), False, tally.model)
+        else:
+            await self._settle_partial(COMPLETED)
+        if tally.usage_chunk is not None:  # a wallet call's usage chunk, now with what it cost
+            ringside: dict[str, Any] = {}
+            if settled is not None:
+                ringside = {"billable_amount_usd": nano_to_usd(settled.posted_nano_usd)}
+                if settled.HasField("wallet_balance_nano_usd"):
+                    ringside["wallet_balance_usd"] = nano_to_usd(settled.wallet_balance_nano_usd)
+            yield usage_frame_with(tally.usage_chunk, ringside)
+        yield tally.done_frame
+
+    def _error_frame(self, code: str, message: str) -> bytes:
+        error = {"type": "api_error", "code": code, "message": message, "param": None}
+        return error_frame({**error, "request_id": self.decision.request_id})
+
+    async def _settle_partial(self, outcome: SettleOutcome) -> None:
+        tally = self.tally
+        if tally.usage is not None:
+            await self._settle(outcome, usage_from_body({"usage": tally.usage}), False, tally.model)
+            return
+        bound = self.decision.max_output_tokens * max(1, int(self.upstream_body.get("n") or 1))
+        await self._settle(outcome, counted_usage(tally, self.input_bound, bound), True, tally.model)
+
+
+def usd_header(nano: int) -> str:
+    """An amount for the wallet headers: decimal USD, no trailing zeros."""
+    sign = "-" if nano < 0 else ""
+    whole, fraction = divmod(abs(nano), 1_000_000_000)
+    return f"{sign}{whole}.{fraction:09d}".rstrip("0").rstrip(".")
+
+
+async def shielded_settle(attempt: Attempt) -> None:
+    """Settle an attempt left open (cancelled at shutdown, an unexpected error), even if the caller
+    is cancelled again meanwhile."""
+    await asyncio.shield(attempt.settle_unfinished())

@@ -1,0 +1,318 @@
+"""The fast path on the edge: admit calls against leases, report them in batches.
+
+A lease is a durable hold the core granted this edge for one caller (key, FC-Customer, user): a
+slice of the customer's room worth a few calls. For a short window (`RINGSIDE_LEASE_WINDOW_S`, 1 s:
+key revocations and blocks take effect within it) the edge admits calls against it with no round
+trip, each reserving its own upper-bound estimate; finished calls are priced here with the same
+integer arithmetic as the core and reported in batches. A lease whose window has passed retires and
+is closed (its unused rest released) once its last call is reported. If this edge dies, the core
+posts each open lease at its unreported remainder when its hold expires: completed calls are paid
+for; what a crash can over-charge is bounded by the lease size (≤ 16 calls' estimates and ≤ ¼ of
+the room under a cap). When the room is too small for a lease, the call goes the per-call way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from dataclasses import dataclass, field
+
+from ringside.core.v1 import metering_pb2
+from ringside_server.admission import call_bound, posted_nano
+from ringside_server.core_client import CoreClient
+from ringside_server.errors import RingsideError
+from ringside_server.ids import new_id
+from ringside_server.money import billable_nano, cost_nano
+from ringside_server.money_proto import price_from, usage_from
+from ringside_server.openai.ratelimits import RateView
+
+log = logging.getLogger("ringside.edge.leases")
+LEASE_CALLS = 16
+FLUSH_EVERY_S = 0.02
+MAX_CALLS_PER_REPORT = 500
+MAX_PENDING_REPORTS = 50_000  # per lease; past it the oldest are dropped (the lease's expiry pays for them)
+CLOSE_ATTEMPTS = 20
+# (api key, FC-Customer, user, client IP, client token): one lease per caller as the core's rate
+# limit layers see it.
+LeaseKey = tuple[str, str, str, str, str]
+
+
+@dataclass(eq=False, slots=True)
+class Lease:
+    id: str
+    key: LeaseKey
+    account_id: str
+    livemode: bool
+    customer_id: str
+    markup_bp: int
+    default_max_output_tokens: int
+    amount_nano: int
+    admit_until: float
+    granted_at: float
+    calls: int  # request slots the core reserved for this lease
+    tokens: int  # tokens its calls may take under a TPM limit (0: none applies)
+    rate: RateView
+    calls_taken: int = 0
+    tokens_taken: int = 0
+    reserved_nano: int = 0
+    used_nano: int = 0
+    in_flight: int = 0
+    retired: bool = False
+    reports: list[metering_pb2.LeaseCall] = field(default_factory=list)
+    failures: int = 0
+    dropped: bool = False
+    reporting: bool = False
+
+    @property
+    def available_nano(self) -> int:
+        return self.amount_nano - self.reserved_nano - self.used_nano
+
+
+@dataclass(slots=True)
+class Ticket:
+    """One call admitted under a lease."""
+
+    lease: Lease
+    request_id: str
+    estimate_nano: int
+    max_output_tokens: int
+    rate: RateView | None
+
+
+class LeaseManager:
+    def __init__(self, core: CoreClient, instance: str, window_s: float) -> None:
+        self._core = core
+        self._instance = instance
+        self._window_s = window_s
+        self._current: dict[LeaseKey, Lease] = {}
+        self._open: set[Lease] = set()
+        self._acquiring: dict[LeaseKey, asyncio.Future[Lease | metering_pb2.Denial | None]] = {}
+        self._no_lease_until: dict[LeaseKey, float] = {}
+        self._flusher: asyncio.Task[None] | None = None
+        self._stopping = False
+
+    def start(self) -> None:
+        self._flusher = asyncio.create_task(self._flush_forever(), name="lease-reports")
+
+    # -- admission ---------------------------------------------------------------------------------
+
+    async def admit(self, call: metering_pb2.AuthorizeRequest) -> Ticket | metering_pb2.Denial | None:
+        """A ticket under a lease, the core's refusal, or None: authorize this call per call."""
+        key: LeaseKey = (call.api_key, call.customer_ref, call.user, call.client_ip, call.client_token_id)
+        now = time.monotonic()
+        lease = self._current.get(key)
+        if lease is not None and now < lease.admit_until:
+            ticket = self._take(lease, call)
+            if ticket is not None:
+                return ticket
+        if lease is not None:
+            # Spent (or out of its window): give its rest back before anything else is decided, or
+            # near a cap that rest would count against the very call being decided.
+            await self._retire(lease)
+        if self._no_lease_until.get(key, 0.0) > now:
+            return None
+        outcome = await self._acquire(key, call)
+        if outcome is None or isinstance(outcome, metering_pb2.Denial):
+            return outcome
+        return self._take(outcome, call)
+
+    async def _retire(self, lease: Lease) -> None:
+        if self._current.get(lease.key) is lease:
+            del self._current[lease.key]
+        lease.retired = True
+        if lease.in_flight == 0 and lease in self._open:
+            await self._report(lease)  # closes it now (its calls so far go with it)
+
+    def _take(self, lease: Lease, call: metering_pb2.AuthorizeRequest) -> Ticket | None:
+        bound = call_bound(
+            call.input_tokens_bound,
+            call.choices,
+            call.requested_output_tokens,
+            lease.default_max_output_tokens,
+            call.model_max_output_tokens,
+            price_from(call.price),
+            lease.markup_bp,
+        )
+        if bound.estimate_nano > lease.available_nano or lease.calls_taken >= lease.calls:
+            return None
+        if lease.tokens and lease.tokens_taken + bound.tokens > lease.tokens:
+            return None
+        lease.reserved_nano += bound.estimate_nano
+        lease.in_flight += 1
+        lease.calls_taken += 1
+        lease.tokens_taken += bound.tokens
+        return Ticket(lease, new_id("req"), bound.estimate_nano, bound.output_tokens, self._rate_view(lease))
+
+    @staticmethod
+    def _rate_view(lease: Lease) -> RateView | None:
+        """The limits left as this edge sees them: the core's count at grant (every slot of the
+        lease taken) plus the slots this lease has not used yet."""
+        rate = lease.rate
+        if not rate.requests_limit and not rate.tokens_limit:
+            return None
+        elapsed_ms = int((time.monotonic() - lease.granted_at) * 1000)
+        return RateView(
+            rate.requests_limit,
+            rate.requests_remaining + lease.calls - lease.calls_taken,
+            max(0, rate.requests_reset_ms - elapsed_ms),
+            rate.tokens_limit,
+            rate.tokens_remaining + (lease.tokens - lease.tokens_taken if lease.tokens else 0),
+            max(0, rate.tokens_reset_ms - elapsed_ms),
+        )
+
+    async def _acquire(self, key: LeaseKey, call: metering_pb2.AuthorizeRequest) -> Lease | metering_pb2.Denial | None:
+        """One acquisition in flight per caller; concurrent calls wait for it."""
+        pending = self._acquiring.get(key)
+        if pending is None:
+            pending = asyncio.get_running_loop().create_future()
+            self._acquiring[key] = pending
+            try:
+                pending.set_result(await self._request_lease(key, call))
+            except BaseException as error:
+                pending.set_exception(error)
+                pending.exception()  # retrieved: waiters, if any, re-raise it
+                raise
+            finally:
+                del self._acquiring[key]
+            return pending.result()
+        return await asyncio.shield(pending)
+
+    async def _request_lease(
+        self, key: LeaseKey, call: metering_pb2.AuthorizeRequest
+    ) -> Lease | metering_pb2.Denial | None:
+        # The window counts from before asking: the core dates the lease's rate-limit charge from
+        # when it granted it, which is later, so every call admitted here stays inside its charge.
+        asked_at = time.monotonic()
+        response = await self._core.internal(
+            self._core.metering.AcquireLease,
+            metering_pb2.AcquireLeaseRequest(call=call, calls=LEASE_CALLS, edge=self._instance),
+        )
+        if not response.granted:
+            if response.HasField("denial") and response.denial.code:
+                return response.denial
+            self._no_lease_until[key] = time.monotonic() + self._window_s
+            if len(self._no_lease_until) > 100_000:
+                self._no_lease_until.clear()  # bound: it is only a hint
+            return None
+        lease = Lease(
+            id=response.lease_id,
+            key=key,
+            account_id=response.account_id,
+            livemode=response.livemode,
+            customer_id=response.customer_id,
+            markup_bp=response.markup_bp,
+            default_max_output_tokens=response.default_max_output_tokens,
+            amount_nano=response.amount_nano_usd,
+            admit_until=asked_at + min(self._window_s, response.admit_for_ms / 1000),
+            granted_at=asked_at,
+            calls=response.calls,
+            tokens=response.tokens,
+            rate=RateView.of(response.rate_limits),
+        )
+        previous = self._current.get(key)
+        if previous is not None:
+            previous.retired = True
+        self._current[key] = lease
+        self._open.add(lease)
+        return lease
+
+    # -- reporting ---------------------------------------------------------------------------------
+
+    def finish(self, ticket: Ticket, call: metering_pb2.LeaseCall) -> int:
+        """Record a finished call for the next report; returns what it will post (nano-USD)."""
+        lease = ticket.lease
+        billable = billable_nano(cost_nano(usage_from(call.usage), price_from(call.price)), lease.markup_bp)
+        posted = posted_nano(billable, ticket.estimate_nano)
+        lease.reserved_nano -= ticket.estimate_nano
+        lease.used_nano += posted
+        lease.in_flight -= 1
+        call.request_id = ticket.request_id
+        call.estimate_nano_usd = ticket.estimate_nano
+        lease.reports.append(call)
+        if len(lease.reports) > MAX_PENDING_REPORTS:
+            dropped = lease.reports[: len(lease.reports) - MAX_PENDING_REPORTS]
+            del lease.reports[: len(dropped)]
+            lease.dropped = True  # never close it now: its expiry must pay for what was dropped
+            log.error(
+                "lease %s: dropped %d unreported calls (the core unreachable); its expiry pays for them",
+                lease.id,
+                len(dropped),
+            )
+        return posted
+
+    async def extend(self, ticket: Ticket) -> None:
+        with contextlib.suppress(RingsideError):
+            await self._core.internal(
+                self._core.metering.ExtendHold, metering_pb2.ExtendHoldRequest(request_id=ticket.lease.id)
+            )
+
+    async def _flush_forever(self) -> None:
+        while not self._stopping:
+            await asyncio.sleep(FLUSH_EVERY_S)
+            try:
+                await self.flush()
+            except Exception:
+                log.exception("lease report round failed")
+
+    async def flush(self) -> None:
+        now = time.monotonic()
+        for lease in self._open:
+            if not lease.retired and now >= lease.admit_until:
+                lease.retired = True
+                if self._current.get(lease.key) is lease:
+                    del self._current[lease.key]
+        due = [lease for lease in self._open if lease.reports or (lease.retired and lease.in_flight == 0)]
+        if due:
+            await asyncio.gather(*(self._report(lease) for lease in due))
+
+    async def _report(self, lease: Lease) -> None:
+        if lease.reporting:
+            return  # one report per lease at a time: two would send (and then drop) the same batch
+        lease.reporting = True
+        try:
+            await self._send_report(lease)
+        finally:
+            lease.reporting = False
+
+    async def _send_report(self, lease: Lease) -> None:
+        batch = lease.reports[:MAX_CALLS_PER_REPORT]
+        finished = lease.retired and lease.in_flight == 0 and len(batch) == len(lease.reports)
+        if finished and not batch and lease.dropped:
+            self._open.discard(lease)  # left open in the core: it expires at its unreported remainder
+            return
+        close = finished and not lease.dropped
+        try:
+            response = await self._core.internal(
+                self._core.metering.SettleLeaseCalls,
+                metering_pb2.SettleLeaseCallsRequest(lease_id=lease.id, calls=batch, close=close),
+            )
+        except RingsideError as error:
+            lease.failures += 1
+            if lease.failures in (1, 10, 100):
+                log.warning("lease %s: report failed (%s); will retry", lease.id, error)
+            return
+        lease.failures = 0
+        del lease.reports[: len(batch)]
+        if response.closed or (finished and lease.dropped):
+            self._open.discard(lease)
+
+    async def close(self, timeout_s: float) -> None:
+        """Stop admitting, report everything, close every lease (bounded by `timeout_s`)."""
+        self._stopping = True
+        if self._flusher is not None:  # let a report in flight finish: cancelling it could lose it
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._flusher
+        for lease in self._open:
+            lease.retired = True
+        self._current.clear()
+        deadline = time.monotonic() + timeout_s
+        for _ in range(CLOSE_ATTEMPTS):
+            if not self._open or time.monotonic() > deadline:
+                break
+            await self.flush()
+            if self._open:
+                await asyncio.sleep(0.05)
+        if self._open:
+            log.error("%d leases still open at shutdown; the core posts them when they expire", len(self._open))

@@ -1,0 +1,166 @@
+"""A metered call's conversation with the core: admit (a lease, else the core's Authorize), keep a
+long call's reservation alive, settle what happened (queued on the lease, or settled now)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from dataclasses import dataclass
+from typing import Any, TypeAlias
+
+from ringside.core.v1 import common_pb2, metering_pb2
+from ringside_server.errors import RingsideError
+from ringside_server.metering.gateway import Gateway
+from ringside_server.metering.leases import Ticket
+from ringside_server.openai.ratelimits import RateView
+from ringside_server.openai.sse import StreamTally
+from ringside_server.openai.usage import token_counts
+from ringside_server.providers.catalog.load import CatalogModel
+
+log = logging.getLogger("ringside.metering")
+SETTLE_ATTEMPTS = 8  # backing off to 2 s: rides out a core restart of ~10 s
+# How a call ended, as the core records it: completed, aborted (the client left, or the stream broke
+# after content), failed (nothing generated: nothing billed but the input).
+SettleOutcome: TypeAlias = metering_pb2.SettleOutcome
+COMPLETED: SettleOutcome = metering_pb2.SETTLE_OUTCOME_COMPLETED
+ABORTED: SettleOutcome = metering_pb2.SETTLE_OUTCOME_ABORTED
+FAILED: SettleOutcome = metering_pb2.SETTLE_OUTCOME_FAILED
+
+
+def price_of(model: CatalogModel) -> common_pb2.Price:
+    p = model.prices
+    return common_pb2.Price(
+        input_nano_usd_per_mtok=p["input"],
+        cached_input_nano_usd_per_mtok=p["cached_input"],
+        cache_write_nano_usd_per_mtok=p["cache_write"],
+        output_nano_usd_per_mtok=p["output"],
+        reasoning_nano_usd_per_mtok=p["reasoning"],
+        audio_input_nano_usd_per_mtok=p["audio_input"],
+        audio_output_nano_usd_per_mtok=p["audio_output"],
+        image_input_nano_usd_per_mtok=p["image_input"],
+    )
+
+
+def counted_usage(tally: StreamTally, input_bound: int, max_output: int) -> common_pb2.TokenCounts:
+    """Usage when the provider never reported it (a client abort): what went by, counted.
+
+    Output: one token per content chunk (OpenAI streams a token a chunk), at least ⌈bytes/4⌉, at
+    most the bound sent upstream. Input: ⌈bound/4⌉ (the bound counts bytes; ~4 bytes a token).
+    """
+    output = max(tally.content_chunks, -(-tally.content_bytes // 4))
+    return common_pb2.TokenCounts(input_tokens=-(-input_bound // 4), output_tokens=min(output, max_output))
+
+
+async def settle(
+    gateway: Gateway,
+    request_id: str,
+    outcome: SettleOutcome,
+    usage: common_pb2.TokenCounts,
+    estimated: bool,
+    upstream_model: str,
+) -> metering_pb2.SettleResponse | None:
+    """Settle, retrying briefly; None when the core cannot be reached (the hold then expires and
+    is posted at its reserved amount, so the call is still paid for)."""
+    request = metering_pb2.SettleRequest(
+        request_id=request_id,
+        usage=usage,
+        outcome=outcome,
+        usage_estimated=estimated,
+        upstream_model=upstream_model[:300],
+    )
+    for attempt in range(SETTLE_ATTEMPTS):
+        try:
+            return await gateway.core.settle(request)
+        except RingsideError as error:
+            if error.code not in ("service_unavailable", "conversation_locked"):
+                log.error("settle of %s refused: %s", request_id, error)
+                return None
+            await asyncio.sleep(min(2.0, 0.1 * 2**attempt))
+    log.error("settle of %s failed %d times; its hold will be posted when it expires", request_id, SETTLE_ATTEMPTS)
+    return None
+
+
+def usage_from_body(body: Any) -> common_pb2.TokenCounts:
+    return token_counts(body.get("usage") if isinstance(body, dict) else None)
+
+
+@dataclass(frozen=True, slots=True)
+class Admitted:
+    """A call cleared to go upstream, by a lease (ticket) or by the core's per-call Authorize."""
+
+    request_id: str
+    livemode: bool
+    max_output_tokens: int
+    output_limited: bool
+    hold_expires_at: int
+    ticket: Ticket | None = None
+    wallet_balance_before: int | None = None
+    rate: RateView | None = None  # for the x-ratelimit-* headers
+
+
+async def admit(gateway: Gateway, call: metering_pb2.AuthorizeRequest) -> Admitted | metering_pb2.Denial:
+    """The fast path when a lease can cover the call, else the core authorizes it alone."""
+    if gateway.leases is not None:
+        leased = await gateway.leases.admit(call)
+        if isinstance(leased, Ticket):
+            lease = leased.lease
+            expires = int(time.time()) + gateway.settings.hold_ttl_s
+            return Admitted(
+                leased.request_id, lease.livemode, leased.max_output_tokens, False, expires, leased, rate=leased.rate
+            )
+        if leased is not None:
+            return leased  # the core refused the caller outright
+    decision = await gateway.core.authorize(call)
+    if not decision.allowed:
+        return decision.denial
+    return Admitted(
+        decision.request_id,
+        decision.livemode,
+        decision.max_output_tokens,
+        decision.output_limited,
+        decision.hold_expires_at,
+        wallet_balance_before=(
+            decision.wallet_balance_nano_usd if decision.HasField("wallet_balance_nano_usd") else None
+        ),
+        rate=RateView.of(decision.rate_limits),
+    )
+
+
+async def finish(
+    gateway: Gateway,
+    admitted: Admitted,
+    model: CatalogModel,
+    outcome: SettleOutcome,
+    usage: common_pb2.TokenCounts,
+    estimated: bool,
+    upstream_model: str,
+) -> metering_pb2.SettleResponse | None:
+    """Settle a finished call: queued for the lease's next report, or settled by the core now."""
+    if admitted.ticket is not None and gateway.leases is not None:
+        gateway.leases.finish(
+            admitted.ticket,
+            metering_pb2.LeaseCall(
+                model_ref=model.ref,
+                provider=model.provider,
+                price=price_of(model),
+                usage=usage,
+                outcome=outcome,
+                usage_estimated=estimated,
+                upstream_model=upstream_model[:300],
+            ),
+        )
+        return None
+    return await settle(gateway, admitted.request_id, outcome, usage, estimated, upstream_model)
+
+
+async def extend(gateway: Gateway, admitted: Admitted) -> None:
+    """Keep a long stream's reservation alive (its lease, or its own hold)."""
+    if admitted.ticket is not None and gateway.leases is not None:
+        await gateway.leases.extend(admitted.ticket)
+        return
+    with contextlib.suppress(RingsideError):
+        await gateway.core.internal(
+            gateway.core.metering.ExtendHold, metering_pb2.ExtendHoldRequest(request_id=admitted.request_id)
+        )

@@ -1,0 +1,23 @@
+"""Chat Completions as a metered call sends it upstream: the provider's model name, the output
+bound the admission allows, and usage always asked for on streams (so the call can be priced)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ringside_server.providers.catalog.load import CatalogModel
+
+
+def upstream_body(
+    body: dict[str, Any], model: CatalogModel, max_output_tokens: int, output_limited: bool, requested: int
+) -> dict[str, Any]:
+    """The request as the provider gets it: its own model name, always usage, the output bound."""
+    upstream = dict(body)
+    upstream["model"] = model.name
+    if max_output_tokens and (output_limited or requested or max_output_tokens < model.max_output_tokens):
+        # OpenAI's reasoning models refuse max_tokens: use it only when the client did.
+        upstream["max_tokens" if "max_tokens" in body else "max_completion_tokens"] = max_output_tokens
+    if body.get("stream"):
+        options = body.get("stream_options")
+        upstream["stream_options"] = {**(options if isinstance(options, dict) else {}), "include_usage": True}
+    return upstream

@@ -1,0 +1,45 @@
+"""The Anthropic provider: OpenAI requests in, Anthropic's Messages API on the wire, OpenAI out.
+
+Wire habits follow the `anthropic` SDK (2.14): `Authorization: Bearer <key>` and the
+`anthropic-version` it sends.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from ringside_server.providers.anthropic import request, response
+from ringside_server.providers.anthropic.stream import StreamTranslator
+from ringside_server.providers.openai_compat import OpenAICompatProvider
+from ringside_server.providers.translated import TranslatedResponse, Translation
+
+ANTHROPIC_VERSION = "2026-10-21"
+DEFAULT_MAX_TOKENS = 4096
+
+
+TRANSLATION = Translation(
+    completion=response.completion,
+    error=response.error,
+    stream=StreamTranslator,
+    statuses={response.OVERLOADED: 503},
+)
+
+
+class AnthropicProvider:
+    """`http` carries the connection (base URL, key as a Bearer token, timeouts); this adds the
+    translation and the `anthropic-version` header."""
+
+    def __init__(self, http: OpenAICompatProvider, base_url: str, max_output_tokens: Mapping[str, int]) -> None:
+        self.id = http.id
+        self._http = http
+        self._http.headers["anthropic-version"] = ANTHROPIC_VERSION
+        url = base_url.rstrip("/")
+        self._url = url + ("/messages" if url.endswith("/v1") else "/v1/messages")
+        self._max_output_tokens = max_output_tokens
+
+    async def chat_completions(self, body: dict[str, Any]) -> TranslatedResponse:
+        model = str(body.get("model", ""))
+        translated = request.translate(body, self._max_output_tokens.get(model) or DEFAULT_MAX_TOKENS)
+        upstream = await self._http.post(self._url, translated)
+        return TranslatedResponse(upstream, bool(body.get("stream")), TRANSLATION)

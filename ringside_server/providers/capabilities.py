@@ -1,0 +1,30 @@
+"""The routes a provider may serve, how (`native`: OpenAI's wire format, relayed; `translated`:
+Ringside translates request and answer), and the provider method that sends each route. Which kind
+serves what is the registry's table (registry.KINDS)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Literal
+
+from ringside_server.errors import RingsideError
+from ringside_server.providers.base import Provider, UpstreamResponse
+
+Route = Literal["chat", "responses", "embeddings", "images", "audio", "moderations", "batch", "messages"]
+Support = Literal["native", "translated"]
+
+# The provider method that sends each route's (already rewritten) OpenAI-format body.
+METHODS: Mapping[Route, str] = {
+    "chat": "chat_completions",
+    "embeddings": "embeddings",
+    "moderations": "moderations",
+}
+
+
+async def send(provider: Provider, route: Route, body: dict[str, Any]) -> UpstreamResponse:
+    """Send `body` on `route` through the method the table names for it."""
+    method = getattr(provider, METHODS[route], None)
+    if method is None:  # a table row without its method: a bug, said plainly
+        raise RingsideError("internal_error", f"Provider '{provider.id}' has no method for {route}.")
+    response: UpstreamResponse = await method(body)
+    return response

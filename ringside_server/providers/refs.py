@@ -1,0 +1,78 @@
+"""Model refs → catalog models: `fc:<provider>/<model>` and `match:<provider>/<family>>=<major>`.
+
+`slot:<name>` goes through the core (edge_http/context.py); everything else is 400
+`invalid_model_ref` with a message that names the valid forms.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+
+from ringside_server.errors import RingsideError
+from ringside_server.providers.catalog.load import Catalog, CatalogModel, ProviderEntry
+
+VALID_FORMS = (
+    "use fc:<provider>/<model> (e.g. fc:openai/gpt-4o-mini), slot:<name> (a slot of your account) "
+    "or match:<provider>/<family>>=<major> (e.g. match:anthropic/sonnet>=4)"
+)
+MAX_REF = 300
+_MATCH = re.compile(r"^match:([a-z0-9][a-z0-9_.-]{0,63})/([a-z0-9][a-z0-9_.-]{0,63})>=(\d{1,4})$")
+
+
+def invalid_ref(model_ref: str, why: str = "is not a model ref") -> RingsideError:
+    return RingsideError("invalid_model_ref", f"'{model_ref[:200]}' {why}: {VALID_FORMS}.", "model")
+
+
+@dataclass(slots=True)
+class Refs:
+    """The catalog, indexed for the per-request lookups of every ref form."""
+
+    models: dict[str, CatalogModel]
+    providers: dict[str, ProviderEntry]
+    # (provider, family) → its chat models, newest version first
+    families: dict[tuple[str, str], list[CatalogModel]] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, catalog: Catalog) -> Refs:
+        families: dict[tuple[str, str], list[CatalogModel]] = {}
+        for model in catalog.models.values():
+            if model.family and model.version:
+                families.setdefault((model.provider, model.family), []).append(model)
+        for members in families.values():
+            members.sort(key=lambda m: (m.version, not m.deprecated, m.name), reverse=True)
+        return cls(catalog.models, catalog.providers, families)
+
+    def resolve(self, model_ref: object) -> CatalogModel:
+        if not isinstance(model_ref, str) or not model_ref:
+            raise RingsideError("invalid_request", "you must provide a model parameter", "model")
+        if len(model_ref) > MAX_REF:
+            raise invalid_ref(model_ref, "is too long")
+        if model_ref.startswith("fc:"):
+            return self._direct(model_ref)
+        if model_ref.startswith("match:"):
+            return self.match(model_ref)
+        raise invalid_ref(model_ref)
+
+    def _direct(self, model_ref: str) -> CatalogModel:
+        model = self.models.get(model_ref)
+        if model is not None:
+            return model
+        provider, _, name = model_ref[3:].partition("/")
+        entry = self.providers.get(provider)
+        if entry is not None and entry.unlisted is not None and name and name.isprintable():
+            return replace(entry.unlisted, name=name)
+        raise invalid_ref(model_ref, "is not a model this installation knows (GET /v1/models lists the refs it serves)")
+
+    def match(self, model_ref: str) -> CatalogModel:
+        """The newest catalog model of that provider's family at or above that major version."""
+        parsed = _MATCH.match(model_ref)
+        if parsed is None:
+            raise invalid_ref(model_ref, "is not a valid match: selector")
+        provider, family, major = parsed.group(1), parsed.group(2), int(parsed.group(3))
+        members = self.families.get((provider, family), [])
+        for model in members:  # newest first
+            if model.version[0] >= major:
+                return model
+        known = ", ".join(f"{m.name} ({'.'.join(map(str, m.version))})" for m in members[:5]) or "none"
+        raise invalid_ref(model_ref, f"matches no model in the catalog (family '{family}' has: {known})")

@@ -1,0 +1,252 @@
+"""ringside_server/metering/leases.py: the edge admits calls against leases the core grants, and reports them.
+
+The core is a fake (tests/edge_http/lease_fakes.py); time is a fake clock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from ringside.core.v1 import metering_pb2
+from ringside_server.errors import RingsideError
+from ringside_server.metering import leases
+from ringside_server.metering.leases import MAX_CALLS_PER_REPORT, LeaseManager, Ticket
+from tests.ringside_server.metering.lease_fakes import (
+    ACQUIRE,
+    DEADLINE_S,
+    EXTEND,
+    ONE_CALL,
+    SETTLE,
+    WINDOW_S,
+    FakeClock,
+    FakeCore,
+    call,
+    flush_until_quiet,
+    outcome,
+    ticket,
+)
+
+# -- admission -------------------------------------------------------------------------------------
+
+
+async def test_concurrent_calls_of_one_caller_share_one_acquisition(manager: LeaseManager, core: FakeCore) -> None:
+    core.gate = asyncio.Event()
+    tasks = [asyncio.create_task(manager.admit(call())) for _ in range(10)]
+    async with asyncio.timeout(DEADLINE_S):
+        await core.acquiring.wait()
+    core.gate.set()
+    async with asyncio.timeout(DEADLINE_S):
+        admitted = await asyncio.gather(*tasks)
+    assert len(core.sent(ACQUIRE)) == 1
+    assert all(isinstance(a, Ticket) for a in admitted), admitted
+    tickets = [a for a in admitted if isinstance(a, Ticket)]
+    assert {t.lease.id for t in tickets} == {"lse_0"}
+    assert len({t.request_id for t in tickets}) == 10
+    assert all(t.estimate_nano == ONE_CALL for t in tickets)
+    assert tickets[0].lease.available_nano == 6 * ONE_CALL
+
+
+async def test_each_caller_has_its_own_lease(manager: LeaseManager, core: FakeCore) -> None:
+    first = await ticket(manager, call("cus_1"))
+    second = await ticket(manager, call("cus_2"))
+    again = await ticket(manager, call("cus_1"))
+    assert first.lease is again.lease and first.lease is not second.lease
+    assert [r.call.customer_ref for r in core.sent(ACQUIRE)] == ["cus_1", "cus_2"]
+    assert all(r.calls == leases.LEASE_CALLS and r.edge == "edge-test" for r in core.sent(ACQUIRE))
+
+
+async def test_a_call_past_the_leases_money_acquires_a_new_lease(manager: LeaseManager, core: FakeCore) -> None:
+    core.lease_calls = 3
+    first = [await ticket(manager) for _ in range(3)]
+    assert len(core.sent(ACQUIRE)) == 1
+    fourth = await ticket(manager)
+    assert len(core.sent(ACQUIRE)) == 2
+    assert fourth.lease is not first[0].lease
+    # The exhausted lease is retired: once its calls are reported it is closed, window or not.
+    for t in first:
+        manager.finish(t, outcome())
+    await flush_until_quiet(manager, core)
+    (closing,) = core.reports(first[0].lease.id)
+    assert closing.close and len(closing.calls) == 3
+    assert not any(r.close for r in core.reports(fourth.lease.id))
+
+
+async def test_waiters_the_new_lease_cannot_cover_fall_back_to_the_per_call_path(
+    manager: LeaseManager, core: FakeCore
+) -> None:
+    core.lease_calls = 2
+    core.gate = asyncio.Event()
+    tasks = [asyncio.create_task(manager.admit(call())) for _ in range(3)]
+    async with asyncio.timeout(DEADLINE_S):
+        await core.acquiring.wait()
+    core.gate.set()
+    async with asyncio.timeout(DEADLINE_S):
+        admitted = await asyncio.gather(*tasks)
+    assert len(core.sent(ACQUIRE)) == 1
+    assert sum(isinstance(a, Ticket) for a in admitted) == 2
+    assert admitted.count(None) == 1
+
+
+async def test_a_lease_admits_no_call_once_its_window_has_passed(
+    manager: LeaseManager, core: FakeCore, clock: FakeClock
+) -> None:
+    first = await ticket(manager)
+    clock.now += WINDOW_S
+    second = await ticket(manager)  # the lease still has money, but the core must be asked again
+    assert len(core.sent(ACQUIRE)) == 2
+    assert second.lease is not first.lease
+
+
+async def test_no_lease_means_per_call_and_the_core_is_not_asked_again_within_the_window(
+    manager: LeaseManager, core: FakeCore, clock: FakeClock
+) -> None:
+    core.answer = lambda request: metering_pb2.AcquireLeaseResponse(granted=False)
+    assert await manager.admit(call()) is None
+    assert await manager.admit(call()) is None
+    assert len(core.sent(ACQUIRE)) == 1
+    assert await manager.admit(call("cus_2")) is None  # another caller asks for itself
+    assert len(core.sent(ACQUIRE)) == 2
+    clock.now += WINDOW_S * 0.99
+    assert await manager.admit(call()) is None
+    assert len(core.sent(ACQUIRE)) == 2
+    clock.now += WINDOW_S * 0.02
+    core.answer = None  # the room grew back: a lease again
+    assert isinstance(await manager.admit(call()), Ticket)
+    assert len(core.sent(ACQUIRE)) == 3
+
+
+async def test_a_denial_is_returned_as_is_and_not_remembered(manager: LeaseManager, core: FakeCore) -> None:
+    denial = metering_pb2.Denial(code="customer_blocked", message="Customer cus_1 is blocked.")
+    core.answer = lambda request: metering_pb2.AcquireLeaseResponse(granted=False, denial=denial)
+    assert await manager.admit(call()) == denial
+    core.answer = None  # unblocked: the very next call gets through
+    assert isinstance(await manager.admit(call()), Ticket)
+    assert len(core.sent(ACQUIRE)) == 2
+
+
+async def test_a_core_failure_while_acquiring_reaches_the_caller(manager: LeaseManager, core: FakeCore) -> None:
+    def unavailable(request: metering_pb2.AcquireLeaseRequest) -> metering_pb2.AcquireLeaseResponse:
+        raise RingsideError("service_unavailable", "down")
+
+    core.answer = unavailable
+    with pytest.raises(RingsideError) as raised:
+        await manager.admit(call())
+    assert raised.value.code == "service_unavailable"
+    core.answer = None
+    assert isinstance(await manager.admit(call()), Ticket)  # nothing stuck behind the failure
+
+
+# -- reporting -------------------------------------------------------------------------------------
+
+
+async def test_finish_queues_the_call_under_its_request_id_and_estimate(manager: LeaseManager, core: FakeCore) -> None:
+    admitted = await ticket(manager)
+    posted = manager.finish(admitted, outcome(input_tokens=800, output_tokens=200))
+    assert posted == 800 * 150 + 200 * 600
+    assert core.reports() == []  # queued, not sent on the call's path
+    await manager.flush()
+    (report,) = core.reports()
+    assert report.lease_id == admitted.lease.id and report.close is False
+    (reported,) = report.calls
+    assert reported.request_id == admitted.request_id
+    assert reported.estimate_nano_usd == admitted.estimate_nano == ONE_CALL
+    assert reported.usage.output_tokens == 200
+
+
+async def test_a_call_reporting_more_than_its_estimate_uses_only_its_estimate(
+    manager: LeaseManager, core: FakeCore
+) -> None:
+    core.lease_calls = 2
+    admitted = await ticket(manager)
+    assert manager.finish(admitted, outcome(output_tokens=50_000)) == ONE_CALL
+    await ticket(manager)  # the second call still fits the two-call lease
+    assert len(core.sent(ACQUIRE)) == 1
+
+
+async def test_reports_go_in_batches_of_at_most_500_calls(manager: LeaseManager, core: FakeCore) -> None:
+    core.lease_calls = 2_000
+    tickets = [await ticket(manager) for _ in range(1_200)]
+    assert len(core.sent(ACQUIRE)) == 1
+    for t in tickets:
+        manager.finish(t, outcome())
+    await flush_until_quiet(manager, core)
+    sizes = [len(report.calls) for report in core.reports()]
+    assert sizes == [MAX_CALLS_PER_REPORT, MAX_CALLS_PER_REPORT, 200]
+    reported = core.reported_ids()
+    assert sorted(reported) == sorted(t.request_id for t in tickets)  # each call once
+
+
+async def test_a_retired_lease_closes_only_when_no_call_is_in_flight(
+    manager: LeaseManager, core: FakeCore, clock: FakeClock
+) -> None:
+    first, second = await ticket(manager), await ticket(manager)
+    lease_id = first.lease.id
+    manager.finish(first, outcome())
+    clock.now += WINDOW_S
+    await flush_until_quiet(manager, core)
+    assert [(len(r.calls), r.close) for r in core.reports(lease_id)] == [(1, False)]
+    manager.finish(second, outcome())
+    await flush_until_quiet(manager, core)
+    assert [(len(r.calls), r.close) for r in core.reports(lease_id)] == [(1, False), (1, True)]
+    await flush_until_quiet(manager, core)
+    assert len(core.reports(lease_id)) == 2  # closed: never reported again
+    assert (await ticket(manager)).lease.id != lease_id
+
+
+async def test_a_report_the_core_could_not_take_is_sent_again(manager: LeaseManager, core: FakeCore) -> None:
+    admitted = await ticket(manager)
+    manager.finish(admitted, outcome())
+    core.report_error = RingsideError("service_unavailable", "down")
+    await manager.flush()
+    core.report_error = None
+    assert core.reports() == [] and len(core.sent(SETTLE)) == 1
+    await flush_until_quiet(manager, core)
+    assert core.reported_ids() == [admitted.request_id]
+
+
+async def test_extending_a_leased_call_extends_its_lease(manager: LeaseManager, core: FakeCore) -> None:
+    admitted = await ticket(manager)
+    await manager.extend(admitted)
+    (extension,) = core.sent(EXTEND)
+    assert extension.request_id == admitted.lease.id
+
+
+async def test_close_reports_every_call_and_closes_every_lease(manager: LeaseManager, core: FakeCore) -> None:
+    manager.start()
+    tickets = [await ticket(manager, call(ref)) for ref in ("cus_1", "cus_1", "cus_2")]
+    for t in tickets:
+        manager.finish(t, outcome())
+    await manager.close(timeout_s=DEADLINE_S)
+    assert sorted(set(core.reported_ids())) == sorted(t.request_id for t in tickets)
+    closed = {report.lease_id for report in core.reports() if report.close}
+    assert closed == {t.lease.id for t in tickets}
+
+
+async def test_close_does_not_close_a_lease_with_a_call_still_in_flight(manager: LeaseManager, core: FakeCore) -> None:
+    done, running = await ticket(manager), await ticket(manager)
+    manager.finish(done, outcome())
+    await manager.close(timeout_s=DEADLINE_S)
+    assert core.reported_ids() == [done.request_id]
+    assert not any(report.close for report in core.reports())  # the running call still needs its money
+    assert running.lease.in_flight == 1
+
+
+async def test_calls_dropped_while_the_core_was_unreachable_are_still_paid_for(
+    manager: LeaseManager, core: FakeCore, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(leases, "MAX_PENDING_REPORTS", 2)
+    tickets = [await ticket(manager) for _ in range(4)]
+    core.report_error = RingsideError("service_unavailable", "down")
+    for t in tickets:
+        manager.finish(t, outcome())
+        await manager.flush()
+    core.report_error = None
+    clock.now += WINDOW_S
+    await flush_until_quiet(manager, core)
+    lease_id = tickets[0].lease.id
+    closed = any(report.close for report in core.reports(lease_id))
+    unreported = {t.request_id for t in tickets} - set(core.reported_ids(lease_id))
+    # Either the lease stays open (its expiry posts the remainder) or every call was reported.
+    assert not (closed and unreported), f"lease closed with {len(unreported)} calls never reported"
