@@ -9,6 +9,7 @@ the `grpc` extra) for internal services that call the core directly (`ringside.g
 the `ringside-server` distribution; this package never imports it.
 """
 
+from ringside import webhooks
 from ringside._client import DEFAULT_BASE_URL, AsyncRingside, Ringside
 from ringside.errors import (
     APIStatusError,
@@ -52,4 +53,5 @@ __all__ = [
     "SignatureVerificationError",
     "UnprocessableEntityError",
     "WalletEmptyError",
+    "webhooks",
 ]

@@ -19,6 +19,7 @@ from typing_extensions import override
 from ringside._requests import AsyncRequester, SyncRequester
 from ringside.errors import APIStatusError, status_error
 from ringside.resources.customers import AsyncCustomers, Customers
+from ringside.resources.webhooks import AsyncWebhooks, Webhooks
 
 if TYPE_CHECKING:
     import httpx2
@@ -68,6 +69,11 @@ class Ringside(openai.OpenAI):
         """Customers (`/v1/customers`) and their wallets (`client.customers.wallet`)."""
         return Customers(SyncRequester(self))
 
+    @cached_property
+    def webhooks(self) -> Webhooks:  # type: ignore[override]  # Ringside's endpoints replace OpenAI's webhooks
+        """Webhook endpoints, deliveries, and `verify` (Ringside's signatures, not OpenAI's)."""
+        return Webhooks(SyncRequester(self))
+
     @override
     def _make_status_error(self, err_msg: str, *, body: object, response: httpx2.Response) -> APIStatusError:
         return status_error(err_msg, body=body, response=response)
@@ -86,6 +92,10 @@ class AsyncRingside(openai.AsyncOpenAI):
     @cached_property
     def customers(self) -> AsyncCustomers:
         return AsyncCustomers(AsyncRequester(self))
+
+    @cached_property
+    def webhooks(self) -> AsyncWebhooks:  # type: ignore[override]  # Ringside's endpoints replace OpenAI's webhooks
+        return AsyncWebhooks(AsyncRequester(self))
 
     @override
     def _make_status_error(self, err_msg: str, *, body: object, response: httpx2.Response) -> APIStatusError:

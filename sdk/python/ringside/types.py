@@ -34,6 +34,7 @@ __all__ = [
     "WalletTransactions",
     "WebhookDelivery",
     "WebhookEndpoint",
+    "WebhookRedelivery",
 ]
 
 
@@ -182,6 +183,12 @@ class WebhookDelivery(Identified):
     error: str | None = None
     next_retry_at: int | None = None
     created: int
+
+
+class WebhookRedelivery(Identified):
+    object: str = "webhook_redelivery"
+    event_id: str
+    endpoint_id: str | None = None
 
 
 class Event(Identified):
