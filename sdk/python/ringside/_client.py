@@ -18,7 +18,14 @@ from typing_extensions import override
 
 from ringside._requests import AsyncRequester, SyncRequester
 from ringside.errors import APIStatusError, status_error
+from ringside.resources.account import AccountResource, APIKeys, AsyncAccountResource, AsyncAPIKeys
+from ringside.resources.billing import AsyncBilling, Billing
+from ringside.resources.client_tokens import AsyncClientTokens, ClientTokens
 from ringside.resources.customers import AsyncCustomers, Customers
+from ringside.resources.events import AsyncEvents, Events
+from ringside.resources.slots import AsyncSlots, Slots
+from ringside.resources.tiers import AsyncTiers, Tiers
+from ringside.resources.usage import AsyncUsageResource, UsageResource
 from ringside.resources.webhooks import AsyncWebhooks, Webhooks
 
 if TYPE_CHECKING:
@@ -65,14 +72,50 @@ class Ringside(openai.OpenAI):
         return self.with_options(default_headers={CUSTOMER_HEADER: customer})
 
     @cached_property
+    def _ringside(self) -> SyncRequester:
+        return SyncRequester(self)
+
+    @cached_property
     def customers(self) -> Customers:
         """Customers (`/v1/customers`) and their wallets (`client.customers.wallet`)."""
-        return Customers(SyncRequester(self))
+        return Customers(self._ringside)
+
+    @cached_property
+    def usage(self) -> UsageResource:
+        return UsageResource(self._ringside)
+
+    @cached_property
+    def tiers(self) -> Tiers:
+        return Tiers(self._ringside)
+
+    @cached_property
+    def slots(self) -> Slots:
+        return Slots(self._ringside)
 
     @cached_property
     def webhooks(self) -> Webhooks:  # type: ignore[override]  # Ringside's endpoints replace OpenAI's webhooks
         """Webhook endpoints, deliveries, and `verify` (Ringside's signatures, not OpenAI's)."""
-        return Webhooks(SyncRequester(self))
+        return Webhooks(self._ringside)
+
+    @cached_property
+    def events(self) -> Events:
+        return Events(self._ringside)
+
+    @cached_property
+    def client_tokens(self) -> ClientTokens:
+        return ClientTokens(self._ringside)
+
+    @cached_property
+    def api_keys(self) -> APIKeys:
+        return APIKeys(self._ringside)
+
+    @cached_property
+    def account(self) -> AccountResource:
+        return AccountResource(self._ringside)
+
+    @cached_property
+    def billing(self) -> Billing:
+        return Billing(self._ringside)
 
     @override
     def _make_status_error(self, err_msg: str, *, body: object, response: httpx2.Response) -> APIStatusError:
@@ -80,7 +123,7 @@ class Ringside(openai.OpenAI):
 
 
 class AsyncRingside(openai.AsyncOpenAI):
-    """The async OpenAI client for Ringside; same options and environment as `Ringside`."""
+    """The async OpenAI client for Ringside; same options, environment and resources as `Ringside`."""
 
     def __init__(self, *, api_key: AsyncApiKey = None, base_url: Any = None, **options: Any) -> None:
         super().__init__(api_key=_api_key(api_key), base_url=_base_url(base_url), **options)
@@ -90,12 +133,48 @@ class AsyncRingside(openai.AsyncOpenAI):
         return self.with_options(default_headers={CUSTOMER_HEADER: customer})
 
     @cached_property
+    def _ringside(self) -> AsyncRequester:
+        return AsyncRequester(self)
+
+    @cached_property
     def customers(self) -> AsyncCustomers:
-        return AsyncCustomers(AsyncRequester(self))
+        return AsyncCustomers(self._ringside)
+
+    @cached_property
+    def usage(self) -> AsyncUsageResource:
+        return AsyncUsageResource(self._ringside)
+
+    @cached_property
+    def tiers(self) -> AsyncTiers:
+        return AsyncTiers(self._ringside)
+
+    @cached_property
+    def slots(self) -> AsyncSlots:
+        return AsyncSlots(self._ringside)
 
     @cached_property
     def webhooks(self) -> AsyncWebhooks:  # type: ignore[override]  # Ringside's endpoints replace OpenAI's webhooks
-        return AsyncWebhooks(AsyncRequester(self))
+        return AsyncWebhooks(self._ringside)
+
+    @cached_property
+    def events(self) -> AsyncEvents:
+        return AsyncEvents(self._ringside)
+
+    @cached_property
+    def client_tokens(self) -> AsyncClientTokens:
+        return AsyncClientTokens(self._ringside)
+
+    @cached_property
+    def api_keys(self) -> AsyncAPIKeys:
+        return AsyncAPIKeys(self._ringside)
+
+    @cached_property
+    def account(self) -> AsyncAccountResource:
+        return AsyncAccountResource(self._ringside)
+
+    @cached_property
+    def billing(self) -> AsyncBilling:
+        return AsyncBilling(self._ringside)
 
     @override
     def _make_status_error(self, err_msg: str, *, body: object, response: httpx2.Response) -> APIStatusError:

@@ -2,7 +2,8 @@
 
 `for customer in client.customers.list():` walks every customer, newest first, one request per
 page (`limit` per page, default 10, at most 100); `.data` and `.has_more` describe the page at hand.
-A list started with `ending_before` walks towards newer objects instead, as Stripe's does.
+A list started with `ending_before` walks towards newer objects instead, oldest first, as Stripe's
+does (each page's `.data` stays in the server's order, newest first).
 """
 
 from __future__ import annotations
@@ -22,10 +23,14 @@ ItemT = TypeVar("ItemT", bound=HasId)
 Params = dict[str, Any]
 
 
+def _backwards(params: Params) -> bool:
+    return params.get("ending_before") is not None
+
+
 def _next_params(params: Params, data: list[Any]) -> Params:
     """The cursor of the page after this one, in the direction the list was started in."""
     following = {k: v for k, v in params.items() if k not in ("starting_after", "ending_before")}
-    if params.get("ending_before") is not None:
+    if _backwards(params):
         return following | {"ending_before": data[0].id}
     return following | {"starting_after": data[-1].id}
 
@@ -52,7 +57,7 @@ class Page(Generic[ItemT]):
         """Every item from this page on, fetching pages as the iteration reaches them."""
         page: Page[ItemT] = self
         while True:
-            yield from page.data
+            yield from reversed(page.data) if _backwards(page._params) else page.data
             if not page.has_next_page():
                 return
             page = page.next_page()
@@ -81,7 +86,7 @@ class AsyncPage(Generic[ItemT]):
     async def auto_paging_iter(self) -> AsyncIterator[ItemT]:
         page: AsyncPage[ItemT] = self
         while True:
-            for item in page.data:
+            for item in reversed(page.data) if _backwards(page._params) else page.data:
                 yield item
             if not page.has_next_page():
                 return
