@@ -243,7 +243,8 @@ class AccountSettings(RingsideObject):
     prepaid_balance_enabled: bool = False
     balance_usd: Decimal | None = None
     default_max_output_tokens: int | None = None
-    require_customer: bool = False
+    # None when the server does not report the setting (older servers)
+    require_customer: bool | None = None
     bare_model_provider: str | None = None
 
 
