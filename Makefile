@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 RUN_STAMP := $(VENV)/.installed-run
 DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: up test lint typecheck pytest chromium protos lock bench bench-quick clean
+.PHONY: up test lint typecheck pytest chromium node-packages protos lock bench bench-quick clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,10 +33,11 @@ lint: $(DEV_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-typecheck: $(DEV_STAMP)
+typecheck: $(DEV_STAMP) node-packages
 	$(BIN)/mypy
+	cd sdk/typescript && npx tsc -p tsconfig.test.json --noEmit
 
-pytest: $(DEV_STAMP) chromium
+pytest: $(DEV_STAMP) chromium node-packages
 	$(BIN)/pytest -q
 
 # The browser tests drive Debian's chromium through Playwright; a browser is never downloaded.
@@ -44,6 +45,18 @@ chromium:
 	@command -v chromium >/dev/null || { \
 	  SUDO=$$([ "$$(id -u)" = 0 ] || command -v sudo || true); \
 	  $$SUDO apt-get update && $$SUDO apt-get install -y --no-install-recommends chromium; }
+
+# The TypeScript SDK's packages, pinned by sdk/typescript/package-lock.json (tests/sdk/test_typescript.py
+# runs its tests against the live stack). Node comes from Debian when the machine has none.
+TS_STAMP := sdk/typescript/node_modules/.package-lock.json
+$(TS_STAMP): sdk/typescript/package-lock.json
+	@command -v npm >/dev/null || { \
+	  SUDO=$$([ "$$(id -u)" = 0 ] || command -v sudo || true); \
+	  $$SUDO apt-get update && $$SUDO apt-get install -y --no-install-recommends nodejs npm; }
+	cd sdk/typescript && npm ci --no-audit --no-fund
+	touch $@
+
+node-packages: $(TS_STAMP)
 
 # Regenerate sdk/python/ringside/core/v1/ from protos/ (tests/test_protos.py fails when it is stale).
 protos: $(DEV_STAMP)
@@ -62,4 +75,4 @@ bench-quick: $(DEV_STAMP)
 	$(BIN)/python -m bench.run --quick
 
 clean:
-	rm -rf $(VENV) .ringside .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .ringside .pytest_cache .mypy_cache .ruff_cache sdk/typescript/node_modules sdk/typescript/dist sdk/typescript/build-test

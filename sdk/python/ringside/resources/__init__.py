@@ -1,0 +1,1 @@
+"""Ringside's own resources, hung off `Ringside` / `AsyncRingside` (`client.customers`, …)."""
