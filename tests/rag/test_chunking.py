@@ -83,9 +83,8 @@ def test_auto_is_openais_where_the_window_allows_and_the_measured_size_below() -
         "static": {"max_chunk_size_tokens": 800, "chunk_overlap_tokens": 400},
     }
     local = resolve_strategy(None, LOCAL_WINDOW_TOKENS)
-    assert local.max_chunk_size_tokens <= LOCAL_WINDOW_TOKENS
-    assert (local.max_chunk_size_tokens, local.chunk_overlap_tokens) in ((240, 60), (128, 32))
-    assert resolve_strategy(None, 100).max_chunk_size_tokens == 100
+    assert local == ChunkingStrategy("auto", 128, 32)  # the better of 128/32 and 240/60 (docs/rag.md)
+    assert resolve_strategy(None, 100) == ChunkingStrategy("auto", 100, 25)
 
 
 def static(size: object, overlap: object) -> dict[str, object]:
