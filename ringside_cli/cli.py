@@ -80,6 +80,22 @@ def cmd_worker(settings: Settings, _args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_rag_serve(settings: Settings, args: argparse.Namespace) -> int:
+    # Not started by `ringside up` yet: the edge and the workers do not call it until their RAG routes land.
+    from rag.server import RagOptions, serve
+
+    options = RagOptions(
+        bind_host=settings.bind_host,
+        port=args.port,
+        index_path=args.index_path or settings.ensure_data_dir() / "rag" / "index",
+        qdrant_url=args.qdrant_url,
+        internal_token=settings.resolve_internal_token(),
+        threads=args.threads,
+    )
+    _run(serve(options))
+    return 0
+
+
 def cmd_up(settings: Settings, _args: argparse.Namespace) -> int:
     from ringside_cli.supervisor import run_all
 
@@ -121,6 +137,13 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("core", help="run the gRPC core").set_defaults(func=cmd_core)
     commands.add_parser("edge", help="run the HTTP edge").set_defaults(func=cmd_edge)
     commands.add_parser("worker", help="run the Temporal worker").set_defaults(func=cmd_worker)
+    rag = commands.add_parser("rag", help="managed RAG").add_subparsers(dest="rag_command", required=True)
+    rag_serve = rag.add_parser("serve", help="run the rag role (embedding model and vector index) over gRPC")
+    rag_serve.add_argument("--port", type=int, default=50053, help="gRPC port (default 50053)")
+    rag_serve.add_argument("--index-path", type=pathlib.Path, help="embedded index root (default DATA_DIR/rag/index)")
+    rag_serve.add_argument("--qdrant-url", help="use this Qdrant server instead of the embedded index")
+    rag_serve.add_argument("--threads", type=int, default=2, help="threads for the embedding model (default 2)")
+    rag_serve.set_defaults(func=cmd_rag_serve)
 
     commands.add_parser(
         "migrate", help="bring the database's schema to this version (PostgreSQL: under an advisory lock)"
