@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, Protocol, TypeVar
 
 from rag.errors import InvalidRequestError
 
@@ -96,3 +96,48 @@ def _comparison(kind: ComparisonType, raw: Mapping[str, Any]) -> Comparison:
 
 def _is_integer(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
+
+
+_Built = TypeVar("_Built")
+
+
+class FilterBuilder(Protocol[_Built]):
+    """How one engine writes a filter; `translate` walks the tree once for every engine."""
+
+    def all_of(self, parts: list[_Built]) -> _Built:
+        """Every part holds."""
+
+    def any_of(self, parts: list[_Built]) -> _Built:
+        """At least one part holds."""
+
+    def none_of(self, parts: list[_Built]) -> _Built:
+        """No part holds (a point without the attribute passes, as with OpenAI's `ne` and `nin`)."""
+
+    def match(self, key: str, value: str | int | bool) -> _Built:
+        """The attribute equals the value."""
+
+    def match_any(self, key: str, values: list[str] | list[int]) -> _Built:
+        """The attribute equals one of the values."""
+
+    def range(self, key: str, bounds: dict[str, float]) -> _Built:
+        """The attribute is a number within the bounds (keys among gt, gte, lt, lte)."""
+
+
+def translate(tree: Filter, builder: FilterBuilder[_Built]) -> _Built:
+    """An engine's filter for the tree; keys are the attribute names as the customer wrote them."""
+    if isinstance(tree, Compound):
+        parts = [translate(child, builder) for child in tree.filters]
+        return builder.all_of(parts) if tree.type == "and" else builder.any_of(parts)
+    value = tree.value
+    if isinstance(value, tuple):
+        matched = builder.match_any(tree.key, list(value))  # type: ignore[arg-type]
+        return matched if tree.type == "in" else builder.none_of([matched])
+    if tree.type in _RANGES:
+        return builder.range(tree.key, {tree.type: float(value)})
+    if isinstance(value, float) and not value.is_integer():
+        # Match takes strings, integers and booleans; a fractional number is an exact range.
+        equal = builder.range(tree.key, {"gte": value, "lte": value})
+    else:
+        # A whole float (3.0) matches as the integer it equals: JSON does not tell them apart.
+        equal = builder.match(tree.key, int(value) if isinstance(value, float) else value)
+    return equal if tree.type == "eq" else builder.none_of([equal])

@@ -16,7 +16,7 @@ from typing import IO, Any
 
 import qdrant_edge as edge
 
-from rag.filters import Comparison, Filter
+from rag.filters import Filter, translate
 from rag.index import (
     PAYLOAD_ATTRIBUTES,
     PAYLOAD_FILE_ID,
@@ -169,42 +169,27 @@ def _file_filter(file_id: str) -> edge.Filter:
 
 def to_edge_filter(tree: Filter) -> edge.Filter:
     """The engine's filter for an OpenAI attribute filter (keys under the payload's attributes)."""
-    if isinstance(tree, Comparison):
-        return _comparison(tree)
-    children: list[Any] = [to_edge_filter(child) for child in tree.filters]
-    return edge.Filter(must=children) if tree.type == "and" else edge.Filter(should=children)
+    return translate(tree, _EdgeFilterBuilder())
 
 
-def _comparison(comparison: Comparison) -> edge.Filter:
-    key = f"{PAYLOAD_ATTRIBUTES}.{comparison.key}"
-    value = comparison.value
-    if comparison.type in ("in", "nin"):
-        assert isinstance(value, tuple)
-        condition = edge.FieldCondition(key, match=edge.MatchAny(list(value)))  # type: ignore[arg-type]
-        return edge.Filter(must=[condition]) if comparison.type == "in" else edge.Filter(must_not=[condition])
-    assert not isinstance(value, tuple)
-    if comparison.type in ("eq", "ne"):
+class _EdgeFilterBuilder:
+    def all_of(self, parts: list[edge.Filter]) -> edge.Filter:
+        return edge.Filter(must=list(parts))
+
+    def any_of(self, parts: list[edge.Filter]) -> edge.Filter:
+        return edge.Filter(should=list(parts))
+
+    def none_of(self, parts: list[edge.Filter]) -> edge.Filter:
+        return edge.Filter(must_not=list(parts))
+
+    def match(self, key: str, value: str | int | bool) -> edge.Filter:
         if isinstance(value, bool):
-            shadow_key = f"{_BOOLEAN_SHADOW}.{comparison.key}"
-            condition = edge.FieldCondition(shadow_key, match=edge.MatchValue("true" if value else "false"))
-        elif isinstance(value, float) and not value.is_integer():
-            # Match takes strings, integers and booleans; a fractional number is an exact range.
-            condition = edge.FieldCondition(key, range=edge.RangeFloat(gte=value, lte=value))
-        else:
-            condition = edge.FieldCondition(key, match=edge.MatchValue(_matchable(value)))
-        return edge.Filter(must=[condition]) if comparison.type == "eq" else edge.Filter(must_not=[condition])
-    bound = float(value)
-    ranges = {
-        "gt": edge.RangeFloat(gt=bound),
-        "gte": edge.RangeFloat(gte=bound),
-        "lt": edge.RangeFloat(lt=bound),
-        "lte": edge.RangeFloat(lte=bound),
-    }
-    return edge.Filter(must=[edge.FieldCondition(key, range=ranges[comparison.type])])
+            shadow = edge.MatchValue("true" if value else "false")
+            return edge.Filter(must=[edge.FieldCondition(f"{_BOOLEAN_SHADOW}.{key}", match=shadow)])
+        return edge.Filter(must=[edge.FieldCondition(f"{PAYLOAD_ATTRIBUTES}.{key}", match=edge.MatchValue(value))])
 
+    def match_any(self, key: str, values: list[str] | list[int]) -> edge.Filter:
+        return edge.Filter(must=[edge.FieldCondition(f"{PAYLOAD_ATTRIBUTES}.{key}", match=edge.MatchAny(values))])
 
-def _matchable(value: str | int | float | bool) -> str | int | bool:
-    """A whole float (3.0) matches as the integer it equals, as JSON does not tell them apart."""
-    if isinstance(value, float):
-        return int(value)
-    return value
+    def range(self, key: str, bounds: dict[str, float]) -> edge.Filter:
+        return edge.Filter(must=[edge.FieldCondition(f"{PAYLOAD_ATTRIBUTES}.{key}", range=edge.RangeFloat(**bounds))])

@@ -9,12 +9,11 @@ path that way (DECISIONS.md, 16).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from qdrant_client import QdrantClient
 from qdrant_client import models as qdrant
 
-from rag.filters import Comparison, Filter
+from rag.filters import Filter, translate
 from rag.index import (
     PAYLOAD_ATTRIBUTES,
     PAYLOAD_FILE_ID,
@@ -133,34 +132,27 @@ def _file_filter(file_id: str) -> qdrant.Filter:
 
 def to_qdrant_filter(tree: Filter) -> qdrant.Filter:
     """Qdrant's filter for an OpenAI attribute filter (keys under the payload's attributes)."""
-    if isinstance(tree, Comparison):
-        return _comparison(tree)
-    children: list[Any] = [to_qdrant_filter(child) for child in tree.filters]
-    return qdrant.Filter(must=children) if tree.type == "and" else qdrant.Filter(should=children)
+    return translate(tree, _QdrantFilterBuilder())
 
 
-def _comparison(comparison: Comparison) -> qdrant.Filter:
-    key = f"{PAYLOAD_ATTRIBUTES}.{comparison.key}"
-    value = comparison.value
-    condition: qdrant.FieldCondition
-    if comparison.type in ("in", "nin"):
-        assert isinstance(value, tuple)
-        condition = qdrant.FieldCondition(key=key, match=qdrant.MatchAny(any=list(value)))  # type: ignore[arg-type]
-        return qdrant.Filter(must=[condition]) if comparison.type == "in" else qdrant.Filter(must_not=[condition])
-    assert not isinstance(value, tuple)
-    if comparison.type in ("eq", "ne"):
-        if isinstance(value, float) and not value.is_integer():
-            # Match takes strings, integers and booleans; a fractional number is an exact range.
-            condition = qdrant.FieldCondition(key=key, range=qdrant.Range(gte=value, lte=value))
-        else:
-            matched = int(value) if isinstance(value, float) else value
-            condition = qdrant.FieldCondition(key=key, match=qdrant.MatchValue(value=matched))
-        return qdrant.Filter(must=[condition]) if comparison.type == "eq" else qdrant.Filter(must_not=[condition])
-    bound = float(value)
-    ranges = {
-        "gt": qdrant.Range(gt=bound),
-        "gte": qdrant.Range(gte=bound),
-        "lt": qdrant.Range(lt=bound),
-        "lte": qdrant.Range(lte=bound),
-    }
-    return qdrant.Filter(must=[qdrant.FieldCondition(key=key, range=ranges[comparison.type])])
+class _QdrantFilterBuilder:
+    def all_of(self, parts: list[qdrant.Filter]) -> qdrant.Filter:
+        return qdrant.Filter(must=list(parts))
+
+    def any_of(self, parts: list[qdrant.Filter]) -> qdrant.Filter:
+        return qdrant.Filter(should=list(parts))
+
+    def none_of(self, parts: list[qdrant.Filter]) -> qdrant.Filter:
+        return qdrant.Filter(must_not=list(parts))
+
+    def match(self, key: str, value: str | int | bool) -> qdrant.Filter:
+        condition = qdrant.FieldCondition(key=f"{PAYLOAD_ATTRIBUTES}.{key}", match=qdrant.MatchValue(value=value))
+        return qdrant.Filter(must=[condition])
+
+    def match_any(self, key: str, values: list[str] | list[int]) -> qdrant.Filter:
+        condition = qdrant.FieldCondition(key=f"{PAYLOAD_ATTRIBUTES}.{key}", match=qdrant.MatchAny(any=values))
+        return qdrant.Filter(must=[condition])
+
+    def range(self, key: str, bounds: dict[str, float]) -> qdrant.Filter:
+        condition = qdrant.FieldCondition(key=f"{PAYLOAD_ATTRIBUTES}.{key}", range=qdrant.Range(**bounds))
+        return qdrant.Filter(must=[condition])
