@@ -29,8 +29,8 @@ def unit_vectors(count: int, seed: int) -> np.ndarray:
     return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
 
 
-def load(indexes: VectorIndexes, name: str, count: int) -> dict[str, float]:
-    """Creates the index and fills it; returns the load and optimize times."""
+def load(indexes: VectorIndexes, name: str, count: int, optimize: bool) -> dict[str, float]:
+    """Creates the index and fills it (then builds HNSW unless told not to); returns the times."""
     indexes.create(name, DIMENSIONS)
     vectors = unit_vectors(count, seed=1)
     started = time.perf_counter()
@@ -48,7 +48,8 @@ def load(indexes: VectorIndexes, name: str, count: int) -> dict[str, float]:
         ]
         indexes.upsert(name, batch)
     loaded = time.perf_counter()
-    indexes.optimize(name)
+    if optimize:
+        indexes.optimize(name)
     return {"load_s": loaded - started, "optimize_s": time.perf_counter() - loaded}
 
 
@@ -74,6 +75,7 @@ def main() -> None:
     parser.add_argument("--points", type=int, action="append")
     parser.add_argument("--queries", type=int, default=500)
     parser.add_argument("--engine", choices=["embedded", "qdrant-client"], default="embedded")
+    parser.add_argument("--no-optimize", action="store_true", help="search before optimize() (HNSW not built)")
     options = parser.parse_args()
     for count in options.points or [10_000, 100_000]:
         with tempfile.TemporaryDirectory() as tmp:
@@ -83,7 +85,7 @@ def main() -> None:
                 indexes = open_indexes(url=":memory:")
             try:
                 name = index_name("vs_bench", 1)
-                setup = load(indexes, name, count)
+                setup = load(indexes, name, count, optimize=not options.no_optimize)
                 for filtered in (False, True):
                     latencies_ms = time_queries(indexes, name, options.queries, filtered)
                     kind = "filtered" if filtered else "plain   "
