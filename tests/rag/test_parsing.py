@@ -103,12 +103,23 @@ _OFFLINE_SCRIPT = textwrap.dedent(
     from tests.rag.documents import every_type
     parsed = {sample.filename: all(e in parse_document(sample.data, sample.filename).text for e in sample.expected)
               for sample in every_type()}
+    # The rest of an ingest, offline too: the local model and the embedded index.
+    import pathlib, tempfile
+    from rag.embedder import DIMENSIONS, LocalEmbedder
+    from rag.index import IndexPoint, open_indexes
+    vector = LocalEmbedder(threads=1).embed(["tides rise twice a day"]).vectors[0].tolist()
+    with tempfile.TemporaryDirectory() as root:
+        indexes = open_indexes(path=pathlib.Path(root))
+        indexes.create("vs_offline--g1", DIMENSIONS)
+        indexes.upsert("vs_offline--g1", [IndexPoint("00000000-0000-4000-8000-000000000001", vector, "f", 0, "t")])
+        parsed["searched"] = len(indexes.search("vs_offline--g1", vector, limit=1)) == 1
+        indexes.close()
     print(json.dumps({"attempts": attempts, "parsed": parsed, "unstructured": "unstructured" in sys.modules}))
     """
 )
 
 
-def test_parsing_every_type_attempts_no_network_connection() -> None:
+def test_parsing_embedding_and_indexing_attempt_no_network_connection() -> None:
     network_variables = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy")
     environment = {name: value for name, value in os.environ.items() if name not in network_variables}
     for opt_out in ("DO_NOT_TRACK", "SCARF_NO_ANALYTICS", "UNSTRUCTURED_DISABLE_NOTICE"):
