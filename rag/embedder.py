@@ -23,6 +23,8 @@ DIMENSIONS = 384
 # The model's input window in word pieces, [CLS] and [SEP] included: sentence-transformers'
 # max_seq_length for all-MiniLM-L6-v2. Longer input is truncated, as the reference model does.
 WINDOW_TOKENS = 256
+# What is left for text: [CLS] and [SEP] take two places. The chunker's bound for this model.
+TEXT_WINDOW_TOKENS = WINDOW_TOKENS - 2
 # Bounds on one call, so a caller cannot make the process hold an unbounded batch in memory.
 MAX_TEXTS_PER_CALL = 2048
 DEFAULT_BATCH_SIZE = 32

@@ -11,10 +11,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from rag.chunking import Chunker, ChunkingStrategy, chunk_id, resolve_strategy
-from rag.embedder import WINDOW_TOKENS, load_tokenizer
+from rag.embedder import TEXT_WINDOW_TOKENS, load_tokenizer
 from rag.errors import InvalidRequestError
 
-LOCAL_WINDOW_TOKENS = WINDOW_TOKENS - 2  # [CLS] and [SEP] take two of the model's 256 places
+LOCAL_WINDOW_TOKENS = TEXT_WINDOW_TOKENS
 CHUNKER = Chunker(load_tokenizer())
 
 words = st.one_of(
