@@ -66,9 +66,10 @@ def parse_document(data: bytes, filename: str, content_type: str | None = None) 
             elements = partitioning.partition_text(kind, _decode(data, filename))
     except IngestError:
         raise
-    except Exception:
-        # The file's bytes were checked before the parser ran, so what is left is ours to fix.
-        _LOGGER.exception("parser fault on a %s file", kind)
+    except Exception as error:
+        # The file's bytes were checked before the parser ran, so what is left is ours to fix. Only
+        # the error's type is logged: its text may quote the document (logs carry ids only).
+        _LOGGER.error("parser fault on a %s file: %s", kind, type(error).__name__)
         raise IngestError("server_error", f"the {kind} parser failed on {filename!r}") from None
     return ParsedDocument(kind, tuple(Element(category, text) for category, text in elements))
 

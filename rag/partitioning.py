@@ -40,13 +40,19 @@ def partition_binary(kind: str, data: bytes) -> list[tuple[str, str]]:
     if kind == "pdf":
         return _partition_pdf(data)
     _check_office_container(kind, data)
-    if kind == "docx":
-        from unstructured.partition.docx import partition_docx
+    from lxml.etree import XMLSyntaxError
 
-        return _render(partition_docx(file=io.BytesIO(data), include_page_breaks=False))
-    from unstructured.partition.pptx import partition_pptx
+    try:
+        if kind == "docx":
+            from unstructured.partition.docx import partition_docx
 
-    return _render(partition_pptx(file=io.BytesIO(data), include_page_breaks=False))
+            return _render(partition_docx(file=io.BytesIO(data), include_page_breaks=False))
+        from unstructured.partition.pptx import partition_pptx
+
+        return _render(partition_pptx(file=io.BytesIO(data), include_page_breaks=False))
+    except (XMLSyntaxError, KeyError) as error:
+        # A part that is not XML, or a relationship naming a part that is not there: a damaged file.
+        raise IngestError("invalid_file", f"the {kind.upper()} file is corrupt ({type(error).__name__})") from None
 
 
 def partition_text(kind: str, text: str) -> list[tuple[str, str]]:

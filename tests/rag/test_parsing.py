@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import subprocess
 import sys
 import textwrap
+import zipfile
 
 import pytest
 
@@ -41,6 +43,16 @@ def _corrupt(data: bytes) -> bytes:
     return data[: len(data) // 2]
 
 
+def _with_broken_part(data: bytes, part: str) -> bytes:
+    """A well-formed ZIP container whose main XML part is not XML."""
+    source = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as target:
+        for item in source.infolist():
+            target.writestr(item, b"<not-xml" if item.filename == part else source.read(item.filename))
+    return out.getvalue()
+
+
 @pytest.mark.parametrize(
     ("filename", "data"),
     [
@@ -51,6 +63,8 @@ def _corrupt(data: bytes) -> bytes:
         ("garbage.docx", b"PK\x03\x04 definitely not a zip archive"),
         ("broken.pptx", _corrupt(pptx_document())),
         ("wrong-zip.pptx", docx_document()),
+        ("bad-xml.docx", _with_broken_part(docx_document(), "word/document.xml")),
+        ("bad-xml.pptx", _with_broken_part(pptx_document(), "ppt/presentation.xml")),
         ("latin1.txt", "café crème".encode("latin-1")),
         ("nul.csv", b"a,b\n1,\x00\n"),
     ],
