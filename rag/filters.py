@@ -134,10 +134,10 @@ def translate(tree: Filter, builder: FilterBuilder[_Built]) -> _Built:
         return matched if tree.type == "in" else builder.none_of([matched])
     if tree.type in _RANGES:
         return builder.range(tree.key, {tree.type: float(value)})
-    if isinstance(value, float) and not value.is_integer():
-        # Match takes strings, integers and booleans; a fractional number is an exact range.
-        equal = builder.range(tree.key, {"gte": value, "lte": value})
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        # A number equals a number of the same value whether stored as 3 or 3.0 (JSON does not tell
+        # them apart, and the engines' match compares types): an exact range says what is meant.
+        equal = builder.range(tree.key, {"gte": float(value), "lte": float(value)})
     else:
-        # A whole float (3.0) matches as the integer it equals: JSON does not tell them apart.
-        equal = builder.match(tree.key, int(value) if isinstance(value, float) else value)
+        equal = builder.match(tree.key, value)
     return equal if tree.type == "eq" else builder.none_of([equal])

@@ -136,10 +136,10 @@ def matches(tree: Filter, attributes: dict[str, Any]) -> bool:
         return all(results) if tree.type == "and" else any(results)
     present = tree.key in attributes
     value = attributes.get(tree.key)
-    if tree.type == "eq":
-        return present and type(value) is type(tree.value) and value == tree.value
-    if tree.type == "ne":
-        return not (present and type(value) is type(tree.value) and value == tree.value)
+    if tree.type in ("eq", "ne"):
+        # Booleans equal booleans only; numbers compare by value (3 == 3.0), as in JSON.
+        equal = present and isinstance(value, bool) == isinstance(tree.value, bool) and value == tree.value
+        return equal if tree.type == "eq" else not equal
     if tree.type in ("in", "nin"):
         assert isinstance(tree.value, tuple)
         inside = present and not isinstance(value, bool) and value in tree.value
@@ -159,12 +159,12 @@ comparisons = st.one_of(
     st.builds(
         lambda op, year: {"type": op, "key": "year", "value": year},
         st.sampled_from(["eq", "ne", "gt", "gte", "lt", "lte"]),
-        st.integers(1998, 2008),
+        st.one_of(st.integers(1998, 2008), st.just(2003.0)),
     ),
     st.builds(
         lambda op, rating: {"type": op, "key": "rating", "value": rating},
-        st.sampled_from(["gt", "gte", "lt", "lte", "eq"]),
-        st.sampled_from([0.25, 0.5, 0.75, 1.0, 1.3]),
+        st.sampled_from(["gt", "gte", "lt", "lte", "eq", "ne"]),
+        st.sampled_from([0, 0.25, 0.5, 1, 1.0, 1.3]),
     ),
     st.builds(
         lambda op, flag: {"type": op, "key": "public", "value": flag}, st.sampled_from(["eq", "ne"]), st.booleans()
@@ -193,6 +193,24 @@ def test_attribute_filters_select_what_openais_semantics_say(filled: VectorIndex
     expected = {f"file-{number}" for number in range(6) if matches(tree, attributes_of(number))}
     hits = filled.search(NAME, unit(3), limit=50, filters=tree)
     assert {hit.file_id for hit in hits} == expected, raw
+
+
+@pytest.mark.parametrize(
+    ("raw", "files"),
+    [
+        ({"type": "eq", "key": "rating", "value": 1.0}, {"file-4"}),  # stored as the float 1.0
+        ({"type": "eq", "key": "rating", "value": 1}, {"file-4"}),
+        ({"type": "eq", "key": "year", "value": 2003.0}, {"file-3"}),  # stored as the integer 2003
+        ({"type": "eq", "key": "rating", "value": 0.25}, {"file-1"}),
+        ({"type": "eq", "key": "public", "value": False}, {"file-1", "file-5"}),
+        ({"type": "ne", "key": "public", "value": True}, {"file-0", "file-1", "file-3", "file-5"}),
+    ],
+)
+def test_numbers_match_by_value_and_booleans_by_truth(
+    filled: VectorIndexes, raw: dict[str, Any], files: set[str]
+) -> None:
+    hits = filled.search(NAME, unit(3), limit=50, filters=parse_filter(raw))
+    assert {hit.file_id for hit in hits} == files
 
 
 def test_one_process_owns_the_embedded_path_and_points_survive_a_reopen(tmp_path: pathlib.Path) -> None:
