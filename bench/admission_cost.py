@@ -14,8 +14,9 @@ import argparse
 import time
 from collections.abc import Callable
 
+from core.domain.calls import CallRequest
 from core.domain.entities import Account, ApiKey, Customer, hash_secret
-from core.domain.metering import Admission, CallRequest, Meter
+from core.domain.metering import Admission, Meter
 from core.domain.periods import period_bounds
 from core.domain.ratelimit import RateDefaults
 from core.domain.settlement import FinishedCall

@@ -18,6 +18,7 @@ from grpc_reflection.v1alpha import reflection
 from core.domain.entities import hash_secret
 from core.domain.metering import Meter
 from core.domain.ratelimit import RateDefaults
+from core.domain.retention import DAY_S, HOUR_S, RetentionPolicy
 from core.domain.webhooks import OutboxEntry
 from core.rpc.accounts import AccountsServicer, ApiKeysServicer
 from core.rpc.auth import Authenticator
@@ -32,7 +33,7 @@ from core.rpc.tiers import TiersServicer
 from core.rpc.usage import UsageServicer
 from core.rpc.wallets import WalletsServicer
 from core.rpc.webhooks import WebhooksServicer
-from core.services import accounts, client_tokens, outbox
+from core.services import accounts, client_tokens, erasure
 from core.services.accounts import NewAccount
 from core.services.core import Core
 from core.services.metering import run_expiry
@@ -116,6 +117,12 @@ async def open_core(settings: Settings) -> Core:
             settings.lease_window_s,
         ),
         webhook_policy=AddressPolicy.parse(settings.webhook_allowed_networks),
+        retention=RetentionPolicy(
+            events_s=settings.retention_events_days * DAY_S,
+            delivery_attempts_s=settings.retention_delivery_attempts_days * DAY_S,
+            outbox_s=settings.retention_outbox_days * DAY_S,
+            idempotency_keys_s=settings.retention_idempotency_hours * HOUR_S,
+        ),
     )
     writer.notify(OutboxEntry, core.outbox_written)
     return core
@@ -173,7 +180,7 @@ async def serve(settings: Settings) -> None:
     for name in ["", *SERVICE_NAMES]:
         await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
     expiry = asyncio.create_task(run_expiry(core), name="hold-expiry")
-    retention = asyncio.create_task(outbox.run_purge(core), name="webhook-retention")
+    erasures = asyncio.create_task(erasure.sweep_forever(core), name="erasures")
     log.info(
         "core serving gRPC on %s:%d (%s)",
         settings.bind_host,
@@ -189,7 +196,7 @@ async def serve(settings: Settings) -> None:
     log.info("core stopping: finishing in-flight calls, flushing writes")
     await health_servicer.enter_graceful_shutdown()
     await server.stop(grace=settings.drain_timeout_s)
-    for task in (expiry, retention):
+    for task in (expiry, erasures):
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task

@@ -23,6 +23,7 @@ from edge_http.providers.base import Provider
 from edge_http.providers.catalog.load import load
 from edge_http.providers.refs import Refs
 from edge_http.providers.registry import build_providers
+from edge_http.readiness import READINESS, Readiness
 from edge_http.routes import add_routes
 from ringside_server.core_client import CoreClient
 from ringside_server.settings import Settings
@@ -62,6 +63,7 @@ def reload_catalog(app: web.Application) -> None:
 def create_app(settings: Settings) -> web.Application:
     app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[errors, client_tokens, idempotency])
     app.on_response_prepare.append(add_cors_headers)
+    app[READINESS] = Readiness()
     add_routes(app)
 
     async def clients(app: web.Application) -> AsyncIterator[None]:
@@ -107,6 +109,10 @@ async def serve(settings: Settings) -> None:
         loop.add_signal_handler(signum, stop.set)
     loop.add_signal_handler(signal.SIGHUP, reload_catalog, runner.app)
     await stop.wait()
+    runner.app[READINESS].draining = True
+    if settings.readiness_grace_s:
+        log.info("edge stopping: /readyz answers 503 for %.0f s before it stops accepting", settings.readiness_grace_s)
+        await asyncio.sleep(settings.readiness_grace_s)
     log.info("edge stopping: draining in-flight calls (up to %.0f s)", settings.drain_timeout_s)
     await runner.cleanup()
     log.info("edge stopped")

@@ -21,10 +21,11 @@ from dataclasses import dataclass, field
 
 from edge_http.openai.ratelimits import RateView
 from ringside.core.v1 import metering_pb2
+from ringside_server.admission import call_bound, posted_nano
 from ringside_server.core_client import CoreClient
 from ringside_server.errors import RingsideError
 from ringside_server.ids import new_id
-from ringside_server.money import billable_nano, cost_nano, estimate_nano
+from ringside_server.money import billable_nano, cost_nano
 from ringside_server.money_proto import price_from, usage_from
 
 log = logging.getLogger("ringside.edge.leases")
@@ -125,22 +126,24 @@ class LeaseManager:
             await self._report(lease)  # closes it now (its calls so far go with it)
 
     def _take(self, lease: Lease, call: metering_pb2.AuthorizeRequest) -> Ticket | None:
-        ceiling = call.requested_output_tokens or lease.default_max_output_tokens or call.model_max_output_tokens
-        if call.model_max_output_tokens:
-            ceiling = min(ceiling, call.model_max_output_tokens)
-        estimate = estimate_nano(
-            call.input_tokens_bound, ceiling, max(1, call.choices), price_from(call.price), lease.markup_bp
+        bound = call_bound(
+            call.input_tokens_bound,
+            call.choices,
+            call.requested_output_tokens,
+            lease.default_max_output_tokens,
+            call.model_max_output_tokens,
+            price_from(call.price),
+            lease.markup_bp,
         )
-        if estimate > lease.available_nano or lease.calls_taken >= lease.calls:
+        if bound.estimate_nano > lease.available_nano or lease.calls_taken >= lease.calls:
             return None
-        tokens = call.input_tokens_bound + max(1, call.choices) * ceiling
-        if lease.tokens and lease.tokens_taken + tokens > lease.tokens:
+        if lease.tokens and lease.tokens_taken + bound.tokens > lease.tokens:
             return None
-        lease.reserved_nano += estimate
+        lease.reserved_nano += bound.estimate_nano
         lease.in_flight += 1
         lease.calls_taken += 1
-        lease.tokens_taken += tokens
-        return Ticket(lease, new_id("req"), estimate, ceiling, self._rate_view(lease))
+        lease.tokens_taken += bound.tokens
+        return Ticket(lease, new_id("req"), bound.estimate_nano, bound.output_tokens, self._rate_view(lease))
 
     @staticmethod
     def _rate_view(lease: Lease) -> RateView | None:
@@ -221,7 +224,7 @@ class LeaseManager:
         """Record a finished call for the next report; returns what it will post (nano-USD)."""
         lease = ticket.lease
         billable = billable_nano(cost_nano(usage_from(call.usage), price_from(call.price)), lease.markup_bp)
-        posted = min(billable, ticket.estimate_nano)
+        posted = posted_nano(billable, ticket.estimate_nano)
         lease.reserved_nano -= ticket.estimate_nano
         lease.used_nano += posted
         lease.in_flight -= 1

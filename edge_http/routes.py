@@ -27,6 +27,8 @@ def add_routes(app: web.Application) -> None:
     app.router.add_routes(
         [
             web.get("/healthz", health.healthz),
+            web.get("/livez", health.livez),
+            web.get("/readyz", health.readyz),
             web.post("/v1/chat/completions", chat_completions.chat_completions),
             web.post("/chat/completions", chat_completions.chat_completions),  # the peer proxy's path
             web.post("/v1/embeddings", embeddings.embeddings),
@@ -37,6 +39,7 @@ def add_routes(app: web.Application) -> None:
             web.patch("/v1/customers/{id}", customers.update_customer),
             web.post("/v1/customers/{id}", customers.update_customer),  # Stripe's SDKs update with POST
             web.delete("/v1/customers/{id}", customers.delete_customer),
+            web.post("/v1/customers/{id}/erase", customers.erase_customer),
             web.get("/v1/customers/{id}/wallet", wallets.get_wallet),
             web.post("/v1/customers/{id}/wallet/topup", wallets.top_up),
             web.post("/v1/customers/{id}/wallet/adjust", wallets.adjust),

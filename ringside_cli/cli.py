@@ -1,24 +1,49 @@
-"""The `ringside` command: run every role (`up`) or one (`core`, `edge`, `worker`), and a few
-operator helpers (`migrate`, `backup`, `restore`, `keys create`, `customers create`,
-`billing rollover|sync`)."""
+"""The `ringside` command: run every role (`up`) or one (`core`, `edge`, `worker`), operate the
+installation (`status`, `migrate`, `backup`, `restore`, `billing`), and act on the API as a key
+(`customers`, `wallet`, `keys`, `usage`, `webhooks`)."""
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import logging
 import os
 import pathlib
 import sys
+from importlib.metadata import PackageNotFoundError, version
+from typing import Annotated
 
+import typer
+
+from ringside_cli.commands.customers import customers, wallet
+from ringside_cli.commands.operations import keys, status, usage, webhooks
 from ringside_server.settings import Settings
 
+app = typer.Typer(
+    name="ringside",
+    help="Ringside: a metering gateway for AI.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+billing = typer.Typer(help="Billing schedules: run one now, as 'Trigger' in the Temporal UI.", no_args_is_help=True)
+rag = typer.Typer(help="Managed RAG: the rag role (embedding model and vector index).", no_args_is_help=True)
+app.add_typer(customers, name="customers")
+app.add_typer(wallet, name="wallet")
+app.add_typer(keys, name="keys")
+app.add_typer(webhooks, name="webhooks")
+app.add_typer(billing, name="billing")
+app.add_typer(rag, name="rag")
+app.command("usage")(usage)
+app.command("status")(status)
 
-def _configure_logging(settings: Settings) -> None:
+
+def _settings() -> Settings:
+    settings = Settings()
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
     )
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    return settings
 
 
 def _run(main: object) -> None:
@@ -27,22 +52,92 @@ def _run(main: object) -> None:
     uvloop.run(main)  # type: ignore[arg-type]
 
 
-def cmd_core(settings: Settings, _args: argparse.Namespace) -> int:
+def _version(show: bool) -> None:
+    if show:
+        try:
+            typer.echo(f"ringside {version('ringside-server')}")
+        except PackageNotFoundError:
+            typer.echo("ringside (not installed as a distribution)")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    show_version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="print the version and exit")
+    ] = False,
+) -> None:
+    """Ringside: a metering gateway for AI."""
+
+
+@app.command()
+def up() -> None:
+    """Run every role on embedded defaults, in the foreground (Ctrl-C stops them in order)."""
+    from ringside_cli.supervisor import run_all
+
+    raise typer.Exit(run_all(_settings()))
+
+
+@app.command()
+def core() -> None:
+    """Run the gRPC core (it creates an empty database's schema and refuses any other version's)."""
     from core.server import serve
     from core.store.migrate import SchemaMismatch
 
     try:
-        _run(serve(settings))
+        _run(serve(_settings()))
     except SchemaMismatch as mismatch:
-        print(f"ringside core: {mismatch}", file=sys.stderr)
-        return 2
-    return 0
+        typer.echo(f"ringside core: {mismatch}", err=True)
+        raise typer.Exit(2) from None
 
 
-def cmd_migrate(settings: Settings, _args: argparse.Namespace) -> int:
+@app.command()
+def edge() -> None:
+    """Run the HTTP edge."""
+    from edge_http.app import serve
+
+    _run(serve(_settings()))
+
+
+@app.command()
+def worker() -> None:
+    """Run the Temporal worker."""
+    from workers.worker import serve
+
+    _run(serve(_settings()))
+
+
+@rag.command("serve")
+def rag_serve(
+    port: Annotated[int, typer.Option(help="gRPC port")] = 50053,
+    index_path: Annotated[
+        pathlib.Path | None, typer.Option(help="embedded index root (default DATA_DIR/rag/index)")
+    ] = None,
+    qdrant_url: Annotated[str | None, typer.Option(help="use this Qdrant server instead of the embedded index")] = None,
+    threads: Annotated[int, typer.Option(help="threads for the embedding model")] = 2,
+) -> None:
+    """Run the rag role over gRPC (not started by `ringside up` yet: nothing calls it until the RAG routes land)."""
+    from rag.server import RagOptions, serve
+
+    settings = _settings()
+    options = RagOptions(
+        bind_host=settings.bind_host,
+        port=port,
+        index_path=index_path or settings.ensure_data_dir() / "rag" / "index",
+        qdrant_url=qdrant_url,
+        internal_token=settings.resolve_internal_token(),
+        threads=threads,
+    )
+    _run(serve(options))
+
+
+@app.command()
+def migrate() -> None:
+    """Bring the database's schema to this version (PostgreSQL: under an advisory lock)."""
     from core.store.engine import make_engine
     from core.store.migrate import upgrade
 
+    settings = _settings()
     settings.ensure_data_dir()
     engine = make_engine(settings.resolved_database_url)
     try:
@@ -50,74 +145,29 @@ def cmd_migrate(settings: Settings, _args: argparse.Namespace) -> int:
     finally:
         engine.dispose()
     before = migrated.before or "an empty database"
-    print(f"schema: {before} → {migrated.after}" if before != migrated.after else f"schema at {migrated.after}")
-    return 0
+    typer.echo(f"schema: {before} → {migrated.after}" if before != migrated.after else f"schema at {migrated.after}")
 
 
-def cmd_backup(settings: Settings, args: argparse.Namespace) -> int:
-    from ringside_cli.backup import backup
+@app.command()
+def backup(path: Annotated[pathlib.Path, typer.Argument(help="a new (or empty) directory")]) -> None:
+    """A consistent online copy of the database and the data dir's keys (docs/operations.md)."""
+    from ringside_cli.backup import backup as take
 
-    return backup(settings, args.path)
-
-
-def cmd_restore(settings: Settings, args: argparse.Namespace) -> int:
-    from ringside_cli.backup import restore
-
-    return restore(settings, args.path)
+    raise typer.Exit(take(_settings(), path))
 
 
-def cmd_edge(settings: Settings, _args: argparse.Namespace) -> int:
-    from edge_http.app import serve
+@app.command()
+def restore(path: Annotated[pathlib.Path, typer.Argument(help="a directory written by `ringside backup`")]) -> None:
+    """Restore a backup into an empty data dir (and an empty database)."""
+    from ringside_cli.backup import restore as put_back
 
-    _run(serve(settings))
-    return 0
-
-
-def cmd_worker(settings: Settings, _args: argparse.Namespace) -> int:
-    from workers.worker import serve
-
-    _run(serve(settings))
-    return 0
+    raise typer.Exit(put_back(_settings(), path))
 
 
-def cmd_rag_serve(settings: Settings, args: argparse.Namespace) -> int:
-    # Not started by `ringside up` yet: the edge and the workers do not call it until their RAG routes land.
-    from rag.server import RagOptions, serve
-
-    options = RagOptions(
-        bind_host=settings.bind_host,
-        port=args.port,
-        index_path=args.index_path or settings.ensure_data_dir() / "rag" / "index",
-        qdrant_url=args.qdrant_url,
-        internal_token=settings.resolve_internal_token(),
-        threads=args.threads,
-    )
-    _run(serve(options))
-    return 0
-
-
-def cmd_up(settings: Settings, _args: argparse.Namespace) -> int:
-    from ringside_cli.supervisor import run_all
-
-    return run_all(settings)
-
-
-def cmd_keys_create(settings: Settings, args: argparse.Namespace) -> int:
-    from ringside_cli.admin import create_key
-
-    return _run_admin(create_key(settings, args))
-
-
-def cmd_customers_create(settings: Settings, args: argparse.Namespace) -> int:
-    from ringside_cli.admin import create_customer
-
-    return _run_admin(create_customer(settings, args))
-
-
-def cmd_billing(settings: Settings, args: argparse.Namespace) -> int:
+def _trigger(schedule: str) -> None:
     from workers.billing.trigger import trigger
 
-    code = _run_admin(trigger(settings, args.billing_command))
+    code: int = asyncio.run(trigger(_settings(), schedule))
     # The Temporal client can abort the interpreter's teardown (DEPENDENCIES.md: exit 134 a few
     # times in 30); the trigger is done and reported, so leave without that teardown.
     sys.stdout.flush()
@@ -125,70 +175,28 @@ def cmd_billing(settings: Settings, args: argparse.Namespace) -> int:
     os._exit(code)
 
 
-def _run_admin(main: object) -> int:
-    result: int = asyncio.run(main)  # type: ignore[arg-type]
-    return result
+@billing.command("rollover")
+def billing_rollover() -> None:
+    """Close ended billing periods now."""
+    _trigger("rollover")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="ringside", description="Ringside: a metering gateway for AI.")
-    commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("up", help="run every role on embedded defaults (foreground)").set_defaults(func=cmd_up)
-    commands.add_parser("core", help="run the gRPC core").set_defaults(func=cmd_core)
-    commands.add_parser("edge", help="run the HTTP edge").set_defaults(func=cmd_edge)
-    commands.add_parser("worker", help="run the Temporal worker").set_defaults(func=cmd_worker)
-    rag = commands.add_parser("rag", help="managed RAG").add_subparsers(dest="rag_command", required=True)
-    rag_serve = rag.add_parser("serve", help="run the rag role (embedding model and vector index) over gRPC")
-    rag_serve.add_argument("--port", type=int, default=50053, help="gRPC port (default 50053)")
-    rag_serve.add_argument("--index-path", type=pathlib.Path, help="embedded index root (default DATA_DIR/rag/index)")
-    rag_serve.add_argument("--qdrant-url", help="use this Qdrant server instead of the embedded index")
-    rag_serve.add_argument("--threads", type=int, default=2, help="threads for the embedding model (default 2)")
-    rag_serve.set_defaults(func=cmd_rag_serve)
-
-    commands.add_parser(
-        "migrate", help="bring the database's schema to this version (PostgreSQL: under an advisory lock)"
-    ).set_defaults(func=cmd_migrate)
-    backup = commands.add_parser("backup", help="a consistent online copy of the database and the data dir's keys")
-    backup.add_argument("path", type=pathlib.Path, help="a new (or empty) directory to write the backup into")
-    backup.set_defaults(func=cmd_backup)
-    restore = commands.add_parser("restore", help="restore a backup into an empty data dir (and empty database)")
-    restore.add_argument("path", type=pathlib.Path, help="a directory written by `ringside backup`")
-    restore.set_defaults(func=cmd_restore)
-
-    keys = commands.add_parser("keys", help="API keys").add_subparsers(dest="keys_command", required=True)
-    create_key = keys.add_parser("create", help="create an API key (uses --api-key or credentials.json)")
-    create_key.add_argument("--mode", choices=["live", "test"], default="live")
-    create_key.add_argument("--scopes", default="", help="comma-separated; default all")
-    create_key.add_argument("--name", default="")
-    create_key.add_argument("--api-key", default=None, help="an api:admin key; default from credentials.json")
-    create_key.set_defaults(func=cmd_keys_create)
-
-    customers = commands.add_parser("customers", help="customers").add_subparsers(
-        dest="customers_command", required=True
-    )
-    create_customer = customers.add_parser("create", help="create a customer")
-    create_customer.add_argument("--external-id", default=None)
-    create_customer.add_argument("--name", default="")
-    create_customer.add_argument("--email", default="")
-    create_customer.add_argument("--budget-usd", default=None, help="monthly cap in USD")
-    create_customer.add_argument("--api-key", default=None, help="default: credentials.json's live key")
-    create_customer.add_argument("--test", action="store_true", help="use the test key of credentials.json")
-    create_customer.set_defaults(func=cmd_customers_create)
-
-    billing = commands.add_parser("billing", help="billing schedules").add_subparsers(
-        dest="billing_command", required=True
-    )
-    billing.add_parser("rollover", help="close ended billing periods now").set_defaults(func=cmd_billing)
-    billing.add_parser("sync", help="push usage to Stripe now").set_defaults(func=cmd_billing)
-    return parser
+@billing.command("sync")
+def billing_sync() -> None:
+    """Push usage to Stripe now."""
+    _trigger("sync")
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    settings = Settings()
-    _configure_logging(settings)
-    code: int = args.func(settings, args)
-    return code
+    """The console script's entry point."""
+    try:
+        app(args=argv, prog_name="ringside", standalone_mode=True)
+    except SystemExit as exit_:
+        if isinstance(exit_.code, str):  # a message for the operator (e.g. a refused restore)
+            print(exit_.code, file=sys.stderr)
+            return 1
+        return int(exit_.code or 0)
+    return 0
 
 
 if __name__ == "__main__":

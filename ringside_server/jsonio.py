@@ -2,22 +2,20 @@
 
 from __future__ import annotations
 
-import re
 from decimal import Decimal
 from typing import Any
 
 import orjson
 
-_MARK = "\u00a7DEC"
-_MARKED = re.compile(rb'"\xc2\xa7DEC(-?[0-9.]+)"')
-
 
 def _default(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return _MARK + format(value.normalize(), "f")
+    # A Fragment is written as-is, so the decimal's exact digits become a JSON number without any
+    # marker in the data: a user's string that looks like one can never be mistaken for it.
+    if isinstance(value, Decimal) and value.is_finite():
+        return orjson.Fragment(format(value.normalize(), "f"))
     raise TypeError(f"cannot serialize {type(value).__name__}")
 
 
 def dumps(value: Any) -> bytes:
-    out = orjson.dumps(value, default=_default)
-    return _MARKED.sub(rb"\1", out) if b"\xc2\xa7DEC" in out else out
+    """`value` as compact JSON; a `Decimal` becomes a JSON number with exactly its digits."""
+    return orjson.dumps(value, default=_default)

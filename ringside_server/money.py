@@ -2,7 +2,8 @@
 per one million tokens, cost rounded up.
 
 API.md "Money": a call's cost is computed per request with integer arithmetic and rounded up to
-the next nano-USD; `markup_pct` turns cost into billable (also rounded up).
+the next nano-USD; `markup_pct` turns cost into billable (also rounded up). What a call may cost
+before it runs (its estimate) is admission arithmetic: ringside_server/admission.py.
 """
 
 from __future__ import annotations
@@ -89,25 +90,3 @@ def cost_nano(usage: Usage, price: Price) -> int:
 def billable_nano(cost: int, markup_bp: int) -> int:
     """Cost with the markup (basis points; 2_500 = 25 %), rounded up."""
     return ceil_div(cost * (MARKUP_SCALE + markup_bp), MARKUP_SCALE)
-
-
-def estimate_nano(input_tokens: int, output_tokens: int, choices: int, price: Price, markup_bp: int) -> int:
-    """Billable upper bound of a call: every prompt token at the highest input-class price, every
-    possible output token at the highest output-class price, `choices` completions."""
-    scaled = input_tokens * price.max_input + choices * output_tokens * price.max_output
-    return billable_nano(ceil_div(scaled, TOKENS_PER_PRICE_UNIT), markup_bp)
-
-
-def max_affordable_output(
-    input_tokens: int, choices: int, price: Price, markup_bp: int, room_nano: int, ceiling: int
-) -> int:
-    """The largest output bound k ≤ ceiling whose estimate fits in `room_nano` (0 when none does)."""
-    if price.max_output == 0:
-        return ceiling if estimate_nano(input_tokens, 0, choices, price, markup_bp) <= room_nano else 0
-    # Invert the estimate, then step down past the roundings (at most a few steps).
-    cost_room = room_nano * MARKUP_SCALE // (MARKUP_SCALE + markup_bp)
-    scaled_room = cost_room * TOKENS_PER_PRICE_UNIT - input_tokens * price.max_input
-    k = min(ceiling, max(0, scaled_room // (choices * price.max_output)))
-    while k > 0 and estimate_nano(input_tokens, k, choices, price, markup_bp) > room_nano:
-        k -= 1
-    return k

@@ -60,6 +60,16 @@ class Settings(BaseSettings):
     # Roles whose readiness /healthz requires (set by `ringside up` to the roles it started).
     health_roles: str = "core,edge"
     drain_timeout_s: float = Field(default=30.0, ge=0, le=600)
+    # After SIGTERM an edge keeps serving this long with /readyz at 503, so a load balancer stops
+    # sending it calls before it stops accepting them (0 on one machine: no balancer to tell).
+    readiness_grace_s: float = Field(default=0.0, ge=0, le=120)
+    # Retention (core/domain/retention.py, docs/operations.md): purged by the `ringside-retention`
+    # schedule every retention_interval_s. Events ≥ 33 days: a restarting core reads 32 back.
+    retention_events_days: int = Field(default=35, ge=33, le=36_500)
+    retention_delivery_attempts_days: int = Field(default=30, ge=1, le=36_500)
+    retention_outbox_days: int = Field(default=7, ge=1, le=36_500)
+    retention_idempotency_hours: int = Field(default=48, ge=24, le=876_000)
+    retention_interval_s: int = Field(default=3600, ge=60, le=7 * 86_400)
     # Webhooks: CIDRs deliveries may reach although loopback/private/reserved (comma-separated;
     # empty = none), e.g. "127.0.0.1/32" for a receiver on this machine.
     webhook_allowed_networks: str = Field(default="", max_length=4000)

@@ -266,7 +266,8 @@ def test_live_key_without_a_provider_is_503_model_unavailable(up: Up) -> None:
     assert raised.value.body["code"] == "model_unavailable"
 
 
-def test_cli_creates_a_customer_with_the_test_key(up: Up) -> None:
+def test_cli_creates_a_customer_with_the_saved_test_key(up: Up) -> None:
+    """`ringside customers create` acts as the key `ringside up` saved, the test key by default."""
     result = subprocess.run(
         [
             sys.executable,
@@ -278,7 +279,7 @@ def test_cli_creates_a_customer_with_the_test_key(up: Up) -> None:
             "x",
             "--budget-usd",
             "3",
-            "--test",
+            "--json",
         ],
         env=up.env,
         capture_output=True,
@@ -287,10 +288,9 @@ def test_cli_creates_a_customer_with_the_test_key(up: Up) -> None:
     )
 
     assert result.returncode == 0, result.stderr.decode(errors="replace")
-    printed = json.loads(result.stdout.decode().strip().splitlines()[-1])
-    assert printed["created"] is True
-    assert printed["external_id"] == "x"
-    assert printed["id"].startswith("cus_")
+    printed = json.loads(result.stdout.decode())
+    assert printed["object"] == "customer" and printed["id"].startswith("cus_")
+    assert printed["external_id"] == "x" and printed["livemode"] is False and printed["budget_usd"] == 3
 
 
 def test_sigterm_stops_every_role_and_a_restart_keeps_the_account(tmp_path: Path) -> None:

@@ -42,6 +42,11 @@ from workers.billing.shared import (
     SyncInput,
 )
 from workers.billing.workflows import BillingPeriodRolloverWorkflow, StripeUsageSyncWorkflow
+from workers.retention.activities import RetentionActivities
+from workers.retention.shared import SCHEDULE_ID as RETENTION_SCHEDULE_ID
+from workers.retention.shared import WORKFLOW_ID as RETENTION_WORKFLOW_ID
+from workers.retention.shared import PurgeInput
+from workers.retention.workflows import RetentionPurgeWorkflow
 from workers.webhooks.activities import DeliveryActivities
 from workers.webhooks.http import delivery_session
 from workers.webhooks.relay import Relay
@@ -83,6 +88,9 @@ def schedules(settings: Settings) -> dict[str, Schedule]:
         SYNC_SCHEDULE_ID: every(
             StripeUsageSyncWorkflow.run, SyncInput(), SYNC_WORKFLOW_ID, settings.stripe_sync_interval_s
         ),
+        RETENTION_SCHEDULE_ID: every(
+            RetentionPurgeWorkflow.run, PurgeInput(), RETENTION_WORKFLOW_ID, settings.retention_interval_s
+        ),
     }
 
 
@@ -122,9 +130,11 @@ async def serve(settings: Settings) -> None:
                 WebhookDeliveryWorkflow,
                 BillingPeriodRolloverWorkflow,
                 StripeUsageSyncWorkflow,
+                RetentionPurgeWorkflow,
             ],
             activities=[
                 AuditActivities(core).verify_ledger,
+                RetentionActivities(core).purge_expired,
                 DeliveryActivities(core, session).attempt,
                 *billing_activities(BillingActivities(core, settings.stripe_api_base)),
             ],

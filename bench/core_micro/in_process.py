@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench.loadgen import Percentiles
+from core.domain.calls import CallRequest
 from core.domain.entities import Denial
-from core.domain.metering import CallRequest
 from core.server import open_core
 from core.services import accounts, customers
 from core.services.core import Core, Principal

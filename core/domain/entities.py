@@ -8,15 +8,44 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any, Literal
 
+from core.domain.ratelimit import Charge
 from ringside_server.ids import random_token
 from ringside_server.money import Price, Usage
 
-if TYPE_CHECKING:
-    from core.domain.ratelimit import Charge
-
 SCOPES: tuple[str, ...] = ("api:read", "api:write", "api:webhooks", "api:admin")
+
+# A hold reserves for one call; a lease for several calls an edge admits on its own (see Hold).
+HoldKind = Literal["call", "lease"]
+# A hold's life in the database: open until settled (a call), closed (a lease) or expired.
+HoldState = Literal["open", "settled", "closed", "expired"]
+# How a call ended, as the edge reports it at settle.
+Outcome = Literal["completed", "aborted", "failed"]
+OUTCOMES: tuple[Outcome, ...] = ("completed", "aborted", "failed")
+# A usage record's status: the call's outcome, how its hold expired, or a late settle's outcome.
+UsageStatus = Literal[
+    "completed", "aborted", "failed", "expired", "lease_expired", "late_completed", "late_aborted", "late_failed"
+]
+LATE: dict[Outcome, UsageStatus] = {"completed": "late_completed", "aborted": "late_aborted", "failed": "late_failed"}
+# Usage statuses that are not requests a customer made (a failed call, a lease's expiry record).
+NOT_REQUESTS: tuple[UsageStatus, ...] = ("failed", "lease_expired")
+# Transfer kinds (see Transfer); wallet and prepaid movements name what moved the money.
+TransferKind = Literal[
+    "pending",
+    "post",
+    "lease_post",
+    "release",
+    "expire",
+    "correction",
+    "cost",
+    "topup",
+    "adjust",
+    "refund",
+    "prepaid_debit",
+    "prepaid_refund",
+    "prepaid_topup",
+]
 
 
 def mode_name(livemode: bool) -> str:
@@ -104,6 +133,7 @@ class Customer:
     stripe_customer_id: str = ""
     tier_id: str = ""
     tokens_revoked_before_ms: int = 0  # Client Tokens issued before this (unix ms) are revoked
+    erasure: str = ""  # "pending": blocked until its holds resolve, then erased (core/domain/erasure.py)
     # Hot counters, derived from the ledger at start-up and kept in step with every write.
     period_start: int = 0
     spent_nano: int = 0
@@ -155,7 +185,7 @@ class Hold:
     settling: bool = False
     # "call": one call's hold. "lease": a slice of room an edge admits several calls against; its
     # calls post against it one by one (consumed), the rest is released at close or posted at expiry.
-    kind: str = "call"
+    kind: HoldKind = "call"
     consumed_nano: int = 0
     reported: set[str] = field(default_factory=set)
     # Its rate-limit charge (in memory only), set right when the call or lease was admitted; a
@@ -187,7 +217,7 @@ class Transfer:
     debit: str
     credit: str
     amount_nano: int
-    kind: str
+    kind: TransferKind
     request_id: str
     period_start: int
     created: int
@@ -210,7 +240,7 @@ class UsageRecord:
     billable_nano: int
     posted_nano: int
     unbilled_nano: int
-    status: str
+    status: UsageStatus
     usage_estimated: bool
     period_start: int
     created: int
@@ -311,7 +341,7 @@ class CustomerDeletion:
 @dataclass(frozen=True, slots=True)
 class HoldStateChange:
     hold_id: str
-    state: str
+    state: HoldState
     resolved_at: int
 
 
@@ -347,11 +377,4 @@ class Denial:
     should_retry: bool = False
     retry_after_ms: int = 0
     # Events the refusal fires (customer.budget_exceeded, wallet.empty), to persist before answering.
-    records: list[object] = field(default_factory=list)
-
-
-@dataclass(slots=True)
-class WriteUnit:
-    """Records one operation persists together (one caller's share of a group commit)."""
-
     records: list[object] = field(default_factory=list)

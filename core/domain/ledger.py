@@ -9,10 +9,10 @@ into prepaid_usage by the provider cost of its calls when the prepaid balance is
 
 from __future__ import annotations
 
-from core.domain.entities import mode_name
+from core.domain.entities import TransferKind, mode_name
 
 # Transfers that move a customer's spend: debits of these kinds, minus corrections credited back.
-SPEND_KINDS = ("post", "lease_post", "expire")
+SPEND_KINDS: tuple[TransferKind, ...] = ("post", "lease_post", "expire")
 
 
 def customer_spend(customer_id: str) -> str:

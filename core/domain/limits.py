@@ -5,14 +5,11 @@ markup: the account's own markup_pct)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
+from core.domain.calls import CallRequest
 from core.domain.entities import ApiKey, Customer, Tier
 from core.domain.ratelimit import Layer, RateDefaults
 from core.domain.state import State
-
-if TYPE_CHECKING:
-    from core.domain.metering import CallRequest
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,50 +12,27 @@ than LEASE_ROOM_SHARE of the room, which an edge admits calls against by itself 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from core.domain import client_tokens, events, ledger, prepaid
-from core.domain.entities import ApiKey, Customer, Denial, Hold, Transfer, has_scope, hash_secret
+from core.domain.calls import CallRequest
+from core.domain.entities import ApiKey, Customer, Denial, Hold, HoldKind, Transfer, has_scope, hash_secret
 from core.domain.limits import Limits, effective, rate_layers
 from core.domain.periods import period_bounds
-from core.domain.ratelimit import Layer, RateDefaults, RateLimiter, Status, rate_denial
+from core.domain.ratelimit import Layer, RateDefaults, RateLimiter, Refusal, Status
 from core.domain.settlement import Settlement, SettlePlan
 from core.domain.state import State
+from ringside_server.admission import call_bound, estimate_nano, max_affordable_output, output_ceiling
 from ringside_server.ids import new_id, new_sortable_id
-from ringside_server.money import Price, estimate_nano, max_affordable_output
 
-__all__ = ["Admission", "CallRequest", "Meter", "SettlePlan"]
+__all__ = ["Admission", "Meter", "SettlePlan"]
 
 # A lease covers at most this many calls like the one asking, and at most this share of the room
 # left under a cap: what a crashed edge can over-charge is bounded by both.
 MAX_LEASE_CALLS = 16
 LEASE_ROOM_SHARE = 4  # 1/4
-
-
-@dataclass(frozen=True, slots=True)
-class CallRequest:
-    """What the edge knows of a call before it goes upstream."""
-
-    api_key: str
-    customer_ref: str
-    user: str
-    model_ref: str
-    provider: str
-    price: Price
-    input_tokens_bound: int
-    requested_output_tokens: int
-    model_max_output_tokens: int
-    choices: int = 1
-    client_ip: str = ""
-    client_token_id: str = ""
-    client_token_rpm: int = 0  # 0: the operator's default
-    client_token: str = ""  # a browser's call: the JWT instead of a secret key
-
-    def tokens_bound(self, output_tokens: int) -> int:
-        """What the call counts against a TPM limit until settled: its prompt bound and every
-        output token it may produce."""
-        return self.input_tokens_bound + max(1, self.choices) * output_tokens
 
 
 @dataclass(slots=True)
@@ -153,10 +130,9 @@ class Meter(Settlement):
     def output_ceiling(self, request: CallRequest, key: ApiKey) -> int:
         """max_tokens as sent, else the account's default, else the model's maximum (never above it)."""
         account = self.state.accounts[key.account_id]
-        ceiling = (
-            request.requested_output_tokens or account.default_max_output_tokens or request.model_max_output_tokens
+        return output_ceiling(
+            request.requested_output_tokens, account.default_max_output_tokens, request.model_max_output_tokens
         )
-        return min(ceiling, request.model_max_output_tokens) if request.model_max_output_tokens else ceiling
 
     def markup_bp(self, key: ApiKey, limits: Limits | None) -> int:
         """The customer's tier's markup, else the account's."""
@@ -170,7 +146,7 @@ class Meter(Settlement):
         limits = effective(self.state, customer) if customer is not None else None
         layers = rate_layers(self.rate_defaults, request, key, customer, limits)
         refused = self.limiter.check_requests(layers, clock)
-        return rate_denial(refused) if refused is not None else (limits, layers)
+        return _rate_denial(refused) if refused is not None else (limits, layers)
 
     def admit(self, request: CallRequest) -> Admission | Denial:
         checked = self.check_caller(request)
@@ -191,7 +167,7 @@ class Meter(Settlement):
         if tokens_room is not None and tokens_layer is not None and request.tokens_bound(ceiling) > tokens_room:
             output_bound = (tokens_room - request.input_tokens_bound) // choices
             if output_bound < 1:
-                return rate_denial(self.limiter.tokens_refusal(tokens_layer, clock, request.tokens_bound(1)))
+                return _rate_denial(self.limiter.tokens_refusal(tokens_layer, clock, request.tokens_bound(1)))
         prepaid_account = prepaid.draws_on_prepaid(self.state, key.account_id, key.livemode)
         if prepaid_account:
             output_bound = prepaid.affordable_output(
@@ -249,15 +225,23 @@ class Meter(Settlement):
             return terms
         limits, layers = terms
         markup = self.markup_bp(key, limits)
-        ceiling = self.output_ceiling(request, key)
-        estimate = estimate_nano(request.input_tokens_bound, ceiling, max(1, request.choices), request.price, markup)
+        bound = call_bound(
+            request.input_tokens_bound,
+            request.choices,
+            request.requested_output_tokens,
+            self.state.accounts[key.account_id].default_max_output_tokens,
+            request.model_max_output_tokens,
+            request.price,
+            markup,
+        )
+        estimate = bound.estimate_nano
         slots = max(1, min(calls, MAX_LEASE_CALLS))
         requests_room, _ = self.limiter.room(layers, "requests", clock)
         if requests_room is not None:
             slots = min(slots, requests_room // LEASE_ROOM_SHARE)
         tokens_room, _ = self.limiter.room(layers, "tokens", clock)
         if tokens_room is not None:
-            slots = min(slots, tokens_room // LEASE_ROOM_SHARE // max(1, request.tokens_bound(ceiling)))
+            slots = min(slots, tokens_room // LEASE_ROOM_SHARE // max(1, bound.tokens))
         amount = estimate * slots
         if customer is not None:
             customer.roll_period(period_bounds(now, customer.billing_anchor_day)[0])
@@ -268,7 +252,7 @@ class Meter(Settlement):
             return None
         slots = min(slots, amount // estimate)
         hold, records = self._hold(new_id("lse"), "lease", key, customer, amount, request, now, markup)
-        tokens = slots * request.tokens_bound(ceiling) if tokens_room is not None else 0
+        tokens = slots * bound.tokens if tokens_room is not None else 0
         # Dated at the end of the lease's admission window: each of its calls counts for 60 s
         # after whichever moment inside that window it was admitted.
         hold.rate_charge = self.limiter.charge(layers, clock, clock + self.lease_window_s, slots, tokens)
@@ -276,7 +260,7 @@ class Meter(Settlement):
             hold,
             key,
             customer,
-            ceiling,
+            bound.output_tokens,
             False,
             self._with_new(customer, records),
             hold.rate_charge.status,
@@ -296,7 +280,7 @@ class Meter(Settlement):
     def _hold(
         self,
         hold_id: str,
-        kind: str,
+        kind: HoldKind,
         key: ApiKey,
         customer: Customer | None,
         amount: int,
@@ -390,3 +374,17 @@ class Meter(Settlement):
                 self.state.customers_by_external.pop(
                     (customer.account_id, customer.livemode, customer.external_id), None
                 )
+
+
+def _rate_denial(refusal: Refusal) -> Denial:
+    """A rate limiter's refusal as the answer to the call (with when to retry, when it can)."""
+    if math.isinf(refusal.retry_after_s):
+        return Denial(refusal.code, refusal.message + " This call is larger than the limit allows.")
+    wait_ms = max(1, math.ceil(refusal.retry_after_s * 1000))
+    return Denial(
+        refusal.code,
+        refusal.message,
+        retry_after_seconds=max(1, math.ceil(wait_ms / 1000)),
+        should_retry=True,
+        retry_after_ms=wait_ms,
+    )

@@ -4,7 +4,7 @@ provider's cost of a call, and its usage record. Pure constructors; settlement.p
 from __future__ import annotations
 
 from core.domain import ledger
-from core.domain.entities import Hold, Transfer, UsageRecord
+from core.domain.entities import Hold, Transfer, TransferKind, UsageRecord, UsageStatus
 from ringside_server.ids import new_sortable_id
 from ringside_server.money import Usage
 
@@ -14,7 +14,7 @@ def transfer(
     debit: str,
     credit: str,
     amount: int,
-    kind: str,
+    kind: TransferKind,
     request_id: str,
     period: int,
     now: int,
@@ -62,7 +62,7 @@ def usage_record(
     provider: str,
     model_ref: str,
     usage: Usage,
-    status: str,
+    status: UsageStatus,
     usage_estimated: bool,
     upstream_model: str,
     cost: int,

@@ -13,8 +13,9 @@ from __future__ import annotations
 from core.domain import ledger
 from core.domain.entities import Hold, Transfer
 from core.domain.state import State
+from ringside_server.admission import estimate_nano, max_affordable_output
 from ringside_server.ids import new_sortable_id
-from ringside_server.money import Price, estimate_nano, max_affordable_output
+from ringside_server.money import Price
 
 WALLET_EMPTY = "This account's prepaid balance cannot pay for this call; the operator can top it up."
 

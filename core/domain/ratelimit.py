@@ -22,8 +22,6 @@ from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from core.domain.entities import Denial
-
 WINDOW_S = 60.0
 IDLE_SWEEP_EVERY_S = 60.0
 
@@ -233,16 +231,3 @@ class RateLimiter:
                 window = self._windows.pop(key)
                 window.prune(now)
         return len(self._windows)
-
-
-def rate_denial(refusal: Refusal) -> Denial:
-    if math.isinf(refusal.retry_after_s):
-        return Denial(refusal.code, refusal.message + " This call is larger than the limit allows.")
-    wait_ms = max(1, math.ceil(refusal.retry_after_s * 1000))
-    return Denial(
-        refusal.code,
-        refusal.message,
-        retry_after_seconds=max(1, math.ceil(wait_ms / 1000)),
-        should_retry=True,
-        retry_after_ms=wait_ms,
-    )

@@ -12,15 +12,19 @@ from dataclasses import dataclass, field
 
 from core.domain import events, postings, prepaid
 from core.domain.entities import (
+    LATE,
     Customer,
     Hold,
     HoldExtension,
     HoldStateChange,
+    Outcome,
     SettleResult,
     UsageCorrection,
+    UsageStatus,
 )
 from core.domain.periods import period_bounds
 from core.domain.state import State
+from ringside_server.admission import posted_nano
 from ringside_server.money import Price, Usage, billable_nano, cost_nano
 
 
@@ -34,7 +38,7 @@ class FinishedCall:
     price: Price
     estimate_nano: int
     usage: Usage
-    status: str
+    status: Outcome
     usage_estimated: bool
     upstream_model: str
 
@@ -69,13 +73,13 @@ class Settlement:
     hold_ttl_s: int
 
     def plan_settle(
-        self, hold: Hold, usage: Usage, status: str, usage_estimated: bool, upstream_model: str
+        self, hold: Hold, usage: Usage, status: Outcome, usage_estimated: bool, upstream_model: str
     ) -> SettlePlan:
         """Post the actual billable amount, capped at the hold; the rest is released."""
         now = int(self.clock())
         cost = cost_nano(usage, hold.price)
         billable = billable_nano(cost, hold.markup_bp)
-        posted = min(billable, hold.amount_nano)
+        posted = posted_nano(billable, hold.amount_nano)
         records: list[object] = [
             postings.transfer(hold, hold.payer, hold.revenue, posted, "post", hold.id, hold.period_start, now, True),
             *postings.cost_transfer(hold, hold.id, hold.provider, cost, now),
@@ -124,7 +128,7 @@ class Settlement:
         which pays for the calls its dead edge never reported): a crash never makes usage free."""
         now = int(self.clock())
         amount = hold.remaining_nano
-        status = "lease_expired" if hold.kind == "lease" else "expired"
+        status: UsageStatus = "lease_expired" if hold.kind == "lease" else "expired"
         records: list[object] = [
             postings.transfer(hold, hold.payer, hold.revenue, amount, "expire", hold.id, hold.period_start, now, True),
             postings.usage_record(
@@ -154,7 +158,7 @@ class Settlement:
         self,
         hold: Hold,
         usage: Usage,
-        status: str,
+        status: Outcome,
         usage_estimated: bool,
         upstream_model: str,
         given_back_nano: int = 0,
@@ -165,7 +169,8 @@ class Settlement:
         now = int(self.clock())
         cost = cost_nano(usage, hold.price)
         billable = billable_nano(cost, hold.markup_bp)
-        refund = max(0, min(hold.amount_nano - min(billable, hold.amount_nano), hold.amount_nano - given_back_nano))
+        due = posted_nano(billable, hold.amount_nano)
+        refund = max(0, min(hold.amount_nano - due, hold.amount_nano - given_back_nano))
         posted = hold.amount_nano - refund
         customer = self._customer(hold, now)
         period = customer.period_start if customer else period_bounds(now)[0]
@@ -182,7 +187,7 @@ class Settlement:
                     hold.provider,
                     hold.model_ref,
                     usage,
-                    "late_" + status,
+                    LATE[status],
                     usage_estimated,
                     upstream_model,
                     cost,
@@ -225,7 +230,7 @@ class Settlement:
                 continue  # a repeated report
             cost = cost_nano(call.usage, call.price)
             billable = billable_nano(cost, lease.markup_bp)
-            posted = min(billable, call.estimate_nano, left)
+            posted = posted_nano(billable, call.estimate_nano, left)
             left -= posted
             records += [
                 postings.transfer(

@@ -22,6 +22,7 @@ CATALOG: tuple[str, ...] = (
     "customer.created",
     "customer.updated",
     "customer.deleted",
+    "customer.erased",
     "wallet.topup",
     "wallet.low",
     "wallet.empty",
@@ -44,8 +45,6 @@ MAX_OVERLAP_S = 7 * 86_400
 DISABLE_AFTER_S = 3 * 86_400
 # What the core keeps: relayed outbox entries a week, the delivery log 30 days (events stay: they
 # are what a redelivery sends and what the edge-trigger marks are rebuilt from).
-OUTBOX_RETENTION_S = 7 * 86_400
-ATTEMPTS_RETENTION_S = 30 * 86_400
 
 
 def new_secret() -> str:
@@ -74,9 +73,6 @@ class WebhookEndpoint:
         if self.previous_secret and self.previous_secret_expires_at > now:
             return [self.secret, self.previous_secret]
         return [self.secret]
-
-    def subscribes(self, event_type: str) -> bool:
-        return ALL_EVENTS in self.events or event_type in self.events
 
 
 @dataclass(frozen=True, slots=True)

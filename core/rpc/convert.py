@@ -54,6 +54,7 @@ def customer_to(state: State, customer: Customer) -> customers_pb2.Customer:
         period_end=period_end,
         created=customer.created,
         held_nano_usd=customer.held_nano,
+        erasure_status=customer.erasure,
         wallet=customers_pb2.Wallet(
             enabled=customer.wallet_enabled,
             balance_nano_usd=customer.wallet_balance_nano,

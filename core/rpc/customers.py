@@ -6,10 +6,13 @@ import orjson
 
 from core.rpc.base import MAX_PROTO_STRING, Base, Context, rpc
 from core.rpc.convert import customer_to
-from core.services import customers
+from core.services import customers, deletions
+from core.services import erasure as erasure_service
 from core.services.customers import CustomerChanges, CustomerInput
 from ringside.core.v1 import customers_pb2, customers_pb2_grpc
 from ringside_server.errors import RingsideError
+
+MAX_QUERY = 200
 
 
 def _customer_input(request: customers_pb2.CreateCustomerRequest) -> CustomerInput:
@@ -75,6 +78,7 @@ class CustomersServicer(Base, customers_pb2_grpc.CustomersServiceServicer):
             request.starting_after[:200],
             request.ending_before[:200],
             request.external_id if request.HasField("external_id") else None,
+            request.query[:MAX_QUERY],
         )
         return customers_pb2.ListCustomersResponse(
             customers=[customer_to(self.core.state, c) for c in items], has_more=has_more
@@ -84,10 +88,38 @@ class CustomersServicer(Base, customers_pb2_grpc.CustomersServiceServicer):
     async def DeleteCustomer(
         self, request: customers_pb2.DeleteCustomerRequest, context: Context
     ) -> customers_pb2.DeleteCustomerResponse:
-        customer = await customers.delete(
+        customer = await deletions.delete(
             self.core, self.auth.principal(context), request.id[:MAX_PROTO_STRING], request.force
         )
         return customers_pb2.DeleteCustomerResponse(id=customer.id)
+
+    @rpc
+    async def DeleteCustomers(
+        self, request: customers_pb2.DeleteCustomersRequest, context: Context
+    ) -> customers_pb2.DeleteCustomersResponse:
+        refs = [ref[:MAX_PROTO_STRING] for ref in request.ids[: deletions.MAX_BULK + 1]]
+        deleted = await deletions.delete_many(self.core, self.auth.principal(context), refs)
+        return customers_pb2.DeleteCustomersResponse(ids=[customer.id for customer in deleted])
+
+    @rpc
+    async def SetCustomersBlocked(
+        self, request: customers_pb2.SetCustomersBlockedRequest, context: Context
+    ) -> customers_pb2.SetCustomersBlockedResponse:
+        refs = [ref[:MAX_PROTO_STRING] for ref in request.ids[: deletions.MAX_BULK + 1]]
+        changed = await deletions.set_blocked_many(self.core, self.auth.principal(context), refs, request.blocked)
+        return customers_pb2.SetCustomersBlockedResponse(ids=[customer.id for customer in changed])
+
+    @rpc
+    async def EraseCustomer(
+        self, request: customers_pb2.EraseCustomerRequest, context: Context
+    ) -> customers_pb2.EraseCustomerResponse:
+        erasure = await erasure_service.request(
+            self.core, self.auth.principal(context), request.id[:MAX_PROTO_STRING], request.force
+        )
+        response = customers_pb2.EraseCustomerResponse(id=erasure.customer_id, status=erasure.status)
+        if erasure.customer is not None:
+            response.customer.CopyFrom(customer_to(self.core.state, erasure.customer))
+        return response
 
 
 def _customer_changes(request: customers_pb2.UpdateCustomerRequest) -> CustomerChanges:

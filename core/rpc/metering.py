@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import math
 
-from core.domain.entities import Denial
-from core.domain.metering import CallRequest
+from core.domain.calls import CallRequest
+from core.domain.entities import Denial, Outcome
 from core.domain.ratelimit import Status
 from core.domain.settlement import FinishedCall
 from core.rpc.auth import Authenticator
@@ -16,7 +16,7 @@ from ringside.core.v1 import metering_pb2, metering_pb2_grpc
 from ringside_server.errors import RingsideError
 from ringside_server.money_proto import price_from, usage_from
 
-_OUTCOMES = {
+_OUTCOMES: dict[int, Outcome] = {
     metering_pb2.SETTLE_OUTCOME_COMPLETED: "completed",
     metering_pb2.SETTLE_OUTCOME_ABORTED: "aborted",
     metering_pb2.SETTLE_OUTCOME_FAILED: "failed",

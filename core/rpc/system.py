@@ -1,9 +1,9 @@
-"""SystemService: heartbeats, status, the ledger audit."""
+"""SystemService: heartbeats, status, the ledger audit, the retention purge."""
 
 from __future__ import annotations
 
 from core.rpc.base import Base, Context, rpc
-from core.services import system
+from core.services import retention, system
 from ringside.core.v1 import system_pb2, system_pb2_grpc
 
 
@@ -40,4 +40,17 @@ class SystemServicer(Base, system_pb2_grpc.SystemServiceServicer):
             invalid_transfers=audit.invalid_transfers,
             memory_mismatches=audit.memory_mismatches,
             ok=audit.ok,
+        )
+
+    @rpc
+    async def PurgeExpired(
+        self, request: system_pb2.PurgeExpiredRequest, context: Context
+    ) -> system_pb2.PurgeExpiredResponse:
+        self.auth.internal(context)
+        before = await retention.purge(self.core)
+        return system_pb2.PurgeExpiredResponse(
+            events_before=before.events,
+            delivery_attempts_before=before.delivery_attempts,
+            outbox_before=before.outbox,
+            idempotency_keys_before=before.idempotency_keys,
         )

@@ -29,6 +29,8 @@ class UsageServicer(Base, usage_pb2_grpc.UsageServiceServicer):
             request.group_by[:20],
             request.limit,
             request.starting_after,
+            request.order_by[:20],
+            request.order[:10],
         )
         return usage_pb2.GetUsageResponse(
             totals=_usage_totals(report.totals),

@@ -74,10 +74,13 @@ async def _create_account(core: Core, name: str) -> NewAccount:
     account = Account(id=new_sortable_id("acct"), name=name or "default", created=core.now())
     live = _new_key(core, account.id, True, frozenset(SCOPES), "default live key")
     test = _new_key(core, account.id, False, frozenset(SCOPES), "default test key")
-    await core.writer.write([account, live.key, test.key])
-    core.state.accounts[account.id] = account
-    core.state.add_key(live.key)
-    core.state.add_key(test.key)
+
+    def add() -> None:
+        core.state.accounts[account.id] = account
+        core.state.add_key(live.key)
+        core.state.add_key(test.key)
+
+    await core.writer.write_then_apply([account, live.key, test.key], add)
     return NewAccount(account, live, test)
 
 
@@ -109,8 +112,7 @@ async def create_key(core: Core, principal: Principal, livemode: bool, scopes: l
     new = _new_key(
         core, principal.account_id, livemode, frozenset(scopes or SCOPES), name or f"{mode_name(livemode)} key"
     )
-    await core.writer.write([new.key])
-    core.state.add_key(new.key)
+    await core.writer.write_then_apply([new.key], lambda: core.state.add_key(new.key))
     return new
 
 
@@ -141,8 +143,9 @@ async def delete_key(core: Core, principal: Principal, key_id: str) -> ApiKey:
     ):
         raise RingsideError("not_found", f"No such API key: '{key_id}'.", "id")
     revoked_at = core.now()
-    await core.writer.write([KeyRevocation(key.id, revoked_at)])
-    core.state.revoke_key(key, revoked_at)
+    await core.writer.write_then_apply(
+        [KeyRevocation(key.id, revoked_at)], lambda: core.state.revoke_key(key, revoked_at)
+    )
     return key
 
 
@@ -207,8 +210,11 @@ async def update_account_settings(
             after.default_tier_live = tier_id
         else:
             after.default_tier_test = tier_id
-    await core.writer.write([AccountUpdate(after)])
-    core.state.accounts[account.id] = after
+
+    def replace() -> None:
+        core.state.accounts[account.id] = after
+
+    await core.writer.write_then_apply([AccountUpdate(after)], replace)
     return after
 
 
@@ -241,5 +247,5 @@ async def top_up_balance(
     def credit() -> None:
         core.state.prepaid_of(account.id).balance_nano += amount_nano
 
-    await core.write_then_apply([transfer], credit)
+    await core.writer.write_then_apply([transfer], credit)
     return account, transfer

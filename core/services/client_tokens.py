@@ -51,7 +51,7 @@ async def rotate(core: Core, principal: Principal) -> SigningKey:
         for kid in [k.kid for k in core.state.signing_keys.values() if _expired(k, now)]:
             del core.state.signing_keys[kid]
 
-    await core.write_then_apply([key, *(SigningKeyRetirement(k.kid, now) for k in retired)], swap)
+    await core.writer.write_then_apply([key, *(SigningKeyRetirement(k.kid, now) for k in retired)], swap)
     return key
 
 
@@ -99,7 +99,7 @@ async def revoke_all(core: Core, principal: Principal, customer_ref: str) -> int
     def cut_off() -> None:
         customer.tokens_revoked_before_ms = max(customer.tokens_revoked_before_ms, before)
 
-    await core.write_then_apply([ClientTokensRevoked(customer.id, before)], cut_off)
+    await core.writer.write_then_apply([ClientTokensRevoked(customer.id, before)], cut_off)
     return before
 
 

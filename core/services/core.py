@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 
 from core.domain.entities import Customer, has_scope
 from core.domain.metering import Meter
+from core.domain.retention import RetentionPolicy
 from core.domain.state import State
 from core.store.writer import GroupCommitWriter
 from ringside_server.errors import RingsideError
@@ -66,11 +67,15 @@ class Core:
     # Idempotency-Keys claimed by a request in flight → monotonic claim time (see services/idempotency.py).
     idempotency_claims: dict[tuple[str, bool, str, str], float] = field(default_factory=dict)
     idempotency_finished: int = 0
+    # How long purged kinds are kept (core/domain/retention.py; settings RINGSIDE_RETENTION_*).
+    retention: RetentionPolicy = field(default_factory=RetentionPolicy)
     # Debits being refunded right now (transfer ids): one refund of a debit at a time.
     refunding: set[str] = field(default_factory=set)
     # sha256 of the operator's admin key ("" = none): its POSTs take Idempotency-Keys too.
     admin_key_hash: str = ""
-    # Writes that outlive a cancelled caller (see services/metering.py `_durably`).
+    # Work that outlives a cancelled caller: a hold's void once durable, a lease report's sequence
+    # of writes, pruning (see `spawn`). A single write and its memory change need none: the
+    # writer applies it (store/writer.py `write_then_apply`).
     background: set[asyncio.Task[Any]] = field(default_factory=set)
     # Webhooks: where deliveries may connect, a lock for endpoint read-modify-writes, and the
     # signal the outbox relay waits on (set by the writer once an outbox entry is durable).
@@ -81,20 +86,11 @@ class Core:
     billing_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     def spawn(self, coroutine: Coroutine[Any, Any, T]) -> asyncio.Task[T]:
+        """Run `coroutine` in a task of its own, kept referenced until it ends."""
         task = asyncio.ensure_future(coroutine)
         self.background.add(task)
         task.add_done_callback(self.background.discard)
         return task
-
-    async def write_then_apply(self, records: list[object], apply: Callable[[], None]) -> None:
-        """Make `records` durable, then bring memory in step, in a task of its own: a caller
-        cancelled mid-commit cannot leave the database ahead of memory."""
-
-        async def run() -> None:
-            await self.writer.write(records)
-            apply()
-
-        await asyncio.shield(self.spawn(run()))
 
     def now(self) -> int:
         return int(self.clock())

@@ -9,14 +9,13 @@ from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
-from core.domain import ledger
-from core.domain.entities import Customer, CustomerDeletion, CustomerUpdate, Transfer
+from core.domain.entities import Customer, CustomerUpdate
 from core.domain.events import customer_event
 from core.domain.periods import period_bounds
 from core.services.core import Core, Principal, require_customer, require_scope
 from core.services.pages import page
 from ringside_server.errors import RingsideError
-from ringside_server.ids import new_id, new_sortable_id
+from ringside_server.ids import new_sortable_id
 
 MAX_EXTERNAL_ID = 255
 MAX_NAME = 256
@@ -124,18 +123,21 @@ async def create(core: Core, principal: Principal, data: CustomerInput) -> tuple
     if data.external_id is not None:
         future = asyncio.get_running_loop().create_future()
         core.pending_creates[key] = future
-    try:
-        await core.writer.write([customer, *customer_event(core.state, customer, "customer.created", now)])
-    except BaseException as error:
+
+    def add() -> None:
+        core.pending_creates.pop(key, None)
+        core.state.add_customer(customer)
+        if future is not None:
+            future.set_result(customer)
+
+    def unclaim(error: BaseException) -> None:
+        core.pending_creates.pop(key, None)
         if future is not None:
             future.set_exception(error)
             future.exception()  # mark retrieved: the waiters (if any) re-raise it
-        raise
-    finally:
-        core.pending_creates.pop(key, None)
-    core.state.add_customer(customer)
-    if future is not None:
-        future.set_result(customer)
+
+    records = [customer, *customer_event(core.state, customer, "customer.created", now)]
+    await core.writer.write_then_apply(records, add, unclaim)
     return customer, True
 
 
@@ -193,9 +195,17 @@ def _merged_metadata(current: dict[str, Any], changes: dict[str, Any]) -> dict[s
     return merged
 
 
+def not_being_erased(customer: Customer) -> None:
+    if customer.erasure:
+        raise RingsideError(
+            "invalid_request", f"Customer {customer.id} is being erased: it can no longer be changed.", "id"
+        )
+
+
 async def update(core: Core, principal: Principal, ref: str, changes: CustomerChanges) -> Customer:
     require_scope(principal, "api:write")
     customer = get(core, principal, ref)
+    not_being_erased(customer)
     unknown = sorted(set(changes.unset) - set(UNSETTABLE))
     if unknown:
         raise RingsideError("invalid_request", f"unset accepts {', '.join(UNSETTABLE)}.", "unset")
@@ -249,52 +259,69 @@ async def update(core: Core, principal: Principal, ref: str, changes: CustomerCh
         taken = core.state.find_customer(principal.account_id, principal.livemode, "ext:" + after.external_id)
         if taken is not None or (principal.account_id, principal.livemode, after.external_id) in core.pending_creates:
             raise RingsideError("invalid_request", f"external_id '{after.external_id}' is already used.", "external_id")
+
+    def change() -> None:
+        if renamed and customer.external_id is not None:
+            core.state.customers_by_external.pop((customer.account_id, customer.livemode, customer.external_id), None)
+        for name in _UPDATABLE:
+            setattr(customer, name, getattr(after, name))
+        # a new threshold is armed unless the balance is already below it (it fires on a crossing)
+        customer.wallet_low_fired = customer.wallet_balance_nano < customer.wallet_low_threshold_nano
+        if cap_changed:
+            customer.budget_exceeded_period = -1  # a changed cap re-arms budget_status (API.md)
+        core.state.add_customer(customer)
+        customer.roll_period(period_bounds(core.now(), customer.billing_anchor_day)[0])
+
+    records = [CustomerUpdate(after), *customer_event(core.state, after, "customer.updated", core.now())]
     try:
-        await core.writer.write(
-            [CustomerUpdate(after), *customer_event(core.state, after, "customer.updated", core.now())]
-        )
+        await core.writer.write_then_apply(records, change)
     except IntegrityError:
         raise RingsideError("invalid_request", "external_id is already used.", "external_id") from None
-    if renamed and customer.external_id is not None:
-        core.state.customers_by_external.pop((customer.account_id, customer.livemode, customer.external_id), None)
-    for name in (
-        "external_id",
-        "name",
-        "email",
-        "metadata",
-        "budget_nano",
-        "budget_explicit",
-        "rate_limit_rpm",
-        "rate_limit_tpm",
-        "blocked",
-        "billing_anchor_day",
-        "wallet_enabled",
-        "tier_id",
-        "wallet_low_threshold_nano",
-        "stripe_customer_id",
-    ):
-        setattr(customer, name, getattr(after, name))
-    # a new threshold is armed unless the balance is already below it (it fires on a crossing)
-    customer.wallet_low_fired = customer.wallet_balance_nano < customer.wallet_low_threshold_nano
-    if cap_changed:
-        customer.budget_exceeded_period = -1  # a changed cap re-arms budget_status (API.md)
-    core.state.add_customer(customer)
-    customer.roll_period(period_bounds(core.now(), customer.billing_anchor_day)[0])
     return customer
 
 
+# What an update copies from the validated copy onto the customer in memory, once durable.
+_UPDATABLE = (
+    "external_id",
+    "name",
+    "email",
+    "metadata",
+    "budget_nano",
+    "budget_explicit",
+    "rate_limit_rpm",
+    "rate_limit_tpm",
+    "blocked",
+    "billing_anchor_day",
+    "wallet_enabled",
+    "tier_id",
+    "wallet_low_threshold_nano",
+    "stripe_customer_id",
+)
+
+
 def list_customers(
-    core: Core, principal: Principal, limit: int, starting_after: str, ending_before: str, external_id: str | None
+    core: Core,
+    principal: Principal,
+    limit: int,
+    starting_after: str,
+    ending_before: str,
+    external_id: str | None,
+    query: str = "",
 ) -> tuple[list[Customer], bool]:
+    """A tenant's customers, newest first; one by external id; or those matching `query` (a
+    case-insensitive substring of external id, name or email), from the in-memory state."""
     require_scope(principal, "api:read")
     if external_id is not None:
         found = core.state.find_customer(principal.account_id, principal.livemode, "ext:" + external_id[:300])
         return ([found] if found else []), False
+    needle = query.casefold()
     mine = sorted(
         (
             c
             for c in core.state.customers.values()
-            if c.account_id == principal.account_id and c.livemode == principal.livemode
+            if c.account_id == principal.account_id
+            and c.livemode == principal.livemode
+            and (not needle or _matches(c, needle))
         ),
         key=lambda c: c.id,
         reverse=True,
@@ -302,47 +329,5 @@ def list_customers(
     return page(mine, lambda c: c.id, limit, starting_after, ending_before)
 
 
-async def delete(core: Core, principal: Principal, ref: str, force: bool) -> Customer:
-    """409 while holds are open or the wallet holds money (force: zero the wallet first)."""
-    require_scope(principal, "api:write")
-    customer = get(core, principal, ref)
-    if customer.held_nano:
-        raise RingsideError(
-            "customer_has_balance", f"Customer {customer.id} has calls in flight; retry once they settle."
-        )
-    records: list[object] = []
-    now = core.now()
-    if customer.wallet_balance_nano:
-        if not force:
-            raise RingsideError(
-                "customer_has_balance",
-                f"Customer {customer.id}'s wallet is not empty; pass force=true to zero it with an adjustment.",
-            )
-        records.append(
-            Transfer(
-                id=new_sortable_id("tr"),
-                account_id=customer.account_id,
-                livemode=customer.livemode,
-                debit=ledger.customer_wallet(customer.id),
-                credit=ledger.wallet_funding(customer.account_id, customer.livemode),
-                amount_nano=customer.wallet_balance_nano,
-                kind="adjust",
-                request_id=new_id("adj"),
-                period_start=customer.period_start,
-                created=now,
-            )
-        )
-    records.append(CustomerDeletion(customer.id, now))
-    records += customer_event(core.state, customer, "customer.deleted", now)
-    # Gone from the maps before the write, so no call is admitted for it while the delete commits.
-    core.state.customers.pop(customer.id, None)
-    external = (customer.account_id, customer.livemode, customer.external_id or "")
-    if customer.external_id is not None:
-        core.state.customers_by_external.pop(external, None)
-    try:
-        await core.writer.write(records)
-    except Exception:
-        core.state.add_customer(customer)
-        raise
-    customer.wallet_balance_nano = 0
-    return customer
+def _matches(customer: Customer, needle: str) -> bool:
+    return any(needle in (text or "").casefold() for text in (customer.external_id, customer.name, customer.email))

@@ -21,7 +21,6 @@ from ringside_server.errors import RingsideError
 MAX_KEY = 255
 MAX_ROUTE = 200
 MAX_BODY = 1024 * 1024
-KEEP_S = 48 * 3600
 CLAIM_TTL_S = 120.0  # a claim whose edge died is forgotten after this
 PRUNE_EVERY = 1000
 MAX_CLAIMS = 10_000
@@ -64,7 +63,7 @@ async def begin(core: Core, api_key: str, route: str, key: str, request_hash: st
                     c.livemode == claim[1],
                     c.route == claim[2],
                     c.key == claim[3],
-                    c.created >= int(time.time()) - KEEP_S,
+                    c.created >= int(time.time()) - core.retention.idempotency_keys_s,
                 )
             ).first()
         return None if row is None else (row[0], row[1], bytes(row[2]))
@@ -104,6 +103,7 @@ def abort(core: Core, api_key: str, route: str, key: str) -> None:
 async def _prune(core: Core) -> None:
     def run() -> None:
         with core.engine.begin() as connection:
-            connection.execute(delete(IDEMPOTENCY).where(IDEMPOTENCY.c.created < int(time.time()) - KEEP_S))
+            kept_s = core.retention.idempotency_keys_s
+            connection.execute(delete(IDEMPOTENCY).where(IDEMPOTENCY.c.created < int(time.time()) - kept_s))
 
     await asyncio.get_running_loop().run_in_executor(None, run)

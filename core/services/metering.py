@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from core.domain.entities import Denial, Hold, SettleResult
-from core.domain.metering import Admission, CallRequest, SettlePlan
+from core.domain.calls import CallRequest
+from core.domain.entities import OUTCOMES, Denial, Hold, Outcome, SettleResult
+from core.domain.metering import Admission, SettlePlan
 from core.domain.settlement import FinishedCall
 from core.services.core import Core
 from core.services.wallets import given_back_nano
@@ -22,14 +25,12 @@ from ringside_server.money import Usage
 
 log = logging.getLogger(__name__)
 
-OUTCOMES = ("completed", "aborted", "failed")
-
 
 @dataclass(frozen=True, slots=True)
 class SettleCall:
     request_id: str
     usage: Usage
-    outcome: str
+    outcome: Outcome
     usage_estimated: bool
     upstream_model: str
 
@@ -46,42 +47,45 @@ async def authorize(core: Core, request: CallRequest) -> Admission | Denial:
 
 
 async def _persist_refusal_events(core: Core, denial: Denial) -> None:
-    """The first refusal of a period fires an event: durable before the 402 is answered."""
+    """The first refusal of a period fires an event: durable before the 402 is answered (once
+    queued, it lands even if the caller is gone)."""
     try:
-        await asyncio.shield(core.spawn(core.writer.write(denial.records)))
+        await core.writer.write(denial.records)
     except Exception:
         log.exception("could not persist the events of a refusal (%s)", denial.code)
 
 
 async def _hold_durably(core: Core, decision: Admission) -> None:
-    """Persist a new hold or lease. If the caller goes away meanwhile (a deadline, a shutdown), it
-    never learns the hold's id, so once durable the hold is voided instead of waiting to expire."""
+    """Persist a new hold or lease (admission already reserved it in memory; a write that cannot
+    land releases it). If the caller goes away meanwhile (a deadline, a shutdown), it never learns
+    the hold's id, so once durable the hold is voided instead of waiting to expire."""
+    abandoned = False
 
-    async def persist() -> None:
-        try:
-            await core.writer.write(decision.records)
-        except Exception:
-            core.meter.release(decision)
-            log.exception("could not persist hold %s", decision.hold.id)
-            raise RingsideError("service_unavailable", "Ringside could not record this call; retry.") from None
+    def void_if_abandoned() -> None:
+        if abandoned:
+            core.spawn(_void(core, decision.hold))
 
-    task = core.spawn(persist())
+    def release(error: BaseException) -> None:
+        core.meter.release(decision)
+        if not isinstance(error, asyncio.CancelledError):
+            log.error("could not persist hold %s: %r", decision.hold.id, error)
+
     try:
-        await asyncio.shield(task)
+        await core.writer.write_then_apply(decision.records, void_if_abandoned, release)
     except asyncio.CancelledError:
-        core.spawn(_void_when_durable(core, decision, task))
+        abandoned = True
         raise
+    except Exception:
+        raise RingsideError("service_unavailable", "Ringside could not record this call; retry.") from None
 
 
-async def _void_when_durable(core: Core, decision: Admission, persisted: asyncio.Task[None]) -> None:
+async def _void(core: Core, hold: Hold) -> None:
+    plan = (
+        core.meter.plan_close_lease(hold)
+        if hold.kind == "lease"
+        else core.meter.plan_settle(hold, Usage(), "failed", False, "")
+    )
     with contextlib.suppress(Exception):
-        await persisted
-        hold = decision.hold
-        plan = (
-            core.meter.plan_close_lease(hold)
-            if hold.kind == "lease"
-            else core.meter.plan_settle(hold, Usage(), "failed", False, "")
-        )
         await _persist(core, hold, plan)
 
 
@@ -122,38 +126,45 @@ async def _late_settle(core: Core, hold: Hold, call: SettleCall) -> SettleResult
         plan = core.meter.plan_late_settle(hold, call.usage, call.outcome, call.usage_estimated, call.upstream_model)
         return await _persist(core, hold, plan)
     core.refunding.add(hold.id)
-
-    async def read_then_correct() -> SettleResult:
-        try:
-            loop = asyncio.get_running_loop()
-            given_back = await loop.run_in_executor(None, given_back_nano, core.engine, hold.payer, hold.id)
-            plan = core.meter.plan_late_settle(
-                hold, call.usage, call.outcome, call.usage_estimated, call.upstream_model, given_back
-            )
-            return await _persist(core, hold, plan)
-        finally:
-            core.refunding.discard(hold.id)
-
-    return await asyncio.shield(core.spawn(read_then_correct()))
+    try:
+        loop = asyncio.get_running_loop()
+        given_back = await loop.run_in_executor(None, given_back_nano, core.engine, hold.payer, hold.id)
+    except BaseException:
+        core.refunding.discard(hold.id)  # nothing written: a cancelled caller's settle is retried
+        raise
+    plan = core.meter.plan_late_settle(
+        hold, call.usage, call.outcome, call.usage_estimated, call.upstream_model, given_back
+    )
+    return await _persist(core, hold, plan, finished=lambda: core.refunding.discard(hold.id))
 
 
-async def _persist(core: Core, hold: Hold, plan: SettlePlan) -> SettleResult:
-    """Write a plan, then apply it to memory, in a task of its own: a caller cancelled mid-commit
-    cannot leave the database ahead of memory (the write would land, the apply would not)."""
+def _nothing() -> None:
+    return None
+
+
+async def _persist(core: Core, hold: Hold, plan: SettlePlan, finished: Callable[[], None] = _nothing) -> SettleResult:
+    """Write a plan; the writer applies it to memory right after its commit, so a caller cancelled
+    mid-commit cannot leave the database ahead of memory. `finished` runs once it landed or failed."""
     hold.settling = True
 
-    async def write_then_apply() -> SettleResult:
-        try:
-            await core.writer.write(plan.records)
-        except Exception:
-            log.exception("could not persist the settlement of %s", hold.id)
-            raise RingsideError("service_unavailable", "Ringside could not record this settle; retry.") from None
-        finally:
-            hold.settling = False
+    def apply() -> SettleResult:
+        hold.settling = False
+        finished()
         core.meter.apply(plan)
         return plan.result
 
-    return await asyncio.shield(core.spawn(write_then_apply()))
+    def failed(error: BaseException) -> None:
+        hold.settling = False
+        finished()
+        if not isinstance(error, asyncio.CancelledError):
+            log.error("could not persist the settlement of %s: %r", hold.id, error)
+
+    try:
+        return await core.writer.write_then_apply(plan.records, apply, failed)
+    except asyncio.CancelledError:
+        raise
+    except Exception:
+        raise RingsideError("service_unavailable", "Ringside could not record this settle; retry.") from None
 
 
 async def _settled_long_ago(core: Core, call: SettleCall) -> SettleResult:
@@ -240,7 +251,7 @@ async def _record_lease_calls(core: Core, lease: Hold, calls: list[FinishedCall]
     if not plan.reported:
         return 0
     try:
-        await core.writer.write(plan.records)
+        await core.writer.write_then_apply(plan.records, lambda: core.meter.apply(plan))
     except IntegrityError:
         # A report repeated after a restart forgot which calls were recorded: go call by call and
         # skip those the database already holds (the reload counted them in the lease's consumption).
@@ -250,14 +261,12 @@ async def _record_lease_calls(core: Core, lease: Hold, calls: list[FinishedCall]
             if not single.reported:
                 continue
             try:
-                await core.writer.write(single.records)
+                await core.writer.write_then_apply(single.records, functools.partial(core.meter.apply, single))
             except IntegrityError:
                 lease.reported.add(call.request_id)
                 continue
-            core.meter.apply(single)
             recorded += 1
         return recorded
-    core.meter.apply(plan)
     return len(plan.reported)
 
 
@@ -276,13 +285,13 @@ async def settle_lease_calls(core: Core, lease_id: str, calls: list[FinishedCall
     lease.settling = True
 
     async def record_then_close() -> tuple[int, bool]:
-        # One task: a cancelled caller cannot leave the database ahead of memory.
+        # Each write applies its own memory change (the writer does); the sequence runs in a task
+        # of its own so that the lease stays marked settling until the last of its writes landed.
         try:
             recorded = await _record_lease_calls(core, lease, calls) if calls else 0
             if close:
                 closing = core.meter.plan_close_lease(lease)
-                await core.writer.write(closing.records)
-                core.meter.apply(closing)
+                await core.writer.write_then_apply(closing.records, lambda: core.meter.apply(closing))
         except RingsideError:
             raise
         except Exception:

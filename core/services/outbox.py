@@ -10,12 +10,8 @@ import logging
 from dataclasses import dataclass
 
 from core.domain.webhooks import (
-    ATTEMPTS_RETENTION_S,
     DISABLE_AFTER_S,
-    OUTBOX_RETENTION_S,
-    AttemptPurge,
     DeliveryAttempt,
-    OutboxPurge,
     OutboxRelayed,
     WebhookEndpointUpdate,
     new_event,
@@ -28,7 +24,6 @@ from ringside_server.ids import new_sortable_id
 
 log = logging.getLogger(__name__)
 MAX_CLAIM = 500
-PURGE_EVERY_S = 3600.0
 MAX_WAIT_S = 30.0
 MAX_ERROR = 500
 
@@ -122,18 +117,3 @@ async def record_attempt(core: Core, attempt: DeliveryAttempt) -> bool:
                 records.append(WebhookEndpointUpdate(after))
         await core.writer.write(records)
     return disabled
-
-
-async def purge(core: Core) -> None:
-    """Bound what webhooks keep: relayed outbox entries and old delivery attempts go."""
-    now = core.now()
-    await core.writer.write([OutboxPurge(now - OUTBOX_RETENTION_S), AttemptPurge(now - ATTEMPTS_RETENTION_S)])
-
-
-async def run_purge(core: Core, interval_s: float = PURGE_EVERY_S) -> None:
-    while True:
-        try:
-            await purge(core)
-        except Exception:
-            log.exception("webhook retention purge failed")
-        await asyncio.sleep(interval_s)

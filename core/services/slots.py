@@ -33,12 +33,12 @@ async def create(core: Core, principal: Principal, name: str, model: str) -> Slo
         raise RingsideError("invalid_request", f"A slot named '{name}' exists already.", "name")
     slot = Slot(new_sortable_id("slot"), principal.account_id, principal.livemode, name, model, core.now())
     core.state.add_slot(slot)  # claims the name before the write
-    try:
-        await core.writer.write([slot])
-    except Exception:
+
+    def unclaim(_: BaseException) -> None:
         core.state.slots.pop(slot.id, None)
         core.state.slots_by_name.pop((slot.account_id, slot.livemode, slot.name), None)
-        raise
+
+    await core.writer.write_then_apply([slot], lambda: None, unclaim)
     return slot
 
 
@@ -64,9 +64,12 @@ async def delete(core: Core, principal: Principal, ref: str) -> Slot:
     if slot is None:
         raise RingsideError("not_found", f"No such slot: '{ref[:200]}'.", "id")
     now = core.now()
-    await core.writer.write([SlotDeletion(slot.id, now)])
-    slot.deleted_at = now
-    core.state.slots_by_name.pop((slot.account_id, slot.livemode, slot.name), None)
+
+    def forget() -> None:
+        slot.deleted_at = now
+        core.state.slots_by_name.pop((slot.account_id, slot.livemode, slot.name), None)
+
+    await core.writer.write_then_apply([SlotDeletion(slot.id, now)], forget)
     return slot
 
 

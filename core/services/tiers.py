@@ -72,12 +72,12 @@ async def create(core: Core, principal: Principal, fields: TierFields) -> Tier:
     _validate(tier)
     _name_free(core, principal, tier.name)
     core.state.add_tier(tier)  # claims the name before the write: a concurrent create gets a 400
-    try:
-        await core.writer.write([tier])
-    except Exception:
+
+    def unclaim(_: BaseException) -> None:
         core.state.tiers.pop(tier.id, None)
         core.state.tiers_by_name.pop((tier.account_id, tier.livemode, tier.name), None)
-        raise
+
+    await core.writer.write_then_apply([tier], lambda: None, unclaim)
     return tier
 
 
@@ -89,11 +89,14 @@ async def update(core: Core, principal: Principal, ref: str, fields: TierFields)
         setattr(after, name, getattr(fields, name))
     _validate(after)
     _name_free(core, principal, after.name, tier.id)
-    await core.writer.write([TierUpdate(after)])
-    core.state.tiers_by_name.pop((tier.account_id, tier.livemode, tier.name), None)
-    for name in ("name", "budget_nano", "rate_limit_rpm", "rate_limit_tpm", "markup_bp"):
-        setattr(tier, name, getattr(after, name))
-    core.state.add_tier(tier)
+
+    def change() -> None:
+        core.state.tiers_by_name.pop((tier.account_id, tier.livemode, tier.name), None)
+        for name in ("name", "budget_nano", "rate_limit_rpm", "rate_limit_tpm", "markup_bp"):
+            setattr(tier, name, getattr(after, name))
+        core.state.add_tier(tier)
+
+    await core.writer.write_then_apply([TierUpdate(after)], change)
     return tier
 
 
@@ -128,7 +131,10 @@ async def delete(core: Core, principal: Principal, ref: str) -> Tier:
     if any(c.tier_id == tier.id for c in core.state.customers.values()):
         raise RingsideError("customer_has_balance", "Customers are on this tier; move them first.")
     after = dataclasses.replace(tier, deleted_at=core.now())
-    await core.writer.write([TierUpdate(after)])
-    tier.deleted_at = after.deleted_at
-    core.state.tiers_by_name.pop((tier.account_id, tier.livemode, tier.name), None)
+
+    def forget() -> None:
+        tier.deleted_at = after.deleted_at
+        core.state.tiers_by_name.pop((tier.account_id, tier.livemode, tier.name), None)
+
+    await core.writer.write_then_apply([TierUpdate(after)], forget)
     return tier

@@ -10,8 +10,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, case, func, literal, select
+from sqlalchemy import ColumnElement, Connection, and_, case, func, literal, or_, select
 
+from core.domain.entities import NOT_REQUESTS
 from core.domain.periods import period_bounds
 from core.services.core import Core, Principal, require_customer, require_scope
 from core.services.pages import DEFAULT_LIMIT, MAX_LIMIT
@@ -19,9 +20,10 @@ from core.store.tables import USAGE
 from ringside_server.errors import RingsideError
 
 GROUPS = ("", "day", "model", "customer")
+# order_by → the position of its sum in _sums() (margin is billable − cost)
+RANKINGS = ("billable_usd", "cost_usd", "margin_usd", "request_count")
 SECONDS_PER_DAY = 86_400
 MAX_RANGE_S = 400 * SECONDS_PER_DAY
-NOT_REQUESTS = ("failed", "lease_expired")
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,13 +67,56 @@ def _key(group_by: str, value: Any) -> str:
     return str(value)
 
 
+@dataclass(frozen=True, slots=True)
+class Ranking:
+    """Customers ranked by one of RANKINGS (API.md "Usage": top customers, negative margins first)."""
+
+    order_by: str
+    descending: bool
+
+
+def _metric(order_by: str) -> ColumnElement[int]:
+    cost, billable, requests = _sums()[:3]
+    return {"billable_usd": billable, "cost_usd": cost, "margin_usd": billable - cost, "request_count": requests}[
+        order_by
+    ]
+
+
+def _ranked(
+    connection: Connection, filters: list[ColumnElement[bool]], ranking: Ranking, limit: int, starting_after: str
+) -> tuple[list[tuple[str, Totals]], bool]:
+    """One page of customers by rank; ties broken by customer id; the cursor is a customer id."""
+    key = func.coalesce(USAGE.c.customer_id, "")
+    metric = _metric(ranking.order_by)
+    statement = select(key.label("key"), *_sums()).where(*filters).group_by(key)
+    if starting_after:
+        found, matching = connection.execute(select(metric, func.count()).where(*filters, key == starting_after)).one()
+        if not matching:
+            raise RingsideError("invalid_request", f"No usage row '{starting_after}' to start after.", "starting_after")
+        if ranking.descending:
+            statement = statement.having(or_(metric < found, and_(metric == found, key < starting_after)))
+        else:
+            statement = statement.having(or_(metric > found, and_(metric == found, key > starting_after)))
+    order = (metric.desc(), key.desc()) if ranking.descending else (metric.asc(), key.asc())
+    rows = connection.execute(statement.order_by(*order).limit(limit + 1)).all()
+    groups = [(str(row[0]), _totals(tuple(row[1:]))) for row in rows]
+    return groups[:limit], len(groups) > limit
+
+
 def _query(
-    connection: Connection, filters: list[ColumnElement[bool]], group_by: str, limit: int, starting_after: str
+    connection: Connection,
+    filters: list[ColumnElement[bool]],
+    group_by: str,
+    limit: int,
+    starting_after: str,
+    ranking: Ranking | None = None,
 ) -> tuple[Totals, list[tuple[str, Totals]], bool]:
     u = USAGE.c
     totals = _totals(tuple(connection.execute(select(*_sums()).where(*filters)).one()))
     if not group_by:
         return totals, [], False
+    if ranking is not None:
+        return totals, *_ranked(connection, filters, ranking, limit, starting_after)
     key: ColumnElement[Any]
     if group_by == "day":
         key = u.created // literal(SECONDS_PER_DAY)  # floor division, rendered per dialect
@@ -109,6 +154,8 @@ async def get_usage(
     group_by: str,
     limit: int,
     starting_after: str,
+    order_by: str = "",
+    order: str = "",
 ) -> UsageReport:
     require_scope(principal, "api:read", customer_bound=True)
     if principal.customer_id:  # a Client Token reads its own customer's usage only
@@ -120,6 +167,7 @@ async def get_usage(
     limit = limit or DEFAULT_LIMIT
     if not 1 <= limit <= MAX_LIMIT:
         raise RingsideError("invalid_request", "limit must be between 1 and 100.", "limit")
+    ranking = _ranking(group_by, order_by, order)
     now = core.now()
     filters: list[ColumnElement[bool]] = [
         USAGE.c.account_id == principal.account_id,
@@ -143,7 +191,21 @@ async def get_usage(
 
     def run() -> tuple[Totals, list[tuple[str, Totals]], bool]:
         with core.engine.connect() as connection:
-            return _query(connection, filters, group_by, limit, starting_after[:300])
+            return _query(connection, filters, group_by, limit, starting_after[:300], ranking)
 
     totals, groups, has_more = await asyncio.get_running_loop().run_in_executor(None, run)
     return UsageReport(since, until, totals, groups, has_more)
+
+
+def _ranking(group_by: str, order_by: str, order: str) -> Ranking | None:
+    if order and order not in ("desc", "asc"):
+        raise RingsideError("invalid_request", "order must be desc or asc.", "order")
+    if not order_by:
+        if order:
+            raise RingsideError("invalid_request", "order goes with order_by.", "order")
+        return None
+    if order_by not in RANKINGS:
+        raise RingsideError("invalid_request", f"order_by must be one of {', '.join(RANKINGS)}.", "order_by")
+    if group_by != "customer":
+        raise RingsideError("invalid_request", "order_by ranks customers: use it with group_by=customer.", "order_by")
+    return Ranking(order_by, order != "asc")

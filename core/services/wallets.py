@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine, func, or_, select
 
 from core.domain import events, ledger
-from core.domain.entities import Customer, CustomerUpdate, Transfer
+from core.domain.entities import Customer, CustomerUpdate, Transfer, TransferKind
 from core.services.core import Core, Principal, require_scope
 from core.services.customers import get
 from core.services.pages import page
@@ -26,8 +26,8 @@ from ringside_server.usd import nano_to_usd
 MIN_NANO = 1
 MAX_NANO = 10**15  # 1e6 USD per operation
 MAX_TEXT = 500
-DEBIT_KINDS = ("post", "lease_post", "expire")
-TYPES = {
+DEBIT_KINDS: tuple[TransferKind, ...] = ("post", "lease_post", "expire")
+TYPES: dict[TransferKind, str] = {
     "topup": "topup",
     "adjust": "adjust",
     "refund": "refund",
@@ -66,7 +66,7 @@ def transaction_id(transfer_id: str) -> str:
 
 
 def _transfer(
-    customer: Customer, debit: str, credit: str, amount: int, kind: str, request_id: str, memo: str, now: int
+    customer: Customer, debit: str, credit: str, amount: int, kind: TransferKind, request_id: str, memo: str, now: int
 ) -> Transfer:
     return Transfer(
         id=new_sortable_id("tr"),
@@ -94,11 +94,11 @@ async def _move(
     reserved = -delta if delta < 0 else 0
     customer.held_nano += reserved
 
-    async def write_then_apply() -> WalletTransaction:
-        try:
-            await core.writer.write(records)
-        finally:
-            customer.held_nano -= reserved
+    def unreserve(_: BaseException) -> None:
+        customer.held_nano -= reserved
+
+    def apply() -> WalletTransaction:
+        customer.held_nano -= reserved
         customer.wallet_balance_nano += delta
         if delta > 0:
             events.on_wallet_credit(customer, customer.wallet_balance_nano)
@@ -114,7 +114,7 @@ async def _move(
             transfer.created,
         )
 
-    return await asyncio.shield(core.spawn(write_then_apply()))
+    return await core.writer.write_then_apply(records, apply, unreserve)
 
 
 async def top_up(core: Core, principal: Principal, ref: str, amount: int, description: str) -> WalletTransaction:

@@ -9,7 +9,7 @@ from sqlalchemy import Connection, Engine, case, func, select
 
 from core.domain import ledger
 from core.domain.billing import PeriodRecord, StripeSettings, SyncCursor, SyncRun
-from core.services.usage import NOT_REQUESTS
+from core.domain.entities import NOT_REQUESTS
 from core.store.tables import CUSTOMER_PERIODS, STRIPE_CURSORS, STRIPE_SETTINGS, STRIPE_SYNC_RUNS, TRANSFERS, USAGE
 
 
@@ -115,14 +115,6 @@ def failing_customers(engine: Engine, account_id: str, livemode: bool) -> int:
 
 def _run(row: Any) -> SyncRun:
     return SyncRun(**dict(row))
-
-
-def sync_run(engine: Engine, run_id: str, account_id: str, livemode: bool) -> SyncRun | None:
-    r = STRIPE_SYNC_RUNS.c
-    query = select(STRIPE_SYNC_RUNS).where(r.run_id == run_id, r.account_id == account_id, r.livemode == livemode)
-    with engine.connect() as connection:
-        row = connection.execute(query).mappings().first()
-    return None if row is None else _run(row)
 
 
 def sync_runs(engine: Engine, account_id: str, livemode: bool, limit: int) -> list[SyncRun]:

@@ -36,6 +36,9 @@ def make_engine(url: str, sqlite_synchronous: str = "FULL") -> Engine:
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute(f"PRAGMA synchronous={sqlite_synchronous}")
             cursor.execute("PRAGMA busy_timeout=30000")
+            # Deleted and overwritten content is zeroed, not left in free pages: an erased
+            # customer's data must not stay readable in the file (API.md "Customers", erase).
+            cursor.execute("PRAGMA secure_delete=ON")
             cursor.close()
 
         return engine

@@ -90,6 +90,7 @@ def load_state(engine: Engine, now: int) -> State:
                 stripe_customer_id=c["stripe_customer_id"],
                 tier_id=c["tier_id"],
                 tokens_revoked_before_ms=c["tokens_revoked_before_ms"],
+                erasure=c["erasure_status"],
             )
             customer.period_start = period_bounds(now, customer.billing_anchor_day)[0]
             state.add_customer(customer)

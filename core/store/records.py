@@ -43,6 +43,8 @@ from core.domain.webhooks import (
     WebhookEndpointUpdate,
 )
 from core.store.billing_records import STATEMENTS as BILLING_STATEMENTS
+from core.store.erasure import STATEMENTS as ERASURE_STATEMENTS
+from core.store.retention import STATEMENTS as RETENTION_STATEMENTS
 from core.store.tables import (
     ACCOUNTS,
     API_KEYS,
@@ -134,6 +136,7 @@ def customer_row(c: Customer) -> dict[str, Any]:
         "created": c.created,
         "deleted_at": None,
         "tokens_revoked_before_ms": c.tokens_revoked_before_ms,
+        "erasure_status": c.erasure,
     }
 
 
@@ -219,8 +222,10 @@ _TIER_COLUMNS = [c.name for c in TIERS.columns if c.name not in ("id", "account_
 _CUSTOMER_COLUMNS = [
     c.name
     for c in CUSTOMERS.columns
-    # tokens_revoked_before_ms has a write of its own (a PATCH racing a revoke must not undo it)
-    if c.name not in ("id", "account_id", "livemode", "created", "deleted_at", "tokens_revoked_before_ms")
+    # tokens_revoked_before_ms and erasure_status have writes of their own (a PATCH racing a
+    # revoke or an erasure must not undo it)
+    if c.name
+    not in ("id", "account_id", "livemode", "created", "deleted_at", "tokens_revoked_before_ms", "erasure_status")
 ]
 
 
@@ -378,6 +383,8 @@ _STATEMENTS: dict[type, tuple[Executable, Callable[[Any], dict[str, Any]]]] = {
     ),
 }
 _STATEMENTS.update(BILLING_STATEMENTS)  # after every other record: they refer to none
+_STATEMENTS.update(ERASURE_STATEMENTS)  # after the events and responses they rewrite
+_STATEMENTS.update(RETENTION_STATEMENTS)
 _ORDER = {record_type: index for index, record_type in enumerate(_STATEMENTS)}
 
 

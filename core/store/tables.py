@@ -75,6 +75,8 @@ class CustomerRow(SQLModel, table=True):
     deleted_at: int | None = Field(default=None, sa_type=BigInteger)
     # Client Tokens of this customer issued before this unix time are revoked (revoke_all).
     tokens_revoked_before_ms: int = Field(default=0, sa_type=BigInteger)
+    # "" | "pending" (blocked, waiting for its holds) | "completed" (personal data gone, deleted)
+    erasure_status: str = Field(default="", max_length=16)
 
 
 class TierRow(SQLModel, table=True):

@@ -3,6 +3,11 @@
 Callers await `write(records)`; it returns once their records are durable (committed), or raises
 the database's error for their records alone: when a shared commit fails, its units are retried
 one by one so one bad write cannot fail its neighbours.
+
+"Write, then change memory" is `write_then_apply(records, apply, undo)`: the writer itself runs
+`apply` right after the commit that made the records durable (or `undo` once they cannot land), in
+its own task. A caller cancelled while it waits (a deadline, a client gone) therefore can never
+leave the database ahead of memory, and memory changes in the order the commits landed.
 """
 
 from __future__ import annotations
@@ -10,8 +15,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import Engine
 
@@ -19,11 +26,20 @@ from core.store.records import grouped_statements
 
 log = logging.getLogger(__name__)
 
+T = TypeVar("T")
+
+
+def _nothing() -> None:
+    return None
+
 
 @dataclass(slots=True)
 class _Unit:
     records: list[object]
-    done: asyncio.Future[None]
+    # Resolved with what `apply` returned, or with the error that kept the records from landing.
+    done: asyncio.Future[Any]
+    apply: Callable[[], Any]
+    undo: Callable[[BaseException], None] | None
 
 
 class GroupCommitWriter:
@@ -49,19 +65,51 @@ class GroupCommitWriter:
 
     def _committed(self, units: list[_Unit]) -> None:
         for unit in units:
-            if not unit.done.done():
-                unit.done.set_result(None)
+            try:
+                result = unit.apply()
+            except Exception as error:
+                log.exception("applying a durable write to memory failed")
+                _resolve(unit.done, error=error)
+            else:
+                _resolve(unit.done, result=result)
         if self._watchers:
             for record in (record for unit in units for record in unit.records):
                 watcher = self._watchers.get(type(record))
                 if watcher is not None:
                     watcher.set()
 
+    def _failed(self, unit: _Unit, error: BaseException) -> None:
+        if unit.undo is not None:
+            try:
+                unit.undo(error)
+            except Exception:
+                log.exception("undoing a failed write in memory failed")
+        _resolve(unit.done, error=error)
+
     async def write(self, records: list[object]) -> None:
         """Persist `records` in one transaction shared with concurrent writers; wait until durable."""
-        unit = _Unit(records, asyncio.get_running_loop().create_future())
-        await self._queue.put(unit)
-        await unit.done
+        await self.write_then_apply(records, _nothing)
+
+    async def write_then_apply(
+        self, records: list[object], apply: Callable[[], T], undo: Callable[[BaseException], None] | None = None
+    ) -> T:
+        """Persist `records` (shared commit), then bring memory in step: `apply()` runs in the
+        writer's task right after the commit, whether or not this caller still waits, and its
+        result is returned. If the records cannot land, `undo()` (memory claimed before the write)
+        runs instead, given the error, which is then raised."""
+        unit = _Unit(records, asyncio.get_running_loop().create_future(), apply, undo)
+        try:
+            await self._queue.put(unit)
+        except asyncio.CancelledError as cancelled:
+            if undo is not None:
+                undo(cancelled)  # never queued: nothing will land
+            raise
+        try:
+            return cast(T, await asyncio.shield(unit.done))
+        except asyncio.CancelledError:
+            # The unit still commits and applies; its outcome is nobody's to read now.
+            unit.done.add_done_callback(_forget)
+            raise
 
     async def close(self) -> None:
         """Flush everything queued, then stop."""
@@ -82,16 +130,17 @@ class GroupCommitWriter:
                 batch.append(self._queue.get_nowait())
             try:
                 await loop.run_in_executor(self._executor, self._commit, batch)
-                self._committed(batch)
             except Exception:
                 log.warning("group commit of %d units failed; retrying them one by one", len(batch))
                 for unit in batch:
                     try:
                         await loop.run_in_executor(self._executor, self._commit, [unit])
-                        self._committed([unit])
                     except Exception as error:
-                        if not unit.done.done():
-                            unit.done.set_exception(error)
+                        self._failed(unit, error)
+                    else:
+                        self._committed([unit])
+            else:
+                self._committed(batch)
             finally:
                 for _ in batch:
                     self._queue.task_done()
@@ -103,3 +152,17 @@ class GroupCommitWriter:
                 connection.execute(statement, rows)
         self.commits += 1
         self.units += len(batch)
+
+
+def _resolve(done: asyncio.Future[Any], result: object = None, error: BaseException | None = None) -> None:
+    if done.done():
+        return
+    if error is not None:
+        done.set_exception(error)
+    else:
+        done.set_result(result)
+
+
+def _forget(done: asyncio.Future[Any]) -> None:
+    if not done.cancelled():
+        done.exception()  # marks it retrieved: no "exception was never retrieved" warning

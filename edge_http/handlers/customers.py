@@ -16,11 +16,12 @@ from ringside_server.errors import RingsideError
 from ringside_server.usd import nano_to_usd, usd_to_nano
 
 MAX_ID = 300
+MAX_QUERY = 200  # the search box: ?query= (API.md "Customers")
 MAX_COUNT = 10**9
 
 
 def render(c: customers_pb2.Customer) -> dict[str, Any]:
-    return {
+    rendered = {
         "id": c.id,
         "object": "customer",
         "livemode": c.livemode,
@@ -48,6 +49,9 @@ def render(c: customers_pb2.Customer) -> dict[str, Any]:
         },
         "created": c.created,
     }
+    if c.erasure_status:
+        rendered["erasure"] = {"status": c.erasure_status}
+    return rendered
 
 
 MAX_BUDGET_NANO = 10**18  # 1e9 USD (API.md "Bodies")
@@ -227,6 +231,10 @@ async def list_customers(request: web.Request) -> web.Response:
     )
     if "external_id" in request.query:
         message.external_id = request.query["external_id"][:300]
+    query = request.query.get("query", "")
+    if len(query) > MAX_QUERY:
+        raise RingsideError("invalid_request", f"query must be at most {MAX_QUERY} characters.", "query")
+    message.query = query
     result = await edge.core.as_caller(edge.core.customers.ListCustomers, message, header)
     return web.Response(
         body=list_body(request, [render(c) for c in result.customers], result.has_more),
@@ -248,3 +256,23 @@ async def delete_customer(request: web.Request) -> web.Response:
     return web.Response(
         body=dumps({"id": result.id, "object": "customer", "deleted": True}), content_type="application/json"
     )
+
+
+async def erase_customer(request: web.Request) -> web.Response:
+    """202 with the blocked customer while its erasure waits for its holds; 200 once completed."""
+    edge = request.app[EDGE]
+    header = authorization(request)
+    body = parse_object(await request.read() or b"{}")
+    force = body.get("force", False)
+    if not isinstance(force, bool):
+        raise RingsideError("invalid_request", "force must be a boolean.", "force")
+    result = await edge.core.as_caller(
+        edge.core.customers.EraseCustomer,
+        customers_pb2.EraseCustomerRequest(id=request.match_info["id"][:MAX_ID], force=force),
+        header,
+    )
+    if result.status == "completed":
+        payload: dict[str, Any] = {"id": result.id, "object": "customer", "deleted": True}
+        payload["erasure"] = {"status": "completed"}
+        return web.Response(status=200, body=dumps(payload), content_type="application/json")
+    return web.Response(status=202, body=dumps(render(result.customer)), content_type="application/json")

@@ -115,32 +115,37 @@ async def customer_update(request: web.Request) -> web.Response:
     return web.Response(body=dumps(await _render(request, result.customer)), content_type="application/json")
 
 
-async def _each(request: web.Request, make: Any, method_name: str) -> list[str]:
-    edge = request.app[EDGE]
-    header = authorization(request)
-    done = []
-    for user_id in _user_ids(parse_object(await request.read())):
-        await edge.core.as_caller(getattr(edge.core.customers, method_name), make("ext:" + user_id), header)
-        done.append(user_id)
-    return done
-
-
 async def customer_delete(request: web.Request) -> web.Response:
-    deleted = await _each(request, lambda ref: customers_pb2.DeleteCustomerRequest(id=ref), "DeleteCustomer")
-    return web.Response(body=dumps({"deleted_customers": deleted}), content_type="application/json")
+    """Every user, or none: one unknown (or undeletable) id changes nothing."""
+    edge = request.app[EDGE]
+    user_ids = list(dict.fromkeys(_user_ids(parse_object(await request.read()))))
+    await edge.core.as_caller(
+        edge.core.customers.DeleteCustomers,
+        customers_pb2.DeleteCustomersRequest(ids=["ext:" + user_id for user_id in user_ids]),
+        authorization(request),
+    )
+    return web.Response(body=dumps({"deleted_customers": user_ids}), content_type="application/json")
+
+
+async def _set_blocked(request: web.Request, blocked: bool) -> list[str]:
+    edge = request.app[EDGE]
+    user_ids = list(dict.fromkeys(_user_ids(parse_object(await request.read()))))
+    await edge.core.as_caller(
+        edge.core.customers.SetCustomersBlocked,
+        customers_pb2.SetCustomersBlockedRequest(ids=["ext:" + user_id for user_id in user_ids], blocked=blocked),
+        authorization(request),
+    )
+    return user_ids
 
 
 async def customer_block(request: web.Request) -> web.Response:
-    blocked = await _each(
-        request, lambda ref: customers_pb2.UpdateCustomerRequest(id=ref, blocked=True), "UpdateCustomer"
-    )
+    """Every user, or none: one unknown id changes nothing."""
+    blocked = await _set_blocked(request, True)
     return web.Response(body=dumps({"blocked_users": blocked}), content_type="application/json")
 
 
 async def customer_unblock(request: web.Request) -> web.Response:
-    unblocked = await _each(
-        request, lambda ref: customers_pb2.UpdateCustomerRequest(id=ref, blocked=False), "UpdateCustomer"
-    )
+    unblocked = await _set_blocked(request, False)
     return web.Response(body=dumps({"unblocked_users": unblocked}), content_type="application/json")
 
 

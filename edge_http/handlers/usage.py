@@ -68,6 +68,8 @@ async def get_usage(request: web.Request) -> web.Response:
             group_by=group_by,
             limit=page.limit,
             starting_after=page.starting_after,
+            order_by=query.get("order_by", "")[:20],
+            order=query.get("order", "")[:10],
         ),
         header,
     )

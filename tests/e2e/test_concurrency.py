@@ -10,7 +10,7 @@ from typing import Any
 from edge_http.metering import price_of
 from edge_http.openai.estimate import input_tokens_bound
 from edge_http.providers.catalog.load import load_catalog
-from ringside_server.money import estimate_nano
+from ringside_server.admission import estimate_nano
 from ringside_server.money_proto import price_from
 from tests.harness import Response, Stack, wait_until
 

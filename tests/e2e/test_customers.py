@@ -136,3 +136,30 @@ def test_delete_is_refused_while_a_call_is_in_flight(stack: Stack) -> None:
     assert refused.json()["error"]["code"] == "customer_has_balance"
     thread.join(timeout=30)
     assert done.is_set()
+
+
+def test_customers_are_searched_by_external_id_name_or_email(stack: Stack) -> None:
+    """?query= (API.md "Customers"): a case-insensitive substring of external_id, name or email."""
+    key = stack.new_account()["live"]
+    made = {
+        "acme_1": {"name": "Ada Lovelace", "email": "ada@acme.example"},
+        "acme_2": {"name": "Grace Hopper", "email": "grace@navy.example"},
+        "zeta_3": {"name": "Alan Turing", "email": "alan@ACME.example"},
+    }
+    ids = {}
+    for external_id, fields in made.items():
+        ids[external_id] = stack.call("POST", "/v1/customers", key, {"external_id": external_id, **fields}).json()["id"]
+
+    def search(text: str) -> list[str]:
+        response = stack.call("GET", f"/v1/customers?limit=100&query={text}", key)
+        assert response.status == 200, response.body
+        return [row["id"] for row in response.json()["data"]]
+
+    assert search("ACME") == [ids["zeta_3"], ids["acme_2"], ids["acme_1"]]  # external ids and an email
+    assert search("hopper") == [ids["acme_2"]]
+    assert search("navy.EXAMPLE") == [ids["acme_2"]]
+    assert search("nobody") == []
+    first = stack.call("GET", "/v1/customers?limit=1&query=acme", key).json()
+    assert first["has_more"] is True and [row["id"] for row in first["data"]] == [ids["zeta_3"]]
+    too_long = stack.call("GET", "/v1/customers?query=" + "x" * 201, key)
+    assert too_long.status == 400 and too_long.json()["error"]["param"] == "query"

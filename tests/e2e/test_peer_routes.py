@@ -128,3 +128,34 @@ def test_peer_customer_and_budget_flows(stack: Stack) -> None:
         == 400
     )
     assert Decimal(str(info["spend"])) > 0
+
+
+def test_bulk_peer_routes_change_all_or_nothing(stack: Stack) -> None:
+    """/customer/delete, /customer/block and /customer/unblock with one unknown id among several
+    change nothing (issue 14, item 4): every id is checked before any is changed."""
+    key = stack.new_account()["live"]
+    for user_id in ("bulk_a", "bulk_b"):
+        assert stack.call("POST", "/customer/new", key, {"user_id": user_id}).status == 200
+    for route in ("/customer/block", "/customer/delete"):
+        refused = stack.call("POST", route, key, {"user_ids": ["bulk_a", "nobody", "bulk_b"]})
+        assert refused.status == 404 and refused.json()["error"]["code"] == "customer_not_found", refused.body
+        assert "nobody" in refused.json()["error"]["message"]
+        for user_id in ("bulk_a", "bulk_b"):
+            info = stack.call("GET", f"/customer/info?end_user_id={user_id}", key)
+            assert info.status == 200 and info.json()["blocked"] is False, (route, user_id)
+
+    blocked = stack.call("POST", "/customer/block", key, {"user_ids": ["bulk_a", "bulk_b", "bulk_a"]})
+    assert blocked.status == 200 and blocked.json() == {"blocked_users": ["bulk_a", "bulk_b"]}
+    assert all(
+        stack.call("GET", f"/customer/info?end_user_id={u}", key).json()["blocked"] for u in ("bulk_a", "bulk_b")
+    )
+    assert stack.call("POST", "/customer/unblock", key, {"user_ids": ["bulk_b", "ghost"]}).status == 404
+    assert stack.call("GET", "/customer/info?end_user_id=bulk_b", key).json()["blocked"] is True
+
+    stack.call("POST", "/v1/customers/ext:bulk_b/wallet/topup", key, {"amount_usd": 1})
+    undeletable = stack.call("POST", "/customer/delete", key, {"user_ids": ["bulk_a", "bulk_b"]})
+    assert undeletable.status == 409 and undeletable.json()["error"]["code"] == "customer_has_balance"
+    assert stack.call("GET", "/customer/info?end_user_id=bulk_a", key).status == 200  # not deleted either
+    deleted = stack.call("POST", "/customer/delete", key, {"user_ids": ["bulk_a"]})
+    assert deleted.status == 200 and deleted.json() == {"deleted_customers": ["bulk_a"]}
+    assert stack.call("GET", "/customer/info?end_user_id=bulk_a", key).status == 404

@@ -91,3 +91,56 @@ def test_usage_rejects_bad_queries(stack: Stack) -> None:
         assert response.json()["error"]["param"] == param, query
     assert stack.call("GET", "/v1/usage?customer_id=cus_nope", stack.live_key).status == 404
     assert stack.call("GET", "/v1/usage", "sk_live_nope").status == 401
+
+
+def test_top_customers_ranked_by_billable_cost_margin_or_requests(stack: Stack) -> None:
+    """group_by=customer with order_by and order (API.md "Usage"): the dashboard's top customers,
+    negative margins first with order_by=margin_usd&order=asc, paginated by rank."""
+    tenant = stack.new_account()
+    key = tenant["live"]
+    client = openai.OpenAI(base_url=stack.base_url + "/v1", api_key=key, max_retries=0)
+    calls = {"small": 1, "large": 4, "medium": 2}
+    for external_id, count in calls.items():
+        stack.call("POST", "/v1/customers", key, {"external_id": external_id})
+        for index in range(count):
+            client.chat.completions.create(
+                model="fc:openai/gpt-4o-mini",
+                max_tokens=8,
+                messages=[{"role": "user", "content": f"rank {external_id} {index}"}],
+                extra_headers={"FC-Customer": f"ext:{external_id}"},
+            )
+    ids = {name: stack.call("GET", f"/v1/customers/ext:{name}", key).json()["id"] for name in calls}
+    wait_until(
+        lambda: stack.call("GET", "/v1/usage", key).json()["request_count"] == sum(calls.values()), 10, "the calls"
+    )
+
+    def ranked(query: str) -> dict[str, object]:
+        response = stack.call("GET", "/v1/usage?group_by=customer&" + query, key)
+        assert response.status == 200, response.body
+        return dict(response.json())
+
+    by_requests = ranked("order_by=request_count")
+    assert [row["customer_id"] for row in by_requests["data"]] == [ids["large"], ids["medium"], ids["small"]]
+    assert [row["request_count"] for row in by_requests["data"]] == [4, 2, 1]
+    ascending = ranked("order_by=billable_usd&order=asc")
+    assert [row["customer_id"] for row in ascending["data"]] == [ids["small"], ids["medium"], ids["large"]]
+
+    first = ranked("order_by=request_count&limit=2")
+    assert [row["customer_id"] for row in first["data"]] == [ids["large"], ids["medium"]] and first["has_more"]
+    rest = ranked(f"order_by=request_count&limit=2&starting_after={ids['medium']}")
+    assert [row["customer_id"] for row in rest["data"]] == [ids["small"]] and rest["has_more"] is False
+
+    margins = ranked("order_by=margin_usd&order=asc")["data"]
+    assert all(row["total_margin_usd"] == 0 for row in margins)  # no markup: ties, broken by id
+    assert [row["customer_id"] for row in margins] == sorted(ids.values())
+
+    for query, param in [
+        ("order_by=spend", "order_by"),
+        ("order_by=cost_usd&order=up", "order"),
+        ("order=asc", "order"),
+        ("order_by=cost_usd&starting_after=cus_nope", "starting_after"),
+    ]:
+        refused = stack.call("GET", "/v1/usage?group_by=customer&" + query, key)
+        assert refused.status == 400 and refused.json()["error"]["param"] == param, (query, refused.body)
+    model_ranked = stack.call("GET", "/v1/usage?group_by=model&order_by=cost_usd", key)
+    assert model_ranked.status == 400 and model_ranked.json()["error"]["param"] == "order_by"

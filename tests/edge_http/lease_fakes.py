@@ -12,8 +12,9 @@ from typing import Any
 
 from edge_http.leases import LeaseManager, Ticket
 from ringside.core.v1 import common_pb2, metering_pb2
+from ringside_server.admission import estimate_nano
 from ringside_server.errors import RingsideError
-from ringside_server.money import Price, estimate_nano
+from ringside_server.money import Price
 
 WINDOW_S = 1.0
 PRICE = common_pb2.Price(input_nano_usd_per_mtok=150_000_000, output_nano_usd_per_mtok=600_000_000)

@@ -1,4 +1,5 @@
-"""core/domain/money.py: integer nano-USD, one rounding up per call (API.md "Money", "Budgets")."""
+"""ringside_server/money.py and the estimate in ringside_server/admission.py: integer nano-USD, one rounding up
+per call (API.md "Money", "Budgets")."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from ringside_server.admission import estimate_nano, max_affordable_output
 from ringside_server.money import (
     MARKUP_SCALE,
     TOKENS_PER_PRICE_UNIT,
@@ -16,8 +18,6 @@ from ringside_server.money import (
     Usage,
     billable_nano,
     cost_nano,
-    estimate_nano,
-    max_affordable_output,
 )
 
 FAST = settings(max_examples=200, deadline=None)

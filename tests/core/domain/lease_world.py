@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from hypothesis import settings
 
+from core.domain.calls import CallRequest
 from core.domain.entities import Denial, Hold, UsageRecord
-from core.domain.metering import MAX_LEASE_CALLS, Admission, CallRequest
+from core.domain.metering import MAX_LEASE_CALLS, Admission
 from core.domain.settlement import FinishedCall, SettlePlan
 from ringside_server.money import Usage
 from tests.core.domain.world import (

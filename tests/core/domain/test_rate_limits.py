@@ -6,8 +6,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from core.domain.calls import CallRequest
 from core.domain.entities import Denial, Tier
-from core.domain.metering import Admission, CallRequest
+from core.domain.metering import Admission
 from core.domain.ratelimit import WINDOW_S, RateDefaults
 from ringside_server.money import Usage
 from tests.core.domain.lease_world import FAST, call_request, finished, report

@@ -7,11 +7,13 @@ from datetime import UTC, datetime
 
 from hypothesis import settings
 
+from core.domain.calls import CallRequest
 from core.domain.entities import Account, ApiKey, Customer, Denial, Transfer, hash_secret
-from core.domain.metering import Admission, CallRequest, Meter
+from core.domain.metering import Admission, Meter
 from core.domain.periods import period_bounds
 from core.domain.state import State
-from ringside_server.money import Price, Usage, estimate_nano
+from ringside_server.admission import estimate_nano
+from ringside_server.money import Price, Usage
 
 FAST = settings(max_examples=200, deadline=None)
 

@@ -17,7 +17,7 @@ class Wallet(_message.Message):
     def __init__(self, enabled: _Optional[bool] = ..., balance_nano_usd: _Optional[int] = ..., low_threshold_nano_usd: _Optional[int] = ...) -> None: ...
 
 class Customer(_message.Message):
-    __slots__ = ("id", "livemode", "external_id", "name", "email", "metadata_json", "budget_nano_usd", "rate_limit_rpm", "rate_limit_tpm", "blocked", "tier_id", "billing_anchor_day", "stripe_customer_id", "spend_nano_usd_mtd", "request_count_mtd", "budget_status", "period_start", "period_end", "wallet", "created", "held_nano_usd", "limits_source")
+    __slots__ = ("id", "livemode", "external_id", "name", "email", "metadata_json", "budget_nano_usd", "rate_limit_rpm", "rate_limit_tpm", "blocked", "tier_id", "billing_anchor_day", "stripe_customer_id", "spend_nano_usd_mtd", "request_count_mtd", "budget_status", "period_start", "period_end", "wallet", "created", "held_nano_usd", "limits_source", "erasure_status")
     class LimitsSourceEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -47,6 +47,7 @@ class Customer(_message.Message):
     CREATED_FIELD_NUMBER: _ClassVar[int]
     HELD_NANO_USD_FIELD_NUMBER: _ClassVar[int]
     LIMITS_SOURCE_FIELD_NUMBER: _ClassVar[int]
+    ERASURE_STATUS_FIELD_NUMBER: _ClassVar[int]
     id: str
     livemode: bool
     external_id: str
@@ -69,7 +70,8 @@ class Customer(_message.Message):
     created: int
     held_nano_usd: int
     limits_source: _containers.ScalarMap[str, str]
-    def __init__(self, id: _Optional[str] = ..., livemode: _Optional[bool] = ..., external_id: _Optional[str] = ..., name: _Optional[str] = ..., email: _Optional[str] = ..., metadata_json: _Optional[str] = ..., budget_nano_usd: _Optional[int] = ..., rate_limit_rpm: _Optional[int] = ..., rate_limit_tpm: _Optional[int] = ..., blocked: _Optional[bool] = ..., tier_id: _Optional[str] = ..., billing_anchor_day: _Optional[int] = ..., stripe_customer_id: _Optional[str] = ..., spend_nano_usd_mtd: _Optional[int] = ..., request_count_mtd: _Optional[int] = ..., budget_status: _Optional[str] = ..., period_start: _Optional[int] = ..., period_end: _Optional[int] = ..., wallet: _Optional[_Union[Wallet, _Mapping]] = ..., created: _Optional[int] = ..., held_nano_usd: _Optional[int] = ..., limits_source: _Optional[_Mapping[str, str]] = ...) -> None: ...
+    erasure_status: str
+    def __init__(self, id: _Optional[str] = ..., livemode: _Optional[bool] = ..., external_id: _Optional[str] = ..., name: _Optional[str] = ..., email: _Optional[str] = ..., metadata_json: _Optional[str] = ..., budget_nano_usd: _Optional[int] = ..., rate_limit_rpm: _Optional[int] = ..., rate_limit_tpm: _Optional[int] = ..., blocked: _Optional[bool] = ..., tier_id: _Optional[str] = ..., billing_anchor_day: _Optional[int] = ..., stripe_customer_id: _Optional[str] = ..., spend_nano_usd_mtd: _Optional[int] = ..., request_count_mtd: _Optional[int] = ..., budget_status: _Optional[str] = ..., period_start: _Optional[int] = ..., period_end: _Optional[int] = ..., wallet: _Optional[_Union[Wallet, _Mapping]] = ..., created: _Optional[int] = ..., held_nano_usd: _Optional[int] = ..., limits_source: _Optional[_Mapping[str, str]] = ..., erasure_status: _Optional[str] = ...) -> None: ...
 
 class CreateCustomerRequest(_message.Message):
     __slots__ = ("external_id", "name", "email", "metadata_json", "budget_nano_usd", "budget_unlimited", "rate_limit_rpm", "rate_limit_tpm", "blocked", "billing_anchor_day", "wallet_enabled", "tier", "wallet_low_threshold_nano_usd", "stripe_customer_id")
@@ -158,16 +160,18 @@ class UpdateCustomerResponse(_message.Message):
     def __init__(self, customer: _Optional[_Union[Customer, _Mapping]] = ...) -> None: ...
 
 class ListCustomersRequest(_message.Message):
-    __slots__ = ("limit", "starting_after", "ending_before", "external_id")
+    __slots__ = ("limit", "starting_after", "ending_before", "external_id", "query")
     LIMIT_FIELD_NUMBER: _ClassVar[int]
     STARTING_AFTER_FIELD_NUMBER: _ClassVar[int]
     ENDING_BEFORE_FIELD_NUMBER: _ClassVar[int]
     EXTERNAL_ID_FIELD_NUMBER: _ClassVar[int]
+    QUERY_FIELD_NUMBER: _ClassVar[int]
     limit: int
     starting_after: str
     ending_before: str
     external_id: str
-    def __init__(self, limit: _Optional[int] = ..., starting_after: _Optional[str] = ..., ending_before: _Optional[str] = ..., external_id: _Optional[str] = ...) -> None: ...
+    query: str
+    def __init__(self, limit: _Optional[int] = ..., starting_after: _Optional[str] = ..., ending_before: _Optional[str] = ..., external_id: _Optional[str] = ..., query: _Optional[str] = ...) -> None: ...
 
 class ListCustomersResponse(_message.Message):
     __slots__ = ("customers", "has_more")
@@ -202,3 +206,47 @@ class GetCustomerResponse(_message.Message):
     CUSTOMER_FIELD_NUMBER: _ClassVar[int]
     customer: Customer
     def __init__(self, customer: _Optional[_Union[Customer, _Mapping]] = ...) -> None: ...
+
+class EraseCustomerRequest(_message.Message):
+    __slots__ = ("id", "force")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    FORCE_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    force: bool
+    def __init__(self, id: _Optional[str] = ..., force: _Optional[bool] = ...) -> None: ...
+
+class EraseCustomerResponse(_message.Message):
+    __slots__ = ("id", "status", "customer")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    CUSTOMER_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    status: str
+    customer: Customer
+    def __init__(self, id: _Optional[str] = ..., status: _Optional[str] = ..., customer: _Optional[_Union[Customer, _Mapping]] = ...) -> None: ...
+
+class DeleteCustomersRequest(_message.Message):
+    __slots__ = ("ids",)
+    IDS_FIELD_NUMBER: _ClassVar[int]
+    ids: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, ids: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class DeleteCustomersResponse(_message.Message):
+    __slots__ = ("ids",)
+    IDS_FIELD_NUMBER: _ClassVar[int]
+    ids: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, ids: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class SetCustomersBlockedRequest(_message.Message):
+    __slots__ = ("ids", "blocked")
+    IDS_FIELD_NUMBER: _ClassVar[int]
+    BLOCKED_FIELD_NUMBER: _ClassVar[int]
+    ids: _containers.RepeatedScalarFieldContainer[str]
+    blocked: bool
+    def __init__(self, ids: _Optional[_Iterable[str]] = ..., blocked: _Optional[bool] = ...) -> None: ...
+
+class SetCustomersBlockedResponse(_message.Message):
+    __slots__ = ("ids",)
+    IDS_FIELD_NUMBER: _ClassVar[int]
+    ids: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, ids: _Optional[_Iterable[str]] = ...) -> None: ...

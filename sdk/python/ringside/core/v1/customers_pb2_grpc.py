@@ -60,6 +60,21 @@ class CustomersServiceStub:
                 request_serializer=ringside_dot_core_dot_v1_dot_customers__pb2.DeleteCustomerRequest.SerializeToString,
                 response_deserializer=ringside_dot_core_dot_v1_dot_customers__pb2.DeleteCustomerResponse.FromString,
                 _registered_method=True)
+        self.DeleteCustomers = channel.unary_unary(
+                '/ringside.core.v1.CustomersService/DeleteCustomers',
+                request_serializer=ringside_dot_core_dot_v1_dot_customers__pb2.DeleteCustomersRequest.SerializeToString,
+                response_deserializer=ringside_dot_core_dot_v1_dot_customers__pb2.DeleteCustomersResponse.FromString,
+                _registered_method=True)
+        self.SetCustomersBlocked = channel.unary_unary(
+                '/ringside.core.v1.CustomersService/SetCustomersBlocked',
+                request_serializer=ringside_dot_core_dot_v1_dot_customers__pb2.SetCustomersBlockedRequest.SerializeToString,
+                response_deserializer=ringside_dot_core_dot_v1_dot_customers__pb2.SetCustomersBlockedResponse.FromString,
+                _registered_method=True)
+        self.EraseCustomer = channel.unary_unary(
+                '/ringside.core.v1.CustomersService/EraseCustomer',
+                request_serializer=ringside_dot_core_dot_v1_dot_customers__pb2.EraseCustomerRequest.SerializeToString,
+                response_deserializer=ringside_dot_core_dot_v1_dot_customers__pb2.EraseCustomerResponse.FromString,
+                _registered_method=True)
 
 
 class CustomersServiceServicer:
@@ -101,6 +116,27 @@ class CustomersServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def DeleteCustomers(self, request, context):
+        """Deletes every named customer, or none when one cannot be (the peer proxy's bulk delete).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SetCustomersBlocked(self, request, context):
+        """Blocks or unblocks every named customer, or none when one does not exist.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def EraseCustomer(self, request, context):
+        """Erases a customer's personal data once its holds resolve (api:admin; idempotent).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_CustomersServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -128,6 +164,21 @@ def add_CustomersServiceServicer_to_server(servicer, server):
                     servicer.DeleteCustomer,
                     request_deserializer=ringside_dot_core_dot_v1_dot_customers__pb2.DeleteCustomerRequest.FromString,
                     response_serializer=ringside_dot_core_dot_v1_dot_customers__pb2.DeleteCustomerResponse.SerializeToString,
+            ),
+            'DeleteCustomers': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteCustomers,
+                    request_deserializer=ringside_dot_core_dot_v1_dot_customers__pb2.DeleteCustomersRequest.FromString,
+                    response_serializer=ringside_dot_core_dot_v1_dot_customers__pb2.DeleteCustomersResponse.SerializeToString,
+            ),
+            'SetCustomersBlocked': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetCustomersBlocked,
+                    request_deserializer=ringside_dot_core_dot_v1_dot_customers__pb2.SetCustomersBlockedRequest.FromString,
+                    response_serializer=ringside_dot_core_dot_v1_dot_customers__pb2.SetCustomersBlockedResponse.SerializeToString,
+            ),
+            'EraseCustomer': grpc.unary_unary_rpc_method_handler(
+                    servicer.EraseCustomer,
+                    request_deserializer=ringside_dot_core_dot_v1_dot_customers__pb2.EraseCustomerRequest.FromString,
+                    response_serializer=ringside_dot_core_dot_v1_dot_customers__pb2.EraseCustomerResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -266,6 +317,87 @@ class CustomersService:
             '/ringside.core.v1.CustomersService/DeleteCustomer',
             ringside_dot_core_dot_v1_dot_customers__pb2.DeleteCustomerRequest.SerializeToString,
             ringside_dot_core_dot_v1_dot_customers__pb2.DeleteCustomerResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteCustomers(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/ringside.core.v1.CustomersService/DeleteCustomers',
+            ringside_dot_core_dot_v1_dot_customers__pb2.DeleteCustomersRequest.SerializeToString,
+            ringside_dot_core_dot_v1_dot_customers__pb2.DeleteCustomersResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetCustomersBlocked(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/ringside.core.v1.CustomersService/SetCustomersBlocked',
+            ringside_dot_core_dot_v1_dot_customers__pb2.SetCustomersBlockedRequest.SerializeToString,
+            ringside_dot_core_dot_v1_dot_customers__pb2.SetCustomersBlockedResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def EraseCustomer(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/ringside.core.v1.CustomersService/EraseCustomer',
+            ringside_dot_core_dot_v1_dot_customers__pb2.EraseCustomerRequest.SerializeToString,
+            ringside_dot_core_dot_v1_dot_customers__pb2.EraseCustomerResponse.FromString,
             options,
             channel_credentials,
             insecure,

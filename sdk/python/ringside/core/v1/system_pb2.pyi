@@ -63,3 +63,19 @@ class VerifyLedgerResponse(_message.Message):
     invalid_transfers: int
     memory_mismatches: int
     def __init__(self, transfer_count: _Optional[int] = ..., imbalance_nano_usd: _Optional[int] = ..., overposted_holds: _Optional[int] = ..., multiply_resolved_holds: _Optional[int] = ..., usage_ledger_mismatches: _Optional[int] = ..., open_holds: _Optional[int] = ..., ok: _Optional[bool] = ..., invalid_transfers: _Optional[int] = ..., memory_mismatches: _Optional[int] = ...) -> None: ...
+
+class PurgeExpiredRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class PurgeExpiredResponse(_message.Message):
+    __slots__ = ("events_before", "delivery_attempts_before", "outbox_before", "idempotency_keys_before")
+    EVENTS_BEFORE_FIELD_NUMBER: _ClassVar[int]
+    DELIVERY_ATTEMPTS_BEFORE_FIELD_NUMBER: _ClassVar[int]
+    OUTBOX_BEFORE_FIELD_NUMBER: _ClassVar[int]
+    IDEMPOTENCY_KEYS_BEFORE_FIELD_NUMBER: _ClassVar[int]
+    events_before: int
+    delivery_attempts_before: int
+    outbox_before: int
+    idempotency_keys_before: int
+    def __init__(self, events_before: _Optional[int] = ..., delivery_attempts_before: _Optional[int] = ..., outbox_before: _Optional[int] = ..., idempotency_keys_before: _Optional[int] = ...) -> None: ...

@@ -50,6 +50,11 @@ class SystemServiceStub:
                 request_serializer=ringside_dot_core_dot_v1_dot_system__pb2.VerifyLedgerRequest.SerializeToString,
                 response_deserializer=ringside_dot_core_dot_v1_dot_system__pb2.VerifyLedgerResponse.FromString,
                 _registered_method=True)
+        self.PurgeExpired = channel.unary_unary(
+                '/ringside.core.v1.SystemService/PurgeExpired',
+                request_serializer=ringside_dot_core_dot_v1_dot_system__pb2.PurgeExpiredRequest.SerializeToString,
+                response_deserializer=ringside_dot_core_dot_v1_dot_system__pb2.PurgeExpiredResponse.FromString,
+                _registered_method=True)
 
 
 class SystemServiceServicer:
@@ -77,6 +82,13 @@ class SystemServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def PurgeExpired(self, request, context):
+        """Internal: purge what has outlived its retention setting (the `ringside-retention` schedule).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_SystemServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -94,6 +106,11 @@ def add_SystemServiceServicer_to_server(servicer, server):
                     servicer.VerifyLedger,
                     request_deserializer=ringside_dot_core_dot_v1_dot_system__pb2.VerifyLedgerRequest.FromString,
                     response_serializer=ringside_dot_core_dot_v1_dot_system__pb2.VerifyLedgerResponse.SerializeToString,
+            ),
+            'PurgeExpired': grpc.unary_unary_rpc_method_handler(
+                    servicer.PurgeExpired,
+                    request_deserializer=ringside_dot_core_dot_v1_dot_system__pb2.PurgeExpiredRequest.FromString,
+                    response_serializer=ringside_dot_core_dot_v1_dot_system__pb2.PurgeExpiredResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -178,6 +195,33 @@ class SystemService:
             '/ringside.core.v1.SystemService/VerifyLedger',
             ringside_dot_core_dot_v1_dot_system__pb2.VerifyLedgerRequest.SerializeToString,
             ringside_dot_core_dot_v1_dot_system__pb2.VerifyLedgerResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PurgeExpired(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/ringside.core.v1.SystemService/PurgeExpired',
+            ringside_dot_core_dot_v1_dot_system__pb2.PurgeExpiredRequest.SerializeToString,
+            ringside_dot_core_dot_v1_dot_system__pb2.PurgeExpiredResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -24,21 +24,21 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1cringside/core/v1/usage.proto\x12\x10ringside.core.v1\"~\n\x0fGetUsageRequest\x12\x14\n\x0c\x63ustomer_ref\x18\x01 \x01(\t\x12\r\n\x05since\x18\x02 \x01(\x03\x12\r\n\x05until\x18\x03 \x01(\x03\x12\x10\n\x08group_by\x18\x04 \x01(\t\x12\r\n\x05limit\x18\x05 \x01(\x05\x12\x16\n\x0estarting_after\x18\x06 \x01(\t\"\x83\x01\n\x0bUsageTotals\x12\x15\n\rcost_nano_usd\x18\x01 \x01(\x03\x12\x19\n\x11\x62illable_nano_usd\x18\x02 \x01(\x03\x12\x15\n\rrequest_count\x18\x03 \x01(\x03\x12\x14\n\x0cinput_tokens\x18\x04 \x01(\x03\x12\x15\n\routput_tokens\x18\x05 \x01(\x03\"H\n\nUsageGroup\x12\x0b\n\x03key\x18\x01 \x01(\t\x12-\n\x06totals\x18\x02 \x01(\x0b\x32\x1d.ringside.core.v1.UsageTotals\"\x9f\x01\n\x10GetUsageResponse\x12-\n\x06totals\x18\x01 \x01(\x0b\x32\x1d.ringside.core.v1.UsageTotals\x12,\n\x06groups\x18\x02 \x03(\x0b\x32\x1c.ringside.core.v1.UsageGroup\x12\x10\n\x08has_more\x18\x03 \x01(\x08\x12\r\n\x05since\x18\x04 \x01(\x03\x12\r\n\x05until\x18\x05 \x01(\x03\x32\x61\n\x0cUsageService\x12Q\n\x08GetUsage\x12!.ringside.core.v1.GetUsageRequest\x1a\".ringside.core.v1.GetUsageResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1cringside/core/v1/usage.proto\x12\x10ringside.core.v1\"\x9f\x01\n\x0fGetUsageRequest\x12\x14\n\x0c\x63ustomer_ref\x18\x01 \x01(\t\x12\r\n\x05since\x18\x02 \x01(\x03\x12\r\n\x05until\x18\x03 \x01(\x03\x12\x10\n\x08group_by\x18\x04 \x01(\t\x12\r\n\x05limit\x18\x05 \x01(\x05\x12\x16\n\x0estarting_after\x18\x06 \x01(\t\x12\x10\n\x08order_by\x18\x07 \x01(\t\x12\r\n\x05order\x18\x08 \x01(\t\"\x83\x01\n\x0bUsageTotals\x12\x15\n\rcost_nano_usd\x18\x01 \x01(\x03\x12\x19\n\x11\x62illable_nano_usd\x18\x02 \x01(\x03\x12\x15\n\rrequest_count\x18\x03 \x01(\x03\x12\x14\n\x0cinput_tokens\x18\x04 \x01(\x03\x12\x15\n\routput_tokens\x18\x05 \x01(\x03\"H\n\nUsageGroup\x12\x0b\n\x03key\x18\x01 \x01(\t\x12-\n\x06totals\x18\x02 \x01(\x0b\x32\x1d.ringside.core.v1.UsageTotals\"\x9f\x01\n\x10GetUsageResponse\x12-\n\x06totals\x18\x01 \x01(\x0b\x32\x1d.ringside.core.v1.UsageTotals\x12,\n\x06groups\x18\x02 \x03(\x0b\x32\x1c.ringside.core.v1.UsageGroup\x12\x10\n\x08has_more\x18\x03 \x01(\x08\x12\r\n\x05since\x18\x04 \x01(\x03\x12\r\n\x05until\x18\x05 \x01(\x03\x32\x61\n\x0cUsageService\x12Q\n\x08GetUsage\x12!.ringside.core.v1.GetUsageRequest\x1a\".ringside.core.v1.GetUsageResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'ringside.core.v1.usage_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_GETUSAGEREQUEST']._serialized_start=50
-  _globals['_GETUSAGEREQUEST']._serialized_end=176
-  _globals['_USAGETOTALS']._serialized_start=179
-  _globals['_USAGETOTALS']._serialized_end=310
-  _globals['_USAGEGROUP']._serialized_start=312
-  _globals['_USAGEGROUP']._serialized_end=384
-  _globals['_GETUSAGERESPONSE']._serialized_start=387
-  _globals['_GETUSAGERESPONSE']._serialized_end=546
-  _globals['_USAGESERVICE']._serialized_start=548
-  _globals['_USAGESERVICE']._serialized_end=645
+  _globals['_GETUSAGEREQUEST']._serialized_start=51
+  _globals['_GETUSAGEREQUEST']._serialized_end=210
+  _globals['_USAGETOTALS']._serialized_start=213
+  _globals['_USAGETOTALS']._serialized_end=344
+  _globals['_USAGEGROUP']._serialized_start=346
+  _globals['_USAGEGROUP']._serialized_end=418
+  _globals['_GETUSAGERESPONSE']._serialized_start=421
+  _globals['_GETUSAGERESPONSE']._serialized_end=580
+  _globals['_USAGESERVICE']._serialized_start=582
+  _globals['_USAGESERVICE']._serialized_end=679
 # @@protoc_insertion_point(module_scope)

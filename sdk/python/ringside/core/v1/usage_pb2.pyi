@@ -7,20 +7,24 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class GetUsageRequest(_message.Message):
-    __slots__ = ("customer_ref", "since", "until", "group_by", "limit", "starting_after")
+    __slots__ = ("customer_ref", "since", "until", "group_by", "limit", "starting_after", "order_by", "order")
     CUSTOMER_REF_FIELD_NUMBER: _ClassVar[int]
     SINCE_FIELD_NUMBER: _ClassVar[int]
     UNTIL_FIELD_NUMBER: _ClassVar[int]
     GROUP_BY_FIELD_NUMBER: _ClassVar[int]
     LIMIT_FIELD_NUMBER: _ClassVar[int]
     STARTING_AFTER_FIELD_NUMBER: _ClassVar[int]
+    ORDER_BY_FIELD_NUMBER: _ClassVar[int]
+    ORDER_FIELD_NUMBER: _ClassVar[int]
     customer_ref: str
     since: int
     until: int
     group_by: str
     limit: int
     starting_after: str
-    def __init__(self, customer_ref: _Optional[str] = ..., since: _Optional[int] = ..., until: _Optional[int] = ..., group_by: _Optional[str] = ..., limit: _Optional[int] = ..., starting_after: _Optional[str] = ...) -> None: ...
+    order_by: str
+    order: str
+    def __init__(self, customer_ref: _Optional[str] = ..., since: _Optional[int] = ..., until: _Optional[int] = ..., group_by: _Optional[str] = ..., limit: _Optional[int] = ..., starting_after: _Optional[str] = ..., order_by: _Optional[str] = ..., order: _Optional[str] = ...) -> None: ...
 
 class UsageTotals(_message.Message):
     __slots__ = ("cost_nano_usd", "billable_nano_usd", "request_count", "input_tokens", "output_tokens")

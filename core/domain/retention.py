@@ -1,0 +1,88 @@
+"""What Ringside keeps, for how long, and why — the one place (docs/operations.md shows it).
+
+Each bounded kind is a setting with a default; the worker's `ringside-retention` schedule asks the
+core to purge what has outlived it. The ledger is never purged: money is never forgotten.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+HOUR_S = 3600
+DAY_S = 86_400
+
+
+@dataclass(frozen=True, slots=True)
+class RetentionPolicy:
+    """How long each purged kind is kept, in seconds (settings `RINGSIDE_RETENTION_*`)."""
+
+    events_s: int = 35 * DAY_S
+    delivery_attempts_s: int = 30 * DAY_S
+    outbox_s: int = 7 * DAY_S
+    idempotency_keys_s: int = 48 * HOUR_S
+
+
+@dataclass(frozen=True, slots=True)
+class Kept:
+    what: str
+    how_long: str
+    setting: str  # "" where it is not a setting
+    why: str
+
+
+KEPT: tuple[Kept, ...] = (
+    Kept(
+        "ledger transfers and holds", "forever", "", "money is never edited or forgotten; corrections are new transfers"
+    ),
+    Kept(
+        "usage records (one per call)",
+        "forever, for now",
+        "",
+        "/v1/usage totals are computed from them; they are purged only once daily aggregates exist (not yet)",
+    ),
+    Kept("closed billing periods", "forever", "", "invoices and Stripe pushes refer to them"),
+    Kept(
+        "events",
+        "35 days",
+        "RINGSIDE_RETENTION_EVENTS_DAYS (≥ 33)",
+        "GET /v1/events lists 30 days; a restarting core reads 32 days back to rebuild its threshold marks",
+    ),
+    Kept(
+        "webhook delivery attempts",
+        "30 days",
+        "RINGSIDE_RETENTION_DELIVERY_ATTEMPTS_DAYS",
+        "GET /v1/webhooks/:id/deliveries and redelivery by attempt id",
+    ),
+    Kept(
+        "relayed outbox entries",
+        "7 days",
+        "RINGSIDE_RETENTION_OUTBOX_DAYS",
+        "each has its delivery workflow in Temporal by then",
+    ),
+    Kept(
+        "idempotency keys and their stored responses",
+        "48 hours",
+        "RINGSIDE_RETENTION_IDEMPOTENCY_HOURS (≥ 24)",
+        "API.md: kept at least 24 h; a key older than this runs as new",
+    ),
+    Kept(
+        "an erased customer's personal data",
+        "until its holds resolve",
+        "",
+        "POST /v1/customers/:id/erase removes it; ledger and usage stay under the bare id",
+    ),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class EventPurge:
+    """Forget events created before `created_before`."""
+
+    created_before: int
+
+
+@dataclass(frozen=True, slots=True)
+class IdempotencyPurge:
+    """Forget idempotency keys (and their stored responses) created before `created_before`."""
+
+    created_before: int

@@ -1,0 +1,130 @@
+"""`POST /v1/customers/:id/erase`: a right-to-be-forgotten request (API.md "Customers").
+
+`request` blocks the customer and revokes its Client Tokens at once (one durable write), zeroing a
+wallet first when forced; `sweep` runs in the core every second and completes each pending erasure
+whose holds have all resolved (a call in flight keeps it pending until it settles or its hold
+expires), planning the scrub from the database and writing it in one commit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+
+from core.domain.entities import ClientTokensRevoked, Customer, Transfer
+from core.domain.erasure import (
+    COMPLETED,
+    PENDING,
+    CustomerErased,
+    ErasureRequested,
+    EventScrubbed,
+    scrubbed_event_body,
+)
+from core.domain.webhooks import new_event
+from core.services.core import Core, Principal, require_scope
+from core.services.deletions import wallet_zeroing
+from core.store import erasure as store
+from ringside_server.errors import RingsideError
+
+log = logging.getLogger(__name__)
+SWEEP_EVERY_S = 1.0
+MAX_PER_SWEEP = 50  # a bound on one sweep's work; the rest waits a second
+
+
+@dataclass(frozen=True, slots=True)
+class Erasure:
+    customer_id: str
+    status: str  # "pending" | "completed"
+    customer: Customer | None = None  # while pending: the (blocked) customer
+
+
+async def request(core: Core, principal: Principal, ref: str, force: bool) -> Erasure:
+    """Block the customer and revoke its tokens now; the erasure completes once its holds resolve.
+    Idempotent: a pending erasure answers pending, a completed one completed."""
+    require_scope(principal, "api:admin")
+    customer = core.state.find_customer(principal.account_id, principal.livemode, ref)
+    if customer is None:
+        status = await _stored_status(core, principal, ref)
+        if status == COMPLETED:
+            return Erasure(ref, COMPLETED)
+        raise RingsideError("customer_not_found", f"No such customer: '{ref[:300]}'.", "id")
+    if customer.erasure == PENDING:
+        return Erasure(customer.id, PENDING, customer)
+    records: list[object] = []
+    if customer.wallet_balance_nano:
+        if not force:
+            raise RingsideError(
+                "customer_has_balance",
+                f"Customer {customer.id}'s wallet is not empty; pass force: true to zero it with an adjustment.",
+                "force",
+            )
+        records.append(wallet_zeroing(core, customer))
+    cut_off_ms = int(core.clock() * 1000)
+    records += [ErasureRequested(customer.id), ClientTokensRevoked(customer.id, cut_off_ms)]
+
+    def block() -> None:
+        customer.blocked = True
+        customer.erasure = PENDING
+        customer.tokens_revoked_before_ms = max(customer.tokens_revoked_before_ms, cut_off_ms)
+        if records and isinstance(records[0], Transfer):
+            customer.wallet_balance_nano = 0
+
+    await core.writer.write_then_apply(records, block)
+    log.info("erasure of %s requested", customer.id)
+    return Erasure(customer.id, PENDING, customer)
+
+
+async def _stored_status(core: Core, principal: Principal, ref: str) -> str | None:
+    if not ref.startswith("cus_"):
+        return None  # an erased customer's external id is gone with it
+    loop = asyncio.get_running_loop()
+    return await loop.run_in_executor(
+        None, store.erasure_status, core.engine, ref[:64], principal.account_id, principal.livemode
+    )
+
+
+async def complete(core: Core, customer: Customer) -> None:
+    """Erase a pending customer whose holds have resolved: one commit, then gone from memory."""
+    loop = asyncio.get_running_loop()
+    events = await loop.run_in_executor(None, store.customer_events, core.engine, customer.id)
+    responses = await loop.run_in_executor(
+        None, store.responses_showing, core.engine, customer.account_id, customer.livemode, customer.id
+    )
+    now = core.now()
+    records: list[object] = [
+        EventScrubbed(event_id, scrubbed_event_body(body, customer.id)) for event_id, body in events
+    ]
+    records += responses
+    records.append(CustomerErased(customer.id, now))
+    records += new_event(
+        customer.account_id, customer.livemode, "customer.erased", {"customer": {"id": customer.id}}, now, customer.id
+    )
+
+    def forget() -> None:
+        core.state.customers.pop(customer.id, None)
+        if customer.external_id is not None:
+            core.state.customers_by_external.pop((customer.account_id, customer.livemode, customer.external_id), None)
+        customer.erasure = COMPLETED
+
+    await core.writer.write_then_apply(records, forget)
+    log.info(
+        "customer %s erased (%d events scrubbed, %d stored responses dropped)", customer.id, len(events), len(responses)
+    )
+
+
+def ready(core: Core) -> list[Customer]:
+    """Pending erasures with nothing held: no call in flight, no open lease."""
+    waiting = [c for c in core.state.customers.values() if c.erasure == PENDING and c.held_nano == 0]
+    return waiting[:MAX_PER_SWEEP]
+
+
+async def sweep_forever(core: Core) -> None:
+    """The core's erasure loop (started with the server, stopped by cancellation)."""
+    while True:
+        await asyncio.sleep(SWEEP_EVERY_S)
+        for customer in ready(core):
+            try:
+                await complete(core, customer)
+            except Exception:
+                log.exception("erasure of %s failed; it is retried in a second", customer.id)

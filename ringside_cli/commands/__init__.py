@@ -1,0 +1,1 @@
+"""The `ringside` command's groups that speak to the HTTP API as the given key."""

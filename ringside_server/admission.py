@@ -1,0 +1,83 @@
+"""Admission arithmetic: how much one call may produce, count and cost before it runs, and how
+much of what it did cost is posted. Pure functions, no I/O.
+
+One place for both paths that admit calls: the core (per-call Authorize and the leases it grants)
+and the edge's lease path (the tickets it hands out against a lease). Were they to compute a bound
+differently, a call admitted under a lease could cost more than the core reserved for it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ringside_server.money import MARKUP_SCALE, TOKENS_PER_PRICE_UNIT, Price, billable_nano, ceil_div
+
+
+def output_ceiling(requested_output_tokens: int, default_max_output_tokens: int | None, model_max_tokens: int) -> int:
+    """The most output tokens a call may produce: `max_tokens` as sent, else the account's default,
+    else the model's maximum — never above the model's maximum when it is known (0 = unknown)."""
+    ceiling = requested_output_tokens or default_max_output_tokens or model_max_tokens
+    return min(ceiling, model_max_tokens) if model_max_tokens else ceiling
+
+
+def tokens_bound(input_tokens_bound: int, choices: int, output_tokens: int) -> int:
+    """What a call counts against a tokens-per-minute limit until settled: its prompt bound and
+    every output token each of its choices may produce."""
+    return input_tokens_bound + max(1, choices) * output_tokens
+
+
+def estimate_nano(input_tokens: int, output_tokens: int, choices: int, price: Price, markup_bp: int) -> int:
+    """Billable upper bound of a call: every prompt token at the highest input-class price, every
+    possible output token at the highest output-class price, `choices` completions."""
+    scaled = input_tokens * price.max_input + choices * output_tokens * price.max_output
+    return billable_nano(ceil_div(scaled, TOKENS_PER_PRICE_UNIT), markup_bp)
+
+
+def max_affordable_output(
+    input_tokens: int, choices: int, price: Price, markup_bp: int, room_nano: int, ceiling: int
+) -> int:
+    """The largest output bound k ≤ ceiling whose estimate fits in `room_nano` (0 when none does)."""
+    if price.max_output == 0:
+        return ceiling if estimate_nano(input_tokens, 0, choices, price, markup_bp) <= room_nano else 0
+    # Invert the estimate, then step down past the roundings (at most a few steps).
+    cost_room = room_nano * MARKUP_SCALE // (MARKUP_SCALE + markup_bp)
+    scaled_room = cost_room * TOKENS_PER_PRICE_UNIT - input_tokens * price.max_input
+    k = min(ceiling, max(0, scaled_room // (choices * price.max_output)))
+    while k > 0 and estimate_nano(input_tokens, k, choices, price, markup_bp) > room_nano:
+        k -= 1
+    return k
+
+
+@dataclass(frozen=True, slots=True)
+class CallBound:
+    """One call admitted at its output ceiling: what it may produce, count and cost."""
+
+    output_tokens: int
+    tokens: int
+    estimate_nano: int
+
+
+def call_bound(
+    input_tokens_bound: int,
+    choices: int,
+    requested_output_tokens: int,
+    default_max_output_tokens: int | None,
+    model_max_tokens: int,
+    price: Price,
+    markup_bp: int,
+) -> CallBound:
+    """The bound of one call at its output ceiling: what a lease reserves per call, and what a
+    ticket taken from a lease on the edge may use."""
+    ceiling = output_ceiling(requested_output_tokens, default_max_output_tokens, model_max_tokens)
+    return CallBound(
+        ceiling,
+        tokens_bound(input_tokens_bound, choices, ceiling),
+        estimate_nano(input_tokens_bound, ceiling, max(1, choices), price, markup_bp),
+    )
+
+
+def posted_nano(billable: int, reserved_nano: int, left_nano: int | None = None) -> int:
+    """What a finished call posts: its billable amount, never more than was reserved for it (the
+    hold, or the ticket's estimate) nor than its lease has left: the rest is never charged."""
+    posted = min(billable, reserved_nano)
+    return posted if left_nano is None else min(posted, left_nano)
