@@ -26,11 +26,13 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 billing = typer.Typer(help="Billing schedules: run one now, as 'Trigger' in the Temporal UI.", no_args_is_help=True)
+rag = typer.Typer(help="Managed RAG: the rag role (embedding model and vector index).", no_args_is_help=True)
 app.add_typer(customers, name="customers")
 app.add_typer(wallet, name="wallet")
 app.add_typer(keys, name="keys")
 app.add_typer(webhooks, name="webhooks")
 app.add_typer(billing, name="billing")
+app.add_typer(rag, name="rag")
 app.command("usage")(usage)
 app.command("status")(status)
 
@@ -103,6 +105,34 @@ def worker() -> None:
     from workers.worker import serve
 
     _run(serve(_settings()))
+
+
+@rag.command("serve")
+def rag_serve(
+    port: Annotated[int, typer.Option(help="gRPC port")] = 50053,
+    index_path: Annotated[
+        pathlib.Path | None, typer.Option(help="embedded index root (default DATA_DIR/rag/index)")
+    ] = None,
+    qdrant_url: Annotated[str | None, typer.Option(help="use this Qdrant server instead of the embedded index")] = None,
+    threads: Annotated[int, typer.Option(help="threads for the embedding model")] = 2,
+) -> None:
+    """Run the rag role over gRPC (not started by `ringside up` yet: nothing calls it until the RAG routes land)."""
+    try:
+        from rag.server import RagOptions, serve
+    except ImportError as missing:  # the rag extra: in the dev lock, not yet in `make up`'s
+        typer.echo(f"ringside rag serve: {missing.name} is not installed: pip install 'ringside-server[rag]'", err=True)
+        raise typer.Exit(2) from None
+
+    settings = _settings()
+    options = RagOptions(
+        bind_host=settings.bind_host,
+        port=port,
+        index_path=index_path or settings.ensure_data_dir() / "rag" / "index",
+        qdrant_url=qdrant_url,
+        internal_token=settings.resolve_internal_token(),
+        threads=threads,
+    )
+    _run(serve(options))
 
 
 @app.command()

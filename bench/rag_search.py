@@ -1,0 +1,103 @@
+"""Search latency of the embedded index (qdrant-edge-py) at 10k and 100k points of 384-d random
+unit vectors (the local model's size; random vectors are fine for index timing).
+
+    python -m bench.rag_search [--points 10000 --points 100000] [--queries 500] [--engine embedded|qdrant-client]
+
+Loads the points in batches of 1024, runs optimize() (builds HNSW), then times `--queries` searches
+(limit 10, with and without an attribute filter) and prints p50/p99 in milliseconds. The issue's
+target: p50 <= 20 ms at 100k points embedded.
+"""
+
+from __future__ import annotations
+
+import argparse
+import pathlib
+import statistics
+import tempfile
+import time
+
+import numpy as np
+
+from rag.filters import parse_filter
+from rag.index import MAX_POINTS_PER_UPSERT, IndexPoint, VectorIndexes, index_name, open_indexes
+
+DIMENSIONS = 384
+
+
+def unit_vectors(count: int, seed: int) -> np.ndarray:
+    vectors = np.random.default_rng(seed).normal(size=(count, DIMENSIONS)).astype(np.float32)
+    return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+
+
+def load(indexes: VectorIndexes, name: str, count: int, optimize: bool) -> dict[str, float]:
+    """Creates the index and fills it (then builds HNSW unless told not to); returns the times."""
+    indexes.create(name, DIMENSIONS)
+    vectors = unit_vectors(count, seed=1)
+    started = time.perf_counter()
+    for start in range(0, count, MAX_POINTS_PER_UPSERT):
+        batch = [
+            IndexPoint(
+                id=f"00000000-0000-4000-8000-{number:012d}",
+                vector=vectors[number].tolist(),
+                file_id=f"file-{number // 100}",
+                chunk_index=number % 100,
+                text=f"chunk {number}",
+                attributes={"shard": number % 10},
+            )
+            for number in range(start, min(start + MAX_POINTS_PER_UPSERT, count))
+        ]
+        indexes.upsert(name, batch)
+    loaded = time.perf_counter()
+    if optimize:
+        indexes.optimize(name)
+    return {"load_s": loaded - started, "optimize_s": time.perf_counter() - loaded}
+
+
+def time_queries(indexes: VectorIndexes, name: str, queries: int, filtered: bool) -> list[float]:
+    """Milliseconds per search."""
+    tree = parse_filter({"type": "eq", "key": "shard", "value": 3}) if filtered else None
+    latencies_ms = []
+    for vector in unit_vectors(queries, seed=2):
+        started = time.perf_counter()
+        hits = indexes.search(name, vector.tolist(), limit=10, filters=tree)
+        latencies_ms.append((time.perf_counter() - started) * 1000)
+        assert hits, "a search over a full index found nothing"
+    return latencies_ms
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--points", type=int, action="append")
+    parser.add_argument("--queries", type=int, default=500)
+    parser.add_argument("--engine", choices=["embedded", "qdrant-client"], default="embedded")
+    parser.add_argument("--no-optimize", action="store_true", help="search before optimize() (HNSW not built)")
+    options = parser.parse_args()
+    for count in options.points or [10_000, 100_000]:
+        with tempfile.TemporaryDirectory() as tmp:
+            if options.engine == "embedded":
+                indexes = open_indexes(path=pathlib.Path(tmp))
+            else:
+                indexes = open_indexes(url=":memory:")
+            try:
+                name = index_name("vs_bench", 1)
+                setup = load(indexes, name, count, optimize=not options.no_optimize)
+                for filtered in (False, True):
+                    latencies_ms = time_queries(indexes, name, options.queries, filtered)
+                    kind = "filtered" if filtered else "plain   "
+                    p50_ms, p99_ms = statistics.median(latencies_ms), percentile(latencies_ms, 0.99)
+                    print(
+                        f"{options.engine} {count:>7} points {kind}: p50 {p50_ms:.2f} ms, p99 {p99_ms:.2f} ms "
+                        f"({options.queries} queries; load {setup['load_s']:.1f} s, "
+                        f"optimize {setup['optimize_s']:.1f} s)"
+                    )
+            finally:
+                indexes.close()
+
+
+if __name__ == "__main__":
+    main()

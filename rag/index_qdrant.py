@@ -1,0 +1,158 @@
+"""The index on a Qdrant server through qdrant-client (RINGSIDE_QDRANT_URL): what several rag
+processes share. One collection per index.
+
+`url=":memory:"` runs qdrant-client's in-process mode through the same client calls: no Qdrant
+server binary can be installed from this project's registries, so the tests exercise this code
+path that way (DECISIONS.md, 16).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from qdrant_client import QdrantClient
+from qdrant_client import models as qdrant
+
+from rag.filters import Filter, translate
+from rag.index import (
+    PAYLOAD_ATTRIBUTES,
+    PAYLOAD_FILE_ID,
+    IndexNotFoundError,
+    IndexPoint,
+    SearchHit,
+    check_index_name,
+    check_search,
+    check_upsert,
+)
+
+# A bound on how long one call to the server may take.
+_TIMEOUT_S = 30
+
+
+class QdrantIndexes:
+    """The indexes of a Qdrant server (or qdrant-client's in-process mode for ":memory:")."""
+
+    def __init__(self, url: str, api_key: str | None = None) -> None:
+        # In-process mode has no payload indexes (it scans); only a server gets one.
+        self._server = url != ":memory:"
+        if not self._server:
+            self._client = QdrantClient(location=":memory:")
+        else:
+            self._client = QdrantClient(url=url, api_key=api_key, timeout=_TIMEOUT_S)
+
+    def create(self, name: str, dimensions: int) -> None:
+        """Creates the collection if it does not exist; an existing one must have these dimensions."""
+        check_index_name(name)
+        if self._client.collection_exists(name):
+            vectors = self._client.get_collection(name).config.params.vectors
+            size = vectors.size if isinstance(vectors, qdrant.VectorParams) else None
+            if size != dimensions:
+                raise ValueError(f"index {name!r} holds {size}-d vectors, not {dimensions}-d")
+            return
+        self._client.create_collection(
+            name, vectors_config=qdrant.VectorParams(size=dimensions, distance=qdrant.Distance.COSINE)
+        )
+        if self._server:
+            # Deleting a file's points filters on file_id: an index keeps that cheap in a large store.
+            self._client.create_payload_index(name, PAYLOAD_FILE_ID, qdrant.PayloadSchemaType.KEYWORD, wait=True)
+
+    def exists(self, name: str) -> bool:
+        """Whether the collection exists."""
+        check_index_name(name)
+        return bool(self._client.collection_exists(name))
+
+    def upsert(self, name: str, points: Sequence[IndexPoint]) -> None:
+        """Writes the points and waits until they are searchable."""
+        check_upsert(points)
+        if not points:
+            return
+        self._require(name)
+        structs = [
+            qdrant.PointStruct(id=point.id, vector=[float(x) for x in point.vector], payload=point.payload())
+            for point in points
+        ]
+        self._client.upsert(name, points=structs, wait=True)
+
+    def delete_file(self, name: str, file_id: str) -> None:
+        """Removes every point of the file and waits until searches no longer see them."""
+        self._require(name)
+        self._client.delete(name, points_selector=qdrant.FilterSelector(filter=_file_filter(file_id)), wait=True)
+
+    def drop(self, name: str) -> None:
+        """Deletes the collection (a no-op when it does not exist)."""
+        check_index_name(name)
+        if self._client.collection_exists(name):
+            self._client.delete_collection(name)
+
+    def count(self, name: str, file_id: str | None = None) -> int:
+        """Points in the collection, or in one of its files."""
+        self._require(name)
+        result = self._client.count(name, count_filter=_file_filter(file_id) if file_id else None, exact=True)
+        return int(result.count)
+
+    def search(
+        self,
+        name: str,
+        vector: Sequence[float],
+        limit: int,
+        filters: Filter | None = None,
+        score_threshold: float | None = None,
+    ) -> list[SearchHit]:
+        """The nearest points by cosine similarity, best first."""
+        check_search(limit, vector)
+        self._require(name)
+        response = self._client.query_points(
+            name,
+            query=[float(x) for x in vector],
+            query_filter=to_qdrant_filter(filters) if filters is not None else None,
+            limit=limit,
+            score_threshold=score_threshold,
+            with_payload=True,
+            with_vectors=False,
+        )
+        return [SearchHit.from_payload(point.id, point.score, point.payload) for point in response.points]
+
+    def optimize(self, name: str) -> None:
+        """A no-op: the server builds its HNSW graph on its own."""
+        self._require(name)
+
+    def close(self) -> None:
+        """Closes the client."""
+        self._client.close()
+
+    def _require(self, name: str) -> None:
+        check_index_name(name)
+        if not self._client.collection_exists(name):
+            raise IndexNotFoundError(name)
+
+
+def _file_filter(file_id: str) -> qdrant.Filter:
+    return qdrant.Filter(must=[qdrant.FieldCondition(key=PAYLOAD_FILE_ID, match=qdrant.MatchValue(value=file_id))])
+
+
+def to_qdrant_filter(tree: Filter) -> qdrant.Filter:
+    """Qdrant's filter for an OpenAI attribute filter (keys under the payload's attributes)."""
+    return translate(tree, _QdrantFilterBuilder())
+
+
+class _QdrantFilterBuilder:
+    def all_of(self, parts: list[qdrant.Filter]) -> qdrant.Filter:
+        return qdrant.Filter(must=list(parts))
+
+    def any_of(self, parts: list[qdrant.Filter]) -> qdrant.Filter:
+        return qdrant.Filter(should=list(parts))
+
+    def none_of(self, parts: list[qdrant.Filter]) -> qdrant.Filter:
+        return qdrant.Filter(must_not=list(parts))
+
+    def match(self, key: str, value: str | int | bool) -> qdrant.Filter:
+        condition = qdrant.FieldCondition(key=f"{PAYLOAD_ATTRIBUTES}.{key}", match=qdrant.MatchValue(value=value))
+        return qdrant.Filter(must=[condition])
+
+    def match_any(self, key: str, values: list[str] | list[int]) -> qdrant.Filter:
+        condition = qdrant.FieldCondition(key=f"{PAYLOAD_ATTRIBUTES}.{key}", match=qdrant.MatchAny(any=values))
+        return qdrant.Filter(must=[condition])
+
+    def range(self, key: str, bounds: dict[str, float]) -> qdrant.Filter:
+        condition = qdrant.FieldCondition(key=f"{PAYLOAD_ATTRIBUTES}.{key}", range=qdrant.Range(**bounds))
+        return qdrant.Filter(must=[condition])

@@ -1,0 +1,58 @@
+"""The local model fc:local/all-minilm-l6-v2 on ONNX Runtime gives the reference model's vectors."""
+
+from __future__ import annotations
+
+import json
+import pathlib
+
+import numpy as np
+import pytest
+
+from rag.embedder import DIMENSIONS, MAX_TEXTS_PER_CALL, WINDOW_TOKENS, EmbeddingInputError, LocalEmbedder
+
+REFERENCE = json.loads((pathlib.Path(__file__).parent / "fixtures" / "minilm_reference.json").read_text())
+
+
+def test_vectors_match_the_reference_model(embedder: LocalEmbedder) -> None:
+    # The fixture was made once by sentence-transformers on torch (fixtures/make_reference_vectors.py).
+    embeddings = embedder.embed(REFERENCE["sentences"])
+    reference = np.asarray(REFERENCE["vectors"], dtype=np.float32)
+    assert embeddings.vectors.shape == (len(REFERENCE["sentences"]), DIMENSIONS)
+    cosines = (embeddings.vectors * reference).sum(axis=1) / np.linalg.norm(reference, axis=1)
+    worst = int(np.argmin(cosines))
+    assert cosines[worst] >= 0.999, (REFERENCE["sentences"][worst][:60], float(cosines[worst]))
+
+
+def test_vectors_are_unit_length_and_keep_input_order_whatever_the_batching() -> None:
+    texts = [sentence for sentence in REFERENCE["sentences"] if len(sentence) < 200]
+    one_by_one = LocalEmbedder(threads=1, batch_size=1).embed(texts).vectors
+    batched = LocalEmbedder(threads=2, batch_size=7).embed(texts).vectors
+    np.testing.assert_allclose(np.linalg.norm(batched, axis=1), 1.0, atol=1e-5)
+    np.testing.assert_allclose(batched, one_by_one, atol=1e-4)
+
+
+def test_long_input_is_truncated_to_the_window_and_counted_as_read(embedder: LocalEmbedder) -> None:
+    long_text = "the river floods the valley every spring " * 200
+    embeddings = embedder.embed(["short text", long_text])
+    assert embeddings.token_counts == [4, WINDOW_TOKENS]
+    assert embedder.count_tokens([long_text]) == [WINDOW_TOKENS]
+    # What lies past the window does not change the vector.
+    past_the_window = embedder.embed([long_text + " volcanoes erupt"]).vectors[0]
+    np.testing.assert_allclose(past_the_window, embeddings.vectors[1], atol=1e-5)
+
+
+@pytest.mark.parametrize("texts", [[], ["ok", ""], ["   "]], ids=["no-texts", "empty", "blank"])
+def test_nothing_to_embed_is_refused(embedder: LocalEmbedder, texts: list[str]) -> None:
+    with pytest.raises(EmbeddingInputError):
+        embedder.embed(texts)
+
+
+def test_too_many_texts_in_one_call_are_refused(embedder: LocalEmbedder) -> None:
+    with pytest.raises(EmbeddingInputError, match=str(MAX_TEXTS_PER_CALL)):
+        embedder.embed(["x"] * (MAX_TEXTS_PER_CALL + 1))
+
+
+def test_similar_texts_are_closer_than_unrelated_ones(embedder: LocalEmbedder) -> None:
+    texts = ["How do I reset my password?", "I forgot my login password", "Bake bread at 220 C"]
+    vectors = embedder.embed(texts).vectors
+    assert vectors[0] @ vectors[1] > vectors[0] @ vectors[2] + 0.3
