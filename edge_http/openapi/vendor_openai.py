@@ -6,8 +6,9 @@ Run with the path of OpenAI's published document (github.com/openai/openai-opena
     .venv/bin/python -m edge_http.openapi.vendor_openai /path/to/openapi.yaml <commit>
 
 It takes the schemas below and every schema they reference, names each `OpenAI<name>` (so
-OpenAI's `Error` or `Model` never collides with Ringside's), and rewrites everything after the
-marker line at the end of openapi.yaml. Nothing above the marker is touched.
+OpenAI's `Error` or `Model` never collides with Ringside's), says in OpenAPI 3.1 what OpenAI's
+document still says in 3.0 (`nullable: true`), and rewrites everything after the marker line at
+the end of openapi.yaml. Nothing above the marker is touched.
 """
 
 from __future__ import annotations
@@ -54,15 +55,34 @@ def _default_contradicts_type(node: dict[str, Any]) -> bool:
     return "default" in node and node["default"] is None and bool(types) and "null" not in types
 
 
+def _with_null(schema: dict[str, Any]) -> dict[str, Any]:
+    """OpenAPI 3.0's `nullable: true`, which OpenAI's 3.1 document still uses and 3.1 validators
+    ignore, as 3.1 says it: `null` among the types (and in an enum), or `anyOf` with null."""
+    nullable = schema.pop("nullable", False)
+    if nullable is not True:
+        return schema
+    if "type" not in schema:
+        return {"anyOf": [schema, {"type": "null"}]}
+    declared = schema["type"]
+    types = [declared] if isinstance(declared, str) else list(declared)
+    schema["type"] = types if "null" in types else [*types, "null"]
+    if "enum" in schema and None not in schema["enum"]:
+        schema["enum"] = [*schema["enum"], None]
+    return schema
+
+
 def _renamed(node: Any) -> Any:
+    """A copy of an OpenAI schema with local refs renamed and 3.0 leftovers said in 3.1."""
     if isinstance(node, dict):
-        return {
-            key: (LOCAL_REF + PREFIX + value.removeprefix(LOCAL_REF))
-            if key == "$ref" and isinstance(value, str) and value.startswith(LOCAL_REF)
-            else _renamed(value)
-            for key, value in node.items()
-            if not (key == "default" and _default_contradicts_type(node))
-        }
+        return _with_null(
+            {
+                key: (LOCAL_REF + PREFIX + value.removeprefix(LOCAL_REF))
+                if key == "$ref" and isinstance(value, str) and value.startswith(LOCAL_REF)
+                else _renamed(value)
+                for key, value in node.items()
+                if not (key == "default" and _default_contradicts_type(node))
+            }
+        )
     if isinstance(node, list):
         return [_renamed(value) for value in node]
     return node
