@@ -30,6 +30,8 @@ ROOTS = (
     "CreateEmbeddingRequest",
     "CreateEmbeddingResponse",
     "ListModelsResponse",
+    "CreateModerationRequest",  # for /v1/moderations, being added
+    "CreateModerationResponse",
     "ErrorResponse",
 )
 LOCAL_REF = "#/components/schemas/"
