@@ -103,6 +103,15 @@ def test_customers_wallets_and_tokens_answer_as_documented(stack: Stack, contrac
     contract.check("GET", "/.well-known/jwks.json", stack.call("GET", "/.well-known/jwks.json"), 200)
     deleted = stack.call("DELETE", path + "?force=true", key)
     contract.check("DELETE", "/v1/customers/{id}", deleted, 200)
+    erased = _new_customer(stack)
+    erasing = stack.call("POST", f"/v1/customers/{erased}/erase", key, {"force": True})
+    assert contract.check("POST", "/v1/customers/{id}/erase", erasing, 202)["erasure"]["status"] == "pending"
+
+
+def _new_customer(stack: Stack) -> str:
+    created = stack.call("POST", "/v1/customers", stack.live_key, {"external_id": "oa_" + secrets.token_hex(5)})
+    assert created.status == 201, created.body
+    return str(created.json()["id"])
 
 
 def test_account_objects_answer_as_documented(stack: Stack, contract: Contract) -> None:
