@@ -15,6 +15,7 @@ from edge_http.handlers import (
     health,
     models,
     moderations,
+    openapi,
     peer,
     slots,
     tiers,
@@ -30,6 +31,7 @@ def add_routes(app: web.Application) -> None:
             web.get("/healthz", health.healthz),
             web.get("/livez", health.livez),
             web.get("/readyz", health.readyz),
+            web.get("/openapi.json", openapi.document_handler()),
             web.post("/v1/chat/completions", chat_completions.chat_completions),
             web.post("/chat/completions", chat_completions.chat_completions),  # the peer proxy's path
             web.post("/v1/embeddings", embeddings.embeddings),
