@@ -169,6 +169,8 @@ def test_model_calls_answer_in_openai_schemas(stack: Stack, contract: Contract) 
     contract.check("POST", "/chat/completions", stack.call("POST", "/chat/completions", key, chat), 200)
     embedded = stack.call("POST", "/v1/embeddings", key, {"model": EMBEDDING_MODEL, "input": ["a", "b"]})
     contract.check("POST", "/v1/embeddings", embedded, 200)
+    moderated = stack.call("POST", "/v1/moderations", key, {"input": ["a", "b"]})
+    contract.check("POST", "/v1/moderations", moderated, 200)
     contract.check("GET", "/v1/models", stack.call("GET", "/v1/models", key), 200)
 
 
