@@ -5,6 +5,7 @@ dependencies."""
 from __future__ import annotations
 
 import email.parser
+import json
 import subprocess
 import sys
 import zipfile
@@ -53,3 +54,35 @@ def test_the_sdk_wheel_holds_only_the_ringside_package_and_no_server_dependency(
     assert "openai" in requires
     assert not SERVER_ONLY & set(requires)
     assert metadata["Requires-Python"] == ">=3.11"  # a floor, never a cap
+
+
+PROBE = """
+import importlib.util, json, sys
+from ringside import AsyncRingside, Model, Ringside
+client = Ringside(api_key="sk_test_probe", base_url="http://127.0.0.1:9/v1")
+servers = ["temporalio", "aiohttp", "sqlmodel", "qdrant_client", "unstructured", "core", "edge_http",
+           "workers", "rag", "ringside_server", "ringside_cli"]
+print(json.dumps({"ref": Model.fc("openai", "gpt-4o-mini"), "base_url": str(client.base_url),
+                  "present": [name for name in servers if importlib.util.find_spec(name) is not None]}))
+"""
+
+
+def test_a_fresh_venv_with_only_the_sdk_imports_it_and_has_no_server(tmp_path: Path) -> None:
+    """DECISIONS.md "13": the SDK installed alone (its dependencies from the package index, as a
+    user gets them) imports `from ringside import Ringside`, and nothing of the server is there."""
+    wheel = _wheel(tmp_path / "wheel")
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", venv], check=True, timeout=120)
+    installed = subprocess.run(
+        [venv / "bin" / "pip", "install", "--quiet", "--disable-pip-version-check", str(wheel)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert installed.returncode == 0, installed.stdout + installed.stderr
+    probe = subprocess.run(
+        [venv / "bin" / "python", "-I", "-c", PROBE], capture_output=True, text=True, timeout=120, cwd=tmp_path
+    )
+    assert probe.returncode == 0, probe.stderr
+    found = json.loads(probe.stdout)
+    assert found == {"ref": "fc:openai/gpt-4o-mini", "base_url": "http://127.0.0.1:9/v1/", "present": []}
