@@ -99,7 +99,7 @@ def amount_usd(body: dict[str, Any], required: bool = True) -> int:
 def page_request(request: web.Request) -> common_pb2.PageRequest:
     query = request.query
     raw = query.get("limit", "0")
-    if not raw.isdigit() or not 0 <= int(raw[:4]) <= 100 or len(raw) > 3:
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 3 or not 0 <= int(raw) <= 100:
         raise RingsideError("invalid_request", "limit must be an integer between 1 and 100.", "limit")
     limit = int(raw)
     return common_pb2.PageRequest(
@@ -143,7 +143,7 @@ def count(body: dict[str, Any], name: str) -> int | None:
     value = body.get(name)
     if value is None:
         return None
-    if isinstance(value, str) and value.strip().isdigit():
+    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
         value = int(value.strip())
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_COUNT:
         raise RingsideError("invalid_request", f"{name} must be an integer between 0 and 1e9, or null.", name)
@@ -156,7 +156,7 @@ MAX_TIME_CHARS = 40
 def parse_time(value: str, param: str, end_of_day: bool = False) -> int:
     """Unix seconds from `YYYY-MM-DD` (UTC; as an `until`, the end of that day), RFC 3339, or seconds."""
     value = value.strip()[:MAX_TIME_CHARS]
-    if value.isdigit():
+    if value.isascii() and value.isdigit():  # str.isdigit() alone takes '²', which int() refuses
         if len(value) > 11:  # past the year 5000: not a time anyone means
             raise RingsideError("invalid_request", f"{param} is out of range.", param)
         return int(value)

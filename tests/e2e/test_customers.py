@@ -163,3 +163,10 @@ def test_customers_are_searched_by_external_id_name_or_email(stack: Stack) -> No
     assert first["has_more"] is True and [row["id"] for row in first["data"]] == [ids["zeta_3"]]
     too_long = stack.call("GET", "/v1/customers?query=" + "x" * 201, key)
     assert too_long.status == 400 and too_long.json()["error"]["param"] == "query"
+
+
+def test_a_unicode_digit_in_a_number_is_a_400(stack: Stack) -> None:
+    """Issue 15: `limit=²` passed str.isdigit() and then failed in int() with a 500."""
+    for path in ("/v1/customers?limit=%C2%B2", "/v1/events?limit=%C2%B2", "/v1/customers?limit=%D9%A3"):
+        refused = stack.call("GET", path, stack.live_key)
+        assert refused.status == 400 and refused.json()["error"]["param"] == "limit", (path, refused.body)

@@ -85,6 +85,8 @@ def test_usage_rejects_bad_queries(stack: Stack) -> None:
         ("since=2026-02-01&until=2026-01-01", "until"),
         ("limit=101", "limit"),
         ("since=2020-01-01&until=2026-01-01", "since"),
+        ("limit=%C2%B2", "limit"),  # '²' is a digit to str.isdigit(), not to int(): a 400, never a 500
+        ("since=%C2%B2", "since"),
     ]:
         response = stack.call("GET", f"/v1/usage?{query}", stack.live_key)
         assert response.status == 400, (query, response.body)
