@@ -12,7 +12,7 @@ import asyncio
 import logging
 from dataclasses import dataclass
 
-from core.domain.entities import ClientTokensRevoked, Customer, Transfer
+from core.domain.entities import ClientTokensRevoked, Customer
 from core.domain.erasure import (
     COMPLETED,
     PENDING,
@@ -51,23 +51,22 @@ async def request(core: Core, principal: Principal, ref: str, force: bool) -> Er
         raise RingsideError("customer_not_found", f"No such customer: '{ref[:300]}'.", "id")
     if customer.erasure == PENDING:
         return Erasure(customer.id, PENDING, customer)
-    records: list[object] = []
-    if customer.wallet_balance_nano:
-        if not force:
-            raise RingsideError(
-                "customer_has_balance",
-                f"Customer {customer.id}'s wallet is not empty; pass force: true to zero it with an adjustment.",
-                "force",
-            )
-        records.append(wallet_zeroing(core, customer))
+    zeroing = bool(customer.wallet_balance_nano)
+    if zeroing and not force:
+        raise RingsideError(
+            "customer_has_balance",
+            f"Customer {customer.id}'s wallet is not empty; pass force: true to zero it with an adjustment.",
+            "force",
+        )
     cut_off_ms = int(core.clock() * 1000)
+    records: list[object] = [wallet_zeroing(core, customer)] if zeroing else []
     records += [ErasureRequested(customer.id), ClientTokensRevoked(customer.id, cut_off_ms)]
 
     def block() -> None:
         customer.blocked = True
         customer.erasure = PENDING
         customer.tokens_revoked_before_ms = max(customer.tokens_revoked_before_ms, cut_off_ms)
-        if records and isinstance(records[0], Transfer):
+        if zeroing:
             customer.wallet_balance_nano = 0
 
     await core.writer.write_then_apply(records, block)
