@@ -17,6 +17,7 @@ from edge_http.handlers import (
     moderations,
     openapi,
     peer,
+    responses,
     slots,
     tiers,
     usage,
@@ -36,6 +37,10 @@ def add_routes(app: web.Application) -> None:
             web.post("/chat/completions", chat_completions.chat_completions),  # the peer proxy's path
             web.post("/v1/embeddings", embeddings.embeddings),
             web.post("/v1/moderations", moderations.moderations),
+            web.post("/v1/responses", responses.create_response),
+            web.get("/v1/responses/{id}", responses.get_response),
+            web.delete("/v1/responses/{id}", responses.delete_response),
+            web.get("/v1/responses/{id}/input_items", responses.list_input_items),
             web.get("/v1/models", models.list_models),
             web.post("/v1/customers", customers.create_customer),
             web.get("/v1/customers", customers.list_customers),
