@@ -14,7 +14,7 @@ from core.services import metering
 from core.services.core import Core
 from ringside.core.v1 import metering_pb2, metering_pb2_grpc
 from ringside_server.errors import RingsideError
-from ringside_server.money_proto import price_from, usage_from
+from ringside_server.money_proto import estimate_price_from, price_from, usage_from
 
 _OUTCOMES: dict[int, Outcome] = {
     metering_pb2.SETTLE_OUTCOME_COMPLETED: "completed",
@@ -39,6 +39,7 @@ def _call_request(call: metering_pb2.AuthorizeRequest) -> CallRequest:
         client_token_id=call.client_token_id[:64],
         client_token_rpm=max(0, call.client_token_rpm),
         client_token=call.client_token[:10_000],
+        estimate_price=estimate_price_from(call),
     )
 
 

@@ -21,6 +21,7 @@ from ringside_server.metering.attempt import Attempt, shielded_settle
 from ringside_server.metering.gateway import TEST_PROVIDER, Gateway
 from ringside_server.metering.request import Answer, Caller, MeteredRequest
 from ringside_server.metering.settlement import admit, price_of
+from ringside_server.money_proto import classes_message
 from ringside_server.providers import registry
 from ringside_server.providers.catalog.load import CatalogModel
 
@@ -114,6 +115,7 @@ class MeteredCall:
             client_ip=caller.client_ip,
             client_token=caller.client_token,
             client_token_id=caller.client_token_id,
+            classes=classes_message(request.price_classes) if request.price_classes is not None else None,
         )
 
 

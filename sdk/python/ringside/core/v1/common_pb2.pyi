@@ -24,6 +24,16 @@ class Price(_message.Message):
     image_input_nano_usd_per_mtok: int
     def __init__(self, input_nano_usd_per_mtok: _Optional[int] = ..., cached_input_nano_usd_per_mtok: _Optional[int] = ..., cache_write_nano_usd_per_mtok: _Optional[int] = ..., output_nano_usd_per_mtok: _Optional[int] = ..., reasoning_nano_usd_per_mtok: _Optional[int] = ..., audio_input_nano_usd_per_mtok: _Optional[int] = ..., audio_output_nano_usd_per_mtok: _Optional[int] = ..., image_input_nano_usd_per_mtok: _Optional[int] = ...) -> None: ...
 
+class PriceClasses(_message.Message):
+    __slots__ = ("audio_input", "image_input", "audio_output")
+    AUDIO_INPUT_FIELD_NUMBER: _ClassVar[int]
+    IMAGE_INPUT_FIELD_NUMBER: _ClassVar[int]
+    AUDIO_OUTPUT_FIELD_NUMBER: _ClassVar[int]
+    audio_input: bool
+    image_input: bool
+    audio_output: bool
+    def __init__(self, audio_input: _Optional[bool] = ..., image_input: _Optional[bool] = ..., audio_output: _Optional[bool] = ...) -> None: ...
+
 class TokenCounts(_message.Message):
     __slots__ = ("input_tokens", "cached_input_tokens", "cache_write_tokens", "output_tokens", "reasoning_tokens", "audio_input_tokens", "audio_output_tokens", "image_input_tokens")
     INPUT_TOKENS_FIELD_NUMBER: _ClassVar[int]
