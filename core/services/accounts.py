@@ -99,7 +99,14 @@ def list_accounts(
     return page(accounts, lambda a: a.id, limit, starting_after, ending_before)
 
 
-async def create_key(core: Core, principal: Principal, livemode: bool, scopes: list[str], name: str) -> NewKey:
+async def create_key(
+    core: Core,
+    principal: Principal,
+    livemode: bool,
+    scopes: list[str],
+    name: str,
+    allowed_models: tuple[str, ...] | None = None,
+) -> NewKey:
     require_scope(principal, "api:admin")
     _check_name(name)
     if livemode and not principal.livemode:
@@ -112,6 +119,7 @@ async def create_key(core: Core, principal: Principal, livemode: bool, scopes: l
     new = _new_key(
         core, principal.account_id, livemode, frozenset(scopes or SCOPES), name or f"{mode_name(livemode)} key"
     )
+    new.key.allowed_models = allowed_models
     await core.writer.write_then_apply([new.key], lambda: core.state.add_key(new.key))
     return new
 

@@ -40,7 +40,11 @@ class MeteredCall:
     @classmethod
     async def prepare(cls, gateway: Gateway, caller: Caller, request: MeteredRequest) -> MeteredCall:
         """Resolve and check everything that can be refused before anything is held."""
-        models = await gateway.resolve_model(request.model_ref, caller.api_key, request.peer)
+        user = request.body.get("user")
+        policy = await gateway.policy(
+            caller.api_key, caller.client_token, caller.customer_ref, user if isinstance(user, str) else ""
+        )
+        models = await gateway.resolve_model(request.model_ref, caller.api_key, request.peer, policy)
         for model in models:
             # the provider first: a provider that cannot serve the route says what it can serve
             entry = gateway.refs.providers.get(model.provider)
