@@ -219,3 +219,21 @@ def test_bad_lists_are_400s(stack: Stack, account: dict[str, str]) -> None:
             refused = stack.call("POST", path, key, {**body, "allowed_models": bad})
             assert refused.status == 400, (path, bad, refused.body)
             assert refused.json()["error"]["param"] == "allowed_models"
+
+
+def test_a_restricted_key_cannot_make_a_key_that_may_call_more(stack: Stack, account: dict[str, str]) -> None:
+    scopes = ["api:admin", "api:write"]
+    body = {"mode": account["mode"], "scopes": scopes, "allowed_models": ["fc:openai/gpt-4o-mini", "slot:cheap"]}
+    admin = stack.call("POST", "/v1/api_keys", account["key"], body)
+    assert admin.status == 201, admin.body
+    restricted_admin = admin.json()["secret"]
+    inherited = stack.call("POST", "/v1/api_keys", restricted_admin, {"mode": account["mode"], "scopes": scopes})
+    assert inherited.status == 201 and inherited.json()["allowed_models"] == ["fc:openai/gpt-4o-mini", "slot:cheap"]
+    narrower = new_key(stack, restricted_admin, ["fc:openai/gpt-4o-mini"], account["mode"])
+    assert narrower["allowed_models"] == ["fc:openai/gpt-4o-mini"]
+    wider = {"mode": account["mode"], "scopes": scopes, "allowed_models": ["fc:openai/*"]}
+    refused = stack.call("POST", "/v1/api_keys", restricted_admin, wider)
+    assert refused.status == 403 and refused.json()["error"]["code"] == "insufficient_scope"
+    # an explicit null asks for every model: the creator's list still applies
+    unlimited = stack.call("POST", "/v1/api_keys", restricted_admin, {**wider, "allowed_models": None})
+    assert unlimited.status == 201 and unlimited.json()["allowed_models"] == ["fc:openai/gpt-4o-mini", "slot:cheap"]
