@@ -8,9 +8,37 @@ differently, a call admitted under a lease could cost more than the core reserve
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 from ringside_server.money import MARKUP_SCALE, TOKENS_PER_PRICE_UNIT, Price, billable_nano, ceil_div
+
+
+@dataclass(frozen=True, slots=True)
+class PriceClasses:
+    """The priced classes beyond text a request can incur (API.md "Budgets": the estimate prices
+    the classes the request can incur). Text input, cached input, cache writes, text output and
+    reasoning are always possible, so they are always priced."""
+
+    audio_input: bool = False
+    image_input: bool = False
+    audio_output: bool = False
+
+
+EVERY_CLASS = PriceClasses(audio_input=True, image_input=True, audio_output=True)
+
+
+def estimate_rates(price: Price, classes: PriceClasses) -> Price:
+    """The model's price with the classes this request cannot incur left out: what its estimate is
+    priced at. Still an upper bound of what the provider can bill for the request, since a class
+    left out is one no token of this request can be billed in (a text-only prompt never yields
+    audio tokens). The hold keeps the full price: the settle prices what actually happened."""
+    return dataclasses.replace(
+        price,
+        audio_input=price.audio_input if classes.audio_input else 0,
+        audio_output=price.audio_output if classes.audio_output else 0,
+        image_input=price.image_input if classes.image_input else 0,
+    )
 
 
 def output_ceiling(requested_output_tokens: int, default_max_output_tokens: int | None, model_max_tokens: int) -> int:
@@ -28,7 +56,8 @@ def tokens_bound(input_tokens_bound: int, choices: int, output_tokens: int) -> i
 
 def estimate_nano(input_tokens: int, output_tokens: int, choices: int, price: Price, markup_bp: int) -> int:
     """Billable upper bound of a call: every prompt token at the highest input-class price, every
-    possible output token at the highest output-class price, `choices` completions."""
+    possible output token at the highest output-class price, `choices` completions. `price` is the
+    rates the request can incur (estimate_rates), or the model's whole price."""
     scaled = input_tokens * price.max_input + choices * output_tokens * price.max_output
     return billable_nano(ceil_div(scaled, TOKENS_PER_PRICE_UNIT), markup_bp)
 

@@ -59,6 +59,7 @@ class Claims:
     issued_at: int
     expires_at: int
     issued_at_ms: int  # revocations cut at the millisecond: a token minted right after one lives
+    models: tuple[str, ...] | None = None  # the minting key's allowed_models (None: every model)
 
 
 def sign(claims: Claims, key: SigningKey) -> str:
@@ -78,6 +79,8 @@ def sign(claims: Claims, key: SigningKey) -> str:
         "endpoints": list(claims.endpoints),
         "iat_ms": claims.issued_at_ms,
     }
+    if claims.models is not None:
+        payload["models"] = list(claims.models)
     return jwt.encode(payload, key.private_pem, algorithm=ALGORITHM, headers={"kid": key.kid})
 
 
@@ -153,6 +156,7 @@ def verify(token: str, keys: dict[str, SigningKey], now: float) -> Claims:
             issued_at=int(payload["iat"]),
             expires_at=int(payload["exp"]),
             issued_at_ms=int(payload.get("iat_ms") or int(payload["iat"]) * 1000),
+            models=None if payload.get("models") is None else tuple(str(m) for m in payload["models"]),
         )
     except (KeyError, TypeError, ValueError):
         raise invalid("Invalid client token.") from None

@@ -20,6 +20,7 @@ STATUS_BY_CODE: dict[str, int] = {
     "insufficient_scope": 403,
     "customer_blocked": 403,
     "endpoint_not_allowed": 403,
+    "model_not_allowed": 403,
     "customer_not_found": 404,
     "not_found": 404,
     "previous_response_not_found": 404,

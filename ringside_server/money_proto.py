@@ -3,7 +3,8 @@ core's servicers and the edge's leases alike."""
 
 from __future__ import annotations
 
-from ringside.core.v1 import common_pb2
+from ringside.core.v1 import common_pb2, metering_pb2
+from ringside_server.admission import EVERY_CLASS, PriceClasses, estimate_rates
 from ringside_server.money import Price, Usage
 
 
@@ -31,3 +32,17 @@ def usage_from(message: common_pb2.TokenCounts) -> Usage:
         audio_output_tokens=message.audio_output_tokens,
         image_input_tokens=message.image_input_tokens,
     )
+
+
+def classes_message(classes: PriceClasses) -> common_pb2.PriceClasses:
+    return common_pb2.PriceClasses(
+        audio_input=classes.audio_input, image_input=classes.image_input, audio_output=classes.audio_output
+    )
+
+
+def estimate_price_from(call: metering_pb2.AuthorizeRequest) -> Price:
+    """The rates a call's estimate is priced at: its model's price restricted to the classes the
+    request says it can incur; every class when it says nothing (an older caller)."""
+    given = call.classes
+    classes = PriceClasses(given.audio_input, given.image_input, given.audio_output)
+    return estimate_rates(price_from(call.price), classes if call.HasField("classes") else EVERY_CLASS)

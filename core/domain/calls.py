@@ -27,6 +27,13 @@ class CallRequest:
     client_token_id: str = ""
     client_token_rpm: int = 0  # 0: the operator's default
     client_token: str = ""  # a browser's call: the JWT instead of a secret key
+    # The rates its estimate is priced at (admission.estimate_rates: the classes the request can
+    # incur); None: the model's whole price. The hold keeps `price`, which prices the settle.
+    estimate_price: Price | None = None
+
+    @property
+    def rates(self) -> Price:
+        return self.estimate_price or self.price
 
     def tokens_bound(self, output_tokens: int) -> int:
         """What the call counts against a TPM limit until settled (admission.tokens_bound)."""

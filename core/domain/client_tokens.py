@@ -100,5 +100,15 @@ def caller(state: State, token: str, customer_ref: str, now: float) -> tuple[Api
     if customer.blocked:
         return Denial("customer_blocked", f"Customer {customer.id} is blocked.")
     scopes = frozenset({"api:write"})
-    key = ApiKey(claims.jti, claims.account_id, claims.livemode, "client token", scopes, "", "", claims.issued_at)
+    key = ApiKey(
+        claims.jti,
+        claims.account_id,
+        claims.livemode,
+        "client token",
+        scopes,
+        "",
+        "",
+        claims.issued_at,
+        allowed_models=claims.models,  # the minting key's list travels with the token
+    )
     return key, customer

@@ -110,6 +110,7 @@ class ApiKey:
     redacted: str
     created: int
     revoked_at: int | None = None
+    allowed_models: tuple[str, ...] | None = None  # None: every model (API.md "Governance")
 
 
 @dataclass(slots=True)
@@ -134,6 +135,9 @@ class Customer:
     tier_id: str = ""
     tokens_revoked_before_ms: int = 0  # Client Tokens issued before this (unix ms) are revoked
     erasure: str = ""  # "pending": blocked until its holds resolve, then erased (core/domain/erasure.py)
+    # Its own allowed_models when explicit (None then: every model); else its tier's apply.
+    allowed_models: tuple[str, ...] | None = None
+    allowed_models_explicit: bool = False
     # Hot counters, derived from the ledger at start-up and kept in step with every write.
     period_start: int = 0
     spent_nano: int = 0
@@ -268,6 +272,7 @@ class Tier:
     markup_bp: int | None
     created: int
     deleted_at: int | None = None
+    allowed_models: tuple[str, ...] | None = None  # None: every model
 
 
 @dataclass(slots=True)

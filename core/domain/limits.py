@@ -1,5 +1,5 @@
-"""Effective limits (API.md "Effective limits"): for budget, rpm, tpm and markup, the customer's
-explicit value (a number, or null = none) > its tier > the account's default tier > none (for
+"""Effective limits (API.md "Effective limits"): for budget, rpm, tpm, allowed_models and markup,
+the customer's explicit value (a number, or null = none) > its tier > the account's default tier > none (for
 markup: the account's own markup_pct)."""
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ class Limits:
     rate_limit_rpm: int | None
     rate_limit_tpm: int | None
     markup_bp: int
+    allowed_models: tuple[str, ...] | None = None  # None: every model
     # field → "customer" | "tier" | "default_tier" | "none" (markup: "account" instead of "none")
     sources: dict[str, str] = field(default_factory=dict)
 
@@ -49,12 +50,17 @@ def effective(state: State, customer: Customer) -> Limits:
     budget = pick("budget_usd", customer.budget_nano, customer.budget_explicit)
     rpm = pick("rate_limit_rpm", customer.rate_limit_rpm, customer.rate_limit_rpm is not None)
     tpm = pick("rate_limit_tpm", customer.rate_limit_tpm, customer.rate_limit_tpm is not None)
+    if customer.allowed_models_explicit:
+        allowed_models, sources["allowed_models"] = customer.allowed_models, "customer"
+    else:
+        allowed_models = tier.allowed_models if tier is not None else None
+        sources["allowed_models"] = tier_source if tier is not None else "none"
     account_markup = state.accounts[customer.account_id].markup_bp
     if tier is not None and tier.markup_bp is not None:
         markup, sources["markup_pct"] = tier.markup_bp, tier_source
     else:
         markup, sources["markup_pct"] = account_markup, "account"
-    return Limits(budget, rpm, tpm, markup, sources)
+    return Limits(budget, rpm, tpm, markup, allowed_models, sources)
 
 
 def rate_layers(

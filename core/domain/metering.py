@@ -171,24 +171,24 @@ class Meter(Settlement):
         prepaid_account = prepaid.draws_on_prepaid(self.state, key.account_id, key.livemode)
         if prepaid_account:
             output_bound = prepaid.affordable_output(
-                self.state, key.account_id, request.input_tokens_bound, choices, request.price, output_bound
+                self.state, key.account_id, request.input_tokens_bound, choices, request.rates, output_bound
             )
             if output_bound < 1:
                 return Denial("wallet_empty", prepaid.WALLET_EMPTY)
-        estimate = estimate_nano(request.input_tokens_bound, output_bound, choices, request.price, markup)
+        estimate = estimate_nano(request.input_tokens_bound, output_bound, choices, request.rates, markup)
         if customer is not None:
             customer.roll_period(period_bounds(now, customer.billing_anchor_day)[0])
             room, limiting = self._room(customer, limits)
             if room is not None and estimate > room:
                 output_bound = max_affordable_output(
-                    request.input_tokens_bound, choices, request.price, markup, room, output_bound
+                    request.input_tokens_bound, choices, request.rates, markup, room, output_bound
                 )
                 if output_bound < 1:
                     return self._refuse(customer, limiting)
-                estimate = estimate_nano(request.input_tokens_bound, output_bound, choices, request.price, markup)
+                estimate = estimate_nano(request.input_tokens_bound, output_bound, choices, request.rates, markup)
         hold, records = self._hold(new_id("req"), "call", key, customer, estimate, request, now, markup)
         if prepaid_account:
-            cost_bound = prepaid.cost_bound(request.input_tokens_bound, output_bound, choices, request.price)
+            cost_bound = prepaid.cost_bound(request.input_tokens_bound, output_bound, choices, request.rates)
             prepaid.reserve(self.state, hold, cost_bound)
         hold.rate_charge = self.limiter.charge(layers, clock, clock, 1, request.tokens_bound(output_bound))
         return Admission(
@@ -231,7 +231,7 @@ class Meter(Settlement):
             request.requested_output_tokens,
             self.state.accounts[key.account_id].default_max_output_tokens,
             request.model_max_output_tokens,
-            request.price,
+            request.rates,
             markup,
         )
         estimate = bound.estimate_nano

@@ -5,7 +5,7 @@ from __future__ import annotations
 from core.domain.entities import Account
 from core.rpc.auth import Authenticator
 from core.rpc.base import Base, Context, rpc
-from core.rpc.convert import account_to, key_to
+from core.rpc.convert import account_to, key_to, model_list_from
 from core.services import accounts
 from core.services.core import Core
 from ringside.core.v1 import accounts_pb2, accounts_pb2_grpc, keys_pb2, keys_pb2_grpc
@@ -104,7 +104,12 @@ class ApiKeysServicer(Base, keys_pb2_grpc.ApiKeysServiceServicer):
         self, request: keys_pb2.CreateApiKeyRequest, context: Context
     ) -> keys_pb2.CreateApiKeyResponse:
         new = await accounts.create_key(
-            self.core, self.auth.principal(context), request.livemode, list(request.scopes), request.name
+            self.core,
+            self.auth.principal(context),
+            request.livemode,
+            list(request.scopes),
+            request.name,
+            model_list_from(request.allowed_models) if request.HasField("allowed_models") else None,
         )
         return keys_pb2.CreateApiKeyResponse(api_key=key_to(new.key, new.secret))
 

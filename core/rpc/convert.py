@@ -8,7 +8,18 @@ from core.domain.entities import Account, ApiKey, Customer
 from core.domain.limits import effective
 from core.domain.periods import period_bounds
 from core.domain.state import State
-from ringside.core.v1 import accounts_pb2, customers_pb2, keys_pb2
+from ringside.core.v1 import accounts_pb2, common_pb2, customers_pb2, keys_pb2
+from ringside_server import allowed_models
+
+
+def model_list_to(entries: tuple[str, ...] | None) -> common_pb2.ModelList | None:
+    """An allowed_models list on the wire: absent for null (every model)."""
+    return None if entries is None else common_pb2.ModelList(entries=entries)
+
+
+def model_list_from(message: common_pb2.ModelList, param: str = "allowed_models") -> tuple[str, ...] | None:
+    """A list from the wire, validated (bounds, entry forms); an empty list is an empty list."""
+    return allowed_models.validate(list(message.entries[: allowed_models.MAX_ENTRIES + 1]), param)
 
 
 def account_to(account: Account, prepaid_balance_nano: int = 0) -> accounts_pb2.Account:
@@ -31,6 +42,7 @@ def key_to(key: ApiKey, secret: str = "") -> keys_pb2.ApiKey:
         redacted=key.redacted,
         created=key.created,
         secret=secret,
+        allowed_models=model_list_to(key.allowed_models),
     )
 
 
@@ -68,5 +80,7 @@ def customer_to(state: State, customer: Customer) -> customers_pb2.Customer:
         message.rate_limit_rpm = limits.rate_limit_rpm
     if limits.rate_limit_tpm is not None:
         message.rate_limit_tpm = limits.rate_limit_tpm
+    if limits.allowed_models is not None:
+        message.allowed_models.CopyFrom(common_pb2.ModelList(entries=limits.allowed_models))
     message.limits_source.update(limits.sources)
     return message

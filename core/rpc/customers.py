@@ -5,7 +5,7 @@ from __future__ import annotations
 import orjson
 
 from core.rpc.base import MAX_PROTO_STRING, Base, Context, rpc
-from core.rpc.convert import customer_to
+from core.rpc.convert import customer_to, model_list_from
 from core.services import customers, deletions
 from core.services import erasure as erasure_service
 from core.services.customers import CustomerChanges, CustomerInput
@@ -38,6 +38,8 @@ def _customer_input(request: customers_pb2.CreateCustomerRequest) -> CustomerInp
         tier=request.tier[:200],
         wallet_low_threshold_nano=request.wallet_low_threshold_nano_usd,
         stripe_customer_id=request.stripe_customer_id[:MAX_PROTO_STRING],
+        allowed_models=model_list_from(request.allowed_models) if request.HasField("allowed_models") else None,
+        allowed_models_explicit=request.HasField("allowed_models") or request.allowed_models_unlimited,
     )
 
 
@@ -157,4 +159,12 @@ def _customer_changes(request: customers_pb2.UpdateCustomerRequest) -> CustomerC
         if request.HasField("stripe_customer_id")
         else None,
         unset=[name[:40] for name in request.unset[:10]],
+        allowed_models=_models_change(request),
     )
+
+
+def _models_change(request: customers_pb2.UpdateCustomerRequest) -> tuple[tuple[str, ...] | None] | None:
+    """(list,) for an explicit list, (None,) for an explicit null, None when not changed."""
+    if request.allowed_models_unlimited:
+        return (None,)
+    return (model_list_from(request.allowed_models),) if request.HasField("allowed_models") else None

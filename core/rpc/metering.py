@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+from core.domain import governance
 from core.domain.calls import CallRequest
 from core.domain.entities import Denial, Outcome
 from core.domain.ratelimit import Status
@@ -12,9 +13,9 @@ from core.rpc.auth import Authenticator
 from core.rpc.base import MAX_PROTO_STRING, Base, Context, rpc
 from core.services import metering
 from core.services.core import Core
-from ringside.core.v1 import metering_pb2, metering_pb2_grpc
+from ringside.core.v1 import common_pb2, metering_pb2, metering_pb2_grpc
 from ringside_server.errors import RingsideError
-from ringside_server.money_proto import price_from, usage_from
+from ringside_server.money_proto import estimate_price_from, price_from, usage_from
 
 _OUTCOMES: dict[int, Outcome] = {
     metering_pb2.SETTLE_OUTCOME_COMPLETED: "completed",
@@ -39,6 +40,7 @@ def _call_request(call: metering_pb2.AuthorizeRequest) -> CallRequest:
         client_token_id=call.client_token_id[:64],
         client_token_rpm=max(0, call.client_token_rpm),
         client_token=call.client_token[:10_000],
+        estimate_price=estimate_price_from(call),
     )
 
 
@@ -176,6 +178,22 @@ class MeteringServicer(LeasesServicerMixin, Base, metering_pb2_grpc.MeteringServ
         if result.wallet_balance_nano is not None:
             response.wallet_balance_nano_usd = result.wallet_balance_nano
         return response
+
+    @rpc
+    async def ModelPolicy(
+        self, request: metering_pb2.ModelPolicyRequest, context: Context
+    ) -> metering_pb2.ModelPolicyResponse:
+        self.auth.internal(context)
+        lists = governance.caller_lists(
+            self.core.state,
+            request.api_key,
+            request.client_token[:10_000],
+            request.customer_ref[:MAX_PROTO_STRING],
+            request.user[:MAX_PROTO_STRING],
+            self.core.clock(),
+            request.key_only,
+        )
+        return metering_pb2.ModelPolicyResponse(lists=[common_pb2.ModelList(entries=entries) for entries in lists])
 
     @rpc
     async def ExtendHold(

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from core.domain.entities import Tier
 from core.rpc.base import MAX_PROTO_STRING, Base, Context, rpc
+from core.rpc.convert import model_list_from
 from core.services import tiers
 from core.services.tiers import TierFields
-from ringside.core.v1 import tiers_pb2, tiers_pb2_grpc
+from ringside.core.v1 import common_pb2, tiers_pb2, tiers_pb2_grpc
 from ringside_server.errors import RingsideError
 
-FIELDS = ("name", "budget_nano", "rate_limit_rpm", "rate_limit_tpm", "markup_bp")
+FIELDS = ("name", "budget_nano", "rate_limit_rpm", "rate_limit_tpm", "markup_bp", "allowed_models")
 
 
 def tier_to(tier: Tier) -> tiers_pb2.Tier:
@@ -22,6 +23,8 @@ def tier_to(tier: Tier) -> tiers_pb2.Tier:
     ):
         if value is not None:
             setattr(message, field, value)
+    if tier.allowed_models is not None:
+        message.allowed_models.CopyFrom(common_pb2.ModelList(entries=tier.allowed_models))
     return message
 
 
@@ -39,6 +42,7 @@ def _fields(message: tiers_pb2.TierFields, update: bool) -> TierFields:
         rate_limit_rpm=optional("rate_limit_rpm"),
         rate_limit_tpm=optional("rate_limit_tpm"),
         markup_bp=optional("markup_bp"),
+        allowed_models=model_list_from(message.allowed_models) if message.HasField("allowed_models") else None,
         present=frozenset(message.fields) if update else frozenset(FIELDS),
     )
 

@@ -99,7 +99,14 @@ def list_accounts(
     return page(accounts, lambda a: a.id, limit, starting_after, ending_before)
 
 
-async def create_key(core: Core, principal: Principal, livemode: bool, scopes: list[str], name: str) -> NewKey:
+async def create_key(
+    core: Core,
+    principal: Principal,
+    livemode: bool,
+    scopes: list[str],
+    name: str,
+    allowed_models: tuple[str, ...] | None = None,
+) -> NewKey:
     require_scope(principal, "api:admin")
     _check_name(name)
     if livemode and not principal.livemode:
@@ -112,8 +119,30 @@ async def create_key(core: Core, principal: Principal, livemode: bool, scopes: l
     new = _new_key(
         core, principal.account_id, livemode, frozenset(scopes or SCOPES), name or f"{mode_name(livemode)} key"
     )
+    new.key.allowed_models = _within_creators(core, principal, allowed_models)
     await core.writer.write_then_apply([new.key], lambda: core.state.add_key(new.key))
     return new
+
+
+def _within_creators(
+    core: Core, principal: Principal, allowed_models: tuple[str, ...] | None
+) -> tuple[str, ...] | None:
+    """A key restricted by allowed_models cannot make a key that may call more: without a list the
+    new key gets the creator's, and a list may only name entries of the creator's list."""
+    creator = core.state.keys_by_id.get(principal.key_id)
+    limit = creator.allowed_models if creator is not None else None
+    if limit is None:
+        return allowed_models
+    if allowed_models is None:
+        return limit
+    beyond = [entry for entry in allowed_models if entry not in limit]
+    if beyond:
+        raise RingsideError(
+            "insufficient_scope",
+            f"This key may only create keys within its own allowed_models; {beyond[0][:100]!r} is not in it.",
+            "allowed_models",
+        )
+    return allowed_models
 
 
 def list_keys(

@@ -85,6 +85,7 @@ async def mint(
         issued_at=now,
         expires_at=now + rules.check_ttl(ttl_s),
         issued_at_ms=now_ms,
+        models=_minting_key_models(core, principal),
     )
     return Minted(client_token.sign(claims, signing_key(core)), claims)
 
@@ -113,3 +114,9 @@ def principal_of(core: Core, token: str) -> Principal:
         key_id=claims.jti,
         customer_id=claims.customer_id,
     )
+
+
+def _minting_key_models(core: Core, principal: Principal) -> tuple[str, ...] | None:
+    """The allowed_models of the key minting a token: the token may call no more than that key."""
+    key = core.state.keys_by_id.get(principal.key_id)
+    return key.allowed_models if key is not None else None

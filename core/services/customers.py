@@ -44,6 +44,8 @@ class CustomerInput:
     tier: str = ""
     wallet_low_threshold_nano: int = 0
     stripe_customer_id: str = ""
+    allowed_models: tuple[str, ...] | None = None
+    allowed_models_explicit: bool = False  # unset: the tier's list applies
 
 
 def _invalid(message: str, param: str) -> RingsideError:
@@ -117,6 +119,8 @@ async def create(core: Core, principal: Principal, data: CustomerInput) -> tuple
         created=now,
         stripe_customer_id=data.stripe_customer_id,
         tier_id=_tier_id(core, principal, data.tier),
+        allowed_models=data.allowed_models,
+        allowed_models_explicit=data.allowed_models_explicit,
         period_start=period_bounds(now, data.billing_anchor_day)[0],
     )
     future: asyncio.Future[Customer] | None = None
@@ -151,7 +155,7 @@ def get(core: Core, principal: Principal, ref: str) -> Customer:
     return customer
 
 
-UNSETTABLE = ("budget_usd", "rate_limit_rpm", "rate_limit_tpm", "tier_id")
+UNSETTABLE = ("budget_usd", "rate_limit_rpm", "rate_limit_tpm", "tier_id", "allowed_models")
 
 
 def _tier_id(core: Core, principal: Principal, ref: str) -> str:
@@ -182,6 +186,7 @@ class CustomerChanges:
     wallet_low_threshold_nano: int | None = None
     stripe_customer_id: str | None = None
     unset: list[str] = field(default_factory=list)
+    allowed_models: tuple[tuple[str, ...] | None] | None = None  # (list,) or (None,) = every model
 
 
 def _merged_metadata(current: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
@@ -239,6 +244,10 @@ async def update(core: Core, principal: Principal, ref: str, changes: CustomerCh
         after.tier_id = _tier_id(core, principal, changes.tier)
     if "tier_id" in changes.unset:
         after.tier_id = ""
+    if changes.allowed_models is not None:
+        after.allowed_models, after.allowed_models_explicit = changes.allowed_models[0], True
+    if "allowed_models" in changes.unset:
+        after.allowed_models, after.allowed_models_explicit = None, False
     validate(
         CustomerInput(
             external_id=after.external_id,
@@ -296,6 +305,8 @@ _UPDATABLE = (
     "tier_id",
     "wallet_low_threshold_nano",
     "stripe_customer_id",
+    "allowed_models",
+    "allowed_models_explicit",
 )
 
 

@@ -25,6 +25,7 @@ class TierFields:
     rate_limit_rpm: int | None = None
     rate_limit_tpm: int | None = None
     markup_bp: int | None = None
+    allowed_models: tuple[str, ...] | None = None  # None: every model
     present: frozenset[str] = frozenset()
 
 
@@ -68,6 +69,7 @@ async def create(core: Core, principal: Principal, fields: TierFields) -> Tier:
         rate_limit_tpm=fields.rate_limit_tpm,
         markup_bp=fields.markup_bp,
         created=core.now(),
+        allowed_models=fields.allowed_models,
     )
     _validate(tier)
     _name_free(core, principal, tier.name)
@@ -92,7 +94,7 @@ async def update(core: Core, principal: Principal, ref: str, fields: TierFields)
 
     def change() -> None:
         core.state.tiers_by_name.pop((tier.account_id, tier.livemode, tier.name), None)
-        for name in ("name", "budget_nano", "rate_limit_rpm", "rate_limit_tpm", "markup_bp"):
+        for name in ("name", "budget_nano", "rate_limit_rpm", "rate_limit_tpm", "markup_bp", "allowed_models"):
             setattr(tier, name, getattr(after, name))
         core.state.add_tier(tier)
 

@@ -14,6 +14,7 @@ from core.domain.entities import Account, ApiKey, Customer, Hold, Slot, Tier
 from core.domain.periods import period_bounds
 from core.domain.state import State
 from core.store.event_marks import rebuild_marks
+from core.store.records import models_from_json
 from core.store.tables import ACCOUNTS, API_KEYS, CUSTOMERS, HOLDS, SIGNING_KEYS, SLOTS, TIERS, TRANSFERS, USAGE
 from ringside_server.client_token import SigningKey
 from ringside_server.money import Price
@@ -52,6 +53,7 @@ def load_state(engine: Engine, now: int) -> State:
                     t["rate_limit_tpm"],
                     t["markup_bp"],
                     t["created"],
+                    allowed_models=models_from_json(t["allowed_models_json"]),
                 )
             )
         for k in connection.execute(select(API_KEYS)).mappings():
@@ -66,6 +68,7 @@ def load_state(engine: Engine, now: int) -> State:
                     k["redacted"],
                     k["created"],
                     k["revoked_at"],
+                    models_from_json(k["allowed_models_json"]),
                 )
             )
         customers = select(CUSTOMERS).where(CUSTOMERS.c.deleted_at.is_(None))
@@ -91,6 +94,8 @@ def load_state(engine: Engine, now: int) -> State:
                 tier_id=c["tier_id"],
                 tokens_revoked_before_ms=c["tokens_revoked_before_ms"],
                 erasure=c["erasure_status"],
+                allowed_models=models_from_json(c["allowed_models_json"]),
+                allowed_models_explicit=c["allowed_models_json"] is not None,
             )
             customer.period_start = period_bounds(now, customer.billing_anchor_day)[0]
             state.add_customer(customer)

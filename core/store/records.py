@@ -65,6 +65,23 @@ from core.store.tables import (
 from ringside_server.client_token import SigningKey
 
 
+def models_json(entries: tuple[str, ...] | None) -> str | None:
+    """An allowed_models list as stored: NULL for null (every model), else a JSON array."""
+    return None if entries is None else orjson.dumps(list(entries)).decode()
+
+
+def models_from_json(stored: str | None) -> tuple[str, ...] | None:
+    loaded = orjson.loads(stored) if stored is not None else None
+    return tuple(loaded) if isinstance(loaded, list) else None
+
+
+def customer_models_json(c: Customer) -> str | None:
+    """A customer's own list: NULL when it inherits, the JSON `null` when explicitly every model."""
+    if not c.allowed_models_explicit:
+        return None
+    return "null" if c.allowed_models is None else models_json(c.allowed_models)
+
+
 def account_row(a: Account) -> dict[str, Any]:
     return {
         "id": a.id,
@@ -92,6 +109,7 @@ def tier_row(t: Tier) -> dict[str, Any]:
         "markup_bp": t.markup_bp,
         "created": t.created,
         "deleted_at": t.deleted_at,
+        "allowed_models_json": models_json(t.allowed_models),
     }
 
 
@@ -112,6 +130,7 @@ def key_row(k: ApiKey) -> dict[str, Any]:
         "redacted": k.redacted,
         "created": k.created,
         "revoked_at": k.revoked_at,
+        "allowed_models_json": models_json(k.allowed_models),
     }
 
 
@@ -138,6 +157,7 @@ def customer_row(c: Customer) -> dict[str, Any]:
         "deleted_at": None,
         "tokens_revoked_before_ms": c.tokens_revoked_before_ms,
         "erasure_status": c.erasure,
+        "allowed_models_json": customer_models_json(c),
     }
 
 

@@ -37,6 +37,8 @@ class ApiKeyRow(SQLModel, table=True):
     redacted: str = Field(max_length=64)
     created: int = Field(sa_type=BigInteger)
     revoked_at: int | None = Field(default=None, sa_type=BigInteger)
+    # A JSON array of allowed_models entries; NULL: every model.
+    allowed_models_json: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
 
 
 class CustomerRow(SQLModel, table=True):
@@ -77,6 +79,9 @@ class CustomerRow(SQLModel, table=True):
     tokens_revoked_before_ms: int = Field(default=0, sa_type=BigInteger)
     # "" | "pending" (blocked, waiting for its holds) | "completed" (personal data gone, deleted)
     erasure_status: str = Field(default="", max_length=16)
+    # Its own allowed_models: NULL = inherit (tier), the JSON `null` = explicitly every model, else a
+    # JSON array of entries.
+    allowed_models_json: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
 
 
 class TierRow(SQLModel, table=True):
@@ -103,6 +108,8 @@ class TierRow(SQLModel, table=True):
     markup_bp: int | None = None
     created: int = Field(sa_type=BigInteger)
     deleted_at: int | None = Field(default=None, sa_type=BigInteger)
+    # A JSON array of allowed_models entries; NULL: every model.
+    allowed_models_json: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
 
 
 class SlotRow(SQLModel, table=True):

@@ -8,7 +8,16 @@ from typing import Any
 from aiohttp import web
 
 from edge_http.context import EDGE
-from edge_http.handlers.common import amount_usd, authorization, bearer, list_body, markup_bp, page_request
+from edge_http.handlers.common import (
+    amount_usd,
+    authorization,
+    bearer,
+    list_body,
+    markup_bp,
+    model_list,
+    page_request,
+    rendered_models,
+)
 from edge_http.openai.jsonio import dumps, parse_object
 from ringside.core.v1 import accounts_pb2, keys_pb2
 from ringside_server.errors import RingsideError
@@ -24,6 +33,7 @@ def _key(k: keys_pb2.ApiKey) -> dict[str, Any]:
         "scopes": list(k.scopes),
         "redacted": k.redacted,
         "created": k.created,
+        "allowed_models": rendered_models(k),
     }
     if k.secret:
         rendered["secret"] = k.secret
@@ -100,11 +110,11 @@ async def create_api_key(request: web.Request) -> web.Response:
         raise RingsideError("invalid_request", "scopes must be a list of scope names.", "scopes")
     if not isinstance(name, str):
         raise RingsideError("invalid_request", "name must be a string.", "name")
-    result = await edge.core.as_caller(
-        edge.core.keys.CreateApiKey,
-        keys_pb2.CreateApiKeyRequest(livemode=mode == "live", scopes=scopes, name=name),
-        header,
-    )
+    message = keys_pb2.CreateApiKeyRequest(livemode=mode == "live", scopes=scopes, name=name)
+    models = model_list(body) if "allowed_models" in body else None
+    if models is not None:
+        message.allowed_models.CopyFrom(models)
+    result = await edge.core.as_caller(edge.core.keys.CreateApiKey, message, header)
     return web.Response(status=201, body=dumps(_key(result.api_key)), content_type="application/json")
 
 
@@ -192,6 +202,7 @@ async def update_account(request: web.Request) -> web.Response:
             )
         message.default_tier = (tier or "")[:200]
     result = await edge.core.as_caller(edge.core.accounts.UpdateAccountSettings, message, header)
+    edge.forget_policies()  # a new default tier may change customers' allowed_models
     return web.Response(
         body=dumps(_settings(result.settings, bearer(request).startswith("sk_live_"))), content_type="application/json"
     )

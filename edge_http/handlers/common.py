@@ -16,6 +16,7 @@ from edge_http.middlewares import REQUEST_ID
 from edge_http.openai.errors import error_response
 from edge_http.openai.jsonio import dumps
 from ringside.core.v1 import common_pb2, keys_pb2, metering_pb2
+from ringside_server import allowed_models
 from ringside_server.errors import RingsideError
 from ringside_server.usd import usd_to_nano
 
@@ -172,3 +173,14 @@ def parse_time(value: str, param: str, end_of_day: bool = False) -> int:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return int(moment.timestamp())
+
+
+def model_list(body: dict[str, Any]) -> common_pb2.ModelList | None:
+    """`allowed_models` as given (present in `body`): its entries checked, None for null."""
+    entries = allowed_models.validate(body["allowed_models"])
+    return None if entries is None else common_pb2.ModelList(entries=entries)
+
+
+def rendered_models(holder: Any) -> list[str] | None:
+    """A message's `allowed_models` as JSON: the entries, or null (every model)."""
+    return list(holder.allowed_models.entries) if holder.HasField("allowed_models") else None

@@ -8,7 +8,15 @@ import orjson
 from aiohttp import web
 
 from edge_http.context import EDGE
-from edge_http.handlers.common import authorization, budget_nano, count, list_body, page_request
+from edge_http.handlers.common import (
+    authorization,
+    budget_nano,
+    count,
+    list_body,
+    model_list,
+    page_request,
+    rendered_models,
+)
 from edge_http.openai.jsonio import dumps, parse_object
 from ringside.core.v1 import customers_pb2
 from ringside_server.errors import RingsideError
@@ -32,6 +40,7 @@ def render(c: customers_pb2.Customer) -> dict[str, Any]:
         "rate_limit_tpm": c.rate_limit_tpm if c.HasField("rate_limit_tpm") else None,
         "blocked": c.blocked,
         "tier_id": c.tier_id or None,
+        "allowed_models": rendered_models(c),
         "limits_source": dict(c.limits_source),
         "billing_anchor_day": c.billing_anchor_day,
         "stripe_customer_id": c.stripe_customer_id or None,
@@ -67,6 +76,16 @@ def _set_budget(body: dict[str, Any], message: Any) -> None:
             message.budget_unlimited = True
         else:
             message.budget_nano_usd = budget_nano(body[budget_field], budget_field)
+
+
+def _set_models(body: dict[str, Any], message: Any) -> None:
+    """`allowed_models`: a list, or null for an explicit "every model" (unset to inherit again)."""
+    if "allowed_models" in body:
+        models = model_list(body)
+        if models is None:
+            message.allowed_models_unlimited = True
+        else:
+            message.allowed_models.CopyFrom(models)
 
 
 def _anchor_day(body: dict[str, Any]) -> int:
@@ -119,6 +138,7 @@ def create_request(body: dict[str, Any]) -> customers_pb2.CreateCustomerRequest:
         if "low_threshold_usd" in wallet:
             message.wallet_low_threshold_nano_usd = _low_threshold_nano(wallet)
     message.tier = _string(body, "tier_id") or ""
+    _set_models(body, message)
     return message
 
 
@@ -127,6 +147,7 @@ async def create_customer(request: web.Request) -> web.Response:
     header = authorization(request)
     body = parse_object(await request.read())
     result = await edge.core.as_caller(edge.core.customers.CreateCustomer, create_request(body), header)
+    edge.forget_policies()
     return web.Response(
         status=201 if result.created else 200, body=dumps(render(result.customer)), content_type="application/json"
     )
@@ -179,6 +200,7 @@ def update_request(customer_id: str, body: dict[str, Any]) -> customers_pb2.Upda
             message.wallet_low_threshold_nano_usd = _low_threshold_nano(wallet)
     if "tier_id" in body:
         message.tier = _string(body, "tier_id") or ""
+    _set_models(body, message)
     unset = body.get("unset", [])
     if not isinstance(unset, list) or len(unset) > 10 or not all(isinstance(name, str) for name in unset):
         raise RingsideError("invalid_request", "unset must be a list of field names.", "unset")
@@ -193,6 +215,7 @@ async def update_customer(request: web.Request) -> web.Response:
     result = await edge.core.as_caller(
         edge.core.customers.UpdateCustomer, update_request(request.match_info["id"][:MAX_ID], body), header
     )
+    edge.forget_policies()
     return web.Response(body=dumps(render(result.customer)), content_type="application/json")
 
 

@@ -2,20 +2,25 @@
 
 Live keys see the models of the configured providers (`fc:` refs) and, for each model family, the
 `match:` selector that rolls forward to its newest version; test keys see every ref (the test
-model serves them all). The account's slots come last (`slot:<name>`, the newest 100).
+model serves them all). The account's slots come last (`slot:<name>`, the newest 100). A key with
+`allowed_models` sees only what it may call: the allowed models, each family's selector at the
+newest major it may call, the slots with an allowed target.
 """
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from aiohttp import web
 
-from edge_http.context import EDGE, TEST_PROVIDER
-from edge_http.handlers.common import authorization, principal
+from edge_http.context import EDGE, TEST_PROVIDER, Edge
+from edge_http.handlers.common import authorization, bearer, principal
 from edge_http.openai.jsonio import dumps
 from ringside.core.v1 import common_pb2, slots_pb2
+from ringside_server.allowed_models import Policy
 from ringside_server.errors import RingsideError
+from ringside_server.metering import slot_refs
 
 MAX_SLOTS_LISTED = 100
 
@@ -23,6 +28,7 @@ MAX_SLOTS_LISTED = 100
 async def list_models(request: web.Request) -> web.Response:
     edge = request.app[EDGE]
     caller = await principal(edge, request)
+    policy = await edge.policy(bearer(request), key_only=True)
 
     def callable_(provider: str) -> bool:
         return not caller.livemode or provider in edge.providers or provider == TEST_PROVIDER
@@ -30,24 +36,28 @@ async def list_models(request: web.Request) -> web.Response:
     data: list[dict[str, Any]] = [
         {"id": ref, "object": "model", "created": 0, "owned_by": model.provider}
         for ref, model in sorted(edge.catalog.items())
-        if callable_(model.provider)
+        if callable_(model.provider) and policy.allows(model, edge.refs)
     ]
     for (provider, family), members in sorted(edge.refs.families.items()):
-        if callable_(provider):
-            newest = members[0]
-            data.append(
-                {
-                    "id": f"match:{provider}/{family}>={newest.version[0]}",
-                    "object": "model",
-                    "created": 0,
-                    "owned_by": provider,
-                }
-            )
-    data += await _slots(request)
+        # the selector at the newest major the key may call (members: newest first)
+        newest = next((member for member in members if policy.allows(member, edge.refs)), None)
+        if callable_(provider) and newest is not None:
+            selector = f"match:{provider}/{family}>={newest.version[0]}"
+            data.append({"id": selector, "object": "model", "created": 0, "owned_by": provider})
+    data += [slot for slot, targets in await _slots(request) if _any_allowed(edge, targets, policy)]
     return web.Response(body=dumps({"object": "list", "data": data}), content_type="application/json")
 
 
-async def _slots(request: web.Request) -> list[dict[str, Any]]:
+def _any_allowed(edge: Edge, targets: list[str], policy: Policy) -> bool:
+    if not policy.lists:
+        return True
+    with contextlib.suppress(RingsideError):  # a target this installation no longer knows
+        return any(edge.allowed_model(ref, policy) is not None for ref in targets)
+    return False
+
+
+async def _slots(request: web.Request) -> list[tuple[dict[str, Any], list[str]]]:
+    """The account's slots as listed, each with its targets."""
     edge = request.app[EDGE]
     try:
         result = await edge.core.as_caller(
@@ -59,4 +69,10 @@ async def _slots(request: web.Request) -> list[dict[str, Any]]:
         if error.code == "insufficient_scope":  # a key that may call models but not read slots
             return []
         raise
-    return [{"id": f"slot:{s.name}", "object": "model", "created": s.created, "owned_by": "slot"} for s in result.slots]
+    return [
+        (
+            {"id": f"slot:{s.name}", "object": "model", "created": s.created, "owned_by": "slot"},
+            slot_refs.decode(s.model)[0],
+        )
+        for s in result.slots
+    ]

@@ -63,6 +63,7 @@ async def create_slot(request: web.Request) -> web.Response:
     result = await edge.core.as_caller(
         edge.core.slots.CreateSlot, slots_pb2.CreateSlotRequest(name=name, model=stored), header
     )
+    edge.forget_policies()
     return web.Response(status=201, body=dumps(render(result.slot)), content_type="application/json")
 
 
@@ -84,6 +85,7 @@ async def delete_slot(request: web.Request) -> web.Response:
         authorization(request),
     )
     edge.slot_cache.clear()  # this edge forgets at once; others within a second
+    edge.forget_policies()  # slot: entries of allowed_models name its targets
     return web.Response(
         body=dumps({"id": result.id, "object": "slot", "deleted": True}), content_type="application/json"
     )

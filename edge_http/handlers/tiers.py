@@ -8,7 +8,16 @@ from typing import Any
 from aiohttp import web
 
 from edge_http.context import EDGE
-from edge_http.handlers.common import authorization, budget_nano, count, list_body, markup_bp, page_request
+from edge_http.handlers.common import (
+    authorization,
+    budget_nano,
+    count,
+    list_body,
+    markup_bp,
+    model_list,
+    page_request,
+    rendered_models,
+)
 from edge_http.openai.jsonio import dumps, parse_object
 from ringside.core.v1 import tiers_pb2
 from ringside_server.errors import RingsideError
@@ -27,6 +36,7 @@ def render(tier: tiers_pb2.Tier) -> dict[str, Any]:
         "rate_limit_rpm": tier.rate_limit_rpm if tier.HasField("rate_limit_rpm") else None,
         "rate_limit_tpm": tier.rate_limit_tpm if tier.HasField("rate_limit_tpm") else None,
         "markup_pct": Decimal(tier.markup_bp).scaleb(-2) if tier.HasField("markup_bp") else None,
+        "allowed_models": rendered_models(tier),
         "created": tier.created,
     }
 
@@ -55,6 +65,11 @@ def tier_fields(body: dict[str, Any]) -> tiers_pb2.TierFields:
         if body["markup_pct"] is not None:
             message.markup_bp = markup_bp(body["markup_pct"])
         message.fields.append("markup_bp")
+    if "allowed_models" in body:
+        models = model_list(body)
+        if models is not None:
+            message.allowed_models.CopyFrom(models)
+        message.fields.append("allowed_models")
     return message
 
 
@@ -63,6 +78,7 @@ async def create_tier(request: web.Request) -> web.Response:
     header = authorization(request)
     fields = tier_fields(parse_object(await request.read()))
     result = await edge.core.as_caller(edge.core.tiers.CreateTier, tiers_pb2.CreateTierRequest(tier=fields), header)
+    edge.forget_policies()
     return web.Response(status=201, body=dumps(render(result.tier)), content_type="application/json")
 
 
@@ -93,6 +109,7 @@ async def update_tier(request: web.Request) -> web.Response:
         tiers_pb2.UpdateTierRequest(id=request.match_info["id"][:MAX_ID], tier=fields),
         header,
     )
+    edge.forget_policies()
     return web.Response(body=dumps(render(result.tier)), content_type="application/json")
 
 

@@ -21,6 +21,7 @@ from ringside_server.metering.attempt import Attempt, shielded_settle
 from ringside_server.metering.gateway import TEST_PROVIDER, Gateway
 from ringside_server.metering.request import Answer, Caller, MeteredRequest
 from ringside_server.metering.settlement import admit, price_of
+from ringside_server.money_proto import classes_message
 from ringside_server.providers import registry
 from ringside_server.providers.catalog.load import CatalogModel
 
@@ -39,7 +40,11 @@ class MeteredCall:
     @classmethod
     async def prepare(cls, gateway: Gateway, caller: Caller, request: MeteredRequest) -> MeteredCall:
         """Resolve and check everything that can be refused before anything is held."""
-        models = await gateway.resolve_model(request.model_ref, caller.api_key, request.peer)
+        user = request.body.get("user")
+        policy = await gateway.policy(
+            caller.api_key, caller.client_token, caller.customer_ref, user if isinstance(user, str) else ""
+        )
+        models = await gateway.resolve_model(request.model_ref, caller.api_key, request.peer, policy)
         for model in models:
             # the provider first: a provider that cannot serve the route says what it can serve
             entry = gateway.refs.providers.get(model.provider)
@@ -114,6 +119,7 @@ class MeteredCall:
             client_ip=caller.client_ip,
             client_token=caller.client_token,
             client_token_id=caller.client_token_id,
+            classes=classes_message(request.price_classes) if request.price_classes is not None else None,
         )
 
 

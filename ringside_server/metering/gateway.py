@@ -6,7 +6,9 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
-from ringside.core.v1 import slots_pb2
+from ringside.core.v1 import metering_pb2, slots_pb2
+from ringside_server import allowed_models
+from ringside_server.allowed_models import EVERYTHING, Policy
 from ringside_server.core_client import CoreClient
 from ringside_server.errors import RingsideError
 from ringside_server.metering import slot_refs
@@ -21,6 +23,8 @@ from ringside_server.settings import Settings
 TEST_PROVIDER = "ringside"
 SLOT_CACHE_S = 1.0
 SLOT_CACHE_MAX = 10_000
+# (api key, client token, FC-Customer, user, key only) → the caller's allowed_models lists
+PolicyKey = tuple[str, str, str, str, bool]
 
 
 @dataclass(slots=True)
@@ -37,10 +41,43 @@ class Gateway:
     # once a second per caller and name.
     slot_cache: dict[tuple[str, str], tuple[str, float]] = field(default_factory=dict)
     breakers: Breakers = field(default_factory=Breakers)
+    # allowed_models lists per caller, from the core at most once a second (like slots: a changed
+    # list takes effect on every edge within 1 s)
+    policy_cache: dict[PolicyKey, tuple[Policy, float]] = field(default_factory=dict)
 
-    async def resolve_model(self, model_ref: object, api_key: str, peer: bool) -> list[CatalogModel]:
+    async def policy(
+        self, api_key: str, client_token: str = "", customer_ref: str = "", user: str = "", key_only: bool = False
+    ) -> Policy:
+        """The allowed_models lists this caller's calls must pass (API.md "Governance")."""
+        cache_key: PolicyKey = (api_key, client_token, customer_ref, user, key_only)
+        now = time.monotonic()
+        cached = self.policy_cache.get(cache_key)
+        if cached is not None and cached[1] > now:
+            return cached[0]
+        response = await self.core.internal(
+            self.core.metering.ModelPolicy,
+            metering_pb2.ModelPolicyRequest(
+                api_key=api_key, client_token=client_token, customer_ref=customer_ref, user=user, key_only=key_only
+            ),
+        )
+        policy = Policy(tuple(tuple(entries.entries) for entries in response.lists)) if response.lists else EVERYTHING
+        if len(self.policy_cache) > SLOT_CACHE_MAX:
+            self.policy_cache.clear()  # bound: it is only a cache
+        self.policy_cache[cache_key] = (policy, now + SLOT_CACHE_S)
+        return policy
+
+    def forget_policies(self) -> None:
+        """A customer, tier, slot or account setting changed through this edge: its next call
+        reads the lists anew (read-your-writes on this edge; other edges within a second)."""
+        self.policy_cache.clear()
+
+    async def resolve_model(
+        self, model_ref: object, api_key: str, peer: bool, policy: Policy = EVERYTHING
+    ) -> list[CatalogModel]:
         """The models to try in order: one for `fc:` and `match:` refs; a slot's list (its first ref,
-        then its fallbacks) for `slot:<name>` and, on the peer proxy's routes, a bare name."""
+        then its fallbacks) for `slot:<name>` and, on the peer proxy's routes, a bare name. Under
+        `policy` only allowed models: a `match:` picks its newest allowed candidate, a slot keeps
+        its allowed models; 403 model_not_allowed when none is left."""
         if isinstance(model_ref, str) and (model_ref.startswith("slot:") or (peer and ":" not in model_ref)):
             name = model_ref.removeprefix("slot:")[:100]
             target = await self._slot_target(api_key, name)
@@ -51,8 +88,30 @@ class Gateway:
                     "POST /v1/slots, or use fc:<provider>/<model>.",
                     "model",
                 )
-            return [self.resolve(ref) for ref in slot_refs.in_order(target)]
-        return [self.resolve(model_ref)]
+            refs = slot_refs.in_order(target)
+            if not policy.lists:
+                return [self.resolve(ref) for ref in refs]
+            models = [model for ref in refs if (model := self.allowed_model(ref, policy)) is not None]
+            if not models:
+                raise allowed_models.not_allowed(model_ref)
+            return models
+        if not policy.lists:
+            return [self.resolve(model_ref)]
+        model = self.refs.resolve(model_ref, lambda candidate: policy.allows(candidate, self.refs))
+        if not policy.allows(model, self.refs):
+            raise allowed_models.not_allowed(str(model_ref))
+        return [model]
+
+    def allowed_model(self, ref: str, policy: Policy) -> CatalogModel | None:
+        """A ref (`fc:` or `match:`) resolved among the models `policy` allows; None when it names
+        none of them (a slot's fallback skipped, a selector GET /v1/models leaves out)."""
+        try:
+            model = self.refs.resolve(ref, lambda candidate: policy.allows(candidate, self.refs))
+        except RingsideError as error:
+            if error.code == "model_not_allowed":
+                return None
+            raise
+        return model if policy.allows(model, self.refs) else None
 
     async def _slot_target(self, api_key: str, name: str) -> str:
         now = time.monotonic()

@@ -25,7 +25,7 @@ from ringside_server.core_client import CoreClient
 from ringside_server.errors import RingsideError
 from ringside_server.ids import new_id
 from ringside_server.money import billable_nano, cost_nano
-from ringside_server.money_proto import price_from, usage_from
+from ringside_server.money_proto import estimate_price_from, price_from, usage_from
 from ringside_server.openai.ratelimits import RateView
 
 log = logging.getLogger("ringside.edge.leases")
@@ -132,7 +132,7 @@ class LeaseManager:
             call.requested_output_tokens,
             lease.default_max_output_tokens,
             call.model_max_output_tokens,
-            price_from(call.price),
+            estimate_price_from(call),
             lease.markup_bp,
         )
         if bound.estimate_nano > lease.available_nano or lease.calls_taken >= lease.calls:

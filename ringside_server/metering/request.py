@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from ringside_server.admission import PriceClasses
 from ringside_server.providers.capabilities import Route
 from ringside_server.providers.catalog.load import CatalogModel, ModelKind
 
@@ -47,6 +48,8 @@ class MeteredRequest:
     model_kind: ModelKind | None = None  # the catalog kind the route needs (None: any)
     requested_output_tokens: int = 0
     choices: int = 1
+    # The priced classes the request can incur (its estimate prices only these); None: every class
+    price_classes: PriceClasses | None = None
     stream: bool = False
     peer: bool = False  # the peer proxy's routes: a bare name names a slot
     upstream_body: UpstreamBody = _renamed

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from ringside_server.errors import RingsideError
@@ -17,7 +18,7 @@ VALID_FORMS = (
     "or match:<provider>/<family>>=<major> (e.g. match:anthropic/sonnet>=4)"
 )
 MAX_REF = 300
-_MATCH = re.compile(r"^match:([a-z0-9][a-z0-9_.-]{0,63})/([a-z0-9][a-z0-9_.-]{0,63})>=(\d{1,4})$")
+MATCH_SELECTOR = re.compile(r"^match:([a-z0-9][a-z0-9_.-]{0,63})/([a-z0-9][a-z0-9_.-]{0,63})>=(\d{1,4})$")
 
 
 def invalid_ref(model_ref: str, why: str = "is not a model ref") -> RingsideError:
@@ -43,7 +44,9 @@ class Refs:
             members.sort(key=lambda m: (m.version, not m.deprecated, m.name), reverse=True)
         return cls(catalog.models, catalog.providers, families)
 
-    def resolve(self, model_ref: object) -> CatalogModel:
+    def resolve(self, model_ref: object, accept: Callable[[CatalogModel], bool] | None = None) -> CatalogModel:
+        """The catalog model a ref names. `accept` (allowed_models) narrows what a `match:` selector
+        picks to the newest accepted candidate; it does not judge `fc:` refs."""
         if not isinstance(model_ref, str) or not model_ref:
             raise RingsideError("invalid_request", "you must provide a model parameter", "model")
         if len(model_ref) > MAX_REF:
@@ -51,7 +54,7 @@ class Refs:
         if model_ref.startswith("fc:"):
             return self._direct(model_ref)
         if model_ref.startswith("match:"):
-            return self.match(model_ref)
+            return self.match(model_ref, accept)
         raise invalid_ref(model_ref)
 
     def _direct(self, model_ref: str) -> CatalogModel:
@@ -64,15 +67,32 @@ class Refs:
             return replace(entry.unlisted, name=name)
         raise invalid_ref(model_ref, "is not a model this installation knows (GET /v1/models lists the refs it serves)")
 
-    def match(self, model_ref: str) -> CatalogModel:
-        """The newest catalog model of that provider's family at or above that major version."""
-        parsed = _MATCH.match(model_ref)
+    def candidates(self, selector: str) -> list[CatalogModel]:
+        """Every catalog model a `match:` selector could pick, newest first ([] when none or invalid)."""
+        parsed = MATCH_SELECTOR.match(selector)
+        if parsed is None:
+            return []
+        provider, family, major = parsed.group(1), parsed.group(2), int(parsed.group(3))
+        return [model for model in self.families.get((provider, family), []) if model.version[0] >= major]
+
+    def match(self, model_ref: str, accept: Callable[[CatalogModel], bool] | None = None) -> CatalogModel:
+        """The newest catalog model of that provider's family at or above that major version (the
+        newest that `accept` takes, when given; 403 model_not_allowed when it takes none)."""
+        parsed = MATCH_SELECTOR.match(model_ref)
         if parsed is None:
             raise invalid_ref(model_ref, "is not a valid match: selector")
-        provider, family, major = parsed.group(1), parsed.group(2), int(parsed.group(3))
-        members = self.families.get((provider, family), [])
-        for model in members:  # newest first
-            if model.version[0] >= major:
+        family = parsed.group(2)
+        found = self.candidates(model_ref)
+        for model in found:  # newest first
+            if accept is None or accept(model):
                 return model
+        if found:
+            raise RingsideError(
+                "model_not_allowed",
+                f"No model '{model_ref[:200]}' could pick is among the models this key or customer may call "
+                "(allowed_models).",
+                "model",
+            )
+        members = self.families.get((parsed.group(1), family), [])
         known = ", ".join(f"{m.name} ({'.'.join(map(str, m.version))})" for m in members[:5]) or "none"
         raise invalid_ref(model_ref, f"matches no model in the catalog (family '{family}' has: {known})")

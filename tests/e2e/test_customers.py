@@ -125,9 +125,12 @@ def test_delete_is_refused_while_a_call_is_in_flight(stack: Stack) -> None:
     customer = _create(stack)
     cid = str(customer["id"])
     done = threading.Event()
-    thread = threading.Thread(target=lambda: (_chat(stack, cid, "[[fake:slow=300]]slow"), done.set()), daemon=True)
+    marker = f"[[fake:slow=300]]slow {cid}"
+    thread = threading.Thread(target=lambda: (_chat(stack, cid, marker), done.set()), daemon=True)
     thread.start()
-    wait_until(lambda: stack.call("GET", f"/v1/customers/{cid}", stack.live_key).status == 200, 5, "the customer")
+    assert stack.upstream is not None
+    # the call has its hold once the provider has it (a DELETE before that rightly succeeds)
+    wait_until(lambda: marker in str(stack.upstream.requests()[-20:]), 10, "the call to reach the provider")
     refused = wait_until(
         lambda: (r := stack.call("DELETE", f"/v1/customers/{cid}", stack.live_key)).status == 409 and r,
         5,

@@ -9,6 +9,7 @@ from ringside_server.errors import RingsideError
 from ringside_server.metering.request import MeteredRequest
 from ringside_server.openai import chat
 from ringside_server.openai.estimate import input_tokens_bound
+from ringside_server.openai.price_classes import chat_classes
 from ringside_server.providers.catalog.load import CatalogModel
 
 MAX_MESSAGES = 100_000
@@ -88,6 +89,7 @@ def metered_request(raw: bytes, peer: bool) -> MeteredRequest:
         input_tokens_bound=bound,
         requested_output_tokens=requested,
         choices=body.get("n") or 1,
+        price_classes=chat_classes(plain),
         stream=bool(body.get("stream")),
         peer=peer,
         upstream_body=upstream,

@@ -8,6 +8,7 @@ from edge_http.openai.jsonio import parse_object
 from ringside_server.errors import RingsideError
 from ringside_server.metering.request import MeteredRequest
 from ringside_server.openai.embeddings import tokens_bound
+from ringside_server.openai.price_classes import TEXT_ONLY
 
 MAX_INPUTS = 2048
 MAX_TOKEN_ID = 2**31
@@ -69,6 +70,7 @@ def metered_request(raw: bytes, peer: bool) -> MeteredRequest:
         model_ref=request.get("model"),
         input_tokens_bound=lambda model: bound,
         model_kind="embedding",
+        price_classes=TEXT_ONLY,
         peer=peer,
         answer_problem=_answer_problem,
         max_answer_bytes=MAX_ANSWER_BYTES,

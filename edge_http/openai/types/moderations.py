@@ -10,6 +10,7 @@ import orjson
 from edge_http.openai.jsonio import parse_object
 from ringside_server.errors import RingsideError
 from ringside_server.metering.request import MeteredRequest
+from ringside_server.openai.price_classes import moderation_classes
 
 DEFAULT_MODEL = "fc:openai/omni-moderation-latest"
 MAX_INPUTS = 2048
@@ -69,6 +70,7 @@ def metered_request(raw: bytes, peer: bool) -> MeteredRequest:
         model_ref=DEFAULT_MODEL if model is None else model,
         input_tokens_bound=lambda catalog_model: bound,
         model_kind="moderation",
+        price_classes=moderation_classes(body),
         peer=peer,
         answer_problem=_answer_problem,
     )

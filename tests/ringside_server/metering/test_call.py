@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator
+from types import SimpleNamespace
 from typing import Any
 
 import orjson
@@ -26,10 +27,15 @@ USAGE = b'data: {"model":"gpt-4o-mini","choices":[],"usage":{"prompt_tokens":3,"
 
 
 class FakeCore:
-    """Authorizes every call; records every settle."""
+    """Authorizes every call; records every settle; no allowed_models list applies."""
 
     def __init__(self) -> None:
         self.settles: list[metering_pb2.SettleRequest] = []
+        self.metering = SimpleNamespace(ModelPolicy="ModelPolicy")
+
+    async def internal(self, method: str, request: Any) -> metering_pb2.ModelPolicyResponse:
+        assert method == "ModelPolicy"
+        return metering_pb2.ModelPolicyResponse()
 
     async def authorize(self, request: metering_pb2.AuthorizeRequest) -> metering_pb2.AuthorizeResponse:
         return metering_pb2.AuthorizeResponse(

@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1dringside/core/v1/common.proto\x12\x10ringside.core.v1\"\xb4\x02\n\x05Price\x12\x1f\n\x17input_nano_usd_per_mtok\x18\x01 \x01(\x03\x12&\n\x1e\x63\x61\x63hed_input_nano_usd_per_mtok\x18\x02 \x01(\x03\x12%\n\x1d\x63\x61\x63he_write_nano_usd_per_mtok\x18\x03 \x01(\x03\x12 \n\x18output_nano_usd_per_mtok\x18\x04 \x01(\x03\x12#\n\x1breasoning_nano_usd_per_mtok\x18\x05 \x01(\x03\x12%\n\x1d\x61udio_input_nano_usd_per_mtok\x18\x06 \x01(\x03\x12&\n\x1e\x61udio_output_nano_usd_per_mtok\x18\x07 \x01(\x03\x12%\n\x1dimage_input_nano_usd_per_mtok\x18\x08 \x01(\x03\"\xe2\x01\n\x0bTokenCounts\x12\x14\n\x0cinput_tokens\x18\x01 \x01(\x03\x12\x1b\n\x13\x63\x61\x63hed_input_tokens\x18\x02 \x01(\x03\x12\x1a\n\x12\x63\x61\x63he_write_tokens\x18\x03 \x01(\x03\x12\x15\n\routput_tokens\x18\x04 \x01(\x03\x12\x18\n\x10reasoning_tokens\x18\x05 \x01(\x03\x12\x1a\n\x12\x61udio_input_tokens\x18\x06 \x01(\x03\x12\x1b\n\x13\x61udio_output_tokens\x18\x07 \x01(\x03\x12\x1a\n\x12image_input_tokens\x18\x08 \x01(\x03\"K\n\x0bPageRequest\x12\r\n\x05limit\x18\x01 \x01(\x05\x12\x16\n\x0estarting_after\x18\x02 \x01(\t\x12\x15\n\rending_before\x18\x03 \x01(\tb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1dringside/core/v1/common.proto\x12\x10ringside.core.v1\"\xb4\x02\n\x05Price\x12\x1f\n\x17input_nano_usd_per_mtok\x18\x01 \x01(\x03\x12&\n\x1e\x63\x61\x63hed_input_nano_usd_per_mtok\x18\x02 \x01(\x03\x12%\n\x1d\x63\x61\x63he_write_nano_usd_per_mtok\x18\x03 \x01(\x03\x12 \n\x18output_nano_usd_per_mtok\x18\x04 \x01(\x03\x12#\n\x1breasoning_nano_usd_per_mtok\x18\x05 \x01(\x03\x12%\n\x1d\x61udio_input_nano_usd_per_mtok\x18\x06 \x01(\x03\x12&\n\x1e\x61udio_output_nano_usd_per_mtok\x18\x07 \x01(\x03\x12%\n\x1dimage_input_nano_usd_per_mtok\x18\x08 \x01(\x03\"\x1c\n\tModelList\x12\x0f\n\x07\x65ntries\x18\x01 \x03(\t\"N\n\x0cPriceClasses\x12\x13\n\x0b\x61udio_input\x18\x01 \x01(\x08\x12\x13\n\x0bimage_input\x18\x02 \x01(\x08\x12\x14\n\x0c\x61udio_output\x18\x03 \x01(\x08\"\xe2\x01\n\x0bTokenCounts\x12\x14\n\x0cinput_tokens\x18\x01 \x01(\x03\x12\x1b\n\x13\x63\x61\x63hed_input_tokens\x18\x02 \x01(\x03\x12\x1a\n\x12\x63\x61\x63he_write_tokens\x18\x03 \x01(\x03\x12\x15\n\routput_tokens\x18\x04 \x01(\x03\x12\x18\n\x10reasoning_tokens\x18\x05 \x01(\x03\x12\x1a\n\x12\x61udio_input_tokens\x18\x06 \x01(\x03\x12\x1b\n\x13\x61udio_output_tokens\x18\x07 \x01(\x03\x12\x1a\n\x12image_input_tokens\x18\x08 \x01(\x03\"K\n\x0bPageRequest\x12\r\n\x05limit\x18\x01 \x01(\x05\x12\x16\n\x0estarting_after\x18\x02 \x01(\t\x12\x15\n\rending_before\x18\x03 \x01(\tb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -33,8 +33,12 @@ if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_PRICE']._serialized_start=52
   _globals['_PRICE']._serialized_end=360
-  _globals['_TOKENCOUNTS']._serialized_start=363
-  _globals['_TOKENCOUNTS']._serialized_end=589
-  _globals['_PAGEREQUEST']._serialized_start=591
-  _globals['_PAGEREQUEST']._serialized_end=666
+  _globals['_MODELLIST']._serialized_start=362
+  _globals['_MODELLIST']._serialized_end=390
+  _globals['_PRICECLASSES']._serialized_start=392
+  _globals['_PRICECLASSES']._serialized_end=470
+  _globals['_TOKENCOUNTS']._serialized_start=473
+  _globals['_TOKENCOUNTS']._serialized_end=699
+  _globals['_PAGEREQUEST']._serialized_start=701
+  _globals['_PAGEREQUEST']._serialized_end=776
 # @@protoc_insertion_point(module_scope)

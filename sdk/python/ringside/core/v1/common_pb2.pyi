@@ -1,5 +1,7 @@
+from google.protobuf.internal import containers as _containers
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
+from collections.abc import Iterable as _Iterable
 from typing import ClassVar as _ClassVar, Optional as _Optional
 
 DESCRIPTOR: _descriptor.FileDescriptor
@@ -23,6 +25,22 @@ class Price(_message.Message):
     audio_output_nano_usd_per_mtok: int
     image_input_nano_usd_per_mtok: int
     def __init__(self, input_nano_usd_per_mtok: _Optional[int] = ..., cached_input_nano_usd_per_mtok: _Optional[int] = ..., cache_write_nano_usd_per_mtok: _Optional[int] = ..., output_nano_usd_per_mtok: _Optional[int] = ..., reasoning_nano_usd_per_mtok: _Optional[int] = ..., audio_input_nano_usd_per_mtok: _Optional[int] = ..., audio_output_nano_usd_per_mtok: _Optional[int] = ..., image_input_nano_usd_per_mtok: _Optional[int] = ...) -> None: ...
+
+class ModelList(_message.Message):
+    __slots__ = ("entries",)
+    ENTRIES_FIELD_NUMBER: _ClassVar[int]
+    entries: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, entries: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class PriceClasses(_message.Message):
+    __slots__ = ("audio_input", "image_input", "audio_output")
+    AUDIO_INPUT_FIELD_NUMBER: _ClassVar[int]
+    IMAGE_INPUT_FIELD_NUMBER: _ClassVar[int]
+    AUDIO_OUTPUT_FIELD_NUMBER: _ClassVar[int]
+    audio_input: bool
+    image_input: bool
+    audio_output: bool
+    def __init__(self, audio_input: _Optional[bool] = ..., image_input: _Optional[bool] = ..., audio_output: _Optional[bool] = ...) -> None: ...
 
 class TokenCounts(_message.Message):
     __slots__ = ("input_tokens", "cached_input_tokens", "cache_write_tokens", "output_tokens", "reasoning_tokens", "audio_input_tokens", "audio_output_tokens", "image_input_tokens")

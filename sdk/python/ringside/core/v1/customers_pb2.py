@@ -22,9 +22,10 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from ringside.core.v1 import common_pb2 as ringside_dot_core_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n ringside/core/v1/customers.proto\x12\x10ringside.core.v1\"S\n\x06Wallet\x12\x0f\n\x07\x65nabled\x18\x01 \x01(\x08\x12\x18\n\x10\x62\x61lance_nano_usd\x18\x02 \x01(\x03\x12\x1e\n\x16low_threshold_nano_usd\x18\x03 \x01(\x03\"\xb9\x05\n\x08\x43ustomer\x12\n\n\x02id\x18\x01 \x01(\t\x12\x10\n\x08livemode\x18\x02 \x01(\x08\x12\x13\n\x0b\x65xternal_id\x18\x03 \x01(\t\x12\x0c\n\x04name\x18\x04 \x01(\t\x12\r\n\x05\x65mail\x18\x05 \x01(\t\x12\x15\n\rmetadata_json\x18\x06 \x01(\t\x12\x1c\n\x0f\x62udget_nano_usd\x18\x07 \x01(\x03H\x00\x88\x01\x01\x12\x1b\n\x0erate_limit_rpm\x18\x08 \x01(\x03H\x01\x88\x01\x01\x12\x1b\n\x0erate_limit_tpm\x18\t \x01(\x03H\x02\x88\x01\x01\x12\x0f\n\x07\x62locked\x18\n \x01(\x08\x12\x0f\n\x07tier_id\x18\x0b \x01(\t\x12\x1a\n\x12\x62illing_anchor_day\x18\x0c \x01(\x05\x12\x1a\n\x12stripe_customer_id\x18\r \x01(\t\x12\x1a\n\x12spend_nano_usd_mtd\x18\x0e \x01(\x03\x12\x19\n\x11request_count_mtd\x18\x0f \x01(\x03\x12\x15\n\rbudget_status\x18\x10 \x01(\t\x12\x14\n\x0cperiod_start\x18\x11 \x01(\x03\x12\x12\n\nperiod_end\x18\x12 \x01(\x03\x12(\n\x06wallet\x18\x13 \x01(\x0b\x32\x18.ringside.core.v1.Wallet\x12\x0f\n\x07\x63reated\x18\x14 \x01(\x03\x12\x15\n\rheld_nano_usd\x18\x15 \x01(\x03\x12\x43\n\rlimits_source\x18\x16 \x03(\x0b\x32,.ringside.core.v1.Customer.LimitsSourceEntry\x12\x16\n\x0e\x65rasure_status\x18\x17 \x01(\t\x1a\x33\n\x11LimitsSourceEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x42\x12\n\x10_budget_nano_usdB\x11\n\x0f_rate_limit_rpmB\x11\n\x0f_rate_limit_tpm\"\xac\x03\n\x15\x43reateCustomerRequest\x12\x18\n\x0b\x65xternal_id\x18\x01 \x01(\tH\x01\x88\x01\x01\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\r\n\x05\x65mail\x18\x03 \x01(\t\x12\x15\n\rmetadata_json\x18\x04 \x01(\t\x12\x19\n\x0f\x62udget_nano_usd\x18\x05 \x01(\x03H\x00\x12\x1a\n\x10\x62udget_unlimited\x18\x06 \x01(\x08H\x00\x12\x1b\n\x0erate_limit_rpm\x18\x07 \x01(\x03H\x02\x88\x01\x01\x12\x1b\n\x0erate_limit_tpm\x18\x08 \x01(\x03H\x03\x88\x01\x01\x12\x0f\n\x07\x62locked\x18\t \x01(\x08\x12\x1a\n\x12\x62illing_anchor_day\x18\n \x01(\x05\x12\x16\n\x0ewallet_enabled\x18\x0b \x01(\x08\x12\x0c\n\x04tier\x18\x0c \x01(\t\x12%\n\x1dwallet_low_threshold_nano_usd\x18\r \x01(\x03\x12\x1a\n\x12stripe_customer_id\x18\x0e \x01(\tB\x08\n\x06\x62udgetB\x0e\n\x0c_external_idB\x11\n\x0f_rate_limit_rpmB\x11\n\x0f_rate_limit_tpm\"W\n\x16\x43reateCustomerResponse\x12,\n\x08\x63ustomer\x18\x01 \x01(\x0b\x32\x1a.ringside.core.v1.Customer\x12\x0f\n\x07\x63reated\x18\x02 \x01(\x08\"\xd5\x05\n\x15UpdateCustomerRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x18\n\x0b\x65xternal_id\x18\x02 \x01(\tH\x01\x88\x01\x01\x12\x11\n\x04name\x18\x03 \x01(\tH\x02\x88\x01\x01\x12\x12\n\x05\x65mail\x18\x04 \x01(\tH\x03\x88\x01\x01\x12\x1a\n\rmetadata_json\x18\x05 \x01(\tH\x04\x88\x01\x01\x12\x19\n\x0f\x62udget_nano_usd\x18\x06 \x01(\x03H\x00\x12\x1a\n\x10\x62udget_unlimited\x18\x07 \x01(\x08H\x00\x12\x1b\n\x0erate_limit_rpm\x18\x08 \x01(\x03H\x05\x88\x01\x01\x12\x1b\n\x0erate_limit_tpm\x18\t \x01(\x03H\x06\x88\x01\x01\x12 \n\x18rate_limit_rpm_unlimited\x18\n \x01(\x08\x12 \n\x18rate_limit_tpm_unlimited\x18\x0b \x01(\x08\x12\x14\n\x07\x62locked\x18\x0c \x01(\x08H\x07\x88\x01\x01\x12\x1f\n\x12\x62illing_anchor_day\x18\r \x01(\x05H\x08\x88\x01\x01\x12\x1b\n\x0ewallet_enabled\x18\x0e \x01(\x08H\t\x88\x01\x01\x12\r\n\x05unset\x18\x0f \x03(\t\x12\x11\n\x04tier\x18\x10 \x01(\tH\n\x88\x01\x01\x12*\n\x1dwallet_low_threshold_nano_usd\x18\x11 \x01(\x03H\x0b\x88\x01\x01\x12\x1f\n\x12stripe_customer_id\x18\x12 \x01(\tH\x0c\x88\x01\x01\x42\x08\n\x06\x62udgetB\x0e\n\x0c_external_idB\x07\n\x05_nameB\x08\n\x06_emailB\x10\n\x0e_metadata_jsonB\x11\n\x0f_rate_limit_rpmB\x11\n\x0f_rate_limit_tpmB\n\n\x08_blockedB\x15\n\x13_billing_anchor_dayB\x11\n\x0f_wallet_enabledB\x07\n\x05_tierB \n\x1e_wallet_low_threshold_nano_usdB\x15\n\x13_stripe_customer_id\"F\n\x16UpdateCustomerResponse\x12,\n\x08\x63ustomer\x18\x01 \x01(\x0b\x32\x1a.ringside.core.v1.Customer\"\x8d\x01\n\x14ListCustomersRequest\x12\r\n\x05limit\x18\x01 \x01(\x05\x12\x16\n\x0estarting_after\x18\x02 \x01(\t\x12\x15\n\rending_before\x18\x03 \x01(\t\x12\x18\n\x0b\x65xternal_id\x18\x04 \x01(\tH\x00\x88\x01\x01\x12\r\n\x05query\x18\x05 \x01(\tB\x0e\n\x0c_external_id\"X\n\x15ListCustomersResponse\x12-\n\tcustomers\x18\x01 \x03(\x0b\x32\x1a.ringside.core.v1.Customer\x12\x10\n\x08has_more\x18\x02 \x01(\x08\"2\n\x15\x44\x65leteCustomerRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\r\n\x05\x66orce\x18\x02 \x01(\x08\"$\n\x16\x44\x65leteCustomerResponse\x12\n\n\x02id\x18\x01 \x01(\t\" \n\x12GetCustomerRequest\x12\n\n\x02id\x18\x01 \x01(\t\"C\n\x13GetCustomerResponse\x12,\n\x08\x63ustomer\x18\x01 \x01(\x0b\x32\x1a.ringside.core.v1.Customer\"1\n\x14\x45raseCustomerRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\r\n\x05\x66orce\x18\x02 \x01(\x08\"s\n\x15\x45raseCustomerResponse\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0e\n\x06status\x18\x02 \x01(\t\x12\x31\n\x08\x63ustomer\x18\x03 \x01(\x0b\x32\x1a.ringside.core.v1.CustomerH\x00\x88\x01\x01\x42\x0b\n\t_customer\"%\n\x16\x44\x65leteCustomersRequest\x12\x0b\n\x03ids\x18\x01 \x03(\t\"&\n\x17\x44\x65leteCustomersResponse\x12\x0b\n\x03ids\x18\x01 \x03(\t\":\n\x1aSetCustomersBlockedRequest\x12\x0b\n\x03ids\x18\x01 \x03(\t\x12\x0f\n\x07\x62locked\x18\x02 \x01(\x08\"*\n\x1bSetCustomersBlockedResponse\x12\x0b\n\x03ids\x18\x01 \x03(\t2\xbd\x06\n\x10\x43ustomersService\x12\x63\n\x0e\x43reateCustomer\x12\'.ringside.core.v1.CreateCustomerRequest\x1a(.ringside.core.v1.CreateCustomerResponse\x12Z\n\x0bGetCustomer\x12$.ringside.core.v1.GetCustomerRequest\x1a%.ringside.core.v1.GetCustomerResponse\x12\x63\n\x0eUpdateCustomer\x12\'.ringside.core.v1.UpdateCustomerRequest\x1a(.ringside.core.v1.UpdateCustomerResponse\x12`\n\rListCustomers\x12&.ringside.core.v1.ListCustomersRequest\x1a\'.ringside.core.v1.ListCustomersResponse\x12\x63\n\x0e\x44\x65leteCustomer\x12\'.ringside.core.v1.DeleteCustomerRequest\x1a(.ringside.core.v1.DeleteCustomerResponse\x12\x66\n\x0f\x44\x65leteCustomers\x12(.ringside.core.v1.DeleteCustomersRequest\x1a).ringside.core.v1.DeleteCustomersResponse\x12r\n\x13SetCustomersBlocked\x12,.ringside.core.v1.SetCustomersBlockedRequest\x1a-.ringside.core.v1.SetCustomersBlockedResponse\x12`\n\rEraseCustomer\x12&.ringside.core.v1.EraseCustomerRequest\x1a\'.ringside.core.v1.EraseCustomerResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n ringside/core/v1/customers.proto\x12\x10ringside.core.v1\x1a\x1dringside/core/v1/common.proto\"S\n\x06Wallet\x12\x0f\n\x07\x65nabled\x18\x01 \x01(\x08\x12\x18\n\x10\x62\x61lance_nano_usd\x18\x02 \x01(\x03\x12\x1e\n\x16low_threshold_nano_usd\x18\x03 \x01(\x03\"\xee\x05\n\x08\x43ustomer\x12\n\n\x02id\x18\x01 \x01(\t\x12\x10\n\x08livemode\x18\x02 \x01(\x08\x12\x13\n\x0b\x65xternal_id\x18\x03 \x01(\t\x12\x0c\n\x04name\x18\x04 \x01(\t\x12\r\n\x05\x65mail\x18\x05 \x01(\t\x12\x15\n\rmetadata_json\x18\x06 \x01(\t\x12\x1c\n\x0f\x62udget_nano_usd\x18\x07 \x01(\x03H\x00\x88\x01\x01\x12\x1b\n\x0erate_limit_rpm\x18\x08 \x01(\x03H\x01\x88\x01\x01\x12\x1b\n\x0erate_limit_tpm\x18\t \x01(\x03H\x02\x88\x01\x01\x12\x0f\n\x07\x62locked\x18\n \x01(\x08\x12\x0f\n\x07tier_id\x18\x0b \x01(\t\x12\x1a\n\x12\x62illing_anchor_day\x18\x0c \x01(\x05\x12\x1a\n\x12stripe_customer_id\x18\r \x01(\t\x12\x1a\n\x12spend_nano_usd_mtd\x18\x0e \x01(\x03\x12\x19\n\x11request_count_mtd\x18\x0f \x01(\x03\x12\x15\n\rbudget_status\x18\x10 \x01(\t\x12\x14\n\x0cperiod_start\x18\x11 \x01(\x03\x12\x12\n\nperiod_end\x18\x12 \x01(\x03\x12(\n\x06wallet\x18\x13 \x01(\x0b\x32\x18.ringside.core.v1.Wallet\x12\x0f\n\x07\x63reated\x18\x14 \x01(\x03\x12\x15\n\rheld_nano_usd\x18\x15 \x01(\x03\x12\x43\n\rlimits_source\x18\x16 \x03(\x0b\x32,.ringside.core.v1.Customer.LimitsSourceEntry\x12\x16\n\x0e\x65rasure_status\x18\x17 \x01(\t\x12\x33\n\x0e\x61llowed_models\x18\x18 \x01(\x0b\x32\x1b.ringside.core.v1.ModelList\x1a\x33\n\x11LimitsSourceEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x42\x12\n\x10_budget_nano_usdB\x11\n\x0f_rate_limit_rpmB\x11\n\x0f_rate_limit_tpm\"\x83\x04\n\x15\x43reateCustomerRequest\x12\x18\n\x0b\x65xternal_id\x18\x01 \x01(\tH\x01\x88\x01\x01\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\r\n\x05\x65mail\x18\x03 \x01(\t\x12\x15\n\rmetadata_json\x18\x04 \x01(\t\x12\x19\n\x0f\x62udget_nano_usd\x18\x05 \x01(\x03H\x00\x12\x1a\n\x10\x62udget_unlimited\x18\x06 \x01(\x08H\x00\x12\x1b\n\x0erate_limit_rpm\x18\x07 \x01(\x03H\x02\x88\x01\x01\x12\x1b\n\x0erate_limit_tpm\x18\x08 \x01(\x03H\x03\x88\x01\x01\x12\x0f\n\x07\x62locked\x18\t \x01(\x08\x12\x1a\n\x12\x62illing_anchor_day\x18\n \x01(\x05\x12\x16\n\x0ewallet_enabled\x18\x0b \x01(\x08\x12\x0c\n\x04tier\x18\x0c \x01(\t\x12%\n\x1dwallet_low_threshold_nano_usd\x18\r \x01(\x03\x12\x1a\n\x12stripe_customer_id\x18\x0e \x01(\t\x12\x33\n\x0e\x61llowed_models\x18\x0f \x01(\x0b\x32\x1b.ringside.core.v1.ModelList\x12 \n\x18\x61llowed_models_unlimited\x18\x10 \x01(\x08\x42\x08\n\x06\x62udgetB\x0e\n\x0c_external_idB\x11\n\x0f_rate_limit_rpmB\x11\n\x0f_rate_limit_tpm\"W\n\x16\x43reateCustomerResponse\x12,\n\x08\x63ustomer\x18\x01 \x01(\x0b\x32\x1a.ringside.core.v1.Customer\x12\x0f\n\x07\x63reated\x18\x02 \x01(\x08\"\xac\x06\n\x15UpdateCustomerRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x18\n\x0b\x65xternal_id\x18\x02 \x01(\tH\x01\x88\x01\x01\x12\x11\n\x04name\x18\x03 \x01(\tH\x02\x88\x01\x01\x12\x12\n\x05\x65mail\x18\x04 \x01(\tH\x03\x88\x01\x01\x12\x1a\n\rmetadata_json\x18\x05 \x01(\tH\x04\x88\x01\x01\x12\x19\n\x0f\x62udget_nano_usd\x18\x06 \x01(\x03H\x00\x12\x1a\n\x10\x62udget_unlimited\x18\x07 \x01(\x08H\x00\x12\x1b\n\x0erate_limit_rpm\x18\x08 \x01(\x03H\x05\x88\x01\x01\x12\x1b\n\x0erate_limit_tpm\x18\t \x01(\x03H\x06\x88\x01\x01\x12 \n\x18rate_limit_rpm_unlimited\x18\n \x01(\x08\x12 \n\x18rate_limit_tpm_unlimited\x18\x0b \x01(\x08\x12\x14\n\x07\x62locked\x18\x0c \x01(\x08H\x07\x88\x01\x01\x12\x1f\n\x12\x62illing_anchor_day\x18\r \x01(\x05H\x08\x88\x01\x01\x12\x1b\n\x0ewallet_enabled\x18\x0e \x01(\x08H\t\x88\x01\x01\x12\r\n\x05unset\x18\x0f \x03(\t\x12\x11\n\x04tier\x18\x10 \x01(\tH\n\x88\x01\x01\x12*\n\x1dwallet_low_threshold_nano_usd\x18\x11 \x01(\x03H\x0b\x88\x01\x01\x12\x1f\n\x12stripe_customer_id\x18\x12 \x01(\tH\x0c\x88\x01\x01\x12\x33\n\x0e\x61llowed_models\x18\x13 \x01(\x0b\x32\x1b.ringside.core.v1.ModelList\x12 \n\x18\x61llowed_models_unlimited\x18\x14 \x01(\x08\x42\x08\n\x06\x62udgetB\x0e\n\x0c_external_idB\x07\n\x05_nameB\x08\n\x06_emailB\x10\n\x0e_metadata_jsonB\x11\n\x0f_rate_limit_rpmB\x11\n\x0f_rate_limit_tpmB\n\n\x08_blockedB\x15\n\x13_billing_anchor_dayB\x11\n\x0f_wallet_enabledB\x07\n\x05_tierB \n\x1e_wallet_low_threshold_nano_usdB\x15\n\x13_stripe_customer_id\"F\n\x16UpdateCustomerResponse\x12,\n\x08\x63ustomer\x18\x01 \x01(\x0b\x32\x1a.ringside.core.v1.Customer\"\x8d\x01\n\x14ListCustomersRequest\x12\r\n\x05limit\x18\x01 \x01(\x05\x12\x16\n\x0estarting_after\x18\x02 \x01(\t\x12\x15\n\rending_before\x18\x03 \x01(\t\x12\x18\n\x0b\x65xternal_id\x18\x04 \x01(\tH\x00\x88\x01\x01\x12\r\n\x05query\x18\x05 \x01(\tB\x0e\n\x0c_external_id\"X\n\x15ListCustomersResponse\x12-\n\tcustomers\x18\x01 \x03(\x0b\x32\x1a.ringside.core.v1.Customer\x12\x10\n\x08has_more\x18\x02 \x01(\x08\"2\n\x15\x44\x65leteCustomerRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\r\n\x05\x66orce\x18\x02 \x01(\x08\"$\n\x16\x44\x65leteCustomerResponse\x12\n\n\x02id\x18\x01 \x01(\t\" \n\x12GetCustomerRequest\x12\n\n\x02id\x18\x01 \x01(\t\"C\n\x13GetCustomerResponse\x12,\n\x08\x63ustomer\x18\x01 \x01(\x0b\x32\x1a.ringside.core.v1.Customer\"1\n\x14\x45raseCustomerRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\r\n\x05\x66orce\x18\x02 \x01(\x08\"s\n\x15\x45raseCustomerResponse\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0e\n\x06status\x18\x02 \x01(\t\x12\x31\n\x08\x63ustomer\x18\x03 \x01(\x0b\x32\x1a.ringside.core.v1.CustomerH\x00\x88\x01\x01\x42\x0b\n\t_customer\"%\n\x16\x44\x65leteCustomersRequest\x12\x0b\n\x03ids\x18\x01 \x03(\t\"&\n\x17\x44\x65leteCustomersResponse\x12\x0b\n\x03ids\x18\x01 \x03(\t\":\n\x1aSetCustomersBlockedRequest\x12\x0b\n\x03ids\x18\x01 \x03(\t\x12\x0f\n\x07\x62locked\x18\x02 \x01(\x08\"*\n\x1bSetCustomersBlockedResponse\x12\x0b\n\x03ids\x18\x01 \x03(\t2\xbd\x06\n\x10\x43ustomersService\x12\x63\n\x0e\x43reateCustomer\x12\'.ringside.core.v1.CreateCustomerRequest\x1a(.ringside.core.v1.CreateCustomerResponse\x12Z\n\x0bGetCustomer\x12$.ringside.core.v1.GetCustomerRequest\x1a%.ringside.core.v1.GetCustomerResponse\x12\x63\n\x0eUpdateCustomer\x12\'.ringside.core.v1.UpdateCustomerRequest\x1a(.ringside.core.v1.UpdateCustomerResponse\x12`\n\rListCustomers\x12&.ringside.core.v1.ListCustomersRequest\x1a\'.ringside.core.v1.ListCustomersResponse\x12\x63\n\x0e\x44\x65leteCustomer\x12\'.ringside.core.v1.DeleteCustomerRequest\x1a(.ringside.core.v1.DeleteCustomerResponse\x12\x66\n\x0f\x44\x65leteCustomers\x12(.ringside.core.v1.DeleteCustomersRequest\x1a).ringside.core.v1.DeleteCustomersResponse\x12r\n\x13SetCustomersBlocked\x12,.ringside.core.v1.SetCustomersBlockedRequest\x1a-.ringside.core.v1.SetCustomersBlockedResponse\x12`\n\rEraseCustomer\x12&.ringside.core.v1.EraseCustomerRequest\x1a\'.ringside.core.v1.EraseCustomerResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -33,44 +34,44 @@ if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_CUSTOMER_LIMITSSOURCEENTRY']._loaded_options = None
   _globals['_CUSTOMER_LIMITSSOURCEENTRY']._serialized_options = b'8\001'
-  _globals['_WALLET']._serialized_start=54
-  _globals['_WALLET']._serialized_end=137
-  _globals['_CUSTOMER']._serialized_start=140
-  _globals['_CUSTOMER']._serialized_end=837
-  _globals['_CUSTOMER_LIMITSSOURCEENTRY']._serialized_start=728
-  _globals['_CUSTOMER_LIMITSSOURCEENTRY']._serialized_end=779
-  _globals['_CREATECUSTOMERREQUEST']._serialized_start=840
-  _globals['_CREATECUSTOMERREQUEST']._serialized_end=1268
-  _globals['_CREATECUSTOMERRESPONSE']._serialized_start=1270
-  _globals['_CREATECUSTOMERRESPONSE']._serialized_end=1357
-  _globals['_UPDATECUSTOMERREQUEST']._serialized_start=1360
-  _globals['_UPDATECUSTOMERREQUEST']._serialized_end=2085
-  _globals['_UPDATECUSTOMERRESPONSE']._serialized_start=2087
-  _globals['_UPDATECUSTOMERRESPONSE']._serialized_end=2157
-  _globals['_LISTCUSTOMERSREQUEST']._serialized_start=2160
-  _globals['_LISTCUSTOMERSREQUEST']._serialized_end=2301
-  _globals['_LISTCUSTOMERSRESPONSE']._serialized_start=2303
-  _globals['_LISTCUSTOMERSRESPONSE']._serialized_end=2391
-  _globals['_DELETECUSTOMERREQUEST']._serialized_start=2393
-  _globals['_DELETECUSTOMERREQUEST']._serialized_end=2443
-  _globals['_DELETECUSTOMERRESPONSE']._serialized_start=2445
-  _globals['_DELETECUSTOMERRESPONSE']._serialized_end=2481
-  _globals['_GETCUSTOMERREQUEST']._serialized_start=2483
-  _globals['_GETCUSTOMERREQUEST']._serialized_end=2515
-  _globals['_GETCUSTOMERRESPONSE']._serialized_start=2517
-  _globals['_GETCUSTOMERRESPONSE']._serialized_end=2584
-  _globals['_ERASECUSTOMERREQUEST']._serialized_start=2586
-  _globals['_ERASECUSTOMERREQUEST']._serialized_end=2635
-  _globals['_ERASECUSTOMERRESPONSE']._serialized_start=2637
-  _globals['_ERASECUSTOMERRESPONSE']._serialized_end=2752
-  _globals['_DELETECUSTOMERSREQUEST']._serialized_start=2754
-  _globals['_DELETECUSTOMERSREQUEST']._serialized_end=2791
-  _globals['_DELETECUSTOMERSRESPONSE']._serialized_start=2793
-  _globals['_DELETECUSTOMERSRESPONSE']._serialized_end=2831
-  _globals['_SETCUSTOMERSBLOCKEDREQUEST']._serialized_start=2833
-  _globals['_SETCUSTOMERSBLOCKEDREQUEST']._serialized_end=2891
-  _globals['_SETCUSTOMERSBLOCKEDRESPONSE']._serialized_start=2893
-  _globals['_SETCUSTOMERSBLOCKEDRESPONSE']._serialized_end=2935
-  _globals['_CUSTOMERSSERVICE']._serialized_start=2938
-  _globals['_CUSTOMERSSERVICE']._serialized_end=3767
+  _globals['_WALLET']._serialized_start=85
+  _globals['_WALLET']._serialized_end=168
+  _globals['_CUSTOMER']._serialized_start=171
+  _globals['_CUSTOMER']._serialized_end=921
+  _globals['_CUSTOMER_LIMITSSOURCEENTRY']._serialized_start=812
+  _globals['_CUSTOMER_LIMITSSOURCEENTRY']._serialized_end=863
+  _globals['_CREATECUSTOMERREQUEST']._serialized_start=924
+  _globals['_CREATECUSTOMERREQUEST']._serialized_end=1439
+  _globals['_CREATECUSTOMERRESPONSE']._serialized_start=1441
+  _globals['_CREATECUSTOMERRESPONSE']._serialized_end=1528
+  _globals['_UPDATECUSTOMERREQUEST']._serialized_start=1531
+  _globals['_UPDATECUSTOMERREQUEST']._serialized_end=2343
+  _globals['_UPDATECUSTOMERRESPONSE']._serialized_start=2345
+  _globals['_UPDATECUSTOMERRESPONSE']._serialized_end=2415
+  _globals['_LISTCUSTOMERSREQUEST']._serialized_start=2418
+  _globals['_LISTCUSTOMERSREQUEST']._serialized_end=2559
+  _globals['_LISTCUSTOMERSRESPONSE']._serialized_start=2561
+  _globals['_LISTCUSTOMERSRESPONSE']._serialized_end=2649
+  _globals['_DELETECUSTOMERREQUEST']._serialized_start=2651
+  _globals['_DELETECUSTOMERREQUEST']._serialized_end=2701
+  _globals['_DELETECUSTOMERRESPONSE']._serialized_start=2703
+  _globals['_DELETECUSTOMERRESPONSE']._serialized_end=2739
+  _globals['_GETCUSTOMERREQUEST']._serialized_start=2741
+  _globals['_GETCUSTOMERREQUEST']._serialized_end=2773
+  _globals['_GETCUSTOMERRESPONSE']._serialized_start=2775
+  _globals['_GETCUSTOMERRESPONSE']._serialized_end=2842
+  _globals['_ERASECUSTOMERREQUEST']._serialized_start=2844
+  _globals['_ERASECUSTOMERREQUEST']._serialized_end=2893
+  _globals['_ERASECUSTOMERRESPONSE']._serialized_start=2895
+  _globals['_ERASECUSTOMERRESPONSE']._serialized_end=3010
+  _globals['_DELETECUSTOMERSREQUEST']._serialized_start=3012
+  _globals['_DELETECUSTOMERSREQUEST']._serialized_end=3049
+  _globals['_DELETECUSTOMERSRESPONSE']._serialized_start=3051
+  _globals['_DELETECUSTOMERSRESPONSE']._serialized_end=3089
+  _globals['_SETCUSTOMERSBLOCKEDREQUEST']._serialized_start=3091
+  _globals['_SETCUSTOMERSBLOCKEDREQUEST']._serialized_end=3149
+  _globals['_SETCUSTOMERSBLOCKEDRESPONSE']._serialized_start=3151
+  _globals['_SETCUSTOMERSBLOCKEDRESPONSE']._serialized_end=3193
+  _globals['_CUSTOMERSSERVICE']._serialized_start=3196
+  _globals['_CUSTOMERSSERVICE']._serialized_end=4025
 # @@protoc_insertion_point(module_scope)

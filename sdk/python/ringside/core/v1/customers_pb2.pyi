@@ -1,3 +1,4 @@
+from ringside.core.v1 import common_pb2 as _common_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
@@ -17,7 +18,7 @@ class Wallet(_message.Message):
     def __init__(self, enabled: _Optional[bool] = ..., balance_nano_usd: _Optional[int] = ..., low_threshold_nano_usd: _Optional[int] = ...) -> None: ...
 
 class Customer(_message.Message):
-    __slots__ = ("id", "livemode", "external_id", "name", "email", "metadata_json", "budget_nano_usd", "rate_limit_rpm", "rate_limit_tpm", "blocked", "tier_id", "billing_anchor_day", "stripe_customer_id", "spend_nano_usd_mtd", "request_count_mtd", "budget_status", "period_start", "period_end", "wallet", "created", "held_nano_usd", "limits_source", "erasure_status")
+    __slots__ = ("id", "livemode", "external_id", "name", "email", "metadata_json", "budget_nano_usd", "rate_limit_rpm", "rate_limit_tpm", "blocked", "tier_id", "billing_anchor_day", "stripe_customer_id", "spend_nano_usd_mtd", "request_count_mtd", "budget_status", "period_start", "period_end", "wallet", "created", "held_nano_usd", "limits_source", "erasure_status", "allowed_models")
     class LimitsSourceEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -48,6 +49,7 @@ class Customer(_message.Message):
     HELD_NANO_USD_FIELD_NUMBER: _ClassVar[int]
     LIMITS_SOURCE_FIELD_NUMBER: _ClassVar[int]
     ERASURE_STATUS_FIELD_NUMBER: _ClassVar[int]
+    ALLOWED_MODELS_FIELD_NUMBER: _ClassVar[int]
     id: str
     livemode: bool
     external_id: str
@@ -71,10 +73,11 @@ class Customer(_message.Message):
     held_nano_usd: int
     limits_source: _containers.ScalarMap[str, str]
     erasure_status: str
-    def __init__(self, id: _Optional[str] = ..., livemode: _Optional[bool] = ..., external_id: _Optional[str] = ..., name: _Optional[str] = ..., email: _Optional[str] = ..., metadata_json: _Optional[str] = ..., budget_nano_usd: _Optional[int] = ..., rate_limit_rpm: _Optional[int] = ..., rate_limit_tpm: _Optional[int] = ..., blocked: _Optional[bool] = ..., tier_id: _Optional[str] = ..., billing_anchor_day: _Optional[int] = ..., stripe_customer_id: _Optional[str] = ..., spend_nano_usd_mtd: _Optional[int] = ..., request_count_mtd: _Optional[int] = ..., budget_status: _Optional[str] = ..., period_start: _Optional[int] = ..., period_end: _Optional[int] = ..., wallet: _Optional[_Union[Wallet, _Mapping]] = ..., created: _Optional[int] = ..., held_nano_usd: _Optional[int] = ..., limits_source: _Optional[_Mapping[str, str]] = ..., erasure_status: _Optional[str] = ...) -> None: ...
+    allowed_models: _common_pb2.ModelList
+    def __init__(self, id: _Optional[str] = ..., livemode: _Optional[bool] = ..., external_id: _Optional[str] = ..., name: _Optional[str] = ..., email: _Optional[str] = ..., metadata_json: _Optional[str] = ..., budget_nano_usd: _Optional[int] = ..., rate_limit_rpm: _Optional[int] = ..., rate_limit_tpm: _Optional[int] = ..., blocked: _Optional[bool] = ..., tier_id: _Optional[str] = ..., billing_anchor_day: _Optional[int] = ..., stripe_customer_id: _Optional[str] = ..., spend_nano_usd_mtd: _Optional[int] = ..., request_count_mtd: _Optional[int] = ..., budget_status: _Optional[str] = ..., period_start: _Optional[int] = ..., period_end: _Optional[int] = ..., wallet: _Optional[_Union[Wallet, _Mapping]] = ..., created: _Optional[int] = ..., held_nano_usd: _Optional[int] = ..., limits_source: _Optional[_Mapping[str, str]] = ..., erasure_status: _Optional[str] = ..., allowed_models: _Optional[_Union[_common_pb2.ModelList, _Mapping]] = ...) -> None: ...
 
 class CreateCustomerRequest(_message.Message):
-    __slots__ = ("external_id", "name", "email", "metadata_json", "budget_nano_usd", "budget_unlimited", "rate_limit_rpm", "rate_limit_tpm", "blocked", "billing_anchor_day", "wallet_enabled", "tier", "wallet_low_threshold_nano_usd", "stripe_customer_id")
+    __slots__ = ("external_id", "name", "email", "metadata_json", "budget_nano_usd", "budget_unlimited", "rate_limit_rpm", "rate_limit_tpm", "blocked", "billing_anchor_day", "wallet_enabled", "tier", "wallet_low_threshold_nano_usd", "stripe_customer_id", "allowed_models", "allowed_models_unlimited")
     EXTERNAL_ID_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
     EMAIL_FIELD_NUMBER: _ClassVar[int]
@@ -89,6 +92,8 @@ class CreateCustomerRequest(_message.Message):
     TIER_FIELD_NUMBER: _ClassVar[int]
     WALLET_LOW_THRESHOLD_NANO_USD_FIELD_NUMBER: _ClassVar[int]
     STRIPE_CUSTOMER_ID_FIELD_NUMBER: _ClassVar[int]
+    ALLOWED_MODELS_FIELD_NUMBER: _ClassVar[int]
+    ALLOWED_MODELS_UNLIMITED_FIELD_NUMBER: _ClassVar[int]
     external_id: str
     name: str
     email: str
@@ -103,7 +108,9 @@ class CreateCustomerRequest(_message.Message):
     tier: str
     wallet_low_threshold_nano_usd: int
     stripe_customer_id: str
-    def __init__(self, external_id: _Optional[str] = ..., name: _Optional[str] = ..., email: _Optional[str] = ..., metadata_json: _Optional[str] = ..., budget_nano_usd: _Optional[int] = ..., budget_unlimited: _Optional[bool] = ..., rate_limit_rpm: _Optional[int] = ..., rate_limit_tpm: _Optional[int] = ..., blocked: _Optional[bool] = ..., billing_anchor_day: _Optional[int] = ..., wallet_enabled: _Optional[bool] = ..., tier: _Optional[str] = ..., wallet_low_threshold_nano_usd: _Optional[int] = ..., stripe_customer_id: _Optional[str] = ...) -> None: ...
+    allowed_models: _common_pb2.ModelList
+    allowed_models_unlimited: bool
+    def __init__(self, external_id: _Optional[str] = ..., name: _Optional[str] = ..., email: _Optional[str] = ..., metadata_json: _Optional[str] = ..., budget_nano_usd: _Optional[int] = ..., budget_unlimited: _Optional[bool] = ..., rate_limit_rpm: _Optional[int] = ..., rate_limit_tpm: _Optional[int] = ..., blocked: _Optional[bool] = ..., billing_anchor_day: _Optional[int] = ..., wallet_enabled: _Optional[bool] = ..., tier: _Optional[str] = ..., wallet_low_threshold_nano_usd: _Optional[int] = ..., stripe_customer_id: _Optional[str] = ..., allowed_models: _Optional[_Union[_common_pb2.ModelList, _Mapping]] = ..., allowed_models_unlimited: _Optional[bool] = ...) -> None: ...
 
 class CreateCustomerResponse(_message.Message):
     __slots__ = ("customer", "created")
@@ -114,7 +121,7 @@ class CreateCustomerResponse(_message.Message):
     def __init__(self, customer: _Optional[_Union[Customer, _Mapping]] = ..., created: _Optional[bool] = ...) -> None: ...
 
 class UpdateCustomerRequest(_message.Message):
-    __slots__ = ("id", "external_id", "name", "email", "metadata_json", "budget_nano_usd", "budget_unlimited", "rate_limit_rpm", "rate_limit_tpm", "rate_limit_rpm_unlimited", "rate_limit_tpm_unlimited", "blocked", "billing_anchor_day", "wallet_enabled", "unset", "tier", "wallet_low_threshold_nano_usd", "stripe_customer_id")
+    __slots__ = ("id", "external_id", "name", "email", "metadata_json", "budget_nano_usd", "budget_unlimited", "rate_limit_rpm", "rate_limit_tpm", "rate_limit_rpm_unlimited", "rate_limit_tpm_unlimited", "blocked", "billing_anchor_day", "wallet_enabled", "unset", "tier", "wallet_low_threshold_nano_usd", "stripe_customer_id", "allowed_models", "allowed_models_unlimited")
     ID_FIELD_NUMBER: _ClassVar[int]
     EXTERNAL_ID_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
@@ -133,6 +140,8 @@ class UpdateCustomerRequest(_message.Message):
     TIER_FIELD_NUMBER: _ClassVar[int]
     WALLET_LOW_THRESHOLD_NANO_USD_FIELD_NUMBER: _ClassVar[int]
     STRIPE_CUSTOMER_ID_FIELD_NUMBER: _ClassVar[int]
+    ALLOWED_MODELS_FIELD_NUMBER: _ClassVar[int]
+    ALLOWED_MODELS_UNLIMITED_FIELD_NUMBER: _ClassVar[int]
     id: str
     external_id: str
     name: str
@@ -151,7 +160,9 @@ class UpdateCustomerRequest(_message.Message):
     tier: str
     wallet_low_threshold_nano_usd: int
     stripe_customer_id: str
-    def __init__(self, id: _Optional[str] = ..., external_id: _Optional[str] = ..., name: _Optional[str] = ..., email: _Optional[str] = ..., metadata_json: _Optional[str] = ..., budget_nano_usd: _Optional[int] = ..., budget_unlimited: _Optional[bool] = ..., rate_limit_rpm: _Optional[int] = ..., rate_limit_tpm: _Optional[int] = ..., rate_limit_rpm_unlimited: _Optional[bool] = ..., rate_limit_tpm_unlimited: _Optional[bool] = ..., blocked: _Optional[bool] = ..., billing_anchor_day: _Optional[int] = ..., wallet_enabled: _Optional[bool] = ..., unset: _Optional[_Iterable[str]] = ..., tier: _Optional[str] = ..., wallet_low_threshold_nano_usd: _Optional[int] = ..., stripe_customer_id: _Optional[str] = ...) -> None: ...
+    allowed_models: _common_pb2.ModelList
+    allowed_models_unlimited: bool
+    def __init__(self, id: _Optional[str] = ..., external_id: _Optional[str] = ..., name: _Optional[str] = ..., email: _Optional[str] = ..., metadata_json: _Optional[str] = ..., budget_nano_usd: _Optional[int] = ..., budget_unlimited: _Optional[bool] = ..., rate_limit_rpm: _Optional[int] = ..., rate_limit_tpm: _Optional[int] = ..., rate_limit_rpm_unlimited: _Optional[bool] = ..., rate_limit_tpm_unlimited: _Optional[bool] = ..., blocked: _Optional[bool] = ..., billing_anchor_day: _Optional[int] = ..., wallet_enabled: _Optional[bool] = ..., unset: _Optional[_Iterable[str]] = ..., tier: _Optional[str] = ..., wallet_low_threshold_nano_usd: _Optional[int] = ..., stripe_customer_id: _Optional[str] = ..., allowed_models: _Optional[_Union[_common_pb2.ModelList, _Mapping]] = ..., allowed_models_unlimited: _Optional[bool] = ...) -> None: ...
 
 class UpdateCustomerResponse(_message.Message):
     __slots__ = ("customer",)

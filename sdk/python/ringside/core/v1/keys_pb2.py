@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from ringside.core.v1 import common_pb2 as ringside_dot_core_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1bringside/core/v1/keys.proto\x12\x10ringside.core.v1\x1a\x1dringside/core/v1/common.proto\"\x8b\x01\n\x06\x41piKey\x12\n\n\x02id\x18\x01 \x01(\t\x12\x12\n\naccount_id\x18\x02 \x01(\t\x12\x10\n\x08livemode\x18\x03 \x01(\x08\x12\x0c\n\x04name\x18\x04 \x01(\t\x12\x0e\n\x06scopes\x18\x05 \x03(\t\x12\x10\n\x08redacted\x18\x06 \x01(\t\x12\x0f\n\x07\x63reated\x18\x07 \x01(\x03\x12\x0e\n\x06secret\x18\x08 \x01(\t\"E\n\x13\x43reateApiKeyRequest\x12\x10\n\x08livemode\x18\x01 \x01(\x08\x12\x0e\n\x06scopes\x18\x02 \x03(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\"A\n\x14\x43reateApiKeyResponse\x12)\n\x07\x61pi_key\x18\x01 \x01(\x0b\x32\x18.ringside.core.v1.ApiKey\"A\n\x12ListApiKeysRequest\x12+\n\x04page\x18\x01 \x01(\x0b\x32\x1d.ringside.core.v1.PageRequest\"S\n\x13ListApiKeysResponse\x12*\n\x08\x61pi_keys\x18\x01 \x03(\x0b\x32\x18.ringside.core.v1.ApiKey\x12\x10\n\x08has_more\x18\x02 \x01(\x08\"!\n\x13\x44\x65leteApiKeyRequest\x12\n\n\x02id\x18\x01 \x01(\t\"\"\n\x14\x44\x65leteApiKeyResponse\x12\n\n\x02id\x18\x01 \x01(\t\"&\n\x13VerifyApiKeyRequest\x12\x0f\n\x07\x61pi_key\x18\x01 \x01(\t\"\\\n\x14VerifyApiKeyResponse\x12\x0e\n\x06key_id\x18\x01 \x01(\t\x12\x12\n\naccount_id\x18\x02 \x01(\t\x12\x10\n\x08livemode\x18\x03 \x01(\x08\x12\x0e\n\x06scopes\x18\x04 \x03(\t2\x89\x03\n\x0e\x41piKeysService\x12]\n\x0c\x43reateApiKey\x12%.ringside.core.v1.CreateApiKeyRequest\x1a&.ringside.core.v1.CreateApiKeyResponse\x12Z\n\x0bListApiKeys\x12$.ringside.core.v1.ListApiKeysRequest\x1a%.ringside.core.v1.ListApiKeysResponse\x12]\n\x0c\x44\x65leteApiKey\x12%.ringside.core.v1.DeleteApiKeyRequest\x1a&.ringside.core.v1.DeleteApiKeyResponse\x12]\n\x0cVerifyApiKey\x12%.ringside.core.v1.VerifyApiKeyRequest\x1a&.ringside.core.v1.VerifyApiKeyResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1bringside/core/v1/keys.proto\x12\x10ringside.core.v1\x1a\x1dringside/core/v1/common.proto\"\xc0\x01\n\x06\x41piKey\x12\n\n\x02id\x18\x01 \x01(\t\x12\x12\n\naccount_id\x18\x02 \x01(\t\x12\x10\n\x08livemode\x18\x03 \x01(\x08\x12\x0c\n\x04name\x18\x04 \x01(\t\x12\x0e\n\x06scopes\x18\x05 \x03(\t\x12\x10\n\x08redacted\x18\x06 \x01(\t\x12\x0f\n\x07\x63reated\x18\x07 \x01(\x03\x12\x0e\n\x06secret\x18\x08 \x01(\t\x12\x33\n\x0e\x61llowed_models\x18\t \x01(\x0b\x32\x1b.ringside.core.v1.ModelList\"z\n\x13\x43reateApiKeyRequest\x12\x10\n\x08livemode\x18\x01 \x01(\x08\x12\x0e\n\x06scopes\x18\x02 \x03(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\x12\x33\n\x0e\x61llowed_models\x18\x04 \x01(\x0b\x32\x1b.ringside.core.v1.ModelList\"A\n\x14\x43reateApiKeyResponse\x12)\n\x07\x61pi_key\x18\x01 \x01(\x0b\x32\x18.ringside.core.v1.ApiKey\"A\n\x12ListApiKeysRequest\x12+\n\x04page\x18\x01 \x01(\x0b\x32\x1d.ringside.core.v1.PageRequest\"S\n\x13ListApiKeysResponse\x12*\n\x08\x61pi_keys\x18\x01 \x03(\x0b\x32\x18.ringside.core.v1.ApiKey\x12\x10\n\x08has_more\x18\x02 \x01(\x08\"!\n\x13\x44\x65leteApiKeyRequest\x12\n\n\x02id\x18\x01 \x01(\t\"\"\n\x14\x44\x65leteApiKeyResponse\x12\n\n\x02id\x18\x01 \x01(\t\"&\n\x13VerifyApiKeyRequest\x12\x0f\n\x07\x61pi_key\x18\x01 \x01(\t\"\\\n\x14VerifyApiKeyResponse\x12\x0e\n\x06key_id\x18\x01 \x01(\t\x12\x12\n\naccount_id\x18\x02 \x01(\t\x12\x10\n\x08livemode\x18\x03 \x01(\x08\x12\x0e\n\x06scopes\x18\x04 \x03(\t2\x89\x03\n\x0e\x41piKeysService\x12]\n\x0c\x43reateApiKey\x12%.ringside.core.v1.CreateApiKeyRequest\x1a&.ringside.core.v1.CreateApiKeyResponse\x12Z\n\x0bListApiKeys\x12$.ringside.core.v1.ListApiKeysRequest\x1a%.ringside.core.v1.ListApiKeysResponse\x12]\n\x0c\x44\x65leteApiKey\x12%.ringside.core.v1.DeleteApiKeyRequest\x1a&.ringside.core.v1.DeleteApiKeyResponse\x12]\n\x0cVerifyApiKey\x12%.ringside.core.v1.VerifyApiKeyRequest\x1a&.ringside.core.v1.VerifyApiKeyResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -33,23 +33,23 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'ringside.core.v1.keys_pb2',
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_APIKEY']._serialized_start=81
-  _globals['_APIKEY']._serialized_end=220
-  _globals['_CREATEAPIKEYREQUEST']._serialized_start=222
-  _globals['_CREATEAPIKEYREQUEST']._serialized_end=291
-  _globals['_CREATEAPIKEYRESPONSE']._serialized_start=293
-  _globals['_CREATEAPIKEYRESPONSE']._serialized_end=358
-  _globals['_LISTAPIKEYSREQUEST']._serialized_start=360
-  _globals['_LISTAPIKEYSREQUEST']._serialized_end=425
-  _globals['_LISTAPIKEYSRESPONSE']._serialized_start=427
-  _globals['_LISTAPIKEYSRESPONSE']._serialized_end=510
-  _globals['_DELETEAPIKEYREQUEST']._serialized_start=512
-  _globals['_DELETEAPIKEYREQUEST']._serialized_end=545
-  _globals['_DELETEAPIKEYRESPONSE']._serialized_start=547
-  _globals['_DELETEAPIKEYRESPONSE']._serialized_end=581
-  _globals['_VERIFYAPIKEYREQUEST']._serialized_start=583
-  _globals['_VERIFYAPIKEYREQUEST']._serialized_end=621
-  _globals['_VERIFYAPIKEYRESPONSE']._serialized_start=623
-  _globals['_VERIFYAPIKEYRESPONSE']._serialized_end=715
-  _globals['_APIKEYSSERVICE']._serialized_start=718
-  _globals['_APIKEYSSERVICE']._serialized_end=1111
+  _globals['_APIKEY']._serialized_end=273
+  _globals['_CREATEAPIKEYREQUEST']._serialized_start=275
+  _globals['_CREATEAPIKEYREQUEST']._serialized_end=397
+  _globals['_CREATEAPIKEYRESPONSE']._serialized_start=399
+  _globals['_CREATEAPIKEYRESPONSE']._serialized_end=464
+  _globals['_LISTAPIKEYSREQUEST']._serialized_start=466
+  _globals['_LISTAPIKEYSREQUEST']._serialized_end=531
+  _globals['_LISTAPIKEYSRESPONSE']._serialized_start=533
+  _globals['_LISTAPIKEYSRESPONSE']._serialized_end=616
+  _globals['_DELETEAPIKEYREQUEST']._serialized_start=618
+  _globals['_DELETEAPIKEYREQUEST']._serialized_end=651
+  _globals['_DELETEAPIKEYRESPONSE']._serialized_start=653
+  _globals['_DELETEAPIKEYRESPONSE']._serialized_end=687
+  _globals['_VERIFYAPIKEYREQUEST']._serialized_start=689
+  _globals['_VERIFYAPIKEYREQUEST']._serialized_end=727
+  _globals['_VERIFYAPIKEYRESPONSE']._serialized_start=729
+  _globals['_VERIFYAPIKEYRESPONSE']._serialized_end=821
+  _globals['_APIKEYSSERVICE']._serialized_start=824
+  _globals['_APIKEYSSERVICE']._serialized_end=1217
 # @@protoc_insertion_point(module_scope)

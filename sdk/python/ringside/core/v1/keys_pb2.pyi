@@ -8,7 +8,7 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class ApiKey(_message.Message):
-    __slots__ = ("id", "account_id", "livemode", "name", "scopes", "redacted", "created", "secret")
+    __slots__ = ("id", "account_id", "livemode", "name", "scopes", "redacted", "created", "secret", "allowed_models")
     ID_FIELD_NUMBER: _ClassVar[int]
     ACCOUNT_ID_FIELD_NUMBER: _ClassVar[int]
     LIVEMODE_FIELD_NUMBER: _ClassVar[int]
@@ -17,6 +17,7 @@ class ApiKey(_message.Message):
     REDACTED_FIELD_NUMBER: _ClassVar[int]
     CREATED_FIELD_NUMBER: _ClassVar[int]
     SECRET_FIELD_NUMBER: _ClassVar[int]
+    ALLOWED_MODELS_FIELD_NUMBER: _ClassVar[int]
     id: str
     account_id: str
     livemode: bool
@@ -25,17 +26,20 @@ class ApiKey(_message.Message):
     redacted: str
     created: int
     secret: str
-    def __init__(self, id: _Optional[str] = ..., account_id: _Optional[str] = ..., livemode: _Optional[bool] = ..., name: _Optional[str] = ..., scopes: _Optional[_Iterable[str]] = ..., redacted: _Optional[str] = ..., created: _Optional[int] = ..., secret: _Optional[str] = ...) -> None: ...
+    allowed_models: _common_pb2.ModelList
+    def __init__(self, id: _Optional[str] = ..., account_id: _Optional[str] = ..., livemode: _Optional[bool] = ..., name: _Optional[str] = ..., scopes: _Optional[_Iterable[str]] = ..., redacted: _Optional[str] = ..., created: _Optional[int] = ..., secret: _Optional[str] = ..., allowed_models: _Optional[_Union[_common_pb2.ModelList, _Mapping]] = ...) -> None: ...
 
 class CreateApiKeyRequest(_message.Message):
-    __slots__ = ("livemode", "scopes", "name")
+    __slots__ = ("livemode", "scopes", "name", "allowed_models")
     LIVEMODE_FIELD_NUMBER: _ClassVar[int]
     SCOPES_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
+    ALLOWED_MODELS_FIELD_NUMBER: _ClassVar[int]
     livemode: bool
     scopes: _containers.RepeatedScalarFieldContainer[str]
     name: str
-    def __init__(self, livemode: _Optional[bool] = ..., scopes: _Optional[_Iterable[str]] = ..., name: _Optional[str] = ...) -> None: ...
+    allowed_models: _common_pb2.ModelList
+    def __init__(self, livemode: _Optional[bool] = ..., scopes: _Optional[_Iterable[str]] = ..., name: _Optional[str] = ..., allowed_models: _Optional[_Union[_common_pb2.ModelList, _Mapping]] = ...) -> None: ...
 
 class CreateApiKeyResponse(_message.Message):
     __slots__ = ("api_key",)

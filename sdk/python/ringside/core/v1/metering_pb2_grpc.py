@@ -61,6 +61,11 @@ class MeteringServiceStub:
                 request_serializer=ringside_dot_core_dot_v1_dot_metering__pb2.SettleLeaseCallsRequest.SerializeToString,
                 response_deserializer=ringside_dot_core_dot_v1_dot_metering__pb2.SettleLeaseCallsResponse.FromString,
                 _registered_method=True)
+        self.ModelPolicy = channel.unary_unary(
+                '/ringside.core.v1.MeteringService/ModelPolicy',
+                request_serializer=ringside_dot_core_dot_v1_dot_metering__pb2.ModelPolicyRequest.SerializeToString,
+                response_deserializer=ringside_dot_core_dot_v1_dot_metering__pb2.ModelPolicyResponse.FromString,
+                _registered_method=True)
 
 
 class MeteringServiceServicer:
@@ -108,6 +113,15 @@ class MeteringServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ModelPolicy(self, request, context):
+        """The allowed_models lists a caller's model calls must pass (API.md "Governance"), slot entries
+        replaced by their slots' current targets, so the edge can resolve `match:` refs and fallbacks
+        among allowed models before anything is held.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_MeteringServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -135,6 +149,11 @@ def add_MeteringServiceServicer_to_server(servicer, server):
                     servicer.SettleLeaseCalls,
                     request_deserializer=ringside_dot_core_dot_v1_dot_metering__pb2.SettleLeaseCallsRequest.FromString,
                     response_serializer=ringside_dot_core_dot_v1_dot_metering__pb2.SettleLeaseCallsResponse.SerializeToString,
+            ),
+            'ModelPolicy': grpc.unary_unary_rpc_method_handler(
+                    servicer.ModelPolicy,
+                    request_deserializer=ringside_dot_core_dot_v1_dot_metering__pb2.ModelPolicyRequest.FromString,
+                    response_serializer=ringside_dot_core_dot_v1_dot_metering__pb2.ModelPolicyResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -274,6 +293,33 @@ class MeteringService:
             '/ringside.core.v1.MeteringService/SettleLeaseCalls',
             ringside_dot_core_dot_v1_dot_metering__pb2.SettleLeaseCallsRequest.SerializeToString,
             ringside_dot_core_dot_v1_dot_metering__pb2.SettleLeaseCallsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ModelPolicy(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/ringside.core.v1.MeteringService/ModelPolicy',
+            ringside_dot_core_dot_v1_dot_metering__pb2.ModelPolicyRequest.SerializeToString,
+            ringside_dot_core_dot_v1_dot_metering__pb2.ModelPolicyResponse.FromString,
             options,
             channel_credentials,
             insecure,

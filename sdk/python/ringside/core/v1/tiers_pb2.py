@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from ringside.core.v1 import common_pb2 as ringside_dot_core_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1cringside/core/v1/tiers.proto\x12\x10ringside.core.v1\x1a\x1dringside/core/v1/common.proto\"\xfb\x01\n\x04Tier\x12\n\n\x02id\x18\x01 \x01(\t\x12\x10\n\x08livemode\x18\x02 \x01(\x08\x12\x0c\n\x04name\x18\x03 \x01(\t\x12\x1c\n\x0f\x62udget_nano_usd\x18\x04 \x01(\x03H\x00\x88\x01\x01\x12\x1b\n\x0erate_limit_rpm\x18\x05 \x01(\x03H\x01\x88\x01\x01\x12\x1b\n\x0erate_limit_tpm\x18\x06 \x01(\x03H\x02\x88\x01\x01\x12\x16\n\tmarkup_bp\x18\x07 \x01(\x03H\x03\x88\x01\x01\x12\x0f\n\x07\x63reated\x18\x08 \x01(\x03\x42\x12\n\x10_budget_nano_usdB\x11\n\x0f_rate_limit_rpmB\x11\n\x0f_rate_limit_tpmB\x0c\n\n_markup_bp\"\xe2\x01\n\nTierFields\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x1c\n\x0f\x62udget_nano_usd\x18\x02 \x01(\x03H\x00\x88\x01\x01\x12\x1b\n\x0erate_limit_rpm\x18\x03 \x01(\x03H\x01\x88\x01\x01\x12\x1b\n\x0erate_limit_tpm\x18\x04 \x01(\x03H\x02\x88\x01\x01\x12\x16\n\tmarkup_bp\x18\x05 \x01(\x03H\x03\x88\x01\x01\x12\x0e\n\x06\x66ields\x18\x06 \x03(\tB\x12\n\x10_budget_nano_usdB\x11\n\x0f_rate_limit_rpmB\x11\n\x0f_rate_limit_tpmB\x0c\n\n_markup_bp\"?\n\x11\x43reateTierRequest\x12*\n\x04tier\x18\x01 \x01(\x0b\x32\x1c.ringside.core.v1.TierFields\":\n\x12\x43reateTierResponse\x12$\n\x04tier\x18\x01 \x01(\x0b\x32\x16.ringside.core.v1.Tier\"\x1c\n\x0eGetTierRequest\x12\n\n\x02id\x18\x01 \x01(\t\"7\n\x0fGetTierResponse\x12$\n\x04tier\x18\x01 \x01(\x0b\x32\x16.ringside.core.v1.Tier\"?\n\x10ListTiersRequest\x12+\n\x04page\x18\x01 \x01(\x0b\x32\x1d.ringside.core.v1.PageRequest\"L\n\x11ListTiersResponse\x12%\n\x05tiers\x18\x01 \x03(\x0b\x32\x16.ringside.core.v1.Tier\x12\x10\n\x08has_more\x18\x02 \x01(\x08\"K\n\x11UpdateTierRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12*\n\x04tier\x18\x02 \x01(\x0b\x32\x1c.ringside.core.v1.TierFields\":\n\x12UpdateTierResponse\x12$\n\x04tier\x18\x01 \x01(\x0b\x32\x16.ringside.core.v1.Tier\"\x1f\n\x11\x44\x65leteTierRequest\x12\n\n\x02id\x18\x01 \x01(\t\" \n\x12\x44\x65leteTierResponse\x12\n\n\x02id\x18\x01 \x01(\t2\xbf\x03\n\x0cTiersService\x12W\n\nCreateTier\x12#.ringside.core.v1.CreateTierRequest\x1a$.ringside.core.v1.CreateTierResponse\x12N\n\x07GetTier\x12 .ringside.core.v1.GetTierRequest\x1a!.ringside.core.v1.GetTierResponse\x12T\n\tListTiers\x12\".ringside.core.v1.ListTiersRequest\x1a#.ringside.core.v1.ListTiersResponse\x12W\n\nUpdateTier\x12#.ringside.core.v1.UpdateTierRequest\x1a$.ringside.core.v1.UpdateTierResponse\x12W\n\nDeleteTier\x12#.ringside.core.v1.DeleteTierRequest\x1a$.ringside.core.v1.DeleteTierResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1cringside/core/v1/tiers.proto\x12\x10ringside.core.v1\x1a\x1dringside/core/v1/common.proto\"\xb0\x02\n\x04Tier\x12\n\n\x02id\x18\x01 \x01(\t\x12\x10\n\x08livemode\x18\x02 \x01(\x08\x12\x0c\n\x04name\x18\x03 \x01(\t\x12\x1c\n\x0f\x62udget_nano_usd\x18\x04 \x01(\x03H\x00\x88\x01\x01\x12\x1b\n\x0erate_limit_rpm\x18\x05 \x01(\x03H\x01\x88\x01\x01\x12\x1b\n\x0erate_limit_tpm\x18\x06 \x01(\x03H\x02\x88\x01\x01\x12\x16\n\tmarkup_bp\x18\x07 \x01(\x03H\x03\x88\x01\x01\x12\x0f\n\x07\x63reated\x18\x08 \x01(\x03\x12\x33\n\x0e\x61llowed_models\x18\t \x01(\x0b\x32\x1b.ringside.core.v1.ModelListB\x12\n\x10_budget_nano_usdB\x11\n\x0f_rate_limit_rpmB\x11\n\x0f_rate_limit_tpmB\x0c\n\n_markup_bp\"\x97\x02\n\nTierFields\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x1c\n\x0f\x62udget_nano_usd\x18\x02 \x01(\x03H\x00\x88\x01\x01\x12\x1b\n\x0erate_limit_rpm\x18\x03 \x01(\x03H\x01\x88\x01\x01\x12\x1b\n\x0erate_limit_tpm\x18\x04 \x01(\x03H\x02\x88\x01\x01\x12\x16\n\tmarkup_bp\x18\x05 \x01(\x03H\x03\x88\x01\x01\x12\x0e\n\x06\x66ields\x18\x06 \x03(\t\x12\x33\n\x0e\x61llowed_models\x18\x07 \x01(\x0b\x32\x1b.ringside.core.v1.ModelListB\x12\n\x10_budget_nano_usdB\x11\n\x0f_rate_limit_rpmB\x11\n\x0f_rate_limit_tpmB\x0c\n\n_markup_bp\"?\n\x11\x43reateTierRequest\x12*\n\x04tier\x18\x01 \x01(\x0b\x32\x1c.ringside.core.v1.TierFields\":\n\x12\x43reateTierResponse\x12$\n\x04tier\x18\x01 \x01(\x0b\x32\x16.ringside.core.v1.Tier\"\x1c\n\x0eGetTierRequest\x12\n\n\x02id\x18\x01 \x01(\t\"7\n\x0fGetTierResponse\x12$\n\x04tier\x18\x01 \x01(\x0b\x32\x16.ringside.core.v1.Tier\"?\n\x10ListTiersRequest\x12+\n\x04page\x18\x01 \x01(\x0b\x32\x1d.ringside.core.v1.PageRequest\"L\n\x11ListTiersResponse\x12%\n\x05tiers\x18\x01 \x03(\x0b\x32\x16.ringside.core.v1.Tier\x12\x10\n\x08has_more\x18\x02 \x01(\x08\"K\n\x11UpdateTierRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12*\n\x04tier\x18\x02 \x01(\x0b\x32\x1c.ringside.core.v1.TierFields\":\n\x12UpdateTierResponse\x12$\n\x04tier\x18\x01 \x01(\x0b\x32\x16.ringside.core.v1.Tier\"\x1f\n\x11\x44\x65leteTierRequest\x12\n\n\x02id\x18\x01 \x01(\t\" \n\x12\x44\x65leteTierResponse\x12\n\n\x02id\x18\x01 \x01(\t2\xbf\x03\n\x0cTiersService\x12W\n\nCreateTier\x12#.ringside.core.v1.CreateTierRequest\x1a$.ringside.core.v1.CreateTierResponse\x12N\n\x07GetTier\x12 .ringside.core.v1.GetTierRequest\x1a!.ringside.core.v1.GetTierResponse\x12T\n\tListTiers\x12\".ringside.core.v1.ListTiersRequest\x1a#.ringside.core.v1.ListTiersResponse\x12W\n\nUpdateTier\x12#.ringside.core.v1.UpdateTierRequest\x1a$.ringside.core.v1.UpdateTierResponse\x12W\n\nDeleteTier\x12#.ringside.core.v1.DeleteTierRequest\x1a$.ringside.core.v1.DeleteTierResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -33,29 +33,29 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'ringside.core.v1.tiers_pb2'
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_TIER']._serialized_start=82
-  _globals['_TIER']._serialized_end=333
-  _globals['_TIERFIELDS']._serialized_start=336
-  _globals['_TIERFIELDS']._serialized_end=562
-  _globals['_CREATETIERREQUEST']._serialized_start=564
-  _globals['_CREATETIERREQUEST']._serialized_end=627
-  _globals['_CREATETIERRESPONSE']._serialized_start=629
-  _globals['_CREATETIERRESPONSE']._serialized_end=687
-  _globals['_GETTIERREQUEST']._serialized_start=689
-  _globals['_GETTIERREQUEST']._serialized_end=717
-  _globals['_GETTIERRESPONSE']._serialized_start=719
-  _globals['_GETTIERRESPONSE']._serialized_end=774
-  _globals['_LISTTIERSREQUEST']._serialized_start=776
-  _globals['_LISTTIERSREQUEST']._serialized_end=839
-  _globals['_LISTTIERSRESPONSE']._serialized_start=841
-  _globals['_LISTTIERSRESPONSE']._serialized_end=917
-  _globals['_UPDATETIERREQUEST']._serialized_start=919
-  _globals['_UPDATETIERREQUEST']._serialized_end=994
-  _globals['_UPDATETIERRESPONSE']._serialized_start=996
-  _globals['_UPDATETIERRESPONSE']._serialized_end=1054
-  _globals['_DELETETIERREQUEST']._serialized_start=1056
-  _globals['_DELETETIERREQUEST']._serialized_end=1087
-  _globals['_DELETETIERRESPONSE']._serialized_start=1089
-  _globals['_DELETETIERRESPONSE']._serialized_end=1121
-  _globals['_TIERSSERVICE']._serialized_start=1124
-  _globals['_TIERSSERVICE']._serialized_end=1571
+  _globals['_TIER']._serialized_end=386
+  _globals['_TIERFIELDS']._serialized_start=389
+  _globals['_TIERFIELDS']._serialized_end=668
+  _globals['_CREATETIERREQUEST']._serialized_start=670
+  _globals['_CREATETIERREQUEST']._serialized_end=733
+  _globals['_CREATETIERRESPONSE']._serialized_start=735
+  _globals['_CREATETIERRESPONSE']._serialized_end=793
+  _globals['_GETTIERREQUEST']._serialized_start=795
+  _globals['_GETTIERREQUEST']._serialized_end=823
+  _globals['_GETTIERRESPONSE']._serialized_start=825
+  _globals['_GETTIERRESPONSE']._serialized_end=880
+  _globals['_LISTTIERSREQUEST']._serialized_start=882
+  _globals['_LISTTIERSREQUEST']._serialized_end=945
+  _globals['_LISTTIERSRESPONSE']._serialized_start=947
+  _globals['_LISTTIERSRESPONSE']._serialized_end=1023
+  _globals['_UPDATETIERREQUEST']._serialized_start=1025
+  _globals['_UPDATETIERREQUEST']._serialized_end=1100
+  _globals['_UPDATETIERRESPONSE']._serialized_start=1102
+  _globals['_UPDATETIERRESPONSE']._serialized_end=1160
+  _globals['_DELETETIERREQUEST']._serialized_start=1162
+  _globals['_DELETETIERREQUEST']._serialized_end=1193
+  _globals['_DELETETIERRESPONSE']._serialized_start=1195
+  _globals['_DELETETIERRESPONSE']._serialized_end=1227
+  _globals['_TIERSSERVICE']._serialized_start=1230
+  _globals['_TIERSSERVICE']._serialized_end=1677
 # @@protoc_insertion_point(module_scope)

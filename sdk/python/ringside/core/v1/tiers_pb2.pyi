@@ -8,7 +8,7 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class Tier(_message.Message):
-    __slots__ = ("id", "livemode", "name", "budget_nano_usd", "rate_limit_rpm", "rate_limit_tpm", "markup_bp", "created")
+    __slots__ = ("id", "livemode", "name", "budget_nano_usd", "rate_limit_rpm", "rate_limit_tpm", "markup_bp", "created", "allowed_models")
     ID_FIELD_NUMBER: _ClassVar[int]
     LIVEMODE_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
@@ -17,6 +17,7 @@ class Tier(_message.Message):
     RATE_LIMIT_TPM_FIELD_NUMBER: _ClassVar[int]
     MARKUP_BP_FIELD_NUMBER: _ClassVar[int]
     CREATED_FIELD_NUMBER: _ClassVar[int]
+    ALLOWED_MODELS_FIELD_NUMBER: _ClassVar[int]
     id: str
     livemode: bool
     name: str
@@ -25,23 +26,26 @@ class Tier(_message.Message):
     rate_limit_tpm: int
     markup_bp: int
     created: int
-    def __init__(self, id: _Optional[str] = ..., livemode: _Optional[bool] = ..., name: _Optional[str] = ..., budget_nano_usd: _Optional[int] = ..., rate_limit_rpm: _Optional[int] = ..., rate_limit_tpm: _Optional[int] = ..., markup_bp: _Optional[int] = ..., created: _Optional[int] = ...) -> None: ...
+    allowed_models: _common_pb2.ModelList
+    def __init__(self, id: _Optional[str] = ..., livemode: _Optional[bool] = ..., name: _Optional[str] = ..., budget_nano_usd: _Optional[int] = ..., rate_limit_rpm: _Optional[int] = ..., rate_limit_tpm: _Optional[int] = ..., markup_bp: _Optional[int] = ..., created: _Optional[int] = ..., allowed_models: _Optional[_Union[_common_pb2.ModelList, _Mapping]] = ...) -> None: ...
 
 class TierFields(_message.Message):
-    __slots__ = ("name", "budget_nano_usd", "rate_limit_rpm", "rate_limit_tpm", "markup_bp", "fields")
+    __slots__ = ("name", "budget_nano_usd", "rate_limit_rpm", "rate_limit_tpm", "markup_bp", "fields", "allowed_models")
     NAME_FIELD_NUMBER: _ClassVar[int]
     BUDGET_NANO_USD_FIELD_NUMBER: _ClassVar[int]
     RATE_LIMIT_RPM_FIELD_NUMBER: _ClassVar[int]
     RATE_LIMIT_TPM_FIELD_NUMBER: _ClassVar[int]
     MARKUP_BP_FIELD_NUMBER: _ClassVar[int]
     FIELDS_FIELD_NUMBER: _ClassVar[int]
+    ALLOWED_MODELS_FIELD_NUMBER: _ClassVar[int]
     name: str
     budget_nano_usd: int
     rate_limit_rpm: int
     rate_limit_tpm: int
     markup_bp: int
     fields: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, name: _Optional[str] = ..., budget_nano_usd: _Optional[int] = ..., rate_limit_rpm: _Optional[int] = ..., rate_limit_tpm: _Optional[int] = ..., markup_bp: _Optional[int] = ..., fields: _Optional[_Iterable[str]] = ...) -> None: ...
+    allowed_models: _common_pb2.ModelList
+    def __init__(self, name: _Optional[str] = ..., budget_nano_usd: _Optional[int] = ..., rate_limit_rpm: _Optional[int] = ..., rate_limit_tpm: _Optional[int] = ..., markup_bp: _Optional[int] = ..., fields: _Optional[_Iterable[str]] = ..., allowed_models: _Optional[_Union[_common_pb2.ModelList, _Mapping]] = ...) -> None: ...
 
 class CreateTierRequest(_message.Message):
     __slots__ = ("tier",)
