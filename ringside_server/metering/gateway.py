@@ -78,7 +78,7 @@ class Gateway:
     def provider_for(self, model: CatalogModel, livemode: bool) -> Provider:
         """Test keys never reach a provider: the test model serves every ref they call."""
         if not livemode or model.provider == TEST_PROVIDER:
-            return self.test_model
+            return self.test_model.serving(model)
         provider = self.providers.get(model.provider)
         if provider is None:
             raise RingsideError(
