@@ -37,6 +37,7 @@ def add_routes(app: web.Application) -> None:
             web.post("/v1/embeddings", embeddings.embeddings),
             web.post("/v1/moderations", moderations.moderations),
             web.get("/v1/models", models.list_models),
+            web.get("/v1/models/{id:.+}", models.get_model),
             web.post("/v1/customers", customers.create_customer),
             web.get("/v1/customers", customers.list_customers),
             web.get("/v1/customers/{id}", customers.get_customer),

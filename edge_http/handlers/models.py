@@ -1,4 +1,4 @@
-"""GET /v1/models: the refs this key can call, in OpenAI's list format.
+"""GET /v1/models[/:id]: the refs this key can call, in OpenAI's list format.
 
 Live keys see the models of the configured providers (`fc:` refs) and, for each model family, the
 `match:` selector that rolls forward to its newest version; test keys see every ref (the test
@@ -18,9 +18,11 @@ from ringside.core.v1 import common_pb2, slots_pb2
 from ringside_server.errors import RingsideError
 
 MAX_SLOTS_LISTED = 100
+MAX_REF = 300
 
 
-async def list_models(request: web.Request) -> web.Response:
+async def _listed(request: web.Request) -> list[dict[str, Any]]:
+    """Every ref this key can call, as OpenAI's model objects."""
     edge = request.app[EDGE]
     caller = await principal(edge, request)
 
@@ -43,8 +45,25 @@ async def list_models(request: web.Request) -> web.Response:
                     "owned_by": provider,
                 }
             )
-    data += await _slots(request)
+    return data + await _slots(request)
+
+
+async def list_models(request: web.Request) -> web.Response:
+    data = await _listed(request)
     return web.Response(body=dumps({"object": "list", "data": data}), content_type="application/json")
+
+
+async def get_model(request: web.Request) -> web.Response:
+    """GET /v1/models/:id: one listed ref (`fc:openai/gpt-4o`, its slash sent as is or as %2F)."""
+    wanted = request.match_info["id"][:MAX_REF]
+    found = next((model for model in await _listed(request) if model["id"] == wanted), None)
+    if found is None:
+        raise RingsideError(
+            "not_found",
+            f"The model '{wanted[:200]}' does not exist or this key cannot call it (GET /v1/models lists them).",
+            "model",
+        )
+    return web.Response(body=dumps(found), content_type="application/json")
 
 
 async def _slots(request: web.Request) -> list[dict[str, Any]]:

@@ -21,6 +21,7 @@ from ringside_server.settings import Settings
 TEST_PROVIDER = "ringside"
 SLOT_CACHE_S = 1.0
 SLOT_CACHE_MAX = 10_000
+MAX_BARE_NAME = 200
 
 
 @dataclass(slots=True)
@@ -33,17 +34,18 @@ class Gateway:
     providers: dict[str, Provider] = field(default_factory=dict)
     test_model: TestModelProvider = field(default_factory=TestModelProvider)
     leases: LeaseManager | None = None
-    # (api key, slot name) → (target ref, monotonic expiry): slots resolve through the core at most
-    # once a second per caller and name.
-    slot_cache: dict[tuple[str, str], tuple[str, float]] = field(default_factory=dict)
+    # (api key, slot name) → (target ref, bare_model_provider, monotonic expiry): slots resolve
+    # through the core at most once a second per caller and name.
+    slot_cache: dict[tuple[str, str], tuple[str, str, float]] = field(default_factory=dict)
     breakers: Breakers = field(default_factory=Breakers)
 
     async def resolve_model(self, model_ref: object, api_key: str, peer: bool) -> list[CatalogModel]:
         """The models to try in order: one for `fc:` and `match:` refs; a slot's list (its first ref,
-        then its fallbacks) for `slot:<name>` and, on the peer proxy's routes, a bare name."""
-        if isinstance(model_ref, str) and (model_ref.startswith("slot:") or (peer and ":" not in model_ref)):
+        then its fallbacks) for `slot:<name>`. A bare name (API.md "Model calls"): the account's slot
+        of that name, else its `bare_model_provider`'s model of that name, else 400."""
+        if isinstance(model_ref, str) and model_ref.startswith("slot:"):
             name = model_ref.removeprefix("slot:")[:100]
-            target = await self._slot_target(api_key, name)
+            target, _ = await self._slot_target(api_key, name)
             if not target:
                 raise RingsideError(
                     "invalid_model_ref",
@@ -52,20 +54,43 @@ class Gateway:
                     "model",
                 )
             return [self.resolve(ref) for ref in slot_refs.in_order(target)]
+        if isinstance(model_ref, str) and model_ref and ":" not in model_ref and len(model_ref) <= MAX_BARE_NAME:
+            return await self._bare(model_ref, api_key)
         return [self.resolve(model_ref)]
 
-    async def _slot_target(self, api_key: str, name: str) -> str:
+    async def _bare(self, name: str, api_key: str) -> list[CatalogModel]:
+        # a Client Token's call has no key to look slots up with: only the 400 below applies
+        target, bare_provider = await self._slot_target(api_key, name) if api_key else ("", "")
+        if target:
+            return [self.resolve(ref) for ref in slot_refs.in_order(target)]
+        if bare_provider:
+            try:
+                return [self.resolve(f"fc:{bare_provider}/{name}")]
+            except RingsideError:
+                pass  # that provider does not list it: the bare-name 400 below says what does
+        carriers = sorted(ref for ref, model in self.catalog.items() if model.name == name)[:5]
+        named = f"use {' or '.join(carriers)}" if carriers else "use fc:<provider>/<model> (GET /v1/models lists them)"
+        raise RingsideError(
+            "invalid_model_ref",
+            f"'{name}' is a bare model name and every model ref needs a prefix: {named}, create a slot named "
+            f"'{name}' (POST /v1/slots), or set the account's bare_model_provider (PATCH /v1/account "
+            '{"bare_model_provider": "openai"}) so a bare name means that provider\'s model.',
+            "model",
+        )
+
+    async def _slot_target(self, api_key: str, name: str) -> tuple[str, str]:
+        """(the slot's target ref or "", the account's bare_model_provider or ""), cached ≤ 1 s."""
         now = time.monotonic()
         cached = self.slot_cache.get((api_key, name))
-        if cached is not None and cached[1] > now:
-            return cached[0]
+        if cached is not None and cached[2] > now:
+            return cached[0], cached[1]
         response = await self.core.internal(
             self.core.slots.ResolveSlot, slots_pb2.ResolveSlotRequest(api_key=api_key, name=name)
         )
         if len(self.slot_cache) > SLOT_CACHE_MAX:
             self.slot_cache.clear()  # bound: it is only a cache
-        self.slot_cache[(api_key, name)] = (response.model, now + SLOT_CACHE_S)
-        return response.model
+        self.slot_cache[(api_key, name)] = (response.model, response.bare_model_provider, now + SLOT_CACHE_S)
+        return response.model, response.bare_model_provider
 
     @property
     def catalog(self) -> dict[str, CatalogModel]:

@@ -17,6 +17,8 @@ VALID_FORMS = (
     "or match:<provider>/<family>>=<major> (e.g. match:anthropic/sonnet>=4)"
 )
 MAX_REF = 300
+# A dated snapshot: a catalog name plus `-2024-08-06` (OpenAI) or `-20250929` (Anthropic).
+_DATED = re.compile(r"^(.+)-(\d{4}-\d{2}-\d{2}|\d{8})$")
 _MATCH = re.compile(r"^match:([a-z0-9][a-z0-9_.-]{0,63})/([a-z0-9][a-z0-9_.-]{0,63})>=(\d{1,4})$")
 
 
@@ -59,6 +61,10 @@ class Refs:
         if model is not None:
             return model
         provider, _, name = model_ref[3:].partition("/")
+        dated = _DATED.match(name)
+        snapshot_of = self.models.get(f"fc:{provider}/{dated.group(1)}") if dated else None
+        if snapshot_of is not None:  # priced as its catalog model, sent upstream and named as given
+            return replace(snapshot_of, name=name)
         entry = self.providers.get(provider)
         if entry is not None and entry.unlisted is not None and name and name.isprintable():
             return replace(entry.unlisted, name=name)
