@@ -39,7 +39,7 @@ class MeteredCall:
     @classmethod
     async def prepare(cls, gateway: Gateway, caller: Caller, request: MeteredRequest) -> MeteredCall:
         """Resolve and check everything that can be refused before anything is held."""
-        models = await gateway.resolve_model(request.model_ref, caller.api_key, request.peer)
+        models = await gateway.resolve_model(request.model_ref, caller.api_key)
         for model in models:
             # the provider first: a provider that cannot serve the route says what it can serve
             entry = gateway.refs.providers.get(model.provider)

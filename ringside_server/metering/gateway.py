@@ -39,7 +39,7 @@ class Gateway:
     slot_cache: dict[tuple[str, str], tuple[str, str, float]] = field(default_factory=dict)
     breakers: Breakers = field(default_factory=Breakers)
 
-    async def resolve_model(self, model_ref: object, api_key: str, peer: bool) -> list[CatalogModel]:
+    async def resolve_model(self, model_ref: object, api_key: str) -> list[CatalogModel]:
         """The models to try in order: one for `fc:` and `match:` refs; a slot's list (its first ref,
         then its fallbacks) for `slot:<name>`. A bare name (API.md "Model calls"): the account's slot
         of that name, else its `bare_model_provider`'s model of that name, else 400."""

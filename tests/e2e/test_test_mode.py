@@ -244,3 +244,24 @@ def test_embedding_dimensions_are_honoured_where_openai_honours_them(stack: Stac
     with pytest.raises(openai.BadRequestError) as refused:
         sdk(stack).embeddings.create(model="fc:openai/text-embedding-ada-002", input="x", dimensions=256)
     assert refused.value.body["param"] == "dimensions"  # type: ignore[index]
+
+
+def test_a_streamed_call_is_refused_before_its_first_byte_as_openai_refuses_it(stack: Stack) -> None:
+    with pytest.raises(openai.BadRequestError) as refused:
+        sdk(stack).chat.completions.create(model=MODEL, messages=HELLO, stream=True, temperature=5)
+    assert refused.value.body["param"] == "temperature"  # type: ignore[index]
+
+
+def test_the_stream_spells_what_the_completion_says_and_validates(stack: Stack, contract: Contract) -> None:
+    whole = sdk(stack).chat.completions.create(model=MODEL, messages=HELLO, stop=["deterministic"], n=2)
+    texts = {0: "", 1: ""}
+    finishes = {}
+    for chunk in sdk(stack).chat.completions.create(
+        model=MODEL, messages=HELLO, stop=["deterministic"], n=2, stream=True, stream_options={"include_usage": True}
+    ):
+        validates(contract, "OpenAICreateChatCompletionStreamResponse", chunk.model_dump(exclude_unset=True))
+        for choice in chunk.choices:
+            texts[choice.index] += choice.delta.content or ""
+            finishes[choice.index] = choice.finish_reason or finishes.get(choice.index)
+    assert [texts[0], texts[1]] == [choice.message.content for choice in whole.choices]
+    assert finishes == {0: "stop", 1: "stop"}
