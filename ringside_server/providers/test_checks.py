@@ -54,6 +54,7 @@ CHAT_FIELDS = frozenset(
     ]
 )
 EMBEDDING_FIELDS = frozenset({"dimensions", "encoding_format", "input", "model", "user"})
+MODERATION_FIELDS = frozenset({"input", "model"})
 ROLES = ("system", "assistant", "user", "function", "tool", "developer")
 FUNCTION_NAME = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
 MAX_TOOLS = 128
@@ -335,6 +336,11 @@ def _check_reasoning_model(body: dict[str, Any], model: CatalogModel | None) -> 
                 name,
                 "unsupported_value",
             )
+
+
+def check_moderations(body: dict[str, Any]) -> None:
+    """Raises the Refusal OpenAI would answer for this moderations body."""
+    _unknown_fields(body, MODERATION_FIELDS)
 
 
 def check_embeddings(body: dict[str, Any], model: CatalogModel | None, native_dimensions: int) -> None:

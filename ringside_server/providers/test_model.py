@@ -21,7 +21,7 @@ from ringside_server.openai.estimate import text_parts
 from ringside_server.providers import test_answers
 from ringside_server.providers.catalog.load import CatalogModel
 from ringside_server.providers.test_answers import REPLY, Choice
-from ringside_server.providers.test_checks import Refusal, check_chat, check_embeddings
+from ringside_server.providers.test_checks import Refusal, check_chat, check_embeddings, check_moderations
 
 __all__ = ["REPLY", "TestModelProvider", "TestModelResponse"]
 
@@ -105,6 +105,10 @@ class TestModelProvider:
 
     async def moderations(self, body: dict[str, Any]) -> TestModelResponse:
         """A result per input that flags nothing (OpenAI's shape; moderation models are free)."""
+        try:
+            check_moderations(body)
+        except Refusal as refusal:
+            return TestModelResponse.refused(refusal)
         results = [moderations.quiet_result(parts) for parts in moderations.inputs_of(body.get("input"))]
         answer = {"id": "modr-" + uuid.uuid4().hex, "model": str(body.get("model", "test")), "results": results}
         return TestModelResponse(orjson.dumps(answer), None)

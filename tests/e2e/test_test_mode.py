@@ -265,3 +265,13 @@ def test_the_stream_spells_what_the_completion_says_and_validates(stack: Stack, 
             finishes[choice.index] = choice.finish_reason or finishes.get(choice.index)
     assert [texts[0], texts[1]] == [choice.message.content for choice in whole.choices]
     assert finishes == {0: "stop", 1: "stop"}
+
+
+@pytest.mark.parametrize("route", ["embeddings", "moderations"])
+def test_unknown_fields_on_the_other_model_routes_are_refused_too(stack: Stack, route: str) -> None:
+    model = "fc:openai/text-embedding-3-small" if route == "embeddings" else "fc:openai/omni-moderation-latest"
+    body = {"model": model, "input": "x", "temperature": 1}
+    response = stack.call("POST", f"/v1/{route}", stack.test_key, body)
+    assert response.status == 400, response.body
+    error = response.json()["error"]
+    assert error["type"] == "invalid_request_error" and error["param"] == "temperature"
