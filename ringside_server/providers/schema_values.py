@@ -28,8 +28,12 @@ WORDS = ("alpha", "bravo", "charlie", "delta", "echo", "foxtrot")
 
 
 def value_for(schema: Any, seed: int = 0) -> Any:
-    """A value valid against `schema` (a dict; `True`/absent accepts anything)."""
-    return _Maker(schema if isinstance(schema, dict) else {}, seed).make(schema, 0)
+    """A value valid against `schema` (a dict; `True`/absent accepts anything). A schema this cannot
+    read (`properties` that is not an object, …) gets `{}`: the caller's schema never crashes it."""
+    try:
+        return _Maker(schema if isinstance(schema, dict) else {}, seed).make(schema, 0)
+    except (TypeError, ValueError, AttributeError, KeyError, IndexError, OverflowError, RecursionError):
+        return {}
 
 
 def _field(schema: dict[str, Any], name: str, kind: type, default: Any) -> Any:

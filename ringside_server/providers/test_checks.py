@@ -176,7 +176,7 @@ def _check_messages(messages: list[dict[str, Any]], model: CatalogModel | None) 
             )
         if role == "tool":
             call_id = message.get("tool_call_id")
-            if call_id not in unanswered:
+            if not isinstance(call_id, str) or call_id not in unanswered:
                 raise Refusal(
                     "Invalid parameter: messages with role 'tool' must be a response to a preceeding "
                     "message with 'tool_calls'.",
@@ -185,8 +185,7 @@ def _check_messages(messages: list[dict[str, Any]], model: CatalogModel | None) 
                 )
             unanswered.pop(call_id)
         if role == "assistant":
-            for call in message.get("tool_calls") or []:
-                unanswered[str(call.get("id") if isinstance(call, dict) else "")] = index
+            unanswered.update((call_id, index) for call_id in _tool_call_ids(message.get("tool_calls"), where))
         _check_parts(message.get("content"), where, model)
     if unanswered:
         _unanswered(unanswered)
@@ -202,10 +201,50 @@ def _unanswered(unanswered: dict[str, int]) -> None:
     )
 
 
+def _tool_call_ids(calls: Any, where: str) -> list[str]:
+    """An assistant message's `tool_calls`, checked as OpenAI checks them: their ids."""
+    if calls is None:
+        return []
+    if not isinstance(calls, list):
+        raise Refusal(
+            f"Invalid type for '{where}.tool_calls': expected an array of objects.",
+            f"{where}.tool_calls",
+            "invalid_type",
+        )
+    ids = []
+    for position, call in enumerate(calls):
+        at = f"{where}.tool_calls[{position}]"
+        function = call.get("function") if isinstance(call, dict) else None
+        if not isinstance(call, dict) or not isinstance(call.get("id"), str) or not isinstance(function, dict):
+            raise Refusal(
+                f"Missing required parameter: '{at}.id' and '{at}.function'.", at, "missing_required_parameter"
+            )
+        if not isinstance(function.get("name"), str) or not isinstance(function.get("arguments"), str):
+            raise Refusal(
+                f"Invalid '{at}.function': expected a string 'name' and string 'arguments'.",
+                f"{at}.function",
+                "invalid_type",
+            )
+        ids.append(call["id"])
+    return ids
+
+
 def _check_parts(content: Any, where: str, model: CatalogModel | None) -> None:
-    if not isinstance(content, list):
+    if content is None or isinstance(content, str):
         return
+    if not isinstance(content, list):
+        raise Refusal(
+            f"Invalid type for '{where}.content': expected one of a string or array of objects.",
+            f"{where}.content",
+            "invalid_type",
+        )
     for position, part in enumerate(content):
+        if not isinstance(part, dict) or not isinstance(part.get("type"), str):
+            raise Refusal(
+                f"Missing required parameter: '{where}.content[{position}].type'.",
+                f"{where}.content[{position}].type",
+                "missing_required_parameter",
+            )
         kind = part.get("type") if isinstance(part, dict) else None
         if kind == "image_url" and not _capable(model, "vision"):
             raise Refusal(
@@ -243,7 +282,8 @@ def _check_tools(body: dict[str, Any]) -> None:
                 f"Invalid value: '{choice}'. Supported values are: 'none', 'auto', and 'required'.", "tool_choice"
             )
         return
-    name = (choice.get("function") or {}).get("name") if isinstance(choice, dict) else None
+    function = choice.get("function") if isinstance(choice, dict) else None
+    name = function.get("name") if isinstance(function, dict) else None
     if not isinstance(choice, dict) or choice.get("type") != "function" or not isinstance(name, str):
         raise Refusal(
             "Invalid 'tool_choice': expected 'none', 'auto', 'required' or an object naming a function "

@@ -40,3 +40,16 @@ def test_the_same_seed_gives_the_same_value_and_another_seed_another() -> None:
 def test_a_schema_asking_for_too_much_gets_a_bounded_answer() -> None:
     huge = {"type": "array", "minItems": 10**9, "items": {"type": "array", "minItems": 10**9}}
     assert len(repr(value_for(huge))) < 1_000_000
+
+
+@pytest.mark.parametrize(
+    "schema",
+    [
+        {"allOf": [{"properties": 5}]},
+        {"type": "object", "properties": {"a": {"$ref": "#/nowhere/at/all"}}, "required": "a"},
+        {"type": "integer", "minimum": "3"},
+        {"anyOf": "x"},
+    ],
+)
+def test_a_schema_it_cannot_read_never_raises(schema: dict[str, Any]) -> None:
+    value_for(schema)
