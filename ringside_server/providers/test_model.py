@@ -127,7 +127,7 @@ class TestModelProvider:
             or (self.model.max_output_tokens if self.model is not None and self.model.max_output_tokens else 4096)
         )
         made = test_answers.choices(body, int(limit))
-        top = body.get("top_logprobs") or 0 if body.get("logprobs") else None
+        top = (body.get("top_logprobs") or 0) if body.get("logprobs") else None  # None: no logprobs
         completion_tokens = sum(choice.completion_tokens for choice in made)
         usage = {
             "prompt_tokens": _prompt_tokens(messages),
