@@ -134,15 +134,15 @@ async def open_core(settings: Settings) -> Core:
 
 
 def write_credentials(settings: Settings, new: NewAccount) -> None:
-    """Print the first keys once and keep them in credentials.json (0600) for the operator."""
+    """Keep the first keys in credentials.json (0600) for the operator, and say where they are."""
     path = settings.ensure_data_dir() / CREDENTIALS_FILE
     payload = {"api_key": new.live_key.secret, "test_api_key": new.test_key.secret, "account_id": new.account.id}
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as handle:
         json.dump(payload, handle, indent=2)
+    # The secrets are not printed: a terminal's scrollback and a service's log outlive them.
     print(
-        f"Created account {new.account.id}.\n  live key: {new.live_key.secret}\n"
-        f"  test key: {new.test_key.secret}\n  (saved to {path})",
+        f"Created account {new.account.id}; its live and test keys are saved in {path.resolve()} (mode 0600).",
         flush=True,
     )
 

@@ -42,6 +42,7 @@ def add_routes(app: web.Application) -> None:
             web.delete("/v1/responses/{id}", responses.delete_response),
             web.get("/v1/responses/{id}/input_items", responses.list_input_items),
             web.get("/v1/models", models.list_models),
+            web.get("/v1/models/{id:.+}", models.get_model),
             web.post("/v1/customers", customers.create_customer),
             web.get("/v1/customers", customers.list_customers),
             web.get("/v1/customers/{id}", customers.get_customer),

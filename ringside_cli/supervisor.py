@@ -3,7 +3,11 @@
 Order: Temporal dev server (unless RINGSIDE_TEMPORAL_ADDRESS) → core (owns the data; creates the
 first account) → edge and worker. A role that dies is restarted (bounded); SIGINT/SIGTERM stop the
 edge first (it drains in-flight calls and settles them), then the worker, the core (it flushes its
-writes) and Temporal.
+writes) and Temporal, saying one line per role.
+
+Every role's output is kept in `<data dir>/logs/<role>.log`; the roles' output is also shown on the
+terminal until a stop begins (so Ctrl-C prints one line per role, not each role's shutdown logs),
+Temporal's never (its warnings are for Temporal's operators, its UI is in the banner).
 """
 
 from __future__ import annotations
@@ -16,9 +20,12 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
 
 from ringside_server.settings import CREDENTIALS_FILE, Settings
 
@@ -64,18 +71,30 @@ def wait_for_port(
     timeout_s: float,
     process: subprocess.Popen[bytes] | None = None,
     stopping: Callable[[], bool] = lambda: False,
+    where: str = "",
 ) -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline and not stopping():
         if process is not None and process.poll() is not None:
-            raise SystemExit(f"ringside up: a role exited with code {process.returncode} while starting")
+            raise SystemExit(f"ringside up: a role exited with code {process.returncode} while starting{where}")
         try:
             with socket.create_connection((host, port), timeout=0.5):
                 return
         except OSError:
             time.sleep(0.1)
     if not stopping():
-        raise SystemExit(f"ringside up: nothing answered on {host}:{port} within {timeout_s:.0f} s")
+        raise SystemExit(f"ringside up: nothing answered on {host}:{port} within {timeout_s:.0f} s{where}")
+
+
+def _relay(source: IO[bytes], log_path: Path, echo: Callable[[], bool]) -> None:
+    """A role's output, line by line: always into its log, onto the terminal while `echo()`."""
+    with source, log_path.open("ab") as log:
+        for line in iter(source.readline, b""):
+            log.write(line)
+            log.flush()
+            if echo():
+                sys.stdout.buffer.write(line)
+                sys.stdout.flush()
 
 
 @dataclass
@@ -85,25 +104,47 @@ class Role:
     port: int | None
     process: subprocess.Popen[bytes] | None = None
     restarts: list[float] = field(default_factory=list)
+    shown: bool = True  # its output also goes to the terminal (until a stop begins)
 
-    def start(self, env: dict[str, str]) -> None:
+    def start(self, env: dict[str, str], log_dir: Path, echo: Callable[[], bool]) -> None:
         # A process group of its own: a terminal's Ctrl-C reaches `ringside up` only, which then stops
         # the roles in order (edge first, so in-flight calls still settle against a running core).
-        self.process = subprocess.Popen(self.command, env=env, preexec_fn=_die_with_parent, process_group=0)
+        self.process = subprocess.Popen(
+            self.command,
+            env=env,
+            preexec_fn=_die_with_parent,
+            process_group=0,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
+        assert self.process.stdout is not None
+        shown = self.shown
+        threading.Thread(
+            target=_relay,
+            args=(self.process.stdout, log_dir / f"{self.name}.log", lambda: shown and echo()),
+            name=f"relay-{self.name}",
+            daemon=True,
+        ).start()
 
     def alive(self) -> bool:
         return self.process is not None and self.process.poll() is None
 
-    def stop(self, timeout_s: float) -> None:
+    def stop(self, timeout_s: float) -> str:
+        """Stop it (SIGTERM, then SIGKILL after `timeout_s`); how it went, in a few words."""
         if not self.alive():
-            return
+            return "was not running"
         assert self.process is not None
+        started = time.monotonic()
         self.process.send_signal(signal.SIGTERM)
         try:
-            self.process.wait(timeout=timeout_s)
+            code = self.process.wait(timeout=timeout_s)
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
+            return f"killed after {timeout_s:.0f} s"
+        took = f"in {time.monotonic() - started:.1f} s"
+        return f"stopped {took}" if code in (0, -signal.SIGTERM) else f"exited with code {code} {took}"
 
 
 def build_roles(settings: Settings) -> list[Role]:
@@ -136,6 +177,7 @@ def build_roles(settings: Settings) -> list[Role]:
                     settings.temporal_namespace,
                 ],
                 settings.temporal_port,
+                shown=False,
             )
         )
     role_command = [sys.executable, "-m", "ringside_cli"]
@@ -156,8 +198,13 @@ def run_all(settings: Settings) -> int:
         }
     )
     roles = build_roles(settings)
+    log_dir = settings.data_dir.resolve() / "logs"
+    log_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     _migrate(settings)
     stopping = False
+
+    def echo() -> bool:
+        return not stopping
 
     def request_stop(_signum: int, _frame: object) -> None:
         nonlocal stopping
@@ -186,22 +233,25 @@ def run_all(settings: Settings) -> int:
         for role in roles:
             if stopping:
                 break
-            role.start(env)
+            role.start(env, log_dir, echo)
             if role.port is not None:
-                wait_for_port(settings.bind_host, role.port, START_TIMEOUT_S, role.process, lambda: stopping)
+                where = f"; its log: {log_dir / role.name}.log"
+                wait_for_port(settings.bind_host, role.port, START_TIMEOUT_S, role.process, lambda: stopping, where)
         if not stopping:
-            _banner(settings)
+            _banner(settings, log_dir)
         while not stopping:
             time.sleep(0.2)
             for role in roles:
                 if not role.alive() and not stopping:
-                    _restart(role, env)
+                    _restart(role, env, log_dir, echo)
     finally:
+        stopping = True  # from here on the roles' own shutdown logs go to their log files only
         # Edge first: it drains handlers, then reports and closes its leases (up to the drain timeout
         # each); then the worker, the core (it flushes its writer) and Temporal.
         stop_timeout_s = max(STOP_TIMEOUT_S, 2 * settings.drain_timeout_s + 10)
         for role in reversed(roles):
-            role.stop(stop_timeout_s)
+            if role.process is not None:
+                print(f"ringside up: {role.name} {role.stop(stop_timeout_s)}", flush=True)
     return 0
 
 
@@ -220,25 +270,31 @@ def _migrate(settings: Settings) -> None:
         print(f"ringside up: schema migrated from {migrated.before} to {migrated.after}", flush=True)
 
 
-def _restart(role: Role, env: dict[str, str]) -> None:
+def _restart(role: Role, env: dict[str, str], log_dir: Path, echo: Callable[[], bool]) -> None:
     now = time.monotonic()
     role.restarts = [t for t in role.restarts if now - t < RESTART_WINDOW_S] + [now]
     code = role.process.returncode if role.process else None
     if len(role.restarts) > MAX_RESTARTS:
         raise SystemExit(f"ringside up: {role.name} keeps exiting (last code {code}); stopping everything")
-    print(f"ringside up: {role.name} exited with code {code}; restarting", file=sys.stderr, flush=True)
+    print(
+        f"ringside up: {role.name} exited with code {code}; restarting (its log: {log_dir / role.name}.log)",
+        file=sys.stderr,
+        flush=True,
+    )
     time.sleep(min(5.0, 0.5 * len(role.restarts)))
-    role.start(env)
+    role.start(env, log_dir, echo)
 
 
-def _banner(settings: Settings) -> None:
+def _banner(settings: Settings, log_dir: Path) -> None:
     host = settings.bind_host
     lines = [
         f"Ringside is up: http://{host}:{settings.http_port}/v1 (OpenAI base URL)",
         f"  health:      http://{host}:{settings.http_port}/healthz",
         f"  gRPC core:   {host}:{settings.grpc_port}",
         f"  keys:        {(settings.data_dir / CREDENTIALS_FILE).resolve()}",
+        f"  logs:        {log_dir}/",
     ]
     if settings.temporal_address is None:
-        lines.append(f"  Temporal UI: http://{host}:{settings.temporal_port + 1000}")
+        lines.append(f"  Temporal UI: http://{host}:{settings.temporal_port + 1000} (schedules, webhook deliveries)")
+    lines.append("Ctrl-C stops every role.")
     print("\n".join(lines), flush=True)

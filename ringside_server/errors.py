@@ -10,6 +10,7 @@ from dataclasses import dataclass
 STATUS_BY_CODE: dict[str, int] = {
     "invalid_request": 400,
     "invalid_model_ref": 400,
+    "customer_required": 400,
     "idempotency_key_reused": 400,
     "route_not_supported": 400,
     "invalid_api_key": 401,

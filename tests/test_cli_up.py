@@ -154,9 +154,9 @@ class Up:
             time.sleep(POLL_EVERY_S)
         pytest.fail(f"/healthz not 200 within {HEALTHY_DEADLINE_S:.0f} s (last: {last}):\n{self.log_tail()}")
 
-    def stop(self) -> int:
-        """SIGTERM the leader, as a service manager would; its exit code."""
-        self.process.send_signal(signal.SIGTERM)
+    def stop(self, signum: int = signal.SIGTERM) -> int:
+        """SIGTERM the leader, as a service manager would (SIGINT: a terminal's Ctrl-C); its exit code."""
+        self.process.send_signal(signum)
         try:
             return self.process.wait(timeout=STOP_DEADLINE_S)
         except subprocess.TimeoutExpired:
@@ -209,6 +209,22 @@ def test_healthz_reports_every_role_ready(up: Up) -> None:
     assert body["status"] == "ok"
     assert body["roles"] == {"core": "ready", "edge": "ready", "worker": "ready"}
     assert body["waiting_for"] == []
+
+
+def test_first_start_says_where_the_keys_are_without_printing_them(up: Up) -> None:
+    printed = up.log_path.read_text()
+    saved = credentials(up.data_dir)
+    assert saved["api_key"] not in printed and saved["test_api_key"] not in printed
+    assert "sk_live_" not in printed and "sk_test_" not in printed
+    assert f"saved in {(up.data_dir / 'credentials.json').resolve()}" in printed
+
+
+def test_the_banner_names_the_temporal_ui_and_the_ui_answers(up: Up) -> None:
+    ui_port = int(up.env["RINGSIDE_TEMPORAL_PORT"]) + TEMPORAL_UI_OFFSET
+    assert f"Temporal UI: http://127.0.0.1:{ui_port}" in up.log_path.read_text()
+    with urllib.request.urlopen(f"http://127.0.0.1:{ui_port}/", timeout=5) as page:
+        assert page.status == 200
+    assert (up.data_dir / "logs" / "temporal.log").stat().st_size > 0  # Temporal speaks to its log only
 
 
 def test_credentials_file_is_private_and_complete(up: Up) -> None:
@@ -318,7 +334,12 @@ def test_sigterm_stops_every_role_and_a_restart_keeps_the_account(tmp_path: Path
         status, found = http("GET", f"{second.base_url}/v1/customers/ext:kept", api_key=test_key)
         assert status == 200, found
         assert found["id"] == customer["id"]
-        assert second.stop() == 0, second.log_tail()
+        before = len(second.log_path.read_text())
+        assert second.stop(signal.SIGINT) == 0, second.log_tail()  # Ctrl-C
+        said = second.log_path.read_text()[before:].splitlines()
+        # one line per role, in stop order, and none of the roles' (or Temporal's) shutdown chatter
+        assert [line.split()[2] for line in said] == ["edge", "worker", "core", "temporal"], said
+        assert all(line.startswith("ringside up: ") and " stopped in " in line for line in said), said
     finally:
         second.kill()
 

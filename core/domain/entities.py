@@ -94,9 +94,21 @@ class Account:
     prepaid_balance_enabled: bool = False
     # wallet.low (trigger budget_threshold) fires when posted spend crosses this share of the budget.
     low_threshold_pct: int = 80
+    # Per mode (API.md "Account settings"): a metered call must name a customer (400 customer_required).
+    require_customer_live: bool = False
+    require_customer_test: bool = False
+    # Per mode: the provider a bare model name means (None: a bare name is 400 invalid_model_ref).
+    bare_model_provider_live: str | None = None
+    bare_model_provider_test: str | None = None
 
     def default_tier(self, livemode: bool) -> str | None:
         return self.default_tier_live if livemode else self.default_tier_test
+
+    def require_customer(self, livemode: bool) -> bool:
+        return self.require_customer_live if livemode else self.require_customer_test
+
+    def bare_model_provider(self, livemode: bool) -> str | None:
+        return self.bare_model_provider_live if livemode else self.bare_model_provider_test
 
 
 @dataclass(slots=True)

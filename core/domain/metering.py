@@ -125,6 +125,14 @@ class Meter(Settlement):
             return attributed
         if attributed is not None and attributed.blocked:
             return Denial("customer_blocked", f"Customer {attributed.id} is blocked.")
+        if attributed is None and self.state.accounts[key.account_id].require_customer(key.livemode):
+            return Denial(
+                "customer_required",
+                "This account requires a customer on every metered call: send FC-Customer: cus_… or ext:…, "
+                "a `user` naming a customer, or call with a Client Token (or PATCH /v1/account "
+                '{"require_customer": false}).',
+                "FC-Customer",
+            )
         return key, attributed
 
     def output_ceiling(self, request: CallRequest, key: ApiKey) -> int:

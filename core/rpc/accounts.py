@@ -21,6 +21,8 @@ def _settings(account: Account, livemode: bool, prepaid_balance_nano: int) -> ac
         markup_bp=account.markup_bp,
         default_max_output_tokens=account.default_max_output_tokens or 0,
         default_tier_id=account.default_tier(livemode) or "",
+        require_customer=account.require_customer(livemode),
+        bare_model_provider=account.bare_model_provider(livemode) or "",
     )
 
 
@@ -51,6 +53,8 @@ class AccountSettingsMixin:
             request.default_tier if request.HasField("default_tier") else None,
             request.prepaid_balance_enabled if request.HasField("prepaid_balance_enabled") else None,
             request.low_threshold_pct if request.HasField("low_threshold_pct") else None,
+            request.require_customer if request.HasField("require_customer") else None,
+            request.bare_model_provider[:100] if request.HasField("bare_model_provider") else None,
         )
         balance = accounts.prepaid_balance(self.core, account.id)
         return accounts_pb2.UpdateAccountSettingsResponse(settings=_settings(account, principal.livemode, balance))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 from dataclasses import dataclass
 
 from core.domain import prepaid
@@ -203,6 +204,8 @@ async def update_account_settings(
     default_tier: str | None = None,
     prepaid_balance_enabled: bool | None = None,
     low_threshold_pct: int | None = None,
+    require_customer: bool | None = None,
+    bare_model_provider: str | None = None,
 ) -> Account:
     """Change the settings given; they apply to calls admitted from then on (a lease already granted
     keeps the markup it was granted with for its window)."""
@@ -228,6 +231,7 @@ async def update_account_settings(
         after.low_threshold_pct = low_threshold_pct
     if default_max_output_tokens is not None:
         after.default_max_output_tokens = default_max_output_tokens or None
+    _set_mode_settings(after, principal.livemode, require_customer, bare_model_provider)
     if default_tier is not None:
         tier_id = None
         if default_tier:
@@ -245,6 +249,31 @@ async def update_account_settings(
 
     await core.writer.write_then_apply([AccountUpdate(after)], replace)
     return after
+
+
+_PROVIDER_ID = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
+
+
+def _set_mode_settings(
+    after: Account, livemode: bool, require_customer: bool | None, bare_model_provider: str | None
+) -> None:
+    """The settings kept per mode: trying one under a test key never changes live behaviour."""
+    if require_customer is not None:
+        if livemode:
+            after.require_customer_live = require_customer
+        else:
+            after.require_customer_test = require_customer
+    if bare_model_provider is not None:
+        if bare_model_provider and not _PROVIDER_ID.match(bare_model_provider):
+            raise RingsideError(
+                "invalid_request",
+                "bare_model_provider must be a provider id (e.g. openai) or null.",
+                "bare_model_provider",
+            )
+        if livemode:
+            after.bare_model_provider_live = bare_model_provider or None
+        else:
+            after.bare_model_provider_test = bare_model_provider or None
 
 
 MAX_TOP_UP_NANO = 10**15  # 1e6 USD per top-up, as for wallets

@@ -73,9 +73,11 @@ async def delete(core: Core, principal: Principal, ref: str) -> Slot:
     return slot
 
 
-def resolve(core: Core, api_key: str, name: str) -> str:
+def resolve(core: Core, api_key: str, name: str) -> tuple[str, str]:
+    """(the slot's target ref or "", the account's bare_model_provider for the key's mode or "")."""
     key = core.meter.authenticate(api_key)
     if key is None:
         raise RingsideError("invalid_api_key", "Invalid API key provided.")
     slot = core.state.find_slot(key.account_id, key.livemode, name)
-    return slot.model if slot is not None else ""
+    bare_provider = core.state.accounts[key.account_id].bare_model_provider(key.livemode) or ""
+    return (slot.model if slot is not None else ""), bare_provider

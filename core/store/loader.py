@@ -38,6 +38,10 @@ def load_state(engine: Engine, now: int) -> State:
                 a["default_tier_test"],
                 a["prepaid_balance_enabled"],
                 a["low_threshold_pct"],
+                a["require_customer_live"],
+                a["require_customer_test"],
+                a["bare_model_provider_live"],
+                a["bare_model_provider_test"],
             )
         for r in connection.execute(select(SLOTS).where(SLOTS.c.deleted_at.is_(None))).mappings():
             state.add_slot(Slot(r["id"], r["account_id"], r["livemode"], r["name"], r["model"], r["created"]))

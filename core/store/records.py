@@ -94,6 +94,16 @@ def account_row(a: Account) -> dict[str, Any]:
         "default_max_output_tokens": a.default_max_output_tokens,
         "prepaid_balance_enabled": a.prepaid_balance_enabled,
         "low_threshold_pct": a.low_threshold_pct,
+        **_account_mode_settings(a),
+    }
+
+
+def _account_mode_settings(a: Account) -> dict[str, Any]:
+    return {
+        "require_customer_live": a.require_customer_live,
+        "require_customer_test": a.require_customer_test,
+        "bare_model_provider_live": a.bare_model_provider_live,
+        "bare_model_provider_test": a.bare_model_provider_test,
     }
 
 
@@ -325,6 +335,7 @@ _STATEMENTS: dict[type, tuple[Executable, Callable[[Any], dict[str, Any]]]] = {
             default_tier_test=bindparam("b_default_tier_test"),
             prepaid_balance_enabled=bindparam("b_prepaid_balance_enabled"),
             low_threshold_pct=bindparam("b_low_threshold_pct"),
+            **{name: bindparam("b_" + name) for name in _account_mode_settings(Account("", "", 0))},
         ),
         lambda r: {
             "b_id": r.account.id,
@@ -335,6 +346,7 @@ _STATEMENTS: dict[type, tuple[Executable, Callable[[Any], dict[str, Any]]]] = {
             "b_default_tier_test": r.account.default_tier_test,
             "b_prepaid_balance_enabled": r.account.prepaid_balance_enabled,
             "b_low_threshold_pct": r.account.low_threshold_pct,
+            **{"b_" + name: value for name, value in _account_mode_settings(r.account).items()},
         },
     ),
     SlotDeletion: (

@@ -23,6 +23,10 @@ class AccountRow(SQLModel, table=True):
     default_tier_test: str | None = Field(default=None, max_length=64)
     prepaid_balance_enabled: bool = False
     low_threshold_pct: int = 80
+    require_customer_live: bool = False
+    require_customer_test: bool = False
+    bare_model_provider_live: str | None = Field(default=None, max_length=64)
+    bare_model_provider_test: str | None = Field(default=None, max_length=64)
 
 
 class ApiKeyRow(SQLModel, table=True):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -101,7 +102,7 @@ async def create_api_key(request: web.Request) -> web.Response:
     edge = request.app[EDGE]
     header = authorization(request)
     body = parse_object(await request.read() or b"{}")
-    mode = body.get("mode", "live")
+    mode = body.get("mode") or ("live" if bearer(request).startswith("sk_live_") else "test")  # the caller's
     scopes = body.get("scopes", [])
     name = body.get("name", "")
     if mode not in ("live", "test"):
@@ -152,7 +153,21 @@ def _settings(settings: accounts_pb2.AccountSettings, livemode: bool) -> dict[st
         "prepaid_balance_enabled": settings.prepaid_balance_enabled,
         "balance_usd": nano_to_usd(settings.prepaid_balance_nano_usd),
         "low_threshold_pct": settings.low_threshold_pct,
+        "require_customer": settings.require_customer,
+        "bare_model_provider": settings.bare_model_provider or None,
     }
+
+
+def _bare_model_provider(providers: Mapping[str, object], value: object) -> str:
+    """A provider this installation's catalog knows, or "" (null) for none."""
+    if value is None:
+        return ""
+    if not isinstance(value, str) or value not in providers:
+        known = ", ".join(sorted(providers)[:30])
+        raise RingsideError(
+            "invalid_request", f"bare_model_provider must be null or a provider id ({known}).", "bare_model_provider"
+        )
+    return value
 
 
 async def get_account(request: web.Request) -> web.Response:
@@ -171,7 +186,7 @@ async def update_account(request: web.Request) -> web.Response:
     header = authorization(request)
     body = parse_object(await request.read())
     message = accounts_pb2.UpdateAccountSettingsRequest()
-    for flag in ("auto_create_customers", "prepaid_balance_enabled"):
+    for flag in ("auto_create_customers", "prepaid_balance_enabled", "require_customer"):
         if flag in body:
             if not isinstance(body[flag], bool):
                 raise RingsideError("invalid_request", f"{flag} must be a boolean.", flag)
@@ -201,8 +216,11 @@ async def update_account(request: web.Request) -> web.Response:
                 "invalid_request", "default_tier_id must be a tier id, a tier name or null.", "default_tier_id"
             )
         message.default_tier = (tier or "")[:200]
+    if "bare_model_provider" in body:
+        message.bare_model_provider = _bare_model_provider(edge.refs.providers, body["bare_model_provider"])
     result = await edge.core.as_caller(edge.core.accounts.UpdateAccountSettings, message, header)
     edge.forget_policies()  # a new default tier may change customers' allowed_models
+    edge.slot_cache.clear()  # bare names resolve anew on this edge at once; on the others within a second
     return web.Response(
         body=dumps(_settings(result.settings, bearer(request).startswith("sk_live_"))), content_type="application/json"
     )

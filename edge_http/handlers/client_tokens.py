@@ -92,7 +92,7 @@ async def rotate_signing_key(request: web.Request) -> web.Response:
     )
     key = result.key
     rendered = {"object": "signing_key", "kid": key.kid, "alg": ALGORITHM, "created": key.created}
-    return web.Response(status=201, body=dumps(rendered), content_type="application/json")
+    return web.Response(body=dumps(rendered), content_type="application/json")  # a rotate: 200, as API.md says
 
 
 async def jwks(request: web.Request) -> web.Response:

@@ -43,7 +43,6 @@ async def metered(request: web.Request, parse: Parse) -> web.StreamResponse:
     edge = request.app[EDGE]
     caller = caller_of(edge, request)
     try:
-        # The peer proxy's routes (no /v1) take a bare model name as the name of a slot.
         wanted = parse(await request.read(), not request.path.startswith("/v1/"))
         call = await MeteredCall.prepare(edge, caller, wanted)
     except RingsideError as error:

@@ -1,4 +1,4 @@
-"""GET /v1/models: the refs this key can call, in OpenAI's list format.
+"""GET /v1/models[/:id]: the refs this key can call, in OpenAI's list format.
 
 Live keys see the models of the configured providers (`fc:` refs) and, for each model family, the
 `match:` selector that rolls forward to its newest version; test keys see every ref (the test
@@ -23,9 +23,11 @@ from ringside_server.errors import RingsideError
 from ringside_server.metering import slot_refs
 
 MAX_SLOTS_LISTED = 100
+MAX_REF = 300
 
 
-async def list_models(request: web.Request) -> web.Response:
+async def _listed(request: web.Request) -> list[dict[str, Any]]:
+    """Every ref this key can call, as OpenAI's model objects."""
     edge = request.app[EDGE]
     caller = await principal(edge, request)
     policy = await edge.policy(bearer(request), key_only=True)
@@ -44,8 +46,25 @@ async def list_models(request: web.Request) -> web.Response:
         if callable_(provider) and newest is not None:
             selector = f"match:{provider}/{family}>={newest.version[0]}"
             data.append({"id": selector, "object": "model", "created": 0, "owned_by": provider})
-    data += [slot for slot, targets in await _slots(request) if _any_allowed(edge, targets, policy)]
+    return data + [slot for slot, targets in await _slots(request) if _any_allowed(edge, targets, policy)]
+
+
+async def list_models(request: web.Request) -> web.Response:
+    data = await _listed(request)
     return web.Response(body=dumps({"object": "list", "data": data}), content_type="application/json")
+
+
+async def get_model(request: web.Request) -> web.Response:
+    """GET /v1/models/:id: one listed ref (`fc:openai/gpt-4o`, its slash sent as is or as %2F)."""
+    wanted = request.match_info["id"][:MAX_REF]
+    found = next((model for model in await _listed(request) if model["id"] == wanted), None)
+    if found is None:
+        raise RingsideError(
+            "not_found",
+            f"The model '{wanted[:200]}' does not exist or this key cannot call it (GET /v1/models lists them).",
+            "model",
+        )
+    return web.Response(body=dumps(found), content_type="application/json")
 
 
 def _any_allowed(edge: Edge, targets: list[str], policy: Policy) -> bool:

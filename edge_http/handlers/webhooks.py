@@ -181,4 +181,4 @@ async def redeliver(request: web.Request) -> web.Response:
         authorization(request),
     )
     payload = {"id": result.outbox_id, "object": "webhook_redelivery", "event_id": result.event_id}
-    return _json({**payload, "endpoint_id": endpoint_id}, 202)
+    return _json({**payload, "endpoint_id": endpoint_id})  # API.md "Creates": a redeliver answers 200

@@ -44,7 +44,7 @@ class MeteredCall:
         policy = await gateway.policy(
             caller.api_key, caller.client_token, caller.customer_ref, user if isinstance(user, str) else ""
         )
-        models = await gateway.resolve_model(request.model_ref, caller.api_key, request.peer, policy)
+        models = await gateway.resolve_model(request.model_ref, caller.api_key, policy)
         for model in models:
             # the provider first: a provider that cannot serve the route says what it can serve
             entry = gateway.refs.providers.get(model.provider)

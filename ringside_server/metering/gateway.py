@@ -25,6 +25,7 @@ SLOT_CACHE_S = 1.0
 SLOT_CACHE_MAX = 10_000
 # (api key, client token, FC-Customer, user, key only) → the caller's allowed_models lists
 PolicyKey = tuple[str, str, str, str, bool]
+MAX_BARE_NAME = 200
 
 
 @dataclass(slots=True)
@@ -37,9 +38,9 @@ class Gateway:
     providers: dict[str, Provider] = field(default_factory=dict)
     test_model: TestModelProvider = field(default_factory=TestModelProvider)
     leases: LeaseManager | None = None
-    # (api key, slot name) → (target ref, monotonic expiry): slots resolve through the core at most
-    # once a second per caller and name.
-    slot_cache: dict[tuple[str, str], tuple[str, float]] = field(default_factory=dict)
+    # (api key, slot name) → (target ref, bare_model_provider, monotonic expiry): slots resolve
+    # through the core at most once a second per caller and name.
+    slot_cache: dict[tuple[str, str], tuple[str, str, float]] = field(default_factory=dict)
     breakers: Breakers = field(default_factory=Breakers)
     # allowed_models lists per caller, from the core at most once a second (like slots: a changed
     # list takes effect on every edge within 1 s)
@@ -71,16 +72,15 @@ class Gateway:
         reads the lists anew (read-your-writes on this edge; other edges within a second)."""
         self.policy_cache.clear()
 
-    async def resolve_model(
-        self, model_ref: object, api_key: str, peer: bool, policy: Policy = EVERYTHING
-    ) -> list[CatalogModel]:
+    async def resolve_model(self, model_ref: object, api_key: str, policy: Policy = EVERYTHING) -> list[CatalogModel]:
         """The models to try in order: one for `fc:` and `match:` refs; a slot's list (its first ref,
-        then its fallbacks) for `slot:<name>` and, on the peer proxy's routes, a bare name. Under
-        `policy` only allowed models: a `match:` picks its newest allowed candidate, a slot keeps
-        its allowed models; 403 model_not_allowed when none is left."""
-        if isinstance(model_ref, str) and (model_ref.startswith("slot:") or (peer and ":" not in model_ref)):
+        then its fallbacks) for `slot:<name>`. A bare name (API.md "Model calls"): the account's slot
+        of that name, else its `bare_model_provider`'s model of that name, else 400. Under `policy`
+        only allowed models: a `match:` picks its newest allowed candidate, a slot keeps its allowed
+        models; 403 model_not_allowed when none is left."""
+        if isinstance(model_ref, str) and model_ref.startswith("slot:"):
             name = model_ref.removeprefix("slot:")[:100]
-            target = await self._slot_target(api_key, name)
+            target, _ = await self._slot_target(api_key, name)
             if not target:
                 raise RingsideError(
                     "invalid_model_ref",
@@ -88,19 +88,24 @@ class Gateway:
                     "POST /v1/slots, or use fc:<provider>/<model>.",
                     "model",
                 )
-            refs = slot_refs.in_order(target)
-            if not policy.lists:
-                return [self.resolve(ref) for ref in refs]
-            models = [model for ref in refs if (model := self.allowed_model(ref, policy)) is not None]
-            if not models:
-                raise allowed_models.not_allowed(model_ref)
-            return models
+            return self._allowed_of(slot_refs.in_order(target), policy, model_ref)
+        if isinstance(model_ref, str) and model_ref and ":" not in model_ref and len(model_ref) <= MAX_BARE_NAME:
+            return await self._bare(model_ref, api_key, policy)
         if not policy.lists:
             return [self.resolve(model_ref)]
         model = self.refs.resolve(model_ref, lambda candidate: policy.allows(candidate, self.refs))
         if not policy.allows(model, self.refs):
             raise allowed_models.not_allowed(str(model_ref))
         return [model]
+
+    def _allowed_of(self, refs: list[str], policy: Policy, asked: str) -> list[CatalogModel]:
+        """A slot's models in order, only those `policy` allows (403 model_not_allowed when none is)."""
+        if not policy.lists:
+            return [self.resolve(ref) for ref in refs]
+        models = [model for ref in refs if (model := self.allowed_model(ref, policy)) is not None]
+        if not models:
+            raise allowed_models.not_allowed(asked)
+        return models
 
     def allowed_model(self, ref: str, policy: Policy) -> CatalogModel | None:
         """A ref (`fc:` or `match:`) resolved among the models `policy` allows; None when it names
@@ -113,18 +118,42 @@ class Gateway:
             raise
         return model if policy.allows(model, self.refs) else None
 
-    async def _slot_target(self, api_key: str, name: str) -> str:
+    async def _bare(self, name: str, api_key: str, policy: Policy) -> list[CatalogModel]:
+        # a Client Token's call has no key to look slots up with: only the 400 below applies
+        target, bare_provider = await self._slot_target(api_key, name) if api_key else ("", "")
+        if target:
+            return self._allowed_of(slot_refs.in_order(target), policy, name)
+        if bare_provider:
+            ref = f"fc:{bare_provider}/{name}"
+            try:
+                self.resolve(ref)
+            except RingsideError:
+                pass  # that provider does not list it: the bare-name 400 below says what does
+            else:
+                return self._allowed_of([ref], policy, name)
+        carriers = sorted(ref for ref, model in self.catalog.items() if model.name == name)[:5]
+        named = f"use {' or '.join(carriers)}" if carriers else "use fc:<provider>/<model> (GET /v1/models lists them)"
+        raise RingsideError(
+            "invalid_model_ref",
+            f"'{name}' is a bare model name and every model ref needs a prefix: {named}, create a slot named "
+            f"'{name}' (POST /v1/slots), or set the account's bare_model_provider (PATCH /v1/account "
+            '{"bare_model_provider": "openai"}) so a bare name means that provider\'s model.',
+            "model",
+        )
+
+    async def _slot_target(self, api_key: str, name: str) -> tuple[str, str]:
+        """(the slot's target ref or "", the account's bare_model_provider or ""), cached ≤ 1 s."""
         now = time.monotonic()
         cached = self.slot_cache.get((api_key, name))
-        if cached is not None and cached[1] > now:
-            return cached[0]
+        if cached is not None and cached[2] > now:
+            return cached[0], cached[1]
         response = await self.core.internal(
             self.core.slots.ResolveSlot, slots_pb2.ResolveSlotRequest(api_key=api_key, name=name)
         )
         if len(self.slot_cache) > SLOT_CACHE_MAX:
             self.slot_cache.clear()  # bound: it is only a cache
-        self.slot_cache[(api_key, name)] = (response.model, now + SLOT_CACHE_S)
-        return response.model
+        self.slot_cache[(api_key, name)] = (response.model, response.bare_model_provider, now + SLOT_CACHE_S)
+        return response.model, response.bare_model_provider
 
     @property
     def catalog(self) -> dict[str, CatalogModel]:
@@ -137,7 +166,7 @@ class Gateway:
     def provider_for(self, model: CatalogModel, livemode: bool) -> Provider:
         """Test keys never reach a provider: the test model serves every ref they call."""
         if not livemode or model.provider == TEST_PROVIDER:
-            return self.test_model
+            return self.test_model.serving(model)
         provider = self.providers.get(model.provider)
         if provider is None:
             raise RingsideError(

@@ -43,7 +43,7 @@ class MeteredRequest:
 
     route: Route
     body: dict[str, Any]
-    model_ref: object  # fc:, match:, slot: (a bare name is a slot only where `peer`)
+    model_ref: object  # fc:, match:, slot:, or a bare name (the account's slot, or its bare_model_provider)
     input_tokens_bound: Callable[[CatalogModel], int]  # the prompt's upper bound for this model
     model_kind: ModelKind | None = None  # the catalog kind the route needs (None: any)
     requested_output_tokens: int = 0
@@ -51,7 +51,7 @@ class MeteredRequest:
     # The priced classes the request can incur (its estimate prices only these); None: every class
     price_classes: PriceClasses | None = None
     stream: bool = False
-    peer: bool = False  # the peer proxy's routes: a bare name names a slot
+    peer: bool = False  # the peer proxy's routes (no /v1); a bare name resolves alike on every route
     upstream_body: UpstreamBody = _renamed
     # A complete answer that is not the route's shape: a message (settled as failed, 502)
     answer_problem: Callable[[Any], str | None] = _no_problem

@@ -19,6 +19,8 @@ VALID_FORMS = (
 )
 MAX_REF = 300
 MATCH_SELECTOR = re.compile(r"^match:([a-z0-9][a-z0-9_.-]{0,63})/([a-z0-9][a-z0-9_.-]{0,63})>=(\d{1,4})$")
+# A dated snapshot: a catalog name plus `-2024-08-06` (OpenAI) or `-20250929` (Anthropic).
+_DATED = re.compile(r"^(.+)-(\d{4}-\d{2}-\d{2}|\d{8})$")
 
 
 def invalid_ref(model_ref: str, why: str = "is not a model ref") -> RingsideError:
@@ -62,6 +64,10 @@ class Refs:
         if model is not None:
             return model
         provider, _, name = model_ref[3:].partition("/")
+        dated = _DATED.match(name)
+        snapshot_of = self.models.get(f"fc:{provider}/{dated.group(1)}") if dated else None
+        if snapshot_of is not None:  # priced as its catalog model, sent upstream and named as given
+            return replace(snapshot_of, name=name)
         entry = self.providers.get(provider)
         if entry is not None and entry.unlisted is not None and name and name.isprintable():
             return replace(entry.unlisted, name=name)

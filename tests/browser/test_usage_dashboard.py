@@ -35,7 +35,8 @@ CHAT = {"model": "fc:openai/gpt-4o-mini", "max_tokens": 8, "messages": [{"role":
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     if not os.access(CHROMIUM, os.X_OK):
-        pytest.fail(f"{CHROMIUM} is missing: `make pytest` installs Debian's chromium")
+        # a skip on a developer's machine; in CI, conftest.py reports it as a failure
+        pytest.skip(f"{CHROMIUM} is missing: `sudo apt-get install chromium` (Debian's), then run the tests again")
     expect.set_options(timeout=DEADLINE_MS)
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)

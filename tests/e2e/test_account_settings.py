@@ -28,6 +28,8 @@ def test_settings_change_how_calls_are_billed_and_attributed(stack: Stack) -> No
         "prepaid_balance_enabled": False,
         "balance_usd": 0,
         "low_threshold_pct": 80,
+        "require_customer": False,
+        "bare_model_provider": None,
     }
     changed = stack.call(
         "PATCH",

@@ -115,18 +115,15 @@ def test_peer_customer_and_budget_flows(stack: Stack) -> None:
     )
     assert missing.status == 400 and missing.json()["error"]["code"] == "invalid_model_ref"
     assert stack.call("POST", "/customer/block", key, {"user_ids": "ishaan3"}).status == 400
-    # on /v1 a bare name stays a 400 (API.md: model refs need a prefix); slot: works everywhere
+    # on /v1 too a bare name that is the account's slot names it (API.md "Model calls", exception 1);
+    # any other bare name stays a 400 (model refs need a prefix); slot: works everywhere
     v1 = openai.OpenAI(base_url=stack.base_url + "/v1", api_key=key, max_retries=0)
     assert v1.chat.completions.create(model="slot:gpt-3.5-turbo", messages=[{"role": "user", "content": "y"}]).choices
-    assert (
-        stack.call(
-            "POST",
-            "/v1/chat/completions",
-            key,
-            {"model": "gpt-3.5-turbo", "messages": [{"role": "user", "content": "x"}]},
-        ).status
-        == 400
+    assert v1.chat.completions.create(model="gpt-3.5-turbo", messages=[{"role": "user", "content": "y"}]).choices
+    bare = stack.call(
+        "POST", "/v1/chat/completions", key, {"model": "mistral", "messages": [{"role": "user", "content": "x"}]}
     )
+    assert bare.status == 400 and bare.json()["error"]["code"] == "invalid_model_ref"
     assert Decimal(str(info["spend"])) > 0
 
 

@@ -132,7 +132,7 @@ def test_deliveries_are_logged_and_redelivered_with_the_same_event_id(hooks: Web
     assert attempt["status"] == "succeeded" and attempt["http_status"] == 200 and attempt["attempt"] == 1
     assert attempt["event_id"] == first.event["id"] and attempt["next_retry_at"] is None
     again = hooks.stack.call("POST", f"/v1/webhooks/{endpoint['id']}/deliveries/{attempt['id']}/redeliver", key)
-    assert again.status == 202, again.body
+    assert again.status == 200, again.body
     second = hooks.wait_for(2, "customer.deleted", customer["id"])[1]
     assert second.headers["webhook-id"] == first.headers["webhook-id"] == first.event["id"]
 

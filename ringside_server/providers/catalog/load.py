@@ -39,6 +39,7 @@ MODEL_FIELDS = {
     "capabilities",
     "deprecated",
     "source",
+    "dimensions",
 }
 CONNECTION_FIELDS = {
     "kind",
@@ -72,6 +73,7 @@ class CatalogModel:
     context_window: int = 0
     capabilities: tuple[str, ...] = ()
     deprecated: str = ""
+    dimensions: int = 0  # an embedding model's vector length (its default when `dimensions` is not asked)
 
     @property
     def ref(self) -> str:
@@ -156,6 +158,7 @@ def parse_model(provider: str, name: str, entry: object, where: str) -> CatalogM
         context_window=_count(entry, "context_window", where),
         capabilities=tuple(c for c in CAPABILITIES if c in capabilities),
         deprecated=str(entry.get("deprecated", "")),
+        dimensions=_count(entry, "dimensions", where),
     )
 
 

@@ -118,3 +118,19 @@ def test_a_bad_operator_file_stops_the_start_with_a_clear_error(tmp_path: pathli
     file.write_text(text)
     with pytest.raises(ValueError):
         load(operator_file=file)
+
+
+@pytest.mark.parametrize(
+    ("dated", "base"),
+    [
+        ("fc:openai/gpt-4o-2024-08-06", "fc:openai/gpt-4o"),
+        ("fc:anthropic/claude-sonnet-4-5-20250929", "fc:anthropic/claude-sonnet-4-5"),
+    ],
+)
+def test_a_dated_snapshot_is_priced_as_its_catalog_model_and_named_as_given(dated: str, base: str) -> None:
+    shipped = Refs.of(SHIPPED)
+    model = shipped.resolve(dated)
+    assert model.ref == dated
+    assert model.prices == shipped.resolve(base).prices
+    with pytest.raises(RingsideError):
+        shipped.resolve("fc:openai/gpt-nonexistent-2024-08-06")

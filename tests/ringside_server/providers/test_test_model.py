@@ -6,6 +6,8 @@ from typing import Any
 
 import orjson
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from ringside_server.openai.sse import DONE_FRAME
 from ringside_server.providers.test_model import REPLY, _prompt_tokens
@@ -54,9 +56,9 @@ async def test_a_completion_has_openais_shape_and_usage() -> None:
     assert usage["completion_tokens_details"]["reasoning_tokens"] == 0
 
 
-async def test_the_answer_is_deterministic_for_the_same_request() -> None:
+async def test_the_answer_is_deterministic_for_the_same_request_and_the_ids_unique() -> None:
     first, second = await complete(), await complete()
-    assert first["id"] == second["id"]
+    assert first["id"] != second["id"]
     assert first["choices"] == second["choices"]
     assert first["usage"] == second["usage"]
 
@@ -135,3 +137,31 @@ async def test_moderations_answer_one_quiet_result_per_string_and_one_per_multim
     mixed = orjson.loads(await (await provider.moderations({"model": "m", "input": [image]})).read(10**6))
     applied = mixed["results"][0]["category_applied_input_types"]
     assert applied["violence"] == ["image"] and applied["hate"] == []
+
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4),
+    max_leaves=20,
+)
+FIELDS = st.sampled_from(
+    ["tools", "tool_choice", "response_format", "stop", "n", "logprobs", "top_logprobs", "seed", "temperature"]
+)
+
+
+MESSAGE = st.fixed_dictionaries(
+    {"role": st.sampled_from(["user", "system", "assistant", "tool"]), "content": JSON},
+    optional={"tool_calls": JSON, "tool_call_id": JSON},
+) | st.dictionaries(st.text(max_size=12), JSON, max_size=4)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(fields=st.dictionaries(FIELDS, JSON, max_size=4), messages=st.lists(MESSAGE, min_size=1, max_size=3))
+async def test_any_body_is_an_answer_or_openais_400_never_an_exception(
+    fields: dict[str, Any], messages: list[dict[str, Any]]
+) -> None:
+    response = await Provider().chat_completions({"model": "gpt-4o-mini", "messages": messages, **fields})
+    body = orjson.loads(await response.read(1 << 20))
+    assert response.status in (200, 400)
+    if response.status == 400:
+        assert body["error"]["type"] == "invalid_request_error"

@@ -1,7 +1,7 @@
 """stored responses (the Responses API's store: true)
 
 Revision ID: 0019
-Revises: 0015
+Revises: 0018
 Create Date: 2026-12-03 06:40:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 
 
 revision = '0019'
-down_revision = '0015'
+down_revision = '0018'
 branch_labels = None
 depends_on = None
 

@@ -26,7 +26,7 @@ from ringside.core.v1 import common_pb2 as ringside_dot_core_dot_v1_dot_common__
 from ringside.core.v1 import keys_pb2 as ringside_dot_core_dot_v1_dot_keys__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1fringside/core/v1/accounts.proto\x12\x10ringside.core.v1\x1a\x1dringside/core/v1/common.proto\x1a\x1bringside/core/v1/keys.proto\"\xf1\x01\n\x0f\x41\x63\x63ountSettings\x12\x12\n\naccount_id\x18\x01 \x01(\t\x12\x1d\n\x15\x61uto_create_customers\x18\x02 \x01(\x08\x12\x11\n\tmarkup_bp\x18\x03 \x01(\x03\x12!\n\x19\x64\x65\x66\x61ult_max_output_tokens\x18\x04 \x01(\x03\x12\x17\n\x0f\x64\x65\x66\x61ult_tier_id\x18\x05 \x01(\t\x12\x1f\n\x17prepaid_balance_enabled\x18\x06 \x01(\x08\x12 \n\x18prepaid_balance_nano_usd\x18\x07 \x01(\x03\x12\x19\n\x11low_threshold_pct\x18\x08 \x01(\x05\"\x1b\n\x19GetAccountSettingsRequest\"Q\n\x1aGetAccountSettingsResponse\x12\x33\n\x08settings\x18\x01 \x01(\x0b\x32!.ringside.core.v1.AccountSettings\"\xec\x02\n\x1cUpdateAccountSettingsRequest\x12\"\n\x15\x61uto_create_customers\x18\x01 \x01(\x08H\x00\x88\x01\x01\x12\x16\n\tmarkup_bp\x18\x02 \x01(\x03H\x01\x88\x01\x01\x12&\n\x19\x64\x65\x66\x61ult_max_output_tokens\x18\x03 \x01(\x03H\x02\x88\x01\x01\x12\x19\n\x0c\x64\x65\x66\x61ult_tier\x18\x04 \x01(\tH\x03\x88\x01\x01\x12$\n\x17prepaid_balance_enabled\x18\x05 \x01(\x08H\x04\x88\x01\x01\x12\x1e\n\x11low_threshold_pct\x18\x06 \x01(\x05H\x05\x88\x01\x01\x42\x18\n\x16_auto_create_customersB\x0c\n\n_markup_bpB\x1c\n\x1a_default_max_output_tokensB\x0f\n\r_default_tierB\x1a\n\x18_prepaid_balance_enabledB\x14\n\x12_low_threshold_pct\"T\n\x1dUpdateAccountSettingsResponse\x12\x33\n\x08settings\x18\x01 \x01(\x0b\x32!.ringside.core.v1.AccountSettings\"w\n\x07\x41\x63\x63ount\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0f\n\x07\x63reated\x18\x03 \x01(\x03\x12\x1f\n\x17prepaid_balance_enabled\x18\x04 \x01(\x08\x12 \n\x18prepaid_balance_nano_usd\x18\x05 \x01(\x03\"^\n\x1aTopUpAccountBalanceRequest\x12\x12\n\naccount_id\x18\x01 \x01(\t\x12\x17\n\x0f\x61mount_nano_usd\x18\x02 \x01(\x03\x12\x13\n\x0b\x64\x65scription\x18\x03 \x01(\t\"^\n\x1bTopUpAccountBalanceResponse\x12*\n\x07\x61\x63\x63ount\x18\x01 \x01(\x0b\x32\x19.ringside.core.v1.Account\x12\x13\n\x0btransfer_id\x18\x02 \x01(\t\"$\n\x14\x43reateAccountRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"\x9b\x01\n\x15\x43reateAccountResponse\x12*\n\x07\x61\x63\x63ount\x18\x01 \x01(\x0b\x32\x19.ringside.core.v1.Account\x12*\n\x08live_key\x18\x02 \x01(\x0b\x32\x18.ringside.core.v1.ApiKey\x12*\n\x08test_key\x18\x03 \x01(\x0b\x32\x18.ringside.core.v1.ApiKey\"B\n\x13ListAccountsRequest\x12+\n\x04page\x18\x01 \x01(\x0b\x32\x1d.ringside.core.v1.PageRequest\"U\n\x14ListAccountsResponse\x12+\n\x08\x61\x63\x63ounts\x18\x01 \x03(\x0b\x32\x19.ringside.core.v1.Account\x12\x10\n\x08has_more\x18\x02 \x01(\x08\x32\xb1\x04\n\x0f\x41\x63\x63ountsService\x12`\n\rCreateAccount\x12&.ringside.core.v1.CreateAccountRequest\x1a\'.ringside.core.v1.CreateAccountResponse\x12]\n\x0cListAccounts\x12%.ringside.core.v1.ListAccountsRequest\x1a&.ringside.core.v1.ListAccountsResponse\x12o\n\x12GetAccountSettings\x12+.ringside.core.v1.GetAccountSettingsRequest\x1a,.ringside.core.v1.GetAccountSettingsResponse\x12x\n\x15UpdateAccountSettings\x12..ringside.core.v1.UpdateAccountSettingsRequest\x1a/.ringside.core.v1.UpdateAccountSettingsResponse\x12r\n\x13TopUpAccountBalance\x12,.ringside.core.v1.TopUpAccountBalanceRequest\x1a-.ringside.core.v1.TopUpAccountBalanceResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1fringside/core/v1/accounts.proto\x12\x10ringside.core.v1\x1a\x1dringside/core/v1/common.proto\x1a\x1bringside/core/v1/keys.proto\"\xa8\x02\n\x0f\x41\x63\x63ountSettings\x12\x12\n\naccount_id\x18\x01 \x01(\t\x12\x1d\n\x15\x61uto_create_customers\x18\x02 \x01(\x08\x12\x11\n\tmarkup_bp\x18\x03 \x01(\x03\x12!\n\x19\x64\x65\x66\x61ult_max_output_tokens\x18\x04 \x01(\x03\x12\x17\n\x0f\x64\x65\x66\x61ult_tier_id\x18\x05 \x01(\t\x12\x1f\n\x17prepaid_balance_enabled\x18\x06 \x01(\x08\x12 \n\x18prepaid_balance_nano_usd\x18\x07 \x01(\x03\x12\x19\n\x11low_threshold_pct\x18\x08 \x01(\x05\x12\x18\n\x10require_customer\x18\t \x01(\x08\x12\x1b\n\x13\x62\x61re_model_provider\x18\n \x01(\t\"\x1b\n\x19GetAccountSettingsRequest\"Q\n\x1aGetAccountSettingsResponse\x12\x33\n\x08settings\x18\x01 \x01(\x0b\x32!.ringside.core.v1.AccountSettings\"\xda\x03\n\x1cUpdateAccountSettingsRequest\x12\"\n\x15\x61uto_create_customers\x18\x01 \x01(\x08H\x00\x88\x01\x01\x12\x16\n\tmarkup_bp\x18\x02 \x01(\x03H\x01\x88\x01\x01\x12&\n\x19\x64\x65\x66\x61ult_max_output_tokens\x18\x03 \x01(\x03H\x02\x88\x01\x01\x12\x19\n\x0c\x64\x65\x66\x61ult_tier\x18\x04 \x01(\tH\x03\x88\x01\x01\x12$\n\x17prepaid_balance_enabled\x18\x05 \x01(\x08H\x04\x88\x01\x01\x12\x1e\n\x11low_threshold_pct\x18\x06 \x01(\x05H\x05\x88\x01\x01\x12\x1d\n\x10require_customer\x18\x07 \x01(\x08H\x06\x88\x01\x01\x12 \n\x13\x62\x61re_model_provider\x18\x08 \x01(\tH\x07\x88\x01\x01\x42\x18\n\x16_auto_create_customersB\x0c\n\n_markup_bpB\x1c\n\x1a_default_max_output_tokensB\x0f\n\r_default_tierB\x1a\n\x18_prepaid_balance_enabledB\x14\n\x12_low_threshold_pctB\x13\n\x11_require_customerB\x16\n\x14_bare_model_provider\"T\n\x1dUpdateAccountSettingsResponse\x12\x33\n\x08settings\x18\x01 \x01(\x0b\x32!.ringside.core.v1.AccountSettings\"w\n\x07\x41\x63\x63ount\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0f\n\x07\x63reated\x18\x03 \x01(\x03\x12\x1f\n\x17prepaid_balance_enabled\x18\x04 \x01(\x08\x12 \n\x18prepaid_balance_nano_usd\x18\x05 \x01(\x03\"^\n\x1aTopUpAccountBalanceRequest\x12\x12\n\naccount_id\x18\x01 \x01(\t\x12\x17\n\x0f\x61mount_nano_usd\x18\x02 \x01(\x03\x12\x13\n\x0b\x64\x65scription\x18\x03 \x01(\t\"^\n\x1bTopUpAccountBalanceResponse\x12*\n\x07\x61\x63\x63ount\x18\x01 \x01(\x0b\x32\x19.ringside.core.v1.Account\x12\x13\n\x0btransfer_id\x18\x02 \x01(\t\"$\n\x14\x43reateAccountRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"\x9b\x01\n\x15\x43reateAccountResponse\x12*\n\x07\x61\x63\x63ount\x18\x01 \x01(\x0b\x32\x19.ringside.core.v1.Account\x12*\n\x08live_key\x18\x02 \x01(\x0b\x32\x18.ringside.core.v1.ApiKey\x12*\n\x08test_key\x18\x03 \x01(\x0b\x32\x18.ringside.core.v1.ApiKey\"B\n\x13ListAccountsRequest\x12+\n\x04page\x18\x01 \x01(\x0b\x32\x1d.ringside.core.v1.PageRequest\"U\n\x14ListAccountsResponse\x12+\n\x08\x61\x63\x63ounts\x18\x01 \x03(\x0b\x32\x19.ringside.core.v1.Account\x12\x10\n\x08has_more\x18\x02 \x01(\x08\x32\xb1\x04\n\x0f\x41\x63\x63ountsService\x12`\n\rCreateAccount\x12&.ringside.core.v1.CreateAccountRequest\x1a\'.ringside.core.v1.CreateAccountResponse\x12]\n\x0cListAccounts\x12%.ringside.core.v1.ListAccountsRequest\x1a&.ringside.core.v1.ListAccountsResponse\x12o\n\x12GetAccountSettings\x12+.ringside.core.v1.GetAccountSettingsRequest\x1a,.ringside.core.v1.GetAccountSettingsResponse\x12x\n\x15UpdateAccountSettings\x12..ringside.core.v1.UpdateAccountSettingsRequest\x1a/.ringside.core.v1.UpdateAccountSettingsResponse\x12r\n\x13TopUpAccountBalance\x12,.ringside.core.v1.TopUpAccountBalanceRequest\x1a-.ringside.core.v1.TopUpAccountBalanceResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -34,29 +34,29 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'ringside.core.v1.accounts_p
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_ACCOUNTSETTINGS']._serialized_start=114
-  _globals['_ACCOUNTSETTINGS']._serialized_end=355
-  _globals['_GETACCOUNTSETTINGSREQUEST']._serialized_start=357
-  _globals['_GETACCOUNTSETTINGSREQUEST']._serialized_end=384
-  _globals['_GETACCOUNTSETTINGSRESPONSE']._serialized_start=386
-  _globals['_GETACCOUNTSETTINGSRESPONSE']._serialized_end=467
-  _globals['_UPDATEACCOUNTSETTINGSREQUEST']._serialized_start=470
-  _globals['_UPDATEACCOUNTSETTINGSREQUEST']._serialized_end=834
-  _globals['_UPDATEACCOUNTSETTINGSRESPONSE']._serialized_start=836
-  _globals['_UPDATEACCOUNTSETTINGSRESPONSE']._serialized_end=920
-  _globals['_ACCOUNT']._serialized_start=922
-  _globals['_ACCOUNT']._serialized_end=1041
-  _globals['_TOPUPACCOUNTBALANCEREQUEST']._serialized_start=1043
-  _globals['_TOPUPACCOUNTBALANCEREQUEST']._serialized_end=1137
-  _globals['_TOPUPACCOUNTBALANCERESPONSE']._serialized_start=1139
-  _globals['_TOPUPACCOUNTBALANCERESPONSE']._serialized_end=1233
-  _globals['_CREATEACCOUNTREQUEST']._serialized_start=1235
-  _globals['_CREATEACCOUNTREQUEST']._serialized_end=1271
-  _globals['_CREATEACCOUNTRESPONSE']._serialized_start=1274
-  _globals['_CREATEACCOUNTRESPONSE']._serialized_end=1429
-  _globals['_LISTACCOUNTSREQUEST']._serialized_start=1431
-  _globals['_LISTACCOUNTSREQUEST']._serialized_end=1497
-  _globals['_LISTACCOUNTSRESPONSE']._serialized_start=1499
-  _globals['_LISTACCOUNTSRESPONSE']._serialized_end=1584
-  _globals['_ACCOUNTSSERVICE']._serialized_start=1587
-  _globals['_ACCOUNTSSERVICE']._serialized_end=2148
+  _globals['_ACCOUNTSETTINGS']._serialized_end=410
+  _globals['_GETACCOUNTSETTINGSREQUEST']._serialized_start=412
+  _globals['_GETACCOUNTSETTINGSREQUEST']._serialized_end=439
+  _globals['_GETACCOUNTSETTINGSRESPONSE']._serialized_start=441
+  _globals['_GETACCOUNTSETTINGSRESPONSE']._serialized_end=522
+  _globals['_UPDATEACCOUNTSETTINGSREQUEST']._serialized_start=525
+  _globals['_UPDATEACCOUNTSETTINGSREQUEST']._serialized_end=999
+  _globals['_UPDATEACCOUNTSETTINGSRESPONSE']._serialized_start=1001
+  _globals['_UPDATEACCOUNTSETTINGSRESPONSE']._serialized_end=1085
+  _globals['_ACCOUNT']._serialized_start=1087
+  _globals['_ACCOUNT']._serialized_end=1206
+  _globals['_TOPUPACCOUNTBALANCEREQUEST']._serialized_start=1208
+  _globals['_TOPUPACCOUNTBALANCEREQUEST']._serialized_end=1302
+  _globals['_TOPUPACCOUNTBALANCERESPONSE']._serialized_start=1304
+  _globals['_TOPUPACCOUNTBALANCERESPONSE']._serialized_end=1398
+  _globals['_CREATEACCOUNTREQUEST']._serialized_start=1400
+  _globals['_CREATEACCOUNTREQUEST']._serialized_end=1436
+  _globals['_CREATEACCOUNTRESPONSE']._serialized_start=1439
+  _globals['_CREATEACCOUNTRESPONSE']._serialized_end=1594
+  _globals['_LISTACCOUNTSREQUEST']._serialized_start=1596
+  _globals['_LISTACCOUNTSREQUEST']._serialized_end=1662
+  _globals['_LISTACCOUNTSRESPONSE']._serialized_start=1664
+  _globals['_LISTACCOUNTSRESPONSE']._serialized_end=1749
+  _globals['_ACCOUNTSSERVICE']._serialized_start=1752
+  _globals['_ACCOUNTSSERVICE']._serialized_end=2313
 # @@protoc_insertion_point(module_scope)

@@ -9,7 +9,7 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class AccountSettings(_message.Message):
-    __slots__ = ("account_id", "auto_create_customers", "markup_bp", "default_max_output_tokens", "default_tier_id", "prepaid_balance_enabled", "prepaid_balance_nano_usd", "low_threshold_pct")
+    __slots__ = ("account_id", "auto_create_customers", "markup_bp", "default_max_output_tokens", "default_tier_id", "prepaid_balance_enabled", "prepaid_balance_nano_usd", "low_threshold_pct", "require_customer", "bare_model_provider")
     ACCOUNT_ID_FIELD_NUMBER: _ClassVar[int]
     AUTO_CREATE_CUSTOMERS_FIELD_NUMBER: _ClassVar[int]
     MARKUP_BP_FIELD_NUMBER: _ClassVar[int]
@@ -18,6 +18,8 @@ class AccountSettings(_message.Message):
     PREPAID_BALANCE_ENABLED_FIELD_NUMBER: _ClassVar[int]
     PREPAID_BALANCE_NANO_USD_FIELD_NUMBER: _ClassVar[int]
     LOW_THRESHOLD_PCT_FIELD_NUMBER: _ClassVar[int]
+    REQUIRE_CUSTOMER_FIELD_NUMBER: _ClassVar[int]
+    BARE_MODEL_PROVIDER_FIELD_NUMBER: _ClassVar[int]
     account_id: str
     auto_create_customers: bool
     markup_bp: int
@@ -26,7 +28,9 @@ class AccountSettings(_message.Message):
     prepaid_balance_enabled: bool
     prepaid_balance_nano_usd: int
     low_threshold_pct: int
-    def __init__(self, account_id: _Optional[str] = ..., auto_create_customers: _Optional[bool] = ..., markup_bp: _Optional[int] = ..., default_max_output_tokens: _Optional[int] = ..., default_tier_id: _Optional[str] = ..., prepaid_balance_enabled: _Optional[bool] = ..., prepaid_balance_nano_usd: _Optional[int] = ..., low_threshold_pct: _Optional[int] = ...) -> None: ...
+    require_customer: bool
+    bare_model_provider: str
+    def __init__(self, account_id: _Optional[str] = ..., auto_create_customers: _Optional[bool] = ..., markup_bp: _Optional[int] = ..., default_max_output_tokens: _Optional[int] = ..., default_tier_id: _Optional[str] = ..., prepaid_balance_enabled: _Optional[bool] = ..., prepaid_balance_nano_usd: _Optional[int] = ..., low_threshold_pct: _Optional[int] = ..., require_customer: _Optional[bool] = ..., bare_model_provider: _Optional[str] = ...) -> None: ...
 
 class GetAccountSettingsRequest(_message.Message):
     __slots__ = ()
@@ -39,20 +43,24 @@ class GetAccountSettingsResponse(_message.Message):
     def __init__(self, settings: _Optional[_Union[AccountSettings, _Mapping]] = ...) -> None: ...
 
 class UpdateAccountSettingsRequest(_message.Message):
-    __slots__ = ("auto_create_customers", "markup_bp", "default_max_output_tokens", "default_tier", "prepaid_balance_enabled", "low_threshold_pct")
+    __slots__ = ("auto_create_customers", "markup_bp", "default_max_output_tokens", "default_tier", "prepaid_balance_enabled", "low_threshold_pct", "require_customer", "bare_model_provider")
     AUTO_CREATE_CUSTOMERS_FIELD_NUMBER: _ClassVar[int]
     MARKUP_BP_FIELD_NUMBER: _ClassVar[int]
     DEFAULT_MAX_OUTPUT_TOKENS_FIELD_NUMBER: _ClassVar[int]
     DEFAULT_TIER_FIELD_NUMBER: _ClassVar[int]
     PREPAID_BALANCE_ENABLED_FIELD_NUMBER: _ClassVar[int]
     LOW_THRESHOLD_PCT_FIELD_NUMBER: _ClassVar[int]
+    REQUIRE_CUSTOMER_FIELD_NUMBER: _ClassVar[int]
+    BARE_MODEL_PROVIDER_FIELD_NUMBER: _ClassVar[int]
     auto_create_customers: bool
     markup_bp: int
     default_max_output_tokens: int
     default_tier: str
     prepaid_balance_enabled: bool
     low_threshold_pct: int
-    def __init__(self, auto_create_customers: _Optional[bool] = ..., markup_bp: _Optional[int] = ..., default_max_output_tokens: _Optional[int] = ..., default_tier: _Optional[str] = ..., prepaid_balance_enabled: _Optional[bool] = ..., low_threshold_pct: _Optional[int] = ...) -> None: ...
+    require_customer: bool
+    bare_model_provider: str
+    def __init__(self, auto_create_customers: _Optional[bool] = ..., markup_bp: _Optional[int] = ..., default_max_output_tokens: _Optional[int] = ..., default_tier: _Optional[str] = ..., prepaid_balance_enabled: _Optional[bool] = ..., low_threshold_pct: _Optional[int] = ..., require_customer: _Optional[bool] = ..., bare_model_provider: _Optional[str] = ...) -> None: ...
 
 class UpdateAccountSettingsResponse(_message.Message):
     __slots__ = ("settings",)

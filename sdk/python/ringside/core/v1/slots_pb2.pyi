@@ -70,7 +70,9 @@ class ResolveSlotRequest(_message.Message):
     def __init__(self, api_key: _Optional[str] = ..., name: _Optional[str] = ...) -> None: ...
 
 class ResolveSlotResponse(_message.Message):
-    __slots__ = ("model",)
+    __slots__ = ("model", "bare_model_provider")
     MODEL_FIELD_NUMBER: _ClassVar[int]
+    BARE_MODEL_PROVIDER_FIELD_NUMBER: _ClassVar[int]
     model: str
-    def __init__(self, model: _Optional[str] = ...) -> None: ...
+    bare_model_provider: str
+    def __init__(self, model: _Optional[str] = ..., bare_model_provider: _Optional[str] = ...) -> None: ...
