@@ -46,7 +46,7 @@ def chat(stack: Stack, key: str, model: str, customer_id: str = "") -> tuple[int
     headers = {"FC-Customer": customer_id} if customer_id else {}
     try:
         raw = client(stack, key).chat.completions.with_raw_response.create(
-            model=model, messages=HI, max_tokens=5, extra_headers=headers
+            model=model, messages=HI, max_completion_tokens=5, extra_headers=headers
         )
     except openai.APIStatusError as error:
         body = error.response.json()["error"]
