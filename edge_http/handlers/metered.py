@@ -22,6 +22,12 @@ from ringside_server.metering.request import Answer, Caller, MeteredRequest
 CLIENT_GONE = (ConnectionResetError, ConnectionError)
 # (the request body's bytes, whether this is the peer proxy's route) → the validated request
 Parse = Callable[[bytes, bool], MeteredRequest]
+# A route that answers in another wire format than OpenAI's rewrites the answer (its body or frames)
+Reshape = Callable[[Answer], Answer]
+
+
+def _as_is(answer: Answer) -> Answer:
+    return answer
 
 
 def caller_of(edge: Edge, request: web.Request) -> Caller:
@@ -38,7 +44,7 @@ def caller_of(edge: Edge, request: web.Request) -> Caller:
     )
 
 
-async def metered(request: web.Request, parse: Parse) -> web.StreamResponse:
+async def metered(request: web.Request, parse: Parse, reshape: Reshape = _as_is) -> web.StreamResponse:
     """Run one metered call for `request` and write its answer."""
     edge = request.app[EDGE]
     caller = caller_of(edge, request)
@@ -53,7 +59,7 @@ async def metered(request: web.Request, parse: Parse) -> web.StreamResponse:
     answer = await call.run()
     if isinstance(answer, metering_pb2.Denial):
         return reject(request, answer)
-    return await render(request, answer)
+    return await render(request, reshape(answer))
 
 
 async def render(request: web.Request, answer: Answer) -> web.StreamResponse:

@@ -18,6 +18,7 @@ METHODS: Mapping[Route, str] = {
     "chat": "chat_completions",
     "embeddings": "embeddings",
     "moderations": "moderations",
+    "messages": "chat_completions",  # Anthropic's Messages ingress, read as a chat call (messages/)
 }
 
 
