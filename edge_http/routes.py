@@ -13,6 +13,7 @@ from edge_http.handlers import (
     embeddings,
     events,
     health,
+    images,
     messages,
     models,
     moderations,
@@ -37,6 +38,9 @@ def add_routes(app: web.Application) -> None:
             web.post("/chat/completions", chat_completions.chat_completions),  # the peer proxy's path
             web.post("/v1/embeddings", embeddings.embeddings),
             web.post("/v1/moderations", moderations.moderations),
+            web.post("/v1/images/generations", images.generations),
+            web.post("/v1/images/edits", images.edits),
+            web.post("/v1/images/variations", images.variations),
             web.post("/v1/messages", messages.messages),
             web.post("/v1/messages/count_tokens", messages.count_tokens),
             web.get("/v1/models", models.list_models),

@@ -7,7 +7,7 @@ call's life, writing a complete body or relaying a stream, a client that leaves 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
@@ -46,11 +46,22 @@ def caller_of(edge: Edge, request: web.Request) -> Caller:
 
 async def metered(request: web.Request, parse: Parse, reshape: Reshape = _as_is) -> web.StreamResponse:
     """Run one metered call for `request` and write its answer."""
+
+    async def read() -> MeteredRequest:
+        # The peer proxy's routes (no /v1) take a bare model name as the name of a slot.
+        return parse(await request.read(), not request.path.startswith("/v1/"))
+
+    return await metered_from(request, read, reshape)
+
+
+async def metered_from(
+    request: web.Request, read: Callable[[], Awaitable[MeteredRequest]], reshape: Reshape = _as_is
+) -> web.StreamResponse:
+    """`metered` for a route that reads its own body (a multipart form)."""
     edge = request.app[EDGE]
     caller = caller_of(edge, request)
     try:
-        # The peer proxy's routes (no /v1) take a bare model name as the name of a slot.
-        wanted = parse(await request.read(), not request.path.startswith("/v1/"))
+        wanted = await read()
         call = await MeteredCall.prepare(edge, caller, wanted)
     except RingsideError as error:
         if not caller.client_token:  # a request refused for its content is refused for its key first

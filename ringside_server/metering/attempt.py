@@ -142,7 +142,8 @@ class Attempt:
             await self._settle(FAILED, usage_from_body(None), False, "")
             raise RingsideError("upstream_error", problem)
         upstream_model = str(parsed.get("model", "")) if isinstance(parsed, dict) else ""
-        settled = await self._settle(COMPLETED, usage_from_body(parsed), False, upstream_model)
+        usage = usage_from_body({"usage": self.request.answer_usage(parsed)})
+        settled = await self._settle(COMPLETED, usage, False, upstream_model)
         headers = dict(self.headers)
         if settled is not None and settled.HasField("wallet_balance_nano_usd"):
             headers["X-Ringside-Wallet-Balance"] = usd_header(settled.wallet_balance_nano_usd)

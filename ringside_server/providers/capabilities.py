@@ -10,7 +10,21 @@ from typing import Any, Literal
 from ringside_server.errors import RingsideError
 from ringside_server.providers.base import Provider, UpstreamResponse
 
-Route = Literal["chat", "responses", "embeddings", "images", "audio", "moderations", "batch", "messages"]
+Route = Literal[
+    "chat",
+    "responses",
+    "embeddings",
+    "images",
+    "image_edits",
+    "image_variations",
+    "audio",
+    "speech",
+    "transcriptions",
+    "translations",
+    "moderations",
+    "batch",
+    "messages",
+]
 Support = Literal["native", "translated"]
 
 # The provider method that sends each route's (already rewritten) OpenAI-format body.
@@ -18,7 +32,10 @@ METHODS: Mapping[Route, str] = {
     "chat": "chat_completions",
     "embeddings": "embeddings",
     "moderations": "moderations",
-    "messages": "chat_completions",  # Anthropic's Messages ingress, read as a chat call (messages/)
+    "messages": "chat_completions",
+    "images": "images_generations",
+    "image_edits": "images_edits",
+    "image_variations": "images_variations",  # Anthropic's Messages ingress, read as a chat call (messages/)
 }
 
 

@@ -128,6 +128,9 @@ _OPENAI_WIRE: Mapping[Route, Support] = {
     "chat": "native",
     "embeddings": "native",
     "moderations": "native",
+    "images": "native",
+    "image_edits": "native",
+    "image_variations": "native",
     "messages": "translated",  # Anthropic's Messages ingress: any chat provider serves it translated
 }
 _TRANSLATED: Mapping[Route, Support] = {"chat": "translated", "messages": "translated"}

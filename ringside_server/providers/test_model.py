@@ -14,6 +14,7 @@ import orjson
 
 from ringside_server.openai import embeddings, moderations
 from ringside_server.openai.estimate import text_parts
+from ringside_server.providers.test_media import TestMedia
 
 TEST_DIMENSIONS = 16
 
@@ -81,7 +82,7 @@ class TestModelResponse:
         self._frames = []
 
 
-class TestModelProvider:
+class TestModelProvider(TestMedia):
     id = "ringside"
 
     async def embeddings(self, body: dict[str, Any]) -> TestModelResponse:

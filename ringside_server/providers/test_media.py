@@ -1,0 +1,100 @@
+"""The built-in test model's media routes (beside test_model.py's chat and embeddings): images
+drawn deterministically from the request (a small PNG whose colour is the prompt's hash), in
+OpenAI's exact answer shapes, so image (and audio) code can be tried offline under a test key."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import struct
+import time
+import zlib
+from collections.abc import AsyncIterator
+from typing import Any
+
+import orjson
+
+from ringside_server.openai.multipart import FilePart
+
+IMAGE_SIDE_PX = 8
+
+
+def png(seed: bytes) -> bytes:
+    """An 8x8 RGB PNG in the colour of `seed`'s hash: valid, tiny, the same for the same seed."""
+    red, green, blue = hashlib.sha256(seed).digest()[:3]
+    row = b"\x00" + bytes((red, green, blue)) * IMAGE_SIDE_PX
+    pixels = zlib.compress(row * IMAGE_SIDE_PX)
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", IMAGE_SIDE_PX, IMAGE_SIDE_PX, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
+
+
+def _seed(body: dict[str, Any]) -> bytes:
+    """What the image depends on: the prompt and the uploaded files' bytes."""
+    parts = [str(body.get("prompt", "")).encode(), str(body.get("model", "")).encode()]
+    for value in body.values():
+        for part in value if isinstance(value, list) else [value]:
+            if isinstance(part, FilePart):
+                parts.append(hashlib.sha256(part.data).digest())
+    return b"\x00".join(parts)
+
+
+def _images_answer(body: dict[str, Any]) -> dict[str, Any]:
+    """gpt-image-1 always answers base64; DALL·E answers a URL unless asked for b64_json (the test
+    model's URL is a data: URL, so it needs no server)."""
+    count = int(body.get("n") or 1)
+    model = str(body.get("model", ""))
+    as_base64 = model.startswith("gpt-image") or body.get("response_format") == "b64_json"
+    data = []
+    for index in range(count):
+        encoded = base64.b64encode(png(_seed(body) + bytes([index]))).decode()
+        image: dict[str, Any] = {"b64_json": encoded} if as_base64 else {"url": "data:image/png;base64," + encoded}
+        if model == "dall-e-3":
+            image["revised_prompt"] = str(body.get("prompt", ""))
+        data.append(image)
+    return {"created": int(time.time()), "data": data}
+
+
+class MediaResponse:
+    """A complete answer of any content type (JSON, or audio bytes), as UpstreamResponse reads it."""
+
+    def __init__(self, body: bytes, content_type: str) -> None:
+        self.status = 200
+        self._body = body
+        self._content_type = content_type
+
+    def content_type(self) -> str:
+        return self._content_type
+
+    def header(self, name: str) -> str | None:
+        return None
+
+    async def read(self, limit_bytes: int) -> bytes:
+        return self._body
+
+    async def lines(self) -> AsyncIterator[bytes]:
+        for line in self._body.splitlines(keepends=True):
+            yield line
+
+    def close(self) -> None:
+        self._body = b""
+
+
+class TestMedia:
+    """Mixed into the test model: its image routes (and, later, audio)."""
+
+    async def images_generations(self, body: dict[str, Any]) -> MediaResponse:
+        return _answer(_images_answer(body))
+
+    async def images_edits(self, body: dict[str, Any]) -> MediaResponse:
+        return _answer(_images_answer(body))
+
+    async def images_variations(self, body: dict[str, Any]) -> MediaResponse:
+        return _answer(_images_answer(body))
+
+
+def _answer(answer: dict[str, Any]) -> MediaResponse:
+    return MediaResponse(orjson.dumps(answer), "application/json")
