@@ -6,6 +6,7 @@ from aiohttp import web
 
 from edge_http.handlers import (
     accounts,
+    audio,
     billing,
     chat_completions,
     client_tokens,
@@ -41,6 +42,9 @@ def add_routes(app: web.Application) -> None:
             web.post("/v1/images/generations", images.generations),
             web.post("/v1/images/edits", images.edits),
             web.post("/v1/images/variations", images.variations),
+            web.post("/v1/audio/speech", audio.speech),
+            web.post("/v1/audio/transcriptions", audio.transcriptions),
+            web.post("/v1/audio/translations", audio.translations),
             web.post("/v1/messages", messages.messages),
             web.post("/v1/messages/count_tokens", messages.count_tokens),
             web.get("/v1/models", models.list_models),

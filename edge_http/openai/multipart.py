@@ -50,9 +50,10 @@ async def read_form(request: web.Request, max_bytes: int) -> dict[str, Any]:
         name = part.name.removesuffix("[]")
         if part.filename is None:
             try:
-                form[name] = bytes(data).decode()
+                text = bytes(data).decode()
             except UnicodeDecodeError:
                 raise RingsideError("invalid_request", f"The field '{name[:40]}' is not UTF-8.", name[:40]) from None
+            form[name] = [*form.get(name, []), text] if part.name.endswith("[]") else text
             continue
         upload = FilePart(
             part.filename[:255], part.headers.get("Content-Type", "application/octet-stream"), bytes(data)

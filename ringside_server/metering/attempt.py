@@ -142,13 +142,15 @@ class Attempt:
             await self._settle(FAILED, usage_from_body(None), False, "")
             raise RingsideError("upstream_error", problem)
         upstream_model = str(parsed.get("model", "")) if isinstance(parsed, dict) else ""
-        usage = usage_from_body({"usage": self.request.answer_usage(parsed)})
+        usage = usage_from_body({"usage": self.request.answer_usage(parsed, self.model)})
         settled = await self._settle(COMPLETED, usage, False, upstream_model)
         headers = dict(self.headers)
         if settled is not None and settled.HasField("wallet_balance_nano_usd"):
             headers["X-Ringside-Wallet-Balance"] = usd_header(settled.wallet_balance_nano_usd)
             headers["X-Ringside-Wallet-Deducted"] = usd_header(settled.posted_nano_usd)
-        return Answer(200, headers, payload)
+        # a JSON answer is JSON whatever the upstream said; others (speech's audio) keep their type
+        content_type = "application/json" if parsed is not None else upstream.content_type().split(";")[0].strip()
+        return Answer(200, headers, payload, content_type=content_type)
 
     async def _relay(self) -> Answer:
         headers = {**self.headers, **SSE_HEADERS}

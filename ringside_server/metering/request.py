@@ -35,7 +35,7 @@ def _as_listed(model: CatalogModel) -> CatalogModel:
     return model
 
 
-def _usage_member(answer: Any) -> Any:
+def _usage_member(answer: Any, model: CatalogModel) -> Any:
     return answer.get("usage") if isinstance(answer, dict) else None
 
 
@@ -64,7 +64,7 @@ class MeteredRequest:
     # The model as this request is priced (images: per image of the asked size and quality)
     priced: Callable[[CatalogModel], CatalogModel] = _as_listed
     # A complete answer's usage in OpenAI's `usage` shape (images: one output unit per image)
-    answer_usage: Callable[[Any], Any] = _usage_member
+    answer_usage: Callable[[Any, CatalogModel], Any] = _usage_member
 
 
 @dataclass(slots=True)

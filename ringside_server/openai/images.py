@@ -56,7 +56,7 @@ def priced_per_image(quality: str | None, size: str | None, images: int) -> Any:
     return priced
 
 
-def images_usage(answer: Any) -> dict[str, int]:
+def images_usage(answer: Any, model: CatalogModel) -> dict[str, int]:
     """One output unit per image the answer holds."""
     data = answer.get("data") if isinstance(answer, dict) else None
     images = len(data) if isinstance(data, list) else 0

@@ -30,6 +30,9 @@ def form_data(body: dict[str, Any]) -> aiohttp.FormData:
             field = name + "[]" if isinstance(value, list) else name
             for part in parts:
                 form.add_field(field, part.data, filename=part.filename, content_type=part.content_type)
+        elif isinstance(value, list):  # a text list (timestamp_granularities[])
+            for item in value:
+                form.add_field(name + "[]", str(item))
         elif value is not None:
             form.add_field(name, str(value).lower() if isinstance(value, bool) else str(value))
     return form

@@ -35,7 +35,10 @@ METHODS: Mapping[Route, str] = {
     "messages": "chat_completions",
     "images": "images_generations",
     "image_edits": "images_edits",
-    "image_variations": "images_variations",  # Anthropic's Messages ingress, read as a chat call (messages/)
+    "image_variations": "images_variations",
+    "speech": "audio_speech",
+    "transcriptions": "audio_transcriptions",
+    "translations": "audio_translations",  # Anthropic's Messages ingress, read as a chat call (messages/)
 }
 
 

@@ -121,6 +121,15 @@ class OpenAICompatProvider:
     async def images_variations(self, body: dict[str, Any]) -> HttpUpstreamResponse:
         return await self.post_form(self.url(str(body.get("model", "")), "images/variations"), body)
 
+    async def audio_speech(self, body: dict[str, Any]) -> HttpUpstreamResponse:
+        return await self.post(self.url(str(body.get("model", "")), "audio/speech"), body)
+
+    async def audio_transcriptions(self, body: dict[str, Any]) -> HttpUpstreamResponse:
+        return await self.post_form(self.url(str(body.get("model", "")), "audio/transcriptions"), body)
+
+    async def audio_translations(self, body: dict[str, Any]) -> HttpUpstreamResponse:
+        return await self.post_form(self.url(str(body.get("model", "")), "audio/translations"), body)
+
     async def post_form(self, url: str, body: dict[str, Any]) -> HttpUpstreamResponse:
         """A multipart body (files as files): aiohttp writes its own Content-Type and boundary."""
         headers = {name: value for name, value in self.headers.items() if name != "Content-Type"}

@@ -131,6 +131,9 @@ _OPENAI_WIRE: Mapping[Route, Support] = {
     "images": "native",
     "image_edits": "native",
     "image_variations": "native",
+    "speech": "native",
+    "transcriptions": "native",
+    "translations": "native",
     "messages": "translated",  # Anthropic's Messages ingress: any chat provider serves it translated
 }
 _TRANSLATED: Mapping[Route, Support] = {"chat": "translated", "messages": "translated"}

@@ -83,8 +83,86 @@ class MediaResponse:
         self._body = b""
 
 
+SAMPLE_RATE_HZ = 24_000  # OpenAI's speech PCM: 24 kHz, 16-bit, mono
+SAMPLES_PER_CHARACTER = 1_200  # 50 ms of audio a character
+AUDIO_TYPES = {
+    "mp3": "audio/mpeg",
+    "opus": "audio/opus",
+    "aac": "audio/aac",
+    "flac": "audio/flac",
+    "wav": "audio/wav",
+    "pcm": "audio/pcm",
+}
+TRANSCRIPT = "This is Ringside's test transcript; it never leaves this machine."
+
+
+def speech(text: str, voice: str, response_format: str) -> bytes:
+    """Deterministic audio for `text`: a real WAV (or raw PCM) of a tone per character; other formats
+    carry the same PCM behind a marker (the test model encodes nothing)."""
+    samples = bytearray()
+    for character in text[:4096]:
+        level = (hashlib.sha256((voice + character).encode()).digest()[0] - 128) * 64
+        samples += struct.pack("<h", level) * SAMPLES_PER_CHARACTER
+    if response_format == "pcm":
+        return bytes(samples)
+    if response_format != "wav":
+        return b"RINGSIDE-TEST-" + response_format.encode() + b"\n" + bytes(samples)
+    header = struct.pack(
+        "<4sI4s4sIHHIIHH4sI",
+        b"RIFF", 36 + len(samples), b"WAVE", b"fmt ", 16, 1, 1, SAMPLE_RATE_HZ, SAMPLE_RATE_HZ * 2, 2, 16,
+        b"data", len(samples),
+    )  # fmt: skip
+    return header + bytes(samples)
+
+
+def _transcript(body: dict[str, Any], task: str) -> dict[str, Any]:
+    """OpenAI's transcription answer: `json`, or `verbose_json` with one segment; usage by the
+    second (whisper-1) or by the token (the gpt-4o transcribe models)."""
+    upload = body.get("file")
+    size = len(upload.data) if isinstance(upload, FilePart) else 0
+    seconds = max(1, size // 32_000)  # as if 16 kHz 16-bit PCM
+    model = str(body.get("model", ""))
+    if model.startswith("whisper"):
+        usage: dict[str, Any] = {"type": "duration", "seconds": seconds}
+    else:
+        audio_tokens = seconds * 10
+        usage = {
+            "type": "tokens",
+            "input_tokens": audio_tokens,
+            "input_token_details": {"text_tokens": 0, "audio_tokens": audio_tokens},
+            "output_tokens": len(TRANSCRIPT) // 4,
+            "total_tokens": audio_tokens + len(TRANSCRIPT) // 4,
+        }
+    if body.get("response_format") != "verbose_json":
+        return {"text": TRANSCRIPT, "usage": usage}
+    segment = {
+        "id": 0, "seek": 0, "start": 0.0, "end": float(seconds), "text": TRANSCRIPT, "tokens": [],
+        "temperature": 0.0, "avg_logprob": -0.1, "compression_ratio": 1.0, "no_speech_prob": 0.0,
+    }  # fmt: skip
+    language = "english" if task == "translate" else str(body.get("language") or "english")
+    return {
+        "task": task,
+        "language": language,
+        "duration": float(seconds),
+        "text": TRANSCRIPT,
+        "segments": [segment],
+        "usage": usage,
+    }
+
+
 class TestMedia:
-    """Mixed into the test model: its image routes (and, later, audio)."""
+    """Mixed into the test model: its image and audio routes."""
+
+    async def audio_speech(self, body: dict[str, Any]) -> MediaResponse:
+        response_format = str(body.get("response_format") or "mp3")
+        audio = speech(str(body.get("input", "")), str(body.get("voice", "")), response_format)
+        return MediaResponse(audio, AUDIO_TYPES.get(response_format, "application/octet-stream"))
+
+    async def audio_transcriptions(self, body: dict[str, Any]) -> MediaResponse:
+        return _answer(_transcript(body, "transcribe"))
+
+    async def audio_translations(self, body: dict[str, Any]) -> MediaResponse:
+        return _answer(_transcript(body, "translate"))
 
     async def images_generations(self, body: dict[str, Any]) -> MediaResponse:
         return _answer(_images_answer(body))
