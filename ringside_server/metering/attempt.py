@@ -117,7 +117,40 @@ class Attempt:
         upstream = await self._open()
         if upstream.status >= 400:
             return await self._upstream_failed(upstream)
+        if self.request.byte_stream:
+            return self._byte_relay(upstream)
         return await (self._relay() if self.request.stream else self._complete(upstream))
+
+    def _byte_relay(self, upstream: UpstreamResponse) -> Answer:
+        """A binary answer (speech's audio) relayed as it arrives; its price was known before the call,
+        so it settles at that price once the body ended, or was cut off (the provider bills it whole)."""
+        content_type = upstream.content_type().split(";")[0].strip()
+        headers = {**self.headers, "Content-Type": content_type}
+        if self.decision.wallet_balance_before is not None:  # streams tell the balance before the call
+            headers["X-Ringside-Wallet-Balance"] = usd_header(self.decision.wallet_balance_before)
+        self.streaming = True
+        usage = usage_from_body({"usage": self.request.answer_usage(None, self.model)})
+
+        async def chunks() -> AsyncGenerator[bytes, None]:
+            read = getattr(upstream, "chunks", upstream.lines)  # HTTP upstreams read chunks as they come
+            try:
+                async for chunk in read():
+                    yield chunk
+            except RingsideError:  # cut off: a binary body has no error frame, it just ends short
+                upstream.close()
+                await self._settle(ABORTED, usage, False, "")
+                return
+            await self._settle(COMPLETED, usage, False, "")
+
+        events = chunks()
+
+        async def close(client_gone: bool) -> None:
+            await events.aclose()
+            if not self.settled:
+                upstream.close()
+                await self._settle(ABORTED, usage, False, "")
+
+        return Answer(200, headers, relay=Relay(events, close), content_type=content_type)
 
     async def _upstream_failed(self, upstream: UpstreamResponse) -> Answer:
         try:

@@ -65,6 +65,8 @@ class MeteredRequest:
     priced: Callable[[CatalogModel], CatalogModel] = _as_listed
     # A complete answer's usage in OpenAI's `usage` shape (images: one output unit per image)
     answer_usage: Callable[[Any, CatalogModel], Any] = _usage_member
+    # A binary answer relayed as it arrives, priced by answer_usage(None, model) (speech's audio)
+    byte_stream: bool = False
 
 
 @dataclass(slots=True)

@@ -17,6 +17,7 @@ import orjson
 from ringside_server.openai.multipart import FilePart
 
 IMAGE_SIDE_PX = 8
+CHUNK_BYTES = 16 * 1024
 
 
 def png(seed: bytes) -> bytes:
@@ -78,6 +79,10 @@ class MediaResponse:
     async def lines(self) -> AsyncIterator[bytes]:
         for line in self._body.splitlines(keepends=True):
             yield line
+
+    async def chunks(self) -> AsyncIterator[bytes]:
+        for start in range(0, len(self._body), CHUNK_BYTES):
+            yield self._body[start : start + CHUNK_BYTES]
 
     def close(self) -> None:
         self._body = b""

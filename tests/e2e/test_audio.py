@@ -50,6 +50,7 @@ def test_speech_is_relayed_and_priced_per_character(stack: Stack) -> None:
         model="fc:openai/tts-1-hd", voice="nova", input=text, extra_headers={"FC-Customer": customer}
     )
     assert audio.read().startswith(b"ID3") and audio.response.headers["content-type"].startswith("audio/mpeg")
+    assert audio.response.headers["transfer-encoding"] == "chunked"  # relayed as it came, not buffered
     assert stack.upstream is not None
     assert stack.upstream.requests()[-1]["body"] == {"model": "tts-1-hd", "voice": "nova", "input": text}
     assert spend_nano(stack, customer, 1, tenant["live"]) == len(text) * 30 * 1000  # $30 per 1M characters

@@ -50,6 +50,7 @@ def speech_request(body: dict[str, Any]) -> MeteredRequest:
         input_tokens_bound=lambda model: characters,  # priced per input character
         model_kind="speech",
         answer_usage=audio.speech_usage(characters),
+        byte_stream=True,
     )
 
 
