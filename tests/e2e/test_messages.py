@@ -5,9 +5,13 @@ Anthropic's shape, every call metered to the nano at the catalog price."""
 
 from __future__ import annotations
 
+import contextlib
+import http.client
+import json
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
+from urllib.parse import urlsplit
 
 import anthropic
 import pytest
@@ -220,3 +224,39 @@ def test_a_rate_limited_customer_gets_anthropics_429(mstack: Stack) -> None:
     assert limited.value.body["error"]["type"] == "rate_limit_error"  # type: ignore[index]
     assert limited.value.body["error"]["code"] == "customer_rate_limit_exceeded"  # type: ignore[index]
     assert limited.value.response.headers["retry-after"]
+
+
+def test_an_error_mid_stream_is_anthropics_error_event(mstack: Stack) -> None:
+    with (
+        pytest.raises(anthropic.APIStatusError) as broken,
+        sdk(mstack).messages.stream(
+            model=HAIKU, max_tokens=100, messages=[{"role": "user", "content": "Hi [[fake:stream_error]]"}]
+        ) as stream,
+    ):
+        for _ in stream:
+            pass
+    assert broken.value.body["type"] == "error"  # type: ignore[index]
+    assert broken.value.body["error"]["type"] == "api_error"  # type: ignore[index]
+
+
+def test_a_body_above_the_bound_is_anthropics_413(mstack: Stack) -> None:
+    where = urlsplit(mstack.base_url)
+    connection = http.client.HTTPConnection(where.hostname or "", where.port, timeout=30)
+    connection.putrequest("POST", "/v1/messages")
+    connection.putheader("x-api-key", mstack.live_key)
+    connection.putheader("Content-Type", "application/json")
+    size = 32 * 1024 * 1024 + 1
+    connection.putheader("Content-Length", str(size))
+    connection.endheaders()
+    with contextlib.suppress(OSError):  # the edge may answer and close before reading it all
+        for start in range(0, size, 1024 * 1024):
+            connection.send(b" " * min(1024 * 1024, size - start))
+    answer = connection.getresponse()
+    body = json.loads(answer.read())
+    connection.close()
+    assert answer.status == 413
+    assert (body["type"], body["error"]["type"], body["error"]["code"]) == (
+        "error",
+        "request_too_large",
+        "payload_too_large",
+    )
