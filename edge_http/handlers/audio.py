@@ -41,7 +41,7 @@ async def _transcript(request: web.Request, build: Callable[[dict[str, object]],
 
     def reshape(answer: Answer) -> Answer:
         """The upstream answered JSON (it says what the call cost): render the format asked for."""
-        if answer.status != 200 or wanted[0] not in transcript_formats.CONTENT_TYPES:
+        if answer.relay is not None or answer.status != 200 or wanted[0] not in transcript_formats.CONTENT_TYPES:
             return answer
         body = transcript_formats.render(orjson.loads(answer.body), wanted[0])
         content_type = transcript_formats.CONTENT_TYPES[wanted[0]]

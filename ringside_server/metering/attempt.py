@@ -5,8 +5,9 @@ or whose client leaves, a cancellation, an unexpected exception."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Callable
 from typing import Any
 
 import orjson
@@ -119,7 +120,45 @@ class Attempt:
             return await self._upstream_failed(upstream)
         if self.request.byte_stream:
             return self._byte_relay(upstream)
+        if self.request.stream and self.request.event_usage is not None:
+            return self._event_relay(upstream, self.request.event_usage)
         return await (self._relay() if self.request.stream else self._complete(upstream))
+
+    def _event_relay(self, upstream: UpstreamResponse, event_usage: Callable[[Any], Any]) -> Answer:
+        """A stream of the route's own SSE events (a transcription's), relayed frame by frame; the
+        usage an event carries settles the call when the stream ends (without one: the bound)."""
+        headers = {**self.headers, **SSE_HEADERS}
+        self.streaming = True
+        reported: list[Any] = []
+
+        def usage() -> Any:
+            answer = {"usage": reported[-1]} if reported else None
+            return usage_from_body({"usage": self.request.answer_usage(answer, self.model)})
+
+        async def events() -> AsyncGenerator[bytes, None]:
+            try:
+                async for frame in frames(upstream.lines()):
+                    data = b"\n".join(line[5:].strip() for line in frame.splitlines() if line.startswith(b"data:"))
+                    with contextlib.suppress(orjson.JSONDecodeError):
+                        found = event_usage(orjson.loads(data)) if data else None
+                        reported.extend([found] if found is not None else [])
+                    yield frame
+            except RingsideError as error:
+                upstream.close()
+                await self._settle(ABORTED, usage(), not reported, "")
+                yield self._error_frame(error.code, error.message)
+                return
+            await self._settle(COMPLETED, usage(), not reported, "")
+
+        stream = events()
+
+        async def close(client_gone: bool) -> None:
+            await stream.aclose()
+            if not self.settled:
+                upstream.close()
+                await self._settle(ABORTED, usage(), not reported, "")
+
+        return Answer(200, headers, relay=Relay(stream, close), content_type="text/event-stream")
 
     def _byte_relay(self, upstream: UpstreamResponse) -> Answer:
         """A binary answer (speech's audio) relayed as it arrives; its price was known before the call,

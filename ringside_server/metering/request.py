@@ -67,6 +67,9 @@ class MeteredRequest:
     answer_usage: Callable[[Any, CatalogModel], Any] = _usage_member
     # A binary answer relayed as it arrives, priced by answer_usage(None, model) (speech's audio)
     byte_stream: bool = False
+    # A stream of the route's own SSE events (not chat chunks), relayed as they come: the usage an
+    # event carries, or None (transcriptions' `transcript.text.done`)
+    event_usage: Callable[[Any], Any] | None = None
 
 
 @dataclass(slots=True)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ringside_server.errors import RingsideError
 from ringside_server.providers.catalog.load import CatalogModel
 
 BYTES_PER_SECOND_FLOOR = 500  # 4 kbit/s
@@ -77,6 +78,20 @@ def _seconds(value: Any) -> int | None:
     if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
         return None
     return int(-(-value // 1))
+
+
+def done_usage(event: Any) -> Any:
+    """The usage a transcription stream's `transcript.text.done` event carries (None otherwise)."""
+    if isinstance(event, dict) and event.get("type") == "transcript.text.done":
+        return event.get("usage")
+    return None
+
+
+def streamable(model: CatalogModel) -> CatalogModel:
+    """A streamed transcription needs a model that streams (OpenAI: not whisper-1)."""
+    if per_second(model):
+        raise RingsideError("invalid_request", f"'{model.ref}' does not stream transcriptions.", "stream")
+    return model
 
 
 def speech_usage(characters: int) -> Any:

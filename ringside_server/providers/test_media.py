@@ -155,6 +155,15 @@ def _transcript(body: dict[str, Any], task: str) -> dict[str, Any]:
     }
 
 
+def transcript_events(answer: dict[str, Any]) -> bytes:
+    """OpenAI's streamed transcription: a `transcript.text.delta` a word, then `transcript.text.done`
+    with the text and the usage."""
+    words = str(answer["text"]).split(" ")
+    deltas = [{"type": "transcript.text.delta", "delta": w if i == 0 else " " + w} for i, w in enumerate(words)]
+    done = {"type": "transcript.text.done", "text": answer["text"], "usage": answer["usage"]}
+    return b"".join(b"data: " + orjson.dumps(event) + b"\n\n" for event in [*deltas, done])
+
+
 class TestMedia:
     """Mixed into the test model: its image and audio routes."""
 
@@ -164,7 +173,10 @@ class TestMedia:
         return MediaResponse(audio, AUDIO_TYPES.get(response_format, "application/octet-stream"))
 
     async def audio_transcriptions(self, body: dict[str, Any]) -> MediaResponse:
-        return _answer(_transcript(body, "transcribe"))
+        answer = _transcript(body, "transcribe")
+        if str(body.get("stream", "")).lower() != "true":
+            return _answer(answer)
+        return MediaResponse(transcript_events(answer), "text/event-stream")
 
     async def audio_translations(self, body: dict[str, Any]) -> MediaResponse:
         return _answer(_transcript(body, "translate"))

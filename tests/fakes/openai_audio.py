@@ -46,6 +46,11 @@ def transcript(form: dict[str, Any], task: str) -> web.Response:
             "total_tokens": 92,
         }
     answer: dict[str, Any] = {"text": TEXT, "usage": usage}
+    if form.get("stream") == "true":  # OpenAI's streamed transcription (the gpt-4o transcribe models)
+        events = [{"type": "transcript.text.delta", "delta": word + " "} for word in TEXT.split(" ")]
+        events.append({"type": "transcript.text.done", "text": TEXT, "usage": usage})
+        frames = b"".join(b"data: " + orjson.dumps(event) + b"\n\n" for event in events)
+        return web.Response(body=frames, content_type="text/event-stream")
     if fmt == "verbose_json":
         segments = [
             {"id": 0, "seek": 0, "start": 0.0, "end": 3.5, "text": " Bonjour,", "tokens": [1], "temperature": 0.0,

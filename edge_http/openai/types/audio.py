@@ -66,8 +66,7 @@ def _transcript_request(route: Route, body: dict[str, Any]) -> MeteredRequest:
         raise _bad("file must be one audio file (flac, mp3, mp4, mpeg, mpga, m4a, ogg, wav or webm).", "file")
     if body.get("response_format", "json") not in TRANSCRIPT_FORMATS:
         raise _bad(f"response_format must be one of {', '.join(TRANSCRIPT_FORMATS)}.", "response_format")
-    if str(body.get("stream", "false")).lower() == "true":
-        raise _bad("Streamed transcriptions are not supported by Ringside yet.", "stream")
+    stream = str(body.get("stream", "false")).lower() == "true"
     prompt = body.get("prompt", "")
     if not isinstance(prompt, str) or len(prompt) > MAX_PROMPT_CHARS:
         raise _bad(f"prompt must be a string of at most {MAX_PROMPT_CHARS} characters.", "prompt")
@@ -81,6 +80,9 @@ def _transcript_request(route: Route, body: dict[str, Any]) -> MeteredRequest:
         upstream_body=audio.transcription_upstream,
         answer_problem=_transcript_problem,
         answer_usage=audio.transcription_usage(size),
+        stream=stream,
+        event_usage=audio.done_usage if stream else None,
+        priced=audio.streamable if stream else lambda model: model,
     )
 
 
