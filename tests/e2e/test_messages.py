@@ -83,6 +83,17 @@ def test_count_tokens_counts_what_the_test_model_bills_and_is_not_metered(mstack
     assert settled(mstack, customer, 1, mstack.test_key)["request_count_mtd"] == 1  # count_tokens is no call
 
 
+def test_a_live_count_for_an_anthropic_model_is_anthropics_own(mstack: Stack, anthropic: FakeProvider) -> None:
+    conversation: Any = [{"role": "user", "content": "Count me, please."}]
+    counted = sdk(mstack).messages.count_tokens(
+        model=HAIKU, system="Be brief.", messages=conversation, tools=[WEATHER_TOOL]
+    )
+    sent = anthropic.requests()[-1]
+    assert sent["path"] == "/v1/messages/count_tokens"
+    assert sent["body"] == {"model": HAIKU, "system": "Be brief.", "messages": conversation, "tools": [WEATHER_TOOL]}
+    assert counted.input_tokens == len(json.dumps(conversation, separators=(",", ":"))) // 4 + len('"Be brief."') // 4
+
+
 def test_a_bare_name_reaches_anthropic_with_system_image_and_is_metered(mstack: Stack, anthropic: FakeProvider) -> None:
     customer = str(new_customer(mstack)["id"])
     raw = sdk(mstack, **{"FC-Customer": customer}).messages.with_raw_response.create(

@@ -171,8 +171,26 @@ async def messages(request: web.Request) -> web.StreamResponse:
     return response
 
 
+COUNT_FIELDS = {"model", "messages", "system", "tools", "tool_choice", "thinking", "mcp_servers"}
+
+
+async def count_tokens(request: web.Request) -> web.Response:
+    """`POST /v1/messages/count_tokens`: Anthropic refuses fields it does not count; the count is
+    the prompt's JSON bytes over 4 (as the fake's usage counts them)."""
+    record = native.record(request)
+    if request.headers.get("Authorization") != f"Bearer {request.app[native.KEY]}":
+        return error(401, "invalid x-api-key")
+    body = record["body"] = orjson.loads(await request.read())
+    extra = sorted(set(body) - COUNT_FIELDS)
+    if extra or not isinstance(body.get("messages"), list):
+        return error(400, f"{extra[0] if extra else 'messages'}: Extra inputs are not permitted")
+    tokens = len(orjson.dumps(body["messages"])) // 4 + len(orjson.dumps(body.get("system", ""))) // 4
+    return web.Response(body=orjson.dumps({"input_tokens": tokens}), content_type="application/json")
+
+
 def add_routes(router: web.UrlDispatcher) -> None:
     router.add_post("/v1/messages", messages)
+    router.add_post("/v1/messages/count_tokens", count_tokens)
 
 
 def create_app(api_key: str) -> web.Application:

@@ -11,7 +11,7 @@ from typing import Any
 
 from ringside_server.providers.anthropic import request, response
 from ringside_server.providers.anthropic.stream import StreamTranslator
-from ringside_server.providers.openai_compat import OpenAICompatProvider
+from ringside_server.providers.openai_compat import HttpUpstreamResponse, OpenAICompatProvider
 from ringside_server.providers.translated import TranslatedResponse, Translation
 
 ANTHROPIC_VERSION = "2026-10-21"
@@ -43,3 +43,7 @@ class AnthropicProvider:
         translated = request.translate(body, self._max_output_tokens.get(model) or DEFAULT_MAX_TOKENS)
         upstream = await self._http.post(self._url, translated)
         return TranslatedResponse(upstream, bool(body.get("stream")), TRANSLATION)
+
+    async def count_tokens(self, body: dict[str, Any]) -> HttpUpstreamResponse:
+        """Anthropic's own count for a Messages request (already in Anthropic's format)."""
+        return await self._http.post(self._url + "/count_tokens", body)
