@@ -13,7 +13,9 @@ from decimal import Decimal
 import openai
 import pytest
 
+from edge_http.openapi.document import load_document
 from tests.e2e.test_chat_completions import client, new_customer, settled
+from tests.e2e.test_openapi_live import Contract
 from tests.fakes.openai_audio import SECONDS, TEXT
 from tests.harness import Stack
 
@@ -149,3 +151,21 @@ def test_bad_transcriptions_are_400(stack: Stack) -> None:
     with pytest.raises(openai.BadRequestError) as wrong_kind:
         sdk.audio.transcriptions.create(model="fc:openai/tts-1", file=RECORDING)
     assert wrong_kind.value.body["param"] == "model"  # type: ignore[index]
+
+
+@pytest.mark.parametrize("response_format", ["json", "verbose_json"])
+@pytest.mark.parametrize("key_mode", ["test", "live"])
+def test_transcripts_validate_against_openais_published_schema(
+    stack: Stack, response_format: str, key_mode: str
+) -> None:
+    key = stack.test_key if key_mode == "test" else stack.live_key
+    contract = Contract(load_document())
+    for route in ("transcriptions", "translations"):
+        raw = client(stack, key).audio.with_raw_response
+        endpoint = raw.transcriptions if route == "transcriptions" else raw.translations
+        answer = endpoint.create(  # type: ignore[attr-defined]
+            model="fc:openai/whisper-1", file=RECORDING, response_format=response_format
+        ).http_response
+        body = answer.json()
+        pointer = contract.schema_pointer("POST", f"/v1/audio/{route}", answer.status_code)
+        assert contract.errors(pointer, body) == [], (route, body)

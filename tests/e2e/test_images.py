@@ -12,7 +12,9 @@ from urllib.parse import urlsplit
 import openai
 import pytest
 
+from edge_http.openapi.document import load_document
 from tests.e2e.test_chat_completions import client, new_customer, settled
+from tests.e2e.test_openapi_live import Contract
 from tests.harness import Stack
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -147,3 +149,11 @@ def test_multipart_bounds_and_bad_forms(stack: Stack) -> None:
     answer = connection.getresponse()
     assert answer.status == 413 and b"payload_too_large" in answer.read()
     connection.close()
+
+
+@pytest.mark.parametrize("model", ["fc:openai/dall-e-3", "fc:openai/gpt-image-1"])
+@pytest.mark.parametrize("key_mode", ["test", "live"])
+def test_answers_validate_against_openais_published_schema(stack: Stack, model: str, key_mode: str) -> None:
+    key = stack.test_key if key_mode == "test" else stack.live_key
+    answer = stack.call("POST", "/v1/images/generations", key, {"model": model, "prompt": "a barn"})
+    Contract(load_document()).check("POST", "/v1/images/generations", answer, 200)
