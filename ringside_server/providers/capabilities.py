@@ -42,8 +42,20 @@ METHODS: Mapping[Route, str] = {
 }
 
 
+# An Anthropic Messages request keeps its original body here, beside the chat body it was read as: a
+# provider with a `messages` method (Anthropic's) sends the original, as the client wrote it
+# (cache_control, thinking, …); every other provider is sent the chat body without it.
+ORIGINAL_MESSAGES_BODY = "ringside_messages_request"
+
+
 async def send(provider: Provider, route: Route, body: dict[str, Any]) -> UpstreamResponse:
     """Send `body` on `route` through the method the table names for it."""
+    if route == "messages":
+        native = getattr(provider, "messages", None)
+        if native is not None:
+            answer: UpstreamResponse = await native(body)
+            return answer
+        body = {name: value for name, value in body.items() if name != ORIGINAL_MESSAGES_BODY}
     method = getattr(provider, METHODS[route], None)
     if method is None:  # a table row without its method: a bug, said plainly
         raise RingsideError("internal_error", f"Provider '{provider.id}' has no method for {route}.")

@@ -133,7 +133,7 @@ def test_tools_round_trip_through_anthropic(mstack: Stack, anthropic: FakeProvid
         tools=[WEATHER_TOOL],
         messages=[
             {"role": "user", "content": "weather?"},
-            {"role": "assistant", "content": [block.model_dump() for block in first.content]},
+            {"role": "assistant", "content": [block.model_dump(exclude_none=True) for block in first.content]},
             {"role": "user", "content": [{"type": "tool_result", "tool_use_id": call.id, "content": "12 C"}]},
         ],
     )
@@ -141,6 +141,26 @@ def test_tools_round_trip_through_anthropic(mstack: Stack, anthropic: FakeProvid
     turns = anthropic.requests()[-1]["body"]["messages"]
     assert turns[1]["content"][-1] == {"type": "tool_use", "id": call.id, "name": "get_weather", "input": call.input}
     assert turns[2]["content"] == [{"type": "tool_result", "tool_use_id": call.id, "content": "12 C"}]
+
+
+def test_anthropic_receives_the_request_as_written_with_cache_control_and_thinking(
+    mstack: Stack, anthropic: FakeProvider
+) -> None:
+    """An Anthropic model is sent the client's own Messages body (only the model name and the output
+    bound are Ringside's), so prompt caching and extended thinking work through Ringside."""
+    system: Any = [{"type": "text", "text": "Long instructions.", "cache_control": {"type": "ephemeral"}}]
+    thinking: Any = {"type": "enabled", "budget_tokens": 2048}
+    message = sdk(mstack).messages.create(
+        model=HAIKU,
+        max_tokens=4096,
+        system=system,
+        thinking=thinking,
+        extra_body={"top_k": 5},
+        messages=[{"role": "user", "content": "cached [[fake:cache]]"}],
+    )
+    sent = anthropic.requests()[-1]["body"]
+    assert (sent["system"], sent["thinking"], sent["top_k"], sent["max_tokens"]) == (system, thinking, 5, 4096)
+    assert (message.usage.cache_read_input_tokens, message.usage.cache_creation_input_tokens) == (100, 50)
 
 
 def test_a_stream_from_anthropic_has_anthropics_events_and_is_metered(mstack: Stack) -> None:

@@ -13,6 +13,7 @@ from ringside_server.messages.request import chat_body
 from ringside_server.metering.request import MeteredRequest
 from ringside_server.openai import chat
 from ringside_server.openai.estimate import input_tokens_bound
+from ringside_server.providers.capabilities import ORIGINAL_MESSAGES_BODY
 from ringside_server.providers.catalog.load import CatalogModel
 
 
@@ -33,7 +34,9 @@ class MessagesRequest(TypedDict, total=False):
 
 def metered_request(raw: bytes, peer: bool) -> MeteredRequest:
     """The Messages call as MeteredCall runs it: an OpenAI chat call on the `messages` route."""
-    body = chat_body(parse_object(raw))
+    original = parse_object(raw)
+    body = chat_body(original)
+    body[ORIGINAL_MESSAGES_BODY] = original  # for a provider that speaks Messages itself
     requested = int(body["max_completion_tokens"])
 
     def bound(model: CatalogModel) -> int:

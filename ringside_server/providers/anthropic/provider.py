@@ -11,6 +11,7 @@ from typing import Any
 
 from ringside_server.providers.anthropic import request, response
 from ringside_server.providers.anthropic.stream import StreamTranslator
+from ringside_server.providers.capabilities import ORIGINAL_MESSAGES_BODY
 from ringside_server.providers.openai_compat import HttpUpstreamResponse, OpenAICompatProvider
 from ringside_server.providers.translated import TranslatedResponse, Translation
 
@@ -43,6 +44,18 @@ class AnthropicProvider:
         translated = request.translate(body, self._max_output_tokens.get(model) or DEFAULT_MAX_TOKENS)
         upstream = await self._http.post(self._url, translated)
         return TranslatedResponse(upstream, bool(body.get("stream")), TRANSLATION)
+
+    async def messages(self, body: dict[str, Any]) -> TranslatedResponse:
+        """An Anthropic Messages request sent as the client wrote it (cache_control, thinking, …):
+        only the model's name and the output bound the admission allows are Ringside's; the answer
+        is read as OpenAI's, like every other (the ingress writes it back in Anthropic's shape)."""
+        original = body.get(ORIGINAL_MESSAGES_BODY)
+        if not isinstance(original, dict):
+            return await self.chat_completions(body)
+        bound = body.get("max_completion_tokens") or original.get("max_tokens")
+        native = {**original, "model": body["model"], "max_tokens": bound}
+        upstream = await self._http.post(self._url, native)
+        return TranslatedResponse(upstream, bool(native.get("stream")), TRANSLATION)
 
     async def count_tokens(self, body: dict[str, Any]) -> HttpUpstreamResponse:
         """Anthropic's own count for a Messages request (already in Anthropic's format)."""
