@@ -57,12 +57,24 @@ def tool_input(arguments: Any) -> Any:
     return parsed if isinstance(parsed, dict) else {}
 
 
+def thinking_blocks(reply: dict[str, Any]) -> list[dict[str, Any]]:
+    """An answer's thinking, as Anthropic's blocks: the provider's own (`thinking_blocks`, signatures
+    kept: Anthropic wants them back with tool results), else its `reasoning_content` unsigned."""
+    blocks = reply.get("thinking_blocks")
+    if isinstance(blocks, list) and blocks:
+        return [block for block in blocks if isinstance(block, dict)]
+    reasoning = reply.get("reasoning_content")
+    if isinstance(reasoning, str) and reasoning:
+        return [{"type": "thinking", "thinking": reasoning, "signature": ""}]
+    return []
+
+
 def message(completion: dict[str, Any]) -> dict[str, Any]:
     """The Messages answer for a chat.completion (its first choice: Anthropic answers one)."""
     choices = completion.get("choices") or [{}]
     choice = as_object(choices[0])
     reply = as_object(choice.get("message"))
-    content: list[dict[str, Any]] = []
+    content: list[dict[str, Any]] = thinking_blocks(reply)
     if isinstance(reply.get("content"), str) and reply["content"]:
         content.append({"type": "text", "text": reply["content"]})
     for call in reply.get("tool_calls") or ():

@@ -90,6 +90,7 @@ class MessagesStream:
     def _choice(self, choice: dict[str, Any]) -> list[bytes]:
         out: list[bytes] = []
         delta = as_object(choice.get("delta"))
+        out += self._thinking(delta)
         text = delta.get("content")
         if isinstance(text, str) and text:
             if self.open_kind != "text":
@@ -101,6 +102,30 @@ class MessagesStream:
             out += self._tool(call) if isinstance(call, dict) else []
         if choice.get("finish_reason"):
             self.stop_reason = STOP_REASONS.get(str(choice["finish_reason"]), "end_turn")
+        return out
+
+    def _thinking(self, delta: dict[str, Any]) -> list[bytes]:
+        """`thinking_blocks` pieces (an Anthropic provider's, signature last), else `reasoning_content`."""
+        pieces = delta.get("thinking_blocks")
+        if not isinstance(pieces, list):
+            reasoning = delta.get("reasoning_content")
+            pieces = [{"type": "thinking", "thinking": reasoning}] if isinstance(reasoning, str) and reasoning else []
+        out: list[bytes] = []
+        for piece in pieces:
+            piece = as_object(piece)
+            if piece.get("type") == "redacted_thinking":
+                out += self._open("redacted_thinking", piece)
+                continue
+            if self.open_kind != "thinking":
+                out += self._open("thinking", {"type": "thinking", "thinking": "", "signature": ""})
+            for name, kind in (("thinking", "thinking_delta"), ("signature", "signature_delta")):
+                if isinstance(piece.get(name), str) and piece[name]:
+                    out.append(
+                        event(
+                            "content_block_delta",
+                            {"index": self.open_block, "delta": {"type": kind, name: piece[name]}},
+                        )
+                    )
         return out
 
     def _tool(self, call: dict[str, Any]) -> list[bytes]:

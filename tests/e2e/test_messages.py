@@ -18,6 +18,7 @@ import pytest
 
 from tests.e2e.native import LOREM
 from tests.e2e.test_chat_completions import new_customer, settled
+from tests.fakes.anthropic_upstream import SIGNATURE, THINKING
 from tests.harness import FakeProvider, FakeUpstream, Stack
 
 HAIKU = "claude-haiku-4-5"
@@ -291,3 +292,36 @@ def test_a_body_above_the_bound_is_anthropics_413(mstack: Stack) -> None:
         "request_too_large",
         "payload_too_large",
     )
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_thinking_comes_back_signed_and_goes_back_with_the_tool_result(
+    mstack: Stack, anthropic: FakeProvider, stream: bool
+) -> None:
+    """With extended thinking and tools, Anthropic wants the signed thinking block back beside the
+    tool result: Claude Code's loop only works if it survives the round trip."""
+    client = sdk(mstack)
+    asked: Any = {
+        "model": HAIKU,
+        "max_tokens": 4096,
+        "thinking": {"type": "enabled", "budget_tokens": 2048},
+        "tools": [WEATHER_TOOL],
+        "messages": [{"role": "user", "content": "weather? [[fake:tool]] [[fake:thinking]]"}],
+    }
+    if stream:
+        with client.messages.stream(**asked) as events:
+            first = events.get_final_message()
+    else:
+        first = client.messages.create(**asked)
+    assert [block.type for block in first.content] == ["thinking", "text", "tool_use"]
+    thought = first.content[0]
+    assert thought.thinking == THINKING and thought.signature == SIGNATURE  # type: ignore[union-attr]
+    call = first.content[2]
+    history = [
+        *asked["messages"],
+        {"role": "assistant", "content": [block.model_dump(exclude_none=True) for block in first.content]},
+        {"role": "user", "content": [{"type": "tool_result", "tool_use_id": call.id, "content": "12 C"}]},  # type: ignore[union-attr]
+    ]
+    client.messages.create(**{**asked, "messages": history})
+    sent = anthropic.requests()[-1]["body"]["messages"][1]["content"][0]
+    assert sent == {"type": "thinking", "thinking": THINKING, "signature": SIGNATURE}
