@@ -27,6 +27,7 @@ from core.rpc.client_tokens import ClientTokensServicer
 from core.rpc.customers import CustomersServicer
 from core.rpc.idempotency import IdempotencyServicer
 from core.rpc.metering import MeteringServicer
+from core.rpc.responses import ResponsesServicer
 from core.rpc.slots import SlotsServicer
 from core.rpc.system import SystemServicer
 from core.rpc.tiers import TiersServicer
@@ -56,6 +57,8 @@ from ringside.core.v1 import (
     keys_pb2_grpc,
     metering_pb2,
     metering_pb2_grpc,
+    responses_pb2,
+    responses_pb2_grpc,
     slots_pb2,
     slots_pb2_grpc,
     system_pb2,
@@ -88,6 +91,7 @@ SERVICE_NAMES = [
     client_tokens_pb2.DESCRIPTOR.services_by_name["ClientTokensService"].full_name,
     webhooks_pb2.DESCRIPTOR.services_by_name["WebhooksService"].full_name,
     billing_pb2.DESCRIPTOR.services_by_name["BillingService"].full_name,
+    responses_pb2.DESCRIPTOR.services_by_name["ResponsesService"].full_name,
 ]
 MAX_MESSAGE_BYTES = 4 * 1024 * 1024
 
@@ -122,6 +126,7 @@ async def open_core(settings: Settings) -> Core:
             delivery_attempts_s=settings.retention_delivery_attempts_days * DAY_S,
             outbox_s=settings.retention_outbox_days * DAY_S,
             idempotency_keys_s=settings.retention_idempotency_hours * HOUR_S,
+            responses_s=settings.retention_responses_days * DAY_S,
         ),
     )
     writer.notify(OutboxEntry, core.outbox_written)
@@ -160,6 +165,7 @@ def build_server(core: Core, settings: Settings) -> tuple[grpc.aio.Server, Healt
     client_tokens_pb2_grpc.add_ClientTokensServiceServicer_to_server(ClientTokensServicer(core, auth), server)
     webhooks_pb2_grpc.add_WebhooksServiceServicer_to_server(WebhooksServicer(core, auth), server)
     billing_pb2_grpc.add_BillingServiceServicer_to_server(BillingServicer(core, auth), server)
+    responses_pb2_grpc.add_ResponsesServiceServicer_to_server(ResponsesServicer(core, auth), server)
     health_servicer = HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     reflection.enable_server_reflection([*SERVICE_NAMES, health.SERVICE_NAME, reflection.SERVICE_NAME], server)

@@ -20,6 +20,7 @@ class RetentionPolicy:
     delivery_attempts_s: int = 30 * DAY_S
     outbox_s: int = 7 * DAY_S
     idempotency_keys_s: int = 48 * HOUR_S
+    responses_s: int = 30 * DAY_S
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +65,12 @@ KEPT: tuple[Kept, ...] = (
         "48 hours",
         "RINGSIDE_RETENTION_IDEMPOTENCY_HOURS (≥ 24)",
         "API.md: kept at least 24 h; a key older than this runs as new",
+    ),
+    Kept(
+        "stored responses (Responses API, store: true) and their input items",
+        "30 days",
+        "RINGSIDE_RETENTION_RESPONSES_DAYS",
+        "OpenAI keeps stored responses 30 days; previous_response_id and GET /v1/responses/:id read them",
     ),
     Kept(
         "an erased customer's personal data",

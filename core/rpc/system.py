@@ -53,4 +53,5 @@ class SystemServicer(Base, system_pb2_grpc.SystemServiceServicer):
             delivery_attempts_before=before.delivery_attempts,
             outbox_before=before.outbox,
             idempotency_keys_before=before.idempotency_keys,
+            responses_before=before.responses,
         )

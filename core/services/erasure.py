@@ -21,6 +21,7 @@ from core.domain.erasure import (
     EventScrubbed,
     scrubbed_event_body,
 )
+from core.domain.responses import StoredResponsesErased
 from core.domain.webhooks import new_event
 from core.services.core import Core, Principal, require_scope
 from core.services.deletions import wallet_zeroing
@@ -95,6 +96,7 @@ async def complete(core: Core, customer: Customer) -> None:
         EventScrubbed(event_id, scrubbed_event_body(body, customer.id)) for event_id, body in events
     ]
     records += responses
+    records.append(StoredResponsesErased(customer.id))  # the Responses API's, with their prompts
     records.append(CustomerErased(customer.id, now))
     records += new_event(
         customer.account_id, customer.livemode, "customer.erased", {"customer": {"id": customer.id}}, now, customer.id

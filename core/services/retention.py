@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from core.domain.responses import StoredResponsePurge
 from core.domain.retention import EventPurge, IdempotencyPurge
 from core.domain.webhooks import AttemptPurge, OutboxPurge
 from core.services.core import Core
@@ -18,6 +19,7 @@ class PurgedBefore:
     delivery_attempts: int
     outbox: int
     idempotency_keys: int
+    responses: int
 
 
 async def purge(core: Core) -> PurgedBefore:
@@ -27,6 +29,7 @@ async def purge(core: Core) -> PurgedBefore:
         delivery_attempts=now - kept.delivery_attempts_s,
         outbox=now - kept.outbox_s,
         idempotency_keys=now - kept.idempotency_keys_s,
+        responses=now - kept.responses_s,
     )
     await core.writer.write(
         [
@@ -34,6 +37,7 @@ async def purge(core: Core) -> PurgedBefore:
             AttemptPurge(before.delivery_attempts),
             EventPurge(before.events),
             IdempotencyPurge(before.idempotency_keys),
+            StoredResponsePurge(before.responses),
         ]
     )
     return before

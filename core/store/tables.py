@@ -402,7 +402,25 @@ class StripeSyncRunRow(SQLModel, table=True):
     finished: int = Field(default=0, sa_type=BigInteger)
 
 
+class StoredResponseRow(SQLModel, table=True):
+    """A Responses API response kept for `previous_response_id` and GET /v1/responses/:id, its
+    request's input items beside it: JSON text as made (never jsonb, so escapes stay intact)."""
+
+    __tablename__ = "stored_responses"
+    __table_args__ = (Index("ix_stored_responses_customer", "account_id", "livemode", "customer_id"),)
+
+    id: str = Field(primary_key=True, max_length=64)
+    account_id: str = Field(max_length=64)
+    livemode: bool
+    customer_id: str = Field(default="", max_length=64)
+    previous_response_id: str = Field(default="", max_length=64)
+    response_json: str = Field(sa_column=Column(Text, nullable=False))
+    input_json: str = Field(sa_column=Column(Text, nullable=False))
+    created: int = Field(sa_type=BigInteger, index=True)
+
+
 CUSTOMER_PERIODS: Table = CustomerPeriodRow.__table__  # type: ignore[attr-defined]
 STRIPE_SETTINGS: Table = StripeSettingsRow.__table__  # type: ignore[attr-defined]
 STRIPE_CURSORS: Table = StripeCursorRow.__table__  # type: ignore[attr-defined]
 STRIPE_SYNC_RUNS: Table = StripeSyncRunRow.__table__  # type: ignore[attr-defined]
+STORED_RESPONSES: Table = StoredResponseRow.__table__  # type: ignore[attr-defined]

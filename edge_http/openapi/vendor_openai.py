@@ -41,6 +41,10 @@ ROOTS = (
     "CreateTranslationResponseJson",
     "CreateTranslationResponseVerboseJson",
     "CreateTranscriptionResponseStreamEvent",
+    "CreateResponse",  # /v1/responses
+    "Response",
+    "ResponseStreamEvent",
+    "ResponseItemList",
 )
 LOCAL_REF = "#/components/schemas/"
 
@@ -60,9 +64,14 @@ def _referenced(node: Any, found: set[str]) -> None:
 def _default_contradicts_type(node: dict[str, Any]) -> bool:
     """OpenAI's document has a few `default: null` on schemas whose `type` excludes null, which
     validators refuse; such a default says nothing, so it is dropped."""
+    if "default" not in node or node["default"] is not None:
+        return False
     declared = node.get("type")
     types: list[Any] = [declared] if isinstance(declared, str) else list(declared or [])
-    return "default" in node and node["default"] is None and bool(types) and "null" not in types
+    branches = [*node.get("oneOf", ()), *node.get("anyOf", ())]
+    if branches:  # a union: null must be one of its branches
+        return not any(isinstance(b, dict) and b.get("type") == "null" for b in branches)
+    return bool(types) and "null" not in types
 
 
 def _with_null(schema: dict[str, Any]) -> dict[str, Any]:
@@ -98,6 +107,18 @@ def _renamed(node: Any) -> Any:
     return node
 
 
+def _recursion_as_ref(node: Any, itself: str) -> Any:
+    """Draft 2019's `$recursiveRef: '#'` (OpenAI's CompoundFilter nests itself) as 2020-12 says it
+    inside a component: a `$ref` to the schema itself; its `$recursiveAnchor` goes."""
+    if isinstance(node, dict):
+        if node.get("$recursiveRef") == "#":
+            return {"$ref": LOCAL_REF + itself}
+        return {key: _recursion_as_ref(value, itself) for key, value in node.items() if key != "$recursiveAnchor"}
+    if isinstance(node, list):
+        return [_recursion_as_ref(value, itself) for value in node]
+    return node
+
+
 class _BlockDumper(yaml.SafeDumper):
     """Writes multi-line strings (OpenAI's descriptions) as readable `|` blocks."""
 
@@ -122,7 +143,7 @@ def closure(schemas: dict[str, Any], roots: tuple[str, ...] = ROOTS) -> dict[str
         found: set[str] = set()
         _referenced(schemas[name], found)
         pending.extend(found - seen)
-    return {PREFIX + name: _renamed(schemas[name]) for name in sorted(seen)}
+    return {PREFIX + name: _recursion_as_ref(_renamed(schemas[name]), PREFIX + name) for name in sorted(seen)}
 
 
 def rewrite(document_text: str, vendored: dict[str, Any], source: str) -> str:

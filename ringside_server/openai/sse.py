@@ -50,7 +50,7 @@ async def frames(lines: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
         yield b"".join(buffer)
 
 
-def _data(frame: bytes) -> bytes | None:
+def data_of(frame: bytes) -> bytes | None:
     data_lines = [line[5:].lstrip(b" ") for line in frame.splitlines() if line.startswith(b"data:")]
     return b"\n".join(data_lines) if data_lines else None
 
@@ -78,7 +78,7 @@ def relay_frame(frame: bytes, tally: StreamTally, client_wants_usage: bool, hold
     Sets `tally.done_frame` on `[DONE]` and returns None for it: the caller settles first, then
     sends it, so a client that saw the end of a stream saw a call already paid for.
     """
-    payload = _data(frame)
+    payload = data_of(frame)
     if payload is None:
         return frame  # comments (`: keep-alive`) and anything else pass through
     if payload.strip() == b"[DONE]":

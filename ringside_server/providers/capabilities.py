@@ -32,13 +32,13 @@ METHODS: Mapping[Route, str] = {
     "chat": "chat_completions",
     "embeddings": "embeddings",
     "moderations": "moderations",
-    "messages": "chat_completions",
+    "messages": "chat_completions",  # Anthropic's Messages ingress, read as a chat call (messages/)
     "images": "images_generations",
     "image_edits": "images_edits",
     "image_variations": "images_variations",
     "speech": "audio_speech",
     "transcriptions": "audio_transcriptions",
-    "translations": "audio_translations",  # Anthropic's Messages ingress, read as a chat call (messages/)
+    "translations": "audio_translations",
 }
 
 

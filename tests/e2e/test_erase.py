@@ -61,9 +61,13 @@ def test_an_erased_customer_leaves_no_personal_data_and_its_ledger_stays(stack: 
     assert created.status == 201, created.body
     customer_id = created.json()["id"]
     assert stack.call("PATCH", f"/v1/customers/{customer_id}", key, {"name": person["name"] + " Jr"}).status == 200
-    for _ in range(3):
+    for _ in range(2):
         answer = stack.call("POST", "/v1/chat/completions", key, CHAT, headers={"FC-Customer": customer_id})
         assert answer.status == 200, answer.body
+    # a stored response holds the customer's prompt: it goes with the customer
+    prompt = {"model": CHAT["model"], "input": f"my secret is {person['metadata']['note']}", "max_output_tokens": 16}
+    stored = stack.call("POST", "/v1/responses", key, prompt, headers={"FC-Customer": customer_id})
+    assert stored.status == 200, stored.body
     spent = wait_until(
         lambda: (c := stack.call("GET", f"/v1/customers/{customer_id}", key).json())["request_count_mtd"] == 3 and c,
         10,
@@ -96,6 +100,7 @@ def test_an_erased_customer_leaves_no_personal_data_and_its_ledger_stays(stack: 
 
     found = _database_bytes(stack) + _logs(stack)
     assert [trace for trace in _traces(person) if trace in found] == []
+    assert stack.call("GET", f"/v1/responses/{stored.json()['id']}", key).status == 404
     reused = stack.call("POST", "/v1/customers", key, {"external_id": person["external_id"]})
     assert reused.status == 201 and reused.json()["id"] != customer_id  # the external id is free again
 

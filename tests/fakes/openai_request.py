@@ -6,6 +6,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
+
 from tests.fakes import openai_wire as wire
 
 MAX_CHOICES = 8
@@ -31,6 +33,9 @@ class ChatRequest:
     include_usage: bool
     max_tokens: int | None
     choice_count: int
+    # (name, arguments JSON) of the function the model calls: given tools, a user's turn is answered
+    # with a call to the first (or the chosen) function; the tool's result is answered with text.
+    tool_call: tuple[str, str] | None = None
 
 
 class BadRequest(Exception):
@@ -97,7 +102,36 @@ def parse_chat_request(body: Any) -> ChatRequest:
         include_usage=isinstance(options, dict) and options.get("include_usage") is True,
         max_tokens=max_tokens if max_tokens is not None else _optional_positive_int(body, "max_tokens"),
         choice_count=choice_count,
+        tool_call=_tool_call(body, messages),
     )
+
+
+_ARGUMENT_BY_TYPE: dict[str, Any] = {"string": "lorem", "integer": 1, "number": 1, "boolean": True, "array": []}
+
+
+def _tool_call(body: dict[str, Any], messages: list[Any]) -> tuple[str, str] | None:
+    """The function the fake model calls, with arguments for the schema's required properties."""
+    tools, choice = body.get("tools"), body.get("tool_choice", "auto")
+    if not isinstance(tools, list) or not tools or choice == "none":
+        return None
+    last = messages[-1] if messages else None
+    if not isinstance(last, dict) or last.get("role") != "user":
+        return None  # a tool's result (or an assistant turn) is answered with text
+    functions = [
+        tool.get("function") for tool in tools if isinstance(tool, dict) and isinstance(tool.get("function"), dict)
+    ]
+    if isinstance(choice, dict):
+        wanted = (choice.get("function") or {}).get("name")
+        functions = [function for function in functions if function.get("name") == wanted]
+    if not functions or not isinstance(functions[0].get("name"), str):
+        raise BadRequest("Invalid 'tools': each tool needs a function with a name.", param="tools")
+    schema = functions[0].get("parameters") or {}
+    properties = schema.get("properties") or {} if isinstance(schema, dict) else {}
+    arguments = {
+        name: _ARGUMENT_BY_TYPE.get((properties.get(name) or {}).get("type"), {})
+        for name in (schema.get("required") or [] if isinstance(schema, dict) else [])
+    }
+    return functions[0]["name"], orjson.dumps(arguments).decode()
 
 
 def last_user_text(messages: list[Any]) -> str:

@@ -168,10 +168,15 @@ class _Answer:
         default = config.default_completion_tokens
         count = min(chat.max_tokens or default, default)
         interval_ms = faults.slow_ms if faults.slow_ms is not None else config.token_interval_ms
+        if chat.tool_call is not None:  # the arguments, four characters a token
+            arguments = chat.tool_call[1]
+            tokens, finish = [arguments[i : i + 4] for i in range(0, len(arguments), 4)], "tool_calls"
+        else:
+            tokens, finish = wire.completion_tokens(count), "length" if count < default else "stop"
         return cls(
             chat=chat,
-            tokens=wire.completion_tokens(count),
-            finish_reason="length" if count < default else "stop",
+            tokens=tokens,
+            finish_reason=finish,
             interval_s=interval_ms / 1000,
             midstream_error=faults.midstream_error,
             record=record,
@@ -194,6 +199,9 @@ async def _complete(request: web.Request, answer: _Answer) -> web.StreamResponse
     identity = wire.Identity.of(chat.model, chat.messages)
     text = "".join(answer.tokens)
     body = wire.completion(identity, chat.model, text, chat.choice_count, answer.finish_reason, answer.usage())
+    if chat.tool_call is not None:
+        for choice in body["choices"]:
+            choice["message"].update(content=None, tool_calls=[wire.tool_call(identity, *chat.tool_call)])
     answer.record.status = 200
     answer.record.completed = True
     return web.Response(body=orjson.dumps(body), content_type="application/json")
@@ -213,7 +221,11 @@ async def _stream(request: web.Request, answer: _Answer) -> web.StreamResponse:
 
     try:
         for index in choices:
-            await send(framer.choice(index, {"role": "assistant", "content": "", "refusal": None}))
+            if chat.tool_call is None:
+                await send(framer.choice(index, {"role": "assistant", "content": "", "refusal": None}))
+            else:
+                call = {"index": 0, **wire.tool_call(framer.identity, chat.tool_call[0], "")}
+                await send(framer.choice(index, {"role": "assistant", "content": None, "tool_calls": [call]}))
         for position, token in enumerate(answer.tokens):
             if answer.midstream_error and position == MIDSTREAM_ERROR_AFTER_TOKENS and request.transport:
                 request.transport.abort()
@@ -221,7 +233,8 @@ async def _stream(request: web.Request, answer: _Answer) -> web.StreamResponse:
             if answer.interval_s:
                 await asyncio.sleep(answer.interval_s)
             for index in choices:
-                await send(framer.choice(index, {"content": token}))
+                delta = {"content": token} if chat.tool_call is None else wire.arguments_delta(token)
+                await send(framer.choice(index, delta))
         for index in choices:
             await send(framer.choice(index, {}, answer.finish_reason))
         if chat.include_usage:

@@ -160,6 +160,16 @@ def completion(
     }
 
 
+def tool_call(identity: Identity, name: str, arguments: str) -> dict[str, Any]:
+    """One function call of an assistant message (its id derived from the conversation)."""
+    return {"id": "call_" + identity.id[-24:], "type": "function", "function": {"name": name, "arguments": arguments}}
+
+
+def arguments_delta(piece: str) -> dict[str, Any]:
+    """A stream chunk's delta carrying a piece of the first tool call's arguments."""
+    return {"tool_calls": [{"index": 0, "function": {"arguments": piece}}]}
+
+
 @dataclass(frozen=True)
 class ChunkFramer:
     """Renders ``chat.completion.chunk`` SSE frames for one streamed response."""

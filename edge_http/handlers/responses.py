@@ -1,0 +1,217 @@
+"""/v1/responses: OpenAI's Responses API, metered like chat (it is a chat call at the provider
+boundary: ringside_server/openai/responses.py), kept for `previous_response_id` when `store` is
+not false, read back, deleted, and its input items listed."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import Any
+
+import orjson
+from aiohttp import web
+
+from edge_http.context import EDGE, Edge
+from edge_http.handlers.common import authorization, reject, verify_then_raise
+from edge_http.handlers.metered import CLIENT_GONE, caller_of
+from edge_http.openai.jsonio import dumps, parse_object
+from edge_http.openai.types import chat as chat_types
+from ringside.core.v1 import metering_pb2, responses_pb2
+from ringside_server.errors import RingsideError
+from ringside_server.ids import new_id
+from ringside_server.metering.call import MeteredCall
+from ringside_server.metering.request import Answer, Caller
+from ringside_server.openai import responses as wire
+from ringside_server.openai.responses_stream import StreamTranslator
+
+log = logging.getLogger("ringside.edge.responses")
+MAX_ID = 64
+DEFAULT_ITEMS = 20
+
+
+def _customer_ref(request: web.Request) -> str:
+    return request.headers.get("FC-Customer", "").strip()
+
+
+async def create_response(request: web.Request) -> web.StreamResponse:
+    edge = request.app[EDGE]
+    caller = caller_of(edge, request)
+    try:
+        body = parse_object(await request.read())
+        wire.check(body)
+        if "input" not in body:
+            raise wire.refuse("input is required.", "input")
+        items = wire.input_items(body["input"])
+        history = await _history(edge, request, body.get("previous_response_id"))
+        chat = wire.chat_body(body, history, items)
+        call = await MeteredCall.prepare(edge, caller, chat_types.metered_request(dumps(chat), False))
+    except RingsideError as error:
+        if not caller.client_token:  # a request refused for its content is refused for its key first
+            await verify_then_raise(edge, caller.api_key, error)
+        raise
+    answer = await call.run()
+    if isinstance(answer, metering_pb2.Denial):
+        return reject(request, answer)
+    if answer.status != 200:  # the provider's error, in the envelope already
+        return web.Response(
+            status=answer.status, body=answer.body, headers=answer.headers, content_type="application/json"
+        )
+    response = wire.skeleton(new_id("resp"), int(time.time()), body)
+    keeper = _Keeper(edge, request, caller, body, items)
+    if answer.relay is None:
+        completion = orjson.loads(answer.body)
+        response["model"] = str(completion.get("model") or response["model"])
+        wire.from_completion(response, completion)
+        await keeper.keep(response)
+        return web.Response(body=dumps(response), headers=answer.headers, content_type="application/json")
+    return await _stream(request, answer, StreamTranslator(response), keeper)
+
+
+class _Keeper:
+    """Stores a finished response (unless `store: false`) as the caller, so that the caller's own
+    customer owns it. A failure to store is logged, never turned into a failed call: it is paid."""
+
+    def __init__(self, edge: Edge, request: web.Request, caller: Caller, body: dict[str, Any], items: list[Any]):
+        self.edge, self.request, self.caller, self.body, self.items = edge, request, caller, body, items
+        self.kept = False
+
+    async def keep(self, response: dict[str, Any]) -> None:
+        if not response["store"] or self.kept:
+            return
+        self.kept = True
+        user = self.body.get("user")
+        stored = responses_pb2.StoredResponse(
+            id=response["id"],
+            response_json=dumps(response).decode(),
+            input_json=dumps(self.items).decode(),
+            previous_response_id=self.body.get("previous_response_id") or "",
+            created=response["created_at"],
+        )
+        try:
+            await self.edge.core.as_caller(
+                self.edge.core.responses.StoreResponse,
+                responses_pb2.StoreResponseRequest(
+                    response=stored, customer_ref=self.caller.customer_ref, user=user if isinstance(user, str) else ""
+                ),
+                authorization(self.request),
+            )
+        except RingsideError as error:
+            log.warning("response %s not stored: %s", response["id"], error.code)
+
+
+async def _history(edge: Edge, request: web.Request, previous: Any) -> list[dict[str, Any]]:
+    """The items of the responses a `previous_response_id` continues: each one's input, then its output."""
+    if not previous:
+        return []
+    try:
+        found = await edge.core.as_caller(
+            edge.core.responses.GetResponse,
+            responses_pb2.GetResponseRequest(id=previous, customer_ref=_customer_ref(request), with_chain=True),
+            authorization(request),
+        )
+    except RingsideError as error:
+        if error.code != "not_found":
+            raise
+        raise RingsideError(
+            "previous_response_not_found",
+            f"Previous response with id '{str(previous)[:MAX_ID]}' not found.",
+            "previous_response_id",
+        ) from None
+    items: list[dict[str, Any]] = []
+    for stored in [*found.chain, found.response]:
+        items += orjson.loads(stored.input_json)
+        items += orjson.loads(stored.response_json).get("output", [])
+    return items
+
+
+async def _stream(
+    request: web.Request, answer: Answer, translator: StreamTranslator, keeper: _Keeper
+) -> web.StreamResponse:
+    """The chat relay's frames as Responses events, always closed. The response is stored before
+    its last event is sent, so a client that saw the end can continue from it at once."""
+    relay = answer.relay
+    assert relay is not None
+    response = web.StreamResponse(status=200, headers=answer.headers)
+    client_gone = False
+    try:
+        await response.prepare(request)
+        await response.write(translator.start())
+        async for frame in relay:
+            out = translator.frame(frame)
+            if translator.ended:
+                await keeper.keep(translator.response)
+            if out:
+                await response.write(out)
+        if not translator.ended:  # the relay ended without [DONE] or an error frame
+            out = translator.failed("server_error", "The stream ended before the response completed.")
+            await keeper.keep(translator.response)
+            await response.write(out)
+        await response.write_eof()
+    except CLIENT_GONE:
+        client_gone = True  # the call settles as aborted, for what was counted
+    finally:
+        await asyncio.shield(relay.close(client_gone))
+    return response
+
+
+async def _stored(request: web.Request) -> responses_pb2.GetResponseResponse:
+    edge = request.app[EDGE]
+    return await edge.core.as_caller(
+        edge.core.responses.GetResponse,
+        responses_pb2.GetResponseRequest(id=request.match_info["id"][:MAX_ID], customer_ref=_customer_ref(request)),
+        authorization(request),
+    )
+
+
+async def get_response(request: web.Request) -> web.Response:
+    if request.query.get("stream") in ("true", "1"):
+        raise RingsideError("invalid_request", "Streaming a stored response again is not supported.", "stream")
+    found = await _stored(request)
+    return web.Response(body=found.response.response_json.encode(), content_type="application/json")
+
+
+async def delete_response(request: web.Request) -> web.Response:
+    edge = request.app[EDGE]
+    result = await edge.core.as_caller(
+        edge.core.responses.DeleteResponse,
+        responses_pb2.DeleteResponseRequest(id=request.match_info["id"][:MAX_ID], customer_ref=_customer_ref(request)),
+        authorization(request),
+    )
+    return web.Response(
+        body=dumps({"id": result.id, "object": "response", "deleted": True}), content_type="application/json"
+    )
+
+
+async def list_input_items(request: web.Request) -> web.Response:
+    """OpenAI's cursor list (`after`/`before`, `order` desc by default, `first_id`/`last_id`)."""
+    query = request.query
+    raw = query.get("limit", str(DEFAULT_ITEMS))
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw[:4]) <= 100:
+        raise RingsideError("invalid_request", "limit must be an integer between 1 and 100.", "limit")
+    order = query.get("order", "desc")
+    if order not in ("asc", "desc"):
+        raise RingsideError("invalid_request", "order must be asc or desc.", "order")
+    items = orjson.loads((await _stored(request)).response.input_json)
+    if order == "desc":
+        items.reverse()
+    ids = [item.get("id") for item in items]
+    after, before = query.get("after"), query.get("before")
+    if after in ids:
+        items = items[ids.index(after) + 1 :]
+    elif before in ids:
+        items = items[: ids.index(before)]
+    limit = int(raw[:4])
+    page, has_more = (
+        (items[-limit:], len(items) > limit)
+        if before in ids and after not in ids
+        else (items[:limit], len(items) > limit)
+    )
+    body = {
+        "object": "list",
+        "data": page,
+        "first_id": page[0]["id"] if page else None,
+        "last_id": page[-1]["id"] if page else None,
+        "has_more": has_more,
+    }
+    return web.Response(body=dumps(body), content_type="application/json")
