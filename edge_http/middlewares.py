@@ -33,11 +33,15 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
         )
     except web.HTTPNotFound:
         return error_response(
-            RingsideError("not_found", f"Unknown route: {request.method} {request.path}."), request_id
+            RingsideError("not_found", f"Unknown route: {request.method} {request.path}."),
+            request_id,
+            anthropic=anthropic,
         )
     except web.HTTPMethodNotAllowed:
         return error_response(
-            RingsideError("invalid_request", f"{request.method} is not allowed on {request.path}."), request_id
+            RingsideError("invalid_request", f"{request.method} is not allowed on {request.path}."),
+            request_id,
+            anthropic=anthropic,
         )
     except web.HTTPException:
         raise
