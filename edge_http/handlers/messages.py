@@ -9,7 +9,7 @@ from aiohttp import web
 
 from edge_http.context import EDGE
 from edge_http.handlers.common import bearer, principal
-from edge_http.handlers.metered import metered
+from edge_http.handlers.metered import metered_from
 from edge_http.middlewares import REQUEST_ID
 from edge_http.openai.jsonio import dumps, parse_object
 from edge_http.openai.types import messages as wire
@@ -17,6 +17,7 @@ from ringside_server.messages import answer
 from ringside_server.messages.request import chat_body
 from ringside_server.messages.response import error_bytes
 from ringside_server.messages.tokens import count_tokens as count
+from ringside_server.metering.request import MeteredRequest
 from ringside_server.openai.errors import provider_error
 from ringside_server.providers.anthropic.provider import AnthropicProvider
 
@@ -26,7 +27,10 @@ MAX_COUNT_ANSWER_BYTES = 64 * 1024
 
 
 async def messages(request: web.Request) -> web.StreamResponse:
-    return await metered(request, wire.metered_request, answer.reshape)
+    async def read() -> MeteredRequest:
+        return wire.metered_request(await request.read(), request.headers.get("anthropic-beta", "").strip())
+
+    return await metered_from(request, read, answer.reshape)
 
 
 async def count_tokens(request: web.Request) -> web.Response:

@@ -46,6 +46,8 @@ METHODS: Mapping[Route, str] = {
 # provider with a `messages` method (Anthropic's) sends the original, as the client wrote it
 # (cache_control, thinking, …); every other provider is sent the chat body without it.
 ORIGINAL_MESSAGES_BODY = "ringside_messages_request"
+# …and the client's `anthropic-beta` header beside it (the features its body may use)
+MESSAGES_BETA = "ringside_messages_beta"
 
 
 async def send(provider: Provider, route: Route, body: dict[str, Any]) -> UpstreamResponse:
@@ -55,7 +57,7 @@ async def send(provider: Provider, route: Route, body: dict[str, Any]) -> Upstre
         if native is not None:
             answer: UpstreamResponse = await native(body)
             return answer
-        body = {name: value for name, value in body.items() if name != ORIGINAL_MESSAGES_BODY}
+        body = {name: value for name, value in body.items() if name not in (ORIGINAL_MESSAGES_BODY, MESSAGES_BETA)}
     method = getattr(provider, METHODS[route], None)
     if method is None:  # a table row without its method: a bug, said plainly
         raise RingsideError("internal_error", f"Provider '{provider.id}' has no method for {route}.")

@@ -151,7 +151,7 @@ def test_anthropic_receives_the_request_as_written_with_cache_control_and_thinki
     bound are Ringside's), so prompt caching and extended thinking work through Ringside."""
     system: Any = [{"type": "text", "text": "Long instructions.", "cache_control": {"type": "ephemeral"}}]
     thinking: Any = {"type": "enabled", "budget_tokens": 2048}
-    message = sdk(mstack).messages.create(
+    message = sdk(mstack, **{"anthropic-beta": "interleaved-thinking-2025-05-14"}).messages.create(
         model=HAIKU,
         max_tokens=4096,
         system=system,
@@ -161,6 +161,7 @@ def test_anthropic_receives_the_request_as_written_with_cache_control_and_thinki
     )
     sent = anthropic.requests()[-1]["body"]
     assert (sent["system"], sent["thinking"], sent["top_k"], sent["max_tokens"]) == (system, thinking, 5, 4096)
+    assert anthropic.requests()[-1]["headers"]["anthropic-beta"] == "interleaved-thinking-2025-05-14"
     assert (message.usage.cache_read_input_tokens, message.usage.cache_creation_input_tokens) == (100, 50)
 
 

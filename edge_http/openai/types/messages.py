@@ -9,12 +9,15 @@ from __future__ import annotations
 from typing import Any, Required, TypedDict
 
 from edge_http.openai.jsonio import parse_object
+from ringside_server.errors import RingsideError
 from ringside_server.messages.request import chat_body
 from ringside_server.metering.request import MeteredRequest
 from ringside_server.openai import chat
 from ringside_server.openai.estimate import input_tokens_bound
-from ringside_server.providers.capabilities import ORIGINAL_MESSAGES_BODY
+from ringside_server.providers.capabilities import MESSAGES_BETA, ORIGINAL_MESSAGES_BODY
 from ringside_server.providers.catalog.load import CatalogModel
+
+MAX_BETA_CHARS = 1000
 
 
 class MessagesRequest(TypedDict, total=False):
@@ -32,11 +35,16 @@ class MessagesRequest(TypedDict, total=False):
     stream: bool
 
 
-def metered_request(raw: bytes, peer: bool) -> MeteredRequest:
-    """The Messages call as MeteredCall runs it: an OpenAI chat call on the `messages` route."""
+def metered_request(raw: bytes, beta: str = "") -> MeteredRequest:
+    """The Messages call as MeteredCall runs it: an OpenAI chat call on the `messages` route.
+    `beta`: the client's `anthropic-beta` header, sent on to Anthropic with its body."""
     original = parse_object(raw)
     body = chat_body(original)
     body[ORIGINAL_MESSAGES_BODY] = original  # for a provider that speaks Messages itself
+    if beta:
+        if len(beta) > MAX_BETA_CHARS or not (beta.isascii() and beta.isprintable()):
+            raise RingsideError("invalid_request", "The anthropic-beta header is not a list of beta names.")
+        body[MESSAGES_BETA] = beta
     requested = int(body["max_completion_tokens"])
 
     def bound(model: CatalogModel) -> int:

@@ -9,9 +9,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import orjson
+
 from ringside_server.providers.anthropic import request, response
 from ringside_server.providers.anthropic.stream import StreamTranslator
-from ringside_server.providers.capabilities import ORIGINAL_MESSAGES_BODY
+from ringside_server.providers.capabilities import MESSAGES_BETA, ORIGINAL_MESSAGES_BODY
 from ringside_server.providers.openai_compat import HttpUpstreamResponse, OpenAICompatProvider
 from ringside_server.providers.translated import TranslatedResponse, Translation
 
@@ -54,7 +56,9 @@ class AnthropicProvider:
             return await self.chat_completions(body)
         bound = body.get("max_completion_tokens") or original.get("max_tokens")
         native = {**original, "model": body["model"], "max_tokens": bound}
-        upstream = await self._http.post(self._url, native)
+        beta = body.get(MESSAGES_BETA)
+        headers = {"anthropic-beta": beta} if isinstance(beta, str) and beta else None
+        upstream = await self._http.post_bytes(self._url, orjson.dumps(native), headers)
         return TranslatedResponse(upstream, bool(native.get("stream")), TRANSLATION)
 
     async def count_tokens(self, body: dict[str, Any]) -> HttpUpstreamResponse:
