@@ -74,6 +74,16 @@ def test_a_test_key_with_a_bare_claude_name_answers_a_message(mstack: Stack, bea
     assert message.usage.input_tokens > 0 and message.usage.output_tokens == 28
 
 
+def test_a_test_key_streams_anthropics_events(mstack: Stack) -> None:
+    with sdk(mstack, mstack.test_key).messages.stream(
+        model=HAIKU, max_tokens=5, messages=[{"role": "user", "content": "Hello"}]
+    ) as stream:
+        text = "".join(stream.text_stream)
+        message = stream.get_final_message()
+    assert text == "This is Ringside's test model" and message.stop_reason == "max_tokens"
+    assert message.usage.output_tokens == 5 and message.usage.input_tokens > 0
+
+
 def test_count_tokens_counts_what_the_test_model_bills_and_is_not_metered(mstack: Stack) -> None:
     customer = str(new_customer(mstack, mstack.test_key)["id"])
     client = sdk(mstack, mstack.test_key, **{"FC-Customer": customer})
