@@ -6,6 +6,7 @@ from aiohttp import web
 
 from edge_http.handlers import (
     accounts,
+    audio,
     billing,
     chat_completions,
     client_tokens,
@@ -13,6 +14,8 @@ from edge_http.handlers import (
     embeddings,
     events,
     health,
+    images,
+    messages,
     models,
     moderations,
     openapi,
@@ -37,6 +40,14 @@ def add_routes(app: web.Application) -> None:
             web.post("/chat/completions", chat_completions.chat_completions),  # the peer proxy's path
             web.post("/v1/embeddings", embeddings.embeddings),
             web.post("/v1/moderations", moderations.moderations),
+            web.post("/v1/images/generations", images.generations),
+            web.post("/v1/images/edits", images.edits),
+            web.post("/v1/images/variations", images.variations),
+            web.post("/v1/audio/speech", audio.speech),
+            web.post("/v1/audio/transcriptions", audio.transcriptions),
+            web.post("/v1/audio/translations", audio.translations),
+            web.post("/v1/messages", messages.messages),
+            web.post("/v1/messages/count_tokens", messages.count_tokens),
             web.post("/v1/responses", responses.create_response),
             web.get("/v1/responses/{id}", responses.get_response),
             web.delete("/v1/responses/{id}", responses.delete_response),

@@ -13,7 +13,7 @@ from aiohttp import web
 
 from edge_http.context import Edge
 from edge_http.middlewares import REQUEST_ID
-from edge_http.openai.errors import error_response
+from edge_http.openai.errors import anthropic_route, error_response
 from edge_http.openai.jsonio import dumps
 from ringside.core.v1 import common_pb2, keys_pb2, metering_pb2
 from ringside_server import allowed_models
@@ -26,9 +26,12 @@ MAX_COUNT = 10**9
 
 
 def bearer(request: web.Request) -> str:
-    """The secret of `Authorization: Bearer <key>` ('' when absent)."""
+    """The secret key of `Authorization: Bearer <key>`, else of `x-api-key: <key>` (what Anthropic's
+    SDK sends for `api_key=`); '' when neither is there."""
     scheme, _, secret = request.headers.get("Authorization", "").partition(" ")
-    return secret.strip() if scheme.lower() == "bearer" else ""
+    if scheme.lower() == "bearer":
+        return secret.strip()
+    return request.headers.get("x-api-key", "").strip()
 
 
 def authorization(request: web.Request) -> str:
@@ -37,9 +40,10 @@ def authorization(request: web.Request) -> str:
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() == "client" and token.strip():
         return "Client " + token.strip()
-    if not bearer(request):
+    api_key = bearer(request)
+    if not api_key:
         raise RingsideError("invalid_api_key", "You didn't provide an API key. Send 'Authorization: Bearer sk_…'.")
-    return request.headers["Authorization"]
+    return "Bearer " + api_key
 
 
 async def verify_then_raise(edge: Edge, api_key: str, error: RingsideError) -> NoReturn:
@@ -60,7 +64,8 @@ async def principal(edge: Edge, request: web.Request) -> keys_pb2.VerifyApiKeyRe
 def reject(request: web.Request, denial: metering_pb2.Denial) -> web.Response:
     error = RingsideError(denial.code, denial.message, denial.param or None, denial.retry_after_seconds or None)
     should_retry = denial.should_retry if error.status in (402, 429) else None
-    return error_response(error, request[REQUEST_ID], should_retry, denial.retry_after_ms or None)
+    retry_after_ms = denial.retry_after_ms or None
+    return error_response(error, request[REQUEST_ID], should_retry, retry_after_ms, anthropic_route(request.path))
 
 
 def client_ip(request: web.Request, trusted_proxies: Sequence[IPNetwork]) -> str:

@@ -7,7 +7,7 @@ call's life, writing a complete body or relaying a stream, a client that leaves 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
@@ -22,6 +22,12 @@ from ringside_server.metering.request import Answer, Caller, MeteredRequest
 CLIENT_GONE = (ConnectionResetError, ConnectionError)
 # (the request body's bytes, whether this is the peer proxy's route) → the validated request
 Parse = Callable[[bytes, bool], MeteredRequest]
+# A route that answers in another wire format than OpenAI's rewrites the answer (its body or frames)
+Reshape = Callable[[Answer], Answer]
+
+
+def _as_is(answer: Answer) -> Answer:
+    return answer
 
 
 def caller_of(edge: Edge, request: web.Request) -> Caller:
@@ -38,12 +44,24 @@ def caller_of(edge: Edge, request: web.Request) -> Caller:
     )
 
 
-async def metered(request: web.Request, parse: Parse) -> web.StreamResponse:
+async def metered(request: web.Request, parse: Parse, reshape: Reshape = _as_is) -> web.StreamResponse:
     """Run one metered call for `request` and write its answer."""
+
+    async def read() -> MeteredRequest:
+        # The peer proxy's routes (no /v1) take a bare model name as the name of a slot.
+        return parse(await request.read(), not request.path.startswith("/v1/"))
+
+    return await metered_from(request, read, reshape)
+
+
+async def metered_from(
+    request: web.Request, read: Callable[[], Awaitable[MeteredRequest]], reshape: Reshape = _as_is
+) -> web.StreamResponse:
+    """`metered` for a route that reads its own body (a multipart form)."""
     edge = request.app[EDGE]
     caller = caller_of(edge, request)
     try:
-        wanted = parse(await request.read(), not request.path.startswith("/v1/"))
+        wanted = await read()
         call = await MeteredCall.prepare(edge, caller, wanted)
     except RingsideError as error:
         if not caller.client_token:  # a request refused for its content is refused for its key first
@@ -52,7 +70,7 @@ async def metered(request: web.Request, parse: Parse) -> web.StreamResponse:
     answer = await call.run()
     if isinstance(answer, metering_pb2.Denial):
         return reject(request, answer)
-    return await render(request, answer)
+    return await render(request, reshape(answer))
 
 
 async def render(request: web.Request, answer: Answer) -> web.StreamResponse:

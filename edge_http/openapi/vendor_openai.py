@@ -33,6 +33,14 @@ ROOTS = (
     "CreateModerationRequest",  # for /v1/moderations, being added
     "CreateModerationResponse",
     "ErrorResponse",
+    "CreateImageRequest",
+    "ImagesResponse",
+    "CreateSpeechRequest",
+    "CreateTranscriptionResponseJson",
+    "CreateTranscriptionResponseVerboseJson",
+    "CreateTranslationResponseJson",
+    "CreateTranslationResponseVerboseJson",
+    "CreateTranscriptionResponseStreamEvent",
     "CreateResponse",  # /v1/responses
     "Response",
     "ResponseStreamEvent",

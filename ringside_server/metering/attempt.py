@@ -5,8 +5,9 @@ or whose client leaves, a cancellation, an unexpected exception."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Callable
 from typing import Any
 
 import orjson
@@ -117,7 +118,78 @@ class Attempt:
         upstream = await self._open()
         if upstream.status >= 400:
             return await self._upstream_failed(upstream)
+        if self.request.byte_stream:
+            return self._byte_relay(upstream)
+        if self.request.stream and self.request.event_usage is not None:
+            return self._event_relay(upstream, self.request.event_usage)
         return await (self._relay() if self.request.stream else self._complete(upstream))
+
+    def _event_relay(self, upstream: UpstreamResponse, event_usage: Callable[[Any], Any]) -> Answer:
+        """A stream of the route's own SSE events (a transcription's), relayed frame by frame; the
+        usage an event carries settles the call when the stream ends (without one: the bound)."""
+        headers = {**self.headers, **SSE_HEADERS}
+        self.streaming = True
+        reported: list[Any] = []
+
+        def usage() -> Any:
+            answer = {"usage": reported[-1]} if reported else None
+            return usage_from_body({"usage": self.request.answer_usage(answer, self.model)})
+
+        async def events() -> AsyncGenerator[bytes, None]:
+            try:
+                async for frame in frames(upstream.lines()):
+                    data = b"\n".join(line[5:].strip() for line in frame.splitlines() if line.startswith(b"data:"))
+                    with contextlib.suppress(orjson.JSONDecodeError):
+                        found = event_usage(orjson.loads(data)) if data else None
+                        reported.extend([found] if found is not None else [])
+                    yield frame
+            except RingsideError as error:
+                upstream.close()
+                await self._settle(ABORTED, usage(), not reported, "")
+                yield self._error_frame(error.code, error.message)
+                return
+            await self._settle(COMPLETED, usage(), not reported, "")
+
+        stream = events()
+
+        async def close(client_gone: bool) -> None:
+            await stream.aclose()
+            if not self.settled:
+                upstream.close()
+                await self._settle(ABORTED, usage(), not reported, "")
+
+        return Answer(200, headers, relay=Relay(stream, close), content_type="text/event-stream")
+
+    def _byte_relay(self, upstream: UpstreamResponse) -> Answer:
+        """A binary answer (speech's audio) relayed as it arrives; its price was known before the call,
+        so it settles at that price once the body ended, or was cut off (the provider bills it whole)."""
+        content_type = upstream.content_type().split(";")[0].strip()
+        headers = {**self.headers, "Content-Type": content_type}
+        if self.decision.wallet_balance_before is not None:  # streams tell the balance before the call
+            headers["X-Ringside-Wallet-Balance"] = usd_header(self.decision.wallet_balance_before)
+        self.streaming = True
+        usage = usage_from_body({"usage": self.request.answer_usage(None, self.model)})
+
+        async def chunks() -> AsyncGenerator[bytes, None]:
+            read = getattr(upstream, "chunks", upstream.lines)  # HTTP upstreams read chunks as they come
+            try:
+                async for chunk in read():
+                    yield chunk
+            except RingsideError:  # cut off: a binary body has no error frame, it just ends short
+                upstream.close()
+                await self._settle(ABORTED, usage, False, "")
+                return
+            await self._settle(COMPLETED, usage, False, "")
+
+        events = chunks()
+
+        async def close(client_gone: bool) -> None:
+            await events.aclose()
+            if not self.settled:
+                upstream.close()
+                await self._settle(ABORTED, usage, False, "")
+
+        return Answer(200, headers, relay=Relay(events, close), content_type=content_type)
 
     async def _upstream_failed(self, upstream: UpstreamResponse) -> Answer:
         try:
@@ -142,12 +214,15 @@ class Attempt:
             await self._settle(FAILED, usage_from_body(None), False, "")
             raise RingsideError("upstream_error", problem)
         upstream_model = str(parsed.get("model", "")) if isinstance(parsed, dict) else ""
-        settled = await self._settle(COMPLETED, usage_from_body(parsed), False, upstream_model)
+        usage = usage_from_body({"usage": self.request.answer_usage(parsed, self.model)})
+        settled = await self._settle(COMPLETED, usage, False, upstream_model)
         headers = dict(self.headers)
         if settled is not None and settled.HasField("wallet_balance_nano_usd"):
             headers["X-Ringside-Wallet-Balance"] = usd_header(settled.wallet_balance_nano_usd)
             headers["X-Ringside-Wallet-Deducted"] = usd_header(settled.posted_nano_usd)
-        return Answer(200, headers, payload)
+        # a JSON answer is JSON whatever the upstream said; others (speech's audio) keep their type
+        content_type = "application/json" if parsed is not None else upstream.content_type().split(";")[0].strip()
+        return Answer(200, headers, payload, content_type=content_type)
 
     async def _relay(self) -> Answer:
         headers = {**self.headers, **SSE_HEADERS}

@@ -25,7 +25,14 @@ from ringside_server.money_proto import classes_message
 from ringside_server.providers import registry
 from ringside_server.providers.catalog.load import CatalogModel
 
-KIND_NAMES = {"chat": "a chat", "embedding": "an embedding", "moderation": "a moderation"}
+KIND_NAMES = {
+    "chat": "a chat",
+    "embedding": "an embedding",
+    "moderation": "a moderation",
+    "image": "an image",
+    "speech": "a speech",
+    "transcription": "a transcription",
+}
 
 
 class MeteredCall:
@@ -53,6 +60,7 @@ class MeteredCall:
             if request.model_kind is not None and model.kind != request.model_kind:
                 kind = KIND_NAMES.get(request.model_kind, request.model_kind)
                 raise RingsideError("invalid_request", f"'{model.ref}' is not {kind} model.", "model")
+        models = [request.priced(model) for model in models]
         if caller.live:
             models = _configured(gateway, models)  # 503 before holding anything
         return cls(gateway, caller, request, models)

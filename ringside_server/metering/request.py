@@ -32,6 +32,14 @@ def _no_problem(answer: Any) -> str | None:
     return None
 
 
+def _as_listed(model: CatalogModel) -> CatalogModel:
+    return model
+
+
+def _usage_member(answer: Any, model: CatalogModel) -> Any:
+    return answer.get("usage") if isinstance(answer, dict) else None
+
+
 # (body, model, the admission's output bound, whether the room limited it) → the upstream body
 UpstreamBody = Callable[[dict[str, Any], CatalogModel, int, bool], dict[str, Any]]
 
@@ -56,6 +64,15 @@ class MeteredRequest:
     # A complete answer that is not the route's shape: a message (settled as failed, 502)
     answer_problem: Callable[[Any], str | None] = _no_problem
     max_answer_bytes: int = 64 * 1024 * 1024
+    # The model as this request is priced (images: per image of the asked size and quality)
+    priced: Callable[[CatalogModel], CatalogModel] = _as_listed
+    # A complete answer's usage in OpenAI's `usage` shape (images: one output unit per image)
+    answer_usage: Callable[[Any, CatalogModel], Any] = _usage_member
+    # A binary answer relayed as it arrives, priced by answer_usage(None, model) (speech's audio)
+    byte_stream: bool = False
+    # A stream of the route's own SSE events (not chat chunks), relayed as they come: the usage an
+    # event carries, or None (transcriptions' `transcript.text.done`)
+    event_usage: Callable[[Any], Any] | None = None
 
 
 @dataclass(slots=True)

@@ -12,6 +12,7 @@ from aiohttp.http_exceptions import HttpProcessingError
 from yarl import URL
 
 from ringside_server.errors import RingsideError
+from ringside_server.openai.multipart import form_data
 
 
 class HttpUpstreamResponse:
@@ -111,6 +112,29 @@ class OpenAICompatProvider:
     async def moderations(self, body: dict[str, Any]) -> HttpUpstreamResponse:
         return await self.post(self.url(str(body.get("model", "")), "moderations"), body)
 
+    async def images_generations(self, body: dict[str, Any]) -> HttpUpstreamResponse:
+        return await self.post(self.url(str(body.get("model", "")), "images/generations"), body)
+
+    async def images_edits(self, body: dict[str, Any]) -> HttpUpstreamResponse:
+        return await self.post_form(self.url(str(body.get("model", "")), "images/edits"), body)
+
+    async def images_variations(self, body: dict[str, Any]) -> HttpUpstreamResponse:
+        return await self.post_form(self.url(str(body.get("model", "")), "images/variations"), body)
+
+    async def audio_speech(self, body: dict[str, Any]) -> HttpUpstreamResponse:
+        return await self.post(self.url(str(body.get("model", "")), "audio/speech"), body)
+
+    async def audio_transcriptions(self, body: dict[str, Any]) -> HttpUpstreamResponse:
+        return await self.post_form(self.url(str(body.get("model", "")), "audio/transcriptions"), body)
+
+    async def audio_translations(self, body: dict[str, Any]) -> HttpUpstreamResponse:
+        return await self.post_form(self.url(str(body.get("model", "")), "audio/translations"), body)
+
+    async def post_form(self, url: str, body: dict[str, Any]) -> HttpUpstreamResponse:
+        """A multipart body (files as files): aiohttp writes its own Content-Type and boundary."""
+        headers = {name: value for name, value in self.headers.items() if name != "Content-Type"}
+        return await self._send(url, form_data(body), headers)
+
     async def post(self, url: str, body: dict[str, Any]) -> HttpUpstreamResponse:
         return await self.post_bytes(url, orjson.dumps(body))
 
@@ -118,6 +142,11 @@ class OpenAICompatProvider:
         self, url: str | URL, data: bytes, signed_headers: dict[str, str] | None = None
     ) -> HttpUpstreamResponse:
         headers = {**self.headers, **signed_headers} if signed_headers else self.headers
+        return await self._send(url, data, headers)
+
+    async def _send(
+        self, url: str | URL, data: bytes | aiohttp.FormData, headers: dict[str, str]
+    ) -> HttpUpstreamResponse:
         try:
             response = await self._session.post(
                 url, data=data, headers=headers, timeout=self._timeout, allow_redirects=False

@@ -124,17 +124,29 @@ class ProviderKind:
     build: Builder | None
 
 
-_OPENAI_WIRE: Mapping[Route, Support] = {"chat": "native", "embeddings": "native", "moderations": "native"}
+_OPENAI_WIRE: Mapping[Route, Support] = {
+    "chat": "native",
+    "embeddings": "native",
+    "moderations": "native",
+    "images": "native",
+    "image_edits": "native",
+    "image_variations": "native",
+    "speech": "native",
+    "transcriptions": "native",
+    "translations": "native",
+    "messages": "translated",  # Anthropic's Messages ingress: any chat provider serves it translated
+}
+_TRANSLATED: Mapping[Route, Support] = {"chat": "translated", "messages": "translated"}
 # The one table (API.md "Model calls": a provider declares the routes it serves). `native`: OpenAI's
 # wire format, relayed; `translated`: Ringside translates the request and the answer.
 KINDS: Mapping[ConnectionKind, ProviderKind] = {
     "openai": ProviderKind(_OPENAI_WIRE, _openai_wire),
     "azure": ProviderKind(_OPENAI_WIRE, _openai_wire),
     "test": ProviderKind(_OPENAI_WIRE, None),  # the built-in test model answers what a live one could
-    "anthropic": ProviderKind({"chat": "translated"}, _anthropic),
-    "gemini": ProviderKind({"chat": "translated"}, _gemini),
-    "cohere": ProviderKind({"chat": "translated"}, _cohere),
-    "bedrock": ProviderKind({"chat": "translated"}, _bedrock_kind),
+    "anthropic": ProviderKind(_TRANSLATED, _anthropic),
+    "gemini": ProviderKind(_TRANSLATED, _gemini),
+    "cohere": ProviderKind(_TRANSLATED, _cohere),
+    "bedrock": ProviderKind(_TRANSLATED, _bedrock_kind),
 }
 
 

@@ -22,6 +22,7 @@ from ringside_server.providers import test_answers
 from ringside_server.providers.catalog.load import CatalogModel
 from ringside_server.providers.test_answers import REPLY, Choice
 from ringside_server.providers.test_checks import Refusal, check_chat, check_embeddings, check_moderations
+from ringside_server.providers.test_media import TestMedia
 
 __all__ = ["REPLY", "TestModelProvider", "TestModelResponse"]
 
@@ -66,9 +67,9 @@ class TestModelResponse:
         self._frames = []
 
 
-class TestModelProvider:
+class TestModelProvider(TestMedia):
     """The test model; `serving(model)` is the one that answers for a resolved catalog model (its
-    capabilities, output bound and embedding dimension)."""
+    capabilities, output bound and embedding dimension). Images, speech and transcripts: TestMedia."""
 
     id = "ringside"
     __test__ = False  # not a pytest class, whatever its name

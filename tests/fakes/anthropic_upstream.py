@@ -4,11 +4,12 @@ named SSE events (message_start, content_block_*, ping, message_delta, message_s
 bodies `{"type": "error", "error": {...}, "request_id"}`.
 
 Deterministic answers: 8 lorem words ("text"), or one `get_weather` tool call when the last user
-turn says ``[[fake:tool]]``. Other markers: ``[[anthropic:status=NNN]]`` (529 = overloaded_error;
-429 and 529 say `retry-after: 1`, as Anthropic does), ``[[fake:cache]]`` (usage with cache reads
-100 and writes 50), ``[[anthropic:stall]]``, ``[[fake:stream_error]]`` (an `error` event after the
-first text delta). Failure markers are the fake's own, so a fake OpenAI given the same message in a
-fallback test answers normally, and the other way round.
+turn says ``[[fake:tool]]``, after a signed thinking block when it says ``[[fake:thinking]]``.
+Other markers: ``[[anthropic:status=NNN]]`` (529 = overloaded_error; 429 and 529 say `retry-after:
+1`, as Anthropic does), ``[[fake:cache]]`` (usage with cache reads 100 and writes 50),
+``[[anthropic:stall]]``, ``[[fake:stream_error]]`` (an `error` event after the first text delta).
+Failure markers are the fake's own, so a fake OpenAI given the same message in a fallback test
+answers normally, and the other way round.
 
 Run: ``python -m tests.fakes.anthropic_upstream --port 8901 --api-key KEY``.
 """
@@ -27,6 +28,8 @@ from tests.fakes.openai_wire import LOREM_WORDS
 VERSION = "2026-10-21"
 WORDS = 8
 TOOL_INPUT = '{"city": "Paris", "unit": "c"}'
+THINKING = "The user wants the weather. I should call the tool."
+SIGNATURE = "EqQBCkYIBRgCKkD-fake-signature"
 TOOL_PIECES = ['{"city": ', '"Paris", "u', 'nit": "c"}']
 ERROR_TYPES = {400: "invalid_request_error", 401: "authentication_error", 403: "permission_error",
                404: "not_found_error", 413: "request_too_large", 429: "rate_limit_error", 500: "api_error",
@@ -90,6 +93,8 @@ def _message(body: dict[str, Any], text: str) -> dict[str, Any]:
     else:
         content = [{"type": "text", "text": "".join(words)}]
         stop, output = ("max_tokens" if len(words) < WORDS else "end_turn"), len(words)
+    if "[[fake:thinking]]" in text:  # extended thinking: a signed thinking block first
+        content.insert(0, {"type": "thinking", "thinking": THINKING, "signature": SIGNATURE})
     return {
         "id": "msg_fake01",
         "type": "message",
@@ -123,6 +128,19 @@ def _events(message: dict[str, Any], text: str) -> list[bytes]:
                 if "[[fake:stream_error]]" in text:
                     error = {"type": "overloaded_error", "message": "Overloaded"}
                     return [*out, _event("error", {"type": "error", "error": error})]
+        elif block["type"] == "thinking":
+            start = {"type": "thinking", "thinking": "", "signature": ""}
+            out.append(
+                _event("content_block_start", {"type": "content_block_start", "index": index, "content_block": start})
+            )
+            for delta in (
+                {"type": "thinking_delta", "thinking": block["thinking"][:20]},
+                {"type": "thinking_delta", "thinking": block["thinking"][20:]},
+                {"type": "signature_delta", "signature": block["signature"]},
+            ):
+                out.append(
+                    _event("content_block_delta", {"type": "content_block_delta", "index": index, "delta": delta})
+                )
         else:
             tool = {"type": "tool_use", "id": block["id"], "name": block["name"], "input": {}}
             out.append(
@@ -171,8 +189,26 @@ async def messages(request: web.Request) -> web.StreamResponse:
     return response
 
 
+COUNT_FIELDS = {"model", "messages", "system", "tools", "tool_choice", "thinking", "mcp_servers"}
+
+
+async def count_tokens(request: web.Request) -> web.Response:
+    """`POST /v1/messages/count_tokens`: Anthropic refuses fields it does not count; the count is
+    the prompt's JSON bytes over 4 (as the fake's usage counts them)."""
+    record = native.record(request)
+    if request.headers.get("Authorization") != f"Bearer {request.app[native.KEY]}":
+        return error(401, "invalid x-api-key")
+    body = record["body"] = orjson.loads(await request.read())
+    extra = sorted(set(body) - COUNT_FIELDS)
+    if extra or not isinstance(body.get("messages"), list):
+        return error(400, f"{extra[0] if extra else 'messages'}: Extra inputs are not permitted")
+    tokens = len(orjson.dumps(body["messages"])) // 4 + len(orjson.dumps(body.get("system", ""))) // 4
+    return web.Response(body=orjson.dumps({"input_tokens": tokens}), content_type="application/json")
+
+
 def add_routes(router: web.UrlDispatcher) -> None:
     router.add_post("/v1/messages", messages)
+    router.add_post("/v1/messages/count_tokens", count_tokens)
 
 
 def create_app(api_key: str) -> web.Application:

@@ -24,7 +24,7 @@ from typing import Any
 import orjson
 from aiohttp import web
 
-from tests.fakes import openai_embeddings, openai_moderations
+from tests.fakes import openai_audio, openai_embeddings, openai_images, openai_moderations
 from tests.fakes import openai_wire as wire
 from tests.fakes.openai_request import (
     BadRequest,
@@ -274,6 +274,41 @@ async def moderations(request: web.Request) -> web.Response:
     return await _recorded_answer(request, openai_moderations.answer)
 
 
+async def images_generations(request: web.Request) -> web.Response:
+    """``POST /v1/images/generations`` (tests/fakes/openai_images.py)."""
+    return await _recorded_answer(request, openai_images.answer)
+
+
+async def images_form(request: web.Request) -> web.Response:
+    """``POST /v1/images/edits`` and ``/variations``: a multipart body, recorded and answered."""
+    record = RecordedRequest(body=None, headers={str(name): value for name, value in request.headers.items()})
+    request.app[RECORDS].append(record)
+    if not _authorized(request, request.app[CONFIG]):
+        return _error(record, 401, "Incorrect API key provided.")
+    record.body = await openai_images.read_form(request)
+    response = openai_images.answer(record.body)
+    record.status, record.completed = response.status, True
+    return response
+
+
+async def audio_speech(request: web.Request) -> web.Response:
+    """``POST /v1/audio/speech`` (tests/fakes/openai_audio.py)."""
+    return await _recorded_answer(request, openai_audio.speech)
+
+
+async def audio_form(request: web.Request) -> web.Response:
+    """``POST /v1/audio/transcriptions`` and ``/translations``: multipart, recorded and answered."""
+    record = RecordedRequest(body=None, headers={str(name): value for name, value in request.headers.items()})
+    request.app[RECORDS].append(record)
+    if not _authorized(request, request.app[CONFIG]):
+        return _error(record, 401, "Incorrect API key provided.")
+    record.body = await openai_images.read_form(request)
+    task = "translate" if request.path.endswith("translations") else "transcribe"
+    response = openai_audio.transcript(record.body, task)
+    record.status, record.completed = response.status, True
+    return response
+
+
 async def list_models(request: web.Request) -> web.Response:
     """``GET /v1/models``."""
     if not _authorized(request, request.app[CONFIG]):
@@ -319,6 +354,12 @@ def create_app(config: FakeConfig) -> web.Application:
     app.router.add_get("/v1/models", list_models)
     app.router.add_post("/v1/embeddings", embeddings)
     app.router.add_post("/v1/moderations", moderations)
+    app.router.add_post("/v1/images/generations", images_generations)
+    app.router.add_post("/v1/images/edits", images_form)
+    app.router.add_post("/v1/images/variations", images_form)
+    app.router.add_post("/v1/audio/speech", audio_speech)
+    app.router.add_post("/v1/audio/transcriptions", audio_form)
+    app.router.add_post("/v1/audio/translations", audio_form)
     app.router.add_post("/openai/deployments/{deployment}/chat/completions", azure_chat_completions)
     app.router.add_get("/_fake/requests", recorded_requests)
     app.router.add_delete("/_fake/requests", clear_recorded_requests)

@@ -31,7 +31,8 @@ ERROR_TYPES = {
     "overloaded_error": ("api_error", "model_unavailable"),
     "api_error": ("api_error", "upstream_error"),
 }
-OVERLOADED = 529  # Anthropic's "overloaded": a 503 to OpenAI clients
+OVERLOADED = 529
+THINKING_BLOCKS = ("thinking", "redacted_thinking")  # Anthropic's "overloaded": a 503 to OpenAI clients
 
 
 def _int(value: Any) -> int:
@@ -55,10 +56,13 @@ def usage(anthropic_usage: dict[str, Any]) -> dict[str, Any]:
 def completion(message: dict[str, Any]) -> dict[str, Any]:
     text: list[str] = []
     tool_calls: list[dict[str, Any]] = []
+    thinking: list[dict[str, Any]] = []
     for block in message.get("content") or ():
         if not isinstance(block, dict):
             continue
-        if block.get("type") == "text":
+        if block.get("type") in THINKING_BLOCKS:
+            thinking.append(block)
+        elif block.get("type") == "text":
             text.append(str(block.get("text", "")))
         elif block.get("type") == "tool_use":
             arguments = orjson.dumps(block.get("input") or {}).decode()
@@ -73,6 +77,9 @@ def completion(message: dict[str, Any]) -> dict[str, Any]:
     reply["refusal"] = None
     if tool_calls:
         reply["tool_calls"] = tool_calls
+    if thinking:  # as OpenAI-format gateways carry it (LiteLLM's names), signatures kept for the next turn
+        reply["reasoning_content"] = "".join(str(block.get("thinking", "")) for block in thinking)
+        reply["thinking_blocks"] = thinking
     return {
         "id": "chatcmpl-" + str(message.get("id", "")),
         "object": "chat.completion",

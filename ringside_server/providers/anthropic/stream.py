@@ -1,9 +1,11 @@
 """Anthropic's SSE events → OpenAI chat.completion.chunk frames.
 
-Text deltas become `content` deltas; a `tool_use` block becomes a `tool_calls` entry (id and name
-first, then its `input_json_delta` pieces as `arguments`); `message_delta` carries the stop reason;
-usage is cumulative in Anthropic's stream (message_start, then message_delta), so the last values
-seen are the call's, sent as OpenAI's final usage chunk before `[DONE]`.
+Text deltas become `content` deltas; thinking becomes `reasoning_content` and `thinking_blocks`
+deltas (the names OpenAI-format gateways use; the signature comes last, as its own piece); a
+`tool_use` block becomes a `tool_calls` entry (id and name first, then its `input_json_delta`
+pieces as `arguments`); `message_delta` carries the stop reason; usage is cumulative in Anthropic's
+stream (message_start, then message_delta), so the last values seen are the call's, sent as
+OpenAI's final usage chunk before `[DONE]`.
 """
 
 from __future__ import annotations
@@ -68,6 +70,8 @@ class StreamTranslator:
                 return [self._chunk({"tool_calls": [call]})]
             if block.get("type") == "text" and block.get("text"):
                 return [self._chunk({"content": block["text"]})]
+            if block.get("type") == "redacted_thinking":
+                return [self._chunk({"thinking_blocks": [block]})]
             return []
         if kind == "content_block_delta":
             delta = event.get("delta") or {}
@@ -77,7 +81,13 @@ class StreamTranslator:
                 position = self.tools.get(int(event.get("index", 0)), 0)
                 call = {"index": position, "function": {"arguments": delta.get("partial_json", "")}}
                 return [self._chunk({"tool_calls": [call]})]
-            return []  # thinking and signature deltas are not part of OpenAI's answer
+            if delta.get("type") == "thinking_delta":
+                piece = {"type": "thinking", "thinking": delta.get("thinking", "")}
+                return [self._chunk({"reasoning_content": delta.get("thinking", ""), "thinking_blocks": [piece]})]
+            if delta.get("type") == "signature_delta":
+                piece = {"type": "thinking", "thinking": "", "signature": delta.get("signature", "")}
+                return [self._chunk({"thinking_blocks": [piece]})]
+            return []
         if kind == "message_delta":
             self.usage.update({k: v for k, v in (event.get("usage") or {}).items() if v is not None})
             reason = (event.get("delta") or {}).get("stop_reason")

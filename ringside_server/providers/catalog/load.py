@@ -23,7 +23,7 @@ PRICE_CLASSES = (
     "audio_output",
     "image_input",
 )
-ModelKind = Literal["chat", "embedding", "moderation"]
+ModelKind = Literal["chat", "embedding", "moderation", "image", "speech", "transcription"]
 ConnectionKind = Literal["openai", "azure", "anthropic", "gemini", "cohere", "bedrock", "test"]
 KINDS: tuple[ModelKind, ...] = get_args(ModelKind)
 CAPABILITIES = ("tools", "vision", "json", "reasoning")
@@ -40,6 +40,7 @@ MODEL_FIELDS = {
     "deprecated",
     "source",
     "dimensions",
+    "image_prices",
 }
 CONNECTION_FIELDS = {
     "kind",
@@ -74,6 +75,8 @@ class CatalogModel:
     capabilities: tuple[str, ...] = ()
     deprecated: str = ""
     dimensions: int = 0  # an embedding model's vector length (its default when `dimensions` is not asked)
+    # image models: USD nano per image by "<quality>/<size>" (images/pricing.py reads them)
+    image_prices: Mapping[str, int] = field(default_factory=dict)
 
     @property
     def ref(self) -> str:
@@ -159,7 +162,15 @@ def parse_model(provider: str, name: str, entry: object, where: str) -> CatalogM
         capabilities=tuple(c for c in CAPABILITIES if c in capabilities),
         deprecated=str(entry.get("deprecated", "")),
         dimensions=_count(entry, "dimensions", where),
+        image_prices=_image_prices(entry.get("image_prices", {}), where),
     )
+
+
+def _image_prices(prices: object, where: str) -> dict[str, int]:
+    """`{"<quality>/<size>": USD per image}` → nano-USD per image."""
+    if not isinstance(prices, dict) or len(prices) > 100:
+        raise ValueError(f"{where}: image_prices must map at most 100 quality/size keys to prices")
+    return {str(key): _nano_per_mtok(usd, f"{where} image_prices[{key}]") for key, usd in prices.items()}
 
 
 def parse(document: dict[str, object], source: str) -> list[CatalogModel]:

@@ -25,7 +25,8 @@ def test_the_shipped_catalog_prices_every_class_of_every_model_as_integers(catal
         assert ref == model.ref == f"fc:{model.provider}/{model.name}"
         assert set(model.prices) == set(PRICE_CLASSES)
         assert all(type(price) is int and price >= 0 for price in model.prices.values()), ref
-        assert model.kind in ("chat", "embedding", "moderation")
+        assert model.kind in ("chat", "embedding", "moderation", "image", "speech", "transcription")
+        assert bool(model.image_prices) == (model.kind == "image"), ref  # an image model is priced per image
         if model.kind == "chat":
             assert model.max_output_tokens > 0, ref
 

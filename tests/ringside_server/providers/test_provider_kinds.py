@@ -47,4 +47,6 @@ def test_openai_compatible_providers_serve_moderations_natively_and_others_not_a
         require("gemini", "gemini", "moderations")
     error = refused.value
     assert (error.code, error.status, error.param) == ("route_not_supported", 400, "model")
-    assert error.message == "Provider 'gemini' does not serve moderations; it serves: chat (translated)."
+    assert error.message == (
+        "Provider 'gemini' does not serve moderations; it serves: chat (translated), messages (translated)."
+    )
