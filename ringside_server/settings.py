@@ -33,6 +33,12 @@ class Settings(BaseSettings):
     temporal_address: str | None = None
     temporal_namespace: str = "default"
     core_address: str | None = None
+    # The rag role (issue 16): its gRPC port, or the address of one run elsewhere; a Qdrant server
+    # instead of the embedded index (then several rag processes may run).
+    rag_port: int = Field(default=50053, ge=0, le=65535)
+    rag_address: str | None = None
+    qdrant_url: str | None = Field(default=None, max_length=500)
+    rag_threads: int = Field(default=2, ge=1, le=64)
     database_url: str | None = None
     admin_key: str | None = None
     internal_token: str | None = None
@@ -104,6 +110,10 @@ class Settings(BaseSettings):
     @property
     def resolved_core_address(self) -> str:
         return self.core_address or f"{self.bind_host}:{self.grpc_port}"
+
+    @property
+    def resolved_rag_address(self) -> str:
+        return self.rag_address or f"{self.bind_host}:{self.rag_port}"
 
     @property
     def resolved_temporal_address(self) -> str:

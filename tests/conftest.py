@@ -60,3 +60,13 @@ def stack(
     running = Stack(request.param, tmp_path_factory.mktemp(f"stack-{request.param}"), upstream).start()
     yield running
     running.destroy()
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def rag_stack(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, upstream: FakeUpstream
+) -> Iterator[Stack]:
+    """A core + rag role + edge (managed RAG, the local models) against SQLite and PostgreSQL."""
+    running = Stack(request.param, tmp_path_factory.mktemp(f"rag-stack-{request.param}"), upstream, with_rag=True)
+    yield running.start()
+    running.destroy()

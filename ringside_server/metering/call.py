@@ -23,6 +23,7 @@ from ringside_server.metering.request import Answer, Caller, MeteredRequest
 from ringside_server.metering.settlement import admit, price_of
 from ringside_server.providers import registry
 from ringside_server.providers.catalog.load import CatalogModel
+from ringside_server.providers.local import LOCAL_PROVIDER
 
 KIND_NAMES = {"chat": "a chat", "embedding": "an embedding", "moderation": "a moderation"}
 
@@ -48,8 +49,9 @@ class MeteredCall:
             if request.model_kind is not None and model.kind != request.model_kind:
                 kind = KIND_NAMES.get(request.model_kind, request.model_kind)
                 raise RingsideError("invalid_request", f"'{model.ref}' is not {kind} model.", "model")
-        if caller.live:
-            models = _configured(gateway, models)  # 503 before holding anything
+        # 503 before holding anything; test keys reach only the local models' own provider
+        if caller.live or all(model.provider == LOCAL_PROVIDER for model in models):
+            models = _configured(gateway, models)
         return cls(gateway, caller, request, models)
 
     async def run(self) -> Answer | metering_pb2.Denial:

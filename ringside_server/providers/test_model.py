@@ -7,13 +7,13 @@ from __future__ import annotations
 import hashlib
 import time
 import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
 import orjson
 
 from ringside_server.openai import embeddings, moderations
 from ringside_server.openai.estimate import text_parts
+from ringside_server.providers.base import BufferedResponse
 
 TEST_DIMENSIONS = 16
 
@@ -57,34 +57,10 @@ def _prompt_tokens(messages: list[Any]) -> int:
     return total
 
 
-class TestModelResponse:
-    def __init__(self, body: bytes, frames: list[bytes] | None) -> None:
-        self.status = 200
-        self._body = body
-        self._frames = frames
-
-    def content_type(self) -> str:
-        return "text/event-stream; charset=utf-8" if self._frames is not None else "application/json"
-
-    def header(self, name: str) -> str | None:
-        return None
-
-    async def read(self, limit_bytes: int) -> bytes:
-        return self._body
-
-    async def lines(self) -> AsyncIterator[bytes]:
-        for frame in self._frames or []:
-            for line in frame.splitlines(keepends=True):
-                yield line
-
-    def close(self) -> None:
-        self._frames = []
-
-
 class TestModelProvider:
     id = "ringside"
 
-    async def embeddings(self, body: dict[str, Any]) -> TestModelResponse:
+    async def embeddings(self, body: dict[str, Any]) -> BufferedResponse:
         """Deterministic unit-ish vectors from each input's hash; usage ≈ 4 bytes a token."""
         items = embeddings.as_items(body.get("input"))
         asked = body.get("dimensions")
@@ -102,15 +78,15 @@ class TestModelProvider:
             "model": str(body.get("model", "test")),
             "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
         }
-        return TestModelResponse(orjson.dumps(answer), None)
+        return BufferedResponse(orjson.dumps(answer), None)
 
-    async def moderations(self, body: dict[str, Any]) -> TestModelResponse:
+    async def moderations(self, body: dict[str, Any]) -> BufferedResponse:
         """A result per input that flags nothing (OpenAI's shape; moderation models are free)."""
         results = [moderations.quiet_result(parts) for parts in moderations.inputs_of(body.get("input"))]
         answer = {"id": "modr-" + uuid.uuid4().hex, "model": str(body.get("model", "test")), "results": results}
-        return TestModelResponse(orjson.dumps(answer), None)
+        return BufferedResponse(orjson.dumps(answer), None)
 
-    async def chat_completions(self, body: dict[str, Any]) -> TestModelResponse:
+    async def chat_completions(self, body: dict[str, Any]) -> BufferedResponse:
         messages = body.get("messages") or []
         model = str(body.get("model", "test"))
         digest = hashlib.sha256(orjson.dumps([model, messages], option=orjson.OPT_SORT_KEYS)).hexdigest()
@@ -151,9 +127,9 @@ class TestModelProvider:
                 "service_tier": "default",
                 "system_fingerprint": "fp_ringside_test",
             }
-            return TestModelResponse(orjson.dumps(completion), None)
+            return BufferedResponse(orjson.dumps(completion), None)
         include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
-        return TestModelResponse(b"", _stream_frames(identity, words, finish, choices, usage, include_usage))
+        return BufferedResponse(b"", _stream_frames(identity, words, finish, choices, usage, include_usage))
 
 
 def _stream_frames(
