@@ -25,6 +25,7 @@ from core.rpc.auth import Authenticator
 from core.rpc.billing import BillingServicer
 from core.rpc.client_tokens import ClientTokensServicer
 from core.rpc.customers import CustomersServicer
+from core.rpc.files import FilesServicer
 from core.rpc.idempotency import IdempotencyServicer
 from core.rpc.metering import MeteringServicer
 from core.rpc.slots import SlotsServicer
@@ -50,6 +51,8 @@ from ringside.core.v1 import (
     client_tokens_pb2_grpc,
     customers_pb2,
     customers_pb2_grpc,
+    files_pb2,
+    files_pb2_grpc,
     idempotency_pb2,
     idempotency_pb2_grpc,
     keys_pb2,
@@ -78,6 +81,7 @@ SERVICE_NAMES = [
     accounts_pb2.DESCRIPTOR.services_by_name["AccountsService"].full_name,
     keys_pb2.DESCRIPTOR.services_by_name["ApiKeysService"].full_name,
     customers_pb2.DESCRIPTOR.services_by_name["CustomersService"].full_name,
+    files_pb2.DESCRIPTOR.services_by_name["FilesService"].full_name,
     metering_pb2.DESCRIPTOR.services_by_name["MeteringService"].full_name,
     system_pb2.DESCRIPTOR.services_by_name["SystemService"].full_name,
     usage_pb2.DESCRIPTOR.services_by_name["UsageService"].full_name,
@@ -160,6 +164,7 @@ def build_server(core: Core, settings: Settings) -> tuple[grpc.aio.Server, Healt
     client_tokens_pb2_grpc.add_ClientTokensServiceServicer_to_server(ClientTokensServicer(core, auth), server)
     webhooks_pb2_grpc.add_WebhooksServiceServicer_to_server(WebhooksServicer(core, auth), server)
     billing_pb2_grpc.add_BillingServiceServicer_to_server(BillingServicer(core, auth), server)
+    files_pb2_grpc.add_FilesServiceServicer_to_server(FilesServicer(core, auth), server)
     health_servicer = HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     reflection.enable_server_reflection([*SERVICE_NAMES, health.SERVICE_NAME, reflection.SERVICE_NAME], server)

@@ -11,10 +11,23 @@ from sqlalchemy import Connection, Engine, case, func, select
 from core.domain import ledger
 from core.domain.client_tokens import KEY_GRACE_S
 from core.domain.entities import Account, ApiKey, Customer, Hold, Slot, Tier
+from core.domain.files import StoredFile
 from core.domain.periods import period_bounds
 from core.domain.state import State
 from core.store.event_marks import rebuild_marks
-from core.store.tables import ACCOUNTS, API_KEYS, CUSTOMERS, HOLDS, SIGNING_KEYS, SLOTS, TIERS, TRANSFERS, USAGE
+from core.store.rag_records import FILE_FIELDS
+from core.store.tables import (
+    ACCOUNTS,
+    API_KEYS,
+    CUSTOMERS,
+    FILES,
+    HOLDS,
+    SIGNING_KEYS,
+    SLOTS,
+    TIERS,
+    TRANSFERS,
+    USAGE,
+)
 from ringside_server.client_token import SigningKey
 from ringside_server.money import Price
 
@@ -40,6 +53,8 @@ def load_state(engine: Engine, now: int) -> State:
             )
         for r in connection.execute(select(SLOTS).where(SLOTS.c.deleted_at.is_(None))).mappings():
             state.add_slot(Slot(r["id"], r["account_id"], r["livemode"], r["name"], r["model"], r["created"]))
+        for f in connection.execute(select(FILES).where(FILES.c.deleted_at.is_(None))).mappings():
+            state.files[f["id"]] = StoredFile(**{name: f[name] for name in FILE_FIELDS})
         for t in connection.execute(select(TIERS).where(TIERS.c.deleted_at.is_(None))).mappings():
             state.add_tier(
                 Tier(

@@ -235,6 +235,23 @@ class SigningKeyRow(SQLModel, table=True):
     retired_at: int | None = Field(default=None, sa_type=BigInteger)
 
 
+class FileRow(SQLModel, table=True):
+    """A file's metadata (`file-…`, issue 16); its bytes are in the file store, not here."""
+
+    __tablename__ = "files"
+
+    id: str = Field(primary_key=True, max_length=64)
+    account_id: str = Field(index=True, max_length=64)
+    livemode: bool
+    customer_id: str | None = Field(default=None, index=True, max_length=64)
+    filename: str = Field(max_length=512)
+    purpose: str = Field(max_length=32)
+    bytes: int = Field(sa_type=BigInteger)
+    sha256: str = Field(max_length=64)
+    created: int = Field(sa_type=BigInteger)
+    deleted_at: int | None = Field(default=None, sa_type=BigInteger)
+
+
 METADATA = SQLModel.metadata
 
 # The Core (SQLAlchemy) tables behind the models, for the writer's and the loader's statements.
@@ -248,6 +265,7 @@ IDEMPOTENCY: Table = IdempotencyRow.__table__  # type: ignore[attr-defined]
 TRANSFERS: Table = TransferRow.__table__  # type: ignore[attr-defined]
 USAGE: Table = UsageRow.__table__  # type: ignore[attr-defined]
 SIGNING_KEYS: Table = SigningKeyRow.__table__  # type: ignore[attr-defined]
+FILES: Table = FileRow.__table__  # type: ignore[attr-defined]
 
 
 class WebhookEndpointRow(SQLModel, table=True):
