@@ -32,6 +32,7 @@ from core.rpc.slots import SlotsServicer
 from core.rpc.system import SystemServicer
 from core.rpc.tiers import TiersServicer
 from core.rpc.usage import UsageServicer
+from core.rpc.vector_stores import VectorStoresServicer
 from core.rpc.wallets import WalletsServicer
 from core.rpc.webhooks import WebhooksServicer
 from core.services import accounts, client_tokens, erasure
@@ -67,6 +68,8 @@ from ringside.core.v1 import (
     tiers_pb2_grpc,
     usage_pb2,
     usage_pb2_grpc,
+    vector_stores_pb2,
+    vector_stores_pb2_grpc,
     wallets_pb2,
     wallets_pb2_grpc,
     webhooks_pb2,
@@ -82,6 +85,7 @@ SERVICE_NAMES = [
     keys_pb2.DESCRIPTOR.services_by_name["ApiKeysService"].full_name,
     customers_pb2.DESCRIPTOR.services_by_name["CustomersService"].full_name,
     files_pb2.DESCRIPTOR.services_by_name["FilesService"].full_name,
+    vector_stores_pb2.DESCRIPTOR.services_by_name["VectorStoresService"].full_name,
     metering_pb2.DESCRIPTOR.services_by_name["MeteringService"].full_name,
     system_pb2.DESCRIPTOR.services_by_name["SystemService"].full_name,
     usage_pb2.DESCRIPTOR.services_by_name["UsageService"].full_name,
@@ -165,6 +169,7 @@ def build_server(core: Core, settings: Settings) -> tuple[grpc.aio.Server, Healt
     webhooks_pb2_grpc.add_WebhooksServiceServicer_to_server(WebhooksServicer(core, auth), server)
     billing_pb2_grpc.add_BillingServiceServicer_to_server(BillingServicer(core, auth), server)
     files_pb2_grpc.add_FilesServiceServicer_to_server(FilesServicer(core, auth), server)
+    vector_stores_pb2_grpc.add_VectorStoresServiceServicer_to_server(VectorStoresServicer(core, auth), server)
     health_servicer = HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     reflection.enable_server_reflection([*SERVICE_NAMES, health.SERVICE_NAME, reflection.SERVICE_NAME], server)

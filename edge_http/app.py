@@ -27,6 +27,7 @@ from ringside_server.providers.catalog.load import load
 from ringside_server.providers.local import LOCAL_PROVIDER, LocalProvider
 from ringside_server.providers.refs import Refs
 from ringside_server.providers.registry import build_providers
+from ringside_server.rag_client import RagClient
 from ringside_server.settings import Settings
 
 log = logging.getLogger("ringside.edge")
@@ -80,7 +81,8 @@ def create_app(settings: Settings) -> web.Application:
         if settings.leases:
             leases = LeaseManager(core, f"{socket.gethostname()}:{os.getpid()}", settings.lease_window_s)
             leases.start()
-        local = LocalProvider(settings.resolved_rag_address, settings.resolve_internal_token())
+        rag = RagClient(settings.resolved_rag_address, settings.resolve_internal_token())
+        local = LocalProvider(rag)
         refs, providers = models_and_providers(settings, session, local)
         app[SESSION] = session
         app[LOCAL] = local
@@ -92,12 +94,13 @@ def create_app(settings: Settings) -> web.Application:
             leases=leases,
             breakers=Breakers(settings.breaker_failures, settings.breaker_cooldown_s),
             trusted_proxies=settings.trusted_proxy_networks,
+            rag=rag,
         )
         yield
         if leases is not None:  # handlers have drained: report every call, close every lease
             await leases.close(settings.drain_timeout_s)
         await session.close()
-        await local.close()
+        await rag.close()
         await core.close()
 
     app.cleanup_ctx.append(clients)

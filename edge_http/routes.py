@@ -21,6 +21,7 @@ from edge_http.handlers import (
     slots,
     tiers,
     usage,
+    vector_stores,
     wallets,
     webhooks,
 )
@@ -43,6 +44,12 @@ def add_routes(app: web.Application) -> None:
             web.get("/v1/files/{id}", files.get_file),
             web.get("/v1/files/{id}/content", files.get_content),
             web.delete("/v1/files/{id}", files.delete_file),
+            web.post("/v1/vector_stores", vector_stores.create_vector_store),
+            web.get("/v1/vector_stores", vector_stores.list_vector_stores),
+            web.get("/v1/vector_stores/{id}", vector_stores.get_vector_store),
+            web.post("/v1/vector_stores/{id}", vector_stores.update_vector_store),  # OpenAI modifies with POST
+            web.patch("/v1/vector_stores/{id}", vector_stores.update_vector_store),
+            web.delete("/v1/vector_stores/{id}", vector_stores.delete_vector_store),
             web.post("/v1/customers", customers.create_customer),
             web.get("/v1/customers", customers.list_customers),
             web.get("/v1/customers/{id}", customers.get_customer),

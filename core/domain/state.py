@@ -13,6 +13,7 @@ from typing import Generic, TypeVar
 
 from core.domain.entities import Account, ApiKey, Customer, Hold, PrepaidBalance, SettleResult, Slot, Tier
 from core.domain.files import StoredFile
+from core.domain.vector_stores import VectorStore
 from ringside_server.client_token import SigningKey
 
 HEAP_SLACK = 10_000
@@ -67,6 +68,7 @@ class State:
     signing_keys: dict[str, SigningKey] = field(default_factory=dict)
     # Files' metadata (issue 16), deleted ones left out.
     files: dict[str, StoredFile] = field(default_factory=dict)
+    vector_stores: dict[str, VectorStore] = field(default_factory=dict)
 
     def prepaid_of(self, account_id: str) -> PrepaidBalance:
         balance = self.prepaid.get(account_id)

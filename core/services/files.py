@@ -27,6 +27,17 @@ def asking_customer(core: Core, principal: Principal, customer_ref: str) -> str 
     return customer.id
 
 
+def listing_customer(core: Core, principal: Principal, customer_ref: str, customer_filter: str) -> str | None:
+    """Whose objects a list shows: the asking customer's, or for an account-level request the
+    `customer_id` filter's (None: the whole account's)."""
+    customer_id = asking_customer(core, principal, customer_ref)
+    if not customer_filter:
+        return customer_id
+    if customer_id is not None:  # a customer sees its own only: no filter names another
+        raise RingsideError("invalid_request", "customer_id filters an account-level list only.", "customer_id")
+    return asking_customer(core, principal, customer_filter)
+
+
 def not_found(file_id: str) -> RingsideError:
     return RingsideError("not_found", f"No such file: '{file_id[:200]}'.", "file_id")
 
@@ -95,11 +106,7 @@ def list_files(
 ) -> tuple[list[StoredFile], bool]:
     """One page in creation order (`desc` by default), after the file `after`."""
     require_scope(principal, "api:read", customer_bound=True)
-    customer_id = asking_customer(core, principal, customer_ref)
-    if customer_filter:
-        if customer_id is not None:  # a customer sees its own only: any other filter finds nothing
-            raise RingsideError("invalid_request", "customer_id filters an account-level list only.", "customer_id")
-        customer_id = asking_customer(core, principal, customer_filter)
+    customer_id = listing_customer(core, principal, customer_ref, customer_filter)
     limit = limit or MAX_LIST
     if not 1 <= limit <= MAX_LIST:
         raise RingsideError("invalid_request", f"limit must be between 1 and {MAX_LIST}.", "limit")

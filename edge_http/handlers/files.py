@@ -11,7 +11,7 @@ from typing import Any
 from aiohttp import BodyPartReader, web
 
 from edge_http.context import EDGE, Edge
-from edge_http.handlers.common import authorization, bearer, principal
+from edge_http.handlers.common import authorization, bearer, fc_customer, openai_list, principal
 from edge_http.openai.jsonio import dumps
 from ringside.core.v1 import files_pb2
 from ringside_server.errors import RingsideError
@@ -43,10 +43,6 @@ def render(stored: files_pb2.File) -> dict[str, Any]:
 
 def store_of(edge: Edge) -> FileStore:
     return FileStore(edge.settings.data_dir.resolve() / "files")
-
-
-def _customer(request: web.Request) -> str:
-    return request.headers.get("FC-Customer", "").strip()[:300]
 
 
 async def _authenticated(request: web.Request) -> str:
@@ -110,7 +106,7 @@ async def create_file(request: web.Request) -> web.Response:
             edge.core.files.CreateFile,
             files_pb2.CreateFileRequest(
                 id=file_id,
-                customer_ref=_customer(request),
+                customer_ref=fc_customer(request),
                 filename=filename,
                 purpose=purpose,
                 bytes=written.size_bytes,
@@ -139,7 +135,7 @@ async def list_files(request: web.Request) -> web.Response:
     listed = await edge.core.as_caller(
         edge.core.files.ListFiles,
         files_pb2.ListFilesRequest(
-            customer_ref=_customer(request),
+            customer_ref=fc_customer(request),
             purpose=query.get("purpose", "")[:100],
             limit=_int(request, "limit", 10_000, 10_000),
             order=query.get("order", "")[:10],
@@ -148,22 +144,15 @@ async def list_files(request: web.Request) -> web.Response:
         ),
         authorization(request),
     )
-    data = [render(f) for f in listed.files]
-    body = {
-        "object": "list",
-        "data": data,
-        "first_id": data[0]["id"] if data else None,
-        "last_id": data[-1]["id"] if data else None,
-        "has_more": listed.has_more,
-    }
-    return web.Response(body=dumps(body), content_type="application/json")
+    body = openai_list([render(f) for f in listed.files], listed.has_more)
+    return web.Response(body=body, content_type="application/json")
 
 
 async def _get(request: web.Request) -> files_pb2.File:
     edge = request.app[EDGE]
     found = await edge.core.as_caller(
         edge.core.files.GetFile,
-        files_pb2.GetFileRequest(id=request.match_info["id"][:100], customer_ref=_customer(request)),
+        files_pb2.GetFileRequest(id=request.match_info["id"][:100], customer_ref=fc_customer(request)),
         authorization(request),
     )
     return found.file
@@ -186,7 +175,7 @@ async def delete_file(request: web.Request) -> web.Response:
     edge = request.app[EDGE]
     deleted = await edge.core.as_caller(
         edge.core.files.DeleteFile,
-        files_pb2.DeleteFileRequest(id=request.match_info["id"][:100], customer_ref=_customer(request)),
+        files_pb2.DeleteFileRequest(id=request.match_info["id"][:100], customer_ref=fc_customer(request)),
         authorization(request),
     )
     await store_of(edge).delete(deleted.id)

@@ -10,18 +10,16 @@ from __future__ import annotations
 
 from typing import Any
 
-import grpc
 import orjson
 
-from ringside.rag.v1 import rag_pb2, rag_pb2_grpc
+from ringside.rag.v1 import rag_pb2
 from ringside_server.errors import RingsideError
 from ringside_server.openai import embeddings
 from ringside_server.providers.base import BufferedResponse
+from ringside_server.rag_client import RagClient
 
 LOCAL_PROVIDER = "local"
-INTERNAL_KEY = "x-ringside-internal"
 EMBED_TIMEOUT_S = 120.0  # 2048 texts at the window on two loaded cores
-CHANNEL_OPTIONS = [("grpc.max_receive_message_length", 64 * 1024 * 1024), ("grpc.keepalive_time_ms", 30_000)]
 
 
 class LocalProvider:
@@ -29,13 +27,8 @@ class LocalProvider:
 
     id = LOCAL_PROVIDER
 
-    def __init__(self, address: str, internal_token: str) -> None:
-        self._channel = grpc.aio.insecure_channel(address, options=CHANNEL_OPTIONS)
-        self._rag = rag_pb2_grpc.RagServiceStub(self._channel)
-        self._metadata = ((INTERNAL_KEY, internal_token),)
-
-    async def close(self) -> None:
-        await self._channel.close(None)
+    def __init__(self, rag: RagClient) -> None:
+        self._rag = rag
 
     async def chat_completions(self, body: dict[str, Any]) -> BufferedResponse:
         raise RingsideError("route_not_supported", "Provider 'local' serves embeddings only.", "model")
@@ -45,10 +38,7 @@ class LocalProvider:
         model = str(body.get("model", ""))  # the catalog name: the ref's `fc:local/` is taken off upstream
         texts = _texts(body)
         request = rag_pb2.EmbedRequest(texts=texts, model=f"fc:{LOCAL_PROVIDER}/{model}")
-        try:
-            answer = await self._rag.Embed(request, metadata=self._metadata, timeout=EMBED_TIMEOUT_S)
-        except grpc.aio.AioRpcError as error:
-            raise _translate(error) from None
+        answer = await self._rag.call(self._rag.stub.Embed, request, timeout_s=EMBED_TIMEOUT_S)
         dimensions = body.get("dimensions")
         encoding = str(body.get("encoding_format", "float"))
         data = []
@@ -78,14 +68,3 @@ def _texts(body: dict[str, Any]) -> list[str]:
             raise RingsideError("invalid_request", "every input must contain non-blank text.", "input")
         texts.append(item)
     return texts
-
-
-def _translate(error: grpc.aio.AioRpcError) -> RingsideError:
-    """The rag role's refusal in OpenAI's terms; the role down is the provider unavailable (503)."""
-    if error.code() == grpc.StatusCode.INVALID_ARGUMENT:
-        return RingsideError("invalid_request", error.details() or "the local model refused the input", "input")
-    if error.code() == grpc.StatusCode.DEADLINE_EXCEEDED:
-        return RingsideError("upstream_timeout", "The local model did not answer in time.")
-    return RingsideError(
-        "model_unavailable", "The rag role (the local models' runtime) is not reachable; is it running?", "model"
-    )
