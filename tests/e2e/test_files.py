@@ -15,7 +15,7 @@ import pytest
 
 from tests.conftest import RAG_MAX_FILE_BYTES
 from tests.e2e.test_chat_completions import client
-from tests.harness import Stack
+from tests.harness import Stack, wait_until
 
 
 def _customer(stack: Stack, key: str) -> str:
@@ -178,3 +178,20 @@ def test_an_empty_file_uploads_and_bad_uploads_are_400_or_401(rag_stack: Stack) 
         assert response.status == 400 and response.json()["error"]["param"] == param, query
     assert rag_stack.call("GET", "/v1/files/file-doesnotexist", key).status == 404
     assert rag_stack.call("GET", "/v1/files/..%2F..%2Fetc", key).status == 404
+
+
+def test_erasing_a_customer_deletes_its_files_and_stores(rag_stack: Stack) -> None:
+    key = rag_stack.new_account()["live"]
+    alice, bob = _customer(rag_stack, key), _customer(rag_stack, key)
+    sdk = client(rag_stack, key)
+    hers = sdk.files.create(
+        file=("a.txt", b"alice's notes"), purpose="assistants", extra_headers={"FC-Customer": alice}
+    )
+    his = sdk.files.create(file=("b.txt", b"bob's notes"), purpose="assistants", extra_headers={"FC-Customer": bob})
+    store = rag_stack.call("POST", "/v1/vector_stores", key, {"name": "hers"}, headers={"FC-Customer": alice}).json()
+
+    erase = rag_stack.call("POST", f"/v1/customers/{alice}/erase", key)
+    assert erase.status in (200, 202), erase.body
+    wait_until(lambda: rag_stack.call("GET", f"/v1/files/{hers.id}", key).status == 404, 20, "the erasure")
+    assert rag_stack.call("GET", f"/v1/vector_stores/{store['id']}", key).status == 404
+    assert sdk.files.retrieve(his.id).id == his.id  # another customer's stay
