@@ -91,7 +91,7 @@ protos: $(DEV_STAMP)
 lock: | $(BIN)/python
 	$(BIN)/pip install --quiet uv
 	$(BIN)/uv pip compile pyproject.toml --generate-hashes --python-version 3.11 --no-emit-package ringside -o requirements/run.lock
-	$(BIN)/uv pip compile pyproject.toml --extra dev --extra rag --generate-hashes --python-version 3.11 --no-emit-package ringside -o requirements/dev.lock
+	$(BIN)/uv pip compile pyproject.toml --extra dev --generate-hashes --python-version 3.11 --no-emit-package ringside -o requirements/dev.lock
 
 bench: $(DEV_STAMP)
 	$(BIN)/python -m bench.run

@@ -25,6 +25,7 @@ from core.rpc.auth import Authenticator
 from core.rpc.billing import BillingServicer
 from core.rpc.client_tokens import ClientTokensServicer
 from core.rpc.customers import CustomersServicer
+from core.rpc.files import FilesServicer
 from core.rpc.idempotency import IdempotencyServicer
 from core.rpc.metering import MeteringServicer
 from core.rpc.responses import ResponsesServicer
@@ -32,6 +33,7 @@ from core.rpc.slots import SlotsServicer
 from core.rpc.system import SystemServicer
 from core.rpc.tiers import TiersServicer
 from core.rpc.usage import UsageServicer
+from core.rpc.vector_stores import VectorStoresServicer
 from core.rpc.wallets import WalletsServicer
 from core.rpc.webhooks import WebhooksServicer
 from core.services import accounts, client_tokens, erasure
@@ -51,6 +53,8 @@ from ringside.core.v1 import (
     client_tokens_pb2_grpc,
     customers_pb2,
     customers_pb2_grpc,
+    files_pb2,
+    files_pb2_grpc,
     idempotency_pb2,
     idempotency_pb2_grpc,
     keys_pb2,
@@ -67,6 +71,8 @@ from ringside.core.v1 import (
     tiers_pb2_grpc,
     usage_pb2,
     usage_pb2_grpc,
+    vector_stores_pb2,
+    vector_stores_pb2_grpc,
     wallets_pb2,
     wallets_pb2_grpc,
     webhooks_pb2,
@@ -81,6 +87,8 @@ SERVICE_NAMES = [
     accounts_pb2.DESCRIPTOR.services_by_name["AccountsService"].full_name,
     keys_pb2.DESCRIPTOR.services_by_name["ApiKeysService"].full_name,
     customers_pb2.DESCRIPTOR.services_by_name["CustomersService"].full_name,
+    files_pb2.DESCRIPTOR.services_by_name["FilesService"].full_name,
+    vector_stores_pb2.DESCRIPTOR.services_by_name["VectorStoresService"].full_name,
     metering_pb2.DESCRIPTOR.services_by_name["MeteringService"].full_name,
     system_pb2.DESCRIPTOR.services_by_name["SystemService"].full_name,
     usage_pb2.DESCRIPTOR.services_by_name["UsageService"].full_name,
@@ -166,6 +174,8 @@ def build_server(core: Core, settings: Settings) -> tuple[grpc.aio.Server, Healt
     webhooks_pb2_grpc.add_WebhooksServiceServicer_to_server(WebhooksServicer(core, auth), server)
     billing_pb2_grpc.add_BillingServiceServicer_to_server(BillingServicer(core, auth), server)
     responses_pb2_grpc.add_ResponsesServiceServicer_to_server(ResponsesServicer(core, auth), server)
+    files_pb2_grpc.add_FilesServiceServicer_to_server(FilesServicer(core, auth), server)
+    vector_stores_pb2_grpc.add_VectorStoresServiceServicer_to_server(VectorStoresServicer(core, auth), server)
     health_servicer = HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     reflection.enable_server_reflection([*SERVICE_NAMES, health.SERVICE_NAME, reflection.SERVICE_NAME], server)

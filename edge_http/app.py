@@ -24,17 +24,23 @@ from ringside_server.metering.breaker import Breakers
 from ringside_server.metering.leases import LeaseManager
 from ringside_server.providers.base import Provider
 from ringside_server.providers.catalog.load import load
+from ringside_server.providers.local import LOCAL_PROVIDER, LocalProvider
 from ringside_server.providers.refs import Refs
 from ringside_server.providers.registry import build_providers
+from ringside_server.rag_client import RagClient
 from ringside_server.settings import Settings
 
 log = logging.getLogger("ringside.edge")
 MAX_BODY_BYTES = 32 * 1024 * 1024
 SESSION = web.AppKey("providers_session", aiohttp.ClientSession)
+LOCAL = web.AppKey("local_provider", LocalProvider)
 
 
-def models_and_providers(settings: Settings, session: aiohttp.ClientSession) -> tuple[Refs, dict[str, Provider]]:
-    """The catalog (shipped + RINGSIDE_PROVIDERS_FILE) and the providers configured to serve it."""
+def models_and_providers(
+    settings: Settings, session: aiohttp.ClientSession, local: LocalProvider
+) -> tuple[Refs, dict[str, Provider]]:
+    """The catalog (shipped + RINGSIDE_PROVIDERS_FILE) and the providers configured to serve it: those
+    the environment configures, and the rag role's local models (always: `ringside up` runs it)."""
     catalog = load(operator_file=settings.providers_file)
     providers = build_providers(
         catalog.providers,
@@ -44,6 +50,7 @@ def models_and_providers(settings: Settings, session: aiohttp.ClientSession) -> 
         settings.upstream_timeout_s,
         settings.upstream_connect_timeout_s,
     )
+    providers[LOCAL_PROVIDER] = local
     return Refs.of(catalog), providers
 
 
@@ -52,7 +59,7 @@ def reload_catalog(app: web.Application) -> None:
     the catalog as it was. Calls in flight finish with what they resolved."""
     edge = app[EDGE]
     try:
-        edge.refs, edge.providers = models_and_providers(edge.settings, app[SESSION])
+        edge.refs, edge.providers = models_and_providers(edge.settings, app[SESSION], app[LOCAL])
     except (OSError, ValueError, yaml.YAMLError) as error:
         log.error("catalog not reloaded, the previous one stays: %s", error)
         return
@@ -74,8 +81,11 @@ def create_app(settings: Settings) -> web.Application:
         if settings.leases:
             leases = LeaseManager(core, f"{socket.gethostname()}:{os.getpid()}", settings.lease_window_s)
             leases.start()
-        refs, providers = models_and_providers(settings, session)
+        rag = RagClient(settings.resolved_rag_address, settings.resolve_internal_token())
+        local = LocalProvider(rag)
+        refs, providers = models_and_providers(settings, session, local)
         app[SESSION] = session
+        app[LOCAL] = local
         app[EDGE] = Edge(
             settings=settings,
             core=core,
@@ -84,11 +94,13 @@ def create_app(settings: Settings) -> web.Application:
             leases=leases,
             breakers=Breakers(settings.breaker_failures, settings.breaker_cooldown_s),
             trusted_proxies=settings.trusted_proxy_networks,
+            rag=rag,
         )
         yield
         if leases is not None:  # handlers have drained: report every call, close every lease
             await leases.close(settings.drain_timeout_s)
         await session.close()
+        await rag.close()
         await core.close()
 
     app.cleanup_ctx.append(clients)

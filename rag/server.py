@@ -1,7 +1,10 @@
 """The rag role's gRPC service (ringside.rag.v1.RagService): a translator around the rag domain —
 proto in, domain call, proto out — like core/server.py around core/domain/.
 
-    python -m ringside_cli rag serve [--port 50053] [--index-path DIR] [--qdrant-url URL] [--threads 2]
+    ringside rag serve [--port 50053] [--index-path DIR] [--qdrant-url URL] [--threads 2]
+
+`ringside up` starts it (after the core) and supervises it like the other roles; it heartbeats to
+the core, so /healthz and `ringside status` show it.
 
 Callers present the internal token (`x-ringside-internal`), as with the core. The embedding model
 and the embedded index are blocking native code: they run on executors, the embedder on a single
@@ -15,8 +18,10 @@ import contextlib
 import hmac
 import json
 import logging
+import os
 import pathlib
 import signal
+import socket
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -31,10 +36,13 @@ from rag.errors import InvalidRequestError
 from rag.filters import parse_filter
 from rag.index import IndexNotFoundError, IndexPoint, VectorIndexes, index_name, open_indexes
 from ringside.rag.v1 import rag_pb2, rag_pb2_grpc
+from ringside_server.core_client import CoreClient
+from ringside_server.errors import RingsideError
 
 log = logging.getLogger("ringside.rag")
 INTERNAL_KEY = "x-ringside-internal"
 SERVICE_NAME = rag_pb2.DESCRIPTOR.services_by_name["RagService"].full_name
+HEARTBEAT_EVERY_S = 2.0
 MAX_MESSAGE_BYTES = 16 * 1024 * 1024  # an upsert of 1024 384-d points with their text fits well inside
 _Result = TypeVar("_Result")
 
@@ -50,6 +58,8 @@ class RagOptions:
     internal_token: str
     threads: int = 2
     drain_timeout_s: float = 10.0
+    # Where to report readiness (`ringside up`'s /healthz waits for the rag role); None: nowhere.
+    core_address: str | None = None
 
 
 class RagServicer(rag_pb2_grpc.RagServiceServicer):
@@ -182,6 +192,20 @@ def _point(point: rag_pb2.Point) -> IndexPoint:
     )
 
 
+async def _heartbeat(options: RagOptions) -> None:
+    """Reports ready to the core (as the worker does) once the model is loaded and the port bound."""
+    assert options.core_address is not None
+    core = CoreClient(options.core_address, options.internal_token)
+    instance = f"{socket.gethostname()}:{os.getpid()}"
+    try:
+        while True:
+            with contextlib.suppress(RingsideError):
+                await core.heartbeat("rag", instance)
+            await asyncio.sleep(HEARTBEAT_EVERY_S)
+    finally:
+        await core.close()
+
+
 def build_server(servicer: RagServicer, address: str) -> tuple[grpc.aio.Server, HealthServicer]:
     """The gRPC server with RagService and health, bound to `address`."""
     server = grpc.aio.server(
@@ -213,8 +237,13 @@ async def serve(options: RagOptions) -> None:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
+    heartbeat = asyncio.create_task(_heartbeat(options)) if options.core_address else None
     await stop.wait()
     log.info("rag stopping")
+    if heartbeat is not None:
+        heartbeat.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await heartbeat
     await health_servicer.enter_graceful_shutdown()
     await server.stop(grace=options.drain_timeout_s)
     servicer.close()

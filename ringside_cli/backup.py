@@ -6,7 +6,10 @@ PostgreSQL with `pg_dump --format=custom` (one transaction's snapshot) and resto
 `pg_restore --single-transaction`. Temporal's state is not part of a backup: the outbox re-drives
 events not yet relayed and the schedules are created again when the worker starts. A manifest
 records the schema revision and each file's SHA-256; restore checks both, then migrates the
-restored database to this version's schema.
+restored database to this version's schema. Uploaded files (`/v1/files`, DATA_DIR/files) are
+copied after the database: a file uploaded meanwhile may be copied without its row (unused), and
+one deleted meanwhile is missing while its row remains (its content answers 404). The rag role's
+index and parse cache are not copied.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import contextlib
 import hashlib
 import json
 import os
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -36,6 +40,8 @@ POSTGRES_FILE = "ringside.pgdump"
 # the roles share.
 KEY_FILES = (CREDENTIALS_FILE, INTERNAL_TOKEN_FILE)
 PG_TIMEOUT_S = 3600
+UPLOADS_DIR = "files"  # DATA_DIR/files: the file store (ringside_server/file_store.py)
+_UPLOAD = re.compile(r"^files/[0-9A-Za-z]{2}/file-[0-9A-Za-z]{8,60}$")
 SQLITE_PAGES_PER_STEP = 1024  # the online backup copies in steps, letting the core write between them
 
 
@@ -76,6 +82,23 @@ def _private_copy(source: Path, target: Path) -> None:
     target.chmod(0o600)
 
 
+def _copy_uploads(data_dir: Path, path: Path) -> list[str]:
+    """The file store's complete files (not `.partial` ones being uploaded), as manifest names."""
+    copied = []
+    root = data_dir / UPLOADS_DIR
+    for source in sorted(root.glob("*/file-*")) if root.is_dir() else []:
+        name = source.relative_to(data_dir).as_posix()
+        if not _UPLOAD.match(name):
+            continue
+        (path / name).parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        try:
+            _private_copy(source, path / name)
+        except FileNotFoundError:  # deleted since it was listed
+            continue
+        copied.append(name)
+    return copied
+
+
 def backup(settings: Settings, path: Path) -> int:
     """Write a backup of the running (or stopped) installation into `path`, a new or empty directory."""
     if path.exists() and any(path.iterdir()):
@@ -103,6 +126,7 @@ def backup(settings: Settings, path: Path) -> int:
         if (settings.data_dir / name).is_file():
             _private_copy(settings.data_dir / name, path / name)
             files.append(name)
+    files += _copy_uploads(settings.data_dir, path)
     manifest = {
         "format": FORMAT,
         "created": int(time.time()),
@@ -111,7 +135,9 @@ def backup(settings: Settings, path: Path) -> int:
         "files": {name: _sha256(path / name) for name in files},
     }
     (path / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
-    print(f"backup of schema {revision} ({manifest['backend']}) written to {path}: {', '.join(files)}")
+    uploads = sum(1 for name in files if name.startswith(UPLOADS_DIR + "/"))
+    named = ", ".join(name for name in files if not name.startswith(UPLOADS_DIR + "/"))
+    print(f"backup of schema {revision} ({manifest['backend']}) written to {path}: {named}, {uploads} uploaded files")
     return 0
 
 
@@ -127,7 +153,8 @@ def _read_manifest(path: Path) -> dict[str, object]:
     ):
         raise BackupError(f"ringside restore: {path / MANIFEST} is not a Ringside backup manifest of format {FORMAT}")
     for name, digest in manifest["files"].items():
-        if Path(name).name != name or name not in (SQLITE_FILE, POSTGRES_FILE, *KEY_FILES):
+        known = name in (SQLITE_FILE, POSTGRES_FILE, *KEY_FILES) or _UPLOAD.match(name)
+        if not known or (Path(name).name != name and not _UPLOAD.match(name)):
             raise BackupError(f"ringside restore: unexpected file {name!r} in the manifest")
         if not (path / name).is_file() or _sha256(path / name) != digest:
             raise BackupError(f"ringside restore: {name} is missing or does not match its checksum")
@@ -176,6 +203,10 @@ def restore(settings: Settings, path: Path) -> int:
         _private_copy(path / SQLITE_FILE, _sqlite_path(url))
     for name in KEY_FILES:
         if name in files:
+            _private_copy(path / name, data_dir / name)
+    for name in files:
+        if _UPLOAD.match(name):
+            (data_dir / name).parent.mkdir(parents=True, exist_ok=True, mode=0o700)
             _private_copy(path / name, data_dir / name)
     engine = make_engine(url)
     try:

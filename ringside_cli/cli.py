@@ -1,4 +1,4 @@
-"""The `ringside` command: run every role (`up`) or one (`core`, `edge`, `worker`), operate the
+"""The `ringside` command: run every role (`up`) or one (`core`, `edge`, `worker`, `rag serve`), operate the
 installation (`status`, `migrate`, `backup`, `restore`, `billing`), and act on the API as a key
 (`customers`, `wallet`, `keys`, `usage`, `webhooks`)."""
 
@@ -109,28 +109,29 @@ def worker() -> None:
 
 @rag.command("serve")
 def rag_serve(
-    port: Annotated[int, typer.Option(help="gRPC port")] = 50053,
+    port: Annotated[int | None, typer.Option(help="gRPC port (default RINGSIDE_RAG_PORT, 50053)")] = None,
     index_path: Annotated[
         pathlib.Path | None, typer.Option(help="embedded index root (default DATA_DIR/rag/index)")
     ] = None,
-    qdrant_url: Annotated[str | None, typer.Option(help="use this Qdrant server instead of the embedded index")] = None,
-    threads: Annotated[int, typer.Option(help="threads for the embedding model")] = 2,
+    qdrant_url: Annotated[
+        str | None, typer.Option(help="a Qdrant server instead of the embedded index (default RINGSIDE_QDRANT_URL)")
+    ] = None,
+    threads: Annotated[
+        int | None, typer.Option(help="threads for the embedding model (default RINGSIDE_RAG_THREADS, 2)")
+    ] = None,
 ) -> None:
-    """Run the rag role over gRPC (not started by `ringside up` yet: nothing calls it until the RAG routes land)."""
-    try:
-        from rag.server import RagOptions, serve
-    except ImportError as missing:  # the rag extra: in the dev lock, not yet in `make up`'s
-        typer.echo(f"ringside rag serve: {missing.name} is not installed: pip install 'ringside-server[rag]'", err=True)
-        raise typer.Exit(2) from None
+    """Run the rag role: the embedding model and the vector index over gRPC (`ringside up` starts it)."""
+    from rag.server import RagOptions, serve
 
     settings = _settings()
     options = RagOptions(
         bind_host=settings.bind_host,
-        port=port,
+        port=settings.rag_port if port is None else port,
         index_path=index_path or settings.ensure_data_dir() / "rag" / "index",
-        qdrant_url=qdrant_url,
+        qdrant_url=qdrant_url or settings.qdrant_url,
         internal_token=settings.resolve_internal_token(),
-        threads=threads,
+        threads=threads or settings.rag_threads,
+        core_address=settings.resolved_core_address,
     )
     _run(serve(options))
 

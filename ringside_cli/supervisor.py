@@ -1,9 +1,10 @@
 """`ringside up`: start every role on embedded defaults, keep them running, stop them in order.
 
 Order: Temporal dev server (unless RINGSIDE_TEMPORAL_ADDRESS) → core (owns the data; creates the
-first account) → edge and worker. A role that dies is restarted (bounded); SIGINT/SIGTERM stop the
-edge first (it drains in-flight calls and settles them), then the worker, the core (it flushes its
-writes) and Temporal, saying one line per role.
+first account) → rag (the embedding model and the vector index; unless RINGSIDE_RAG_ADDRESS names
+one run elsewhere) → worker and edge. A role that dies is restarted (bounded); SIGINT/SIGTERM stop
+the edge first (it drains in-flight calls and settles them), then the worker, the rag role, the
+core (it flushes its writes) and Temporal, saying one line per role.
 
 Every role's output is kept in `<data dir>/logs/<role>.log`; the roles' output is also shown on the
 terminal until a stop begins (so Ctrl-C prints one line per role, not each role's shutdown logs),
@@ -182,6 +183,8 @@ def build_roles(settings: Settings) -> list[Role]:
         )
     role_command = [sys.executable, "-m", "ringside_cli"]
     roles.append(Role("core", [*role_command, "core"], settings.grpc_port))
+    if settings.rag_address is None:
+        roles.append(Role("rag", [*role_command, "rag", "serve"], settings.rag_port))
     roles.append(Role("worker", [*role_command, "worker"], None))
     roles.append(Role("edge", [*role_command, "edge"], settings.http_port))
     return roles
@@ -194,12 +197,12 @@ def run_all(settings: Settings) -> int:
         {
             "RINGSIDE_DATA_DIR": str(settings.data_dir.resolve()),
             "RINGSIDE_INTERNAL_TOKEN": settings.resolve_internal_token(),
-            "RINGSIDE_HEALTH_ROLES": "core,edge,worker",
         }
     )
     roles = build_roles(settings)
     log_dir = settings.data_dir.resolve() / "logs"
     log_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    env["RINGSIDE_HEALTH_ROLES"] = ",".join(role.name for role in roles if role.name != "temporal")
     _migrate(settings)
     stopping = False
 
@@ -227,7 +230,7 @@ def run_all(settings: Settings) -> int:
     if busy:
         raise SystemExit(
             f"ringside up: already in use: {', '.join(busy)}. Stop what holds it, or choose other "
-            "ports (RINGSIDE_HTTP_PORT, RINGSIDE_GRPC_PORT, RINGSIDE_TEMPORAL_PORT)."
+            "ports (RINGSIDE_HTTP_PORT, RINGSIDE_GRPC_PORT, RINGSIDE_RAG_PORT, RINGSIDE_TEMPORAL_PORT)."
         )
     try:
         for role in roles:
@@ -247,7 +250,7 @@ def run_all(settings: Settings) -> int:
     finally:
         stopping = True  # from here on the roles' own shutdown logs go to their log files only
         # Edge first: it drains handlers, then reports and closes its leases (up to the drain timeout
-        # each); then the worker, the core (it flushes its writer) and Temporal.
+        # each); then the worker, the rag role, the core (it flushes its writer) and Temporal.
         stop_timeout_s = max(STOP_TIMEOUT_S, 2 * settings.drain_timeout_s + 10)
         for role in reversed(roles):
             if role.process is not None:
@@ -291,6 +294,7 @@ def _banner(settings: Settings, log_dir: Path) -> None:
         f"Ringside is up: http://{host}:{settings.http_port}/v1 (OpenAI base URL)",
         f"  health:      http://{host}:{settings.http_port}/healthz",
         f"  gRPC core:   {host}:{settings.grpc_port}",
+        f"  rag role:    {settings.resolved_rag_address}",
         f"  keys:        {(settings.data_dir / CREDENTIALS_FILE).resolve()}",
         f"  logs:        {log_dir}/",
     ]

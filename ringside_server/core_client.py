@@ -12,6 +12,7 @@ from ringside.core.v1 import (
     billing_pb2_grpc,
     client_tokens_pb2_grpc,
     customers_pb2_grpc,
+    files_pb2_grpc,
     idempotency_pb2_grpc,
     keys_pb2_grpc,
     metering_pb2,
@@ -22,6 +23,7 @@ from ringside.core.v1 import (
     system_pb2_grpc,
     tiers_pb2_grpc,
     usage_pb2_grpc,
+    vector_stores_pb2_grpc,
     wallets_pb2_grpc,
     webhooks_pb2_grpc,
 )
@@ -58,6 +60,8 @@ class CoreClient:
         self.accounts = accounts_pb2_grpc.AccountsServiceStub(self.channel)
         self.keys = keys_pb2_grpc.ApiKeysServiceStub(self.channel)
         self.customers = customers_pb2_grpc.CustomersServiceStub(self.channel)
+        self.files = files_pb2_grpc.FilesServiceStub(self.channel)
+        self.vector_stores = vector_stores_pb2_grpc.VectorStoresServiceStub(self.channel)
         self.metering = metering_pb2_grpc.MeteringServiceStub(self.channel)
         self.system = system_pb2_grpc.SystemServiceStub(self.channel)
         self.usage = usage_pb2_grpc.UsageServiceStub(self.channel)

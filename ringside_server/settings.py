@@ -33,6 +33,16 @@ class Settings(BaseSettings):
     temporal_address: str | None = None
     temporal_namespace: str = "default"
     core_address: str | None = None
+    # The rag role (issue 16): its gRPC port, or the address of one run elsewhere; a Qdrant server
+    # instead of the embedded index (then several rag processes may run).
+    rag_port: int = Field(default=50053, ge=0, le=65535)
+    rag_address: str | None = None
+    qdrant_url: str | None = Field(default=None, max_length=500)
+    rag_threads: int = Field(default=2, ge=1, le=64)
+    # A vector store's embedding_model when its create names none (API.md "Managed RAG").
+    rag_embedding_model: str = Field(default="fc:local/all-minilm-l6-v2", min_length=1, max_length=300)
+    # POST /v1/files: the largest upload (413 above), streamed to DATA_DIR/files, never held whole.
+    max_file_bytes: int = Field(default=512 * 1024 * 1024, ge=1, le=1 << 40)
     database_url: str | None = None
     admin_key: str | None = None
     internal_token: str | None = None
@@ -105,6 +115,10 @@ class Settings(BaseSettings):
     @property
     def resolved_core_address(self) -> str:
         return self.core_address or f"{self.bind_host}:{self.grpc_port}"
+
+    @property
+    def resolved_rag_address(self) -> str:
+        return self.rag_address or f"{self.bind_host}:{self.rag_port}"
 
     @property
     def resolved_temporal_address(self) -> str:

@@ -10,6 +10,7 @@ import pytest
 from tests.harness import FakeProvider, FakeUpstream, Stack, stop_process
 
 BACKENDS = ["sqlite", "postgres"]
+RAG_MAX_FILE_BYTES = 4 * 1024 * 1024
 
 
 @pytest.fixture(scope="session")
@@ -59,4 +60,21 @@ def stack(
     """A core + edge against SQLite and against PostgreSQL; every test using it runs on both."""
     running = Stack(request.param, tmp_path_factory.mktemp(f"stack-{request.param}"), upstream).start()
     yield running
+    running.destroy()
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def rag_stack(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, upstream: FakeUpstream
+) -> Iterator[Stack]:
+    """A core + rag role + edge (managed RAG, the local models) against SQLite and PostgreSQL; uploads
+    are bounded at 4 MiB here (RINGSIDE_MAX_FILE_BYTES) so the 413 is reached without 512 MiB."""
+    running = Stack(
+        request.param,
+        tmp_path_factory.mktemp(f"rag-stack-{request.param}"),
+        upstream,
+        extra_env={"RINGSIDE_MAX_FILE_BYTES": str(RAG_MAX_FILE_BYTES)},
+        with_rag=True,
+    )
+    yield running.start()
     running.destroy()

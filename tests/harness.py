@@ -170,7 +170,8 @@ def drop_postgres_database(url: str) -> None:
 
 @dataclass
 class Stack:
-    """A running core + edge. Keys come from the first start's credentials.json."""
+    """A running core + edge (+ the rag role when `with_rag`). Keys come from the first start's
+    credentials.json."""
 
     backend: str
     data_dir: pathlib.Path
@@ -179,7 +180,10 @@ class Stack:
     http_port: int = field(default_factory=free_port)
     grpc_port: int = field(default_factory=free_port)
     database_url: str = ""
+    with_rag: bool = False
+    rag_port: int = field(default_factory=free_port)
     core: subprocess.Popen[bytes] | None = None
+    rag: subprocess.Popen[bytes] | None = None
     edge: subprocess.Popen[bytes] | None = None
     more_edges: list[subprocess.Popen[bytes]] = field(default_factory=list)
     internal_token: str = field(default_factory=lambda: "rsint_" + secrets.token_hex(16))
@@ -198,7 +202,9 @@ class Stack:
                 "RINGSIDE_GRPC_PORT": str(self.grpc_port),
                 "RINGSIDE_ADMIN_KEY": ADMIN_KEY,
                 "RINGSIDE_INTERNAL_TOKEN": self.internal_token,
-                "RINGSIDE_HEALTH_ROLES": "core,edge",
+                "RINGSIDE_HEALTH_ROLES": "core,edge,rag" if self.with_rag else "core,edge",
+                "RINGSIDE_RAG_PORT": str(self.rag_port),
+                "RINGSIDE_RAG_THREADS": "1",
                 "RINGSIDE_UPSTREAM_TIMEOUT_S": "3",
                 "RINGSIDE_LOG_LEVEL": "WARNING",
             }
@@ -218,9 +224,18 @@ class Stack:
         self.core = start_process([sys.executable, "-m", "ringside_cli", "core"], self.env, self.data_dir / "core.log")
         wait_until(lambda: port_open(self.grpc_port) or self.core.poll() is not None, START_TIMEOUT_S, "the core")
         assert self.core.poll() is None, self.log("core")
+        if self.with_rag:
+            self.start_rag()
         self.edge = start_process([sys.executable, "-m", "ringside_cli", "edge"], self.env, self.data_dir / "edge.log")
         wait_until(self._healthy, START_TIMEOUT_S, "the edge's /healthz")
         return self
+
+    def start_rag(self) -> None:
+        """The rag role (`ringside rag serve`), listening once its model is loaded."""
+        rag = start_process([sys.executable, "-m", "ringside_cli", "rag", "serve"], self.env, self.data_dir / "rag.log")
+        self.rag = rag
+        wait_until(lambda: port_open(self.rag_port) or rag.poll() is not None, START_TIMEOUT_S, "the rag role")
+        assert rag.poll() is None, self.log("rag")
 
     def start_edge(self) -> str:
         """Another edge against the same core (as behind a load balancer); returns its base URL."""
@@ -251,6 +266,7 @@ class Stack:
             stop_process(process)
         self.more_edges.clear()
         stop_process(self.edge)
+        stop_process(self.rag)
         stop_process(self.core)
 
     def kill(self) -> None:

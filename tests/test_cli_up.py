@@ -53,7 +53,7 @@ def free_temporal_port() -> int:
     raise RuntimeError(f"no free port P with P+{TEMPORAL_UI_OFFSET} free after {PORT_ATTEMPTS} tries")
 
 
-def up_env(data_dir: Path, http_port: int, grpc_port: int, temporal_port: int) -> dict[str, str]:
+def up_env(data_dir: Path, http_port: int, grpc_port: int, temporal_port: int, rag_port: int = 0) -> dict[str, str]:
     """The caller's environment minus provider keys and any Ringside setting, plus this run's."""
     env = {
         name: value
@@ -67,6 +67,7 @@ def up_env(data_dir: Path, http_port: int, grpc_port: int, temporal_port: int) -
             "RINGSIDE_HTTP_PORT": str(http_port),
             "RINGSIDE_GRPC_PORT": str(grpc_port),
             "RINGSIDE_TEMPORAL_PORT": str(temporal_port),
+            "RINGSIDE_RAG_PORT": str(rag_port or free_port()),
         }
     )
     return env
@@ -112,9 +113,14 @@ class Up:
     log_path: Path
 
     @classmethod
-    def start(cls, data_dir: Path, log_path: Path, ports: tuple[int, int, int] | None = None) -> Up:
-        http_port, grpc_port, temporal_port = ports or (free_port(), free_port(), free_temporal_port())
-        env = up_env(data_dir, http_port, grpc_port, temporal_port)
+    def start(cls, data_dir: Path, log_path: Path, ports: tuple[int, int, int, int] | None = None) -> Up:
+        http_port, grpc_port, temporal_port, rag_port = ports or (
+            free_port(),
+            free_port(),
+            free_temporal_port(),
+            free_port(),
+        )
+        env = up_env(data_dir, http_port, grpc_port, temporal_port, rag_port)
         with log_path.open("ab") as log:
             process = subprocess.Popen(
                 [sys.executable, "-m", "ringside_cli", "up"],
@@ -127,11 +133,12 @@ class Up:
         return cls(process, env, data_dir, http_port, log_path)
 
     @property
-    def ports(self) -> tuple[int, int, int]:
+    def ports(self) -> tuple[int, int, int, int]:
         return (
             self.http_port,
             int(self.env["RINGSIDE_GRPC_PORT"]),
             int(self.env["RINGSIDE_TEMPORAL_PORT"]),
+            int(self.env["RINGSIDE_RAG_PORT"]),
         )
 
     @property
@@ -207,7 +214,7 @@ def test_healthz_reports_every_role_ready(up: Up) -> None:
 
     assert status == 200, body
     assert body["status"] == "ok"
-    assert body["roles"] == {"core": "ready", "edge": "ready", "worker": "ready"}
+    assert body["roles"] == {"core": "ready", "edge": "ready", "worker": "ready", "rag": "ready"}
     assert body["waiting_for"] == []
 
 
@@ -282,6 +289,32 @@ def test_live_key_without_a_provider_is_503_model_unavailable(up: Up) -> None:
     assert raised.value.body["code"] == "model_unavailable"
 
 
+def test_the_local_embedding_model_answers_the_test_key_offline(up: Up) -> None:
+    """The rag role `ringside up` started serves fc:local/all-minilm-l6-v2: the real model (384
+    dimensions), not the test model (16), with no provider configured."""
+    client = OpenAI(base_url=f"{up.base_url}/v1", api_key=credentials(up.data_dir)["test_api_key"], max_retries=0)
+    try:
+        answer = client.embeddings.create(model="fc:local/all-minilm-l6-v2", input=["refund policy", "return rules"])
+    finally:
+        client.close()
+
+    assert [len(item.embedding) for item in answer.data] == [384, 384]
+    assert answer.usage.prompt_tokens > 0
+
+
+def test_status_lists_the_rag_role(up: Up) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "ringside_cli", "status", "--json"],
+        env=up.env,
+        capture_output=True,
+        timeout=CLI_DEADLINE_S,
+        check=False,
+    )
+
+    assert result.returncode == 0, result.stderr.decode(errors="replace")
+    assert json.loads(result.stdout.decode())["roles"]["rag"] == "ready"
+
+
 def test_cli_creates_a_customer_with_the_saved_test_key(up: Up) -> None:
     """`ringside customers create` acts as the key `ringside up` saved, the test key by default."""
     result = subprocess.run(
@@ -319,7 +352,7 @@ def test_sigterm_stops_every_role_and_a_restart_keeps_the_account(tmp_path: Path
         status, customer = http("POST", f"{first.base_url}/v1/customers", {"external_id": "kept"}, api_key=test_key)
         assert status == 201, customer
         roles = _descendants(first.process.pid)
-        assert len(roles) >= 4, f"expected the four roles under ringside up, found {roles}"
+        assert len(roles) >= 5, f"expected the five roles under ringside up, found {roles}"
 
         assert first.stop() == 0, first.log_tail()
         assert not [pid for pid in roles if Path(f"/proc/{pid}").exists() and _alive(pid)], first.log_tail()

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
 from core.domain.entities import Account, ApiKey, Customer, Hold, PrepaidBalance, SettleResult, Slot, Tier
+from core.domain.files import StoredFile
+from core.domain.vector_stores import VectorStore
 from ringside_server.client_token import SigningKey
 
 HEAP_SLACK = 10_000
@@ -64,6 +66,9 @@ class State:
     prepaid: dict[str, PrepaidBalance] = field(default_factory=dict)  # account id → its balance
     # Client Token keys by kid: the newest unretired one signs; retired ones verify for a while.
     signing_keys: dict[str, SigningKey] = field(default_factory=dict)
+    # Files' metadata (issue 16), deleted ones left out.
+    files: dict[str, StoredFile] = field(default_factory=dict)
+    vector_stores: dict[str, VectorStore] = field(default_factory=dict)
 
     def prepaid_of(self, account_id: str) -> PrepaidBalance:
         balance = self.prepaid.get(account_id)

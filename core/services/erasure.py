@@ -3,7 +3,9 @@
 `request` blocks the customer and revokes its Client Tokens at once (one durable write), zeroing a
 wallet first when forced; `sweep` runs in the core every second and completes each pending erasure
 whose holds have all resolved (a call in flight keeps it pending until it settles or its hold
-expires), planning the scrub from the database and writing it in one commit.
+expires), planning the scrub from the database and writing it in one commit — which also deletes
+the customer's files and vector stores (their rows; the bytes and indexes are the file store's and
+the rag role's).
 """
 
 from __future__ import annotations
@@ -21,7 +23,9 @@ from core.domain.erasure import (
     EventScrubbed,
     scrubbed_event_body,
 )
+from core.domain.files import FileDeletion
 from core.domain.responses import StoredResponsesErased
+from core.domain.vector_stores import VectorStoreDeletion
 from core.domain.webhooks import new_event
 from core.services.core import Core, Principal, require_scope
 from core.services.deletions import wallet_zeroing
@@ -97,12 +101,19 @@ async def complete(core: Core, customer: Customer) -> None:
     ]
     records += responses
     records.append(StoredResponsesErased(customer.id))  # the Responses API's, with their prompts
+    files = [f for f in core.state.files.values() if f.customer_id == customer.id]
+    stores = [s for s in core.state.vector_stores.values() if s.customer_id == customer.id]
+    records += [FileDeletion(f.id, now) for f in files] + [VectorStoreDeletion(s.id, now) for s in stores]
     records.append(CustomerErased(customer.id, now))
     records += new_event(
         customer.account_id, customer.livemode, "customer.erased", {"customer": {"id": customer.id}}, now, customer.id
     )
 
     def forget() -> None:
+        for stored in files:
+            core.state.files.pop(stored.id, None)
+        for store_ in stores:
+            core.state.vector_stores.pop(store_.id, None)
         core.state.customers.pop(customer.id, None)
         if customer.external_id is not None:
             core.state.customers_by_external.pop((customer.account_id, customer.livemode, customer.external_id), None)

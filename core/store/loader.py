@@ -11,11 +11,26 @@ from sqlalchemy import Connection, Engine, case, func, select
 from core.domain import ledger
 from core.domain.client_tokens import KEY_GRACE_S
 from core.domain.entities import Account, ApiKey, Customer, Hold, Slot, Tier
+from core.domain.files import StoredFile
 from core.domain.periods import period_bounds
 from core.domain.state import State
+from core.domain.vector_stores import VectorStore
 from core.store.event_marks import rebuild_marks
+from core.store.rag_records import FILE_FIELDS, STORE_FIELDS
 from core.store.records import models_from_json
-from core.store.tables import ACCOUNTS, API_KEYS, CUSTOMERS, HOLDS, SIGNING_KEYS, SLOTS, TIERS, TRANSFERS, USAGE
+from core.store.tables import (
+    ACCOUNTS,
+    API_KEYS,
+    CUSTOMERS,
+    FILES,
+    HOLDS,
+    SIGNING_KEYS,
+    SLOTS,
+    TIERS,
+    TRANSFERS,
+    USAGE,
+    VECTOR_STORES,
+)
 from ringside_server.client_token import SigningKey
 from ringside_server.money import Price
 
@@ -45,6 +60,10 @@ def load_state(engine: Engine, now: int) -> State:
             )
         for r in connection.execute(select(SLOTS).where(SLOTS.c.deleted_at.is_(None))).mappings():
             state.add_slot(Slot(r["id"], r["account_id"], r["livemode"], r["name"], r["model"], r["created"]))
+        for f in connection.execute(select(FILES).where(FILES.c.deleted_at.is_(None))).mappings():
+            state.files[f["id"]] = StoredFile(**{name: f[name] for name in FILE_FIELDS})
+        for v in connection.execute(select(VECTOR_STORES).where(VECTOR_STORES.c.deleted_at.is_(None))).mappings():
+            state.vector_stores[v["id"]] = VectorStore(**{name: v[name] for name in STORE_FIELDS})
         for t in connection.execute(select(TIERS).where(TIERS.c.deleted_at.is_(None))).mappings():
             state.add_tier(
                 Tier(

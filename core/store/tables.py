@@ -246,6 +246,45 @@ class SigningKeyRow(SQLModel, table=True):
     retired_at: int | None = Field(default=None, sa_type=BigInteger)
 
 
+class FileRow(SQLModel, table=True):
+    """A file's metadata (`file-…`, issue 16); its bytes are in the file store, not here."""
+
+    __tablename__ = "files"
+
+    id: str = Field(primary_key=True, max_length=64)
+    account_id: str = Field(index=True, max_length=64)
+    livemode: bool
+    customer_id: str | None = Field(default=None, index=True, max_length=64)
+    filename: str = Field(max_length=512)
+    purpose: str = Field(max_length=32)
+    bytes: int = Field(sa_type=BigInteger)
+    sha256: str = Field(max_length=64)
+    created: int = Field(sa_type=BigInteger)
+    deleted_at: int | None = Field(default=None, sa_type=BigInteger)
+
+
+class VectorStoreRow(SQLModel, table=True):
+    """A vector store (`vs_…`, issue 16); its index lives in the rag role, one per generation."""
+
+    __tablename__ = "vector_stores"
+
+    id: str = Field(primary_key=True, max_length=64)
+    account_id: str = Field(index=True, max_length=64)
+    livemode: bool
+    customer_id: str | None = Field(default=None, index=True, max_length=64)
+    name: str = Field(max_length=256)
+    embedding_model: str = Field(max_length=300)
+    embedding_model_requested: str = Field(max_length=300)
+    chunking_json: str = Field(sa_column=Column(Text, nullable=False))
+    metadata_json: str = Field(sa_column=Column(Text, nullable=False))
+    expires_after_days: int | None = None
+    shared: bool = False
+    generation: int = Field(default=0, sa_type=BigInteger)
+    created: int = Field(sa_type=BigInteger)
+    last_active_at: int = Field(sa_type=BigInteger)
+    deleted_at: int | None = Field(default=None, sa_type=BigInteger)
+
+
 METADATA = SQLModel.metadata
 
 # The Core (SQLAlchemy) tables behind the models, for the writer's and the loader's statements.
@@ -259,6 +298,8 @@ IDEMPOTENCY: Table = IdempotencyRow.__table__  # type: ignore[attr-defined]
 TRANSFERS: Table = TransferRow.__table__  # type: ignore[attr-defined]
 USAGE: Table = UsageRow.__table__  # type: ignore[attr-defined]
 SIGNING_KEYS: Table = SigningKeyRow.__table__  # type: ignore[attr-defined]
+FILES: Table = FileRow.__table__  # type: ignore[attr-defined]
+VECTOR_STORES: Table = VectorStoreRow.__table__  # type: ignore[attr-defined]
 
 
 class WebhookEndpointRow(SQLModel, table=True):

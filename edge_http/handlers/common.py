@@ -115,6 +115,17 @@ def page_request(request: web.Request) -> common_pb2.PageRequest:
     )
 
 
+def fc_customer(request: web.Request) -> str:
+    """The FC-Customer header (a customer ref), '' when absent."""
+    return request.headers.get("FC-Customer", "").strip()[:300]
+
+
+def openai_list(data: list[dict[str, Any]], has_more: bool) -> bytes:
+    """OpenAI's list body (files, vector stores): `first_id`/`last_id` cursors, no `url`."""
+    first, last = (data[0]["id"], data[-1]["id"]) if data else (None, None)
+    return dumps({"object": "list", "data": data, "first_id": first, "last_id": last, "has_more": has_more})
+
+
 def list_body(request: web.Request, data: list[dict[str, Any]], has_more: bool) -> bytes:
     return dumps({"object": "list", "data": data, "has_more": has_more, "url": request.path})
 

@@ -24,6 +24,7 @@ from ringside_server.metering.settlement import admit, price_of
 from ringside_server.money_proto import classes_message
 from ringside_server.providers import registry
 from ringside_server.providers.catalog.load import CatalogModel
+from ringside_server.providers.local import LOCAL_PROVIDER
 
 KIND_NAMES = {
     "chat": "a chat",
@@ -61,8 +62,9 @@ class MeteredCall:
                 kind = KIND_NAMES.get(request.model_kind, request.model_kind)
                 raise RingsideError("invalid_request", f"'{model.ref}' is not {kind} model.", "model")
         models = [request.priced(model) for model in models]
-        if caller.live:
-            models = _configured(gateway, models)  # 503 before holding anything
+        # 503 before holding anything; test keys reach only the local models' own provider
+        if caller.live or all(model.provider == LOCAL_PROVIDER for model in models):
+            models = _configured(gateway, models)
         return cls(gateway, caller, request, models)
 
     async def run(self) -> Answer | metering_pb2.Denial:

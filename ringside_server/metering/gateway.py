@@ -16,6 +16,7 @@ from ringside_server.metering.breaker import Breakers
 from ringside_server.metering.leases import LeaseManager
 from ringside_server.providers.base import Provider
 from ringside_server.providers.catalog.load import CatalogModel
+from ringside_server.providers.local import LOCAL_PROVIDER
 from ringside_server.providers.refs import Refs
 from ringside_server.providers.test_model import TestModelProvider
 from ringside_server.settings import Settings
@@ -164,9 +165,15 @@ class Gateway:
         return self.refs.resolve(model_ref)
 
     def provider_for(self, model: CatalogModel, livemode: bool) -> Provider:
-        """Test keys never reach a provider: the test model serves every ref they call."""
+        """Test keys never reach a paid provider: the test model serves every ref they call, but for
+        the local models, which cost nothing and answer test keys as they answer live ones."""
+        if model.provider == LOCAL_PROVIDER:
+            return self._configured(model)
         if not livemode or model.provider == TEST_PROVIDER:
             return self.test_model.serving(model)
+        return self._configured(model)
+
+    def _configured(self, model: CatalogModel) -> Provider:
         provider = self.providers.get(model.provider)
         if provider is None:
             raise RingsideError(

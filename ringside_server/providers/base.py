@@ -34,3 +34,29 @@ class Provider(Protocol):
 
     async def chat_completions(self, body: dict[str, Any]) -> UpstreamResponse:
         """Send an OpenAI chat completions request body (already rewritten for the upstream)."""
+
+
+class BufferedResponse:
+    """An answer already whole in memory (the test model, the local model): a body, or SSE frames."""
+
+    def __init__(self, body: bytes, frames: list[bytes] | None, status: int = 200) -> None:
+        self.status = status
+        self._body = body
+        self._frames = frames
+
+    def content_type(self) -> str:
+        return "text/event-stream; charset=utf-8" if self._frames is not None else "application/json"
+
+    def header(self, name: str) -> str | None:
+        return None
+
+    async def read(self, limit_bytes: int) -> bytes:
+        return self._body
+
+    async def lines(self) -> AsyncIterator[bytes]:
+        for frame in self._frames or []:
+            for line in frame.splitlines(keepends=True):
+                yield line
+
+    def close(self) -> None:
+        self._frames = []

@@ -39,7 +39,7 @@ def reach(entry: ProviderEntry, environment: Mapping[str, str]) -> Reach | None:
     file's `base_url` with no shipped default): a base URL without a key is a provider without auth.
     """
     connection = entry.connection
-    if connection.kind == "test":
+    if connection.kind in ("test", "local"):  # built in, never from the environment
         return None
     if connection.kind == "bedrock":
         return _bedrock_reach(entry, environment)
@@ -143,6 +143,7 @@ KINDS: Mapping[ConnectionKind, ProviderKind] = {
     "openai": ProviderKind(_OPENAI_WIRE, _openai_wire),
     "azure": ProviderKind(_OPENAI_WIRE, _openai_wire),
     "test": ProviderKind(_OPENAI_WIRE, None),  # the built-in test model answers what a live one could
+    "local": ProviderKind({"embeddings": "native"}, None),  # the rag role's models (providers/local.py)
     "anthropic": ProviderKind(_TRANSLATED, _anthropic),
     "gemini": ProviderKind(_TRANSLATED, _gemini),
     "cohere": ProviderKind(_TRANSLATED, _cohere),

@@ -11,7 +11,6 @@ import math
 import re
 import time
 import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
 import orjson
@@ -19,6 +18,7 @@ import orjson
 from ringside_server.openai import embeddings, moderations
 from ringside_server.openai.estimate import text_parts
 from ringside_server.providers import test_answers
+from ringside_server.providers.base import BufferedResponse
 from ringside_server.providers.catalog.load import CatalogModel
 from ringside_server.providers.test_answers import REPLY, Choice
 from ringside_server.providers.test_checks import Refusal, check_chat, check_embeddings, check_moderations
@@ -39,32 +39,14 @@ def _prompt_tokens(messages: list[Any]) -> int:
     return total
 
 
-class TestModelResponse:
-    def __init__(self, body: bytes, frames: list[bytes] | None, status: int = 200) -> None:
-        self.status = status
-        self._body = body
-        self._frames = frames
+class TestModelResponse(BufferedResponse):
+    """The test model's answer; a refusal is a provider's own 400, as OpenAI would answer."""
+
+    __test__ = False  # not a pytest class, whatever its name
 
     @classmethod
     def refused(cls, refusal: Refusal) -> TestModelResponse:
         return cls(orjson.dumps(refusal.body()), None, 400)
-
-    def content_type(self) -> str:
-        return "text/event-stream; charset=utf-8" if self._frames is not None else "application/json"
-
-    def header(self, name: str) -> str | None:
-        return None
-
-    async def read(self, limit_bytes: int) -> bytes:
-        return self._body
-
-    async def lines(self) -> AsyncIterator[bytes]:
-        for frame in self._frames or []:
-            for line in frame.splitlines(keepends=True):
-                yield line
-
-    def close(self) -> None:
-        self._frames = []
 
 
 class TestModelProvider(TestMedia):
@@ -104,7 +86,7 @@ class TestModelProvider(TestMedia):
         }
         return TestModelResponse(orjson.dumps(answer), None)
 
-    async def moderations(self, body: dict[str, Any]) -> TestModelResponse:
+    async def moderations(self, body: dict[str, Any]) -> BufferedResponse:
         """A result per input that flags nothing (OpenAI's shape; moderation models are free)."""
         try:
             check_moderations(body)
@@ -112,7 +94,7 @@ class TestModelProvider(TestMedia):
             return TestModelResponse.refused(refusal)
         results = [moderations.quiet_result(parts) for parts in moderations.inputs_of(body.get("input"))]
         answer = {"id": "modr-" + uuid.uuid4().hex, "model": str(body.get("model", "test")), "results": results}
-        return TestModelResponse(orjson.dumps(answer), None)
+        return BufferedResponse(orjson.dumps(answer), None)
 
     async def chat_completions(self, body: dict[str, Any]) -> TestModelResponse:
         try:

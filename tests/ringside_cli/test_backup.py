@@ -93,3 +93,40 @@ def test_a_restore_refuses_a_tampered_backup(tmp_path: pathlib.Path) -> None:
     refused = _cli(target.env, "restore", str(tmp_path / "backup"))
     assert refused.returncode != 0 and "checksum" in refused.stderr
     assert not (tmp_path / "restored" / "ringside.db").exists()
+
+
+def test_uploaded_files_are_backed_up_and_restored(tmp_path: pathlib.Path) -> None:
+    source = Stack("sqlite", tmp_path / "source", None).start()
+    content = b"# Handbook\n\nRefunds take five days.\n"
+    try:
+        uploaded = source.call(
+            "POST",
+            "/v1/files",
+            source.live_key,
+            raw=b"".join(
+                [
+                    b'--b0undary\r\nContent-Disposition: form-data; name="purpose"\r\n\r\nassistants\r\n',
+                    b'--b0undary\r\nContent-Disposition: form-data; name="file"; filename="handbook.md"\r\n\r\n',
+                    content,
+                    b"\r\n--b0undary--\r\n",
+                ]
+            ),
+            headers={"Content-Type": "multipart/form-data; boundary=b0undary"},
+        )
+        assert uploaded.status == 200, uploaded.body
+        file_id = uploaded.json()["id"]
+        taken = _cli(source.env, "backup", str(tmp_path / "backup"))
+        assert taken.returncode == 0, taken.stdout + taken.stderr
+        assert "1 uploaded files" in taken.stdout
+    finally:
+        source.destroy()
+
+    restored = Stack("sqlite", tmp_path / "restored", None)
+    try:
+        done = _cli(restored.env, "restore", str(tmp_path / "backup"))
+        assert done.returncode == 0, done.stdout + done.stderr
+        restored.start()
+        downloaded = restored.call("GET", f"/v1/files/{file_id}/content", restored.live_key)
+        assert downloaded.status == 200 and downloaded.body == content
+    finally:
+        restored.destroy()

@@ -24,7 +24,7 @@ PRICE_CLASSES = (
     "image_input",
 )
 ModelKind = Literal["chat", "embedding", "moderation", "image", "speech", "transcription"]
-ConnectionKind = Literal["openai", "azure", "anthropic", "gemini", "cohere", "bedrock", "test"]
+ConnectionKind = Literal["openai", "azure", "anthropic", "gemini", "cohere", "bedrock", "test", "local"]
 KINDS: tuple[ModelKind, ...] = get_args(ModelKind)
 CAPABILITIES = ("tools", "vision", "json", "reasoning")
 CONNECTION_KINDS: tuple[ConnectionKind, ...] = get_args(ConnectionKind)

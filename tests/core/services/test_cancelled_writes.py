@@ -23,7 +23,7 @@ from core.domain.entities import SCOPES
 from core.domain.metering import Admission
 from core.domain.state import State
 from core.server import open_core
-from core.services import accounts, customers, metering, slots, tiers, wallets
+from core.services import accounts, customers, files, metering, slots, tiers, wallets
 from core.services.core import Core, Principal
 from core.services.customers import CustomerChanges, CustomerInput
 from core.services.tiers import TierFields
@@ -298,3 +298,25 @@ async def test_a_wallet_adjustment_by_a_cancelled_caller_releases_its_reservatio
 
     assert (customer.wallet_balance_nano, customer.held_nano) == (3_000_000_000, 0)
     assert (await world.reloaded()).customers[customer.id].wallet_balance_nano == 3_000_000_000
+
+
+async def test_a_file_recorded_by_a_cancelled_caller_is_in_memory_and_reloads(world: World) -> None:
+    core, principal = world.core, world.principal
+    digest = "ab" * 32
+
+    await world.cancelled_mid_commit(
+        lambda: files.create(core, principal, "file-Cancelled0001", "", "notes.md", "assistants", 12, digest)
+    )
+
+    assert core.state.files["file-Cancelled0001"].sha256 == digest
+    assert (await world.reloaded()).files == core.state.files
+
+
+async def test_a_file_deleted_by_a_cancelled_caller_is_gone_and_stays_gone(world: World) -> None:
+    core, principal = world.core, world.principal
+    await files.create(core, principal, "file-ToDelete00001", "", "notes.md", "assistants", 12, "cd" * 32)
+
+    await world.cancelled_mid_commit(lambda: files.delete(core, principal, "file-ToDelete00001", ""))
+
+    assert "file-ToDelete00001" not in core.state.files
+    assert (await world.reloaded()).files == core.state.files == {}

@@ -14,6 +14,7 @@ from ringside_server.providers.capabilities import METHODS
 from ringside_server.providers.catalog.load import ConnectionKind
 from ringside_server.providers.cohere.provider import CohereProvider
 from ringside_server.providers.gemini.provider import GeminiProvider
+from ringside_server.providers.local import LocalProvider
 from ringside_server.providers.openai_compat import OpenAICompatProvider
 from ringside_server.providers.registry import KINDS, require
 from ringside_server.providers.test_model import TestModelProvider
@@ -26,12 +27,17 @@ CLASSES = {
     "gemini": GeminiProvider,
     "cohere": CohereProvider,
     "bedrock": BedrockProvider,
+    "local": LocalProvider,
 }
 
 
-def test_every_connection_kind_has_a_row_and_serves_chat() -> None:
+def test_every_connection_kind_has_a_row_and_serves_chat_but_the_local_embedding_models() -> None:
     assert set(KINDS) == set(get_args(ConnectionKind)) == set(CLASSES)
-    assert all(kind.routes.get("chat") for kind in KINDS.values())
+    assert all(kind.routes.get("chat") for name, kind in KINDS.items() if name != "local")
+    assert dict(KINDS["local"].routes) == {"embeddings": "native"}
+    with pytest.raises(RingsideError) as refused:
+        require("local", "local", "chat")
+    assert refused.value.message == "Provider 'local' does not serve chat; it serves: embeddings (native)."
 
 
 @pytest.mark.parametrize("kind", sorted(CLASSES))

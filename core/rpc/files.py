@@ -1,0 +1,63 @@
+"""FilesService."""
+
+from __future__ import annotations
+
+from core.domain.files import StoredFile
+from core.rpc.base import MAX_PROTO_STRING, Base, Context, rpc
+from core.services import files
+from ringside.core.v1 import files_pb2, files_pb2_grpc
+
+
+def file_to(stored: StoredFile) -> files_pb2.File:
+    return files_pb2.File(
+        id=stored.id,
+        livemode=stored.livemode,
+        customer_id=stored.customer_id or "",
+        filename=stored.filename,
+        purpose=stored.purpose,
+        bytes=stored.bytes,
+        sha256=stored.sha256,
+        created=stored.created,
+    )
+
+
+class FilesServicer(Base, files_pb2_grpc.FilesServiceServicer):
+    @rpc
+    async def CreateFile(self, request: files_pb2.CreateFileRequest, context: Context) -> files_pb2.CreateFileResponse:
+        stored = await files.create(
+            self.core,
+            self.auth.principal(context),
+            request.id[:100],
+            request.customer_ref[:MAX_PROTO_STRING],
+            request.filename[:MAX_PROTO_STRING],
+            request.purpose[:100],
+            request.bytes,
+            request.sha256[:100],
+        )
+        return files_pb2.CreateFileResponse(file=file_to(stored))
+
+    @rpc
+    async def GetFile(self, request: files_pb2.GetFileRequest, context: Context) -> files_pb2.GetFileResponse:
+        principal = self.auth.principal(context)
+        stored = files.get(self.core, principal, request.id[:100], request.customer_ref[:MAX_PROTO_STRING])
+        return files_pb2.GetFileResponse(file=file_to(stored))
+
+    @rpc
+    async def ListFiles(self, request: files_pb2.ListFilesRequest, context: Context) -> files_pb2.ListFilesResponse:
+        items, has_more = files.list_files(
+            self.core,
+            self.auth.principal(context),
+            request.customer_ref[:MAX_PROTO_STRING],
+            request.purpose[:100],
+            request.limit,
+            request.order[:10],
+            request.after[:100],
+            request.customer_id[:MAX_PROTO_STRING],
+        )
+        return files_pb2.ListFilesResponse(files=[file_to(f) for f in items], has_more=has_more)
+
+    @rpc
+    async def DeleteFile(self, request: files_pb2.DeleteFileRequest, context: Context) -> files_pb2.DeleteFileResponse:
+        principal = self.auth.principal(context)
+        stored = await files.delete(self.core, principal, request.id[:100], request.customer_ref[:MAX_PROTO_STRING])
+        return files_pb2.DeleteFileResponse(id=stored.id)

@@ -1,0 +1,141 @@
+"""Files (issue 16): the metadata of files whose bytes the edge stored, kept per account, mode and
+customer. A request naming a customer (FC-Customer, or a Client Token) sees that customer's files
+only; anything it may not see is 404 `not_found`, never 403 (API.md "Managed RAG")."""
+
+from __future__ import annotations
+
+import re
+
+from core.domain.files import MAX_FILENAME, PURPOSES, FileDeletion, StoredFile
+from core.services.core import Core, Principal, require_scope
+from ringside_server.errors import RingsideError
+
+FILE_ID = re.compile(r"^file-[0-9A-Za-z]{8,60}$")
+MAX_LIST = 10_000  # OpenAI's bound on GET /v1/files?limit
+SHA256 = re.compile(r"^[0-9a-f]{64}$")
+
+
+def asking_customer(core: Core, principal: Principal, customer_ref: str) -> str | None:
+    """The customer a request acts as (a Client Token's, else FC-Customer's), None for the account."""
+    if principal.customer_id:
+        return principal.customer_id
+    if not customer_ref:
+        return None
+    customer = core.state.find_customer(principal.account_id, principal.livemode, customer_ref)
+    if customer is None:
+        raise RingsideError("customer_not_found", f"No such customer: '{customer_ref[:300]}'.", "FC-Customer")
+    return customer.id
+
+
+def listing_customer(core: Core, principal: Principal, customer_ref: str, customer_filter: str) -> str | None:
+    """Whose objects a list shows: the asking customer's, or for an account-level request the
+    `customer_id` filter's (None: the whole account's)."""
+    customer_id = asking_customer(core, principal, customer_ref)
+    if not customer_filter:
+        return customer_id
+    if customer_id is not None:  # a customer sees its own only: no filter names another
+        raise RingsideError("invalid_request", "customer_id filters an account-level list only.", "customer_id")
+    return asking_customer(core, principal, customer_filter)
+
+
+def not_found(file_id: str) -> RingsideError:
+    return RingsideError("not_found", f"No such file: '{file_id[:200]}'.", "file_id")
+
+
+async def create(
+    core: Core,
+    principal: Principal,
+    file_id: str,
+    customer_ref: str,
+    filename: str,
+    purpose: str,
+    size_bytes: int,
+    sha256: str,
+) -> StoredFile:
+    require_scope(principal, "api:write", customer_bound=True)
+    if not FILE_ID.match(file_id) or not SHA256.match(sha256) or size_bytes < 0:
+        raise RingsideError("invalid_request", "A file needs an id, its size and its sha256.", "file")
+    if purpose not in PURPOSES:
+        raise RingsideError("invalid_request", f"purpose must be one of {', '.join(PURPOSES)}.", "purpose")
+    if not 1 <= len(filename) <= MAX_FILENAME or "\x00" in filename:
+        raise RingsideError("invalid_request", f"filename must be 1..{MAX_FILENAME} characters.", "file")
+    customer_id = asking_customer(core, principal, customer_ref)
+    existing = core.state.files.get(file_id)
+    if existing is not None:  # a retried record of the same upload
+        if existing.account_id != principal.account_id or existing.sha256 != sha256:
+            raise RingsideError("invalid_request", "That file id is taken.", "file")
+        return existing
+    stored = StoredFile(
+        file_id,
+        principal.account_id,
+        principal.livemode,
+        customer_id,
+        filename,
+        purpose,
+        size_bytes,
+        sha256,
+        int(core.now()),
+    )
+    core.state.files[file_id] = stored  # claims the id before the write
+
+    def unclaim(_: BaseException) -> None:
+        core.state.files.pop(file_id, None)
+
+    await core.writer.write_then_apply([stored], lambda: None, unclaim)
+    return stored
+
+
+def get(core: Core, principal: Principal, file_id: str, customer_ref: str) -> StoredFile:
+    require_scope(principal, "api:read", customer_bound=True)
+    customer_id = asking_customer(core, principal, customer_ref)
+    stored = core.state.files.get(file_id)
+    if stored is None or not stored.visible(principal.account_id, principal.livemode, customer_id):
+        raise not_found(file_id)
+    return stored
+
+
+def list_files(
+    core: Core,
+    principal: Principal,
+    customer_ref: str,
+    purpose: str,
+    limit: int,
+    order: str,
+    after: str,
+    customer_filter: str,
+) -> tuple[list[StoredFile], bool]:
+    """One page in creation order (`desc` by default), after the file `after`."""
+    require_scope(principal, "api:read", customer_bound=True)
+    customer_id = listing_customer(core, principal, customer_ref, customer_filter)
+    limit = limit or MAX_LIST
+    if not 1 <= limit <= MAX_LIST:
+        raise RingsideError("invalid_request", f"limit must be between 1 and {MAX_LIST}.", "limit")
+    if order not in ("", "asc", "desc"):
+        raise RingsideError("invalid_request", "order must be asc or desc.", "order")
+    if purpose and purpose not in PURPOSES:
+        raise RingsideError("invalid_request", f"purpose must be one of {', '.join(PURPOSES)}.", "purpose")
+    visible = (f for f in core.state.files.values() if f.visible(principal.account_id, principal.livemode, customer_id))
+    mine = sorted(
+        (f for f in visible if not purpose or f.purpose == purpose),
+        key=lambda f: (f.created, f.id),
+        reverse=order != "asc",
+    )
+    if after:
+        ids = [f.id for f in mine]
+        if after not in ids:
+            raise RingsideError("invalid_request", f"No such file: '{after[:200]}'.", "after")
+        mine = mine[ids.index(after) + 1 :]
+    return mine[:limit], len(mine) > limit
+
+
+async def delete(core: Core, principal: Principal, file_id: str, customer_ref: str) -> StoredFile:
+    require_scope(principal, "api:write", customer_bound=True)
+    stored = get(core, principal, file_id, customer_ref)
+    now = int(core.now())
+
+    def forget() -> None:
+        stored.deleted_at = now
+        core.state.files.pop(stored.id, None)
+
+    await core.writer.write_then_apply([FileDeletion(stored.id, now)], forget)
+    return stored

@@ -1,0 +1,40 @@
+"""Statements of managed RAG's records (issue 16): files and vector stores."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import bindparam, insert, update
+from sqlalchemy.sql import Executable
+
+from core.domain.files import FileDeletion, StoredFile
+from core.domain.vector_stores import VectorStore, VectorStoreDeletion, VectorStoreUpdate
+from core.store.tables import FILES, VECTOR_STORES
+
+FILE_FIELDS = tuple(field.name for field in dataclasses.fields(StoredFile))
+STORE_FIELDS = tuple(field.name for field in dataclasses.fields(VectorStore))
+# What a modify may change (the rest is fixed at create, or has writes of its own).
+_STORE_MUTABLE = ("name", "metadata_json", "expires_after_days", "shared", "generation", "last_active_at")
+
+STATEMENTS: dict[type, tuple[Executable, Callable[[Any], dict[str, Any]]]] = {
+    StoredFile: (insert(FILES), lambda r: dataclasses.asdict(r)),
+    FileDeletion: (
+        update(FILES).where(FILES.c.id == bindparam("b_id")).values(deleted_at=bindparam("b_deleted_at")),
+        lambda r: {"b_id": r.file_id, "b_deleted_at": r.deleted_at},
+    ),
+    VectorStore: (insert(VECTOR_STORES), lambda r: dataclasses.asdict(r)),
+    VectorStoreUpdate: (
+        update(VECTOR_STORES)
+        .where(VECTOR_STORES.c.id == bindparam("b_id"))
+        .values({name: bindparam(f"b_{name}") for name in _STORE_MUTABLE}),
+        lambda r: {"b_id": r.store.id, **{f"b_{name}": getattr(r.store, name) for name in _STORE_MUTABLE}},
+    ),
+    VectorStoreDeletion: (
+        update(VECTOR_STORES)
+        .where(VECTOR_STORES.c.id == bindparam("b_id"))
+        .values(deleted_at=bindparam("b_deleted_at")),
+        lambda r: {"b_id": r.store_id, "b_deleted_at": r.deleted_at},
+    ),
+}
