@@ -22,6 +22,7 @@ STATUS_BY_CODE: dict[str, int] = {
     "endpoint_not_allowed": 403,
     "customer_not_found": 404,
     "not_found": 404,
+    "method_not_allowed": 405,
     "conversation_locked": 409,
     "idempotency_key_in_use": 409,
     "customer_has_balance": 409,
