@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from aiohttp import web
 
 from edge_http.signing_keys import SigningKeys
+from edge_http.verified_keys import VerifiedKeys
 from ringside_server.client_token import VerifiedCache
 from ringside_server.metering.gateway import TEST_PROVIDER, Gateway
 
@@ -20,6 +21,7 @@ class Edge(Gateway):
     trusted_proxies: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
     signing_keys: SigningKeys = field(default_factory=SigningKeys)
     verified_tokens: VerifiedCache = field(default_factory=VerifiedCache)
+    verified_keys: VerifiedKeys = field(default_factory=VerifiedKeys)
 
 
 EDGE = web.AppKey("edge", Edge)

@@ -55,6 +55,19 @@ class Settings(BaseSettings):
     # Reverse proxies (comma-separated CIDRs) whose X-Forwarded-For is believed: when the socket's
     # peer is one, the client IP is the last X-Forwarded-For address that is not itself a trusted proxy.
     trusted_proxies: str = Field(default="", max_length=10_000)
+    # Hostile input (API.md "Bodies", issue 15). Request body bounds per route class; above one, 413.
+    body_max_bytes: int = Field(default=1 << 20, ge=1024, le=1 << 30)
+    body_max_model_bytes: int = Field(default=32 << 20, ge=1024, le=1 << 30)
+    # Reading a request, never answering it: the headers must arrive within header_read_timeout_s of
+    # the connection opening (or of the previous answer plus keepalive_timeout_s), a body within
+    # body_read_timeout_s of its headers. Neither applies to a streamed answer or a slow upstream.
+    header_read_timeout_s: float = Field(default=10.0, gt=0, le=600)
+    body_read_timeout_s: float = Field(default=60.0, gt=0, le=3600)
+    keepalive_timeout_s: float = Field(default=75.0, gt=0, le=3600)
+    # Open connections an edge process keeps, in all and per client IP (the socket's peer);
+    # past either, a new connection is closed as it opens.
+    max_connections: int = Field(default=10_000, ge=1, le=1_000_000)
+    max_connections_per_ip: int = Field(default=2_000, ge=1, le=1_000_000)
     upstream_timeout_s: float = Field(default=600.0, gt=0, le=3600)
     upstream_connect_timeout_s: float = Field(default=10.0, gt=0, le=300)
     # Roles whose readiness /healthz requires (set by `ringside up` to the roles it started).
