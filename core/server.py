@@ -8,6 +8,7 @@ import json
 import logging
 import os
 import signal
+import sys
 import time
 
 import grpc
@@ -135,11 +136,14 @@ def write_credentials(settings: Settings, new: NewAccount) -> None:
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as handle:
         json.dump(payload, handle, indent=2)
-    print(
-        f"Created account {new.account.id}.\n  live key: {new.live_key.secret}\n"
-        f"  test key: {new.test_key.secret}\n  (saved to {path})",
-        flush=True,
-    )
+    if sys.stdout.isatty():  # shown once to the person who started it, never into a log file
+        print(
+            f"Created account {new.account.id}.\n  live key: {new.live_key.secret}\n"
+            f"  test key: {new.test_key.secret}\n  (saved to {path})",
+            flush=True,
+        )
+    else:
+        print(f"Created account {new.account.id}; its first keys are in {path} (0600).", flush=True)
 
 
 def build_server(core: Core, settings: Settings) -> tuple[grpc.aio.Server, HealthServicer]:

@@ -16,6 +16,7 @@ import typer
 
 from ringside_cli.commands.customers import customers, wallet
 from ringside_cli.commands.operations import keys, status, usage, webhooks
+from ringside_server import redaction
 from ringside_server.settings import Settings
 
 app = typer.Typer(
@@ -43,6 +44,7 @@ def _settings() -> Settings:
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
     )
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    redaction.install()  # every record, from every logger, passes the one redaction filter
     return settings
 
 
