@@ -44,7 +44,7 @@ def test_no_log_line_holds_a_key_a_secret_or_the_customer_s_data(loud: Stack) ->
     forged = "sk_live_" + secrets.token_hex(20)
 
     customer = loud.call("POST", "/v1/customers", key, pii).json()
-    webhook = loud.call("POST", "/v1/webhooks", key, {"url": "https://example.com/hook", "enabled_events": ["*"]})
+    webhook = loud.call("POST", "/v1/webhooks", key, {"url": "https://example.com/hook", "events": ["*"]})
     whsec = webhook.json().get("secret") or ""
     rotated = loud.call("POST", f"/v1/webhooks/{webhook.json().get('id')}/rotate_secret", key, {})
     whsec_rotated = rotated.json().get("secret") or ""
