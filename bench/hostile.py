@@ -1,6 +1,6 @@
 """Hostile clients against one edge (issue 15, items 3 and 4), measured, never asserted:
 
-1. the edge's RSS before and after 8 anonymous 30 MB posts sent at once (authentication before the
+1. the edge's RSS (now and peak) before and after 8 anonymous 30 MB posts sent at once (authentication before the
    body: they get their 401 and the edge never buffers them);
 2. N connections trickling their headers one byte every 100 ms: how many normal calls succeed
    meanwhile (and their p50/p99), and how long until the edge has closed every trickler.
@@ -23,10 +23,12 @@ import time
 from tests.harness import FakeUpstream, Stack
 
 
-def rss_mib(pid: int) -> float:
+def rss_mib(pid: int, field: str = "VmRSS") -> float:
+    """Resident memory now (VmRSS) or at its peak so far (VmHWM): a body buffered and freed again
+    shows only in the peak."""
     for line in pathlib.Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
+        if line.startswith(field + ":"):
+            return round(int(line.split()[1]) / 1024, 1)
     return 0.0
 
 
@@ -49,12 +51,18 @@ def anonymous_post(port: int, size: int) -> str:
 
 def big_posts(stack: Stack, count: int, size: int) -> dict[str, object]:
     assert stack.edge is not None
-    before = rss_mib(stack.edge.pid)
+    before, peak_before = rss_mib(stack.edge.pid), rss_mib(stack.edge.pid, "VmHWM")
     with concurrent.futures.ThreadPoolExecutor(count) as pool:
         answers = list(pool.map(lambda _: anonymous_post(stack.http_port, size), range(count)))
     time.sleep(0.5)
-    after = rss_mib(stack.edge.pid)
-    return {"posts": count, "bytes_each": size, "rss_before_mib": before, "rss_after_mib": after, "answers": answers}
+    after, peak_after = rss_mib(stack.edge.pid), rss_mib(stack.edge.pid, "VmHWM")
+    return {
+        "posts": count,
+        "bytes_each": size,
+        "rss_mib": (before, after),
+        "peak_rss_mib": (peak_before, peak_after),
+        "answers": sorted(set(answers)),
+    }
 
 
 def trickle(stack: Stack, count: int, calls: int) -> dict[str, object]:
