@@ -39,6 +39,7 @@ class EdgeProtocol(RequestHandler):
         self._peer = ""
         self._counted = False
         self._read_timer: asyncio.TimerHandle | None = None
+        self._reading = ""  # what the armed clock times: "headers" or "body"
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         super().connection_made(transport)
@@ -62,14 +63,23 @@ class EdgeProtocol(RequestHandler):
         """Close the connection unless `disarm` is called within `timeout_s`."""
         self.disarm()
         self._read_timer = self._loop.call_later(timeout_s, self._read_timed_out, what)
+        self._reading = what
 
     def disarm(self) -> None:
         if self._read_timer is not None:
             self._read_timer.cancel()
             self._read_timer = None
+        self._reading = ""
+
+    def body_read(self) -> None:
+        """The parser has the whole body: its clock stops (and only its clock: a body that ends
+        after its answer, which aiohttp reads to discard, must not stop the next request's)."""
+        if self._reading == "body":
+            self.disarm()
 
     def _read_timed_out(self, what: str) -> None:
         self._read_timer = None
+        self._reading = ""
         log.info("connection closed: its request %s were not read in time", what)
         self.force_close()
 
@@ -141,7 +151,7 @@ class EdgeServer(web.Server):
                 protocol.disarm()
             else:
                 protocol.arm(self.settings.body_read_timeout_s, "body")
-                payload.on_eof(protocol.disarm)
+                payload.on_eof(protocol.body_read)
         return self._factory(message, payload, protocol, writer, task)
 
     def _timed(self, handler: Any) -> Any:
