@@ -1,6 +1,7 @@
 """Every route of the OpenAPI document, fuzzed by schemathesis against a live edge on SQLite and on
-PostgreSQL (issue 15, item 8): no answer is a 5xx, and every refusal is the error envelope with the
-response's own `x-request-id`.
+PostgreSQL (issue 15, item 8): no answer is a 5xx, every refusal is the error envelope with the
+response's own `x-request-id`, and every answer is one the document describes (its status, content
+type and body schema).
 
 Both of schemathesis's modes run: positive (requests the document allows) and negative (requests it
 does not: wrong types, missing fields, out-of-range values). CI runs a small number of examples per
@@ -17,7 +18,9 @@ import requests
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis.errors import HypothesisException
 from schemathesis import APIOperation, Case, GenerationMode, Response
+from schemathesis.checks import FailureGroup
 from schemathesis.openapi import from_dict
+from schemathesis.specs.openapi.checks import content_type_conformance, response_schema_conformance
 
 from edge_http.openapi.document import load_document
 from tests.harness import ADMIN_KEY, Stack
@@ -44,6 +47,15 @@ def problem(path: str, response: Response) -> str | None:
     return None
 
 
+def conformance(case: Case, response: Response) -> str | None:
+    """Whether the answer is one the document describes (status, body schema, content type)."""
+    try:
+        case.validate_response(response, checks=[response_schema_conformance, content_type_conformance])
+    except (AssertionError, FailureGroup) as failure:
+        return f"{response.status_code} outside the document: {str(failure)[:300]}"
+    return None
+
+
 def fuzz_operation(
     stack: Stack, session: requests.Session, operation: APIOperation, mode: GenerationMode, key: str, examples: int
 ) -> tuple[int, list[str]]:
@@ -66,7 +78,7 @@ def fuzz_operation(
         case.headers = {**(case.headers or {}), "Authorization": f"Bearer {key}"}
         response = case.call(base_url=stack.base_url, session=session, timeout=60)
         sent += 1
-        found = problem(operation.path, response)
+        found = problem(operation.path, response) or conformance(case, response)
         if found:
             problems.append(f"{case.method} {case.formatted_path} ({mode.value}): {found}")
 
@@ -91,7 +103,7 @@ def fuzz(stack: Stack, keys: dict[str, str], examples: int) -> tuple[int, list[s
 
 
 @pytest.mark.timeout(1800)
-def test_every_route_answers_fuzzed_requests_without_a_5xx_and_in_the_envelope(stack: Stack) -> None:
+def test_every_route_answers_fuzzed_requests_without_a_5xx_in_the_envelope_and_the_schema(stack: Stack) -> None:
     keys = stack.new_account()  # its own account: fuzzed settings never reach other tests' accounts
     sent, problems = fuzz(stack, keys, EXAMPLES)
     print(f"schemathesis: {sent} requests on {stack.backend}, {len(problems)} problems")
