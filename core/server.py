@@ -14,6 +14,7 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_health.v1._async import HealthServicer
 from grpc_reflection.v1alpha import reflection
+from sqlalchemy import Engine
 
 from core.domain.entities import hash_secret
 from core.domain.metering import Meter
@@ -40,9 +41,10 @@ from core.services import accounts, client_tokens, erasure
 from core.services.accounts import NewAccount
 from core.services.core import Core
 from core.services.metering import run_expiry
-from core.store.engine import make_engine
+from core.store.engine import make_engine, restrict_files
 from core.store.loader import load_state
 from core.store.migrate import prepare
+from core.store.sealing import Sealer, attach, reseal
 from core.store.writer import GroupCommitWriter
 from ringside.core.v1 import (
     accounts_pb2,
@@ -107,9 +109,11 @@ MAX_MESSAGE_BYTES = 4 * 1024 * 1024
 async def open_core(settings: Settings) -> Core:
     """Check the schema (an empty database gets one), load the hot state and start the writer."""
     settings.ensure_data_dir()
-    engine = make_engine(settings.resolved_database_url, settings.sqlite_synchronous)
+    sealer = Sealer(settings.resolve_secret_keys())
+    engine = attach(make_engine(settings.resolved_database_url, settings.sqlite_synchronous), sealer)
     loop = asyncio.get_running_loop()
     await loop.run_in_executor(None, prepare, engine)
+    await loop.run_in_executor(None, seal_at_rest, engine, sealer)
     state = await loop.run_in_executor(None, load_state, engine, int(time.time()))
     writer = GroupCommitWriter(engine, settings.commit_batch_max, settings.commit_linger_ms)
     writer.start()
@@ -139,6 +143,16 @@ async def open_core(settings: Settings) -> Core:
     )
     writer.notify(OutboxEntry, core.outbox_written)
     return core
+
+
+def seal_at_rest(engine: Engine, sealer: Sealer) -> None:
+    """Seal what an older version or a retired key left (once: later starts rewrite nothing), and
+    keep a SQLite database's files private to their owner."""
+    with engine.begin() as connection:
+        rewritten = reseal(connection, sealer)
+    if rewritten:
+        log.info("sealed %d stored secrets under the current secret key", rewritten)
+    restrict_files(engine)
 
 
 def write_credentials(settings: Settings, new: NewAccount) -> None:

@@ -13,10 +13,12 @@ import aiohttp
 import yaml
 from aiohttp import web
 
+from edge_http.bodies import bodies
 from edge_http.client_tokens import add_cors_headers, client_tokens
 from edge_http.context import EDGE, Edge
 from edge_http.idempotency import idempotency
 from edge_http.middlewares import errors
+from edge_http.protocol import EdgeRunner
 from edge_http.readiness import READINESS, Readiness
 from edge_http.routes import add_routes
 from ringside_server.core_client import CoreClient
@@ -31,7 +33,6 @@ from ringside_server.rag_client import RagClient
 from ringside_server.settings import Settings
 
 log = logging.getLogger("ringside.edge")
-MAX_BODY_BYTES = 32 * 1024 * 1024
 SESSION = web.AppKey("providers_session", aiohttp.ClientSession)
 LOCAL = web.AppKey("local_provider", LocalProvider)
 
@@ -68,7 +69,9 @@ def reload_catalog(app: web.Application) -> None:
 
 
 def create_app(settings: Settings) -> web.Application:
-    app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[errors, client_tokens, idempotency])
+    app = web.Application(
+        client_max_size=settings.body_max_bytes, middlewares=[errors, client_tokens, bodies, idempotency]
+    )
     app.on_response_prepare.append(add_cors_headers)
     app[READINESS] = Readiness()
     add_routes(app)
@@ -108,8 +111,12 @@ def create_app(settings: Settings) -> web.Application:
 
 
 async def serve(settings: Settings) -> None:
-    runner = web.AppRunner(
-        create_app(settings), access_log=None, handle_signals=False, shutdown_timeout=settings.drain_timeout_s
+    runner = EdgeRunner(
+        create_app(settings),
+        settings,
+        access_log=None,
+        handle_signals=False,
+        shutdown_timeout=settings.drain_timeout_s,
     )
     await runner.setup()
     site = web.TCPSite(runner, settings.bind_host, settings.http_port, backlog=4096)

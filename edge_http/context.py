@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from aiohttp import web
 
 from edge_http.signing_keys import SigningKeys
+from edge_http.verified_keys import VerifiedKeys
 from ringside_server.client_token import VerifiedCache
 from ringside_server.metering.gateway import TEST_PROVIDER, Gateway
 from ringside_server.rag_client import RagClient
@@ -23,6 +24,7 @@ class Edge(Gateway):
     verified_tokens: VerifiedCache = field(default_factory=VerifiedCache)
     # The rag role's client (vector indexes, the local models); None only in tests of other parts.
     rag: RagClient | None = None
+    verified_keys: VerifiedKeys = field(default_factory=VerifiedKeys)
 
 
 EDGE = web.AppKey("edge", Edge)

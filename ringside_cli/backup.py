@@ -30,7 +30,7 @@ from sqlalchemy.engine import make_url
 
 from core.store.engine import make_engine, normalize_url
 from core.store.migrate import upgrade
-from ringside_server.settings import CREDENTIALS_FILE, INTERNAL_TOKEN_FILE, Settings
+from ringside_server.settings import CREDENTIALS_FILE, INTERNAL_TOKEN_FILE, SECRET_KEY_FILE, Settings
 
 FORMAT = 1
 MANIFEST = "manifest.json"
@@ -39,6 +39,10 @@ POSTGRES_FILE = "ringside.pgdump"
 # The data dir's own files a restored installation needs: the first account's keys, the token
 # the roles share.
 KEY_FILES = (CREDENTIALS_FILE, INTERNAL_TOKEN_FILE)
+# The key sealing stored secrets: in a backup only when asked (--include-secret-key). Without it, a
+# restore needs the key given again (the file, or RINGSIDE_SECRET_KEY) to read webhook secrets,
+# Stripe keys and signing keys.
+OPTIONAL_KEY_FILES = (SECRET_KEY_FILE,)
 PG_TIMEOUT_S = 3600
 UPLOADS_DIR = "files"  # DATA_DIR/files: the file store (ringside_server/file_store.py)
 _UPLOAD = re.compile(r"^files/[0-9A-Za-z]{2}/file-[0-9A-Za-z]{8,60}$")
@@ -99,7 +103,7 @@ def _copy_uploads(data_dir: Path, path: Path) -> list[str]:
     return copied
 
 
-def backup(settings: Settings, path: Path) -> int:
+def backup(settings: Settings, path: Path, include_secret_key: bool = False) -> int:
     """Write a backup of the running (or stopped) installation into `path`, a new or empty directory."""
     if path.exists() and any(path.iterdir()):
         raise BackupError(f"ringside backup: {path} is not empty; give a new directory")
@@ -122,7 +126,7 @@ def backup(settings: Settings, path: Path) -> int:
             live.backup(copy, pages=SQLITE_PAGES_PER_STEP)
         target.chmod(0o600)
     files = [target.name]
-    for name in KEY_FILES:
+    for name in KEY_FILES + (OPTIONAL_KEY_FILES if include_secret_key else ()):
         if (settings.data_dir / name).is_file():
             _private_copy(settings.data_dir / name, path / name)
             files.append(name)
@@ -153,7 +157,7 @@ def _read_manifest(path: Path) -> dict[str, object]:
     ):
         raise BackupError(f"ringside restore: {path / MANIFEST} is not a Ringside backup manifest of format {FORMAT}")
     for name, digest in manifest["files"].items():
-        known = name in (SQLITE_FILE, POSTGRES_FILE, *KEY_FILES) or _UPLOAD.match(name)
+        known = name in (SQLITE_FILE, POSTGRES_FILE, *KEY_FILES, *OPTIONAL_KEY_FILES) or _UPLOAD.match(name)
         if not known or (Path(name).name != name and not _UPLOAD.match(name)):
             raise BackupError(f"ringside restore: unexpected file {name!r} in the manifest")
         if not (path / name).is_file() or _sha256(path / name) != digest:
@@ -168,6 +172,8 @@ def restore(settings: Settings, path: Path) -> int:
     assert isinstance(files, dict)
     data_dir = settings.ensure_data_dir()
     present = [name for name in (SQLITE_FILE, *KEY_FILES) if (data_dir / name).exists()]
+    if SECRET_KEY_FILE in files and (data_dir / SECRET_KEY_FILE).exists():
+        present.append(SECRET_KEY_FILE)
     if present:
         raise BackupError(
             f"ringside restore: the data dir {data_dir} already holds {', '.join(present)}; use an empty one"
@@ -201,7 +207,7 @@ def restore(settings: Settings, path: Path) -> int:
         )
     else:
         _private_copy(path / SQLITE_FILE, _sqlite_path(url))
-    for name in KEY_FILES:
+    for name in KEY_FILES + OPTIONAL_KEY_FILES:
         if name in files:
             _private_copy(path / name, data_dir / name)
     for name in files:

@@ -16,6 +16,7 @@ import typer
 
 from ringside_cli.commands.customers import customers, wallet
 from ringside_cli.commands.operations import keys, status, usage, webhooks
+from ringside_server import redaction
 from ringside_server.settings import Settings
 
 app = typer.Typer(
@@ -43,6 +44,7 @@ def _settings() -> Settings:
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
     )
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    redaction.install()  # every record, from every logger, passes the one redaction filter
     return settings
 
 
@@ -141,10 +143,12 @@ def migrate() -> None:
     """Bring the database's schema to this version (PostgreSQL: under an advisory lock)."""
     from core.store.engine import make_engine
     from core.store.migrate import upgrade
+    from core.store.sealing import Sealer, attach
 
     settings = _settings()
     settings.ensure_data_dir()
-    engine = make_engine(settings.resolved_database_url)
+    # with the secret key (made here on a first start): the migration sealing stored secrets uses it
+    engine = attach(make_engine(settings.resolved_database_url), Sealer(settings.resolve_secret_keys()))
     try:
         migrated = upgrade(engine)
     finally:
@@ -154,11 +158,17 @@ def migrate() -> None:
 
 
 @app.command()
-def backup(path: Annotated[pathlib.Path, typer.Argument(help="a new (or empty) directory")]) -> None:
-    """A consistent online copy of the database and the data dir's keys (docs/operations.md)."""
+def backup(
+    path: Annotated[pathlib.Path, typer.Argument(help="a new (or empty) directory")],
+    include_secret_key: Annotated[
+        bool, typer.Option(help="also copy the key that seals stored secrets (keep that backup apart)")
+    ] = False,
+) -> None:
+    """A consistent online copy of the database and the data dir's keys (docs/operations.md). The
+    secret key stays out unless asked for: a stolen backup then holds no readable secret."""
     from ringside_cli.backup import backup as take
 
-    raise typer.Exit(take(_settings(), path))
+    raise typer.Exit(take(_settings(), path, include_secret_key))
 
 
 @app.command()

@@ -263,8 +263,10 @@ def _migrate(settings: Settings) -> None:
     any other); a new data dir gets its schema here too."""
     from core.store.engine import make_engine
     from core.store.migrate import upgrade
+    from core.store.sealing import Sealer, attach
 
-    engine = make_engine(settings.resolved_database_url)
+    # with the secret key (made here on a first start): the migration sealing stored secrets uses it
+    engine = attach(make_engine(settings.resolved_database_url), Sealer(settings.resolve_secret_keys()))
     try:
         migrated = upgrade(engine)
     finally:

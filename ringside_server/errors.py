@@ -25,6 +25,7 @@ STATUS_BY_CODE: dict[str, int] = {
     "customer_not_found": 404,
     "not_found": 404,
     "previous_response_not_found": 404,
+    "method_not_allowed": 405,
     "conversation_locked": 409,
     "idempotency_key_in_use": 409,
     "customer_has_balance": 409,

@@ -5,6 +5,7 @@ Read once at an entry point (`ringside_cli.cli`) and passed down; nothing else r
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import os
 import pathlib
@@ -17,6 +18,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from ringside_server.netpolicy import parse_networks
 
 INTERNAL_TOKEN_FILE = "internal_token"
+SECRET_KEY_FILE = "secret_key"
 CREDENTIALS_FILE = "credentials.json"
 
 
@@ -46,6 +48,11 @@ class Settings(BaseSettings):
     database_url: str | None = None
     admin_key: str | None = None
     internal_token: str | None = None
+    # Seals secrets at rest (webhook secrets, Stripe keys, signing keys); unset: the data dir's
+    # secret_key file, made once. To rotate: the new key here, the old in secret_key_previous
+    # (comma-separated) until a core has started once with both (docs/security.md).
+    secret_key: str | None = Field(default=None, repr=False)
+    secret_key_previous: str = Field(default="", repr=False)
     hold_ttl_s: int = Field(default=900, ge=5, le=86_400)
     # Group commit: how many writes may share one transaction, and how long the writer lingers
     # for more once it has some (0 = commit whatever is queued right away).
@@ -65,6 +72,19 @@ class Settings(BaseSettings):
     # Reverse proxies (comma-separated CIDRs) whose X-Forwarded-For is believed: when the socket's
     # peer is one, the client IP is the last X-Forwarded-For address that is not itself a trusted proxy.
     trusted_proxies: str = Field(default="", max_length=10_000)
+    # Hostile input (API.md "Bodies", issue 15). Request body bounds per route class; above one, 413.
+    body_max_bytes: int = Field(default=1 << 20, ge=1024, le=1 << 30)
+    body_max_model_bytes: int = Field(default=32 << 20, ge=1024, le=1 << 30)
+    # Reading a request, never answering it: the headers must arrive within header_read_timeout_s of
+    # the connection opening (or of the previous answer plus keepalive_timeout_s), a body within
+    # body_read_timeout_s of its headers. Neither applies to a streamed answer or a slow upstream.
+    header_read_timeout_s: float = Field(default=10.0, gt=0, le=600)
+    body_read_timeout_s: float = Field(default=60.0, gt=0, le=3600)
+    keepalive_timeout_s: float = Field(default=75.0, gt=0, le=3600)
+    # Open connections an edge process keeps, in all and per client IP (the socket's peer);
+    # past either, a new connection is closed as it opens.
+    max_connections: int = Field(default=10_000, ge=1, le=1_000_000)
+    max_connections_per_ip: int = Field(default=2_000, ge=1, le=1_000_000)
     upstream_timeout_s: float = Field(default=600.0, gt=0, le=3600)
     upstream_connect_timeout_s: float = Field(default=10.0, gt=0, le=300)
     # Roles whose readiness /healthz requires (set by `ringside up` to the roles it started).
@@ -137,7 +157,10 @@ class Settings(BaseSettings):
         return [role.strip() for role in self.health_roles.split(",") if role.strip()]
 
     def ensure_data_dir(self) -> pathlib.Path:
+        """The data dir, private to its owner (0700) even when it was made before."""
         self.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        with contextlib.suppress(OSError):  # a mount the operator owns may refuse; the files stay 0600
+            self.data_dir.chmod(0o700)
         return self.data_dir
 
     def resolve_internal_token(self) -> str:
@@ -147,14 +170,25 @@ class Settings(BaseSettings):
             if len(self.internal_token) < 16:
                 raise ValueError("RINGSIDE_INTERNAL_TOKEN must be at least 16 characters")
             return self.internal_token
-        path = self.ensure_data_dir() / INTERNAL_TOKEN_FILE
+        return self._data_dir_secret(INTERNAL_TOKEN_FILE, "rsint_")
+
+    def resolve_secret_keys(self) -> list[str]:
+        """The keys secrets at rest are sealed with (core/store/sealing.py): the current one first
+        (the setting, else the data dir's file, made once), then the retired ones that still open."""
+        current = self.secret_key if self.secret_key is not None else self._data_dir_secret(SECRET_KEY_FILE, "rssk_")
+        if len(current) < 16:
+            raise ValueError("RINGSIDE_SECRET_KEY must be at least 16 characters")
+        return [current, *(key.strip() for key in self.secret_key_previous.split(",") if key.strip())]
+
+    def _data_dir_secret(self, name: str, prefix: str) -> str:
+        path = self.ensure_data_dir() / name
         try:
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         except FileExistsError:
             pass
         else:
             with os.fdopen(fd, "w") as handle:
-                handle.write("rsint_" + secrets.token_urlsafe(32))
+                handle.write(prefix + secrets.token_urlsafe(32))
         for _ in range(50):  # another role may be writing it this instant
             token = path.read_text().strip()
             if len(token) >= 16:

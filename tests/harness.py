@@ -316,6 +316,14 @@ class Stack:
         with contextlib.closing(sqlite3.connect(self.data_dir / "ringside.db", timeout=30)) as connection:
             return [tuple(row) for row in connection.execute(sql, params).fetchall()]
 
+    def open_sealed(self, stored: str, column: str) -> str:
+        """A secret as the core stores it (sealed, core/store/sealing.py), opened with the data
+        dir's key (tests only)."""
+        from core.store.sealing import Sealer
+
+        key = self.extra_env.get("RINGSIDE_SECRET_KEY") or (self.data_dir / "secret_key").read_text().strip()
+        return Sealer([key]).open(stored, column)
+
     def new_account(self) -> dict[str, Any]:
         """A second account (tenant) through the admin API; returns its keys by mode."""
         response = self.call("POST", "/v1/accounts", ADMIN_KEY, {"name": "other"})

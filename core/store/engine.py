@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pathlib
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
@@ -45,3 +46,15 @@ def make_engine(url: str, sqlite_synchronous: str = "FULL") -> Engine:
     if url.startswith("postgresql"):
         return create_engine(url, pool_size=4, max_overflow=4, pool_pre_ping=True, hide_parameters=True)
     return create_engine(url, poolclass=NullPool, hide_parameters=True)
+
+
+def restrict_files(engine: Engine) -> None:
+    """A SQLite database's files (the database, its WAL and shared memory) readable by their owner
+    only: they hold customers' data and sealed secrets."""
+    database = engine.url.database
+    if engine.dialect.name != "sqlite" or not database or database == ":memory:":
+        return
+    for suffix in ("", "-wal", "-shm"):
+        path = pathlib.Path(database + suffix)
+        if path.exists():
+            path.chmod(0o600)

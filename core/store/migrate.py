@@ -37,6 +37,8 @@ def _config(connection: object) -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["connection"] = connection
+    # the engine's sealer (core/store/sealing.py), for the migration that seals stored secrets
+    config.attributes["sealer"] = getattr(getattr(connection, "dialect", None), "ringside_sealer", None)
     return config
 
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 from sqlalchemy import BigInteger, Column, Index, LargeBinary, Table, Text
 from sqlmodel import Field, SQLModel
 
+from core.store.sealing import SealedText
+
 
 class AccountRow(SQLModel, table=True):
     __tablename__ = "accounts"
@@ -240,7 +242,7 @@ class SigningKeyRow(SQLModel, table=True):
     __tablename__ = "signing_keys"
 
     kid: str = Field(primary_key=True, max_length=64)
-    private_pem: str = Field(sa_column=Column(Text, nullable=False))
+    private_pem: str = Field(sa_column=Column(SealedText("private_pem"), nullable=False))
     public_raw_b64: str = Field(max_length=64)
     created: int = Field(sa_type=BigInteger)
     retired_at: int | None = Field(default=None, sa_type=BigInteger)
@@ -303,7 +305,8 @@ VECTOR_STORES: Table = VectorStoreRow.__table__  # type: ignore[attr-defined]
 
 
 class WebhookEndpointRow(SQLModel, table=True):
-    """A receiver of events (`we_…`). Secrets are kept as given: every attempt signs with them."""
+    """A receiver of events (`we_…`). Secrets are sealed at rest (core/store/sealing.py): every
+    attempt signs with them, so they are kept, never only hashed."""
 
     __tablename__ = "webhook_endpoints"
 
@@ -313,8 +316,8 @@ class WebhookEndpointRow(SQLModel, table=True):
     url: str = Field(max_length=2048)
     events_json: str = Field(sa_column=Column(Text, nullable=False))
     description: str = Field(default="", max_length=500)
-    secret: str = Field(max_length=128)
-    previous_secret: str = Field(default="", max_length=128)
+    secret: str = Field(sa_column=Column(SealedText("secret"), nullable=False))
+    previous_secret: str = Field(default="", sa_column=Column(SealedText("previous_secret"), nullable=False))
     previous_secret_expires_at: int = Field(default=0, sa_type=BigInteger)
     enabled: bool = True
     # The first failed attempt since the last success (0 = none): three days of failure disable it.
@@ -403,13 +406,13 @@ class CustomerPeriodRow(SQLModel, table=True):
 
 
 class StripeSettingsRow(SQLModel, table=True):
-    """An account's Stripe usage sync settings, per mode. The key is kept as given: every sync uses it."""
+    """An account's Stripe usage sync settings, per mode. The key is sealed at rest: every sync uses it."""
 
     __tablename__ = "stripe_settings"
 
     account_id: str = Field(primary_key=True, max_length=64)
     livemode: bool = Field(primary_key=True)
-    secret_key: str = Field(max_length=255)
+    secret_key: str = Field(sa_column=Column(SealedText("secret_key"), nullable=False))
     meter_event_name: str = Field(max_length=100)
     value_kind: str = Field(max_length=32)
     updated: int = Field(sa_type=BigInteger)

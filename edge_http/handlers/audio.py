@@ -10,7 +10,7 @@ import orjson
 from aiohttp import web
 
 from edge_http.handlers.metered import metered, metered_from
-from edge_http.openai.jsonio import parse_object
+from edge_http.openai.jsonio import parse_model_body
 from edge_http.openai.multipart import read_form
 from edge_http.openai.types import audio as wire
 from ringside_server.metering.request import Answer, MeteredRequest
@@ -20,7 +20,7 @@ MAX_FORM_BYTES = 25 * 1024 * 1024  # API.md "Bodies": multipart audio (OpenAI's 
 
 
 async def speech(request: web.Request) -> web.StreamResponse:
-    return await metered(request, lambda raw, peer: wire.speech_request(parse_object(raw)))
+    return await metered(request, lambda raw, peer: wire.speech_request(parse_model_body(raw)))
 
 
 async def transcriptions(request: web.Request) -> web.StreamResponse:

@@ -25,13 +25,22 @@ MAX_FORWARDED_HOPS = 20
 MAX_COUNT = 10**9
 
 
+MISSING_KEY = "You didn't provide an API key. Send 'Authorization: Bearer sk_…' or 'x-api-key: sk_…'."
+MAX_KEY_CHARS = 512
+
+
 def bearer(request: web.Request) -> str:
-    """The secret key of `Authorization: Bearer <key>`, else of `x-api-key: <key>` (what Anthropic's
-    SDK sends for `api_key=`); '' when neither is there."""
+    """The secret of `Authorization: Bearer <key>`, else of `x-api-key: <key>` (what Anthropic's
+    SDK sends); '' when neither is there."""
     scheme, _, secret = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() == "bearer":
-        return secret.strip()
-    return request.headers.get("x-api-key", "").strip()
+    if scheme.lower() == "bearer" and secret.strip():
+        api_key = secret.strip()
+    else:
+        api_key = request.headers.get("x-api-key", "").strip()
+    if len(api_key) > MAX_KEY_CHARS or not (api_key.isascii() and api_key.isprintable()):
+        # no key has such characters; sent on to the core they would fail its metadata encoding
+        raise RingsideError("invalid_api_key", "Incorrect API key provided.")
+    return api_key
 
 
 def authorization(request: web.Request) -> str:
@@ -42,14 +51,14 @@ def authorization(request: web.Request) -> str:
         return "Client " + token.strip()
     api_key = bearer(request)
     if not api_key:
-        raise RingsideError("invalid_api_key", "You didn't provide an API key. Send 'Authorization: Bearer sk_…'.")
+        raise RingsideError("invalid_api_key", MISSING_KEY)
     return "Bearer " + api_key
 
 
 async def verify_then_raise(edge: Edge, api_key: str, error: RingsideError) -> NoReturn:
     """A request about to be refused for its content is refused for its key first, as OpenAI does."""
     if not api_key:
-        raise RingsideError("invalid_api_key", "You didn't provide an API key. Send 'Authorization: Bearer sk_…'.")
+        raise RingsideError("invalid_api_key", MISSING_KEY)
     await edge.core.internal(edge.core.keys.VerifyApiKey, keys_pb2.VerifyApiKeyRequest(api_key=api_key))
     raise error
 
@@ -57,7 +66,7 @@ async def verify_then_raise(edge: Edge, api_key: str, error: RingsideError) -> N
 async def principal(edge: Edge, request: web.Request) -> keys_pb2.VerifyApiKeyResponse:
     api_key = bearer(request)
     if not api_key:
-        raise RingsideError("invalid_api_key", "You didn't provide an API key. Send 'Authorization: Bearer sk_…'.")
+        raise RingsideError("invalid_api_key", MISSING_KEY)
     return await edge.core.internal(edge.core.keys.VerifyApiKey, keys_pb2.VerifyApiKeyRequest(api_key=api_key))
 
 
@@ -89,17 +98,24 @@ def _trusted(address: str, networks: Sequence[IPNetwork]) -> bool:
     return any(ip in network for network in networks)
 
 
+MAX_OPERATION_NANO = 10**15  # one wallet operation: at most 1e6 USD (API.md "Bodies")
+
+
 def amount_usd(body: dict[str, Any], required: bool = True) -> int:
     """The body's `amount_usd` in nano-USD (a number or numeric string, exact to 9 decimals); 0 when
-    absent and not required."""
+    absent and not required. Past 1e6 USD either way it is a 400 here, before it can overflow the
+    core's 64-bit field (a huge amount was a 500)."""
     if "amount_usd" not in body or body["amount_usd"] is None:
         if required:
             raise RingsideError("invalid_request", "amount_usd is required.", "amount_usd")
         return 0
     try:
-        return usd_to_nano(body["amount_usd"])
+        nano = usd_to_nano(body["amount_usd"])
     except ValueError as error:
         raise RingsideError("invalid_request", f"amount_usd: {error}.", "amount_usd") from None
+    if abs(nano) > MAX_OPERATION_NANO:
+        raise RingsideError("invalid_request", "amount_usd must be at most 1e6 (USD).", "amount_usd")
+    return nano
 
 
 def page_request(request: web.Request) -> common_pb2.PageRequest:
@@ -130,6 +146,9 @@ def list_body(request: web.Request, data: list[dict[str, Any]], has_more: bool) 
     return dumps({"object": "list", "data": data, "has_more": has_more, "url": request.path})
 
 
+MAX_MARKUP_PCT = 1000
+
+
 def markup_bp(value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, int | float | str):
         raise RingsideError("invalid_request", "markup_pct must be a number.", "markup_pct")
@@ -137,8 +156,10 @@ def markup_bp(value: object) -> int:
         pct = Decimal(repr(value) if isinstance(value, float) else str(value).strip()[:20])
     except InvalidOperation:
         raise RingsideError("invalid_request", "markup_pct must be a number.", "markup_pct") from None
+    if not pct.is_finite() or not 0 <= pct <= MAX_MARKUP_PCT:  # 1.3e154 was a 500 (int64 overflow)
+        raise RingsideError("invalid_request", f"markup_pct must be between 0 and {MAX_MARKUP_PCT}.", "markup_pct")
     bp = pct.scaleb(2)
-    if not pct.is_finite() or bp != bp.to_integral_value():
+    if bp != bp.to_integral_value():
         raise RingsideError("invalid_request", "markup_pct takes at most 2 decimals.", "markup_pct")
     return int(bp)
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from edge_http.handlers.metered import metered, metered_from
-from edge_http.openai.jsonio import parse_object
+from edge_http.openai.jsonio import parse_model_body
 from edge_http.openai.multipart import read_form
 from edge_http.openai.types import images as wire
 from ringside_server.metering.request import MeteredRequest
@@ -15,7 +15,7 @@ MAX_FORM_BYTES = 64 * 1024 * 1024  # API.md "Bodies": multipart images
 
 
 async def generations(request: web.Request) -> web.StreamResponse:
-    return await metered(request, lambda raw, peer: wire.generation_request(parse_object(raw)))
+    return await metered(request, lambda raw, peer: wire.generation_request(parse_model_body(raw)))
 
 
 async def edits(request: web.Request) -> web.StreamResponse:

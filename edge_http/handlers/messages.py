@@ -11,7 +11,7 @@ from edge_http.context import EDGE
 from edge_http.handlers.common import bearer, principal
 from edge_http.handlers.metered import metered_from
 from edge_http.middlewares import REQUEST_ID
-from edge_http.openai.jsonio import dumps, parse_object
+from edge_http.openai.jsonio import dumps, parse_model_body
 from edge_http.openai.types import messages as wire
 from ringside_server.messages import answer
 from ringside_server.messages.request import chat_body
@@ -38,7 +38,7 @@ async def count_tokens(request: web.Request) -> web.Response:
     here without a provider call. The key is checked first."""
     edge = request.app[EDGE]
     await principal(edge, request)
-    raw = parse_object(await request.read())
+    raw = parse_model_body(await request.read())
     body = chat_body(raw, with_max_tokens=False)  # checks the request as a call would
     api_key = bearer(request)
     model = (await edge.resolve_model(body["model"], api_key))[0]

@@ -20,6 +20,7 @@ from ringside_server.metering.call import MeteredCall
 from ringside_server.metering.request import Answer, Caller, MeteredRequest
 
 CLIENT_GONE = (ConnectionResetError, ConnectionError)
+MAX_USER_CHARS = 255  # as an external id (API.md "Bodies")
 # (the request body's bytes, whether this is the peer proxy's route) → the validated request
 Parse = Callable[[bytes, bool], MeteredRequest]
 # A route that answers in another wire format than OpenAI's rewrites the answer (its body or frames)
@@ -44,6 +45,15 @@ def caller_of(edge: Edge, request: web.Request) -> Caller:
     )
 
 
+def check_user(user: object) -> None:
+    """`user` is the one field of a model body Ringside reads as text (it may name the customer, as
+    an external id does), so it has the external id's bounds: a 4 MiB `user` overflowed the core's
+    gRPC message (a 500), and PostgreSQL cannot look up a NUL."""
+    if isinstance(user, str) and (len(user) > MAX_USER_CHARS or "\x00" in user):
+        message = f"user must be at most {MAX_USER_CHARS} characters, without NUL."
+        raise RingsideError("invalid_request", message, "user")
+
+
 async def metered(request: web.Request, parse: Parse, reshape: Reshape = _as_is) -> web.StreamResponse:
     """Run one metered call for `request` and write its answer."""
 
@@ -62,6 +72,7 @@ async def metered_from(
     caller = caller_of(edge, request)
     try:
         wanted = await read()
+        check_user(wanted.body.get("user"))
         call = await MeteredCall.prepare(edge, caller, wanted)
     except RingsideError as error:
         if not caller.client_token:  # a request refused for its content is refused for its key first

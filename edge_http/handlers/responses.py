@@ -15,7 +15,7 @@ from aiohttp import web
 from edge_http.context import EDGE, Edge
 from edge_http.handlers.common import authorization, reject, verify_then_raise
 from edge_http.handlers.metered import CLIENT_GONE, caller_of
-from edge_http.openai.jsonio import dumps, parse_object
+from edge_http.openai.jsonio import dumps, parse_model_body
 from edge_http.openai.types import chat as chat_types
 from ringside.core.v1 import metering_pb2, responses_pb2
 from ringside_server.errors import RingsideError
@@ -38,7 +38,7 @@ async def create_response(request: web.Request) -> web.StreamResponse:
     edge = request.app[EDGE]
     caller = caller_of(edge, request)
     try:
-        body = parse_object(await request.read())
+        body = parse_model_body(await request.read())
         wire.check(body)
         if "input" not in body:
             raise wire.refuse("input is required.", "input")

@@ -9,11 +9,11 @@ import orjson
 from ringside_server.errors import RingsideError
 from ringside_server.jsonio import dumps
 
-__all__ = ["dumps", "parse_object"]
+__all__ = ["dumps", "parse_model_body", "parse_object"]
 
 
-def parse_object(body: bytes) -> dict[str, Any]:
-    """A JSON object from a request body, whatever its Content-Type (curl -d sends a form type)."""
+def parse_model_body(body: bytes) -> dict[str, Any]:
+    """A model request's JSON object: relayed as sent, so any JSON string (a NUL included) stays."""
     try:
         value = orjson.loads(body) if body else None
     except orjson.JSONDecodeError as error:
@@ -21,3 +21,30 @@ def parse_object(body: bytes) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise RingsideError("invalid_request", "The body must be a JSON object.")
     return value
+
+
+def parse_object(body: bytes) -> dict[str, Any]:
+    """A JSON object from a Ringside route's body, whatever its Content-Type (curl -d sends a form
+    type). Ringside stores these fields as text and PostgreSQL cannot store U+0000, so a NUL
+    anywhere is a 400 (API.md "Bodies")."""
+    value = parse_model_body(body)
+    if _holds_nul(value):
+        raise RingsideError("invalid_request", "A text field holds a NUL character (U+0000).")
+    return value
+
+
+def _holds_nul(value: object) -> bool:
+    """Whether any key or string in `value` holds U+0000 (iterative: orjson nests 1024 deep, past
+    Python's recursion limit)."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return True
+        elif isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+    return False

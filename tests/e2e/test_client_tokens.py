@@ -146,7 +146,7 @@ def test_origin_and_ip_bind_a_token(stack: Stack) -> None:
 
 def _signing_key_pem(stack: Stack) -> tuple[str, str]:
     rows = stack.query("SELECT kid, private_pem FROM signing_keys WHERE retired_at IS NULL ORDER BY created DESC")
-    return str(rows[0][0]), str(rows[0][1])
+    return str(rows[0][0]), stack.open_sealed(str(rows[0][1]), "private_pem")  # sealed at rest
 
 
 def _claims(stack: Stack, customer_id: str, **overrides: Any) -> dict[str, Any]:

@@ -40,6 +40,8 @@ def test_a_backup_taken_under_load_restores_to_a_balanced_ledger(backend: str, t
     try:
         created = source.call("POST", "/v1/customers", source.test_key, {"external_id": "saved", "budget_usd": 50})
         assert created.status == 201, created.body
+        hook = {"url": "https://example.com/saved", "events": ["*"]}
+        assert source.call("POST", "/v1/webhooks", source.test_key, hook).status == 201
         stop, statuses = threading.Event(), list[int]()
         threads = [threading.Thread(target=_load, args=(source, stop, statuses)) for _ in range(THREADS)]
         for thread in threads:
@@ -55,12 +57,18 @@ def test_a_backup_taken_under_load_restores_to_a_balanced_ledger(backend: str, t
         assert set(statuses) == {200}
         assert (tmp_path / "backup" / "manifest.json").is_file()
         assert oct((tmp_path / "backup" / "credentials.json").stat().st_mode & 0o777) == "0o600"
+        assert not (tmp_path / "backup" / "secret_key").exists()  # only with --include-secret-key
         answered_before_backup = len(statuses)
+        secret_key = (source.data_dir / "secret_key").read_text().strip()
+        sealed = source.query("SELECT secret FROM webhook_endpoints")
+        assert all(str(row[0]).startswith("sealed:v1:") for row in sealed)
     finally:
         source.destroy()
 
     database_url = create_postgres_database() if backend == "postgres" else ""
+    # the operator gives the key that seals the stored secrets again, apart from the backup
     restored = Stack(backend, tmp_path / "restored", None, database_url=database_url)
+    restored.extra_env["RINGSIDE_SECRET_KEY"] = secret_key
     try:
         done = _cli(restored.env, "restore", str(tmp_path / "backup"))
         assert done.returncode == 0, done.stdout + done.stderr
@@ -76,6 +84,27 @@ def test_a_backup_taken_under_load_restores_to_a_balanced_ledger(backend: str, t
             "POST", "/v1/chat/completions", restored.test_key, CHAT, headers={"FC-Customer": "ext:saved"}
         )
         assert answer.status == 200, answer.body
+        rotated = restored.call("GET", "/v1/webhooks", restored.test_key).json()["data"][0]["id"]
+        assert restored.call("POST", f"/v1/webhooks/{rotated}/rotate_secret", restored.test_key, {}).status == 200
+    finally:
+        restored.destroy()
+
+
+def test_a_backup_with_its_secret_key_restores_without_the_key_given_again(tmp_path: pathlib.Path) -> None:
+    source = Stack("sqlite", tmp_path / "source", None).start()
+    try:
+        hook = {"url": "https://example.com/saved", "events": ["*"]}
+        assert source.call("POST", "/v1/webhooks", source.test_key, hook).status == 201
+        taken = _cli(source.env, "backup", "--include-secret-key", str(tmp_path / "backup"))
+        assert taken.returncode == 0, taken.stdout + taken.stderr
+        assert oct((tmp_path / "backup" / "secret_key").stat().st_mode & 0o777) == "0o600"
+    finally:
+        source.destroy()
+    restored = Stack("sqlite", tmp_path / "restored", None)
+    try:
+        assert _cli(restored.env, "restore", str(tmp_path / "backup")).returncode == 0
+        restored.start()
+        assert restored.call("GET", "/v1/webhooks", restored.test_key).json()["data"]
     finally:
         restored.destroy()
 

@@ -95,3 +95,26 @@ def test_float_amounts_mean_their_decimal_text(cents: int) -> None:
     amount = cents / 100
     assert usd_to_nano(amount) == usd_to_nano(repr(amount))
     assert usd_to_nano(amount) == cents * 10_000_000
+
+
+@pytest.mark.parametrize(
+    "amount",
+    ["1e999999999", "-1e999999999", 1e300, "9223372036.854775808", "-9223372036.854775809", "sNaN", "-sNaN", "nan"],
+)
+def test_usd_to_nano_refuses_what_a_64_bit_count_cannot_hold_without_overflowing(amount: object) -> None:
+    """Huge exponents were a decimal.Overflow (a 500) before; now a ValueError the edge makes a 400."""
+    with pytest.raises(ValueError):
+        usd_to_nano(amount)
+
+
+@FAST
+@given(
+    text=st.text(max_size=80) | st.from_regex(r"-?[0-9]{0,30}(\.[0-9]{0,30})?([eE][-+]?[0-9]{1,12})?", fullmatch=True)
+)
+def test_usd_to_nano_answers_any_text_with_a_count_or_a_value_error(text: str) -> None:
+    try:
+        nano = usd_to_nano(text)
+    except ValueError:
+        return
+    assert -(2**63) <= nano < 2**63
+    assert usd_to_nano(nano_to_usd(nano)) == nano

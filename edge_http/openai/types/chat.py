@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Required, TypedDict, cast
 
-from edge_http.openai.jsonio import parse_object
+from edge_http.openai.jsonio import parse_model_body
 from ringside_server.errors import RingsideError
 from ringside_server.metering.request import MeteredRequest
 from ringside_server.openai import chat
@@ -72,7 +72,7 @@ def validate(body: dict[str, Any]) -> ChatCompletionRequest:
 
 def metered_request(raw: bytes, peer: bool) -> MeteredRequest:
     """The chat call as MeteredCall runs it."""
-    body = validate(parse_object(raw))
+    body = validate(parse_model_body(raw))
     requested = body.get("max_completion_tokens") or body.get("max_tokens") or 0
     plain = cast(dict[str, Any], body)
 

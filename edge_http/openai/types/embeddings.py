@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal, Required, TypedDict, cast
 
-from edge_http.openai.jsonio import parse_object
+from edge_http.openai.jsonio import parse_model_body
 from ringside_server.errors import RingsideError
 from ringside_server.metering.request import MeteredRequest
 from ringside_server.openai.embeddings import tokens_bound
@@ -61,7 +61,7 @@ def _answer_problem(answer: Any) -> str | None:
 
 def metered_request(raw: bytes, peer: bool) -> MeteredRequest:
     """The embeddings call as MeteredCall runs it; the answer is relayed as it came (float or base64)."""
-    body = parse_object(raw)
+    body = parse_model_body(raw)
     bound = tokens_bound(inputs(body))
     request = cast(EmbeddingRequest, body)
     return MeteredRequest(

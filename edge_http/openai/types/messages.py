@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Required, TypedDict
 
-from edge_http.openai.jsonio import parse_object
+from edge_http.openai.jsonio import parse_model_body
 from ringside_server.errors import RingsideError
 from ringside_server.messages.request import chat_body
 from ringside_server.metering.request import MeteredRequest
@@ -38,7 +38,7 @@ class MessagesRequest(TypedDict, total=False):
 def metered_request(raw: bytes, beta: str = "") -> MeteredRequest:
     """The Messages call as MeteredCall runs it: an OpenAI chat call on the `messages` route.
     `beta`: the client's `anthropic-beta` header, sent on to Anthropic with its body."""
-    original = parse_object(raw)
+    original = parse_model_body(raw)
     body = chat_body(original)
     body[ORIGINAL_MESSAGES_BODY] = original  # for a provider that speaks Messages itself
     if beta:

@@ -7,7 +7,7 @@ from typing import Any, Literal, Required, TypedDict, cast
 
 import orjson
 
-from edge_http.openai.jsonio import parse_object
+from edge_http.openai.jsonio import parse_model_body
 from ringside_server.errors import RingsideError
 from ringside_server.metering.request import MeteredRequest
 from ringside_server.openai.price_classes import moderation_classes
@@ -61,7 +61,7 @@ def _input_bytes(value: Any) -> int:
 
 def metered_request(raw: bytes, peer: bool) -> MeteredRequest:
     """The moderation call as MeteredCall runs it, at the model's catalog price (0: free)."""
-    body = parse_object(raw)
+    body = parse_model_body(raw)
     bound = _input_bytes(body.get("input"))
     model = cast(ModerationRequest, body).get("model")
     return MeteredRequest(

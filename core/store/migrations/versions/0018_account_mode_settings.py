@@ -1,7 +1,7 @@
 """account mode settings: require_customer and bare_model_provider, per mode (issue 20)
 
 Revision ID: 0018
-Revises: 0016
+Revises: 0017
 Create Date: 2026-12-03 06:30:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 
 
 revision = '0018'
-down_revision = '0016'
+down_revision = '0017'
 branch_labels = None
 depends_on = None
 

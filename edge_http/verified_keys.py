@@ -1,0 +1,28 @@
+"""API keys the core confirmed a moment ago, so authenticating from the headers before the body
+(edge_http/bodies.py) costs a core round trip per key per half second, not per request."""
+
+from __future__ import annotations
+
+import hashlib
+
+# A key the core confirmed is trusted this long without asking again: inside the 1 s within which a
+# revocation reaches every edge (API.md "API keys").
+VERIFIED_KEY_TTL_S = 0.5
+MAX_VERIFIED_KEYS = 10_000
+
+
+class VerifiedKeys:
+    """Keys the core confirmed a moment ago, by SHA-256 (the key itself is never kept)."""
+
+    def __init__(self) -> None:
+        self._until: dict[bytes, float] = {}
+
+    def seen(self, api_key: str, now: float) -> bool:
+        return self._until.get(hashlib.sha256(api_key.encode()).digest(), 0.0) > now
+
+    def add(self, api_key: str, now: float) -> None:
+        if len(self._until) >= MAX_VERIFIED_KEYS:
+            self._until = {digest: until for digest, until in self._until.items() if until > now}
+            if len(self._until) >= MAX_VERIFIED_KEYS:
+                self._until.clear()
+        self._until[hashlib.sha256(api_key.encode()).digest()] = now + VERIFIED_KEY_TTL_S
