@@ -241,7 +241,7 @@ def test_errors_are_in_anthropics_shape_with_ringsides_codes(mstack: Stack) -> N
     missing = mstack.call("POST", "/v1/messages", mstack.live_key, {"model": HAIKU, "messages": []})
     assert missing.status == 400 and missing.json()["error"]["type"] == "invalid_request_error"
     wrong_method = mstack.call("GET", "/v1/messages", mstack.live_key)
-    assert wrong_method.status == 400 and wrong_method.json()["type"] == "error"
+    assert wrong_method.status == 405 and wrong_method.json()["type"] == "error"
     customer = str(new_customer(mstack, budget_usd=0)["id"])
     with pytest.raises(anthropic.APIStatusError) as refused:
         sdk(mstack, **{"FC-Customer": customer}).messages.create(

@@ -28,6 +28,9 @@ from tests.harness import ADMIN_KEY, Stack
 EXAMPLES = int(os.environ.get("RINGSIDE_FUZZ_EXAMPLES", "6"))
 ENVELOPE_FIELDS = {"type", "code", "message", "param", "request_id", "retry_after_seconds"}
 OWN_BODIES = {"/healthz", "/livez", "/readyz"}  # probes: their 503s have bodies of their own
+# /v1/messages* answer errors in Anthropic's shape ({"type": "error", "error": {type, message}}),
+# keeping Ringside's code, param (when there is one) and request_id beside them
+ANTHROPIC_REQUIRED = {"type", "message", "code", "request_id"}
 
 
 def problem(path: str, response: Response) -> str | None:
@@ -40,7 +43,12 @@ def problem(path: str, response: Response) -> str | None:
         error = response.json()["error"]
     except (ValueError, KeyError, TypeError):
         return f"{response.status_code} outside the envelope: {response.text[:300]}"
-    if not isinstance(error, dict) or set(error) != ENVELOPE_FIELDS:
+    if path.startswith("/v1/messages"):
+        if response.json().get("type") != "error" or not isinstance(error, dict):
+            return f"{response.status_code} outside Anthropic's error shape: {response.text[:300]}"
+        if not ANTHROPIC_REQUIRED <= set(error) <= ENVELOPE_FIELDS:
+            return f"{response.status_code} Anthropic error fields {sorted(error)}"
+    elif not isinstance(error, dict) or set(error) != ENVELOPE_FIELDS:
         return f"{response.status_code} envelope fields {sorted(error) if isinstance(error, dict) else error}"
     if [error["request_id"]] != response.headers.get("x-request-id"):  # header values come as lists
         return f"{response.status_code} request_id {error['request_id']} != x-request-id"

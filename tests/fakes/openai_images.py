@@ -45,7 +45,8 @@ async def read_form(request: web.Request) -> dict[str, Any]:
     form: dict[str, Any] = {}
     reader = await request.multipart()
     while (part := await reader.next()) is not None:
-        assert isinstance(part, BodyPartReader) and part.name
+        if not isinstance(part, BodyPartReader) or not part.name:
+            continue  # a nameless or nested part: read past, as OpenAI ignores what it does not know
         data = await part.read()
         if part.filename is None:
             form[part.name] = data.decode()

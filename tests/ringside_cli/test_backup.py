@@ -144,7 +144,7 @@ def test_uploaded_files_are_backed_up_and_restored(tmp_path: pathlib.Path) -> No
         )
         assert uploaded.status == 200, uploaded.body
         file_id = uploaded.json()["id"]
-        taken = _cli(source.env, "backup", str(tmp_path / "backup"))
+        taken = _cli(source.env, "backup", "--include-secret-key", str(tmp_path / "backup"))
         assert taken.returncode == 0, taken.stdout + taken.stderr
         assert "1 uploaded files" in taken.stdout
     finally:
