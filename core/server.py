@@ -70,6 +70,8 @@ from ringside.core.v1 import (
     webhooks_pb2_grpc,
 )
 from ringside_server.netpolicy import AddressPolicy
+from ringside_server.observability.grpc_server import RpcMetrics
+from ringside_server.observability.metrics import CoreMetrics, serve_metrics
 from ringside_server.settings import CREDENTIALS_FILE, Settings
 
 log = logging.getLogger("ringside.core")
@@ -125,6 +127,10 @@ async def open_core(settings: Settings) -> Core:
         ),
     )
     writer.notify(OutboxEntry, core.outbox_written)
+    if settings.core_metrics_port:
+        core.metrics = CoreMetrics.create()
+        writer.on_commit = core.metrics.committed
+        serve_metrics(core.metrics.registry, settings.bind_host, settings.core_metrics_port)
     return core
 
 
@@ -144,7 +150,8 @@ def write_credentials(settings: Settings, new: NewAccount) -> None:
 
 def build_server(core: Core, settings: Settings) -> tuple[grpc.aio.Server, HealthServicer]:
     options = [("grpc.max_receive_message_length", MAX_MESSAGE_BYTES), ("grpc.so_reuseport", 0)]
-    server = grpc.aio.server(options=options)
+    interceptors = [RpcMetrics(core.metrics.registry)] if core.metrics is not None else []
+    server = grpc.aio.server(options=options, interceptors=interceptors)
     auth = Authenticator(core, settings.resolve_internal_token(), settings.admin_key)
     core.admin_key_hash = hash_secret(settings.admin_key) if settings.admin_key else ""
     accounts_pb2_grpc.add_AccountsServiceServicer_to_server(AccountsServicer(core, auth), server)

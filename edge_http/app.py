@@ -17,11 +17,13 @@ from edge_http.client_tokens import add_cors_headers, client_tokens
 from edge_http.context import EDGE, Edge
 from edge_http.idempotency import idempotency
 from edge_http.middlewares import errors
+from edge_http.observability import METRICS, observe
 from edge_http.readiness import READINESS, Readiness
 from edge_http.routes import add_routes
 from ringside_server.core_client import CoreClient
 from ringside_server.metering.breaker import Breakers
 from ringside_server.metering.leases import LeaseManager
+from ringside_server.observability.metrics import EdgeMetrics
 from ringside_server.providers.base import Provider
 from ringside_server.providers.catalog.load import load
 from ringside_server.providers.refs import Refs
@@ -61,7 +63,11 @@ def reload_catalog(app: web.Application) -> None:
 
 
 def create_app(settings: Settings) -> web.Application:
-    app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[errors, client_tokens, idempotency])
+    metrics = EdgeMetrics.create(settings.metrics_customer_label)
+    app = web.Application(
+        client_max_size=MAX_BODY_BYTES, middlewares=[observe(metrics), errors, client_tokens, idempotency]
+    )
+    app[METRICS] = metrics
     app.on_response_prepare.append(add_cors_headers)
     app[READINESS] = Readiness()
     add_routes(app)
@@ -84,6 +90,7 @@ def create_app(settings: Settings) -> web.Application:
             leases=leases,
             breakers=Breakers(settings.breaker_failures, settings.breaker_cooldown_s),
             trusted_proxies=settings.trusted_proxy_networks,
+            metrics=metrics,
         )
         yield
         if leases is not None:  # handlers have drained: report every call, close every lease

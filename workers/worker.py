@@ -28,6 +28,7 @@ from temporalio.worker import Worker
 from ringside_server.core_client import CoreClient
 from ringside_server.errors import RingsideError
 from ringside_server.netpolicy import AddressPolicy
+from ringside_server.observability.metrics import WorkerMetrics, serve_metrics
 from ringside_server.settings import Settings
 from workers.audit.activities import AuditActivities
 from workers.audit.shared import SCHEDULE_ID, TASK_QUEUE, AuditInput
@@ -42,6 +43,7 @@ from workers.billing.shared import (
     SyncInput,
 )
 from workers.billing.workflows import BillingPeriodRolloverWorkflow, StripeUsageSyncWorkflow
+from workers.observability import ActivityMetrics
 from workers.retention.activities import RetentionActivities
 from workers.retention.shared import SCHEDULE_ID as RETENTION_SCHEDULE_ID
 from workers.retention.shared import WORKFLOW_ID as RETENTION_WORKFLOW_ID
@@ -122,6 +124,9 @@ async def serve(settings: Settings) -> None:
     try:
         client = await connect(settings)
         await ensure_schedules(client, settings)
+        metrics = WorkerMetrics.create()
+        if settings.worker_metrics_port:
+            serve_metrics(metrics.registry, settings.bind_host, settings.worker_metrics_port)
         worker = Worker(
             client,
             task_queue=TASK_QUEUE,
@@ -135,9 +140,10 @@ async def serve(settings: Settings) -> None:
             activities=[
                 AuditActivities(core).verify_ledger,
                 RetentionActivities(core).purge_expired,
-                DeliveryActivities(core, session).attempt,
+                DeliveryActivities(core, session, metrics).attempt,
                 *billing_activities(BillingActivities(core, settings.stripe_api_base)),
             ],
+            interceptors=[ActivityMetrics(metrics)],
         )
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()

@@ -12,6 +12,7 @@ from ringside_server.errors import RingsideError
 from ringside_server.metering import slot_refs
 from ringside_server.metering.breaker import Breakers
 from ringside_server.metering.leases import LeaseManager
+from ringside_server.observability.metrics import EdgeMetrics
 from ringside_server.providers.base import Provider
 from ringside_server.providers.catalog.load import CatalogModel
 from ringside_server.providers.refs import Refs
@@ -37,6 +38,7 @@ class Gateway:
     # once a second per caller and name.
     slot_cache: dict[tuple[str, str], tuple[str, float]] = field(default_factory=dict)
     breakers: Breakers = field(default_factory=Breakers)
+    metrics: EdgeMetrics | None = None  # None: this role exposes no call metrics
 
     async def resolve_model(self, model_ref: object, api_key: str, peer: bool) -> list[CatalogModel]:
         """The models to try in order: one for `fc:` and `match:` refs; a slot's list (its first ref,
