@@ -141,6 +141,9 @@ def write_credentials(settings: Settings, new: NewAccount) -> None:
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as handle:
         json.dump(payload, handle, indent=2)
+    if settings.log_format == "json":  # a log pipeline keeps what it reads: never the keys
+        log.info("created account %s; its keys are in %s", new.account.id, path)
+        return
     print(
         f"Created account {new.account.id}.\n  live key: {new.live_key.secret}\n"
         f"  test key: {new.test_key.secret}\n  (saved to {path})",

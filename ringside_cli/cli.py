@@ -5,7 +5,6 @@ installation (`status`, `migrate`, `backup`, `restore`, `billing`), and act on t
 from __future__ import annotations
 
 import asyncio
-import logging
 import os
 import pathlib
 import sys
@@ -16,6 +15,7 @@ import typer
 
 from ringside_cli.commands.customers import customers, wallet
 from ringside_cli.commands.operations import keys, status, usage, webhooks
+from ringside_server.observability import logs
 from ringside_server.settings import Settings
 
 app = typer.Typer(
@@ -37,12 +37,9 @@ app.command("usage")(usage)
 app.command("status")(status)
 
 
-def _settings() -> Settings:
+def _settings(role: str = "cli") -> Settings:
     settings = Settings()
-    logging.basicConfig(
-        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
-    )
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+    logs.configure(settings.log_level, settings.log_format, role)
     return settings
 
 
@@ -75,7 +72,7 @@ def up() -> None:
     """Run every role on embedded defaults, in the foreground (Ctrl-C stops them in order)."""
     from ringside_cli.supervisor import run_all
 
-    raise typer.Exit(run_all(_settings()))
+    raise typer.Exit(run_all(_settings("up")))
 
 
 @app.command()
@@ -85,7 +82,7 @@ def core() -> None:
     from core.store.migrate import SchemaMismatch
 
     try:
-        _run(serve(_settings()))
+        _run(serve(_settings("core")))
     except SchemaMismatch as mismatch:
         typer.echo(f"ringside core: {mismatch}", err=True)
         raise typer.Exit(2) from None
@@ -96,7 +93,7 @@ def edge() -> None:
     """Run the HTTP edge."""
     from edge_http.app import serve
 
-    _run(serve(_settings()))
+    _run(serve(_settings("edge")))
 
 
 @app.command()
@@ -104,7 +101,7 @@ def worker() -> None:
     """Run the Temporal worker."""
     from workers.worker import serve
 
-    _run(serve(_settings()))
+    _run(serve(_settings("worker")))
 
 
 @rag.command("serve")
@@ -123,7 +120,7 @@ def rag_serve(
         typer.echo(f"ringside rag serve: {missing.name} is not installed: pip install 'ringside-server[rag]'", err=True)
         raise typer.Exit(2) from None
 
-    settings = _settings()
+    settings = _settings("rag")
     options = RagOptions(
         bind_host=settings.bind_host,
         port=port,
@@ -131,6 +128,7 @@ def rag_serve(
         qdrant_url=qdrant_url,
         internal_token=settings.resolve_internal_token(),
         threads=threads,
+        metrics_port=settings.rag_metrics_port,
     )
     _run(serve(options))
 

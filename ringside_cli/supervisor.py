@@ -16,10 +16,13 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import IO
 
+from ringside_server.observability import logs
 from ringside_server.settings import CREDENTIALS_FILE, Settings
 
 MAX_RESTARTS = 5
@@ -86,10 +89,21 @@ class Role:
     process: subprocess.Popen[bytes] | None = None
     restarts: list[float] = field(default_factory=list)
 
-    def start(self, env: dict[str, str]) -> None:
+    def start(self, env: dict[str, str], json_lines: bool = False) -> None:
         # A process group of its own: a terminal's Ctrl-C reaches `ringside up` only, which then stops
         # the roles in order (edge first, so in-flight calls still settle against a running core).
-        self.process = subprocess.Popen(self.command, env=env, preexec_fn=_die_with_parent, process_group=0)
+        output = subprocess.PIPE if json_lines else None
+        self.process = subprocess.Popen(
+            self.command,
+            env=env,
+            preexec_fn=_die_with_parent,
+            process_group=0,
+            stdout=output,
+            stderr=subprocess.STDOUT if json_lines else None,
+        )
+        if json_lines:
+            assert self.process.stdout is not None
+            threading.Thread(target=_relay_as_json, args=(self.name, self.process.stdout), daemon=True).start()
 
     def alive(self) -> bool:
         return self.process is not None and self.process.poll() is None
@@ -104,6 +118,27 @@ class Role:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
+
+
+def _relay_as_json(role: str, output: IO[bytes]) -> None:
+    """RINGSIDE_LOG_FORMAT=json: a role's lines to our stdout, each a JSON object — its own JSON
+    lines as they are, anything else (a traceback, a banner) wrapped as a message of that role."""
+    for raw in output:
+        line = raw.decode(errors="replace").rstrip("\n")
+        if not line.startswith("{"):
+            line = logs.json_line(role, line)
+        elif '"role":' not in line:  # the Temporal dev server's own JSON: say whose it is
+            line = f'{{"role":"{role}",{line[1:]}'
+        sys.stdout.write(line + "\n")
+        sys.stdout.flush()
+
+
+def say(settings: Settings, message: str, level: str = "info") -> None:
+    """`ringside up`'s own lines: text on stdout (stderr for trouble), or JSON objects."""
+    if settings.log_format == "json":
+        print(logs.json_line("up", message, level), flush=True)
+    else:
+        print(message, file=sys.stderr if level != "info" else sys.stdout, flush=True)
 
 
 def build_roles(settings: Settings) -> list[Role]:
@@ -132,6 +167,8 @@ def build_roles(settings: Settings) -> list[Role]:
                     "synchronous=normal",
                     "--log-level",
                     "warn",
+                    "--log-format",
+                    settings.log_format,
                     "--namespace",
                     settings.temporal_namespace,
                 ],
@@ -186,7 +223,7 @@ def run_all(settings: Settings) -> int:
         for role in roles:
             if stopping:
                 break
-            role.start(env)
+            role.start(env, settings.log_format == "json")
             if role.port is not None:
                 wait_for_port(settings.bind_host, role.port, START_TIMEOUT_S, role.process, lambda: stopping)
         if not stopping:
@@ -195,7 +232,7 @@ def run_all(settings: Settings) -> int:
             time.sleep(0.2)
             for role in roles:
                 if not role.alive() and not stopping:
-                    _restart(role, env)
+                    _restart(settings, role, env)
     finally:
         # Edge first: it drains handlers, then reports and closes its leases (up to the drain timeout
         # each); then the worker, the core (it flushes its writer) and Temporal.
@@ -217,18 +254,18 @@ def _migrate(settings: Settings) -> None:
     finally:
         engine.dispose()
     if migrated.before not in (None, migrated.after):
-        print(f"ringside up: schema migrated from {migrated.before} to {migrated.after}", flush=True)
+        say(settings, f"ringside up: schema migrated from {migrated.before} to {migrated.after}")
 
 
-def _restart(role: Role, env: dict[str, str]) -> None:
+def _restart(settings: Settings, role: Role, env: dict[str, str]) -> None:
     now = time.monotonic()
     role.restarts = [t for t in role.restarts if now - t < RESTART_WINDOW_S] + [now]
     code = role.process.returncode if role.process else None
     if len(role.restarts) > MAX_RESTARTS:
         raise SystemExit(f"ringside up: {role.name} keeps exiting (last code {code}); stopping everything")
-    print(f"ringside up: {role.name} exited with code {code}; restarting", file=sys.stderr, flush=True)
+    say(settings, f"ringside up: {role.name} exited with code {code}; restarting", "warning")
     time.sleep(min(5.0, 0.5 * len(role.restarts)))
-    role.start(env)
+    role.start(env, settings.log_format == "json")
 
 
 def _banner(settings: Settings) -> None:
@@ -241,4 +278,8 @@ def _banner(settings: Settings) -> None:
     ]
     if settings.temporal_address is None:
         lines.append(f"  Temporal UI: http://{host}:{settings.temporal_port + 1000}")
+    if settings.log_format == "json":
+        for line in lines:
+            say(settings, line.strip())
+        return
     print("\n".join(lines), flush=True)
