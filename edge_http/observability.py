@@ -10,10 +10,12 @@ from typing import Any
 
 import orjson
 from aiohttp import web
+from opentelemetry import trace
 
 from edge_http.context import EDGE
 from edge_http.middlewares import REQUEST_ID, Handler
 from ringside_server.errors import STATUS_BY_CODE, RingsideError
+from ringside_server.observability import tracing
 from ringside_server.observability.calls import CURRENT_CALL, CallRecord
 from ringside_server.observability.metrics import CONTENT_TYPE_LATEST, MULTIPROC_DIR_VARIABLE, EdgeMetrics, exposition
 
@@ -60,9 +62,10 @@ def _finished(
         metrics.added.labels(route).observe(max(0.0, elapsed_s - record.upstream_s))
         first_byte_s = record.first_byte_s if record.first_byte_s is not None else elapsed_s
         metrics.first_byte.labels(route).observe(first_byte_s)
+    request_id = (response.headers.get("x-request-id") if response is not None else None) or request.get(REQUEST_ID)
+    trace.get_current_span().set_attribute(tracing.REQUEST_ID, request_id or "")  # the request's span
     if not log.isEnabledFor(logging.INFO):
         return
-    request_id = (response.headers.get("x-request-id") if response is not None else None) or request.get(REQUEST_ID)
     fields: dict[str, Any] = {
         "request_id": request_id,
         "method": request.method,

@@ -15,7 +15,7 @@ import typer
 
 from ringside_cli.commands.customers import customers, wallet
 from ringside_cli.commands.operations import keys, status, usage, webhooks
-from ringside_server.observability import logs
+from ringside_server.observability import logs, tracing
 from ringside_server.settings import Settings
 
 app = typer.Typer(
@@ -40,6 +40,13 @@ app.command("status")(status)
 def _settings(role: str = "cli") -> Settings:
     settings = Settings()
     logs.configure(settings.log_level, settings.log_format, role)
+    return settings
+
+
+def _role_settings(role: str) -> Settings:
+    """A role's settings, with its traces installed when an OTLP endpoint is configured."""
+    settings = _settings(role)
+    tracing.configure(role, settings.environment)
     return settings
 
 
@@ -82,7 +89,7 @@ def core() -> None:
     from core.store.migrate import SchemaMismatch
 
     try:
-        _run(serve(_settings("core")))
+        _run(serve(_role_settings("core")))
     except SchemaMismatch as mismatch:
         typer.echo(f"ringside core: {mismatch}", err=True)
         raise typer.Exit(2) from None
@@ -93,7 +100,7 @@ def edge() -> None:
     """Run the HTTP edge."""
     from edge_http.app import serve
 
-    _run(serve(_settings("edge")))
+    _run(serve(_role_settings("edge")))
 
 
 @app.command()
@@ -101,7 +108,7 @@ def worker() -> None:
     """Run the Temporal worker."""
     from workers.worker import serve
 
-    _run(serve(_settings("worker")))
+    _run(serve(_role_settings("worker")))
 
 
 @rag.command("serve")
@@ -120,7 +127,7 @@ def rag_serve(
         typer.echo(f"ringside rag serve: {missing.name} is not installed: pip install 'ringside-server[rag]'", err=True)
         raise typer.Exit(2) from None
 
-    settings = _settings("rag")
+    settings = _role_settings("rag")
     options = RagOptions(
         bind_host=settings.bind_host,
         port=port,

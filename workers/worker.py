@@ -22,12 +22,14 @@ from temporalio.client import (
     ScheduleUpdate,
     ScheduleUpdateInput,
 )
+from temporalio.contrib.opentelemetry import TracingInterceptor
 from temporalio.service import RPCError
 from temporalio.worker import Worker
 
 from ringside_server.core_client import CoreClient
 from ringside_server.errors import RingsideError
 from ringside_server.netpolicy import AddressPolicy
+from ringside_server.observability import tracing
 from ringside_server.observability.metrics import WorkerMetrics, serve_metrics
 from ringside_server.settings import Settings
 from workers.audit.activities import AuditActivities
@@ -64,7 +66,11 @@ async def connect(settings: Settings) -> Client:
     """Temporal may still be starting (ringside up starts both): retry for a bounded while."""
     for attempt in range(CONNECT_ATTEMPTS):
         try:
-            return await Client.connect(settings.resolved_temporal_address, namespace=settings.temporal_namespace)
+            return await Client.connect(
+                settings.resolved_temporal_address,
+                namespace=settings.temporal_namespace,
+                interceptors=[TracingInterceptor()] if tracing.enabled(settings.environment) else [],
+            )
         except RuntimeError as error:
             if attempt == CONNECT_ATTEMPTS - 1:
                 raise

@@ -29,7 +29,7 @@ from ringside_server.metering.settlement import (
     usage_from_body,
 )
 from ringside_server.money_proto import usage_from
-from ringside_server.observability import calls
+from ringside_server.observability import calls, tracing
 from ringside_server.openai.errors import provider_error
 from ringside_server.openai.sse import StreamTally, error_frame, frames, relay_frame, usage_frame_with
 from ringside_server.providers import capabilities
@@ -109,7 +109,11 @@ class Attempt:
             return None
         self.settled = True
         upstream_s = time.perf_counter() - self.sent_at if self.sent_at else 0.0
-        settled = await finish(self.gateway, self.decision, self.model, outcome, usage, estimated, upstream_model)
+        with tracing.tracer.start_as_current_span("ringside.settle") as span:
+            span.set_attributes(
+                {"ringside.outcome": OUTCOME_NAMES.get(outcome, "unknown"), "ringside.model": self.model.ref}
+            )
+            settled = await finish(self.gateway, self.decision, self.model, outcome, usage, estimated, upstream_model)
         counts = usage_from(usage)
         calls.settled(
             self.gateway.metrics,

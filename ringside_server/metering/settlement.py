@@ -16,7 +16,7 @@ from ringside_server.metering.gateway import Gateway
 from ringside_server.metering.leases import Ticket
 from ringside_server.money import billable_nano, cost_nano
 from ringside_server.money_proto import price_from, usage_from
-from ringside_server.observability import calls
+from ringside_server.observability import calls, tracing
 from ringside_server.openai.ratelimits import RateView
 from ringside_server.openai.sse import StreamTally
 from ringside_server.openai.usage import token_counts
@@ -105,11 +105,23 @@ class Admitted:
 
 async def admit(gateway: Gateway, call: metering_pb2.AuthorizeRequest) -> Admitted | metering_pb2.Denial:
     """The fast path when a lease can cover the call, else the core authorizes it alone."""
+    with tracing.tracer.start_as_current_span("ringside.admit") as span:
+        decision = await _admit(gateway, call)
+        if isinstance(decision, Admitted):
+            span.set_attributes(
+                {tracing.REQUEST_ID: decision.request_id, "ringside.lease": decision.ticket is not None}
+            )
+        else:
+            span.set_attribute("ringside.refusal", decision.code)
+        return decision
+
+
+async def _admit(gateway: Gateway, call: metering_pb2.AuthorizeRequest) -> Admitted | metering_pb2.Denial:
     if gateway.leases is not None:
         leased = await gateway.leases.admit(call)
         if isinstance(leased, Ticket):
             lease = leased.lease
-            calls.admitted(gateway.metrics, "lease", lease.customer_id)
+            calls.admitted(gateway.metrics, "lease", lease.customer_id, leased.request_id)
             expires = int(time.time()) + gateway.settings.hold_ttl_s
             return Admitted(
                 leased.request_id, lease.livemode, leased.max_output_tokens, False, expires, leased, rate=leased.rate
@@ -121,7 +133,7 @@ async def admit(gateway: Gateway, call: metering_pb2.AuthorizeRequest) -> Admitt
     if not decision.allowed:
         calls.refused(gateway.metrics, decision.denial.code)
         return decision.denial
-    calls.admitted(gateway.metrics, "core", decision.customer_id)
+    calls.admitted(gateway.metrics, "core", decision.customer_id, decision.request_id)
     return Admitted(
         decision.request_id,
         decision.livemode,

@@ -24,12 +24,13 @@ class CallRecord:
     upstream_s: float = 0.0  # summed over the call's attempts
     first_byte_s: float | None = None  # since `started`, once the first body byte was written
     metered: bool = False  # an attempt was admitted (the figures above mean something)
+    request_id: str = ""  # the admitted call's id (the core's or the lease's), once admitted
 
 
 CURRENT_CALL: ContextVar[CallRecord | None] = ContextVar("ringside_call", default=None)
 
 
-def admitted(metrics: EdgeMetrics | None, path: str, customer_id: str) -> None:
+def admitted(metrics: EdgeMetrics | None, path: str, customer_id: str, request_id: str) -> None:
     """An attempt cleared to go upstream, by a lease or by the core (`path`)."""
     if metrics is not None:
         metrics.admissions.labels(path).inc()
@@ -37,6 +38,7 @@ def admitted(metrics: EdgeMetrics | None, path: str, customer_id: str) -> None:
     if record is not None:
         record.metered = True
         record.customer_id = customer_id
+        record.request_id = request_id
 
 
 def refused(metrics: EdgeMetrics | None, code: str) -> None:
