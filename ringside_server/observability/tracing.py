@@ -11,7 +11,6 @@ spans (admit, settle) come from `tracer`; every one carries the request id once 
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 from opentelemetry import context, trace
@@ -20,6 +19,7 @@ from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor, TracerPro
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
 
 from ringside_server.observability.calls import CURRENT_CALL
+from ringside_server.versions import distribution_version
 
 ENDPOINT_VARIABLES = ("OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
 REQUEST_ID = "ringside.request_id"
@@ -51,10 +51,7 @@ def configure(role: str, environment: dict[str, str], exporter: SpanExporter | N
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
         exporter = OTLPSpanExporter()  # reads the OTEL_EXPORTER_OTLP_* variables itself
-    try:
-        release = version("ringside-server")
-    except PackageNotFoundError:
-        release = "unknown"
+    release = distribution_version("ringside-server")
     provider = TracerProvider(
         resource=Resource.create({"service.name": f"ringside-{role}", "service.version": release})
     )
