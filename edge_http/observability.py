@@ -10,7 +10,6 @@ from typing import Any
 
 import orjson
 from aiohttp import web
-from opentelemetry import trace
 
 from edge_http.context import EDGE
 from edge_http.middlewares import REQUEST_ID, Handler
@@ -63,7 +62,7 @@ def _finished(
         first_byte_s = record.first_byte_s if record.first_byte_s is not None else elapsed_s
         metrics.first_byte.labels(route).observe(first_byte_s)
     request_id = (response.headers.get("x-request-id") if response is not None else None) or request.get(REQUEST_ID)
-    trace.get_current_span().set_attribute(tracing.REQUEST_ID, request_id or "")  # the request's span
+    tracing.current_span().set_attribute(tracing.REQUEST_ID, request_id or "")  # the request's span
     if not log.isEnabledFor(logging.INFO):
         return
     fields: dict[str, Any] = {

@@ -14,6 +14,7 @@ from typing import Any
 
 from temporalio.client import (
     Client,
+    Interceptor,
     Schedule,
     ScheduleActionStartWorkflow,
     ScheduleAlreadyRunningError,
@@ -22,7 +23,6 @@ from temporalio.client import (
     ScheduleUpdate,
     ScheduleUpdateInput,
 )
-from temporalio.contrib.opentelemetry import TracingInterceptor
 from temporalio.service import RPCError
 from temporalio.worker import Worker
 
@@ -69,7 +69,7 @@ async def connect(settings: Settings) -> Client:
             return await Client.connect(
                 settings.resolved_temporal_address,
                 namespace=settings.temporal_namespace,
-                interceptors=[TracingInterceptor()] if tracing.enabled(settings.environment) else [],
+                interceptors=_interceptors(settings),
             )
         except RuntimeError as error:
             if attempt == CONNECT_ATTEMPTS - 1:
@@ -77,6 +77,15 @@ async def connect(settings: Settings) -> Client:
             log.info("waiting for Temporal at %s (%s)", settings.resolved_temporal_address, error)
             await asyncio.sleep(0.5)
     raise AssertionError("unreachable")
+
+
+def _interceptors(settings: Settings) -> list[Interceptor]:
+    """temporalio's tracing interceptor when this worker traces (workflow and activity spans)."""
+    if not tracing.enabled(settings.environment):
+        return []
+    from temporalio.contrib.opentelemetry import TracingInterceptor
+
+    return [TracingInterceptor()]
 
 
 def schedules(settings: Settings) -> dict[str, Schedule]:
