@@ -7,7 +7,10 @@ text appends them as key=value. Fields name objects by id only (API.md "Conventi
 
 from __future__ import annotations
 
+import atexit
 import logging
+import logging.handlers
+import queue
 import sys
 from datetime import UTC, datetime
 from typing import Any
@@ -59,11 +62,17 @@ class TextFormatter(logging.Formatter):
 
 
 def configure(level: str, log_format: str, role: str) -> None:
-    """The root logger of this process, to stderr, in the chosen format."""
+    """The root logger of this process, to stderr, in the chosen format. Records are formatted and
+    written by a thread of their own (a QueueListener): a slow reader of stderr (a full pipe, a log
+    shipper that lags) never blocks the event loop that logged them."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter(role) if log_format == "json" else TextFormatter())
+    records: queue.SimpleQueue[logging.LogRecord] = queue.SimpleQueue()
+    listener = logging.handlers.QueueListener(records, handler)
+    listener.start()
+    atexit.register(listener.stop)  # writes out what is queued
     root = logging.getLogger()
-    root.handlers[:] = [handler]
+    root.handlers[:] = [logging.handlers.QueueHandler(records)]
     root.setLevel(level.upper())
     logging.getLogger("alembic").setLevel(logging.WARNING)
 
