@@ -13,10 +13,12 @@ from typing import Any
 
 import openai
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
-from tests.harness import FakeUpstream, http, wait_until
+from tests.harness import FakeUpstream, free_port, http, wait_until
 from tests.test_cli_up import Up, credentials
 from tests.workers.webhook_receiver import Receiver
+from workers.webhooks.shared import ACTIVITY_NAME
 
 MODEL = "fc:openai/gpt-4o-mini"
 ORIGIN = "http://localhost:5173"
@@ -31,6 +33,16 @@ def receiver() -> Iterator[Receiver]:
     running = Receiver.start()
     yield running
     running.stop()
+
+
+def scrape(port: int) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    """A role's metrics port: (name, sorted labels) → value."""
+    text = http("GET", f"http://127.0.0.1:{port}/metrics").body.decode()
+    return {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+    }
 
 
 def call(up: Up, method: str, path: str, key: str, body: Any = None, **headers: str) -> Any:
@@ -53,6 +65,8 @@ def test_a_json_run_prints_json_request_lines_and_no_secret(
         "OPENAI_BASE_URL": upstream.base_url,
         "OPENAI_API_KEY": upstream.api_key,
     }
+    core_metrics, worker_metrics = free_port(), free_port()
+    extra |= {"RINGSIDE_CORE_METRICS_PORT": str(core_metrics), "RINGSIDE_WORKER_METRICS_PORT": str(worker_metrics)}
     up = Up.start(work / "data", work / "up.log", extra_env=extra)
     secrets_seen: list[str] = [ADMIN_KEY, INTERNAL_TOKEN, METRICS_TOKEN, upstream.api_key]
     try:
@@ -93,6 +107,14 @@ def test_a_json_run_prints_json_request_lines_and_no_secret(
                 base_url=up.base_url + "/v1", api_key="sk_live_" + secrets.token_hex(16), max_retries=0
             ).models.list()
         assert http("GET", up.base_url + "/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"}).status == 200
+        # the worker's and the core's own metrics ports, after that one webhook delivery
+        delivery = ("ringside_worker_activities_total", (("activity", ACTIVITY_NAME), ("outcome", "completed")))
+        worker = wait_until(
+            lambda: (found := scrape(worker_metrics)).get(delivery) and found, 10, "the delivery's activity"
+        )
+        assert worker[delivery] == 1
+        assert worker[("ringside_webhook_deliveries_total", (("outcome", "delivered"),))] == 1
+        assert scrape(core_metrics)[("ringside_core_outbox_lag_seconds_count", ())] >= 1
     finally:
         up.stop()
         up.kill()
