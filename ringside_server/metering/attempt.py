@@ -109,17 +109,16 @@ class Attempt:
             return None
         self.settled = True
         upstream_s = time.perf_counter() - self.sent_at if self.sent_at else 0.0
+        outcome_name = OUTCOME_NAMES.get(outcome, "unknown")
         with tracing.tracer.start_as_current_span("ringside.settle") as span:
-            span.set_attributes(
-                {"ringside.outcome": OUTCOME_NAMES.get(outcome, "unknown"), "ringside.model": self.model.ref}
-            )
+            span.set_attributes({"ringside.outcome": outcome_name, "ringside.model": self.model.ref})
             settled = await finish(self.gateway, self.decision, self.model, outcome, usage, estimated, upstream_model)
         counts = usage_from(usage)
         calls.settled(
             self.gateway.metrics,
             self.model.provider,
             self.model.ref,
-            OUTCOME_NAMES.get(outcome, "unknown"),
+            outcome_name,
             (counts.prompt_tokens, counts.completion_tokens),
             spend_of(self.decision, self.model, usage, settled),
             upstream_s,
