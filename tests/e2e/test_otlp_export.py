@@ -14,7 +14,10 @@ from typing import Any
 import pytest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
-from tests.harness import FakeUpstream, Stack, wait_until
+from tests.harness import FakeUpstream, Stack, http, wait_until
+from tests.test_cli_up import Up, credentials
+from tests.workers.webhook_receiver import Receiver as WebhookReceiver
+from workers.webhooks.shared import ACTIVITY_NAME
 
 MODEL = "fc:openai/gpt-4o-mini"
 
@@ -85,3 +88,46 @@ def test_one_call_is_one_trace_across_edge_and_core(
         assert any(service == "ringside-core" and "MeteringService" in name for service, name in names), names
     finally:
         stack.destroy()
+
+
+def test_a_webhook_delivery_is_traced_from_relay_to_post(
+    tmp_path: pathlib.Path, upstream: FakeUpstream, receiver: Receiver
+) -> None:
+    """`ringside up` with traces on: the worker's delivery is one trace — the relay's workflow start,
+    the activity (temporalio's interceptor) and the POST to the endpoint (aiohttp's instrumentation)."""
+    hooks = WebhookReceiver.start()
+    extra = {
+        "OTEL_EXPORTER_OTLP_ENDPOINT": receiver.url,
+        "OTEL_BSP_SCHEDULE_DELAY": "100",
+        "RINGSIDE_WEBHOOK_ALLOWED_NETWORKS": "127.0.0.1/32",
+    }
+    up = Up.start(tmp_path / "data", tmp_path / "up.log", extra_env=extra)
+    try:
+        up.wait_healthy()
+        key = credentials(up.data_dir)["api_key"]
+        created = http("POST", up.base_url + "/v1/webhooks", key, {"url": hooks.url, "events": ["customer.created"]})
+        assert created.status == 201, created.body
+        customer = http("POST", up.base_url + "/v1/customers", key, {"external_id": "otlp_" + secrets.token_hex(4)})
+        wait_until(lambda: hooks.events("customer.created", customer.json()["id"]), 30, "the delivery")
+
+        def delivery_trace() -> set[str]:
+            by_trace: dict[str, set[str]] = {}
+            for service, trace, name in receiver.spans:
+                if service == "ringside-worker":
+                    by_trace.setdefault(trace, set()).add(name)
+            return next((names for names in by_trace.values() if f"RunActivity:{ACTIVITY_NAME}" in names), set())
+
+        names = wait_until(
+            lambda: (found := delivery_trace()) and "POST" in found and found, 20, "the delivery's spans"
+        )
+        assert {
+            "StartWorkflow:WebhookDelivery",
+            "RunWorkflow:WebhookDelivery",
+            f"StartActivity:{ACTIVITY_NAME}",
+        } <= names
+        # the activity's calls to the core, in the same trace
+        assert "/ringside.core.v1.WebhooksService/RecordDeliveryAttempt" in names
+    finally:
+        up.stop()
+        up.kill()
+        hooks.stop()
