@@ -22,6 +22,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import IO
 
+import orjson
+
 from ringside_server.observability import logs
 from ringside_server.settings import CREDENTIALS_FILE, Settings
 
@@ -30,6 +32,7 @@ RESTART_WINDOW_S = 60.0
 START_TIMEOUT_S = 60.0
 STOP_TIMEOUT_S = 40.0
 PR_SET_PDEATHSIG = 1
+STDOUT_LOCK = threading.Lock()  # the JSON relays' threads share our stdout
 
 
 def _die_with_parent() -> None:
@@ -125,18 +128,24 @@ def _relay_as_json(role: str, output: IO[bytes]) -> None:
     lines as they are, anything else (a traceback, a banner) wrapped as a message of that role."""
     for raw in output:
         line = raw.decode(errors="replace").rstrip("\n")
-        if not line.startswith("{"):
+        try:
+            entry = orjson.loads(line) if line.startswith("{") else None
+        except orjson.JSONDecodeError:
+            entry = None
+        if not isinstance(entry, dict):
             line = logs.json_line(role, line)
-        elif '"role":' not in line:  # the Temporal dev server's own JSON: say whose it is
-            line = f'{{"role":"{role}",{line[1:]}'
-        sys.stdout.write(line + "\n")
-        sys.stdout.flush()
+        elif "role" not in entry:  # the Temporal dev server's own JSON: say whose it is
+            line = orjson.dumps({"role": role, **entry}).decode()
+        with STDOUT_LOCK:  # one role's line never splits another's
+            sys.stdout.write(line + "\n")
+            sys.stdout.flush()
 
 
 def say(settings: Settings, message: str, level: str = "info") -> None:
     """`ringside up`'s own lines: text on stdout (stderr for trouble), or JSON objects."""
     if settings.log_format == "json":
-        print(logs.json_line("up", message, level), flush=True)
+        with STDOUT_LOCK:
+            print(logs.json_line("up", message, level), flush=True)
     else:
         print(message, file=sys.stderr if level != "info" else sys.stdout, flush=True)
 
