@@ -126,16 +126,23 @@ async def _seed_customer(base_url: str, api_key: str) -> str:
         return str(body["id"])
 
 
-def _ringside_starter(database: str, per_call: bool = False) -> GatewayStarter:
+# Request logs on (issue 21): one JSON line per request to the edge's log, as a production setup runs.
+REQUEST_LOGS_ENV = {"RINGSIDE_LOG_LEVEL": "INFO", "RINGSIDE_LOG_FORMAT": "json"}
+
+
+def _ringside_starter(database: str, per_call: bool = False, request_logs: bool = False) -> GatewayStarter:
     """Ringside's core + edge with full metering: key, customer with a budget, every call charged durably.
 
     By default the commit under test runs as configured out of the box (since the lease fast path:
     calls admitted on the edge against a durable lease, reported in batches); ``per_call`` sets
     ``RINGSIDE_LEASES=false``, the reference path (a durable Authorize and Settle round trip per call).
-    Older commits ignore the variable and always run per call.
+    Older commits ignore the variable and always run per call. ``request_logs`` logs every request
+    (metrics are always kept).
     """
     extra_env = {"RINGSIDE_LEASES": "false"} if per_call else {}
     path = "per-call path" if per_call else "default path"
+    if request_logs:
+        extra_env, path = {**extra_env, **REQUEST_LOGS_ENV}, f"{path}, JSON request logs"
 
     @asynccontextmanager
     async def ringside(context: GatewayContext) -> AsyncIterator[Gateway]:
@@ -153,7 +160,9 @@ async def _ringside_stack(
 ) -> AsyncIterator[Gateway]:
     import json
 
-    data_dir = context.work_dir / f"ringside-{database}{'-per-call' if extra_env else ''}"
+    variant = "-per-call" if "RINGSIDE_LEASES" in extra_env else ""
+    variant += "-logged" if "RINGSIDE_LOG_FORMAT" in extra_env else ""
+    data_dir = context.work_dir / f"ringside-{database}{variant}"
     data_dir.mkdir(parents=True, exist_ok=True)
     http_port, grpc_port = free_port(), free_port()
     env = {**_ringside_env(context, data_dir, http_port, grpc_port, database_url), **extra_env}
@@ -297,5 +306,6 @@ GATEWAYS: dict[str, GatewayStarter] = {
     "ringside_postgres": _ringside_starter("postgres"),
     "ringside_sqlite_per_call": _ringside_starter("sqlite", per_call=True),
     "ringside_postgres_per_call": _ringside_starter("postgres", per_call=True),
+    "ringside_sqlite_logged": _ringside_starter("sqlite", request_logs=True),
     "litellm": litellm,
 }

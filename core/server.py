@@ -81,6 +81,8 @@ from ringside.core.v1 import (
     webhooks_pb2_grpc,
 )
 from ringside_server.netpolicy import AddressPolicy
+from ringside_server.observability.grpc_server import RpcMetrics
+from ringside_server.observability.metrics import CoreMetrics, serve_metrics
 from ringside_server.settings import CREDENTIALS_FILE, Settings
 
 log = logging.getLogger("ringside.core")
@@ -142,6 +144,10 @@ async def open_core(settings: Settings) -> Core:
         ),
     )
     writer.notify(OutboxEntry, core.outbox_written)
+    if settings.core_metrics_port:
+        core.metrics = CoreMetrics.create()
+        writer.on_commit = core.metrics.committed
+        serve_metrics(core.metrics.registry, settings.bind_host, settings.core_metrics_port)
     return core
 
 
@@ -162,6 +168,9 @@ def write_credentials(settings: Settings, new: NewAccount) -> None:
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as handle:
         json.dump(payload, handle, indent=2)
+    if settings.log_format == "json":  # a log pipeline keeps what it reads: never the keys
+        log.info("created account %s; its keys are in %s", new.account.id, path)
+        return
     # The secrets are not printed: a terminal's scrollback and a service's log outlive them.
     print(
         f"Created account {new.account.id}; its live and test keys are saved in {path.resolve()} (mode 0600).",
@@ -171,7 +180,8 @@ def write_credentials(settings: Settings, new: NewAccount) -> None:
 
 def build_server(core: Core, settings: Settings) -> tuple[grpc.aio.Server, HealthServicer]:
     options = [("grpc.max_receive_message_length", MAX_MESSAGE_BYTES), ("grpc.so_reuseport", 0)]
-    server = grpc.aio.server(options=options)
+    interceptors = [RpcMetrics(core.metrics.registry)] if core.metrics is not None else []
+    server = grpc.aio.server(options=options, interceptors=interceptors)
     auth = Authenticator(core, settings.resolve_internal_token(), settings.admin_key)
     core.admin_key_hash = hash_secret(settings.admin_key) if settings.admin_key else ""
     accounts_pb2_grpc.add_AccountsServiceServicer_to_server(AccountsServicer(core, auth), server)

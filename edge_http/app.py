@@ -18,12 +18,14 @@ from edge_http.client_tokens import add_cors_headers, client_tokens
 from edge_http.context import EDGE, Edge
 from edge_http.idempotency import idempotency
 from edge_http.middlewares import errors
+from edge_http.observability import METRICS, observe
 from edge_http.protocol import EdgeRunner
 from edge_http.readiness import READINESS, Readiness
 from edge_http.routes import add_routes
 from ringside_server.core_client import CoreClient
 from ringside_server.metering.breaker import Breakers
 from ringside_server.metering.leases import LeaseManager
+from ringside_server.observability.metrics import EdgeMetrics
 from ringside_server.providers.base import Provider
 from ringside_server.providers.catalog.load import load
 from ringside_server.providers.local import LOCAL_PROVIDER, LocalProvider
@@ -69,9 +71,12 @@ def reload_catalog(app: web.Application) -> None:
 
 
 def create_app(settings: Settings) -> web.Application:
+    metrics = EdgeMetrics.create(settings.metrics_customer_label)
     app = web.Application(
-        client_max_size=settings.body_max_bytes, middlewares=[errors, client_tokens, bodies, idempotency]
+        client_max_size=settings.body_max_bytes,
+        middlewares=[observe(metrics), errors, client_tokens, bodies, idempotency],
     )
+    app[METRICS] = metrics
     app.on_response_prepare.append(add_cors_headers)
     app[READINESS] = Readiness()
     add_routes(app)
@@ -98,6 +103,7 @@ def create_app(settings: Settings) -> web.Application:
             breakers=Breakers(settings.breaker_failures, settings.breaker_cooldown_s),
             trusted_proxies=settings.trusted_proxy_networks,
             rag=rag,
+            metrics=metrics,
         )
         yield
         if leases is not None:  # handlers have drained: report every call, close every lease

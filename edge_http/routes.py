@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from edge_http import observability
 from edge_http.handlers import (
     accounts,
     audio,
@@ -37,6 +38,7 @@ def add_routes(app: web.Application) -> None:
             web.get("/healthz", health.healthz),
             web.get("/livez", health.livez),
             web.get("/readyz", health.readyz),
+            web.get("/metrics", observability.metrics),
             web.get("/openapi.json", openapi.document_handler()),
             web.post("/v1/chat/completions", chat_completions.chat_completions),
             web.post("/chat/completions", chat_completions.chat_completions),  # the peer proxy's path

@@ -30,6 +30,7 @@ from typing import Any, TypeVar
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_health.v1._async import HealthServicer
+from prometheus_client import CollectorRegistry
 
 from rag.embedder import DIMENSIONS, LOCAL_MODEL_REF, EmbeddingInputError, LocalEmbedder
 from rag.errors import InvalidRequestError
@@ -38,6 +39,8 @@ from rag.index import IndexNotFoundError, IndexPoint, VectorIndexes, index_name,
 from ringside.rag.v1 import rag_pb2, rag_pb2_grpc
 from ringside_server.core_client import CoreClient
 from ringside_server.errors import RingsideError
+from ringside_server.observability.grpc_server import RpcMetrics
+from ringside_server.observability.metrics import serve_metrics
 
 log = logging.getLogger("ringside.rag")
 INTERNAL_KEY = "x-ringside-internal"
@@ -60,6 +63,7 @@ class RagOptions:
     drain_timeout_s: float = 10.0
     # Where to report readiness (`ringside up`'s /healthz waits for the rag role); None: nowhere.
     core_address: str | None = None
+    metrics_port: int = 0  # RINGSIDE_RAG_METRICS_PORT (0: none)
 
 
 class RagServicer(rag_pb2_grpc.RagServiceServicer):
@@ -206,14 +210,17 @@ async def _heartbeat(options: RagOptions) -> None:
         await core.close()
 
 
-def build_server(servicer: RagServicer, address: str) -> tuple[grpc.aio.Server, HealthServicer]:
+def build_server(
+    servicer: RagServicer, address: str, interceptors: list[grpc.aio.ServerInterceptor] | None = None
+) -> tuple[grpc.aio.Server, HealthServicer]:
     """The gRPC server with RagService and health, bound to `address`."""
     server = grpc.aio.server(
+        interceptors=interceptors,
         options=[
             ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
             ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
             ("grpc.so_reuseport", 0),
-        ]
+        ],
     )
     rag_pb2_grpc.add_RagServiceServicer_to_server(servicer, server)
     health_servicer = HealthServicer()
@@ -228,7 +235,12 @@ async def serve(options: RagOptions) -> None:
     indexes = open_indexes(path=options.index_path, url=options.qdrant_url)
     embedder = LocalEmbedder(threads=options.threads)
     servicer = RagServicer(embedder, indexes, options.internal_token)
-    server, health_servicer = build_server(servicer, f"{options.bind_host}:{options.port}")
+    interceptors: list[grpc.aio.ServerInterceptor] = []
+    if options.metrics_port:
+        registry = CollectorRegistry(auto_describe=True)
+        interceptors.append(RpcMetrics(registry))
+        serve_metrics(registry, options.bind_host, options.metrics_port)
+    server, health_servicer = build_server(servicer, f"{options.bind_host}:{options.port}", interceptors)
     await server.start()
     for name in ("", SERVICE_NAME, health.SERVICE_NAME):
         await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)

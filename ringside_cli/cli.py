@@ -5,7 +5,6 @@ installation (`status`, `migrate`, `backup`, `restore`, `billing`), and act on t
 from __future__ import annotations
 
 import asyncio
-import logging
 import os
 import pathlib
 import sys
@@ -17,6 +16,7 @@ import typer
 from ringside_cli.commands.customers import customers, wallet
 from ringside_cli.commands.operations import keys, status, usage, webhooks
 from ringside_server import redaction
+from ringside_server.observability import logs, tracing
 from ringside_server.settings import Settings
 
 app = typer.Typer(
@@ -38,13 +38,17 @@ app.command("usage")(usage)
 app.command("status")(status)
 
 
-def _settings() -> Settings:
+def _settings(role: str = "cli") -> Settings:
     settings = Settings()
-    logging.basicConfig(
-        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
-    )
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+    logs.configure(settings.log_level, settings.log_format, role)
     redaction.install()  # every record, from every logger, passes the one redaction filter
+    return settings
+
+
+def _role_settings(role: str) -> Settings:
+    """A role's settings, with its traces installed when an OTLP endpoint is configured."""
+    settings = _settings(role)
+    tracing.configure(role, settings.environment)
     return settings
 
 
@@ -77,7 +81,7 @@ def up() -> None:
     """Run every role on embedded defaults, in the foreground (Ctrl-C stops them in order)."""
     from ringside_cli.supervisor import run_all
 
-    raise typer.Exit(run_all(_settings()))
+    raise typer.Exit(run_all(_settings("up")))
 
 
 @app.command()
@@ -87,7 +91,7 @@ def core() -> None:
     from core.store.migrate import SchemaMismatch
 
     try:
-        _run(serve(_settings()))
+        _run(serve(_role_settings("core")))
     except SchemaMismatch as mismatch:
         typer.echo(f"ringside core: {mismatch}", err=True)
         raise typer.Exit(2) from None
@@ -98,7 +102,7 @@ def edge() -> None:
     """Run the HTTP edge."""
     from edge_http.app import serve
 
-    _run(serve(_settings()))
+    _run(serve(_role_settings("edge")))
 
 
 @app.command()
@@ -106,7 +110,7 @@ def worker() -> None:
     """Run the Temporal worker."""
     from workers.worker import serve
 
-    _run(serve(_settings()))
+    _run(serve(_role_settings("worker")))
 
 
 @rag.command("serve")
@@ -125,7 +129,7 @@ def rag_serve(
     """Run the rag role: the embedding model and the vector index over gRPC (`ringside up` starts it)."""
     from rag.server import RagOptions, serve
 
-    settings = _settings()
+    settings = _role_settings("rag")
     options = RagOptions(
         bind_host=settings.bind_host,
         port=settings.rag_port if port is None else port,
@@ -134,6 +138,7 @@ def rag_serve(
         internal_token=settings.resolve_internal_token(),
         threads=threads or settings.rag_threads,
         core_address=settings.resolved_core_address,
+        metrics_port=settings.rag_metrics_port,
     )
     _run(serve(options))
 

@@ -28,6 +28,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
+import orjson
+
+from ringside_server.observability import logs
 from ringside_server.settings import CREDENTIALS_FILE, Settings
 
 MAX_RESTARTS = 5
@@ -35,6 +38,7 @@ RESTART_WINDOW_S = 60.0
 START_TIMEOUT_S = 60.0
 STOP_TIMEOUT_S = 40.0
 PR_SET_PDEATHSIG = 1
+STDOUT_LOCK = threading.Lock()  # the JSON relays' threads share our stdout
 
 
 def _die_with_parent() -> None:
@@ -87,15 +91,18 @@ def wait_for_port(
         raise SystemExit(f"ringside up: nothing answered on {host}:{port} within {timeout_s:.0f} s{where}")
 
 
-def _relay(source: IO[bytes], log_path: Path, echo: Callable[[], bool]) -> None:
-    """A role's output, line by line: always into its log, onto the terminal while `echo()`."""
+def _relay(role: str, source: IO[bytes], log_path: Path, echo: Callable[[], bool], json_lines: bool) -> None:
+    """A role's output, line by line: always into its log, onto the terminal while `echo()` (each
+    line a JSON object under RINGSIDE_LOG_FORMAT=json)."""
     with source, log_path.open("ab") as log:
         for line in iter(source.readline, b""):
             log.write(line)
             log.flush()
             if echo():
-                sys.stdout.buffer.write(line)
-                sys.stdout.flush()
+                shown = (_as_json(role, line) + "\n").encode() if json_lines else line
+                with STDOUT_LOCK:  # one role's line never splits another's
+                    sys.stdout.buffer.write(shown)
+                    sys.stdout.flush()
 
 
 @dataclass
@@ -107,7 +114,7 @@ class Role:
     restarts: list[float] = field(default_factory=list)
     shown: bool = True  # its output also goes to the terminal (until a stop begins)
 
-    def start(self, env: dict[str, str], log_dir: Path, echo: Callable[[], bool]) -> None:
+    def start(self, env: dict[str, str], log_dir: Path, echo: Callable[[], bool], json_lines: bool = False) -> None:
         # A process group of its own: a terminal's Ctrl-C reaches `ringside up` only, which then stops
         # the roles in order (edge first, so in-flight calls still settle against a running core).
         self.process = subprocess.Popen(
@@ -123,7 +130,7 @@ class Role:
         shown = self.shown
         threading.Thread(
             target=_relay,
-            args=(self.process.stdout, log_dir / f"{self.name}.log", lambda: shown and echo()),
+            args=(self.name, self.process.stdout, log_dir / f"{self.name}.log", lambda: shown and echo(), json_lines),
             name=f"relay-{self.name}",
             daemon=True,
         ).start()
@@ -146,6 +153,30 @@ class Role:
             return f"killed after {timeout_s:.0f} s"
         took = f"in {time.monotonic() - started:.1f} s"
         return f"stopped {took}" if code in (0, -signal.SIGTERM) else f"exited with code {code} {took}"
+
+
+def _as_json(role: str, raw: bytes) -> str:
+    """One line as a JSON object: a role's own JSON line as it is, anything else (a traceback, a
+    banner) wrapped as a message of that role."""
+    line = raw.decode(errors="replace").rstrip("\n")
+    try:
+        entry = orjson.loads(line) if line.startswith("{") else None
+    except orjson.JSONDecodeError:
+        entry = None
+    if not isinstance(entry, dict):
+        return logs.json_line(role, line)
+    if "role" not in entry:  # the Temporal dev server's own JSON: say whose it is
+        return orjson.dumps({"role": role, **entry}).decode()
+    return line
+
+
+def say(settings: Settings, message: str, level: str = "info") -> None:
+    """`ringside up`'s own lines: text on stdout (stderr for trouble), or JSON objects."""
+    if settings.log_format == "json":
+        with STDOUT_LOCK:
+            print(logs.json_line("up", message, level), flush=True)
+    else:
+        print(message, file=sys.stderr if level != "info" else sys.stdout, flush=True)
 
 
 def build_roles(settings: Settings) -> list[Role]:
@@ -174,6 +205,8 @@ def build_roles(settings: Settings) -> list[Role]:
                     "synchronous=normal",
                     "--log-level",
                     "warn",
+                    "--log-format",
+                    settings.log_format,
                     "--namespace",
                     settings.temporal_namespace,
                 ],
@@ -236,7 +269,7 @@ def run_all(settings: Settings) -> int:
         for role in roles:
             if stopping:
                 break
-            role.start(env, log_dir, echo)
+            role.start(env, log_dir, echo, settings.log_format == "json")
             if role.port is not None:
                 where = f"; its log: {log_dir / role.name}.log"
                 wait_for_port(settings.bind_host, role.port, START_TIMEOUT_S, role.process, lambda: stopping, where)
@@ -246,7 +279,7 @@ def run_all(settings: Settings) -> int:
             time.sleep(0.2)
             for role in roles:
                 if not role.alive() and not stopping:
-                    _restart(role, env, log_dir, echo)
+                    _restart(settings, role, env, log_dir, echo)
     finally:
         stopping = True  # from here on the roles' own shutdown logs go to their log files only
         # Edge first: it drains handlers, then reports and closes its leases (up to the drain timeout
@@ -254,7 +287,7 @@ def run_all(settings: Settings) -> int:
         stop_timeout_s = max(STOP_TIMEOUT_S, 2 * settings.drain_timeout_s + 10)
         for role in reversed(roles):
             if role.process is not None:
-                print(f"ringside up: {role.name} {role.stop(stop_timeout_s)}", flush=True)
+                say(settings, f"ringside up: {role.name} {role.stop(stop_timeout_s)}")
     return 0
 
 
@@ -272,22 +305,22 @@ def _migrate(settings: Settings) -> None:
     finally:
         engine.dispose()
     if migrated.before not in (None, migrated.after):
-        print(f"ringside up: schema migrated from {migrated.before} to {migrated.after}", flush=True)
+        say(settings, f"ringside up: schema migrated from {migrated.before} to {migrated.after}")
 
 
-def _restart(role: Role, env: dict[str, str], log_dir: Path, echo: Callable[[], bool]) -> None:
+def _restart(settings: Settings, role: Role, env: dict[str, str], log_dir: Path, echo: Callable[[], bool]) -> None:
     now = time.monotonic()
     role.restarts = [t for t in role.restarts if now - t < RESTART_WINDOW_S] + [now]
     code = role.process.returncode if role.process else None
     if len(role.restarts) > MAX_RESTARTS:
         raise SystemExit(f"ringside up: {role.name} keeps exiting (last code {code}); stopping everything")
-    print(
+    say(
+        settings,
         f"ringside up: {role.name} exited with code {code}; restarting (its log: {log_dir / role.name}.log)",
-        file=sys.stderr,
-        flush=True,
+        "warning",
     )
     time.sleep(min(5.0, 0.5 * len(role.restarts)))
-    role.start(env, log_dir, echo)
+    role.start(env, log_dir, echo, settings.log_format == "json")
 
 
 def _banner(settings: Settings, log_dir: Path) -> None:
@@ -303,4 +336,8 @@ def _banner(settings: Settings, log_dir: Path) -> None:
     if settings.temporal_address is None:
         lines.append(f"  Temporal UI: http://{host}:{settings.temporal_port + 1000} (schedules, webhook deliveries)")
     lines.append("Ctrl-C stops every role.")
+    if settings.log_format == "json":
+        for line in lines:
+            say(settings, line.strip())
+        return
     print("\n".join(lines), flush=True)

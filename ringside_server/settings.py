@@ -112,6 +112,16 @@ class Settings(BaseSettings):
     stripe_sync_interval_s: int = Field(default=3600, ge=60, le=86_400)
     rollover_interval_s: int = Field(default=3600, ge=60, le=86_400)
     log_level: str = "INFO"
+    # Observability (docs/observability.md): `json` = one JSON object per log line, every role's.
+    log_format: str = Field(default="text", pattern="^(text|json)$")
+    # GET /metrics on the edge needs no key unless this is set (then `Authorization: Bearer <it>`).
+    metrics_token: str | None = Field(default=None, min_length=16, max_length=500)
+    # A customer id label on the per-model metrics: only for small fleets (one series per customer).
+    metrics_customer_label: bool = False
+    # The other roles' Prometheus ports (0 = none).
+    core_metrics_port: int = Field(default=0, ge=0, le=65535)
+    worker_metrics_port: int = Field(default=0, ge=0, le=65535)
+    rag_metrics_port: int = Field(default=0, ge=0, le=65535)
 
     # Slot calls skip a provider for breaker_cooldown_s after breaker_failures attempts in a row failed.
     breaker_failures: int = Field(default=5, ge=1, le=1000)

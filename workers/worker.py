@@ -14,6 +14,7 @@ from typing import Any
 
 from temporalio.client import (
     Client,
+    Interceptor,
     Schedule,
     ScheduleActionStartWorkflow,
     ScheduleAlreadyRunningError,
@@ -28,6 +29,8 @@ from temporalio.worker import Worker
 from ringside_server.core_client import CoreClient
 from ringside_server.errors import RingsideError
 from ringside_server.netpolicy import AddressPolicy
+from ringside_server.observability import tracing
+from ringside_server.observability.metrics import WorkerMetrics, serve_metrics
 from ringside_server.settings import Settings
 from workers.audit.activities import AuditActivities
 from workers.audit.shared import SCHEDULE_ID, TASK_QUEUE, AuditInput
@@ -42,6 +45,7 @@ from workers.billing.shared import (
     SyncInput,
 )
 from workers.billing.workflows import BillingPeriodRolloverWorkflow, StripeUsageSyncWorkflow
+from workers.observability import ActivityMetrics
 from workers.retention.activities import RetentionActivities
 from workers.retention.shared import SCHEDULE_ID as RETENTION_SCHEDULE_ID
 from workers.retention.shared import WORKFLOW_ID as RETENTION_WORKFLOW_ID
@@ -62,13 +66,26 @@ async def connect(settings: Settings) -> Client:
     """Temporal may still be starting (ringside up starts both): retry for a bounded while."""
     for attempt in range(CONNECT_ATTEMPTS):
         try:
-            return await Client.connect(settings.resolved_temporal_address, namespace=settings.temporal_namespace)
+            return await Client.connect(
+                settings.resolved_temporal_address,
+                namespace=settings.temporal_namespace,
+                interceptors=_interceptors(settings),
+            )
         except RuntimeError as error:
             if attempt == CONNECT_ATTEMPTS - 1:
                 raise
             log.info("waiting for Temporal at %s (%s)", settings.resolved_temporal_address, error)
             await asyncio.sleep(0.5)
     raise AssertionError("unreachable")
+
+
+def _interceptors(settings: Settings) -> list[Interceptor]:
+    """temporalio's tracing interceptor when this worker traces (workflow and activity spans)."""
+    if not tracing.enabled(settings.environment):
+        return []
+    from temporalio.contrib.opentelemetry import TracingInterceptor
+
+    return [TracingInterceptor()]
 
 
 def schedules(settings: Settings) -> dict[str, Schedule]:
@@ -122,6 +139,9 @@ async def serve(settings: Settings) -> None:
     try:
         client = await connect(settings)
         await ensure_schedules(client, settings)
+        metrics = WorkerMetrics.create()
+        if settings.worker_metrics_port:
+            serve_metrics(metrics.registry, settings.bind_host, settings.worker_metrics_port)
         worker = Worker(
             client,
             task_queue=TASK_QUEUE,
@@ -135,9 +155,10 @@ async def serve(settings: Settings) -> None:
             activities=[
                 AuditActivities(core).verify_ledger,
                 RetentionActivities(core).purge_expired,
-                DeliveryActivities(core, session).attempt,
+                DeliveryActivities(core, session, metrics).attempt,
                 *billing_activities(BillingActivities(core, settings.stripe_api_base)),
             ],
+            interceptors=[ActivityMetrics(metrics)],
         )
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()

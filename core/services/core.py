@@ -17,6 +17,7 @@ from core.domain.state import State
 from core.store.writer import GroupCommitWriter
 from ringside_server.errors import RingsideError
 from ringside_server.netpolicy import AddressPolicy
+from ringside_server.observability.metrics import CoreMetrics
 
 T = TypeVar("T")
 
@@ -84,6 +85,8 @@ class Core:
     outbox_written: asyncio.Event = field(default_factory=asyncio.Event)
     # Billing: one period close or Stripe sync step at a time (each reads, then writes, its rows).
     billing_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    # Prometheus figures (RINGSIDE_CORE_METRICS_PORT); None: not kept.
+    metrics: CoreMetrics | None = None
 
     def spawn(self, coroutine: Coroutine[Any, Any, T]) -> asyncio.Task[T]:
         """Run `coroutine` in a task of its own, kept referenced until it ends."""

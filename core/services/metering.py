@@ -219,6 +219,8 @@ async def expire_due(core: Core) -> int:
     for (hold, _), result in zip(plans, results, strict=True):
         if isinstance(result, BaseException):
             core.state.schedule_expiry(hold)  # try again on the next sweep
+        elif core.metrics is not None:
+            core.metrics.holds_expired.labels(hold.kind).inc()
     return len(due)
 
 
@@ -227,6 +229,10 @@ async def run_expiry(core: Core, interval_s: float = 1.0) -> None:
         try:
             expired = await expire_due(core)
             core.meter.limiter.sweep(core.now())
+            if core.metrics is not None:
+                leases = sum(1 for hold in core.state.holds.values() if hold.kind == "lease")
+                core.metrics.open_holds.labels("lease").set(leases)
+                core.metrics.open_holds.labels("call").set(len(core.state.holds) - leases)
             if expired:
                 log.info("posted %d expired holds at their reserved amounts", expired)
         except Exception:
@@ -243,6 +249,8 @@ async def acquire_lease(core: Core, request: CallRequest, calls: int) -> Admissi
     if decision is None or isinstance(decision, Denial):
         return decision
     await _hold_durably(core, decision)
+    if core.metrics is not None:
+        core.metrics.leases_granted.inc()
     return decision
 
 

@@ -47,6 +47,10 @@ async def claim(core: Core, limit: int, wait_s: float) -> list[OutboxItem]:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(core.outbox_written.wait(), min(wait_s, MAX_WAIT_S))
         pending = await read(store.pending_outbox, core.engine, limit)
+    if core.metrics is not None:
+        now = core.clock()
+        for _, _, event in pending:
+            core.metrics.outbox_lag.observe(max(0.0, now - event.created))
     items = []
     subscribers: dict[tuple[str, bool], list[tuple[str, list[str], bool]]] = {}
     for outbox_id, endpoint_id, event in pending:

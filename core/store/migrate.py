@@ -53,6 +53,12 @@ def _revision(connection: Connection) -> str | None:
     return MigrationContext.configure(connection).get_current_revision()
 
 
+def current_revision(engine: Engine) -> str | None:
+    """The revision the database's schema is at (None: no schema yet)."""
+    with engine.connect() as connection:
+        return _revision(connection)
+
+
 def _lock(connection: Connection) -> None:
     """Serialize migrations on PostgreSQL until this transaction ends (SQLite's single writer
     already serializes them)."""

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -53,6 +54,8 @@ class GroupCommitWriter:
         self._task: asyncio.Task[None] | None = None
         self.commits = 0
         self.units = 0
+        # Told (units, seconds) after every shared commit, and (units, -1) after one that failed.
+        self.on_commit: Callable[[int, float], None] | None = None
         # record type → an event set after every commit that persisted one (see `notify`).
         self._watchers: dict[type, asyncio.Event] = {}
 
@@ -128,9 +131,12 @@ class GroupCommitWriter:
                 await asyncio.sleep(self._linger_s)
             while len(batch) < self._batch_max and not self._queue.empty():
                 batch.append(self._queue.get_nowait())
+            started = time.perf_counter()
             try:
                 await loop.run_in_executor(self._executor, self._commit, batch)
             except Exception:
+                if self.on_commit is not None:
+                    self.on_commit(len(batch), -1.0)
                 log.warning("group commit of %d units failed; retrying them one by one", len(batch))
                 for unit in batch:
                     try:
@@ -140,6 +146,8 @@ class GroupCommitWriter:
                     else:
                         self._committed([unit])
             else:
+                if self.on_commit is not None:
+                    self.on_commit(len(batch), time.perf_counter() - started)
                 self._committed(batch)
             finally:
                 for _ in batch:

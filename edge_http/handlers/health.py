@@ -10,8 +10,10 @@ from edge_http.openai.jsonio import dumps
 from edge_http.readiness import READINESS
 from ringside.core.v1 import system_pb2
 from ringside_server.errors import RingsideError
+from ringside_server.versions import distribution_version
 
 HEARTBEAT_FRESH_S = 10.0
+VERSION = distribution_version("ringside-server")
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -27,7 +29,7 @@ async def healthz(request: web.Request) -> web.Response:
     except RingsideError:
         roles["core"] = "unreachable"
     missing = [role for role in edge.settings.required_roles if roles.get(role) != "ready"]
-    body = {"status": "ok" if not missing else "starting", "roles": roles, "waiting_for": missing}
+    body = {"status": "ok" if not missing else "starting", "roles": roles, "waiting_for": missing, "version": VERSION}
     return web.Response(status=200 if not missing else 503, body=dumps(body), content_type="application/json")
 
 

@@ -18,6 +18,7 @@ from ringside.core.v1 import metering_pb2
 from ringside_server.errors import RingsideError
 from ringside_server.metering.call import MeteredCall
 from ringside_server.metering.request import Answer, Caller, MeteredRequest
+from ringside_server.observability import calls
 
 CLIENT_GONE = (ConnectionResetError, ConnectionError)
 MAX_USER_CHARS = 255  # as an external id (API.md "Bodies")
@@ -97,6 +98,7 @@ async def render(request: web.Request, answer: Answer) -> web.StreamResponse:
         await response.prepare(request)
         async for frame in relay:
             await response.write(frame)
+            calls.first_byte()
         await response.write_eof()
     except CLIENT_GONE:
         client_gone = True  # the call settles as aborted, for what was counted

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 import typer
 
-from ringside_cli.api import read_health, resolve_base_url
+from ringside_cli.api import resolve_base_url
 from ringside_cli.commands.common import (
     ApiKeyOption,
     BaseUrlOption,
@@ -19,6 +19,7 @@ from ringside_cli.commands.common import (
     usd,
 )
 from ringside_cli.output import out, show_json, show_table
+from ringside_cli.status import gather, lines
 from ringside_server.settings import Settings
 
 keys = typer.Typer(help="API keys of the account (api:admin).", no_args_is_help=True)
@@ -208,15 +209,13 @@ def status(
     as_json: JsonOption = False,
     base_url: BaseUrlOption = None,
 ) -> None:
-    """Whether every role of this installation is up (the edge's /healthz; no key needed)."""
-    url = resolve_base_url(Settings(), base_url)
-    health = read_health(url)
+    """Each role's state (the edge's /healthz), the versions, the database, Temporal and the data dir
+    (no key needed); exit code 1 unless every role is ready."""
+    settings = Settings()
+    report = gather(settings, resolve_base_url(settings, base_url))
     if as_json:
-        show_json({"base_url": url, **health})
+        show_json(report)
     else:
-        out.print(f"edge: {url}/v1  status: {health.get('status')}")
-        for role, state in (health.get("roles") or {}).items():
-            out.print(f"  {role}: {state}")
-        if health.get("waiting_for"):
-            out.print(f"  waiting for: {', '.join(health['waiting_for'])}")
-    raise typer.Exit(0 if health.get("status") == "ok" else 1)
+        for line in lines(report):
+            out.print(line, markup=False, highlight=False)
+    raise typer.Exit(0 if report.get("status") == "ok" else 1)

@@ -26,8 +26,11 @@ from ringside_server.metering.settlement import (
     counted_usage,
     extend,
     finish,
+    spend_of,
     usage_from_body,
 )
+from ringside_server.money_proto import usage_from
+from ringside_server.observability import calls, tracing
 from ringside_server.openai.errors import provider_error
 from ringside_server.openai.sse import StreamTally, error_frame, frames, relay_frame, usage_frame_with
 from ringside_server.providers import capabilities
@@ -35,6 +38,7 @@ from ringside_server.providers.base import UpstreamResponse
 from ringside_server.providers.catalog.load import CatalogModel
 from ringside_server.usd import nano_to_usd
 
+OUTCOME_NAMES = {COMPLETED: "completed", ABORTED: "aborted", FAILED: "failed"}
 SSE_HEADERS = {"Content-Type": "text/event-stream; charset=utf-8", "Cache-Control": "no-cache"}
 
 
@@ -59,6 +63,7 @@ class Attempt:
         self.streaming = False  # once a relay is handed out, it settles the attempt
         self.tally = StreamTally()
         self.upstream: UpstreamResponse | None = None
+        self.sent_at = 0.0  # perf_counter when sent upstream (0: never sent)
 
     async def try_open(self) -> fallbacks.Failure | None:
         """Open the upstream for an attempt that may be followed by another. On a failure worth
@@ -85,6 +90,7 @@ class Attempt:
         breakers = self.gateway.breakers
         try:
             provider = self.gateway.provider_for(self.model, self.decision.livemode)
+            self.sent_at = time.perf_counter()
             self.upstream = await capabilities.send(provider, self.request.route, self.upstream_body)
         except RingsideError as error:
             if error.code in fallbacks.RETRYABLE_ERRORS:
@@ -103,7 +109,22 @@ class Attempt:
         if self.settled:
             return None
         self.settled = True
-        return await finish(self.gateway, self.decision, self.model, outcome, usage, estimated, upstream_model)
+        upstream_s = time.perf_counter() - self.sent_at if self.sent_at else 0.0
+        outcome_name = OUTCOME_NAMES.get(outcome, "unknown")
+        with tracing.tracer.start_as_current_span("ringside.settle") as span:
+            span.set_attributes({"ringside.outcome": outcome_name, "ringside.model": self.model.ref})
+            settled = await finish(self.gateway, self.decision, self.model, outcome, usage, estimated, upstream_model)
+        counts = usage_from(usage)
+        calls.settled(
+            self.gateway.metrics,
+            self.model.provider,
+            self.model.ref,
+            outcome_name,
+            (counts.prompt_tokens, counts.completion_tokens),
+            spend_of(self.decision, self.model, usage, settled),
+            upstream_s,
+        )
+        return settled
 
     async def settle_unfinished(self, client_gone: bool = False) -> None:
         """Whatever stopped this attempt, it is settled for what it generated (or as failed); a

@@ -14,6 +14,7 @@ from ringside_server.errors import RingsideError
 from ringside_server.metering import slot_refs
 from ringside_server.metering.breaker import Breakers
 from ringside_server.metering.leases import LeaseManager
+from ringside_server.observability.metrics import EdgeMetrics
 from ringside_server.providers.base import Provider
 from ringside_server.providers.catalog.load import CatalogModel
 from ringside_server.providers.local import LOCAL_PROVIDER
@@ -46,6 +47,7 @@ class Gateway:
     # allowed_models lists per caller, from the core at most once a second (like slots: a changed
     # list takes effect on every edge within 1 s)
     policy_cache: dict[PolicyKey, tuple[Policy, float]] = field(default_factory=dict)
+    metrics: EdgeMetrics | None = None  # None: this role exposes no call metrics
 
     async def policy(
         self, api_key: str, client_token: str = "", customer_ref: str = "", user: str = "", key_only: bool = False

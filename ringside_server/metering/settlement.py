@@ -14,6 +14,9 @@ from ringside.core.v1 import common_pb2, metering_pb2
 from ringside_server.errors import RingsideError
 from ringside_server.metering.gateway import Gateway
 from ringside_server.metering.leases import Ticket
+from ringside_server.money import billable_nano, cost_nano
+from ringside_server.money_proto import price_from, usage_from
+from ringside_server.observability import calls, tracing
 from ringside_server.openai.ratelimits import RateView
 from ringside_server.openai.sse import StreamTally
 from ringside_server.openai.usage import token_counts
@@ -102,19 +105,35 @@ class Admitted:
 
 async def admit(gateway: Gateway, call: metering_pb2.AuthorizeRequest) -> Admitted | metering_pb2.Denial:
     """The fast path when a lease can cover the call, else the core authorizes it alone."""
+    with tracing.tracer.start_as_current_span("ringside.admit") as span:
+        decision = await _admit(gateway, call)
+        if isinstance(decision, Admitted):
+            span.set_attributes(
+                {tracing.REQUEST_ID: decision.request_id, "ringside.lease": decision.ticket is not None}
+            )
+        else:
+            span.set_attribute("ringside.refusal", decision.code)
+        return decision
+
+
+async def _admit(gateway: Gateway, call: metering_pb2.AuthorizeRequest) -> Admitted | metering_pb2.Denial:
     if gateway.leases is not None:
         leased = await gateway.leases.admit(call)
         if isinstance(leased, Ticket):
             lease = leased.lease
+            calls.admitted(gateway.metrics, "lease", lease.customer_id, leased.request_id)
             expires = int(time.time()) + gateway.settings.hold_ttl_s
             return Admitted(
                 leased.request_id, lease.livemode, leased.max_output_tokens, False, expires, leased, rate=leased.rate
             )
         if leased is not None:
+            calls.refused(gateway.metrics, leased.code)
             return leased  # the core refused the caller outright
     decision = await gateway.core.authorize(call)
     if not decision.allowed:
+        calls.refused(gateway.metrics, decision.denial.code)
         return decision.denial
+    calls.admitted(gateway.metrics, "core", decision.customer_id, decision.request_id)
     return Admitted(
         decision.request_id,
         decision.livemode,
@@ -164,3 +183,16 @@ async def extend(gateway: Gateway, admitted: Admitted) -> None:
         await gateway.core.internal(
             gateway.core.metering.ExtendHold, metering_pb2.ExtendHoldRequest(request_id=admitted.request_id)
         )
+
+
+def spend_of(
+    admitted: Admitted, model: CatalogModel, usage: common_pb2.TokenCounts, settled: metering_pb2.SettleResponse | None
+) -> tuple[int, int]:
+    """(cost, billable) of a settled attempt, nano-USD: the core's figures, or for a lease's call the
+    edge's own (what the lease will post at its next report); (0, 0) when the core was unreachable."""
+    if settled is not None:
+        return settled.cost_nano_usd, settled.billable_nano_usd
+    if admitted.ticket is None:
+        return 0, 0
+    cost = cost_nano(usage_from(usage), price_from(price_of(model)))
+    return cost, billable_nano(cost, admitted.ticket.lease.markup_bp)

@@ -7,10 +7,12 @@ import os
 import pathlib
 import subprocess
 import sys
+import urllib.request
 from collections.abc import Iterator
 
 import grpc
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from rag.chunking import chunk_id
 from ringside.rag.v1 import rag_pb2, rag_pb2_grpc
@@ -27,10 +29,20 @@ DOCUMENTS = {
 
 
 @pytest.fixture(scope="module")
-def rag_port(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
+def rag_metrics_port() -> int:
+    return free_port()
+
+
+@pytest.fixture(scope="module")
+def rag_port(tmp_path_factory: pytest.TempPathFactory, rag_metrics_port: int) -> Iterator[int]:
     data_dir = tmp_path_factory.mktemp("rag-data")
     port = free_port()
-    env = {**os.environ, "RINGSIDE_DATA_DIR": str(data_dir), "RINGSIDE_INTERNAL_TOKEN": TOKEN}
+    env = {
+        **os.environ,
+        "RINGSIDE_DATA_DIR": str(data_dir),
+        "RINGSIDE_INTERNAL_TOKEN": TOKEN,
+        "RINGSIDE_RAG_METRICS_PORT": str(rag_metrics_port),
+    }
     process = start_process(
         [sys.executable, "-m", "ringside_cli", "rag", "serve", "--port", str(port), "--threads", "1"],
         env,
@@ -132,3 +144,23 @@ def test_the_cli_names_the_rag_command(tmp_path: pathlib.Path) -> None:
     )
     assert completed.returncode == 0
     assert "--qdrant-url" in completed.stdout
+
+
+def test_the_metrics_port_counts_calls_by_method_and_code(
+    stub: rag_pb2_grpc.RagServiceStub, rag_metrics_port: int
+) -> None:
+    def count(code: str) -> float:
+        text = urllib.request.urlopen(f"http://127.0.0.1:{rag_metrics_port}/metrics", timeout=10).read().decode()
+        wanted = {"method": "Embed", "code": code}
+        return sum(
+            sample.value
+            for family in text_string_to_metric_families(text)
+            for sample in family.samples
+            if sample.name == "ringside_grpc_requests_total" and sample.labels == wanted
+        )
+
+    before_ok, before_refused = count("OK"), count("UNAUTHENTICATED")
+    stub.Embed(rag_pb2.EmbedRequest(texts=["hello"]), metadata=AUTH)
+    with pytest.raises(grpc.RpcError):
+        stub.Embed(rag_pb2.EmbedRequest(texts=["hello"]), metadata=())
+    assert (count("OK"), count("UNAUTHENTICATED")) == (before_ok + 1, before_refused + 1)

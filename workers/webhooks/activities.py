@@ -11,6 +11,7 @@ from temporalio.exceptions import ApplicationError
 from ringside.core.v1 import webhooks_pb2
 from ringside_server.core_client import CoreClient
 from ringside_server.errors import RingsideError
+from ringside_server.observability.metrics import WorkerMetrics
 from workers.webhooks import signing
 from workers.webhooks.shared import ACTIVITY_NAME, POST_TIMEOUT_S, AttemptInput, AttemptResult
 
@@ -24,9 +25,10 @@ def _activity_error(error: RingsideError) -> ApplicationError:
 
 
 class DeliveryActivities:
-    def __init__(self, core: CoreClient, session: aiohttp.ClientSession) -> None:
+    def __init__(self, core: CoreClient, session: aiohttp.ClientSession, metrics: WorkerMetrics | None = None) -> None:
         self._core = core
         self._session = session
+        self._metrics = metrics
 
     async def _post(self, url: str, body: bytes, headers: dict[str, str]) -> tuple[int, str]:
         """→ (HTTP status or 0, error text ("" when 2xx))."""
@@ -57,6 +59,8 @@ class DeliveryActivities:
         except RingsideError as error:
             raise _activity_error(error) from None
         if not target.active or not target.secrets:
+            if self._metrics is not None:
+                self._metrics.webhook_deliveries.labels("stopped").inc()
             return AttemptResult(delivered=False, stop=True, error="the endpoint is deleted or disabled")
         body = target.body.encode()
         headers = signing.headers(list(target.secrets), request.event_id, int(time.time()), body)
@@ -83,4 +87,6 @@ class DeliveryActivities:
         except RingsideError as error:
             raise _activity_error(error) from None
         disabled = recorded.endpoint_disabled
+        if self._metrics is not None:
+            self._metrics.webhook_deliveries.labels("delivered" if delivered else "failed").inc()
         return AttemptResult(delivered, disabled, status, error_text, disabled)

@@ -1,0 +1,1 @@
+"""Metrics (Prometheus), request logs and traces (OpenTelemetry) for every role (docs/observability.md)."""
