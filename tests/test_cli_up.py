@@ -377,7 +377,7 @@ def test_sigterm_stops_every_role_and_a_restart_keeps_the_account(tmp_path: Path
         assert second.stop(signal.SIGINT) == 0, second.log_tail()  # Ctrl-C
         said = second.log_path.read_text()[before:].splitlines()
         # one line per role, in stop order, and none of the roles' (or Temporal's) shutdown chatter
-        assert [line.split()[2] for line in said] == ["edge", "worker", "core", "temporal"], said
+        assert [line.split()[2] for line in said] == ["edge", "worker", "rag", "core", "temporal"], said
         assert all(line.startswith("ringside up: ") and " stopped in " in line for line in said), said
     finally:
         second.kill()
