@@ -5,7 +5,6 @@ or whose client leaves, a cancellation, an unexpected exception."""
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import AsyncGenerator
 from typing import Any
 
@@ -23,7 +22,6 @@ from ringside_server.metering.settlement import (
     Admitted,
     SettleOutcome,
     counted_usage,
-    extend,
     finish,
     usage_from_body,
 )
@@ -58,6 +56,9 @@ class Attempt:
         self.streaming = False  # once a relay is handed out, it settles the attempt
         self.tally = StreamTally()
         self.upstream: UpstreamResponse | None = None
+        # Its hold (or its lease) stays alive until it is settled, whatever the upstream does.
+        self.kept_hold = decision.ticket.lease.id if decision.ticket is not None else decision.request_id
+        gateway.keepalive.keep(self.kept_hold)
 
     async def try_open(self) -> fallbacks.Failure | None:
         """Open the upstream for an attempt that may be followed by another. On a failure worth
@@ -102,7 +103,10 @@ class Attempt:
         if self.settled:
             return None
         self.settled = True
-        return await finish(self.gateway, self.decision, self.model, outcome, usage, estimated, upstream_model)
+        try:
+            return await finish(self.gateway, self.decision, self.model, outcome, usage, estimated, upstream_model)
+        finally:
+            self.gateway.keepalive.release(self.kept_hold)
 
     async def settle_unfinished(self, client_gone: bool = False) -> None:
         """Whatever stopped this attempt, it is settled for what it generated (or as failed); a
@@ -168,8 +172,6 @@ class Attempt:
         upstream = self.upstream
         assert upstream is not None
         tally = self.tally
-        extend_every_s = max(1.0, (self.decision.hold_expires_at - time.time()) / 3)
-        next_extension = time.monotonic() + extend_every_s
         holds_usage = self.decision.wallet_balance_before is not None
         try:
             async for frame in frames(upstream.lines()):
@@ -178,10 +180,6 @@ class Attempt:
                     break
                 if out:
                     yield out
-                if time.monotonic() >= next_extension:  # a long stream keeps its hold alive
-                    next_extension = time.monotonic() + extend_every_s
-                    # Failure is safe: an expired hold is posted at its reserved amount, never voided.
-                    await extend(self.gateway, self.decision)
         except RingsideError as error:
             upstream.close()
             await self._settle_partial(ABORTED if tally.content_chunks else FAILED)

@@ -11,6 +11,7 @@ from ringside_server.core_client import CoreClient
 from ringside_server.errors import RingsideError
 from ringside_server.metering import slot_refs
 from ringside_server.metering.breaker import Breakers
+from ringside_server.metering.keepalive import KeepAlive
 from ringside_server.metering.leases import LeaseManager
 from ringside_server.providers.base import Provider
 from ringside_server.providers.catalog.load import CatalogModel
@@ -21,6 +22,7 @@ from ringside_server.settings import Settings
 TEST_PROVIDER = "ringside"
 SLOT_CACHE_S = 1.0
 SLOT_CACHE_MAX = 10_000
+DEFAULT_HOLD_TTL_S = 900
 
 
 @dataclass(slots=True)
@@ -37,6 +39,17 @@ class Gateway:
     # once a second per caller and name.
     slot_cache: dict[tuple[str, str], tuple[str, float]] = field(default_factory=dict)
     breakers: Breakers = field(default_factory=Breakers)
+    keepalive: KeepAlive = field(init=False)
+
+    def __post_init__(self) -> None:
+        hold_ttl_s = self.settings.hold_ttl_s if self.settings is not None else DEFAULT_HOLD_TTL_S
+        self.keepalive = KeepAlive(self.core, hold_ttl_s)
+
+    async def answered_calls_recorded(self) -> None:
+        """Before a read of spend or usage: the calls this process has answered are recorded (their
+        lease reports sent now). Per-call settles are recorded before the answer's last byte already."""
+        if self.leases is not None:
+            await self.leases.sync()
 
     async def resolve_model(self, model_ref: object, api_key: str, peer: bool) -> list[CatalogModel]:
         """The models to try in order: one for `fc:` and `match:` refs; a slot's list (its first ref,

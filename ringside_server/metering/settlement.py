@@ -1,10 +1,9 @@
-"""A metered call's conversation with the core: admit (a lease, else the core's Authorize), keep a
-long call's reservation alive, settle what happened (queued on the lease, or settled now)."""
+"""A metered call's conversation with the core: admit (a lease, else the core's Authorize), settle
+what happened (queued on the lease, or settled now). keepalive.py keeps its reservation alive."""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from dataclasses import dataclass
@@ -153,14 +152,3 @@ async def finish(
         )
         return None
     return await settle(gateway, admitted.request_id, outcome, usage, estimated, upstream_model)
-
-
-async def extend(gateway: Gateway, admitted: Admitted) -> None:
-    """Keep a long stream's reservation alive (its lease, or its own hold)."""
-    if admitted.ticket is not None and gateway.leases is not None:
-        await gateway.leases.extend(admitted.ticket)
-        return
-    with contextlib.suppress(RingsideError):
-        await gateway.core.internal(
-            gateway.core.metering.ExtendHold, metering_pb2.ExtendHoldRequest(request_id=admitted.request_id)
-        )
