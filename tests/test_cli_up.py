@@ -112,9 +112,15 @@ class Up:
     log_path: Path
 
     @classmethod
-    def start(cls, data_dir: Path, log_path: Path, ports: tuple[int, int, int] | None = None) -> Up:
+    def start(
+        cls,
+        data_dir: Path,
+        log_path: Path,
+        ports: tuple[int, int, int] | None = None,
+        extra_env: dict[str, str] | None = None,
+    ) -> Up:
         http_port, grpc_port, temporal_port = ports or (free_port(), free_port(), free_temporal_port())
-        env = up_env(data_dir, http_port, grpc_port, temporal_port)
+        env = {**up_env(data_dir, http_port, grpc_port, temporal_port), **(extra_env or {})}
         with log_path.open("ab") as log:
             process = subprocess.Popen(
                 [sys.executable, "-m", "ringside_cli", "up"],
