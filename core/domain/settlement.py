@@ -239,11 +239,13 @@ class Settlement:
             else:
                 posted = posted_nano(billable, call.estimate_nano, left)
                 left -= posted
-                records.append(
+                records += [
                     postings.transfer(
                         lease, lease.payer, lease.revenue, posted, "lease_post", call.request_id, period, now
-                    )
-                )
+                    ),
+                    # never reported admitted: its estimate is kept beside it all the same
+                    LeaseAdmission(call.request_id, lease.id, call.model_ref, call.provider, call.estimate_nano, now),
+                ]
                 status = call.status
                 plan.consumed += posted
                 plan.spend += posted

@@ -36,6 +36,11 @@ FLUSH_EVERY_S = 0.02
 MAX_CALLS_PER_REPORT = 500
 MAX_PENDING_REPORTS = 50_000  # per lease; past it the oldest are dropped (the lease's expiry pays for them)
 CLOSE_ATTEMPTS = 20
+# A lease admits no more calls once something of it has waited this long to be reported.
+REPORT_LAG_LIMIT_S = 0.25
+# How long a leased call's answer may wait for its admission to be recorded (the core unreachable:
+# it then answers all the same, and is the operator's exposure if this edge dies before reporting).
+ADMISSION_WAIT_S = 2.0
 SYNC_ROUNDS = 3  # reports a read may send for one lease (each up to MAX_CALLS_PER_REPORT calls)
 # (api key, FC-Customer, user, client IP, client token): one lease per caller as the core's rate
 # limit layers see it.
@@ -65,9 +70,15 @@ class Lease:
     retired: bool = False
     reports: list[metering_pb2.LeaseCall] = field(default_factory=list)
     admissions: list[metering_pb2.LeaseCall] = field(default_factory=list)  # not reported yet
+    admission_acks: list[asyncio.Event] = field(default_factory=list)  # one per admission, set once recorded
     failures: int = 0
     dropped: bool = False
     reporting: asyncio.Lock = field(default_factory=asyncio.Lock)  # one report at a time
+    unreported_since: float | None = None  # when the oldest admission or call not yet reported came
+
+    def unreported(self, now: float) -> None:
+        if self.unreported_since is None:
+            self.unreported_since = now
 
     @property
     def available_nano(self) -> int:
@@ -83,6 +94,7 @@ class Ticket:
     estimate_nano: int
     max_output_tokens: int
     rate: RateView | None
+    admission_recorded: asyncio.Event = field(default_factory=asyncio.Event)  # the core has its admission
 
 
 class LeaseManager:
@@ -95,6 +107,7 @@ class LeaseManager:
         self._acquiring: dict[LeaseKey, asyncio.Future[Lease | metering_pb2.Denial | None]] = {}
         self._no_lease_until: dict[LeaseKey, float] = {}
         self._flusher: asyncio.Task[None] | None = None
+        self._wake = asyncio.Event()  # a report round now, not at the next tick
         self._stopping = False
 
     def start(self) -> None:
@@ -141,6 +154,11 @@ class LeaseManager:
         )
         if bound.estimate_nano > lease.available_nano or lease.calls_taken >= lease.calls:
             return None
+        now = time.monotonic()
+        if lease.unreported_since is not None and now - lease.unreported_since > REPORT_LAG_LIMIT_S:
+            # Its reports are not landing (the core is down or slow): admit no more under it, or an
+            # edge dying now would leave more calls unbilled than one report interval's.
+            return None
         if lease.tokens and lease.tokens_taken + bound.tokens > lease.tokens:
             return None
         lease.reserved_nano += bound.estimate_nano
@@ -148,6 +166,7 @@ class LeaseManager:
         lease.calls_taken += 1
         lease.tokens_taken += bound.tokens
         request_id = new_id("req")
+        lease.unreported(now)
         lease.admissions.append(
             metering_pb2.LeaseCall(
                 request_id=request_id,
@@ -157,7 +176,9 @@ class LeaseManager:
                 estimate_nano_usd=bound.estimate_nano,
             )
         )
-        return Ticket(lease, request_id, bound.estimate_nano, bound.output_tokens, self._rate_view(lease))
+        ticket = Ticket(lease, request_id, bound.estimate_nano, bound.output_tokens, self._rate_view(lease))
+        lease.admission_acks.append(ticket.admission_recorded)
+        return ticket
 
     @staticmethod
     def _rate_view(lease: Lease) -> RateView | None:
@@ -244,6 +265,7 @@ class LeaseManager:
         lease.in_flight -= 1
         call.request_id = ticket.request_id
         call.estimate_nano_usd = ticket.estimate_nano
+        lease.unreported(time.monotonic())
         lease.reports.append(call)
         if len(lease.reports) > MAX_PENDING_REPORTS:
             dropped = lease.reports[: len(lease.reports) - MAX_PENDING_REPORTS]
@@ -256,9 +278,21 @@ class LeaseManager:
             )
         return posted
 
+    async def admission_recorded(self, ticket: Ticket) -> None:
+        """Before a leased call's answer ends: wait (bounded) until the core has its admission, so
+        that if this edge died now, the call would still be billed (at its estimate). A call longer
+        than a report round has it already; a faster one asks for the report now."""
+        if ticket.admission_recorded.is_set():
+            return
+        self._wake.set()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(ticket.admission_recorded.wait(), ADMISSION_WAIT_S)
+
     async def _flush_forever(self) -> None:
         while not self._stopping:
-            await asyncio.sleep(FLUSH_EVERY_S)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), FLUSH_EVERY_S)
+            self._wake.clear()
             try:
                 await self.flush()
             except Exception:
@@ -325,6 +359,10 @@ class LeaseManager:
         lease.failures = 0
         del lease.reports[: len(batch)]
         del lease.admissions[: len(admitted)]
+        for ack in lease.admission_acks[: len(admitted)]:
+            ack.set()
+        del lease.admission_acks[: len(admitted)]
+        lease.unreported_since = time.monotonic() if lease.reports or lease.admissions else None
         if response.closed or (finished and lease.dropped):
             self._open.discard(lease)
 

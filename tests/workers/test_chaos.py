@@ -164,10 +164,10 @@ def test_chaos_keeps_the_money_and_the_webhooks_right(chaos_stack: WebhookStack)
         str(row[0])
         for row in stack.query("SELECT request_id FROM transfers WHERE kind IN ('post', 'lease_post', 'expire')")
     )
-    assert not [r for r in completed if postings[r] != 1], "a completed call not billed exactly once"
-
     held = dict(stack.query("SELECT id, amount_nano FROM holds WHERE kind = 'call'"))
     held.update(dict(stack.query("SELECT request_id, estimate_nano FROM lease_admissions")))
+    unbilled = [(r, postings[r], r in held) for r in completed if postings[r] != 1]
+    assert not unbilled, f"completed calls not billed exactly once (id, postings, admission known): {unbilled}"
     usage = stack.query("SELECT request_id, posted_nano, customer_id, status FROM usage_records")
     over = [(r, posted, held.get(r)) for r, posted, _, _ in usage if held.get(r) is None or posted > held[r]]
     assert not over, f"billed beyond (or without) an estimate: {over[:5]}"

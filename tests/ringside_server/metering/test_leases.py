@@ -275,3 +275,44 @@ async def test_calls_dropped_while_the_core_was_unreachable_are_still_paid_for(
     unreported = {t.request_id for t in tickets} - set(core.reported_ids(lease_id))
     # Either the lease stays open (its expiry posts the remainder) or every call was reported.
     assert not (closed and unreported), f"lease closed with {len(unreported)} calls never reported"
+
+
+async def test_a_lease_whose_reports_do_not_land_admits_no_more(
+    manager: LeaseManager, core: FakeCore, clock: FakeClock
+) -> None:
+    """The core down (or slow): after REPORT_LAG_LIMIT_S with its admissions unreported, the lease
+    takes no more calls — if this edge died then, those calls would go unbilled."""
+    first = await ticket(manager)
+    core.report_error = RingsideError("service_unavailable", "down")
+    await manager.flush()
+    clock.now += leases.REPORT_LAG_LIMIT_S / 2
+    assert (await ticket(manager)).lease is first.lease  # still inside the limit
+    clock.now += leases.REPORT_LAG_LIMIT_S
+    assert clock.now - first.lease.granted_at < WINDOW_S  # inside its window all the same
+    assert (await ticket(manager)).lease is not first.lease
+    core.report_error = None
+    await flush_until_quiet(manager, core)
+    assert first.lease.unreported_since is None
+
+
+async def test_a_leased_answer_ends_once_its_admission_is_recorded(
+    manager: LeaseManager, core: FakeCore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A call faster than a report round waits for its admission's report (so an edge dying right
+    after the answer still bills it); the core unreachable, it waits a bounded time only."""
+    admitted = await ticket(manager)
+    waiting = asyncio.create_task(manager.admission_recorded(admitted))
+    await asyncio.sleep(0)
+    assert not waiting.done()
+    await manager.flush()
+    async with asyncio.timeout(DEADLINE_S):
+        await waiting
+    assert [c.request_id for r in core.reports() for c in r.admitted] == [admitted.request_id]
+
+    monkeypatch.setattr(leases, "ADMISSION_WAIT_S", 0.01)
+    core.report_error = RingsideError("service_unavailable", "down")
+    unrecorded = await ticket(manager)
+    await manager.flush()
+    async with asyncio.timeout(DEADLINE_S):
+        await manager.admission_recorded(unrecorded)  # gives up: answers all the same
+    assert not unrecorded.admission_recorded.is_set()
