@@ -39,7 +39,8 @@ CLOSE_ATTEMPTS = 20
 # A lease admits no more calls once something of it has waited this long to be reported.
 REPORT_LAG_LIMIT_S = 0.25
 # How long a leased call's answer may wait for its admission to be recorded (the core unreachable:
-# it then answers all the same, and is the operator's exposure if this edge dies before reporting).
+# it then answers all the same, and is the operator's exposure if this edge dies before reporting);
+# RINGSIDE_LEASE_ADMISSION_WAIT_S.
 ADMISSION_WAIT_S = 2.0
 SYNC_ROUNDS = 3  # reports a read may send for one lease (each up to MAX_CALLS_PER_REPORT calls)
 # (api key, FC-Customer, user, client IP, client token): one lease per caller as the core's rate
@@ -98,10 +99,13 @@ class Ticket:
 
 
 class LeaseManager:
-    def __init__(self, core: CoreClient, instance: str, window_s: float) -> None:
+    def __init__(
+        self, core: CoreClient, instance: str, window_s: float, admission_wait_s: float = ADMISSION_WAIT_S
+    ) -> None:
         self._core = core
         self._instance = instance
         self._window_s = window_s
+        self.admission_wait_s = admission_wait_s
         self._current: dict[LeaseKey, Lease] = {}
         self._open: set[Lease] = set()
         self._acquiring: dict[LeaseKey, asyncio.Future[Lease | metering_pb2.Denial | None]] = {}
@@ -282,11 +286,11 @@ class LeaseManager:
         """Before a leased call's answer ends: wait (bounded) until the core has its admission, so
         that if this edge died now, the call would still be billed (at its estimate). A call longer
         than a report round has it already; a faster one asks for the report now."""
-        if ticket.admission_recorded.is_set():
+        if ticket.admission_recorded.is_set() or not self.admission_wait_s:
             return
         self._wake.set()
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(ticket.admission_recorded.wait(), ADMISSION_WAIT_S)
+            await asyncio.wait_for(ticket.admission_recorded.wait(), self.admission_wait_s)
 
     async def _flush_forever(self) -> None:
         while not self._stopping:

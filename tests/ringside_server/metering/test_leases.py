@@ -309,7 +309,7 @@ async def test_a_leased_answer_ends_once_its_admission_is_recorded(
         await waiting
     assert [c.request_id for r in core.reports() for c in r.admitted] == [admitted.request_id]
 
-    monkeypatch.setattr(leases, "ADMISSION_WAIT_S", 0.01)
+    monkeypatch.setattr(manager, "admission_wait_s", 0.01)
     core.report_error = RingsideError("service_unavailable", "down")
     unrecorded = await ticket(manager)
     await manager.flush()
