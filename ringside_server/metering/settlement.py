@@ -60,8 +60,9 @@ async def settle(
     estimated: bool,
     upstream_model: str,
 ) -> metering_pb2.SettleResponse | None:
-    """Settle, retrying briefly; None when the core cannot be reached (the hold then expires and
-    is posted at its reserved amount, so the call is still paid for)."""
+    """Settle, retrying briefly; None when the core cannot be reached: the answer goes on without
+    it, and the settle is retried in the background for as long as this process lives (the hold
+    may expire meanwhile, posted at its reserve; the settle then corrects it to the actual amount)."""
     request = metering_pb2.SettleRequest(
         request_id=request_id,
         usage=usage,
@@ -73,12 +74,36 @@ async def settle(
         try:
             return await gateway.core.settle(request)
         except RingsideError as error:
-            if error.code not in ("service_unavailable", "conversation_locked"):
+            if error.code not in RETRYABLE_SETTLE:
                 log.error("settle of %s refused: %s", request_id, error)
                 return None
             await asyncio.sleep(min(2.0, 0.1 * 2**attempt))
-    log.error("settle of %s failed %d times; its hold will be posted when it expires", request_id, SETTLE_ATTEMPTS)
+    log.error("settle of %s failed %d times; retrying it in the background", request_id, SETTLE_ATTEMPTS)
+    task = asyncio.get_running_loop().create_task(_settle_later(gateway, request), name=f"settle-{request_id}")
+    _settling_later.add(task)
+    task.add_done_callback(_settling_later.discard)
     return None
+
+
+RETRYABLE_SETTLE = ("service_unavailable", "conversation_locked")
+SETTLE_LATER_FOR_S = 24 * 3600.0  # a core down longer than this: the hold's expiry stands
+_settling_later: set[asyncio.Task[None]] = set()  # referenced until done
+
+
+async def _settle_later(gateway: Gateway, request: metering_pb2.SettleRequest) -> None:
+    deadline = time.monotonic() + SETTLE_LATER_FOR_S
+    delay = 2.0
+    while time.monotonic() < deadline:
+        await asyncio.sleep(delay)
+        delay = min(30.0, delay * 2)
+        try:
+            await gateway.core.settle(request)
+            log.info("settle of %s recorded after retries", request.request_id)
+            return
+        except RingsideError as error:
+            if error.code not in RETRYABLE_SETTLE:
+                log.error("settle of %s refused: %s", request.request_id, error)
+                return
 
 
 def usage_from_body(body: Any) -> common_pb2.TokenCounts:

@@ -83,3 +83,43 @@ def test_a_settle_after_the_expiry_corrects_to_the_actual_amount(ttl_stack: Stac
     customer = stack.call("GET", f"/v1/customers/{customer_id}", stack.live_key).json()
     assert int(Decimal(str(customer["spend_usd_mtd"])).scaleb(9)) == actual
     assert customer["request_count_mtd"] == 1
+
+
+def test_a_call_finishing_while_the_core_is_down_is_settled_when_it_is_back(ttl_stack: Stack) -> None:
+    """The core is down when the call ends, for longer than the edge's quick settle retries (~10 s)
+    and the TTL: the answer goes out, the edge keeps the settle (or the lease report) and retries it
+    in the background; once the core is back it corrects the expiry to the actual amount."""
+    stack = ttl_stack
+    body = {"external_id": "down_" + secrets.token_hex(4)}
+    customer_id = stack.call("POST", "/v1/customers", stack.live_key, body).json()["id"]
+    call = {"model": MODEL, "max_tokens": 4, "messages": [{"role": "user", "content": "[[fake:slow=1000]]down"}]}
+    answers: list[Response] = []
+
+    def run() -> None:
+        headers = {"FC-Customer": customer_id}
+        answers.append(stack.call("POST", "/v1/chat/completions", stack.live_key, call, headers=headers, timeout_s=90))
+
+    caller = threading.Thread(target=run, daemon=True)
+    caller.start()
+    admitted = (
+        "SELECT COUNT(*) FROM holds h WHERE h.customer_id = ? AND (h.kind = 'call' OR EXISTS "
+        "(SELECT 1 FROM lease_admissions a WHERE a.lease_id = h.id))"
+    )
+    wait_until(lambda: stack.query(admitted, customer_id)[0][0] > 0, 10, "the call to be held")
+    stack.kill_role("core")
+    caller.join(timeout=60)  # answered while the core is down
+    (answer,) = answers
+    assert answer.status == 200, answer.body[:300]
+    time.sleep(12)  # the outage goes on past the edge's quick retries (~10 s) and the hold's TTL
+    stack.start_core()
+    request_id = answer.headers["x-request-id"]
+    actual = cost_nano(answer.json()["usage"])
+
+    def record() -> tuple[str, int] | None:
+        rows = stack.query("SELECT status, posted_nano FROM usage_records WHERE request_id = ?", request_id)
+        return (str(rows[0][0]), int(rows[0][1])) if rows and str(rows[0][0]).startswith("late_") else None
+
+    assert wait_until(record, 60, "the background settle to correct the expiry") == ("late_completed", actual)
+    wait_until(lambda: stack.audit().open_holds == 0, 30, "every hold to be resolved")
+    audit = stack.audit()
+    assert audit.ok, audit
