@@ -87,7 +87,8 @@ def create_app(settings: Settings) -> web.Application:
         session = aiohttp.ClientSession(connector=connector, auto_decompress=True)
         leases = None
         if settings.leases:
-            leases = LeaseManager(core, f"{socket.gethostname()}:{os.getpid()}", settings.lease_window_s)
+            instance = f"{socket.gethostname()}:{os.getpid()}"
+            leases = LeaseManager(core, instance, settings.lease_window_s, settings.lease_admission_wait_s)
             leases.start()
         rag = RagClient(settings.resolved_rag_address, settings.resolve_internal_token())
         local = LocalProvider(rag)

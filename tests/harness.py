@@ -221,14 +221,30 @@ class Stack:
         if self.backend == "postgres" and not self.database_url:
             self.database_url = create_postgres_database()
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        self.core = start_process([sys.executable, "-m", "ringside_cli", "core"], self.env, self.data_dir / "core.log")
-        wait_until(lambda: port_open(self.grpc_port) or self.core.poll() is not None, START_TIMEOUT_S, "the core")
-        assert self.core.poll() is None, self.log("core")
+        self.start_core()
         if self.with_rag:
             self.start_rag()
+        self.restart_edge()
+        return self
+
+    def start_core(self) -> None:
+        """Start the core (again, after `kill_role`), on the same port and data."""
+        core = start_process([sys.executable, "-m", "ringside_cli", "core"], self.env, self.data_dir / "core.log")
+        self.core = core
+        wait_until(lambda: port_open(self.grpc_port) or core.poll() is not None, START_TIMEOUT_S, "the core")
+        assert core.poll() is None, self.log("core")
+
+    def restart_edge(self) -> None:
+        """Start the edge again (after `kill_role("edge")`), on the same port."""
         self.edge = start_process([sys.executable, "-m", "ringside_cli", "edge"], self.env, self.data_dir / "edge.log")
         wait_until(self._healthy, START_TIMEOUT_S, "the edge's /healthz")
-        return self
+
+    def kill_role(self, role: str) -> None:
+        """SIGKILL one role ("core" or "edge"): no drain, no flush."""
+        process = self.core if role == "core" else self.edge
+        if process is not None and process.poll() is None:
+            process.kill()
+            process.wait()
 
     def start_rag(self) -> None:
         """The rag role (`ringside rag serve`), listening once its model is loaded."""

@@ -24,8 +24,19 @@ HoldState = Literal["open", "settled", "closed", "expired"]
 Outcome = Literal["completed", "aborted", "failed"]
 OUTCOMES: tuple[Outcome, ...] = ("completed", "aborted", "failed")
 # A usage record's status: the call's outcome, how its hold expired, or a late settle's outcome.
+# `expired`: a per-call hold posted at its TTL; `lease_released`: a call a dead edge had reported
+# admitted under a lease, posted at its estimate when the lease expired (API.md "Usage", settled_by);
+# `lease_expired`: a lease's remainder posted at expiry before admissions were reported (old rows).
 UsageStatus = Literal[
-    "completed", "aborted", "failed", "expired", "lease_expired", "late_completed", "late_aborted", "late_failed"
+    "completed",
+    "aborted",
+    "failed",
+    "expired",
+    "lease_released",
+    "lease_expired",
+    "late_completed",
+    "late_aborted",
+    "late_failed",
 ]
 LATE: dict[Outcome, UsageStatus] = {"completed": "late_completed", "aborted": "late_aborted", "failed": "late_failed"}
 # Usage statuses that are not requests a customer made (a failed call, a lease's expiry record).
@@ -211,6 +222,10 @@ class Hold:
     rate_tokens_used: int = 0
     # What it reserved of its account's prepaid balance: the provider-cost bound of the call.
     prepaid_nano: int = 0
+    # A lease: the calls it may admit, and those its edge reported admitted and not yet finished
+    # (by request id), which its expiry posts at their estimates.
+    lease_calls: int = 0
+    admitted: dict[str, LeaseAdmission] = field(default_factory=dict)
 
     @property
     def remaining_nano(self) -> int:
@@ -360,6 +375,26 @@ class HoldStateChange:
     hold_id: str
     state: HoldState
     resolved_at: int
+
+
+@dataclass(frozen=True, slots=True)
+class LeaseAdmission:
+    """A call an edge reported admitted under a lease, before it finished."""
+
+    request_id: str
+    lease_id: str
+    model_ref: str
+    provider: str
+    estimate_nano: int
+    created: int
+
+
+@dataclass(frozen=True, slots=True)
+class LeaseExpiry:
+    """An expired lease: how many of its slots it released with no call reported in them."""
+
+    hold_id: str
+    slots_released_unreported: int
 
 
 @dataclass(frozen=True, slots=True)

@@ -260,6 +260,7 @@ class Meter(Settlement):
             return None
         slots = min(slots, amount // estimate)
         hold, records = self._hold(new_id("lse"), "lease", key, customer, amount, request, now, markup)
+        hold.lease_calls = slots
         tokens = slots * bound.tokens if tokens_room is not None else 0
         # Dated at the end of the lease's admission window: each of its calls counts for 60 s
         # after whichever moment inside that window it was admitted.

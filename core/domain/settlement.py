@@ -7,6 +7,7 @@ call's own estimate and the lease's remainder; the excess is recorded as unbille
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
@@ -17,6 +18,8 @@ from core.domain.entities import (
     Hold,
     HoldExtension,
     HoldStateChange,
+    LeaseAdmission,
+    LeaseExpiry,
     Outcome,
     SettleResult,
     UsageCorrection,
@@ -124,15 +127,16 @@ class Settlement:
         )
 
     def plan_expire(self, hold: Hold) -> SettlePlan:
-        """An unsettled hold is posted at its reserved amount (a lease at its unreported remainder,
-        which pays for the calls its dead edge never reported): a crash never makes usage free."""
+        """An unsettled hold is posted at its reserved amount: a crash never makes usage free. A
+        lease posts the calls its dead edge reported admitted (plan_expire_lease)."""
+        if hold.kind == "lease":
+            return self.plan_expire_lease(hold)
         now = int(self.clock())
         amount = hold.remaining_nano
-        status: UsageStatus = "lease_expired" if hold.kind == "lease" else "expired"
         records: list[object] = [
             postings.transfer(hold, hold.payer, hold.revenue, amount, "expire", hold.id, hold.period_start, now, True),
             postings.usage_record(
-                hold, hold.id, hold.provider, hold.model_ref, Usage(), status, True, "", 0, amount, amount, now
+                hold, hold.id, hold.provider, hold.model_ref, Usage(), "expired", True, "", 0, amount, amount, now
             ),
             HoldStateChange(hold.id, "expired", now),
             *self._crossings(hold, amount, now),
@@ -147,12 +151,127 @@ class Settlement:
             held_release=amount,
             spend=amount,
             spend_period=hold.period_start,
-            requests=int(hold.kind == "call"),
+            requests=1,
             wallet_delta=-amount,
             close_hold=True,
             prepaid_release=hold.prepaid_nano,
             prepaid_delta=-hold.prepaid_nano,
         )
+
+    def plan_expire_lease(self, lease: Hold) -> SettlePlan:
+        """A lease whose edge stopped reporting: each call it reported admitted and not finished is
+        posted at its estimate (its usage record says `lease_released`), every other slot is
+        released, and the lease records how many slots no report named (the operator's exposure:
+        calls admitted in the edge's last unreported interval)."""
+        now = int(self.clock())
+        records: list[object] = []
+        plan = SettlePlan(lease, SettleResult(0, 0, 0, 0), records, "expired", spend_period=lease.period_start)
+        left = lease.remaining_nano
+        for call in lease.admitted.values():
+            posted = min(call.estimate_nano, left)
+            left -= posted
+            records += [
+                postings.transfer(
+                    lease, lease.payer, lease.revenue, posted, "lease_post", call.request_id, lease.period_start, now
+                ),
+                postings.usage_record(
+                    lease,
+                    call.request_id,
+                    call.provider,
+                    call.model_ref,
+                    Usage(),
+                    "lease_released",
+                    True,
+                    "",
+                    0,
+                    posted,
+                    posted,
+                    now,
+                ),
+            ]
+            plan.reported.append(call.request_id)
+            plan.consumed += posted
+            plan.requests += 1
+        unreported = max(0, lease.lease_calls - len(lease.reported) - len(lease.admitted))
+        records += [
+            postings.transfer(lease, lease.payer, lease.revenue, 0, "expire", lease.id, lease.period_start, now, True),
+            HoldStateChange(lease.id, "expired", now),
+            LeaseExpiry(lease.id, unreported),
+            *self._crossings(lease, plan.consumed, now),
+        ]
+        plan.held_release = lease.remaining_nano
+        plan.spend = plan.consumed
+        plan.wallet_delta = -plan.consumed
+        plan.close_hold = True
+        return plan
+
+    def plan_late_lease_calls(
+        self, lease: Hold, calls: Iterable[FinishedCall], released: dict[str, int], recorded: set[str]
+    ) -> SettlePlan:
+        """Calls reported after their lease expired. One its expiry posted at its estimate
+        (`released`: request id → what was posted) is corrected to its actual amount like a late
+        settle (a refund of the difference, in the current period); one no report had named was
+        not posted, and is posted now (≤ its estimate and what the lease has left). `recorded`:
+        calls that already have their final record (a repeated report)."""
+        now = int(self.clock())
+        customer = self._customer(lease, now)
+        period = customer.period_start if customer else period_bounds(now)[0]
+        records: list[object] = []
+        plan = SettlePlan(lease, SettleResult(0, 0, 0, 0), records, "lease_calls", spend_period=period)
+        left = lease.remaining_nano
+        for call in calls:
+            if call.request_id in recorded or call.request_id in plan.reported:
+                continue
+            cost = cost_nano(call.usage, call.price)
+            billable = billable_nano(cost, lease.markup_bp)
+            expired_post = released.get(call.request_id)
+            if expired_post is not None:
+                posted = posted_nano(billable, expired_post)
+                refund = expired_post - posted
+                if refund:
+                    records.append(
+                        postings.transfer(
+                            lease, lease.revenue, lease.payer, refund, "correction", call.request_id, period, now
+                        )
+                    )
+                status: UsageStatus = LATE[call.status]
+                plan.spend -= refund
+            else:
+                posted = posted_nano(billable, call.estimate_nano, left)
+                left -= posted
+                records += [
+                    postings.transfer(
+                        lease, lease.payer, lease.revenue, posted, "lease_post", call.request_id, period, now
+                    ),
+                    # never reported admitted: its estimate is kept beside it all the same
+                    LeaseAdmission(call.request_id, lease.id, call.model_ref, call.provider, call.estimate_nano, now),
+                ]
+                status = call.status
+                plan.consumed += posted
+                plan.spend += posted
+                plan.requests += int(call.status != "failed")
+            usage = postings.usage_record(
+                lease,
+                call.request_id,
+                call.provider,
+                call.model_ref,
+                call.usage,
+                status,
+                call.usage_estimated,
+                call.upstream_model,
+                cost,
+                billable,
+                posted,
+                now,
+            )
+            records += postings.cost_transfer(lease, call.request_id, call.provider, cost, now)
+            if expired_post is not None:
+                records.append(UsageCorrection(usage))  # the request stays counted where the expiry put it
+            else:
+                records.append(dataclasses.replace(usage, period_start=period))
+            plan.reported.append(call.request_id)
+        plan.wallet_delta = -plan.spend
+        return plan
 
     def plan_late_settle(
         self,
@@ -262,6 +381,22 @@ class Settlement:
         records += self._crossings(lease, plan.consumed, now)
         return plan
 
+    @staticmethod
+    def new_admissions(lease: Hold, admitted: Iterable[LeaseAdmission]) -> list[LeaseAdmission]:
+        """The admissions a report names that the core does not know yet (neither admitted nor
+        finished under this lease): they are made durable, then `admit_calls` keeps them in memory."""
+        fresh: dict[str, LeaseAdmission] = {}
+        for call in admitted:
+            if call.request_id not in lease.admitted and call.request_id not in lease.reported:
+                fresh.setdefault(call.request_id, call)
+        return list(fresh.values())
+
+    @staticmethod
+    def admit_calls(lease: Hold, admitted: Iterable[LeaseAdmission]) -> None:
+        for call in admitted:
+            if call.request_id not in lease.reported:
+                lease.admitted[call.request_id] = call
+
     def plan_close_lease(self, lease: Hold) -> SettlePlan:
         """Every call under the lease is reported: release what it did not use."""
         now = int(self.clock())
@@ -286,6 +421,8 @@ class Settlement:
                 customer.wallet_balance_nano += plan.wallet_delta
         hold.consumed_nano += plan.consumed
         hold.reported.update(plan.reported)
+        for request_id in plan.reported:
+            hold.admitted.pop(request_id, None)
         self._correct_rate_charge(hold, plan)
         if plan.prepaid_release or plan.prepaid_delta:
             balance = self.state.prepaid_of(hold.account_id)

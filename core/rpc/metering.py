@@ -6,7 +6,7 @@ import math
 
 from core.domain import governance
 from core.domain.calls import CallRequest
-from core.domain.entities import Denial, Outcome
+from core.domain.entities import Denial, LeaseAdmission, Outcome
 from core.domain.ratelimit import Status
 from core.domain.settlement import FinishedCall
 from core.rpc.auth import Authenticator
@@ -120,8 +120,21 @@ class LeasesServicerMixin:
         self, request: metering_pb2.SettleLeaseCallsRequest, context: Context
     ) -> metering_pb2.SettleLeaseCallsResponse:
         self.auth.internal(context)
+        lease_id = request.lease_id[:64]
         calls = [_finished_call(call) for call in request.calls[: metering.MAX_LEASE_CALLS_PER_REPORT + 1]]
-        recorded, closed = await metering.settle_lease_calls(self.core, request.lease_id[:64], calls, request.close)
+        now = self.core.now()
+        admitted = [
+            LeaseAdmission(
+                request_id=call.request_id[:64],
+                lease_id=lease_id,
+                model_ref=call.model_ref[:300],
+                provider=call.provider[:100],
+                estimate_nano=max(0, call.estimate_nano_usd),
+                created=int(now),
+            )
+            for call in request.admitted[: metering.MAX_LEASE_CALLS_PER_REPORT + 1]
+        ]
+        recorded, closed = await metering.settle_lease_calls(self.core, lease_id, calls, request.close, admitted)
         return metering_pb2.SettleLeaseCallsResponse(recorded=recorded, closed=closed)
 
 

@@ -13,12 +13,12 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from core.domain.calls import CallRequest
-from core.domain.entities import OUTCOMES, Denial, Hold, Outcome, SettleResult
+from core.domain.entities import OUTCOMES, Denial, Hold, LeaseAdmission, Outcome, SettleResult
 from core.domain.metering import Admission, SettlePlan
 from core.domain.settlement import FinishedCall
 from core.services.core import Core
 from core.services.wallets import given_back_nano
-from core.store.loader import load_expired_hold
+from core.store.loader import expired_lease_calls, load_expired_hold
 from core.store.tables import USAGE
 from ringside_server.errors import RingsideError
 from ringside_server.money import Usage
@@ -278,16 +278,21 @@ async def _record_lease_calls(core: Core, lease: Hold, calls: list[FinishedCall]
     return len(plan.reported)
 
 
-async def settle_lease_calls(core: Core, lease_id: str, calls: list[FinishedCall], close: bool) -> tuple[int, bool]:
-    """Record calls admitted under a lease, then close it if asked. → (recorded, closed)."""
-    if len(calls) > MAX_LEASE_CALLS_PER_REPORT:
+async def settle_lease_calls(
+    core: Core,
+    lease_id: str,
+    calls: list[FinishedCall],
+    close: bool,
+    admitted: list[LeaseAdmission] | None = None,
+) -> tuple[int, bool]:
+    """Record the calls admitted under a lease since the last report, then those finished, then
+    close it if asked. → (recorded, closed). A report for an expired lease corrects its calls."""
+    admitted = admitted or []
+    if len(calls) > MAX_LEASE_CALLS_PER_REPORT or len(admitted) > MAX_LEASE_CALLS_PER_REPORT:
         raise RingsideError("invalid_request", f"At most {MAX_LEASE_CALLS_PER_REPORT} calls per report.", "calls")
     lease = core.state.holds.get(lease_id)
     if lease is None or lease.kind != "lease":
-        # Closed before, or expired: an expired lease's remainder already paid for these calls.
-        if calls:
-            log.warning("%d calls reported for lease %s, which is no longer open", len(calls), lease_id)
-        return 0, True
+        return await _settle_late_lease_calls(core, lease_id, calls), True
     if lease.settling:
         raise RingsideError("conversation_locked", f"Lease {lease_id} is being settled already.")
     lease.settling = True
@@ -296,6 +301,9 @@ async def settle_lease_calls(core: Core, lease_id: str, calls: list[FinishedCall
         # Each write applies its own memory change (the writer does); the sequence runs in a task
         # of its own so that the lease stays marked settling until the last of its writes landed.
         try:
+            fresh = core.meter.new_admissions(lease, admitted)
+            if fresh:
+                await core.writer.write_then_apply(list(fresh), functools.partial(core.meter.admit_calls, lease, fresh))
             recorded = await _record_lease_calls(core, lease, calls) if calls else 0
             if close:
                 closing = core.meter.plan_close_lease(lease)
@@ -310,3 +318,39 @@ async def settle_lease_calls(core: Core, lease_id: str, calls: list[FinishedCall
         return recorded, close
 
     return await asyncio.shield(core.spawn(record_then_close()))
+
+
+async def _settle_late_lease_calls(core: Core, lease_id: str, calls: list[FinishedCall]) -> int:
+    """Calls reported for a lease no longer open. Closed: nothing to do (its calls were all
+    reported before it closed). Expired: each call is corrected to its actual amount, or posted if
+    the expiry released its slot (API.md "Holds, expiry, late settles")."""
+    if not calls:
+        return 0
+    loop = asyncio.get_running_loop()
+    lease = core.state.expired.get(lease_id)
+    if lease is None or lease.kind != "lease":
+        lease = await loop.run_in_executor(None, load_expired_hold, core.engine, lease_id)
+        if lease is None or lease.kind != "lease":
+            log.warning("%d calls reported for lease %s, which is closed or unknown", len(calls), lease_id)
+            return 0
+        existing = core.state.expired.get(lease_id)
+        if existing is not None and existing.kind == "lease":
+            lease = existing  # loaded meanwhile by another report
+        else:
+            core.state.expired.put(lease_id, lease)
+    if lease.settling:
+        raise RingsideError("conversation_locked", f"Lease {lease_id} is being settled already.")
+    lease.settling = True
+    try:
+        released, recorded = await loop.run_in_executor(
+            None, expired_lease_calls, core.engine, [call.request_id for call in calls]
+        )
+    except BaseException:
+        lease.settling = False
+        raise
+    plan = core.meter.plan_late_lease_calls(lease, calls, released, recorded)
+    if not plan.reported:
+        lease.settling = False
+        return 0
+    await _persist(core, lease, plan)
+    return len(plan.reported)

@@ -10,7 +10,7 @@ from sqlalchemy import Connection, Engine, case, func, select
 
 from core.domain import ledger
 from core.domain.client_tokens import KEY_GRACE_S
-from core.domain.entities import Account, ApiKey, Customer, Hold, Slot, Tier
+from core.domain.entities import Account, ApiKey, Customer, Hold, LeaseAdmission, Slot, Tier
 from core.domain.files import StoredFile
 from core.domain.periods import period_bounds
 from core.domain.state import State
@@ -24,6 +24,7 @@ from core.store.tables import (
     CUSTOMERS,
     FILES,
     HOLDS,
+    LEASE_ADMISSIONS,
     SIGNING_KEYS,
     SLOTS,
     TIERS,
@@ -224,33 +225,65 @@ def _hold(row: Any) -> Hold:
         markup_bp=row["markup_bp"],
         kind=row["kind"],
         prepaid_nano=row["prepaid_nano"],
+        lease_calls=row["lease_calls"],
     )
 
 
 def load_expired_hold(engine: Engine, hold_id: str) -> Hold | None:
-    """An expired hold's terms, for a settle that arrives after a restart forgot it."""
+    """An expired hold's terms, for a settle that arrives after a restart forgot it (a lease with
+    what its calls consumed)."""
     h = HOLDS.c
+    t = TRANSFERS.c
     with engine.connect() as connection:
         row = connection.execute(select(HOLDS).where(h.id == hold_id, h.state == "expired")).mappings().first()
-    return None if row is None else _hold(row)
+        if row is None:
+            return None
+        hold = _hold(row)
+        if hold.kind == "lease":
+            consumed = connection.execute(
+                select(func.sum(t.amount_nano)).where(t.kind == "lease_post", t.hold_id == hold_id)
+            ).scalar()
+            hold.consumed_nano = int(consumed or 0)
+    return hold
+
+
+def expired_lease_calls(engine: Engine, request_ids: list[str]) -> tuple[dict[str, int], set[str]]:
+    """Of calls reported after their lease expired: those the expiry posted (request id → amount)
+    and those already recorded otherwise (a repeated report)."""
+    u = USAGE.c
+    released: dict[str, int] = {}
+    recorded: set[str] = set()
+    with engine.connect() as connection:
+        rows = connection.execute(select(u.request_id, u.status, u.posted_nano).where(u.request_id.in_(request_ids)))
+        for request_id, status, posted in rows:
+            if status == "lease_released":
+                released[request_id] = int(posted)
+            else:
+                recorded.add(request_id)
+    return released, recorded
 
 
 def _load_holds(connection: Connection, state: State) -> None:
     h = HOLDS.c
     t = TRANSFERS.c
     open_leases = select(h.id).where(h.state == "open", h.kind == "lease")
-    consumed = {
-        hold_id: int(amount)
-        for hold_id, amount in connection.execute(
-            select(t.hold_id, func.sum(t.amount_nano))
-            .where(t.kind == "lease_post", t.hold_id.in_(open_leases))
-            .group_by(t.hold_id)
-        )
-    }
+    consumed: dict[str, int] = defaultdict(int)
+    reported: dict[str, set[str]] = defaultdict(set)
+    for hold_id, request_id, amount in connection.execute(
+        select(t.hold_id, t.request_id, t.amount_nano).where(t.kind == "lease_post", t.hold_id.in_(open_leases))
+    ):
+        consumed[hold_id] += int(amount)
+        reported[hold_id].add(request_id)
+    a = LEASE_ADMISSIONS.c
+    admitted: dict[str, list[LeaseAdmission]] = defaultdict(list)
+    for row in connection.execute(select(LEASE_ADMISSIONS).where(a.lease_id.in_(open_leases))).mappings():
+        admitted[row["lease_id"]].append(LeaseAdmission(**row))
     for row in connection.execute(select(HOLDS).where(h.state == "open")).mappings():
         hold = _hold(row)
-        if hold.kind == "lease":  # calls already posted against it
+        if hold.kind == "lease":  # calls already posted against it, calls admitted and not finished
             hold.consumed_nano = consumed.get(hold.id, 0)
+            hold.reported = reported.get(hold.id, set())
+            hold.admitted = {c.request_id: c for c in admitted.get(hold.id, []) if c.request_id not in hold.reported}
         state.add_hold(hold)
         if hold.prepaid_nano:
             state.prepaid_of(hold.account_id).held_nano += hold.prepaid_nano

@@ -23,6 +23,8 @@ from core.domain.entities import (
     HoldStateChange,
     IdempotentResponse,
     KeyRevocation,
+    LeaseAdmission,
+    LeaseExpiry,
     SigningKeyRetirement,
     Slot,
     SlotDeletion,
@@ -55,6 +57,7 @@ from core.store.tables import (
     EVENTS,
     HOLDS,
     IDEMPOTENCY,
+    LEASE_ADMISSIONS,
     OUTBOX,
     SIGNING_KEYS,
     SLOTS,
@@ -192,6 +195,8 @@ def hold_row(h: Hold) -> dict[str, Any]:
         "prepaid_nano": h.prepaid_nano,
         "state": "open",
         "resolved_at": None,
+        "lease_calls": h.lease_calls,
+        "slots_released_unreported": None,
     }
 
 
@@ -384,6 +389,13 @@ _STATEMENTS: dict[type, tuple[Executable, Callable[[Any], dict[str, Any]]]] = {
         .where(HOLDS.c.id == bindparam("b_id"))
         .values(state=bindparam("b_state"), resolved_at=bindparam("b_resolved_at")),
         lambda r: {"b_id": r.hold_id, "b_state": r.state, "b_resolved_at": r.resolved_at},
+    ),
+    LeaseAdmission: (insert(LEASE_ADMISSIONS), lambda r: dataclasses.asdict(r)),
+    LeaseExpiry: (
+        update(HOLDS)
+        .where(HOLDS.c.id == bindparam("b_id"))
+        .values(slots_released_unreported=bindparam("b_unreported")),
+        lambda r: {"b_id": r.hold_id, "b_unreported": r.slots_released_unreported},
     ),
     HoldExtension: (
         update(HOLDS).where(HOLDS.c.id == bindparam("b_id")).values(expires_at=bindparam("b_expires_at")),

@@ -179,6 +179,22 @@ class HoldRow(SQLModel, table=True):
     prepaid_nano: int = Field(default=0, sa_type=BigInteger)
     state: str = Field(default="open", index=True, max_length=16)
     resolved_at: int | None = Field(default=None, sa_type=BigInteger)
+    # A lease: how many calls it may admit; at its expiry, how many of them no report named.
+    lease_calls: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    slots_released_unreported: int | None = None
+
+
+class LeaseAdmissionRow(SQLModel, table=True):
+    """A call an edge reported admitted under a lease (its expiry posts it if it never settles)."""
+
+    __tablename__ = "lease_admissions"
+
+    request_id: str = Field(primary_key=True, max_length=64)
+    lease_id: str = Field(index=True, max_length=64)
+    model_ref: str = Field(max_length=300)
+    provider: str = Field(max_length=100)
+    estimate_nano: int = Field(sa_type=BigInteger)
+    created: int = Field(sa_type=BigInteger)
 
 
 class TransferRow(SQLModel, table=True):
@@ -299,6 +315,7 @@ SLOTS: Table = SlotRow.__table__  # type: ignore[attr-defined]
 IDEMPOTENCY: Table = IdempotencyRow.__table__  # type: ignore[attr-defined]
 TRANSFERS: Table = TransferRow.__table__  # type: ignore[attr-defined]
 USAGE: Table = UsageRow.__table__  # type: ignore[attr-defined]
+LEASE_ADMISSIONS: Table = LeaseAdmissionRow.__table__  # type: ignore[attr-defined]
 SIGNING_KEYS: Table = SigningKeyRow.__table__  # type: ignore[attr-defined]
 FILES: Table = FileRow.__table__  # type: ignore[attr-defined]
 VECTOR_STORES: Table = VectorStoreRow.__table__  # type: ignore[attr-defined]

@@ -155,6 +155,7 @@ async def create_customer(request: web.Request) -> web.Response:
 
 async def get_customer(request: web.Request) -> web.Response:
     edge = request.app[EDGE]
+    await edge.answered_calls_recorded()
     header = authorization(request)
     customer_id = request.match_info["id"][:MAX_ID]
     result = await edge.core.as_caller(
@@ -221,6 +222,7 @@ async def update_customer(request: web.Request) -> web.Response:
 
 async def list_customers(request: web.Request) -> web.Response:
     edge = request.app[EDGE]
+    await edge.answered_calls_recorded()
     header = authorization(request)
     page = page_request(request)
     message = customers_pb2.ListCustomersRequest(

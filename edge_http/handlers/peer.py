@@ -98,6 +98,7 @@ async def customer_new(request: web.Request) -> web.Response:
 
 async def customer_info(request: web.Request) -> web.Response:
     edge = request.app[EDGE]
+    await edge.answered_calls_recorded()
     user_id = _user_id(dict(request.query), "end_user_id")
     result = await edge.core.as_caller(
         edge.core.customers.GetCustomer, customers_pb2.GetCustomerRequest(id="ext:" + user_id), authorization(request)

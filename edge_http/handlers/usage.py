@@ -29,6 +29,7 @@ def _fields(totals: usage_pb2.UsageTotals) -> dict[str, Any]:
 
 async def get_usage(request: web.Request) -> web.Response:
     edge = request.app[EDGE]
+    await edge.answered_calls_recorded()
     header = authorization(request)
     query = request.query
     group_by = query.get("group_by", "")

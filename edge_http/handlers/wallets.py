@@ -86,6 +86,7 @@ async def refund(request: web.Request) -> web.Response:
 
 async def get_wallet(request: web.Request) -> web.Response:
     edge = request.app[EDGE]
+    await edge.answered_calls_recorded()
     result = await edge.core.as_caller(
         edge.core.wallets.GetWallet,
         wallets_pb2.GetWalletRequest(customer_id=request.match_info["id"][:MAX_ID], page=page_request(request)),

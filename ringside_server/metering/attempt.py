@@ -24,7 +24,6 @@ from ringside_server.metering.settlement import (
     Admitted,
     SettleOutcome,
     counted_usage,
-    extend,
     finish,
     spend_of,
     usage_from_body,
@@ -64,6 +63,9 @@ class Attempt:
         self.tally = StreamTally()
         self.upstream: UpstreamResponse | None = None
         self.sent_at = 0.0  # perf_counter when sent upstream (0: never sent)
+        # Its hold (or its lease) stays alive until it is settled, whatever the upstream does.
+        self.kept_hold = decision.ticket.lease.id if decision.ticket is not None else decision.request_id
+        gateway.keepalive.keep(self.kept_hold)
 
     async def try_open(self) -> fallbacks.Failure | None:
         """Open the upstream for an attempt that may be followed by another. On a failure worth
@@ -111,9 +113,14 @@ class Attempt:
         self.settled = True
         upstream_s = time.perf_counter() - self.sent_at if self.sent_at else 0.0
         outcome_name = OUTCOME_NAMES.get(outcome, "unknown")
-        with tracing.tracer.start_as_current_span("ringside.settle") as span:
-            span.set_attributes({"ringside.outcome": outcome_name, "ringside.model": self.model.ref})
-            settled = await finish(self.gateway, self.decision, self.model, outcome, usage, estimated, upstream_model)
+        try:
+            with tracing.tracer.start_as_current_span("ringside.settle") as span:
+                span.set_attributes({"ringside.outcome": outcome_name, "ringside.model": self.model.ref})
+                settled = await finish(
+                    self.gateway, self.decision, self.model, outcome, usage, estimated, upstream_model
+                )
+        finally:
+            self.gateway.keepalive.release(self.kept_hold)
         counts = usage_from(usage)
         calls.settled(
             self.gateway.metrics,
@@ -264,8 +271,6 @@ class Attempt:
         upstream = self.upstream
         assert upstream is not None
         tally = self.tally
-        extend_every_s = max(1.0, (self.decision.hold_expires_at - time.time()) / 3)
-        next_extension = time.monotonic() + extend_every_s
         holds_usage = self.decision.wallet_balance_before is not None
         try:
             async for frame in frames(upstream.lines()):
@@ -274,10 +279,6 @@ class Attempt:
                     break
                 if out:
                     yield out
-                if time.monotonic() >= next_extension:  # a long stream keeps its hold alive
-                    next_extension = time.monotonic() + extend_every_s
-                    # Failure is safe: an expired hold is posted at its reserved amount, never voided.
-                    await extend(self.gateway, self.decision)
         except RingsideError as error:
             upstream.close()
             await self._settle_partial(ABORTED if tally.content_chunks else FAILED)

@@ -13,6 +13,7 @@ from ringside_server.core_client import CoreClient
 from ringside_server.errors import RingsideError
 from ringside_server.metering import slot_refs
 from ringside_server.metering.breaker import Breakers
+from ringside_server.metering.keepalive import KeepAlive
 from ringside_server.metering.leases import LeaseManager
 from ringside_server.observability.metrics import EdgeMetrics
 from ringside_server.providers.base import Provider
@@ -28,6 +29,7 @@ SLOT_CACHE_MAX = 10_000
 # (api key, client token, FC-Customer, user, key only) → the caller's allowed_models lists
 PolicyKey = tuple[str, str, str, str, bool]
 MAX_BARE_NAME = 200
+DEFAULT_HOLD_TTL_S = 900
 
 
 @dataclass(slots=True)
@@ -48,6 +50,17 @@ class Gateway:
     # list takes effect on every edge within 1 s)
     policy_cache: dict[PolicyKey, tuple[Policy, float]] = field(default_factory=dict)
     metrics: EdgeMetrics | None = None  # None: this role exposes no call metrics
+    keepalive: KeepAlive = field(init=False)
+
+    def __post_init__(self) -> None:
+        hold_ttl_s = self.settings.hold_ttl_s if self.settings is not None else DEFAULT_HOLD_TTL_S
+        self.keepalive = KeepAlive(self.core, hold_ttl_s)
+
+    async def answered_calls_recorded(self) -> None:
+        """Before a read of spend or usage: the calls this process has answered are recorded (their
+        lease reports sent now). Per-call settles are recorded before the answer's last byte already."""
+        if self.leases is not None:
+            await self.leases.sync()
 
     async def policy(
         self, api_key: str, client_token: str = "", customer_ref: str = "", user: str = "", key_only: bool = False

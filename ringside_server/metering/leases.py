@@ -3,12 +3,14 @@
 A lease is a durable hold the core granted this edge for one caller (key, FC-Customer, user): a
 slice of the customer's room worth a few calls. For a short window (`RINGSIDE_LEASE_WINDOW_S`, 1 s:
 key revocations and blocks take effect within it) the edge admits calls against it with no round
-trip, each reserving its own upper-bound estimate; finished calls are priced here with the same
-integer arithmetic as the core and reported in batches. A lease whose window has passed retires and
-is closed (its unused rest released) once its last call is reported. If this edge dies, the core
-posts each open lease at its unreported remainder when its hold expires: completed calls are paid
-for; what a crash can over-charge is bounded by the lease size (≤ 16 calls' estimates and ≤ ¼ of
-the room under a cap). When the room is too small for a lease, the call goes the per-call way.
+trip, each reserving its own upper-bound estimate. Admissions and finished calls (priced here with
+the same integer arithmetic as the core) are reported in batches (every FLUSH_EVERY_S). A lease
+whose window has passed retires and is closed (its unused rest released) once its last call is
+reported; while calls under it are open, keepalive.py extends it. If this edge dies, the lease
+expires: the core posts each call reported admitted and not finished at its estimate and releases
+every other slot, so a customer never pays for a call it did not make; calls admitted in the last
+unreported interval are the operator's exposure. When the room is too small for a lease, the call
+goes the per-call way.
 """
 
 from __future__ import annotations
@@ -34,6 +36,13 @@ FLUSH_EVERY_S = 0.02
 MAX_CALLS_PER_REPORT = 500
 MAX_PENDING_REPORTS = 50_000  # per lease; past it the oldest are dropped (the lease's expiry pays for them)
 CLOSE_ATTEMPTS = 20
+# A lease admits no more calls once something of it has waited this long to be reported.
+REPORT_LAG_LIMIT_S = 0.25
+# How long a leased call's answer may wait for its admission to be recorded (the core unreachable:
+# it then answers all the same, and is the operator's exposure if this edge dies before reporting);
+# RINGSIDE_LEASE_ADMISSION_WAIT_S.
+ADMISSION_WAIT_S = 2.0
+SYNC_ROUNDS = 3  # reports a read may send for one lease (each up to MAX_CALLS_PER_REPORT calls)
 # (api key, FC-Customer, user, client IP, client token): one lease per caller as the core's rate
 # limit layers see it.
 LeaseKey = tuple[str, str, str, str, str]
@@ -61,9 +70,16 @@ class Lease:
     in_flight: int = 0
     retired: bool = False
     reports: list[metering_pb2.LeaseCall] = field(default_factory=list)
+    admissions: list[metering_pb2.LeaseCall] = field(default_factory=list)  # not reported yet
+    admission_acks: list[asyncio.Event] = field(default_factory=list)  # one per admission, set once recorded
     failures: int = 0
     dropped: bool = False
-    reporting: bool = False
+    reporting: asyncio.Lock = field(default_factory=asyncio.Lock)  # one report at a time
+    unreported_since: float | None = None  # when the oldest admission or call not yet reported came
+
+    def unreported(self, now: float) -> None:
+        if self.unreported_since is None:
+            self.unreported_since = now
 
     @property
     def available_nano(self) -> int:
@@ -79,18 +95,23 @@ class Ticket:
     estimate_nano: int
     max_output_tokens: int
     rate: RateView | None
+    admission_recorded: asyncio.Event = field(default_factory=asyncio.Event)  # the core has its admission
 
 
 class LeaseManager:
-    def __init__(self, core: CoreClient, instance: str, window_s: float) -> None:
+    def __init__(
+        self, core: CoreClient, instance: str, window_s: float, admission_wait_s: float = ADMISSION_WAIT_S
+    ) -> None:
         self._core = core
         self._instance = instance
         self._window_s = window_s
+        self.admission_wait_s = admission_wait_s
         self._current: dict[LeaseKey, Lease] = {}
         self._open: set[Lease] = set()
         self._acquiring: dict[LeaseKey, asyncio.Future[Lease | metering_pb2.Denial | None]] = {}
         self._no_lease_until: dict[LeaseKey, float] = {}
         self._flusher: asyncio.Task[None] | None = None
+        self._wake = asyncio.Event()  # a report round now, not at the next tick
         self._stopping = False
 
     def start(self) -> None:
@@ -137,13 +158,31 @@ class LeaseManager:
         )
         if bound.estimate_nano > lease.available_nano or lease.calls_taken >= lease.calls:
             return None
+        now = time.monotonic()
+        if lease.unreported_since is not None and now - lease.unreported_since > REPORT_LAG_LIMIT_S:
+            # Its reports are not landing (the core is down or slow): admit no more under it, or an
+            # edge dying now would leave more calls unbilled than one report interval's.
+            return None
         if lease.tokens and lease.tokens_taken + bound.tokens > lease.tokens:
             return None
         lease.reserved_nano += bound.estimate_nano
         lease.in_flight += 1
         lease.calls_taken += 1
         lease.tokens_taken += bound.tokens
-        return Ticket(lease, new_id("req"), bound.estimate_nano, bound.output_tokens, self._rate_view(lease))
+        request_id = new_id("req")
+        lease.unreported(now)
+        lease.admissions.append(
+            metering_pb2.LeaseCall(
+                request_id=request_id,
+                model_ref=call.model_ref,
+                provider=call.provider,
+                price=call.price,
+                estimate_nano_usd=bound.estimate_nano,
+            )
+        )
+        ticket = Ticket(lease, request_id, bound.estimate_nano, bound.output_tokens, self._rate_view(lease))
+        lease.admission_acks.append(ticket.admission_recorded)
+        return ticket
 
     @staticmethod
     def _rate_view(lease: Lease) -> RateView | None:
@@ -230,6 +269,7 @@ class LeaseManager:
         lease.in_flight -= 1
         call.request_id = ticket.request_id
         call.estimate_nano_usd = ticket.estimate_nano
+        lease.unreported(time.monotonic())
         lease.reports.append(call)
         if len(lease.reports) > MAX_PENDING_REPORTS:
             dropped = lease.reports[: len(lease.reports) - MAX_PENDING_REPORTS]
@@ -242,15 +282,21 @@ class LeaseManager:
             )
         return posted
 
-    async def extend(self, ticket: Ticket) -> None:
-        with contextlib.suppress(RingsideError):
-            await self._core.internal(
-                self._core.metering.ExtendHold, metering_pb2.ExtendHoldRequest(request_id=ticket.lease.id)
-            )
+    async def admission_recorded(self, ticket: Ticket) -> None:
+        """Before a leased call's answer ends: wait (bounded) until the core has its admission, so
+        that if this edge died now, the call would still be billed (at its estimate). A call longer
+        than a report round has it already; a faster one asks for the report now."""
+        if ticket.admission_recorded.is_set() or not self.admission_wait_s:
+            return
+        self._wake.set()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(ticket.admission_recorded.wait(), self.admission_wait_s)
 
     async def _flush_forever(self) -> None:
         while not self._stopping:
-            await asyncio.sleep(FLUSH_EVERY_S)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), FLUSH_EVERY_S)
+            self._wake.clear()
             try:
                 await self.flush()
             except Exception:
@@ -263,21 +309,42 @@ class LeaseManager:
                 lease.retired = True
                 if self._current.get(lease.key) is lease:
                     del self._current[lease.key]
-        due = [lease for lease in self._open if lease.reports or (lease.retired and lease.in_flight == 0)]
+        due = [
+            lease
+            for lease in self._open
+            if lease.reports or lease.admissions or (lease.retired and lease.in_flight == 0)
+        ]
         if due:
             await asyncio.gather(*(self._report(lease) for lease in due))
 
     async def _report(self, lease: Lease) -> None:
-        if lease.reporting:
+        if lease.reporting.locked():
             return  # one report per lease at a time: two would send (and then drop) the same batch
-        lease.reporting = True
-        try:
+        async with lease.reporting:
             await self._send_report(lease)
-        finally:
-            lease.reporting = False
+
+    async def sync(self) -> None:
+        """Read-your-writes (DECISIONS.md 14): every call this process has answered is recorded by
+        the core when this returns — the pending reports are sent now (after any report in flight),
+        not at the next round. Bounded: a core that cannot be reached leaves them for the rounds."""
+        pending = [lease for lease in self._open if lease.reports]
+        await asyncio.gather(*(self._sync(lease) for lease in pending))
+
+    async def _sync(self, lease: Lease) -> None:
+        answered = len(lease.reports)  # reports of later calls need not wait
+        for _ in range(SYNC_ROUNDS):
+            async with lease.reporting:
+                before = len(lease.reports)
+                if not lease.reports or lease not in self._open:
+                    return
+                await self._send_report(lease)
+                answered -= before - len(lease.reports)
+                if answered <= 0 or lease.failures:
+                    return
 
     async def _send_report(self, lease: Lease) -> None:
         batch = lease.reports[:MAX_CALLS_PER_REPORT]
+        admitted = lease.admissions[:MAX_CALLS_PER_REPORT]
         finished = lease.retired and lease.in_flight == 0 and len(batch) == len(lease.reports)
         if finished and not batch and lease.dropped:
             self._open.discard(lease)  # left open in the core: it expires at its unreported remainder
@@ -286,7 +353,7 @@ class LeaseManager:
         try:
             response = await self._core.internal(
                 self._core.metering.SettleLeaseCalls,
-                metering_pb2.SettleLeaseCallsRequest(lease_id=lease.id, calls=batch, close=close),
+                metering_pb2.SettleLeaseCallsRequest(lease_id=lease.id, calls=batch, close=close, admitted=admitted),
             )
         except RingsideError as error:
             lease.failures += 1
@@ -295,6 +362,11 @@ class LeaseManager:
             return
         lease.failures = 0
         del lease.reports[: len(batch)]
+        del lease.admissions[: len(admitted)]
+        for ack in lease.admission_acks[: len(admitted)]:
+            ack.set()
+        del lease.admission_acks[: len(admitted)]
+        lease.unreported_since = time.monotonic() if lease.reports or lease.admissions else None
         if response.closed or (finished and lease.dropped):
             self._open.discard(lease)
 

@@ -1,10 +1,9 @@
-"""A metered call's conversation with the core: admit (a lease, else the core's Authorize), keep a
-long call's reservation alive, settle what happened (queued on the lease, or settled now)."""
+"""A metered call's conversation with the core: admit (a lease, else the core's Authorize), settle
+what happened (queued on the lease, or settled now). keepalive.py keeps its reservation alive."""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from dataclasses import dataclass
@@ -64,8 +63,9 @@ async def settle(
     estimated: bool,
     upstream_model: str,
 ) -> metering_pb2.SettleResponse | None:
-    """Settle, retrying briefly; None when the core cannot be reached (the hold then expires and
-    is posted at its reserved amount, so the call is still paid for)."""
+    """Settle, retrying briefly; None when the core cannot be reached: the answer goes on without
+    it, and the settle is retried in the background for as long as this process lives (the hold
+    may expire meanwhile, posted at its reserve; the settle then corrects it to the actual amount)."""
     request = metering_pb2.SettleRequest(
         request_id=request_id,
         usage=usage,
@@ -77,12 +77,36 @@ async def settle(
         try:
             return await gateway.core.settle(request)
         except RingsideError as error:
-            if error.code not in ("service_unavailable", "conversation_locked"):
+            if error.code not in RETRYABLE_SETTLE:
                 log.error("settle of %s refused: %s", request_id, error)
                 return None
             await asyncio.sleep(min(2.0, 0.1 * 2**attempt))
-    log.error("settle of %s failed %d times; its hold will be posted when it expires", request_id, SETTLE_ATTEMPTS)
+    log.error("settle of %s failed %d times; retrying it in the background", request_id, SETTLE_ATTEMPTS)
+    task = asyncio.get_running_loop().create_task(_settle_later(gateway, request), name=f"settle-{request_id}")
+    _settling_later.add(task)
+    task.add_done_callback(_settling_later.discard)
     return None
+
+
+RETRYABLE_SETTLE = ("service_unavailable", "conversation_locked")
+SETTLE_LATER_FOR_S = 24 * 3600.0  # a core down longer than this: the hold's expiry stands
+_settling_later: set[asyncio.Task[None]] = set()  # referenced until done
+
+
+async def _settle_later(gateway: Gateway, request: metering_pb2.SettleRequest) -> None:
+    deadline = time.monotonic() + SETTLE_LATER_FOR_S
+    delay = 2.0
+    while time.monotonic() < deadline:
+        await asyncio.sleep(delay)
+        delay = min(30.0, delay * 2)
+        try:
+            await gateway.core.settle(request)
+            log.info("settle of %s recorded after retries", request.request_id)
+            return
+        except RingsideError as error:
+            if error.code not in RETRYABLE_SETTLE:
+                log.error("settle of %s refused: %s", request.request_id, error)
+                return
 
 
 def usage_from_body(body: Any) -> common_pb2.TokenCounts:
@@ -170,19 +194,9 @@ async def finish(
                 upstream_model=upstream_model[:300],
             ),
         )
+        await gateway.leases.admission_recorded(admitted.ticket)
         return None
     return await settle(gateway, admitted.request_id, outcome, usage, estimated, upstream_model)
-
-
-async def extend(gateway: Gateway, admitted: Admitted) -> None:
-    """Keep a long stream's reservation alive (its lease, or its own hold)."""
-    if admitted.ticket is not None and gateway.leases is not None:
-        await gateway.leases.extend(admitted.ticket)
-        return
-    with contextlib.suppress(RingsideError):
-        await gateway.core.internal(
-            gateway.core.metering.ExtendHold, metering_pb2.ExtendHoldRequest(request_id=admitted.request_id)
-        )
 
 
 def spend_of(

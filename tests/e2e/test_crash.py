@@ -2,8 +2,9 @@
 paid for, nothing is lost, and the ledger still balances.
 
 On the per-call path every completed call also has its own usage record (its settle was durable
-before the client got the last byte). On the lease path calls are reported after they answer, so
-the last unreported batch is paid for by the lease's expiry, at its unreported remainder."""
+before the client got the last byte). On the lease path calls are reported after they answer: a
+call reported admitted and not finished is posted at its estimate when its lease expires, and the
+lease's other slots are released."""
 
 from __future__ import annotations
 
@@ -121,10 +122,18 @@ def test_sigkill_mid_load_loses_no_completed_call(crash_stack: Stack) -> None:
         assert all(row[1] > 0 for row in rows), "a completed call was recorded as free"
         assert state["request_count_mtd"] >= len(completed)
     else:
-        # Calls reported before the kill have their own records; the rest are inside the expired
-        # leases' postings (status lease_expired), which the spend check above counted.
-        expired = stack.query("SELECT COUNT(*) FROM usage_records WHERE status = 'lease_expired'")[0][0]
-        assert rows or expired
+        # Calls reported finished before the kill have their own records; those only reported
+        # admitted were posted at their estimates when their lease expired (status lease_released),
+        # and nothing else: no lease is posted whole, every slot no call took is released.
+        assert rows
+        released = stack.query(
+            "SELECT u.posted_nano, a.estimate_nano FROM usage_records u "
+            "LEFT JOIN lease_admissions a ON a.request_id = u.request_id WHERE u.status = 'lease_released'"
+        )
+        assert all(estimate is not None and posted <= estimate for posted, estimate in released), released
+        assert not stack.query("SELECT request_id FROM usage_records WHERE status = 'lease_expired'")
+        leases = stack.query("SELECT COUNT(*) FROM holds WHERE kind = 'lease' AND state NOT IN ('closed', 'expired')")
+        assert leases[0][0] == 0
 
 
 def test_sigkill_mid_wallet_load_debits_each_call_once(crash_stack: Stack) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import settings
 
 from core.domain.calls import CallRequest
-from core.domain.entities import Denial, Hold, UsageRecord
+from core.domain.entities import Denial, Hold, LeaseAdmission, UsageRecord
 from core.domain.metering import MAX_LEASE_CALLS, Admission
 from core.domain.settlement import FinishedCall, SettlePlan
 from ringside_server.money import Usage
@@ -71,6 +71,16 @@ def finished(
         usage_estimated=False,
         upstream_model="gpt-4o-mini",
     )
+
+
+def admit(world: World, lease: Hold, *request_ids: str, estimate_nano: int = ONE_CALL) -> None:
+    """The edge reports these calls admitted under the lease."""
+    now = int(world.clock.now)
+    calls = [
+        LeaseAdmission(request_id, lease.id, "fc:openai/gpt-4o-mini", "openai", estimate_nano, now)
+        for request_id in request_ids
+    ]
+    world.meter.admit_calls(lease, world.meter.new_admissions(lease, calls))
 
 
 def report(world: World, lease: Hold, *calls: FinishedCall) -> SettlePlan:

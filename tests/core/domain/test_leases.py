@@ -11,12 +11,13 @@ from typing import Any
 import pytest
 
 from core.domain import ledger
-from core.domain.entities import Denial, HoldStateChange
+from core.domain.entities import Denial, HoldStateChange, LeaseExpiry, UsageCorrection
 from core.domain.metering import LEASE_ROOM_SHARE, MAX_LEASE_CALLS, Admission
 from ringside_server.money import billable_nano, cost_nano
 from tests.core.domain.lease_world import (
     ONE_CALL,
     acquire,
+    admit,
     call_request,
     finished,
     leased,
@@ -265,26 +266,62 @@ def test_closing_a_lease_releases_what_its_calls_did_not_use(world: World) -> No
     assert lease.id not in world.state.holds
 
 
-def test_an_expired_lease_posts_exactly_its_unreported_remainder(world: World) -> None:
+def test_an_expired_lease_posts_only_its_admitted_unfinished_calls_at_their_estimates(world: World) -> None:
+    """A dead edge (issue 14): of 16 slots, 2 calls reported finished and 3 reported admitted and
+    not finished; the expiry posts the 3 at their estimates and releases the 11 others, recording
+    how many slots no report named."""
     customer = world.customer(budget_nano=100 * ONE_CALL)
     lease = leased(world)
+    admit(world, lease, "req_a", "req_b", "req_c", "req_d", "req_e")
     report(world, lease, finished("req_a"), finished("req_b", output_tokens=10))
     reported = customer.spent_nano
     world.clock.now = START + HOLD_TTL_S
     (due,) = world.state.due_holds(int(world.clock.now))
     assert due is lease
     plan = world.meter.plan_expire(lease)
-    (posted,) = transfers(plan.records, "expire")
-    assert posted.amount_nano == lease.amount_nano - reported
-    assert posted.pending_id == ledger.pending_transfer_id(lease.id)
-    (usage,) = usage_records(plan)
-    assert (usage.request_id, usage.status, usage.posted_nano) == (lease.id, "lease_expired", posted.amount_nano)
-    assert plan.requests == 0
+    posts = transfers(plan.records, "lease_post")
+    assert sorted((t.request_id, t.amount_nano) for t in posts) == [(r, ONE_CALL) for r in ("req_c", "req_d", "req_e")]
+    (resolution,) = transfers(plan.records, "expire")
+    assert (resolution.amount_nano, resolution.pending_id) == (0, ledger.pending_transfer_id(lease.id))
+    assert sorted((u.request_id, u.status, u.posted_nano) for u in usage_records(plan)) == [
+        (r, "lease_released", ONE_CALL) for r in ("req_c", "req_d", "req_e")
+    ]
+    (expiry,) = [r for r in plan.records if isinstance(r, LeaseExpiry)]
+    assert expiry.slots_released_unreported == MAX_LEASE_CALLS - 5
     world.meter.apply(plan)
-    assert customer.spent_nano == lease.amount_nano  # the reported calls plus what the dead edge never reported
+    assert customer.spent_nano == reported + 3 * ONE_CALL
     assert customer.held_nano == 0
-    assert customer.request_count == 2  # the expiry is not a request
+    assert customer.request_count == 5  # the admitted calls were requests
     assert lease.id not in world.state.holds
+
+
+def test_a_late_report_corrects_a_released_call_and_posts_an_unreported_one(world: World) -> None:
+    """A report arriving after its lease expired: a call the expiry posted at its estimate is
+    refunded down to its actual amount; a call no report had named is posted now."""
+    customer = world.customer(budget_nano=100 * ONE_CALL)
+    lease = leased(world)
+    admit(world, lease, "req_a")
+    world.clock.now = START + HOLD_TTL_S
+    expiry = world.meter.plan_expire(lease)
+    world.meter.apply(expiry)
+    assert customer.spent_nano == ONE_CALL
+    late = [finished("req_a", output_tokens=10), finished("req_z", output_tokens=20)]
+    plan = world.meter.plan_late_lease_calls(lease, late, {"req_a": ONE_CALL}, set())
+    actual_a = billable_nano(cost_nano(late[0].usage, GPT_4O_MINI), 0)
+    actual_z = billable_nano(cost_nano(late[1].usage, GPT_4O_MINI), 0)
+    (correction,) = transfers(plan.records, "correction")
+    assert (correction.request_id, correction.amount_nano) == ("req_a", ONE_CALL - actual_a)
+    (post,) = transfers(plan.records, "lease_post")
+    assert (post.request_id, post.amount_nano) == ("req_z", actual_z)
+    corrected = [r.record for r in plan.records if isinstance(r, UsageCorrection)]
+    assert [(u.request_id, u.status, u.posted_nano) for u in corrected] == [("req_a", "late_completed", actual_a)]
+    assert [(u.request_id, u.status) for u in usage_records(plan)] == [("req_z", "completed")]
+    world.meter.apply(plan)
+    assert customer.spent_nano == actual_a + actual_z
+    assert customer.request_count == 2
+    # Repeated: the calls are recorded, nothing moves again.
+    again = world.meter.plan_late_lease_calls(lease, late, {}, {"req_a", "req_z"})
+    assert again.records == [] and again.spend == 0
 
 
 def test_a_fully_used_lease_expires_posting_nothing_more(world: World) -> None:

@@ -12,6 +12,7 @@ import pytest
 from ringside.core.v1 import metering_pb2
 from ringside_server.errors import RingsideError
 from ringside_server.metering import leases
+from ringside_server.metering.keepalive import KeepAlive
 from ringside_server.metering.leases import MAX_CALLS_PER_REPORT, LeaseManager, Ticket
 from tests.ringside_server.metering.lease_fakes import (
     ACQUIRE,
@@ -206,11 +207,35 @@ async def test_a_report_the_core_could_not_take_is_sent_again(manager: LeaseMana
     assert core.reported_ids() == [admitted.request_id]
 
 
-async def test_extending_a_leased_call_extends_its_lease(manager: LeaseManager, core: FakeCore) -> None:
+async def test_a_call_is_reported_admitted_before_it_finishes(manager: LeaseManager, core: FakeCore) -> None:
+    """Admissions go out with the next report (issue 14): if this edge dies with the call open, the
+    core posts the call at its estimate and releases the lease's other slots."""
     admitted = await ticket(manager)
-    await manager.extend(admitted)
-    (extension,) = core.sent(EXTEND)
-    assert extension.request_id == admitted.lease.id
+    await manager.flush()
+    (first,) = core.reports(admitted.lease.id)
+    assert [(c.request_id, c.estimate_nano_usd, c.model_ref) for c in first.admitted] == [
+        (admitted.request_id, ONE_CALL, "fc:openai/gpt-4o-mini")
+    ]
+    assert not first.calls and not first.close
+    manager.finish(admitted, outcome())
+    await flush_until_quiet(manager, core)
+    later = core.reports(admitted.lease.id)[1:]
+    assert core.reported_ids() == [admitted.request_id]
+    assert all(not report.admitted for report in later), "an admission was reported twice"
+
+
+async def test_the_keepalive_extends_the_lease_of_an_open_call_until_it_is_released(core: FakeCore) -> None:
+    kept = KeepAlive(core, hold_ttl_s=900)  # type: ignore[arg-type]
+    kept.keep("lse_0")
+    kept.keep("lse_0")
+    kept.keep("req_1")
+    await kept.extend_all()
+    assert sorted(r.request_id for r in core.sent(EXTEND)) == ["lse_0", "req_1"]
+    kept.release("lse_0")
+    kept.release("req_1")
+    assert kept.kept == {"lse_0"}  # one call under the lease is still open
+    kept.release("lse_0")
+    assert kept.kept == frozenset()
 
 
 async def test_close_reports_every_call_and_closes_every_lease(manager: LeaseManager, core: FakeCore) -> None:
@@ -250,3 +275,44 @@ async def test_calls_dropped_while_the_core_was_unreachable_are_still_paid_for(
     unreported = {t.request_id for t in tickets} - set(core.reported_ids(lease_id))
     # Either the lease stays open (its expiry posts the remainder) or every call was reported.
     assert not (closed and unreported), f"lease closed with {len(unreported)} calls never reported"
+
+
+async def test_a_lease_whose_reports_do_not_land_admits_no_more(
+    manager: LeaseManager, core: FakeCore, clock: FakeClock
+) -> None:
+    """The core down (or slow): after REPORT_LAG_LIMIT_S with its admissions unreported, the lease
+    takes no more calls — if this edge died then, those calls would go unbilled."""
+    first = await ticket(manager)
+    core.report_error = RingsideError("service_unavailable", "down")
+    await manager.flush()
+    clock.now += leases.REPORT_LAG_LIMIT_S / 2
+    assert (await ticket(manager)).lease is first.lease  # still inside the limit
+    clock.now += leases.REPORT_LAG_LIMIT_S
+    assert clock.now - first.lease.granted_at < WINDOW_S  # inside its window all the same
+    assert (await ticket(manager)).lease is not first.lease
+    core.report_error = None
+    await flush_until_quiet(manager, core)
+    assert first.lease.unreported_since is None
+
+
+async def test_a_leased_answer_ends_once_its_admission_is_recorded(
+    manager: LeaseManager, core: FakeCore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A call faster than a report round waits for its admission's report (so an edge dying right
+    after the answer still bills it); the core unreachable, it waits a bounded time only."""
+    admitted = await ticket(manager)
+    waiting = asyncio.create_task(manager.admission_recorded(admitted))
+    await asyncio.sleep(0)
+    assert not waiting.done()
+    await manager.flush()
+    async with asyncio.timeout(DEADLINE_S):
+        await waiting
+    assert [c.request_id for r in core.reports() for c in r.admitted] == [admitted.request_id]
+
+    monkeypatch.setattr(manager, "admission_wait_s", 0.01)
+    core.report_error = RingsideError("service_unavailable", "down")
+    unrecorded = await ticket(manager)
+    await manager.flush()
+    async with asyncio.timeout(DEADLINE_S):
+        await manager.admission_recorded(unrecorded)  # gives up: answers all the same
+    assert not unrecorded.admission_recorded.is_set()

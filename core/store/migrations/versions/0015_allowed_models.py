@@ -1,7 +1,7 @@
 """allowed_models on API keys, tiers and customers (API.md "Governance")
 
 Revision ID: 0015
-Revises: 0013
+Revises: 0014
 Create Date: 2026-12-03 06:30:00
 """
 
@@ -12,7 +12,7 @@ from alembic import op
 
 revision = '0015'
 # 0014 is another change of the same session; whoever merges second chains this one after it.
-down_revision = '0013'
+down_revision = '0014'
 branch_labels = None
 depends_on = None
 

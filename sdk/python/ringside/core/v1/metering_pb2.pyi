@@ -242,14 +242,16 @@ class LeaseCall(_message.Message):
     def __init__(self, request_id: _Optional[str] = ..., model_ref: _Optional[str] = ..., provider: _Optional[str] = ..., price: _Optional[_Union[_common_pb2.Price, _Mapping]] = ..., estimate_nano_usd: _Optional[int] = ..., usage: _Optional[_Union[_common_pb2.TokenCounts, _Mapping]] = ..., outcome: _Optional[_Union[SettleOutcome, str]] = ..., usage_estimated: _Optional[bool] = ..., upstream_model: _Optional[str] = ...) -> None: ...
 
 class SettleLeaseCallsRequest(_message.Message):
-    __slots__ = ("lease_id", "calls", "close")
+    __slots__ = ("lease_id", "calls", "close", "admitted")
     LEASE_ID_FIELD_NUMBER: _ClassVar[int]
     CALLS_FIELD_NUMBER: _ClassVar[int]
     CLOSE_FIELD_NUMBER: _ClassVar[int]
+    ADMITTED_FIELD_NUMBER: _ClassVar[int]
     lease_id: str
     calls: _containers.RepeatedCompositeFieldContainer[LeaseCall]
     close: bool
-    def __init__(self, lease_id: _Optional[str] = ..., calls: _Optional[_Iterable[_Union[LeaseCall, _Mapping]]] = ..., close: _Optional[bool] = ...) -> None: ...
+    admitted: _containers.RepeatedCompositeFieldContainer[LeaseCall]
+    def __init__(self, lease_id: _Optional[str] = ..., calls: _Optional[_Iterable[_Union[LeaseCall, _Mapping]]] = ..., close: _Optional[bool] = ..., admitted: _Optional[_Iterable[_Union[LeaseCall, _Mapping]]] = ...) -> None: ...
 
 class SettleLeaseCallsResponse(_message.Message):
     __slots__ = ("recorded", "closed")
