@@ -91,7 +91,7 @@ async def create_api_key(request: web.Request) -> web.Response:
     edge = request.app[EDGE]
     header = authorization(request)
     body = parse_object(await request.read() or b"{}")
-    mode = body.get("mode", "live")
+    mode = body.get("mode", "test" if bearer(request).startswith("sk_test_") else "live")  # the caller's
     scopes = body.get("scopes", [])
     name = body.get("name", "")
     if mode not in ("live", "test"):
