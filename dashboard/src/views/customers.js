@@ -62,6 +62,8 @@ export function Customers({ caps }) {
     return () => clearTimeout(timer);
   }, [typed]);
   const list = useResource("/v1/customers", { query, limit: 20, starting_after: pages.after });
+  const tiers = useResource("/v1/tiers", { limit: 100 });
+  const tierName = (id) => (tiers.data?.data || []).find((t) => t.id === id)?.name || id;
   return html`<div>
     <h1>Customers</h1>
     <${ReadOnlyNote} caps=${caps} />
@@ -83,7 +85,7 @@ export function Customers({ caps }) {
           { label: "Spend this period", cell: (c) => html`<${SpendBar} customer=${c} />` },
           { label: "Wallet", className: "num", cell: (c) => (c.wallet?.enabled ? usd(c.wallet.balance_usd) : html`<span class="muted">off</span>`) },
           { label: "Status", cell: (c) => html`<${Status} customer=${c} />` },
-          { label: "Tier", cell: (c) => c.tier_id || html`<span class="muted">—</span>` },
+          { label: "Tier", cell: (c) => (c.tier_id ? tierName(c.tier_id) : html`<span class="muted">—</span>`) },
         ]}
       />
       <${Pager} pages=${pages} list=${list.data} />
