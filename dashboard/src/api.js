@@ -87,6 +87,12 @@ export async function call(method, path, { body, key, idempotencyKey, query } = 
 
 export const get = (path, query) => call("GET", path, { query });
 
+// The operator's admin key (RINGSIDE_ADMIN_KEY) manages accounts and nothing else.
+export async function isOperatorKey(key) {
+  await call("GET", "/v1/accounts", { key, query: { limit: 1 } }); // 401 for a wrong key
+  return { operator: true };
+}
+
 // What a key may do, found through the API itself: a read, then probes that change nothing.
 export async function capabilities(key) {
   await call("GET", "/v1/customers", { key, query: { limit: 1 } }); // 401 for a wrong key

@@ -5,6 +5,7 @@ import { useEffect, useState } from "preact/hooks";
 
 import { routeExists, session, signOut, switchMode } from "./api.js";
 import { Account } from "./views/account.js";
+import { Accounts } from "./views/accounts.js";
 import { Customer } from "./views/customer.js";
 import { Customers } from "./views/customers.js";
 import { Events } from "./views/events.js";
@@ -30,7 +31,9 @@ const PAGES = [
   { path: "stripe", label: "Stripe", view: Stripe, need: "admin" },
   { path: "vector-stores", label: "Vector stores", view: VectorStores, optional: "/v1/vector_stores" },
   { path: "account", label: "Account", view: Account, need: "admin" },
+  { path: "accounts", label: "Accounts", view: Accounts, need: "operator" },
 ];
+const MODES = { live: "Live", test: "Test", operator: "Operator" };
 
 function currentRoute() {
   const parts = location.hash.replace(/^#\/?/, "").split("/").map(decodeURIComponent);
@@ -51,7 +54,7 @@ function useRoute() {
 function useOptionalRoutes(mode) {
   const [present, setPresent] = useState({});
   useEffect(() => {
-    if (!mode) return;
+    if (!mode || mode === "operator") return;
     const optional = PAGES.filter((p) => p.optional);
     Promise.all(optional.map((p) => routeExists(p.optional))).then((answers) =>
       setPresent(Object.fromEntries(optional.map((p, i) => [p.optional, answers[i]]))),
@@ -61,9 +64,9 @@ function useOptionalRoutes(mode) {
 }
 
 function ModeSwitch({ state, onChange }) {
-  const modes = ["live", "test"].filter((m) => state.keys[m]);
+  const modes = Object.keys(MODES).filter((m) => state.keys[m]);
   if (modes.length < 2) {
-    const other = state.mode === "live" ? "test" : "live";
+    const other = state.mode === "test" ? "live" : "test";
     return html`<a class="mode-add" href="#/sign-in">Add a ${other} key</a>`;
   }
   return html`<div class="mode-switch" role="group" aria-label="Mode">
@@ -77,7 +80,7 @@ function ModeSwitch({ state, onChange }) {
           onChange();
         }}
       >
-        ${m === "live" ? "Live" : "Test"}
+        ${MODES[m]}
       </button>`,
     )}
   </div>`;
@@ -96,14 +99,21 @@ function App() {
     }} />`;
   }
   const caps = state.caps[state.mode] || {};
-  const visible = PAGES.filter((p) => (!p.need || caps[p.need]) && (!p.optional || present[p.optional]));
-  const page = PAGES.find((p) => p.path === route.page) || PAGES[0];
+  // the admin key sees only accounts; an account's keys see everything else their scopes allow
+  const operator = state.mode === "operator";
+  const visible = PAGES.filter(
+    (p) => (p.need === "operator") === operator && (!p.need || caps[p.need]) && (!p.optional || present[p.optional]),
+  );
+  const page =
+    visible.find((p) => p.path === route.page) ||
+    PAGES.find((p) => p.path === route.page && (p.need === "operator") === operator) ||
+    visible[0];
   const View = route.page === "customers" && route.id ? Customer : page.view;
   return html`<div class=${`shell mode-${state.mode}`} key=${state.mode}>
     <a class="skip" href="#main">Skip to content</a>
     <header class="top">
       <span class="brand">Ringside</span>
-      ${state.mode === "test" ? html`<span class="badge test" id="mode-badge">Test data</span>` : html`<span class="badge live" id="mode-badge">Live</span>`}
+      <span class=${`badge ${state.mode}`} id="mode-badge">${state.mode === "test" ? "Test data" : MODES[state.mode]}</span>
       <${ModeSwitch} state=${state} onChange=${refresh} />
       <button type="button" class="link" onClick=${() => {
         signOut();

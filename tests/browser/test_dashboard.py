@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Locator, Page, Request, expect
 
-from tests.harness import Stack, wait_until
+from tests.harness import ADMIN_KEY, Stack, wait_until
 
 CHAT = {"model": "fc:openai/gpt-4o-mini", "max_tokens": 8, "messages": [{"role": "user", "content": "hi"}]}
 RECEIVER = "https://hooks.example.invalid/ringside"  # does not resolve: accepted, never delivered
@@ -170,7 +170,7 @@ def test_a_key_created_in_the_page_works_until_it_is_revoked_there(
     session.sign_in(account["live"])
     session.nav.get_by_role("link", name="API keys").click()
     page = session.page
-    page.get_by_label("Name").fill("made in the dashboard")
+    page.get_by_label("Name", exact=True).fill("made in the dashboard")
     page.get_by_label("api:write").check()
     page.get_by_role("button", name="Create key").click()
     secret = page.locator(".secret-value")
@@ -215,7 +215,8 @@ def test_a_wrong_key_is_refused_with_a_visible_error(stack: Stack, session: Sess
     expect(error).to_contain_text("Ringside refused this key (invalid_api_key)")
     expect(session.nav).to_have_count(0)
     session.try_sign_in("not a key")
-    expect(error).to_contain_text("starts with sk_live_ or sk_test_")
+    expect(error).to_contain_text("neither an API key (sk_live_…, sk_test_…) nor the operator's admin key")
+    expect(session.nav).to_have_count(0)
 
 
 def test_a_read_only_key_sees_everything_and_can_change_nothing(
@@ -299,3 +300,20 @@ def test_views_of_routes_this_edge_lacks_say_so(stack: Stack, account: dict[str,
         expect(session.page.get_by_role("region", name="Requests and refusals").first).to_contain_text(
             "does not serve yet"
         )
+
+
+def test_the_operator_key_creates_an_account_and_sees_nothing_else(stack: Stack, session: Session) -> None:
+    session.sign_in(ADMIN_KEY)
+    expect(session.page.locator("#mode-badge")).to_have_text("Operator")
+    expect(session.nav.get_by_role("link")).to_have_text(["Accounts"])
+    page = session.page
+    page.get_by_label("Name", exact=True).fill("made by the operator")
+    page.get_by_role("button", name="Create account").click()
+    secrets_shown = page.locator(".secret-value")
+    expect(secrets_shown).to_have_count(2)
+    live, test = (secrets_shown.nth(i).text_content() or "" for i in range(2))
+    assert live.startswith("sk_live_") and test.startswith("sk_test_")
+    assert stack.call("GET", "/v1/customers", live).status == 200
+    listed = stack.call("GET", "/v1/accounts?limit=100", ADMIN_KEY).json()["data"]
+    (account,) = [a for a in listed if a["name"] == "made by the operator"]
+    expect(page.get_by_role("row").filter(has_text=account["id"])).to_have_count(1)

@@ -31,15 +31,15 @@ export function Account({ caps }) {
       <form class="panel" onSubmit=${submit} aria-label="Account settings">
         <fieldset disabled=${!caps.admin || state.busy}>
           <div class="field"><label for="markup_pct">Markup (%)</label>
-            <input id="markup_pct" name="markup_pct" type="number" min="0" max="100000" step="any" value=${a.markup_pct ?? 0} /></div>
+            <input id="markup_pct" name="markup_pct" type="number" min="0" max="100000" step="any" defaultValue=${a.markup_pct ?? 0} /></div>
           <div class="field"><label for="low_threshold_pct">wallet.low at (% of budget)</label>
-            <input id="low_threshold_pct" name="low_threshold_pct" type="number" min="1" max="100" step="1" value=${a.low_threshold_pct ?? 80} /></div>
+            <input id="low_threshold_pct" name="low_threshold_pct" type="number" min="1" max="100" step="1" defaultValue=${a.low_threshold_pct ?? 80} /></div>
           <div class="field"><label for="default_tier_id">Default tier</label>
-            <select id="default_tier_id" name="default_tier_id" value=${a.default_tier_id || ""}>
-              <option value="">(none)</option>
-              ${(tiers.data?.data || []).map((t) => html`<option value=${t.id}>${t.name}</option>`)}
+            <select id="default_tier_id" name="default_tier_id">
+              <option value="" selected=${!a.default_tier_id}>(none)</option>
+              ${(tiers.data?.data || []).map((t) => html`<option value=${t.id} selected=${t.id === a.default_tier_id}>${t.name}</option>`)}
             </select></div>
-          <label class="check"><input type="checkbox" name="auto_create_customers" checked=${!!a.auto_create_customers} /> Create unknown customers on their first call</label>
+          <label class="check"><input type="checkbox" name="auto_create_customers" defaultChecked=${!!a.auto_create_customers} /> Create unknown customers on their first call</label>
           <button type="submit">Save settings</button>
         </fieldset>
       </form>

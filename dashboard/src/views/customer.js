@@ -46,17 +46,17 @@ function Limits({ customer, caps, onSaved }) {
         ({ name, label, step, max }) => html`<div class="field">
           <label for=${name}>${label}</label>
           <input id=${name} name=${name} type="number" min="0" max=${max} step=${step}
-            value=${explicit(customer, name) && customer[name] !== null ? customer[name] : ""}
+            defaultValue=${explicit(customer, name) && customer[name] !== null ? customer[name] : ""}
             placeholder=${explicit(customer, name) ? "" : `inherited: ${customer[name] ?? "none"}`} />
           <label class="check"><input type="checkbox" name=${`${name}_none`}
-            checked=${explicit(customer, name) && customer[name] === null} /> none</label>
+            defaultChecked=${explicit(customer, name) && customer[name] === null} /> none</label>
         </div>`,
       )}
       <div class="field">
         <label for="tier_id">Tier</label>
-        <select id="tier_id" name="tier_id" value=${customer.tier_id || ""}>
-          <option value="">(account default)</option>
-          ${(tiers.data?.data || []).map((t) => html`<option value=${t.id}>${t.name}</option>`)}
+        <select id="tier_id" name="tier_id">
+          <option value="" selected=${!customer.tier_id}>(account default)</option>
+          ${(tiers.data?.data || []).map((t) => html`<option value=${t.id} selected=${t.id === customer.tier_id}>${t.name}</option>`)}
         </select>
       </div>
       <button type="submit">Save limits</button>
@@ -139,8 +139,8 @@ function ClientToken({ customer, caps }) {
   return html`<form class="panel" onSubmit=${submit} aria-labelledby="token-title">
     <h2 id="token-title">Mint a Client Token</h2>
     <fieldset disabled=${!caps.write || state.busy}>
-      <div class="field"><label for="origin">Origin</label><input id="origin" name="origin" required maxlength="300" value=${location.origin} /></div>
-      <div class="field"><label for="ttl_seconds">Lifetime (seconds)</label><input id="ttl_seconds" name="ttl_seconds" type="number" min="60" max="3600" value="900" required /></div>
+      <div class="field"><label for="origin">Origin</label><input id="origin" name="origin" required maxlength="300" defaultValue=${location.origin} /></div>
+      <div class="field"><label for="ttl_seconds">Lifetime (seconds)</label><input id="ttl_seconds" name="ttl_seconds" type="number" min="60" max="3600" defaultValue="900" required /></div>
       <div class="field"><label for="allowed_endpoints">Allowed endpoints (one per line)</label>
         <textarea id="allowed_endpoints" name="allowed_endpoints" rows="3">${"GET /v1/customers/:id\nGET /v1/usage"}</textarea></div>
       <button type="submit">Mint token</button>

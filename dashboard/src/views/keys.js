@@ -36,7 +36,7 @@ export function Keys({ caps, mode }) {
         <div class="field"><label for="key-name">Name</label><input id="key-name" name="name" required maxlength="256" /></div>
         <fieldset class="scopes">
           <legend>Scopes</legend>
-          ${SCOPES.map((s) => html`<label class="check"><input type="checkbox" name=${s} checked=${s === "api:read"} /> ${s}</label>`)}
+          ${SCOPES.map((s) => html`<label class="check"><input type="checkbox" name=${s} defaultChecked=${s === "api:read"} /> ${s}</label>`)}
         </fieldset>
         <button type="submit">Create key</button>
       </fieldset>

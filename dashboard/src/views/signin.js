@@ -2,7 +2,7 @@
 import { html } from "htm/preact";
 import { useState } from "preact/hooks";
 
-import { capabilities, modeOf, remember } from "../api.js";
+import { capabilities, isOperatorKey, modeOf, remember } from "../api.js";
 
 
 export function SignIn({ state, onSignedIn }) {
@@ -14,23 +14,21 @@ export function SignIn({ state, onSignedIn }) {
     event.preventDefault();
     const form = event.currentTarget;
     const key = form.elements.key.value.trim();
-    const mode = modeOf(key);
+    const mode = modeOf(key) || "operator";
     setError(null);
-    if (!mode) {
-      setError("That is not a Ringside API key: it starts with sk_live_ or sk_test_.");
-      return;
-    }
     setBusy(true);
     try {
-      const caps = await capabilities(key);
+      const caps = await (mode === "operator" ? isOperatorKey(key) : capabilities(key));
       form.reset();
       remember(mode, key, caps);
       onSignedIn();
     } catch (failure) {
       setError(
-        failure.status === 401
-          ? "Ringside refused this key (invalid_api_key): it is wrong, revoked, or from another installation."
-          : `Could not sign in: ${failure.message}`,
+        failure.status !== 401
+          ? `Could not sign in: ${failure.message}`
+          : mode === "operator"
+            ? "Ringside refused this key: it is neither an API key (sk_live_…, sk_test_…) nor the operator's admin key."
+            : "Ringside refused this key (invalid_api_key): it is wrong, revoked, or from another installation.",
       );
     } finally {
       setBusy(false);
@@ -39,12 +37,12 @@ export function SignIn({ state, onSignedIn }) {
 
   return html`<main class="sign-in" id="main">
     <h1>Ringside dashboard</h1>
-    <p>Sign in with an API key. It stays in this browser tab only and is sent to Ringside as a header.</p>
+    <p>Sign in with an API key (or, to manage accounts, the operator's admin key). It stays in this browser tab only and is sent to Ringside as a header.</p>
     ${has.length > 0 &&
-    html`<p class="muted">Signed in with a ${has.join(" and a ")} key. Add the other mode's key to switch between live and test data.</p>`}
+    html`<p class="muted">Signed in with a ${has.join(" and a ")} key. Add another mode's key to switch between live and test data.</p>`}
     <form onSubmit=${submit} aria-describedby="sign-in-error">
       <label for="key">API key</label>
-      <input id="key" name="key" type="password" autocomplete="off" spellcheck="false" required maxlength="200" placeholder="sk_live_… or sk_test_…" />
+      <input id="key" name="key" type="password" autocomplete="off" spellcheck="false" required maxlength="200" placeholder="sk_live_…, sk_test_… or the admin key" />
       <button type="submit" disabled=${busy}>${busy ? "Checking…" : "Sign in"}</button>
       ${has.length > 0 && html`<a href="#/overview">Back</a>`}
     </form>

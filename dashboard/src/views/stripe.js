@@ -29,10 +29,10 @@ function Settings({ caps }) {
         <div class="field"><label for="stripe-secret">New secret key (leave empty to keep)</label>
           <input id="stripe-secret" name="secret_key" type="password" autocomplete="off" maxlength="300" /></div>
         <div class="field"><label for="stripe-meter">Meter event name</label>
-          <input id="stripe-meter" name="meter_event_name" maxlength="300" value=${s.meter_event_name || ""} /></div>
+          <input id="stripe-meter" name="meter_event_name" maxlength="300" defaultValue=${s.meter_event_name || ""} /></div>
         <div class="field"><label for="stripe-value">Value pushed</label>
-          <select id="stripe-value" name="value" value=${s.value || "billable_cents"}>
-            ${Object.entries(VALUES).map(([value, label]) => html`<option value=${value}>${label}</option>`)}
+          <select id="stripe-value" name="value">
+            ${Object.entries(VALUES).map(([value, label]) => html`<option value=${value} selected=${value === (s.value || "billable_cents")}>${label}</option>`)}
           </select></div>
         <button type="submit">Save</button>
       </fieldset>

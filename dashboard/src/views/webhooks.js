@@ -109,7 +109,7 @@ function Endpoints({ caps }) {
       <h2 id="new-endpoint-title">New endpoint</h2>
       <fieldset disabled=${!caps.webhooks || state.busy}>
         <div class="field"><label for="wh-url">URL</label><input id="wh-url" name="url" type="url" required maxlength="2048" /></div>
-        <div class="field"><label for="wh-events">Events (comma-separated, * for all)</label><input id="wh-events" name="events" value="*" required /></div>
+        <div class="field"><label for="wh-events">Events (comma-separated, * for all)</label><input id="wh-events" name="events" defaultValue="*" required /></div>
         <div class="field"><label for="wh-description">Description</label><input id="wh-description" name="description" maxlength="500" /></div>
         <button type="submit">Create endpoint</button>
       </fieldset>
