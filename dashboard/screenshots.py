@@ -18,7 +18,7 @@ sys.path.insert(0, str(ROOT))
 from playwright.sync_api import Page, expect, sync_playwright  # noqa: E402
 
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
-from tests.harness import FakeUpstream, Stack, stop_process  # noqa: E402
+from tests.harness import ADMIN_KEY, FakeUpstream, Stack, stop_process  # noqa: E402
 
 OUT = ROOT / "docs" / "dashboard"
 CUSTOMERS = {"acme-corp": 25, "globex": 10, "initech": 5, "umbrella": None, "hooli": 2}
@@ -92,6 +92,12 @@ def main() -> None:
             page.set_viewport_size({"width": 390, "height": 800})
             page.goto(f"{stack.base_url}/dashboard#/customers")
             shoot(page, "narrow-customers")
+            page.set_viewport_size({"width": 1280, "height": 800})
+            page.get_by_role("button", name="Sign out").click()
+            page.get_by_label("API key").fill(ADMIN_KEY)  # the operator's key: accounts only
+            page.keyboard.press("Enter")
+            expect(page.get_by_role("heading", name="Accounts")).to_be_visible()
+            shoot(page, "accounts")
             browser.close()
     finally:
         stack.destroy()

@@ -43,6 +43,19 @@ export function signOut() {
   sessionStorage.removeItem(STORE);
 }
 
+// A stored key Ringside no longer accepts (revoked, perhaps from this very page) is dropped, and
+// the page returns to the sign-in form saying so, instead of showing 401s everywhere.
+export const KEY_REFUSED = "ringside-key-refused";
+
+function forget(mode) {
+  const state = session();
+  delete state.keys[mode];
+  delete state.caps[mode];
+  state.mode = Object.keys(state.keys)[0] || null;
+  save(state);
+  dispatchEvent(new CustomEvent(KEY_REFUSED, { detail: mode }));
+}
+
 export class ApiError extends Error {
   constructor(status, error) {
     super(error?.message || `HTTP ${status}`);
@@ -81,6 +94,7 @@ export async function call(method, path, { body, key, idempotencyKey, query } = 
   } catch {
     payload = null;
   }
+  if (response.status === 401 && !key && state.mode) forget(state.mode);
   if (!response.ok) throw new ApiError(response.status, payload?.error);
   return payload;
 }

@@ -3,7 +3,7 @@ import { html } from "htm/preact";
 import { render } from "preact";
 import { useEffect, useState } from "preact/hooks";
 
-import { routeExists, session, signOut, switchMode } from "./api.js";
+import { KEY_REFUSED, routeExists, session, signOut, switchMode } from "./api.js";
 import { Account } from "./views/account.js";
 import { Accounts } from "./views/accounts.js";
 import { Customer } from "./views/customer.js";
@@ -66,8 +66,8 @@ function useOptionalRoutes(mode) {
 function ModeSwitch({ state, onChange }) {
   const modes = Object.keys(MODES).filter((m) => state.keys[m]);
   if (modes.length < 2) {
-    const other = state.mode === "test" ? "live" : "test";
-    return html`<a class="mode-add" href="#/sign-in">Add a ${other} key</a>`;
+    const other = { live: "a test key", test: "a live key", operator: "an API key" }[state.mode];
+    return html`<a class="mode-add" href="#/sign-in">Add ${other}</a>`;
   }
   return html`<div class="mode-switch" role="group" aria-label="Mode">
     ${modes.map(
@@ -86,14 +86,30 @@ function ModeSwitch({ state, onChange }) {
   </div>`;
 }
 
+function useRefusedKeys(refresh) {
+  const [refused, setRefused] = useState(null);
+  useEffect(() => {
+    const dropped = (event) => {
+      setRefused(event.detail);
+      location.hash = "#/sign-in";
+      refresh();
+    };
+    addEventListener(KEY_REFUSED, dropped);
+    return () => removeEventListener(KEY_REFUSED, dropped);
+  }, []);
+  return [refused, setRefused];
+}
+
 function App() {
   const route = useRoute();
   const [, setVersion] = useState(0);
   const refresh = () => setVersion((v) => v + 1);
+  const [refused, setRefused] = useRefusedKeys(refresh);
   const state = session();
   const present = useOptionalRoutes(state.mode);
   if (!state.mode || route.page === "sign-in") {
-    return html`<${SignIn} state=${state} onSignedIn=${() => {
+    return html`<${SignIn} state=${state} refused=${refused} onSignedIn=${() => {
+      setRefused(null);
       location.hash = "#/overview";
       refresh();
     }} />`;

@@ -187,6 +187,20 @@ def test_a_key_created_in_the_page_works_until_it_is_revoked_there(
     wait_until(lambda: stack.call("GET", "/v1/customers", made).status == 401, 10, "the revocation on the edge")
 
 
+def test_a_key_revoked_elsewhere_sends_the_page_back_to_sign_in(
+    stack: Stack, account: dict[str, Any], session: Session
+) -> None:
+    body = {"mode": "live", "scopes": ["api:read"], "name": "short-lived"}
+    made = stack.call("POST", "/v1/api_keys", account["live"], body).json()
+    session.sign_in(made["secret"])
+    assert stack.call("DELETE", f"/v1/api_keys/{made['id']}", account["live"]).status == 200
+    wait_until(lambda: stack.call("GET", "/v1/customers", made["secret"]).status == 401, 10, "the revocation")
+    session.nav.get_by_role("link", name="Customers").click()
+    expect(session.page.get_by_role("alert")).to_contain_text("stopped accepting the live key")
+    expect(session.nav).to_have_count(0)
+    assert session.page.evaluate("sessionStorage.getItem('ringside.dashboard')").count("sk_live_") == 0
+
+
 def test_an_event_is_redelivered_from_the_endpoint_page(
     stack: Stack, account: dict[str, Any], session: Session
 ) -> None:

@@ -5,10 +5,13 @@ import { useState } from "preact/hooks";
 import { capabilities, isOperatorKey, modeOf, remember } from "../api.js";
 
 
-export function SignIn({ state, onSignedIn }) {
+export function SignIn({ state, refused, onSignedIn }) {
   const [error, setError] = useState(null);
   const [busy, setBusy] = useState(false);
   const has = Object.keys(state.keys);
+  // one alert element, always there: what went wrong with this form, else why the tab signed out
+  const message =
+    error || (refused ? `Ringside stopped accepting the ${refused} key this tab held (revoked?). Sign in again.` : null);
 
   async function submit(event) {
     event.preventDefault();
@@ -38,15 +41,16 @@ export function SignIn({ state, onSignedIn }) {
   return html`<main class="sign-in" id="main">
     <h1>Ringside dashboard</h1>
     <p>Sign in with an API key (or, to manage accounts, the operator's admin key). It stays in this browser tab only and is sent to Ringside as a header.</p>
-    ${has.length > 0 &&
-    html`<p class="muted">Signed in with a ${has.join(" and a ")} key. Add another mode's key to switch between live and test data.</p>`}
+    <p class="muted" hidden=${has.length === 0}>
+      Signed in with a ${has.join(" and a ")} key. Add another mode's key to switch between live and test data.
+    </p>
     <form onSubmit=${submit} aria-describedby="sign-in-error">
       <label for="key">API key</label>
-      <input id="key" name="key" type="password" autocomplete="off" spellcheck="false" required maxlength="200" placeholder="sk_live_…, sk_test_… or the admin key" />
+      <input id="key" name="key" type="password" autocomplete="off" spellcheck=${false} required maxlength="200" placeholder="sk_live_…, sk_test_… or the admin key" />
       <button type="submit" disabled=${busy}>${busy ? "Checking…" : "Sign in"}</button>
-      ${has.length > 0 && html`<a href="#/overview">Back</a>`}
+      <a href="#/overview" hidden=${has.length === 0}>Back</a>
     </form>
-    <p id="sign-in-error" class="error" role="alert" hidden=${!error}>${error}</p>
+    <p id="sign-in-error" class="error" role="alert" hidden=${!message}>${message}</p>
   </main>`;
 }
 
