@@ -1,6 +1,6 @@
 // Small pieces every view uses: loading a resource, showing an error, a table, a form status.
 import { html } from "htm/preact";
-import { useCallback, useEffect, useState } from "preact/hooks";
+import { useCallback, useEffect, useRef, useState } from "preact/hooks";
 
 import { get } from "./api.js";
 
@@ -123,12 +123,14 @@ export function Pager({ pages, list }) {
 export function ConfirmButton({ label, confirmLabel, name, action, onDone }) {
   const [armed, setArmed] = useState(false);
   const [state, run] = useAction();
+  const confirmButton = useRef(null);
+  useEffect(() => armed && confirmButton.current?.focus(), [armed]); // the keyboard stays on the action
   if (!armed) {
     return html`<button type="button" class="danger" onClick=${() => setArmed(true)} aria-label=${`${label} ${name}`}>${label}</button>`;
   }
   const confirm = () => run(action, "Done.").then(onDone);
   return html`<span class="confirm">
-    <button type="button" class="danger" disabled=${state.busy} onClick=${confirm}>${confirmLabel}</button>
+    <button type="button" class="danger" ref=${confirmButton} disabled=${state.busy} onClick=${confirm}>${confirmLabel}</button>
     <button type="button" onClick=${() => setArmed(false)}>Cancel</button>
     <${ActionStatus} state=${state} />
   </span>`;

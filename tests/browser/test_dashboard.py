@@ -182,7 +182,8 @@ def test_a_key_created_in_the_page_works_until_it_is_revoked_there(
     assert set(row["scopes"]) == {"api:read", "api:write"}
 
     page.get_by_role("button", name="Revoke made in the dashboard").click()
-    page.get_by_role("button", name="Confirm revoke").click()
+    expect(page.get_by_role("button", name="Confirm revoke")).to_be_focused()  # Enter confirms
+    page.keyboard.press("Enter")
     expect(page.get_by_role("row").filter(has_text="made in the dashboard")).to_have_count(0)
     wait_until(lambda: stack.call("GET", "/v1/customers", made).status == 401, 10, "the revocation on the edge")
 
