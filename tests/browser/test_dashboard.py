@@ -122,6 +122,28 @@ def test_a_customer_created_through_the_api_shows_with_its_spend(
     assert to_ringside and all(r.all_headers().get("authorization") == f"Bearer {key}" for r in to_ringside)
 
 
+def test_the_customer_table_pages_through_a_search(stack: Stack, account: dict[str, Any], session: Session) -> None:
+    key = account["live"]
+    for n in range(23):  # a page holds 20
+        assert stack.call("POST", "/v1/customers", key, {"external_id": f"paged_{n:02d}"}).status == 201
+    stack.call("POST", "/v1/customers", key, {"external_id": "elsewhere"})
+    session.sign_in(key)
+    session.open("customers")
+    page = session.page
+    page.get_by_label("Search by external id, name or email").fill("PAGED_")  # case-insensitive
+    rows = page.get_by_role("row").filter(has=page.get_by_role("link", name=re.compile(r"^paged_")))
+    expect(rows).to_have_count(20)
+    expect(rows.first).to_contain_text("paged_22")  # newest first
+    expect(page.get_by_role("row").filter(has_text="elsewhere")).to_have_count(0)
+    page.get_by_role("button", name="Older →").click()
+    expect(rows).to_have_count(3)
+    expect(rows.last).to_contain_text("paged_00")
+    expect(page.get_by_role("button", name="Older →")).to_be_disabled()
+    page.get_by_role("button", name="← Newer").click()
+    expect(rows).to_have_count(20)
+    expect(page.get_by_role("button", name="← Newer")).to_be_disabled()
+
+
 def test_budget_top_up_and_block_change_what_the_api_answers(
     stack: Stack, account: dict[str, Any], session: Session
 ) -> None:

@@ -101,7 +101,7 @@ export function Overview({ present }) {
     </section>
     <section aria-labelledby="refusals-title">
       <h2 id="refusals-title">Requests and refusals</h2>
-      <${RefusalsChart} present=${present} range=${range} />
+      <${Loading} state=${daily}><${RefusalsChart} present=${present} range=${range} daily=${daily.data?.data} /><//>
     </section>
   </div>`;
 }

@@ -13,30 +13,30 @@ export function MissingRoute({ route, what }) {
   return html`<p class="note" role="note">${what} needs <code>${route}</code>, which this Ringside edge does not serve yet.</p>`;
 }
 
-export function RefusalsChart({ present, range }) {
+// Admitted requests per day come from usage; refusals only from /v1/requests (usage counts
+// admitted calls only), so without that route the chart shows the first and says why.
+export function RefusalsChart({ present, range, daily }) {
   const served = present["/v1/requests"];
   const recent = useResource(served ? "/v1/requests" : null, { ...range, limit: 100 });
-  if (!served) return html`<${MissingRoute} route="/v1/requests" what="Requests and refusals over time" />`;
-  const days = new Map();
+  const days = new Map((daily || []).map((row) => [row.date, { admitted: row.request_count, refused: 0 }]));
   for (const row of recent.data?.data || []) {
+    if (!REFUSED.has(row.status)) continue;
     const date = new Date(row.created * 1000).toISOString().slice(0, 10);
     const entry = days.get(date) || { admitted: 0, refused: 0 };
-    if (REFUSED.has(row.status)) entry.refused += 1;
-    else entry.admitted += 1;
+    entry.refused += 1;
     days.set(date, entry);
   }
   const labels = [...days.keys()].sort();
-  return html`<${Loading} state=${recent}>
-    <${TimeChart}
-      labels=${labels}
-      money=${false}
-      series=${[
-        { label: "Admitted", values: labels.map((d) => days.get(d).admitted) },
-        { label: "Refused (402/403/429)", values: labels.map((d) => days.get(d).refused) },
-      ]}
-      summary=${`Requests and refusals per day, the last ${recent.data?.data?.length || 0} calls`}
-    />
-  <//>`;
+  const series = [{ label: "Requests", values: labels.map((d) => days.get(d).admitted) }];
+  if (served) series.push({ label: "Refused (402/403/429)", values: labels.map((d) => days.get(d).refused) });
+  const chart = html`<${TimeChart}
+    labels=${labels}
+    money=${false}
+    series=${series}
+    summary=${served ? "Requests and refusals per day (refusals among the last 100 calls)" : "Requests per day"}
+  />`;
+  if (!served) return html`${chart}<${MissingRoute} route="/v1/requests" what="Refusals over time" />`;
+  return html`<${Loading} state=${recent}>${chart}<//>`;
 }
 
 export function RequestTable({ rows }) {
