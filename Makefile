@@ -57,7 +57,8 @@ $(TS_STAMP): sdk/typescript/package-lock.json
 	touch $@
 
 # The dashboard's packages, pinned by dashboard/package-lock.json (tests/edge_http/test_dashboard_build.py
-# rebuilds the dashboard and compares it with the committed assets).
+# rebuilds the dashboard and compares it with the committed assets; tests/browser/test_dashboard.py
+# runs axe-core from there).
 DASH_STAMP := dashboard/node_modules/.package-lock.json
 $(DASH_STAMP): dashboard/package-lock.json $(TS_STAMP)
 	cd dashboard && npm ci --no-audit --no-fund

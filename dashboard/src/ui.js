@@ -40,11 +40,16 @@ export function Loading({ state, children }) {
 // columns: [{label, cell: row => vnode, className?}]
 export function Table({ caption, columns, rows, empty = "Nothing yet." }) {
   if (!rows || rows.length === 0) return html`<p class="muted">${empty}</p>`;
-  return html`<div class="table-wrap" tabindex="0" role="region" aria-label=${caption}>
+  // a focusable region, so a table wider than the screen scrolls from the keyboard
+  return html`<div class="table-wrap" tabindex="0" role="region" aria-label=${`${caption} (table)`}>
     <table>
       <caption class="visually-hidden">${caption}</caption>
       <thead>
-        <tr>${columns.map((c) => html`<th scope="col" class=${c.className || ""}>${c.label}</th>`)}</tr>
+        <tr>
+          ${columns.map(
+            (c) => html`<th scope="col" class=${c.className || ""}>${c.label || html`<span class="visually-hidden">Actions</span>`}</th>`,
+          )}
+        </tr>
       </thead>
       <tbody>
         ${rows.map(

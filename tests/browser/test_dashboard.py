@@ -11,10 +11,12 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Locator, Page, Request, expect
 
-from tests.harness import ADMIN_KEY, Stack, wait_until
+from tests.harness import ADMIN_KEY, ROOT, Stack, wait_until
 
 CHAT = {"model": "fc:openai/gpt-4o-mini", "max_tokens": 8, "messages": [{"role": "user", "content": "hi"}]}
 RECEIVER = "https://hooks.example.invalid/ringside"  # does not resolve: accepted, never delivered
+AXE = ROOT / "dashboard" / "node_modules" / "axe-core" / "axe.min.js"  # pinned by dashboard/package-lock.json
+AXE_RULES = "{runOnly: ['wcag2a', 'wcag2aa', 'best-practice']}"
 
 # One stack (SQLite) for the module, as the usage-dashboard test does; a fresh account per test.
 pytestmark = pytest.mark.parametrize("stack", ["sqlite"], indirect=True)
@@ -354,3 +356,32 @@ def test_the_operator_key_creates_an_account_and_sees_nothing_else(stack: Stack,
     listed = stack.call("GET", "/v1/accounts?limit=100", ADMIN_KEY).json()["data"]
     (account,) = [a for a in listed if a["name"] == "made by the operator"]
     expect(page.get_by_role("row").filter(has_text=account["id"])).to_have_count(1)
+
+
+def test_every_page_passes_axe_s_wcag_2_aa_checks(stack: Stack, account: dict[str, Any], session: Session) -> None:
+    """Labels, names, roles, contrast, landmarks: axe-core (a dev dependency of the dashboard),
+    evaluated in the page through the DevTools protocol, which the page's CSP does not govern."""
+    assert AXE.exists(), "make node-packages installs axe-core into dashboard/node_modules"
+    key = account["live"]
+    customer = stack.call("POST", "/v1/customers", key, {"external_id": "axe", "budget_usd": 1}).json()
+    stack.call("POST", "/v1/chat/completions", key, CHAT, headers={"FC-Customer": customer["id"]})
+    endpoint = stack.call("POST", "/v1/webhooks", key, {"url": RECEIVER, "events": ["*"]}).json()
+    page = session.page
+
+    def violations() -> list[Any]:
+        expect(page.get_by_text("Loading…")).to_have_count(0)
+        page.evaluate(AXE.read_text())
+        found: list[Any] = page.evaluate(
+            f"axe.run(document, {AXE_RULES}).then(r => r.violations.map(v => [v.id, v.nodes[0].html]))"
+        )
+        return found
+
+    page.goto(session.url)
+    assert violations() == [], "sign-in"
+    session.sign_in(key)
+    routes = ["overview", "customers", f"customers/{customer['id']}", "keys", "tiers", "slots", "webhooks"]
+    routes += [f"webhooks/{endpoint['id']}", "events", "stripe", "account"]
+    for route in routes:
+        session.open(route)
+        expect(page.get_by_role("heading", level=1)).to_be_visible()
+        assert violations() == [], route
