@@ -212,6 +212,42 @@ def test_a_key_created_in_the_page_works_until_it_is_revoked_there(
     wait_until(lambda: stack.call("GET", "/v1/customers", made).status == 401, 10, "the revocation on the edge")
 
 
+def test_tiers_slots_and_stripe_settings_made_in_the_page_are_what_the_api_answers(
+    stack: Stack, account: dict[str, Any], session: Session
+) -> None:
+    key = account["live"]
+    session.sign_in(key)
+    page = session.page
+    session.open("tiers")
+    form = page.locator("form", has=page.get_by_role("heading", name="New tier"))
+    form.get_by_label("Name").fill("gold")
+    form.get_by_label("Budget (USD)").fill("40")
+    form.get_by_label("Markup %").fill("12.5")
+    form.get_by_role("button", name="Create tier").click()
+    expect(page.get_by_role("row").filter(has_text="gold")).to_contain_text("$40.00")
+    (tier,) = [t for t in stack.call("GET", "/v1/tiers", key).json()["data"] if t["name"] == "gold"]
+    assert tier["budget_usd"] == 40 and tier["markup_pct"] == 12.5, tier
+
+    session.open("slots")
+    page.get_by_label("Name", exact=True).fill("cheap")
+    page.get_by_label("Models, first choice first (one per line)").fill("fc:openai/gpt-4o-mini\nfc:openai/gpt-4o")
+    page.get_by_role("button", name="Create slot").click()
+    expect(page.get_by_role("row").filter(has_text="slot:cheap")).to_have_count(1)
+    (slot,) = [s for s in stack.call("GET", "/v1/slots", key).json()["data"] if s["name"] == "cheap"]
+    assert slot["models"] == ["fc:openai/gpt-4o-mini", "fc:openai/gpt-4o"], slot
+
+    session.open("stripe")
+    page.get_by_label("Stripe secret key (needed on every save)").fill("sk_test_" + "s" * 24)
+    page.get_by_label("Meter event name").fill("ringside_billable")
+    page.get_by_label("Value pushed").select_option("cost_cents")
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_text("Stripe settings saved.")).to_be_visible()
+    settings = stack.call("GET", "/v1/billing/stripe", key).json()
+    assert settings["meter_event_name"] == "ringside_billable" and settings["value"] == "cost_cents", settings
+    assert settings["secret_key"].startswith("sk_test_") and "s" * 24 not in settings["secret_key"]
+    expect(page.get_by_text(settings["secret_key"])).to_be_visible()  # only ever shown redacted
+
+
 def test_a_key_revoked_elsewhere_sends_the_page_back_to_sign_in(
     stack: Stack, account: dict[str, Any], session: Session
 ) -> None:

@@ -31,7 +31,7 @@ export function Account({ caps }) {
       <form class="panel" onSubmit=${submit} aria-label="Account settings">
         <fieldset disabled=${!caps.admin || state.busy}>
           <div class="field"><label for="markup_pct">Markup (%)</label>
-            <input id="markup_pct" name="markup_pct" type="number" min="0" max="100000" step="any" defaultValue=${a.markup_pct ?? 0} /></div>
+            <input id="markup_pct" name="markup_pct" type="number" min="0" max="1000" step="any" defaultValue=${a.markup_pct ?? 0} /></div>
           <div class="field"><label for="low_threshold_pct">wallet.low at (% of budget)</label>
             <input id="low_threshold_pct" name="low_threshold_pct" type="number" min="1" max="100" step="1" defaultValue=${a.low_threshold_pct ?? 80} /></div>
           <div class="field"><label for="default_tier_id">Default tier</label>

@@ -18,7 +18,9 @@ function Settings({ caps }) {
     event.preventDefault();
     const form = event.currentTarget.elements;
     const body = { meter_event_name: form.meter_event_name.value.trim(), value: form.value.value };
-    body.secret_key = form.secret_key.value.trim() || s.secret_key || "";
+    // PUT replaces the settings whole, and the stored key is only ever shown redacted: sending that
+    // back would store the redaction, so the key is asked for on every save
+    body.secret_key = form.secret_key.value.trim();
     if (await run(() => call("PUT", "/v1/billing/stripe", { body }), "Stripe settings saved.")) setVersion((v) => v + 1);
   }
   return html`<form class="panel" onSubmit=${submit} aria-labelledby="stripe-settings-title">
@@ -26,8 +28,8 @@ function Settings({ caps }) {
     <${Loading} state=${unset ? { ...settings, error: null } : settings}>
       <p class="muted">Secret key: <code>${s.secret_key || "not set"}</code>${s.updated ? ` · updated ${when(s.updated)}` : ""}</p>
       <fieldset disabled=${!caps.admin || state.busy}>
-        <div class="field"><label for="stripe-secret">New secret key (leave empty to keep)</label>
-          <input id="stripe-secret" name="secret_key" type="password" autocomplete="off" maxlength="300" /></div>
+        <div class="field"><label for="stripe-secret">Stripe secret key (needed on every save)</label>
+          <input id="stripe-secret" name="secret_key" type="password" autocomplete="off" required maxlength="255" placeholder="sk_live_… or rk_live_…" /></div>
         <div class="field"><label for="stripe-meter">Meter event name</label>
           <input id="stripe-meter" name="meter_event_name" maxlength="300" defaultValue=${s.meter_event_name || ""} /></div>
         <div class="field"><label for="stripe-value">Value pushed</label>

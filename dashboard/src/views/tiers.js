@@ -33,7 +33,7 @@ export function Tiers({ caps }) {
         <label>Budget (USD) <input name="budget_usd" type="number" min="0" max="1000000000" step="any" /></label>
         <label>Requests/min <input name="rate_limit_rpm" type="number" min="0" max="1000000000" step="1" /></label>
         <label>Tokens/min <input name="rate_limit_tpm" type="number" min="0" max="1000000000" step="1" /></label>
-        <label>Markup % <input name="markup_pct" type="number" min="0" max="100000" step="any" /></label>
+        <label>Markup % <input name="markup_pct" type="number" min="0" max="1000" step="any" /></label>
         <button type="submit">Create tier</button>
       </fieldset>
       <${ActionStatus} state=${state} />

@@ -32,7 +32,7 @@ var ii,V,Tn,qr,Rt,$n,An,On,ns,Je,Se,Rn,rs,os,as,Xr,Qe={},ti=[],Kr=/acit|ex(?:s|g
       <form class="panel" onSubmit=${l} aria-label="Account settings">
         <fieldset disabled=${!i.admin||o.busy}>
           <div class="field"><label for="markup_pct">Markup (%)</label>
-            <input id="markup_pct" name="markup_pct" type="number" min="0" max="100000" step="any" defaultValue=${r.markup_pct??0} /></div>
+            <input id="markup_pct" name="markup_pct" type="number" min="0" max="1000" step="any" defaultValue=${r.markup_pct??0} /></div>
           <div class="field"><label for="low_threshold_pct">wallet.low at (% of budget)</label>
             <input id="low_threshold_pct" name="low_threshold_pct" type="number" min="1" max="100" step="1" defaultValue=${r.low_threshold_pct??80} /></div>
           <div class="field"><label for="default_tier_id">Default tier</label>
@@ -378,13 +378,13 @@ GET /v1/usage`}</textarea></div>
                 action=${()=>E("DELETE",`/v1/slots/${o.id}`)} onDone=${t.reload} />`}]}
       />
     <//>
-  </div>`}var su={billable_cents:"Billable, in cents",cost_cents:"Cost, in cents",tokens:"Tokens"};function nu({caps:i}){let[t,e]=T(0),s=P("/v1/billing/stripe",void 0,t),[n,o]=W(),a=s.data||{},r=s.error?.status===404;async function l(c){c.preventDefault();let h=c.currentTarget.elements,u={meter_event_name:h.meter_event_name.value.trim(),value:h.value.value};u.secret_key=h.secret_key.value.trim()||a.secret_key||"",await o(()=>E("PUT","/v1/billing/stripe",{body:u}),"Stripe settings saved.")&&e(d=>d+1)}return _`<form class="panel" onSubmit=${l} aria-labelledby="stripe-settings-title">
+  </div>`}var su={billable_cents:"Billable, in cents",cost_cents:"Cost, in cents",tokens:"Tokens"};function nu({caps:i}){let[t,e]=T(0),s=P("/v1/billing/stripe",void 0,t),[n,o]=W(),a=s.data||{},r=s.error?.status===404;async function l(c){c.preventDefault();let h=c.currentTarget.elements,u={meter_event_name:h.meter_event_name.value.trim(),value:h.value.value};u.secret_key=h.secret_key.value.trim(),await o(()=>E("PUT","/v1/billing/stripe",{body:u}),"Stripe settings saved.")&&e(d=>d+1)}return _`<form class="panel" onSubmit=${l} aria-labelledby="stripe-settings-title">
     <h2 id="stripe-settings-title">Settings</h2>
     <${A} state=${r?{...s,error:null}:s}>
       <p class="muted">Secret key: <code>${a.secret_key||"not set"}</code>${a.updated?` \xB7 updated ${j(a.updated)}`:""}</p>
       <fieldset disabled=${!i.admin||n.busy}>
-        <div class="field"><label for="stripe-secret">New secret key (leave empty to keep)</label>
-          <input id="stripe-secret" name="secret_key" type="password" autocomplete="off" maxlength="300" /></div>
+        <div class="field"><label for="stripe-secret">Stripe secret key (needed on every save)</label>
+          <input id="stripe-secret" name="secret_key" type="password" autocomplete="off" required maxlength="255" placeholder="sk_live_… or rk_live_…" /></div>
         <div class="field"><label for="stripe-meter">Meter event name</label>
           <input id="stripe-meter" name="meter_event_name" maxlength="300" defaultValue=${a.meter_event_name||""} /></div>
         <div class="field"><label for="stripe-value">Value pushed</label>
@@ -421,7 +421,7 @@ GET /v1/usage`}</textarea></div>
         <label>Budget (USD) <input name="budget_usd" type="number" min="0" max="1000000000" step="any" /></label>
         <label>Requests/min <input name="rate_limit_rpm" type="number" min="0" max="1000000000" step="1" /></label>
         <label>Tokens/min <input name="rate_limit_tpm" type="number" min="0" max="1000000000" step="1" /></label>
-        <label>Markup % <input name="markup_pct" type="number" min="0" max="100000" step="any" /></label>
+        <label>Markup % <input name="markup_pct" type="number" min="0" max="1000" step="any" /></label>
         <button type="submit">Create tier</button>
       </fieldset>
       <${H} state=${e} />
