@@ -20,7 +20,7 @@ CONTENT_TYPES = {
     ".js": "text/javascript",
     ".css": "text/css",
     ".svg": "image/svg+xml",
-    ".map": "application/json",
+    ".txt": "text/plain; charset=utf-8",
 }
 # Everything from this origin, nothing inline, nothing framed, no form posts: the key can only
 # leave the page in a fetch to this same edge.
