@@ -11,7 +11,7 @@ RUN_STAMP := $(VENV)/.installed-run
 DEV_STAMP := $(VENV)/.installed-dev
 VERSION_OF = import sys; print(".".join(map(str, sys.version_info[:3])))
 
-.PHONY: up test lint typecheck pytest chromium node-packages protos lock bench bench-quick clean clean-data
+.PHONY: up test lint typecheck pytest chromium node-packages dashboard protos lock bench bench-quick clean clean-data
 
 # A venv made by another Python (an upgrade, another PYTHON=) is rebuilt, never silently reused.
 $(PYTHON_STAMP):
@@ -81,7 +81,20 @@ $(TS_STAMP): sdk/typescript/package-lock.json
 	cd sdk/typescript && npm ci --no-audit --no-fund
 	touch $@
 
-node-packages: $(TS_STAMP)
+# The dashboard's packages, pinned by dashboard/package-lock.json (tests/edge_http/test_dashboard_build.py
+# rebuilds the dashboard and compares it with the committed assets; tests/browser/test_dashboard.py
+# runs axe-core from there).
+DASH_STAMP := dashboard/node_modules/.package-lock.json
+$(DASH_STAMP): dashboard/package-lock.json $(TS_STAMP)
+	cd dashboard && npm ci --no-audit --no-fund
+	touch $@
+
+node-packages: $(TS_STAMP) $(DASH_STAMP)
+
+# The operator dashboard (/dashboard): its built assets in edge_http/dashboard/static/ are
+# committed, so `make up` needs no Node; this rebuilds them from dashboard/src/.
+dashboard: $(DASH_STAMP)
+	cd dashboard && npm run build
 
 # Regenerate sdk/python/ringside/core/v1/ from protos/ (tests/test_protos.py fails when it is stale).
 protos: $(DEV_STAMP)

@@ -12,6 +12,7 @@ from edge_http.handlers import (
     chat_completions,
     client_tokens,
     customers,
+    dashboard,
     embeddings,
     events,
     files,
@@ -40,6 +41,8 @@ def add_routes(app: web.Application) -> None:
             web.get("/readyz", health.readyz),
             web.get("/metrics", observability.metrics),
             web.get("/openapi.json", openapi.document_handler()),
+            web.get("/dashboard", dashboard.page),
+            web.get("/dashboard/assets/{name}", dashboard.asset),
             web.post("/v1/chat/completions", chat_completions.chat_completions),
             web.post("/chat/completions", chat_completions.chat_completions),  # the peer proxy's path
             web.post("/v1/embeddings", embeddings.embeddings),

@@ -13,35 +13,12 @@ import sys
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, Page, Request, expect, sync_playwright
+from playwright.sync_api import Browser, Page, Request, expect
 
 from tests.harness import ROOT, START_TIMEOUT_S, Stack, free_port, port_open, start_process, stop_process, wait_until
 
 SERVER = ROOT / "examples" / "usage-dashboard" / "server.py"
-CHROMIUM = "/usr/bin/chromium"  # Debian's; never a downloaded browser
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-DEADLINE_MS = 20_000  # every `expect` polls the page until this deadline (the page polls every 5 s)
 CHAT = {"model": "fc:openai/gpt-4o-mini", "max_tokens": 8, "messages": [{"role": "user", "content": "hi"}]}
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not os.access(CHROMIUM, os.X_OK):
-        # a skip on a developer's machine; in CI, conftest.py reports it as a failure
-        pytest.skip(f"{CHROMIUM} is missing: `sudo apt-get install chromium` (Debian's), then run the tests again")
-    expect.set_options(timeout=DEADLINE_MS)
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
 
 
 # The browser sees the same HTTP on either database: SQLite alone keeps the suite fast. Chosen by

@@ -38,6 +38,10 @@ def test_key_lifecycle(stack: Stack) -> None:
 def test_a_test_key_cannot_mint_live_keys_and_the_admin_key_has_no_account(stack: Stack) -> None:
     refused = stack.call("POST", "/v1/api_keys", stack.test_key, {"mode": "live"})
     assert refused.status == 403 and refused.json()["error"]["code"] == "insufficient_scope"
+    # without `mode` a key is made in the caller's mode (API.md "API keys")
+    for caller, prefix in ((stack.test_key, "sk_test_"), (stack.live_key, "sk_live_")):
+        made = stack.call("POST", "/v1/api_keys", caller, {"scopes": ["api:read"], "name": "same mode"})
+        assert made.status == 201 and made.json()["secret"].startswith(prefix), made.body
     for method, path in [
         ("POST", "/v1/api_keys"),
         ("GET", "/v1/api_keys"),
