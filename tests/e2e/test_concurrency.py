@@ -7,10 +7,11 @@ from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from typing import Any
 
-from ringside_server.admission import estimate_nano
+from ringside_server.admission import estimate_nano, estimate_rates
 from ringside_server.metering.settlement import price_of
 from ringside_server.money_proto import price_from
 from ringside_server.openai.estimate import input_tokens_bound
+from ringside_server.openai.price_classes import chat_classes
 from ringside_server.providers.catalog.load import load_catalog
 from tests.harness import Response, Stack, wait_until
 
@@ -102,7 +103,7 @@ def test_500_concurrent_calls_against_a_cap_for_about_100(stack: Stack) -> None:
     """Nothing billed past the cap, and no call refused while one more could have fit."""
     model = load_catalog()[MODEL]
     body = {"model": MODEL, "max_tokens": 20, "messages": [{"role": "user", "content": "one of five hundred"}]}
-    price = price_from(price_of(model))
+    price = estimate_rates(price_from(price_of(model)), chat_classes(body))  # text only: text rates
     one_call = estimate_nano(input_tokens_bound(body, model.max_image_tokens), 20, 1, price, 0)
     cap_nano = 100 * one_call
     customer = stack.call(
