@@ -29,6 +29,7 @@ from core.rpc.customers import CustomersServicer
 from core.rpc.files import FilesServicer
 from core.rpc.idempotency import IdempotencyServicer
 from core.rpc.metering import MeteringServicer
+from core.rpc.requests import RequestsServicer
 from core.rpc.responses import ResponsesServicer
 from core.rpc.slots import SlotsServicer
 from core.rpc.system import SystemServicer
@@ -63,6 +64,8 @@ from ringside.core.v1 import (
     keys_pb2_grpc,
     metering_pb2,
     metering_pb2_grpc,
+    requests_pb2,
+    requests_pb2_grpc,
     responses_pb2,
     responses_pb2_grpc,
     slots_pb2,
@@ -104,6 +107,7 @@ SERVICE_NAMES = [
     webhooks_pb2.DESCRIPTOR.services_by_name["WebhooksService"].full_name,
     billing_pb2.DESCRIPTOR.services_by_name["BillingService"].full_name,
     responses_pb2.DESCRIPTOR.services_by_name["ResponsesService"].full_name,
+    requests_pb2.DESCRIPTOR.services_by_name["RequestsService"].full_name,
 ]
 MAX_MESSAGE_BYTES = 4 * 1024 * 1024
 
@@ -198,6 +202,7 @@ def build_server(core: Core, settings: Settings) -> tuple[grpc.aio.Server, Healt
     webhooks_pb2_grpc.add_WebhooksServiceServicer_to_server(WebhooksServicer(core, auth), server)
     billing_pb2_grpc.add_BillingServiceServicer_to_server(BillingServicer(core, auth), server)
     responses_pb2_grpc.add_ResponsesServiceServicer_to_server(ResponsesServicer(core, auth), server)
+    requests_pb2_grpc.add_RequestsServiceServicer_to_server(RequestsServicer(core, auth), server)
     files_pb2_grpc.add_FilesServiceServicer_to_server(FilesServicer(core, auth), server)
     vector_stores_pb2_grpc.add_VectorStoresServiceServicer_to_server(VectorStoresServicer(core, auth), server)
     health_servicer = HealthServicer()

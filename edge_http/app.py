@@ -21,6 +21,7 @@ from edge_http.middlewares import errors
 from edge_http.observability import METRICS, observe
 from edge_http.protocol import EdgeRunner
 from edge_http.readiness import READINESS, Readiness
+from edge_http.request_log import RequestRecorder
 from edge_http.routes import add_routes
 from ringside_server.core_client import CoreClient
 from ringside_server.metering.breaker import Breakers
@@ -91,6 +92,8 @@ def create_app(settings: Settings) -> web.Application:
             leases = LeaseManager(core, instance, settings.lease_window_s, settings.lease_admission_wait_s)
             leases.start()
         rag = RagClient(settings.resolved_rag_address, settings.resolve_internal_token())
+        request_log = RequestRecorder(core)
+        request_log.start()
         local = LocalProvider(rag)
         refs, providers = models_and_providers(settings, session, local)
         app[SESSION] = session
@@ -105,10 +108,12 @@ def create_app(settings: Settings) -> web.Application:
             trusted_proxies=settings.trusted_proxy_networks,
             rag=rag,
             metrics=metrics,
+            request_log=request_log,
         )
         yield
         if leases is not None:  # handlers have drained: report every call, close every lease
             await leases.close(settings.drain_timeout_s)
+        await request_log.close()
         await session.close()
         await rag.close()
         await core.close()

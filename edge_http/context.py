@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from aiohttp import web
 
+from edge_http.request_log import RequestRecorder
 from edge_http.signing_keys import SigningKeys
 from edge_http.verified_keys import VerifiedKeys
 from ringside_server.client_token import VerifiedCache
@@ -25,6 +26,8 @@ class Edge(Gateway):
     # The rag role's client (vector indexes, the local models); None only in tests of other parts.
     rag: RagClient | None = None
     verified_keys: VerifiedKeys = field(default_factory=VerifiedKeys)
+    # The request log's sender (GET /v1/requests); None only in tests of other parts.
+    request_log: RequestRecorder | None = None
 
 
 EDGE = web.AppKey("edge", Edge)

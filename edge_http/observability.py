@@ -13,6 +13,8 @@ from aiohttp import web
 
 from edge_http.context import EDGE
 from edge_http.middlewares import REQUEST_ID, Handler
+from edge_http.request_log import LISTED_REFUSALS
+from ringside.core.v1 import requests_pb2
 from ringside_server.errors import STATUS_BY_CODE, RingsideError
 from ringside_server.observability import tracing
 from ringside_server.observability.calls import CURRENT_CALL, CallRecord
@@ -63,6 +65,8 @@ def _finished(
         metrics.first_byte.labels(route).observe(first_byte_s)
     request_id = (response.headers.get("x-request-id") if response is not None else None) or request.get(REQUEST_ID)
     tracing.current_span().set_attribute(tracing.REQUEST_ID, request_id or "")  # the request's span
+    if record.asked and (record.metered or code in LISTED_REFUSALS):
+        _log_request(request, record, route, status, code, request_id or "", elapsed_s)
     if not log.isEnabledFor(logging.INFO):
         return
     fields: dict[str, Any] = {
@@ -84,6 +88,35 @@ def _finished(
             upstream_ms=round(record.upstream_s * 1000, 3),
         )
     log.info("%s %s %d", request.method, route, status, extra={"fields": fields})
+
+
+def _log_request(
+    request: web.Request, record: CallRecord, route: str, status: int, code: str, request_id: str, elapsed_s: float
+) -> None:
+    """One entry of the request log (GET /v1/requests), sent to the core off the request path."""
+    recorder = request.app[EDGE].request_log
+    if recorder is None:
+        return
+    api_key, client_token, customer_ref, user = record.caller
+    now = time.time()
+    recorder.add(
+        requests_pb2.RequestEntry(
+            request_id=request_id[:64],
+            api_key=api_key,
+            client_token=client_token,
+            customer_ref=customer_ref,
+            user=user,
+            customer_id=record.customer_id,
+            route=route[:100],
+            model=record.asked,
+            resolved_model=record.model if record.metered else "",
+            status=status,
+            error_code="" if status < 400 else code,
+            latency_ms=round(elapsed_s * 1000),
+            created=int(now),
+            created_ms=int(now * 1000),
+        )
+    )
 
 
 def error_code(response: web.StreamResponse | None) -> str:

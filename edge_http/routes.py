@@ -23,6 +23,7 @@ from edge_http.handlers import (
     moderations,
     openapi,
     peer,
+    requests,
     responses,
     slots,
     tiers,
@@ -89,6 +90,8 @@ def add_routes(app: web.Application) -> None:
             web.get("/.well-known/jwks.json", client_tokens.jwks),
             web.get("/v1/customers/{id}/periods", billing.list_periods),
             web.get("/v1/usage", usage.get_usage),
+            web.get("/v1/requests", requests.list_requests),
+            web.get("/v1/requests/{id}", requests.get_request),
             web.put("/v1/billing/stripe", billing.put_stripe_settings),
             web.post("/v1/billing/stripe", billing.put_stripe_settings),  # Stripe's SDKs update with POST
             web.get("/v1/billing/stripe", billing.get_stripe_settings),

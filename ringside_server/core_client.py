@@ -17,6 +17,7 @@ from ringside.core.v1 import (
     keys_pb2_grpc,
     metering_pb2,
     metering_pb2_grpc,
+    requests_pb2_grpc,
     responses_pb2_grpc,
     slots_pb2_grpc,
     system_pb2,
@@ -78,6 +79,7 @@ class CoreClient:
         self.webhooks = webhooks_pb2_grpc.WebhooksServiceStub(self.channel)
         self.billing = billing_pb2_grpc.BillingServiceStub(self.channel)
         self.responses = responses_pb2_grpc.ResponsesServiceStub(self.channel)
+        self.requests = requests_pb2_grpc.RequestsServiceStub(self.channel)
         self.internal_metadata = (("x-ringside-internal", internal_token),)
 
     async def close(self) -> None:

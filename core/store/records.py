@@ -47,6 +47,7 @@ from core.domain.webhooks import (
 from core.store.billing_records import STATEMENTS as BILLING_STATEMENTS
 from core.store.erasure import STATEMENTS as ERASURE_STATEMENTS
 from core.store.rag_records import STATEMENTS as RAG_STATEMENTS
+from core.store.request_log import STATEMENTS as REQUEST_LOG_STATEMENTS
 from core.store.responses import STATEMENTS as RESPONSE_STATEMENTS
 from core.store.retention import STATEMENTS as RETENTION_STATEMENTS
 from core.store.tables import (
@@ -433,6 +434,7 @@ _STATEMENTS.update(ERASURE_STATEMENTS)  # after the events and responses they re
 _STATEMENTS.update(RAG_STATEMENTS)  # files refer to customers, written before them
 _STATEMENTS.update(RETENTION_STATEMENTS)
 _STATEMENTS.update(RESPONSE_STATEMENTS)  # a stored response's insert before its erasure or purge
+_STATEMENTS.update(REQUEST_LOG_STATEMENTS)
 _ORDER = {record_type: index for index, record_type in enumerate(_STATEMENTS)}
 
 

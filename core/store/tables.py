@@ -491,8 +491,30 @@ class StoredResponseRow(SQLModel, table=True):
     created: int = Field(sa_type=BigInteger, index=True)
 
 
+class RequestLogRow(SQLModel, table=True):
+    """One model call as its edge answered it (GET /v1/requests): route, asked and served model,
+    status, error code, latency — no prompt or completion. Refusals have no usage record."""
+
+    __tablename__ = "request_log"
+    __table_args__ = (Index("ix_request_log_tenant_created", "account_id", "livemode", "created"),)
+
+    request_id: str = Field(primary_key=True, max_length=64)
+    account_id: str = Field(max_length=64)
+    livemode: bool
+    customer_id: str | None = Field(default=None, max_length=64)
+    route: str = Field(default="", max_length=100)
+    model: str = Field(default="", max_length=300)
+    resolved_model: str = Field(default="", max_length=300)
+    status: int = 0
+    error_code: str = Field(default="", max_length=64)
+    latency_ms: int = Field(default=0, sa_type=BigInteger)
+    created: int = Field(sa_type=BigInteger)
+    created_ms: int = Field(default=0, sa_type=BigInteger)  # orders the calls of one second
+
+
 CUSTOMER_PERIODS: Table = CustomerPeriodRow.__table__  # type: ignore[attr-defined]
 STRIPE_SETTINGS: Table = StripeSettingsRow.__table__  # type: ignore[attr-defined]
 STRIPE_CURSORS: Table = StripeCursorRow.__table__  # type: ignore[attr-defined]
 STRIPE_SYNC_RUNS: Table = StripeSyncRunRow.__table__  # type: ignore[attr-defined]
 STORED_RESPONSES: Table = StoredResponseRow.__table__  # type: ignore[attr-defined]
+REQUEST_LOG: Table = RequestLogRow.__table__  # type: ignore[attr-defined]

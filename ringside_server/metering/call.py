@@ -22,6 +22,7 @@ from ringside_server.metering.gateway import TEST_PROVIDER, Gateway
 from ringside_server.metering.request import Answer, Caller, MeteredRequest
 from ringside_server.metering.settlement import admit, price_of
 from ringside_server.money_proto import classes_message
+from ringside_server.observability import calls
 from ringside_server.providers import registry
 from ringside_server.providers.catalog.load import CatalogModel
 from ringside_server.providers.local import LOCAL_PROVIDER
@@ -48,10 +49,10 @@ class MeteredCall:
     @classmethod
     async def prepare(cls, gateway: Gateway, caller: Caller, request: MeteredRequest) -> MeteredCall:
         """Resolve and check everything that can be refused before anything is held."""
-        user = request.body.get("user")
-        policy = await gateway.policy(
-            caller.api_key, caller.client_token, caller.customer_ref, user if isinstance(user, str) else ""
-        )
+        given_user = request.body.get("user")
+        user = given_user if isinstance(given_user, str) else ""
+        calls.asked(str(request.model_ref)[:300], (caller.api_key, caller.client_token, caller.customer_ref, user))
+        policy = await gateway.policy(caller.api_key, caller.client_token, caller.customer_ref, user)
         models = await gateway.resolve_model(request.model_ref, caller.api_key, policy)
         for model in models:
             # the provider first: a provider that cannot serve the route says what it can serve

@@ -25,9 +25,19 @@ class CallRecord:
     first_byte_s: float | None = None  # since `started`, once the first body byte was written
     metered: bool = False  # an attempt was admitted (the figures above mean something)
     request_id: str = ""  # the admitted call's id (the core's or the lease's), once admitted
+    # The call as asked (set once the request was valid enough to resolve): for the request log.
+    asked: str = ""
+    caller: tuple[str, str, str, str] = ("", "", "", "")  # api key, Client Token, FC-Customer, user
 
 
 CURRENT_CALL: ContextVar[CallRecord | None] = ContextVar("ringside_call", default=None)
+
+
+def asked(model_ref: str, caller: tuple[str, str, str, str]) -> None:
+    """The model ref a call asked for, and who asked (key, Client Token, FC-Customer, user)."""
+    record = CURRENT_CALL.get()
+    if record is not None:
+        record.asked, record.caller = model_ref, caller
 
 
 def admitted(metrics: EdgeMetrics | None, path: str, customer_id: str, request_id: str) -> None:

@@ -1,0 +1,77 @@
+"""The edge's side of the request log: each finished model call (served, failed upstream, or
+refused for budget, wallet, block, allowed models or a rate limit) becomes one entry, sent to the
+core in batches off the request path. A read of /v1/requests on this edge first sends what is
+pending, so a call then a read sees the call."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from ringside.core.v1 import requests_pb2
+from ringside_server.core_client import CoreClient
+from ringside_server.errors import RingsideError
+
+log = logging.getLogger("ringside.edge.requests")
+FLUSH_EVERY_S = 0.5
+BATCH_MAX = 1000
+PENDING_MAX = 50_000  # beyond this (a core away for long) new entries are dropped, and counted
+# Refusals that are listed (API.md "Usage"): the caller was known and the request valid.
+LISTED_REFUSALS = frozenset(
+    {
+        "customer_budget_exceeded",
+        "customer_wallet_empty",
+        "wallet_empty",
+        "customer_blocked",
+        "model_not_allowed",
+        "ip_rate_limit_exceeded",
+        "client_token_rate_limit_exceeded",
+        "account_rate_limit_exceeded",
+        "customer_rate_limit_exceeded",
+    }
+)
+
+
+class RequestRecorder:
+    def __init__(self, core: CoreClient) -> None:
+        self.core = core
+        self.pending: list[requests_pb2.RequestEntry] = []
+        self.dropped = 0
+        self._sending = asyncio.Lock()
+        self._task: asyncio.Task[None] | None = None
+
+    def add(self, entry: requests_pb2.RequestEntry) -> None:
+        if len(self.pending) >= PENDING_MAX:
+            self.dropped += 1
+            return
+        self.pending.append(entry)
+
+    def start(self) -> None:
+        self._task = asyncio.get_running_loop().create_task(self._run())
+
+    async def _run(self) -> None:
+        while True:
+            await asyncio.sleep(FLUSH_EVERY_S)
+            await self.flush()
+
+    async def flush(self) -> None:
+        """Send every pending entry (after any send in flight); a failed batch is logged and dropped:
+        the log is for people looking back, never for money."""
+        async with self._sending:
+            while self.pending:
+                batch, self.pending = self.pending[:BATCH_MAX], self.pending[BATCH_MAX:]
+                try:
+                    await self.core.internal(
+                        self.core.requests.RecordRequests, requests_pb2.RecordRequestsRequest(entries=batch)
+                    )
+                except RingsideError as error:
+                    log.warning("%d request log entries not recorded: %s", len(batch), error.code)
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(self.flush(), 5.0)
