@@ -21,6 +21,7 @@ from edge_http.handlers import (
     slots,
     tiers,
     usage,
+    vector_store_files,
     vector_stores,
     wallets,
     webhooks,
@@ -50,6 +51,10 @@ def add_routes(app: web.Application) -> None:
             web.post("/v1/vector_stores/{id}", vector_stores.update_vector_store),  # OpenAI modifies with POST
             web.patch("/v1/vector_stores/{id}", vector_stores.update_vector_store),
             web.delete("/v1/vector_stores/{id}", vector_stores.delete_vector_store),
+            web.post("/v1/vector_stores/{id}/files", vector_store_files.attach_file),
+            web.get("/v1/vector_stores/{id}/files", vector_store_files.list_files),
+            web.get("/v1/vector_stores/{id}/files/{file_id}", vector_store_files.get_file),
+            web.delete("/v1/vector_stores/{id}/files/{file_id}", vector_store_files.detach_file),
             web.post("/v1/customers", customers.create_customer),
             web.get("/v1/customers", customers.list_customers),
             web.get("/v1/customers/{id}", customers.get_customer),

@@ -132,6 +132,10 @@ def rag_serve(
         internal_token=settings.resolve_internal_token(),
         threads=threads or settings.rag_threads,
         core_address=settings.resolved_core_address,
+        temporal_address=settings.resolved_temporal_address,
+        temporal_namespace=settings.temporal_namespace,
+        files_root=settings.ensure_data_dir().resolve() / "files",
+        parse_cache=settings.ensure_data_dir().resolve() / "rag" / "parses",
     )
     _run(serve(options))
 

@@ -37,6 +37,12 @@ class RagClient:
         request = rag_pb2.DropIndexRequest(index=rag_pb2.IndexRef(store_id=store_id, generation=generation))
         await self.call(self.stub.DropIndex, request, timeout_s=60.0)
 
+    async def delete_file(self, store_id: str, generation: int, file_id: str) -> None:
+        request = rag_pb2.DeleteFileRequest(
+            index=rag_pb2.IndexRef(store_id=store_id, generation=generation), file_id=file_id
+        )
+        await self.call(self.stub.DeleteFile, request, timeout_s=60.0)
+
 
 def translate(error: grpc.aio.AioRpcError) -> RingsideError:
     if error.code() == grpc.StatusCode.INVALID_ARGUMENT:

@@ -6,15 +6,27 @@ import dataclasses
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import bindparam, insert, update
+from sqlalchemy import bindparam, delete, insert, update
 from sqlalchemy.sql import Executable
 
 from core.domain.files import FileDeletion, StoredFile
+from core.domain.vector_store_files import VectorStoreFile, VectorStoreFileDetach, VectorStoreFileUpdate
 from core.domain.vector_stores import VectorStore, VectorStoreDeletion, VectorStoreUpdate
-from core.store.tables import FILES, VECTOR_STORES
+from core.store.tables import FILES, VECTOR_STORE_FILES, VECTOR_STORES
 
 FILE_FIELDS = tuple(field.name for field in dataclasses.fields(StoredFile))
 STORE_FIELDS = tuple(field.name for field in dataclasses.fields(VectorStore))
+STORE_FILE_FIELDS = tuple(field.name for field in dataclasses.fields(VectorStoreFile))
+_STORE_FILE_MUTABLE = (
+    "status",
+    "attributes_json",
+    "chunking_json",
+    "chunk_count",
+    "usage_bytes",
+    "last_error_code",
+    "last_error_message",
+    "updated",
+)
 # What a modify may change (the rest is fixed at create, or has writes of its own).
 _STORE_MUTABLE = ("name", "metadata_json", "expires_after_days", "shared", "generation", "last_active_at")
 
@@ -36,5 +48,23 @@ STATEMENTS: dict[type, tuple[Executable, Callable[[Any], dict[str, Any]]]] = {
         .where(VECTOR_STORES.c.id == bindparam("b_id"))
         .values(deleted_at=bindparam("b_deleted_at")),
         lambda r: {"b_id": r.store_id, "b_deleted_at": r.deleted_at},
+    ),
+    VectorStoreFile: (insert(VECTOR_STORE_FILES), lambda r: dataclasses.asdict(r)),
+    VectorStoreFileUpdate: (
+        update(VECTOR_STORE_FILES)
+        .where(VECTOR_STORE_FILES.c.store_id == bindparam("b_store_id"))
+        .where(VECTOR_STORE_FILES.c.file_id == bindparam("b_file_id"))
+        .values({name: bindparam(f"b_{name}") for name in _STORE_FILE_MUTABLE}),
+        lambda r: {
+            "b_store_id": r.row.store_id,
+            "b_file_id": r.row.file_id,
+            **{f"b_{name}": getattr(r.row, name) for name in _STORE_FILE_MUTABLE},
+        },
+    ),
+    VectorStoreFileDetach: (
+        delete(VECTOR_STORE_FILES)
+        .where(VECTOR_STORE_FILES.c.store_id == bindparam("b_store_id"))
+        .where(VECTOR_STORE_FILES.c.file_id == bindparam("b_file_id")),
+        lambda r: {"b_store_id": r.store_id, "b_file_id": r.file_id},
     ),
 }

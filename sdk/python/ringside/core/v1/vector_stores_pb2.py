@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n$ringside/core/v1/vector_stores.proto\x12\x10ringside.core.v1\"\xa1\x02\n\x0bVectorStore\x12\n\n\x02id\x18\x01 \x01(\t\x12\x10\n\x08livemode\x18\x02 \x01(\x08\x12\x13\n\x0b\x63ustomer_id\x18\x03 \x01(\t\x12\x0c\n\x04name\x18\x04 \x01(\t\x12\x17\n\x0f\x65mbedding_model\x18\x05 \x01(\t\x12!\n\x19\x65mbedding_model_requested\x18\x06 \x01(\t\x12\x15\n\rchunking_json\x18\x07 \x01(\t\x12\x15\n\rmetadata_json\x18\x08 \x01(\t\x12\x1a\n\x12\x65xpires_after_days\x18\t \x01(\x05\x12\x0e\n\x06shared\x18\n \x01(\x08\x12\x12\n\ngeneration\x18\x0b \x01(\x03\x12\x0f\n\x07\x63reated\x18\x0c \x01(\x03\x12\x16\n\x0elast_active_at\x18\r \x01(\x03\"\xd4\x01\n\x18\x43reateVectorStoreRequest\x12\x14\n\x0c\x63ustomer_ref\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x17\n\x0f\x65mbedding_model\x18\x03 \x01(\t\x12!\n\x19\x65mbedding_model_requested\x18\x04 \x01(\t\x12\x15\n\rchunking_json\x18\x05 \x01(\t\x12\x15\n\rmetadata_json\x18\x06 \x01(\t\x12\x1a\n\x12\x65xpires_after_days\x18\x07 \x01(\x05\x12\x0e\n\x06shared\x18\x08 \x01(\x08\"I\n\x19\x43reateVectorStoreResponse\x12,\n\x05store\x18\x01 \x01(\x0b\x32\x1d.ringside.core.v1.VectorStore\"9\n\x15GetVectorStoreRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x14\n\x0c\x63ustomer_ref\x18\x02 \x01(\t\"F\n\x16GetVectorStoreResponse\x12,\n\x05store\x18\x01 \x01(\x0b\x32\x1d.ringside.core.v1.VectorStore\"\x81\x01\n\x17ListVectorStoresRequest\x12\x14\n\x0c\x63ustomer_ref\x18\x01 \x01(\t\x12\r\n\x05limit\x18\x02 \x01(\x05\x12\r\n\x05order\x18\x03 \x01(\t\x12\r\n\x05\x61\x66ter\x18\x04 \x01(\t\x12\x0e\n\x06\x62\x65\x66ore\x18\x05 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x06 \x01(\t\"[\n\x18ListVectorStoresResponse\x12-\n\x06stores\x18\x01 \x03(\x0b\x32\x1d.ringside.core.v1.VectorStore\x12\x10\n\x08has_more\x18\x02 \x01(\x08\"\xbe\x01\n\x18UpdateVectorStoreRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x14\n\x0c\x63ustomer_ref\x18\x02 \x01(\t\x12\x11\n\x04name\x18\x03 \x01(\tH\x00\x88\x01\x01\x12\x1a\n\rmetadata_json\x18\x04 \x01(\tH\x01\x88\x01\x01\x12\x1f\n\x12\x65xpires_after_days\x18\x05 \x01(\x05H\x02\x88\x01\x01\x42\x07\n\x05_nameB\x10\n\x0e_metadata_jsonB\x15\n\x13_expires_after_days\"I\n\x19UpdateVectorStoreResponse\x12,\n\x05store\x18\x01 \x01(\x0b\x32\x1d.ringside.core.v1.VectorStore\"<\n\x18\x44\x65leteVectorStoreRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x14\n\x0c\x63ustomer_ref\x18\x02 \x01(\t\"I\n\x19\x44\x65leteVectorStoreResponse\x12,\n\x05store\x18\x01 \x01(\x0b\x32\x1d.ringside.core.v1.VectorStore2\xaf\x04\n\x13VectorStoresService\x12l\n\x11\x43reateVectorStore\x12*.ringside.core.v1.CreateVectorStoreRequest\x1a+.ringside.core.v1.CreateVectorStoreResponse\x12\x63\n\x0eGetVectorStore\x12\'.ringside.core.v1.GetVectorStoreRequest\x1a(.ringside.core.v1.GetVectorStoreResponse\x12i\n\x10ListVectorStores\x12).ringside.core.v1.ListVectorStoresRequest\x1a*.ringside.core.v1.ListVectorStoresResponse\x12l\n\x11UpdateVectorStore\x12*.ringside.core.v1.UpdateVectorStoreRequest\x1a+.ringside.core.v1.UpdateVectorStoreResponse\x12l\n\x11\x44\x65leteVectorStore\x12*.ringside.core.v1.DeleteVectorStoreRequest\x1a+.ringside.core.v1.DeleteVectorStoreResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n$ringside/core/v1/vector_stores.proto\x12\x10ringside.core.v1\"\x99\x03\n\x0bVectorStore\x12\n\n\x02id\x18\x01 \x01(\t\x12\x10\n\x08livemode\x18\x02 \x01(\x08\x12\x13\n\x0b\x63ustomer_id\x18\x03 \x01(\t\x12\x0c\n\x04name\x18\x04 \x01(\t\x12\x17\n\x0f\x65mbedding_model\x18\x05 \x01(\t\x12!\n\x19\x65mbedding_model_requested\x18\x06 \x01(\t\x12\x15\n\rchunking_json\x18\x07 \x01(\t\x12\x15\n\rmetadata_json\x18\x08 \x01(\t\x12\x1a\n\x12\x65xpires_after_days\x18\t \x01(\x05\x12\x0e\n\x06shared\x18\n \x01(\x08\x12\x12\n\ngeneration\x18\x0b \x01(\x03\x12\x0f\n\x07\x63reated\x18\x0c \x01(\x03\x12\x16\n\x0elast_active_at\x18\r \x01(\x03\x12\x19\n\x11\x66iles_in_progress\x18\x0e \x01(\x05\x12\x17\n\x0f\x66iles_completed\x18\x0f \x01(\x05\x12\x14\n\x0c\x66iles_failed\x18\x10 \x01(\x05\x12\x17\n\x0f\x66iles_cancelled\x18\x11 \x01(\x05\x12\x13\n\x0busage_bytes\x18\x12 \x01(\x03\"\xd4\x01\n\x18\x43reateVectorStoreRequest\x12\x14\n\x0c\x63ustomer_ref\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x17\n\x0f\x65mbedding_model\x18\x03 \x01(\t\x12!\n\x19\x65mbedding_model_requested\x18\x04 \x01(\t\x12\x15\n\rchunking_json\x18\x05 \x01(\t\x12\x15\n\rmetadata_json\x18\x06 \x01(\t\x12\x1a\n\x12\x65xpires_after_days\x18\x07 \x01(\x05\x12\x0e\n\x06shared\x18\x08 \x01(\x08\"I\n\x19\x43reateVectorStoreResponse\x12,\n\x05store\x18\x01 \x01(\x0b\x32\x1d.ringside.core.v1.VectorStore\"9\n\x15GetVectorStoreRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x14\n\x0c\x63ustomer_ref\x18\x02 \x01(\t\"F\n\x16GetVectorStoreResponse\x12,\n\x05store\x18\x01 \x01(\x0b\x32\x1d.ringside.core.v1.VectorStore\"\x81\x01\n\x17ListVectorStoresRequest\x12\x14\n\x0c\x63ustomer_ref\x18\x01 \x01(\t\x12\r\n\x05limit\x18\x02 \x01(\x05\x12\r\n\x05order\x18\x03 \x01(\t\x12\r\n\x05\x61\x66ter\x18\x04 \x01(\t\x12\x0e\n\x06\x62\x65\x66ore\x18\x05 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x06 \x01(\t\"[\n\x18ListVectorStoresResponse\x12-\n\x06stores\x18\x01 \x03(\x0b\x32\x1d.ringside.core.v1.VectorStore\x12\x10\n\x08has_more\x18\x02 \x01(\x08\"\xbe\x01\n\x18UpdateVectorStoreRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x14\n\x0c\x63ustomer_ref\x18\x02 \x01(\t\x12\x11\n\x04name\x18\x03 \x01(\tH\x00\x88\x01\x01\x12\x1a\n\rmetadata_json\x18\x04 \x01(\tH\x01\x88\x01\x01\x12\x1f\n\x12\x65xpires_after_days\x18\x05 \x01(\x05H\x02\x88\x01\x01\x42\x07\n\x05_nameB\x10\n\x0e_metadata_jsonB\x15\n\x13_expires_after_days\"I\n\x19UpdateVectorStoreResponse\x12,\n\x05store\x18\x01 \x01(\x0b\x32\x1d.ringside.core.v1.VectorStore\"<\n\x18\x44\x65leteVectorStoreRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x14\n\x0c\x63ustomer_ref\x18\x02 \x01(\t\"I\n\x19\x44\x65leteVectorStoreResponse\x12,\n\x05store\x18\x01 \x01(\x0b\x32\x1d.ringside.core.v1.VectorStore\"\x9a\x02\n\tStoreFile\x12\x10\n\x08store_id\x18\x01 \x01(\t\x12\x0f\n\x07\x66ile_id\x18\x02 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x03 \x01(\t\x12\x0e\n\x06status\x18\x04 \x01(\t\x12\x17\n\x0f\x61ttributes_json\x18\x05 \x01(\t\x12\x15\n\rchunking_json\x18\x06 \x01(\t\x12\x13\n\x0b\x63hunk_count\x18\x07 \x01(\x03\x12\x13\n\x0busage_bytes\x18\x08 \x01(\x03\x12\x17\n\x0flast_error_code\x18\t \x01(\t\x12\x1a\n\x12last_error_message\x18\n \x01(\t\x12\x0f\n\x07\x63reated\x18\x0b \x01(\x03\x12\x12\n\ngeneration\x18\x0c \x01(\x03\x12\x11\n\tattach_id\x18\r \x01(\t\"|\n\x11\x41ttachFileRequest\x12\x10\n\x08store_id\x18\x01 \x01(\t\x12\x14\n\x0c\x63ustomer_ref\x18\x02 \x01(\t\x12\x0f\n\x07\x66ile_id\x18\x03 \x01(\t\x12\x17\n\x0f\x61ttributes_json\x18\x04 \x01(\t\x12\x15\n\rchunking_json\x18\x05 \x01(\t\"K\n\x10StoreFileRequest\x12\x10\n\x08store_id\x18\x01 \x01(\t\x12\x14\n\x0c\x63ustomer_ref\x18\x02 \x01(\t\x12\x0f\n\x07\x66ile_id\x18\x03 \x01(\t\">\n\x11StoreFileResponse\x12)\n\x04\x66ile\x18\x01 \x01(\x0b\x32\x1b.ringside.core.v1.StoreFile\"\x8c\x01\n\x15ListStoreFilesRequest\x12\x10\n\x08store_id\x18\x01 \x01(\t\x12\x14\n\x0c\x63ustomer_ref\x18\x02 \x01(\t\x12\r\n\x05limit\x18\x03 \x01(\x05\x12\r\n\x05order\x18\x04 \x01(\t\x12\r\n\x05\x61\x66ter\x18\x05 \x01(\t\x12\x0e\n\x06\x62\x65\x66ore\x18\x06 \x01(\t\x12\x0e\n\x06status\x18\x07 \x01(\t\"V\n\x16ListStoreFilesResponse\x12*\n\x05\x66iles\x18\x01 \x03(\x0b\x32\x1b.ringside.core.v1.StoreFile\x12\x10\n\x08has_more\x18\x02 \x01(\x08\"&\n\x15PendingIngestsRequest\x12\r\n\x05limit\x18\x01 \x01(\x05\"\x7f\n\rPendingIngest\x12\x10\n\x08store_id\x18\x01 \x01(\t\x12\x0f\n\x07\x66ile_id\x18\x02 \x01(\t\x12\x0f\n\x07\x63reated\x18\x03 \x01(\x03\x12\x13\n\x0b\x63ustomer_id\x18\x04 \x01(\t\x12\x12\n\naccount_id\x18\x05 \x01(\t\x12\x11\n\tattach_id\x18\x06 \x01(\t\"J\n\x16PendingIngestsResponse\x12\x30\n\x07ingests\x18\x01 \x03(\x0b\x32\x1f.ringside.core.v1.PendingIngest\"5\n\x10IngestJobRequest\x12\x10\n\x08store_id\x18\x01 \x01(\t\x12\x0f\n\x07\x66ile_id\x18\x02 \x01(\t\"\x9d\x01\n\x11IngestJobResponse\x12,\n\x05store\x18\x01 \x01(\x0b\x32\x1d.ringside.core.v1.VectorStore\x12)\n\x04\x66ile\x18\x02 \x01(\x0b\x32\x1b.ringside.core.v1.StoreFile\x12\x10\n\x08\x66ilename\x18\x03 \x01(\t\x12\r\n\x05\x62ytes\x18\x04 \x01(\x03\x12\x0e\n\x06sha256\x18\x05 \x01(\t\"\xbc\x01\n\x13\x46inishIngestRequest\x12\x10\n\x08store_id\x18\x01 \x01(\t\x12\x0f\n\x07\x66ile_id\x18\x02 \x01(\t\x12\x11\n\tattach_id\x18\x03 \x01(\t\x12\x0e\n\x06status\x18\x04 \x01(\t\x12\x13\n\x0b\x63hunk_count\x18\x05 \x01(\x03\x12\x17\n\x0flast_error_code\x18\x06 \x01(\t\x12\x1a\n\x12last_error_message\x18\x07 \x01(\t\x12\x15\n\rchunking_json\x18\x08 \x01(\t2\xb6\t\n\x13VectorStoresService\x12l\n\x11\x43reateVectorStore\x12*.ringside.core.v1.CreateVectorStoreRequest\x1a+.ringside.core.v1.CreateVectorStoreResponse\x12\x63\n\x0eGetVectorStore\x12\'.ringside.core.v1.GetVectorStoreRequest\x1a(.ringside.core.v1.GetVectorStoreResponse\x12i\n\x10ListVectorStores\x12).ringside.core.v1.ListVectorStoresRequest\x1a*.ringside.core.v1.ListVectorStoresResponse\x12l\n\x11UpdateVectorStore\x12*.ringside.core.v1.UpdateVectorStoreRequest\x1a+.ringside.core.v1.UpdateVectorStoreResponse\x12l\n\x11\x44\x65leteVectorStore\x12*.ringside.core.v1.DeleteVectorStoreRequest\x1a+.ringside.core.v1.DeleteVectorStoreResponse\x12V\n\nAttachFile\x12#.ringside.core.v1.AttachFileRequest\x1a#.ringside.core.v1.StoreFileResponse\x12W\n\x0cGetStoreFile\x12\".ringside.core.v1.StoreFileRequest\x1a#.ringside.core.v1.StoreFileResponse\x12\x63\n\x0eListStoreFiles\x12\'.ringside.core.v1.ListStoreFilesRequest\x1a(.ringside.core.v1.ListStoreFilesResponse\x12U\n\nDetachFile\x12\".ringside.core.v1.StoreFileRequest\x1a#.ringside.core.v1.StoreFileResponse\x12\x63\n\x0ePendingIngests\x12\'.ringside.core.v1.PendingIngestsRequest\x1a(.ringside.core.v1.PendingIngestsResponse\x12W\n\x0cGetIngestJob\x12\".ringside.core.v1.IngestJobRequest\x1a#.ringside.core.v1.IngestJobResponse\x12Z\n\x0c\x46inishIngest\x12%.ringside.core.v1.FinishIngestRequest\x1a#.ringside.core.v1.StoreFileResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -32,27 +32,51 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'ringside.core.v1.vector_sto
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_VECTORSTORE']._serialized_start=59
-  _globals['_VECTORSTORE']._serialized_end=348
-  _globals['_CREATEVECTORSTOREREQUEST']._serialized_start=351
-  _globals['_CREATEVECTORSTOREREQUEST']._serialized_end=563
-  _globals['_CREATEVECTORSTORERESPONSE']._serialized_start=565
-  _globals['_CREATEVECTORSTORERESPONSE']._serialized_end=638
-  _globals['_GETVECTORSTOREREQUEST']._serialized_start=640
-  _globals['_GETVECTORSTOREREQUEST']._serialized_end=697
-  _globals['_GETVECTORSTORERESPONSE']._serialized_start=699
-  _globals['_GETVECTORSTORERESPONSE']._serialized_end=769
-  _globals['_LISTVECTORSTORESREQUEST']._serialized_start=772
-  _globals['_LISTVECTORSTORESREQUEST']._serialized_end=901
-  _globals['_LISTVECTORSTORESRESPONSE']._serialized_start=903
-  _globals['_LISTVECTORSTORESRESPONSE']._serialized_end=994
-  _globals['_UPDATEVECTORSTOREREQUEST']._serialized_start=997
-  _globals['_UPDATEVECTORSTOREREQUEST']._serialized_end=1187
-  _globals['_UPDATEVECTORSTORERESPONSE']._serialized_start=1189
-  _globals['_UPDATEVECTORSTORERESPONSE']._serialized_end=1262
-  _globals['_DELETEVECTORSTOREREQUEST']._serialized_start=1264
-  _globals['_DELETEVECTORSTOREREQUEST']._serialized_end=1324
-  _globals['_DELETEVECTORSTORERESPONSE']._serialized_start=1326
-  _globals['_DELETEVECTORSTORERESPONSE']._serialized_end=1399
-  _globals['_VECTORSTORESSERVICE']._serialized_start=1402
-  _globals['_VECTORSTORESSERVICE']._serialized_end=1961
+  _globals['_VECTORSTORE']._serialized_end=468
+  _globals['_CREATEVECTORSTOREREQUEST']._serialized_start=471
+  _globals['_CREATEVECTORSTOREREQUEST']._serialized_end=683
+  _globals['_CREATEVECTORSTORERESPONSE']._serialized_start=685
+  _globals['_CREATEVECTORSTORERESPONSE']._serialized_end=758
+  _globals['_GETVECTORSTOREREQUEST']._serialized_start=760
+  _globals['_GETVECTORSTOREREQUEST']._serialized_end=817
+  _globals['_GETVECTORSTORERESPONSE']._serialized_start=819
+  _globals['_GETVECTORSTORERESPONSE']._serialized_end=889
+  _globals['_LISTVECTORSTORESREQUEST']._serialized_start=892
+  _globals['_LISTVECTORSTORESREQUEST']._serialized_end=1021
+  _globals['_LISTVECTORSTORESRESPONSE']._serialized_start=1023
+  _globals['_LISTVECTORSTORESRESPONSE']._serialized_end=1114
+  _globals['_UPDATEVECTORSTOREREQUEST']._serialized_start=1117
+  _globals['_UPDATEVECTORSTOREREQUEST']._serialized_end=1307
+  _globals['_UPDATEVECTORSTORERESPONSE']._serialized_start=1309
+  _globals['_UPDATEVECTORSTORERESPONSE']._serialized_end=1382
+  _globals['_DELETEVECTORSTOREREQUEST']._serialized_start=1384
+  _globals['_DELETEVECTORSTOREREQUEST']._serialized_end=1444
+  _globals['_DELETEVECTORSTORERESPONSE']._serialized_start=1446
+  _globals['_DELETEVECTORSTORERESPONSE']._serialized_end=1519
+  _globals['_STOREFILE']._serialized_start=1522
+  _globals['_STOREFILE']._serialized_end=1804
+  _globals['_ATTACHFILEREQUEST']._serialized_start=1806
+  _globals['_ATTACHFILEREQUEST']._serialized_end=1930
+  _globals['_STOREFILEREQUEST']._serialized_start=1932
+  _globals['_STOREFILEREQUEST']._serialized_end=2007
+  _globals['_STOREFILERESPONSE']._serialized_start=2009
+  _globals['_STOREFILERESPONSE']._serialized_end=2071
+  _globals['_LISTSTOREFILESREQUEST']._serialized_start=2074
+  _globals['_LISTSTOREFILESREQUEST']._serialized_end=2214
+  _globals['_LISTSTOREFILESRESPONSE']._serialized_start=2216
+  _globals['_LISTSTOREFILESRESPONSE']._serialized_end=2302
+  _globals['_PENDINGINGESTSREQUEST']._serialized_start=2304
+  _globals['_PENDINGINGESTSREQUEST']._serialized_end=2342
+  _globals['_PENDINGINGEST']._serialized_start=2344
+  _globals['_PENDINGINGEST']._serialized_end=2471
+  _globals['_PENDINGINGESTSRESPONSE']._serialized_start=2473
+  _globals['_PENDINGINGESTSRESPONSE']._serialized_end=2547
+  _globals['_INGESTJOBREQUEST']._serialized_start=2549
+  _globals['_INGESTJOBREQUEST']._serialized_end=2602
+  _globals['_INGESTJOBRESPONSE']._serialized_start=2605
+  _globals['_INGESTJOBRESPONSE']._serialized_end=2762
+  _globals['_FINISHINGESTREQUEST']._serialized_start=2765
+  _globals['_FINISHINGESTREQUEST']._serialized_end=2953
+  _globals['_VECTORSTORESSERVICE']._serialized_start=2956
+  _globals['_VECTORSTORESSERVICE']._serialized_end=4162
 # @@protoc_insertion_point(module_scope)

@@ -1,0 +1,127 @@
+"""/v1/vector_stores/{id}/files (OpenAI's Vector Store Files API, issue 16): attach a file — the
+answer is `in_progress` at once; the rag role's ingest workflow takes it to `completed` or `failed`
+(workers/rag_ingest) — retrieve, list, detach. Only the store's owner reaches them; anything else is
+404. Detaching removes the file's points from the index before it answers."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import orjson
+from aiohttp import web
+
+from edge_http.context import EDGE
+from edge_http.handlers.common import authorization, bearer, fc_customer, openai_list
+from edge_http.openai.jsonio import dumps, parse_object
+from edge_http.rag import stores as wire
+from edge_http.rag.models import embedding_model_of
+from ringside.core.v1 import vector_stores_pb2 as pb
+from ringside_server.errors import RingsideError
+
+log = logging.getLogger("ringside.edge")
+
+
+def render_file(row: pb.StoreFile) -> dict[str, Any]:
+    """OpenAI's `vector_store.file`, plus Ringside's `chunk_count`."""
+    error = {"code": row.last_error_code, "message": row.last_error_message} if row.last_error_code else None
+    return {
+        "id": row.file_id,
+        "object": "vector_store.file",
+        "usage_bytes": row.usage_bytes,
+        "created_at": row.created,
+        "vector_store_id": row.store_id,
+        "status": row.status,
+        "last_error": error,
+        "chunking_strategy": orjson.loads(row.chunking_json or '{"type": "auto"}'),
+        "attributes": orjson.loads(row.attributes_json or "{}"),
+        "chunk_count": row.chunk_count,
+    }
+
+
+def _json(value: object) -> web.Response:
+    return web.Response(body=dumps(value), content_type="application/json")
+
+
+def _store_id(request: web.Request) -> str:
+    return request.match_info["id"][:100]
+
+
+async def attach_file(request: web.Request) -> web.Response:
+    edge = request.app[EDGE]
+    header = authorization(request)
+    body = parse_object(await request.read())
+    wire.refuse_unknown(body, wire.ATTACH_FIELDS)
+    file_id = wire.file_id_of(body.get("file_id"))
+    attributes = wire.attributes_of(body.get("attributes"))
+    chunking = ""
+    if body.get("chunking_strategy") is not None:
+        found = await edge.core.as_caller(
+            edge.core.vector_stores.GetVectorStore,
+            pb.GetVectorStoreRequest(id=_store_id(request), customer_ref=fc_customer(request)),
+            header,
+        )
+        model = await embedding_model_of(edge, bearer(request), found.store.embedding_model)
+        chunking = orjson.dumps(wire.chunking_of(body["chunking_strategy"], model)).decode()
+    attached = await edge.core.as_caller(
+        edge.core.vector_stores.AttachFile,
+        pb.AttachFileRequest(
+            store_id=_store_id(request),
+            customer_ref=fc_customer(request),
+            file_id=file_id,
+            attributes_json=orjson.dumps(attributes).decode(),
+            chunking_json=chunking,
+        ),
+        header,
+    )
+    return _json(render_file(attached.file))
+
+
+async def list_files(request: web.Request) -> web.Response:
+    edge = request.app[EDGE]
+    query = request.query
+    listed = await edge.core.as_caller(
+        edge.core.vector_stores.ListStoreFiles,
+        pb.ListStoreFilesRequest(
+            store_id=_store_id(request),
+            customer_ref=fc_customer(request),
+            limit=wire.limit_of(query.get("limit", "")),
+            order=query.get("order", "")[:10],
+            after=query.get("after", "")[:100],
+            before=query.get("before", "")[:100],
+            status=query.get("filter", "")[:20],
+        ),
+        authorization(request),
+    )
+    body = openai_list([render_file(f) for f in listed.files], listed.has_more)
+    return web.Response(body=body, content_type="application/json")
+
+
+async def get_file(request: web.Request) -> web.Response:
+    edge = request.app[EDGE]
+    found = await edge.core.as_caller(
+        edge.core.vector_stores.GetStoreFile,
+        pb.StoreFileRequest(
+            store_id=_store_id(request), customer_ref=fc_customer(request), file_id=request.match_info["file_id"][:100]
+        ),
+        authorization(request),
+    )
+    return _json(render_file(found.file))
+
+
+async def detach_file(request: web.Request) -> web.Response:
+    edge = request.app[EDGE]
+    detached = await edge.core.as_caller(
+        edge.core.vector_stores.DetachFile,
+        pb.StoreFileRequest(
+            store_id=_store_id(request), customer_ref=fc_customer(request), file_id=request.match_info["file_id"][:100]
+        ),
+        authorization(request),
+    )
+    row = detached.file
+    try:  # gone from the store's files already; its points go now (an ingest still running drops its own)
+        if edge.rag is not None:
+            await edge.rag.delete_file(row.store_id, row.generation, row.file_id)
+    except RingsideError as error:
+        log.warning("file %s detached from %s; its points were not removed: %s", row.file_id, row.store_id, error.code)
+    return _json({"id": row.file_id, "object": "vector_store.file.deleted", "deleted": True})

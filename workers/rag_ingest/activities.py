@@ -1,0 +1,153 @@
+"""The ingest activities, run in the rag role (which alone holds the parser, the model and the
+embedded index): read the file's bytes from the file store, parse them (cached by content hash),
+chunk, embed in batches — heartbeating each, so a retry resumes after the last batch written — and
+upsert with deterministic point ids; then report the outcome to the core (`FinishIngest`), which
+emits `vector_store.file.completed|failed`. Only this module (and rag/) imports the heavy parts;
+`ringside worker` never loads it."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import pathlib
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any
+
+from temporalio import activity
+
+from rag.chunking import Chunker, chunk_id, resolve_strategy
+from rag.embedder import DIMENSIONS, LOCAL_MODEL_REF, TEXT_WINDOW_TOKENS
+from rag.errors import IngestError, InvalidRequestError
+from rag.index import IndexNotFoundError, IndexPoint, index_name
+from rag.parsing import parse_document
+from ringside.core.v1 import vector_stores_pb2 as pb
+from ringside_server.core_client import CoreClient
+from ringside_server.errors import RingsideError
+from ringside_server.file_store import FileStore
+from workers.rag_ingest.shared import FinishInput, IngestInput, IngestOutcome
+
+if TYPE_CHECKING:
+    from rag.server import RagServicer
+
+log = logging.getLogger("ringside.rag.ingest")
+EMBED_BATCH = 32  # chunks per embed call, upsert and heartbeat
+NO_TEXT = "The file holds no text to index."
+
+
+def _failed(code: str, message: str) -> IngestOutcome:
+    return IngestOutcome("failed", 0, code, message)
+
+
+class IngestActivities:
+    def __init__(self, core: CoreClient, rag: RagServicer, files_root: pathlib.Path, parse_cache: pathlib.Path) -> None:
+        self._core = core
+        self._rag = rag
+        self._files = FileStore(files_root)
+        self._cache = parse_cache
+        self._chunker = Chunker(rag.embedder.tokenizer)
+        # Parsing is CPU-bound native and Python code: one document at a time, off the event loop.
+        self._parse_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rag-parse")
+
+    def close(self) -> None:
+        self._parse_executor.shutdown(wait=True)
+
+    async def _off_loop(self, function: Any, *args: Any) -> Any:
+        return await asyncio.get_running_loop().run_in_executor(self._parse_executor, function, *args)
+
+    def _parse(self, file_id: str, filename: str, sha256: str) -> str:
+        """The file's text; parsed once per content and name suffix (the migration re-embeds from it)."""
+        suffix = pathlib.PurePath(filename).suffix.lower()[:16]
+        cached = self._cache / sha256[:2] / f"{sha256}{suffix}.txt"
+        if cached.exists():
+            return cached.read_text(encoding="utf-8")
+        text = parse_document(self._files.path(file_id).read_bytes(), filename).text
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        partial = cached.with_name(cached.name + ".partial")
+        partial.write_text(text, encoding="utf-8")
+        partial.replace(cached)
+        return text
+
+    @activity.defn(name="rag_ingest_file")
+    async def ingest(self, request: IngestInput) -> IngestOutcome:
+        try:
+            job = await self._core.internal(
+                self._core.vector_stores.GetIngestJob,
+                pb.IngestJobRequest(store_id=request.store_id, file_id=request.file_id),
+            )
+        except RingsideError as error:
+            if error.code == "not_found":
+                return IngestOutcome("gone")
+            raise
+        store, attached = job.store, job.file
+        if attached.attach_id != request.attach_id or attached.status != "in_progress":
+            return IngestOutcome("superseded")  # finished already, or re-attached: not this run's
+        if store.embedding_model != LOCAL_MODEL_REF:
+            return _failed("server_error", f"Ingest with {store.embedding_model} is not available yet.")
+        try:
+            text = await self._off_loop(self._parse, request.file_id, job.filename, job.sha256)
+            strategy = resolve_strategy(json.loads(attached.chunking_json or "null"), TEXT_WINDOW_TOKENS)
+            chunks = await self._off_loop(self._chunker.chunk, text, strategy)
+        except IngestError as error:
+            return _failed(error.code, error.message)
+        except InvalidRequestError as error:
+            return _failed("server_error", f"chunking_strategy: {error.message}")
+        except FileNotFoundError:
+            return _failed("invalid_file", "The file's content is gone.")
+        if not chunks:
+            return _failed("invalid_file", NO_TEXT)
+        name = index_name(store.id, store.generation)
+        attributes = json.loads(attached.attributes_json or "{}")
+        await self._rag.on_index(self._rag.indexes.create, name, DIMENSIONS)
+        details = activity.info().heartbeat_details
+        done = int(details[0]) if details else 0  # batches a previous attempt wrote (same ids: idempotent)
+        for start in range(done, len(chunks), EMBED_BATCH):
+            batch = chunks[start : start + EMBED_BATCH]
+            embeddings = await self._rag.embed([chunk.text for chunk in batch])
+            points = [
+                IndexPoint(
+                    id=chunk_id(store.id, request.file_id, store.generation, chunk.index),
+                    vector=vector.tolist(),
+                    file_id=request.file_id,
+                    chunk_index=chunk.index,
+                    text=chunk.text,
+                    filename=job.filename,
+                    attributes=attributes,
+                )
+                for chunk, vector in zip(batch, embeddings.vectors, strict=True)
+            ]
+            await self._rag.on_index(self._rag.indexes.upsert, name, points)
+            activity.heartbeat(start + len(batch))
+        used = json.dumps(strategy.to_openai())
+        return IngestOutcome("completed", len(chunks), generation=store.generation, chunking_json=used)
+
+    @activity.defn(name="rag_finish_ingest")
+    async def finish(self, finished: FinishInput) -> None:
+        request, outcome = finished.request, finished.outcome
+        if outcome.status == "superseded":
+            return
+        if outcome.status != "gone":
+            try:
+                await self._core.internal(
+                    self._core.vector_stores.FinishIngest,
+                    pb.FinishIngestRequest(
+                        store_id=request.store_id,
+                        file_id=request.file_id,
+                        attach_id=request.attach_id,
+                        status=outcome.status,
+                        chunk_count=outcome.chunk_count,
+                        last_error_code=outcome.error_code,
+                        last_error_message=outcome.error_message,
+                        chunking_json=outcome.chunking_json,
+                    ),
+                )
+                return
+            except RingsideError as error:
+                if error.code != "not_found":
+                    raise
+        # Detached (or its store deleted) while it ingested: what this run wrote goes too.
+        name = index_name(request.store_id, outcome.generation)
+        with contextlib.suppress(IndexNotFoundError):
+            await self._rag.on_index(self._rag.indexes.delete_file, name, request.file_id)
+        log.info("file %s left store %s during its ingest; its points were removed", request.file_id, request.store_id)
