@@ -55,6 +55,7 @@ def add_routes(app: web.Application) -> None:
             web.get("/v1/vector_stores/{id}/files", vector_store_files.list_files),
             web.get("/v1/vector_stores/{id}/files/{file_id}", vector_store_files.get_file),
             web.delete("/v1/vector_stores/{id}/files/{file_id}", vector_store_files.detach_file),
+            web.post("/v1/vector_stores/{id}/search", vector_store_files.search),
             web.post("/v1/customers", customers.create_customer),
             web.get("/v1/customers", customers.list_customers),
             web.get("/v1/customers/{id}", customers.get_customer),

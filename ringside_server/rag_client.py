@@ -47,6 +47,8 @@ class RagClient:
 def translate(error: grpc.aio.AioRpcError) -> RingsideError:
     if error.code() == grpc.StatusCode.INVALID_ARGUMENT:
         return RingsideError("invalid_request", error.details() or "the rag role refused the input", "input")
+    if error.code() == grpc.StatusCode.NOT_FOUND:  # an index that does not exist (nothing ingested yet)
+        return RingsideError("not_found", error.details() or "no such index")
     if error.code() == grpc.StatusCode.DEADLINE_EXCEEDED:
         return RingsideError("upstream_timeout", "The rag role did not answer in time.")
     return RingsideError(

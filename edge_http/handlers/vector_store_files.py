@@ -1,7 +1,8 @@
 """/v1/vector_stores/{id}/files (OpenAI's Vector Store Files API, issue 16): attach a file — the
 answer is `in_progress` at once; the rag role's ingest workflow takes it to `completed` or `failed`
 (workers/rag_ingest) — retrieve, list, detach. Only the store's owner reaches them; anything else is
-404. Detaching removes the file's points from the index before it answers."""
+404. Detaching removes the file's points from the index before it answers. Search
+(`…/search`) is edge_http/rag/search.py's `search_stores`, which file_search calls too."""
 
 from __future__ import annotations
 
@@ -12,10 +13,13 @@ import orjson
 from aiohttp import web
 
 from edge_http.context import EDGE
-from edge_http.handlers.common import authorization, bearer, fc_customer, openai_list
+from edge_http.handlers.common import authorization, bearer, fc_customer, openai_list, reject
+from edge_http.handlers.metered import caller_of
 from edge_http.openai.jsonio import dumps, parse_object
 from edge_http.rag import stores as wire
 from edge_http.rag.models import embedding_model_of
+from edge_http.rag.search import search_stores
+from ringside.core.v1 import metering_pb2
 from ringside.core.v1 import vector_stores_pb2 as pb
 from ringside_server.errors import RingsideError
 
@@ -125,3 +129,68 @@ async def detach_file(request: web.Request) -> web.Response:
     except RingsideError as error:
         log.warning("file %s detached from %s; its points were not removed: %s", row.file_id, row.store_id, error.code)
     return _json({"id": row.file_id, "object": "vector_store.file.deleted", "deleted": True})
+
+
+SEARCH_FIELDS = frozenset({"query", "max_num_results", "filters", "ranking_options", "rewrite_query"})
+RANKERS = ("auto", "default-2024-11-15", "none")
+
+
+def _search_body(body: dict[str, Any]) -> tuple[int, dict[str, Any] | None, float | None]:
+    """max_num_results (default 10), filters, ranking_options.score_threshold — OpenAI's bounds."""
+    wire.refuse_unknown(body, SEARCH_FIELDS)
+    limit = body.get("max_num_results", 10)
+    if not isinstance(limit, int) or isinstance(limit, bool):
+        raise RingsideError("invalid_request", "max_num_results must be an integer 1..50.", "max_num_results")
+    filters = body.get("filters")
+    if filters is not None and not isinstance(filters, dict):
+        raise RingsideError("invalid_request", "filters must be a comparison or compound filter.", "filters")
+    if not isinstance(body.get("rewrite_query", False), bool):
+        raise RingsideError("invalid_request", "rewrite_query must be a boolean.", "rewrite_query")
+    ranking = body.get("ranking_options") or {}
+    threshold = ranking.get("score_threshold") if isinstance(ranking, dict) else None
+    if (
+        not isinstance(ranking, dict)
+        or set(ranking) - {"ranker", "score_threshold"}
+        or ranking.get("ranker", "auto") not in RANKERS
+        or (threshold is not None and (isinstance(threshold, bool) or not isinstance(threshold, int | float)))
+        or (threshold is not None and not 0 <= threshold <= 1)
+    ):
+        raise RingsideError(
+            "invalid_request",
+            'ranking_options must be {"ranker": "auto"|"default-2024-11-15"|"none", "score_threshold": 0..1}.',
+            "ranking_options",
+        )
+    return limit, filters, float(threshold) if threshold is not None else None
+
+
+async def search(request: web.Request) -> web.Response:
+    """POST /v1/vector_stores/{id}/search → `vector_store.search_results.page`."""
+    edge = request.app[EDGE]
+    header = authorization(request)
+    body = parse_object(await request.read())
+    limit, filters, threshold = _search_body(body)
+    query = body.get("query")
+    if not isinstance(query, str | list):
+        raise RingsideError("invalid_request", "query must be a string or an array of strings.", "query")
+    found = await search_stores(
+        edge, caller_of(edge, request), header, [_store_id(request)], query, limit, filters, threshold
+    )
+    if isinstance(found, metering_pb2.Denial):
+        return reject(request, found)
+    page = {
+        "object": "vector_store.search_results.page",
+        "search_query": [query] if isinstance(query, str) else query,
+        "data": [
+            {
+                "file_id": hit.file_id,
+                "filename": hit.filename,
+                "score": hit.score,
+                "attributes": hit.attributes,
+                "content": [{"type": "text", "text": hit.text}],
+            }
+            for hit in found.hits
+        ],
+        "has_more": False,
+        "next_page": None,
+    }
+    return _json(page)

@@ -215,3 +215,95 @@ def chunk_indexes(stack: Stack, store_id: str) -> list[int]:
             await rag.close()
 
     return asyncio.run(positions())
+
+
+QUESTIONS = {  # a paraphrased question → the file that answers it (none shares its words much)
+    "How often does the sea level in the bay go up each day?": "report.pdf",
+    "When should fruit be gathered from the trees?": "deck.pptx",
+    "What should I do to stay safe near an erupting mountain?": "guide.md",
+    "How do I make a tastier cup of coffee?": "page.html",
+    "How are valleys shaped by moving ice?": "notes.txt",
+    "Which function adds up the amounts on a bill?": "billing.py",
+}
+
+
+def search(stack: Stack, key: str, store_id: str, body: dict[str, Any], **headers: str) -> Any:
+    return stack.call("POST", f"/v1/vector_stores/{store_id}/search", key, body, headers=headers)
+
+
+def test_a_paraphrased_question_ranks_the_right_file_first(stack: Stack) -> None:
+    key = stack.new_account()["live"]
+    sdk = client(stack, key)
+    store = sdk.vector_stores.create(name="labelled")
+    for document in every_type():
+        file_id = _upload(sdk, document.filename, document.data)
+        sdk.vector_stores.files.create(store.id, file_id=file_id, attributes={"name": document.filename})
+        assert settled(sdk, store.id, file_id).status == "completed"
+    for question, expected in QUESTIONS.items():
+        page = sdk.vector_stores.search(store.id, query=question, max_num_results=5)
+        assert page.data and page.data[0].filename == expected, (question, [(h.filename, h.score) for h in page.data])
+        scores = [hit.score for hit in page.data]
+        assert scores == sorted(scores, reverse=True) and len(scores) <= 5
+        assert page.data[0].attributes == {"name": expected} and page.data[0].content[0].type == "text"
+    raw = search(stack, key, store.id, {"query": "coffee"}).json()
+    assert raw["object"] == "vector_store.search_results.page" and raw["search_query"] == ["coffee"]
+    assert raw["has_more"] is False and raw["next_page"] is None
+    only = {"type": "eq", "key": "name", "value": "guide.md"}
+    filtered = sdk.vector_stores.search(store.id, query="coffee", filters=only)  # type: ignore[arg-type]
+    assert filtered.data and {hit.filename for hit in filtered.data} == {"guide.md"}
+    best = sdk.vector_stores.search(store.id, query="coffee").data[0].score
+    strict = sdk.vector_stores.search(store.id, query="coffee", ranking_options={"score_threshold": best + 0.001})
+    assert strict.data == []
+
+
+def test_search_visibility_and_metering(stack: Stack) -> None:
+    key = stack.new_account()["live"]
+    sdk = client(stack, key)
+    refs = []
+    for _ in range(2):
+        external = "reader_" + secrets.token_hex(4)
+        assert stack.call("POST", "/v1/customers", key, {"external_id": external}).status == 201
+        refs.append(f"ext:{external}")
+    alice, bob = refs
+    mine = sdk.vector_stores.create(name="alice's", extra_headers={"FC-Customer": alice})
+    shared = sdk.vector_stores.create(extra_body={"shared": True}, name="handbook")
+    private = sdk.vector_stores.create(name="private")
+    file_id = _upload(sdk, "h.txt", b"Holidays are requested two weeks ahead in the HR portal.")
+    sdk.vector_stores.files.create(shared.id, file_id=file_id)
+    assert settled(sdk, shared.id, file_id).status == "completed"
+    question = {"query": "How do I ask for time off?"}
+    assert search(stack, key, mine.id, question, **{"FC-Customer": alice}).status == 200  # empty store: no hits
+    assert search(stack, key, mine.id, question, **{"FC-Customer": bob}).status == 404
+    assert search(stack, key, private.id, question, **{"FC-Customer": alice}).status == 404
+    other = stack.new_account()["live"]
+    assert search(stack, other, shared.id, question).status == 404
+    assert search(stack, key, "vs_doesnotexist", question).status == 404
+    answered = search(stack, key, shared.id, question, **{"FC-Customer": alice})
+    assert answered.status == 200 and answered.json()["data"][0]["file_id"] == file_id
+    state = stack.call("GET", f"/v1/customers/{alice}", key).json()  # the asker pays for the query
+    assert state["request_count_mtd"] == 2
+    assert stack.call("GET", f"/v1/customers/{bob}", key).json()["request_count_mtd"] == 0
+
+
+def test_search_bounds(stack: Stack) -> None:
+    key = stack.new_account()["live"]
+    store = client(stack, key).vector_stores.create(name="bounds")
+    for body, param in (
+        ({}, "query"),
+        ({"query": ""}, "query"),
+        ({"query": []}, "query"),
+        ({"query": [7]}, "query"),
+        ({"query": ["q"] * 11}, "query"),
+        ({"query": "q" * 4097}, "query"),
+        ({"query": "q", "max_num_results": 0}, "max_num_results"),
+        ({"query": "q", "max_num_results": 51}, "max_num_results"),
+        ({"query": "q", "max_num_results": "5"}, "max_num_results"),
+        ({"query": "q", "ranking_options": {"score_threshold": 2}}, "ranking_options"),
+        ({"query": "q", "ranking_options": {"ranker": "best"}}, "ranking_options"),
+        ({"query": "q", "filters": "name = x"}, "filters"),
+        ({"query": "q", "filters": {"type": "near", "key": "k", "value": 1}}, "filters"),
+        ({"query": "q", "unknown": True}, "unknown"),
+    ):
+        answer = search(stack, key, store.id, body)
+        assert answer.status == 400, (body, answer.body)
+        assert answer.json()["error"]["param"] == param, (body, answer.body)
