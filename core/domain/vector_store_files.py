@@ -10,6 +10,7 @@ from dataclasses import dataclass
 STATUSES = ("in_progress", "completed", "failed", "cancelled")
 ERROR_CODES = ("unsupported_file", "invalid_file", "server_error")
 MAX_ATTRIBUTES = 16  # OpenAI's bound on a store file's attributes
+MAX_BATCH = 500  # OpenAI's bound on a file batch's file_ids
 
 
 @dataclass(slots=True)
@@ -31,6 +32,7 @@ class VectorStoreFile:
     created: int
     updated: int
     attach_id: str  # `vsa_…`, new at each attach: names its ingest workflow
+    batch_id: str = ""  # `vsfb_…` when attached in a file batch
 
 
 @dataclass(frozen=True, slots=True)

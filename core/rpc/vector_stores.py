@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from core.domain.vector_store_files import VectorStoreFile, file_counts
+from core.domain.vector_store_files import MAX_BATCH, VectorStoreFile, file_counts
 from core.domain.vector_stores import VectorStore
 from core.rpc.base import MAX_PROTO_STRING, Base, Context, rpc
 from core.services import vector_store_files, vector_stores
 from core.services.vector_store_files import rows_of
 from core.services.vector_stores import MAX_JSON, StoreInput
 from ringside.core.v1 import vector_stores_pb2, vector_stores_pb2_grpc
+from ringside_server.errors import RingsideError
 
 pb = vector_stores_pb2
 
@@ -52,6 +53,7 @@ def file_to(row: VectorStoreFile, generation: int = 0) -> pb.StoreFile:
         created=row.created,
         generation=generation,
         attach_id=row.attach_id,
+        batch_id=row.batch_id,
     )
 
 
@@ -158,6 +160,7 @@ class VectorStoresServicer(Base, vector_stores_pb2_grpc.VectorStoresServiceServi
             request.after[:100],
             request.before[:100],
             request.status[:20],
+            request.batch_id[:100],
         )
         return pb.ListStoreFilesResponse(files=[file_to(r) for r in rows], has_more=has_more)
 
@@ -216,3 +219,52 @@ class VectorStoresServicer(Base, vector_stores_pb2_grpc.VectorStoresServiceServi
             request.chunking_json[:MAX_JSON],
         )
         return pb.StoreFileResponse(file=file_to(row))
+
+    def _batch(self, batch_id: str, rows: list[VectorStoreFile]) -> pb.FileBatchResponse:
+        store = self.core.state.vector_stores.get(rows[0].store_id) if rows else None
+        return pb.FileBatchResponse(
+            batch_id=batch_id,
+            created=min(r.created for r in rows) if rows else 0,
+            files=[file_to(r) for r in rows],
+            cancelled=any(r.status == "cancelled" for r in rows),
+            generation=store.generation if store else 0,
+        )
+
+    @rpc
+    async def AttachFileBatch(self, request: pb.AttachFileBatchRequest, context: Context) -> pb.FileBatchResponse:
+        if len(request.file_ids) > MAX_BATCH:
+            raise RingsideError("invalid_request", f"file_ids must hold 1..{MAX_BATCH} ids.", "file_ids")
+        batch_id, rows = await vector_store_files.attach_batch(
+            self.core,
+            self.auth.principal(context),
+            request.store_id[:100],
+            request.customer_ref[:MAX_PROTO_STRING],
+            [file_id[:100] for file_id in request.file_ids],
+            request.attributes_json[: MAX_JSON + 1],
+            request.chunking_json[: MAX_JSON + 1],
+        )
+        return self._batch(batch_id, rows)
+
+    @rpc
+    async def GetFileBatch(self, request: pb.FileBatchRequest, context: Context) -> pb.FileBatchResponse:
+        batch_id = request.batch_id[:100]
+        rows = vector_store_files.batch(
+            self.core,
+            self.auth.principal(context),
+            request.store_id[:100],
+            request.customer_ref[:MAX_PROTO_STRING],
+            batch_id,
+        )
+        return self._batch(batch_id, rows)
+
+    @rpc
+    async def CancelFileBatch(self, request: pb.FileBatchRequest, context: Context) -> pb.FileBatchResponse:
+        batch_id = request.batch_id[:100]
+        rows = await vector_store_files.cancel_batch(
+            self.core,
+            self.auth.principal(context),
+            request.store_id[:100],
+            request.customer_ref[:MAX_PROTO_STRING],
+            batch_id,
+        )
+        return self._batch(batch_id, rows)

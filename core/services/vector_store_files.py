@@ -12,6 +12,7 @@ from core.domain import webhooks
 from core.domain.files import StoredFile
 from core.domain.vector_store_files import (
     ERROR_CODES,
+    MAX_BATCH,
     VectorStoreFile,
     VectorStoreFileDetach,
     VectorStoreFileUpdate,
@@ -38,30 +39,20 @@ def rows_of(core: Core, store_id: str) -> list[VectorStoreFile]:
     return list(core.state.store_files.get(store_id, {}).values())
 
 
-async def attach(
-    core: Core,
-    principal: Principal,
-    store_id: str,
-    customer_ref: str,
-    file_id: str,
-    attributes_json: str,
-    chunking_json: str,
-) -> VectorStoreFile:
-    require_scope(principal, "api:write", customer_bound=True)
-    store = vector_stores.get(core, principal, store_id, customer_ref, shared_ok=False)
+def _checked_file(core: Core, principal: Principal, store: VectorStore, customer_ref: str, file_id: str) -> None:
+    """The file exists for the caller and has the store's owner (DECISIONS.md 16)."""
     customer_id = asking_customer(core, principal, customer_ref)
     stored = core.state.files.get(file_id)
     if stored is None or not stored.visible(principal.account_id, principal.livemode, customer_id):
         raise file_not_found(file_id)
     if stored.customer_id != store.customer_id:
         raise RingsideError("invalid_request", "A file can be attached only to a store with the same owner.", "file_id")
-    if len(attributes_json) > vector_stores.MAX_JSON or len(chunking_json) > vector_stores.MAX_JSON:
-        raise RingsideError("invalid_request", "attributes or chunking_strategy is too large.", "attributes")
-    existing = core.state.store_files.get(store.id, {}).get(file_id)
-    if existing is not None:  # OpenAI answers the attachment as it is
-        return existing
-    now = core.now()
-    row = VectorStoreFile(
+
+
+def _new_row(
+    store: VectorStore, file_id: str, attributes_json: str, chunking_json: str, now: int, batch_id: str
+) -> VectorStoreFile:
+    return VectorStoreFile(
         store.id,
         file_id,
         store.account_id,
@@ -77,13 +68,93 @@ async def attach(
         now,
         now,
         new_sortable_id("vsa"),
+        batch_id,
     )
+
+
+def _check_json(attributes_json: str, chunking_json: str) -> None:
+    if len(attributes_json) > vector_stores.MAX_JSON or len(chunking_json) > vector_stores.MAX_JSON:
+        raise RingsideError("invalid_request", "attributes or chunking_strategy is too large.", "attributes")
+
+
+async def attach(
+    core: Core,
+    principal: Principal,
+    store_id: str,
+    customer_ref: str,
+    file_id: str,
+    attributes_json: str,
+    chunking_json: str,
+) -> VectorStoreFile:
+    require_scope(principal, "api:write", customer_bound=True)
+    store = vector_stores.get(core, principal, store_id, customer_ref, shared_ok=False)
+    _checked_file(core, principal, store, customer_ref, file_id)
+    _check_json(attributes_json, chunking_json)
+    existing = core.state.store_files.get(store.id, {}).get(file_id)
+    if existing is not None:  # OpenAI answers the attachment as it is
+        return existing
+    row = _new_row(store, file_id, attributes_json, chunking_json, core.now(), "")
 
     def add() -> None:
         core.state.store_files.setdefault(store.id, {})[file_id] = row
 
     await core.writer.write_then_apply([row], add)
     return row
+
+
+async def attach_batch(
+    core: Core,
+    principal: Principal,
+    store_id: str,
+    customer_ref: str,
+    file_ids: list[str],
+    attributes_json: str,
+    chunking_json: str,
+) -> tuple[str, list[VectorStoreFile]]:
+    """Attaches every file or none; files attached already stay as they are (not in the batch)."""
+    require_scope(principal, "api:write", customer_bound=True)
+    if not 1 <= len(file_ids) <= MAX_BATCH:
+        raise RingsideError("invalid_request", f"file_ids must hold 1..{MAX_BATCH} ids.", "file_ids")
+    store = vector_stores.get(core, principal, store_id, customer_ref, shared_ok=False)
+    _check_json(attributes_json, chunking_json)
+    for file_id in file_ids:
+        _checked_file(core, principal, store, customer_ref, file_id)
+    batch_id, now = new_sortable_id("vsfb"), core.now()
+    attached = core.state.store_files.get(store.id, {})
+    fresh = list(dict.fromkeys(f for f in file_ids if f not in attached))
+    rows = [_new_row(store, f, attributes_json, chunking_json, now, batch_id) for f in fresh]
+
+    def add() -> None:
+        for row in rows:
+            core.state.store_files.setdefault(store.id, {})[row.file_id] = row
+
+    await core.writer.write_then_apply(list[object](rows), add)
+    return batch_id, rows
+
+
+def batch(core: Core, principal: Principal, store_id: str, customer_ref: str, batch_id: str) -> list[VectorStoreFile]:
+    store = vector_stores.get(core, principal, store_id, customer_ref, shared_ok=False)
+    rows = [r for r in rows_of(core, store.id) if batch_id and r.batch_id == batch_id]
+    if not rows:
+        raise RingsideError("not_found", f"No such file batch: '{batch_id[:200]}'.", "batch_id")
+    return rows
+
+
+async def cancel_batch(
+    core: Core, principal: Principal, store_id: str, customer_ref: str, batch_id: str
+) -> list[VectorStoreFile]:
+    """The batch's files still in progress become `cancelled` (their ingests then stop short)."""
+    require_scope(principal, "api:write", customer_bound=True)
+    rows = batch(core, principal, store_id, customer_ref, batch_id)
+    now = core.now()
+    changed = [dataclasses.replace(r, status="cancelled", updated=now) for r in rows if r.status == "in_progress"]
+
+    def apply() -> None:
+        for row in changed:
+            core.state.store_files.setdefault(row.store_id, {})[row.file_id] = row
+
+    await core.writer.write_then_apply([VectorStoreFileUpdate(r) for r in changed], apply)
+    return batch(core, principal, store_id, customer_ref, batch_id)
 
 
 def get(core: Core, principal: Principal, store_id: str, customer_ref: str, file_id: str) -> VectorStoreFile:
@@ -104,6 +175,7 @@ def list_files(
     after: str,
     before: str,
     status: str,
+    batch_id: str = "",
 ) -> tuple[list[VectorStoreFile], bool]:
     store = vector_stores.get(core, principal, store_id, customer_ref, shared_ok=False)
     limit = limit or DEFAULT_LIST
@@ -115,7 +187,11 @@ def list_files(
         raise RingsideError("invalid_request", "filter must be in_progress, completed, failed or cancelled.", "filter")
     if after and before:
         raise RingsideError("invalid_request", "Use after or before, not both.", "after")
-    rows = [r for r in rows_of(core, store.id) if not status or r.status == status]
+    rows = [
+        r
+        for r in rows_of(core, store.id)
+        if (not status or r.status == status) and (not batch_id or r.batch_id == batch_id)
+    ]
     rows.sort(key=lambda r: r.file_id, reverse=order != "asc")  # file ids sort by creation
     ids = [r.file_id for r in rows]
     for cursor, param in ((after, "after"), (before, "before")):

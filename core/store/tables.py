@@ -294,6 +294,7 @@ class VectorStoreFileRow(SQLModel, table=True):
     created: int = Field(sa_type=BigInteger)
     updated: int = Field(sa_type=BigInteger)
     attach_id: str = Field(max_length=64)
+    batch_id: str = Field(default="", max_length=64)
 
 
 METADATA = SQLModel.metadata

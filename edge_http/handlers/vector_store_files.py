@@ -51,6 +51,20 @@ def _store_id(request: web.Request) -> str:
     return request.match_info["id"][:100]
 
 
+async def _chunking_json(request: web.Request, header: str, body: dict[str, Any]) -> str:
+    """The body's chunking_strategy checked against the store's model; "" for the store's default."""
+    if body.get("chunking_strategy") is None:
+        return ""
+    edge = request.app[EDGE]
+    found = await edge.core.as_caller(
+        edge.core.vector_stores.GetVectorStore,
+        pb.GetVectorStoreRequest(id=_store_id(request), customer_ref=fc_customer(request)),
+        header,
+    )
+    model = await embedding_model_of(edge, bearer(request), found.store.embedding_model)
+    return orjson.dumps(wire.chunking_of(body["chunking_strategy"], model)).decode()
+
+
 async def attach_file(request: web.Request) -> web.Response:
     edge = request.app[EDGE]
     header = authorization(request)
@@ -58,15 +72,7 @@ async def attach_file(request: web.Request) -> web.Response:
     wire.refuse_unknown(body, wire.ATTACH_FIELDS)
     file_id = wire.file_id_of(body.get("file_id"))
     attributes = wire.attributes_of(body.get("attributes"))
-    chunking = ""
-    if body.get("chunking_strategy") is not None:
-        found = await edge.core.as_caller(
-            edge.core.vector_stores.GetVectorStore,
-            pb.GetVectorStoreRequest(id=_store_id(request), customer_ref=fc_customer(request)),
-            header,
-        )
-        model = await embedding_model_of(edge, bearer(request), found.store.embedding_model)
-        chunking = orjson.dumps(wire.chunking_of(body["chunking_strategy"], model)).decode()
+    chunking = await _chunking_json(request, header, body)
     attached = await edge.core.as_caller(
         edge.core.vector_stores.AttachFile,
         pb.AttachFileRequest(
@@ -81,7 +87,7 @@ async def attach_file(request: web.Request) -> web.Response:
     return _json(render_file(attached.file))
 
 
-async def list_files(request: web.Request) -> web.Response:
+async def list_files(request: web.Request, batch_id: str = "") -> web.Response:
     edge = request.app[EDGE]
     query = request.query
     listed = await edge.core.as_caller(
@@ -94,6 +100,7 @@ async def list_files(request: web.Request) -> web.Response:
             after=query.get("after", "")[:100],
             before=query.get("before", "")[:100],
             status=query.get("filter", "")[:20],
+            batch_id=batch_id,
         ),
         authorization(request),
     )
@@ -129,6 +136,90 @@ async def detach_file(request: web.Request) -> web.Response:
     except RingsideError as error:
         log.warning("file %s detached from %s; its points were not removed: %s", row.file_id, row.store_id, error.code)
     return _json({"id": row.file_id, "object": "vector_store.file.deleted", "deleted": True})
+
+
+BATCH_FIELDS = frozenset({"file_ids", "attributes", "chunking_strategy"})
+MAX_BATCH = 500
+
+
+def render_batch(store_id: str, batch: pb.FileBatchResponse) -> dict[str, Any]:
+    """OpenAI's `vector_store.files_batch`: its status follows its files."""
+    counts = {status: 0 for status in ("in_progress", "completed", "failed", "cancelled")}
+    for row in batch.files:
+        counts[row.status] += 1
+    if counts["in_progress"]:
+        status = "in_progress"
+    elif batch.cancelled:
+        status = "cancelled"
+    elif batch.files and counts["failed"] == len(batch.files):
+        status = "failed"
+    else:
+        status = "completed"
+    return {
+        "id": batch.batch_id,
+        "object": "vector_store.files_batch",
+        "created_at": batch.created,
+        "vector_store_id": store_id,
+        "status": status,
+        "file_counts": {**counts, "total": len(batch.files)},
+    }
+
+
+async def create_batch(request: web.Request) -> web.Response:
+    edge = request.app[EDGE]
+    header = authorization(request)
+    body = parse_object(await request.read())
+    wire.refuse_unknown(body, BATCH_FIELDS)
+    ids = body.get("file_ids")
+    if not isinstance(ids, list) or not 1 <= len(ids) <= MAX_BATCH:  # before any id is looked up
+        raise RingsideError("invalid_request", f"file_ids must be an array of 1..{MAX_BATCH} file ids.", "file_ids")
+    file_ids = [wire.file_id_of(file_id, "file_ids") for file_id in ids]
+    attributes = wire.attributes_of(body.get("attributes"))
+    chunking = await _chunking_json(request, header, body)
+    created = await edge.core.as_caller(
+        edge.core.vector_stores.AttachFileBatch,
+        pb.AttachFileBatchRequest(
+            store_id=_store_id(request),
+            customer_ref=fc_customer(request),
+            file_ids=file_ids,
+            attributes_json=orjson.dumps(attributes).decode(),
+            chunking_json=chunking,
+        ),
+        header,
+    )
+    return _json(render_batch(_store_id(request), created))
+
+
+def _batch_request(request: web.Request) -> pb.FileBatchRequest:
+    return pb.FileBatchRequest(
+        store_id=_store_id(request), customer_ref=fc_customer(request), batch_id=request.match_info["batch_id"][:100]
+    )
+
+
+async def get_batch(request: web.Request) -> web.Response:
+    edge = request.app[EDGE]
+    found = await edge.core.as_caller(
+        edge.core.vector_stores.GetFileBatch, _batch_request(request), authorization(request)
+    )
+    return _json(render_batch(_store_id(request), found))
+
+
+async def cancel_batch(request: web.Request) -> web.Response:
+    edge = request.app[EDGE]
+    cancelled = await edge.core.as_caller(
+        edge.core.vector_stores.CancelFileBatch, _batch_request(request), authorization(request)
+    )
+    for row in cancelled.files:  # what a cancelled ingest wrote already goes
+        if row.status == "cancelled" and edge.rag is not None:
+            try:
+                await edge.rag.delete_file(row.store_id, cancelled.generation, row.file_id)
+            except RingsideError as error:
+                log.warning("file %s cancelled; its points were not removed: %s", row.file_id, error.code)
+    return _json(render_batch(_store_id(request), cancelled))
+
+
+async def list_batch_files(request: web.Request) -> web.Response:
+    return await list_files(request, batch_id=request.match_info["batch_id"][:100])
 
 
 SEARCH_FIELDS = frozenset({"query", "max_num_results", "filters", "ranking_options", "rewrite_query"})

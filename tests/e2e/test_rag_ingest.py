@@ -307,3 +307,49 @@ def test_search_bounds(stack: Stack) -> None:
         answer = search(stack, key, store.id, body)
         assert answer.status == 400, (body, answer.body)
         assert answer.json()["error"]["param"] == param, (body, answer.body)
+
+
+def test_file_batches(stack: Stack) -> None:
+    key = stack.new_account()["live"]
+    sdk = client(stack, key)
+    store = sdk.vector_stores.create(name="batch")
+    texts = [f"Batch document {i} is about river {i} and its bridges." for i in range(3)]
+    ids = [_upload(sdk, f"b{i}.txt", text.encode()) for i, text in enumerate(texts)]
+    batch = sdk.vector_stores.file_batches.create(store.id, file_ids=ids, attributes={"source": "batch"})
+    assert batch.id.startswith("vsfb_") and batch.object == "vector_store.files_batch"
+    assert batch.status == "in_progress" and batch.file_counts.total == 3 and batch.vector_store_id == store.id
+    for file_id in ids:
+        assert settled(sdk, store.id, file_id).status == "completed"
+    done = sdk.vector_stores.file_batches.retrieve(batch.id, vector_store_id=store.id)
+    assert done.status == "completed" and done.file_counts.completed == 3
+    listed = sdk.vector_stores.file_batches.list_files(batch.id, vector_store_id=store.id, order="asc")
+    assert [f.id for f in listed] == sorted(ids) and all(f.attributes == {"source": "batch"} for f in listed)
+    cancelled = sdk.vector_stores.file_batches.cancel(batch.id, vector_store_id=store.id)
+    assert cancelled.file_counts.completed == 3  # nothing left in progress: nothing to cancel
+
+    path = f"/v1/vector_stores/{store.id}/file_batches"
+    too_many = stack.call("POST", path, key, {"file_ids": [f"file-{i:020d}" for i in range(501)]})
+    assert too_many.status == 400 and too_many.json()["error"]["param"] == "file_ids"  # before any lookup
+    for body in ({"file_ids": []}, {"file_ids": "x"}, {"file_ids": [7]}, {"file_ids": ids, "extra": 1}):
+        assert stack.call("POST", path, key, body).status == 400, body
+    missing = stack.call("POST", path, key, {"file_ids": [ids[0], "file-doesnotexist00"]})
+    assert missing.status == 404  # all or none: nothing attached by a refused batch
+    assert stack.call("GET", f"{path}/vsfb_nope", key).status == 404
+    other = stack.new_account()["live"]
+    assert stack.call("GET", f"{path}/{batch.id}", other).status == 404
+
+
+def test_cancelling_a_batch(stack: Stack) -> None:
+    key = stack.new_account()["live"]
+    sdk = client(stack, key)
+    store = sdk.vector_stores.create(name="cancel")
+    long_text = "\n\n".join(f"Line {i} of a long ledger about shipping lane {i}." for i in range(3000)).encode()
+    ids = [_upload(sdk, f"long{i}.txt", long_text + str(i).encode()) for i in range(4)]
+    batch = sdk.vector_stores.file_batches.create(store.id, file_ids=ids)
+    cancelled = sdk.vector_stores.file_batches.cancel(batch.id, vector_store_id=store.id)
+    counts = cancelled.file_counts
+    assert counts.total == 4 and counts.in_progress == 0 and counts.cancelled >= 1, counts
+    assert cancelled.status == "cancelled"
+    statuses = {settled(sdk, store.id, file_id).status for file_id in ids}
+    assert statuses <= {"completed", "cancelled"} and "cancelled" in statuses
+    assert sdk.vector_stores.retrieve(store.id).file_counts.cancelled == counts.cancelled

@@ -129,7 +129,7 @@ class IngestActivities:
             return
         if outcome.status != "gone":
             try:
-                await self._core.internal(
+                answer = await self._core.internal(
                     self._core.vector_stores.FinishIngest,
                     pb.FinishIngestRequest(
                         store_id=request.store_id,
@@ -142,11 +142,14 @@ class IngestActivities:
                         chunking_json=outcome.chunking_json,
                     ),
                 )
-                return
+                if not (answer.file.status == "cancelled" and answer.file.attach_id == request.attach_id):
+                    return
+                # cancelled (its batch) while it ingested: what it wrote goes, as below
+
             except RingsideError as error:
                 if error.code != "not_found":
                     raise
-        # Detached (or its store deleted) while it ingested: what this run wrote goes too.
+        # Detached, cancelled (or its store deleted) while it ingested: what this run wrote goes too.
         name = index_name(request.store_id, outcome.generation)
         with contextlib.suppress(IndexNotFoundError):
             await self._rag.on_index(self._rag.indexes.delete_file, name, request.file_id)

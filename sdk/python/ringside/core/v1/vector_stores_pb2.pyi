@@ -145,7 +145,7 @@ class DeleteVectorStoreResponse(_message.Message):
     def __init__(self, store: _Optional[_Union[VectorStore, _Mapping]] = ...) -> None: ...
 
 class StoreFile(_message.Message):
-    __slots__ = ("store_id", "file_id", "customer_id", "status", "attributes_json", "chunking_json", "chunk_count", "usage_bytes", "last_error_code", "last_error_message", "created", "generation", "attach_id")
+    __slots__ = ("store_id", "file_id", "customer_id", "status", "attributes_json", "chunking_json", "chunk_count", "usage_bytes", "last_error_code", "last_error_message", "created", "generation", "attach_id", "batch_id")
     STORE_ID_FIELD_NUMBER: _ClassVar[int]
     FILE_ID_FIELD_NUMBER: _ClassVar[int]
     CUSTOMER_ID_FIELD_NUMBER: _ClassVar[int]
@@ -159,6 +159,7 @@ class StoreFile(_message.Message):
     CREATED_FIELD_NUMBER: _ClassVar[int]
     GENERATION_FIELD_NUMBER: _ClassVar[int]
     ATTACH_ID_FIELD_NUMBER: _ClassVar[int]
+    BATCH_ID_FIELD_NUMBER: _ClassVar[int]
     store_id: str
     file_id: str
     customer_id: str
@@ -172,7 +173,8 @@ class StoreFile(_message.Message):
     created: int
     generation: int
     attach_id: str
-    def __init__(self, store_id: _Optional[str] = ..., file_id: _Optional[str] = ..., customer_id: _Optional[str] = ..., status: _Optional[str] = ..., attributes_json: _Optional[str] = ..., chunking_json: _Optional[str] = ..., chunk_count: _Optional[int] = ..., usage_bytes: _Optional[int] = ..., last_error_code: _Optional[str] = ..., last_error_message: _Optional[str] = ..., created: _Optional[int] = ..., generation: _Optional[int] = ..., attach_id: _Optional[str] = ...) -> None: ...
+    batch_id: str
+    def __init__(self, store_id: _Optional[str] = ..., file_id: _Optional[str] = ..., customer_id: _Optional[str] = ..., status: _Optional[str] = ..., attributes_json: _Optional[str] = ..., chunking_json: _Optional[str] = ..., chunk_count: _Optional[int] = ..., usage_bytes: _Optional[int] = ..., last_error_code: _Optional[str] = ..., last_error_message: _Optional[str] = ..., created: _Optional[int] = ..., generation: _Optional[int] = ..., attach_id: _Optional[str] = ..., batch_id: _Optional[str] = ...) -> None: ...
 
 class AttachFileRequest(_message.Message):
     __slots__ = ("store_id", "customer_ref", "file_id", "attributes_json", "chunking_json")
@@ -205,7 +207,7 @@ class StoreFileResponse(_message.Message):
     def __init__(self, file: _Optional[_Union[StoreFile, _Mapping]] = ...) -> None: ...
 
 class ListStoreFilesRequest(_message.Message):
-    __slots__ = ("store_id", "customer_ref", "limit", "order", "after", "before", "status")
+    __slots__ = ("store_id", "customer_ref", "limit", "order", "after", "before", "status", "batch_id")
     STORE_ID_FIELD_NUMBER: _ClassVar[int]
     CUSTOMER_REF_FIELD_NUMBER: _ClassVar[int]
     LIMIT_FIELD_NUMBER: _ClassVar[int]
@@ -213,6 +215,7 @@ class ListStoreFilesRequest(_message.Message):
     AFTER_FIELD_NUMBER: _ClassVar[int]
     BEFORE_FIELD_NUMBER: _ClassVar[int]
     STATUS_FIELD_NUMBER: _ClassVar[int]
+    BATCH_ID_FIELD_NUMBER: _ClassVar[int]
     store_id: str
     customer_ref: str
     limit: int
@@ -220,7 +223,46 @@ class ListStoreFilesRequest(_message.Message):
     after: str
     before: str
     status: str
-    def __init__(self, store_id: _Optional[str] = ..., customer_ref: _Optional[str] = ..., limit: _Optional[int] = ..., order: _Optional[str] = ..., after: _Optional[str] = ..., before: _Optional[str] = ..., status: _Optional[str] = ...) -> None: ...
+    batch_id: str
+    def __init__(self, store_id: _Optional[str] = ..., customer_ref: _Optional[str] = ..., limit: _Optional[int] = ..., order: _Optional[str] = ..., after: _Optional[str] = ..., before: _Optional[str] = ..., status: _Optional[str] = ..., batch_id: _Optional[str] = ...) -> None: ...
+
+class AttachFileBatchRequest(_message.Message):
+    __slots__ = ("store_id", "customer_ref", "file_ids", "attributes_json", "chunking_json")
+    STORE_ID_FIELD_NUMBER: _ClassVar[int]
+    CUSTOMER_REF_FIELD_NUMBER: _ClassVar[int]
+    FILE_IDS_FIELD_NUMBER: _ClassVar[int]
+    ATTRIBUTES_JSON_FIELD_NUMBER: _ClassVar[int]
+    CHUNKING_JSON_FIELD_NUMBER: _ClassVar[int]
+    store_id: str
+    customer_ref: str
+    file_ids: _containers.RepeatedScalarFieldContainer[str]
+    attributes_json: str
+    chunking_json: str
+    def __init__(self, store_id: _Optional[str] = ..., customer_ref: _Optional[str] = ..., file_ids: _Optional[_Iterable[str]] = ..., attributes_json: _Optional[str] = ..., chunking_json: _Optional[str] = ...) -> None: ...
+
+class FileBatchRequest(_message.Message):
+    __slots__ = ("store_id", "customer_ref", "batch_id")
+    STORE_ID_FIELD_NUMBER: _ClassVar[int]
+    CUSTOMER_REF_FIELD_NUMBER: _ClassVar[int]
+    BATCH_ID_FIELD_NUMBER: _ClassVar[int]
+    store_id: str
+    customer_ref: str
+    batch_id: str
+    def __init__(self, store_id: _Optional[str] = ..., customer_ref: _Optional[str] = ..., batch_id: _Optional[str] = ...) -> None: ...
+
+class FileBatchResponse(_message.Message):
+    __slots__ = ("batch_id", "created", "files", "cancelled", "generation")
+    BATCH_ID_FIELD_NUMBER: _ClassVar[int]
+    CREATED_FIELD_NUMBER: _ClassVar[int]
+    FILES_FIELD_NUMBER: _ClassVar[int]
+    CANCELLED_FIELD_NUMBER: _ClassVar[int]
+    GENERATION_FIELD_NUMBER: _ClassVar[int]
+    batch_id: str
+    created: int
+    files: _containers.RepeatedCompositeFieldContainer[StoreFile]
+    cancelled: bool
+    generation: int
+    def __init__(self, batch_id: _Optional[str] = ..., created: _Optional[int] = ..., files: _Optional[_Iterable[_Union[StoreFile, _Mapping]]] = ..., cancelled: _Optional[bool] = ..., generation: _Optional[int] = ...) -> None: ...
 
 class ListStoreFilesResponse(_message.Message):
     __slots__ = ("files", "has_more")

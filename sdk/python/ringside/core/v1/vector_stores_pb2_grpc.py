@@ -83,6 +83,21 @@ class VectorStoresServiceStub:
                 request_serializer=ringside_dot_core_dot_v1_dot_vector__stores__pb2.StoreFileRequest.SerializeToString,
                 response_deserializer=ringside_dot_core_dot_v1_dot_vector__stores__pb2.StoreFileResponse.FromString,
                 _registered_method=True)
+        self.AttachFileBatch = channel.unary_unary(
+                '/ringside.core.v1.VectorStoresService/AttachFileBatch',
+                request_serializer=ringside_dot_core_dot_v1_dot_vector__stores__pb2.AttachFileBatchRequest.SerializeToString,
+                response_deserializer=ringside_dot_core_dot_v1_dot_vector__stores__pb2.FileBatchResponse.FromString,
+                _registered_method=True)
+        self.GetFileBatch = channel.unary_unary(
+                '/ringside.core.v1.VectorStoresService/GetFileBatch',
+                request_serializer=ringside_dot_core_dot_v1_dot_vector__stores__pb2.FileBatchRequest.SerializeToString,
+                response_deserializer=ringside_dot_core_dot_v1_dot_vector__stores__pb2.FileBatchResponse.FromString,
+                _registered_method=True)
+        self.CancelFileBatch = channel.unary_unary(
+                '/ringside.core.v1.VectorStoresService/CancelFileBatch',
+                request_serializer=ringside_dot_core_dot_v1_dot_vector__stores__pb2.FileBatchRequest.SerializeToString,
+                response_deserializer=ringside_dot_core_dot_v1_dot_vector__stores__pb2.FileBatchResponse.FromString,
+                _registered_method=True)
         self.PendingIngests = channel.unary_unary(
                 '/ringside.core.v1.VectorStoresService/PendingIngests',
                 request_serializer=ringside_dot_core_dot_v1_dot_vector__stores__pb2.PendingIngestsRequest.SerializeToString,
@@ -170,6 +185,27 @@ class VectorStoresServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def AttachFileBatch(self, request, context):
+        """Attaches up to 500 files at once as a batch (`vsfb_…`); all of them or none.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetFileBatch(self, request, context):
+        """A batch of a store (its owner only).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CancelFileBatch(self, request, context):
+        """Cancels a batch's files still in progress (its owner only).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def PendingIngests(self, request, context):
         """Internal (the rag role): attachments still in progress, whose ingest workflows it starts.
         """
@@ -238,6 +274,21 @@ def add_VectorStoresServiceServicer_to_server(servicer, server):
                     servicer.DetachFile,
                     request_deserializer=ringside_dot_core_dot_v1_dot_vector__stores__pb2.StoreFileRequest.FromString,
                     response_serializer=ringside_dot_core_dot_v1_dot_vector__stores__pb2.StoreFileResponse.SerializeToString,
+            ),
+            'AttachFileBatch': grpc.unary_unary_rpc_method_handler(
+                    servicer.AttachFileBatch,
+                    request_deserializer=ringside_dot_core_dot_v1_dot_vector__stores__pb2.AttachFileBatchRequest.FromString,
+                    response_serializer=ringside_dot_core_dot_v1_dot_vector__stores__pb2.FileBatchResponse.SerializeToString,
+            ),
+            'GetFileBatch': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetFileBatch,
+                    request_deserializer=ringside_dot_core_dot_v1_dot_vector__stores__pb2.FileBatchRequest.FromString,
+                    response_serializer=ringside_dot_core_dot_v1_dot_vector__stores__pb2.FileBatchResponse.SerializeToString,
+            ),
+            'CancelFileBatch': grpc.unary_unary_rpc_method_handler(
+                    servicer.CancelFileBatch,
+                    request_deserializer=ringside_dot_core_dot_v1_dot_vector__stores__pb2.FileBatchRequest.FromString,
+                    response_serializer=ringside_dot_core_dot_v1_dot_vector__stores__pb2.FileBatchResponse.SerializeToString,
             ),
             'PendingIngests': grpc.unary_unary_rpc_method_handler(
                     servicer.PendingIngests,
@@ -502,6 +553,87 @@ class VectorStoresService:
             '/ringside.core.v1.VectorStoresService/DetachFile',
             ringside_dot_core_dot_v1_dot_vector__stores__pb2.StoreFileRequest.SerializeToString,
             ringside_dot_core_dot_v1_dot_vector__stores__pb2.StoreFileResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AttachFileBatch(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/ringside.core.v1.VectorStoresService/AttachFileBatch',
+            ringside_dot_core_dot_v1_dot_vector__stores__pb2.AttachFileBatchRequest.SerializeToString,
+            ringside_dot_core_dot_v1_dot_vector__stores__pb2.FileBatchResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetFileBatch(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/ringside.core.v1.VectorStoresService/GetFileBatch',
+            ringside_dot_core_dot_v1_dot_vector__stores__pb2.FileBatchRequest.SerializeToString,
+            ringside_dot_core_dot_v1_dot_vector__stores__pb2.FileBatchResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CancelFileBatch(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/ringside.core.v1.VectorStoresService/CancelFileBatch',
+            ringside_dot_core_dot_v1_dot_vector__stores__pb2.FileBatchRequest.SerializeToString,
+            ringside_dot_core_dot_v1_dot_vector__stores__pb2.FileBatchResponse.FromString,
             options,
             channel_credentials,
             insecure,
