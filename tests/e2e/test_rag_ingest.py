@@ -45,7 +45,8 @@ def _upload(sdk: openai.OpenAI, name: str, content: bytes, **extra: Any) -> str:
 
 
 def test_every_listed_type_ingests(stack: Stack) -> None:
-    sdk = client(stack, stack.new_account()["live"])
+    key = stack.new_account()["live"]
+    sdk = client(stack, key)
     store = sdk.vector_stores.create(name="every type")
     documents = every_type()
     attached = {}
@@ -66,6 +67,10 @@ def test_every_listed_type_ingests(stack: Stack) -> None:
     assert counts.usage_bytes == sum(len(d.data) for d in documents) and counts.status == "completed"
     listed = [f.id for f in sdk.vector_stores.files.list(store.id, order="asc")]
     assert listed == sorted(attached)
+    events = stack.call("GET", "/v1/events?type=vector_store.file.completed&limit=100", key)
+    assert events.status == 200, events.body
+    named = [(e["data"]["id"], e["data"]["vector_store_id"]) for e in events.json()["data"]]
+    assert sorted(named) == sorted((file_id, store.id) for file_id in attached)  # once per file
 
 
 @pytest.mark.parametrize(
@@ -79,7 +84,8 @@ def test_every_listed_type_ingests(stack: Stack) -> None:
     ],
 )
 def test_bad_files_fail_with_openai_codes(stack: Stack, filename: str, content: bytes, code: str) -> None:
-    sdk = client(stack, stack.new_account()["live"])
+    key = stack.new_account()["live"]
+    sdk = client(stack, key)
     store = sdk.vector_stores.create(name="bad")
     file_id = _upload(sdk, filename, content)  # a corrupt file uploads fine
     sdk.vector_stores.files.create(store.id, file_id=file_id)
@@ -87,6 +93,8 @@ def test_bad_files_fail_with_openai_codes(stack: Stack, filename: str, content: 
     assert done.status == "failed" and done.last_error is not None, done.model_dump()
     assert done.last_error.code == code and done.last_error.message
     assert done.model_dump()["chunk_count"] == 0 and done.usage_bytes == 0
+    events = stack.call("GET", "/v1/events?type=vector_store.file.failed", key).json()["data"]
+    assert [(e["data"]["id"], e["data"]["last_error"]["code"]) for e in events] == [(file_id, code)]
     assert sdk.vector_stores.retrieve(store.id).file_counts.failed == 1
 
 
