@@ -130,6 +130,7 @@ async def open_core(settings: Settings) -> Core:
             delivery_attempts_s=settings.retention_delivery_attempts_days * DAY_S,
             outbox_s=settings.retention_outbox_days * DAY_S,
             idempotency_keys_s=settings.retention_idempotency_hours * HOUR_S,
+            rag_queries_s=settings.retention_rag_queries_days * DAY_S,
         ),
     )
     writer.notify(OutboxEntry, core.outbox_written)

@@ -56,6 +56,8 @@ def add_routes(app: web.Application) -> None:
             web.get("/v1/vector_stores/{id}/files/{file_id}", vector_store_files.get_file),
             web.delete("/v1/vector_stores/{id}/files/{file_id}", vector_store_files.detach_file),
             web.post("/v1/vector_stores/{id}/search", vector_store_files.search),
+            web.get("/v1/vector_stores/{id}/queries", vector_store_files.list_queries),
+            web.get("/v1/vector_stores/{id}/stats", vector_store_files.stats),
             web.post("/v1/vector_stores/{id}/file_batches", vector_store_files.create_batch),
             web.get("/v1/vector_stores/{id}/file_batches/{batch_id}", vector_store_files.get_batch),
             web.post("/v1/vector_stores/{id}/file_batches/{batch_id}/cancel", vector_store_files.cancel_batch),

@@ -20,6 +20,7 @@ class RetentionPolicy:
     delivery_attempts_s: int = 30 * DAY_S
     outbox_s: int = 7 * DAY_S
     idempotency_keys_s: int = 48 * HOUR_S
+    rag_queries_s: int = 30 * DAY_S
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +67,12 @@ KEPT: tuple[Kept, ...] = (
         "API.md: kept at least 24 h; a key older than this runs as new",
     ),
     Kept(
+        "vector store query logs (query text, latency, results, asker)",
+        "30 days",
+        "RINGSIDE_RETENTION_RAG_QUERIES_DAYS",
+        "GET /v1/vector_stores/:id/queries and /stats read at most 30 days back",
+    ),
+    Kept(
         "an erased customer's personal data",
         "until its holds resolve",
         "",
@@ -84,5 +91,12 @@ class EventPurge:
 @dataclass(frozen=True, slots=True)
 class IdempotencyPurge:
     """Forget idempotency keys (and their stored responses) created before `created_before`."""
+
+    created_before: int
+
+
+@dataclass(frozen=True, slots=True)
+class StoreQueryPurge:
+    """Forget vector store queries made before `created_before`."""
 
     created_before: int

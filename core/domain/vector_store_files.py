@@ -56,3 +56,21 @@ def file_counts(rows: list[VectorStoreFile]) -> dict[str, int]:
     for row in rows:
         counts[row.status] += 1
     return {**counts, "total": len(rows)}
+
+
+@dataclass(frozen=True, slots=True)
+class StoreQuery:
+    """One answered search of a store (its query log): who asked (`customer_id` None for the
+    account), what, how long it took, what it found. Kept RINGSIDE_RETENTION_RAG_QUERIES_DAYS."""
+
+    id: str
+    store_id: str
+    account_id: str
+    livemode: bool
+    customer_id: str | None
+    query: str
+    created: int
+    latency_ms: int
+    result_count: int
+    top_file_ids_json: str
+    embedding_tokens: int

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import orjson
+
 from core.domain.vector_store_files import MAX_BATCH, VectorStoreFile, file_counts
 from core.domain.vector_stores import VectorStore
 from core.rpc.base import MAX_PROTO_STRING, Base, Context, rpc
-from core.services import vector_store_files, vector_stores
+from core.services import vector_store_files, vector_store_queries, vector_stores
 from core.services.vector_store_files import rows_of
 from core.services.vector_stores import MAX_JSON, StoreInput
 from ringside.core.v1 import vector_stores_pb2, vector_stores_pb2_grpc
@@ -268,3 +270,67 @@ class VectorStoresServicer(Base, vector_stores_pb2_grpc.VectorStoresServiceServi
             batch_id,
         )
         return self._batch(batch_id, rows)
+
+    @rpc
+    async def RecordQuery(self, request: pb.RecordQueryRequest, context: Context) -> pb.RecordQueryResponse:
+        row = await vector_store_queries.record(
+            self.core,
+            self.auth.principal(context),
+            request.store_id[:100],
+            request.customer_ref[:MAX_PROTO_STRING],
+            request.query[: vector_store_queries.MAX_QUERY_CHARS],
+            request.latency_ms,
+            request.result_count,
+            list(request.top_file_ids[: vector_store_queries.MAX_TOP_FILES]),
+            request.embedding_tokens,
+        )
+        return pb.RecordQueryResponse(id=row.id)
+
+    @rpc
+    async def ListQueries(self, request: pb.ListQueriesRequest, context: Context) -> pb.ListQueriesResponse:
+        rows, has_more = await vector_store_queries.list_queries(
+            self.core,
+            self.auth.principal(context),
+            request.store_id[:100],
+            request.customer_ref[:MAX_PROTO_STRING],
+            request.limit,
+            request.after[:100],
+            request.before[:100],
+        )
+        return pb.ListQueriesResponse(
+            queries=[
+                pb.StoreQuery(
+                    id=r.id,
+                    customer_id=r.customer_id or "",
+                    query=r.query,
+                    created=r.created,
+                    latency_ms=r.latency_ms,
+                    result_count=r.result_count,
+                    top_file_ids=orjson.loads(r.top_file_ids_json),
+                    embedding_tokens=r.embedding_tokens,
+                )
+                for r in rows
+            ],
+            has_more=has_more,
+        )
+
+    @rpc
+    async def GetStoreStats(self, request: pb.StoreStatsRequest, context: Context) -> pb.StoreStatsResponse:
+        found = await vector_store_queries.stats(
+            self.core,
+            self.auth.principal(context),
+            request.store_id[:100],
+            request.customer_ref[:MAX_PROTO_STRING],
+            request.window[:10],
+        )
+        rows = rows_of(self.core, found.store.id)
+        return pb.StoreStatsResponse(
+            query_count=found.query_count,
+            latency_p50_ms=found.latency_p50_ms,
+            latency_p95_ms=found.latency_p95_ms,
+            zero_result_rate=found.zero_result_rate,
+            top_files=[pb.TopFile(file_id=f, count=n) for f, n in found.top_files],
+            embedding_tokens=found.embedding_tokens,
+            store=store_to(found.store, rows),
+            chunks_completed=sum(r.chunk_count for r in rows if r.status == "completed"),
+        )

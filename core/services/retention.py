@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from core.domain.retention import EventPurge, IdempotencyPurge
+from core.domain.retention import EventPurge, IdempotencyPurge, StoreQueryPurge
 from core.domain.webhooks import AttemptPurge, OutboxPurge
 from core.services.core import Core
 
@@ -34,6 +34,7 @@ async def purge(core: Core) -> PurgedBefore:
             AttemptPurge(before.delivery_attempts),
             EventPurge(before.events),
             IdempotencyPurge(before.idempotency_keys),
+            StoreQueryPurge(now - kept.rag_queries_s),
         ]
     )
     return before

@@ -6,13 +6,13 @@ import dataclasses
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import bindparam, delete, insert, update
+from sqlalchemy import Engine, bindparam, delete, insert, select, update
 from sqlalchemy.sql import Executable
 
 from core.domain.files import FileDeletion, StoredFile
-from core.domain.vector_store_files import VectorStoreFile, VectorStoreFileDetach, VectorStoreFileUpdate
+from core.domain.vector_store_files import StoreQuery, VectorStoreFile, VectorStoreFileDetach, VectorStoreFileUpdate
 from core.domain.vector_stores import VectorStore, VectorStoreDeletion, VectorStoreUpdate
-from core.store.tables import FILES, VECTOR_STORE_FILES, VECTOR_STORES
+from core.store.tables import FILES, VECTOR_STORE_FILES, VECTOR_STORE_QUERIES, VECTOR_STORES
 
 FILE_FIELDS = tuple(field.name for field in dataclasses.fields(StoredFile))
 STORE_FIELDS = tuple(field.name for field in dataclasses.fields(VectorStore))
@@ -67,4 +67,20 @@ STATEMENTS: dict[type, tuple[Executable, Callable[[Any], dict[str, Any]]]] = {
         .where(VECTOR_STORE_FILES.c.file_id == bindparam("b_file_id")),
         lambda r: {"b_store_id": r.store_id, "b_file_id": r.file_id},
     ),
+    StoreQuery: (insert(VECTOR_STORE_QUERIES), lambda r: dataclasses.asdict(r)),
 }
+
+
+def store_queries(engine: Engine, store_id: str, since: int, limit: int, after: str, before: str) -> list[StoreQuery]:
+    """A store's queries made since `since`, newest first (`after`/`before`: id cursors), ≤ limit."""
+    q = VECTOR_STORE_QUERIES.c
+    selected = select(VECTOR_STORE_QUERIES).where(q.store_id == store_id, q.created >= since)
+    if after:
+        selected = selected.where(q.id < after).order_by(q.id.desc())
+    elif before:
+        selected = selected.where(q.id > before).order_by(q.id.asc())
+    else:
+        selected = selected.order_by(q.id.desc())
+    with engine.connect() as connection:
+        rows = [StoreQuery(**dict(row)) for row in connection.execute(selected.limit(limit)).mappings()]
+    return sorted(rows, key=lambda r: r.id, reverse=True)

@@ -297,6 +297,24 @@ class VectorStoreFileRow(SQLModel, table=True):
     batch_id: str = Field(default="", max_length=64)
 
 
+class VectorStoreQueryRow(SQLModel, table=True):
+    """One answered search of a vector store (its query log, issue 16), purged after its retention."""
+
+    __tablename__ = "vector_store_queries"
+
+    id: str = Field(primary_key=True, max_length=64)
+    store_id: str = Field(index=True, max_length=64)
+    account_id: str = Field(max_length=64)
+    livemode: bool
+    customer_id: str | None = Field(default=None, max_length=64)
+    query: str = Field(sa_column=Column(Text, nullable=False))
+    created: int = Field(index=True, sa_type=BigInteger)
+    latency_ms: int = Field(sa_type=BigInteger)
+    result_count: int
+    top_file_ids_json: str = Field(sa_column=Column(Text, nullable=False))
+    embedding_tokens: int = Field(sa_type=BigInteger)
+
+
 METADATA = SQLModel.metadata
 
 # The Core (SQLAlchemy) tables behind the models, for the writer's and the loader's statements.
@@ -313,6 +331,7 @@ SIGNING_KEYS: Table = SigningKeyRow.__table__  # type: ignore[attr-defined]
 FILES: Table = FileRow.__table__  # type: ignore[attr-defined]
 VECTOR_STORES: Table = VectorStoreRow.__table__  # type: ignore[attr-defined]
 VECTOR_STORE_FILES: Table = VectorStoreFileRow.__table__  # type: ignore[attr-defined]
+VECTOR_STORE_QUERIES: Table = VectorStoreQueryRow.__table__  # type: ignore[attr-defined]
 
 
 class WebhookEndpointRow(SQLModel, table=True):

@@ -15,6 +15,7 @@ from aiohttp import web
 from edge_http.context import EDGE
 from edge_http.handlers.common import authorization, bearer, fc_customer, openai_list, reject
 from edge_http.handlers.metered import caller_of
+from edge_http.handlers.vector_stores import render
 from edge_http.openai.jsonio import dumps, parse_object
 from edge_http.rag import stores as wire
 from edge_http.rag.models import embedding_model_of
@@ -285,3 +286,63 @@ async def search(request: web.Request) -> web.Response:
         "next_page": None,
     }
     return _json(page)
+
+
+async def list_queries(request: web.Request) -> web.Response:
+    """GET /v1/vector_stores/{id}/queries: the store's query log, newest first (its owner only)."""
+    edge = request.app[EDGE]
+    query = request.query
+    listed = await edge.core.as_caller(
+        edge.core.vector_stores.ListQueries,
+        pb.ListQueriesRequest(
+            store_id=_store_id(request),
+            customer_ref=fc_customer(request),
+            limit=wire.limit_of(query.get("limit", "")),
+            after=query.get("after", "")[:100],
+            before=query.get("before", "")[:100],
+        ),
+        authorization(request),
+    )
+    data = [
+        {
+            "id": q.id,
+            "object": "vector_store.query",
+            "created_at": q.created,
+            "query": q.query,
+            "latency_ms": q.latency_ms,
+            "result_count": q.result_count,
+            "top_file_ids": list(q.top_file_ids),
+            "embedding_tokens": q.embedding_tokens,
+            "customer_id": q.customer_id or None,
+        }
+        for q in listed.queries
+    ]
+    return web.Response(body=openai_list(data, listed.has_more), content_type="application/json")
+
+
+async def stats(request: web.Request) -> web.Response:
+    """GET /v1/vector_stores/{id}/stats?window=24h|7d|30d (its owner only)."""
+    edge = request.app[EDGE]
+    window = request.query.get("window", "24h")[:10]
+    found = await edge.core.as_caller(
+        edge.core.vector_stores.GetStoreStats,
+        pb.StoreStatsRequest(store_id=_store_id(request), customer_ref=fc_customer(request), window=window),
+        authorization(request),
+    )
+    store = render(found.store)
+    return _json(
+        {
+            "object": "vector_store.stats",
+            "vector_store_id": found.store.id,
+            "window": window,
+            "query_count": found.query_count,
+            "latency_p50_ms": found.latency_p50_ms,
+            "latency_p95_ms": found.latency_p95_ms,
+            "zero_result_rate": found.zero_result_rate,
+            "top_files": [{"file_id": f.file_id, "count": f.count} for f in found.top_files],
+            "file_counts": store["file_counts"],
+            "chunk_count": found.chunks_completed,
+            "usage_bytes": store["usage_bytes"],
+            "query_embedding_tokens": found.embedding_tokens,
+        }
+    )

@@ -9,6 +9,8 @@ The edge never loads the model: it holds the rag role's gRPC client only."""
 
 from __future__ import annotations
 
+import logging
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,6 +25,7 @@ from ringside_server.metering.call import MeteredCall
 from ringside_server.metering.request import Caller, MeteredRequest
 from ringside_server.openai.embeddings import tokens_bound
 
+log = logging.getLogger("ringside.edge")
 MAX_RESULTS = 50
 MAX_STORES = 10
 MAX_QUERIES = 10
@@ -82,6 +85,7 @@ async def search_stores(
     filters_json = orjson.dumps(filters).decode() if filters is not None else ""
     if len(filters_json) > MAX_FILTERS_BYTES:
         raise RingsideError("invalid_request", "filters is too large.", "filters")
+    started = time.monotonic()
     stores = [
         (
             await edge.core.as_caller(
@@ -133,7 +137,33 @@ async def search_stores(
         ]
     result.hits.sort(key=lambda hit: hit.score, reverse=True)
     del result.hits[max_results:]
+    latency_ms = round((time.monotonic() - started) * 1000)
+    for store in stores:
+        await _log(edge, caller, authorization, store.id, "\n".join(texts), latency_ms, result)
     return result
+
+
+async def _log(
+    edge: Edge, caller: Caller, authorization: str, store_id: str, query: str, latency_ms: int, result: SearchResult
+) -> None:
+    """The store's query log gets the answered search (a failed write is logged, not the caller's error)."""
+    mine = [hit for hit in result.hits if hit.store_id == store_id]
+    try:
+        await edge.core.as_caller(
+            edge.core.vector_stores.RecordQuery,
+            pb.RecordQueryRequest(
+                store_id=store_id,
+                customer_ref=caller.customer_ref,
+                query=query[:MAX_QUERY_CHARS],
+                latency_ms=latency_ms,
+                result_count=len(mine),
+                top_file_ids=list(dict.fromkeys(hit.file_id for hit in mine))[:10],
+                embedding_tokens=result.query_tokens,
+            ),
+            authorization,
+        )
+    except RingsideError as error:
+        log.warning("search of %s answered; its query log entry was not written: %s", store_id, error.code)
 
 
 async def _embed(

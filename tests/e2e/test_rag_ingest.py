@@ -16,7 +16,7 @@ import openai
 import pytest
 
 from tests.conftest import BACKENDS
-from tests.e2e.rag_ingest_stack import ingest_stack
+from tests.e2e.rag_ingest_stack import execute, ingest_stack, purge_expired
 from tests.e2e.test_chat_completions import client
 from tests.harness import Stack
 from tests.rag.documents import every_type, minimal_pdf
@@ -361,3 +361,55 @@ def test_cancelling_a_batch(stack: Stack) -> None:
     statuses = {settled(sdk, store.id, file_id).status for file_id in ids}
     assert statuses <= {"completed", "cancelled"} and "cancelled" in statuses
     assert sdk.vector_stores.retrieve(store.id).file_counts.cancelled == counts.cancelled
+
+
+def test_the_query_log_and_stats_agree_with_the_searches(stack: Stack) -> None:
+    key = stack.new_account()["live"]
+    sdk = client(stack, key)
+    alice = stack.call("POST", "/v1/customers", key, {"external_id": "asker_" + secrets.token_hex(4)}).json()["id"]
+    store = sdk.vector_stores.create(extra_body={"shared": True}, name="handbook")
+    file_id = _upload(sdk, "h.txt", b"Holidays are requested two weeks ahead in the HR portal.")
+    sdk.vector_stores.files.create(store.id, file_id=file_id)
+    chunks = settled(sdk, store.id, file_id).model_dump()["chunk_count"]
+    asked = [
+        ({"query": "How do I ask for time off?"}, {}),
+        ({"query": "quantum chromodynamics", "ranking_options": {"score_threshold": 0.99}}, {}),  # nothing found
+        ({"query": "holiday requests"}, {"FC-Customer": alice}),  # a customer searching the shared store
+    ]
+    counts = []
+    for body, headers in asked:
+        answer = search(stack, key, store.id, body, **headers)
+        assert answer.status == 200, answer.body
+        counts.append(len(answer.json()["data"]))
+    assert counts[0] >= 1 and counts[1] == 0 and counts[2] >= 1
+    assert search(stack, key, store.id, {"query": "x", "filters": {"type": "near"}}).status == 400  # not logged
+
+    logged = stack.call("GET", f"/v1/vector_stores/{store.id}/queries", key)
+    assert logged.status == 200, logged.body
+    rows = logged.json()["data"]
+    assert [r["query"] for r in rows] == [body["query"] for body, _ in reversed(asked)]  # newest first
+    assert [r["result_count"] for r in rows] == list(reversed(counts))
+    assert [r["customer_id"] for r in rows] == [alice, None, None]
+    assert rows[0]["top_file_ids"] == [file_id] and rows[1]["top_file_ids"] == []
+    assert all(r["latency_ms"] >= 0 and r["embedding_tokens"] > 0 and r["object"] == "vector_store.query" for r in rows)
+    page = stack.call("GET", f"/v1/vector_stores/{store.id}/queries?limit=1&after={rows[0]['id']}", key).json()
+    assert [r["id"] for r in page["data"]] == [rows[1]["id"]] and page["has_more"] is True
+    customer_view = stack.call("GET", f"/v1/vector_stores/{store.id}/queries", key, headers={"FC-Customer": alice})
+    assert customer_view.status == 404  # a shared store's log is the account's
+
+    stats = stack.call("GET", f"/v1/vector_stores/{store.id}/stats?window=7d", key).json()
+    assert stats["query_count"] == 3 and stats["window"] == "7d"
+    assert abs(stats["zero_result_rate"] - 1 / 3) < 1e-9
+    assert stats["top_files"] == [{"file_id": file_id, "count": 2}]
+    assert stats["latency_p50_ms"] == sorted(r["latency_ms"] for r in rows)[1]
+    assert stats["latency_p95_ms"] == max(r["latency_ms"] for r in rows)
+    assert stats["file_counts"]["completed"] == 1 and stats["chunk_count"] == chunks
+    assert stats["query_embedding_tokens"] == sum(r["embedding_tokens"] for r in rows)
+    for window in ("1h", "24", "all"):
+        assert stack.call("GET", f"/v1/vector_stores/{store.id}/stats?window={window}", key).status == 400
+
+    oldest = rows[-1]["id"]
+    execute(stack, "UPDATE vector_store_queries SET created = created - ? WHERE id = ?", 31 * 86_400, oldest)
+    purge_expired(stack)
+    kept = stack.call("GET", f"/v1/vector_stores/{store.id}/queries", key).json()["data"]
+    assert [r["id"] for r in kept] == [r["id"] for r in rows[:-1]]

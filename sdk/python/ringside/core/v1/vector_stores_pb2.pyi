@@ -341,3 +341,107 @@ class FinishIngestRequest(_message.Message):
     last_error_message: str
     chunking_json: str
     def __init__(self, store_id: _Optional[str] = ..., file_id: _Optional[str] = ..., attach_id: _Optional[str] = ..., status: _Optional[str] = ..., chunk_count: _Optional[int] = ..., last_error_code: _Optional[str] = ..., last_error_message: _Optional[str] = ..., chunking_json: _Optional[str] = ...) -> None: ...
+
+class RecordQueryRequest(_message.Message):
+    __slots__ = ("store_id", "customer_ref", "query", "latency_ms", "result_count", "top_file_ids", "embedding_tokens")
+    STORE_ID_FIELD_NUMBER: _ClassVar[int]
+    CUSTOMER_REF_FIELD_NUMBER: _ClassVar[int]
+    QUERY_FIELD_NUMBER: _ClassVar[int]
+    LATENCY_MS_FIELD_NUMBER: _ClassVar[int]
+    RESULT_COUNT_FIELD_NUMBER: _ClassVar[int]
+    TOP_FILE_IDS_FIELD_NUMBER: _ClassVar[int]
+    EMBEDDING_TOKENS_FIELD_NUMBER: _ClassVar[int]
+    store_id: str
+    customer_ref: str
+    query: str
+    latency_ms: int
+    result_count: int
+    top_file_ids: _containers.RepeatedScalarFieldContainer[str]
+    embedding_tokens: int
+    def __init__(self, store_id: _Optional[str] = ..., customer_ref: _Optional[str] = ..., query: _Optional[str] = ..., latency_ms: _Optional[int] = ..., result_count: _Optional[int] = ..., top_file_ids: _Optional[_Iterable[str]] = ..., embedding_tokens: _Optional[int] = ...) -> None: ...
+
+class RecordQueryResponse(_message.Message):
+    __slots__ = ("id",)
+    ID_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    def __init__(self, id: _Optional[str] = ...) -> None: ...
+
+class StoreQuery(_message.Message):
+    __slots__ = ("id", "customer_id", "query", "created", "latency_ms", "result_count", "top_file_ids", "embedding_tokens")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    CUSTOMER_ID_FIELD_NUMBER: _ClassVar[int]
+    QUERY_FIELD_NUMBER: _ClassVar[int]
+    CREATED_FIELD_NUMBER: _ClassVar[int]
+    LATENCY_MS_FIELD_NUMBER: _ClassVar[int]
+    RESULT_COUNT_FIELD_NUMBER: _ClassVar[int]
+    TOP_FILE_IDS_FIELD_NUMBER: _ClassVar[int]
+    EMBEDDING_TOKENS_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    customer_id: str
+    query: str
+    created: int
+    latency_ms: int
+    result_count: int
+    top_file_ids: _containers.RepeatedScalarFieldContainer[str]
+    embedding_tokens: int
+    def __init__(self, id: _Optional[str] = ..., customer_id: _Optional[str] = ..., query: _Optional[str] = ..., created: _Optional[int] = ..., latency_ms: _Optional[int] = ..., result_count: _Optional[int] = ..., top_file_ids: _Optional[_Iterable[str]] = ..., embedding_tokens: _Optional[int] = ...) -> None: ...
+
+class ListQueriesRequest(_message.Message):
+    __slots__ = ("store_id", "customer_ref", "limit", "after", "before")
+    STORE_ID_FIELD_NUMBER: _ClassVar[int]
+    CUSTOMER_REF_FIELD_NUMBER: _ClassVar[int]
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
+    AFTER_FIELD_NUMBER: _ClassVar[int]
+    BEFORE_FIELD_NUMBER: _ClassVar[int]
+    store_id: str
+    customer_ref: str
+    limit: int
+    after: str
+    before: str
+    def __init__(self, store_id: _Optional[str] = ..., customer_ref: _Optional[str] = ..., limit: _Optional[int] = ..., after: _Optional[str] = ..., before: _Optional[str] = ...) -> None: ...
+
+class ListQueriesResponse(_message.Message):
+    __slots__ = ("queries", "has_more")
+    QUERIES_FIELD_NUMBER: _ClassVar[int]
+    HAS_MORE_FIELD_NUMBER: _ClassVar[int]
+    queries: _containers.RepeatedCompositeFieldContainer[StoreQuery]
+    has_more: bool
+    def __init__(self, queries: _Optional[_Iterable[_Union[StoreQuery, _Mapping]]] = ..., has_more: _Optional[bool] = ...) -> None: ...
+
+class StoreStatsRequest(_message.Message):
+    __slots__ = ("store_id", "customer_ref", "window")
+    STORE_ID_FIELD_NUMBER: _ClassVar[int]
+    CUSTOMER_REF_FIELD_NUMBER: _ClassVar[int]
+    WINDOW_FIELD_NUMBER: _ClassVar[int]
+    store_id: str
+    customer_ref: str
+    window: str
+    def __init__(self, store_id: _Optional[str] = ..., customer_ref: _Optional[str] = ..., window: _Optional[str] = ...) -> None: ...
+
+class TopFile(_message.Message):
+    __slots__ = ("file_id", "count")
+    FILE_ID_FIELD_NUMBER: _ClassVar[int]
+    COUNT_FIELD_NUMBER: _ClassVar[int]
+    file_id: str
+    count: int
+    def __init__(self, file_id: _Optional[str] = ..., count: _Optional[int] = ...) -> None: ...
+
+class StoreStatsResponse(_message.Message):
+    __slots__ = ("query_count", "latency_p50_ms", "latency_p95_ms", "zero_result_rate", "top_files", "embedding_tokens", "store", "chunks_completed")
+    QUERY_COUNT_FIELD_NUMBER: _ClassVar[int]
+    LATENCY_P50_MS_FIELD_NUMBER: _ClassVar[int]
+    LATENCY_P95_MS_FIELD_NUMBER: _ClassVar[int]
+    ZERO_RESULT_RATE_FIELD_NUMBER: _ClassVar[int]
+    TOP_FILES_FIELD_NUMBER: _ClassVar[int]
+    EMBEDDING_TOKENS_FIELD_NUMBER: _ClassVar[int]
+    STORE_FIELD_NUMBER: _ClassVar[int]
+    CHUNKS_COMPLETED_FIELD_NUMBER: _ClassVar[int]
+    query_count: int
+    latency_p50_ms: float
+    latency_p95_ms: float
+    zero_result_rate: float
+    top_files: _containers.RepeatedCompositeFieldContainer[TopFile]
+    embedding_tokens: int
+    store: VectorStore
+    chunks_completed: int
+    def __init__(self, query_count: _Optional[int] = ..., latency_p50_ms: _Optional[float] = ..., latency_p95_ms: _Optional[float] = ..., zero_result_rate: _Optional[float] = ..., top_files: _Optional[_Iterable[_Union[TopFile, _Mapping]]] = ..., embedding_tokens: _Optional[int] = ..., store: _Optional[_Union[VectorStore, _Mapping]] = ..., chunks_completed: _Optional[int] = ...) -> None: ...

@@ -98,6 +98,21 @@ class VectorStoresServiceStub:
                 request_serializer=ringside_dot_core_dot_v1_dot_vector__stores__pb2.FileBatchRequest.SerializeToString,
                 response_deserializer=ringside_dot_core_dot_v1_dot_vector__stores__pb2.FileBatchResponse.FromString,
                 _registered_method=True)
+        self.RecordQuery = channel.unary_unary(
+                '/ringside.core.v1.VectorStoresService/RecordQuery',
+                request_serializer=ringside_dot_core_dot_v1_dot_vector__stores__pb2.RecordQueryRequest.SerializeToString,
+                response_deserializer=ringside_dot_core_dot_v1_dot_vector__stores__pb2.RecordQueryResponse.FromString,
+                _registered_method=True)
+        self.ListQueries = channel.unary_unary(
+                '/ringside.core.v1.VectorStoresService/ListQueries',
+                request_serializer=ringside_dot_core_dot_v1_dot_vector__stores__pb2.ListQueriesRequest.SerializeToString,
+                response_deserializer=ringside_dot_core_dot_v1_dot_vector__stores__pb2.ListQueriesResponse.FromString,
+                _registered_method=True)
+        self.GetStoreStats = channel.unary_unary(
+                '/ringside.core.v1.VectorStoresService/GetStoreStats',
+                request_serializer=ringside_dot_core_dot_v1_dot_vector__stores__pb2.StoreStatsRequest.SerializeToString,
+                response_deserializer=ringside_dot_core_dot_v1_dot_vector__stores__pb2.StoreStatsResponse.FromString,
+                _registered_method=True)
         self.PendingIngests = channel.unary_unary(
                 '/ringside.core.v1.VectorStoresService/PendingIngests',
                 request_serializer=ringside_dot_core_dot_v1_dot_vector__stores__pb2.PendingIngestsRequest.SerializeToString,
@@ -206,6 +221,27 @@ class VectorStoresServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def RecordQuery(self, request, context):
+        """Logs an answered search, as the asker (a store it may search).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListQueries(self, request, context):
+        """A store's query log, newest first (its owner only; an account's shared store: the account).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetStoreStats(self, request, context):
+        """A store's stats over a window (its owner only, like the log).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def PendingIngests(self, request, context):
         """Internal (the rag role): attachments still in progress, whose ingest workflows it starts.
         """
@@ -289,6 +325,21 @@ def add_VectorStoresServiceServicer_to_server(servicer, server):
                     servicer.CancelFileBatch,
                     request_deserializer=ringside_dot_core_dot_v1_dot_vector__stores__pb2.FileBatchRequest.FromString,
                     response_serializer=ringside_dot_core_dot_v1_dot_vector__stores__pb2.FileBatchResponse.SerializeToString,
+            ),
+            'RecordQuery': grpc.unary_unary_rpc_method_handler(
+                    servicer.RecordQuery,
+                    request_deserializer=ringside_dot_core_dot_v1_dot_vector__stores__pb2.RecordQueryRequest.FromString,
+                    response_serializer=ringside_dot_core_dot_v1_dot_vector__stores__pb2.RecordQueryResponse.SerializeToString,
+            ),
+            'ListQueries': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListQueries,
+                    request_deserializer=ringside_dot_core_dot_v1_dot_vector__stores__pb2.ListQueriesRequest.FromString,
+                    response_serializer=ringside_dot_core_dot_v1_dot_vector__stores__pb2.ListQueriesResponse.SerializeToString,
+            ),
+            'GetStoreStats': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetStoreStats,
+                    request_deserializer=ringside_dot_core_dot_v1_dot_vector__stores__pb2.StoreStatsRequest.FromString,
+                    response_serializer=ringside_dot_core_dot_v1_dot_vector__stores__pb2.StoreStatsResponse.SerializeToString,
             ),
             'PendingIngests': grpc.unary_unary_rpc_method_handler(
                     servicer.PendingIngests,
@@ -634,6 +685,87 @@ class VectorStoresService:
             '/ringside.core.v1.VectorStoresService/CancelFileBatch',
             ringside_dot_core_dot_v1_dot_vector__stores__pb2.FileBatchRequest.SerializeToString,
             ringside_dot_core_dot_v1_dot_vector__stores__pb2.FileBatchResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RecordQuery(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/ringside.core.v1.VectorStoresService/RecordQuery',
+            ringside_dot_core_dot_v1_dot_vector__stores__pb2.RecordQueryRequest.SerializeToString,
+            ringside_dot_core_dot_v1_dot_vector__stores__pb2.RecordQueryResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListQueries(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/ringside.core.v1.VectorStoresService/ListQueries',
+            ringside_dot_core_dot_v1_dot_vector__stores__pb2.ListQueriesRequest.SerializeToString,
+            ringside_dot_core_dot_v1_dot_vector__stores__pb2.ListQueriesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetStoreStats(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/ringside.core.v1.VectorStoresService/GetStoreStats',
+            ringside_dot_core_dot_v1_dot_vector__stores__pb2.StoreStatsRequest.SerializeToString,
+            ringside_dot_core_dot_v1_dot_vector__stores__pb2.StoreStatsResponse.FromString,
             options,
             channel_credentials,
             insecure,
