@@ -14,6 +14,7 @@ from typing import Annotated
 
 import typer
 
+from ringside_cli.commands import rag_ingest
 from ringside_cli.commands.customers import customers, wallet
 from ringside_cli.commands.operations import keys, status, usage, webhooks
 from ringside_server.settings import Settings
@@ -105,6 +106,9 @@ def worker() -> None:
     from workers.worker import serve
 
     _run(serve(_settings()))
+
+
+rag.command("ingest")(rag_ingest.ingest)
 
 
 @rag.command("serve")

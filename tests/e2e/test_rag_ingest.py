@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import pathlib
 import secrets
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -413,3 +415,37 @@ def test_the_query_log_and_stats_agree_with_the_searches(stack: Stack) -> None:
     purge_expired(stack)
     kept = stack.call("GET", f"/v1/vector_stores/{store.id}/queries", key).json()["data"]
     assert [r["id"] for r in kept] == [r["id"] for r in rows[:-1]]
+
+
+def test_the_cli_ingests_a_directory_and_resumes(stack: Stack, tmp_path: pathlib.Path) -> None:
+    key = stack.new_account()["live"]
+    sdk = client(stack, key)
+    external = "cli_" + secrets.token_hex(4)
+    assert stack.call("POST", "/v1/customers", key, {"external_id": external}).status == 201
+    as_customer = {"FC-Customer": f"ext:{external}"}
+    store = sdk.vector_stores.create(name="cli", extra_headers=as_customer)
+    docs = tmp_path / "docs"
+    (docs / "nested").mkdir(parents=True)
+    (docs / "a.md").write_bytes(b"# Ferries\n\nThe ferry leaves the harbour every hour.")
+    (docs / "nested" / "b.txt").write_bytes(b"Lanterns are lit at dusk on the pier.")
+    (docs / "c.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 32)  # unsupported: fails its ingest
+    (docs / ".hidden").write_bytes(b"skipped")
+    state = tmp_path / "state.json"
+
+    def ingest() -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "-m", "ringside_cli", "rag", "ingest", str(docs), "--store", store.id]
+        command += ["--customer", f"ext:{external}", "--api-key", key, "--base-url", stack.base_url]
+        command += ["--state", str(state), "--concurrency", "2"]
+        return subprocess.run(command, capture_output=True, text=True, timeout=300, check=False)
+
+    first = ingest()
+    assert first.returncode == 1, first.stdout + first.stderr  # one file failed
+    assert "2 completed, 1 failed (3 files)" in first.stdout, first.stdout
+    assert "unsupported_file" in first.stderr
+    files = sdk.vector_stores.files.list(store.id, extra_headers=as_customer)
+    assert sorted(f.status for f in files) == ["completed", "completed", "failed"]
+    uploaded = len(sdk.files.list(extra_headers=as_customer).data)
+    (docs / "d.txt").write_bytes(b"Gulls nest on the breakwater in spring.")
+    again = ingest()  # resumes: only the new file is sent
+    assert "3 completed, 1 failed (4 files)" in again.stdout, again.stdout + again.stderr
+    assert len(sdk.files.list(extra_headers=as_customer).data) == uploaded + 1
