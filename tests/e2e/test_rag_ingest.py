@@ -6,8 +6,10 @@ reaches its files (404 otherwise)."""
 
 from __future__ import annotations
 
+import json
 import pathlib
 import secrets
+import shlex
 import subprocess
 import sys
 import time
@@ -449,3 +451,25 @@ def test_the_cli_ingests_a_directory_and_resumes(stack: Stack, tmp_path: pathlib
     again = ingest()  # resumes: only the new file is sent
     assert "3 completed, 1 failed (4 files)" in again.stdout, again.stdout + again.stderr
     assert len(sdk.files.list(extra_headers=as_customer).data) == uploaded + 1
+
+
+def test_the_readme_rag_curls_work_offline_with_the_test_key(stack: Stack, tmp_path: pathlib.Path) -> None:
+    readme = (pathlib.Path(__file__).resolve().parents[2] / "README.md").read_text()
+    block = readme.split("Managed RAG, offline with the test key", 1)[1].split("```sh\n", 1)[1].split("```", 1)[0]
+    script = block.replace("http://127.0.0.1:8080", stack.base_url)
+    env = {"PATH": "/usr/bin:/bin", "KEY": stack.new_account()["test"]}
+    ran = subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", f"timeout 120 bash -c {shlex.quote(script)}"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+    start = ran.stdout.rfind('{"object":"vector_store.search_results.page"')  # curl prints no newlines
+    assert start >= 0, ran.stdout
+    page, _ = json.JSONDecoder().raw_decode(ran.stdout, start)
+    assert page["object"] == "vector_store.search_results.page"
+    assert page["data"][0]["filename"] == "holidays.md"
