@@ -27,6 +27,7 @@ class CallRequest:
     client_token_id: str = ""
     client_token_rpm: int = 0  # 0: the operator's default
     client_token: str = ""  # a browser's call: the JWT instead of a secret key
+    key_id: str = ""  # internal: a call Ringside makes on a key's behalf (a file's ingest), by key id
 
     def tokens_bound(self, output_tokens: int) -> int:
         """What the call counts against a TPM limit until settled (admission.tokens_bound)."""

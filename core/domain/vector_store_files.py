@@ -33,6 +33,7 @@ class VectorStoreFile:
     updated: int
     attach_id: str  # `vsa_…`, new at each attach: names its ingest workflow
     batch_id: str = ""  # `vsfb_…` when attached in a file batch
+    key_id: str = ""  # the attaching key: the ingest's embedding is metered as its call
 
 
 @dataclass(frozen=True, slots=True)

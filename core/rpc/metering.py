@@ -39,6 +39,7 @@ def _call_request(call: metering_pb2.AuthorizeRequest) -> CallRequest:
         client_token_id=call.client_token_id[:64],
         client_token_rpm=max(0, call.client_token_rpm),
         client_token=call.client_token[:10_000],
+        key_id=call.key_id[:64],
     )
 
 

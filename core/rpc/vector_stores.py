@@ -56,6 +56,7 @@ def file_to(row: VectorStoreFile, generation: int = 0) -> pb.StoreFile:
         generation=generation,
         attach_id=row.attach_id,
         batch_id=row.batch_id,
+        key_id=row.key_id,
     )
 
 

@@ -49,8 +49,21 @@ def _checked_file(core: Core, principal: Principal, store: VectorStore, customer
         raise RingsideError("invalid_request", "A file can be attached only to a store with the same owner.", "file_id")
 
 
+def _key_of(core: Core, principal: Principal) -> str:
+    """The key an ingest is metered as: the caller's, or for a Client Token the newest live key of its
+    account and mode (the token's calls are the account's calls too)."""
+    if principal.key_id:
+        return principal.key_id
+    keys = [
+        k
+        for k in core.state.keys_by_hash.values()
+        if k.account_id == principal.account_id and k.livemode == principal.livemode
+    ]
+    return max(keys, key=lambda k: k.id).id if keys else ""
+
+
 def _new_row(
-    store: VectorStore, file_id: str, attributes_json: str, chunking_json: str, now: int, batch_id: str
+    store: VectorStore, file_id: str, attributes_json: str, chunking_json: str, now: int, batch_id: str, key_id: str
 ) -> VectorStoreFile:
     return VectorStoreFile(
         store.id,
@@ -69,6 +82,7 @@ def _new_row(
         now,
         new_sortable_id("vsa"),
         batch_id,
+        key_id,
     )
 
 
@@ -93,7 +107,7 @@ async def attach(
     existing = core.state.store_files.get(store.id, {}).get(file_id)
     if existing is not None:  # OpenAI answers the attachment as it is
         return existing
-    row = _new_row(store, file_id, attributes_json, chunking_json, core.now(), "")
+    row = _new_row(store, file_id, attributes_json, chunking_json, core.now(), "", _key_of(core, principal))
 
     def add() -> None:
         core.state.store_files.setdefault(store.id, {})[file_id] = row
@@ -122,7 +136,8 @@ async def attach_batch(
     batch_id, now = new_sortable_id("vsfb"), core.now()
     attached = core.state.store_files.get(store.id, {})
     fresh = list(dict.fromkeys(f for f in file_ids if f not in attached))
-    rows = [_new_row(store, f, attributes_json, chunking_json, now, batch_id) for f in fresh]
+    key_id = _key_of(core, principal)
+    rows = [_new_row(store, f, attributes_json, chunking_json, now, batch_id, key_id) for f in fresh]
 
     def add() -> None:
         for row in rows:

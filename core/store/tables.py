@@ -295,6 +295,7 @@ class VectorStoreFileRow(SQLModel, table=True):
     updated: int = Field(sa_type=BigInteger)
     attach_id: str = Field(max_length=64)
     batch_id: str = Field(default="", max_length=64)
+    key_id: str = Field(default="", max_length=64)
 
 
 class VectorStoreQueryRow(SQLModel, table=True):

@@ -473,3 +473,33 @@ def test_the_readme_rag_curls_work_offline_with_the_test_key(stack: Stack, tmp_p
     page, _ = json.JSONDecoder().raw_decode(ran.stdout, start)
     assert page["object"] == "vector_store.search_results.page"
     assert page["data"][0]["filename"] == "holidays.md"
+
+
+def test_ingest_is_metered_to_the_stores_owner_and_refused_like_a_call(stack: Stack) -> None:
+    key = stack.new_account()["live"]
+    sdk = client(stack, key)
+    refs = []
+    for _ in range(2):
+        made = stack.call("POST", "/v1/customers", key, {"external_id": "payer_" + secrets.token_hex(4)})
+        refs.append(made.json()["id"])
+    payer, blocked = refs
+    store = sdk.vector_stores.create(name="metered", extra_headers={"FC-Customer": payer})
+    file_id = _upload(
+        sdk, "m.txt", b"Invoices are issued on the first day of each month.", extra_headers={"FC-Customer": payer}
+    )
+    sdk.vector_stores.files.create(store.id, file_id=file_id)  # attached by the account: the owner pays
+    assert settled(sdk, store.id, file_id).status == "completed"
+    state = stack.call("GET", f"/v1/customers/{payer}", key).json()
+    assert state["request_count_mtd"] == 1  # one admitted embedding call for the file
+    usage = stack.call("GET", "/v1/usage?group_by=model", key).json()["data"]
+    rows = [row for row in usage if row["model"] == "fc:local/all-minilm-l6-v2"]
+    assert rows and rows[0]["input_tokens"] > 10 and rows[0]["request_count"] == 1
+
+    assert stack.call("PATCH", f"/v1/customers/{blocked}", key, {"blocked": True}).status == 200
+    as_blocked = {"FC-Customer": blocked}
+    store = sdk.vector_stores.create(name="refused", extra_headers=as_blocked)
+    file_id = _upload(sdk, "r.txt", b"Refunds take five working days.", extra_headers=as_blocked)
+    sdk.vector_stores.files.create(store.id, file_id=file_id, extra_headers=as_blocked)
+    done = settled(sdk, store.id, file_id, extra_headers=as_blocked)
+    assert done.status == "failed" and done.last_error is not None
+    assert "customer_blocked" in done.last_error.message, done.last_error

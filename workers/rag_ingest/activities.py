@@ -17,15 +17,18 @@ from typing import TYPE_CHECKING, Any
 
 from temporalio import activity
 
-from rag.chunking import Chunker, chunk_id, resolve_strategy
+from rag.chunking import Chunk, Chunker, chunk_id, resolve_strategy
 from rag.embedder import DIMENSIONS, LOCAL_MODEL_REF, TEXT_WINDOW_TOKENS
 from rag.errors import IngestError, InvalidRequestError
 from rag.index import IndexNotFoundError, IndexPoint, index_name
 from rag.parsing import parse_document
+from ringside.core.v1 import common_pb2, metering_pb2
 from ringside.core.v1 import vector_stores_pb2 as pb
 from ringside_server.core_client import CoreClient
 from ringside_server.errors import RingsideError
 from ringside_server.file_store import FileStore
+from ringside_server.metering.settlement import price_of
+from ringside_server.providers.catalog.load import load_catalog
 from workers.rag_ingest.shared import FinishInput, IngestInput, IngestOutcome
 
 if TYPE_CHECKING:
@@ -33,6 +36,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("ringside.rag.ingest")
 EMBED_BATCH = 32  # chunks per embed call, upsert and heartbeat
+SPECIAL_TOKENS = 2  # [CLS] and [SEP], which the model's count (and so usage) includes
 NO_TEXT = "The file holds no text to index."
 
 
@@ -47,6 +51,7 @@ class IngestActivities:
         self._files = FileStore(files_root)
         self._cache = parse_cache
         self._chunker = Chunker(rag.embedder.tokenizer)
+        self._model = load_catalog()[LOCAL_MODEL_REF]  # its price: the ingest is metered like a call
         # Parsing is CPU-bound native and Python code: one document at a time, off the event loop.
         self._parse_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rag-parse")
 
@@ -102,25 +107,75 @@ class IngestActivities:
         await self._rag.on_index(self._rag.indexes.create, name, DIMENSIONS)
         details = activity.info().heartbeat_details
         done = int(details[0]) if details else 0  # batches a previous attempt wrote (same ids: idempotent)
-        for start in range(done, len(chunks), EMBED_BATCH):
-            batch = chunks[start : start + EMBED_BATCH]
-            embeddings = await self._rag.embed([chunk.text for chunk in batch])
-            points = [
-                IndexPoint(
-                    id=chunk_id(store.id, request.file_id, store.generation, chunk.index),
-                    vector=vector.tolist(),
-                    file_id=request.file_id,
-                    chunk_index=chunk.index,
-                    text=chunk.text,
-                    filename=job.filename,
-                    attributes=attributes,
-                )
-                for chunk, vector in zip(batch, embeddings.vectors, strict=True)
-            ]
-            await self._rag.on_index(self._rag.indexes.upsert, name, points)
-            activity.heartbeat(start + len(batch))
+        bound = sum(chunk.token_count + SPECIAL_TOKENS for chunk in chunks[done:])
+        admitted = await self._admit(attached, store, bound)
+        if isinstance(admitted, IngestOutcome):
+            return admitted
+        spent = 0
+        try:
+            for start in range(done, len(chunks), EMBED_BATCH):
+                spent += await self._embed_batch(request, job, chunks[start : start + EMBED_BATCH], name, attributes)
+                activity.heartbeat(start + EMBED_BATCH)
+        except BaseException:
+            await self._settle(admitted, spent, metering_pb2.SETTLE_OUTCOME_FAILED)
+            raise
+        await self._settle(admitted, spent, metering_pb2.SETTLE_OUTCOME_COMPLETED)
         used = json.dumps(strategy.to_openai())
         return IngestOutcome("completed", len(chunks), generation=store.generation, chunking_json=used)
+
+    async def _admit(self, attached: pb.StoreFile, store: pb.VectorStore, bound: int) -> str | IngestOutcome:
+        """The embedding admitted as a call of the attaching key, attributed to the store's owner: its
+        hold id, or the failed outcome naming the refusal (budget, wallet, block, rate limit)."""
+        decision = await self._core.internal(
+            self._core.metering.Authorize,
+            metering_pb2.AuthorizeRequest(
+                key_id=attached.key_id,
+                customer_ref=store.customer_id,
+                model_ref=LOCAL_MODEL_REF,
+                provider=self._model.provider,
+                price=price_of(self._model),
+                input_tokens_bound=bound,
+                model_max_output_tokens=self._model.max_output_tokens,
+                choices=1,
+            ),
+        )
+        if not decision.allowed:
+            refusal = decision.denial
+            return _failed("server_error", f"The embedding was refused: {refusal.message} ({refusal.code})")
+        return decision.request_id
+
+    async def _settle(self, request_id: str, tokens: int, outcome: int) -> None:
+        with contextlib.suppress(RingsideError):  # an unsettled hold expires; the ingest's outcome stands
+            await self._core.internal(
+                self._core.metering.Settle,
+                metering_pb2.SettleRequest(
+                    request_id=request_id,
+                    usage=common_pb2.TokenCounts(input_tokens=tokens),
+                    outcome=outcome,  # type: ignore[arg-type]
+                    upstream_model=LOCAL_MODEL_REF.removeprefix("fc:local/"),
+                ),
+            )
+
+    async def _embed_batch(
+        self, request: IngestInput, job: pb.IngestJobResponse, batch: list[Chunk], name: str, attributes: Any
+    ) -> int:
+        """Embeds and upserts one batch. → its tokens (the model's own count)."""
+        store = job.store
+        embeddings = await self._rag.embed([chunk.text for chunk in batch])
+        points = [
+            IndexPoint(
+                id=chunk_id(store.id, request.file_id, store.generation, chunk.index),
+                vector=vector.tolist(),
+                file_id=request.file_id,
+                chunk_index=chunk.index,
+                text=chunk.text,
+                filename=job.filename,
+                attributes=attributes,
+            )
+            for chunk, vector in zip(batch, embeddings.vectors, strict=True)
+        ]
+        await self._rag.on_index(self._rag.indexes.upsert, name, points)
+        return sum(embeddings.token_counts)
 
     @activity.defn(name="rag_finish_ingest")
     async def finish(self, finished: FinishInput) -> None:

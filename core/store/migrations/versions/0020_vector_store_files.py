@@ -38,6 +38,7 @@ def upgrade() -> None:
         sa.Column('updated', sa.BigInteger(), nullable=False),
         sa.Column('attach_id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
         sa.Column('batch_id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column('key_id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
         sa.PrimaryKeyConstraint('store_id', 'file_id'),
     )
     with op.batch_alter_table('vector_store_files', schema=None) as batch_op:
