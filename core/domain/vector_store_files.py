@@ -34,6 +34,7 @@ class VectorStoreFile:
     attach_id: str  # `vsa_…`, new at each attach: names its ingest workflow
     batch_id: str = ""  # `vsfb_…` when attached in a file batch
     key_id: str = ""  # the attaching key: the ingest's embedding is metered as its call
+    embedding_tokens: int = 0  # what its ingest's completing attempt spent embedding (a resumed one: the rest)
 
 
 @dataclass(frozen=True, slots=True)

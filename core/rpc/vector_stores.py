@@ -220,6 +220,7 @@ class VectorStoresServicer(Base, vector_stores_pb2_grpc.VectorStoresServiceServi
             request.last_error_code[:40],
             request.last_error_message[:MAX_PROTO_STRING],
             request.chunking_json[:MAX_JSON],
+            request.embedding_tokens,
         )
         return pb.StoreFileResponse(file=file_to(row))
 
@@ -334,4 +335,5 @@ class VectorStoresServicer(Base, vector_stores_pb2_grpc.VectorStoresServiceServi
             embedding_tokens=found.embedding_tokens,
             store=store_to(found.store, rows),
             chunks_completed=sum(r.chunk_count for r in rows if r.status == "completed"),
+            ingest_embedding_tokens=sum(r.embedding_tokens for r in rows),
         )

@@ -260,6 +260,7 @@ async def finish(
     error_code: str,
     error_message: str,
     chunking_json: str = "",
+    embedding_tokens: int = 0,
 ) -> VectorStoreFile:
     """Records an ingest's outcome once (a repeated report, or one for an older attach, changes
     nothing) with its event."""
@@ -278,6 +279,7 @@ async def finish(
         last_error_code=error_code,
         last_error_message=error_message[:MAX_ERROR_MESSAGE],
         chunking_json=chunking_json[: vector_stores.MAX_JSON] or row.chunking_json,
+        embedding_tokens=max(0, embedding_tokens),
         updated=core.now(),
     )
     data: dict[str, Any] = {"object": "vector_store.file", "id": file_id, "vector_store_id": store_id, "status": status}

@@ -21,6 +21,7 @@ _STORE_FILE_MUTABLE = (
     "status",
     "attributes_json",
     "chunking_json",
+    "embedding_tokens",
     "chunk_count",
     "usage_bytes",
     "last_error_code",

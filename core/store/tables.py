@@ -296,6 +296,7 @@ class VectorStoreFileRow(SQLModel, table=True):
     attach_id: str = Field(max_length=64)
     batch_id: str = Field(default="", max_length=64)
     key_id: str = Field(default="", max_length=64)
+    embedding_tokens: int = Field(default=0, sa_type=BigInteger)
 
 
 class VectorStoreQueryRow(SQLModel, table=True):

@@ -344,5 +344,6 @@ async def stats(request: web.Request) -> web.Response:
             "chunk_count": found.chunks_completed,
             "usage_bytes": store["usage_bytes"],
             "query_embedding_tokens": found.embedding_tokens,
+            "ingest_embedding_tokens": found.ingest_embedding_tokens,
         }
     )

@@ -409,6 +409,7 @@ def test_the_query_log_and_stats_agree_with_the_searches(stack: Stack) -> None:
     assert stats["latency_p95_ms"] == max(r["latency_ms"] for r in rows)
     assert stats["file_counts"]["completed"] == 1 and stats["chunk_count"] == chunks
     assert stats["query_embedding_tokens"] == sum(r["embedding_tokens"] for r in rows)
+    assert stats["ingest_embedding_tokens"] > chunks  # each chunk's word pieces, [CLS] and [SEP] included
     for window in ("1h", "24", "all"):
         assert stack.call("GET", f"/v1/vector_stores/{store.id}/stats?window={window}", key).status == 400
 

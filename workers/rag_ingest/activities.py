@@ -121,7 +121,9 @@ class IngestActivities:
             raise
         await self._settle(admitted, spent, metering_pb2.SETTLE_OUTCOME_COMPLETED)
         used = json.dumps(strategy.to_openai())
-        return IngestOutcome("completed", len(chunks), generation=store.generation, chunking_json=used)
+        return IngestOutcome(
+            "completed", len(chunks), generation=store.generation, chunking_json=used, embedding_tokens=spent
+        )
 
     async def _admit(self, attached: pb.StoreFile, store: pb.VectorStore, bound: int) -> str | IngestOutcome:
         """The embedding admitted as a call of the attaching key, attributed to the store's owner: its
@@ -195,6 +197,7 @@ class IngestActivities:
                         last_error_code=outcome.error_code,
                         last_error_message=outcome.error_message,
                         chunking_json=outcome.chunking_json,
+                        embedding_tokens=outcome.embedding_tokens,
                     ),
                 )
                 if not (answer.file.status == "cancelled" and answer.file.attach_id == request.attach_id):

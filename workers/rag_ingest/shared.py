@@ -28,6 +28,7 @@ class IngestOutcome:
     error_message: str = ""
     generation: int = 0  # the index its points went to (removed again when the file was detached)
     chunking_json: str = ""  # the strategy used, as OpenAI shows it
+    embedding_tokens: int = 0  # what this attempt's embedding cost
 
 
 @dataclass

@@ -39,6 +39,7 @@ def upgrade() -> None:
         sa.Column('attach_id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
         sa.Column('batch_id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
         sa.Column('key_id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column('embedding_tokens', sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint('store_id', 'file_id'),
     )
     with op.batch_alter_table('vector_store_files', schema=None) as batch_op:

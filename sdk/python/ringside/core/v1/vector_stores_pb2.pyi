@@ -325,7 +325,7 @@ class IngestJobResponse(_message.Message):
     def __init__(self, store: _Optional[_Union[VectorStore, _Mapping]] = ..., file: _Optional[_Union[StoreFile, _Mapping]] = ..., filename: _Optional[str] = ..., bytes: _Optional[int] = ..., sha256: _Optional[str] = ...) -> None: ...
 
 class FinishIngestRequest(_message.Message):
-    __slots__ = ("store_id", "file_id", "attach_id", "status", "chunk_count", "last_error_code", "last_error_message", "chunking_json")
+    __slots__ = ("store_id", "file_id", "attach_id", "status", "chunk_count", "last_error_code", "last_error_message", "chunking_json", "embedding_tokens")
     STORE_ID_FIELD_NUMBER: _ClassVar[int]
     FILE_ID_FIELD_NUMBER: _ClassVar[int]
     ATTACH_ID_FIELD_NUMBER: _ClassVar[int]
@@ -334,6 +334,7 @@ class FinishIngestRequest(_message.Message):
     LAST_ERROR_CODE_FIELD_NUMBER: _ClassVar[int]
     LAST_ERROR_MESSAGE_FIELD_NUMBER: _ClassVar[int]
     CHUNKING_JSON_FIELD_NUMBER: _ClassVar[int]
+    EMBEDDING_TOKENS_FIELD_NUMBER: _ClassVar[int]
     store_id: str
     file_id: str
     attach_id: str
@@ -342,7 +343,8 @@ class FinishIngestRequest(_message.Message):
     last_error_code: str
     last_error_message: str
     chunking_json: str
-    def __init__(self, store_id: _Optional[str] = ..., file_id: _Optional[str] = ..., attach_id: _Optional[str] = ..., status: _Optional[str] = ..., chunk_count: _Optional[int] = ..., last_error_code: _Optional[str] = ..., last_error_message: _Optional[str] = ..., chunking_json: _Optional[str] = ...) -> None: ...
+    embedding_tokens: int
+    def __init__(self, store_id: _Optional[str] = ..., file_id: _Optional[str] = ..., attach_id: _Optional[str] = ..., status: _Optional[str] = ..., chunk_count: _Optional[int] = ..., last_error_code: _Optional[str] = ..., last_error_message: _Optional[str] = ..., chunking_json: _Optional[str] = ..., embedding_tokens: _Optional[int] = ...) -> None: ...
 
 class RecordQueryRequest(_message.Message):
     __slots__ = ("store_id", "customer_ref", "query", "latency_ms", "result_count", "top_file_ids", "embedding_tokens")
@@ -429,7 +431,7 @@ class TopFile(_message.Message):
     def __init__(self, file_id: _Optional[str] = ..., count: _Optional[int] = ...) -> None: ...
 
 class StoreStatsResponse(_message.Message):
-    __slots__ = ("query_count", "latency_p50_ms", "latency_p95_ms", "zero_result_rate", "top_files", "embedding_tokens", "store", "chunks_completed")
+    __slots__ = ("query_count", "latency_p50_ms", "latency_p95_ms", "zero_result_rate", "top_files", "embedding_tokens", "store", "chunks_completed", "ingest_embedding_tokens")
     QUERY_COUNT_FIELD_NUMBER: _ClassVar[int]
     LATENCY_P50_MS_FIELD_NUMBER: _ClassVar[int]
     LATENCY_P95_MS_FIELD_NUMBER: _ClassVar[int]
@@ -438,6 +440,7 @@ class StoreStatsResponse(_message.Message):
     EMBEDDING_TOKENS_FIELD_NUMBER: _ClassVar[int]
     STORE_FIELD_NUMBER: _ClassVar[int]
     CHUNKS_COMPLETED_FIELD_NUMBER: _ClassVar[int]
+    INGEST_EMBEDDING_TOKENS_FIELD_NUMBER: _ClassVar[int]
     query_count: int
     latency_p50_ms: float
     latency_p95_ms: float
@@ -446,4 +449,5 @@ class StoreStatsResponse(_message.Message):
     embedding_tokens: int
     store: VectorStore
     chunks_completed: int
-    def __init__(self, query_count: _Optional[int] = ..., latency_p50_ms: _Optional[float] = ..., latency_p95_ms: _Optional[float] = ..., zero_result_rate: _Optional[float] = ..., top_files: _Optional[_Iterable[_Union[TopFile, _Mapping]]] = ..., embedding_tokens: _Optional[int] = ..., store: _Optional[_Union[VectorStore, _Mapping]] = ..., chunks_completed: _Optional[int] = ...) -> None: ...
+    ingest_embedding_tokens: int
+    def __init__(self, query_count: _Optional[int] = ..., latency_p50_ms: _Optional[float] = ..., latency_p95_ms: _Optional[float] = ..., zero_result_rate: _Optional[float] = ..., top_files: _Optional[_Iterable[_Union[TopFile, _Mapping]]] = ..., embedding_tokens: _Optional[int] = ..., store: _Optional[_Union[VectorStore, _Mapping]] = ..., chunks_completed: _Optional[int] = ..., ingest_embedding_tokens: _Optional[int] = ...) -> None: ...
