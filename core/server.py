@@ -145,6 +145,7 @@ async def open_core(settings: Settings) -> Core:
             outbox_s=settings.retention_outbox_days * DAY_S,
             idempotency_keys_s=settings.retention_idempotency_hours * HOUR_S,
             responses_s=settings.retention_responses_days * DAY_S,
+            rag_queries_s=settings.retention_rag_queries_days * DAY_S,
         ),
     )
     writer.notify(OutboxEntry, core.outbox_written)

@@ -32,7 +32,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_health.v1._async import HealthServicer
 from prometheus_client import CollectorRegistry
 
-from rag.embedder import DIMENSIONS, LOCAL_MODEL_REF, EmbeddingInputError, LocalEmbedder
+from rag.embedder import DIMENSIONS, LOCAL_MODEL_REF, EmbeddingInputError, Embeddings, LocalEmbedder
 from rag.errors import InvalidRequestError
 from rag.filters import parse_filter
 from rag.index import IndexNotFoundError, IndexPoint, VectorIndexes, index_name, open_indexes
@@ -46,6 +46,8 @@ log = logging.getLogger("ringside.rag")
 INTERNAL_KEY = "x-ringside-internal"
 SERVICE_NAME = rag_pb2.DESCRIPTOR.services_by_name["RagService"].full_name
 HEARTBEAT_EVERY_S = 2.0
+TEMPORAL_RETRY_S = 1.0
+INGEST_CONCURRENCY = 4  # activities at once: they share one embedding thread and one parse thread
 MAX_MESSAGE_BYTES = 16 * 1024 * 1024  # an upsert of 1024 384-d points with their text fits well inside
 _Result = TypeVar("_Result")
 
@@ -64,6 +66,11 @@ class RagOptions:
     # Where to report readiness (`ringside up`'s /healthz waits for the rag role); None: nowhere.
     core_address: str | None = None
     metrics_port: int = 0  # RINGSIDE_RAG_METRICS_PORT (0: none)
+    # The ingest workflows (Temporal worker and starter on the rag task queue); None: no ingest.
+    temporal_address: str | None = None
+    temporal_namespace: str = "default"
+    files_root: pathlib.Path | None = None  # the file store the edge writes uploads to
+    parse_cache: pathlib.Path | None = None
 
 
 class RagServicer(rag_pb2_grpc.RagServiceServicer):
@@ -142,7 +149,9 @@ class RagServicer(rag_pb2_grpc.RagServiceServicer):
         self, request: rag_pb2.DeleteFileRequest, context: grpc.aio.ServicerContext
     ) -> rag_pb2.DeleteFileResponse:
         async def call() -> rag_pb2.DeleteFileResponse:
-            await self._run(self._index_executor, self._indexes.delete_file, _index(request.index), request.file_id)
+            name = _index(request.index)
+            with contextlib.suppress(IndexNotFoundError):  # nothing indexed yet: nothing to remove
+                await self._run(self._index_executor, self._indexes.delete_file, name, request.file_id)
             return rag_pb2.DeleteFileResponse()
 
         return await self._guarded(context, call)
@@ -155,6 +164,22 @@ class RagServicer(rag_pb2_grpc.RagServiceServicer):
             return rag_pb2.DropIndexResponse()
 
         return await self._guarded(context, call)
+
+    async def embed(self, texts: list[str]) -> Embeddings:
+        """The local model's vectors, on its one thread (the ingest activities share it with Embed)."""
+        return await self._run(self._embed_executor, self._embedder.embed, texts)
+
+    async def on_index(self, function: Callable[..., _Result], *args: Any) -> _Result:
+        """A blocking index call, on the index threads."""
+        return await self._run(self._index_executor, function, *args)
+
+    @property
+    def indexes(self) -> VectorIndexes:
+        return self._indexes
+
+    @property
+    def embedder(self) -> LocalEmbedder:
+        return self._embedder
 
     async def _run(self, executor: ThreadPoolExecutor, function: Callable[..., _Result], *args: Any) -> _Result:
         return await asyncio.get_running_loop().run_in_executor(executor, function, *args)
@@ -210,6 +235,44 @@ async def _heartbeat(options: RagOptions) -> None:
         await core.close()
 
 
+async def _ingest(options: RagOptions, servicer: RagServicer) -> None:
+    """The ingest workflows' worker and starter (workers/rag_ingest), once Temporal answers."""
+    from temporalio.client import Client
+    from temporalio.worker import Worker
+
+    from workers.rag_ingest.activities import IngestActivities
+    from workers.rag_ingest.shared import TASK_QUEUE
+    from workers.rag_ingest.starter import IngestStarter
+    from workers.rag_ingest.workflows import IngestFileWorkflow
+    from workers.webhooks.search import ensure_customer_attribute
+
+    assert options.core_address and options.temporal_address and options.files_root and options.parse_cache
+    while True:
+        try:
+            client = await Client.connect(options.temporal_address, namespace=options.temporal_namespace)
+            break
+        except RuntimeError as error:
+            log.info("ingest waits for Temporal at %s (%s)", options.temporal_address, error)
+            await asyncio.sleep(TEMPORAL_RETRY_S)
+    core = CoreClient(options.core_address, options.internal_token)
+    activities = IngestActivities(core, servicer, options.files_root, options.parse_cache)
+    worker = Worker(
+        client,
+        task_queue=TASK_QUEUE,
+        workflows=[IngestFileWorkflow],
+        activities=[activities.ingest, activities.finish],
+        max_concurrent_activities=INGEST_CONCURRENCY,
+    )
+    try:
+        async with worker:
+            searchable = await ensure_customer_attribute(client, options.temporal_namespace)
+            log.info("rag ingest polling task queue %r on %s", TASK_QUEUE, options.temporal_address)
+            await IngestStarter(core, client, searchable).run()
+    finally:
+        activities.close()
+        await core.close()
+
+
 def build_server(
     servicer: RagServicer, address: str, interceptors: list[grpc.aio.ServerInterceptor] | None = None
 ) -> tuple[grpc.aio.Server, HealthServicer]:
@@ -250,8 +313,13 @@ async def serve(options: RagOptions) -> None:
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
     heartbeat = asyncio.create_task(_heartbeat(options)) if options.core_address else None
+    ingesting = asyncio.create_task(_ingest(options, servicer)) if options.temporal_address else None
     await stop.wait()
     log.info("rag stopping")
+    if ingesting is not None:
+        ingesting.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await ingesting
     if heartbeat is not None:
         heartbeat.cancel()
         with contextlib.suppress(asyncio.CancelledError):

@@ -9,15 +9,19 @@ from __future__ import annotations
 
 import json
 import os
+import pathlib
+import secrets
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from ringside_server.settings import CREDENTIALS_FILE, Settings
 
 TIMEOUT_S = 30.0
+UPLOAD_CHUNK = 256 * 1024
 MAX_RESPONSE_BYTES = 64 * 1024 * 1024
 
 
@@ -59,16 +63,48 @@ class Api:
     key: str
 
     def call(
-        self, method: str, path: str, body: dict[str, Any] | None = None, query: dict[str, Any] | None = None
+        self,
+        method: str,
+        path: str,
+        body: dict[str, Any] | None = None,
+        query: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
     ) -> Any:
         """One request; the parsed JSON answer, or ApiError with the envelope's code and message."""
         params = {name: value for name, value in (query or {}).items() if value is not None}
         url = self.base_url + path + ("?" + urllib.parse.urlencode(params) if params else "")
         data = json.dumps(body).encode() if body is not None else None
-        request = urllib.request.Request(url, data=data, method=method)
-        request.add_header("Authorization", f"Bearer {self.key}")
+        request = urllib.request.Request(url, data=data, method=method, headers=headers or {})
         if data is not None:
             request.add_header("Content-Type", "application/json")
+        return self._send(request)
+
+    def upload(self, path: pathlib.Path, purpose: str, headers: dict[str, str] | None = None) -> Any:
+        """POST /v1/files as multipart, the file streamed from disk (never read whole)."""
+        boundary = "ringside-" + secrets.token_hex(16)
+        name = path.name.replace('"', "_").replace("\r", "_").replace("\n", "_")
+        head = (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="purpose"\r\n\r\n{purpose}\r\n'
+            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{name}"\r\n'
+            "Content-Type: application/octet-stream\r\n\r\n"
+        ).encode()
+        tail = f"\r\n--{boundary}--\r\n".encode()
+
+        def body() -> Iterator[bytes]:
+            yield head
+            with path.open("rb") as stream:
+                while chunk := stream.read(UPLOAD_CHUNK):
+                    yield chunk
+            yield tail
+
+        size = len(head) + path.stat().st_size + len(tail)
+        request = urllib.request.Request(self.base_url + "/v1/files", data=body(), method="POST", headers=headers or {})
+        request.add_header("Content-Type", f"multipart/form-data; boundary={boundary}")
+        request.add_header("Content-Length", str(size))
+        return self._send(request)
+
+    def _send(self, request: urllib.request.Request) -> Any:
+        request.add_header("Authorization", f"Bearer {self.key}")
         try:
             with urllib.request.urlopen(request, timeout=TIMEOUT_S) as response:
                 return json.loads(response.read(MAX_RESPONSE_BYTES) or b"null")

@@ -13,6 +13,7 @@ from typing import Annotated
 
 import typer
 
+from ringside_cli.commands import rag_ingest
 from ringside_cli.commands.customers import customers, wallet
 from ringside_cli.commands.operations import keys, status, usage, webhooks
 from ringside_server import redaction
@@ -113,6 +114,9 @@ def worker() -> None:
     _run(serve(_role_settings("worker")))
 
 
+rag.command("ingest")(rag_ingest.ingest)
+
+
 @rag.command("serve")
 def rag_serve(
     port: Annotated[int | None, typer.Option(help="gRPC port (default RINGSIDE_RAG_PORT, 50053)")] = None,
@@ -139,6 +143,10 @@ def rag_serve(
         threads=threads or settings.rag_threads,
         core_address=settings.resolved_core_address,
         metrics_port=settings.rag_metrics_port,
+        temporal_address=settings.resolved_temporal_address,
+        temporal_namespace=settings.temporal_namespace,
+        files_root=settings.ensure_data_dir().resolve() / "files",
+        parse_cache=settings.ensure_data_dir().resolve() / "rag" / "parses",
     )
     _run(serve(options))
 

@@ -37,10 +37,18 @@ class RagClient:
         request = rag_pb2.DropIndexRequest(index=rag_pb2.IndexRef(store_id=store_id, generation=generation))
         await self.call(self.stub.DropIndex, request, timeout_s=60.0)
 
+    async def delete_file(self, store_id: str, generation: int, file_id: str) -> None:
+        request = rag_pb2.DeleteFileRequest(
+            index=rag_pb2.IndexRef(store_id=store_id, generation=generation), file_id=file_id
+        )
+        await self.call(self.stub.DeleteFile, request, timeout_s=60.0)
+
 
 def translate(error: grpc.aio.AioRpcError) -> RingsideError:
     if error.code() == grpc.StatusCode.INVALID_ARGUMENT:
         return RingsideError("invalid_request", error.details() or "the rag role refused the input", "input")
+    if error.code() == grpc.StatusCode.NOT_FOUND:  # an index that does not exist (nothing ingested yet)
+        return RingsideError("not_found", error.details() or "no such index")
     if error.code() == grpc.StatusCode.DEADLINE_EXCEEDED:
         return RingsideError("upstream_timeout", "The rag role did not answer in time.")
     return RingsideError(

@@ -115,7 +115,9 @@ class Meter(Settlement):
         """Key valid and scoped → attribution → not blocked (API.md "Attribution of a model call")."""
         if request.client_token:
             return client_tokens.caller(self.state, request.client_token, request.customer_ref, self.clock())
-        key = self.authenticate(request.api_key)
+        key = self.state.keys_by_id.get(request.key_id) if request.key_id else self.authenticate(request.api_key)
+        if key is not None and key.revoked_at is not None:
+            key = None
         if key is None:
             return Denial("invalid_api_key", "Invalid API key provided.")
         if not has_scope(key.scopes, "api:write"):

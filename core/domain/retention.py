@@ -21,6 +21,7 @@ class RetentionPolicy:
     outbox_s: int = 7 * DAY_S
     idempotency_keys_s: int = 48 * HOUR_S
     responses_s: int = 30 * DAY_S
+    rag_queries_s: int = 30 * DAY_S
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +74,12 @@ KEPT: tuple[Kept, ...] = (
         "OpenAI keeps stored responses 30 days; previous_response_id and GET /v1/responses/:id read them",
     ),
     Kept(
+        "vector store query logs (query text, latency, results, asker)",
+        "30 days",
+        "RINGSIDE_RETENTION_RAG_QUERIES_DAYS",
+        "GET /v1/vector_stores/:id/queries and /stats read at most 30 days back",
+    ),
+    Kept(
         "an erased customer's personal data",
         "until its holds resolve",
         "",
@@ -91,5 +98,12 @@ class EventPurge:
 @dataclass(frozen=True, slots=True)
 class IdempotencyPurge:
     """Forget idempotency keys (and their stored responses) created before `created_before`."""
+
+    created_before: int
+
+
+@dataclass(frozen=True, slots=True)
+class StoreQueryPurge:
+    """Forget vector store queries made before `created_before`."""
 
     created_before: int

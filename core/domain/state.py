@@ -13,6 +13,7 @@ from typing import Generic, TypeVar
 
 from core.domain.entities import Account, ApiKey, Customer, Hold, PrepaidBalance, SettleResult, Slot, Tier
 from core.domain.files import StoredFile
+from core.domain.vector_store_files import VectorStoreFile
 from core.domain.vector_stores import VectorStore
 from ringside_server.client_token import SigningKey
 
@@ -69,6 +70,8 @@ class State:
     # Files' metadata (issue 16), deleted ones left out.
     files: dict[str, StoredFile] = field(default_factory=dict)
     vector_stores: dict[str, VectorStore] = field(default_factory=dict)
+    # Attachments by store id, then file id (detached ones left out).
+    store_files: dict[str, dict[str, VectorStoreFile]] = field(default_factory=dict)
 
     def prepaid_of(self, account_id: str) -> PrepaidBalance:
         balance = self.prepaid.get(account_id)

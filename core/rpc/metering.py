@@ -41,6 +41,7 @@ def _call_request(call: metering_pb2.AuthorizeRequest) -> CallRequest:
         client_token_rpm=max(0, call.client_token_rpm),
         client_token=call.client_token[:10_000],
         estimate_price=estimate_price_from(call),
+        key_id=call.key_id[:64],
     )
 
 

@@ -25,6 +25,7 @@ from core.domain.erasure import (
 )
 from core.domain.files import FileDeletion
 from core.domain.responses import StoredResponsesErased
+from core.domain.vector_store_files import VectorStoreFileDetach
 from core.domain.vector_stores import VectorStoreDeletion
 from core.domain.webhooks import new_event
 from core.services.core import Core, Principal, require_scope
@@ -104,6 +105,7 @@ async def complete(core: Core, customer: Customer) -> None:
     files = [f for f in core.state.files.values() if f.customer_id == customer.id]
     stores = [s for s in core.state.vector_stores.values() if s.customer_id == customer.id]
     records += [FileDeletion(f.id, now) for f in files] + [VectorStoreDeletion(s.id, now) for s in stores]
+    records += [VectorStoreFileDetach(s.id, f) for s in stores for f in core.state.store_files.get(s.id, {})]
     records.append(CustomerErased(customer.id, now))
     records += new_event(
         customer.account_id, customer.livemode, "customer.erased", {"customer": {"id": customer.id}}, now, customer.id
@@ -114,6 +116,7 @@ async def complete(core: Core, customer: Customer) -> None:
             core.state.files.pop(stored.id, None)
         for store_ in stores:
             core.state.vector_stores.pop(store_.id, None)
+            core.state.store_files.pop(store_.id, None)
         core.state.customers.pop(customer.id, None)
         if customer.external_id is not None:
             core.state.customers_by_external.pop((customer.account_id, customer.livemode, customer.external_id), None)

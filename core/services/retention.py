@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from core.domain.responses import StoredResponsePurge
-from core.domain.retention import EventPurge, IdempotencyPurge
+from core.domain.retention import EventPurge, IdempotencyPurge, StoreQueryPurge
 from core.domain.webhooks import AttemptPurge, OutboxPurge
 from core.services.core import Core
 
@@ -38,6 +38,7 @@ async def purge(core: Core) -> PurgedBefore:
             EventPurge(before.events),
             IdempotencyPurge(before.idempotency_keys),
             StoredResponsePurge(before.responses),
+            StoreQueryPurge(now - kept.rag_queries_s),
         ]
     )
     return before

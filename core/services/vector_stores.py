@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
+from core.domain.vector_store_files import VectorStoreFileDetach
 from core.domain.vector_stores import MAX_NAME, VectorStore, VectorStoreDeletion, VectorStoreUpdate
 from core.services.core import Core, Principal, require_scope
 from core.services.files import asking_customer, listing_customer
@@ -161,9 +162,12 @@ async def delete(core: Core, principal: Principal, store_id: str, customer_ref: 
     store = get(core, principal, store_id, customer_ref, shared_ok=False)
     now = core.now()
 
+    attached = [VectorStoreFileDetach(store.id, f) for f in core.state.store_files.get(store.id, {})]
+
     def forget() -> None:
         store.deleted_at = now
         core.state.vector_stores.pop(store.id, None)
+        core.state.store_files.pop(store.id, None)
 
-    await core.writer.write_then_apply([VectorStoreDeletion(store.id, now)], forget)
+    await core.writer.write_then_apply([VectorStoreDeletion(store.id, now), *attached], forget)
     return store

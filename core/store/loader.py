@@ -14,9 +14,10 @@ from core.domain.entities import Account, ApiKey, Customer, Hold, LeaseAdmission
 from core.domain.files import StoredFile
 from core.domain.periods import period_bounds
 from core.domain.state import State
+from core.domain.vector_store_files import VectorStoreFile
 from core.domain.vector_stores import VectorStore
 from core.store.event_marks import rebuild_marks
-from core.store.rag_records import FILE_FIELDS, STORE_FIELDS
+from core.store.rag_records import FILE_FIELDS, STORE_FIELDS, STORE_FILE_FIELDS
 from core.store.records import models_from_json
 from core.store.tables import (
     ACCOUNTS,
@@ -30,6 +31,7 @@ from core.store.tables import (
     TIERS,
     TRANSFERS,
     USAGE,
+    VECTOR_STORE_FILES,
     VECTOR_STORES,
 )
 from ringside_server.client_token import SigningKey
@@ -65,6 +67,9 @@ def load_state(engine: Engine, now: int) -> State:
             state.files[f["id"]] = StoredFile(**{name: f[name] for name in FILE_FIELDS})
         for v in connection.execute(select(VECTOR_STORES).where(VECTOR_STORES.c.deleted_at.is_(None))).mappings():
             state.vector_stores[v["id"]] = VectorStore(**{name: v[name] for name in STORE_FIELDS})
+        for sf in connection.execute(select(VECTOR_STORE_FILES)).mappings():
+            row = VectorStoreFile(**{name: sf[name] for name in STORE_FILE_FIELDS})
+            state.store_files.setdefault(row.store_id, {})[row.file_id] = row
         for t in connection.execute(select(TIERS).where(TIERS.c.deleted_at.is_(None))).mappings():
             state.add_tier(
                 Tier(

@@ -8,8 +8,8 @@ from typing import Any
 from sqlalchemy import bindparam, delete
 from sqlalchemy.sql import Executable
 
-from core.domain.retention import EventPurge, IdempotencyPurge
-from core.store.tables import EVENTS, IDEMPOTENCY
+from core.domain.retention import EventPurge, IdempotencyPurge, StoreQueryPurge
+from core.store.tables import EVENTS, IDEMPOTENCY, VECTOR_STORE_QUERIES
 
 STATEMENTS: dict[type, tuple[Executable, Callable[[Any], dict[str, Any]]]] = {
     EventPurge: (
@@ -18,6 +18,10 @@ STATEMENTS: dict[type, tuple[Executable, Callable[[Any], dict[str, Any]]]] = {
     ),
     IdempotencyPurge: (
         delete(IDEMPOTENCY).where(IDEMPOTENCY.c.created < bindparam("b_before")),
+        lambda r: {"b_before": r.created_before},
+    ),
+    StoreQueryPurge: (
+        delete(VECTOR_STORE_QUERIES).where(VECTOR_STORE_QUERIES.c.created < bindparam("b_before")),
         lambda r: {"b_before": r.created_before},
     ),
 }

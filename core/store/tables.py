@@ -303,6 +303,49 @@ class VectorStoreRow(SQLModel, table=True):
     deleted_at: int | None = Field(default=None, sa_type=BigInteger)
 
 
+class VectorStoreFileRow(SQLModel, table=True):
+    """A file attached to a vector store (issue 16): its ingest status, chunks and last error."""
+
+    __tablename__ = "vector_store_files"
+
+    store_id: str = Field(primary_key=True, max_length=64)
+    file_id: str = Field(primary_key=True, max_length=64)
+    account_id: str = Field(index=True, max_length=64)
+    livemode: bool
+    customer_id: str | None = Field(default=None, index=True, max_length=64)
+    status: str = Field(max_length=16)
+    attributes_json: str = Field(sa_column=Column(Text, nullable=False))
+    chunking_json: str = Field(sa_column=Column(Text, nullable=False))
+    chunk_count: int = Field(default=0, sa_type=BigInteger)
+    usage_bytes: int = Field(default=0, sa_type=BigInteger)
+    last_error_code: str = Field(default="", max_length=32)
+    last_error_message: str = Field(sa_column=Column(Text, nullable=False))
+    created: int = Field(sa_type=BigInteger)
+    updated: int = Field(sa_type=BigInteger)
+    attach_id: str = Field(max_length=64)
+    batch_id: str = Field(default="", max_length=64)
+    key_id: str = Field(default="", max_length=64)
+    embedding_tokens: int = Field(default=0, sa_type=BigInteger)
+
+
+class VectorStoreQueryRow(SQLModel, table=True):
+    """One answered search of a vector store (its query log, issue 16), purged after its retention."""
+
+    __tablename__ = "vector_store_queries"
+
+    id: str = Field(primary_key=True, max_length=64)
+    store_id: str = Field(index=True, max_length=64)
+    account_id: str = Field(max_length=64)
+    livemode: bool
+    customer_id: str | None = Field(default=None, max_length=64)
+    query: str = Field(sa_column=Column(Text, nullable=False))
+    created: int = Field(index=True, sa_type=BigInteger)
+    latency_ms: int = Field(sa_type=BigInteger)
+    result_count: int
+    top_file_ids_json: str = Field(sa_column=Column(Text, nullable=False))
+    embedding_tokens: int = Field(sa_type=BigInteger)
+
+
 METADATA = SQLModel.metadata
 
 # The Core (SQLAlchemy) tables behind the models, for the writer's and the loader's statements.
@@ -319,6 +362,8 @@ LEASE_ADMISSIONS: Table = LeaseAdmissionRow.__table__  # type: ignore[attr-defin
 SIGNING_KEYS: Table = SigningKeyRow.__table__  # type: ignore[attr-defined]
 FILES: Table = FileRow.__table__  # type: ignore[attr-defined]
 VECTOR_STORES: Table = VectorStoreRow.__table__  # type: ignore[attr-defined]
+VECTOR_STORE_FILES: Table = VectorStoreFileRow.__table__  # type: ignore[attr-defined]
+VECTOR_STORE_QUERIES: Table = VectorStoreQueryRow.__table__  # type: ignore[attr-defined]
 
 
 class WebhookEndpointRow(SQLModel, table=True):

@@ -13,6 +13,8 @@ CREATE_FIELDS = frozenset(
     {"name", "file_ids", "expires_after", "chunking_strategy", "metadata", "embedding_model", "shared", "description"}
 )
 UPDATE_FIELDS = frozenset({"name", "expires_after", "metadata"})
+ATTACH_FIELDS = frozenset({"file_id", "attributes", "chunking_strategy"})
+MAX_FILE_ID = 100
 MAX_NAME = 256
 MAX_METADATA_PAIRS = 16
 MAX_METADATA_KEY = 64
@@ -130,3 +132,30 @@ def limit_of(raw: str) -> int:
     if not (raw.isascii() and raw.isdigit()) or len(raw) > 3 or not 1 <= int(raw) <= MAX_LIST:
         raise RingsideError("invalid_request", f"limit must be an integer between 1 and {MAX_LIST}.", "limit")
     return int(raw)
+
+
+def attributes_of(value: object) -> dict[str, str | float | bool]:
+    """A store file's attributes (OpenAI's: 16 pairs, keys ≤ 64 characters, values strings ≤ 512
+    characters, numbers or booleans)."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict) or len(value) > MAX_METADATA_PAIRS:
+        raise RingsideError(
+            "invalid_request", f"attributes must be an object of at most {MAX_METADATA_PAIRS} pairs.", "attributes"
+        )
+    for key, item in value.items():
+        fits = isinstance(item, (bool, int, float)) or (isinstance(item, str) and len(item) <= MAX_METADATA_VALUE)
+        if not key or len(key) > MAX_METADATA_KEY or "\x00" in key or not fits:
+            raise RingsideError(
+                "invalid_request",
+                f"attributes keys are 1..{MAX_METADATA_KEY} characters, values numbers, booleans "
+                f"or strings of at most {MAX_METADATA_VALUE}.",
+                "attributes",
+            )
+    return dict(value)
+
+
+def file_id_of(value: object, param: str = "file_id") -> str:
+    if not isinstance(value, str) or not value or len(value) > MAX_FILE_ID:
+        raise RingsideError("invalid_request", f"{param} must be a file id.", param)
+    return value

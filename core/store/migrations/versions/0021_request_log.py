@@ -1,7 +1,7 @@
 """request log (GET /v1/requests)
 
 Revision ID: 0021
-Revises: 0019
+Revises: 0020
 Create Date: 2026-12-03 07:50:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 
 
 revision = '0021'
-down_revision = '0019'
+down_revision = '0020'
 branch_labels = None
 depends_on = None
 

@@ -7,7 +7,7 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class VectorStore(_message.Message):
-    __slots__ = ("id", "livemode", "customer_id", "name", "embedding_model", "embedding_model_requested", "chunking_json", "metadata_json", "expires_after_days", "shared", "generation", "created", "last_active_at")
+    __slots__ = ("id", "livemode", "customer_id", "name", "embedding_model", "embedding_model_requested", "chunking_json", "metadata_json", "expires_after_days", "shared", "generation", "created", "last_active_at", "files_in_progress", "files_completed", "files_failed", "files_cancelled", "usage_bytes")
     ID_FIELD_NUMBER: _ClassVar[int]
     LIVEMODE_FIELD_NUMBER: _ClassVar[int]
     CUSTOMER_ID_FIELD_NUMBER: _ClassVar[int]
@@ -21,6 +21,11 @@ class VectorStore(_message.Message):
     GENERATION_FIELD_NUMBER: _ClassVar[int]
     CREATED_FIELD_NUMBER: _ClassVar[int]
     LAST_ACTIVE_AT_FIELD_NUMBER: _ClassVar[int]
+    FILES_IN_PROGRESS_FIELD_NUMBER: _ClassVar[int]
+    FILES_COMPLETED_FIELD_NUMBER: _ClassVar[int]
+    FILES_FAILED_FIELD_NUMBER: _ClassVar[int]
+    FILES_CANCELLED_FIELD_NUMBER: _ClassVar[int]
+    USAGE_BYTES_FIELD_NUMBER: _ClassVar[int]
     id: str
     livemode: bool
     customer_id: str
@@ -34,7 +39,12 @@ class VectorStore(_message.Message):
     generation: int
     created: int
     last_active_at: int
-    def __init__(self, id: _Optional[str] = ..., livemode: _Optional[bool] = ..., customer_id: _Optional[str] = ..., name: _Optional[str] = ..., embedding_model: _Optional[str] = ..., embedding_model_requested: _Optional[str] = ..., chunking_json: _Optional[str] = ..., metadata_json: _Optional[str] = ..., expires_after_days: _Optional[int] = ..., shared: _Optional[bool] = ..., generation: _Optional[int] = ..., created: _Optional[int] = ..., last_active_at: _Optional[int] = ...) -> None: ...
+    files_in_progress: int
+    files_completed: int
+    files_failed: int
+    files_cancelled: int
+    usage_bytes: int
+    def __init__(self, id: _Optional[str] = ..., livemode: _Optional[bool] = ..., customer_id: _Optional[str] = ..., name: _Optional[str] = ..., embedding_model: _Optional[str] = ..., embedding_model_requested: _Optional[str] = ..., chunking_json: _Optional[str] = ..., metadata_json: _Optional[str] = ..., expires_after_days: _Optional[int] = ..., shared: _Optional[bool] = ..., generation: _Optional[int] = ..., created: _Optional[int] = ..., last_active_at: _Optional[int] = ..., files_in_progress: _Optional[int] = ..., files_completed: _Optional[int] = ..., files_failed: _Optional[int] = ..., files_cancelled: _Optional[int] = ..., usage_bytes: _Optional[int] = ...) -> None: ...
 
 class CreateVectorStoreRequest(_message.Message):
     __slots__ = ("customer_ref", "name", "embedding_model", "embedding_model_requested", "chunking_json", "metadata_json", "expires_after_days", "shared")
@@ -133,3 +143,311 @@ class DeleteVectorStoreResponse(_message.Message):
     STORE_FIELD_NUMBER: _ClassVar[int]
     store: VectorStore
     def __init__(self, store: _Optional[_Union[VectorStore, _Mapping]] = ...) -> None: ...
+
+class StoreFile(_message.Message):
+    __slots__ = ("store_id", "file_id", "customer_id", "status", "attributes_json", "chunking_json", "chunk_count", "usage_bytes", "last_error_code", "last_error_message", "created", "generation", "attach_id", "batch_id", "key_id")
+    STORE_ID_FIELD_NUMBER: _ClassVar[int]
+    FILE_ID_FIELD_NUMBER: _ClassVar[int]
+    CUSTOMER_ID_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    ATTRIBUTES_JSON_FIELD_NUMBER: _ClassVar[int]
+    CHUNKING_JSON_FIELD_NUMBER: _ClassVar[int]
+    CHUNK_COUNT_FIELD_NUMBER: _ClassVar[int]
+    USAGE_BYTES_FIELD_NUMBER: _ClassVar[int]
+    LAST_ERROR_CODE_FIELD_NUMBER: _ClassVar[int]
+    LAST_ERROR_MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    CREATED_FIELD_NUMBER: _ClassVar[int]
+    GENERATION_FIELD_NUMBER: _ClassVar[int]
+    ATTACH_ID_FIELD_NUMBER: _ClassVar[int]
+    BATCH_ID_FIELD_NUMBER: _ClassVar[int]
+    KEY_ID_FIELD_NUMBER: _ClassVar[int]
+    store_id: str
+    file_id: str
+    customer_id: str
+    status: str
+    attributes_json: str
+    chunking_json: str
+    chunk_count: int
+    usage_bytes: int
+    last_error_code: str
+    last_error_message: str
+    created: int
+    generation: int
+    attach_id: str
+    batch_id: str
+    key_id: str
+    def __init__(self, store_id: _Optional[str] = ..., file_id: _Optional[str] = ..., customer_id: _Optional[str] = ..., status: _Optional[str] = ..., attributes_json: _Optional[str] = ..., chunking_json: _Optional[str] = ..., chunk_count: _Optional[int] = ..., usage_bytes: _Optional[int] = ..., last_error_code: _Optional[str] = ..., last_error_message: _Optional[str] = ..., created: _Optional[int] = ..., generation: _Optional[int] = ..., attach_id: _Optional[str] = ..., batch_id: _Optional[str] = ..., key_id: _Optional[str] = ...) -> None: ...
+
+class AttachFileRequest(_message.Message):
+    __slots__ = ("store_id", "customer_ref", "file_id", "attributes_json", "chunking_json")
+    STORE_ID_FIELD_NUMBER: _ClassVar[int]
+    CUSTOMER_REF_FIELD_NUMBER: _ClassVar[int]
+    FILE_ID_FIELD_NUMBER: _ClassVar[int]
+    ATTRIBUTES_JSON_FIELD_NUMBER: _ClassVar[int]
+    CHUNKING_JSON_FIELD_NUMBER: _ClassVar[int]
+    store_id: str
+    customer_ref: str
+    file_id: str
+    attributes_json: str
+    chunking_json: str
+    def __init__(self, store_id: _Optional[str] = ..., customer_ref: _Optional[str] = ..., file_id: _Optional[str] = ..., attributes_json: _Optional[str] = ..., chunking_json: _Optional[str] = ...) -> None: ...
+
+class StoreFileRequest(_message.Message):
+    __slots__ = ("store_id", "customer_ref", "file_id")
+    STORE_ID_FIELD_NUMBER: _ClassVar[int]
+    CUSTOMER_REF_FIELD_NUMBER: _ClassVar[int]
+    FILE_ID_FIELD_NUMBER: _ClassVar[int]
+    store_id: str
+    customer_ref: str
+    file_id: str
+    def __init__(self, store_id: _Optional[str] = ..., customer_ref: _Optional[str] = ..., file_id: _Optional[str] = ...) -> None: ...
+
+class StoreFileResponse(_message.Message):
+    __slots__ = ("file",)
+    FILE_FIELD_NUMBER: _ClassVar[int]
+    file: StoreFile
+    def __init__(self, file: _Optional[_Union[StoreFile, _Mapping]] = ...) -> None: ...
+
+class ListStoreFilesRequest(_message.Message):
+    __slots__ = ("store_id", "customer_ref", "limit", "order", "after", "before", "status", "batch_id")
+    STORE_ID_FIELD_NUMBER: _ClassVar[int]
+    CUSTOMER_REF_FIELD_NUMBER: _ClassVar[int]
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
+    ORDER_FIELD_NUMBER: _ClassVar[int]
+    AFTER_FIELD_NUMBER: _ClassVar[int]
+    BEFORE_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    BATCH_ID_FIELD_NUMBER: _ClassVar[int]
+    store_id: str
+    customer_ref: str
+    limit: int
+    order: str
+    after: str
+    before: str
+    status: str
+    batch_id: str
+    def __init__(self, store_id: _Optional[str] = ..., customer_ref: _Optional[str] = ..., limit: _Optional[int] = ..., order: _Optional[str] = ..., after: _Optional[str] = ..., before: _Optional[str] = ..., status: _Optional[str] = ..., batch_id: _Optional[str] = ...) -> None: ...
+
+class AttachFileBatchRequest(_message.Message):
+    __slots__ = ("store_id", "customer_ref", "file_ids", "attributes_json", "chunking_json")
+    STORE_ID_FIELD_NUMBER: _ClassVar[int]
+    CUSTOMER_REF_FIELD_NUMBER: _ClassVar[int]
+    FILE_IDS_FIELD_NUMBER: _ClassVar[int]
+    ATTRIBUTES_JSON_FIELD_NUMBER: _ClassVar[int]
+    CHUNKING_JSON_FIELD_NUMBER: _ClassVar[int]
+    store_id: str
+    customer_ref: str
+    file_ids: _containers.RepeatedScalarFieldContainer[str]
+    attributes_json: str
+    chunking_json: str
+    def __init__(self, store_id: _Optional[str] = ..., customer_ref: _Optional[str] = ..., file_ids: _Optional[_Iterable[str]] = ..., attributes_json: _Optional[str] = ..., chunking_json: _Optional[str] = ...) -> None: ...
+
+class FileBatchRequest(_message.Message):
+    __slots__ = ("store_id", "customer_ref", "batch_id")
+    STORE_ID_FIELD_NUMBER: _ClassVar[int]
+    CUSTOMER_REF_FIELD_NUMBER: _ClassVar[int]
+    BATCH_ID_FIELD_NUMBER: _ClassVar[int]
+    store_id: str
+    customer_ref: str
+    batch_id: str
+    def __init__(self, store_id: _Optional[str] = ..., customer_ref: _Optional[str] = ..., batch_id: _Optional[str] = ...) -> None: ...
+
+class FileBatchResponse(_message.Message):
+    __slots__ = ("batch_id", "created", "files", "cancelled", "generation")
+    BATCH_ID_FIELD_NUMBER: _ClassVar[int]
+    CREATED_FIELD_NUMBER: _ClassVar[int]
+    FILES_FIELD_NUMBER: _ClassVar[int]
+    CANCELLED_FIELD_NUMBER: _ClassVar[int]
+    GENERATION_FIELD_NUMBER: _ClassVar[int]
+    batch_id: str
+    created: int
+    files: _containers.RepeatedCompositeFieldContainer[StoreFile]
+    cancelled: bool
+    generation: int
+    def __init__(self, batch_id: _Optional[str] = ..., created: _Optional[int] = ..., files: _Optional[_Iterable[_Union[StoreFile, _Mapping]]] = ..., cancelled: _Optional[bool] = ..., generation: _Optional[int] = ...) -> None: ...
+
+class ListStoreFilesResponse(_message.Message):
+    __slots__ = ("files", "has_more")
+    FILES_FIELD_NUMBER: _ClassVar[int]
+    HAS_MORE_FIELD_NUMBER: _ClassVar[int]
+    files: _containers.RepeatedCompositeFieldContainer[StoreFile]
+    has_more: bool
+    def __init__(self, files: _Optional[_Iterable[_Union[StoreFile, _Mapping]]] = ..., has_more: _Optional[bool] = ...) -> None: ...
+
+class PendingIngestsRequest(_message.Message):
+    __slots__ = ("limit",)
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
+    limit: int
+    def __init__(self, limit: _Optional[int] = ...) -> None: ...
+
+class PendingIngest(_message.Message):
+    __slots__ = ("store_id", "file_id", "created", "customer_id", "account_id", "attach_id")
+    STORE_ID_FIELD_NUMBER: _ClassVar[int]
+    FILE_ID_FIELD_NUMBER: _ClassVar[int]
+    CREATED_FIELD_NUMBER: _ClassVar[int]
+    CUSTOMER_ID_FIELD_NUMBER: _ClassVar[int]
+    ACCOUNT_ID_FIELD_NUMBER: _ClassVar[int]
+    ATTACH_ID_FIELD_NUMBER: _ClassVar[int]
+    store_id: str
+    file_id: str
+    created: int
+    customer_id: str
+    account_id: str
+    attach_id: str
+    def __init__(self, store_id: _Optional[str] = ..., file_id: _Optional[str] = ..., created: _Optional[int] = ..., customer_id: _Optional[str] = ..., account_id: _Optional[str] = ..., attach_id: _Optional[str] = ...) -> None: ...
+
+class PendingIngestsResponse(_message.Message):
+    __slots__ = ("ingests",)
+    INGESTS_FIELD_NUMBER: _ClassVar[int]
+    ingests: _containers.RepeatedCompositeFieldContainer[PendingIngest]
+    def __init__(self, ingests: _Optional[_Iterable[_Union[PendingIngest, _Mapping]]] = ...) -> None: ...
+
+class IngestJobRequest(_message.Message):
+    __slots__ = ("store_id", "file_id")
+    STORE_ID_FIELD_NUMBER: _ClassVar[int]
+    FILE_ID_FIELD_NUMBER: _ClassVar[int]
+    store_id: str
+    file_id: str
+    def __init__(self, store_id: _Optional[str] = ..., file_id: _Optional[str] = ...) -> None: ...
+
+class IngestJobResponse(_message.Message):
+    __slots__ = ("store", "file", "filename", "bytes", "sha256")
+    STORE_FIELD_NUMBER: _ClassVar[int]
+    FILE_FIELD_NUMBER: _ClassVar[int]
+    FILENAME_FIELD_NUMBER: _ClassVar[int]
+    BYTES_FIELD_NUMBER: _ClassVar[int]
+    SHA256_FIELD_NUMBER: _ClassVar[int]
+    store: VectorStore
+    file: StoreFile
+    filename: str
+    bytes: int
+    sha256: str
+    def __init__(self, store: _Optional[_Union[VectorStore, _Mapping]] = ..., file: _Optional[_Union[StoreFile, _Mapping]] = ..., filename: _Optional[str] = ..., bytes: _Optional[int] = ..., sha256: _Optional[str] = ...) -> None: ...
+
+class FinishIngestRequest(_message.Message):
+    __slots__ = ("store_id", "file_id", "attach_id", "status", "chunk_count", "last_error_code", "last_error_message", "chunking_json", "embedding_tokens")
+    STORE_ID_FIELD_NUMBER: _ClassVar[int]
+    FILE_ID_FIELD_NUMBER: _ClassVar[int]
+    ATTACH_ID_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    CHUNK_COUNT_FIELD_NUMBER: _ClassVar[int]
+    LAST_ERROR_CODE_FIELD_NUMBER: _ClassVar[int]
+    LAST_ERROR_MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    CHUNKING_JSON_FIELD_NUMBER: _ClassVar[int]
+    EMBEDDING_TOKENS_FIELD_NUMBER: _ClassVar[int]
+    store_id: str
+    file_id: str
+    attach_id: str
+    status: str
+    chunk_count: int
+    last_error_code: str
+    last_error_message: str
+    chunking_json: str
+    embedding_tokens: int
+    def __init__(self, store_id: _Optional[str] = ..., file_id: _Optional[str] = ..., attach_id: _Optional[str] = ..., status: _Optional[str] = ..., chunk_count: _Optional[int] = ..., last_error_code: _Optional[str] = ..., last_error_message: _Optional[str] = ..., chunking_json: _Optional[str] = ..., embedding_tokens: _Optional[int] = ...) -> None: ...
+
+class RecordQueryRequest(_message.Message):
+    __slots__ = ("store_id", "customer_ref", "query", "latency_ms", "result_count", "top_file_ids", "embedding_tokens")
+    STORE_ID_FIELD_NUMBER: _ClassVar[int]
+    CUSTOMER_REF_FIELD_NUMBER: _ClassVar[int]
+    QUERY_FIELD_NUMBER: _ClassVar[int]
+    LATENCY_MS_FIELD_NUMBER: _ClassVar[int]
+    RESULT_COUNT_FIELD_NUMBER: _ClassVar[int]
+    TOP_FILE_IDS_FIELD_NUMBER: _ClassVar[int]
+    EMBEDDING_TOKENS_FIELD_NUMBER: _ClassVar[int]
+    store_id: str
+    customer_ref: str
+    query: str
+    latency_ms: int
+    result_count: int
+    top_file_ids: _containers.RepeatedScalarFieldContainer[str]
+    embedding_tokens: int
+    def __init__(self, store_id: _Optional[str] = ..., customer_ref: _Optional[str] = ..., query: _Optional[str] = ..., latency_ms: _Optional[int] = ..., result_count: _Optional[int] = ..., top_file_ids: _Optional[_Iterable[str]] = ..., embedding_tokens: _Optional[int] = ...) -> None: ...
+
+class RecordQueryResponse(_message.Message):
+    __slots__ = ("id",)
+    ID_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    def __init__(self, id: _Optional[str] = ...) -> None: ...
+
+class StoreQuery(_message.Message):
+    __slots__ = ("id", "customer_id", "query", "created", "latency_ms", "result_count", "top_file_ids", "embedding_tokens")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    CUSTOMER_ID_FIELD_NUMBER: _ClassVar[int]
+    QUERY_FIELD_NUMBER: _ClassVar[int]
+    CREATED_FIELD_NUMBER: _ClassVar[int]
+    LATENCY_MS_FIELD_NUMBER: _ClassVar[int]
+    RESULT_COUNT_FIELD_NUMBER: _ClassVar[int]
+    TOP_FILE_IDS_FIELD_NUMBER: _ClassVar[int]
+    EMBEDDING_TOKENS_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    customer_id: str
+    query: str
+    created: int
+    latency_ms: int
+    result_count: int
+    top_file_ids: _containers.RepeatedScalarFieldContainer[str]
+    embedding_tokens: int
+    def __init__(self, id: _Optional[str] = ..., customer_id: _Optional[str] = ..., query: _Optional[str] = ..., created: _Optional[int] = ..., latency_ms: _Optional[int] = ..., result_count: _Optional[int] = ..., top_file_ids: _Optional[_Iterable[str]] = ..., embedding_tokens: _Optional[int] = ...) -> None: ...
+
+class ListQueriesRequest(_message.Message):
+    __slots__ = ("store_id", "customer_ref", "limit", "after", "before")
+    STORE_ID_FIELD_NUMBER: _ClassVar[int]
+    CUSTOMER_REF_FIELD_NUMBER: _ClassVar[int]
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
+    AFTER_FIELD_NUMBER: _ClassVar[int]
+    BEFORE_FIELD_NUMBER: _ClassVar[int]
+    store_id: str
+    customer_ref: str
+    limit: int
+    after: str
+    before: str
+    def __init__(self, store_id: _Optional[str] = ..., customer_ref: _Optional[str] = ..., limit: _Optional[int] = ..., after: _Optional[str] = ..., before: _Optional[str] = ...) -> None: ...
+
+class ListQueriesResponse(_message.Message):
+    __slots__ = ("queries", "has_more")
+    QUERIES_FIELD_NUMBER: _ClassVar[int]
+    HAS_MORE_FIELD_NUMBER: _ClassVar[int]
+    queries: _containers.RepeatedCompositeFieldContainer[StoreQuery]
+    has_more: bool
+    def __init__(self, queries: _Optional[_Iterable[_Union[StoreQuery, _Mapping]]] = ..., has_more: _Optional[bool] = ...) -> None: ...
+
+class StoreStatsRequest(_message.Message):
+    __slots__ = ("store_id", "customer_ref", "window")
+    STORE_ID_FIELD_NUMBER: _ClassVar[int]
+    CUSTOMER_REF_FIELD_NUMBER: _ClassVar[int]
+    WINDOW_FIELD_NUMBER: _ClassVar[int]
+    store_id: str
+    customer_ref: str
+    window: str
+    def __init__(self, store_id: _Optional[str] = ..., customer_ref: _Optional[str] = ..., window: _Optional[str] = ...) -> None: ...
+
+class TopFile(_message.Message):
+    __slots__ = ("file_id", "count")
+    FILE_ID_FIELD_NUMBER: _ClassVar[int]
+    COUNT_FIELD_NUMBER: _ClassVar[int]
+    file_id: str
+    count: int
+    def __init__(self, file_id: _Optional[str] = ..., count: _Optional[int] = ...) -> None: ...
+
+class StoreStatsResponse(_message.Message):
+    __slots__ = ("query_count", "latency_p50_ms", "latency_p95_ms", "zero_result_rate", "top_files", "embedding_tokens", "store", "chunks_completed", "ingest_embedding_tokens")
+    QUERY_COUNT_FIELD_NUMBER: _ClassVar[int]
+    LATENCY_P50_MS_FIELD_NUMBER: _ClassVar[int]
+    LATENCY_P95_MS_FIELD_NUMBER: _ClassVar[int]
+    ZERO_RESULT_RATE_FIELD_NUMBER: _ClassVar[int]
+    TOP_FILES_FIELD_NUMBER: _ClassVar[int]
+    EMBEDDING_TOKENS_FIELD_NUMBER: _ClassVar[int]
+    STORE_FIELD_NUMBER: _ClassVar[int]
+    CHUNKS_COMPLETED_FIELD_NUMBER: _ClassVar[int]
+    INGEST_EMBEDDING_TOKENS_FIELD_NUMBER: _ClassVar[int]
+    query_count: int
+    latency_p50_ms: float
+    latency_p95_ms: float
+    zero_result_rate: float
+    top_files: _containers.RepeatedCompositeFieldContainer[TopFile]
+    embedding_tokens: int
+    store: VectorStore
+    chunks_completed: int
+    ingest_embedding_tokens: int
+    def __init__(self, query_count: _Optional[int] = ..., latency_p50_ms: _Optional[float] = ..., latency_p95_ms: _Optional[float] = ..., zero_result_rate: _Optional[float] = ..., top_files: _Optional[_Iterable[_Union[TopFile, _Mapping]]] = ..., embedding_tokens: _Optional[int] = ..., store: _Optional[_Union[VectorStore, _Mapping]] = ..., chunks_completed: _Optional[int] = ..., ingest_embedding_tokens: _Optional[int] = ...) -> None: ...

@@ -63,6 +63,71 @@ class VectorStoresServiceStub:
                 request_serializer=ringside_dot_core_dot_v1_dot_vector__stores__pb2.DeleteVectorStoreRequest.SerializeToString,
                 response_deserializer=ringside_dot_core_dot_v1_dot_vector__stores__pb2.DeleteVectorStoreResponse.FromString,
                 _registered_method=True)
+        self.AttachFile = channel.unary_unary(
+                '/ringside.core.v1.VectorStoresService/AttachFile',
+                request_serializer=ringside_dot_core_dot_v1_dot_vector__stores__pb2.AttachFileRequest.SerializeToString,
+                response_deserializer=ringside_dot_core_dot_v1_dot_vector__stores__pb2.StoreFileResponse.FromString,
+                _registered_method=True)
+        self.GetStoreFile = channel.unary_unary(
+                '/ringside.core.v1.VectorStoresService/GetStoreFile',
+                request_serializer=ringside_dot_core_dot_v1_dot_vector__stores__pb2.StoreFileRequest.SerializeToString,
+                response_deserializer=ringside_dot_core_dot_v1_dot_vector__stores__pb2.StoreFileResponse.FromString,
+                _registered_method=True)
+        self.ListStoreFiles = channel.unary_unary(
+                '/ringside.core.v1.VectorStoresService/ListStoreFiles',
+                request_serializer=ringside_dot_core_dot_v1_dot_vector__stores__pb2.ListStoreFilesRequest.SerializeToString,
+                response_deserializer=ringside_dot_core_dot_v1_dot_vector__stores__pb2.ListStoreFilesResponse.FromString,
+                _registered_method=True)
+        self.DetachFile = channel.unary_unary(
+                '/ringside.core.v1.VectorStoresService/DetachFile',
+                request_serializer=ringside_dot_core_dot_v1_dot_vector__stores__pb2.StoreFileRequest.SerializeToString,
+                response_deserializer=ringside_dot_core_dot_v1_dot_vector__stores__pb2.StoreFileResponse.FromString,
+                _registered_method=True)
+        self.AttachFileBatch = channel.unary_unary(
+                '/ringside.core.v1.VectorStoresService/AttachFileBatch',
+                request_serializer=ringside_dot_core_dot_v1_dot_vector__stores__pb2.AttachFileBatchRequest.SerializeToString,
+                response_deserializer=ringside_dot_core_dot_v1_dot_vector__stores__pb2.FileBatchResponse.FromString,
+                _registered_method=True)
+        self.GetFileBatch = channel.unary_unary(
+                '/ringside.core.v1.VectorStoresService/GetFileBatch',
+                request_serializer=ringside_dot_core_dot_v1_dot_vector__stores__pb2.FileBatchRequest.SerializeToString,
+                response_deserializer=ringside_dot_core_dot_v1_dot_vector__stores__pb2.FileBatchResponse.FromString,
+                _registered_method=True)
+        self.CancelFileBatch = channel.unary_unary(
+                '/ringside.core.v1.VectorStoresService/CancelFileBatch',
+                request_serializer=ringside_dot_core_dot_v1_dot_vector__stores__pb2.FileBatchRequest.SerializeToString,
+                response_deserializer=ringside_dot_core_dot_v1_dot_vector__stores__pb2.FileBatchResponse.FromString,
+                _registered_method=True)
+        self.RecordQuery = channel.unary_unary(
+                '/ringside.core.v1.VectorStoresService/RecordQuery',
+                request_serializer=ringside_dot_core_dot_v1_dot_vector__stores__pb2.RecordQueryRequest.SerializeToString,
+                response_deserializer=ringside_dot_core_dot_v1_dot_vector__stores__pb2.RecordQueryResponse.FromString,
+                _registered_method=True)
+        self.ListQueries = channel.unary_unary(
+                '/ringside.core.v1.VectorStoresService/ListQueries',
+                request_serializer=ringside_dot_core_dot_v1_dot_vector__stores__pb2.ListQueriesRequest.SerializeToString,
+                response_deserializer=ringside_dot_core_dot_v1_dot_vector__stores__pb2.ListQueriesResponse.FromString,
+                _registered_method=True)
+        self.GetStoreStats = channel.unary_unary(
+                '/ringside.core.v1.VectorStoresService/GetStoreStats',
+                request_serializer=ringside_dot_core_dot_v1_dot_vector__stores__pb2.StoreStatsRequest.SerializeToString,
+                response_deserializer=ringside_dot_core_dot_v1_dot_vector__stores__pb2.StoreStatsResponse.FromString,
+                _registered_method=True)
+        self.PendingIngests = channel.unary_unary(
+                '/ringside.core.v1.VectorStoresService/PendingIngests',
+                request_serializer=ringside_dot_core_dot_v1_dot_vector__stores__pb2.PendingIngestsRequest.SerializeToString,
+                response_deserializer=ringside_dot_core_dot_v1_dot_vector__stores__pb2.PendingIngestsResponse.FromString,
+                _registered_method=True)
+        self.GetIngestJob = channel.unary_unary(
+                '/ringside.core.v1.VectorStoresService/GetIngestJob',
+                request_serializer=ringside_dot_core_dot_v1_dot_vector__stores__pb2.IngestJobRequest.SerializeToString,
+                response_deserializer=ringside_dot_core_dot_v1_dot_vector__stores__pb2.IngestJobResponse.FromString,
+                _registered_method=True)
+        self.FinishIngest = channel.unary_unary(
+                '/ringside.core.v1.VectorStoresService/FinishIngest',
+                request_serializer=ringside_dot_core_dot_v1_dot_vector__stores__pb2.FinishIngestRequest.SerializeToString,
+                response_deserializer=ringside_dot_core_dot_v1_dot_vector__stores__pb2.StoreFileResponse.FromString,
+                _registered_method=True)
 
 
 class VectorStoresServiceServicer:
@@ -107,6 +172,97 @@ class VectorStoresServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def AttachFile(self, request, context):
+        """Attaches a file to a store (same owner): `in_progress` until the rag role's ingest finishes.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetStoreFile(self, request, context):
+        """A file of a store (its owner only).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListStoreFiles(self, request, context):
+        """Files of a store (its owner only).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DetachFile(self, request, context):
+        """Detaches a file (its owner only; the edge then removes its points).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AttachFileBatch(self, request, context):
+        """Attaches up to 500 files at once as a batch (`vsfb_…`); all of them or none.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetFileBatch(self, request, context):
+        """A batch of a store (its owner only).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CancelFileBatch(self, request, context):
+        """Cancels a batch's files still in progress (its owner only).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RecordQuery(self, request, context):
+        """Logs an answered search, as the asker (a store it may search).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListQueries(self, request, context):
+        """A store's query log, newest first (its owner only; an account's shared store: the account).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetStoreStats(self, request, context):
+        """A store's stats over a window (its owner only, like the log).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def PendingIngests(self, request, context):
+        """Internal (the rag role): attachments still in progress, whose ingest workflows it starts.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetIngestJob(self, request, context):
+        """Internal (the rag role): what an ingest needs — the store, the file, the attachment.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def FinishIngest(self, request, context):
+        """Internal (the rag role): an ingest's outcome, with its `vector_store.file.*` event.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_VectorStoresServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -134,6 +290,71 @@ def add_VectorStoresServiceServicer_to_server(servicer, server):
                     servicer.DeleteVectorStore,
                     request_deserializer=ringside_dot_core_dot_v1_dot_vector__stores__pb2.DeleteVectorStoreRequest.FromString,
                     response_serializer=ringside_dot_core_dot_v1_dot_vector__stores__pb2.DeleteVectorStoreResponse.SerializeToString,
+            ),
+            'AttachFile': grpc.unary_unary_rpc_method_handler(
+                    servicer.AttachFile,
+                    request_deserializer=ringside_dot_core_dot_v1_dot_vector__stores__pb2.AttachFileRequest.FromString,
+                    response_serializer=ringside_dot_core_dot_v1_dot_vector__stores__pb2.StoreFileResponse.SerializeToString,
+            ),
+            'GetStoreFile': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetStoreFile,
+                    request_deserializer=ringside_dot_core_dot_v1_dot_vector__stores__pb2.StoreFileRequest.FromString,
+                    response_serializer=ringside_dot_core_dot_v1_dot_vector__stores__pb2.StoreFileResponse.SerializeToString,
+            ),
+            'ListStoreFiles': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListStoreFiles,
+                    request_deserializer=ringside_dot_core_dot_v1_dot_vector__stores__pb2.ListStoreFilesRequest.FromString,
+                    response_serializer=ringside_dot_core_dot_v1_dot_vector__stores__pb2.ListStoreFilesResponse.SerializeToString,
+            ),
+            'DetachFile': grpc.unary_unary_rpc_method_handler(
+                    servicer.DetachFile,
+                    request_deserializer=ringside_dot_core_dot_v1_dot_vector__stores__pb2.StoreFileRequest.FromString,
+                    response_serializer=ringside_dot_core_dot_v1_dot_vector__stores__pb2.StoreFileResponse.SerializeToString,
+            ),
+            'AttachFileBatch': grpc.unary_unary_rpc_method_handler(
+                    servicer.AttachFileBatch,
+                    request_deserializer=ringside_dot_core_dot_v1_dot_vector__stores__pb2.AttachFileBatchRequest.FromString,
+                    response_serializer=ringside_dot_core_dot_v1_dot_vector__stores__pb2.FileBatchResponse.SerializeToString,
+            ),
+            'GetFileBatch': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetFileBatch,
+                    request_deserializer=ringside_dot_core_dot_v1_dot_vector__stores__pb2.FileBatchRequest.FromString,
+                    response_serializer=ringside_dot_core_dot_v1_dot_vector__stores__pb2.FileBatchResponse.SerializeToString,
+            ),
+            'CancelFileBatch': grpc.unary_unary_rpc_method_handler(
+                    servicer.CancelFileBatch,
+                    request_deserializer=ringside_dot_core_dot_v1_dot_vector__stores__pb2.FileBatchRequest.FromString,
+                    response_serializer=ringside_dot_core_dot_v1_dot_vector__stores__pb2.FileBatchResponse.SerializeToString,
+            ),
+            'RecordQuery': grpc.unary_unary_rpc_method_handler(
+                    servicer.RecordQuery,
+                    request_deserializer=ringside_dot_core_dot_v1_dot_vector__stores__pb2.RecordQueryRequest.FromString,
+                    response_serializer=ringside_dot_core_dot_v1_dot_vector__stores__pb2.RecordQueryResponse.SerializeToString,
+            ),
+            'ListQueries': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListQueries,
+                    request_deserializer=ringside_dot_core_dot_v1_dot_vector__stores__pb2.ListQueriesRequest.FromString,
+                    response_serializer=ringside_dot_core_dot_v1_dot_vector__stores__pb2.ListQueriesResponse.SerializeToString,
+            ),
+            'GetStoreStats': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetStoreStats,
+                    request_deserializer=ringside_dot_core_dot_v1_dot_vector__stores__pb2.StoreStatsRequest.FromString,
+                    response_serializer=ringside_dot_core_dot_v1_dot_vector__stores__pb2.StoreStatsResponse.SerializeToString,
+            ),
+            'PendingIngests': grpc.unary_unary_rpc_method_handler(
+                    servicer.PendingIngests,
+                    request_deserializer=ringside_dot_core_dot_v1_dot_vector__stores__pb2.PendingIngestsRequest.FromString,
+                    response_serializer=ringside_dot_core_dot_v1_dot_vector__stores__pb2.PendingIngestsResponse.SerializeToString,
+            ),
+            'GetIngestJob': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetIngestJob,
+                    request_deserializer=ringside_dot_core_dot_v1_dot_vector__stores__pb2.IngestJobRequest.FromString,
+                    response_serializer=ringside_dot_core_dot_v1_dot_vector__stores__pb2.IngestJobResponse.SerializeToString,
+            ),
+            'FinishIngest': grpc.unary_unary_rpc_method_handler(
+                    servicer.FinishIngest,
+                    request_deserializer=ringside_dot_core_dot_v1_dot_vector__stores__pb2.FinishIngestRequest.FromString,
+                    response_serializer=ringside_dot_core_dot_v1_dot_vector__stores__pb2.StoreFileResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -275,6 +496,357 @@ class VectorStoresService:
             '/ringside.core.v1.VectorStoresService/DeleteVectorStore',
             ringside_dot_core_dot_v1_dot_vector__stores__pb2.DeleteVectorStoreRequest.SerializeToString,
             ringside_dot_core_dot_v1_dot_vector__stores__pb2.DeleteVectorStoreResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AttachFile(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/ringside.core.v1.VectorStoresService/AttachFile',
+            ringside_dot_core_dot_v1_dot_vector__stores__pb2.AttachFileRequest.SerializeToString,
+            ringside_dot_core_dot_v1_dot_vector__stores__pb2.StoreFileResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetStoreFile(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/ringside.core.v1.VectorStoresService/GetStoreFile',
+            ringside_dot_core_dot_v1_dot_vector__stores__pb2.StoreFileRequest.SerializeToString,
+            ringside_dot_core_dot_v1_dot_vector__stores__pb2.StoreFileResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListStoreFiles(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/ringside.core.v1.VectorStoresService/ListStoreFiles',
+            ringside_dot_core_dot_v1_dot_vector__stores__pb2.ListStoreFilesRequest.SerializeToString,
+            ringside_dot_core_dot_v1_dot_vector__stores__pb2.ListStoreFilesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DetachFile(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/ringside.core.v1.VectorStoresService/DetachFile',
+            ringside_dot_core_dot_v1_dot_vector__stores__pb2.StoreFileRequest.SerializeToString,
+            ringside_dot_core_dot_v1_dot_vector__stores__pb2.StoreFileResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AttachFileBatch(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/ringside.core.v1.VectorStoresService/AttachFileBatch',
+            ringside_dot_core_dot_v1_dot_vector__stores__pb2.AttachFileBatchRequest.SerializeToString,
+            ringside_dot_core_dot_v1_dot_vector__stores__pb2.FileBatchResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetFileBatch(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/ringside.core.v1.VectorStoresService/GetFileBatch',
+            ringside_dot_core_dot_v1_dot_vector__stores__pb2.FileBatchRequest.SerializeToString,
+            ringside_dot_core_dot_v1_dot_vector__stores__pb2.FileBatchResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CancelFileBatch(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/ringside.core.v1.VectorStoresService/CancelFileBatch',
+            ringside_dot_core_dot_v1_dot_vector__stores__pb2.FileBatchRequest.SerializeToString,
+            ringside_dot_core_dot_v1_dot_vector__stores__pb2.FileBatchResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RecordQuery(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/ringside.core.v1.VectorStoresService/RecordQuery',
+            ringside_dot_core_dot_v1_dot_vector__stores__pb2.RecordQueryRequest.SerializeToString,
+            ringside_dot_core_dot_v1_dot_vector__stores__pb2.RecordQueryResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListQueries(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/ringside.core.v1.VectorStoresService/ListQueries',
+            ringside_dot_core_dot_v1_dot_vector__stores__pb2.ListQueriesRequest.SerializeToString,
+            ringside_dot_core_dot_v1_dot_vector__stores__pb2.ListQueriesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetStoreStats(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/ringside.core.v1.VectorStoresService/GetStoreStats',
+            ringside_dot_core_dot_v1_dot_vector__stores__pb2.StoreStatsRequest.SerializeToString,
+            ringside_dot_core_dot_v1_dot_vector__stores__pb2.StoreStatsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PendingIngests(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/ringside.core.v1.VectorStoresService/PendingIngests',
+            ringside_dot_core_dot_v1_dot_vector__stores__pb2.PendingIngestsRequest.SerializeToString,
+            ringside_dot_core_dot_v1_dot_vector__stores__pb2.PendingIngestsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetIngestJob(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/ringside.core.v1.VectorStoresService/GetIngestJob',
+            ringside_dot_core_dot_v1_dot_vector__stores__pb2.IngestJobRequest.SerializeToString,
+            ringside_dot_core_dot_v1_dot_vector__stores__pb2.IngestJobResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def FinishIngest(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/ringside.core.v1.VectorStoresService/FinishIngest',
+            ringside_dot_core_dot_v1_dot_vector__stores__pb2.FinishIngestRequest.SerializeToString,
+            ringside_dot_core_dot_v1_dot_vector__stores__pb2.StoreFileResponse.FromString,
             options,
             channel_credentials,
             insecure,

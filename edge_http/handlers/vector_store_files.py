@@ -1,0 +1,349 @@
+"""/v1/vector_stores/{id}/files (OpenAI's Vector Store Files API, issue 16): attach a file — the
+answer is `in_progress` at once; the rag role's ingest workflow takes it to `completed` or `failed`
+(workers/rag_ingest) — retrieve, list, detach. Only the store's owner reaches them; anything else is
+404. Detaching removes the file's points from the index before it answers. Search
+(`…/search`) is edge_http/rag/search.py's `search_stores`, which file_search calls too."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import orjson
+from aiohttp import web
+
+from edge_http.context import EDGE
+from edge_http.handlers.common import authorization, bearer, fc_customer, openai_list, reject
+from edge_http.handlers.metered import caller_of
+from edge_http.handlers.vector_stores import render
+from edge_http.openai.jsonio import dumps, parse_object
+from edge_http.rag import stores as wire
+from edge_http.rag.models import embedding_model_of
+from edge_http.rag.search import search_stores
+from ringside.core.v1 import metering_pb2
+from ringside.core.v1 import vector_stores_pb2 as pb
+from ringside_server.errors import RingsideError
+
+log = logging.getLogger("ringside.edge")
+
+
+def render_file(row: pb.StoreFile) -> dict[str, Any]:
+    """OpenAI's `vector_store.file`, plus Ringside's `chunk_count`."""
+    error = {"code": row.last_error_code, "message": row.last_error_message} if row.last_error_code else None
+    return {
+        "id": row.file_id,
+        "object": "vector_store.file",
+        "usage_bytes": row.usage_bytes,
+        "created_at": row.created,
+        "vector_store_id": row.store_id,
+        "status": row.status,
+        "last_error": error,
+        "chunking_strategy": orjson.loads(row.chunking_json or '{"type": "auto"}'),
+        "attributes": orjson.loads(row.attributes_json or "{}"),
+        "chunk_count": row.chunk_count,
+    }
+
+
+def _json(value: object) -> web.Response:
+    return web.Response(body=dumps(value), content_type="application/json")
+
+
+def _store_id(request: web.Request) -> str:
+    return request.match_info["id"][:100]
+
+
+async def _chunking_json(request: web.Request, header: str, body: dict[str, Any]) -> str:
+    """The body's chunking_strategy checked against the store's model; "" for the store's default."""
+    if body.get("chunking_strategy") is None:
+        return ""
+    edge = request.app[EDGE]
+    found = await edge.core.as_caller(
+        edge.core.vector_stores.GetVectorStore,
+        pb.GetVectorStoreRequest(id=_store_id(request), customer_ref=fc_customer(request)),
+        header,
+    )
+    model = await embedding_model_of(edge, bearer(request), found.store.embedding_model)
+    return orjson.dumps(wire.chunking_of(body["chunking_strategy"], model)).decode()
+
+
+async def attach_file(request: web.Request) -> web.Response:
+    edge = request.app[EDGE]
+    header = authorization(request)
+    body = parse_object(await request.read())
+    wire.refuse_unknown(body, wire.ATTACH_FIELDS)
+    file_id = wire.file_id_of(body.get("file_id"))
+    attributes = wire.attributes_of(body.get("attributes"))
+    chunking = await _chunking_json(request, header, body)
+    attached = await edge.core.as_caller(
+        edge.core.vector_stores.AttachFile,
+        pb.AttachFileRequest(
+            store_id=_store_id(request),
+            customer_ref=fc_customer(request),
+            file_id=file_id,
+            attributes_json=orjson.dumps(attributes).decode(),
+            chunking_json=chunking,
+        ),
+        header,
+    )
+    return _json(render_file(attached.file))
+
+
+async def list_files(request: web.Request, batch_id: str = "") -> web.Response:
+    edge = request.app[EDGE]
+    query = request.query
+    listed = await edge.core.as_caller(
+        edge.core.vector_stores.ListStoreFiles,
+        pb.ListStoreFilesRequest(
+            store_id=_store_id(request),
+            customer_ref=fc_customer(request),
+            limit=wire.limit_of(query.get("limit", "")),
+            order=query.get("order", "")[:10],
+            after=query.get("after", "")[:100],
+            before=query.get("before", "")[:100],
+            status=query.get("filter", "")[:20],
+            batch_id=batch_id,
+        ),
+        authorization(request),
+    )
+    body = openai_list([render_file(f) for f in listed.files], listed.has_more)
+    return web.Response(body=body, content_type="application/json")
+
+
+async def get_file(request: web.Request) -> web.Response:
+    edge = request.app[EDGE]
+    found = await edge.core.as_caller(
+        edge.core.vector_stores.GetStoreFile,
+        pb.StoreFileRequest(
+            store_id=_store_id(request), customer_ref=fc_customer(request), file_id=request.match_info["file_id"][:100]
+        ),
+        authorization(request),
+    )
+    return _json(render_file(found.file))
+
+
+async def detach_file(request: web.Request) -> web.Response:
+    edge = request.app[EDGE]
+    detached = await edge.core.as_caller(
+        edge.core.vector_stores.DetachFile,
+        pb.StoreFileRequest(
+            store_id=_store_id(request), customer_ref=fc_customer(request), file_id=request.match_info["file_id"][:100]
+        ),
+        authorization(request),
+    )
+    row = detached.file
+    try:  # gone from the store's files already; its points go now (an ingest still running drops its own)
+        if edge.rag is not None:
+            await edge.rag.delete_file(row.store_id, row.generation, row.file_id)
+    except RingsideError as error:
+        log.warning("file %s detached from %s; its points were not removed: %s", row.file_id, row.store_id, error.code)
+    return _json({"id": row.file_id, "object": "vector_store.file.deleted", "deleted": True})
+
+
+BATCH_FIELDS = frozenset({"file_ids", "attributes", "chunking_strategy"})
+MAX_BATCH = 500
+
+
+def render_batch(store_id: str, batch: pb.FileBatchResponse) -> dict[str, Any]:
+    """OpenAI's `vector_store.files_batch`: its status follows its files."""
+    counts = {status: 0 for status in ("in_progress", "completed", "failed", "cancelled")}
+    for row in batch.files:
+        counts[row.status] += 1
+    if counts["in_progress"]:
+        status = "in_progress"
+    elif batch.cancelled:
+        status = "cancelled"
+    elif batch.files and counts["failed"] == len(batch.files):
+        status = "failed"
+    else:
+        status = "completed"
+    return {
+        "id": batch.batch_id,
+        "object": "vector_store.files_batch",
+        "created_at": batch.created,
+        "vector_store_id": store_id,
+        "status": status,
+        "file_counts": {**counts, "total": len(batch.files)},
+    }
+
+
+async def create_batch(request: web.Request) -> web.Response:
+    edge = request.app[EDGE]
+    header = authorization(request)
+    body = parse_object(await request.read())
+    wire.refuse_unknown(body, BATCH_FIELDS)
+    ids = body.get("file_ids")
+    if not isinstance(ids, list) or not 1 <= len(ids) <= MAX_BATCH:  # before any id is looked up
+        raise RingsideError("invalid_request", f"file_ids must be an array of 1..{MAX_BATCH} file ids.", "file_ids")
+    file_ids = [wire.file_id_of(file_id, "file_ids") for file_id in ids]
+    attributes = wire.attributes_of(body.get("attributes"))
+    chunking = await _chunking_json(request, header, body)
+    created = await edge.core.as_caller(
+        edge.core.vector_stores.AttachFileBatch,
+        pb.AttachFileBatchRequest(
+            store_id=_store_id(request),
+            customer_ref=fc_customer(request),
+            file_ids=file_ids,
+            attributes_json=orjson.dumps(attributes).decode(),
+            chunking_json=chunking,
+        ),
+        header,
+    )
+    return _json(render_batch(_store_id(request), created))
+
+
+def _batch_request(request: web.Request) -> pb.FileBatchRequest:
+    return pb.FileBatchRequest(
+        store_id=_store_id(request), customer_ref=fc_customer(request), batch_id=request.match_info["batch_id"][:100]
+    )
+
+
+async def get_batch(request: web.Request) -> web.Response:
+    edge = request.app[EDGE]
+    found = await edge.core.as_caller(
+        edge.core.vector_stores.GetFileBatch, _batch_request(request), authorization(request)
+    )
+    return _json(render_batch(_store_id(request), found))
+
+
+async def cancel_batch(request: web.Request) -> web.Response:
+    edge = request.app[EDGE]
+    cancelled = await edge.core.as_caller(
+        edge.core.vector_stores.CancelFileBatch, _batch_request(request), authorization(request)
+    )
+    for row in cancelled.files:  # what a cancelled ingest wrote already goes
+        if row.status == "cancelled" and edge.rag is not None:
+            try:
+                await edge.rag.delete_file(row.store_id, cancelled.generation, row.file_id)
+            except RingsideError as error:
+                log.warning("file %s cancelled; its points were not removed: %s", row.file_id, error.code)
+    return _json(render_batch(_store_id(request), cancelled))
+
+
+async def list_batch_files(request: web.Request) -> web.Response:
+    return await list_files(request, batch_id=request.match_info["batch_id"][:100])
+
+
+SEARCH_FIELDS = frozenset({"query", "max_num_results", "filters", "ranking_options", "rewrite_query"})
+RANKERS = ("auto", "default-2024-11-15", "none")
+
+
+def _search_body(body: dict[str, Any]) -> tuple[int, dict[str, Any] | None, float | None]:
+    """max_num_results (default 10), filters, ranking_options.score_threshold — OpenAI's bounds."""
+    wire.refuse_unknown(body, SEARCH_FIELDS)
+    limit = body.get("max_num_results", 10)
+    if not isinstance(limit, int) or isinstance(limit, bool):
+        raise RingsideError("invalid_request", "max_num_results must be an integer 1..50.", "max_num_results")
+    filters = body.get("filters")
+    if filters is not None and not isinstance(filters, dict):
+        raise RingsideError("invalid_request", "filters must be a comparison or compound filter.", "filters")
+    if not isinstance(body.get("rewrite_query", False), bool):
+        raise RingsideError("invalid_request", "rewrite_query must be a boolean.", "rewrite_query")
+    ranking = body.get("ranking_options") or {}
+    threshold = ranking.get("score_threshold") if isinstance(ranking, dict) else None
+    if (
+        not isinstance(ranking, dict)
+        or set(ranking) - {"ranker", "score_threshold"}
+        or ranking.get("ranker", "auto") not in RANKERS
+        or (threshold is not None and (isinstance(threshold, bool) or not isinstance(threshold, int | float)))
+        or (threshold is not None and not 0 <= threshold <= 1)
+    ):
+        raise RingsideError(
+            "invalid_request",
+            'ranking_options must be {"ranker": "auto"|"default-2024-11-15"|"none", "score_threshold": 0..1}.',
+            "ranking_options",
+        )
+    return limit, filters, float(threshold) if threshold is not None else None
+
+
+async def search(request: web.Request) -> web.Response:
+    """POST /v1/vector_stores/{id}/search → `vector_store.search_results.page`."""
+    edge = request.app[EDGE]
+    header = authorization(request)
+    body = parse_object(await request.read())
+    limit, filters, threshold = _search_body(body)
+    query = body.get("query")
+    if not isinstance(query, str | list):
+        raise RingsideError("invalid_request", "query must be a string or an array of strings.", "query")
+    found = await search_stores(
+        edge, caller_of(edge, request), header, [_store_id(request)], query, limit, filters, threshold
+    )
+    if isinstance(found, metering_pb2.Denial):
+        return reject(request, found)
+    page = {
+        "object": "vector_store.search_results.page",
+        "search_query": [query] if isinstance(query, str) else query,
+        "data": [
+            {
+                "file_id": hit.file_id,
+                "filename": hit.filename,
+                "score": hit.score,
+                "attributes": hit.attributes,
+                "content": [{"type": "text", "text": hit.text}],
+            }
+            for hit in found.hits
+        ],
+        "has_more": False,
+        "next_page": None,
+    }
+    return _json(page)
+
+
+async def list_queries(request: web.Request) -> web.Response:
+    """GET /v1/vector_stores/{id}/queries: the store's query log, newest first (its owner only)."""
+    edge = request.app[EDGE]
+    query = request.query
+    listed = await edge.core.as_caller(
+        edge.core.vector_stores.ListQueries,
+        pb.ListQueriesRequest(
+            store_id=_store_id(request),
+            customer_ref=fc_customer(request),
+            limit=wire.limit_of(query.get("limit", "")),
+            after=query.get("after", "")[:100],
+            before=query.get("before", "")[:100],
+        ),
+        authorization(request),
+    )
+    data = [
+        {
+            "id": q.id,
+            "object": "vector_store.query",
+            "created_at": q.created,
+            "query": q.query,
+            "latency_ms": q.latency_ms,
+            "result_count": q.result_count,
+            "top_file_ids": list(q.top_file_ids),
+            "embedding_tokens": q.embedding_tokens,
+            "customer_id": q.customer_id or None,
+        }
+        for q in listed.queries
+    ]
+    return web.Response(body=openai_list(data, listed.has_more), content_type="application/json")
+
+
+async def stats(request: web.Request) -> web.Response:
+    """GET /v1/vector_stores/{id}/stats?window=24h|7d|30d (its owner only)."""
+    edge = request.app[EDGE]
+    window = request.query.get("window", "24h")[:10]
+    found = await edge.core.as_caller(
+        edge.core.vector_stores.GetStoreStats,
+        pb.StoreStatsRequest(store_id=_store_id(request), customer_ref=fc_customer(request), window=window),
+        authorization(request),
+    )
+    store = render(found.store)
+    return _json(
+        {
+            "object": "vector_store.stats",
+            "vector_store_id": found.store.id,
+            "window": window,
+            "query_count": found.query_count,
+            "latency_p50_ms": found.latency_p50_ms,
+            "latency_p95_ms": found.latency_p95_ms,
+            "zero_result_rate": found.zero_result_rate,
+            "top_files": [{"file_id": f.file_id, "count": f.count} for f in found.top_files],
+            "file_counts": store["file_counts"],
+            "chunk_count": found.chunks_completed,
+            "usage_bytes": store["usage_bytes"],
+            "query_embedding_tokens": found.embedding_tokens,
+            "ingest_embedding_tokens": found.ingest_embedding_tokens,
+        }
+    )

@@ -1,0 +1,64 @@
+"""A Ringside stack for managed RAG's ingest: a Temporal dev server, the core, the rag role (which
+runs the ingest workflows on its own task queue) and the edge; optionally the worker (webhooks)."""
+
+from __future__ import annotations
+
+import contextlib
+import pathlib
+import sqlite3
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import grpc
+import psycopg
+
+from ringside.core.v1 import system_pb2, system_pb2_grpc
+from tests.harness import START_TIMEOUT_S, Stack, free_port, port_open, start_process, stop_process, wait_until
+
+TEMPORAL_CLI = pathlib.Path(sys.executable).parent / "temporal"
+QUIET = ("--log-level", "warn")
+
+
+def start_temporal(work: pathlib.Path) -> tuple[subprocess.Popen[bytes], int]:
+    port = free_port()
+    process = start_process(
+        [str(TEMPORAL_CLI), "server", "start-dev", "--headless", "--ip", "127.0.0.1", "--port", str(port), *QUIET],
+        {},
+        work / "temporal.log",
+    )
+    wait_until(lambda: port_open(port), START_TIMEOUT_S, "the Temporal dev server")
+    return process, port
+
+
+@contextmanager
+def ingest_stack(backend: str, work: pathlib.Path, extra_env: dict[str, str] | None = None) -> Iterator[Stack]:
+    temporal, port = start_temporal(work)
+    env = {"RINGSIDE_TEMPORAL_ADDRESS": f"127.0.0.1:{port}", "RINGSIDE_MAX_FILE_BYTES": str(4 * 1024 * 1024)}
+    stack = Stack(backend, work / "stack", None, extra_env={**env, **(extra_env or {})}, with_rag=True)
+    try:
+        yield stack.start()
+    finally:
+        stack.destroy()
+        stop_process(temporal)
+
+
+def execute(stack: Stack, sql: str, *params: object) -> None:
+    """Change the core's database behind its back (tests only), committed."""
+    if stack.backend == "postgres":
+        with psycopg.connect(stack.database_url) as connection:
+            connection.execute(sql.replace("?", "%s"), params)
+        return
+    with contextlib.closing(sqlite3.connect(stack.data_dir / "ringside.db", timeout=30)) as connection:
+        connection.execute(sql, params)
+        connection.commit()
+
+
+def purge_expired(stack: Stack) -> None:
+    """What the worker's retention schedule asks of the core, asked directly."""
+    with grpc.insecure_channel(f"127.0.0.1:{stack.grpc_port}") as channel:
+        stub = system_pb2_grpc.SystemServiceStub(channel)
+        stub.PurgeExpired(
+            system_pb2.PurgeExpiredRequest(), metadata=(("x-ringside-internal", stack.internal_token),), timeout=60
+        )

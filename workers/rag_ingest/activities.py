@@ -1,0 +1,214 @@
+"""The ingest activities, run in the rag role (which alone holds the parser, the model and the
+embedded index): read the file's bytes from the file store, parse them (cached by content hash),
+chunk, embed in batches — heartbeating each, so a retry resumes after the last batch written — and
+upsert with deterministic point ids; then report the outcome to the core (`FinishIngest`), which
+emits `vector_store.file.completed|failed`. Only this module (and rag/) imports the heavy parts;
+`ringside worker` never loads it."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import pathlib
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any
+
+from temporalio import activity
+
+from rag.chunking import Chunk, Chunker, chunk_id, resolve_strategy
+from rag.embedder import DIMENSIONS, LOCAL_MODEL_REF, TEXT_WINDOW_TOKENS
+from rag.errors import IngestError, InvalidRequestError
+from rag.index import IndexNotFoundError, IndexPoint, index_name
+from rag.parsing import parse_document
+from ringside.core.v1 import common_pb2, metering_pb2
+from ringside.core.v1 import vector_stores_pb2 as pb
+from ringside_server.core_client import CoreClient
+from ringside_server.errors import RingsideError
+from ringside_server.file_store import FileStore
+from ringside_server.metering.settlement import price_of
+from ringside_server.providers.catalog.load import load_catalog
+from workers.rag_ingest.shared import FinishInput, IngestInput, IngestOutcome
+
+if TYPE_CHECKING:
+    from rag.server import RagServicer
+
+log = logging.getLogger("ringside.rag.ingest")
+EMBED_BATCH = 32  # chunks per embed call, upsert and heartbeat
+SPECIAL_TOKENS = 2  # [CLS] and [SEP], which the model's count (and so usage) includes
+NO_TEXT = "The file holds no text to index."
+
+
+def _failed(code: str, message: str) -> IngestOutcome:
+    return IngestOutcome("failed", 0, code, message)
+
+
+class IngestActivities:
+    def __init__(self, core: CoreClient, rag: RagServicer, files_root: pathlib.Path, parse_cache: pathlib.Path) -> None:
+        self._core = core
+        self._rag = rag
+        self._files = FileStore(files_root)
+        self._cache = parse_cache
+        self._chunker = Chunker(rag.embedder.tokenizer)
+        self._model = load_catalog()[LOCAL_MODEL_REF]  # its price: the ingest is metered like a call
+        # Parsing is CPU-bound native and Python code: one document at a time, off the event loop.
+        self._parse_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rag-parse")
+
+    def close(self) -> None:
+        self._parse_executor.shutdown(wait=True)
+
+    async def _off_loop(self, function: Any, *args: Any) -> Any:
+        return await asyncio.get_running_loop().run_in_executor(self._parse_executor, function, *args)
+
+    def _parse(self, file_id: str, filename: str, sha256: str) -> str:
+        """The file's text; parsed once per content and name suffix (the migration re-embeds from it)."""
+        suffix = pathlib.PurePath(filename).suffix.lower()[:16]
+        cached = self._cache / sha256[:2] / f"{sha256}{suffix}.txt"
+        if cached.exists():
+            return cached.read_text(encoding="utf-8")
+        text = parse_document(self._files.path(file_id).read_bytes(), filename).text
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        partial = cached.with_name(cached.name + ".partial")
+        partial.write_text(text, encoding="utf-8")
+        partial.replace(cached)
+        return text
+
+    @activity.defn(name="rag_ingest_file")
+    async def ingest(self, request: IngestInput) -> IngestOutcome:
+        try:
+            job = await self._core.internal(
+                self._core.vector_stores.GetIngestJob,
+                pb.IngestJobRequest(store_id=request.store_id, file_id=request.file_id),
+            )
+        except RingsideError as error:
+            if error.code == "not_found":
+                return IngestOutcome("gone")
+            raise
+        store, attached = job.store, job.file
+        if attached.attach_id != request.attach_id or attached.status != "in_progress":
+            return IngestOutcome("superseded")  # finished already, or re-attached: not this run's
+        if store.embedding_model != LOCAL_MODEL_REF:
+            return _failed("server_error", f"Ingest with {store.embedding_model} is not available yet.")
+        try:
+            text = await self._off_loop(self._parse, request.file_id, job.filename, job.sha256)
+            strategy = resolve_strategy(json.loads(attached.chunking_json or "null"), TEXT_WINDOW_TOKENS)
+            chunks = await self._off_loop(self._chunker.chunk, text, strategy)
+        except IngestError as error:
+            return _failed(error.code, error.message)
+        except InvalidRequestError as error:
+            return _failed("server_error", f"chunking_strategy: {error.message}")
+        except FileNotFoundError:
+            return _failed("invalid_file", "The file's content is gone.")
+        if not chunks:
+            return _failed("invalid_file", NO_TEXT)
+        name = index_name(store.id, store.generation)
+        attributes = json.loads(attached.attributes_json or "{}")
+        await self._rag.on_index(self._rag.indexes.create, name, DIMENSIONS)
+        details = activity.info().heartbeat_details
+        done = int(details[0]) if details else 0  # batches a previous attempt wrote (same ids: idempotent)
+        bound = sum(chunk.token_count + SPECIAL_TOKENS for chunk in chunks[done:])
+        admitted = await self._admit(attached, store, bound)
+        if isinstance(admitted, IngestOutcome):
+            return admitted
+        spent = 0
+        try:
+            for start in range(done, len(chunks), EMBED_BATCH):
+                spent += await self._embed_batch(request, job, chunks[start : start + EMBED_BATCH], name, attributes)
+                activity.heartbeat(start + EMBED_BATCH)
+        except BaseException:
+            await self._settle(admitted, spent, metering_pb2.SETTLE_OUTCOME_FAILED)
+            raise
+        await self._settle(admitted, spent, metering_pb2.SETTLE_OUTCOME_COMPLETED)
+        used = json.dumps(strategy.to_openai())
+        return IngestOutcome(
+            "completed", len(chunks), generation=store.generation, chunking_json=used, embedding_tokens=spent
+        )
+
+    async def _admit(self, attached: pb.StoreFile, store: pb.VectorStore, bound: int) -> str | IngestOutcome:
+        """The embedding admitted as a call of the attaching key, attributed to the store's owner: its
+        hold id, or the failed outcome naming the refusal (budget, wallet, block, rate limit)."""
+        decision = await self._core.internal(
+            self._core.metering.Authorize,
+            metering_pb2.AuthorizeRequest(
+                key_id=attached.key_id,
+                customer_ref=store.customer_id,
+                model_ref=LOCAL_MODEL_REF,
+                provider=self._model.provider,
+                price=price_of(self._model),
+                input_tokens_bound=bound,
+                model_max_output_tokens=self._model.max_output_tokens,
+                choices=1,
+            ),
+        )
+        if not decision.allowed:
+            refusal = decision.denial
+            return _failed("server_error", f"The embedding was refused: {refusal.message} ({refusal.code})")
+        return decision.request_id
+
+    async def _settle(self, request_id: str, tokens: int, outcome: int) -> None:
+        with contextlib.suppress(RingsideError):  # an unsettled hold expires; the ingest's outcome stands
+            await self._core.internal(
+                self._core.metering.Settle,
+                metering_pb2.SettleRequest(
+                    request_id=request_id,
+                    usage=common_pb2.TokenCounts(input_tokens=tokens),
+                    outcome=outcome,  # type: ignore[arg-type]
+                    upstream_model=LOCAL_MODEL_REF.removeprefix("fc:local/"),
+                ),
+            )
+
+    async def _embed_batch(
+        self, request: IngestInput, job: pb.IngestJobResponse, batch: list[Chunk], name: str, attributes: Any
+    ) -> int:
+        """Embeds and upserts one batch. → its tokens (the model's own count)."""
+        store = job.store
+        embeddings = await self._rag.embed([chunk.text for chunk in batch])
+        points = [
+            IndexPoint(
+                id=chunk_id(store.id, request.file_id, store.generation, chunk.index),
+                vector=vector.tolist(),
+                file_id=request.file_id,
+                chunk_index=chunk.index,
+                text=chunk.text,
+                filename=job.filename,
+                attributes=attributes,
+            )
+            for chunk, vector in zip(batch, embeddings.vectors, strict=True)
+        ]
+        await self._rag.on_index(self._rag.indexes.upsert, name, points)
+        return sum(embeddings.token_counts)
+
+    @activity.defn(name="rag_finish_ingest")
+    async def finish(self, finished: FinishInput) -> None:
+        request, outcome = finished.request, finished.outcome
+        if outcome.status == "superseded":
+            return
+        if outcome.status != "gone":
+            try:
+                answer = await self._core.internal(
+                    self._core.vector_stores.FinishIngest,
+                    pb.FinishIngestRequest(
+                        store_id=request.store_id,
+                        file_id=request.file_id,
+                        attach_id=request.attach_id,
+                        status=outcome.status,
+                        chunk_count=outcome.chunk_count,
+                        last_error_code=outcome.error_code,
+                        last_error_message=outcome.error_message,
+                        chunking_json=outcome.chunking_json,
+                        embedding_tokens=outcome.embedding_tokens,
+                    ),
+                )
+                if not (answer.file.status == "cancelled" and answer.file.attach_id == request.attach_id):
+                    return
+                # cancelled (its batch) while it ingested: what it wrote goes, as below
+
+            except RingsideError as error:
+                if error.code != "not_found":
+                    raise
+        # Detached, cancelled (or its store deleted) while it ingested: what this run wrote goes too.
+        name = index_name(request.store_id, outcome.generation)
+        with contextlib.suppress(IndexNotFoundError):
+            await self._rag.on_index(self._rag.indexes.delete_file, name, request.file_id)
+        log.info("file %s left store %s during its ingest; its points were removed", request.file_id, request.store_id)

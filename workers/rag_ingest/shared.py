@@ -1,0 +1,43 @@
+"""Inputs and outputs of the ingest workflow (ids only: the activities read the rest from the core)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+WORKFLOW_NAME = "RagIngestFile"
+TASK_QUEUE = "ringside-rag"
+
+
+@dataclass
+class IngestInput:
+    """One attachment: a re-attach after a detach has another `attach_id`, so another workflow."""
+
+    store_id: str
+    file_id: str
+    attach_id: str
+
+
+@dataclass
+class IngestOutcome:
+    """`completed` with its chunks, `failed` with OpenAI's last_error, `gone` (detached meanwhile) or
+    `superseded` (finished already, or re-attached since: another run's)."""
+
+    status: str
+    chunk_count: int = 0
+    error_code: str = ""
+    error_message: str = ""
+    generation: int = 0  # the index its points went to (removed again when the file was detached)
+    chunking_json: str = ""  # the strategy used, as OpenAI shows it
+    embedding_tokens: int = 0  # what this attempt's embedding cost
+
+
+@dataclass
+class FinishInput:
+    request: IngestInput
+    outcome: IngestOutcome
+
+
+def workflow_id(owner: str, request: IngestInput) -> str:
+    """Deterministic: the owner (`cus_…`, or the account's `acct_…`) and the store lead, so the
+    Temporal UI finds a customer's or a store's ingests by prefix."""
+    return f"rag-ingest-{owner}-{request.store_id}-{request.file_id}-{request.attach_id}"
