@@ -17,11 +17,13 @@ from edge_http.handlers.common import authorization, reject, verify_then_raise
 from edge_http.handlers.metered import CLIENT_GONE, caller_of
 from edge_http.openai.jsonio import dumps, parse_model_body
 from edge_http.openai.types import chat as chat_types
+from edge_http.rag.search import SearchHit, search_stores
 from ringside.core.v1 import metering_pb2, responses_pb2
 from ringside_server.errors import RingsideError
 from ringside_server.ids import new_id
 from ringside_server.metering.call import MeteredCall
 from ringside_server.metering.request import Answer, Caller
+from ringside_server.openai import file_search
 from ringside_server.openai import responses as wire
 from ringside_server.openai.responses_stream import StreamTranslator
 
@@ -43,8 +45,13 @@ async def create_response(request: web.Request) -> web.StreamResponse:
         if "input" not in body:
             raise wire.refuse("input is required.", "input")
         items = wire.input_items(body["input"])
+        search = file_search.file_search_of(body)
         history = await _history(edge, request, body.get("previous_response_id"))
-        chat = wire.chat_body(body, history, items)
+        searched = await _searched(edge, request, caller, body, items, search) if search is not None else None
+        if isinstance(searched, metering_pb2.Denial):  # the query's embedding was refused
+            return reject(request, searched)
+        context = file_search.context_of(searched[1]) if searched is not None else ""
+        chat = wire.chat_body(body, history, items, context)
         call = await MeteredCall.prepare(edge, caller, chat_types.metered_request(dumps(chat), False))
     except RingsideError as error:
         if not caller.client_token:  # a request refused for its content is refused for its key first
@@ -62,10 +69,46 @@ async def create_response(request: web.Request) -> web.StreamResponse:
     if answer.relay is None:
         completion = orjson.loads(answer.body)
         response["model"] = str(completion.get("model") or response["model"])
+        if searched is not None:
+            response["output"].append(searched[0])
         wire.from_completion(response, completion)
+        if searched is not None:
+            file_search.cite(response, searched[1])
         await keeper.keep(response)
         return web.Response(body=dumps(response), headers=answer.headers, content_type="application/json")
-    return await _stream(request, answer, StreamTranslator(response), keeper)
+    translator = StreamTranslator(response)
+    if searched is not None:
+        translator.annotations = file_search.citations(searched[1], 0)
+    return await _stream(request, answer, translator, keeper, searched[0] if searched is not None else None)
+
+
+async def _searched(
+    edge: Edge,
+    request: web.Request,
+    caller: Caller,
+    body: dict[str, Any],
+    items: list[dict[str, Any]],
+    search: file_search.FileSearch,
+) -> tuple[dict[str, Any], list[SearchHit]] | metering_pb2.Denial:
+    """Run the file_search tool (the caller's own stores; the query's embedding metered to it):
+    the `file_search_call` item and what was found."""
+    query = file_search.last_user_text(items)
+    if not query.strip():
+        raise wire.refuse("file_search searches for the last user message's text: there is none.", "input")
+    found = await search_stores(
+        edge,
+        caller,
+        authorization(request),
+        search.vector_store_ids,
+        query,
+        search.max_num_results,
+        search.filters,
+        search.score_threshold,
+    )
+    if isinstance(found, metering_pb2.Denial):
+        return found
+    with_results = "file_search_call.results" in (body.get("include") or [])
+    return file_search.call_item(query, found.hits, with_results), found.hits
 
 
 class _Keeper:
@@ -126,7 +169,11 @@ async def _history(edge: Edge, request: web.Request, previous: Any) -> list[dict
 
 
 async def _stream(
-    request: web.Request, answer: Answer, translator: StreamTranslator, keeper: _Keeper
+    request: web.Request,
+    answer: Answer,
+    translator: StreamTranslator,
+    keeper: _Keeper,
+    searched: dict[str, Any] | None,
 ) -> web.StreamResponse:
     """The chat relay's frames as Responses events, always closed. The response is stored before
     its last event is sent, so a client that saw the end can continue from it at once."""
@@ -137,6 +184,8 @@ async def _stream(
     try:
         await response.prepare(request)
         await response.write(translator.start())
+        if searched is not None:
+            await response.write(translator.searched(searched))
         async for frame in relay:
             out = translator.frame(frame)
             if translator.ended:

@@ -47,6 +47,7 @@ ROLES = {"user", "assistant", "system", "developer"}
 MAX_ITEMS = 100_000
 MAX_TOOLS = 128
 MAX_OUTPUT_TOKENS = 10**9
+DEFAULT_SEARCH_RESULTS = 10  # file_search's max_num_results when not given (OpenAI's)
 # Sampling and the like, relayed to chat under the same name.
 RELAYED = ("temperature", "top_p", "parallel_tool_calls", "user", "service_tier", "top_logprobs", "prompt_cache_key")
 
@@ -223,6 +224,8 @@ def _tools(value: Any) -> list[dict[str, Any]]:
         raise refuse(f"tools must be an array of at most {MAX_TOOLS} tools.", "tools")
     tools = []
     for index, tool in enumerate(value):
+        if isinstance(tool, dict) and tool.get("type") == "file_search":
+            continue  # Ringside runs it (file_search_of), the model never sees it as a tool
         if not isinstance(tool, dict) or tool.get("type") != "function":
             kind = tool.get("type") if isinstance(tool, dict) else None
             raise refuse(
@@ -261,13 +264,19 @@ def _response_format(text: Any) -> dict[str, Any] | None:
     raise refuse("text.format must be text, json_object, or json_schema with a name and a schema.", "text.format")
 
 
-def chat_body(body: dict[str, Any], history: list[dict[str, Any]], items: list[dict[str, Any]]) -> dict[str, Any]:
+def chat_body(
+    body: dict[str, Any], history: list[dict[str, Any]], items: list[dict[str, Any]], context: str = ""
+) -> dict[str, Any]:
     """The chat completions body that asks the same of the model. `history`: the items of the
-    previous responses in the chain (their inputs and outputs); instructions are not carried over."""
+    previous responses in the chain (their inputs and outputs); instructions are not carried over.
+    `context`: what file_search found, given to the model just before this turn's input."""
     messages = []
     if body.get("instructions"):
         messages.append({"role": "system", "content": body["instructions"]})
-    messages += messages_of(history) + messages_of(items)
+    messages += messages_of(history)
+    if context:
+        messages.append({"role": "system", "content": context})
+    messages += messages_of(items)
     chat: dict[str, Any] = {"model": body["model"], "messages": messages}
     for name in RELAYED:
         if body.get(name) is not None:
@@ -276,9 +285,10 @@ def chat_body(body: dict[str, Any], history: list[dict[str, Any]], items: list[d
         chat["logprobs"] = True
     if body.get("max_output_tokens") is not None:
         chat["max_completion_tokens"] = body["max_output_tokens"]
-    if body.get("tools"):
-        chat["tools"] = _tools(body["tools"])
-    if body.get("tool_choice") is not None:
+    tools = _tools(body["tools"]) if body.get("tools") else []
+    if tools:
+        chat["tools"] = tools
+    if body.get("tool_choice") is not None and (tools or body["tool_choice"] in ("auto", "none")):
         chat["tool_choice"] = _tool_choice(body["tool_choice"])
     response_format = _response_format(body.get("text"))
     if response_format is not None:
@@ -328,7 +338,17 @@ def skeleton(response_id: str, created: int, body: dict[str, Any]) -> dict[str, 
 
 
 def _echoed_tool(tool: dict[str, Any]) -> dict[str, Any]:
-    """A function tool as OpenAI echoes it: `strict` defaults to true in the Responses API."""
+    """A tool as OpenAI echoes it: a function's `strict` defaults to true in the Responses API."""
+    if tool.get("type") == "file_search":
+        given = tool.get("ranking_options")
+        ranking: dict[str, Any] = given if isinstance(given, dict) else {}
+        return {
+            "type": "file_search",
+            "vector_store_ids": tool["vector_store_ids"],
+            "filters": tool.get("filters"),
+            "max_num_results": tool.get("max_num_results", DEFAULT_SEARCH_RESULTS),
+            "ranking_options": {"ranker": "auto", "score_threshold": ranking.get("score_threshold", 0.0)},
+        }
     return {
         "type": "function",
         "name": tool["name"],
@@ -409,7 +429,7 @@ def from_completion(response: dict[str, Any], completion: Any) -> dict[str, Any]
                 str(function.get("arguments", "")),
             )
         )
-    response["output"] = output
+    response["output"] = response["output"] + output  # after a file_search call, when there was one
     return finish(response, choice.get("finish_reason"), usage_of(completion.get("usage")))
 
 

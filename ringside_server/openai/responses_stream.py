@@ -30,6 +30,7 @@ class StreamTranslator:
         self.finish_reason: Any = None
         self.usage: dict[str, Any] | None = None
         self.ended = False
+        self.annotations: list[dict[str, Any]] = []  # file_search's citations, on the message's text
 
     def _event(self, kind: str, **fields: Any) -> bytes:
         payload = {"type": kind, "sequence_number": self.sequence, **fields}
@@ -42,6 +43,18 @@ class StreamTranslator:
     def start(self) -> bytes:
         return self._event("response.created", response=self._snapshot()) + self._event(
             "response.in_progress", response=self._snapshot()
+        )
+
+    def searched(self, item: dict[str, Any]) -> bytes:
+        """A file_search call Ringside ran before the model: its item and OpenAI's events for it."""
+        self.response["output"].append(item)
+        index, item_id = self._index(item), item["id"]
+        return (
+            self._event("response.output_item.added", output_index=index, item={**item, "status": "in_progress"})
+            + self._event("response.file_search_call.in_progress", output_index=index, item_id=item_id)
+            + self._event("response.file_search_call.searching", output_index=index, item_id=item_id)
+            + self._event("response.file_search_call.completed", output_index=index, item_id=item_id)
+            + self._event("response.output_item.done", output_index=index, item=copy.deepcopy(item))
         )
 
     def frame(self, frame: bytes) -> bytes:
@@ -142,7 +155,19 @@ class StreamTranslator:
             return b""
         index, part = self._index(message), message["content"][0]
         message["status"] = "completed"
-        return (
+        cited = b""
+        for number, annotation in enumerate(self.annotations):
+            annotation = {**annotation, "index": len(part["text"])}
+            part["annotations"].append(annotation)
+            cited += self._event(
+                "response.output_text.annotation.added",
+                item_id=message["id"],
+                output_index=index,
+                content_index=0,
+                annotation_index=number,
+                annotation=annotation,
+            )
+        return cited + (
             self._event(
                 "response.output_text.done",
                 item_id=message["id"],
