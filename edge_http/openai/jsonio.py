@@ -28,8 +28,11 @@ def parse_object(body: bytes) -> dict[str, Any]:
     type). Ringside stores these fields as text and PostgreSQL cannot store U+0000, so a NUL
     anywhere is a 400 (API.md "Bodies")."""
     value = parse_model_body(body)
-    if _holds_nul(value):
-        raise RingsideError("invalid_request", "A text field holds a NUL character (U+0000).")
+    for name, field in value.items():  # the field that holds it is named, as every 400 names its param
+        if _holds_nul(name) or _holds_nul(field):
+            raise RingsideError(
+                "invalid_request", "A text field holds a NUL character (U+0000).", name.replace("\x00", "")[:100]
+            )
     return value
 
 

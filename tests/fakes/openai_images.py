@@ -25,7 +25,12 @@ def answer(body: Any) -> web.Response:
     if failing:
         status = int(failing.group(1))
         return web.Response(status=status, body=wire.error_body(status, "Failed."), content_type="application/json")
-    count = int(body.get("n") or 1)
+    given = body.get("n") or 1
+    if not str(given).isascii() or not str(given).isdigit() or not 1 <= int(str(given)) <= 10:
+        return web.Response(
+            status=400, body=wire.error_body(400, "Invalid 'n'.", param="n"), content_type="application/json"
+        )
+    count = int(str(given))
     model = str(body.get("model", "dall-e-2"))
     as_base64 = model.startswith("gpt-image") or body.get("response_format") == "b64_json"
     image = {"b64_json": base64.b64encode(PNG).decode()} if as_base64 else {"url": "https://images.fake/1.png"}
@@ -49,7 +54,7 @@ async def read_form(request: web.Request) -> dict[str, Any]:
             continue  # a nameless or nested part: read past, as OpenAI ignores what it does not know
         data = await part.read()
         if part.filename is None:
-            form[part.name] = data.decode()
+            form[part.name] = data.decode(errors="replace")  # a field that is not UTF-8: OpenAI's 400 later
         else:
             upload = {"filename": part.filename, "content_type": part.headers.get("Content-Type"), "bytes": len(data)}
             form.setdefault(part.name, []).append(upload)
