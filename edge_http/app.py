@@ -17,7 +17,7 @@ from edge_http.bodies import bodies
 from edge_http.client_tokens import add_cors_headers, client_tokens
 from edge_http.context import EDGE, Edge
 from edge_http.idempotency import idempotency
-from edge_http.middlewares import errors
+from edge_http.middlewares import BrokenBodyDrain, errors
 from edge_http.observability import METRICS, observe
 from edge_http.protocol import EdgeRunner
 from edge_http.readiness import READINESS, Readiness
@@ -123,6 +123,7 @@ def create_app(settings: Settings) -> web.Application:
 
 
 async def serve(settings: Settings) -> None:
+    logging.getLogger("aiohttp.server").addFilter(BrokenBodyDrain())
     runner = EdgeRunner(
         create_app(settings),
         settings,

@@ -61,6 +61,16 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
     return response
 
 
+class BrokenBodyDrain(logging.Filter):
+    """aiohttp drains what is left of a request body after its answer; a body that does not decode
+    fails again there and aiohttp logs it with a traceback, though the client already had its 400
+    (`errors` above). That record says nothing new: it is dropped, every other one kept."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        return not isinstance(error, RequestPayloadError | HttpProcessingError)
+
+
 def _check_request(request: web.Request) -> None:
     """Bytes that are not UTF-8 in the path, query or a header (aiohttp keeps them as surrogates)
     are a 400 here, before a handler passes them on to the core's protobuf strings, which refuse
