@@ -50,11 +50,13 @@ function useRoute() {
   return route;
 }
 
-// Which optional routes this edge serves (each probed once per sign-in).
+// Which optional routes this edge serves (each probed once per sign-in); null until they answer,
+// so the sections appear once, all together, and never move under a click.
 function useOptionalRoutes(mode) {
-  const [present, setPresent] = useState({});
+  const [present, setPresent] = useState(null);
   useEffect(() => {
     if (!mode || mode === "operator") return;
+    setPresent(null);
     const optional = PAGES.filter((p) => p.optional);
     Promise.all(optional.map((p) => routeExists(p.optional))).then((answers) =>
       setPresent(Object.fromEntries(optional.map((p, i) => [p.optional, answers[i]]))),
@@ -114,11 +116,14 @@ function App() {
       refresh();
     }} />`;
   }
+  if (present === null && state.mode !== "operator") {
+    return html`<p class="loading" role="status">Loading…</p>`;
+  }
   const caps = state.caps[state.mode] || {};
   // the admin key sees only accounts; an account's keys see everything else their scopes allow
   const operator = state.mode === "operator";
   const visible = PAGES.filter(
-    (p) => (p.need === "operator") === operator && (!p.need || caps[p.need]) && (!p.optional || present[p.optional]),
+    (p) => (p.need === "operator") === operator && (!p.need || caps[p.need]) && (!p.optional || (present || {})[p.optional]),
   );
   const page =
     visible.find((p) => p.path === route.page) ||
@@ -145,7 +150,7 @@ function App() {
       </ul>
     </nav>
     <main id="main" tabindex="-1">
-      <${View} id=${route.id} caps=${caps} mode=${state.mode} present=${present} />
+      <${View} id=${route.id} caps=${caps} mode=${state.mode} present=${present || {}} />
     </main>
   </div>`;
 }

@@ -254,6 +254,7 @@ def test_a_key_revoked_elsewhere_sends_the_page_back_to_sign_in(
     body = {"mode": "live", "scopes": ["api:read"], "name": "short-lived"}
     made = stack.call("POST", "/v1/api_keys", account["live"], body).json()
     session.sign_in(made["secret"])
+    session.page.wait_for_load_state("networkidle")  # the overview's reads are done: the next one is ours
     assert stack.call("DELETE", f"/v1/api_keys/{made['id']}", account["live"]).status == 200
     wait_until(lambda: stack.call("GET", "/v1/customers", made["secret"]).status == 401, 10, "the revocation")
     session.nav.get_by_role("link", name="Customers").click()
