@@ -103,6 +103,12 @@ class State:
             return None
         return customer
 
+    def attributed_customer(self, account_id: str, livemode: bool, customer_ref: str, user: str) -> Customer | None:
+        """The customer a finished call was attributed to (API.md "Attribution": FC-Customer, else
+        `user` as an external id), read only: a call that created it has already done so."""
+        ref = customer_ref or ("ext:" + user if user else "")
+        return self.find_customer(account_id, livemode, ref) if ref else None
+
     def add_tier(self, tier: Tier) -> None:
         self.tiers[tier.id] = tier
         if tier.deleted_at is None:

@@ -35,8 +35,7 @@ def attributed(core: Core, caller: Caller) -> tuple[str, bool, str | None] | Non
         return None
     if caller.customer_id:
         return key.account_id, key.livemode, caller.customer_id
-    ref = caller.customer_ref or ("ext:" + caller.user if caller.user else "")
-    customer = core.state.find_customer(key.account_id, key.livemode, ref) if ref else None
+    customer = core.state.attributed_customer(key.account_id, key.livemode, caller.customer_ref, caller.user)
     return key.account_id, key.livemode, customer.id if customer is not None else None
 
 

@@ -26,8 +26,7 @@ def _owner(core: Core, principal: Principal, customer_ref: str, user: str) -> st
     """The customer the call was attributed to (API.md "Attribution"), '' when none."""
     if principal.customer_id:
         return principal.customer_id
-    ref = customer_ref or ("ext:" + user if user else "")
-    customer = core.state.find_customer(principal.account_id, principal.livemode, ref) if ref else None
+    customer = core.state.attributed_customer(principal.account_id, principal.livemode, customer_ref, user)
     return customer.id if customer is not None else ""
 
 
