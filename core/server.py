@@ -23,6 +23,7 @@ from core.domain.retention import DAY_S, HOUR_S, RetentionPolicy
 from core.domain.webhooks import OutboxEntry
 from core.rpc.accounts import AccountsServicer, ApiKeysServicer
 from core.rpc.auth import Authenticator
+from core.rpc.batches import BatchesServicer
 from core.rpc.billing import BillingServicer
 from core.rpc.client_tokens import ClientTokensServicer
 from core.rpc.customers import CustomersServicer
@@ -50,6 +51,7 @@ from core.store.writer import GroupCommitWriter
 from ringside.core.v1 import (
     accounts_pb2,
     accounts_pb2_grpc,
+    batches_pb2_grpc,
     billing_pb2,
     billing_pb2_grpc,
     client_tokens_pb2,
@@ -206,6 +208,7 @@ def build_server(core: Core, settings: Settings) -> tuple[grpc.aio.Server, Healt
     requests_pb2_grpc.add_RequestsServiceServicer_to_server(RequestsServicer(core, auth), server)
     files_pb2_grpc.add_FilesServiceServicer_to_server(FilesServicer(core, auth), server)
     vector_stores_pb2_grpc.add_VectorStoresServiceServicer_to_server(VectorStoresServicer(core, auth), server)
+    batches_pb2_grpc.add_BatchesServiceServicer_to_server(BatchesServicer(core, auth), server)
     health_servicer = HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     reflection.enable_server_reflection([*SERVICE_NAMES, health.SERVICE_NAME, reflection.SERVICE_NAME], server)

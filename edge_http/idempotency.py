@@ -22,7 +22,7 @@ from ringside.core.v1 import idempotency_pb2
 from ringside_server.errors import RingsideError
 
 COVERED = re.compile(
-    r"^/v1/(customers|tiers|slots|api_keys|webhooks|accounts/[^/]+/balance/topup"
+    r"^/v1/(customers|tiers|slots|api_keys|webhooks|batches|accounts/[^/]+/balance/topup"
     r"|customers/[^/]+/wallet/(topup|adjust|refund))$|^/(customer|budget)/new$"
 )
 MAX_KEY = 255

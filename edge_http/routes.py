@@ -8,6 +8,7 @@ from edge_http import observability
 from edge_http.handlers import (
     accounts,
     audio,
+    batches,
     billing,
     chat_completions,
     client_tokens,
@@ -68,6 +69,10 @@ def add_routes(app: web.Application) -> None:
             web.get("/v1/files/{id}", files.get_file),
             web.get("/v1/files/{id}/content", files.get_content),
             web.delete("/v1/files/{id}", files.delete_file),
+            web.post("/v1/batches", batches.create_batch),
+            web.get("/v1/batches", batches.list_batches),
+            web.get("/v1/batches/{id}", batches.get_batch),
+            web.post("/v1/batches/{id}/cancel", batches.cancel_batch),
             web.post("/v1/vector_stores", vector_stores.create_vector_store),
             web.get("/v1/vector_stores", vector_stores.list_vector_stores),
             web.get("/v1/vector_stores/{id}", vector_stores.get_vector_store),

@@ -9,6 +9,7 @@ import grpc
 
 from ringside.core.v1 import (
     accounts_pb2_grpc,
+    batches_pb2_grpc,
     billing_pb2_grpc,
     client_tokens_pb2_grpc,
     customers_pb2_grpc,
@@ -68,6 +69,7 @@ class CoreClient:
         self.customers = customers_pb2_grpc.CustomersServiceStub(self.channel)
         self.files = files_pb2_grpc.FilesServiceStub(self.channel)
         self.vector_stores = vector_stores_pb2_grpc.VectorStoresServiceStub(self.channel)
+        self.batches = batches_pb2_grpc.BatchesServiceStub(self.channel)
         self.metering = metering_pb2_grpc.MeteringServiceStub(self.channel)
         self.system = system_pb2_grpc.SystemServiceStub(self.channel)
         self.usage = usage_pb2_grpc.UsageServiceStub(self.channel)

@@ -45,6 +45,10 @@ class Settings(BaseSettings):
     rag_embedding_model: str = Field(default="fc:local/all-minilm-l6-v2", min_length=1, max_length=300)
     # POST /v1/files: the largest upload (413 above), streamed to DATA_DIR/files, never held whole.
     max_file_bytes: int = Field(default=512 * 1024 * 1024, ge=1, le=1 << 40)
+    # A `purpose=batch` upload's bound (API.md "Bodies": 200 MiB, 413 above).
+    max_batch_file_bytes: int = Field(default=200 * 1024 * 1024, ge=1, le=1 << 40)
+    # How many lines of one batch the worker runs at once (each a metered call of the batch's key).
+    batch_concurrency: int = Field(default=4, ge=1, le=256)
     database_url: str | None = None
     admin_key: str | None = None
     internal_token: str | None = None

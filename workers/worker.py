@@ -12,6 +12,7 @@ import socket
 from datetime import timedelta
 from typing import Any
 
+import aiohttp
 from temporalio.client import (
     Client,
     Interceptor,
@@ -28,13 +29,21 @@ from temporalio.worker import Worker
 
 from ringside_server.core_client import CoreClient
 from ringside_server.errors import RingsideError
+from ringside_server.metering.breaker import Breakers
+from ringside_server.metering.gateway import Gateway
 from ringside_server.netpolicy import AddressPolicy
 from ringside_server.observability import tracing
 from ringside_server.observability.metrics import WorkerMetrics, serve_metrics
+from ringside_server.providers.configured import models_and_providers
+from ringside_server.providers.local import LocalProvider
+from ringside_server.rag_client import RagClient
 from ringside_server.settings import Settings
 from workers.audit.activities import AuditActivities
 from workers.audit.shared import SCHEDULE_ID, TASK_QUEUE, AuditInput
 from workers.audit.workflows import LedgerAuditWorkflow
+from workers.batch.activities import BatchActivities
+from workers.batch.starter import BatchStarter
+from workers.batch.workflows import BatchWorkflow
 from workers.billing.activities import BillingActivities, billing_activities
 from workers.billing.shared import (
     ROLLOVER_SCHEDULE_ID,
@@ -133,13 +142,30 @@ async def _heartbeat(core: CoreClient, client: Client, instance: str) -> None:
         await asyncio.sleep(HEARTBEAT_EVERY_S)
 
 
+def batch_gateway(settings: Settings, core: CoreClient, session: aiohttp.ClientSession, rag: RagClient) -> Gateway:
+    """What a batch's lines are metered through: the edge's providers and rules, per-call holds (no
+    leases: a worker admits a few lines at a time), no call metrics of its own."""
+    refs, providers = models_and_providers(settings, session, LocalProvider(rag))
+    return Gateway(
+        settings=settings,
+        core=core,
+        refs=refs,
+        providers=providers,
+        breakers=Breakers(settings.breaker_failures, settings.breaker_cooldown_s),
+    )
+
+
 async def serve(settings: Settings) -> None:
     core = CoreClient(settings.resolved_core_address, settings.resolve_internal_token())
     session = delivery_session(AddressPolicy.parse(settings.webhook_allowed_networks))
+    providers_session = aiohttp.ClientSession(auto_decompress=True)
+    rag = RagClient(settings.resolved_rag_address, settings.resolve_internal_token())
+    gateway = batch_gateway(settings, core, providers_session, rag)
     try:
         client = await connect(settings)
         await ensure_schedules(client, settings)
         metrics = WorkerMetrics.create()
+        batches = BatchActivities(core, gateway, settings.data_dir.resolve(), settings.batch_concurrency)
         if settings.worker_metrics_port:
             serve_metrics(metrics.registry, settings.bind_host, settings.worker_metrics_port)
         worker = Worker(
@@ -151,12 +177,15 @@ async def serve(settings: Settings) -> None:
                 BillingPeriodRolloverWorkflow,
                 StripeUsageSyncWorkflow,
                 RetentionPurgeWorkflow,
+                BatchWorkflow,
             ],
             activities=[
                 AuditActivities(core).verify_ledger,
                 RetentionActivities(core).purge_expired,
                 DeliveryActivities(core, session, metrics).attempt,
                 *billing_activities(BillingActivities(core, settings.stripe_api_base)),
+                batches.run,
+                batches.finish,
             ],
             interceptors=[ActivityMetrics(metrics)],
         )
@@ -169,14 +198,17 @@ async def serve(settings: Settings) -> None:
             searchable = await ensure_customer_attribute(client, settings.temporal_namespace)
             relay = Relay(core, client, TASK_QUEUE, settings.webhook_relay_wait_ms, searchable)
             relaying = asyncio.create_task(relay.run())
+            starting = asyncio.create_task(BatchStarter(core, client, TASK_QUEUE, searchable).run())
             log.info("worker polling task queue %r on %s", TASK_QUEUE, settings.resolved_temporal_address)
             await stop.wait()
-            for task in (heartbeat, relaying):
+            for task in (heartbeat, relaying, starting):
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
             log.info("worker stopping: finishing running activities")
     finally:
         await session.close()
+        await providers_session.close()
+        await rag.close()
         await core.close()
     log.info("worker stopped")

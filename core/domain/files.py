@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-PURPOSES = ("assistants", "attachments", "user_data", "batch")
+PURPOSES = ("assistants", "attachments", "user_data", "batch")  # what an upload may name
+LISTED_PURPOSES = (*PURPOSES, "batch_output")  # a batch's output and error files are Ringside's
 MAX_FILENAME = 512
 
 

@@ -39,7 +39,14 @@ def customer_list(state: State, key: ApiKey, customer: Customer | None, would_cr
 
 
 def caller_lists(
-    state: State, api_key: str, client_token: str, customer_ref: str, user: str, now: float, key_only: bool = False
+    state: State,
+    api_key: str,
+    client_token: str,
+    customer_ref: str,
+    user: str,
+    now: float,
+    key_only: bool = False,
+    key_id: str = "",
 ) -> ModelLists:
     """Every non-null list the caller's calls must pass ([]: every model). An unknown key or token
     gets [] here: the call's own admission refuses it with the right error."""
@@ -50,7 +57,14 @@ def caller_lists(
             return []
         key, customer, would_create = checked[0], checked[1], False
     else:
-        found = state.keys_by_hash.get(hash_secret(api_key)) if api_key else None
+        # a call Ringside makes on a key's behalf (a batch's line) names the key by id
+        found = (
+            state.keys_by_id.get(key_id)
+            if key_id
+            else state.keys_by_hash.get(hash_secret(api_key))
+            if api_key
+            else None
+        )
         if found is None or found.revoked_at is not None:
             return []
         key = found

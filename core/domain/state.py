@@ -11,6 +11,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
+from core.domain.batches import Batch
 from core.domain.entities import Account, ApiKey, Customer, Hold, PrepaidBalance, SettleResult, Slot, Tier
 from core.domain.files import StoredFile
 from core.domain.vector_store_files import VectorStoreFile
@@ -72,6 +73,8 @@ class State:
     vector_stores: dict[str, VectorStore] = field(default_factory=dict)
     # Attachments by store id, then file id (detached ones left out).
     store_files: dict[str, dict[str, VectorStoreFile]] = field(default_factory=dict)
+    # Batches (issue 19) by id.
+    batches: dict[str, Batch] = field(default_factory=dict)
 
     def prepaid_of(self, account_id: str) -> PrepaidBalance:
         balance = self.prepaid.get(account_id)

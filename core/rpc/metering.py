@@ -206,6 +206,7 @@ class MeteringServicer(LeasesServicerMixin, Base, metering_pb2_grpc.MeteringServ
             request.user[:MAX_PROTO_STRING],
             self.core.clock(),
             request.key_only,
+            request.key_id[:64],
         )
         return metering_pb2.ModelPolicyResponse(lists=[common_pb2.ModelList(entries=entries) for entries in lists])
 

@@ -41,5 +41,5 @@ class SlotsServicer(Base, slots_pb2_grpc.SlotsServiceServicer):
         self, request: slots_pb2.ResolveSlotRequest, context: Context
     ) -> slots_pb2.ResolveSlotResponse:
         self.auth.internal(context)
-        model, bare_provider = slots.resolve(self.core, request.api_key, request.name[:200])
+        model, bare_provider = slots.resolve(self.core, request.api_key, request.name[:200], request.key_id[:64])
         return slots_pb2.ResolveSlotResponse(model=model, bare_model_provider=bare_provider)

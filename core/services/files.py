@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from core.domain.files import MAX_FILENAME, PURPOSES, FileDeletion, StoredFile
+from core.domain.files import LISTED_PURPOSES, MAX_FILENAME, PURPOSES, FileDeletion, StoredFile
 from core.services.core import Core, Principal, require_scope
 from ringside_server.errors import RingsideError
 
@@ -112,8 +112,8 @@ def list_files(
         raise RingsideError("invalid_request", f"limit must be between 1 and {MAX_LIST}.", "limit")
     if order not in ("", "asc", "desc"):
         raise RingsideError("invalid_request", "order must be asc or desc.", "order")
-    if purpose and purpose not in PURPOSES:
-        raise RingsideError("invalid_request", f"purpose must be one of {', '.join(PURPOSES)}.", "purpose")
+    if purpose and purpose not in LISTED_PURPOSES:
+        raise RingsideError("invalid_request", f"purpose must be one of {', '.join(LISTED_PURPOSES)}.", "purpose")
     visible = (f for f in core.state.files.values() if f.visible(principal.account_id, principal.livemode, customer_id))
     mine = sorted(
         (f for f in visible if not purpose or f.purpose == purpose),

@@ -9,6 +9,7 @@ import orjson
 from sqlalchemy import Connection, Engine, case, func, select
 
 from core.domain import ledger
+from core.domain.batches import Batch
 from core.domain.client_tokens import KEY_GRACE_S
 from core.domain.entities import Account, ApiKey, Customer, Hold, LeaseAdmission, Slot, Tier
 from core.domain.files import StoredFile
@@ -16,12 +17,14 @@ from core.domain.periods import period_bounds
 from core.domain.state import State
 from core.domain.vector_store_files import VectorStoreFile
 from core.domain.vector_stores import VectorStore
+from core.store.batch_records import BATCH_FIELDS
 from core.store.event_marks import rebuild_marks
 from core.store.rag_records import FILE_FIELDS, STORE_FIELDS, STORE_FILE_FIELDS
 from core.store.records import models_from_json
 from core.store.tables import (
     ACCOUNTS,
     API_KEYS,
+    BATCHES,
     CUSTOMERS,
     FILES,
     HOLDS,
@@ -65,6 +68,8 @@ def load_state(engine: Engine, now: int) -> State:
             state.add_slot(Slot(r["id"], r["account_id"], r["livemode"], r["name"], r["model"], r["created"]))
         for f in connection.execute(select(FILES).where(FILES.c.deleted_at.is_(None))).mappings():
             state.files[f["id"]] = StoredFile(**{name: f[name] for name in FILE_FIELDS})
+        for b in connection.execute(select(BATCHES)).mappings():
+            state.batches[b["id"]] = Batch(**{name: b[name] for name in BATCH_FIELDS})
         for v in connection.execute(select(VECTOR_STORES).where(VECTOR_STORES.c.deleted_at.is_(None))).mappings():
             state.vector_stores[v["id"]] = VectorStore(**{name: v[name] for name in STORE_FIELDS})
         for sf in connection.execute(select(VECTOR_STORE_FILES)).mappings():

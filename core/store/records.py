@@ -44,6 +44,7 @@ from core.domain.webhooks import (
     WebhookEndpoint,
     WebhookEndpointUpdate,
 )
+from core.store.batch_records import STATEMENTS as BATCH_STATEMENTS
 from core.store.billing_records import STATEMENTS as BILLING_STATEMENTS
 from core.store.erasure import STATEMENTS as ERASURE_STATEMENTS
 from core.store.rag_records import STATEMENTS as RAG_STATEMENTS
@@ -435,6 +436,7 @@ _STATEMENTS.update(RAG_STATEMENTS)  # files refer to customers, written before t
 _STATEMENTS.update(RETENTION_STATEMENTS)
 _STATEMENTS.update(RESPONSE_STATEMENTS)  # a stored response's insert before its erasure or purge
 _STATEMENTS.update(REQUEST_LOG_STATEMENTS)
+_STATEMENTS.update(BATCH_STATEMENTS)  # after the files a finished batch records
 _ORDER = {record_type: index for index, record_type in enumerate(_STATEMENTS)}
 
 

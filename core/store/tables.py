@@ -346,6 +346,38 @@ class VectorStoreQueryRow(SQLModel, table=True):
     embedding_tokens: int = Field(sa_type=BigInteger)
 
 
+class BatchRow(SQLModel, table=True):
+    """A batch (`batch_…`, issue 19); its lines are in its input file, its results in its files."""
+
+    __tablename__ = "batches"
+
+    id: str = Field(primary_key=True, max_length=64)
+    account_id: str = Field(index=True, max_length=64)
+    livemode: bool
+    customer_id: str | None = Field(default=None, index=True, max_length=64)
+    key_id: str = Field(max_length=64)
+    endpoint: str = Field(max_length=64)
+    input_file_id: str = Field(max_length=64)
+    completion_window: str = Field(max_length=16)
+    status: str = Field(max_length=16)
+    metadata_json: str = Field(sa_column=Column(Text, nullable=False))
+    total: int = Field(sa_type=BigInteger)
+    created: int = Field(sa_type=BigInteger)
+    expires_at: int = Field(sa_type=BigInteger)
+    in_progress_at: int = Field(default=0, sa_type=BigInteger)
+    completed: int = Field(default=0, sa_type=BigInteger)
+    failed: int = Field(default=0, sa_type=BigInteger)
+    output_file_id: str = Field(default="", max_length=64)
+    error_file_id: str = Field(default="", max_length=64)
+    errors_json: str = Field(sa_column=Column(Text, nullable=False))
+    finalizing_at: int = Field(default=0, sa_type=BigInteger)
+    completed_at: int = Field(default=0, sa_type=BigInteger)
+    failed_at: int = Field(default=0, sa_type=BigInteger)
+    expired_at: int = Field(default=0, sa_type=BigInteger)
+    cancelling_at: int = Field(default=0, sa_type=BigInteger)
+    cancelled_at: int = Field(default=0, sa_type=BigInteger)
+
+
 METADATA = SQLModel.metadata
 
 # The Core (SQLAlchemy) tables behind the models, for the writer's and the loader's statements.
@@ -364,6 +396,7 @@ FILES: Table = FileRow.__table__  # type: ignore[attr-defined]
 VECTOR_STORES: Table = VectorStoreRow.__table__  # type: ignore[attr-defined]
 VECTOR_STORE_FILES: Table = VectorStoreFileRow.__table__  # type: ignore[attr-defined]
 VECTOR_STORE_QUERIES: Table = VectorStoreQueryRow.__table__  # type: ignore[attr-defined]
+BATCHES: Table = BatchRow.__table__  # type: ignore[attr-defined]
 
 
 class WebhookEndpointRow(SQLModel, table=True):

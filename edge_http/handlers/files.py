@@ -53,6 +53,13 @@ async def _authenticated(request: web.Request) -> str:
     return header
 
 
+def _bound(edge: Edge, purpose: str) -> int:
+    """The upload's bound: a `batch` file's is lower (API.md "Bodies": 200 MiB)."""
+    if purpose == "batch":
+        return min(edge.settings.max_file_bytes, edge.settings.max_batch_file_bytes)
+    return edge.settings.max_file_bytes
+
+
 async def _small_field(part: BodyPartReader) -> str:
     value = await part.read_chunk(MAX_FIELD_BYTES + 1)
     if len(value) > MAX_FIELD_BYTES or await part.read_chunk(1):
@@ -91,7 +98,7 @@ async def create_file(request: web.Request) -> web.Response:
                 if not 1 <= len(filename) <= MAX_FILENAME or "\x00" in filename:
                     message = f"file needs a name of 1..{MAX_FILENAME} characters."
                     raise RingsideError("invalid_request", message, "file")
-                written = await store.write(file_id, _chunks(part), max_bytes)
+                written = await store.write(file_id, _chunks(part), _bound(edge, purpose))
             elif part.name == "purpose":
                 purpose = await _small_field(part)
             else:
@@ -102,6 +109,8 @@ async def create_file(request: web.Request) -> web.Response:
             raise RingsideError("invalid_request", "Missing required parameter: 'file'.", "file")
         if not purpose:
             raise RingsideError("invalid_request", "Missing required parameter: 'purpose'.", "purpose")
+        if written.size_bytes > _bound(edge, purpose):  # `purpose` came after the file
+            raise RingsideError("payload_too_large", f"A file may hold at most {_bound(edge, purpose)} bytes.", "file")
         recorded = await edge.core.as_caller(
             edge.core.files.CreateFile,
             files_pb2.CreateFileRequest(

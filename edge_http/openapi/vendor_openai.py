@@ -45,6 +45,8 @@ ROOTS = (
     "Response",
     "ResponseStreamEvent",
     "ResponseItemList",
+    "Batch",  # /v1/batches
+    "ListBatchesResponse",
 )
 LOCAL_REF = "#/components/schemas/"
 

@@ -13,6 +13,7 @@ is closed (client gone, cancelled). Nothing here knows HTTP servers.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 
 from ringside.core.v1 import metering_pb2
 from ringside_server.errors import RingsideError
@@ -45,6 +46,9 @@ class MeteredCall:
         self.caller = caller
         self.request = request
         self.models = models
+        # Told each attempt's request id once its hold is durable, before anything goes upstream: a
+        # batch's worker journals it, so a line a crash left open is settled once, not run twice.
+        self.on_admitted: Callable[[str], Awaitable[None]] | None = None
 
     @classmethod
     async def prepare(cls, gateway: Gateway, caller: Caller, request: MeteredRequest) -> MeteredCall:
@@ -52,8 +56,10 @@ class MeteredCall:
         given_user = request.body.get("user")
         user = given_user if isinstance(given_user, str) else ""
         calls.asked(str(request.model_ref)[:300], (caller.api_key, caller.client_token, caller.customer_ref, user))
-        policy = await gateway.policy(caller.api_key, caller.client_token, caller.customer_ref, user)
-        models = await gateway.resolve_model(request.model_ref, caller.api_key, policy)
+        policy = await gateway.policy(
+            caller.api_key, caller.client_token, caller.customer_ref, user, key_id=caller.key_id
+        )
+        models = await gateway.resolve_model(request.model_ref, caller.api_key, policy, key_id=caller.key_id)
         for model in models:
             # the provider first: a provider that cannot serve the route says what it can serve
             entry = gateway.refs.providers.get(model.provider)
@@ -110,6 +116,8 @@ class MeteredCall:
         decision = await admit(self.gateway, self.authorize_request(model, input_bound))
         if isinstance(decision, metering_pb2.Denial):
             return decision
+        if self.on_admitted is not None:
+            await self.on_admitted(decision.request_id)
         return Attempt(self.gateway, self.request, model, decision, input_bound)
 
     def authorize_request(self, model: CatalogModel, input_bound: int) -> metering_pb2.AuthorizeRequest:
@@ -130,6 +138,7 @@ class MeteredCall:
             client_ip=caller.client_ip,
             client_token=caller.client_token,
             client_token_id=caller.client_token_id,
+            key_id=caller.key_id,
             classes=classes_message(request.price_classes) if request.price_classes is not None else None,
         )
 

@@ -26,8 +26,8 @@ from ringside_server.settings import Settings
 TEST_PROVIDER = "ringside"
 SLOT_CACHE_S = 1.0
 SLOT_CACHE_MAX = 10_000
-# (api key, client token, FC-Customer, user, key only) → the caller's allowed_models lists
-PolicyKey = tuple[str, str, str, str, bool]
+# (api key, client token, FC-Customer, user, key only, key id) → the caller's allowed_models lists
+PolicyKey = tuple[str, str, str, str, bool, str]
 MAX_BARE_NAME = 200
 DEFAULT_HOLD_TTL_S = 900
 
@@ -63,10 +63,17 @@ class Gateway:
             await self.leases.sync()
 
     async def policy(
-        self, api_key: str, client_token: str = "", customer_ref: str = "", user: str = "", key_only: bool = False
+        self,
+        api_key: str,
+        client_token: str = "",
+        customer_ref: str = "",
+        user: str = "",
+        key_only: bool = False,
+        key_id: str = "",
     ) -> Policy:
-        """The allowed_models lists this caller's calls must pass (API.md "Governance")."""
-        cache_key: PolicyKey = (api_key, client_token, customer_ref, user, key_only)
+        """The allowed_models lists this caller's calls must pass (API.md "Governance"); `key_id`
+        instead of `api_key` for a call Ringside makes on a key's behalf (a batch's line)."""
+        cache_key: PolicyKey = (api_key, client_token, customer_ref, user, key_only, key_id)
         now = time.monotonic()
         cached = self.policy_cache.get(cache_key)
         if cached is not None and cached[1] > now:
@@ -74,7 +81,12 @@ class Gateway:
         response = await self.core.internal(
             self.core.metering.ModelPolicy,
             metering_pb2.ModelPolicyRequest(
-                api_key=api_key, client_token=client_token, customer_ref=customer_ref, user=user, key_only=key_only
+                api_key=api_key,
+                client_token=client_token,
+                customer_ref=customer_ref,
+                user=user,
+                key_only=key_only,
+                key_id=key_id,
             ),
         )
         policy = Policy(tuple(tuple(entries.entries) for entries in response.lists)) if response.lists else EVERYTHING
@@ -88,7 +100,9 @@ class Gateway:
         reads the lists anew (read-your-writes on this edge; other edges within a second)."""
         self.policy_cache.clear()
 
-    async def resolve_model(self, model_ref: object, api_key: str, policy: Policy = EVERYTHING) -> list[CatalogModel]:
+    async def resolve_model(
+        self, model_ref: object, api_key: str, policy: Policy = EVERYTHING, key_id: str = ""
+    ) -> list[CatalogModel]:
         """The models to try in order: one for `fc:` and `match:` refs; a slot's list (its first ref,
         then its fallbacks) for `slot:<name>`. A bare name (API.md "Model calls"): the account's slot
         of that name, else its `bare_model_provider`'s model of that name, else 400. Under `policy`
@@ -96,7 +110,7 @@ class Gateway:
         models; 403 model_not_allowed when none is left."""
         if isinstance(model_ref, str) and model_ref.startswith("slot:"):
             name = model_ref.removeprefix("slot:")[:100]
-            target, _ = await self._slot_target(api_key, name)
+            target, _ = await self._slot_target(api_key, name, key_id)
             if not target:
                 raise RingsideError(
                     "invalid_model_ref",
@@ -106,7 +120,7 @@ class Gateway:
                 )
             return self._allowed_of(slot_refs.in_order(target), policy, model_ref)
         if isinstance(model_ref, str) and model_ref and ":" not in model_ref and len(model_ref) <= MAX_BARE_NAME:
-            return await self._bare(model_ref, api_key, policy)
+            return await self._bare(model_ref, api_key, policy, key_id)
         if not policy.lists:
             return [self.resolve(model_ref)]
         model = self.refs.resolve(model_ref, lambda candidate: policy.allows(candidate, self.refs))
@@ -134,9 +148,10 @@ class Gateway:
             raise
         return model if policy.allows(model, self.refs) else None
 
-    async def _bare(self, name: str, api_key: str, policy: Policy) -> list[CatalogModel]:
+    async def _bare(self, name: str, api_key: str, policy: Policy, key_id: str = "") -> list[CatalogModel]:
         # a Client Token's call has no key to look slots up with: only the 400 below applies
-        target, bare_provider = await self._slot_target(api_key, name) if api_key else ("", "")
+        has_key = bool(api_key or key_id)
+        target, bare_provider = await self._slot_target(api_key, name, key_id) if has_key else ("", "")
         if target:
             return self._allowed_of(slot_refs.in_order(target), policy, name)
         if bare_provider:
@@ -157,18 +172,19 @@ class Gateway:
             "model",
         )
 
-    async def _slot_target(self, api_key: str, name: str) -> tuple[str, str]:
+    async def _slot_target(self, api_key: str, name: str, key_id: str = "") -> tuple[str, str]:
         """(the slot's target ref or "", the account's bare_model_provider or ""), cached ≤ 1 s."""
         now = time.monotonic()
-        cached = self.slot_cache.get((api_key, name))
+        caller = api_key or "id:" + key_id  # a secret key never starts with "id:"
+        cached = self.slot_cache.get((caller, name))
         if cached is not None and cached[2] > now:
             return cached[0], cached[1]
         response = await self.core.internal(
-            self.core.slots.ResolveSlot, slots_pb2.ResolveSlotRequest(api_key=api_key, name=name)
+            self.core.slots.ResolveSlot, slots_pb2.ResolveSlotRequest(api_key=api_key, name=name, key_id=key_id)
         )
         if len(self.slot_cache) > SLOT_CACHE_MAX:
             self.slot_cache.clear()  # bound: it is only a cache
-        self.slot_cache[(api_key, name)] = (response.model, response.bare_model_provider, now + SLOT_CACHE_S)
+        self.slot_cache[(caller, name)] = (response.model, response.bare_model_provider, now + SLOT_CACHE_S)
         return response.model, response.bare_model_provider
 
     @property

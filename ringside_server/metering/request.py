@@ -22,6 +22,8 @@ class Caller:
     client_ip: str = ""
     client_token: str = ""  # a browser's Client Token (already verified), and its id
     client_token_id: str = ""
+    # A call Ringside makes on a key's behalf (a batch's line): the key by id, api_key empty
+    key_id: str = ""
 
 
 def _renamed(body: dict[str, Any], model: CatalogModel, max_output_tokens: int, output_limited: bool) -> dict[str, Any]:

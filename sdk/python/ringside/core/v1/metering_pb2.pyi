@@ -20,18 +20,20 @@ SETTLE_OUTCOME_ABORTED: SettleOutcome
 SETTLE_OUTCOME_FAILED: SettleOutcome
 
 class ModelPolicyRequest(_message.Message):
-    __slots__ = ("api_key", "customer_ref", "user", "client_token", "key_only")
+    __slots__ = ("api_key", "customer_ref", "user", "client_token", "key_only", "key_id")
     API_KEY_FIELD_NUMBER: _ClassVar[int]
     CUSTOMER_REF_FIELD_NUMBER: _ClassVar[int]
     USER_FIELD_NUMBER: _ClassVar[int]
     CLIENT_TOKEN_FIELD_NUMBER: _ClassVar[int]
     KEY_ONLY_FIELD_NUMBER: _ClassVar[int]
+    KEY_ID_FIELD_NUMBER: _ClassVar[int]
     api_key: str
     customer_ref: str
     user: str
     client_token: str
     key_only: bool
-    def __init__(self, api_key: _Optional[str] = ..., customer_ref: _Optional[str] = ..., user: _Optional[str] = ..., client_token: _Optional[str] = ..., key_only: _Optional[bool] = ...) -> None: ...
+    key_id: str
+    def __init__(self, api_key: _Optional[str] = ..., customer_ref: _Optional[str] = ..., user: _Optional[str] = ..., client_token: _Optional[str] = ..., key_only: _Optional[bool] = ..., key_id: _Optional[str] = ...) -> None: ...
 
 class ModelPolicyResponse(_message.Message):
     __slots__ = ("lists",)

@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from ringside.core.v1 import common_pb2 as ringside_dot_core_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1cringside/core/v1/slots.proto\x12\x10ringside.core.v1\x1a\x1dringside/core/v1/common.proto\"R\n\x04Slot\x12\n\n\x02id\x18\x01 \x01(\t\x12\x10\n\x08livemode\x18\x02 \x01(\x08\x12\x0c\n\x04name\x18\x03 \x01(\t\x12\r\n\x05model\x18\x04 \x01(\t\x12\x0f\n\x07\x63reated\x18\x05 \x01(\x03\"0\n\x11\x43reateSlotRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\r\n\x05model\x18\x02 \x01(\t\":\n\x12\x43reateSlotResponse\x12$\n\x04slot\x18\x01 \x01(\x0b\x32\x16.ringside.core.v1.Slot\"?\n\x10ListSlotsRequest\x12+\n\x04page\x18\x01 \x01(\x0b\x32\x1d.ringside.core.v1.PageRequest\"L\n\x11ListSlotsResponse\x12%\n\x05slots\x18\x01 \x03(\x0b\x32\x16.ringside.core.v1.Slot\x12\x10\n\x08has_more\x18\x02 \x01(\x08\"\x1f\n\x11\x44\x65leteSlotRequest\x12\n\n\x02id\x18\x01 \x01(\t\" \n\x12\x44\x65leteSlotResponse\x12\n\n\x02id\x18\x01 \x01(\t\"3\n\x12ResolveSlotRequest\x12\x0f\n\x07\x61pi_key\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\"A\n\x13ResolveSlotResponse\x12\r\n\x05model\x18\x01 \x01(\t\x12\x1b\n\x13\x62\x61re_model_provider\x18\x02 \x01(\t2\xf2\x02\n\x0cSlotsService\x12W\n\nCreateSlot\x12#.ringside.core.v1.CreateSlotRequest\x1a$.ringside.core.v1.CreateSlotResponse\x12T\n\tListSlots\x12\".ringside.core.v1.ListSlotsRequest\x1a#.ringside.core.v1.ListSlotsResponse\x12W\n\nDeleteSlot\x12#.ringside.core.v1.DeleteSlotRequest\x1a$.ringside.core.v1.DeleteSlotResponse\x12Z\n\x0bResolveSlot\x12$.ringside.core.v1.ResolveSlotRequest\x1a%.ringside.core.v1.ResolveSlotResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1cringside/core/v1/slots.proto\x12\x10ringside.core.v1\x1a\x1dringside/core/v1/common.proto\"R\n\x04Slot\x12\n\n\x02id\x18\x01 \x01(\t\x12\x10\n\x08livemode\x18\x02 \x01(\x08\x12\x0c\n\x04name\x18\x03 \x01(\t\x12\r\n\x05model\x18\x04 \x01(\t\x12\x0f\n\x07\x63reated\x18\x05 \x01(\x03\"0\n\x11\x43reateSlotRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\r\n\x05model\x18\x02 \x01(\t\":\n\x12\x43reateSlotResponse\x12$\n\x04slot\x18\x01 \x01(\x0b\x32\x16.ringside.core.v1.Slot\"?\n\x10ListSlotsRequest\x12+\n\x04page\x18\x01 \x01(\x0b\x32\x1d.ringside.core.v1.PageRequest\"L\n\x11ListSlotsResponse\x12%\n\x05slots\x18\x01 \x03(\x0b\x32\x16.ringside.core.v1.Slot\x12\x10\n\x08has_more\x18\x02 \x01(\x08\"\x1f\n\x11\x44\x65leteSlotRequest\x12\n\n\x02id\x18\x01 \x01(\t\" \n\x12\x44\x65leteSlotResponse\x12\n\n\x02id\x18\x01 \x01(\t\"D\n\x12ResolveSlotRequest\x12\x0f\n\x07\x61pi_key\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0f\n\x06key_id\x18\x8c\x01 \x01(\t\"A\n\x13ResolveSlotResponse\x12\r\n\x05model\x18\x01 \x01(\t\x12\x1b\n\x13\x62\x61re_model_provider\x18\x02 \x01(\t2\xf2\x02\n\x0cSlotsService\x12W\n\nCreateSlot\x12#.ringside.core.v1.CreateSlotRequest\x1a$.ringside.core.v1.CreateSlotResponse\x12T\n\tListSlots\x12\".ringside.core.v1.ListSlotsRequest\x1a#.ringside.core.v1.ListSlotsResponse\x12W\n\nDeleteSlot\x12#.ringside.core.v1.DeleteSlotRequest\x1a$.ringside.core.v1.DeleteSlotResponse\x12Z\n\x0bResolveSlot\x12$.ringside.core.v1.ResolveSlotRequest\x1a%.ringside.core.v1.ResolveSlotResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -47,9 +47,9 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_DELETESLOTRESPONSE']._serialized_start=451
   _globals['_DELETESLOTRESPONSE']._serialized_end=483
   _globals['_RESOLVESLOTREQUEST']._serialized_start=485
-  _globals['_RESOLVESLOTREQUEST']._serialized_end=536
-  _globals['_RESOLVESLOTRESPONSE']._serialized_start=538
-  _globals['_RESOLVESLOTRESPONSE']._serialized_end=603
-  _globals['_SLOTSSERVICE']._serialized_start=606
-  _globals['_SLOTSSERVICE']._serialized_end=976
+  _globals['_RESOLVESLOTREQUEST']._serialized_end=553
+  _globals['_RESOLVESLOTRESPONSE']._serialized_start=555
+  _globals['_RESOLVESLOTRESPONSE']._serialized_end=620
+  _globals['_SLOTSSERVICE']._serialized_start=623
+  _globals['_SLOTSSERVICE']._serialized_end=993
 # @@protoc_insertion_point(module_scope)

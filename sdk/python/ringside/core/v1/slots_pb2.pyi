@@ -62,12 +62,14 @@ class DeleteSlotResponse(_message.Message):
     def __init__(self, id: _Optional[str] = ...) -> None: ...
 
 class ResolveSlotRequest(_message.Message):
-    __slots__ = ("api_key", "name")
+    __slots__ = ("api_key", "name", "key_id")
     API_KEY_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
+    KEY_ID_FIELD_NUMBER: _ClassVar[int]
     api_key: str
     name: str
-    def __init__(self, api_key: _Optional[str] = ..., name: _Optional[str] = ...) -> None: ...
+    key_id: str
+    def __init__(self, api_key: _Optional[str] = ..., name: _Optional[str] = ..., key_id: _Optional[str] = ...) -> None: ...
 
 class ResolveSlotResponse(_message.Message):
     __slots__ = ("model", "bare_model_provider")

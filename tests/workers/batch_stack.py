@@ -1,0 +1,113 @@
+"""A stack for batches: Temporal, core, edge, the worker (which runs batches) and a webhook receiver
+(WebhookStack), with live calls going to the fake OpenAI, slowed so a batch takes long enough to be
+cancelled or to have its worker killed mid-way."""
+
+from __future__ import annotations
+
+import io
+import json
+import pathlib
+import secrets
+import signal
+from collections.abc import Iterator
+from contextlib import contextmanager
+from decimal import Decimal
+from typing import Any
+
+import openai
+
+from tests.e2e.test_chat_completions import expected_cost_usd
+from tests.harness import FakeUpstream, stop_process, wait_until
+from tests.workers.webhook_stack import WebhookStack
+
+MODEL = "fc:openai/gpt-4o-mini"
+UPSTREAM_LATENCY_MS = "150"
+CONCURRENCY = "2"
+FINISH_DEADLINE_S = 90.0
+
+
+@contextmanager
+def batch_stack(backend: str, work: pathlib.Path) -> Iterator[WebhookStack]:
+    upstream = FakeUpstream.start(work, latency_ms=UPSTREAM_LATENCY_MS)
+    env = {
+        "OPENAI_BASE_URL": upstream.base_url,
+        "OPENAI_API_KEY": upstream.api_key,
+        "RINGSIDE_BATCH_CONCURRENCY": CONCURRENCY,
+    }
+    running = WebhookStack.start(backend, work, extra_env=env)
+    try:
+        yield running
+    finally:
+        running.destroy()
+        stop_process(upstream.process)
+
+
+def sdk(hooks: WebhookStack, key: str, customer: str | None = None) -> openai.OpenAI:
+    headers = {"FC-Customer": customer} if customer else None
+    return openai.OpenAI(base_url=hooks.stack.base_url + "/v1", api_key=key, max_retries=0, default_headers=headers)
+
+
+def chat_line(custom_id: str, content: str = "hello there", max_tokens: int = 8) -> dict[str, Any]:
+    body = {"model": MODEL, "max_tokens": max_tokens, "messages": [{"role": "user", "content": content}]}
+    return {"custom_id": custom_id, "method": "POST", "url": "/v1/chat/completions", "body": body}
+
+
+def jsonl(lines: list[dict[str, Any]]) -> bytes:
+    return b"".join(json.dumps(line).encode() + b"\n" for line in lines)
+
+
+def upload(client: openai.OpenAI, lines: list[dict[str, Any]] | bytes) -> str:
+    content = lines if isinstance(lines, bytes) else jsonl(lines)
+    return client.files.create(file=("batch.jsonl", io.BytesIO(content)), purpose="batch").id
+
+
+def submit(client: openai.OpenAI, lines: list[dict[str, Any]]) -> Any:
+    return client.batches.create(
+        input_file_id=upload(client, lines), endpoint="/v1/chat/completions", completion_window="24h"
+    )
+
+
+def finished(client: openai.OpenAI, batch_id: str, statuses: tuple[str, ...] = ("completed",)) -> Any:
+    return wait_until(
+        lambda: (batch := client.batches.retrieve(batch_id)).status in statuses and batch,
+        FINISH_DEADLINE_S,
+        f"batch {batch_id} to be {' or '.join(statuses)}",
+        interval_s=0.2,
+    )
+
+
+def file_lines(client: openai.OpenAI, file_id: str | None) -> list[dict[str, Any]]:
+    if file_id is None:
+        return []
+    return [json.loads(line) for line in client.files.content(file_id).content.splitlines() if line]
+
+
+def cost_of(output: list[dict[str, Any]]) -> Decimal:
+    """What the answered lines cost at the catalog price, each rounded up as a call is."""
+    total = Decimal(0)
+    for line in output:
+        usage = line["response"]["body"]["usage"]
+        total += expected_cost_usd(usage["prompt_tokens"], usage["completion_tokens"])
+    return total
+
+
+def new_customer(hooks: WebhookStack, key: str, **fields: Any) -> str:
+    return str(hooks.customer(key, external_id="b_" + secrets.token_hex(5), **fields)["id"])
+
+
+def spend(hooks: WebhookStack, key: str, customer: str) -> Decimal:
+    answer = hooks.stack.call("GET", f"/v1/customers/{customer}", key)
+    assert answer.status == 200, answer.body
+    return Decimal(str(answer.json()["spend_usd_mtd"]))
+
+
+def open_holds(hooks: WebhookStack, customer: str) -> int:
+    rows = hooks.stack.query("SELECT count(*) FROM holds WHERE customer_id = ? AND state = 'open'", customer)
+    return int(rows[0][0])
+
+
+def kill_worker(hooks: WebhookStack) -> None:
+    assert hooks.worker is not None
+    hooks.worker.send_signal(signal.SIGKILL)
+    hooks.worker.wait()
+    hooks.worker = None

@@ -1,0 +1,201 @@
+"""POST /v1/batches end to end with the real OpenAI SDK, the real Temporal dev server and the worker
+as its own process: a batch runs to completion with its output file, each line metered to the nano
+as a call of the batch's key; a line refused for budget lands in the error file with its 402; a
+cancel mid-way stops new lines and leaves no hold open; a worker SIGKILLed mid-batch settles each
+line once; bad JSONL is a 400 naming its line; another customer's batch is 404."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from decimal import Decimal
+from typing import Any
+
+import openai
+import pytest
+
+from edge_http.openapi.document import load_document
+from tests.e2e.test_openapi_live import Contract
+from tests.harness import wait_until
+from tests.workers.batch_stack import (
+    batch_stack,
+    chat_line,
+    cost_of,
+    file_lines,
+    finished,
+    jsonl,
+    kill_worker,
+    new_customer,
+    open_holds,
+    sdk,
+    spend,
+    submit,
+    upload,
+)
+from tests.workers.webhook_stack import WebhookStack
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def hooks(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebhookStack]:
+    with batch_stack(request.param, tmp_path_factory.mktemp(f"batches-{request.param}")) as running:
+        yield running
+
+
+def test_a_batch_completes_with_its_output_file_and_each_line_metered(hooks: WebhookStack) -> None:
+    key = hooks.stack.live_key
+    hooks.endpoint(key, ["batch.completed"])
+    customer = new_customer(hooks, key, budget_usd=5)
+    client = sdk(hooks, key, customer)
+    batch = submit(client, [chat_line(f"line-{n}", f"question {n}") for n in range(5)])
+    assert batch.status in ("validating", "in_progress") and batch.request_counts.total == 5
+    done = finished(client, batch.id)
+    assert (done.request_counts.completed, done.request_counts.failed) == (5, 0)
+    assert done.error_file_id is None and done.output_file_id
+    output = file_lines(client, done.output_file_id)
+    assert sorted(line["custom_id"] for line in output) == [f"line-{n}" for n in range(5)]
+    for line in output:
+        assert line["response"]["status_code"] == 200 and line["response"]["request_id"].startswith("req_")
+        assert line["response"]["body"]["object"] == "chat.completion"
+    assert spend(hooks, key, customer) == cost_of(output)  # to the nano, each line rounded up as a call
+    assert open_holds(hooks, customer) == 0
+    usage = hooks.stack.call("GET", f"/v1/usage?customer_id={customer}", key).json()
+    assert usage["request_count"] == 5 and Decimal(str(usage["total_billable_usd"])) == cost_of(output)
+    event = hooks.wait_for(1, "batch.completed", customer)[0].event
+    assert event["data"]["id"] == batch.id and event["data"]["output_file_id"] == done.output_file_id
+    contract = Contract(load_document())
+    answer = hooks.stack.call("GET", f"/v1/batches/{batch.id}", key)
+    contract.check("GET", "/v1/batches/{id}", answer, 200)
+    contract.check("GET", "/v1/batches", hooks.stack.call("GET", "/v1/batches?limit=2", key), 200)
+    assert client.batches.list(limit=1).data[0].id == batch.id
+
+
+def test_a_line_refused_for_budget_goes_to_the_error_file_with_its_code(hooks: WebhookStack) -> None:
+    key = hooks.stack.live_key
+    # Room for a short line, not for one whose prompt alone may cost more than the whole budget.
+    customer = new_customer(hooks, key, budget_usd="0.000002")
+    client = sdk(hooks, key, customer)
+    batch = submit(client, [chat_line("short", "hi", max_tokens=2), chat_line("long", "x" * 40_000, max_tokens=2)])
+    done = finished(client, batch.id)
+    assert (done.request_counts.completed, done.request_counts.failed) == (1, 1)
+    [refused] = file_lines(client, done.error_file_id)
+    assert refused["custom_id"] == "long" and refused["response"]["status_code"] == 402
+    assert refused["response"]["body"]["error"]["code"] == "customer_budget_exceeded"
+    output = file_lines(client, done.output_file_id)
+    assert [line["custom_id"] for line in output] == ["short"]
+    assert spend(hooks, key, customer) == cost_of(output)
+
+
+def test_cancel_mid_way_starts_no_new_line_and_releases_what_was_not_used(hooks: WebhookStack) -> None:
+    key = hooks.stack.live_key
+    customer = new_customer(hooks, key, budget_usd=5)
+    client = sdk(hooks, key, customer)
+    batch = submit(client, [chat_line(f"c-{n}") for n in range(60)])
+    wait_until(lambda: client.batches.retrieve(batch.id).request_counts.completed >= 2, 60, "two lines answered")
+    assert client.batches.cancel(batch.id).status in ("cancelling", "cancelled")
+    done = finished(client, batch.id, ("cancelled",))
+    assert done.cancelled_at and 2 <= done.request_counts.completed < 60
+    output = file_lines(client, done.output_file_id)
+    assert len(output) == done.request_counts.completed
+    assert open_holds(hooks, customer) == 0
+    assert spend(hooks, key, customer) == cost_of(output)
+    with pytest.raises(openai.BadRequestError):  # OpenAI refuses to cancel a finished batch as well
+        sdk(hooks, key, customer).batches.cancel(submit_and_finish(client).id)
+
+
+def submit_and_finish(client: openai.OpenAI) -> Any:
+    return finished(client, submit(client, [chat_line("one")]).id)
+
+
+def test_a_worker_killed_mid_batch_settles_each_line_once(hooks: WebhookStack) -> None:
+    key = hooks.stack.live_key
+    customer = new_customer(hooks, key, budget_usd=5)
+    client = sdk(hooks, key, customer)
+    batch = submit(client, [chat_line(f"k-{n}", f"kill {n}") for n in range(30)])
+    wait_until(lambda: client.batches.retrieve(batch.id).request_counts.completed >= 3, 60, "three lines answered")
+    kill_worker(hooks)
+    hooks.start_worker()
+    done = finished(client, batch.id)
+    output, errors = file_lines(client, done.output_file_id), file_lines(client, done.error_file_id)
+    ids = sorted(line["custom_id"] for line in output + errors)
+    assert ids == sorted(f"k-{n}" for n in range(30))  # every line once, none twice
+    assert open_holds(hooks, customer) == 0
+    assert spend(hooks, key, customer) == cost_of(output)
+    usage = hooks.stack.call("GET", f"/v1/usage?customer_id={customer}", key).json()
+    assert usage["request_count"] == len(output)
+
+
+BAD_FILES = {
+    "not JSON": (b'{"custom_id": "a", "method": "POST"', 1),
+    "a repeated custom_id": (jsonl([chat_line("a"), chat_line("b"), chat_line("a")]), 3),
+    "another endpoint": (jsonl([chat_line("a"), {**chat_line("b"), "url": "/v1/embeddings"}]), 2),
+    "a GET": (jsonl([{**chat_line("a"), "method": "GET"}]), 1),
+    "no body": (jsonl([chat_line("a"), {"custom_id": "b", "method": "POST", "url": "/v1/chat/completions"}]), 2),
+    "a stream": (jsonl([{**chat_line("a"), "body": {**chat_line("a")["body"], "stream": True}}]), 1),
+}
+
+
+@pytest.mark.parametrize("name", BAD_FILES)
+def test_a_bad_line_is_a_400_that_names_it(hooks: WebhookStack, name: str) -> None:
+    content, number = BAD_FILES[name]
+    client = sdk(hooks, hooks.stack.live_key)
+    file_id = upload(client, content)
+    with pytest.raises(openai.BadRequestError) as refused:
+        client.batches.create(input_file_id=file_id, endpoint="/v1/chat/completions", completion_window="24h")
+    error = refused.value.body
+    assert isinstance(error, dict) and error["param"] == "input_file_id", error
+    assert f"Line {number} " in error["message"], error
+    assert all(b.input_file_id != file_id for b in client.batches.list(limit=100).data)
+
+
+def test_too_many_lines_and_bad_fields_are_400s(hooks: WebhookStack) -> None:
+    key = hooks.stack.live_key
+    client = sdk(hooks, key)
+    file_id = upload(client, [chat_line("a")])
+    for body, param in (
+        ({"input_file_id": file_id, "endpoint": "/v1/images/generations", "completion_window": "24h"}, "endpoint"),
+        (
+            {"input_file_id": file_id, "endpoint": "/v1/chat/completions", "completion_window": "1h"},
+            "completion_window",
+        ),
+        ({"endpoint": "/v1/chat/completions", "completion_window": "24h"}, "input_file_id"),
+    ):
+        answer = hooks.stack.call("POST", "/v1/batches", key, body)
+        assert answer.status == 400 and answer.json()["error"]["param"] == param, answer.body
+    many = b"".join(json.dumps(chat_line(f"m{n}")).encode() + b"\n" for n in range(50_001))
+    with pytest.raises(openai.BadRequestError, match="Line 50001 "):
+        client.batches.create(
+            input_file_id=upload(client, many), endpoint="/v1/chat/completions", completion_window="24h"
+        )
+
+
+def test_another_customers_batch_and_files_are_404(hooks: WebhookStack) -> None:
+    key = hooks.stack.live_key
+    owner, other = new_customer(hooks, key, budget_usd=5), new_customer(hooks, key)
+    mine = sdk(hooks, key, owner)
+    done = submit_and_finish(mine)
+    theirs = sdk(hooks, key, other)
+    with pytest.raises(openai.NotFoundError):
+        theirs.batches.retrieve(done.id)
+    with pytest.raises(openai.NotFoundError):
+        theirs.batches.cancel(done.id)
+    with pytest.raises(openai.NotFoundError):
+        theirs.files.content(done.output_file_id)
+    assert all(b.id != done.id for b in theirs.batches.list(limit=100).data)
+    assert sdk(hooks, key).batches.retrieve(done.id).id == done.id  # the account sees every batch
+    other_account = hooks.stack.new_account()
+    with pytest.raises(openai.NotFoundError):
+        sdk(hooks, other_account["live"]).batches.retrieve(done.id)
+
+
+def test_the_same_idempotency_key_replays_the_batch(hooks: WebhookStack) -> None:
+    key = hooks.stack.live_key
+    client = sdk(hooks, key)
+    body = {
+        "input_file_id": upload(client, [chat_line("i")]),
+        "endpoint": "/v1/chat/completions",
+        "completion_window": "24h",
+    }
+    first = hooks.stack.call("POST", "/v1/batches", key, body, headers={"Idempotency-Key": "batch-once"})
+    again = hooks.stack.call("POST", "/v1/batches", key, body, headers={"Idempotency-Key": "batch-once"})
+    assert first.status == again.status == 200 and again.headers.get("Idempotent-Replayed") == "true"
+    assert again.json()["id"] == first.json()["id"]
