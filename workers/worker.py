@@ -27,6 +27,7 @@ from temporalio.client import (
 from temporalio.service import RPCError
 from temporalio.worker import Worker
 
+from edge_http.request_log import RequestRecorder
 from ringside_server.core_client import CoreClient
 from ringside_server.errors import RingsideError
 from ringside_server.metering.breaker import Breakers
@@ -165,7 +166,9 @@ async def serve(settings: Settings) -> None:
         client = await connect(settings)
         await ensure_schedules(client, settings)
         metrics = WorkerMetrics.create()
-        batches = BatchActivities(core, gateway, settings.data_dir.resolve(), settings.batch_concurrency)
+        request_log = RequestRecorder(core)
+        request_log.start()
+        batches = BatchActivities(core, gateway, request_log, settings.data_dir.resolve(), settings.batch_concurrency)
         if settings.worker_metrics_port:
             serve_metrics(metrics.registry, settings.bind_host, settings.worker_metrics_port)
         worker = Worker(
@@ -206,6 +209,7 @@ async def serve(settings: Settings) -> None:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
             log.info("worker stopping: finishing running activities")
+        await request_log.close()
     finally:
         await session.close()
         await providers_session.close()

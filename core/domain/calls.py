@@ -28,6 +28,7 @@ class CallRequest:
     client_token_rpm: int = 0  # 0: the operator's default
     client_token: str = ""  # a browser's call: the JWT instead of a secret key
     key_id: str = ""  # internal: a call Ringside makes on a key's behalf (a file's ingest), by key id
+    request_id: str = ""  # internal, with key_id: the id Ringside chose for the call (a batch's line)
     # The rates its estimate is priced at (admission.estimate_rates: the classes the request can
     # incur); None: the model's whole price. The hold keeps `price`, which prices the settle.
     estimate_price: Price | None = None

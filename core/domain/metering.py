@@ -159,6 +159,10 @@ class Meter(Settlement):
         return _rate_denial(refused) if refused is not None else (limits, layers)
 
     def admit(self, request: CallRequest) -> Admission | Denial:
+        if request.request_id and (
+            request.request_id in self.state.holds or self.state.settled.get(request.request_id)
+        ):
+            return Denial("invalid_request", "That request id names another call.", "request_id")
         checked = self.check_caller(request)
         if isinstance(checked, Denial):
             return checked
@@ -196,7 +200,8 @@ class Meter(Settlement):
                 if output_bound < 1:
                     return self._refuse(customer, limiting)
                 estimate = estimate_nano(request.input_tokens_bound, output_bound, choices, request.rates, markup)
-        hold, records = self._hold(new_id("req"), "call", key, customer, estimate, request, now, markup)
+        hold_id = request.request_id or new_id("req")
+        hold, records = self._hold(hold_id, "call", key, customer, estimate, request, now, markup)
         if prepaid_account:
             cost_bound = prepaid.cost_bound(request.input_tokens_bound, output_bound, choices, request.rates)
             prepaid.reserve(self.state, hold, cost_bound)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 
 from core.domain import governance
 from core.domain.calls import CallRequest
@@ -16,6 +17,8 @@ from core.services.core import Core
 from ringside.core.v1 import common_pb2, metering_pb2, metering_pb2_grpc
 from ringside_server.errors import RingsideError
 from ringside_server.money_proto import estimate_price_from, price_from, usage_from
+
+REQUEST_ID = re.compile(r"^req_[0-9A-Za-z]{8,60}$")
 
 _OUTCOMES: dict[int, Outcome] = {
     metering_pb2.SETTLE_OUTCOME_COMPLETED: "completed",
@@ -42,6 +45,7 @@ def _call_request(call: metering_pb2.AuthorizeRequest) -> CallRequest:
         client_token=call.client_token[:10_000],
         estimate_price=estimate_price_from(call),
         key_id=call.key_id[:64],
+        request_id=call.request_id[:64] if call.key_id and REQUEST_ID.match(call.request_id) else "",
     )
 
 

@@ -33,6 +33,7 @@ def _entry(given: requests_pb2.RequestEntry) -> tuple[requests.Caller, RequestLo
         given.customer_ref[:MAX_PROTO_STRING],
         given.user[:MAX_PROTO_STRING],
         given.customer_id[:64],
+        given.key_id[:64],
     )
     entry = RequestLogEntry(
         request_id=given.request_id,

@@ -11,9 +11,11 @@ the rag role's).
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from dataclasses import dataclass
 
+from core.domain.batches import BatchUpdate
 from core.domain.entities import ClientTokensRevoked, Customer
 from core.domain.erasure import (
     COMPLETED,
@@ -67,8 +69,17 @@ async def request(core: Core, principal: Principal, ref: str, force: bool) -> Er
     cut_off_ms = int(core.clock() * 1000)
     records: list[object] = [wallet_zeroing(core, customer)] if zeroing else []
     records += [ErasureRequested(customer.id), ClientTokensRevoked(customer.id, cut_off_ms)]
+    # its batches start no new line (those running finish, as on a cancel)
+    cancelled = [
+        dataclasses.replace(b, status="cancelling", cancelling_at=int(core.now()))
+        for b in core.state.batches.values()
+        if b.customer_id == customer.id and b.status in ("validating", "in_progress")
+    ]
+    records += [BatchUpdate(b) for b in cancelled]
 
     def block() -> None:
+        for batch in cancelled:
+            core.state.batches[batch.id] = batch
         customer.blocked = True
         customer.erasure = PENDING
         customer.tokens_revoked_before_ms = max(customer.tokens_revoked_before_ms, cut_off_ms)
@@ -106,6 +117,11 @@ async def complete(core: Core, customer: Customer) -> None:
     stores = [s for s in core.state.vector_stores.values() if s.customer_id == customer.id]
     records += [FileDeletion(f.id, now) for f in files] + [VectorStoreDeletion(s.id, now) for s in stores]
     records += [VectorStoreFileDetach(s.id, f) for s in stores for f in core.state.store_files.get(s.id, {})]
+    # a batch's metadata is the developer's text about the customer: it goes; the batch's ids stay
+    batches = [
+        dataclasses.replace(b, metadata_json="{}") for b in core.state.batches.values() if b.customer_id == customer.id
+    ]
+    records += [BatchUpdate(b) for b in batches]
     records.append(CustomerErased(customer.id, now))
     records += new_event(
         customer.account_id, customer.livemode, "customer.erased", {"customer": {"id": customer.id}}, now, customer.id
@@ -114,6 +130,8 @@ async def complete(core: Core, customer: Customer) -> None:
     def forget() -> None:
         for stored in files:
             core.state.files.pop(stored.id, None)
+        for batch in batches:
+            core.state.batches[batch.id] = batch
         for store_ in stores:
             core.state.vector_stores.pop(store_.id, None)
             core.state.store_files.pop(store_.id, None)

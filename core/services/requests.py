@@ -16,9 +16,12 @@ MAX_ID = 64
 class Caller:
     """Who made a recorded call, as the edge saw it (the core attributes the row)."""
 
-    def __init__(self, api_key: str, client_token: str, customer_ref: str, user: str, customer_id: str) -> None:
+    def __init__(
+        self, api_key: str, client_token: str, customer_ref: str, user: str, customer_id: str, key_id: str = ""
+    ) -> None:
         self.api_key, self.client_token = api_key, client_token
         self.customer_ref, self.user, self.customer_id = customer_ref, user, customer_id
+        self.key_id = key_id  # a call Ringside made on a key's behalf (a batch's line)
 
 
 def attributed(core: Core, caller: Caller) -> tuple[str, bool, str | None] | None:
@@ -30,8 +33,8 @@ def attributed(core: Core, caller: Caller) -> tuple[str, bool, str | None] | Non
         except RingsideError:
             return None
         return claims.account_id, claims.livemode, claims.customer_id
-    key = core.meter.authenticate(caller.api_key)
-    if key is None:
+    key = core.state.keys_by_id.get(caller.key_id) if caller.key_id else core.meter.authenticate(caller.api_key)
+    if key is None or (caller.key_id and key.revoked_at is not None):
         return None
     if caller.customer_id:
         return key.account_id, key.livemode, caller.customer_id

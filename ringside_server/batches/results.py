@@ -22,6 +22,7 @@ class LineResult:
     status: int
     request_id: str
     body: bytes
+    resolved_model: str = ""  # the `fc:` model that served it; empty when refused
 
     @property
     def answered(self) -> bool:
@@ -30,6 +31,18 @@ class LineResult:
 
 def refused(error: RingsideError, request_id: str = "") -> LineResult:
     return LineResult(error.status, request_id, error_body(error, request_id))
+
+
+def error_code(result: LineResult) -> str:
+    """The `error.code` of a line that did not answer 200 (`upstream` for a provider's own)."""
+    if result.answered:
+        return ""
+    try:
+        error = orjson.loads(result.body).get("error")
+    except (orjson.JSONDecodeError, AttributeError):
+        return "upstream"
+    code = error.get("code") if isinstance(error, dict) else None
+    return code[:64] if isinstance(code, str) else "upstream"
 
 
 def file_line(custom_id: str, result: LineResult) -> bytes:

@@ -46,9 +46,10 @@ class MeteredCall:
         self.caller = caller
         self.request = request
         self.models = models
-        # Told each attempt's request id once its hold is durable, before anything goes upstream: a
-        # batch's worker journals it, so a line a crash left open is settled once, not run twice.
-        self.on_admitted: Callable[[str], Awaitable[None]] | None = None
+        # A call Ringside makes on a key's behalf may name each attempt's request id itself: a
+        # batch's worker journals the id before the hold exists, so a crash at any point leaves no
+        # hold it does not know of (each line is settled once, never run twice and billed twice).
+        self.request_id_for_attempt: Callable[[], Awaitable[str]] | None = None
 
     @classmethod
     async def prepare(cls, gateway: Gateway, caller: Caller, request: MeteredRequest) -> MeteredCall:
@@ -113,11 +114,12 @@ class MeteredCall:
     async def _admitted(self, model: CatalogModel) -> Attempt | metering_pb2.Denial:
         """One attempt, authorized on its own: the core (or a lease) holds this model's upper bound."""
         input_bound = self.request.input_tokens_bound(model)
-        decision = await admit(self.gateway, self.authorize_request(model, input_bound))
+        authorize = self.authorize_request(model, input_bound)
+        if self.request_id_for_attempt is not None:
+            authorize.request_id = await self.request_id_for_attempt()
+        decision = await admit(self.gateway, authorize)
         if isinstance(decision, metering_pb2.Denial):
             return decision
-        if self.on_admitted is not None:
-            await self.on_admitted(decision.request_id)
         return Attempt(self.gateway, self.request, model, decision, input_bound)
 
     def authorize_request(self, model: CatalogModel, input_bound: int) -> metering_pb2.AuthorizeRequest:

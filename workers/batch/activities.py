@@ -16,16 +16,18 @@ from collections.abc import AsyncIterator, Iterator
 import orjson
 from temporalio import activity
 
+from edge_http.request_log import LISTED_REFUSALS, RequestRecorder
 from ringside.core.v1 import batches_pb2 as pb
-from ringside.core.v1 import common_pb2
+from ringside.core.v1 import common_pb2, metering_pb2, requests_pb2
 from ringside_server.batches.lines import Line, read_lines
-from ringside_server.batches.results import file_line
+from ringside_server.batches.results import LineResult, error_code, file_line, refused
 from ringside_server.core_client import CoreClient
 from ringside_server.errors import RingsideError
 from ringside_server.file_store import FileStore
+from ringside_server.ids import new_id
 from ringside_server.metering.gateway import Gateway
 from ringside_server.metering.request import Caller
-from ringside_server.metering.settlement import FAILED, settle
+from ringside_server.metering.settlement import FAILED
 from workers.batch.calls import run_line
 from workers.batch.journal import Journal
 from workers.batch.shared import BatchInput, FinishInput, RunOutcome
@@ -64,9 +66,12 @@ class _Run:
 
 
 class BatchActivities:
-    def __init__(self, core: CoreClient, gateway: Gateway, data_dir: pathlib.Path, concurrency: int) -> None:
+    def __init__(
+        self, core: CoreClient, gateway: Gateway, recorder: RequestRecorder, data_dir: pathlib.Path, concurrency: int
+    ) -> None:
         self._core = core
         self._gateway = gateway
+        self._recorder = recorder  # each line's row of the request log (GET /v1/requests)
         self._files = FileStore(data_dir / "files")
         self._journals = data_dir / "batches"
         self._concurrency = concurrency
@@ -110,15 +115,22 @@ class BatchActivities:
         return self._gateway.settings.body_max_model_bytes
 
     async def _resolve_open_lines(self, journal: Journal) -> None:
-        """Lines an earlier attempt admitted and never finished (the worker was killed): each hold is
-        settled now, once. Still open → settled as failed with nothing used, and the line runs again;
-        settled already (its answer lost after billing) → an error result, so it is not run twice."""
+        """Lines an earlier attempt began and never finished (the worker was killed): each is settled
+        now, once. Its hold still open → settled as failed with nothing used, and the line runs again;
+        never held (killed before the core answered) → it runs again; settled already (its answer
+        lost after it was billed) → an error result naming its request, so it is not billed twice."""
         for number, (request_id, custom_id) in sorted(journal.admitted.items()):
-            answer = await settle(self._gateway, request_id, FAILED, common_pb2.TokenCounts(), False, "")
-            if answer is None:
-                raise RingsideError("service_unavailable", "The core did not take a settle; retrying the run.")
-            if answer.replayed:
-                await journal.result(number, "error", _error_line(custom_id, "server_error", LOST))
+            try:
+                answer = await self._core.settle(
+                    metering_pb2.SettleRequest(request_id=request_id, usage=common_pb2.TokenCounts(), outcome=FAILED)
+                )
+            except RingsideError as error:
+                if error.code != "not_found":
+                    raise  # the core is away: the run is retried
+                answer = None
+            if answer is not None and answer.replayed:
+                lost = RingsideError("internal_error", LOST)
+                await journal.result(number, "error", file_line(custom_id, refused(lost, request_id)))
             else:
                 journal.admitted.pop(number, None)
 
@@ -152,16 +164,45 @@ class BatchActivities:
             raise
 
     async def _line(self, run: _Run, caller: Caller, line: Line) -> None:
-        async def admitted(request_id: str) -> None:
-            await run.journal.admit(line.number, request_id, line.custom_id)
+        async def request_id_for_attempt() -> str:
+            request_id = new_id("req")
+            await run.journal.admit(line.number, request_id, line.custom_id)  # before the hold exists
+            return request_id
 
-        result = await run_line(self._gateway, caller, run.job.batch.endpoint, line.body, admitted, run.stopping)
+        started = time.time()
+        endpoint = run.job.batch.endpoint
+        result = await run_line(self._gateway, caller, endpoint, line.body, request_id_for_attempt, run.stopping)
         if result is None:
             return
+        self._log(run, caller, line, result, started)
         await run.journal.result(
             line.number, "output" if result.answered else "error", file_line(line.custom_id, result)
         )
         activity.heartbeat(len(run.journal.results))
+
+    def _log(self, run: _Run, caller: Caller, line: Line, result: LineResult, started: float) -> None:
+        """The line's row in the request log, as the edge writes one per call: served, failed
+        upstream, or refused for budget, wallet, block, allowed models (not a bad body)."""
+        code = error_code(result)
+        if code and not result.request_id and code not in LISTED_REFUSALS:
+            return
+        now, user, model = time.time(), line.body.get("user"), line.body.get("model")
+        self._recorder.add(
+            requests_pb2.RequestEntry(
+                request_id=result.request_id or new_id("req"),
+                key_id=caller.key_id,
+                customer_ref=caller.customer_ref,
+                user=user if isinstance(user, str) else "",
+                route=run.job.batch.endpoint,
+                model=str(model)[:300],
+                resolved_model=result.resolved_model,
+                status=result.status,
+                error_code=code,
+                latency_ms=round((now - started) * 1000),
+                created=int(now),
+                created_ms=int(now * 1000),
+            )
+        )
 
     async def _watch(self, run: _Run) -> None:
         """Reads the batch's status (a cancel), checks its window, reports counts, heartbeats."""

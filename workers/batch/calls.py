@@ -46,7 +46,7 @@ async def run_line(
     caller: Caller,
     endpoint: str,
     body: dict[str, Any],
-    on_admitted: Callable[[str], Awaitable[None]],
+    request_id_for_attempt: Callable[[], Awaitable[str]],
     stopping: Callable[[], bool],
 ) -> LineResult | None:
     """The line's result; None when the batch stopped (cancelled, expired) while the line waited
@@ -55,7 +55,7 @@ async def run_line(
     while True:
         try:
             call = await MeteredCall.prepare(gateway, caller, PARSERS[endpoint](raw, False))
-            call.on_admitted = on_admitted
+            call.request_id_for_attempt = request_id_for_attempt
             answer = await call.run()
         except RingsideError as error:  # refused before anything was held (a bad body, a ref, a model not allowed)
             return refused(error)
@@ -67,4 +67,7 @@ async def run_line(
             if stopping():
                 return None
             continue
-        return LineResult(answer.status, answer.headers.get("x-request-id", ""), answer.body)
+        headers = answer.headers
+        return LineResult(
+            answer.status, headers.get("x-request-id", ""), answer.body, headers.get("X-Ringside-Model-Resolved", "")
+        )

@@ -42,7 +42,7 @@ class ModelPolicyResponse(_message.Message):
     def __init__(self, lists: _Optional[_Iterable[_Union[_common_pb2.ModelList, _Mapping]]] = ...) -> None: ...
 
 class AuthorizeRequest(_message.Message):
-    __slots__ = ("api_key", "customer_ref", "user", "model_ref", "provider", "price", "input_tokens_bound", "requested_output_tokens", "model_max_output_tokens", "choices", "client_ip", "client_token_id", "client_token_rpm", "client_token", "classes", "key_id")
+    __slots__ = ("api_key", "customer_ref", "user", "model_ref", "provider", "price", "input_tokens_bound", "requested_output_tokens", "model_max_output_tokens", "choices", "client_ip", "client_token_id", "client_token_rpm", "client_token", "classes", "key_id", "request_id")
     API_KEY_FIELD_NUMBER: _ClassVar[int]
     CUSTOMER_REF_FIELD_NUMBER: _ClassVar[int]
     USER_FIELD_NUMBER: _ClassVar[int]
@@ -59,6 +59,7 @@ class AuthorizeRequest(_message.Message):
     CLIENT_TOKEN_FIELD_NUMBER: _ClassVar[int]
     CLASSES_FIELD_NUMBER: _ClassVar[int]
     KEY_ID_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     api_key: str
     customer_ref: str
     user: str
@@ -75,7 +76,8 @@ class AuthorizeRequest(_message.Message):
     client_token: str
     classes: _common_pb2.PriceClasses
     key_id: str
-    def __init__(self, api_key: _Optional[str] = ..., customer_ref: _Optional[str] = ..., user: _Optional[str] = ..., model_ref: _Optional[str] = ..., provider: _Optional[str] = ..., price: _Optional[_Union[_common_pb2.Price, _Mapping]] = ..., input_tokens_bound: _Optional[int] = ..., requested_output_tokens: _Optional[int] = ..., model_max_output_tokens: _Optional[int] = ..., choices: _Optional[int] = ..., client_ip: _Optional[str] = ..., client_token_id: _Optional[str] = ..., client_token_rpm: _Optional[int] = ..., client_token: _Optional[str] = ..., classes: _Optional[_Union[_common_pb2.PriceClasses, _Mapping]] = ..., key_id: _Optional[str] = ...) -> None: ...
+    request_id: str
+    def __init__(self, api_key: _Optional[str] = ..., customer_ref: _Optional[str] = ..., user: _Optional[str] = ..., model_ref: _Optional[str] = ..., provider: _Optional[str] = ..., price: _Optional[_Union[_common_pb2.Price, _Mapping]] = ..., input_tokens_bound: _Optional[int] = ..., requested_output_tokens: _Optional[int] = ..., model_max_output_tokens: _Optional[int] = ..., choices: _Optional[int] = ..., client_ip: _Optional[str] = ..., client_token_id: _Optional[str] = ..., client_token_rpm: _Optional[int] = ..., client_token: _Optional[str] = ..., classes: _Optional[_Union[_common_pb2.PriceClasses, _Mapping]] = ..., key_id: _Optional[str] = ..., request_id: _Optional[str] = ...) -> None: ...
 
 class RateLimitStatus(_message.Message):
     __slots__ = ("requests_limit", "requests_remaining", "requests_reset_ms", "tokens_limit", "tokens_remaining", "tokens_reset_ms")

@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from ringside.core.v1 import common_pb2 as ringside_dot_core_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1fringside/core/v1/requests.proto\x12\x10ringside.core.v1\x1a\x1dringside/core/v1/common.proto\"\x95\x02\n\x0cRequestEntry\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x0f\n\x07\x61pi_key\x18\x02 \x01(\t\x12\x14\n\x0c\x63lient_token\x18\x03 \x01(\t\x12\x14\n\x0c\x63ustomer_ref\x18\x04 \x01(\t\x12\x0c\n\x04user\x18\x05 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x06 \x01(\t\x12\r\n\x05route\x18\x07 \x01(\t\x12\r\n\x05model\x18\x08 \x01(\t\x12\x16\n\x0eresolved_model\x18\t \x01(\t\x12\x0e\n\x06status\x18\n \x01(\x05\x12\x12\n\nerror_code\x18\x0b \x01(\t\x12\x12\n\nlatency_ms\x18\x0c \x01(\x03\x12\x0f\n\x07\x63reated\x18\r \x01(\x03\x12\x12\n\ncreated_ms\x18\x0e \x01(\x03\"H\n\x15RecordRequestsRequest\x12/\n\x07\x65ntries\x18\x01 \x03(\x0b\x32\x1e.ringside.core.v1.RequestEntry\"*\n\x16RecordRequestsResponse\x12\x10\n\x08recorded\x18\x01 \x01(\x05\"\xa8\x02\n\nRequestRow\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x02 \x01(\t\x12\r\n\x05route\x18\x03 \x01(\t\x12\r\n\x05model\x18\x04 \x01(\t\x12\x16\n\x0eresolved_model\x18\x05 \x01(\t\x12\x0e\n\x06status\x18\x06 \x01(\x05\x12\x12\n\nerror_code\x18\x07 \x01(\t\x12,\n\x05usage\x18\x08 \x01(\x0b\x32\x1d.ringside.core.v1.TokenCounts\x12\x15\n\rcost_nano_usd\x18\t \x01(\x03\x12\x19\n\x11\x62illable_nano_usd\x18\n \x01(\x03\x12\x12\n\nlatency_ms\x18\x0b \x01(\x03\x12\x12\n\nsettled_by\x18\x0c \x01(\t\x12\x0f\n\x07\x63reated\x18\r \x01(\x03\"\x95\x01\n\x13ListRequestsRequest\x12+\n\x04page\x18\x01 \x01(\x0b\x32\x1d.ringside.core.v1.PageRequest\x12\x14\n\x0c\x63ustomer_ref\x18\x02 \x01(\t\x12\r\n\x05model\x18\x03 \x01(\t\x12\x0e\n\x06status\x18\x04 \x01(\x05\x12\r\n\x05since\x18\x05 \x01(\x03\x12\r\n\x05until\x18\x06 \x01(\x03\"X\n\x14ListRequestsResponse\x12.\n\x08requests\x18\x01 \x03(\x0b\x32\x1c.ringside.core.v1.RequestRow\x12\x10\n\x08has_more\x18\x02 \x01(\x08\"\'\n\x11GetRequestRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\"C\n\x12GetRequestResponse\x12-\n\x07request\x18\x01 \x01(\x0b\x32\x1c.ringside.core.v1.RequestRow2\xae\x02\n\x0fRequestsService\x12\x63\n\x0eRecordRequests\x12\'.ringside.core.v1.RecordRequestsRequest\x1a(.ringside.core.v1.RecordRequestsResponse\x12]\n\x0cListRequests\x12%.ringside.core.v1.ListRequestsRequest\x1a&.ringside.core.v1.ListRequestsResponse\x12W\n\nGetRequest\x12#.ringside.core.v1.GetRequestRequest\x1a$.ringside.core.v1.GetRequestResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1fringside/core/v1/requests.proto\x12\x10ringside.core.v1\x1a\x1dringside/core/v1/common.proto\"\xa6\x02\n\x0cRequestEntry\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x0f\n\x07\x61pi_key\x18\x02 \x01(\t\x12\x14\n\x0c\x63lient_token\x18\x03 \x01(\t\x12\x14\n\x0c\x63ustomer_ref\x18\x04 \x01(\t\x12\x0c\n\x04user\x18\x05 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x06 \x01(\t\x12\r\n\x05route\x18\x07 \x01(\t\x12\r\n\x05model\x18\x08 \x01(\t\x12\x16\n\x0eresolved_model\x18\t \x01(\t\x12\x0e\n\x06status\x18\n \x01(\x05\x12\x12\n\nerror_code\x18\x0b \x01(\t\x12\x12\n\nlatency_ms\x18\x0c \x01(\x03\x12\x0f\n\x07\x63reated\x18\r \x01(\x03\x12\x12\n\ncreated_ms\x18\x0e \x01(\x03\x12\x0f\n\x06key_id\x18\x8c\x01 \x01(\t\"H\n\x15RecordRequestsRequest\x12/\n\x07\x65ntries\x18\x01 \x03(\x0b\x32\x1e.ringside.core.v1.RequestEntry\"*\n\x16RecordRequestsResponse\x12\x10\n\x08recorded\x18\x01 \x01(\x05\"\xa8\x02\n\nRequestRow\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x02 \x01(\t\x12\r\n\x05route\x18\x03 \x01(\t\x12\r\n\x05model\x18\x04 \x01(\t\x12\x16\n\x0eresolved_model\x18\x05 \x01(\t\x12\x0e\n\x06status\x18\x06 \x01(\x05\x12\x12\n\nerror_code\x18\x07 \x01(\t\x12,\n\x05usage\x18\x08 \x01(\x0b\x32\x1d.ringside.core.v1.TokenCounts\x12\x15\n\rcost_nano_usd\x18\t \x01(\x03\x12\x19\n\x11\x62illable_nano_usd\x18\n \x01(\x03\x12\x12\n\nlatency_ms\x18\x0b \x01(\x03\x12\x12\n\nsettled_by\x18\x0c \x01(\t\x12\x0f\n\x07\x63reated\x18\r \x01(\x03\"\x95\x01\n\x13ListRequestsRequest\x12+\n\x04page\x18\x01 \x01(\x0b\x32\x1d.ringside.core.v1.PageRequest\x12\x14\n\x0c\x63ustomer_ref\x18\x02 \x01(\t\x12\r\n\x05model\x18\x03 \x01(\t\x12\x0e\n\x06status\x18\x04 \x01(\x05\x12\r\n\x05since\x18\x05 \x01(\x03\x12\r\n\x05until\x18\x06 \x01(\x03\"X\n\x14ListRequestsResponse\x12.\n\x08requests\x18\x01 \x03(\x0b\x32\x1c.ringside.core.v1.RequestRow\x12\x10\n\x08has_more\x18\x02 \x01(\x08\"\'\n\x11GetRequestRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\"C\n\x12GetRequestResponse\x12-\n\x07request\x18\x01 \x01(\x0b\x32\x1c.ringside.core.v1.RequestRow2\xae\x02\n\x0fRequestsService\x12\x63\n\x0eRecordRequests\x12\'.ringside.core.v1.RecordRequestsRequest\x1a(.ringside.core.v1.RecordRequestsResponse\x12]\n\x0cListRequests\x12%.ringside.core.v1.ListRequestsRequest\x1a&.ringside.core.v1.ListRequestsResponse\x12W\n\nGetRequest\x12#.ringside.core.v1.GetRequestRequest\x1a$.ringside.core.v1.GetRequestResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -33,21 +33,21 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'ringside.core.v1.requests_p
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_REQUESTENTRY']._serialized_start=85
-  _globals['_REQUESTENTRY']._serialized_end=362
-  _globals['_RECORDREQUESTSREQUEST']._serialized_start=364
-  _globals['_RECORDREQUESTSREQUEST']._serialized_end=436
-  _globals['_RECORDREQUESTSRESPONSE']._serialized_start=438
-  _globals['_RECORDREQUESTSRESPONSE']._serialized_end=480
-  _globals['_REQUESTROW']._serialized_start=483
-  _globals['_REQUESTROW']._serialized_end=779
-  _globals['_LISTREQUESTSREQUEST']._serialized_start=782
-  _globals['_LISTREQUESTSREQUEST']._serialized_end=931
-  _globals['_LISTREQUESTSRESPONSE']._serialized_start=933
-  _globals['_LISTREQUESTSRESPONSE']._serialized_end=1021
-  _globals['_GETREQUESTREQUEST']._serialized_start=1023
-  _globals['_GETREQUESTREQUEST']._serialized_end=1062
-  _globals['_GETREQUESTRESPONSE']._serialized_start=1064
-  _globals['_GETREQUESTRESPONSE']._serialized_end=1131
-  _globals['_REQUESTSSERVICE']._serialized_start=1134
-  _globals['_REQUESTSSERVICE']._serialized_end=1436
+  _globals['_REQUESTENTRY']._serialized_end=379
+  _globals['_RECORDREQUESTSREQUEST']._serialized_start=381
+  _globals['_RECORDREQUESTSREQUEST']._serialized_end=453
+  _globals['_RECORDREQUESTSRESPONSE']._serialized_start=455
+  _globals['_RECORDREQUESTSRESPONSE']._serialized_end=497
+  _globals['_REQUESTROW']._serialized_start=500
+  _globals['_REQUESTROW']._serialized_end=796
+  _globals['_LISTREQUESTSREQUEST']._serialized_start=799
+  _globals['_LISTREQUESTSREQUEST']._serialized_end=948
+  _globals['_LISTREQUESTSRESPONSE']._serialized_start=950
+  _globals['_LISTREQUESTSRESPONSE']._serialized_end=1038
+  _globals['_GETREQUESTREQUEST']._serialized_start=1040
+  _globals['_GETREQUESTREQUEST']._serialized_end=1079
+  _globals['_GETREQUESTRESPONSE']._serialized_start=1081
+  _globals['_GETREQUESTRESPONSE']._serialized_end=1148
+  _globals['_REQUESTSSERVICE']._serialized_start=1151
+  _globals['_REQUESTSSERVICE']._serialized_end=1453
 # @@protoc_insertion_point(module_scope)

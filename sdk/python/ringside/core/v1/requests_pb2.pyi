@@ -8,7 +8,7 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class RequestEntry(_message.Message):
-    __slots__ = ("request_id", "api_key", "client_token", "customer_ref", "user", "customer_id", "route", "model", "resolved_model", "status", "error_code", "latency_ms", "created", "created_ms")
+    __slots__ = ("request_id", "api_key", "client_token", "customer_ref", "user", "customer_id", "route", "model", "resolved_model", "status", "error_code", "latency_ms", "created", "created_ms", "key_id")
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     API_KEY_FIELD_NUMBER: _ClassVar[int]
     CLIENT_TOKEN_FIELD_NUMBER: _ClassVar[int]
@@ -23,6 +23,7 @@ class RequestEntry(_message.Message):
     LATENCY_MS_FIELD_NUMBER: _ClassVar[int]
     CREATED_FIELD_NUMBER: _ClassVar[int]
     CREATED_MS_FIELD_NUMBER: _ClassVar[int]
+    KEY_ID_FIELD_NUMBER: _ClassVar[int]
     request_id: str
     api_key: str
     client_token: str
@@ -37,7 +38,8 @@ class RequestEntry(_message.Message):
     latency_ms: int
     created: int
     created_ms: int
-    def __init__(self, request_id: _Optional[str] = ..., api_key: _Optional[str] = ..., client_token: _Optional[str] = ..., customer_ref: _Optional[str] = ..., user: _Optional[str] = ..., customer_id: _Optional[str] = ..., route: _Optional[str] = ..., model: _Optional[str] = ..., resolved_model: _Optional[str] = ..., status: _Optional[int] = ..., error_code: _Optional[str] = ..., latency_ms: _Optional[int] = ..., created: _Optional[int] = ..., created_ms: _Optional[int] = ...) -> None: ...
+    key_id: str
+    def __init__(self, request_id: _Optional[str] = ..., api_key: _Optional[str] = ..., client_token: _Optional[str] = ..., customer_ref: _Optional[str] = ..., user: _Optional[str] = ..., customer_id: _Optional[str] = ..., route: _Optional[str] = ..., model: _Optional[str] = ..., resolved_model: _Optional[str] = ..., status: _Optional[int] = ..., error_code: _Optional[str] = ..., latency_ms: _Optional[int] = ..., created: _Optional[int] = ..., created_ms: _Optional[int] = ..., key_id: _Optional[str] = ...) -> None: ...
 
 class RecordRequestsRequest(_message.Message):
     __slots__ = ("entries",)
