@@ -41,6 +41,17 @@ def hooks(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
         yield running
 
 
+def logged(hooks: WebhookStack, key: str, customer: str, count: int) -> list[dict[str, Any]]:
+    """The customer's rows of GET /v1/requests once the worker's log entries (sent every 0.5 s) are
+    in: until then a settled call shows from its usage record alone, without its route."""
+
+    def rows() -> list[dict[str, Any]] | None:
+        found = hooks.stack.call("GET", f"/v1/requests?customer_id={customer}", key).json()["data"]
+        return found if len(found) == count and all(row["route"] for row in found) else None
+
+    return list(wait_until(rows, 10, f"{count} lines in the request log"))
+
+
 def test_a_batch_completes_with_its_output_file_and_each_line_metered(hooks: WebhookStack) -> None:
     key = hooks.stack.live_key
     hooks.endpoint(key, ["batch.completed"])
@@ -60,14 +71,7 @@ def test_a_batch_completes_with_its_output_file_and_each_line_metered(hooks: Web
     assert open_holds(hooks, customer) == 0
     usage = hooks.stack.call("GET", f"/v1/usage?customer_id={customer}", key).json()
     assert usage["request_count"] == 5 and Decimal(str(usage["total_billable_usd"])) == cost_of(output)
-    rows = wait_until(
-        lambda: (
-            len(found := hooks.stack.call("GET", f"/v1/requests?customer_id={customer}", key).json()["data"]) == 5
-            and found
-        ),
-        10,
-        "the lines in the request log",
-    )
+    rows = logged(hooks, key, customer, 5)
     assert {row["route"] for row in rows} == {"/v1/chat/completions"} and {row["status"] for row in rows} == {200}
     assert {row["id"] for row in rows} == {line["response"]["request_id"] for line in output}
     event = hooks.wait_for(1, "batch.completed", customer)[0].event
@@ -93,14 +97,7 @@ def test_a_line_refused_for_budget_goes_to_the_error_file_with_its_code(hooks: W
     output = file_lines(client, done.output_file_id)
     assert [line["custom_id"] for line in output] == ["short"]
     assert spend(hooks, key, customer) == cost_of(output)
-    rows = wait_until(
-        lambda: (
-            len(found := hooks.stack.call("GET", f"/v1/requests?customer_id={customer}", key).json()["data"]) == 2
-            and found
-        ),
-        10,
-        "both lines in the request log",
-    )
+    rows = logged(hooks, key, customer, 2)
     assert sorted((row["status"], row["error_code"]) for row in rows) == [
         (200, None),
         (402, "customer_budget_exceeded"),
