@@ -16,7 +16,7 @@ from typing import Any
 
 import openai
 
-from tests.e2e.test_chat_completions import expected_cost_usd
+from ringside_server.providers.catalog.load import load_catalog
 from tests.harness import FakeUpstream, stop_process, wait_until
 from tests.workers.webhook_stack import WebhookStack
 
@@ -27,12 +27,14 @@ FINISH_DEADLINE_S = 90.0
 
 
 @contextmanager
-def batch_stack(backend: str, work: pathlib.Path) -> Iterator[WebhookStack]:
-    upstream = FakeUpstream.start(work, latency_ms=UPSTREAM_LATENCY_MS)
+def batch_stack(
+    backend: str, work: pathlib.Path, latency_ms: str = UPSTREAM_LATENCY_MS, concurrency: str = CONCURRENCY
+) -> Iterator[WebhookStack]:
+    upstream = FakeUpstream.start(work, latency_ms=latency_ms)
     env = {
         "OPENAI_BASE_URL": upstream.base_url,
         "OPENAI_API_KEY": upstream.api_key,
-        "RINGSIDE_BATCH_CONCURRENCY": CONCURRENCY,
+        "RINGSIDE_BATCH_CONCURRENCY": concurrency,
     }
     running = WebhookStack.start(backend, work, extra_env=env)
     try:
@@ -83,12 +85,14 @@ def file_lines(client: openai.OpenAI, file_id: str | None) -> list[dict[str, Any
 
 
 def cost_of(output: list[dict[str, Any]]) -> Decimal:
-    """What the answered lines cost at the catalog price, each rounded up as a call is."""
-    total = Decimal(0)
+    """What the answered lines cost at the catalog's price of MODEL, each rounded up as a call is."""
+    prices = load_catalog()[MODEL].prices
+    total_nano = 0
     for line in output:
         usage = line["response"]["body"]["usage"]
-        total += expected_cost_usd(usage["prompt_tokens"], usage["completion_tokens"])
-    return total
+        per_mtok = usage["prompt_tokens"] * prices["input"] + usage["completion_tokens"] * prices["output"]
+        total_nano += -(-per_mtok // 1_000_000)
+    return Decimal(total_nano).scaleb(-9)
 
 
 def new_customer(hooks: WebhookStack, key: str, **fields: Any) -> str:
