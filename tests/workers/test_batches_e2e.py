@@ -229,3 +229,27 @@ def test_the_same_idempotency_key_replays_the_batch(hooks: WebhookStack) -> None
     again = hooks.stack.call("POST", "/v1/batches", key, body, headers={"Idempotency-Key": "batch-once"})
     assert first.status == again.status == 200 and again.headers.get("idempotent-replayed") == "true"
     assert again.json()["id"] == first.json()["id"]
+
+
+def test_a_test_keys_batch_of_embeddings_runs_on_the_test_model(hooks: WebhookStack) -> None:
+    key = hooks.stack.test_key
+    customer = new_customer(hooks, key, budget_usd=1)
+    client = sdk(hooks, key, customer)
+    lines = [
+        {
+            "custom_id": f"e{n}",
+            "method": "POST",
+            "url": "/v1/embeddings",
+            "body": {"model": "fc:openai/text-embedding-3-small", "input": f"text {n}"},
+        }
+        for n in range(3)
+    ]
+    batch = client.batches.create(
+        input_file_id=upload(client, lines), endpoint="/v1/embeddings", completion_window="24h"
+    )
+    done = finished(client, batch.id)
+    output = file_lines(client, done.output_file_id)
+    assert sorted(line["custom_id"] for line in output) == ["e0", "e1", "e2"]
+    assert all(line["response"]["body"]["object"] == "list" for line in output)
+    usage = hooks.stack.call("GET", f"/v1/usage?customer_id={customer}", key).json()
+    assert usage["request_count"] == 3 and usage["input_tokens"] > 0
