@@ -36,7 +36,11 @@ def batch_stack(
         "OPENAI_API_KEY": upstream.api_key,
         "RINGSIDE_BATCH_CONCURRENCY": concurrency,
     }
-    running = WebhookStack.start(backend, work, extra_env=env)
+    try:
+        running = WebhookStack.start(backend, work, extra_env=env)
+    except BaseException:
+        stop_process(upstream.process)
+        raise
     try:
         yield running
     finally:

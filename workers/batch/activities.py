@@ -99,6 +99,10 @@ class BatchActivities:
         except RingsideError as error:  # validated at create; a changed file is refused the same way
             return RunOutcome("failed", "invalid_input", error.message)
         run = _Run(journal, job)
+        if batch.status == "cancelling":  # cancelled before its workflow began: no line starts
+            run.stop = "cancelled"
+        elif time.time() >= batch.expires_at:
+            run.stop = "expired"
         caller = Caller(api_key="", live=batch.livemode, customer_ref=batch.customer_id, key_id=job.key_id)
         watcher = asyncio.create_task(self._watch(run))
         try:
@@ -120,19 +124,24 @@ class BatchActivities:
         never held (killed before the core answered) → it runs again; settled already (its answer
         lost after it was billed) → an error result naming its request, so it is not billed twice."""
         for number, (request_id, custom_id) in sorted(journal.admitted.items()):
-            try:
-                answer = await self._core.settle(
-                    metering_pb2.SettleRequest(request_id=request_id, usage=common_pb2.TokenCounts(), outcome=FAILED)
-                )
-            except RingsideError as error:
-                if error.code != "not_found":
-                    raise  # the core is away: the run is retried
-                answer = None
+            answer = await self._settle_unfinished(request_id)
             if answer is not None and answer.replayed:
                 lost = RingsideError("internal_error", LOST)
                 await journal.result(number, "error", file_line(custom_id, refused(lost, request_id)))
             else:
                 journal.admitted.pop(number, None)
+
+    async def _settle_unfinished(self, request_id: str) -> metering_pb2.SettleResponse | None:
+        """Settles an attempt whose outcome is unknown as failed with nothing used (its open hold
+        released); the first settle's result when it had one (`replayed`); None when it never held."""
+        try:
+            return await self._core.settle(
+                metering_pb2.SettleRequest(request_id=request_id, usage=common_pb2.TokenCounts(), outcome=FAILED)
+            )
+        except RingsideError as error:
+            if error.code != "not_found":
+                raise  # the core is away: the run is retried
+            return None
 
     async def _run_lines(self, run: _Run, caller: Caller, lines: AsyncIterator[Line]) -> None:
         slots = asyncio.Semaphore(self._concurrency)
@@ -165,6 +174,9 @@ class BatchActivities:
 
     async def _line(self, run: _Run, caller: Caller, line: Line) -> None:
         async def request_id_for_attempt() -> str:
+            earlier = run.journal.admitted.get(line.number)
+            if earlier is not None:  # an attempt whose Authorize may have landed unanswered (the core away)
+                await self._settle_unfinished(earlier[0])
             request_id = new_id("req")
             await run.journal.admit(line.number, request_id, line.custom_id)  # before the hold exists
             return request_id

@@ -33,6 +33,7 @@ RATE_LIMITED = frozenset(
     }
 )
 MIN_WAIT_S = 0.05
+CORE_AWAY_WAIT_S = 1.0
 MAX_WAIT_S = 60.0
 
 
@@ -57,8 +58,13 @@ async def run_line(
             call = await MeteredCall.prepare(gateway, caller, PARSERS[endpoint](raw, False))
             call.request_id_for_attempt = request_id_for_attempt
             answer = await call.run()
-        except RingsideError as error:  # refused before anything was held (a bad body, a ref, a model not allowed)
-            return refused(error)
+        except RingsideError as error:
+            if error.code == "service_unavailable":  # the core is away: the line waits for it
+                await asyncio.sleep(CORE_AWAY_WAIT_S)
+                if stopping():
+                    return None
+                continue
+            return refused(error)  # refused before anything was held (a bad body, a ref, a model not allowed)
         if isinstance(answer, metering_pb2.Denial):
             if answer.code not in RATE_LIMITED:
                 return _denied(answer)
