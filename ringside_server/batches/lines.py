@@ -16,7 +16,7 @@ import orjson
 
 from ringside_server.errors import RingsideError
 
-ENDPOINTS = ("/v1/chat/completions", "/v1/embeddings")  # what a batch's lines may call
+ENDPOINTS = ("/v1/chat/completions", "/v1/embeddings", "/v1/responses")  # what a batch's lines may call
 COMPLETION_WINDOWS = {"24h": 24 * 3600}
 MAX_LINES = 50_000  # API.md "Bodies": more lines is a 400 at POST /v1/batches
 MAX_CUSTOM_ID = 512

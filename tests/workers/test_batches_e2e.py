@@ -253,3 +253,28 @@ def test_a_test_keys_batch_of_embeddings_runs_on_the_test_model(hooks: WebhookSt
     assert all(line["response"]["body"]["object"] == "list" for line in output)
     usage = hooks.stack.call("GET", f"/v1/usage?customer_id={customer}", key).json()
     assert usage["request_count"] == 3 and usage["input_tokens"] > 0
+
+
+def test_responses_lines_answer_as_response_objects(hooks: WebhookStack) -> None:
+    key = hooks.stack.test_key
+    client = sdk(hooks, key, new_customer(hooks, key, budget_usd=1))
+    body = {"model": "fc:openai/gpt-4o-mini", "input": "Say hi", "max_output_tokens": 16}
+    lines = [
+        {"custom_id": "r1", "method": "POST", "url": "/v1/responses", "body": body},
+        {
+            "custom_id": "r2",
+            "method": "POST",
+            "url": "/v1/responses",
+            "body": {**body, "previous_response_id": "resp_x"},
+        },
+    ]
+    batch = client.batches.create(
+        input_file_id=upload(client, lines), endpoint="/v1/responses", completion_window="24h"
+    )
+    done = finished(client, batch.id)
+    [answered] = file_lines(client, done.output_file_id)
+    assert answered["custom_id"] == "r1" and answered["response"]["body"]["object"] == "response"
+    assert answered["response"]["body"]["output"][0]["content"][0]["text"]
+    [refused] = file_lines(client, done.error_file_id)
+    assert refused["custom_id"] == "r2" and refused["response"]["status_code"] == 400
+    assert refused["response"]["body"]["error"]["param"] == "previous_response_id"

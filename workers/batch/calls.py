@@ -6,6 +6,7 @@ and runs then (API.md "Batch money"); budget, wallet, block and allowed_models r
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -15,14 +16,41 @@ from edge_http.openai.types import chat, embeddings
 from ringside.core.v1 import metering_pb2
 from ringside_server.batches.results import LineResult, refused
 from ringside_server.errors import RingsideError
+from ringside_server.ids import new_id
 from ringside_server.metering.call import MeteredCall
 from ringside_server.metering.gateway import Gateway
 from ringside_server.metering.request import Caller, MeteredRequest
+from ringside_server.openai import file_search, responses
+
+
+def _response_request(raw: bytes, peer: bool) -> MeteredRequest:
+    """A Responses line as the edge reads one (ringside_server/openai/responses.py), asked of the model
+    as a chat call; a batch's responses start no chain and search no store (they are not stored)."""
+    body = orjson.loads(raw)
+    responses.check(body)
+    if "input" not in body:
+        raise responses.refuse("input is required.", "input")
+    if body.get("previous_response_id"):
+        raise responses.refuse("A batch's responses cannot continue a stored one.", "previous_response_id")
+    if file_search.file_search_of(body) is not None:
+        raise responses.refuse("file_search is not available in a batch.", "tools")
+    chat_body = responses.chat_body(body, [], responses.input_items(body["input"]))
+    return chat.metered_request(orjson.dumps(chat_body), peer)
+
+
+def _as_response(body: dict[str, Any], completion_body: bytes) -> bytes:
+    """The chat completion a Responses line was answered with, as OpenAI's Response object."""
+    completion = orjson.loads(completion_body)
+    response = responses.skeleton(new_id("resp"), int(time.time()), body)
+    response["model"] = str(completion.get("model") or response["model"])
+    return orjson.dumps(responses.from_completion(response, completion))
+
 
 # The endpoint's parse, as the edge runs it for that route (the body as bytes, not the peer's route)
 PARSERS: dict[str, Callable[[bytes, bool], MeteredRequest]] = {
     "/v1/chat/completions": chat.metered_request,
     "/v1/embeddings": embeddings.metered_request,
+    "/v1/responses": _response_request,
 }
 RATE_LIMITED = frozenset(
     {
@@ -74,6 +102,9 @@ async def run_line(
                 return None
             continue
         headers = answer.headers
+        answered = answer.body
+        if endpoint == "/v1/responses" and answer.status == 200:
+            answered = _as_response(body, answered)
         return LineResult(
-            answer.status, headers.get("x-request-id", ""), answer.body, headers.get("X-Ringside-Model-Resolved", "")
+            answer.status, headers.get("x-request-id", ""), answered, headers.get("X-Ringside-Model-Resolved", "")
         )
