@@ -171,8 +171,10 @@ async def finish(
     now = int(core.now())
     records: list[object] = []
     file_ids: list[str] = []
+    owner = core.state.customers.get(batch.customer_id) if batch.customer_id else None
+    owner_gone = batch.customer_id is not None and (owner is None or owner.erasure != "")
     for result, name in zip(files, ("output", "errors"), strict=True):
-        if result is None:
+        if result is None or owner_gone:  # a deleted or erased owner's answers are not kept
             file_ids.append("")
             continue
         if not FILE_ID.match(result.id) or not SHA256.match(result.sha256) or result.bytes < 0:
@@ -205,7 +207,6 @@ async def finish(
             "error_file_id": changed.error_file_id or None,
             "request_counts": {"total": batch.total, "completed": changed.completed, "failed": changed.failed},
         }
-        owner = core.state.customers.get(batch.customer_id) if batch.customer_id else None
         event_type = f"batch.{status}"
         if owner is not None:  # data.customer, as every event about a customer carries it
             records.extend(customer_event(core.state, owner, event_type, now, data))

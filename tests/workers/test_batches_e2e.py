@@ -278,3 +278,17 @@ def test_responses_lines_answer_as_response_objects(hooks: WebhookStack) -> None
     [refused] = file_lines(client, done.error_file_id)
     assert refused["custom_id"] == "r2" and refused["response"]["status_code"] == 400
     assert refused["response"]["body"]["error"]["param"] == "previous_response_id"
+
+
+def test_erasing_the_customer_stops_its_batch(hooks: WebhookStack) -> None:
+    key = hooks.stack.live_key
+    customer = new_customer(hooks, key, budget_usd=5)
+    client = sdk(hooks, key, customer)
+    batch = submit(client, [chat_line(f"x{n}") for n in range(60)])
+    wait_until(lambda: client.batches.retrieve(batch.id).request_counts.completed >= 1, 60, "a line answered")
+    erased = hooks.stack.call("POST", f"/v1/customers/{customer}/erase", key, {})
+    assert erased.status == 202, erased.body
+    account = sdk(hooks, key)  # the batch's row stays under the bare customer id, for the account
+    done = finished(account, batch.id, ("cancelled",))
+    assert done.request_counts.completed < 60
+    assert open_holds(hooks, customer) == 0

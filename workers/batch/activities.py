@@ -251,7 +251,7 @@ class BatchActivities:
                 written = await self._files.write(file_id, _chunks(lines), 1 << 40)
                 files[kind] = pb.BatchResultFile(id=file_id, bytes=written.size_bytes, sha256=written.sha256)
         errors = [{"code": outcome.error_code, "message": outcome.error_message, "param": None, "line": None}]
-        await self._core.internal(
+        finished_batch = await self._core.internal(
             self._core.batches.FinishBatch,
             pb.FinishBatchRequest(
                 batch_id=request.batch_id,
@@ -263,6 +263,10 @@ class BatchActivities:
                 errors_json=orjson.dumps(errors).decode() if outcome.error_code else "",
             ),
         )
+        kept = {finished_batch.batch.output_file_id, finished_batch.batch.error_file_id}
+        for result in files.values():
+            if result.id not in kept:  # its owner was deleted or erased meanwhile: its answers go
+                await self._files.delete(result.id)
         with contextlib.suppress(FileNotFoundError):  # its results are in the files now
             await asyncio.to_thread(self._journal_path(request.batch_id).unlink)
 
