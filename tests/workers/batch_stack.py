@@ -23,6 +23,7 @@ from tests.workers.webhook_stack import WebhookStack
 MODEL = "fc:openai/gpt-4o-mini"
 UPSTREAM_LATENCY_MS = "150"
 CONCURRENCY = "2"
+MAX_BATCH_FILE_BYTES = 16 * 1024 * 1024  # RINGSIDE_MAX_BATCH_FILE_BYTES here (200 MiB by default)
 FINISH_DEADLINE_S = 90.0
 
 
@@ -35,6 +36,7 @@ def batch_stack(
         "OPENAI_BASE_URL": upstream.base_url,
         "OPENAI_API_KEY": upstream.api_key,
         "RINGSIDE_BATCH_CONCURRENCY": concurrency,
+        "RINGSIDE_MAX_BATCH_FILE_BYTES": str(MAX_BATCH_FILE_BYTES),
     }
     try:
         running = WebhookStack.start(backend, work, extra_env=env)

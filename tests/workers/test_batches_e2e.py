@@ -18,6 +18,7 @@ from edge_http.openapi.document import load_document
 from tests.e2e.test_openapi_live import Contract
 from tests.harness import wait_until
 from tests.workers.batch_stack import (
+    MAX_BATCH_FILE_BYTES,
     batch_stack,
     chat_line,
     cost_of,
@@ -292,3 +293,12 @@ def test_erasing_the_customer_stops_its_batch(hooks: WebhookStack) -> None:
     done = finished(account, batch.id, ("cancelled",))
     assert done.request_counts.completed < 60
     assert open_holds(hooks, customer) == 0
+
+
+def test_a_batch_file_has_its_own_upload_bound(hooks: WebhookStack) -> None:
+    client = sdk(hooks, hooks.stack.live_key)
+    big = b" " * (MAX_BATCH_FILE_BYTES + 1)
+    with pytest.raises(openai.APIStatusError) as refused:
+        client.files.create(file=("big.jsonl", big), purpose="batch")
+    assert refused.value.status_code == 413
+    assert client.files.create(file=("big.txt", big), purpose="user_data").bytes == len(big)  # other files: 512 MiB
