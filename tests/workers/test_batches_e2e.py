@@ -81,6 +81,8 @@ def test_a_batch_completes_with_its_output_file_and_each_line_metered(hooks: Web
     answer = hooks.stack.call("GET", f"/v1/batches/{batch.id}", key)
     contract.check("GET", "/v1/batches/{id}", answer, 200)
     contract.check("GET", "/v1/batches", hooks.stack.call("GET", "/v1/batches?limit=2", key), 200)
+    output_file = hooks.stack.call("GET", f"/v1/files/{done.output_file_id}", key)
+    assert contract.check("GET", "/v1/files/{id}", output_file, 200)["purpose"] == "batch_output"
     assert client.batches.list(limit=1).data[0].id == batch.id
 
 

@@ -121,11 +121,12 @@ class BatchActivities:
     async def _resolve_open_lines(self, journal: Journal) -> None:
         """Lines an earlier attempt began and never finished (the worker was killed): each is settled
         now, once. Its hold still open → settled as failed with nothing used, and the line runs again;
-        never held (killed before the core answered) → it runs again; settled already (its answer
-        lost after it was billed) → an error result naming its request, so it is not billed twice."""
+        never held (killed before the core answered), or settled at nothing (a worker stopping
+        cancels its calls) → it runs again; settled at a cost (its answer lost after it was billed) →
+        an error result naming its request, so it is not billed twice."""
         for number, (request_id, custom_id) in sorted(journal.admitted.items()):
             answer = await self._settle_unfinished(request_id)
-            if answer is not None and answer.replayed:
+            if answer is not None and answer.replayed and answer.cost_nano_usd > 0:
                 lost = RingsideError("internal_error", LOST)
                 await journal.result(number, "error", file_line(custom_id, refused(lost, request_id)))
             else:
