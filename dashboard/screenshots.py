@@ -46,7 +46,27 @@ def seed(stack: Stack, key: str) -> str:
             body = {"model": model, "max_tokens": 64, "messages": prompt}
             ok("POST", "/v1/chat/completions", body, headers={"FC-Customer": f"ext:{external_id}"})
     ok("PATCH", "/v1/customers/ext:hooli", {"blocked": True})
+    # refusals for the overview and the Requests page: a budget of 0 (402), an RPM of 1 (429)
+    ok("PATCH", "/v1/customers/ext:initech", {"budget_usd": 0})
+    ok("PATCH", "/v1/customers/ext:umbrella", {"rate_limit_rpm": 1})
+    small = {"model": "fc:openai/gpt-4o-mini", "max_tokens": 16, "messages": [{"role": "user", "content": "hi"}]}
+    for external_id in ("initech", "umbrella", "umbrella"):
+        stack.call("POST", "/v1/chat/completions", key, small, headers={"FC-Customer": f"ext:{external_id}"})
     return str(ok("GET", "/v1/customers/ext:acme-corp")["id"])
+
+
+def seed_store(stack: Stack, key: str) -> str:
+    """A store with a file (in progress: no worker runs here) and a query, for its page."""
+    import openai
+
+    sdk = openai.OpenAI(base_url=stack.base_url + "/v1", api_key=key, max_retries=0)
+    store = sdk.vector_stores.create(name="support-handbook")
+    uploaded = sdk.files.create(
+        file=("refunds.md", b"# Refunds\n\nPaid within 14 days.\n", "text/markdown"), purpose="assistants"
+    )
+    sdk.vector_stores.files.create(file_id=uploaded.id, vector_store_id=store.id)
+    sdk.vector_stores.search(store.id, query="how long does a refund take")
+    return store.id
 
 
 def shoot(page: Page, name: str) -> None:
@@ -60,10 +80,11 @@ def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     work = pathlib.Path(tempfile.mkdtemp(prefix="ringside-screenshots-"))
     upstream = FakeUpstream.start(work)
-    stack = Stack("sqlite", work / "stack", upstream).start()
+    stack = Stack("sqlite", work / "stack", upstream, with_rag=True).start()
     try:
         key = stack.live_key
         customer_id = seed(stack, key)
+        store_id = seed_store(stack, key)
         endpoint_id = stack.call("GET", "/v1/webhooks", key).json()["data"][0]["id"]
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
@@ -82,6 +103,9 @@ def main() -> None:
                 "slots": "slots",
                 "webhooks": f"webhooks/{endpoint_id}",
                 "events": "events",
+                "requests": "requests",
+                "vector-stores": "vector-stores",
+                "vector-store": f"vector-stores/{store_id}",
                 "stripe": "stripe",
                 "account": "account",
             }

@@ -35,6 +35,10 @@ from ringside_server.settings import Settings
 log = logging.getLogger("ringside.edge")
 SESSION = web.AppKey("providers_session", aiohttp.ClientSession)
 LOCAL = web.AppKey("local_provider", LocalProvider)
+# After the drain (RINGSIDE_DRAIN_TIMEOUT_S), how long the last lease reports may take: with the core
+# up they take milliseconds; with it unreachable the leases expire and the core posts them (leases.py),
+# so waiting a second drain for it would only delay the stop.
+LEASE_CLOSE_S = 5.0
 
 
 def reload_catalog(app: web.Application) -> None:
@@ -91,7 +95,7 @@ def create_app(settings: Settings) -> web.Application:
         )
         yield
         if leases is not None:  # handlers have drained: report every call, close every lease
-            await leases.close(settings.drain_timeout_s)
+            await leases.close(min(settings.drain_timeout_s, LEASE_CLOSE_S))
         await request_log.close()
         await session.close()
         await rag.close()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from typing import Any
 
 import orjson
 from aiohttp import web
@@ -21,10 +22,16 @@ from edge_http.openai.jsonio import dumps
 from ringside.core.v1 import idempotency_pb2
 from ringside_server.errors import RingsideError
 
+# Creates and money moves (API.md "Idempotency"), and a webhook secret's rotation: a retried
+# rotation must not rotate twice (the overlap would then drop the secret the client still holds).
 COVERED = re.compile(
-    r"^/v1/(customers|tiers|slots|api_keys|webhooks|batches|accounts/[^/]+/balance/topup"
-    r"|customers/[^/]+/wallet/(topup|adjust|refund))$|^/(customer|budget)/new$"
+    r"^/v1/(customers|tiers|slots|api_keys|webhooks|batches|accounts|accounts/[^/]+/balance/topup"
+    r"|customers/[^/]+/(client_tokens|wallet/(topup|adjust|refund))|webhooks/[^/]+/rotate_secret)$"
+    r"|^/(customer|budget)/new$"
 )
+# Fields holding a secret shown once: an API key's or a webhook endpoint's (also after a
+# rotation) `secret`, a Client Token's `token`, and the keys a new account comes with.
+SHOWN_ONCE = ("secret", "token")
 MAX_KEY = 255
 MAX_STORED_BODY = 1024 * 1024
 REPLAY = idempotency_pb2.IDEMPOTENCY_DECISION_REPLAY
@@ -75,18 +82,29 @@ async def idempotency(request: web.Request, handler: Handler) -> web.StreamRespo
 
 
 def without_secret(body: bytes) -> bytes:
-    """What is kept for replays: a secret shown once (a new API key's, a webhook endpoint's) is never
-    stored in clear — a replay says it was shown (`"secret": null, "secret_shown_once": true`), and a
+    """What is kept for replays: a secret shown once is never stored in clear — a replay has it
+    `null` and says it was shown (`"secret_shown_once": true` on each object that held one), and a
     client that lost it rotates or creates another."""
-    if b'"secret"' not in body:
+    if b'"secret"' not in body and b'"token"' not in body:
         return body
     try:
         parsed = orjson.loads(body)
     except orjson.JSONDecodeError:
         return body
-    if not isinstance(parsed, dict) or not isinstance(parsed.get("secret"), str):
+    if not isinstance(parsed, dict):
         return body
-    return dumps({**parsed, "secret": None, "secret_shown_once": True})
+    keys = parsed.get("api_keys")  # POST /v1/accounts: the account's first live and test keys
+    if isinstance(keys, list):
+        parsed["api_keys"] = [_shown(key) if isinstance(key, dict) else key for key in keys]
+    return dumps(_shown(parsed))
+
+
+def _shown(item: dict[str, Any]) -> dict[str, Any]:
+    held = [name for name in SHOWN_ONCE if isinstance(item.get(name), str)]
+    nested = any(isinstance(key, dict) and key.get("secret_shown_once") for key in item.get("api_keys") or [])
+    if not held and not nested:
+        return item
+    return {**item, **dict.fromkeys(held), "secret_shown_once": True}
 
 
 async def _finish(

@@ -63,7 +63,10 @@ def _finished(
         metrics.added.labels(route).observe(max(0.0, elapsed_s - record.upstream_s))
         first_byte_s = record.first_byte_s if record.first_byte_s is not None else elapsed_s
         metrics.first_byte.labels(route).observe(first_byte_s)
-    request_id = (response.headers.get("x-request-id") if response is not None else None) or request.get(REQUEST_ID)
+    # The answer names its call; a call cut with no answer (at shutdown) by the id it was admitted
+    # under, so its request-log entry and its usage record stay one row of /v1/requests.
+    answered_id = response.headers.get("x-request-id") if response is not None else None
+    request_id = answered_id or record.request_id or request.get(REQUEST_ID)
     tracing.current_span().set_attribute(tracing.REQUEST_ID, request_id or "")  # the request's span
     if record.asked and (record.metered or code in LISTED_REFUSALS):
         _log_request(request, record, route, status, code, request_id or "", elapsed_s)

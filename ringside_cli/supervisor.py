@@ -37,6 +37,7 @@ MAX_RESTARTS = 5
 RESTART_WINDOW_S = 60.0
 START_TIMEOUT_S = 60.0
 STOP_TIMEOUT_S = 40.0
+STOP_MARGIN_S = 15.0  # past the drain: settling cut calls, closing leases, the process's own exit
 PR_SET_PDEATHSIG = 1
 STDOUT_LOCK = threading.Lock()  # the JSON relays' threads share our stdout
 
@@ -282,9 +283,10 @@ def run_all(settings: Settings) -> int:
                     _restart(settings, role, env, log_dir, echo)
     finally:
         stopping = True  # from here on the roles' own shutdown logs go to their log files only
-        # Edge first: it drains handlers, then reports and closes its leases (up to the drain timeout
-        # each); then the worker, the rag role, the core (it flushes its writer) and Temporal.
-        stop_timeout_s = max(STOP_TIMEOUT_S, 2 * settings.drain_timeout_s + 10)
+        # Edge first: it drains handlers (the drain timeout), settles what is cut as aborted and
+        # closes its leases (seconds); then the worker, the rag role, the core (it flushes its
+        # writer) and Temporal. A role still up past its drain and a margin is killed.
+        stop_timeout_s = max(STOP_TIMEOUT_S, settings.drain_timeout_s + STOP_MARGIN_S)
         for role in reversed(roles):
             if role.process is not None:
                 say(settings, f"ringside up: {role.name} {role.stop(stop_timeout_s)}")

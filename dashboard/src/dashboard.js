@@ -16,7 +16,7 @@ import { SignIn } from "./views/signin.js";
 import { Slots } from "./views/slots.js";
 import { Stripe } from "./views/stripe.js";
 import { Tiers } from "./views/tiers.js";
-import { VectorStores } from "./views/vector_stores.js";
+import { VectorStore, VectorStores } from "./views/vector_stores.js";
 import { Webhooks } from "./views/webhooks.js";
 
 const PAGES = [
@@ -129,7 +129,8 @@ function App() {
     visible.find((p) => p.path === route.page) ||
     PAGES.find((p) => p.path === route.page && (p.need === "operator") === operator) ||
     visible[0];
-  const View = route.page === "customers" && route.id ? Customer : page.view;
+  const pageOfOne = { customers: Customer, "vector-stores": VectorStore }; // an object's own page
+  const View = (route.id && page.path === route.page && pageOfOne[route.page]) || page.view;
   return html`<div class=${`shell mode-${state.mode}`} key=${state.mode}>
     <a class="skip" href="#main">Skip to content</a>
     <header class="top">

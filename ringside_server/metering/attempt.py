@@ -322,7 +322,7 @@ def usd_header(nano: int) -> str:
     return f"{sign}{whole}.{fraction:09d}".rstrip("0").rstrip(".")
 
 
-async def shielded_settle(attempt: Attempt) -> None:
+async def shielded_settle(attempt: Attempt, aborted: bool = False) -> None:
     """Settle an attempt left open (cancelled at shutdown, an unexpected error), even if the caller
     is cancelled again meanwhile."""
-    await asyncio.shield(attempt.settle_unfinished())
+    await asyncio.shield(attempt.settle_unfinished(client_gone=aborted))

@@ -102,9 +102,15 @@ class MeteredCall:
                             await asyncio.sleep(wait)
                         continue
                 return await attempt.answer()
+            except asyncio.CancelledError:
+                # Cut at shutdown once the drain is over: settled as aborted (the provider may
+                # bill what it did), for what was counted.
+                if not attempt.settled and not attempt.streaming:
+                    await shielded_settle(attempt, aborted=True)
+                raise
             finally:
-                # An unexpected error, or cancelled at shutdown: never leave it open. A relay
-                # handed out settles itself when it ends or is closed.
+                # An unexpected error: never leave it open. A relay handed out settles itself
+                # when it ends or is closed.
                 if not attempt.settled and not attempt.streaming:
                     await shielded_settle(attempt)
         # The last model was given up on early (a timeout, or a long retry-after): its failure is the answer.

@@ -423,3 +423,41 @@ def test_every_page_passes_axe_s_wcag_2_aa_checks(stack: Stack, account: dict[st
         session.open(route)
         expect(page.get_by_role("heading", level=1)).to_be_visible()
         assert violations() == [], route
+
+
+def test_refusals_and_recent_calls_show_on_the_overview_and_the_customer_page(
+    stack: Stack, account: dict[str, Any], session: Session
+) -> None:
+    """A 402 (no budget left) and a 429 (the customer's RPM) made through the API: the overview counts
+    them beside its chart, and the customer's page lists them among its recent calls (DECISIONS 23:
+    refusals come from /v1/requests)."""
+    key = account["live"]
+    broke = stack.call("POST", "/v1/customers", key, {"external_id": "broke", "budget_usd": 0}).json()
+    busy = stack.call("POST", "/v1/customers", key, {"external_id": "busy", "rate_limit_rpm": 1}).json()
+    answers = [
+        stack.call("POST", "/v1/chat/completions", key, CHAT, headers={"FC-Customer": customer["id"]})
+        for customer in (broke, busy, busy)
+    ]
+    assert [(a.status, a.json().get("error", {}).get("code")) for a in answers] == [
+        (402, "customer_budget_exceeded"),
+        (200, None),
+        (429, "customer_rate_limit_exceeded"),
+    ]
+
+    session.sign_in(key)
+    totals = session.page.get_by_role("region", name="Requests and refusals").locator("#refusal-totals")
+    expect(totals).to_have_text(re.compile(r"^\s*2 refused among the last 3 calls \(402 × 1, 429 × 1\)\s*$"))
+
+    session.open(f"customers/{busy['id']}")
+    calls = session.page.get_by_role("region", name="Recent calls", exact=True)
+    expect(calls.get_by_role("row").filter(has_text="429 customer_rate_limit_exceeded")).to_have_count(1)
+    served = session.page.get_by_role("cell", name="200", exact=True)
+    expect(calls.get_by_role("row").filter(has=served)).to_have_count(1)
+    expect(calls.get_by_role("row").filter(has_text="402")).to_have_count(0)  # another customer's refusal
+
+    session.nav.get_by_role("link", name="Requests").click()
+    session.page.get_by_label("Status").select_option("402")
+    rows = session.page.get_by_role("table", name="Recent calls").locator("tbody tr")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text("402 customer_budget_exceeded")
+    expect(rows.first.get_by_role("link", name=broke["id"])).to_be_visible()

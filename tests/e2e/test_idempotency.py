@@ -5,8 +5,9 @@ from __future__ import annotations
 import secrets
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
+from typing import Any
 
-from tests.harness import Stack
+from tests.harness import ADMIN_KEY, Stack
 
 
 def test_one_topup_sent_ten_times_at_once_credits_once(stack: Stack) -> None:
@@ -86,3 +87,55 @@ def test_a_secret_shown_once_is_not_kept_for_replays(stack: Stack) -> None:
     stored = stack.query("SELECT body FROM idempotency_keys WHERE key = ?", key)
     assert stored and secret.encode() not in bytes(stored[0][0])
     assert stack.call("GET", "/v1/models", secret).status == 200  # the first answer's secret works
+
+
+def _replays_without_its_secrets(stack: Stack, path: str, key: str, body: dict[str, Any]) -> tuple[Any, Any]:
+    """(first answer, replay) of one POST sent twice with one Idempotency-Key; the stored answer
+    holds none of the first answer's secrets."""
+    idempotency_key = "shown-once-" + secrets.token_hex(8)
+    first = stack.call("POST", path, key, body, headers={"Idempotency-Key": idempotency_key})
+    assert first.status in (200, 201), first.body
+    again = stack.call("POST", path, key, body, headers={"Idempotency-Key": idempotency_key})
+    assert (again.status, again.headers.get("idempotent-replayed")) == (first.status, "true"), again.body
+    shown = [
+        value
+        for item in [first.json(), *first.json().get("api_keys", [])]
+        for name, value in item.items()
+        if name in ("secret", "token") and isinstance(value, str)
+    ]
+    assert shown, first.body
+    stored = stack.query("SELECT body FROM idempotency_keys WHERE key = ?", idempotency_key)
+    assert len(stored) == 1 and not [secret for secret in shown if secret.encode() in bytes(stored[0][0])]
+    return first.json(), again.json()
+
+
+def test_no_secret_shown_once_is_ever_replayed(stack: Stack) -> None:
+    """API.md "Idempotency": an API key's and a webhook endpoint's secret, the keys of a new account,
+    a Client Token, a rotated secret — each is null in a replay, and the object says it was shown."""
+    key = stack.live_key
+    endpoint, replayed = _replays_without_its_secrets(
+        stack, "/v1/webhooks", key, {"url": "https://hooks.example.invalid/shown-once", "events": ["*"]}
+    )
+    assert endpoint["secret"].startswith("whsec_")
+    assert replayed["id"] == endpoint["id"] and replayed["secret"] is None and replayed["secret_shown_once"] is True
+
+    rotated, replayed = _replays_without_its_secrets(stack, f"/v1/webhooks/{endpoint['id']}/rotate_secret", key, {})
+    assert rotated["secret"].startswith("whsec_") and rotated["secret"] != endpoint["secret"]
+    assert replayed["secret"] is None and replayed["secret_shown_once"] is True
+    current = stack.call("POST", f"/v1/webhooks/{endpoint['id']}/rotate_secret", key, {}).json()["secret"]
+    assert current not in (rotated["secret"], endpoint["secret"])  # the replay did not rotate again
+
+    customer = stack.call("POST", "/v1/customers", key, {"external_id": "shown_" + secrets.token_hex(4)}).json()
+    token_body = {"origin": "https://app.example", "allowed_endpoints": ["GET /v1/customers/:id"]}
+    token, replayed = _replays_without_its_secrets(
+        stack, f"/v1/customers/{customer['id']}/client_tokens", key, token_body
+    )
+    assert token["object"] == "client_token" and token["token"]
+    assert replayed["token"] is None and replayed["secret_shown_once"] is True
+    assert replayed["expires_at"] == token["expires_at"]  # the same token's answer, not a second one
+
+    account, replayed = _replays_without_its_secrets(stack, "/v1/accounts", ADMIN_KEY, {"name": "shown once"})
+    assert replayed["id"] == account["id"] and len(replayed["api_keys"]) == len(account["api_keys"]) == 2
+    assert all(k["secret"] is None and k["secret_shown_once"] is True for k in replayed["api_keys"])
+    assert replayed["secret_shown_once"] is True
+    assert all(stack.call("GET", "/v1/models", k["secret"]).status == 200 for k in account["api_keys"])

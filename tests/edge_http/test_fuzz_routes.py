@@ -33,22 +33,9 @@ OWN_BODIES = {"/healthz", "/livez", "/readyz"}  # probes: their 503s have bodies
 ANTHROPIC_REQUIRED = {"type", "message", "code", "request_id"}
 
 
-# A provider's own failure, answered as API.md documents it (the fake upstream hangs up on some
-# fuzzed image forms: a 502 upstream_error, not a failure of Ringside's).
-PROVIDER_FAILURES = {502: "upstream_error", 503: "model_unavailable", 504: "upstream_timeout"}
-
-
-def _provider_failure(response: Response) -> bool:
-    try:
-        code = response.json()["error"]["code"]
-    except (ValueError, KeyError, TypeError):
-        return False
-    return PROVIDER_FAILURES.get(response.status_code) == code
-
-
 def problem(path: str, response: Response) -> str | None:
     """What is wrong with one answer, or None."""
-    if response.status_code >= 500 and not _provider_failure(response):
+    if response.status_code >= 500:
         return f"{response.status_code} {response.text[:300]}"
     if response.status_code < 400 or path in OWN_BODIES:
         return None

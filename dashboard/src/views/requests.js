@@ -26,6 +26,7 @@ export function RefusalsChart({ present, range, daily }) {
     entry.refused += 1;
     days.set(date, entry);
   }
+  const refused = (recent.data?.data || []).filter((row) => REFUSED.has(row.status));
   const labels = [...days.keys()].sort();
   const series = [{ label: "Requests", values: labels.map((d) => days.get(d).admitted) }];
   if (served) series.push({ label: "Refused (402/403/429)", values: labels.map((d) => days.get(d).refused) });
@@ -36,7 +37,15 @@ export function RefusalsChart({ present, range, daily }) {
     summary=${served ? "Requests and refusals per day (refusals among the last 100 calls)" : "Requests per day"}
   />`;
   if (!served) return html`${chart}<${MissingRoute} route="/v1/requests" what="Refusals over time" />`;
-  return html`<${Loading} state=${recent}>${chart}<//>`;
+  const byStatus = [...REFUSED].map((status) => [status, refused.filter((row) => row.status === status).length]);
+  return html`<${Loading} state=${recent}>
+    ${chart}
+    <p class="muted" id="refusal-totals">
+      ${refused.length} refused among the last ${count(recent.data?.data?.length)} calls${refused.length
+        ? ` (${byStatus.filter(([, n]) => n).map(([status, n]) => `${status} × ${n}`).join(", ")})`
+        : ""}
+    </p>
+  <//>`;
 }
 
 export function RequestTable({ rows }) {
