@@ -5,8 +5,7 @@ from __future__ import annotations
 from core.domain.assistants import AssistantObject
 from core.rpc.base import MAX_PROTO_STRING, Base, Context, rpc
 from core.services import assistants
-from ringside.core.v1 import assistants_pb2
-from ringside.core.v1 import assistants_pb2_grpc
+from ringside.core.v1 import assistants_pb2, assistants_pb2_grpc
 
 MAX_STATUSES = 8
 

@@ -54,6 +54,14 @@ class MeteredCall:
         calls.asked(str(request.model_ref)[:300], (caller.api_key, caller.client_token, caller.customer_ref, user))
         policy = await gateway.policy(caller.api_key, caller.client_token, caller.customer_ref, user)
         models = await gateway.resolve_model(request.model_ref, caller.api_key, policy)
+        return cls.of_models(gateway, caller, request, models)
+
+    @classmethod
+    def of_models(
+        cls, gateway: Gateway, caller: Caller, request: MeteredRequest, models: list[CatalogModel]
+    ) -> MeteredCall:
+        """A call of models resolved (and allowed) already — by `prepare`, or when the work was
+        asked for (an Assistants run resolves its model at create; its worker calls it later)."""
         for model in models:
             # the provider first: a provider that cannot serve the route says what it can serve
             entry = gateway.refs.providers.get(model.provider)
@@ -130,6 +138,7 @@ class MeteredCall:
             client_ip=caller.client_ip,
             client_token=caller.client_token,
             client_token_id=caller.client_token_id,
+            key_id=caller.key_id,
             classes=classes_message(request.price_classes) if request.price_classes is not None else None,
         )
 

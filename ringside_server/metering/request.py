@@ -22,6 +22,8 @@ class Caller:
     client_ip: str = ""
     client_token: str = ""  # a browser's Client Token (already verified), and its id
     client_token_id: str = ""
+    # A key's work done later by a worker (an Assistants run): admitted as that key, by id
+    key_id: str = ""
 
 
 def _renamed(body: dict[str, Any], model: CatalogModel, max_output_tokens: int, output_limited: bool) -> dict[str, Any]:
