@@ -26,6 +26,7 @@ class AssistantObject:
     private_json: str
     created: int
     position: int  # creation order within the core (ns, strictly increasing): lists and cursors
+    key_id: str = ""  # the key that made it: a run's worker acts for it
 
 
 @dataclass(frozen=True, slots=True)

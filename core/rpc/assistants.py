@@ -22,6 +22,7 @@ def object_to(found: AssistantObject) -> assistants_pb2.AssistantObject:
         created=found.created,
         account_id=found.account_id,
         livemode=found.livemode,
+        key_id=found.key_id,
     )
 
 

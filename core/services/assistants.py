@@ -52,8 +52,16 @@ def _reader(core: Core, principal: Principal, customer_ref: str, kind: str, obje
 
 
 async def _visible(
-    core: Core, principal: Principal, object_id: str, kind: str, customer_ref: str, parent_id: str = ""
+    core: Core,
+    principal: Principal,
+    object_id: str,
+    kind: str,
+    customer_ref: str,
+    parent_id: str = "",
+    shared_ok: bool = False,
 ) -> AssistantObject:
+    """The object when this caller may see it; `shared_ok`: a customer also reads the account's own
+    assistants (one assistant serving every customer's threads), which only the account changes."""
     if kind not in KINDS:
         raise RingsideError("invalid_request", "Unknown object kind.", "kind")
     reader = _reader(core, principal, customer_ref, kind, object_id)
@@ -62,7 +70,10 @@ async def _visible(
         found is None
         or found.kind != kind
         or (parent_id and found.parent_id != parent_id)
-        or not visible_to(found, principal.account_id, principal.livemode, reader)
+        or not (
+            visible_to(found, principal.account_id, principal.livemode, reader)
+            or (shared_ok and kind == "assistant" and visible_to(found, principal.account_id, principal.livemode, ""))
+        )
     ):
         raise not_found(kind, object_id)
     return found
@@ -98,6 +109,7 @@ async def create(core: Core, principal: Principal, given: AssistantObject, custo
         parent_id=given.parent_id if given.kind in CHILD_KINDS else "",
         created=given.created or core.now(),
         position=core.assistant_positions.next(int(core.clock() * 1_000_000_000)),
+        key_id=principal.key_id,
     )
     await core.writer.write([kept])
     return kept
@@ -107,7 +119,7 @@ async def get(
     core: Core, principal: Principal, object_id: str, kind: str, customer_ref: str, parent_id: str
 ) -> AssistantObject:
     require_scope(principal, "api:read", customer_bound=True)
-    return await _visible(core, principal, object_id, kind, customer_ref, parent_id)
+    return await _visible(core, principal, object_id, kind, customer_ref, parent_id, shared_ok=True)
 
 
 async def update(
@@ -167,7 +179,7 @@ async def list_objects(core: Core, principal: Principal, ask: ListAsk) -> tuple[
             if (
                 found is None
                 or found.kind != ask.kind
-                or not visible_to(found, principal.account_id, principal.livemode, reader)
+                or (found.account_id, found.livemode) != (principal.account_id, principal.livemode)
             ):
                 raise RingsideError("invalid_request", f"No such object: '{cursor[:MAX_ID]}'.", name)
             cursors[name] = found.position
@@ -175,7 +187,7 @@ async def list_objects(core: Core, principal: Principal, ask: ListAsk) -> tuple[
         kind=ask.kind,
         account_id=principal.account_id,
         livemode=principal.livemode,
-        customer_id=reader,
+        customer_ids=None if reader is None else ((reader, "") if ask.kind == "assistant" else (reader,)),
         parent_id=ask.parent_id if ask.kind in CHILD_KINDS else "",
         limit=limit,
         descending=ask.order != "asc",

@@ -69,7 +69,7 @@ class Listing:
     kind: str
     account_id: str
     livemode: bool
-    customer_id: str | None  # None: the account's and every customer's
+    customer_ids: tuple[str, ...] | None  # None: the account's and every customer's
     parent_id: str
     limit: int
     descending: bool
@@ -81,8 +81,8 @@ def page(engine: Engine, listing: Listing) -> tuple[list[AssistantObject], bool]
     """`limit` objects in the order asked after (or before) a cursor, and whether more follow."""
     query = select(T).where(T.c.kind == listing.kind, T.c.account_id == listing.account_id)
     query = query.where(T.c.livemode == listing.livemode)
-    if listing.customer_id is not None:
-        query = query.where(T.c.customer_id == listing.customer_id)
+    if listing.customer_ids is not None:
+        query = query.where(T.c.customer_id.in_(listing.customer_ids))
     if listing.parent_id:
         query = query.where(T.c.parent_id == listing.parent_id)
     forward = listing.descending

@@ -557,6 +557,7 @@ class AssistantObjectRow(SQLModel, table=True):
     private_json: str = Field(sa_column=Column(Text, nullable=False))
     created: int = Field(sa_type=BigInteger, index=True)
     position: int = Field(sa_type=BigInteger)
+    key_id: str = Field(default="", max_length=64)
 
 
 class RequestLogRow(SQLModel, table=True):

@@ -31,6 +31,7 @@ def upgrade() -> None:
     sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
     sa.Column('created', sa.BigInteger(), nullable=False),
     sa.Column('position', sa.BigInteger(), nullable=False),
+    sa.Column('key_id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('assistant_objects', schema=None) as batch_op:

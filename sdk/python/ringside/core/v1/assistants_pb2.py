@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!ringside/core/v1/assistants.proto\x12\x10ringside.core.v1\"\xc3\x01\n\x0f\x41ssistantObject\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04kind\x18\x02 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x03 \x01(\t\x12\x11\n\tparent_id\x18\x04 \x01(\t\x12\x0e\n\x06status\x18\x05 \x01(\t\x12\x11\n\tbody_json\x18\x06 \x01(\t\x12\x14\n\x0cprivate_json\x18\x07 \x01(\t\x12\x0f\n\x07\x63reated\x18\x08 \x01(\x03\x12\x12\n\naccount_id\x18\t \x01(\t\x12\x10\n\x08livemode\x18\n \x01(\x08\"^\n\x13\x43reateObjectRequest\x12\x31\n\x06object\x18\x01 \x01(\x0b\x32!.ringside.core.v1.AssistantObject\x12\x14\n\x0c\x63ustomer_ref\x18\x02 \x01(\t\"C\n\x0eObjectResponse\x12\x31\n\x06object\x18\x01 \x01(\x0b\x32!.ringside.core.v1.AssistantObject\"U\n\x10GetObjectRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04kind\x18\x02 \x01(\t\x12\x14\n\x0c\x63ustomer_ref\x18\x03 \x01(\t\x12\x11\n\tparent_id\x18\x04 \x01(\t\"\x9c\x01\n\x13UpdateObjectRequest\x12\x32\n\x06target\x18\x01 \x01(\x0b\x32\".ringside.core.v1.GetObjectRequest\x12\x11\n\tbody_json\x18\x02 \x01(\t\x12\x14\n\x0cprivate_json\x18\x03 \x01(\t\x12\x0e\n\x06status\x18\x04 \x01(\t\x12\x18\n\x10only_from_status\x18\x05 \x03(\t\"\x88\x01\n\x12ListObjectsRequest\x12\x0c\n\x04kind\x18\x01 \x01(\t\x12\x11\n\tparent_id\x18\x02 \x01(\t\x12\x14\n\x0c\x63ustomer_ref\x18\x03 \x01(\t\x12\r\n\x05limit\x18\x04 \x01(\x05\x12\r\n\x05order\x18\x05 \x01(\t\x12\r\n\x05\x61\x66ter\x18\x06 \x01(\t\x12\x0e\n\x06\x62\x65\x66ore\x18\x07 \x01(\t\"[\n\x13ListObjectsResponse\x12\x32\n\x07objects\x18\x01 \x03(\x0b\x32!.ringside.core.v1.AssistantObject\x12\x10\n\x08has_more\x18\x02 \x01(\x08\"\"\n\x14\x44\x65leteObjectResponse\x12\n\n\x02id\x18\x01 \x01(\t\"#\n\x12PendingRunsRequest\x12\r\n\x05limit\x18\x01 \x01(\x05\"F\n\x13PendingRunsResponse\x12/\n\x04runs\x18\x01 \x03(\x0b\x32!.ringside.core.v1.AssistantObject2\xac\x04\n\x11\x41ssistantsService\x12W\n\x0c\x43reateObject\x12%.ringside.core.v1.CreateObjectRequest\x1a .ringside.core.v1.ObjectResponse\x12Q\n\tGetObject\x12\".ringside.core.v1.GetObjectRequest\x1a .ringside.core.v1.ObjectResponse\x12W\n\x0cUpdateObject\x12%.ringside.core.v1.UpdateObjectRequest\x1a .ringside.core.v1.ObjectResponse\x12Z\n\x0bListObjects\x12$.ringside.core.v1.ListObjectsRequest\x1a%.ringside.core.v1.ListObjectsResponse\x12Z\n\x0c\x44\x65leteObject\x12\".ringside.core.v1.GetObjectRequest\x1a&.ringside.core.v1.DeleteObjectResponse\x12Z\n\x0bPendingRuns\x12$.ringside.core.v1.PendingRunsRequest\x1a%.ringside.core.v1.PendingRunsResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!ringside/core/v1/assistants.proto\x12\x10ringside.core.v1\"\xd3\x01\n\x0f\x41ssistantObject\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04kind\x18\x02 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x03 \x01(\t\x12\x11\n\tparent_id\x18\x04 \x01(\t\x12\x0e\n\x06status\x18\x05 \x01(\t\x12\x11\n\tbody_json\x18\x06 \x01(\t\x12\x14\n\x0cprivate_json\x18\x07 \x01(\t\x12\x0f\n\x07\x63reated\x18\x08 \x01(\x03\x12\x12\n\naccount_id\x18\t \x01(\t\x12\x10\n\x08livemode\x18\n \x01(\x08\x12\x0e\n\x06key_id\x18\x0b \x01(\t\"^\n\x13\x43reateObjectRequest\x12\x31\n\x06object\x18\x01 \x01(\x0b\x32!.ringside.core.v1.AssistantObject\x12\x14\n\x0c\x63ustomer_ref\x18\x02 \x01(\t\"C\n\x0eObjectResponse\x12\x31\n\x06object\x18\x01 \x01(\x0b\x32!.ringside.core.v1.AssistantObject\"U\n\x10GetObjectRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04kind\x18\x02 \x01(\t\x12\x14\n\x0c\x63ustomer_ref\x18\x03 \x01(\t\x12\x11\n\tparent_id\x18\x04 \x01(\t\"\x9c\x01\n\x13UpdateObjectRequest\x12\x32\n\x06target\x18\x01 \x01(\x0b\x32\".ringside.core.v1.GetObjectRequest\x12\x11\n\tbody_json\x18\x02 \x01(\t\x12\x14\n\x0cprivate_json\x18\x03 \x01(\t\x12\x0e\n\x06status\x18\x04 \x01(\t\x12\x18\n\x10only_from_status\x18\x05 \x03(\t\"\x88\x01\n\x12ListObjectsRequest\x12\x0c\n\x04kind\x18\x01 \x01(\t\x12\x11\n\tparent_id\x18\x02 \x01(\t\x12\x14\n\x0c\x63ustomer_ref\x18\x03 \x01(\t\x12\r\n\x05limit\x18\x04 \x01(\x05\x12\r\n\x05order\x18\x05 \x01(\t\x12\r\n\x05\x61\x66ter\x18\x06 \x01(\t\x12\x0e\n\x06\x62\x65\x66ore\x18\x07 \x01(\t\"[\n\x13ListObjectsResponse\x12\x32\n\x07objects\x18\x01 \x03(\x0b\x32!.ringside.core.v1.AssistantObject\x12\x10\n\x08has_more\x18\x02 \x01(\x08\"\"\n\x14\x44\x65leteObjectResponse\x12\n\n\x02id\x18\x01 \x01(\t\"#\n\x12PendingRunsRequest\x12\r\n\x05limit\x18\x01 \x01(\x05\"F\n\x13PendingRunsResponse\x12/\n\x04runs\x18\x01 \x03(\x0b\x32!.ringside.core.v1.AssistantObject2\xac\x04\n\x11\x41ssistantsService\x12W\n\x0c\x43reateObject\x12%.ringside.core.v1.CreateObjectRequest\x1a .ringside.core.v1.ObjectResponse\x12Q\n\tGetObject\x12\".ringside.core.v1.GetObjectRequest\x1a .ringside.core.v1.ObjectResponse\x12W\n\x0cUpdateObject\x12%.ringside.core.v1.UpdateObjectRequest\x1a .ringside.core.v1.ObjectResponse\x12Z\n\x0bListObjects\x12$.ringside.core.v1.ListObjectsRequest\x1a%.ringside.core.v1.ListObjectsResponse\x12Z\n\x0c\x44\x65leteObject\x12\".ringside.core.v1.GetObjectRequest\x1a&.ringside.core.v1.DeleteObjectResponse\x12Z\n\x0bPendingRuns\x12$.ringside.core.v1.PendingRunsRequest\x1a%.ringside.core.v1.PendingRunsResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -32,25 +32,25 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'ringside.core.v1.assistants
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_ASSISTANTOBJECT']._serialized_start=56
-  _globals['_ASSISTANTOBJECT']._serialized_end=251
-  _globals['_CREATEOBJECTREQUEST']._serialized_start=253
-  _globals['_CREATEOBJECTREQUEST']._serialized_end=347
-  _globals['_OBJECTRESPONSE']._serialized_start=349
-  _globals['_OBJECTRESPONSE']._serialized_end=416
-  _globals['_GETOBJECTREQUEST']._serialized_start=418
-  _globals['_GETOBJECTREQUEST']._serialized_end=503
-  _globals['_UPDATEOBJECTREQUEST']._serialized_start=506
-  _globals['_UPDATEOBJECTREQUEST']._serialized_end=662
-  _globals['_LISTOBJECTSREQUEST']._serialized_start=665
-  _globals['_LISTOBJECTSREQUEST']._serialized_end=801
-  _globals['_LISTOBJECTSRESPONSE']._serialized_start=803
-  _globals['_LISTOBJECTSRESPONSE']._serialized_end=894
-  _globals['_DELETEOBJECTRESPONSE']._serialized_start=896
-  _globals['_DELETEOBJECTRESPONSE']._serialized_end=930
-  _globals['_PENDINGRUNSREQUEST']._serialized_start=932
-  _globals['_PENDINGRUNSREQUEST']._serialized_end=967
-  _globals['_PENDINGRUNSRESPONSE']._serialized_start=969
-  _globals['_PENDINGRUNSRESPONSE']._serialized_end=1039
-  _globals['_ASSISTANTSSERVICE']._serialized_start=1042
-  _globals['_ASSISTANTSSERVICE']._serialized_end=1598
+  _globals['_ASSISTANTOBJECT']._serialized_end=267
+  _globals['_CREATEOBJECTREQUEST']._serialized_start=269
+  _globals['_CREATEOBJECTREQUEST']._serialized_end=363
+  _globals['_OBJECTRESPONSE']._serialized_start=365
+  _globals['_OBJECTRESPONSE']._serialized_end=432
+  _globals['_GETOBJECTREQUEST']._serialized_start=434
+  _globals['_GETOBJECTREQUEST']._serialized_end=519
+  _globals['_UPDATEOBJECTREQUEST']._serialized_start=522
+  _globals['_UPDATEOBJECTREQUEST']._serialized_end=678
+  _globals['_LISTOBJECTSREQUEST']._serialized_start=681
+  _globals['_LISTOBJECTSREQUEST']._serialized_end=817
+  _globals['_LISTOBJECTSRESPONSE']._serialized_start=819
+  _globals['_LISTOBJECTSRESPONSE']._serialized_end=910
+  _globals['_DELETEOBJECTRESPONSE']._serialized_start=912
+  _globals['_DELETEOBJECTRESPONSE']._serialized_end=946
+  _globals['_PENDINGRUNSREQUEST']._serialized_start=948
+  _globals['_PENDINGRUNSREQUEST']._serialized_end=983
+  _globals['_PENDINGRUNSRESPONSE']._serialized_start=985
+  _globals['_PENDINGRUNSRESPONSE']._serialized_end=1055
+  _globals['_ASSISTANTSSERVICE']._serialized_start=1058
+  _globals['_ASSISTANTSSERVICE']._serialized_end=1614
 # @@protoc_insertion_point(module_scope)

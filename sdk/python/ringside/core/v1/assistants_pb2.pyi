@@ -7,7 +7,7 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class AssistantObject(_message.Message):
-    __slots__ = ("id", "kind", "customer_id", "parent_id", "status", "body_json", "private_json", "created", "account_id", "livemode")
+    __slots__ = ("id", "kind", "customer_id", "parent_id", "status", "body_json", "private_json", "created", "account_id", "livemode", "key_id")
     ID_FIELD_NUMBER: _ClassVar[int]
     KIND_FIELD_NUMBER: _ClassVar[int]
     CUSTOMER_ID_FIELD_NUMBER: _ClassVar[int]
@@ -18,6 +18,7 @@ class AssistantObject(_message.Message):
     CREATED_FIELD_NUMBER: _ClassVar[int]
     ACCOUNT_ID_FIELD_NUMBER: _ClassVar[int]
     LIVEMODE_FIELD_NUMBER: _ClassVar[int]
+    KEY_ID_FIELD_NUMBER: _ClassVar[int]
     id: str
     kind: str
     customer_id: str
@@ -28,7 +29,8 @@ class AssistantObject(_message.Message):
     created: int
     account_id: str
     livemode: bool
-    def __init__(self, id: _Optional[str] = ..., kind: _Optional[str] = ..., customer_id: _Optional[str] = ..., parent_id: _Optional[str] = ..., status: _Optional[str] = ..., body_json: _Optional[str] = ..., private_json: _Optional[str] = ..., created: _Optional[int] = ..., account_id: _Optional[str] = ..., livemode: _Optional[bool] = ...) -> None: ...
+    key_id: str
+    def __init__(self, id: _Optional[str] = ..., kind: _Optional[str] = ..., customer_id: _Optional[str] = ..., parent_id: _Optional[str] = ..., status: _Optional[str] = ..., body_json: _Optional[str] = ..., private_json: _Optional[str] = ..., created: _Optional[int] = ..., account_id: _Optional[str] = ..., livemode: _Optional[bool] = ..., key_id: _Optional[str] = ...) -> None: ...
 
 class CreateObjectRequest(_message.Message):
     __slots__ = ("object", "customer_ref")
