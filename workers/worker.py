@@ -12,6 +12,7 @@ import socket
 from datetime import timedelta
 from typing import Any
 
+import aiohttp
 from temporalio.client import (
     Client,
     Interceptor,
@@ -28,9 +29,14 @@ from temporalio.worker import Worker
 
 from ringside_server.core_client import CoreClient
 from ringside_server.errors import RingsideError
+from ringside_server.metering.breaker import Breakers
+from ringside_server.metering.gateway import Gateway
 from ringside_server.netpolicy import AddressPolicy
 from ringside_server.observability import tracing
 from ringside_server.observability.metrics import WorkerMetrics, serve_metrics
+from ringside_server.providers.configured import models_and_providers
+from ringside_server.providers.local import LocalProvider
+from ringside_server.rag_client import RagClient
 from ringside_server.settings import Settings
 from workers.audit.activities import AuditActivities
 from workers.audit.shared import SCHEDULE_ID, TASK_QUEUE, AuditInput
@@ -51,6 +57,10 @@ from workers.retention.shared import SCHEDULE_ID as RETENTION_SCHEDULE_ID
 from workers.retention.shared import WORKFLOW_ID as RETENTION_WORKFLOW_ID
 from workers.retention.shared import PurgeInput
 from workers.retention.workflows import RetentionPurgeWorkflow
+from workers.runs.activities import RunActivities
+from workers.runs.shared import TASK_QUEUE as RUNS_TASK_QUEUE
+from workers.runs.starter import RunStarter
+from workers.runs.workflows import AssistantRunWorkflow
 from workers.webhooks.activities import DeliveryActivities
 from workers.webhooks.http import delivery_session
 from workers.webhooks.relay import Relay
@@ -133,9 +143,30 @@ async def _heartbeat(core: CoreClient, client: Client, instance: str) -> None:
         await asyncio.sleep(HEARTBEAT_EVERY_S)
 
 
+def run_worker(client: Client, gateway: Gateway, metrics: WorkerMetrics) -> Worker:
+    """Assistants runs on their own task queue (scaled apart: they wait on model calls)."""
+    activities = RunActivities(gateway)
+    return Worker(
+        client,
+        task_queue=RUNS_TASK_QUEUE,
+        workflows=[AssistantRunWorkflow],
+        activities=[activities.step, activities.wait, activities.fail],
+        interceptors=[ActivityMetrics(metrics)],
+    )
+
+
+def run_gateway(settings: Settings, core: CoreClient, session: aiohttp.ClientSession, rag: RagClient) -> Gateway:
+    """What a run's model calls need, as the edge has it: the catalog, the providers, the rag role."""
+    refs, providers = models_and_providers(settings, session, LocalProvider(rag))
+    breakers = Breakers(settings.breaker_failures, settings.breaker_cooldown_s)
+    return Gateway(settings=settings, core=core, refs=refs, providers=providers, breakers=breakers, rag=rag)
+
+
 async def serve(settings: Settings) -> None:
     core = CoreClient(settings.resolved_core_address, settings.resolve_internal_token())
     session = delivery_session(AddressPolicy.parse(settings.webhook_allowed_networks))
+    model_session = aiohttp.ClientSession(auto_decompress=True)
+    rag = RagClient(settings.resolved_rag_address, settings.resolve_internal_token())
     try:
         client = await connect(settings)
         await ensure_schedules(client, settings)
@@ -164,19 +195,23 @@ async def serve(settings: Settings) -> None:
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, stop.set)
-        async with worker:
+        runs = run_worker(client, run_gateway(settings, core, model_session, rag), metrics)
+        async with worker, runs:
             heartbeat = asyncio.create_task(_heartbeat(core, client, f"{socket.gethostname()}:{os.getpid()}"))
+            starting = asyncio.create_task(RunStarter(core, client).run())
             searchable = await ensure_customer_attribute(client, settings.temporal_namespace)
             relay = Relay(core, client, TASK_QUEUE, settings.webhook_relay_wait_ms, searchable)
             relaying = asyncio.create_task(relay.run())
             log.info("worker polling task queue %r on %s", TASK_QUEUE, settings.resolved_temporal_address)
             await stop.wait()
-            for task in (heartbeat, relaying):
+            for task in (heartbeat, relaying, starting):
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
             log.info("worker stopping: finishing running activities")
     finally:
         await session.close()
+        await model_session.close()
+        await rag.close()
         await core.close()
     log.info("worker stopped")

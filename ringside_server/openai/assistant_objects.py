@@ -10,7 +10,7 @@ from typing import Any
 TERMINAL = ("completed", "failed", "cancelled", "expired", "incomplete")
 ACTIVE = ("queued", "in_progress", "requires_action", "cancelling")
 RUN_TTL_S = 600  # OpenAI's: a run not finished ten minutes after it was made expires
-MAX_THREAD_MESSAGES = 500  # what a run's model call is given of its thread, the newest
+MAX_THREAD_MESSAGES = 100  # what a run's model call is given of its thread: the newest (one page)
 MAX_RUN_STEPS = 32  # model calls one run may make (a tool loop ends here, failed)
 
 

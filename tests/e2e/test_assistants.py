@@ -1,0 +1,135 @@
+"""The Assistants API (kept for compatibility), driven by the real OpenAI SDK's beta helpers: runs
+execute as Temporal workflows in the worker, metered per model call to the thread's customer,
+file_search searching Ringside's own stores, function tools through requires_action."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from typing import Any
+
+import openai
+import pytest
+from openai.lib.streaming import AssistantEventHandler
+from openai.types.beta import AssistantStreamEvent
+
+from tests.e2e.rag_ingest_stack import ingest_stack
+from tests.harness import START_TIMEOUT_S, FakeUpstream, Stack, start_process, stop_process, wait_until
+
+MODEL = "fc:openai/gpt-4o-mini"
+HANDBOOK = b"# Holidays\n\nAsk for time off two weeks ahead in the HR portal. Unused days carry over.\n"
+WEATHER = {
+    "type": "function",
+    "function": {
+        "name": "get_weather",
+        "description": "The weather in a city.",
+        "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
+    },
+}
+
+
+class Running:
+    """The ingest stack (Temporal, core, rag role, edge) plus the worker that runs the runs."""
+
+    def __init__(self, stack: Stack) -> None:
+        self.stack = stack
+        self.worker: subprocess.Popen[bytes] | None = None
+
+    def start_worker(self) -> None:
+        self.worker = start_process(
+            [sys.executable, "-m", "ringside_cli", "worker"], self.stack.env, self.stack.data_dir / "worker.log"
+        )
+
+    def kill_worker(self) -> None:
+        assert self.worker is not None
+        self.worker.send_signal(signal.SIGKILL)
+        self.worker.wait()
+
+
+@pytest.fixture(scope="module")
+def running(tmp_path_factory: pytest.TempPathFactory, upstream: FakeUpstream) -> Iterator[Running]:
+    env = {"OPENAI_BASE_URL": upstream.base_url, "OPENAI_API_KEY": upstream.api_key}
+    with ingest_stack("sqlite", tmp_path_factory.mktemp("assistants"), env) as stack:
+        both = Running(stack)
+        both.start_worker()
+        try:
+            yield both
+        finally:
+            stop_process(both.worker)
+
+
+def _sdk(stack: Stack, key: str, customer: str | None = None) -> openai.OpenAI:
+    headers = {"FC-Customer": customer} if customer else {}
+    return openai.OpenAI(base_url=stack.base_url + "/v1", api_key=key, max_retries=0, default_headers=headers)
+
+
+def _customer(stack: Stack, key: str, name: str) -> str:
+    return str(stack.call("POST", "/v1/customers", key, {"external_id": name}).json()["id"])
+
+
+def _sent(upstream: FakeUpstream, marker: str) -> list[dict[str, Any]]:
+    return [r["body"] for r in upstream.requests() if marker in json.dumps(r["body"]) and "messages" in r["body"]]
+
+
+def test_create_and_poll_with_file_search(running: Running, upstream: FakeUpstream) -> None:
+    stack = running.stack
+    key = stack.new_account()["live"]
+    customer = _customer(stack, key, "as_reader")
+    sdk = _sdk(stack, key, customer)
+    store = sdk.vector_stores.create(name="handbook")
+    done = sdk.vector_stores.files.upload_and_poll(vector_store_id=store.id, file=("holidays.md", HANDBOOK))
+    assert done.status == "completed", done
+    # one assistant of the account serves every customer's threads
+    assistant = _sdk(stack, key).beta.assistants.create(
+        model=MODEL, instructions="Answer from the handbook.", tools=[{"type": "file_search"}]
+    )
+    question = "How do I ask for a vacation? (as-1)"
+    thread = sdk.beta.threads.create(
+        messages=[{"role": "user", "content": question}],
+        tool_resources={"file_search": {"vector_store_ids": [store.id]}},
+    )
+    run = sdk.beta.threads.runs.create_and_poll(thread_id=thread.id, assistant_id=assistant.id)
+    assert run.status == "completed", run.last_error
+    assert run.usage is not None and run.usage.total_tokens > 0
+    answer, asked = sdk.beta.threads.messages.list(thread_id=thread.id).data  # newest first
+    assert asked.content[0].text.value == question  # type: ignore[union-attr]
+    assert answer.role == "assistant" and answer.run_id == run.id and answer.assistant_id == assistant.id
+    text = answer.content[0].text  # type: ignore[union-attr]
+    assert text.value and [a.file_citation.file_id for a in text.annotations] == [done.id]  # type: ignore[union-attr]
+    [sent] = _sent(upstream, question)
+    assert sent["messages"][0] == {"role": "system", "content": "Answer from the handbook."}
+    context, last = sent["messages"][-2:]
+    assert context["role"] == "system" and "time off two weeks ahead" in context["content"]
+    assert last == {"role": "user", "content": question} and "tools" not in sent
+    usage = stack.call("GET", f"/v1/usage?customer_id={customer}&group_by=model", key).json()
+    assert {"fc:local/all-minilm-l6-v2", MODEL} <= {row["model"] for row in usage["data"]}
+
+
+def test_a_function_tool_round_trip(running: Running, upstream: FakeUpstream) -> None:
+    stack = running.stack
+    key = stack.new_account()["live"]
+    customer = _customer(stack, key, "as_tools")
+    sdk = _sdk(stack, key, customer)
+    assistant = sdk.beta.assistants.create(model=MODEL, tools=[WEATHER])
+    question = "Weather in Lyon? (as-2)"
+    thread = sdk.beta.threads.create(messages=[{"role": "user", "content": question}])
+    run = sdk.beta.threads.runs.create_and_poll(thread_id=thread.id, assistant_id=assistant.id)
+    assert run.status == "requires_action" and run.required_action is not None
+    [call] = run.required_action.submit_tool_outputs.tool_calls
+    assert call.function.name == "get_weather" and json.loads(call.function.arguments) == {"city": "lorem"}
+    run = sdk.beta.threads.runs.submit_tool_outputs_and_poll(
+        run_id=run.id, thread_id=thread.id, tool_outputs=[{"tool_call_id": call.id, "output": "sunny, 21 C"}]
+    )
+    assert run.status == "completed", run.last_error
+    first, second = _sent(upstream, question)
+    assert first["tools"][0]["function"]["name"] == "get_weather"
+    assert second["messages"][-2]["tool_calls"][0]["id"] == call.id
+    assert second["messages"][-1] == {"role": "tool", "tool_call_id": call.id, "content": "sunny, 21 C"}
+    messages = sdk.beta.threads.messages.list(thread_id=thread.id, order="asc").data
+    assert [m.role for m in messages] == ["user", "assistant"]
+    usage = stack.call("GET", f"/v1/usage?customer_id={customer}&group_by=model", key).json()
+    [row] = usage["data"]
+    assert row["model"] == MODEL and row["request_count"] == 2, usage  # one record per model call
