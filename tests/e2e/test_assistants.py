@@ -133,3 +133,133 @@ def test_a_function_tool_round_trip(running: Running, upstream: FakeUpstream) ->
     usage = stack.call("GET", f"/v1/usage?customer_id={customer}&group_by=model", key).json()
     [row] = usage["data"]
     assert row["model"] == MODEL and row["request_count"] == 2, usage  # one record per model call
+
+
+class _Events(AssistantEventHandler):
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen: list[str] = []
+
+    def on_event(self, event: AssistantStreamEvent) -> None:
+        self.seen.append(event.event)
+
+
+def test_a_streamed_run_follows_openais_events(running: Running) -> None:
+    stack = running.stack
+    key = stack.new_account()["live"]
+    sdk = _sdk(stack, key, _customer(stack, key, "as_stream"))
+    assistant = sdk.beta.assistants.create(model=MODEL, instructions="Be brief.")
+    thread = sdk.beta.threads.create(messages=[{"role": "user", "content": "Say hello (as-3)"}])
+    handler = _Events()
+    with sdk.beta.threads.runs.stream(thread_id=thread.id, assistant_id=assistant.id, event_handler=handler) as stream:
+        stream.until_done()
+        [streamed] = stream.get_final_messages()
+        final_run = stream.get_final_run()
+    assert handler.seen[:2] == ["thread.run.created", "thread.run.queued"]
+    message_events = [e for e in handler.seen if e.startswith("thread.message.")]
+    assert message_events == [
+        "thread.message.created",
+        "thread.message.in_progress",
+        "thread.message.delta",
+        "thread.message.completed",
+    ]
+    assert handler.seen[-1] == "thread.run.completed" and final_run.status == "completed"
+    assert handler.seen.index("thread.message.completed") < handler.seen.index("thread.run.completed")
+    stored = sdk.beta.threads.messages.retrieve(message_id=streamed.id, thread_id=thread.id)
+    assert stored.content == streamed.content and stored.content[0].text.value  # type: ignore[union-attr]
+
+
+def test_a_run_waiting_for_tool_outputs_is_cancelled(running: Running) -> None:
+    stack = running.stack
+    key = stack.new_account()["live"]
+    sdk = _sdk(stack, key, _customer(stack, key, "as_cancel"))
+    assistant = sdk.beta.assistants.create(model=MODEL, tools=[WEATHER])
+    thread = sdk.beta.threads.create(messages=[{"role": "user", "content": "Weather in Oslo? (as-4)"}])
+    run = sdk.beta.threads.runs.create_and_poll(thread_id=thread.id, assistant_id=assistant.id)
+    assert run.status == "requires_action"
+    cancelling = sdk.beta.threads.runs.cancel(run_id=run.id, thread_id=thread.id)
+    assert cancelling.status == "cancelling"
+    cancelled = sdk.beta.threads.runs.poll(run_id=run.id, thread_id=thread.id, poll_interval_ms=200)
+    assert cancelled.status == "cancelled" and cancelled.cancelled_at is not None
+    assert cancelled.required_action is None
+    with pytest.raises(openai.BadRequestError):
+        sdk.beta.threads.runs.cancel(run_id=run.id, thread_id=thread.id)
+    assert [m.role for m in sdk.beta.threads.messages.list(thread_id=thread.id).data] == ["user"]
+
+
+def test_a_budget_stops_a_run_between_model_calls(running: Running, upstream: FakeUpstream) -> None:
+    stack = running.stack
+    key = stack.new_account()["live"]
+    customer = _customer(stack, key, "as_budget")
+    sdk = _sdk(stack, key, customer)
+    assistant = sdk.beta.assistants.create(model=MODEL, tools=[WEATHER])
+    question = "Weather in Turin? (as-5)"
+    thread = sdk.beta.threads.create(messages=[{"role": "user", "content": question}])
+    run = sdk.beta.threads.runs.create_and_poll(thread_id=thread.id, assistant_id=assistant.id)
+    assert run.status == "requires_action" and run.required_action is not None
+    assert stack.call("PATCH", f"/v1/customers/{customer}", key, {"budget_usd": 0}).status == 200
+    [call] = run.required_action.submit_tool_outputs.tool_calls
+    run = sdk.beta.threads.runs.submit_tool_outputs_and_poll(
+        run_id=run.id, thread_id=thread.id, tool_outputs=[{"tool_call_id": call.id, "output": "rain"}]
+    )
+    assert run.status == "failed" and run.last_error is not None
+    assert run.last_error.code == "customer_budget_exceeded"  # type: ignore[comparison-overlap]
+    assert len(_sent(upstream, question)) == 1  # the second call was refused before the provider
+    assert stack.audit().ok
+
+
+def test_another_customers_thread_and_run_are_not_found(running: Running) -> None:
+    stack = running.stack
+    key = stack.new_account()["live"]
+    mine = _sdk(stack, key, _customer(stack, key, "as_owner"))
+    theirs = _sdk(stack, key, _customer(stack, key, "as_other"))
+    assistant = mine.beta.assistants.create(model=MODEL, tools=[WEATHER])
+    thread = mine.beta.threads.create(messages=[{"role": "user", "content": "Weather in Graz? (as-6)"}])
+    run = mine.beta.threads.runs.create_and_poll(thread_id=thread.id, assistant_id=assistant.id)
+    calls: list[Any] = [
+        lambda: theirs.beta.threads.retrieve(thread.id),
+        lambda: theirs.beta.threads.messages.list(thread_id=thread.id),
+        lambda: theirs.beta.threads.messages.create(thread_id=thread.id, role="user", content="hi"),
+        lambda: theirs.beta.threads.runs.retrieve(run_id=run.id, thread_id=thread.id),
+        lambda: theirs.beta.threads.runs.cancel(run_id=run.id, thread_id=thread.id),
+        lambda: theirs.beta.threads.runs.create(thread_id=thread.id, assistant_id=assistant.id),
+        lambda: theirs.beta.assistants.retrieve(assistant.id),  # a customer's own assistant
+        lambda: theirs.beta.threads.delete(thread.id),
+    ]
+    for call in calls:
+        with pytest.raises(openai.NotFoundError):
+            call()
+    assert mine.beta.threads.runs.retrieve(run_id=run.id, thread_id=thread.id).status == "requires_action"
+
+
+def test_a_worker_killed_mid_call_finishes_the_run_once(running: Running, upstream: FakeUpstream) -> None:
+    stack = running.stack
+    key = stack.new_account()["live"]
+    customer = _customer(stack, key, "as_crash")
+    sdk = _sdk(stack, key, customer)
+    assistant = sdk.beta.assistants.create(model=MODEL)
+    question = "[[fake:slow=150]] Tell me slowly (as-7)"  # 16 tokens, 2.4 s (within the upstream timeout)
+    thread = sdk.beta.threads.create(messages=[{"role": "user", "content": question}])
+    run = sdk.beta.threads.runs.create(thread_id=thread.id, assistant_id=assistant.id)
+    wait_until(lambda: _sent(upstream, question), 30, "the run's model call")
+    running.kill_worker()  # mid-call: no drain, the activity is lost with the process
+    running.start_worker()
+    done = wait_until(
+        lambda: (
+            (r := sdk.beta.threads.runs.retrieve(run_id=run.id, thread_id=thread.id)).status
+            not in ("queued", "in_progress")
+            and r
+        ),
+        START_TIMEOUT_S + 60,
+        "the run to finish on the restarted worker",
+    )
+    assert done.status == "completed", done.last_error
+    answers = [m for m in sdk.beta.threads.messages.list(thread_id=thread.id).data if m.role == "assistant"]
+    assert len(answers) == 1 and answers[0].run_id == run.id  # the run finished once
+    assert len(_sent(upstream, question)) == 2  # the killed call, and the retried one
+    usage = stack.call("GET", f"/v1/usage?customer_id={customer}&group_by=model", key).json()
+    # the answered call is settled once; the killed one's hold stays until it expires, and is then
+    # posted at its reserved amount (ARCHITECTURE.md "The hot path" 5): billed once, never twice
+    assert [row["request_count"] for row in usage["data"]] == [1]
+    audit = stack.audit()
+    assert audit.ok and audit.multiply_resolved_holds == 0 and audit.open_holds == 1

@@ -10,6 +10,7 @@ from typing import Any
 import orjson
 
 from ringside.core.v1 import metering_pb2
+from ringside_server.errors import RingsideError
 from ringside_server.metering.call import MeteredCall
 from ringside_server.metering.gateway import Gateway
 from ringside_server.metering.request import Caller
@@ -100,8 +101,11 @@ def chat_body(run: dict[str, Any], private: dict[str, Any], messages: list[dict[
 
 async def call_model(gateway: Gateway, caller: Caller, models: list[str], body: dict[str, Any]) -> Turn:
     """The turn's metered chat call (non-streamed: the run's stream is the edge's)."""
-    call = MeteredCall.of_models(gateway, caller, chat.metered(body), [gateway.resolve(ref) for ref in models])
-    answer = await call.run()
+    try:
+        call = MeteredCall.of_models(gateway, caller, chat.metered(body), [gateway.resolve(ref) for ref in models])
+        answer = await call.run()
+    except RingsideError as error:  # the provider failed (settled as such): the run fails, not retried
+        return Turn(error={"code": error.code, "message": error.message})
     if isinstance(answer, metering_pb2.Denial):
         return Turn(error={"code": answer.code, "message": answer.message})
     if answer.status != 200 or answer.relay is not None:
