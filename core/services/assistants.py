@@ -65,7 +65,8 @@ async def _visible(
     if kind not in KINDS:
         raise RingsideError("invalid_request", "Unknown object kind.", "kind")
     reader = _reader(core, principal, customer_ref, kind, object_id)
-    found = await read(store.get, core.engine, object_id[:MAX_ID]) if object_id else None
+    # an id that cannot be one (a NUL PostgreSQL cannot look up) is simply not found
+    found = await read(store.get, core.engine, object_id[:MAX_ID]) if object_id and "\x00" not in object_id else None
     if (
         found is None
         or found.kind != kind
@@ -175,7 +176,7 @@ async def list_objects(core: Core, principal: Principal, ask: ListAsk) -> tuple[
     cursors: dict[str, int | None] = {"after": None, "before": None}
     for name, cursor in (("after", ask.after), ("before", ask.before)):
         if cursor:
-            found = await read(store.get, core.engine, cursor[:MAX_ID])
+            found = await read(store.get, core.engine, cursor[:MAX_ID]) if "\x00" not in cursor else None
             if (
                 found is None
                 or found.kind != ask.kind
