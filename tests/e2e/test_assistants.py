@@ -14,7 +14,10 @@ from typing import Any
 import openai
 import pytest
 from openai.lib.streaming import AssistantEventHandler
-from openai.types.beta import AssistantStreamEvent
+from openai.pagination import SyncCursorPage
+from openai.types.beta import Assistant, AssistantStreamEvent, Thread
+from openai.types.beta.threads import Message, Run
+from pydantic import BaseModel
 
 from tests.e2e.rag_ingest_stack import ingest_stack
 from tests.harness import START_TIMEOUT_S, FakeUpstream, Stack, start_process, stop_process, wait_until
@@ -106,6 +109,24 @@ def test_create_and_poll_with_file_search(running: Running, upstream: FakeUpstre
     assert last == {"role": "user", "content": question} and "tools" not in sent
     usage = stack.call("GET", f"/v1/usage?customer_id={customer}&group_by=model", key).json()
     assert {"fc:local/all-minilm-l6-v2", MODEL} <= {row["model"] for row in usage["data"]}
+    _in_openais_types(stack, key, customer, f"/v1/threads/{thread.id}", f"/v1/assistants/{assistant.id}", run.id)
+
+
+def _in_openais_types(stack: Stack, key: str, customer: str, thread: str, assistant: str, run_id: str) -> None:
+    """Every body validates against the SDK's types (generated from OpenAI's published document),
+    strictly: a missing field, a wrong type or a status off OpenAI's enum fails."""
+    shapes: list[tuple[str, type[BaseModel]]] = [
+        (thread, Thread),
+        (assistant, Assistant),
+        (f"{thread}/runs/{run_id}", Run),
+        (f"{thread}/messages", SyncCursorPage[Message]),
+        (f"{thread}/runs", SyncCursorPage[Run]),
+        ("/v1/assistants?limit=100", SyncCursorPage[Assistant]),
+    ]
+    for path, shape in shapes:
+        answer = stack.call("GET", path, key, headers={"FC-Customer": customer})
+        assert answer.status == 200, answer.body
+        shape.model_validate(answer.json(), strict=True)
 
 
 def test_a_function_tool_round_trip(running: Running, upstream: FakeUpstream) -> None:
