@@ -19,6 +19,7 @@ from edge_http.assistants import objects
 from edge_http.handlers.metered import CLIENT_GONE
 from edge_http.openai.jsonio import dumps
 from ringside.core.v1 import assistants_pb2 as pb
+from ringside_server.errors import RingsideError
 from ringside_server.openai.assistant_objects import RUN_TTL_S, TERMINAL
 
 POLL_S = 0.1
@@ -81,7 +82,11 @@ async def follow(request: web.Request, found: pb.AssistantObject, announce_creat
             if status in TERMINAL or status == "requires_action" or time.monotonic() > deadline:
                 break
             await asyncio.sleep(POLL_S)
-            run = objects.body_of(await objects.get(request, run["id"], "run", run["thread_id"]))
+            try:
+                run = objects.body_of(await objects.get(request, run["id"], "run", run["thread_id"]))
+            except RingsideError as error:  # deleted (or erased) meanwhile: OpenAI's error event
+                await response.write(frame("error", {"code": error.code, "message": error.message}))
+                break
         await response.write(b"event: done\ndata: [DONE]\n\n")
         await response.write_eof()
     except CLIENT_GONE:
