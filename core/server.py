@@ -22,6 +22,7 @@ from core.domain.ratelimit import RateDefaults
 from core.domain.retention import DAY_S, HOUR_S, RetentionPolicy
 from core.domain.webhooks import OutboxEntry
 from core.rpc.accounts import AccountsServicer, ApiKeysServicer
+from core.rpc.assistants import AssistantsServicer
 from core.rpc.auth import Authenticator
 from core.rpc.batches import BatchesServicer
 from core.rpc.billing import BillingServicer
@@ -51,6 +52,8 @@ from core.store.writer import GroupCommitWriter
 from ringside.core.v1 import (
     accounts_pb2,
     accounts_pb2_grpc,
+    assistants_pb2,
+    assistants_pb2_grpc,
     batches_pb2_grpc,
     billing_pb2,
     billing_pb2_grpc,
@@ -109,6 +112,7 @@ SERVICE_NAMES = [
     webhooks_pb2.DESCRIPTOR.services_by_name["WebhooksService"].full_name,
     billing_pb2.DESCRIPTOR.services_by_name["BillingService"].full_name,
     responses_pb2.DESCRIPTOR.services_by_name["ResponsesService"].full_name,
+    assistants_pb2.DESCRIPTOR.services_by_name["AssistantsService"].full_name,
     requests_pb2.DESCRIPTOR.services_by_name["RequestsService"].full_name,
 ]
 MAX_MESSAGE_BYTES = 4 * 1024 * 1024
@@ -147,6 +151,7 @@ async def open_core(settings: Settings) -> Core:
             outbox_s=settings.retention_outbox_days * DAY_S,
             idempotency_keys_s=settings.retention_idempotency_hours * HOUR_S,
             responses_s=settings.retention_responses_days * DAY_S,
+            assistants_s=settings.retention_assistants_days * DAY_S,
             rag_queries_s=settings.retention_rag_queries_days * DAY_S,
         ),
     )
@@ -205,6 +210,7 @@ def build_server(core: Core, settings: Settings) -> tuple[grpc.aio.Server, Healt
     webhooks_pb2_grpc.add_WebhooksServiceServicer_to_server(WebhooksServicer(core, auth), server)
     billing_pb2_grpc.add_BillingServiceServicer_to_server(BillingServicer(core, auth), server)
     responses_pb2_grpc.add_ResponsesServiceServicer_to_server(ResponsesServicer(core, auth), server)
+    assistants_pb2_grpc.add_AssistantsServiceServicer_to_server(AssistantsServicer(core, auth), server)
     requests_pb2_grpc.add_RequestsServiceServicer_to_server(RequestsServicer(core, auth), server)
     files_pb2_grpc.add_FilesServiceServicer_to_server(FilesServicer(core, auth), server)
     vector_stores_pb2_grpc.add_VectorStoresServiceServicer_to_server(VectorStoresServicer(core, auth), server)

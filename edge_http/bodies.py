@@ -53,7 +53,14 @@ def body_bound(edge: Edge, path: str) -> int:
         return settings.max_file_bytes + FORM_OVERHEAD_BYTES
     if path in MULTIPART_BOUNDS:
         return MULTIPART_BOUNDS[path]
-    return settings.body_max_model_bytes if path in MODEL_JSON_PATHS else settings.body_max_bytes
+    return (
+        settings.body_max_model_bytes if path in MODEL_JSON_PATHS or _thread_messages(path) else settings.body_max_bytes
+    )
+
+
+def _thread_messages(path: str) -> bool:
+    """A thread's messages are model content (API.md "Bodies"): a thread made with messages, one added."""
+    return path == "/v1/threads" or (path.startswith("/v1/threads/") and path.endswith("/messages"))
 
 
 async def authenticate(edge: Edge, request: web.Request) -> None:

@@ -1,5 +1,5 @@
 """What every handler reaches through the app: the kernel's Gateway, plus what only the edge holds
-(signing keys, verified Client Tokens, trusted proxies, the rag role's client)."""
+(signing keys, verified Client Tokens, trusted proxies, the request log)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,6 @@ from edge_http.signing_keys import SigningKeys
 from edge_http.verified_keys import VerifiedKeys
 from ringside_server.client_token import VerifiedCache
 from ringside_server.metering.gateway import TEST_PROVIDER, Gateway
-from ringside_server.rag_client import RagClient
 
 __all__ = ["EDGE", "TEST_PROVIDER", "Edge"]
 
@@ -23,8 +22,6 @@ class Edge(Gateway):
     trusted_proxies: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
     signing_keys: SigningKeys = field(default_factory=SigningKeys)
     verified_tokens: VerifiedCache = field(default_factory=VerifiedCache)
-    # The rag role's client (vector indexes, the local models); None only in tests of other parts.
-    rag: RagClient | None = None
     verified_keys: VerifiedKeys = field(default_factory=VerifiedKeys)
     # The request log's sender (GET /v1/requests); None only in tests of other parts.
     request_log: RequestRecorder | None = None

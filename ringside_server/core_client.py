@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import grpc
 
 from ringside.core.v1 import (
     accounts_pb2_grpc,
+    assistants_pb2_grpc,
     batches_pb2_grpc,
     billing_pb2_grpc,
     client_tokens_pb2_grpc,
@@ -61,6 +63,15 @@ def translate(error: grpc.aio.AioRpcError) -> RingsideError:
     return RingsideError("internal_error", "The Ringside core failed to answer.")
 
 
+@dataclass(frozen=True, slots=True)
+class ActingKey:
+    """A key's work done later by one of Ringside's roles (an Assistants run's worker): the core is
+    asked as that key by id, never with its secret, which the role never sees. Never built from
+    anything a client sends."""
+
+    key_id: str
+
+
 class CoreClient:
     def __init__(self, address: str, internal_token: str) -> None:
         self.channel = grpc.aio.insecure_channel(address, options=CHANNEL_OPTIONS)
@@ -81,6 +92,7 @@ class CoreClient:
         self.webhooks = webhooks_pb2_grpc.WebhooksServiceStub(self.channel)
         self.billing = billing_pb2_grpc.BillingServiceStub(self.channel)
         self.responses = responses_pb2_grpc.ResponsesServiceStub(self.channel)
+        self.assistants = assistants_pb2_grpc.AssistantsServiceStub(self.channel)
         self.requests = requests_pb2_grpc.RequestsServiceStub(self.channel)
         self.internal_metadata = (("x-ringside-internal", internal_token),)
 
@@ -95,11 +107,17 @@ class CoreClient:
             raise translate(error) from None
 
     async def as_caller(
-        self, method: Callable[..., Awaitable[T]], request: Any, authorization: str, timeout_s: float = 10.0
+        self, method: Callable[..., Awaitable[T]], request: Any, authorization: str | ActingKey, timeout_s: float = 10.0
     ) -> T:
-        """Call a method as the HTTP caller: their `Authorization` header travels as is."""
+        """Call a method as the HTTP caller: their `Authorization` header travels as is. A role
+        doing a key's work later (ActingKey) is that key, proven by the internal token."""
+        metadata: tuple[tuple[str, str], ...] = (
+            (("authorization", f"Key {authorization.key_id}"), *self.internal_metadata)
+            if isinstance(authorization, ActingKey)
+            else (("authorization", authorization),)
+        )
         try:
-            return await method(request, metadata=(("authorization", authorization),), timeout=timeout_s)
+            return await method(request, metadata=metadata, timeout=timeout_s)
         except grpc.aio.AioRpcError as error:
             raise translate(error) from None
 

@@ -108,6 +108,8 @@ class Settings(BaseSettings):
     retention_outbox_days: int = Field(default=7, ge=1, le=36_500)
     retention_idempotency_hours: int = Field(default=48, ge=24, le=876_000)
     retention_responses_days: int = Field(default=30, ge=1, le=36_500)
+    # Assistants API objects (assistants, threads, messages, runs), by creation: OpenAI keeps threads 60 days
+    retention_assistants_days: int = Field(default=60, ge=1, le=36_500)
     retention_rag_queries_days: int = Field(default=30, ge=1, le=36_500)  # vector store query logs
     retention_interval_s: int = Field(default=3600, ge=60, le=7 * 86_400)
     # Webhooks: CIDRs deliveries may reach although loopback/private/reserved (comma-separated;

@@ -61,6 +61,10 @@ from workers.retention.shared import SCHEDULE_ID as RETENTION_SCHEDULE_ID
 from workers.retention.shared import WORKFLOW_ID as RETENTION_WORKFLOW_ID
 from workers.retention.shared import PurgeInput
 from workers.retention.workflows import RetentionPurgeWorkflow
+from workers.runs.activities import RunActivities
+from workers.runs.shared import TASK_QUEUE as RUNS_TASK_QUEUE
+from workers.runs.starter import RunStarter
+from workers.runs.workflows import AssistantRunWorkflow
 from workers.webhooks.activities import DeliveryActivities
 from workers.webhooks.http import delivery_session
 from workers.webhooks.relay import Relay
@@ -143,17 +147,25 @@ async def _heartbeat(core: CoreClient, client: Client, instance: str) -> None:
         await asyncio.sleep(HEARTBEAT_EVERY_S)
 
 
-def batch_gateway(settings: Settings, core: CoreClient, session: aiohttp.ClientSession, rag: RagClient) -> Gateway:
-    """What a batch's lines are metered through: the edge's providers and rules, per-call holds (no
-    leases: a worker admits a few lines at a time), no call metrics of its own."""
-    refs, providers = models_and_providers(settings, session, LocalProvider(rag))
-    return Gateway(
-        settings=settings,
-        core=core,
-        refs=refs,
-        providers=providers,
-        breakers=Breakers(settings.breaker_failures, settings.breaker_cooldown_s),
+def run_worker(client: Client, gateway: Gateway, metrics: WorkerMetrics) -> Worker:
+    """Assistants runs on their own task queue (scaled apart: they wait on model calls)."""
+    activities = RunActivities(gateway)
+    return Worker(
+        client,
+        task_queue=RUNS_TASK_QUEUE,
+        workflows=[AssistantRunWorkflow],
+        activities=[activities.step, activities.wait, activities.fail],
+        interceptors=[ActivityMetrics(metrics)],
     )
+
+
+def metered_gateway(settings: Settings, core: CoreClient, session: aiohttp.ClientSession, rag: RagClient) -> Gateway:
+    """What the worker's model calls (a batch's lines, an Assistants run's steps) are metered
+    through, as the edge has it: the catalog, the providers and their rules, the rag role; per-call
+    holds (no leases: a worker admits a few calls at a time), no call metrics of its own."""
+    refs, providers = models_and_providers(settings, session, LocalProvider(rag))
+    breakers = Breakers(settings.breaker_failures, settings.breaker_cooldown_s)
+    return Gateway(settings=settings, core=core, refs=refs, providers=providers, breakers=breakers, rag=rag)
 
 
 async def serve(settings: Settings) -> None:
@@ -161,7 +173,7 @@ async def serve(settings: Settings) -> None:
     session = delivery_session(AddressPolicy.parse(settings.webhook_allowed_networks))
     providers_session = aiohttp.ClientSession(auto_decompress=True)
     rag = RagClient(settings.resolved_rag_address, settings.resolve_internal_token())
-    gateway = batch_gateway(settings, core, providers_session, rag)
+    gateway = metered_gateway(settings, core, providers_session, rag)
     try:
         client = await connect(settings)
         await ensure_schedules(client, settings)
@@ -196,15 +208,17 @@ async def serve(settings: Settings) -> None:
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, stop.set)
-        async with worker:
+        runs = run_worker(client, gateway, metrics)
+        async with worker, runs:
             heartbeat = asyncio.create_task(_heartbeat(core, client, f"{socket.gethostname()}:{os.getpid()}"))
+            run_starting = asyncio.create_task(RunStarter(core, client).run())
             searchable = await ensure_customer_attribute(client, settings.temporal_namespace)
             relay = Relay(core, client, TASK_QUEUE, settings.webhook_relay_wait_ms, searchable)
             relaying = asyncio.create_task(relay.run())
             starting = asyncio.create_task(BatchStarter(core, client, TASK_QUEUE, searchable).run())
             log.info("worker polling task queue %r on %s", TASK_QUEUE, settings.resolved_temporal_address)
             await stop.wait()
-            for task in (heartbeat, relaying, starting):
+            for task in (heartbeat, relaying, starting, run_starting):
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task

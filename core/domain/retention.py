@@ -21,6 +21,7 @@ class RetentionPolicy:
     outbox_s: int = 7 * DAY_S
     idempotency_keys_s: int = 48 * HOUR_S
     responses_s: int = 30 * DAY_S
+    assistants_s: int = 60 * DAY_S
     rag_queries_s: int = 30 * DAY_S
 
 
@@ -72,6 +73,12 @@ KEPT: tuple[Kept, ...] = (
         "30 days",
         "RINGSIDE_RETENTION_RESPONSES_DAYS",
         "OpenAI keeps stored responses 30 days; previous_response_id and GET /v1/responses/:id read them",
+    ),
+    Kept(
+        "Assistants API objects (assistants, threads and their messages and runs)",
+        "60 days",
+        "RINGSIDE_RETENTION_ASSISTANTS_DAYS",
+        "OpenAI kept threads 60 days; kept for compatibility (docs/assistants.md)",
     ),
     Kept(
         "vector store query logs (query text, latency, results, asker)",

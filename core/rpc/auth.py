@@ -35,6 +35,8 @@ class Authenticator:
         scheme, _, secret = header.partition(" ")
         if scheme.lower() == "client" and secret:  # a browser's Client Token: its customer, read-only
             return client_tokens.principal_of(self._core, secret.strip())
+        if scheme.lower() == "key" and secret:  # a role acting for a key (a run's worker): internal only
+            return self._on_behalf_of(context, secret.strip())
         if scheme.lower() != "bearer" or not secret:
             raise RingsideError("invalid_api_key", "Send 'authorization: Bearer <key>'.")
         if self._admin is not None and hmac.compare_digest(secret.encode(), self._admin):
@@ -42,4 +44,13 @@ class Authenticator:
         key = self._core.meter.authenticate(secret)
         if key is None:
             raise RingsideError("invalid_api_key", "Invalid API key provided.")
+        return Principal(account_id=key.account_id, livemode=key.livemode, scopes=key.scopes, key_id=key.id)
+
+    def _on_behalf_of(self, context: grpc.aio.ServicerContext, key_id: str) -> Principal:
+        """`Key key_…` with the internal token: the work a key started (an Assistants run), done
+        later by a worker that never saw the secret — as that key, while it is not revoked."""
+        self.internal(context)
+        key = self._core.state.keys_by_id.get(key_id[:64])
+        if key is None or key.revoked_at is not None:
+            raise RingsideError("invalid_api_key", "The key this work was started with is revoked.")
         return Principal(account_id=key.account_id, livemode=key.livemode, scopes=key.scopes, key_id=key.id)

@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Engine
 
+from core.domain.assistants import Positions
 from core.domain.entities import Customer, has_scope
 from core.domain.metering import Meter
 from core.domain.retention import RetentionPolicy
@@ -70,6 +71,8 @@ class Core:
     idempotency_finished: int = 0
     # How long purged kinds are kept (core/domain/retention.py; settings RINGSIDE_RETENTION_*).
     retention: RetentionPolicy = field(default_factory=RetentionPolicy)
+    # Creation order of Assistants API objects (their lists and cursors)
+    assistant_positions: Positions = field(default_factory=Positions)
     # Debits being refunded right now (transfer ids): one refund of a debit at a time.
     refunding: set[str] = field(default_factory=set)
     # sha256 of the operator's admin key ("" = none): its POSTs take Idempotency-Keys too.

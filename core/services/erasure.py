@@ -15,6 +15,7 @@ import dataclasses
 import logging
 from dataclasses import dataclass
 
+from core.domain.assistants import AssistantObjectsErased
 from core.domain.batches import BatchUpdate
 from core.domain.entities import ClientTokensRevoked, Customer
 from core.domain.erasure import (
@@ -113,6 +114,7 @@ async def complete(core: Core, customer: Customer) -> None:
     ]
     records += responses
     records.append(StoredResponsesErased(customer.id))  # the Responses API's, with their prompts
+    records.append(AssistantObjectsErased(customer.id))  # assistants, threads, messages and runs
     files = [f for f in core.state.files.values() if f.customer_id == customer.id]
     stores = [s for s in core.state.vector_stores.values() if s.customer_id == customer.id]
     records += [FileDeletion(f.id, now) for f in files] + [VectorStoreDeletion(s.id, now) for s in stores]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from core.domain.assistants import AssistantObjectPurge
 from core.domain.responses import StoredResponsePurge
 from core.domain.retention import EventPurge, IdempotencyPurge, StoreQueryPurge
 from core.domain.webhooks import AttemptPurge, OutboxPurge
@@ -38,6 +39,7 @@ async def purge(core: Core) -> PurgedBefore:
             EventPurge(before.events),
             IdempotencyPurge(before.idempotency_keys),
             StoredResponsePurge(before.responses),
+            AssistantObjectPurge(now - kept.assistants_s),
             StoreQueryPurge(now - kept.rag_queries_s),
         ]
     )

@@ -44,6 +44,7 @@ from core.domain.webhooks import (
     WebhookEndpoint,
     WebhookEndpointUpdate,
 )
+from core.store.assistants import STATEMENTS as ASSISTANT_STATEMENTS
 from core.store.batch_records import STATEMENTS as BATCH_STATEMENTS
 from core.store.billing_records import STATEMENTS as BILLING_STATEMENTS
 from core.store.erasure import STATEMENTS as ERASURE_STATEMENTS
@@ -435,6 +436,7 @@ _STATEMENTS.update(ERASURE_STATEMENTS)  # after the events and responses they re
 _STATEMENTS.update(RAG_STATEMENTS)  # files refer to customers, written before them
 _STATEMENTS.update(RETENTION_STATEMENTS)
 _STATEMENTS.update(RESPONSE_STATEMENTS)  # a stored response's insert before its erasure or purge
+_STATEMENTS.update(ASSISTANT_STATEMENTS)  # an object's insert before its update, deletion or erasure
 _STATEMENTS.update(REQUEST_LOG_STATEMENTS)
 _STATEMENTS.update(BATCH_STATEMENTS)  # after the files a finished batch records
 _ORDER = {record_type: index for index, record_type in enumerate(_STATEMENTS)}

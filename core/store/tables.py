@@ -569,6 +569,30 @@ class StoredResponseRow(SQLModel, table=True):
     created: int = Field(sa_type=BigInteger, index=True)
 
 
+class AssistantObjectRow(SQLModel, table=True):
+    """An Assistants API object (assistant, thread, message, run): its OpenAI JSON as made and
+    Ringside's private state of it, JSON text (never jsonb, so escapes stay intact)."""
+
+    __tablename__ = "assistant_objects"
+    __table_args__ = (
+        Index("ix_assistant_objects_tenant", "account_id", "livemode", "kind", "position"),
+        Index("ix_assistant_objects_parent", "parent_id", "position"),
+    )
+
+    id: str = Field(primary_key=True, max_length=64)
+    kind: str = Field(max_length=16)
+    account_id: str = Field(max_length=64)
+    livemode: bool
+    customer_id: str = Field(default="", max_length=64, index=True)
+    parent_id: str = Field(default="", max_length=64)
+    status: str = Field(default="", max_length=32, index=True)
+    body_json: str = Field(sa_column=Column(Text, nullable=False))
+    private_json: str = Field(sa_column=Column(Text, nullable=False))
+    created: int = Field(sa_type=BigInteger, index=True)
+    position: int = Field(sa_type=BigInteger)
+    key_id: str = Field(default="", max_length=64)
+
+
 class RequestLogRow(SQLModel, table=True):
     """One model call as its edge answered it (GET /v1/requests): route, asked and served model,
     status, error code, latency — no prompt or completion. Refusals have no usage record."""
@@ -596,3 +620,4 @@ STRIPE_CURSORS: Table = StripeCursorRow.__table__  # type: ignore[attr-defined]
 STRIPE_SYNC_RUNS: Table = StripeSyncRunRow.__table__  # type: ignore[attr-defined]
 STORED_RESPONSES: Table = StoredResponseRow.__table__  # type: ignore[attr-defined]
 REQUEST_LOG: Table = RequestLogRow.__table__  # type: ignore[attr-defined]
+ASSISTANT_OBJECTS: Table = AssistantObjectRow.__table__  # type: ignore[attr-defined]

@@ -2,7 +2,7 @@
 answer is `in_progress` at once; the rag role's ingest workflow takes it to `completed` or `failed`
 (workers/rag_ingest) — retrieve, list, detach. Only the store's owner reaches them; anything else is
 404. Detaching removes the file's points from the index before it answers. Search
-(`…/search`) is edge_http/rag/search.py's `search_stores`, which file_search calls too."""
+(`…/search`) is ringside_server/vector_search.py's `search_stores`, which file_search calls too."""
 
 from __future__ import annotations
 
@@ -19,10 +19,10 @@ from edge_http.handlers.vector_stores import render
 from edge_http.openai.jsonio import dumps, parse_object
 from edge_http.rag import stores as wire
 from edge_http.rag.models import embedding_model_of
-from edge_http.rag.search import search_stores
 from ringside.core.v1 import metering_pb2
 from ringside.core.v1 import vector_stores_pb2 as pb
 from ringside_server.errors import RingsideError
+from ringside_server.vector_search import search_stores
 
 log = logging.getLogger("ringside.edge")
 

@@ -61,6 +61,14 @@ class MeteredCall:
             caller.api_key, caller.client_token, caller.customer_ref, user, key_id=caller.key_id
         )
         models = await gateway.resolve_model(request.model_ref, caller.api_key, policy, key_id=caller.key_id)
+        return cls.of_models(gateway, caller, request, models)
+
+    @classmethod
+    def of_models(
+        cls, gateway: Gateway, caller: Caller, request: MeteredRequest, models: list[CatalogModel]
+    ) -> MeteredCall:
+        """A call of models resolved (and allowed) already — by `prepare`, or when the work was
+        asked for (an Assistants run resolves its model at create; its worker calls it later)."""
         for model in models:
             # the provider first: a provider that cannot serve the route says what it can serve
             entry = gateway.refs.providers.get(model.provider)

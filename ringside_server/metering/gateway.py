@@ -21,6 +21,7 @@ from ringside_server.providers.catalog.load import CatalogModel
 from ringside_server.providers.local import LOCAL_PROVIDER
 from ringside_server.providers.refs import Refs
 from ringside_server.providers.test_model import TestModelProvider
+from ringside_server.rag_client import RagClient
 from ringside_server.settings import Settings
 
 TEST_PROVIDER = "ringside"
@@ -50,6 +51,8 @@ class Gateway:
     # list takes effect on every edge within 1 s)
     policy_cache: dict[PolicyKey, tuple[Policy, float]] = field(default_factory=dict)
     metrics: EdgeMetrics | None = None  # None: this role exposes no call metrics
+    # The rag role's client (vector indexes, the local models); None only in tests of other parts.
+    rag: RagClient | None = None
     keepalive: KeepAlive = field(init=False)
 
     def __post_init__(self) -> None:

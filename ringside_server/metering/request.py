@@ -22,7 +22,7 @@ class Caller:
     client_ip: str = ""
     client_token: str = ""  # a browser's Client Token (already verified), and its id
     client_token_id: str = ""
-    # A call Ringside makes on a key's behalf (a batch's line): the key by id, api_key empty
+    # A key's work Ringside does later (a batch's line, an Assistants run): the key by id, api_key empty
     key_id: str = ""
 
 

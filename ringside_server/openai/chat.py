@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from ringside_server.metering.request import MeteredRequest
+from ringside_server.openai.estimate import input_tokens_bound
+from ringside_server.openai.price_classes import chat_classes
 from ringside_server.providers.catalog.load import CatalogModel
 
 
@@ -21,3 +24,27 @@ def upstream_body(
         options = body.get("stream_options")
         upstream["stream_options"] = {**(options if isinstance(options, dict) else {}), "include_usage": True}
     return upstream
+
+
+def metered(body: dict[str, Any], peer: bool = False) -> MeteredRequest:
+    """A validated chat body as MeteredCall runs it (the edge's route, an Assistants run's step)."""
+    requested = body.get("max_completion_tokens") or body.get("max_tokens") or 0
+
+    def bound(model: CatalogModel) -> int:
+        return input_tokens_bound(body, model.max_image_tokens)
+
+    def upstream(given: dict[str, Any], model: CatalogModel, max_output_tokens: int, limited: bool) -> dict[str, Any]:
+        return upstream_body(given, model, max_output_tokens, limited, requested)
+
+    return MeteredRequest(
+        route="chat",
+        body=body,
+        model_ref=body.get("model"),
+        input_tokens_bound=bound,
+        requested_output_tokens=requested,
+        choices=body.get("n") or 1,
+        price_classes=chat_classes(body),
+        stream=bool(body.get("stream")),
+        peer=peer,
+        upstream_body=upstream,
+    )

@@ -1,5 +1,5 @@
-"""The catalog and the providers configured to serve it, as every role that makes metered calls
-builds them (the edge; the worker, for batches' lines)."""
+"""The catalog and the providers this process may call, built alike by every role that makes
+metered calls (the edge; the worker, for batches' lines and Assistants runs)."""
 
 from __future__ import annotations
 

@@ -68,6 +68,10 @@ def test_an_erased_customer_leaves_no_personal_data_and_its_ledger_stays(stack: 
     prompt = {"model": CHAT["model"], "input": f"my secret is {person['metadata']['note']}", "max_output_tokens": 16}
     stored = stack.call("POST", "/v1/responses", key, prompt, headers={"FC-Customer": customer_id})
     assert stored.status == 200, stored.body
+    # so do its Assistants threads and their messages
+    said = {"messages": [{"role": "user", "content": f"remember {person['metadata']['note']}"}]}
+    thread = stack.call("POST", "/v1/threads", key, said, headers={"FC-Customer": customer_id})
+    assert thread.status == 200, thread.body
     spent = wait_until(
         lambda: (c := stack.call("GET", f"/v1/customers/{customer_id}", key).json())["request_count_mtd"] == 3 and c,
         10,
@@ -101,6 +105,7 @@ def test_an_erased_customer_leaves_no_personal_data_and_its_ledger_stays(stack: 
     found = _database_bytes(stack) + _logs(stack)
     assert [trace for trace in _traces(person) if trace in found] == []
     assert stack.call("GET", f"/v1/responses/{stored.json()['id']}", key).status == 404
+    assert stack.call("GET", f"/v1/threads/{thread.json()['id']}", key).status == 404
     reused = stack.call("POST", "/v1/customers", key, {"external_id": person["external_id"]})
     assert reused.status == 201 and reused.json()["id"] != customer_id  # the external id is free again
 

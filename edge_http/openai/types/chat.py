@@ -8,9 +8,6 @@ from edge_http.openai.jsonio import parse_model_body
 from ringside_server.errors import RingsideError
 from ringside_server.metering.request import MeteredRequest
 from ringside_server.openai import chat
-from ringside_server.openai.estimate import input_tokens_bound
-from ringside_server.openai.price_classes import chat_classes
-from ringside_server.providers.catalog.load import CatalogModel
 
 MAX_MESSAGES = 100_000
 MAX_CHOICES = 128
@@ -72,25 +69,4 @@ def validate(body: dict[str, Any]) -> ChatCompletionRequest:
 
 def metered_request(raw: bytes, peer: bool) -> MeteredRequest:
     """The chat call as MeteredCall runs it."""
-    body = validate(parse_model_body(raw))
-    requested = body.get("max_completion_tokens") or body.get("max_tokens") or 0
-    plain = cast(dict[str, Any], body)
-
-    def bound(model: CatalogModel) -> int:
-        return input_tokens_bound(plain, model.max_image_tokens)
-
-    def upstream(given: dict[str, Any], model: CatalogModel, max_output_tokens: int, limited: bool) -> dict[str, Any]:
-        return chat.upstream_body(given, model, max_output_tokens, limited, requested)
-
-    return MeteredRequest(
-        route="chat",
-        body=plain,
-        model_ref=body.get("model"),
-        input_tokens_bound=bound,
-        requested_output_tokens=requested,
-        choices=body.get("n") or 1,
-        price_classes=chat_classes(plain),
-        stream=bool(body.get("stream")),
-        peer=peer,
-        upstream_body=upstream,
-    )
+    return chat.metered(cast(dict[str, Any], validate(parse_model_body(raw))), peer)

@@ -1,11 +1,11 @@
-"""Searching vector stores (issue 16): the one function both `POST /v1/vector_stores/{id}/search`
-and the Responses API's `file_search` tool call.
+"""Searching vector stores (issue 16): the one function `POST /v1/vector_stores/{id}/search`, the
+Responses API's `file_search` tool and an Assistants run's `file_search` (in the worker) call.
 
 The query is embedded with the store's pinned model through MeteredCall, like any embeddings call,
 so it is admitted and metered to the asker (FC-Customer or a Client Token's customer, else the
 account); the rag role then searches each store's live index with that vector. A store the caller
 may not see is 404 before anything is metered; a customer may search the account's shared stores.
-The edge never loads the model: it holds the rag role's gRPC client only."""
+The edge and the worker never load the model: they hold the rag role's gRPC client only."""
 
 from __future__ import annotations
 
@@ -16,16 +16,17 @@ from typing import Any
 
 import orjson
 
-from edge_http.context import Edge
 from ringside.core.v1 import metering_pb2
 from ringside.core.v1 import vector_stores_pb2 as pb
 from ringside.rag.v1 import rag_pb2
+from ringside_server.core_client import ActingKey
 from ringside_server.errors import RingsideError
 from ringside_server.metering.call import MeteredCall
+from ringside_server.metering.gateway import Gateway
 from ringside_server.metering.request import Caller, MeteredRequest
 from ringside_server.openai.embeddings import tokens_bound
 
-log = logging.getLogger("ringside.edge")
+log = logging.getLogger("ringside.search")
 MAX_RESULTS = 50
 MAX_STORES = 10
 MAX_QUERIES = 10
@@ -56,9 +57,9 @@ class SearchResult:
 
 
 async def search_stores(
-    edge: Edge,
+    gateway: Gateway,
     caller: Caller,
-    authorization: str,
+    authorization: str | ActingKey,
     store_ids: list[str],
     query: str | list[str],
     max_results: int = 10,
@@ -88,21 +89,21 @@ async def search_stores(
     started = time.monotonic()
     stores = [
         (
-            await edge.core.as_caller(
-                edge.core.vector_stores.GetVectorStore,
+            await gateway.core.as_caller(
+                gateway.core.vector_stores.GetVectorStore,
                 pb.GetVectorStoreRequest(id=store_id[:100], customer_ref=caller.customer_ref),
                 authorization,
             )
         ).store
         for store_id in store_ids
     ]
-    if edge.rag is None:
+    if gateway.rag is None:
         raise RingsideError("model_unavailable", "The rag role is not configured.")
     result = SearchResult()
     vectors: dict[str, list[float]] = {}  # by embedding model: stores of one model share the query's vector
     for store in stores:
         if store.embedding_model not in vectors:
-            embedded = await _embed(edge, caller, store.embedding_model, "\n".join(texts))
+            embedded = await _embed(gateway, caller, store.embedding_model, "\n".join(texts))
             if isinstance(embedded, metering_pb2.Denial):
                 return embedded
             vectors[store.embedding_model], tokens = embedded
@@ -116,7 +117,7 @@ async def search_stores(
         if score_threshold is not None:
             request.score_threshold = score_threshold
         try:
-            found = await edge.rag.call(edge.rag.stub.Search, request, timeout_s=SEARCH_TIMEOUT_S)
+            found = await gateway.rag.call(gateway.rag.stub.Search, request, timeout_s=SEARCH_TIMEOUT_S)
         except RingsideError as error:
             if error.code == "invalid_request":
                 raise RingsideError("invalid_request", error.message, "filters") from None
@@ -139,18 +140,24 @@ async def search_stores(
     del result.hits[max_results:]
     latency_ms = round((time.monotonic() - started) * 1000)
     for store in stores:
-        await _log(edge, caller, authorization, store.id, "\n".join(texts), latency_ms, result)
+        await _log(gateway, caller, authorization, store.id, "\n".join(texts), latency_ms, result)
     return result
 
 
 async def _log(
-    edge: Edge, caller: Caller, authorization: str, store_id: str, query: str, latency_ms: int, result: SearchResult
+    gateway: Gateway,
+    caller: Caller,
+    authorization: str | ActingKey,
+    store_id: str,
+    query: str,
+    latency_ms: int,
+    result: SearchResult,
 ) -> None:
     """The store's query log gets the answered search (a failed write is logged, not the caller's error)."""
     mine = [hit for hit in result.hits if hit.store_id == store_id]
     try:
-        await edge.core.as_caller(
-            edge.core.vector_stores.RecordQuery,
+        await gateway.core.as_caller(
+            gateway.core.vector_stores.RecordQuery,
             pb.RecordQueryRequest(
                 store_id=store_id,
                 customer_ref=caller.customer_ref,
@@ -167,7 +174,7 @@ async def _log(
 
 
 async def _embed(
-    edge: Edge, caller: Caller, model_ref: str, text: str
+    gateway: Gateway, caller: Caller, model_ref: str, text: str
 ) -> tuple[list[float], int] | metering_pb2.Denial:
     """The query's vector with the store's model, as a metered embeddings call of the asker."""
     body = {"model": model_ref, "input": [text], "encoding_format": "float"}
@@ -179,7 +186,7 @@ async def _embed(
         input_tokens_bound=lambda model: bound,
         model_kind="embedding",
     )
-    call = await MeteredCall.prepare(edge, caller, wanted)
+    call = await MeteredCall.prepare(gateway, caller, wanted)
     answer = await call.run()
     if isinstance(answer, metering_pb2.Denial):
         return answer

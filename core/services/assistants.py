@@ -1,0 +1,202 @@
+"""Assistants API objects (assistants, threads, thread messages, runs), kept for compatibility.
+
+An assistant or thread belongs to the customer named by FC-Customer (else the account); a thread's
+messages and runs belong to the thread's owner. A caller bound to a customer sees that customer's
+objects only; an account-level caller sees the account's. Anything else is 404, never 403. The
+run's worker acts for the key that created the run (`Key key_…` with the internal token)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from core.domain.assistants import (
+    CHILD_KINDS,
+    KINDS,
+    MAX_JSON_CHARS,
+    MAX_PRIVATE_CHARS,
+    AssistantObject,
+    AssistantObjectDeletion,
+    AssistantObjectUpdate,
+    visible_to,
+)
+from core.services.core import Core, Principal, require_scope
+from core.services.webhooks import read
+from core.store import assistants as store
+from ringside_server.errors import RingsideError
+
+MAX_ID = 64
+PREFIXES = {"assistant": "asst_", "thread": "thread_", "message": "msg_", "run": "run_"}
+PARAMS = {"assistant": "assistant_id", "thread": "thread_id", "message": "message_id", "run": "run_id"}
+NAMES = {"assistant": "assistant", "thread": "thread", "message": "message", "run": "run"}
+DEFAULT_LIST = 20
+MAX_LIST = 100
+MAX_PENDING = 500
+
+
+def not_found(kind: str, object_id: str) -> RingsideError:
+    return RingsideError(
+        "not_found", f"No {NAMES.get(kind, 'object')} found with id '{object_id[:MAX_ID]}'.", PARAMS.get(kind, "id")
+    )
+
+
+def _reader(core: Core, principal: Principal, customer_ref: str, kind: str, object_id: str) -> str | None:
+    """The customer a request is bound to (None: an account-level request)."""
+    if principal.customer_id:
+        return principal.customer_id
+    if not customer_ref:
+        return None
+    customer = core.state.find_customer(principal.account_id, principal.livemode, customer_ref)
+    if customer is None:
+        raise not_found(kind, object_id)
+    return customer.id
+
+
+async def _visible(
+    core: Core,
+    principal: Principal,
+    object_id: str,
+    kind: str,
+    customer_ref: str,
+    parent_id: str = "",
+    shared_ok: bool = False,
+) -> AssistantObject:
+    """The object when this caller may see it; `shared_ok`: a customer also reads the account's own
+    assistants (one assistant serving every customer's threads), which only the account changes."""
+    if kind not in KINDS:
+        raise RingsideError("invalid_request", "Unknown object kind.", "kind")
+    reader = _reader(core, principal, customer_ref, kind, object_id)
+    # an id that cannot be one (a NUL PostgreSQL cannot look up) is simply not found
+    found = await read(store.get, core.engine, object_id[:MAX_ID]) if object_id and "\x00" not in object_id else None
+    if (
+        found is None
+        or found.kind != kind
+        or (parent_id and found.parent_id != parent_id)
+        or not (
+            visible_to(found, principal.account_id, principal.livemode, reader)
+            or (shared_ok and kind == "assistant" and visible_to(found, principal.account_id, principal.livemode, ""))
+        )
+    ):
+        raise not_found(kind, object_id)
+    return found
+
+
+def _write_scope(principal: Principal) -> None:
+    require_scope(principal, "api:write")  # a Client Token creates no assistants, threads or runs
+
+
+def _check_size(body_json: str, private_json: str) -> None:
+    if len(body_json) > MAX_JSON_CHARS or len(private_json) > MAX_PRIVATE_CHARS:
+        raise RingsideError("payload_too_large", "This object is too large to store.")
+
+
+async def create(core: Core, principal: Principal, given: AssistantObject, customer_ref: str) -> AssistantObject:
+    _write_scope(principal)
+    if given.kind not in KINDS:
+        raise RingsideError("invalid_request", "Unknown object kind.", "kind")
+    if not given.id.startswith(PREFIXES[given.kind]) or len(given.id) > MAX_ID:
+        raise RingsideError("invalid_request", f"An {given.kind} needs a {PREFIXES[given.kind]} id.", "id")
+    _check_size(given.body_json, given.private_json)
+    if given.kind in CHILD_KINDS:
+        thread = await _visible(core, principal, given.parent_id, "thread", customer_ref)
+        owner = thread.customer_id
+    else:
+        reader = _reader(core, principal, customer_ref, given.kind, given.id)
+        owner = reader or ""
+    kept = dataclasses.replace(
+        given,
+        account_id=principal.account_id,
+        livemode=principal.livemode,
+        customer_id=owner,
+        parent_id=given.parent_id if given.kind in CHILD_KINDS else "",
+        created=given.created or core.now(),
+        position=core.assistant_positions.next(int(core.clock() * 1_000_000_000)),
+        key_id=principal.key_id,
+    )
+    await core.writer.write([kept])
+    return kept
+
+
+async def get(
+    core: Core, principal: Principal, object_id: str, kind: str, customer_ref: str, parent_id: str
+) -> AssistantObject:
+    require_scope(principal, "api:read", customer_bound=True)
+    return await _visible(core, principal, object_id, kind, customer_ref, parent_id, shared_ok=True)
+
+
+async def update(
+    core: Core,
+    principal: Principal,
+    target: tuple[str, str, str, str],
+    change: tuple[str, str, str],
+    only_from: tuple[str, ...],
+) -> AssistantObject:
+    """Write (body_json, private_json, status) unless the status has moved on; the object as it is."""
+    _write_scope(principal)
+    object_id, kind, customer_ref, parent_id = target
+    found = await _visible(core, principal, object_id, kind, customer_ref, parent_id)
+    body_json, private_json, status = change
+    _check_size(body_json, private_json)
+    await core.writer.write([AssistantObjectUpdate(found.id, status[:32], body_json, private_json, only_from)])
+    now = await read(store.get, core.engine, found.id)
+    if now is None:
+        raise not_found(kind, object_id)
+    return now
+
+
+async def delete(core: Core, principal: Principal, object_id: str, kind: str, customer_ref: str, parent_id: str) -> str:
+    _write_scope(principal)
+    found = await _visible(core, principal, object_id, kind, customer_ref, parent_id)
+    await core.writer.write([AssistantObjectDeletion(found.id)])
+    return found.id
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class ListAsk:
+    kind: str
+    parent_id: str
+    customer_ref: str
+    limit: int
+    order: str
+    after: str
+    before: str
+
+
+async def list_objects(core: Core, principal: Principal, ask: ListAsk) -> tuple[list[AssistantObject], bool]:
+    require_scope(principal, "api:read", customer_bound=True)
+    if ask.kind not in KINDS:
+        raise RingsideError("invalid_request", "Unknown object kind.", "kind")
+    limit = ask.limit or DEFAULT_LIST
+    if not 1 <= limit <= MAX_LIST:
+        raise RingsideError("invalid_request", f"limit must be between 1 and {MAX_LIST}.", "limit")
+    if ask.order not in ("", "asc", "desc"):
+        raise RingsideError("invalid_request", "order must be asc or desc.", "order")
+    reader = _reader(core, principal, ask.customer_ref, ask.kind, "")
+    if ask.kind in CHILD_KINDS:
+        await _visible(core, principal, ask.parent_id, "thread", ask.customer_ref)
+    cursors: dict[str, int | None] = {"after": None, "before": None}
+    for name, cursor in (("after", ask.after), ("before", ask.before)):
+        if cursor:
+            found = await read(store.get, core.engine, cursor[:MAX_ID]) if "\x00" not in cursor else None
+            if (
+                found is None
+                or found.kind != ask.kind
+                or (found.account_id, found.livemode) != (principal.account_id, principal.livemode)
+            ):
+                raise RingsideError("invalid_request", f"No such object: '{cursor[:MAX_ID]}'.", name)
+            cursors[name] = found.position
+    listing = store.Listing(
+        kind=ask.kind,
+        account_id=principal.account_id,
+        livemode=principal.livemode,
+        customer_ids=None if reader is None else ((reader, "") if ask.kind == "assistant" else (reader,)),
+        parent_id=ask.parent_id if ask.kind in CHILD_KINDS else "",
+        limit=limit,
+        descending=ask.order != "asc",
+        after_position=cursors["after"],
+        before_position=cursors["before"],
+    )
+    return await read(store.page, core.engine, listing)
+
+
+async def pending_runs(core: Core, limit: int) -> list[AssistantObject]:
+    return await read(store.queued_runs, core.engine, max(1, min(limit or MAX_PENDING, MAX_PENDING)))

@@ -1,0 +1,286 @@
+"""The Assistants API (kept for compatibility), driven by the real OpenAI SDK's beta helpers: runs
+execute as Temporal workflows in the worker, metered per model call to the thread's customer,
+file_search searching Ringside's own stores, function tools through requires_action."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from typing import Any
+
+import openai
+import pytest
+from openai.lib.streaming import AssistantEventHandler
+from openai.pagination import SyncCursorPage
+from openai.types.beta import Assistant, AssistantStreamEvent, Thread
+from openai.types.beta.threads import Message, Run
+from pydantic import BaseModel
+
+from tests.e2e.rag_ingest_stack import ingest_stack
+from tests.harness import START_TIMEOUT_S, FakeUpstream, Stack, start_process, stop_process, wait_until
+
+MODEL = "fc:openai/gpt-4o-mini"
+HANDBOOK = b"# Holidays\n\nAsk for time off two weeks ahead in the HR portal. Unused days carry over.\n"
+WEATHER = {
+    "type": "function",
+    "function": {
+        "name": "get_weather",
+        "description": "The weather in a city.",
+        "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
+    },
+}
+
+
+class Running:
+    """The ingest stack (Temporal, core, rag role, edge) plus the worker that runs the runs."""
+
+    def __init__(self, stack: Stack) -> None:
+        self.stack = stack
+        self.worker: subprocess.Popen[bytes] | None = None
+
+    def start_worker(self) -> None:
+        self.worker = start_process(
+            [sys.executable, "-m", "ringside_cli", "worker"], self.stack.env, self.stack.data_dir / "worker.log"
+        )
+
+    def kill_worker(self) -> None:
+        assert self.worker is not None
+        self.worker.send_signal(signal.SIGKILL)
+        self.worker.wait()
+
+
+@pytest.fixture(scope="module")
+def running(tmp_path_factory: pytest.TempPathFactory, upstream: FakeUpstream) -> Iterator[Running]:
+    env = {"OPENAI_BASE_URL": upstream.base_url, "OPENAI_API_KEY": upstream.api_key}
+    with ingest_stack("sqlite", tmp_path_factory.mktemp("assistants"), env) as stack:
+        both = Running(stack)
+        both.start_worker()
+        try:
+            yield both
+        finally:
+            stop_process(both.worker)
+
+
+def _sdk(stack: Stack, key: str, customer: str | None = None) -> openai.OpenAI:
+    headers = {"FC-Customer": customer} if customer else {}
+    return openai.OpenAI(base_url=stack.base_url + "/v1", api_key=key, max_retries=0, default_headers=headers)
+
+
+def _customer(stack: Stack, key: str, name: str) -> str:
+    return str(stack.call("POST", "/v1/customers", key, {"external_id": name}).json()["id"])
+
+
+def _sent(upstream: FakeUpstream, marker: str) -> list[dict[str, Any]]:
+    return [r["body"] for r in upstream.requests() if marker in json.dumps(r["body"]) and "messages" in r["body"]]
+
+
+def test_create_and_poll_with_file_search(running: Running, upstream: FakeUpstream) -> None:
+    stack = running.stack
+    key = stack.new_account()["live"]
+    customer = _customer(stack, key, "as_reader")
+    sdk = _sdk(stack, key, customer)
+    store = sdk.vector_stores.create(name="handbook")
+    done = sdk.vector_stores.files.upload_and_poll(vector_store_id=store.id, file=("holidays.md", HANDBOOK))
+    assert done.status == "completed", done
+    # one assistant of the account serves every customer's threads
+    assistant = _sdk(stack, key).beta.assistants.create(
+        model=MODEL, instructions="Answer from the handbook.", tools=[{"type": "file_search"}]
+    )
+    question = "How do I ask for a vacation? (as-1)"
+    thread = sdk.beta.threads.create(
+        messages=[{"role": "user", "content": question}],
+        tool_resources={"file_search": {"vector_store_ids": [store.id]}},
+    )
+    run = sdk.beta.threads.runs.create_and_poll(thread_id=thread.id, assistant_id=assistant.id)
+    assert run.status == "completed", run.last_error
+    assert run.usage is not None and run.usage.total_tokens > 0
+    answer, asked = sdk.beta.threads.messages.list(thread_id=thread.id).data  # newest first
+    assert asked.content[0].text.value == question  # type: ignore[union-attr]
+    assert answer.role == "assistant" and answer.run_id == run.id and answer.assistant_id == assistant.id
+    text = answer.content[0].text  # type: ignore[union-attr]
+    assert text.value and [a.file_citation.file_id for a in text.annotations] == [done.id]  # type: ignore[union-attr]
+    [sent] = _sent(upstream, question)
+    assert sent["messages"][0] == {"role": "system", "content": "Answer from the handbook."}
+    context, last = sent["messages"][-2:]
+    assert context["role"] == "system" and "time off two weeks ahead" in context["content"]
+    assert last == {"role": "user", "content": question} and "tools" not in sent
+    usage = stack.call("GET", f"/v1/usage?customer_id={customer}&group_by=model", key).json()
+    assert {"fc:local/all-minilm-l6-v2", MODEL} <= {row["model"] for row in usage["data"]}
+    _in_openais_types(stack, key, customer, f"/v1/threads/{thread.id}", f"/v1/assistants/{assistant.id}", run.id)
+
+
+def _in_openais_types(stack: Stack, key: str, customer: str, thread: str, assistant: str, run_id: str) -> None:
+    """Every body validates against the SDK's types (generated from OpenAI's published document),
+    strictly: a missing field, a wrong type or a status off OpenAI's enum fails."""
+    shapes: list[tuple[str, type[BaseModel]]] = [
+        (thread, Thread),
+        (assistant, Assistant),
+        (f"{thread}/runs/{run_id}", Run),
+        (f"{thread}/messages", SyncCursorPage[Message]),
+        (f"{thread}/runs", SyncCursorPage[Run]),
+        ("/v1/assistants?limit=100", SyncCursorPage[Assistant]),
+    ]
+    for path, shape in shapes:
+        answer = stack.call("GET", path, key, headers={"FC-Customer": customer})
+        assert answer.status == 200, answer.body
+        shape.model_validate(answer.json(), strict=True)
+
+
+def test_a_function_tool_round_trip(running: Running, upstream: FakeUpstream) -> None:
+    stack = running.stack
+    key = stack.new_account()["live"]
+    customer = _customer(stack, key, "as_tools")
+    sdk = _sdk(stack, key, customer)
+    assistant = sdk.beta.assistants.create(model=MODEL, tools=[WEATHER])
+    question = "Weather in Lyon? (as-2)"
+    thread = sdk.beta.threads.create(messages=[{"role": "user", "content": question}])
+    run = sdk.beta.threads.runs.create_and_poll(thread_id=thread.id, assistant_id=assistant.id)
+    assert run.status == "requires_action" and run.required_action is not None
+    [call] = run.required_action.submit_tool_outputs.tool_calls
+    assert call.function.name == "get_weather" and json.loads(call.function.arguments) == {"city": "lorem"}
+    run = sdk.beta.threads.runs.submit_tool_outputs_and_poll(
+        run_id=run.id, thread_id=thread.id, tool_outputs=[{"tool_call_id": call.id, "output": "sunny, 21 C"}]
+    )
+    assert run.status == "completed", run.last_error
+    first, second = _sent(upstream, question)
+    assert first["tools"][0]["function"]["name"] == "get_weather"
+    assert second["messages"][-2]["tool_calls"][0]["id"] == call.id
+    assert second["messages"][-1] == {"role": "tool", "tool_call_id": call.id, "content": "sunny, 21 C"}
+    messages = sdk.beta.threads.messages.list(thread_id=thread.id, order="asc").data
+    assert [m.role for m in messages] == ["user", "assistant"]
+    usage = stack.call("GET", f"/v1/usage?customer_id={customer}&group_by=model", key).json()
+    [row] = usage["data"]
+    assert row["model"] == MODEL and row["request_count"] == 2, usage  # one record per model call
+
+
+class _Events(AssistantEventHandler):
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen: list[str] = []
+
+    def on_event(self, event: AssistantStreamEvent) -> None:
+        self.seen.append(event.event)
+
+
+def test_a_streamed_run_follows_openais_events(running: Running) -> None:
+    stack = running.stack
+    key = stack.new_account()["live"]
+    sdk = _sdk(stack, key, _customer(stack, key, "as_stream"))
+    assistant = sdk.beta.assistants.create(model=MODEL, instructions="Be brief.")
+    thread = sdk.beta.threads.create(messages=[{"role": "user", "content": "Say hello (as-3)"}])
+    handler = _Events()
+    with sdk.beta.threads.runs.stream(thread_id=thread.id, assistant_id=assistant.id, event_handler=handler) as stream:
+        stream.until_done()
+        [streamed] = stream.get_final_messages()
+        final_run = stream.get_final_run()
+    assert handler.seen[:2] == ["thread.run.created", "thread.run.queued"]
+    message_events = [e for e in handler.seen if e.startswith("thread.message.")]
+    assert message_events == [
+        "thread.message.created",
+        "thread.message.in_progress",
+        "thread.message.delta",
+        "thread.message.completed",
+    ]
+    assert handler.seen[-1] == "thread.run.completed" and final_run.status == "completed"
+    assert handler.seen.index("thread.message.completed") < handler.seen.index("thread.run.completed")
+    stored = sdk.beta.threads.messages.retrieve(message_id=streamed.id, thread_id=thread.id)
+    assert stored.content == streamed.content and stored.content[0].text.value  # type: ignore[union-attr]
+
+
+def test_a_run_waiting_for_tool_outputs_is_cancelled(running: Running) -> None:
+    stack = running.stack
+    key = stack.new_account()["live"]
+    sdk = _sdk(stack, key, _customer(stack, key, "as_cancel"))
+    assistant = sdk.beta.assistants.create(model=MODEL, tools=[WEATHER])
+    thread = sdk.beta.threads.create(messages=[{"role": "user", "content": "Weather in Oslo? (as-4)"}])
+    run = sdk.beta.threads.runs.create_and_poll(thread_id=thread.id, assistant_id=assistant.id)
+    assert run.status == "requires_action"
+    cancelling = sdk.beta.threads.runs.cancel(run_id=run.id, thread_id=thread.id)
+    assert cancelling.status == "cancelling"
+    cancelled = sdk.beta.threads.runs.poll(run_id=run.id, thread_id=thread.id, poll_interval_ms=200)
+    assert cancelled.status == "cancelled" and cancelled.cancelled_at is not None
+    assert cancelled.required_action is None
+    with pytest.raises(openai.BadRequestError):
+        sdk.beta.threads.runs.cancel(run_id=run.id, thread_id=thread.id)
+    assert [m.role for m in sdk.beta.threads.messages.list(thread_id=thread.id).data] == ["user"]
+
+
+def test_a_budget_stops_a_run_between_model_calls(running: Running, upstream: FakeUpstream) -> None:
+    stack = running.stack
+    key = stack.new_account()["live"]
+    customer = _customer(stack, key, "as_budget")
+    sdk = _sdk(stack, key, customer)
+    assistant = sdk.beta.assistants.create(model=MODEL, tools=[WEATHER])
+    question = "Weather in Turin? (as-5)"
+    thread = sdk.beta.threads.create(messages=[{"role": "user", "content": question}])
+    run = sdk.beta.threads.runs.create_and_poll(thread_id=thread.id, assistant_id=assistant.id)
+    assert run.status == "requires_action" and run.required_action is not None
+    assert stack.call("PATCH", f"/v1/customers/{customer}", key, {"budget_usd": 0}).status == 200
+    [call] = run.required_action.submit_tool_outputs.tool_calls
+    run = sdk.beta.threads.runs.submit_tool_outputs_and_poll(
+        run_id=run.id, thread_id=thread.id, tool_outputs=[{"tool_call_id": call.id, "output": "rain"}]
+    )
+    assert run.status == "failed" and run.last_error is not None
+    assert run.last_error.code == "customer_budget_exceeded"  # type: ignore[comparison-overlap]
+    assert len(_sent(upstream, question)) == 1  # the second call was refused before the provider
+    assert stack.audit().ok
+
+
+def test_another_customers_thread_and_run_are_not_found(running: Running) -> None:
+    stack = running.stack
+    key = stack.new_account()["live"]
+    mine = _sdk(stack, key, _customer(stack, key, "as_owner"))
+    theirs = _sdk(stack, key, _customer(stack, key, "as_other"))
+    assistant = mine.beta.assistants.create(model=MODEL, tools=[WEATHER])
+    thread = mine.beta.threads.create(messages=[{"role": "user", "content": "Weather in Graz? (as-6)"}])
+    run = mine.beta.threads.runs.create_and_poll(thread_id=thread.id, assistant_id=assistant.id)
+    calls: list[Any] = [
+        lambda: theirs.beta.threads.retrieve(thread.id),
+        lambda: theirs.beta.threads.messages.list(thread_id=thread.id),
+        lambda: theirs.beta.threads.messages.create(thread_id=thread.id, role="user", content="hi"),
+        lambda: theirs.beta.threads.runs.retrieve(run_id=run.id, thread_id=thread.id),
+        lambda: theirs.beta.threads.runs.cancel(run_id=run.id, thread_id=thread.id),
+        lambda: theirs.beta.threads.runs.create(thread_id=thread.id, assistant_id=assistant.id),
+        lambda: theirs.beta.assistants.retrieve(assistant.id),  # a customer's own assistant
+        lambda: theirs.beta.threads.delete(thread.id),
+    ]
+    for call in calls:
+        with pytest.raises(openai.NotFoundError):
+            call()
+    assert mine.beta.threads.runs.retrieve(run_id=run.id, thread_id=thread.id).status == "requires_action"
+
+
+def test_a_worker_killed_mid_call_finishes_the_run_once(running: Running, upstream: FakeUpstream) -> None:
+    stack = running.stack
+    key = stack.new_account()["live"]
+    customer = _customer(stack, key, "as_crash")
+    sdk = _sdk(stack, key, customer)
+    assistant = sdk.beta.assistants.create(model=MODEL)
+    question = "[[fake:slow=150]] Tell me slowly (as-7)"  # 16 tokens, 2.4 s (within the upstream timeout)
+    thread = sdk.beta.threads.create(messages=[{"role": "user", "content": question}])
+    run = sdk.beta.threads.runs.create(thread_id=thread.id, assistant_id=assistant.id)
+    wait_until(lambda: _sent(upstream, question), 30, "the run's model call")
+    running.kill_worker()  # mid-call: no drain, the activity is lost with the process
+    running.start_worker()
+    done = wait_until(
+        lambda: (
+            (r := sdk.beta.threads.runs.retrieve(run_id=run.id, thread_id=thread.id)).status
+            not in ("queued", "in_progress")
+            and r
+        ),
+        START_TIMEOUT_S + 60,
+        "the run to finish on the restarted worker",
+    )
+    assert done.status == "completed", done.last_error
+    answers = [m for m in sdk.beta.threads.messages.list(thread_id=thread.id).data if m.role == "assistant"]
+    assert len(answers) == 1 and answers[0].run_id == run.id  # the run finished once
+    assert len(_sent(upstream, question)) == 2  # the killed call, and the retried one
+    usage = stack.call("GET", f"/v1/usage?customer_id={customer}&group_by=model", key).json()
+    # the answered call is settled once; the killed one's hold stays until it expires, and is then
+    # posted at its reserved amount (ARCHITECTURE.md "The hot path" 5): billed once, never twice
+    assert [row["request_count"] for row in usage["data"]] == [1]
+    audit = stack.audit()
+    assert audit.ok and audit.multiply_resolved_holds == 0 and audit.open_holds == 1

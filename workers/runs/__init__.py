@@ -1,0 +1,1 @@
+"""Assistants runs (kept for compatibility; docs/assistants.md): one workflow per run."""
