@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import pathlib
-import sys
 import time
-from collections.abc import AsyncIterator
 
 import pytest
 from temporalio.api.enums.v1 import TaskQueueType
@@ -28,17 +26,7 @@ from workers import task_queues
 from workers.webhooks.http import delivery_session
 from workers.worker import family_workers, schedules
 
-TEMPORAL_CLI = pathlib.Path(sys.executable).parent / "temporal"
 POLLERS_DEADLINE_S = 30.0
-
-
-@pytest.fixture(scope="module")
-async def temporal() -> AsyncIterator[WorkflowEnvironment]:
-    env = await WorkflowEnvironment.start_local(dev_server_existing_path=str(TEMPORAL_CLI), ui=False)
-    try:
-        yield env
-    finally:
-        await env.shutdown()
 
 
 async def pollers(client: Client, queue: str) -> int:
