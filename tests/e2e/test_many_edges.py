@@ -108,9 +108,7 @@ def test_an_rpm_is_exact_across_edges(edges: tuple[Stack, list[str]]) -> None:
     assert statuses.count(200) == rpm, statuses
     assert statuses.count(429) == 2 * rpm
     assert {r.json()["error"]["code"] for r in responses if r.status == 429} == {"customer_rate_limit_exceeded"}
-    # every edge served some of the admitted calls: the limit was shared, not per edge
-    served_by = {index % EDGES for index, status in enumerate(statuses) if status == 200}
-    assert served_by == set(range(EDGES))
+    # (a limit kept per edge would have admitted EDGES × rpm here)
     records, _ = wait_until(lambda: (b := billed(stack, customer))[0] >= rpm and b, 20, "the calls to be billed")
     assert records == rpm
 
