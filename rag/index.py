@@ -152,15 +152,36 @@ def check_upsert(points: Sequence[IndexPoint]) -> None:
         raise ValueError(f"at most {MAX_POINTS_PER_UPSERT} points per upsert")
 
 
+@dataclass(frozen=True)
+class CollectionLayout:
+    """How a new collection spreads over a Qdrant cluster (RINGSIDE_QDRANT_SHARDS, …): shards across
+    the nodes, copies of each shard, and how many copies must take a write before it is answered.
+    An existing collection keeps the layout it was created with (Qdrant reshards on its own terms)."""
+
+    shards: int = 1
+    replication_factor: int = 1
+    write_consistency_factor: int = 1
+
+    def __post_init__(self) -> None:
+        if self.write_consistency_factor > self.replication_factor:
+            raise ValueError(
+                "RINGSIDE_QDRANT_WRITE_CONSISTENCY_FACTOR cannot exceed RINGSIDE_QDRANT_REPLICATION_FACTOR"
+            )
+
+
 def open_indexes(
-    *, path: pathlib.Path | None = None, url: str | None = None, api_key: str | None = None
+    *,
+    path: pathlib.Path | None = None,
+    url: str | None = None,
+    api_key: str | None = None,
+    layout: CollectionLayout | None = None,
 ) -> VectorIndexes:
     """The embedded engine at `path`, or the Qdrant server at `url` (`url=":memory:"` is
     qdrant-client's in-process mode: the server's code path, for tests where no server runs)."""
     if url:
         from rag.index_qdrant import QdrantIndexes
 
-        return QdrantIndexes(url=url, api_key=api_key)
+        return QdrantIndexes(url=url, api_key=api_key, layout=layout)
     if path is None:
         raise ValueError("the embedded index needs a storage path")
     from rag.index_edge import EdgeIndexes

@@ -1,6 +1,7 @@
 """The index on a Qdrant server through qdrant-client (RINGSIDE_QDRANT_URL): what several rag
 processes share. One collection per index.
 
+TLS is the URL's scheme (https://), with the API key Qdrant Cloud or a secured cluster asks for.
 `url=":memory:"` runs qdrant-client's in-process mode through the same client calls: no Qdrant
 server binary can be installed from this project's registries, so the tests exercise this code
 path that way (DECISIONS.md, 16).
@@ -17,6 +18,7 @@ from rag.filters import Filter, translate
 from rag.index import (
     PAYLOAD_ATTRIBUTES,
     PAYLOAD_FILE_ID,
+    CollectionLayout,
     IndexNotFoundError,
     IndexPoint,
     SearchHit,
@@ -32,9 +34,10 @@ _TIMEOUT_S = 30
 class QdrantIndexes:
     """The indexes of a Qdrant server (or qdrant-client's in-process mode for ":memory:")."""
 
-    def __init__(self, url: str, api_key: str | None = None) -> None:
+    def __init__(self, url: str, api_key: str | None = None, layout: CollectionLayout | None = None) -> None:
         # In-process mode has no payload indexes (it scans); only a server gets one.
         self._server = url != ":memory:"
+        self._layout = layout or CollectionLayout()
         if not self._server:
             self._client = QdrantClient(location=":memory:")
         else:
@@ -50,7 +53,11 @@ class QdrantIndexes:
                 raise ValueError(f"index {name!r} holds {size}-d vectors, not {dimensions}-d")
             return
         self._client.create_collection(
-            name, vectors_config=qdrant.VectorParams(size=dimensions, distance=qdrant.Distance.COSINE)
+            name,
+            vectors_config=qdrant.VectorParams(size=dimensions, distance=qdrant.Distance.COSINE),
+            shard_number=self._layout.shards,
+            replication_factor=self._layout.replication_factor,
+            write_consistency_factor=self._layout.write_consistency_factor,
         )
         if self._server:
             # Deleting a file's points filters on file_id: an index keeps that cheap in a large store.

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import hmac
 import json
 import logging
@@ -35,12 +36,13 @@ from prometheus_client import CollectorRegistry
 from rag.embedder import DIMENSIONS, LOCAL_MODEL_REF, EmbeddingInputError, Embeddings, LocalEmbedder
 from rag.errors import InvalidRequestError
 from rag.filters import parse_filter
-from rag.index import IndexNotFoundError, IndexPoint, VectorIndexes, index_name, open_indexes
+from rag.index import CollectionLayout, IndexNotFoundError, IndexPoint, VectorIndexes, index_name, open_indexes
 from ringside.rag.v1 import rag_pb2, rag_pb2_grpc
 from ringside_server.core_client import CoreClient
 from ringside_server.errors import RingsideError
 from ringside_server.observability.grpc_server import RpcMetrics
 from ringside_server.observability.metrics import serve_metrics
+from ringside_server.temporal_connection import TemporalConnection
 
 log = logging.getLogger("ringside.rag")
 INTERNAL_KEY = "x-ringside-internal"
@@ -61,14 +63,15 @@ class RagOptions:
     index_path: pathlib.Path
     qdrant_url: str | None
     internal_token: str
+    qdrant_api_key: str | None = dataclasses.field(default=None, repr=False)
+    qdrant_layout: CollectionLayout | None = None
     threads: int = 2
     drain_timeout_s: float = 10.0
     # Where to report readiness (`ringside up`'s /healthz waits for the rag role); None: nowhere.
     core_address: str | None = None
     metrics_port: int = 0  # RINGSIDE_RAG_METRICS_PORT (0: none)
     # The ingest workflows (Temporal worker and starter on the rag task queue); None: no ingest.
-    temporal_address: str | None = None
-    temporal_namespace: str = "default"
+    temporal: TemporalConnection | None = None
     files_root: pathlib.Path | None = None  # the file store the edge writes uploads to
     parse_cache: pathlib.Path | None = None
 
@@ -237,7 +240,6 @@ async def _heartbeat(options: RagOptions) -> None:
 
 async def _ingest(options: RagOptions, servicer: RagServicer) -> None:
     """The ingest workflows' worker and starter (workers/rag_ingest), once Temporal answers."""
-    from temporalio.client import Client
     from temporalio.worker import Worker
 
     from workers.rag_ingest.activities import IngestActivities
@@ -246,13 +248,14 @@ async def _ingest(options: RagOptions, servicer: RagServicer) -> None:
     from workers.rag_ingest.workflows import IngestFileWorkflow
     from workers.webhooks.search import ensure_customer_attribute
 
-    assert options.core_address and options.temporal_address and options.files_root and options.parse_cache
+    temporal = options.temporal
+    assert options.core_address and temporal and options.files_root and options.parse_cache
     while True:
         try:
-            client = await Client.connect(options.temporal_address, namespace=options.temporal_namespace)
+            client = await temporal.connect()
             break
         except RuntimeError as error:
-            log.info("ingest waits for Temporal at %s (%s)", options.temporal_address, error)
+            log.info("ingest waits for Temporal at %s (%s)", temporal.address, error)
             await asyncio.sleep(TEMPORAL_RETRY_S)
     core = CoreClient(options.core_address, options.internal_token)
     activities = IngestActivities(core, servicer, options.files_root, options.parse_cache)
@@ -265,8 +268,8 @@ async def _ingest(options: RagOptions, servicer: RagServicer) -> None:
     )
     try:
         async with worker:
-            searchable = await ensure_customer_attribute(client, options.temporal_namespace)
-            log.info("rag ingest polling task queue %r on %s", TASK_QUEUE, options.temporal_address)
+            searchable = await ensure_customer_attribute(client, temporal.namespace)
+            log.info("rag ingest polling task queue %r on %s", TASK_QUEUE, temporal.address)
             await IngestStarter(core, client, searchable).run()
     finally:
         activities.close()
@@ -295,7 +298,9 @@ def build_server(
 
 async def serve(options: RagOptions) -> None:
     """Runs the rag role until SIGINT or SIGTERM."""
-    indexes = open_indexes(path=options.index_path, url=options.qdrant_url)
+    indexes = open_indexes(
+        path=options.index_path, url=options.qdrant_url, api_key=options.qdrant_api_key, layout=options.qdrant_layout
+    )
     embedder = LocalEmbedder(threads=options.threads)
     servicer = RagServicer(embedder, indexes, options.internal_token)
     interceptors: list[grpc.aio.ServerInterceptor] = []
@@ -313,7 +318,7 @@ async def serve(options: RagOptions) -> None:
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
     heartbeat = asyncio.create_task(_heartbeat(options)) if options.core_address else None
-    ingesting = asyncio.create_task(_ingest(options, servicer)) if options.temporal_address else None
+    ingesting = asyncio.create_task(_ingest(options, servicer)) if options.temporal else None
     await stop.wait()
     log.info("rag stopping")
     if ingesting is not None:

@@ -131,7 +131,9 @@ def rag_serve(
     ] = None,
 ) -> None:
     """Run the rag role: the embedding model and the vector index over gRPC (`ringside up` starts it)."""
+    from rag.index import CollectionLayout
     from rag.server import RagOptions, serve
+    from ringside_server.temporal_connection import TemporalConnection
 
     settings = _role_settings("rag")
     options = RagOptions(
@@ -143,8 +145,13 @@ def rag_serve(
         threads=threads or settings.rag_threads,
         core_address=settings.resolved_core_address,
         metrics_port=settings.rag_metrics_port,
-        temporal_address=settings.resolved_temporal_address,
-        temporal_namespace=settings.temporal_namespace,
+        temporal=TemporalConnection.from_settings(settings),
+        qdrant_api_key=settings.qdrant_api_key,
+        qdrant_layout=CollectionLayout(
+            shards=settings.qdrant_shards,
+            replication_factor=settings.qdrant_replication_factor,
+            write_consistency_factor=settings.qdrant_write_consistency_factor,
+        ),
         files_root=settings.ensure_data_dir().resolve() / "files",
         parse_cache=settings.ensure_data_dir().resolve() / "rag" / "parses",
     )

@@ -32,14 +32,32 @@ class Settings(BaseSettings):
     http_port: int = Field(default=8080, ge=0, le=65535)
     grpc_port: int = Field(default=50051, ge=0, le=65535)
     temporal_port: int = Field(default=7233, ge=1, le=64535)
+    # Temporal: unset address = the embedded dev server `ringside up` starts; else any cluster. TLS
+    # (on by itself with client certificates, a CA file or an API key), mTLS files, Temporal Cloud's
+    # API key (ringside_server/temporal_connection.py, docs/scaling.md).
     temporal_address: str | None = None
-    temporal_namespace: str = "default"
+    temporal_namespace: str = Field(default="default", min_length=1, max_length=255)
+    temporal_tls: bool = False
+    temporal_tls_ca_file: pathlib.Path | None = None
+    temporal_tls_cert_file: pathlib.Path | None = None
+    temporal_tls_key_file: pathlib.Path | None = None
+    temporal_tls_server_name: str | None = Field(default=None, max_length=253)
+    temporal_api_key: str | None = Field(default=None, max_length=10_000, repr=False)
+    # The workflow families this worker process polls (comma-separated; workers/task_queues.py):
+    # each family has its own task queue, so each can run on its own number of workers.
+    worker_families: str = Field(default="webhooks,billing,maintenance,batches,runs", max_length=200)
     core_address: str | None = None
     # The rag role (issue 16): its gRPC port, or the address of one run elsewhere; a Qdrant server
     # instead of the embedded index (then several rag processes may run).
     rag_port: int = Field(default=50053, ge=0, le=65535)
     rag_address: str | None = None
     qdrant_url: str | None = Field(default=None, max_length=500)
+    # A Qdrant cluster: its API key (TLS: an https:// URL), and how a new collection is laid out:
+    # shards across the cluster's nodes, copies of each shard, and how many copies must take a write.
+    qdrant_api_key: str | None = Field(default=None, max_length=10_000, repr=False)
+    qdrant_shards: int = Field(default=1, ge=1, le=1000)
+    qdrant_replication_factor: int = Field(default=1, ge=1, le=100)
+    qdrant_write_consistency_factor: int = Field(default=1, ge=1, le=100)
     rag_threads: int = Field(default=2, ge=1, le=64)
     # A vector store's embedding_model when its create names none (API.md "Managed RAG").
     rag_embedding_model: str = Field(default="fc:local/all-minilm-l6-v2", min_length=1, max_length=300)

@@ -1,4 +1,5 @@
-"""The worker process: connects to Temporal, hosts every workflow, keeps its schedules in place."""
+"""The worker process: connects to Temporal, hosts the workflow families it is given (each on its
+task queue, workers/task_queues.py), keeps the schedules in place."""
 
 from __future__ import annotations
 
@@ -39,8 +40,9 @@ from ringside_server.providers.configured import models_and_providers
 from ringside_server.providers.local import LocalProvider
 from ringside_server.rag_client import RagClient
 from ringside_server.settings import Settings
+from ringside_server.temporal_connection import TemporalConnection
 from workers.audit.activities import AuditActivities
-from workers.audit.shared import SCHEDULE_ID, TASK_QUEUE, AuditInput
+from workers.audit.shared import SCHEDULE_ID, AuditInput
 from workers.audit.workflows import LedgerAuditWorkflow
 from workers.batch.activities import BatchActivities
 from workers.batch.starter import BatchStarter
@@ -62,9 +64,9 @@ from workers.retention.shared import WORKFLOW_ID as RETENTION_WORKFLOW_ID
 from workers.retention.shared import PurgeInput
 from workers.retention.workflows import RetentionPurgeWorkflow
 from workers.runs.activities import RunActivities
-from workers.runs.shared import TASK_QUEUE as RUNS_TASK_QUEUE
 from workers.runs.starter import RunStarter
 from workers.runs.workflows import AssistantRunWorkflow
+from workers.task_queues import BATCHES, BILLING, MAINTENANCE, WEBHOOKS, WORKER_FAMILIES, worker_families
 from workers.webhooks.activities import DeliveryActivities
 from workers.webhooks.http import delivery_session
 from workers.webhooks.relay import Relay
@@ -78,17 +80,14 @@ HEARTBEAT_EVERY_S = 2.0
 
 async def connect(settings: Settings) -> Client:
     """Temporal may still be starting (ringside up starts both): retry for a bounded while."""
+    temporal = TemporalConnection.from_settings(settings)
     for attempt in range(CONNECT_ATTEMPTS):
         try:
-            return await Client.connect(
-                settings.resolved_temporal_address,
-                namespace=settings.temporal_namespace,
-                interceptors=_interceptors(settings),
-            )
+            return await temporal.connect(_interceptors(settings))
         except RuntimeError as error:
             if attempt == CONNECT_ATTEMPTS - 1:
                 raise
-            log.info("waiting for Temporal at %s (%s)", settings.resolved_temporal_address, error)
+            log.info("waiting for Temporal at %s (%s)", temporal.address, error)
             await asyncio.sleep(0.5)
     raise AssertionError("unreachable")
 
@@ -105,19 +104,23 @@ def _interceptors(settings: Settings) -> list[Interceptor]:
 def schedules(settings: Settings) -> dict[str, Schedule]:
     """Every schedule the worker keeps, by id (operators see, pause and trigger them in the UI)."""
 
-    def every(workflow: Any, argument: object, workflow_id: str, interval_s: int) -> Schedule:
+    def every(workflow: Any, argument: object, workflow_id: str, interval_s: int, queue: str = MAINTENANCE) -> Schedule:
         return Schedule(
-            action=ScheduleActionStartWorkflow(workflow, argument, id=workflow_id, task_queue=TASK_QUEUE),
+            action=ScheduleActionStartWorkflow(workflow, argument, id=workflow_id, task_queue=queue),
             spec=ScheduleSpec(intervals=[ScheduleIntervalSpec(every=timedelta(seconds=interval_s))]),
         )
 
     return {
         SCHEDULE_ID: every(LedgerAuditWorkflow.run, AuditInput(), "ledger-audit", 3600),
         ROLLOVER_SCHEDULE_ID: every(
-            BillingPeriodRolloverWorkflow.run, RolloverInput(), ROLLOVER_WORKFLOW_ID, settings.rollover_interval_s
+            BillingPeriodRolloverWorkflow.run,
+            RolloverInput(),
+            ROLLOVER_WORKFLOW_ID,
+            settings.rollover_interval_s,
+            BILLING,
         ),
         SYNC_SCHEDULE_ID: every(
-            StripeUsageSyncWorkflow.run, SyncInput(), SYNC_WORKFLOW_ID, settings.stripe_sync_interval_s
+            StripeUsageSyncWorkflow.run, SyncInput(), SYNC_WORKFLOW_ID, settings.stripe_sync_interval_s, BILLING
         ),
         RETENTION_SCHEDULE_ID: every(
             RetentionPurgeWorkflow.run, PurgeInput(), RETENTION_WORKFLOW_ID, settings.retention_interval_s
@@ -147,18 +150,6 @@ async def _heartbeat(core: CoreClient, client: Client, instance: str) -> None:
         await asyncio.sleep(HEARTBEAT_EVERY_S)
 
 
-def run_worker(client: Client, gateway: Gateway, metrics: WorkerMetrics) -> Worker:
-    """Assistants runs on their own task queue (scaled apart: they wait on model calls)."""
-    activities = RunActivities(gateway)
-    return Worker(
-        client,
-        task_queue=RUNS_TASK_QUEUE,
-        workflows=[AssistantRunWorkflow],
-        activities=[activities.step, activities.wait, activities.fail],
-        interceptors=[ActivityMetrics(metrics)],
-    )
-
-
 def metered_gateway(settings: Settings, core: CoreClient, session: aiohttp.ClientSession, rag: RagClient) -> Gateway:
     """What the worker's model calls (a batch's lines, an Assistants run's steps) are metered
     through, as the edge has it: the catalog, the providers and their rules, the rag role; per-call
@@ -168,7 +159,45 @@ def metered_gateway(settings: Settings, core: CoreClient, session: aiohttp.Clien
     return Gateway(settings=settings, core=core, refs=refs, providers=providers, breakers=breakers, rag=rag)
 
 
+def family_workers(
+    client: Client,
+    families: list[str],
+    core: CoreClient,
+    settings: Settings,
+    session: Any,
+    metrics: WorkerMetrics,
+    batches: BatchActivities,
+    runs: RunActivities,
+) -> list[Worker]:
+    """One temporalio Worker per family this process hosts, each polling that family's task queue."""
+    interceptors = [ActivityMetrics(metrics)]
+    hosted: dict[str, tuple[list[type], list[Any]]] = {
+        "webhooks": ([WebhookDeliveryWorkflow], [DeliveryActivities(core, session, metrics).attempt]),
+        "billing": (
+            [BillingPeriodRolloverWorkflow, StripeUsageSyncWorkflow],
+            billing_activities(BillingActivities(core, settings.stripe_api_base)),
+        ),
+        "maintenance": (
+            [LedgerAuditWorkflow, RetentionPurgeWorkflow],
+            [AuditActivities(core).verify_ledger, RetentionActivities(core).purge_expired],
+        ),
+        "batches": ([BatchWorkflow], [batches.run, batches.finish]),
+        "runs": ([AssistantRunWorkflow], [runs.step, runs.wait, runs.fail]),
+    }
+    return [
+        Worker(
+            client,
+            task_queue=WORKER_FAMILIES[family],
+            workflows=hosted[family][0],
+            activities=hosted[family][1],
+            interceptors=interceptors,
+        )
+        for family in families
+    ]
+
+
 async def serve(settings: Settings) -> None:
+    families = worker_families(settings.worker_families)
     core = CoreClient(settings.resolved_core_address, settings.resolve_internal_token())
     session = delivery_session(AddressPolicy.parse(settings.webhook_allowed_networks))
     providers_session = aiohttp.ClientSession(auto_decompress=True)
@@ -183,42 +212,30 @@ async def serve(settings: Settings) -> None:
         batches = BatchActivities(core, gateway, request_log, settings.data_dir.resolve(), settings.batch_concurrency)
         if settings.worker_metrics_port:
             serve_metrics(metrics.registry, settings.bind_host, settings.worker_metrics_port)
-        worker = Worker(
-            client,
-            task_queue=TASK_QUEUE,
-            workflows=[
-                LedgerAuditWorkflow,
-                WebhookDeliveryWorkflow,
-                BillingPeriodRolloverWorkflow,
-                StripeUsageSyncWorkflow,
-                RetentionPurgeWorkflow,
-                BatchWorkflow,
-            ],
-            activities=[
-                AuditActivities(core).verify_ledger,
-                RetentionActivities(core).purge_expired,
-                DeliveryActivities(core, session, metrics).attempt,
-                *billing_activities(BillingActivities(core, settings.stripe_api_base)),
-                batches.run,
-                batches.finish,
-            ],
-            interceptors=[ActivityMetrics(metrics)],
-        )
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, stop.set)
-        runs = run_worker(client, gateway, metrics)
-        async with worker, runs:
-            heartbeat = asyncio.create_task(_heartbeat(core, client, f"{socket.gethostname()}:{os.getpid()}"))
-            run_starting = asyncio.create_task(RunStarter(core, client).run())
+        async with contextlib.AsyncExitStack() as running:
+            hosted = family_workers(client, families, core, settings, session, metrics, batches, RunActivities(gateway))
+            for worker in hosted:
+                await running.enter_async_context(worker)
+            tasks = [asyncio.create_task(_heartbeat(core, client, f"{socket.gethostname()}:{os.getpid()}"))]
             searchable = await ensure_customer_attribute(client, settings.temporal_namespace)
-            relay = Relay(core, client, TASK_QUEUE, settings.webhook_relay_wait_ms, searchable)
-            relaying = asyncio.create_task(relay.run())
-            starting = asyncio.create_task(BatchStarter(core, client, TASK_QUEUE, searchable).run())
-            log.info("worker polling task queue %r on %s", TASK_QUEUE, settings.resolved_temporal_address)
+            if "webhooks" in families:  # the relay starts deliveries: where their workflow runs
+                relay = Relay(core, client, WEBHOOKS, settings.webhook_relay_wait_ms, searchable)
+                tasks.append(asyncio.create_task(relay.run()))
+            if "batches" in families:
+                tasks.append(asyncio.create_task(BatchStarter(core, client, BATCHES, searchable).run()))
+            if "runs" in families:
+                tasks.append(asyncio.create_task(RunStarter(core, client).run()))
+            log.info(
+                "worker polling %s on %s",
+                ", ".join(WORKER_FAMILIES[f] for f in families),
+                client.service_client.config.target_host,
+            )
             await stop.wait()
-            for task in (heartbeat, relaying, starting, run_starting):
+            for task in tasks:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task

@@ -34,7 +34,6 @@ from workers.audit.shared import SCHEDULE_ID, TASK_QUEUE, WORKFLOW_NAME, AuditIn
 from workers.audit.workflows import LedgerAuditWorkflow
 from workers.worker import ensure_schedules, schedules
 
-TEMPORAL_CLI = Path(sys.executable).parent / "temporal"
 READY_DEADLINE_S = 30.0
 AUDIT_DEADLINE_S = 30.0
 STOP_DEADLINE_S = 30.0
@@ -105,15 +104,6 @@ class CoreProcess:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(self.process.pid, signal.SIGKILL)
         self.process.wait(timeout=STOP_DEADLINE_S)
-
-
-@pytest.fixture(scope="module")
-async def temporal() -> AsyncIterator[WorkflowEnvironment]:
-    env = await WorkflowEnvironment.start_local(dev_server_existing_path=str(TEMPORAL_CLI), ui=False)
-    try:
-        yield env
-    finally:
-        await env.shutdown()
 
 
 @pytest.fixture(scope="module")

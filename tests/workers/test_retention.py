@@ -16,7 +16,7 @@ from temporalio.worker import Worker
 
 from ringside_server.core_client import CoreClient
 from ringside_server.settings import Settings
-from tests.workers.test_ledger_audit import CoreProcess, core, core_process, temporal  # noqa: F401 (fixtures)
+from tests.workers.test_ledger_audit import CoreProcess, core, core_process  # noqa: F401 (fixtures)
 from workers.retention.activities import RetentionActivities
 from workers.retention.shared import SCHEDULE_ID, WORKFLOW_NAME, PurgeInput, PurgeResult
 from workers.retention.workflows import RetentionPurgeWorkflow
@@ -33,7 +33,7 @@ def _rows(process: CoreProcess, sql: str, *params: object) -> list[tuple[object,
 
 
 async def test_the_purge_workflow_drops_what_outlived_its_setting(
-    temporal: WorkflowEnvironment,  # noqa: F811
+    temporal: WorkflowEnvironment,
     core: CoreClient,  # noqa: F811
     core_process: CoreProcess,  # noqa: F811
 ) -> None:
@@ -72,7 +72,7 @@ async def test_the_purge_workflow_drops_what_outlived_its_setting(
     assert events == {"evt_retention_recent"} and keys == {"recent-key"}
 
 
-async def test_the_worker_keeps_the_retention_schedule(temporal: WorkflowEnvironment) -> None:  # noqa: F811
+async def test_the_worker_keeps_the_retention_schedule(temporal: WorkflowEnvironment) -> None:
     client = temporal.client
     await ensure_schedules(client, Settings())
     try:

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-TASK_QUEUE = "ringside"
+from workers import task_queues
+
+TASK_QUEUE = task_queues.MAINTENANCE
+
 WORKFLOW_NAME = "LedgerAudit"
 SCHEDULE_ID = "ringside-ledger-audit"
 

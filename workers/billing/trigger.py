@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import sys
 
-from temporalio.client import Client
 from temporalio.service import RPCError
 
 from ringside_server.settings import Settings
+from ringside_server.temporal_connection import TemporalConnection
 from workers.billing.shared import ROLLOVER_SCHEDULE_ID, SYNC_SCHEDULE_ID
 
 SCHEDULES = {"rollover": ROLLOVER_SCHEDULE_ID, "sync": SYNC_SCHEDULE_ID}
@@ -16,7 +16,7 @@ SCHEDULES = {"rollover": ROLLOVER_SCHEDULE_ID, "sync": SYNC_SCHEDULE_ID}
 async def trigger(settings: Settings, which: str) -> int:
     schedule_id = SCHEDULES[which]
     try:
-        client = await Client.connect(settings.resolved_temporal_address, namespace=settings.temporal_namespace)
+        client = await TemporalConnection.from_settings(settings).connect()
         await client.get_schedule_handle(schedule_id).trigger()
     except (RuntimeError, RPCError) as error:
         print(

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from workers import task_queues
+
+TASK_QUEUE = task_queues.RAG_INGEST
+
 WORKFLOW_NAME = "RagIngestFile"
-TASK_QUEUE = "ringside-rag"
 
 
 @dataclass

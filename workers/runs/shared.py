@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from workers.task_queues import RUNS
+
 WORKFLOW_NAME = "AssistantRun"
-TASK_QUEUE = "ringside-runs"
+TASK_QUEUE = RUNS  # workers/task_queues.py
 
 
 @dataclass
