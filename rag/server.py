@@ -241,6 +241,8 @@ async def _ingest(options: RagOptions, servicer: RagServicer) -> None:
     from temporalio.worker import Worker
 
     from workers.rag_ingest.activities import IngestActivities
+    from workers.rag_ingest.migration import MigrateStoreWorkflow
+    from workers.rag_ingest.migration_starter import MigrationStarter
     from workers.rag_ingest.shared import TASK_QUEUE
     from workers.rag_ingest.starter import IngestStarter
     from workers.rag_ingest.workflows import IngestFileWorkflow
@@ -256,18 +258,28 @@ async def _ingest(options: RagOptions, servicer: RagServicer) -> None:
             await asyncio.sleep(TEMPORAL_RETRY_S)
     core = CoreClient(options.core_address, options.internal_token)
     activities = IngestActivities(core, servicer, options.files_root, options.parse_cache)
+    migrations = activities.migration_activities()
     worker = Worker(
         client,
         task_queue=TASK_QUEUE,
-        workflows=[IngestFileWorkflow],
-        activities=[activities.ingest, activities.finish],
+        workflows=[IngestFileWorkflow, MigrateStoreWorkflow],
+        activities=[
+            activities.ingest,
+            activities.finish,
+            migrations.embed,
+            migrations.finish,
+            migrations.drop,
+            migrations.retire,
+        ],
         max_concurrent_activities=INGEST_CONCURRENCY,
     )
     try:
         async with worker:
             searchable = await ensure_customer_attribute(client, options.temporal_namespace)
             log.info("rag ingest polling task queue %r on %s", TASK_QUEUE, options.temporal_address)
-            await IngestStarter(core, client, searchable).run()
+            await asyncio.gather(
+                IngestStarter(core, client, searchable).run(), MigrationStarter(core, client, searchable).run()
+            )
     finally:
         activities.close()
         await core.close()

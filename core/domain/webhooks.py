@@ -32,6 +32,8 @@ CATALOG: tuple[str, ...] = (
     "stripe.sync_failed",
     "vector_store.file.completed",
     "vector_store.file.failed",
+    "vector_store.migration.completed",
+    "vector_store.migration.failed",
 )
 ALIASES = {"budget.exceeded": "customer.budget_exceeded"}
 ALL_EVENTS = "*"

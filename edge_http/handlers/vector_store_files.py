@@ -134,6 +134,8 @@ async def detach_file(request: web.Request) -> web.Response:
     try:  # gone from the store's files already; its points go now (an ingest still running drops its own)
         if edge.rag is not None:
             await edge.rag.delete_file(row.store_id, row.generation, row.file_id)
+            if row.migrating_generation:  # a migration's index being built holds it too
+                await edge.rag.delete_file(row.store_id, row.migrating_generation, row.file_id)
     except RingsideError as error:
         log.warning("file %s detached from %s; its points were not removed: %s", row.file_id, row.store_id, error.code)
     return _json({"id": row.file_id, "object": "vector_store.file.deleted", "deleted": True})

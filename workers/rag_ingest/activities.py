@@ -29,6 +29,8 @@ from ringside_server.errors import RingsideError
 from ringside_server.file_store import FileStore
 from ringside_server.metering.settlement import price_of
 from ringside_server.providers.catalog.load import load_catalog
+from workers.rag_ingest.migration_activities import MigrationActivities, target_of
+from workers.rag_ingest.reembed import Reembedder
 from workers.rag_ingest.shared import FinishInput, IngestInput, IngestOutcome
 
 if TYPE_CHECKING:
@@ -54,6 +56,24 @@ class IngestActivities:
         self._model = load_catalog()[LOCAL_MODEL_REF]  # its price: the ingest is metered like a call
         # Parsing is CPU-bound native and Python code: one document at a time, off the event loop.
         self._parse_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rag-parse")
+        self._reembedder = Reembedder(core, rag, load_catalog())
+
+    def migration_activities(self) -> MigrationActivities:
+        """Issue 17's migration activities, over this role's parse cache, model and index."""
+
+        async def drop(name: str) -> None:
+            await self._rag.on_index(self._rag.indexes.drop, name)
+
+        async def delete_file(name: str, file_id: str) -> None:
+            with contextlib.suppress(IndexNotFoundError):
+                await self._rag.on_index(self._rag.indexes.delete_file, name, file_id)
+
+        return MigrationActivities(self._core, self._reembedder, self.text_of, drop, delete_file)
+
+    async def text_of(self, file_id: str, filename: str, sha256: str) -> str:
+        """The file's text from the parse cache (parsed only if the cache lost it)."""
+        text: str = await self._off_loop(self._parse, file_id, filename, sha256)
+        return text
 
     def close(self) -> None:
         self._parse_executor.shutdown(wait=True)
@@ -120,10 +140,26 @@ class IngestActivities:
             await self._settle(admitted, spent, metering_pb2.SETTLE_OUTCOME_FAILED)
             raise
         await self._settle(admitted, spent, metering_pb2.SETTLE_OUTCOME_COMPLETED)
+        if job.HasField("migration"):  # attached while a migration runs: embedded with its model too
+            spent += await self._also_migrating(job, text, attributes)
         used = json.dumps(strategy.to_openai())
         return IngestOutcome(
             "completed", len(chunks), generation=store.generation, chunking_json=used, embedding_tokens=spent
         )
+
+    async def _also_migrating(self, job: pb.IngestJobResponse, text: str, attributes: Any) -> int:
+        """The file into the migration's new index too (its own metered calls). A failure here is
+        left to the migration, whose sweep re-embeds every completed file missing there."""
+        target = target_of(job.migration)
+        try:
+            chunks = self._reembedder.chunks(text, job.file.chunking_json, self._reembedder.model(target.model_ref))
+            done = await self._reembedder.embed_file(
+                target, job.file.file_id, job.filename, chunks, attributes, after_batch=_heartbeat
+            )
+        except IngestError as error:
+            log.warning("file %s: not embedded for migration %s (%s)", job.file.file_id, job.migration.id, error.code)
+            return 0
+        return done.tokens
 
     async def _admit(self, attached: pb.StoreFile, store: pb.VectorStore, bound: int) -> str | IngestOutcome:
         """The embedding admitted as a call of the attaching key, attributed to the store's owner: its
@@ -212,3 +248,7 @@ class IngestActivities:
         with contextlib.suppress(IndexNotFoundError):
             await self._rag.on_index(self._rag.indexes.delete_file, name, request.file_id)
         log.info("file %s left store %s during its ingest; its points were removed", request.file_id, request.store_id)
+
+
+async def _heartbeat() -> None:
+    activity.heartbeat()
