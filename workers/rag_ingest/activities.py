@@ -30,7 +30,7 @@ from ringside_server.file_store import FileStore
 from ringside_server.metering.settlement import price_of
 from ringside_server.providers.catalog.load import load_catalog
 from workers.rag_ingest.migration_activities import MigrationActivities, target_of
-from workers.rag_ingest.reembed import Reembedder
+from workers.rag_ingest.reembed import FileDone, Reembedder, Target
 from workers.rag_ingest.shared import FinishInput, IngestInput, IngestOutcome
 
 if TYPE_CHECKING:
@@ -108,10 +108,10 @@ class IngestActivities:
         store, attached = job.store, job.file
         if attached.attach_id != request.attach_id or attached.status != "in_progress":
             return IngestOutcome("superseded")  # finished already, or re-attached: not this run's
-        if store.embedding_model != LOCAL_MODEL_REF:
-            return _failed("server_error", f"Ingest with {store.embedding_model} is not available yet.")
         try:
             text = await self._off_loop(self._parse, request.file_id, job.filename, job.sha256)
+            if store.embedding_model != LOCAL_MODEL_REF:  # another catalog model (a migrated store)
+                return await self._ingest_other(job, text)
             strategy = resolve_strategy(json.loads(attached.chunking_json or "null"), TEXT_WINDOW_TOKENS)
             chunks = await self._off_loop(self._chunker.chunk, text, strategy)
         except IngestError as error:
@@ -147,12 +147,36 @@ class IngestActivities:
             "completed", len(chunks), generation=store.generation, chunking_json=used, embedding_tokens=spent
         )
 
+    async def _ingest_other(self, job: pb.IngestJobResponse, text: str) -> IngestOutcome:
+        """A store whose model is not the local one (since a migration, issue 17): chunked for that
+        model's window and embedded through the re-embedder (resumable, metered per batch)."""
+        store, attached = job.store, job.file
+        target = Target(
+            store.id, store.generation, store.embedding_model, store.livemode, attached.key_id, store.customer_id
+        )
+        model = self._reembedder.model(store.embedding_model)
+        chunks, strategy = self._reembedder.chunks(text, attached.chunking_json, model)
+        if not chunks:
+            return _failed("invalid_file", NO_TEXT)
+        attributes = json.loads(attached.attributes_json or "{}")
+        done = await self._reembedder.embed_file(
+            target, attached.file_id, job.filename, chunks, attributes, after_batch=_heartbeat
+        )
+        spent = done.tokens
+        if job.HasField("migration"):
+            spent += await self._also_migrating(job, text, attributes)
+        used = json.dumps(strategy.to_openai())
+        return IngestOutcome(
+            "completed", len(chunks), generation=store.generation, chunking_json=used, embedding_tokens=spent
+        )
+
     async def _also_migrating(self, job: pb.IngestJobResponse, text: str, attributes: Any) -> int:
         """The file into the migration's new index too (its own metered calls). A failure here is
         left to the migration, whose sweep re-embeds every completed file missing there."""
         target = target_of(job.migration)
         try:
-            chunks = self._reembedder.chunks(text, job.file.chunking_json, self._reembedder.model(target.model_ref))
+            model = self._reembedder.model(target.model_ref)
+            chunks, _ = self._reembedder.chunks(text, job.file.chunking_json, model)
             done = await self._reembedder.embed_file(
                 target, job.file.file_id, job.filename, chunks, attributes, after_batch=_heartbeat
             )
@@ -250,5 +274,5 @@ class IngestActivities:
         log.info("file %s left store %s during its ingest; its points were removed", request.file_id, request.store_id)
 
 
-async def _heartbeat() -> None:
+async def _heartbeat(_: FileDone) -> None:
     activity.heartbeat()

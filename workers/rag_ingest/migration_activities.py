@@ -6,7 +6,7 @@ drop a generation no longer live."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import functools
 import json
 import logging
 from collections.abc import Awaitable, Callable
@@ -19,10 +19,14 @@ from ringside.core.v1 import vector_stores_pb2 as pb
 from ringside_server.core_client import CoreClient
 from ringside_server.errors import RingsideError
 from workers.rag_ingest.migration import DropInput, EmbedOutcome, FinishInput, FinishOutcome, MigrationInput
-from workers.rag_ingest.reembed import Reembedder, Target
+from workers.rag_ingest.reembed import FileDone, Reembedder, Target
 
 log = logging.getLogger("ringside.rag.migrate")
 WAIT_FOR_INGESTS_S = 1.0
+
+
+class Cancelled(Exception):
+    """The migration was cancelled (or ended) while this attempt ran."""
 
 
 def target_of(migration: pb.Migration) -> Target:
@@ -83,29 +87,27 @@ class MigrationActivities:
                 model = self._reembedder.model(target.model_ref)
                 for done_files, file in enumerate(job.files):
                     text = await self._text_of(file.file_id, file.filename, file.sha256)
-                    chunks = self._reembedder.chunks(text, file.chunking_json, model)
+                    chunks, _ = self._reembedder.chunks(text, file.chunking_json, model)
+
+                    others = sum(n for f, n in chunks_by_file.items() if f != file.file_id)
+                    report = functools.partial(self._report, migration.id, done_files, others, spent_before + tokens)
+
                     result = await self._reembedder.embed_file(
                         target,
                         file.file_id,
                         file.filename,
                         chunks,
                         json.loads(file.attributes_json or "{}"),
-                        after_batch=_heartbeat,
+                        after_batch=report,
                     )
                     written.add(file.file_id)
                     chunks_by_file[file.file_id] = result.chunks
                     tokens += result.tokens
-                    now = await self._core.internal(
-                        self._core.vector_stores.ProgressMigration,
-                        pb.ProgressMigrationRequest(
-                            migration_id=migration.id,
-                            files_done=done_files + 1,
-                            chunks_done=sum(chunks_by_file.values()),
-                            embedding_tokens=spent_before + tokens,
-                        ),
+                    await self._progress(
+                        migration.id, done_files + 1, sum(chunks_by_file.values()), spent_before + tokens
                     )
-                    if now.migration.status != "in_progress":
-                        return EmbedOutcome("cancelled")
+            except Cancelled:
+                return EmbedOutcome("cancelled")
             except IngestError as error:
                 return EmbedOutcome("failed", error.code, error.message)
             attached = {file.file_id for file in job.files}
@@ -117,6 +119,22 @@ class MigrationActivities:
                 return EmbedOutcome("embedded")
             activity.heartbeat()
             await asyncio.sleep(WAIT_FOR_INGESTS_S)
+
+    async def _report(self, migration_id: str, files_done: int, chunks: int, tokens: int, so_far: FileDone) -> None:
+        """After each batch: a heartbeat, and the progress (which notices a cancel)."""
+        activity.heartbeat()
+        await self._progress(migration_id, files_done, chunks + so_far.embedded, tokens + so_far.tokens)
+
+    async def _progress(self, migration_id: str, files_done: int, chunks_done: int, tokens: int) -> None:
+        """Reports progress; raises Cancelled once the migration is no longer in progress."""
+        now = await self._core.internal(
+            self._core.vector_stores.ProgressMigration,
+            pb.ProgressMigrationRequest(
+                migration_id=migration_id, files_done=files_done, chunks_done=chunks_done, embedding_tokens=tokens
+            ),
+        )
+        if now.migration.status != "in_progress":
+            raise Cancelled
 
     @activity.defn(name="rag_migrate_finish")
     async def finish(self, finished: FinishInput) -> FinishOutcome:
@@ -164,8 +182,3 @@ class MigrationActivities:
                 answer.drop_generation,
                 answer.migration.store_id,
             )
-
-
-async def _heartbeat() -> None:
-    with contextlib.suppress(RuntimeError):  # outside an activity (a direct call): nothing to report
-        activity.heartbeat()

@@ -71,7 +71,7 @@ class Reembedder:
             raise IngestError("server_error", f"{ref} is not an embedding model of this Ringside's catalog.")
         return model
 
-    def chunks(self, text: str, chunking_json: str, model: CatalogModel) -> list[Chunk]:
+    def chunks(self, text: str, chunking_json: str, model: CatalogModel) -> tuple[list[Chunk], ChunkingStrategy]:
         """The file's chunks for `model`: the strategy the file was chunked with where the model's
         window allows it (the same chunks), else `auto` for that window (re-chunked from the parse)."""
         window = TEXT_WINDOW_TOKENS if model.ref == LOCAL_MODEL_REF else (model.context_window or DEFAULT_WINDOW)
@@ -80,7 +80,7 @@ class Reembedder:
             strategy: ChunkingStrategy = resolve_strategy(requested, window)
         except InvalidRequestError:
             strategy = resolve_strategy(None, window)
-        return self._chunker.chunk(text, strategy)
+        return self._chunker.chunk(text, strategy), strategy
 
     async def embed_file(
         self,
@@ -89,7 +89,7 @@ class Reembedder:
         filename: str,
         chunks: list[Chunk],
         attributes: dict[str, Any],
-        after_batch: Callable[[], Awaitable[None]] | None = None,
+        after_batch: Callable[[FileDone], Awaitable[None]] | None = None,
     ) -> FileDone:
         """Writes the file's chunks not yet in the target index, batch by batch."""
         model = self.model(target.model_ref)
@@ -122,7 +122,7 @@ class Reembedder:
             done.embedded += len(batch)
             done.tokens += tokens
             if after_batch is not None:
-                await after_batch()
+                await after_batch(done)
         return done
 
     async def _embed_metered(
