@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from core.domain.vector_store_migrations import VectorStoreMigration
 from core.rpc.base import MAX_PROTO_STRING, Base, Context, rpc
+from core.services import vector_store_ingests
 from core.services import vector_store_migrations as migrations
 from core.services.vector_store_files import rows_of
 from ringside.core.v1 import vector_stores_pb2 as pb
@@ -139,6 +140,42 @@ class MigrationMethods(Base):
         self.auth.internal(context)
         retired, drop = await migrations.retire(self.core, request.migration_id[:100])
         return pb.RetireMigrationResponse(migration=migration_to(retired), drop_generation=drop)
+
+    @rpc
+    async def CancelStoreFile(self, request: pb.StoreFileRequest, context: Context) -> pb.StoreFileResponse:
+        from core.rpc.vector_stores import file_to
+
+        row = await vector_store_ingests.cancel(self.core, self.auth.principal(context), *_file_ids(request))
+        answer = pb.StoreFileResponse(file=file_to(row, self._generation(row.store_id)))
+        migrating = migrations.running(self.core, row.store_id)
+        if migrating is not None:  # its half-built index may hold the file too: the edge removes it there
+            answer.file.migrating_generation = migrating.to_generation
+        return answer
+
+    @rpc
+    async def RetryStoreFile(self, request: pb.StoreFileRequest, context: Context) -> pb.StoreFileResponse:
+        from core.rpc.vector_stores import file_to
+
+        row = await vector_store_ingests.retry(self.core, self.auth.principal(context), *_file_ids(request))
+        return pb.StoreFileResponse(file=file_to(row, self._generation(row.store_id)))
+
+    @rpc
+    async def ReportIngestProgress(
+        self, request: pb.IngestProgressRequest, context: Context
+    ) -> pb.IngestProgressResponse:
+        self.auth.internal(context)
+        status = vector_store_ingests.progressed(
+            self.core, request.store_id[:100], request.file_id[:100], request.attach_id[:100]
+        )
+        return pb.IngestProgressResponse(status=status)
+
+    def _generation(self, store_id: str) -> int:
+        store = self.core.state.vector_stores.get(store_id)
+        return store.generation if store else 0
+
+
+def _file_ids(request: pb.StoreFileRequest) -> tuple[str, str, str]:
+    return request.store_id[:100], request.customer_ref[:MAX_PROTO_STRING], request.file_id[:100]
 
 
 def _ids(request: pb.MigrationRequest) -> tuple[str, str, str]:

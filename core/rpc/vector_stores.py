@@ -58,6 +58,7 @@ def file_to(row: VectorStoreFile, generation: int = 0) -> pb.StoreFile:
         attach_id=row.attach_id,
         batch_id=row.batch_id,
         key_id=row.key_id,
+        progress_at=row.updated,
     )
 
 

@@ -46,6 +46,21 @@ def _failed(code: str, message: str) -> IngestOutcome:
     return IngestOutcome("failed", 0, code, message)
 
 
+class Stopped(Exception):
+    """The ingest stops short: its file was cancelled, or retried or re-attached (`superseded`)."""
+
+    def __init__(self, status: str) -> None:
+        super().__init__(status)
+        self.status = status
+
+    def outcome(self, generation: int, tokens: int) -> IngestOutcome:
+        """Superseded: another run's now. Cancelled: reported like any outcome, so the finish removes
+        what this run wrote (the core keeps the file `cancelled`)."""
+        if self.status == "superseded":
+            return IngestOutcome("superseded")
+        return IngestOutcome("failed", 0, "server_error", "cancelled", generation=generation, embedding_tokens=tokens)
+
+
 class IngestActivities:
     def __init__(self, core: CoreClient, rag: RagServicer, files_root: pathlib.Path, parse_cache: pathlib.Path) -> None:
         self._core = core
@@ -136,6 +151,10 @@ class IngestActivities:
             for start in range(done, len(chunks), EMBED_BATCH):
                 spent += await self._embed_batch(request, job, chunks[start : start + EMBED_BATCH], name, attributes)
                 activity.heartbeat(start + EMBED_BATCH)
+                await self._progressed(request)
+        except Stopped as stopped:
+            await self._settle(admitted, spent, metering_pb2.SETTLE_OUTCOME_COMPLETED)
+            return stopped.outcome(store.generation, spent)
         except BaseException:
             await self._settle(admitted, spent, metering_pb2.SETTLE_OUTCOME_FAILED)
             raise
@@ -146,6 +165,16 @@ class IngestActivities:
         return IngestOutcome(
             "completed", len(chunks), generation=store.generation, chunking_json=used, embedding_tokens=spent
         )
+
+    async def _progressed(self, request: IngestInput) -> None:
+        """Tells the core the ingest progressed (what tells it from a stalled one); raises Stopped
+        once the file was cancelled, or retried or re-attached (another run's now)."""
+        answer = await self._core.internal(
+            self._core.vector_stores.ReportIngestProgress,
+            pb.IngestProgressRequest(store_id=request.store_id, file_id=request.file_id, attach_id=request.attach_id),
+        )
+        if answer.status != "in_progress":
+            raise Stopped(answer.status)
 
     async def _ingest_other(self, job: pb.IngestJobResponse, text: str) -> IngestOutcome:
         """A store whose model is not the local one (since a migration, issue 17): chunked for that
@@ -159,9 +188,18 @@ class IngestActivities:
         if not chunks:
             return _failed("invalid_file", NO_TEXT)
         attributes = json.loads(attached.attributes_json or "{}")
-        done = await self._reembedder.embed_file(
-            target, attached.file_id, job.filename, chunks, attributes, after_batch=_heartbeat
-        )
+        request = IngestInput(store.id, attached.file_id, attached.attach_id)
+
+        async def progressed(_: FileDone) -> None:
+            activity.heartbeat()
+            await self._progressed(request)
+
+        try:
+            done = await self._reembedder.embed_file(
+                target, attached.file_id, job.filename, chunks, attributes, after_batch=progressed
+            )
+        except Stopped as stopped:
+            return stopped.outcome(store.generation, 0)
         spent = done.tokens
         if job.HasField("migration"):
             spent += await self._also_migrating(job, text, attributes)

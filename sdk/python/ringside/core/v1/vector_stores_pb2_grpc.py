@@ -178,6 +178,21 @@ class VectorStoresServiceStub:
                 request_serializer=ringside_dot_core_dot_v1_dot_vector__stores__pb2.MigrationJobRequest.SerializeToString,
                 response_deserializer=ringside_dot_core_dot_v1_dot_vector__stores__pb2.RetireMigrationResponse.FromString,
                 _registered_method=True)
+        self.CancelStoreFile = channel.unary_unary(
+                '/ringside.core.v1.VectorStoresService/CancelStoreFile',
+                request_serializer=ringside_dot_core_dot_v1_dot_vector__stores__pb2.StoreFileRequest.SerializeToString,
+                response_deserializer=ringside_dot_core_dot_v1_dot_vector__stores__pb2.StoreFileResponse.FromString,
+                _registered_method=True)
+        self.RetryStoreFile = channel.unary_unary(
+                '/ringside.core.v1.VectorStoresService/RetryStoreFile',
+                request_serializer=ringside_dot_core_dot_v1_dot_vector__stores__pb2.StoreFileRequest.SerializeToString,
+                response_deserializer=ringside_dot_core_dot_v1_dot_vector__stores__pb2.StoreFileResponse.FromString,
+                _registered_method=True)
+        self.ReportIngestProgress = channel.unary_unary(
+                '/ringside.core.v1.VectorStoresService/ReportIngestProgress',
+                request_serializer=ringside_dot_core_dot_v1_dot_vector__stores__pb2.IngestProgressRequest.SerializeToString,
+                response_deserializer=ringside_dot_core_dot_v1_dot_vector__stores__pb2.IngestProgressResponse.FromString,
+                _registered_method=True)
 
 
 class VectorStoresServiceServicer:
@@ -386,6 +401,27 @@ class VectorStoresServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def CancelStoreFile(self, request, context):
+        """Cancels a file's ingest in progress (its owner only): `cancelled`; the edge removes its points.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RetryStoreFile(self, request, context):
+        """Ingests a failed, cancelled or stalled file again (its owner only): `in_progress` under a new attach.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ReportIngestProgress(self, request, context):
+        """Internal (the rag role): an ingest made progress (a batch embedded); kept in memory only.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_VectorStoresServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -528,6 +564,21 @@ def add_VectorStoresServiceServicer_to_server(servicer, server):
                     servicer.RetireMigration,
                     request_deserializer=ringside_dot_core_dot_v1_dot_vector__stores__pb2.MigrationJobRequest.FromString,
                     response_serializer=ringside_dot_core_dot_v1_dot_vector__stores__pb2.RetireMigrationResponse.SerializeToString,
+            ),
+            'CancelStoreFile': grpc.unary_unary_rpc_method_handler(
+                    servicer.CancelStoreFile,
+                    request_deserializer=ringside_dot_core_dot_v1_dot_vector__stores__pb2.StoreFileRequest.FromString,
+                    response_serializer=ringside_dot_core_dot_v1_dot_vector__stores__pb2.StoreFileResponse.SerializeToString,
+            ),
+            'RetryStoreFile': grpc.unary_unary_rpc_method_handler(
+                    servicer.RetryStoreFile,
+                    request_deserializer=ringside_dot_core_dot_v1_dot_vector__stores__pb2.StoreFileRequest.FromString,
+                    response_serializer=ringside_dot_core_dot_v1_dot_vector__stores__pb2.StoreFileResponse.SerializeToString,
+            ),
+            'ReportIngestProgress': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReportIngestProgress,
+                    request_deserializer=ringside_dot_core_dot_v1_dot_vector__stores__pb2.IngestProgressRequest.FromString,
+                    response_serializer=ringside_dot_core_dot_v1_dot_vector__stores__pb2.IngestProgressResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -1290,6 +1341,87 @@ class VectorStoresService:
             '/ringside.core.v1.VectorStoresService/RetireMigration',
             ringside_dot_core_dot_v1_dot_vector__stores__pb2.MigrationJobRequest.SerializeToString,
             ringside_dot_core_dot_v1_dot_vector__stores__pb2.RetireMigrationResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CancelStoreFile(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/ringside.core.v1.VectorStoresService/CancelStoreFile',
+            ringside_dot_core_dot_v1_dot_vector__stores__pb2.StoreFileRequest.SerializeToString,
+            ringside_dot_core_dot_v1_dot_vector__stores__pb2.StoreFileResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RetryStoreFile(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/ringside.core.v1.VectorStoresService/RetryStoreFile',
+            ringside_dot_core_dot_v1_dot_vector__stores__pb2.StoreFileRequest.SerializeToString,
+            ringside_dot_core_dot_v1_dot_vector__stores__pb2.StoreFileResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReportIngestProgress(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/ringside.core.v1.VectorStoresService/ReportIngestProgress',
+            ringside_dot_core_dot_v1_dot_vector__stores__pb2.IngestProgressRequest.SerializeToString,
+            ringside_dot_core_dot_v1_dot_vector__stores__pb2.IngestProgressResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -1,9 +1,11 @@
-"""Re-embed migrations of vector stores (issue 17) on the real Temporal dev server, the rag role (its
-local model, the embedded engine, the parse cache) and SQLite and PostgreSQL, through the OpenAI
-SDK and plain HTTP: searches keep answering during a migration, each answer from exactly one
-model's index; the swap names the new model; a file attached meanwhile is in both indexes;
-rollback restores the old index and its results; a second migration is 409; cancel keeps the live
-index; a SIGKILL of the rag role mid-migration ends in one completed migration, nothing paid twice.
+"""RAG operations (issue 17) on the real Temporal dev server, the rag role (its local model, the
+embedded engine, the parse cache) and SQLite and PostgreSQL, through the OpenAI SDK and plain HTTP.
+
+Migrations: searches keep answering during one, each answer from exactly one model's index; the
+swap names the new model; a file attached meanwhile is in both indexes; rollback restores the old
+index and its results; a second migration is 409; cancel keeps the live index; a SIGKILL of the rag
+role mid-migration ends in one completed migration, nothing paid twice. Stuck ingests: one without
+progress shows `stalled`, is cancelled and retried; a failed one is retried.
 
 Under a test key `text-embedding-3-small`/`-large` are the test model (deterministic vectors of
 1536/3072 dimensions), `fc:local/all-minilm-l6-v2` the real local model (384). Migrating to the
@@ -31,12 +33,14 @@ DEADLINE_S = 240.0
 # Paragraphs of the large file: each is about one 128-piece chunk of the local model, so the
 # migration to it takes a few seconds (long enough to search, attach, be refused and be killed in).
 PARAGRAPHS = int(os.environ.get("RINGSIDE_TEST_RAG_MIGRATION_PARAGRAPHS", "80"))
+STALL_S = 3  # RINGSIDE_RAG_INGEST_STALL_S here: an ingest without progress this long shows `stalled`
 TOPICS = ("lighthouse", "orchard", "glacier", "harbour", "vineyard", "observatory", "bakery", "railway")
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
 def stack(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    with ingest_stack(request.param, tmp_path_factory.mktemp(f"rag-migrate-{request.param}")) as running:
+    work = tmp_path_factory.mktemp(f"rag-operations-{request.param}")
+    with ingest_stack(request.param, work, {"RINGSIDE_RAG_INGEST_STALL_S": str(STALL_S)}) as running:
         yield running
 
 
@@ -270,3 +274,58 @@ def test_sigkill_of_the_rag_role_mid_migration_finishes_once(stack: Stack) -> No
         migrated = [(text, score) for _, text, score in _search(stack, key, store_id, query)]
         clean = [(text, score) for _, text, score in _search(stack, reference_key, reference_store, query)]
         assert migrated == clean and migrated
+
+
+def _file(stack: Stack, key: str, store_id: str, file_id: str, action: str = "") -> Any:
+    method, suffix = ("POST", f"/{action}") if action else ("GET", "")
+    return stack.call(method, f"/v1/vector_stores/{store_id}/files/{file_id}{suffix}", key)
+
+
+def test_a_stuck_ingest_shows_stalled_and_is_cancelled_and_retried(stack: Stack) -> None:
+    key = stack.new_account()["test"]
+    sdk = client(stack, key)
+    store_id = sdk.vector_stores.create(name="stuck").id
+    file_id = sdk.files.create(file=("gulls.md", b"Gulls follow the ferry to the island."), purpose="assistants").id
+    assert stack.rag is not None
+    stack.rag.kill()  # nothing ingests while the rag role is down: the ingest makes no progress
+    stack.rag.wait()
+    try:
+        sdk.vector_stores.files.create(store_id, file_id=file_id)
+        fresh = _file(stack, key, store_id, file_id).json()
+        assert fresh["status"] == "in_progress" and fresh["stalled"] is False and fresh["last_error"] is None
+        time.sleep(STALL_S + 1.5)
+        stuck = _file(stack, key, store_id, file_id).json()
+        assert stuck["status"] == "in_progress" and stuck["stalled"] is True, stuck
+        assert stuck["last_error"]["code"] == "server_error" and "cancel or retry" in stuck["last_error"]["message"]
+        listed = stack.call("GET", f"/v1/vector_stores/{store_id}/files", key).json()["data"]
+        assert [(f["id"], f["stalled"]) for f in listed] == [(file_id, True)]
+        cancelled = _file(stack, key, store_id, file_id, "cancel")
+        assert cancelled.status == 200 and cancelled.json()["status"] == "cancelled", cancelled.body
+        assert _file(stack, key, store_id, file_id, "cancel").status == 400  # nothing left to stop
+        assert sdk.vector_stores.retrieve(store_id).file_counts.cancelled == 1
+        retried = _file(stack, key, store_id, file_id, "retry")
+        assert retried.status == 200 and retried.json()["status"] == "in_progress", retried.body
+        assert retried.json()["stalled"] is False
+    finally:
+        stack.start_rag()
+    assert settled(sdk, store_id, file_id).status == "completed"
+    assert _search(stack, key, store_id, "what follows the ferry")[0][0] == file_id
+    assert _file(stack, key, store_id, file_id, "retry").status == 400  # completed: nothing to retry
+    other = stack.new_account()["test"]  # another account's file is 404
+    assert _file(stack, other, store_id, file_id, "cancel").status == 404
+    assert _file(stack, other, store_id, file_id, "retry").status == 404
+
+
+def test_retry_of_a_failed_ingest_runs_it_again(stack: Stack) -> None:
+    key = stack.new_account()["test"]
+    sdk = client(stack, key)
+    store_id = sdk.vector_stores.create(name="failing").id
+    file_id = sdk.files.create(file=("empty.txt", b"   "), purpose="assistants").id
+    sdk.vector_stores.files.create(store_id, file_id=file_id)
+    assert settled(sdk, store_id, file_id).status == "failed"
+    retried = _file(stack, key, store_id, file_id, "retry")
+    assert retried.status == 200 and retried.json()["status"] == "in_progress" and retried.json()["last_error"] is None
+    again = settled(sdk, store_id, file_id)
+    assert again.status == "failed" and again.last_error is not None and again.last_error.code == "invalid_file"
+    events = _events(stack, key, "vector_store.file.failed")
+    assert [e["data"]["id"] for e in events] == [file_id, file_id]  # each run reported once
