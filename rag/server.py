@@ -71,6 +71,8 @@ class RagOptions:
     temporal_namespace: str = "default"
     files_root: pathlib.Path | None = None  # the file store the edge writes uploads to
     parse_cache: pathlib.Path | None = None
+    vision_model: str = ""  # RINGSIDE_RAG_VISION_MODEL: images are read through it (issue 17)
+    transcription_model: str = ""  # RINGSIDE_RAG_TRANSCRIPTION_MODEL: audio is
 
 
 class RagServicer(rag_pb2_grpc.RagServiceServicer):
@@ -257,7 +259,9 @@ async def _ingest(options: RagOptions, servicer: RagServicer) -> None:
             log.info("ingest waits for Temporal at %s (%s)", options.temporal_address, error)
             await asyncio.sleep(TEMPORAL_RETRY_S)
     core = CoreClient(options.core_address, options.internal_token)
-    activities = IngestActivities(core, servicer, options.files_root, options.parse_cache)
+    activities = IngestActivities(
+        core, servicer, options.files_root, options.parse_cache, options.vision_model, options.transcription_model
+    )
     migrations = activities.migration_activities()
     worker = Worker(
         client,

@@ -22,17 +22,20 @@ from typing import Any
 import openai
 import pytest
 
+from ringside_server.providers.test_media import TRANSCRIPT, png
 from tests.conftest import BACKENDS
 from tests.e2e.rag_ingest_stack import ingest_stack
 from tests.e2e.test_chat_completions import client
 from tests.e2e.test_rag_ingest import settled
-from tests.harness import Stack
+from tests.harness import Stack, wait_until
 
 LOCAL = "fc:local/all-minilm-l6-v2"
 DEADLINE_S = 240.0
 # Paragraphs of the large file: each is about one 128-piece chunk of the local model, so the
 # migration to it takes a few seconds (long enough to search, attach, be refused and be killed in).
 PARAGRAPHS = int(os.environ.get("RINGSIDE_TEST_RAG_MIGRATION_PARAGRAPHS", "80"))
+VISION = "fc:openai/gpt-4o-mini"
+TRANSCRIPTION = "fc:openai/gpt-4o-mini-transcribe"
 STALL_S = 3  # RINGSIDE_RAG_INGEST_STALL_S here: an ingest without progress this long shows `stalled`
 TOPICS = ("lighthouse", "orchard", "glacier", "harbour", "vineyard", "observatory", "bakery", "railway")
 
@@ -40,7 +43,12 @@ TOPICS = ("lighthouse", "orchard", "glacier", "harbour", "vineyard", "observator
 @pytest.fixture(scope="module", params=BACKENDS)
 def stack(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     work = tmp_path_factory.mktemp(f"rag-operations-{request.param}")
-    with ingest_stack(request.param, work, {"RINGSIDE_RAG_INGEST_STALL_S": str(STALL_S)}) as running:
+    env = {
+        "RINGSIDE_RAG_INGEST_STALL_S": str(STALL_S),
+        "RINGSIDE_RAG_VISION_MODEL": VISION,
+        "RINGSIDE_RAG_TRANSCRIPTION_MODEL": TRANSCRIPTION,
+    }
+    with ingest_stack(request.param, work, env) as running:
         yield running
 
 
@@ -329,3 +337,29 @@ def test_retry_of_a_failed_ingest_runs_it_again(stack: Stack) -> None:
     assert again.status == "failed" and again.last_error is not None and again.last_error.code == "invalid_file"
     events = _events(stack, key, "vector_store.file.failed")
     assert [e["data"]["id"] for e in events] == [file_id, file_id]  # each run reported once
+
+
+def test_images_and_audio_are_read_through_the_configured_models_and_metered(stack: Stack) -> None:
+    tenant = stack.new_account()
+    key = tenant["test"]
+    sdk = client(stack, key)
+    store_id = sdk.vector_stores.create(name="media").id
+    image = sdk.files.create(file=("scan.png", png(b"a scanned notice")), purpose="assistants").id
+    audio = sdk.files.create(file=("memo.mp3", b"ID3\x03\x00" + bytes(64_000)), purpose="assistants").id
+    for file_id in (image, audio):
+        sdk.vector_stores.files.create(store_id, file_id=file_id)
+    for file_id in (image, audio):
+        done = settled(sdk, store_id, file_id)
+        assert done.status == "completed" and done.model_dump()["chunk_count"] >= 1, done.model_dump()
+    hits = _search(stack, key, store_id, TRANSCRIPT)
+    assert hits[0][0] == audio and TRANSCRIPT in hits[0][1]  # the test model's transcript, indexed
+    assert image in {file_id for file_id, _, _ in hits}
+
+    def usage() -> dict[str, Any] | None:
+        rows = stack.call("GET", "/v1/usage?group_by=model", key).json()["data"]
+        by_model = {row["model"]: row for row in rows}
+        return by_model if {VISION, TRANSCRIPTION} <= set(by_model) else None
+
+    rows = wait_until(usage, 10, "the vision and transcription calls to be recorded")
+    assert rows[VISION]["request_count"] == 1 and rows[VISION]["input_tokens"] > 0
+    assert rows[TRANSCRIPTION]["request_count"] == 1

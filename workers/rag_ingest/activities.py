@@ -20,6 +20,7 @@ from temporalio import activity
 from rag.chunking import Chunk, Chunker, chunk_id, resolve_strategy
 from rag.embedder import DIMENSIONS, LOCAL_MODEL_REF, TEXT_WINDOW_TOKENS
 from rag.errors import IngestError, InvalidRequestError
+from rag.filetypes import media_kind
 from rag.index import IndexNotFoundError, IndexPoint, index_name
 from rag.parsing import parse_document
 from ringside.core.v1 import common_pb2, metering_pb2
@@ -29,6 +30,7 @@ from ringside_server.errors import RingsideError
 from ringside_server.file_store import FileStore
 from ringside_server.metering.settlement import price_of
 from ringside_server.providers.catalog.load import load_catalog
+from workers.rag_ingest.media import MediaReader, Payer
 from workers.rag_ingest.migration_activities import MigrationActivities, target_of
 from workers.rag_ingest.reembed import FileDone, Reembedder, Target
 from workers.rag_ingest.shared import FinishInput, IngestInput, IngestOutcome
@@ -62,7 +64,15 @@ class Stopped(Exception):
 
 
 class IngestActivities:
-    def __init__(self, core: CoreClient, rag: RagServicer, files_root: pathlib.Path, parse_cache: pathlib.Path) -> None:
+    def __init__(
+        self,
+        core: CoreClient,
+        rag: RagServicer,
+        files_root: pathlib.Path,
+        parse_cache: pathlib.Path,
+        vision_model: str = "",
+        transcription_model: str = "",
+    ) -> None:
         self._core = core
         self._rag = rag
         self._files = FileStore(files_root)
@@ -72,6 +82,7 @@ class IngestActivities:
         # Parsing is CPU-bound native and Python code: one document at a time, off the event loop.
         self._parse_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rag-parse")
         self._reembedder = Reembedder(core, rag, load_catalog())
+        self._media = MediaReader(core, load_catalog(), vision_model, transcription_model)
 
     def migration_activities(self) -> MigrationActivities:
         """Issue 17's migration activities, over this role's parse cache, model and index."""
@@ -84,6 +95,34 @@ class IngestActivities:
                 await self._rag.on_index(self._rag.indexes.delete_file, name, file_id)
 
         return MigrationActivities(self._core, self._reembedder, self.text_of, drop, delete_file)
+
+    async def _text(self, job: pb.IngestJobResponse) -> str:
+        """The file's text: parsed, or for an image or audio read through the configured model
+        (a metered call); either way kept in the parse cache, which a migration re-embeds from."""
+        try:
+            return await self.text_of(job.file.file_id, job.filename, job.sha256)
+        except IngestError as error:
+            if error.code != "unsupported_file":
+                raise
+            data = self._files.path(job.file.file_id).read_bytes()
+            kind = media_kind(job.filename, data[:4096])
+            if kind is None:
+                raise
+        payer = Payer(job.file.key_id, job.store.customer_id, job.store.livemode)
+        text = await self._media.text_of(kind, data, job.filename, payer)
+        await self._off_loop(self._cache_text, job.filename, job.sha256, text)
+        return text
+
+    def _cache_text(self, filename: str, sha256: str, text: str) -> None:
+        cached = self._cached(filename, sha256)
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        partial = cached.with_name(cached.name + ".partial")
+        partial.write_text(text, encoding="utf-8")
+        partial.replace(cached)
+
+    def _cached(self, filename: str, sha256: str) -> pathlib.Path:
+        suffix = pathlib.PurePath(filename).suffix.lower()[:16]
+        return self._cache / sha256[:2] / f"{sha256}{suffix}.txt"
 
     async def text_of(self, file_id: str, filename: str, sha256: str) -> str:
         """The file's text from the parse cache (parsed only if the cache lost it)."""
@@ -98,15 +137,11 @@ class IngestActivities:
 
     def _parse(self, file_id: str, filename: str, sha256: str) -> str:
         """The file's text; parsed once per content and name suffix (the migration re-embeds from it)."""
-        suffix = pathlib.PurePath(filename).suffix.lower()[:16]
-        cached = self._cache / sha256[:2] / f"{sha256}{suffix}.txt"
+        cached = self._cached(filename, sha256)
         if cached.exists():
             return cached.read_text(encoding="utf-8")
         text = parse_document(self._files.path(file_id).read_bytes(), filename).text
-        cached.parent.mkdir(parents=True, exist_ok=True)
-        partial = cached.with_name(cached.name + ".partial")
-        partial.write_text(text, encoding="utf-8")
-        partial.replace(cached)
+        self._cache_text(filename, sha256, text)
         return text
 
     @activity.defn(name="rag_ingest_file")
@@ -124,7 +159,7 @@ class IngestActivities:
         if attached.attach_id != request.attach_id or attached.status != "in_progress":
             return IngestOutcome("superseded")  # finished already, or re-attached: not this run's
         try:
-            text = await self._off_loop(self._parse, request.file_id, job.filename, job.sha256)
+            text = await self._text(job)
             if store.embedding_model != LOCAL_MODEL_REF:  # another catalog model (a migrated store)
                 return await self._ingest_other(job, text)
             strategy = resolve_strategy(json.loads(attached.chunking_json or "null"), TEXT_WINDOW_TOKENS)
