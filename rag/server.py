@@ -243,11 +243,10 @@ async def _ingest(options: RagOptions, servicer: RagServicer) -> None:
     from temporalio.worker import Worker
 
     from workers.rag_ingest.activities import IngestActivities
-    from workers.rag_ingest.migration import MigrateStoreWorkflow
     from workers.rag_ingest.migration_starter import MigrationStarter
     from workers.rag_ingest.shared import TASK_QUEUE
     from workers.rag_ingest.starter import IngestStarter
-    from workers.rag_ingest.workflows import IngestFileWorkflow
+    from workers.rag_ingest.workflows import WORKFLOWS
     from workers.webhooks.search import ensure_customer_attribute
 
     assert options.core_address and options.temporal_address and options.files_root and options.parse_cache
@@ -262,19 +261,11 @@ async def _ingest(options: RagOptions, servicer: RagServicer) -> None:
     activities = IngestActivities(
         core, servicer, options.files_root, options.parse_cache, options.vision_model, options.transcription_model
     )
-    migrations = activities.migration_activities()
     worker = Worker(
         client,
         task_queue=TASK_QUEUE,
-        workflows=[IngestFileWorkflow, MigrateStoreWorkflow],
-        activities=[
-            activities.ingest,
-            activities.finish,
-            migrations.embed,
-            migrations.finish,
-            migrations.drop,
-            migrations.retire,
-        ],
+        workflows=WORKFLOWS,
+        activities=activities.all_activities(),
         max_concurrent_activities=INGEST_CONCURRENCY,
     )
     try:

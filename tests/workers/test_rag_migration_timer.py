@@ -28,7 +28,7 @@ from tests.harness import Stack
 from workers.rag_ingest.activities import IngestActivities
 from workers.rag_ingest.migration import MigrateStoreWorkflow, MigrationInput
 from workers.rag_ingest.shared import IngestInput
-from workers.rag_ingest.workflows import IngestFileWorkflow
+from workers.rag_ingest.workflows import WORKFLOWS, IngestFileWorkflow
 
 TEST_SERVER = pathlib.Path(sys.executable).parent / "temporal-test-server"
 
@@ -71,21 +71,13 @@ async def test_the_old_index_goes_after_seven_days_and_rollback_is_refused(
     indexes = open_indexes(path=tmp_path / "index")
     servicer = RagServicer(LocalEmbedder(threads=1), indexes, "unused")
     activities = IngestActivities(core, servicer, stack.data_dir / "files", tmp_path / "parses")
-    migrations = activities.migration_activities()
     queue = f"rag-{uuid.uuid4()}"
     try:
         async with Worker(
             skipping.client,
             task_queue=queue,
-            workflows=[IngestFileWorkflow, MigrateStoreWorkflow],
-            activities=[
-                activities.ingest,
-                activities.finish,
-                migrations.embed,
-                migrations.finish,
-                migrations.drop,
-                migrations.retire,
-            ],
+            workflows=WORKFLOWS,
+            activities=activities.all_activities(),
         ):
             pending = await core.internal(core.vector_stores.PendingIngests, pb.PendingIngestsRequest(limit=10))
             (ingest,) = pending.ingests

@@ -96,6 +96,11 @@ class IngestActivities:
 
         return MigrationActivities(self._core, self._reembedder, self.text_of, drop, delete_file)
 
+    def all_activities(self) -> list[Any]:
+        """Every activity the rag role's worker runs: the ingest's and the migration's."""
+        migrations = self.migration_activities()
+        return [self.ingest, self.finish, migrations.embed, migrations.finish, migrations.drop, migrations.retire]
+
     async def _text(self, job: pb.IngestJobResponse) -> str:
         """The file's text: parsed, or for an image or audio read through the configured model
         (a metered call); either way kept in the parse cache, which a migration re-embeds from."""

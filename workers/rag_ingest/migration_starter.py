@@ -6,33 +6,25 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 
-from temporalio.client import Client
 from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
-from temporalio.service import RPCError
 
 from ringside.core.v1 import vector_stores_pb2 as pb
-from ringside_server.core_client import CoreClient
-from ringside_server.errors import RingsideError
 from workers.rag_ingest.migration import MigrateStoreWorkflow, MigrationInput, migration_workflow_id
 from workers.rag_ingest.shared import TASK_QUEUE
+from workers.rag_ingest.starter import IngestStarter
 from workers.webhooks.search import customer_attributes
 
-log = logging.getLogger("ringside.rag.migrate")
 CLAIM_LIMIT = 100
-POLL_EVERY_S = 0.5
 
 
-class MigrationStarter:
-    def __init__(self, core: CoreClient, client: Client, search_attributes: bool) -> None:
-        self._core = core
-        self._client = client
-        self._search_attributes = search_attributes
-        self._started: set[str] = set()
+class MigrationStarter(IngestStarter):
+    """IngestStarter's poll (its run loop), over the migrations in progress."""
 
-    async def _start(self, migration: pb.Migration) -> str:
+    what = "migration"
+
+    async def _start_migration(self, migration: pb.Migration) -> str:
         owner = migration.customer_id or migration.account_id
         workflow = migration_workflow_id(owner, migration.store_id, migration.id)
         if workflow in self._started:
@@ -53,14 +45,6 @@ class MigrationStarter:
         answer = await self._core.internal(
             self._core.vector_stores.PendingMigrations, pb.PendingMigrationsRequest(limit=CLAIM_LIMIT)
         )
-        ids = await asyncio.gather(*(self._start(migration) for migration in answer.migrations))
+        ids = await asyncio.gather(*(self._start_migration(migration) for migration in answer.migrations))
         self._started = set(ids)
         return len(ids)
-
-    async def run(self) -> None:
-        while True:
-            try:
-                await self.start_pending()
-            except (RingsideError, RPCError) as error:
-                log.warning("migration starter: %s; retrying", error)
-            await asyncio.sleep(POLL_EVERY_S)

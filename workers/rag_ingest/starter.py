@@ -27,6 +27,8 @@ POLL_EVERY_S = 0.5
 
 
 class IngestStarter:
+    what = "ingest"  # in the log line of a failed poll
+
     def __init__(self, core: CoreClient, client: Client, search_attributes: bool) -> None:
         self._core = core
         self._client = client
@@ -64,5 +66,5 @@ class IngestStarter:
             try:
                 await self.start_pending()
             except (RingsideError, RPCError) as error:
-                log.warning("ingest starter: %s; retrying", error)
+                log.warning("%s starter: %s; retrying", self.what, error)
             await asyncio.sleep(POLL_EVERY_S)
