@@ -8,7 +8,9 @@ one generated text under a test key with `--from` (default the test model's text
 which ingests at once), searches it `--searches` times (latency before), then migrates it to `--to`
 while one client searches it in a loop (latency during), and prints the migration's chunks/s (from
 the POST to `completed`: everything the workflow does — read the parse cache, chunk, embed, index,
-meter, report, swap) and both latencies' p50/p95, with the load average.
+meter, report, swap), the rag role's CPU seconds per chunk (which a loaded machine distorts less than
+wall time; it includes the searches served meanwhile), and both latencies' p50/p95 with the load
+average.
 """
 
 from __future__ import annotations
@@ -35,6 +37,12 @@ def _search_ms(stack: Stack, key: str, store_id: str) -> float:
     answer = stack.call("POST", f"/v1/vector_stores/{store_id}/search", key, QUERY)
     assert answer.status == 200, answer.body
     return (time.perf_counter() - started) * 1000
+
+
+def _cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) the process has used: what a loaded machine does not distort."""
+    fields = pathlib.Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _summary(samples: list[float]) -> str:
@@ -76,6 +84,8 @@ def main() -> None:
         load_before = os.getloadavg()[0]
         searcher = threading.Thread(target=search_loop, daemon=True)
         searcher.start()
+        assert stack.rag is not None
+        cpu_before = _cpu_s(stack.rag.pid)
         started = time.monotonic()
         migration = stack.call("POST", f"/v1/vector_stores/{store['id']}/migrate", key, {"embedding_model": args.to})
         assert migration.status == 200, migration.body
@@ -83,6 +93,7 @@ def main() -> None:
         while (found := stack.call("GET", path, key).json())["status"] == "in_progress":
             time.sleep(POLL_S)
         seconds = time.monotonic() - started
+        cpu = _cpu_s(stack.rag.pid) - cpu_before
         stop.set()
         searcher.join()
         chunks = found["chunks_embedded"]
@@ -90,6 +101,7 @@ def main() -> None:
             f"migration {args.source} -> {args.to}: {found['status']}, {chunks} chunks in {seconds:.1f} s = "
             f"{chunks / seconds:.1f} chunks/s, {found['usage']['embedding_tokens']} tokens ({args.backend})"
         )
+        print(f"rag role CPU during the migration: {cpu:.1f} s = {cpu / max(chunks, 1) * 1000:.1f} ms per chunk")
         print(f"search before: {_summary(before)} (load average {load_before:.1f})")
         print(f"search during: {_summary(during)} (load average {os.getloadavg()[0]:.1f} at the end)")
 

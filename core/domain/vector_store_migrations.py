@@ -25,6 +25,7 @@ class VectorStoreMigration:
     from_model: str
     to_model: str
     to_model_requested: str
+    from_model_requested: str  # the store's ref as given before: what a rollback shows again
     from_generation: int
     to_generation: int
     key_id: str  # the key that asked: the re-embedding is metered as its call, to the store's owner

@@ -34,6 +34,7 @@ def migration_to(m: VectorStoreMigration) -> pb.Migration:
         account_id=m.account_id,
         livemode=m.livemode,
         key_id=m.key_id,
+        from_model_requested=m.from_model_requested,
     )
 
 

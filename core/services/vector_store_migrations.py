@@ -90,6 +90,7 @@ async def start(
         store.embedding_model,
         to_model,
         to_model_requested or to_model,
+        store.embedding_model_requested,
         store.generation,
         max(used) + 1,
         _key_of(core, principal),
@@ -177,10 +178,7 @@ async def rollback(
 async def _swap(core: Core, store: VectorStore, changed: VectorStoreMigration, back: bool) -> VectorStoreMigration:
     model = changed.from_model if back else changed.to_model
     generation = changed.from_generation if back else changed.to_generation
-    requested = store.embedding_model_requested if back else changed.to_model_requested
-    if back:  # the ref as given before the migration: the row of its own store creation or migration
-        earlier = [m for m in of_store(core, store.id) if m.to_generation == generation]
-        requested = earlier[0].to_model_requested if earlier else changed.from_model
+    requested = changed.from_model_requested if back else changed.to_model_requested
     swap = VectorStoreSwap(store.id, model, requested, generation)
     events: list[object] = []
     if not back:
@@ -315,7 +313,7 @@ async def retire(core: Core, migration_id: str) -> tuple[VectorStoreMigration, i
     try:
         found, store = job(core, migration_id)
     except RingsideError:
-        return VectorStoreMigration(migration_id, "", "", False, None, "", "", "", "", 0, 0, "", 0, 0), -1
+        return VectorStoreMigration(migration_id, "", "", False, None, "", "", "", "", "", 0, 0, "", 0, 0), -1
     if found.status not in ("completed", "rolled_back"):
         return found, -1
     drop = found.from_generation if found.status == "completed" else found.to_generation

@@ -580,6 +580,7 @@ class VectorStoreMigrationRow(SQLModel, table=True):
     from_model: str = Field(max_length=300)
     to_model: str = Field(max_length=300)
     to_model_requested: str = Field(max_length=300)
+    from_model_requested: str = Field(max_length=300)
     from_generation: int = Field(sa_type=BigInteger)
     to_generation: int = Field(sa_type=BigInteger)
     key_id: str = Field(default="", max_length=64)

@@ -181,7 +181,9 @@ def test_migration_answers_throughout_swaps_and_rolls_back(stack: Stack) -> None
 
     rolled = stack.call("POST", f"/v1/vector_stores/{store_id}/migrations/{migration['id']}/rollback", key)
     assert rolled.status == 200 and rolled.json()["status"] == "rolled_back", rolled.body
-    assert sdk.vector_stores.retrieve(store_id).model_dump()["embedding_model"] == "fc:openai/text-embedding-3-small"
+    restored = sdk.vector_stores.retrieve(store_id).model_dump()
+    assert restored["embedding_model"] == "fc:openai/text-embedding-3-small"
+    assert restored["embedding_model_requested"] == "text-embedding-3-small"
     assert _search(stack, key, store_id, query, base=True) == before
     assert _search(stack, key, store_id, "when does the kite festival open")[0][0] == late.id  # in the old one too
     again = stack.call("POST", f"/v1/vector_stores/{store_id}/migrations/{migration['id']}/rollback", key)

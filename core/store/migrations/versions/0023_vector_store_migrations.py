@@ -30,6 +30,7 @@ def upgrade() -> None:
         sa.Column('from_model', sqlmodel.sql.sqltypes.AutoString(length=300), nullable=False),
         sa.Column('to_model', sqlmodel.sql.sqltypes.AutoString(length=300), nullable=False),
         sa.Column('to_model_requested', sqlmodel.sql.sqltypes.AutoString(length=300), nullable=False),
+        sa.Column('from_model_requested', sqlmodel.sql.sqltypes.AutoString(length=300), nullable=False),
         sa.Column('from_generation', sa.BigInteger(), nullable=False),
         sa.Column('to_generation', sa.BigInteger(), nullable=False),
         sa.Column('key_id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),

@@ -459,7 +459,7 @@ class StoreStatsResponse(_message.Message):
     def __init__(self, query_count: _Optional[int] = ..., latency_p50_ms: _Optional[float] = ..., latency_p95_ms: _Optional[float] = ..., zero_result_rate: _Optional[float] = ..., top_files: _Optional[_Iterable[_Union[TopFile, _Mapping]]] = ..., embedding_tokens: _Optional[int] = ..., store: _Optional[_Union[VectorStore, _Mapping]] = ..., chunks_completed: _Optional[int] = ..., ingest_embedding_tokens: _Optional[int] = ...) -> None: ...
 
 class Migration(_message.Message):
-    __slots__ = ("id", "store_id", "status", "from_model", "to_model", "to_model_requested", "from_generation", "to_generation", "created", "completed_at", "rollback_until", "files_total", "files_done", "chunks_done", "embedding_tokens", "last_error_code", "last_error_message", "retired", "customer_id", "account_id", "livemode", "key_id")
+    __slots__ = ("id", "store_id", "status", "from_model", "to_model", "to_model_requested", "from_generation", "to_generation", "created", "completed_at", "rollback_until", "files_total", "files_done", "chunks_done", "embedding_tokens", "last_error_code", "last_error_message", "retired", "customer_id", "account_id", "livemode", "key_id", "from_model_requested")
     ID_FIELD_NUMBER: _ClassVar[int]
     STORE_ID_FIELD_NUMBER: _ClassVar[int]
     STATUS_FIELD_NUMBER: _ClassVar[int]
@@ -482,6 +482,7 @@ class Migration(_message.Message):
     ACCOUNT_ID_FIELD_NUMBER: _ClassVar[int]
     LIVEMODE_FIELD_NUMBER: _ClassVar[int]
     KEY_ID_FIELD_NUMBER: _ClassVar[int]
+    FROM_MODEL_REQUESTED_FIELD_NUMBER: _ClassVar[int]
     id: str
     store_id: str
     status: str
@@ -504,7 +505,8 @@ class Migration(_message.Message):
     account_id: str
     livemode: bool
     key_id: str
-    def __init__(self, id: _Optional[str] = ..., store_id: _Optional[str] = ..., status: _Optional[str] = ..., from_model: _Optional[str] = ..., to_model: _Optional[str] = ..., to_model_requested: _Optional[str] = ..., from_generation: _Optional[int] = ..., to_generation: _Optional[int] = ..., created: _Optional[int] = ..., completed_at: _Optional[int] = ..., rollback_until: _Optional[int] = ..., files_total: _Optional[int] = ..., files_done: _Optional[int] = ..., chunks_done: _Optional[int] = ..., embedding_tokens: _Optional[int] = ..., last_error_code: _Optional[str] = ..., last_error_message: _Optional[str] = ..., retired: _Optional[bool] = ..., customer_id: _Optional[str] = ..., account_id: _Optional[str] = ..., livemode: _Optional[bool] = ..., key_id: _Optional[str] = ...) -> None: ...
+    from_model_requested: str
+    def __init__(self, id: _Optional[str] = ..., store_id: _Optional[str] = ..., status: _Optional[str] = ..., from_model: _Optional[str] = ..., to_model: _Optional[str] = ..., to_model_requested: _Optional[str] = ..., from_generation: _Optional[int] = ..., to_generation: _Optional[int] = ..., created: _Optional[int] = ..., completed_at: _Optional[int] = ..., rollback_until: _Optional[int] = ..., files_total: _Optional[int] = ..., files_done: _Optional[int] = ..., chunks_done: _Optional[int] = ..., embedding_tokens: _Optional[int] = ..., last_error_code: _Optional[str] = ..., last_error_message: _Optional[str] = ..., retired: _Optional[bool] = ..., customer_id: _Optional[str] = ..., account_id: _Optional[str] = ..., livemode: _Optional[bool] = ..., key_id: _Optional[str] = ..., from_model_requested: _Optional[str] = ...) -> None: ...
 
 class StartMigrationRequest(_message.Message):
     __slots__ = ("store_id", "customer_ref", "embedding_model", "embedding_model_requested")
