@@ -11,6 +11,7 @@ provider's model under a live key is not served from the rag role yet (a clear s
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 from collections.abc import Awaitable, Callable
@@ -172,13 +173,16 @@ class Reembedder:
             raise IngestError(
                 "server_error", f"Embedding with {model.ref} from the rag role needs a test key for now (issue 17)."
             )
-        answer = (
-            await TestModelProvider()
-            .serving(model)
-            .embeddings({"model": model.name, "input": texts, "encoding_format": "float"})
-        )
-        body = orjson.loads(await answer.read(1 << 30))
-        if answer.status != 200:
-            raise IngestError("server_error", f"The test model refused the embedding ({answer.status}).")
+        provider = TestModelProvider().serving(model)
+        request = {"model": model.name, "input": texts, "encoding_format": "float"}
+
+        def answered() -> tuple[int, bytes]:  # hashing a batch into 3072-d vectors is CPU work: off the loop
+            answer = asyncio.run(provider.embeddings(request))
+            return answer.status, asyncio.run(answer.read(1 << 30))
+
+        status, raw = await asyncio.get_running_loop().run_in_executor(None, answered)
+        body = orjson.loads(raw)
+        if status != 200:
+            raise IngestError("server_error", f"The test model refused the embedding ({status}).")
         vectors = [item["embedding"] for item in sorted(body["data"], key=lambda item: item["index"])]
         return vectors, int(body["usage"]["prompt_tokens"])
