@@ -24,7 +24,7 @@ from temporalio.exceptions import ActivityError
 MIGRATION_WORKFLOW = "RagMigrateStore"
 KEEP_OLD_INDEX = timedelta(days=7)
 EMBED_TIMEOUT = timedelta(hours=12)
-EMBED_HEARTBEAT = timedelta(seconds=15)  # a killed rag role's attempt is retried this soon
+EMBED_HEARTBEAT = timedelta(seconds=20)  # a killed rag role's attempt is retried this soon (a ticker beats)
 MAX_ROUNDS = 20  # embed/finish rounds while earlier ingests finish (each round waits for them)
 GAVE_UP = "The store could not be re-embedded after several attempts; its live index is unchanged."
 

@@ -23,6 +23,7 @@ from workers.rag_ingest.reembed import FileDone, Reembedder, Target
 
 log = logging.getLogger("ringside.rag.migrate")
 WAIT_FOR_INGESTS_S = 1.0
+HEARTBEAT_EVERY_S = 2.0
 
 
 class Cancelled(Exception):
@@ -68,7 +69,18 @@ class MigrationActivities:
     @activity.defn(name="rag_migrate_embed")
     async def embed(self, request: MigrationInput) -> EmbedOutcome:
         """Every completed file into the new generation; then again while files attached before the
-        migration are still ingesting (they may have been embedded with the old model only)."""
+        migration are still ingesting (they may have been embedded with the old model only).
+
+        Heartbeats come from a ticker, not only after each batch: a batch of a slow model on a loaded
+        machine can outlast the heartbeat timeout, and Temporal would then start a second attempt
+        beside this live one — both embedding the same chunks. The timeout is for a dead rag role."""
+        ticker = asyncio.create_task(_tick())
+        try:
+            return await self._embed(request)
+        finally:
+            ticker.cancel()
+
+    async def _embed(self, request: MigrationInput) -> EmbedOutcome:
         written: set[str] = set()  # files this attempt wrote: one detached meanwhile is removed again
         chunks_by_file: dict[str, int] = {}
         tokens = 0
@@ -121,8 +133,7 @@ class MigrationActivities:
             await asyncio.sleep(WAIT_FOR_INGESTS_S)
 
     async def _report(self, migration_id: str, files_done: int, chunks: int, tokens: int, so_far: FileDone) -> None:
-        """After each batch: a heartbeat, and the progress (which notices a cancel)."""
-        activity.heartbeat()
+        """After each batch: the progress (which notices a cancel)."""
         await self._progress(migration_id, files_done, chunks + so_far.embedded, tokens + so_far.tokens)
 
     async def _progress(self, migration_id: str, files_done: int, chunks_done: int, tokens: int) -> None:
@@ -182,3 +193,9 @@ class MigrationActivities:
                 answer.drop_generation,
                 answer.migration.store_id,
             )
+
+
+async def _tick() -> None:
+    while True:
+        activity.heartbeat()
+        await asyncio.sleep(HEARTBEAT_EVERY_S)
