@@ -32,6 +32,7 @@ from edge_http.handlers import (
     tiers,
     usage,
     vector_store_files,
+    vector_store_migrations,
     vector_stores,
     wallets,
     webhooks,
@@ -102,6 +103,8 @@ def add_routes(app: web.Application) -> None:
             web.get("/v1/vector_stores/{id}/files", vector_store_files.list_files),
             web.get("/v1/vector_stores/{id}/files/{file_id}", vector_store_files.get_file),
             web.delete("/v1/vector_stores/{id}/files/{file_id}", vector_store_files.detach_file),
+            web.post("/v1/vector_stores/{id}/files/{file_id}/cancel", vector_store_files.cancel_file),
+            web.post("/v1/vector_stores/{id}/files/{file_id}/retry", vector_store_files.retry_file),
             web.post("/v1/vector_stores/{id}/search", vector_store_files.search),
             web.get("/v1/vector_stores/{id}/queries", vector_store_files.list_queries),
             web.get("/v1/vector_stores/{id}/stats", vector_store_files.stats),
@@ -109,6 +112,15 @@ def add_routes(app: web.Application) -> None:
             web.get("/v1/vector_stores/{id}/file_batches/{batch_id}", vector_store_files.get_batch),
             web.post("/v1/vector_stores/{id}/file_batches/{batch_id}/cancel", vector_store_files.cancel_batch),
             web.get("/v1/vector_stores/{id}/file_batches/{batch_id}/files", vector_store_files.list_batch_files),
+            web.post("/v1/vector_stores/{id}/migrate", vector_store_migrations.migrate),
+            web.get("/v1/vector_stores/{id}/migrations", vector_store_migrations.list_migrations),
+            web.get("/v1/vector_stores/{id}/migrations/{migration_id}", vector_store_migrations.get_migration),
+            web.post(
+                "/v1/vector_stores/{id}/migrations/{migration_id}/cancel", vector_store_migrations.cancel_migration
+            ),
+            web.post(
+                "/v1/vector_stores/{id}/migrations/{migration_id}/rollback", vector_store_migrations.rollback_migration
+            ),
             web.post("/v1/customers", customers.create_customer),
             web.get("/v1/customers", customers.list_customers),
             web.get("/v1/customers/{id}", customers.get_customer),

@@ -154,3 +154,9 @@ def _looks_like_text(head: bytes) -> bool:
         # The sample may end inside a multi-byte character; only a bad byte before that counts.
         return error.start >= len(head) - 3
     return True
+
+
+def media_kind(filename: str, head: bytes) -> str | None:
+    """ "image" or "audio" for a file Ringside parses only through a configured vision or
+    transcription model (issue 17), else None."""
+    return _media_kind(pathlib.PurePosixPath(filename.lower()).suffix, None, head)

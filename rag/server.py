@@ -74,6 +74,8 @@ class RagOptions:
     temporal: TemporalConnection | None = None
     files_root: pathlib.Path | None = None  # the file store the edge writes uploads to
     parse_cache: pathlib.Path | None = None
+    vision_model: str = ""  # RINGSIDE_RAG_VISION_MODEL: images are read through it (issue 17)
+    transcription_model: str = ""  # RINGSIDE_RAG_TRANSCRIPTION_MODEL: audio is
 
 
 class RagServicer(rag_pb2_grpc.RagServiceServicer):
@@ -243,9 +245,10 @@ async def _ingest(options: RagOptions, servicer: RagServicer) -> None:
     from temporalio.worker import Worker
 
     from workers.rag_ingest.activities import IngestActivities
+    from workers.rag_ingest.migration_starter import MigrationStarter
     from workers.rag_ingest.shared import TASK_QUEUE
     from workers.rag_ingest.starter import IngestStarter
-    from workers.rag_ingest.workflows import IngestFileWorkflow
+    from workers.rag_ingest.workflows import WORKFLOWS
     from workers.webhooks.search import ensure_customer_attribute
 
     temporal = options.temporal
@@ -258,19 +261,23 @@ async def _ingest(options: RagOptions, servicer: RagServicer) -> None:
             log.info("ingest waits for Temporal at %s (%s)", temporal.address, error)
             await asyncio.sleep(TEMPORAL_RETRY_S)
     core = CoreClient(options.core_address, options.internal_token)
-    activities = IngestActivities(core, servicer, options.files_root, options.parse_cache)
+    activities = IngestActivities(
+        core, servicer, options.files_root, options.parse_cache, options.vision_model, options.transcription_model
+    )
     worker = Worker(
         client,
         task_queue=TASK_QUEUE,
-        workflows=[IngestFileWorkflow],
-        activities=[activities.ingest, activities.finish],
+        workflows=WORKFLOWS,
+        activities=activities.all_activities(),
         max_concurrent_activities=INGEST_CONCURRENCY,
     )
     try:
         async with worker:
             searchable = await ensure_customer_attribute(client, temporal.namespace)
             log.info("rag ingest polling task queue %r on %s", TASK_QUEUE, temporal.address)
-            await IngestStarter(core, client, searchable).run()
+            await asyncio.gather(
+                IngestStarter(core, client, searchable).run(), MigrationStarter(core, client, searchable).run()
+            )
     finally:
         activities.close()
         await core.close()

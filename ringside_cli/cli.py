@@ -154,6 +154,8 @@ def rag_serve(
         ),
         files_root=settings.ensure_data_dir().resolve() / "files",
         parse_cache=settings.ensure_data_dir().resolve() / "rag" / "parses",
+        vision_model=settings.rag_vision_model,
+        transcription_model=settings.rag_transcription_model,
     )
     _run(serve(options))
 

@@ -29,6 +29,8 @@ STATUS_BY_CODE: dict[str, int] = {
     "conversation_locked": 409,
     "idempotency_key_in_use": 409,
     "customer_has_balance": 409,
+    "migration_in_progress": 409,
+    "rollback_window_passed": 409,
     "payload_too_large": 413,
     "ip_rate_limit_exceeded": 429,
     "client_token_rate_limit_exceeded": 429,

@@ -61,6 +61,11 @@ class Settings(BaseSettings):
     rag_threads: int = Field(default=2, ge=1, le=64)
     # A vector store's embedding_model when its create names none (API.md "Managed RAG").
     rag_embedding_model: str = Field(default="fc:local/all-minilm-l6-v2", min_length=1, max_length=300)
+    # An ingest in progress with no progress (no batch embedded) for this long shows `stalled` (issue 17).
+    rag_ingest_stall_s: int = Field(default=600, ge=1, le=7 * 86_400)
+    # Images and audio in vector stores are read through these model refs (issue 17); unset: refused.
+    rag_vision_model: str = Field(default="", max_length=300)
+    rag_transcription_model: str = Field(default="", max_length=300)
     # POST /v1/files: the largest upload (413 above), streamed to DATA_DIR/files, never held whole.
     max_file_bytes: int = Field(default=512 * 1024 * 1024, ge=1, le=1 << 40)
     # A `purpose=batch` upload's bound (API.md "Bodies": 200 MiB, 413 above).

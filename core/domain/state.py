@@ -15,6 +15,7 @@ from core.domain.batches import Batch
 from core.domain.entities import Account, ApiKey, Customer, Hold, PrepaidBalance, SettleResult, Slot, Tier
 from core.domain.files import StoredFile
 from core.domain.vector_store_files import VectorStoreFile
+from core.domain.vector_store_migrations import VectorStoreMigration
 from core.domain.vector_stores import VectorStore
 from ringside_server.client_token import SigningKey
 
@@ -75,6 +76,8 @@ class State:
     store_files: dict[str, dict[str, VectorStoreFile]] = field(default_factory=dict)
     # Batches (issue 19) by id.
     batches: dict[str, Batch] = field(default_factory=dict)
+    # Re-embed migrations by store id, then migration id (issue 17).
+    store_migrations: dict[str, dict[str, VectorStoreMigration]] = field(default_factory=dict)
 
     def prepaid_of(self, account_id: str) -> PrepaidBalance:
         balance = self.prepaid.get(account_id)

@@ -34,6 +34,8 @@ CATALOG: tuple[str, ...] = (
     "vector_store.file.failed",
     "batch.completed",
     "batch.failed",
+    "vector_store.migration.completed",
+    "vector_store.migration.failed",
 )
 ALIASES = {"budget.exceeded": "customer.budget_exceeded"}
 ALL_EVENTS = "*"

@@ -6,8 +6,9 @@ import orjson
 
 from core.domain.vector_store_files import MAX_BATCH, VectorStoreFile, file_counts
 from core.domain.vector_stores import VectorStore
-from core.rpc.base import MAX_PROTO_STRING, Base, Context, rpc
-from core.services import vector_store_files, vector_store_queries, vector_stores
+from core.rpc.base import MAX_PROTO_STRING, Context, rpc
+from core.rpc.vector_store_migrations import MigrationMethods, migration_to
+from core.services import vector_store_files, vector_store_migrations, vector_store_queries, vector_stores
 from core.services.vector_store_files import rows_of
 from core.services.vector_stores import MAX_JSON, StoreInput
 from ringside.core.v1 import vector_stores_pb2, vector_stores_pb2_grpc
@@ -57,10 +58,11 @@ def file_to(row: VectorStoreFile, generation: int = 0) -> pb.StoreFile:
         attach_id=row.attach_id,
         batch_id=row.batch_id,
         key_id=row.key_id,
+        progress_at=row.updated,
     )
 
 
-class VectorStoresServicer(Base, vector_stores_pb2_grpc.VectorStoresServiceServicer):
+class VectorStoresServicer(MigrationMethods, vector_stores_pb2_grpc.VectorStoresServiceServicer):
     @rpc
     async def CreateVectorStore(
         self, request: pb.CreateVectorStoreRequest, context: Context
@@ -175,7 +177,11 @@ class VectorStoresServicer(Base, vector_stores_pb2_grpc.VectorStoresServiceServi
             self.core, principal, store_id, request.customer_ref[:MAX_PROTO_STRING], request.file_id[:100]
         )
         store = self.core.state.vector_stores.get(store_id)
-        return pb.StoreFileResponse(file=file_to(row, store.generation if store else 0))
+        answer = pb.StoreFileResponse(file=file_to(row, store.generation if store else 0))
+        migrating = vector_store_migrations.running(self.core, store_id)
+        if migrating is not None:  # its half-built index holds the file too: the edge removes it there
+            answer.file.migrating_generation = migrating.to_generation
+        return answer
 
     @rpc
     async def PendingIngests(self, request: pb.PendingIngestsRequest, context: Context) -> pb.PendingIngestsResponse:
@@ -199,13 +205,17 @@ class VectorStoresServicer(Base, vector_stores_pb2_grpc.VectorStoresServiceServi
     async def GetIngestJob(self, request: pb.IngestJobRequest, context: Context) -> pb.IngestJobResponse:
         self.auth.internal(context)
         store, row, stored = vector_store_files.job(self.core, request.store_id[:100], request.file_id[:100])
-        return pb.IngestJobResponse(
+        answer = pb.IngestJobResponse(
             store=store_to(store, rows_of(self.core, store.id)),
             file=file_to(row, store.generation),
             filename=stored.filename,
             bytes=stored.bytes,
             sha256=stored.sha256,
         )
+        migrating = vector_store_migrations.running(self.core, store.id)
+        if migrating is not None:  # files attached during a migration are embedded with both models
+            answer.migration.CopyFrom(migration_to(migrating))
+        return answer
 
     @rpc
     async def FinishIngest(self, request: pb.FinishIngestRequest, context: Context) -> pb.StoreFileResponse:

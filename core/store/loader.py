@@ -16,9 +16,11 @@ from core.domain.files import StoredFile
 from core.domain.periods import period_bounds
 from core.domain.state import State
 from core.domain.vector_store_files import VectorStoreFile
+from core.domain.vector_store_migrations import VectorStoreMigration
 from core.domain.vector_stores import VectorStore
 from core.store.batch_records import BATCH_FIELDS
 from core.store.event_marks import rebuild_marks
+from core.store.rag_migrations import MIGRATION_FIELDS
 from core.store.rag_records import FILE_FIELDS, STORE_FIELDS, STORE_FILE_FIELDS
 from core.store.records import models_from_json
 from core.store.tables import (
@@ -35,6 +37,7 @@ from core.store.tables import (
     TRANSFERS,
     USAGE,
     VECTOR_STORE_FILES,
+    VECTOR_STORE_MIGRATIONS,
     VECTOR_STORES,
 )
 from ringside_server.client_token import SigningKey
@@ -75,6 +78,10 @@ def load_state(engine: Engine, now: int) -> State:
         for sf in connection.execute(select(VECTOR_STORE_FILES)).mappings():
             row = VectorStoreFile(**{name: sf[name] for name in STORE_FILE_FIELDS})
             state.store_files.setdefault(row.store_id, {})[row.file_id] = row
+        for m in connection.execute(select(VECTOR_STORE_MIGRATIONS)).mappings():
+            migration = VectorStoreMigration(**{name: m[name] for name in MIGRATION_FIELDS})
+            if migration.store_id in state.vector_stores:  # a deleted store's migrations are history only
+                state.store_migrations.setdefault(migration.store_id, {})[migration.id] = migration
         for t in connection.execute(select(TIERS).where(TIERS.c.deleted_at.is_(None))).mappings():
             state.add_tier(
                 Tier(

@@ -621,3 +621,38 @@ STRIPE_SYNC_RUNS: Table = StripeSyncRunRow.__table__  # type: ignore[attr-define
 STORED_RESPONSES: Table = StoredResponseRow.__table__  # type: ignore[attr-defined]
 REQUEST_LOG: Table = RequestLogRow.__table__  # type: ignore[attr-defined]
 ASSISTANT_OBJECTS: Table = AssistantObjectRow.__table__  # type: ignore[attr-defined]
+
+
+class VectorStoreMigrationRow(SQLModel, table=True):
+    """A re-embed migration of a vector store (`vsmig_…`, issue 17): its models, generations, progress
+    and rollback window."""
+
+    __tablename__ = "vector_store_migrations"
+
+    id: str = Field(primary_key=True, max_length=64)
+    store_id: str = Field(index=True, max_length=64)
+    account_id: str = Field(index=True, max_length=64)
+    livemode: bool
+    customer_id: str | None = Field(default=None, max_length=64)
+    status: str = Field(max_length=16)
+    from_model: str = Field(max_length=300)
+    to_model: str = Field(max_length=300)
+    to_model_requested: str = Field(max_length=300)
+    from_model_requested: str = Field(max_length=300)
+    from_generation: int = Field(sa_type=BigInteger)
+    to_generation: int = Field(sa_type=BigInteger)
+    key_id: str = Field(default="", max_length=64)
+    created: int = Field(sa_type=BigInteger)
+    updated: int = Field(sa_type=BigInteger)
+    completed_at: int | None = Field(default=None, sa_type=BigInteger)
+    rollback_until: int | None = Field(default=None, sa_type=BigInteger)
+    files_total: int = Field(default=0, sa_type=BigInteger)
+    files_done: int = Field(default=0, sa_type=BigInteger)
+    chunks_done: int = Field(default=0, sa_type=BigInteger)
+    embedding_tokens: int = Field(default=0, sa_type=BigInteger)
+    last_error_code: str = Field(default="", max_length=32)
+    last_error_message: str = Field(sa_column=Column(Text, nullable=False))
+    retired: bool = False
+
+
+VECTOR_STORE_MIGRATIONS: Table = VectorStoreMigrationRow.__table__  # type: ignore[attr-defined]

@@ -7,12 +7,13 @@ answer is `in_progress` at once; the rag role's ingest workflow takes it to `com
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 import orjson
 from aiohttp import web
 
-from edge_http.context import EDGE
+from edge_http.context import EDGE, Edge
 from edge_http.handlers.common import authorization, bearer, fc_customer, openai_list, reject
 from edge_http.handlers.metered import caller_of
 from edge_http.handlers.vector_stores import render
@@ -27,9 +28,17 @@ from ringside_server.vector_search import search_stores
 log = logging.getLogger("ringside.edge")
 
 
-def render_file(row: pb.StoreFile) -> dict[str, Any]:
-    """OpenAI's `vector_store.file`, plus Ringside's `chunk_count`."""
+def render_file(row: pb.StoreFile, stall_s: int = 0) -> dict[str, Any]:
+    """OpenAI's `vector_store.file`, plus Ringside's `chunk_count` and `stalled`: an ingest in
+    progress without progress for `stall_s` (RINGSIDE_RAG_INGEST_STALL_S; 0: not looked at) says so
+    in last_error, so it can be cancelled or retried."""
     error = {"code": row.last_error_code, "message": row.last_error_message} if row.last_error_code else None
+    stalled = bool(stall_s and row.status == "in_progress" and time.time() - row.progress_at > stall_s)
+    if stalled:
+        error = {
+            "code": "server_error",
+            "message": f"The ingest has made no progress for over {stall_s} s: cancel or retry it.",
+        }
     return {
         "id": row.file_id,
         "object": "vector_store.file",
@@ -41,6 +50,7 @@ def render_file(row: pb.StoreFile) -> dict[str, Any]:
         "chunking_strategy": orjson.loads(row.chunking_json or '{"type": "auto"}'),
         "attributes": orjson.loads(row.attributes_json or "{}"),
         "chunk_count": row.chunk_count,
+        "stalled": stalled,
     }
 
 
@@ -105,7 +115,8 @@ async def list_files(request: web.Request, batch_id: str = "") -> web.Response:
         ),
         authorization(request),
     )
-    body = openai_list([render_file(f) for f in listed.files], listed.has_more)
+    stall_s = edge.settings.rag_ingest_stall_s
+    body = openai_list([render_file(f, stall_s) for f in listed.files], listed.has_more)
     return web.Response(body=body, content_type="application/json")
 
 
@@ -118,25 +129,55 @@ async def get_file(request: web.Request) -> web.Response:
         ),
         authorization(request),
     )
-    return _json(render_file(found.file))
+    return _json(render_file(found.file, edge.settings.rag_ingest_stall_s))
 
 
 async def detach_file(request: web.Request) -> web.Response:
     edge = request.app[EDGE]
     detached = await edge.core.as_caller(
-        edge.core.vector_stores.DetachFile,
-        pb.StoreFileRequest(
-            store_id=_store_id(request), customer_ref=fc_customer(request), file_id=request.match_info["file_id"][:100]
-        ),
-        authorization(request),
+        edge.core.vector_stores.DetachFile, _file_request(request), authorization(request)
     )
     row = detached.file
-    try:  # gone from the store's files already; its points go now (an ingest still running drops its own)
-        if edge.rag is not None:
-            await edge.rag.delete_file(row.store_id, row.generation, row.file_id)
-    except RingsideError as error:
-        log.warning("file %s detached from %s; its points were not removed: %s", row.file_id, row.store_id, error.code)
+    await _remove_points(edge, row, f"detached from {row.store_id}")  # an ingest still running drops its own
     return _json({"id": row.file_id, "object": "vector_store.file.deleted", "deleted": True})
+
+
+async def _remove_points(edge: Edge, row: pb.StoreFile, why: str) -> None:
+    """The file's points go: from the live index, and from a migration's being built (a failure is
+    logged: the file has left the store already)."""
+    if edge.rag is None:
+        return
+    try:
+        await edge.rag.delete_file(row.store_id, row.generation, row.file_id)
+        if row.migrating_generation:
+            await edge.rag.delete_file(row.store_id, row.migrating_generation, row.file_id)
+    except RingsideError as error:
+        log.warning("file %s %s; its points were not removed: %s", row.file_id, why, error.code)
+
+
+async def cancel_file(request: web.Request) -> web.Response:
+    """POST /v1/vector_stores/{id}/files/{file_id}/cancel: a stuck (or unwanted) ingest stops."""
+    edge = request.app[EDGE]
+    cancelled = await edge.core.as_caller(
+        edge.core.vector_stores.CancelStoreFile, _file_request(request), authorization(request)
+    )
+    await _remove_points(edge, cancelled.file, "cancelled")
+    return _json(render_file(cancelled.file))
+
+
+async def retry_file(request: web.Request) -> web.Response:
+    """POST /v1/vector_stores/{id}/files/{file_id}/retry: a failed, cancelled or stalled ingest again."""
+    edge = request.app[EDGE]
+    retried = await edge.core.as_caller(
+        edge.core.vector_stores.RetryStoreFile, _file_request(request), authorization(request)
+    )
+    return _json(render_file(retried.file))
+
+
+def _file_request(request: web.Request) -> pb.StoreFileRequest:
+    return pb.StoreFileRequest(
+        store_id=_store_id(request), customer_ref=fc_customer(request), file_id=request.match_info["file_id"][:100]
+    )
 
 
 BATCH_FIELDS = frozenset({"file_ids", "attributes", "chunking_strategy"})

@@ -96,6 +96,9 @@ def test_bad_files_fail_with_openai_codes(stack: Stack, filename: str, content: 
     done = settled(sdk, store.id, file_id)
     assert done.status == "failed" and done.last_error is not None, done.model_dump()
     assert done.last_error.code == code and done.last_error.message
+    if filename in ("photo.png", "song.mp3"):  # no vision/transcription model here: the message says which setting
+        setting = "RINGSIDE_RAG_VISION_MODEL" if filename == "photo.png" else "RINGSIDE_RAG_TRANSCRIPTION_MODEL"
+        assert setting in done.last_error.message, done.last_error.message
     assert done.model_dump()["chunk_count"] == 0 and done.usage_bytes == 0
     events = stack.call("GET", "/v1/events?type=vector_store.file.failed", key).json()["data"]
     assert [(e["data"]["id"], e["data"]["last_error"]["code"]) for e in events] == [(file_id, code)]

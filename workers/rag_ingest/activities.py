@@ -20,6 +20,7 @@ from temporalio import activity
 from rag.chunking import Chunk, Chunker, chunk_id, resolve_strategy
 from rag.embedder import DIMENSIONS, LOCAL_MODEL_REF, TEXT_WINDOW_TOKENS
 from rag.errors import IngestError, InvalidRequestError
+from rag.filetypes import media_kind
 from rag.index import IndexNotFoundError, IndexPoint, index_name
 from rag.parsing import parse_document
 from ringside.core.v1 import common_pb2, metering_pb2
@@ -29,6 +30,9 @@ from ringside_server.errors import RingsideError
 from ringside_server.file_store import FileStore
 from ringside_server.metering.settlement import price_of
 from ringside_server.providers.catalog.load import load_catalog
+from workers.rag_ingest.media import MediaReader, Payer
+from workers.rag_ingest.migration_activities import MigrationActivities, target_of
+from workers.rag_ingest.reembed import FileDone, Reembedder, Target
 from workers.rag_ingest.shared import FinishInput, IngestInput, IngestOutcome
 
 if TYPE_CHECKING:
@@ -44,8 +48,31 @@ def _failed(code: str, message: str) -> IngestOutcome:
     return IngestOutcome("failed", 0, code, message)
 
 
+class Stopped(Exception):
+    """The ingest stops short: its file was cancelled, or retried or re-attached (`superseded`)."""
+
+    def __init__(self, status: str) -> None:
+        super().__init__(status)
+        self.status = status
+
+    def outcome(self, generation: int, tokens: int) -> IngestOutcome:
+        """Superseded: another run's now. Cancelled: reported like any outcome, so the finish removes
+        what this run wrote (the core keeps the file `cancelled`)."""
+        if self.status == "superseded":
+            return IngestOutcome("superseded")
+        return IngestOutcome("failed", 0, "server_error", "cancelled", generation=generation, embedding_tokens=tokens)
+
+
 class IngestActivities:
-    def __init__(self, core: CoreClient, rag: RagServicer, files_root: pathlib.Path, parse_cache: pathlib.Path) -> None:
+    def __init__(
+        self,
+        core: CoreClient,
+        rag: RagServicer,
+        files_root: pathlib.Path,
+        parse_cache: pathlib.Path,
+        vision_model: str = "",
+        transcription_model: str = "",
+    ) -> None:
         self._core = core
         self._rag = rag
         self._files = FileStore(files_root)
@@ -54,6 +81,58 @@ class IngestActivities:
         self._model = load_catalog()[LOCAL_MODEL_REF]  # its price: the ingest is metered like a call
         # Parsing is CPU-bound native and Python code: one document at a time, off the event loop.
         self._parse_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rag-parse")
+        self._reembedder = Reembedder(core, rag, load_catalog())
+        self._media = MediaReader(core, load_catalog(), vision_model, transcription_model)
+
+    def migration_activities(self) -> MigrationActivities:
+        """Issue 17's migration activities, over this role's parse cache, model and index."""
+
+        async def drop(name: str) -> None:
+            await self._rag.on_index(self._rag.indexes.drop, name)
+
+        async def delete_file(name: str, file_id: str) -> None:
+            with contextlib.suppress(IndexNotFoundError):
+                await self._rag.on_index(self._rag.indexes.delete_file, name, file_id)
+
+        return MigrationActivities(self._core, self._reembedder, self.text_of, drop, delete_file)
+
+    def all_activities(self) -> list[Any]:
+        """Every activity the rag role's worker runs: the ingest's and the migration's."""
+        migrations = self.migration_activities()
+        return [self.ingest, self.finish, migrations.embed, migrations.finish, migrations.drop, migrations.retire]
+
+    async def _text(self, job: pb.IngestJobResponse) -> str:
+        """The file's text: parsed, or for an image or audio read through the configured model
+        (a metered call); either way kept in the parse cache, which a migration re-embeds from."""
+        try:
+            return await self.text_of(job.file.file_id, job.filename, job.sha256)
+        except IngestError as error:
+            if error.code != "unsupported_file":
+                raise
+            data = self._files.path(job.file.file_id).read_bytes()
+            kind = media_kind(job.filename, data[:4096])
+            if kind is None:
+                raise
+        payer = Payer(job.file.key_id, job.store.customer_id, job.store.livemode)
+        text = await self._media.text_of(kind, data, job.filename, payer)
+        await self._off_loop(self._cache_text, job.filename, job.sha256, text)
+        return text
+
+    def _cache_text(self, filename: str, sha256: str, text: str) -> None:
+        cached = self._cached(filename, sha256)
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        partial = cached.with_name(cached.name + ".partial")
+        partial.write_text(text, encoding="utf-8")
+        partial.replace(cached)
+
+    def _cached(self, filename: str, sha256: str) -> pathlib.Path:
+        suffix = pathlib.PurePath(filename).suffix.lower()[:16]
+        return self._cache / sha256[:2] / f"{sha256}{suffix}.txt"
+
+    async def text_of(self, file_id: str, filename: str, sha256: str) -> str:
+        """The file's text from the parse cache (parsed only if the cache lost it)."""
+        text: str = await self._off_loop(self._parse, file_id, filename, sha256)
+        return text
 
     def close(self) -> None:
         self._parse_executor.shutdown(wait=True)
@@ -63,15 +142,11 @@ class IngestActivities:
 
     def _parse(self, file_id: str, filename: str, sha256: str) -> str:
         """The file's text; parsed once per content and name suffix (the migration re-embeds from it)."""
-        suffix = pathlib.PurePath(filename).suffix.lower()[:16]
-        cached = self._cache / sha256[:2] / f"{sha256}{suffix}.txt"
+        cached = self._cached(filename, sha256)
         if cached.exists():
             return cached.read_text(encoding="utf-8")
         text = parse_document(self._files.path(file_id).read_bytes(), filename).text
-        cached.parent.mkdir(parents=True, exist_ok=True)
-        partial = cached.with_name(cached.name + ".partial")
-        partial.write_text(text, encoding="utf-8")
-        partial.replace(cached)
+        self._cache_text(filename, sha256, text)
         return text
 
     @activity.defn(name="rag_ingest_file")
@@ -88,10 +163,10 @@ class IngestActivities:
         store, attached = job.store, job.file
         if attached.attach_id != request.attach_id or attached.status != "in_progress":
             return IngestOutcome("superseded")  # finished already, or re-attached: not this run's
-        if store.embedding_model != LOCAL_MODEL_REF:
-            return _failed("server_error", f"Ingest with {store.embedding_model} is not available yet.")
         try:
-            text = await self._off_loop(self._parse, request.file_id, job.filename, job.sha256)
+            text = await self._text(job)
+            if store.embedding_model != LOCAL_MODEL_REF:  # another catalog model (a migrated store)
+                return await self._ingest_other(job, text)
             strategy = resolve_strategy(json.loads(attached.chunking_json or "null"), TEXT_WINDOW_TOKENS)
             chunks = await self._off_loop(self._chunker.chunk, text, strategy)
         except IngestError as error:
@@ -116,14 +191,77 @@ class IngestActivities:
             for start in range(done, len(chunks), EMBED_BATCH):
                 spent += await self._embed_batch(request, job, chunks[start : start + EMBED_BATCH], name, attributes)
                 activity.heartbeat(start + EMBED_BATCH)
+                await self._progressed(request)
+        except Stopped as stopped:
+            await self._settle(admitted, spent, metering_pb2.SETTLE_OUTCOME_COMPLETED)
+            return stopped.outcome(store.generation, spent)
         except BaseException:
             await self._settle(admitted, spent, metering_pb2.SETTLE_OUTCOME_FAILED)
             raise
         await self._settle(admitted, spent, metering_pb2.SETTLE_OUTCOME_COMPLETED)
+        if job.HasField("migration"):  # attached while a migration runs: embedded with its model too
+            spent += await self._also_migrating(job, text, attributes)
         used = json.dumps(strategy.to_openai())
         return IngestOutcome(
             "completed", len(chunks), generation=store.generation, chunking_json=used, embedding_tokens=spent
         )
+
+    async def _progressed(self, request: IngestInput) -> None:
+        """Tells the core the ingest progressed (what tells it from a stalled one); raises Stopped
+        once the file was cancelled, or retried or re-attached (another run's now)."""
+        answer = await self._core.internal(
+            self._core.vector_stores.ReportIngestProgress,
+            pb.IngestProgressRequest(store_id=request.store_id, file_id=request.file_id, attach_id=request.attach_id),
+        )
+        if answer.status != "in_progress":
+            raise Stopped(answer.status)
+
+    async def _ingest_other(self, job: pb.IngestJobResponse, text: str) -> IngestOutcome:
+        """A store whose model is not the local one (since a migration, issue 17): chunked for that
+        model's window and embedded through the re-embedder (resumable, metered per batch)."""
+        store, attached = job.store, job.file
+        target = Target(
+            store.id, store.generation, store.embedding_model, store.livemode, attached.key_id, store.customer_id
+        )
+        model = self._reembedder.model(store.embedding_model)
+        chunks, strategy = self._reembedder.chunks(text, attached.chunking_json, model)
+        if not chunks:
+            return _failed("invalid_file", NO_TEXT)
+        attributes = json.loads(attached.attributes_json or "{}")
+        request = IngestInput(store.id, attached.file_id, attached.attach_id)
+
+        async def progressed(_: FileDone) -> None:
+            activity.heartbeat()
+            await self._progressed(request)
+
+        try:
+            done = await self._reembedder.embed_file(
+                target, attached.file_id, job.filename, chunks, attributes, after_batch=progressed
+            )
+        except Stopped as stopped:
+            return stopped.outcome(store.generation, 0)
+        spent = done.tokens
+        if job.HasField("migration"):
+            spent += await self._also_migrating(job, text, attributes)
+        used = json.dumps(strategy.to_openai())
+        return IngestOutcome(
+            "completed", len(chunks), generation=store.generation, chunking_json=used, embedding_tokens=spent
+        )
+
+    async def _also_migrating(self, job: pb.IngestJobResponse, text: str, attributes: Any) -> int:
+        """The file into the migration's new index too (its own metered calls). A failure here is
+        left to the migration, whose sweep re-embeds every completed file missing there."""
+        target = target_of(job.migration)
+        try:
+            model = self._reembedder.model(target.model_ref)
+            chunks, _ = self._reembedder.chunks(text, job.file.chunking_json, model)
+            done = await self._reembedder.embed_file(
+                target, job.file.file_id, job.filename, chunks, attributes, after_batch=_heartbeat
+            )
+        except IngestError as error:
+            log.warning("file %s: not embedded for migration %s (%s)", job.file.file_id, job.migration.id, error.code)
+            return 0
+        return done.tokens
 
     async def _admit(self, attached: pb.StoreFile, store: pb.VectorStore, bound: int) -> str | IngestOutcome:
         """The embedding admitted as a call of the attaching key, attributed to the store's owner: its
@@ -212,3 +350,7 @@ class IngestActivities:
         with contextlib.suppress(IndexNotFoundError):
             await self._rag.on_index(self._rag.indexes.delete_file, name, request.file_id)
         log.info("file %s left store %s during its ingest; its points were removed", request.file_id, request.store_id)
+
+
+async def _heartbeat(_: FileDone) -> None:
+    activity.heartbeat()

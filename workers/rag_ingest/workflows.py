@@ -11,6 +11,7 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
+    from workers.rag_ingest.migration import MigrateStoreWorkflow
     from workers.rag_ingest.shared import WORKFLOW_NAME, FinishInput, IngestInput, IngestOutcome
 
 INGEST_TIMEOUT = timedelta(hours=2)
@@ -40,3 +41,7 @@ class IngestFileWorkflow:
             retry_policy=RetryPolicy(maximum_attempts=30, maximum_interval=timedelta(seconds=30)),
         )
         return outcome
+
+
+# Every workflow the rag role's worker runs (issue 16's ingest, issue 17's migration).
+WORKFLOWS = [IngestFileWorkflow, MigrateStoreWorkflow]

@@ -145,7 +145,7 @@ class DeleteVectorStoreResponse(_message.Message):
     def __init__(self, store: _Optional[_Union[VectorStore, _Mapping]] = ...) -> None: ...
 
 class StoreFile(_message.Message):
-    __slots__ = ("store_id", "file_id", "customer_id", "status", "attributes_json", "chunking_json", "chunk_count", "usage_bytes", "last_error_code", "last_error_message", "created", "generation", "attach_id", "batch_id", "key_id")
+    __slots__ = ("store_id", "file_id", "customer_id", "status", "attributes_json", "chunking_json", "chunk_count", "usage_bytes", "last_error_code", "last_error_message", "created", "generation", "attach_id", "batch_id", "key_id", "migrating_generation", "progress_at")
     STORE_ID_FIELD_NUMBER: _ClassVar[int]
     FILE_ID_FIELD_NUMBER: _ClassVar[int]
     CUSTOMER_ID_FIELD_NUMBER: _ClassVar[int]
@@ -161,6 +161,8 @@ class StoreFile(_message.Message):
     ATTACH_ID_FIELD_NUMBER: _ClassVar[int]
     BATCH_ID_FIELD_NUMBER: _ClassVar[int]
     KEY_ID_FIELD_NUMBER: _ClassVar[int]
+    MIGRATING_GENERATION_FIELD_NUMBER: _ClassVar[int]
+    PROGRESS_AT_FIELD_NUMBER: _ClassVar[int]
     store_id: str
     file_id: str
     customer_id: str
@@ -176,7 +178,9 @@ class StoreFile(_message.Message):
     attach_id: str
     batch_id: str
     key_id: str
-    def __init__(self, store_id: _Optional[str] = ..., file_id: _Optional[str] = ..., customer_id: _Optional[str] = ..., status: _Optional[str] = ..., attributes_json: _Optional[str] = ..., chunking_json: _Optional[str] = ..., chunk_count: _Optional[int] = ..., usage_bytes: _Optional[int] = ..., last_error_code: _Optional[str] = ..., last_error_message: _Optional[str] = ..., created: _Optional[int] = ..., generation: _Optional[int] = ..., attach_id: _Optional[str] = ..., batch_id: _Optional[str] = ..., key_id: _Optional[str] = ...) -> None: ...
+    migrating_generation: int
+    progress_at: int
+    def __init__(self, store_id: _Optional[str] = ..., file_id: _Optional[str] = ..., customer_id: _Optional[str] = ..., status: _Optional[str] = ..., attributes_json: _Optional[str] = ..., chunking_json: _Optional[str] = ..., chunk_count: _Optional[int] = ..., usage_bytes: _Optional[int] = ..., last_error_code: _Optional[str] = ..., last_error_message: _Optional[str] = ..., created: _Optional[int] = ..., generation: _Optional[int] = ..., attach_id: _Optional[str] = ..., batch_id: _Optional[str] = ..., key_id: _Optional[str] = ..., migrating_generation: _Optional[int] = ..., progress_at: _Optional[int] = ...) -> None: ...
 
 class AttachFileRequest(_message.Message):
     __slots__ = ("store_id", "customer_ref", "file_id", "attributes_json", "chunking_json")
@@ -311,18 +315,20 @@ class IngestJobRequest(_message.Message):
     def __init__(self, store_id: _Optional[str] = ..., file_id: _Optional[str] = ...) -> None: ...
 
 class IngestJobResponse(_message.Message):
-    __slots__ = ("store", "file", "filename", "bytes", "sha256")
+    __slots__ = ("store", "file", "filename", "bytes", "sha256", "migration")
     STORE_FIELD_NUMBER: _ClassVar[int]
     FILE_FIELD_NUMBER: _ClassVar[int]
     FILENAME_FIELD_NUMBER: _ClassVar[int]
     BYTES_FIELD_NUMBER: _ClassVar[int]
     SHA256_FIELD_NUMBER: _ClassVar[int]
+    MIGRATION_FIELD_NUMBER: _ClassVar[int]
     store: VectorStore
     file: StoreFile
     filename: str
     bytes: int
     sha256: str
-    def __init__(self, store: _Optional[_Union[VectorStore, _Mapping]] = ..., file: _Optional[_Union[StoreFile, _Mapping]] = ..., filename: _Optional[str] = ..., bytes: _Optional[int] = ..., sha256: _Optional[str] = ...) -> None: ...
+    migration: Migration
+    def __init__(self, store: _Optional[_Union[VectorStore, _Mapping]] = ..., file: _Optional[_Union[StoreFile, _Mapping]] = ..., filename: _Optional[str] = ..., bytes: _Optional[int] = ..., sha256: _Optional[str] = ..., migration: _Optional[_Union[Migration, _Mapping]] = ...) -> None: ...
 
 class FinishIngestRequest(_message.Message):
     __slots__ = ("store_id", "file_id", "attach_id", "status", "chunk_count", "last_error_code", "last_error_message", "chunking_json", "embedding_tokens")
@@ -451,3 +457,205 @@ class StoreStatsResponse(_message.Message):
     chunks_completed: int
     ingest_embedding_tokens: int
     def __init__(self, query_count: _Optional[int] = ..., latency_p50_ms: _Optional[float] = ..., latency_p95_ms: _Optional[float] = ..., zero_result_rate: _Optional[float] = ..., top_files: _Optional[_Iterable[_Union[TopFile, _Mapping]]] = ..., embedding_tokens: _Optional[int] = ..., store: _Optional[_Union[VectorStore, _Mapping]] = ..., chunks_completed: _Optional[int] = ..., ingest_embedding_tokens: _Optional[int] = ...) -> None: ...
+
+class Migration(_message.Message):
+    __slots__ = ("id", "store_id", "status", "from_model", "to_model", "to_model_requested", "from_generation", "to_generation", "created", "completed_at", "rollback_until", "files_total", "files_done", "chunks_done", "embedding_tokens", "last_error_code", "last_error_message", "retired", "customer_id", "account_id", "livemode", "key_id", "from_model_requested")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    STORE_ID_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    FROM_MODEL_FIELD_NUMBER: _ClassVar[int]
+    TO_MODEL_FIELD_NUMBER: _ClassVar[int]
+    TO_MODEL_REQUESTED_FIELD_NUMBER: _ClassVar[int]
+    FROM_GENERATION_FIELD_NUMBER: _ClassVar[int]
+    TO_GENERATION_FIELD_NUMBER: _ClassVar[int]
+    CREATED_FIELD_NUMBER: _ClassVar[int]
+    COMPLETED_AT_FIELD_NUMBER: _ClassVar[int]
+    ROLLBACK_UNTIL_FIELD_NUMBER: _ClassVar[int]
+    FILES_TOTAL_FIELD_NUMBER: _ClassVar[int]
+    FILES_DONE_FIELD_NUMBER: _ClassVar[int]
+    CHUNKS_DONE_FIELD_NUMBER: _ClassVar[int]
+    EMBEDDING_TOKENS_FIELD_NUMBER: _ClassVar[int]
+    LAST_ERROR_CODE_FIELD_NUMBER: _ClassVar[int]
+    LAST_ERROR_MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    RETIRED_FIELD_NUMBER: _ClassVar[int]
+    CUSTOMER_ID_FIELD_NUMBER: _ClassVar[int]
+    ACCOUNT_ID_FIELD_NUMBER: _ClassVar[int]
+    LIVEMODE_FIELD_NUMBER: _ClassVar[int]
+    KEY_ID_FIELD_NUMBER: _ClassVar[int]
+    FROM_MODEL_REQUESTED_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    store_id: str
+    status: str
+    from_model: str
+    to_model: str
+    to_model_requested: str
+    from_generation: int
+    to_generation: int
+    created: int
+    completed_at: int
+    rollback_until: int
+    files_total: int
+    files_done: int
+    chunks_done: int
+    embedding_tokens: int
+    last_error_code: str
+    last_error_message: str
+    retired: bool
+    customer_id: str
+    account_id: str
+    livemode: bool
+    key_id: str
+    from_model_requested: str
+    def __init__(self, id: _Optional[str] = ..., store_id: _Optional[str] = ..., status: _Optional[str] = ..., from_model: _Optional[str] = ..., to_model: _Optional[str] = ..., to_model_requested: _Optional[str] = ..., from_generation: _Optional[int] = ..., to_generation: _Optional[int] = ..., created: _Optional[int] = ..., completed_at: _Optional[int] = ..., rollback_until: _Optional[int] = ..., files_total: _Optional[int] = ..., files_done: _Optional[int] = ..., chunks_done: _Optional[int] = ..., embedding_tokens: _Optional[int] = ..., last_error_code: _Optional[str] = ..., last_error_message: _Optional[str] = ..., retired: _Optional[bool] = ..., customer_id: _Optional[str] = ..., account_id: _Optional[str] = ..., livemode: _Optional[bool] = ..., key_id: _Optional[str] = ..., from_model_requested: _Optional[str] = ...) -> None: ...
+
+class StartMigrationRequest(_message.Message):
+    __slots__ = ("store_id", "customer_ref", "embedding_model", "embedding_model_requested")
+    STORE_ID_FIELD_NUMBER: _ClassVar[int]
+    CUSTOMER_REF_FIELD_NUMBER: _ClassVar[int]
+    EMBEDDING_MODEL_FIELD_NUMBER: _ClassVar[int]
+    EMBEDDING_MODEL_REQUESTED_FIELD_NUMBER: _ClassVar[int]
+    store_id: str
+    customer_ref: str
+    embedding_model: str
+    embedding_model_requested: str
+    def __init__(self, store_id: _Optional[str] = ..., customer_ref: _Optional[str] = ..., embedding_model: _Optional[str] = ..., embedding_model_requested: _Optional[str] = ...) -> None: ...
+
+class MigrationRequest(_message.Message):
+    __slots__ = ("store_id", "customer_ref", "migration_id")
+    STORE_ID_FIELD_NUMBER: _ClassVar[int]
+    CUSTOMER_REF_FIELD_NUMBER: _ClassVar[int]
+    MIGRATION_ID_FIELD_NUMBER: _ClassVar[int]
+    store_id: str
+    customer_ref: str
+    migration_id: str
+    def __init__(self, store_id: _Optional[str] = ..., customer_ref: _Optional[str] = ..., migration_id: _Optional[str] = ...) -> None: ...
+
+class MigrationResponse(_message.Message):
+    __slots__ = ("migration",)
+    MIGRATION_FIELD_NUMBER: _ClassVar[int]
+    migration: Migration
+    def __init__(self, migration: _Optional[_Union[Migration, _Mapping]] = ...) -> None: ...
+
+class ListMigrationsRequest(_message.Message):
+    __slots__ = ("store_id", "customer_ref", "limit", "order", "after")
+    STORE_ID_FIELD_NUMBER: _ClassVar[int]
+    CUSTOMER_REF_FIELD_NUMBER: _ClassVar[int]
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
+    ORDER_FIELD_NUMBER: _ClassVar[int]
+    AFTER_FIELD_NUMBER: _ClassVar[int]
+    store_id: str
+    customer_ref: str
+    limit: int
+    order: str
+    after: str
+    def __init__(self, store_id: _Optional[str] = ..., customer_ref: _Optional[str] = ..., limit: _Optional[int] = ..., order: _Optional[str] = ..., after: _Optional[str] = ...) -> None: ...
+
+class ListMigrationsResponse(_message.Message):
+    __slots__ = ("migrations", "has_more")
+    MIGRATIONS_FIELD_NUMBER: _ClassVar[int]
+    HAS_MORE_FIELD_NUMBER: _ClassVar[int]
+    migrations: _containers.RepeatedCompositeFieldContainer[Migration]
+    has_more: bool
+    def __init__(self, migrations: _Optional[_Iterable[_Union[Migration, _Mapping]]] = ..., has_more: _Optional[bool] = ...) -> None: ...
+
+class PendingMigrationsRequest(_message.Message):
+    __slots__ = ("limit",)
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
+    limit: int
+    def __init__(self, limit: _Optional[int] = ...) -> None: ...
+
+class PendingMigrationsResponse(_message.Message):
+    __slots__ = ("migrations",)
+    MIGRATIONS_FIELD_NUMBER: _ClassVar[int]
+    migrations: _containers.RepeatedCompositeFieldContainer[Migration]
+    def __init__(self, migrations: _Optional[_Iterable[_Union[Migration, _Mapping]]] = ...) -> None: ...
+
+class MigrationJobRequest(_message.Message):
+    __slots__ = ("migration_id",)
+    MIGRATION_ID_FIELD_NUMBER: _ClassVar[int]
+    migration_id: str
+    def __init__(self, migration_id: _Optional[str] = ...) -> None: ...
+
+class MigrationFile(_message.Message):
+    __slots__ = ("file_id", "filename", "sha256", "chunking_json", "attributes_json")
+    FILE_ID_FIELD_NUMBER: _ClassVar[int]
+    FILENAME_FIELD_NUMBER: _ClassVar[int]
+    SHA256_FIELD_NUMBER: _ClassVar[int]
+    CHUNKING_JSON_FIELD_NUMBER: _ClassVar[int]
+    ATTRIBUTES_JSON_FIELD_NUMBER: _ClassVar[int]
+    file_id: str
+    filename: str
+    sha256: str
+    chunking_json: str
+    attributes_json: str
+    def __init__(self, file_id: _Optional[str] = ..., filename: _Optional[str] = ..., sha256: _Optional[str] = ..., chunking_json: _Optional[str] = ..., attributes_json: _Optional[str] = ...) -> None: ...
+
+class MigrationJobResponse(_message.Message):
+    __slots__ = ("migration", "store", "files", "waiting_files")
+    MIGRATION_FIELD_NUMBER: _ClassVar[int]
+    STORE_FIELD_NUMBER: _ClassVar[int]
+    FILES_FIELD_NUMBER: _ClassVar[int]
+    WAITING_FILES_FIELD_NUMBER: _ClassVar[int]
+    migration: Migration
+    store: VectorStore
+    files: _containers.RepeatedCompositeFieldContainer[MigrationFile]
+    waiting_files: int
+    def __init__(self, migration: _Optional[_Union[Migration, _Mapping]] = ..., store: _Optional[_Union[VectorStore, _Mapping]] = ..., files: _Optional[_Iterable[_Union[MigrationFile, _Mapping]]] = ..., waiting_files: _Optional[int] = ...) -> None: ...
+
+class ProgressMigrationRequest(_message.Message):
+    __slots__ = ("migration_id", "files_done", "chunks_done", "embedding_tokens")
+    MIGRATION_ID_FIELD_NUMBER: _ClassVar[int]
+    FILES_DONE_FIELD_NUMBER: _ClassVar[int]
+    CHUNKS_DONE_FIELD_NUMBER: _ClassVar[int]
+    EMBEDDING_TOKENS_FIELD_NUMBER: _ClassVar[int]
+    migration_id: str
+    files_done: int
+    chunks_done: int
+    embedding_tokens: int
+    def __init__(self, migration_id: _Optional[str] = ..., files_done: _Optional[int] = ..., chunks_done: _Optional[int] = ..., embedding_tokens: _Optional[int] = ...) -> None: ...
+
+class FinishMigrationRequest(_message.Message):
+    __slots__ = ("migration_id", "status", "last_error_code", "last_error_message", "embedding_tokens")
+    MIGRATION_ID_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    LAST_ERROR_CODE_FIELD_NUMBER: _ClassVar[int]
+    LAST_ERROR_MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    EMBEDDING_TOKENS_FIELD_NUMBER: _ClassVar[int]
+    migration_id: str
+    status: str
+    last_error_code: str
+    last_error_message: str
+    embedding_tokens: int
+    def __init__(self, migration_id: _Optional[str] = ..., status: _Optional[str] = ..., last_error_code: _Optional[str] = ..., last_error_message: _Optional[str] = ..., embedding_tokens: _Optional[int] = ...) -> None: ...
+
+class FinishMigrationResponse(_message.Message):
+    __slots__ = ("migration", "waiting_files")
+    MIGRATION_FIELD_NUMBER: _ClassVar[int]
+    WAITING_FILES_FIELD_NUMBER: _ClassVar[int]
+    migration: Migration
+    waiting_files: int
+    def __init__(self, migration: _Optional[_Union[Migration, _Mapping]] = ..., waiting_files: _Optional[int] = ...) -> None: ...
+
+class RetireMigrationResponse(_message.Message):
+    __slots__ = ("migration", "drop_generation")
+    MIGRATION_FIELD_NUMBER: _ClassVar[int]
+    DROP_GENERATION_FIELD_NUMBER: _ClassVar[int]
+    migration: Migration
+    drop_generation: int
+    def __init__(self, migration: _Optional[_Union[Migration, _Mapping]] = ..., drop_generation: _Optional[int] = ...) -> None: ...
+
+class IngestProgressRequest(_message.Message):
+    __slots__ = ("store_id", "file_id", "attach_id")
+    STORE_ID_FIELD_NUMBER: _ClassVar[int]
+    FILE_ID_FIELD_NUMBER: _ClassVar[int]
+    ATTACH_ID_FIELD_NUMBER: _ClassVar[int]
+    store_id: str
+    file_id: str
+    attach_id: str
+    def __init__(self, store_id: _Optional[str] = ..., file_id: _Optional[str] = ..., attach_id: _Optional[str] = ...) -> None: ...
+
+class IngestProgressResponse(_message.Message):
+    __slots__ = ("status",)
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    status: str
+    def __init__(self, status: _Optional[str] = ...) -> None: ...

@@ -128,6 +128,71 @@ class VectorStoresServiceStub:
                 request_serializer=ringside_dot_core_dot_v1_dot_vector__stores__pb2.FinishIngestRequest.SerializeToString,
                 response_deserializer=ringside_dot_core_dot_v1_dot_vector__stores__pb2.StoreFileResponse.FromString,
                 _registered_method=True)
+        self.StartMigration = channel.unary_unary(
+                '/ringside.core.v1.VectorStoresService/StartMigration',
+                request_serializer=ringside_dot_core_dot_v1_dot_vector__stores__pb2.StartMigrationRequest.SerializeToString,
+                response_deserializer=ringside_dot_core_dot_v1_dot_vector__stores__pb2.MigrationResponse.FromString,
+                _registered_method=True)
+        self.GetMigration = channel.unary_unary(
+                '/ringside.core.v1.VectorStoresService/GetMigration',
+                request_serializer=ringside_dot_core_dot_v1_dot_vector__stores__pb2.MigrationRequest.SerializeToString,
+                response_deserializer=ringside_dot_core_dot_v1_dot_vector__stores__pb2.MigrationResponse.FromString,
+                _registered_method=True)
+        self.ListMigrations = channel.unary_unary(
+                '/ringside.core.v1.VectorStoresService/ListMigrations',
+                request_serializer=ringside_dot_core_dot_v1_dot_vector__stores__pb2.ListMigrationsRequest.SerializeToString,
+                response_deserializer=ringside_dot_core_dot_v1_dot_vector__stores__pb2.ListMigrationsResponse.FromString,
+                _registered_method=True)
+        self.CancelMigration = channel.unary_unary(
+                '/ringside.core.v1.VectorStoresService/CancelMigration',
+                request_serializer=ringside_dot_core_dot_v1_dot_vector__stores__pb2.MigrationRequest.SerializeToString,
+                response_deserializer=ringside_dot_core_dot_v1_dot_vector__stores__pb2.MigrationResponse.FromString,
+                _registered_method=True)
+        self.RollbackMigration = channel.unary_unary(
+                '/ringside.core.v1.VectorStoresService/RollbackMigration',
+                request_serializer=ringside_dot_core_dot_v1_dot_vector__stores__pb2.MigrationRequest.SerializeToString,
+                response_deserializer=ringside_dot_core_dot_v1_dot_vector__stores__pb2.MigrationResponse.FromString,
+                _registered_method=True)
+        self.PendingMigrations = channel.unary_unary(
+                '/ringside.core.v1.VectorStoresService/PendingMigrations',
+                request_serializer=ringside_dot_core_dot_v1_dot_vector__stores__pb2.PendingMigrationsRequest.SerializeToString,
+                response_deserializer=ringside_dot_core_dot_v1_dot_vector__stores__pb2.PendingMigrationsResponse.FromString,
+                _registered_method=True)
+        self.GetMigrationJob = channel.unary_unary(
+                '/ringside.core.v1.VectorStoresService/GetMigrationJob',
+                request_serializer=ringside_dot_core_dot_v1_dot_vector__stores__pb2.MigrationJobRequest.SerializeToString,
+                response_deserializer=ringside_dot_core_dot_v1_dot_vector__stores__pb2.MigrationJobResponse.FromString,
+                _registered_method=True)
+        self.ProgressMigration = channel.unary_unary(
+                '/ringside.core.v1.VectorStoresService/ProgressMigration',
+                request_serializer=ringside_dot_core_dot_v1_dot_vector__stores__pb2.ProgressMigrationRequest.SerializeToString,
+                response_deserializer=ringside_dot_core_dot_v1_dot_vector__stores__pb2.MigrationResponse.FromString,
+                _registered_method=True)
+        self.FinishMigration = channel.unary_unary(
+                '/ringside.core.v1.VectorStoresService/FinishMigration',
+                request_serializer=ringside_dot_core_dot_v1_dot_vector__stores__pb2.FinishMigrationRequest.SerializeToString,
+                response_deserializer=ringside_dot_core_dot_v1_dot_vector__stores__pb2.FinishMigrationResponse.FromString,
+                _registered_method=True)
+        self.RetireMigration = channel.unary_unary(
+                '/ringside.core.v1.VectorStoresService/RetireMigration',
+                request_serializer=ringside_dot_core_dot_v1_dot_vector__stores__pb2.MigrationJobRequest.SerializeToString,
+                response_deserializer=ringside_dot_core_dot_v1_dot_vector__stores__pb2.RetireMigrationResponse.FromString,
+                _registered_method=True)
+        self.CancelStoreFile = channel.unary_unary(
+                '/ringside.core.v1.VectorStoresService/CancelStoreFile',
+                request_serializer=ringside_dot_core_dot_v1_dot_vector__stores__pb2.StoreFileRequest.SerializeToString,
+                response_deserializer=ringside_dot_core_dot_v1_dot_vector__stores__pb2.StoreFileResponse.FromString,
+                _registered_method=True)
+        self.RetryStoreFile = channel.unary_unary(
+                '/ringside.core.v1.VectorStoresService/RetryStoreFile',
+                request_serializer=ringside_dot_core_dot_v1_dot_vector__stores__pb2.StoreFileRequest.SerializeToString,
+                response_deserializer=ringside_dot_core_dot_v1_dot_vector__stores__pb2.StoreFileResponse.FromString,
+                _registered_method=True)
+        self.ReportIngestProgress = channel.unary_unary(
+                '/ringside.core.v1.VectorStoresService/ReportIngestProgress',
+                request_serializer=ringside_dot_core_dot_v1_dot_vector__stores__pb2.IngestProgressRequest.SerializeToString,
+                response_deserializer=ringside_dot_core_dot_v1_dot_vector__stores__pb2.IngestProgressResponse.FromString,
+                _registered_method=True)
 
 
 class VectorStoresServiceServicer:
@@ -263,6 +328,100 @@ class VectorStoresServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def StartMigration(self, request, context):
+        """Starts re-embedding a store with another model (issue 17); ABORTED (409 migration_in_progress)
+        while another migration of the store runs.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetMigration(self, request, context):
+        """A migration of a store (its owner only).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListMigrations(self, request, context):
+        """A store's migrations, newest first (its owner only).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CancelMigration(self, request, context):
+        """Cancels a migration in progress: the store keeps its live index.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RollbackMigration(self, request, context):
+        """Switches the store back to the index from before a completed migration, within 7 days
+        (ABORTED: 409 rollback_window_passed after).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def PendingMigrations(self, request, context):
+        """Internal (the rag role): migrations in progress, whose workflows it starts.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetMigrationJob(self, request, context):
+        """Internal (the rag role): a migration, its store and the store's files.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ProgressMigration(self, request, context):
+        """Internal (the rag role): a migration's progress; answers the migration as it is (cancelled: stop).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def FinishMigration(self, request, context):
+        """Internal (the rag role): a migration's outcome; `completed` swaps the store's model and live
+        generation in the same write, with its `vector_store.migration.*` event.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RetireMigration(self, request, context):
+        """Internal (the rag role): the 7-day timer fired; the generation to drop, and rollback ends.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CancelStoreFile(self, request, context):
+        """Cancels a file's ingest in progress (its owner only): `cancelled`; the edge removes its points.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RetryStoreFile(self, request, context):
+        """Ingests a failed, cancelled or stalled file again (its owner only): `in_progress` under a new attach.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ReportIngestProgress(self, request, context):
+        """Internal (the rag role): an ingest made progress (a batch embedded); kept in memory only.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_VectorStoresServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -355,6 +514,71 @@ def add_VectorStoresServiceServicer_to_server(servicer, server):
                     servicer.FinishIngest,
                     request_deserializer=ringside_dot_core_dot_v1_dot_vector__stores__pb2.FinishIngestRequest.FromString,
                     response_serializer=ringside_dot_core_dot_v1_dot_vector__stores__pb2.StoreFileResponse.SerializeToString,
+            ),
+            'StartMigration': grpc.unary_unary_rpc_method_handler(
+                    servicer.StartMigration,
+                    request_deserializer=ringside_dot_core_dot_v1_dot_vector__stores__pb2.StartMigrationRequest.FromString,
+                    response_serializer=ringside_dot_core_dot_v1_dot_vector__stores__pb2.MigrationResponse.SerializeToString,
+            ),
+            'GetMigration': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetMigration,
+                    request_deserializer=ringside_dot_core_dot_v1_dot_vector__stores__pb2.MigrationRequest.FromString,
+                    response_serializer=ringside_dot_core_dot_v1_dot_vector__stores__pb2.MigrationResponse.SerializeToString,
+            ),
+            'ListMigrations': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListMigrations,
+                    request_deserializer=ringside_dot_core_dot_v1_dot_vector__stores__pb2.ListMigrationsRequest.FromString,
+                    response_serializer=ringside_dot_core_dot_v1_dot_vector__stores__pb2.ListMigrationsResponse.SerializeToString,
+            ),
+            'CancelMigration': grpc.unary_unary_rpc_method_handler(
+                    servicer.CancelMigration,
+                    request_deserializer=ringside_dot_core_dot_v1_dot_vector__stores__pb2.MigrationRequest.FromString,
+                    response_serializer=ringside_dot_core_dot_v1_dot_vector__stores__pb2.MigrationResponse.SerializeToString,
+            ),
+            'RollbackMigration': grpc.unary_unary_rpc_method_handler(
+                    servicer.RollbackMigration,
+                    request_deserializer=ringside_dot_core_dot_v1_dot_vector__stores__pb2.MigrationRequest.FromString,
+                    response_serializer=ringside_dot_core_dot_v1_dot_vector__stores__pb2.MigrationResponse.SerializeToString,
+            ),
+            'PendingMigrations': grpc.unary_unary_rpc_method_handler(
+                    servicer.PendingMigrations,
+                    request_deserializer=ringside_dot_core_dot_v1_dot_vector__stores__pb2.PendingMigrationsRequest.FromString,
+                    response_serializer=ringside_dot_core_dot_v1_dot_vector__stores__pb2.PendingMigrationsResponse.SerializeToString,
+            ),
+            'GetMigrationJob': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetMigrationJob,
+                    request_deserializer=ringside_dot_core_dot_v1_dot_vector__stores__pb2.MigrationJobRequest.FromString,
+                    response_serializer=ringside_dot_core_dot_v1_dot_vector__stores__pb2.MigrationJobResponse.SerializeToString,
+            ),
+            'ProgressMigration': grpc.unary_unary_rpc_method_handler(
+                    servicer.ProgressMigration,
+                    request_deserializer=ringside_dot_core_dot_v1_dot_vector__stores__pb2.ProgressMigrationRequest.FromString,
+                    response_serializer=ringside_dot_core_dot_v1_dot_vector__stores__pb2.MigrationResponse.SerializeToString,
+            ),
+            'FinishMigration': grpc.unary_unary_rpc_method_handler(
+                    servicer.FinishMigration,
+                    request_deserializer=ringside_dot_core_dot_v1_dot_vector__stores__pb2.FinishMigrationRequest.FromString,
+                    response_serializer=ringside_dot_core_dot_v1_dot_vector__stores__pb2.FinishMigrationResponse.SerializeToString,
+            ),
+            'RetireMigration': grpc.unary_unary_rpc_method_handler(
+                    servicer.RetireMigration,
+                    request_deserializer=ringside_dot_core_dot_v1_dot_vector__stores__pb2.MigrationJobRequest.FromString,
+                    response_serializer=ringside_dot_core_dot_v1_dot_vector__stores__pb2.RetireMigrationResponse.SerializeToString,
+            ),
+            'CancelStoreFile': grpc.unary_unary_rpc_method_handler(
+                    servicer.CancelStoreFile,
+                    request_deserializer=ringside_dot_core_dot_v1_dot_vector__stores__pb2.StoreFileRequest.FromString,
+                    response_serializer=ringside_dot_core_dot_v1_dot_vector__stores__pb2.StoreFileResponse.SerializeToString,
+            ),
+            'RetryStoreFile': grpc.unary_unary_rpc_method_handler(
+                    servicer.RetryStoreFile,
+                    request_deserializer=ringside_dot_core_dot_v1_dot_vector__stores__pb2.StoreFileRequest.FromString,
+                    response_serializer=ringside_dot_core_dot_v1_dot_vector__stores__pb2.StoreFileResponse.SerializeToString,
+            ),
+            'ReportIngestProgress': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReportIngestProgress,
+                    request_deserializer=ringside_dot_core_dot_v1_dot_vector__stores__pb2.IngestProgressRequest.FromString,
+                    response_serializer=ringside_dot_core_dot_v1_dot_vector__stores__pb2.IngestProgressResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -847,6 +1071,357 @@ class VectorStoresService:
             '/ringside.core.v1.VectorStoresService/FinishIngest',
             ringside_dot_core_dot_v1_dot_vector__stores__pb2.FinishIngestRequest.SerializeToString,
             ringside_dot_core_dot_v1_dot_vector__stores__pb2.StoreFileResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def StartMigration(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/ringside.core.v1.VectorStoresService/StartMigration',
+            ringside_dot_core_dot_v1_dot_vector__stores__pb2.StartMigrationRequest.SerializeToString,
+            ringside_dot_core_dot_v1_dot_vector__stores__pb2.MigrationResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetMigration(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/ringside.core.v1.VectorStoresService/GetMigration',
+            ringside_dot_core_dot_v1_dot_vector__stores__pb2.MigrationRequest.SerializeToString,
+            ringside_dot_core_dot_v1_dot_vector__stores__pb2.MigrationResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListMigrations(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/ringside.core.v1.VectorStoresService/ListMigrations',
+            ringside_dot_core_dot_v1_dot_vector__stores__pb2.ListMigrationsRequest.SerializeToString,
+            ringside_dot_core_dot_v1_dot_vector__stores__pb2.ListMigrationsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CancelMigration(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/ringside.core.v1.VectorStoresService/CancelMigration',
+            ringside_dot_core_dot_v1_dot_vector__stores__pb2.MigrationRequest.SerializeToString,
+            ringside_dot_core_dot_v1_dot_vector__stores__pb2.MigrationResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RollbackMigration(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/ringside.core.v1.VectorStoresService/RollbackMigration',
+            ringside_dot_core_dot_v1_dot_vector__stores__pb2.MigrationRequest.SerializeToString,
+            ringside_dot_core_dot_v1_dot_vector__stores__pb2.MigrationResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PendingMigrations(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/ringside.core.v1.VectorStoresService/PendingMigrations',
+            ringside_dot_core_dot_v1_dot_vector__stores__pb2.PendingMigrationsRequest.SerializeToString,
+            ringside_dot_core_dot_v1_dot_vector__stores__pb2.PendingMigrationsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetMigrationJob(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/ringside.core.v1.VectorStoresService/GetMigrationJob',
+            ringside_dot_core_dot_v1_dot_vector__stores__pb2.MigrationJobRequest.SerializeToString,
+            ringside_dot_core_dot_v1_dot_vector__stores__pb2.MigrationJobResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ProgressMigration(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/ringside.core.v1.VectorStoresService/ProgressMigration',
+            ringside_dot_core_dot_v1_dot_vector__stores__pb2.ProgressMigrationRequest.SerializeToString,
+            ringside_dot_core_dot_v1_dot_vector__stores__pb2.MigrationResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def FinishMigration(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/ringside.core.v1.VectorStoresService/FinishMigration',
+            ringside_dot_core_dot_v1_dot_vector__stores__pb2.FinishMigrationRequest.SerializeToString,
+            ringside_dot_core_dot_v1_dot_vector__stores__pb2.FinishMigrationResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RetireMigration(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/ringside.core.v1.VectorStoresService/RetireMigration',
+            ringside_dot_core_dot_v1_dot_vector__stores__pb2.MigrationJobRequest.SerializeToString,
+            ringside_dot_core_dot_v1_dot_vector__stores__pb2.RetireMigrationResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CancelStoreFile(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/ringside.core.v1.VectorStoresService/CancelStoreFile',
+            ringside_dot_core_dot_v1_dot_vector__stores__pb2.StoreFileRequest.SerializeToString,
+            ringside_dot_core_dot_v1_dot_vector__stores__pb2.StoreFileResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RetryStoreFile(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/ringside.core.v1.VectorStoresService/RetryStoreFile',
+            ringside_dot_core_dot_v1_dot_vector__stores__pb2.StoreFileRequest.SerializeToString,
+            ringside_dot_core_dot_v1_dot_vector__stores__pb2.StoreFileResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReportIngestProgress(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/ringside.core.v1.VectorStoresService/ReportIngestProgress',
+            ringside_dot_core_dot_v1_dot_vector__stores__pb2.IngestProgressRequest.SerializeToString,
+            ringside_dot_core_dot_v1_dot_vector__stores__pb2.IngestProgressResponse.FromString,
             options,
             channel_credentials,
             insecure,

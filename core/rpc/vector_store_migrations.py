@@ -1,0 +1,183 @@
+"""VectorStoresService's migration methods (issue 17), mixed into VectorStoresServicer."""
+
+from __future__ import annotations
+
+from core.domain.vector_store_migrations import VectorStoreMigration
+from core.rpc.base import MAX_PROTO_STRING, Base, Context, rpc
+from core.services import vector_store_ingests
+from core.services import vector_store_migrations as migrations
+from core.services.vector_store_files import rows_of
+from ringside.core.v1 import vector_stores_pb2 as pb
+
+
+def migration_to(m: VectorStoreMigration) -> pb.Migration:
+    return pb.Migration(
+        id=m.id,
+        store_id=m.store_id,
+        status=m.status,
+        from_model=m.from_model,
+        to_model=m.to_model,
+        to_model_requested=m.to_model_requested,
+        from_generation=m.from_generation,
+        to_generation=m.to_generation,
+        created=m.created,
+        completed_at=m.completed_at or 0,
+        rollback_until=m.rollback_until or 0,
+        files_total=m.files_total,
+        files_done=m.files_done,
+        chunks_done=m.chunks_done,
+        embedding_tokens=m.embedding_tokens,
+        last_error_code=m.last_error_code,
+        last_error_message=m.last_error_message,
+        retired=m.retired,
+        customer_id=m.customer_id or "",
+        account_id=m.account_id,
+        livemode=m.livemode,
+        key_id=m.key_id,
+        from_model_requested=m.from_model_requested,
+    )
+
+
+class MigrationMethods(Base):
+    @rpc
+    async def StartMigration(self, request: pb.StartMigrationRequest, context: Context) -> pb.MigrationResponse:
+        started = await migrations.start(
+            self.core,
+            self.auth.principal(context),
+            request.store_id[:100],
+            request.customer_ref[:MAX_PROTO_STRING],
+            request.embedding_model[:MAX_PROTO_STRING],
+            request.embedding_model_requested[:MAX_PROTO_STRING],
+        )
+        return pb.MigrationResponse(migration=migration_to(started))
+
+    @rpc
+    async def GetMigration(self, request: pb.MigrationRequest, context: Context) -> pb.MigrationResponse:
+        found = migrations.get(self.core, self.auth.principal(context), *_ids(request))
+        return pb.MigrationResponse(migration=migration_to(found))
+
+    @rpc
+    async def ListMigrations(self, request: pb.ListMigrationsRequest, context: Context) -> pb.ListMigrationsResponse:
+        page, more = migrations.list_migrations(
+            self.core,
+            self.auth.principal(context),
+            request.store_id[:100],
+            request.customer_ref[:MAX_PROTO_STRING],
+            request.limit,
+            request.order[:10],
+            request.after[:100],
+        )
+        return pb.ListMigrationsResponse(migrations=[migration_to(m) for m in page], has_more=more)
+
+    @rpc
+    async def CancelMigration(self, request: pb.MigrationRequest, context: Context) -> pb.MigrationResponse:
+        cancelled = await migrations.cancel(self.core, self.auth.principal(context), *_ids(request))
+        return pb.MigrationResponse(migration=migration_to(cancelled))
+
+    @rpc
+    async def RollbackMigration(self, request: pb.MigrationRequest, context: Context) -> pb.MigrationResponse:
+        rolled = await migrations.rollback(self.core, self.auth.principal(context), *_ids(request))
+        return pb.MigrationResponse(migration=migration_to(rolled))
+
+    @rpc
+    async def PendingMigrations(
+        self, request: pb.PendingMigrationsRequest, context: Context
+    ) -> pb.PendingMigrationsResponse:
+        self.auth.internal(context)
+        return pb.PendingMigrationsResponse(
+            migrations=[migration_to(m) for m in migrations.pending(self.core, request.limit)]
+        )
+
+    @rpc
+    async def GetMigrationJob(self, request: pb.MigrationJobRequest, context: Context) -> pb.MigrationJobResponse:
+        from core.rpc.vector_stores import store_to  # that module mixes this one in
+
+        self.auth.internal(context)
+        migration, store = migrations.job(self.core, request.migration_id[:100])
+        rows = rows_of(self.core, store.id)
+        files = []
+        for row in sorted(rows, key=lambda r: r.file_id):
+            stored = self.core.state.files.get(row.file_id)
+            if row.status == "completed" and stored is not None:
+                files.append(
+                    pb.MigrationFile(
+                        file_id=row.file_id,
+                        filename=stored.filename,
+                        sha256=stored.sha256,
+                        chunking_json=row.chunking_json,
+                        attributes_json=row.attributes_json,
+                    )
+                )
+        return pb.MigrationJobResponse(
+            migration=migration_to(migration),
+            store=store_to(store, rows),
+            files=files,
+            waiting_files=migrations.waiting_files(self.core, migration),
+        )
+
+    @rpc
+    async def ProgressMigration(self, request: pb.ProgressMigrationRequest, context: Context) -> pb.MigrationResponse:
+        self.auth.internal(context)
+        now = await migrations.progress(
+            self.core, request.migration_id[:100], request.files_done, request.chunks_done, request.embedding_tokens
+        )
+        return pb.MigrationResponse(migration=migration_to(now))
+
+    @rpc
+    async def FinishMigration(self, request: pb.FinishMigrationRequest, context: Context) -> pb.FinishMigrationResponse:
+        self.auth.internal(context)
+        finished, waiting = await migrations.finish(
+            self.core,
+            request.migration_id[:100],
+            request.status[:20],
+            request.last_error_code[:40],
+            request.last_error_message[:MAX_PROTO_STRING],
+            request.embedding_tokens,
+        )
+        return pb.FinishMigrationResponse(migration=migration_to(finished), waiting_files=waiting)
+
+    @rpc
+    async def RetireMigration(self, request: pb.MigrationJobRequest, context: Context) -> pb.RetireMigrationResponse:
+        self.auth.internal(context)
+        retired, drop = await migrations.retire(self.core, request.migration_id[:100])
+        return pb.RetireMigrationResponse(migration=migration_to(retired), drop_generation=drop)
+
+    @rpc
+    async def CancelStoreFile(self, request: pb.StoreFileRequest, context: Context) -> pb.StoreFileResponse:
+        from core.rpc.vector_stores import file_to
+
+        row = await vector_store_ingests.cancel(self.core, self.auth.principal(context), *_file_ids(request))
+        answer = pb.StoreFileResponse(file=file_to(row, self._generation(row.store_id)))
+        migrating = migrations.running(self.core, row.store_id)
+        if migrating is not None:  # its half-built index may hold the file too: the edge removes it there
+            answer.file.migrating_generation = migrating.to_generation
+        return answer
+
+    @rpc
+    async def RetryStoreFile(self, request: pb.StoreFileRequest, context: Context) -> pb.StoreFileResponse:
+        from core.rpc.vector_stores import file_to
+
+        row = await vector_store_ingests.retry(self.core, self.auth.principal(context), *_file_ids(request))
+        return pb.StoreFileResponse(file=file_to(row, self._generation(row.store_id)))
+
+    @rpc
+    async def ReportIngestProgress(
+        self, request: pb.IngestProgressRequest, context: Context
+    ) -> pb.IngestProgressResponse:
+        self.auth.internal(context)
+        status = vector_store_ingests.progressed(
+            self.core, request.store_id[:100], request.file_id[:100], request.attach_id[:100]
+        )
+        return pb.IngestProgressResponse(status=status)
+
+    def _generation(self, store_id: str) -> int:
+        store = self.core.state.vector_stores.get(store_id)
+        return store.generation if store else 0
+
+
+def _file_ids(request: pb.StoreFileRequest) -> tuple[str, str, str]:
+    return request.store_id[:100], request.customer_ref[:MAX_PROTO_STRING], request.file_id[:100]
+
+
+def _ids(request: pb.MigrationRequest) -> tuple[str, str, str]:
+    return request.store_id[:100], request.customer_ref[:MAX_PROTO_STRING], request.migration_id[:100]

@@ -1,0 +1,158 @@
+"""Images and audio in vector stores (issue 17): read through the model refs the operator configures
+— RINGSIDE_RAG_VISION_MODEL (a vision-capable chat model: the image's text and what it shows) and
+RINGSIDE_RAG_TRANSCRIPTION_MODEL (audio to text) — each call metered like any other, as the
+attaching key's, to the store's owner ("you pay parse tokens for what the parser actually ran").
+Without the setting the file fails `unsupported_file`, its message naming the setting. Under a test
+key the test model answers (deterministically, offline); a paid provider from the rag role needs a
+live path this role does not have yet (a clear server_error)."""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from rag.errors import IngestError
+from ringside.core.v1 import common_pb2, metering_pb2
+from ringside_server.core_client import CoreClient
+from ringside_server.errors import RingsideError
+from ringside_server.metering.settlement import price_of
+from ringside_server.openai.multipart import FilePart
+from ringside_server.providers.catalog.load import CatalogModel
+from ringside_server.providers.test_model import TestModelProvider
+
+MAX_MEDIA_BYTES = 25 * 1024 * 1024  # OpenAI's bound on a transcription upload; images well inside it
+VISION_OUTPUT_TOKENS = 2048
+VISION_PROMPT = (
+    "Transcribe all text in this image exactly, then describe what the image shows, for a search index. "
+    "Answer with plain text only."
+)
+SETTINGS = {"image": "RINGSIDE_RAG_VISION_MODEL", "audio": "RINGSIDE_RAG_TRANSCRIPTION_MODEL"}
+IMAGE_TYPES = {b"\x89PNG": "image/png", b"\xff\xd8\xff": "image/jpeg", b"GIF8": "image/gif", b"RIFF": "image/webp"}
+
+
+@dataclass(frozen=True)
+class Payer:
+    """Who a media call is metered as: the attaching key, to the store's owner, in its mode."""
+
+    key_id: str
+    customer_id: str
+    livemode: bool
+
+
+class MediaReader:
+    def __init__(self, core: CoreClient, catalog: dict[str, CatalogModel], vision: str, transcription: str) -> None:
+        self._core = core
+        self._models = {"image": vision, "audio": transcription}
+        self._catalog = catalog
+
+    def _model(self, kind: str) -> CatalogModel:
+        ref = self._models.get(kind) or ""
+        noun = "Images" if kind == "image" else "Audio files"
+        if not ref:
+            raise IngestError(
+                "unsupported_file",
+                f"{noun} are read only where {SETTINGS[kind]} names a model ref "
+                f"({'a vision-capable chat model' if kind == 'image' else 'a transcription model'}); it is not set.",
+            )
+        model = self._catalog.get(ref)
+        wanted = "chat" if kind == "image" else "transcription"
+        if model is None or model.kind != wanted or (kind == "image" and "vision" not in model.capabilities):
+            raise IngestError("server_error", f"{SETTINGS[kind]}={ref[:100]} is not a {wanted} model that fits.")
+        return model
+
+    async def text_of(self, kind: str, data: bytes, filename: str, payer: Payer) -> str:
+        """The file's text through the configured model (a metered call)."""
+        model = self._model(kind)
+        if len(data) > MAX_MEDIA_BYTES:
+            raise IngestError("invalid_file", f"The file is larger than {MAX_MEDIA_BYTES // (1024 * 1024)} MiB.")
+        if payer.livemode:
+            raise IngestError("server_error", f"Reading {filename[:100]!r} with {model.ref} needs a test key for now.")
+        bound = len(data) + model.max_image_tokens + len(VISION_PROMPT)
+        decision = await self._core.internal(
+            self._core.metering.Authorize,
+            metering_pb2.AuthorizeRequest(
+                key_id=payer.key_id,
+                customer_ref=payer.customer_id,
+                model_ref=model.ref,
+                provider=model.provider,
+                price=price_of(model),
+                input_tokens_bound=bound,
+                requested_output_tokens=VISION_OUTPUT_TOKENS if kind == "image" else 0,
+                model_max_output_tokens=model.max_output_tokens,
+                choices=1,
+            ),
+        )
+        if not decision.allowed:
+            refusal = decision.denial
+            raise IngestError("server_error", f"Reading the file was refused: {refusal.message} ({refusal.code})")
+        usage = common_pb2.TokenCounts()
+        outcome = metering_pb2.SETTLE_OUTCOME_FAILED
+        try:
+            text, usage = await (
+                self._vision(model, data) if kind == "image" else self._transcribe(model, data, filename)
+            )
+            outcome = metering_pb2.SETTLE_OUTCOME_COMPLETED
+        finally:
+            with contextlib.suppress(RingsideError):  # an unsettled hold expires; the file's outcome stands
+                await self._core.internal(
+                    self._core.metering.Settle,
+                    metering_pb2.SettleRequest(
+                        request_id=decision.request_id, usage=usage, outcome=outcome, upstream_model=model.name
+                    ),
+                )
+        if not text.strip():
+            raise IngestError("invalid_file", "The model found no text in the file.")
+        return text
+
+    async def _vision(self, model: CatalogModel, data: bytes) -> tuple[str, common_pb2.TokenCounts]:
+        media = next((kind for magic, kind in IMAGE_TYPES.items() if data.startswith(magic)), "image/png")
+        url = f"data:{media};base64,{base64.b64encode(data).decode()}"
+        body: dict[str, Any] = {
+            "model": model.name,
+            "messages": [
+                {
+                    "role": "user",
+                    "content": [
+                        {"type": "text", "text": VISION_PROMPT},
+                        {"type": "image_url", "image_url": {"url": url}},
+                    ],
+                }
+            ],
+            "max_completion_tokens": VISION_OUTPUT_TOKENS,
+        }
+        answer = await TestModelProvider().serving(model).chat_completions(body)
+        parsed = _json(await answer.read(1 << 26), answer.status)
+        usage = parsed.get("usage") or {}
+        counts = common_pb2.TokenCounts(
+            input_tokens=int(usage.get("prompt_tokens", 0)), output_tokens=int(usage.get("completion_tokens", 0))
+        )
+        return str(parsed["choices"][0]["message"].get("content") or ""), counts
+
+    async def _transcribe(self, model: CatalogModel, data: bytes, filename: str) -> tuple[str, common_pb2.TokenCounts]:
+        body = {"model": model.name, "file": FilePart(filename[:200], "application/octet-stream", data)}
+        answer = await TestModelProvider().serving(model).audio_transcriptions(body)
+        parsed = _json(await answer.read(1 << 26), 200)
+        usage = parsed.get("usage") or {}
+        if usage.get("type") == "duration":  # whisper-1: priced per second of audio
+            counts = common_pb2.TokenCounts(audio_input_tokens=int(usage.get("seconds", 0)))
+        else:
+            details = usage.get("input_token_details") or {}
+            counts = common_pb2.TokenCounts(
+                input_tokens=int(details.get("text_tokens", 0)),
+                audio_input_tokens=int(details.get("audio_tokens", 0)),
+                output_tokens=int(usage.get("output_tokens", 0)),
+            )
+        return str(parsed.get("text", "")), counts
+
+
+def _json(body: bytes, status: int) -> dict[str, Any]:
+    if status != 200:
+        raise IngestError("server_error", f"The model refused the file ({status}).")
+    parsed = orjson.loads(body)
+    if not isinstance(parsed, dict):
+        raise IngestError("server_error", "The model's answer was not an object.")
+    return parsed

@@ -1,0 +1,188 @@
+"""Embedding one file's text into one index generation with one model (issue 17): what a migration
+does for every file of a store, and what an ingest does a second time for a file attached while a
+migration runs. Resumable and idempotent: point ids are deterministic, batches are written in
+order, and a retry starts after the batches the index already holds (its count for the file), so
+after a crash of the rag role nothing written is embedded (or paid for) again. Each batch is its own
+metered call of the key that asked, attributed to the store's owner: only embedding tokens are paid.
+
+The model: the local one on the rag role's own thread; any other catalog embedding model under a
+test key is the test model (its deterministic vectors, as every test-key call gets); a paid
+provider's model under a live key is not served from the rag role yet (a clear server_error)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import orjson
+
+from rag.chunking import Chunk, Chunker, ChunkingStrategy, chunk_id, resolve_strategy
+from rag.embedder import LOCAL_MODEL_REF, TEXT_WINDOW_TOKENS
+from rag.errors import IngestError, InvalidRequestError
+from rag.index import IndexNotFoundError, IndexPoint, index_name
+from ringside.core.v1 import common_pb2, metering_pb2
+from ringside_server.core_client import CoreClient
+from ringside_server.errors import RingsideError
+from ringside_server.metering.settlement import price_of
+from ringside_server.openai.embeddings import tokens_bound
+from ringside_server.providers.catalog.load import CatalogModel
+from ringside_server.providers.test_model import TestModelProvider
+
+if TYPE_CHECKING:
+    from rag.server import RagServicer
+
+BATCH = 32  # chunks per embed call, upsert and metered call
+DEFAULT_WINDOW = 8191  # an embedding model whose catalog entry gives no context window (OpenAI's 3-series)
+REFUSALS = {"customer_budget_exceeded", "customer_wallet_empty"}
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where and with what: a store's index generation, the model, and who pays."""
+
+    store_id: str
+    generation: int
+    model_ref: str
+    livemode: bool
+    key_id: str
+    customer_id: str
+
+
+@dataclass
+class FileDone:
+    chunks: int = 0  # the file's chunks, now all in the index
+    embedded: int = 0  # of them embedded by this call (the rest were there already)
+    tokens: int = 0  # what this call's embedding cost
+
+
+class Reembedder:
+    def __init__(self, core: CoreClient, rag: RagServicer, catalog: dict[str, CatalogModel]) -> None:
+        self._core = core
+        self._rag = rag
+        self._catalog = catalog
+        self._chunker = Chunker(rag.embedder.tokenizer)
+
+    def model(self, ref: str) -> CatalogModel:
+        model = self._catalog.get(ref)
+        if model is None or model.kind != "embedding":
+            raise IngestError("server_error", f"{ref} is not an embedding model of this Ringside's catalog.")
+        return model
+
+    def chunks(self, text: str, chunking_json: str, model: CatalogModel) -> tuple[list[Chunk], ChunkingStrategy]:
+        """The file's chunks for `model`: the strategy the file was chunked with where the model's
+        window allows it (the same chunks), else `auto` for that window (re-chunked from the parse)."""
+        window = TEXT_WINDOW_TOKENS if model.ref == LOCAL_MODEL_REF else (model.context_window or DEFAULT_WINDOW)
+        requested = json.loads(chunking_json or "null")
+        try:
+            strategy: ChunkingStrategy = resolve_strategy(requested, window)
+        except InvalidRequestError:
+            strategy = resolve_strategy(None, window)
+        return self._chunker.chunk(text, strategy), strategy
+
+    async def embed_file(
+        self,
+        target: Target,
+        file_id: str,
+        filename: str,
+        chunks: list[Chunk],
+        attributes: dict[str, Any],
+        after_batch: Callable[[FileDone], Awaitable[None]] | None = None,
+    ) -> FileDone:
+        """Writes the file's chunks not yet in the target index, batch by batch."""
+        model = self.model(target.model_ref)
+        name = index_name(target.store_id, target.generation)
+        written = 0
+        with contextlib.suppress(IndexNotFoundError):
+            written = await self._rag.on_index(self._rag.indexes.count, name, file_id)
+        done = FileDone(chunks=len(chunks))
+        for start in range(written // BATCH * BATCH, len(chunks), BATCH):
+            batch = chunks[start : start + BATCH]
+            vectors, tokens = await self._embed_metered(target, model, [chunk.text for chunk in batch])
+            points = [
+                IndexPoint(
+                    id=chunk_id(target.store_id, file_id, target.generation, chunk.index),
+                    vector=vector,
+                    file_id=file_id,
+                    chunk_index=chunk.index,
+                    text=chunk.text,
+                    filename=filename,
+                    attributes=attributes,
+                )
+                for chunk, vector in zip(batch, vectors, strict=True)
+            ]
+
+            def write(dimensions: int = len(vectors[0]), points: list[IndexPoint] = points) -> None:
+                self._rag.indexes.create(name, dimensions)
+                self._rag.indexes.upsert(name, points)
+
+            await self._rag.on_index(write)
+            done.embedded += len(batch)
+            done.tokens += tokens
+            if after_batch is not None:
+                await after_batch(done)
+        return done
+
+    async def _embed_metered(
+        self, target: Target, model: CatalogModel, texts: list[str]
+    ) -> tuple[list[list[float]], int]:
+        """One batch as a metered call: held, embedded, settled with the model's own token count."""
+        decision = await self._core.internal(
+            self._core.metering.Authorize,
+            metering_pb2.AuthorizeRequest(
+                key_id=target.key_id,
+                customer_ref=target.customer_id,
+                model_ref=model.ref,
+                provider=model.provider,
+                price=price_of(model),
+                input_tokens_bound=tokens_bound(list(texts)) + 2 * len(texts),  # ≥ 1 byte a token, + [CLS]/[SEP]
+                model_max_output_tokens=model.max_output_tokens,
+                choices=1,
+            ),
+        )
+        if not decision.allowed:
+            refusal = decision.denial
+            code = refusal.code if refusal.code in REFUSALS else "server_error"
+            raise IngestError(code, f"The embedding was refused: {refusal.message} ({refusal.code})")  # type: ignore[arg-type]
+        outcome = metering_pb2.SETTLE_OUTCOME_FAILED
+        tokens = 0
+        try:
+            vectors, tokens = await self._embed(target, model, texts)
+            outcome = metering_pb2.SETTLE_OUTCOME_COMPLETED
+            return vectors, tokens
+        finally:
+            with contextlib.suppress(RingsideError):  # an unsettled hold expires; the batch stands
+                await self._core.internal(
+                    self._core.metering.Settle,
+                    metering_pb2.SettleRequest(
+                        request_id=decision.request_id,
+                        usage=common_pb2.TokenCounts(input_tokens=tokens),
+                        outcome=outcome,
+                        upstream_model=model.name,
+                    ),
+                )
+
+    async def _embed(self, target: Target, model: CatalogModel, texts: list[str]) -> tuple[list[list[float]], int]:
+        if model.ref == LOCAL_MODEL_REF:
+            embeddings = await self._rag.embed(texts)
+            return [vector.tolist() for vector in embeddings.vectors], sum(embeddings.token_counts)
+        if target.livemode:
+            raise IngestError(
+                "server_error", f"Embedding with {model.ref} from the rag role needs a test key for now (issue 17)."
+            )
+        provider = TestModelProvider().serving(model)
+        request = {"model": model.name, "input": texts, "encoding_format": "float"}
+
+        def answered() -> tuple[int, bytes]:  # hashing a batch into 3072-d vectors is CPU work: off the loop
+            answer = asyncio.run(provider.embeddings(request))
+            return answer.status, asyncio.run(answer.read(1 << 30))
+
+        status, raw = await asyncio.get_running_loop().run_in_executor(None, answered)
+        body = orjson.loads(raw)
+        if status != 200:
+            raise IngestError("server_error", f"The test model refused the embedding ({status}).")
+        vectors = [item["embedding"] for item in sorted(body["data"], key=lambda item: item["index"])]
+        return vectors, int(body["usage"]["prompt_tokens"])
