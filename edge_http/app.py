@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import os
 import signal
@@ -148,6 +149,10 @@ async def serve(settings: Settings) -> None:
     await runner.setup()
     site = web.TCPSite(runner, settings.bind_host, settings.http_port, backlog=4096)
     await site.start()
+    # Everything alive now (modules, the catalog, clients) lives as long as the process: out of the
+    # collector's sight, a full collection no longer walks it (it was ~1/4 of the edge's CPU per call).
+    gc.collect()
+    gc.freeze()
     log.info("edge serving HTTP on http://%s:%d", settings.bind_host, settings.http_port)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
