@@ -40,6 +40,9 @@ MAX_PENDING_REPORTS = 50_000  # per lease; past it the oldest are dropped (the l
 CLOSE_ATTEMPTS = 20
 # A lease admits no more calls once something of it has waited this long to be reported.
 REPORT_LAG_LIMIT_S = 0.25
+# A lease's successor is asked for once this share of its calls or money is taken (or of its window
+# passed, with two calls taken), so that a steady caller's call never waits for a grant.
+AHEAD_AT = 0.5
 SYNC_ROUNDS = 3  # reports a read may send for one lease (each up to MAX_CALLS_PER_REPORT calls)
 # (api key, FC-Customer, user, client IP, client token): one lease per caller as the core's rate
 # limit layers see it.
@@ -108,6 +111,9 @@ class LeaseManager:
         self._open: set[Lease] = set()
         self._acquiring: dict[LeaseKey, asyncio.Future[Lease | metering_pb2.Denial | None]] = {}
         self._no_lease_until: dict[LeaseKey, float] = {}
+        self._next: dict[LeaseKey, Lease] = {}  # granted ahead, taken over when the current one is spent
+        self._ahead: set[asyncio.Task[None]] = set()  # acquisitions ahead in flight (referenced until done)
+        self._ahead_keys: set[LeaseKey] = set()
         self._flusher: asyncio.Task[None] | None = None
         self._stopping = False
 
@@ -126,7 +132,19 @@ class LeaseManager:
         if lease is not None and now < lease.admit_until:
             ticket = self._take(lease, call)
             if ticket is not None:
+                self._renew_ahead(key, lease, call, now)
                 return ticket
+        successor = self._next.pop(key, None)
+        if successor is not None and not successor.retired and now < successor.admit_until:
+            # Granted ahead: the spent lease retires in the background (the flusher closes it)
+            # and this call goes on at once.
+            if lease is not None:
+                self._retire_later(lease)
+            self._current[key] = successor
+            ticket = self._take(successor, call)
+            if ticket is not None:
+                return ticket
+            lease = successor
         if lease is not None:
             # Spent (or out of its window): give its rest back before anything else is decided, or
             # near a cap that rest would count against the very call being decided.
@@ -139,11 +157,42 @@ class LeaseManager:
         return self._take(outcome, call)
 
     async def _retire(self, lease: Lease) -> None:
+        self._retire_later(lease)
+        if lease.in_flight == 0 and lease in self._open:
+            await self._report(lease)  # closes it now (its calls so far go with it)
+
+    def _retire_later(self, lease: Lease) -> None:
         if self._current.get(lease.key) is lease:
             del self._current[lease.key]
         lease.retired = True
-        if lease.in_flight == 0 and lease in self._open:
-            await self._report(lease)  # closes it now (its calls so far go with it)
+
+    def _renew_ahead(self, key: LeaseKey, lease: Lease, call: metering_pb2.AuthorizeRequest, now: float) -> None:
+        """Past AHEAD_AT of `lease`, ask for its successor in the background (once)."""
+        if key in self._ahead_keys or key in self._next or key in self._acquiring:
+            return
+        taken = max(lease.calls_taken / lease.calls, (lease.reserved_nano + lease.used_nano) / lease.amount_nano)
+        window = (now - lease.granted_at) / max(1e-9, lease.admit_until - lease.granted_at)
+        if taken < AHEAD_AT and (window < AHEAD_AT or lease.calls_taken < 2):
+            return
+        self._ahead_keys.add(key)
+        task = asyncio.get_running_loop().create_task(self._acquire_ahead(key, call), name="lease-ahead")
+        self._ahead.add(task)
+        task.add_done_callback(self._ahead.discard)
+
+    async def _acquire_ahead(self, key: LeaseKey, call: metering_pb2.AuthorizeRequest) -> None:
+        """A successor for `key`'s lease; refused or unreachable, nothing changes: the call that finds
+        the lease spent asks (and waits) as before, and the core decides it then."""
+        try:
+            successor = await self._request_lease(key, call, ahead=True)
+        except RingsideError:
+            return
+        finally:
+            self._ahead_keys.discard(key)
+        if isinstance(successor, Lease):
+            if self._stopping:
+                successor.retired = True  # the flusher's last rounds close it
+            else:
+                self._next[key] = successor
 
     def _take(self, lease: Lease, call: metering_pb2.AuthorizeRequest) -> Ticket | None:
         bound = call_bound(
@@ -217,7 +266,7 @@ class LeaseManager:
         return await asyncio.shield(pending)
 
     async def _request_lease(
-        self, key: LeaseKey, call: metering_pb2.AuthorizeRequest
+        self, key: LeaseKey, call: metering_pb2.AuthorizeRequest, ahead: bool = False
     ) -> Lease | metering_pb2.Denial | None:
         # The window counts from before asking: the core dates the lease's rate-limit charge from
         # when it granted it, which is later, so every call admitted here stays inside its charge.
@@ -227,6 +276,8 @@ class LeaseManager:
             metering_pb2.AcquireLeaseRequest(call=call, calls=LEASE_CALLS, edge=self._instance),
         )
         if not response.granted:
+            if ahead:
+                return None  # a hint only: the call that needs a lease asks again
             if response.HasField("denial") and response.denial.code:
                 return response.denial
             self._no_lease_until[key] = time.monotonic() + self._window_s
@@ -248,11 +299,13 @@ class LeaseManager:
             tokens=response.tokens,
             rate=RateView.of(response.rate_limits),
         )
+        self._open.add(lease)
+        if ahead:
+            return lease
         previous = self._current.get(key)
         if previous is not None:
             previous.retired = True
         self._current[key] = lease
-        self._open.add(lease)
         return lease
 
     # -- reporting ---------------------------------------------------------------------------------
@@ -369,9 +422,14 @@ class LeaseManager:
         if self._flusher is not None:  # let a report in flight finish: cancelling it could lose it
             with contextlib.suppress(asyncio.CancelledError):
                 await self._flusher
+        for task in list(self._ahead):
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
         for lease in self._open:
             lease.retired = True
         self._current.clear()
+        self._next.clear()
         deadline = time.monotonic() + timeout_s
         for _ in range(CLOSE_ATTEMPTS):
             if not self._open or time.monotonic() > deadline:
