@@ -23,8 +23,8 @@ import aiohttp
 from bench.gateways import GATEWAYS, GatewayContext
 from bench.loadgen import run_load
 from bench.plan import MODES
-from bench.profile import _role
 from bench.procs import cpu_seconds, free_port, serve, stoppable
+from bench.profile import _role
 from bench.run import fake_upstream_spec, load_spec
 
 COUNTERS = {

@@ -74,14 +74,20 @@ def reload_catalog(app: web.Application) -> None:
     log.info("catalog reloaded: %d models, %d providers configured", len(edge.catalog), len(edge.providers))
 
 
+REPLAY_AT_START_S = 10.0
+
+
 def open_journal(settings: Settings) -> Journal | None:
     """The lease journal under the data directory; None (every call then goes the per-call way,
     which never needs one) when it cannot be written there."""
     try:
         return Journal(settings.ensure_data_dir() / JOURNAL_DIRECTORY)
     except OSError as error:
-        log.error("lease journal not writable under %s (%s): leases off, every call authorized by the core",
-                  settings.data_dir, error)
+        log.error(
+            "lease journal not writable under %s (%s): leases off, every call authorized by the core",
+            settings.data_dir,
+            error,
+        )
         return None
 
 
@@ -105,6 +111,7 @@ def create_app(settings: Settings) -> web.Application:
         if journal is not None:
             instance = f"{socket.gethostname()}:{os.getpid()}"
             leases = LeaseManager(core, instance, settings.lease_window_s, journal)
+            await leases.replay_once(REPLAY_AT_START_S)  # a read right after this start sees those calls
             leases.start()
         rag = RagClient(settings.resolved_rag_address, settings.resolve_internal_token())
         request_log = RequestRecorder(core)

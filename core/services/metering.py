@@ -254,9 +254,7 @@ async def acquire_lease(core: Core, request: CallRequest, calls: int) -> Admissi
     return decision
 
 
-async def _record_lease_calls(
-    core: Core, lease: Hold, calls: list[FinishedCall], fresh: list[LeaseAdmission]
-) -> int:
+async def _record_lease_calls(core: Core, lease: Hold, calls: list[FinishedCall], fresh: list[LeaseAdmission]) -> int:
     """The report's new admissions and its finished calls in one write (one commit per report)."""
     plan = core.meter.plan_lease_calls(lease, calls)
     if not plan.reported:

@@ -10,17 +10,17 @@ the journal only covers the interval between an answer and that report.
 
 Each process writes its own segment files under `<data dir>/lease-journal/`, each held under an
 exclusive `flock` while the process lives. A segment is deleted once the core has acknowledged
-every record in it. An edge starting on the same data directory takes over every segment whose
-lock it can take (its writer is dead) and reports it: admissions and finished calls, each at most
-once (the core ignores what a report repeats), without closing the lease — its expiry posts what
-was admitted and never finished at its estimate, and releases the rest, as for a report that
-reached the core before the death. A call first reported after its lease expired is posted then
-(or corrects the expiry's posting), as any late report.
+every record in it. Every edge on the same data directory (before it starts serving, then every
+REPLAY_EVERY_S) takes over each segment whose lock it can take (its writer is dead) and reports
+it: admissions and finished calls, each at most once (the core ignores what a report repeats),
+without closing the lease: its expiry posts what was admitted and never finished at its estimate,
+and releases the rest, as for a report that reached the core before the death. A call first
+reported after its lease expired is posted then (or corrects the expiry's posting), as any late
+report.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import fcntl
 import logging
@@ -44,7 +44,7 @@ SEGMENT_BYTES = 64 * 1024 * 1024
 HEADER = struct.Struct(">I")
 MAX_RECORD_BYTES = 1024 * 1024  # a record claiming more is a torn tail: the rest of the file is ignored
 REPLAY_CHUNK = 500  # calls per report (the core's bound)
-REPLAY_FOR_S = 24 * 3600.0  # a core away longer than this: the segment is left for the next start
+REPLAY_EVERY_S = 2.0  # a pass over the directory this often (a segment whose writer just died)
 RETRYABLE = ("service_unavailable", "conversation_locked")
 
 
@@ -79,7 +79,12 @@ class Journal:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # a new file: nobody else holds it
         return Segment(path, fd, time.monotonic())
 
-    def write(self, lease_id: str, admitted: metering_pb2.LeaseCall | None = None, finished: metering_pb2.LeaseCall | None = None) -> Segment:
+    def write(
+        self,
+        lease_id: str,
+        admitted: metering_pb2.LeaseCall | None = None,
+        finished: metering_pb2.LeaseCall | None = None,
+    ) -> Segment:
         """Append one record (an admission or a finished call of `lease_id`); the segment it is in,
         to `acknowledged` once the core has it."""
         record = metering_pb2.SettleLeaseCallsRequest(
@@ -157,8 +162,9 @@ def by_lease(records: Iterator[metering_pb2.SettleLeaseCallsRequest]) -> dict[st
     return leases
 
 
-async def replay_orphans(directory: pathlib.Path, core: CoreClient) -> None:
-    """Report every segment no live process holds (its writer died), then delete it."""
+def _orphans(directory: pathlib.Path) -> Iterator[tuple[pathlib.Path, int, bytes]]:
+    """Each segment whose lock can be taken (its writer is dead), locked, with its bytes; the caller
+    closes the descriptor (which releases the lock)."""
     for path in sorted(directory.glob("*" + SUFFIX)):
         try:
             fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
@@ -167,24 +173,41 @@ async def replay_orphans(directory: pathlib.Path, core: CoreClient) -> None:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            os.close(fd)  # its writer lives (or another edge is replaying it)
+            os.close(fd)  # its writer lives (or another edge is reporting it)
             continue
         try:
             with open(fd, "rb", closefd=False) as file:
-                leases = by_lease(read_records(file.read()))
-            if await _report(core, leases):
-                log.info("replayed %s: %d leases of a process that died", path.name, len(leases))
-                _delete(path, fd)
+                data = file.read()
+        except OSError:
+            os.close(fd)
+            log.exception("could not read %s", path.name)
+            continue
+        yield path, fd, data
+
+
+async def replay_orphans(directory: pathlib.Path, core: CoreClient) -> int:
+    """One pass: report every segment no live process holds (its writer died), then delete it. A
+    segment the core cannot take now stays for the next pass. → segments replayed."""
+    replayed = 0
+    for path, fd, data in _orphans(directory):
+        try:
+            leases = by_lease(read_records(data))
+            if not await _report(core, leases):
                 continue
+            log.warning("reported %s: %d leases of an edge process that died", path.name, len(leases))
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()  # before the lock goes: nobody reports it twice
+            replayed += 1
         except Exception:
-            log.exception("could not replay %s; it is kept for the next start", path.name)
-        os.close(fd)
+            log.exception("could not report %s; the next pass tries again", path.name)
+        finally:
+            os.close(fd)
+    return replayed
 
 
 async def _report(core: CoreClient, leases: dict[str, Replayed]) -> bool:
-    """Report each lease's records (admissions with their finished calls); False: the core could
-    not be reached for REPLAY_FOR_S."""
-    deadline = time.monotonic() + REPLAY_FOR_S
+    """Report each lease's records (admissions with their finished calls); False: the core cannot
+    take them now (a repeat later records each call once)."""
     for lease_id, entry in leases.items():
         admitted, finished = list(entry.admitted.values()), list(entry.finished.values())
         for start in range(0, max(len(admitted), len(finished)), REPLAY_CHUNK):
@@ -193,17 +216,10 @@ async def _report(core: CoreClient, leases: dict[str, Replayed]) -> bool:
                 admitted=admitted[start : start + REPLAY_CHUNK],
                 calls=finished[start : start + REPLAY_CHUNK],
             )
-            delay = 0.1
-            while True:
-                try:
-                    await core.internal(core.metering.SettleLeaseCalls, request)
-                    break
-                except RingsideError as error:
-                    if error.code not in RETRYABLE:
-                        log.error("replayed report of lease %s refused: %s", lease_id, error)
-                        break
-                    if time.monotonic() > deadline:
-                        return False
-                    await asyncio.sleep(delay)
-                    delay = min(30.0, delay * 2)
+            try:
+                await core.internal(core.metering.SettleLeaseCalls, request)
+            except RingsideError as error:
+                if error.code in RETRYABLE:
+                    return False
+                log.error("replayed report of lease %s refused: %s", lease_id, error)
     return True

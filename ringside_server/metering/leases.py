@@ -27,7 +27,7 @@ from ringside_server.admission import call_bound, posted_nano
 from ringside_server.core_client import CoreClient
 from ringside_server.errors import RingsideError
 from ringside_server.ids import new_id
-from ringside_server.metering.journal import Journal, Segment, replay_orphans
+from ringside_server.metering.journal import REPLAY_EVERY_S, Journal, Segment, replay_orphans
 from ringside_server.money import billable_nano, cost_nano
 from ringside_server.money_proto import estimate_price_from, price_from, usage_from
 from ringside_server.openai.ratelimits import RateView
@@ -119,8 +119,23 @@ class LeaseManager:
 
     def start(self) -> None:
         self._flusher = asyncio.create_task(self._flush_forever(), name="lease-reports")
-        if self.journal is not None:  # what an edge that died on this data directory answered
-            self._replay = asyncio.create_task(replay_orphans(self.journal.directory, self._core), name="lease-replay")
+        if self.journal is not None:
+            self._replay = asyncio.create_task(self._replay_forever(self.journal), name="lease-replay")
+
+    async def replay_once(self, timeout_s: float) -> None:
+        """Before serving: report what an edge that died on this data directory answered (bounded;
+        what is left goes with the next passes)."""
+        if self.journal is not None:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(replay_orphans(self.journal.directory, self._core), timeout_s)
+
+    async def _replay_forever(self, journal: Journal) -> None:
+        while not self._stopping:
+            await asyncio.sleep(REPLAY_EVERY_S)
+            try:
+                await replay_orphans(journal.directory, self._core)
+            except Exception:
+                log.exception("lease journal pass failed")
 
     # -- admission ---------------------------------------------------------------------------------
 

@@ -81,14 +81,11 @@ async def test_a_torn_last_record_ends_the_segment(tmp_path: pathlib.Path) -> No
     assert [c.request_id for r in next_core.reports() for c in r.admitted] == [admitted.request_id]
 
 
-async def test_a_core_away_keeps_the_segment_for_the_next_start(
-    tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+async def test_a_core_away_keeps_the_segment_for_the_next_pass(tmp_path: pathlib.Path) -> None:
     dead = LeaseManager(FakeCore(), "edge-dead", WINDOW_S, Journal(tmp_path))  # type: ignore[arg-type]
     await ticket(dead)
     kill(dead.journal)  # type: ignore[arg-type]
     away = FakeCore(report_error=RingsideError("service_unavailable", "down"))
-    monkeypatch.setattr(journal, "REPLAY_FOR_S", 0.0)
     await replay_orphans(tmp_path, away)  # type: ignore[arg-type]
     assert len(segments(tmp_path)) == 1
     back = FakeCore()
