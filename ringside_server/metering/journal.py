@@ -187,22 +187,23 @@ def _orphans(directory: pathlib.Path) -> Iterator[tuple[pathlib.Path, int, bytes
 
 async def replay_orphans(directory: pathlib.Path, core: CoreClient) -> int:
     """One pass: report every segment no live process holds (its writer died), then delete it. A
-    segment the core cannot take now stays for the next pass. → segments replayed."""
-    replayed = 0
+    segment the core cannot take now stays for the next pass. → segments left for it."""
+    left = 0
     for path, fd, data in _orphans(directory):
         try:
             leases = by_lease(read_records(data))
             if not await _report(core, leases):
+                left += 1
                 continue
             log.warning("reported %s: %d leases of an edge process that died", path.name, len(leases))
             with contextlib.suppress(FileNotFoundError):
                 path.unlink()  # before the lock goes: nobody reports it twice
-            replayed += 1
         except Exception:
+            left += 1
             log.exception("could not report %s; the next pass tries again", path.name)
         finally:
             os.close(fd)
-    return replayed
+    return left
 
 
 async def _report(core: CoreClient, leases: dict[str, Replayed]) -> bool:

@@ -43,6 +43,7 @@ REPORT_LAG_LIMIT_S = 0.25
 # A lease's successor is asked for once this share of its calls or money is taken (or of its window
 # passed, with two calls taken), so that a steady caller's call never waits for a grant.
 AHEAD_AT = 0.5
+REPLAY_PASSES_AT_START = 40  # before serving, a dead process's journal is reported within these
 SYNC_ROUNDS = 3  # reports a read may send for one lease (each up to MAX_CALLS_PER_REPORT calls)
 # (api key, FC-Customer, user, client IP, client token): one lease per caller as the core's rate
 # limit layers see it.
@@ -127,7 +128,13 @@ class LeaseManager:
         what is left goes with the next passes)."""
         if self.journal is not None:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(replay_orphans(self.journal.directory, self._core), timeout_s)
+                await asyncio.wait_for(self._replay_until_done(self.journal), timeout_s)
+
+    async def _replay_until_done(self, journal: Journal) -> None:
+        for _ in range(REPLAY_PASSES_AT_START):
+            if not await replay_orphans(journal.directory, self._core):
+                return
+            await asyncio.sleep(0.25)  # the core busy with that lease (or restarting): again shortly
 
     async def _replay_forever(self, journal: Journal) -> None:
         while not self._stopping:
