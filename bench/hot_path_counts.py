@@ -64,6 +64,8 @@ async def count(name: str, mode: str, rate_per_s: float, seconds: float, work_di
         per_request[f"{role} CPU ms"] = (cpu_after[role] - cpu_before[role]) * 1000 / answered
     per_request["answered"] = load.ok
     per_request["errors"] = load.error_count
+    if load.errors:
+        print("errors:", load.errors)
     return per_request
 
 
