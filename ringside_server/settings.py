@@ -91,10 +91,6 @@ class Settings(BaseSettings):
     # is authorized and settled by the core one by one (the reference path).
     leases: bool = True
     lease_window_s: float = Field(default=1.0, gt=0, le=10)
-    # A leased answer ends once the core has recorded the call's admission (so an edge killed right
-    # after it still bills the call), waiting at most this long; 0 = never wait (faster calls, and
-    # calls answered within one report interval of an edge's death go unbilled).
-    lease_admission_wait_s: float = Field(default=2.0, ge=0, le=30)
     # Rate limits (API.md "Rate limits"), requests per minute over a sliding 60 s; 0 turns a layer off.
     # Customers' own rpm/tpm come from the customer, its tier or the account's default tier.
     rate_limit_ip_per_min: int = Field(default=10_000, ge=0, le=1_000_000_000)

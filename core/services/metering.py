@@ -254,13 +254,23 @@ async def acquire_lease(core: Core, request: CallRequest, calls: int) -> Admissi
     return decision
 
 
-async def _record_lease_calls(core: Core, lease: Hold, calls: list[FinishedCall]) -> int:
+async def _record_lease_calls(core: Core, lease: Hold, calls: list[FinishedCall], fresh: list[LeaseAdmission]) -> int:
+    """The report's new admissions and its finished calls in one write (one commit per report)."""
     plan = core.meter.plan_lease_calls(lease, calls)
     if not plan.reported:
+        if fresh:
+            await core.writer.write_then_apply(list(fresh), functools.partial(core.meter.admit_calls, lease, fresh))
         return 0
+
+    def apply() -> None:
+        core.meter.admit_calls(lease, fresh)
+        core.meter.apply(plan)
+
     try:
-        await core.writer.write_then_apply(plan.records, lambda: core.meter.apply(plan))
+        await core.writer.write_then_apply([*fresh, *plan.records], apply)
     except IntegrityError:
+        if fresh:
+            await core.writer.write_then_apply(list(fresh), functools.partial(core.meter.admit_calls, lease, fresh))
         # A report repeated after a restart forgot which calls were recorded: go call by call and
         # skip those the database already holds (the reload counted them in the lease's consumption).
         recorded = 0
@@ -301,10 +311,7 @@ async def settle_lease_calls(
         # Each write applies its own memory change (the writer does); the sequence runs in a task
         # of its own so that the lease stays marked settling until the last of its writes landed.
         try:
-            fresh = core.meter.new_admissions(lease, admitted)
-            if fresh:
-                await core.writer.write_then_apply(list(fresh), functools.partial(core.meter.admit_calls, lease, fresh))
-            recorded = await _record_lease_calls(core, lease, calls) if calls else 0
+            recorded = await _record_lease_calls(core, lease, calls, core.meter.new_admissions(lease, admitted))
             if close:
                 closing = core.meter.plan_close_lease(lease)
                 await core.writer.write_then_apply(closing.records, lambda: core.meter.apply(closing))

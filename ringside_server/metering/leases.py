@@ -8,9 +8,10 @@ the same integer arithmetic as the core) are reported in batches (every FLUSH_EV
 whose window has passed retires and is closed (its unused rest released) once its last call is
 reported; while calls under it are open, keepalive.py extends it. If this edge dies, the lease
 expires: the core posts each call reported admitted and not finished at its estimate and releases
-every other slot, so a customer never pays for a call it did not make; calls admitted in the last
-unreported interval are the operator's exposure. When the room is too small for a lease, the call
-goes the per-call way.
+every other slot, so a customer never pays for a call it did not make. The calls admitted and
+answered in the last unreported interval are in this process's journal (journal.py), which the next
+edge started on the same data directory reports: no answer waits for a report. When the room is too
+small for a lease, the call goes the per-call way.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from ringside_server.admission import call_bound, posted_nano
 from ringside_server.core_client import CoreClient
 from ringside_server.errors import RingsideError
 from ringside_server.ids import new_id
+from ringside_server.metering.journal import REPLAY_EVERY_S, Journal, Segment, replay_orphans
 from ringside_server.money import billable_nano, cost_nano
 from ringside_server.money_proto import estimate_price_from, price_from, usage_from
 from ringside_server.openai.ratelimits import RateView
@@ -38,10 +40,10 @@ MAX_PENDING_REPORTS = 50_000  # per lease; past it the oldest are dropped (the l
 CLOSE_ATTEMPTS = 20
 # A lease admits no more calls once something of it has waited this long to be reported.
 REPORT_LAG_LIMIT_S = 0.25
-# How long a leased call's answer may wait for its admission to be recorded (the core unreachable:
-# it then answers all the same, and is the operator's exposure if this edge dies before reporting);
-# RINGSIDE_LEASE_ADMISSION_WAIT_S.
-ADMISSION_WAIT_S = 2.0
+# A lease's successor is asked for once this share of its calls or money is taken (or of its window
+# passed, with two calls taken), so that a steady caller's call never waits for a grant.
+AHEAD_AT = 0.5
+REPLAY_PASSES_AT_START = 40  # before serving, a dead process's journal is reported within these
 SYNC_ROUNDS = 3  # reports a read may send for one lease (each up to MAX_CALLS_PER_REPORT calls)
 # (api key, FC-Customer, user, client IP, client token): one lease per caller as the core's rate
 # limit layers see it.
@@ -71,7 +73,9 @@ class Lease:
     retired: bool = False
     reports: list[metering_pb2.LeaseCall] = field(default_factory=list)
     admissions: list[metering_pb2.LeaseCall] = field(default_factory=list)  # not reported yet
-    admission_acks: list[asyncio.Event] = field(default_factory=list)  # one per admission, set once recorded
+    # the journal segment of each admission and report above (empty without a journal)
+    admission_segments: list[Segment] = field(default_factory=list)
+    report_segments: list[Segment] = field(default_factory=list)
     failures: int = 0
     dropped: bool = False
     reporting: asyncio.Lock = field(default_factory=asyncio.Lock)  # one report at a time
@@ -95,27 +99,50 @@ class Ticket:
     estimate_nano: int
     max_output_tokens: int
     rate: RateView | None
-    admission_recorded: asyncio.Event = field(default_factory=asyncio.Event)  # the core has its admission
 
 
 class LeaseManager:
-    def __init__(
-        self, core: CoreClient, instance: str, window_s: float, admission_wait_s: float = ADMISSION_WAIT_S
-    ) -> None:
+    def __init__(self, core: CoreClient, instance: str, window_s: float, journal: Journal | None = None) -> None:
         self._core = core
         self._instance = instance
         self._window_s = window_s
-        self.admission_wait_s = admission_wait_s
+        self.journal = journal
+        self._replay: asyncio.Task[None] | None = None
         self._current: dict[LeaseKey, Lease] = {}
         self._open: set[Lease] = set()
         self._acquiring: dict[LeaseKey, asyncio.Future[Lease | metering_pb2.Denial | None]] = {}
         self._no_lease_until: dict[LeaseKey, float] = {}
+        self._next: dict[LeaseKey, Lease] = {}  # granted ahead, taken over when the current one is spent
+        self._ahead: set[asyncio.Task[None]] = set()  # acquisitions ahead in flight (referenced until done)
+        self._ahead_keys: set[LeaseKey] = set()
         self._flusher: asyncio.Task[None] | None = None
-        self._wake = asyncio.Event()  # a report round now, not at the next tick
         self._stopping = False
 
     def start(self) -> None:
         self._flusher = asyncio.create_task(self._flush_forever(), name="lease-reports")
+        if self.journal is not None:
+            self._replay = asyncio.create_task(self._replay_forever(self.journal), name="lease-replay")
+
+    async def replay_once(self, timeout_s: float) -> None:
+        """Before serving: report what an edge that died on this data directory answered (bounded;
+        what is left goes with the next passes)."""
+        if self.journal is not None:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._replay_until_done(self.journal), timeout_s)
+
+    async def _replay_until_done(self, journal: Journal) -> None:
+        for _ in range(REPLAY_PASSES_AT_START):
+            if not await replay_orphans(journal.directory, self._core):
+                return
+            await asyncio.sleep(0.25)  # the core busy with that lease (or restarting): again shortly
+
+    async def _replay_forever(self, journal: Journal) -> None:
+        while not self._stopping:
+            await asyncio.sleep(REPLAY_EVERY_S)
+            try:
+                await replay_orphans(journal.directory, self._core)
+            except Exception:
+                log.exception("lease journal pass failed")
 
     # -- admission ---------------------------------------------------------------------------------
 
@@ -127,7 +154,19 @@ class LeaseManager:
         if lease is not None and now < lease.admit_until:
             ticket = self._take(lease, call)
             if ticket is not None:
+                self._renew_ahead(key, lease, call, now)
                 return ticket
+        successor = self._next.pop(key, None)
+        if successor is not None and not successor.retired and now < successor.admit_until:
+            # Granted ahead: the spent lease retires in the background (the flusher closes it)
+            # and this call goes on at once.
+            if lease is not None:
+                self._retire_later(lease)
+            self._current[key] = successor
+            ticket = self._take(successor, call)
+            if ticket is not None:
+                return ticket
+            lease = successor
         if lease is not None:
             # Spent (or out of its window): give its rest back before anything else is decided, or
             # near a cap that rest would count against the very call being decided.
@@ -140,11 +179,42 @@ class LeaseManager:
         return self._take(outcome, call)
 
     async def _retire(self, lease: Lease) -> None:
+        self._retire_later(lease)
+        if lease.in_flight == 0 and lease in self._open:
+            await self._report(lease)  # closes it now (its calls so far go with it)
+
+    def _retire_later(self, lease: Lease) -> None:
         if self._current.get(lease.key) is lease:
             del self._current[lease.key]
         lease.retired = True
-        if lease.in_flight == 0 and lease in self._open:
-            await self._report(lease)  # closes it now (its calls so far go with it)
+
+    def _renew_ahead(self, key: LeaseKey, lease: Lease, call: metering_pb2.AuthorizeRequest, now: float) -> None:
+        """Past AHEAD_AT of `lease`, ask for its successor in the background (once)."""
+        if key in self._ahead_keys or key in self._next or key in self._acquiring:
+            return
+        taken = max(lease.calls_taken / lease.calls, (lease.reserved_nano + lease.used_nano) / lease.amount_nano)
+        window = (now - lease.granted_at) / max(1e-9, lease.admit_until - lease.granted_at)
+        if taken < AHEAD_AT and (window < AHEAD_AT or lease.calls_taken < 2):
+            return
+        self._ahead_keys.add(key)
+        task = asyncio.get_running_loop().create_task(self._acquire_ahead(key, call), name="lease-ahead")
+        self._ahead.add(task)
+        task.add_done_callback(self._ahead.discard)
+
+    async def _acquire_ahead(self, key: LeaseKey, call: metering_pb2.AuthorizeRequest) -> None:
+        """A successor for `key`'s lease; refused or unreachable, nothing changes: the call that finds
+        the lease spent asks (and waits) as before, and the core decides it then."""
+        try:
+            successor = await self._request_lease(key, call, ahead=True)
+        except RingsideError:
+            return
+        finally:
+            self._ahead_keys.discard(key)
+        if isinstance(successor, Lease):
+            if self._stopping:
+                successor.retired = True  # the flusher's last rounds close it
+            else:
+                self._next[key] = successor
 
     def _take(self, lease: Lease, call: metering_pb2.AuthorizeRequest) -> Ticket | None:
         bound = call_bound(
@@ -171,18 +241,17 @@ class LeaseManager:
         lease.tokens_taken += bound.tokens
         request_id = new_id("req")
         lease.unreported(now)
-        lease.admissions.append(
-            metering_pb2.LeaseCall(
-                request_id=request_id,
-                model_ref=call.model_ref,
-                provider=call.provider,
-                price=call.price,
-                estimate_nano_usd=bound.estimate_nano,
-            )
+        admission = metering_pb2.LeaseCall(
+            request_id=request_id,
+            model_ref=call.model_ref,
+            provider=call.provider,
+            price=call.price,
+            estimate_nano_usd=bound.estimate_nano,
         )
-        ticket = Ticket(lease, request_id, bound.estimate_nano, bound.output_tokens, self._rate_view(lease))
-        lease.admission_acks.append(ticket.admission_recorded)
-        return ticket
+        lease.admissions.append(admission)
+        if self.journal is not None:
+            lease.admission_segments.append(self.journal.write(lease.id, admitted=admission))
+        return Ticket(lease, request_id, bound.estimate_nano, bound.output_tokens, self._rate_view(lease))
 
     @staticmethod
     def _rate_view(lease: Lease) -> RateView | None:
@@ -219,7 +288,7 @@ class LeaseManager:
         return await asyncio.shield(pending)
 
     async def _request_lease(
-        self, key: LeaseKey, call: metering_pb2.AuthorizeRequest
+        self, key: LeaseKey, call: metering_pb2.AuthorizeRequest, ahead: bool = False
     ) -> Lease | metering_pb2.Denial | None:
         # The window counts from before asking: the core dates the lease's rate-limit charge from
         # when it granted it, which is later, so every call admitted here stays inside its charge.
@@ -229,6 +298,8 @@ class LeaseManager:
             metering_pb2.AcquireLeaseRequest(call=call, calls=LEASE_CALLS, edge=self._instance),
         )
         if not response.granted:
+            if ahead:
+                return None  # a hint only: the call that needs a lease asks again
             if response.HasField("denial") and response.denial.code:
                 return response.denial
             self._no_lease_until[key] = time.monotonic() + self._window_s
@@ -250,11 +321,13 @@ class LeaseManager:
             tokens=response.tokens,
             rate=RateView.of(response.rate_limits),
         )
+        self._open.add(lease)
+        if ahead:
+            return lease
         previous = self._current.get(key)
         if previous is not None:
             previous.retired = True
         self._current[key] = lease
-        self._open.add(lease)
         return lease
 
     # -- reporting ---------------------------------------------------------------------------------
@@ -271,9 +344,12 @@ class LeaseManager:
         call.estimate_nano_usd = ticket.estimate_nano
         lease.unreported(time.monotonic())
         lease.reports.append(call)
+        if self.journal is not None:  # before the answer ends: an edge dying now still bills it
+            lease.report_segments.append(self.journal.write(lease.id, finished=call))
         if len(lease.reports) > MAX_PENDING_REPORTS:
             dropped = lease.reports[: len(lease.reports) - MAX_PENDING_REPORTS]
             del lease.reports[: len(dropped)]
+            del lease.report_segments[: len(dropped)]  # their segments are kept: a next start reports them
             lease.dropped = True  # never close it now: its expiry must pay for what was dropped
             log.error(
                 "lease %s: dropped %d unreported calls (the core unreachable); its expiry pays for them",
@@ -282,21 +358,9 @@ class LeaseManager:
             )
         return posted
 
-    async def admission_recorded(self, ticket: Ticket) -> None:
-        """Before a leased call's answer ends: wait (bounded) until the core has its admission, so
-        that if this edge died now, the call would still be billed (at its estimate). A call longer
-        than a report round has it already; a faster one asks for the report now."""
-        if ticket.admission_recorded.is_set() or not self.admission_wait_s:
-            return
-        self._wake.set()
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(ticket.admission_recorded.wait(), self.admission_wait_s)
-
     async def _flush_forever(self) -> None:
         while not self._stopping:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), FLUSH_EVERY_S)
-            self._wake.clear()
+            await asyncio.sleep(FLUSH_EVERY_S)
             try:
                 await self.flush()
             except Exception:
@@ -316,6 +380,8 @@ class LeaseManager:
         ]
         if due:
             await asyncio.gather(*(self._report(lease) for lease in due))
+        if self.journal is not None:
+            self.journal.tidy()
 
     async def _report(self, lease: Lease) -> None:
         if lease.reporting.locked():
@@ -363,9 +429,11 @@ class LeaseManager:
         lease.failures = 0
         del lease.reports[: len(batch)]
         del lease.admissions[: len(admitted)]
-        for ack in lease.admission_acks[: len(admitted)]:
-            ack.set()
-        del lease.admission_acks[: len(admitted)]
+        if self.journal is not None:
+            self.journal.acknowledged(lease.report_segments[: len(batch)])
+            self.journal.acknowledged(lease.admission_segments[: len(admitted)])
+            del lease.report_segments[: len(batch)]
+            del lease.admission_segments[: len(admitted)]
         lease.unreported_since = time.monotonic() if lease.reports or lease.admissions else None
         if response.closed or (finished and lease.dropped):
             self._open.discard(lease)
@@ -376,9 +444,14 @@ class LeaseManager:
         if self._flusher is not None:  # let a report in flight finish: cancelling it could lose it
             with contextlib.suppress(asyncio.CancelledError):
                 await self._flusher
+        for task in list(self._ahead):
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
         for lease in self._open:
             lease.retired = True
         self._current.clear()
+        self._next.clear()
         deadline = time.monotonic() + timeout_s
         for _ in range(CLOSE_ATTEMPTS):
             if not self._open or time.monotonic() > deadline:
@@ -388,3 +461,9 @@ class LeaseManager:
                 await asyncio.sleep(0.05)
         if self._open:
             log.error("%d leases still open at shutdown; the core posts them when they expire", len(self._open))
+        if self._replay is not None:
+            self._replay.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._replay
+        if self.journal is not None:
+            self.journal.close()

@@ -194,7 +194,6 @@ async def finish(
                 upstream_model=upstream_model[:300],
             ),
         )
-        await gateway.leases.admission_recorded(admitted.ticket)
         return None
     return await settle(gateway, admitted.request_id, outcome, usage, estimated, upstream_model)
 

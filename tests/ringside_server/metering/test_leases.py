@@ -295,24 +295,36 @@ async def test_a_lease_whose_reports_do_not_land_admits_no_more(
     assert first.lease.unreported_since is None
 
 
-async def test_a_leased_answer_ends_once_its_admission_is_recorded(
-    manager: LeaseManager, core: FakeCore, monkeypatch: pytest.MonkeyPatch
+async def test_a_steady_callers_next_lease_is_granted_before_it_is_needed(
+    manager: LeaseManager, core: FakeCore
 ) -> None:
-    """A call faster than a report round waits for its admission's report (so an edge dying right
-    after the answer still bills it); the core unreachable, it waits a bounded time only."""
-    admitted = await ticket(manager)
-    waiting = asyncio.create_task(manager.admission_recorded(admitted))
-    await asyncio.sleep(0)
-    assert not waiting.done()
-    await manager.flush()
-    async with asyncio.timeout(DEADLINE_S):
-        await waiting
-    assert [c.request_id for r in core.reports() for c in r.admitted] == [admitted.request_id]
+    """Past half of a lease, its successor is asked for in the background: the call that finds the
+    lease spent goes on under the successor at once (issue 24: no call waits for a grant)."""
+    core.lease_calls = 4
+    first = [await ticket(manager) for _ in range(2)]
+    for _ in range(10):  # the acquisition ahead runs in the background
+        await asyncio.sleep(0)
+    assert len(core.sent(ACQUIRE)) == 2
+    core.gate = asyncio.Event()  # from now on an acquisition would wait: none may be asked for
+    rest = [await ticket(manager) for _ in range(2)]
+    assert all(t.lease is first[0].lease for t in rest)
+    successor = await ticket(manager)
+    assert successor.lease is not first[0].lease and len(core.sent(ACQUIRE)) == 2
+    for t in [*first, *rest]:
+        manager.finish(t, outcome())
+    core.gate.set()
+    await flush_until_quiet(manager, core)
+    assert any(r.close for r in core.reports(first[0].lease.id)), "the spent lease is closed in the background"
 
-    monkeypatch.setattr(manager, "admission_wait_s", 0.01)
-    core.report_error = RingsideError("service_unavailable", "down")
-    unrecorded = await ticket(manager)
-    await manager.flush()
-    async with asyncio.timeout(DEADLINE_S):
-        await manager.admission_recorded(unrecorded)  # gives up: answers all the same
-    assert not unrecorded.admission_recorded.is_set()
+
+async def test_a_refused_acquisition_ahead_changes_nothing(manager: LeaseManager, core: FakeCore) -> None:
+    core.lease_calls = 2
+    first = await ticket(manager)
+    core.answer = lambda request: metering_pb2.AcquireLeaseResponse(granted=False)
+    await ticket(manager)  # past half: the successor is asked for, and refused
+    for _ in range(5):
+        await asyncio.sleep(0)
+    assert len(core.sent(ACQUIRE)) == 2
+    core.answer = None
+    third = await ticket(manager)  # the spent lease: asked for now, as without the ahead attempt
+    assert third.lease is not first.lease and len(core.sent(ACQUIRE)) == 3
