@@ -1,7 +1,7 @@
 """batches (POST /v1/batches, issue 19)
 
 Revision ID: 0024
-Revises: 0021
+Revises: 0023
 Create Date: 2026-12-03 10:00:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 
 
 revision = '0024'
-down_revision = '0021'
+down_revision = '0023'
 branch_labels = None
 depends_on = None
 

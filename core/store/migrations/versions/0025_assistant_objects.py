@@ -1,7 +1,7 @@
 """assistant objects (the Assistants API's assistants, threads, messages and runs)
 
 Revision ID: 0025
-Revises: 0021
+Revises: 0024
 Create Date: 2026-12-03 09:50:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 
 
 revision = '0025'
-down_revision = '0021'
+down_revision = '0024'
 branch_labels = None
 depends_on = None
 
