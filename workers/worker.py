@@ -166,11 +166,14 @@ def family_workers(
     settings: Settings,
     session: Any,
     metrics: WorkerMetrics,
-    batches: BatchActivities,
-    runs: RunActivities,
+    batches: BatchActivities | None = None,
+    runs: RunActivities | None = None,
 ) -> list[Worker]:
-    """One temporalio Worker per family this process hosts, each polling that family's task queue."""
+    """One temporalio Worker per family this process hosts, each polling that family's task queue
+    (`batches` and `runs`, the families that make metered calls, need their activities given)."""
     interceptors = [ActivityMetrics(metrics)]
+    if ("batches" in families and batches is None) or ("runs" in families and runs is None):
+        raise ValueError("the batches and runs families need their activities")
     hosted: dict[str, tuple[list[type], list[Any]]] = {
         "webhooks": ([WebhookDeliveryWorkflow], [DeliveryActivities(core, session, metrics).attempt]),
         "billing": (
@@ -181,9 +184,11 @@ def family_workers(
             [LedgerAuditWorkflow, RetentionPurgeWorkflow],
             [AuditActivities(core).verify_ledger, RetentionActivities(core).purge_expired],
         ),
-        "batches": ([BatchWorkflow], [batches.run, batches.finish]),
-        "runs": ([AssistantRunWorkflow], [runs.step, runs.wait, runs.fail]),
     }
+    if batches is not None:
+        hosted["batches"] = ([BatchWorkflow], [batches.run, batches.finish])
+    if runs is not None:
+        hosted["runs"] = ([AssistantRunWorkflow], [runs.step, runs.wait, runs.fail])
     return [
         Worker(
             client,
