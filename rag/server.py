@@ -71,6 +71,9 @@ class RagOptions:
     temporal_namespace: str = "default"
     files_root: pathlib.Path | None = None  # the file store the edge writes uploads to
     parse_cache: pathlib.Path | None = None
+    sweep_interval_s: float = 300.0  # the sweep of deleted files' and stores' leftovers (0: none)
+    partial_upload_ttl_s: float = 3600.0
+    sweep_grace_s: float = 60.0
 
 
 class RagServicer(rag_pb2_grpc.RagServiceServicer):
@@ -273,6 +276,26 @@ async def _ingest(options: RagOptions, servicer: RagServicer) -> None:
         await core.close()
 
 
+async def _sweep(options: RagOptions, indexes: VectorIndexes) -> None:
+    """Removes the bytes, indexes and cached parses the core no longer knows (workers/rag_ingest/sweep.py)."""
+    from workers.rag_ingest.sweep import Sweeper
+
+    assert options.core_address and options.files_root and options.parse_cache
+    core = CoreClient(options.core_address, options.internal_token)
+    try:
+        sweeper = Sweeper(
+            core,
+            indexes,
+            options.files_root,
+            options.parse_cache,
+            options.partial_upload_ttl_s,
+            options.sweep_grace_s,
+        )
+        await sweeper.run(options.sweep_interval_s)
+    finally:
+        await core.close()
+
+
 def build_server(
     servicer: RagServicer, address: str, interceptors: list[grpc.aio.ServerInterceptor] | None = None
 ) -> tuple[grpc.aio.Server, HealthServicer]:
@@ -314,8 +337,14 @@ async def serve(options: RagOptions) -> None:
         loop.add_signal_handler(signum, stop.set)
     heartbeat = asyncio.create_task(_heartbeat(options)) if options.core_address else None
     ingesting = asyncio.create_task(_ingest(options, servicer)) if options.temporal_address else None
+    sweeps = options.core_address and options.files_root and options.parse_cache and options.sweep_interval_s
+    sweeping = asyncio.create_task(_sweep(options, indexes)) if sweeps else None
     await stop.wait()
     log.info("rag stopping")
+    if sweeping is not None:
+        sweeping.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await sweeping
     if ingesting is not None:
         ingesting.cancel()
         with contextlib.suppress(asyncio.CancelledError):

@@ -147,6 +147,9 @@ def rag_serve(
         temporal_namespace=settings.temporal_namespace,
         files_root=settings.ensure_data_dir().resolve() / "files",
         parse_cache=settings.ensure_data_dir().resolve() / "rag" / "parses",
+        sweep_interval_s=settings.rag_sweep_interval_s,
+        partial_upload_ttl_s=settings.rag_partial_upload_ttl_s,
+        sweep_grace_s=settings.rag_sweep_grace_s,
     )
     _run(serve(options))
 

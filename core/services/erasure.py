@@ -4,8 +4,9 @@
 wallet first when forced; `sweep` runs in the core every second and completes each pending erasure
 whose holds have all resolved (a call in flight keeps it pending until it settles or its hold
 expires), planning the scrub from the database and writing it in one commit — which also deletes
-the customer's files and vector stores (their rows; the bytes and indexes are the file store's and
-the rag role's).
+the customer's files and vector stores (rows scrubbed of names, their query logs and the customer's
+queries of shared stores deleted). The bytes, indexes and cached parses are the file store's and
+the rag role's: its sweep (rag/sweep.py) removes those of every file and store no longer live.
 """
 
 from __future__ import annotations
@@ -19,8 +20,12 @@ from core.domain.erasure import (
     COMPLETED,
     PENDING,
     CustomerErased,
+    CustomerQueriesErased,
     ErasureRequested,
     EventScrubbed,
+    FileScrubbed,
+    StoreQueriesErased,
+    VectorStoreScrubbed,
     scrubbed_event_body,
 )
 from core.domain.files import FileDeletion
@@ -106,6 +111,9 @@ async def complete(core: Core, customer: Customer) -> None:
     stores = [s for s in core.state.vector_stores.values() if s.customer_id == customer.id]
     records += [FileDeletion(f.id, now) for f in files] + [VectorStoreDeletion(s.id, now) for s in stores]
     records += [VectorStoreFileDetach(s.id, f) for s in stores for f in core.state.store_files.get(s.id, {})]
+    # Names and queries can hold personal data; the rows' ids, sizes and dates stay with the ledger's.
+    records += [FileScrubbed(f.id) for f in files] + [VectorStoreScrubbed(s.id) for s in stores]
+    records += [CustomerQueriesErased(customer.id)] + [StoreQueriesErased(s.id) for s in stores]
     records.append(CustomerErased(customer.id, now))
     records += new_event(
         customer.account_id, customer.livemode, "customer.erased", {"customer": {"id": customer.id}}, now, customer.id

@@ -140,7 +140,7 @@ async def detach_file(request: web.Request) -> web.Response:
 
 
 BATCH_FIELDS = frozenset({"file_ids", "attributes", "chunking_strategy"})
-MAX_BATCH = 500
+MAX_BATCH = wire.MAX_FILE_IDS
 
 
 def render_batch(store_id: str, batch: pb.FileBatchResponse) -> dict[str, Any]:
