@@ -27,35 +27,14 @@ from ringside_server.core_client import CoreClient
 from ringside_server.metering.breaker import Breakers
 from ringside_server.metering.leases import LeaseManager
 from ringside_server.observability.metrics import EdgeMetrics
-from ringside_server.providers.base import Provider
-from ringside_server.providers.catalog.load import load
-from ringside_server.providers.local import LOCAL_PROVIDER, LocalProvider
-from ringside_server.providers.refs import Refs
-from ringside_server.providers.registry import build_providers
+from ringside_server.providers.configured import models_and_providers
+from ringside_server.providers.local import LocalProvider
 from ringside_server.rag_client import RagClient
 from ringside_server.settings import Settings
 
 log = logging.getLogger("ringside.edge")
 SESSION = web.AppKey("providers_session", aiohttp.ClientSession)
 LOCAL = web.AppKey("local_provider", LocalProvider)
-
-
-def models_and_providers(
-    settings: Settings, session: aiohttp.ClientSession, local: LocalProvider
-) -> tuple[Refs, dict[str, Provider]]:
-    """The catalog (shipped + RINGSIDE_PROVIDERS_FILE) and the providers configured to serve it: those
-    the environment configures, and the rag role's local models (always: `ringside up` runs it)."""
-    catalog = load(operator_file=settings.providers_file)
-    providers = build_providers(
-        catalog.providers,
-        catalog.models,
-        settings.environment,
-        session,
-        settings.upstream_timeout_s,
-        settings.upstream_connect_timeout_s,
-    )
-    providers[LOCAL_PROVIDER] = local
-    return Refs.of(catalog), providers
 
 
 def reload_catalog(app: web.Application) -> None:

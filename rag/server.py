@@ -27,6 +27,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+import aiohttp
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_health.v1._async import HealthServicer
@@ -41,6 +42,7 @@ from ringside_server.core_client import CoreClient
 from ringside_server.errors import RingsideError
 from ringside_server.observability.grpc_server import RpcMetrics
 from ringside_server.observability.metrics import serve_metrics
+from ringside_server.settings import Settings
 
 log = logging.getLogger("ringside.rag")
 INTERNAL_KEY = "x-ringside-internal"
@@ -74,6 +76,8 @@ class RagOptions:
     sweep_interval_s: float = 300.0  # the sweep of deleted files' and stores' leftovers (0: none)
     partial_upload_ttl_s: float = 3600.0
     sweep_grace_s: float = 60.0
+    # Providers for ingest with a non-local embedding model (None: the settings from the environment).
+    settings: Settings | None = None
 
 
 class RagServicer(rag_pb2_grpc.RagServiceServicer):
@@ -243,7 +247,10 @@ async def _ingest(options: RagOptions, servicer: RagServicer) -> None:
     from temporalio.client import Client
     from temporalio.worker import Worker
 
+    from ringside_server.metering.gateway import Gateway
+    from ringside_server.providers.configured import models_and_providers
     from workers.rag_ingest.activities import IngestActivities
+    from workers.rag_ingest.embedding import IngestEmbedding
     from workers.rag_ingest.shared import TASK_QUEUE
     from workers.rag_ingest.starter import IngestStarter
     from workers.rag_ingest.workflows import IngestFileWorkflow
@@ -258,7 +265,12 @@ async def _ingest(options: RagOptions, servicer: RagServicer) -> None:
             log.info("ingest waits for Temporal at %s (%s)", options.temporal_address, error)
             await asyncio.sleep(TEMPORAL_RETRY_S)
     core = CoreClient(options.core_address, options.internal_token)
-    activities = IngestActivities(core, servicer, options.files_root, options.parse_cache)
+    settings = options.settings or Settings()
+    session = aiohttp.ClientSession()
+    refs, providers = models_and_providers(settings, session, None)  # the local model is this process's
+    gateway = Gateway(settings=settings, core=core, refs=refs, providers=providers)
+    embedding = IngestEmbedding(servicer, gateway)
+    activities = IngestActivities(core, servicer, options.files_root, options.parse_cache, embedding)
     worker = Worker(
         client,
         task_queue=TASK_QUEUE,
@@ -273,6 +285,7 @@ async def _ingest(options: RagOptions, servicer: RagServicer) -> None:
             await IngestStarter(core, client, searchable).run()
     finally:
         activities.close()
+        await session.close()
         await core.close()
 
 

@@ -150,6 +150,7 @@ def rag_serve(
         sweep_interval_s=settings.rag_sweep_interval_s,
         partial_upload_ttl_s=settings.rag_partial_upload_ttl_s,
         sweep_grace_s=settings.rag_sweep_grace_s,
+        settings=settings,
     )
     _run(serve(options))
 

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from temporalio import activity
 
 from rag.chunking import Chunk, Chunker, chunk_id, resolve_strategy
-from rag.embedder import DIMENSIONS, LOCAL_MODEL_REF, TEXT_WINDOW_TOKENS
+from rag.embedder import DIMENSIONS
 from rag.errors import IngestError, InvalidRequestError
 from rag.index import IndexNotFoundError, IndexPoint, index_name
 from rag.parsing import parse_document
@@ -28,7 +28,8 @@ from ringside_server.core_client import CoreClient
 from ringside_server.errors import RingsideError
 from ringside_server.file_store import FileStore
 from ringside_server.metering.settlement import price_of
-from ringside_server.providers.catalog.load import load_catalog
+from ringside_server.providers.catalog.load import CatalogModel
+from workers.rag_ingest.embedding import IngestEmbedding
 from workers.rag_ingest.shared import FinishInput, IngestInput, IngestOutcome
 
 if TYPE_CHECKING:
@@ -45,13 +46,22 @@ def _failed(code: str, message: str) -> IngestOutcome:
 
 
 class IngestActivities:
-    def __init__(self, core: CoreClient, rag: RagServicer, files_root: pathlib.Path, parse_cache: pathlib.Path) -> None:
+    def __init__(
+        self,
+        core: CoreClient,
+        rag: RagServicer,
+        files_root: pathlib.Path,
+        parse_cache: pathlib.Path,
+        embedding: IngestEmbedding,
+    ) -> None:
         self._core = core
         self._rag = rag
         self._files = FileStore(files_root)
         self._cache = parse_cache
+        # Counts in the local model's word pieces (API.md: the model's own tokenizer where it is
+        # available offline; for another model its window bounds the chunk, and OpenAI's 800/400 fits).
         self._chunker = Chunker(rag.embedder.tokenizer)
-        self._model = load_catalog()[LOCAL_MODEL_REF]  # its price: the ingest is metered like a call
+        self._embedding = embedding  # the store's model: local here, any other through its provider
         # Parsing is CPU-bound native and Python code: one document at a time, off the event loop.
         self._parse_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rag-parse")
 
@@ -88,11 +98,13 @@ class IngestActivities:
         store, attached = job.store, job.file
         if attached.attach_id != request.attach_id or attached.status != "in_progress":
             return IngestOutcome("superseded")  # finished already, or re-attached: not this run's
-        if store.embedding_model != LOCAL_MODEL_REF:
-            return _failed("server_error", f"Ingest with {store.embedding_model} is not available yet.")
+        try:
+            model = self._embedding.model(store.embedding_model)
+        except RingsideError as error:
+            return _failed("server_error", error.message)
         try:
             text = await self._off_loop(self._parse, request.file_id, job.filename, job.sha256)
-            strategy = resolve_strategy(json.loads(attached.chunking_json or "null"), TEXT_WINDOW_TOKENS)
+            strategy = resolve_strategy(json.loads(attached.chunking_json or "null"), IngestEmbedding.window(model))
             chunks = await self._off_loop(self._chunker.chunk, text, strategy)
         except IngestError as error:
             return _failed(error.code, error.message)
@@ -104,28 +116,38 @@ class IngestActivities:
             return _failed("invalid_file", NO_TEXT)
         name = index_name(store.id, store.generation)
         attributes = json.loads(attached.attributes_json or "{}")
-        await self._rag.on_index(self._rag.indexes.create, name, DIMENSIONS)
+        await self._rag.on_index(self._rag.indexes.create, name, model.dimensions or DIMENSIONS)
         details = activity.info().heartbeat_details
         done = int(details[0]) if details else 0  # batches a previous attempt wrote (same ids: idempotent)
-        bound = sum(chunk.token_count + SPECIAL_TOKENS for chunk in chunks[done:])
-        admitted = await self._admit(attached, store, bound)
+        rest = chunks[done:]
+        counted = sum(chunk.token_count + SPECIAL_TOKENS for chunk in rest)
+        bound = IngestEmbedding.bound(model, [chunk.text for chunk in rest], counted)
+        admitted = await self._admit(attached, store, model, bound)
         if isinstance(admitted, IngestOutcome):
             return admitted
         spent = 0
         try:
             for start in range(done, len(chunks), EMBED_BATCH):
-                spent += await self._embed_batch(request, job, chunks[start : start + EMBED_BATCH], name, attributes)
+                batch = chunks[start : start + EMBED_BATCH]
+                spent += await self._embed_batch(request, job, model, batch, name, attributes)
                 activity.heartbeat(start + EMBED_BATCH)
+        except RingsideError as error:
+            await self._settle(admitted, model, spent, metering_pb2.SETTLE_OUTCOME_FAILED)
+            if error.code != "model_unavailable":
+                raise  # an upstream hiccup: the attempt is retried, resuming after its last batch
+            return _failed("server_error", f"The embedding with {model.ref} is not available: {error.message}")
         except BaseException:
-            await self._settle(admitted, spent, metering_pb2.SETTLE_OUTCOME_FAILED)
+            await self._settle(admitted, model, spent, metering_pb2.SETTLE_OUTCOME_FAILED)
             raise
-        await self._settle(admitted, spent, metering_pb2.SETTLE_OUTCOME_COMPLETED)
+        await self._settle(admitted, model, spent, metering_pb2.SETTLE_OUTCOME_COMPLETED)
         used = json.dumps(strategy.to_openai())
         return IngestOutcome(
             "completed", len(chunks), generation=store.generation, chunking_json=used, embedding_tokens=spent
         )
 
-    async def _admit(self, attached: pb.StoreFile, store: pb.VectorStore, bound: int) -> str | IngestOutcome:
+    async def _admit(
+        self, attached: pb.StoreFile, store: pb.VectorStore, model: CatalogModel, bound: int
+    ) -> str | IngestOutcome:
         """The embedding admitted as a call of the attaching key, attributed to the store's owner: its
         hold id, or the failed outcome naming the refusal (budget, wallet, block, rate limit)."""
         decision = await self._core.internal(
@@ -133,11 +155,11 @@ class IngestActivities:
             metering_pb2.AuthorizeRequest(
                 key_id=attached.key_id,
                 customer_ref=store.customer_id,
-                model_ref=LOCAL_MODEL_REF,
-                provider=self._model.provider,
-                price=price_of(self._model),
+                model_ref=model.ref,
+                provider=model.provider,
+                price=price_of(model),
                 input_tokens_bound=bound,
-                model_max_output_tokens=self._model.max_output_tokens,
+                model_max_output_tokens=model.max_output_tokens,
                 choices=1,
             ),
         )
@@ -146,7 +168,7 @@ class IngestActivities:
             return _failed("server_error", f"The embedding was refused: {refusal.message} ({refusal.code})")
         return decision.request_id
 
-    async def _settle(self, request_id: str, tokens: int, outcome: int) -> None:
+    async def _settle(self, request_id: str, model: CatalogModel, tokens: int, outcome: int) -> None:
         with contextlib.suppress(RingsideError):  # an unsettled hold expires; the ingest's outcome stands
             await self._core.internal(
                 self._core.metering.Settle,
@@ -154,20 +176,26 @@ class IngestActivities:
                     request_id=request_id,
                     usage=common_pb2.TokenCounts(input_tokens=tokens),
                     outcome=outcome,  # type: ignore[arg-type]
-                    upstream_model=LOCAL_MODEL_REF.removeprefix("fc:local/"),
+                    upstream_model=model.name,
                 ),
             )
 
     async def _embed_batch(
-        self, request: IngestInput, job: pb.IngestJobResponse, batch: list[Chunk], name: str, attributes: Any
+        self,
+        request: IngestInput,
+        job: pb.IngestJobResponse,
+        model: CatalogModel,
+        batch: list[Chunk],
+        name: str,
+        attributes: Any,
     ) -> int:
         """Embeds and upserts one batch. → its tokens (the model's own count)."""
         store = job.store
-        embeddings = await self._rag.embed([chunk.text for chunk in batch])
+        embeddings = await self._embedding.embed(model, store.livemode, [chunk.text for chunk in batch])
         points = [
             IndexPoint(
                 id=chunk_id(store.id, request.file_id, store.generation, chunk.index),
-                vector=vector.tolist(),
+                vector=vector,
                 file_id=request.file_id,
                 chunk_index=chunk.index,
                 text=chunk.text,
@@ -177,7 +205,7 @@ class IngestActivities:
             for chunk, vector in zip(batch, embeddings.vectors, strict=True)
         ]
         await self._rag.on_index(self._rag.indexes.upsert, name, points)
-        return sum(embeddings.token_counts)
+        return embeddings.tokens
 
     @activity.defn(name="rag_finish_ingest")
     async def finish(self, finished: FinishInput) -> None:

@@ -1,13 +1,16 @@
-"""What deleting and erasing leave behind in managed RAG (issue 16 items 3, 4, 6; issue 27 item 2),
-on the real Temporal dev server, the rag role (parser, local model, embedded engine) and both
+"""A vector store's files from attach to erasure (issue 16's gaps; issue 27 item 2), on the real
+Temporal dev server, the rag role (parser, local model, embedded engine) and both
 databases: an erased customer's name, email, external id and a phrase of its uploaded file are
 nowhere — not in the database's bytes (SQLite after a WAL checkpoint, with secure_delete on; a
 dump of PostgreSQL), not in any file under the data dir (file store, indexes, cached parses, logs);
 a deleted file leaves every store at once; `file_ids` at create attaches; the rag role's sweep
-removes stale `.partial` uploads and bytes no file names."""
+removes stale `.partial` uploads and bytes no file names; a store pinned to OpenAI's embedding model
+ingests too (a test key's through the test model, metered to the owner), and a live one whose
+provider is not configured fails with a clear `server_error`."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pathlib
 import secrets
@@ -32,19 +35,19 @@ HOURS_AGO = time.time() - 2 * 3600  # past the default `.partial` TTL (1 h) and 
 
 @pytest.fixture(scope="module", params=BACKENDS)
 def stack(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    with ingest_stack(request.param, tmp_path_factory.mktemp(f"rag-erase-{request.param}"), SWEEP_ENV) as running:
+    work = tmp_path_factory.mktemp(f"rag-lifecycle-{request.param}")
+    with ingest_stack(request.param, work, SWEEP_ENV) as running:
         yield running
 
 
 def _data_dir_bytes(stack: Stack) -> bytes:
     """Every file under the data dir (the SQLite database after a checkpoint, via _database_bytes)."""
     found = [_database_bytes(stack)]
-    for path in pathlib.Path(stack.data_dir).rglob("*"):
-        if path.is_file() and not path.name.startswith("ringside.db"):
-            try:
-                found.append(path.read_bytes())
-            except FileNotFoundError:  # removed while this read the directory
-                continue
+    for directory, _subdirectories, names in os.walk(stack.data_dir):  # a directory removed meanwhile: skipped
+        for name in names:
+            if not name.startswith("ringside.db"):
+                with contextlib.suppress(FileNotFoundError):
+                    found.append(pathlib.Path(directory, name).read_bytes())
     return b"".join(found)
 
 
@@ -96,7 +99,9 @@ def test_an_erased_customer_leaves_no_trace_in_files_indexes_parses_or_query_log
 def test_deleting_a_file_removes_it_from_every_store_at_once(stack: Stack) -> None:
     sdk = client(stack, stack.new_account()["live"])
     stores = [sdk.vector_stores.create(name=f"store {n}") for n in range(2)]
-    file_id = sdk.files.create(file=("otters.txt", b"Sea otters hold hands while they sleep.\n"), purpose="assistants").id
+    file_id = sdk.files.create(
+        file=("otters.txt", b"Sea otters hold hands while they sleep.\n"), purpose="assistants"
+    ).id
     other = sdk.files.create(file=("bees.txt", b"Honey bees dance to show where flowers are.\n"), purpose="assistants")
     for store in stores:
         for attached in (file_id, other.id):
@@ -150,3 +155,27 @@ def test_the_sweep_removes_stale_partial_uploads_and_bytes_no_file_names(stack: 
     wait_until(lambda: not stale.exists() and not orphan.exists(), GONE_DEADLINE_S, "the sweep")
     assert fresh.exists()
     fresh.unlink()
+
+
+def test_a_store_on_openais_embedding_model_ingests_and_searches(stack: Stack) -> None:
+    account = stack.new_account()
+    sdk = client(stack, account["test"])
+    customer_id = stack.call("POST", "/v1/customers", account["test"], {"external_id": "ext_reader"}).json()["id"]
+    mine = {"extra_headers": {"FC-Customer": customer_id}}
+    store = sdk.vector_stores.create(name="openai", extra_body={"embedding_model": "text-embedding-3-small"}, **mine)
+    assert store.model_dump()["embedding_model"] == "fc:openai/text-embedding-3-small"
+    texts = {"tides.txt": b"Spring tides follow the full moon and the new moon.\n", "bees.txt": b"Bees make honey.\n"}
+    ids = {name: _attached(sdk, store.id, name, content, **mine) for name, content in texts.items()}
+    hits = sdk.vector_stores.search(store.id, query="spring tides full moon", **mine).data
+    assert hits and hits[0].file_id == ids["tides.txt"]
+    usage = stack.call("GET", "/v1/usage?group_by=model", account["test"]).json()["data"]
+    row = next(r for r in usage if r["model"] == "fc:openai/text-embedding-3-small")
+    assert row["input_tokens"] > 0 and row["request_count"] >= 3  # two ingests and the query
+
+    live = client(stack, account["live"])
+    unconfigured = live.vector_stores.create(name="live", extra_body={"embedding_model": "text-embedding-3-small"})
+    file_id = live.files.create(file=("tides.txt", texts["tides.txt"]), purpose="assistants").id
+    live.vector_stores.files.create(unconfigured.id, file_id=file_id)
+    failed = settled(live, unconfigured.id, file_id)
+    assert failed.status == "failed" and failed.last_error is not None
+    assert failed.last_error.code == "server_error" and "text-embedding-3-small" in failed.last_error.message
