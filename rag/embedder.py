@@ -87,6 +87,9 @@ class LocalEmbedder:
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
         options.execution_mode = onnxruntime.ExecutionMode.ORT_SEQUENTIAL
+        # No busy-waiting between a run's parallel sections: on a machine the other roles share, a
+        # spinning second thread burnt ~50% more CPU per chunk and ran slower (docs/rag.md, "Measured").
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self._session = onnxruntime.InferenceSession(
             _verified_weights(), sess_options=options, providers=["CPUExecutionProvider"]
         )

@@ -20,6 +20,8 @@ from rag.filters import Filter
 MAX_POINTS_PER_UPSERT = 1024
 MAX_SEARCH_LIMIT = 50
 _INDEX_NAME = re.compile(r"^[A-Za-z0-9_-]{1,100}$")
+# What index_name makes of a store's id: the sweep touches no index (collection) of another shape.
+_STORE_INDEX = re.compile(r"^(vs_[A-Za-z0-9]{1,80})--g([0-9]{1,9})$")
 
 # The payload every point carries: what a search result shows without asking the core.
 PAYLOAD_FILE_ID = "file_id"
@@ -93,6 +95,9 @@ class VectorIndexes(Protocol):
     def exists(self, name: str) -> bool:
         """Whether the index exists."""
 
+    def names(self) -> list[str]:
+        """Every index there is (the rag role's sweep drops those of stores no longer live)."""
+
     def upsert(self, name: str, points: Sequence[IndexPoint]) -> None:
         """Writes the points (at most MAX_POINTS_PER_UPSERT), replacing any with the same id."""
 
@@ -130,6 +135,12 @@ def index_name(store_id: str, generation: int) -> str:
     name = f"{store_id}--g{generation}"
     check_index_name(name)
     return name
+
+
+def store_of_index(name: str) -> str | None:
+    """The store id in an index name made by index_name, else None (not one of Ringside's)."""
+    found = _STORE_INDEX.fullmatch(name)
+    return found.group(1) if found else None
 
 
 def check_index_name(name: str) -> None:

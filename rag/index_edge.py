@@ -26,6 +26,7 @@ from rag.index import (
     check_index_name,
     check_search,
     check_upsert,
+    store_of_index,
 )
 
 _LOCK_FILE = ".owner.lock"
@@ -66,6 +67,10 @@ class EdgeIndexes:
         """Whether the index exists (open or on disk)."""
         check_index_name(name)
         return name in self._shards or (self._root / name).is_dir()
+
+    def names(self) -> list[str]:
+        """The index directories under the root."""
+        return sorted(path.name for path in self._root.iterdir() if path.is_dir() and store_of_index(path.name))
 
     def upsert(self, name: str, points: Sequence[IndexPoint]) -> None:
         """Writes the points, replacing those with the same ids."""

@@ -25,6 +25,7 @@ from rag.index import (
     check_index_name,
     check_search,
     check_upsert,
+    store_of_index,
 )
 
 # A bound on how long one call to the server may take.
@@ -84,6 +85,11 @@ class QdrantIndexes:
         """Removes every point of the file and waits until searches no longer see them."""
         self._require(name)
         self._client.delete(name, points_selector=qdrant.FilterSelector(filter=_file_filter(file_id)), wait=True)
+
+    def names(self) -> list[str]:
+        """The collections that are indexes (a shared server may hold others: never listed)."""
+        found = (c.name for c in self._client.get_collections().collections)
+        return sorted(name for name in found if store_of_index(name))
 
     def drop(self, name: str) -> None:
         """Deletes the collection (a no-op when it does not exist)."""

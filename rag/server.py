@@ -28,6 +28,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+import aiohttp
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_health.v1._async import HealthServicer
@@ -42,6 +43,7 @@ from ringside_server.core_client import CoreClient
 from ringside_server.errors import RingsideError
 from ringside_server.observability.grpc_server import RpcMetrics
 from ringside_server.observability.metrics import serve_metrics
+from ringside_server.settings import Settings
 from ringside_server.temporal_connection import TemporalConnection
 
 log = logging.getLogger("ringside.rag")
@@ -76,6 +78,11 @@ class RagOptions:
     parse_cache: pathlib.Path | None = None
     vision_model: str = ""  # RINGSIDE_RAG_VISION_MODEL: images are read through it (issue 17)
     transcription_model: str = ""  # RINGSIDE_RAG_TRANSCRIPTION_MODEL: audio is
+    sweep_interval_s: float = 300.0  # the sweep of deleted files' and stores' leftovers (0: none)
+    partial_upload_ttl_s: float = 3600.0
+    sweep_grace_s: float = 60.0
+    # Providers for ingest with a non-local embedding model (None: the settings from the environment).
+    settings: Settings | None = None
 
 
 class RagServicer(rag_pb2_grpc.RagServiceServicer):
@@ -244,7 +251,10 @@ async def _ingest(options: RagOptions, servicer: RagServicer) -> None:
     """The ingest workflows' worker and starter (workers/rag_ingest), once Temporal answers."""
     from temporalio.worker import Worker
 
+    from ringside_server.metering.gateway import Gateway
+    from ringside_server.providers.configured import models_and_providers
     from workers.rag_ingest.activities import IngestActivities
+    from workers.rag_ingest.embedding import IngestEmbedding
     from workers.rag_ingest.migration_starter import MigrationStarter
     from workers.rag_ingest.shared import TASK_QUEUE
     from workers.rag_ingest.starter import IngestStarter
@@ -261,8 +271,19 @@ async def _ingest(options: RagOptions, servicer: RagServicer) -> None:
             log.info("ingest waits for Temporal at %s (%s)", temporal.address, error)
             await asyncio.sleep(TEMPORAL_RETRY_S)
     core = CoreClient(options.core_address, options.internal_token)
+    settings = options.settings or Settings()
+    session = aiohttp.ClientSession()
+    refs, providers = models_and_providers(settings, session, None)  # the local model is this process's
+    gateway = Gateway(settings=settings, core=core, refs=refs, providers=providers)
+    embedding = IngestEmbedding(servicer, gateway)
     activities = IngestActivities(
-        core, servicer, options.files_root, options.parse_cache, options.vision_model, options.transcription_model
+        core,
+        servicer,
+        options.files_root,
+        options.parse_cache,
+        embedding,
+        options.vision_model,
+        options.transcription_model,
     )
     worker = Worker(
         client,
@@ -280,6 +301,27 @@ async def _ingest(options: RagOptions, servicer: RagServicer) -> None:
             )
     finally:
         activities.close()
+        await session.close()
+        await core.close()
+
+
+async def _sweep(options: RagOptions, indexes: VectorIndexes) -> None:
+    """Removes the bytes, indexes and cached parses the core no longer knows (workers/rag_ingest/sweep.py)."""
+    from workers.rag_ingest.sweep import Sweeper
+
+    assert options.core_address and options.files_root and options.parse_cache
+    core = CoreClient(options.core_address, options.internal_token)
+    try:
+        sweeper = Sweeper(
+            core,
+            indexes,
+            options.files_root,
+            options.parse_cache,
+            options.partial_upload_ttl_s,
+            options.sweep_grace_s,
+        )
+        await sweeper.run(options.sweep_interval_s)
+    finally:
         await core.close()
 
 
@@ -326,8 +368,14 @@ async def serve(options: RagOptions) -> None:
         loop.add_signal_handler(signum, stop.set)
     heartbeat = asyncio.create_task(_heartbeat(options)) if options.core_address else None
     ingesting = asyncio.create_task(_ingest(options, servicer)) if options.temporal else None
+    sweeps = options.core_address and options.files_root and options.parse_cache and options.sweep_interval_s
+    sweeping = asyncio.create_task(_sweep(options, indexes)) if sweeps else None
     await stop.wait()
     log.info("rag stopping")
+    if sweeping is not None:
+        sweeping.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await sweeping
     if ingesting is not None:
         ingesting.cancel()
         with contextlib.suppress(asyncio.CancelledError):

@@ -156,6 +156,10 @@ def rag_serve(
         parse_cache=settings.ensure_data_dir().resolve() / "rag" / "parses",
         vision_model=settings.rag_vision_model,
         transcription_model=settings.rag_transcription_model,
+        sweep_interval_s=settings.rag_sweep_interval_s,
+        partial_upload_ttl_s=settings.rag_partial_upload_ttl_s,
+        sweep_grace_s=settings.rag_sweep_grace_s,
+        settings=settings,
     )
     _run(serve(options))
 

@@ -59,6 +59,13 @@ class Settings(BaseSettings):
     qdrant_replication_factor: int = Field(default=1, ge=1, le=100)
     qdrant_write_consistency_factor: int = Field(default=1, ge=1, le=100)
     rag_threads: int = Field(default=2, ge=1, le=64)
+    # The rag role's sweep (workers/rag_ingest/sweep.py): how often it removes the bytes, indexes and
+    # cached parses of deleted (or erased) files and stores, and uploads cut off mid-stream (their
+    # `.partial` files once untouched for rag_partial_upload_ttl_s). A stored file no live row names
+    # is left alone for rag_sweep_grace_s: its upload's metadata may still be on its way to the core.
+    rag_sweep_interval_s: float = Field(default=300.0, ge=0.2, le=86_400)
+    rag_partial_upload_ttl_s: int = Field(default=3600, ge=1, le=7 * 86_400)
+    rag_sweep_grace_s: int = Field(default=60, ge=1, le=86_400)
     # A vector store's embedding_model when its create names none (API.md "Managed RAG").
     rag_embedding_model: str = Field(default="fc:local/all-minilm-l6-v2", min_length=1, max_length=300)
     # An ingest in progress with no progress (no batch embedded) for this long shows `stalled` (issue 17).

@@ -53,6 +53,34 @@ class IdempotentResponseForgotten:
     key: str
 
 
+@dataclass(frozen=True, slots=True)
+class CustomerQueriesErased:
+    """Every query-log row the customer made, in its own stores and in the account's shared ones."""
+
+    customer_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class StoreQueriesErased:
+    """Every query-log row of an erased customer's store, whoever asked."""
+
+    store_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class FileScrubbed:
+    """An erased customer's (deleted) file row keeps its id, size and dates, not its name or hash."""
+
+    file_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class VectorStoreScrubbed:
+    """An erased customer's (deleted) store row keeps its id and model, not its name or metadata."""
+
+    store_id: str
+
+
 def scrubbed_event_body(body: str, customer_id: str) -> str:
     """The event's JSON with `data.customer` reduced to `{id}` and any other object of the data
     that is this customer likewise; amounts, types and ids stay."""

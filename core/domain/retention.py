@@ -43,6 +43,12 @@ KEPT: tuple[Kept, ...] = (
         "",
         "/v1/usage totals are computed from them; they are purged only once daily aggregates exist (not yet)",
     ),
+    Kept(
+        "request log rows (route, models, status, latency; no text)",
+        "forever, for now",
+        "",
+        "/v1/requests lists them beside the usage records; purged with those once daily aggregates exist (not yet)",
+    ),
     Kept("closed billing periods", "forever", "", "invoices and Stripe pushes refer to them"),
     Kept(
         "events",
@@ -85,6 +91,32 @@ KEPT: tuple[Kept, ...] = (
         "30 days",
         "RINGSIDE_RETENTION_RAG_QUERIES_DAYS",
         "GET /v1/vector_stores/:id/queries and /stats read at most 30 days back",
+    ),
+    Kept(
+        "uploaded files (bytes in the file store; the metadata row)",
+        "until deleted",
+        "",
+        "DELETE /v1/files/:id removes the bytes and detaches the file from every store at once; the row stays, "
+        "marked deleted (id, size, dates), beside the usage it caused",
+    ),
+    Kept(
+        "files attached to a deleted vector store",
+        "until deleted themselves",
+        "",
+        "OpenAI's rule: deleting a store detaches its files, it does not delete them",
+    ),
+    Kept(
+        "vector store indexes and cached parses",
+        "while their store / a file with that content lives",
+        "RINGSIDE_RAG_SWEEP_INTERVAL_S (sweep every 300 s)",
+        "deleting a store drops its index at once; the rag role's sweep removes any index, file bytes or "
+        "cached parse the core no longer knows (a delete made while the rag role was down, an erasure)",
+    ),
+    Kept(
+        "interrupted uploads (`.partial` files)",
+        "1 hour untouched",
+        "RINGSIDE_RAG_PARTIAL_UPLOAD_TTL_S",
+        "an upload cut off mid-stream; the rag role's sweep removes it, at start and every sweep interval",
     ),
     Kept(
         "an erased customer's personal data",

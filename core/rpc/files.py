@@ -59,5 +59,23 @@ class FilesServicer(Base, files_pb2_grpc.FilesServiceServicer):
     @rpc
     async def DeleteFile(self, request: files_pb2.DeleteFileRequest, context: Context) -> files_pb2.DeleteFileResponse:
         principal = self.auth.principal(context)
-        stored = await files.delete(self.core, principal, request.id[:100], request.customer_ref[:MAX_PROTO_STRING])
-        return files_pb2.DeleteFileResponse(id=stored.id)
+        stored, left = await files.delete(
+            self.core, principal, request.id[:100], request.customer_ref[:MAX_PROTO_STRING]
+        )
+        return files_pb2.DeleteFileResponse(
+            id=stored.id,
+            detached_from=[files_pb2.DetachedFrom(store_id=store_id, generation=gen) for store_id, gen in left],
+        )
+
+    @rpc
+    async def LiveRagObjects(
+        self, request: files_pb2.LiveRagObjectsRequest, context: Context
+    ) -> files_pb2.LiveRagObjectsResponse:
+        self.auth.internal(context)
+        live_files, live_stores, live_contents = files.live_rag_objects(
+            self.core,
+            [i[:100] for i in request.file_ids],
+            [i[:100] for i in request.store_ids],
+            [i[:100] for i in request.sha256s],
+        )
+        return files_pb2.LiveRagObjectsResponse(file_ids=live_files, store_ids=live_stores, sha256s=live_contents)

@@ -4,8 +4,9 @@
 wallet first when forced; `sweep` runs in the core every second and completes each pending erasure
 whose holds have all resolved (a call in flight keeps it pending until it settles or its hold
 expires), planning the scrub from the database and writing it in one commit — which also deletes
-the customer's files and vector stores (their rows; the bytes and indexes are the file store's and
-the rag role's).
+the customer's files and vector stores (rows scrubbed of names, their query logs and the customer's
+queries of shared stores deleted). The bytes, indexes and cached parses are the file store's and
+the rag role's: its sweep (rag/sweep.py) removes those of every file and store no longer live.
 """
 
 from __future__ import annotations
@@ -22,8 +23,12 @@ from core.domain.erasure import (
     COMPLETED,
     PENDING,
     CustomerErased,
+    CustomerQueriesErased,
     ErasureRequested,
     EventScrubbed,
+    FileScrubbed,
+    StoreQueriesErased,
+    VectorStoreScrubbed,
     scrubbed_event_body,
 )
 from core.domain.files import FileDeletion
@@ -124,6 +129,9 @@ async def complete(core: Core, customer: Customer) -> None:
         dataclasses.replace(b, metadata_json="{}") for b in core.state.batches.values() if b.customer_id == customer.id
     ]
     records += [BatchUpdate(b) for b in batches]
+    # Names and queries can hold personal data; the rows' ids, sizes and dates stay with the ledger's.
+    records += [FileScrubbed(f.id) for f in files] + [VectorStoreScrubbed(s.id) for s in stores]
+    records += [CustomerQueriesErased(customer.id)] + [StoreQueriesErased(s.id) for s in stores]
     records.append(CustomerErased(customer.id, now))
     records += new_event(
         customer.account_id, customer.livemode, "customer.erased", {"customer": {"id": customer.id}}, now, customer.id

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 
 from core.domain.files import LISTED_PURPOSES, MAX_FILENAME, PURPOSES, FileDeletion, StoredFile
+from core.domain.vector_store_files import VectorStoreFileDetach
 from core.services.core import Core, Principal, require_scope
 from ringside_server.errors import RingsideError
 
@@ -128,14 +129,41 @@ def list_files(
     return mine[:limit], len(mine) > limit
 
 
-async def delete(core: Core, principal: Principal, file_id: str, customer_ref: str) -> StoredFile:
+async def delete(
+    core: Core, principal: Principal, file_id: str, customer_ref: str
+) -> tuple[StoredFile, list[tuple[str, int]]]:
+    """Deletes the file and, in the same commit, detaches it from every store (it leaves their
+    listings and file_counts at once). → the file and the (store id, generation) it left, whose
+    points the caller removes from the index."""
     require_scope(principal, "api:write", customer_bound=True)
     stored = get(core, principal, file_id, customer_ref)
     now = int(core.now())
+    attached = [store_id for store_id, rows in core.state.store_files.items() if stored.id in rows]
+    left = [(store_id, store.generation) for store_id in attached if (store := core.state.vector_stores.get(store_id))]
 
     def forget() -> None:
         stored.deleted_at = now
         core.state.files.pop(stored.id, None)
+        for store_id in attached:
+            core.state.store_files.get(store_id, {}).pop(stored.id, None)
 
-    await core.writer.write_then_apply([FileDeletion(stored.id, now)], forget)
-    return stored
+    detaches = [VectorStoreFileDetach(store_id, stored.id) for store_id in attached]
+    await core.writer.write_then_apply([FileDeletion(stored.id, now), *detaches], forget)
+    return stored, left
+
+
+MAX_LIVE_CHECK = 1000  # ids per list in one LiveRagObjects call
+
+
+def live_rag_objects(
+    core: Core, file_ids: list[str], store_ids: list[str], sha256s: list[str]
+) -> tuple[list[str], list[str], list[str]]:
+    """Which of these the rag role may keep: files not deleted, stores not deleted, contents some
+    live file has. Everything else — deleted, or erased with its customer — it removes."""
+    if max(len(file_ids), len(store_ids), len(sha256s)) > MAX_LIVE_CHECK:
+        raise RingsideError("invalid_request", f"At most {MAX_LIVE_CHECK} ids per list.", "file_ids")
+    files = [f for f in file_ids if f in core.state.files]
+    stores = [s for s in store_ids if s in core.state.vector_stores]
+    wanted = set(sha256s)
+    held = {f.sha256 for f in core.state.files.values() if f.sha256 in wanted}
+    return files, stores, [digest for digest in sha256s if digest in held]

@@ -12,12 +12,16 @@ from core.domain.erasure import (
     COMPLETED,
     PENDING,
     CustomerErased,
+    CustomerQueriesErased,
     ErasureRequested,
     EventScrubbed,
+    FileScrubbed,
     IdempotentResponseForgotten,
+    StoreQueriesErased,
+    VectorStoreScrubbed,
     shows_customer,
 )
-from core.store.tables import CUSTOMERS, EVENTS, IDEMPOTENCY
+from core.store.tables import CUSTOMERS, EVENTS, FILES, IDEMPOTENCY, VECTOR_STORE_QUERIES, VECTOR_STORES
 
 STATEMENTS: dict[type, tuple[Executable, Callable[[Any], dict[str, Any]]]] = {
     ErasureRequested: (
@@ -50,6 +54,22 @@ STATEMENTS: dict[type, tuple[Executable, Callable[[Any], dict[str, Any]]]] = {
             IDEMPOTENCY.c.key == bindparam("b_key"),
         ),
         lambda r: {"b_account": r.account_id, "b_livemode": r.livemode, "b_route": r.route, "b_key": r.key},
+    ),
+    CustomerQueriesErased: (
+        delete(VECTOR_STORE_QUERIES).where(VECTOR_STORE_QUERIES.c.customer_id == bindparam("b_customer")),
+        lambda r: {"b_customer": r.customer_id},
+    ),
+    StoreQueriesErased: (
+        delete(VECTOR_STORE_QUERIES).where(VECTOR_STORE_QUERIES.c.store_id == bindparam("b_store")),
+        lambda r: {"b_store": r.store_id},
+    ),
+    FileScrubbed: (
+        update(FILES).where(FILES.c.id == bindparam("b_id")).values(filename="", sha256=""),
+        lambda r: {"b_id": r.file_id},
+    ),
+    VectorStoreScrubbed: (
+        update(VECTOR_STORES).where(VECTOR_STORES.c.id == bindparam("b_id")).values(name="", metadata_json="{}"),
+        lambda r: {"b_id": r.store_id},
     ),
 }
 

@@ -5,6 +5,7 @@ naming a customer sees that customer's files only (anything else is 404)."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -16,6 +17,8 @@ from edge_http.openai.jsonio import dumps
 from ringside.core.v1 import files_pb2
 from ringside_server.errors import RingsideError
 from ringside_server.file_store import FileStore, new_file_id
+
+log = logging.getLogger("ringside.edge")
 
 CHUNK_BYTES = 256 * 1024
 MAX_PARTS = 8
@@ -188,6 +191,12 @@ async def delete_file(request: web.Request) -> web.Response:
         authorization(request),
     )
     await store_of(edge).delete(deleted.id)
+    for left in deleted.detached_from:  # out of those stores' listings already; the points go now
+        try:
+            if edge.rag is not None:
+                await edge.rag.delete_file(left.store_id, left.generation, deleted.id)
+        except RingsideError as error:  # as for a detach: left behind, logged
+            log.warning("file %s deleted; its points in %s were not removed: %s", deleted.id, left.store_id, error.code)
     return web.Response(
         body=dumps({"id": deleted.id, "object": "file", "deleted": True}), content_type="application/json"
     )

@@ -181,7 +181,7 @@ def _file_request(request: web.Request) -> pb.StoreFileRequest:
 
 
 BATCH_FIELDS = frozenset({"file_ids", "attributes", "chunking_strategy"})
-MAX_BATCH = 500
+MAX_BATCH = wire.MAX_FILE_IDS
 
 
 def render_batch(store_id: str, batch: pb.FileBatchResponse) -> dict[str, Any]:

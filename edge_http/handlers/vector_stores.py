@@ -60,12 +60,7 @@ async def create_vector_store(request: web.Request) -> web.Response:
     header = authorization(request)
     body = parse_object(await request.read())
     wire.refuse_unknown(body, wire.CREATE_FIELDS)
-    if body.get("file_ids"):
-        raise RingsideError(
-            "invalid_request",
-            "file_ids at create is not available yet: attach files once the store exists.",
-            "file_ids",
-        )
+    file_ids = _file_ids_of(body.get("file_ids"))
     requested = body.get("embedding_model") or edge.settings.rag_embedding_model
     model = await embedding_model_of(edge, bearer(request), requested, fc_customer(request))
     created = await edge.core.as_caller(
@@ -82,7 +77,39 @@ async def create_vector_store(request: web.Request) -> web.Response:
         ),
         header,
     )
-    return _json(render(created.store))
+    if not file_ids:
+        return _json(render(created.store))
+    return _json(render(await _attached_at_create(request, header, created.store, file_ids)))
+
+
+def _file_ids_of(value: object) -> list[str]:
+    """OpenAI's `file_ids` at create (≤ 500, checked before any id is looked up); [] when absent."""
+    if value is None:
+        return []
+    if not isinstance(value, list) or len(value) > wire.MAX_FILE_IDS:
+        message = f"file_ids must be an array of at most {wire.MAX_FILE_IDS} file ids."
+        raise RingsideError("invalid_request", message, "file_ids")
+    return [wire.file_id_of(file_id, "file_ids") for file_id in value]
+
+
+async def _attached_at_create(
+    request: web.Request, header: str, store: pb.VectorStore, file_ids: list[str]
+) -> pb.VectorStore:
+    """Attaches `file_ids` to the new store as one batch (the store's chunking): all or none, as a
+    batch is. A refused batch (a file not found, another owner's) deletes the store again, so the
+    create answers that refusal and leaves nothing behind. → the store as it is now."""
+    edge = request.app[EDGE]
+    attach = pb.AttachFileBatchRequest(
+        store_id=store.id, customer_ref=fc_customer(request), file_ids=file_ids, attributes_json="{}"
+    )
+    try:
+        await edge.core.as_caller(edge.core.vector_stores.AttachFileBatch, attach, header)
+    except RingsideError:
+        delete = pb.DeleteVectorStoreRequest(id=store.id, customer_ref=fc_customer(request))
+        await edge.core.as_caller(edge.core.vector_stores.DeleteVectorStore, delete, header)
+        raise
+    get = pb.GetVectorStoreRequest(id=store.id, customer_ref=fc_customer(request))
+    return (await edge.core.as_caller(edge.core.vector_stores.GetVectorStore, get, header)).store
 
 
 async def list_vector_stores(request: web.Request) -> web.Response:

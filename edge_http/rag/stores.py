@@ -12,6 +12,7 @@ from ringside_server.providers.catalog.load import CatalogModel
 CREATE_FIELDS = frozenset(
     {"name", "file_ids", "expires_after", "chunking_strategy", "metadata", "embedding_model", "shared", "description"}
 )
+MAX_FILE_IDS = 500  # OpenAI's bound on file_ids, at store create and in a file batch
 UPDATE_FIELDS = frozenset({"name", "expires_after", "metadata"})
 ATTACH_FIELDS = frozenset({"file_id", "attributes", "chunking_strategy"})
 MAX_FILE_ID = 100

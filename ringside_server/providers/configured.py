@@ -1,5 +1,6 @@
-"""The catalog and the providers this process may call, built alike by every role that makes
-metered calls (the edge; the worker, for batches' lines and Assistants runs)."""
+"""The catalog and the providers configured to serve it, built alike by every role that makes
+model calls (the edge; the worker, for batches' lines and Assistants runs; the rag role, for ingest
+with a non-local embedding model)."""
 
 from __future__ import annotations
 
@@ -7,14 +8,14 @@ import aiohttp
 
 from ringside_server.providers.base import Provider
 from ringside_server.providers.catalog.load import load
-from ringside_server.providers.local import LOCAL_PROVIDER, LocalProvider
+from ringside_server.providers.local import LOCAL_PROVIDER
 from ringside_server.providers.refs import Refs
 from ringside_server.providers.registry import build_providers
 from ringside_server.settings import Settings
 
 
 def models_and_providers(
-    settings: Settings, session: aiohttp.ClientSession, local: LocalProvider
+    settings: Settings, session: aiohttp.ClientSession, local: Provider | None
 ) -> tuple[Refs, dict[str, Provider]]:
     """The catalog (shipped + RINGSIDE_PROVIDERS_FILE) and the providers configured to serve it: those
     the environment configures, and the rag role's local models (always: `ringside up` runs it)."""
@@ -27,5 +28,6 @@ def models_and_providers(
         settings.upstream_timeout_s,
         settings.upstream_connect_timeout_s,
     )
-    providers[LOCAL_PROVIDER] = local
+    if local is not None:
+        providers[LOCAL_PROVIDER] = local
     return Refs.of(catalog), providers

@@ -120,7 +120,8 @@ def test_the_embedding_model_is_resolved_and_pinned(rag_stack: Stack) -> None:
         ({"expires_after": {"anchor": "last_active_at", "days": 366}}, "expires_after"),
         ({"shared": "yes"}, "shared"),
         ({"colour": "blue"}, "colour"),
-        ({"file_ids": ["file-abc"]}, "file_ids"),
+        ({"file_ids": "file-abc"}, "file_ids"),
+        ({"file_ids": ["file-abc"] * 501}, "file_ids"),
     ],
 )
 def test_every_bound_of_create_is_a_400(rag_stack: Stack, body: dict[str, Any], param: str) -> None:

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from rag.chunking import chunk_id
 from rag.filters import Comparison, Filter, parse_filter
-from rag.index import IndexNotFoundError, IndexPoint, VectorIndexes, index_name, open_indexes
+from rag.index import IndexNotFoundError, IndexPoint, VectorIndexes, index_name, open_indexes, store_of_index
 from rag.index_edge import EdgeIndexes
 
 DIMENSIONS = 8
@@ -246,3 +246,13 @@ def test_a_random_workload_agrees_between_the_two_engines(tmp_path: pathlib.Path
     finally:
         embedded.close()
         server_path.close()
+
+
+def test_names_lists_only_the_indexes_index_name_makes(indexes: VectorIndexes) -> None:
+    for name in (index_name("vs_abc", 0), index_name("vs_abc", 2), index_name("vs_other", 1), "handbook--g1"):
+        indexes.create(name, 4)
+    assert indexes.names() == ["vs_abc--g0", "vs_abc--g2", "vs_other--g1"]  # never another's collection
+    assert [store_of_index(name) for name in indexes.names()] == ["vs_abc", "vs_abc", "vs_other"]
+    assert store_of_index("handbook--g1") is None and store_of_index("vs_abc--gx") is None
+    indexes.drop("vs_abc--g0")
+    assert indexes.names() == ["vs_abc--g2", "vs_other--g1"]

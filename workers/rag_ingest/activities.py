@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from temporalio import activity
 
 from rag.chunking import Chunk, Chunker, chunk_id, resolve_strategy
-from rag.embedder import DIMENSIONS, LOCAL_MODEL_REF, TEXT_WINDOW_TOKENS
+from rag.embedder import DIMENSIONS
 from rag.errors import IngestError, InvalidRequestError
 from rag.filetypes import media_kind
 from rag.index import IndexNotFoundError, IndexPoint, index_name
@@ -29,10 +29,11 @@ from ringside_server.core_client import CoreClient
 from ringside_server.errors import RingsideError
 from ringside_server.file_store import FileStore
 from ringside_server.metering.settlement import price_of
-from ringside_server.providers.catalog.load import load_catalog
+from ringside_server.providers.catalog.load import CatalogModel, load_catalog
+from workers.rag_ingest.embedding import IngestEmbedding
 from workers.rag_ingest.media import MediaReader, Payer
 from workers.rag_ingest.migration_activities import MigrationActivities, target_of
-from workers.rag_ingest.reembed import FileDone, Reembedder, Target
+from workers.rag_ingest.reembed import FileDone, Reembedder
 from workers.rag_ingest.shared import FinishInput, IngestInput, IngestOutcome
 
 if TYPE_CHECKING:
@@ -70,6 +71,7 @@ class IngestActivities:
         rag: RagServicer,
         files_root: pathlib.Path,
         parse_cache: pathlib.Path,
+        embedding: IngestEmbedding,
         vision_model: str = "",
         transcription_model: str = "",
     ) -> None:
@@ -77,11 +79,13 @@ class IngestActivities:
         self._rag = rag
         self._files = FileStore(files_root)
         self._cache = parse_cache
+        # Counts in the local model's word pieces (API.md: the model's own tokenizer where it is
+        # available offline; for another model its window bounds the chunk, and OpenAI's 800/400 fits).
         self._chunker = Chunker(rag.embedder.tokenizer)
-        self._model = load_catalog()[LOCAL_MODEL_REF]  # its price: the ingest is metered like a call
+        self._embedding = embedding  # the store's model: local here, any other through its provider
         # Parsing is CPU-bound native and Python code: one document at a time, off the event loop.
         self._parse_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rag-parse")
-        self._reembedder = Reembedder(core, rag, load_catalog())
+        self._reembedder = Reembedder(core, rag, load_catalog(), embedding)
         self._media = MediaReader(core, load_catalog(), vision_model, transcription_model)
 
     def migration_activities(self) -> MigrationActivities:
@@ -164,10 +168,12 @@ class IngestActivities:
         if attached.attach_id != request.attach_id or attached.status != "in_progress":
             return IngestOutcome("superseded")  # finished already, or re-attached: not this run's
         try:
+            model = self._embedding.model(store.embedding_model)
+        except RingsideError as error:
+            return _failed("server_error", error.message)
+        try:
             text = await self._text(job)
-            if store.embedding_model != LOCAL_MODEL_REF:  # another catalog model (a migrated store)
-                return await self._ingest_other(job, text)
-            strategy = resolve_strategy(json.loads(attached.chunking_json or "null"), TEXT_WINDOW_TOKENS)
+            strategy = resolve_strategy(json.loads(attached.chunking_json or "null"), IngestEmbedding.window(model))
             chunks = await self._off_loop(self._chunker.chunk, text, strategy)
         except IngestError as error:
             return _failed(error.code, error.message)
@@ -179,28 +185,36 @@ class IngestActivities:
             return _failed("invalid_file", NO_TEXT)
         name = index_name(store.id, store.generation)
         attributes = json.loads(attached.attributes_json or "{}")
-        await self._rag.on_index(self._rag.indexes.create, name, DIMENSIONS)
+        await self._rag.on_index(self._rag.indexes.create, name, model.dimensions or DIMENSIONS)
         details = activity.info().heartbeat_details
         done = int(details[0]) if details else 0  # batches a previous attempt wrote (same ids: idempotent)
-        bound = sum(chunk.token_count + SPECIAL_TOKENS for chunk in chunks[done:])
-        admitted = await self._admit(attached, store, bound)
+        rest = chunks[done:]
+        counted = sum(chunk.token_count + SPECIAL_TOKENS for chunk in rest)
+        bound = IngestEmbedding.bound(model, [chunk.text for chunk in rest], counted)
+        admitted = await self._admit(attached, store, model, bound)
         if isinstance(admitted, IngestOutcome):
             return admitted
         spent = 0
         try:
             for start in range(done, len(chunks), EMBED_BATCH):
-                spent += await self._embed_batch(request, job, chunks[start : start + EMBED_BATCH], name, attributes)
+                batch = chunks[start : start + EMBED_BATCH]
+                spent += await self._embed_batch(request, job, model, batch, name, attributes)
                 activity.heartbeat(start + EMBED_BATCH)
                 await self._progressed(request)
         except Stopped as stopped:
-            await self._settle(admitted, spent, metering_pb2.SETTLE_OUTCOME_COMPLETED)
+            await self._settle(admitted, model, spent, metering_pb2.SETTLE_OUTCOME_COMPLETED)
             return stopped.outcome(store.generation, spent)
+        except RingsideError as error:
+            await self._settle(admitted, model, spent, metering_pb2.SETTLE_OUTCOME_FAILED)
+            if error.code != "model_unavailable":
+                raise  # an upstream hiccup: the attempt is retried, resuming after its last batch
+            return _failed("server_error", f"The embedding with {model.ref} is not available: {error.message}")
         except BaseException:
-            await self._settle(admitted, spent, metering_pb2.SETTLE_OUTCOME_FAILED)
+            await self._settle(admitted, model, spent, metering_pb2.SETTLE_OUTCOME_FAILED)
             raise
-        await self._settle(admitted, spent, metering_pb2.SETTLE_OUTCOME_COMPLETED)
+        await self._settle(admitted, model, spent, metering_pb2.SETTLE_OUTCOME_COMPLETED)
         if job.HasField("migration"):  # attached while a migration runs: embedded with its model too
-            spent += await self._also_migrating(job, text, attributes)
+            spent += await self._also_migrating(job, text, attributes)  # its own metered calls
         used = json.dumps(strategy.to_openai())
         return IngestOutcome(
             "completed", len(chunks), generation=store.generation, chunking_json=used, embedding_tokens=spent
@@ -215,38 +229,6 @@ class IngestActivities:
         )
         if answer.status != "in_progress":
             raise Stopped(answer.status)
-
-    async def _ingest_other(self, job: pb.IngestJobResponse, text: str) -> IngestOutcome:
-        """A store whose model is not the local one (since a migration, issue 17): chunked for that
-        model's window and embedded through the re-embedder (resumable, metered per batch)."""
-        store, attached = job.store, job.file
-        target = Target(
-            store.id, store.generation, store.embedding_model, store.livemode, attached.key_id, store.customer_id
-        )
-        model = self._reembedder.model(store.embedding_model)
-        chunks, strategy = self._reembedder.chunks(text, attached.chunking_json, model)
-        if not chunks:
-            return _failed("invalid_file", NO_TEXT)
-        attributes = json.loads(attached.attributes_json or "{}")
-        request = IngestInput(store.id, attached.file_id, attached.attach_id)
-
-        async def progressed(_: FileDone) -> None:
-            activity.heartbeat()
-            await self._progressed(request)
-
-        try:
-            done = await self._reembedder.embed_file(
-                target, attached.file_id, job.filename, chunks, attributes, after_batch=progressed
-            )
-        except Stopped as stopped:
-            return stopped.outcome(store.generation, 0)
-        spent = done.tokens
-        if job.HasField("migration"):
-            spent += await self._also_migrating(job, text, attributes)
-        used = json.dumps(strategy.to_openai())
-        return IngestOutcome(
-            "completed", len(chunks), generation=store.generation, chunking_json=used, embedding_tokens=spent
-        )
 
     async def _also_migrating(self, job: pb.IngestJobResponse, text: str, attributes: Any) -> int:
         """The file into the migration's new index too (its own metered calls). A failure here is
@@ -263,7 +245,9 @@ class IngestActivities:
             return 0
         return done.tokens
 
-    async def _admit(self, attached: pb.StoreFile, store: pb.VectorStore, bound: int) -> str | IngestOutcome:
+    async def _admit(
+        self, attached: pb.StoreFile, store: pb.VectorStore, model: CatalogModel, bound: int
+    ) -> str | IngestOutcome:
         """The embedding admitted as a call of the attaching key, attributed to the store's owner: its
         hold id, or the failed outcome naming the refusal (budget, wallet, block, rate limit)."""
         decision = await self._core.internal(
@@ -271,11 +255,11 @@ class IngestActivities:
             metering_pb2.AuthorizeRequest(
                 key_id=attached.key_id,
                 customer_ref=store.customer_id,
-                model_ref=LOCAL_MODEL_REF,
-                provider=self._model.provider,
-                price=price_of(self._model),
+                model_ref=model.ref,
+                provider=model.provider,
+                price=price_of(model),
                 input_tokens_bound=bound,
-                model_max_output_tokens=self._model.max_output_tokens,
+                model_max_output_tokens=model.max_output_tokens,
                 choices=1,
             ),
         )
@@ -284,7 +268,7 @@ class IngestActivities:
             return _failed("server_error", f"The embedding was refused: {refusal.message} ({refusal.code})")
         return decision.request_id
 
-    async def _settle(self, request_id: str, tokens: int, outcome: int) -> None:
+    async def _settle(self, request_id: str, model: CatalogModel, tokens: int, outcome: int) -> None:
         with contextlib.suppress(RingsideError):  # an unsettled hold expires; the ingest's outcome stands
             await self._core.internal(
                 self._core.metering.Settle,
@@ -292,20 +276,26 @@ class IngestActivities:
                     request_id=request_id,
                     usage=common_pb2.TokenCounts(input_tokens=tokens),
                     outcome=outcome,  # type: ignore[arg-type]
-                    upstream_model=LOCAL_MODEL_REF.removeprefix("fc:local/"),
+                    upstream_model=model.name,
                 ),
             )
 
     async def _embed_batch(
-        self, request: IngestInput, job: pb.IngestJobResponse, batch: list[Chunk], name: str, attributes: Any
+        self,
+        request: IngestInput,
+        job: pb.IngestJobResponse,
+        model: CatalogModel,
+        batch: list[Chunk],
+        name: str,
+        attributes: Any,
     ) -> int:
         """Embeds and upserts one batch. → its tokens (the model's own count)."""
         store = job.store
-        embeddings = await self._rag.embed([chunk.text for chunk in batch])
+        embeddings = await self._embedding.embed(model, store.livemode, [chunk.text for chunk in batch])
         points = [
             IndexPoint(
                 id=chunk_id(store.id, request.file_id, store.generation, chunk.index),
-                vector=vector.tolist(),
+                vector=vector,
                 file_id=request.file_id,
                 chunk_index=chunk.index,
                 text=chunk.text,
@@ -315,7 +305,7 @@ class IngestActivities:
             for chunk, vector in zip(batch, embeddings.vectors, strict=True)
         ]
         await self._rag.on_index(self._rag.indexes.upsert, name, points)
-        return sum(embeddings.token_counts)
+        return embeddings.tokens
 
     @activity.defn(name="rag_finish_ingest")
     async def finish(self, finished: FinishInput) -> None:

@@ -6,8 +6,8 @@ after a crash of the rag role nothing written is embedded (or paid for) again. E
 metered call of the key that asked, attributed to the store's owner: only embedding tokens are paid.
 
 The model: the local one on the rag role's own thread; any other catalog embedding model under a
-test key is the test model (its deterministic vectors, as every test-key call gets); a paid
-provider's model under a live key is not served from the rag role yet (a clear server_error)."""
+test key is the test model (its deterministic vectors, as every test-key call gets, hashed off the
+event loop); under a live key its configured provider, as an ingest embeds (IngestEmbedding)."""
 
 from __future__ import annotations
 
@@ -34,6 +34,7 @@ from ringside_server.providers.test_model import TestModelProvider
 
 if TYPE_CHECKING:
     from rag.server import RagServicer
+    from workers.rag_ingest.embedding import IngestEmbedding
 
 BATCH = 32  # chunks per embed call, upsert and metered call
 DEFAULT_WINDOW = 8191  # an embedding model whose catalog entry gives no context window (OpenAI's 3-series)
@@ -60,8 +61,11 @@ class FileDone:
 
 
 class Reembedder:
-    def __init__(self, core: CoreClient, rag: RagServicer, catalog: dict[str, CatalogModel]) -> None:
+    def __init__(
+        self, core: CoreClient, rag: RagServicer, catalog: dict[str, CatalogModel], embedding: IngestEmbedding
+    ) -> None:
         self._core = core
+        self._embedding = embedding
         self._rag = rag
         self._catalog = catalog
         self._chunker = Chunker(rag.embedder.tokenizer)
@@ -170,9 +174,11 @@ class Reembedder:
             embeddings = await self._rag.embed(texts)
             return [vector.tolist() for vector in embeddings.vectors], sum(embeddings.token_counts)
         if target.livemode:
-            raise IngestError(
-                "server_error", f"Embedding with {model.ref} from the rag role needs a test key for now (issue 17)."
-            )
+            try:
+                embedded = await self._embedding.embed(model, True, texts)
+            except RingsideError as error:
+                raise IngestError("server_error", f"The embedding with {model.ref} failed: {error.message}") from error
+            return embedded.vectors, embedded.tokens
         provider = TestModelProvider().serving(model)
         request = {"model": model.name, "input": texts, "encoding_format": "float"}
 

@@ -95,7 +95,37 @@ class DeleteFileRequest(_message.Message):
     def __init__(self, id: _Optional[str] = ..., customer_ref: _Optional[str] = ...) -> None: ...
 
 class DeleteFileResponse(_message.Message):
-    __slots__ = ("id",)
+    __slots__ = ("id", "detached_from")
     ID_FIELD_NUMBER: _ClassVar[int]
+    DETACHED_FROM_FIELD_NUMBER: _ClassVar[int]
     id: str
-    def __init__(self, id: _Optional[str] = ...) -> None: ...
+    detached_from: _containers.RepeatedCompositeFieldContainer[DetachedFrom]
+    def __init__(self, id: _Optional[str] = ..., detached_from: _Optional[_Iterable[_Union[DetachedFrom, _Mapping]]] = ...) -> None: ...
+
+class DetachedFrom(_message.Message):
+    __slots__ = ("store_id", "generation")
+    STORE_ID_FIELD_NUMBER: _ClassVar[int]
+    GENERATION_FIELD_NUMBER: _ClassVar[int]
+    store_id: str
+    generation: int
+    def __init__(self, store_id: _Optional[str] = ..., generation: _Optional[int] = ...) -> None: ...
+
+class LiveRagObjectsRequest(_message.Message):
+    __slots__ = ("file_ids", "store_ids", "sha256s")
+    FILE_IDS_FIELD_NUMBER: _ClassVar[int]
+    STORE_IDS_FIELD_NUMBER: _ClassVar[int]
+    SHA256S_FIELD_NUMBER: _ClassVar[int]
+    file_ids: _containers.RepeatedScalarFieldContainer[str]
+    store_ids: _containers.RepeatedScalarFieldContainer[str]
+    sha256s: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, file_ids: _Optional[_Iterable[str]] = ..., store_ids: _Optional[_Iterable[str]] = ..., sha256s: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class LiveRagObjectsResponse(_message.Message):
+    __slots__ = ("file_ids", "store_ids", "sha256s")
+    FILE_IDS_FIELD_NUMBER: _ClassVar[int]
+    STORE_IDS_FIELD_NUMBER: _ClassVar[int]
+    SHA256S_FIELD_NUMBER: _ClassVar[int]
+    file_ids: _containers.RepeatedScalarFieldContainer[str]
+    store_ids: _containers.RepeatedScalarFieldContainer[str]
+    sha256s: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, file_ids: _Optional[_Iterable[str]] = ..., store_ids: _Optional[_Iterable[str]] = ..., sha256s: _Optional[_Iterable[str]] = ...) -> None: ...

@@ -57,6 +57,11 @@ class FilesServiceStub:
                 request_serializer=ringside_dot_core_dot_v1_dot_files__pb2.DeleteFileRequest.SerializeToString,
                 response_deserializer=ringside_dot_core_dot_v1_dot_files__pb2.DeleteFileResponse.FromString,
                 _registered_method=True)
+        self.LiveRagObjects = channel.unary_unary(
+                '/ringside.core.v1.FilesService/LiveRagObjects',
+                request_serializer=ringside_dot_core_dot_v1_dot_files__pb2.LiveRagObjectsRequest.SerializeToString,
+                response_deserializer=ringside_dot_core_dot_v1_dot_files__pb2.LiveRagObjectsResponse.FromString,
+                _registered_method=True)
 
 
 class FilesServiceServicer:
@@ -93,6 +98,15 @@ class FilesServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def LiveRagObjects(self, request, context):
+        """Internal (the rag role's sweep): which of the given files, stores and contents are still live,
+        so the rag role removes the bytes, indexes and cached parses of everything else — deleted
+        files and stores, and erased customers' (API.md "Customers", erase).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_FilesServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -115,6 +129,11 @@ def add_FilesServiceServicer_to_server(servicer, server):
                     servicer.DeleteFile,
                     request_deserializer=ringside_dot_core_dot_v1_dot_files__pb2.DeleteFileRequest.FromString,
                     response_serializer=ringside_dot_core_dot_v1_dot_files__pb2.DeleteFileResponse.SerializeToString,
+            ),
+            'LiveRagObjects': grpc.unary_unary_rpc_method_handler(
+                    servicer.LiveRagObjects,
+                    request_deserializer=ringside_dot_core_dot_v1_dot_files__pb2.LiveRagObjectsRequest.FromString,
+                    response_serializer=ringside_dot_core_dot_v1_dot_files__pb2.LiveRagObjectsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -228,6 +247,33 @@ class FilesService:
             '/ringside.core.v1.FilesService/DeleteFile',
             ringside_dot_core_dot_v1_dot_files__pb2.DeleteFileRequest.SerializeToString,
             ringside_dot_core_dot_v1_dot_files__pb2.DeleteFileResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def LiveRagObjects(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/ringside.core.v1.FilesService/LiveRagObjects',
+            ringside_dot_core_dot_v1_dot_files__pb2.LiveRagObjectsRequest.SerializeToString,
+            ringside_dot_core_dot_v1_dot_files__pb2.LiveRagObjectsResponse.FromString,
             options,
             channel_credentials,
             insecure,

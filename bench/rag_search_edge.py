@@ -1,0 +1,122 @@
+"""The edge's added latency on a vector store search: the same store searched three ways.
+
+    python -m bench.rag_search_edge [--points 10000] [--queries 300] [--backend sqlite|postgres]
+
+Starts a core, the rag role and an edge (tests.harness.Stack, no Temporal), creates a store, fills
+its index with `--points` random 384-d unit vectors through the rag role's Upsert (as an ingest
+would; no optimize() — production does not call it yet), then times `--queries` searches of each:
+- engine: the rag role's Search RPC with a ready vector (gRPC + the embedded engine; no embedding);
+- embed: the rag role's Embed RPC for a short query (the local model);
+- edge: `POST /v1/vector_stores/{id}/search` with that query over HTTP — the core's store lookup,
+  the query's metered embedding (authorize, embed, settle), the engine, the query log write.
+Prints p50/p99 of each and the edge's p50 over engine + embed (what the edge itself adds). The
+machine is shared: read the numbers with the load average printed beside them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import pathlib
+import statistics
+import tempfile
+import time
+import uuid
+
+import grpc
+import numpy as np
+
+from bench.procs import cpu_seconds
+from ringside.rag.v1 import rag_pb2, rag_pb2_grpc
+from tests.harness import Stack
+
+DIMENSIONS = 384
+BATCH = 1024
+QUERY = "how long does a refund take"
+
+
+def _percentiles(samples: list[float]) -> str:
+    ordered = sorted(samples)
+    p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
+    return f"p50 {statistics.median(ordered):.2f} ms, p99 {p99:.2f} ms"
+
+
+def _timed(call: object, count: int, roles: dict[str, int], cpu_ms: dict[str, float]) -> list[float]:
+    """Wall milliseconds per call; `cpu_ms` gets each role's CPU milliseconds per call (robust to the
+    machine's load, unlike the wall times)."""
+    before = {role: cpu_seconds([pid]) for role, pid in roles.items()}
+    samples = []
+    for _ in range(count):
+        started = time.perf_counter()
+        call()  # type: ignore[operator]
+        samples.append((time.perf_counter() - started) * 1000)
+    for role, pid in roles.items():
+        cpu_ms[role] = (cpu_seconds([pid]) - before[role]) * 1000 / count
+    return samples
+
+
+def _cpu(cpu_ms: dict[str, float]) -> str:
+    return ", ".join(f"{role} {ms:.2f}" for role, ms in cpu_ms.items()) + " CPU ms/query"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--points", type=int, default=10_000)
+    parser.add_argument("--queries", type=int, default=300)
+    parser.add_argument("--backend", choices=("sqlite", "postgres"), default="sqlite")
+    args = parser.parse_args()
+    work = pathlib.Path(tempfile.mkdtemp(prefix="bench-rag-search-edge-"))
+    stack = Stack(args.backend, work / "stack", None, with_rag=True).start()
+    try:
+        key = stack.new_account()["live"]
+        store = stack.call("POST", "/v1/vector_stores", key, {"name": "bench"}).json()
+        metadata = (("x-ringside-internal", stack.internal_token),)
+        channel = grpc.insecure_channel(f"127.0.0.1:{stack.rag_port}")
+        rag = rag_pb2_grpc.RagServiceStub(channel)
+        index = rag_pb2.IndexRef(store_id=store["id"], generation=0)
+        rng = np.random.default_rng(1)
+        loaded = time.perf_counter()
+        for start in range(0, args.points, BATCH):
+            vectors = rng.normal(size=(min(BATCH, args.points - start), DIMENSIONS)).astype(np.float32)
+            vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+            points = [
+                rag_pb2.Point(
+                    id=str(uuid.UUID(int=start + n + 1)),
+                    vector=vector.tolist(),
+                    file_id="file-bench0000",
+                    chunk_index=start + n,
+                    text=f"chunk {start + n}",
+                    filename="bench.txt",
+                    attributes_json="{}",
+                )
+                for n, vector in enumerate(vectors)
+            ]
+            rag.Upsert(rag_pb2.UpsertRequest(index=index, points=points), metadata=metadata, timeout=300)
+        load_s = time.perf_counter() - loaded
+        embedded = rag.Embed(rag_pb2.EmbedRequest(texts=[QUERY]), metadata=metadata, timeout=60)
+        vector = list(embedded.embeddings[0].values)
+        search = rag_pb2.SearchRequest(index=index, vector=vector, max_num_results=10)
+        body = {"query": QUERY, "max_num_results": 10}
+        path = f"/v1/vector_stores/{store['id']}/search"
+        for _ in range(10):  # warm-up: connections, caches
+            stack.call("POST", path, key, body)
+        assert stack.edge and stack.core and stack.rag
+        roles = {"edge": stack.edge.pid, "core": stack.core.pid, "rag": stack.rag.pid}
+        cpu: dict[str, dict[str, float]] = {"engine": {}, "embed": {}, "edge": {}}
+        engine = _timed(lambda: rag.Search(search, metadata=metadata, timeout=60), args.queries, roles, cpu["engine"])
+        embed_request = rag_pb2.EmbedRequest(texts=[QUERY])
+        embed = _timed(lambda: rag.Embed(embed_request, metadata=metadata), args.queries, roles, cpu["embed"])
+        edge = _timed(lambda: stack.call("POST", path, key, body), args.queries, roles, cpu["edge"])
+        added = statistics.median(edge) - statistics.median(engine) - statistics.median(embed)
+        print(f"{args.points} points ({args.backend}; loaded in {load_s:.1f} s; load average {os.getloadavg()[0]:.1f})")
+        print(f"  engine (rag Search RPC, vector given): {_percentiles(engine)}; {_cpu(cpu['engine'])}")
+        print(f"  embed  (rag Embed RPC, the query)    : {_percentiles(embed)}; {_cpu(cpu['embed'])}")
+        print(f"  edge   (POST …/search over HTTP)     : {_percentiles(edge)}; {_cpu(cpu['edge'])}")
+        print(f"  the edge adds (p50 edge − engine − embed): {added:.2f} ms")
+        channel.close()
+    finally:
+        stack.destroy()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,181 @@
+"""A vector store's files from attach to erasure (issue 16's gaps; issue 27 item 2), on the real
+Temporal dev server, the rag role (parser, local model, embedded engine) and both
+databases: an erased customer's name, email, external id and a phrase of its uploaded file are
+nowhere — not in the database's bytes (SQLite after a WAL checkpoint, with secure_delete on; a
+dump of PostgreSQL), not in any file under the data dir (file store, indexes, cached parses, logs);
+a deleted file leaves every store at once; `file_ids` at create attaches; the rag role's sweep
+removes stale `.partial` uploads and bytes no file names; a store pinned to OpenAI's embedding model
+ingests too (a test key's through the test model, metered to the owner), and a live one whose
+provider is not configured fails with a clear `server_error`."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pathlib
+import secrets
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import openai
+import pytest
+
+from tests.conftest import BACKENDS
+from tests.e2e.rag_ingest_stack import ingest_stack
+from tests.e2e.test_chat_completions import client
+from tests.e2e.test_erase import _database_bytes, _person, _traces
+from tests.e2e.test_rag_ingest import settled
+from tests.harness import Stack, wait_until
+
+SWEEP_ENV = {"RINGSIDE_RAG_SWEEP_INTERVAL_S": "0.5", "RINGSIDE_RAG_SWEEP_GRACE_S": "3"}
+GONE_DEADLINE_S = 60.0
+HOURS_AGO = time.time() - 2 * 3600  # past the default `.partial` TTL (1 h) and the sweep's grace
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def stack(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    work = tmp_path_factory.mktemp(f"rag-lifecycle-{request.param}")
+    with ingest_stack(request.param, work, SWEEP_ENV) as running:
+        yield running
+
+
+def _data_dir_bytes(stack: Stack) -> bytes:
+    """Every file under the data dir (the SQLite database after a checkpoint, via _database_bytes)."""
+    found = [_database_bytes(stack)]
+    for directory, _subdirectories, names in os.walk(stack.data_dir):  # a directory removed meanwhile: skipped
+        for name in names:
+            if not name.startswith("ringside.db"):
+                with contextlib.suppress(FileNotFoundError):
+                    found.append(pathlib.Path(directory, name).read_bytes())
+    return b"".join(found)
+
+
+def _attached(sdk: openai.OpenAI, store_id: str, name: str, content: bytes, **extra: Any) -> str:
+    file_id = sdk.files.create(file=(name, content), purpose="assistants", **extra).id
+    sdk.vector_stores.files.create(store_id, file_id=file_id, **extra)
+    assert settled(sdk, store_id, file_id, **extra).status == "completed"
+    return file_id
+
+
+def test_an_erased_customer_leaves_no_trace_in_files_indexes_parses_or_query_logs(stack: Stack) -> None:
+    key = stack.new_account()["live"]
+    sdk = client(stack, key)
+    person = _person()
+    customer_id = stack.call("POST", "/v1/customers", key, person).json()["id"]
+    phrase = f"the lighthouse keeper {secrets.token_hex(5)} counts gulls at dawn"
+    as_customer = {"extra_headers": {"FC-Customer": customer_id}}
+    store = stack.call(
+        "POST", "/v1/vector_stores", key, {"name": person["name"]}, headers={"FC-Customer": customer_id}
+    ).json()
+    content = f"{person['name']} wrote this. {phrase}. {person['email']}\n".encode()
+    _attached(sdk, store["id"], f"{person['external_id']}.txt", content, **as_customer)
+    # the account's shared handbook, searched by the customer: its query log row is the customer's
+    handbook = stack.call("POST", "/v1/vector_stores", key, {"name": "handbook", "shared": True}).json()
+    kept_file = _attached(sdk, handbook["id"], "handbook.txt", b"Refunds are paid within thirty days.\n")
+    for store_id in (store["id"], handbook["id"]):
+        found = sdk.vector_stores.search(store_id, query=f"{phrase} {person['email']}", **as_customer)
+        assert found.data is not None
+    sdk.vector_stores.search(handbook["id"], query="how long do refunds take")  # the account's own: kept
+    assert phrase.encode() in _data_dir_bytes(stack)  # the test can see what it looks for
+
+    erase = stack.call("POST", f"/v1/customers/{customer_id}/erase", key)
+    assert erase.status in (200, 202), erase.body
+    wait_until(lambda: stack.call("GET", f"/v1/customers/{customer_id}", key).status == 404, 20, "the erasure")
+    traces = [*_traces(person), phrase.encode()]
+    deadline = time.monotonic() + GONE_DEADLINE_S
+    while (left := [t for t in traces if t in _data_dir_bytes(stack)]) and time.monotonic() < deadline:
+        time.sleep(0.5)  # the rag role's sweep removes the bytes, the index and the cached parse
+    assert left == []
+    assert not any(pathlib.Path(stack.data_dir, "rag", "index").glob(f"{store['id']}--g*"))
+    # the account's store, its file and its own query stay; the customer's query of it went
+    assert sdk.files.retrieve(kept_file).id == kept_file
+    queries = stack.call("GET", f"/v1/vector_stores/{handbook['id']}/queries", key).json()["data"]
+    assert [q["query"] for q in queries] == ["how long do refunds take"]
+    hits = sdk.vector_stores.search(handbook["id"], query="refund period").data
+    assert [hit.file_id for hit in hits] == [kept_file]
+
+
+def test_deleting_a_file_removes_it_from_every_store_at_once(stack: Stack) -> None:
+    sdk = client(stack, stack.new_account()["live"])
+    stores = [sdk.vector_stores.create(name=f"store {n}") for n in range(2)]
+    file_id = sdk.files.create(
+        file=("otters.txt", b"Sea otters hold hands while they sleep.\n"), purpose="assistants"
+    ).id
+    other = sdk.files.create(file=("bees.txt", b"Honey bees dance to show where flowers are.\n"), purpose="assistants")
+    for store in stores:
+        for attached in (file_id, other.id):
+            sdk.vector_stores.files.create(store.id, file_id=attached)
+            assert settled(sdk, store.id, attached).status == "completed"
+        assert file_id in {hit.file_id for hit in sdk.vector_stores.search(store.id, query="otters sleeping").data}
+
+    assert sdk.files.delete(file_id).deleted is True
+    for store in stores:
+        assert [f.id for f in sdk.vector_stores.files.list(store.id)] == [other.id]
+        counts = sdk.vector_stores.retrieve(store.id).file_counts
+        assert (counts.total, counts.completed) == (1, 1)
+        found = sdk.vector_stores.search(store.id, query="otters sleeping", max_num_results=50).data
+        assert {hit.file_id for hit in found} == {other.id}
+    assert not (stack.data_dir / "files" / file_id[-2:] / file_id).exists()
+
+
+def test_file_ids_at_create_attach_those_files(stack: Stack) -> None:
+    key = stack.new_account()["live"]
+    sdk = client(stack, key)
+    ids = [
+        sdk.files.create(file=(f"note{n}.txt", f"Note {n} is about tide tables.\n".encode()), purpose="assistants").id
+        for n in range(2)
+    ]
+    store = sdk.vector_stores.create(name="with files", file_ids=ids)
+    assert store.file_counts.total == 2 and store.status == "in_progress"
+    assert all(settled(sdk, store.id, file_id).status == "completed" for file_id in ids)
+    assert sorted(f.id for f in sdk.vector_stores.files.list(store.id)) == sorted(ids)
+    assert sdk.vector_stores.retrieve(store.id).file_counts.completed == 2
+
+    before = len(stack.call("GET", "/v1/vector_stores?limit=100", key).json()["data"])
+    missing = stack.call("POST", "/v1/vector_stores", key, {"file_ids": [ids[0], "file-doesnotexist1"]})
+    assert missing.status == 404 and missing.json()["error"]["param"] == "file_id", missing.body
+    assert len(stack.call("GET", "/v1/vector_stores?limit=100", key).json()["data"]) == before  # none left
+    for body in ({"file_ids": "file-abc12345"}, {"file_ids": ["file-x"] * 501}, {"file_ids": [7]}):
+        refused = stack.call("POST", "/v1/vector_stores", key, body)
+        assert refused.status == 400 and refused.json()["error"]["param"] == "file_ids", refused.body
+    assert stack.call("POST", "/v1/vector_stores", key, {"file_ids": []}).json()["file_counts"]["total"] == 0
+
+
+def test_the_sweep_removes_stale_partial_uploads_and_bytes_no_file_names(stack: Stack) -> None:
+    shard = pathlib.Path(stack.data_dir, "files", "zz")
+    shard.mkdir(parents=True, exist_ok=True)
+    stale = shard / "file-StaleUpload0zz.partial"
+    fresh = shard / "file-FreshUpload0zz.partial"  # an upload still streaming: kept
+    orphan = shard / "file-NoRowForThis0zz"  # bytes whose metadata never reached the core
+    for path in (stale, fresh, orphan):
+        path.write_bytes(b"half an upload")
+    os.utime(stale, (HOURS_AGO, HOURS_AGO))
+    os.utime(orphan, (HOURS_AGO, HOURS_AGO))
+    wait_until(lambda: not stale.exists() and not orphan.exists(), GONE_DEADLINE_S, "the sweep")
+    assert fresh.exists()
+    fresh.unlink()
+
+
+def test_a_store_on_openais_embedding_model_ingests_and_searches(stack: Stack) -> None:
+    account = stack.new_account()
+    sdk = client(stack, account["test"])
+    customer_id = stack.call("POST", "/v1/customers", account["test"], {"external_id": "ext_reader"}).json()["id"]
+    mine = {"extra_headers": {"FC-Customer": customer_id}}
+    store = sdk.vector_stores.create(name="openai", extra_body={"embedding_model": "text-embedding-3-small"}, **mine)
+    assert store.model_dump()["embedding_model"] == "fc:openai/text-embedding-3-small"
+    texts = {"tides.txt": b"Spring tides follow the full moon and the new moon.\n", "bees.txt": b"Bees make honey.\n"}
+    ids = {name: _attached(sdk, store.id, name, content, **mine) for name, content in texts.items()}
+    hits = sdk.vector_stores.search(store.id, query="spring tides full moon", **mine).data
+    assert hits and hits[0].file_id == ids["tides.txt"]
+    usage = stack.call("GET", "/v1/usage?group_by=model", account["test"]).json()["data"]
+    row = next(r for r in usage if r["model"] == "fc:openai/text-embedding-3-small")
+    assert row["input_tokens"] > 0 and row["request_count"] >= 3  # two ingests and the query
+
+    live = client(stack, account["live"])
+    unconfigured = live.vector_stores.create(name="live", extra_body={"embedding_model": "text-embedding-3-small"})
+    file_id = live.files.create(file=("tides.txt", texts["tides.txt"]), purpose="assistants").id
+    live.vector_stores.files.create(unconfigured.id, file_id=file_id)
+    failed = settled(live, unconfigured.id, file_id)
+    assert failed.status == "failed" and failed.last_error is not None
+    assert failed.last_error.code == "server_error" and "text-embedding-3-small" in failed.last_error.message

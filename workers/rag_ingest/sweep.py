@@ -1,0 +1,164 @@
+"""The rag role's sweep: what the core no longer knows goes from the disk and the index.
+
+The core is the only writer of RAG metadata, and deleting a file or store, or erasing a customer,
+commits there first; the bytes (file store), the indexes and the cached parses live beside the rag
+role. So the rag role, at start and every RINGSIDE_RAG_SWEEP_INTERVAL_S, lists what it holds, asks
+the core which of it is still live (`FilesService.LiveRagObjects`, ids only) and removes the rest:
+- a file's bytes, once no live file has that id (a stored file younger than
+  RINGSIDE_RAG_SWEEP_GRACE_S is left alone: its upload's metadata may still be on its way to the core);
+- every index of a store that is no longer live (all its generations);
+- a cached parse, once no live file has that content;
+- `.partial` files (an upload or a parse cut off) untouched for RINGSIDE_RAG_PARTIAL_UPLOAD_TTL_S.
+A missed sweep loses nothing: the next one finds the same leftovers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import pathlib
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+from rag.index import IndexNotFoundError, VectorIndexes, store_of_index
+from ringside.core.v1 import files_pb2
+from ringside_server.core_client import CoreClient
+from ringside_server.errors import RingsideError
+
+log = logging.getLogger("ringside.rag.sweep")
+PARTIAL = ".partial"
+ASK_AT_ONCE = 1000  # ids per LiveRagObjects list (the core's bound)
+
+
+@dataclass
+class Swept:
+    """What one sweep removed (counts; the log carries these, never names)."""
+
+    files: int = 0
+    partials: int = 0
+    parses: int = 0
+    indexes: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+class Sweeper:
+    def __init__(
+        self,
+        core: CoreClient,
+        indexes: VectorIndexes,
+        files_root: pathlib.Path,
+        parse_cache: pathlib.Path,
+        partial_ttl_s: float,
+        grace_s: float,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._core = core
+        self._indexes = indexes
+        self._files_root = files_root
+        self._parse_cache = parse_cache
+        self._partial_ttl_s = partial_ttl_s
+        self._grace_s = grace_s
+        self._clock = clock
+
+    async def sweep(self) -> Swept:
+        """One pass; blocking disk work runs on a thread."""
+        swept = Swept()
+        now = self._clock()
+        uploads, swept.partials = await asyncio.to_thread(self._listed, self._files_root, now, self._grace_s)
+        parses, partial_parses = await asyncio.to_thread(self._listed, self._parse_cache, now, 0)
+        swept.partials += partial_parses
+        stores = await asyncio.to_thread(self._stores_indexed)
+        for batch in _batches(sorted(uploads)):
+            live = set((await self._ask(file_ids=batch)).file_ids)
+            swept.files += await asyncio.to_thread(_unlink, [uploads[i] for i in batch if i not in live])
+        by_content: dict[str, list[pathlib.Path]] = {}
+        for path in parses.values():
+            by_content.setdefault(path.name[:64], []).append(path)
+        for batch in _batches(sorted(by_content)):
+            live = set((await self._ask(sha256s=batch)).sha256s)
+            gone = [path for digest in batch if digest not in live for path in by_content[digest]]
+            swept.parses += await asyncio.to_thread(_unlink, gone)
+        for batch in _batches(sorted(stores)):
+            live = set((await self._ask(store_ids=batch)).store_ids)
+            for store_id in (s for s in batch if s not in live):
+                for name in stores[store_id]:
+                    with contextlib.suppress(IndexNotFoundError):
+                        await asyncio.to_thread(self._indexes.drop, name)
+                    swept.indexes += 1
+        return swept
+
+    async def _ask(
+        self, file_ids: list[str] | None = None, store_ids: list[str] | None = None, sha256s: list[str] | None = None
+    ) -> files_pb2.LiveRagObjectsResponse:
+        request = files_pb2.LiveRagObjectsRequest(
+            file_ids=file_ids or [], store_ids=store_ids or [], sha256s=sha256s or []
+        )
+        return await self._core.internal(self._core.files.LiveRagObjects, request)
+
+    def _listed(self, root: pathlib.Path, now: float, grace_s: float) -> tuple[dict[str, pathlib.Path], int]:
+        """The files under `root/<xx>/` by name (older than `grace_s`), after removing the stale
+        `.partial` ones. → (files by name, partials removed)."""
+        found: dict[str, pathlib.Path] = {}
+        stale: list[pathlib.Path] = []
+        for path in _two_levels(root):
+            with contextlib.suppress(FileNotFoundError):
+                age = now - path.stat().st_mtime
+                if path.name.endswith(PARTIAL):
+                    if age > self._partial_ttl_s:
+                        stale.append(path)
+                elif age >= grace_s:
+                    found[path.name] = path
+        return found, _unlink(stale)
+
+    def _stores_indexed(self) -> dict[str, list[str]]:
+        """Index names by their store id."""
+        stores: dict[str, list[str]] = {}
+        for name in self._indexes.names():
+            store_id = store_of_index(name)
+            if store_id is not None:
+                stores.setdefault(store_id, []).append(name)
+        return stores
+
+    async def run(self, interval_s: float) -> None:
+        """Sweeps at once, then every `interval_s`, until cancelled."""
+        while True:
+            try:
+                swept = await self.sweep()
+                if swept.files or swept.partials or swept.parses or swept.indexes:
+                    log.info(
+                        "rag sweep removed %d files, %d partial files, %d cached parses, %d indexes",
+                        swept.files,
+                        swept.partials,
+                        swept.parses,
+                        swept.indexes,
+                    )
+            except RingsideError as error:
+                log.warning("rag sweep: the core did not answer (%s); next sweep in %.0f s", error.code, interval_s)
+            except OSError as error:
+                log.warning("rag sweep: %s; next sweep in %.0f s", type(error).__name__, interval_s)
+            await asyncio.sleep(interval_s)
+
+
+def _two_levels(root: pathlib.Path) -> Iterator[pathlib.Path]:
+    """`root/<xx>/<name>`: the layout of the file store and of the parse cache."""
+    if not root.is_dir():
+        return
+    for shard in root.iterdir():
+        if shard.is_dir():
+            yield from (path for path in shard.iterdir() if path.is_file())
+
+
+def _unlink(paths: list[pathlib.Path]) -> int:
+    removed = 0
+    for path in paths:
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+            removed += 1
+    return removed
+
+
+def _batches(ids: list[str]) -> Iterator[list[str]]:
+    for start in range(0, len(ids), ASK_AT_ONCE):
+        yield ids[start : start + ASK_AT_ONCE]
