@@ -240,7 +240,7 @@ async def generate(core: Core, customers_n: int, calls: int) -> str:
             ledger.wallet_funding(account_id, True),
             ledger.customer_wallet(customer_id),
             10**15,
-            "top_up",
+            "topup",
             new_id("req"),
             period_bounds(now)[0],
             now - 199 * 86_400,

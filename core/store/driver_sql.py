@@ -15,7 +15,7 @@ from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import BigInteger, Boolean, Connection, Integer, String, Text
-from sqlalchemy.sql import Executable
+from sqlalchemy.sql import ClauseElement, Executable
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlmodel.sql.sqltypes import AutoString
 
@@ -32,6 +32,8 @@ _CACHE_MAX = 512
 
 
 def _compile(statement: Executable, connection: Connection, keys: tuple[str, ...]) -> _Compiled:
+    if not isinstance(statement, ClauseElement):
+        return None
     compiled = statement.compile(dialect=connection.dialect, column_keys=list(keys))
     assert isinstance(compiled, SQLCompiler)
     binds = compiled.binds

@@ -23,6 +23,8 @@ from typing import Any, TypeVar, cast
 
 from sqlalchemy import Engine
 
+from core.domain.entities import Transfer
+from core.store import ledger_totals
 from core.store.driver_sql import execute_many
 from core.store.records import grouped_statements
 
@@ -153,10 +155,13 @@ class GroupCommitWriter:
                     self._queue.task_done()
 
     def _commit(self, batch: list[_Unit]) -> None:
-        statements = grouped_statements(record for unit in batch for record in unit.records)
+        records = [record for unit in batch for record in unit.records]
+        statements = grouped_statements(records)
         with self._engine.begin() as connection:
             for statement, rows in statements:
                 execute_many(connection, statement, rows)
+            # The running totals move in the same transaction as the transfers they sum.
+            ledger_totals.add(connection, (record for record in records if type(record) is Transfer))
         self.commits += 1
         self.units += len(batch)
 
