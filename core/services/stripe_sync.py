@@ -104,7 +104,7 @@ async def plan(core: Core, run_id: str, after: str, limit: int) -> tuple[list[Pu
             with core.engine.connect() as connection:
                 cursors = store.cursors(connection, ids)
                 billed = store.billable(connection, ids, None)
-                sums = store.usage_sums(connection, ids, None)
+                sums = store.usage_sums(connection, ids, None, {c.account_id for c in batch})
             runs = [] if after else store.runs_of(core.engine, run_id)
             return cursors, billed, sums, runs
 
