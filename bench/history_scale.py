@@ -10,12 +10,13 @@ and its usage record — spread over the customers and over the last six billing
 Stripe customer id, and Stripe sync settings exist. Then, with a core reopened on that database:
 
 - start: seconds to open the core (migrations checked, the hot state loaded), in a child process,
-  and that process's resident memory (RSS) once open;
+  that process's CPU seconds by then (imports included) and its resident memory (RSS);
 - a customer read (`customers.get`), a wallet page (the newest 10 transactions of the busiest
   wallet), a usage query of one customer-month (`get_usage`, group_by=day), median of 5;
 - a Stripe sync run's core side: `stripe_sync.plan` over every synced customer, in batches, as the
-  worker asks for them (what it reads from the ledger per customer; pushes to Stripe itself are
-  per-customer HTTP calls that do not grow with history).
+  worker asks for them — what it reads from the ledger per customer; the pushes to Stripe are
+  per-customer HTTP calls that do not grow with history. Timed on the second run: the first also
+  writes every customer's sync cursor.
 
 Prints a Markdown table and writes bench/results/<date>-history-<backend>.{json,md}.
 """
@@ -72,6 +73,7 @@ class ScaleResult:
     calls: int
     generate_s: float
     start_s: float
+    start_cpu_s: float
     start_rss_mb: float
     customer_read_ms: float
     wallet_page_ms: float
@@ -272,14 +274,16 @@ async def main():
     core = await open_core(settings)
     elapsed = time.perf_counter() - started
     rss_kb = int(next(l for l in open("/proc/self/status") if l.startswith("VmRSS")).split()[1])
+    usage = resource.getrusage(resource.RUSAGE_SELF)
     await core.writer.close(); core.engine.dispose()
-    print(json.dumps({"start_s": elapsed, "rss_mb": rss_kb / 1024}))
+    print(json.dumps({"start_s": elapsed, "cpu_s": usage.ru_utime + usage.ru_stime, "rss_mb": rss_kb / 1024}))
 asyncio.run(main())
 """
 
 
-def _start_in_child(data_dir: Path, url: str) -> tuple[float, float]:
-    """Open a core in a fresh process (nothing cached); → (seconds to open it, its RSS in MB)."""
+def _start_in_child(data_dir: Path, url: str) -> tuple[float, float, float]:
+    """Open a core in a fresh process (nothing cached); → (seconds to open it, the process's CPU
+    seconds by then, imports included, its RSS in MB)."""
     out = subprocess.run(
         [sys.executable, "-c", _CHILD, str(data_dir), url],
         cwd=REPO_ROOT,
@@ -289,7 +293,7 @@ def _start_in_child(data_dir: Path, url: str) -> tuple[float, float]:
         env={**os.environ, "PYTHONPATH": str(REPO_ROOT)},
     )
     result = json.loads(out.stdout.strip().splitlines()[-1])
-    return float(result["start_s"]), float(result["rss_mb"])
+    return float(result["start_s"]), float(result["cpu_s"]), float(result["rss_mb"])
 
 
 async def _median_ms(operation: Callable[[], Awaitable[object]]) -> float:
@@ -329,7 +333,7 @@ async def one_scale(backend: str, work: Path, customers_n: int, calls: int) -> S
             await core.writer.close()
             core.engine.dispose()
         generate_s = time.perf_counter() - started
-        start_s, rss_mb = _start_in_child(data_dir, url)
+        start_s, start_cpu_s, rss_mb = _start_in_child(data_dir, url)
         core = await open_core(_settings(data_dir, url))
         try:
             account_id = next(iter(core.state.accounts))
@@ -341,12 +345,23 @@ async def one_scale(backend: str, work: Path, customers_n: int, calls: int) -> S
             usage_ms = await _median_ms(
                 lambda: usage.get_usage(core, principal, wallet_customer, since, until, "day", 31, "")
             )
+            await _stripe_plan(core)  # the first run also writes every customer's cursor: time the next
             stripe_s, stripe_n = await _stripe_plan(core)
         finally:
             await core.writer.close()
             core.engine.dispose()
         return ScaleResult(
-            customers_n, calls, generate_s, start_s, rss_mb, read_ms, wallet_ms, usage_ms, stripe_s, stripe_n
+            customers_n,
+            calls,
+            generate_s,
+            start_s,
+            start_cpu_s,
+            rss_mb,
+            read_ms,
+            wallet_ms,
+            usage_ms,
+            stripe_s,
+            stripe_n,
         )
 
 
@@ -354,13 +369,14 @@ def markdown(backend: str, results: Sequence[ScaleResult]) -> str:
     lines = [
         f"History scale on {backend} (each row a fresh database; reads: median of {REPEATS}):",
         "",
-        "| customers | calls | generate s | core start s | core RSS MB | customer read ms | wallet page ms "
+        "| customers | calls | generate s | core start s (CPU s) | core RSS MB | customer read ms | wallet page ms "
         "| usage month ms | Stripe sync plan s (customers) |",
         "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in results:
         lines.append(
-            f"| {r.customers:,} | {r.calls:,} | {r.generate_s:.1f} | {r.start_s:.2f} | {r.start_rss_mb:.0f} "
+            f"| {r.customers:,} | {r.calls:,} | {r.generate_s:.1f} | {r.start_s:.2f} ({r.start_cpu_s:.2f}) "
+            f"| {r.start_rss_mb:.0f} "
             f"| {r.customer_read_ms:.3f} | {r.wallet_page_ms:.1f} | {r.usage_month_ms:.1f} "
             f"| {r.stripe_plan_s:.2f} ({r.stripe_customers:,}) |"
         )
@@ -372,6 +388,7 @@ def markdown(backend: str, results: Sequence[ScaleResult]) -> str:
         ]
         for name in (
             "start_s",
+            "start_cpu_s",
             "start_rss_mb",
             "customer_read_ms",
             "wallet_page_ms",
