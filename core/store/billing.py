@@ -49,6 +49,8 @@ def usage_sums(
 ) -> dict[str, tuple[int, ...]]:
     """customer → (cost, requests, input tokens, output tokens) of its usage records (customers of
     `accounts`)."""
+    if not customer_ids:
+        return {}
     u = USAGE.c
     prompt = u.input_tokens + u.cached_input_tokens + u.cache_write_tokens + u.audio_input_tokens + u.image_input_tokens
     completion = u.output_tokens + u.reasoning_tokens + u.audio_output_tokens
