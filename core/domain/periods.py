@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC, datetime
+
+_DAY_S = 86_400
 
 
 def _anchor(year: int, month: int, day: int) -> datetime:
@@ -13,7 +16,13 @@ def period_bounds(now_s: float, anchor_day: int = 1) -> tuple[int, int]:
     """[start, end) unix seconds of the period containing `now_s`; periods start on `anchor_day`."""
     if not 1 <= anchor_day <= 28:
         raise ValueError("anchor_day must be 1..28")
-    now = datetime.fromtimestamp(now_s, tz=UTC)
+    # Periods change at a UTC midnight: the bounds are one function of the day (asked ~twice a settle).
+    return _day_bounds(int(now_s // _DAY_S), anchor_day)
+
+
+@functools.lru_cache(maxsize=256)
+def _day_bounds(day: int, anchor_day: int) -> tuple[int, int]:
+    now = datetime.fromtimestamp(day * _DAY_S, tz=UTC)
     year, month = now.year, now.month
     if now.day < anchor_day:
         year, month = (year - 1, 12) if month == 1 else (year, month - 1)

@@ -35,7 +35,8 @@ class CloseResult:
 
 
 def _measure(connection: Connection, customer: Customer, start: int, end: int, now: int) -> PeriodRecord:
-    cost, requests, input_tokens, output_tokens = store.usage_sums(connection, [customer.id], start)[customer.id]
+    sums = store.usage_sums(connection, [customer.id], start, [customer.account_id])
+    cost, requests, input_tokens, output_tokens = sums[customer.id]
     billed = store.billable(connection, [customer.id], start)[customer.id]
     return PeriodRecord(
         new_sortable_id("per"),

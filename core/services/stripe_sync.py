@@ -104,7 +104,10 @@ async def plan(core: Core, run_id: str, after: str, limit: int) -> tuple[list[Pu
             with core.engine.connect() as connection:
                 cursors = store.cursors(connection, ids)
                 billed = store.billable(connection, ids, None)
-                sums = store.usage_sums(connection, ids, None)
+                # Billable cents (the default) come from the ledger totals alone; only cost and
+                # tokens need the usage records' sums, which grow with each customer's calls.
+                summed = [c for c in batch if tenants[(c.account_id, c.livemode)].value_kind != "billable_cents"]
+                sums = store.usage_sums(connection, [c.id for c in summed], None, {c.account_id for c in summed})
             runs = [] if after else store.runs_of(core.engine, run_id)
             return cursors, billed, sums, runs
 
@@ -120,7 +123,7 @@ async def plan(core: Core, run_id: str, after: str, limit: int) -> tuple[list[Pu
             cursor = cursors.get((customer.id, kind)) or SyncCursor(
                 customer.id, kind, customer.account_id, customer.livemode
             )
-            cost, _, input_tokens, output_tokens = sums[customer.id]
+            cost, _, input_tokens, output_tokens = sums.get(customer.id, (0, 0, 0, 0))
             total = billing.units(kind, billed[customer.id], cost, input_tokens + output_tokens)
             planned = billing.plan(cursor, total, now)
             if planned is not cursor:

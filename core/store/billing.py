@@ -3,6 +3,7 @@ path; every write goes through the group-commit writer)."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 from sqlalchemy import Connection, Engine, case, func, select
@@ -10,7 +11,7 @@ from sqlalchemy import Connection, Engine, case, func, select
 from core.domain import ledger
 from core.domain.billing import PeriodRecord, StripeSettings, SyncCursor, SyncRun
 from core.domain.entities import NOT_REQUESTS
-from core.store.tables import CUSTOMER_PERIODS, STRIPE_CURSORS, STRIPE_SETTINGS, STRIPE_SYNC_RUNS, TRANSFERS, USAGE
+from core.store.tables import CUSTOMER_PERIODS, LEDGER_TOTALS, STRIPE_CURSORS, STRIPE_SETTINGS, STRIPE_SYNC_RUNS, USAGE
 
 
 def closed_through(connection: Connection) -> dict[str, int]:
@@ -29,24 +30,27 @@ def _payers(customer_ids: list[str]) -> dict[str, str]:
 
 
 def billable(connection: Connection, customer_ids: list[str], period_start: int | None) -> dict[str, int]:
-    """Posted to each customer (posts and expiries minus corrections), in one period or ever."""
-    t = TRANSFERS.c
+    """Posted to each customer (posts and expiries minus corrections), in one period or ever: read
+    from the running ledger totals, so a Stripe sync's cost does not grow with the calls made."""
+    lt = LEDGER_TOTALS.c
     payers = _payers(customer_ids)
     spent = dict.fromkeys(customer_ids, 0)
-    in_period = [t.period_start == period_start] if period_start is not None else []
-    for column, kinds, sign in ((t.debit, ledger.SPEND_KINDS, 1), (t.credit, ("correction",), -1)):
-        query = (
-            select(column, func.sum(t.amount_nano))
-            .where(column.in_(list(payers)), t.kind.in_(kinds), *in_period)
-            .group_by(column)
-        )
-        for payer, amount in connection.execute(query):
-            spent[payers[payer]] += sign * int(amount)
+    in_period = [lt.period_start == period_start] if period_start is not None else []
+    query = select(lt.ledger_account, lt.kind, func.sum(lt.debit_nano), func.sum(lt.credit_nano)).where(
+        lt.ledger_account.in_(list(payers)), lt.kind.in_((*ledger.SPEND_KINDS, "correction")), *in_period
+    )
+    for payer, kind, debited, credited in connection.execute(query.group_by(lt.ledger_account, lt.kind)):
+        spent[payers[payer]] += -int(credited) if kind == "correction" else int(debited)
     return spent
 
 
-def usage_sums(connection: Connection, customer_ids: list[str], period_start: int | None) -> dict[str, tuple[int, ...]]:
-    """customer → (cost, requests, input tokens, output tokens) of its usage records."""
+def usage_sums(
+    connection: Connection, customer_ids: list[str], period_start: int | None, accounts: Collection[str]
+) -> dict[str, tuple[int, ...]]:
+    """customer → (cost, requests, input tokens, output tokens) of its usage records (customers of
+    `accounts`)."""
+    if not customer_ids:
+        return {}
     u = USAGE.c
     prompt = u.input_tokens + u.cached_input_tokens + u.cache_write_tokens + u.audio_input_tokens + u.image_input_tokens
     completion = u.output_tokens + u.reasoning_tokens + u.audio_output_tokens
@@ -58,7 +62,14 @@ def usage_sums(connection: Connection, customer_ids: list[str], period_start: in
             func.sum(prompt),
             func.sum(completion),
         )
-        .where(u.customer_id.in_(customer_ids), *([u.period_start == period_start] if period_start is not None else []))
+        .where(
+            # the accounts and modes too: they lead the (account, mode, customer, period) index, which
+            # a customer filter alone cannot use (a scan of every usage record ever made)
+            u.account_id.in_(accounts),
+            u.livemode.in_((True, False)),
+            u.customer_id.in_(customer_ids),
+            *([u.period_start == period_start] if period_start is not None else []),
+        )
         .group_by(u.customer_id)
     )
     sums: dict[str, tuple[int, ...]] = {customer_id: (0, 0, 0, 0) for customer_id in customer_ids}

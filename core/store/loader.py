@@ -18,6 +18,7 @@ from core.domain.state import State
 from core.domain.vector_store_files import VectorStoreFile
 from core.domain.vector_store_migrations import VectorStoreMigration
 from core.domain.vector_stores import VectorStore
+from core.store import ledger_totals
 from core.store.batch_records import BATCH_FIELDS
 from core.store.event_marks import rebuild_marks
 from core.store.rag_migrations import MIGRATION_FIELDS
@@ -180,9 +181,10 @@ def customer_spend(spent: dict[tuple[str, int], int], customer_id: str, period_s
 
 
 def _load_spend(connection: Connection, state: State, now: int) -> None:
-    """Posted usage per payer account and period (debits minus corrections), request counts."""
-    spent = spend_by_payer_period(connection, now - _LOOKBACK_S)
+    """Posted usage per payer account and period (debits minus corrections), request counts, wallet
+    balances: the money from the running ledger totals (their size does not grow with calls)."""
     since = now - _LOOKBACK_S
+    spent = ledger_totals.spend_by_payer_period(connection, since)
     u = USAGE.c
     counted = case((u.status.in_(("failed", "lease_expired")), 0), else_=1)
     counts = (
@@ -191,37 +193,19 @@ def _load_spend(connection: Connection, state: State, now: int) -> None:
         .group_by(u.customer_id, u.period_start)
     )
     requests = {(customer_id, period): int(n) for customer_id, period, n in connection.execute(counts)}
-    wallet_balance = _wallet_balances(connection)
+    wallet_balance = ledger_totals.balances_like(connection, "%:wallet", exclude_kind="pending")
     for customer in state.customers.values():
         customer.spent_nano = customer_spend(spent, customer.id, customer.period_start)
         customer.request_count = requests.get((customer.id, customer.period_start), 0)
         customer.wallet_balance_nano = wallet_balance.get(ledger.customer_wallet(customer.id), 0)
 
 
-def _wallet_balances(connection: Connection) -> dict[str, int]:
-    t = TRANSFERS.c
-    balances: dict[str, int] = defaultdict(int)
-    posted = t.kind != "pending"
-    for account, amount in connection.execute(
-        select(t.credit, func.sum(t.amount_nano)).where(posted, t.credit.like("%:wallet")).group_by(t.credit)
-    ):
-        balances[account] += int(amount)
-    for account, amount in connection.execute(
-        select(t.debit, func.sum(t.amount_nano)).where(posted, t.debit.like("%:wallet")).group_by(t.debit)
-    ):
-        balances[account] -= int(amount)
-    return balances
-
-
 def _load_prepaid_balances(connection: Connection, state: State) -> None:
     """Each account's prepaid balance: what its prepaid ledger account was credited, minus debited."""
-    t = TRANSFERS.c
     names = {ledger.prepaid(account_id): account_id for account_id in state.accounts}
-    for column, sign in ((t.credit, 1), (t.debit, -1)):
-        totals = select(column, func.sum(t.amount_nano)).where(column.like("%:live:prepaid")).group_by(column)
-        for name, amount in connection.execute(totals):
-            if name in names:
-                state.prepaid_of(names[name]).balance_nano += sign * int(amount)
+    for name, amount in ledger_totals.balances_like(connection, "%:live:prepaid").items():
+        if name in names:
+            state.prepaid_of(names[name]).balance_nano += amount
 
 
 def _hold(row: Any) -> Hold:

@@ -193,7 +193,8 @@ def hold_row(h: Hold) -> dict[str, Any]:
         "expires_at": h.expires_at,
         "provider": h.provider,
         "model_ref": h.model_ref,
-        "price_json": orjson.dumps(dataclasses.asdict(h.price)).decode(),
+        # orjson writes a dataclass as asdict would, without its deep copy
+        "price_json": orjson.dumps(h.price).decode(),
         "markup_bp": h.markup_bp,
         "kind": h.kind,
         "prepaid_nano": h.prepaid_nano,
@@ -446,10 +447,15 @@ _ORDER = {record_type: index for index, record_type in enumerate(_STATEMENTS)}
 
 def grouped_statements(records: Iterable[object]) -> list[tuple[Executable, list[dict[str, Any]]]]:
     """One (statement, rows) pair per record type, in dependency order, ready for executemany."""
+    # The group commit's own loop (thousands of records a commit): the lookups stay local.
     groups: dict[type, list[dict[str, Any]]] = {}
+    statements = _STATEMENTS
     for record in records:
         record_type = type(record)
-        if record_type not in _STATEMENTS:
-            raise TypeError(f"no statement for {record_type.__name__}")
-        groups.setdefault(record_type, []).append(_STATEMENTS[record_type][1](record))
+        group = groups.get(record_type)
+        if group is None:
+            if record_type not in statements:
+                raise TypeError(f"no statement for {record_type.__name__}")
+            group = groups[record_type] = []
+        group.append(statements[record_type][1](record))
     return [(_STATEMENTS[t][0], rows) for t, rows in sorted(groups.items(), key=lambda item: _ORDER[item[0]])]

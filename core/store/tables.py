@@ -221,6 +221,20 @@ class TransferRow(SQLModel, table=True):
     created: int = Field(sa_type=BigInteger)
 
 
+class LedgerTotalRow(SQLModel, table=True):
+    """Running totals of the ledger per (ledger account, period, transfer kind): what every transfer
+    moved, added in the same transaction as the transfer itself (core/store/ledger_totals.py). The
+    core starts from these instead of summing the whole ledger; the audit recomputes them."""
+
+    __tablename__ = "ledger_totals"
+
+    ledger_account: str = Field(primary_key=True, max_length=200)
+    period_start: int = Field(primary_key=True, sa_type=BigInteger)
+    kind: str = Field(primary_key=True, max_length=16)
+    debit_nano: int = Field(default=0, sa_type=BigInteger)
+    credit_nano: int = Field(default=0, sa_type=BigInteger)
+
+
 class UsageRow(SQLModel, table=True):
     __tablename__ = "usage_records"
     __table_args__ = (Index("ix_usage_customer_period", "account_id", "livemode", "customer_id", "period_start"),)
@@ -390,6 +404,7 @@ SLOTS: Table = SlotRow.__table__  # type: ignore[attr-defined]
 IDEMPOTENCY: Table = IdempotencyRow.__table__  # type: ignore[attr-defined]
 TRANSFERS: Table = TransferRow.__table__  # type: ignore[attr-defined]
 USAGE: Table = UsageRow.__table__  # type: ignore[attr-defined]
+LEDGER_TOTALS: Table = LedgerTotalRow.__table__  # type: ignore[attr-defined]
 LEASE_ADMISSIONS: Table = LeaseAdmissionRow.__table__  # type: ignore[attr-defined]
 SIGNING_KEYS: Table = SigningKeyRow.__table__  # type: ignore[attr-defined]
 FILES: Table = FileRow.__table__  # type: ignore[attr-defined]

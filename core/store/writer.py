@@ -23,6 +23,9 @@ from typing import Any, TypeVar, cast
 
 from sqlalchemy import Engine
 
+from core.domain.entities import Transfer
+from core.store import ledger_totals
+from core.store.driver_sql import execute_many
 from core.store.records import grouped_statements
 
 log = logging.getLogger(__name__)
@@ -107,12 +110,10 @@ class GroupCommitWriter:
             if undo is not None:
                 undo(cancelled)  # never queued: nothing will land
             raise
-        try:
-            return cast(T, await asyncio.shield(unit.done))
-        except asyncio.CancelledError:
-            # The unit still commits and applies; its outcome is nobody's to read now.
-            unit.done.add_done_callback(_forget)
-            raise
+        # Not shielded: a cancelled caller cancels `done` itself, and the writer, which only
+        # resolves a future not yet done, still commits and applies the unit; its outcome is
+        # nobody's to read now. (A shield per unit was a tenth of the event loop's work per write.)
+        return cast(T, await unit.done)
 
     async def close(self) -> None:
         """Flush everything queued, then stop."""
@@ -154,10 +155,13 @@ class GroupCommitWriter:
                     self._queue.task_done()
 
     def _commit(self, batch: list[_Unit]) -> None:
-        statements = grouped_statements(record for unit in batch for record in unit.records)
+        records = [record for unit in batch for record in unit.records]
+        statements = grouped_statements(records)
         with self._engine.begin() as connection:
             for statement, rows in statements:
-                connection.execute(statement, rows)
+                execute_many(connection, statement, rows)
+            # The running totals move in the same transaction as the transfers they sum.
+            ledger_totals.add(connection, (record for record in records if type(record) is Transfer))
         self.commits += 1
         self.units += len(batch)
 
@@ -169,8 +173,3 @@ def _resolve(done: asyncio.Future[Any], result: object = None, error: BaseExcept
         done.set_exception(error)
     else:
         done.set_result(result)
-
-
-def _forget(done: asyncio.Future[Any]) -> None:
-    if not done.cancelled():
-        done.exception()  # marks it retrieved: no "exception was never retrieved" warning

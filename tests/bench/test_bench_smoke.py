@@ -64,13 +64,15 @@ async def test_core_micro_makes_holds_and_settles_durable_in_process_and_over_gr
 ) -> None:
     report = await run_core_micro(backend, 0.5, 50, (1, 4), tmp_path, {"in-process", "grpc"})
 
-    authorize, settle = report.in_process
+    authorize, settle, lease = report.in_process
     assert authorize.operations > 0 and settle.operations > 0
     assert settle.operations <= authorize.operations  # a settle needs a hold
     assert settle.commits > 0 and settle.average_batch >= 1
+    assert lease.operations > 0 and lease.commits > 0
+    assert all(phase.cpu_us_per_op > 0 for phase in report.in_process)
     assert [result.concurrency for result in report.over_grpc] == [1, 4]
     assert all(result.pairs > 0 and result.authorize is not None for result in report.over_grpc)
-    assert "Durable settles/s" in core_markdown(report)
+    assert "Durable settles/s" in core_markdown(report) and "lease-reported calls/s" in core_markdown(report)
     assert all_checks({"summary": [], "plan": {"modes": []}, "probes": []}, [orjson.loads(orjson.dumps(report))])
 
 

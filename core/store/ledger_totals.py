@@ -1,0 +1,110 @@
+"""Running ledger totals: per (ledger account, period, kind), what every transfer debited and credited.
+
+The group commit adds each batch's transfers to these rows in the same transaction that inserts
+them (`add`), so the totals are exactly the ledger summed, at every commit. The core's start reads
+balances and period spend from them (`spend_by_payer_period`, `balances_like`), which costs the number
+of (account, period, kind) rows — customers × months — instead of every transfer ever made. The
+ledger audit recomputes them from the transfers (`mismatches`).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+
+from sqlalchemy import ColumnElement, Connection, func, literal, select, text, union_all
+
+from core.domain import ledger
+from core.domain.entities import Transfer
+from core.store.tables import LEDGER_TOTALS, TRANSFERS
+
+_Key = tuple[str, int, str]
+
+# One statement for SQLite (≥ 3.24) and PostgreSQL alike. Rows are added in key order: two cores
+# adding to the same rows (scale-out) then lock them in the same order and cannot deadlock.
+_ADD = text(
+    "INSERT INTO ledger_totals (ledger_account, period_start, kind, debit_nano, credit_nano) "
+    "VALUES (:ledger_account, :period_start, :kind, :debit_nano, :credit_nano) "
+    "ON CONFLICT (ledger_account, period_start, kind) DO UPDATE SET "
+    "debit_nano = ledger_totals.debit_nano + excluded.debit_nano, "
+    "credit_nano = ledger_totals.credit_nano + excluded.credit_nano"
+)
+
+
+def deltas(transfers: Iterable[Transfer]) -> dict[_Key, list[int]]:
+    """(account, period, kind) → [debited, credited] by these transfers."""
+    moved: dict[_Key, list[int]] = defaultdict(lambda: [0, 0])
+    for t in transfers:
+        moved[(t.debit, t.period_start, t.kind)][0] += t.amount_nano
+        moved[(t.credit, t.period_start, t.kind)][1] += t.amount_nano
+    return moved
+
+
+def add(connection: Connection, transfers: Iterable[Transfer]) -> None:
+    """Add `transfers` to the totals, in the caller's transaction (the one inserting them)."""
+    moved = deltas(transfers)
+    if not moved:
+        return
+    rows = [
+        {"ledger_account": key[0], "period_start": key[1], "kind": key[2], "debit_nano": d, "credit_nano": c}
+        for key, (d, c) in sorted(moved.items())
+    ]
+    connection.execute(_ADD, rows)
+
+
+def spend_by_payer_period(connection: Connection, since: int) -> dict[tuple[str, int], int]:
+    """Posted usage per (payer ledger account, period ≥ since): posts and expiries minus corrections
+    (the same figure as core.store.loader.spend_by_payer_period, from the totals)."""
+    lt = LEDGER_TOTALS.c
+    spent: dict[tuple[str, int], int] = defaultdict(int)
+    query = select(lt.ledger_account, lt.period_start, lt.kind, lt.debit_nano, lt.credit_nano).where(
+        lt.period_start >= since, lt.kind.in_((*ledger.SPEND_KINDS, "correction"))
+    )
+    for account, period, kind, debited, credited in connection.execute(query):
+        spent[(account, period)] += -int(credited) if kind == "correction" else int(debited)
+    return spent
+
+
+def balances_like(connection: Connection, pattern: str, exclude_kind: str | None = None) -> dict[str, int]:
+    """Credited minus debited, ever, for each ledger account matching the LIKE `pattern`."""
+    lt = LEDGER_TOTALS.c
+    conditions: list[ColumnElement[bool]] = [lt.ledger_account.like(pattern)]
+    if exclude_kind is not None:
+        conditions.append(lt.kind != exclude_kind)
+    query = (
+        select(lt.ledger_account, func.sum(lt.credit_nano - lt.debit_nano))
+        .where(*conditions)
+        .group_by(lt.ledger_account)
+    )
+    return {account: int(amount) for account, amount in connection.execute(query)}
+
+
+def mismatches(connection: Connection) -> list[tuple[str, int, str, int, int, int, int]]:
+    """Rows where the totals differ from the transfers summed again: (account, period, kind, debited
+    by the totals, by the transfers, credited by the totals, by the transfers). Empty when exact."""
+    t = TRANSFERS.c
+    sides = union_all(
+        select(t.debit.label("account"), t.period_start, t.kind, t.amount_nano.label("d"), literal(0).label("c")),
+        select(t.credit, t.period_start, t.kind, literal(0), t.amount_nano),
+    ).subquery()
+    recomputed: dict[_Key, tuple[int, int]] = {
+        (account, period, kind): (int(d), int(c))
+        for account, period, kind, d, c in connection.execute(
+            select(
+                sides.c.account, sides.c.period_start, sides.c.kind, func.sum(sides.c.d), func.sum(sides.c.c)
+            ).group_by(sides.c.account, sides.c.period_start, sides.c.kind)
+        )
+    }
+    lt = LEDGER_TOTALS.c
+    kept: dict[_Key, tuple[int, int]] = {
+        (account, period, kind): (int(d), int(c))
+        for account, period, kind, d, c in connection.execute(
+            select(lt.ledger_account, lt.period_start, lt.kind, lt.debit_nano, lt.credit_nano)
+        )
+    }
+    found = []
+    for key in sorted(recomputed.keys() | kept.keys()):
+        have, want = kept.get(key, (0, 0)), recomputed.get(key, (0, 0))
+        if have != want:
+            found.append((*key, have[0], want[0], have[1], want[1]))
+    return found
