@@ -365,3 +365,19 @@ def test_images_and_audio_are_read_through_the_configured_models_and_metered(sta
     rows = wait_until(usage, 10, "the vision and transcription calls to be recorded")
     assert rows[VISION]["request_count"] == 1 and rows[VISION]["input_tokens"] > 0
     assert rows[TRANSCRIPTION]["request_count"] == 1
+
+
+def test_a_live_keys_image_goes_to_the_configured_provider(stack: Stack) -> None:
+    """A live key's image is read by the provider a live call of the vision model reaches — here none
+    is configured, so the file fails naming what to configure, before any hold (no usage)."""
+    tenant = stack.new_account()
+    live = client(stack, tenant["live"])
+    store_id = live.vector_stores.create(name="live media").id
+    image = live.files.create(file=("scan.png", png(b"a live notice")), purpose="assistants").id
+    live.vector_stores.files.create(store_id, file_id=image)
+    failed = settled(live, store_id, image)
+    assert failed.status == "failed" and failed.last_error is not None, failed.model_dump()
+    assert failed.last_error.code == "server_error"
+    assert "not configured" in failed.last_error.message and "test key for now" not in failed.last_error.message
+    rows = stack.call("GET", "/v1/usage?group_by=model", tenant["live"]).json()["data"]
+    assert VISION not in {row["model"] for row in rows}

@@ -86,7 +86,7 @@ class IngestActivities:
         # Parsing is CPU-bound native and Python code: one document at a time, off the event loop.
         self._parse_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rag-parse")
         self._reembedder = Reembedder(core, rag, load_catalog(), embedding)
-        self._media = MediaReader(core, load_catalog(), vision_model, transcription_model)
+        self._media = MediaReader(core, load_catalog(), vision_model, transcription_model, embedding.provider_for)
 
     def migration_activities(self) -> MigrationActivities:
         """Issue 17's migration activities, over this role's parse cache, model and index."""

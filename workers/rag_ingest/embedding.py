@@ -16,6 +16,7 @@ from ringside_server.errors import RingsideError
 from ringside_server.metering.gateway import Gateway
 from ringside_server.openai.embeddings import tokens_bound
 from ringside_server.providers import capabilities
+from ringside_server.providers.base import Provider
 from ringside_server.providers.catalog.load import CatalogModel
 
 if TYPE_CHECKING:
@@ -46,6 +47,10 @@ class IngestEmbedding:
             raise RingsideError("model_unavailable", f"{ref} is not in this Ringside's catalog.")
         return model
 
+    def provider_for(self, model: CatalogModel, livemode: bool) -> Provider:
+        """The provider a metered call of `model` in this mode goes to (the test-mode rule included)."""
+        return self._gateway.provider_for(model, livemode)
+
     @staticmethod
     def window(model: CatalogModel) -> int:
         """The most tokens of text one chunk may hold for this model."""
@@ -62,7 +67,7 @@ class IngestEmbedding:
         if model.ref == LOCAL_MODEL_REF:
             local = await self._rag.embed(texts)
             return Embedded([vector.tolist() for vector in local.vectors], sum(local.token_counts))
-        provider = self._gateway.provider_for(model, livemode)
+        provider = self.provider_for(model, livemode)
         body = {"model": model.name, "input": texts, "encoding_format": "float"}
         upstream = await capabilities.send(provider, "embeddings", body)
         try:

@@ -2,14 +2,15 @@
 — RINGSIDE_RAG_VISION_MODEL (a vision-capable chat model: the image's text and what it shows) and
 RINGSIDE_RAG_TRANSCRIPTION_MODEL (audio to text) — each call metered like any other, as the
 attaching key's, to the store's owner ("you pay parse tokens for what the parser actually ran").
-Without the setting the file fails `unsupported_file`, its message naming the setting. Under a test
-key the test model answers (deterministically, offline); a paid provider from the rag role needs a
-live path this role does not have yet (a clear server_error)."""
+Without the setting the file fails `unsupported_file`, its message naming the setting. The model is
+served as a metered call's is (`Gateway.provider_for`): under a test key the test model answers
+(deterministically, offline), under a live key the configured provider."""
 
 from __future__ import annotations
 
 import base64
 import contextlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,10 +22,12 @@ from ringside_server.core_client import CoreClient
 from ringside_server.errors import RingsideError
 from ringside_server.metering.settlement import price_of
 from ringside_server.openai.multipart import FilePart
+from ringside_server.providers import capabilities
+from ringside_server.providers.base import Provider
 from ringside_server.providers.catalog.load import CatalogModel
-from ringside_server.providers.test_model import TestModelProvider
 
 MAX_MEDIA_BYTES = 25 * 1024 * 1024  # OpenAI's bound on a transcription upload; images well inside it
+MAX_ANSWER_BYTES = 64 * 1024 * 1024
 VISION_OUTPUT_TOKENS = 2048
 VISION_PROMPT = (
     "Transcribe all text in this image exactly, then describe what the image shows, for a search index. "
@@ -44,8 +47,16 @@ class Payer:
 
 
 class MediaReader:
-    def __init__(self, core: CoreClient, catalog: dict[str, CatalogModel], vision: str, transcription: str) -> None:
+    def __init__(
+        self,
+        core: CoreClient,
+        catalog: dict[str, CatalogModel],
+        vision: str,
+        transcription: str,
+        provider_for: Callable[[CatalogModel, bool], Provider],
+    ) -> None:
         self._core = core
+        self._provider_for = provider_for  # the test model for a test key, else the configured provider
         self._models = {"image": vision, "audio": transcription}
         self._catalog = catalog
 
@@ -69,8 +80,10 @@ class MediaReader:
         model = self._model(kind)
         if len(data) > MAX_MEDIA_BYTES:
             raise IngestError("invalid_file", f"The file is larger than {MAX_MEDIA_BYTES // (1024 * 1024)} MiB.")
-        if payer.livemode:
-            raise IngestError("server_error", f"Reading {filename[:100]!r} with {model.ref} needs a test key for now.")
+        try:
+            provider = self._provider_for(model, payer.livemode)
+        except RingsideError as error:  # a live key and no provider configured: said before any hold
+            raise IngestError("server_error", f"Reading the file with {model.ref}: {error.message}") from error
         bound = len(data) + model.max_image_tokens + len(VISION_PROMPT)
         decision = await self._core.internal(
             self._core.metering.Authorize,
@@ -93,7 +106,9 @@ class MediaReader:
         outcome = metering_pb2.SETTLE_OUTCOME_FAILED
         try:
             text, usage = await (
-                self._vision(model, data) if kind == "image" else self._transcribe(model, data, filename)
+                self._vision(provider, model, data)
+                if kind == "image"
+                else self._transcribe(provider, model, data, filename)
             )
             outcome = metering_pb2.SETTLE_OUTCOME_COMPLETED
         finally:
@@ -108,7 +123,7 @@ class MediaReader:
             raise IngestError("invalid_file", "The model found no text in the file.")
         return text
 
-    async def _vision(self, model: CatalogModel, data: bytes) -> tuple[str, common_pb2.TokenCounts]:
+    async def _vision(self, provider: Provider, model: CatalogModel, data: bytes) -> tuple[str, common_pb2.TokenCounts]:
         media = next((kind for magic, kind in IMAGE_TYPES.items() if data.startswith(magic)), "image/png")
         url = f"data:{media};base64,{base64.b64encode(data).decode()}"
         body: dict[str, Any] = {
@@ -124,18 +139,18 @@ class MediaReader:
             ],
             "max_completion_tokens": VISION_OUTPUT_TOKENS,
         }
-        answer = await TestModelProvider().serving(model).chat_completions(body)
-        parsed = _json(await answer.read(1 << 26), answer.status)
+        parsed = await _answer(provider, "chat", body)
         usage = parsed.get("usage") or {}
         counts = common_pb2.TokenCounts(
             input_tokens=int(usage.get("prompt_tokens", 0)), output_tokens=int(usage.get("completion_tokens", 0))
         )
         return str(parsed["choices"][0]["message"].get("content") or ""), counts
 
-    async def _transcribe(self, model: CatalogModel, data: bytes, filename: str) -> tuple[str, common_pb2.TokenCounts]:
+    async def _transcribe(
+        self, provider: Provider, model: CatalogModel, data: bytes, filename: str
+    ) -> tuple[str, common_pb2.TokenCounts]:
         body = {"model": model.name, "file": FilePart(filename[:200], "application/octet-stream", data)}
-        answer = await TestModelProvider().serving(model).audio_transcriptions(body)
-        parsed = _json(await answer.read(1 << 26), 200)
+        parsed = await _answer(provider, "transcriptions", body)
         usage = parsed.get("usage") or {}
         if usage.get("type") == "duration":  # whisper-1: priced per second of audio
             counts = common_pb2.TokenCounts(audio_input_tokens=int(usage.get("seconds", 0)))
@@ -147,6 +162,18 @@ class MediaReader:
                 output_tokens=int(usage.get("output_tokens", 0)),
             )
         return str(parsed.get("text", "")), counts
+
+
+async def _answer(provider: Provider, route: capabilities.Route, body: dict[str, Any]) -> dict[str, Any]:
+    try:
+        answer = await capabilities.send(provider, route, body)
+        try:
+            raw = await answer.read(MAX_ANSWER_BYTES)
+        finally:
+            answer.close()
+    except RingsideError as error:  # the provider could not be reached or hung up: the ingest fails
+        raise IngestError("server_error", f"The model could not read the file: {error.message}") from error
+    return _json(raw, answer.status)
 
 
 def _json(body: bytes, status: int) -> dict[str, Any]:
