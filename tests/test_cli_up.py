@@ -373,6 +373,11 @@ def test_sigterm_stops_every_role_and_a_restart_keeps_the_account(tmp_path: Path
         status, found = http("GET", f"{second.base_url}/v1/customers/ext:kept", api_key=test_key)
         assert status == 200, found
         assert found["id"] == customer["id"]
+        # the edge's request line for that read is written once its answer is sent: wait for it, so
+        # that only what the stop itself prints comes after `before`
+        deadline = time.monotonic() + 10
+        while "GET /v1/customers/" not in second.log_path.read_text() and time.monotonic() < deadline:
+            time.sleep(0.05)
         before = len(second.log_path.read_text())
         assert second.stop(signal.SIGINT) == 0, second.log_tail()  # Ctrl-C
         said = second.log_path.read_text()[before:].splitlines()

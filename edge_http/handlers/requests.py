@@ -47,10 +47,12 @@ def _status(raw: str) -> int:
 
 
 async def _recorded(request: web.Request) -> None:
-    """Read-your-writes: this edge's pending entries go to the core before the read."""
-    recorder = request.app[EDGE].request_log
-    if recorder is not None:
-        await recorder.flush()
+    """Read-your-writes: this edge's pending entries, and the lease reports of the calls it has
+    answered (their usage, `settled_by`), go to the core before the read."""
+    edge = request.app[EDGE]
+    await edge.answered_calls_recorded()
+    if edge.request_log is not None:
+        await edge.request_log.flush()
 
 
 async def list_requests(request: web.Request) -> web.Response:

@@ -14,6 +14,7 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
 
+import aiohttp
 import pytest
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
@@ -23,9 +24,13 @@ from rag.index import index_name, open_indexes
 from rag.server import RagServicer
 from ringside.core.v1 import vector_stores_pb2 as pb
 from ringside_server.core_client import CoreClient
+from ringside_server.metering.gateway import Gateway
+from ringside_server.providers.configured import models_and_providers
+from ringside_server.settings import Settings
 from tests.e2e.test_chat_completions import client
 from tests.harness import Stack
 from workers.rag_ingest.activities import IngestActivities
+from workers.rag_ingest.embedding import IngestEmbedding
 from workers.rag_ingest.migration import MigrateStoreWorkflow, MigrationInput
 from workers.rag_ingest.shared import IngestInput
 from workers.rag_ingest.workflows import WORKFLOWS, IngestFileWorkflow
@@ -70,7 +75,11 @@ async def test_the_old_index_goes_after_seven_days_and_rollback_is_refused(
     core = CoreClient(f"127.0.0.1:{stack.grpc_port}", stack.internal_token)
     indexes = open_indexes(path=tmp_path / "index")
     servicer = RagServicer(LocalEmbedder(threads=1), indexes, "unused")
-    activities = IngestActivities(core, servicer, stack.data_dir / "files", tmp_path / "parses")
+    settings = Settings()
+    session = aiohttp.ClientSession()
+    refs, providers = models_and_providers(settings, session, None)  # as the rag role builds them
+    embedding = IngestEmbedding(servicer, Gateway(settings=settings, core=core, refs=refs, providers=providers))
+    activities = IngestActivities(core, servicer, stack.data_dir / "files", tmp_path / "parses", embedding)
     queue = f"rag-{uuid.uuid4()}"
     try:
         async with Worker(
@@ -128,6 +137,7 @@ async def test_the_old_index_goes_after_seven_days_and_rollback_is_refused(
             )
     finally:
         activities.close()
+        await session.close()
         servicer.close()
         indexes.close()
         await core.close()
