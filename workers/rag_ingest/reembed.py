@@ -11,14 +11,11 @@ event loop); under a live key its configured provider, as an ingest embeds (Inge
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
-
-import orjson
 
 from rag.chunking import Chunk, Chunker, ChunkingStrategy, chunk_id, resolve_strategy
 from rag.embedder import LOCAL_MODEL_REF, TEXT_WINDOW_TOKENS
@@ -30,7 +27,6 @@ from ringside_server.errors import RingsideError
 from ringside_server.metering.settlement import price_of
 from ringside_server.openai.embeddings import tokens_bound
 from ringside_server.providers.catalog.load import CatalogModel
-from ringside_server.providers.test_model import TestModelProvider
 
 if TYPE_CHECKING:
     from rag.server import RagServicer
@@ -170,25 +166,10 @@ class Reembedder:
                 )
 
     async def _embed(self, target: Target, model: CatalogModel, texts: list[str]) -> tuple[list[list[float]], int]:
-        if model.ref == LOCAL_MODEL_REF:
-            embeddings = await self._rag.embed(texts)
-            return [vector.tolist() for vector in embeddings.vectors], sum(embeddings.token_counts)
-        if target.livemode:
-            try:
-                embedded = await self._embedding.embed(model, True, texts)
-            except RingsideError as error:
-                raise IngestError("server_error", f"The embedding with {model.ref} failed: {error.message}") from error
-            return embedded.vectors, embedded.tokens
-        provider = TestModelProvider().serving(model)
-        request = {"model": model.name, "input": texts, "encoding_format": "float"}
-
-        def answered() -> tuple[int, bytes]:  # hashing a batch into 3072-d vectors is CPU work: off the loop
-            answer = asyncio.run(provider.embeddings(request))
-            return answer.status, asyncio.run(answer.read(1 << 30))
-
-        status, raw = await asyncio.get_running_loop().run_in_executor(None, answered)
-        body = orjson.loads(raw)
-        if status != 200:
-            raise IngestError("server_error", f"The test model refused the embedding ({status}).")
-        vectors = [item["embedding"] for item in sorted(body["data"], key=lambda item: item["index"])]
-        return vectors, int(body["usage"]["prompt_tokens"])
+        """As an ingest embeds (IngestEmbedding): the local model, the test model for a test key, else
+        the configured provider."""
+        try:
+            embedded = await self._embedding.embed(model, target.livemode, texts)
+        except RingsideError as error:
+            raise IngestError("server_error", f"The embedding with {model.ref} failed: {error.message}") from error
+        return embedded.vectors, embedded.tokens
