@@ -20,6 +20,7 @@ from core.domain.assistants import (
     visible_to,
 )
 from core.services.core import Core, Principal, require_scope
+from core.services.files import asking_customer
 from core.services.webhooks import read
 from core.store import assistants as store
 from ringside_server.errors import RingsideError
@@ -40,15 +41,9 @@ def not_found(kind: str, object_id: str) -> RingsideError:
 
 
 def _reader(core: Core, principal: Principal, customer_ref: str, kind: str, object_id: str) -> str | None:
-    """The customer a request is bound to (None: an account-level request)."""
-    if principal.customer_id:
-        return principal.customer_id
-    if not customer_ref:
-        return None
-    customer = core.state.find_customer(principal.account_id, principal.livemode, customer_ref)
-    if customer is None:
-        raise not_found(kind, object_id)
-    return customer.id
+    """The customer a request is bound to (None: an account-level request); an unknown customer
+    answers as the object not found."""
+    return asking_customer(core, principal, customer_ref, unknown=not_found(kind, object_id))
 
 
 async def _visible(

@@ -16,15 +16,19 @@ MAX_LIST = 10_000  # OpenAI's bound on GET /v1/files?limit
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 
-def asking_customer(core: Core, principal: Principal, customer_ref: str) -> str | None:
-    """The customer a request acts as (a Client Token's, else FC-Customer's), None for the account."""
+def asking_customer(
+    core: Core, principal: Principal, customer_ref: str, unknown: RingsideError | None = None
+) -> str | None:
+    """The customer a request acts as (a Client Token's, else FC-Customer's), None for the account.
+    An unknown FC-Customer raises `unknown` (by default 404 customer_not_found)."""
     if principal.customer_id:
         return principal.customer_id
     if not customer_ref:
         return None
     customer = core.state.find_customer(principal.account_id, principal.livemode, customer_ref)
     if customer is None:
-        raise RingsideError("customer_not_found", f"No such customer: '{customer_ref[:300]}'.", "FC-Customer")
+        message = f"No such customer: '{customer_ref[:300]}'."
+        raise unknown or RingsideError("customer_not_found", message, "FC-Customer")
     return customer.id
 
 

@@ -71,9 +71,9 @@ class IngestEmbedding:
         provider = self.provider_for(model, livemode)
         body = {"model": model.name, "input": texts, "encoding_format": "float"}
         if livemode:
-            status, raw = await _sent(provider, body)
+            status, raw = await sent(provider, body)
         else:  # the test model: hashing a batch into 3072-d vectors is CPU work, kept off the event loop
-            status, raw = await asyncio.get_running_loop().run_in_executor(None, asyncio.run, _sent(provider, body))
+            status, raw = await asyncio.get_running_loop().run_in_executor(None, asyncio.run, sent(provider, body))
         if status != 200:
             raise RingsideError("upstream_error", f"{model.ref} answered {status} to the ingest's embedding.")
         answer = orjson.loads(raw)
@@ -84,8 +84,9 @@ class IngestEmbedding:
         return Embedded([list(map(float, row["embedding"])) for row in rows], int(usage.get("prompt_tokens", 0)))
 
 
-async def _sent(provider: Provider, body: dict[str, Any]) -> tuple[int, bytes]:
-    upstream = await capabilities.send(provider, "embeddings", body)
+async def sent(provider: Provider, body: dict[str, Any], route: capabilities.Route = "embeddings") -> tuple[int, bytes]:
+    """The provider's status and (bounded) answer to `body` on `route`."""
+    upstream = await capabilities.send(provider, route, body)
     try:
         return upstream.status, await upstream.read(MAX_ANSWER_BYTES)
     finally:

@@ -25,9 +25,9 @@ from ringside_server.openai.multipart import FilePart
 from ringside_server.providers import capabilities
 from ringside_server.providers.base import Provider
 from ringside_server.providers.catalog.load import CatalogModel
+from workers.rag_ingest.embedding import sent
 
 MAX_MEDIA_BYTES = 25 * 1024 * 1024  # OpenAI's bound on a transcription upload; images well inside it
-MAX_ANSWER_BYTES = 64 * 1024 * 1024
 VISION_OUTPUT_TOKENS = 2048
 VISION_PROMPT = (
     "Transcribe all text in this image exactly, then describe what the image shows, for a search index. "
@@ -166,14 +166,10 @@ class MediaReader:
 
 async def _answer(provider: Provider, route: capabilities.Route, body: dict[str, Any]) -> dict[str, Any]:
     try:
-        answer = await capabilities.send(provider, route, body)
-        try:
-            raw = await answer.read(MAX_ANSWER_BYTES)
-        finally:
-            answer.close()
+        status, raw = await sent(provider, body, route)
     except RingsideError as error:  # the provider could not be reached or hung up: the ingest fails
         raise IngestError("server_error", f"The model could not read the file: {error.message}") from error
-    return _json(raw, answer.status)
+    return _json(raw, status)
 
 
 def _json(body: bytes, status: int) -> dict[str, Any]:
