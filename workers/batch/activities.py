@@ -16,7 +16,6 @@ from collections.abc import AsyncIterator, Iterator
 import orjson
 from temporalio import activity
 
-from edge_http.request_log import LISTED_REFUSALS, RequestRecorder
 from ringside.core.v1 import batches_pb2 as pb
 from ringside.core.v1 import common_pb2, metering_pb2, requests_pb2
 from ringside_server.batches.lines import Line, read_lines
@@ -28,6 +27,7 @@ from ringside_server.ids import new_id
 from ringside_server.metering.gateway import Gateway
 from ringside_server.metering.request import Caller
 from ringside_server.metering.settlement import FAILED
+from ringside_server.request_log import LISTED_REFUSALS, RequestRecorder
 from workers.batch.calls import run_line
 from workers.batch.journal import Journal
 from workers.batch.shared import BatchInput, FinishInput, RunOutcome
