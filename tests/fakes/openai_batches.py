@@ -17,7 +17,7 @@ import secrets
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 from aiohttp import web
@@ -27,6 +27,7 @@ from tests.fakes import openai_wire as wire
 # The endpoints OpenAI's CreateBatchRequest allows.
 ENDPOINTS = ("/v1/responses", "/v1/chat/completions", "/v1/embeddings", "/v1/completions", "/v1/moderations")
 WINDOW_S = 24 * 3600
+T = TypeVar("T")
 # One line's answer as its endpoint gives it: (url, body) → (status, JSON body).
 LineAnswer = Callable[[str, Any], tuple[int, dict[str, Any]]]
 
@@ -105,11 +106,14 @@ async def upload_file(request: web.Request) -> web.Response:
     return _json(_store(state, filename, fields["purpose"], content))
 
 
+def _found(table: dict[str, T], key: str, missing: str, param: str) -> T | web.Response:
+    found = table.get(key)
+    return _refuse(404, missing, param) if found is None else found
+
+
 def _file(request: web.Request) -> FakeFile | web.Response:
-    found = request.app[STATE].files.get(request.match_info["file_id"])
-    if found is None:
-        return _refuse(404, f"No such File object: {request.match_info['file_id']}", "id")
-    return found
+    file_id = request.match_info["file_id"]
+    return _found(request.app[STATE].files, file_id, f"No such File object: {file_id}", "id")
 
 
 async def get_file(request: web.Request) -> web.Response:
@@ -280,10 +284,8 @@ def _record(batch: FakeBatch, custom_id: str, status: int, body: dict[str, Any])
 
 
 def _batch(request: web.Request) -> FakeBatch | web.Response:
-    found = request.app[STATE].batches.get(request.match_info["batch_id"])
-    if found is None:
-        return _refuse(404, f"No batch found with id '{request.match_info['batch_id']}'.", "batch_id")
-    return found
+    batch_id = request.match_info["batch_id"]
+    return _found(request.app[STATE].batches, batch_id, f"No batch found with id '{batch_id}'.", "batch_id")
 
 
 async def get_batch(request: web.Request) -> web.Response:
