@@ -316,6 +316,7 @@ def test_a_batch_past_its_window_expires_and_its_lines_not_run_go_to_the_error_f
     output, errors = file_lines(client, done.output_file_id), file_lines(client, done.error_file_id)
     assert sorted(line["custom_id"] for line in output + errors) == sorted(f"e-{n}" for n in range(60))
     assert errors and all(line["error"]["code"] == "batch_expired" and line["response"] is None for line in errors)
+    assert all(line["id"].startswith("batch_req_") for line in errors)  # OpenAI's BatchRequestOutput
     assert (done.request_counts.completed, done.request_counts.failed) == (len(output), len(errors))
     assert open_holds(hooks, customer) == 0  # lines in flight at the window's close finished, billed
     assert spend(hooks, key, customer) == cost_of(output)

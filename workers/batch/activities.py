@@ -23,7 +23,7 @@ from ringside_server.batches.results import LineResult, error_code, file_line, r
 from ringside_server.core_client import CoreClient
 from ringside_server.errors import RingsideError
 from ringside_server.file_store import FileStore
-from ringside_server.ids import new_id
+from ringside_server.ids import new_id, new_sortable_id
 from ringside_server.metering.gateway import Gateway
 from ringside_server.metering.request import Caller
 from ringside_server.metering.settlement import FAILED
@@ -49,8 +49,18 @@ def result_file_id(batch_id: str, kind: str) -> str:
 
 
 def _error_line(custom_id: str, code: str, message: str) -> bytes:
-    line = {"id": None, "custom_id": custom_id, "response": None, "error": {"code": code, "message": message}}
+    """A line that never ran, in OpenAI's format: no response, the reason in `error`."""
+    line = {
+        "id": new_sortable_id("batch_req"),
+        "custom_id": custom_id,
+        "response": None,
+        "error": {"code": code, "message": message},
+    }
     return orjson.dumps(line) + b"\n"
+
+
+async def _expired(run: _Run, line: Line) -> None:
+    await run.journal.result(line.number, "error", _error_line(line.custom_id, "batch_expired", EXPIRED))
 
 
 class _Run:
@@ -160,9 +170,7 @@ class BatchActivities:
                 await slots.acquire()
                 if run.stop == "expired":
                     slots.release()
-                    await run.journal.result(
-                        line.number, "error", _error_line(line.custom_id, "batch_expired", EXPIRED)
-                    )
+                    await _expired(run, line)
                     continue
                 if run.stop:
                     slots.release()
@@ -193,7 +201,7 @@ class BatchActivities:
         result = await run_line(self._gateway, caller, endpoint, line.body, request_id_for_attempt, run.stopping)
         if result is None:  # stopped while it waited for a rate limit's window: it never ran
             if run.stop == "expired":
-                await run.journal.result(line.number, "error", _error_line(line.custom_id, "batch_expired", EXPIRED))
+                await _expired(run, line)
             return
         self._log(run, caller, line, result, started)
         await run.journal.result(
