@@ -3,7 +3,7 @@
 Candidates, each from the request's bytes to a checked body (the edge needs the dict either way: it
 relays unknown fields untouched):
   hand-written   main's `_validate` before issue 13, copied here as the reference
-  typeddict      edge_http/openai/types/chat.py: a TypedDict naming the fields + explicit checks
+  typeddict      ringside_server/openai/types/chat.py: a TypedDict naming the fields + explicit checks
                  (what ships)
   pydantic       a pydantic v2 TypeAdapter over a TypedDict with the same bounds (extra fields
                  allowed), from orjson's dict (validate_python) and straight from bytes
@@ -25,8 +25,8 @@ from pydantic import ConfigDict, Field, TypeAdapter
 from typing_extensions import TypedDict
 
 from edge_http.openai.jsonio import parse_object
-from edge_http.openai.types import chat
 from ringside_server.errors import RingsideError
+from ringside_server.openai.types import chat
 
 
 def realistic_body() -> bytes:

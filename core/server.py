@@ -154,6 +154,7 @@ async def open_core(settings: Settings) -> Core:
             assistants_s=settings.retention_assistants_days * DAY_S,
             rag_queries_s=settings.retention_rag_queries_days * DAY_S,
         ),
+        batch_window_s=settings.batch_window_s,
     )
     writer.notify(OutboxEntry, core.outbox_written)
     if settings.core_metrics_port:

@@ -22,7 +22,6 @@ from edge_http.middlewares import BrokenBodyDrain, errors
 from edge_http.observability import METRICS, observe
 from edge_http.protocol import EdgeRunner
 from edge_http.readiness import READINESS, Readiness
-from edge_http.request_log import RequestRecorder
 from edge_http.routes import add_routes
 from ringside_server.core_client import CoreClient
 from ringside_server.metering.breaker import Breakers
@@ -33,6 +32,7 @@ from ringside_server.observability.metrics import EdgeMetrics
 from ringside_server.providers.configured import models_and_providers
 from ringside_server.providers.local import LocalProvider
 from ringside_server.rag_client import RagClient
+from ringside_server.request_log import RequestRecorder
 from ringside_server.settings import Settings
 
 log = logging.getLogger("ringside.edge")

@@ -8,11 +8,11 @@ from dataclasses import dataclass, field
 
 from aiohttp import web
 
-from edge_http.request_log import RequestRecorder
 from edge_http.signing_keys import SigningKeys
 from edge_http.verified_keys import VerifiedKeys
 from ringside_server.client_token import VerifiedCache
 from ringside_server.metering.gateway import TEST_PROVIDER, Gateway
+from ringside_server.request_log import RequestRecorder
 
 __all__ = ["EDGE", "TEST_PROVIDER", "Edge"]
 

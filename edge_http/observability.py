@@ -13,12 +13,12 @@ from aiohttp import web
 
 from edge_http.context import EDGE
 from edge_http.middlewares import REQUEST_ID, Handler
-from edge_http.request_log import LISTED_REFUSALS
 from ringside.core.v1 import requests_pb2
 from ringside_server.errors import STATUS_BY_CODE, RingsideError
 from ringside_server.observability import tracing
 from ringside_server.observability.calls import CURRENT_CALL, CallRecord
 from ringside_server.observability.metrics import CONTENT_TYPE_LATEST, MULTIPROC_DIR_VARIABLE, EdgeMetrics, exposition
+from ringside_server.request_log import LISTED_REFUSALS
 
 log = logging.getLogger("ringside.requests")
 METRICS = web.AppKey("metrics", EdgeMetrics)

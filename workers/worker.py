@@ -28,7 +28,6 @@ from temporalio.client import (
 from temporalio.service import RPCError
 from temporalio.worker import Worker
 
-from edge_http.request_log import RequestRecorder
 from ringside_server.core_client import CoreClient
 from ringside_server.errors import RingsideError
 from ringside_server.metering.breaker import Breakers
@@ -39,6 +38,7 @@ from ringside_server.observability.metrics import WorkerMetrics, serve_metrics
 from ringside_server.providers.configured import models_and_providers
 from ringside_server.providers.local import LocalProvider
 from ringside_server.rag_client import RagClient
+from ringside_server.request_log import RequestRecorder
 from ringside_server.settings import Settings
 from ringside_server.temporal_connection import TemporalConnection
 from workers.audit.activities import AuditActivities

@@ -34,6 +34,8 @@ CATALOG: tuple[str, ...] = (
     "vector_store.file.failed",
     "batch.completed",
     "batch.failed",
+    "batch.expired",
+    "batch.cancelled",
     "vector_store.migration.completed",
     "vector_store.migration.failed",
 )

@@ -96,6 +96,11 @@ class BatchesServicer(Base, batches_pb2_grpc.BatchesServiceServicer):
         return pb.BatchJobResponse(batch=batch_to(batch), key_id=batch.key_id, account_id=batch.account_id)
 
     @rpc
+    async def StartBatch(self, request: pb.BatchJobRequest, context: Context) -> pb.BatchResponse:
+        self.auth.internal(context)
+        return pb.BatchResponse(batch=batch_to(await batches.start(self.core, request.batch_id[:MAX_ID])))
+
+    @rpc
     async def ReportBatchProgress(self, request: pb.ReportBatchProgressRequest, context: Context) -> pb.BatchResponse:
         self.auth.internal(context)
         batch = await batches.progress(self.core, request.batch_id[:MAX_ID], request.completed, request.failed)

@@ -40,7 +40,7 @@ async def create(
 ) -> Batch:
     require_scope(principal, "api:write")
     check_terms(endpoint, completion_window)
-    window_s = COMPLETION_WINDOWS[completion_window]
+    window_s = min(COMPLETION_WINDOWS[completion_window], core.batch_window_s)
     if not 1 <= total_lines <= MAX_LINES:
         raise RingsideError("invalid_request", f"A batch holds 1..{MAX_LINES} lines.", "input_file_id")
     customer_id = asking_customer(core, principal, customer_ref)
@@ -59,12 +59,11 @@ async def create(
         endpoint=endpoint,
         input_file_id=input_file_id,
         completion_window=completion_window,
-        status="in_progress",  # its lines were validated by the edge before this create
+        status="validating",  # until the worker has read its input file through (`start`)
         metadata_json=metadata_json or "{}",
         total=total_lines,
         created=now,
         expires_at=now + window_s,
-        in_progress_at=now,
     )
     await core.writer.write_then_apply([batch], lambda: core.state.batches.__setitem__(batch.id, batch))
     return batch
@@ -130,6 +129,17 @@ def job(core: Core, batch_id: str) -> Batch:
     return batch
 
 
+async def start(core: Core, batch_id: str) -> Batch:
+    """`validating` → `in_progress` once the worker has validated the input file (a batch cancelled
+    meanwhile, or already running: as it is)."""
+    batch = job(core, batch_id)
+    if batch.status != "validating":
+        return batch
+    changed = dataclasses.replace(batch, status="in_progress", in_progress_at=int(core.now()))
+    await _write(core, changed, [])
+    return changed
+
+
 async def progress(core: Core, batch_id: str, completed: int, failed: int) -> Batch:
     """Counts so far (never lowered: a report from a retried attempt may come late)."""
     batch = job(core, batch_id)
@@ -160,7 +170,7 @@ async def finish(
     errors_json: str,
 ) -> Batch:
     """Records the outcome once (a repeated report changes nothing), its files owned by the batch's
-    owner, and `batch.completed` / `batch.failed` in the same commit."""
+    owner, and its `batch.<status>` event (completed, failed, expired, cancelled) in the same commit."""
     if status not in FINAL:
         raise RingsideError("invalid_request", f"status must be one of {', '.join(FINAL)}.", "status")
     batch = job(core, batch_id)
@@ -197,7 +207,7 @@ async def finish(
         finalizing_at=batch.finalizing_at or now,
     )
     setattr(changed, f"{status}_at", now)  # completed_at, failed_at, expired_at or cancelled_at
-    if status in ("completed", "failed"):
+    if not owner_gone:  # every outcome has its event, as OpenAI's webhooks have (an erased owner's: none)
         data: dict[str, Any] = {
             "object": "batch",
             "id": batch.id,

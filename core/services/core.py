@@ -77,6 +77,8 @@ class Core:
     refunding: set[str] = field(default_factory=set)
     # sha256 of the operator's admin key ("" = none): its POSTs take Idempotency-Keys too.
     admin_key_hash: str = ""
+    # How long a batch's `24h` completion window lasts (RINGSIDE_BATCH_WINDOW_S; shorter in tests).
+    batch_window_s: int = 86_400
     # Work that outlives a cancelled caller: a hold's void once durable, a lease report's sequence
     # of writes, pruning (see `spawn`). A single write and its memory change need none: the
     # writer applies it (store/writer.py `write_then_apply`).

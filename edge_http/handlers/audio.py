@@ -12,9 +12,9 @@ from aiohttp import web
 from edge_http.handlers.metered import metered, metered_from
 from edge_http.openai.jsonio import parse_model_body
 from edge_http.openai.multipart import read_form
-from edge_http.openai.types import audio as wire
 from ringside_server.metering.request import Answer, MeteredRequest
 from ringside_server.openai import transcript_formats
+from ringside_server.openai.types import audio as wire
 
 MAX_FORM_BYTES = 25 * 1024 * 1024  # API.md "Bodies": multipart audio (OpenAI's limit)
 

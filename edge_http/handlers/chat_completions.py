@@ -2,14 +2,14 @@
 
 The call's life — resolve, hold the upper bound, send upstream, relay (SSE byte for byte), settle
 the real usage — is ringside_server/metering/call.py's; the body's rules are
-edge_http/openai/types/chat.py's."""
+ringside_server/openai/types/chat.py's."""
 
 from __future__ import annotations
 
 from aiohttp import web
 
 from edge_http.handlers.metered import metered
-from edge_http.openai.types import chat
+from ringside_server.openai.types import chat
 
 
 async def chat_completions(request: web.Request) -> web.StreamResponse:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from edge_http.handlers.metered import metered
-from edge_http.openai.types import embeddings as wire
+from ringside_server.openai.types import embeddings as wire
 
 
 async def embeddings(request: web.Request) -> web.StreamResponse:

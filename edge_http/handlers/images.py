@@ -8,8 +8,8 @@ from aiohttp import web
 from edge_http.handlers.metered import metered, metered_from
 from edge_http.openai.jsonio import parse_model_body
 from edge_http.openai.multipart import read_form
-from edge_http.openai.types import images as wire
 from ringside_server.metering.request import MeteredRequest
+from ringside_server.openai.types import images as wire
 
 MAX_FORM_BYTES = 64 * 1024 * 1024  # API.md "Bodies": multipart images
 

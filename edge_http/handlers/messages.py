@@ -12,13 +12,13 @@ from edge_http.handlers.common import bearer, principal
 from edge_http.handlers.metered import metered_from
 from edge_http.middlewares import REQUEST_ID
 from edge_http.openai.jsonio import dumps, parse_model_body
-from edge_http.openai.types import messages as wire
 from ringside_server.messages import answer
 from ringside_server.messages.request import chat_body
 from ringside_server.messages.response import error_bytes
 from ringside_server.messages.tokens import count_tokens as count
 from ringside_server.metering.request import MeteredRequest
 from ringside_server.openai.errors import provider_error
+from ringside_server.openai.types import messages as wire
 from ringside_server.providers.anthropic.provider import AnthropicProvider
 
 # What Anthropic's count_tokens takes of a Messages request

@@ -16,7 +16,6 @@ from edge_http.context import EDGE, Edge
 from edge_http.handlers.common import authorization, reject, verify_then_raise
 from edge_http.handlers.metered import CLIENT_GONE, caller_of
 from edge_http.openai.jsonio import dumps, parse_model_body
-from edge_http.openai.types import chat as chat_types
 from ringside.core.v1 import metering_pb2, responses_pb2
 from ringside_server.errors import RingsideError
 from ringside_server.ids import new_id
@@ -25,6 +24,7 @@ from ringside_server.metering.request import Answer, Caller
 from ringside_server.openai import file_search
 from ringside_server.openai import responses as wire
 from ringside_server.openai.responses_stream import StreamTranslator
+from ringside_server.openai.types import chat as chat_types
 from ringside_server.vector_search import SearchHit, search_stores
 
 log = logging.getLogger("ringside.edge.responses")

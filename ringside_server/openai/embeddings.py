@@ -1,6 +1,6 @@
 """OpenAI's embeddings wire format: the inputs as a list, the prompt's upper bound, and the answer's
 vectors in either encoding (`float`, or `base64` of little-endian float32 — the OpenAI SDK's default).
-Validation of a request body is the edge's (edge_http/openai/types/embeddings.py)."""
+Validation of a request body is the edge's (ringside_server/openai/types/embeddings.py)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""A local fake of OpenAI's Chat Completions API, speaking OpenAI's exact wire format.
+"""A local fake of OpenAI's API (Chat Completions, embeddings, moderations, images, audio, and the
+Files and Batch APIs of tests/fakes/openai_batches.py), speaking OpenAI's exact wire format.
 
 Used by the test suite and the benchmarks as "the upstream provider". Answers are deterministic
 (lorem-ipsum words, one word per token) so tests can assert exact token counts and bytes.
@@ -24,7 +25,7 @@ from typing import Any
 import orjson
 from aiohttp import web
 
-from tests.fakes import openai_audio, openai_embeddings, openai_images, openai_moderations
+from tests.fakes import openai_audio, openai_batches, openai_embeddings, openai_images, openai_moderations
 from tests.fakes import openai_wire as wire
 from tests.fakes.openai_request import (
     BadRequest,
@@ -52,6 +53,7 @@ class FakeConfig:
     latency_ms: float = 0.0
     token_interval_ms: float = 0.0
     default_completion_tokens: int = 16
+    batch_step_ms: float = 0.0  # each step, and each line, of a batch (tests/fakes/openai_batches.py)
 
 
 @dataclass
@@ -188,7 +190,6 @@ class _Answer:
 
 
 async def _complete(request: web.Request, answer: _Answer) -> web.StreamResponse:
-    chat = answer.chat
     if answer.midstream_error and request.transport is not None:
         # A non-stream has no "middle": drop the connection before any byte of the answer.
         request.transport.abort()
@@ -196,6 +197,11 @@ async def _complete(request: web.Request, answer: _Answer) -> web.StreamResponse
     # A non-streamed answer takes as long to generate as the streamed one would.
     if answer.interval_s:
         await asyncio.sleep(answer.interval_s * len(answer.tokens))
+    return web.Response(body=orjson.dumps(_completion_body(answer)), content_type="application/json")
+
+
+def _completion_body(answer: _Answer) -> dict[str, Any]:
+    chat = answer.chat
     identity = wire.Identity.of(chat.model, chat.messages)
     text = "".join(answer.tokens)
     body = wire.completion(identity, chat.model, text, chat.choice_count, answer.finish_reason, answer.usage())
@@ -204,7 +210,33 @@ async def _complete(request: web.Request, answer: _Answer) -> web.StreamResponse
             choice["message"].update(content=None, tool_calls=[wire.tool_call(identity, *chat.tool_call)])
     answer.record.status = 200
     answer.record.completed = True
-    return web.Response(body=orjson.dumps(body), content_type="application/json")
+    return body
+
+
+def _batch_line(app: web.Application, url: str, body: Any) -> tuple[int, dict[str, Any]]:
+    """One line of a batch (tests/fakes/openai_batches.py), answered as its endpoint answers it and
+    recorded like a request (header `x-fake-batch`), without the latency a request waits."""
+    record = RecordedRequest(body=body, headers={"x-fake-batch": "true"})
+    app[RECORDS].append(record)
+    if url == "/v1/chat/completions":
+        try:
+            chat = parse_chat_request(body)
+        except BadRequest as bad:
+            record.status, record.completed = 400, True
+            return 400, orjson.loads(wire.error_body(400, bad.message, param=bad.param, code=bad.code))
+        faults = parse_faults(last_user_text(chat.messages))
+        if faults.status is not None:
+            record.status, record.completed = faults.status, True
+            message = wire.STATUS_MESSAGES.get(faults.status, f"Injected failure (status {faults.status}).")
+            return faults.status, orjson.loads(wire.error_body(faults.status, message))
+        return 200, _completion_body(_Answer.plan(chat, app[CONFIG], faults, record))
+    answer = {"/v1/embeddings": openai_embeddings.answer, "/v1/moderations": openai_moderations.answer}.get(url)
+    response = answer(body) if answer is not None else None
+    if response is None or not isinstance(response.body, bytes):
+        record.status, record.completed = 404, True
+        return 404, orjson.loads(wire.error_body(404, f"Invalid URL (POST {url})"))
+    record.status, record.completed = response.status, True
+    return response.status, orjson.loads(response.body)
 
 
 async def _stream(request: web.Request, answer: _Answer) -> web.StreamResponse:
@@ -361,6 +393,9 @@ def create_app(config: FakeConfig) -> web.Application:
     app.router.add_post("/v1/audio/transcriptions", audio_form)
     app.router.add_post("/v1/audio/translations", audio_form)
     app.router.add_post("/openai/deployments/{deployment}/chat/completions", azure_chat_completions)
+    openai_batches.add_routes(
+        app, lambda url, body: _batch_line(app, url, body), lambda r: _authorized(r, config), config.batch_step_ms
+    )
     app.router.add_get("/_fake/requests", recorded_requests)
     app.router.add_delete("/_fake/requests", clear_recorded_requests)
     return app
@@ -403,12 +438,14 @@ def parse_command_line(argv: list[str] | None = None) -> CommandLine:
     parser.add_argument("--latency-ms", type=float, default=0.0, help="delay before any answer starts")
     parser.add_argument("--token-interval-ms", type=float, default=0.0, help="delay before each token")
     parser.add_argument("--default-completion-tokens", type=int, default=16)
+    parser.add_argument("--batch-step-ms", type=float, default=0.0, help="delay of each step and line of a batch")
     args = parser.parse_args(argv)
     config = FakeConfig(
         api_key=args.api_key,
         latency_ms=args.latency_ms,
         token_interval_ms=args.token_interval_ms,
         default_completion_tokens=args.default_completion_tokens,
+        batch_step_ms=args.batch_step_ms,
     )
     return CommandLine(host=args.host, port=args.port, config=config)
 

@@ -1,5 +1,6 @@
 """The edge and the core never load the parser or the embedding runtime (DECISIONS.md, 16): they
-would cost every chat call's process hundreds of MB and seconds of start-up."""
+would cost every chat call's process hundreds of MB and seconds of start-up. The worker loads no
+module of the edge either."""
 
 from __future__ import annotations
 
@@ -16,11 +17,15 @@ HEAVY = ("unstructured", "onnxruntime", "spacy", "tokenizers", "qdrant_edge", "q
 def test_importing_a_role_loads_no_rag_runtime(module: str) -> None:
     script = (
         f"import importlib, json, sys; importlib.import_module({module!r}); "
-        f"print(json.dumps(sorted({{name.split('.')[0] for name in sys.modules}} & set({HEAVY!r}))))"
+        "print(json.dumps(sorted({name.split('.')[0] for name in sys.modules})))"
     )
     completed = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     assert completed.returncode == 0, completed.stderr[-2000:]
-    assert json.loads(completed.stdout.strip().splitlines()[-1]) == []
+    loaded = set(json.loads(completed.stdout.strip().splitlines()[-1]))
+    assert loaded & set(HEAVY) == set()
+    # Nor does the worker load the edge (its batch lines use the kernel's parse and request log); the
+    # same probe of the edge finds it, so this can fail.
+    assert ("edge_http" in loaded) is (module == "edge_http.app") or module == "ringside_cli.cli"
 
 
 def test_the_check_sees_a_module_that_loads_them() -> None:

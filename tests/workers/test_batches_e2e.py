@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
 
@@ -59,8 +60,10 @@ def test_a_batch_completes_with_its_output_file_and_each_line_metered(hooks: Web
     customer = new_customer(hooks, key, budget_usd=5)
     client = sdk(hooks, key, customer)
     batch = submit(client, [chat_line(f"line-{n}", f"question {n}") for n in range(5)])
-    assert batch.status in ("validating", "in_progress") and batch.request_counts.total == 5
+    # OpenAI's lifecycle: `validating` until the worker has read the input through, then in progress
+    assert batch.status == "validating" and batch.request_counts.total == 5 and batch.in_progress_at is None
     done = finished(client, batch.id)
+    assert done.in_progress_at is not None and batch.created_at <= done.in_progress_at <= done.completed_at
     assert (done.request_counts.completed, done.request_counts.failed) == (5, 0)
     assert done.error_file_id is None and done.output_file_id
     output = file_lines(client, done.output_file_id)
@@ -281,6 +284,44 @@ def test_responses_lines_answer_as_response_objects(hooks: WebhookStack) -> None
     [refused] = file_lines(client, done.error_file_id)
     assert refused["custom_id"] == "r2" and refused["response"]["status_code"] == 400
     assert refused["response"]["body"]["error"]["param"] == "previous_response_id"
+
+
+@contextmanager
+def short_window(hooks: WebhookStack, seconds: int) -> Iterator[None]:
+    """The core restarted with a completion window of `seconds` (RINGSIDE_BATCH_WINDOW_S), then
+    restarted as it was: batches created meanwhile keep their short `expires_at`."""
+    hooks.kill_core()
+    hooks.stack.extra_env["RINGSIDE_BATCH_WINDOW_S"] = str(seconds)
+    try:
+        hooks.restart_core()
+        yield
+    finally:
+        hooks.kill_core()
+        hooks.stack.extra_env.pop("RINGSIDE_BATCH_WINDOW_S")
+        hooks.restart_core()
+
+
+def test_a_batch_past_its_window_expires_and_its_lines_not_run_go_to_the_error_file(hooks: WebhookStack) -> None:
+    if hooks.stack.backend == "postgres":  # the window is the core's and the worker's; two core restarts
+        pytest.skip("expiry runs on one database: it restarts the core twice, and stores nothing new")
+    key = hooks.stack.live_key
+    hooks.endpoint(key, ["batch.expired"])
+    customer = new_customer(hooks, key, budget_usd=5)
+    client = sdk(hooks, key, customer)
+    with short_window(hooks, 2):
+        batch = submit(client, [chat_line(f"e-{n}") for n in range(60)])  # ≥ 4.5 s at 2 × 150 ms
+        assert batch.expires_at == batch.created_at + 2
+        done = finished(client, batch.id, ("expired",))
+    assert done.expired_at >= batch.expires_at
+    output, errors = file_lines(client, done.output_file_id), file_lines(client, done.error_file_id)
+    assert sorted(line["custom_id"] for line in output + errors) == sorted(f"e-{n}" for n in range(60))
+    assert errors and all(line["error"]["code"] == "batch_expired" and line["response"] is None for line in errors)
+    assert all(line["id"].startswith("batch_req_") for line in errors)  # OpenAI's BatchRequestOutput
+    assert (done.request_counts.completed, done.request_counts.failed) == (len(output), len(errors))
+    assert open_holds(hooks, customer) == 0  # lines in flight at the window's close finished, billed
+    assert spend(hooks, key, customer) == cost_of(output)
+    event = hooks.wait_for(1, "batch.expired", customer)[0].event
+    assert event["data"]["id"] == batch.id and event["data"]["error_file_id"] == done.error_file_id
 
 
 def test_erasing_the_customer_stops_its_batch(hooks: WebhookStack) -> None:

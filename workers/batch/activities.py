@@ -16,18 +16,18 @@ from collections.abc import AsyncIterator, Iterator
 import orjson
 from temporalio import activity
 
-from edge_http.request_log import LISTED_REFUSALS, RequestRecorder
 from ringside.core.v1 import batches_pb2 as pb
 from ringside.core.v1 import common_pb2, metering_pb2, requests_pb2
-from ringside_server.batches.lines import Line, read_lines
+from ringside_server.batches.lines import Line, count_lines, read_lines
 from ringside_server.batches.results import LineResult, error_code, file_line, refused
 from ringside_server.core_client import CoreClient
 from ringside_server.errors import RingsideError
 from ringside_server.file_store import FileStore
-from ringside_server.ids import new_id
+from ringside_server.ids import new_id, new_sortable_id
 from ringside_server.metering.gateway import Gateway
 from ringside_server.metering.request import Caller
 from ringside_server.metering.settlement import FAILED
+from ringside_server.request_log import LISTED_REFUSALS, RequestRecorder
 from workers.batch.calls import run_line
 from workers.batch.journal import Journal
 from workers.batch.shared import BatchInput, FinishInput, RunOutcome
@@ -49,8 +49,18 @@ def result_file_id(batch_id: str, kind: str) -> str:
 
 
 def _error_line(custom_id: str, code: str, message: str) -> bytes:
-    line = {"id": None, "custom_id": custom_id, "response": None, "error": {"code": code, "message": message}}
+    """A line that never ran, in OpenAI's format: no response, the reason in `error`."""
+    line = {
+        "id": new_sortable_id("batch_req"),
+        "custom_id": custom_id,
+        "response": None,
+        "error": {"code": code, "message": message},
+    }
     return orjson.dumps(line) + b"\n"
+
+
+async def _expired(run: _Run, line: Line) -> None:
+    await run.journal.result(line.number, "error", _error_line(line.custom_id, "batch_expired", EXPIRED))
 
 
 class _Run:
@@ -92,12 +102,18 @@ class BatchActivities:
         await self._resolve_open_lines(journal)
         try:
             path = self._files.path(batch.input_file_id)
+            if batch.status == "validating":  # OpenAI's first step: the whole input read through first
+                await asyncio.to_thread(count_lines, path, batch.endpoint, self._max_line_bytes)
             lines = await asyncio.to_thread(lambda: read_lines(path, batch.endpoint, self._max_line_bytes))
             first = await asyncio.to_thread(_chunk, lines)
         except FileNotFoundError:
             return RunOutcome("failed", "input_file_missing", "The input file was deleted before the batch ran.")
         except RingsideError as error:  # validated at create; a changed file is refused the same way
             return RunOutcome("failed", "invalid_input", error.message)
+        if batch.status == "validating":  # valid: `in_progress` from now
+            start = pb.BatchJobRequest(batch_id=batch.id)
+            job.batch.CopyFrom((await self._core.internal(self._core.batches.StartBatch, start)).batch)
+            batch = job.batch
         run = _Run(journal, job)
         if batch.status == "cancelling":  # cancelled before its workflow began: no line starts
             run.stop = "cancelled"
@@ -154,9 +170,7 @@ class BatchActivities:
                 await slots.acquire()
                 if run.stop == "expired":
                     slots.release()
-                    await run.journal.result(
-                        line.number, "error", _error_line(line.custom_id, "batch_expired", EXPIRED)
-                    )
+                    await _expired(run, line)
                     continue
                 if run.stop:
                     slots.release()
@@ -185,7 +199,9 @@ class BatchActivities:
         started = time.time()
         endpoint = run.job.batch.endpoint
         result = await run_line(self._gateway, caller, endpoint, line.body, request_id_for_attempt, run.stopping)
-        if result is None:
+        if result is None:  # stopped while it waited for a rate limit's window: it never ran
+            if run.stop == "expired":
+                await _expired(run, line)
             return
         self._log(run, caller, line, result, started)
         await run.journal.result(

@@ -12,7 +12,6 @@ from typing import Any
 
 import orjson
 
-from edge_http.openai.types import chat, embeddings
 from ringside.core.v1 import metering_pb2
 from ringside_server.batches.results import LineResult, refused
 from ringside_server.errors import RingsideError
@@ -21,6 +20,7 @@ from ringside_server.metering.call import MeteredCall
 from ringside_server.metering.gateway import Gateway
 from ringside_server.metering.request import Caller, MeteredRequest
 from ringside_server.openai import file_search, responses
+from ringside_server.openai.types import chat, embeddings
 
 
 def _response_request(raw: bytes, peer: bool) -> MeteredRequest:

@@ -68,6 +68,11 @@ class BatchesServiceStub:
                 request_serializer=ringside_dot_core_dot_v1_dot_batches__pb2.BatchJobRequest.SerializeToString,
                 response_deserializer=ringside_dot_core_dot_v1_dot_batches__pb2.BatchJobResponse.FromString,
                 _registered_method=True)
+        self.StartBatch = channel.unary_unary(
+                '/ringside.core.v1.BatchesService/StartBatch',
+                request_serializer=ringside_dot_core_dot_v1_dot_batches__pb2.BatchJobRequest.SerializeToString,
+                response_deserializer=ringside_dot_core_dot_v1_dot_batches__pb2.BatchResponse.FromString,
+                _registered_method=True)
         self.ReportBatchProgress = channel.unary_unary(
                 '/ringside.core.v1.BatchesService/ReportBatchProgress',
                 request_serializer=ringside_dot_core_dot_v1_dot_batches__pb2.ReportBatchProgressRequest.SerializeToString,
@@ -88,7 +93,8 @@ class BatchesServiceServicer:
     """
 
     def CreateBatch(self, request, context):
-        """Records a batch whose input the edge has validated (`validating` → `in_progress` at once).
+        """Records a batch whose input the edge has validated; it stays `validating` until the worker has
+        read its input file through (StartBatch).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -124,6 +130,13 @@ class BatchesServiceServicer:
 
     def GetBatchJob(self, request, context):
         """Internal (the worker): a batch as its workflow sees it (its key id, owner, status).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def StartBatch(self, request, context):
+        """Internal (the worker): the input file is valid: `validating` → `in_progress`.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -175,6 +188,11 @@ def add_BatchesServiceServicer_to_server(servicer, server):
                     servicer.GetBatchJob,
                     request_deserializer=ringside_dot_core_dot_v1_dot_batches__pb2.BatchJobRequest.FromString,
                     response_serializer=ringside_dot_core_dot_v1_dot_batches__pb2.BatchJobResponse.SerializeToString,
+            ),
+            'StartBatch': grpc.unary_unary_rpc_method_handler(
+                    servicer.StartBatch,
+                    request_deserializer=ringside_dot_core_dot_v1_dot_batches__pb2.BatchJobRequest.FromString,
+                    response_serializer=ringside_dot_core_dot_v1_dot_batches__pb2.BatchResponse.SerializeToString,
             ),
             'ReportBatchProgress': grpc.unary_unary_rpc_method_handler(
                     servicer.ReportBatchProgress,
@@ -353,6 +371,33 @@ class BatchesService:
             '/ringside.core.v1.BatchesService/GetBatchJob',
             ringside_dot_core_dot_v1_dot_batches__pb2.BatchJobRequest.SerializeToString,
             ringside_dot_core_dot_v1_dot_batches__pb2.BatchJobResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def StartBatch(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/ringside.core.v1.BatchesService/StartBatch',
+            ringside_dot_core_dot_v1_dot_batches__pb2.BatchJobRequest.SerializeToString,
+            ringside_dot_core_dot_v1_dot_batches__pb2.BatchResponse.FromString,
             options,
             channel_credentials,
             insecure,

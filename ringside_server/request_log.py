@@ -1,7 +1,7 @@
-"""The edge's side of the request log: each finished model call (served, failed upstream, or
-refused for budget, wallet, block, allowed models or a rate limit) becomes one entry, sent to the
-core in batches off the request path. A read of /v1/requests on this edge first sends what is
-pending, so a call then a read sees the call."""
+"""The callers' side of the request log (the edge's calls, the worker's batch lines): each finished
+model call (served, failed upstream, or refused for budget, wallet, block, allowed models or a rate
+limit) becomes one entry, sent to the core in batches off the request path. A read of /v1/requests
+on an edge first sends what that edge has pending, so a call then a read sees the call."""
 
 from __future__ import annotations
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any, Required, TypedDict
 
-from edge_http.openai.jsonio import parse_model_body
 from ringside_server.errors import RingsideError
+from ringside_server.jsonio import parse_model_body
 from ringside_server.messages.request import chat_body
 from ringside_server.metering.request import MeteredRequest
 from ringside_server.openai import chat

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any, Literal, Required, TypedDict, cast
 
-from edge_http.openai.jsonio import parse_model_body
 from ringside_server.errors import RingsideError
+from ringside_server.jsonio import parse_model_body
 from ringside_server.metering.request import MeteredRequest
 from ringside_server.openai.embeddings import tokens_bound
 from ringside_server.openai.price_classes import TEXT_ONLY

@@ -7,8 +7,8 @@ from typing import Any, Literal, Required, TypedDict, cast
 
 import orjson
 
-from edge_http.openai.jsonio import parse_model_body
 from ringside_server.errors import RingsideError
+from ringside_server.jsonio import parse_model_body
 from ringside_server.metering.request import MeteredRequest
 from ringside_server.openai.price_classes import moderation_classes
 
