@@ -16,6 +16,7 @@ not replayed (a stateless provider cannot resolve them). The call is priced from
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import orjson
@@ -23,8 +24,8 @@ import orjson
 from ringside_server.jsonio import dumps
 from ringside_server.metering.gateway import Gateway
 from ringside_server.metering.request import Caller, MeteredRequest
-from ringside_server.openai.estimate import input_tokens_bound
-from ringside_server.openai.price_classes import chat_classes
+from ringside_server.openai.chat import metered as chat_metered
+from ringside_server.openai.chat import output_bound_sent
 from ringside_server.openai.sse import data_of
 from ringside_server.providers.catalog.load import CatalogModel
 
@@ -108,24 +109,19 @@ def _event_usage(event: Any) -> Any:
 def metered(native: dict[str, Any], chat: dict[str, Any]) -> MeteredRequest:
     """The relayed call as MeteredCall runs it. `chat`: the same request as chat completions, which
     the prompt's bound and the priced classes are read from (one estimate, whichever way it goes)."""
-    requested = native.get("max_output_tokens") or 0
-
-    def bound(model: CatalogModel) -> int:
-        return input_tokens_bound(chat, model.max_image_tokens)
+    translated = chat_metered(chat)
+    requested = translated.requested_output_tokens
 
     def upstream(given: dict[str, Any], model: CatalogModel, max_output_tokens: int, limited: bool) -> dict[str, Any]:
         sent = {**given, "model": model.name}
-        if max_output_tokens and (limited or requested or max_output_tokens < model.max_output_tokens):
+        if output_bound_sent(model, max_output_tokens, limited, requested):
             sent["max_output_tokens"] = max_output_tokens
         return sent
 
-    return MeteredRequest(
+    return dataclasses.replace(
+        translated,
         route="responses",
         body=native,
-        model_ref=native.get("model"),
-        input_tokens_bound=bound,
-        requested_output_tokens=requested,
-        price_classes=chat_classes(chat),
         stream=bool(native.get("stream")),
         upstream_body=upstream,
         answer_problem=_answer_problem,
