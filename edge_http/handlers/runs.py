@@ -74,7 +74,14 @@ async def create_thread_and_run(request: web.Request) -> web.StreamResponse:
     resources = body.pop("tool_resources", None)
     if resources is not None and "tool_resources" not in thread_body:
         thread_body["tool_resources"] = resources
-    wire.run_fields(body)  # the run's refusals before the thread exists
+    # every refusal the run could meet comes before the thread exists (no thread left behind)
+    fields = wire.run_fields(body)
+    _, thread_resources, _ = wire.thread_fields(thread_body)
+    assistant = objects.body_of(await objects.get(request, fields["assistant_id"], "assistant"))
+    await _models(request, fields["model"] or assistant["model"])
+    tools = fields["tools"] if fields["tools"] is not None else assistant["tools"]
+    stores = file_search_stores({"tools": tools}, {"tool_resources": thread_resources}, assistant)
+    await _check_stores(request, stores or [])
     thread = await new_thread(request, thread_body)
     return await _start(request, body, thread["id"])
 

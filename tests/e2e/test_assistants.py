@@ -255,6 +255,12 @@ def test_create_thread_and_run_gives_the_model_only_the_last_messages(running: R
             assistant_id=assistant.id, truncation_strategy={"type": "last_messages", "last_messages": 0}
         )
     assert refused.value.body["param"] == "truncation_strategy.last_messages"  # type: ignore[index]
+    threads_before = stack.query("SELECT count(*) FROM assistant_objects WHERE kind = 'thread'")
+    with pytest.raises(openai.NotFoundError):  # an unknown assistant: no thread is left behind
+        sdk.beta.threads.create_and_run(
+            assistant_id="asst_nope", thread={"messages": [{"role": "user", "content": "x"}]}
+        )
+    assert stack.query("SELECT count(*) FROM assistant_objects WHERE kind = 'thread'") == threads_before
 
 
 def test_a_run_waiting_for_tool_outputs_is_cancelled(running: Running) -> None:
