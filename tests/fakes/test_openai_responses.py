@@ -29,7 +29,7 @@ ASKED: list[dict[str, Any]] = [
 ]
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 async def api() -> AsyncIterator[AsyncOpenAI]:
     async with running_fake() as url:
         yield AsyncOpenAI(base_url=url, api_key="any", max_retries=0)
