@@ -71,6 +71,7 @@ def add_routes(app: web.Application) -> None:
             web.post("/v1/assistants/{id}", assistants.modify_assistant),
             web.delete("/v1/assistants/{id}", assistants.delete_assistant),
             web.post("/v1/threads", assistants.create_thread),
+            web.post("/v1/threads/runs", runs.create_thread_and_run),  # before /v1/threads/{id}
             web.get("/v1/threads/{id}", assistants.get_thread),
             web.post("/v1/threads/{id}", assistants.modify_thread),
             web.delete("/v1/threads/{id}", assistants.delete_thread),
@@ -82,6 +83,8 @@ def add_routes(app: web.Application) -> None:
             web.get("/v1/threads/{thread_id}/runs/{id}", runs.get_run),
             web.post("/v1/threads/{thread_id}/runs/{id}/cancel", runs.cancel_run),
             web.post("/v1/threads/{thread_id}/runs/{id}/submit_tool_outputs", runs.submit_tool_outputs),
+            web.get("/v1/threads/{thread_id}/runs/{run_id}/steps", runs.list_run_steps),
+            web.get("/v1/threads/{thread_id}/runs/{run_id}/steps/{step_id}", runs.get_run_step),
             web.get("/v1/models", models.list_models),
             web.get("/v1/models/{id:.+}", models.get_model),
             web.post("/v1/files", files.create_file),

@@ -14,6 +14,7 @@ MAX_DESCRIPTION = 512
 MAX_INSTRUCTIONS = 256_000
 MAX_TOOLS = 128
 MAX_THREAD_MESSAGES = 32  # messages given at thread create, OpenAI's
+MAX_RUN_CONTEXT_MESSAGES = 100  # what a run's call is given at most (assistant_objects.MAX_THREAD_MESSAGES)
 MAX_TEXT_CHARS = 256_000  # one message's text
 MAX_TOOL_OUTPUT_CHARS = 512 * 1024
 MAX_STORES = 1  # a thread's or assistant's file_search vector stores (OpenAI's)
@@ -240,7 +241,26 @@ def run_fields(body: dict[str, Any]) -> dict[str, Any]:
         raise refuse("parallel_tool_calls must be a boolean.", "parallel_tool_calls")
     fields["parallel_tool_calls"] = body.get("parallel_tool_calls", True)
     fields["response_format"] = body.get("response_format") or "auto"
+    fields["truncation_strategy"] = truncation_of(body.get("truncation_strategy"))
     return fields
+
+
+def truncation_of(value: Any) -> dict[str, Any]:
+    """`truncation_strategy`: `auto` (the thread's newest messages a run's call can hold: the worker's
+    page) or `last_messages` (only the newest N messages of the thread go to the model)."""
+    if value is None:
+        return {"type": "auto", "last_messages": None}
+    if not isinstance(value, dict) or value.get("type") not in ("auto", "last_messages"):
+        raise refuse("truncation_strategy.type must be auto or last_messages.", "truncation_strategy.type")
+    last = value.get("last_messages")
+    if value["type"] == "auto" and last is None:
+        return {"type": "auto", "last_messages": None}
+    if isinstance(last, bool) or not isinstance(last, int) or not 1 <= last <= MAX_RUN_CONTEXT_MESSAGES:
+        raise refuse(
+            f"truncation_strategy.last_messages must be an integer 1..{MAX_RUN_CONTEXT_MESSAGES}.",
+            "truncation_strategy.last_messages",
+        )
+    return {"type": value["type"], "last_messages": last}
 
 
 def tool_outputs_of(body: dict[str, Any], asked: list[str]) -> list[dict[str, str]]:

@@ -4,6 +4,7 @@ compatibility (OpenAI has retired the API; docs/assistants.md). Runs are edge_ht
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from aiohttp import web
 
@@ -41,7 +42,12 @@ async def list_assistants(request: web.Request) -> web.Response:
 
 
 async def create_thread(request: web.Request) -> web.Response:
-    messages, resources, metadata = wire.thread_fields(parse_model_body(await request.read()))
+    return objects.respond(await new_thread(request, parse_model_body(await request.read())))
+
+
+async def new_thread(request: web.Request, body: dict[str, Any]) -> dict[str, Any]:
+    """A thread and its first messages (`POST /v1/threads`, and `POST /v1/threads/runs`'s `thread`)."""
+    messages, resources, metadata = wire.thread_fields(body)
     now = int(time.time())
     thread = {"id": new_sortable_id("thread"), "object": "thread", "created_at": now}
     thread |= {"tool_resources": resources, "metadata": metadata}
@@ -49,7 +55,7 @@ async def create_thread(request: web.Request) -> web.Response:
     for role, text, message_metadata in messages:
         message = message_object(new_sortable_id("msg"), made["id"], now, role, text, metadata=message_metadata)
         await objects.create(request, "message", message, parent_id=made["id"])
-    return objects.respond(made)
+    return made
 
 
 async def get_thread(request: web.Request) -> web.Response:

@@ -1,6 +1,7 @@
-"""/v1/responses: OpenAI's Responses API, metered like chat (it is a chat call at the provider
-boundary: ringside_server/openai/responses.py), kept for `previous_response_id` when `store` is
-not false, read back, deleted, and its input items listed."""
+"""/v1/responses: OpenAI's Responses API, metered like chat — relayed to a provider that serves it
+natively (ringside_server/openai/responses_native.py), else a chat call at the provider boundary
+(ringside_server/openai/responses.py) — kept for `previous_response_id` when `store` is not false,
+read back, deleted, and its input items listed."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from aiohttp import web
 from edge_http.context import EDGE, Edge
 from edge_http.handlers.common import authorization, reject, verify_then_raise
 from edge_http.handlers.metered import CLIENT_GONE, caller_of
+from edge_http.openai.cursor_list import cursor_page
 from edge_http.openai.jsonio import dumps, parse_model_body
 from ringside.core.v1 import metering_pb2, responses_pb2
 from ringside_server.errors import RingsideError
@@ -23,13 +25,13 @@ from ringside_server.metering.call import MeteredCall
 from ringside_server.metering.request import Answer, Caller
 from ringside_server.openai import file_search
 from ringside_server.openai import responses as wire
+from ringside_server.openai import responses_native as native
 from ringside_server.openai.responses_stream import StreamTranslator
 from ringside_server.openai.types import chat as chat_types
 from ringside_server.vector_search import SearchHit, search_stores
 
 log = logging.getLogger("ringside.edge.responses")
 MAX_ID = 64
-DEFAULT_ITEMS = 20
 
 
 def _customer_ref(request: web.Request) -> str:
@@ -47,12 +49,19 @@ async def create_response(request: web.Request) -> web.StreamResponse:
         items = wire.input_items(body["input"])
         search = file_search.file_search_of(body)
         history = await _history(edge, request, body.get("previous_response_id"))
+        models = await MeteredCall.resolve(edge, caller, body.get("model"), body)
+        relayed = native.applies(edge, caller, models, search)  # else translated to chat
         searched = await _searched(edge, request, caller, body, items, search) if search is not None else None
         if isinstance(searched, metering_pb2.Denial):  # the query's embedding was refused
             return reject(request, searched)
         context = file_search.context_of(searched[1]) if searched is not None else ""
         chat = wire.chat_body(body, history, items, context)
-        call = await MeteredCall.prepare(edge, caller, chat_types.metered_request(dumps(chat), False))
+        metered = (
+            native.metered(native.native_body(body, history, items), chat)
+            if relayed
+            else chat_types.metered_request(dumps(chat), False)
+        )
+        call = MeteredCall.of_models(edge, caller, metered, models)
     except RingsideError as error:
         if not caller.client_token:  # a request refused for its content is refused for its key first
             await verify_then_raise(edge, caller.api_key, error)
@@ -66,6 +75,8 @@ async def create_response(request: web.Request) -> web.StreamResponse:
         )
     response = wire.skeleton(new_id("resp"), int(time.time()), body)
     keeper = _Keeper(edge, request, caller, body, items)
+    if relayed:
+        return await _relayed(request, answer, keeper, response)
     if answer.relay is None:
         completion = orjson.loads(answer.body)
         response["model"] = str(completion.get("model") or response["model"])
@@ -80,6 +91,18 @@ async def create_response(request: web.Request) -> web.StreamResponse:
     if searched is not None:
         translator.annotations = file_search.citations(searched[1], 0)
     return await _stream(request, answer, translator, keeper, searched[0] if searched is not None else None)
+
+
+async def _relayed(
+    request: web.Request, answer: Answer, keeper: _Keeper, skeleton: dict[str, Any]
+) -> web.StreamResponse:
+    """The provider's own Response (or its stream), made Ringside's and kept (responses_native.py)."""
+    body = keeper.body
+    if answer.relay is None:
+        response = native.owned(orjson.loads(answer.body), skeleton["id"], body)
+        await keeper.keep(response)
+        return web.Response(body=dumps(response), headers=answer.headers, content_type="application/json")
+    return await _stream(request, answer, native.EventRewriter(skeleton["id"], body, skeleton), keeper, None)
 
 
 async def _searched(
@@ -171,7 +194,7 @@ async def _history(edge: Edge, request: web.Request, previous: Any) -> list[dict
 async def _stream(
     request: web.Request,
     answer: Answer,
-    translator: StreamTranslator,
+    translator: StreamTranslator | native.EventRewriter,
     keeper: _Keeper,
     searched: dict[str, Any] | None,
 ) -> web.StreamResponse:
@@ -183,8 +206,9 @@ async def _stream(
     client_gone = False
     try:
         await response.prepare(request)
-        await response.write(translator.start())
-        if searched is not None:
+        if isinstance(translator, StreamTranslator):  # a relayed stream has its own start
+            await response.write(translator.start())
+        if searched is not None and isinstance(translator, StreamTranslator):
             await response.write(translator.searched(searched))
         async for frame in relay:
             out = translator.frame(frame)
@@ -234,33 +258,5 @@ async def delete_response(request: web.Request) -> web.Response:
 
 async def list_input_items(request: web.Request) -> web.Response:
     """OpenAI's cursor list (`after`/`before`, `order` desc by default, `first_id`/`last_id`)."""
-    query = request.query
-    raw = query.get("limit", str(DEFAULT_ITEMS))
-    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw[:4]) <= 100:
-        raise RingsideError("invalid_request", "limit must be an integer between 1 and 100.", "limit")
-    order = query.get("order", "desc")
-    if order not in ("asc", "desc"):
-        raise RingsideError("invalid_request", "order must be asc or desc.", "order")
     items = orjson.loads((await _stored(request)).response.input_json)
-    if order == "desc":
-        items.reverse()
-    ids = [item.get("id") for item in items]
-    after, before = query.get("after"), query.get("before")
-    if after in ids:
-        items = items[ids.index(after) + 1 :]
-    elif before in ids:
-        items = items[: ids.index(before)]
-    limit = int(raw[:4])
-    page, has_more = (
-        (items[-limit:], len(items) > limit)
-        if before in ids and after not in ids
-        else (items[:limit], len(items) > limit)
-    )
-    body = {
-        "object": "list",
-        "data": page,
-        "first_id": page[0]["id"] if page else None,
-        "last_id": page[-1]["id"] if page else None,
-        "has_more": has_more,
-    }
-    return web.Response(body=dumps(body), content_type="application/json")
+    return web.Response(body=dumps(cursor_page(request, items)), content_type="application/json")

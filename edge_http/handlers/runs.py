@@ -13,15 +13,17 @@ from aiohttp import web
 
 from edge_http.assistants import objects, run_stream, wire
 from edge_http.context import EDGE
+from edge_http.handlers.assistants import new_thread
 from edge_http.handlers.common import authorization
 from edge_http.handlers.metered import caller_of
+from edge_http.openai.cursor_list import cursor_page
 from edge_http.openai.jsonio import dumps, parse_model_body
 from ringside.core.v1 import assistants_pb2 as pb
 from ringside.core.v1 import vector_stores_pb2
 from ringside_server.errors import RingsideError
 from ringside_server.ids import new_sortable_id
 from ringside_server.metering.call import MeteredCall
-from ringside_server.openai import chat
+from ringside_server.openai import chat, run_steps
 from ringside_server.openai.assistant_objects import RUN_TTL_S, file_search_stores, message_object
 
 POLL_AFTER_MS = "200"  # the SDK's *_and_poll helpers wait this long between reads (openai-poll-after-ms)
@@ -58,8 +60,34 @@ async def _check_stores(request: web.Request, stores: list[str]) -> None:
 
 async def create_run(request: web.Request) -> web.StreamResponse:
     body = parse_model_body(await request.read())
+    return await _start(request, body, request.match_info["thread_id"][:64])
+
+
+async def create_thread_and_run(request: web.Request) -> web.StreamResponse:
+    """`POST /v1/threads/runs`: a new thread (`thread`: its messages, metadata and tool_resources;
+    the request's own `tool_resources` go to it when it names none) and a run on it, in one call."""
+    body = parse_model_body(await request.read())
+    given = body.pop("thread", None)
+    thread_body = dict(given) if isinstance(given, dict) else {}
+    if given is not None and not isinstance(given, dict):
+        raise RingsideError("invalid_request", "thread must be an object.", "thread")
+    resources = body.pop("tool_resources", None)
+    if resources is not None and "tool_resources" not in thread_body:
+        thread_body["tool_resources"] = resources
+    # every refusal the run could meet comes before the thread exists (no thread left behind)
     fields = wire.run_fields(body)
-    thread_id = request.match_info["thread_id"][:64]
+    _, thread_resources, _ = wire.thread_fields(thread_body)
+    assistant = objects.body_of(await objects.get(request, fields["assistant_id"], "assistant"))
+    await _models(request, fields["model"] or assistant["model"])
+    tools = fields["tools"] if fields["tools"] is not None else assistant["tools"]
+    stores = file_search_stores({"tools": tools}, {"tool_resources": thread_resources}, assistant)
+    await _check_stores(request, stores or [])
+    thread = await new_thread(request, thread_body)
+    return await _start(request, body, thread["id"])
+
+
+async def _start(request: web.Request, body: dict[str, Any], thread_id: str) -> web.StreamResponse:
+    fields = wire.run_fields(body)
     thread = objects.body_of(await objects.get(request, thread_id, "thread"))
     assistant = objects.body_of(await objects.get(request, fields["assistant_id"], "assistant"))
     model = fields["model"] or assistant["model"]
@@ -89,7 +117,7 @@ async def create_run(request: web.Request) -> web.StreamResponse:
         "top_p": fields["top_p"] if fields["top_p"] is not None else assistant.get("top_p"),
         "max_prompt_tokens": fields["max_prompt_tokens"],
         "max_completion_tokens": fields["max_completion_tokens"],
-        "truncation_strategy": {"type": "auto", "last_messages": None},
+        "truncation_strategy": fields["truncation_strategy"],
         "response_format": fields["response_format"],
         "tool_choice": fields["tool_choice"],
         "parallel_tool_calls": fields["parallel_tool_calls"],
@@ -144,6 +172,7 @@ async def submit_tool_outputs(request: web.Request) -> web.StreamResponse:
         *private.get("history", []),
         *({"role": "tool", "tool_call_id": o["tool_call_id"], "content": o["output"]} for o in outputs),
     ]
+    run_steps.outputs_given(private, outputs, int(time.time()))
     run["status"], run["required_action"] = "queued", None
     updated = await objects.update(
         request, found, run, "queued", dumps(private).decode(), only_from=("requires_action",)
@@ -155,3 +184,22 @@ async def submit_tool_outputs(request: web.Request) -> web.StreamResponse:
     if body.get("stream"):
         return await run_stream.follow(request, updated, announce_created=False)
     return _answer(updated)
+
+
+async def list_run_steps(request: web.Request) -> web.Response:
+    """A run's steps, OpenAI's cursor list (`order` desc by default, `after`/`before`, `limit` ≤ 100)."""
+    steps = await _steps(request)
+    return web.Response(body=dumps(cursor_page(request, steps)), content_type="application/json")
+
+
+async def get_run_step(request: web.Request) -> web.Response:
+    for step in await _steps(request):
+        if step["id"] == request.match_info["step_id"]:
+            return objects.respond(step)
+    raise RingsideError("not_found", f"No run step found with id '{request.match_info['step_id'][:64]}'.", "step_id")
+
+
+async def _steps(request: web.Request) -> list[dict[str, Any]]:
+    found = await objects.get(request, request.match_info["run_id"], "run", request.match_info["thread_id"])
+    private = orjson.loads(found.private_json or "{}")
+    return [run_steps.shown(step) for step in private.get(run_steps.STEPS_KEY, [])]

@@ -47,6 +47,18 @@ ROOTS = (
     "ResponseItemList",
     "Batch",  # /v1/batches
     "ListBatchesResponse",
+    "AssistantObject",  # the Assistants subset (kept for compatibility)
+    "ListAssistantsResponse",
+    "DeleteAssistantResponse",
+    "ThreadObject",
+    "DeleteThreadResponse",
+    "MessageObject",
+    "ListMessagesResponse",
+    "RunObject",
+    "ListRunsResponse",
+    "RunStepObject",
+    "ListRunStepsResponse",
+    "AssistantStreamEvent",
 )
 LOCAL_REF = "#/components/schemas/"
 

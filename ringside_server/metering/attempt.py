@@ -156,6 +156,8 @@ class Attempt:
         """A stream of the route's own SSE events (a transcription's), relayed frame by frame; the
         usage an event carries settles the call when the stream ends (without one: the bound)."""
         headers = {**self.headers, **SSE_HEADERS}
+        if self.decision.wallet_balance_before is not None:  # streams tell the balance before the call
+            headers["X-Ringside-Wallet-Balance"] = usd_header(self.decision.wallet_balance_before)
         self.streaming = True
         reported: list[Any] = []
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from ringside.core.v1 import metering_pb2
 from ringside_server.errors import RingsideError
@@ -54,14 +55,21 @@ class MeteredCall:
     @classmethod
     async def prepare(cls, gateway: Gateway, caller: Caller, request: MeteredRequest) -> MeteredCall:
         """Resolve and check everything that can be refused before anything is held."""
-        given_user = request.body.get("user")
+        models = await cls.resolve(gateway, caller, request.model_ref, request.body)
+        return cls.of_models(gateway, caller, request, models)
+
+    @staticmethod
+    async def resolve(gateway: Gateway, caller: Caller, model_ref: object, body: dict[str, Any]) -> list[CatalogModel]:
+        """The models a ref names for this caller (allowed ones only), in the order they are tried: a
+        route whose request depends on the provider (Responses: relayed or translated) reads them
+        before it builds its request."""
+        given_user = body.get("user")
         user = given_user if isinstance(given_user, str) else ""
-        calls.asked(str(request.model_ref)[:300], (caller.api_key, caller.client_token, caller.customer_ref, user))
+        calls.asked(str(model_ref)[:300], (caller.api_key, caller.client_token, caller.customer_ref, user))
         policy = await gateway.policy(
             caller.api_key, caller.client_token, caller.customer_ref, user, key_id=caller.key_id
         )
-        models = await gateway.resolve_model(request.model_ref, caller.api_key, policy, key_id=caller.key_id)
-        return cls.of_models(gateway, caller, request, models)
+        return await gateway.resolve_model(model_ref, caller.api_key, policy, key_id=caller.key_id)
 
     @classmethod
     def of_models(

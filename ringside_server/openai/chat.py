@@ -11,13 +11,21 @@ from ringside_server.openai.price_classes import chat_classes
 from ringside_server.providers.catalog.load import CatalogModel
 
 
+def output_bound_sent(model: CatalogModel, max_output_tokens: int, output_limited: bool, requested: int) -> bool:
+    """Whether the provider is told the admission's output bound: when the room limited it, the
+    client asked for one, or it is below the model's own maximum."""
+    return bool(max_output_tokens) and (
+        output_limited or bool(requested) or max_output_tokens < model.max_output_tokens
+    )
+
+
 def upstream_body(
     body: dict[str, Any], model: CatalogModel, max_output_tokens: int, output_limited: bool, requested: int
 ) -> dict[str, Any]:
     """The request as the provider gets it: its own model name, always usage, the output bound."""
     upstream = dict(body)
     upstream["model"] = model.name
-    if max_output_tokens and (output_limited or requested or max_output_tokens < model.max_output_tokens):
+    if output_bound_sent(model, max_output_tokens, output_limited, requested):
         # OpenAI's reasoning models refuse max_tokens: use it only when the client did.
         upstream["max_tokens" if "max_tokens" in body else "max_completion_tokens"] = max_output_tokens
     if body.get("stream"):

@@ -30,6 +30,7 @@ Support = Literal["native", "translated"]
 # The provider method that sends each route's (already rewritten) OpenAI-format body.
 METHODS: Mapping[Route, str] = {
     "chat": "chat_completions",
+    "responses": "responses",  # relayed only to a provider entry with `responses: native`
     "embeddings": "embeddings",
     "moderations": "moderations",
     "messages": "chat_completions",  # Anthropic's Messages ingress, read as a chat call (messages/)

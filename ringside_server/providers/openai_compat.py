@@ -106,6 +106,9 @@ class OpenAICompatProvider:
     async def chat_completions(self, body: dict[str, Any]) -> HttpUpstreamResponse:
         return await self.post(self.url(str(body.get("model", "")), "chat/completions"), body)
 
+    async def responses(self, body: dict[str, Any]) -> HttpUpstreamResponse:
+        return await self.post(self.url(str(body.get("model", "")), "responses"), body)
+
     async def embeddings(self, body: dict[str, Any]) -> HttpUpstreamResponse:
         return await self.post(self.url(str(body.get("model", "")), "embeddings"), body)
 

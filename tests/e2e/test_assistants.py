@@ -19,7 +19,9 @@ from openai.types.beta import Assistant, AssistantStreamEvent, Thread
 from openai.types.beta.threads import Message, Run
 from pydantic import BaseModel
 
+from edge_http.openapi.document import load_document
 from tests.e2e.rag_ingest_stack import ingest_stack
+from tests.e2e.test_openapi_live import Contract
 from tests.harness import START_TIMEOUT_S, FakeUpstream, Stack, start_process, stop_process, wait_until
 
 MODEL = "fc:openai/gpt-4o-mini"
@@ -110,6 +112,10 @@ def test_create_and_poll_with_file_search(running: Running, upstream: FakeUpstre
     usage = stack.call("GET", f"/v1/usage?customer_id={customer}&group_by=model", key).json()
     assert {"fc:local/all-minilm-l6-v2", MODEL} <= {row["model"] for row in usage["data"]}
     _in_openais_types(stack, key, customer, f"/v1/threads/{thread.id}", f"/v1/assistants/{assistant.id}", run.id)
+    steps = sdk.beta.threads.runs.steps.list(run_id=run.id, thread_id=thread.id, order="asc").data
+    assert [step.type for step in steps] == ["tool_calls", "message_creation"]
+    assert steps[0].step_details.tool_calls[0].type == "file_search"  # type: ignore[union-attr]
+    assert steps[1].step_details.message_creation.message_id == answer.id  # type: ignore[union-attr]
 
 
 def _in_openais_types(stack: Stack, key: str, customer: str, thread: str, assistant: str, run_id: str) -> None:
@@ -123,10 +129,32 @@ def _in_openais_types(stack: Stack, key: str, customer: str, thread: str, assist
         (f"{thread}/runs", SyncCursorPage[Run]),
         ("/v1/assistants?limit=100", SyncCursorPage[Assistant]),
     ]
+    contract = Contract(load_document())
     for path, shape in shapes:
         answer = stack.call("GET", path, key, headers={"FC-Customer": customer})
         assert answer.status == 200, answer.body
         shape.model_validate(answer.json(), strict=True)
+        # and against OpenAI's published schemas (vendored): the documented answer of each route
+        route = _ROUTES[path.replace(thread, "{t}").replace(assistant, "{a}").replace(run_id, "{r}")]
+        assert contract.errors(route, answer.json()) == [], path
+    for published, path in (
+        ("OpenAIRunObject", f"{thread}/runs/{run_id}"),
+        ("OpenAIListRunStepsResponse", f"{thread}/runs/{run_id}/steps"),
+        ("OpenAIListMessagesResponse", f"{thread}/messages"),
+        ("OpenAIListAssistantsResponse", "/v1/assistants?limit=100"),
+    ):
+        answer = stack.call("GET", path, key, headers={"FC-Customer": customer})
+        assert contract.errors(f"/components/schemas/{published}", answer.json()) == [], path
+
+
+_ROUTES = {  # the documented schema of each GET in _in_openais_types
+    "{t}": "/components/responses/Thread/content/application~1json/schema",
+    "{a}": "/components/responses/Assistant/content/application~1json/schema",
+    "{t}/runs/{r}": "/components/responses/Run/content/application~1json/schema",
+    "{t}/messages": "/components/responses/AssistantsList/content/application~1json/schema",
+    "{t}/runs": "/components/responses/AssistantsList/content/application~1json/schema",
+    "/v1/assistants?limit=100": "/components/responses/AssistantsList/content/application~1json/schema",
+}
 
 
 def test_a_function_tool_round_trip(running: Running, upstream: FakeUpstream) -> None:
@@ -151,6 +179,18 @@ def test_a_function_tool_round_trip(running: Running, upstream: FakeUpstream) ->
     assert second["messages"][-1] == {"role": "tool", "tool_call_id": call.id, "content": "sunny, 21 C"}
     messages = sdk.beta.threads.messages.list(thread_id=thread.id, order="asc").data
     assert [m.role for m in messages] == ["user", "assistant"]
+    steps = sdk.beta.threads.runs.steps.list(run_id=run.id, thread_id=thread.id).data  # newest first
+    assert [(step.type, step.status) for step in steps] == [
+        ("message_creation", "completed"),
+        ("tool_calls", "completed"),
+    ]
+    [function] = steps[1].step_details.tool_calls  # type: ignore[union-attr]
+    assert function.id == call.id and function.function.output == "sunny, 21 C"  # type: ignore[union-attr]
+    assert steps[1].usage is not None and steps[1].usage.total_tokens > 0
+    again = sdk.beta.threads.runs.steps.retrieve(step_id=steps[0].id, run_id=run.id, thread_id=thread.id)
+    assert again == steps[0]
+    with pytest.raises(openai.NotFoundError):
+        sdk.beta.threads.runs.steps.retrieve(step_id="step_nope", run_id=run.id, thread_id=thread.id)
     usage = stack.call("GET", f"/v1/usage?customer_id={customer}&group_by=model", key).json()
     [row] = usage["data"]
     assert row["model"] == MODEL and row["request_count"] == 2, usage  # one record per model call
@@ -188,6 +228,39 @@ def test_a_streamed_run_follows_openais_events(running: Running) -> None:
     assert handler.seen.index("thread.message.completed") < handler.seen.index("thread.run.completed")
     stored = sdk.beta.threads.messages.retrieve(message_id=streamed.id, thread_id=thread.id)
     assert stored.content == streamed.content and stored.content[0].text.value  # type: ignore[union-attr]
+
+
+def test_create_thread_and_run_gives_the_model_only_the_last_messages(running: Running, upstream: FakeUpstream) -> None:
+    stack = running.stack
+    key = stack.new_account()["live"]
+    sdk = _sdk(stack, key, _customer(stack, key, "as_one_call"))
+    assistant = sdk.beta.assistants.create(model=MODEL, instructions="Be brief.")
+    early, late = "Forget this (as-8)", "Only this counts (as-8)"
+    run = sdk.beta.threads.create_and_run_poll(
+        assistant_id=assistant.id,
+        thread={"messages": [{"role": "user", "content": early}, {"role": "user", "content": late}]},
+        truncation_strategy={"type": "last_messages", "last_messages": 1},
+    )
+    assert run.status == "completed", run.last_error
+    assert run.truncation_strategy is not None and run.truncation_strategy.last_messages == 1
+    [sent] = _sent(upstream, late)
+    assert [m["content"] for m in sent["messages"]] == ["Be brief.", late]
+    assert [m.role for m in sdk.beta.threads.messages.list(thread_id=run.thread_id).data] == [
+        "assistant",
+        "user",
+        "user",
+    ]
+    with pytest.raises(openai.BadRequestError) as refused:
+        sdk.beta.threads.create_and_run(
+            assistant_id=assistant.id, truncation_strategy={"type": "last_messages", "last_messages": 0}
+        )
+    assert refused.value.body["param"] == "truncation_strategy.last_messages"  # type: ignore[index]
+    threads_before = stack.query("SELECT count(*) FROM assistant_objects WHERE kind = 'thread'")
+    with pytest.raises(openai.NotFoundError):  # an unknown assistant: no thread is left behind
+        sdk.beta.threads.create_and_run(
+            assistant_id="asst_nope", thread={"messages": [{"role": "user", "content": "x"}]}
+        )
+    assert stack.query("SELECT count(*) FROM assistant_objects WHERE kind = 'thread'") == threads_before
 
 
 def test_a_run_waiting_for_tool_outputs_is_cancelled(running: Running) -> None:

@@ -72,7 +72,8 @@ def test_a_response_is_metered_to_the_customer_and_reads_back(stack: Stack) -> N
     assert items.data[0].content[0].text == "Say hello"  # type: ignore[union-attr]
 
 
-def test_instructions_and_input_reach_the_model_as_chat(stack: Stack) -> None:
+def test_instructions_and_input_are_relayed_to_openai_as_a_response(stack: Stack) -> None:
+    """OpenAI serves Responses itself: the request reaches it in its own format, stored nowhere there."""
     marker = "Bonjour " + secrets.token_hex(4)
     client(stack).responses.create(
         model=MODEL,
@@ -85,15 +86,25 @@ def test_instructions_and_input_reach_the_model_as_chat(stack: Stack) -> None:
         temperature=0.2,
     )
     [sent] = sent_with(stack, marker)
-    assert sent["messages"] == [
-        {"role": "system", "content": "You are terse."},
-        {"role": "system", "content": "Answer in French."},
-        {"role": "user", "content": marker},
+    assert "messages" not in sent and sent["instructions"] == "You are terse."
+    assert sent["input"] == [
+        {"type": "message", "role": "developer", "content": [{"type": "input_text", "text": "Answer in French."}]},
+        {"type": "message", "role": "user", "content": [{"type": "input_text", "text": marker}]},
     ]
-    assert sent["max_completion_tokens"] == 50 and sent["temperature"] == 0.2
+    assert sent["max_output_tokens"] == 50 and sent["temperature"] == 0.2 and sent["store"] is False
+
+
+def _texts(sent: dict[str, object]) -> list[str]:
+    """The text of each input item a relayed request carried."""
+    texts = []
+    for item in sent["input"]:  # type: ignore[attr-defined]
+        content = item["content"]
+        texts.append(content if isinstance(content, str) else "".join(part["text"] for part in content))
+    return texts
 
 
 def test_previous_response_id_continues_the_conversation(stack: Stack) -> None:
+    """Ringside keeps the conversation: the provider is sent the whole chain, never our ids."""
     customer = new_customer(stack)
     api = client(stack, customer=customer)
     name = "Ada" + secrets.token_hex(4)
@@ -101,19 +112,18 @@ def test_previous_response_id_continues_the_conversation(stack: Stack) -> None:
     second = api.responses.create(model=MODEL, input="What is my name?", previous_response_id=first.id)
     third = api.responses.create(model=MODEL, input="And again?", previous_response_id=second.id)
     _, to_second, to_third = sent_with(stack, name)
-    assert [m["content"] for m in to_second["messages"]] == [
-        f"My name is {name}.",
-        first.output_text,
-        "What is my name?",
-    ]  # type: ignore[index]
-    assert [m["content"] for m in to_third["messages"]] == [  # type: ignore[index]
+    assert _texts(to_second) == [f"My name is {name}.", first.output_text, "What is my name?"]
+    assert _texts(to_third) == [
         f"My name is {name}.",
         first.output_text,
         "What is my name?",
         second.output_text,
         "And again?",
     ]
-    assert third.previous_response_id == second.id
+    assert "previous_response_id" not in to_third and to_third["store"] is False
+    assert third.previous_response_id == second.id and third.id.startswith("resp_")
+    sent_bodies = [json.dumps(r["body"]) for r in stack.upstream.requests()]  # type: ignore[union-attr]
+    assert not any(ours in body for ours in (first.id, second.id) for body in sent_bodies)
 
 
 def test_another_customer_cannot_see_or_continue_a_stored_response(stack: Stack) -> None:
@@ -157,13 +167,11 @@ def test_a_function_tool_round_trip(stack: Stack) -> None:
     )
     assert second.output_text
     _, sent = sent_with(stack, marker)
-    assistant, tool = sent["messages"][-2:]
-    assert assistant["tool_calls"][0]["id"] == call.call_id
-    assert tool == {"role": "tool", "tool_call_id": call.call_id, "content": '{"temp_c": 21}'}
-    assert sent["tools"][0] == {
-        "type": "function",
-        "function": {k: WEATHER[k] for k in ("name", "description", "parameters")},
-    }
+    assert sent["input"][-2:] == [  # type: ignore[index]
+        {"type": "function_call", "call_id": call.call_id, "name": "get_weather", "arguments": call.arguments},
+        {"type": "function_call_output", "call_id": call.call_id, "output": '{"temp_c": 21}'},
+    ]
+    assert sent["tools"] == [WEATHER]
 
 
 def test_a_stream_follows_openais_event_order_and_the_sdk_helper_reads_it(stack: Stack) -> None:

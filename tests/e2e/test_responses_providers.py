@@ -5,6 +5,7 @@ translated twice (Responses → chat → the provider's format, and back), meter
 from __future__ import annotations
 
 import json
+import secrets
 from collections.abc import Iterator
 
 import openai
@@ -13,7 +14,7 @@ import pytest
 from tests.e2e.native import LOREM, sqlite_stack
 from tests.e2e.test_chat_completions import new_customer, settled
 from tests.fakes.anthropic_upstream import TOOL_INPUT
-from tests.harness import FakeProvider, Stack
+from tests.harness import FakeProvider, FakeUpstream, Stack
 
 MODELS = [
     "fc:anthropic/claude-haiku-4-5",
@@ -36,8 +37,11 @@ def pstack(
     gemini: FakeProvider,
     cohere: FakeProvider,
     bedrock: FakeProvider,
+    upstream: FakeUpstream,
 ) -> Iterator[Stack]:
     env = {
+        "VLLM_BASE_URL": upstream.base_url,  # an OpenAI-compatible server that serves chat only
+        "VLLM_API_KEY": upstream.api_key,
         "ANTHROPIC_API_KEY": anthropic.api_key,
         "ANTHROPIC_BASE_URL": anthropic.base_url,
         "GEMINI_API_KEY": gemini.api_key,
@@ -94,3 +98,13 @@ def test_a_function_call_through_anthropic(pstack: Stack, anthropic: FakeProvide
     assert second.output_text == LOREM
     sent = anthropic.requests()[-1]["body"]
     assert sent["messages"][-1]["content"][0] == {"type": "tool_result", "tool_use_id": call.call_id, "content": "21C"}
+
+
+def test_a_chat_only_openai_compatible_server_is_sent_chat(pstack: Stack, upstream: FakeUpstream) -> None:
+    """Only a provider entry marked `responses: native` is relayed the Responses format."""
+    marker = "vLLM " + secrets.token_hex(4)
+    api = _client(pstack, str(new_customer(pstack)["id"]))
+    response = api.responses.create(model="fc:vllm/meta-llama/Llama-3.1-8B-Instruct", input=marker, instructions="Hi.")
+    assert response.status == "completed" and response.output_text
+    [sent] = [r for r in upstream.requests() if marker in json.dumps(r["body"])]
+    assert sent["body"]["messages"] == [{"role": "system", "content": "Hi."}, {"role": "user", "content": marker}]

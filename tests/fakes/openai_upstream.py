@@ -1,5 +1,6 @@
-"""A local fake of OpenAI's API (Chat Completions, embeddings, moderations, images, audio, and the
-Files and Batch APIs of tests/fakes/openai_batches.py), speaking OpenAI's exact wire format.
+"""A local fake of OpenAI's API (Chat Completions, embeddings, moderations, images, audio, the
+Responses API of openai_responses.py, and the Files and Batch APIs of openai_batches.py), speaking
+OpenAI's exact wire format.
 
 Used by the test suite and the benchmarks as "the upstream provider". Answers are deterministic
 (lorem-ipsum words, one word per token) so tests can assert exact token counts and bytes.
@@ -25,7 +26,14 @@ from typing import Any
 import orjson
 from aiohttp import web
 
-from tests.fakes import openai_audio, openai_batches, openai_embeddings, openai_images, openai_moderations
+from tests.fakes import (
+    openai_audio,
+    openai_batches,
+    openai_embeddings,
+    openai_images,
+    openai_moderations,
+    openai_responses,
+)
 from tests.fakes import openai_wire as wire
 from tests.fakes.openai_request import (
     BadRequest,
@@ -111,6 +119,13 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
         raise
 
 
+async def responses(request: web.Request) -> web.StreamResponse:
+    """``POST /v1/responses`` (openai_responses.py): the same model, OpenAI's Responses format."""
+    record = RecordedRequest(body=None, headers={str(name): value for name, value in request.headers.items()})
+    request.app[RECORDS].append(record)
+    return await _answer_chat(request, request.app[CONFIG], record, responses=True)
+
+
 async def azure_chat_completions(request: web.Request) -> web.StreamResponse:
     """Azure OpenAI's ``POST /openai/deployments/{deployment}/chat/completions?api-version=…``:
     the key in ``api-key``; otherwise OpenAI's format (the path is recorded as ``x-fake-path``)."""
@@ -129,12 +144,14 @@ def _authorized(request: web.Request, config: FakeConfig) -> bool:
     return config.api_key is None or request.headers.get("Authorization") == f"Bearer {config.api_key}"
 
 
-async def _answer_chat(request: web.Request, config: FakeConfig, record: RecordedRequest) -> web.StreamResponse:
+async def _answer_chat(
+    request: web.Request, config: FakeConfig, record: RecordedRequest, responses: bool = False
+) -> web.StreamResponse:
     if not _authorized(request, config):
         return _error(record, 401, "Incorrect API key provided.")
     try:
         record.body = orjson.loads(await request.read())
-        chat = parse_chat_request(record.body)
+        chat = openai_responses.parse(record.body) if responses else parse_chat_request(record.body)
     except orjson.JSONDecodeError:
         return _error(record, 400, "We could not parse the JSON body of your request.")
     except BadRequest as bad:
@@ -151,6 +168,11 @@ async def _answer_chat(request: web.Request, config: FakeConfig, record: Recorde
         message = wire.STATUS_MESSAGES.get(faults.status, f"Injected failure (status {faults.status}).")
         return _error(record, faults.status, message)
     answer = _Answer.plan(chat, config, faults, record)
+    if responses:
+        incomplete = answer.finish_reason == "length"
+        sent = await openai_responses.answer(request, record.body, chat, answer.tokens, incomplete, faults)
+        record.status, record.completed = sent.status, sent.status == 200
+        return sent
     return await (_stream(request, answer) if chat.stream else _complete(request, answer))
 
 
@@ -383,6 +405,7 @@ def create_app(config: FakeConfig) -> web.Application:
     app[CONFIG] = config
     app[RECORDS] = deque(maxlen=MAX_RECORDED_REQUESTS)
     app.router.add_post("/v1/chat/completions", chat_completions)
+    app.router.add_post("/v1/responses", responses)
     app.router.add_get("/v1/models", list_models)
     app.router.add_post("/v1/embeddings", embeddings)
     app.router.add_post("/v1/moderations", moderations)

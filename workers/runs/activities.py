@@ -20,6 +20,7 @@ from ringside.core.v1 import metering_pb2
 from ringside_server.errors import RingsideError
 from ringside_server.metering.gateway import Gateway
 from ringside_server.metering.request import Caller
+from ringside_server.openai import run_steps
 from ringside_server.openai.assistant_objects import (
     MAX_RUN_STEPS,
     MAX_THREAD_MESSAGES,
@@ -119,6 +120,7 @@ class RunActivities:
                 return await self._fail(objects, found, run, {"code": search.code, "message": search.message})
             if search is not None:
                 private["search"] = search
+                run_steps.record(private, run_steps.file_search_step(run, step, int(time.time())))
         turn = await call_model(self._gateway, caller, private["models"], chat_body(run, private, context.messages))
         if turn.error is not None:
             return await self._fail(objects, found, run, turn.error, turn)
@@ -129,6 +131,9 @@ class RunActivities:
                 *private.get("history", []),
                 {"role": "assistant", "content": None, "tool_calls": turn.tool_calls},
             ]
+            run_steps.record(
+                private, run_steps.function_calls_step(run, step, turn.tool_calls, int(time.time()), turn.usage)
+            )
             run["required_action"] = {
                 "type": "submit_tool_outputs",
                 "submit_tool_outputs": {"tool_calls": turn.tool_calls},
@@ -137,7 +142,9 @@ class RunActivities:
             written = await objects.update(found, run, "requires_action", private)
             return StepOutcome("waiting" if written.status == "requires_action" else "next")
         await self._answer(objects, run, private, step, turn)
-        run |= {"status": "completed", "completed_at": int(time.time())}
+        now = int(time.time())
+        run_steps.record(private, run_steps.message_step(run, step, _message_id(run["id"], step), now, turn.usage))
+        run |= {"status": "completed", "completed_at": now}
         written = await objects.update(found, run, "completed", private)
         return StepOutcome("done", written.status) if written.status in TERMINAL else StepOutcome("next")
 
@@ -150,7 +157,11 @@ class RunActivities:
                 raise
             assistant = {}  # deleted since: the run keeps its own model, instructions and tools
         messages = await objects.thread_messages(run["thread_id"], MAX_THREAD_MESSAGES)
-        return RunContext(run, thread, assistant, [m for m in messages if m.get("run_id") != found.id])
+        earlier = [m for m in messages if m.get("run_id") != found.id]
+        strategy = run.get("truncation_strategy") or {}
+        if strategy.get("type") == "last_messages" and isinstance(strategy.get("last_messages"), int):
+            earlier = earlier[-strategy["last_messages"] :]  # the thread's newest N, oldest first
+        return RunContext(run, thread, assistant, earlier)
 
     async def _answer(
         self, objects: RunObjects, run: dict[str, Any], private: dict[str, Any], step: int, turn: Turn

@@ -51,7 +51,11 @@ CONNECTION_FIELDS = {
     "api_version",
     "api_version_env",
     "deployments",
+    "responses",
 }
+# How a provider serves POST /v1/responses: "" (Ringside translates it to chat completions) or
+# "native" (the provider speaks OpenAI's Responses API itself: the request is relayed; kind openai only).
+RESPONSES_SUPPORT = ("", "native")
 CATALOG_DIR = pathlib.Path(__file__).resolve().parent
 NANO_PER_USD = Decimal(1_000_000_000)
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
@@ -95,6 +99,7 @@ class Connection:
     api_version: str = ""
     api_version_env: str = ""
     deployments: Mapping[str, str] = field(default_factory=dict)
+    responses: str = ""  # RESPONSES_SUPPORT
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,6 +202,8 @@ def parse_connection(entry: object, where: str) -> Connection:
     values = {name: entry.get(name, "") for name in CONNECTION_FIELDS - {"deployments"}}
     if not all(isinstance(value, str) for value in values.values()):
         raise ValueError(f"{where}: connection fields must be strings")
+    if values["responses"] not in RESPONSES_SUPPORT or (values["responses"] and entry["kind"] != "openai"):
+        raise ValueError(f"{where}: responses must be 'native' (kind openai only) or left out")
     return Connection(**values, deployments={str(k): v for k, v in deployments.items()})
 
 

@@ -7,7 +7,14 @@ from typing import Any
 
 import pytest
 
-from ringside_server.providers.catalog.load import PRICE_CLASSES, CatalogModel, load_catalog, parse
+from ringside_server.providers.catalog.load import (
+    PRICE_CLASSES,
+    CatalogModel,
+    load,
+    load_catalog,
+    parse,
+    parse_connection,
+)
 
 
 @pytest.fixture(scope="module")
@@ -130,3 +137,12 @@ def test_load_catalog_reads_every_yaml_file_of_a_directory(tmp_path: pathlib.Pat
     assert catalog["fc:a/one"].prices["output"] == 2_000_000_000
     assert catalog["fc:a/one"].max_output_tokens == 10
     assert catalog["fc:b/two"].prices["input"] == 20_000_000
+
+
+def test_only_openai_is_relayed_responses_and_only_kind_openai_may_say_so() -> None:
+    providers = load().providers
+    assert {name for name, entry in providers.items() if entry.connection.responses == "native"} == {"openai"}
+    assert parse_connection({"kind": "openai", "responses": "native"}, "x").responses == "native"
+    for bad in ({"kind": "anthropic", "responses": "native"}, {"kind": "openai", "responses": "yes"}):
+        with pytest.raises(ValueError, match="responses must be"):
+            parse_connection(bad, "x")
