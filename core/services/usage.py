@@ -68,8 +68,7 @@ def _source(account_id: str, livemode: bool, customer_id: str | None, since: int
         if customer_id is not None:
             on_days.append(d.customer_id == customer_id)
         parts.append(select(*(d[name] for name in ("day", "customer_id", "model_ref", *SUMMED))).where(*on_days))
-    prompt = u.input_tokens + u.cached_input_tokens + u.cache_write_tokens + u.audio_input_tokens + u.image_input_tokens
-    completion = u.output_tokens + u.reasoning_tokens + u.audio_output_tokens
+    prompt, completion = usage_daily.tokens_columns()
     parts.append(
         select(
             (u.created // literal(SECONDS_PER_DAY)).label("day"),  # floor division, rendered per dialect

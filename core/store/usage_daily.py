@@ -182,3 +182,10 @@ def mismatches(connection: Connection, from_day: int) -> list[tuple[_Key, tuple[
 def requests_column() -> Any:
     """1 for a usage record counted as a request, else 0 (the rows' side of `request_count`)."""
     return case((USAGE.c.status.in_(NOT_REQUESTS), 0), else_=1)
+
+
+def tokens_columns() -> tuple[Any, Any]:
+    """A usage record's input (prompt) and output (completion) tokens, every class summed."""
+    u = USAGE.c
+    prompt = u.input_tokens + u.cached_input_tokens + u.cache_write_tokens + u.audio_input_tokens + u.image_input_tokens
+    return prompt, u.output_tokens + u.reasoning_tokens + u.audio_output_tokens
