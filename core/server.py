@@ -153,6 +153,7 @@ async def open_core(settings: Settings) -> Core:
             responses_s=settings.retention_responses_days * DAY_S,
             assistants_s=settings.retention_assistants_days * DAY_S,
             rag_queries_s=settings.retention_rag_queries_days * DAY_S,
+            requests_s=settings.retention_requests_days * DAY_S,
         ),
         batch_window_s=settings.batch_window_s,
     )

@@ -140,6 +140,9 @@ class Settings(BaseSettings):
     # Assistants API objects (assistants, threads, messages, runs), by creation: OpenAI keeps threads 60 days
     retention_assistants_days: int = Field(default=60, ge=1, le=36_500)
     retention_rag_queries_days: int = Field(default=30, ge=1, le=36_500)  # vector store query logs
+    # Usage records and request log rows (one per call); their sums stay in the daily aggregates.
+    # ≥ 40: the ledger audit and a restarting core's late-settle lookups read 40 days of records.
+    retention_requests_days: int = Field(default=90, ge=40, le=36_500)
     retention_interval_s: int = Field(default=3600, ge=60, le=7 * 86_400)
     # Webhooks: CIDRs deliveries may reach although loopback/private/reserved (comma-separated;
     # empty = none), e.g. "127.0.0.1/32" for a receiver on this machine.

@@ -23,6 +23,7 @@ class RetentionPolicy:
     responses_s: int = 30 * DAY_S
     assistants_s: int = 60 * DAY_S
     rag_queries_s: int = 30 * DAY_S
+    requests_s: int = 90 * DAY_S
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,16 +39,17 @@ KEPT: tuple[Kept, ...] = (
         "ledger transfers and holds", "forever", "", "money is never edited or forgotten; corrections are new transfers"
     ),
     Kept(
-        "usage records (one per call)",
-        "forever, for now",
+        "daily usage aggregates (per day, customer and model: cost, billable, requests, tokens)",
+        "forever",
         "",
-        "/v1/usage totals are computed from them; they are purged only once daily aggregates exist (not yet)",
+        "/v1/usage, billing periods and the Stripe sync read them; written with the usage records they sum",
     ),
     Kept(
-        "request log rows (route, models, status, latency; no text)",
-        "forever, for now",
-        "",
-        "/v1/requests lists them beside the usage records; purged with those once daily aggregates exist (not yet)",
+        "usage records and request log rows (one per call: route, models, status, tokens, cost, latency; no text)",
+        "90 days (whole UTC days)",
+        "RINGSIDE_RETENTION_REQUESTS_DAYS (≥ 40)",
+        "GET /v1/requests lists them; /v1/usage totals stay the same once they go (the daily aggregates hold "
+        "them); the ledger audit and a restarting core read 40 days back",
     ),
     Kept("closed billing periods", "forever", "", "invoices and Stripe pushes refer to them"),
     Kept(
@@ -145,4 +147,33 @@ class IdempotencyPurge:
 class StoreQueryPurge:
     """Forget vector store queries made before `created_before`."""
 
+    created_before: int
+
+
+@dataclass(frozen=True, slots=True)
+class UsagePurge:
+    """Forget one customer's usage records created before `created_before` (a whole UTC day); their
+    sums stay in the daily aggregates."""
+
+    account_id: str
+    livemode: bool
+    customer_id: str
+    created_before: int
+
+
+@dataclass(frozen=True, slots=True)
+class UnattributedUsagePurge:
+    """Forget a tenant's unattributed calls' usage records created before `created_before`."""
+
+    account_id: str
+    livemode: bool
+    created_before: int
+
+
+@dataclass(frozen=True, slots=True)
+class RequestLogPurge:
+    """Forget a tenant's request log rows created before `created_before`."""
+
+    account_id: str
+    livemode: bool
     created_before: int

@@ -54,4 +54,5 @@ class SystemServicer(Base, system_pb2_grpc.SystemServiceServicer):
             outbox_before=before.outbox,
             idempotency_keys_before=before.idempotency_keys,
             responses_before=before.responses,
+            requests_before=before.requests,
         )

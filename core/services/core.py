@@ -71,6 +71,9 @@ class Core:
     idempotency_finished: int = 0
     # How long purged kinds are kept (core/domain/retention.py; settings RINGSIDE_RETENTION_*).
     retention: RetentionPolicy = field(default_factory=RetentionPolicy)
+    # The day (since the epoch) before which this process has purged usage records; None until its
+    # first purge, which looks back to the beginning (core/services/retention.py).
+    usage_purged_before_day: int | None = None
     # Creation order of Assistants API objects (their lists and cursors)
     assistant_positions: Positions = field(default_factory=Positions)
     # Debits being refunded right now (transfer ids): one refund of a debit at a time.

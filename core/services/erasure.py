@@ -5,8 +5,11 @@ wallet first when forced; `sweep` runs in the core every second and completes ea
 whose holds have all resolved (a call in flight keeps it pending until it settles or its hold
 expires), planning the scrub from the database and writing it in one commit — which also deletes
 the customer's files and vector stores (rows scrubbed of names, their query logs and the customer's
-queries of shared stores deleted). The bytes, indexes and cached parses are the file store's and
-the rag role's: its sweep (rag/sweep.py) removes those of every file and store no longer live.
+queries of shared stores deleted), then a final pass deletes again what a write racing the
+erasure could have added (a search logged, a response stored, in the same group commit). Once
+requested, the customer's searches are no longer logged (vector_store_queries.record). The
+bytes, indexes and cached parses are the file store's and the rag role's: its sweep (rag/sweep.py)
+removes those of every file and store no longer live.
 """
 
 from __future__ import annotations
@@ -151,6 +154,17 @@ async def complete(core: Core, customer: Customer) -> None:
         customer.erasure = COMPLETED
 
     await core.writer.write_then_apply(records, forget)
+    # The final pass, after the erasure's commit and its memory change: a write enqueued before
+    # the change (it found the customer or its store still there) lands in this commit or an
+    # earlier one, and these deletions follow its insert (core/store/records.py's order).
+    await core.writer.write(
+        [
+            CustomerQueriesErased(customer.id),
+            *(StoreQueriesErased(s.id) for s in stores),
+            StoredResponsesErased(customer.id),
+            AssistantObjectsErased(customer.id),
+        ]
+    )
     log.info(
         "customer %s erased (%d events scrubbed, %d stored responses dropped)", customer.id, len(events), len(responses)
     )

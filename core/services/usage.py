@@ -1,4 +1,6 @@
-"""Usage reports (API.md "Usage"): totals and groups from the usage records the ledger posts with.
+"""Usage reports (API.md "Usage"): totals and groups from the usage records the ledger posts with —
+whole days from their daily aggregates (core/store/usage_daily.py), the range's partial first and
+last days from the records themselves.
 
 A database read (never on the call path), bounded: one tenant, one range, at most 100 groups.
 """
@@ -10,13 +12,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, and_, case, func, literal, or_, select
+from sqlalchemy import ColumnElement, Connection, Select, Subquery, and_, func, literal, or_, select, union_all
 
-from core.domain.entities import NOT_REQUESTS
 from core.domain.periods import period_bounds
 from core.services.core import Core, Principal, require_customer, require_scope
 from core.services.pages import DEFAULT_LIMIT, MAX_LIMIT
-from core.store.tables import USAGE
+from core.store import usage_daily
+from core.store.tables import USAGE, USAGE_DAILY
+from core.store.usage_daily import SUMMED
 from ringside_server.errors import RingsideError
 
 GROUPS = ("", "day", "model", "customer")
@@ -44,16 +47,51 @@ class UsageReport:
     has_more: bool = False
 
 
-def _sums() -> list[ColumnElement[int]]:
-    u = USAGE.c
-    prompt = u.input_tokens + u.cached_input_tokens + u.cache_write_tokens + u.audio_input_tokens + u.image_input_tokens
-    completion = u.output_tokens + u.reasoning_tokens + u.audio_output_tokens
+def _source(account_id: str, livemode: bool, customer_id: str | None, since: int, until: int) -> Subquery:
+    """One row per (day, customer, model) from the daily aggregates for the days lying wholly in
+    [since, until), plus one row per usage record for the parts of the range's first and last day
+    outside them: the same totals whether or not old records were purged (retention)."""
+    u, d = USAGE.c, USAGE_DAILY.c
+    first_day, end_day = -(-since // SECONDS_PER_DAY), until // SECONDS_PER_DAY
+    on_rows: list[ColumnElement[bool]] = [
+        u.account_id == account_id,
+        u.livemode == livemode,
+        u.created >= since,
+        u.created < until,
+    ]
+    if customer_id is not None:
+        on_rows.append(u.customer_id == customer_id)
+    parts: list[Select[Any]] = []
+    if first_day < end_day:
+        on_rows.append(or_(u.created < first_day * SECONDS_PER_DAY, u.created >= end_day * SECONDS_PER_DAY))
+        on_days = [d.account_id == account_id, d.livemode == livemode, d.day >= first_day, d.day < end_day]
+        if customer_id is not None:
+            on_days.append(d.customer_id == customer_id)
+        parts.append(select(*(d[name] for name in ("day", "customer_id", "model_ref", *SUMMED))).where(*on_days))
+    prompt, completion = usage_daily.tokens_columns()
+    parts.append(
+        select(
+            (u.created // literal(SECONDS_PER_DAY)).label("day"),  # floor division, rendered per dialect
+            func.coalesce(u.customer_id, "").label("customer_id"),
+            u.model_ref,
+            u.cost_nano,
+            u.posted_nano,
+            usage_daily.requests_column().label("request_count"),
+            prompt.label("input_tokens"),
+            completion.label("output_tokens"),
+        ).where(*on_rows)
+    )
+    return (union_all(*parts) if len(parts) > 1 else parts[0]).subquery("usage")
+
+
+def _sums(source: Subquery) -> list[ColumnElement[int]]:
+    c = source.c
     return [
-        func.coalesce(func.sum(u.cost_nano), 0),
-        func.coalesce(func.sum(u.posted_nano), 0),
-        func.coalesce(func.sum(case((u.status.in_(NOT_REQUESTS), 0), else_=1)), 0),
-        func.coalesce(func.sum(prompt), 0),
-        func.coalesce(func.sum(completion), 0),
+        func.coalesce(func.sum(c.cost_nano), 0),
+        func.coalesce(func.sum(c.posted_nano), 0),
+        func.coalesce(func.sum(c.request_count), 0),
+        func.coalesce(func.sum(c.input_tokens), 0),
+        func.coalesce(func.sum(c.output_tokens), 0),
     ]
 
 
@@ -75,22 +113,22 @@ class Ranking:
     descending: bool
 
 
-def _metric(order_by: str) -> ColumnElement[int]:
-    cost, billable, requests = _sums()[:3]
+def _metric(source: Subquery, order_by: str) -> ColumnElement[int]:
+    cost, billable, requests = _sums(source)[:3]
     return {"billable_usd": billable, "cost_usd": cost, "margin_usd": billable - cost, "request_count": requests}[
         order_by
     ]
 
 
 def _ranked(
-    connection: Connection, filters: list[ColumnElement[bool]], ranking: Ranking, limit: int, starting_after: str
+    connection: Connection, source: Subquery, ranking: Ranking, limit: int, starting_after: str
 ) -> tuple[list[tuple[str, Totals]], bool]:
     """One page of customers by rank; ties broken by customer id; the cursor is a customer id."""
-    key = func.coalesce(USAGE.c.customer_id, "")
-    metric = _metric(ranking.order_by)
-    statement = select(key.label("key"), *_sums()).where(*filters).group_by(key)
+    key = source.c.customer_id
+    metric = _metric(source, ranking.order_by)
+    statement = select(key.label("key"), *_sums(source)).group_by(key)
     if starting_after:
-        found, matching = connection.execute(select(metric, func.count()).where(*filters, key == starting_after)).one()
+        found, matching = connection.execute(select(metric, func.count()).where(key == starting_after)).one()
         if not matching:
             raise RingsideError("invalid_request", f"No usage row '{starting_after}' to start after.", "starting_after")
         if ranking.descending:
@@ -105,26 +143,19 @@ def _ranked(
 
 def _query(
     connection: Connection,
-    filters: list[ColumnElement[bool]],
+    source: Subquery,
     group_by: str,
     limit: int,
     starting_after: str,
     ranking: Ranking | None = None,
 ) -> tuple[Totals, list[tuple[str, Totals]], bool]:
-    u = USAGE.c
-    totals = _totals(tuple(connection.execute(select(*_sums()).where(*filters)).one()))
+    totals = _totals(tuple(connection.execute(select(*_sums(source))).one()))
     if not group_by:
         return totals, [], False
     if ranking is not None:
-        return totals, *_ranked(connection, filters, ranking, limit, starting_after)
-    key: ColumnElement[Any]
-    if group_by == "day":
-        key = u.created // literal(SECONDS_PER_DAY)  # floor division, rendered per dialect
-    elif group_by == "model":
-        key = u.model_ref
-    else:
-        key = func.coalesce(u.customer_id, "")
-    statement = select(key.label("key"), *_sums()).where(*filters).group_by(key).order_by(key)
+        return totals, *_ranked(connection, source, ranking, limit, starting_after)
+    key: ColumnElement[Any] = {"day": source.c.day, "model": source.c.model_ref}.get(group_by, source.c.customer_id)
+    statement = select(key.label("key"), *_sums(source)).group_by(key).order_by(key)
     if starting_after:
         after: object = starting_after
         if group_by == "day":
@@ -169,29 +200,24 @@ async def get_usage(
         raise RingsideError("invalid_request", "limit must be between 1 and 100.", "limit")
     ranking = _ranking(group_by, order_by, order)
     now = core.now()
-    filters: list[ColumnElement[bool]] = [
-        USAGE.c.account_id == principal.account_id,
-        USAGE.c.livemode == principal.livemode,
-    ]
-    anchor = 1
+    anchor, customer_id = 1, None
     if customer_ref:
         customer = core.state.find_customer(principal.account_id, principal.livemode, customer_ref)
         if customer is None:
             raise RingsideError("customer_not_found", f"No such customer: '{customer_ref[:300]}'.", "customer_id")
         require_customer(principal, customer.id, customer_ref)
-        filters.append(USAGE.c.customer_id == customer.id)
-        anchor = customer.billing_anchor_day
+        anchor, customer_id = customer.billing_anchor_day, customer.id
     since = since or period_bounds(now, anchor)[0]
     until = until or now + 1
     if until <= since:
         raise RingsideError("invalid_request", "until must be after since.", "until")
     if until - since > MAX_RANGE_S:
         raise RingsideError("invalid_request", "A usage range may span at most 400 days.", "since")
-    filters += [USAGE.c.created >= since, USAGE.c.created < until]
+    source = _source(principal.account_id, principal.livemode, customer_id, since, until)
 
     def run() -> tuple[Totals, list[tuple[str, Totals]], bool]:
         with core.engine.connect() as connection:
-            return _query(connection, filters, group_by, limit, starting_after[:300], ranking)
+            return _query(connection, source, group_by, limit, starting_after[:300], ranking)
 
     totals, groups, has_more = await asyncio.get_running_loop().run_in_executor(None, run)
     return UsageReport(since, until, totals, groups, has_more)

@@ -2,7 +2,8 @@
 latency, result count, top files, who asked — whoever asked (a customer searching a shared store
 too, with its customer id); refused searches never reach here. The log and stats are the store
 owner's to read (an account's shared store: the account's only). Rows are purged after
-RINGSIDE_RETENTION_RAG_QUERIES_DAYS by the retention schedule."""
+RINGSIDE_RETENTION_RAG_QUERIES_DAYS by the retention schedule. A search by, or of a store of, a
+customer being erased is not logged (core/services/erasure.py)."""
 
 from __future__ import annotations
 
@@ -44,12 +45,13 @@ async def record(
     store = vector_stores.get(core, principal, store_id, customer_ref)  # one the asker may search
     if not 0 <= result_count <= 50 or latency_ms < 0 or embedding_tokens < 0:
         raise RingsideError("invalid_request", "result_count, latency_ms or embedding_tokens out of bounds.")
+    asker = asking_customer(core, principal, customer_ref)
     row = StoreQuery(
         new_sortable_id("vsq"),
         store.id,
         store.account_id,
         store.livemode,
-        asking_customer(core, principal, customer_ref),
+        asker,
         query[:MAX_QUERY_CHARS],
         core.now(),
         min(latency_ms, 86_400_000),
@@ -57,8 +59,19 @@ async def record(
         orjson.dumps([f[:100] for f in top_file_ids[:MAX_TOP_FILES]]).decode(),
         embedding_tokens,
     )
+    if _erasing(core, asker) or _erasing(core, store.customer_id):
+        # An erasure is under way: its commit deletes the asker's and the store's queries, so one
+        # logged now could outlive it. Not logged (the search itself was answered). This check and
+        # the write's enqueue share one step of the event loop: a row enqueued before the mark
+        # lands before the erasure's commit, whose deletions (and their final pass) remove it.
+        return row
     await core.writer.write([row])
     return row
+
+
+def _erasing(core: Core, customer_id: str | None) -> bool:
+    customer = core.state.customers.get(customer_id) if customer_id else None
+    return customer is not None and bool(customer.erasure)
 
 
 async def list_queries(

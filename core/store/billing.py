@@ -6,12 +6,12 @@ from __future__ import annotations
 from collections.abc import Collection
 from typing import Any
 
-from sqlalchemy import Connection, Engine, case, func, select
+from sqlalchemy import Connection, Engine, func, select
 
 from core.domain import ledger
 from core.domain.billing import PeriodRecord, StripeSettings, SyncCursor, SyncRun
-from core.domain.entities import NOT_REQUESTS
-from core.store.tables import CUSTOMER_PERIODS, LEDGER_TOTALS, STRIPE_CURSORS, STRIPE_SETTINGS, STRIPE_SYNC_RUNS, USAGE
+from core.store import usage_daily
+from core.store.tables import CUSTOMER_PERIODS, LEDGER_TOTALS, STRIPE_CURSORS, STRIPE_SETTINGS, STRIPE_SYNC_RUNS
 
 
 def closed_through(connection: Connection) -> dict[str, int]:
@@ -47,35 +47,9 @@ def billable(connection: Connection, customer_ids: list[str], period_start: int 
 def usage_sums(
     connection: Connection, customer_ids: list[str], period_start: int | None, accounts: Collection[str]
 ) -> dict[str, tuple[int, ...]]:
-    """customer → (cost, requests, input tokens, output tokens) of its usage records (customers of
-    `accounts`)."""
-    if not customer_ids:
-        return {}
-    u = USAGE.c
-    prompt = u.input_tokens + u.cached_input_tokens + u.cache_write_tokens + u.audio_input_tokens + u.image_input_tokens
-    completion = u.output_tokens + u.reasoning_tokens + u.audio_output_tokens
-    query = (
-        select(
-            u.customer_id,
-            func.sum(u.cost_nano),
-            func.sum(case((u.status.in_(NOT_REQUESTS), 0), else_=1)),
-            func.sum(prompt),
-            func.sum(completion),
-        )
-        .where(
-            # the accounts and modes too: they lead the (account, mode, customer, period) index, which
-            # a customer filter alone cannot use (a scan of every usage record ever made)
-            u.account_id.in_(accounts),
-            u.livemode.in_((True, False)),
-            u.customer_id.in_(customer_ids),
-            *([u.period_start == period_start] if period_start is not None else []),
-        )
-        .group_by(u.customer_id)
-    )
-    sums: dict[str, tuple[int, ...]] = {customer_id: (0, 0, 0, 0) for customer_id in customer_ids}
-    for customer_id, *values in connection.execute(query):
-        sums[customer_id] = tuple(int(v or 0) for v in values)
-    return sums
+    """customer → (cost, requests, input tokens, output tokens) of its usage (customers of
+    `accounts`), from the daily aggregates: the same whether or not old usage records were purged."""
+    return dict(usage_daily.customer_sums(connection, customer_ids, period_start, accounts))
 
 
 def periods(

@@ -55,14 +55,6 @@ STATEMENTS: dict[type, tuple[Executable, Callable[[Any], dict[str, Any]]]] = {
         ),
         lambda r: {"b_account": r.account_id, "b_livemode": r.livemode, "b_route": r.route, "b_key": r.key},
     ),
-    CustomerQueriesErased: (
-        delete(VECTOR_STORE_QUERIES).where(VECTOR_STORE_QUERIES.c.customer_id == bindparam("b_customer")),
-        lambda r: {"b_customer": r.customer_id},
-    ),
-    StoreQueriesErased: (
-        delete(VECTOR_STORE_QUERIES).where(VECTOR_STORE_QUERIES.c.store_id == bindparam("b_store")),
-        lambda r: {"b_store": r.store_id},
-    ),
     FileScrubbed: (
         update(FILES).where(FILES.c.id == bindparam("b_id")).values(filename="", sha256=""),
         lambda r: {"b_id": r.file_id},
@@ -70,6 +62,20 @@ STATEMENTS: dict[type, tuple[Executable, Callable[[Any], dict[str, Any]]]] = {
     VectorStoreScrubbed: (
         update(VECTOR_STORES).where(VECTOR_STORES.c.id == bindparam("b_id")).values(name="", metadata_json="{}"),
         lambda r: {"b_id": r.store_id},
+    ),
+}
+
+# Deletions that must follow, within one commit, the inserts of the rows they delete: a search
+# logged in the same group commit as the erasure is inserted first, then deleted (records.py
+# registers these after the RAG statements).
+LATE_STATEMENTS: dict[type, tuple[Executable, Callable[[Any], dict[str, Any]]]] = {
+    CustomerQueriesErased: (
+        delete(VECTOR_STORE_QUERIES).where(VECTOR_STORE_QUERIES.c.customer_id == bindparam("b_customer")),
+        lambda r: {"b_customer": r.customer_id},
+    ),
+    StoreQueriesErased: (
+        delete(VECTOR_STORE_QUERIES).where(VECTOR_STORE_QUERIES.c.store_id == bindparam("b_store")),
+        lambda r: {"b_store": r.store_id},
     ),
 }
 

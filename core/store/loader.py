@@ -6,7 +6,7 @@ from collections import defaultdict
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, Engine, case, func, select
+from sqlalchemy import Connection, Engine, func, select
 
 from core.domain import ledger
 from core.domain.batches import Batch
@@ -18,7 +18,7 @@ from core.domain.state import State
 from core.domain.vector_store_files import VectorStoreFile
 from core.domain.vector_store_migrations import VectorStoreMigration
 from core.domain.vector_stores import VectorStore
-from core.store import ledger_totals
+from core.store import ledger_totals, usage_daily
 from core.store.batch_records import BATCH_FIELDS
 from core.store.event_marks import rebuild_marks
 from core.store.rag_migrations import MIGRATION_FIELDS
@@ -182,17 +182,11 @@ def customer_spend(spent: dict[tuple[str, int], int], customer_id: str, period_s
 
 def _load_spend(connection: Connection, state: State, now: int) -> None:
     """Posted usage per payer account and period (debits minus corrections), request counts, wallet
-    balances: the money from the running ledger totals (their size does not grow with calls)."""
+    balances: the money from the running ledger totals, the counts from the daily usage aggregates
+    (neither grows with calls)."""
     since = now - _LOOKBACK_S
     spent = ledger_totals.spend_by_payer_period(connection, since)
-    u = USAGE.c
-    counted = case((u.status.in_(("failed", "lease_expired")), 0), else_=1)
-    counts = (
-        select(u.customer_id, u.period_start, func.sum(counted))
-        .where(u.customer_id.is_not(None), u.period_start >= since)
-        .group_by(u.customer_id, u.period_start)
-    )
-    requests = {(customer_id, period): int(n) for customer_id, period, n in connection.execute(counts)}
+    requests = usage_daily.request_counts(connection, since)
     wallet_balance = ledger_totals.balances_like(connection, "%:wallet", exclude_kind="pending")
     for customer in state.customers.values():
         customer.spent_nano = customer_spend(spent, customer.id, customer.period_start)

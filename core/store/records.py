@@ -47,6 +47,7 @@ from core.domain.webhooks import (
 from core.store.assistants import STATEMENTS as ASSISTANT_STATEMENTS
 from core.store.batch_records import STATEMENTS as BATCH_STATEMENTS
 from core.store.billing_records import STATEMENTS as BILLING_STATEMENTS
+from core.store.erasure import LATE_STATEMENTS as ERASURE_LATE_STATEMENTS
 from core.store.erasure import STATEMENTS as ERASURE_STATEMENTS
 from core.store.rag_migrations import STATEMENTS as RAG_MIGRATION_STATEMENTS
 from core.store.rag_records import STATEMENTS as RAG_STATEMENTS
@@ -436,6 +437,7 @@ _STATEMENTS: dict[type, tuple[Executable, Callable[[Any], dict[str, Any]]]] = {
 _STATEMENTS.update(BILLING_STATEMENTS)  # after every other record: they refer to none
 _STATEMENTS.update(ERASURE_STATEMENTS)  # after the events and responses they rewrite
 _STATEMENTS.update(RAG_STATEMENTS)  # files refer to customers, written before them
+_STATEMENTS.update(ERASURE_LATE_STATEMENTS)  # an erasure's query-log deletions after the inserts they catch
 _STATEMENTS.update(RAG_MIGRATION_STATEMENTS)  # a migration's row beside the store's swap
 _STATEMENTS.update(RETENTION_STATEMENTS)
 _STATEMENTS.update(RESPONSE_STATEMENTS)  # a stored response's insert before its erasure or purge

@@ -265,6 +265,30 @@ class UsageRow(SQLModel, table=True):
     hold_id: str | None = Field(default=None, max_length=64)
 
 
+class UsageDailyRow(SQLModel, table=True):
+    """The usage records summed per (tenant, day, customer, model, period), added in the same
+    transaction as the records themselves (core/store/usage_daily.py). /v1/usage reads whole days
+    from here, so purging old usage records (retention) never shrinks a total."""
+
+    __tablename__ = "usage_daily"
+    __table_args__ = (
+        Index("ix_usage_daily_customer_period", "customer_id", "period_start"),
+        Index("ix_usage_daily_day", "day"),  # the retention purge's look for customers with old records
+    )
+
+    account_id: str = Field(primary_key=True, max_length=64)
+    livemode: bool = Field(primary_key=True)
+    day: int = Field(primary_key=True, sa_type=BigInteger)  # days since the epoch (UTC)
+    customer_id: str = Field(primary_key=True, max_length=64)  # "" for an unattributed call
+    model_ref: str = Field(primary_key=True, max_length=300)
+    period_start: int = Field(primary_key=True, sa_type=BigInteger)
+    cost_nano: int = Field(default=0, sa_type=BigInteger)
+    posted_nano: int = Field(default=0, sa_type=BigInteger)
+    request_count: int = Field(default=0, sa_type=BigInteger)
+    input_tokens: int = Field(default=0, sa_type=BigInteger)
+    output_tokens: int = Field(default=0, sa_type=BigInteger)
+
+
 class SigningKeyRow(SQLModel, table=True):
     """Ringside's keys for Client Tokens (Ed25519). One signs; retired ones verify until their
     tokens have expired."""
@@ -405,6 +429,7 @@ IDEMPOTENCY: Table = IdempotencyRow.__table__  # type: ignore[attr-defined]
 TRANSFERS: Table = TransferRow.__table__  # type: ignore[attr-defined]
 USAGE: Table = UsageRow.__table__  # type: ignore[attr-defined]
 LEDGER_TOTALS: Table = LedgerTotalRow.__table__  # type: ignore[attr-defined]
+USAGE_DAILY: Table = UsageDailyRow.__table__  # type: ignore[attr-defined]
 LEASE_ADMISSIONS: Table = LeaseAdmissionRow.__table__  # type: ignore[attr-defined]
 SIGNING_KEYS: Table = SigningKeyRow.__table__  # type: ignore[attr-defined]
 FILES: Table = FileRow.__table__  # type: ignore[attr-defined]

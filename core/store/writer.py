@@ -24,7 +24,7 @@ from typing import Any, TypeVar, cast
 from sqlalchemy import Engine
 
 from core.domain.entities import Transfer
-from core.store import ledger_totals
+from core.store import ledger_totals, usage_daily
 from core.store.driver_sql import execute_many
 from core.store.records import grouped_statements
 
@@ -158,10 +158,13 @@ class GroupCommitWriter:
         records = [record for unit in batch for record in unit.records]
         statements = grouped_statements(records)
         with self._engine.begin() as connection:
+            # Read before the statements run: a correction replaces a record whose sums it takes away.
+            usage_moved = usage_daily.deltas(connection, records)
             for statement, rows in statements:
                 execute_many(connection, statement, rows)
-            # The running totals move in the same transaction as the transfers they sum.
+            # The running totals move in the same transaction as the transfers and records they sum.
             ledger_totals.add(connection, (record for record in records if type(record) is Transfer))
+            usage_daily.add(connection, usage_moved)
         self.commits += 1
         self.units += len(batch)
 

@@ -4,6 +4,7 @@ schema, refuses one older or newer than its code, and `ringside migrate` brings 
 from __future__ import annotations
 
 import contextlib
+import datetime
 import pathlib
 import sqlite3
 import subprocess
@@ -84,6 +85,10 @@ def test_a_database_at_the_oldest_schema_with_money_in_it_upgrades_with_a_clean_
             answer = stack.call("POST", "/v1/chat/completions", key, CHAT, headers={"FC-Customer": "ext:old"})
             assert answer.status == 200, answer.body
         before = stack.call("GET", "/v1/customers/ext:old", key).json()
+        # until tomorrow's midnight: today is a whole day, read from the daily aggregates alone
+        tomorrow = (datetime.datetime.now(datetime.UTC).date() + datetime.timedelta(days=1)).isoformat()
+        usage_before = stack.call("GET", f"/v1/usage?group_by=day&until={tomorrow}", key).json()
+        assert usage_before["request_count"] == 5
         marker = f"[[fake:slow=5000]] in flight {tmp_path.name}"
         slow = {**CHAT, "messages": [{"role": "user", "content": marker}]}
 
@@ -112,6 +117,9 @@ def test_a_database_at_the_oldest_schema_with_money_in_it_upgrades_with_a_clean_
         after = stack.call("GET", "/v1/customers/ext:old", key).json()
         assert (after["id"], after["budget_usd"]) == (before["id"], before["budget_usd"])
         assert after["spend_usd_mtd"] >= before["spend_usd_mtd"]
+        # the daily aggregates (revision 0027) sum the records already there, once
+        usage_after = stack.call("GET", f"/v1/usage?group_by=day&until={tomorrow}", key).json()
+        assert usage_after == usage_before
         wallet = stack.call("GET", "/v1/customers/ext:old/wallet", key)
         assert wallet.status == 200, wallet.body
     finally:

@@ -29,5 +29,9 @@ class RetentionActivities:
                 str(error), type=error.code, non_retryable=error.code != "service_unavailable"
             ) from None
         return PurgeResult(
-            purged.events_before, purged.delivery_attempts_before, purged.outbox_before, purged.idempotency_keys_before
+            purged.events_before,
+            purged.delivery_attempts_before,
+            purged.outbox_before,
+            purged.idempotency_keys_before,
+            purged.requests_before,
         )

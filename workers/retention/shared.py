@@ -24,3 +24,4 @@ class PurgeResult:
     delivery_attempts_before: int
     outbox_before: int
     idempotency_keys_before: int
+    requests_before: int = 0  # usage records and request log rows

@@ -69,15 +69,17 @@ class PurgeExpiredRequest(_message.Message):
     def __init__(self) -> None: ...
 
 class PurgeExpiredResponse(_message.Message):
-    __slots__ = ("events_before", "delivery_attempts_before", "outbox_before", "idempotency_keys_before", "responses_before")
+    __slots__ = ("events_before", "delivery_attempts_before", "outbox_before", "idempotency_keys_before", "responses_before", "requests_before")
     EVENTS_BEFORE_FIELD_NUMBER: _ClassVar[int]
     DELIVERY_ATTEMPTS_BEFORE_FIELD_NUMBER: _ClassVar[int]
     OUTBOX_BEFORE_FIELD_NUMBER: _ClassVar[int]
     IDEMPOTENCY_KEYS_BEFORE_FIELD_NUMBER: _ClassVar[int]
     RESPONSES_BEFORE_FIELD_NUMBER: _ClassVar[int]
+    REQUESTS_BEFORE_FIELD_NUMBER: _ClassVar[int]
     events_before: int
     delivery_attempts_before: int
     outbox_before: int
     idempotency_keys_before: int
     responses_before: int
-    def __init__(self, events_before: _Optional[int] = ..., delivery_attempts_before: _Optional[int] = ..., outbox_before: _Optional[int] = ..., idempotency_keys_before: _Optional[int] = ..., responses_before: _Optional[int] = ...) -> None: ...
+    requests_before: int
+    def __init__(self, events_before: _Optional[int] = ..., delivery_attempts_before: _Optional[int] = ..., outbox_before: _Optional[int] = ..., idempotency_keys_before: _Optional[int] = ..., responses_before: _Optional[int] = ..., requests_before: _Optional[int] = ...) -> None: ...
