@@ -21,7 +21,7 @@ from edge_http.idempotency import idempotency
 from edge_http.middlewares import BrokenBodyDrain, errors
 from edge_http.observability import METRICS, observe
 from edge_http.protocol import EdgeRunner
-from edge_http.rate_limits import add_remaining_header, rate_limits
+from edge_http.rate_limits import COUNTING, add_remaining_header, counting, rate_limits
 from edge_http.readiness import READINESS, Readiness
 from edge_http.request_log import RequestRecorder
 from edge_http.routes import add_routes
@@ -84,6 +84,7 @@ def create_app(settings: Settings) -> web.Application:
     app[METRICS] = metrics
     app.on_response_prepare.append(add_cors_headers)
     app.on_response_prepare.append(add_remaining_header)
+    app[COUNTING] = counting(settings)
     app[READINESS] = Readiness()
     add_routes(app)
 

@@ -25,6 +25,7 @@ from edge_http.handlers.common import client_ip, reject
 from edge_http.middlewares import Handler
 from ringside.core.v1 import metering_pb2
 from ringside_server.errors import RingsideError
+from ringside_server.settings import Settings
 
 log = logging.getLogger("ringside.edge.rate_limits")
 
@@ -32,6 +33,7 @@ log = logging.getLogger("ringside.edge.rate_limits")
 MODEL_CALL_PATHS = (MODEL_JSON_PATHS | frozenset(MULTIPART_BOUNDS)) - {"/v1/messages/count_tokens"}
 NOT_COUNTED = frozenset({"/healthz", "/livez", "/readyz", "/metrics"})
 ADMITTED = "rate_limits.admitted"  # request key: the core admitted (and counted) this model call
+COUNTING = web.AppKey("rate_limits.counting", bool)  # any layer on (settings)
 REMAINING = "rate_limits.remaining"  # request key: X-RateLimit-Remaining for this request's answer
 
 
@@ -40,9 +42,16 @@ def admitted(request: web.Request) -> None:
     request[ADMITTED] = True
 
 
+def counting(settings: Settings) -> bool:
+    """Whether any layer a request counts against is on (each 0 turns its layer off)."""
+    return any(
+        (settings.rate_limit_ip_per_min, settings.rate_limit_client_token_per_min, settings.rate_limit_account_per_min)
+    )
+
+
 @web.middleware
 async def rate_limits(request: web.Request, handler: Handler) -> web.StreamResponse:
-    if request.path in NOT_COUNTED:
+    if request.path in NOT_COUNTED or not request.app[COUNTING]:
         return await handler(request)
     if request.method != "POST" or request.path not in MODEL_CALL_PATHS:
         refused = await _count(request)

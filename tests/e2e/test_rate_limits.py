@@ -201,23 +201,31 @@ def limited_stack(tmp_path_factory: pytest.TempPathFactory, upstream: FakeUpstre
     running.destroy()
 
 
+_CLIENTS: dict[str, httpx2.Client] = {}
+
+
+def _from(source_ip: str) -> httpx2.Client:
+    """One client per source address for the whole run (building one costs more than a request)."""
+    if source_ip not in _CLIENTS:
+        _CLIENTS[source_ip] = httpx2.Client(transport=httpx2.HTTPTransport(local_address=source_ip), timeout=30)
+    return _CLIENTS[source_ip]
+
+
 def from_ip(
     base_url: str, source_ip: str, method: str, path: str, key: str | None = None, body: Any = None
 ) -> httpx2.Response:
     """One request from `source_ip` (127.0.0.0/8 all reach the edge on lo)."""
     headers = {"Authorization": f"Bearer {key}"} if key else {}
-    with httpx2.Client(transport=httpx2.HTTPTransport(local_address=source_ip), timeout=30) as http_client:
-        return http_client.request(method, base_url + path, json=body, headers=headers)
+    return _from(source_ip).request(method, base_url + path, json=body, headers=headers)
 
 
 def elsewhere(stack: Stack, method: str, path: str, key: str | None = None, body: Any = None) -> httpx2.Response:
     """A setup request that must not count against the addresses a test measures: through the
     trusted proxy (127.0.0.9) for a client address of its own (every request counts, DECISIONS 15)."""
-    with httpx2.Client(transport=httpx2.HTTPTransport(local_address="127.0.0.9"), timeout=30) as http_client:
-        headers = {"X-Forwarded-For": f"198.18.{secrets.randbelow(256)}.{secrets.randbelow(256)}"}
-        if key:
-            headers["Authorization"] = f"Bearer {key}"
-        return http_client.request(method, stack.base_url + path, json=body, headers=headers)
+    headers = {"X-Forwarded-For": f"198.18.{secrets.randbelow(256)}.{secrets.randbelow(256)}"}
+    if key:
+        headers["Authorization"] = f"Bearer {key}"
+    return _from("127.0.0.9").request(method, stack.base_url + path, json=body, headers=headers)
 
 
 def fresh_account(stack: Stack) -> str:
