@@ -88,7 +88,6 @@ async def _count(request: web.Request) -> web.Response | None:
         log.debug("request not counted (%s)", error.code)
         return None
     if answer.HasField("denial") and answer.denial.code:
-        request[REMAINING] = 0
         let_page_read_refusal(request)
         return reject(request, answer.denial)
     if answer.rate_limits.requests_limit:

@@ -65,6 +65,7 @@ def test_the_call_past_a_customers_rpm_is_429_with_how_long_to_wait(stack: Stack
     assert error.code == "customer_rate_limit_exceeded"
     assert error.body["type"] == "rate_limit_error"  # type: ignore[index]
     headers = error.response.headers
+    assert headers["X-RateLimit-Remaining"] == "0"
     assert 1 <= int(headers["retry-after"]) <= 60
     assert 0 < int(headers["retry-after-ms"]) <= 60_000
     assert int(headers["retry-after"]) == -(-int(headers["retry-after-ms"]) // 1000)
