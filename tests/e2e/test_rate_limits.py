@@ -338,6 +338,11 @@ def test_unauthenticated_requests_count_against_their_ip_and_then_get_429(limite
         assert int(refused.headers["retry-after"]) == -(-int(refused.headers["retry-after-ms"]) // 1000)
         assert refused.headers["X-RateLimit-Remaining"] == "0"
     assert from_ip(stack.base_url, ip, "GET", "/readyz").status_code == 200  # probes are never counted
+    # the operator's admin key has no account: its requests count against their IP only
+    assert from_ip(stack.base_url, ip, "GET", "/v1/accounts", ADMIN_KEY).status_code == 429
+    admin = [from_ip(stack.base_url, "127.0.0.25", "GET", "/v1/accounts", ADMIN_KEY) for _ in range(11)]
+    assert [a.status_code for a in admin] == [200] * 10 + [429]
+    assert admin[-1].json()["error"]["code"] == "ip_rate_limit_exceeded"
     assert from_ip(stack.base_url, "127.0.0.22", "GET", "/v1/customers").status_code == 401  # another address
 
 
