@@ -20,7 +20,8 @@ from pathlib import Path
 import aiohttp
 
 from bench.gateways import GatewayContext, _ringside_stack
-from bench.procs import ServerSpec, free_port, python_module_argv, serve
+from bench.procs import serve
+from bench.run import fake_upstream_spec
 
 OFF = {
     "RINGSIDE_RATE_LIMIT_IP_PER_MIN": "0",
@@ -57,15 +58,9 @@ async def _measure(work: Path, upstream: str, env: dict[str, str], requests: int
 async def main(requests: int) -> None:
     with tempfile.TemporaryDirectory() as scratch:
         work = Path(scratch)
-        port = free_port()
-        fake = ServerSpec(
-            name="fake_upstream",
-            argv=python_module_argv("tests.fakes.openai_upstream", "--host", "127.0.0.1", "--port", str(port)),
-            port=port,
-            log_dir=work,
-        )
+        fake = fake_upstream_spec(work)
         async with serve(fake):
-            upstream = f"http://127.0.0.1:{port}/v1"
+            upstream = f"http://127.0.0.1:{fake.port}/v1"
             off = await _measure(work / "off", upstream, OFF, requests)
             on = await _measure(work / "on", upstream, ON, requests)
     print(f"{requests} sequential GET /v1/customers/:id; milliseconds (median / p90)")
