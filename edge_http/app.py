@@ -21,6 +21,7 @@ from edge_http.idempotency import idempotency
 from edge_http.middlewares import BrokenBodyDrain, errors
 from edge_http.observability import METRICS, observe
 from edge_http.protocol import EdgeRunner
+from edge_http.rate_limits import COUNTING, add_remaining_header, counting, rate_limits
 from edge_http.readiness import READINESS, Readiness
 from edge_http.routes import add_routes
 from ringside_server.core_client import CoreClient
@@ -78,10 +79,12 @@ def create_app(settings: Settings) -> web.Application:
     metrics = EdgeMetrics.create(settings.metrics_customer_label)
     app = web.Application(
         client_max_size=settings.body_max_bytes,
-        middlewares=[observe(metrics), errors, client_tokens, bodies, idempotency],
+        middlewares=[observe(metrics), errors, rate_limits, client_tokens, bodies, idempotency],
     )
     app[METRICS] = metrics
     app.on_response_prepare.append(add_cors_headers)
+    app.on_response_prepare.append(add_remaining_header)
+    app[COUNTING] = counting(settings)
     app[READINESS] = Readiness()
     add_routes(app)
 

@@ -77,6 +77,15 @@ def _claimed_origin(token: str) -> str:
         return ""
 
 
+def let_page_read_refusal(request: web.Request) -> None:
+    """A Client Token's request refused before the token was checked (a rate limit): its page may
+    still read why, as for the token's own refusals."""
+    origin = request.headers.get("Origin", "")
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if origin and scheme.lower() == "client" and origin == _claimed_origin(token.strip()):
+        request[CORS_ORIGIN] = origin
+
+
 def _cors_headers(origin: str) -> dict[str, str]:
     return {
         "Access-Control-Allow-Origin": origin,

@@ -430,3 +430,6 @@ class Denial:
     retry_after_ms: int = 0
     # Events the refusal fires (customer.budget_exceeded, wallet.empty), to persist before answering.
     records: list[object] = field(default_factory=list)
+    # A rate-limit refusal that open leases' unsure slots alone cause: they are known by then
+    # (core/domain/ratelimit.py), and the core decides again before answering.
+    settles_by: float | None = None

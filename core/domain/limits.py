@@ -71,17 +71,34 @@ def rate_layers(
     limits: Limits | None,
 ) -> list[Layer]:
     """The four layers of API.md "Rate limits", in the order they answer."""
-    layers: list[Layer] = []
-    if request.client_ip and defaults.ip_per_min:
-        layers.append(Layer("ip_rate_limit_exceeded", ("ip", request.client_ip), defaults.ip_per_min))
-    token_rpm = request.client_token_rpm or defaults.client_token_per_min
     token_id = key.id if request.client_token else request.client_token_id  # a verified token: its jti
-    if token_id and token_rpm:
-        layers.append(Layer("client_token_rate_limit_exceeded", ("token", token_id), token_rpm))
-    if defaults.account_per_min:
-        account_key = ("account", key.account_id, str(key.livemode))
-        layers.append(Layer("account_rate_limit_exceeded", account_key, defaults.account_per_min))
+    layers = request_layers(
+        defaults, request.client_ip, (key.account_id, key.livemode), token_id, request.client_token_rpm
+    )
     rpm, tpm = (limits.rate_limit_rpm, limits.rate_limit_tpm) if limits is not None else (None, None)
     if customer is not None and (rpm is not None or tpm is not None):  # its effective limits
         layers.append(Layer("customer_rate_limit_exceeded", ("customer", customer.id), rpm, tpm))
+    return layers
+
+
+def request_layers(
+    defaults: RateDefaults,
+    client_ip: str,
+    account: tuple[str, bool] | None,
+    token_id: str = "",
+    token_rpm: int = 0,
+) -> list[Layer]:
+    """The layers every request counts against (API.md "Rate limits"): its IP's, and when it is
+    authenticated its Client Token's and its account's (`account`: id and mode; None: anonymous)."""
+    layers: list[Layer] = []
+    if client_ip and defaults.ip_per_min:
+        layers.append(Layer("ip_rate_limit_exceeded", ("ip", client_ip), defaults.ip_per_min))
+    if account is None:
+        return layers
+    token_rpm = token_rpm or defaults.client_token_per_min
+    if token_id and token_rpm:
+        layers.append(Layer("client_token_rate_limit_exceeded", ("token", token_id), token_rpm))
+    if defaults.account_per_min:
+        account_key = ("account", account[0], str(account[1]))
+        layers.append(Layer("account_rate_limit_exceeded", account_key, defaults.account_per_min))
     return layers

@@ -158,6 +158,15 @@ class Meter(Settlement):
         refused = self.limiter.check_requests(layers, clock)
         return _rate_denial(refused) if refused is not None else (limits, layers)
 
+    def count_request(self, layers: list[Layer]) -> Status | Denial:
+        """A request that is not a model call (DECISIONS 15): one request in each of `layers`
+        (limits.request_layers), or the first layer without room as its 429."""
+        clock = self.clock()
+        refused = self.limiter.check_requests(layers, clock)
+        if refused is not None:
+            return _rate_denial(refused)
+        return self.limiter.charge(layers, clock, clock, 1, 0).status
+
     def admit(self, request: CallRequest) -> Admission | Denial:
         if request.request_id and (
             request.request_id in self.state.holds or self.state.settled.get(request.request_id)
@@ -271,7 +280,7 @@ class Meter(Settlement):
         tokens = slots * bound.tokens if tokens_room is not None else 0
         # Dated at the end of the lease's admission window: each of its calls counts for 60 s
         # after whichever moment inside that window it was admitted.
-        hold.rate_charge = self.limiter.charge(layers, clock, clock + self.lease_window_s, slots, tokens)
+        hold.rate_charge = self.limiter.charge(layers, clock, clock + self.lease_window_s, slots, tokens, lease=True)
         return Admission(
             hold,
             key,
@@ -403,4 +412,5 @@ def _rate_denial(refusal: Refusal) -> Denial:
         retry_after_seconds=max(1, math.ceil(wait_ms / 1000)),
         should_retry=True,
         retry_after_ms=wait_ms,
+        settles_by=refusal.settles_by,
     )

@@ -11,6 +11,13 @@ shrink to what its calls used when it closes. A lease's entry is dated at the en
 window, so whichever moment inside that window its calls were admitted, each counts for a full
 60 s after it: never more than the limit in any 60-second span.
 
+A lease's request slots no report has named yet are "unsure": the edge may still admit calls
+under them until its admission window ends, when it reports the lease retired and the slots it did
+not take are given back. A refusal that only those slots cause says by when they will be known
+(`Refusal.settles_by`): the core then waits that long (bounded) before deciding, so that calls are
+never refused for room a lease on another edge ends up not using (never fewer than the limit
+admitted, as never more). Below the limit nothing waits.
+
 Windows live in memory only (the core is the one place that decides): a core restart forgets them.
 """
 
@@ -32,6 +39,7 @@ class Entry:
     requests: int
     tokens: int
     counted: bool = True  # False once it has left its window (adjusting it then changes nothing)
+    unsure: int = 0  # a lease's request slots that no report has named taken (it may not use them)
 
 
 @dataclass(slots=True, eq=False)
@@ -63,6 +71,16 @@ class Window:
     @property
     def empty(self) -> bool:
         return not self.calls and not self.leases
+
+    def unsure(self) -> tuple[int, float]:
+        """Request slots of open leases not known taken yet, and when the last of those leases
+        stops admitting (its entry's `at` is the end of its admission window)."""
+        slots, until = 0, 0.0
+        for entry in self.leases:
+            if entry.unsure:
+                slots += entry.unsure
+                until = max(until, entry.at)
+        return slots, until
 
     def used(self, unit: str) -> int:
         return self.requests if unit == "requests" else self.tokens
@@ -109,6 +127,9 @@ class Refusal:
     code: str
     message: str
     retry_after_s: float  # inf: waiting cannot help
+    # Set when open leases' unsure slots alone cause it: they are all known by this time (the
+    # leases' admission windows end), and the decision may then differ.
+    settles_by: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,7 +159,22 @@ class Charge:
             if entry.counted:
                 window.requests += requests_now - entry.requests
                 window.tokens += tokens_now - entry.tokens
-            entry.requests, entry.tokens = requests_now, tokens_now
+            entry.requests, entry.tokens, entry.unsure = requests_now, tokens_now, 0
+
+    def taken(self, requests: int) -> None:
+        """A lease's report: `requests` of its slots are known taken."""
+        for _, entry, _ in self.parts:
+            if entry.unsure:
+                entry.unsure = max(0, entry.requests - requests)
+
+    def retire(self, requests: int) -> None:
+        """A lease admits no more: only the `requests` its calls took still count (their tokens
+        are corrected when it closes)."""
+        for window, entry, _ in self.parts:
+            requests_now = min(requests, entry.requests)
+            if entry.counted:
+                window.requests += requests_now - entry.requests
+            entry.requests, entry.unsure = requests_now, 0
 
 
 LAYER_NAMES = {
@@ -163,19 +199,28 @@ class RateLimiter:
         return window
 
     def check_requests(self, layers: Sequence[Layer], now: float, requests: int = 1) -> Refusal | None:
-        """The first layer (in order) without room for `requests` more, as a refusal."""
+        """The first layer (in order) without room for `requests` more, as a refusal; its
+        `settles_by` is set when every layer without room may have it once open leases are known."""
+        first: Refusal | None = None
+        settles_by: float | None = 0.0
         for layer in layers:
             if layer.requests is None:
                 continue
             window = self._window(layer.key, now)
-            if window.requests + requests > layer.requests:
+            if window.requests + requests <= layer.requests:
+                continue
+            if first is None:
                 wait = window.wait_s(now, "requests", layer.requests, requests)
-                return Refusal(
-                    layer.code,
-                    f"Rate limit of {layer.requests} requests per minute reached for {LAYER_NAMES[layer.code]}.",
-                    wait,
-                )
-        return None
+                message = f"Rate limit of {layer.requests} requests per minute reached for {LAYER_NAMES[layer.code]}."
+                first = Refusal(layer.code, message, wait)
+            unsure, until = window.unsure()
+            if settles_by is not None and window.requests - unsure + requests <= layer.requests:
+                settles_by = max(settles_by, until)
+            else:
+                settles_by = None
+        if first is None or settles_by is None:
+            return first
+        return Refusal(first.code, first.message, first.retry_after_s, settles_by)
 
     def room(self, layers: Sequence[Layer], unit: str, now: float) -> tuple[int | None, Layer | None]:
         """The least room left in `unit` over the layers limiting it (None: unlimited)."""
@@ -196,14 +241,17 @@ class RateLimiter:
             layer.code, f"Rate limit of {limit} tokens per minute reached for {LAYER_NAMES[layer.code]}.", wait
         )
 
-    def charge(self, layers: Sequence[Layer], now: float, at: float, requests: int, tokens: int) -> Charge:
-        """Take `requests` and `tokens` from every limited layer (checked before by the caller)."""
+    def charge(
+        self, layers: Sequence[Layer], now: float, at: float, requests: int, tokens: int, lease: bool = False
+    ) -> Charge:
+        """Take `requests` and `tokens` from every limited layer (checked before by the caller); a
+        lease's slots are unsure until its reports name them taken."""
         parts: list[tuple[Window, Entry, bool]] = []
         for layer in layers:
             if layer.requests is None and layer.tokens is None:
                 continue
             window = self._window(layer.key, now)
-            entry = Entry(at, requests, tokens if layer.tokens is not None else 0)
+            entry = Entry(at, requests, tokens if layer.tokens is not None else 0, unsure=requests if lease else 0)
             window.add(entry, now)
             parts.append((window, entry, layer.tokens is not None))
         return Charge(parts, self.status(layers, now))

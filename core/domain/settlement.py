@@ -396,6 +396,15 @@ class Settlement:
         for call in admitted:
             if call.request_id not in lease.reported:
                 lease.admitted[call.request_id] = call
+        if lease.rate_charge is not None:
+            lease.rate_charge.taken(len(lease.admitted) + len(lease.reported))
+
+    @staticmethod
+    def retire_lease(lease: Hold) -> None:
+        """Its edge admits no more under it: the request slots no call took are given back now,
+        not when its last call in flight finishes."""
+        if lease.rate_charge is not None:
+            lease.rate_charge.retire(len(lease.admitted) + len(lease.reported))
 
     def plan_close_lease(self, lease: Hold) -> SettlePlan:
         """Every call under the lease is reported: release what it did not use."""
@@ -454,6 +463,8 @@ class Settlement:
         hold.rate_tokens_used += plan.rate_tokens
         if hold.rate_charge is not None and plan.state_change in ("settled", "closed"):
             hold.rate_charge.adjust(hold.rate_requests_used, hold.rate_tokens_used)
+        elif hold.rate_charge is not None and hold.kind == "lease":
+            hold.rate_charge.taken(len(hold.admitted) + len(hold.reported))
 
     def _crossings(self, hold: Hold, posted: int, now: int) -> list[object]:
         """Threshold events this posting fires, committed with it (core/domain/events.py)."""

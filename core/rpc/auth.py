@@ -46,6 +46,26 @@ class Authenticator:
             raise RingsideError("invalid_api_key", "Invalid API key provided.")
         return Principal(account_id=key.account_id, livemode=key.livemode, scopes=key.scopes, key_id=key.id)
 
+    def counted_as(self, header: str) -> Principal | None:
+        """Who a request counts as against the rate limits (API.md "Rate limits"): the account of
+        a good key or Client Token; None for anything else (the operator's admin key, a bad or
+        missing credential, `Key …`, which only Ringside's roles may send): its IP only."""
+        scheme, _, secret = header.partition(" ")
+        secret = secret.strip()
+        if not secret or scheme.lower() not in ("bearer", "client"):
+            return None
+        try:
+            if scheme.lower() == "client":
+                return client_tokens.principal_of(self._core, secret)
+        except RingsideError:
+            return None
+        if self._admin is not None and hmac.compare_digest(secret.encode(), self._admin):
+            return None
+        key = self._core.meter.authenticate(secret)
+        if key is None or key.revoked_at is not None:
+            return None
+        return Principal(account_id=key.account_id, livemode=key.livemode, scopes=key.scopes, key_id=key.id)
+
     def _on_behalf_of(self, context: grpc.aio.ServicerContext, key_id: str) -> Principal:
         """`Key key_…` with the internal token: the work a key started (an Assistants run), done
         later by a worker that never saw the secret — as that key, while it is not revoked."""

@@ -139,7 +139,9 @@ class LeasesServicerMixin:
             )
             for call in request.admitted[: metering.MAX_LEASE_CALLS_PER_REPORT + 1]
         ]
-        recorded, closed = await metering.settle_lease_calls(self.core, lease_id, calls, request.close, admitted)
+        recorded, closed = await metering.settle_lease_calls(
+            self.core, lease_id, calls, request.close, admitted, request.retired
+        )
         return metering_pb2.SettleLeaseCallsResponse(recorded=recorded, closed=closed)
 
 
@@ -196,6 +198,17 @@ class MeteringServicer(LeasesServicerMixin, Base, metering_pb2_grpc.MeteringServ
         if result.wallet_balance_nano is not None:
             response.wallet_balance_nano_usd = result.wallet_balance_nano
         return response
+
+    @rpc
+    async def CountRequest(
+        self, request: metering_pb2.CountRequestRequest, context: Context
+    ) -> metering_pb2.CountRequestResponse:
+        self.auth.internal(context)
+        counted_as = self.auth.counted_as(request.authorization[:10_000])
+        decision = await metering.count_request(self.core, counted_as, request.client_ip[:64])
+        if isinstance(decision, Denial):
+            return metering_pb2.CountRequestResponse(denial=_denial(decision))
+        return metering_pb2.CountRequestResponse(rate_limits=_rate_status(decision))
 
     @rpc
     async def ModelPolicy(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
@@ -55,6 +56,24 @@ def require_customer(principal: Principal, customer_id: str, ref: str) -> None:
         raise RingsideError("customer_not_found", f"No such customer: '{ref[:300]}'.", "id")
 
 
+class Pulse:
+    """Wakes every waiter at once each time it fires (no state kept between fires)."""
+
+    def __init__(self) -> None:
+        self._fired: asyncio.Future[None] | None = None
+
+    def fire(self) -> None:
+        if self._fired is not None and not self._fired.done():
+            self._fired.set_result(None)
+        self._fired = None
+
+    async def wait(self, timeout_s: float) -> None:
+        if self._fired is None:
+            self._fired = asyncio.get_running_loop().create_future()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(asyncio.shield(self._fired), timeout_s)
+
+
 @dataclass(slots=True)
 class Core:
     engine: Engine
@@ -95,6 +114,8 @@ class Core:
     billing_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     # Prometheus figures (RINGSIDE_CORE_METRICS_PORT); None: not kept.
     metrics: CoreMetrics | None = None
+    # Fired when a lease report may have freed rate-limit room (services/metering.py).
+    rate_freed: Pulse = field(default_factory=lambda: Pulse())
 
     def spawn(self, coroutine: Coroutine[Any, Any, T]) -> asyncio.Task[T]:
         """Run `coroutine` in a task of its own, kept referenced until it ends."""

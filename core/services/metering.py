@@ -8,15 +8,18 @@ import functools
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from core.domain.calls import CallRequest
 from core.domain.entities import OUTCOMES, Denial, Hold, LeaseAdmission, Outcome, SettleResult
+from core.domain.limits import request_layers
 from core.domain.metering import Admission, SettlePlan
+from core.domain.ratelimit import Status
 from core.domain.settlement import FinishedCall
-from core.services.core import Core
+from core.services.core import Core, Principal
 from core.services.wallets import given_back_nano
 from core.store.loader import expired_lease_calls, load_expired_hold
 from core.store.tables import USAGE
@@ -24,6 +27,7 @@ from ringside_server.errors import RingsideError
 from ringside_server.money import Usage
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,15 +39,45 @@ class SettleCall:
     upstream_model: str
 
 
+# How long after a lease's admission window ends its edge's report (retired) may take to land.
+LEASE_REPORT_GRACE_S = 0.3
+
+
+async def _decided(core: Core, decide: Callable[[], T | Denial]) -> T | Denial:
+    """`decide()`; a rate-limit refusal that only open leases' unsure slots cause is decided again
+    as their reports land, until they are all known (bounded: their admission windows plus a report
+    interval; DECISIONS 15, never fewer than the limit admitted). Below the limit nothing waits."""
+    decision = decide()
+    if not isinstance(decision, Denial) or decision.settles_by is None:
+        return decision
+    deadline = min(decision.settles_by, core.clock() + core.meter.lease_window_s) + LEASE_REPORT_GRACE_S
+    while isinstance(decision, Denial) and decision.settles_by is not None:
+        left = deadline - core.clock()
+        if left <= 0:
+            break
+        await core.rate_freed.wait(left)
+        decision = decide()
+    return decision
+
+
 async def authorize(core: Core, request: CallRequest) -> Admission | Denial:
     """Admit in memory (exact under concurrency), then make the hold durable before answering."""
-    decision = core.meter.admit(request)
+    decision = await _decided(core, functools.partial(core.meter.admit, request))
     if isinstance(decision, Denial):
         if decision.records:
             await _persist_refusal_events(core, decision)
         return decision
     await _hold_durably(core, decision)
     return decision
+
+
+async def count_request(core: Core, counted_as: Principal | None, client_ip: str) -> Status | Denial:
+    """One request that is not a model call, against its IP's layer and, authenticated, its Client
+    Token's and its account's (DECISIONS 15); exact for every edge at once."""
+    account = (counted_as.account_id, counted_as.livemode) if counted_as is not None else None
+    token_id = counted_as.key_id if counted_as is not None and counted_as.customer_id else ""
+    layers = request_layers(core.meter.rate_defaults, client_ip, account, token_id)
+    return await _decided(core, functools.partial(core.meter.count_request, layers))
 
 
 async def _persist_refusal_events(core: Core, denial: Denial) -> None:
@@ -245,7 +279,7 @@ MAX_LEASE_CALLS_PER_REPORT = 1000
 
 async def acquire_lease(core: Core, request: CallRequest, calls: int) -> Admission | Denial | None:
     """The fast path's reservation: durable before the edge admits anything against it."""
-    decision = core.meter.acquire_lease(request, calls)
+    decision = await _decided(core, functools.partial(core.meter.acquire_lease, request, calls))
     if decision is None or isinstance(decision, Denial):
         return decision
     await _hold_durably(core, decision)
@@ -294,9 +328,11 @@ async def settle_lease_calls(
     calls: list[FinishedCall],
     close: bool,
     admitted: list[LeaseAdmission] | None = None,
+    retired: bool = False,
 ) -> tuple[int, bool]:
     """Record the calls admitted under a lease since the last report, then those finished, then
-    close it if asked. → (recorded, closed). A report for an expired lease corrects its calls."""
+    close it if asked (or, `retired`, give back the rate-limit slots no call took: its edge admits
+    no more under it). → (recorded, closed). A report for an expired lease corrects its calls."""
     admitted = admitted or []
     if len(calls) > MAX_LEASE_CALLS_PER_REPORT or len(admitted) > MAX_LEASE_CALLS_PER_REPORT:
         raise RingsideError("invalid_request", f"At most {MAX_LEASE_CALLS_PER_REPORT} calls per report.", "calls")
@@ -315,6 +351,8 @@ async def settle_lease_calls(
             if close:
                 closing = core.meter.plan_close_lease(lease)
                 await core.writer.write_then_apply(closing.records, lambda: core.meter.apply(closing))
+            elif retired:
+                core.meter.retire_lease(lease)
         except RingsideError:
             raise
         except Exception:
@@ -322,6 +360,7 @@ async def settle_lease_calls(
             raise RingsideError("service_unavailable", "Ringside could not record these calls; retry.") from None
         finally:
             lease.settling = False
+            core.rate_freed.fire()  # what a refusal waits on (`_decided`)
         return recorded, close
 
     return await asyncio.shield(core.spawn(record_then_close()))

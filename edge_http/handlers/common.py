@@ -74,7 +74,10 @@ def reject(request: web.Request, denial: metering_pb2.Denial) -> web.Response:
     error = RingsideError(denial.code, denial.message, denial.param or None, denial.retry_after_seconds or None)
     should_retry = denial.should_retry if error.status in (402, 429) else None
     retry_after_ms = denial.retry_after_ms or None
-    return error_response(error, request[REQUEST_ID], should_retry, retry_after_ms, anthropic_route(request.path))
+    response = error_response(error, request[REQUEST_ID], should_retry, retry_after_ms, anthropic_route(request.path))
+    if denial.code.endswith("rate_limit_exceeded"):
+        response.headers["X-RateLimit-Remaining"] = "0"  # the layer that refused it has none left
+    return response
 
 
 def client_ip(request: web.Request, trusted_proxies: Sequence[IPNetwork]) -> str:

@@ -14,6 +14,7 @@ from aiohttp import web
 from edge_http.client_tokens import token_of
 from edge_http.context import EDGE, Edge
 from edge_http.handlers.common import bearer, client_ip, reject, verify_then_raise
+from edge_http.rate_limits import admitted
 from ringside.core.v1 import metering_pb2
 from ringside_server.errors import RingsideError
 from ringside_server.metering.call import MeteredCall
@@ -82,6 +83,7 @@ async def metered_from(
     answer = await call.run()
     if isinstance(answer, metering_pb2.Denial):
         return reject(request, answer)
+    admitted(request)
     return await render(request, reshape(answer))
 
 

@@ -18,6 +18,7 @@ from edge_http.handlers.common import authorization, reject, verify_then_raise
 from edge_http.handlers.metered import CLIENT_GONE, caller_of
 from edge_http.openai.cursor_list import cursor_page
 from edge_http.openai.jsonio import dumps, parse_model_body
+from edge_http.rate_limits import admitted
 from ringside.core.v1 import metering_pb2, responses_pb2
 from ringside_server.errors import RingsideError
 from ringside_server.ids import new_id
@@ -69,6 +70,7 @@ async def create_response(request: web.Request) -> web.StreamResponse:
     answer = await call.run()
     if isinstance(answer, metering_pb2.Denial):
         return reject(request, answer)
+    admitted(request)
     if answer.status != 200:  # the provider's error, in the envelope already
         return web.Response(
             status=answer.status, body=answer.body, headers=answer.headers, content_type="application/json"

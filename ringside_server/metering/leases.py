@@ -71,6 +71,7 @@ class Lease:
     used_nano: int = 0
     in_flight: int = 0
     retired: bool = False
+    retire_told: bool = False  # the core knows it admits no more (its unused slots given back)
     reports: list[metering_pb2.LeaseCall] = field(default_factory=list)
     admissions: list[metering_pb2.LeaseCall] = field(default_factory=list)  # not reported yet
     # the journal segment of each admission and report above (empty without a journal)
@@ -376,7 +377,7 @@ class LeaseManager:
         due = [
             lease
             for lease in self._open
-            if lease.reports or lease.admissions or (lease.retired and lease.in_flight == 0)
+            if lease.reports or lease.admissions or (lease.retired and (lease.in_flight == 0 or not lease.retire_told))
         ]
         if due:
             await asyncio.gather(*(self._report(lease) for lease in due))
@@ -416,17 +417,21 @@ class LeaseManager:
             self._open.discard(lease)  # left open in the core: it expires at its unreported remainder
             return
         close = finished and not lease.dropped
+        # Retired with every admission in this report or an earlier one: its unused slots go back
+        # at once (another edge's call may be waiting on them), not when its last call ends.
+        retired = lease.retired and not lease.retire_told and len(admitted) == len(lease.admissions)
+        request = metering_pb2.SettleLeaseCallsRequest(
+            lease_id=lease.id, calls=batch, close=close, admitted=admitted, retired=retired
+        )
         try:
-            response = await self._core.internal(
-                self._core.metering.SettleLeaseCalls,
-                metering_pb2.SettleLeaseCallsRequest(lease_id=lease.id, calls=batch, close=close, admitted=admitted),
-            )
+            response = await self._core.internal(self._core.metering.SettleLeaseCalls, request)
         except RingsideError as error:
             lease.failures += 1
             if lease.failures in (1, 10, 100):
                 log.warning("lease %s: report failed (%s); will retry", lease.id, error)
             return
         lease.failures = 0
+        lease.retire_told = lease.retire_told or retired
         del lease.reports[: len(batch)]
         del lease.admissions[: len(admitted)]
         if self.journal is not None:

@@ -29,12 +29,15 @@ EDGES = 3
 # Calls per burst: RINGSIDE_TEST_SCALE multiplies them (CI runs 1; a load run, say, 10).
 SCALE = max(1, int(os.environ.get("RINGSIDE_TEST_SCALE", "1")))
 CONCURRENCY = 24
+TOKEN_RPM = 20
 BODY = {"model": MODEL, "max_tokens": 20, "messages": [{"role": "user", "content": "one of many, across edges"}]}
 
 
 @pytest.fixture(scope="module")
 def edges(tmp_path_factory: pytest.TempPathFactory, upstream: FakeUpstream) -> Iterator[tuple[Stack, list[str]]]:
-    stack = Stack("postgres", tmp_path_factory.mktemp("many-edges"), upstream).start()
+    # a small Client Token limit (no other test here calls with a token): a non-model route's count
+    env = {"RINGSIDE_RATE_LIMIT_CLIENT_TOKEN_PER_MIN": str(TOKEN_RPM)}
+    stack = Stack("postgres", tmp_path_factory.mktemp("many-edges"), upstream, extra_env=env).start()
     try:
         yield stack, [stack.base_url, *(stack.start_edge() for _ in range(EDGES - 1))]
     finally:
@@ -111,6 +114,35 @@ def test_an_rpm_is_exact_across_edges(edges: tuple[Stack, list[str]]) -> None:
     # (a limit kept per edge would have admitted EDGES × rpm here)
     records, _ = wait_until(lambda: (b := billed(stack, customer))[0] >= rpm and b, 20, "the calls to be billed")
     assert records == rpm
+
+
+def test_a_non_model_route_is_exact_across_edges(edges: tuple[Stack, list[str]]) -> None:
+    # Every request counts (DECISIONS 15), not only model calls, and the core keeps the count.
+    stack, urls = edges
+    customer = new_customer(stack, urls[0])
+    origin = "http://localhost:5173"
+    minted = http(
+        "POST",
+        f"{urls[0]}/v1/customers/{customer}/client_tokens",
+        stack.live_key,
+        {"origin": origin, "allowed_endpoints": ["GET /v1/customers/:id"]},
+    )
+    assert minted.status == 201, minted.body
+    headers = {"Authorization": f"Client {minted.json()['token']}", "Origin": origin}
+
+    def one(index: int) -> Response:
+        return http("GET", f"{urls[index % len(urls)]}/v1/customers/{customer}", headers=headers)
+
+    with ThreadPoolExecutor(max_workers=CONCURRENCY) as pool:
+        responses = list(pool.map(one, range(2 * TOKEN_RPM)))
+    statuses = [r.status for r in responses]
+    assert statuses.count(200) == TOKEN_RPM, statuses  # a count kept per edge would admit EDGES × it
+    refused = [r for r in responses if r.status == 429]
+    assert {r.json()["error"]["code"] for r in refused} == {"client_token_rate_limit_exceeded"}
+    assert all(r.headers["access-control-allow-origin"] == origin for r in refused)  # its page reads why
+    assert sorted(int(r.headers["x-ratelimit-remaining"]) for r in responses if r.status == 200) == list(
+        range(TOKEN_RPM)
+    )
 
 
 def test_a_key_revoked_through_one_edge_is_refused_by_every_edge(edges: tuple[Stack, list[str]]) -> None:

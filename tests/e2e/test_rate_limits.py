@@ -17,7 +17,7 @@ import openai
 import pytest
 from openai import OpenAI
 
-from tests.harness import FakeUpstream, Stack, wait_until
+from tests.harness import ADMIN_KEY, FakeUpstream, Stack, wait_until
 
 MODEL = "fc:openai/gpt-4o-mini"
 
@@ -65,6 +65,7 @@ def test_the_call_past_a_customers_rpm_is_429_with_how_long_to_wait(stack: Stack
     assert error.code == "customer_rate_limit_exceeded"
     assert error.body["type"] == "rate_limit_error"  # type: ignore[index]
     headers = error.response.headers
+    assert headers["X-RateLimit-Remaining"] == "0"
     assert 1 <= int(headers["retry-after"]) <= 60
     assert 0 < int(headers["retry-after-ms"]) <= 60_000
     assert int(headers["retry-after"]) == -(-int(headers["retry-after-ms"]) // 1000)
@@ -201,6 +202,40 @@ def limited_stack(tmp_path_factory: pytest.TempPathFactory, upstream: FakeUpstre
     running.destroy()
 
 
+_CLIENTS: dict[str, httpx2.Client] = {}
+
+
+def _from(source_ip: str) -> httpx2.Client:
+    """One client per source address for the whole run (building one costs more than a request)."""
+    if source_ip not in _CLIENTS:
+        _CLIENTS[source_ip] = httpx2.Client(transport=httpx2.HTTPTransport(local_address=source_ip), timeout=30)
+    return _CLIENTS[source_ip]
+
+
+def from_ip(
+    base_url: str, source_ip: str, method: str, path: str, key: str | None = None, body: Any = None
+) -> httpx2.Response:
+    """One request from `source_ip` (127.0.0.0/8 all reach the edge on lo)."""
+    headers = {"Authorization": f"Bearer {key}"} if key else {}
+    return _from(source_ip).request(method, base_url + path, json=body, headers=headers)
+
+
+def elsewhere(stack: Stack, method: str, path: str, key: str | None = None, body: Any = None) -> httpx2.Response:
+    """A setup request that must not count against the addresses a test measures: through the
+    trusted proxy (127.0.0.9) for a client address of its own (every request counts, DECISIONS 15)."""
+    headers = {"X-Forwarded-For": f"198.18.{secrets.randbelow(256)}.{secrets.randbelow(256)}"}
+    if key:
+        headers["Authorization"] = f"Bearer {key}"
+    return _from("127.0.0.9").request(method, stack.base_url + path, json=body, headers=headers)
+
+
+def fresh_account(stack: Stack) -> str:
+    """A new account's live key (its own account window)."""
+    response = elsewhere(stack, "POST", "/v1/accounts", ADMIN_KEY, {"name": "limits"})
+    assert response.status_code == 201, response.text
+    return str(next(k["secret"] for k in response.json()["api_keys"] if k["livemode"]))
+
+
 def test_per_ip_then_per_account_limits(limited_stack: Stack) -> None:
     stack = limited_stack
     first_ip = client(stack.base_url, stack.live_key, "127.0.0.1")
@@ -216,15 +251,14 @@ def test_per_ip_then_per_account_limits(limited_stack: Stack) -> None:
     assert refusal(lambda: ask(second_ip, None)).code == "account_rate_limit_exceeded"
 
     # another account behind the same (third) address is unaffected
-    other = stack.new_account()
-    assert ask(client(stack.base_url, other["live"], "127.0.0.3"), None).http_response.status_code == 200
+    assert ask(client(stack.base_url, fresh_account(stack), "127.0.0.3"), None).http_response.status_code == 200
 
 
 def test_the_client_ip_comes_from_x_forwarded_for_only_behind_a_trusted_proxy(limited_stack: Stack) -> None:
     stack = limited_stack
     # accounts of their own: their 15 calls a minute are untouched
-    proxy = client(stack.base_url, stack.new_account()["live"], "127.0.0.9")
-    spoofer = client(stack.base_url, stack.new_account()["live"], "127.0.0.8")
+    proxy = client(stack.base_url, fresh_account(stack), "127.0.0.9")
+    spoofer = client(stack.base_url, fresh_account(stack), "127.0.0.8")
 
     def via(sdk: OpenAI, forwarded_for: str) -> Any:
         return sdk.chat.completions.with_raw_response.create(
@@ -246,18 +280,20 @@ def test_the_client_ip_comes_from_x_forwarded_for_only_behind_a_trusted_proxy(li
 
 def test_each_client_token_has_its_own_limit(limited_stack: Stack) -> None:
     stack = limited_stack
-    key = stack.new_account()["live"]
-    customer = new_customer(stack, key)
+    key = fresh_account(stack)
+    created = elsewhere(stack, "POST", "/v1/customers", key, {"external_id": "rl_" + secrets.token_hex(5)})
+    customer = created.json()["id"]
     origin = "http://localhost:5173"
 
     def token() -> str:
-        minted = stack.call(
+        minted = elsewhere(
+            stack,
             "POST",
             f"/v1/customers/{customer}/client_tokens",
             key,
             {"origin": origin, "allowed_endpoints": ["POST /v1/chat/completions"]},
         )
-        assert minted.status == 201, minted.body
+        assert minted.status_code == 201, minted.text
         return str(minted.json()["token"])
 
     def call(jwt: str, source_ip: str) -> Any:
@@ -276,3 +312,53 @@ def test_each_client_token_has_its_own_limit(limited_stack: Stack) -> None:
     assert refused.json()["error"]["code"] == "client_token_rate_limit_exceeded"
     assert refused.headers["access-control-allow-origin"] == origin  # its page can read why
     assert call(token(), "127.0.0.5").status_code == 200  # another token of the same customer
+
+
+# -- every request counts, not only model calls (DECISIONS 15) -------------------------------------
+
+
+def test_unauthenticated_requests_count_against_their_ip_and_then_get_429(limited_stack: Stack) -> None:
+    stack = limited_stack
+    ip = "127.0.0.21"
+    answers = [
+        from_ip(stack.base_url, ip, "GET", "/v1/customers"),  # no key
+        from_ip(stack.base_url, ip, "POST", "/v1/customers", "sk_live_" + "x" * 40, {"external_id": "a"}),
+        from_ip(stack.base_url, ip, "POST", "/v1/chat/completions", None, {"model": MODEL}),  # a model route
+        from_ip(stack.base_url, ip, "GET", "/v1/nothing_here"),  # 404
+    ]
+    assert [a.status_code for a in answers] == [401, 401, 401, 404]
+    assert [a.headers["X-RateLimit-Remaining"] for a in answers] == ["9", "8", "7", "6"]
+    for _ in range(6):
+        assert from_ip(stack.base_url, ip, "GET", "/v1/customers").status_code == 401
+    for method, path in (("GET", "/v1/customers"), ("POST", "/v1/chat/completions")):
+        refused = from_ip(stack.base_url, ip, method, path, None, {"model": MODEL} if method == "POST" else None)
+        assert refused.status_code == 429, refused.text
+        assert refused.json()["error"]["code"] == "ip_rate_limit_exceeded"
+        assert 1 <= int(refused.headers["retry-after"]) <= 60
+        assert int(refused.headers["retry-after"]) == -(-int(refused.headers["retry-after-ms"]) // 1000)
+        assert refused.headers["X-RateLimit-Remaining"] == "0"
+    assert from_ip(stack.base_url, ip, "GET", "/readyz").status_code == 200  # probes are never counted
+    # the operator's admin key has no account: its requests count against their IP only
+    assert from_ip(stack.base_url, ip, "GET", "/v1/accounts", ADMIN_KEY).status_code == 429
+    admin = [from_ip(stack.base_url, "127.0.0.25", "GET", "/v1/accounts", ADMIN_KEY) for _ in range(11)]
+    assert [a.status_code for a in admin] == [200] * 10 + [429]
+    assert admin[-1].json()["error"]["code"] == "ip_rate_limit_exceeded"
+    assert from_ip(stack.base_url, "127.0.0.22", "GET", "/v1/customers").status_code == 401  # another address
+
+
+def test_admin_routes_count_against_the_ip_and_the_account(limited_stack: Stack) -> None:
+    stack = limited_stack
+    key = fresh_account(stack)
+    first = [from_ip(stack.base_url, "127.0.0.23", "GET", "/v1/customers", key) for _ in range(10)]
+    assert [a.status_code for a in first] == [200] * 10
+    # the tightest layer that counted each: the IP's 10 (the account's 15 is looser)
+    assert [int(a.headers["X-RateLimit-Remaining"]) for a in first] == list(range(9, -1, -1))
+    refused = from_ip(stack.base_url, "127.0.0.23", "GET", "/v1/customers", key)
+    assert refused.json()["error"]["code"] == "ip_rate_limit_exceeded"
+    second = [from_ip(stack.base_url, "127.0.0.24", "GET", "/v1/usage", key) for _ in range(5)]
+    assert [a.status_code for a in second] == [200] * 5
+    assert [int(a.headers["X-RateLimit-Remaining"]) for a in second] == [4, 3, 2, 1, 0]  # now the account's
+    refused = from_ip(stack.base_url, "127.0.0.24", "POST", "/v1/customers", key, {"external_id": "late"})
+    assert refused.status_code == 429
+    assert refused.json()["error"]["code"] == "account_rate_limit_exceeded"
+    assert refused.headers["x-should-retry"] == "true"

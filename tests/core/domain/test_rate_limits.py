@@ -11,7 +11,7 @@ from core.domain.entities import Denial, Tier
 from core.domain.metering import Admission
 from core.domain.ratelimit import WINDOW_S, RateDefaults
 from ringside_server.money import Usage
-from tests.core.domain.lease_world import FAST, call_request, finished, report
+from tests.core.domain.lease_world import FAST, admit, call_request, finished, report
 from tests.core.domain.world import OTHER_SECRET, START, World, denial_code
 
 
@@ -224,6 +224,50 @@ def test_a_closed_lease_keeps_only_the_slots_its_calls_used(world: World) -> Non
     report(world, lease.hold, finished("req_a"), finished("req_b"))
     world.meter.apply(world.meter.plan_close_lease(lease.hold))
     for _ in range(38):
+        world.admitted()
+    assert denial_code(world.admit()) == "customer_rate_limit_exceeded"
+
+
+def test_a_refusal_only_open_lease_slots_cause_says_when_they_are_known(world: World) -> None:
+    # The CI failure of issue 15: slots a lease on another edge reserved and did not use refused
+    # calls, then went back unused: fewer than the limit admitted. Such a refusal carries when the
+    # lease stops admitting (the core waits for its report, services/metering.py `_decided`).
+    limited(world, rpm=8)
+    world.meter.lease_window_s = 1.0
+    lease = world.meter.acquire_lease(call_request(), 16)
+    assert isinstance(lease, Admission) and lease.lease_calls == 2
+    for _ in range(6):
+        world.admitted()
+    denial = refused(world.admit())
+    assert denial.code == "customer_rate_limit_exceeded"
+    assert denial.settles_by == START + 1.0  # the end of the lease's admission window
+    admit(world, lease.hold, "req_a")  # one slot is known taken: one may still go back
+    assert refused(world.admit()).settles_by == START + 1.0
+    world.meter.retire_lease(lease.hold)  # its edge admits no more: the slot it did not take is free
+    world.admitted()
+    denial = refused(world.admit())
+    assert denial.settles_by is None  # a full window of calls: waiting for a report cannot help
+
+
+def test_a_refusal_is_final_when_the_leases_slots_are_all_taken(world: World) -> None:
+    limited(world, rpm=8)
+    lease = world.meter.acquire_lease(call_request(), 16)
+    assert isinstance(lease, Admission) and lease.lease_calls == 2
+    admit(world, lease.hold, "req_a", "req_b")
+    for _ in range(6):
+        world.admitted()
+    assert refused(world.admit()).settles_by is None
+
+
+def test_a_retired_lease_keeps_the_slots_its_calls_took_until_they_leave(world: World) -> None:
+    limited(world, rpm=8)
+    lease = world.meter.acquire_lease(call_request(), 16)
+    assert isinstance(lease, Admission) and lease.lease_calls == 2
+    admit(world, lease.hold, "req_a")
+    world.meter.retire_lease(lease.hold)
+    report(world, lease.hold, finished("req_a"))
+    world.meter.apply(world.meter.plan_close_lease(lease.hold))
+    for _ in range(7):
         world.admitted()
     assert denial_code(world.admit()) == "customer_rate_limit_exceeded"
 

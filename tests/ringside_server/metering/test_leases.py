@@ -196,6 +196,23 @@ async def test_a_retired_lease_closes_only_when_no_call_is_in_flight(
     assert (await ticket(manager)).lease.id != lease_id
 
 
+async def test_a_retired_lease_gives_its_untaken_slots_back_before_its_calls_end(
+    manager: LeaseManager, core: FakeCore, clock: FakeClock
+) -> None:
+    """Once a lease admits no more, the core hears it at once (`retired`), not at close: another
+    edge's call refused only for this lease's untaken rate-limit slots waits for that (issue 15)."""
+    open_call = await ticket(manager)
+    lease_id = open_call.lease.id
+    await manager.flush()
+    assert [(r.retired, r.close) for r in core.reports(lease_id)] == [(False, False)]
+    clock.now += WINDOW_S
+    await flush_until_quiet(manager, core)
+    assert [(r.retired, r.close) for r in core.reports(lease_id)] == [(False, False), (True, False)]
+    manager.finish(open_call, outcome())
+    await flush_until_quiet(manager, core)
+    assert [(r.retired, r.close) for r in core.reports(lease_id)][2:] == [(False, True)]
+
+
 async def test_a_report_the_core_could_not_take_is_sent_again(manager: LeaseManager, core: FakeCore) -> None:
     admitted = await ticket(manager)
     manager.finish(admitted, outcome())

@@ -19,6 +19,22 @@ SETTLE_OUTCOME_COMPLETED: SettleOutcome
 SETTLE_OUTCOME_ABORTED: SettleOutcome
 SETTLE_OUTCOME_FAILED: SettleOutcome
 
+class CountRequestRequest(_message.Message):
+    __slots__ = ("authorization", "client_ip")
+    AUTHORIZATION_FIELD_NUMBER: _ClassVar[int]
+    CLIENT_IP_FIELD_NUMBER: _ClassVar[int]
+    authorization: str
+    client_ip: str
+    def __init__(self, authorization: _Optional[str] = ..., client_ip: _Optional[str] = ...) -> None: ...
+
+class CountRequestResponse(_message.Message):
+    __slots__ = ("denial", "rate_limits")
+    DENIAL_FIELD_NUMBER: _ClassVar[int]
+    RATE_LIMITS_FIELD_NUMBER: _ClassVar[int]
+    denial: Denial
+    rate_limits: RateLimitStatus
+    def __init__(self, denial: _Optional[_Union[Denial, _Mapping]] = ..., rate_limits: _Optional[_Union[RateLimitStatus, _Mapping]] = ...) -> None: ...
+
 class ModelPolicyRequest(_message.Message):
     __slots__ = ("api_key", "customer_ref", "user", "client_token", "key_only", "key_id")
     API_KEY_FIELD_NUMBER: _ClassVar[int]
@@ -248,16 +264,18 @@ class LeaseCall(_message.Message):
     def __init__(self, request_id: _Optional[str] = ..., model_ref: _Optional[str] = ..., provider: _Optional[str] = ..., price: _Optional[_Union[_common_pb2.Price, _Mapping]] = ..., estimate_nano_usd: _Optional[int] = ..., usage: _Optional[_Union[_common_pb2.TokenCounts, _Mapping]] = ..., outcome: _Optional[_Union[SettleOutcome, str]] = ..., usage_estimated: _Optional[bool] = ..., upstream_model: _Optional[str] = ...) -> None: ...
 
 class SettleLeaseCallsRequest(_message.Message):
-    __slots__ = ("lease_id", "calls", "close", "admitted")
+    __slots__ = ("lease_id", "calls", "close", "admitted", "retired")
     LEASE_ID_FIELD_NUMBER: _ClassVar[int]
     CALLS_FIELD_NUMBER: _ClassVar[int]
     CLOSE_FIELD_NUMBER: _ClassVar[int]
     ADMITTED_FIELD_NUMBER: _ClassVar[int]
+    RETIRED_FIELD_NUMBER: _ClassVar[int]
     lease_id: str
     calls: _containers.RepeatedCompositeFieldContainer[LeaseCall]
     close: bool
     admitted: _containers.RepeatedCompositeFieldContainer[LeaseCall]
-    def __init__(self, lease_id: _Optional[str] = ..., calls: _Optional[_Iterable[_Union[LeaseCall, _Mapping]]] = ..., close: _Optional[bool] = ..., admitted: _Optional[_Iterable[_Union[LeaseCall, _Mapping]]] = ...) -> None: ...
+    retired: bool
+    def __init__(self, lease_id: _Optional[str] = ..., calls: _Optional[_Iterable[_Union[LeaseCall, _Mapping]]] = ..., close: _Optional[bool] = ..., admitted: _Optional[_Iterable[_Union[LeaseCall, _Mapping]]] = ..., retired: _Optional[bool] = ...) -> None: ...
 
 class SettleLeaseCallsResponse(_message.Message):
     __slots__ = ("recorded", "closed")

@@ -66,6 +66,11 @@ class MeteringServiceStub:
                 request_serializer=ringside_dot_core_dot_v1_dot_metering__pb2.ModelPolicyRequest.SerializeToString,
                 response_deserializer=ringside_dot_core_dot_v1_dot_metering__pb2.ModelPolicyResponse.FromString,
                 _registered_method=True)
+        self.CountRequest = channel.unary_unary(
+                '/ringside.core.v1.MeteringService/CountRequest',
+                request_serializer=ringside_dot_core_dot_v1_dot_metering__pb2.CountRequestRequest.SerializeToString,
+                response_deserializer=ringside_dot_core_dot_v1_dot_metering__pb2.CountRequestResponse.FromString,
+                _registered_method=True)
 
 
 class MeteringServiceServicer:
@@ -122,6 +127,15 @@ class MeteringServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def CountRequest(self, request, context):
+        """Counts one request that is not a model call against the layers every request counts against
+        (API.md "Rate limits"): the client IP's, and when `authorization` is good its Client Token's
+        and its account's. A refusal is an answer (denial set), not an RPC error. Edge only.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_MeteringServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -154,6 +168,11 @@ def add_MeteringServiceServicer_to_server(servicer, server):
                     servicer.ModelPolicy,
                     request_deserializer=ringside_dot_core_dot_v1_dot_metering__pb2.ModelPolicyRequest.FromString,
                     response_serializer=ringside_dot_core_dot_v1_dot_metering__pb2.ModelPolicyResponse.SerializeToString,
+            ),
+            'CountRequest': grpc.unary_unary_rpc_method_handler(
+                    servicer.CountRequest,
+                    request_deserializer=ringside_dot_core_dot_v1_dot_metering__pb2.CountRequestRequest.FromString,
+                    response_serializer=ringside_dot_core_dot_v1_dot_metering__pb2.CountRequestResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -320,6 +339,33 @@ class MeteringService:
             '/ringside.core.v1.MeteringService/ModelPolicy',
             ringside_dot_core_dot_v1_dot_metering__pb2.ModelPolicyRequest.SerializeToString,
             ringside_dot_core_dot_v1_dot_metering__pb2.ModelPolicyResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CountRequest(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/ringside.core.v1.MeteringService/CountRequest',
+            ringside_dot_core_dot_v1_dot_metering__pb2.CountRequestRequest.SerializeToString,
+            ringside_dot_core_dot_v1_dot_metering__pb2.CountRequestResponse.FromString,
             options,
             channel_credentials,
             insecure,
