@@ -202,8 +202,9 @@ class TransferRow(SQLModel, table=True):
 
     __tablename__ = "transfers"
     __table_args__ = (
-        Index("ix_transfers_debit_period", "debit", "period_start"),
-        Index("ix_transfers_credit_period", "credit", "period_start"),
+        # a wallet's page by keyset, newest first (core/store/wallet_history.py)
+        Index("ix_transfers_debit_id", "debit", "id"),
+        Index("ix_transfers_credit_id", "credit", "id"),
     )
 
     id: str = Field(primary_key=True, max_length=80)

@@ -1,0 +1,34 @@
+"""transfers by (debit, id) and (credit, id): a wallet page reads its page, not its history
+
+The (debit, period_start) and (credit, period_start) indexes served the core's start, which now
+reads the running ledger totals (0026). Replaced, not added to: a transfer insert updates as many
+indexes as before.
+
+Revision ID: 0027
+Revises: 0026
+Create Date: 2026-12-03 13:00:00
+"""
+
+from __future__ import annotations
+
+from alembic import op
+
+
+revision = '0027'
+down_revision = '0026'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.drop_index('ix_transfers_debit_period', table_name='transfers')
+    op.drop_index('ix_transfers_credit_period', table_name='transfers')
+    op.create_index('ix_transfers_debit_id', 'transfers', ['debit', 'id'], unique=False)
+    op.create_index('ix_transfers_credit_id', 'transfers', ['credit', 'id'], unique=False)
+
+
+def downgrade() -> None:
+    op.drop_index('ix_transfers_credit_id', table_name='transfers')
+    op.drop_index('ix_transfers_debit_id', table_name='transfers')
+    op.create_index('ix_transfers_credit_period', 'transfers', ['credit', 'period_start'], unique=False)
+    op.create_index('ix_transfers_debit_period', 'transfers', ['debit', 'period_start'], unique=False)
