@@ -2,7 +2,7 @@
 
 The (debit, period_start) and (credit, period_start) indexes served the core's start, which now
 reads the running ledger totals (0026). Replaced, not added to: a transfer insert updates as many
-indexes as before.
+indexes as before, and holds' pending transfers (half of a wallet's) are left out of the new ones.
 
 Revision ID: 0027
 Revises: 0026
@@ -11,6 +11,7 @@ Create Date: 2026-12-03 13:00:00
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from alembic import op
 
 
@@ -23,8 +24,9 @@ depends_on = None
 def upgrade() -> None:
     op.drop_index('ix_transfers_debit_period', table_name='transfers')
     op.drop_index('ix_transfers_credit_period', table_name='transfers')
-    op.create_index('ix_transfers_debit_id', 'transfers', ['debit', 'id'], unique=False)
-    op.create_index('ix_transfers_credit_id', 'transfers', ['credit', 'id'], unique=False)
+    posted = sa.text("kind != 'pending'")
+    for name, column in (('ix_transfers_debit_id', 'debit'), ('ix_transfers_credit_id', 'credit')):
+        op.create_index(name, 'transfers', [column, 'id'], unique=False, sqlite_where=posted, postgresql_where=posted)
 
 
 def downgrade() -> None:
