@@ -39,6 +39,7 @@ class SystemServicer(Base, system_pb2_grpc.SystemServiceServicer):
             open_holds=audit.open_holds,
             invalid_transfers=audit.invalid_transfers,
             memory_mismatches=audit.memory_mismatches,
+            ledger_totals_mismatches=audit.totals_mismatches,
             ok=audit.ok,
         )
 

@@ -11,6 +11,7 @@ from sqlalchemy import Connection, func, select, union_all
 from core.domain import ledger
 from core.domain.periods import period_bounds
 from core.services.core import Core
+from core.store import ledger_totals
 from core.store.loader import customer_spend, spend_by_payer_period
 from core.store.tables import TRANSFERS, USAGE
 
@@ -45,6 +46,9 @@ class LedgerAudit:
     memory_mismatches: int = 0
     # Accounts' prepaid balances in the ledger (credits − debits of `<acct>:live:prepaid`).
     prepaid_balances: dict[str, int] = dataclasses.field(default_factory=dict)
+    # (account, period, kind) rows of the running ledger totals that differ from the transfers summed
+    # again: the core starts, and the Stripe sync and period close read, from those totals.
+    totals_mismatches: int = 0
 
     @property
     def ok(self) -> bool:
@@ -55,6 +59,7 @@ class LedgerAudit:
             or self.usage_ledger_mismatches
             or self.invalid_transfers
             or self.memory_mismatches
+            or self.totals_mismatches
         )
 
 
@@ -153,10 +158,20 @@ def _audit(core: Core) -> LedgerAudit:
             ),
         )
         period_spend = spend_by_payer_period(connection, core.now() - AUDIT_LOOKBACK_S)
+        totals_mismatches = len(ledger_totals.mismatches(connection))
     imbalance = sum(balances.values())
     prepaid = {a: amount for a, amount in balances.items() if a.endswith(":live:prepaid")}
     return LedgerAudit(
-        count, imbalance, overposted, multiply, mismatches, open_holds, invalid, period_spend, prepaid_balances=prepaid
+        count,
+        imbalance,
+        overposted,
+        multiply,
+        mismatches,
+        open_holds,
+        invalid,
+        period_spend,
+        prepaid_balances=prepaid,
+        totals_mismatches=totals_mismatches,
     )
 
 

@@ -17,7 +17,8 @@ from core.domain import events, ledger
 from core.domain.entities import Customer, CustomerUpdate, Transfer, TransferKind
 from core.services.core import Core, Principal, require_scope
 from core.services.customers import get
-from core.services.pages import page
+from core.services.pages import DEFAULT_LIMIT, MAX_LIMIT
+from core.store import wallet_history
 from core.store.tables import TRANSFERS
 from ringside_server.errors import RingsideError
 from ringside_server.ids import new_id, new_sortable_id
@@ -233,39 +234,48 @@ async def refund(core: Core, principal: Principal, ref: str, tx_id: str, amount:
 async def wallet(
     core: Core, principal: Principal, ref: str, limit: int, starting_after: str, ending_before: str
 ) -> tuple[Customer, list[WalletTransaction], bool]:
+    """One page of the wallet's transactions, newest first, each with the balance after it: read by
+    keyset (core/store/wallet_history.py), so a page costs the same however long the history."""
     require_scope(principal, "api:read", customer_bound=True)
     customer = get(core, principal, ref)
+    limit = limit or DEFAULT_LIMIT
+    if not 1 <= limit <= MAX_LIMIT:
+        raise RingsideError("invalid_request", "limit must be between 1 and 100.", "limit")
+    if starting_after and ending_before:
+        raise RingsideError("invalid_request", "Use starting_after or ending_before, not both.", "starting_after")
     account = ledger.customer_wallet(customer.id)
-    t = TRANSFERS.c
+    cursor, param = (starting_after, "starting_after") if starting_after else (ending_before, "ending_before")
+    cursor_id = "tr_" + cursor.removeprefix("wtx_") if cursor else ""
 
-    def history() -> list[WalletTransaction]:
+    def read() -> tuple[list[wallet_history.WalletRow], int] | None:
         with core.engine.connect() as connection:
-            rows = connection.execute(
-                select(t.id, t.kind, t.debit, t.amount_nano, t.request_id, t.memo, t.created).where(
-                    or_(t.debit == account, t.credit == account), t.kind != "pending"
-                )
-            ).all()
-        # ids begin with their time: code-point order is time order, whatever the database's collation
-        rows = sorted(rows, key=lambda row: str(row[0]))
-        balance = 0
-        found = []
-        for transfer_id, kind, debit, amount, request_id, memo, created in rows:
-            delta = -amount if debit == account else amount
-            balance += delta
-            if amount:
-                found.append(
-                    WalletTransaction(
-                        transaction_id(transfer_id),
-                        TYPES.get(kind, "adjust"),
-                        delta,
-                        balance,
-                        request_id if kind in (*DEBIT_KINDS, "refund", "correction") else "",
-                        memo,
-                        created,
-                    )
-                )
-        return found
+            if cursor and not wallet_history.is_transaction(connection, account, cursor_id):
+                return None
+            after, before = (cursor_id, "") if starting_after else ("", cursor_id)
+            rows = wallet_history.rows(connection, account, limit + 1, after, before)
+            balance = wallet_history.balance_through(connection, account, rows[0].transfer_id) if rows else 0
+        return rows, balance
 
-    transactions = await asyncio.get_running_loop().run_in_executor(None, history)
-    items, has_more = page(transactions[::-1], lambda tx: tx.id, limit, starting_after, ending_before)
+    found = await asyncio.get_running_loop().run_in_executor(None, read)
+    if found is None:
+        raise RingsideError("invalid_request", f"No such object: '{cursor[:200]}'.", param)
+    rows, balance = found  # one more than a page, newest first; `balance` is after the newest
+    has_more = len(rows) > limit
+    if has_more and ending_before:  # the extra row is the newest: the page's balance is before it
+        balance -= rows[0].delta_nano
+    rows = rows[-limit:] if ending_before else rows[:limit]
+    items = []
+    for row in rows:
+        items.append(
+            WalletTransaction(
+                transaction_id(row.transfer_id),
+                TYPES.get(row.kind, "adjust"),  # type: ignore[call-overload]
+                row.delta_nano,
+                balance,
+                row.request_id if row.kind in (*DEBIT_KINDS, "refund", "correction") else "",
+                row.memo,
+                row.created,
+            )
+        )
+        balance -= row.delta_nano
     return customer, items, has_more

@@ -6,7 +6,7 @@ Changing a table means adding an alembic revision under core/store/migrations/ve
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, Index, LargeBinary, Table, Text
+from sqlalchemy import BigInteger, Column, Index, LargeBinary, Table, Text, text
 from sqlmodel import Field, SQLModel
 
 from core.store.sealing import SealedText
@@ -197,13 +197,19 @@ class LeaseAdmissionRow(SQLModel, table=True):
     created: int = Field(sa_type=BigInteger)
 
 
+_POSTED = text("kind != 'pending'")
+
+
 class TransferRow(SQLModel, table=True):
     """One immutable double-entry movement. `pending_id` is unique: a hold resolves at most once."""
 
     __tablename__ = "transfers"
     __table_args__ = (
-        Index("ix_transfers_debit_period", "debit", "period_start"),
-        Index("ix_transfers_credit_period", "credit", "period_start"),
+        # A wallet's page by keyset, newest first (core/store/wallet_history.py). Holds' pending
+        # transfers are left out: their ids (`tr_req_…`) sort after every other, so a newest-first
+        # walk would step over all of them before the first listed transaction.
+        Index("ix_transfers_debit_id", "debit", "id", sqlite_where=_POSTED, postgresql_where=_POSTED),
+        Index("ix_transfers_credit_id", "credit", "id", sqlite_where=_POSTED, postgresql_where=_POSTED),
     )
 
     id: str = Field(primary_key=True, max_length=80)

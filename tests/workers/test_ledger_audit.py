@@ -194,6 +194,7 @@ async def test_audit_of_a_metered_ledger_is_balanced(
     assert result.imbalance_nano_usd == 0
     assert result.transfer_count >= 2  # at least the hold and its posting
     assert result.usage_ledger_mismatches == 0
+    assert result.ledger_totals_mismatches == 0
     assert result.overposted_holds == 0
     assert result.multiply_resolved_holds == 0
     assert result.open_holds == 0  # the call was settled

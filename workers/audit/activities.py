@@ -36,6 +36,7 @@ class AuditActivities:
             usage_ledger_mismatches=audit.usage_ledger_mismatches,
             invalid_transfers=audit.invalid_transfers,
             memory_mismatches=audit.memory_mismatches,
+            ledger_totals_mismatches=audit.ledger_totals_mismatches,
             open_holds=audit.open_holds,
             ok=audit.ok,
         )

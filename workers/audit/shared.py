@@ -30,3 +30,4 @@ class AuditResult:
     memory_mismatches: int
     open_holds: int
     ok: bool
+    ledger_totals_mismatches: int = 0

@@ -8,9 +8,9 @@ from __future__ import annotations
 import asyncio
 import pathlib
 import random
-from collections.abc import AsyncIterator
 
 import pytest
+from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 
 from core.domain import ledger
@@ -19,39 +19,19 @@ from core.domain.entities import LeaseAdmission
 from core.domain.metering import Admission
 from core.domain.settlement import FinishedCall
 from core.server import open_core
-from core.services import accounts, customers, wallets
+from core.services import accounts, customers, system, wallets
 from core.services.core import Core, Principal
 from core.services.metering import SettleCall, acquire_lease, authorize, settle, settle_lease_calls
 from core.store import ledger_totals
 from core.store.loader import spend_by_payer_period
+from core.store.tables import LEDGER_TOTALS
 from ringside_server.ids import new_sortable_id
 from ringside_server.money import Price, Usage
-from ringside_server.settings import Settings
-from tests.harness import create_postgres_database, drop_postgres_database
+from tests.core.store.conftest import core_settings as _settings
 
 PRICE = Price(input=150_000_000, output=600_000_000)
 WORKERS = 12
 OPERATIONS = 15  # per worker
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-async def database(request: pytest.FixtureRequest, tmp_path: pathlib.Path) -> AsyncIterator[str]:
-    url = f"sqlite:///{tmp_path}/ringside.db" if request.param == "sqlite" else create_postgres_database()
-    try:
-        yield url
-    finally:
-        if request.param == "postgres":
-            drop_postgres_database(url)
-
-
-def _settings(tmp_path: pathlib.Path, url: str) -> Settings:
-    return Settings(
-        data_dir=tmp_path,
-        database_url=url,
-        log_level="WARNING",
-        rate_limit_account_per_min=10**9,
-        rate_limit_ip_per_min=10**9,
-    )
 
 
 def _call(secret: str, customer_id: str) -> CallRequest:
@@ -147,7 +127,8 @@ async def test_totals_equal_the_ledger_summed_again(database: str, tmp_path: pat
 
 
 async def test_a_commit_that_fails_adds_nothing(database: str, tmp_path: pathlib.Path) -> None:
-    """A transfer that cannot land (a second resolution of one hold) leaves the totals as they were."""
+    """A transfer that cannot land (a second resolution of one hold) leaves the totals as they were;
+    the ledger audit passes on them, and fails once a total no longer equals its transfers."""
     core = await open_core(_settings(tmp_path, database))
     try:
         new = await accounts.bootstrap(core)
@@ -162,6 +143,21 @@ async def test_a_commit_that_fails_adds_nothing(database: str, tmp_path: pathlib
             await core.writer.write(core.meter.plan_settle(admitted.hold, Usage(), "completed", False, "m").records)
         with core.engine.connect() as connection:
             assert ledger_totals.mismatches(connection) == []
+        audit = await system.verify_ledger(core)  # (the hot state missed the writes made here by hand)
+        assert audit.totals_mismatches == 0 and audit.imbalance_nano == 0, audit
+        # A total that drifts from its transfers (here edited by hand) fails the ledger audit.
+        spend = ledger.customer_spend(customer.id)
+        with core.engine.begin() as connection:
+            connection.execute(
+                update(LEDGER_TOTALS)
+                .where(LEDGER_TOTALS.c.ledger_account == spend, LEDGER_TOTALS.c.kind == "post")
+                .values(debit_nano=LEDGER_TOTALS.c.debit_nano + 1)
+            )
+        with core.engine.connect() as connection:
+            [(account, _, kind, kept, summed, _, _)] = ledger_totals.mismatches(connection)
+        assert (account, kind, kept - summed) == (spend, "post", 1)
+        audit = await system.verify_ledger(core)
+        assert audit.totals_mismatches == 1 and audit.imbalance_nano == 0 and not audit.ok, audit
     finally:
         await core.writer.close()
         core.engine.dispose()

@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1dringside/core/v1/system.proto\x12\x10ringside.core.v1\"2\n\x10HeartbeatRequest\x12\x0c\n\x04role\x18\x01 \x01(\t\x12\x10\n\x08instance\x18\x02 \x01(\t\"\x13\n\x11HeartbeatResponse\"\x12\n\x10GetStatusRequest\"A\n\nRoleStatus\x12\x0c\n\x04role\x18\x01 \x01(\t\x12\x10\n\x08instance\x18\x02 \x01(\t\x12\x13\n\x0b\x61ge_seconds\x18\x03 \x01(\x01\"@\n\x11GetStatusResponse\x12+\n\x05roles\x18\x01 \x03(\x0b\x32\x1c.ringside.core.v1.RoleStatus\"\x15\n\x13VerifyLedgerRequest\"\xfc\x01\n\x14VerifyLedgerResponse\x12\x16\n\x0etransfer_count\x18\x01 \x01(\x03\x12\x1a\n\x12imbalance_nano_usd\x18\x02 \x01(\x03\x12\x18\n\x10overposted_holds\x18\x03 \x01(\x03\x12\x1f\n\x17multiply_resolved_holds\x18\x04 \x01(\x03\x12\x1f\n\x17usage_ledger_mismatches\x18\x05 \x01(\x03\x12\x12\n\nopen_holds\x18\x06 \x01(\x03\x12\n\n\x02ok\x18\x07 \x01(\x08\x12\x19\n\x11invalid_transfers\x18\x08 \x01(\x03\x12\x19\n\x11memory_mismatches\x18\t \x01(\x03\"\x15\n\x13PurgeExpiredRequest\"\xbb\x01\n\x14PurgeExpiredResponse\x12\x15\n\revents_before\x18\x01 \x01(\x03\x12 \n\x18\x64\x65livery_attempts_before\x18\x02 \x01(\x03\x12\x15\n\routbox_before\x18\x03 \x01(\x03\x12\x1f\n\x17idempotency_keys_before\x18\x04 \x01(\x03\x12\x18\n\x10responses_before\x18\x05 \x01(\x03\x12\x18\n\x0frequests_before\x18\xb4\x01 \x01(\x03\x32\xf9\x02\n\rSystemService\x12T\n\tHeartbeat\x12\".ringside.core.v1.HeartbeatRequest\x1a#.ringside.core.v1.HeartbeatResponse\x12T\n\tGetStatus\x12\".ringside.core.v1.GetStatusRequest\x1a#.ringside.core.v1.GetStatusResponse\x12]\n\x0cVerifyLedger\x12%.ringside.core.v1.VerifyLedgerRequest\x1a&.ringside.core.v1.VerifyLedgerResponse\x12]\n\x0cPurgeExpired\x12%.ringside.core.v1.PurgeExpiredRequest\x1a&.ringside.core.v1.PurgeExpiredResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1dringside/core/v1/system.proto\x12\x10ringside.core.v1\"2\n\x10HeartbeatRequest\x12\x0c\n\x04role\x18\x01 \x01(\t\x12\x10\n\x08instance\x18\x02 \x01(\t\"\x13\n\x11HeartbeatResponse\"\x12\n\x10GetStatusRequest\"A\n\nRoleStatus\x12\x0c\n\x04role\x18\x01 \x01(\t\x12\x10\n\x08instance\x18\x02 \x01(\t\x12\x13\n\x0b\x61ge_seconds\x18\x03 \x01(\x01\"@\n\x11GetStatusResponse\x12+\n\x05roles\x18\x01 \x03(\x0b\x32\x1c.ringside.core.v1.RoleStatus\"\x15\n\x13VerifyLedgerRequest\"\x9f\x02\n\x14VerifyLedgerResponse\x12\x16\n\x0etransfer_count\x18\x01 \x01(\x03\x12\x1a\n\x12imbalance_nano_usd\x18\x02 \x01(\x03\x12\x18\n\x10overposted_holds\x18\x03 \x01(\x03\x12\x1f\n\x17multiply_resolved_holds\x18\x04 \x01(\x03\x12\x1f\n\x17usage_ledger_mismatches\x18\x05 \x01(\x03\x12\x12\n\nopen_holds\x18\x06 \x01(\x03\x12\n\n\x02ok\x18\x07 \x01(\x08\x12\x19\n\x11invalid_transfers\x18\x08 \x01(\x03\x12\x19\n\x11memory_mismatches\x18\t \x01(\x03\x12!\n\x18ledger_totals_mismatches\x18\xa0\x01 \x01(\x03\"\x15\n\x13PurgeExpiredRequest\"\xbb\x01\n\x14PurgeExpiredResponse\x12\x15\n\revents_before\x18\x01 \x01(\x03\x12 \n\x18\x64\x65livery_attempts_before\x18\x02 \x01(\x03\x12\x15\n\routbox_before\x18\x03 \x01(\x03\x12\x1f\n\x17idempotency_keys_before\x18\x04 \x01(\x03\x12\x18\n\x10responses_before\x18\x05 \x01(\x03\x12\x18\n\x0frequests_before\x18\xb4\x01 \x01(\x03\x32\xf9\x02\n\rSystemService\x12T\n\tHeartbeat\x12\".ringside.core.v1.HeartbeatRequest\x1a#.ringside.core.v1.HeartbeatResponse\x12T\n\tGetStatus\x12\".ringside.core.v1.GetStatusRequest\x1a#.ringside.core.v1.GetStatusResponse\x12]\n\x0cVerifyLedger\x12%.ringside.core.v1.VerifyLedgerRequest\x1a&.ringside.core.v1.VerifyLedgerResponse\x12]\n\x0cPurgeExpired\x12%.ringside.core.v1.PurgeExpiredRequest\x1a&.ringside.core.v1.PurgeExpiredResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -44,11 +44,11 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_VERIFYLEDGERREQUEST']._serialized_start=277
   _globals['_VERIFYLEDGERREQUEST']._serialized_end=298
   _globals['_VERIFYLEDGERRESPONSE']._serialized_start=301
-  _globals['_VERIFYLEDGERRESPONSE']._serialized_end=553
-  _globals['_PURGEEXPIREDREQUEST']._serialized_start=555
-  _globals['_PURGEEXPIREDREQUEST']._serialized_end=576
-  _globals['_PURGEEXPIREDRESPONSE']._serialized_start=579
-  _globals['_PURGEEXPIREDRESPONSE']._serialized_end=766
-  _globals['_SYSTEMSERVICE']._serialized_start=769
-  _globals['_SYSTEMSERVICE']._serialized_end=1146
+  _globals['_VERIFYLEDGERRESPONSE']._serialized_end=588
+  _globals['_PURGEEXPIREDREQUEST']._serialized_start=590
+  _globals['_PURGEEXPIREDREQUEST']._serialized_end=611
+  _globals['_PURGEEXPIREDRESPONSE']._serialized_start=614
+  _globals['_PURGEEXPIREDRESPONSE']._serialized_end=801
+  _globals['_SYSTEMSERVICE']._serialized_start=804
+  _globals['_SYSTEMSERVICE']._serialized_end=1181
 # @@protoc_insertion_point(module_scope)

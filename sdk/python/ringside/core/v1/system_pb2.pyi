@@ -43,7 +43,7 @@ class VerifyLedgerRequest(_message.Message):
     def __init__(self) -> None: ...
 
 class VerifyLedgerResponse(_message.Message):
-    __slots__ = ("transfer_count", "imbalance_nano_usd", "overposted_holds", "multiply_resolved_holds", "usage_ledger_mismatches", "open_holds", "ok", "invalid_transfers", "memory_mismatches")
+    __slots__ = ("transfer_count", "imbalance_nano_usd", "overposted_holds", "multiply_resolved_holds", "usage_ledger_mismatches", "open_holds", "ok", "invalid_transfers", "memory_mismatches", "ledger_totals_mismatches")
     TRANSFER_COUNT_FIELD_NUMBER: _ClassVar[int]
     IMBALANCE_NANO_USD_FIELD_NUMBER: _ClassVar[int]
     OVERPOSTED_HOLDS_FIELD_NUMBER: _ClassVar[int]
@@ -53,6 +53,7 @@ class VerifyLedgerResponse(_message.Message):
     OK_FIELD_NUMBER: _ClassVar[int]
     INVALID_TRANSFERS_FIELD_NUMBER: _ClassVar[int]
     MEMORY_MISMATCHES_FIELD_NUMBER: _ClassVar[int]
+    LEDGER_TOTALS_MISMATCHES_FIELD_NUMBER: _ClassVar[int]
     transfer_count: int
     imbalance_nano_usd: int
     overposted_holds: int
@@ -62,7 +63,8 @@ class VerifyLedgerResponse(_message.Message):
     ok: bool
     invalid_transfers: int
     memory_mismatches: int
-    def __init__(self, transfer_count: _Optional[int] = ..., imbalance_nano_usd: _Optional[int] = ..., overposted_holds: _Optional[int] = ..., multiply_resolved_holds: _Optional[int] = ..., usage_ledger_mismatches: _Optional[int] = ..., open_holds: _Optional[int] = ..., ok: _Optional[bool] = ..., invalid_transfers: _Optional[int] = ..., memory_mismatches: _Optional[int] = ...) -> None: ...
+    ledger_totals_mismatches: int
+    def __init__(self, transfer_count: _Optional[int] = ..., imbalance_nano_usd: _Optional[int] = ..., overposted_holds: _Optional[int] = ..., multiply_resolved_holds: _Optional[int] = ..., usage_ledger_mismatches: _Optional[int] = ..., open_holds: _Optional[int] = ..., ok: _Optional[bool] = ..., invalid_transfers: _Optional[int] = ..., memory_mismatches: _Optional[int] = ..., ledger_totals_mismatches: _Optional[int] = ...) -> None: ...
 
 class PurgeExpiredRequest(_message.Message):
     __slots__ = ()
