@@ -12,7 +12,7 @@ import pathlib
 import secrets
 import time
 
-from pydantic import AliasChoices, Field, field_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from ringside_server.netpolicy import parse_networks
@@ -73,7 +73,18 @@ class Settings(BaseSettings):
     # Images and audio in vector stores are read through these model refs (issue 17); unset: refused.
     rag_vision_model: str = Field(default="", max_length=300)
     rag_transcription_model: str = Field(default="", max_length=300)
-    # POST /v1/files: the largest upload (413 above), streamed to DATA_DIR/files, never held whole.
+    # Where uploaded files' bytes live (ringside_server/file_store.py): unset, DATA_DIR/files (one
+    # node, or a shared volume); `s3://bucket/prefix`, an S3-compatible bucket every node shares. The
+    # endpoint (for a non-AWS store), region and key pair; unset keys: boto3's own chain (AWS_*, a role).
+    files_url: str | None = Field(
+        default=None, max_length=500, pattern=r"^s3://[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9](/.*)?$"
+    )
+    files_s3_endpoint_url: str | None = Field(default=None, max_length=500)
+    files_s3_region: str | None = Field(default=None, max_length=100)
+    files_s3_access_key_id: str | None = Field(default=None, max_length=200)
+    files_s3_secret_access_key: SecretStr | None = Field(default=None, max_length=500)
+    files_s3_addressing_style: str = Field(default="auto", pattern="^(auto|path|virtual)$")
+    # POST /v1/files: the largest upload (413 above), streamed to the file store, never held whole.
     max_file_bytes: int = Field(default=512 * 1024 * 1024, ge=1, le=1 << 40)
     # A `purpose=batch` upload's bound (API.md "Bodies": 200 MiB, 413 above).
     max_batch_file_bytes: int = Field(default=200 * 1024 * 1024, ge=1, le=1 << 40)

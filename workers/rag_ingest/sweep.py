@@ -26,6 +26,7 @@ from rag.index import IndexNotFoundError, VectorIndexes, store_of_index
 from ringside.core.v1 import files_pb2
 from ringside_server.core_client import CoreClient
 from ringside_server.errors import RingsideError
+from ringside_server.file_store import FileStore
 
 log = logging.getLogger("ringside.rag.sweep")
 PARTIAL = ".partial"
@@ -48,7 +49,7 @@ class Sweeper:
         self,
         core: CoreClient,
         indexes: VectorIndexes,
-        files_root: pathlib.Path,
+        files: FileStore,
         parse_cache: pathlib.Path,
         partial_ttl_s: float,
         grace_s: float,
@@ -56,7 +57,7 @@ class Sweeper:
     ) -> None:
         self._core = core
         self._indexes = indexes
-        self._files_root = files_root
+        self._files = files
         self._parse_cache = parse_cache
         self._partial_ttl_s = partial_ttl_s
         self._grace_s = grace_s
@@ -66,13 +67,14 @@ class Sweeper:
         """One pass; blocking disk work runs on a thread."""
         swept = Swept()
         now = self._clock()
-        uploads, swept.partials = await asyncio.to_thread(self._listed, self._files_root, now, self._grace_s)
+        stored = await asyncio.to_thread(self._files.stored, now, self._grace_s, self._partial_ttl_s)
+        swept.partials = stored.partials_removed
         parses, partial_parses = await asyncio.to_thread(self._listed, self._parse_cache, now, 0)
         swept.partials += partial_parses
         stores = await asyncio.to_thread(self._stores_indexed)
-        for batch in _batches(sorted(uploads)):
+        for batch in _batches(sorted(stored.file_ids)):
             live = set((await self._ask(file_ids=batch)).file_ids)
-            swept.files += await asyncio.to_thread(_unlink, [uploads[i] for i in batch if i not in live])
+            swept.files += await asyncio.to_thread(self._files.remove, [i for i in batch if i not in live])
         by_content: dict[str, list[pathlib.Path]] = {}
         for path in parses.values():
             by_content.setdefault(path.name[:64], []).append(path)
