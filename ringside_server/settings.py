@@ -10,6 +10,7 @@ import ipaddress
 import os
 import pathlib
 import secrets
+import socket
 import time
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator
@@ -99,6 +100,14 @@ class Settings(BaseSettings):
     secret_key: str | None = Field(default=None, repr=False)
     secret_key_previous: str = Field(default="", repr=False)
     hold_ttl_s: int = Field(default=900, ge=5, le=86_400)
+    # Core partitions on PostgreSQL (core/store/partition_leases.py, docs/scaling.md): accounts are
+    # hashed into core_partitions (the same for every core of a database); a core holds its
+    # partitions by lease rows it renews every core_lease_ttl_s / 4, and a dead core's lapse after
+    # core_lease_ttl_s. core_id names this core in them (default: host name and data dir, so a
+    # restarted core takes its own partitions back at once).
+    core_partitions: int = Field(default=256, ge=1, le=65_536)
+    core_lease_ttl_s: float = Field(default=5.0, ge=1, le=300)
+    core_id: str | None = Field(default=None, min_length=1, max_length=200)
     # Group commit: how many writes may share one transaction, and how long the writer lingers
     # for more once it has some (0 = commit whatever is queued right away).
     commit_batch_max: int = Field(default=2000, ge=1, le=100_000)
@@ -213,6 +222,10 @@ class Settings(BaseSettings):
     @property
     def required_roles(self) -> list[str]:
         return [role.strip() for role in self.health_roles.split(",") if role.strip()]
+
+    @property
+    def resolved_core_id(self) -> str:
+        return self.core_id or f"{socket.gethostname()}:{self.data_dir.resolve()}"[:200]
 
     def ensure_data_dir(self) -> pathlib.Path:
         """The data dir, private to its owner (0700) even when it was made before."""

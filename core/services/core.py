@@ -15,6 +15,7 @@ from core.domain.entities import Customer, has_scope
 from core.domain.metering import Meter
 from core.domain.retention import RetentionPolicy
 from core.domain.state import State
+from core.store.partition_leases import PartitionLeases
 from core.store.writer import GroupCommitWriter
 from ringside_server.errors import RingsideError
 from ringside_server.netpolicy import AddressPolicy
@@ -90,6 +91,8 @@ class Core:
     billing_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     # Prometheus figures (RINGSIDE_CORE_METRICS_PORT); None: not kept.
     metrics: CoreMetrics | None = None
+    # PostgreSQL: the partitions this core holds (core/store/partition_leases.py); None on SQLite.
+    partition_leases: PartitionLeases | None = None
 
     def spawn(self, coroutine: Coroutine[Any, Any, T]) -> asyncio.Task[T]:
         """Run `coroutine` in a task of its own, kept referenced until it ends."""
