@@ -133,9 +133,13 @@ async def open_core(settings: Settings) -> Core:
     if metrics is not None:  # before the claim: a standby's liveness probe reads it while it waits
         serve_metrics(metrics.registry, settings.bind_host, settings.core_metrics_port)
     leases = await claim_partitions(engine, settings) if engine.dialect.name == "postgresql" else None
+    # Renewed from the claim on: loading a large state takes longer than a lease lives.
+    renewal = asyncio.create_task(keep_partitions(leases, settings.core_lease_ttl_s)) if leases is not None else None
     state = await loop.run_in_executor(None, load_state, engine, int(time.time()))
     fence = leases.fence if leases is not None else None
     writer = GroupCommitWriter(engine, settings.commit_batch_max, settings.commit_linger_ms, fence=fence)
+    if renewal is not None:
+        writer.on_close.append(renewal.cancel)
     writer.start()
     core = Core(
         engine=engine,
@@ -164,6 +168,7 @@ async def open_core(settings: Settings) -> Core:
         ),
     )
     core.partition_leases = leases
+    core.partition_renewal = renewal
     writer.notify(OutboxEntry, core.outbox_written)
     if metrics is not None:
         core.metrics = metrics
@@ -243,9 +248,7 @@ async def serve(settings: Settings) -> None:
     for name in ["", *SERVICE_NAMES]:
         await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
     expiry = asyncio.create_task(run_expiry(core), name="hold-expiry")
-    renewing = None
-    if core.partition_leases is not None:
-        renewing = asyncio.create_task(keep_partitions(core.partition_leases, settings.core_lease_ttl_s), name="leases")
+    renewing = core.partition_renewal
     erasures = asyncio.create_task(erasure.sweep_forever(core), name="erasures")
     log.info(
         "core serving gRPC on %s:%d (%s)",

@@ -93,6 +93,8 @@ class Core:
     metrics: CoreMetrics | None = None
     # PostgreSQL: the partitions this core holds (core/store/partition_leases.py); None on SQLite.
     partition_leases: PartitionLeases | None = None
+    # Their renewal (core/services/partitions.py `keep_partitions`): ends when one was lost.
+    partition_renewal: asyncio.Task[None] | None = None
 
     def spawn(self, coroutine: Coroutine[Any, Any, T]) -> asyncio.Task[T]:
         """Run `coroutine` in a task of its own, kept referenced until it ends."""

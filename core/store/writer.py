@@ -74,6 +74,8 @@ class GroupCommitWriter:
         self.on_commit: Callable[[int, float], None] | None = None
         # record type → an event set after every commit that persisted one (see `notify`).
         self._watchers: dict[type, asyncio.Event] = {}
+        # Run once everything queued is flushed: the partition leases' renewal stops with the writes it fences.
+        self.on_close: list[Callable[[], object]] = []
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="group-commit-writer")
@@ -141,6 +143,8 @@ class GroupCommitWriter:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
         self._executor.shutdown(wait=True)
+        for closed in self.on_close:
+            closed()
 
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
