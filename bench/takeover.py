@@ -107,13 +107,13 @@ def run(work: Path, url: str, upstream: FakeUpstream, ttl_s: float) -> dict[str,
     env = stack.env
     a_log, b_log = work / "core-a.log", work / "core-b.log"
     stack.core = start_process([sys.executable, "-m", "ringside_cli", "core"], {**env, "RINGSIDE_CORE_ID": "a"}, a_log)
+    wait_until(lambda: port_open(stack.grpc_port), 600, "core A")  # A first: it holds every partition
     standby = start_process(
         [sys.executable, "-m", "ringside_cli", "core"],
         {**env, "RINGSIDE_CORE_ID": "b", "RINGSIDE_GRPC_PORT": str(standby_port)},
         b_log,
     )
     try:
-        wait_until(lambda: port_open(stack.grpc_port), 600, "core A")
         stack.edge = start_process([sys.executable, "-m", "ringside_cli", "edge"], env, work / "edge.log")
         wait_until(lambda: "waits for" in b_log.read_text(errors="replace"), 600, "core B to wait as the standby")
         wait_until(lambda: port_open(stack.http_port) and _call(stack) == 200, 120, "a call through core A")
