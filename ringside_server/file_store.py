@@ -192,7 +192,7 @@ class LocalFileStore(FileStore):
     def stored(self, now: float, grace_s: float, partial_ttl_s: float) -> Stored:
         found: list[str] = []
         removed = 0
-        for path in _two_levels(self.root):
+        for path in two_levels(self.root):
             with contextlib.suppress(FileNotFoundError):
                 age = now - path.stat().st_mtime
                 if path.name.endswith(PARTIAL):
@@ -212,8 +212,8 @@ class LocalFileStore(FileStore):
         return removed
 
 
-def _two_levels(root: pathlib.Path) -> Iterator[pathlib.Path]:
-    """`root/<xx>/<name>`: the store's layout."""
+def two_levels(root: pathlib.Path) -> Iterator[pathlib.Path]:
+    """`root/<xx>/<name>`: the local store's layout (the rag role's parse cache has the same)."""
     if not root.is_dir():
         return
     for shard in root.iterdir():

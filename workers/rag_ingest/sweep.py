@@ -26,7 +26,7 @@ from rag.index import IndexNotFoundError, VectorIndexes, store_of_index
 from ringside.core.v1 import files_pb2
 from ringside_server.core_client import CoreClient
 from ringside_server.errors import RingsideError
-from ringside_server.file_store import FileStore
+from ringside_server.file_store import FileStore, two_levels
 
 log = logging.getLogger("ringside.rag.sweep")
 PARTIAL = ".partial"
@@ -104,7 +104,7 @@ class Sweeper:
         `.partial` ones. → (files by name, partials removed)."""
         found: dict[str, pathlib.Path] = {}
         stale: list[pathlib.Path] = []
-        for path in _two_levels(root):
+        for path in two_levels(root):
             with contextlib.suppress(FileNotFoundError):
                 age = now - path.stat().st_mtime
                 if path.name.endswith(PARTIAL):
@@ -141,15 +141,6 @@ class Sweeper:
             except OSError as error:
                 log.warning("rag sweep: %s; next sweep in %.0f s", type(error).__name__, interval_s)
             await asyncio.sleep(interval_s)
-
-
-def _two_levels(root: pathlib.Path) -> Iterator[pathlib.Path]:
-    """`root/<xx>/<name>`: the layout of the file store and of the parse cache."""
-    if not root.is_dir():
-        return
-    for shard in root.iterdir():
-        if shard.is_dir():
-            yield from (path for path in shard.iterdir() if path.is_file())
 
 
 def _unlink(paths: list[pathlib.Path]) -> int:
