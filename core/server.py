@@ -44,6 +44,7 @@ from core.services import accounts, client_tokens, erasure
 from core.services.accounts import NewAccount
 from core.services.core import Core
 from core.services.metering import run_expiry
+from core.services.partitions import claim_partitions, keep_partitions
 from core.store.engine import make_engine, restrict_files
 from core.store.loader import load_state
 from core.store.migrate import prepare
@@ -126,8 +127,19 @@ async def open_core(settings: Settings) -> Core:
     loop = asyncio.get_running_loop()
     await loop.run_in_executor(None, prepare, engine)
     await loop.run_in_executor(None, seal_at_rest, engine, sealer)
+    # PostgreSQL: hold every partition first (a predecessor's lease lapses first), then load: the
+    # state loaded is then every write the fenced predecessor could ever have made.
+    metrics = CoreMetrics.create() if settings.core_metrics_port else None
+    if metrics is not None:  # before the claim: a standby's liveness probe reads it while it waits
+        serve_metrics(metrics.registry, settings.bind_host, settings.core_metrics_port)
+    leases = await claim_partitions(engine, settings) if engine.dialect.name == "postgresql" else None
+    # Renewed from the claim on: loading a large state takes longer than a lease lives.
+    renewal = asyncio.create_task(keep_partitions(leases, settings.core_lease_ttl_s)) if leases is not None else None
     state = await loop.run_in_executor(None, load_state, engine, int(time.time()))
-    writer = GroupCommitWriter(engine, settings.commit_batch_max, settings.commit_linger_ms)
+    fence = leases.fence if leases is not None else None
+    writer = GroupCommitWriter(engine, settings.commit_batch_max, settings.commit_linger_ms, fence=fence)
+    if renewal is not None:
+        writer.on_close.append(renewal.cancel)
     writer.start()
     core = Core(
         engine=engine,
@@ -157,11 +169,12 @@ async def open_core(settings: Settings) -> Core:
         ),
         batch_window_s=settings.batch_window_s,
     )
+    core.partition_leases = leases
+    core.partition_renewal = renewal
     writer.notify(OutboxEntry, core.outbox_written)
-    if settings.core_metrics_port:
-        core.metrics = CoreMetrics.create()
-        writer.on_commit = core.metrics.committed
-        serve_metrics(core.metrics.registry, settings.bind_host, settings.core_metrics_port)
+    if metrics is not None:
+        core.metrics = metrics
+        writer.on_commit = metrics.committed
     return core
 
 
@@ -237,6 +250,7 @@ async def serve(settings: Settings) -> None:
     for name in ["", *SERVICE_NAMES]:
         await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
     expiry = asyncio.create_task(run_expiry(core), name="hold-expiry")
+    renewing = core.partition_renewal
     erasures = asyncio.create_task(erasure.sweep_forever(core), name="erasures")
     log.info(
         "core serving gRPC on %s:%d (%s)",
@@ -249,7 +263,11 @@ async def serve(settings: Settings) -> None:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
-    await stop.wait()
+    waits = [asyncio.ensure_future(stop.wait()), *([renewing] if renewing is not None else [])]
+    await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+    fenced = renewing is not None and renewing.done()
+    if fenced:  # another core holds some of its partitions now: this one's memory is stale
+        log.error("core lost partitions to another core: stopping (restart to claim again)")
     log.info("core stopping: finishing in-flight calls, flushing writes")
     await health_servicer.enter_graceful_shutdown()
     await server.stop(grace=settings.drain_timeout_s)
@@ -258,5 +276,12 @@ async def serve(settings: Settings) -> None:
         with contextlib.suppress(asyncio.CancelledError):
             await task
     await core.writer.close()
+    if renewing is not None and not fenced:
+        renewing.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await renewing
+        await loop.run_in_executor(None, core.partition_leases.release)  # type: ignore[union-attr]
     core.engine.dispose()
     log.info("core stopped")
+    if fenced:
+        raise SystemExit(3)

@@ -25,6 +25,7 @@ from edge_http.rate_limits import COUNTING, add_remaining_header, counting, rate
 from edge_http.readiness import READINESS, Readiness
 from edge_http.routes import add_routes
 from ringside_server.core_client import CoreClient
+from ringside_server.file_store import open_file_store
 from ringside_server.metering.breaker import Breakers
 from ringside_server.metering.journal import DIRECTORY as JOURNAL_DIRECTORY
 from ringside_server.metering.journal import Journal
@@ -117,6 +118,7 @@ def create_app(settings: Settings) -> web.Application:
             rag=rag,
             metrics=metrics,
             request_log=request_log,
+            files=open_file_store(settings),
         )
         yield
         if leases is not None:  # handlers have drained: report every call, close every lease

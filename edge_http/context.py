@@ -11,6 +11,7 @@ from aiohttp import web
 from edge_http.signing_keys import SigningKeys
 from edge_http.verified_keys import VerifiedKeys
 from ringside_server.client_token import VerifiedCache
+from ringside_server.file_store import FileStore
 from ringside_server.metering.gateway import TEST_PROVIDER, Gateway
 from ringside_server.request_log import RequestRecorder
 
@@ -25,6 +26,8 @@ class Edge(Gateway):
     verified_keys: VerifiedKeys = field(default_factory=VerifiedKeys)
     # The request log's sender (GET /v1/requests); None only in tests of other parts.
     request_log: RequestRecorder | None = None
+    # Uploaded files' bytes (RINGSIDE_FILES_URL: the data dir or a shared bucket); None only in tests of other parts.
+    files: FileStore | None = None
 
 
 EDGE = web.AppKey("edge", Edge)

@@ -41,6 +41,7 @@ from rag.index import CollectionLayout, IndexNotFoundError, IndexPoint, VectorIn
 from ringside.rag.v1 import rag_pb2, rag_pb2_grpc
 from ringside_server.core_client import CoreClient
 from ringside_server.errors import RingsideError
+from ringside_server.file_store import FileStore
 from ringside_server.observability.grpc_server import RpcMetrics
 from ringside_server.observability.metrics import serve_metrics
 from ringside_server.settings import Settings
@@ -74,7 +75,7 @@ class RagOptions:
     metrics_port: int = 0  # RINGSIDE_RAG_METRICS_PORT (0: none)
     # The ingest workflows (Temporal worker and starter on the rag task queue); None: no ingest.
     temporal: TemporalConnection | None = None
-    files_root: pathlib.Path | None = None  # the file store the edge writes uploads to
+    files: FileStore | None = None  # the file store the edge writes uploads to
     parse_cache: pathlib.Path | None = None
     vision_model: str = ""  # RINGSIDE_RAG_VISION_MODEL: images are read through it (issue 17)
     transcription_model: str = ""  # RINGSIDE_RAG_TRANSCRIPTION_MODEL: audio is
@@ -262,7 +263,7 @@ async def _ingest(options: RagOptions, servicer: RagServicer) -> None:
     from workers.webhooks.search import ensure_customer_attribute
 
     temporal = options.temporal
-    assert options.core_address and temporal and options.files_root and options.parse_cache
+    assert options.core_address and temporal and options.files and options.parse_cache
     while True:
         try:
             client = await temporal.connect()
@@ -279,7 +280,7 @@ async def _ingest(options: RagOptions, servicer: RagServicer) -> None:
     activities = IngestActivities(
         core,
         servicer,
-        options.files_root,
+        options.files,
         options.parse_cache,
         embedding,
         options.vision_model,
@@ -309,13 +310,13 @@ async def _sweep(options: RagOptions, indexes: VectorIndexes) -> None:
     """Removes the bytes, indexes and cached parses the core no longer knows (workers/rag_ingest/sweep.py)."""
     from workers.rag_ingest.sweep import Sweeper
 
-    assert options.core_address and options.files_root and options.parse_cache
+    assert options.core_address and options.files and options.parse_cache
     core = CoreClient(options.core_address, options.internal_token)
     try:
         sweeper = Sweeper(
             core,
             indexes,
-            options.files_root,
+            options.files,
             options.parse_cache,
             options.partial_upload_ttl_s,
             options.sweep_grace_s,
@@ -368,7 +369,7 @@ async def serve(options: RagOptions) -> None:
         loop.add_signal_handler(signum, stop.set)
     heartbeat = asyncio.create_task(_heartbeat(options)) if options.core_address else None
     ingesting = asyncio.create_task(_ingest(options, servicer)) if options.temporal else None
-    sweeps = options.core_address and options.files_root and options.parse_cache and options.sweep_interval_s
+    sweeps = options.core_address and options.files and options.parse_cache and options.sweep_interval_s
     sweeping = asyncio.create_task(_sweep(options, indexes)) if sweeps else None
     await stop.wait()
     log.info("rag stopping")

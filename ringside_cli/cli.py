@@ -133,6 +133,7 @@ def rag_serve(
     """Run the rag role: the embedding model and the vector index over gRPC (`ringside up` starts it)."""
     from rag.index import CollectionLayout
     from rag.server import RagOptions, serve
+    from ringside_server.file_store import open_file_store
     from ringside_server.temporal_connection import TemporalConnection
 
     settings = _role_settings("rag")
@@ -152,7 +153,7 @@ def rag_serve(
             replication_factor=settings.qdrant_replication_factor,
             write_consistency_factor=settings.qdrant_write_consistency_factor,
         ),
-        files_root=settings.ensure_data_dir().resolve() / "files",
+        files=open_file_store(settings),
         parse_cache=settings.ensure_data_dir().resolve() / "rag" / "parses",
         vision_model=settings.rag_vision_model,
         transcription_model=settings.rag_transcription_model,

@@ -10,9 +10,10 @@ import ipaddress
 import os
 import pathlib
 import secrets
+import socket
 import time
 
-from pydantic import AliasChoices, Field, field_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from ringside_server.netpolicy import parse_networks
@@ -73,7 +74,18 @@ class Settings(BaseSettings):
     # Images and audio in vector stores are read through these model refs (issue 17); unset: refused.
     rag_vision_model: str = Field(default="", max_length=300)
     rag_transcription_model: str = Field(default="", max_length=300)
-    # POST /v1/files: the largest upload (413 above), streamed to DATA_DIR/files, never held whole.
+    # Where uploaded files' bytes live (ringside_server/file_store.py): unset, DATA_DIR/files (one
+    # node, or a shared volume); `s3://bucket/prefix`, an S3-compatible bucket every node shares. The
+    # endpoint (for a non-AWS store), region and key pair; unset keys: boto3's own chain (AWS_*, a role).
+    files_url: str | None = Field(
+        default=None, max_length=500, pattern=r"^s3://[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9](/.*)?$"
+    )
+    files_s3_endpoint_url: str | None = Field(default=None, max_length=500)
+    files_s3_region: str | None = Field(default=None, max_length=100)
+    files_s3_access_key_id: str | None = Field(default=None, max_length=200)
+    files_s3_secret_access_key: SecretStr | None = Field(default=None, max_length=500)
+    files_s3_addressing_style: str = Field(default="auto", pattern="^(auto|path|virtual)$")
+    # POST /v1/files: the largest upload (413 above), streamed to the file store, never held whole.
     max_file_bytes: int = Field(default=512 * 1024 * 1024, ge=1, le=1 << 40)
     # A `purpose=batch` upload's bound (API.md "Bodies": 200 MiB, 413 above).
     max_batch_file_bytes: int = Field(default=200 * 1024 * 1024, ge=1, le=1 << 40)
@@ -91,6 +103,14 @@ class Settings(BaseSettings):
     secret_key: str | None = Field(default=None, repr=False)
     secret_key_previous: str = Field(default="", repr=False)
     hold_ttl_s: int = Field(default=900, ge=5, le=86_400)
+    # Core partitions on PostgreSQL (core/store/partition_leases.py, docs/scaling.md): accounts are
+    # hashed into core_partitions (the same for every core of a database); a core holds its
+    # partitions by lease rows it renews every core_lease_ttl_s / 4, and a dead core's lapse after
+    # core_lease_ttl_s. core_id names this core in them (default: host name and data dir, so a
+    # restarted core takes its own partitions back at once).
+    core_partitions: int = Field(default=256, ge=1, le=65_536)
+    core_lease_ttl_s: float = Field(default=5.0, ge=1, le=300)
+    core_id: str | None = Field(default=None, min_length=1, max_length=200)
     # Group commit: how many writes may share one transaction, and how long the writer lingers
     # for more once it has some (0 = commit whatever is queued right away).
     commit_batch_max: int = Field(default=2000, ge=1, le=100_000)
@@ -208,6 +228,10 @@ class Settings(BaseSettings):
     @property
     def required_roles(self) -> list[str]:
         return [role.strip() for role in self.health_roles.split(",") if role.strip()]
+
+    @property
+    def resolved_core_id(self) -> str:
+        return self.core_id or f"{socket.gethostname()}:{self.data_dir.resolve()}"[:200]
 
     def ensure_data_dir(self) -> pathlib.Path:
         """The data dir, private to its owner (0700) even when it was made before."""

@@ -30,6 +30,7 @@ from temporalio.worker import Worker
 
 from ringside_server.core_client import CoreClient
 from ringside_server.errors import RingsideError
+from ringside_server.file_store import open_file_store
 from ringside_server.metering.breaker import Breakers
 from ringside_server.metering.gateway import Gateway
 from ringside_server.netpolicy import AddressPolicy
@@ -214,7 +215,14 @@ async def serve(settings: Settings) -> None:
         metrics = WorkerMetrics.create()
         request_log = RequestRecorder(core)
         request_log.start()
-        batches = BatchActivities(core, gateway, request_log, settings.data_dir.resolve(), settings.batch_concurrency)
+        batches = BatchActivities(
+            core,
+            gateway,
+            request_log,
+            settings.data_dir.resolve(),
+            settings.batch_concurrency,
+            open_file_store(settings),
+        )
         if settings.worker_metrics_port:
             serve_metrics(metrics.registry, settings.bind_host, settings.worker_metrics_port)
         stop = asyncio.Event()

@@ -16,6 +16,7 @@ from core.domain.entities import Customer, has_scope
 from core.domain.metering import Meter
 from core.domain.retention import RetentionPolicy
 from core.domain.state import State
+from core.store.partition_leases import PartitionLeases
 from core.store.writer import GroupCommitWriter
 from ringside_server.errors import RingsideError
 from ringside_server.netpolicy import AddressPolicy
@@ -116,6 +117,10 @@ class Core:
     metrics: CoreMetrics | None = None
     # Fired when a lease report may have freed rate-limit room (services/metering.py).
     rate_freed: Pulse = field(default_factory=lambda: Pulse())
+    # PostgreSQL: the partitions this core holds (core/store/partition_leases.py); None on SQLite.
+    partition_leases: PartitionLeases | None = None
+    # Their renewal (core/services/partitions.py `keep_partitions`): ends when one was lost.
+    partition_renewal: asyncio.Task[None] | None = None
 
     def spawn(self, coroutine: Coroutine[Any, Any, T]) -> asyncio.Task[T]:
         """Run `coroutine` in a task of its own, kept referenced until it ends."""

@@ -234,7 +234,7 @@ async def extend(core: Core, request_id: str) -> int:
     if hold is None or hold.settling:
         return 0
     extension = core.meter.extend(hold)
-    await core.writer.write([extension])
+    await core.writer.write([extension], accounts=(hold.account_id,))  # fenced on its account's partition
     return extension.expires_at
 
 

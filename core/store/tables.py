@@ -241,6 +241,19 @@ class LedgerTotalRow(SQLModel, table=True):
     credit_nano: int = Field(default=0, sa_type=BigInteger)
 
 
+class PartitionLeaseRow(SQLModel, table=True):
+    """Which core owns a partition of the accounts (PostgreSQL; core/store/partition_leases.py): its
+    id, the epoch it claimed at (every claim adds one: the fencing token every ledger write checks in
+    its own transaction) and until when (ms, the database's clock) unless it renews."""
+
+    __tablename__ = "partition_leases"
+
+    partition: int = Field(primary_key=True, sa_type=BigInteger)
+    owner: str = Field(max_length=200)
+    epoch: int = Field(sa_type=BigInteger)
+    expires_at_ms: int = Field(sa_type=BigInteger)
+
+
 class UsageRow(SQLModel, table=True):
     __tablename__ = "usage_records"
     __table_args__ = (Index("ix_usage_customer_period", "account_id", "livemode", "customer_id", "period_start"),)
@@ -436,6 +449,7 @@ TRANSFERS: Table = TransferRow.__table__  # type: ignore[attr-defined]
 USAGE: Table = UsageRow.__table__  # type: ignore[attr-defined]
 LEDGER_TOTALS: Table = LedgerTotalRow.__table__  # type: ignore[attr-defined]
 USAGE_DAILY: Table = UsageDailyRow.__table__  # type: ignore[attr-defined]
+PARTITION_LEASES: Table = PartitionLeaseRow.__table__  # type: ignore[attr-defined]
 LEASE_ADMISSIONS: Table = LeaseAdmissionRow.__table__  # type: ignore[attr-defined]
 SIGNING_KEYS: Table = SigningKeyRow.__table__  # type: ignore[attr-defined]
 FILES: Table = FileRow.__table__  # type: ignore[attr-defined]

@@ -26,6 +26,7 @@ from sqlalchemy import Engine
 from core.domain.entities import Transfer
 from core.store import ledger_totals, usage_daily
 from core.store.driver_sql import execute_many
+from core.store.partition_leases import Fence
 from core.store.records import grouped_statements
 
 log = logging.getLogger(__name__)
@@ -44,11 +45,23 @@ class _Unit:
     done: asyncio.Future[Any]
     apply: Callable[[], Any]
     undo: Callable[[BaseException], None] | None
+    # Accounts whose partitions the commit must still hold beyond those its records name (a hold's
+    # extension names only the hold).
+    accounts: tuple[str, ...] = ()
 
 
 class GroupCommitWriter:
-    def __init__(self, engine: Engine, batch_max: int = 2000, linger_ms: float = 0.0, queue_max: int = 100_000) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        batch_max: int = 2000,
+        linger_ms: float = 0.0,
+        queue_max: int = 100_000,
+        fence: Fence | None = None,
+    ) -> None:
         self._engine = engine
+        # PostgreSQL: the partitions this core holds, checked inside every commit (partition_leases.py)
+        self.fence = fence
         self._batch_max = batch_max
         self._linger_s = linger_ms / 1000
         # Bounded: when the database falls behind, writers wait here instead of growing memory.
@@ -61,6 +74,8 @@ class GroupCommitWriter:
         self.on_commit: Callable[[int, float], None] | None = None
         # record type → an event set after every commit that persisted one (see `notify`).
         self._watchers: dict[type, asyncio.Event] = {}
+        # Run once everything queued is flushed: the partition leases' renewal stops with the writes it fences.
+        self.on_close: list[Callable[[], object]] = []
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="group-commit-writer")
@@ -92,18 +107,23 @@ class GroupCommitWriter:
                 log.exception("undoing a failed write in memory failed")
         _resolve(unit.done, error=error)
 
-    async def write(self, records: list[object]) -> None:
-        """Persist `records` in one transaction shared with concurrent writers; wait until durable."""
-        await self.write_then_apply(records, _nothing)
+    async def write(self, records: list[object], accounts: tuple[str, ...] = ()) -> None:
+        """Persist `records` in one transaction shared with concurrent writers; wait until durable.
+        `accounts`: more accounts whose partitions the commit is fenced on (see `_Unit.accounts`)."""
+        await self.write_then_apply(records, _nothing, accounts=accounts)
 
     async def write_then_apply(
-        self, records: list[object], apply: Callable[[], T], undo: Callable[[BaseException], None] | None = None
+        self,
+        records: list[object],
+        apply: Callable[[], T],
+        undo: Callable[[BaseException], None] | None = None,
+        accounts: tuple[str, ...] = (),
     ) -> T:
         """Persist `records` (shared commit), then bring memory in step: `apply()` runs in the
         writer's task right after the commit, whether or not this caller still waits, and its
         result is returned. If the records cannot land, `undo()` (memory claimed before the write)
         runs instead, given the error, which is then raised."""
-        unit = _Unit(records, asyncio.get_running_loop().create_future(), apply, undo)
+        unit = _Unit(records, asyncio.get_running_loop().create_future(), apply, undo, accounts)
         try:
             await self._queue.put(unit)
         except asyncio.CancelledError as cancelled:
@@ -123,6 +143,8 @@ class GroupCommitWriter:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
         self._executor.shutdown(wait=True)
+        for closed in self.on_close:
+            closed()
 
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
@@ -158,6 +180,8 @@ class GroupCommitWriter:
         records = [record for unit in batch for record in unit.records]
         statements = grouped_statements(records)
         with self._engine.begin() as connection:
+            if self.fence is not None:  # first: a stale owner's commit writes nothing at all
+                self.fence.check(connection, _account_ids(records, batch))
             # Read before the statements run: a correction replaces a record whose sums it takes away.
             usage_moved = usage_daily.deltas(connection, records)
             for statement, rows in statements:
@@ -167,6 +191,13 @@ class GroupCommitWriter:
             usage_daily.add(connection, usage_moved)
         self.commits += 1
         self.units += len(batch)
+
+
+def _account_ids(records: list[object], units: list[_Unit]) -> set[str]:
+    """The accounts a commit writes for: every ledger write (holds, transfers, usage) names its own."""
+    found = {getattr(record, "account_id", None) for record in records}
+    found.update(account_id for unit in units for account_id in unit.accounts)
+    return {account_id for account_id in found if isinstance(account_id, str) and account_id}
 
 
 def _resolve(done: asyncio.Future[Any], result: object = None, error: BaseException | None = None) -> None:

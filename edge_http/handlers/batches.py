@@ -81,9 +81,9 @@ async def create_batch(request: web.Request) -> web.Response:
     )
     if found.file.purpose != "batch":
         raise RingsideError("invalid_request", "The input file's purpose must be 'batch'.", PARAM)
-    path = store_of(edge).path(found.file.id)
     try:
-        total = await asyncio.to_thread(count_lines, path, endpoint, edge.settings.body_max_model_bytes)
+        async with store_of(edge).local_copy(found.file.id) as path:
+            total = await asyncio.to_thread(count_lines, path, endpoint, edge.settings.body_max_model_bytes)
     except FileNotFoundError:  # deleted while this request ran
         raise RingsideError("not_found", f"No such file: '{input_file_id}'.", PARAM) from None
     created = await edge.core.as_caller(

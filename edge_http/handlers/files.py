@@ -16,7 +16,7 @@ from edge_http.handlers.common import authorization, bearer, fc_customer, openai
 from edge_http.openai.jsonio import dumps
 from ringside.core.v1 import files_pb2
 from ringside_server.errors import RingsideError
-from ringside_server.file_store import FileStore, new_file_id
+from ringside_server.file_store import FileStore, gone, new_file_id
 
 log = logging.getLogger("ringside.edge")
 
@@ -45,7 +45,8 @@ def render(stored: files_pb2.File) -> dict[str, Any]:
 
 
 def store_of(edge: Edge) -> FileStore:
-    return FileStore(edge.settings.data_dir.resolve() / "files")
+    assert edge.files is not None, "the edge's app opens its file store"
+    return edge.files
 
 
 async def _authenticated(request: web.Request) -> str:
@@ -175,12 +176,28 @@ async def get_file(request: web.Request) -> web.Response:
 
 
 async def get_content(request: web.Request) -> web.StreamResponse:
-    """The bytes as uploaded, streamed from the file store."""
+    """The bytes as uploaded, streamed from the file store (a local file by sendfile, an S3 object
+    a chunk at a time: never held whole)."""
     stored = await _get(request)
-    path = store_of(request.app[EDGE]).path(stored.id)
-    if not path.exists():  # deleted while this request ran
-        raise RingsideError("not_found", f"No such file: '{stored.id}'.", "file_id")
-    return web.FileResponse(path, headers={"Content-Type": "application/octet-stream"})
+    files = store_of(request.app[EDGE])
+    path = files.local_path(stored.id)
+    if path is not None:
+        if not path.exists():  # deleted while this request ran
+            raise gone(stored.id)
+        return web.FileResponse(path, headers={"Content-Type": "application/octet-stream"})
+    chunks = files.chunks(stored.id)
+    try:
+        first = await anext(chunks, b"")  # a file deleted meanwhile is a 404, before any byte is sent
+    except FileNotFoundError:
+        raise gone(stored.id) from None
+    response = web.StreamResponse(headers={"Content-Type": "application/octet-stream"})
+    response.content_length = stored.bytes
+    await response.prepare(request)
+    await response.write(first)
+    async for chunk in chunks:
+        await response.write(chunk)
+    await response.write_eof()
+    return response
 
 
 async def delete_file(request: web.Request) -> web.Response:

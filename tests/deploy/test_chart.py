@@ -75,9 +75,10 @@ def test_probes_drain_and_disruption() -> None:
     edge = container(deployments["prod-ringside-edge"])
     assert edge["livenessProbe"]["httpGet"]["path"] == "/livez"
     assert edge["readinessProbe"]["httpGet"]["path"] == "/readyz"
-    for role, port in (("core", 50051), ("rag", 50053)):
-        probes = container(deployments[f"prod-ringside-{role}"])
-        assert probes["livenessProbe"]["grpc"]["port"] == probes["readinessProbe"]["grpc"]["port"] == port
+    rag = container(deployments["prod-ringside-rag"])
+    assert rag["livenessProbe"]["grpc"]["port"] == rag["readinessProbe"]["grpc"]["port"] == 50053
+    core = container(deployments["prod-ringside-core"])  # a standby is alive, and ready only once it owns
+    assert core["readinessProbe"]["grpc"]["port"] == 50051 and core["livenessProbe"]["httpGet"]["port"] == "metrics"
     for name, deployment in deployments.items():
         spec = deployment["spec"]["template"]["spec"]
         env = {item["name"]: item.get("value") for item in container(deployment)["env"]}
@@ -93,13 +94,20 @@ def test_probes_drain_and_disruption() -> None:
         pdb["spec"]["selector"]["matchLabels"] == deployments["prod-ringside-edge"]["spec"]["selector"]["matchLabels"]
     )
     core = deployments["prod-ringside-core"]["spec"]
-    assert core["replicas"] == 1 and core["strategy"] == {"type": "Recreate"}
+    # an active core and a standby (fenced partition leases); liveness on the metrics port, which a
+    # waiting standby opens too, readiness on gRPC health, which only the owner serves
+    assert core["replicas"] == 2 and core["strategy"] == {"type": "Recreate"}
     assert core["template"]["spec"]["initContainers"][0]["args"] == ["migrate"]
+    core_container = container(deployments["prod-ringside-core"])
+    assert core_container["livenessProbe"]["httpGet"]["port"] == "metrics"
+    assert "grpc" in core_container["readinessProbe"] and "startupProbe" not in core_container
+    env = {entry["name"]: entry for entry in core_container["env"]}
+    assert env["RINGSIDE_CORE_ID"]["valueFrom"]["fieldRef"]["fieldPath"] == "metadata.name"
 
 
-def test_one_core_only_and_secrets_are_required() -> None:
-    with pytest.raises(helm.HelmError, match=r"core\.replicas must be 1"):
-        render(core={"replicas": 2})
+def test_at_least_one_core_and_secrets_are_required() -> None:
+    with pytest.raises(helm.HelmError, match=r"core\.replicas must be at least 1"):
+        render(core={"replicas": 0})
     with pytest.raises(helm.HelmError, match="RINGSIDE_SECRET_KEY is required"):
         render(secrets={**SECRETS, "RINGSIDE_SECRET_KEY": ""})
     managed = render(existingSecret="ringside-managed", secrets={})

@@ -58,8 +58,13 @@ def test_compose_runs_every_role_on_the_cluster_engines(compose: dict[str, Any])
     for role, command in RINGSIDE_ROLES.items():
         assert services[role]["command"] == command, role
     assert services["edge"]["deploy"]["replicas"] == 2
-    # one core until partitions land (docs/scaling.md): no second core service of any name
-    assert [name for name, service in services.items() if service.get("command") == ["core"]] == ["core"]
+    # an active core and a standby (docs/scaling.md), both behind the `cores` alias the roles dial
+    cores = [name for name, service in services.items() if service.get("command") == ["core"]]
+    assert cores == ["core", "core-standby"]
+    for name in cores:
+        assert services[name]["networks"]["default"]["aliases"] == ["cores"]
+    assert services["core-standby"]["depends_on"]["core"]["condition"] == "service_healthy"
+    assert services["core"]["environment"]["RINGSIDE_CORE_ADDRESS"] == "cores:50051"
     assert services["core"]["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
     environment = services["core"]["environment"]
     assert environment["RINGSIDE_TEMPORAL_ADDRESS"] == "temporal:7233"

@@ -24,6 +24,7 @@ from rag.index import index_name, open_indexes
 from rag.server import RagServicer
 from ringside.core.v1 import vector_stores_pb2 as pb
 from ringside_server.core_client import CoreClient
+from ringside_server.file_store import LocalFileStore
 from ringside_server.metering.gateway import Gateway
 from ringside_server.providers.configured import models_and_providers
 from ringside_server.settings import Settings
@@ -79,7 +80,8 @@ async def test_the_old_index_goes_after_seven_days_and_rollback_is_refused(
     session = aiohttp.ClientSession()
     refs, providers = models_and_providers(settings, session, None)  # as the rag role builds them
     embedding = IngestEmbedding(servicer, Gateway(settings=settings, core=core, refs=refs, providers=providers))
-    activities = IngestActivities(core, servicer, stack.data_dir / "files", tmp_path / "parses", embedding)
+    files = LocalFileStore(stack.data_dir / "files")
+    activities = IngestActivities(core, servicer, files, tmp_path / "parses", embedding)
     queue = f"rag-{uuid.uuid4()}"
     try:
         async with Worker(

@@ -77,12 +77,18 @@ class _Run:
 
 class BatchActivities:
     def __init__(
-        self, core: CoreClient, gateway: Gateway, recorder: RequestRecorder, data_dir: pathlib.Path, concurrency: int
+        self,
+        core: CoreClient,
+        gateway: Gateway,
+        recorder: RequestRecorder,
+        data_dir: pathlib.Path,
+        concurrency: int,
+        files: FileStore,
     ) -> None:
         self._core = core
         self._gateway = gateway
         self._recorder = recorder  # each line's row of the request log (GET /v1/requests)
-        self._files = FileStore(data_dir / "files")
+        self._files = files
         self._journals = data_dir / "batches"
         self._concurrency = concurrency
 
@@ -100,33 +106,34 @@ class BatchActivities:
             return RunOutcome("finished")
         journal = await asyncio.to_thread(Journal.open, self._journal_path(batch.id))
         await self._resolve_open_lines(journal)
-        try:
-            path = self._files.path(batch.input_file_id)
-            if batch.status == "validating":  # OpenAI's first step: the whole input read through first
-                await asyncio.to_thread(count_lines, path, batch.endpoint, self._max_line_bytes)
-            lines = await asyncio.to_thread(lambda: read_lines(path, batch.endpoint, self._max_line_bytes))
-            first = await asyncio.to_thread(_chunk, lines)
-        except FileNotFoundError:
-            return RunOutcome("failed", "input_file_missing", "The input file was deleted before the batch ran.")
-        except RingsideError as error:  # validated at create; a changed file is refused the same way
-            return RunOutcome("failed", "invalid_input", error.message)
-        if batch.status == "validating":  # valid: `in_progress` from now
-            start = pb.BatchJobRequest(batch_id=batch.id)
-            job.batch.CopyFrom((await self._core.internal(self._core.batches.StartBatch, start)).batch)
-            batch = job.batch
-        run = _Run(journal, job)
-        if batch.status == "cancelling":  # cancelled before its workflow began: no line starts
-            run.stop = "cancelled"
-        elif time.time() >= batch.expires_at:
-            run.stop = "expired"
-        caller = Caller(api_key="", live=batch.livemode, customer_ref=batch.customer_id, key_id=job.key_id)
-        watcher = asyncio.create_task(self._watch(run))
-        try:
-            await self._run_lines(run, caller, _chained(first, lines))
-        finally:
-            watcher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await watcher
+        async with contextlib.AsyncExitStack() as stack:  # an S3 file's local copy, for the run's span
+            try:
+                path = await stack.enter_async_context(self._files.local_copy(batch.input_file_id))
+                if batch.status == "validating":  # OpenAI's first step: the whole input read through first
+                    await asyncio.to_thread(count_lines, path, batch.endpoint, self._max_line_bytes)
+                lines = await asyncio.to_thread(lambda: read_lines(path, batch.endpoint, self._max_line_bytes))
+                first = await asyncio.to_thread(_chunk, lines)
+            except FileNotFoundError:
+                return RunOutcome("failed", "input_file_missing", "The input file was deleted before the batch ran.")
+            except RingsideError as error:  # validated at create; a changed file is refused the same way
+                return RunOutcome("failed", "invalid_input", error.message)
+            if batch.status == "validating":  # valid: `in_progress` from now
+                start = pb.BatchJobRequest(batch_id=batch.id)
+                job.batch.CopyFrom((await self._core.internal(self._core.batches.StartBatch, start)).batch)
+                batch = job.batch
+            run = _Run(journal, job)
+            if batch.status == "cancelling":  # cancelled before its workflow began: no line starts
+                run.stop = "cancelled"
+            elif time.time() >= batch.expires_at:
+                run.stop = "expired"
+            caller = Caller(api_key="", live=batch.livemode, customer_ref=batch.customer_id, key_id=job.key_id)
+            watcher = asyncio.create_task(self._watch(run))
+            try:
+                await self._run_lines(run, caller, _chained(first, lines))
+            finally:
+                watcher.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await watcher
         await self._report(run)
         return RunOutcome(run.stop or "completed")
 

@@ -69,7 +69,7 @@ class IngestActivities:
         self,
         core: CoreClient,
         rag: RagServicer,
-        files_root: pathlib.Path,
+        files: FileStore,
         parse_cache: pathlib.Path,
         embedding: IngestEmbedding,
         vision_model: str = "",
@@ -77,7 +77,7 @@ class IngestActivities:
     ) -> None:
         self._core = core
         self._rag = rag
-        self._files = FileStore(files_root)
+        self._files = files
         self._cache = parse_cache
         # Counts in the local model's word pieces (API.md: the model's own tokenizer where it is
         # available offline; for another model its window bounds the chunk, and OpenAI's 800/400 fits).
@@ -113,7 +113,7 @@ class IngestActivities:
         except IngestError as error:
             if error.code != "unsupported_file":
                 raise
-            data = self._files.path(job.file.file_id).read_bytes()
+            data = await asyncio.to_thread(self._files.read_bytes, job.file.file_id)
             kind = media_kind(job.filename, data[:4096])
             if kind is None:
                 raise
@@ -149,7 +149,7 @@ class IngestActivities:
         cached = self._cached(filename, sha256)
         if cached.exists():
             return cached.read_text(encoding="utf-8")
-        text = parse_document(self._files.path(file_id).read_bytes(), filename).text
+        text = parse_document(self._files.read_bytes(file_id), filename).text
         self._cache_text(filename, sha256, text)
         return text
 

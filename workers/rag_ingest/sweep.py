@@ -26,6 +26,7 @@ from rag.index import IndexNotFoundError, VectorIndexes, store_of_index
 from ringside.core.v1 import files_pb2
 from ringside_server.core_client import CoreClient
 from ringside_server.errors import RingsideError
+from ringside_server.file_store import FileStore, two_levels
 
 log = logging.getLogger("ringside.rag.sweep")
 PARTIAL = ".partial"
@@ -48,7 +49,7 @@ class Sweeper:
         self,
         core: CoreClient,
         indexes: VectorIndexes,
-        files_root: pathlib.Path,
+        files: FileStore,
         parse_cache: pathlib.Path,
         partial_ttl_s: float,
         grace_s: float,
@@ -56,7 +57,7 @@ class Sweeper:
     ) -> None:
         self._core = core
         self._indexes = indexes
-        self._files_root = files_root
+        self._files = files
         self._parse_cache = parse_cache
         self._partial_ttl_s = partial_ttl_s
         self._grace_s = grace_s
@@ -66,13 +67,14 @@ class Sweeper:
         """One pass; blocking disk work runs on a thread."""
         swept = Swept()
         now = self._clock()
-        uploads, swept.partials = await asyncio.to_thread(self._listed, self._files_root, now, self._grace_s)
+        stored = await asyncio.to_thread(self._files.stored, now, self._grace_s, self._partial_ttl_s)
+        swept.partials = stored.partials_removed
         parses, partial_parses = await asyncio.to_thread(self._listed, self._parse_cache, now, 0)
         swept.partials += partial_parses
         stores = await asyncio.to_thread(self._stores_indexed)
-        for batch in _batches(sorted(uploads)):
+        for batch in _batches(sorted(stored.file_ids)):
             live = set((await self._ask(file_ids=batch)).file_ids)
-            swept.files += await asyncio.to_thread(_unlink, [uploads[i] for i in batch if i not in live])
+            swept.files += await asyncio.to_thread(self._files.remove, [i for i in batch if i not in live])
         by_content: dict[str, list[pathlib.Path]] = {}
         for path in parses.values():
             by_content.setdefault(path.name[:64], []).append(path)
@@ -102,7 +104,7 @@ class Sweeper:
         `.partial` ones. → (files by name, partials removed)."""
         found: dict[str, pathlib.Path] = {}
         stale: list[pathlib.Path] = []
-        for path in _two_levels(root):
+        for path in two_levels(root):
             with contextlib.suppress(FileNotFoundError):
                 age = now - path.stat().st_mtime
                 if path.name.endswith(PARTIAL):
@@ -139,15 +141,6 @@ class Sweeper:
             except OSError as error:
                 log.warning("rag sweep: %s; next sweep in %.0f s", type(error).__name__, interval_s)
             await asyncio.sleep(interval_s)
-
-
-def _two_levels(root: pathlib.Path) -> Iterator[pathlib.Path]:
-    """`root/<xx>/<name>`: the layout of the file store and of the parse cache."""
-    if not root.is_dir():
-        return
-    for shard in root.iterdir():
-        if shard.is_dir():
-            yield from (path for path in shard.iterdir() if path.is_file())
 
 
 def _unlink(paths: list[pathlib.Path]) -> int:

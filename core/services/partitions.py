@@ -1,0 +1,54 @@
+"""The core's partition leases over time (PostgreSQL; core/store/partition_leases.py): claim every
+partition before loading state, then renew them until the core stops or loses one."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError
+
+from core.store.partition_leases import Fence, PartitionLeases, check_partition_count
+from ringside_server.settings import Settings
+
+log = logging.getLogger("ringside.core.partitions")
+
+
+async def claim_partitions(engine: Engine, settings: Settings) -> PartitionLeases:
+    """Every partition, for this core: the free ones at once, one another core holds once its lease
+    lapses (a dead core's within RINGSIDE_CORE_LEASE_TTL_S; a live one's never — this core waits as
+    a standby until then, its gRPC port not yet open)."""
+    loop = asyncio.get_running_loop()
+    await loop.run_in_executor(None, check_partition_count, engine, settings.core_partitions)
+    leases = PartitionLeases(
+        engine, Fence(settings.resolved_core_id, settings.core_partitions), settings.core_lease_ttl_s
+    )
+    waited = False
+    while True:
+        await loop.run_in_executor(None, leases.claim, None)
+        missing = settings.core_partitions - len(leases.fence.held)
+        if not missing:
+            break
+        if not waited:
+            log.info("core %s waits for %d partitions another core holds", leases.fence.core_id, missing)
+            waited = True
+        await asyncio.sleep(settings.core_lease_ttl_s / 4)
+    log.info("core %s holds all %d partitions", leases.fence.core_id, settings.core_partitions)
+    return leases
+
+
+async def keep_partitions(leases: PartitionLeases, ttl_s: float) -> None:
+    """Renews every `ttl_s / 4`; returns when a partition was lost (another core claimed it after
+    this one failed to renew in time: a pause, a partition from the database)."""
+    loop = asyncio.get_running_loop()
+    while True:
+        await asyncio.sleep(ttl_s / 4)
+        try:
+            lost = await loop.run_in_executor(None, leases.renew)
+        except OperationalError as error:  # the database unreachable: the fence keeps writes safe meanwhile
+            log.warning("renewing partition leases failed (%s); retrying", type(error.orig).__name__)
+            continue
+        if lost:
+            log.error("partitions %s are another core's now", sorted(lost)[:20])
+            return

@@ -1,0 +1,156 @@
+"""Partition leases with fencing (PostgreSQL only; DECISIONS.md 25).
+
+Each core claims partitions of the accounts by a row per partition: (partition, owner, epoch,
+expires_at_ms). A claim takes a partition that is free, expired, or already this core's, and always
+adds one to its epoch; the owner renews its rows (same epoch) well before they expire. Advisory
+locks alone would not fence — a paused core keeps its session and would write on when resumed — so
+**every commit that writes an account's records checks, in its own transaction, that this core still
+holds that account's partition at the epoch it claimed** (`Fence.check`: `SELECT … FOR SHARE`). A
+stale owner's commit therefore rolls back whole, whatever its records were; and because FOR SHARE
+conflicts with the claim's UPDATE, a takeover waits for a commit in flight and then loads its state
+after it, never before. Times are the database's clock (`clock_timestamp()`), so the cores' clocks
+need not agree.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from sqlalchemy import Connection, Engine, bindparam, text
+
+from ringside_server.errors import RingsideError
+from ringside_server.partitions import partition_of
+
+log = logging.getLogger("ringside.core.partitions")
+
+_NOW_MS = "CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT)"
+
+_ENSURE = text(
+    "INSERT INTO partition_leases (partition, owner, epoch, expires_at_ms) "
+    "SELECT p, '', 0, 0 FROM generate_series(0, :count - 1) AS p ON CONFLICT (partition) DO NOTHING"
+)
+# Rows locked in partition order by every statement here: two claims, or a claim and a commit's
+# check, never wait on each other in a cycle.
+_CLAIM = text(
+    "UPDATE partition_leases SET owner = :me, epoch = epoch + 1, "
+    f"expires_at_ms = {_NOW_MS} + :ttl_ms "
+    "WHERE partition IN (SELECT partition FROM partition_leases WHERE partition IN :wanted "
+    f"AND (owner = :me OR owner = '' OR expires_at_ms < {_NOW_MS}) ORDER BY partition FOR UPDATE) "
+    "RETURNING partition, epoch"
+).bindparams(bindparam("wanted", expanding=True))
+_RENEW = text(
+    f"UPDATE partition_leases SET expires_at_ms = {_NOW_MS} + :ttl_ms "
+    "WHERE partition IN (SELECT partition FROM partition_leases WHERE partition IN :held AND owner = :me "
+    "ORDER BY partition FOR UPDATE) RETURNING partition, epoch"
+).bindparams(bindparam("held", expanding=True))
+_RELEASE = text(
+    "UPDATE partition_leases SET expires_at_ms = 0 WHERE partition = :partition AND owner = :me AND epoch = :epoch"
+)
+_CHECK = text(
+    "SELECT partition, owner, epoch FROM partition_leases WHERE partition IN :partitions ORDER BY partition FOR SHARE"
+).bindparams(bindparam("partitions", expanding=True))
+_OWNERS = text(f"SELECT partition, owner, epoch, expires_at_ms - {_NOW_MS} FROM partition_leases ORDER BY partition")
+
+
+class PartitionFenced(RingsideError):
+    """This core no longer holds the partition at the epoch it claimed: its write did not land."""
+
+    def __init__(self, partitions: Iterable[int]) -> None:
+        listed = sorted(partitions)
+        self.partitions = listed
+        super().__init__(
+            "service_unavailable",
+            f"This core no longer owns partition {listed[0]} of these accounts; retry the request.",
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Owner:
+    partition: int
+    owner: str
+    epoch: int
+    remaining_ms: int
+
+
+@dataclass
+class Fence:
+    """What the group commit checks: the partitions this core holds and at which epoch. Replaced
+    whole (never edited in place) by the lease loop, read by the writer's thread."""
+
+    core_id: str
+    partitions: int
+    held: dict[int, int] = field(default_factory=dict)
+
+    def check(self, connection: Connection, account_ids: Iterable[str]) -> None:
+        """In the commit's transaction: every account's partition is still this core's at its
+        epoch, or PartitionFenced (the transaction then rolls back)."""
+        wanted = {partition_of(account_id, self.partitions) for account_id in account_ids}
+        if not wanted:
+            return
+        held = self.held
+        stale = {p for p in wanted if p not in held}
+        rows = connection.execute(_CHECK, {"partitions": sorted(wanted - stale)}).all() if wanted - stale else []
+        found = {int(row[0]): (str(row[1]), int(row[2])) for row in rows}
+        stale |= {p for p in wanted - stale if found.get(p) != (self.core_id, held[p])}
+        if stale:
+            raise PartitionFenced(stale)
+
+
+class PartitionLeases:
+    """The core's side of the lease rows; every method blocks (run it on a thread)."""
+
+    def __init__(self, engine: Engine, fence: Fence, ttl_s: float) -> None:
+        self._engine = engine
+        self.fence = fence
+        self._ttl_ms = int(ttl_s * 1000)
+
+    def claim(self, wanted: Iterable[int] | None = None) -> dict[int, int]:
+        """Claims every partition of `wanted` (all by default) that is free, expired or already
+        this core's; → the partitions newly claimed and their epochs (added to `fence.held`)."""
+        fence = self.fence
+        partitions = sorted(range(fence.partitions) if wanted is None else wanted)
+        with self._engine.begin() as connection:
+            connection.execute(_ENSURE, {"count": fence.partitions})
+            rows = connection.execute(_CLAIM, {"me": fence.core_id, "ttl_ms": self._ttl_ms, "wanted": partitions}).all()
+        claimed = {int(row[0]): int(row[1]) for row in rows}
+        if claimed:
+            fence.held = {**fence.held, **claimed}
+        return claimed
+
+    def renew(self) -> set[int]:
+        """Extends every held partition; → those lost (taken by another core: dropped from `held`)."""
+        held = dict(self.fence.held)
+        if not held:
+            return set()
+        with self._engine.begin() as connection:
+            parameters = {"me": self.fence.core_id, "ttl_ms": self._ttl_ms, "held": sorted(held)}
+            renewed = {int(row[0]): int(row[1]) for row in connection.execute(_RENEW, parameters)}
+        lost = {p for p, epoch in held.items() if renewed.get(p) != epoch}
+        if lost:
+            self.fence.held = {p: e for p, e in self.fence.held.items() if p not in lost}
+        return lost
+
+    def release(self) -> None:
+        """A clean stop: the rows expire now, so a successor need not wait out the lease."""
+        held = self.fence.held
+        with self._engine.begin() as connection:
+            for partition, epoch in sorted(held.items()):
+                connection.execute(_RELEASE, {"partition": partition, "me": self.fence.core_id, "epoch": epoch})
+        self.fence.held = {}
+
+    def owners(self) -> list[Owner]:
+        with self._engine.connect() as connection:
+            return [Owner(int(r[0]), str(r[1]), int(r[2]), int(r[3])) for r in connection.execute(_OWNERS)]
+
+
+def check_partition_count(engine: Engine, partitions: int) -> None:
+    """Every core of a database must hash into the same number of partitions: refuse another."""
+    with engine.connect() as connection:
+        highest = connection.execute(text("SELECT max(partition) FROM partition_leases")).scalar()
+    if highest is not None and int(highest) + 1 != partitions:
+        raise SystemExit(
+            f"core: this database is split into {int(highest) + 1} partitions, not {partitions} "
+            "(RINGSIDE_CORE_PARTITIONS must be the same for every core of a database)"
+        )

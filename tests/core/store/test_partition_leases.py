@@ -1,0 +1,191 @@
+"""core/store/partition_leases.py on a real PostgreSQL: a core claims every partition; a stale owner
+(its lease lapsed while it was paused, another core claimed) cannot write — its commit rolls back
+whole and leaves no row — and learns it lost them; a takeover waits for a commit in flight; a core
+restarted under the same id takes its partitions back at once and fences its older self."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import AsyncIterator, Iterator
+
+import pytest
+from sqlalchemy import Engine, func, select, text
+
+from core.domain.entities import Transfer
+from core.store.engine import make_engine
+from core.store.migrate import upgrade
+from core.store.partition_leases import Fence, PartitionFenced, PartitionLeases, check_partition_count
+from core.store.tables import TRANSFERS
+from core.store.writer import GroupCommitWriter
+from ringside_server.partitions import partition_of
+from tests.harness import create_postgres_database, drop_postgres_database, wait_until
+
+PARTITIONS = 8
+NOW = 1_800_000_000
+pytestmark = pytest.mark.postgres
+
+
+@pytest.fixture(scope="module")
+def engine() -> Iterator[Engine]:
+    url = create_postgres_database()
+    engine = make_engine(url)
+    try:
+        upgrade(engine)
+        yield engine
+    finally:
+        engine.dispose()
+        drop_postgres_database(url)
+
+
+@pytest.fixture
+def fresh(engine: Engine) -> Engine:
+    with engine.begin() as connection:
+        connection.execute(text("DELETE FROM partition_leases"))
+        connection.execute(text("DELETE FROM transfers"))
+        connection.execute(text("DELETE FROM ledger_totals"))
+    return engine
+
+
+def _leases(engine: Engine, core_id: str) -> PartitionLeases:
+    return PartitionLeases(engine, Fence(core_id, PARTITIONS), ttl_s=30)
+
+
+def _lapse(engine: Engine) -> None:
+    """Every lease lapses (as after a core paused past its TTL), without waiting for it."""
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE partition_leases SET expires_at_ms = 0"))
+
+
+def _transfer(transfer_id: str, account_id: str) -> Transfer:
+    return Transfer(transfer_id, account_id, True, "cust:a", "revenue:a", 1_000, "post", "req_" + transfer_id, NOW, NOW)
+
+
+def _rows(engine: Engine, transfer_id: str) -> int:
+    with engine.connect() as connection:
+        query = select(func.count()).select_from(TRANSFERS).where(TRANSFERS.c.id == transfer_id)
+        return int(connection.execute(query).scalar_one())
+
+
+@pytest.fixture
+async def writers(fresh: Engine) -> AsyncIterator[list[GroupCommitWriter]]:
+    started: list[GroupCommitWriter] = []
+    yield started
+    for writer in started:
+        await writer.close()
+
+
+def _writer(engine: Engine, leases: PartitionLeases, started: list[GroupCommitWriter]) -> GroupCommitWriter:
+    writer = GroupCommitWriter(engine, fence=leases.fence)
+    writer.start()
+    started.append(writer)
+    return writer
+
+
+async def test_a_fenced_core_cannot_write_and_leaves_no_row(fresh: Engine, writers: list[GroupCommitWriter]) -> None:
+    first = _leases(fresh, "core-a")
+    assert first.claim() == {p: 1 for p in range(PARTITIONS)}  # alone: every partition
+    assert _leases(fresh, "core-b").claim() == {}  # held and live: nothing for another core
+    stale = _writer(fresh, first, writers)
+    await stale.write([_transfer("t_before", "acct_1")])
+    assert _rows(fresh, "t_before") == 1
+
+    _lapse(fresh)  # core-a paused past its lease…
+    second = _leases(fresh, "core-b")
+    assert second.claim() == {p: 2 for p in range(PARTITIONS)}  # …and core-b took every partition over
+
+    with pytest.raises(PartitionFenced) as fenced:  # core-a resumes and writes: refused in its transaction
+        await stale.write([_transfer("t_stale", "acct_1"), _transfer("t_stale_2", "acct_2")])
+    assert fenced.value.code == "service_unavailable"
+    assert _rows(fresh, "t_stale") == 0 and _rows(fresh, "t_stale_2") == 0  # nothing of the commit landed
+    with fresh.connect() as connection:
+        moved = connection.execute(text("SELECT sum(debit_nano) FROM ledger_totals WHERE kind = 'post'")).scalar_one()
+    assert moved == 1_000  # the running totals moved for t_before only
+
+    assert first.renew() == set(range(PARTITIONS))  # core-a learns it lost them all
+    assert first.fence.held == {}
+    await _writer(fresh, second, writers).write([_transfer("t_after", "acct_1")])
+    assert _rows(fresh, "t_after") == 1
+
+
+async def test_only_the_lost_partitions_units_fail_in_a_shared_commit(
+    fresh: Engine, writers: list[GroupCommitWriter]
+) -> None:
+    first = _leases(fresh, "core-a")
+    first.claim()
+    kept, lost = "acct_kept", next(f"acct_{i}" for i in range(100) if partition_of(f"acct_{i}", PARTITIONS) != 0)
+    while partition_of(kept, PARTITIONS) == partition_of(lost, PARTITIONS):
+        kept += "x"
+    with fresh.begin() as connection:  # the lost account's partition lapses and core-b claims it
+        connection.execute(
+            text("UPDATE partition_leases SET expires_at_ms = 0 WHERE partition = :p"),
+            {"p": partition_of(lost, PARTITIONS)},
+        )
+    assert list(_leases(fresh, "core-b").claim()) == [partition_of(lost, PARTITIONS)]
+
+    writer = _writer(fresh, first, writers)
+    results = await asyncio.gather(
+        writer.write([_transfer("t_kept", kept)]), writer.write([_transfer("t_lost", lost)]), return_exceptions=True
+    )
+    assert results[0] is None and isinstance(results[1], PartitionFenced)
+    assert (_rows(fresh, "t_kept"), _rows(fresh, "t_lost")) == (1, 0)
+
+
+def test_a_takeover_waits_for_a_commit_in_flight(fresh: Engine) -> None:
+    """The check takes FOR SHARE on the lease row: a claim's UPDATE waits for the commit, so the new
+    owner loads its state after the old owner's last write, never before it."""
+    first = PartitionLeases(fresh, Fence("core-a", PARTITIONS), ttl_s=0.001)  # lapses as soon as it is held
+    first.claim()
+    wait_until(lambda: _live_leases(fresh) == 0, 10, "the leases to lapse")
+    claimed: dict[int, int] = {}
+    with fresh.connect() as connection:
+        transaction = connection.begin()
+        first.fence.check(connection, ["acct_1"])  # lapsed but not taken: still core-a's to write
+        connection.execute(TRANSFERS.insert(), [_row("t_in_flight", "acct_1")])
+        taker = threading.Thread(target=lambda: claimed.update(_leases(fresh, "core-b").claim()))
+        taker.start()
+        wait_until(lambda: _waiting_on_locks(fresh) >= 1, 10, "the claim to wait on the commit's lock")
+        assert claimed == {}
+        transaction.commit()
+    taker.join(10)
+    assert claimed == {p: 2 for p in range(PARTITIONS)}
+    assert _rows(fresh, "t_in_flight") == 1
+
+
+def test_a_restart_under_the_same_id_takes_its_partitions_back_and_fences_its_older_self(fresh: Engine) -> None:
+    older = _leases(fresh, "core-a")
+    older.claim()
+    newer = _leases(fresh, "core-a")
+    assert newer.claim() == {p: 2 for p in range(PARTITIONS)}  # no wait: they were its own
+    with fresh.connect() as connection, pytest.raises(PartitionFenced):
+        older.fence.check(connection, ["acct_1"])
+    assert older.renew() == set(range(PARTITIONS))
+    newer.release()  # a clean stop: another core need not wait out the lease
+    assert _leases(fresh, "core-b").claim() == {p: 3 for p in range(PARTITIONS)}
+
+
+def test_every_core_of_a_database_must_split_it_alike(fresh: Engine) -> None:
+    _leases(fresh, "core-a").claim()
+    check_partition_count(fresh, PARTITIONS)
+    with pytest.raises(SystemExit):
+        check_partition_count(fresh, PARTITIONS * 2)
+
+
+def _row(transfer_id: str, account_id: str) -> dict[str, object]:
+    from core.store.records import transfer_row
+
+    return transfer_row(_transfer(transfer_id, account_id))
+
+
+def _live_leases(engine: Engine) -> int:
+    with engine.connect() as connection:
+        query = (
+            "SELECT count(*) FROM partition_leases WHERE expires_at_ms >= EXTRACT(EPOCH FROM clock_timestamp()) * 1000"
+        )
+        return int(connection.execute(text(query)).scalar_one())
+
+
+def _waiting_on_locks(engine: Engine) -> int:
+    with engine.connect() as connection:
+        query = "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()"
+        return int(connection.execute(text(query)).scalar_one())
