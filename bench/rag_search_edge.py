@@ -4,7 +4,7 @@
 
 Starts a core, the rag role and an edge (tests.harness.Stack, no Temporal), creates a store, fills
 its index with `--points` random 384-d unit vectors through the rag role's Upsert (as an ingest
-would; no optimize() — production does not call it yet), then times `--queries` searches of each:
+would; no optimize(): the optimize policy runs it after ingests, docs/rag.md), then times `--queries` searches of each:
 - engine: the rag role's Search RPC with a ready vector (gRPC + the embedded engine; no embedding);
 - embed: the rag role's Embed RPC for a short query (the local model);
 - edge: `POST /v1/vector_stores/{id}/search` with that query over HTTP — the core's store lookup,
@@ -22,6 +22,7 @@ import statistics
 import tempfile
 import time
 import uuid
+from typing import Any
 
 import grpc
 import numpy as np
@@ -53,6 +54,11 @@ def _timed(call: object, count: int, roles: dict[str, int], cpu_ms: dict[str, fl
     for role, pid in roles.items():
         cpu_ms[role] = (cpu_seconds([pid]) - before[role]) * 1000 / count
     return samples
+
+
+def _answered(response: Any) -> None:
+    """A search that failed would time nothing (a 500 is fast): every one must answer 200."""
+    assert response.status == 200, response.body[:300]
 
 
 def _cpu(cpu_ms: dict[str, float]) -> str:
@@ -99,14 +105,14 @@ def main() -> None:
         body = {"query": QUERY, "max_num_results": 10}
         path = f"/v1/vector_stores/{store['id']}/search"
         for _ in range(10):  # warm-up: connections, caches
-            stack.call("POST", path, key, body)
+            _answered(stack.call("POST", path, key, body))
         assert stack.edge and stack.core and stack.rag
         roles = {"edge": stack.edge.pid, "core": stack.core.pid, "rag": stack.rag.pid}
         cpu: dict[str, dict[str, float]] = {"engine": {}, "embed": {}, "edge": {}}
         engine = _timed(lambda: rag.Search(search, metadata=metadata, timeout=60), args.queries, roles, cpu["engine"])
         embed_request = rag_pb2.EmbedRequest(texts=[QUERY])
         embed = _timed(lambda: rag.Embed(embed_request, metadata=metadata), args.queries, roles, cpu["embed"])
-        edge = _timed(lambda: stack.call("POST", path, key, body), args.queries, roles, cpu["edge"])
+        edge = _timed(lambda: _answered(stack.call("POST", path, key, body)), args.queries, roles, cpu["edge"])
         added = statistics.median(edge) - statistics.median(engine) - statistics.median(embed)
         print(f"{args.points} points ({args.backend}; loaded in {load_s:.1f} s; load average {os.getloadavg()[0]:.1f})")
         print(f"  engine (rag Search RPC, vector given): {_percentiles(engine)}; {_cpu(cpu['engine'])}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import logging
 import os
@@ -121,6 +122,8 @@ def create_app(settings: Settings) -> web.Application:
             files=open_file_store(settings),
         )
         yield
+        with contextlib.suppress(TimeoutError):  # handlers have drained: their query log entries go
+            await asyncio.wait_for(app[EDGE].query_log.drain(), settings.drain_timeout_s)
         if leases is not None:  # handlers have drained: report every call, close every lease
             await leases.close(min(settings.drain_timeout_s, LEASE_CLOSE_S))
         await request_log.close()

@@ -19,6 +19,7 @@ from rag.filters import Filter
 
 MAX_POINTS_PER_UPSERT = 1024
 MAX_SEARCH_LIMIT = 50
+MAX_FILES_LISTED = 100_000  # files per index the sweep looks at in one pass
 _INDEX_NAME = re.compile(r"^[A-Za-z0-9_-]{1,100}$")
 # What index_name makes of a store's id: the sweep touches no index (collection) of another shape.
 _STORE_INDEX = re.compile(r"^(vs_[A-Za-z0-9]{1,80})--g([0-9]{1,9})$")
@@ -110,6 +111,9 @@ class VectorIndexes(Protocol):
     def count(self, name: str, file_id: str | None = None) -> int:
         """How many points the index (or one file in it) holds."""
 
+    def file_ids(self, name: str) -> list[str]:
+        """The distinct files with points in the index (at most MAX_FILES_LISTED; the sweep's check)."""
+
     def search(
         self,
         name: str,
@@ -123,6 +127,10 @@ class VectorIndexes(Protocol):
 
     def optimize(self, name: str) -> None:
         """Builds the search structures after a batch of writes (a no-op where the engine does it)."""
+
+    def unindexed(self, name: str) -> int:
+        """Points a search still scans by brute force until `optimize` (0 where the engine optimizes
+        on its own: a Qdrant server)."""
 
     def close(self) -> None:
         """Releases the engine (files, locks, connections)."""

@@ -18,6 +18,7 @@ import qdrant_edge as edge
 
 from rag.filters import Filter, translate
 from rag.index import (
+    MAX_FILES_LISTED,
     PAYLOAD_ATTRIBUTES,
     PAYLOAD_FILE_ID,
     IndexNotFoundError,
@@ -102,6 +103,11 @@ class EdgeIndexes:
         request = edge.CountRequest(exact=True, filter=_file_filter(file_id) if file_id else None)
         return int(self._shard(name).count(request))
 
+    def file_ids(self, name: str) -> list[str]:
+        """The file ids in the index (a facet over the keyword-indexed file_id)."""
+        found = self._shard(name).facet(edge.FacetRequest(PAYLOAD_FILE_ID, limit=MAX_FILES_LISTED, exact=True))
+        return sorted(str(hit.value) for hit in found.hits if hit.count > 0)  # a deleted file may stay at 0
+
     def search(
         self,
         name: str,
@@ -125,6 +131,11 @@ class EdgeIndexes:
     def optimize(self, name: str) -> None:
         """Builds the HNSW graph and merges segments; until then searches scan the new points."""
         self._shard(name).optimize()
+
+    def unindexed(self, name: str) -> int:
+        """Points not yet in an HNSW graph (deletes can leave the indexed count above the points')."""
+        info = self._shard(name).info()
+        return max(0, int(info.points_count) - int(info.indexed_vectors_count))
 
     def close(self) -> None:
         """Closes every shard and gives up the root."""

@@ -16,6 +16,7 @@ from qdrant_client import models as qdrant
 
 from rag.filters import Filter, translate
 from rag.index import (
+    MAX_FILES_LISTED,
     PAYLOAD_ATTRIBUTES,
     PAYLOAD_FILE_ID,
     CollectionLayout,
@@ -103,6 +104,12 @@ class QdrantIndexes:
         result = self._client.count(name, count_filter=_file_filter(file_id) if file_id else None, exact=True)
         return int(result.count)
 
+    def file_ids(self, name: str) -> list[str]:
+        """The file ids in the collection (a facet over the keyword-indexed file_id)."""
+        self._require(name)
+        found = self._client.facet(name, PAYLOAD_FILE_ID, limit=MAX_FILES_LISTED, exact=True)
+        return sorted(str(hit.value) for hit in found.hits if hit.count > 0)  # a deleted file may stay at 0
+
     def search(
         self,
         name: str,
@@ -128,6 +135,11 @@ class QdrantIndexes:
     def optimize(self, name: str) -> None:
         """A no-op: the server builds its HNSW graph on its own."""
         self._require(name)
+
+    def unindexed(self, name: str) -> int:
+        """0: a Qdrant server builds its graphs itself (its optimizers' indexing threshold)."""
+        self._require(name)
+        return 0
 
     def close(self) -> None:
         """Closes the client."""

@@ -38,6 +38,7 @@ from rag.embedder import DIMENSIONS, LOCAL_MODEL_REF, EmbeddingInputError, Embed
 from rag.errors import InvalidRequestError
 from rag.filters import parse_filter
 from rag.index import CollectionLayout, IndexNotFoundError, IndexPoint, VectorIndexes, index_name, open_indexes
+from rag.optimize import OptimizePolicy
 from ringside.rag.v1 import rag_pb2, rag_pb2_grpc
 from ringside_server.core_client import CoreClient
 from ringside_server.errors import RingsideError
@@ -82,6 +83,8 @@ class RagOptions:
     sweep_interval_s: float = 300.0  # the sweep of deleted files' and stores' leftovers (0: none)
     partial_upload_ttl_s: float = 3600.0
     sweep_grace_s: float = 60.0
+    optimize_interval_s: float = 60.0  # the optimize policy (rag/optimize.py; 0: none)
+    optimize_min_points: int = 10_000
     # Providers for ingest with a non-local embedding model (None: the settings from the environment).
     settings: Settings | None = None
 
@@ -371,20 +374,15 @@ async def serve(options: RagOptions) -> None:
     ingesting = asyncio.create_task(_ingest(options, servicer)) if options.temporal else None
     sweeps = options.core_address and options.files and options.parse_cache and options.sweep_interval_s
     sweeping = asyncio.create_task(_sweep(options, indexes)) if sweeps else None
+    policy = OptimizePolicy(indexes, options.optimize_min_points)
+    optimizing = asyncio.create_task(policy.run(options.optimize_interval_s)) if options.optimize_interval_s else None
     await stop.wait()
     log.info("rag stopping")
-    if sweeping is not None:
-        sweeping.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await sweeping
-    if ingesting is not None:
-        ingesting.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await ingesting
-    if heartbeat is not None:
-        heartbeat.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await heartbeat
+    for task in (optimizing, sweeping, ingesting, heartbeat):
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
     await health_servicer.enter_graceful_shutdown()
     await server.stop(grace=options.drain_timeout_s)
     servicer.close()

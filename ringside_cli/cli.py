@@ -160,6 +160,8 @@ def rag_serve(
         sweep_interval_s=settings.rag_sweep_interval_s,
         partial_upload_ttl_s=settings.rag_partial_upload_ttl_s,
         sweep_grace_s=settings.rag_sweep_grace_s,
+        optimize_interval_s=settings.rag_optimize_interval_s,
+        optimize_min_points=settings.rag_optimize_min_points,
         settings=settings,
     )
     _run(serve(options))

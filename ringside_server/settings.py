@@ -67,6 +67,11 @@ class Settings(BaseSettings):
     rag_sweep_interval_s: float = Field(default=300.0, ge=0.2, le=86_400)
     rag_partial_upload_ttl_s: int = Field(default=3600, ge=1, le=7 * 86_400)
     rag_sweep_grace_s: int = Field(default=60, ge=1, le=86_400)
+    # The optimize policy (rag/optimize.py): how often the rag role looks for an embedded index whose
+    # unindexed points (searched by brute force) number at least rag_optimize_min_points and have
+    # stopped growing, and builds its HNSW graph off the request path (0: never).
+    rag_optimize_interval_s: float = Field(default=60.0, ge=0, le=86_400)
+    rag_optimize_min_points: int = Field(default=10_000, ge=1, le=1_000_000_000)
     # A vector store's embedding_model when its create names none (API.md "Managed RAG").
     rag_embedding_model: str = Field(default="fc:local/all-minilm-l6-v2", min_length=1, max_length=300)
     # An ingest in progress with no progress (no batch embedded) for this long shows `stalled` (issue 17).

@@ -139,8 +139,10 @@ async def search_stores(
     result.hits.sort(key=lambda hit: hit.score, reverse=True)
     del result.hits[max_results:]
     latency_ms = round((time.monotonic() - started) * 1000)
-    for store in stores:
-        await _log(gateway, caller, authorization, store.id, "\n".join(texts), latency_ms, result)
+    for store in stores:  # off the response path: the answer does not wait on the core's commit
+        await gateway.query_log.start(
+            _log(gateway, caller, authorization, store.id, "\n".join(texts), latency_ms, result)
+        )
     return result
 
 
@@ -153,7 +155,8 @@ async def _log(
     latency_ms: int,
     result: SearchResult,
 ) -> None:
-    """The store's query log gets the answered search (a failed write is logged, not the caller's error)."""
+    """The store's query log gets the answered search (a failed write is logged, not the caller's error;
+    it runs after the answer, through gateway.query_log, which reads of the log drain first)."""
     mine = [hit for hit in result.hits if hit.store_id == store_id]
     try:
         await gateway.core.as_caller(

@@ -272,9 +272,13 @@ class Meter(Settlement):
             room, _ = self._room(customer, limits)
             if room is not None:
                 amount = min(amount, room // LEASE_ROOM_SHARE)
-        if slots < 1 or amount < estimate or amount == 0:
+        if slots < 1 or amount < estimate:
             return None
-        slots = min(slots, amount // estimate)
+        if estimate:
+            slots = min(slots, amount // estimate)
+        # else a free model's calls (fc:local/*, priced 0): a lease of nothing but rate-limit slots,
+        # as the per-call path admits them whatever the room (a search's query embedding no longer
+        # waits on two group commits)
         hold, records = self._hold(new_id("lse"), "lease", key, customer, amount, request, now, markup)
         hold.lease_calls = slots
         tokens = slots * bound.tokens if tokens_room is not None else 0

@@ -78,4 +78,8 @@ class FilesServicer(Base, files_pb2_grpc.FilesServiceServicer):
             [i[:100] for i in request.store_ids],
             [i[:100] for i in request.sha256s],
         )
-        return files_pb2.LiveRagObjectsResponse(file_ids=live_files, store_ids=live_stores, sha256s=live_contents)
+        pairs = [(pair.store_id[:100], pair.file_id[:100]) for pair in request.attachments]
+        attached = [files_pb2.StoreFilePair(store_id=s, file_id=f) for s, f in files.live_attachments(self.core, pairs)]
+        return files_pb2.LiveRagObjectsResponse(
+            file_ids=live_files, store_ids=live_stores, sha256s=live_contents, attachments=attached
+        )

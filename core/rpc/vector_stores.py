@@ -9,7 +9,7 @@ from core.domain.vector_stores import VectorStore
 from core.rpc.base import MAX_PROTO_STRING, Context, rpc
 from core.rpc.vector_store_migrations import MigrationMethods, migration_to
 from core.services import vector_store_files, vector_store_migrations, vector_store_queries, vector_stores
-from core.services.vector_store_files import rows_of
+from core.services.vector_store_files import BatchFile, rows_of
 from core.services.vector_stores import MAX_JSON, StoreInput
 from ringside.core.v1 import vector_stores_pb2, vector_stores_pb2_grpc
 from ringside_server.errors import RingsideError
@@ -246,16 +246,23 @@ class VectorStoresServicer(MigrationMethods, vector_stores_pb2_grpc.VectorStores
 
     @rpc
     async def AttachFileBatch(self, request: pb.AttachFileBatchRequest, context: Context) -> pb.FileBatchResponse:
-        if len(request.file_ids) > MAX_BATCH:
+        if len(request.file_ids) > MAX_BATCH or len(request.files) > MAX_BATCH:
             raise RingsideError("invalid_request", f"file_ids must hold 1..{MAX_BATCH} ids.", "file_ids")
+        if request.file_ids and request.files:
+            raise RingsideError("invalid_request", "Give file_ids or files, not both.", "files")
+        entries = [
+            BatchFile(f.file_id[:100], f.attributes_json[: MAX_JSON + 1], f.chunking_json[: MAX_JSON + 1])
+            for f in request.files
+        ] or [
+            BatchFile(file_id[:100], request.attributes_json[: MAX_JSON + 1], request.chunking_json[: MAX_JSON + 1])
+            for file_id in request.file_ids
+        ]
         batch_id, rows = await vector_store_files.attach_batch(
             self.core,
             self.auth.principal(context),
             request.store_id[:100],
             request.customer_ref[:MAX_PROTO_STRING],
-            [file_id[:100] for file_id in request.file_ids],
-            request.attributes_json[: MAX_JSON + 1],
-            request.chunking_json[: MAX_JSON + 1],
+            entries,
         )
         return self._batch(batch_id, rows)
 

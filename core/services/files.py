@@ -171,3 +171,16 @@ def live_rag_objects(
     wanted = set(sha256s)
     held = {f.sha256 for f in core.state.files.values() if f.sha256 in wanted}
     return files, stores, [digest for digest in sha256s if digest in held]
+
+
+def live_attachments(core: Core, pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The (store, file) pairs whose points the rag role may keep: the file is attached to the store
+    and its ingest not cancelled. A file deleted or detached (even while the rag role was down) is not."""
+    if len(pairs) > MAX_LIVE_CHECK:
+        raise RingsideError("invalid_request", f"At most {MAX_LIVE_CHECK} ids per list.", "attachments")
+    live = []
+    for store_id, file_id in pairs:
+        row = core.state.store_files.get(store_id, {}).get(file_id)
+        if row is not None and row.status != "cancelled":
+            live.append((store_id, file_id))
+    return live

@@ -116,28 +116,37 @@ async def attach(
     return row
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class BatchFile:
+    """One file of a batch with its own attributes and chunking (JSON; "" for the defaults)."""
+
+    file_id: str
+    attributes_json: str = ""
+    chunking_json: str = ""
+
+
 async def attach_batch(
-    core: Core,
-    principal: Principal,
-    store_id: str,
-    customer_ref: str,
-    file_ids: list[str],
-    attributes_json: str,
-    chunking_json: str,
+    core: Core, principal: Principal, store_id: str, customer_ref: str, files: list[BatchFile]
 ) -> tuple[str, list[VectorStoreFile]]:
-    """Attaches every file or none; files attached already stay as they are (not in the batch)."""
+    """Attaches every file or none; files attached already stay as they are (not in the batch), and
+    a file named twice is attached once (its first entry)."""
     require_scope(principal, "api:write", customer_bound=True)
-    if not 1 <= len(file_ids) <= MAX_BATCH:
+    if not 1 <= len(files) <= MAX_BATCH:
         raise RingsideError("invalid_request", f"file_ids must hold 1..{MAX_BATCH} ids.", "file_ids")
     store = vector_stores.get(core, principal, store_id, customer_ref, shared_ok=False)
-    _check_json(attributes_json, chunking_json)
-    for file_id in file_ids:
-        _checked_file(core, principal, store, customer_ref, file_id)
+    for entry in files:
+        _check_json(entry.attributes_json, entry.chunking_json)
+        _checked_file(core, principal, store, customer_ref, entry.file_id)
     batch_id, now = new_sortable_id("vsfb"), core.now()
     attached = core.state.store_files.get(store.id, {})
-    fresh = list(dict.fromkeys(f for f in file_ids if f not in attached))
+    fresh: dict[str, BatchFile] = {}
+    for entry in files:
+        if entry.file_id not in attached:
+            fresh.setdefault(entry.file_id, entry)
     key_id = _key_of(core, principal)
-    rows = [_new_row(store, f, attributes_json, chunking_json, now, batch_id, key_id) for f in fresh]
+    rows = [
+        _new_row(store, f.file_id, f.attributes_json, f.chunking_json, now, batch_id, key_id) for f in fresh.values()
+    ]
 
     def add() -> None:
         for row in rows:

@@ -23,6 +23,7 @@ from edge_http.rag.models import embedding_model_of
 from ringside.core.v1 import metering_pb2
 from ringside.core.v1 import vector_stores_pb2 as pb
 from ringside_server.errors import RingsideError
+from ringside_server.providers.catalog.load import CatalogModel
 from ringside_server.vector_search import search_stores
 
 log = logging.getLogger("ringside.edge")
@@ -66,14 +67,22 @@ async def _chunking_json(request: web.Request, header: str, body: dict[str, Any]
     """The body's chunking_strategy checked against the store's model; "" for the store's default."""
     if body.get("chunking_strategy") is None:
         return ""
+    return _chunking_with(await _store_model(request, header), body["chunking_strategy"])
+
+
+async def _store_model(request: web.Request, header: str) -> CatalogModel:
+    """The store's embedding model (what a chunking strategy is checked against)."""
     edge = request.app[EDGE]
     found = await edge.core.as_caller(
         edge.core.vector_stores.GetVectorStore,
         pb.GetVectorStoreRequest(id=_store_id(request), customer_ref=fc_customer(request)),
         header,
     )
-    model = await embedding_model_of(edge, bearer(request), found.store.embedding_model)
-    return orjson.dumps(wire.chunking_of(body["chunking_strategy"], model)).decode()
+    return await embedding_model_of(edge, bearer(request), found.store.embedding_model)
+
+
+def _chunking_with(model: CatalogModel, strategy: object) -> str:
+    return "" if strategy is None else orjson.dumps(wire.chunking_of(strategy, model)).decode()
 
 
 async def attach_file(request: web.Request) -> web.Response:
@@ -180,7 +189,7 @@ def _file_request(request: web.Request) -> pb.StoreFileRequest:
     )
 
 
-BATCH_FIELDS = frozenset({"file_ids", "attributes", "chunking_strategy"})
+BATCH_FIELDS = frozenset({"file_ids", "files", "attributes", "chunking_strategy"})
 MAX_BATCH = wire.MAX_FILE_IDS
 
 
@@ -208,28 +217,54 @@ def render_batch(store_id: str, batch: pb.FileBatchResponse) -> dict[str, Any]:
 
 
 async def create_batch(request: web.Request) -> web.Response:
+    """POST /v1/vector_stores/{id}/file_batches with `file_ids` (one attributes and chunking for all)
+    or OpenAI's newer `files: [{file_id, attributes?, chunking_strategy?}]` (each its own; the
+    top-level attributes and chunking_strategy are then ignored, as OpenAI does)."""
     edge = request.app[EDGE]
     header = authorization(request)
     body = parse_object(await request.read())
     wire.refuse_unknown(body, BATCH_FIELDS)
-    ids = body.get("file_ids")
-    if not isinstance(ids, list) or not 1 <= len(ids) <= MAX_BATCH:  # before any id is looked up
-        raise RingsideError("invalid_request", f"file_ids must be an array of 1..{MAX_BATCH} file ids.", "file_ids")
-    file_ids = [wire.file_id_of(file_id, "file_ids") for file_id in ids]
-    attributes = wire.attributes_of(body.get("attributes"))
-    chunking = await _chunking_json(request, header, body)
-    created = await edge.core.as_caller(
-        edge.core.vector_stores.AttachFileBatch,
-        pb.AttachFileBatchRequest(
-            store_id=_store_id(request),
-            customer_ref=fc_customer(request),
-            file_ids=file_ids,
-            attributes_json=orjson.dumps(attributes).decode(),
-            chunking_json=chunking,
-        ),
-        header,
-    )
+    ids, entries = body.get("file_ids"), body.get("files")
+    if (ids is None) == (entries is None):
+        raise RingsideError("invalid_request", "Give either file_ids or files (not both).", "file_ids")
+    batch = pb.AttachFileBatchRequest(store_id=_store_id(request), customer_ref=fc_customer(request))
+    if entries is not None:
+        checked = _batch_entries(entries)  # before any id is looked up
+        model = await _store_model(request, header) if any(e.get("chunking_strategy") for e in checked) else None
+        batch.files.extend(
+            pb.BatchFile(
+                file_id=entry["file_id"],
+                attributes_json=orjson.dumps(wire.attributes_of(entry.get("attributes"))).decode(),
+                chunking_json=_chunking_with(model, entry.get("chunking_strategy")) if model else "",
+            )
+            for entry in checked
+        )
+    else:
+        if not isinstance(ids, list) or not 1 <= len(ids) <= MAX_BATCH:  # before any id is looked up
+            raise RingsideError("invalid_request", f"file_ids must be an array of 1..{MAX_BATCH} file ids.", "file_ids")
+        batch.file_ids.extend(wire.file_id_of(file_id, "file_ids") for file_id in ids)
+        batch.attributes_json = orjson.dumps(wire.attributes_of(body.get("attributes"))).decode()
+        batch.chunking_json = await _chunking_json(request, header, body)
+    created = await edge.core.as_caller(edge.core.vector_stores.AttachFileBatch, batch, header)
     return _json(render_batch(_store_id(request), created))
+
+
+def _batch_entries(entries: object) -> list[dict[str, Any]]:
+    """`files`: 1..500 objects of OpenAI's CreateVectorStoreFileRequest shape."""
+    if not isinstance(entries, list) or not 1 <= len(entries) <= MAX_BATCH:
+        raise RingsideError(
+            "invalid_request", f"files must be an array of 1..{MAX_BATCH} {{file_id, attributes?, …}}.", "files"
+        )
+    for entry in entries:
+        if not isinstance(entry, dict) or set(entry) - wire.ATTACH_FIELDS:
+            raise RingsideError(
+                "invalid_request",
+                "each of files is {file_id, attributes?, chunking_strategy?}.",
+                "files",
+            )
+        wire.file_id_of(entry.get("file_id"), "files")
+        wire.attributes_of(entry.get("attributes"))
+    return entries
 
 
 def _batch_request(request: web.Request) -> pb.FileBatchRequest:
@@ -333,6 +368,7 @@ async def list_queries(request: web.Request) -> web.Response:
     """GET /v1/vector_stores/{id}/queries: the store's query log, newest first (its owner only)."""
     edge = request.app[EDGE]
     query = request.query
+    await edge.query_log.drain()  # this edge's searches answered so far are in the log
     listed = await edge.core.as_caller(
         edge.core.vector_stores.ListQueries,
         pb.ListQueriesRequest(
@@ -365,6 +401,7 @@ async def stats(request: web.Request) -> web.Response:
     """GET /v1/vector_stores/{id}/stats?window=24h|7d|30d (its owner only)."""
     edge = request.app[EDGE]
     window = request.query.get("window", "24h")[:10]
+    await edge.query_log.drain()
     found = await edge.core.as_caller(
         edge.core.vector_stores.GetStoreStats,
         pb.StoreStatsRequest(store_id=_store_id(request), customer_ref=fc_customer(request), window=window),

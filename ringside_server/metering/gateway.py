@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from ringside.core.v1 import metering_pb2, slots_pb2
 from ringside_server import allowed_models
 from ringside_server.allowed_models import EVERYTHING, Policy
+from ringside_server.background_writes import BackgroundWrites
 from ringside_server.core_client import CoreClient
 from ringside_server.errors import RingsideError
 from ringside_server.metering import slot_refs
@@ -53,6 +54,8 @@ class Gateway:
     metrics: EdgeMetrics | None = None  # None: this role exposes no call metrics
     # The rag role's client (vector indexes, the local models); None only in tests of other parts.
     rag: RagClient | None = None
+    # Searches' query log entries, written off the response path (read through this process after a drain)
+    query_log: BackgroundWrites = field(default_factory=BackgroundWrites)
     keepalive: KeepAlive = field(init=False)
 
     def __post_init__(self) -> None:

@@ -193,7 +193,8 @@ class LeaseManager:
         """Past AHEAD_AT of `lease`, ask for its successor in the background (once)."""
         if key in self._ahead_keys or key in self._next or key in self._acquiring:
             return
-        taken = max(lease.calls_taken / lease.calls, (lease.reserved_nano + lease.used_nano) / lease.amount_nano)
+        spent = (lease.reserved_nano + lease.used_nano) / lease.amount_nano if lease.amount_nano else 0.0  # 0: free
+        taken = max(lease.calls_taken / lease.calls, spent)
         window = (now - lease.granted_at) / max(1e-9, lease.admit_until - lease.granted_at)
         if taken < AHEAD_AT and (window < AHEAD_AT or lease.calls_taken < 2):
             return

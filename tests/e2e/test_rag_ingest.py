@@ -354,6 +354,50 @@ def test_file_batches(stack: Stack) -> None:
     assert stack.call("GET", f"{path}/{batch.id}", other).status == 404
 
 
+def test_a_file_batch_of_files_each_with_its_attributes_and_chunking(stack: Stack) -> None:
+    """OpenAI's newer `files: [{file_id, attributes?, chunking_strategy?}]` shape (mutually exclusive
+    with file_ids; the top-level attributes are then ignored)."""
+    key = stack.new_account()["live"]
+    sdk = client(stack, key)
+    store = sdk.vector_stores.create(name="files shape")
+    plums = _upload(sdk, "plums.txt", b"Plums ripen in late summer on the south wall.\n")
+    figs = _upload(sdk, "figs.txt", b"Figs need a warm sheltered corner to fruit.\n")
+    static = {"type": "static", "static": {"max_chunk_size_tokens": 100, "chunk_overlap_tokens": 0}}
+    batch = sdk.vector_stores.file_batches.create(
+        store.id,
+        files=[
+            {"file_id": plums, "attributes": {"fruit": "plum", "year": 2024}},
+            {"file_id": figs, "attributes": {"fruit": "fig"}, "chunking_strategy": static},
+        ],
+        attributes={"ignored": True},
+    )
+    assert batch.file_counts.total == 2
+    for file_id in (plums, figs):
+        assert settled(sdk, store.id, file_id).status == "completed"
+    listed = {f.id: f for f in sdk.vector_stores.file_batches.list_files(batch.id, vector_store_id=store.id)}
+    assert listed[plums].attributes == {"fruit": "plum", "year": 2024}
+    assert listed[figs].attributes == {"fruit": "fig"}
+    assert listed[figs].chunking_strategy.model_dump() == static
+    assert listed[plums].chunking_strategy.model_dump() != static  # the store's default
+    found = sdk.vector_stores.search(store.id, query="fruit", filters={"type": "eq", "key": "fruit", "value": "fig"})
+    assert [hit.file_id for hit in found.data] == [figs]  # the points carry each file's own attributes
+
+    path = f"/v1/vector_stores/{store.id}/file_batches"
+    for body, param in (
+        ({"file_ids": [plums], "files": [{"file_id": figs}]}, "file_ids"),
+        ({"attributes": {"a": "b"}}, "file_ids"),
+        ({"files": []}, "files"),
+        ({"files": [{"file_id": f"file-{i:020d}"} for i in range(501)]}, "files"),
+        ({"files": [{"file_id": plums, "extra": 1}]}, "files"),
+        ({"files": [{"attributes": {}}]}, "files"),
+        ({"files": [{"file_id": plums, "attributes": "x"}]}, "attributes"),
+        ({"files": [{"file_id": plums, "chunking_strategy": {"type": "nope"}}]}, "chunking_strategy"),
+    ):
+        answer = stack.call("POST", path, key, body)
+        assert answer.status == 400 and answer.json()["error"]["param"] == param, (body, answer.body)
+    assert stack.call("POST", path, key, {"files": [{"file_id": "file-doesnotexist00"}]}).status == 404
+
+
 def test_cancelling_a_batch(stack: Stack) -> None:
     key = stack.new_account()["live"]
     sdk = client(stack, key)

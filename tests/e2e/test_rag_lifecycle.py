@@ -15,12 +15,15 @@ import os
 import pathlib
 import secrets
 import time
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
+import grpc
 import openai
 import pytest
 
+from ringside.rag.v1 import rag_pb2, rag_pb2_grpc
 from tests.conftest import BACKENDS
 from tests.e2e.rag_ingest_stack import ingest_stack
 from tests.e2e.test_chat_completions import client
@@ -155,6 +158,30 @@ def test_the_sweep_removes_stale_partial_uploads_and_bytes_no_file_names(stack: 
     wait_until(lambda: not stale.exists() and not orphan.exists(), GONE_DEADLINE_S, "the sweep")
     assert fresh.exists()
     fresh.unlink()
+
+
+def test_the_sweep_removes_the_points_of_a_file_no_longer_attached(stack: Stack) -> None:
+    """Points of a file deleted or detached while the rag role was down (the edge could not remove
+    them) stay in a live store's index until the sweep asks the core which files are attached there."""
+    key = stack.new_account()["live"]
+    sdk = client(stack, key)
+    store = sdk.vector_stores.create(name="orphans")
+    kept = _attached(sdk, store.id, "kept.txt", b"Notes about the orchard and its pear trees.\n")
+    metadata = (("x-ringside-internal", stack.internal_token),)
+    with grpc.insecure_channel(f"127.0.0.1:{stack.rag_port}") as channel:
+        rag = rag_pb2_grpc.RagServiceStub(channel)
+        index = rag_pb2.IndexRef(store_id=store.id, generation=0)
+        vector = [1.0] + [0.0] * 383
+        orphan = rag_pb2.Point(id=str(uuid.uuid4()), vector=vector, file_id="file-GoneWhileDown0", text="left over")
+        rag.Upsert(rag_pb2.UpsertRequest(index=index, points=[orphan]), metadata=metadata, timeout=30)
+
+        def files_found() -> set[str]:
+            search = rag_pb2.SearchRequest(index=index, vector=vector, max_num_results=50)
+            return {hit.file_id for hit in rag.Search(search, metadata=metadata, timeout=30).hits}
+
+        assert "file-GoneWhileDown0" in files_found()
+        wait_until(lambda: "file-GoneWhileDown0" not in files_found(), GONE_DEADLINE_S, "the sweep")
+        assert files_found() == {kept}  # the attached file's points stay
 
 
 def test_a_store_on_openais_embedding_model_ingests_and_searches(stack: Stack) -> None:

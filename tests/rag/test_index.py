@@ -256,3 +256,18 @@ def test_names_lists_only_the_indexes_index_name_makes(indexes: VectorIndexes) -
     assert store_of_index("handbook--g1") is None and store_of_index("vs_abc--gx") is None
     indexes.drop("vs_abc--g0")
     assert indexes.names() == ["vs_abc--g2", "vs_other--g1"]
+
+
+def test_file_ids_lists_each_file_with_points_once(filled: VectorIndexes) -> None:
+    assert filled.file_ids(NAME) == [f"file-{n}" for n in range(6)]
+    filled.delete_file(NAME, "file-2")
+    assert "file-2" not in filled.file_ids(NAME) and len(filled.file_ids(NAME)) == 5
+    with pytest.raises(IndexNotFoundError):
+        filled.file_ids(index_name("vs_test", 9))
+
+
+def test_unindexed_counts_what_a_search_scans_by_brute_force(indexes: VectorIndexes) -> None:
+    indexes.create(NAME, DIMENSIONS)
+    indexes.upsert(NAME, points())
+    expected = 30 if isinstance(indexes, EdgeIndexes) else 0  # a Qdrant server optimizes by itself
+    assert indexes.unindexed(NAME) == expected

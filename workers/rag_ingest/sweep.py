@@ -7,6 +7,8 @@ the core which of it is still live (`FilesService.LiveRagObjects`, ids only) and
 - a file's bytes, once no live file has that id (a stored file younger than
   RINGSIDE_RAG_SWEEP_GRACE_S is left alone: its upload's metadata may still be on its way to the core);
 - every index of a store that is no longer live (all its generations);
+- in a live store's indexes, the points of a file no longer attached to it (deleted, detached or
+  cancelled while the rag role was down, so the edge's removal could not reach it);
 - a cached parse, once no live file has that content;
 - `.partial` files (an upload or a parse cut off) untouched for RINGSIDE_RAG_PARTIAL_UPLOAD_TTL_S.
 A missed sweep loses nothing: the next one finds the same leftovers.
@@ -41,6 +43,7 @@ class Swept:
     partials: int = 0
     parses: int = 0
     indexes: int = 0
+    orphan_files: int = 0  # files whose points were removed from a live store's index
     errors: list[str] = field(default_factory=list)
 
 
@@ -82,20 +85,45 @@ class Sweeper:
             live = set((await self._ask(sha256s=batch)).sha256s)
             gone = [path for digest in batch if digest not in live for path in by_content[digest]]
             swept.parses += await asyncio.to_thread(_unlink, gone)
+        live_stores: list[str] = []
         for batch in _batches(sorted(stores)):
             live = set((await self._ask(store_ids=batch)).store_ids)
+            live_stores += [s for s in batch if s in live]
             for store_id in (s for s in batch if s not in live):
                 for name in stores[store_id]:
                     with contextlib.suppress(IndexNotFoundError):
                         await asyncio.to_thread(self._indexes.drop, name)
                     swept.indexes += 1
+        for store_id in live_stores:
+            swept.orphan_files += await self._orphans(store_id, stores[store_id])
         return swept
 
+    async def _orphans(self, store_id: str, names: list[str]) -> int:
+        """Removes, from the store's indexes, the points of files the core says are not attached."""
+        removed = 0
+        for name in names:
+            try:
+                indexed = await asyncio.to_thread(self._indexes.file_ids, name)
+            except IndexNotFoundError:
+                continue
+            for batch in _batches(indexed):
+                pairs = [files_pb2.StoreFilePair(store_id=store_id, file_id=f) for f in batch]
+                live = {pair.file_id for pair in (await self._ask(attachments=pairs)).attachments}
+                for file_id in (f for f in batch if f not in live):
+                    with contextlib.suppress(IndexNotFoundError):
+                        await asyncio.to_thread(self._indexes.delete_file, name, file_id)
+                    removed += 1
+        return removed
+
     async def _ask(
-        self, file_ids: list[str] | None = None, store_ids: list[str] | None = None, sha256s: list[str] | None = None
+        self,
+        file_ids: list[str] | None = None,
+        store_ids: list[str] | None = None,
+        sha256s: list[str] | None = None,
+        attachments: list[files_pb2.StoreFilePair] | None = None,
     ) -> files_pb2.LiveRagObjectsResponse:
         request = files_pb2.LiveRagObjectsRequest(
-            file_ids=file_ids or [], store_ids=store_ids or [], sha256s=sha256s or []
+            file_ids=file_ids or [], store_ids=store_ids or [], sha256s=sha256s or [], attachments=attachments or []
         )
         return await self._core.internal(self._core.files.LiveRagObjects, request)
 
@@ -128,13 +156,15 @@ class Sweeper:
         while True:
             try:
                 swept = await self.sweep()
-                if swept.files or swept.partials or swept.parses or swept.indexes:
+                if swept.files or swept.partials or swept.parses or swept.indexes or swept.orphan_files:
                     log.info(
-                        "rag sweep removed %d files, %d partial files, %d cached parses, %d indexes",
+                        "rag sweep removed %d files, %d partial files, %d cached parses, %d indexes, "
+                        "the points of %d detached files",
                         swept.files,
                         swept.partials,
                         swept.parses,
                         swept.indexes,
+                        swept.orphan_files,
                     )
             except RingsideError as error:
                 log.warning("rag sweep: the core did not answer (%s); next sweep in %.0f s", error.code, interval_s)

@@ -6,6 +6,7 @@ The Meter runs over a hand-built State and a fake clock (the World of test_meter
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import pytest
@@ -13,7 +14,7 @@ import pytest
 from core.domain import ledger
 from core.domain.entities import Denial, HoldStateChange, LeaseExpiry, UsageCorrection
 from core.domain.metering import LEASE_ROOM_SHARE, MAX_LEASE_CALLS, Admission
-from ringside_server.money import billable_nano, cost_nano
+from ringside_server.money import Price, billable_nano, cost_nano
 from tests.core.domain.lease_world import (
     ONE_CALL,
     acquire,
@@ -107,6 +108,22 @@ def test_no_lease_when_a_quarter_of_the_room_cannot_pay_one_call(world: World) -
     # The call then goes the per-call way, which admits it in full: the room pays for it.
     admission = world.admitted()
     assert admission.hold.amount_nano == ONE_CALL and not admission.output_limited
+
+
+def test_a_free_models_calls_get_a_lease_of_slots_only_and_post_nothing(world: World) -> None:
+    """fc:local/* is priced 0: its calls (a vector store search's query embedding) take the fast path
+    like any others — whatever the budget's room, as the per-call path admits them — and cost nothing."""
+    customer = world.customer(budget_nano=0)
+    request = call_request()
+    free = world.meter.acquire_lease(dataclasses.replace(request, price=Price(input=0, output=0)), MAX_LEASE_CALLS)
+    assert isinstance(free, Admission), free
+    assert (free.hold.amount_nano, free.lease_calls) == (0, MAX_LEASE_CALLS)
+    assert customer.held_nano == 0 and customer.budget_exceeded is False
+    report(world, free.hold, dataclasses.replace(finished("req_free", estimate_nano=0), price=Price(0, 0)))
+    plan = world.meter.plan_close_lease(free.hold)
+    assert all(t.amount_nano == 0 for t in transfers(plan.records, "release") + transfers(plan.records, "lease_post"))
+    world.meter.apply(plan)
+    assert (customer.held_nano, customer.spent_nano, customer.request_count) == (0, 0, 1)
 
 
 def test_a_wallet_customer_gets_no_lease_its_calls_go_per_call(world: World) -> None:

@@ -9,7 +9,7 @@ import asyncio
 
 import pytest
 
-from ringside.core.v1 import metering_pb2
+from ringside.core.v1 import common_pb2, metering_pb2
 from ringside_server.errors import RingsideError
 from ringside_server.metering import leases
 from ringside_server.metering.keepalive import KeepAlive
@@ -345,3 +345,22 @@ async def test_a_refused_acquisition_ahead_changes_nothing(manager: LeaseManager
     core.answer = None
     third = await ticket(manager)  # the spent lease: asked for now, as without the ahead attempt
     assert third.lease is not first.lease and len(core.sent(ACQUIRE)) == 3
+
+
+async def test_a_free_models_lease_of_nothing_admits_its_calls_and_renews_ahead(
+    manager: LeaseManager, core: FakeCore
+) -> None:
+    """fc:local/* is priced 0: its lease is worth 0 nano-USD and bounded by calls only (a vector
+    store search's query embedding admitted with no round trip to the core)."""
+    core.lease_calls = 4
+    free = call()
+    free.price.CopyFrom(common_pb2.Price())
+    tickets = [await ticket(manager, free) for _ in range(4)]
+    assert tickets[0].lease.amount_nano == 0 and all(t.lease is tickets[0].lease for t in tickets)
+    for _ in range(10):  # past half of its calls: the successor was asked for in the background
+        await asyncio.sleep(0)
+    assert len(core.sent(ACQUIRE)) == 2
+    for t in tickets:
+        manager.finish(t, outcome())
+    await flush_until_quiet(manager, core)
+    assert sorted(core.reported_ids(tickets[0].lease.id)) == sorted(t.request_id for t in tickets)

@@ -111,21 +111,33 @@ class DetachedFrom(_message.Message):
     def __init__(self, store_id: _Optional[str] = ..., generation: _Optional[int] = ...) -> None: ...
 
 class LiveRagObjectsRequest(_message.Message):
-    __slots__ = ("file_ids", "store_ids", "sha256s")
+    __slots__ = ("file_ids", "store_ids", "sha256s", "attachments")
     FILE_IDS_FIELD_NUMBER: _ClassVar[int]
     STORE_IDS_FIELD_NUMBER: _ClassVar[int]
     SHA256S_FIELD_NUMBER: _ClassVar[int]
+    ATTACHMENTS_FIELD_NUMBER: _ClassVar[int]
     file_ids: _containers.RepeatedScalarFieldContainer[str]
     store_ids: _containers.RepeatedScalarFieldContainer[str]
     sha256s: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, file_ids: _Optional[_Iterable[str]] = ..., store_ids: _Optional[_Iterable[str]] = ..., sha256s: _Optional[_Iterable[str]] = ...) -> None: ...
+    attachments: _containers.RepeatedCompositeFieldContainer[StoreFilePair]
+    def __init__(self, file_ids: _Optional[_Iterable[str]] = ..., store_ids: _Optional[_Iterable[str]] = ..., sha256s: _Optional[_Iterable[str]] = ..., attachments: _Optional[_Iterable[_Union[StoreFilePair, _Mapping]]] = ...) -> None: ...
+
+class StoreFilePair(_message.Message):
+    __slots__ = ("store_id", "file_id")
+    STORE_ID_FIELD_NUMBER: _ClassVar[int]
+    FILE_ID_FIELD_NUMBER: _ClassVar[int]
+    store_id: str
+    file_id: str
+    def __init__(self, store_id: _Optional[str] = ..., file_id: _Optional[str] = ...) -> None: ...
 
 class LiveRagObjectsResponse(_message.Message):
-    __slots__ = ("file_ids", "store_ids", "sha256s")
+    __slots__ = ("file_ids", "store_ids", "sha256s", "attachments")
     FILE_IDS_FIELD_NUMBER: _ClassVar[int]
     STORE_IDS_FIELD_NUMBER: _ClassVar[int]
     SHA256S_FIELD_NUMBER: _ClassVar[int]
+    ATTACHMENTS_FIELD_NUMBER: _ClassVar[int]
     file_ids: _containers.RepeatedScalarFieldContainer[str]
     store_ids: _containers.RepeatedScalarFieldContainer[str]
     sha256s: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, file_ids: _Optional[_Iterable[str]] = ..., store_ids: _Optional[_Iterable[str]] = ..., sha256s: _Optional[_Iterable[str]] = ...) -> None: ...
+    attachments: _containers.RepeatedCompositeFieldContainer[StoreFilePair]
+    def __init__(self, file_ids: _Optional[_Iterable[str]] = ..., store_ids: _Optional[_Iterable[str]] = ..., sha256s: _Optional[_Iterable[str]] = ..., attachments: _Optional[_Iterable[_Union[StoreFilePair, _Mapping]]] = ...) -> None: ...

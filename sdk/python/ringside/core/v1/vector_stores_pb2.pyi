@@ -233,18 +233,30 @@ class ListStoreFilesRequest(_message.Message):
     def __init__(self, store_id: _Optional[str] = ..., customer_ref: _Optional[str] = ..., limit: _Optional[int] = ..., order: _Optional[str] = ..., after: _Optional[str] = ..., before: _Optional[str] = ..., status: _Optional[str] = ..., batch_id: _Optional[str] = ...) -> None: ...
 
 class AttachFileBatchRequest(_message.Message):
-    __slots__ = ("store_id", "customer_ref", "file_ids", "attributes_json", "chunking_json")
+    __slots__ = ("store_id", "customer_ref", "file_ids", "attributes_json", "chunking_json", "files")
     STORE_ID_FIELD_NUMBER: _ClassVar[int]
     CUSTOMER_REF_FIELD_NUMBER: _ClassVar[int]
     FILE_IDS_FIELD_NUMBER: _ClassVar[int]
     ATTRIBUTES_JSON_FIELD_NUMBER: _ClassVar[int]
     CHUNKING_JSON_FIELD_NUMBER: _ClassVar[int]
+    FILES_FIELD_NUMBER: _ClassVar[int]
     store_id: str
     customer_ref: str
     file_ids: _containers.RepeatedScalarFieldContainer[str]
     attributes_json: str
     chunking_json: str
-    def __init__(self, store_id: _Optional[str] = ..., customer_ref: _Optional[str] = ..., file_ids: _Optional[_Iterable[str]] = ..., attributes_json: _Optional[str] = ..., chunking_json: _Optional[str] = ...) -> None: ...
+    files: _containers.RepeatedCompositeFieldContainer[BatchFile]
+    def __init__(self, store_id: _Optional[str] = ..., customer_ref: _Optional[str] = ..., file_ids: _Optional[_Iterable[str]] = ..., attributes_json: _Optional[str] = ..., chunking_json: _Optional[str] = ..., files: _Optional[_Iterable[_Union[BatchFile, _Mapping]]] = ...) -> None: ...
+
+class BatchFile(_message.Message):
+    __slots__ = ("file_id", "attributes_json", "chunking_json")
+    FILE_ID_FIELD_NUMBER: _ClassVar[int]
+    ATTRIBUTES_JSON_FIELD_NUMBER: _ClassVar[int]
+    CHUNKING_JSON_FIELD_NUMBER: _ClassVar[int]
+    file_id: str
+    attributes_json: str
+    chunking_json: str
+    def __init__(self, file_id: _Optional[str] = ..., attributes_json: _Optional[str] = ..., chunking_json: _Optional[str] = ...) -> None: ...
 
 class FileBatchRequest(_message.Message):
     __slots__ = ("store_id", "customer_ref", "batch_id")
