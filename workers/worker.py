@@ -186,7 +186,10 @@ def family_workers(
         ),
     }
     if batches is not None:
-        hosted["batches"] = ([BatchWorkflow], [batches.run, batches.finish])
+        hosted["batches"] = (
+            [BatchWorkflow],
+            [batches.run, batches.finish, batches.polled.poll, batches.polled.collect],
+        )
     if runs is not None:
         hosted["runs"] = ([AssistantRunWorkflow], [runs.step, runs.wait, runs.fail])
     return [
@@ -214,7 +217,9 @@ async def serve(settings: Settings) -> None:
         metrics = WorkerMetrics.create()
         request_log = RequestRecorder(core)
         request_log.start()
-        batches = BatchActivities(core, gateway, request_log, settings.data_dir.resolve(), settings.batch_concurrency)
+        batches = BatchActivities(
+            core, gateway, request_log, settings.data_dir.resolve(), settings.batch_concurrency, settings.batch_poll_s
+        )
         if settings.worker_metrics_port:
             serve_metrics(metrics.registry, settings.bind_host, settings.worker_metrics_port)
         stop = asyncio.Event()

@@ -51,7 +51,11 @@ CONNECTION_FIELDS = {
     "api_version",
     "api_version_env",
     "deployments",
+    "batch_api",
+    "batch_discount_pct",
 }
+# A provider's batch API a batch may be forwarded to (API.md "Batch money"; default: none).
+BATCH_APIS = ("openai",)
 CATALOG_DIR = pathlib.Path(__file__).resolve().parent
 NANO_PER_USD = Decimal(1_000_000_000)
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
@@ -95,6 +99,8 @@ class Connection:
     api_version: str = ""
     api_version_env: str = ""
     deployments: Mapping[str, str] = field(default_factory=dict)
+    batch_api: str = ""  # "openai": batches of this provider's models are forwarded to its batch API
+    batch_discount_pct: int = 0  # the batch API's discount on the catalog's prices (OpenAI's: 50)
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,10 +200,15 @@ def parse_connection(entry: object, where: str) -> Connection:
     deployments = entry.get("deployments", {})
     if not isinstance(deployments, dict) or not all(isinstance(v, str) for v in deployments.values()):
         raise ValueError(f"{where}: deployments must map model names to deployment names")
-    values = {name: entry.get(name, "") for name in CONNECTION_FIELDS - {"deployments"}}
+    values = {name: entry.get(name, "") for name in CONNECTION_FIELDS - {"deployments", "batch_discount_pct"}}
     if not all(isinstance(value, str) for value in values.values()):
         raise ValueError(f"{where}: connection fields must be strings")
-    return Connection(**values, deployments={str(k): v for k, v in deployments.items()})
+    if values["batch_api"] not in ("", *BATCH_APIS):
+        raise ValueError(f"{where}: batch_api must be one of {BATCH_APIS}")
+    discount = entry.get("batch_discount_pct", 0)
+    if not isinstance(discount, int) or isinstance(discount, bool) or not 0 <= discount < 100:
+        raise ValueError(f"{where}: batch_discount_pct must be an integer from 0 to 99")
+    return Connection(**values, deployments={str(k): v for k, v in deployments.items()}, batch_discount_pct=discount)
 
 
 def parse_provider(document: dict[str, Any], source: str) -> tuple[ProviderEntry | None, list[CatalogModel]]:
