@@ -406,3 +406,19 @@ def test_a_forwarded_batch_refuses_what_does_not_fit_before_sending_and_forwards
     assert 2 <= len(output) < 40
     assert open_holds(hooks, customer) == 0  # the lines the provider never ran were released
     assert spend(hooks, key, customer) == cost_of(output, BATCH_DISCOUNT_PCT)
+
+
+def test_a_forwarded_batch_survives_its_worker_killed_while_the_provider_runs_it(hooks: WebhookStack) -> None:
+    key = hooks.stack.live_key
+    customer = new_customer(hooks, key, budget_usd=5)
+    client = sdk(hooks, key, customer)
+    batch = submit(client, [chat_line(f"w-{n}", f"kill {n}", model=FORWARDED_MODEL) for n in range(20)])
+    wait_until(lambda: upstream_batch(hooks, batch.id), 60, "the provider to have the batch")
+    kill_worker(hooks)
+    hooks.start_worker()  # polls the provider's batch from the journal: not forwarded twice
+    done = finished(client, batch.id)
+    output = file_lines(client, done.output_file_id)
+    assert sorted(line["custom_id"] for line in output) == sorted(f"w-{n}" for n in range(20))
+    assert upstream_batch(hooks, batch.id).request_counts.total == 20
+    assert open_holds(hooks, customer) == 0
+    assert spend(hooks, key, customer) == cost_of(output, BATCH_DISCOUNT_PCT)

@@ -69,6 +69,7 @@ class PolledBatches:
 
     @activity.defn(name="batch_poll")
     async def poll(self, request: BatchInput) -> PollOutcome:
+        activity.heartbeat()
         journal, upstream, client = await self._opened(request.batch_id)
         found = await client.retrieve(str(upstream["batch_id"]))
         status = str(found.get("status"))
@@ -77,6 +78,7 @@ class PolledBatches:
             await client.cancel(str(upstream["batch_id"]))
         if status in RUNNING or status == "cancelling":
             for request_id, _ in list(journal.admitted.values()):
+                activity.heartbeat()
                 with contextlib.suppress(RingsideError):  # an expired hold is posted, then corrected
                     await self._core.internal(
                         self._core.metering.ExtendHold, metering_pb2.ExtendHoldRequest(request_id=request_id)
@@ -95,6 +97,7 @@ class PolledBatches:
 
     @activity.defn(name="batch_collect")
     async def collect(self, request: BatchInput) -> RunOutcome:
+        activity.heartbeat()
         journal, upstream, client = await self._opened(request.batch_id)
         found = await client.retrieve(str(upstream["batch_id"]))
         job = await self._job(request.batch_id)
@@ -103,10 +106,12 @@ class PolledBatches:
         for file_id in (found.get("output_file_id"), found.get("error_file_id")):
             for raw in (await client.content(file_id)).splitlines():
                 answered = orjson.loads(raw) if raw.strip() else None
+                activity.heartbeat()
                 if isinstance(answered, dict):
                     await self._settle_line(journal, answered, models, log_line)
         status = str(found.get("status"))
         for number, (request_id, custom_id) in sorted(journal.admitted.items()):
+            activity.heartbeat()
             # never answered (cancelled before it was sent, expired, the batch failed): released
             await self._settle(request_id, common_pb2.TokenCounts(), FAILED, "")
             if status == "expired":

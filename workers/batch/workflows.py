@@ -6,6 +6,7 @@ forwarded to its provider's batch API is polled, a durable timer between polls, 
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import TypeVar
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -21,6 +22,22 @@ GAVE_UP = "The batch could not be run after several attempts."
 UPSTREAM_FINAL = ("completed", "failed", "expired", "cancelled")
 STEP_TIMEOUT = timedelta(minutes=10)
 STEP_RETRY = RetryPolicy(maximum_attempts=30, maximum_interval=timedelta(seconds=30))
+# A poll or collect heartbeats: one cut by a worker's death is retried in seconds, not at its timeout.
+STEP_HEARTBEAT = timedelta(seconds=5)
+T = TypeVar("T")
+
+
+async def _step(name: str, request: BatchInput, result_type: type[T]) -> T:
+    """One short activity of a forwarded batch (a poll, the collect), retried as the finish is."""
+    result: T = await workflow.execute_activity(
+        name,
+        request,
+        result_type=result_type,
+        start_to_close_timeout=STEP_TIMEOUT,
+        heartbeat_timeout=STEP_HEARTBEAT,
+        retry_policy=STEP_RETRY,
+    )
+    return result
 
 
 @workflow.defn(name=WORKFLOW_NAME)
@@ -53,23 +70,10 @@ class BatchWorkflow:
         """Until the provider's batch ends: poll, then sleep (a durable timer); then collect."""
         try:
             while True:
-                poll: PollOutcome = await workflow.execute_activity(
-                    "batch_poll",
-                    request,
-                    result_type=PollOutcome,
-                    start_to_close_timeout=STEP_TIMEOUT,
-                    retry_policy=STEP_RETRY,
-                )
+                poll = await _step("batch_poll", request, PollOutcome)
                 if poll.status in UPSTREAM_FINAL:
                     break
                 await workflow.sleep(timedelta(seconds=poll.wait_s))
-            collected: RunOutcome = await workflow.execute_activity(
-                "batch_collect",
-                request,
-                result_type=RunOutcome,
-                start_to_close_timeout=STEP_TIMEOUT,
-                retry_policy=STEP_RETRY,
-            )
+            return await _step("batch_collect", request, RunOutcome)
         except ActivityError:
             return RunOutcome("failed", "server_error", GAVE_UP)
-        return collected
