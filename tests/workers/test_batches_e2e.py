@@ -4,7 +4,7 @@ as a call of the batch's key; a line refused for budget lands in the error file 
 cancel mid-way stops new lines and leaves no hold open; a worker SIGKILLed mid-batch settles each
 line once; bad JSONL is a 400 naming its line; another customer's batch is 404. A batch of a provider
 with a batch API is forwarded to it (the fake OpenAI's Batch API), each line settled at the batch
-price, its cancel forwarded."""
+price, its cancel forwarded, its worker killed while the provider runs it."""
 
 from __future__ import annotations
 
