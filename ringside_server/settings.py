@@ -96,6 +96,8 @@ class Settings(BaseSettings):
     max_batch_file_bytes: int = Field(default=200 * 1024 * 1024, ge=1, le=1 << 40)
     # How many lines of one batch the worker runs at once (each a metered call of the batch's key).
     batch_concurrency: int = Field(default=4, ge=1, le=256)
+    # How often a batch forwarded to a provider's batch API is polled, in seconds (a durable timer).
+    batch_poll_s: float = Field(default=30.0, ge=0.05, le=3600)
     # How long a batch's completion window (`24h`, the only one OpenAI offers) lasts, in seconds:
     # shorter only for drills and tests of expiry (the core sets `expires_at` from it at create).
     batch_window_s: int = Field(default=86_400, ge=1, le=86_400)

@@ -187,7 +187,10 @@ def family_workers(
         ),
     }
     if batches is not None:
-        hosted["batches"] = ([BatchWorkflow], [batches.run, batches.finish])
+        hosted["batches"] = (
+            [BatchWorkflow],
+            [batches.run, batches.finish, batches.polled.poll, batches.polled.collect],
+        )
     if runs is not None:
         hosted["runs"] = ([AssistantRunWorkflow], [runs.step, runs.wait, runs.fail])
     return [
@@ -222,6 +225,7 @@ async def serve(settings: Settings) -> None:
             settings.data_dir.resolve(),
             settings.batch_concurrency,
             open_file_store(settings),
+            settings.batch_poll_s,
         )
         if settings.worker_metrics_port:
             serve_metrics(metrics.registry, settings.bind_host, settings.worker_metrics_port)

@@ -97,6 +97,16 @@ class OpenAICompatProvider:
         # sock_read bounds the wait for each chunk, so a live stream is not cut off by a total.
         self._timeout = aiohttp.ClientTimeout(total=None, connect=connect_timeout_s, sock_read=timeout_s)
 
+    @property
+    def session(self) -> aiohttp.ClientSession:
+        """Its connection pool (a forwarded batch's Files and Batch calls go through it too)."""
+        return self._session
+
+    @property
+    def has_batch_api(self) -> bool:
+        """OpenAI's own URL layout (an Azure deployment's batch routes differ: not forwarded)."""
+        return not self._api_version
+
     def url(self, model: str, route: str) -> str:
         if not self._api_version:
             return f"{self._base_url}/{route}"

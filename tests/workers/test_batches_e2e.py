@@ -2,7 +2,9 @@
 as its own process: a batch runs to completion with its output file, each line metered to the nano
 as a call of the batch's key; a line refused for budget lands in the error file with its 402; a
 cancel mid-way stops new lines and leaves no hold open; a worker SIGKILLed mid-batch settles each
-line once; bad JSONL is a 400 naming its line; another customer's batch is 404."""
+line once; bad JSONL is a 400 naming its line; another customer's batch is 404. A batch of a provider
+with a batch API is forwarded to it (the fake OpenAI's Batch API), each line settled at the batch
+price, its cancel forwarded, its worker killed while the provider runs it."""
 
 from __future__ import annotations
 
@@ -19,6 +21,8 @@ from edge_http.openapi.document import load_document
 from tests.e2e.test_openapi_live import Contract
 from tests.harness import wait_until
 from tests.workers.batch_stack import (
+    BATCH_DISCOUNT_PCT,
+    FORWARDED_MODEL,
     MAX_BATCH_FILE_BYTES,
     batch_stack,
     chat_line,
@@ -33,6 +37,8 @@ from tests.workers.batch_stack import (
     spend,
     submit,
     upload,
+    upstream_batch,
+    upstream_client,
 )
 from tests.workers.webhook_stack import WebhookStack
 
@@ -345,3 +351,74 @@ def test_a_batch_file_has_its_own_upload_bound(hooks: WebhookStack) -> None:
         client.files.create(file=("big.jsonl", big), purpose="batch")
     assert refused.value.status_code == 413
     assert client.files.create(file=("big.txt", big), purpose="user_data").bytes == len(big)  # other files: 512 MiB
+
+
+def test_a_batch_of_a_provider_with_a_batch_api_is_forwarded_and_billed_at_its_batch_price(
+    hooks: WebhookStack,
+) -> None:
+    key = hooks.stack.live_key
+    customer = new_customer(hooks, key, budget_usd=5)
+    client = sdk(hooks, key, customer)
+    lines = [chat_line(f"f-{n}", f"question {n}", model=FORWARDED_MODEL) for n in range(3)]
+    lines.append(chat_line("f-bad", "[[fake:status=500]] fails", model=FORWARDED_MODEL))
+    batch = submit(client, lines)
+    done = finished(client, batch.id)
+    assert (done.request_counts.completed, done.request_counts.failed) == (3, 1)
+    output = file_lines(client, done.output_file_id)
+    assert sorted(line["custom_id"] for line in output) == ["f-0", "f-1", "f-2"]
+    assert all(line["response"]["request_id"].startswith("req_") for line in output)
+    [failed] = file_lines(client, done.error_file_id)
+    assert failed["custom_id"] == "f-bad" and failed["response"]["status_code"] == 500
+    # the provider's batch had the provider's model name; each line is billed at half the catalog price
+    forwarded = upstream_batch(hooks, batch.id)
+    assert forwarded.status == "completed" and forwarded.request_counts.total == 4
+    sent_file = upstream_client(hooks).files.content(forwarded.input_file_id).content
+    sent = [json.loads(line) for line in sent_file.splitlines()]
+    assert {line["body"]["model"] for line in sent} == {"gpt-4o-mini"}
+    assert spend(hooks, key, customer) == cost_of(output, BATCH_DISCOUNT_PCT) < cost_of(output)
+    assert open_holds(hooks, customer) == 0
+    rows = logged(hooks, key, customer, 4)
+    assert {row["id"] for row in rows} >= {line["response"]["request_id"] for line in output}
+    assert sorted(row["status"] for row in rows) == [200, 200, 200, 500]
+
+
+def test_a_forwarded_batch_refuses_what_does_not_fit_before_sending_and_forwards_its_cancel(
+    hooks: WebhookStack,
+) -> None:
+    key = hooks.stack.live_key
+    customer = new_customer(hooks, key, budget_usd="0.0002")
+    client = sdk(hooks, key, customer)
+    lines = [chat_line("long", "x" * 40_000, max_tokens=2, model=FORWARDED_MODEL)]
+    lines += [chat_line(f"c-{n}", max_tokens=4, model=FORWARDED_MODEL) for n in range(40)]
+    batch = submit(client, lines)
+    forwarded = wait_until(
+        lambda: (found := upstream_batch(hooks, batch.id)) and found.request_counts.completed >= 2 and found,
+        60,
+        "two lines answered by the provider",
+    )
+    assert client.batches.cancel(batch.id).status in ("cancelling", "cancelled")
+    done = finished(client, batch.id, ("cancelled",))
+    assert upstream_batch(hooks, batch.id).status == "cancelled" and forwarded.request_counts.total == 40
+    [refused] = file_lines(client, done.error_file_id)  # never sent: it could not fit
+    assert refused["custom_id"] == "long" and refused["response"]["status_code"] == 402
+    assert refused["response"]["body"]["error"]["code"] == "customer_budget_exceeded"
+    output = file_lines(client, done.output_file_id)
+    assert 2 <= len(output) < 40
+    assert open_holds(hooks, customer) == 0  # the lines the provider never ran were released
+    assert spend(hooks, key, customer) == cost_of(output, BATCH_DISCOUNT_PCT)
+
+
+def test_a_forwarded_batch_survives_its_worker_killed_while_the_provider_runs_it(hooks: WebhookStack) -> None:
+    key = hooks.stack.live_key
+    customer = new_customer(hooks, key, budget_usd=5)
+    client = sdk(hooks, key, customer)
+    batch = submit(client, [chat_line(f"w-{n}", f"kill {n}", model=FORWARDED_MODEL) for n in range(20)])
+    wait_until(lambda: upstream_batch(hooks, batch.id), 60, "the provider to have the batch")
+    kill_worker(hooks)
+    hooks.start_worker()  # polls the provider's batch from the journal: not forwarded twice
+    done = finished(client, batch.id)
+    output = file_lines(client, done.output_file_id)
+    assert sorted(line["custom_id"] for line in output) == sorted(f"w-{n}" for n in range(20))
+    assert upstream_batch(hooks, batch.id).request_counts.total == 20
+    assert open_holds(hooks, customer) == 0
+    assert spend(hooks, key, customer) == cost_of(output, BATCH_DISCOUNT_PCT)

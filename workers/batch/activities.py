@@ -28,8 +28,11 @@ from ringside_server.metering.gateway import Gateway
 from ringside_server.metering.request import Caller
 from ringside_server.metering.settlement import FAILED
 from ringside_server.request_log import LISTED_REFUSALS, RequestRecorder
+from workers.batch import forward
 from workers.batch.calls import run_line
+from workers.batch.forward import LogLine
 from workers.batch.journal import Journal
+from workers.batch.polled import PolledBatches
 from workers.batch.shared import BatchInput, FinishInput, RunOutcome
 
 log = logging.getLogger("ringside.worker.batch")
@@ -84,6 +87,7 @@ class BatchActivities:
         data_dir: pathlib.Path,
         concurrency: int,
         files: FileStore,
+        poll_s: float = 30.0,
     ) -> None:
         self._core = core
         self._gateway = gateway
@@ -91,9 +95,15 @@ class BatchActivities:
         self._files = files
         self._journals = data_dir / "batches"
         self._concurrency = concurrency
+        # a batch forwarded to its provider's batch API: polled, then collected
+        self.polled = PolledBatches(core, gateway, self._journal_at, self._logger, _error_line, poll_s)
 
     def _journal_path(self, batch_id: str) -> pathlib.Path:
         return self._journals / f"{batch_id}.jsonl"
+
+    def _journal_at(self, batch_id: str) -> Journal:
+        """The batch's journal as written so far (blocking: read on a thread)."""
+        return Journal.open(self._journal_path(batch_id))
 
     async def _job(self, batch_id: str) -> pb.BatchJobResponse:
         return await self._core.internal(self._core.batches.GetBatchJob, pb.BatchJobRequest(batch_id=batch_id))
@@ -105,6 +115,8 @@ class BatchActivities:
         if batch.status in FINAL:
             return RunOutcome("finished")
         journal = await asyncio.to_thread(Journal.open, self._journal_path(batch.id))
+        if journal.upstream is not None:  # the provider has it: polled from here
+            return RunOutcome("forwarded")
         await self._resolve_open_lines(journal)
         async with contextlib.AsyncExitStack() as stack:  # an S3 file's local copy, for the run's span
             try:
@@ -127,6 +139,15 @@ class BatchActivities:
             elif time.time() >= batch.expires_at:
                 run.stop = "expired"
             caller = Caller(api_key="", live=batch.livemode, customer_ref=batch.customer_id, key_id=job.key_id)
+            if not run.stop and await forward.plan(self._gateway, caller, batch, first[:1]) is not None:
+                first += await asyncio.to_thread(list, lines)  # every line must go to that provider
+                planned = await forward.plan(self._gateway, caller, batch, first)
+                if planned is not None:
+                    started = time.time()
+                    sent = await forward.submit(
+                        self._gateway, journal, batch, planned, self._logger(job), run.stopping, started
+                    )
+                    return RunOutcome("forwarded" if sent else "completed")
             watcher = asyncio.create_task(self._watch(run))
             try:
                 await self._run_lines(run, caller, _chained(first, lines))
@@ -210,13 +231,16 @@ class BatchActivities:
             if run.stop == "expired":
                 await _expired(run, line)
             return
-        self._log(run, caller, line, result, started)
+        self._logger(run.job)(line, result, started)
         await run.journal.result(
             line.number, "output" if result.answered else "error", file_line(line.custom_id, result)
         )
         activity.heartbeat(len(run.journal.results))
 
-    def _log(self, run: _Run, caller: Caller, line: Line, result: LineResult, started: float) -> None:
+    def _logger(self, job: pb.BatchJobResponse) -> LogLine:
+        return lambda line, result, started: self._log(job, line, result, started)
+
+    def _log(self, job: pb.BatchJobResponse, line: Line, result: LineResult, started: float) -> None:
         """The line's row in the request log, as the edge writes one per call: served, failed
         upstream, or refused for budget, wallet, block, allowed models (not a bad body)."""
         code = error_code(result)
@@ -226,10 +250,10 @@ class BatchActivities:
         self._recorder.add(
             requests_pb2.RequestEntry(
                 request_id=result.request_id or new_id("req"),
-                key_id=caller.key_id,
-                customer_ref=caller.customer_ref,
+                key_id=job.key_id,
+                customer_ref=job.batch.customer_id,
                 user=user if isinstance(user, str) else "",
-                route=run.job.batch.endpoint,
+                route=job.batch.endpoint,
                 model=str(model)[:300],
                 resolved_model=result.resolved_model,
                 status=result.status,

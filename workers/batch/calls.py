@@ -65,7 +65,7 @@ CORE_AWAY_WAIT_S = 1.0
 MAX_WAIT_S = 60.0
 
 
-def _denied(denial: metering_pb2.Denial) -> LineResult:
+def denied(denial: metering_pb2.Denial) -> LineResult:
     error = RingsideError(denial.code, denial.message, denial.param or None, denial.retry_after_seconds or None)
     return refused(error)
 
@@ -95,7 +95,7 @@ async def run_line(
             return refused(error)  # refused before anything was held (a bad body, a ref, a model not allowed)
         if isinstance(answer, metering_pb2.Denial):
             if answer.code not in RATE_LIMITED:
-                return _denied(answer)
+                return denied(answer)
             wait_s = (answer.retry_after_ms / 1000) or float(answer.retry_after_seconds) or 1.0
             await asyncio.sleep(min(MAX_WAIT_S, max(MIN_WAIT_S, wait_s)))
             if stopping():

@@ -2,7 +2,9 @@
 `{"n", "admitted": req_…}` once a line's hold is durable (before anything goes upstream), and
 `{"n", "file": "output"|"error", "line": …}` once its result is known. A retry of the run (a worker
 killed mid-batch) reads it back: lines with a result are not run again, and a line admitted without
-one is settled once (workers/batch/activities.py). The files are written from it at the end."""
+one is settled once (workers/batch/activities.py). A batch forwarded to a provider's batch API has
+one `{"upstream": {provider, batch_id, file_id, models}}` record once the provider has it
+(workers/batch/forward.py). The files are written from it at the end."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ import contextlib
 import os
 import pathlib
 from dataclasses import dataclass, field
+from typing import Any
 
 import orjson
 
@@ -23,6 +26,7 @@ class Journal:
     results: dict[int, tuple[str, bytes]] = field(default_factory=dict)  # line number → (file, its line)
     # line number → (request id, custom_id): admitted, no result yet
     admitted: dict[int, tuple[str, str]] = field(default_factory=dict)
+    upstream: dict[str, Any] | None = None  # the provider's batch, when forwarded
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     @classmethod
@@ -35,6 +39,9 @@ class Journal:
                 try:
                     record = orjson.loads(raw)
                 except orjson.JSONDecodeError:
+                    continue
+                if isinstance(record, dict) and isinstance(record.get("upstream"), dict):
+                    journal.upstream = record["upstream"]
                     continue
                 number = record.get("n") if isinstance(record, dict) else None
                 if not isinstance(number, int):
@@ -63,6 +70,10 @@ class Journal:
     async def admit(self, number: int, request_id: str, custom_id: str) -> None:
         await self._append({"n": number, "admitted": request_id, "custom_id": custom_id})
         self.admitted[number] = (request_id, custom_id)
+
+    async def forwarded(self, upstream: dict[str, Any]) -> None:
+        await self._append({"upstream": upstream})
+        self.upstream = upstream
 
     async def result(self, number: int, file: str, line: bytes) -> None:
         await self._append({"n": number, "file": file, "line": line.decode()})

@@ -16,12 +16,21 @@ class BatchInput:
 @dataclass
 class RunOutcome:
     """How the lines' run ended: `completed` (every line has its result), `cancelled`, `expired`
-    (the completion window closed first), `failed` (the batch could not run: `error_code`), or
-    `finished` (the core has its outcome already: nothing to do)."""
+    (the completion window closed first), `failed` (the batch could not run: `error_code`),
+    `finished` (the core has its outcome already: nothing to do), or `forwarded` (the provider's
+    batch API runs it: polled until it ends, then collected)."""
 
     status: str
     error_code: str = ""
     error_message: str = ""
+
+
+@dataclass
+class PollOutcome:
+    """The provider's batch status, and how long to wait before the next poll."""
+
+    status: str
+    wait_s: float
 
 
 @dataclass

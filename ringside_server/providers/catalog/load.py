@@ -52,10 +52,14 @@ CONNECTION_FIELDS = {
     "api_version_env",
     "deployments",
     "responses",
+    "batch_api",
+    "batch_discount_pct",
 }
 # How a provider serves POST /v1/responses: "" (Ringside translates it to chat completions) or
 # "native" (the provider speaks OpenAI's Responses API itself: the request is relayed; kind openai only).
 RESPONSES_SUPPORT = ("", "native")
+# A provider's batch API a batch may be forwarded to (API.md "Batch money"; default: none).
+BATCH_APIS = ("openai",)
 CATALOG_DIR = pathlib.Path(__file__).resolve().parent
 NANO_PER_USD = Decimal(1_000_000_000)
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
@@ -100,6 +104,8 @@ class Connection:
     api_version_env: str = ""
     deployments: Mapping[str, str] = field(default_factory=dict)
     responses: str = ""  # RESPONSES_SUPPORT
+    batch_api: str = ""  # "openai": batches of this provider's models are forwarded to its batch API
+    batch_discount_pct: int = 0  # the batch API's discount on the catalog's prices (OpenAI's: 50)
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,12 +205,17 @@ def parse_connection(entry: object, where: str) -> Connection:
     deployments = entry.get("deployments", {})
     if not isinstance(deployments, dict) or not all(isinstance(v, str) for v in deployments.values()):
         raise ValueError(f"{where}: deployments must map model names to deployment names")
-    values = {name: entry.get(name, "") for name in CONNECTION_FIELDS - {"deployments"}}
+    values = {name: entry.get(name, "") for name in CONNECTION_FIELDS - {"deployments", "batch_discount_pct"}}
     if not all(isinstance(value, str) for value in values.values()):
         raise ValueError(f"{where}: connection fields must be strings")
     if values["responses"] not in RESPONSES_SUPPORT or (values["responses"] and entry["kind"] != "openai"):
         raise ValueError(f"{where}: responses must be 'native' (kind openai only) or left out")
-    return Connection(**values, deployments={str(k): v for k, v in deployments.items()})
+    if values["batch_api"] not in ("", *BATCH_APIS):
+        raise ValueError(f"{where}: batch_api must be one of {BATCH_APIS}")
+    discount = entry.get("batch_discount_pct", 0)
+    if not isinstance(discount, int) or isinstance(discount, bool) or not 0 <= discount < 100:
+        raise ValueError(f"{where}: batch_discount_pct must be an integer from 0 to 99")
+    return Connection(**values, deployments={str(k): v for k, v in deployments.items()}, batch_discount_pct=discount)
 
 
 def parse_provider(document: dict[str, Any], source: str) -> tuple[ProviderEntry | None, list[CatalogModel]]:

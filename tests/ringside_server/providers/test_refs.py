@@ -104,6 +104,14 @@ def test_the_operator_file_adds_a_provider_with_its_own_prices_and_unlisted_poli
     assert resolved.resolve("fc:my-vllm/other").prices["input"] == 10_000_000
 
 
+def test_a_providers_file_entry_turns_on_its_batch_api_keeping_the_shipped_connection(tmp_path: pathlib.Path) -> None:
+    file = tmp_path / "providers.yaml"
+    file.write_text("providers:\n  - id: openai\n    batch_api: openai\n    batch_discount_pct: 50\n")
+    connection = load(operator_file=file).providers["openai"].connection
+    assert (connection.batch_api, connection.batch_discount_pct, connection.key_env) == ("openai", 50, "OPENAI_API_KEY")
+    assert load().providers["openai"].connection.batch_api == ""  # off by default
+
+
 @pytest.mark.parametrize(
     "text",
     [
@@ -111,6 +119,9 @@ def test_the_operator_file_adds_a_provider_with_its_own_prices_and_unlisted_poli
         "providers:\n  - kind: openai\n",
         "providers:\n  - id: x\n    kind: smtp\n    base_url: http://a\n",
         "providers:\n  - id: x\n    kind: openai\n    models: {m: {input: '-1'}}\n",
+        "providers:\n  - id: openai\n    batch_api: anthropic\n",
+        "providers:\n  - id: openai\n    batch_api: openai\n    batch_discount_pct: 100\n",
+        "providers:\n  - id: openai\n    batch_discount_pct: '50'\n",
     ],
 )
 def test_a_bad_operator_file_stops_the_start_with_a_clear_error(tmp_path: pathlib.Path, text: str) -> None:
