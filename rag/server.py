@@ -45,7 +45,7 @@ from ringside_server.errors import RingsideError
 from ringside_server.file_store import FileStore
 from ringside_server.observability.grpc_server import RpcMetrics
 from ringside_server.observability.metrics import serve_metrics
-from ringside_server.settings import Settings
+from ringside_server.settings import REBUILD_MARKER, Settings
 from ringside_server.temporal_connection import TemporalConnection
 
 log = logging.getLogger("ringside.rag")
@@ -301,7 +301,9 @@ async def _ingest(options: RagOptions, servicer: RagServicer) -> None:
             searchable = await ensure_customer_attribute(client, temporal.namespace)
             log.info("rag ingest polling task queue %r on %s", TASK_QUEUE, temporal.address)
             await asyncio.gather(
-                IngestStarter(core, client, searchable).run(), MigrationStarter(core, client, searchable).run()
+                IngestStarter(core, client, searchable).run(),
+                MigrationStarter(core, client, searchable).run(),
+                activities.rebuilder(options.parse_cache / REBUILD_MARKER).run(),  # after a restore
             )
     finally:
         activities.close()

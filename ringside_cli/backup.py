@@ -8,8 +8,10 @@ events not yet relayed and the schedules are created again when the worker start
 records the schema revision and each file's SHA-256; restore checks both, then migrates the
 restored database to this version's schema. Uploaded files (`/v1/files`, DATA_DIR/files) are
 copied after the database: a file uploaded meanwhile may be copied without its row (unused), and
-one deleted meanwhile is missing while its row remains (its content answers 404). The rag role's
-index and parse cache are not copied.
+one deleted meanwhile is missing while its row remains (its content answers 404). So is the rag
+role's parse cache (DATA_DIR/rag/parses), not its index: a restore leaves a marker there, and the
+rag role rebuilds every store's index from the cached parses at its next start, unbilled
+(workers/rag_ingest/rebuild.py).
 """
 
 from __future__ import annotations
@@ -30,7 +32,14 @@ from sqlalchemy.engine import make_url
 
 from core.store.engine import make_engine, normalize_url
 from core.store.migrate import upgrade
-from ringside_server.settings import CREDENTIALS_FILE, INTERNAL_TOKEN_FILE, SECRET_KEY_FILE, Settings
+from ringside_server.settings import (
+    CREDENTIALS_FILE,
+    INTERNAL_TOKEN_FILE,
+    PARSE_CACHE_DIR,
+    REBUILD_MARKER,
+    SECRET_KEY_FILE,
+    Settings,
+)
 
 FORMAT = 1
 MANIFEST = "manifest.json"
@@ -46,6 +55,8 @@ OPTIONAL_KEY_FILES = (SECRET_KEY_FILE,)
 PG_TIMEOUT_S = 3600
 UPLOADS_DIR = "files"  # DATA_DIR/files: the file store (ringside_server/file_store.py)
 _UPLOAD = re.compile(r"^files/[0-9A-Za-z]{2}/file-[0-9A-Za-z]{8,60}$")
+# A cached parse: `<sha256><the name's suffix, ≤ 16 characters>.txt` (workers/rag_ingest/activities.py)
+_PARSE = re.compile(r"^" + PARSE_CACHE_DIR + r"/[0-9a-f]{2}/[0-9a-f]{64}[^/\\]{0,16}\.txt$")
 SQLITE_PAGES_PER_STEP = 1024  # the online backup copies in steps, letting the core write between them
 
 
@@ -86,13 +97,18 @@ def _private_copy(source: Path, target: Path) -> None:
     target.chmod(0o600)
 
 
-def _copy_uploads(data_dir: Path, path: Path) -> list[str]:
-    """The file store's complete files (not `.partial` ones being uploaded), as manifest names."""
+def _copied(name: str) -> bool:
+    """An uploaded file or a cached parse (the data dir's files a backup copies one by one)."""
+    return bool(_UPLOAD.match(name) or _PARSE.match(name))
+
+
+def _copy_tree(data_dir: Path, path: Path, under: str, pattern: re.Pattern[str]) -> list[str]:
+    """The complete files of `data_dir/under/<xx>/` (not `.partial` ones being written), as manifest names."""
     copied = []
-    root = data_dir / UPLOADS_DIR
-    for source in sorted(root.glob("*/file-*")) if root.is_dir() else []:
+    root = data_dir / under
+    for source in sorted(root.glob("*/*")) if root.is_dir() else []:
         name = source.relative_to(data_dir).as_posix()
-        if not _UPLOAD.match(name):
+        if not pattern.match(name):
             continue
         (path / name).parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         try:
@@ -130,7 +146,8 @@ def backup(settings: Settings, path: Path, include_secret_key: bool = False) -> 
         if (settings.data_dir / name).is_file():
             _private_copy(settings.data_dir / name, path / name)
             files.append(name)
-    files += _copy_uploads(settings.data_dir, path)
+    files += _copy_tree(settings.data_dir, path, UPLOADS_DIR, _UPLOAD)
+    files += _copy_tree(settings.data_dir, path, PARSE_CACHE_DIR, _PARSE)
     manifest = {
         "format": FORMAT,
         "created": int(time.time()),
@@ -139,9 +156,13 @@ def backup(settings: Settings, path: Path, include_secret_key: bool = False) -> 
         "files": {name: _sha256(path / name) for name in files},
     }
     (path / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
-    uploads = sum(1 for name in files if name.startswith(UPLOADS_DIR + "/"))
-    named = ", ".join(name for name in files if not name.startswith(UPLOADS_DIR + "/"))
-    print(f"backup of schema {revision} ({manifest['backend']}) written to {path}: {named}, {uploads} uploaded files")
+    uploads = sum(1 for name in files if _UPLOAD.match(name))
+    parses = sum(1 for name in files if _PARSE.match(name))
+    named = ", ".join(name for name in files if not _copied(name))
+    print(
+        f"backup of schema {revision} ({manifest['backend']}) written to {path}: {named}, {uploads} uploaded files,"
+        f" {parses} cached parses"
+    )
     return 0
 
 
@@ -157,8 +178,8 @@ def _read_manifest(path: Path) -> dict[str, object]:
     ):
         raise BackupError(f"ringside restore: {path / MANIFEST} is not a Ringside backup manifest of format {FORMAT}")
     for name, digest in manifest["files"].items():
-        known = name in (SQLITE_FILE, POSTGRES_FILE, *KEY_FILES, *OPTIONAL_KEY_FILES) or _UPLOAD.match(name)
-        if not known or (Path(name).name != name and not _UPLOAD.match(name)):
+        known = name in (SQLITE_FILE, POSTGRES_FILE, *KEY_FILES, *OPTIONAL_KEY_FILES) or _copied(name)
+        if not known or (Path(name).name != name and not _copied(name)):
             raise BackupError(f"ringside restore: unexpected file {name!r} in the manifest")
         if not (path / name).is_file() or _sha256(path / name) != digest:
             raise BackupError(f"ringside restore: {name} is missing or does not match its checksum")
@@ -211,9 +232,12 @@ def restore(settings: Settings, path: Path) -> int:
         if name in files:
             _private_copy(path / name, data_dir / name)
     for name in files:
-        if _UPLOAD.match(name):
+        if _copied(name):
             (data_dir / name).parent.mkdir(parents=True, exist_ok=True, mode=0o700)
             _private_copy(path / name, data_dir / name)
+    # the index is not in a backup: the rag role rebuilds it from these parses at its next start
+    (data_dir / PARSE_CACHE_DIR).mkdir(parents=True, exist_ok=True, mode=0o700)
+    (data_dir / PARSE_CACHE_DIR / REBUILD_MARKER).touch(mode=0o600)
     engine = make_engine(url)
     try:
         migrated = upgrade(engine)

@@ -18,7 +18,7 @@ from ringside_cli.commands.customers import customers, wallet
 from ringside_cli.commands.operations import keys, status, usage, webhooks
 from ringside_server import redaction
 from ringside_server.observability import logs, tracing
-from ringside_server.settings import Settings
+from ringside_server.settings import PARSE_CACHE_DIR, Settings
 
 app = typer.Typer(
     name="ringside",
@@ -154,7 +154,7 @@ def rag_serve(
             write_consistency_factor=settings.qdrant_write_consistency_factor,
         ),
         files=open_file_store(settings),
-        parse_cache=settings.ensure_data_dir().resolve() / "rag" / "parses",
+        parse_cache=settings.ensure_data_dir().resolve() / PARSE_CACHE_DIR,
         vision_model=settings.rag_vision_model,
         transcription_model=settings.rag_transcription_model,
         sweep_interval_s=settings.rag_sweep_interval_s,

@@ -21,6 +21,10 @@ from ringside_server.netpolicy import parse_networks
 INTERNAL_TOKEN_FILE = "internal_token"
 SECRET_KEY_FILE = "secret_key"
 CREDENTIALS_FILE = "credentials.json"
+PARSE_CACHE_DIR = "rag/parses"  # the rag role's cached parses (DATA_DIR/rag/parses/<xx>/<sha256><suffix>.txt)
+# Left in the parse cache by `ringside restore`: the rag role rebuilds the index from the cached
+# parses at its next start (workers/rag_ingest/rebuild.py), then removes it.
+REBUILD_MARKER = "rebuild-index"
 
 
 class Settings(BaseSettings):

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from core.domain.vector_store_files import VectorStoreFile
 from core.domain.vector_store_migrations import VectorStoreMigration
 from core.rpc.base import MAX_PROTO_STRING, Base, Context, rpc
 from core.services import vector_store_ingests
 from core.services import vector_store_migrations as migrations
 from core.services.vector_store_files import rows_of
 from ringside.core.v1 import vector_stores_pb2 as pb
+
+MAX_INDEXED_STORES = 100  # stores per IndexedStores page
 
 
 def migration_to(m: VectorStoreMigration) -> pb.Migration:
@@ -95,6 +98,15 @@ class MigrationMethods(Base):
         self.auth.internal(context)
         migration, store = migrations.job(self.core, request.migration_id[:100])
         rows = rows_of(self.core, store.id)
+        return pb.MigrationJobResponse(
+            migration=migration_to(migration),
+            store=store_to(store, rows),
+            files=self._completed_files(rows),
+            waiting_files=migrations.waiting_files(self.core, migration),
+        )
+
+    def _completed_files(self, rows: list[VectorStoreFile]) -> list[pb.MigrationFile]:
+        """A store's completed files, by file id, as they are re-embedded from their cached parses."""
         files = []
         for row in sorted(rows, key=lambda r: r.file_id):
             stored = self.core.state.files.get(row.file_id)
@@ -108,12 +120,22 @@ class MigrationMethods(Base):
                         attributes_json=row.attributes_json,
                     )
                 )
-        return pb.MigrationJobResponse(
-            migration=migration_to(migration),
-            store=store_to(store, rows),
-            files=files,
-            waiting_files=migrations.waiting_files(self.core, migration),
-        )
+        return files
+
+    @rpc
+    async def IndexedStores(self, request: pb.IndexedStoresRequest, context: Context) -> pb.IndexedStoresResponse:
+        """The live stores after `after` with their completed files: what a rebuilt index holds."""
+        from core.rpc.vector_stores import store_to
+
+        self.auth.internal(context)
+        limit = request.limit if 0 < request.limit <= MAX_INDEXED_STORES else MAX_INDEXED_STORES
+        ids = sorted(i for i, s in self.core.state.vector_stores.items() if s.deleted_at is None and i > request.after)
+        page = []
+        for store_id in ids[:limit]:
+            rows = rows_of(self.core, store_id)
+            store = store_to(self.core.state.vector_stores[store_id], rows)
+            page.append(pb.IndexedStore(store=store, files=self._completed_files(rows)))
+        return pb.IndexedStoresResponse(stores=page, has_more=len(ids) > limit)
 
     @rpc
     async def ProgressMigration(self, request: pb.ProgressMigrationRequest, context: Context) -> pb.MigrationResponse:

@@ -3,7 +3,9 @@ the restored ledger balances and the customers, keys and usage are there (issue 
 
 from __future__ import annotations
 
+import contextlib
 import pathlib
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -11,12 +13,14 @@ from typing import Any
 
 import pytest
 
-from tests.harness import Stack, create_postgres_database, wait_until
+from tests.e2e.rag_ingest_stack import start_temporal
+from tests.harness import Stack, create_postgres_database, stop_process, wait_until
 
 CHAT = {"model": "fc:openai/gpt-4o-mini", "max_tokens": 8, "messages": [{"role": "user", "content": "hi"}]}
 THREADS = 4
 MAX_CALLS_PER_THREAD = 200  # a bound: the load stops as soon as the backup is taken
 CALLS_BEFORE_BACKUP = 20
+METERED_TABLES = ("holds", "transfers", "usage_records")
 
 
 def _cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
@@ -124,8 +128,24 @@ def test_a_restore_refuses_a_tampered_backup(tmp_path: pathlib.Path) -> None:
     assert not (tmp_path / "restored" / "ringside.db").exists()
 
 
-def test_uploaded_files_are_backed_up_and_restored(tmp_path: pathlib.Path) -> None:
-    source = Stack("sqlite", tmp_path / "source", None).start()
+def _counts(database: pathlib.Path) -> dict[str, int]:
+    """The metering rows a call leaves: holds, ledger transfers, usage records."""
+    with contextlib.closing(sqlite3.connect(database)) as connection:
+        return {t: connection.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in METERED_TABLES}
+
+
+def _hits(stack: Stack, store_id: str) -> list[tuple[str, str]]:
+    found = stack.call("POST", f"/v1/vector_stores/{store_id}/search", stack.live_key, {"query": "refund delay"})
+    assert found.status == 200, found.body
+    return [(hit["file_id"], hit["content"][0]["text"]) for hit in found.json()["data"]]
+
+
+def test_files_and_parses_are_backed_up_and_the_index_rebuilt_unbilled(tmp_path: pathlib.Path) -> None:
+    """Uploaded files and cached parses are in the backup; after a restore the rag role rebuilds the
+    index from the parses (no hold, no transfer, no usage row), and the search finds the same chunks."""
+    temporal, port = start_temporal(tmp_path)  # one dev server for both: Temporal's state is not backed up
+    env = {"RINGSIDE_TEMPORAL_ADDRESS": f"127.0.0.1:{port}"}
+    source = Stack("sqlite", tmp_path / "source", None, extra_env=dict(env), with_rag=True).start()
     content = b"# Handbook\n\nRefunds take five days.\n"
     try:
         uploaded = source.call(
@@ -144,18 +164,36 @@ def test_uploaded_files_are_backed_up_and_restored(tmp_path: pathlib.Path) -> No
         )
         assert uploaded.status == 200, uploaded.body
         file_id = uploaded.json()["id"]
+        store_id = source.call("POST", "/v1/vector_stores", source.live_key, {"name": "handbook"}).json()["id"]
+        attached = source.call("POST", f"/v1/vector_stores/{store_id}/files", source.live_key, {"file_id": file_id})
+        assert attached.status == 200, attached.body
+        path = f"/v1/vector_stores/{store_id}/files/{file_id}"
+        wait_until(
+            lambda: source.call("GET", path, source.live_key).json()["status"] != "in_progress", 120, "the ingest"
+        )
+        assert source.call("GET", path, source.live_key).json()["status"] == "completed"
+        hits = _hits(source, store_id)
+        assert hits and hits[0][0] == file_id
         taken = _cli(source.env, "backup", "--include-secret-key", str(tmp_path / "backup"))
         assert taken.returncode == 0, taken.stdout + taken.stderr
-        assert "1 uploaded files" in taken.stdout
+        assert "1 uploaded files, 1 cached parses" in taken.stdout
+        assert not (tmp_path / "backup" / "rag" / "index").exists()
     finally:
         source.destroy()
 
-    restored = Stack("sqlite", tmp_path / "restored", None)
+    restored = Stack("sqlite", tmp_path / "restored", None, extra_env=dict(env), with_rag=True)
     try:
         done = _cli(restored.env, "restore", str(tmp_path / "backup"))
         assert done.returncode == 0, done.stdout + done.stderr
+        marker = restored.data_dir / "rag" / "parses" / "rebuild-index"
+        assert marker.is_file()
         restored.start()
+        wait_until(lambda: not marker.exists(), 120, "the index rebuilt")
+        # the rebuild is not billed: the metering rows are the backup's, none more
+        assert _counts(restored.data_dir / "ringside.db") == _counts(tmp_path / "backup" / "ringside.db")
+        assert _hits(restored, store_id) == hits
         downloaded = restored.call("GET", f"/v1/files/{file_id}/content", restored.live_key)
         assert downloaded.status == 200 and downloaded.body == content
     finally:
         restored.destroy()
+        stop_process(temporal)

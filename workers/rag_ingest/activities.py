@@ -33,6 +33,7 @@ from ringside_server.providers.catalog.load import CatalogModel, load_catalog
 from workers.rag_ingest.embedding import IngestEmbedding
 from workers.rag_ingest.media import MediaReader, Payer
 from workers.rag_ingest.migration_activities import MigrationActivities, target_of
+from workers.rag_ingest.rebuild import Rebuilder
 from workers.rag_ingest.reembed import FileDone, Reembedder
 from workers.rag_ingest.shared import FinishInput, IngestInput, IngestOutcome
 
@@ -99,6 +100,10 @@ class IngestActivities:
                 await self._rag.on_index(self._rag.indexes.delete_file, name, file_id)
 
         return MigrationActivities(self._core, self._reembedder, self.text_of, drop, delete_file)
+
+    def rebuilder(self, marker: pathlib.Path) -> Rebuilder:
+        """The index's rebuild after a restore (issue 27), over this role's parse cache, model and index."""
+        return Rebuilder(self._core, self._reembedder, self.text_of, marker)
 
     def all_activities(self) -> list[Any]:
         """Every activity the rag role's worker runs: the ingest's and the migration's."""

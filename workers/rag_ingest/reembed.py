@@ -91,8 +91,10 @@ class Reembedder:
         chunks: list[Chunk],
         attributes: dict[str, Any],
         after_batch: Callable[[FileDone], Awaitable[None]] | None = None,
+        billed: bool = True,
     ) -> FileDone:
-        """Writes the file's chunks not yet in the target index, batch by batch."""
+        """Writes the file's chunks not yet in the target index, batch by batch. Unbilled (`billed`
+        false: no hold, no usage) only for the rebuild of an index a restore left empty."""
         model = self.model(target.model_ref)
         name = index_name(target.store_id, target.generation)
         written = 0
@@ -101,7 +103,9 @@ class Reembedder:
         done = FileDone(chunks=len(chunks))
         for start in range(written // BATCH * BATCH, len(chunks), BATCH):
             batch = chunks[start : start + BATCH]
-            vectors, tokens = await self._embed_metered(target, model, [chunk.text for chunk in batch])
+            texts = [chunk.text for chunk in batch]
+            embed = self._embed_metered if billed else self._embed
+            vectors, tokens = await embed(target, model, texts)
             points = [
                 IndexPoint(
                     id=chunk_id(target.store_id, file_id, target.generation, chunk.index),

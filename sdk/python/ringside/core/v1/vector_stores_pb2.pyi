@@ -671,3 +671,27 @@ class IngestProgressResponse(_message.Message):
     STATUS_FIELD_NUMBER: _ClassVar[int]
     status: str
     def __init__(self, status: _Optional[str] = ...) -> None: ...
+
+class IndexedStoresRequest(_message.Message):
+    __slots__ = ("after", "limit")
+    AFTER_FIELD_NUMBER: _ClassVar[int]
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
+    after: str
+    limit: int
+    def __init__(self, after: _Optional[str] = ..., limit: _Optional[int] = ...) -> None: ...
+
+class IndexedStore(_message.Message):
+    __slots__ = ("store", "files")
+    STORE_FIELD_NUMBER: _ClassVar[int]
+    FILES_FIELD_NUMBER: _ClassVar[int]
+    store: VectorStore
+    files: _containers.RepeatedCompositeFieldContainer[MigrationFile]
+    def __init__(self, store: _Optional[_Union[VectorStore, _Mapping]] = ..., files: _Optional[_Iterable[_Union[MigrationFile, _Mapping]]] = ...) -> None: ...
+
+class IndexedStoresResponse(_message.Message):
+    __slots__ = ("stores", "has_more")
+    STORES_FIELD_NUMBER: _ClassVar[int]
+    HAS_MORE_FIELD_NUMBER: _ClassVar[int]
+    stores: _containers.RepeatedCompositeFieldContainer[IndexedStore]
+    has_more: bool
+    def __init__(self, stores: _Optional[_Iterable[_Union[IndexedStore, _Mapping]]] = ..., has_more: _Optional[bool] = ...) -> None: ...

@@ -193,6 +193,11 @@ class VectorStoresServiceStub:
                 request_serializer=ringside_dot_core_dot_v1_dot_vector__stores__pb2.IngestProgressRequest.SerializeToString,
                 response_deserializer=ringside_dot_core_dot_v1_dot_vector__stores__pb2.IngestProgressResponse.FromString,
                 _registered_method=True)
+        self.IndexedStores = channel.unary_unary(
+                '/ringside.core.v1.VectorStoresService/IndexedStores',
+                request_serializer=ringside_dot_core_dot_v1_dot_vector__stores__pb2.IndexedStoresRequest.SerializeToString,
+                response_deserializer=ringside_dot_core_dot_v1_dot_vector__stores__pb2.IndexedStoresResponse.FromString,
+                _registered_method=True)
 
 
 class VectorStoresServiceServicer:
@@ -422,6 +427,14 @@ class VectorStoresServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def IndexedStores(self, request, context):
+        """Internal (the rag role, after a restore): the live stores with their completed files, by store
+        id, so the index is rebuilt from the cached parses (issue 27).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_VectorStoresServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -579,6 +592,11 @@ def add_VectorStoresServiceServicer_to_server(servicer, server):
                     servicer.ReportIngestProgress,
                     request_deserializer=ringside_dot_core_dot_v1_dot_vector__stores__pb2.IngestProgressRequest.FromString,
                     response_serializer=ringside_dot_core_dot_v1_dot_vector__stores__pb2.IngestProgressResponse.SerializeToString,
+            ),
+            'IndexedStores': grpc.unary_unary_rpc_method_handler(
+                    servicer.IndexedStores,
+                    request_deserializer=ringside_dot_core_dot_v1_dot_vector__stores__pb2.IndexedStoresRequest.FromString,
+                    response_serializer=ringside_dot_core_dot_v1_dot_vector__stores__pb2.IndexedStoresResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -1422,6 +1440,33 @@ class VectorStoresService:
             '/ringside.core.v1.VectorStoresService/ReportIngestProgress',
             ringside_dot_core_dot_v1_dot_vector__stores__pb2.IngestProgressRequest.SerializeToString,
             ringside_dot_core_dot_v1_dot_vector__stores__pb2.IngestProgressResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def IndexedStores(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/ringside.core.v1.VectorStoresService/IndexedStores',
+            ringside_dot_core_dot_v1_dot_vector__stores__pb2.IndexedStoresRequest.SerializeToString,
+            ringside_dot_core_dot_v1_dot_vector__stores__pb2.IndexedStoresResponse.FromString,
             options,
             channel_credentials,
             insecure,
