@@ -43,14 +43,16 @@ _HOMES = {
 }  # every other public name is an error class of ringside.errors
 
 
-def __getattr__(name: str) -> Any:
-    if name == "webhooks":  # a submodule: importing it binds it here
-        return importlib.import_module("ringside.webhooks")
-    if name not in __all__:
-        raise AttributeError(f"module 'ringside' has no attribute {name!r}")
-    value = getattr(importlib.import_module(_HOMES.get(name, "ringside.errors")), name)
-    globals()[name] = value
-    return value
+if not TYPE_CHECKING:  # type checkers see the imports above, so a misspelt name stays an error
+
+    def __getattr__(name: str) -> Any:
+        if name == "webhooks":  # a submodule: importing it binds it here
+            return importlib.import_module("ringside.webhooks")
+        if name not in __all__:
+            raise AttributeError(f"module 'ringside' has no attribute {name!r}")
+        value = getattr(importlib.import_module(_HOMES.get(name, "ringside.errors")), name)
+        globals()[name] = value
+        return value
 
 
 __version__ = "0.1.0"
