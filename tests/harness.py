@@ -220,13 +220,23 @@ class Stack:
         return env
 
     def start(self) -> Stack:
-        if self.backend == "postgres" and not self.database_url:
+        created_database = self.backend == "postgres" and not self.database_url
+        if created_database:
             self.database_url = create_postgres_database()
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        self.start_core()
-        if self.with_rag:
-            self.start_rag()
-        self.restart_edge()
+        try:
+            self.start_core()
+            if self.with_rag:
+                self.start_rag()
+            self.restart_edge()
+        except BaseException:
+            # A role that did not come up in time must not outlive the test: orphaned cores left by
+            # failed starts kept loading the machine and made the next starts slower still.
+            if created_database:
+                self.destroy()
+            else:
+                self.stop()
+            raise
         return self
 
     def start_core(self) -> None:
