@@ -29,7 +29,9 @@ from ringside.core.v1 import system_pb2, system_pb2_grpc
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 ADMIN_KEY = "rsadmin_" + "t" * 32
-START_TIMEOUT_S = 30.0
+# How long a process may take to start listening. Under CI load (2 cores, many stacks) a core's
+# imports alone have taken over 15 s; this bound only matters when something is wrong, so it is wide.
+START_TIMEOUT_S = 120.0
 
 
 def free_port() -> int:
@@ -218,13 +220,23 @@ class Stack:
         return env
 
     def start(self) -> Stack:
-        if self.backend == "postgres" and not self.database_url:
+        created_database = self.backend == "postgres" and not self.database_url
+        if created_database:
             self.database_url = create_postgres_database()
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        self.start_core()
-        if self.with_rag:
-            self.start_rag()
-        self.restart_edge()
+        try:
+            self.start_core()
+            if self.with_rag:
+                self.start_rag()
+            self.restart_edge()
+        except BaseException:
+            # A role that did not come up in time must not outlive the test: orphaned cores left by
+            # failed starts kept loading the machine and made the next starts slower still.
+            if created_database:
+                self.destroy()
+            else:
+                self.stop()
+            raise
         return self
 
     def start_core(self) -> None:

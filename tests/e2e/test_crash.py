@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import http.client
 import json
-import pathlib
 import secrets
 import threading
 from collections import Counter
@@ -31,11 +30,15 @@ LOAD_THREADS = 8
 KILL_AFTER_CALLS = 40  # completed calls before the kill; the load threads keep more in flight
 
 
-@pytest.fixture(params=["sqlite-per_call", "sqlite-lease", "postgres-per_call", "postgres-lease"])
-def crash_stack(request: pytest.FixtureRequest, tmp_path: pathlib.Path, upstream: FakeUpstream) -> Iterator[Stack]:
+@pytest.fixture(scope="module", params=["sqlite-per_call", "sqlite-lease", "postgres-per_call", "postgres-lease"])
+def crash_stack(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, upstream: FakeUpstream
+) -> Iterator[Stack]:
+    """One stack per configuration for the module: each test kills it and brings it back on the same
+    data (so a later test crashes a stack that already recovered once), with customers of its own."""
     backend, path = request.param.split("-")
     env = {"RINGSIDE_HOLD_TTL_S": str(HOLD_TTL_S), "RINGSIDE_LEASES": str(path == "lease").lower()}
-    stack = Stack(backend, tmp_path / "data", upstream, extra_env=env)
+    stack = Stack(backend, tmp_path_factory.mktemp(f"crash-{request.param}"), upstream, extra_env=env)
     yield stack.start()
     stack.destroy()
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import http.client
 import json
 import logging
-import pathlib
 import secrets
 import threading
 from collections.abc import Iterator
@@ -31,12 +30,23 @@ KILL_AFTER_CALLS = 30
 log = logging.getLogger(__name__)
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def lease_stack(request: pytest.FixtureRequest, tmp_path: pathlib.Path, upstream: FakeUpstream) -> Iterator[Stack]:
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def lease_core(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, upstream: FakeUpstream
+) -> Iterator[Stack]:
     env = {"RINGSIDE_HOLD_TTL_S": str(HOLD_TTL_S), "RINGSIDE_LEASES": "true"}
-    stack = Stack(request.param, tmp_path / "data", upstream, extra_env=env)
+    stack = Stack(request.param, tmp_path_factory.mktemp(f"edge-death-{request.param}"), upstream, extra_env=env)
     yield stack.start()
     stack.destroy()
+
+
+@pytest.fixture
+def lease_stack(lease_core: Stack) -> Stack:
+    """The module's stack with a live edge: a test before this one killed it (its customers are its own)."""
+    assert lease_core.edge is not None
+    if lease_core.edge.poll() is not None:
+        lease_core.restart_edge()
+    return lease_core
 
 
 @dataclass

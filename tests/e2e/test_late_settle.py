@@ -6,7 +6,6 @@ where a lease report used to be dropped ("reported for lease …, which is no lo
 
 from __future__ import annotations
 
-import pathlib
 import secrets
 import threading
 import time
@@ -22,15 +21,19 @@ HOLD_TTL_S = 5
 CORE_DOWN_S = HOLD_TTL_S + 3  # longer than the TTL since the hold's last extension
 
 
-@pytest.fixture(params=["sqlite-per_call", "sqlite-lease", "postgres-per_call", "postgres-lease"])
-def ttl_stack(request: pytest.FixtureRequest, tmp_path: pathlib.Path, upstream: FakeUpstream) -> Iterator[Stack]:
+@pytest.fixture(scope="module", params=["sqlite-per_call", "sqlite-lease", "postgres-per_call", "postgres-lease"])
+def ttl_stack(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, upstream: FakeUpstream
+) -> Iterator[Stack]:
+    """One stack per configuration for the module: each test kills its core and starts it again (and
+    waits for every hold to resolve), with a customer of its own."""
     backend, path = request.param.split("-")
     env = {
         "RINGSIDE_HOLD_TTL_S": str(HOLD_TTL_S),
         "RINGSIDE_LEASES": str(path == "lease").lower(),
         "RINGSIDE_UPSTREAM_TIMEOUT_S": "60",
     }
-    stack = Stack(backend, tmp_path / "data", upstream, extra_env=env)
+    stack = Stack(backend, tmp_path_factory.mktemp(f"late-settle-{request.param}"), upstream, extra_env=env)
     yield stack.start()
     stack.destroy()
 

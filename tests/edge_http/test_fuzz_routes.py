@@ -6,6 +6,7 @@ type and body schema).
 Both of schemathesis's modes run: positive (requests the document allows) and negative (requests it
 does not: wrong types, missing fields, out-of-range values). CI runs a small number of examples per
 operation and mode; RINGSIDE_FUZZ_EXAMPLES asks for more (docs/security.md gives the full run).
+The second backend is sent the requests drawn for the first, the same ones.
 """
 
 from __future__ import annotations
@@ -64,22 +65,32 @@ def conformance(case: Case, response: Response) -> str | None:
     return None
 
 
+# What hypothesis drew for each (method, path, mode) on the first backend: drawing is most of this
+# test's time (schemathesis's generation, about nine tenths of it), and what is drawn does not depend
+# on the backend, so the second backend gets the very same requests.
+Drawn = dict[tuple[str, str, str], list[Case]]
+
+
+@pytest.fixture(scope="session")
+def drawn() -> Drawn:
+    return {}
+
+
 def fuzz_operation(
-    stack: Stack, session: requests.Session, operation: APIOperation, mode: GenerationMode, key: str, examples: int
+    stack: Stack,
+    session: requests.Session,
+    operation: APIOperation,
+    mode: GenerationMode,
+    key: str,
+    cases: list[Case],
+    replay: bool,
 ) -> tuple[int, list[str]]:
-    """(requests sent, problems found) for one operation in one generation mode."""
+    """(requests sent, problems found) for one operation in one generation mode: the `cases`
+    again when `replay`, else up to EXAMPLES new ones, recorded into it."""
     sent = 0
     problems: list[str] = []
 
-    @settings(
-        max_examples=examples,
-        deadline=None,
-        database=None,
-        phases=[Phase.generate],
-        suppress_health_check=list(HealthCheck),
-    )
-    @given(case=operation.as_strategy(generation_mode=mode))
-    def call(case: Case) -> None:
+    def send(case: Case) -> None:
         nonlocal sent
         # the key last: a generated Authorization (the document's Client Token scheme) never
         # replaces it, so every route is fuzzed past authentication
@@ -90,12 +101,29 @@ def fuzz_operation(
         if found:
             problems.append(f"{case.method} {case.formatted_path} ({mode.value}): {found}")
 
+    if replay:
+        for case in cases:
+            send(case)
+        return sent, problems
+
+    @settings(
+        max_examples=EXAMPLES,
+        deadline=None,
+        database=None,
+        phases=[Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(case=operation.as_strategy(generation_mode=mode))
+    def call(case: Case) -> None:
+        cases.append(case)
+        send(case)
+
     with contextlib.suppress(HypothesisException):  # a mode that cannot generate for this operation
         call()
     return sent, problems
 
 
-def fuzz(stack: Stack, keys: dict[str, str], examples: int) -> tuple[int, list[str]]:
+def fuzz(stack: Stack, keys: dict[str, str], drawn: Drawn) -> tuple[int, list[str]]:
     """(requests sent, problems found) over every operation, both generation modes."""
     session = requests.Session()
     sent = 0
@@ -104,16 +132,21 @@ def fuzz(stack: Stack, keys: dict[str, str], examples: int) -> tuple[int, list[s
         operation = result.ok()
         key = ADMIN_KEY if operation.path.startswith("/v1/accounts") else keys["live"]
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
-            more_sent, more_problems = fuzz_operation(stack, session, operation, mode, key, examples)
+            drawn_key = (operation.method, operation.path, mode.value)
+            replay = drawn_key in drawn  # drawn on the other backend (maybe nothing: a mode that cannot)
+            cases = drawn.setdefault(drawn_key, [])
+            more_sent, more_problems = fuzz_operation(stack, session, operation, mode, key, cases, replay)
             sent += more_sent
             problems += more_problems
     return sent, problems
 
 
 @pytest.mark.timeout(1800)
-def test_every_route_answers_fuzzed_requests_without_a_5xx_in_the_envelope_and_the_schema(stack: Stack) -> None:
+def test_every_route_answers_fuzzed_requests_without_a_5xx_in_the_envelope_and_the_schema(
+    stack: Stack, drawn: Drawn
+) -> None:
     keys = stack.new_account()  # its own account: fuzzed settings never reach other tests' accounts
-    sent, problems = fuzz(stack, keys, EXAMPLES)
+    sent, problems = fuzz(stack, keys, drawn)
     print(f"schemathesis: {sent} requests on {stack.backend}, {len(problems)} problems")
     assert problems == [], "\n".join(problems[:40])
     assert sent >= EXAMPLES * 40  # every operation was reached, not skipped

@@ -11,12 +11,17 @@ import sys
 import zipfile
 from pathlib import Path
 
+import pytest
+
 from tests.harness import ROOT
 
 SERVER_ONLY = {"temporalio", "aiohttp", "sqlmodel", "sqlalchemy", "qdrant-client", "unstructured", "alembic"}
 
 
-def _wheel(tmp_path: Path) -> Path:
+@pytest.fixture(scope="module")
+def sdk_wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The SDK's wheel, built once for the module's tests."""
+    tmp_path = tmp_path_factory.mktemp("sdk-wheel")
     result = subprocess.run(
         [
             sys.executable,
@@ -39,8 +44,8 @@ def _wheel(tmp_path: Path) -> Path:
     return wheel
 
 
-def test_the_sdk_wheel_holds_only_the_ringside_package_and_no_server_dependency(tmp_path: Path) -> None:
-    with zipfile.ZipFile(_wheel(tmp_path)) as wheel:
+def test_the_sdk_wheel_holds_only_the_ringside_package_and_no_server_dependency(sdk_wheel: Path) -> None:
+    with zipfile.ZipFile(sdk_wheel) as wheel:
         names = wheel.namelist()
         metadata_name = next(name for name in names if name.endswith(".dist-info/METADATA"))
         metadata = email.parser.Parser().parsestr(wheel.read(metadata_name).decode())
@@ -67,14 +72,13 @@ print(json.dumps({"ref": Model.fc("openai", "gpt-4o-mini"), "base_url": str(clie
 """
 
 
-def test_a_fresh_venv_with_only_the_sdk_imports_it_and_has_no_server(tmp_path: Path) -> None:
+def test_a_fresh_venv_with_only_the_sdk_imports_it_and_has_no_server(sdk_wheel: Path, tmp_path: Path) -> None:
     """DECISIONS.md "13": the SDK installed alone (its dependencies from the package index, as a
     user gets them) imports `from ringside import Ringside`, and nothing of the server is there."""
-    wheel = _wheel(tmp_path / "wheel")
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", venv], check=True, timeout=120)
     installed = subprocess.run(
-        [venv / "bin" / "pip", "install", "--quiet", "--disable-pip-version-check", str(wheel)],
+        [venv / "bin" / "pip", "install", "--quiet", "--disable-pip-version-check", str(sdk_wheel)],
         capture_output=True,
         text=True,
         timeout=600,

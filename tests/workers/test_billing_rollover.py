@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import json
 import pathlib
-import sys
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -18,11 +17,11 @@ from temporalio.worker import Worker
 
 from tests.harness import create_postgres_database, drop_postgres_database
 from tests.workers.billing_core import InProcessCore
+from tests.workers.conftest import time_skipping
 from workers.billing.activities import BillingActivities, billing_activities
 from workers.billing.shared import RolloverInput, RolloverResult
 from workers.billing.workflows import BillingPeriodRolloverWorkflow, StripeUsageSyncWorkflow
 
-TEST_SERVER = pathlib.Path(sys.executable).parent / "temporal-test-server"
 BUDGET_NANO = 1_000_000  # $0.001
 SMALL = (100, 100)  # 100 × 150 + 100 × 600 = 75,000 nano-USD
 SMALL_NANO = 75_000
@@ -39,11 +38,9 @@ def month_start(moment: datetime, months_ahead: int) -> datetime:
 
 @pytest.fixture
 async def skipping() -> AsyncIterator[WorkflowEnvironment]:
-    env = await WorkflowEnvironment.start_time_skipping(test_server_existing_path=str(TEST_SERVER))
-    try:
+    """A test server per test, as before: no earlier test has moved the clock its workflows see."""
+    async with time_skipping() as env:
         yield env
-    finally:
-        await env.shutdown()
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import pathlib
-import sys
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from datetime import timedelta
 
 import aiohttp
@@ -35,17 +34,6 @@ from workers.rag_ingest.embedding import IngestEmbedding
 from workers.rag_ingest.migration import MigrateStoreWorkflow, MigrationInput
 from workers.rag_ingest.shared import IngestInput
 from workers.rag_ingest.workflows import WORKFLOWS, IngestFileWorkflow
-
-TEST_SERVER = pathlib.Path(sys.executable).parent / "temporal-test-server"
-
-
-@pytest.fixture(scope="module")
-async def skipping() -> AsyncIterator[WorkflowEnvironment]:
-    env = await WorkflowEnvironment.start_time_skipping(test_server_existing_path=str(TEST_SERVER))
-    try:
-        yield env
-    finally:
-        await env.shutdown()
 
 
 @pytest.fixture(scope="module")

@@ -4,10 +4,8 @@ seconds), with the real activity against a real core process and a real receiver
 from __future__ import annotations
 
 import itertools
-import pathlib
-import sys
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
@@ -22,17 +20,6 @@ from workers.webhooks.activities import DeliveryActivities
 from workers.webhooks.http import delivery_session
 from workers.webhooks.shared import RETRY_SCHEDULE_S, DeliveryInput, DeliveryResult
 from workers.webhooks.workflows import WebhookDeliveryWorkflow
-
-TEST_SERVER = pathlib.Path(sys.executable).parent / "temporal-test-server"
-
-
-@pytest.fixture(scope="module")
-async def skipping() -> AsyncIterator[WorkflowEnvironment]:
-    env = await WorkflowEnvironment.start_time_skipping(test_server_existing_path=str(TEST_SERVER))
-    try:
-        yield env
-    finally:
-        await env.shutdown()
 
 
 @pytest.fixture(scope="module")
