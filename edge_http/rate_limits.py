@@ -29,8 +29,10 @@ from ringside_server.settings import Settings
 
 log = logging.getLogger("ringside.edge.rate_limits")
 
-# POST routes whose request is a model call, counted by its admission (count_tokens makes none).
-MODEL_CALL_PATHS = (MODEL_JSON_PATHS | frozenset(MULTIPART_BOUNDS)) - {"/v1/messages/count_tokens"}
+# POST routes whose request is a model call, counted by its admission (count_tokens makes none:
+# counted here, its customer's RPM included, as API.md "Rate limits" says).
+COUNT_TOKENS = "/v1/messages/count_tokens"
+MODEL_CALL_PATHS = (MODEL_JSON_PATHS | frozenset(MULTIPART_BOUNDS)) - {COUNT_TOKENS}
 NOT_COUNTED = frozenset({"/healthz", "/livez", "/readyz", "/metrics"})
 ADMITTED = "rate_limits.admitted"  # request key: the core admitted (and counted) this model call
 COUNTING = web.AppKey("rate_limits.counting", bool)  # any layer on (settings)
@@ -76,9 +78,14 @@ async def rate_limits(request: web.Request, handler: Handler) -> web.StreamRespo
 async def _count(request: web.Request) -> web.Response | None:
     """Count this request in the core; its 429 when a layer has no room (nothing counted then)."""
     edge = request.app[EDGE]
+    authorization = request.headers.get("Authorization", "")
+    if not authorization and request.headers.get("x-api-key"):  # what Anthropic's SDK sends
+        authorization = "Bearer " + request.headers["x-api-key"]
     asked = metering_pb2.CountRequestRequest(
-        authorization=request.headers.get("Authorization", "")[:10_000],
+        authorization=authorization[:10_000],
         client_ip=client_ip(request, edge.trusted_proxies),
+        customer_ref=request.headers.get("FC-Customer", "")[:300],
+        customer_rpm=request.path == COUNT_TOKENS,
     )
     try:
         answer = await edge.core.internal(edge.core.metering.CountRequest, asked)

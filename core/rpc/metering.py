@@ -205,7 +205,8 @@ class MeteringServicer(LeasesServicerMixin, Base, metering_pb2_grpc.MeteringServ
     ) -> metering_pb2.CountRequestResponse:
         self.auth.internal(context)
         counted_as = self.auth.counted_as(request.authorization[:10_000])
-        decision = await metering.count_request(self.core, counted_as, request.client_ip[:64])
+        customer_ref = request.customer_ref[:MAX_PROTO_STRING] if request.customer_rpm else None
+        decision = await metering.count_request(self.core, counted_as, request.client_ip[:64], customer_ref)
         if isinstance(decision, Denial):
             return metering_pb2.CountRequestResponse(denial=_denial(decision))
         return metering_pb2.CountRequestResponse(rate_limits=_rate_status(decision))

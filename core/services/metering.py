@@ -15,10 +15,11 @@ from sqlalchemy.exc import IntegrityError
 
 from core.domain.calls import CallRequest
 from core.domain.entities import OUTCOMES, Denial, Hold, LeaseAdmission, Outcome, SettleResult
-from core.domain.limits import request_layers
+from core.domain.limits import effective, request_layers
 from core.domain.metering import Admission, SettlePlan
-from core.domain.ratelimit import Status
+from core.domain.ratelimit import Layer, Status
 from core.domain.settlement import FinishedCall
+from core.domain.state import State
 from core.services.core import Core, Principal
 from core.services.wallets import given_back_nano
 from core.store.loader import expired_lease_calls, load_expired_hold
@@ -71,13 +72,29 @@ async def authorize(core: Core, request: CallRequest) -> Admission | Denial:
     return decision
 
 
-async def count_request(core: Core, counted_as: Principal | None, client_ip: str) -> Status | Denial:
+async def count_request(
+    core: Core, counted_as: Principal | None, client_ip: str, customer_ref: str | None = None
+) -> Status | Denial:
     """One request that is not a model call, against its IP's layer and, authenticated, its Client
-    Token's and its account's (DECISIONS 15); exact for every edge at once."""
+    Token's and its account's (DECISIONS 15); exact for every edge at once. With `customer_ref`
+    (count_tokens: a model route that makes no call) also against its customer's RPM."""
     account = (counted_as.account_id, counted_as.livemode) if counted_as is not None else None
     token_id = counted_as.key_id if counted_as is not None and counted_as.customer_id else ""
     layers = request_layers(core.meter.rate_defaults, client_ip, account, token_id)
+    if counted_as is not None and customer_ref is not None:
+        layers += customer_rpm_layer(core.state, counted_as, customer_ref)
     return await _decided(core, functools.partial(core.meter.count_request, layers))
+
+
+def customer_rpm_layer(state: State, counted_as: Principal, customer_ref: str) -> list[Layer]:
+    """The RPM layer of the customer a request names (a Client Token's own, else FC-Customer's), as
+    its admission would count it; none for an unknown customer or one without an RPM limit."""
+    ref = counted_as.customer_id or customer_ref
+    customer = state.find_customer(counted_as.account_id, counted_as.livemode, ref) if ref else None
+    rpm = effective(state, customer).rate_limit_rpm if customer is not None else None
+    if customer is None or rpm is None:
+        return []
+    return [Layer("customer_rate_limit_exceeded", ("customer", customer.id), rpm)]
 
 
 async def _persist_refusal_events(core: Core, denial: Denial) -> None:

@@ -94,6 +94,21 @@ def test_count_tokens_counts_what_the_test_model_bills_and_is_not_metered(mstack
     assert settled(mstack, customer, 1, mstack.test_key)["request_count_mtd"] == 1  # count_tokens is no call
 
 
+def test_count_tokens_counts_against_the_customers_rpm(mstack: Stack) -> None:
+    # API.md "Rate limits": model routes, count_tokens included, count against the customer's RPM;
+    # the SDK authenticates with x-api-key, which counts as the key it names
+    customer = str(new_customer(mstack, mstack.test_key, rate_limit_rpm=2)["id"])
+    client = sdk(mstack, mstack.test_key, **{"FC-Customer": customer}).with_options(max_retries=0)
+    conversation: Any = [{"role": "user", "content": "Count me, within my limit."}]
+    for _ in range(2):
+        assert client.messages.count_tokens(model=HAIKU, messages=conversation).input_tokens > 0
+    with pytest.raises(anthropic.RateLimitError) as refused:
+        client.messages.count_tokens(model=HAIKU, messages=conversation)
+    assert refused.value.response.headers["X-RateLimit-Remaining"] == "0"
+    assert refused.value.response.json()["error"]["type"] == "rate_limit_error"
+    assert "customer" in refused.value.response.json()["error"]["message"]
+
+
 def test_a_live_count_for_an_anthropic_model_is_anthropics_own(mstack: Stack, anthropic: FakeProvider) -> None:
     conversation: Any = [{"role": "user", "content": "Count me, please."}]
     counted = sdk(mstack).messages.count_tokens(
