@@ -49,6 +49,25 @@ class Written:
     sha256: str
 
 
+class Measured:
+    """An upload's chunks as they pass: counted against `max_bytes` (413 past it) and hashed."""
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self.size = 0
+        self.digest = hashlib.sha256()
+
+    def take(self, chunk: bytes) -> bytes:
+        self.size += len(chunk)
+        if self.size > self.max_bytes:
+            raise RingsideError("payload_too_large", f"A file may hold at most {self.max_bytes} bytes.", "file")
+        self.digest.update(chunk)
+        return chunk
+
+    def written(self) -> Written:
+        return Written(self.size, self.digest.hexdigest())
+
+
 @dataclass(frozen=True, slots=True)
 class Stored:
     """What a sweep found: the stored files older than its grace, and the stale partial uploads it removed."""
@@ -146,16 +165,11 @@ class LocalFileStore(FileStore):
         final = self.path(file_id)
         partial = final.with_name(final.name + PARTIAL)
         await asyncio.to_thread(final.parent.mkdir, parents=True, exist_ok=True, mode=0o700)
-        digest = hashlib.sha256()
-        size = 0
+        measured = Measured(max_bytes)
         handle = await asyncio.to_thread(partial.open, "wb")
         try:
             async for chunk in chunks:
-                size += len(chunk)
-                if size > max_bytes:
-                    raise RingsideError("payload_too_large", f"A file may hold at most {max_bytes} bytes.", "file")
-                digest.update(chunk)
-                await asyncio.to_thread(handle.write, chunk)
+                await asyncio.to_thread(handle.write, measured.take(chunk))
             await asyncio.to_thread(handle.flush)
         except BaseException:
             handle.close()
@@ -164,7 +178,7 @@ class LocalFileStore(FileStore):
             raise
         handle.close()
         await asyncio.to_thread(partial.rename, final)
-        return Written(size, digest.hexdigest())
+        return measured.written()
 
     def read_bytes(self, file_id: str) -> bytes:
         return self.path(file_id).read_bytes()

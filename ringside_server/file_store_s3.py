@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 from urllib.parse import urlsplit
@@ -20,8 +19,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from ringside_server.errors import RingsideError
-from ringside_server.file_store import READ_CHUNK_BYTES, FileStore, Stored, Written, checked_id
+from ringside_server.file_store import READ_CHUNK_BYTES, FileStore, Measured, Stored, Written, checked_id
 from ringside_server.settings import Settings
 
 MIN_PART_BYTES = 8 * 1024 * 1024  # S3 takes parts of ≥ 5 MiB (but the last)
@@ -66,18 +64,13 @@ class S3FileStore(FileStore):
     async def write(self, file_id: str, chunks: AsyncIterator[bytes], max_bytes: int) -> Written:
         key = self._key(file_id)
         part_bytes = max(MIN_PART_BYTES, -(-max_bytes // MAX_PARTS))
-        digest = hashlib.sha256()
-        size = 0
+        measured = Measured(max_bytes)
         buffer = bytearray()
         upload_id = ""
         parts: list[dict[str, Any]] = []
         try:
             async for chunk in chunks:
-                size += len(chunk)
-                if size > max_bytes:
-                    raise RingsideError("payload_too_large", f"A file may hold at most {max_bytes} bytes.", "file")
-                digest.update(chunk)
-                buffer += chunk
+                buffer += measured.take(chunk)
                 if len(buffer) >= part_bytes:
                     if not upload_id:
                         started = await asyncio.to_thread(self._s3.create_multipart_upload, Bucket=self.bucket, Key=key)
@@ -103,7 +96,7 @@ class S3FileStore(FileStore):
                         self._s3.abort_multipart_upload, Bucket=self.bucket, Key=key, UploadId=upload_id
                     )
             raise
-        return Written(size, digest.hexdigest())
+        return measured.written()
 
     def _part(self, key: str, upload_id: str, number: int, body: bytes) -> dict[str, Any]:
         sent = self._s3.upload_part(Bucket=self.bucket, Key=key, UploadId=upload_id, PartNumber=number, Body=body)

@@ -22,7 +22,6 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from tests import harness
 from tests.harness import FakeUpstream, Stack, free_port, start_process, stop_process, wait_until
 from tests.harness import http as http_call
 
@@ -30,16 +29,6 @@ MODEL = "fc:openai/gpt-4o-mini"
 LEASE_TTL_S = 2
 LOAD_THREADS = 4
 pytestmark = pytest.mark.postgres
-
-
-@pytest.fixture(scope="module", autouse=True)
-def patient_starts() -> Iterator[None]:
-    """Every role of this module's stack starts on a 2-CPU machine many test runs share: allow it
-    more than the harness's 30 s to come up (a start, not a behaviour under test)."""
-    previous = harness.START_TIMEOUT_S
-    harness.START_TIMEOUT_S = 120.0
-    yield
-    harness.START_TIMEOUT_S = previous
 
 
 @dataclass

@@ -13,7 +13,6 @@ from collections.abc import Iterator
 import openai
 import pytest
 
-from tests import harness
 from tests.e2e.rag_ingest_stack import ingest_stack
 from tests.e2e.test_chat_completions import client
 from tests.e2e.test_rag_ingest import settled
@@ -21,16 +20,6 @@ from tests.harness import Stack, wait_until
 from tests.s3_server import S3Server
 
 PREFIX = "tenant-files"
-
-
-@pytest.fixture(scope="module", autouse=True)
-def patient_starts() -> Iterator[None]:
-    """Every role of this module's stack starts on a 2-CPU machine many test runs share: allow it
-    more than the harness's 30 s to come up (a start, not a behaviour under test)."""
-    previous = harness.START_TIMEOUT_S
-    harness.START_TIMEOUT_S = 120.0
-    yield
-    harness.START_TIMEOUT_S = previous
 
 
 @pytest.fixture(scope="module")
