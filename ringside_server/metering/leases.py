@@ -441,7 +441,12 @@ class LeaseManager:
             del lease.report_segments[: len(batch)]
             del lease.admission_segments[: len(admitted)]
         lease.unreported_since = time.monotonic() if lease.reports or lease.admissions else None
-        if response.closed or (finished and lease.dropped):
+        if response.closed and not finished:
+            # Closed or expired in the core (a report for a lease a restarted core no longer holds)
+            # while calls under it are still in flight: admit no more under it, but keep it until
+            # they are reported — their late settles correct the expiry (API.md "Holds").
+            self._retire_later(lease)
+        elif response.closed or (finished and lease.dropped):
             self._open.discard(lease)
 
     async def close(self, timeout_s: float) -> None:
