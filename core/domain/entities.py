@@ -8,11 +8,23 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar, dataclass_transform
 
 from core.domain.ratelimit import Charge
 from ringside_server.ids import random_token
 from ringside_server.money import Price, Usage
+
+_R = TypeVar("_R")
+
+
+@dataclass_transform(frozen_default=True, field_specifiers=(field,))
+def record(cls: type[_R]) -> type[_R]:
+    """An immutable record the hot path makes several of per call (transfers, usage records, state
+    changes). Frozen for the type checker (mypy refuses any assignment to a field) and hashable as a
+    frozen dataclass is, but built by a plain `__init__`: a frozen dataclass sets each field through
+    `object.__setattr__`, ~3.5 µs for a transfer's 13 fields instead of ~0.6 µs."""
+    return dataclass(slots=True, unsafe_hash=True)(cls)
+
 
 SCOPES: tuple[str, ...] = ("api:read", "api:write", "api:webhooks", "api:admin")
 
@@ -232,7 +244,7 @@ class Hold:
         return self.amount_nano - self.consumed_nano
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Transfer:
     """An immutable double-entry movement: `amount_nano` from `debit` to `credit`.
 
@@ -257,7 +269,7 @@ class Transfer:
     memo: str = ""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class UsageRecord:
     request_id: str
     account_id: str
@@ -370,14 +382,14 @@ class CustomerDeletion:
     deleted_at: int
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class HoldStateChange:
     hold_id: str
     state: HoldState
     resolved_at: int
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class LeaseAdmission:
     """A call an edge reported admitted under a lease, before it finished."""
 
@@ -409,7 +421,7 @@ class KeyRevocation:
     revoked_at: int
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class SettleResult:
     cost_nano: int
     billable_nano: int

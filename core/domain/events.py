@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from core.domain.entities import Customer
-from core.domain.limits import effective
+from core.domain.limits import effective, effective_budget
 from core.domain.state import State
 from core.domain.webhooks import new_event
 from ringside_server.usd import nano_to_usd
@@ -106,7 +106,7 @@ def on_posting(state: State, customer: Customer, posted_nano: int, from_wallet: 
     customer.unapplied_spend_nano += posted_nano
     records: list[object] = []
     spent_after = customer.spent_nano + in_flight + posted_nano
-    budget = effective(state, customer).budget_nano
+    budget = effective_budget(state, customer)
     pct = low_threshold_pct(state, customer)
     if budget and spent_after * 100 >= budget * pct:
         key = (customer.period_start, budget)

@@ -10,6 +10,7 @@ literal with a default value — keeps SQLAlchemy's path.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from operator import itemgetter
 from typing import Any
@@ -24,14 +25,15 @@ from sqlmodel.sql.sqltypes import AutoString
 # String without a bind step. Exact types, not subclasses: SealedText (a TypeDecorator) must not pass.
 _PLAIN_TYPES = (AutoString, BigInteger, Boolean, Integer, String, Text)
 
-# (statement, dialect name, row keys) → (driver SQL, a row's parameters in order — None for a named
-# paramstyle, which takes the row itself), or None: use SQLAlchemy's path.
-_Compiled = tuple[str, Callable[[dict[str, Any]], Any] | None] | None
-_cache: dict[tuple[int, str, tuple[str, ...]], _Compiled] = {}
+# (statement, dialect name, row keys, rows are tuples) → (driver SQL, a row's parameters as the
+# driver takes them — None for dict rows and a named paramstyle: the row itself), or None: use
+# SQLAlchemy's path.
+_Compiled = tuple[str, Callable[[Any], Any] | None] | None
+_cache: dict[tuple[int, str, tuple[str, ...], bool], _Compiled] = {}
 _CACHE_MAX = 512
 
 
-def _compile(statement: Executable, connection: Connection, keys: tuple[str, ...]) -> _Compiled:
+def _compile(statement: Executable, connection: Connection, keys: tuple[str, ...], tuples: bool) -> _Compiled:
     if not isinstance(statement, ClauseElement):
         return None
     compiled = statement.compile(dialect=connection.dialect, column_keys=list(keys))
@@ -41,30 +43,75 @@ def _compile(statement: Executable, connection: Connection, keys: tuple[str, ...
         return None  # a parameter the rows do not carry (a literal, a default): not ours to fill
     if any(type(bind.type) not in _PLAIN_TYPES for bind in binds.values()):
         return None
-    if not compiled.positional:
-        return compiled.string, None
-    order = compiled.positiontup or []
+    sql = compiled.string
+    if compiled.positional:
+        order = list(compiled.positiontup or [])
+    elif tuples and connection.dialect.paramstyle == "pyformat":
+        # psycopg takes `%s` with a sequence as well: the tuples go to it as they are
+        order = _NAMED.findall(sql)
+        sql = _NAMED.sub("%s", sql)
+    elif tuples:
+        return sql, _as_dicts(keys)
+    else:
+        return sql, None
+    if tuples:
+        if order == list(keys):
+            return sql, _same
+        return sql, _reordered([keys.index(name) for name in order])
     # itemgetter of one name returns the value, not a 1-tuple
-    return compiled.string, itemgetter(*order) if len(order) > 1 else (lambda row: tuple(row[name] for name in order))
+    return sql, itemgetter(*order) if len(order) > 1 else (lambda row: tuple(row[name] for name in order))
 
 
-def execute_many(connection: Connection, statement: Executable, rows: Sequence[dict[str, Any]]) -> None:
+_NAMED = re.compile(r"%\((\w+)\)s")
+
+
+def _same(row: Any) -> Any:
+    return row
+
+
+def _reordered(indexes: list[int]) -> Callable[[Any], Any]:
+    if len(indexes) == 1:
+        index = indexes[0]
+        return lambda row: (row[index],)
+    return itemgetter(*indexes)
+
+
+def _as_dicts(keys: tuple[str, ...]) -> Callable[[Any], Any]:
+    return lambda row: dict(zip(keys, row, strict=True))
+
+
+class TupleRows(list[tuple[Any, ...]]):
+    """Rows as tuples in `keys` order: the group commit's most frequent records (transfers, usage
+    records, hold state changes) skip building a dict per row that would only be read back in order."""
+
+    __slots__ = ("keys",)
+
+    def __init__(self, keys: tuple[str, ...]) -> None:
+        super().__init__()
+        self.keys = keys
+
+
+def execute_many(connection: Connection, statement: Executable, rows: Sequence[Any]) -> None:
     """Run `statement` once per row, as the driver's executemany when the statement allows it.
-    Like SQLAlchemy's executemany, the first row's keys decide the statement's parameters (the rows
-    of one record type come from one row function, so they all have the same keys)."""
-    keys = tuple(rows[0])
-    cache_key = (id(statement), connection.dialect.name, keys)
+    Rows are dicts — like SQLAlchemy's executemany, the first row's keys decide the statement's
+    parameters (the rows of one record type come from one row function, so they all have the same
+    keys) — or a `TupleRows`."""
+    tuples = isinstance(rows, TupleRows)
+    keys = rows.keys if isinstance(rows, TupleRows) else tuple(rows[0])
+    cache_key = (id(statement), connection.dialect.name, keys, tuples)
     if cache_key in _cache:
         compiled = _cache[cache_key]
     else:
-        compiled = _compile(statement, connection, keys)
+        compiled = _compile(statement, connection, keys, tuples)
         if len(_cache) < _CACHE_MAX:  # statements are module constants: the cache stays small
             _cache[cache_key] = compiled
     if compiled is None:
-        connection.execute(statement, list(rows))
+        connection.execute(statement, list(map(_as_dicts(keys), rows)) if tuples else list(rows))
         return
     sql, parameters = compiled
     if parameters is None:
         connection.exec_driver_sql(sql, list(rows))
+    elif parameters is _same:
+        connection.exec_driver_sql(sql, rows if type(rows) is list else list(rows))
     else:
         connection.exec_driver_sql(sql, list(map(parameters, rows)))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Iterable
+from operator import attrgetter
 from typing import Any
 
 import orjson
@@ -47,6 +48,7 @@ from core.domain.webhooks import (
 from core.store.assistants import STATEMENTS as ASSISTANT_STATEMENTS
 from core.store.batch_records import STATEMENTS as BATCH_STATEMENTS
 from core.store.billing_records import STATEMENTS as BILLING_STATEMENTS
+from core.store.driver_sql import TupleRows
 from core.store.erasure import LATE_STATEMENTS as ERASURE_LATE_STATEMENTS
 from core.store.erasure import STATEMENTS as ERASURE_STATEMENTS
 from core.store.rag_migrations import STATEMENTS as RAG_MIGRATION_STATEMENTS
@@ -72,6 +74,7 @@ from core.store.tables import (
     WEBHOOK_ENDPOINTS,
 )
 from ringside_server.client_token import SigningKey
+from ringside_server.money import Usage
 
 
 def models_json(entries: tuple[str, ...] | None) -> str | None:
@@ -253,6 +256,18 @@ def usage_row(u: UsageRecord) -> dict[str, Any]:
         "audio_output_tokens": tokens.audio_output_tokens,
         "image_input_tokens": tokens.image_input_tokens,
     }
+
+
+# The tables' column order, so the driver takes the tuples as they are (no reordering per row).
+TRANSFER_KEYS = tuple(column.name for column in TRANSFERS.columns)
+# `transfer_row(t)`'s values in TRANSFER_KEYS order, in one C call (the group commit's rows).
+transfer_values: Callable[[Transfer], tuple[Any, ...]] = attrgetter(*TRANSFER_KEYS)
+_TOKENS = {field.name for field in dataclasses.fields(Usage)}
+USAGE_KEYS = tuple(column.name for column in USAGE.columns)
+# `usage_row(u)`'s values in USAGE_KEYS order; the token counts are the record's `usage`'s.
+usage_values: Callable[[UsageRecord], tuple[Any, ...]] = attrgetter(
+    *(f"usage.{name}" if name in _TOKENS else name for name in USAGE_KEYS)
+)
 
 
 def _usage_update_row(c: UsageCorrection) -> dict[str, Any]:
@@ -447,10 +462,21 @@ _STATEMENTS.update(BATCH_STATEMENTS)  # after the files a finished batch records
 _ORDER = {record_type: index for index, record_type in enumerate(_STATEMENTS)}
 
 
-def grouped_statements(records: Iterable[object]) -> list[tuple[Executable, list[dict[str, Any]]]]:
-    """One (statement, rows) pair per record type, in dependency order, ready for executemany."""
+# The records a settle writes several of: their rows are tuples in these keys' order (TupleRows),
+# the same values as their row functions' dicts.
+_TUPLE_ROWS: dict[type, tuple[tuple[str, ...], Callable[[Any], tuple[Any, ...]]]] = {
+    Transfer: (TRANSFER_KEYS, transfer_values),
+    UsageRecord: (USAGE_KEYS, usage_values),
+    HoldStateChange: (("b_state", "b_resolved_at", "b_id"), attrgetter("state", "resolved_at", "hold_id")),
+}
+
+
+def grouped_statements(records: Iterable[object]) -> list[tuple[Executable, list[Any]]]:
+    """One (statement, rows) pair per record type, in dependency order, ready for executemany
+    (`driver_sql.execute_many`): rows are dicts, or a TupleRows for the types of _TUPLE_ROWS."""
     # The group commit's own loop (thousands of records a commit): the lookups stay local.
-    groups: dict[type, list[dict[str, Any]]] = {}
+    groups: dict[type, list[Any]] = {}
+    makers: dict[type, Callable[[Any], Any]] = {}
     statements = _STATEMENTS
     for record in records:
         record_type = type(record)
@@ -458,6 +484,12 @@ def grouped_statements(records: Iterable[object]) -> list[tuple[Executable, list
         if group is None:
             if record_type not in statements:
                 raise TypeError(f"no statement for {record_type.__name__}")
-            group = groups[record_type] = []
-        group.append(statements[record_type][1](record))
+            tupled = _TUPLE_ROWS.get(record_type)
+            if tupled is not None:
+                group = groups[record_type] = TupleRows(tupled[0])
+                makers[record_type] = tupled[1]
+            else:
+                group = groups[record_type] = []
+                makers[record_type] = statements[record_type][1]
+        group.append(makers[record_type](record))
     return [(_STATEMENTS[t][0], rows) for t, rows in sorted(groups.items(), key=lambda item: _ORDER[item[0]])]

@@ -23,7 +23,7 @@ from core.store.tables import USAGE, USAGE_DAILY
 DAY_S = 86_400
 # (account, livemode, day, customer ("" when unattributed), model ref, period start)
 _Key = tuple[str, bool, int, str, str, int]
-SUMMED = ("cost_nano", "posted_nano", "request_count", "input_tokens", "output_tokens")
+SUMMED = ("cost_nano", "posted_nano", "request_count", "input_tokens", "output_tokens")  # `deltas` adds five
 
 # One statement for SQLite (≥ 3.24) and PostgreSQL; rows added in key order, so two cores adding
 # to the same rows lock them in the same order and cannot deadlock (as ledger_totals does).
@@ -86,9 +86,14 @@ def deltas(connection: Connection, records: Iterable[object]) -> dict[_Key, list
             for index, value in enumerate(old_values):
                 moved[old_key][index] -= value
         key, values = _of_record(record)
-        current[record.request_id] = (key, values)
-        for index, value in enumerate(values):
-            moved[key][index] += value
+        if corrected:  # only a later correction of the same call in this batch reads it back
+            current[record.request_id] = (key, values)
+        sums = moved[key]
+        sums[0] += values[0]
+        sums[1] += values[1]
+        sums[2] += values[2]
+        sums[3] += values[3]
+        sums[4] += values[4]
     return moved
 
 

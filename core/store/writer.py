@@ -124,12 +124,16 @@ class GroupCommitWriter:
         result is returned. If the records cannot land, `undo()` (memory claimed before the write)
         runs instead, given the error, which is then raised."""
         unit = _Unit(records, asyncio.get_running_loop().create_future(), apply, undo, accounts)
-        try:
-            await self._queue.put(unit)
-        except asyncio.CancelledError as cancelled:
-            if undo is not None:
-                undo(cancelled)  # never queued: nothing will land
-            raise
+        queue = self._queue
+        if not queue.full():
+            queue.put_nowait(unit)  # what `put` does when there is room, without its coroutine
+        else:
+            try:
+                await queue.put(unit)
+            except asyncio.CancelledError as cancelled:
+                if undo is not None:
+                    undo(cancelled)  # never queued: nothing will land
+                raise
         # Not shielded: a cancelled caller cancels `done` itself, and the writer, which only
         # resolves a future not yet done, still commits and applies the unit; its outcome is
         # nobody's to read now. (A shield per unit was a tenth of the event loop's work per write.)

@@ -1,0 +1,50 @@
+"""The group commit's tuple rows carry exactly what the row functions' dicts carry, and land."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from core.domain.entities import HoldStateChange, Transfer, UsageRecord
+from core.store import records
+from core.store.driver_sql import TupleRows, execute_many
+from core.store.tables import TRANSFERS, USAGE
+from ringside_server.money import Usage
+
+
+def _transfer() -> Transfer:
+    return Transfer(
+        "tr_1", "acct_1", True, "cus_1:spend", "acct_1:live:revenue", 7, "post", "req_1", 5, 6, "pt_1", "l_1", "m"
+    )
+
+
+def _usage() -> UsageRecord:
+    tokens = Usage(1, 2, 3, 4, 5, 6, 7, 8)
+    return UsageRecord(
+        "req_1", "acct_1", True, "cus_1", "openai", "fc:x", "x", tokens, 9, 10, 11, 0, "completed", True, 5, 6, "l_1"
+    )
+
+
+def test_tuple_rows_are_the_dict_rows_in_column_order() -> None:
+    transfer, usage = _transfer(), _usage()
+    assert records.transfer_values(transfer) == tuple(records.transfer_row(transfer)[k] for k in records.TRANSFER_KEYS)
+    assert records.usage_values(usage) == tuple(records.usage_row(usage)[k] for k in records.USAGE_KEYS)
+    assert set(records.TRANSFER_KEYS) == set(records.transfer_row(transfer))
+    assert set(records.USAGE_KEYS) == set(records.usage_row(usage))
+    grouped = records.grouped_statements([usage, HoldStateChange("h_1", "settled", 6), transfer])
+    assert [type(rows) for _, rows in grouped] == [TupleRows] * 3
+    assert [len(rows) for _, rows in grouped] == [1, 1, 1]
+
+
+def test_tuple_rows_land_as_dict_rows_do() -> None:
+    engine = sa.create_engine("sqlite://")
+    TRANSFERS.create(engine)
+    USAGE.create(engine)
+    transfer, usage = _transfer(), _usage()
+    with engine.begin() as connection:
+        for statement, rows in records.grouped_statements([transfer, usage]):
+            execute_many(connection, statement, rows)
+    with engine.connect() as connection:
+        stored = connection.execute(sa.select(TRANSFERS)).one()._asdict()
+        assert stored == {**records.transfer_row(transfer), "livemode": True}
+        stored_usage = connection.execute(sa.select(USAGE)).one()._asdict()
+        assert stored_usage == records.usage_row(usage)
