@@ -33,9 +33,23 @@ async def claim_partitions(engine: Engine, settings: Settings) -> PartitionLease
         if not waited:
             log.info("core %s waits for %d partitions another core holds", leases.fence.core_id, missing)
             waited = True
-        await asyncio.sleep(settings.core_lease_ttl_s / 4)
+        await asyncio.sleep(await loop.run_in_executor(None, _until_next_lapse, leases, settings.core_lease_ttl_s))
     log.info("core %s holds all %d partitions", leases.fence.core_id, settings.core_partitions)
     return leases
+
+
+# Past a lease's lapse before claiming again: the database's clock, read a moment ago.
+LAPSE_MARGIN_S = 0.02
+
+
+def _until_next_lapse(leases: PartitionLeases, ttl_s: float) -> float:
+    """How long a waiting core sleeps before claiming again: until just after the first lease it
+    waits for lapses (a dead core's partitions are claimed within milliseconds of their lapse, not
+    up to a poll period later), at most `ttl_s / 4` (a live core renews meanwhile)."""
+    remaining = leases.next_lapse_s()
+    if remaining is None:
+        return LAPSE_MARGIN_S
+    return min(max(remaining + LAPSE_MARGIN_S, LAPSE_MARGIN_S), ttl_s / 4)
 
 
 async def keep_partitions(leases: PartitionLeases, ttl_s: float) -> None:

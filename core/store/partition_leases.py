@@ -10,6 +10,10 @@ stale owner's commit therefore rolls back whole, whatever its records were; and 
 conflicts with the claim's UPDATE, a takeover waits for a commit in flight and then loads its state
 after it, never before. Times are the database's clock (`clock_timestamp()`), so the cores' clocks
 need not agree.
+
+Writes that name no account (outbox relays and delivery attempts, retention purges, idempotency
+pruning, resealing at rest) are fenced on the **system partition** (`SYSTEM_PARTITION`, 0): the commit
+checks this core holds it at its epoch, like any account's, so a stale core writes none of them.
 """
 
 from __future__ import annotations
@@ -24,6 +28,9 @@ from ringside_server.errors import RingsideError
 from ringside_server.partitions import partition_of
 
 log = logging.getLogger("ringside.core.partitions")
+
+# The partition account-less writes are fenced on: only its owner may write them.
+SYSTEM_PARTITION = 0
 
 _NOW_MS = "CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT)"
 
@@ -51,6 +58,7 @@ _RELEASE = text(
 _CHECK = text(
     "SELECT partition, owner, epoch FROM partition_leases WHERE partition IN :partitions ORDER BY partition FOR SHARE"
 ).bindparams(bindparam("partitions", expanding=True))
+_NEXT_LAPSE = text(f"SELECT min(expires_at_ms - {_NOW_MS}) FROM partition_leases WHERE owner <> :me AND owner <> ''")
 _OWNERS = text(f"SELECT partition, owner, epoch, expires_at_ms - {_NOW_MS} FROM partition_leases ORDER BY partition")
 
 
@@ -83,10 +91,13 @@ class Fence:
     partitions: int
     held: dict[int, int] = field(default_factory=dict)
 
-    def check(self, connection: Connection, account_ids: Iterable[str]) -> None:
-        """In the commit's transaction: every account's partition is still this core's at its
-        epoch, or PartitionFenced (the transaction then rolls back)."""
+    def check(self, connection: Connection, account_ids: Iterable[str], system: bool = False) -> None:
+        """In the commit's transaction: every account's partition (and with `system`, the system
+        partition) is still this core's at its epoch, or PartitionFenced (the transaction then
+        rolls back)."""
         wanted = {partition_of(account_id, self.partitions) for account_id in account_ids}
+        if system:
+            wanted.add(SYSTEM_PARTITION)
         if not wanted:
             return
         held = self.held
@@ -139,6 +150,13 @@ class PartitionLeases:
             for partition, epoch in sorted(held.items()):
                 connection.execute(_RELEASE, {"partition": partition, "me": self.fence.core_id, "epoch": epoch})
         self.fence.held = {}
+
+    def next_lapse_s(self) -> float | None:
+        """Seconds until the first lease another core holds lapses (by the database's clock; ≤ 0:
+        lapsed already), or None when no other core holds one."""
+        with self._engine.connect() as connection:
+            remaining = connection.execute(_NEXT_LAPSE, {"me": self.fence.core_id}).scalar()
+        return None if remaining is None else int(remaining) / 1000
 
     def owners(self) -> list[Owner]:
         with self._engine.connect() as connection:

@@ -165,31 +165,43 @@ def test_the_standby_takes_over_a_killed_core_and_every_call_is_billed_once(core
 
 
 def test_a_paused_core_that_lost_its_partitions_stops_and_calls_go_on(cores: Cores) -> None:
-    """SIGSTOP the active core past its lease: a standby takes its partitions over; resumed, the
-    paused core finds them taken at its next renewal and stops (status 3) — its writes were refused
-    meanwhile by the fence (tests/core/store/test_partition_leases.py shows a fenced write leaves no
-    row) — and calls go on through the new owner, the ledger audit clean."""
+    """SIGSTOP the active core past its lease: a standby takes its partitions over and the edge —
+    whose keepalive pings the frozen core no longer answers, its TCP connection still open — moves
+    to it while the paused core is still frozen. Resumed, the paused core finds its partitions taken
+    at its next renewal and stops (status 3) — its writes were refused meanwhile by the fence
+    (tests/core/store/test_partition_leases.py shows a fenced write leaves no row, an account-less
+    one included) — and the ledger audit is clean."""
     stack = cores.stack
     (owner,) = _owners(stack)[0]
     paused = cores.process_of(owner)
     cores.start_standby("core-c")
-    paused.send_signal(signal.SIGSTOP)
-    try:
-        wait_until(lambda: "core serving gRPC" in cores.log("core-c").read_text(errors="replace"), 60, "core-c")
-    finally:
-        paused.send_signal(signal.SIGCONT)
-    assert paused.wait(timeout=60) == 3
-    assert "lost partitions to another core" in cores.log("core" if owner == "core-a" else owner).read_text()
-    assert _owners(stack) == [("core-c",)]
     body = {"model": MODEL, "max_tokens": 8, "messages": [{"role": "user", "content": "after the pause"}]}
+    longest_s = 0.0
 
     def answered() -> bool:
+        nonlocal longest_s
+        started = time.monotonic()
         try:
             url = stack.base_url + "/v1/chat/completions"
             return http_call("POST", url, stack.live_key, body, timeout_s=15).status == 200
         except (OSError, http.client.HTTPException):
             return False
+        finally:
+            longest_s = max(longest_s, time.monotonic() - started)
 
+    paused.send_signal(signal.SIGSTOP)
+    paused_at = time.monotonic()
+    try:
+        wait_until(lambda: "core serving gRPC" in cores.log("core-c").read_text(errors="replace"), 60, "core-c")
+        # Still frozen. Without the channel's 2 s ping timeout (gRPC's default is 60 s) the edge stayed on it.
+        wait_until(answered, 30, "a call through core-c while the paused core is frozen")
+        again_s = time.monotonic() - paused_at
+        print(f"pause: answered again {again_s:.2f} s after SIGSTOP; the longest call took {longest_s:.2f} s")
+    finally:
+        paused.send_signal(signal.SIGCONT)
+    assert paused.wait(timeout=60) == 3
+    assert "lost partitions to another core" in cores.log("core" if owner == "core-a" else owner).read_text()
+    assert _owners(stack) == [("core-c",)]
     wait_until(answered, 60, "a call through core-c")
     assert not stack.query("SELECT request_id FROM usage_records GROUP BY request_id HAVING COUNT(*) > 1")
     cores.audit_through("core-c")

@@ -1,7 +1,8 @@
 """core/store/partition_leases.py on a real PostgreSQL: a core claims every partition; a stale owner
 (its lease lapsed while it was paused, another core claimed) cannot write — its commit rolls back
 whole and leaves no row — and learns it lost them; a takeover waits for a commit in flight; a core
-restarted under the same id takes its partitions back at once and fences its older self."""
+restarted under the same id takes its partitions back at once and fences its older self; writes
+that name no account (purges, outbox relays) are fenced on the system partition."""
 
 from __future__ import annotations
 
@@ -12,11 +13,18 @@ from collections.abc import AsyncIterator, Iterator
 import pytest
 from sqlalchemy import Engine, func, select, text
 
-from core.domain.entities import Transfer
+from core.domain.entities import IdempotentResponse, Transfer
+from core.domain.retention import IdempotencyPurge
 from core.store.engine import make_engine
 from core.store.migrate import upgrade
-from core.store.partition_leases import Fence, PartitionFenced, PartitionLeases, check_partition_count
-from core.store.tables import TRANSFERS
+from core.store.partition_leases import (
+    SYSTEM_PARTITION,
+    Fence,
+    PartitionFenced,
+    PartitionLeases,
+    check_partition_count,
+)
+from core.store.tables import IDEMPOTENCY, TRANSFERS
 from core.store.writer import GroupCommitWriter
 from ringside_server.partitions import partition_of
 from tests.harness import create_postgres_database, drop_postgres_database, wait_until
@@ -44,6 +52,7 @@ def fresh(engine: Engine) -> Engine:
         connection.execute(text("DELETE FROM partition_leases"))
         connection.execute(text("DELETE FROM transfers"))
         connection.execute(text("DELETE FROM ledger_totals"))
+        connection.execute(text("DELETE FROM idempotency_keys"))
     return engine
 
 
@@ -129,6 +138,38 @@ async def test_only_the_lost_partitions_units_fail_in_a_shared_commit(
     )
     assert results[0] is None and isinstance(results[1], PartitionFenced)
     assert (_rows(fresh, "t_kept"), _rows(fresh, "t_lost")) == (1, 0)
+
+
+async def test_account_less_writes_are_fenced_on_the_system_partition(
+    fresh: Engine, writers: list[GroupCommitWriter]
+) -> None:
+    """A purge names no account: only the system partition's owner at its epoch may write it. A
+    core that lost only that partition still writes its other accounts' records."""
+    first = _leases(fresh, "core-a")
+    first.claim()
+    account = next(f"acct_{i}" for i in range(100) if partition_of(f"acct_{i}", PARTITIONS) != SYSTEM_PARTITION)
+    writer = _writer(fresh, first, writers)
+    await writer.write([IdempotentResponse(account, True, "/v1/x", "k1", "h", 200, b"{}", NOW)])
+    with fresh.begin() as connection:  # the system partition lapses and core-b claims it
+        connection.execute(
+            text("UPDATE partition_leases SET expires_at_ms = 0 WHERE partition = :p"), {"p": SYSTEM_PARTITION}
+        )
+    second = _leases(fresh, "core-b")
+    assert list(second.claim()) == [SYSTEM_PARTITION]
+
+    with pytest.raises(PartitionFenced):  # core-a's purge of every old key: refused in its transaction
+        await writer.write([IdempotencyPurge(NOW + 1)])
+    assert _idempotency_rows(fresh) == 1  # nothing was purged
+    await writer.write([_transfer("t_other", account)])  # its own account's partition: still its to write
+    assert _rows(fresh, "t_other") == 1
+
+    await _writer(fresh, second, writers).write([IdempotencyPurge(NOW + 1)])
+    assert _idempotency_rows(fresh) == 0  # the system partition's owner purges
+
+
+def _idempotency_rows(engine: Engine) -> int:
+    with engine.connect() as connection:
+        return int(connection.execute(select(func.count()).select_from(IDEMPOTENCY)).scalar_one())
 
 
 def test_a_takeover_waits_for_a_commit_in_flight(fresh: Engine) -> None:
