@@ -162,6 +162,7 @@ async def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--calls", type=int, default=100_000)
     parser.add_argument("--lease-ttl-s", type=float, default=5.0)
     parser.add_argument("--pause", action="store_true", help="SIGSTOP core A instead of SIGKILL")
+    parser.add_argument("--label", default="", help="appended to the results' file name (keeps earlier runs)")
     args = parser.parse_args(argv)
     work = Path(tempfile.mkdtemp(prefix="ringside-takeover-"))
     async with AsyncExitStack() as stack:
@@ -198,6 +199,7 @@ async def main(argv: Sequence[str] | None = None) -> None:
     print(table)
     results = REPO_ROOT / "bench" / "results"
     name = f"{datetime.date.today().isoformat()}-takeover" + ("-pause" if args.pause else "")
+    name += f"-{args.label}" if args.label else ""
     (results / f"{name}.json").write_text(json.dumps(report, indent=2) + "\n")
     (results / f"{name}.md").write_text(table + "\n")
 
