@@ -205,6 +205,18 @@ def test_a_restart_under_the_same_id_takes_its_partitions_back_and_fences_its_ol
     assert _leases(fresh, "core-b").claim() == {p: 3 for p in range(PARTITIONS)}
 
 
+def test_a_waiting_core_knows_when_the_first_lease_it_waits_for_lapses(fresh: Engine) -> None:
+    waiting = _leases(fresh, "core-b")
+    assert waiting.next_lapse_s() is None  # nobody else holds one
+    _leases(fresh, "core-a").claim()
+    remaining_s = waiting.next_lapse_s()
+    assert remaining_s is not None and 0 < remaining_s <= 30  # the holder's TTL, by the database's clock
+    _lapse(fresh)
+    lapsed_s = waiting.next_lapse_s()
+    assert lapsed_s is not None and lapsed_s <= 0  # lapsed: claim now
+    assert waiting.claim() == {p: 2 for p in range(PARTITIONS)}
+
+
 def test_every_core_of_a_database_must_split_it_alike(fresh: Engine) -> None:
     _leases(fresh, "core-a").claim()
     check_partition_count(fresh, PARTITIONS)
