@@ -11,6 +11,16 @@ conflicts with the claim's UPDATE, a takeover waits for a commit in flight and t
 after it, never before. Times are the database's clock (`clock_timestamp()`), so the cores' clocks
 need not agree.
 
+**A dead core is found sooner than its lapse** by its liveness lock: every core holds a
+session-level advisory lock keyed by its id (`LIVENESS_LOCK_PREFIX` + id) on a connection of its
+own from before its first claim until it stops. A process that dies loses its session, and the lock
+with it, at once; a waiting core that can take the owner's lock (as a transaction-level lock, so the
+owner restarted under the same id cannot take its own back meanwhile) takes that owner's partitions
+in the same transaction, lapsed or not (`take_from_dead`). The lock only speeds the takeover up; it
+fences nothing (a paused core keeps its session and its lock: its partitions lapse after the TTL as
+before), and a core that lost its database session while alive is fenced by the epoch like any
+stale owner.
+
 Writes that name no account (outbox relays and delivery attempts, retention purges, idempotency
 pruning, resealing at rest) are fenced on the **system partition** (`SYSTEM_PARTITION`, 0): the commit
 checks this core holds it at its epoch, like any account's, so a stale core writes none of them.
@@ -18,6 +28,7 @@ checks this core holds it at its epoch, like any account's, so a stale core writ
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -59,6 +70,15 @@ _CHECK = text(
     "SELECT partition, owner, epoch FROM partition_leases WHERE partition IN :partitions ORDER BY partition FOR SHARE"
 ).bindparams(bindparam("partitions", expanding=True))
 _NEXT_LAPSE = text(f"SELECT min(expires_at_ms - {_NOW_MS}) FROM partition_leases WHERE owner <> :me AND owner <> ''")
+_OTHER_OWNERS = text("SELECT DISTINCT owner FROM partition_leases WHERE owner <> :me AND owner <> ''")
+_TRY_LOCK = text("SELECT pg_try_advisory_lock(:key)")
+_TRY_XACT_LOCK = text("SELECT pg_try_advisory_xact_lock(:key)")
+_TAKE_FROM = text(
+    f"UPDATE partition_leases SET owner = :me, epoch = epoch + 1, expires_at_ms = {_NOW_MS} + :ttl_ms "
+    "WHERE partition IN (SELECT partition FROM partition_leases WHERE owner = :dead ORDER BY partition FOR UPDATE) "
+    "RETURNING partition, epoch"
+)
+LIVENESS_LOCK_PREFIX = "ringside-core-alive:"
 _OWNERS = text(f"SELECT partition, owner, epoch, expires_at_ms - {_NOW_MS} FROM partition_leases ORDER BY partition")
 
 
@@ -109,6 +129,12 @@ class Fence:
             raise PartitionFenced(stale)
 
 
+def liveness_key(core_id: str) -> int:
+    """The advisory lock key a core holds while it lives (a signed 64-bit integer, as PostgreSQL's)."""
+    digest = hashlib.sha256((LIVENESS_LOCK_PREFIX + core_id).encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
 class PartitionLeases:
     """The core's side of the lease rows; every method blocks (run it on a thread)."""
 
@@ -116,6 +142,52 @@ class PartitionLeases:
         self._engine = engine
         self.fence = fence
         self._ttl_ms = int(ttl_s * 1000)
+        # Holds this core's liveness lock for its life (see the module's docstring).
+        self._alive: Connection | None = None
+
+    def hold_liveness_lock(self) -> bool:
+        """Takes this core's liveness lock on a connection of its own; False while another process
+        under the same id holds it (a predecessor not yet stopped). Before any claim."""
+        if self._alive is not None:
+            return True
+        connection = self._engine.connect()
+        try:
+            held = bool(connection.execute(_TRY_LOCK, {"key": liveness_key(self.fence.core_id)}).scalar())
+            connection.commit()  # the lock is the session's; no transaction is left open
+        except Exception:
+            connection.close()
+            raise
+        if not held:
+            connection.close()
+            return False
+        self._alive = connection
+        return True
+
+    def drop_liveness_lock(self) -> None:
+        """Closes the lock's session (a clean stop, or a test standing in for a death)."""
+        if self._alive is not None:
+            self._alive.close()
+            self._alive = None
+
+    def take_from_dead(self) -> dict[int, int]:
+        """Every partition of another core whose liveness lock is free (its process is gone), lapsed
+        or not; → the partitions taken and their epochs (added to `fence.held`)."""
+        fence = self.fence
+        with self._engine.connect() as connection:
+            owners = [str(row[0]) for row in connection.execute(_OTHER_OWNERS, {"me": fence.core_id})]
+        taken: dict[int, int] = {}
+        for owner in owners:
+            with self._engine.begin() as connection:
+                if not connection.execute(_TRY_XACT_LOCK, {"key": liveness_key(owner)}).scalar():
+                    continue  # alive (or paused: its partitions lapse after the TTL)
+                parameters = {"me": fence.core_id, "ttl_ms": self._ttl_ms, "dead": owner}
+                rows = {int(row[0]): int(row[1]) for row in connection.execute(_TAKE_FROM, parameters)}
+            if rows:
+                log.info("core %s is gone (its liveness lock is free): took its %d partitions", owner, len(rows))
+                taken.update(rows)
+        if taken:
+            fence.held = {**fence.held, **taken}
+        return taken
 
     def claim(self, wanted: Iterable[int] | None = None) -> dict[int, int]:
         """Claims every partition of `wanted` (all by default) that is free, expired or already
@@ -150,6 +222,7 @@ class PartitionLeases:
             for partition, epoch in sorted(held.items()):
                 connection.execute(_RELEASE, {"partition": partition, "me": self.fence.core_id, "epoch": epoch})
         self.fence.held = {}
+        self.drop_liveness_lock()
 
     def next_lapse_s(self) -> float | None:
         """Seconds until the first lease another core holds lapses (by the database's clock; ≤ 0:

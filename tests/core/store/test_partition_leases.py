@@ -217,6 +217,29 @@ def test_a_waiting_core_knows_when_the_first_lease_it_waits_for_lapses(fresh: En
     assert waiting.claim() == {p: 2 for p in range(PARTITIONS)}
 
 
+def test_a_dead_cores_partitions_are_taken_when_its_liveness_lock_is_free(fresh: Engine) -> None:
+    """Alive (or paused), a core holds its lock and keeps its partitions until they lapse; once its
+    session is gone (the process died) a waiting core takes them at once, unlapsed, and fences it."""
+    first = _leases(fresh, "core-a")
+    assert first.hold_liveness_lock()
+    first.claim()
+    waiting = _leases(fresh, "core-b")
+    assert waiting.hold_liveness_lock()
+    assert waiting.take_from_dead() == {}  # core-a's lock is held: alive
+    again = _leases(fresh, "core-a")
+    assert not again.hold_liveness_lock()  # a second process under the same id waits for it
+
+    first.drop_liveness_lock()  # its session ends, as when its process dies
+    assert waiting.take_from_dead() == {p: 2 for p in range(PARTITIONS)}  # lapsed or not
+    with fresh.connect() as connection, pytest.raises(PartitionFenced):
+        first.fence.check(connection, ["acct_1"])
+    assert again.hold_liveness_lock()  # its successor now may start (as a standby: nothing is free)
+    assert again.claim() == {}
+    waiting.release()
+    assert again.claim() == {p: 3 for p in range(PARTITIONS)}
+    again.release()
+
+
 def test_every_core_of_a_database_must_split_it_alike(fresh: Engine) -> None:
     _leases(fresh, "core-a").claim()
     check_partition_count(fresh, PARTITIONS)
