@@ -155,8 +155,11 @@ async def open_core(settings: Settings) -> Core:
     )
     fence = leases.fence if leases is not None else None
     writer = GroupCommitWriter(engine, settings.commit_batch_max, settings.commit_linger_ms, fence=fence)
-    if renewal is not None:
+    if renewal is not None and leases is not None:
         writer.on_close.append(renewal.cancel)
+        # Its writes are over: a waiting core may take its partitions now (and a core restarted in
+        # this process under the same id need not wait for the lock's connection to be collected).
+        writer.on_close.append(leases.drop_liveness_lock)
     writer.start()
     core = Core(
         engine=engine,
