@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -142,14 +143,19 @@ class PartitionLeases:
         self._engine = engine
         self.fence = fence
         self._ttl_ms = int(ttl_s * 1000)
-        # Holds this core's liveness lock for its life (see the module's docstring).
+        # Holds this core's liveness lock for its life (see the module's docstring); used by the
+        # renewal's thread and dropped from the event loop's, hence the mutex.
         self._alive: Connection | None = None
+        self._alive_mutex = threading.Lock()
+        self._dropped = False
+        self._held_once = False
 
     def hold_liveness_lock(self) -> bool:
         """Takes this core's liveness lock on a connection of its own; False while another process
         under the same id holds it (a predecessor not yet stopped). Before any claim."""
-        if self._alive is not None:
-            return True
+        with self._alive_mutex:
+            if self._alive is not None or self._dropped:
+                return self._alive is not None
         connection = self._engine.connect()
         try:
             held = bool(connection.execute(_TRY_LOCK, {"key": liveness_key(self.fence.core_id)}).scalar())
@@ -157,17 +163,44 @@ class PartitionLeases:
         except Exception:
             connection.close()
             raise
-        if not held:
-            connection.close()
-            return False
-        self._alive = connection
+        with self._alive_mutex:
+            if not held or self._dropped:
+                if held:  # dropped meanwhile: never back to the pool holding the lock
+                    connection.invalidate()
+                connection.close()
+                return False
+            self._alive = connection
+            self._held_once = True
         return True
 
+    def touch_liveness_lock(self) -> None:
+        """Keeps the lock's connection used (an idle one may be cut by a firewall or
+        `idle_session_timeout`), and takes the lock again on a new one if it was lost: meanwhile a
+        waiting core may have taken this core's partitions (the next renewal then finds them lost)."""
+        with self._alive_mutex:
+            if self._dropped or not self._held_once:
+                return
+            if self._alive is not None:
+                try:
+                    self._alive.execute(text("SELECT 1"))
+                    self._alive.commit()
+                    return
+                except Exception as error:  # the session is gone, and the lock with it
+                    log.warning("the liveness lock's session was lost (%s); taking it again", type(error).__name__)
+                    self._alive.invalidate()
+                    self._alive.close()
+                    self._alive = None
+        self.hold_liveness_lock()
+
     def drop_liveness_lock(self) -> None:
-        """Closes the lock's session (a clean stop, or a test standing in for a death)."""
-        if self._alive is not None:
-            self._alive.close()
-            self._alive = None
+        """Closes the lock's session for good (a clean stop, or a test standing in for a death)."""
+        with self._alive_mutex:
+            self._dropped = True
+            if self._alive is not None:
+                # Invalidated, not returned to the pool: a pooled session would keep holding the lock.
+                self._alive.invalidate()
+                self._alive.close()
+                self._alive = None
 
     def take_from_dead(self) -> dict[int, int]:
         """Every partition of another core whose liveness lock is free (its process is gone), lapsed
@@ -204,6 +237,7 @@ class PartitionLeases:
 
     def renew(self) -> set[int]:
         """Extends every held partition; → those lost (taken by another core: dropped from `held`)."""
+        self.touch_liveness_lock()
         held = dict(self.fence.held)
         if not held:
             return set()

@@ -1,12 +1,12 @@
 """Two cores on one PostgreSQL database and two edges that know both (issue 25, DECISIONS.md 25):
 the first core holds every partition; the second waits as a standby, its gRPC port closed, while the
-first's lease rows are live. SIGKILL the first mid-load: its rows lapse within
-RINGSIDE_CORE_LEASE_TTL_S, the standby claims them, loads the state (the dead core's open holds and
-leases as they are), opens its port, and the edge's channel — a list of both addresses — reaches it;
-calls succeed again until a customer's budget cap refuses them; every completed call is billed
-once, the cap is never passed, the ledger audit is clean. Then a core
-paused (SIGSTOP) past its lease loses its partitions to another standby and, resumed, stops. The
-takeover time is printed (a measurement, never asserted: bench/takeover.py measures it at scale)."""
+first's lease rows are live. SIGKILL the first mid-load: its liveness lock goes with its session, the
+standby takes its partitions at once, loads the state (the dead core's open holds and leases as they
+are), opens its port, and the edges' channels — a list of both addresses — reach it; calls succeed
+again until a customer's budget cap refuses them; every completed call is billed once, the cap is
+never passed, the ledger audit is clean. Then a core paused (SIGSTOP) past its lease loses its
+partitions to another standby at their lapse and, resumed, stops. The takeover time is printed (a
+measurement, never asserted: bench/takeover.py measures it at scale)."""
 
 from __future__ import annotations
 

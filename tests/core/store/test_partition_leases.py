@@ -240,6 +240,23 @@ def test_a_dead_cores_partitions_are_taken_when_its_liveness_lock_is_free(fresh:
     again.release()
 
 
+def test_a_core_whose_lock_session_was_cut_takes_its_lock_again_at_its_renewal(fresh: Engine) -> None:
+    core = _leases(fresh, "core-a")
+    assert core.hold_liveness_lock()
+    core.claim()
+    with fresh.connect() as connection:  # a firewall or idle_session_timeout cuts the lock's session
+        pids = connection.execute(
+            text(
+                "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND granted "
+                "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+            )
+        ).all()
+    assert len(pids) == 1
+    assert core.renew() == set()  # nobody took them meanwhile; the lock is taken again
+    assert _leases(fresh, "core-b").take_from_dead() == {}  # alive again
+    core.release()
+
+
 def test_every_core_of_a_database_must_split_it_alike(fresh: Engine) -> None:
     _leases(fresh, "core-a").claim()
     check_partition_count(fresh, PARTITIONS)
