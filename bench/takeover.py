@@ -7,10 +7,9 @@ The database is filled as bench/history_scale.py fills it (N customers, M settle
 periods; the core closed meanwhile), then core A (every partition), core B (the standby: its port
 closed while A's lease rows are live) and one edge whose RINGSIDE_CORE_ADDRESS lists both start as
 processes. Calls go through the edge (fake upstream) one after another; A is SIGKILLed. Reported:
-seconds from the kill to B holding every partition (A's liveness lock freed with its session, or with
---pause the lease lapse), to B serving gRPC
-(+ its state load), and to the first call the edge answered 200 (+ the edge's reconnect). Writes
-bench/results/<date>-takeover.{json,md}.
+seconds from the kill to B holding every partition (A's liveness lock goes with its session; with
+--pause, the lease lapse), to B serving gRPC (+ its state load), and to the first call the edge
+answered 200 (+ the edge's reconnect). Writes bench/results/<date>-takeover[-label].{json,md}.
 
     python -m bench.takeover --pause [--customers 1000] [--calls 2000]
 
