@@ -7,9 +7,17 @@ The database is filled as bench/history_scale.py fills it (N customers, M settle
 periods; the core closed meanwhile), then core A (every partition), core B (the standby: its port
 closed while A's lease rows are live) and one edge whose RINGSIDE_CORE_ADDRESS lists both start as
 processes. Calls go through the edge (fake upstream) one after another; A is SIGKILLed. Reported:
-seconds from the kill to B holding every partition (the lease lapse + B's poll), to B serving gRPC
-(+ its state load), and to the first call the edge answered 200 (+ the edge's reconnect). Writes
-bench/results/<date>-takeover.{json,md}.
+seconds from the kill to B holding every partition (A's liveness lock goes with its session; with
+--pause, the lease lapse), to B serving gRPC (+ its state load), and to the first call the edge
+answered 200 (+ the edge's reconnect). Writes bench/results/<date>-takeover[-label].{json,md}.
+
+    python -m bench.takeover --pause [--customers 1000] [--calls 2000]
+
+SIGSTOPs core A instead (a frozen process whose TCP connections stay open): also reported, the
+longest any one call took from the pause to the first call answered again — what an edge's caller
+waits while the core it is connected to does not answer (its keepalive pings go unanswered:
+ringside_server/core_client.py) — and that A, resumed, exits with status 3 (fenced). Writes
+bench/results/<date>-takeover-pause.{json,md}.
 """
 
 from __future__ import annotations
@@ -19,6 +27,7 @@ import asyncio
 import datetime
 import json
 import re
+import signal
 import sys
 import tempfile
 import time
@@ -75,26 +84,30 @@ def _logged_at(log: Path, text: str) -> float | None:
 def _call(stack: Stack) -> int:
     body = {"model": MODEL, "max_tokens": 4, "messages": [{"role": "user", "content": "ping"}]}
     try:
-        return http("POST", stack.base_url + "/v1/chat/completions", stack.live_key, body, timeout_s=10).status
+        return http("POST", stack.base_url + "/v1/chat/completions", stack.live_key, body, timeout_s=30).status
     except OSError:
         return 0
 
 
-def _answered_again(stack: Stack, killed_at: float) -> float:
-    """When a call is answered after one was refused: the edge admits on its lease for up to a lease
-    window without the core, so the first answers after the kill may never have reached a core."""
+def _answered_again(stack: Stack, killed_at: float) -> tuple[float, float]:
+    """When a call is answered after one was refused (the edge admits on its lease for up to a lease
+    window without the core, so the first answers after the kill may never have reached a core),
+    and the longest one call took until then."""
     refused = False
+    longest_s = 0.0
     while time.time() - killed_at < 600:
+        started = time.time()
         status = _call(stack)
+        longest_s = max(longest_s, time.time() - started)
         if status != 200:
             refused = True
         elif refused:
-            return time.time()
+            return time.time(), longest_s
         time.sleep(0.02)
     raise TimeoutError("no call answered within 600 s of the kill")
 
 
-def run(work: Path, url: str, upstream: FakeUpstream, ttl_s: float) -> dict[str, float]:
+def run(work: Path, url: str, upstream: FakeUpstream, ttl_s: float, pause: bool) -> dict[str, float]:
     standby_port = free_port()
     stack = Stack("postgres", work, upstream, database_url=url)
     stack.extra_env.update(
@@ -118,18 +131,26 @@ def run(work: Path, url: str, upstream: FakeUpstream, ttl_s: float) -> dict[str,
         wait_until(lambda: "waits for" in b_log.read_text(errors="replace"), 600, "core B to wait as the standby")
         wait_until(lambda: port_open(stack.http_port) and _call(stack) == 200, 120, "a call through core A")
         killed_at = time.time()
-        stack.core.kill()
-        stack.core.wait()
-        answered_at = _answered_again(stack, killed_at)
+        if pause:
+            stack.core.send_signal(signal.SIGSTOP)
+        else:
+            stack.core.kill()
+            stack.core.wait()
+        answered_at, longest_s = _answered_again(stack, killed_at)
         claimed_at = _logged_at(b_log, "holds all")
         serving_at = _logged_at(b_log, "core serving gRPC")
         assert claimed_at is not None and serving_at is not None, b_log.read_text()[-2000:]
-        return {
+        result = {
             "claimed_s": round(claimed_at - killed_at, 2),
             "serving_s": round(serving_at - killed_at, 2),
             "answered_s": round(answered_at - killed_at, 2),
             "load_s": round(serving_at - claimed_at, 2),
+            "longest_call_s": round(longest_s, 2),
         }
+        if pause:  # resumed, A finds its partitions taken at its next renewal and stops, fenced
+            stack.core.send_signal(signal.SIGCONT)
+            result["resumed_exit_status"] = stack.core.wait(timeout=120)
+        return result
     finally:
         stop_process(standby)
         stack.stop()
@@ -140,6 +161,8 @@ async def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--customers", type=int, default=10_000)
     parser.add_argument("--calls", type=int, default=100_000)
     parser.add_argument("--lease-ttl-s", type=float, default=5.0)
+    parser.add_argument("--pause", action="store_true", help="SIGSTOP core A instead of SIGKILL")
+    parser.add_argument("--label", default="", help="appended to the results' file name (keeps earlier runs)")
     args = parser.parse_args(argv)
     work = Path(tempfile.mkdtemp(prefix="ringside-takeover-"))
     async with AsyncExitStack() as stack:
@@ -149,7 +172,7 @@ async def main(argv: Sequence[str] | None = None) -> None:
         filled_s = time.perf_counter() - started
         upstream = FakeUpstream.start(work)
         try:
-            result = await asyncio.to_thread(run, work, url, upstream, args.lease_ttl_s)
+            result = await asyncio.to_thread(run, work, url, upstream, args.lease_ttl_s, args.pause)
         finally:
             stop_process(upstream.process)
     report = {
@@ -161,17 +184,22 @@ async def main(argv: Sequence[str] | None = None) -> None:
         "machine": machine(),
         "source": source(),
     }
+    event = "pause" if args.pause else "kill"
     line = (
         f"| {args.customers:,} | {args.calls:,} | {args.lease_ttl_s:g} | {result['claimed_s']} | {result['load_s']} "
-        f"| {result['serving_s']} | {result['answered_s']} |"
+        f"| {result['serving_s']} | {result['answered_s']} | {result['longest_call_s']} |"
     )
     table = (
-        "| customers | calls in history | lease TTL s | kill → standby holds all | state load s "
-        "| kill → standby serving | kill → first call answered |\n|---:|---:|---:|---:|---:|---:|---:|\n" + line
+        f"| customers | calls in history | lease TTL s | {event} → standby holds all | state load s "
+        f"| {event} → standby serving | {event} → first call answered | longest call s |\n"
+        "|---:|---:|---:|---:|---:|---:|---:|---:|\n" + line
     )
+    if args.pause:
+        table += f"\n\nCore A, resumed, exited with status {result['resumed_exit_status']} (3: fenced)."
     print(table)
     results = REPO_ROOT / "bench" / "results"
-    name = f"{datetime.date.today().isoformat()}-takeover"
+    name = f"{datetime.date.today().isoformat()}-takeover" + ("-pause" if args.pause else "")
+    name += f"-{args.label}" if args.label else ""
     (results / f"{name}.json").write_text(json.dumps(report, indent=2) + "\n")
     (results / f"{name}.md").write_text(table + "\n")
 

@@ -48,6 +48,7 @@ from core.services.partitions import claim_partitions, keep_partitions
 from core.store.engine import make_engine, restrict_files
 from core.store.loader import load_state
 from core.store.migrate import prepare
+from core.store.partition_leases import Fence
 from core.store.sealing import Sealer, attach, reseal
 from core.store.writer import GroupCommitWriter
 from ringside.core.v1 import (
@@ -117,6 +118,14 @@ SERVICE_NAMES = [
     requests_pb2.DESCRIPTOR.services_by_name["RequestsService"].full_name,
 ]
 MAX_MESSAGE_BYTES = 4 * 1024 * 1024
+# The clients' keepalive pings (ringside_server/core_client.py) are welcome every second, with or
+# without calls in flight: the default policy would answer them with GOAWAY (too_many_pings).
+SERVER_OPTIONS = [
+    ("grpc.http2.min_recv_ping_interval_without_data_ms", 500),
+    ("grpc.http2.min_ping_interval_without_data_ms", 500),
+    ("grpc.keepalive_permit_without_calls", 1),
+    ("grpc.http2.max_ping_strikes", 0),
+]
 
 
 async def open_core(settings: Settings) -> Core:
@@ -126,7 +135,6 @@ async def open_core(settings: Settings) -> Core:
     engine = attach(make_engine(settings.resolved_database_url, settings.sqlite_synchronous), sealer)
     loop = asyncio.get_running_loop()
     await loop.run_in_executor(None, prepare, engine)
-    await loop.run_in_executor(None, seal_at_rest, engine, sealer)
     # PostgreSQL: hold every partition first (a predecessor's lease lapses first), then load: the
     # state loaded is then every write the fenced predecessor could ever have made.
     metrics = CoreMetrics.create() if settings.core_metrics_port else None
@@ -135,11 +143,23 @@ async def open_core(settings: Settings) -> Core:
     leases = await claim_partitions(engine, settings) if engine.dialect.name == "postgresql" else None
     # Renewed from the claim on: loading a large state takes longer than a lease lives.
     renewal = asyncio.create_task(keep_partitions(leases, settings.core_lease_ttl_s)) if leases is not None else None
+    # Resealed only once the partitions are held: an account-less write, fenced on the system partition.
+    await loop.run_in_executor(None, seal_at_rest, engine, sealer, leases.fence if leases is not None else None)
+    loading, loading_cpu = time.perf_counter(), time.process_time()
     state = await loop.run_in_executor(None, load_state, engine, int(time.time()))
+    log.info(
+        "state loaded in %.2f s, %.2f s of CPU (%d customers)",
+        time.perf_counter() - loading,
+        time.process_time() - loading_cpu,
+        len(state.customers),
+    )
     fence = leases.fence if leases is not None else None
     writer = GroupCommitWriter(engine, settings.commit_batch_max, settings.commit_linger_ms, fence=fence)
-    if renewal is not None:
+    if renewal is not None and leases is not None:
         writer.on_close.append(renewal.cancel)
+        # Its writes are over: a waiting core may take its partitions now (and a core restarted in
+        # this process under the same id need not wait for the lock's connection to be collected).
+        writer.on_close.append(leases.drop_liveness_lock)
     writer.start()
     core = Core(
         engine=engine,
@@ -178,10 +198,13 @@ async def open_core(settings: Settings) -> Core:
     return core
 
 
-def seal_at_rest(engine: Engine, sealer: Sealer) -> None:
+def seal_at_rest(engine: Engine, sealer: Sealer, fence: Fence | None = None) -> None:
     """Seal what an older version or a retired key left (once: later starts rewrite nothing), and
-    keep a SQLite database's files private to their owner."""
+    keep a SQLite database's files private to their owner. On PostgreSQL only the system
+    partition's owner rewrites, checked in the same transaction (a stale core rewrites nothing)."""
     with engine.begin() as connection:
+        if fence is not None:
+            fence.check(connection, (), system=True)
         rewritten = reseal(connection, sealer)
     if rewritten:
         log.info("sealed %d stored secrets under the current secret key", rewritten)
@@ -206,7 +229,7 @@ def write_credentials(settings: Settings, new: NewAccount) -> None:
 
 
 def build_server(core: Core, settings: Settings) -> tuple[grpc.aio.Server, HealthServicer]:
-    options = [("grpc.max_receive_message_length", MAX_MESSAGE_BYTES), ("grpc.so_reuseport", 0)]
+    options = [("grpc.max_receive_message_length", MAX_MESSAGE_BYTES), ("grpc.so_reuseport", 0), *SERVER_OPTIONS]
     interceptors = [RpcMetrics(core.metrics.registry)] if core.metrics is not None else []
     server = grpc.aio.server(options=options, interceptors=interceptors)
     auth = Authenticator(core, settings.resolve_internal_token(), settings.admin_key)

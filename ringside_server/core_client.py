@@ -36,12 +36,27 @@ from ringside_server.errors import RingsideError
 T = TypeVar("T")
 CODE_KEY = "ringside-error-code"
 PARAM_KEY = "ringside-error-param"
+# A core that stops answering (SIGSTOPped, its host frozen) while its TCP connection stays open is
+# found by keepalive pings (acked by gRPC's own transport threads, so a busy core still answers):
+# its calls fail within KEEPALIVE_TIME_MS + KEEPALIVE_TIMEOUT_MS rather than at their 10 s deadline,
+# and the channel moves on to the next address it lists (docs/scaling.md "A paused core"). The core
+# accepts pings this often (core/server.py SERVER_OPTIONS).
+KEEPALIVE_TIME_MS = 1_000
+KEEPALIVE_TIMEOUT_MS = 2_000
 CHANNEL_OPTIONS = [
-    ("grpc.keepalive_time_ms", 30_000),
+    ("grpc.keepalive_time_ms", KEEPALIVE_TIME_MS),
+    ("grpc.keepalive_timeout_ms", KEEPALIVE_TIMEOUT_MS),
+    # An unanswered ping is timed out by this one (60 s by default; measured: with it unset, a
+    # frozen core's calls went on failing at their deadline for 60 s), not by the keepalive timeout.
+    ("grpc.http2.ping_timeout_ms", KEEPALIVE_TIMEOUT_MS),
+    ("grpc.keepalive_permit_without_calls", 1),
+    ("grpc.http2.max_pings_without_data", 0),
     ("grpc.max_receive_message_length", 16 * 1024 * 1024),
     ("grpc.enable_retries", 1),
     # Back within a second of a restarted core: an edge's lease reports (the only record of the
-    # calls it admitted) must not wait out gRPC's default backoff, which grows to minutes.
+    # calls it admitted) must not wait out gRPC's default backoff, which grows to minutes. The
+    # minimum is also a connection attempt's timeout: a paused core's port still completes TCP
+    # handshakes (the kernel's backlog) but never HTTP/2's, and must not hold the channel for 20 s.
     ("grpc.initial_reconnect_backoff_ms", 100),
     ("grpc.min_reconnect_backoff_ms", 100),
     ("grpc.max_reconnect_backoff_ms", 1000),

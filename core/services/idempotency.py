@@ -10,10 +10,11 @@ import asyncio
 import hmac
 import time
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from core.domain.entities import IdempotentResponse, hash_secret
+from core.domain.retention import IdempotencyPurge
 from core.services.core import Core
 from core.store.tables import IDEMPOTENCY
 from ringside_server.errors import RingsideError
@@ -101,9 +102,5 @@ def abort(core: Core, api_key: str, route: str, key: str) -> None:
 
 
 async def _prune(core: Core) -> None:
-    def run() -> None:
-        with core.engine.begin() as connection:
-            kept_s = core.retention.idempotency_keys_s
-            connection.execute(delete(IDEMPOTENCY).where(IDEMPOTENCY.c.created < int(time.time()) - kept_s))
-
-    await asyncio.get_running_loop().run_in_executor(None, run)
+    # Through the writer: an account-less write, fenced on the system partition (a stale core prunes nothing).
+    await core.writer.write([IdempotencyPurge(int(time.time()) - core.retention.idempotency_keys_s)])

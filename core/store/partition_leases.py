@@ -10,11 +10,27 @@ stale owner's commit therefore rolls back whole, whatever its records were; and 
 conflicts with the claim's UPDATE, a takeover waits for a commit in flight and then loads its state
 after it, never before. Times are the database's clock (`clock_timestamp()`), so the cores' clocks
 need not agree.
+
+**A dead core is found sooner than its lapse** by its liveness lock: every core holds a
+session-level advisory lock keyed by its id (`LIVENESS_LOCK_PREFIX` + id) on a connection of its
+own from before its first claim until it stops. A process that dies loses its session, and the lock
+with it, at once; a waiting core that can take the owner's lock (as a transaction-level lock, so the
+owner restarted under the same id cannot take its own back meanwhile) takes that owner's partitions
+in the same transaction, lapsed or not (`take_from_dead`). The lock only speeds the takeover up; it
+fences nothing (a paused core keeps its session and its lock: its partitions lapse after the TTL as
+before), and a core that lost its database session while alive is fenced by the epoch like any
+stale owner.
+
+Writes that name no account (outbox relays and delivery attempts, retention purges, idempotency
+pruning, resealing at rest) are fenced on the **system partition** (`SYSTEM_PARTITION`, 0): the commit
+checks this core holds it at its epoch, like any account's, so a stale core writes none of them.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -24,6 +40,9 @@ from ringside_server.errors import RingsideError
 from ringside_server.partitions import partition_of
 
 log = logging.getLogger("ringside.core.partitions")
+
+# The partition account-less writes are fenced on: only its owner may write them.
+SYSTEM_PARTITION = 0
 
 _NOW_MS = "CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT)"
 
@@ -51,6 +70,16 @@ _RELEASE = text(
 _CHECK = text(
     "SELECT partition, owner, epoch FROM partition_leases WHERE partition IN :partitions ORDER BY partition FOR SHARE"
 ).bindparams(bindparam("partitions", expanding=True))
+_NEXT_LAPSE = text(f"SELECT min(expires_at_ms - {_NOW_MS}) FROM partition_leases WHERE owner <> :me AND owner <> ''")
+_OTHER_OWNERS = text("SELECT DISTINCT owner FROM partition_leases WHERE owner <> :me AND owner <> ''")
+_TRY_LOCK = text("SELECT pg_try_advisory_lock(:key)")
+_TRY_XACT_LOCK = text("SELECT pg_try_advisory_xact_lock(:key)")
+_TAKE_FROM = text(
+    f"UPDATE partition_leases SET owner = :me, epoch = epoch + 1, expires_at_ms = {_NOW_MS} + :ttl_ms "
+    "WHERE partition IN (SELECT partition FROM partition_leases WHERE owner = :dead ORDER BY partition FOR UPDATE) "
+    "RETURNING partition, epoch"
+)
+LIVENESS_LOCK_PREFIX = "ringside-core-alive:"
 _OWNERS = text(f"SELECT partition, owner, epoch, expires_at_ms - {_NOW_MS} FROM partition_leases ORDER BY partition")
 
 
@@ -83,10 +112,13 @@ class Fence:
     partitions: int
     held: dict[int, int] = field(default_factory=dict)
 
-    def check(self, connection: Connection, account_ids: Iterable[str]) -> None:
-        """In the commit's transaction: every account's partition is still this core's at its
-        epoch, or PartitionFenced (the transaction then rolls back)."""
+    def check(self, connection: Connection, account_ids: Iterable[str], system: bool = False) -> None:
+        """In the commit's transaction: every account's partition (and with `system`, the system
+        partition) is still this core's at its epoch, or PartitionFenced (the transaction then
+        rolls back)."""
         wanted = {partition_of(account_id, self.partitions) for account_id in account_ids}
+        if system:
+            wanted.add(SYSTEM_PARTITION)
         if not wanted:
             return
         held = self.held
@@ -98,6 +130,12 @@ class Fence:
             raise PartitionFenced(stale)
 
 
+def liveness_key(core_id: str) -> int:
+    """The advisory lock key a core holds while it lives (a signed 64-bit integer, as PostgreSQL's)."""
+    digest = hashlib.sha256((LIVENESS_LOCK_PREFIX + core_id).encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
 class PartitionLeases:
     """The core's side of the lease rows; every method blocks (run it on a thread)."""
 
@@ -105,6 +143,84 @@ class PartitionLeases:
         self._engine = engine
         self.fence = fence
         self._ttl_ms = int(ttl_s * 1000)
+        # Holds this core's liveness lock for its life (see the module's docstring); used by the
+        # renewal's thread and dropped from the event loop's, hence the mutex.
+        self._alive: Connection | None = None
+        self._alive_mutex = threading.Lock()
+        self._dropped = False
+        self._held_once = False
+
+    def hold_liveness_lock(self) -> bool:
+        """Takes this core's liveness lock on a connection of its own; False while another process
+        under the same id holds it (a predecessor not yet stopped). Before any claim."""
+        with self._alive_mutex:
+            if self._alive is not None or self._dropped:
+                return self._alive is not None
+        connection = self._engine.connect()
+        try:
+            held = bool(connection.execute(_TRY_LOCK, {"key": liveness_key(self.fence.core_id)}).scalar())
+            connection.commit()  # the lock is the session's; no transaction is left open
+        except Exception:
+            connection.close()
+            raise
+        with self._alive_mutex:
+            if not held or self._dropped:
+                if held:  # dropped meanwhile: never back to the pool holding the lock
+                    connection.invalidate()
+                connection.close()
+                return False
+            self._alive = connection
+            self._held_once = True
+        return True
+
+    def touch_liveness_lock(self) -> None:
+        """Keeps the lock's connection used (an idle one may be cut by a firewall or
+        `idle_session_timeout`), and takes the lock again on a new one if it was lost: meanwhile a
+        waiting core may have taken this core's partitions (the next renewal then finds them lost)."""
+        with self._alive_mutex:
+            if self._dropped or not self._held_once:
+                return
+            if self._alive is not None:
+                try:
+                    self._alive.execute(text("SELECT 1"))
+                    self._alive.commit()
+                    return
+                except Exception as error:  # the session is gone, and the lock with it
+                    log.warning("the liveness lock's session was lost (%s); taking it again", type(error).__name__)
+                    self._alive.invalidate()
+                    self._alive.close()
+                    self._alive = None
+        self.hold_liveness_lock()
+
+    def drop_liveness_lock(self) -> None:
+        """Closes the lock's session for good (a clean stop, or a test standing in for a death)."""
+        with self._alive_mutex:
+            self._dropped = True
+            if self._alive is not None:
+                # Invalidated, not returned to the pool: a pooled session would keep holding the lock.
+                self._alive.invalidate()
+                self._alive.close()
+                self._alive = None
+
+    def take_from_dead(self) -> dict[int, int]:
+        """Every partition of another core whose liveness lock is free (its process is gone), lapsed
+        or not; → the partitions taken and their epochs (added to `fence.held`)."""
+        fence = self.fence
+        with self._engine.connect() as connection:
+            owners = [str(row[0]) for row in connection.execute(_OTHER_OWNERS, {"me": fence.core_id})]
+        taken: dict[int, int] = {}
+        for owner in owners:
+            with self._engine.begin() as connection:
+                if not connection.execute(_TRY_XACT_LOCK, {"key": liveness_key(owner)}).scalar():
+                    continue  # alive (or paused: its partitions lapse after the TTL)
+                parameters = {"me": fence.core_id, "ttl_ms": self._ttl_ms, "dead": owner}
+                rows = {int(row[0]): int(row[1]) for row in connection.execute(_TAKE_FROM, parameters)}
+            if rows:
+                log.info("core %s is gone (its liveness lock is free): took its %d partitions", owner, len(rows))
+                taken.update(rows)
+        if taken:
+            fence.held = {**fence.held, **taken}
+        return taken
 
     def claim(self, wanted: Iterable[int] | None = None) -> dict[int, int]:
         """Claims every partition of `wanted` (all by default) that is free, expired or already
@@ -121,6 +237,7 @@ class PartitionLeases:
 
     def renew(self) -> set[int]:
         """Extends every held partition; → those lost (taken by another core: dropped from `held`)."""
+        self.touch_liveness_lock()
         held = dict(self.fence.held)
         if not held:
             return set()
@@ -139,6 +256,14 @@ class PartitionLeases:
             for partition, epoch in sorted(held.items()):
                 connection.execute(_RELEASE, {"partition": partition, "me": self.fence.core_id, "epoch": epoch})
         self.fence.held = {}
+        self.drop_liveness_lock()
+
+    def next_lapse_s(self) -> float | None:
+        """Seconds until the first lease another core holds lapses (by the database's clock; ≤ 0:
+        lapsed already), or None when no other core holds one."""
+        with self._engine.connect() as connection:
+            remaining = connection.execute(_NEXT_LAPSE, {"me": self.fence.core_id}).scalar()
+        return None if remaining is None else int(remaining) / 1000
 
     def owners(self) -> list[Owner]:
         with self._engine.connect() as connection:

@@ -185,7 +185,7 @@ class GroupCommitWriter:
         statements = grouped_statements(records)
         with self._engine.begin() as connection:
             if self.fence is not None:  # first: a stale owner's commit writes nothing at all
-                self.fence.check(connection, _account_ids(records, batch))
+                self.fence.check(connection, _account_ids(records, batch), system=_names_no_account(batch))
             # Read before the statements run: a correction replaces a record whose sums it takes away.
             usage_moved = usage_daily.deltas(connection, records)
             for statement, rows in statements:
@@ -211,3 +211,12 @@ def _resolve(done: asyncio.Future[Any], result: object = None, error: BaseExcept
         done.set_exception(error)
     else:
         done.set_result(result)
+
+
+def _names_no_account(units: list[_Unit]) -> bool:
+    """Whether a unit of the commit belongs to no account (an outbox relay, a delivery attempt, the
+    retention purges): the commit is then fenced on the system partition as well. A unit that names
+    an account (an event with its outbox entry) is that account's partition's to write."""
+    return any(
+        not unit.accounts and not any(getattr(record, "account_id", None) for record in unit.records) for unit in units
+    )

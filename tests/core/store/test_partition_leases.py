@@ -1,7 +1,8 @@
 """core/store/partition_leases.py on a real PostgreSQL: a core claims every partition; a stale owner
 (its lease lapsed while it was paused, another core claimed) cannot write — its commit rolls back
 whole and leaves no row — and learns it lost them; a takeover waits for a commit in flight; a core
-restarted under the same id takes its partitions back at once and fences its older self."""
+restarted under the same id takes its partitions back at once and fences its older self; writes
+that name no account (purges, outbox relays) are fenced on the system partition."""
 
 from __future__ import annotations
 
@@ -12,11 +13,18 @@ from collections.abc import AsyncIterator, Iterator
 import pytest
 from sqlalchemy import Engine, func, select, text
 
-from core.domain.entities import Transfer
+from core.domain.entities import IdempotentResponse, Transfer
+from core.domain.retention import IdempotencyPurge
 from core.store.engine import make_engine
 from core.store.migrate import upgrade
-from core.store.partition_leases import Fence, PartitionFenced, PartitionLeases, check_partition_count
-from core.store.tables import TRANSFERS
+from core.store.partition_leases import (
+    SYSTEM_PARTITION,
+    Fence,
+    PartitionFenced,
+    PartitionLeases,
+    check_partition_count,
+)
+from core.store.tables import IDEMPOTENCY, TRANSFERS
 from core.store.writer import GroupCommitWriter
 from ringside_server.partitions import partition_of
 from tests.harness import create_postgres_database, drop_postgres_database, wait_until
@@ -44,6 +52,7 @@ def fresh(engine: Engine) -> Engine:
         connection.execute(text("DELETE FROM partition_leases"))
         connection.execute(text("DELETE FROM transfers"))
         connection.execute(text("DELETE FROM ledger_totals"))
+        connection.execute(text("DELETE FROM idempotency_keys"))
     return engine
 
 
@@ -131,6 +140,38 @@ async def test_only_the_lost_partitions_units_fail_in_a_shared_commit(
     assert (_rows(fresh, "t_kept"), _rows(fresh, "t_lost")) == (1, 0)
 
 
+async def test_account_less_writes_are_fenced_on_the_system_partition(
+    fresh: Engine, writers: list[GroupCommitWriter]
+) -> None:
+    """A purge names no account: only the system partition's owner at its epoch may write it. A
+    core that lost only that partition still writes its other accounts' records."""
+    first = _leases(fresh, "core-a")
+    first.claim()
+    account = next(f"acct_{i}" for i in range(100) if partition_of(f"acct_{i}", PARTITIONS) != SYSTEM_PARTITION)
+    writer = _writer(fresh, first, writers)
+    await writer.write([IdempotentResponse(account, True, "/v1/x", "k1", "h", 200, b"{}", NOW)])
+    with fresh.begin() as connection:  # the system partition lapses and core-b claims it
+        connection.execute(
+            text("UPDATE partition_leases SET expires_at_ms = 0 WHERE partition = :p"), {"p": SYSTEM_PARTITION}
+        )
+    second = _leases(fresh, "core-b")
+    assert list(second.claim()) == [SYSTEM_PARTITION]
+
+    with pytest.raises(PartitionFenced):  # core-a's purge of every old key: refused in its transaction
+        await writer.write([IdempotencyPurge(NOW + 1)])
+    assert _idempotency_rows(fresh) == 1  # nothing was purged
+    await writer.write([_transfer("t_other", account)])  # its own account's partition: still its to write
+    assert _rows(fresh, "t_other") == 1
+
+    await _writer(fresh, second, writers).write([IdempotencyPurge(NOW + 1)])
+    assert _idempotency_rows(fresh) == 0  # the system partition's owner purges
+
+
+def _idempotency_rows(engine: Engine) -> int:
+    with engine.connect() as connection:
+        return int(connection.execute(select(func.count()).select_from(IDEMPOTENCY)).scalar_one())
+
+
 def test_a_takeover_waits_for_a_commit_in_flight(fresh: Engine) -> None:
     """The check takes FOR SHARE on the lease row: a claim's UPDATE waits for the commit, so the new
     owner loads its state after the old owner's last write, never before it."""
@@ -162,6 +203,58 @@ def test_a_restart_under_the_same_id_takes_its_partitions_back_and_fences_its_ol
     assert older.renew() == set(range(PARTITIONS))
     newer.release()  # a clean stop: another core need not wait out the lease
     assert _leases(fresh, "core-b").claim() == {p: 3 for p in range(PARTITIONS)}
+
+
+def test_a_waiting_core_knows_when_the_first_lease_it_waits_for_lapses(fresh: Engine) -> None:
+    waiting = _leases(fresh, "core-b")
+    assert waiting.next_lapse_s() is None  # nobody else holds one
+    _leases(fresh, "core-a").claim()
+    remaining_s = waiting.next_lapse_s()
+    assert remaining_s is not None and 0 < remaining_s <= 30  # the holder's TTL, by the database's clock
+    _lapse(fresh)
+    lapsed_s = waiting.next_lapse_s()
+    assert lapsed_s is not None and lapsed_s <= 0  # lapsed: claim now
+    assert waiting.claim() == {p: 2 for p in range(PARTITIONS)}
+
+
+def test_a_dead_cores_partitions_are_taken_when_its_liveness_lock_is_free(fresh: Engine) -> None:
+    """Alive (or paused), a core holds its lock and keeps its partitions until they lapse; once its
+    session is gone (the process died) a waiting core takes them at once, unlapsed, and fences it."""
+    first = _leases(fresh, "core-a")
+    assert first.hold_liveness_lock()
+    first.claim()
+    waiting = _leases(fresh, "core-b")
+    assert waiting.hold_liveness_lock()
+    assert waiting.take_from_dead() == {}  # core-a's lock is held: alive
+    again = _leases(fresh, "core-a")
+    assert not again.hold_liveness_lock()  # a second process under the same id waits for it
+
+    first.drop_liveness_lock()  # its session ends, as when its process dies
+    assert waiting.take_from_dead() == {p: 2 for p in range(PARTITIONS)}  # lapsed or not
+    with fresh.connect() as connection, pytest.raises(PartitionFenced):
+        first.fence.check(connection, ["acct_1"])
+    assert again.hold_liveness_lock()  # its successor now may start (as a standby: nothing is free)
+    assert again.claim() == {}
+    waiting.release()
+    assert again.claim() == {p: 3 for p in range(PARTITIONS)}
+    again.release()
+
+
+def test_a_core_whose_lock_session_was_cut_takes_its_lock_again_at_its_renewal(fresh: Engine) -> None:
+    core = _leases(fresh, "core-a")
+    assert core.hold_liveness_lock()
+    core.claim()
+    with fresh.connect() as connection:  # a firewall or idle_session_timeout cuts the lock's session
+        pids = connection.execute(
+            text(
+                "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND granted "
+                "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+            )
+        ).all()
+    assert len(pids) == 1
+    assert core.renew() == set()  # nobody took them meanwhile; the lock is taken again
+    assert _leases(fresh, "core-b").take_from_dead() == {}  # alive again
+    core.release()
 
 
 def test_every_core_of_a_database_must_split_it_alike(fresh: Engine) -> None:
