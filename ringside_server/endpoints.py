@@ -17,7 +17,9 @@ MAX_ENDPOINT_LENGTH = 200
 METHODS = ("GET", "POST", "PATCH", "DELETE")
 _SEGMENT = re.compile(r"^[A-Za-z0-9_.:~-]+$")
 ANY_ID = "*"
-ID_COLLECTIONS = frozenset({"threads", "messages", "runs", "steps"})  # where "*" may stand for an id
+# where "*" may stand for an id, and the prefix that id has: `POST /v1/threads/*` (modify a thread)
+# does not match `POST /v1/threads/runs` (create a thread and run it), another route
+ID_COLLECTIONS = {"threads": "thread_", "messages": "msg_", "runs": "run_", "steps": "step_"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,11 +34,11 @@ class Endpoint:
         if method != self.method or len(parts) != len(self.segments):
             return "no"
         verdict = "own"
-        for part, wanted in zip(parts, self.segments, strict=True):
+        for before, part, wanted in zip(("", *parts), parts, self.segments, strict=False):
             if wanted == ":id":
                 verdict = verdict if part in customer_refs else "other"
             elif wanted == ANY_ID:
-                if not part:
+                if not part.startswith(ID_COLLECTIONS[before]) or part == ID_COLLECTIONS[before]:
                     return "no"
             elif part != wanted:
                 return "no"

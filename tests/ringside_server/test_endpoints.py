@@ -16,6 +16,10 @@ def test_a_star_stands_for_one_id_after_an_assistants_collection() -> None:
     assert runs.match("POST", "/v1/threads/thread_9/runs", MINE) == "own"
     assert runs.match("POST", "/v1/threads/thread_9/messages", MINE) == "no"
     assert runs.match("POST", "/v1/threads//runs", MINE) == "no"  # an empty id is no id
+    assert runs.match("POST", "/v1/threads/thread_/runs", MINE) == "no"
+    assert runs.match("POST", "/v1/threads/run_9/runs", MINE) == "no"  # not a thread's id
+    # modifying a thread is not creating one and running it (POST /v1/threads/runs)
+    assert parse_endpoint("POST /v1/threads/*").match("POST", "/v1/threads/runs", MINE) == "no"
     assert runs.match("POST", "/v1/threads/a/b/runs", MINE) == "no"  # one segment only
     assert runs.match("GET", "/v1/threads/thread_9/runs", MINE) == "no"
     polled = parse_endpoint("GET /v1/threads/*/runs/*")
