@@ -131,6 +131,17 @@ def test_create_and_poll_with_file_search(running: Running, upstream: FakeUpstre
     )
     [[text]] = [r.content for r in with_content.step_details.tool_calls[0].file_search.results]  # type: ignore[union-attr]
     assert text.type == "text" and "time off two weeks ahead" in (text.text or "")
+    # streamed, the search is a step of its own, its call in a step delta (the SDK's tool-call callbacks)
+    handler = _Events()
+    with sdk.beta.threads.runs.stream(thread_id=thread.id, assistant_id=assistant.id, event_handler=handler) as stream:
+        stream.until_done()
+    assert handler.steps == [
+        ("created", "tool_calls", "in_progress"),
+        ("done", "tool_calls", "completed"),
+        ("created", "message_creation", "in_progress"),
+        ("done", "message_creation", "completed"),
+    ]
+    assert handler.tool_calls == ["file_search"] and handler.seen[-1] == "thread.run.completed"
 
 
 def _in_openais_types(stack: Stack, key: str, customer: str, thread: str, assistant: str, run_id: str) -> None:
