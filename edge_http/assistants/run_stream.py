@@ -35,13 +35,22 @@ def frame(event: str, data: Any) -> bytes:
     return b"event: " + event.encode() + b"\ndata: " + dumps(data) + b"\n\n"
 
 
+def _part_delta(index: int, part: dict[str, Any]) -> dict[str, Any]:
+    """A content part as a delta: indexed, and so is each of its text's annotations (OpenAI's)."""
+    text = part.get("text")
+    if part.get("type") == "text" and isinstance(text, dict) and text.get("annotations"):
+        annotations = [{"index": at, **note} for at, note in enumerate(text["annotations"])]
+        part = {**part, "text": {**text, "annotations": annotations}}
+    return {"index": index, **part}
+
+
 def message_frames(message: dict[str, Any]) -> bytes:
     """A finished message as it would have streamed: created (empty), in progress, its text, completed."""
     empty = {**message, "status": "in_progress", "content": [], "completed_at": None}
     delta = {
         "id": message["id"],
         "object": "thread.message.delta",
-        "delta": {"content": [{"index": index, **part} for index, part in enumerate(message["content"])]},
+        "delta": {"content": [_part_delta(index, part) for index, part in enumerate(message["content"])]},
     }
     return (
         frame("thread.message.created", empty)

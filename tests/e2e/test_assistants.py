@@ -142,6 +142,28 @@ def test_create_and_poll_with_file_search(running: Running, upstream: FakeUpstre
         ("done", "message_creation", "completed"),
     ]
     assert handler.tool_calls == ["file_search"] and handler.seen[-1] == "thread.run.completed"
+    # each event as sent, against OpenAI's published schema of the Assistants stream
+    sent = stack.call(
+        "POST",
+        f"/v1/threads/{thread.id}/runs",
+        key,
+        {"assistant_id": assistant.id, "stream": True},
+        headers={"FC-Customer": customer},
+    )
+    assert sent.status == 200, sent.body
+    events = [
+        (head.removeprefix("event: "), data.removeprefix("data: "))
+        for head, data in (frame.split("\n", 1) for frame in sent.body.decode().strip().split("\n\n"))
+    ]
+    assert [name for name, _ in events if name.startswith("thread.run.step.")] == [
+        *("thread.run.step.created", "thread.run.step.in_progress", "thread.run.step.delta"),
+        *("thread.run.step.completed", "thread.run.step.created", "thread.run.step.in_progress"),
+        "thread.run.step.completed",
+    ]
+    contract = Contract(load_document())
+    for name, data in events:
+        event = {"event": name, "data": data if data == "[DONE]" else json.loads(data)}
+        assert contract.errors("/components/schemas/OpenAIAssistantStreamEvent", event) == [], name
 
 
 def _in_openais_types(stack: Stack, key: str, customer: str, thread: str, assistant: str, run_id: str) -> None:
