@@ -60,6 +60,9 @@ class Claims:
     expires_at: int
     issued_at_ms: int  # revocations cut at the millisecond: a token minted right after one lives
     models: tuple[str, ...] | None = None  # the minting key's allowed_models (None: every model)
+    # The minting key's id: work a token starts that runs later (an Assistants run) is done as that
+    # key. Empty in tokens minted before it was carried: they verify, but start no such work.
+    key_id: str = ""
 
 
 def sign(claims: Claims, key: SigningKey) -> str:
@@ -81,6 +84,8 @@ def sign(claims: Claims, key: SigningKey) -> str:
     }
     if claims.models is not None:
         payload["models"] = list(claims.models)
+    if claims.key_id:
+        payload["key"] = claims.key_id
     return jwt.encode(payload, key.private_pem, algorithm=ALGORITHM, headers={"kid": key.kid})
 
 
@@ -157,6 +162,7 @@ def verify(token: str, keys: dict[str, SigningKey], now: float) -> Claims:
             expires_at=int(payload["exp"]),
             issued_at_ms=int(payload.get("iat_ms") or int(payload["iat"]) * 1000),
             models=None if payload.get("models") is None else tuple(str(m) for m in payload["models"]),
+            key_id=str(payload.get("key") or "")[:64],
         )
     except (KeyError, TypeError, ValueError):
         raise invalid("Invalid client token.") from None

@@ -82,9 +82,11 @@ def translate(error: grpc.aio.AioRpcError) -> RingsideError:
 class ActingKey:
     """A key's work done later by one of Ringside's roles (an Assistants run's worker): the core is
     asked as that key by id, never with its secret, which the role never sees. Never built from
-    anything a client sends."""
+    anything a client sends. `ending`: the key was revoked and the role only ends its run (the core
+    lets such a caller read and end a run, nothing else)."""
 
     key_id: str
+    ending: bool = False
 
 
 class CoreClient:
@@ -127,7 +129,11 @@ class CoreClient:
         """Call a method as the HTTP caller: their `Authorization` header travels as is. A role
         doing a key's work later (ActingKey) is that key, proven by the internal token."""
         metadata: tuple[tuple[str, str], ...] = (
-            (("authorization", f"Key {authorization.key_id}"), *self.internal_metadata)
+            (
+                ("authorization", f"Key {authorization.key_id}"),
+                *self.internal_metadata,
+                *((("x-ringside-end-run", "1"),) if authorization.ending else ()),
+            )
             if isinstance(authorization, ActingKey)
             else (("authorization", authorization),)
         )

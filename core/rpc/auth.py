@@ -12,6 +12,7 @@ from core.services.core import Core, Principal
 from ringside_server.errors import RingsideError
 
 INTERNAL_KEY = "x-ringside-internal"
+END_RUN_KEY = "x-ringside-end-run"  # with `Key …`: a run's worker ending a run whose key was revoked
 
 
 class Authenticator:
@@ -71,6 +72,13 @@ class Authenticator:
         later by a worker that never saw the secret — as that key, while it is not revoked."""
         self.internal(context)
         key = self._core.state.keys_by_id.get(key_id[:64])
-        if key is None or key.revoked_at is not None:
+        ending = self._metadata(context).get(END_RUN_KEY) == "1"
+        if key is None or (key.revoked_at is not None and not ending):
             raise RingsideError("invalid_api_key", "The key this work was started with is revoked.")
-        return Principal(account_id=key.account_id, livemode=key.livemode, scopes=key.scopes, key_id=key.id)
+        return Principal(
+            account_id=key.account_id,
+            livemode=key.livemode,
+            scopes=key.scopes,
+            key_id=key.id,
+            key_revoked=key.revoked_at is not None,  # may then only end its run (services/assistants.py)
+        )

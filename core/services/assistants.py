@@ -19,7 +19,7 @@ from core.domain.assistants import (
     AssistantObjectUpdate,
     visible_to,
 )
-from core.services.core import Core, Principal, require_scope
+from core.services.core import Core, Principal, has_scope, require_scope
 from core.services.files import asking_customer
 from core.services.webhooks import read
 from core.store import assistants as store
@@ -32,6 +32,8 @@ NAMES = {"assistant": "assistant", "thread": "thread", "message": "message", "ru
 DEFAULT_LIST = 20
 MAX_LIST = 100
 MAX_PENDING = 500
+TOKEN_WRITABLE = ("thread", "message", "run")  # what a Client Token creates and changes
+ENDED = ("failed", "cancelled", "expired", "completed", "incomplete")
 
 
 def not_found(kind: str, object_id: str) -> RingsideError:
@@ -75,8 +77,40 @@ async def _visible(
     return found
 
 
-def _write_scope(principal: Principal) -> None:
-    require_scope(principal, "api:write")  # a Client Token creates no assistants, threads or runs
+def _write_scope(core: Core, principal: Principal, kind: str) -> str:
+    """May this caller write an object of this kind? → the key the object is made as (a run's worker
+    acts for it). A Client Token writes its customer's threads, messages and runs (never
+    assistants: they are the account's configuration) as the key that minted it, while that key lives."""
+    if not principal.customer_id:
+        require_scope(principal, "api:write")
+        return principal.key_id
+    if kind not in TOKEN_WRITABLE:
+        raise RingsideError(
+            "endpoint_not_allowed",
+            "A client token cannot create or change assistants; use a secret key on your server.",
+        )
+    if not principal.minting_key_id:
+        raise RingsideError(
+            "invalid_client_token",
+            "This client token was minted before Assistants accepted client tokens; mint a new one.",
+        )
+    key = core.state.keys_by_id.get(principal.minting_key_id)
+    if key is None or key.revoked_at is not None or key.account_id != principal.account_id:
+        raise RingsideError(
+            "invalid_client_token", "The API key that minted this client token was revoked; mint a new one."
+        )
+    if not has_scope(key.scopes, "api:write"):
+        raise RingsideError("insufficient_scope", "The key that minted this client token lacks the api:write scope.")
+    return key.id
+
+
+def _ending_run(principal: Principal, kind: str, status: str = "") -> bool:
+    """A run's worker acting for a revoked key: it may read its run and end it, nothing else."""
+    if not principal.key_revoked:
+        return False
+    if kind != "run" or (status and status not in ENDED):
+        raise RingsideError("invalid_api_key", "The key this work was started with is revoked.")
+    return True
 
 
 def _check_size(body_json: str, private_json: str) -> None:
@@ -85,7 +119,7 @@ def _check_size(body_json: str, private_json: str) -> None:
 
 
 async def create(core: Core, principal: Principal, given: AssistantObject, customer_ref: str) -> AssistantObject:
-    _write_scope(principal)
+    acting_key = _write_scope(core, principal, given.kind)
     if given.kind not in KINDS:
         raise RingsideError("invalid_request", "Unknown object kind.", "kind")
     if not given.id.startswith(PREFIXES[given.kind]) or len(given.id) > MAX_ID:
@@ -105,7 +139,7 @@ async def create(core: Core, principal: Principal, given: AssistantObject, custo
         parent_id=given.parent_id if given.kind in CHILD_KINDS else "",
         created=given.created or core.now(),
         position=core.assistant_positions.next(int(core.clock() * 1_000_000_000)),
-        key_id=principal.key_id,
+        key_id=acting_key,
     )
     await core.writer.write([kept])
     return kept
@@ -114,7 +148,8 @@ async def create(core: Core, principal: Principal, given: AssistantObject, custo
 async def get(
     core: Core, principal: Principal, object_id: str, kind: str, customer_ref: str, parent_id: str
 ) -> AssistantObject:
-    require_scope(principal, "api:read", customer_bound=True)
+    if not _ending_run(principal, kind):
+        require_scope(principal, "api:read", customer_bound=True)
     return await _visible(core, principal, object_id, kind, customer_ref, parent_id, shared_ok=True)
 
 
@@ -126,8 +161,9 @@ async def update(
     only_from: tuple[str, ...],
 ) -> AssistantObject:
     """Write (body_json, private_json, status) unless the status has moved on; the object as it is."""
-    _write_scope(principal)
     object_id, kind, customer_ref, parent_id = target
+    if not _ending_run(principal, kind, change[2] or "-"):
+        _write_scope(core, principal, kind)
     found = await _visible(core, principal, object_id, kind, customer_ref, parent_id)
     body_json, private_json, status = change
     _check_size(body_json, private_json)
@@ -139,7 +175,7 @@ async def update(
 
 
 async def delete(core: Core, principal: Principal, object_id: str, kind: str, customer_ref: str, parent_id: str) -> str:
-    _write_scope(principal)
+    _write_scope(core, principal, kind)
     found = await _visible(core, principal, object_id, kind, customer_ref, parent_id)
     await core.writer.write([AssistantObjectDeletion(found.id)])
     return found.id

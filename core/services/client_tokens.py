@@ -86,6 +86,7 @@ async def mint(
         expires_at=now + rules.check_ttl(ttl_s),
         issued_at_ms=now_ms,
         models=_minting_key_models(core, principal),
+        key_id=principal.key_id,
     )
     return Minted(client_token.sign(claims, signing_key(core)), claims)
 
@@ -113,6 +114,7 @@ def principal_of(core: Core, token: str) -> Principal:
         scopes=frozenset({"api:read"}),
         key_id=claims.jti,
         customer_id=claims.customer_id,
+        minting_key_id=claims.key_id,
     )
 
 

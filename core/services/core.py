@@ -37,6 +37,11 @@ class Principal:
     internal: bool = False
     # A Client Token: bound to this customer, it reads that customer's own objects and nothing else.
     customer_id: str = ""
+    # A Client Token's minting key (empty for older tokens): the key its Assistants runs act as.
+    minting_key_id: str = ""
+    # A run's worker acting for a revoked key (`Key …` with x-ringside-end-run): it may only end
+    # that run (core/services/assistants.py); every scope check refuses it.
+    key_revoked: bool = False
 
 
 def require_scope(principal: Principal, scope: str, customer_bound: bool = False) -> None:
@@ -45,6 +50,8 @@ def require_scope(principal: Principal, scope: str, customer_bound: bool = False
     passes only where the operation is `customer_bound` (the service then keeps it to its customer)."""
     if principal.admin or not principal.account_id:
         raise RingsideError("insufficient_scope", "Use one of the account's keys for this, not the admin key.")
+    if principal.key_revoked:
+        raise RingsideError("invalid_api_key", "The key this work was started with is revoked.")
     if principal.customer_id and not customer_bound:
         raise RingsideError("endpoint_not_allowed", "A client token cannot call this; use a secret key on your server.")
     if not has_scope(principal.scopes, scope):

@@ -20,12 +20,15 @@ def asking_customer(
     core: Core, principal: Principal, customer_ref: str, unknown: RingsideError | None = None
 ) -> str | None:
     """The customer a request acts as (a Client Token's, else FC-Customer's), None for the account.
-    An unknown FC-Customer raises `unknown` (by default 404 customer_not_found)."""
-    if principal.customer_id:
+    An unknown FC-Customer — or, with a Client Token, one naming another customer — raises `unknown`
+    (by default 404 customer_not_found)."""
+    if principal.customer_id and not customer_ref:
         return principal.customer_id
     if not customer_ref:
         return None
     customer = core.state.find_customer(principal.account_id, principal.livemode, customer_ref)
+    if principal.customer_id and (customer is None or customer.id != principal.customer_id):
+        customer = None  # a Client Token's FC-Customer naming another customer: 404, as on model calls
     if customer is None:
         message = f"No such customer: '{customer_ref[:300]}'."
         raise unknown or RingsideError("customer_not_found", message, "FC-Customer")

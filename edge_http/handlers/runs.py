@@ -168,6 +168,7 @@ async def submit_tool_outputs(request: web.Request) -> web.StreamResponse:
     asked = [call["id"] for call in run["required_action"]["submit_tool_outputs"]["tool_calls"]]
     outputs = wire.tool_outputs_of(body, asked)
     private = orjson.loads(found.private_json or "{}")
+    waiting = {step["id"] for step in private.get(run_steps.STEPS_KEY, []) if step["status"] != "completed"}
     private["history"] = [
         *private.get("history", []),
         *({"role": "tool", "tool_call_id": o["tool_call_id"], "content": o["output"]} for o in outputs),
@@ -182,7 +183,10 @@ async def submit_tool_outputs(request: web.Request) -> web.StreamResponse:
             "invalid_request", f'Runs in status "{updated.status}" do not accept tool outputs.', "run_id"
         )
     if body.get("stream"):
-        return await run_stream.follow(request, updated, announce_created=False)
+        done_now = {step["id"] for step in private.get(run_steps.STEPS_KEY, []) if step["status"] == "completed"}
+        return await run_stream.follow(
+            request, updated, announce_created=False, completed_now=frozenset(waiting & done_now)
+        )
     return _answer(updated)
 
 
@@ -202,4 +206,6 @@ async def get_run_step(request: web.Request) -> web.Response:
 async def _steps(request: web.Request) -> list[dict[str, Any]]:
     found = await objects.get(request, request.match_info["run_id"], "run", request.match_info["thread_id"])
     private = orjson.loads(found.private_json or "{}")
-    return [run_steps.shown(step) for step in private.get(run_steps.STEPS_KEY, [])]
+    included = request.query.getall("include[]", []) + request.query.getall("include", [])
+    with_content = run_steps.INCLUDE_CONTENT in included
+    return [run_steps.shown(step, with_content) for step in private.get(run_steps.STEPS_KEY, [])]

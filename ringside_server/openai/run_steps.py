@@ -11,6 +11,7 @@ import hashlib
 from typing import Any
 
 STEPS_KEY = "run_steps"  # in the run's private JSON
+MAX_RESULT_TEXT = 16_000  # one file_search result's kept text (a chunk is far smaller)
 
 
 def step_id(run_id: str, step: int, kind: str) -> str:
@@ -53,11 +54,34 @@ def record(private: dict[str, Any], step: dict[str, Any]) -> None:
     private[STEPS_KEY] = [*steps, step]
 
 
-def file_search_step(run: dict[str, Any], step: int, now: int) -> dict[str, Any]:
-    """Ringside's search, run before the model's first call (its results are not kept in the step)."""
-    call = {"id": "call_" + step_id(run["id"], step, "fs")[5:], "type": "file_search", "file_search": {}}
+def file_search_step(
+    run: dict[str, Any], step: int, now: int, results: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    """Ringside's search, run before the model's first call, with what it found (`search_results`)."""
+    found = {
+        "ranking_options": {"ranker": "default_2024_08_21", "score_threshold": 0.0},
+        "results": results or [],
+    }
+    call = {"id": "call_" + step_id(run["id"], step, "fs")[5:], "type": "file_search", "file_search": found}
     details = {"type": "tool_calls", "tool_calls": [call]}
     return _step(run, step_id(run["id"], step, "file_search"), details, "completed", now, None)
+
+
+def search_results(hits: list[tuple[str, str, float, str]]) -> list[dict[str, Any]]:
+    """(file_id, filename, score, text) hits as a file_search step's results (content kept; it is
+    shown only when `include` asks for it)."""
+    return [
+        {
+            "file_id": file_id,
+            "file_name": filename,
+            "score": min(1.0, max(0.0, float(score))),
+            "content": [{"type": "text", "text": text[:MAX_RESULT_TEXT]}],
+        }
+        for file_id, filename, score, text in hits
+    ]
+
+
+INCLUDE_CONTENT = "step_details.tool_calls[*].file_search.results[*].content"
 
 
 def function_calls_step(
@@ -92,6 +116,19 @@ def message_step(
     return _step(run, step_id(run["id"], step, "message_creation"), details, "completed", now, usage)
 
 
-def shown(step: dict[str, Any]) -> dict[str, Any]:
-    """A step as the API shows it (without what Ringside keeps beside it)."""
-    return {name: value for name, value in step.items() if not name.startswith("ringside_")}
+def shown(step: dict[str, Any], with_content: bool = False) -> dict[str, Any]:
+    """A step as the API shows it (without what Ringside keeps beside it); a file_search call's
+    results carry their `content` only `with_content` (OpenAI's `include[]` of INCLUDE_CONTENT)."""
+    out = {name: value for name, value in step.items() if not name.startswith("ringside_")}
+    if with_content:
+        return out
+    calls = out["step_details"].get("tool_calls")
+    if not any(call.get("type") == "file_search" for call in calls or []):
+        return out
+    trimmed = []
+    for call in calls:
+        if call.get("type") == "file_search" and call.get("file_search", {}).get("results"):
+            results = [{k: v for k, v in r.items() if k != "content"} for r in call["file_search"]["results"]]
+            call = {**call, "file_search": {**call["file_search"], "results": results}}
+        trimmed.append(call)
+    return {**out, "step_details": {**out["step_details"], "tool_calls": trimmed}}

@@ -117,7 +117,14 @@ class OpenAICompatProvider:
         return await self.post(self.url(str(body.get("model", "")), "chat/completions"), body)
 
     async def responses(self, body: dict[str, Any]) -> HttpUpstreamResponse:
-        return await self.post(self.url(str(body.get("model", "")), "responses"), body)
+        if not self._api_version:
+            return await self.post(self.url(str(body.get("model", "")), "responses"), body)
+        # Azure OpenAI serves Responses on its v1 API only: one path for every deployment, which
+        # the body's `model` names (no api-version: v1 takes none)
+        model = str(body.get("model", ""))
+        return await self.post(
+            f"{self._base_url}/openai/v1/responses", {**body, "model": self._deployments.get(model, model)}
+        )
 
     async def embeddings(self, body: dict[str, Any]) -> HttpUpstreamResponse:
         return await self.post(self.url(str(body.get("model", "")), "embeddings"), body)

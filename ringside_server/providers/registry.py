@@ -136,15 +136,16 @@ _OPENAI_WIRE: Mapping[Route, Support] = {
     "translations": "native",
     "messages": "translated",  # Anthropic's Messages ingress: any chat provider serves it translated
 }
-# OpenAI's own API also serves Responses; an entry says whether it is used (its connection's
-# `responses: native`, openai.yaml's): a chat-only OpenAI-compatible server (vLLM…) is sent chat.
+# OpenAI's own API (and Azure OpenAI's v1 API) also serves Responses; an entry says whether it is
+# used (its connection's `responses: native`, openai.yaml's): a chat-only OpenAI-compatible server
+# (vLLM…) is sent chat.
 _OPENAI: Mapping[Route, Support] = {**_OPENAI_WIRE, "responses": "native"}
 _TRANSLATED: Mapping[Route, Support] = {"chat": "translated", "messages": "translated"}
 # The one table (API.md "Model calls": a provider declares the routes it serves). `native`: OpenAI's
 # wire format, relayed; `translated`: Ringside translates the request and the answer.
 KINDS: Mapping[ConnectionKind, ProviderKind] = {
     "openai": ProviderKind(_OPENAI, _openai_wire),
-    "azure": ProviderKind(_OPENAI_WIRE, _openai_wire),
+    "azure": ProviderKind(_OPENAI, _openai_wire),  # Responses relayed when its entry says `responses: native`
     "test": ProviderKind(_OPENAI_WIRE, None),  # the built-in test model answers what a live one could
     "local": ProviderKind({"embeddings": "native"}, None),  # the rag role's models (providers/local.py)
     "anthropic": ProviderKind(_TRANSLATED, _anthropic),

@@ -11,12 +11,14 @@ import sys
 from collections.abc import Iterator
 from typing import Any
 
+import jwt
 import openai
 import pytest
 from openai.lib.streaming import AssistantEventHandler
 from openai.pagination import SyncCursorPage
 from openai.types.beta import Assistant, AssistantStreamEvent, Thread
 from openai.types.beta.threads import Message, Run
+from openai.types.beta.threads.runs import RunStep, ToolCall
 from pydantic import BaseModel
 
 from edge_http.openapi.document import load_document
@@ -114,8 +116,54 @@ def test_create_and_poll_with_file_search(running: Running, upstream: FakeUpstre
     _in_openais_types(stack, key, customer, f"/v1/threads/{thread.id}", f"/v1/assistants/{assistant.id}", run.id)
     steps = sdk.beta.threads.runs.steps.list(run_id=run.id, thread_id=thread.id, order="asc").data
     assert [step.type for step in steps] == ["tool_calls", "message_creation"]
-    assert steps[0].step_details.tool_calls[0].type == "file_search"  # type: ignore[union-attr]
+    [searched] = steps[0].step_details.tool_calls  # type: ignore[union-attr]
+    assert searched.type == "file_search"
+    [result] = searched.file_search.results or []  # type: ignore[union-attr]
+    assert (result.file_id, result.file_name, result.content) == (done.id, "holidays.md", None)
+    assert 0 < result.score <= 1
     assert steps[1].step_details.message_creation.message_id == answer.id  # type: ignore[union-attr]
+    # OpenAI's include[] gives each result's text too
+    with_content = sdk.beta.threads.runs.steps.retrieve(
+        step_id=steps[0].id,
+        run_id=run.id,
+        thread_id=thread.id,
+        include=["step_details.tool_calls[*].file_search.results[*].content"],
+    )
+    [[text]] = [r.content for r in with_content.step_details.tool_calls[0].file_search.results]  # type: ignore[union-attr]
+    assert text.type == "text" and "time off two weeks ahead" in (text.text or "")
+    # streamed, the search is a step of its own, its call in a step delta (the SDK's tool-call callbacks)
+    handler = _Events()
+    with sdk.beta.threads.runs.stream(thread_id=thread.id, assistant_id=assistant.id, event_handler=handler) as stream:
+        stream.until_done()
+    assert handler.steps == [
+        ("created", "tool_calls", "in_progress"),
+        ("done", "tool_calls", "completed"),
+        ("created", "message_creation", "in_progress"),
+        ("done", "message_creation", "completed"),
+    ]
+    assert handler.tool_calls == ["file_search"] and handler.seen[-1] == "thread.run.completed"
+    # each event as sent, against OpenAI's published schema of the Assistants stream
+    sent = stack.call(
+        "POST",
+        f"/v1/threads/{thread.id}/runs",
+        key,
+        {"assistant_id": assistant.id, "stream": True},
+        headers={"FC-Customer": customer},
+    )
+    assert sent.status == 200, sent.body
+    events = [
+        (head.removeprefix("event: "), data.removeprefix("data: "))
+        for head, data in (frame.split("\n", 1) for frame in sent.body.decode().strip().split("\n\n"))
+    ]
+    assert [name for name, _ in events if name.startswith("thread.run.step.")] == [
+        *("thread.run.step.created", "thread.run.step.in_progress", "thread.run.step.delta"),
+        *("thread.run.step.completed", "thread.run.step.created", "thread.run.step.in_progress"),
+        "thread.run.step.completed",
+    ]
+    contract = Contract(load_document())
+    for name, data in events:
+        event = {"event": name, "data": data if data == "[DONE]" else json.loads(data)}
+        assert contract.errors("/components/schemas/OpenAIAssistantStreamEvent", event) == [], name
 
 
 def _in_openais_types(stack: Stack, key: str, customer: str, thread: str, assistant: str, run_id: str) -> None:
@@ -200,9 +248,31 @@ class _Events(AssistantEventHandler):
     def __init__(self) -> None:
         super().__init__()
         self.seen: list[str] = []
+        self.steps: list[tuple[str, str, str]] = []  # (callback, step type, status)
+        self.tool_calls: list[str] = []
 
     def on_event(self, event: AssistantStreamEvent) -> None:
         self.seen.append(event.event)
+
+    def on_run_step_created(self, run_step: RunStep) -> None:
+        self.steps.append(("created", run_step.type, run_step.status))
+
+    def on_run_step_done(self, run_step: RunStep) -> None:
+        self.steps.append(("done", run_step.type, run_step.status))
+
+    def on_tool_call_created(self, tool_call: ToolCall) -> None:
+        self.tool_calls.append(tool_call.type)
+
+
+MESSAGE_STEP = [
+    "thread.run.step.created",
+    "thread.run.step.in_progress",
+    "thread.message.created",
+    "thread.message.in_progress",
+    "thread.message.delta",
+    "thread.message.completed",
+    "thread.run.step.completed",
+]
 
 
 def test_a_streamed_run_follows_openais_events(running: Running) -> None:
@@ -216,18 +286,60 @@ def test_a_streamed_run_follows_openais_events(running: Running) -> None:
         stream.until_done()
         [streamed] = stream.get_final_messages()
         final_run = stream.get_final_run()
-    assert handler.seen[:2] == ["thread.run.created", "thread.run.queued"]
-    message_events = [e for e in handler.seen if e.startswith("thread.message.")]
-    assert message_events == [
-        "thread.message.created",
-        "thread.message.in_progress",
-        "thread.message.delta",
-        "thread.message.completed",
+    # OpenAI's order: the run, its step, the step's message, the step done, the run done
+    assert handler.seen == [
+        "thread.run.created",
+        "thread.run.queued",
+        "thread.run.in_progress",
+        *MESSAGE_STEP,
+        "thread.run.completed",
     ]
-    assert handler.seen[-1] == "thread.run.completed" and final_run.status == "completed"
-    assert handler.seen.index("thread.message.completed") < handler.seen.index("thread.run.completed")
+    assert final_run.status == "completed"
+    assert handler.steps == [("created", "message_creation", "in_progress"), ("done", "message_creation", "completed")]
+    [step] = sdk.beta.threads.runs.steps.list(run_id=final_run.id, thread_id=thread.id).data
+    assert step.step_details.message_creation.message_id == streamed.id  # type: ignore[union-attr]
     stored = sdk.beta.threads.messages.retrieve(message_id=streamed.id, thread_id=thread.id)
     assert stored.content == streamed.content and stored.content[0].text.value  # type: ignore[union-attr]
+
+
+def test_a_streamed_function_call_shows_its_step_until_its_outputs(running: Running) -> None:
+    stack = running.stack
+    key = stack.new_account()["live"]
+    sdk = _sdk(stack, key, _customer(stack, key, "as_stream_tools"))
+    assistant = sdk.beta.assistants.create(model=MODEL, tools=[WEATHER])
+    thread = sdk.beta.threads.create(messages=[{"role": "user", "content": "Weather in Bern? (as-10)"}])
+    asking = _Events()
+    with sdk.beta.threads.runs.stream(thread_id=thread.id, assistant_id=assistant.id, event_handler=asking) as stream:
+        stream.until_done()
+        waiting = stream.get_final_run()
+    assert asking.seen == [
+        "thread.run.created",
+        "thread.run.queued",
+        "thread.run.in_progress",
+        "thread.run.step.created",
+        "thread.run.step.in_progress",
+        "thread.run.step.delta",  # the function call, as OpenAI streams it
+        "thread.run.requires_action",
+    ]
+    assert asking.steps == [("created", "tool_calls", "in_progress")] and asking.tool_calls == ["function"]
+    assert waiting.required_action is not None
+    [call] = waiting.required_action.submit_tool_outputs.tool_calls
+    answering = _Events()
+    with sdk.beta.threads.runs.submit_tool_outputs_stream(
+        run_id=waiting.id,
+        thread_id=thread.id,
+        tool_outputs=[{"tool_call_id": call.id, "output": "snow"}],
+        event_handler=answering,
+    ) as stream:
+        stream.until_done()
+    assert answering.seen == [
+        "thread.run.queued",
+        "thread.run.in_progress",
+        "thread.run.step.completed",  # the function call's step, given its output
+        *MESSAGE_STEP,
+        "thread.run.completed",
+    ]
+    assert answering.steps[0] == ("done", "tool_calls", "completed")
 
 
 def test_create_thread_and_run_gives_the_model_only_the_last_messages(running: Running, upstream: FakeUpstream) -> None:
@@ -357,3 +469,122 @@ def test_a_worker_killed_mid_call_finishes_the_run_once(running: Running, upstre
     assert [row["request_count"] for row in usage["data"]] == [1]
     audit = stack.audit()
     assert audit.ok and audit.multiply_resolved_holds == 0 and audit.open_holds == 1
+
+
+ORIGIN = "http://localhost:5173"
+BROWSER_ROUTES = [  # what a page needs for seed 002's snippet; `*` stands for a thread or run id
+    "POST /v1/threads",
+    "POST /v1/threads/*/messages",
+    "GET /v1/threads/*/messages",
+    "POST /v1/threads/*/runs",
+    "GET /v1/threads/*/runs/*",
+    "GET /v1/threads/*",
+]
+
+
+def _mint(stack: Stack, key: str, customer: str, routes: list[str] = BROWSER_ROUTES) -> str:
+    body = {"origin": ORIGIN, "allowed_endpoints": routes, "ttl_seconds": 600}
+    minted = stack.call("POST", f"/v1/customers/{customer}/client_tokens", key, body)
+    assert minted.status == 201, minted.body
+    return str(minted.json()["token"])
+
+
+def _browser(stack: Stack, key: str, customer: str, routes: list[str] = BROWSER_ROUTES) -> openai.OpenAI:
+    return _page(stack, _mint(stack, key, customer, routes))
+
+
+def _page(stack: Stack, token: str) -> openai.OpenAI:
+    """The OpenAI SDK in a page: a Client Token instead of a key (the SDK's Authorization replaced)."""
+    headers = {"Authorization": f"Client {token}", "Origin": ORIGIN}
+    return openai.OpenAI(base_url=stack.base_url + "/v1", api_key="unused", max_retries=0, default_headers=headers)
+
+
+def test_a_token_minted_before_tokens_named_their_key_is_told_to_re_mint(running: Running) -> None:
+    stack = running.stack
+    key = stack.new_account()["live"]
+    customer = _customer(stack, key, "as_old_token")
+    claims = jwt.decode(_mint(stack, key, customer), options={"verify_signature": False})
+    assert claims["key"].startswith("key_")  # the minting key's id
+    del claims["key"]  # as tokens were minted until now (the test signs with Ringside's own key)
+    kid, pem = stack.query("SELECT kid, private_pem FROM signing_keys WHERE retired_at IS NULL ORDER BY created DESC")[
+        0
+    ]
+    old = _page(stack, jwt.encode(claims, stack.open_sealed(str(pem), "private_pem"), "EdDSA", {"kid": kid}))
+    with pytest.raises(openai.AuthenticationError) as refused:
+        old.beta.threads.create()
+    error = refused.value.body
+    assert error["code"] == "invalid_client_token" and "mint a new one" in error["message"]  # type: ignore[index]
+    assert error["type"] and error["request_id"]  # type: ignore[index]
+
+
+def test_a_client_token_runs_its_customers_threads(running: Running, upstream: FakeUpstream) -> None:
+    stack = running.stack
+    key = stack.new_account()["live"]
+    customer, other = _customer(stack, key, "as_browser"), _customer(stack, key, "as_browser_other")
+    assistant = _sdk(stack, key).beta.assistants.create(model=MODEL, instructions="Be brief.")
+    browser = _browser(stack, key, customer)
+    thread = browser.beta.threads.create()
+    question = "Hello from a page (as-9)"
+    browser.beta.threads.messages.create(thread_id=thread.id, role="user", content=question)
+    run = browser.beta.threads.runs.create_and_poll(thread_id=thread.id, assistant_id=assistant.id)
+    assert run.status == "completed", run.last_error
+    answer, asked = browser.beta.threads.messages.list(thread_id=thread.id).data
+    assert (answer.role, asked.content[0].text.value) == ("assistant", question)  # type: ignore[union-attr]
+    assert len(_sent(upstream, question)) == 1
+    handler = _Events()
+    with browser.beta.threads.runs.stream(
+        thread_id=thread.id, assistant_id=assistant.id, event_handler=handler
+    ) as stream:
+        stream.until_done()
+    assert handler.seen[-1] == "thread.run.completed" and ("done", "message_creation", "completed") in handler.steps
+    # the thread is the token's customer's, and both runs were metered to it
+    assert _sdk(stack, key, customer).beta.threads.retrieve(thread.id).id == thread.id
+    usage = stack.call("GET", f"/v1/usage?customer_id={customer}&group_by=model", key).json()
+    assert [(row["model"], row["request_count"]) for row in usage["data"]] == [(MODEL, 2)]
+    theirs = _sdk(stack, key, other).beta.threads.create(messages=[{"role": "user", "content": "mine"}])
+    for call in [
+        lambda: browser.beta.threads.create(extra_headers={"FC-Customer": other}),  # as on chat: 404
+        lambda: browser.beta.threads.retrieve(theirs.id),
+        lambda: browser.beta.threads.messages.create(thread_id=theirs.id, role="user", content="hi"),
+        lambda: browser.beta.threads.runs.create(thread_id=theirs.id, assistant_id=assistant.id),
+    ]:
+        with pytest.raises(openai.NotFoundError):
+            call()
+    with pytest.raises(openai.PermissionDeniedError) as outside:  # not in the token's whitelist
+        browser.beta.threads.runs.cancel(run_id=run.id, thread_id=thread.id)
+    assert outside.value.body["code"] == "endpoint_not_allowed"  # type: ignore[index]
+    with pytest.raises(openai.PermissionDeniedError) as config:  # whitelisted, but assistants are the account's
+        _browser(stack, key, customer, ["POST /v1/assistants"]).beta.assistants.create(model=MODEL)
+    assert config.value.body["code"] == "endpoint_not_allowed"  # type: ignore[index]
+
+
+def test_a_client_tokens_minting_key_bounds_its_runs(running: Running, upstream: FakeUpstream) -> None:
+    stack = running.stack
+    key = stack.new_account()["live"]
+    customer = _customer(stack, key, "as_minter")
+    assistant = _sdk(stack, key).beta.assistants.create(model=MODEL)
+    # allowed_models: a token minted by a key that may not call the assistant's model runs nothing
+    narrow = stack.call("POST", "/v1/api_keys", key, {"scopes": ["api:write"], "allowed_models": ["fc:openai/gpt-4o"]})
+    assert narrow.status == 201, narrow.body
+    limited = _browser(stack, narrow.json()["secret"], customer)
+    empty = limited.beta.threads.create()
+    with pytest.raises(openai.PermissionDeniedError) as refused:
+        limited.beta.threads.runs.create(thread_id=empty.id, assistant_id=assistant.id)
+    assert refused.value.body["code"] == "model_not_allowed"  # type: ignore[index]
+    # revoking the minting key: the run under way stops after its model call (billed); no new run starts
+    minter = stack.call("POST", "/v1/api_keys", key, {"scopes": ["api:write"]}).json()
+    browser = _browser(stack, minter["secret"], customer)
+    question = "[[fake:slow=100]] Take your time (as-11)"  # 16 tokens, 1.6 s
+    thread = browser.beta.threads.create(messages=[{"role": "user", "content": question}])
+    run = browser.beta.threads.runs.create(thread_id=thread.id, assistant_id=assistant.id)
+    wait_until(lambda: _sent(upstream, question), 30, "the run's model call")
+    assert stack.call("DELETE", f"/v1/api_keys/{minter['id']}", key).status == 200
+    ended = browser.beta.threads.runs.poll(run_id=run.id, thread_id=thread.id, poll_interval_ms=200)
+    assert ended.status == "failed" and ended.last_error is not None
+    assert ended.last_error.code == "invalid_api_key"  # type: ignore[comparison-overlap]
+    assert [m.role for m in browser.beta.threads.messages.list(thread_id=thread.id).data] == ["user"]
+    with pytest.raises(openai.AuthenticationError) as revoked:
+        browser.beta.threads.runs.create(thread_id=thread.id, assistant_id=assistant.id)
+    assert revoked.value.body["code"] == "invalid_client_token"  # type: ignore[index]
+    assert len(_sent(upstream, question)) == 1
+    assert stack.audit().ok

@@ -46,7 +46,9 @@ def every_provider(
     env["AZURE_OPENAI_API_KEY"] = upstream.api_key
     env["AZURE_OPENAI_ENDPOINT"] = upstream.base_url.removesuffix("/v1")
     providers_file = work / "providers.yaml"
-    providers_file.write_text("providers:\n  - id: azure\n    deployments: {gpt-4o-mini: prod-mini}\n")
+    providers_file.write_text(
+        "providers:\n  - id: azure\n    deployments: {gpt-4o-mini: prod-mini}\n    responses: native\n"
+    )
     env["RINGSIDE_PROVIDERS_FILE"] = str(providers_file)
     stack = Stack("sqlite", work / "data", upstream, extra_env=env).start()
     yield stack
@@ -90,6 +92,23 @@ def test_azure_calls_the_deployment_with_its_api_version_and_api_key_header(
             == f"/openai/deployments/{deployment}/chat/completions?api-version=2024-10-21"
         )
         assert seen["headers"]["api-key"] == upstream.api_key and "Authorization" not in seen["headers"]
+
+
+def test_azure_relays_responses_on_its_v1_route(every_provider: Stack, upstream: FakeUpstream) -> None:
+    """`responses: native` on an Azure entry: the Responses API relayed to `/openai/v1/responses`,
+    the deployment as the model, metered from its usage."""
+    sdk = openai.OpenAI(base_url=every_provider.base_url + "/v1", api_key=every_provider.live_key, max_retries=0)
+    answer = sdk.responses.create(model="fc:azure/gpt-4o-mini", input="hi (azure responses)")
+    assert answer.id.startswith("resp_") and answer.output_text and answer.usage is not None
+    seen = upstream.requests()[-1]
+    assert seen["headers"]["x-fake-path"] == "/openai/v1/responses"
+    assert seen["body"]["model"] == "prod-mini" and seen["body"]["store"] is False
+    assert seen["headers"]["api-key"] == upstream.api_key and "Authorization" not in seen["headers"]
+    with sdk.responses.stream(model="fc:azure/gpt-4.1", input="stream (azure responses)") as stream:
+        final = stream.get_final_response()
+    assert final.status == "completed" and final.output_text
+    assert upstream.requests()[-1]["body"]["model"] == "gpt-4.1"
+    assert sdk.responses.retrieve(final.id).output_text == final.output_text  # stored as Ringside's
 
 
 @pytest.mark.parametrize(

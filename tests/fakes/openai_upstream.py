@@ -140,6 +140,18 @@ async def azure_chat_completions(request: web.Request) -> web.StreamResponse:
     return await _answer_chat(request, replace(config, api_key=None), record)
 
 
+async def azure_responses(request: web.Request) -> web.StreamResponse:
+    """Azure OpenAI's v1 ``POST /openai/v1/responses`` (the deployment in the body's ``model``, no
+    api-version; the key in ``api-key``): otherwise OpenAI's Responses API."""
+    config = request.app[CONFIG]
+    headers = {str(name): value for name, value in request.headers.items()}
+    record = RecordedRequest(body=None, headers={**headers, "x-fake-path": request.path_qs})
+    request.app[RECORDS].append(record)
+    if config.api_key is not None and request.headers.get("api-key") != config.api_key:
+        return _error(record, 401, "Access denied due to invalid subscription key or wrong API endpoint.")
+    return await _answer_chat(request, replace(config, api_key=None), record, responses=True)
+
+
 def _authorized(request: web.Request, config: FakeConfig) -> bool:
     return config.api_key is None or request.headers.get("Authorization") == f"Bearer {config.api_key}"
 
@@ -416,6 +428,7 @@ def create_app(config: FakeConfig) -> web.Application:
     app.router.add_post("/v1/audio/transcriptions", audio_form)
     app.router.add_post("/v1/audio/translations", audio_form)
     app.router.add_post("/openai/deployments/{deployment}/chat/completions", azure_chat_completions)
+    app.router.add_post("/openai/v1/responses", azure_responses)
     openai_batches.add_routes(
         app, lambda url, body: _batch_line(app, url, body), lambda r: _authorized(r, config), config.batch_step_ms
     )

@@ -35,7 +35,8 @@ from workers.runs.shared import RunInput, StepOutcome
 HEARTBEAT_EVERY_S = 2.0
 WAIT_POLL_S = 0.2
 WAIT_FOR_S = 60.0  # one wait activity; the workflow waits again while the run still needs outputs
-GONE = ("not_found", "invalid_api_key")  # erased or deleted meanwhile; or its key revoked
+GONE = ("not_found",)  # erased or deleted meanwhile
+REVOKED = "invalid_api_key"  # the key the run acts as was revoked: the run ends failed (end_revoked)
 
 
 def _message_id(run_id: str, step: int) -> str:
@@ -68,6 +69,16 @@ class RunActivities:
     @activity.defn(name="assistant_run_step")
     async def step(self, request: RunInput) -> StepOutcome:
         objects = RunObjects(self._gateway.core, request.key_id)
+        try:
+            return await self._step(objects, request)
+        except RingsideError as error:
+            if error.code != REVOKED:
+                raise
+            # a model call under way when the key was revoked finished (and is billed); its answer
+            # is not written, and no further call is made
+            return StepOutcome("done", await objects.end_revoked(request.run_id, request.thread_id))
+
+    async def _step(self, objects: RunObjects, request: RunInput) -> StepOutcome:
         try:
             found = await objects.get(request.run_id, "run", request.thread_id)
         except RingsideError as error:
@@ -119,8 +130,9 @@ class RunActivities:
             if isinstance(search, metering_pb2.Denial):
                 return await self._fail(objects, found, run, {"code": search.code, "message": search.message})
             if search is not None:
+                results = search.pop("results", [])  # kept in the step, not beside it
                 private["search"] = search
-                run_steps.record(private, run_steps.file_search_step(run, step, int(time.time())))
+                run_steps.record(private, run_steps.file_search_step(run, step, int(time.time()), results))
         turn = await call_model(self._gateway, caller, private["models"], chat_body(run, private, context.messages))
         if turn.error is not None:
             return await self._fail(objects, found, run, turn.error, turn)
@@ -220,7 +232,9 @@ class RunActivities:
             try:
                 found = await objects.get(request.run_id, "run", request.thread_id)
             except RingsideError as error:
-                if error.code in GONE:
+                if error.code == REVOKED:
+                    await objects.end_revoked(request.run_id, request.thread_id)
+                if error.code in GONE or error.code == REVOKED:
                     return
                 raise
             if found.status != "requires_action" or time.time() > orjson.loads(found.body_json)["expires_at"]:
@@ -234,6 +248,8 @@ class RunActivities:
         try:
             found = await objects.get(request.run_id, "run", request.thread_id)
         except RingsideError as error:
+            if error.code == REVOKED:
+                return StepOutcome("done", await objects.end_revoked(request.run_id, request.thread_id))
             if error.code in GONE:
                 return StepOutcome("done", "gone")
             raise

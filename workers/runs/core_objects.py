@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import orjson
 
 from ringside.core.v1 import assistants_pb2 as pb
 from ringside_server.core_client import ActingKey, CoreClient
+from ringside_server.errors import RingsideError
 from ringside_server.jsonio import dumps
+from ringside_server.openai.assistant_objects import TERMINAL
 
 
 class RunObjects:
@@ -38,6 +41,48 @@ class RunObjects:
             self.key,
         )
         return answer.object
+
+    async def end_revoked(self, run_id: str, thread_id: str) -> str:
+        """The key the run acts as was revoked: the run ends `failed` (unless it had ended) with
+        `invalid_api_key`, so its caller sees why it stopped. → the run's final status."""
+        key = ActingKey(self.key.key_id, ending=True)
+        try:
+            found = (
+                await self._core.as_caller(
+                    self._core.assistants.GetObject,
+                    pb.GetObjectRequest(id=run_id, kind="run", parent_id=thread_id),
+                    key,
+                )
+            ).object
+        except RingsideError as error:
+            if error.code in ("not_found", "invalid_api_key"):  # deleted, erased, or its key is gone
+                return "gone"
+            raise
+        if found.status in TERMINAL:
+            return found.status
+        run = orjson.loads(found.body_json)
+        run |= {
+            "status": "failed",
+            "failed_at": int(time.time()),
+            "required_action": None,
+            "last_error": {
+                "code": "invalid_api_key",
+                "message": "The API key this run acted as (the one that made it, or minted its client token) "
+                "was revoked; the run stopped.",
+            },
+        }
+        answer = await self._core.as_caller(
+            self._core.assistants.UpdateObject,
+            pb.UpdateObjectRequest(
+                target=pb.GetObjectRequest(id=found.id, kind="run", parent_id=found.parent_id),
+                body_json=dumps(run).decode(),
+                private_json=found.private_json,
+                status="failed",
+                only_from_status=[found.status],
+            ),
+            key,
+        )
+        return answer.object.status
 
     async def create_message(self, thread_id: str, message: dict[str, Any]) -> None:
         made = pb.AssistantObject(

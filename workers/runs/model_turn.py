@@ -14,7 +14,7 @@ from ringside_server.errors import RingsideError
 from ringside_server.metering.call import MeteredCall
 from ringside_server.metering.gateway import Gateway
 from ringside_server.metering.request import Caller
-from ringside_server.openai import chat, file_search
+from ringside_server.openai import chat, file_search, run_steps
 from ringside_server.openai.assistant_objects import (
     MAX_THREAD_MESSAGES,
     chat_tools,
@@ -76,14 +76,18 @@ async def searched(
     users = [message_text(m) for m in messages if m.get("role") == "user"]
     query = (users[-1] if users else "").strip()[:4096]
     if not query:
-        return {"context": "", "citations": []}
+        return {"context": "", "citations": [], "results": []}
     found = await search_stores(
         gateway, caller, objects.key, stores, query, file_search_limit(run, DEFAULT_SEARCH_RESULTS)
     )
     if isinstance(found, metering_pb2.Denial):
         return found
     cited = {hit.file_id: hit.filename for hit in found.hits}
-    return {"context": file_search.context_of(found.hits), "citations": [[k, v] for k, v in cited.items()]}
+    return {
+        "context": file_search.context_of(found.hits),
+        "citations": [[k, v] for k, v in cited.items()],
+        "results": run_steps.search_results([(h.file_id, h.filename, h.score, h.text) for h in found.hits]),
+    }
 
 
 def chat_body(run: dict[str, Any], private: dict[str, Any], messages: list[dict[str, Any]]) -> dict[str, Any]:

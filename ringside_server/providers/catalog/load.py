@@ -56,7 +56,8 @@ CONNECTION_FIELDS = {
     "batch_discount_pct",
 }
 # How a provider serves POST /v1/responses: "" (Ringside translates it to chat completions) or
-# "native" (the provider speaks OpenAI's Responses API itself: the request is relayed; kind openai only).
+# "native" (the provider speaks OpenAI's Responses API itself: the request is relayed; kinds openai
+# and azure — Azure's v1 route, `/openai/v1/responses`, with the deployment as the model).
 RESPONSES_SUPPORT = ("", "native")
 # A provider's batch API a batch may be forwarded to (API.md "Batch money"; default: none).
 BATCH_APIS = ("openai",)
@@ -208,8 +209,10 @@ def parse_connection(entry: object, where: str) -> Connection:
     values = {name: entry.get(name, "") for name in CONNECTION_FIELDS - {"deployments", "batch_discount_pct"}}
     if not all(isinstance(value, str) for value in values.values()):
         raise ValueError(f"{where}: connection fields must be strings")
-    if values["responses"] not in RESPONSES_SUPPORT or (values["responses"] and entry["kind"] != "openai"):
-        raise ValueError(f"{where}: responses must be 'native' (kind openai only) or left out")
+    if values["responses"] not in RESPONSES_SUPPORT or (
+        values["responses"] and entry["kind"] not in ("openai", "azure")
+    ):
+        raise ValueError(f"{where}: responses must be 'native' (kinds openai and azure only) or left out")
     if values["batch_api"] not in ("", *BATCH_APIS):
         raise ValueError(f"{where}: batch_api must be one of {BATCH_APIS}")
     discount = entry.get("batch_discount_pct", 0)

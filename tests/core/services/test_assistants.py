@@ -4,6 +4,7 @@ customer sees its own threads and the account's assistants — which it may not 
 
 from __future__ import annotations
 
+import dataclasses
 import pathlib
 import secrets
 from collections.abc import AsyncIterator
@@ -13,7 +14,7 @@ import pytest
 from core.domain.assistants import AssistantObject
 from core.domain.entities import SCOPES
 from core.server import open_core
-from core.services import accounts, assistants, customers
+from core.services import accounts, assistants, client_tokens, customers
 from core.services.core import Core, Principal
 from core.services.customers import CustomerInput
 from ringside_server.errors import RingsideError
@@ -114,3 +115,56 @@ async def test_a_customer_sees_its_own_threads_and_the_accounts_assistants(world
         with pytest.raises(RingsideError) as error:
             await attempt
         assert error.value.code == "not_found"
+
+
+async def test_a_client_token_writes_its_customers_threads_as_the_key_that_minted_it(
+    world: tuple[Core, Principal],
+) -> None:
+    core, principal = world
+    alice, _ = await customers.create(core, principal, CustomerInput(external_id="alice_ct"))
+    await client_tokens.ensure_signing_key(core)  # what the core's start does
+    minter = await accounts.create_key(core, principal, True, ["api:write"], "minter")
+    as_minter = Principal(principal.account_id, True, minter.key.scopes, minter.key.id)
+    minted = await client_tokens.mint(core, as_minter, alice.id, 300, "https://app.example", "", ["POST /v1/threads"])
+    assert minted.claims.key_id == minter.key.id  # the token names its minting key
+    token = client_tokens.principal_of(core, minted.token)
+    thread = await assistants.create(core, token, _object("thread", "thread"), "")
+    run = await assistants.create(core, token, _object("run", "run", thread.id, "queued"), "")
+    # the thread is the token's customer's; the run is made (and will run) as the minting key
+    assert (thread.customer_id, run.customer_id, run.key_id) == (alice.id, alice.id, minter.key.id)
+    for attempt, code in [
+        (assistants.create(core, token, _object("assistant", "asst"), ""), "endpoint_not_allowed"),
+        # a token minted before tokens named their key: it verifies, but starts no run
+        (
+            assistants.create(core, dataclasses.replace(token, minting_key_id=""), _object("thread", "thread"), ""),
+            "invalid_client_token",
+        ),
+    ]:
+        with pytest.raises(RingsideError) as refused:
+            await attempt
+        assert refused.value.code == code
+    await accounts.delete_key(core, principal, minter.key.id)
+    with pytest.raises(RingsideError) as revoked:  # the minting key revoked: no new run starts
+        await assistants.create(core, token, _object("run", "run", thread.id, "queued"), "")
+    assert revoked.value.code == "invalid_client_token"
+    assert (await assistants.get(core, token, thread.id, "thread", "", "")).id == thread.id  # reads go on
+
+
+async def test_a_revoked_keys_worker_may_only_end_its_run(world: tuple[Core, Principal]) -> None:
+    core, principal = world
+    thread = await assistants.create(core, principal, _object("thread", "thread"), "")
+    run = await assistants.create(core, principal, _object("run", "run", thread.id, "in_progress"), "")
+    worker = dataclasses.replace(principal, key_revoked=True)
+    target = (run.id, "run", "", thread.id)
+    for attempt in [
+        assistants.update(core, worker, target, ('{"status":"in_progress"}', "{}", "in_progress"), ()),
+        assistants.get(core, worker, thread.id, "thread", "", ""),
+        assistants.create(core, worker, _object("message", "msg", thread.id), ""),
+        assistants.list_objects(core, worker, _ask("run", thread.id)),
+    ]:
+        with pytest.raises(RingsideError) as refused:
+            await attempt
+        assert refused.value.code == "invalid_api_key"
+    assert (await assistants.get(core, worker, run.id, "run", "", thread.id)).status == "in_progress"
+    ended = await assistants.update(core, worker, target, ('{"status":"failed"}', "{}", "failed"), ("in_progress",))
+    assert ended.status == "failed"
