@@ -37,24 +37,24 @@ _lock = threading.Lock()
 
 
 def _forget_buffer() -> None:
-    global _buffer, _offset
-    _buffer, _offset = b"", 0
+    global _buffer, _offset, _last
+    _buffer, _offset, _last = b"", 0, (-1, "")
 
 
 os.register_at_fork(after_in_child=_forget_buffer)
 
 
 def _buffered_token(length: int) -> str:
+    """The next `length` characters of the buffer; the caller holds `_lock`."""
     global _buffer, _offset
-    with _lock:
-        end = _offset + length
-        if end > len(_buffer):
-            chars = _buffer[_offset:]
-            while len(chars) < length:  # 1/32 of the bytes are dropped: a refill gives ~3,970
-                chars += os.urandom(max(_REFILL, length)).translate(_TABLE, _DROPPED)
-            _buffer, _offset, end = chars, 0, length
-        token = _buffer[_offset:end]
-        _offset = end
+    end = _offset + length
+    if end > len(_buffer):
+        chars = _buffer[_offset:]
+        while len(chars) < length:  # 1/32 of the bytes are dropped: a refill gives ~3,970
+            chars += os.urandom(max(_REFILL, length)).translate(_TABLE, _DROPPED)
+        _buffer, _offset, end = chars, 0, length
+    token = _buffer[_offset:end]
+    _offset = end
     return token.decode()
 
 
@@ -81,7 +81,38 @@ def _stamp(millis: int) -> str:
     return text
 
 
+_DIGIT = {char: value for value, char in enumerate(_ALPHABET)}
+_last: tuple[int, str] = (-1, "")  # the last sortable id's millisecond and random part (under _lock)
+_FRESH_TAIL = 5  # characters of a stepped random part that stay fresh (~30 bits), see `_after`
+
+
+def _after(last: str, fresh: str) -> str | None:
+    """A random part that sorts after `last`: its characters up to some position, that one stepped
+    up by one, the rest (at least `_FRESH_TAIL` characters) from `fresh`; None when every position
+    that may step is already the top character (62**11 steps away: never in practice)."""
+    for i in range(len(last) - _FRESH_TAIL - 1, -1, -1):
+        digit = _DIGIT[last[i]]
+        if digit < len(_ALPHABET) - 1:
+            return last[:i] + _ALPHABET[digit + 1] + fresh[i + 1 :]
+    return None
+
+
 def new_sortable_id(prefix: str, random_length: int = 16) -> str:
     """An id whose first 8 characters encode the creation time in milliseconds (base62, fixed
-    width), so ids sort in creation order (lists and their cursors rely on it) and stay unguessable."""
-    return f"{prefix}_{_stamp(time.time_ns() // 1_000_000)}{_buffered_token(random_length)}"
+    width), so ids sort in creation order (lists, their cursors and the wallet's running balances
+    rely on it) and stay unguessable. Within one process the order is strict: an id made in the same
+    millisecond as the last one (or after the clock stepped back) keeps that millisecond and steps its
+    random part past the last one's."""
+    global _last
+    millis = time.time_ns() // 1_000_000
+    with _lock:
+        token = _buffered_token(random_length)
+        last_millis, last_token = _last
+        if millis <= last_millis and len(last_token) == random_length > _FRESH_TAIL:
+            stepped = _after(last_token, token)
+            if stepped is None:
+                millis = last_millis + 1
+            else:
+                millis, token = last_millis, stepped
+        _last = (millis, token)
+        return f"{prefix}_{_stamp(millis)}{token}"

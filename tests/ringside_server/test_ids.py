@@ -40,3 +40,10 @@ def test_a_forked_child_does_not_repeat_its_parents_ids() -> None:
     os.waitpid(pid, 0)
     assert _SORTABLE.match(child)
     assert child[11:] != ids.new_sortable_id("tr")[11:]  # the random parts, past the time stamp
+
+
+def test_sortable_ids_made_in_one_millisecond_sort_in_the_order_they_were_made() -> None:
+    made = [ids.new_sortable_id("tr") for _ in range(5_000)]  # hundreds per millisecond
+    assert made == sorted(made) and len(set(made)) == len(made)
+    stamps = [i[3:11] for i in made]
+    assert len(set(stamps)) < len(made)  # several per millisecond, so the step was exercised
