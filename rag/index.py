@@ -105,6 +105,10 @@ class VectorIndexes(Protocol):
     def delete_file(self, name: str, file_id: str) -> None:
         """Removes every point of the file; searches stop returning it when this returns."""
 
+    def set_attributes(self, name: str, file_id: str, attributes: Mapping[str, Any]) -> None:
+        """Replaces the attributes of every point of the file (an attribute update); filters see
+        them when this returns."""
+
     def drop(self, name: str) -> None:
         """Removes the index and its storage (a no-op when it does not exist)."""
 

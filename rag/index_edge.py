@@ -11,7 +11,7 @@ import fcntl
 import pathlib
 import shutil
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import IO, Any
 
 import qdrant_edge as edge
@@ -88,6 +88,11 @@ class EdgeIndexes:
     def delete_file(self, name: str, file_id: str) -> None:
         """Removes every point of the file."""
         self._shard(name).update(edge.UpdateOperation.delete_points_by_filter(_file_filter(file_id)))
+
+    def set_attributes(self, name: str, file_id: str, attributes: Mapping[str, Any]) -> None:
+        """Replaces the file's points' attributes (and their boolean shadow), keys set whole."""
+        payload = {PAYLOAD_ATTRIBUTES: dict(attributes), _BOOLEAN_SHADOW: _booleans(attributes)}
+        self._shard(name).update(edge.UpdateOperation.set_payload_by_filter(_file_filter(file_id), payload))
 
     def drop(self, name: str) -> None:
         """Closes the index and deletes its directory."""
@@ -173,10 +178,12 @@ def _own(lock_path: pathlib.Path) -> IO[bytes]:
 
 def _payload(point: IndexPoint) -> dict[str, Any]:
     payload = point.payload()
-    payload[_BOOLEAN_SHADOW] = {
-        key: "true" if value else "false" for key, value in point.attributes.items() if isinstance(value, bool)
-    }
+    payload[_BOOLEAN_SHADOW] = _booleans(point.attributes)
     return payload
+
+
+def _booleans(attributes: Mapping[str, Any]) -> dict[str, str]:
+    return {key: "true" if value else "false" for key, value in attributes.items() if isinstance(value, bool)}
 
 
 def _file_filter(file_id: str) -> edge.Filter:

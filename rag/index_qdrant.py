@@ -9,7 +9,8 @@ path that way (DECISIONS.md, 16).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from qdrant_client import QdrantClient
 from qdrant_client import models as qdrant
@@ -86,6 +87,16 @@ class QdrantIndexes:
         """Removes every point of the file and waits until searches no longer see them."""
         self._require(name)
         self._client.delete(name, points_selector=qdrant.FilterSelector(filter=_file_filter(file_id)), wait=True)
+
+    def set_attributes(self, name: str, file_id: str, attributes: Mapping[str, Any]) -> None:
+        """Replaces the file's points' attributes and waits until filters see them."""
+        self._require(name)
+        self._client.set_payload(
+            name,
+            payload={PAYLOAD_ATTRIBUTES: dict(attributes)},
+            points=qdrant.FilterSelector(filter=_file_filter(file_id)),
+            wait=True,
+        )
 
     def names(self) -> list[str]:
         """The collections that are indexes (a shared server may hold others: never listed)."""

@@ -36,6 +36,7 @@ from prometheus_client import CollectorRegistry
 
 from rag.embedder import DIMENSIONS, LOCAL_MODEL_REF, EmbeddingInputError, Embeddings, LocalEmbedder
 from rag.errors import InvalidRequestError
+from rag.fence import FencedIndexes, FileFence
 from rag.filters import parse_filter
 from rag.index import CollectionLayout, IndexNotFoundError, IndexPoint, VectorIndexes, index_name, open_indexes
 from rag.optimize import OptimizePolicy
@@ -172,6 +173,18 @@ class RagServicer(rag_pb2_grpc.RagServiceServicer):
 
         return await self._guarded(context, call)
 
+    async def SetFileAttributes(
+        self, request: rag_pb2.SetFileAttributesRequest, context: grpc.aio.ServicerContext
+    ) -> rag_pb2.SetFileAttributesResponse:
+        async def call() -> rag_pb2.SetFileAttributesResponse:
+            name = _index(request.index)
+            attributes = _attributes(request.attributes_json, "attributes_json")
+            with contextlib.suppress(IndexNotFoundError):  # nothing indexed yet: the ingest writes the row's
+                await self._run(self._index_executor, self._indexes.set_attributes, name, request.file_id, attributes)
+            return rag_pb2.SetFileAttributesResponse()
+
+        return await self._guarded(context, call)
+
     async def DropIndex(
         self, request: rag_pb2.DropIndexRequest, context: grpc.aio.ServicerContext
     ) -> rag_pb2.DropIndexResponse:
@@ -222,10 +235,15 @@ def _index(reference: rag_pb2.IndexRef) -> str:
     return index_name(reference.store_id, reference.generation)
 
 
-def _point(point: rag_pb2.Point) -> IndexPoint:
-    attributes = json.loads(point.attributes_json) if point.attributes_json else {}
+def _attributes(attributes_json: str, param: str) -> dict[str, Any]:
+    attributes = json.loads(attributes_json) if attributes_json else {}
     if not isinstance(attributes, dict):
-        raise InvalidRequestError("points.attributes_json", "attributes must be a JSON object")
+        raise InvalidRequestError(param, "attributes must be a JSON object")
+    return attributes
+
+
+def _point(point: rag_pb2.Point) -> IndexPoint:
+    attributes = _attributes(point.attributes_json, "points.attributes_json")
     return IndexPoint(
         id=point.id,
         vector=list(point.vector),
@@ -311,7 +329,7 @@ async def _ingest(options: RagOptions, servicer: RagServicer) -> None:
         await core.close()
 
 
-async def _sweep(options: RagOptions, indexes: VectorIndexes) -> None:
+async def _sweep(options: RagOptions, indexes: VectorIndexes, fence: FileFence) -> None:
     """Removes the bytes, indexes and cached parses the core no longer knows (workers/rag_ingest/sweep.py)."""
     from workers.rag_ingest.sweep import Sweeper
 
@@ -325,6 +343,7 @@ async def _sweep(options: RagOptions, indexes: VectorIndexes) -> None:
             options.parse_cache,
             options.partial_upload_ttl_s,
             options.sweep_grace_s,
+            fence=fence,
         )
         await sweeper.run(options.sweep_interval_s)
     finally:
@@ -353,8 +372,15 @@ def build_server(
 
 async def serve(options: RagOptions) -> None:
     """Runs the rag role until SIGINT or SIGTERM."""
-    indexes = open_indexes(
-        path=options.index_path, url=options.qdrant_url, api_key=options.qdrant_api_key, layout=options.qdrant_layout
+    fence = FileFence()  # the sweep's against ingests' writes (rag/fence.py)
+    indexes = FencedIndexes(
+        open_indexes(
+            path=options.index_path,
+            url=options.qdrant_url,
+            api_key=options.qdrant_api_key,
+            layout=options.qdrant_layout,
+        ),
+        fence,
     )
     embedder = LocalEmbedder(threads=options.threads)
     servicer = RagServicer(embedder, indexes, options.internal_token)
@@ -375,7 +401,7 @@ async def serve(options: RagOptions) -> None:
     heartbeat = asyncio.create_task(_heartbeat(options)) if options.core_address else None
     ingesting = asyncio.create_task(_ingest(options, servicer)) if options.temporal else None
     sweeps = options.core_address and options.files and options.parse_cache and options.sweep_interval_s
-    sweeping = asyncio.create_task(_sweep(options, indexes)) if sweeps else None
+    sweeping = asyncio.create_task(_sweep(options, indexes, fence)) if sweeps else None
     policy = OptimizePolicy(indexes, options.optimize_min_points)
     optimizing = asyncio.create_task(policy.run(options.optimize_interval_s)) if options.optimize_interval_s else None
     await stop.wait()

@@ -160,6 +160,15 @@ def metered_gateway(settings: Settings, core: CoreClient, session: aiohttp.Clien
     return Gateway(settings=settings, core=core, refs=refs, providers=providers, breakers=breakers, rag=rag)
 
 
+async def drain_query_log(gateway: Gateway, timeout_s: float) -> None:
+    """The query-log entries of the file_search calls the activities made are written before the
+    worker exits (as the edge drains its own at shutdown); past `timeout_s` the rest are lost."""
+    try:
+        await asyncio.wait_for(gateway.query_log.drain(), timeout_s)
+    except TimeoutError:
+        log.warning("worker stopped with %d query log entries unwritten", len(gateway.query_log))
+
+
 def family_workers(
     client: Client,
     families: list[str],
@@ -257,6 +266,7 @@ async def serve(settings: Settings) -> None:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
             log.info("worker stopping: finishing running activities")
+        await drain_query_log(gateway, settings.drain_timeout_s)
         await request_log.close()
     finally:
         await session.close()

@@ -241,6 +241,27 @@ async def detach(core: Core, principal: Principal, store_id: str, customer_ref: 
     return row
 
 
+async def update_attributes(
+    core: Core, principal: Principal, store_id: str, customer_ref: str, file_id: str, attributes_json: str
+) -> VectorStoreFile:
+    """Replaces a store file's attributes (OpenAI's `POST …/files/{file_id}`); another owner's is 404.
+    The edge then sets them on the file's points, so search filters read them at once."""
+    require_scope(principal, "api:write", customer_bound=True)
+    row = get(core, principal, store_id, customer_ref, file_id)
+    _check_json(attributes_json, "")
+    changed = dataclasses.replace(row, attributes_json=attributes_json or "{}")  # not progress: `updated` stays
+
+    def apply() -> VectorStoreFile:
+        rows = core.state.store_files.get(row.store_id, {})
+        current = rows.get(row.file_id)
+        if current is None or current.attach_id != row.attach_id:  # detached (or attached anew) meanwhile
+            return changed
+        rows[row.file_id] = dataclasses.replace(current, attributes_json=changed.attributes_json)
+        return rows[row.file_id]
+
+    return await core.writer.write_then_apply([VectorStoreFileUpdate(changed)], apply)
+
+
 def pending(core: Core, limit: int) -> list[VectorStoreFile]:
     """Attachments still in progress, oldest first (the rag role starts their workflows)."""
     if not 1 <= limit <= MAX_PENDING:

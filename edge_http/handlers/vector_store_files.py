@@ -141,6 +141,34 @@ async def get_file(request: web.Request) -> web.Response:
     return _json(render_file(found.file, edge.settings.rag_ingest_stall_s))
 
 
+UPDATE_FIELDS = frozenset({"attributes"})
+
+
+async def update_file(request: web.Request) -> web.Response:
+    """POST /v1/vector_stores/{id}/files/{file_id} {attributes}: OpenAI's attribute update. The
+    core's row changes, then the file's points in the index (and in a migration's being built), so
+    a search's filters read the new attributes once this answers; an ingest still running sets the
+    row's attributes on what it wrote when it ends (workers/rag_ingest/activities.py)."""
+    edge = request.app[EDGE]
+    body = parse_object(await request.read())
+    wire.refuse_unknown(body, UPDATE_FIELDS)
+    if "attributes" not in body:
+        raise RingsideError("invalid_request", "attributes is required.", "attributes")
+    attributes = orjson.dumps(wire.attributes_of(body["attributes"])).decode()
+    file_request = _file_request(request)
+    file_request.attributes_json = attributes
+    updated = await edge.core.as_caller(edge.core.vector_stores.UpdateStoreFile, file_request, authorization(request))
+    row = updated.file
+    if edge.rag is not None:
+        for generation in (row.generation, row.migrating_generation) if row.migrating_generation else (row.generation,):
+            try:
+                await edge.rag.set_attributes(row.store_id, generation, row.file_id, attributes)
+            except RingsideError as error:
+                if error.code != "not_found":  # no index yet: nothing ingested to update
+                    raise
+    return _json(render_file(row, edge.settings.rag_ingest_stall_s))
+
+
 async def detach_file(request: web.Request) -> web.Response:
     edge = request.app[EDGE]
     detached = await edge.core.as_caller(

@@ -271,6 +271,71 @@ def test_a_paraphrased_question_ranks_the_right_file_first(stack: Stack) -> None
     assert strict.data == []
 
 
+def test_updating_a_files_attributes_reaches_search_filters_at_once(stack: Stack) -> None:
+    """OpenAI's `POST …/files/{file_id} {attributes}` (the SDK's `files.update`): the store file shows
+    them and the file's points carry them when it answers (string, number and boolean filters);
+    only the store's owner may update (404 otherwise), within OpenAI's bounds."""
+    key = stack.new_account()["live"]
+    sdk = client(stack, key)
+    external = "attrs_" + secrets.token_hex(4)
+    assert stack.call("POST", "/v1/customers", key, {"external_id": external}).status == 201
+    alice = {"FC-Customer": f"ext:{external}"}
+    store = sdk.vector_stores.create(name="attributes", extra_headers=alice)
+    file_id = _upload(sdk, "bees.md", b"# Bees\n\nThe hives on the roof give honey each August.\n", extra_headers=alice)
+    sdk.vector_stores.files.create(store.id, file_id=file_id, attributes={"team": "red"}, extra_headers=alice)
+    assert settled(sdk, store.id, file_id, extra_headers=alice).status == "completed"
+
+    def found(filters: dict[str, Any]) -> set[str]:
+        page = sdk.vector_stores.search(store.id, query="honey", filters=filters, extra_headers=alice)  # type: ignore[arg-type]
+        return {hit.file_id for hit in page.data}
+
+    assert found({"type": "eq", "key": "team", "value": "red"}) == {file_id}
+    new = {"team": "blue", "public": True, "rank": 3}
+    updated = sdk.vector_stores.files.update(file_id, vector_store_id=store.id, attributes=new, extra_headers=alice)
+    assert (updated.object, updated.id, updated.status, updated.attributes) == (
+        "vector_store.file",
+        file_id,
+        "completed",
+        new,
+    )
+    assert found({"type": "eq", "key": "team", "value": "blue"}) == {file_id}  # no wait: at once
+    assert found({"type": "eq", "key": "team", "value": "red"}) == set()
+    assert found({"type": "eq", "key": "public", "value": True}) == {file_id}
+    assert found({"type": "gte", "key": "rank", "value": 3}) == {file_id}
+    page = sdk.vector_stores.search(store.id, query="honey", extra_headers=alice)
+    assert page.data and all(hit.attributes == new for hit in page.data)
+    assert sdk.vector_stores.files.retrieve(file_id, vector_store_id=store.id, extra_headers=alice).attributes == new
+    bob = "other_" + secrets.token_hex(4)
+    assert stack.call("POST", "/v1/customers", key, {"external_id": bob}).status == 201
+    other_account = client(stack, stack.new_account()["live"])
+    for attempt in (
+        lambda: sdk.vector_stores.files.update(
+            file_id, vector_store_id=store.id, attributes={"team": "x"}, extra_headers={"FC-Customer": f"ext:{bob}"}
+        ),
+        lambda: other_account.vector_stores.files.update(file_id, vector_store_id=store.id, attributes={"team": "x"}),
+        lambda: sdk.vector_stores.files.update("file-doesnotexist00", vector_store_id=store.id, attributes={}),
+    ):
+        with pytest.raises(openai.NotFoundError):
+            attempt()
+    path = f"/v1/vector_stores/{store.id}/files/{file_id}"
+    for body in (
+        {},
+        {"attributes": {"team": "x"}, "unknown": 1},
+        {"attributes": {f"k{i}": i for i in range(17)}},
+        {"attributes": {"k" * 65: 1}},
+        {"attributes": {"k": "v" * 513}},
+        {"attributes": {"k": [1]}},
+        {"attributes": "team=x"},
+    ):
+        answer = stack.call("POST", path, key, body)
+        assert answer.status == 400, (body, answer.body)
+        assert answer.json()["error"]["param"] in ("attributes", "unknown"), answer.body
+    assert found({"type": "eq", "key": "team", "value": "blue"}) == {file_id}  # nothing refused changed them
+    bounds = {**{f"k{i}": i for i in range(15)}, "s" * 64: "v" * 512}  # OpenAI's limits: allowed
+    assert sdk.vector_stores.files.update(file_id, vector_store_id=store.id, attributes=bounds).attributes == bounds
+    assert found({"type": "eq", "key": "s" * 64, "value": "v" * 512}) == {file_id}
+
+
 def test_search_visibility_and_metering(stack: Stack) -> None:
     key = stack.new_account()["live"]
     sdk = client(stack, key)

@@ -10,10 +10,12 @@ provider is not configured fails with a clear `server_error`."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import pathlib
 import secrets
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -23,13 +25,20 @@ import grpc
 import openai
 import pytest
 
+from rag.fence import FencedIndexes, FileFence
+from rag.index import IndexPoint, index_name, open_indexes
 from ringside.rag.v1 import rag_pb2, rag_pb2_grpc
+from ringside_server.core_client import CoreClient
+from ringside_server.file_store import LocalFileStore
 from tests.conftest import BACKENDS
 from tests.e2e.rag_ingest_stack import ingest_stack
 from tests.e2e.test_chat_completions import client
 from tests.e2e.test_erase import _database_bytes, _person, _traces
 from tests.e2e.test_rag_ingest import settled
 from tests.harness import Stack, wait_until
+from workers.rag_ingest.sweep import Sweeper
+
+WRITE_WAITS_S = 0.3  # how long the test watches a write wait behind the sweep's fence
 
 SWEEP_ENV = {"RINGSIDE_RAG_SWEEP_INTERVAL_S": "0.5", "RINGSIDE_RAG_SWEEP_GRACE_S": "3"}
 GONE_DEADLINE_S = 60.0
@@ -182,6 +191,64 @@ def test_the_sweep_removes_the_points_of_a_file_no_longer_attached(stack: Stack)
         assert "file-GoneWhileDown0" in files_found()
         wait_until(lambda: "file-GoneWhileDown0" not in files_found(), GONE_DEADLINE_S, "the sweep")
         assert files_found() == {kept}  # the attached file's points stay
+
+
+def _points(file_id: str, count: int) -> list[IndexPoint]:
+    return [
+        IndexPoint(id=str(uuid.uuid4()), vector=[1.0] + [0.0] * 383, file_id=file_id, chunk_index=n, text=f"chunk {n}")
+        for n in range(count)
+    ]
+
+
+async def test_the_sweep_keeps_the_points_of_a_file_attached_between_its_check_and_its_delete(
+    stack: Stack, tmp_path: pathlib.Path
+) -> None:
+    """The race the sweep's fence closes (rag/fence.py): the sweep finds a file's points with no
+    attachment, then — before it deletes — the file is attached again and its ingest writes. The
+    sweep asks the core again under the file's fence, so it keeps those points (the write waits
+    for the fence), while a file still unattached loses its points. A real core answers; the
+    index is the embedded engine in a directory of the test's own (the rag role owns the stack's)."""
+    sdk = client(stack, stack.new_account()["live"])
+    store = sdk.vector_stores.create(name="fenced")
+    late = sdk.files.create(file=("late.txt", b"Attached while the sweep looked.\n"), purpose="assistants").id
+    stale = sdk.files.create(file=("stale.txt", b"Never attached.\n"), purpose="assistants").id
+    name = index_name(store.id, 0)
+    writer = threading.Thread(target=lambda: indexes.upsert(name, _points(late, 2)))
+    waited: list[bool] = []
+
+    class AttachingMeanwhile(FileFence):
+        """Attaches `late` as the sweep closes its fence (after its first check said unattached)."""
+
+        @contextlib.contextmanager
+        def holding(self, index: str, file_id: str) -> Iterator[None]:
+            with super().holding(index, file_id):
+                if file_id == late:
+                    sdk.vector_stores.files.create(store.id, file_id=late)  # the core commits the attach
+                    writer.start()  # its ingest writes: behind the fence
+                    time.sleep(WRITE_WAITS_S)
+                    waited.append(writer.is_alive())
+                yield
+
+    fence = AttachingMeanwhile()
+    indexes = FencedIndexes(open_indexes(path=tmp_path / "index"), fence)
+    core = CoreClient(f"127.0.0.1:{stack.grpc_port}", stack.internal_token)
+    try:
+        indexes.create(name, 384)
+        indexes.upsert(name, _points(late, 3) + _points(stale, 3))  # what an earlier attach left
+        (tmp_path / "files").mkdir()
+        (tmp_path / "parses").mkdir()
+        sweeper = Sweeper(core, indexes, LocalFileStore(tmp_path / "files"), tmp_path / "parses", 3600, 60, fence=fence)
+        swept = await sweeper.sweep()
+        await asyncio.to_thread(writer.join, 30)
+        assert waited == [True]  # the ingest's write waited for the sweep's decision
+        assert swept.orphan_files == 1  # stale only
+        assert indexes.count(name, stale) == 0
+        assert indexes.count(name, late) == 5  # the earlier 3 (attached now: a re-ingest replaces them) and 2 new
+    finally:
+        await core.close()
+        indexes.close()
+        with contextlib.suppress(openai.NotFoundError):
+            sdk.vector_stores.delete(store.id)
 
 
 def test_a_store_on_openais_embedding_model_ingests_and_searches(stack: Stack) -> None:

@@ -8,7 +8,15 @@ import pathlib
 import numpy as np
 import pytest
 
-from rag.embedder import DIMENSIONS, MAX_TEXTS_PER_CALL, WINDOW_TOKENS, EmbeddingInputError, LocalEmbedder
+from rag.embedder import (
+    DIMENSIONS,
+    MAX_PADDING_SHARE,
+    MAX_TEXTS_PER_CALL,
+    WINDOW_TOKENS,
+    EmbeddingInputError,
+    LocalEmbedder,
+    length_buckets,
+)
 
 REFERENCE = json.loads((pathlib.Path(__file__).parent / "fixtures" / "minilm_reference.json").read_text())
 
@@ -29,6 +37,24 @@ def test_vectors_are_unit_length_and_keep_input_order_whatever_the_batching() ->
     batched = LocalEmbedder(threads=2, batch_size=7).embed(texts).vectors
     np.testing.assert_allclose(np.linalg.norm(batched, axis=1), 1.0, atol=1e-5)
     np.testing.assert_allclose(batched, one_by_one, atol=1e-4)
+
+
+@pytest.mark.parametrize(
+    ("lengths", "batch_size", "expected"),
+    [
+        ([130, 130, 130, 22], 8, [[3], [0, 1, 2]]),  # a file's short last chunk is not padded to 130
+        ([130] * 10, 8, [[0, 1, 2, 3, 4, 5, 6, 7], [8, 9]]),
+        ([40, 100, 35, 110, 98], 8, [[2, 0], [4, 1, 3]]),
+    ],
+)
+def test_model_runs_are_padded_only_to_texts_of_about_their_length(
+    lengths: list[int], batch_size: int, expected: list[list[int]]
+) -> None:
+    buckets = length_buckets(lengths, batch_size)
+    assert buckets == expected
+    for bucket in buckets:
+        longest = max(lengths[position] for position in bucket)
+        assert all(lengths[position] >= (1 - MAX_PADDING_SHARE) * longest for position in bucket)
 
 
 def test_long_input_is_truncated_to_the_window_and_counted_as_read(embedder: LocalEmbedder) -> None:

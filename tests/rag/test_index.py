@@ -106,6 +106,29 @@ def test_delete_file_removes_its_chunks_from_results(filled: VectorIndexes) -> N
     assert filled.count(NAME) == 25
 
 
+def test_set_attributes_replaces_one_files_attributes_for_filters_at_once(filled: VectorIndexes) -> None:
+    new = {"author": "barbara", "public": True, "year": 1974}
+    filled.set_attributes(NAME, "file-1", new)
+
+    def files(raw: dict[str, Any]) -> set[str]:
+        return {hit.file_id for hit in filled.search(NAME, unit(7), limit=50, filters=parse_filter(raw))}
+
+    assert files({"type": "eq", "key": "author", "value": "barbara"}) == {"file-1"}
+    assert "file-1" not in files({"type": "eq", "key": "author", "value": "grace"})  # its old value
+    assert "file-1" not in files({"type": "gt", "key": "rating", "value": 0})  # a key it no longer has
+    assert "file-1" in files({"type": "eq", "key": "public", "value": True})  # booleans (their shadow too)
+    assert "file-1" in files({"type": "lt", "key": "year", "value": 1990})
+    hits = [hit for hit in filled.search(NAME, unit(7), limit=50) if hit.file_id == "file-1"]
+    assert len(hits) == 5 and all(hit.attributes == new for hit in hits)
+    assert all(
+        hit.attributes == attributes_of(2) for hit in filled.search(NAME, unit(7), limit=50) if hit.file_id == "file-2"
+    )
+    filled.set_attributes(NAME, "file-1", {})
+    assert "file-1" not in files({"type": "eq", "key": "public", "value": True})  # the shadow went too
+    with pytest.raises(IndexNotFoundError):
+        filled.set_attributes(index_name("vs_test", 9), "file-1", new)
+
+
 def test_each_generation_is_its_own_index_and_drop_removes_one(filled: VectorIndexes) -> None:
     next_generation = index_name("vs_test", 2)
     filled.create(next_generation, DIMENSIONS)

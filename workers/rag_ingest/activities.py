@@ -220,10 +220,34 @@ class IngestActivities:
         await self._settle(admitted, model, spent, metering_pb2.SETTLE_OUTCOME_COMPLETED)
         if job.HasField("migration"):  # attached while a migration runs: embedded with its model too
             spent += await self._also_migrating(job, text, attributes)  # its own metered calls
+        await self._attributes_since(request, job, name)
         used = json.dumps(strategy.to_openai())
         return IngestOutcome(
             "completed", len(chunks), generation=store.generation, chunking_json=used, embedding_tokens=spent
         )
+
+    async def _attributes_since(self, request: IngestInput, job: pb.IngestJobResponse, name: str) -> None:
+        """An attribute update answered while this ingest wrote may have missed points written after
+        it: once every point is written, the row's attributes (read now) go on all of them. (An update
+        the core takes after this read sets them on every point itself: they are all written.)"""
+        try:
+            now = await self._core.internal(
+                self._core.vector_stores.GetIngestJob,
+                pb.IngestJobRequest(store_id=request.store_id, file_id=request.file_id),
+            )
+        except RingsideError as error:
+            if error.code == "not_found":
+                return  # detached meanwhile: its points go with it
+            raise
+        if now.file.attach_id != request.attach_id or now.file.attributes_json == job.file.attributes_json:
+            return
+        attributes = json.loads(now.file.attributes_json or "{}")
+        names = [name]
+        if job.HasField("migration"):
+            names.append(index_name(job.store.id, job.migration.to_generation))
+        for target in names:
+            with contextlib.suppress(IndexNotFoundError):
+                await self._rag.on_index(self._rag.indexes.set_attributes, target, request.file_id, attributes)
 
     async def _progressed(self, request: IngestInput) -> None:
         """Tells the core the ingest progressed (what tells it from a stalled one); raises Stopped

@@ -8,7 +8,9 @@ the core which of it is still live (`FilesService.LiveRagObjects`, ids only) and
   RINGSIDE_RAG_SWEEP_GRACE_S is left alone: its upload's metadata may still be on its way to the core);
 - every index of a store that is no longer live (all its generations);
 - in a live store's indexes, the points of a file no longer attached to it (deleted, detached or
-  cancelled while the rag role was down, so the edge's removal could not reach it);
+  cancelled while the rag role was down, so the edge's removal could not reach it) — asked again
+  under the file's fence (rag/fence.py) right before the delete, so an attach made meanwhile, whose
+  ingest may be writing, keeps its points;
 - a cached parse, once no live file has that content;
 - `.partial` files (an upload or a parse cut off) untouched for RINGSIDE_RAG_PARTIAL_UPLOAD_TTL_S.
 A missed sweep loses nothing: the next one finds the same leftovers.
@@ -24,6 +26,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
+from rag.fence import FileFence
 from rag.index import IndexNotFoundError, VectorIndexes, store_of_index
 from ringside.core.v1 import files_pb2
 from ringside_server.core_client import CoreClient
@@ -57,6 +60,7 @@ class Sweeper:
         partial_ttl_s: float,
         grace_s: float,
         clock: Callable[[], float] = time.time,
+        fence: FileFence | None = None,
     ) -> None:
         self._core = core
         self._indexes = indexes
@@ -65,6 +69,7 @@ class Sweeper:
         self._partial_ttl_s = partial_ttl_s
         self._grace_s = grace_s
         self._clock = clock
+        self._fence = fence or FileFence()
 
     async def sweep(self) -> Swept:
         """One pass; blocking disk work runs on a thread."""
@@ -110,10 +115,19 @@ class Sweeper:
                 pairs = [files_pb2.StoreFilePair(store_id=store_id, file_id=f) for f in batch]
                 live = {pair.file_id for pair in (await self._ask(attachments=pairs)).attachments}
                 for file_id in (f for f in batch if f not in live):
-                    with contextlib.suppress(IndexNotFoundError):
-                        await asyncio.to_thread(self._indexes.delete_file, name, file_id)
-                    removed += 1
+                    removed += await self._remove_orphan(name, store_id, file_id)
         return removed
+
+    async def _remove_orphan(self, name: str, store_id: str, file_id: str) -> int:
+        """Deletes the file's points unless it is attached by now (asked under its fence: an ingest's
+        writes of the file wait until the delete is done). → 1 if deleted."""
+        with self._fence.holding(name, file_id):
+            pair = files_pb2.StoreFilePair(store_id=store_id, file_id=file_id)
+            if (await self._ask(attachments=[pair])).attachments:
+                return 0  # attached again meanwhile: its ingest's points stay
+            with contextlib.suppress(IndexNotFoundError):
+                await asyncio.to_thread(self._indexes.delete_file, name, file_id)
+        return 1
 
     async def _ask(
         self,

@@ -197,14 +197,16 @@ class AttachFileRequest(_message.Message):
     def __init__(self, store_id: _Optional[str] = ..., customer_ref: _Optional[str] = ..., file_id: _Optional[str] = ..., attributes_json: _Optional[str] = ..., chunking_json: _Optional[str] = ...) -> None: ...
 
 class StoreFileRequest(_message.Message):
-    __slots__ = ("store_id", "customer_ref", "file_id")
+    __slots__ = ("store_id", "customer_ref", "file_id", "attributes_json")
     STORE_ID_FIELD_NUMBER: _ClassVar[int]
     CUSTOMER_REF_FIELD_NUMBER: _ClassVar[int]
     FILE_ID_FIELD_NUMBER: _ClassVar[int]
+    ATTRIBUTES_JSON_FIELD_NUMBER: _ClassVar[int]
     store_id: str
     customer_ref: str
     file_id: str
-    def __init__(self, store_id: _Optional[str] = ..., customer_ref: _Optional[str] = ..., file_id: _Optional[str] = ...) -> None: ...
+    attributes_json: str
+    def __init__(self, store_id: _Optional[str] = ..., customer_ref: _Optional[str] = ..., file_id: _Optional[str] = ..., attributes_json: _Optional[str] = ...) -> None: ...
 
 class StoreFileResponse(_message.Message):
     __slots__ = ("file",)

@@ -83,6 +83,11 @@ class VectorStoresServiceStub:
                 request_serializer=ringside_dot_core_dot_v1_dot_vector__stores__pb2.StoreFileRequest.SerializeToString,
                 response_deserializer=ringside_dot_core_dot_v1_dot_vector__stores__pb2.StoreFileResponse.FromString,
                 _registered_method=True)
+        self.UpdateStoreFile = channel.unary_unary(
+                '/ringside.core.v1.VectorStoresService/UpdateStoreFile',
+                request_serializer=ringside_dot_core_dot_v1_dot_vector__stores__pb2.StoreFileRequest.SerializeToString,
+                response_deserializer=ringside_dot_core_dot_v1_dot_vector__stores__pb2.StoreFileResponse.FromString,
+                _registered_method=True)
         self.AttachFileBatch = channel.unary_unary(
                 '/ringside.core.v1.VectorStoresService/AttachFileBatch',
                 request_serializer=ringside_dot_core_dot_v1_dot_vector__stores__pb2.AttachFileBatchRequest.SerializeToString,
@@ -265,6 +270,15 @@ class VectorStoresServiceServicer:
 
     def DetachFile(self, request, context):
         """Detaches a file (its owner only; the edge then removes its points).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateStoreFile(self, request, context):
+        """Replaces a store file's attributes (its owner only; `attributes_json`); the answer carries the
+        store's live generation and a migration's (`migrating_generation`): the edge updates the points
+        of both indexes.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -480,6 +494,11 @@ def add_VectorStoresServiceServicer_to_server(servicer, server):
             ),
             'DetachFile': grpc.unary_unary_rpc_method_handler(
                     servicer.DetachFile,
+                    request_deserializer=ringside_dot_core_dot_v1_dot_vector__stores__pb2.StoreFileRequest.FromString,
+                    response_serializer=ringside_dot_core_dot_v1_dot_vector__stores__pb2.StoreFileResponse.SerializeToString,
+            ),
+            'UpdateStoreFile': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateStoreFile,
                     request_deserializer=ringside_dot_core_dot_v1_dot_vector__stores__pb2.StoreFileRequest.FromString,
                     response_serializer=ringside_dot_core_dot_v1_dot_vector__stores__pb2.StoreFileResponse.SerializeToString,
             ),
@@ -844,6 +863,33 @@ class VectorStoresService:
             request,
             target,
             '/ringside.core.v1.VectorStoresService/DetachFile',
+            ringside_dot_core_dot_v1_dot_vector__stores__pb2.StoreFileRequest.SerializeToString,
+            ringside_dot_core_dot_v1_dot_vector__stores__pb2.StoreFileResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateStoreFile(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/ringside.core.v1.VectorStoresService/UpdateStoreFile',
             ringside_dot_core_dot_v1_dot_vector__stores__pb2.StoreFileRequest.SerializeToString,
             ringside_dot_core_dot_v1_dot_vector__stores__pb2.StoreFileResponse.FromString,
             options,

@@ -133,3 +133,17 @@ class DropIndexRequest(_message.Message):
 class DropIndexResponse(_message.Message):
     __slots__ = ()
     def __init__(self) -> None: ...
+
+class SetFileAttributesRequest(_message.Message):
+    __slots__ = ("index", "file_id", "attributes_json")
+    INDEX_FIELD_NUMBER: _ClassVar[int]
+    FILE_ID_FIELD_NUMBER: _ClassVar[int]
+    ATTRIBUTES_JSON_FIELD_NUMBER: _ClassVar[int]
+    index: IndexRef
+    file_id: str
+    attributes_json: str
+    def __init__(self, index: _Optional[_Union[IndexRef, _Mapping]] = ..., file_id: _Optional[str] = ..., attributes_json: _Optional[str] = ...) -> None: ...
+
+class SetFileAttributesResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...

@@ -61,6 +61,11 @@ class RagServiceStub:
                 request_serializer=ringside_dot_rag_dot_v1_dot_rag__pb2.DropIndexRequest.SerializeToString,
                 response_deserializer=ringside_dot_rag_dot_v1_dot_rag__pb2.DropIndexResponse.FromString,
                 _registered_method=True)
+        self.SetFileAttributes = channel.unary_unary(
+                '/ringside.rag.v1.RagService/SetFileAttributes',
+                request_serializer=ringside_dot_rag_dot_v1_dot_rag__pb2.SetFileAttributesRequest.SerializeToString,
+                response_deserializer=ringside_dot_rag_dot_v1_dot_rag__pb2.SetFileAttributesResponse.FromString,
+                _registered_method=True)
 
 
 class RagServiceServicer:
@@ -103,6 +108,14 @@ class RagServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def SetFileAttributes(self, request, context):
+        """Replaces the attributes of every chunk of a file in a store generation's index (an attribute
+        update): searches filter on the new ones when it answers. No index yet: nothing to change.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_RagServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -130,6 +143,11 @@ def add_RagServiceServicer_to_server(servicer, server):
                     servicer.DropIndex,
                     request_deserializer=ringside_dot_rag_dot_v1_dot_rag__pb2.DropIndexRequest.FromString,
                     response_serializer=ringside_dot_rag_dot_v1_dot_rag__pb2.DropIndexResponse.SerializeToString,
+            ),
+            'SetFileAttributes': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetFileAttributes,
+                    request_deserializer=ringside_dot_rag_dot_v1_dot_rag__pb2.SetFileAttributesRequest.FromString,
+                    response_serializer=ringside_dot_rag_dot_v1_dot_rag__pb2.SetFileAttributesResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -269,6 +287,33 @@ class RagService:
             '/ringside.rag.v1.RagService/DropIndex',
             ringside_dot_rag_dot_v1_dot_rag__pb2.DropIndexRequest.SerializeToString,
             ringside_dot_rag_dot_v1_dot_rag__pb2.DropIndexResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetFileAttributes(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/ringside.rag.v1.RagService/SetFileAttributes',
+            ringside_dot_rag_dot_v1_dot_rag__pb2.SetFileAttributesRequest.SerializeToString,
+            ringside_dot_rag_dot_v1_dot_rag__pb2.SetFileAttributesResponse.FromString,
             options,
             channel_credentials,
             insecure,
