@@ -50,6 +50,47 @@ async def frames(lines: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
         yield b"".join(buffer)
 
 
+# Where an event ends inside a read: a line break, then a blank line.
+_EVENT_END = re.compile(rb"\n\r?\n")
+
+
+async def frame_batches(chunks: AsyncIterator[bytes]) -> AsyncIterator[list[bytes]]:
+    """The events of an SSE body read as it arrives, the same events as `frames` gives, grouped by
+    the read that completed them: every event one read made whole comes at once, so the relay
+    writes them to the client in one write, not one write (and one wake-up) per event."""
+    buffer = b""
+    async for chunk in chunks:
+        buffer += chunk
+        batch: list[bytes] = []
+        start = 0
+        while True:
+            if buffer.startswith(b"\n", start):  # a blank line at an event's start is an event
+                end = start + 1
+            elif buffer.startswith(b"\r\n", start):
+                end = start + 2
+            else:
+                found = _EVENT_END.search(buffer, start)
+                if found is None:
+                    break
+                end = found.end()
+            batch.append(buffer[start:end])
+            start = end
+        buffer = buffer[start:]
+        if len(buffer) > MAX_FRAME_BYTES:
+            batch.append(buffer)
+            buffer = b""
+        if batch:
+            yield batch
+    if buffer:
+        yield [buffer]
+
+
+async def one_by_one(events: AsyncIterator[bytes]) -> AsyncIterator[list[bytes]]:
+    """`frames`' events as batches of one (an upstream read line by line)."""
+    async for event in events:
+        yield [event]
+
+
 def data_of(frame: bytes) -> bytes | None:
     data_lines = [line[5:].lstrip(b" ") for line in frame.splitlines() if line.startswith(b"data:")]
     return b"\n".join(data_lines) if data_lines else None
