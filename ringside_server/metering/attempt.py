@@ -291,18 +291,21 @@ class Attempt:
             else one_by_one(frames(upstream.lines()))
         )
         try:
-            async for batch in batches:
-                out = []
-                for frame in batch:
-                    relayed = relay_frame(frame, tally, self.client_wants_usage, holds_usage)
+            try:
+                async for batch in batches:
+                    out = []
+                    for frame in batch:
+                        relayed = relay_frame(frame, tally, self.client_wants_usage, holds_usage)
+                        if tally.done_frame:
+                            break
+                        if relayed:
+                            out.append(relayed)
+                    if out:
+                        yield out[0] if len(out) == 1 else b"".join(out)
                     if tally.done_frame:
                         break
-                    if relayed:
-                        out.append(relayed)
-                if out:
-                    yield out[0] if len(out) == 1 else b"".join(out)
-                if tally.done_frame:
-                    break
+            finally:
+                await batches.aclose()  # left at [DONE] (or the client gone): the reading closed now
         except RingsideError as error:
             upstream.close()
             await self._settle_partial(ABORTED if tally.content_chunks else FAILED)

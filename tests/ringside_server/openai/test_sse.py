@@ -264,3 +264,21 @@ async def test_the_events_one_read_completes_come_as_one_batch() -> None:
         [b'data: {"a":1}\n\n', b'data: {"b":2}\n\n'],
         [DONE_FRAME],
     ]
+
+
+async def test_batches_left_early_close_the_reading_at_once() -> None:
+    """A relay that stops at [DONE] (or whose client left) closes the upstream's reading now, not
+    later in a task of the event loop's garbage hook."""
+    closed: list[bool] = []
+
+    async def chunks() -> AsyncIterator[bytes]:
+        try:
+            yield DONE_FRAME
+            yield b"data: after\n\n"
+        finally:
+            closed.append(True)
+
+    batches = frame_batches(chunks())
+    assert await anext(batches) == [DONE_FRAME]
+    await batches.aclose()
+    assert closed == [True]
