@@ -27,6 +27,12 @@ class PriceClasses:
 
 EVERY_CLASS = PriceClasses(audio_input=True, image_input=True, audio_output=True)
 
+# A lease covers at most this many calls like the one asking (the core grants no more; an edge asks
+# for this many): with the core's room share, it bounds what a crashed edge's lease can hold, and
+# what its expiry can post unreported. Raising it means fewer grants and closes per call at high
+# rates (docs/performance.md), but more slots held per caller under a tight rate limit.
+MAX_LEASE_CALLS = 16
+
 
 def estimate_rates(price: Price, classes: PriceClasses) -> Price:
     """The model's price with the classes this request cannot incur left out: what its estimate is

@@ -59,14 +59,22 @@ class RequestRecorder:
         """Send every pending entry (after any send in flight); a failed batch is logged and dropped:
         the log is for people looking back, never for money."""
         async with self._sending:
-            while self.pending:
-                batch, self.pending = self.pending[:BATCH_MAX], self.pending[BATCH_MAX:]
-                try:
-                    await self.core.internal(
-                        self.core.requests.RecordRequests, requests_pb2.RecordRequestsRequest(entries=batch)
-                    )
-                except RingsideError as error:
-                    log.warning("%d request log entries not recorded: %s", len(batch), error.code)
+            # What is pending now, not what comes in while it is sent: chasing those sent a batch
+            # of one or two entries (a gRPC call and a group commit each) after every full one.
+            pending, self.pending = self.pending, []
+            taken = 0
+            try:
+                while taken < len(pending):
+                    batch = pending[taken : taken + BATCH_MAX]
+                    taken += len(batch)
+                    try:
+                        await self.core.internal(
+                            self.core.requests.RecordRequests, requests_pb2.RecordRequestsRequest(entries=batch)
+                        )
+                    except RingsideError as error:
+                        log.warning("%d request log entries not recorded: %s", len(batch), error.code)
+            finally:
+                self.pending[:0] = pending[taken:]  # cancelled (at shutdown): the rest goes with the last flush
 
     async def close(self) -> None:
         if self._task is not None:

@@ -24,14 +24,20 @@ from core.domain.periods import period_bounds
 from core.domain.ratelimit import Layer, RateDefaults, RateLimiter, Refusal, Status
 from core.domain.settlement import Settlement, SettlePlan
 from core.domain.state import State
-from ringside_server.admission import call_bound, estimate_nano, max_affordable_output, output_ceiling
+from ringside_server.admission import (
+    MAX_LEASE_CALLS,
+    call_bound,
+    estimate_nano,
+    max_affordable_output,
+    output_ceiling,
+)
 from ringside_server.ids import new_id, new_sortable_id
 
-__all__ = ["Admission", "Meter", "SettlePlan"]
+__all__ = ["LEASE_ROOM_SHARE", "MAX_LEASE_CALLS", "Admission", "Meter", "SettlePlan"]
 
-# A lease covers at most this many calls like the one asking, and at most this share of the room
-# left under a cap: what a crashed edge can over-charge is bounded by both.
-MAX_LEASE_CALLS = 16
+# A lease covers at most MAX_LEASE_CALLS calls like the one asking (ringside_server/admission.py: the
+# edge asks for as many), and at most this share of the room left under a cap: what a crashed edge
+# can over-charge is bounded by both.
 LEASE_ROOM_SHARE = 4  # 1/4
 
 

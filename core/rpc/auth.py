@@ -21,18 +21,25 @@ class Authenticator:
         self._internal = internal_token.encode()
         self._admin = admin_key.encode() if admin_key else None
 
-    def _metadata(self, context: grpc.aio.ServicerContext) -> dict[str, str]:
-        return {k: v for k, v in (context.invocation_metadata() or ()) if isinstance(v, str)}
+    @staticmethod
+    def _header(context: grpc.aio.ServicerContext, name: str) -> str:
+        """One metadata value ('' when absent; the last one when repeated), found without building
+        a dict of them all: this runs on every call (each lease report among them)."""
+        found = ""
+        for key, value in context.invocation_metadata() or ():
+            if key == name and isinstance(value, str):
+                found = value
+        return found
 
     def internal(self, context: grpc.aio.ServicerContext) -> None:
         """Require the internal token (edge and worker only)."""
-        token = self._metadata(context).get(INTERNAL_KEY, "").encode()
+        token = self._header(context, INTERNAL_KEY).encode()
         if not hmac.compare_digest(token, self._internal):
             raise RingsideError("invalid_api_key", "This method is for Ringside's own roles.")
 
     def principal(self, context: grpc.aio.ServicerContext) -> Principal:
         """The account key (or admin key) in `authorization`."""
-        header = self._metadata(context).get("authorization", "")
+        header = self._header(context, "authorization")
         scheme, _, secret = header.partition(" ")
         if scheme.lower() == "client" and secret:  # a browser's Client Token: its customer, read-only
             return client_tokens.principal_of(self._core, secret.strip())

@@ -31,10 +31,19 @@ from ringside_server.metering.settlement import (
 from ringside_server.money_proto import usage_from
 from ringside_server.observability import calls, tracing
 from ringside_server.openai.errors import provider_error
-from ringside_server.openai.sse import StreamTally, error_frame, frames, relay_frame, usage_frame_with
+from ringside_server.openai.sse import (
+    StreamTally,
+    error_frame,
+    frame_batches,
+    frames,
+    one_by_one,
+    relay_frame,
+    usage_frame_with,
+)
 from ringside_server.providers import capabilities
 from ringside_server.providers.base import UpstreamResponse
 from ringside_server.providers.catalog.load import CatalogModel
+from ringside_server.providers.openai_compat import HttpUpstreamResponse
 from ringside_server.usd import nano_to_usd
 
 OUTCOME_NAMES = {COMPLETED: "completed", ABORTED: "aborted", FAILED: "failed"}
@@ -269,18 +278,34 @@ class Attempt:
         return Answer(200, headers, relay=Relay(events, close), content_type="text/event-stream")
 
     async def _events(self) -> AsyncGenerator[bytes, None]:
-        """The client's frames; the call is settled before its last frame ([DONE]) is given out."""
+        """The client's frames; the call is settled before its last frame ([DONE]) is given out.
+        The frames one upstream read brought go out as one piece (one write to the client)."""
         upstream = self.upstream
         assert upstream is not None
         tally = self.tally
         holds_usage = self.decision.wallet_balance_before is not None
+        # An HTTP upstream is read as its bytes come; the others (in memory, translated) by line.
+        batches = (
+            frame_batches(upstream.chunks())
+            if isinstance(upstream, HttpUpstreamResponse)
+            else one_by_one(frames(upstream.lines()))
+        )
         try:
-            async for frame in frames(upstream.lines()):
-                out = relay_frame(frame, tally, self.client_wants_usage, holds_usage)
-                if tally.done_frame:
-                    break
-                if out:
-                    yield out
+            try:
+                async for batch in batches:
+                    out = []
+                    for frame in batch:
+                        relayed = relay_frame(frame, tally, self.client_wants_usage, holds_usage)
+                        if tally.done_frame:
+                            break
+                        if relayed:
+                            out.append(relayed)
+                    if out:
+                        yield out[0] if len(out) == 1 else b"".join(out)
+                    if tally.done_frame:
+                        break
+            finally:
+                await batches.aclose()  # left at [DONE] (or the client gone): the reading closed now
         except RingsideError as error:
             upstream.close()
             await self._settle_partial(ABORTED if tally.content_chunks else FAILED)

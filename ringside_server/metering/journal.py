@@ -5,7 +5,7 @@ for the core (DECISIONS.md 14 and 24).
 
 The write is one `write(2)` of a few hundred bytes to an append-only file, without fsync: it lives
 in the kernel's page cache, which outlives a killed process (kill -9, OOM, a crash), not a lost
-machine. Each record is also reported to the core in the lease's next report (every 20 ms);
+machine. Each record is also reported to the core in the lease's next report (every 50 ms);
 the journal only covers the interval between an answer and that report.
 
 Each process writes its own segment files under `<data dir>/lease-journal/`, each held under an

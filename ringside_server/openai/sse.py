@@ -8,7 +8,7 @@ request: no `"usage":null` member in the chunks and no final usage chunk.
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -48,6 +48,61 @@ async def frames(lines: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
             buffer, size = [], 0
     if buffer:
         yield b"".join(buffer)
+
+
+# Where an event ends inside a read: a line break, then a blank line.
+_EVENT_END = re.compile(rb"\n\r?\n")
+
+
+async def frame_batches(chunks: AsyncIterator[bytes]) -> AsyncGenerator[list[bytes], None]:
+    """The events of an SSE body read as it arrives, the same events as `frames` gives, grouped by
+    the read that completed them: every event one read made whole comes at once, so the relay
+    writes them to the client in one write, not one write (and one wake-up) per event."""
+    buffer = b""
+    try:
+        async for chunk in chunks:
+            buffer += chunk
+            batch: list[bytes] = []
+            start = 0
+            while True:
+                if buffer.startswith(b"\n", start):  # a blank line at an event's start is an event
+                    end = start + 1
+                elif buffer.startswith(b"\r\n", start):
+                    end = start + 2
+                else:
+                    found = _EVENT_END.search(buffer, start)
+                    if found is None:
+                        break
+                    end = found.end()
+                batch.append(buffer[start:end])
+                start = end
+            buffer = buffer[start:]
+            if len(buffer) > MAX_FRAME_BYTES:
+                batch.append(buffer)
+                buffer = b""
+            if batch:
+                yield batch
+    finally:
+        await _close(chunks)  # read to its end, or left early ([DONE], a client gone): closed now
+    if buffer:
+        yield [buffer]
+
+
+async def one_by_one(events: AsyncIterator[bytes]) -> AsyncGenerator[list[bytes], None]:
+    """`frames`' events as batches of one (an upstream read line by line)."""
+    try:
+        async for event in events:
+            yield [event]
+    finally:
+        await _close(events)
+
+
+async def _close(source: AsyncIterator[bytes]) -> None:
+    """Close an async generator left before its end here and now: left to the garbage collector,
+    each one is closed later by a task of its own (the event loop's finalizer hook)."""
+    aclose = getattr(source, "aclose", None)
+    if aclose is not None:
+        await aclose()
 
 
 def data_of(frame: bytes) -> bytes | None:

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from ringside_server.metering import leases
+from ringside_server.metering import lease, lease_reports, leases
 from ringside_server.metering.leases import LeaseManager
 from tests.ringside_server.metering.lease_fakes import WINDOW_S, FakeClock, FakeCore
 
@@ -14,7 +14,8 @@ from tests.ringside_server.metering.lease_fakes import WINDOW_S, FakeClock, Fake
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
     fake = FakeClock()
-    monkeypatch.setattr(leases, "time", fake)
+    for module in (lease, lease_reports, leases):
+        monkeypatch.setattr(module, "time", fake)
     return fake
 
 

@@ -31,7 +31,7 @@ async def test_the_lease_path_reports_the_limits_left_counting_its_unused_slots(
     )
     core.lease_calls = 4
     first = await ticket(manager)
-    await manager.flush()  # its admission reported, as the edge does every 20 ms
+    await manager.flush()  # its admission reported, as the edge does every report interval
     clock.now += 0.5
     second = await ticket(manager)
     assert first.rate == RateView(100, 83, 60_000)

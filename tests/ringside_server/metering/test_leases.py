@@ -11,7 +11,7 @@ import pytest
 
 from ringside.core.v1 import common_pb2, metering_pb2
 from ringside_server.errors import RingsideError
-from ringside_server.metering import leases
+from ringside_server.metering import lease_reports, leases
 from ringside_server.metering.keepalive import KeepAlive
 from ringside_server.metering.leases import MAX_CALLS_PER_REPORT, LeaseManager, Ticket
 from tests.ringside_server.metering.lease_fakes import (
@@ -278,7 +278,7 @@ async def test_close_does_not_close_a_lease_with_a_call_still_in_flight(manager:
 async def test_calls_dropped_while_the_core_was_unreachable_are_still_paid_for(
     manager: LeaseManager, core: FakeCore, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(leases, "MAX_PENDING_REPORTS", 2)
+    monkeypatch.setattr(lease_reports, "MAX_PENDING_REPORTS", 2)
     tickets = [await ticket(manager) for _ in range(4)]
     core.report_error = RingsideError("service_unavailable", "down")
     for t in tickets:

@@ -8,8 +8,10 @@ from typing import Any
 
 import orjson
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from ringside_server.openai.sse import DONE_FRAME, StreamTally, error_frame, frames, relay_frame
+from ringside_server.openai.sse import DONE_FRAME, StreamTally, error_frame, frame_batches, frames, relay_frame
 
 USAGE = {"prompt_tokens": 12, "completion_tokens": 3, "total_tokens": 15}
 
@@ -221,3 +223,62 @@ async def test_a_whole_stream_relayed_without_usage_is_the_stream_the_client_ask
     assert [frame for frame in relayed if frame is not None] == expected
     assert tally.usage == USAGE
     assert tally.done_frame == DONE_FRAME
+
+
+def _as_lines(body: bytes) -> list[bytes]:
+    """`body` line by line, as aiohttp reads a stream (split after each newline)."""
+    *whole, rest = body.split(b"\n")
+    return [line + b"\n" for line in whole] + ([rest] if rest else [])
+
+
+async def _batched(body: bytes, cuts: list[int]) -> list[list[bytes]]:
+    async def chunks() -> AsyncIterator[bytes]:
+        start = 0
+        for cut in [*sorted(cut % (len(body) + 1) for cut in cuts), len(body)]:
+            if cut > start:
+                yield body[start:cut]
+                start = cut
+
+    return [batch async for batch in frame_batches(chunks())]
+
+
+PIECES = st.sampled_from(
+    [b'data: {"a":1}', b"data: x", b": keep-alive", b"\n", b"\r\n", b"\r", b"\n\n", b"data: [DONE]"]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(pieces=st.lists(PIECES, max_size=30), cuts=st.lists(st.integers(min_value=0, max_value=10_000), max_size=12))
+async def test_events_read_as_they_arrive_are_those_read_line_by_line(pieces: list[bytes], cuts: list[int]) -> None:
+    """However the body is cut into reads, the batched events are `frames`' events, in order, and
+    nothing is lost or repeated (the relay stays byte for byte)."""
+    body = b"".join(pieces)
+    batches = await _batched(body, cuts)
+    assert [event for batch in batches for event in batch] == await _collect(_lines(*_as_lines(body)))
+    assert all(batches)
+
+
+async def test_the_events_one_read_completes_come_as_one_batch() -> None:
+    body = b'data: {"a":1}\n\ndata: {"b":2}\n\ndata: [DO'
+    assert await _batched(body + b"NE]\n\n", [len(body)]) == [
+        [b'data: {"a":1}\n\n', b'data: {"b":2}\n\n'],
+        [DONE_FRAME],
+    ]
+
+
+async def test_batches_left_early_close_the_reading_at_once() -> None:
+    """A relay that stops at [DONE] (or whose client left) closes the upstream's reading now, not
+    later in a task of the event loop's garbage hook."""
+    closed: list[bool] = []
+
+    async def chunks() -> AsyncIterator[bytes]:
+        try:
+            yield DONE_FRAME
+            yield b"data: after\n\n"
+        finally:
+            closed.append(True)
+
+    batches = frame_batches(chunks())
+    assert await anext(batches) == [DONE_FRAME]
+    await batches.aclose()
+    assert closed == [True]

@@ -1,0 +1,157 @@
+"""Reporting the calls admitted under this edge's leases to the core, in batches.
+
+Admissions and finished calls (priced here with the same integer arithmetic as the core) are
+reported every FLUSH_EVERY_S, one report per lease at a time. A lease whose window has passed
+retires: its unused slots are given back at once, and it is closed (its unused rest released) once
+its last call is reported. Each admission and finished call is also in this process's journal
+(journal.py) until the core has acknowledged it, so that no answer waits for a report.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+
+from ringside.core.v1 import metering_pb2
+from ringside_server.admission import posted_nano
+from ringside_server.core_client import CoreClient
+from ringside_server.errors import RingsideError
+from ringside_server.metering.journal import Journal
+from ringside_server.metering.lease import Lease, Ticket
+from ringside_server.money import billable_nano, cost_nano
+from ringside_server.money_proto import price_from, usage_from
+
+log = logging.getLogger("ringside.edge.leases")
+# The report interval: one report (one gRPC call, one group commit in the core) per lease per
+# interval carries every call the interval saw. 20 ms made a report of ~2 calls at 100 req/s, and
+# reports were most of the core's commits; a read never waits for it (`sync`), and the journal
+# covers what a dying edge had not reported yet.
+FLUSH_EVERY_S = 0.05
+MAX_CALLS_PER_REPORT = 500
+MAX_PENDING_REPORTS = 50_000  # per lease; past it the oldest are dropped (the lease's expiry pays for them)
+SYNC_ROUNDS = 3  # reports a read may send for one lease (each up to MAX_CALLS_PER_REPORT calls)
+
+
+class LeaseReports:
+    """The leases open on this edge (granted, not yet closed in the core) and their reports."""
+
+    def __init__(self, core: CoreClient, journal: Journal | None, retire: Callable[[Lease], None]) -> None:
+        self._core = core
+        self.journal = journal
+        self._retire = retire  # admit no more under a lease (the manager's bookkeeping)
+        self.open: set[Lease] = set()
+
+    def finish(self, ticket: Ticket, call: metering_pb2.LeaseCall) -> int:
+        """Record a finished call for the next report; returns what it will post (nano-USD)."""
+        lease = ticket.lease
+        billable = billable_nano(cost_nano(usage_from(call.usage), price_from(call.price)), lease.markup_bp)
+        posted = posted_nano(billable, ticket.estimate_nano)
+        lease.reserved_nano -= ticket.estimate_nano
+        lease.used_nano += posted
+        lease.in_flight -= 1
+        call.request_id = ticket.request_id
+        call.estimate_nano_usd = ticket.estimate_nano
+        lease.unreported(time.monotonic())
+        lease.reports.append(call)
+        if self.journal is not None:  # before the answer ends: an edge dying now still bills it
+            lease.report_segments.append(self.journal.write(lease.id, finished=call))
+        if len(lease.reports) > MAX_PENDING_REPORTS:
+            dropped = lease.reports[: len(lease.reports) - MAX_PENDING_REPORTS]
+            del lease.reports[: len(dropped)]
+            del lease.report_segments[: len(dropped)]  # their segments are kept: a next start reports them
+            lease.dropped = True  # never close it now: its expiry must pay for what was dropped
+            log.error(
+                "lease %s: dropped %d unreported calls (the core unreachable); its expiry pays for them",
+                lease.id,
+                len(dropped),
+            )
+        return posted
+
+    async def flush_forever(self, stopping: Callable[[], bool]) -> None:
+        while not stopping():
+            await asyncio.sleep(FLUSH_EVERY_S)
+            try:
+                await self.flush()
+            except Exception:
+                log.exception("lease report round failed")
+
+    async def flush(self) -> None:
+        now = time.monotonic()
+        for lease in self.open:
+            if not lease.retired and now >= lease.admit_until:
+                self._retire(lease)
+        due = [
+            lease
+            for lease in self.open
+            if lease.reports or lease.admissions or (lease.retired and (lease.in_flight == 0 or not lease.retire_told))
+        ]
+        if due:
+            await asyncio.gather(*(self.report(lease) for lease in due))
+        if self.journal is not None:
+            self.journal.tidy()
+
+    async def report(self, lease: Lease) -> None:
+        if lease.reporting.locked():
+            return  # one report per lease at a time: two would send (and then drop) the same batch
+        async with lease.reporting:
+            await self._send(lease)
+
+    async def sync(self) -> None:
+        """Read-your-writes (DECISIONS.md 14): every call this process has answered is recorded by
+        the core when this returns — the pending reports are sent now (after any report in flight),
+        not at the next round. Bounded: a core that cannot be reached leaves them for the rounds."""
+        pending = [lease for lease in self.open if lease.reports]
+        await asyncio.gather(*(self._sync(lease) for lease in pending))
+
+    async def _sync(self, lease: Lease) -> None:
+        answered = len(lease.reports)  # reports of later calls need not wait
+        for _ in range(SYNC_ROUNDS):
+            async with lease.reporting:
+                before = len(lease.reports)
+                if not lease.reports or lease not in self.open:
+                    return
+                await self._send(lease)
+                answered -= before - len(lease.reports)
+                if answered <= 0 or lease.failures:
+                    return
+
+    async def _send(self, lease: Lease) -> None:
+        batch = lease.reports[:MAX_CALLS_PER_REPORT]
+        admitted = lease.admissions[:MAX_CALLS_PER_REPORT]
+        finished = lease.retired and lease.in_flight == 0 and len(batch) == len(lease.reports)
+        if finished and not batch and lease.dropped:
+            self.open.discard(lease)  # left open in the core: it expires at its unreported remainder
+            return
+        close = finished and not lease.dropped
+        # Retired with every admission in this report or an earlier one: its unused slots go back
+        # at once (another edge's call may be waiting on them), not when its last call ends.
+        retired = lease.retired and not lease.retire_told and len(admitted) == len(lease.admissions)
+        request = metering_pb2.SettleLeaseCallsRequest(
+            lease_id=lease.id, calls=batch, close=close, admitted=admitted, retired=retired
+        )
+        try:
+            response = await self._core.internal(self._core.metering.SettleLeaseCalls, request)
+        except RingsideError as error:
+            lease.failures += 1
+            if lease.failures in (1, 10, 100):
+                log.warning("lease %s: report failed (%s); will retry", lease.id, error)
+            return
+        lease.failures = 0
+        lease.retire_told = lease.retire_told or retired
+        del lease.reports[: len(batch)]
+        del lease.admissions[: len(admitted)]
+        if self.journal is not None:
+            self.journal.acknowledged(lease.report_segments[: len(batch)])
+            self.journal.acknowledged(lease.admission_segments[: len(admitted)])
+            del lease.report_segments[: len(batch)]
+            del lease.admission_segments[: len(admitted)]
+        lease.unreported_since = time.monotonic() if lease.reports or lease.admissions else None
+        if response.closed and not finished:
+            # Closed or expired in the core (a report for a lease a restarted core no longer holds)
+            # while calls under it are still in flight: admit no more under it, but keep it until
+            # they are reported — their late settles correct the expiry (API.md "Holds").
+            self._retire(lease)
+        elif response.closed or (finished and lease.dropped):
+            self.open.discard(lease)
