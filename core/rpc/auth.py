@@ -79,7 +79,7 @@ class Authenticator:
         later by a worker that never saw the secret — as that key, while it is not revoked."""
         self.internal(context)
         key = self._core.state.keys_by_id.get(key_id[:64])
-        ending = self._metadata(context).get(END_RUN_KEY) == "1"
+        ending = self._header(context, END_RUN_KEY) == "1"
         if key is None or (key.revoked_at is not None and not ending):
             raise RingsideError("invalid_api_key", "The key this work was started with is revoked.")
         return Principal(
