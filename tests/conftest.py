@@ -60,21 +60,24 @@ def gemini(logs_dir: pathlib.Path) -> Iterator[FakeProvider]:
 
 
 def backend_of(request: pytest.FixtureRequest) -> str:
-    """The backend a `stack`-like fixture is asked for: both only for tests marked `both_backends`."""
-    return str(getattr(request, "param", "sqlite"))
+    """The backend a `stack`-like fixture is asked for: PostgreSQL too only for tests marked
+    `both_backends` (pytest_generate_tests below)."""
+    return str(request.param)
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """A test marked `both_backends` runs once per backend (docs/testing.md says which tests are);
-    every other test gets its stack on SQLite only."""
-    if metafunc.definition.get_closest_marker("both_backends") is None:
-        return
+    every other test gets its stack on SQLite only. Every test is given its backend explicitly (never
+    the fixture's default), so a module's own stack is shared by the marked tests and the others:
+    pytest groups tests by it and starts it once per backend."""
+    marked = metafunc.definition.get_closest_marker("both_backends")
     names = [name for name in STACK_FIXTURES if name in metafunc.fixturenames]
     if not names:
-        if metafunc.definition.get_closest_marker("both_backends") in metafunc.definition.own_markers:
+        if marked is not None and marked in metafunc.definition.own_markers:
             raise pytest.UsageError(f"{metafunc.definition.nodeid} is marked both_backends but uses no stack")
-        return  # a module's mark: this test of it starts what it needs itself
-    metafunc.parametrize(names, [[backend] * len(names) for backend in BACKENDS], indirect=True, ids=BACKENDS)
+        return  # (a module's mark: this test of it starts what it needs itself)
+    backends = BACKENDS if marked is not None else BACKENDS[:1]
+    metafunc.parametrize(names, [[backend] * len(names) for backend in backends], indirect=True, ids=backends)
 
 
 @pytest.fixture(scope="session")
