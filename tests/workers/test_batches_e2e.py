@@ -18,6 +18,7 @@ import openai
 import pytest
 
 from edge_http.openapi.document import load_document
+from tests.conftest import backend_of
 from tests.e2e.test_openapi_live import Contract
 from tests.harness import wait_until
 from tests.workers.batch_stack import (
@@ -42,10 +43,14 @@ from tests.workers.batch_stack import (
 )
 from tests.workers.webhook_stack import WebhookStack
 
+# Batches are metered, settled and released line by line: money (docs/testing.md).
+pytestmark = pytest.mark.both_backends
 
-@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+
+@pytest.fixture(scope="module")
 def hooks(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebhookStack]:
-    with batch_stack(request.param, tmp_path_factory.mktemp(f"batches-{request.param}")) as running:
+    backend = backend_of(request)
+    with batch_stack(backend, tmp_path_factory.mktemp(f"batches-{backend}")) as running:
         yield running
 
 
