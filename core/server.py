@@ -173,6 +173,7 @@ async def open_core(settings: Settings) -> Core:
                 ip_per_min=settings.rate_limit_ip_per_min,
                 client_token_per_min=settings.rate_limit_client_token_per_min,
                 account_per_min=settings.rate_limit_account_per_min,
+                window_s=settings.rate_limit_window_s,
             ),
             settings.lease_window_s,
         ),

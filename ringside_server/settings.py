@@ -137,6 +137,9 @@ class Settings(BaseSettings):
     rate_limit_ip_per_min: int = Field(default=10_000, ge=0, le=1_000_000_000)
     rate_limit_client_token_per_min: int = Field(default=600, ge=0, le=1_000_000_000)
     rate_limit_account_per_min: int = Field(default=60_000, ge=0, le=1_000_000_000)
+    # The sliding window those "per minute" counts span: 60 s, as API.md says. Only tests shorten it
+    # (to see a window slide and Retry-After come true without waiting a minute).
+    rate_limit_window_s: float = Field(default=60.0, ge=1, le=60)
     # Reverse proxies (comma-separated CIDRs) whose X-Forwarded-For is believed: when the socket's
     # peer is one, the client IP is the last X-Forwarded-For address that is not itself a trusted proxy.
     trusted_proxies: str = Field(default="", max_length=10_000)

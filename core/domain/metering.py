@@ -68,7 +68,7 @@ class Meter(Settlement):
         self.clock = clock
         self.rate_defaults = rate_defaults or RateDefaults()
         self.lease_window_s = lease_window_s
-        self.limiter = RateLimiter()
+        self.limiter = RateLimiter(self.rate_defaults.window_s)
 
     # -- admission ---------------------------------------------------------------------------------
 

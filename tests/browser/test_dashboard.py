@@ -18,8 +18,7 @@ RECEIVER = "https://hooks.example.invalid/ringside"  # does not resolve: accepte
 AXE = ROOT / "dashboard" / "node_modules" / "axe-core" / "axe.min.js"  # pinned by dashboard/package-lock.json
 AXE_RULES = "{runOnly: ['wcag2a', 'wcag2aa', 'best-practice']}"
 
-# One stack (SQLite) for the module, as the usage-dashboard test does; a fresh account per test.
-pytestmark = pytest.mark.parametrize("stack", ["sqlite"], indirect=True)
+# The session's stack, on SQLite (docs/testing.md); a fresh account per test.
 
 
 def usd(value: float) -> str:

@@ -12,7 +12,6 @@ import subprocess
 import sys
 from collections.abc import Iterator
 
-import pytest
 from playwright.sync_api import Browser, Page, Request, expect
 
 from tests.harness import ROOT, START_TIMEOUT_S, Stack, free_port, port_open, start_process, stop_process, wait_until
@@ -21,9 +20,8 @@ SERVER = ROOT / "examples" / "usage-dashboard" / "server.py"
 CHAT = {"model": "fc:openai/gpt-4o-mini", "max_tokens": 8, "messages": [{"role": "user", "content": "hi"}]}
 
 
-# The browser sees the same HTTP on either database: SQLite alone keeps the suite fast. Chosen by
-# parametrizing the session's stack, never by skipping (a skipped browser test fails CI's rule).
-pytestmark = pytest.mark.parametrize("stack", ["sqlite"], indirect=True)
+# The browser sees the same HTTP on either database: the session's stack on SQLite (docs/testing.md),
+# never a skip (a skipped browser test fails CI's rule).
 
 
 @contextlib.contextmanager

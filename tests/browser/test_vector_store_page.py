@@ -14,7 +14,6 @@ from tests.browser.test_dashboard import Session
 from tests.e2e.test_chat_completions import client
 from tests.harness import Stack
 
-pytestmark = pytest.mark.parametrize("rag_stack", ["sqlite"], indirect=True)
 HANDBOOK = b"# Refunds\n\nA refund is paid within 14 days of the request, to the card that paid.\n"
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import pytest
+
 from tests.harness import Stack, wait_until
 
 MODEL = "fc:openai/gpt-4o-mini"
@@ -13,6 +15,7 @@ def _usd_nano(value: object) -> int:
     return int(Decimal(str(value)).scaleb(9))
 
 
+@pytest.mark.both_backends
 def test_settings_change_how_calls_are_billed_and_attributed(stack: Stack) -> None:
     tenant = stack.new_account()  # settings are per account: keep the suite's own account untouched
     key = tenant["live"]

@@ -50,6 +50,7 @@ def expected_cost_usd(prompt_tokens: int, completion_tokens: int) -> Decimal:
     return Decimal(nano).scaleb(-9)
 
 
+@pytest.mark.both_backends
 def test_quickstart_call_is_metered_to_the_customer(stack: Stack) -> None:
     cus = new_customer(stack, budget_usd=25)
     raw = client(stack).chat.completions.with_raw_response.create(
@@ -112,6 +113,7 @@ def test_streams_relay_upstream_bytes_exactly_with_and_without_usage(stack: Stac
     assert settled(stack, str(cus["id"]), 2)["request_count_mtd"] == 2
 
 
+@pytest.mark.both_backends
 def test_sdk_stream_with_usage_is_billed(stack: Stack) -> None:
     cus = new_customer(stack)
     stream = client(stack).chat.completions.create(
@@ -131,6 +133,7 @@ def test_sdk_stream_with_usage_is_billed(stack: Stack) -> None:
     )
 
 
+@pytest.mark.both_backends
 def test_client_abort_mid_stream_is_billed_for_what_was_generated(stack: Stack) -> None:
     cus = new_customer(stack)
     marker = "[[fake:slow=100]]abort " + secrets.token_hex(4)
@@ -167,6 +170,7 @@ def test_client_abort_mid_stream_is_billed_for_what_was_generated(stack: Stack) 
     assert rows and rows[0][0] == "aborted" and rows[0][1] >= 3 and rows[0][2]
 
 
+@pytest.mark.both_backends
 def test_unattributed_call_is_metered_to_the_account(stack: Stack) -> None:
     marker = "unattributed " + secrets.token_hex(4)
     raw = client(stack).chat.completions.with_raw_response.create(
@@ -229,6 +233,7 @@ def test_body_over_32_mib_is_413(stack: Stack) -> None:
     assert response.json()["error"]["code"] == "payload_too_large"
 
 
+@pytest.mark.both_backends
 def test_upstream_5xx_is_502_and_releases_the_hold(stack: Stack) -> None:
     cus = new_customer(stack)
     with pytest.raises(openai.APIStatusError) as caught:
@@ -273,6 +278,7 @@ def test_upstream_error_mid_stream_ends_with_an_error_frame(stack: Stack) -> Non
     assert b"[DONE]" not in response.body
 
 
+@pytest.mark.both_backends
 def test_tenants_and_modes_are_isolated(stack: Stack) -> None:
     mine = new_customer(stack)
     other = stack.new_account()

@@ -10,6 +10,9 @@ import pytest
 
 from tests.harness import Response, Stack, wait_until
 
+# Money, holds or stored records: the result can depend on the store (docs/testing.md).
+pytestmark = pytest.mark.both_backends
+
 MODEL = "fc:openai/gpt-4o-mini"
 
 

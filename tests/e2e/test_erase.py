@@ -17,6 +17,9 @@ import pytest
 
 from tests.harness import Stack, wait_until
 
+# Money, holds or stored records: the result can depend on the store (docs/testing.md).
+pytestmark = pytest.mark.both_backends
+
 CHAT = {"model": "fc:openai/gpt-4o-mini", "max_tokens": 8, "messages": [{"role": "user", "content": "hi"}]}
 
 

@@ -54,6 +54,7 @@ def test_upload_retrieve_download_list_and_delete(rag_stack: Stack) -> None:
     assert list(sdk.files.list()) == []
 
 
+@pytest.mark.both_backends
 def test_list_pages_with_after_and_order_and_filters_purpose(rag_stack: Stack) -> None:
     key = rag_stack.new_account()["live"]
     sdk = client(rag_stack, key)
@@ -180,6 +181,7 @@ def test_an_empty_file_uploads_and_bad_uploads_are_400_or_401(rag_stack: Stack) 
     assert rag_stack.call("GET", "/v1/files/..%2F..%2Fetc", key).status == 404
 
 
+@pytest.mark.both_backends
 def test_erasing_a_customer_deletes_its_files_and_stores(rag_stack: Stack) -> None:
     key = rag_stack.new_account()["live"]
     alice, bob = _customer(rag_stack, key), _customer(rag_stack, key)

@@ -7,6 +7,9 @@ import pytest
 
 from tests.harness import ADMIN_KEY, Stack
 
+# Money, holds or stored records: the result can depend on the store (docs/testing.md).
+pytestmark = pytest.mark.both_backends
+
 
 def test_key_lifecycle(stack: Stack) -> None:
     created = stack.call("POST", "/v1/api_keys", stack.live_key, {"mode": "test", "scopes": ["api:read"], "name": "ci"})

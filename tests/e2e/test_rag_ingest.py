@@ -19,7 +19,7 @@ from typing import Any
 import openai
 import pytest
 
-from tests.conftest import BACKENDS
+from tests.conftest import backend_of
 from tests.e2e.rag_ingest_stack import execute, ingest_stack, purge_expired
 from tests.e2e.test_chat_completions import client
 from tests.harness import Stack
@@ -28,9 +28,11 @@ from tests.rag.documents import every_type, minimal_pdf
 INGEST_DEADLINE_S = 120.0
 
 
-@pytest.fixture(scope="module", params=BACKENDS)
+@pytest.fixture(scope="module")
 def stack(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    with ingest_stack(request.param, tmp_path_factory.mktemp(f"rag-ingest-{request.param}")) as running:
+    """On SQLite; on PostgreSQL too for the tests marked `both_backends` (claims, metering)."""
+    backend = backend_of(request)
+    with ingest_stack(backend, tmp_path_factory.mktemp(f"rag-ingest-{backend}")) as running:
         yield running
 
 
@@ -186,6 +188,7 @@ def test_attach_bounds(stack: Stack) -> None:
     assert settled(sdk, store.id, file_id).status == "completed"
 
 
+@pytest.mark.both_backends
 def test_the_rag_role_restarted_mid_ingest_completes_without_duplicates(stack: Stack, tmp_path: pathlib.Path) -> None:
     sdk = client(stack, stack.new_account()["live"])
     store = sdk.vector_stores.create(name="restart")
@@ -588,6 +591,7 @@ def test_the_readme_rag_curls_work_offline_with_the_test_key(stack: Stack, tmp_p
     assert page["data"][0]["filename"] == "holidays.md"
 
 
+@pytest.mark.both_backends
 def test_ingest_is_metered_to_the_stores_owner_and_refused_like_a_call(stack: Stack) -> None:
     key = stack.new_account()["live"]
     sdk = client(stack, key)

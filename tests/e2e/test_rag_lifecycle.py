@@ -30,7 +30,7 @@ from rag.index import IndexPoint, index_name, open_indexes
 from ringside.rag.v1 import rag_pb2, rag_pb2_grpc
 from ringside_server.core_client import CoreClient
 from ringside_server.file_store import LocalFileStore
-from tests.conftest import BACKENDS
+from tests.conftest import backend_of
 from tests.e2e.rag_ingest_stack import ingest_stack
 from tests.e2e.test_chat_completions import client
 from tests.e2e.test_erase import _database_bytes, _person, _traces
@@ -45,10 +45,15 @@ GONE_DEADLINE_S = 60.0
 HOURS_AGO = time.time() - 2 * 3600  # past the default `.partial` TTL (1 h) and the sweep's grace
 
 
-@pytest.fixture(scope="module", params=BACKENDS)
+# Erasure, deletion and the sweep: what the stores decide (docs/testing.md).
+pytestmark = pytest.mark.both_backends
+
+
+@pytest.fixture(scope="module")
 def stack(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    work = tmp_path_factory.mktemp(f"rag-lifecycle-{request.param}")
-    with ingest_stack(request.param, work, SWEEP_ENV) as running:
+    backend = backend_of(request)
+    work = tmp_path_factory.mktemp(f"rag-lifecycle-{backend}")
+    with ingest_stack(backend, work, SWEEP_ENV) as running:
         yield running
 
 

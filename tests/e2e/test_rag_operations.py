@@ -23,7 +23,7 @@ import openai
 import pytest
 
 from ringside_server.providers.test_media import TRANSCRIPT, png
-from tests.conftest import BACKENDS
+from tests.conftest import backend_of
 from tests.e2e.rag_ingest_stack import ingest_stack
 from tests.e2e.test_chat_completions import client
 from tests.e2e.test_rag_ingest import settled
@@ -40,15 +40,17 @@ STALL_S = 3  # RINGSIDE_RAG_INGEST_STALL_S here: an ingest without progress this
 TOPICS = ("lighthouse", "orchard", "glacier", "harbour", "vineyard", "observatory", "bakery", "railway")
 
 
-@pytest.fixture(scope="module", params=BACKENDS)
+@pytest.fixture(scope="module")
 def stack(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    work = tmp_path_factory.mktemp(f"rag-operations-{request.param}")
+    """On SQLite; on PostgreSQL too for the tests marked `both_backends` (the swap, exactly once)."""
+    backend = backend_of(request)
+    work = tmp_path_factory.mktemp(f"rag-operations-{backend}")
     env = {
         "RINGSIDE_RAG_INGEST_STALL_S": str(STALL_S),
         "RINGSIDE_RAG_VISION_MODEL": VISION,
         "RINGSIDE_RAG_TRANSCRIPTION_MODEL": TRANSCRIPTION,
     }
-    with ingest_stack(request.param, work, env) as running:
+    with ingest_stack(backend, work, env) as running:
         yield running
 
 
@@ -135,6 +137,7 @@ class Searcher(threading.Thread):
                 self.failures.append(str(error)[:300])
 
 
+@pytest.mark.both_backends
 def test_migration_answers_throughout_swaps_and_rolls_back(stack: Stack) -> None:
     key = stack.new_account()["test"]
     sdk = client(stack, key)
@@ -247,6 +250,7 @@ def test_cancel_keeps_the_live_index(stack: Stack) -> None:
     assert _finished(stack, key, store_id, second["id"])["status"] == "completed"
 
 
+@pytest.mark.both_backends
 def test_sigkill_of_the_rag_role_mid_migration_finishes_once(stack: Stack) -> None:
     key = stack.new_account()["test"]
     sdk = client(stack, key)

@@ -47,6 +47,7 @@ def new_customer(stack: Stack, key: str | None = None) -> str:
     return str(response.json()["id"])
 
 
+@pytest.mark.both_backends
 def test_a_response_is_metered_to_the_customer_and_reads_back(stack: Stack) -> None:
     customer = new_customer(stack)
     raw = client(stack, customer=customer).responses.with_raw_response.create(
@@ -126,6 +127,7 @@ def test_previous_response_id_continues_the_conversation(stack: Stack) -> None:
     assert not any(ours in body for ours in (first.id, second.id) for body in sent_bodies)
 
 
+@pytest.mark.both_backends
 def test_another_customer_cannot_see_or_continue_a_stored_response(stack: Stack) -> None:
     owner, other = new_customer(stack), new_customer(stack)
     response = client(stack, customer=owner).responses.create(model=MODEL, input="secret plans")
@@ -240,6 +242,7 @@ def test_bad_requests_are_400_in_the_envelope(stack: Stack, body: dict[str, obje
     assert error["param"] == param and error["type"] == "invalid_request_error"
 
 
+@pytest.mark.both_backends
 def test_a_budget_refusal_is_402_before_anything_is_stored(stack: Stack) -> None:
     response = stack.call(
         "POST", "/v1/customers", stack.live_key, {"external_id": "broke_" + secrets.token_hex(4), "budget_usd": 0}

@@ -6,9 +6,12 @@ from __future__ import annotations
 import secrets
 import stat
 
+import pytest
+
 from tests.harness import Stack
 
 
+@pytest.mark.both_backends
 def test_webhook_secrets_stripe_keys_and_signing_keys_are_sealed_in_the_database(stack: Stack) -> None:
     key = stack.live_key
     endpoint = stack.call("POST", "/v1/webhooks", key, {"url": "https://example.com/at-rest", "events": ["*"]})

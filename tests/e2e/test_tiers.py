@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import pytest
+
 from tests.harness import Stack, wait_until
 
 MODEL = "fc:openai/gpt-4o-mini"
@@ -80,6 +82,7 @@ def test_effective_limits_follow_customer_then_tier_then_default(stack: Stack) -
     assert stack.call("GET", f"/v1/tiers/{tier['id']}", key).status == 404
 
 
+@pytest.mark.both_backends
 def test_tier_routes_page_update_and_bound(stack: Stack) -> None:
     tenant = stack.new_account()
     key = tenant["live"]

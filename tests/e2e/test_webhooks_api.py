@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import base64
 
+import pytest
+
 from tests.harness import Stack
 
 RECEIVER = "https://hooks.example.invalid/ringside"  # never resolves: accepted, never contacted here
@@ -99,6 +101,7 @@ def test_scope_and_tenancy(stack: Stack) -> None:
     assert refused.status == 403 and refused.json()["error"]["code"] == "insufficient_scope"
 
 
+@pytest.mark.both_backends
 def test_a_customer_creation_writes_its_event_and_outbox_row(stack: Stack) -> None:
     key = stack.new_account()["live"]
     customer = stack.call("POST", "/v1/customers", key, {"external_id": "ev1", "budget_usd": 5}).json()

@@ -17,9 +17,10 @@ from tests.workers.webhook_stack import WebhookStack
 pytestmark = pytest.mark.timeout(600)
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgres"])
-def hooks(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebhookStack]:
-    running = WebhookStack.start(request.param, tmp_path_factory.mktemp(f"sdk-hooks-{request.param}"))
+@pytest.fixture(scope="module")
+def hooks(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebhookStack]:
+    """SQLite only: the SDK's side of deliveries (tests/workers/test_webhooks_e2e.py runs both stores)."""
+    running = WebhookStack.start("sqlite", tmp_path_factory.mktemp("sdk-hooks"))
     yield running
     running.destroy()
 

@@ -18,6 +18,7 @@ import openai
 import pytest
 
 from edge_http.openapi.document import load_document
+from tests.conftest import backend_of
 from tests.e2e.test_openapi_live import Contract
 from tests.harness import wait_until
 from tests.workers.batch_stack import (
@@ -43,9 +44,10 @@ from tests.workers.batch_stack import (
 from tests.workers.webhook_stack import WebhookStack
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+@pytest.fixture(scope="module")
 def hooks(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebhookStack]:
-    with batch_stack(request.param, tmp_path_factory.mktemp(f"batches-{request.param}")) as running:
+    backend = backend_of(request)
+    with batch_stack(backend, tmp_path_factory.mktemp(f"batches-{backend}")) as running:
         yield running
 
 
@@ -60,6 +62,7 @@ def logged(hooks: WebhookStack, key: str, customer: str, count: int) -> list[dic
     return list(wait_until(rows, 10, f"{count} lines in the request log"))
 
 
+@pytest.mark.both_backends  # metered, settled or released: money
 def test_a_batch_completes_with_its_output_file_and_each_line_metered(hooks: WebhookStack) -> None:
     key = hooks.stack.live_key
     hooks.endpoint(key, ["batch.completed"])
@@ -95,6 +98,7 @@ def test_a_batch_completes_with_its_output_file_and_each_line_metered(hooks: Web
     assert client.batches.list(limit=1).data[0].id == batch.id
 
 
+@pytest.mark.both_backends  # metered, settled or released: money
 def test_a_line_refused_for_budget_goes_to_the_error_file_with_its_code(hooks: WebhookStack) -> None:
     key = hooks.stack.live_key
     # Room for a short line, not for one whose prompt alone may cost more than the whole budget.
@@ -116,6 +120,7 @@ def test_a_line_refused_for_budget_goes_to_the_error_file_with_its_code(hooks: W
     ]
 
 
+@pytest.mark.both_backends  # metered, settled or released: money
 def test_cancel_mid_way_starts_no_new_line_and_releases_what_was_not_used(hooks: WebhookStack) -> None:
     key = hooks.stack.live_key
     customer = new_customer(hooks, key, budget_usd=5)
@@ -137,6 +142,7 @@ def submit_and_finish(client: openai.OpenAI) -> Any:
     return finished(client, submit(client, [chat_line("one")]).id)
 
 
+@pytest.mark.both_backends  # metered, settled or released: money
 def test_a_worker_killed_mid_batch_settles_each_line_once(hooks: WebhookStack) -> None:
     key = hooks.stack.live_key
     customer = new_customer(hooks, key, budget_usd=5)
@@ -229,6 +235,7 @@ def test_another_customers_batch_and_files_are_404(hooks: WebhookStack) -> None:
         sdk(hooks, other_account["live"]).batches.retrieve(done.id)
 
 
+@pytest.mark.both_backends  # metered, settled or released: money
 def test_the_same_idempotency_key_replays_the_batch(hooks: WebhookStack) -> None:
     key = hooks.stack.live_key
     client = sdk(hooks, key)
@@ -308,8 +315,7 @@ def short_window(hooks: WebhookStack, seconds: int) -> Iterator[None]:
 
 
 def test_a_batch_past_its_window_expires_and_its_lines_not_run_go_to_the_error_file(hooks: WebhookStack) -> None:
-    if hooks.stack.backend == "postgres":  # the window is the core's and the worker's; two core restarts
-        pytest.skip("expiry runs on one database: it restarts the core twice, and stores nothing new")
+    # SQLite only: the window is the core's and the worker's; it restarts the core twice and stores nothing new
     key = hooks.stack.live_key
     hooks.endpoint(key, ["batch.expired"])
     customer = new_customer(hooks, key, budget_usd=5)
@@ -330,6 +336,7 @@ def test_a_batch_past_its_window_expires_and_its_lines_not_run_go_to_the_error_f
     assert event["data"]["id"] == batch.id and event["data"]["error_file_id"] == done.error_file_id
 
 
+@pytest.mark.both_backends  # metered, settled or released: money
 def test_erasing_the_customer_stops_its_batch(hooks: WebhookStack) -> None:
     key = hooks.stack.live_key
     customer = new_customer(hooks, key, budget_usd=5)
@@ -353,6 +360,7 @@ def test_a_batch_file_has_its_own_upload_bound(hooks: WebhookStack) -> None:
     assert client.files.create(file=("big.txt", big), purpose="user_data").bytes == len(big)  # other files: 512 MiB
 
 
+@pytest.mark.both_backends  # metered, settled or released: money
 def test_a_batch_of_a_provider_with_a_batch_api_is_forwarded_and_billed_at_its_batch_price(
     hooks: WebhookStack,
 ) -> None:
@@ -382,6 +390,7 @@ def test_a_batch_of_a_provider_with_a_batch_api_is_forwarded_and_billed_at_its_b
     assert sorted(row["status"] for row in rows) == [200, 200, 200, 500]
 
 
+@pytest.mark.both_backends  # metered, settled or released: money
 def test_a_forwarded_batch_refuses_what_does_not_fit_before_sending_and_forwards_its_cancel(
     hooks: WebhookStack,
 ) -> None:
@@ -408,6 +417,7 @@ def test_a_forwarded_batch_refuses_what_does_not_fit_before_sending_and_forwards
     assert spend(hooks, key, customer) == cost_of(output, BATCH_DISCOUNT_PCT)
 
 
+@pytest.mark.both_backends  # metered, settled or released: money
 def test_a_forwarded_batch_survives_its_worker_killed_while_the_provider_runs_it(hooks: WebhookStack) -> None:
     key = hooks.stack.live_key
     customer = new_customer(hooks, key, budget_usd=5)

@@ -1,6 +1,6 @@
 """Webhooks end to end on real processes: events written with the ledger change, relayed into a real
 Temporal dev server, delivered by the worker, verified by seed 000's receiver logic and by a Standard
-Webhooks verifier, on SQLite and PostgreSQL."""
+Webhooks verifier; what the stored records decide on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from temporalio.client import Client
 
+from tests.conftest import backend_of
 from tests.harness import wait_until
 from tests.workers.webhook_receiver import seed000_verify, standard_verify
 from tests.workers.webhook_stack import WebhookStack
@@ -21,9 +22,12 @@ from tests.workers.webhook_stack import WebhookStack
 pytestmark = pytest.mark.timeout(600)
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+@pytest.fixture(scope="module")
 def hooks(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebhookStack]:
-    running = WebhookStack.start(request.param, tmp_path_factory.mktemp(f"hooks-{request.param}"))
+    """On SQLite; on PostgreSQL too for the tests marked `both_backends` (what the outbox and the
+    fired-events records decide: once per crossing, once through a kill or a restart)."""
+    backend = backend_of(request)
+    running = WebhookStack.start(backend, tmp_path_factory.mktemp(f"hooks-{backend}"))
     yield running
     running.destroy()
 
@@ -81,6 +85,7 @@ def _drive(hooks: WebhookStack, key: str, customer_id: str, calls: int) -> list[
         return [r.status for r in pool.map(lambda _: hooks.chat(key, customer_id), range(calls))]
 
 
+@pytest.mark.both_backends
 def test_thresholds_fire_once_per_crossing_and_a_raised_cap_rearms(hooks: WebhookStack) -> None:
     key = hooks.stack.new_account()["test"]  # the test model serves every call of a test key
     hooks.endpoint(key, ["wallet.low", "budget.exceeded"])
@@ -117,6 +122,7 @@ def test_thresholds_fire_once_per_crossing_and_a_raised_cap_rearms(hooks: Webhoo
     hooks.wait_for(2, "customer.budget_exceeded", customer["id"])
 
 
+@pytest.mark.both_backends
 def test_deliveries_are_logged_and_redelivered_with_the_same_event_id(hooks: WebhookStack) -> None:
     key = hooks.stack.new_account()["live"]
     endpoint = hooks.endpoint(key, ["customer.deleted"])
@@ -137,6 +143,7 @@ def test_deliveries_are_logged_and_redelivered_with_the_same_event_id(hooks: Web
     assert second.headers["webhook-id"] == first.headers["webhook-id"] == first.event["id"]
 
 
+@pytest.mark.both_backends
 def test_a_killed_core_and_a_replayed_relay_still_deliver_once(hooks: WebhookStack) -> None:
     key = hooks.stack.new_account()["live"]
     hooks.endpoint(key, ["customer.created"])
@@ -159,6 +166,7 @@ def test_a_killed_core_and_a_replayed_relay_still_deliver_once(hooks: WebhookSta
     assert json.loads(delivery.body)["id"] == delivery.headers["webhook-id"]
 
 
+@pytest.mark.both_backends
 def test_a_restart_neither_refires_nor_forgets_a_fired_event(hooks: WebhookStack) -> None:
     key = hooks.stack.new_account()["test"]
     hooks.endpoint(key, ["wallet.low", "customer.budget_exceeded"])
@@ -180,6 +188,7 @@ def test_a_restart_neither_refires_nor_forgets_a_fired_event(hooks: WebhookStack
     assert len(hooks.receiver.events("wallet.low", customer["id"])) == low_before <= 1
 
 
+@pytest.mark.both_backends
 def test_wallet_threshold_fires_per_crossing_and_only_a_topup_back_over_rearms(hooks: WebhookStack) -> None:
     key = hooks.stack.new_account()["test"]
     hooks.endpoint(key, ["wallet.low"])

@@ -4,10 +4,12 @@ Stripe's answer: accepted, already there (refused by identifier), failed for goo
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-import stripe
+from typing import TYPE_CHECKING
 
 from ringside.core.v1 import billing_pb2
+
+if TYPE_CHECKING:
+    import stripe
 
 TIMEOUT_S = 15.0
 SDK_RETRIES = 2  # the SDK's own retries (same Idempotency-Key) before the activity's retry policy
@@ -22,6 +24,8 @@ class Answer:
 
 
 def client(secret_key: str, api_base: str) -> stripe.StripeClient:
+    import stripe  # on the first push only: the SDK's import is a good part of every worker start
+
     return stripe.StripeClient(
         secret_key,
         base_addresses={"api": api_base},
@@ -32,6 +36,8 @@ def client(secret_key: str, api_base: str) -> stripe.StripeClient:
 
 def send(push: billing_pb2.StripePush, api_base: str) -> Answer:
     """Blocking (the SDK's requests client): call it in a thread."""
+    import stripe
+
     try:
         client(push.secret_key, api_base).v1.billing.meter_events.create(
             {

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from core.domain.calls import CallRequest
 from core.domain.entities import Denial, Tier
 from core.domain.metering import Admission
-from core.domain.ratelimit import WINDOW_S, RateDefaults
+from core.domain.ratelimit import WINDOW_S, Layer, RateDefaults, RateLimiter
 from ringside_server.money import Usage
 from tests.core.domain.lease_world import FAST, admit, call_request, finished, report
 from tests.core.domain.world import OTHER_SECRET, START, World, denial_code
@@ -184,6 +184,16 @@ def test_the_status_reports_the_tightest_layer(world: World) -> None:
     assert (status.rate_status.requests_limit, status.rate_status.requests_remaining) == (10, 9)
     assert status.rate_status.requests_reset_s == WINDOW_S
     assert (status.rate_status.tokens_limit, status.rate_status.tokens_remaining) == (50_000, 48_000)
+
+
+def test_a_shortened_window_slides_after_its_span_and_its_refusal_says_so() -> None:
+    limiter = RateLimiter(window_s=8)  # RINGSIDE_RATE_LIMIT_WINDOW_S=8, as a test stack runs it
+    layers = [Layer("customer_rate_limit_exceeded", ("customer", "c"), requests=1)]
+    assert limiter.charge(layers, START, START, 1, 0).status.requests_reset_s == 8
+    refusal = limiter.check_requests(layers, START + 3)
+    assert refusal is not None and refusal.retry_after_s == 5
+    assert limiter.check_requests(layers, START + 7.999) is not None
+    assert limiter.check_requests(layers, START + 8) is None
 
 
 # -- leases ----------------------------------------------------------------------------------------
