@@ -212,7 +212,7 @@ async def _stream(
             await response.write(translator.start())
         if searched is not None and isinstance(translator, StreamTranslator):
             await response.write(translator.searched(searched))
-        async for frame in relay:
+        async for frame in relay.events():
             out = translator.frame(frame)
             if translator.ended:
                 await keeper.keep(translator.response)

@@ -26,6 +26,6 @@ def reshape(answer: Answer) -> Answer:
 
 async def _events(relay: Relay) -> AsyncIterator[bytes]:
     stream = MessagesStream()
-    async for frame in relay:
+    async for frame in relay.events():
         for out in stream.frame(frame):
             yield out

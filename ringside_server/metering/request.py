@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ringside_server.admission import PriceClasses
+from ringside_server.openai.sse import split_events
 from ringside_server.providers.capabilities import Route
 from ringside_server.providers.catalog.load import CatalogModel, ModelKind
 
@@ -80,13 +81,23 @@ class MeteredRequest:
 @dataclass(slots=True)
 class Relay:
     """A streamed answer's bytes. Iterate to the end, then `close()`; on a client that left, call
-    `close(client_gone=True)` (the call settles as aborted with what was counted). Always close."""
+    `close(client_gone=True)` (the call settles as aborted with what was counted). Always close.
+
+    Iterating gives pieces to write as they are: a piece may hold several whole events (those one
+    upstream read brought, written at once). What rewrites the stream event by event iterates
+    `events()`."""
 
     frames: AsyncIterator[bytes]
     closer: Callable[[bool], Awaitable[None]]
 
     def __aiter__(self) -> AsyncIterator[bytes]:
         return self.frames
+
+    async def events(self) -> AsyncIterator[bytes]:
+        """The stream one event at a time."""
+        async for piece in self.frames:
+            for event in split_events(piece):
+                yield event
 
     async def close(self, client_gone: bool = False) -> None:
         await self.closer(client_gone)

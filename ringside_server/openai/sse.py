@@ -54,6 +54,33 @@ async def frames(lines: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
 _EVENT_END = re.compile(rb"\n\r?\n")
 
 
+def _whole_events(buffer: bytes) -> tuple[list[bytes], int]:
+    """The events `buffer` holds whole, as `frames` cuts them, and where the unfinished rest starts."""
+    events: list[bytes] = []
+    start = 0
+    while True:
+        if buffer.startswith(b"\n", start):  # a blank line at an event's start is an event
+            end = start + 1
+        elif buffer.startswith(b"\r\n", start):
+            end = start + 2
+        else:
+            found = _EVENT_END.search(buffer, start)
+            if found is None:
+                return events, start
+            end = found.end()
+        events.append(buffer[start:end])
+        start = end
+
+
+def split_events(piece: bytes) -> list[bytes]:
+    """A relayed piece (one or more whole events written together, see `frame_batches`) as its events,
+    for what translates a stream event by event."""
+    events, rest = _whole_events(piece)
+    if rest < len(piece):
+        events.append(piece[rest:])
+    return events
+
+
 async def frame_batches(chunks: AsyncIterator[bytes]) -> AsyncGenerator[list[bytes], None]:
     """The events of an SSE body read as it arrives, the same events as `frames` gives, grouped by
     the read that completed them: every event one read made whole comes at once, so the relay
@@ -62,20 +89,7 @@ async def frame_batches(chunks: AsyncIterator[bytes]) -> AsyncGenerator[list[byt
     try:
         async for chunk in chunks:
             buffer += chunk
-            batch: list[bytes] = []
-            start = 0
-            while True:
-                if buffer.startswith(b"\n", start):  # a blank line at an event's start is an event
-                    end = start + 1
-                elif buffer.startswith(b"\r\n", start):
-                    end = start + 2
-                else:
-                    found = _EVENT_END.search(buffer, start)
-                    if found is None:
-                        break
-                    end = found.end()
-                batch.append(buffer[start:end])
-                start = end
+            batch, start = _whole_events(buffer)
             buffer = buffer[start:]
             if len(buffer) > MAX_FRAME_BYTES:
                 batch.append(buffer)

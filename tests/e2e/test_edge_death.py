@@ -131,7 +131,12 @@ def test_one_call_then_the_edge_killed_bills_that_call_only(lease_stack: Stack) 
     customer_id = new_customer(stack)
     load, lock = Load(), threading.Lock()
     one_call(stack, customer_id, "a single call", False, load, lock)
-    kill_edge(stack)  # within a second: its lease is still open, most of its slots unused
+    # The edge reports its calls every 50 ms: kill it once this one is known to the core (admitted
+    # at least), within a second, its lease still open and most of its slots unused. (A call killed
+    # before its report is the journal's case: tests/e2e/test_late_settle.py.)
+    admitted = "SELECT COUNT(*) FROM lease_admissions a JOIN holds h ON h.id = a.lease_id WHERE h.customer_id = ?"
+    wait_until(lambda: stack.query(admitted, customer_id)[0][0] >= 1, 5, "the call's report to reach the core")
+    kill_edge(stack)
     assert load.completed == 1
     (billed,) = billed_after_expiry(stack, [customer_id])
     estimate = estimate_nano(stack, customer_id)

@@ -130,7 +130,7 @@ export interface ClientToken {
 
 export interface ClientTokenCreateParams {
   origin: string;
-  /** `"METHOD /path"` entries; `:id` matches only the token's own customer, `*` one thread, message, run or step id (`POST /v1/threads/*/runs`). */
+  /** `"METHOD /path"` entries; `:id` matches only the token's own customer, `*` one thread, message, run or step id (as in `POST /v1/threads/&ast;/runs`). */
   allowed_endpoints: string[];
   /** 60..3600, default 900. */
   ttl_seconds?: number;

@@ -11,7 +11,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ringside_server.openai.sse import DONE_FRAME, StreamTally, error_frame, frame_batches, frames, relay_frame
+from ringside_server.openai.sse import (
+    DONE_FRAME,
+    StreamTally,
+    error_frame,
+    frame_batches,
+    frames,
+    relay_frame,
+    split_events,
+)
 
 USAGE = {"prompt_tokens": 12, "completion_tokens": 3, "total_tokens": 15}
 
@@ -282,3 +290,13 @@ async def test_batches_left_early_close_the_reading_at_once() -> None:
     assert await anext(batches) == [DONE_FRAME]
     await batches.aclose()
     assert closed == [True]
+
+
+@settings(max_examples=200, deadline=None)
+@given(pieces=st.lists(PIECES, max_size=30), cuts=st.lists(st.integers(min_value=0, max_value=10_000), max_size=12))
+async def test_a_written_piece_splits_back_into_the_events_it_joined(pieces: list[bytes], cuts: list[int]) -> None:
+    """What translates a relay event by event (Anthropic's Messages, the Responses API) gets
+    `frames`' events back from the joined pieces the relay writes."""
+    body = b"".join(pieces)
+    joined = [b"".join(batch) for batch in await _batched(body, cuts)]
+    assert [event for piece in joined for event in split_events(piece)] == await _collect(_lines(*_as_lines(body)))
