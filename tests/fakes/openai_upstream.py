@@ -129,12 +129,9 @@ async def responses(request: web.Request) -> web.StreamResponse:
 async def azure_chat_completions(request: web.Request) -> web.StreamResponse:
     """Azure OpenAI's ``POST /openai/deployments/{deployment}/chat/completions?api-version=…``:
     the key in ``api-key``; otherwise OpenAI's format (the path is recorded as ``x-fake-path``)."""
-    config = request.app[CONFIG]
-    headers = {str(name): value for name, value in request.headers.items()}
-    record = RecordedRequest(body=None, headers={**headers, "x-fake-path": request.path_qs})
-    request.app[RECORDS].append(record)
-    if config.api_key is not None and request.headers.get("api-key") != config.api_key:
-        return _error(record, 401, "Access denied due to invalid subscription key or wrong API endpoint.")
+    config, record, refused = _azure_request(request)
+    if refused is not None:
+        return refused
     if not request.query.get("api-version"):
         return _error(record, 404, "Resource not found")
     return await _answer_chat(request, replace(config, api_key=None), record)
@@ -143,13 +140,22 @@ async def azure_chat_completions(request: web.Request) -> web.StreamResponse:
 async def azure_responses(request: web.Request) -> web.StreamResponse:
     """Azure OpenAI's v1 ``POST /openai/v1/responses`` (the deployment in the body's ``model``, no
     api-version; the key in ``api-key``): otherwise OpenAI's Responses API."""
+    config, record, refused = _azure_request(request)
+    if refused is not None:
+        return refused
+    return await _answer_chat(request, replace(config, api_key=None), record, responses=True)
+
+
+def _azure_request(request: web.Request) -> tuple[FakeConfig, RecordedRequest, web.Response | None]:
+    """An Azure route's request recorded (its path as ``x-fake-path``), refused 401 without the key."""
     config = request.app[CONFIG]
     headers = {str(name): value for name, value in request.headers.items()}
     record = RecordedRequest(body=None, headers={**headers, "x-fake-path": request.path_qs})
     request.app[RECORDS].append(record)
     if config.api_key is not None and request.headers.get("api-key") != config.api_key:
-        return _error(record, 401, "Access denied due to invalid subscription key or wrong API endpoint.")
-    return await _answer_chat(request, replace(config, api_key=None), record, responses=True)
+        refused = _error(record, 401, "Access denied due to invalid subscription key or wrong API endpoint.")
+        return config, record, refused
+    return config, record, None
 
 
 def _authorized(request: web.Request, config: FakeConfig) -> bool:
