@@ -2,9 +2,10 @@
 
     python -m bench.history_scale [--backend sqlite|postgres] [--scales 1000:10000,10000:100000]
 
-Each scale is `customers:calls`: a fresh database filled by `bench.history_data` (N customers, M
-settled calls over six billing periods, the running ledger totals they add to). Then, with a core
-reopened on that database:
+Each scale is `customers:calls`: a fresh database filled by `bench.history_load` (N customers, M
+settled calls over six billing periods, the ledger totals and daily usage sums they add to; rows as
+`bench.history_data` describes them; COPY on PostgreSQL, unjournaled batches on SQLite, secondary
+indexes built after the load). Then, with a core reopened on that database:
 
 - start: seconds to open the core (migrations checked, the hot state loaded), in a child process,
   that process's CPU seconds by then (imports included) and its resident memory (RSS);
@@ -15,7 +16,7 @@ reopened on that database:
   per-customer HTTP calls that do not grow with history. Timed on the second run: the first also
   writes every customer's sync cursor.
 
-Prints a Markdown table and writes bench/results/<date>-history-<backend>.{json,md}.
+Prints a Markdown table and writes bench/results/<date>-history-<backend>[-<label>].{json,md}.
 """
 
 from __future__ import annotations
@@ -36,7 +37,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from bench.databases import scratch_postgres
-from bench.history_data import generate, periods
+from bench.history_data import database_bytes, periods, prepare
+from bench.history_load import load_postgres, load_sqlite, postgres_bytes
 from bench.machine import machine, source
 from bench.procs import REPO_ROOT
 from core.server import open_core
@@ -53,6 +55,9 @@ class ScaleResult:
     customers: int
     calls: int
     generate_s: float
+    generate_cpu_s: float  # the loader's process (rows built, driver), not the database server's
+    rows_written: int
+    database_mb: float
     start_s: float
     start_cpu_s: float
     start_rss_mb: float
@@ -135,14 +140,22 @@ async def one_scale(backend: str, work: Path, customers_n: int, calls: int) -> S
             if backend == "postgres"
             else f"sqlite:///{(data_dir / 'ringside.db').resolve()}"
         )
-        started = time.perf_counter()
         core = await open_core(_settings(data_dir, url))
         try:
-            wallet_customer = await generate(core, customers_n, calls)
+            plan = await prepare(core, customers_n, calls)
         finally:
             await core.writer.close()
             core.engine.dispose()
-        generate_s = time.perf_counter() - started
+        wallet_customer = plan.customer_ids[0]  # every customer has about calls/customers calls
+        loaded = (
+            load_postgres(url, plan) if backend == "postgres" else load_sqlite(url.removeprefix("sqlite:///"), plan)
+        )
+        database_mb = (postgres_bytes(url) if backend == "postgres" else database_bytes(url)) / 2**20
+        print(
+            f"loaded {customers_n:,}/{calls:,}: {loaded.rows:,} rows in {loaded.seconds:.0f} s "
+            f"({loaded.rows / loaded.seconds:,.0f} rows/s, {loaded.cpu_s:.0f} s CPU), {database_mb:,.0f} MB",
+            file=sys.stderr,
+        )
         start_s, start_cpu_s, rss_mb = _start_in_child(data_dir, url)
         core = await open_core(_settings(data_dir, url))
         try:
@@ -162,10 +175,14 @@ async def one_scale(backend: str, work: Path, customers_n: int, calls: int) -> S
         finally:
             await core.writer.close()
             core.engine.dispose()
+            shutil.rmtree(data_dir, ignore_errors=True)  # 10M calls are ~GBs: keep only the results
         return ScaleResult(
             customers_n,
             calls,
-            generate_s,
+            loaded.seconds,
+            loaded.cpu_s,
+            loaded.rows,
+            database_mb,
             start_s,
             start_cpu_s,
             rss_mb,
@@ -184,13 +201,15 @@ def markdown(backend: str, results: Sequence[ScaleResult]) -> str:
     lines = [
         f"History scale on {backend} (each row a fresh database; reads: median of {REPEATS}):",
         "",
-        "| customers | calls | generate s | core start s (CPU s) | core RSS MB | customer read ms "
-        "| wallet page ms (CPU) | usage month ms (CPU) | Stripe sync plan s (CPU s; customers) |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| customers | calls | generate s (CPU s; rows/s) | DB MB | core start s (CPU s) | core RSS MB "
+        "| customer read ms | wallet page ms (CPU) | usage month ms (CPU) | Stripe sync plan s (CPU s; customers) |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in results:
         lines.append(
-            f"| {r.customers:,} | {r.calls:,} | {r.generate_s:.1f} | {r.start_s:.2f} ({r.start_cpu_s:.2f}) "
+            f"| {r.customers:,} | {r.calls:,} "
+            f"| {r.generate_s:.1f} ({r.generate_cpu_s:.1f}; {r.rows_written / r.generate_s:,.0f}) "
+            f"| {r.database_mb:,.0f} | {r.start_s:.2f} ({r.start_cpu_s:.2f}) "
             f"| {r.start_rss_mb:.0f} "
             f"| {r.customer_read_ms:.3f} | {r.wallet_page_ms:.1f} ({r.wallet_page_cpu_ms:.1f}) "
             f"| {r.usage_month_ms:.1f} ({r.usage_month_cpu_ms:.1f}) "
@@ -237,6 +256,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--backend", choices=("sqlite", "postgres"), default="sqlite")
     parser.add_argument("--scales", type=_scales, default=_scales("1000:10000,10000:100000"))
     parser.add_argument("--out", type=Path, default=REPO_ROOT / "bench" / "results")
+    parser.add_argument("--label", default="", help="added to the result files' names")
     args = parser.parse_args(argv)
     work = args.out / "tmp" / f"history-{args.backend}-{datetime.datetime.now():%Y%m%d-%H%M%S}"
     results: list[ScaleResult] = []
@@ -248,7 +268,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         shutil.rmtree(work, ignore_errors=True)
     text = markdown(args.backend, results)
     date = datetime.date.today().isoformat()
-    path = args.out / f"{date}-history-{args.backend}.json"
+    label = f"-{args.label}" if args.label else ""
+    path = args.out / f"{date}-history-{args.backend}{label}.json"
     args.out.mkdir(parents=True, exist_ok=True)
     path.write_text(
         json.dumps({"results": [asdict(r) for r in results], "machine": machine(), "source": source()}, indent=2)

@@ -36,7 +36,8 @@ from contextlib import AsyncExitStack
 from pathlib import Path
 
 from bench.databases import scratch_postgres
-from bench.history_scale import _settings, generate
+from bench.history_load import generate
+from bench.history_scale import _settings
 from bench.machine import machine, source
 from bench.procs import REPO_ROOT
 from core.server import open_core, write_credentials
