@@ -260,21 +260,24 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = parser.parse_args(argv)
     work = args.out / "tmp" / f"history-{args.backend}-{datetime.datetime.now():%Y%m%d-%H%M%S}"
     results: list[ScaleResult] = []
-    try:
-        for customers_n, calls in args.scales:
-            results.append(asyncio.run(one_scale(args.backend, work, customers_n, calls)))
-            print(markdown(args.backend, results[-1:]).splitlines()[-1], file=sys.stderr)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
-    text = markdown(args.backend, results)
+    text = ""
     date = datetime.date.today().isoformat()
     label = f"-{args.label}" if args.label else ""
     path = args.out / f"{date}-history-{args.backend}{label}.json"
     args.out.mkdir(parents=True, exist_ok=True)
-    path.write_text(
-        json.dumps({"results": [asdict(r) for r in results], "machine": machine(), "source": source()}, indent=2)
-    )
-    path.with_suffix(".md").write_text(text + "\n")
+    try:
+        for customers_n, calls in args.scales:
+            results.append(asyncio.run(one_scale(args.backend, work, customers_n, calls)))
+            print(markdown(args.backend, results[-1:]).splitlines()[-1], file=sys.stderr)
+            text = markdown(args.backend, results)  # after each scale: a long run stopped keeps the rest
+            path.write_text(
+                json.dumps(
+                    {"results": [asdict(r) for r in results], "machine": machine(), "source": source()}, indent=2
+                )
+            )
+            path.with_suffix(".md").write_text(text + "\n")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
     print(text)
 
 

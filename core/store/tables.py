@@ -292,6 +292,9 @@ class UsageDailyRow(SQLModel, table=True):
     __tablename__ = "usage_daily"
     __table_args__ = (
         Index("ix_usage_daily_customer_period", "customer_id", "period_start"),
+        # one customer's days (a usage query of one customer): the primary key's (account, mode,
+        # day) prefix would read every customer's rows of those days
+        Index("ix_usage_daily_customer_day", "account_id", "livemode", "customer_id", "day"),
         Index("ix_usage_daily_day", "day"),  # the retention purge's look for customers with old records
     )
 
