@@ -101,9 +101,10 @@ def _start_in_child(data_dir: Path, url: str) -> tuple[float, float, float]:
         cwd=REPO_ROOT,
         capture_output=True,
         text=True,
-        check=True,
         env={**os.environ, "PYTHONPATH": str(REPO_ROOT)},
     )
+    if out.returncode:  # e.g. a schema the checkout's migrations moved past while the run went on
+        raise RuntimeError(f"the core did not start (exit {out.returncode}): {out.stderr[-2000:]}")
     result = json.loads(out.stdout.strip().splitlines()[-1])
     return float(result["start_s"]), float(result["cpu_s"]), float(result["rss_mb"])
 

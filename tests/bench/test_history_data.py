@@ -5,6 +5,7 @@ core itself. A small plan (a few seconds); speed is the benchmark's business, ne
 from __future__ import annotations
 
 import dataclasses
+import json
 from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import Any
@@ -105,3 +106,20 @@ async def test_the_fast_loader_writes_the_group_commits_rows_and_totals(
         finally:
             await core.writer.close()
             core.engine.dispose()
+
+
+def test_the_history_plot_draws_each_backends_curve(tmp_path: Path) -> None:
+    from bench.history_plot import CURVES, write_plot
+
+    files = []
+    for backend in ("sqlite", "postgres"):
+        results = [
+            {"customers": customers, "calls": calls, **{field: float(n + 1) for field, _ in CURVES}}
+            for n, (customers, calls) in enumerate(((1_000, 10_000), (10_000, 100_000)))
+        ]
+        files.append(tmp_path / f"2026-12-03-history-{backend}.json")
+        files[-1].write_text(json.dumps({"results": results}))
+
+    written = write_plot(files, tmp_path / "curve.png")
+
+    assert written.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
