@@ -46,7 +46,7 @@ from core.services.core import Core
 from core.services.metering import run_expiry
 from core.services.partitions import claim_partitions, keep_partitions
 from core.store.engine import make_engine, restrict_files
-from core.store.loader import load_state
+from core.store.loader import load_state, release_freed_heap
 from core.store.migrate import prepare
 from core.store.partition_leases import Fence
 from core.store.sealing import Sealer, attach, reseal
@@ -147,6 +147,7 @@ async def open_core(settings: Settings) -> Core:
     await loop.run_in_executor(None, seal_at_rest, engine, sealer, leases.fence if leases is not None else None)
     loading, loading_cpu = time.perf_counter(), time.process_time()
     state = await loop.run_in_executor(None, load_state, engine, int(time.time()))
+    release_freed_heap()
     log.info(
         "state loaded in %.2f s, %.2f s of CPU (%d customers)",
         time.perf_counter() - loading,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 from collections import defaultdict
 from typing import Any
 
@@ -149,6 +151,14 @@ def load_state(engine: Engine, now: int) -> State:
                 state.signing_keys[k["kid"]] = SigningKey(**k)
         rebuild_marks(connection, state, now)
     return state
+
+
+def release_freed_heap() -> None:
+    """Give back to the OS the heap the start's reads freed: glibc keeps it, and on PostgreSQL the
+    driver holds each result whole while it is read (~50 MB at 100,000 customers, RSS the process
+    would keep for its life; bench.history_scale). A no-op without glibc."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None).malloc_trim(0)
 
 
 def spend_by_payer_period(connection: Connection, since: int) -> dict[tuple[str, int], int]:
