@@ -28,7 +28,11 @@ TICKS = (0.25, 0.5, 1, 2, 4, 8)
 
 
 def _backend(path: Path) -> str:
-    return "PostgreSQL" if "-postgres" in path.name else "SQLite"
+    """`<date>-history-postgres-fast.json` → "PostgreSQL (fast)"."""
+    run = path.stem.split("-history-", 1)[-1]
+    backend, _, label = run.partition("-")
+    name = "PostgreSQL" if backend == "postgres" else "SQLite"
+    return f"{name} ({label})" if label else name
 
 
 def write_plot(files: Sequence[Path], out: Path) -> Path:
