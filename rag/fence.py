@@ -74,8 +74,8 @@ class FencedIndexes:
         self.fence.wait_open(name, {point.file_id for point in points})
         self._indexes.upsert(name, points)
 
-    def set_attributes(self, name: str, file_id: str, attributes: Mapping[str, Any]) -> None:
-        self._indexes.set_attributes(name, file_id, attributes)
+    def set_attributes(self, name: str, file_id: str, attributes: Mapping[str, Any], version: int = 0) -> None:
+        self._indexes.set_attributes(name, file_id, attributes, version)
 
     def create(self, name: str, dimensions: int) -> None:
         self._indexes.create(name, dimensions)
@@ -107,6 +107,9 @@ class FencedIndexes:
         score_threshold: float | None = None,
     ) -> list[SearchHit]:
         return self._indexes.search(name, vector, limit, filters, score_threshold)
+
+    def attribute_fields(self, name: str) -> dict[str, str]:
+        return self._indexes.attribute_fields(name)
 
     def optimize(self, name: str) -> None:
         self._indexes.optimize(name)

@@ -30,6 +30,9 @@ PAYLOAD_FILENAME = "filename"
 PAYLOAD_CHUNK_INDEX = "chunk_index"
 PAYLOAD_TEXT = "text"
 PAYLOAD_ATTRIBUTES = "attributes"
+# The store file's attributes_version the point's attributes are (the core numbers each update):
+# set_attributes writes only over an older one, so a late write never undoes a newer update.
+PAYLOAD_ATTRIBUTES_VERSION = "attributes_version"
 
 
 @dataclass(frozen=True)
@@ -44,6 +47,7 @@ class IndexPoint:
     text: str
     filename: str = ""
     attributes: Mapping[str, Any] = field(default_factory=dict)
+    attributes_version: int = 0
 
     def payload(self) -> dict[str, Any]:
         """The point's payload in the engine."""
@@ -53,6 +57,7 @@ class IndexPoint:
             PAYLOAD_CHUNK_INDEX: self.chunk_index,
             PAYLOAD_TEXT: self.text,
             PAYLOAD_ATTRIBUTES: dict(self.attributes),
+            PAYLOAD_ATTRIBUTES_VERSION: self.attributes_version,
         }
 
 
@@ -100,14 +105,16 @@ class VectorIndexes(Protocol):
         """Every index there is (the rag role's sweep drops those of stores no longer live)."""
 
     def upsert(self, name: str, points: Sequence[IndexPoint]) -> None:
-        """Writes the points (at most MAX_POINTS_PER_UPSERT), replacing any with the same id."""
+        """Writes the points (at most MAX_POINTS_PER_UPSERT), replacing any with the same id; an
+        attribute key the index has not seen gets its payload index (rag/attribute_indexes.py)."""
 
     def delete_file(self, name: str, file_id: str) -> None:
         """Removes every point of the file; searches stop returning it when this returns."""
 
-    def set_attributes(self, name: str, file_id: str, attributes: Mapping[str, Any]) -> None:
-        """Replaces the attributes of every point of the file (an attribute update); filters see
-        them when this returns."""
+    def set_attributes(self, name: str, file_id: str, attributes: Mapping[str, Any], version: int = 0) -> None:
+        """Replaces the attributes of every point of the file (an attribute update) whose attributes
+        are older than `version` (0: every point); filters see them when this returns (a new key
+        gets its payload index, as at upsert)."""
 
     def drop(self, name: str) -> None:
         """Removes the index and its storage (a no-op when it does not exist)."""
@@ -128,6 +135,9 @@ class VectorIndexes(Protocol):
     ) -> list[SearchHit]:
         """The `limit` (1..MAX_SEARCH_LIMIT) nearest points passing `filters` on the file
         attributes, best first, none scoring under `score_threshold`."""
+
+    def attribute_fields(self, name: str) -> dict[str, str]:
+        """The payload indexes on attributes the index has: field path → type (keyword, float, bool)."""
 
     def optimize(self, name: str) -> None:
         """Builds the search structures after a batch of writes (a no-op where the engine does it)."""

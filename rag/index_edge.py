@@ -16,10 +16,12 @@ from typing import IO, Any
 
 import qdrant_edge as edge
 
+from rag.attribute_indexes import MAX_INDEXED_KEYS, AttributeIndexPlan, Schema
 from rag.filters import Filter, translate
 from rag.index import (
     MAX_FILES_LISTED,
     PAYLOAD_ATTRIBUTES,
+    PAYLOAD_ATTRIBUTES_VERSION,
     PAYLOAD_FILE_ID,
     IndexNotFoundError,
     IndexPoint,
@@ -35,18 +37,21 @@ _LOCK_FILE = ".owner.lock"
 # matches a JSON boolean in the payload. Boolean attributes are therefore also kept as the strings
 # "true"/"false" under this key, and boolean comparisons match those.
 _BOOLEAN_SHADOW = "attribute_booleans"
+_ATTRIBUTE_FIELDS = (f"{PAYLOAD_ATTRIBUTES}.", f"{_BOOLEAN_SHADOW}.")
+_SCHEMAS = {"keyword": edge.PayloadSchemaType.Keyword, "float": edge.PayloadSchemaType.Float}
 
 
 class EdgeIndexes:
     """The indexes under `root`, each an embedded Qdrant shard in `root/<index name>/`."""
 
-    def __init__(self, root: pathlib.Path) -> None:
+    def __init__(self, root: pathlib.Path, max_indexed_keys: int = MAX_INDEXED_KEYS) -> None:
         self._root = root
         root.mkdir(parents=True, exist_ok=True)
         self._lock_file: IO[bytes] | None = _own(root / _LOCK_FILE)
         self._shards: dict[str, edge.EdgeShard] = {}
         # Guards the shard cache (open, create, drop); the shards themselves take concurrent calls.
         self._guard = threading.Lock()
+        self._attribute_indexes = AttributeIndexPlan(max_indexed_keys)  # rag/attribute_indexes.py
 
     def create(self, name: str, dimensions: int) -> None:
         """Creates the index if it does not exist; opening an existing one checks its dimensions."""
@@ -57,12 +62,12 @@ class EdgeIndexes:
                 return
             path = self._root / name
             if path.exists():
-                self._shards[name] = edge.EdgeShard.load(str(path), config)
+                self._opened(name, edge.EdgeShard.load(str(path), config))
                 return
             shard = edge.EdgeShard.create(str(path), config)
             # Deleting a file's points filters on file_id: an index keeps that cheap in a large store.
             shard.update(edge.UpdateOperation.create_field_index(PAYLOAD_FILE_ID, edge.PayloadSchemaType.Keyword))
-            self._shards[name] = shard
+            self._opened(name, shard)
 
     def exists(self, name: str) -> bool:
         """Whether the index exists (open or on disk)."""
@@ -79,6 +84,7 @@ class EdgeIndexes:
         if not points:
             return
         shard = self._shard(name)
+        self._index_attributes(name, shard, [point.attributes for point in points])
         shard.update(
             edge.UpdateOperation.upsert_points(
                 [edge.Point(point.id, [float(x) for x in point.vector], _payload(point)) for point in points]
@@ -89,10 +95,21 @@ class EdgeIndexes:
         """Removes every point of the file."""
         self._shard(name).update(edge.UpdateOperation.delete_points_by_filter(_file_filter(file_id)))
 
-    def set_attributes(self, name: str, file_id: str, attributes: Mapping[str, Any]) -> None:
-        """Replaces the file's points' attributes (and their boolean shadow), keys set whole."""
-        payload = {PAYLOAD_ATTRIBUTES: dict(attributes), _BOOLEAN_SHADOW: _booleans(attributes)}
-        self._shard(name).update(edge.UpdateOperation.set_payload_by_filter(_file_filter(file_id), payload))
+    def set_attributes(self, name: str, file_id: str, attributes: Mapping[str, Any], version: int = 0) -> None:
+        """Replaces the attributes (and their boolean shadow) of the file's points holding an older
+        version than `version` (0: of all its points), keys set whole."""
+        payload = {
+            PAYLOAD_ATTRIBUTES: dict(attributes),
+            _BOOLEAN_SHADOW: _booleans(attributes),
+            PAYLOAD_ATTRIBUTES_VERSION: version,
+        }
+        shard = self._shard(name)
+        self._index_attributes(name, shard, [attributes])
+        selected = _file_filter(file_id)
+        if version:  # a compare-and-set per point: a point at this version or a newer one keeps its own
+            newer = edge.FieldCondition(PAYLOAD_ATTRIBUTES_VERSION, range=edge.RangeFloat(gte=float(version)))
+            selected = edge.Filter(must=[selected], must_not=[newer])
+        shard.update(edge.UpdateOperation.set_payload_by_filter(selected, payload))
 
     def drop(self, name: str) -> None:
         """Closes the index and deletes its directory."""
@@ -101,6 +118,7 @@ class EdgeIndexes:
             shard = self._shards.pop(name, None)
             if shard is not None:
                 shard.close()
+            self._attribute_indexes.forget(name)
             shutil.rmtree(self._root / name, ignore_errors=True)
 
     def count(self, name: str, file_id: str | None = None) -> int:
@@ -133,6 +151,10 @@ class EdgeIndexes:
         )
         return [SearchHit.from_payload(hit.id, hit.score, hit.payload) for hit in self._shard(name).query(request)]
 
+    def attribute_fields(self, name: str) -> dict[str, str]:
+        """The attribute payload indexes the engine holds for the index: field path → type."""
+        return _attribute_fields(self._shard(name))
+
     def optimize(self, name: str) -> None:
         """Builds the HNSW graph and merges segments; until then searches scan the new points."""
         self._shard(name).optimize()
@@ -162,8 +184,23 @@ class EdgeIndexes:
             if not path.is_dir():
                 raise IndexNotFoundError(name)
             shard = edge.EdgeShard.load(str(path))
-            self._shards[name] = shard
+            self._opened(name, shard)
             return shard
+
+    def _opened(self, name: str, shard: edge.EdgeShard) -> None:
+        """Caches an open shard and what attribute indexes it persisted (under the guard)."""
+        self._shards[name] = shard
+        self._attribute_indexes.forget(name)
+        self._attribute_indexes.remember(name, _attribute_fields(shard))
+
+    def _index_attributes(self, name: str, shard: edge.EdgeShard, attributes: list[Mapping[str, Any]]) -> None:
+        """Creates the payload index of each attribute key (and type) the index has not seen yet."""
+        for path, schema in self._attribute_indexes.new_fields(name, attributes, _field_of):
+            try:
+                create_field_index(shard, path, schema)
+            except BaseException:
+                self._attribute_indexes.unclaim(name, path)
+                raise
 
 
 def _own(lock_path: pathlib.Path) -> IO[bytes]:
@@ -174,6 +211,26 @@ def _own(lock_path: pathlib.Path) -> IO[bytes]:
         lock_file.close()
         raise RuntimeError(f"another process owns the embedded index at {lock_path.parent}") from None
     return lock_file
+
+
+def create_field_index(shard: edge.EdgeShard, path: str, schema: str) -> None:
+    """One attribute's payload index (a function of its own: the tests count the calls)."""
+    shard.update(edge.UpdateOperation.create_field_index(path, _SCHEMAS[schema]))
+
+
+def _field_of(key: str, schema: Schema) -> tuple[str, str]:
+    if schema == "bool":
+        return f"{_BOOLEAN_SHADOW}.{key}", "keyword"  # matched on its string shadow (see above)
+    return f"{PAYLOAD_ATTRIBUTES}.{key}", schema
+
+
+def _attribute_fields(shard: edge.EdgeShard) -> dict[str, str]:
+    found = shard.info().payload_schema
+    return {
+        path: str(info.data_type).rsplit(".", 1)[-1].lower()
+        for path, info in found.items()
+        if path.startswith(_ATTRIBUTE_FIELDS)
+    }
 
 
 def _payload(point: IndexPoint) -> dict[str, Any]:

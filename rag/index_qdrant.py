@@ -9,16 +9,19 @@ path that way (DECISIONS.md, 16).
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from qdrant_client import QdrantClient
 from qdrant_client import models as qdrant
 
+from rag.attribute_indexes import AttributeIndexPlan, Schema
 from rag.filters import Filter, translate
 from rag.index import (
     MAX_FILES_LISTED,
     PAYLOAD_ATTRIBUTES,
+    PAYLOAD_ATTRIBUTES_VERSION,
     PAYLOAD_FILE_ID,
     CollectionLayout,
     IndexNotFoundError,
@@ -32,14 +35,20 @@ from rag.index import (
 
 # A bound on how long one call to the server may take.
 _TIMEOUT_S = 30
+_SCHEMAS = {
+    "keyword": qdrant.PayloadSchemaType.KEYWORD,
+    "float": qdrant.PayloadSchemaType.FLOAT,
+    "bool": qdrant.PayloadSchemaType.BOOL,
+}
 
 
 class QdrantIndexes:
     """The indexes of a Qdrant server (or qdrant-client's in-process mode for ":memory:")."""
 
     def __init__(self, url: str, api_key: str | None = None, layout: CollectionLayout | None = None) -> None:
-        # In-process mode has no payload indexes (it scans); only a server gets one.
+        # In-process mode has no payload indexes (it scans; it takes and forgets the calls making them).
         self._server = url != ":memory:"
+        self._attribute_indexes = AttributeIndexPlan()  # rag/attribute_indexes.py
         self._layout = layout or CollectionLayout()
         if not self._server:
             self._client = QdrantClient(location=":memory:")
@@ -77,6 +86,7 @@ class QdrantIndexes:
         if not points:
             return
         self._require(name)
+        self._index_attributes(name, [point.attributes for point in points])
         structs = [
             qdrant.PointStruct(id=point.id, vector=[float(x) for x in point.vector], payload=point.payload())
             for point in points
@@ -88,13 +98,19 @@ class QdrantIndexes:
         self._require(name)
         self._client.delete(name, points_selector=qdrant.FilterSelector(filter=_file_filter(file_id)), wait=True)
 
-    def set_attributes(self, name: str, file_id: str, attributes: Mapping[str, Any]) -> None:
-        """Replaces the file's points' attributes and waits until filters see them."""
+    def set_attributes(self, name: str, file_id: str, attributes: Mapping[str, Any], version: int = 0) -> None:
+        """Replaces the attributes of the file's points holding an older version than `version` (0: of
+        all its points) and waits until filters see them."""
         self._require(name)
+        self._index_attributes(name, [attributes])
+        selected = _file_filter(file_id)
+        if version:  # a compare-and-set per point: a point at this version or a newer one keeps its own
+            newer = qdrant.FieldCondition(key=PAYLOAD_ATTRIBUTES_VERSION, range=qdrant.Range(gte=version))
+            selected = qdrant.Filter(must=[selected], must_not=[newer])
         self._client.set_payload(
             name,
-            payload={PAYLOAD_ATTRIBUTES: dict(attributes)},
-            points=qdrant.FilterSelector(filter=_file_filter(file_id)),
+            payload={PAYLOAD_ATTRIBUTES: dict(attributes), PAYLOAD_ATTRIBUTES_VERSION: version},
+            points=qdrant.FilterSelector(filter=selected),
             wait=True,
         )
 
@@ -108,6 +124,7 @@ class QdrantIndexes:
         check_index_name(name)
         if self._client.collection_exists(name):
             self._client.delete_collection(name)
+        self._attribute_indexes.forget(name)
 
     def count(self, name: str, file_id: str | None = None) -> int:
         """Points in the collection, or in one of its files."""
@@ -143,6 +160,14 @@ class QdrantIndexes:
         )
         return [SearchHit.from_payload(point.id, point.score, point.payload) for point in response.points]
 
+    def attribute_fields(self, name: str) -> dict[str, str]:
+        """The attribute payload indexes of the collection: field path → type (in-process mode keeps
+        none: there, those this client created)."""
+        self._require(name)
+        if not self._server:
+            return self._attribute_indexes.fields(name)
+        return _attribute_fields(self._client.get_collection(name).payload_schema)
+
     def optimize(self, name: str) -> None:
         """A no-op: the server builds its HNSW graph on its own."""
         self._require(name)
@@ -160,6 +185,32 @@ class QdrantIndexes:
         check_index_name(name)
         if not self._client.collection_exists(name):
             raise IndexNotFoundError(name)
+
+    def _index_attributes(self, name: str, attributes: list[Mapping[str, Any]]) -> None:
+        """Creates the payload index of each attribute key (and type) the collection has not seen yet;
+        what a server persisted is read back once per collection (another process may have made it)."""
+        if not self._attribute_indexes.knows(name):
+            self._attribute_indexes.remember(name, _attribute_fields(self._client.get_collection(name).payload_schema))
+        for path, schema in self._attribute_indexes.new_fields(name, attributes, _field_of):
+            try:
+                with warnings.catch_warnings():  # in-process mode warns that it keeps none
+                    warnings.simplefilter("ignore", UserWarning)
+                    self._client.create_payload_index(name, path, _SCHEMAS[schema], wait=True)
+            except BaseException:
+                self._attribute_indexes.unclaim(name, path)
+                raise
+
+
+def _field_of(key: str, schema: Schema) -> tuple[str, str]:
+    return f"{PAYLOAD_ATTRIBUTES}.{key}", schema
+
+
+def _attribute_fields(schema: Mapping[str, Any]) -> dict[str, str]:
+    return {
+        path: str(getattr(info.data_type, "value", info.data_type)).lower()
+        for path, info in schema.items()
+        if path.startswith(f"{PAYLOAD_ATTRIBUTES}.")
+    }
 
 
 def _file_filter(file_id: str) -> qdrant.Filter:

@@ -180,7 +180,14 @@ class RagServicer(rag_pb2_grpc.RagServiceServicer):
             name = _index(request.index)
             attributes = _attributes(request.attributes_json, "attributes_json")
             with contextlib.suppress(IndexNotFoundError):  # nothing indexed yet: the ingest writes the row's
-                await self._run(self._index_executor, self._indexes.set_attributes, name, request.file_id, attributes)
+                await self._run(
+                    self._index_executor,
+                    self._indexes.set_attributes,
+                    name,
+                    request.file_id,
+                    attributes,
+                    request.attributes_version,
+                )
             return rag_pb2.SetFileAttributesResponse()
 
         return await self._guarded(context, call)
@@ -252,6 +259,7 @@ def _point(point: rag_pb2.Point) -> IndexPoint:
         text=point.text,
         filename=point.filename,
         attributes=attributes,
+        attributes_version=point.attributes_version,
     )
 
 

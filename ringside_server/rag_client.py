@@ -43,12 +43,16 @@ class RagClient:
         )
         await self.call(self.stub.DeleteFile, request, timeout_s=60.0)
 
-    async def set_attributes(self, store_id: str, generation: int, file_id: str, attributes_json: str) -> None:
-        """The file's chunks in that index carry these attributes when this returns (none indexed: a no-op)."""
+    async def set_attributes(
+        self, store_id: str, generation: int, file_id: str, attributes_json: str, version: int = 0
+    ) -> None:
+        """The file's chunks in that index carry these attributes when this returns (none indexed: a
+        no-op), or newer ones: chunks already at `version` or later keep theirs (0: always written)."""
         request = rag_pb2.SetFileAttributesRequest(
             index=rag_pb2.IndexRef(store_id=store_id, generation=generation),
             file_id=file_id,
             attributes_json=attributes_json,
+            attributes_version=version,
         )
         await self.call(self.stub.SetFileAttributes, request, timeout_s=60.0)
 

@@ -35,6 +35,9 @@ class VectorStoreFile:
     batch_id: str = ""  # `vsfb_…` when attached in a file batch
     key_id: str = ""  # the attaching key: the ingest's embedding is metered as its call
     embedding_tokens: int = 0  # what its ingest's completing attempt spent embedding (a resumed one: the rest)
+    # +1 at each attribute update: the file's points carry the version of their attributes, and the
+    # rag role writes attributes only over an older version (a late write never undoes a newer one).
+    attributes_version: int = 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -59,6 +59,7 @@ def file_to(row: VectorStoreFile, generation: int = 0) -> pb.StoreFile:
         batch_id=row.batch_id,
         key_id=row.key_id,
         progress_at=row.updated,
+        attributes_version=row.attributes_version,
     )
 
 

@@ -16,6 +16,7 @@ from core.domain.entities import Customer, has_scope
 from core.domain.metering import Meter
 from core.domain.retention import RetentionPolicy
 from core.domain.state import State
+from core.services.row_locks import RowLocks
 from core.store.partition_leases import PartitionLeases
 from core.store.writer import GroupCommitWriter
 from ringside_server.errors import RingsideError
@@ -118,6 +119,8 @@ class Core:
     webhook_policy: AddressPolicy = field(default_factory=AddressPolicy)
     webhook_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     outbox_written: asyncio.Event = field(default_factory=asyncio.Event)
+    # Store files (issue 16): a read-modify-write of one attachment at a time (services/row_locks.py).
+    store_file_locks: RowLocks = field(default_factory=RowLocks)
     # Billing: one period close or Stripe sync step at a time (each reads, then writes, its rows).
     billing_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     # Prometheus figures (RINGSIDE_CORE_METRICS_PORT); None: not kept.

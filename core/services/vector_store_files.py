@@ -169,16 +169,30 @@ async def cancel_batch(
 ) -> list[VectorStoreFile]:
     """The batch's files still in progress become `cancelled` (their ingests then stop short)."""
     require_scope(principal, "api:write", customer_bound=True)
-    rows = batch(core, principal, store_id, customer_ref, batch_id)
-    now = core.now()
-    changed = [dataclasses.replace(r, status="cancelled", updated=now) for r in rows if r.status == "in_progress"]
+    keys = [(r.store_id, r.file_id) for r in batch(core, principal, store_id, customer_ref, batch_id)]
+    async with core.store_file_locks.holding(keys):  # read again under the rows' locks (row_locks.py)
+        rows = batch(core, principal, store_id, customer_ref, batch_id)
+        now = core.now()
+        changed = [
+            (r, dataclasses.replace(r, status="cancelled", updated=now)) for r in rows if r.status == "in_progress"
+        ]
 
-    def apply() -> None:
-        for row in changed:
-            core.state.store_files.setdefault(row.store_id, {})[row.file_id] = row
+        def apply() -> None:
+            for row, new in changed:
+                replace_row(core, row, new)
 
-    await core.writer.write_then_apply([VectorStoreFileUpdate(r) for r in changed], apply)
+        await core.writer.write_then_apply([VectorStoreFileUpdate(new) for _, new in changed], apply)
     return batch(core, principal, store_id, customer_ref, batch_id)
+
+
+def replace_row(core: Core, row: VectorStoreFile, new: VectorStoreFile) -> bool:
+    """Memory's half of a compare-and-set: `new` replaces `row` only if `row` is still the file's
+    attachment (a file or store deleted meanwhile stays deleted). → whether it did."""
+    rows = core.state.store_files.get(row.store_id)
+    if rows is None or rows.get(row.file_id) is not row:
+        return False
+    rows[row.file_id] = new
+    return True
 
 
 def get(core: Core, principal: Principal, store_id: str, customer_ref: str, file_id: str) -> VectorStoreFile:
@@ -232,12 +246,13 @@ def list_files(
 
 async def detach(core: Core, principal: Principal, store_id: str, customer_ref: str, file_id: str) -> VectorStoreFile:
     require_scope(principal, "api:write", customer_bound=True)
-    row = get(core, principal, store_id, customer_ref, file_id)
+    async with core.store_file_locks.holding([(store_id, file_id)]):
+        row = get(core, principal, store_id, customer_ref, file_id)
 
-    def forget() -> None:
-        core.state.store_files.get(row.store_id, {}).pop(row.file_id, None)
+        def forget() -> None:
+            core.state.store_files.get(row.store_id, {}).pop(row.file_id, None)
 
-    await core.writer.write_then_apply([VectorStoreFileDetach(row.store_id, row.file_id)], forget)
+        await core.writer.write_then_apply([VectorStoreFileDetach(row.store_id, row.file_id)], forget)
     return row
 
 
@@ -245,21 +260,21 @@ async def update_attributes(
     core: Core, principal: Principal, store_id: str, customer_ref: str, file_id: str, attributes_json: str
 ) -> VectorStoreFile:
     """Replaces a store file's attributes (OpenAI's `POST …/files/{file_id}`); another owner's is 404.
-    The edge then sets them on the file's points, so search filters read them at once."""
+    The edge then sets them on the file's points, so search filters read them at once. Each update
+    numbers its attributes (`attributes_version`): the rag role writes them only over older ones."""
     require_scope(principal, "api:write", customer_bound=True)
-    row = get(core, principal, store_id, customer_ref, file_id)
     _check_json(attributes_json, "")
-    changed = dataclasses.replace(row, attributes_json=attributes_json or "{}")  # not progress: `updated` stays
+    async with core.store_file_locks.holding([(store_id, file_id)]):  # an ingest's finish may be writing
+        row = get(core, principal, store_id, customer_ref, file_id)
+        changed = dataclasses.replace(  # not progress: `updated` stays
+            row, attributes_json=attributes_json or "{}", attributes_version=row.attributes_version + 1
+        )
 
-    def apply() -> VectorStoreFile:
-        rows = core.state.store_files.get(row.store_id, {})
-        current = rows.get(row.file_id)
-        if current is None or current.attach_id != row.attach_id:  # detached (or attached anew) meanwhile
+        def apply() -> VectorStoreFile:
+            replace_row(core, row, changed)  # a file deleted meanwhile stays deleted
             return changed
-        rows[row.file_id] = dataclasses.replace(current, attributes_json=changed.attributes_json)
-        return rows[row.file_id]
 
-    return await core.writer.write_then_apply([VectorStoreFileUpdate(changed)], apply)
+        return await core.writer.write_then_apply([VectorStoreFileUpdate(changed)], apply)
 
 
 def pending(core: Core, limit: int) -> list[VectorStoreFile]:
@@ -298,6 +313,33 @@ async def finish(
         raise RingsideError("invalid_request", "status must be completed, or failed with an error code.", "status")
     if error_code and error_code not in ERROR_CODES:
         raise RingsideError("invalid_request", "unknown last_error code.", "last_error_code")
+    async with core.store_file_locks.holding([(store_id, file_id)]):  # an attribute update may be writing
+        return await _finish(
+            core,
+            store_id,
+            file_id,
+            attach_id,
+            status,
+            chunk_count,
+            error_code,
+            error_message,
+            chunking_json,
+            embedding_tokens,
+        )
+
+
+async def _finish(
+    core: Core,
+    store_id: str,
+    file_id: str,
+    attach_id: str,
+    status: str,
+    chunk_count: int,
+    error_code: str,
+    error_message: str,
+    chunking_json: str,
+    embedding_tokens: int,
+) -> VectorStoreFile:
     store, row, stored = job(core, store_id, file_id)
     if row.attach_id != attach_id or row.status != "in_progress":
         return row
@@ -324,8 +366,8 @@ async def finish(
         customer_id=store.customer_id,
     )
 
-    def apply() -> None:
-        core.state.store_files.setdefault(store_id, {})[file_id] = changed
+    def apply() -> VectorStoreFile:
+        replace_row(core, row, changed)  # a file or store deleted meanwhile stays deleted
+        return changed
 
-    await core.writer.write_then_apply([VectorStoreFileUpdate(changed), *event], apply)
-    return changed
+    return await core.writer.write_then_apply([VectorStoreFileUpdate(changed), *event], apply)

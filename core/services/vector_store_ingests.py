@@ -11,7 +11,7 @@ import dataclasses
 
 from core.domain.vector_store_files import VectorStoreFile, VectorStoreFileUpdate
 from core.services.core import Core, Principal, require_scope
-from core.services.vector_store_files import get, job
+from core.services.vector_store_files import get, job, replace_row
 from core.store.rag_migrations import VectorStoreFileRestart
 from ringside_server.errors import RingsideError
 from ringside_server.ids import new_sortable_id
@@ -21,17 +21,17 @@ async def cancel(core: Core, principal: Principal, store_id: str, customer_ref: 
     """An ingest in progress becomes `cancelled` (the running workflow's outcome is then ignored and
     what it wrote removed); a finished one is 400 — there is nothing to stop."""
     require_scope(principal, "api:write", customer_bound=True)
-    row = get(core, principal, store_id, customer_ref, file_id)
-    if row.status != "in_progress":
-        message = f"The file's ingest is {row.status}: only one in progress can be cancelled."
-        raise RingsideError("invalid_request", message, "file_id")
-    changed = dataclasses.replace(row, status="cancelled", updated=core.now())
+    async with core.store_file_locks.holding([(store_id, file_id)]):  # services/row_locks.py
+        row = get(core, principal, store_id, customer_ref, file_id)
+        if row.status != "in_progress":
+            message = f"The file's ingest is {row.status}: only one in progress can be cancelled."
+            raise RingsideError("invalid_request", message, "file_id")
+        changed = dataclasses.replace(row, status="cancelled", updated=core.now())
 
-    def apply() -> None:
-        core.state.store_files.setdefault(row.store_id, {})[row.file_id] = changed
+        def apply() -> VectorStoreFile:
+            return changed if replace_row(core, row, changed) else row
 
-    await core.writer.write_then_apply([VectorStoreFileUpdate(changed)], apply)
-    return changed
+        return await core.writer.write_then_apply([VectorStoreFileUpdate(changed)], apply)
 
 
 async def retry(core: Core, principal: Principal, store_id: str, customer_ref: str, file_id: str) -> VectorStoreFile:
@@ -39,29 +39,29 @@ async def retry(core: Core, principal: Principal, store_id: str, customer_ref: s
     finds itself superseded). Any status may be retried but `completed`: a stalled ingest is
     `in_progress`, and retrying it is how it is unstuck."""
     require_scope(principal, "api:write", customer_bound=True)
-    row = get(core, principal, store_id, customer_ref, file_id)
-    if row.status == "completed":
-        raise RingsideError("invalid_request", "The file is ingested already: nothing to retry.", "file_id")
-    now = core.now()
-    changed = dataclasses.replace(
-        row,
-        attach_id=new_sortable_id("vsa"),
-        status="in_progress",
-        chunk_count=0,
-        usage_bytes=0,
-        embedding_tokens=0,
-        last_error_code="",
-        last_error_message="",
-        updated=now,
-    )
+    async with core.store_file_locks.holding([(store_id, file_id)]):  # services/row_locks.py
+        row = get(core, principal, store_id, customer_ref, file_id)
+        if row.status == "completed":
+            raise RingsideError("invalid_request", "The file is ingested already: nothing to retry.", "file_id")
+        now = core.now()
+        changed = dataclasses.replace(
+            row,
+            attach_id=new_sortable_id("vsa"),
+            status="in_progress",
+            chunk_count=0,
+            usage_bytes=0,
+            embedding_tokens=0,
+            last_error_code="",
+            last_error_message="",
+            updated=now,
+        )
 
-    def apply() -> None:
-        core.state.store_files.setdefault(row.store_id, {})[row.file_id] = changed
+        def apply() -> VectorStoreFile:
+            return changed if replace_row(core, row, changed) else row
 
-    await core.writer.write_then_apply(
-        [VectorStoreFileRestart(row.store_id, row.file_id, changed.attach_id, now)], apply
-    )
-    return changed
+        return await core.writer.write_then_apply(
+            [VectorStoreFileRestart(row.store_id, row.file_id, changed.attach_id, now)], apply
+        )
 
 
 def progressed(core: Core, store_id: str, file_id: str, attach_id: str) -> str:

@@ -20,6 +20,7 @@ STORE_FILE_FIELDS = tuple(field.name for field in dataclasses.fields(VectorStore
 _STORE_FILE_MUTABLE = (
     "status",
     "attributes_json",
+    "attributes_version",
     "chunking_json",
     "embedding_tokens",
     "chunk_count",

@@ -386,6 +386,7 @@ class VectorStoreFileRow(SQLModel, table=True):
     batch_id: str = Field(default="", max_length=64)
     key_id: str = Field(default="", max_length=64)
     embedding_tokens: int = Field(default=0, sa_type=BigInteger)
+    attributes_version: int = Field(default=0, sa_type=BigInteger)
 
 
 class VectorStoreQueryRow(SQLModel, table=True):

@@ -162,7 +162,9 @@ async def update_file(request: web.Request) -> web.Response:
     if edge.rag is not None:
         for generation in (row.generation, row.migrating_generation) if row.migrating_generation else (row.generation,):
             try:
-                await edge.rag.set_attributes(row.store_id, generation, row.file_id, attributes)
+                await edge.rag.set_attributes(
+                    row.store_id, generation, row.file_id, row.attributes_json, row.attributes_version
+                )
             except RingsideError as error:
                 if error.code != "not_found":  # no index yet: nothing ingested to update
                     raise

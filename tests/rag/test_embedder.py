@@ -15,6 +15,7 @@ from rag.embedder import (
     WINDOW_TOKENS,
     EmbeddingInputError,
     LocalEmbedder,
+    QueryCache,
     length_buckets,
 )
 
@@ -82,3 +83,30 @@ def test_similar_texts_are_closer_than_unrelated_ones(embedder: LocalEmbedder) -
     texts = ["How do I reset my password?", "I forgot my login password", "Bake bread at 220 C"]
     vectors = embedder.embed(texts).vectors
     assert vectors[0] @ vectors[1] > vectors[0] @ vectors[2] + 0.3
+
+
+def test_a_query_asked_again_is_answered_from_the_cache_exactly() -> None:
+    fresh = LocalEmbedder(threads=1)
+    query = "how long does a refund take"
+    first = fresh.embed([query])
+    assert (fresh.query_cache.hits, fresh.query_cache.misses) == (0, 1)
+    first.vectors[0, :] = 0.0  # what a caller does with its answer never reaches the cache
+    again = fresh.embed([query])
+    assert fresh.query_cache.hits == 1
+    uncached = fresh._embed([query])  # the model run itself
+    np.testing.assert_array_equal(again.vectors, uncached.vectors)
+    assert again.token_counts == uncached.token_counts
+    fresh.embed([query, "another"])  # several texts (an ingest's batch) are never cached
+    assert (fresh.query_cache.hits, fresh.query_cache.misses) == (1, 1)
+
+
+def test_the_query_cache_is_bounded_and_drops_the_least_recently_used() -> None:
+    cache = QueryCache(entries=2)
+    vector = np.ones(DIMENSIONS, dtype=np.float32)
+    for text in ("a", "b"):
+        cache.put(text, vector, 3)
+    assert cache.get("a") is not None  # "b" is now the least recently used
+    cache.put("c", vector, 3)
+    assert cache.get("b") is None and cache.get("a") is not None and cache.get("c") is not None
+    cache.put("x" * 5000, vector, 3)  # past QUERY_CACHE_MAX_CHARS: not kept
+    assert cache.get("x" * 5000) is None

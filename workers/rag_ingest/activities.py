@@ -228,8 +228,11 @@ class IngestActivities:
 
     async def _attributes_since(self, request: IngestInput, job: pb.IngestJobResponse, name: str) -> None:
         """An attribute update answered while this ingest wrote may have missed points written after
-        it: once every point is written, the row's attributes (read now) go on all of them. (An update
-        the core takes after this read sets them on every point itself: they are all written.)"""
+        it (they carry the attributes read at the start): once every point is written, the row's
+        attributes (read now) go on all of them. Points carry their attributes' version, and the
+        index writes only over an older one: an update the core takes after this read (whose edge
+        writes its newer version on every point, all written by then) is never undone by this write
+        arriving later. Tested in tests/rag/test_attribute_versions.py."""
         try:
             now = await self._core.internal(
                 self._core.vector_stores.GetIngestJob,
@@ -239,7 +242,7 @@ class IngestActivities:
             if error.code == "not_found":
                 return  # detached meanwhile: its points go with it
             raise
-        if now.file.attach_id != request.attach_id or now.file.attributes_json == job.file.attributes_json:
+        if now.file.attach_id != request.attach_id or now.file.attributes_version == job.file.attributes_version:
             return
         attributes = json.loads(now.file.attributes_json or "{}")
         names = [name]
@@ -247,7 +250,9 @@ class IngestActivities:
             names.append(index_name(job.store.id, job.migration.to_generation))
         for target in names:
             with contextlib.suppress(IndexNotFoundError):
-                await self._rag.on_index(self._rag.indexes.set_attributes, target, request.file_id, attributes)
+                await self._rag.on_index(
+                    self._rag.indexes.set_attributes, target, request.file_id, attributes, now.file.attributes_version
+                )
 
     async def _progressed(self, request: IngestInput) -> None:
         """Tells the core the ingest progressed (what tells it from a stalled one); raises Stopped
@@ -330,6 +335,7 @@ class IngestActivities:
                 text=chunk.text,
                 filename=job.filename,
                 attributes=attributes,
+                attributes_version=job.file.attributes_version,
             )
             for chunk, vector in zip(batch, embeddings.vectors, strict=True)
         ]

@@ -145,7 +145,7 @@ class DeleteVectorStoreResponse(_message.Message):
     def __init__(self, store: _Optional[_Union[VectorStore, _Mapping]] = ...) -> None: ...
 
 class StoreFile(_message.Message):
-    __slots__ = ("store_id", "file_id", "customer_id", "status", "attributes_json", "chunking_json", "chunk_count", "usage_bytes", "last_error_code", "last_error_message", "created", "generation", "attach_id", "batch_id", "key_id", "migrating_generation", "progress_at")
+    __slots__ = ("store_id", "file_id", "customer_id", "status", "attributes_json", "chunking_json", "chunk_count", "usage_bytes", "last_error_code", "last_error_message", "created", "generation", "attach_id", "batch_id", "key_id", "migrating_generation", "progress_at", "attributes_version")
     STORE_ID_FIELD_NUMBER: _ClassVar[int]
     FILE_ID_FIELD_NUMBER: _ClassVar[int]
     CUSTOMER_ID_FIELD_NUMBER: _ClassVar[int]
@@ -163,6 +163,7 @@ class StoreFile(_message.Message):
     KEY_ID_FIELD_NUMBER: _ClassVar[int]
     MIGRATING_GENERATION_FIELD_NUMBER: _ClassVar[int]
     PROGRESS_AT_FIELD_NUMBER: _ClassVar[int]
+    ATTRIBUTES_VERSION_FIELD_NUMBER: _ClassVar[int]
     store_id: str
     file_id: str
     customer_id: str
@@ -180,7 +181,8 @@ class StoreFile(_message.Message):
     key_id: str
     migrating_generation: int
     progress_at: int
-    def __init__(self, store_id: _Optional[str] = ..., file_id: _Optional[str] = ..., customer_id: _Optional[str] = ..., status: _Optional[str] = ..., attributes_json: _Optional[str] = ..., chunking_json: _Optional[str] = ..., chunk_count: _Optional[int] = ..., usage_bytes: _Optional[int] = ..., last_error_code: _Optional[str] = ..., last_error_message: _Optional[str] = ..., created: _Optional[int] = ..., generation: _Optional[int] = ..., attach_id: _Optional[str] = ..., batch_id: _Optional[str] = ..., key_id: _Optional[str] = ..., migrating_generation: _Optional[int] = ..., progress_at: _Optional[int] = ...) -> None: ...
+    attributes_version: int
+    def __init__(self, store_id: _Optional[str] = ..., file_id: _Optional[str] = ..., customer_id: _Optional[str] = ..., status: _Optional[str] = ..., attributes_json: _Optional[str] = ..., chunking_json: _Optional[str] = ..., chunk_count: _Optional[int] = ..., usage_bytes: _Optional[int] = ..., last_error_code: _Optional[str] = ..., last_error_message: _Optional[str] = ..., created: _Optional[int] = ..., generation: _Optional[int] = ..., attach_id: _Optional[str] = ..., batch_id: _Optional[str] = ..., key_id: _Optional[str] = ..., migrating_generation: _Optional[int] = ..., progress_at: _Optional[int] = ..., attributes_version: _Optional[int] = ...) -> None: ...
 
 class AttachFileRequest(_message.Message):
     __slots__ = ("store_id", "customer_ref", "file_id", "attributes_json", "chunking_json")

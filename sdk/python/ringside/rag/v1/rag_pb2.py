@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19ringside/rag/v1/rag.proto\x12\x0fringside.rag.v1\"0\n\x08IndexRef\x12\x10\n\x08store_id\x18\x01 \x01(\t\x12\x12\n\ngeneration\x18\x02 \x01(\x03\",\n\x0c\x45mbedRequest\x12\r\n\x05texts\x18\x01 \x03(\t\x12\r\n\x05model\x18\x02 \x01(\t\"\x18\n\x06Vector\x12\x0e\n\x06values\x18\x01 \x03(\x02\"h\n\rEmbedResponse\x12+\n\nembeddings\x18\x01 \x03(\x0b\x32\x17.ringside.rag.v1.Vector\x12\x14\n\x0ctoken_counts\x18\x02 \x03(\x05\x12\x14\n\x0ctotal_tokens\x18\x03 \x01(\x03\"\x82\x01\n\x05Point\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0e\n\x06vector\x18\x02 \x03(\x02\x12\x0f\n\x07\x66ile_id\x18\x03 \x01(\t\x12\x13\n\x0b\x63hunk_index\x18\x04 \x01(\x05\x12\x0c\n\x04text\x18\x05 \x01(\t\x12\x10\n\x08\x66ilename\x18\x06 \x01(\t\x12\x17\n\x0f\x61ttributes_json\x18\x07 \x01(\t\"a\n\rUpsertRequest\x12(\n\x05index\x18\x01 \x01(\x0b\x32\x19.ringside.rag.v1.IndexRef\x12&\n\x06points\x18\x02 \x03(\x0b\x32\x16.ringside.rag.v1.Point\"\"\n\x0eUpsertResponse\x12\x10\n\x08upserted\x18\x01 \x01(\x05\"\xb9\x01\n\rSearchRequest\x12(\n\x05index\x18\x01 \x01(\x0b\x32\x19.ringside.rag.v1.IndexRef\x12\r\n\x05query\x18\x02 \x01(\t\x12\x0e\n\x06vector\x18\x03 \x03(\x02\x12\x17\n\x0fmax_num_results\x18\x04 \x01(\x05\x12\x14\n\x0c\x66ilters_json\x18\x05 \x01(\t\x12\x1c\n\x0fscore_threshold\x18\x06 \x01(\x02H\x00\x88\x01\x01\x42\x12\n\x10_score_threshold\"\x85\x01\n\tSearchHit\x12\n\n\x02id\x18\x01 \x01(\t\x12\r\n\x05score\x18\x02 \x01(\x02\x12\x0f\n\x07\x66ile_id\x18\x03 \x01(\t\x12\x10\n\x08\x66ilename\x18\x04 \x01(\t\x12\x13\n\x0b\x63hunk_index\x18\x05 \x01(\x05\x12\x0c\n\x04text\x18\x06 \x01(\t\x12\x17\n\x0f\x61ttributes_json\x18\x07 \x01(\t\"P\n\x0eSearchResponse\x12(\n\x04hits\x18\x01 \x03(\x0b\x32\x1a.ringside.rag.v1.SearchHit\x12\x14\n\x0cquery_tokens\x18\x02 \x01(\x03\"N\n\x11\x44\x65leteFileRequest\x12(\n\x05index\x18\x01 \x01(\x0b\x32\x19.ringside.rag.v1.IndexRef\x12\x0f\n\x07\x66ile_id\x18\x02 \x01(\t\"\x14\n\x12\x44\x65leteFileResponse\"<\n\x10\x44ropIndexRequest\x12(\n\x05index\x18\x01 \x01(\x0b\x32\x19.ringside.rag.v1.IndexRef\"\x13\n\x11\x44ropIndexResponse\"q\n\x18SetFileAttributesRequest\x12)\n\x05index\x18\xd4\x02 \x01(\x0b\x32\x19.ringside.rag.v1.IndexRef\x12\x10\n\x07\x66ile_id\x18\xd5\x02 \x01(\t\x12\x18\n\x0f\x61ttributes_json\x18\xd6\x02 \x01(\t\"\x1b\n\x19SetFileAttributesResponse2\x81\x04\n\nRagService\x12\x46\n\x05\x45mbed\x12\x1d.ringside.rag.v1.EmbedRequest\x1a\x1e.ringside.rag.v1.EmbedResponse\x12I\n\x06Upsert\x12\x1e.ringside.rag.v1.UpsertRequest\x1a\x1f.ringside.rag.v1.UpsertResponse\x12I\n\x06Search\x12\x1e.ringside.rag.v1.SearchRequest\x1a\x1f.ringside.rag.v1.SearchResponse\x12U\n\nDeleteFile\x12\".ringside.rag.v1.DeleteFileRequest\x1a#.ringside.rag.v1.DeleteFileResponse\x12R\n\tDropIndex\x12!.ringside.rag.v1.DropIndexRequest\x1a\".ringside.rag.v1.DropIndexResponse\x12j\n\x11SetFileAttributes\x12).ringside.rag.v1.SetFileAttributesRequest\x1a*.ringside.rag.v1.SetFileAttributesResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19ringside/rag/v1/rag.proto\x12\x0fringside.rag.v1\"0\n\x08IndexRef\x12\x10\n\x08store_id\x18\x01 \x01(\t\x12\x12\n\ngeneration\x18\x02 \x01(\x03\",\n\x0c\x45mbedRequest\x12\r\n\x05texts\x18\x01 \x03(\t\x12\r\n\x05model\x18\x02 \x01(\t\"\x18\n\x06Vector\x12\x0e\n\x06values\x18\x01 \x03(\x02\"h\n\rEmbedResponse\x12+\n\nembeddings\x18\x01 \x03(\x0b\x32\x17.ringside.rag.v1.Vector\x12\x14\n\x0ctoken_counts\x18\x02 \x03(\x05\x12\x14\n\x0ctotal_tokens\x18\x03 \x01(\x03\"\x9f\x01\n\x05Point\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0e\n\x06vector\x18\x02 \x03(\x02\x12\x0f\n\x07\x66ile_id\x18\x03 \x01(\t\x12\x13\n\x0b\x63hunk_index\x18\x04 \x01(\x05\x12\x0c\n\x04text\x18\x05 \x01(\t\x12\x10\n\x08\x66ilename\x18\x06 \x01(\t\x12\x17\n\x0f\x61ttributes_json\x18\x07 \x01(\t\x12\x1b\n\x12\x61ttributes_version\x18\xd9\x02 \x01(\x03\"a\n\rUpsertRequest\x12(\n\x05index\x18\x01 \x01(\x0b\x32\x19.ringside.rag.v1.IndexRef\x12&\n\x06points\x18\x02 \x03(\x0b\x32\x16.ringside.rag.v1.Point\"\"\n\x0eUpsertResponse\x12\x10\n\x08upserted\x18\x01 \x01(\x05\"\xb9\x01\n\rSearchRequest\x12(\n\x05index\x18\x01 \x01(\x0b\x32\x19.ringside.rag.v1.IndexRef\x12\r\n\x05query\x18\x02 \x01(\t\x12\x0e\n\x06vector\x18\x03 \x03(\x02\x12\x17\n\x0fmax_num_results\x18\x04 \x01(\x05\x12\x14\n\x0c\x66ilters_json\x18\x05 \x01(\t\x12\x1c\n\x0fscore_threshold\x18\x06 \x01(\x02H\x00\x88\x01\x01\x42\x12\n\x10_score_threshold\"\x85\x01\n\tSearchHit\x12\n\n\x02id\x18\x01 \x01(\t\x12\r\n\x05score\x18\x02 \x01(\x02\x12\x0f\n\x07\x66ile_id\x18\x03 \x01(\t\x12\x10\n\x08\x66ilename\x18\x04 \x01(\t\x12\x13\n\x0b\x63hunk_index\x18\x05 \x01(\x05\x12\x0c\n\x04text\x18\x06 \x01(\t\x12\x17\n\x0f\x61ttributes_json\x18\x07 \x01(\t\"P\n\x0eSearchResponse\x12(\n\x04hits\x18\x01 \x03(\x0b\x32\x1a.ringside.rag.v1.SearchHit\x12\x14\n\x0cquery_tokens\x18\x02 \x01(\x03\"N\n\x11\x44\x65leteFileRequest\x12(\n\x05index\x18\x01 \x01(\x0b\x32\x19.ringside.rag.v1.IndexRef\x12\x0f\n\x07\x66ile_id\x18\x02 \x01(\t\"\x14\n\x12\x44\x65leteFileResponse\"<\n\x10\x44ropIndexRequest\x12(\n\x05index\x18\x01 \x01(\x0b\x32\x19.ringside.rag.v1.IndexRef\"\x13\n\x11\x44ropIndexResponse\"\x8e\x01\n\x18SetFileAttributesRequest\x12)\n\x05index\x18\xd4\x02 \x01(\x0b\x32\x19.ringside.rag.v1.IndexRef\x12\x10\n\x07\x66ile_id\x18\xd5\x02 \x01(\t\x12\x18\n\x0f\x61ttributes_json\x18\xd6\x02 \x01(\t\x12\x1b\n\x12\x61ttributes_version\x18\xd8\x02 \x01(\x03\"\x1b\n\x19SetFileAttributesResponse2\x81\x04\n\nRagService\x12\x46\n\x05\x45mbed\x12\x1d.ringside.rag.v1.EmbedRequest\x1a\x1e.ringside.rag.v1.EmbedResponse\x12I\n\x06Upsert\x12\x1e.ringside.rag.v1.UpsertRequest\x1a\x1f.ringside.rag.v1.UpsertResponse\x12I\n\x06Search\x12\x1e.ringside.rag.v1.SearchRequest\x1a\x1f.ringside.rag.v1.SearchResponse\x12U\n\nDeleteFile\x12\".ringside.rag.v1.DeleteFileRequest\x1a#.ringside.rag.v1.DeleteFileResponse\x12R\n\tDropIndex\x12!.ringside.rag.v1.DropIndexRequest\x1a\".ringside.rag.v1.DropIndexResponse\x12j\n\x11SetFileAttributes\x12).ringside.rag.v1.SetFileAttributesRequest\x1a*.ringside.rag.v1.SetFileAttributesResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -40,29 +40,29 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_EMBEDRESPONSE']._serialized_start=168
   _globals['_EMBEDRESPONSE']._serialized_end=272
   _globals['_POINT']._serialized_start=275
-  _globals['_POINT']._serialized_end=405
-  _globals['_UPSERTREQUEST']._serialized_start=407
-  _globals['_UPSERTREQUEST']._serialized_end=504
-  _globals['_UPSERTRESPONSE']._serialized_start=506
-  _globals['_UPSERTRESPONSE']._serialized_end=540
-  _globals['_SEARCHREQUEST']._serialized_start=543
-  _globals['_SEARCHREQUEST']._serialized_end=728
-  _globals['_SEARCHHIT']._serialized_start=731
-  _globals['_SEARCHHIT']._serialized_end=864
-  _globals['_SEARCHRESPONSE']._serialized_start=866
-  _globals['_SEARCHRESPONSE']._serialized_end=946
-  _globals['_DELETEFILEREQUEST']._serialized_start=948
-  _globals['_DELETEFILEREQUEST']._serialized_end=1026
-  _globals['_DELETEFILERESPONSE']._serialized_start=1028
-  _globals['_DELETEFILERESPONSE']._serialized_end=1048
-  _globals['_DROPINDEXREQUEST']._serialized_start=1050
-  _globals['_DROPINDEXREQUEST']._serialized_end=1110
-  _globals['_DROPINDEXRESPONSE']._serialized_start=1112
-  _globals['_DROPINDEXRESPONSE']._serialized_end=1131
-  _globals['_SETFILEATTRIBUTESREQUEST']._serialized_start=1133
-  _globals['_SETFILEATTRIBUTESREQUEST']._serialized_end=1246
-  _globals['_SETFILEATTRIBUTESRESPONSE']._serialized_start=1248
-  _globals['_SETFILEATTRIBUTESRESPONSE']._serialized_end=1275
-  _globals['_RAGSERVICE']._serialized_start=1278
-  _globals['_RAGSERVICE']._serialized_end=1791
+  _globals['_POINT']._serialized_end=434
+  _globals['_UPSERTREQUEST']._serialized_start=436
+  _globals['_UPSERTREQUEST']._serialized_end=533
+  _globals['_UPSERTRESPONSE']._serialized_start=535
+  _globals['_UPSERTRESPONSE']._serialized_end=569
+  _globals['_SEARCHREQUEST']._serialized_start=572
+  _globals['_SEARCHREQUEST']._serialized_end=757
+  _globals['_SEARCHHIT']._serialized_start=760
+  _globals['_SEARCHHIT']._serialized_end=893
+  _globals['_SEARCHRESPONSE']._serialized_start=895
+  _globals['_SEARCHRESPONSE']._serialized_end=975
+  _globals['_DELETEFILEREQUEST']._serialized_start=977
+  _globals['_DELETEFILEREQUEST']._serialized_end=1055
+  _globals['_DELETEFILERESPONSE']._serialized_start=1057
+  _globals['_DELETEFILERESPONSE']._serialized_end=1077
+  _globals['_DROPINDEXREQUEST']._serialized_start=1079
+  _globals['_DROPINDEXREQUEST']._serialized_end=1139
+  _globals['_DROPINDEXRESPONSE']._serialized_start=1141
+  _globals['_DROPINDEXRESPONSE']._serialized_end=1160
+  _globals['_SETFILEATTRIBUTESREQUEST']._serialized_start=1163
+  _globals['_SETFILEATTRIBUTESREQUEST']._serialized_end=1305
+  _globals['_SETFILEATTRIBUTESRESPONSE']._serialized_start=1307
+  _globals['_SETFILEATTRIBUTESRESPONSE']._serialized_end=1334
+  _globals['_RAGSERVICE']._serialized_start=1337
+  _globals['_RAGSERVICE']._serialized_end=1850
 # @@protoc_insertion_point(module_scope)

@@ -39,7 +39,7 @@ class EmbedResponse(_message.Message):
     def __init__(self, embeddings: _Optional[_Iterable[_Union[Vector, _Mapping]]] = ..., token_counts: _Optional[_Iterable[int]] = ..., total_tokens: _Optional[int] = ...) -> None: ...
 
 class Point(_message.Message):
-    __slots__ = ("id", "vector", "file_id", "chunk_index", "text", "filename", "attributes_json")
+    __slots__ = ("id", "vector", "file_id", "chunk_index", "text", "filename", "attributes_json", "attributes_version")
     ID_FIELD_NUMBER: _ClassVar[int]
     VECTOR_FIELD_NUMBER: _ClassVar[int]
     FILE_ID_FIELD_NUMBER: _ClassVar[int]
@@ -47,6 +47,7 @@ class Point(_message.Message):
     TEXT_FIELD_NUMBER: _ClassVar[int]
     FILENAME_FIELD_NUMBER: _ClassVar[int]
     ATTRIBUTES_JSON_FIELD_NUMBER: _ClassVar[int]
+    ATTRIBUTES_VERSION_FIELD_NUMBER: _ClassVar[int]
     id: str
     vector: _containers.RepeatedScalarFieldContainer[float]
     file_id: str
@@ -54,7 +55,8 @@ class Point(_message.Message):
     text: str
     filename: str
     attributes_json: str
-    def __init__(self, id: _Optional[str] = ..., vector: _Optional[_Iterable[float]] = ..., file_id: _Optional[str] = ..., chunk_index: _Optional[int] = ..., text: _Optional[str] = ..., filename: _Optional[str] = ..., attributes_json: _Optional[str] = ...) -> None: ...
+    attributes_version: int
+    def __init__(self, id: _Optional[str] = ..., vector: _Optional[_Iterable[float]] = ..., file_id: _Optional[str] = ..., chunk_index: _Optional[int] = ..., text: _Optional[str] = ..., filename: _Optional[str] = ..., attributes_json: _Optional[str] = ..., attributes_version: _Optional[int] = ...) -> None: ...
 
 class UpsertRequest(_message.Message):
     __slots__ = ("index", "points")
@@ -135,14 +137,16 @@ class DropIndexResponse(_message.Message):
     def __init__(self) -> None: ...
 
 class SetFileAttributesRequest(_message.Message):
-    __slots__ = ("index", "file_id", "attributes_json")
+    __slots__ = ("index", "file_id", "attributes_json", "attributes_version")
     INDEX_FIELD_NUMBER: _ClassVar[int]
     FILE_ID_FIELD_NUMBER: _ClassVar[int]
     ATTRIBUTES_JSON_FIELD_NUMBER: _ClassVar[int]
+    ATTRIBUTES_VERSION_FIELD_NUMBER: _ClassVar[int]
     index: IndexRef
     file_id: str
     attributes_json: str
-    def __init__(self, index: _Optional[_Union[IndexRef, _Mapping]] = ..., file_id: _Optional[str] = ..., attributes_json: _Optional[str] = ...) -> None: ...
+    attributes_version: int
+    def __init__(self, index: _Optional[_Union[IndexRef, _Mapping]] = ..., file_id: _Optional[str] = ..., attributes_json: _Optional[str] = ..., attributes_version: _Optional[int] = ...) -> None: ...
 
 class SetFileAttributesResponse(_message.Message):
     __slots__ = ()
