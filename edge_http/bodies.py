@@ -74,11 +74,16 @@ async def authenticate(edge: Edge, request: web.Request) -> None:
     admin_key = edge.settings.admin_key
     if admin_key and hmac.compare_digest(api_key.encode(), admin_key.encode()):
         return
-    now = time.monotonic()
-    if edge.verified_keys.seen(api_key, now):
+    if edge.verified_keys.seen(api_key, time.monotonic()):
         return
-    await edge.core.internal(edge.core.keys.VerifyApiKey, keys_pb2.VerifyApiKeyRequest(api_key=api_key))
-    edge.verified_keys.add(api_key, now)
+
+    async def verify() -> None:
+        asked_at = time.monotonic()
+        await edge.core.internal(edge.core.keys.VerifyApiKey, keys_pb2.VerifyApiKeyRequest(api_key=api_key))
+        edge.verified_keys.add(api_key, asked_at)
+
+    # the requests that find the key's entry expired share one VerifyApiKey (single_flight.py)
+    await edge.key_checks.run(api_key, verify)
 
 
 @web.middleware

@@ -14,6 +14,7 @@ from ringside_server.client_token import VerifiedCache
 from ringside_server.file_store import FileStore
 from ringside_server.metering.gateway import TEST_PROVIDER, Gateway
 from ringside_server.request_log import RequestRecorder
+from ringside_server.single_flight import SingleFlight
 
 __all__ = ["EDGE", "TEST_PROVIDER", "Edge"]
 
@@ -24,6 +25,7 @@ class Edge(Gateway):
     signing_keys: SigningKeys = field(default_factory=SigningKeys)
     verified_tokens: VerifiedCache = field(default_factory=VerifiedCache)
     verified_keys: VerifiedKeys = field(default_factory=VerifiedKeys)
+    key_checks: SingleFlight[str, None] = field(default_factory=SingleFlight)  # VerifyApiKey in flight, by key
     # The request log's sender (GET /v1/requests); None only in tests of other parts.
     request_log: RequestRecorder | None = None
     # Uploaded files' bytes (RINGSIDE_FILES_URL: the data dir or a shared bucket); None only in tests of other parts.

@@ -57,12 +57,12 @@ def _finished(
     resource = request.match_info.route.resource
     route = resource.canonical if resource is not None else UNMATCHED
     code = error_code(response) if status >= 400 else ""
-    metrics.requests.labels(route, request.method, str(status), code).inc()
-    metrics.duration.labels(route).observe(elapsed_s)
+    metrics.child(metrics.requests, route, request.method, str(status), code).inc()
+    metrics.child(metrics.duration, route).observe(elapsed_s)
     if record.metered:
-        metrics.added.labels(route).observe(max(0.0, elapsed_s - record.upstream_s))
+        metrics.child(metrics.added, route).observe(max(0.0, elapsed_s - record.upstream_s))
         first_byte_s = record.first_byte_s if record.first_byte_s is not None else elapsed_s
-        metrics.first_byte.labels(route).observe(first_byte_s)
+        metrics.child(metrics.first_byte, route).observe(first_byte_s)
     # The answer names its call; a call cut with no answer (at shutdown) by the id it was admitted
     # under, so its request-log entry and its usage record stay one row of /v1/requests.
     answered_id = response.headers.get("x-request-id") if response is not None else None

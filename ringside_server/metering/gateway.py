@@ -24,6 +24,7 @@ from ringside_server.providers.refs import Refs
 from ringside_server.providers.test_model import TestModelProvider
 from ringside_server.rag_client import RagClient
 from ringside_server.settings import Settings
+from ringside_server.single_flight import SingleFlight
 
 TEST_PROVIDER = "ringside"
 SLOT_CACHE_S = 1.0
@@ -51,6 +52,8 @@ class Gateway:
     # allowed_models lists per caller, from the core at most once a second (like slots: a changed
     # list takes effect on every edge within 1 s)
     policy_cache: dict[PolicyKey, tuple[Policy, float]] = field(default_factory=dict)
+    policy_flights: SingleFlight[PolicyKey, Policy] = field(default_factory=SingleFlight)  # ModelPolicy in flight
+    policy_generation: int = 0  # +1 at every forget_policies: an answer asked before it is not cached
     metrics: EdgeMetrics | None = None  # None: this role exposes no call metrics
     # The rag role's client (vector indexes, the local models); None only in tests of other parts.
     rag: RagClient | None = None
@@ -84,6 +87,12 @@ class Gateway:
         cached = self.policy_cache.get(cache_key)
         if cached is not None and cached[1] > now:
             return cached[0]
+        # the calls that find the entry expired share one ModelPolicy (single_flight.py)
+        return await self.policy_flights.run(cache_key, lambda: self._fetch_policy(cache_key))
+
+    async def _fetch_policy(self, cache_key: PolicyKey) -> Policy:
+        api_key, client_token, customer_ref, user, key_only, key_id = cache_key
+        now, generation = time.monotonic(), self.policy_generation
         response = await self.core.internal(
             self.core.metering.ModelPolicy,
             metering_pb2.ModelPolicyRequest(
@@ -96,6 +105,8 @@ class Gateway:
             ),
         )
         policy = Policy(tuple(tuple(entries.entries) for entries in response.lists)) if response.lists else EVERYTHING
+        if generation != self.policy_generation:
+            return policy  # the lists changed meanwhile: the next call asks again
         if len(self.policy_cache) > SLOT_CACHE_MAX:
             self.policy_cache.clear()  # bound: it is only a cache
         self.policy_cache[cache_key] = (policy, now + SLOT_CACHE_S)
@@ -103,8 +114,11 @@ class Gateway:
 
     def forget_policies(self) -> None:
         """A customer, tier, slot or account setting changed through this edge: its next call
-        reads the lists anew (read-your-writes on this edge; other edges within a second)."""
+        reads the lists anew (read-your-writes on this edge; other edges within a second): not from
+        the cache, nor from a question asked before the change and still in flight."""
         self.policy_cache.clear()
+        self.policy_flights.forget()
+        self.policy_generation += 1
 
     async def resolve_model(
         self, model_ref: object, api_key: str, policy: Policy = EVERYTHING, key_id: str = ""

@@ -43,7 +43,7 @@ def asked(model_ref: str, caller: tuple[str, str, str, str]) -> None:
 def admitted(metrics: EdgeMetrics | None, path: str, customer_id: str, request_id: str) -> None:
     """An attempt cleared to go upstream, by a lease or by the core (`path`)."""
     if metrics is not None:
-        metrics.admissions.labels(path).inc()
+        metrics.child(metrics.admissions, path).inc()
     record = CURRENT_CALL.get()
     if record is not None:
         record.metered = True
@@ -79,7 +79,7 @@ def settled(
     if metrics is not None:
         metrics.settled(provider, model, outcome, tokens, spend, customer_id)
         if upstream_s:
-            metrics.upstream_duration.labels(provider, model).observe(upstream_s)
+            metrics.child(metrics.upstream_duration, provider, model).observe(upstream_s)
 
 
 def first_byte() -> None:

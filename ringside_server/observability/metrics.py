@@ -8,7 +8,8 @@ prometheus_client keeps each process's values in that directory and `exposition`
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -26,6 +27,7 @@ MULTIPROC_DIR_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
 LATENCY_BUCKETS_S = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0)
 # Ringside's own share of a call: far smaller than the provider's.
 ADDED_BUCKETS_S = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0)
+MAX_CACHED_CHILDREN = 100_000
 BATCH_BUCKETS = (1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2000, 5000)
 __all__ = ["CONTENT_TYPE_LATEST", "CoreMetrics", "EdgeMetrics", "WorkerMetrics", "exposition"]
 
@@ -56,6 +58,19 @@ class EdgeMetrics:
     billable: Counter
     admissions: Counter
     refusals: Counter
+    # (metric, label values) → its child: `labels()` validates and locks on every call, ~11 per
+    # metered request; a child, once made, lives as long as its metric anyway.
+    children: dict[tuple[Any, ...], Any] = field(default_factory=dict)
+
+    def child(self, metric: Any, *values: str) -> Any:
+        """`metric.labels(*values)`, looked up once per label set."""
+        key = (id(metric), *values)
+        found = self.children.get(key)
+        if found is None:
+            if len(self.children) >= MAX_CACHED_CHILDREN:
+                self.children.clear()  # bound: it is only a cache of what the metrics hold
+            found = self.children[key] = metric.labels(*values)
+        return found
 
     @classmethod
     def create(cls, customer_label: bool = False) -> EdgeMetrics:
@@ -137,12 +152,12 @@ class EdgeMetrics:
         self, provider: str, model: str, outcome: str, tokens: tuple[int, int], spend: tuple[int, int], customer: str
     ) -> None:
         """One attempt's settle: its outcome, tokens (input, output) and spend (cost, billable)."""
-        self.upstream_attempts.labels(provider, model, outcome).inc()
+        self.child(self.upstream_attempts, provider, model, outcome).inc()
         key = (model, customer) if self.customer_label else (model,)
-        self.tokens.labels(*key, "input").inc(tokens[0])
-        self.tokens.labels(*key, "output").inc(tokens[1])
-        self.cost.labels(*key).inc(spend[0])
-        self.billable.labels(*key).inc(spend[1])
+        self.child(self.tokens, *key, "input").inc(tokens[0])
+        self.child(self.tokens, *key, "output").inc(tokens[1])
+        self.child(self.cost, *key).inc(spend[0])
+        self.child(self.billable, *key).inc(spend[1])
 
 
 @dataclass(frozen=True, slots=True)
