@@ -258,6 +258,21 @@ class PartitionLeases:
         self.fence.held = {}
         self.drop_liveness_lock()
 
+    def hand_back(self, partitions: Iterable[int]) -> None:
+        """Releases `partitions` (their rows expire now, at this core's epoch) for the core that
+        prefers them to claim; dropped from `held` first, so this core's later commits on them are
+        refused by the fence. The caller has stopped serving them and let their commits finish:
+        the UPDATE also waits for any commit in flight holding them FOR SHARE."""
+        wanted = set(partitions)
+        held = self.fence.held
+        given = {p: e for p, e in held.items() if p in wanted}
+        if not given:
+            return
+        self.fence.held = {p: e for p, e in held.items() if p not in wanted}
+        with self._engine.begin() as connection:
+            for partition, epoch in sorted(given.items()):
+                connection.execute(_RELEASE, {"partition": partition, "me": self.fence.core_id, "epoch": epoch})
+
     def next_lapse_s(self) -> float | None:
         """Seconds until the first lease another core holds lapses (by the database's clock; ≤ 0:
         lapsed already), or None when no other core holds one."""
