@@ -11,6 +11,8 @@ import grpc
 from core.rpc.auth import Authenticator
 from core.rpc.errors import abort
 from core.services.core import Core
+from core.services.ownership import NotOwner
+from core.store.partition_leases import PartitionFenced
 from ringside_server.errors import RingsideError
 
 Context = grpc.aio.ServicerContext
@@ -25,6 +27,13 @@ def rpc(method: Callable[..., Awaitable[R]]) -> Callable[..., Awaitable[R]]:
     async def wrapper(self: Any, request: Any, context: Context) -> R:
         try:
             return await method(self, request, context)
+        except PartitionFenced as fenced:  # written on a partition another core holds: send it there
+            ownership = self.core.ownership
+            if ownership.serving is None:
+                await abort(context, fenced)
+            partition = fenced.partitions[0]
+            await abort(context, NotOwner("", partition, ownership.owners.get(partition, "")))
+            raise AssertionError("unreachable") from fenced
         except RingsideError as error:
             await abort(context, error)
             raise AssertionError("unreachable") from error
