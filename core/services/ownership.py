@@ -13,12 +13,22 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import Engine, select
 
 from core.domain.entities import ApiKey, Hold
 from core.store.partition_leases import SYSTEM_PARTITION
-from core.store.tables import API_KEYS, HOLDS
+from core.store.tables import (
+    API_KEYS,
+    BATCHES,
+    EVENTS,
+    FILES,
+    HOLDS,
+    VECTOR_STORE_MIGRATIONS,
+    VECTOR_STORES,
+    WEBHOOK_ENDPOINTS,
+)
 from ringside_server.errors import RingsideError
 from ringside_server.partitions import partition_of
 
@@ -97,3 +107,29 @@ def route_hold(ownership: Ownership, engine: Engine, known: ApiKeyOrHold | None,
         account_id = connection.execute(select(HOLDS.c.account_id).where(HOLDS.c.id == hold_id[:64])).scalar()
     if account_id is not None:
         ownership.check_account(str(account_id))
+
+
+# Internal calls that name an object rather than an account (a worker's batch, ingest, migration or
+# delivery): the object's table, looked up by id in this order when the call names no account.
+_OBJECT_FIELDS = (
+    ("batch_id", BATCHES),
+    ("migration_id", VECTOR_STORE_MIGRATIONS),
+    ("store_id", VECTOR_STORES),
+    ("file_id", FILES),
+    ("endpoint_id", WEBHOOK_ENDPOINTS),
+    ("event_id", EVENTS),
+)
+
+
+def route_object(ownership: Ownership, engine: Engine, request: Any) -> None:
+    """NotOwner when the first object id `request` carries belongs to another core's account (one
+    primary-key read; an id found nowhere is left to the method, which answers "not found")."""
+    for name, table in _OBJECT_FIELDS:
+        value = getattr(request, name, "")
+        if not isinstance(value, str) or not value:
+            continue
+        with engine.connect() as connection:
+            account_id = connection.execute(select(table.c.account_id).where(table.c.id == value[:64])).scalar()
+        if account_id is not None:
+            ownership.check_account(str(account_id))
+        return

@@ -5,7 +5,8 @@ At start a core takes its liveness lock, advertises its address, claims the part
 that are free or lapsed and a dead core's, loads only their accounts' hot state and serves them
 (possibly none at first). Every `ttl / 4` after that it renews (a partition lost: it stops, as
 with `all`), takes a dead core's partitions, claims the free ones it prefers, and hands back the
-ones a live core prefers. A partition gained is served only once its state is loaded (meanwhile
+ones a live core prefers; between rounds it looks for a dead core every 0.1 s (its liveness lock
+free) and takes its partitions at once. A partition gained is served only once its state is loaded (meanwhile
 its calls are answered "not owner", a 503 to a caller that cannot route); a partition handed back
 is first no longer served, then its queued commits are flushed, then its accounts' objects leave
 memory, then its row is released for the other core to claim (the epoch fences any commit of this
@@ -23,7 +24,7 @@ from sqlalchemy.exc import OperationalError
 
 from core.domain import state_partitions
 from core.services.core import Core
-from core.services.partitions import _hold_liveness_lock
+from core.services.partitions import DEATH_POLL_S, _hold_liveness_lock
 from core.store import core_addresses
 from core.store.loader import load_state
 from core.store.partition_leases import Fence, PartitionLeases, check_partition_count
@@ -94,7 +95,22 @@ async def keep_share(core: Core, settings: Settings) -> None:
             await adopt_partitions(core, gained, count)
         if give:
             await hand_back(core, give, count)
-        await asyncio.sleep(settings.core_lease_ttl_s / 4)
+        await _watch_for_deaths(core, leases, settings.core_lease_ttl_s / 4, count)
+
+
+async def _watch_for_deaths(core: Core, leases: PartitionLeases, period_s: float, count: int) -> None:
+    """Until the next round: every DEATH_POLL_S, a dead core's partitions (its liveness lock free)
+    are taken and served at once, as a standby does (core/services/partitions.py)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + period_s
+    while (left := deadline - loop.time()) > 0:
+        await asyncio.sleep(min(left, DEATH_POLL_S))
+        try:
+            taken = await loop.run_in_executor(None, leases.take_from_dead)
+        except OperationalError:
+            continue  # the next round retries
+        if taken:
+            await adopt_partitions(core, set(taken), count)
 
 
 async def adopt_partitions(core: Core, gained: set[int], count: int) -> None:

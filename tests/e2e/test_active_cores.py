@@ -177,6 +177,16 @@ def test_two_active_cores_serve_their_accounts_and_the_survivor_takes_over(
             assert int(posted) == sum(cost for i, _, _, cost in completed if i == index)
             assert int(posted) <= cap_nano  # 0 overspend, across the takeover too
         assert [row[0] for row in stack.query("SELECT DISTINCT owner FROM partition_leases")] == ["core-a"]
+
+        # The edges' request log reaches each account's core (entries sent during the takeover may
+        # be dropped: the log is never money, docs/scaling.md), each call once.
+        def logged_accounts() -> set[str]:
+            marks = ",".join("?" for _ in ids)
+            rows = stack.query(f"SELECT DISTINCT account_id FROM request_log WHERE request_id IN ({marks})", *ids)
+            return {str(row[0]) for row in rows}
+
+        wait_until(lambda: logged_accounts() == {a["id"] for a in accounts}, 30, "request log rows on both cores")
+        assert not stack.query("SELECT request_id FROM request_log GROUP BY request_id HAVING COUNT(*) > 1")
         audit = stack.audit()
         assert audit.ok, audit
     finally:
