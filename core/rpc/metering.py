@@ -220,6 +220,11 @@ class MeteringServicer(LeasesServicerMixin, Base, metering_pb2_grpc.MeteringServ
         self, request: metering_pb2.ModelPolicyRequest, context: Context
     ) -> metering_pb2.ModelPolicyResponse:
         self.auth.internal(context)
+        if self.core.ownership.serving is not None:  # another core's key: "not owner", never "every model"
+            if request.key_id:
+                self.core.meter.key_by_id(request.key_id[:64])
+            elif request.api_key:
+                self.core.meter.authenticate(request.api_key)
         lists = governance.caller_lists(
             self.core.state,
             request.api_key,
