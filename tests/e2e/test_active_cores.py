@@ -15,8 +15,10 @@ import time
 from collections.abc import Iterator
 from decimal import Decimal
 
+import grpc
 import pytest
 
+from ringside.core.v1 import files_pb2, files_pb2_grpc
 from ringside_server.partitions import DEFAULT_PARTITIONS, partition_of
 from tests.e2e.test_concurrency import _cost_nano as cost_nano
 from tests.e2e.test_core_failover import MODEL, _estimate_nano
@@ -86,6 +88,7 @@ def test_two_active_cores_serve_their_accounts_and_the_survivor_takes_over(
         wait_until(lambda: "serving 128 more partitions" in log_b.read_text(errors="replace"), 60, "core-b's share")
         owners = dict(stack.query("SELECT owner, COUNT(*) FROM partition_leases GROUP BY owner"))
         assert owners == {"core-a": 128, "core-b": 128}, owners
+        _the_rag_sweep_check_is_refused(stack, port_b)
         edges = [stack.base_url, stack.start_edge()]
         cap_nano = CAP_CALLS * _estimate_nano()
         customers = []
@@ -191,3 +194,19 @@ def test_two_active_cores_serve_their_accounts_and_the_survivor_takes_over(
         assert audit.ok, audit
     finally:
         stop_process(core_b)
+
+
+def _the_rag_sweep_check_is_refused(stack: Stack, port_b: int) -> None:
+    """Each core's memory holds its own accounts' objects only; the rag sweep deletes what the
+    answer leaves out, so with several active cores the check is refused (a missed sweep loses
+    nothing) rather than answered from a part of the objects."""
+    for port in (stack.grpc_port, port_b):
+        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+            stub = files_pb2_grpc.FilesServiceStub(channel)
+            with pytest.raises(grpc.RpcError) as refused:
+                stub.LiveRagObjects(
+                    files_pb2.LiveRagObjectsRequest(file_ids=["file_x"]),
+                    metadata=(("x-ringside-internal", stack.internal_token),),
+                    timeout=10,
+                )
+            assert refused.value.code() == grpc.StatusCode.UNAVAILABLE
