@@ -5,7 +5,8 @@ The client's stubs are built on a `RoutingChannel`, so every RPC (the edge's, th
 rag role's) goes through one place. A call's routing key is, in order: its `x-ringside-account`
 metadata; the account learnt for its `authorization` (from an earlier "not owner" answer, kept by
 a hash of the header, never the secret); the account of the hold or lease it names
-(`request_id`/`lease_id`, learnt from the Authorize and AcquireLease answers that created them).
+(`request_id`/`lease_id`, learnt from the Authorize and AcquireLease answers that created them,
+once the channel has seen a "not owner" answer: before, there is one core and nothing to learn).
 The account's partition gives the owner's address from the partition map (learnt from "not owner"
 answers); a call with no routing key goes to the owner of the system partition once known, else
 to the configured addresses. A "not owner" answer (FAILED_PRECONDITION with the owner's address in
@@ -122,6 +123,8 @@ class RoutingChannel:
     def learn_answer(self, request: Any, metadata: Any, response: Any) -> None:
         """A hold or lease created for an account: later calls naming it, or made with the same
         credential, go to that account's owner."""
+        if not self.owners:  # one core (or none seen another's): nothing to route by
+            return
         account = getattr(response, "account_id", "")
         if not isinstance(account, str) or not account:
             return
@@ -169,7 +172,8 @@ class _Routed:
         **options: Any,
     ) -> Any:
         router = self._router
-        channel = router.target(router.account_of(request, metadata))
+        # With one core (no "not owner" answer seen yet) every call takes the configured channel.
+        channel = router.target(router.account_of(request, metadata)) if router.owners else router.default
         try:
             response = await router.callable(channel, self._method, self._serializer, self._deserializer)(
                 request, metadata=metadata, timeout=timeout, **options

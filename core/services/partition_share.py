@@ -24,7 +24,7 @@ from sqlalchemy.exc import OperationalError
 
 from core.domain import state_partitions
 from core.services.core import Core
-from core.services.partitions import DEATH_POLL_S, _hold_liveness_lock
+from core.services.partitions import DEATH_POLL_S, _hold_liveness_lock, keep_partitions
 from core.store import core_addresses
 from core.store.loader import load_state
 from core.store.partition_leases import Fence, PartitionLeases, check_partition_count
@@ -54,6 +54,7 @@ def _claim_round(leases: PartitionLeases, partitions: int) -> tuple[set[int], se
     me = leases.fence.core_id
     before = set(leases.fence.held)
     leases.take_from_dead()
+    leases.claim_lapsed()  # a frozen core's (its lock still held): fenced, it stops when it resumes
     live = core_addresses.live_cores(leases._engine, me)
     preferred = core_addresses.preferred_partitions(partitions, live, me)
     leases.claim(sorted(preferred - set(leases.fence.held)) or [])
@@ -74,16 +75,24 @@ async def keep_share(core: Core, settings: Settings) -> None:
     """The share's loop; returns when a partition was lost (the core then stops, exit status 3)."""
     leases = core.partition_leases
     assert leases is not None
+    address = advertised(settings)
+    # Renewed in a task of its own, as with `all`: a round loading a large share must not let the
+    # leases lapse meanwhile. It ends when a partition was lost; so does this loop.
+    renewal = asyncio.create_task(keep_partitions(leases, settings.core_lease_ttl_s), name="partition-renewal")
+    try:
+        await _share_rounds(core, settings, renewal, address)
+    finally:
+        renewal.cancel()
+
+
+async def _share_rounds(core: Core, settings: Settings, renewal: asyncio.Task[None], address: str) -> None:
+    leases = core.partition_leases
+    assert leases is not None
     loop = asyncio.get_running_loop()
     ownership = core.ownership
     count = settings.core_partitions
-    address = advertised(settings)
-    while True:
+    while not renewal.done():
         try:
-            lost = await loop.run_in_executor(None, leases.renew)
-            if lost:
-                log.error("partitions %s are another core's now", sorted(lost)[:20])
-                return
             await loop.run_in_executor(None, core_addresses.advertise, core.engine, leases.fence.core_id, address)
             gained, give = await loop.run_in_executor(None, _claim_round, leases, count)
             ownership.owners = await loop.run_in_executor(None, core_addresses.partition_map, core.engine)
@@ -95,15 +104,17 @@ async def keep_share(core: Core, settings: Settings) -> None:
             await adopt_partitions(core, gained, count)
         if give:
             await hand_back(core, give, count)
-        await _watch_for_deaths(core, leases, settings.core_lease_ttl_s / 4, count)
+        await _watch_for_deaths(core, leases, settings.core_lease_ttl_s / 4, count, renewal)
 
 
-async def _watch_for_deaths(core: Core, leases: PartitionLeases, period_s: float, count: int) -> None:
+async def _watch_for_deaths(
+    core: Core, leases: PartitionLeases, period_s: float, count: int, renewal: asyncio.Task[None]
+) -> None:
     """Until the next round: every DEATH_POLL_S, a dead core's partitions (its liveness lock free)
     are taken and served at once, as a standby does (core/services/partitions.py)."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + period_s
-    while (left := deadline - loop.time()) > 0:
+    while (left := deadline - loop.time()) > 0 and not renewal.done():
         await asyncio.sleep(min(left, DEATH_POLL_S))
         try:
             taken = await loop.run_in_executor(None, leases.take_from_dead)

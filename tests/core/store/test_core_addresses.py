@@ -15,7 +15,7 @@ from core.store.engine import make_engine
 from core.store.migrate import upgrade
 from core.store.partition_leases import Fence, PartitionFenced, PartitionLeases
 from ringside_server.partitions import partition_of
-from tests.harness import create_postgres_database, drop_postgres_database
+from tests.harness import create_postgres_database, drop_postgres_database, wait_until
 
 PARTITIONS = 8
 pytestmark = pytest.mark.postgres
@@ -115,3 +115,24 @@ def test_a_stale_epoch_is_refused_even_after_the_giver_claims_again(fresh: Engin
             stale.check(connection, [account])
     finally:
         a.drop_liveness_lock()
+
+
+def test_a_frozen_cores_lapsed_partitions_are_claimed_but_a_released_one_is_left_to_its_core(
+    fresh: Engine,
+) -> None:
+    """A core that stops renewing (SIGSTOP) keeps its liveness lock: its partitions are claimed at
+    their lapse by a live core, which fences it (its renewal then finds them lost). A partition
+    released by a hand-back is not: the core preferring it claims it."""
+    frozen = PartitionLeases(fresh, Fence("core-a", PARTITIONS), ttl_s=2)
+    assert frozen.hold_liveness_lock()
+    b = _core(fresh, "core-b", "127.0.0.1:2")
+    try:
+        frozen.claim([1, 2, 3])
+        frozen.hand_back([3])  # released: left for its preferring core
+        assert b.claim_lapsed() == {}  # not lapsed yet
+        wait_until(lambda: b.claim_lapsed(), 10, "the lapse")
+        assert set(b.fence.held) == {1, 2}
+        assert frozen.renew() == {1, 2}  # resumed: lost, it stops
+    finally:
+        frozen.drop_liveness_lock()
+        b.drop_liveness_lock()
