@@ -150,11 +150,7 @@ async def open_core(settings: Settings) -> Core:
     else:
         leases = await claim_partitions(engine, settings) if engine.dialect.name == "postgresql" else None
     # Renewed from the claim on: loading a large state takes longer than a lease lives.
-    renewal = (
-        asyncio.create_task(keep_partitions(leases, settings.core_lease_ttl_s))
-        if leases is not None and not fair
-        else None
-    )
+    renewal = asyncio.create_task(keep_partitions(leases, settings.core_lease_ttl_s)) if leases is not None else None
     # Resealed only once the partitions are held: an account-less write, fenced on the system partition.
     if leases is None or SYSTEM_PARTITION in leases.fence.held:  # a share without it: its owner reseals
         await loop.run_in_executor(None, seal_at_rest, engine, sealer, leases.fence if leases is not None else None)
@@ -212,9 +208,9 @@ async def open_core(settings: Settings) -> Core:
     if fair and leases is not None:
         core.ownership = Ownership(settings.core_partitions, serving=frozenset(leases.fence.held))
         core.meter.route_key = key_router(core.ownership, engine)
-        renewal = asyncio.create_task(keep_share(core, settings), name="partition-share")
+        assert renewal is not None  # renewing since the claim: loading the share must not let it lapse
+        renewal = asyncio.create_task(keep_share(core, settings, renewal), name="partition-share")
         writer.on_close.append(renewal.cancel)
-        writer.on_close.append(leases.drop_liveness_lock)
     core.partition_renewal = renewal
     writer.notify(OutboxEntry, core.outbox_written)
     if metrics is not None:

@@ -24,7 +24,7 @@ from sqlalchemy.exc import OperationalError
 
 from core.domain import state_partitions
 from core.services.core import Core
-from core.services.partitions import DEATH_POLL_S, _hold_liveness_lock, keep_partitions
+from core.services.partitions import DEATH_POLL_S, _hold_liveness_lock
 from core.store import core_addresses
 from core.store.loader import load_state
 from core.store.partition_leases import Fence, PartitionLeases, check_partition_count
@@ -71,14 +71,12 @@ def load_partitions(engine: Engine, partitions: Iterable[int], count: int) -> st
     )
 
 
-async def keep_share(core: Core, settings: Settings) -> None:
-    """The share's loop; returns when a partition was lost (the core then stops, exit status 3)."""
-    leases = core.partition_leases
-    assert leases is not None
+async def keep_share(core: Core, settings: Settings, renewal: asyncio.Task[None]) -> None:
+    """The share's loop; returns when a partition was lost (the core then stops, exit status 3).
+    `renewal` (core/services/partitions.py `keep_partitions`, started right after the claim, as
+    with `all`) renews in a task of its own: neither the start's state load nor a round loading a
+    large share lets the leases lapse meanwhile. It ends when a partition was lost; so does this."""
     address = advertised(settings)
-    # Renewed in a task of its own, as with `all`: a round loading a large share must not let the
-    # leases lapse meanwhile. It ends when a partition was lost; so does this loop.
-    renewal = asyncio.create_task(keep_partitions(leases, settings.core_lease_ttl_s), name="partition-renewal")
     try:
         await _share_rounds(core, settings, renewal, address)
     finally:
