@@ -44,11 +44,14 @@ from core.services import accounts, client_tokens, erasure
 from core.services.accounts import NewAccount
 from core.services.core import Core
 from core.services.metering import run_expiry
+from core.services.ownership import Ownership, key_router
+from core.services.partition_share import claim_share, keep_share, load_partitions
 from core.services.partitions import claim_partitions, keep_partitions
+from core.store.core_addresses import forget
 from core.store.engine import make_engine, restrict_files
 from core.store.loader import load_state, release_freed_heap
 from core.store.migrate import prepare
-from core.store.partition_leases import Fence
+from core.store.partition_leases import SYSTEM_PARTITION, Fence, PartitionLeases
 from core.store.sealing import Sealer, attach, reseal
 from core.store.writer import GroupCommitWriter
 from ringside.core.v1 import (
@@ -140,13 +143,24 @@ async def open_core(settings: Settings) -> Core:
     metrics = CoreMetrics.create() if settings.core_metrics_port else None
     if metrics is not None:  # before the claim: a standby's liveness probe reads it while it waits
         serve_metrics(metrics.registry, settings.bind_host, settings.core_metrics_port)
-    leases = await claim_partitions(engine, settings) if engine.dialect.name == "postgresql" else None
+    fair = engine.dialect.name == "postgresql" and settings.core_share == "fair"
+    leases: PartitionLeases | None
+    if fair:  # its share of what is free now, served at once (core/services/partition_share.py)
+        leases = await claim_share(engine, settings)
+    else:
+        leases = await claim_partitions(engine, settings) if engine.dialect.name == "postgresql" else None
     # Renewed from the claim on: loading a large state takes longer than a lease lives.
     renewal = asyncio.create_task(keep_partitions(leases, settings.core_lease_ttl_s)) if leases is not None else None
     # Resealed only once the partitions are held: an account-less write, fenced on the system partition.
-    await loop.run_in_executor(None, seal_at_rest, engine, sealer, leases.fence if leases is not None else None)
+    if leases is None or SYSTEM_PARTITION in leases.fence.held:  # a share without it: its owner reseals
+        await loop.run_in_executor(None, seal_at_rest, engine, sealer, leases.fence if leases is not None else None)
     loading, loading_cpu = time.perf_counter(), time.process_time()
-    state = await loop.run_in_executor(None, load_state, engine, int(time.time()))
+    if fair and leases is not None:
+        state = await loop.run_in_executor(
+            None, load_partitions, engine, set(leases.fence.held), settings.core_partitions
+        )
+    else:
+        state = await loop.run_in_executor(None, load_state, engine, int(time.time()))
     release_freed_heap()
     log.info(
         "state loaded in %.2f s, %.2f s of CPU (%d customers)",
@@ -192,6 +206,12 @@ async def open_core(settings: Settings) -> Core:
         batch_window_s=settings.batch_window_s,
     )
     core.partition_leases = leases
+    if fair and leases is not None:
+        core.ownership = Ownership(settings.core_partitions, serving=frozenset(leases.fence.held))
+        core.meter.route_key = key_router(core.ownership, engine)
+        assert renewal is not None  # renewing since the claim: loading the share must not let it lapse
+        renewal = asyncio.create_task(keep_share(core, settings, renewal), name="partition-share")
+        writer.on_close.append(renewal.cancel)
     core.partition_renewal = renewal
     writer.notify(OutboxEntry, core.outbox_written)
     if metrics is not None:
@@ -269,7 +289,8 @@ async def serve(settings: Settings) -> None:
     new = await accounts.bootstrap(core)
     if new is not None:
         write_credentials(settings, new)
-    await client_tokens.ensure_signing_key(core)
+    if core.ownership.serving is None or 0 in core.ownership.serving:  # account-less: the system partition's
+        await client_tokens.ensure_signing_key(core)
     server, health_servicer = build_server(core, settings)
     await server.start()
     for name in ["", *SERVICE_NAMES]:
@@ -306,6 +327,8 @@ async def serve(settings: Settings) -> None:
         with contextlib.suppress(asyncio.CancelledError):
             await renewing
         await loop.run_in_executor(None, core.partition_leases.release)  # type: ignore[union-attr]
+        if settings.core_share == "fair":
+            await loop.run_in_executor(None, forget, core.engine, settings.resolved_core_id)
     core.engine.dispose()
     log.info("core stopped")
     if fenced:

@@ -91,7 +91,7 @@ def create_app(settings: Settings) -> web.Application:
     add_routes(app)
 
     async def clients(app: web.Application) -> AsyncIterator[None]:
-        core = CoreClient(settings.resolved_core_address, settings.resolve_internal_token())
+        core = CoreClient(settings.resolved_core_address, settings.resolve_internal_token(), settings.core_partitions)
         connector = aiohttp.TCPConnector(limit=2000, limit_per_host=1000, keepalive_timeout=60)
         session = aiohttp.ClientSession(connector=connector, auto_decompress=True)
         leases = None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import grpc
 
@@ -31,7 +31,9 @@ from ringside.core.v1 import (
     wallets_pb2_grpc,
     webhooks_pb2_grpc,
 )
+from ringside_server.core_routing import RoutingChannel
 from ringside_server.errors import RingsideError
+from ringside_server.partitions import DEFAULT_PARTITIONS
 
 T = TypeVar("T")
 CODE_KEY = "ringside-error-code"
@@ -90,27 +92,29 @@ class ActingKey:
 
 
 class CoreClient:
-    def __init__(self, address: str, internal_token: str) -> None:
-        self.channel = grpc.aio.insecure_channel(address, options=CHANNEL_OPTIONS)
-        self.accounts = accounts_pb2_grpc.AccountsServiceStub(self.channel)
-        self.keys = keys_pb2_grpc.ApiKeysServiceStub(self.channel)
-        self.customers = customers_pb2_grpc.CustomersServiceStub(self.channel)
-        self.files = files_pb2_grpc.FilesServiceStub(self.channel)
-        self.vector_stores = vector_stores_pb2_grpc.VectorStoresServiceStub(self.channel)
-        self.batches = batches_pb2_grpc.BatchesServiceStub(self.channel)
-        self.metering = metering_pb2_grpc.MeteringServiceStub(self.channel)
-        self.system = system_pb2_grpc.SystemServiceStub(self.channel)
-        self.usage = usage_pb2_grpc.UsageServiceStub(self.channel)
-        self.tiers = tiers_pb2_grpc.TiersServiceStub(self.channel)
-        self.slots = slots_pb2_grpc.SlotsServiceStub(self.channel)
-        self.wallets = wallets_pb2_grpc.WalletsServiceStub(self.channel)
-        self.idempotency = idempotency_pb2_grpc.IdempotencyServiceStub(self.channel)
-        self.client_tokens = client_tokens_pb2_grpc.ClientTokensServiceStub(self.channel)
-        self.webhooks = webhooks_pb2_grpc.WebhooksServiceStub(self.channel)
-        self.billing = billing_pb2_grpc.BillingServiceStub(self.channel)
-        self.responses = responses_pb2_grpc.ResponsesServiceStub(self.channel)
-        self.assistants = assistants_pb2_grpc.AssistantsServiceStub(self.channel)
-        self.requests = requests_pb2_grpc.RequestsServiceStub(self.channel)
+    def __init__(self, address: str, internal_token: str, partitions: int = DEFAULT_PARTITIONS) -> None:
+        # Every stub's calls are routed to their account's core (ringside_server/core_routing.py).
+        self.channel = RoutingChannel(address, CHANNEL_OPTIONS, partitions)
+        routed = cast(grpc.aio.Channel, self.channel)
+        self.accounts = accounts_pb2_grpc.AccountsServiceStub(routed)
+        self.keys = keys_pb2_grpc.ApiKeysServiceStub(routed)
+        self.customers = customers_pb2_grpc.CustomersServiceStub(routed)
+        self.files = files_pb2_grpc.FilesServiceStub(routed)
+        self.vector_stores = vector_stores_pb2_grpc.VectorStoresServiceStub(routed)
+        self.batches = batches_pb2_grpc.BatchesServiceStub(routed)
+        self.metering = metering_pb2_grpc.MeteringServiceStub(routed)
+        self.system = system_pb2_grpc.SystemServiceStub(routed)
+        self.usage = usage_pb2_grpc.UsageServiceStub(routed)
+        self.tiers = tiers_pb2_grpc.TiersServiceStub(routed)
+        self.slots = slots_pb2_grpc.SlotsServiceStub(routed)
+        self.wallets = wallets_pb2_grpc.WalletsServiceStub(routed)
+        self.idempotency = idempotency_pb2_grpc.IdempotencyServiceStub(routed)
+        self.client_tokens = client_tokens_pb2_grpc.ClientTokensServiceStub(routed)
+        self.webhooks = webhooks_pb2_grpc.WebhooksServiceStub(routed)
+        self.billing = billing_pb2_grpc.BillingServiceStub(routed)
+        self.responses = responses_pb2_grpc.ResponsesServiceStub(routed)
+        self.assistants = assistants_pb2_grpc.AssistantsServiceStub(routed)
+        self.requests = requests_pb2_grpc.RequestsServiceStub(routed)
         self.internal_metadata = (("x-ringside-internal", internal_token),)
 
     async def close(self) -> None:
@@ -120,6 +124,18 @@ class CoreClient:
         """Call a method reserved for Ringside's roles."""
         try:
             return await method(request, metadata=self.internal_metadata, timeout=timeout_s)
+        except grpc.aio.AioRpcError as error:
+            raise translate(error) from None
+
+    async def internal_for(
+        self, method: Callable[..., Awaitable[T]], request: Any, authorization: str, timeout_s: float = 10.0
+    ) -> T:
+        """An internal call made for one caller's account (its `authorization`, used for routing
+        only: the core reads the internal token), so that with several active cores it reaches
+        that account's owner."""
+        metadata = (*self.internal_metadata, ("authorization", authorization))
+        try:
+            return await method(request, metadata=metadata, timeout=timeout_s)
         except grpc.aio.AioRpcError as error:
             raise translate(error) from None
 

@@ -67,14 +67,28 @@ class RequestRecorder:
                 while taken < len(pending):
                     batch = pending[taken : taken + BATCH_MAX]
                     taken += len(batch)
-                    try:
-                        await self.core.internal(
-                            self.core.requests.RecordRequests, requests_pb2.RecordRequestsRequest(entries=batch)
-                        )
-                    except RingsideError as error:
-                        log.warning("%d request log entries not recorded: %s", len(batch), error.code)
+                    await self._send(batch)
             finally:
                 self.pending[:0] = pending[taken:]  # cancelled (at shutdown): the rest goes with the last flush
+
+    async def _send(self, batch: list[requests_pb2.RequestEntry]) -> None:
+        """One call, or with several active cores (the channel has learnt owners) one per caller,
+        each routed to its account's core."""
+        method = self.core.requests.RecordRequests
+        groups: dict[str, list[requests_pb2.RequestEntry]] = {}
+        if self.core.channel.owners:
+            for entry in batch:
+                caller = f"Bearer {entry.api_key}" if entry.api_key else f"Client {entry.client_token}"
+                groups.setdefault(caller, []).append(entry)
+        for caller, entries in groups.items() or [("", batch)]:
+            try:
+                request = requests_pb2.RecordRequestsRequest(entries=entries)
+                if caller:
+                    await self.core.internal_for(method, request, caller)
+                else:
+                    await self.core.internal(method, request)
+            except RingsideError as error:
+                log.warning("%d request log entries not recorded: %s", len(entries), error.code)
 
     async def close(self) -> None:
         if self._task is not None:

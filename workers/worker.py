@@ -216,7 +216,7 @@ def family_workers(
 
 async def serve(settings: Settings) -> None:
     families = worker_families(settings.worker_families)
-    core = CoreClient(settings.resolved_core_address, settings.resolve_internal_token())
+    core = CoreClient(settings.resolved_core_address, settings.resolve_internal_token(), settings.core_partitions)
     session = delivery_session(AddressPolicy.parse(settings.webhook_allowed_networks))
     providers_session = aiohttp.ClientSession(auto_decompress=True)
     rag = RagClient(settings.resolved_rag_address, settings.resolve_internal_token())

@@ -69,11 +69,26 @@ class Meter(Settlement):
         self.rate_defaults = rate_defaults or RateDefaults()
         self.lease_window_s = lease_window_s
         self.limiter = RateLimiter(self.rate_defaults.window_s)
+        # Several active cores (core/services/ownership.py): called with every key looked up (by
+        # hash or id; None: not in this core's memory), it raises NotOwner for another core's key.
+        self.route_key: Callable[[str, str, ApiKey | None], None] | None = None
 
     # -- admission ---------------------------------------------------------------------------------
 
     def authenticate(self, secret: str) -> ApiKey | None:
-        return self.state.keys_by_hash.get(hash_secret(secret)) if secret else None
+        if not secret:
+            return None
+        digest = hash_secret(secret)
+        key = self.state.keys_by_hash.get(digest)
+        if self.route_key is not None:
+            self.route_key("secret_hash", digest, key)
+        return key
+
+    def key_by_id(self, key_id: str) -> ApiKey | None:
+        key = self.state.keys_by_id.get(key_id)
+        if self.route_key is not None:
+            self.route_key("id", key_id, key)
+        return key
 
     def attribute(self, key: ApiKey, customer_ref: str, user: str) -> Customer | Denial | None:
         """API.md "Attribution": FC-Customer, else the body's `user`, else unattributed (None). An
@@ -121,7 +136,7 @@ class Meter(Settlement):
         """Key valid and scoped → attribution → not blocked (API.md "Attribution of a model call")."""
         if request.client_token:
             return client_tokens.caller(self.state, request.client_token, request.customer_ref, self.clock())
-        key = self.state.keys_by_id.get(request.key_id) if request.key_id else self.authenticate(request.api_key)
+        key = self.key_by_id(request.key_id) if request.key_id else self.authenticate(request.api_key)
         if key is not None and key.revoked_at is not None:
             key = None
         if key is None:

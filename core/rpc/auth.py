@@ -9,6 +9,7 @@ import grpc
 
 from core.services import client_tokens
 from core.services.core import Core, Principal
+from core.services.ownership import ACCOUNT_KEY
 from ringside_server.errors import RingsideError
 
 INTERNAL_KEY = "x-ringside-internal"
@@ -32,22 +33,30 @@ class Authenticator:
         return found
 
     def internal(self, context: grpc.aio.ServicerContext) -> None:
-        """Require the internal token (edge and worker only)."""
+        """Require the internal token (edge and worker only). A call naming its account
+        (`x-ringside-account`) is answered "not owner" by a core that does not serve it."""
         token = self._header(context, INTERNAL_KEY).encode()
         if not hmac.compare_digest(token, self._internal):
             raise RingsideError("invalid_api_key", "This method is for Ringside's own roles.")
+        if self._core.ownership.serving is not None:
+            account_id = self._header(context, ACCOUNT_KEY)
+            if account_id:
+                self._core.ownership.check_account(account_id[:200])
 
     def principal(self, context: grpc.aio.ServicerContext) -> Principal:
         """The account key (or admin key) in `authorization`."""
         header = self._header(context, "authorization")
         scheme, _, secret = header.partition(" ")
         if scheme.lower() == "client" and secret:  # a browser's Client Token: its customer, read-only
-            return client_tokens.principal_of(self._core, secret.strip())
+            principal = client_tokens.principal_of(self._core, secret.strip())
+            self._core.ownership.check_account(principal.account_id)
+            return principal
         if scheme.lower() == "key" and secret:  # a role acting for a key (a run's worker): internal only
             return self._on_behalf_of(context, secret.strip())
         if scheme.lower() != "bearer" or not secret:
             raise RingsideError("invalid_api_key", "Send 'authorization: Bearer <key>'.")
         if self._admin is not None and hmac.compare_digest(secret.encode(), self._admin):
+            self._core.ownership.check_system()  # the operator's calls: the system partition's owner
             return Principal(admin=True)
         key = self._core.meter.authenticate(secret)
         if key is None:
@@ -78,7 +87,7 @@ class Authenticator:
         """`Key key_…` with the internal token: the work a key started (an Assistants run), done
         later by a worker that never saw the secret — as that key, while it is not revoked."""
         self.internal(context)
-        key = self._core.state.keys_by_id.get(key_id[:64])
+        key = self._core.meter.key_by_id(key_id[:64])
         ending = self._header(context, END_RUN_KEY) == "1"
         if key is None or (key.revoked_at is not None and not ending):
             raise RingsideError("invalid_api_key", "The key this work was started with is revoked.")

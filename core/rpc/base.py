@@ -8,9 +8,11 @@ from typing import Any, TypeVar
 
 import grpc
 
-from core.rpc.auth import Authenticator
+from core.rpc.auth import INTERNAL_KEY, Authenticator
 from core.rpc.errors import abort
 from core.services.core import Core
+from core.services.ownership import ACCOUNT_KEY, NotOwner, route_object
+from core.store.partition_leases import PartitionFenced
 from ringside_server.errors import RingsideError
 
 Context = grpc.aio.ServicerContext
@@ -24,12 +26,30 @@ def rpc(method: Callable[..., Awaitable[R]]) -> Callable[..., Awaitable[R]]:
     @functools.wraps(method)
     async def wrapper(self: Any, request: Any, context: Context) -> R:
         try:
+            if self.core.ownership.serving is not None:  # several active cores: another's object?
+                _route(self, request, context)
             return await method(self, request, context)
+        except PartitionFenced as fenced:  # written on a partition another core holds: send it there
+            ownership = self.core.ownership
+            if ownership.serving is None:
+                await abort(context, fenced)
+            partition = fenced.partitions[0]
+            await abort(context, NotOwner("", partition, ownership.owners.get(partition, "")))
+            raise AssertionError("unreachable") from fenced
         except RingsideError as error:
             await abort(context, error)
             raise AssertionError("unreachable") from error
 
     return wrapper
+
+
+def _route(servicer: Any, request: Any, context: Context) -> None:
+    """An internal call naming neither an account nor a key (a worker's, by object id) goes to the
+    core serving that object's account (core/services/ownership.py `route_object`)."""
+    names = {key for key, _ in context.invocation_metadata() or ()}
+    if "authorization" in names or ACCOUNT_KEY in names or INTERNAL_KEY not in names:
+        return  # routed by its key (principal) or its account (Authenticator.internal)
+    route_object(servicer.core.ownership, servicer.core.engine, request)
 
 
 class Base:

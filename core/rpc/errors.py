@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import grpc
 
+from core.services.ownership import NOT_OWNER_ACCOUNT_KEY, NOT_OWNER_PARTITION_KEY, OWNER_ADDRESS_KEY, NotOwner
 from ringside_server.errors import RingsideError
 
 CODE_KEY = "ringside-error-code"
@@ -24,5 +25,15 @@ _GRPC_BY_HTTP = {
 
 
 async def abort(context: grpc.aio.ServicerContext, error: RingsideError) -> None:
+    if isinstance(error, NotOwner):  # another core's call: the client sends it again to the owner
+        context.set_trailing_metadata(
+            (
+                (CODE_KEY, error.code),
+                (NOT_OWNER_ACCOUNT_KEY, error.account_id),
+                (NOT_OWNER_PARTITION_KEY, str(error.partition)),
+                (OWNER_ADDRESS_KEY, error.owner_address),
+            )
+        )
+        await context.abort(grpc.StatusCode.FAILED_PRECONDITION, error.message)
     context.set_trailing_metadata(((CODE_KEY, error.code), (PARAM_KEY, error.param or "")))
     await context.abort(_GRPC_BY_HTTP.get(error.status, grpc.StatusCode.INTERNAL), error.message)

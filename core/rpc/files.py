@@ -6,6 +6,7 @@ from core.domain.files import StoredFile
 from core.rpc.base import MAX_PROTO_STRING, Base, Context, rpc
 from core.services import files
 from ringside.core.v1 import files_pb2, files_pb2_grpc
+from ringside_server.errors import RingsideError
 
 
 def file_to(stored: StoredFile) -> files_pb2.File:
@@ -72,6 +73,13 @@ class FilesServicer(Base, files_pb2_grpc.FilesServiceServicer):
         self, request: files_pb2.LiveRagObjectsRequest, context: Context
     ) -> files_pb2.LiveRagObjectsResponse:
         self.auth.internal(context)
+        if self.core.ownership.serving is not None:
+            # Several active cores: this core's memory holds its own accounts' objects only, and an
+            # object missing from the answer would be deleted by the sweep. Refused: a missed sweep
+            # loses nothing (workers/rag_ingest/sweep.py); answering across cores is not built yet.
+            raise RingsideError(
+                "service_unavailable", "The RAG sweep's check is not available with several active cores."
+            )
         live_files, live_stores, live_contents = files.live_rag_objects(
             self.core,
             [i[:100] for i in request.file_ids],

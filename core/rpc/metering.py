@@ -14,6 +14,7 @@ from core.rpc.auth import Authenticator
 from core.rpc.base import MAX_PROTO_STRING, Base, Context, rpc
 from core.services import metering
 from core.services.core import Core
+from core.services.ownership import route_hold
 from ringside.core.v1 import common_pb2, metering_pb2, metering_pb2_grpc
 from ringside_server.errors import RingsideError
 from ringside_server.money_proto import estimate_price_from, price_from, usage_from
@@ -126,6 +127,7 @@ class LeasesServicerMixin:
     ) -> metering_pb2.SettleLeaseCallsResponse:
         self.auth.internal(context)
         lease_id = request.lease_id[:64]
+        route_hold(self.core.ownership, self.core.engine, self.core.state.holds.get(lease_id), lease_id)
         calls = [_finished_call(call) for call in request.calls[: metering.MAX_LEASE_CALLS_PER_REPORT + 1]]
         now = self.core.now()
         admitted = [
@@ -174,6 +176,8 @@ class MeteringServicer(LeasesServicerMixin, Base, metering_pb2_grpc.MeteringServ
     @rpc
     async def Settle(self, request: metering_pb2.SettleRequest, context: Context) -> metering_pb2.SettleResponse:
         self.auth.internal(context)
+        hold_id = request.request_id[:64]
+        route_hold(self.core.ownership, self.core.engine, self.core.state.holds.get(hold_id), hold_id)
         outcome = _OUTCOMES.get(request.outcome)
         if outcome is None:
             raise RingsideError("invalid_request", "outcome is required.", "outcome")
@@ -216,6 +220,11 @@ class MeteringServicer(LeasesServicerMixin, Base, metering_pb2_grpc.MeteringServ
         self, request: metering_pb2.ModelPolicyRequest, context: Context
     ) -> metering_pb2.ModelPolicyResponse:
         self.auth.internal(context)
+        if self.core.ownership.serving is not None:  # another core's key: "not owner", never "every model"
+            if request.key_id:
+                self.core.meter.key_by_id(request.key_id[:64])
+            elif request.api_key:
+                self.core.meter.authenticate(request.api_key)
         lists = governance.caller_lists(
             self.core.state,
             request.api_key,
@@ -233,4 +242,6 @@ class MeteringServicer(LeasesServicerMixin, Base, metering_pb2_grpc.MeteringServ
         self, request: metering_pb2.ExtendHoldRequest, context: Context
     ) -> metering_pb2.ExtendHoldResponse:
         self.auth.internal(context)
+        hold_id = request.request_id[:64]
+        route_hold(self.core.ownership, self.core.engine, self.core.state.holds.get(hold_id), hold_id)
         return metering_pb2.ExtendHoldResponse(hold_expires_at=await metering.extend(self.core, request.request_id))

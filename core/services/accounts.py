@@ -6,6 +6,8 @@ import dataclasses
 import re
 from dataclasses import dataclass
 
+from sqlalchemy import select
+
 from core.domain import prepaid
 from core.domain.entities import (
     SCOPES,
@@ -21,6 +23,7 @@ from core.domain.entities import (
 from core.domain.periods import period_bounds
 from core.services.core import Core, Principal, require_scope
 from core.services.pages import page
+from core.store.tables import ACCOUNTS
 from ringside_server.errors import RingsideError
 from ringside_server.ids import new_sortable_id
 
@@ -72,7 +75,7 @@ async def create_account(core: Core, principal: Principal, name: str) -> NewAcco
 
 async def _create_account(core: Core, name: str) -> NewAccount:
     _check_name(name)
-    account = Account(id=new_sortable_id("acct"), name=name or "default", created=core.now())
+    account = Account(id=_account_id(core), name=name or "default", created=core.now())
     live = _new_key(core, account.id, True, frozenset(SCOPES), "default live key")
     test = _new_key(core, account.id, False, frozenset(SCOPES), "default test key")
 
@@ -85,10 +88,28 @@ async def _create_account(core: Core, name: str) -> NewAccount:
     return NewAccount(account, live, test)
 
 
+def _account_id(core: Core) -> str:
+    """A new account's id; with several active cores, one in a partition this core serves (its
+    records are fenced on that partition, and its state is this core's to keep)."""
+    for _ in range(100_000):  # ~N tries with N active cores
+        account_id = new_sortable_id("acct")
+        if core.ownership.serves_account(account_id):
+            return account_id
+    raise RingsideError("service_unavailable", "This core serves no partition yet; retry shortly.")
+
+
 async def bootstrap(core: Core) -> NewAccount | None:
-    """The first start of an empty database creates a default account (None when one exists)."""
+    """The first start of an empty database creates a default account (None when one exists).
+    With several active cores (a partial state) the database is asked, by the system partition's
+    owner only."""
     if core.state.accounts:
         return None
+    if core.ownership.serving is not None:
+        if 0 not in core.ownership.serving:
+            return None
+        with core.engine.connect() as connection:
+            if connection.execute(select(ACCOUNTS.c.id).limit(1)).first() is not None:
+                return None
     return await _create_account(core, "default")
 
 

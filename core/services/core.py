@@ -17,6 +17,7 @@ from core.domain.metering import Meter
 from core.domain.retention import RetentionPolicy
 from core.domain.state import State
 from core.services.row_locks import RowLocks
+from core.services.ownership import Ownership
 from core.store.partition_leases import PartitionLeases
 from core.store.writer import GroupCommitWriter
 from ringside_server.errors import RingsideError
@@ -131,6 +132,9 @@ class Core:
     partition_leases: PartitionLeases | None = None
     # Their renewal (core/services/partitions.py `keep_partitions`): ends when one was lost.
     partition_renewal: asyncio.Task[None] | None = None
+    # The accounts this core serves (core/services/ownership.py): all of them unless
+    # RINGSIDE_CORE_SHARE=fair spreads the partitions over several active cores.
+    ownership: Ownership = field(default_factory=lambda: Ownership(1))
 
     def spawn(self, coroutine: Coroutine[Any, Any, T]) -> asyncio.Task[T]:
         """Run `coroutine` in a task of its own, kept referenced until it ends."""

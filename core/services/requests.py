@@ -33,7 +33,7 @@ def attributed(core: Core, caller: Caller) -> tuple[str, bool, str | None] | Non
         except RingsideError:
             return None
         return claims.account_id, claims.livemode, claims.customer_id
-    key = core.state.keys_by_id.get(caller.key_id) if caller.key_id else core.meter.authenticate(caller.api_key)
+    key = core.meter.key_by_id(caller.key_id) if caller.key_id else core.meter.authenticate(caller.api_key)
     if key is None or (caller.key_id and key.revoked_at is not None):
         return None
     if caller.customer_id:

@@ -76,7 +76,7 @@ async def delete(core: Core, principal: Principal, ref: str) -> Slot:
 def resolve(core: Core, api_key: str, name: str, key_id: str = "") -> tuple[str, str]:
     """(the slot's target ref or "", the account's bare_model_provider for the key's mode or ""); the
     key by id for a call Ringside makes on its behalf (a batch's line)."""
-    key = core.state.keys_by_id.get(key_id) if key_id else core.meter.authenticate(api_key)
+    key = core.meter.key_by_id(key_id) if key_id else core.meter.authenticate(api_key)
     if key is None:
         raise RingsideError("invalid_api_key", "Invalid API key provided.")
     slot = core.state.find_slot(key.account_id, key.livemode, name)

@@ -79,6 +79,16 @@ _TAKE_FROM = text(
     "WHERE partition IN (SELECT partition FROM partition_leases WHERE owner = :dead ORDER BY partition FOR UPDATE) "
     "RETURNING partition, epoch"
 )
+# Another core's partitions whose lease lapsed without a release (expires_at_ms > 0: a release sets
+# 0): their owner stopped renewing (frozen, cut off from the database) while its liveness lock may
+# still be held. A released partition is left to the core that prefers it.
+_CLAIM_LAPSED = text(
+    "UPDATE partition_leases SET owner = :me, epoch = epoch + 1, "
+    f"expires_at_ms = {_NOW_MS} + :ttl_ms "
+    "WHERE partition IN (SELECT partition FROM partition_leases WHERE owner <> :me AND owner <> '' "
+    f"AND expires_at_ms > 0 AND expires_at_ms < {_NOW_MS} ORDER BY partition FOR UPDATE) "
+    "RETURNING partition, epoch"
+)
 LIVENESS_LOCK_PREFIX = "ringside-core-alive:"
 _OWNERS = text(f"SELECT partition, owner, epoch, expires_at_ms - {_NOW_MS} FROM partition_leases ORDER BY partition")
 
@@ -149,6 +159,9 @@ class PartitionLeases:
         self._alive_mutex = threading.Lock()
         self._dropped = False
         self._held_once = False
+        # One change of `fence.held` at a time (the renewal's thread and the share's, `fair`): a
+        # renewal must never see a partition this core has just handed back as lost.
+        self._changing = threading.RLock()
 
     def hold_liveness_lock(self) -> bool:
         """Takes this core's liveness lock on a connection of its own; False while another process
@@ -203,6 +216,10 @@ class PartitionLeases:
                 self._alive = None
 
     def take_from_dead(self) -> dict[int, int]:
+        with self._changing:
+            return self._take_from_dead_unlocked()
+
+    def _take_from_dead_unlocked(self) -> dict[int, int]:
         """Every partition of another core whose liveness lock is free (its process is gone), lapsed
         or not; → the partitions taken and their epochs (added to `fence.held`)."""
         fence = self.fence
@@ -223,6 +240,10 @@ class PartitionLeases:
         return taken
 
     def claim(self, wanted: Iterable[int] | None = None) -> dict[int, int]:
+        with self._changing:
+            return self._claim_unlocked(wanted)
+
+    def _claim_unlocked(self, wanted: Iterable[int] | None = None) -> dict[int, int]:
         """Claims every partition of `wanted` (all by default) that is free, expired or already
         this core's; → the partitions newly claimed and their epochs (added to `fence.held`)."""
         fence = self.fence
@@ -235,7 +256,25 @@ class PartitionLeases:
             fence.held = {**fence.held, **claimed}
         return claimed
 
+    def claim_lapsed(self) -> dict[int, int]:
+        with self._changing:
+            return self._claim_lapsed_unlocked()
+
+    def _claim_lapsed_unlocked(self) -> dict[int, int]:
+        """Another core's partitions whose lease lapsed unreleased (see `_CLAIM_LAPSED`); → those
+        claimed and their epochs (added to `fence.held`). Their owner's later commits are fenced."""
+        with self._engine.begin() as connection:
+            rows = connection.execute(_CLAIM_LAPSED, {"me": self.fence.core_id, "ttl_ms": self._ttl_ms}).all()
+        claimed = {int(row[0]): int(row[1]) for row in rows}
+        if claimed:
+            self.fence.held = {**self.fence.held, **claimed}
+        return claimed
+
     def renew(self) -> set[int]:
+        with self._changing:
+            return self._renew_unlocked()
+
+    def _renew_unlocked(self) -> set[int]:
         """Extends every held partition; → those lost (taken by another core: dropped from `held`)."""
         self.touch_liveness_lock()
         held = dict(self.fence.held)
@@ -250,6 +289,10 @@ class PartitionLeases:
         return lost
 
     def release(self) -> None:
+        with self._changing:
+            return self._release_unlocked()
+
+    def _release_unlocked(self) -> None:
         """A clean stop: the rows expire now, so a successor need not wait out the lease."""
         held = self.fence.held
         with self._engine.begin() as connection:
@@ -257,6 +300,25 @@ class PartitionLeases:
                 connection.execute(_RELEASE, {"partition": partition, "me": self.fence.core_id, "epoch": epoch})
         self.fence.held = {}
         self.drop_liveness_lock()
+
+    def hand_back(self, partitions: Iterable[int]) -> None:
+        with self._changing:
+            return self._hand_back_unlocked(partitions)
+
+    def _hand_back_unlocked(self, partitions: Iterable[int]) -> None:
+        """Releases `partitions` (their rows expire now, at this core's epoch) for the core that
+        prefers them to claim; dropped from `held` first, so this core's later commits on them are
+        refused by the fence. The caller has stopped serving them and let their commits finish:
+        the UPDATE also waits for any commit in flight holding them FOR SHARE."""
+        wanted = set(partitions)
+        held = self.fence.held
+        given = {p: e for p, e in held.items() if p in wanted}
+        if not given:
+            return
+        self.fence.held = {p: e for p, e in held.items() if p not in wanted}
+        with self._engine.begin() as connection:
+            for partition, epoch in sorted(given.items()):
+                connection.execute(_RELEASE, {"partition": partition, "me": self.fence.core_id, "epoch": epoch})
 
     def next_lapse_s(self) -> float | None:
         """Seconds until the first lease another core holds lapses (by the database's clock; ≤ 0:

@@ -254,6 +254,17 @@ class PartitionLeaseRow(SQLModel, table=True):
     expires_at_ms: int = Field(sa_type=BigInteger)
 
 
+class CoreAddressRow(SQLModel, table=True):
+    """Where each core listens for the edges (PostgreSQL; core/store/core_addresses.py): with
+    partition_leases, the partition map an edge routes each call by (issue 25)."""
+
+    __tablename__ = "core_addresses"
+
+    core_id: str = Field(primary_key=True, max_length=200)
+    address: str = Field(max_length=300)
+    updated_at_ms: int = Field(sa_type=BigInteger)
+
+
 class UsageRow(SQLModel, table=True):
     __tablename__ = "usage_records"
     __table_args__ = (Index("ix_usage_customer_period", "account_id", "livemode", "customer_id", "period_start"),)
@@ -454,6 +465,7 @@ USAGE: Table = UsageRow.__table__  # type: ignore[attr-defined]
 LEDGER_TOTALS: Table = LedgerTotalRow.__table__  # type: ignore[attr-defined]
 USAGE_DAILY: Table = UsageDailyRow.__table__  # type: ignore[attr-defined]
 PARTITION_LEASES: Table = PartitionLeaseRow.__table__  # type: ignore[attr-defined]
+CORE_ADDRESSES: Table = CoreAddressRow.__table__  # type: ignore[attr-defined]
 LEASE_ADMISSIONS: Table = LeaseAdmissionRow.__table__  # type: ignore[attr-defined]
 SIGNING_KEYS: Table = SigningKeyRow.__table__  # type: ignore[attr-defined]
 FILES: Table = FileRow.__table__  # type: ignore[attr-defined]

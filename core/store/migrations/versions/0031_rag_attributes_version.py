@@ -6,7 +6,7 @@ after its last batch, an edge's update) never undoes a newer update (docs/rag.md
 updates and ingests").
 
 Revision ID: 0031
-Revises: 0029
+Revises: 0030
 Create Date: 2026-12-03 22:40:00
 """
 
@@ -17,7 +17,7 @@ from alembic import op
 
 
 revision = '0031'
-down_revision = '0029'
+down_revision = '0030'
 branch_labels = None
 depends_on = None
 

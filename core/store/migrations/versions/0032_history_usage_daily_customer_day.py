@@ -5,8 +5,8 @@ The usage query of one customer (core/services/usage.py `_source`) matched the p
 and filtered on the customer: ~50 ms of CPU per customer-month at 100,000 customers (8 ms at
 1,000). With this index it reads the customer's own rows (bench.history_scale, docs/performance.md).
 
-Revision ID: 0033
-Revises: 0029
+Revision ID: 0032
+Revises: 0031
 Create Date: 2026-12-03 22:45:00
 """
 
@@ -15,8 +15,8 @@ from __future__ import annotations
 from alembic import op
 
 
-revision = '0033'
-down_revision = '0029'
+revision = '0032'
+down_revision = '0031'
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,156 @@
+"""`RINGSIDE_CORE_SHARE=fair`: several active cores, each serving its share of the partitions
+(issue 25; the rule in core/store/core_addresses.py, docs/scaling.md "Partitions over active cores").
+
+At start a core takes its liveness lock, advertises its address, claims the partitions it prefers
+that are free or lapsed and a dead core's, loads only their accounts' hot state and serves them
+(possibly none at first). Every `ttl / 4` after that it renews (a partition lost: it stops, as
+with `all`), takes a dead core's partitions, claims the free ones it prefers, and hands back the
+ones a live core prefers; between rounds it looks for a dead core every 0.1 s (its liveness lock
+free) and takes its partitions at once. A partition gained is served only once its state is loaded (meanwhile
+its calls are answered "not owner", a 503 to a caller that cannot route); a partition handed back
+is first no longer served, then its queued commits are flushed, then its accounts' objects leave
+memory, then its row is released for the other core to claim (the epoch fences any commit of this
+core that would still come)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Iterable
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError
+
+from core.domain import state_partitions
+from core.services.core import Core
+from core.services.partitions import DEATH_POLL_S, _hold_liveness_lock
+from core.store import core_addresses
+from core.store.loader import load_state
+from core.store.partition_leases import Fence, PartitionLeases, check_partition_count
+from ringside_server.settings import Settings
+
+log = logging.getLogger("ringside.core.partitions")
+
+
+async def claim_share(engine: Engine, settings: Settings) -> PartitionLeases:
+    """The liveness lock, this core's address, then its share of what is free now (never waits)."""
+    loop = asyncio.get_running_loop()
+    await loop.run_in_executor(None, check_partition_count, engine, settings.core_partitions)
+    leases = PartitionLeases(
+        engine, Fence(settings.resolved_core_id, settings.core_partitions), settings.core_lease_ttl_s
+    )
+    await _hold_liveness_lock(leases)
+    address = advertised(settings)
+    await loop.run_in_executor(None, core_addresses.advertise, engine, leases.fence.core_id, address)
+    await loop.run_in_executor(None, _claim_round, leases, settings.core_partitions)
+    log.info("core %s starts with %d partitions", leases.fence.core_id, len(leases.fence.held))
+    return leases
+
+
+def _claim_round(leases: PartitionLeases, partitions: int) -> tuple[set[int], set[int]]:
+    """One round (blocking): a dead core's partitions, the free preferred ones; → (gained, to hand
+    back: held, not preferred, preferred by a live core)."""
+    me = leases.fence.core_id
+    before = set(leases.fence.held)
+    leases.take_from_dead()
+    leases.claim_lapsed()  # a frozen core's (its lock still held): fenced, it stops when it resumes
+    live = core_addresses.live_cores(leases._engine, me)
+    preferred = core_addresses.preferred_partitions(partitions, live, me)
+    leases.claim(sorted(preferred - set(leases.fence.held)) or [])
+    gained = set(leases.fence.held) - before
+    others = [core_id for core_id in live if core_id != me]
+    give = {p for p in leases.fence.held if p not in preferred} if others else set()
+    return gained, give
+
+
+def load_partitions(engine: Engine, partitions: Iterable[int], count: int) -> state_partitions.State:
+    """The hot state of `partitions`' accounts only (blocking)."""
+    return state_partitions.keep_only(
+        load_state(engine, int(time.time())), state_partitions.in_partitions(partitions, count)
+    )
+
+
+async def keep_share(core: Core, settings: Settings, renewal: asyncio.Task[None]) -> None:
+    """The share's loop; returns when a partition was lost (the core then stops, exit status 3).
+    `renewal` (core/services/partitions.py `keep_partitions`, started right after the claim, as
+    with `all`) renews in a task of its own: neither the start's state load nor a round loading a
+    large share lets the leases lapse meanwhile. It ends when a partition was lost; so does this."""
+    address = advertised(settings)
+    try:
+        await _share_rounds(core, settings, renewal, address)
+    finally:
+        renewal.cancel()
+
+
+async def _share_rounds(core: Core, settings: Settings, renewal: asyncio.Task[None], address: str) -> None:
+    leases = core.partition_leases
+    assert leases is not None
+    loop = asyncio.get_running_loop()
+    ownership = core.ownership
+    count = settings.core_partitions
+    while not renewal.done():
+        try:
+            await loop.run_in_executor(None, core_addresses.advertise, core.engine, leases.fence.core_id, address)
+            gained, give = await loop.run_in_executor(None, _claim_round, leases, count)
+            ownership.owners = await loop.run_in_executor(None, core_addresses.partition_map, core.engine)
+        except OperationalError as error:  # the database unreachable: the fence keeps writes safe meanwhile
+            log.warning("the partition round failed (%s); retrying", type(error.orig).__name__)
+            await asyncio.sleep(settings.core_lease_ttl_s / 4)
+            continue
+        if gained:
+            await adopt_partitions(core, gained, count)
+        if give:
+            await hand_back(core, give, count)
+        await _watch_for_deaths(core, leases, settings.core_lease_ttl_s / 4, count, renewal)
+
+
+async def _watch_for_deaths(
+    core: Core, leases: PartitionLeases, period_s: float, count: int, renewal: asyncio.Task[None]
+) -> None:
+    """Until the next round: every DEATH_POLL_S, a dead core's partitions (its liveness lock free)
+    are taken and served at once, as a standby does (core/services/partitions.py)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + period_s
+    while (left := deadline - loop.time()) > 0 and not renewal.done():
+        await asyncio.sleep(min(left, DEATH_POLL_S))
+        try:
+            taken = await loop.run_in_executor(None, leases.take_from_dead)
+        except OperationalError:
+            continue  # the next round retries
+        if taken:
+            await adopt_partitions(core, set(taken), count)
+
+
+async def adopt_partitions(core: Core, gained: set[int], count: int) -> None:
+    """Loads the gained partitions' state (the other partitions served meanwhile), then serves them."""
+    loop = asyncio.get_running_loop()
+    started = time.perf_counter()
+    loaded = await loop.run_in_executor(None, load_partitions, core.engine, gained, count)
+    state_partitions.adopt(core.state, loaded)
+    core.ownership.serving = frozenset((core.ownership.serving or frozenset()) | gained)
+    log.info(
+        "serving %d more partitions (%d customers) after %.2f s",
+        len(gained),
+        len(loaded.customers),
+        time.perf_counter() - started,
+    )
+
+
+async def hand_back(core: Core, give: set[int], count: int) -> None:
+    """Stops serving `give`, flushes the commits already queued, forgets their accounts, releases them."""
+    leases = core.partition_leases
+    assert leases is not None
+    core.ownership.serving = frozenset((core.ownership.serving or frozenset()) - give)
+    leaving = state_partitions.in_partitions(give, count)
+    account = next((account_id for account_id in core.state.accounts if leaving(account_id)), None)
+    if account is not None:  # an empty unit fenced on a partition still held: queued after every
+        await core.writer.write([], accounts=(account,))  # unit before it, so those are committed now
+    state_partitions.drop(core.state, leaving)
+    await asyncio.get_running_loop().run_in_executor(None, leases.hand_back, give)
+    log.info("handed back %d partitions", len(give))
+
+
+def advertised(settings: Settings) -> str:
+    """Where the edges reach this core: RINGSIDE_CORE_ADVERTISE_ADDRESS, else its listen address."""
+    return settings.core_advertise_address or f"{settings.bind_host}:{settings.grpc_port}"

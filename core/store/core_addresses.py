@@ -1,0 +1,87 @@
+"""Where each core listens, and which partitions each live core should own (PostgreSQL; issue 25).
+
+A core writes its advertised address (`RINGSIDE_CORE_ADVERTISE_ADDRESS`, default its listen
+address) under its id; joined with `partition_leases` this is the **partition map**: partition →
+the address of the core holding it now. Live cores are the registered ones whose liveness lock
+(core/store/partition_leases.py) is held: a dead process's goes with its session.
+
+**The share rule** (`preferred_partitions`): the live core ids sorted; the core at index i of N
+prefers the partitions p with p % N == i — ceil(P/N) or floor(P/N) of them, every core computing
+the same split from the same live set. A core claims its preferred partitions when they are free
+or lapsed, takes a dead core's partitions at once (all of them, as before: the next rounds hand the
+ones another live core prefers back), and hands back a partition it holds but does not prefer only
+when the core preferring it is live. Fencing stays the epoch's: a share changes hands by the same
+claim that fences its previous owner.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Engine, text
+
+from core.store.partition_leases import liveness_key
+
+_NOW_MS = "CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT)"
+_ADVERTISE = text(
+    "INSERT INTO core_addresses (core_id, address, updated_at_ms) "
+    f"VALUES (:core_id, :address, {_NOW_MS}) "
+    "ON CONFLICT (core_id) DO UPDATE SET address = excluded.address, updated_at_ms = excluded.updated_at_ms"
+)
+_REGISTERED = text("SELECT core_id FROM core_addresses ORDER BY core_id")
+_FORGET = text("DELETE FROM core_addresses WHERE core_id = :core_id")
+_TRY_XACT_LOCK = text("SELECT pg_try_advisory_xact_lock(:key)")
+_MAP = text(
+    "SELECT l.partition, a.address FROM partition_leases l JOIN core_addresses a ON a.core_id = l.owner "
+    f"WHERE l.owner <> '' AND l.expires_at_ms > {_NOW_MS} ORDER BY l.partition"
+)
+# A registered core seen dead this long ago is forgotten (its row would only cost a lock probe).
+FORGET_AFTER_MS = 3_600_000
+_FORGET_OLD = text(f"DELETE FROM core_addresses WHERE core_id = :core_id AND updated_at_ms < {_NOW_MS} - :after_ms")
+
+
+def advertise(engine: Engine, core_id: str, address: str) -> None:
+    """Registers (or refreshes) this core's address; before its first claim and at each renewal."""
+    with engine.begin() as connection:
+        connection.execute(_ADVERTISE, {"core_id": core_id, "address": address[:300]})
+
+
+def forget(engine: Engine, core_id: str) -> None:
+    """A clean stop: this core is no longer one of the live cores."""
+    with engine.begin() as connection:
+        connection.execute(_FORGET, {"core_id": core_id})
+
+
+def live_cores(engine: Engine, me: str) -> list[str]:
+    """The registered cores whose liveness lock is held (their process runs), `me` among them;
+    sorted. A dead one's row is dropped an hour after its last refresh."""
+    with engine.connect() as connection:
+        registered = [str(row[0]) for row in connection.execute(_REGISTERED)]
+    live = {me}
+    for core_id in registered:
+        if core_id == me:
+            continue
+        with engine.begin() as connection:
+            free = bool(connection.execute(_TRY_XACT_LOCK, {"key": liveness_key(core_id)}).scalar())
+            if free:  # its process is gone (the transaction's lock ends with this block)
+                connection.execute(_FORGET_OLD, {"core_id": core_id, "after_ms": FORGET_AFTER_MS})
+            else:
+                live.add(core_id)
+    return sorted(live)
+
+
+def preferred_partitions(partitions: int, live: list[str], me: str) -> set[int]:
+    """This core's share of `partitions` among the `live` cores (see the module's docstring)."""
+    ordered = sorted(set(live) | {me})
+    index, count = ordered.index(me), len(ordered)
+    return {p for p in range(partitions) if p % count == index}
+
+
+def preferring_core(partition: int, live: list[str]) -> str:
+    """The live core that prefers `partition`."""
+    ordered = sorted(set(live))
+    return ordered[partition % len(ordered)]
+
+
+def partition_map(engine: Engine) -> dict[int, str]:
+    """Partition → the address of the core holding it now (lapsed leases left out)."""
+    with engine.connect() as connection:
+        return {int(row[0]): str(row[1]) for row in connection.execute(_MAP)}

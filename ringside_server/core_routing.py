@@ -1,0 +1,214 @@
+"""Routing each call to the core that owns its account's partition (issue 25; the core's side is
+core/services/ownership.py, the rule docs/scaling.md "Partitions over active cores").
+
+The client's stubs are built on a `RoutingChannel`, so every RPC (the edge's, the workers', the
+rag role's) goes through one place. A call's routing key is, in order: its `x-ringside-account`
+metadata; the account learnt for its `authorization` (from an earlier "not owner" answer, kept by
+a hash of the header, never the secret); the account of the hold or lease it names
+(`request_id`/`lease_id`, learnt from the Authorize and AcquireLease answers that created them,
+once the channel has seen a "not owner" answer: before, there is one core and nothing to learn).
+The account's partition gives the owner's address from the partition map (learnt from "not owner"
+answers); a call with no routing key goes to the owner of the system partition once known, else
+to the configured addresses. A "not owner" answer (FAILED_PRECONDITION with the owner's address in
+trailing metadata) updates the map and the call is sent once more, to that owner. With one active
+core (`RINGSIDE_CORE_SHARE=all`) no core ever answers so, and every call takes the configured
+channel as before."""
+
+from __future__ import annotations
+
+import hashlib
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import grpc
+
+from ringside_server.partitions import partition_of
+
+ACCOUNT_KEY = "x-ringside-account"
+NOT_OWNER_ACCOUNT_KEY = "ringside-not-owner-account"
+NOT_OWNER_PARTITION_KEY = "ringside-not-owner-partition"
+OWNER_ADDRESS_KEY = "ringside-owner-address"
+SYSTEM_PARTITION = 0
+MAX_LEARNT = 100_000  # accounts by authorization, and holds/leases by id (oldest dropped first)
+
+
+class _Bounded(OrderedDict[str, str]):
+    def remember(self, key: str, value: str) -> None:
+        self[key] = value
+        self.move_to_end(key)
+        while len(self) > MAX_LEARNT:
+            self.popitem(last=False)
+
+
+def _header(metadata: Sequence[tuple[str, Any]] | None, name: str) -> str:
+    for key, value in metadata or ():
+        if key == name and isinstance(value, str):
+            return value
+    return ""
+
+
+def _not_owner(error: grpc.aio.AioRpcError) -> tuple[str, int, str] | None:
+    """(account, partition, owner address) of a "not owner" answer, or None."""
+    if error.code() != grpc.StatusCode.FAILED_PRECONDITION:
+        return None
+    metadata: Any = error.trailing_metadata() or ()
+    trailing = {str(k): v for k, v in metadata if isinstance(v, str)}
+    if NOT_OWNER_PARTITION_KEY not in trailing:
+        return None
+    try:
+        partition = int(trailing[NOT_OWNER_PARTITION_KEY])
+    except ValueError:
+        return None
+    return trailing.get(NOT_OWNER_ACCOUNT_KEY, ""), partition, trailing.get(OWNER_ADDRESS_KEY, "")
+
+
+class RoutingChannel:
+    """Stands in for a grpc.aio.Channel under the generated stubs (unary-unary methods only, which
+    is every method of the core's services)."""
+
+    def __init__(self, address: str, options: list[tuple[str, Any]], partitions: int) -> None:
+        self._options = options
+        self.default = grpc.aio.insecure_channel(address, options=options)
+        self.partitions = partitions
+        self._channels: dict[str, grpc.aio.Channel] = {}
+        self.owners: dict[int, str] = {}  # partition → owner's address (the partition map)
+        self._accounts = _Bounded()  # sha256(authorization) → account id
+        self._holds = _Bounded()  # hold or lease id → account id
+        self._callables: dict[tuple[int, str], Callable[..., Any]] = {}
+
+    def unary_unary(
+        self, method: str, request_serializer: Any = None, response_deserializer: Any = None, **_: Any
+    ) -> _Routed:
+        return _Routed(self, method, request_serializer, response_deserializer)
+
+    def _channel(self, address: str) -> grpc.aio.Channel:
+        if not address:
+            return self.default
+        channel = self._channels.get(address)
+        if channel is None:
+            channel = self._channels[address] = grpc.aio.insecure_channel(address, options=self._options)
+        return channel
+
+    def callable(
+        self, channel: grpc.aio.Channel, method: str, serializer: Any, deserializer: Any
+    ) -> Callable[..., Any]:
+        key = (id(channel), method)
+        found = self._callables.get(key)
+        if found is None:
+            found = self._callables[key] = channel.unary_unary(
+                method, request_serializer=serializer, response_deserializer=deserializer
+            )
+        return found
+
+    def account_of(self, request: Any, metadata: Sequence[tuple[str, Any]] | None) -> str:
+        account = _header(metadata, ACCOUNT_KEY)
+        if account:
+            return account
+        credential = _credential(request, metadata)
+        if credential:
+            account = self._accounts.get(credential, "")
+            if account:
+                return account
+        for field in ("request_id", "lease_id"):
+            hold_id = getattr(request, field, "")
+            if isinstance(hold_id, str) and hold_id:
+                return self._holds.get(hold_id, "")
+        return ""
+
+    def target(self, account: str) -> grpc.aio.Channel:
+        partition = partition_of(account, self.partitions) if account else SYSTEM_PARTITION
+        return self._channel(self.owners.get(partition, ""))
+
+    def learn_answer(self, request: Any, metadata: Any, response: Any) -> None:
+        """A hold or lease created for an account: later calls naming it, or made with the same
+        credential, go to that account's owner."""
+        if not self.owners:  # one core (or none seen another's): nothing to route by
+            return
+        account = getattr(response, "account_id", "")
+        if not isinstance(account, str) or not account:
+            return
+        for field in ("request_id", "lease_id"):  # an Authorize or AcquireLease answer
+            hold_id = getattr(response, field, "")
+            if isinstance(hold_id, str) and hold_id:
+                self._holds.remember(hold_id, account)
+                credential = _credential(request, metadata)
+                if credential:
+                    self._accounts.remember(credential, account)
+
+    def learn_not_owner(self, account: str, partition: int, address: str, request: Any, metadata: Any) -> None:
+        if address:
+            self.owners[partition] = address
+        credential = _credential(request, metadata)
+        if account and credential:
+            self._accounts.remember(credential, account)
+
+    def forget_address(self, channel: grpc.aio.Channel) -> None:
+        """An owner that does not answer (dead, its partitions being taken over): back to the
+        configured addresses for its partitions until a "not owner" answer names the new owner."""
+        for partition in [p for p, address in self.owners.items() if self._channels.get(address) is channel]:
+            del self.owners[partition]
+
+    async def close(self, grace: float | None = None) -> None:
+        for channel in [self.default, *self._channels.values()]:
+            await channel.close(grace=grace)
+
+
+class _Routed:
+    __slots__ = ("_deserializer", "_method", "_router", "_serializer")
+
+    def __init__(self, router: RoutingChannel, method: str, serializer: Any, deserializer: Any) -> None:
+        self._router = router
+        self._method = method
+        self._serializer = serializer
+        self._deserializer = deserializer
+
+    async def __call__(
+        self,
+        request: Any,
+        *,
+        metadata: Any = None,
+        timeout: float | None = None,  # noqa: ASYNC109 - gRPC's own signature, passed through
+        **options: Any,
+    ) -> Any:
+        router = self._router
+        # With one core (no "not owner" answer seen yet) every call takes the configured channel.
+        channel = router.target(router.account_of(request, metadata)) if router.owners else router.default
+        try:
+            response = await router.callable(channel, self._method, self._serializer, self._deserializer)(
+                request, metadata=metadata, timeout=timeout, **options
+            )
+        except grpc.aio.AioRpcError as error:
+            hint = _not_owner(error)
+            if hint is None:
+                if error.code() != grpc.StatusCode.UNAVAILABLE or channel is router.default:
+                    raise
+                router.forget_address(channel)  # a learnt owner gone: once more through the configured list
+                retry = router.default
+            else:
+                account, partition, address = hint
+                router.learn_not_owner(account, partition, address, request, metadata)
+                retry = router._channel(address) if address else router.default
+                if retry is channel:
+                    raise
+            response = await router.callable(retry, self._method, self._serializer, self._deserializer)(
+                request, metadata=metadata, timeout=timeout, **options
+            )
+        router.learn_answer(request, metadata, response)
+        return response
+
+
+def _credential(request: Any, metadata: Sequence[tuple[str, Any]] | None) -> str:
+    """What names the caller's account, hashed (never kept as is): the `authorization` header, or
+    the API key or key id an internal call carries in its request (its `call` for a lease)."""
+    found = _header(metadata, "authorization")
+    if not found:
+        for message in (request, getattr(request, "call", None)):
+            for field, prefix in (("api_key", "Bearer "), ("key_id", "Key ")):
+                value = getattr(message, field, "")
+                if isinstance(value, str) and value:
+                    found = prefix + value
+                    break
+            if found:
+                break
+    return hashlib.sha256(found.encode()).hexdigest() if found else ""

@@ -1,0 +1,138 @@
+"""core/store/core_addresses.py and PartitionLeases.hand_back on a real PostgreSQL: the share rule
+splits the partitions exactly among the live cores; a core is live while its liveness lock is held;
+the partition map names each holder's address; a partition handed back is claimed by the core that
+prefers it, and the core that handed it back can no longer write on it (fenced by the epoch)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import Engine, text
+
+from core.store import core_addresses
+from core.store.engine import make_engine
+from core.store.migrate import upgrade
+from core.store.partition_leases import Fence, PartitionFenced, PartitionLeases
+from ringside_server.partitions import partition_of
+from tests.harness import create_postgres_database, drop_postgres_database, wait_until
+
+PARTITIONS = 8
+pytestmark = pytest.mark.postgres
+
+
+@pytest.fixture(scope="module")
+def engine() -> Iterator[Engine]:
+    url = create_postgres_database()
+    engine = make_engine(url)
+    try:
+        upgrade(engine)
+        yield engine
+    finally:
+        engine.dispose()
+        drop_postgres_database(url)
+
+
+@pytest.fixture
+def fresh(engine: Engine) -> Engine:
+    with engine.begin() as connection:
+        connection.execute(text("DELETE FROM partition_leases"))
+        connection.execute(text("DELETE FROM core_addresses"))
+        connection.execute(text("DELETE FROM transfers"))
+        connection.execute(text("DELETE FROM ledger_totals"))
+    return engine
+
+
+def _core(engine: Engine, core_id: str, address: str) -> PartitionLeases:
+    leases = PartitionLeases(engine, Fence(core_id, PARTITIONS), ttl_s=30)
+    assert leases.hold_liveness_lock()
+    core_addresses.advertise(engine, core_id, address)
+    return leases
+
+
+@pytest.mark.parametrize("cores", [1, 2, 3, 5, 8, 9])
+def test_the_share_rule_splits_every_partition_once_ceil_or_floor_each(cores: int) -> None:
+    live = [f"core-{i}" for i in range(cores)]
+    shares = [core_addresses.preferred_partitions(PARTITIONS, live, me) for me in live]
+    assert sorted(p for share in shares for p in share) == list(range(PARTITIONS))
+    assert {len(share) for share in shares} <= {PARTITIONS // cores, -(-PARTITIONS // cores)}
+    for partition in range(PARTITIONS):
+        owner = core_addresses.preferring_core(partition, live)
+        assert partition in shares[live.index(owner)]
+
+
+def test_live_cores_are_those_holding_their_liveness_lock(fresh: Engine) -> None:
+    a = _core(fresh, "core-a", "127.0.0.1:1")
+    b = _core(fresh, "core-b", "127.0.0.1:2")
+    try:
+        assert core_addresses.live_cores(fresh, "core-a") == ["core-a", "core-b"]
+        assert core_addresses.live_cores(fresh, "core-c") == ["core-a", "core-b", "core-c"]
+        b.drop_liveness_lock()  # its process gone
+        assert core_addresses.live_cores(fresh, "core-a") == ["core-a"]
+    finally:
+        a.drop_liveness_lock()
+        b.drop_liveness_lock()
+
+
+def test_a_partition_handed_back_goes_to_the_core_preferring_it_and_fences_the_giver(fresh: Engine) -> None:
+    a = _core(fresh, "core-a", "127.0.0.1:1")
+    b = _core(fresh, "core-b", "127.0.0.1:2")
+    try:
+        assert set(a.claim()) == set(range(PARTITIONS))  # alone at first: every partition
+        live = core_addresses.live_cores(fresh, "core-b")
+        wanted = core_addresses.preferred_partitions(PARTITIONS, live, "core-b")
+        assert b.claim(sorted(wanted)) == {}  # core-a holds them, live: nothing to take
+        a.hand_back(wanted)
+        assert set(b.claim(sorted(wanted))) == wanted
+        assert set(a.fence.held) == set(range(PARTITIONS)) - wanted
+        owners = core_addresses.partition_map(fresh)
+        assert {p for p, address in owners.items() if address == "127.0.0.1:2"} == wanted
+        assert {p for p, address in owners.items() if address == "127.0.0.1:1"} == set(range(PARTITIONS)) - wanted
+        account = next(f"acct_{i}" for i in range(1000) if partition_of(f"acct_{i}", PARTITIONS) in wanted)
+        with pytest.raises(PartitionFenced), fresh.begin() as connection:
+            a.fence.check(connection, [account])
+        with fresh.begin() as connection:
+            b.fence.check(connection, [account])  # core-b may write on it now
+    finally:
+        a.drop_liveness_lock()
+        b.drop_liveness_lock()
+
+
+def test_a_stale_epoch_is_refused_even_after_the_giver_claims_again(fresh: Engine) -> None:
+    """The giver's fence was dropped at hand-back; a later claim gives it a new epoch, and a fence
+    still carrying the old one (a commit prepared before) is refused."""
+    a = _core(fresh, "core-a", "127.0.0.1:1")
+    try:
+        a.claim([3])
+        old = dict(a.fence.held)
+        a.hand_back([3])
+        assert 3 not in a.fence.held
+        a.claim([3])
+        assert a.fence.held[3] == old[3] + 1
+        stale = Fence("core-a", PARTITIONS, old)
+        account = next(f"acct_{i}" for i in range(1000) if partition_of(f"acct_{i}", PARTITIONS) == 3)
+        with pytest.raises(PartitionFenced), fresh.begin() as connection:
+            stale.check(connection, [account])
+    finally:
+        a.drop_liveness_lock()
+
+
+def test_a_frozen_cores_lapsed_partitions_are_claimed_but_a_released_one_is_left_to_its_core(
+    fresh: Engine,
+) -> None:
+    """A core that stops renewing (SIGSTOP) keeps its liveness lock: its partitions are claimed at
+    their lapse by a live core, which fences it (its renewal then finds them lost). A partition
+    released by a hand-back is not: the core preferring it claims it."""
+    frozen = PartitionLeases(fresh, Fence("core-a", PARTITIONS), ttl_s=2)
+    assert frozen.hold_liveness_lock()
+    b = _core(fresh, "core-b", "127.0.0.1:2")
+    try:
+        frozen.claim([1, 2, 3])
+        frozen.hand_back([3])  # released: left for its preferring core
+        assert b.claim_lapsed() == {}  # not lapsed yet
+        wait_until(lambda: b.claim_lapsed(), 10, "the lapse")
+        assert set(b.fence.held) == {1, 2}
+        assert frozen.renew() == {1, 2}  # resumed: lost, it stops
+    finally:
+        frozen.drop_liveness_lock()
+        b.drop_liveness_lock()
