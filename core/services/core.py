@@ -16,8 +16,8 @@ from core.domain.entities import Customer, has_scope
 from core.domain.metering import Meter
 from core.domain.retention import RetentionPolicy
 from core.domain.state import State
-from core.services.row_locks import RowLocks
 from core.services.ownership import Ownership
+from core.services.row_locks import RowLocks
 from core.store.partition_leases import PartitionLeases
 from core.store.writer import GroupCommitWriter
 from ringside_server.errors import RingsideError
