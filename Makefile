@@ -58,8 +58,11 @@ typecheck: $(DEV_STAMP) node-packages
 	$(BIN)/mypy
 	cd sdk/typescript && npx tsc -p tsconfig.test.json --noEmit
 
+# The suite runs in PYTEST_WORKERS processes (pytest-xdist), each test file whole in one of them (its
+# module's stack starts once); `make pytest PYTEST_WORKERS=0` runs it in one process (docs/testing.md).
+PYTEST_WORKERS ?= 2
 pytest: $(DEV_STAMP) chromium node-packages
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n $(PYTEST_WORKERS) --dist loadfile
 
 # The browser tests drive Debian's chromium through Playwright; a browser is never downloaded. CI
 # installs it and must run them; elsewhere, when it cannot be installed, they are skipped, saying so.

@@ -7,6 +7,7 @@ in its data dir) or the machine's PostgreSQL (a fresh database per stack).
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import os
 import pathlib
@@ -34,10 +35,31 @@ ADMIN_KEY = "rsadmin_" + "t" * 32
 START_TIMEOUT_S = 120.0
 
 
+# The ports the tests' servers listen on come from ranges of their own below Linux's ephemeral range
+# (32768-60999: where bind(0) and outgoing connections get theirs), one range per xdist worker
+# (docs/testing.md "Running"), taken in turn: a port chosen here is never one that another worker, a
+# server picking its own (Temporal's dev server) or a client's connection can take before it is
+# listened on. The ranges are RANGE_STRIDE apart so that P + 1000 (Temporal's UI) stays outside all.
+PORT_BASE = 20000
+PORTS_PER_WORKER = 1000
+RANGE_STRIDE = 3000
+RANGES = 4  # -n 5 and more share ranges again (worker 4 with worker 0)
+_port_turn = itertools.count(secrets.randbelow(PORTS_PER_WORKER))
+
+
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")  # gw0, gw1, ...; unset: one process
+    index = int(worker[2:]) if worker[2:].isdigit() else 0
+    base = PORT_BASE + (index % RANGES) * RANGE_STRIDE
+    for _ in range(PORTS_PER_WORKER):
+        port = base + next(_port_turn) % PORTS_PER_WORKER
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue  # in use (or in TIME_WAIT): the next one
+            return port
+    raise RuntimeError(f"no free port in {base}-{base + PORTS_PER_WORKER - 1}")
 
 
 def wait_until(predicate: Any, timeout_s: float, what: str, interval_s: float = 0.05) -> Any:
