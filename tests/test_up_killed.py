@@ -139,9 +139,14 @@ def test_ringside_up_killed_whole_bills_what_completed_and_what_was_in_flight(
         estimate = int(estimates[0][0])  # type: ignore[call-overload]
         others = [value for request_id, value in posted.items() if request_id not in set(completed)]
         # Beyond the completed calls only calls in flight at the kill (at most one a thread) are
-        # billed, each at most its estimate: no lease is posted whole.
+        # billed, each at most its estimate: no lease is posted whole. Such a call is either never
+        # reported (`lease_released`, posted when the lease ends) or was answered upstream and is in
+        # the killed edge's journal but its answer never reached this client: the second edge
+        # reports it after the lease's end, as a late report correcting it to its actual amount
+        # (`late_completed`, docs/operations.md).
         assert len(others) <= THREADS, others
-        assert all(status == "lease_released" and amount <= estimate for status, amount in others), others
+        in_flight = ("lease_released", "late_completed", "late_aborted", "late_failed")
+        assert all(status in in_flight and amount <= estimate for status, amount in others), others
         assert not query(data_dir, database, "SELECT 1 FROM usage_records WHERE status = 'lease_expired'")
         billed = sum(amount for _, amount in posted.values())
         real = sum(posted[r][1] for r in completed)
