@@ -145,6 +145,11 @@ def openai_list(data: list[dict[str, Any]], has_more: bool) -> bytes:
     return dumps({"object": "list", "data": data, "first_id": first, "last_id": last, "has_more": has_more})
 
 
+def json_response(value: object, status: int = 200) -> web.Response:
+    """A JSON answer (orjson) with its content type."""
+    return web.Response(status=status, body=dumps(value), content_type="application/json")
+
+
 def list_body(request: web.Request, data: list[dict[str, Any]], has_more: bool) -> bytes:
     return dumps({"object": "list", "data": data, "has_more": has_more, "url": request.path})
 

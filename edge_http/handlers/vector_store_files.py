@@ -14,17 +14,13 @@ import orjson
 from aiohttp import web
 
 from edge_http.context import EDGE, Edge
-from edge_http.handlers.common import authorization, bearer, fc_customer, openai_list, reject
-from edge_http.handlers.metered import caller_of
-from edge_http.handlers.vector_stores import render
-from edge_http.openai.jsonio import dumps, parse_object
+from edge_http.handlers.common import authorization, bearer, fc_customer, json_response, openai_list
+from edge_http.openai.jsonio import parse_object
 from edge_http.rag import stores as wire
 from edge_http.rag.models import embedding_model_of
-from ringside.core.v1 import metering_pb2
 from ringside.core.v1 import vector_stores_pb2 as pb
 from ringside_server.errors import RingsideError
 from ringside_server.providers.catalog.load import CatalogModel
-from ringside_server.vector_search import search_stores
 
 log = logging.getLogger("ringside.edge")
 
@@ -55,15 +51,11 @@ def render_file(row: pb.StoreFile, stall_s: int = 0) -> dict[str, Any]:
     }
 
 
-def _json(value: object) -> web.Response:
-    return web.Response(body=dumps(value), content_type="application/json")
-
-
-def _store_id(request: web.Request) -> str:
+def store_id_of(request: web.Request) -> str:
     return request.match_info["id"][:100]
 
 
-async def _chunking_json(request: web.Request, header: str, body: dict[str, Any]) -> str:
+async def _chunkingjson_response(request: web.Request, header: str, body: dict[str, Any]) -> str:
     """The body's chunking_strategy checked against the store's model; "" for the store's default."""
     if body.get("chunking_strategy") is None:
         return ""
@@ -75,7 +67,7 @@ async def _store_model(request: web.Request, header: str) -> CatalogModel:
     edge = request.app[EDGE]
     found = await edge.core.as_caller(
         edge.core.vector_stores.GetVectorStore,
-        pb.GetVectorStoreRequest(id=_store_id(request), customer_ref=fc_customer(request)),
+        pb.GetVectorStoreRequest(id=store_id_of(request), customer_ref=fc_customer(request)),
         header,
     )
     return await embedding_model_of(edge, bearer(request), found.store.embedding_model)
@@ -92,11 +84,11 @@ async def attach_file(request: web.Request) -> web.Response:
     wire.refuse_unknown(body, wire.ATTACH_FIELDS)
     file_id = wire.file_id_of(body.get("file_id"))
     attributes = wire.attributes_of(body.get("attributes"))
-    chunking = await _chunking_json(request, header, body)
+    chunking = await _chunkingjson_response(request, header, body)
     attached = await edge.core.as_caller(
         edge.core.vector_stores.AttachFile,
         pb.AttachFileRequest(
-            store_id=_store_id(request),
+            store_id=store_id_of(request),
             customer_ref=fc_customer(request),
             file_id=file_id,
             attributes_json=orjson.dumps(attributes).decode(),
@@ -104,7 +96,7 @@ async def attach_file(request: web.Request) -> web.Response:
         ),
         header,
     )
-    return _json(render_file(attached.file))
+    return json_response(render_file(attached.file))
 
 
 async def list_files(request: web.Request, batch_id: str = "") -> web.Response:
@@ -113,7 +105,7 @@ async def list_files(request: web.Request, batch_id: str = "") -> web.Response:
     listed = await edge.core.as_caller(
         edge.core.vector_stores.ListStoreFiles,
         pb.ListStoreFilesRequest(
-            store_id=_store_id(request),
+            store_id=store_id_of(request),
             customer_ref=fc_customer(request),
             limit=wire.limit_of(query.get("limit", "")),
             order=query.get("order", "")[:10],
@@ -133,12 +125,10 @@ async def get_file(request: web.Request) -> web.Response:
     edge = request.app[EDGE]
     found = await edge.core.as_caller(
         edge.core.vector_stores.GetStoreFile,
-        pb.StoreFileRequest(
-            store_id=_store_id(request), customer_ref=fc_customer(request), file_id=request.match_info["file_id"][:100]
-        ),
+        _file_request(request),
         authorization(request),
     )
-    return _json(render_file(found.file, edge.settings.rag_ingest_stall_s))
+    return json_response(render_file(found.file, edge.settings.rag_ingest_stall_s))
 
 
 UPDATE_FIELDS = frozenset({"attributes"})
@@ -168,7 +158,7 @@ async def update_file(request: web.Request) -> web.Response:
             except RingsideError as error:
                 if error.code != "not_found":  # no index yet: nothing ingested to update
                     raise
-    return _json(render_file(row, edge.settings.rag_ingest_stall_s))
+    return json_response(render_file(row, edge.settings.rag_ingest_stall_s))
 
 
 async def detach_file(request: web.Request) -> web.Response:
@@ -178,7 +168,7 @@ async def detach_file(request: web.Request) -> web.Response:
     )
     row = detached.file
     await _remove_points(edge, row, f"detached from {row.store_id}")  # an ingest still running drops its own
-    return _json({"id": row.file_id, "object": "vector_store.file.deleted", "deleted": True})
+    return json_response({"id": row.file_id, "object": "vector_store.file.deleted", "deleted": True})
 
 
 async def _remove_points(edge: Edge, row: pb.StoreFile, why: str) -> None:
@@ -201,7 +191,7 @@ async def cancel_file(request: web.Request) -> web.Response:
         edge.core.vector_stores.CancelStoreFile, _file_request(request), authorization(request)
     )
     await _remove_points(edge, cancelled.file, "cancelled")
-    return _json(render_file(cancelled.file))
+    return json_response(render_file(cancelled.file))
 
 
 async def retry_file(request: web.Request) -> web.Response:
@@ -210,12 +200,12 @@ async def retry_file(request: web.Request) -> web.Response:
     retried = await edge.core.as_caller(
         edge.core.vector_stores.RetryStoreFile, _file_request(request), authorization(request)
     )
-    return _json(render_file(retried.file))
+    return json_response(render_file(retried.file))
 
 
 def _file_request(request: web.Request) -> pb.StoreFileRequest:
     return pb.StoreFileRequest(
-        store_id=_store_id(request), customer_ref=fc_customer(request), file_id=request.match_info["file_id"][:100]
+        store_id=store_id_of(request), customer_ref=fc_customer(request), file_id=request.match_info["file_id"][:100]
     )
 
 
@@ -257,7 +247,7 @@ async def create_batch(request: web.Request) -> web.Response:
     ids, entries = body.get("file_ids"), body.get("files")
     if (ids is None) == (entries is None):
         raise RingsideError("invalid_request", "Give either file_ids or files (not both).", "file_ids")
-    batch = pb.AttachFileBatchRequest(store_id=_store_id(request), customer_ref=fc_customer(request))
+    batch = pb.AttachFileBatchRequest(store_id=store_id_of(request), customer_ref=fc_customer(request))
     if entries is not None:
         checked = _batch_entries(entries)  # before any id is looked up
         model = await _store_model(request, header) if any(e.get("chunking_strategy") for e in checked) else None
@@ -274,9 +264,9 @@ async def create_batch(request: web.Request) -> web.Response:
             raise RingsideError("invalid_request", f"file_ids must be an array of 1..{MAX_BATCH} file ids.", "file_ids")
         batch.file_ids.extend(wire.file_id_of(file_id, "file_ids") for file_id in ids)
         batch.attributes_json = orjson.dumps(wire.attributes_of(body.get("attributes"))).decode()
-        batch.chunking_json = await _chunking_json(request, header, body)
+        batch.chunking_json = await _chunkingjson_response(request, header, body)
     created = await edge.core.as_caller(edge.core.vector_stores.AttachFileBatch, batch, header)
-    return _json(render_batch(_store_id(request), created))
+    return json_response(render_batch(store_id_of(request), created))
 
 
 def _batch_entries(entries: object) -> list[dict[str, Any]]:
@@ -299,7 +289,7 @@ def _batch_entries(entries: object) -> list[dict[str, Any]]:
 
 def _batch_request(request: web.Request) -> pb.FileBatchRequest:
     return pb.FileBatchRequest(
-        store_id=_store_id(request), customer_ref=fc_customer(request), batch_id=request.match_info["batch_id"][:100]
+        store_id=store_id_of(request), customer_ref=fc_customer(request), batch_id=request.match_info["batch_id"][:100]
     )
 
 
@@ -308,7 +298,7 @@ async def get_batch(request: web.Request) -> web.Response:
     found = await edge.core.as_caller(
         edge.core.vector_stores.GetFileBatch, _batch_request(request), authorization(request)
     )
-    return _json(render_batch(_store_id(request), found))
+    return json_response(render_batch(store_id_of(request), found))
 
 
 async def cancel_batch(request: web.Request) -> web.Response:
@@ -322,136 +312,8 @@ async def cancel_batch(request: web.Request) -> web.Response:
                 await edge.rag.delete_file(row.store_id, cancelled.generation, row.file_id)
             except RingsideError as error:
                 log.warning("file %s cancelled; its points were not removed: %s", row.file_id, error.code)
-    return _json(render_batch(_store_id(request), cancelled))
+    return json_response(render_batch(store_id_of(request), cancelled))
 
 
 async def list_batch_files(request: web.Request) -> web.Response:
     return await list_files(request, batch_id=request.match_info["batch_id"][:100])
-
-
-SEARCH_FIELDS = frozenset({"query", "max_num_results", "filters", "ranking_options", "rewrite_query"})
-RANKERS = ("auto", "default-2024-11-15", "none")
-
-
-def _search_body(body: dict[str, Any]) -> tuple[int, dict[str, Any] | None, float | None]:
-    """max_num_results (default 10), filters, ranking_options.score_threshold — OpenAI's bounds."""
-    wire.refuse_unknown(body, SEARCH_FIELDS)
-    limit = body.get("max_num_results", 10)
-    if not isinstance(limit, int) or isinstance(limit, bool):
-        raise RingsideError("invalid_request", "max_num_results must be an integer 1..50.", "max_num_results")
-    filters = body.get("filters")
-    if filters is not None and not isinstance(filters, dict):
-        raise RingsideError("invalid_request", "filters must be a comparison or compound filter.", "filters")
-    if not isinstance(body.get("rewrite_query", False), bool):
-        raise RingsideError("invalid_request", "rewrite_query must be a boolean.", "rewrite_query")
-    ranking = body.get("ranking_options") or {}
-    threshold = ranking.get("score_threshold") if isinstance(ranking, dict) else None
-    if (
-        not isinstance(ranking, dict)
-        or set(ranking) - {"ranker", "score_threshold"}
-        or ranking.get("ranker", "auto") not in RANKERS
-        or (threshold is not None and (isinstance(threshold, bool) or not isinstance(threshold, int | float)))
-        or (threshold is not None and not 0 <= threshold <= 1)
-    ):
-        raise RingsideError(
-            "invalid_request",
-            'ranking_options must be {"ranker": "auto"|"default-2024-11-15"|"none", "score_threshold": 0..1}.',
-            "ranking_options",
-        )
-    return limit, filters, float(threshold) if threshold is not None else None
-
-
-async def search(request: web.Request) -> web.Response:
-    """POST /v1/vector_stores/{id}/search → `vector_store.search_results.page`."""
-    edge = request.app[EDGE]
-    header = authorization(request)
-    body = parse_object(await request.read())
-    limit, filters, threshold = _search_body(body)
-    query = body.get("query")
-    if not isinstance(query, str | list):
-        raise RingsideError("invalid_request", "query must be a string or an array of strings.", "query")
-    found = await search_stores(
-        edge, caller_of(edge, request), header, [_store_id(request)], query, limit, filters, threshold
-    )
-    if isinstance(found, metering_pb2.Denial):
-        return reject(request, found)
-    page = {
-        "object": "vector_store.search_results.page",
-        "search_query": [query] if isinstance(query, str) else query,
-        "data": [
-            {
-                "file_id": hit.file_id,
-                "filename": hit.filename,
-                "score": hit.score,
-                "attributes": hit.attributes,
-                "content": [{"type": "text", "text": hit.text}],
-            }
-            for hit in found.hits
-        ],
-        "has_more": False,
-        "next_page": None,
-    }
-    return _json(page)
-
-
-async def list_queries(request: web.Request) -> web.Response:
-    """GET /v1/vector_stores/{id}/queries: the store's query log, newest first (its owner only)."""
-    edge = request.app[EDGE]
-    query = request.query
-    await edge.query_log.drain()  # this edge's searches answered so far are in the log
-    listed = await edge.core.as_caller(
-        edge.core.vector_stores.ListQueries,
-        pb.ListQueriesRequest(
-            store_id=_store_id(request),
-            customer_ref=fc_customer(request),
-            limit=wire.limit_of(query.get("limit", "")),
-            after=query.get("after", "")[:100],
-            before=query.get("before", "")[:100],
-        ),
-        authorization(request),
-    )
-    data = [
-        {
-            "id": q.id,
-            "object": "vector_store.query",
-            "created_at": q.created,
-            "query": q.query,
-            "latency_ms": q.latency_ms,
-            "result_count": q.result_count,
-            "top_file_ids": list(q.top_file_ids),
-            "embedding_tokens": q.embedding_tokens,
-            "customer_id": q.customer_id or None,
-        }
-        for q in listed.queries
-    ]
-    return web.Response(body=openai_list(data, listed.has_more), content_type="application/json")
-
-
-async def stats(request: web.Request) -> web.Response:
-    """GET /v1/vector_stores/{id}/stats?window=24h|7d|30d (its owner only)."""
-    edge = request.app[EDGE]
-    window = request.query.get("window", "24h")[:10]
-    await edge.query_log.drain()
-    found = await edge.core.as_caller(
-        edge.core.vector_stores.GetStoreStats,
-        pb.StoreStatsRequest(store_id=_store_id(request), customer_ref=fc_customer(request), window=window),
-        authorization(request),
-    )
-    store = render(found.store)
-    return _json(
-        {
-            "object": "vector_store.stats",
-            "vector_store_id": found.store.id,
-            "window": window,
-            "query_count": found.query_count,
-            "latency_p50_ms": found.latency_p50_ms,
-            "latency_p95_ms": found.latency_p95_ms,
-            "zero_result_rate": found.zero_result_rate,
-            "top_files": [{"file_id": f.file_id, "count": f.count} for f in found.top_files],
-            "file_counts": store["file_counts"],
-            "chunk_count": found.chunks_completed,
-            "usage_bytes": store["usage_bytes"],
-            "query_embedding_tokens": found.embedding_tokens,
-            "ingest_embedding_tokens": found.ingest_embedding_tokens,
-        }
-    )

@@ -11,8 +11,8 @@ from typing import Any
 from aiohttp import web
 
 from edge_http.context import EDGE
-from edge_http.handlers.common import authorization, bearer, fc_customer, openai_list
-from edge_http.openai.jsonio import dumps, parse_object
+from edge_http.handlers.common import authorization, bearer, fc_customer, json_response, openai_list
+from edge_http.openai.jsonio import parse_object
 from edge_http.rag import stores as wire
 from edge_http.rag.models import embedding_model_of
 from ringside.core.v1 import vector_stores_pb2 as pb
@@ -40,10 +40,6 @@ def render(m: pb.Migration) -> dict[str, Any]:
         "usage": {"embedding_tokens": m.embedding_tokens},
         "last_error": error,
     }
-
-
-def _json(value: object) -> web.Response:
-    return web.Response(body=dumps(value), content_type="application/json")
 
 
 def _ids(request: web.Request) -> pb.MigrationRequest:
@@ -78,7 +74,7 @@ async def migrate(request: web.Request) -> web.Response:
         ),
         header,
     )
-    return _json(render(started.migration))
+    return json_response(render(started.migration))
 
 
 async def list_migrations(request: web.Request) -> web.Response:
@@ -103,17 +99,17 @@ async def list_migrations(request: web.Request) -> web.Response:
 async def get_migration(request: web.Request) -> web.Response:
     edge = request.app[EDGE]
     found = await edge.core.as_caller(edge.core.vector_stores.GetMigration, _ids(request), authorization(request))
-    return _json(render(found.migration))
+    return json_response(render(found.migration))
 
 
 async def cancel_migration(request: web.Request) -> web.Response:
     edge = request.app[EDGE]
     done = await edge.core.as_caller(edge.core.vector_stores.CancelMigration, _ids(request), authorization(request))
-    return _json(render(done.migration))
+    return json_response(render(done.migration))
 
 
 async def rollback_migration(request: web.Request) -> web.Response:
     """The store answers from its pre-migration index again at once (one core write)."""
     edge = request.app[EDGE]
     done = await edge.core.as_caller(edge.core.vector_stores.RollbackMigration, _ids(request), authorization(request))
-    return _json(render(done.migration))
+    return json_response(render(done.migration))

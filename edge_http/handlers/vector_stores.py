@@ -12,8 +12,8 @@ import orjson
 from aiohttp import web
 
 from edge_http.context import EDGE
-from edge_http.handlers.common import authorization, bearer, fc_customer, openai_list
-from edge_http.openai.jsonio import dumps, parse_object
+from edge_http.handlers.common import authorization, bearer, fc_customer, json_response, openai_list
+from edge_http.openai.jsonio import parse_object
 from edge_http.rag import stores as wire
 from edge_http.rag.models import embedding_model_of
 from ringside.core.v1 import vector_stores_pb2 as pb
@@ -51,10 +51,6 @@ def render(store: pb.VectorStore) -> dict[str, Any]:
     }
 
 
-def _json(value: object) -> web.Response:
-    return web.Response(body=dumps(value), content_type="application/json")
-
-
 async def create_vector_store(request: web.Request) -> web.Response:
     edge = request.app[EDGE]
     header = authorization(request)
@@ -78,8 +74,8 @@ async def create_vector_store(request: web.Request) -> web.Response:
         header,
     )
     if not file_ids:
-        return _json(render(created.store))
-    return _json(render(await _attached_at_create(request, header, created.store, file_ids)))
+        return json_response(render(created.store))
+    return json_response(render(await _attached_at_create(request, header, created.store, file_ids)))
 
 
 def _file_ids_of(value: object) -> list[str]:
@@ -138,7 +134,7 @@ async def get_vector_store(request: web.Request) -> web.Response:
         pb.GetVectorStoreRequest(id=request.match_info["id"][:100], customer_ref=fc_customer(request)),
         authorization(request),
     )
-    return _json(render(found.store))
+    return json_response(render(found.store))
 
 
 async def update_vector_store(request: web.Request) -> web.Response:
@@ -154,7 +150,7 @@ async def update_vector_store(request: web.Request) -> web.Response:
     if "expires_after" in body:
         change.expires_after_days = wire.expiry_of(body["expires_after"])
     updated = await edge.core.as_caller(edge.core.vector_stores.UpdateVectorStore, change, header)
-    return _json(render(updated.store))
+    return json_response(render(updated.store))
 
 
 async def delete_vector_store(request: web.Request) -> web.Response:
@@ -170,4 +166,4 @@ async def delete_vector_store(request: web.Request) -> web.Response:
             await edge.rag.drop_index(store.id, store.generation)
     except RingsideError as error:
         log.warning("vector store %s deleted; its index was not dropped: %s", store.id, error.code)
-    return _json({"id": store.id, "object": "vector_store.deleted", "deleted": True})
+    return json_response({"id": store.id, "object": "vector_store.deleted", "deleted": True})

@@ -7,8 +7,8 @@ from typing import Any
 from aiohttp import web
 
 from edge_http.context import EDGE
-from edge_http.handlers.common import authorization, list_body, page_request
-from edge_http.openai.jsonio import dumps, parse_object
+from edge_http.handlers.common import authorization, json_response, list_body, page_request
+from edge_http.openai.jsonio import parse_object
 from ringside.core.v1 import webhooks_pb2
 from ringside_server.errors import RingsideError
 
@@ -80,10 +80,6 @@ def _id(request: web.Request) -> str:
     return request.match_info["id"][:MAX_ID]
 
 
-def _json(payload: dict[str, Any], status: int = 200) -> web.Response:
-    return web.Response(status=status, body=dumps(payload), content_type="application/json")
-
-
 async def create_endpoint(request: web.Request) -> web.Response:
     edge = request.app[EDGE]
     header = authorization(request)
@@ -97,7 +93,7 @@ async def create_endpoint(request: web.Request) -> web.Response:
         webhooks_pb2.CreateWebhookEndpointRequest(endpoint=fields),
         header,
     )
-    return _json(render(result.endpoint), 201)
+    return json_response(render(result.endpoint), 201)
 
 
 async def list_endpoints(request: web.Request) -> web.Response:
@@ -120,7 +116,7 @@ async def get_endpoint(request: web.Request) -> web.Response:
         webhooks_pb2.GetWebhookEndpointRequest(id=_id(request)),
         authorization(request),
     )
-    return _json(render(result.endpoint))
+    return json_response(render(result.endpoint))
 
 
 async def update_endpoint(request: web.Request) -> web.Response:
@@ -132,7 +128,7 @@ async def update_endpoint(request: web.Request) -> web.Response:
         webhooks_pb2.UpdateWebhookEndpointRequest(id=_id(request), endpoint=fields),
         header,
     )
-    return _json(render(result.endpoint))
+    return json_response(render(result.endpoint))
 
 
 async def delete_endpoint(request: web.Request) -> web.Response:
@@ -142,7 +138,7 @@ async def delete_endpoint(request: web.Request) -> web.Response:
         webhooks_pb2.DeleteWebhookEndpointRequest(id=_id(request)),
         authorization(request),
     )
-    return _json({"id": result.id, "object": "webhook_endpoint", "deleted": True})
+    return json_response({"id": result.id, "object": "webhook_endpoint", "deleted": True})
 
 
 async def rotate_secret(request: web.Request) -> web.Response:
@@ -156,7 +152,7 @@ async def rotate_secret(request: web.Request) -> web.Response:
             raise RingsideError("invalid_request", "overlap_seconds must be an integer.", "overlap_seconds")
         message.overlap_seconds = overlap
     result = await edge.core.as_caller(edge.core.webhooks.RotateWebhookSecret, message, header)
-    return _json(render(result.endpoint))
+    return json_response(render(result.endpoint))
 
 
 async def list_deliveries(request: web.Request) -> web.Response:
@@ -181,4 +177,4 @@ async def redeliver(request: web.Request) -> web.Response:
         authorization(request),
     )
     payload = {"id": result.outbox_id, "object": "webhook_redelivery", "event_id": result.event_id}
-    return _json({**payload, "endpoint_id": endpoint_id})  # API.md "Creates": a redeliver answers 200
+    return json_response({**payload, "endpoint_id": endpoint_id})  # API.md "Creates": a redeliver answers 200
