@@ -118,6 +118,7 @@ class MigrationMethods(Base):
                         sha256=stored.sha256,
                         chunking_json=row.chunking_json,
                         attributes_json=row.attributes_json,
+                        attributes_version=row.attributes_version,
                     )
                 )
         return files

@@ -272,7 +272,13 @@ class IngestActivities:
             model = self._reembedder.model(target.model_ref)
             chunks, _ = self._reembedder.chunks(text, job.file.chunking_json, model)
             done = await self._reembedder.embed_file(
-                target, job.file.file_id, job.filename, chunks, attributes, after_batch=_heartbeat
+                target,
+                job.file.file_id,
+                job.filename,
+                chunks,
+                attributes,
+                job.file.attributes_version,
+                after_batch=_heartbeat,
             )
         except IngestError as error:
             log.warning("file %s: not embedded for migration %s (%s)", job.file.file_id, job.migration.id, error.code)

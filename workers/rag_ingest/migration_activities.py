@@ -110,6 +110,7 @@ class MigrationActivities:
                         file.filename,
                         chunks,
                         json.loads(file.attributes_json or "{}"),
+                        file.attributes_version,
                         after_batch=report,
                     )
                     written.add(file.file_id)

@@ -103,7 +103,13 @@ class Rebuilder:
                 text = await self._text_of(file.file_id, file.filename, file.sha256)
                 chunks, _ = self._reembedder.chunks(text, file.chunking_json, model)
                 done = await self._reembedder.embed_file(
-                    target, file.file_id, file.filename, chunks, json.loads(file.attributes_json or "{}"), billed=False
+                    target,
+                    file.file_id,
+                    file.filename,
+                    chunks,
+                    json.loads(file.attributes_json or "{}"),
+                    file.attributes_version,
+                    billed=False,
                 )
             except (IngestError, OSError) as error:
                 log.warning("file %s of store %s: not rebuilt (%s)", file.file_id, store.id, type(error).__name__)

@@ -90,6 +90,7 @@ class Reembedder:
         filename: str,
         chunks: list[Chunk],
         attributes: dict[str, Any],
+        attributes_version: int,
         after_batch: Callable[[FileDone], Awaitable[None]] | None = None,
         billed: bool = True,
     ) -> FileDone:
@@ -115,6 +116,7 @@ class Reembedder:
                     text=chunk.text,
                     filename=filename,
                     attributes=attributes,
+                    attributes_version=attributes_version,
                 )
                 for chunk, vector in zip(batch, vectors, strict=True)
             ]

@@ -593,18 +593,20 @@ class MigrationJobRequest(_message.Message):
     def __init__(self, migration_id: _Optional[str] = ...) -> None: ...
 
 class MigrationFile(_message.Message):
-    __slots__ = ("file_id", "filename", "sha256", "chunking_json", "attributes_json")
+    __slots__ = ("file_id", "filename", "sha256", "chunking_json", "attributes_json", "attributes_version")
     FILE_ID_FIELD_NUMBER: _ClassVar[int]
     FILENAME_FIELD_NUMBER: _ClassVar[int]
     SHA256_FIELD_NUMBER: _ClassVar[int]
     CHUNKING_JSON_FIELD_NUMBER: _ClassVar[int]
     ATTRIBUTES_JSON_FIELD_NUMBER: _ClassVar[int]
+    ATTRIBUTES_VERSION_FIELD_NUMBER: _ClassVar[int]
     file_id: str
     filename: str
     sha256: str
     chunking_json: str
     attributes_json: str
-    def __init__(self, file_id: _Optional[str] = ..., filename: _Optional[str] = ..., sha256: _Optional[str] = ..., chunking_json: _Optional[str] = ..., attributes_json: _Optional[str] = ...) -> None: ...
+    attributes_version: int
+    def __init__(self, file_id: _Optional[str] = ..., filename: _Optional[str] = ..., sha256: _Optional[str] = ..., chunking_json: _Optional[str] = ..., attributes_json: _Optional[str] = ..., attributes_version: _Optional[int] = ...) -> None: ...
 
 class MigrationJobResponse(_message.Message):
     __slots__ = ("migration", "store", "files", "waiting_files")
