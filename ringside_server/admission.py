@@ -27,11 +27,12 @@ class PriceClasses:
 
 EVERY_CLASS = PriceClasses(audio_input=True, image_input=True, audio_output=True)
 
-# A lease covers at most this many calls like the one asking (the core grants no more; an edge asks
-# for this many): with the core's room share, it bounds what a crashed edge's lease can hold, and
-# what its expiry can post unreported. Raising it means fewer grants and closes per call at high
-# rates (docs/performance.md), but more slots held per caller under a tight rate limit.
-MAX_LEASE_CALLS = 16
+# A lease covers at most this many calls like the one asking (the core grants no more). With the
+# core's room share (a lease never holds more than 1/4 of what a cap or rate limit has left) it bounds
+# what a live lease holds; a dead edge's lease posts only the calls reported admitted, releasing the
+# rest. An edge asks for as many as its caller's pace fills in a window (leases.py: a slow caller's
+# lease holds few, a busy one's up to this): fewer grants and closes per call at high rates.
+MAX_LEASE_CALLS = 64
 
 
 def estimate_rates(price: Price, classes: PriceClasses) -> Price:

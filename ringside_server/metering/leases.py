@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import time
 
 from ringside.core.v1 import metering_pb2
@@ -27,15 +28,34 @@ from ringside_server.metering.journal import REPLAY_EVERY_S, Journal, replay_orp
 from ringside_server.metering.lease import REPORT_LAG_LIMIT_S, Lease, LeaseKey, Ticket, granted, lease_key, take
 from ringside_server.metering.lease_reports import MAX_CALLS_PER_REPORT, LeaseReports
 
-__all__ = ["LEASE_CALLS", "MAX_CALLS_PER_REPORT", "REPORT_LAG_LIMIT_S", "Lease", "LeaseManager", "Ticket"]
+__all__ = [
+    "LEASE_CALLS",
+    "MAX_CALLS_PER_REPORT",
+    "MIN_LEASE_CALLS",
+    "REPORT_LAG_LIMIT_S",
+    "Lease",
+    "LeaseManager",
+    "Ticket",
+    "calls_to_ask",
+]
 
 log = logging.getLogger("ringside.edge.leases")
-LEASE_CALLS = MAX_LEASE_CALLS  # calls asked for per lease: as many as the core grants
+LEASE_CALLS = 16  # calls asked for a caller's first lease; its next ones follow its pace
+MIN_LEASE_CALLS = 4  # a slow caller's lease asks for no fewer (two renewals a window at most)
+MIN_PACE_S = 0.01  # a lease's pace is measured over at least this long
 CLOSE_ATTEMPTS = 20
 # A lease's successor is asked for once this share of its calls or money is taken (or of its window
 # passed, with two calls taken), so that a steady caller's call never waits for a grant.
 AHEAD_AT = 0.5
 REPLAY_PASSES_AT_START = 40  # before serving, a dead process's journal is reported within these
+
+
+def calls_to_ask(lease: Lease, now: float, window_s: float) -> int:
+    """The calls to ask for after `lease`: as many as its caller took under it at its pace over a
+    whole window, so a busy caller renews about twice a window whatever its rate, and a slow one's
+    lease holds little of its caps and rate limits (within MIN_LEASE_CALLS..MAX_LEASE_CALLS)."""
+    pace = lease.calls_taken / max(now - lease.granted_at, MIN_PACE_S)
+    return max(MIN_LEASE_CALLS, min(MAX_LEASE_CALLS, math.ceil(pace * window_s)))
 
 
 class LeaseManager:
@@ -107,13 +127,15 @@ class LeaseManager:
             if ticket is not None:
                 return ticket
             lease = successor
+        calls = LEASE_CALLS
         if lease is not None:
             # Spent (or out of its window): give its rest back before anything else is decided, or
             # near a cap that rest would count against the very call being decided.
+            calls = calls_to_ask(lease, now, self._window_s)
             await self._retire(lease)
         if self._no_lease_until.get(key, 0.0) > now:
             return None
-        outcome = await self._acquire(key, call)
+        outcome = await self._acquire(key, call, calls)
         if outcome is None or isinstance(outcome, metering_pb2.Denial):
             return outcome
         return self._take(outcome, call)
@@ -135,15 +157,16 @@ class LeaseManager:
         if lease.spent_share(now) < AHEAD_AT:
             return
         self._ahead_keys.add(key)
-        task = asyncio.get_running_loop().create_task(self._acquire_ahead(key, call), name="lease-ahead")
+        calls = calls_to_ask(lease, now, self._window_s)
+        task = asyncio.get_running_loop().create_task(self._acquire_ahead(key, call, calls), name="lease-ahead")
         self._ahead.add(task)
         task.add_done_callback(self._ahead.discard)
 
-    async def _acquire_ahead(self, key: LeaseKey, call: metering_pb2.AuthorizeRequest) -> None:
+    async def _acquire_ahead(self, key: LeaseKey, call: metering_pb2.AuthorizeRequest, calls: int) -> None:
         """A successor for `key`'s lease; refused or unreachable, nothing changes: the call that finds
         the lease spent asks (and waits) as before, and the core decides it then."""
         try:
-            successor = await self._request_lease(key, call, ahead=True)
+            successor = await self._request_lease(key, call, calls, ahead=True)
         except RingsideError:
             return
         finally:
@@ -163,14 +186,16 @@ class LeaseManager:
             lease.admission_segments.append(self.journal.write(lease.id, admitted=admission))
         return ticket
 
-    async def _acquire(self, key: LeaseKey, call: metering_pb2.AuthorizeRequest) -> Lease | metering_pb2.Denial | None:
+    async def _acquire(
+        self, key: LeaseKey, call: metering_pb2.AuthorizeRequest, calls: int
+    ) -> Lease | metering_pb2.Denial | None:
         """One acquisition in flight per caller; concurrent calls wait for it."""
         pending = self._acquiring.get(key)
         if pending is None:
             pending = asyncio.get_running_loop().create_future()
             self._acquiring[key] = pending
             try:
-                pending.set_result(await self._request_lease(key, call))
+                pending.set_result(await self._request_lease(key, call, calls))
             except BaseException as error:
                 pending.set_exception(error)
                 pending.exception()  # retrieved: waiters, if any, re-raise it
@@ -181,12 +206,12 @@ class LeaseManager:
         return await asyncio.shield(pending)
 
     async def _request_lease(
-        self, key: LeaseKey, call: metering_pb2.AuthorizeRequest, ahead: bool = False
+        self, key: LeaseKey, call: metering_pb2.AuthorizeRequest, calls: int, ahead: bool = False
     ) -> Lease | metering_pb2.Denial | None:
         asked_at = time.monotonic()
         response = await self._core.internal(
             self._core.metering.AcquireLease,
-            metering_pb2.AcquireLeaseRequest(call=call, calls=LEASE_CALLS, edge=self._instance),
+            metering_pb2.AcquireLeaseRequest(call=call, calls=calls, edge=self._instance),
         )
         if not response.granted:
             if ahead:

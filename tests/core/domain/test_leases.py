@@ -288,7 +288,7 @@ def test_an_expired_lease_posts_only_its_admitted_unfinished_calls_at_their_esti
     not finished; the expiry posts the 3 at their estimates and releases the 11 others, recording
     how many slots no report named."""
     customer = world.customer(budget_nano=100 * ONE_CALL)
-    lease = leased(world)
+    lease = leased(world, 16)
     admit(world, lease, "req_a", "req_b", "req_c", "req_d", "req_e")
     report(world, lease, finished("req_a"), finished("req_b", output_tokens=10))
     reported = customer.spent_nano
@@ -304,7 +304,7 @@ def test_an_expired_lease_posts_only_its_admitted_unfinished_calls_at_their_esti
         (r, "lease_released", ONE_CALL) for r in ("req_c", "req_d", "req_e")
     ]
     (expiry,) = [r for r in plan.records if isinstance(r, LeaseExpiry)]
-    assert expiry.slots_released_unreported == MAX_LEASE_CALLS - 5
+    assert expiry.slots_released_unreported == 16 - 5
     world.meter.apply(plan)
     assert customer.spent_nano == reported + 3 * ONE_CALL
     assert customer.held_nano == 0

@@ -10,9 +10,11 @@ import asyncio
 import pytest
 
 from ringside.core.v1 import common_pb2, metering_pb2
+from ringside_server.admission import MAX_LEASE_CALLS
 from ringside_server.errors import RingsideError
 from ringside_server.metering import lease_reports, leases
 from ringside_server.metering.keepalive import KeepAlive
+from ringside_server.metering.lease import granted, lease_key
 from ringside_server.metering.leases import MAX_CALLS_PER_REPORT, LeaseManager, Ticket
 from tests.ringside_server.metering.lease_fakes import (
     ACQUIRE,
@@ -364,3 +366,41 @@ async def test_a_free_models_lease_of_nothing_admits_its_calls_and_renews_ahead(
         manager.finish(t, outcome())
     await flush_until_quiet(manager, core)
     assert sorted(core.reported_ids(tickets[0].lease.id)) == sorted(t.request_id for t in tickets)
+
+
+async def test_a_busy_callers_next_lease_asks_for_its_pace_up_to_the_cap(
+    manager: LeaseManager, core: FakeCore, clock: FakeClock
+) -> None:
+    """A caller that takes its lease's calls in a fraction of a window asks for as many as its pace
+    fills in a window: fewer grants at high rates (issue 24), never more than the core's cap."""
+    core.lease_calls = 4
+    for _ in range(2):
+        await ticket(manager)
+        clock.now += 0.01
+    for _ in range(10):  # the acquisition ahead runs in the background
+        await asyncio.sleep(0)
+    first, ahead = core.sent(ACQUIRE)
+    assert (first.calls, ahead.calls) == (leases.LEASE_CALLS, MAX_LEASE_CALLS)  # 2 calls in 0.01 s: 200 a window
+
+
+async def test_a_slow_callers_next_lease_asks_for_few_calls(
+    manager: LeaseManager, core: FakeCore, clock: FakeClock
+) -> None:
+    """A caller that takes two calls in a window asks for the floor next, so its lease holds little of
+    a cap or a rate limit that other edges share."""
+    await ticket(manager)
+    clock.now += WINDOW_S / 4
+    await ticket(manager)
+    clock.now += WINDOW_S  # out of its window
+    await ticket(manager)
+    asked = [request.calls for request in core.sent(ACQUIRE)]
+    assert asked[0] == leases.LEASE_CALLS and asked[-1] == leases.MIN_LEASE_CALLS, asked
+
+
+def test_the_pace_is_asked_within_the_bounds() -> None:
+    response = metering_pb2.AcquireLeaseResponse(granted=True, lease_id="lse_x", calls=16, admit_for_ms=1000)
+    lease = granted(response, lease_key(call()), 1.0, 1.0)
+    lease.calls_taken = 10
+    assert leases.calls_to_ask(lease, 1.5, 1.0) == 20  # 10 calls in 0.5 s: 20 a window
+    assert leases.calls_to_ask(lease, 1.0, 1.0) == MAX_LEASE_CALLS  # all at once: the cap
+    assert leases.calls_to_ask(lease, 101.0, 1.0) == leases.MIN_LEASE_CALLS  # 10 in 100 s: the floor
