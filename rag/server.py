@@ -19,21 +19,19 @@ import dataclasses
 import hmac
 import json
 import logging
-import os
 import pathlib
 import signal
-import socket
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-import aiohttp
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_health.v1._async import HealthServicer
 from prometheus_client import CollectorRegistry
 
+from rag import background
 from rag.embedder import DIMENSIONS, LOCAL_MODEL_REF, EmbeddingInputError, Embeddings, LocalEmbedder
 from rag.errors import InvalidRequestError
 from rag.fence import FencedIndexes, FileFence
@@ -41,20 +39,15 @@ from rag.filters import parse_filter
 from rag.index import CollectionLayout, IndexNotFoundError, IndexPoint, VectorIndexes, index_name, open_indexes
 from rag.optimize import OptimizePolicy
 from ringside.rag.v1 import rag_pb2, rag_pb2_grpc
-from ringside_server.core_client import CoreClient
-from ringside_server.errors import RingsideError
 from ringside_server.file_store import FileStore
 from ringside_server.observability.grpc_server import RpcMetrics
 from ringside_server.observability.metrics import serve_metrics
-from ringside_server.settings import REBUILD_MARKER, Settings
+from ringside_server.settings import Settings
 from ringside_server.temporal_connection import TemporalConnection
 
 log = logging.getLogger("ringside.rag")
 INTERNAL_KEY = "x-ringside-internal"
 SERVICE_NAME = rag_pb2.DESCRIPTOR.services_by_name["RagService"].full_name
-HEARTBEAT_EVERY_S = 2.0
-TEMPORAL_RETRY_S = 1.0
-INGEST_CONCURRENCY = 4  # activities at once: they share one embedding thread and one parse thread
 MAX_MESSAGE_BYTES = 16 * 1024 * 1024  # an upsert of 1024 384-d points with their text fits well inside
 _Result = TypeVar("_Result")
 
@@ -263,101 +256,6 @@ def _point(point: rag_pb2.Point) -> IndexPoint:
     )
 
 
-async def _heartbeat(options: RagOptions) -> None:
-    """Reports ready to the core (as the worker does) once the model is loaded and the port bound."""
-    assert options.core_address is not None
-    core = CoreClient(options.core_address, options.internal_token)
-    instance = f"{socket.gethostname()}:{os.getpid()}"
-    try:
-        while True:
-            with contextlib.suppress(RingsideError):
-                await core.heartbeat("rag", instance)
-            await asyncio.sleep(HEARTBEAT_EVERY_S)
-    finally:
-        await core.close()
-
-
-async def _ingest(options: RagOptions, servicer: RagServicer) -> None:
-    """The ingest workflows' worker and starter (workers/rag_ingest), once Temporal answers."""
-    from temporalio.worker import Worker
-
-    from ringside_server.metering.gateway import Gateway
-    from ringside_server.providers.configured import models_and_providers
-    from workers.rag_ingest.activities import IngestActivities
-    from workers.rag_ingest.embedding import IngestEmbedding
-    from workers.rag_ingest.migration_starter import MigrationStarter
-    from workers.rag_ingest.shared import TASK_QUEUE
-    from workers.rag_ingest.starter import IngestStarter
-    from workers.rag_ingest.workflows import WORKFLOWS
-    from workers.webhooks.search import ensure_customer_attribute
-
-    temporal = options.temporal
-    assert options.core_address and temporal and options.files and options.parse_cache
-    while True:
-        try:
-            client = await temporal.connect()
-            break
-        except RuntimeError as error:
-            log.info("ingest waits for Temporal at %s (%s)", temporal.address, error)
-            await asyncio.sleep(TEMPORAL_RETRY_S)
-    core = CoreClient(options.core_address, options.internal_token)
-    settings = options.settings or Settings()
-    session = aiohttp.ClientSession()
-    refs, providers = models_and_providers(settings, session, None)  # the local model is this process's
-    gateway = Gateway(settings=settings, core=core, refs=refs, providers=providers)
-    embedding = IngestEmbedding(servicer, gateway)
-    activities = IngestActivities(
-        core,
-        servicer,
-        options.files,
-        options.parse_cache,
-        embedding,
-        options.vision_model,
-        options.transcription_model,
-    )
-    worker = Worker(
-        client,
-        task_queue=TASK_QUEUE,
-        workflows=WORKFLOWS,
-        activities=activities.all_activities(),
-        max_concurrent_activities=INGEST_CONCURRENCY,
-    )
-    try:
-        async with worker:
-            searchable = await ensure_customer_attribute(client, temporal.namespace)
-            log.info("rag ingest polling task queue %r on %s", TASK_QUEUE, temporal.address)
-            await asyncio.gather(
-                IngestStarter(core, client, searchable).run(),
-                MigrationStarter(core, client, searchable).run(),
-                activities.rebuilder(options.parse_cache / REBUILD_MARKER).run(),  # after a restore
-            )
-    finally:
-        activities.close()
-        await session.close()
-        await core.close()
-
-
-async def _sweep(options: RagOptions, indexes: VectorIndexes, fence: FileFence) -> None:
-    """Removes the bytes, indexes and cached parses the core no longer knows (workers/rag_ingest/sweep.py)."""
-    from workers.rag_ingest.sweep import Sweeper
-
-    assert options.core_address and options.files and options.parse_cache
-    core = CoreClient(options.core_address, options.internal_token)
-    try:
-        sweeper = Sweeper(
-            core,
-            indexes,
-            options.files,
-            options.parse_cache,
-            options.partial_upload_ttl_s,
-            options.sweep_grace_s,
-            fence=fence,
-        )
-        await sweeper.run(options.sweep_interval_s)
-    finally:
-        await core.close()
-
-
 def build_server(
     servicer: RagServicer, address: str, interceptors: list[grpc.aio.ServerInterceptor] | None = None
 ) -> tuple[grpc.aio.Server, HealthServicer]:
@@ -406,10 +304,10 @@ async def serve(options: RagOptions) -> None:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
-    heartbeat = asyncio.create_task(_heartbeat(options)) if options.core_address else None
-    ingesting = asyncio.create_task(_ingest(options, servicer)) if options.temporal else None
+    heartbeat = asyncio.create_task(background.heartbeat(options)) if options.core_address else None
+    ingesting = asyncio.create_task(background.ingest(options, servicer)) if options.temporal else None
     sweeps = options.core_address and options.files and options.parse_cache and options.sweep_interval_s
-    sweeping = asyncio.create_task(_sweep(options, indexes, fence)) if sweeps else None
+    sweeping = asyncio.create_task(background.sweep(options, indexes, fence)) if sweeps else None
     policy = OptimizePolicy(indexes, options.optimize_min_points)
     optimizing = asyncio.create_task(policy.run(options.optimize_interval_s)) if options.optimize_interval_s else None
     await stop.wait()
