@@ -2,12 +2,15 @@
 
 A gateway is an async context manager factory: given a :class:`GatewayContext` it starts whatever it
 needs, yields a :class:`Gateway` (where to send requests, with which headers, which processes to charge
-CPU to), and stops everything on exit. One that cannot run on this machine (LiteLLM without its venv)
+CPU to), and stops everything on exit. One that cannot run on this machine (LiteLLM without its venv,
+Portkey without its node_modules)
 raises :class:`GatewaySkipped` before starting anything. Register new ones in :data:`GATEWAYS` at the bottom.
 """
 
 from __future__ import annotations
 
+import json
+import shutil
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field, replace
@@ -18,6 +21,7 @@ from bench.procs import REPO_ROOT, ServerSpec, free_port, python_module_argv, se
 
 BASELINE = "direct"
 LITELLM_VENV = REPO_ROOT / "bench" / ".venv-litellm"
+PORTKEY_DIR = REPO_ROOT / "bench" / "portkey"
 
 
 @dataclass(frozen=True)
@@ -27,6 +31,7 @@ class GatewayContext:
     upstream_base_url: str
     work_dir: Path
     litellm_venv: Path = LITELLM_VENV
+    portkey_dir: Path = PORTKEY_DIR
 
 
 class GatewaySkipped(RuntimeError):
@@ -158,8 +163,6 @@ def _ringside_starter(database: str, per_call: bool = False, request_logs: bool 
 async def _ringside_stack(
     context: GatewayContext, database: str, database_url: str | None, extra_env: Mapping[str, str]
 ) -> AsyncIterator[Gateway]:
-    import json
-
     variant = "-per-call" if "RINGSIDE_LEASES" in extra_env else ""
     variant += "-logged" if "RINGSIDE_LOG_FORMAT" in extra_env else ""
     data_dir = context.work_dir / f"ringside-{database}{variant}"
@@ -295,6 +298,68 @@ async def litellm(context: GatewayContext) -> AsyncIterator[Gateway]:
         )
 
 
+PORTKEY_READY_TIMEOUT_S = 60.0
+PORTKEY_UPSTREAM_KEY = "bench-upstream-key"
+
+
+def portkey_version(portkey_dir: Path) -> str | None:
+    """The version of Portkey's gateway installed under ``portkey_dir``, or None when it is not installed."""
+    manifest = portkey_dir / "node_modules" / "@portkey-ai" / "gateway" / "package.json"
+    try:
+        return str(json.loads(manifest.read_text())["version"])
+    except (OSError, ValueError, KeyError):
+        return None
+
+
+def portkey_headers(upstream_base_url: str) -> dict[str, str]:
+    """Portkey routes by headers, with no config file: the OpenAI provider, pointed at the fake upstream.
+
+    ``127.0.0.1`` is on Portkey's default list of trusted custom hosts, so the loopback upstream is allowed.
+    """
+    return {
+        "x-portkey-provider": "openai",
+        "x-portkey-custom-host": upstream_base_url,
+        "Authorization": f"Bearer {PORTKEY_UPSTREAM_KEY}",
+    }
+
+
+def portkey_argv(portkey_dir: Path, node: str, port: int) -> tuple[str, ...]:
+    """One Node process running the gateway's own entry point, held to 127.0.0.1 by ``loopback.mjs``."""
+    entry = portkey_dir / "node_modules" / "@portkey-ai" / "gateway" / "build" / "start-server.js"
+    loopback = (portkey_dir / "loopback.mjs").as_uri()
+    return (node, "--import", loopback, str(entry), f"--port={port}", "--headless")
+
+
+@asynccontextmanager
+async def portkey(context: GatewayContext) -> AsyncIterator[Gateway]:
+    """Portkey's open-source gateway (npm ``@portkey-ai/gateway``), routing only, from bench/portkey/setup.sh."""
+    node = shutil.which("node")
+    version = portkey_version(context.portkey_dir)
+    if node is None or version is None:
+        raise GatewaySkipped(
+            f"no Portkey gateway under {context.portkey_dir}/node_modules (or no node on PATH); "
+            "install it with bash bench/portkey/setup.sh"
+        )
+    port = free_port()
+    spec = ServerSpec(
+        name="portkey",
+        argv=portkey_argv(context.portkey_dir, node, port),
+        port=port,
+        log_dir=context.work_dir,
+        # production: no log-viewer UI routes, as a deployed gateway runs.
+        env={"NODE_ENV": "production"},
+        cwd=context.portkey_dir,
+        ready_timeout_s=PORTKEY_READY_TIMEOUT_S,
+    )
+    async with serve(spec) as server:
+        yield Gateway(
+            base_url=f"http://127.0.0.1:{port}/v1",
+            headers=portkey_headers(context.upstream_base_url),
+            pids=(server.pid,),
+            description=f"@portkey-ai/gateway {version} on Node, one process, routing only",
+        )
+
+
 # ---------------------------------------------------------------------------------------------------
 # GATEWAY REGISTRY: name -> starter. `python -m bench.run --gateways a,b` selects among these; the
 # "direct" baseline always runs, since added latency is measured against it.
@@ -308,4 +373,5 @@ GATEWAYS: dict[str, GatewayStarter] = {
     "ringside_postgres_per_call": _ringside_starter("postgres", per_call=True),
     "ringside_sqlite_logged": _ringside_starter("sqlite", request_logs=True),
     "litellm": litellm,
+    "portkey": portkey,
 }

@@ -27,7 +27,17 @@ from typing import Any
 import orjson
 
 from bench.databases import backend_pids
-from bench.gateways import BASELINE, GATEWAYS, LITELLM_VENV, Gateway, GatewayContext, GatewaySkipped, litellm_version
+from bench.gateways import (
+    BASELINE,
+    GATEWAYS,
+    LITELLM_VENV,
+    PORTKEY_DIR,
+    Gateway,
+    GatewayContext,
+    GatewaySkipped,
+    litellm_version,
+    portkey_version,
+)
 from bench.loadgen import LoadResult, LoadSpec, run_load
 from bench.machine import machine, source
 from bench.plan import FULL, MODES, QUICK, BenchPlan, ProbePlan
@@ -259,7 +269,9 @@ def fake_upstream_spec(work_dir: Path) -> ServerSpec:
     )
 
 
-async def run_benchmark(plan: BenchPlan, work_dir: Path, litellm_venv: Path = LITELLM_VENV) -> BenchReport:
+async def run_benchmark(
+    plan: BenchPlan, work_dir: Path, litellm_venv: Path = LITELLM_VENV, portkey_dir: Path = PORTKEY_DIR
+) -> BenchReport:
     """Start the fake upstream and the plan's gateways, run every load, and stop them all.
 
     A gateway that cannot run here (:class:`GatewaySkipped`) is left out and named in the report.
@@ -268,7 +280,12 @@ async def run_benchmark(plan: BenchPlan, work_dir: Path, litellm_venv: Path = LI
     names = [BASELINE, *(name for name in plan.gateways if name != BASELINE)]
     skipped: dict[str, str] = {}
     async with serve(fake_upstream_spec(work_dir)) as upstream, AsyncExitStack() as stack:
-        context = GatewayContext(upstream_base_url=f"{upstream.url}/v1", work_dir=work_dir, litellm_venv=litellm_venv)
+        context = GatewayContext(
+            upstream_base_url=f"{upstream.url}/v1",
+            work_dir=work_dir,
+            litellm_venv=litellm_venv,
+            portkey_dir=portkey_dir,
+        )
         gateways: dict[str, Gateway] = {}
         for name in names:
             try:
@@ -290,7 +307,7 @@ async def run_benchmark(plan: BenchPlan, work_dir: Path, litellm_venv: Path = LI
     return BenchReport(
         date=datetime.date.today().isoformat(),
         plan=plan,
-        machine=machine({"litellm": litellm_version(litellm_venv)}),
+        machine=machine({"litellm": litellm_version(litellm_venv), "portkey": portkey_version(portkey_dir)}),
         summary=summarize(measurements),
         probes=probes,
         measurements=measurements,
