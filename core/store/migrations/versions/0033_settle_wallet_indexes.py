@@ -3,7 +3,7 @@
 Their one reader is a wallet's page (core/store/wallet_history.py), which names a `…:wallet` ledger
 account; every settle wrote its post and cost transfers into both (four index entries a call) and a
 NULL hold_id into `ix_transfers_hold_id`, read only for a lease's posts (core/store/loader.py). A
-non-wallet settle now writes none of them: SQLite's transfer inserts ~20 → ~16 µs a settle
+non-wallet settle now writes none of them: SQLite's transfer inserts ~21 → ~17 µs a settle
 (docs/performance.md, "GC and indexes per settle").
 
 Revision ID: 0033
