@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import json
 import logging
 import os
@@ -121,6 +122,13 @@ SERVICE_NAMES = [
     requests_pb2.DESCRIPTOR.services_by_name["RequestsService"].full_name,
 ]
 MAX_MESSAGE_BYTES = 4 * 1024 * 1024
+
+# The collector's youngest generation is collected after this many more allocations than frees
+# (CPython's default: 700). A settle's objects live until its commit lands, so with a thousand calls
+# waiting on a commit every young collection found them alive, walked them and promoted them, to be
+# walked again in the older generations: ~15 µs of CPU a settle at 700, ~2 at 20,000
+# (docs/performance.md, "GC and indexes per settle"). Cycles, rare here, wait a little longer.
+YOUNG_GC_THRESHOLD = 20_000
 # The clients' keepalive pings (ringside_server/core_client.py) are welcome every second, with or
 # without calls in flight: the default policy would answer them with GOAWAY (too_many_pings).
 SERVER_OPTIONS = [
@@ -220,6 +228,15 @@ async def open_core(settings: Settings) -> Core:
     return core
 
 
+def settle_heap() -> None:
+    """Once the core serves: what is alive now (modules, the loaded state, the server) lives as long
+    as the process, so it leaves the collector's sight (a full collection walked all of it, ~25 µs of
+    CPU a settle at an empty core, more with a large state), and young collections run less often."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(YOUNG_GC_THRESHOLD, *gc.get_threshold()[1:])
+
+
 def seal_at_rest(engine: Engine, sealer: Sealer, fence: Fence | None = None) -> None:
     """Seal what an older version or a retired key left (once: later starts rewrite nothing), and
     keep a SQLite database's files private to their owner. On PostgreSQL only the system
@@ -295,6 +312,7 @@ async def serve(settings: Settings) -> None:
     await server.start()
     for name in ["", *SERVICE_NAMES]:
         await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
+    settle_heap()
     expiry = asyncio.create_task(run_expiry(core), name="hold-expiry")
     renewing = core.partition_renewal
     erasures = asyncio.create_task(erasure.sweep_forever(core), name="erasures")

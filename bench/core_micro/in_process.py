@@ -25,7 +25,7 @@ from core.domain.calls import CallRequest
 from core.domain.entities import Denial, LeaseAdmission
 from core.domain.metering import Admission
 from core.domain.settlement import FinishedCall
-from core.server import open_core
+from core.server import open_core, settle_heap
 from core.services import accounts, customers
 from core.services.core import Core, Principal
 from core.services.metering import SettleCall, acquire_lease, authorize, settle, settle_lease_calls
@@ -126,6 +126,7 @@ async def in_process(database_url: str, data_dir: Path, seconds: float, writers:
             requested_output_tokens=16,
             model_max_output_tokens=16_384,
         )
+        settle_heap()  # as the core's process does once it serves (core/server.py)
         held: collections.deque[str] = collections.deque()
 
         async def authorize_one() -> int:

@@ -36,12 +36,18 @@ def transfer(
     )
 
 
-def cost_transfer(hold: Hold, request_id: str, provider: str, cost: int, now: int) -> list[Transfer]:
+def cost_transfer(
+    hold: Hold, request_id: str, provider: str, cost: int, now: int, beside: Transfer | None = None
+) -> list[Transfer]:
+    """The provider's cost of a call. Beside the call's post transfer (`beside`) its id is that one's
+    with `c` appended: unique as that one is (every other transfer id is a 27-character sortable id
+    or `tr_req_…`), it sorts right after it and before every later id, and the call makes one random
+    id instead of two (a tenth of a settle's event-loop CPU went to ids)."""
     if cost == 0:
         return []
     return [
         Transfer(
-            id=new_sortable_id("tr"),
+            id=new_sortable_id("tr") if beside is None else beside.id + "c",
             account_id=hold.account_id,
             livemode=hold.livemode,
             debit=ledger.provider_cost(hold.account_id, hold.livemode),

@@ -83,9 +83,10 @@ class Settlement:
         cost = cost_nano(usage, hold.price)
         billable = billable_nano(cost, hold.markup_bp)
         posted = posted_nano(billable, hold.amount_nano)
+        post = postings.transfer(hold, hold.payer, hold.revenue, posted, "post", hold.id, hold.period_start, now, True)
         records: list[object] = [
-            postings.transfer(hold, hold.payer, hold.revenue, posted, "post", hold.id, hold.period_start, now, True),
-            *postings.cost_transfer(hold, hold.id, hold.provider, cost, now),
+            post,
+            *postings.cost_transfer(hold, hold.id, hold.provider, cost, now, post),
             postings.usage_record(
                 hold,
                 hold.id,
@@ -351,11 +352,12 @@ class Settlement:
             billable = billable_nano(cost, lease.markup_bp)
             posted = posted_nano(billable, call.estimate_nano, left)
             left -= posted
+            post = postings.transfer(
+                lease, lease.payer, lease.revenue, posted, "lease_post", call.request_id, lease.period_start, now
+            )
             records += [
-                postings.transfer(
-                    lease, lease.payer, lease.revenue, posted, "lease_post", call.request_id, lease.period_start, now
-                ),
-                *postings.cost_transfer(lease, call.request_id, call.provider, cost, now),
+                post,
+                *postings.cost_transfer(lease, call.request_id, call.provider, cost, now, post),
                 postings.usage_record(
                     lease,
                     call.request_id,

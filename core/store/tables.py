@@ -197,7 +197,12 @@ class LeaseAdmissionRow(SQLModel, table=True):
     created: int = Field(sa_type=BigInteger)
 
 
-_POSTED = text("kind != 'pending'")
+# The wallet indexes' predicates, as `text()` (`\:` is a colon, not a bind parameter). A reader
+# names them word for word (wallet_history.WALLET_DEBIT / WALLET_CREDIT): SQLite and PostgreSQL use a
+# partial index only for a query whose WHERE contains its predicate's terms.
+WALLET_DEBIT_SQL = r"kind != 'pending' AND debit LIKE '%\:wallet'"
+WALLET_CREDIT_SQL = r"kind != 'pending' AND credit LIKE '%\:wallet'"
+_LEASE_TRANSFER = text("hold_id IS NOT NULL")
 
 
 class TransferRow(SQLModel, table=True):
@@ -207,9 +212,25 @@ class TransferRow(SQLModel, table=True):
     __table_args__ = (
         # A wallet's page by keyset, newest first (core/store/wallet_history.py). Holds' pending
         # transfers are left out: their ids (`tr_req_…`) sort after every other, so a newest-first
-        # walk would step over all of them before the first listed transaction.
-        Index("ix_transfers_debit_id", "debit", "id", sqlite_where=_POSTED, postgresql_where=_POSTED),
-        Index("ix_transfers_credit_id", "credit", "id", sqlite_where=_POSTED, postgresql_where=_POSTED),
+        # walk would step over all of them before the first listed transaction. Only wallets'
+        # transfers: no other ledger account is read by side, and a settle that debits a spend
+        # account writes no entry in either (0033).
+        Index(
+            "ix_transfers_debit_id",
+            "debit",
+            "id",
+            sqlite_where=text(WALLET_DEBIT_SQL),
+            postgresql_where=text(WALLET_DEBIT_SQL),
+        ),
+        Index(
+            "ix_transfers_credit_id",
+            "credit",
+            "id",
+            sqlite_where=text(WALLET_CREDIT_SQL),
+            postgresql_where=text(WALLET_CREDIT_SQL),
+        ),
+        # A lease's posts (core/store/loader.py); the other transfers' NULLs are left out.
+        Index("ix_transfers_hold_id", "hold_id", sqlite_where=_LEASE_TRANSFER, postgresql_where=_LEASE_TRANSFER),
     )
 
     id: str = Field(primary_key=True, max_length=80)
@@ -221,7 +242,7 @@ class TransferRow(SQLModel, table=True):
     kind: str = Field(max_length=16)
     request_id: str = Field(index=True, max_length=64)
     pending_id: str | None = Field(default=None, unique=True, max_length=80)
-    hold_id: str | None = Field(default=None, index=True, max_length=64)
+    hold_id: str | None = Field(default=None, max_length=64)  # indexed for leases (ix_transfers_hold_id)
     memo: str = Field(default="", max_length=500)
     period_start: int = Field(sa_type=BigInteger)
     created: int = Field(sa_type=BigInteger)

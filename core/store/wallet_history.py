@@ -13,9 +13,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, Select, func, select
+from sqlalchemy import Connection, Select, func, select, text
 
-from core.store.tables import LEDGER_TOTALS, TRANSFERS
+from core.store.tables import LEDGER_TOTALS, TRANSFERS, WALLET_CREDIT_SQL, WALLET_DEBIT_SQL
+
+# The partial indexes' predicates word for word (core/store/tables.py): with them in the WHERE, both
+# databases can prove the index covers the query (a bound parameter would not match the index's
+# literal). They add nothing to `side == account`, which names a wallet.
+WALLET_DEBIT = text(WALLET_DEBIT_SQL)
+WALLET_CREDIT = text(WALLET_CREDIT_SQL)
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,9 +36,9 @@ class WalletRow:
 
 def _side(account: str, debit: bool) -> Select[str, str, int, str, str, int]:
     t = TRANSFERS.c
-    side = t.debit if debit else t.credit
+    side, listed = (t.debit, WALLET_DEBIT) if debit else (t.credit, WALLET_CREDIT)
     return select(t.id, t.kind, t.amount_nano, t.request_id, t.memo, t.created).where(
-        side == account, t.kind != "pending", t.amount_nano != 0
+        side == account, listed, t.amount_nano != 0
     )
 
 
@@ -75,12 +81,12 @@ def balance_through(connection: Connection, account: str, transfer_id: str) -> i
     newer = t.id > transfer_id
     credited = (
         select(func.coalesce(func.sum(t.amount_nano), 0))
-        .where(t.credit == account, t.kind != "pending", newer)
+        .where(t.credit == account, WALLET_CREDIT, newer)
         .scalar_subquery()
     )
     debited = (
         select(func.coalesce(func.sum(t.amount_nano), 0))
-        .where(t.debit == account, t.kind != "pending", newer)
+        .where(t.debit == account, WALLET_DEBIT, newer)
         .scalar_subquery()
     )
     return int(connection.execute(select(total - credited + debited)).scalar_one())
