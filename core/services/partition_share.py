@@ -38,11 +38,16 @@ async def claim_share(engine: Engine, settings: Settings) -> PartitionLeases:
     loop = asyncio.get_running_loop()
     await loop.run_in_executor(None, check_partition_count, engine, settings.core_partitions)
     leases = PartitionLeases(
-        engine, Fence(settings.resolved_core_id, settings.core_partitions), settings.core_lease_ttl_s
+        engine,
+        # a transaction locking lease rows idle a TTL long (a frozen core's) ends with its session
+        Fence(settings.resolved_core_id, settings.core_partitions, idle_ms=int(settings.core_lease_ttl_s * 1000)),
+        settings.core_lease_ttl_s,
     )
     await _hold_liveness_lock(leases)
     address = advertised(settings)
     await loop.run_in_executor(None, core_addresses.advertise, engine, leases.fence.core_id, address)
+    core_id = leases.fence.core_id
+    leases.on_renew = lambda connection: core_addresses.heartbeat(connection, core_id, address)
     await loop.run_in_executor(None, _claim_round, leases, settings.core_partitions)
     log.info("core %s starts with %d partitions", leases.fence.core_id, len(leases.fence.held))
     return leases
@@ -55,7 +60,9 @@ def _claim_round(leases: PartitionLeases, partitions: int) -> tuple[set[int], se
     before = set(leases.fence.held)
     leases.take_from_dead()
     leases.claim_lapsed()  # a frozen core's (its lock still held): fenced, it stops when it resumes
-    live = core_addresses.live_cores(leases._engine, me)
+    # The renewing cores only: one whose heartbeat is older than half the TTL is frozen or cut off,
+    # and what this round just claimed from it at the lapse must not be handed back to it.
+    live = core_addresses.live_cores(leases._engine, me, fresh_ms=leases.ttl_ms // 2)
     preferred = core_addresses.preferred_partitions(partitions, live, me)
     leases.claim(sorted(preferred - set(leases.fence.held)) or [])
     gained = set(leases.fence.held) - before
@@ -76,14 +83,13 @@ async def keep_share(core: Core, settings: Settings, renewal: asyncio.Task[None]
     `renewal` (core/services/partitions.py `keep_partitions`, started right after the claim, as
     with `all`) renews in a task of its own: neither the start's state load nor a round loading a
     large share lets the leases lapse meanwhile. It ends when a partition was lost; so does this."""
-    address = advertised(settings)
     try:
-        await _share_rounds(core, settings, renewal, address)
+        await _share_rounds(core, settings, renewal)
     finally:
         renewal.cancel()
 
 
-async def _share_rounds(core: Core, settings: Settings, renewal: asyncio.Task[None], address: str) -> None:
+async def _share_rounds(core: Core, settings: Settings, renewal: asyncio.Task[None]) -> None:
     leases = core.partition_leases
     assert leases is not None
     loop = asyncio.get_running_loop()
@@ -91,7 +97,6 @@ async def _share_rounds(core: Core, settings: Settings, renewal: asyncio.Task[No
     count = settings.core_partitions
     while not renewal.done():
         try:
-            await loop.run_in_executor(None, core_addresses.advertise, core.engine, leases.fence.core_id, address)
             gained, give = await loop.run_in_executor(None, _claim_round, leases, count)
             ownership.owners = await loop.run_in_executor(None, core_addresses.partition_map, core.engine)
         except OperationalError as error:  # the database unreachable: the fence keeps writes safe meanwhile

@@ -31,7 +31,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from sqlalchemy import Connection, Engine, bindparam, text
@@ -91,6 +91,11 @@ _CLAIM_LAPSED = text(
 )
 LIVENESS_LOCK_PREFIX = "ringside-core-alive:"
 _OWNERS = text(f"SELECT partition, owner, epoch, expires_at_ms - {_NOW_MS} FROM partition_leases ORDER BY partition")
+# How long a transaction that locks lease rows (a commit's fence check, a claim, a renewal) may sit
+# idle before PostgreSQL ends its session: a core frozen mid-transaction (SIGSTOP, a VM pause) would
+# otherwise keep those rows, and the ledger rows its commit wrote, locked until it is resumed — and
+# every core claiming its lapsed partitions, or writing for the same customers, would wait on it.
+_BOUND_IDLE = text("SELECT set_config('idle_in_transaction_session_timeout', :ms, true)")
 
 
 class PartitionFenced(RingsideError):
@@ -121,11 +126,15 @@ class Fence:
     core_id: str
     partitions: int
     held: dict[int, int] = field(default_factory=dict)
+    # The longest this core's transactions that lock lease rows may sit idle (`_BOUND_IDLE`), in
+    # milliseconds (the lease TTL: a core stalled that long has lost its partitions anyway); 0: unbounded.
+    idle_ms: int = 0
 
     def check(self, connection: Connection, account_ids: Iterable[str], system: bool = False) -> None:
         """In the commit's transaction: every account's partition (and with `system`, the system
         partition) is still this core's at its epoch, or PartitionFenced (the transaction then
-        rolls back)."""
+        rolls back). First, the transaction's idle time is bounded (`_BOUND_IDLE`)."""
+        bound_idle(connection, self.idle_ms)
         wanted = {partition_of(account_id, self.partitions) for account_id in account_ids}
         if system:
             wanted.add(SYSTEM_PARTITION)
@@ -138,6 +147,12 @@ class Fence:
         stale |= {p for p in wanted - stale if found.get(p) != (self.core_id, held[p])}
         if stale:
             raise PartitionFenced(stale)
+
+
+def bound_idle(connection: Connection, idle_ms: int) -> None:
+    """This transaction's session ends if it sits idle `idle_ms` (its row locks go with it); 0: no bound."""
+    if idle_ms > 0 and connection.dialect.name == "postgresql":
+        connection.execute(_BOUND_IDLE, {"ms": str(idle_ms)})
 
 
 def liveness_key(core_id: str) -> int:
@@ -162,6 +177,14 @@ class PartitionLeases:
         # One change of `fence.held` at a time (the renewal's thread and the share's, `fair`): a
         # renewal must never see a partition this core has just handed back as lost.
         self._changing = threading.RLock()
+        # Run in each renewal's transaction while nothing was lost (`fair`: this core's heartbeat in
+        # core_addresses, core/store/core_addresses.py): a core frozen or cut off stops renewing, so
+        # the other cores stop counting it in their split before its leases lapse.
+        self.on_renew: Callable[[Connection], None] | None = None
+
+    @property
+    def ttl_ms(self) -> int:
+        return self._ttl_ms
 
     def hold_liveness_lock(self) -> bool:
         """Takes this core's liveness lock on a connection of its own; False while another process
@@ -228,6 +251,7 @@ class PartitionLeases:
         taken: dict[int, int] = {}
         for owner in owners:
             with self._engine.begin() as connection:
+                bound_idle(connection, fence.idle_ms)
                 if not connection.execute(_TRY_XACT_LOCK, {"key": liveness_key(owner)}).scalar():
                     continue  # alive (or paused: its partitions lapse after the TTL)
                 parameters = {"me": fence.core_id, "ttl_ms": self._ttl_ms, "dead": owner}
@@ -249,6 +273,7 @@ class PartitionLeases:
         fence = self.fence
         partitions = sorted(range(fence.partitions) if wanted is None else wanted)
         with self._engine.begin() as connection:
+            bound_idle(connection, fence.idle_ms)
             connection.execute(_ENSURE, {"count": fence.partitions})
             rows = connection.execute(_CLAIM, {"me": fence.core_id, "ttl_ms": self._ttl_ms, "wanted": partitions}).all()
         claimed = {int(row[0]): int(row[1]) for row in rows}
@@ -264,6 +289,7 @@ class PartitionLeases:
         """Another core's partitions whose lease lapsed unreleased (see `_CLAIM_LAPSED`); → those
         claimed and their epochs (added to `fence.held`). Their owner's later commits are fenced."""
         with self._engine.begin() as connection:
+            bound_idle(connection, self.fence.idle_ms)
             rows = connection.execute(_CLAIM_LAPSED, {"me": self.fence.core_id, "ttl_ms": self._ttl_ms}).all()
         claimed = {int(row[0]): int(row[1]) for row in rows}
         if claimed:
@@ -275,15 +301,19 @@ class PartitionLeases:
             return self._renew_unlocked()
 
     def _renew_unlocked(self) -> set[int]:
-        """Extends every held partition; → those lost (taken by another core: dropped from `held`)."""
+        """Extends every held partition; → those lost (taken by another core: dropped from `held`).
+        When none was lost, `on_renew` runs in the same transaction (even with none held)."""
         self.touch_liveness_lock()
         held = dict(self.fence.held)
-        if not held:
+        if not held and self.on_renew is None:
             return set()
         with self._engine.begin() as connection:
+            bound_idle(connection, self.fence.idle_ms)
             parameters = {"me": self.fence.core_id, "ttl_ms": self._ttl_ms, "held": sorted(held)}
-            renewed = {int(row[0]): int(row[1]) for row in connection.execute(_RENEW, parameters)}
-        lost = {p for p, epoch in held.items() if renewed.get(p) != epoch}
+            renewed = {int(row[0]): int(row[1]) for row in connection.execute(_RENEW, parameters)} if held else {}
+            lost = {p for p, epoch in held.items() if renewed.get(p) != epoch}
+            if not lost and self.on_renew is not None:
+                self.on_renew(connection)
         if lost:
             self.fence.held = {p: e for p, e in self.fence.held.items() if p not in lost}
         return lost
@@ -296,6 +326,7 @@ class PartitionLeases:
         """A clean stop: the rows expire now, so a successor need not wait out the lease."""
         held = self.fence.held
         with self._engine.begin() as connection:
+            bound_idle(connection, self.fence.idle_ms)
             for partition, epoch in sorted(held.items()):
                 connection.execute(_RELEASE, {"partition": partition, "me": self.fence.core_id, "epoch": epoch})
         self.fence.held = {}
@@ -317,6 +348,7 @@ class PartitionLeases:
             return
         self.fence.held = {p: e for p, e in held.items() if p not in wanted}
         with self._engine.begin() as connection:
+            bound_idle(connection, self.fence.idle_ms)
             for partition, epoch in sorted(given.items()):
                 connection.execute(_RELEASE, {"partition": partition, "me": self.fence.core_id, "epoch": epoch})
 

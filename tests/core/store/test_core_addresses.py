@@ -136,3 +136,37 @@ def test_a_frozen_cores_lapsed_partitions_are_claimed_but_a_released_one_is_left
     finally:
         frozen.drop_liveness_lock()
         b.drop_liveness_lock()
+
+
+def test_a_core_that_stops_renewing_is_left_out_of_the_split_until_it_renews_again(fresh: Engine) -> None:
+    """The heartbeat: a core whose renewals stopped (frozen, its liveness lock still held) is not
+    counted in the split once its heartbeat is older than `fresh_ms`, so nothing is handed back to
+    it; its next renewal counts it again — unless that renewal finds a partition lost (then it
+    writes no heartbeat: it stops)."""
+    a = _core(fresh, "core-a", "127.0.0.1:1")
+    b = _core(fresh, "core-b", "127.0.0.1:2")
+    b.on_renew = lambda connection: core_addresses.heartbeat(connection, "core-b", "127.0.0.1:2")
+    try:
+        assert core_addresses.live_cores(fresh, "core-a", fresh_ms=60_000) == ["core-a", "core-b"]
+        b.claim([1])
+        _age_heartbeat(fresh, "core-b")  # as after a freeze longer than fresh_ms
+        assert core_addresses.live_cores(fresh, "core-a", fresh_ms=60_000) == ["core-a"]
+        assert core_addresses.preferred_partitions(PARTITIONS, ["core-a"], "core-a") == set(range(PARTITIONS))
+        assert b.renew() == set()  # resumed in time: renewing again, counted again
+        assert core_addresses.live_cores(fresh, "core-a", fresh_ms=60_000) == ["core-a", "core-b"]
+        _age_heartbeat(fresh, "core-b")
+        with fresh.begin() as connection:  # frozen past the lapse: another core claimed its partition
+            connection.execute(text("UPDATE partition_leases SET owner = 'core-a', epoch = epoch + 1"))
+        assert b.renew() == {1}
+        assert core_addresses.live_cores(fresh, "core-a", fresh_ms=60_000) == ["core-a"]
+    finally:
+        a.drop_liveness_lock()
+        b.drop_liveness_lock()
+
+
+def _age_heartbeat(engine: Engine, core_id: str) -> None:
+    with engine.begin() as connection:
+        connection.execute(
+            text("UPDATE core_addresses SET updated_at_ms = updated_at_ms - 3600000 + 1 WHERE core_id = :c"),
+            {"c": core_id},
+        )

@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator, Iterator
 
 import pytest
 from sqlalchemy import Engine, func, select, text
+from sqlalchemy.exc import DBAPIError
 
 from core.domain.entities import IdempotentResponse, Transfer
 from core.domain.retention import IdempotencyPurge
@@ -191,6 +192,31 @@ def test_a_takeover_waits_for_a_commit_in_flight(fresh: Engine) -> None:
     taker.join(10)
     assert claimed == {p: 2 for p in range(PARTITIONS)}
     assert _rows(fresh, "t_in_flight") == 1
+
+
+def test_a_frozen_commit_holding_lease_rows_ends_with_its_session_and_the_claim_goes_on(fresh: Engine) -> None:
+    """A core frozen (SIGSTOP) between its fence check and its COMMIT keeps the rows it locked FOR
+    SHARE (and those its statements wrote): without a bound every claim of its lapsed partitions,
+    and every commit touching the same rows, would wait until it is resumed. Its transactions sit
+    idle at most `idle_ms` (the lease TTL in a core): PostgreSQL then ends the session, the locks
+    go, the claim proceeds, and the frozen commit never lands."""
+    first = PartitionLeases(fresh, Fence("core-a", PARTITIONS, idle_ms=300), ttl_s=0.001)
+    first.claim()
+    wait_until(lambda: _live_leases(fresh) == 0, 10, "the leases to lapse")
+    claimed: dict[int, int] = {}
+    with fresh.connect() as connection:
+        connection.begin()
+        first.fence.check(connection, ["acct_1"])
+        connection.execute(TRANSFERS.insert(), [_row("t_frozen", "acct_1")])
+        # frozen here: no COMMIT comes
+        taker = threading.Thread(target=lambda: claimed.update(_leases(fresh, "core-b").claim()))
+        taker.start()
+        taker.join(30)  # generous; unbounded, it would wait as long as the transaction stays open
+        assert not taker.is_alive(), "the claim still waits on the frozen transaction's locks"
+        assert claimed == {p: 2 for p in range(PARTITIONS)}
+        with pytest.raises(DBAPIError):  # resumed: its session was ended (IdleInTransactionSessionTimeout)
+            connection.commit()
+    assert _rows(fresh, "t_frozen") == 0
 
 
 def test_a_restart_under_the_same_id_takes_its_partitions_back_and_fences_its_older_self(fresh: Engine) -> None:
