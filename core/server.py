@@ -45,7 +45,7 @@ from core.services.accounts import NewAccount
 from core.services.core import Core
 from core.services.metering import run_expiry
 from core.services.ownership import Ownership, key_router
-from core.services.partition_share import claim_share, keep_share, load_partitions
+from core.services.partition_share import claim_share, keep_share, leaving_windows, load_partitions, saving
 from core.services.partitions import claim_partitions, keep_partitions
 from core.store.core_addresses import forget
 from core.store.engine import make_engine, restrict_files
@@ -326,7 +326,10 @@ async def serve(settings: Settings) -> None:
         renewing.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await renewing
-        await loop.run_in_executor(None, core.partition_leases.release)  # type: ignore[union-attr]
+        windows = None
+        if settings.core_share == "fair":  # a clean stop hands its accounts' rate-limit windows over too
+            windows = saving(leaving_windows(core, lambda _account: True, settings.core_partitions))
+        await loop.run_in_executor(None, core.partition_leases.release, windows)  # type: ignore[union-attr]
         if settings.core_share == "fair":
             await loop.run_in_executor(None, forget, core.engine, settings.resolved_core_id)
     core.engine.dispose()

@@ -318,29 +318,41 @@ class PartitionLeases:
             self.fence.held = {p: e for p, e in self.fence.held.items() if p not in lost}
         return lost
 
-    def release(self) -> None:
+    def release(self, also: Callable[[Connection, set[int]], None] | None = None) -> None:
         with self._changing:
-            return self._release_unlocked()
+            return self._release_unlocked(also)
 
-    def _release_unlocked(self) -> None:
-        """A clean stop: the rows expire now, so a successor need not wait out the lease."""
+    def _release_unlocked(self, also: Callable[[Connection, set[int]], None] | None = None) -> None:
+        """A clean stop: the rows expire now, so a successor need not wait out the lease. `also`
+        runs in the same transaction with the partitions released (as for `hand_back`)."""
         held = self.fence.held
         with self._engine.begin() as connection:
             bound_idle(connection, self.fence.idle_ms)
+            released = set()
             for partition, epoch in sorted(held.items()):
-                connection.execute(_RELEASE, {"partition": partition, "me": self.fence.core_id, "epoch": epoch})
+                result = connection.execute(
+                    _RELEASE, {"partition": partition, "me": self.fence.core_id, "epoch": epoch}
+                )
+                if result.rowcount:
+                    released.add(partition)
+            if also is not None and released:
+                also(connection, released)
         self.fence.held = {}
         self.drop_liveness_lock()
 
-    def hand_back(self, partitions: Iterable[int]) -> None:
+    def hand_back(self, partitions: Iterable[int], also: Callable[[Connection, set[int]], None] | None = None) -> None:
         with self._changing:
-            return self._hand_back_unlocked(partitions)
+            return self._hand_back_unlocked(partitions, also)
 
-    def _hand_back_unlocked(self, partitions: Iterable[int]) -> None:
+    def _hand_back_unlocked(
+        self, partitions: Iterable[int], also: Callable[[Connection, set[int]], None] | None = None
+    ) -> None:
         """Releases `partitions` (their rows expire now, at this core's epoch) for the core that
         prefers them to claim; dropped from `held` first, so this core's later commits on them are
         refused by the fence. The caller has stopped serving them and let their commits finish:
-        the UPDATE also waits for any commit in flight holding them FOR SHARE."""
+        the UPDATE also waits for any commit in flight holding them FOR SHARE. `also` runs in the
+        release's transaction with the partitions it did release (still this core's at its epoch:
+        their rate-limit windows go with them, core/store/partition_windows.py)."""
         wanted = set(partitions)
         held = self.fence.held
         given = {p: e for p, e in held.items() if p in wanted}
@@ -349,8 +361,15 @@ class PartitionLeases:
         self.fence.held = {p: e for p, e in held.items() if p not in wanted}
         with self._engine.begin() as connection:
             bound_idle(connection, self.fence.idle_ms)
+            released = set()
             for partition, epoch in sorted(given.items()):
-                connection.execute(_RELEASE, {"partition": partition, "me": self.fence.core_id, "epoch": epoch})
+                result = connection.execute(
+                    _RELEASE, {"partition": partition, "me": self.fence.core_id, "epoch": epoch}
+                )
+                if result.rowcount:
+                    released.add(partition)
+            if also is not None and released:
+                also(connection, released)
 
     def next_lapse_s(self) -> float | None:
         """Seconds until the first lease another core holds lapses (by the database's clock; ≤ 0:

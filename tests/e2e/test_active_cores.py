@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime
 import http.client
 import pathlib
+import re
 import secrets
 import signal
 import subprocess
@@ -328,3 +329,45 @@ def _the_rag_sweep_check_is_refused(stack: Stack, port_b: int) -> None:
                     timeout=10,
                 )
             assert refused.value.code() == grpc.StatusCode.UNAVAILABLE
+
+
+RPM = 5
+
+
+def test_a_customers_rpm_window_moves_with_its_partition_when_it_is_handed_back(two_cores: tuple[Stack, int]) -> None:
+    """core-a alone admits a customer's RPM limit in full; core-b starts and core-a hands it the
+    customer's partition: the window goes along (in the release's transaction), so core-b refuses
+    the next call with 429 until the first calls leave their minute — an empty window there would
+    admit RPM more."""
+    stack, port_b = two_cores
+    account = next(a for a in (stack.new_account() for _ in range(60)) if _half(a["id"]) == 1)  # core-b's half
+    created = stack.call("POST", "/v1/customers", account["live"], {"external_id": "rpm", "rate_limit_rpm": RPM})
+    assert created.status in (200, 201), created.body
+    customer_id = created.json()["id"]
+    body = {"model": MODEL, "max_tokens": 8, "messages": [{"role": "user", "content": "within the minute"}]}
+
+    def call() -> tuple[int, str]:
+        answer = stack.call("POST", "/v1/chat/completions", account["live"], body, headers={"FC-Customer": customer_id})
+        return answer.status, answer.json().get("error", {}).get("code", "") if answer.status != 200 else ""
+
+    assert [call() for _ in range(RPM)] == [(200, "")] * RPM  # core-a admits them
+    assert call() == (429, "customer_rate_limit_exceeded")
+    log_b = stack.data_dir / "core-b-rpm.log"
+    core_b = _start_core_b(stack, port_b, log_b)
+    try:
+        handed = stack.data_dir / "core.log"
+        wait_until(lambda: "rate-limit windows with them" in handed.read_text(errors="replace"), 30, "the hand-back")
+        time.sleep(1.5)  # past the edge's lease window: whatever it admits now, core-b decided
+        handed_over = re.findall(r"(\d+) rate-limit windows handed over", log_b.read_text(errors="replace"))
+        assert handed_over and int(handed_over[0]) >= 1, handed_over  # the customer's at least
+        for _ in range(3):
+            assert call() == (429, "customer_rate_limit_exceeded")  # core-b counts core-a's calls
+        (posted,) = stack.query("SELECT COUNT(*) FROM usage_records WHERE customer_id = ?", customer_id)[0]
+        assert int(posted) == RPM
+    finally:
+        stop_process(core_b)
+
+
+def _half(account_id: str) -> int:
+    """0: core-a's half of the partitions with two cores (core-a sorts first), 1: core-b's."""
+    return partition_of(account_id, DEFAULT_PARTITIONS) % 2
