@@ -73,10 +73,10 @@ def _claim_round(leases: PartitionLeases, partitions: int) -> tuple[set[int], se
 
 
 def load_partitions(engine: Engine, partitions: Iterable[int], count: int) -> state_partitions.State:
-    """The hot state of `partitions`' accounts only (blocking)."""
-    return state_partitions.keep_only(
-        load_state(engine, int(time.time())), state_partitions.in_partitions(partitions, count)
-    )
+    """The hot state of `partitions`' accounts only (blocking): filtered in SQL by their account
+    ids (core/store/loader.py), and once more in memory (`keep_only`, a cheap pass over what was read)."""
+    owned = state_partitions.in_partitions(partitions, count)
+    return state_partitions.keep_only(load_state(engine, int(time.time()), owned), owned)
 
 
 async def keep_share(core: Core, settings: Settings, renewal: asyncio.Task[None]) -> None:
