@@ -51,7 +51,7 @@ from core.store.core_addresses import forget
 from core.store.engine import make_engine, restrict_files
 from core.store.loader import load_state, release_freed_heap
 from core.store.migrate import prepare
-from core.store.partition_leases import SYSTEM_PARTITION, Fence, PartitionLeases
+from core.store.partition_leases import SYSTEM_PARTITION, Fence, PartitionLeases, session_name
 from core.store.sealing import Sealer, attach, reseal
 from core.store.writer import GroupCommitWriter
 from ringside.core.v1 import (
@@ -135,7 +135,14 @@ async def open_core(settings: Settings) -> Core:
     """Check the schema (an empty database gets one), load the hot state and start the writer."""
     settings.ensure_data_dir()
     sealer = Sealer(settings.resolve_secret_keys())
-    engine = attach(make_engine(settings.resolved_database_url, settings.sqlite_synchronous), sealer)
+    engine = attach(
+        make_engine(
+            settings.resolved_database_url,
+            settings.sqlite_synchronous,
+            application_name=session_name(settings.resolved_core_id),
+        ),
+        sealer,
+    )
     loop = asyncio.get_running_loop()
     await loop.run_in_executor(None, prepare, engine)
     # PostgreSQL: hold every partition first (a predecessor's lease lapses first), then load: the
