@@ -46,13 +46,13 @@ from core.services.accounts import NewAccount
 from core.services.core import Core
 from core.services.metering import run_expiry
 from core.services.ownership import Ownership, key_router
-from core.services.partition_share import claim_share, keep_share, load_partitions
+from core.services.partition_share import claim_share, keep_share, leaving_windows, load_partitions, saving
 from core.services.partitions import claim_partitions, keep_partitions
 from core.store.core_addresses import forget
 from core.store.engine import make_engine, restrict_files
 from core.store.loader import load_state, release_freed_heap
 from core.store.migrate import prepare
-from core.store.partition_leases import SYSTEM_PARTITION, Fence, PartitionLeases
+from core.store.partition_leases import SYSTEM_PARTITION, Fence, PartitionLeases, session_name
 from core.store.sealing import Sealer, attach, reseal
 from core.store.writer import GroupCommitWriter
 from ringside.core.v1 import (
@@ -143,7 +143,14 @@ async def open_core(settings: Settings) -> Core:
     """Check the schema (an empty database gets one), load the hot state and start the writer."""
     settings.ensure_data_dir()
     sealer = Sealer(settings.resolve_secret_keys())
-    engine = attach(make_engine(settings.resolved_database_url, settings.sqlite_synchronous), sealer)
+    engine = attach(
+        make_engine(
+            settings.resolved_database_url,
+            settings.sqlite_synchronous,
+            application_name=session_name(settings.resolved_core_id),
+        ),
+        sealer,
+    )
     loop = asyncio.get_running_loop()
     await loop.run_in_executor(None, prepare, engine)
     # PostgreSQL: hold every partition first (a predecessor's lease lapses first), then load: the
@@ -344,7 +351,10 @@ async def serve(settings: Settings) -> None:
         renewing.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await renewing
-        await loop.run_in_executor(None, core.partition_leases.release)  # type: ignore[union-attr]
+        windows = None
+        if settings.core_share == "fair":  # a clean stop hands its accounts' rate-limit windows over too
+            windows = saving(leaving_windows(core, lambda _account: True, settings.core_partitions))
+        await loop.run_in_executor(None, core.partition_leases.release, windows)  # type: ignore[union-attr]
         if settings.core_share == "fair":
             await loop.run_in_executor(None, forget, core.engine, settings.resolved_core_id)
     core.engine.dispose()

@@ -19,6 +19,8 @@ never refused for room a lease on another edge ends up not using (never fewer th
 admitted, as never more). Below the limit nothing waits.
 
 Windows live in memory only (the core is the one place that decides): a core restart forgets them.
+With several active cores a partition handed back takes its accounts' windows along (`export`,
+`absorb`; core/store/partition_windows.py); one taken from a dead or frozen core starts empty.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from __future__ import annotations
 import heapq
 import math
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 WINDOW_S = 60.0
@@ -275,6 +277,27 @@ class RateLimiter:
             tokens_remaining=tokens or 0,
             tokens_reset_s=self._windows[token_layer.key].reset_s(now) if token_layer else 0.0,
         )
+
+    def export(
+        self, owned: Callable[[tuple[str, ...]], bool], now: float
+    ) -> list[tuple[tuple[str, ...], list[tuple[float, int, int]]]]:
+        """Removes the windows whose key `owned` says leave with a partition handed back, and
+        returns their entries still counting, `(at, requests, tokens)` (core/store/partition_windows.py)."""
+        moved = []
+        for key in [k for k in self._windows if owned(k)]:
+            window = self._windows.pop(key)
+            window.prune(now)
+            entries = sorted((e.at, e.requests, e.tokens) for lane in (window.calls, window.leases) for e in lane)
+            if entries:
+                moved.append((key, entries))
+        return moved
+
+    def absorb(self, key: tuple[str, ...], entries: Iterable[tuple[float, int, int]], now: float) -> None:
+        """Adds a window handed over with a partition (its entries older than the span are dropped)."""
+        window = self._window(key, now)
+        for at, requests, tokens in sorted(entries):
+            if at > now - self.window_s:
+                window.add(Entry(at, requests, tokens), now)
 
     def sweep(self, now: float) -> int:
         """Forget idle windows (at most once a minute); returns how many are left."""

@@ -78,6 +78,17 @@ def _drop_where(table: dict[str, object], gone: Callable[[object], bool]) -> Non
         del table[key]
 
 
+def window_account(state: State, key: tuple[str, ...]) -> str:
+    """The account a rate-limit window belongs to (core/domain/limits.py's keys): a customer's or
+    an account's; "" for an IP's or a client token's, which no partition owns (not handed over)."""
+    if key[:1] == ("customer",) and len(key) > 1:
+        customer = state.customers.get(key[1])
+        return customer.account_id if customer is not None else ""
+    if key[:1] == ("account",) and len(key) > 1:
+        return key[1]
+    return ""
+
+
 def in_partitions(partitions: Iterable[int], count: int) -> Owned:
     """The predicate `account id → its partition is one of partitions`."""
     from ringside_server.partitions import partition_of

@@ -17,17 +17,18 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import OperationalError
 
 from core.domain import state_partitions
 from core.services.core import Core
 from core.services.partitions import DEATH_POLL_S, _hold_liveness_lock
-from core.store import core_addresses
+from core.store import core_addresses, partition_windows
 from core.store.loader import load_state
 from core.store.partition_leases import Fence, PartitionLeases, check_partition_count
+from ringside_server.partitions import partition_of
 from ringside_server.settings import Settings
 
 log = logging.getLogger("ringside.core.partitions")
@@ -38,11 +39,16 @@ async def claim_share(engine: Engine, settings: Settings) -> PartitionLeases:
     loop = asyncio.get_running_loop()
     await loop.run_in_executor(None, check_partition_count, engine, settings.core_partitions)
     leases = PartitionLeases(
-        engine, Fence(settings.resolved_core_id, settings.core_partitions), settings.core_lease_ttl_s
+        engine,
+        # a transaction locking lease rows idle a TTL long (a frozen core's) ends with its session
+        Fence(settings.resolved_core_id, settings.core_partitions, idle_ms=int(settings.core_lease_ttl_s * 1000)),
+        settings.core_lease_ttl_s,
     )
     await _hold_liveness_lock(leases)
     address = advertised(settings)
     await loop.run_in_executor(None, core_addresses.advertise, engine, leases.fence.core_id, address)
+    core_id = leases.fence.core_id
+    leases.on_renew = lambda connection: core_addresses.heartbeat(connection, core_id, address)
     await loop.run_in_executor(None, _claim_round, leases, settings.core_partitions)
     log.info("core %s starts with %d partitions", leases.fence.core_id, len(leases.fence.held))
     return leases
@@ -55,7 +61,9 @@ def _claim_round(leases: PartitionLeases, partitions: int) -> tuple[set[int], se
     before = set(leases.fence.held)
     leases.take_from_dead()
     leases.claim_lapsed()  # a frozen core's (its lock still held): fenced, it stops when it resumes
-    live = core_addresses.live_cores(leases._engine, me)
+    # The renewing cores only: one whose heartbeat is older than half the TTL is frozen or cut off,
+    # and what this round just claimed from it at the lapse must not be handed back to it.
+    live = core_addresses.live_cores(leases._engine, me, fresh_ms=leases.ttl_ms // 2)
     preferred = core_addresses.preferred_partitions(partitions, live, me)
     leases.claim(sorted(preferred - set(leases.fence.held)) or [])
     gained = set(leases.fence.held) - before
@@ -65,10 +73,10 @@ def _claim_round(leases: PartitionLeases, partitions: int) -> tuple[set[int], se
 
 
 def load_partitions(engine: Engine, partitions: Iterable[int], count: int) -> state_partitions.State:
-    """The hot state of `partitions`' accounts only (blocking)."""
-    return state_partitions.keep_only(
-        load_state(engine, int(time.time())), state_partitions.in_partitions(partitions, count)
-    )
+    """The hot state of `partitions`' accounts only (blocking): filtered in SQL by their account
+    ids (core/store/loader.py), and once more in memory (`keep_only`, a cheap pass over what was read)."""
+    owned = state_partitions.in_partitions(partitions, count)
+    return state_partitions.keep_only(load_state(engine, int(time.time()), owned), owned)
 
 
 async def keep_share(core: Core, settings: Settings, renewal: asyncio.Task[None]) -> None:
@@ -76,14 +84,13 @@ async def keep_share(core: Core, settings: Settings, renewal: asyncio.Task[None]
     `renewal` (core/services/partitions.py `keep_partitions`, started right after the claim, as
     with `all`) renews in a task of its own: neither the start's state load nor a round loading a
     large share lets the leases lapse meanwhile. It ends when a partition was lost; so does this."""
-    address = advertised(settings)
     try:
-        await _share_rounds(core, settings, renewal, address)
+        await _share_rounds(core, settings, renewal)
     finally:
         renewal.cancel()
 
 
-async def _share_rounds(core: Core, settings: Settings, renewal: asyncio.Task[None], address: str) -> None:
+async def _share_rounds(core: Core, settings: Settings, renewal: asyncio.Task[None]) -> None:
     leases = core.partition_leases
     assert leases is not None
     loop = asyncio.get_running_loop()
@@ -91,7 +98,6 @@ async def _share_rounds(core: Core, settings: Settings, renewal: asyncio.Task[No
     count = settings.core_partitions
     while not renewal.done():
         try:
-            await loop.run_in_executor(None, core_addresses.advertise, core.engine, leases.fence.core_id, address)
             gained, give = await loop.run_in_executor(None, _claim_round, leases, count)
             ownership.owners = await loop.run_in_executor(None, core_addresses.partition_map, core.engine)
         except OperationalError as error:  # the database unreachable: the fence keeps writes safe meanwhile
@@ -123,22 +129,29 @@ async def _watch_for_deaths(
 
 
 async def adopt_partitions(core: Core, gained: set[int], count: int) -> None:
-    """Loads the gained partitions' state (the other partitions served meanwhile), then serves them."""
+    """Loads the gained partitions' state (the other partitions served meanwhile) and the rate-limit
+    windows handed over with them (none after a death), then serves them."""
     loop = asyncio.get_running_loop()
     started = time.perf_counter()
     loaded = await loop.run_in_executor(None, load_partitions, core.engine, gained, count)
+    windows = await loop.run_in_executor(None, partition_windows.take, core.engine, gained)
     state_partitions.adopt(core.state, loaded)
+    now = core.meter.clock()
+    for key, entries in windows:
+        core.meter.limiter.absorb(key, entries, now)
     core.ownership.serving = frozenset((core.ownership.serving or frozenset()) | gained)
     log.info(
-        "serving %d more partitions (%d customers) after %.2f s",
+        "serving %d more partitions (%d customers, %d rate-limit windows handed over) after %.2f s",
         len(gained),
         len(loaded.customers),
+        len(windows),
         time.perf_counter() - started,
     )
 
 
 async def hand_back(core: Core, give: set[int], count: int) -> None:
-    """Stops serving `give`, flushes the commits already queued, forgets their accounts, releases them."""
+    """Stops serving `give`, flushes the commits already queued, forgets their accounts, releases
+    them with their accounts' rate-limit windows (written in the release's transaction)."""
     leases = core.partition_leases
     assert leases is not None
     core.ownership.serving = frozenset((core.ownership.serving or frozenset()) - give)
@@ -146,9 +159,37 @@ async def hand_back(core: Core, give: set[int], count: int) -> None:
     account = next((account_id for account_id in core.state.accounts if leaving(account_id)), None)
     if account is not None:  # an empty unit fenced on a partition still held: queued after every
         await core.writer.write([], accounts=(account,))  # unit before it, so those are committed now
+
+    windows = leaving_windows(core, leaving, count)  # no call of theirs is admitted here any more
     state_partitions.drop(core.state, leaving)
-    await asyncio.get_running_loop().run_in_executor(None, leases.hand_back, give)
-    log.info("handed back %d partitions", len(give))
+    await asyncio.get_running_loop().run_in_executor(None, leases.hand_back, give, saving(windows))
+    log.info("handed back %d partitions (%d rate-limit windows with them)", len(give), len(windows))
+
+
+Window = tuple[int, tuple[str, ...], list[tuple[float, int, int]]]
+
+
+def leaving_windows(core: Core, leaving: state_partitions.Owned, count: int) -> list[Window]:
+    """Removes from the limiter the rate-limit windows of the accounts `leaving` (customers' and
+    accounts'; an IP's or a client token's names no account and stays) → (partition, key, entries)."""
+
+    def leaves(key: tuple[str, ...]) -> bool:
+        account_id = state_partitions.window_account(core.state, key)
+        return bool(account_id) and leaving(account_id)
+
+    return [
+        (partition_of(state_partitions.window_account(core.state, key), count), key, entries)
+        for key, entries in core.meter.limiter.export(leaves, core.meter.clock())
+    ]
+
+
+def saving(windows: list[Window]) -> Callable[[Connection, set[int]], None]:
+    """What a release runs in its transaction: the windows of the partitions it did release."""
+
+    def save(connection: Connection, released: set[int]) -> None:
+        partition_windows.save(connection, [window for window in windows if window[0] in released])
+
+    return save
 
 
 def advertised(settings: Settings) -> str:

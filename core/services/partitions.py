@@ -23,7 +23,10 @@ async def claim_partitions(engine: Engine, settings: Settings) -> PartitionLease
     loop = asyncio.get_running_loop()
     await loop.run_in_executor(None, check_partition_count, engine, settings.core_partitions)
     leases = PartitionLeases(
-        engine, Fence(settings.resolved_core_id, settings.core_partitions), settings.core_lease_ttl_s
+        engine,
+        # a transaction locking lease rows idle a TTL long (a frozen core's) ends with its session
+        Fence(settings.resolved_core_id, settings.core_partitions, idle_ms=int(settings.core_lease_ttl_s * 1000)),
+        settings.core_lease_ttl_s,
     )
     await _hold_liveness_lock(leases)
     await loop.run_in_executor(None, leases.claim, None)

@@ -3,7 +3,13 @@
 A core writes its advertised address (`RINGSIDE_CORE_ADVERTISE_ADDRESS`, default its listen
 address) under its id; joined with `partition_leases` this is the **partition map**: partition →
 the address of the core holding it now. Live cores are the registered ones whose liveness lock
-(core/store/partition_leases.py) is held: a dead process's goes with its session.
+(core/store/partition_leases.py) is held: a dead process's goes with its session. Of those, the
+split counts the **renewing** ones: `updated_at_ms` is a heartbeat, written in each renewal's
+transaction (`PartitionLeases.on_renew`), and a core whose heartbeat is older than half the lease
+TTL — frozen (SIGSTOP, a VM pause) or cut off from the database, its liveness lock still held — is
+left out, so no partition is handed back to it (a core frozen mid-round would otherwise be handed
+back the partitions just claimed from it at their lapse, and nobody would serve them until it was
+resumed, found itself fenced and stopped).
 
 **The share rule** (`preferred_partitions`): the live core ids sorted; the core at index i of N
 prefers the partitions p with p % N == i — ceil(P/N) or floor(P/N) of them, every core computing
@@ -16,7 +22,7 @@ claim that fences its previous owner.
 
 from __future__ import annotations
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Connection, Engine, text
 
 from core.store.partition_leases import liveness_key
 
@@ -26,7 +32,7 @@ _ADVERTISE = text(
     f"VALUES (:core_id, :address, {_NOW_MS}) "
     "ON CONFLICT (core_id) DO UPDATE SET address = excluded.address, updated_at_ms = excluded.updated_at_ms"
 )
-_REGISTERED = text("SELECT core_id FROM core_addresses ORDER BY core_id")
+_REGISTERED = text(f"SELECT core_id, updated_at_ms > {_NOW_MS} - :fresh_ms FROM core_addresses ORDER BY core_id")
 _FORGET = text("DELETE FROM core_addresses WHERE core_id = :core_id")
 _TRY_XACT_LOCK = text("SELECT pg_try_advisory_xact_lock(:key)")
 _MAP = text(
@@ -39,9 +45,15 @@ _FORGET_OLD = text(f"DELETE FROM core_addresses WHERE core_id = :core_id AND upd
 
 
 def advertise(engine: Engine, core_id: str, address: str) -> None:
-    """Registers (or refreshes) this core's address; before its first claim and at each renewal."""
+    """Registers (or refreshes) this core's address, before its first claim."""
     with engine.begin() as connection:
-        connection.execute(_ADVERTISE, {"core_id": core_id, "address": address[:300]})
+        heartbeat(connection, core_id, address)
+
+
+def heartbeat(connection: Connection, core_id: str, address: str) -> None:
+    """This core's address and heartbeat, in the caller's transaction (each renewal's: a core whose
+    renewal found a partition lost writes none)."""
+    connection.execute(_ADVERTISE, {"core_id": core_id, "address": address[:300]})
 
 
 def forget(engine: Engine, core_id: str) -> None:
@@ -50,20 +62,21 @@ def forget(engine: Engine, core_id: str) -> None:
         connection.execute(_FORGET, {"core_id": core_id})
 
 
-def live_cores(engine: Engine, me: str) -> list[str]:
-    """The registered cores whose liveness lock is held (their process runs), `me` among them;
-    sorted. A dead one's row is dropped an hour after its last refresh."""
+def live_cores(engine: Engine, me: str, fresh_ms: int = FORGET_AFTER_MS) -> list[str]:
+    """The registered cores whose liveness lock is held (their process runs) and whose heartbeat
+    is younger than `fresh_ms` (they renew), `me` among them; sorted. A dead one's row is dropped
+    an hour after its last refresh."""
     with engine.connect() as connection:
-        registered = [str(row[0]) for row in connection.execute(_REGISTERED)]
+        registered = [(str(row[0]), bool(row[1])) for row in connection.execute(_REGISTERED, {"fresh_ms": fresh_ms})]
     live = {me}
-    for core_id in registered:
+    for core_id, fresh in registered:
         if core_id == me:
             continue
         with engine.begin() as connection:
             free = bool(connection.execute(_TRY_XACT_LOCK, {"key": liveness_key(core_id)}).scalar())
             if free:  # its process is gone (the transaction's lock ends with this block)
                 connection.execute(_FORGET_OLD, {"core_id": core_id, "after_ms": FORGET_AFTER_MS})
-            else:
+            elif fresh:  # running and renewing (held but stale: frozen, or cut off from the database)
                 live.add(core_id)
     return sorted(live)
 

@@ -17,9 +17,11 @@ def normalize_url(url: str) -> str:
     return url
 
 
-def make_engine(url: str, sqlite_synchronous: str = "FULL") -> Engine:
+def make_engine(url: str, sqlite_synchronous: str = "FULL", application_name: str = "") -> Engine:
     """An engine whose errors never carry the failing statement's parameters: those are webhook
-    secrets, keys and customer data, and an error's text reaches logs (API.md "Logs")."""
+    secrets, keys and customer data, and an error's text reaches logs (API.md "Logs").
+    `application_name` (PostgreSQL): what its sessions show in pg_stat_activity (a core's: another
+    core may end its sessions left idle in a transaction when it froze, partition_leases.py)."""
     url = normalize_url(url)
     if url.startswith("sqlite"):
         engine = create_engine(
@@ -44,7 +46,10 @@ def make_engine(url: str, sqlite_synchronous: str = "FULL") -> Engine:
 
         return engine
     if url.startswith("postgresql"):
-        return create_engine(url, pool_size=4, max_overflow=4, pool_pre_ping=True, hide_parameters=True)
+        connect_args = {"application_name": application_name[:63]} if application_name else {}
+        return create_engine(
+            url, pool_size=4, max_overflow=4, pool_pre_ping=True, hide_parameters=True, connect_args=connect_args
+        )
     return create_engine(url, poolclass=NullPool, hide_parameters=True)
 
 

@@ -14,20 +14,23 @@ from sqlalchemy import Connection, select
 from core.domain.events import budget_trigger_key, low_threshold_pct
 from core.domain.limits import effective
 from core.domain.state import State
+from core.store.among import among
 from core.store.tables import EVENTS
 
 _LOOKBACK_S = 32 * 86_400
 _REFUSAL_EVENTS = ("customer.budget_exceeded", "wallet.empty")
 
 
-def rebuild_marks(connection: Connection, state: State, now: int) -> None:
+def rebuild_marks(connection: Connection, state: State, now: int, accounts: list[str] | None = None) -> None:
+    """`accounts`: only those accounts' events are read (a `fair` core's share; None: every one)."""
     e = EVENTS.c
     last: dict[tuple[str, str], str] = {}
-    query = (
-        select(e.customer_id, e.type, e.trigger_key)
-        .where(e.type.in_(_REFUSAL_EVENTS), e.customer_id.is_not(None), e.created >= now - _LOOKBACK_S)
-        .order_by(e.id)
+    query = select(e.customer_id, e.type, e.trigger_key).where(
+        e.type.in_(_REFUSAL_EVENTS), e.customer_id.is_not(None), e.created >= now - _LOOKBACK_S
     )
+    if accounts is not None:
+        query = query.where(among(e.account_id, accounts, connection.dialect.name == "postgresql"))
+    query = query.order_by(e.id)
     for customer_id, event_type, trigger_key in connection.execute(query):
         last[(customer_id, event_type)] = trigger_key
     for customer in state.customers.values():

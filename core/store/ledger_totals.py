@@ -16,6 +16,7 @@ from sqlalchemy import ColumnElement, Connection, func, literal, or_, select, te
 
 from core.domain import ledger
 from core.domain.entities import Transfer
+from core.store.among import among
 from core.store.tables import LEDGER_TOTALS, TRANSFERS
 
 _Key = tuple[str, int, str]
@@ -52,23 +53,33 @@ def add(connection: Connection, transfers: Iterable[Transfer]) -> None:
     connection.execute(_ADD, rows)
 
 
-def spend_by_payer_period(connection: Connection, since: int) -> dict[tuple[str, int], int]:
+def spend_by_payer_period(
+    connection: Connection, since: int, among_accounts: list[str] | None = None
+) -> dict[tuple[str, int], int]:
     """Posted usage per (payer ledger account, period ≥ since): posts and expiries minus corrections
-    (the same figure as core.store.loader.spend_by_payer_period, from the totals)."""
+    (the same figure as core.store.loader.spend_by_payer_period, from the totals); with
+    `among_accounts`, of those ledger accounts only."""
     lt = LEDGER_TOTALS.c
     spent: dict[tuple[str, int], int] = defaultdict(int)
     query = select(lt.ledger_account, lt.period_start, lt.kind, lt.debit_nano, lt.credit_nano).where(
         lt.period_start >= since, lt.kind.in_((*ledger.SPEND_KINDS, "correction"))
     )
+    if among_accounts is not None:
+        query = query.where(_among(connection, lt.ledger_account, among_accounts))
     for account, period, kind, debited, credited in connection.execute(query):
         spent[(account, period)] += -int(credited) if kind == "correction" else int(debited)
     return spent
 
 
-def balances_like(connection: Connection, pattern: str, exclude_kind: str | None = None) -> dict[str, int]:
-    """Credited minus debited, ever, for each ledger account matching the LIKE `pattern`."""
+def balances_like(
+    connection: Connection, pattern: str, exclude_kind: str | None = None, among_accounts: list[str] | None = None
+) -> dict[str, int]:
+    """Credited minus debited, ever, for each ledger account matching the LIKE `pattern` (and with
+    `among_accounts`, one of them)."""
     lt = LEDGER_TOTALS.c
     conditions: list[ColumnElement[bool]] = [lt.ledger_account.like(pattern)]
+    if among_accounts is not None:
+        conditions.append(_among(connection, lt.ledger_account, among_accounts))
     if exclude_kind is not None:
         conditions.append(lt.kind != exclude_kind)
     query = (
@@ -77,6 +88,11 @@ def balances_like(connection: Connection, pattern: str, exclude_kind: str | None
         .group_by(lt.ledger_account)
     )
     return {account: int(amount) for account, amount in connection.execute(query)}
+
+
+def _among(connection: Connection, column: ColumnElement[str], values: list[str]) -> ColumnElement[bool]:
+    """`column` is one of `values` (one array parameter on PostgreSQL)."""
+    return among(column, values, connection.dialect.name == "postgresql")
 
 
 def mismatches(connection: Connection) -> list[tuple[str, int, str, int, int, int, int]]:

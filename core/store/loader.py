@@ -5,10 +5,11 @@ from __future__ import annotations
 import contextlib
 import ctypes
 from collections import defaultdict
+from collections.abc import Callable
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, Engine, func, select
+from sqlalchemy import Connection, Engine, Select, Table, func, select
 
 from core.domain import ledger
 from core.domain.batches import Batch
@@ -21,6 +22,7 @@ from core.domain.vector_store_files import VectorStoreFile
 from core.domain.vector_store_migrations import VectorStoreMigration
 from core.domain.vector_stores import VectorStore
 from core.store import ledger_totals, usage_daily
+from core.store.among import among
 from core.store.batch_records import BATCH_FIELDS
 from core.store.event_marks import rebuild_marks
 from core.store.rag_migrations import MIGRATION_FIELDS
@@ -50,10 +52,16 @@ from ringside_server.money import Price
 _LOOKBACK_S = 32 * 86_400
 
 
-def load_state(engine: Engine, now: int) -> State:
+def load_state(engine: Engine, now: int, owned: Callable[[str], bool] | None = None) -> State:
+    """Every account's hot state; with `owned` (a `fair` core's partitions, issue 25) only the
+    accounts it accepts: the accounts table is read whole (one row per tenant) and every other
+    query is filtered in SQL by their ids (or by their customers' ledger accounts), so a share's
+    load reads its share's rows, not every table."""
     state = State()
     with engine.connect() as connection:
         for a in connection.execute(select(ACCOUNTS)).mappings():
+            if owned is not None and not owned(a["id"]):
+                continue
             state.accounts[a["id"]] = Account(
                 a["id"],
                 a["name"],
@@ -70,22 +78,25 @@ def load_state(engine: Engine, now: int) -> State:
                 a["bare_model_provider_live"],
                 a["bare_model_provider_test"],
             )
-        for r in connection.execute(select(SLOTS).where(SLOTS.c.deleted_at.is_(None))).mappings():
+        ids = sorted(state.accounts) if owned is not None else None
+        mine = _Among(connection, ids)
+        for r in connection.execute(mine(select(SLOTS).where(SLOTS.c.deleted_at.is_(None)), SLOTS)).mappings():
             state.add_slot(Slot(r["id"], r["account_id"], r["livemode"], r["name"], r["model"], r["created"]))
-        for f in connection.execute(select(FILES).where(FILES.c.deleted_at.is_(None))).mappings():
+        for f in connection.execute(mine(select(FILES).where(FILES.c.deleted_at.is_(None)), FILES)).mappings():
             state.files[f["id"]] = StoredFile(**{name: f[name] for name in FILE_FIELDS})
-        for b in connection.execute(select(BATCHES)).mappings():
+        for b in connection.execute(mine(select(BATCHES), BATCHES)).mappings():
             state.batches[b["id"]] = Batch(**{name: b[name] for name in BATCH_FIELDS})
-        for v in connection.execute(select(VECTOR_STORES).where(VECTOR_STORES.c.deleted_at.is_(None))).mappings():
+        stores = select(VECTOR_STORES).where(VECTOR_STORES.c.deleted_at.is_(None))
+        for v in connection.execute(mine(stores, VECTOR_STORES)).mappings():
             state.vector_stores[v["id"]] = VectorStore(**{name: v[name] for name in STORE_FIELDS})
-        for sf in connection.execute(select(VECTOR_STORE_FILES)).mappings():
+        for sf in connection.execute(mine(select(VECTOR_STORE_FILES), VECTOR_STORE_FILES)).mappings():
             row = VectorStoreFile(**{name: sf[name] for name in STORE_FILE_FIELDS})
             state.store_files.setdefault(row.store_id, {})[row.file_id] = row
-        for m in connection.execute(select(VECTOR_STORE_MIGRATIONS)).mappings():
+        for m in connection.execute(mine(select(VECTOR_STORE_MIGRATIONS), VECTOR_STORE_MIGRATIONS)).mappings():
             migration = VectorStoreMigration(**{name: m[name] for name in MIGRATION_FIELDS})
             if migration.store_id in state.vector_stores:  # a deleted store's migrations are history only
                 state.store_migrations.setdefault(migration.store_id, {})[migration.id] = migration
-        for t in connection.execute(select(TIERS).where(TIERS.c.deleted_at.is_(None))).mappings():
+        for t in connection.execute(mine(select(TIERS).where(TIERS.c.deleted_at.is_(None)), TIERS)).mappings():
             state.add_tier(
                 Tier(
                     t["id"],
@@ -100,7 +111,7 @@ def load_state(engine: Engine, now: int) -> State:
                     allowed_models=models_from_json(t["allowed_models_json"]),
                 )
             )
-        for k in connection.execute(select(API_KEYS)).mappings():
+        for k in connection.execute(mine(select(API_KEYS), API_KEYS)).mappings():
             state.add_key(
                 ApiKey(
                     k["id"],
@@ -115,7 +126,7 @@ def load_state(engine: Engine, now: int) -> State:
                     models_from_json(k["allowed_models_json"]),
                 )
             )
-        customers = select(CUSTOMERS).where(CUSTOMERS.c.deleted_at.is_(None))
+        customers = mine(select(CUSTOMERS).where(CUSTOMERS.c.deleted_at.is_(None)), CUSTOMERS)
         for c in connection.execute(customers).mappings():
             customer = Customer(
                 id=c["id"],
@@ -143,14 +154,28 @@ def load_state(engine: Engine, now: int) -> State:
             )
             customer.period_start = period_bounds(now, customer.billing_anchor_day)[0]
             state.add_customer(customer)
-        _load_spend(connection, state, now)
-        _load_prepaid_balances(connection, state)
-        _load_holds(connection, state)
+        _load_spend(connection, state, now, filtered=ids is not None)
+        _load_prepaid_balances(connection, state, filtered=ids is not None)
+        _load_holds(connection, state, mine)
         for k in connection.execute(select(SIGNING_KEYS)).mappings():
             if k["retired_at"] is None or k["retired_at"] + KEY_GRACE_S > now:
                 state.signing_keys[k["kid"]] = SigningKey(**k)
-        rebuild_marks(connection, state, now)
+        rebuild_marks(connection, state, now, accounts=ids)
     return state
+
+
+class _Among:
+    """`select` filtered to the rows of the accounts `ids` (None: unfiltered). On PostgreSQL one
+    array parameter (`= ANY(...)`), whatever the count; elsewhere an IN list."""
+
+    def __init__(self, connection: Connection, ids: list[str] | None) -> None:
+        self.ids = ids
+        self.postgres = connection.dialect.name == "postgresql"
+
+    def __call__(self, query: Select[Any], table: Table) -> Select[Any]:
+        if self.ids is None:
+            return query
+        return query.where(among(table.c.account_id, self.ids, self.postgres))
 
 
 def release_freed_heap() -> None:
@@ -190,24 +215,29 @@ def customer_spend(spent: dict[tuple[str, int], int], customer_id: str, period_s
     )
 
 
-def _load_spend(connection: Connection, state: State, now: int) -> None:
+def _load_spend(connection: Connection, state: State, now: int, filtered: bool = False) -> None:
     """Posted usage per payer account and period (debits minus corrections), request counts, wallet
     balances: the money from the running ledger totals, the counts from the daily usage aggregates
-    (neither grows with calls)."""
+    (neither grows with calls). `filtered`: only the loaded customers' rows are read."""
     since = now - _LOOKBACK_S
-    spent = ledger_totals.spend_by_payer_period(connection, since)
-    requests = usage_daily.request_counts(connection, since)
-    wallet_balance = ledger_totals.balances_like(connection, "%:wallet", exclude_kind="pending")
+    ids = sorted(state.customers) if filtered else None
+    payers = None if ids is None else [f(c) for c in ids for f in (ledger.customer_spend, ledger.customer_wallet)]
+    wallets = None if ids is None else [ledger.customer_wallet(c) for c in ids]
+    spent = ledger_totals.spend_by_payer_period(connection, since, among_accounts=payers)
+    requests = usage_daily.request_counts(connection, since, among_customers=ids)
+    wallet_balance = ledger_totals.balances_like(connection, "%:wallet", exclude_kind="pending", among_accounts=wallets)
     for customer in state.customers.values():
         customer.spent_nano = customer_spend(spent, customer.id, customer.period_start)
         customer.request_count = requests.get((customer.id, customer.period_start), 0)
         customer.wallet_balance_nano = wallet_balance.get(ledger.customer_wallet(customer.id), 0)
 
 
-def _load_prepaid_balances(connection: Connection, state: State) -> None:
+def _load_prepaid_balances(connection: Connection, state: State, filtered: bool = False) -> None:
     """Each account's prepaid balance: what its prepaid ledger account was credited, minus debited."""
     names = {ledger.prepaid(account_id): account_id for account_id in state.accounts}
-    for name, amount in ledger_totals.balances_like(connection, "%:live:prepaid").items():
+    among_accounts = sorted(names) if filtered else None
+    balances = ledger_totals.balances_like(connection, "%:live:prepaid", among_accounts=among_accounts)
+    for name, amount in balances.items():
         if name in names:
             state.prepaid_of(names[name]).balance_nano += amount
 
@@ -268,10 +298,13 @@ def expired_lease_calls(engine: Engine, request_ids: list[str]) -> tuple[dict[st
     return released, recorded
 
 
-def _load_holds(connection: Connection, state: State) -> None:
+def _load_holds(connection: Connection, state: State, mine: _Among | None = None) -> None:
     h = HOLDS.c
     t = TRANSFERS.c
     open_leases = select(h.id).where(h.state == "open", h.kind == "lease")
+    open_holds = select(HOLDS).where(h.state == "open")
+    if mine is not None:
+        open_leases, open_holds = mine(open_leases, HOLDS), mine(open_holds, HOLDS)
     consumed: dict[str, int] = defaultdict(int)
     reported: dict[str, set[str]] = defaultdict(set)
     for hold_id, request_id, amount in connection.execute(
@@ -283,7 +316,7 @@ def _load_holds(connection: Connection, state: State) -> None:
     admitted: dict[str, list[LeaseAdmission]] = defaultdict(list)
     for row in connection.execute(select(LEASE_ADMISSIONS).where(a.lease_id.in_(open_leases))).mappings():
         admitted[row["lease_id"]].append(LeaseAdmission(**row))
-    for row in connection.execute(select(HOLDS).where(h.state == "open")).mappings():
+    for row in connection.execute(open_holds).mappings():
         hold = _hold(row)
         if hold.kind == "lease":  # calls already posted against it, calls admitted and not finished
             hold.consumed_nano = consumed.get(hold.id, 0)

@@ -28,13 +28,16 @@ checks this core holds it at its epoch, like any account's, so a stale core writ
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
+from psycopg.errors import LockNotAvailable
 from sqlalchemy import Connection, Engine, bindparam, text
+from sqlalchemy.exc import OperationalError
 
 from ringside_server.errors import RingsideError
 from ringside_server.partitions import partition_of
@@ -90,7 +93,33 @@ _CLAIM_LAPSED = text(
     "RETURNING partition, epoch"
 )
 LIVENESS_LOCK_PREFIX = "ringside-core-alive:"
+# A core's sessions are named (application_name) by a hash of its id: a core claiming another's
+# lapsed partitions ends that core's sessions left idle in a transaction longer than the TTL — a
+# core frozen mid-commit keeps the lease rows it locked FOR SHARE, and the TTL bound of
+# `_BOUND_IDLE` does not fire after a pipelined executemany (psycopg), where the backend never
+# went idle at a Sync. Its leases lapsed and its transaction sat a TTL: ending it loses no write
+# that could still land (the fence would refuse it).
+SESSION_PREFIX = "ringside-core "
+_END_FROZEN = text(
+    "SELECT count(pg_terminate_backend(a.pid)) FROM pg_stat_activity a WHERE a.datname = current_database() "
+    "AND a.pid <> pg_backend_pid() AND a.application_name IN :names "
+    "AND a.state IN ('idle in transaction', 'idle in transaction (aborted)') "
+    "AND a.state_change < clock_timestamp() - make_interval(secs => :idle_s)"
+).bindparams(bindparam("names", expanding=True))
+_LAPSED_OWNERS = text(
+    "SELECT DISTINCT owner FROM partition_leases WHERE owner <> :me AND owner <> '' "
+    f"AND expires_at_ms > 0 AND expires_at_ms < {_NOW_MS}"
+)
 _OWNERS = text(f"SELECT partition, owner, epoch, expires_at_ms - {_NOW_MS} FROM partition_leases ORDER BY partition")
+# How long a transaction that locks lease rows (a commit's fence check, a claim, a renewal) may sit
+# idle before PostgreSQL ends its session: a core frozen mid-transaction (SIGSTOP, a VM pause) would
+# otherwise keep those rows, and the ledger rows its commit wrote, locked until it is resumed — and
+# every core claiming its lapsed partitions, or writing for the same customers, would wait on it.
+_BOUND_IDLE = text("SELECT set_config('idle_in_transaction_session_timeout', :ms, true)")
+# A claim waits at most TTL / 4 for row locks, then gives up this round (`_claim_waiting`): it
+# runs under the lease mutex, and a claim blocked for good by a frozen core's transaction would
+# stall this core's own renewals; the next round ends that transaction first (`_END_FROZEN`).
+_LOCK_WAIT = text("SELECT set_config('lock_timeout', :ms, true)")
 
 
 class PartitionFenced(RingsideError):
@@ -103,6 +132,10 @@ class PartitionFenced(RingsideError):
             "service_unavailable",
             f"This core no longer owns partition {listed[0]} of these accounts; retry the request.",
         )
+
+
+class _GaveUp(Exception):
+    """A claim that waited TTL / 4 on a row lock: nothing claimed this round."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,11 +154,15 @@ class Fence:
     core_id: str
     partitions: int
     held: dict[int, int] = field(default_factory=dict)
+    # The longest this core's transactions that lock lease rows may sit idle (`_BOUND_IDLE`), in
+    # milliseconds (the lease TTL: a core stalled that long has lost its partitions anyway); 0: unbounded.
+    idle_ms: int = 0
 
     def check(self, connection: Connection, account_ids: Iterable[str], system: bool = False) -> None:
         """In the commit's transaction: every account's partition (and with `system`, the system
         partition) is still this core's at its epoch, or PartitionFenced (the transaction then
-        rolls back)."""
+        rolls back). First, the transaction's idle time is bounded (`_BOUND_IDLE`)."""
+        bound_idle(connection, self.idle_ms)
         wanted = {partition_of(account_id, self.partitions) for account_id in account_ids}
         if system:
             wanted.add(SYSTEM_PARTITION)
@@ -138,6 +175,17 @@ class Fence:
         stale |= {p for p in wanted - stale if found.get(p) != (self.core_id, held[p])}
         if stale:
             raise PartitionFenced(stale)
+
+
+def bound_idle(connection: Connection, idle_ms: int) -> None:
+    """This transaction's session ends if it sits idle `idle_ms` (its row locks go with it); 0: no bound."""
+    if idle_ms > 0 and connection.dialect.name == "postgresql":
+        connection.execute(_BOUND_IDLE, {"ms": str(idle_ms)})
+
+
+def session_name(core_id: str) -> str:
+    """The application_name of a core's database sessions (≤ 63 characters whatever its id)."""
+    return SESSION_PREFIX + hashlib.sha256(core_id.encode()).hexdigest()[:32]
 
 
 def liveness_key(core_id: str) -> int:
@@ -162,6 +210,14 @@ class PartitionLeases:
         # One change of `fence.held` at a time (the renewal's thread and the share's, `fair`): a
         # renewal must never see a partition this core has just handed back as lost.
         self._changing = threading.RLock()
+        # Run in each renewal's transaction while nothing was lost (`fair`: this core's heartbeat in
+        # core_addresses, core/store/core_addresses.py): a core frozen or cut off stops renewing, so
+        # the other cores stop counting it in their split before its leases lapse.
+        self.on_renew: Callable[[Connection], None] | None = None
+
+    @property
+    def ttl_ms(self) -> int:
+        return self._ttl_ms
 
     def hold_liveness_lock(self) -> bool:
         """Takes this core's liveness lock on a connection of its own; False while another process
@@ -228,6 +284,7 @@ class PartitionLeases:
         taken: dict[int, int] = {}
         for owner in owners:
             with self._engine.begin() as connection:
+                bound_idle(connection, fence.idle_ms)
                 if not connection.execute(_TRY_XACT_LOCK, {"key": liveness_key(owner)}).scalar():
                     continue  # alive (or paused: its partitions lapse after the TTL)
                 parameters = {"me": fence.core_id, "ttl_ms": self._ttl_ms, "dead": owner}
@@ -241,14 +298,18 @@ class PartitionLeases:
 
     def claim(self, wanted: Iterable[int] | None = None) -> dict[int, int]:
         with self._changing:
-            return self._claim_unlocked(wanted)
+            try:
+                return self._claim_unlocked(wanted)
+            except _GaveUp:
+                return {}
 
     def _claim_unlocked(self, wanted: Iterable[int] | None = None) -> dict[int, int]:
         """Claims every partition of `wanted` (all by default) that is free, expired or already
         this core's; → the partitions newly claimed and their epochs (added to `fence.held`)."""
         fence = self.fence
         partitions = sorted(range(fence.partitions) if wanted is None else wanted)
-        with self._engine.begin() as connection:
+        self._end_frozen_sessions()
+        with self._claim_waiting() as connection:
             connection.execute(_ENSURE, {"count": fence.partitions})
             rows = connection.execute(_CLAIM, {"me": fence.core_id, "ttl_ms": self._ttl_ms, "wanted": partitions}).all()
         claimed = {int(row[0]): int(row[1]) for row in rows}
@@ -258,58 +319,111 @@ class PartitionLeases:
 
     def claim_lapsed(self) -> dict[int, int]:
         with self._changing:
-            return self._claim_lapsed_unlocked()
+            try:
+                return self._claim_lapsed_unlocked()
+            except _GaveUp:
+                return {}
 
     def _claim_lapsed_unlocked(self) -> dict[int, int]:
         """Another core's partitions whose lease lapsed unreleased (see `_CLAIM_LAPSED`); → those
         claimed and their epochs (added to `fence.held`). Their owner's later commits are fenced."""
-        with self._engine.begin() as connection:
+        self._end_frozen_sessions()
+        with self._claim_waiting() as connection:
             rows = connection.execute(_CLAIM_LAPSED, {"me": self.fence.core_id, "ttl_ms": self._ttl_ms}).all()
         claimed = {int(row[0]): int(row[1]) for row in rows}
         if claimed:
+            log.info("claimed %d lapsed partitions (their owner stopped renewing)", len(claimed))
             self.fence.held = {**self.fence.held, **claimed}
         return claimed
+
+    @contextlib.contextmanager
+    def _claim_waiting(self) -> Iterator[Connection]:
+        """A claim's transaction: its idle time bounded, its lock waits TTL / 4 at most — past that
+        the claim is given up for this round (nothing claimed; the caller's next round retries)."""
+        try:
+            with self._engine.begin() as connection:
+                bound_idle(connection, self.fence.idle_ms)
+                if connection.dialect.name == "postgresql":
+                    connection.execute(_LOCK_WAIT, {"ms": str(max(self._ttl_ms // 4, 50))})
+                yield connection
+        except OperationalError as error:
+            if not isinstance(error.orig, LockNotAvailable):
+                raise
+            log.warning("a claim waited past TTL / 4 on a row lock (a frozen commit?); retrying next round")
+            raise _GaveUp from error
+
+    def _end_frozen_sessions(self) -> int:
+        """Ends the sessions of the cores whose leases lapsed unreleased that sat idle in a
+        transaction longer than the TTL (see `_END_FROZEN`), before claiming: their row locks would
+        hold the claim until they are resumed. → how many (PostgreSQL lets a role end its own
+        role's sessions; where it may not, the claim waits as before)."""
+        with self._engine.begin() as connection:
+            owners = [str(row[0]) for row in connection.execute(_LAPSED_OWNERS, {"me": self.fence.core_id})]
+            if not owners:
+                return 0
+            names = [session_name(owner) for owner in owners]
+            ended = int(connection.execute(_END_FROZEN, {"names": names, "idle_s": self._ttl_ms / 1000}).scalar() or 0)
+        if ended:
+            log.warning("ended %d sessions of %s left idle in a transaction past the lease TTL", ended, owners)
+        return ended
 
     def renew(self) -> set[int]:
         with self._changing:
             return self._renew_unlocked()
 
     def _renew_unlocked(self) -> set[int]:
-        """Extends every held partition; → those lost (taken by another core: dropped from `held`)."""
+        """Extends every held partition; → those lost (taken by another core: dropped from `held`).
+        When none was lost, `on_renew` runs in the same transaction (even with none held)."""
         self.touch_liveness_lock()
         held = dict(self.fence.held)
-        if not held:
+        if not held and self.on_renew is None:
             return set()
         with self._engine.begin() as connection:
+            bound_idle(connection, self.fence.idle_ms)
             parameters = {"me": self.fence.core_id, "ttl_ms": self._ttl_ms, "held": sorted(held)}
-            renewed = {int(row[0]): int(row[1]) for row in connection.execute(_RENEW, parameters)}
-        lost = {p for p, epoch in held.items() if renewed.get(p) != epoch}
+            renewed = {int(row[0]): int(row[1]) for row in connection.execute(_RENEW, parameters)} if held else {}
+            lost = {p for p, epoch in held.items() if renewed.get(p) != epoch}
+            if not lost and self.on_renew is not None:
+                self.on_renew(connection)
         if lost:
             self.fence.held = {p: e for p, e in self.fence.held.items() if p not in lost}
         return lost
 
-    def release(self) -> None:
+    def release(self, also: Callable[[Connection, set[int]], None] | None = None) -> None:
         with self._changing:
-            return self._release_unlocked()
+            return self._release_unlocked(also)
 
-    def _release_unlocked(self) -> None:
-        """A clean stop: the rows expire now, so a successor need not wait out the lease."""
+    def _release_unlocked(self, also: Callable[[Connection, set[int]], None] | None = None) -> None:
+        """A clean stop: the rows expire now, so a successor need not wait out the lease. `also`
+        runs in the same transaction with the partitions released (as for `hand_back`)."""
         held = self.fence.held
         with self._engine.begin() as connection:
+            bound_idle(connection, self.fence.idle_ms)
+            released = set()
             for partition, epoch in sorted(held.items()):
-                connection.execute(_RELEASE, {"partition": partition, "me": self.fence.core_id, "epoch": epoch})
+                result = connection.execute(
+                    _RELEASE, {"partition": partition, "me": self.fence.core_id, "epoch": epoch}
+                )
+                if result.rowcount:
+                    released.add(partition)
+            if also is not None and released:
+                also(connection, released)
         self.fence.held = {}
         self.drop_liveness_lock()
 
-    def hand_back(self, partitions: Iterable[int]) -> None:
+    def hand_back(self, partitions: Iterable[int], also: Callable[[Connection, set[int]], None] | None = None) -> None:
         with self._changing:
-            return self._hand_back_unlocked(partitions)
+            return self._hand_back_unlocked(partitions, also)
 
-    def _hand_back_unlocked(self, partitions: Iterable[int]) -> None:
+    def _hand_back_unlocked(
+        self, partitions: Iterable[int], also: Callable[[Connection, set[int]], None] | None = None
+    ) -> None:
         """Releases `partitions` (their rows expire now, at this core's epoch) for the core that
         prefers them to claim; dropped from `held` first, so this core's later commits on them are
         refused by the fence. The caller has stopped serving them and let their commits finish:
-        the UPDATE also waits for any commit in flight holding them FOR SHARE."""
+        the UPDATE also waits for any commit in flight holding them FOR SHARE. `also` runs in the
+        release's transaction with the partitions it did release (still this core's at its epoch:
+        their rate-limit windows go with them, core/store/partition_windows.py)."""
         wanted = set(partitions)
         held = self.fence.held
         given = {p: e for p, e in held.items() if p in wanted}
@@ -317,8 +431,16 @@ class PartitionLeases:
             return
         self.fence.held = {p: e for p, e in held.items() if p not in wanted}
         with self._engine.begin() as connection:
+            bound_idle(connection, self.fence.idle_ms)
+            released = set()
             for partition, epoch in sorted(given.items()):
-                connection.execute(_RELEASE, {"partition": partition, "me": self.fence.core_id, "epoch": epoch})
+                result = connection.execute(
+                    _RELEASE, {"partition": partition, "me": self.fence.core_id, "epoch": epoch}
+                )
+                if result.rowcount:
+                    released.add(partition)
+            if also is not None and released:
+                also(connection, released)
 
     def next_lapse_s(self) -> float | None:
         """Seconds until the first lease another core holds lapses (by the database's clock; ≤ 0:

@@ -286,6 +286,17 @@ class CoreAddressRow(SQLModel, table=True):
     updated_at_ms: int = Field(sa_type=BigInteger)
 
 
+class PartitionWindowRow(SQLModel, table=True):
+    """Rate-limit windows handed over with a partition (core/store/partition_windows.py): written by
+    the giver in its release's transaction, read and deleted by the core that claims the partition."""
+
+    __tablename__ = "partition_windows"
+
+    partition: int = Field(primary_key=True, sa_type=BigInteger)
+    window_key: str = Field(primary_key=True, max_length=300)
+    entries_json: str = Field(sa_type=Text)
+
+
 class UsageRow(SQLModel, table=True):
     __tablename__ = "usage_records"
     __table_args__ = (Index("ix_usage_customer_period", "account_id", "livemode", "customer_id", "period_start"),)
@@ -487,6 +498,7 @@ LEDGER_TOTALS: Table = LedgerTotalRow.__table__  # type: ignore[attr-defined]
 USAGE_DAILY: Table = UsageDailyRow.__table__  # type: ignore[attr-defined]
 PARTITION_LEASES: Table = PartitionLeaseRow.__table__  # type: ignore[attr-defined]
 CORE_ADDRESSES: Table = CoreAddressRow.__table__  # type: ignore[attr-defined]
+PARTITION_WINDOWS: Table = PartitionWindowRow.__table__  # type: ignore[attr-defined]
 LEASE_ADMISSIONS: Table = LeaseAdmissionRow.__table__  # type: ignore[attr-defined]
 SIGNING_KEYS: Table = SigningKeyRow.__table__  # type: ignore[attr-defined]
 FILES: Table = FileRow.__table__  # type: ignore[attr-defined]

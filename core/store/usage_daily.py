@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import Connection, case, func, select, text
 
 from core.domain.entities import NOT_REQUESTS, UsageCorrection, UsageRecord
+from core.store.among import among
 from core.store.tables import USAGE, USAGE_DAILY
 
 DAY_S = 86_400
@@ -144,14 +145,18 @@ def customer_sums(
     return sums
 
 
-def request_counts(connection: Connection, since_period: int) -> dict[tuple[str, int], int]:
-    """(customer, period ≥ since_period) → its calls counted as requests (API.md "Usage")."""
+def request_counts(
+    connection: Connection, since_period: int, among_customers: list[str] | None = None
+) -> dict[tuple[str, int], int]:
+    """(customer, period ≥ since_period) → its calls counted as requests (API.md "Usage"); with
+    `among_customers`, of those customers only."""
     d = USAGE_DAILY.c
-    query = (
-        select(d.customer_id, d.period_start, func.sum(d.request_count))
-        .where(d.customer_id != "", d.period_start >= since_period)
-        .group_by(d.customer_id, d.period_start)
+    query = select(d.customer_id, d.period_start, func.sum(d.request_count)).where(
+        d.customer_id != "", d.period_start >= since_period
     )
+    if among_customers is not None:
+        query = query.where(among(d.customer_id, among_customers, connection.dialect.name == "postgresql"))
+    query = query.group_by(d.customer_id, d.period_start)
     return {(customer_id, int(period)): int(n) for customer_id, period, n in connection.execute(query)}
 
 

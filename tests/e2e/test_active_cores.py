@@ -7,8 +7,13 @@ is billed once and the ledger audit is clean. The takeover time is printed, neve
 
 from __future__ import annotations
 
+import datetime
 import http.client
+import pathlib
+import re
 import secrets
+import signal
+import subprocess
 import sys
 import threading
 import time
@@ -76,95 +81,100 @@ def _accounts_on_both(stack: Stack) -> list[dict[str, str]]:
     raise AssertionError("60 accounts never filled both halves")
 
 
-def test_two_active_cores_serve_their_accounts_and_the_survivor_takes_over(
-    two_cores: tuple[Stack, int],
-) -> None:
-    stack, port_b = two_cores
-    accounts = _accounts_on_both(stack)
-    log_b = stack.data_dir / "core-b.log"
-    core_b = start_process([sys.executable, "-m", "ringside_cli", "core"], _core_env(stack, "core-b", port_b), log_b)
-    try:
-        wait_until(lambda: port_open(port_b), 60, "core-b's port")
-        wait_until(lambda: "serving 128 more partitions" in log_b.read_text(errors="replace"), 60, "core-b's share")
-        owners = dict(stack.query("SELECT owner, COUNT(*) FROM partition_leases GROUP BY owner"))
-        assert owners == {"core-a": 128, "core-b": 128}, owners
-        _the_rag_sweep_check_is_refused(stack, port_b)
-        edges = [stack.base_url, stack.start_edge()]
-        cap_nano = CAP_CALLS * _estimate_nano()
-        customers = []
+class _Load:
+    """Calls for every account's budget-capped customer, spread over the edges, one thread per
+    account, each until its cap refuses it (or `stop`); what was answered and what refused, when."""
+
+    def __init__(
+        self, stack: Stack, accounts: list[dict[str, str]], edges: list[str], cap_calls: int = CAP_CALLS
+    ) -> None:
+        self.accounts = accounts
+        self.edges = edges
+        self.cap_nano = cap_calls * _estimate_nano()
+        self.customers: list[str] = []
         for index, account in enumerate(accounts):
-            fields = {"external_id": f"ac_{secrets.token_hex(4)}", "budget_usd": str(Decimal(cap_nano).scaleb(-9))}
+            fields = {
+                "external_id": f"ac_{secrets.token_hex(4)}",
+                "budget_usd": str(Decimal(self.cap_nano).scaleb(-9)),
+            }
             # through either edge: the first call for core-b's accounts is answered "not owner" by core-a
             created = stack.call("POST", "/v1/customers", account["live"], fields) if index % 2 else None
             if created is None:
                 created = http_call("POST", edges[1] + "/v1/customers", account["live"], fields)
             assert created.status in (200, 201), created.body
-            customers.append(created.json()["id"])
-        completed: list[tuple[int, str, float, int]] = []  # (account index, request id, when, cost)
-        refused: list[tuple[int, float]] = []  # (account index, when): the takeover window
-        capped: set[int] = set()
-        stop = threading.Event()
+            self.customers.append(created.json()["id"])
+        self.completed: list[tuple[int, str, float, int]] = []  # (account index, request id, when, cost)
+        self.refused: list[tuple[int, float]] = []  # (account index, when): the takeover window
+        self.capped: set[int] = set()
+        self.spans: list[tuple[int, float, float]] = []  # (account index, sent, answered or failed)
+        self.stop = threading.Event()
+        self.served_by = {
+            i: ("core-a" if partition_of(a["id"], DEFAULT_PARTITIONS) % 2 == 0 else "core-b")
+            for i, a in enumerate(accounts)
+        }
+        assert sorted(self.served_by.values()) == ["core-a"] * ACCOUNTS_PER_CORE + ["core-b"] * ACCOUNTS_PER_CORE
+        self.threads = [threading.Thread(target=self._calls, args=(i,), daemon=True) for i in range(len(accounts))]
 
-        def load(index: int) -> None:
-            key, customer_id = accounts[index]["live"], customers[index]
-            for call in range(10_000):
-                if stop.is_set():
-                    return
-                body = {"model": MODEL, "max_tokens": 8, "messages": [{"role": "user", "content": f"a{index} c{call}"}]}
-                try:
-                    response = http_call(
-                        "POST",
-                        edges[call % 2] + "/v1/chat/completions",
-                        key,
-                        body,
-                        headers={"FC-Customer": customer_id},
-                        timeout_s=15,
-                    )
-                except (OSError, http.client.HTTPException):
-                    refused.append((index, time.monotonic()))
-                    continue
-                if response.status == 200:
-                    usage = response.json()["usage"]
-                    completed.append((index, response.headers["x-request-id"], time.monotonic(), cost_nano(usage)))
-                elif response.status == 402:
-                    assert response.json()["error"]["code"] == "customer_budget_exceeded", response.body
-                    capped.add(index)
-                    return
-                else:
-                    assert response.status == 503, response.body  # the takeover window only
-                    refused.append((index, time.monotonic()))
-                    time.sleep(0.05)
-
-        threads = [threading.Thread(target=load, args=(i,), daemon=True) for i in range(len(accounts))]
-        for thread in threads:
+    def start(self) -> None:
+        for thread in self.threads:
             thread.start()
-        try:
-            wait_until(lambda: {i for i, *_ in completed} == set(range(len(accounts))), 60, "calls on both cores")
-            served_by = {
-                i: ("core-a" if partition_of(a["id"], DEFAULT_PARTITIONS) % 2 == 0 else "core-b")
-                for i, a in enumerate(accounts)
-            }
-            assert sorted(served_by.values()) == ["core-a"] * ACCOUNTS_PER_CORE + ["core-b"] * ACCOUNTS_PER_CORE
-            wait_until(lambda: len(completed) >= 12, 60, "12 calls")
-            core_b.kill()  # SIGKILL mid-load
-            killed_at = time.monotonic()
-            core_b.wait()
-            core_a_log = stack.data_dir / "core.log"
-            wait_until(lambda: "serving 128 more partitions" in core_a_log.read_text(errors="replace"), 60, "takeover")
-            wait_until(lambda: len(capped) == len(accounts), 180, "every customer's cap")
-        finally:
-            stop.set()
-            for thread in threads:
-                thread.join(timeout=20)
-        moved = [at for i, at in refused if served_by[i] == "core-b" and at > killed_at]
+
+    def join(self) -> None:
+        self.stop.set()
+        for thread in self.threads:
+            thread.join(timeout=20)
+
+    def _calls(self, index: int) -> None:
+        key, customer_id = self.accounts[index]["live"], self.customers[index]
+        for call in range(10_000):
+            if self.stop.is_set():
+                return
+            body = {"model": MODEL, "max_tokens": 8, "messages": [{"role": "user", "content": f"a{index} c{call}"}]}
+            sent = time.monotonic()
+            try:
+                response = http_call(
+                    "POST",
+                    self.edges[call % 2] + "/v1/chat/completions",
+                    key,
+                    body,
+                    headers={"FC-Customer": customer_id},
+                    timeout_s=15,
+                )
+            except (OSError, http.client.HTTPException):
+                self.refused.append((index, time.monotonic()))
+                continue
+            finally:
+                self.spans.append((index, sent, time.monotonic()))
+            if response.status == 200:
+                usage = response.json()["usage"]
+                self.completed.append((index, response.headers["x-request-id"], time.monotonic(), cost_nano(usage)))
+            elif response.status == 402:
+                assert response.json()["error"]["code"] == "customer_budget_exceeded", response.body
+                self.capped.add(index)
+                return
+            else:
+                assert response.status == 503, response.body  # the takeover window only
+                self.refused.append((index, time.monotonic()))
+                time.sleep(0.05)
+
+    def report(self, event: str, since: float) -> None:
+        """Prints when core-b's accounts were answered again after `event` (never asserted)."""
+        moved = [at for i, at in self.refused if self.served_by[i] == "core-b" and at > since]
         if moved:  # the first call for core-b's accounts answered after the last one refused
-            again = min(at for i, _, at, _ in completed if served_by[i] == "core-b" and at > max(moved))
-            print(f"takeover: {len(moved)} calls refused; answered again {again - killed_at:.2f} s after the SIGKILL")
+            again = min(at for i, _, at, _ in self.completed if self.served_by[i] == "core-b" and at > max(moved))
+            print(f"{event}: {len(moved)} calls refused; answered again {again - since:.2f} s after it")
         else:
-            print("takeover: no call refused (the edges' leases covered it)")
-        untouched = [at for i, at in refused if served_by[i] == "core-a"]
+            print(f"{event}: no call refused (the edges' leases covered it)")
+        untouched = [at for i, at in self.refused if self.served_by[i] == "core-a" and at > since]
         print(f"core-a's own accounts: {len(untouched)} calls refused meanwhile")
-        ids = [request_id for _, request_id, _, _ in completed]
+        for owner in ("core-a", "core-b"):
+            spans = [end - sent for i, sent, end in self.spans if self.served_by[i] == owner and end > since]
+            longest = max(spans, default=0.0)
+            print(f"{owner}'s accounts: the longest call after it took {longest:.2f} s")
+
+    def check_billing(self, stack: Stack) -> list[str]:
+        """Every completed call billed once at its cost, 0 overspend on every cap; → the request ids."""
+        ids = [request_id for _, request_id, _, _ in self.completed]
 
         def billed() -> bool:
             marks = ",".join("?" for _ in ids)
@@ -173,12 +183,53 @@ def test_two_active_cores_serve_their_accounts_and_the_survivor_takes_over(
 
         wait_until(billed, 30, "every completed call's usage record")
         assert not stack.query("SELECT request_id FROM usage_records GROUP BY request_id HAVING COUNT(*) > 1")
-        for index, customer_id in enumerate(customers):
+        for index, customer_id in enumerate(self.customers):
             (posted,) = stack.query(
                 "SELECT COALESCE(SUM(posted_nano), 0) FROM usage_records WHERE customer_id = ?", customer_id
             )[0]
-            assert int(posted) == sum(cost for i, _, _, cost in completed if i == index)
-            assert int(posted) <= cap_nano  # 0 overspend, across the takeover too
+            assert int(posted) == sum(cost for i, _, _, cost in self.completed if i == index)
+            assert int(posted) <= self.cap_nano  # 0 overspend, across the takeover too
+        return ids
+
+
+def _start_core_b(stack: Stack, port_b: int, log_b: pathlib.Path) -> subprocess.Popen[bytes]:
+    """core-b started beside core-a (which holds every partition): core-a hands it its half."""
+    core_b = start_process([sys.executable, "-m", "ringside_cli", "core"], _core_env(stack, "core-b", port_b), log_b)
+    wait_until(lambda: port_open(port_b), 60, "core-b's port")
+    wait_until(lambda: "serving 128 more partitions" in log_b.read_text(errors="replace"), 60, "core-b's share")
+    owners = dict(stack.query("SELECT owner, COUNT(*) FROM partition_leases GROUP BY owner"))
+    assert owners == {"core-a": 128, "core-b": 128}, owners
+    return core_b
+
+
+def test_two_active_cores_serve_their_accounts_and_the_survivor_takes_over(
+    two_cores: tuple[Stack, int],
+) -> None:
+    stack, port_b = two_cores
+    accounts = _accounts_on_both(stack)
+    core_b = _start_core_b(stack, port_b, stack.data_dir / "core-b.log")
+    try:
+        _the_rag_sweep_check_is_refused(stack, port_b)
+        load = _Load(stack, accounts, [stack.base_url, stack.start_edge()])
+        load.start()
+        try:
+            wait_until(lambda: {i for i, *_ in load.completed} == set(range(len(accounts))), 60, "calls on both cores")
+            wait_until(lambda: len(load.completed) >= 12, 60, "12 calls")
+            core_a_log = stack.data_dir / "core.log"
+            taken_before = core_a_log.read_text(errors="replace").count("serving 128 more partitions")
+            core_b.kill()  # SIGKILL mid-load
+            killed_at = time.monotonic()
+            core_b.wait()
+            wait_until(
+                lambda: core_a_log.read_text(errors="replace").count("serving 128 more partitions") > taken_before,
+                60,
+                "takeover",
+            )
+            wait_until(lambda: len(load.capped) == len(accounts), 180, "every customer's cap")
+        finally:
+            load.join()
+        load.report("SIGKILL", killed_at)
+        ids = load.check_billing(stack)
         assert [row[0] for row in stack.query("SELECT DISTINCT owner FROM partition_leases")] == ["core-a"]
 
         # The edges' request log reaches each account's core (entries sent during the takeover may
@@ -196,6 +247,74 @@ def test_two_active_cores_serve_their_accounts_and_the_survivor_takes_over(
         stop_process(core_b)
 
 
+def test_a_frozen_cores_accounts_are_served_while_it_is_frozen_and_it_cannot_write_after(
+    two_cores: tuple[Stack, int],
+) -> None:
+    """SIGSTOP core-b mid-load: its process, its sessions and its liveness lock stay (maybe a
+    commit's transaction too, its rows locked FOR SHARE). core-a claims its partitions at their
+    lapse and serves them while core-b is still frozen; resumed, core-b finds them taken and stops
+    with status 3, its writes never landing. Every completed call billed once, 0 overspend, the
+    audit clean; the time until core-b's accounts are answered again is printed, not asserted."""
+    stack, port_b = two_cores
+    accounts = _accounts_on_both(stack)  # core-a alone holds every partition here
+    log_b = stack.data_dir / "core-b-frozen.log"
+    core_b = _start_core_b(stack, port_b, log_b)
+    frozen = False
+    try:
+        # a cap several times larger: core-b's customers still calling well after the freeze
+        load = _Load(stack, accounts, [stack.base_url, stack.start_edge()], cap_calls=CAP_CALLS * 8)
+        load.start()
+        try:
+            wait_until(lambda: {i for i, *_ in load.completed} == set(range(len(accounts))), 60, "calls on both cores")
+            wait_until(lambda: len(load.completed) >= 12, 60, "12 calls")
+            core_a_log = stack.data_dir / "core.log"
+            taken_before = core_a_log.read_text(errors="replace").count("serving 128 more partitions")
+            core_b.send_signal(signal.SIGSTOP)
+            frozen, frozen_at, frozen_wall = True, time.monotonic(), time.time()
+            # Past core-b's lapse (the TTL) and the edges' leases (1 s), a call needs a core to admit it.
+            needs_a_core = frozen_at + LEASE_TTL_S + 1
+
+            def answered_meanwhile() -> float:
+                return min(
+                    (at for i, _, at, _ in load.completed if load.served_by[i] == "core-b" and at > needs_a_core),
+                    default=0.0,
+                )
+
+            answered_at = wait_until(answered_meanwhile, 60, "core-b's accounts answered while it is frozen")
+            assert core_b.poll() is None  # still frozen: core-a answered them
+            owners = {str(row[0]) for row in stack.query("SELECT DISTINCT owner FROM partition_leases")}
+            assert owners == {"core-a"}, owners
+            served = _logged_after(core_a_log, "serving 128 more partitions", taken_before)
+            print(
+                f"frozen: core-a served core-b's partitions {served - frozen_wall:.2f} s after SIGSTOP; "
+                f"a call for core-b's accounts answered {answered_at - frozen_at:.2f} s after it"
+                f" (the first past the lapse and the lease window, {needs_a_core - frozen_at:.0f} s)"
+            )
+            core_b.send_signal(signal.SIGCONT)
+            frozen = False
+            assert core_b.wait(timeout=60) == 3  # resumed, it found its partitions taken: fenced, it stops
+            assert "are another core's now" in log_b.read_text(errors="replace")
+            wait_until(lambda: len(load.capped) == len(accounts), 180, "every customer's cap")
+        finally:
+            load.join()
+        load.report("SIGSTOP", frozen_at)
+        load.check_billing(stack)
+        assert [row[0] for row in stack.query("SELECT DISTINCT owner FROM partition_leases")] == ["core-a"]
+        audit = stack.audit()
+        assert audit.ok, audit
+    finally:
+        if frozen:
+            core_b.send_signal(signal.SIGCONT)
+        stop_process(core_b)
+
+
+def _logged_after(log: pathlib.Path, text: str, skip: int) -> float:
+    """When (epoch seconds) `log` said `text` the (skip + 1)-th time (its timestamp, to the ms)."""
+    lines = [line for line in log.read_text(errors="replace").splitlines() if text in line]
+    stamp = lines[skip][:23]
+    return datetime.datetime.strptime(stamp, "%Y-%m-%d %H:%M:%S,%f").timestamp()
+
+
 def _the_rag_sweep_check_is_refused(stack: Stack, port_b: int) -> None:
     """Each core's memory holds its own accounts' objects only; the rag sweep deletes what the
     answer leaves out, so with several active cores the check is refused (a missed sweep loses
@@ -210,3 +329,45 @@ def _the_rag_sweep_check_is_refused(stack: Stack, port_b: int) -> None:
                     timeout=10,
                 )
             assert refused.value.code() == grpc.StatusCode.UNAVAILABLE
+
+
+RPM = 5
+
+
+def test_a_customers_rpm_window_moves_with_its_partition_when_it_is_handed_back(two_cores: tuple[Stack, int]) -> None:
+    """core-a alone admits a customer's RPM limit in full; core-b starts and core-a hands it the
+    customer's partition: the window goes along (in the release's transaction), so core-b refuses
+    the next call with 429 until the first calls leave their minute — an empty window there would
+    admit RPM more."""
+    stack, port_b = two_cores
+    account = next(a for a in (stack.new_account() for _ in range(60)) if _half(a["id"]) == 1)  # core-b's half
+    created = stack.call("POST", "/v1/customers", account["live"], {"external_id": "rpm", "rate_limit_rpm": RPM})
+    assert created.status in (200, 201), created.body
+    customer_id = created.json()["id"]
+    body = {"model": MODEL, "max_tokens": 8, "messages": [{"role": "user", "content": "within the minute"}]}
+
+    def call() -> tuple[int, str]:
+        answer = stack.call("POST", "/v1/chat/completions", account["live"], body, headers={"FC-Customer": customer_id})
+        return answer.status, answer.json().get("error", {}).get("code", "") if answer.status != 200 else ""
+
+    assert [call() for _ in range(RPM)] == [(200, "")] * RPM  # core-a admits them
+    assert call() == (429, "customer_rate_limit_exceeded")
+    log_b = stack.data_dir / "core-b-rpm.log"
+    core_b = _start_core_b(stack, port_b, log_b)
+    try:
+        handed = stack.data_dir / "core.log"
+        wait_until(lambda: "rate-limit windows with them" in handed.read_text(errors="replace"), 30, "the hand-back")
+        time.sleep(1.5)  # past the edge's lease window: whatever it admits now, core-b decided
+        handed_over = re.findall(r"(\d+) rate-limit windows handed over", log_b.read_text(errors="replace"))
+        assert handed_over and int(handed_over[0]) >= 1, handed_over  # the customer's at least
+        for _ in range(3):
+            assert call() == (429, "customer_rate_limit_exceeded")  # core-b counts core-a's calls
+        (posted,) = stack.query("SELECT COUNT(*) FROM usage_records WHERE customer_id = ?", customer_id)[0]
+        assert int(posted) == RPM
+    finally:
+        stop_process(core_b)
+
+
+def _half(account_id: str) -> int:
+    """0: core-a's half of the partitions with two cores (core-a sorts first), 1: core-b's."""
+    return partition_of(account_id, DEFAULT_PARTITIONS) % 2

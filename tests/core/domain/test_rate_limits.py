@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import copy
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from core.domain import state_partitions
 from core.domain.calls import CallRequest
 from core.domain.entities import Denial, Tier
 from core.domain.metering import Admission
@@ -355,3 +358,48 @@ def test_a_steady_stream_gets_exactly_rpm_per_minute(world: World, rpm: int) -> 
         world.clock.now = START + tick
         admitted += isinstance(world.admit(), Admission)
     assert admitted == rpm * 10
+
+
+# -- a partition handed back to another core (issue 25) ----------------------------------------------
+
+
+def test_a_customers_window_handed_over_with_its_partition_keeps_the_rpm_exact_at_the_new_core(
+    world: World,
+) -> None:
+    """The giver exports its leaving accounts' windows (core/services/partition_share.py
+    `hand_back`); the taker absorbs them: the calls admitted on the giver still count at the taker
+    for the rest of their 60 s. An IP's window names no account and stays."""
+    world.meter.rate_defaults = RateDefaults(ip_per_min=100)
+    limited(world, rpm=3)
+    for second in range(3):
+        world.clock.now = START + 10 * second
+        assert isinstance(world.meter.admit(with_ip("10.0.0.1")), Admission)
+    world.clock.now = START + 25
+    customer = world.state.customers["cus_1"]
+    leaving = {customer.account_id}
+    moved = world.meter.limiter.export(
+        lambda key: state_partitions.window_account(world.state, key) in leaving, world.clock()
+    )
+    assert [key for key, _ in moved] == [("customer", customer.id)]
+    assert [requests for _, requests, _ in moved[0][1]] == [1, 1, 1]
+    assert world.meter.limiter.export(lambda key: key[0] == "ip", world.clock())  # the IP's stayed
+
+    taker = copy.deepcopy(world)  # the same accounts, loaded by the other core: fresh windows
+    taker.meter.limiter = RateLimiter()
+    assert not isinstance(taker.admit(), Denial)  # empty windows would let a 4th call in
+    taker.meter.limiter = RateLimiter()
+    for key, entries in moved:
+        taker.meter.limiter.absorb(key, entries, taker.clock())
+    denial = refused(taker.admit())
+    assert denial.code == "customer_rate_limit_exceeded"
+    assert denial.retry_after_ms == 35_000  # the first call, admitted on the giver at START
+    taker.clock.now = START + 60
+    assert not isinstance(taker.admit(), Denial)  # it left the window on time
+
+
+def test_entries_older_than_the_window_are_not_absorbed() -> None:
+    limiter = RateLimiter(window_s=WINDOW_S)
+    limiter.absorb(("customer", "cus_1"), [(START, 1, 0), (START + 30, 1, 0)], START + 61)
+    layer = Layer("customer_rate_limit_exceeded", ("customer", "cus_1"), 1)
+    assert limiter.check_requests([layer], START + 61) is not None  # the one at START + 30 still counts
+    assert limiter.check_requests([layer], START + 90) is None

@@ -8,9 +8,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Connection, Engine, text
 
-from core.store import core_addresses
+from core.store import core_addresses, partition_windows
 from core.store.engine import make_engine
 from core.store.migrate import upgrade
 from core.store.partition_leases import Fence, PartitionFenced, PartitionLeases
@@ -38,6 +38,7 @@ def fresh(engine: Engine) -> Engine:
     with engine.begin() as connection:
         connection.execute(text("DELETE FROM partition_leases"))
         connection.execute(text("DELETE FROM core_addresses"))
+        connection.execute(text("DELETE FROM partition_windows"))
         connection.execute(text("DELETE FROM transfers"))
         connection.execute(text("DELETE FROM ledger_totals"))
     return engine
@@ -135,4 +136,68 @@ def test_a_frozen_cores_lapsed_partitions_are_claimed_but_a_released_one_is_left
         assert frozen.renew() == {1, 2}  # resumed: lost, it stops
     finally:
         frozen.drop_liveness_lock()
+        b.drop_liveness_lock()
+
+
+def test_a_core_that_stops_renewing_is_left_out_of_the_split_until_it_renews_again(fresh: Engine) -> None:
+    """The heartbeat: a core whose renewals stopped (frozen, its liveness lock still held) is not
+    counted in the split once its heartbeat is older than `fresh_ms`, so nothing is handed back to
+    it; its next renewal counts it again — unless that renewal finds a partition lost (then it
+    writes no heartbeat: it stops)."""
+    a = _core(fresh, "core-a", "127.0.0.1:1")
+    b = _core(fresh, "core-b", "127.0.0.1:2")
+    b.on_renew = lambda connection: core_addresses.heartbeat(connection, "core-b", "127.0.0.1:2")
+    try:
+        assert core_addresses.live_cores(fresh, "core-a", fresh_ms=60_000) == ["core-a", "core-b"]
+        b.claim([1])
+        _age_heartbeat(fresh, "core-b")  # as after a freeze longer than fresh_ms
+        assert core_addresses.live_cores(fresh, "core-a", fresh_ms=60_000) == ["core-a"]
+        assert core_addresses.preferred_partitions(PARTITIONS, ["core-a"], "core-a") == set(range(PARTITIONS))
+        assert b.renew() == set()  # resumed in time: renewing again, counted again
+        assert core_addresses.live_cores(fresh, "core-a", fresh_ms=60_000) == ["core-a", "core-b"]
+        _age_heartbeat(fresh, "core-b")
+        with fresh.begin() as connection:  # frozen past the lapse: another core claimed its partition
+            connection.execute(text("UPDATE partition_leases SET owner = 'core-a', epoch = epoch + 1"))
+        assert b.renew() == {1}
+        assert core_addresses.live_cores(fresh, "core-a", fresh_ms=60_000) == ["core-a"]
+    finally:
+        a.drop_liveness_lock()
+        b.drop_liveness_lock()
+
+
+def _age_heartbeat(engine: Engine, core_id: str) -> None:
+    with engine.begin() as connection:
+        connection.execute(
+            text("UPDATE core_addresses SET updated_at_ms = updated_at_ms - 3600000 + 1 WHERE core_id = :c"),
+            {"c": core_id},
+        )
+
+
+def test_a_hand_back_writes_its_windows_in_the_release_and_the_taker_takes_them_once(fresh: Engine) -> None:
+    """Rate-limit windows go with a partition handed back: written in the release's transaction for
+    the partitions it released, read and deleted by the core that claims them. A giver already
+    fenced (its partition claimed by another at its lapse) releases nothing and writes nothing."""
+    a = _core(fresh, "core-a", "127.0.0.1:1")
+    b = _core(fresh, "core-b", "127.0.0.1:2")
+    windows = [
+        (2, ("customer", "cus_2"), [(100.0, 1, 10), (101.5, 1, 20)]),
+        (3, ("account", "acct_3", "True"), [(102.0, 16, 0)]),
+    ]
+
+    def with_windows(connection: Connection, released: set[int]) -> None:
+        partition_windows.save(connection, [w for w in windows if w[0] in released])
+
+    try:
+        a.claim([2, 3])
+        with fresh.begin() as connection:  # partition 3 taken from core-a behind its back (a lapse)
+            connection.execute(
+                text("UPDATE partition_leases SET owner = 'core-b', epoch = epoch + 1 WHERE partition = 3")
+            )
+        a.hand_back([2, 3], with_windows)
+        assert partition_windows.take(fresh, [3]) == []  # fenced on 3: nothing written for it
+        assert set(b.claim([2])) == {2}
+        assert partition_windows.take(fresh, [2, 3]) == [(("customer", "cus_2"), [(100.0, 1, 10), (101.5, 1, 20)])]
+        assert partition_windows.take(fresh, [2]) == []  # taken once
+    finally:
+        a.drop_liveness_lock()
         b.drop_liveness_lock()

@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
 from sqlalchemy import Engine, func, select, text
+from sqlalchemy.exc import DBAPIError
 
 from core.domain.entities import IdempotentResponse, Transfer
 from core.domain.retention import IdempotencyPurge
+from core.store.driver_sql import execute_many
 from core.store.engine import make_engine
 from core.store.migrate import upgrade
 from core.store.partition_leases import (
@@ -23,6 +26,7 @@ from core.store.partition_leases import (
     PartitionFenced,
     PartitionLeases,
     check_partition_count,
+    session_name,
 )
 from core.store.tables import IDEMPOTENCY, TRANSFERS
 from core.store.writer import GroupCommitWriter
@@ -191,6 +195,45 @@ def test_a_takeover_waits_for_a_commit_in_flight(fresh: Engine) -> None:
     taker.join(10)
     assert claimed == {p: 2 for p in range(PARTITIONS)}
     assert _rows(fresh, "t_in_flight") == 1
+
+
+@pytest.mark.parametrize("pipelined", [False, True])
+def test_a_frozen_commit_holding_lease_rows_ends_with_its_session_and_the_claim_goes_on(
+    fresh: Engine, pipelined: bool
+) -> None:
+    """A core frozen (SIGSTOP) between its fence check and its COMMIT keeps the rows it locked FOR
+    SHARE (and those its statements wrote): unbounded, every claim of its lapsed partitions would
+    wait until it is resumed. Its transaction ends with its session — by its own idle bound after a
+    plain statement; after a pipelined executemany (psycopg), where that bound never fires, by the
+    claiming core, which ends a lapsed owner's sessions idle in a transaction past the TTL. The
+    claim then proceeds and the frozen commit never lands."""
+    url = fresh.url.render_as_string(hide_password=False)
+    frozen_engine = make_engine(url, application_name=session_name("core-a"))  # as a core names its sessions
+    first = PartitionLeases(frozen_engine, Fence("core-a", PARTITIONS, idle_ms=300), ttl_s=0.001)
+    first.claim()
+    wait_until(lambda: _live_leases(fresh) == 0, 10, "the leases to lapse")
+    taker = PartitionLeases(fresh, Fence("core-b", PARTITIONS), ttl_s=0.4)
+    claimed: dict[int, int] = {}
+    try:
+        with frozen_engine.connect() as connection:
+            connection.begin()
+            first.fence.check(connection, ["acct_1"])
+            if pipelined:  # how the group commit writes its rows (core/store/driver_sql.py)
+                execute_many(connection, TRANSFERS.insert(), [_row("t_frozen", "acct_1"), _row("t_frozen_2", "acct_1")])
+            else:
+                connection.execute(TRANSFERS.insert(), [_row("t_frozen", "acct_1")])
+            # frozen here: no COMMIT comes. The taker's rounds (each claim waits TTL / 4 at most):
+            for _ in range(100):
+                claimed.update(taker.claim())
+                if claimed:
+                    break
+                time.sleep(0.1)
+            assert claimed == {p: 2 for p in range(PARTITIONS)}, "the claim still waits on the frozen transaction"
+            with pytest.raises(DBAPIError):  # resumed: its session was ended, its commit cannot land
+                connection.commit()
+        assert _rows(fresh, "t_frozen") == 0
+    finally:
+        frozen_engine.dispose()
 
 
 def test_a_restart_under_the_same_id_takes_its_partitions_back_and_fences_its_older_self(fresh: Engine) -> None:
