@@ -22,7 +22,7 @@ from core.domain.entities import (
 )
 from core.domain.periods import period_bounds
 from core.services.core import Core, Principal, require_scope
-from core.services.pages import page
+from core.services.pages import page, page_by_id
 from core.store.tables import ACCOUNTS
 from ringside_server.errors import RingsideError
 from ringside_server.ids import new_sortable_id
@@ -118,6 +118,8 @@ def list_accounts(
 ) -> tuple[list[Account], bool]:
     _require_admin(principal)
     accounts = sorted(core.state.accounts.values(), key=lambda a: a.id, reverse=True)
+    if core.ownership.serving is not None:  # several active cores: this core's part (core/rpc/fanout.py)
+        return page_by_id(accounts, lambda a: a.id, limit, starting_after, ending_before)
     return page(accounts, lambda a: a.id, limit, starting_after, ending_before)
 
 
