@@ -113,12 +113,21 @@ async def bootstrap(core: Core) -> NewAccount | None:
     return await _create_account(core, "default")
 
 
+def _stored(core: Core, account_id: str) -> bool:
+    """An account another core serves (the operator's cursor; one primary-key read)."""
+    with core.engine.connect() as connection:
+        return connection.execute(select(ACCOUNTS.c.id).where(ACCOUNTS.c.id == account_id[:64])).first() is not None
+
+
 def list_accounts(
     core: Core, principal: Principal, limit: int, starting_after: str, ending_before: str
 ) -> tuple[list[Account], bool]:
     _require_admin(principal)
     accounts = sorted(core.state.accounts.values(), key=lambda a: a.id, reverse=True)
     if core.ownership.serving is not None:  # several active cores: this core's part (core/rpc/fanout.py)
+        for cursor, param in ((starting_after, "starting_after"), (ending_before, "ending_before")):
+            if cursor and cursor not in core.state.accounts and not _stored(core, cursor):
+                raise RingsideError("invalid_request", f"No such object: '{cursor[:100]}'.", param)
         return page_by_id(accounts, lambda a: a.id, limit, starting_after, ending_before)
     return page(accounts, lambda a: a.id, limit, starting_after, ending_before)
 
