@@ -395,6 +395,16 @@ def test_the_calls_that_list_across_accounts_see_both_cores_accounts(two_cores: 
                     break
                 after = page.stores[-1].store.id
             assert sorted(set(indexed) & set(stores)) == sorted(stores) and len(indexed) == len(set(indexed))
+        # Deleting a store (a record naming only its id, fenced on its account's partition) on
+        # either core, then the sweep's check no longer finds it live.
+        for store_id, account_id in stores.items():
+            key = next(a["live"] for a in accounts if a["id"] == account_id)
+            deleted = stack.call("DELETE", f"/v1/vector_stores/{store_id}", key)
+            assert deleted.status == 200, deleted.body
+        for port in ports.values():
+            request = files_pb2.LiveRagObjectsRequest(store_ids=list(stores))
+            live = _internal(stack, port, files_pb2_grpc.FilesServiceStub, "LiveRagObjects", request)
+            assert list(live.store_ids) == []
     finally:
         stop_process(core_b)  # a clean stop: core-a takes its partitions back
     wait_until(
