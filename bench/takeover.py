@@ -229,6 +229,7 @@ def run(work: Path, url: str, upstream: FakeUpstream, ttl_s: float, pause: bool)
         {
             "RINGSIDE_CORE_LEASE_TTL_S": str(ttl_s),
             "RINGSIDE_CORE_ADDRESS": f"ipv4:127.0.0.1:{stack.grpc_port},127.0.0.1:{standby_port}",
+            "RINGSIDE_CORE_SHARE": "all",  # an active core and a standby (`fair` is the default)
             "RINGSIDE_LOG_LEVEL": "INFO",
         }
     )

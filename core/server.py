@@ -46,7 +46,14 @@ from core.services.accounts import NewAccount
 from core.services.core import Core
 from core.services.metering import run_expiry
 from core.services.ownership import Ownership, key_router
-from core.services.partition_share import claim_share, keep_share, leaving_windows, load_partitions, saving
+from core.services.partition_share import (
+    advertised,
+    claim_share,
+    keep_share,
+    leaving_windows,
+    load_partitions,
+    saving,
+)
 from core.services.partitions import claim_partitions, keep_partitions
 from core.store.core_addresses import forget
 from core.store.engine import make_engine, restrict_files
@@ -222,7 +229,9 @@ async def open_core(settings: Settings) -> Core:
     )
     core.partition_leases = leases
     if fair and leases is not None:
-        core.ownership = Ownership(settings.core_partitions, serving=frozenset(leases.fence.held))
+        core.ownership = Ownership(
+            settings.core_partitions, serving=frozenset(leases.fence.held), address=advertised(settings)
+        )
         core.meter.route_key = key_router(core.ownership, engine)
         assert renewal is not None  # renewing since the claim: loading the share must not let it lapse
         renewal = asyncio.create_task(keep_share(core, settings, renewal), name="partition-share")

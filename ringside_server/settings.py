@@ -122,10 +122,11 @@ class Settings(BaseSettings):
     core_partitions: int = Field(default=256, ge=1, le=65_536)
     core_lease_ttl_s: float = Field(default=5.0, ge=1, le=300)
     core_id: str | None = Field(default=None, min_length=1, max_length=200)
-    # How the partitions spread over the cores of a database (docs/scaling.md): `all` — one core
-    # claims every partition and serves, the others wait as standbys; `fair` — every live core
-    # claims its share and serves it, the clients routing each call to its account's owner.
-    core_share: str = Field(default="all", pattern="^(all|fair)$")
+    # How the partitions spread over the cores of a PostgreSQL database (docs/scaling.md; SQLite has
+    # one core): `fair` (the default) — every live core claims its share and serves it, the clients
+    # routing each call to its account's owner; `all` — one core claims every partition and serves,
+    # the others wait as standbys.
+    core_share: str = Field(default="fair", pattern="^(all|fair)$")
     # The address the edges reach this core at (the partition map; `fair` only); default the listen address.
     core_advertise_address: str | None = Field(default=None, min_length=1, max_length=300)
     # Group commit: how many writes may share one transaction, and how long the writer lingers

@@ -6,8 +6,10 @@ from core.domain.entities import Account
 from core.rpc.auth import Authenticator
 from core.rpc.base import Base, Context, rpc
 from core.rpc.convert import account_to, key_to, model_list_from
+from core.rpc.fanout import ask_peers, local_only, merge_pages
 from core.services import accounts
 from core.services.core import Core
+from core.services.pages import DEFAULT_LIMIT
 from ringside.core.v1 import accounts_pb2, accounts_pb2_grpc, keys_pb2, keys_pb2_grpc
 
 
@@ -74,6 +76,9 @@ class AccountSettingsMixin:
         return accounts_pb2.TopUpAccountBalanceResponse(account=account_to(account, balance), transfer_id=transfer.id)
 
 
+LIST_ACCOUNTS = "/ringside.core.v1.AccountsService/ListAccounts"
+
+
 class AccountsServicer(AccountSettingsMixin, Base, accounts_pb2_grpc.AccountsServiceServicer):
     @rpc
     async def CreateAccount(
@@ -90,16 +95,26 @@ class AccountsServicer(AccountSettingsMixin, Base, accounts_pb2_grpc.AccountsSer
     async def ListAccounts(
         self, request: accounts_pb2.ListAccountsRequest, context: Context
     ) -> accounts_pb2.ListAccountsResponse:
+        local = local_only(self.core, context)
         items, has_more = accounts.list_accounts(
             self.core,
-            self.auth.principal(context),
+            self.auth.principal(context, local_admin=local),
             request.page.limit,
             request.page.starting_after,
             request.page.ending_before,
         )
-        return accounts_pb2.ListAccountsResponse(
-            accounts=[account_to(a, accounts.prepaid_balance(self.core, a.id)) for a in items], has_more=has_more
+        found = [account_to(a, accounts.prepaid_balance(self.core, a.id)) for a in items]
+        if local:
+            return accounts_pb2.ListAccountsResponse(accounts=found, has_more=has_more)
+        # Several active cores: each lists its own accounts around the cursor; the page of the union.
+        others = await ask_peers(
+            self.core, context, LIST_ACCOUNTS, request, accounts_pb2.ListAccountsResponse.FromString
         )
+        pages = [(found, has_more), *((list(o.accounts), o.has_more) for o in others)]
+        merged, more = merge_pages(
+            pages, lambda a: a.id, request.page.limit or DEFAULT_LIMIT, bool(request.page.ending_before)
+        )
+        return accounts_pb2.ListAccountsResponse(accounts=merged, has_more=more)
 
 
 class ApiKeysServicer(Base, keys_pb2_grpc.ApiKeysServiceServicer):

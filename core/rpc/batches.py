@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from core.domain.batches import Batch
 from core.rpc.base import MAX_PROTO_STRING, Base, Context, rpc
+from core.rpc.fanout import ask_peers, interleave, local_only
 from core.services import batches
 from ringside.core.v1 import batches_pb2 as pb
 from ringside.core.v1 import batches_pb2_grpc
@@ -39,6 +40,9 @@ def batch_to(batch: Batch) -> pb.Batch:
 
 def _file(result: pb.BatchResultFile, present: bool) -> batches.ResultFile | None:
     return batches.ResultFile(result.id[:MAX_ID], result.bytes, result.sha256[:MAX_ID]) if present else None
+
+
+PENDING_BATCHES = "/ringside.core.v1.BatchesService/PendingBatches"
 
 
 class BatchesServicer(Base, batches_pb2_grpc.BatchesServiceServicer):
@@ -82,12 +86,17 @@ class BatchesServicer(Base, batches_pb2_grpc.BatchesServiceServicer):
     @rpc
     async def PendingBatches(self, request: pb.PendingBatchesRequest, context: Context) -> pb.PendingBatchesResponse:
         self.auth.internal(context)
-        found = batches.pending(self.core, request.limit or 100)
-        return pb.PendingBatchesResponse(
-            batches=[
-                pb.PendingBatch(batch_id=b.id, customer_id=b.customer_id or "", account_id=b.account_id) for b in found
-            ]
-        )
+        limit = request.limit or 100
+        found = [
+            pb.PendingBatch(batch_id=b.id, customer_id=b.customer_id or "", account_id=b.account_id)
+            for b in batches.pending(self.core, limit)
+        ]
+        if not local_only(self.core, context):  # several active cores: each lists its own accounts'
+            others = await ask_peers(
+                self.core, context, PENDING_BATCHES, request, pb.PendingBatchesResponse.FromString, partial_ok=True
+            )
+            found = interleave([found, *(o.batches for o in others)], lambda b: b.batch_id, limit)
+        return pb.PendingBatchesResponse(batches=found)
 
     @rpc
     async def GetBatchJob(self, request: pb.BatchJobRequest, context: Context) -> pb.BatchJobResponse:

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from core.domain.billing import PeriodRecord, StripeSettings, SyncRun, redact
 from core.rpc.base import MAX_PROTO_STRING, Base, Context, rpc
+from core.rpc.fanout import ask_peers, local_only, merge_cursor_pages
 from core.services import periods, stripe_sync
 from core.services.stripe_sync import Outcome
 from ringside.core.v1 import billing_pb2, billing_pb2_grpc
 
 MAX_CURSOR = 200
+CLOSE_PERIODS = "/ringside.core.v1.BillingService/ClosePeriods"
+PLAN_STRIPE_SYNC = "/ringside.core.v1.BillingService/PlanStripeSync"
+COMMIT_STRIPE_SYNC = "/ringside.core.v1.BillingService/CommitStripeSync"
 
 
 def period_to(p: PeriodRecord) -> billing_pb2.Period:
@@ -60,7 +64,18 @@ class BillingServicer(Base, billing_pb2_grpc.BillingServiceServicer):
     ) -> billing_pb2.ClosePeriodsResponse:
         self.auth.internal(context)
         result = await periods.close_periods(self.core, request.limit)
-        return billing_pb2.ClosePeriodsResponse(closed=result.closed, waiting=result.waiting, has_more=result.has_more)
+        answer = billing_pb2.ClosePeriodsResponse(
+            closed=result.closed, waiting=result.waiting, has_more=result.has_more
+        )
+        if not local_only(self.core, context):  # several active cores: each closes its own accounts'
+            others = await ask_peers(
+                self.core, context, CLOSE_PERIODS, request, billing_pb2.ClosePeriodsResponse.FromString
+            )
+            for other in others:
+                answer.closed += other.closed
+                answer.waiting += other.waiting
+                answer.has_more = answer.has_more or other.has_more
+        return answer
 
     @rpc
     async def ListPeriods(
@@ -105,7 +120,7 @@ class BillingServicer(Base, billing_pb2_grpc.BillingServiceServicer):
         pushes, last, has_more = await stripe_sync.plan(
             self.core, request.run_id, request.after_customer_id[:MAX_CURSOR], request.limit
         )
-        return billing_pb2.PlanStripeSyncResponse(
+        answer = billing_pb2.PlanStripeSyncResponse(
             pushes=[
                 billing_pb2.StripePush(
                     customer_id=p.customer.id,
@@ -123,6 +138,17 @@ class BillingServicer(Base, billing_pb2_grpc.BillingServiceServicer):
             last_customer_id=last,
             has_more=has_more,
         )
+        if local_only(self.core, context):
+            return answer
+        # Several active cores: each plans its own customers after the cursor; the merged batch
+        # stops where every core has planned (a push planned beyond it is planned again, the same
+        # one — its identifier kept — by the next batch).
+        others = await ask_peers(
+            self.core, context, PLAN_STRIPE_SYNC, request, billing_pb2.PlanStripeSyncResponse.FromString
+        )
+        pages = [(list(a.pushes), a.last_customer_id, a.has_more) for a in (answer, *others)]
+        merged, last, more = merge_cursor_pages(pages, lambda p: p.customer_id, request.limit)
+        return billing_pb2.PlanStripeSyncResponse(pushes=merged, last_customer_id=last, has_more=more)
 
     @rpc
     async def CommitStripeSync(
@@ -136,6 +162,11 @@ class BillingServicer(Base, billing_pb2_grpc.BillingServiceServicer):
             for o in request.outcomes
         ]
         committed = await stripe_sync.commit(self.core, request.run_id, outcomes, request.finish)
+        if not local_only(self.core, context):  # several active cores: each commits its customers'
+            others = await ask_peers(
+                self.core, context, COMMIT_STRIPE_SYNC, request, billing_pb2.CommitStripeSyncResponse.FromString
+            )
+            committed += sum(other.committed for other in others)
         return billing_pb2.CommitStripeSyncResponse(committed=committed)
 
     @rpc

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from core.domain.files import StoredFile
 from core.rpc.base import MAX_PROTO_STRING, Base, Context, rpc
+from core.rpc.fanout import ask_peers, local_only, merge_live
 from core.services import files
 from ringside.core.v1 import files_pb2, files_pb2_grpc
-from ringside_server.errors import RingsideError
 
 
 def file_to(stored: StoredFile) -> files_pb2.File:
@@ -20,6 +20,9 @@ def file_to(stored: StoredFile) -> files_pb2.File:
         sha256=stored.sha256,
         created=stored.created,
     )
+
+
+LIVE_RAG_OBJECTS = "/ringside.core.v1.FilesService/LiveRagObjects"
 
 
 class FilesServicer(Base, files_pb2_grpc.FilesServiceServicer):
@@ -73,13 +76,7 @@ class FilesServicer(Base, files_pb2_grpc.FilesServiceServicer):
         self, request: files_pb2.LiveRagObjectsRequest, context: Context
     ) -> files_pb2.LiveRagObjectsResponse:
         self.auth.internal(context)
-        if self.core.ownership.serving is not None:
-            # Several active cores: this core's memory holds its own accounts' objects only, and an
-            # object missing from the answer would be deleted by the sweep. Refused: a missed sweep
-            # loses nothing (workers/rag_ingest/sweep.py); answering across cores is not built yet.
-            raise RingsideError(
-                "service_unavailable", "The RAG sweep's check is not available with several active cores."
-            )
+        served = self.core.ownership.serving  # what this core's memory holds as it answers (no await below)
         live_files, live_stores, live_contents = files.live_rag_objects(
             self.core,
             [i[:100] for i in request.file_ids],
@@ -88,6 +85,19 @@ class FilesServicer(Base, files_pb2_grpc.FilesServiceServicer):
         )
         pairs = [(pair.store_id[:100], pair.file_id[:100]) for pair in request.attachments]
         attached = [files_pb2.StoreFilePair(store_id=s, file_id=f) for s, f in files.live_attachments(self.core, pairs)]
-        return files_pb2.LiveRagObjectsResponse(
+        answer = files_pb2.LiveRagObjectsResponse(
             file_ids=live_files, store_ids=live_stores, sha256s=live_contents, attachments=attached
         )
+        if served is None:  # one active core: every partition
+            return answer
+        answer.served_partitions.extend(sorted(served))
+        if local_only(self.core, context):
+            return answer
+        # Several active cores: an id is live when any core says so. An object missing from the
+        # answer is deleted by the sweep, so a core not answering refuses the whole call (ask_peers),
+        # and so does a partition no answering core served (between two owners): a missed sweep
+        # loses nothing (workers/rag_ingest/sweep.py).
+        others = await ask_peers(
+            self.core, context, LIVE_RAG_OBJECTS, request, files_pb2.LiveRagObjectsResponse.FromString
+        )
+        return merge_live(answer, others, self.core.ownership.partitions)

@@ -5,12 +5,15 @@ from __future__ import annotations
 from core.domain.vector_store_files import VectorStoreFile
 from core.domain.vector_store_migrations import VectorStoreMigration
 from core.rpc.base import MAX_PROTO_STRING, Base, Context, rpc
+from core.rpc.fanout import ask_peers, interleave, local_only, merge_cursor_pages
 from core.services import vector_store_ingests
 from core.services import vector_store_migrations as migrations
 from core.services.vector_store_files import rows_of
 from ringside.core.v1 import vector_stores_pb2 as pb
 
 MAX_INDEXED_STORES = 100  # stores per IndexedStores page
+PENDING_MIGRATIONS = "/ringside.core.v1.VectorStoresService/PendingMigrations"
+INDEXED_STORES = "/ringside.core.v1.VectorStoresService/IndexedStores"
 
 
 def migration_to(m: VectorStoreMigration) -> pb.Migration:
@@ -87,9 +90,18 @@ class MigrationMethods(Base):
         self, request: pb.PendingMigrationsRequest, context: Context
     ) -> pb.PendingMigrationsResponse:
         self.auth.internal(context)
-        return pb.PendingMigrationsResponse(
-            migrations=[migration_to(m) for m in migrations.pending(self.core, request.limit)]
-        )
+        found = [migration_to(m) for m in migrations.pending(self.core, request.limit)]
+        if not local_only(self.core, context):  # several active cores: each lists its own accounts'
+            others = await ask_peers(
+                self.core,
+                context,
+                PENDING_MIGRATIONS,
+                request,
+                pb.PendingMigrationsResponse.FromString,
+                partial_ok=True,
+            )
+            found = interleave([found, *(o.migrations for o in others)], lambda m: m.id, request.limit)
+        return pb.PendingMigrationsResponse(migrations=found)
 
     @rpc
     async def GetMigrationJob(self, request: pb.MigrationJobRequest, context: Context) -> pb.MigrationJobResponse:
@@ -136,7 +148,14 @@ class MigrationMethods(Base):
             rows = rows_of(self.core, store_id)
             store = store_to(self.core.state.vector_stores[store_id], rows)
             page.append(pb.IndexedStore(store=store, files=self._completed_files(rows)))
-        return pb.IndexedStoresResponse(stores=page, has_more=len(ids) > limit)
+        if local_only(self.core, context):
+            return pb.IndexedStoresResponse(stores=page, has_more=len(ids) > limit)
+        # Several active cores: a walk by store id over every core's stores (a rebuild must miss none).
+        others = await ask_peers(self.core, context, INDEXED_STORES, request, pb.IndexedStoresResponse.FromString)
+        pages = [(page, page[-1].store.id if page else "", len(ids) > limit)]
+        pages += [(list(o.stores), o.stores[-1].store.id if o.stores else "", o.has_more) for o in others]
+        merged, _, more = merge_cursor_pages(pages, lambda s: s.store.id, limit)
+        return pb.IndexedStoresResponse(stores=merged, has_more=more)
 
     @rpc
     async def ProgressMigration(self, request: pb.ProgressMigrationRequest, context: Context) -> pb.MigrationResponse:

@@ -7,6 +7,7 @@ import orjson
 from core.domain.vector_store_files import MAX_BATCH, VectorStoreFile, file_counts
 from core.domain.vector_stores import VectorStore
 from core.rpc.base import MAX_PROTO_STRING, Context, rpc
+from core.rpc.fanout import ask_peers, interleave, local_only
 from core.rpc.vector_store_migrations import MigrationMethods, migration_to
 from core.services import vector_store_files, vector_store_migrations, vector_store_queries, vector_stores
 from core.services.vector_store_files import BatchFile, rows_of
@@ -15,6 +16,7 @@ from ringside.core.v1 import vector_stores_pb2, vector_stores_pb2_grpc
 from ringside_server.errors import RingsideError
 
 pb = vector_stores_pb2
+PENDING_INGESTS = "/ringside.core.v1.VectorStoresService/PendingIngests"
 
 
 def store_to(store: VectorStore, rows: list[VectorStoreFile]) -> pb.VectorStore:
@@ -206,19 +208,23 @@ class VectorStoresServicer(MigrationMethods, vector_stores_pb2_grpc.VectorStores
     async def PendingIngests(self, request: pb.PendingIngestsRequest, context: Context) -> pb.PendingIngestsResponse:
         self.auth.internal(context)
         rows = vector_store_files.pending(self.core, request.limit)
-        return pb.PendingIngestsResponse(
-            ingests=[
-                pb.PendingIngest(
-                    store_id=r.store_id,
-                    file_id=r.file_id,
-                    created=r.created,
-                    customer_id=r.customer_id or "",
-                    account_id=r.account_id,
-                    attach_id=r.attach_id,
-                )
-                for r in rows
-            ]
-        )
+        found = [
+            pb.PendingIngest(
+                store_id=r.store_id,
+                file_id=r.file_id,
+                created=r.created,
+                customer_id=r.customer_id or "",
+                account_id=r.account_id,
+                attach_id=r.attach_id,
+            )
+            for r in rows
+        ]
+        if not local_only(self.core, context):  # several active cores: each lists its own accounts'
+            others = await ask_peers(
+                self.core, context, PENDING_INGESTS, request, pb.PendingIngestsResponse.FromString, partial_ok=True
+            )
+            found = interleave([found, *(o.ingests for o in others)], lambda i: (i.store_id, i.file_id), request.limit)
+        return pb.PendingIngestsResponse(ingests=found)
 
     @rpc
     async def GetIngestJob(self, request: pb.IngestJobRequest, context: Context) -> pb.IngestJobResponse:

@@ -22,7 +22,7 @@ from core.domain.entities import (
 )
 from core.domain.periods import period_bounds
 from core.services.core import Core, Principal, require_scope
-from core.services.pages import page
+from core.services.pages import page, page_by_id
 from core.store.tables import ACCOUNTS
 from ringside_server.errors import RingsideError
 from ringside_server.ids import new_sortable_id
@@ -113,11 +113,22 @@ async def bootstrap(core: Core) -> NewAccount | None:
     return await _create_account(core, "default")
 
 
+def _stored(core: Core, account_id: str) -> bool:
+    """An account another core serves (the operator's cursor; one primary-key read)."""
+    with core.engine.connect() as connection:
+        return connection.execute(select(ACCOUNTS.c.id).where(ACCOUNTS.c.id == account_id[:64])).first() is not None
+
+
 def list_accounts(
     core: Core, principal: Principal, limit: int, starting_after: str, ending_before: str
 ) -> tuple[list[Account], bool]:
     _require_admin(principal)
     accounts = sorted(core.state.accounts.values(), key=lambda a: a.id, reverse=True)
+    if core.ownership.serving is not None:  # several active cores: this core's part (core/rpc/fanout.py)
+        for cursor, param in ((starting_after, "starting_after"), (ending_before, "ending_before")):
+            if cursor and cursor not in core.state.accounts and not _stored(core, cursor):
+                raise RingsideError("invalid_request", f"No such object: '{cursor[:100]}'.", param)
+        return page_by_id(accounts, lambda a: a.id, limit, starting_after, ending_before)
     return page(accounts, lambda a: a.id, limit, starting_after, ending_before)
 
 

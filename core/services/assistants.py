@@ -177,7 +177,7 @@ async def update(
 async def delete(core: Core, principal: Principal, object_id: str, kind: str, customer_ref: str, parent_id: str) -> str:
     _write_scope(core, principal, kind)
     found = await _visible(core, principal, object_id, kind, customer_ref, parent_id)
-    await core.writer.write([AssistantObjectDeletion(found.id)])
+    await core.writer.write([AssistantObjectDeletion(found.id)], accounts=(found.account_id,))  # fenced on its account
     return found.id
 
 

@@ -155,7 +155,7 @@ async def delete(
             core.state.store_files.get(store_id, {}).pop(stored.id, None)
 
     detaches = [VectorStoreFileDetach(store_id, stored.id) for store_id in attached]
-    await core.writer.write_then_apply([FileDeletion(stored.id, now), *detaches], forget)
+    await core.writer.write_then_apply([FileDeletion(stored.id, now), *detaches], forget, accounts=(stored.account_id,))
     return stored, left
 
 

@@ -1,7 +1,8 @@
 """Which accounts this core serves (issue 25, docs/scaling.md "Partitions over active cores").
 
-With `RINGSIDE_CORE_SHARE=all` (the default, and always on SQLite) a serving core holds every
-partition and `serving` is None: every check passes, nothing changes. With `fair` a core serves
+With `RINGSIDE_CORE_SHARE=all` (and always on SQLite) a serving core holds every partition and
+`serving` is None: every check passes, nothing changes. With `fair` (the default on PostgreSQL;
+the calls listing across accounts are answered by every live core, core/rpc/fanout.py) a core serves
 only the partitions it holds *and has loaded*; a call for another core's account is answered
 "not owner" (`NotOwner`: FAILED_PRECONDITION, the account and the owner's address in trailing
 metadata) before it reads or writes anything, and the client (ringside_server/core_routing.py)
@@ -56,6 +57,8 @@ class Ownership:
     serving: frozenset[int] | None = None
     # Partition → the address of the core holding it (the partition map; refreshed by the lease loop).
     owners: dict[int, str] = field(default_factory=dict)
+    # This core's advertised address (`fair`): left out when a list is asked of the other cores.
+    address: str = ""
 
     def serves_account(self, account_id: str) -> bool:
         return self.serving is None or partition_of(account_id, self.partitions) in self.serving

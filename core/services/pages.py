@@ -34,3 +34,23 @@ def page(
         before = items[: ids.index(ending_before)]
         return list(before[-limit:]), len(before) > limit
     return list(items[:limit]), len(items) > limit
+
+
+def page_by_id(
+    items: Sequence[T], key: Callable[[T], str], limit: int, starting_after: str, ending_before: str
+) -> tuple[list[T], bool]:
+    """`page` for one core's part of a list spread over several active cores: `items` sorted by id,
+    largest first; a cursor is compared with the ids, not looked for (it may be another core's)."""
+    if limit == 0:
+        limit = DEFAULT_LIMIT
+    if not 1 <= limit <= MAX_LIMIT:
+        raise RingsideError("invalid_request", "limit must be between 1 and 100.", "limit")
+    if starting_after and ending_before:
+        raise RingsideError("invalid_request", "Use starting_after or ending_before, not both.", "starting_after")
+    if starting_after:
+        rest = [item for item in items if key(item) < starting_after]
+        return rest[:limit], len(rest) > limit
+    if ending_before:
+        before = [item for item in items if key(item) > ending_before]
+        return before[-limit:], len(before) > limit
+    return list(items[:limit]), len(items) > limit

@@ -82,5 +82,5 @@ async def delete(core: Core, principal: Principal, response_id: str, customer_re
     found = await read(store.stored_response, core.engine, response_id[:MAX_ID])
     if found is None or not visible_to(found, principal.account_id, principal.livemode, reader):
         raise _not_found(response_id)
-    await core.writer.write([StoredResponseDeletion(found.id)])
+    await core.writer.write([StoredResponseDeletion(found.id)], accounts=(found.account_id,))  # fenced on its account
     return found.id

@@ -69,7 +69,7 @@ async def delete(core: Core, principal: Principal, ref: str) -> Slot:
         slot.deleted_at = now
         core.state.slots_by_name.pop((slot.account_id, slot.livemode, slot.name), None)
 
-    await core.writer.write_then_apply([SlotDeletion(slot.id, now)], forget)
+    await core.writer.write_then_apply([SlotDeletion(slot.id, now)], forget, accounts=(slot.account_id,))
     return slot
 
 

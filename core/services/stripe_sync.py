@@ -113,9 +113,14 @@ async def plan(core: Core, run_id: str, after: str, limit: int) -> tuple[list[Pu
 
         cursors, billed, sums, runs = await loop.run_in_executor(None, read)
         records: list[object] = []
-        if not after:  # the run's first batch: a status row for every tenant that syncs
+        if not after:  # the run's first batch: a status row for every tenant that syncs (each
+            # core its own accounts' with several active cores: core/rpc/fanout.py asks every core)
             seen = {(r.account_id, r.livemode) for r in runs}
-            records += [_new_run(run_id, s, now) for key, s in tenants.items() if key not in seen]
+            records += [
+                _new_run(run_id, s, now)
+                for key, s in tenants.items()
+                if key not in seen and core.ownership.serves_account(s.account_id)
+            ]
         pushes: list[Push] = []
         for customer in batch:
             settings = tenants[(customer.account_id, customer.livemode)]
@@ -172,7 +177,9 @@ async def commit(core: Core, run_id: str, outcomes: list[Outcome], finish: bool)
 
         cursors, run_rows = await loop.run_in_executor(None, read)
         pending = {c.pending_identifier: c for c in cursors.values() if c.pending_identifier}
-        runs = {(r.account_id, r.livemode): r for r in run_rows}
+        # Each core its own tenants' rows (several active cores: every core is asked, each commits
+        # the outcomes of the customers it serves and finishes its tenants' runs).
+        runs = {(r.account_id, r.livemode): r for r in run_rows if core.ownership.serves_account(r.account_id)}
         now = core.now()
         records: list[object] = []
         committed = 0

@@ -252,7 +252,8 @@ async def detach(core: Core, principal: Principal, store_id: str, customer_ref: 
         def forget() -> None:
             core.state.store_files.get(row.store_id, {}).pop(row.file_id, None)
 
-        await core.writer.write_then_apply([VectorStoreFileDetach(row.store_id, row.file_id)], forget)
+        detach: list[object] = [VectorStoreFileDetach(row.store_id, row.file_id)]
+        await core.writer.write_then_apply(detach, forget, accounts=(row.account_id,))  # fenced on its account
     return row
 
 

@@ -169,5 +169,6 @@ async def delete(core: Core, principal: Principal, store_id: str, customer_ref: 
         core.state.vector_stores.pop(store.id, None)
         core.state.store_files.pop(store.id, None)
 
-    await core.writer.write_then_apply([VectorStoreDeletion(store.id, now), *attached], forget)
+    records = [VectorStoreDeletion(store.id, now), *attached]
+    await core.writer.write_then_apply(records, forget, accounts=(store.account_id,))  # fenced on its account
     return store

@@ -18,12 +18,12 @@ import logging
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, is_dataclass
 from typing import Any, TypeVar, cast
 
 from sqlalchemy import Engine
 
-from core.domain.entities import Transfer
+from core.domain.entities import Account, Transfer
 from core.store import ledger_totals, usage_daily
 from core.store.driver_sql import execute_many
 from core.store.partition_leases import Fence
@@ -197,11 +197,23 @@ class GroupCommitWriter:
         self.units += len(batch)
 
 
+def _account_of(record: object) -> str | None:
+    """The account a record is written for: its own `account_id` (every ledger write), else that of
+    the one object it rewrites whole (`BatchUpdate.batch`, `CustomerUpdate.customer`,
+    `VectorStoreFileUpdate.row`, an `AccountUpdate`'s account…), so that such a write is fenced on
+    its account's partition and a core serving that account but not the system partition may make it."""
+    found = getattr(record, "account_id", None)
+    if found is None and is_dataclass(record) and len(wrapped := fields(record)) == 1:
+        inner = getattr(record, wrapped[0].name)
+        found = inner.id if isinstance(inner, Account) else getattr(inner, "account_id", None)
+    return found if isinstance(found, str) and found else None
+
+
 def _account_ids(records: list[object], units: list[_Unit]) -> set[str]:
     """The accounts a commit writes for: every ledger write (holds, transfers, usage) names its own."""
-    found = {getattr(record, "account_id", None) for record in records}
+    found = {_account_of(record) for record in records}
     found.update(account_id for unit in units for account_id in unit.accounts)
-    return {account_id for account_id in found if isinstance(account_id, str) and account_id}
+    return {account_id for account_id in found if account_id}
 
 
 def _resolve(done: asyncio.Future[Any], result: object = None, error: BaseException | None = None) -> None:
@@ -217,6 +229,4 @@ def _names_no_account(units: list[_Unit]) -> bool:
     """Whether a unit of the commit belongs to no account (an outbox relay, a delivery attempt, the
     retention purges): the commit is then fenced on the system partition as well. A unit that names
     an account (an event with its outbox entry) is that account's partition's to write."""
-    return any(
-        not unit.accounts and not any(getattr(record, "account_id", None) for record in unit.records) for unit in units
-    )
+    return any(not unit.accounts and not any(_account_of(record) for record in unit.records) for unit in units)

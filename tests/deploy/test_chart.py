@@ -77,7 +77,7 @@ def test_probes_drain_and_disruption() -> None:
     assert edge["readinessProbe"]["httpGet"]["path"] == "/readyz"
     rag = container(deployments["prod-ringside-rag"])
     assert rag["livenessProbe"]["grpc"]["port"] == rag["readinessProbe"]["grpc"]["port"] == 50053
-    core = container(deployments["prod-ringside-core"])  # a standby is alive, and ready only once it owns
+    core = container(deployments["prod-ringside-core"])  # a waiting core is alive, and ready only once it owns
     assert core["readinessProbe"]["grpc"]["port"] == 50051 and core["livenessProbe"]["httpGet"]["port"] == "metrics"
     for name, deployment in deployments.items():
         spec = deployment["spec"]["template"]["spec"]
@@ -94,8 +94,8 @@ def test_probes_drain_and_disruption() -> None:
         pdb["spec"]["selector"]["matchLabels"] == deployments["prod-ringside-edge"]["spec"]["selector"]["matchLabels"]
     )
     core = deployments["prod-ringside-core"]["spec"]
-    # an active core and a standby (fenced partition leases); liveness on the metrics port, which a
-    # waiting standby opens too, readiness on gRPC health, which only the owner serves
+    # two active cores (fenced partition leases, `fair`); liveness on the metrics port, open from
+    # the start, readiness on gRPC health, served once a core's share is claimed
     assert core["replicas"] == 2 and core["strategy"] == {"type": "Recreate"}
     assert core["template"]["spec"]["initContainers"][0]["args"] == ["migrate"]
     core_container = container(deployments["prod-ringside-core"])
@@ -103,6 +103,11 @@ def test_probes_drain_and_disruption() -> None:
     assert "grpc" in core_container["readinessProbe"] and "startupProbe" not in core_container
     env = {entry["name"]: entry for entry in core_container["env"]}
     assert env["RINGSIDE_CORE_ID"]["valueFrom"]["fieldRef"]["fieldPath"] == "metadata.name"
+    # each advertises its pod's own address (the partition map), the pod IP declared before it
+    assert env["POD_IP"]["valueFrom"]["fieldRef"]["fieldPath"] == "status.podIP"
+    assert env["RINGSIDE_CORE_ADVERTISE_ADDRESS"]["value"] == "$(POD_IP):50051"
+    names = [entry["name"] for entry in core_container["env"]]
+    assert names.index("POD_IP") < names.index("RINGSIDE_CORE_ADVERTISE_ADDRESS")
 
 
 def test_at_least_one_core_and_secrets_are_required() -> None:

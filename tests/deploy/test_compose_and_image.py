@@ -58,12 +58,15 @@ def test_compose_runs_every_role_on_the_cluster_engines(compose: dict[str, Any])
     for role, command in RINGSIDE_ROLES.items():
         assert services[role]["command"] == command, role
     assert services["edge"]["deploy"]["replicas"] == 2
-    # an active core and a standby (docs/scaling.md), both behind the `cores` alias the roles dial
+    # two active cores (`fair`, docs/scaling.md), both behind the `cores` alias the roles dial, each
+    # advertising the name it is reached at itself (the partition map's address)
     cores = [name for name, service in services.items() if service.get("command") == ["core"]]
-    assert cores == ["core", "core-standby"]
+    assert cores == ["core", "core-2"]
     for name in cores:
         assert services[name]["networks"]["default"]["aliases"] == ["cores"]
-    assert services["core-standby"]["depends_on"]["core"]["condition"] == "service_healthy"
+        assert services[name]["environment"]["RINGSIDE_CORE_ADVERTISE_ADDRESS"] == f"{name}:50051"
+        assert services[name]["environment"].get("RINGSIDE_CORE_SHARE", "fair") == "fair"
+    assert services["core-2"]["depends_on"]["core"]["condition"] == "service_healthy"
     assert services["core"]["environment"]["RINGSIDE_CORE_ADDRESS"] == "cores:50051"
     assert services["core"]["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
     environment = services["core"]["environment"]

@@ -88,6 +88,7 @@ def cores(tmp_path_factory: pytest.TempPathFactory, upstream: FakeUpstream) -> I
             # the edge's channel: every core, the first reachable one serving (only an owner listens)
             "RINGSIDE_CORE_ADDRESS": "ipv4:" + ",".join(f"127.0.0.1:{port}" for port in ports.values()),
             "RINGSIDE_CORE_ID": "core-a",
+            "RINGSIDE_CORE_SHARE": "all",  # one active core and its standbys (`fair` is the default)
         }
     )
     running = Cores(stack.start(), ports)

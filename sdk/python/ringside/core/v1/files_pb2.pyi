@@ -131,13 +131,15 @@ class StoreFilePair(_message.Message):
     def __init__(self, store_id: _Optional[str] = ..., file_id: _Optional[str] = ...) -> None: ...
 
 class LiveRagObjectsResponse(_message.Message):
-    __slots__ = ("file_ids", "store_ids", "sha256s", "attachments")
+    __slots__ = ("file_ids", "store_ids", "sha256s", "attachments", "served_partitions")
     FILE_IDS_FIELD_NUMBER: _ClassVar[int]
     STORE_IDS_FIELD_NUMBER: _ClassVar[int]
     SHA256S_FIELD_NUMBER: _ClassVar[int]
     ATTACHMENTS_FIELD_NUMBER: _ClassVar[int]
+    SERVED_PARTITIONS_FIELD_NUMBER: _ClassVar[int]
     file_ids: _containers.RepeatedScalarFieldContainer[str]
     store_ids: _containers.RepeatedScalarFieldContainer[str]
     sha256s: _containers.RepeatedScalarFieldContainer[str]
     attachments: _containers.RepeatedCompositeFieldContainer[StoreFilePair]
-    def __init__(self, file_ids: _Optional[_Iterable[str]] = ..., store_ids: _Optional[_Iterable[str]] = ..., sha256s: _Optional[_Iterable[str]] = ..., attachments: _Optional[_Iterable[_Union[StoreFilePair, _Mapping]]] = ...) -> None: ...
+    served_partitions: _containers.RepeatedScalarFieldContainer[int]
+    def __init__(self, file_ids: _Optional[_Iterable[str]] = ..., store_ids: _Optional[_Iterable[str]] = ..., sha256s: _Optional[_Iterable[str]] = ..., attachments: _Optional[_Iterable[_Union[StoreFilePair, _Mapping]]] = ..., served_partitions: _Optional[_Iterable[int]] = ...) -> None: ...
