@@ -12,16 +12,22 @@ MAX_LIMIT = 100
 DEFAULT_LIMIT = 10
 
 
-def page(
-    items: Sequence[T], key: Callable[[T], str], limit: int, starting_after: str, ending_before: str
-) -> tuple[list[T], bool]:
-    """`items` sorted newest first → (one page, has_more). Cursors are object ids."""
+def _checked(limit: int, starting_after: str, ending_before: str) -> int:
+    """The page size asked for (0: the default), refused outside 1..MAX_LIMIT or with both cursors."""
     if limit == 0:
         limit = DEFAULT_LIMIT
     if not 1 <= limit <= MAX_LIMIT:
         raise RingsideError("invalid_request", "limit must be between 1 and 100.", "limit")
     if starting_after and ending_before:
         raise RingsideError("invalid_request", "Use starting_after or ending_before, not both.", "starting_after")
+    return limit
+
+
+def page(
+    items: Sequence[T], key: Callable[[T], str], limit: int, starting_after: str, ending_before: str
+) -> tuple[list[T], bool]:
+    """`items` sorted newest first → (one page, has_more). Cursors are object ids."""
+    limit = _checked(limit, starting_after, ending_before)
     ids = [key(item) for item in items]
     if starting_after:
         if starting_after not in ids:
@@ -41,12 +47,7 @@ def page_by_id(
 ) -> tuple[list[T], bool]:
     """`page` for one core's part of a list spread over several active cores: `items` sorted by id,
     largest first; a cursor is compared with the ids, not looked for (it may be another core's)."""
-    if limit == 0:
-        limit = DEFAULT_LIMIT
-    if not 1 <= limit <= MAX_LIMIT:
-        raise RingsideError("invalid_request", "limit must be between 1 and 100.", "limit")
-    if starting_after and ending_before:
-        raise RingsideError("invalid_request", "Use starting_after or ending_before, not both.", "starting_after")
+    limit = _checked(limit, starting_after, ending_before)
     if starting_after:
         rest = [item for item in items if key(item) < starting_after]
         return rest[:limit], len(rest) > limit

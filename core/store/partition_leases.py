@@ -397,17 +397,7 @@ class PartitionLeases:
         """A clean stop: the rows expire now, so a successor need not wait out the lease. `also`
         runs in the same transaction with the partitions released (as for `hand_back`)."""
         held = self.fence.held
-        with self._engine.begin() as connection:
-            bound_idle(connection, self.fence.idle_ms)
-            released = set()
-            for partition, epoch in sorted(held.items()):
-                result = connection.execute(
-                    _RELEASE, {"partition": partition, "me": self.fence.core_id, "epoch": epoch}
-                )
-                if result.rowcount:
-                    released.add(partition)
-            if also is not None and released:
-                also(connection, released)
+        self._release_rows(held, also)
         self.fence.held = {}
         self.drop_liveness_lock()
 
@@ -430,10 +420,15 @@ class PartitionLeases:
         if not given:
             return
         self.fence.held = {p: e for p, e in held.items() if p not in wanted}
+        self._release_rows(given, also)
+
+    def _release_rows(self, epochs: dict[int, int], also: Callable[[Connection, set[int]], None] | None) -> None:
+        """Expires the rows of `epochs` (partition → this core's epoch) still this core's at that
+        epoch; `also` runs in the same transaction with the partitions released."""
         with self._engine.begin() as connection:
             bound_idle(connection, self.fence.idle_ms)
             released = set()
-            for partition, epoch in sorted(given.items()):
+            for partition, epoch in sorted(epochs.items()):
                 result = connection.execute(
                     _RELEASE, {"partition": partition, "me": self.fence.core_id, "epoch": epoch}
                 )
