@@ -41,7 +41,6 @@ FORWARDED = ("authorization", INTERNAL_KEY)  # the caller's credentials, passed 
 PEER_TIMEOUT_S = 10.0
 MAX_PEERS = 64  # addresses asked per call (a partition map names at most one core per partition)
 Response = TypeVar("Response")
-_channels: dict[str, grpc.aio.Channel] = {}
 
 
 def local_only(core: Core, context: grpc.aio.ServicerContext) -> bool:
@@ -57,10 +56,10 @@ async def peer_addresses(core: Core) -> list[str]:
     return sorted(set(owners.values()) - {core.ownership.address})[:MAX_PEERS]
 
 
-def _channel(address: str) -> grpc.aio.Channel:
-    channel = _channels.get(address)
+def _channel(core: Core, address: str) -> grpc.aio.Channel:
+    channel: grpc.aio.Channel | None = core.peer_channels.get(address)
     if channel is None:
-        channel = _channels[address] = grpc.aio.insecure_channel(address)
+        channel = core.peer_channels[address] = grpc.aio.insecure_channel(address)
     return channel
 
 
@@ -83,7 +82,7 @@ async def ask_peers(
     addresses = await peer_addresses(core)
 
     async def one(address: str) -> Response:
-        call: Callable[..., Awaitable[Response]] = _channel(address).unary_unary(
+        call: Callable[..., Awaitable[Response]] = _channel(core, address).unary_unary(
             method, request_serializer=type(request).SerializeToString, response_deserializer=response_type
         )
         return await call(request, metadata=metadata, timeout=timeout)

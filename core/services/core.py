@@ -105,6 +105,8 @@ class Core:
     usage_purged_before_day: int | None = None
     # Creation order of Assistants API objects (their lists and cursors)
     assistant_positions: Positions = field(default_factory=Positions)
+    # gRPC channels to the other active cores by address (core/rpc/fanout.py's list calls), kept open.
+    peer_channels: dict[str, Any] = field(default_factory=dict)
     # Debits being refunded right now (transfer ids): one refund of a debit at a time.
     refunding: set[str] = field(default_factory=set)
     # sha256 of the operator's admin key ("" = none): its POSTs take Idempotency-Keys too.
