@@ -65,6 +65,17 @@ class StripeSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class SyncedCustomer:
+    """A live customer with a Stripe customer id: what a sync plans for and sends (read from the
+    database's index of them, not from the hot state, which may hold only some customers)."""
+
+    id: str
+    account_id: str
+    livemode: bool
+    stripe_customer_id: str
+
+
+@dataclass(frozen=True, slots=True)
 class StripeSettingsDeletion:
     """Clears a tenant's settings row (written before its replacement, in the same commit)."""
 

@@ -13,7 +13,14 @@ from dataclasses import dataclass, replace
 import orjson
 
 from core.domain import billing, events
-from core.domain.billing import StripeSettings, SyncCursor, SyncCursorDeletion, SyncRun, SyncRunDeletion
+from core.domain.billing import (
+    StripeSettings,
+    SyncCursor,
+    SyncCursorDeletion,
+    SyncedCustomer,
+    SyncRun,
+    SyncRunDeletion,
+)
 from core.domain.entities import Customer
 from core.services.core import Core, Principal, require_scope
 from core.services.pages import page
@@ -30,7 +37,7 @@ OUTCOMES = ("pushed", "duplicate", "failed")
 
 @dataclass(frozen=True, slots=True)
 class Push:
-    customer: Customer
+    customer: SyncedCustomer
     cursor: SyncCursor
     settings: StripeSettings
 
@@ -76,6 +83,43 @@ def _new_run(run_id: str, settings: StripeSettings, now: int) -> SyncRun:
     )
 
 
+Tenants = dict[tuple[str, bool], StripeSettings]
+
+
+@dataclass(frozen=True, slots=True)
+class _BatchRead:
+    customers: list[SyncedCustomer]
+    has_more: bool
+    cursors: dict[tuple[str, str], SyncCursor]
+    billed: dict[str, int]
+    sums: dict[str, tuple[int, ...]]
+    runs: list[SyncRun]
+
+
+def _read_batch(core: Core, tenants: Tenants, run_id: str, after: str, limit: int) -> _BatchRead:
+    """The batch's customers and what it needs of them, from the database (in a worker thread).
+    Not from the hot state: every write that sets or clears a Stripe id (create, update, deletion,
+    erasure) is durable before it is applied or answered, and the customers read need not be in
+    memory (a partition still loading, a lazy start). Kept: the tenants that sync, and with several
+    active cores this core's accounts (each core plans its own; core/rpc/fanout.py merges them)."""
+
+    def wanted(customer: SyncedCustomer) -> bool:
+        key = (customer.account_id, customer.livemode)
+        return key in tenants and core.ownership.serves_account(customer.account_id)
+
+    with core.engine.connect() as connection:
+        batch, has_more = store.synced_customers(connection, after, limit, wanted)
+        ids = [c.id for c in batch]
+        cursors = store.cursors(connection, ids)
+        billed = store.billable(connection, ids, None)
+        # Billable cents (the default) come from the ledger totals alone; only cost and tokens need
+        # the usage records' sums, which grow with each customer's calls.
+        summed = [c for c in batch if tenants[(c.account_id, c.livemode)].value_kind != "billable_cents"]
+        sums = store.usage_sums(connection, [c.id for c in summed], None, {c.account_id for c in summed})
+    runs = [] if after else store.runs_of(core.engine, run_id)
+    return _BatchRead(batch, has_more, cursors, billed, sums, runs)
+
+
 async def plan(core: Core, run_id: str, after: str, limit: int) -> tuple[list[Push], str, bool]:
     """Plan the next push of up to `limit` customers (by id, after `after`) → (pushes, last id, more)."""
     _check_run_id(run_id)
@@ -86,36 +130,13 @@ async def plan(core: Core, run_id: str, after: str, limit: int) -> tuple[list[Pu
         tenants = {
             (s.account_id, s.livemode): s for s in await loop.run_in_executor(None, store.stripe_settings, core.engine)
         }
-        candidates = sorted(
-            (
-                c
-                for c in core.state.customers.values()
-                if c.stripe_customer_id and c.id > after and (c.account_id, c.livemode) in tenants
-            ),
-            key=lambda c: c.id,
-        )
-        batch, has_more = candidates[:limit], len(candidates) > limit
-        ids = [c.id for c in batch]
+        read = await loop.run_in_executor(None, _read_batch, core, tenants, run_id, after, limit)
+        batch = read.customers
         now = core.now()
-
-        def read() -> tuple[
-            dict[tuple[str, str], SyncCursor], dict[str, int], dict[str, tuple[int, ...]], list[SyncRun]
-        ]:
-            with core.engine.connect() as connection:
-                cursors = store.cursors(connection, ids)
-                billed = store.billable(connection, ids, None)
-                # Billable cents (the default) come from the ledger totals alone; only cost and
-                # tokens need the usage records' sums, which grow with each customer's calls.
-                summed = [c for c in batch if tenants[(c.account_id, c.livemode)].value_kind != "billable_cents"]
-                sums = store.usage_sums(connection, [c.id for c in summed], None, {c.account_id for c in summed})
-            runs = [] if after else store.runs_of(core.engine, run_id)
-            return cursors, billed, sums, runs
-
-        cursors, billed, sums, runs = await loop.run_in_executor(None, read)
         records: list[object] = []
         if not after:  # the run's first batch: a status row for every tenant that syncs (each
             # core its own accounts' with several active cores: core/rpc/fanout.py asks every core)
-            seen = {(r.account_id, r.livemode) for r in runs}
+            seen = {(r.account_id, r.livemode) for r in read.runs}
             records += [
                 _new_run(run_id, s, now)
                 for key, s in tenants.items()
@@ -125,11 +146,11 @@ async def plan(core: Core, run_id: str, after: str, limit: int) -> tuple[list[Pu
         for customer in batch:
             settings = tenants[(customer.account_id, customer.livemode)]
             kind = settings.value_kind
-            cursor = cursors.get((customer.id, kind)) or SyncCursor(
+            cursor = read.cursors.get((customer.id, kind)) or SyncCursor(
                 customer.id, kind, customer.account_id, customer.livemode
             )
-            cost, _, input_tokens, output_tokens = sums.get(customer.id, (0, 0, 0, 0))
-            total = billing.units(kind, billed[customer.id], cost, input_tokens + output_tokens)
+            cost, _, input_tokens, output_tokens = read.sums.get(customer.id, (0, 0, 0, 0))
+            total = billing.units(kind, read.billed[customer.id], cost, input_tokens + output_tokens)
             planned = billing.plan(cursor, total, now)
             if planned is not cursor:
                 records += [SyncCursorDeletion(customer.id, kind), planned]
@@ -137,7 +158,7 @@ async def plan(core: Core, run_id: str, after: str, limit: int) -> tuple[list[Pu
                 pushes.append(Push(customer, planned, settings))
         if records:
             await core.writer.write(records)
-    return pushes, (ids[-1] if ids else after), has_more
+    return pushes, (batch[-1].id if batch else after), read.has_more
 
 
 def _failed_event(core: Core, customer: Customer, cursor: SyncCursor, outcome: Outcome, now: int) -> list[object]:

@@ -3,15 +3,25 @@ path; every write goes through the group-commit writer)."""
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from typing import Any
 
-from sqlalchemy import Connection, Engine, func, select
+from sqlalchemy import Connection, Engine, func, select, text
 
 from core.domain import ledger
-from core.domain.billing import PeriodRecord, StripeSettings, SyncCursor, SyncRun
+from core.domain.billing import PeriodRecord, StripeSettings, SyncCursor, SyncedCustomer, SyncRun
 from core.store import usage_daily
-from core.store.tables import CUSTOMER_PERIODS, LEDGER_TOTALS, STRIPE_CURSORS, STRIPE_SETTINGS, STRIPE_SYNC_RUNS
+from core.store.tables import (
+    CUSTOMER_PERIODS,
+    CUSTOMERS,
+    LEDGER_TOTALS,
+    STRIPE_CURSORS,
+    STRIPE_SETTINGS,
+    STRIPE_SYNC_RUNS,
+    STRIPE_SYNCED_SQL,
+)
+
+STRIPE_SYNCED = text(STRIPE_SYNCED_SQL)
 
 
 def closed_through(connection: Connection) -> dict[str, int]:
@@ -81,6 +91,30 @@ def stripe_settings(
         query = query.where(s.account_id == account_id, s.livemode == livemode)
     with engine.connect() as connection:
         return [StripeSettings(**dict(row)) for row in connection.execute(query).mappings()]
+
+
+def synced_customers(
+    connection: Connection, after: str, limit: int, wanted: Callable[[SyncedCustomer], bool]
+) -> tuple[list[SyncedCustomer], bool]:
+    """The first `limit` live customers with a Stripe id after `after` (by id) that `wanted` keeps
+    → (them, whether more follow). Walks the partial index `ix_customers_stripe_synced` in pages:
+    O(limit + log n) reads when `wanted` keeps most of them (it drops the tenants without settings
+    and, with several active cores, the other cores' accounts: a page per share of them)."""
+    c = CUSTOMERS.c
+    kept: list[SyncedCustomer] = []
+    while len(kept) <= limit:
+        query = (
+            select(c.id, c.account_id, c.livemode, c.stripe_customer_id)
+            .where(STRIPE_SYNCED, c.id > after)
+            .order_by(c.id)
+            .limit(limit + 1)
+        )
+        rows = [SyncedCustomer(*row) for row in connection.execute(query)]
+        kept += filter(wanted, rows)
+        if len(rows) <= limit:
+            break
+        after = rows[-1].id
+    return kept[:limit], len(kept) > limit
 
 
 def cursors(connection: Connection, customer_ids: list[str]) -> dict[tuple[str, str], SyncCursor]:
