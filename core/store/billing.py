@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection
 from typing import Any
 
-from sqlalchemy import Connection, Engine, func, select, text
+from sqlalchemy import Connection, Engine, Select, func, select, text
 
 from core.domain import ledger
 from core.domain.billing import PeriodRecord, StripeSettings, SyncCursor, SyncedCustomer, SyncRun
@@ -93,6 +93,13 @@ def stripe_settings(
         return [StripeSettings(**dict(row)) for row in connection.execute(query).mappings()]
 
 
+def synced_page(after: str, size: int) -> Select[Any]:
+    """The next `size` live customers with a Stripe id after `after`, by id, from their index."""
+    c = CUSTOMERS.c
+    query = select(c.id, c.account_id, c.livemode, c.stripe_customer_id).where(STRIPE_SYNCED, c.id > after)
+    return query.order_by(c.id).limit(size)
+
+
 def synced_customers(
     connection: Connection, after: str, limit: int, wanted: Callable[[SyncedCustomer], bool]
 ) -> tuple[list[SyncedCustomer], bool]:
@@ -100,16 +107,9 @@ def synced_customers(
     → (them, whether more follow). Walks the partial index `ix_customers_stripe_synced` in pages:
     O(limit + log n) reads when `wanted` keeps most of them (it drops the tenants without settings
     and, with several active cores, the other cores' accounts: a page per share of them)."""
-    c = CUSTOMERS.c
     kept: list[SyncedCustomer] = []
     while len(kept) <= limit:
-        query = (
-            select(c.id, c.account_id, c.livemode, c.stripe_customer_id)
-            .where(STRIPE_SYNCED, c.id > after)
-            .order_by(c.id)
-            .limit(limit + 1)
-        )
-        rows = [SyncedCustomer(*row) for row in connection.execute(query)]
+        rows = [SyncedCustomer(*row) for row in connection.execute(synced_page(after, limit + 1))]
         kept += filter(wanted, rows)
         if len(rows) <= limit:
             break
