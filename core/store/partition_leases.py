@@ -73,6 +73,13 @@ _RELEASE = text(
 _CHECK = text(
     "SELECT partition, owner, epoch FROM partition_leases WHERE partition IN :partitions ORDER BY partition FOR SHARE"
 ).bindparams(bindparam("partitions", expanding=True))
+# `_BOUND_IDLE` and `_CHECK` in one statement (the group commit's fence, Fence.check): one row per
+# lease row locked, or one row of NULLs when none is, so that set_config runs either way.
+_CHECK_BOUNDED = text(
+    "SELECT held.partition, held.owner, held.epoch, set_config('idle_in_transaction_session_timeout', :ms, true) "
+    "FROM (SELECT 1) AS one LEFT JOIN LATERAL (SELECT partition, owner, epoch FROM partition_leases "
+    "WHERE partition IN :partitions ORDER BY partition FOR SHARE) AS held ON true"
+).bindparams(bindparam("partitions", expanding=True))
 _NEXT_LAPSE = text(f"SELECT min(expires_at_ms - {_NOW_MS}) FROM partition_leases WHERE owner <> :me AND owner <> ''")
 _OTHER_OWNERS = text("SELECT DISTINCT owner FROM partition_leases WHERE owner <> :me AND owner <> ''")
 _TRY_LOCK = text("SELECT pg_try_advisory_lock(:key)")
@@ -161,16 +168,21 @@ class Fence:
     def check(self, connection: Connection, account_ids: Iterable[str], system: bool = False) -> None:
         """In the commit's transaction: every account's partition (and with `system`, the system
         partition) is still this core's at its epoch, or PartitionFenced (the transaction then
-        rolls back). First, the transaction's idle time is bounded (`_BOUND_IDLE`)."""
-        bound_idle(connection, self.idle_ms)
+        rolls back). The transaction's idle time is bounded too (`_BOUND_IDLE`), on PostgreSQL by
+        the statement that locks the lease rows (`_CHECK_BOUNDED`)."""
         wanted = {partition_of(account_id, self.partitions) for account_id in account_ids}
         if system:
             wanted.add(SYSTEM_PARTITION)
-        if not wanted:
-            return
         held = self.held
         stale = {p for p in wanted if p not in held}
-        rows = connection.execute(_CHECK, {"partitions": sorted(wanted - stale)}).all() if wanted - stale else []
+        asked = sorted(wanted - stale)
+        if asked and self.idle_ms > 0 and connection.dialect.name == "postgresql":
+            # One round trip a commit instead of two: the bound is set by the statement that locks.
+            bounded = connection.execute(_CHECK_BOUNDED, {"partitions": asked, "ms": str(self.idle_ms)})
+            rows = [row for row in bounded if row[0] is not None]
+        else:
+            bound_idle(connection, self.idle_ms)
+            rows = list(connection.execute(_CHECK, {"partitions": asked})) if asked else []
         found = {int(row[0]): (str(row[1]), int(row[2])) for row in rows}
         stale |= {p for p in wanted - stale if found.get(p) != (self.core_id, held[p])}
         if stale:

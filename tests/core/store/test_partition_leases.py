@@ -176,10 +176,13 @@ def _idempotency_rows(engine: Engine) -> int:
         return int(connection.execute(select(func.count()).select_from(IDEMPOTENCY)).scalar_one())
 
 
-def test_a_takeover_waits_for_a_commit_in_flight(fresh: Engine) -> None:
+@pytest.mark.parametrize("idle_ms", [0, 60_000])
+def test_a_takeover_waits_for_a_commit_in_flight(fresh: Engine, idle_ms: int) -> None:
     """The check takes FOR SHARE on the lease row: a claim's UPDATE waits for the commit, so the new
-    owner loads its state after the old owner's last write, never before it."""
-    first = PartitionLeases(fresh, Fence("core-a", PARTITIONS), ttl_s=0.001)  # lapses as soon as it is held
+    owner loads its state after the old owner's last write, never before it. With an idle bound (as
+    a core runs) the check and the bound are one statement, which must lock as the plain check does."""
+    fence = Fence("core-a", PARTITIONS, idle_ms=idle_ms)
+    first = PartitionLeases(fresh, fence, ttl_s=0.001)  # lapses as soon as it is held
     first.claim()
     wait_until(lambda: _live_leases(fresh) == 0, 10, "the leases to lapse")
     claimed: dict[int, int] = {}
@@ -195,6 +198,18 @@ def test_a_takeover_waits_for_a_commit_in_flight(fresh: Engine) -> None:
     taker.join(10)
     assert claimed == {p: 2 for p in range(PARTITIONS)}
     assert _rows(fresh, "t_in_flight") == 1
+
+
+@pytest.mark.parametrize(("accounts", "system"), [(["acct_1"], False), ([], True), ([], False)])
+def test_the_fence_check_bounds_its_transactions_idle_time(fresh: Engine, accounts: list[str], system: bool) -> None:
+    """Every commit's transaction ends with its session once idle past the bound (a frozen core's
+    locks go with it), whether it checks an account's partition, the system one, or none."""
+    leases = PartitionLeases(fresh, Fence("core-a", PARTITIONS, idle_ms=4321), ttl_s=30)
+    leases.claim()
+    with fresh.connect() as connection, connection.begin():
+        leases.fence.check(connection, accounts, system=system)
+        bound = connection.exec_driver_sql("SHOW idle_in_transaction_session_timeout").scalar()
+    assert bound == "4321ms"
 
 
 @pytest.mark.parametrize("pipelined", [False, True])
