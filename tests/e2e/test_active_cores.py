@@ -115,6 +115,7 @@ class _Load:
             self.customers.append(created.json()["id"])
         self.completed: list[tuple[int, str, float, int]] = []  # (account index, request id, when, cost)
         self.refused: list[tuple[int, float]] = []  # (account index, when): the takeover window
+        self.refusals: list[str] = []  # what each refused call was answered (status and body, or the error)
         self.capped: set[int] = set()
         self.spans: list[tuple[int, float, float]] = []  # (account index, sent, answered or failed)
         self.stop = threading.Event()
@@ -150,8 +151,9 @@ class _Load:
                     headers={"FC-Customer": customer_id},
                     timeout_s=15,
                 )
-            except (OSError, http.client.HTTPException):
+            except (OSError, http.client.HTTPException) as error:
                 self.refused.append((index, time.monotonic()))
+                self.refusals.append(repr(error))
                 continue
             finally:
                 self.spans.append((index, sent, time.monotonic()))
@@ -165,6 +167,7 @@ class _Load:
             else:
                 assert response.status == 503, response.body  # the takeover window only
                 self.refused.append((index, time.monotonic()))
+                self.refusals.append(f"{self.edges[call % 2]} {response.status} {response.body[:300]!r}")
                 time.sleep(0.05)
 
     def report(self, event: str, since: float) -> None:
@@ -587,3 +590,40 @@ def test_a_customers_rpm_window_moves_with_its_partition_when_it_is_handed_back(
 def _half(account_id: str) -> int:
     """0: core-a's half of the partitions with two cores (core-a sorts first), 1: core-b's."""
     return partition_of(account_id, DEFAULT_PARTITIONS) % 2
+
+
+HAND_BACKS = 3
+
+
+def test_calls_through_the_edges_are_all_answered_across_repeated_hand_backs(two_cores: tuple[Stack, int]) -> None:
+    """core-b started and stopped cleanly HAND_BACKS times beside core-a, while every account's
+    customer calls through two edges without pause: each start is a hand-back of core-b's half by
+    core-a, each clean stop a takeover of it by core-a. No call is refused — no 503 from a giver
+    naming itself, a taker still loading or a core stopping — and each is billed once."""
+    stack, port_b = two_cores
+    accounts = _accounts_on_both(stack)  # core-a alone holds every partition here
+    load = _Load(stack, accounts, [stack.base_url, stack.start_edge()], cap_calls=100_000)
+    load.start()
+    try:
+        wait_until(lambda: {i for i, *_ in load.completed} == set(range(len(accounts))), 60, "calls on both cores")
+        for cycle in range(HAND_BACKS):
+            log_b = stack.data_dir / f"core-b-hand-back-{cycle}.log"
+            core_b = _start_core_b(stack, port_b, log_b)
+            calls = len(load.completed)
+            wait_until(lambda calls=calls: len(load.completed) >= calls + 8, 60, "calls with core-b serving")
+            stop_process(core_b)  # a clean stop: core-a takes core-b's half back
+            wait_until(
+                lambda: [row[0] for row in stack.query("SELECT DISTINCT owner FROM partition_leases")] == ["core-a"],
+                60,
+                "core-a to hold every partition again",
+            )
+            calls = len(load.completed)
+            wait_until(lambda calls=calls: len(load.completed) >= calls + 8, 60, "calls with core-a alone")
+    finally:
+        load.join()
+    print(f"{HAND_BACKS} hand-backs and takeovers: {len(load.completed)} calls answered, {len(load.refused)} refused")
+    for message in sorted({re.sub(r"req_\w+|127\.0\.0\.1:\d+", "…", r) for r in load.refusals}):
+        print("refused:", message)
+    assert load.refusals == []
+    load.check_billing(stack)
+    assert stack.audit().ok
