@@ -99,6 +99,29 @@ def test_a_partition_handed_back_goes_to_the_core_preferring_it_and_fences_the_g
         b.drop_liveness_lock()
 
 
+def test_a_partition_handed_back_and_not_claimed_yet_is_mapped_to_its_taker(fresh: Engine) -> None:
+    """Between a hand-back and the taker's claim nobody holds the partition: the map a "not owner"
+    answer names owners from gives its taker (never the giver, which let it go), and the taker
+    finds it among the released ones (its 0.1 s poll); once claimed, the taker is its holder."""
+    a = _core(fresh, "core-a", "127.0.0.1:1")
+    b = _core(fresh, "core-b", "127.0.0.1:2")
+    try:
+        a.claim()
+        live = core_addresses.live_cores(fresh, "core-a")
+        wanted = core_addresses.preferred_partitions(PARTITIONS, live, "core-b")
+        assert core_addresses.released(fresh, "core-b") == set()
+        a.hand_back(wanted)
+        assert core_addresses.released(fresh, "core-b") == wanted
+        owners = core_addresses.owners_map(fresh, live, PARTITIONS)
+        assert owners == {p: "127.0.0.1:2" if p in wanted else "127.0.0.1:1" for p in range(PARTITIONS)}
+        assert set(b.claim(sorted(wanted))) == wanted
+        assert core_addresses.released(fresh, "core-b") == set()
+        assert core_addresses.owners_map(fresh, live, PARTITIONS) == owners
+    finally:
+        a.drop_liveness_lock()
+        b.drop_liveness_lock()
+
+
 def test_a_stale_epoch_is_refused_even_after_the_giver_claims_again(fresh: Engine) -> None:
     """The giver's fence was dropped at hand-back; a later claim gives it a new epoch, and a fence
     still carrying the old one (a commit prepared before) is refused."""
