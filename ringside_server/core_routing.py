@@ -38,9 +38,10 @@ MAX_LEARNT = 100_000  # accounts by authorization, and holds/leases by id (oldes
 # The pauses before each resend of a call no core acted on (`RoutingChannel.resend_to`): the first at
 # once (to the owner a "not owner" answer named), then backing off while a partition changes hands —
 # the giver names the taker the moment it stops serving, the taker claims it within its 0.1 s poll
-# and answers "not owner" naming itself while it loads. Seven resends at most, 2.55 s of pauses in
-# all: less than the default lease TTL (5 s), and never past the call's own deadline.
-RESEND_PAUSES_S = (0.0, 0.05, 0.1, 0.2, 0.4, 0.8, 1.0)
+# and answers "not owner" naming itself while it loads. Nine resends at most, 2.55 s of pauses in
+# all (less than the default lease TTL, 5 s, and never past the call's own deadline), none longer
+# than 0.5 s: a call is answered at most 0.5 s after its owner serves.
+RESEND_PAUSES_S = (0.0, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.5, 0.5)
 
 
 class _Bounded(OrderedDict[str, str]):

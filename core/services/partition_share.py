@@ -26,6 +26,7 @@ from sqlalchemy.exc import OperationalError
 from core.domain import state_partitions
 from core.services.core import Core
 from core.services.partitions import DEATH_POLL_S, _hold_liveness_lock
+from core.services.window_checkpoints import keep_checkpoints
 from core.store import core_addresses, partition_windows
 from core.store.loader import load_state
 from core.store.partition_leases import Fence, PartitionLeases, check_partition_count
@@ -46,10 +47,8 @@ async def claim_share(engine: Engine, settings: Settings) -> PartitionLeases:
         settings.core_lease_ttl_s,
     )
     await _hold_liveness_lock(leases)
-    address = advertised(settings)
-    await loop.run_in_executor(None, core_addresses.advertise, engine, leases.fence.core_id, address)
-    core_id = leases.fence.core_id
-    leases.on_renew = lambda connection: core_addresses.heartbeat(connection, core_id, address)
+    # registered without a heartbeat: handed partitions only once its share loop runs (`keep_share`)
+    await loop.run_in_executor(None, core_addresses.register, engine, leases.fence.core_id, advertised(settings))
     await loop.run_in_executor(None, _claim_round, leases, settings.core_partitions)
     log.info("core %s starts with %d partitions", leases.fence.core_id, len(leases.fence.held))
     return leases
@@ -102,11 +101,20 @@ async def keep_share(core: Core, settings: Settings, renewal: asyncio.Task[None]
     """The share's loop; returns when a partition was lost (the core then stops, exit status 3).
     `renewal` (core/services/partitions.py `keep_partitions`, started right after the claim, as
     with `all`) renews in a task of its own: neither the start's state load nor a round loading a
-    large share lets the leases lapse meanwhile. It ends when a partition was lost; so does this."""
+    large share lets the leases lapse meanwhile. It ends when a partition was lost; so does this.
+    From its start each renewal writes this core's heartbeat: the other cores count it live (and
+    hand it its share) from then on, its state loaded and its port about to open."""
+    leases = core.partition_leases
+    assert leases is not None
+    core_id, address = leases.fence.core_id, advertised(settings)
+    leases.on_renew = lambda connection: core_addresses.heartbeat(connection, core_id, address)
+    interval_s = settings.core_window_checkpoint_s
+    checkpoints = asyncio.create_task(keep_checkpoints(core, interval_s), name="window-checkpoints")
     try:
         await _share_rounds(core, settings, renewal)
     finally:
         renewal.cancel()
+        checkpoints.cancel()
 
 
 async def _share_rounds(core: Core, settings: Settings, renewal: asyncio.Task[None]) -> None:

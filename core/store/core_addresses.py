@@ -32,6 +32,13 @@ _ADVERTISE = text(
     f"VALUES (:core_id, :address, {_NOW_MS}) "
     "ON CONFLICT (core_id) DO UPDATE SET address = excluded.address, updated_at_ms = excluded.updated_at_ms"
 )
+# Registered with no heartbeat yet (0): other cores count it live only from its first renewal
+# once its share loop runs — after its state is loaded and its port open — so none hands it a
+# partition it cannot serve yet.
+_REGISTER = text(
+    "INSERT INTO core_addresses (core_id, address, updated_at_ms) VALUES (:core_id, :address, 0) "
+    "ON CONFLICT (core_id) DO UPDATE SET address = excluded.address, updated_at_ms = 0"
+)
 _REGISTERED = text(f"SELECT core_id, updated_at_ms > {_NOW_MS} - :fresh_ms FROM core_addresses ORDER BY core_id")
 _FORGET = text("DELETE FROM core_addresses WHERE core_id = :core_id")
 _TRY_XACT_LOCK = text("SELECT pg_try_advisory_xact_lock(:key)")
@@ -52,6 +59,12 @@ def advertise(engine: Engine, core_id: str, address: str) -> None:
     """Registers (or refreshes) this core's address, before its first claim."""
     with engine.begin() as connection:
         heartbeat(connection, core_id, address)
+
+
+def register(engine: Engine, core_id: str, address: str) -> None:
+    """Registers this core's address before its first claim, not yet live to the others (`_REGISTER`)."""
+    with engine.begin() as connection:
+        connection.execute(_REGISTER, {"core_id": core_id, "address": address[:300]})
 
 
 def heartbeat(connection: Connection, core_id: str, address: str) -> None:

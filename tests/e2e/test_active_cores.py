@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 import http.client
+import json
 import pathlib
 import re
 import secrets
@@ -576,6 +577,56 @@ def test_a_customers_rpm_window_moves_with_its_partition_when_it_is_handed_back(
         stop_process(core_b)
 
 
+def test_a_dead_cores_rpm_windows_are_taken_over_from_its_last_checkpoint(two_cores: tuple[Stack, int]) -> None:
+    """core-b admits a customer's RPM limit in full and checkpoints the window (every
+    RINGSIDE_CORE_WINDOW_CHECKPOINT_S, 1 s); SIGKILL core-b: core-a takes its partitions over with
+    the checkpoint and refuses the next calls with 429 — with empty windows it would admit RPM more
+    (the loss a takeover had before checkpoints). The bound: only what core-b admitted after its last
+    checkpoint could be admitted again; here nothing, the checkpoint holding every call."""
+    stack, port_b = two_cores
+    account = next(a for a in (stack.new_account() for _ in range(60)) if _half(a["id"]) == 1)  # core-b's half
+    log_b = stack.data_dir / "core-b-checkpoint.log"
+    core_b = _start_core_b(stack, port_b, log_b)
+    try:
+        created = stack.call("POST", "/v1/customers", account["live"], {"external_id": "ck", "rate_limit_rpm": RPM})
+        assert created.status in (200, 201), created.body
+        customer_id = created.json()["id"]
+        body = {"model": MODEL, "max_tokens": 8, "messages": [{"role": "user", "content": "before the kill"}]}
+
+        def call() -> tuple[int, str]:
+            answer = stack.call(
+                "POST", "/v1/chat/completions", account["live"], body, headers={"FC-Customer": customer_id}
+            )
+            return answer.status, answer.json().get("error", {}).get("code", "") if answer.status != 200 else ""
+
+        assert [call() for _ in range(RPM)] == [(200, "")] * RPM  # core-b admits them
+        assert call() == (429, "customer_rate_limit_exceeded")
+
+        def checkpointed() -> int:
+            rows = stack.query(
+                "SELECT entries_json FROM partition_windows WHERE window_key = ?", f'["customer","{customer_id}"]'
+            )
+            return sum(requests for row in rows for _, requests, _ in json.loads(row[0]))
+
+        wait_until(lambda: checkpointed() == RPM, 30, "core-b's checkpoint of the customer's window")
+        core_a_log = stack.data_dir / "core.log"
+        taken_before = core_a_log.read_text(errors="replace").count("serving 128 more partitions")
+        core_b.kill()  # SIGKILL: no release, no hand-back of its windows
+        core_b.wait()
+        wait_until(
+            lambda: core_a_log.read_text(errors="replace").count("serving 128 more partitions") > taken_before,
+            60,
+            "core-a's takeover",
+        )
+        time.sleep(1.5)  # past the edge's lease window: whatever it admits now, core-a decided
+        for _ in range(3):
+            assert call() == (429, "customer_rate_limit_exceeded")  # core-a counts core-b's calls
+        (posted,) = stack.query("SELECT COUNT(*) FROM usage_records WHERE customer_id = ?", customer_id)[0]
+        assert int(posted) == RPM
+    finally:
+        stop_process(core_b)
+
+
 def _half(account_id: str) -> int:
     """0: core-a's half of the partitions with two cores (core-a sorts first), 1: core-b's."""
     return partition_of(account_id, DEFAULT_PARTITIONS) % 2
@@ -592,15 +643,20 @@ def test_calls_through_the_edges_are_all_answered_across_repeated_hand_backs(two
     stack, port_b = two_cores
     accounts = _accounts_on_both(stack)  # core-a alone holds every partition here
     load = _Load(stack, accounts, [stack.base_url, stack.start_edge()], cap_calls=100_000)
+    events: list[tuple[float, str]] = []
     load.start()
     try:
         wait_until(lambda: {i for i, *_ in load.completed} == set(range(len(accounts))), 60, "calls on both cores")
         for cycle in range(HAND_BACKS):
             log_b = stack.data_dir / f"core-b-hand-back-{cycle}.log"
+            events.append((time.monotonic(), f"core-b {cycle} starts"))
             core_b = _start_core_b(stack, port_b, log_b)
+            events.append((time.monotonic(), f"core-b {cycle} serves its half"))
             calls = len(load.completed)
             wait_until(lambda calls=calls: len(load.completed) >= calls + 8, 60, "calls with core-b serving")
+            events.append((time.monotonic(), f"core-b {cycle} stops"))
             stop_process(core_b)  # a clean stop: core-a takes core-b's half back
+            events.append((time.monotonic(), f"core-b {cycle} stopped"))
             wait_until(
                 lambda: [row[0] for row in stack.query("SELECT DISTINCT owner FROM partition_leases")] == ["core-a"],
                 60,
@@ -610,7 +666,16 @@ def test_calls_through_the_edges_are_all_answered_across_repeated_hand_backs(two
             wait_until(lambda calls=calls: len(load.completed) >= calls + 8, 60, "calls with core-a alone")
     finally:
         load.join()
-    print(f"{HAND_BACKS} hand-backs and takeovers: {len(load.completed)} calls answered, {len(load.refused)} refused")
+    took = sorted(end - sent for _, sent, end in load.spans)
+    print(
+        f"{HAND_BACKS} hand-backs and takeovers: {len(load.completed)} calls answered, {len(load.refused)} refused; "
+        f"calls took {took[len(took) // 2]:.3f} s median, {took[len(took) * 99 // 100]:.3f} s p99, "
+        f"{took[-1]:.3f} s longest"
+    )
+    for _, sent, end in sorted(load.spans, key=lambda span: span[1] - span[2])[:5]:  # the longest calls, when
+        at, event = max((e for e in events if e[0] <= sent), default=(sent, "the start"))
+        wall = datetime.datetime.fromtimestamp(sent + time.time() - time.monotonic()).strftime("%H:%M:%S.%f")[:-3]
+        print(f"a call of {end - sent:.2f} s sent at {wall}, {sent - at:.2f} s after {event}")
     for message in sorted({re.sub(r"req_\w+|127\.0\.0\.1:\d+", "…", r) for r in load.refusals}):
         print("refused:", message)
     assert load.refusals == []

@@ -224,3 +224,35 @@ def test_a_hand_back_writes_its_windows_in_the_release_and_the_taker_takes_them_
     finally:
         a.drop_liveness_lock()
         b.drop_liveness_lock()
+
+
+def test_a_checkpoint_writes_the_windows_of_partitions_still_held_and_a_taker_takes_the_latest(
+    fresh: Engine,
+) -> None:
+    """Checkpoints (core/store/partition_windows.py `checkpoint`): each writes the changed windows
+    over the last ones and deletes the gone ones, only on the partitions this core holds at its
+    epoch; one handed back, or taken at its lapse, is never written. The core taking a partition
+    over after a death takes the latest checkpoint."""
+    a = _core(fresh, "core-a", "127.0.0.1:1")
+    b = _core(fresh, "core-b", "127.0.0.1:2")
+    customer, account = ("customer", "cus_2"), ("account", "acct_3", "True")
+    try:
+        a.claim([2, 3, 4])
+        assert partition_windows.checkpoint(fresh, a.fence, [(2, customer, [(100.0, 1, 10)])], []) == 1
+        again = [(2, customer, [(100.0, 1, 10), (101.0, 1, 5)]), (3, account, [(102.0, 16, 0)])]
+        assert partition_windows.checkpoint(fresh, a.fence, again, []) == 2  # the customer's written over
+        assert partition_windows.checkpoint(fresh, a.fence, [], [(3, account)]) == 1  # gone (swept)
+        a.hand_back([4])
+        with fresh.begin() as connection:  # partition 2 claimed from core-a at its lapse
+            connection.execute(
+                text("UPDATE partition_leases SET owner = 'core-b', epoch = epoch + 1 WHERE partition = 2")
+            )
+        stale = [(2, customer, [(200.0, 9, 9)]), (4, account, [(200.0, 9, 9)])]
+        assert partition_windows.checkpoint(fresh, a.fence, stale, [(2, customer)]) == 0  # fenced: nothing
+        a.drop_liveness_lock()  # core-a dies
+        assert set(b.take_from_dead()) == {3, 4}  # its rows, the released one too
+        assert partition_windows.take(fresh, [2, 3]) == [(customer, [(100.0, 1, 10), (101.0, 1, 5)])]
+        assert partition_windows.take(fresh, [4]) == []
+    finally:
+        a.drop_liveness_lock()
+        b.drop_liveness_lock()
