@@ -2,7 +2,7 @@
 active cores"). The windows (core/domain/ratelimit.py) live in the core's memory only; a core that
 hands a partition back writes its accounts' windows here **in the same transaction as the
 release** (only for the partitions that release did free: a fenced giver writes none), and the
-core that claims the partition reads and deletes them before it serves the partition. So an RPM or
+core that claims the partition reads them before it serves the partition. So an RPM or
 TPM limit stays exact across a graceful hand-back. Between hand-backs each owner **checkpoints**
 its partitions' windows into the same rows every `RINGSIDE_CORE_WINDOW_CHECKPOINT_S` (`checkpoint`:
 only the windows changed since the last one, in one transaction fenced on the partitions), so a
@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 import orjson
-from sqlalchemy import Connection, Engine, bindparam, delete, insert, text, tuple_
+from sqlalchemy import Connection, Engine, bindparam, delete, insert, select, text, tuple_
 from sqlalchemy.dialects.postgresql import insert as upsert
 
 from core.store.partition_leases import Fence, bound_idle
@@ -88,15 +88,19 @@ def checkpoint(
     return len(values) + len(dropped)
 
 
-def take(engine: Engine, partitions: Iterable[int]) -> list[tuple[WindowKey, Entries]]:
-    """The windows handed over with `partitions`, deleted as they are read (blocking)."""
+def read(engine: Engine, partitions: Iterable[int]) -> list[tuple[WindowKey, Entries]]:
+    """The windows written for `partitions` — by a hand-back's release, a clean stop's or the last
+    checkpoint of their previous owner (blocking). Left in place: the new owner's checkpoints write
+    over them (and delete a window it forgets), so a partition that moves again before its new
+    owner's first checkpoint still carries them. Entries older than the window are dropped when
+    absorbed, so rows left from an older owner never count twice or late."""
     wanted = sorted(set(partitions))
     if not wanted:
         return []
     w = PARTITION_WINDOWS.c
-    with engine.begin() as connection:
+    with engine.connect() as connection:
         rows = connection.execute(
-            delete(PARTITION_WINDOWS).where(w.partition.in_(wanted)).returning(w.window_key, w.entries_json)
+            select(w.window_key, w.entries_json).where(w.partition.in_(wanted)).order_by(w.partition, w.window_key)
         ).all()
     return [
         (tuple(orjson.loads(key)), [(float(at), int(r), int(t)) for at, r, t in orjson.loads(entries)])
