@@ -18,7 +18,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -553,11 +553,7 @@ def test_a_customers_rpm_window_moves_with_its_partition_when_it_is_handed_back(
     created = stack.call("POST", "/v1/customers", account["live"], {"external_id": "rpm", "rate_limit_rpm": RPM})
     assert created.status in (200, 201), created.body
     customer_id = created.json()["id"]
-    body = {"model": MODEL, "max_tokens": 8, "messages": [{"role": "user", "content": "within the minute"}]}
-
-    def call() -> tuple[int, str]:
-        answer = stack.call("POST", "/v1/chat/completions", account["live"], body, headers={"FC-Customer": customer_id})
-        return answer.status, answer.json().get("error", {}).get("code", "") if answer.status != 200 else ""
+    call = _caller(stack, account["live"], customer_id)
 
     assert [call() for _ in range(RPM)] == [(200, "")] * RPM  # core-a admits them
     assert call() == (429, "customer_rate_limit_exceeded")
@@ -566,13 +562,9 @@ def test_a_customers_rpm_window_moves_with_its_partition_when_it_is_handed_back(
     try:
         handed = stack.data_dir / "core.log"
         wait_until(lambda: "rate-limit windows with them" in handed.read_text(errors="replace"), 30, "the hand-back")
-        time.sleep(1.5)  # past the edge's lease window: whatever it admits now, core-b decided
         handed_over = re.findall(r"(\d+) rate-limit windows handed over", log_b.read_text(errors="replace"))
         assert handed_over and int(handed_over[0]) >= 1, handed_over  # the customer's at least
-        for _ in range(3):
-            assert call() == (429, "customer_rate_limit_exceeded")  # core-b counts core-a's calls
-        (posted,) = stack.query("SELECT COUNT(*) FROM usage_records WHERE customer_id = ?", customer_id)[0]
-        assert int(posted) == RPM
+        _refused_by_the_new_owner(stack, call, customer_id)  # core-b counts core-a's calls
     finally:
         stop_process(core_b)
 
@@ -591,13 +583,7 @@ def test_a_dead_cores_rpm_windows_are_taken_over_from_its_last_checkpoint(two_co
         created = stack.call("POST", "/v1/customers", account["live"], {"external_id": "ck", "rate_limit_rpm": RPM})
         assert created.status in (200, 201), created.body
         customer_id = created.json()["id"]
-        body = {"model": MODEL, "max_tokens": 8, "messages": [{"role": "user", "content": "before the kill"}]}
-
-        def call() -> tuple[int, str]:
-            answer = stack.call(
-                "POST", "/v1/chat/completions", account["live"], body, headers={"FC-Customer": customer_id}
-            )
-            return answer.status, answer.json().get("error", {}).get("code", "") if answer.status != 200 else ""
+        call = _caller(stack, account["live"], customer_id)
 
         assert [call() for _ in range(RPM)] == [(200, "")] * RPM  # core-b admits them
         assert call() == (429, "customer_rate_limit_exceeded")
@@ -618,13 +604,30 @@ def test_a_dead_cores_rpm_windows_are_taken_over_from_its_last_checkpoint(two_co
             60,
             "core-a's takeover",
         )
-        time.sleep(1.5)  # past the edge's lease window: whatever it admits now, core-a decided
-        for _ in range(3):
-            assert call() == (429, "customer_rate_limit_exceeded")  # core-a counts core-b's calls
-        (posted,) = stack.query("SELECT COUNT(*) FROM usage_records WHERE customer_id = ?", customer_id)[0]
-        assert int(posted) == RPM
+        _refused_by_the_new_owner(stack, call, customer_id)  # core-a counts core-b's calls
     finally:
         stop_process(core_b)
+
+
+def _caller(stack: Stack, key: str, customer_id: str) -> Callable[[], tuple[int, str]]:
+    """One chat call for the customer through the edge → (status, error code or "")."""
+    body = {"model": MODEL, "max_tokens": 8, "messages": [{"role": "user", "content": "within the minute"}]}
+
+    def call() -> tuple[int, str]:
+        answer = stack.call("POST", "/v1/chat/completions", key, body, headers={"FC-Customer": customer_id})
+        return answer.status, answer.json().get("error", {}).get("code", "") if answer.status != 200 else ""
+
+    return call
+
+
+def _refused_by_the_new_owner(stack: Stack, call: Callable[[], tuple[int, str]], customer_id: str) -> None:
+    """Past the edge's lease window (whatever it admits now, the partition's new owner decided):
+    the customer, at its RPM on the old owner, is refused 429, and only the first RPM calls billed."""
+    time.sleep(1.5)
+    for _ in range(3):
+        assert call() == (429, "customer_rate_limit_exceeded")
+    (posted,) = stack.query("SELECT COUNT(*) FROM usage_records WHERE customer_id = ?", customer_id)[0]
+    assert int(posted) == RPM
 
 
 def _half(account_id: str) -> int:
