@@ -163,9 +163,11 @@ class RoutingChannel:
     ) -> grpc.aio.Channel | None:
         """Where to send a failed call again, or None when it must not be: only a call no core acted
         on is sent again — one answered "not owner" (the core checks ownership before it reads or
-        writes anything; a fenced commit rolled back whole) or one that never left this process
-        (its channel could not connect: a core stopping or dead). A call cut off in flight (the
-        core may have done it) or refused by a core for another reason is never sent twice."""
+        writes anything; a fenced commit rolled back whole) or one a learnt owner never received
+        (its channel could not connect: that core stopping or dead), then through the configured
+        addresses. A call cut off in flight (the core may have done it), refused by a core for
+        another reason, or finding no configured core at all is never sent again: with one core
+        down, the caller's 503 comes at once, as before."""
         hint = _not_owner(error)
         if hint is not None:
             account, partition, address = hint
@@ -173,8 +175,9 @@ class RoutingChannel:
             return self._channel(address)  # the owner named (maybe this one, still loading it)
         if error.code() != grpc.StatusCode.UNAVAILABLE or _trailing(error).get(CODE_KEY):
             return None  # not a transport failure (a core's own 503 is its answer)
-        if channel is not self.default:
-            self.forget_address(channel)  # a learnt owner gone: later calls through the configured list
+        if channel is self.default:
+            return None  # no configured core reachable: nothing to wait for here (one core, down)
+        self.forget_address(channel)  # a learnt owner gone: later calls through the configured list
         return self.default if _never_sent(error) else None
 
     def forget_address(self, channel: grpc.aio.Channel) -> None:
