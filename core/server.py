@@ -194,9 +194,6 @@ async def open_core(settings: Settings) -> Core:
     writer = GroupCommitWriter(engine, settings.commit_batch_max, settings.commit_linger_ms, fence=fence)
     if renewal is not None and leases is not None:
         writer.on_close.append(renewal.cancel)
-        # Its writes are over: a waiting core may take its partitions now (and a core restarted in
-        # this process under the same id need not wait for the lock's connection to be collected).
-        writer.on_close.append(leases.drop_liveness_lock)
     writer.start()
     core = Core(
         engine=engine,
@@ -356,6 +353,13 @@ async def serve(settings: Settings) -> None:
         with contextlib.suppress(asyncio.CancelledError):
             await task
     await core.writer.close()
+    # Its writes are over: a waiting core may take its partitions now (and a core restarted in this
+    # process under the same id need not wait for the lock's connection to be collected) — but only
+    # after the release below, which writes the rate-limit windows for the core taking them: dropped
+    # at the writer's close, a waiting core took the partitions before it and the release wrote none
+    # (2 of 3 clean stops in tests/e2e/test_active_cores.py's hand-back test).
+    if fenced and core.partition_leases is not None:
+        core.partition_leases.drop_liveness_lock()
     if renewing is not None and not fenced:
         renewing.cancel()
         with contextlib.suppress(asyncio.CancelledError):

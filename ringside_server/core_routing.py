@@ -10,12 +10,15 @@ once the channel has seen a "not owner" answer: before, there is one core and no
 The account's partition gives the owner's address from the partition map (learnt from "not owner"
 answers); a call with no routing key goes to the owner of the system partition once known, else
 to the configured addresses. A "not owner" answer (FAILED_PRECONDITION with the owner's address in
-trailing metadata) updates the map and the call is sent once more, to that owner. With one active
+trailing metadata) updates the map and the call is sent again, to that owner — at once, then with a
+short backoff while a partition changes hands (`RESEND_PAUSES_S`); so is a call that never reached a
+core (no address connected), never one a core may have acted on. With one active
 core (`RINGSIDE_CORE_SHARE=all`) no core ever answers so, and every call takes the configured
 channel as before."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
@@ -29,8 +32,16 @@ ACCOUNT_KEY = "x-ringside-account"
 NOT_OWNER_ACCOUNT_KEY = "ringside-not-owner-account"
 NOT_OWNER_PARTITION_KEY = "ringside-not-owner-partition"
 OWNER_ADDRESS_KEY = "ringside-owner-address"
+CODE_KEY = "ringside-error-code"  # a core's own error (core/rpc/errors.py)
 SYSTEM_PARTITION = 0
 MAX_LEARNT = 100_000  # accounts by authorization, and holds/leases by id (oldest dropped first)
+# The pauses before each resend of a call no core acted on (`RoutingChannel.resend_to`): the first at
+# once (to the owner a "not owner" answer named), then backing off while a partition changes hands —
+# the giver names the taker the moment it stops serving, the taker claims it within its 0.1 s poll
+# and answers "not owner" naming itself while it loads. Nine resends at most, 2.55 s of pauses in
+# all (less than the default lease TTL, 5 s, and never past the call's own deadline), none longer
+# than 0.5 s: a call is answered at most 0.5 s after its owner serves.
+RESEND_PAUSES_S = (0.0, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.5, 0.5)
 
 
 class _Bounded(OrderedDict[str, str]):
@@ -48,12 +59,16 @@ def _header(metadata: Sequence[tuple[str, Any]] | None, name: str) -> str:
     return ""
 
 
+def _trailing(error: grpc.aio.AioRpcError) -> dict[str, str]:
+    metadata: Any = error.trailing_metadata() or ()
+    return {str(k): v for k, v in metadata if isinstance(v, str)}
+
+
 def _not_owner(error: grpc.aio.AioRpcError) -> tuple[str, int, str] | None:
     """(account, partition, owner address) of a "not owner" answer, or None."""
     if error.code() != grpc.StatusCode.FAILED_PRECONDITION:
         return None
-    metadata: Any = error.trailing_metadata() or ()
-    trailing = {str(k): v for k, v in metadata if isinstance(v, str)}
+    trailing = _trailing(error)
     if NOT_OWNER_PARTITION_KEY not in trailing:
         return None
     try:
@@ -143,6 +158,28 @@ class RoutingChannel:
         if account and credential:
             self._accounts.remember(credential, account)
 
+    def resend_to(
+        self, error: grpc.aio.AioRpcError, channel: grpc.aio.Channel, request: Any, metadata: Any
+    ) -> grpc.aio.Channel | None:
+        """Where to send a failed call again, or None when it must not be: only a call no core acted
+        on is sent again — one answered "not owner" (the core checks ownership before it reads or
+        writes anything; a fenced commit rolled back whole) or one a learnt owner never received
+        (its channel could not connect: that core stopping or dead), then through the configured
+        addresses. A call cut off in flight (the core may have done it), refused by a core for
+        another reason, or finding no configured core at all is never sent again: with one core
+        down, the caller's 503 comes at once, as before."""
+        hint = _not_owner(error)
+        if hint is not None:
+            account, partition, address = hint
+            self.learn_not_owner(account, partition, address, request, metadata)
+            return self._channel(address)  # the owner named (maybe this one, still loading it)
+        if error.code() != grpc.StatusCode.UNAVAILABLE or _trailing(error).get(CODE_KEY):
+            return None  # not a transport failure (a core's own 503 is its answer)
+        if channel is self.default:
+            return None  # no configured core reachable: nothing to wait for here (one core, down)
+        self.forget_address(channel)  # a learnt owner gone: later calls through the configured list
+        return self.default if _never_sent(error) else None
+
     def forget_address(self, channel: grpc.aio.Channel) -> None:
         """An owner that does not answer (dead, its partitions being taken over): back to the
         configured addresses for its partitions until a "not owner" answer names the new owner."""
@@ -172,30 +209,32 @@ class _Routed:
         **options: Any,
     ) -> Any:
         router = self._router
+        loop = asyncio.get_running_loop()
+        deadline = None if timeout is None else loop.time() + timeout
         # With one core (no "not owner" answer seen yet) every call takes the configured channel.
         channel = router.target(router.account_of(request, metadata)) if router.owners else router.default
-        try:
-            response = await router.callable(channel, self._method, self._serializer, self._deserializer)(
-                request, metadata=metadata, timeout=timeout, **options
-            )
-        except grpc.aio.AioRpcError as error:
-            hint = _not_owner(error)
-            if hint is None:
-                if error.code() != grpc.StatusCode.UNAVAILABLE or channel is router.default:
+        for pause_s in (*RESEND_PAUSES_S, None):
+            left = None if deadline is None else deadline - loop.time()
+            try:
+                response = await router.callable(channel, self._method, self._serializer, self._deserializer)(
+                    request, metadata=metadata, timeout=left, **options
+                )
+                break
+            except grpc.aio.AioRpcError as error:
+                resend = router.resend_to(error, channel, request, metadata)
+                if resend is None or pause_s is None or (deadline is not None and loop.time() + pause_s >= deadline):
                     raise
-                router.forget_address(channel)  # a learnt owner gone: once more through the configured list
-                retry = router.default
-            else:
-                account, partition, address = hint
-                router.learn_not_owner(account, partition, address, request, metadata)
-                retry = router._channel(address) if address else router.default
-                if retry is channel:
-                    raise
-            response = await router.callable(retry, self._method, self._serializer, self._deserializer)(
-                request, metadata=metadata, timeout=timeout, **options
-            )
+                channel = resend
+                if pause_s:
+                    await asyncio.sleep(pause_s)
         router.learn_answer(request, metadata, response)
         return response
+
+
+def _never_sent(error: grpc.aio.AioRpcError) -> bool:
+    """The call failed before any core received it: gRPC's pick-first channel found no address it
+    could connect to (it says so in these words)."""
+    return (error.details() or "").startswith("failed to connect to all addresses")
 
 
 def _credential(request: Any, metadata: Sequence[tuple[str, Any]] | None) -> str:

@@ -129,6 +129,10 @@ class Settings(BaseSettings):
     core_share: str = Field(default="fair", pattern="^(all|fair)$")
     # The address the edges reach this core at (the partition map; `fair` only); default the listen address.
     core_advertise_address: str | None = Field(default=None, min_length=1, max_length=300)
+    # How often a `fair` core checkpoints its partitions' rate-limit windows (the changed ones) for
+    # the core that takes them over if it dies or freezes: the most a takeover forgets is the
+    # admissions of one interval (docs/scaling.md).
+    core_window_checkpoint_s: float = Field(default=1.0, ge=0.1, le=60)
     # Group commit: how many writes may share one transaction, and how long the writer lingers
     # for more once it has some (0 = commit whatever is queued right away).
     commit_batch_max: int = Field(default=2000, ge=1, le=100_000)

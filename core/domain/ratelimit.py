@@ -292,6 +292,32 @@ class RateLimiter:
                 moved.append((key, entries))
         return moved
 
+    def changed(
+        self,
+        owned: Callable[[tuple[str, ...]], bool],
+        seen: dict[tuple[str, ...], tuple[int, int, int, float]],
+        limit: int,
+    ) -> tuple[list[tuple[tuple[str, ...], list[tuple[float, int, int]]]], list[tuple[str, ...]]]:
+        """For a checkpoint (core/store/partition_windows.py): up to `limit` windows `owned` whose
+        counts changed since `seen` was last updated, with their entries `(at, requests, tokens)`
+        (left in place, unlike `export`), and the keys in `seen` no longer kept (swept, handed
+        back). `seen` is updated as if both were written: the caller keeps it only when they were."""
+        changed: list[tuple[tuple[str, ...], list[tuple[float, int, int]]]] = []
+        for key, window in self._windows.items():
+            if len(changed) >= limit:
+                break  # the rest at the next checkpoint
+            if not owned(key):
+                continue
+            mark = (window.requests, window.tokens, len(window.calls) + len(window.leases), window.latest_at)
+            if seen.get(key) != mark:
+                seen[key] = mark
+                entries = sorted((e.at, e.requests, e.tokens) for lane in (window.calls, window.leases) for e in lane)
+                changed.append((key, entries))
+        gone = [key for key in seen if key not in self._windows or not owned(key)]
+        for key in gone:
+            del seen[key]
+        return changed, gone
+
     def absorb(self, key: tuple[str, ...], entries: Iterable[tuple[float, int, int]], now: float) -> None:
         """Adds a window handed over with a partition (its entries older than the span are dropped)."""
         window = self._window(key, now)

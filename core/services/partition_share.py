@@ -18,6 +18,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import OperationalError
@@ -25,6 +26,7 @@ from sqlalchemy.exc import OperationalError
 from core.domain import state_partitions
 from core.services.core import Core
 from core.services.partitions import DEATH_POLL_S, _hold_liveness_lock
+from core.services.window_checkpoints import keep_checkpoints
 from core.store import core_addresses, partition_windows
 from core.store.loader import load_state
 from core.store.partition_leases import Fence, PartitionLeases, check_partition_count
@@ -45,18 +47,27 @@ async def claim_share(engine: Engine, settings: Settings) -> PartitionLeases:
         settings.core_lease_ttl_s,
     )
     await _hold_liveness_lock(leases)
-    address = advertised(settings)
-    await loop.run_in_executor(None, core_addresses.advertise, engine, leases.fence.core_id, address)
-    core_id = leases.fence.core_id
-    leases.on_renew = lambda connection: core_addresses.heartbeat(connection, core_id, address)
+    # registered without a heartbeat: handed partitions only once its share loop runs (`keep_share`)
+    await loop.run_in_executor(None, core_addresses.register, engine, leases.fence.core_id, advertised(settings))
     await loop.run_in_executor(None, _claim_round, leases, settings.core_partitions)
     log.info("core %s starts with %d partitions", leases.fence.core_id, len(leases.fence.held))
     return leases
 
 
-def _claim_round(leases: PartitionLeases, partitions: int) -> tuple[set[int], set[int]]:
-    """One round (blocking): a dead core's partitions, the free preferred ones; → (gained, to hand
-    back: held, not preferred, preferred by a live core)."""
+@dataclass(frozen=True, slots=True)
+class Round:
+    """What one round found: the partitions gained, those to hand back and to whom (partition →
+    the preferring core's address), the live cores' split and the partition map to answer from."""
+
+    gained: set[int]
+    give: dict[int, str]
+    preferred: set[int]
+    owners: dict[int, str]
+
+
+def _claim_round(leases: PartitionLeases, partitions: int) -> Round:
+    """One round (blocking): a dead core's partitions, the free preferred ones; what to hand back
+    (held, not preferred, preferred by a live core) and the partition map."""
     me = leases.fence.core_id
     before = set(leases.fence.held)
     leases.take_from_dead()
@@ -67,9 +78,16 @@ def _claim_round(leases: PartitionLeases, partitions: int) -> tuple[set[int], se
     preferred = core_addresses.preferred_partitions(partitions, live, me)
     leases.claim(sorted(preferred - set(leases.fence.held)) or [])
     gained = set(leases.fence.held) - before
-    others = [core_id for core_id in live if core_id != me]
-    give = {p for p in leases.fence.held if p not in preferred} if others else set()
-    return gained, give
+    owners = core_addresses.owners_map(leases._engine, live, partitions)
+    give: dict[int, str] = {}
+    if len(live) > 1:  # the giver names the taker (the core preferring it) from the moment it stops serving
+        registered = core_addresses.addresses(leases._engine)
+        give = {
+            p: registered.get(core_addresses.preferring_core(p, live), "")
+            for p in leases.fence.held
+            if p not in preferred
+        }
+    return Round(gained, give, preferred, owners)
 
 
 def load_partitions(engine: Engine, partitions: Iterable[int], count: int) -> state_partitions.State:
@@ -83,11 +101,20 @@ async def keep_share(core: Core, settings: Settings, renewal: asyncio.Task[None]
     """The share's loop; returns when a partition was lost (the core then stops, exit status 3).
     `renewal` (core/services/partitions.py `keep_partitions`, started right after the claim, as
     with `all`) renews in a task of its own: neither the start's state load nor a round loading a
-    large share lets the leases lapse meanwhile. It ends when a partition was lost; so does this."""
+    large share lets the leases lapse meanwhile. It ends when a partition was lost; so does this.
+    From its start each renewal writes this core's heartbeat: the other cores count it live (and
+    hand it its share) from then on, its state loaded and its port about to open."""
+    leases = core.partition_leases
+    assert leases is not None
+    core_id, address = leases.fence.core_id, advertised(settings)
+    leases.on_renew = lambda connection: core_addresses.heartbeat(connection, core_id, address)
+    interval_s = settings.core_window_checkpoint_s
+    checkpoints = asyncio.create_task(keep_checkpoints(core, interval_s), name="window-checkpoints")
     try:
         await _share_rounds(core, settings, renewal)
     finally:
         renewal.cancel()
+        checkpoints.cancel()
 
 
 async def _share_rounds(core: Core, settings: Settings, renewal: asyncio.Task[None]) -> None:
@@ -98,34 +125,45 @@ async def _share_rounds(core: Core, settings: Settings, renewal: asyncio.Task[No
     count = settings.core_partitions
     while not renewal.done():
         try:
-            gained, give = await loop.run_in_executor(None, _claim_round, leases, count)
-            ownership.owners = await loop.run_in_executor(None, core_addresses.partition_map, core.engine)
+            found = await loop.run_in_executor(None, _claim_round, leases, count)
+            # a partition still loading (gained, not served yet) is answered "not owner" naming this core
+            ownership.owners = {**found.owners, **dict.fromkeys(found.gained, ownership.address)}
         except OperationalError as error:  # the database unreachable: the fence keeps writes safe meanwhile
             log.warning("the partition round failed (%s); retrying", type(error.orig).__name__)
             await asyncio.sleep(settings.core_lease_ttl_s / 4)
             continue
-        if gained:
-            await adopt_partitions(core, gained, count)
-        if give:
-            await hand_back(core, give, count)
-        await _watch_for_deaths(core, leases, settings.core_lease_ttl_s / 4, count, renewal)
+        if found.gained:
+            await adopt_partitions(core, found.gained, count)
+        if found.give:
+            await hand_back(core, found.give, count)
+        await _watch_for_deaths(core, leases, settings.core_lease_ttl_s / 4, found.preferred, renewal)
 
 
 async def _watch_for_deaths(
-    core: Core, leases: PartitionLeases, period_s: float, count: int, renewal: asyncio.Task[None]
+    core: Core, leases: PartitionLeases, period_s: float, preferred: set[int], renewal: asyncio.Task[None]
 ) -> None:
     """Until the next round: every DEATH_POLL_S, a dead core's partitions (its liveness lock free)
-    are taken and served at once, as a standby does (core/services/partitions.py)."""
+    are taken and served at once, as a standby does (core/services/partitions.py), and so are the
+    partitions this core prefers that another has just handed back (released): the time nobody
+    serves a partition changing hands is this poll and the load, not a round (TTL / 4)."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + period_s
+    count = leases.fence.partitions
     while (left := deadline - loop.time()) > 0 and not renewal.done():
         await asyncio.sleep(min(left, DEATH_POLL_S))
         try:
-            taken = await loop.run_in_executor(None, leases.take_from_dead)
+            taken = set(await loop.run_in_executor(None, _take_dead_or_released, leases, preferred))
         except OperationalError:
             continue  # the next round retries
         if taken:
-            await adopt_partitions(core, set(taken), count)
+            await adopt_partitions(core, taken, count)
+
+
+def _take_dead_or_released(leases: PartitionLeases, preferred: set[int]) -> dict[int, int]:
+    """(Blocking) a dead core's partitions, and the released ones this core prefers; → those gained."""
+    taken = leases.take_from_dead()
+    handed = core_addresses.released(leases._engine, leases.fence.core_id) & preferred
+    return {**taken, **(leases.claim(sorted(handed)) if handed else {})}
 
 
 async def adopt_partitions(core: Core, gained: set[int], count: int) -> None:
@@ -133,8 +171,10 @@ async def adopt_partitions(core: Core, gained: set[int], count: int) -> None:
     windows handed over with them (none after a death), then serves them."""
     loop = asyncio.get_running_loop()
     started = time.perf_counter()
+    # Held now, loading: "not owner" answers name this core (its callers wait and send again here).
+    core.ownership.owners = {**core.ownership.owners, **dict.fromkeys(gained, core.ownership.address)}
     loaded = await loop.run_in_executor(None, load_partitions, core.engine, gained, count)
-    windows = await loop.run_in_executor(None, partition_windows.take, core.engine, gained)
+    windows = await loop.run_in_executor(None, partition_windows.read, core.engine, gained)
     state_partitions.adopt(core.state, loaded)
     now = core.meter.clock()
     for key, entries in windows:
@@ -149,11 +189,15 @@ async def adopt_partitions(core: Core, gained: set[int], count: int) -> None:
     )
 
 
-async def hand_back(core: Core, give: set[int], count: int) -> None:
-    """Stops serving `give`, flushes the commits already queued, forgets their accounts, releases
-    them with their accounts' rate-limit windows (written in the release's transaction)."""
+async def hand_back(core: Core, to: dict[int, str], count: int) -> None:
+    """Stops serving the partitions of `to` (partition → the taker's address, which "not owner"
+    answers name from now on: never this core), flushes the commits already queued, forgets their
+    accounts, releases them with their accounts' rate-limit windows (in the release's transaction)."""
     leases = core.partition_leases
     assert leases is not None
+    give = set(to)
+    started = time.perf_counter()
+    core.ownership.owners = {**core.ownership.owners, **{p: address for p, address in to.items() if address}}
     core.ownership.serving = frozenset((core.ownership.serving or frozenset()) - give)
     leaving = state_partitions.in_partitions(give, count)
     account = next((account_id for account_id in core.state.accounts if leaving(account_id)), None)
@@ -163,7 +207,12 @@ async def hand_back(core: Core, give: set[int], count: int) -> None:
     windows = leaving_windows(core, leaving, count)  # no call of theirs is admitted here any more
     state_partitions.drop(core.state, leaving)
     await asyncio.get_running_loop().run_in_executor(None, leases.hand_back, give, saving(windows))
-    log.info("handed back %d partitions (%d rate-limit windows with them)", len(give), len(windows))
+    log.info(  # the time its calls were answered "not owner" before the taker could claim them
+        "handed back %d partitions (%d rate-limit windows with them) in %.2f s",
+        len(give),
+        len(windows),
+        time.perf_counter() - started,
+    )
 
 
 Window = tuple[int, tuple[str, ...], list[tuple[float, int, int]]]

@@ -32,6 +32,13 @@ _ADVERTISE = text(
     f"VALUES (:core_id, :address, {_NOW_MS}) "
     "ON CONFLICT (core_id) DO UPDATE SET address = excluded.address, updated_at_ms = excluded.updated_at_ms"
 )
+# Registered with no heartbeat yet (0): other cores count it live only from its first renewal
+# once its share loop runs — after its state is loaded and its port open — so none hands it a
+# partition it cannot serve yet.
+_REGISTER = text(
+    "INSERT INTO core_addresses (core_id, address, updated_at_ms) VALUES (:core_id, :address, 0) "
+    "ON CONFLICT (core_id) DO UPDATE SET address = excluded.address, updated_at_ms = 0"
+)
 _REGISTERED = text(f"SELECT core_id, updated_at_ms > {_NOW_MS} - :fresh_ms FROM core_addresses ORDER BY core_id")
 _FORGET = text("DELETE FROM core_addresses WHERE core_id = :core_id")
 _TRY_XACT_LOCK = text("SELECT pg_try_advisory_xact_lock(:key)")
@@ -39,6 +46,10 @@ _MAP = text(
     "SELECT l.partition, a.address FROM partition_leases l JOIN core_addresses a ON a.core_id = l.owner "
     f"WHERE l.owner <> '' AND l.expires_at_ms > {_NOW_MS} ORDER BY l.partition"
 )
+_ADDRESSES = text("SELECT core_id, address FROM core_addresses")
+# Partitions released by a hand-back (expires_at_ms = 0) or never claimed, another core's: free for
+# the core that prefers them (one read of the 256-row table, every DEATH_POLL_S on each core).
+_RELEASED = text("SELECT partition FROM partition_leases WHERE expires_at_ms = 0 AND owner <> :me ORDER BY partition")
 # A registered core seen dead this long ago is forgotten (its row would only cost a lock probe).
 FORGET_AFTER_MS = 3_600_000
 _FORGET_OLD = text(f"DELETE FROM core_addresses WHERE core_id = :core_id AND updated_at_ms < {_NOW_MS} - :after_ms")
@@ -48,6 +59,12 @@ def advertise(engine: Engine, core_id: str, address: str) -> None:
     """Registers (or refreshes) this core's address, before its first claim."""
     with engine.begin() as connection:
         heartbeat(connection, core_id, address)
+
+
+def register(engine: Engine, core_id: str, address: str) -> None:
+    """Registers this core's address before its first claim, not yet live to the others (`_REGISTER`)."""
+    with engine.begin() as connection:
+        connection.execute(_REGISTER, {"core_id": core_id, "address": address[:300]})
 
 
 def heartbeat(connection: Connection, core_id: str, address: str) -> None:
@@ -98,3 +115,26 @@ def partition_map(engine: Engine) -> dict[int, str]:
     """Partition → the address of the core holding it now (lapsed leases left out)."""
     with engine.connect() as connection:
         return {int(row[0]): str(row[1]) for row in connection.execute(_MAP)}
+
+
+def addresses(engine: Engine) -> dict[str, str]:
+    """Core id → its advertised address (every registered core)."""
+    with engine.connect() as connection:
+        return {str(row[0]): str(row[1]) for row in connection.execute(_ADDRESSES)}
+
+
+def owners_map(engine: Engine, live: list[str], partitions: int) -> dict[int, str]:
+    """The partition map a "not owner" answer names owners from: a held partition's holder, and a
+    partition nobody holds now (handed back and not claimed yet, released by a clean stop, lapsed)
+    the live core that prefers it — the one that claims it next — so a caller is never sent back to
+    a core that let it go."""
+    held = partition_map(engine)
+    registered = addresses(engine)
+    expected = {p: registered.get(preferring_core(p, live), "") for p in range(partitions) if p not in held}
+    return {**{p: a for p, a in expected.items() if a}, **held}
+
+
+def released(engine: Engine, me: str) -> set[int]:
+    """Another core's partitions released and not claimed since (free for the core preferring them)."""
+    with engine.connect() as connection:
+        return {int(row[0]) for row in connection.execute(_RELEASED, {"me": me})}

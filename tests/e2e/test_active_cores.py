@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 import http.client
+import json
 import pathlib
 import re
 import secrets
@@ -17,7 +18,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -115,6 +116,7 @@ class _Load:
             self.customers.append(created.json()["id"])
         self.completed: list[tuple[int, str, float, int]] = []  # (account index, request id, when, cost)
         self.refused: list[tuple[int, float]] = []  # (account index, when): the takeover window
+        self.refusals: list[str] = []  # what each refused call was answered (status and body, or the error)
         self.capped: set[int] = set()
         self.spans: list[tuple[int, float, float]] = []  # (account index, sent, answered or failed)
         self.stop = threading.Event()
@@ -150,8 +152,9 @@ class _Load:
                     headers={"FC-Customer": customer_id},
                     timeout_s=15,
                 )
-            except (OSError, http.client.HTTPException):
+            except (OSError, http.client.HTTPException) as error:
                 self.refused.append((index, time.monotonic()))
+                self.refusals.append(repr(error))
                 continue
             finally:
                 self.spans.append((index, sent, time.monotonic()))
@@ -165,6 +168,7 @@ class _Load:
             else:
                 assert response.status == 503, response.body  # the takeover window only
                 self.refused.append((index, time.monotonic()))
+                self.refusals.append(f"{self.edges[call % 2]} {response.status} {response.body[:300]!r}")
                 time.sleep(0.05)
 
     def report(self, event: str, since: float) -> None:
@@ -339,19 +343,6 @@ def _the_rag_sweep_check_is_answered_by_both(stack: Stack, port_b: int) -> None:
             assert list(answer.file_ids) == [] and list(answer.served_partitions) == []
 
 
-def _answered(stack: Stack, path: str, key: str) -> Any:
-    """GET `path` through the edge, retried on 503: right after a hand-back the giver names itself
-    as the owner until its next round (TTL / 4) and answers 503 for the client to retry
-    (docs/scaling.md "Not built yet"); anything else must be a 200."""
-    deadline = time.monotonic() + 10 * LEASE_TTL_S
-    while True:
-        answer = stack.call("GET", path, key)
-        if answer.status != 503 or time.monotonic() > deadline:
-            assert answer.status == 200, answer.body
-            return answer.json()
-        time.sleep(0.1)
-
-
 def _internal(stack: Stack, port: int, stub_type: Any, method: str, request: Any) -> Any:
     """One internal call to the core listening on `port` (as a worker or the rag role makes it)."""
     with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
@@ -448,7 +439,9 @@ def test_the_calls_that_list_across_accounts_see_both_cores_accounts(two_cores: 
         )
         assert not [p for p in again.pushes if p.customer_id in customers]  # pushed once, not again
         for account in accounts:  # each tenant's run finished by the core serving it
-            syncs = _answered(stack, "/v1/billing/stripe/syncs", account["live"])["data"]
+            answer = stack.call("GET", "/v1/billing/stripe/syncs", account["live"])
+            assert answer.status == 200, answer.body  # no 503 right after core-a's hand-back
+            syncs = answer.json()["data"]
             assert [s["status"] for s in syncs if s["run_id"] == "fanout-run"] == ["succeeded"], syncs
 
         # The workers' pending lists asked of either core: answered (both cores' parts merged). The
@@ -560,11 +553,7 @@ def test_a_customers_rpm_window_moves_with_its_partition_when_it_is_handed_back(
     created = stack.call("POST", "/v1/customers", account["live"], {"external_id": "rpm", "rate_limit_rpm": RPM})
     assert created.status in (200, 201), created.body
     customer_id = created.json()["id"]
-    body = {"model": MODEL, "max_tokens": 8, "messages": [{"role": "user", "content": "within the minute"}]}
-
-    def call() -> tuple[int, str]:
-        answer = stack.call("POST", "/v1/chat/completions", account["live"], body, headers={"FC-Customer": customer_id})
-        return answer.status, answer.json().get("error", {}).get("code", "") if answer.status != 200 else ""
+    call = _caller(stack, account["live"], customer_id)
 
     assert [call() for _ in range(RPM)] == [(200, "")] * RPM  # core-a admits them
     assert call() == (429, "customer_rate_limit_exceeded")
@@ -573,17 +562,125 @@ def test_a_customers_rpm_window_moves_with_its_partition_when_it_is_handed_back(
     try:
         handed = stack.data_dir / "core.log"
         wait_until(lambda: "rate-limit windows with them" in handed.read_text(errors="replace"), 30, "the hand-back")
-        time.sleep(1.5)  # past the edge's lease window: whatever it admits now, core-b decided
         handed_over = re.findall(r"(\d+) rate-limit windows handed over", log_b.read_text(errors="replace"))
         assert handed_over and int(handed_over[0]) >= 1, handed_over  # the customer's at least
-        for _ in range(3):
-            assert call() == (429, "customer_rate_limit_exceeded")  # core-b counts core-a's calls
-        (posted,) = stack.query("SELECT COUNT(*) FROM usage_records WHERE customer_id = ?", customer_id)[0]
-        assert int(posted) == RPM
+        _refused_by_the_new_owner(stack, call, customer_id)  # core-b counts core-a's calls
     finally:
         stop_process(core_b)
+
+
+def test_a_dead_cores_rpm_windows_are_taken_over_from_its_last_checkpoint(two_cores: tuple[Stack, int]) -> None:
+    """core-b admits a customer's RPM limit in full and checkpoints the window (every
+    RINGSIDE_CORE_WINDOW_CHECKPOINT_S, 1 s); SIGKILL core-b: core-a takes its partitions over with
+    the checkpoint and refuses the next calls with 429 — with empty windows it would admit RPM more
+    (the loss a takeover had before checkpoints). The bound: only what core-b admitted after its last
+    checkpoint could be admitted again; here nothing, the checkpoint holding every call."""
+    stack, port_b = two_cores
+    account = next(a for a in (stack.new_account() for _ in range(60)) if _half(a["id"]) == 1)  # core-b's half
+    log_b = stack.data_dir / "core-b-checkpoint.log"
+    core_b = _start_core_b(stack, port_b, log_b)
+    try:
+        created = stack.call("POST", "/v1/customers", account["live"], {"external_id": "ck", "rate_limit_rpm": RPM})
+        assert created.status in (200, 201), created.body
+        customer_id = created.json()["id"]
+        call = _caller(stack, account["live"], customer_id)
+
+        assert [call() for _ in range(RPM)] == [(200, "")] * RPM  # core-b admits them
+        assert call() == (429, "customer_rate_limit_exceeded")
+
+        def checkpointed() -> int:
+            rows = stack.query(
+                "SELECT entries_json FROM partition_windows WHERE window_key = ?", f'["customer","{customer_id}"]'
+            )
+            return sum(requests for row in rows for _, requests, _ in json.loads(row[0]))
+
+        wait_until(lambda: checkpointed() == RPM, 30, "core-b's checkpoint of the customer's window")
+        core_a_log = stack.data_dir / "core.log"
+        taken_before = core_a_log.read_text(errors="replace").count("serving 128 more partitions")
+        core_b.kill()  # SIGKILL: no release, no hand-back of its windows
+        core_b.wait()
+        wait_until(
+            lambda: core_a_log.read_text(errors="replace").count("serving 128 more partitions") > taken_before,
+            60,
+            "core-a's takeover",
+        )
+        _refused_by_the_new_owner(stack, call, customer_id)  # core-a counts core-b's calls
+    finally:
+        stop_process(core_b)
+
+
+def _caller(stack: Stack, key: str, customer_id: str) -> Callable[[], tuple[int, str]]:
+    """One chat call for the customer through the edge → (status, error code or "")."""
+    body = {"model": MODEL, "max_tokens": 8, "messages": [{"role": "user", "content": "within the minute"}]}
+
+    def call() -> tuple[int, str]:
+        answer = stack.call("POST", "/v1/chat/completions", key, body, headers={"FC-Customer": customer_id})
+        return answer.status, answer.json().get("error", {}).get("code", "") if answer.status != 200 else ""
+
+    return call
+
+
+def _refused_by_the_new_owner(stack: Stack, call: Callable[[], tuple[int, str]], customer_id: str) -> None:
+    """Past the edge's lease window (whatever it admits now, the partition's new owner decided):
+    the customer, at its RPM on the old owner, is refused 429, and only the first RPM calls billed."""
+    time.sleep(1.5)
+    for _ in range(3):
+        assert call() == (429, "customer_rate_limit_exceeded")
+    (posted,) = stack.query("SELECT COUNT(*) FROM usage_records WHERE customer_id = ?", customer_id)[0]
+    assert int(posted) == RPM
 
 
 def _half(account_id: str) -> int:
     """0: core-a's half of the partitions with two cores (core-a sorts first), 1: core-b's."""
     return partition_of(account_id, DEFAULT_PARTITIONS) % 2
+
+
+HAND_BACKS = 3
+
+
+def test_calls_through_the_edges_are_all_answered_across_repeated_hand_backs(two_cores: tuple[Stack, int]) -> None:
+    """core-b started and stopped cleanly HAND_BACKS times beside core-a, while every account's
+    customer calls through two edges without pause: each start is a hand-back of core-b's half by
+    core-a, each clean stop a takeover of it by core-a. No call is refused — no 503 from a giver
+    naming itself, a taker still loading or a core stopping — and each is billed once."""
+    stack, port_b = two_cores
+    accounts = _accounts_on_both(stack)  # core-a alone holds every partition here
+    load = _Load(stack, accounts, [stack.base_url, stack.start_edge()], cap_calls=100_000)
+    events: list[tuple[float, str]] = []
+    load.start()
+    try:
+        wait_until(lambda: {i for i, *_ in load.completed} == set(range(len(accounts))), 60, "calls on both cores")
+        for cycle in range(HAND_BACKS):
+            log_b = stack.data_dir / f"core-b-hand-back-{cycle}.log"
+            events.append((time.monotonic(), f"core-b {cycle} starts"))
+            core_b = _start_core_b(stack, port_b, log_b)
+            events.append((time.monotonic(), f"core-b {cycle} serves its half"))
+            calls = len(load.completed)
+            wait_until(lambda calls=calls: len(load.completed) >= calls + 8, 60, "calls with core-b serving")
+            events.append((time.monotonic(), f"core-b {cycle} stops"))
+            stop_process(core_b)  # a clean stop: core-a takes core-b's half back
+            events.append((time.monotonic(), f"core-b {cycle} stopped"))
+            wait_until(
+                lambda: [row[0] for row in stack.query("SELECT DISTINCT owner FROM partition_leases")] == ["core-a"],
+                60,
+                "core-a to hold every partition again",
+            )
+            calls = len(load.completed)
+            wait_until(lambda calls=calls: len(load.completed) >= calls + 8, 60, "calls with core-a alone")
+    finally:
+        load.join()
+    took = sorted(end - sent for _, sent, end in load.spans)
+    print(
+        f"{HAND_BACKS} hand-backs and takeovers: {len(load.completed)} calls answered, {len(load.refused)} refused; "
+        f"calls took {took[len(took) // 2]:.3f} s median, {took[len(took) * 99 // 100]:.3f} s p99, "
+        f"{took[-1]:.3f} s longest"
+    )
+    for _, sent, end in sorted(load.spans, key=lambda span: span[1] - span[2])[:5]:  # the longest calls, when
+        at, event = max((e for e in events if e[0] <= sent), default=(sent, "the start"))
+        wall = datetime.datetime.fromtimestamp(sent + time.time() - time.monotonic()).strftime("%H:%M:%S.%f")[:-3]
+        print(f"a call of {end - sent:.2f} s sent at {wall}, {sent - at:.2f} s after {event}")
+    for message in sorted({re.sub(r"req_\w+|127\.0\.0\.1:\d+", "…", r) for r in load.refusals}):
+        print("refused:", message)
+    assert load.refusals == []
+    load.check_billing(stack)
+    assert stack.audit().ok

@@ -403,3 +403,31 @@ def test_entries_older_than_the_window_are_not_absorbed() -> None:
     layer = Layer("customer_rate_limit_exceeded", ("customer", "cus_1"), 1)
     assert limiter.check_requests([layer], START + 61) is not None  # the one at START + 30 still counts
     assert limiter.check_requests([layer], START + 90) is None
+
+
+def test_a_checkpoint_lists_only_the_windows_changed_since_the_last_and_the_ones_gone() -> None:
+    """`RateLimiter.changed` (core/services/window_checkpoints.py): a window is listed once per
+    change, with its entries left in place; one no longer kept is listed as gone once; at most
+    `limit` a time, the rest next time."""
+    limiter = RateLimiter(window_s=WINDOW_S)
+    first, second = (
+        Layer("customer_rate_limit_exceeded", ("customer", "cus_1"), 10),
+        Layer("customer_rate_limit_exceeded", ("customer", "cus_2"), 10),
+    )
+    limiter.charge([first], START, START, 1, 0)
+    limiter.charge([second], START, START, 1, 0)
+    limiter.charge([Layer("ip_rate_limit_exceeded", ("ip", "10.0.0.1"), 10)], START, START, 1, 0)
+    seen: dict[tuple[str, ...], tuple[int, int, int, float]] = {}
+    owned = lambda key: key[0] == "customer"  # noqa: E731 - the partitions served
+    changed, gone = limiter.changed(owned, seen, limit=1)
+    assert (len(changed), gone) == (1, [])  # one a time
+    changed, gone = limiter.changed(owned, seen, limit=10)
+    assert [key for key, _ in changed] == [("customer", "cus_2")] and gone == []
+    assert limiter.changed(owned, seen, limit=10) == ([], [])  # nothing changed since
+    limiter.charge([first], START + 1, START + 1, 1, 0)
+    changed, _ = limiter.changed(owned, seen, limit=10)
+    assert changed == [(("customer", "cus_1"), [(START, 1, 0), (START + 1, 1, 0)])]
+    assert limiter.check_requests([first], START + 1, requests=9) is not None  # left in place: 2 + 9 > 10
+    limiter.sweep(START + 200)  # both idle past the window: forgotten
+    assert limiter.changed(owned, seen, limit=10) == ([], [("customer", "cus_1"), ("customer", "cus_2")])
+    assert seen == {}

@@ -99,6 +99,29 @@ def test_a_partition_handed_back_goes_to_the_core_preferring_it_and_fences_the_g
         b.drop_liveness_lock()
 
 
+def test_a_partition_handed_back_and_not_claimed_yet_is_mapped_to_its_taker(fresh: Engine) -> None:
+    """Between a hand-back and the taker's claim nobody holds the partition: the map a "not owner"
+    answer names owners from gives its taker (never the giver, which let it go), and the taker
+    finds it among the released ones (its 0.1 s poll); once claimed, the taker is its holder."""
+    a = _core(fresh, "core-a", "127.0.0.1:1")
+    b = _core(fresh, "core-b", "127.0.0.1:2")
+    try:
+        a.claim()
+        live = core_addresses.live_cores(fresh, "core-a")
+        wanted = core_addresses.preferred_partitions(PARTITIONS, live, "core-b")
+        assert core_addresses.released(fresh, "core-b") == set()
+        a.hand_back(wanted)
+        assert core_addresses.released(fresh, "core-b") == wanted
+        owners = core_addresses.owners_map(fresh, live, PARTITIONS)
+        assert owners == {p: "127.0.0.1:2" if p in wanted else "127.0.0.1:1" for p in range(PARTITIONS)}
+        assert set(b.claim(sorted(wanted))) == wanted
+        assert core_addresses.released(fresh, "core-b") == set()
+        assert core_addresses.owners_map(fresh, live, PARTITIONS) == owners
+    finally:
+        a.drop_liveness_lock()
+        b.drop_liveness_lock()
+
+
 def test_a_stale_epoch_is_refused_even_after_the_giver_claims_again(fresh: Engine) -> None:
     """The giver's fence was dropped at hand-back; a later claim gives it a new epoch, and a fence
     still carrying the old one (a commit prepared before) is refused."""
@@ -173,9 +196,9 @@ def _age_heartbeat(engine: Engine, core_id: str) -> None:
         )
 
 
-def test_a_hand_back_writes_its_windows_in_the_release_and_the_taker_takes_them_once(fresh: Engine) -> None:
+def test_a_hand_back_writes_its_windows_in_the_release_and_the_taker_reads_them(fresh: Engine) -> None:
     """Rate-limit windows go with a partition handed back: written in the release's transaction for
-    the partitions it released, read and deleted by the core that claims them. A giver already
+    the partitions it released, read by the core that claims them (left in place). A giver already
     fenced (its partition claimed by another at its lapse) releases nothing and writes nothing."""
     a = _core(fresh, "core-a", "127.0.0.1:1")
     b = _core(fresh, "core-b", "127.0.0.1:2")
@@ -194,10 +217,43 @@ def test_a_hand_back_writes_its_windows_in_the_release_and_the_taker_takes_them_
                 text("UPDATE partition_leases SET owner = 'core-b', epoch = epoch + 1 WHERE partition = 3")
             )
         a.hand_back([2, 3], with_windows)
-        assert partition_windows.take(fresh, [3]) == []  # fenced on 3: nothing written for it
+        assert partition_windows.read(fresh, [3]) == []  # fenced on 3: nothing written for it
         assert set(b.claim([2])) == {2}
-        assert partition_windows.take(fresh, [2, 3]) == [(("customer", "cus_2"), [(100.0, 1, 10), (101.5, 1, 20)])]
-        assert partition_windows.take(fresh, [2]) == []  # taken once
+        assert partition_windows.read(fresh, [2, 3]) == [(("customer", "cus_2"), [(100.0, 1, 10), (101.5, 1, 20)])]
+        # left in place for a later owner (core-b's checkpoints write over them)
+        assert partition_windows.read(fresh, [2]) == [(("customer", "cus_2"), [(100.0, 1, 10), (101.5, 1, 20)])]
+    finally:
+        a.drop_liveness_lock()
+        b.drop_liveness_lock()
+
+
+def test_a_checkpoint_writes_the_windows_of_partitions_still_held_and_a_taker_takes_the_latest(
+    fresh: Engine,
+) -> None:
+    """Checkpoints (core/store/partition_windows.py `checkpoint`): each writes the changed windows
+    over the last ones and deletes the gone ones, only on the partitions this core holds at its
+    epoch; one handed back, or taken at its lapse, is never written. The core taking a partition
+    over after a death takes the latest checkpoint."""
+    a = _core(fresh, "core-a", "127.0.0.1:1")
+    b = _core(fresh, "core-b", "127.0.0.1:2")
+    customer, account = ("customer", "cus_2"), ("account", "acct_3", "True")
+    try:
+        a.claim([2, 3, 4])
+        assert partition_windows.checkpoint(fresh, a.fence, [(2, customer, [(100.0, 1, 10)])], []) == 1
+        again = [(2, customer, [(100.0, 1, 10), (101.0, 1, 5)]), (3, account, [(102.0, 16, 0)])]
+        assert partition_windows.checkpoint(fresh, a.fence, again, []) == 2  # the customer's written over
+        assert partition_windows.checkpoint(fresh, a.fence, [], [(3, account)]) == 1  # gone (swept)
+        a.hand_back([4])
+        with fresh.begin() as connection:  # partition 2 claimed from core-a at its lapse
+            connection.execute(
+                text("UPDATE partition_leases SET owner = 'core-b', epoch = epoch + 1 WHERE partition = 2")
+            )
+        stale = [(2, customer, [(200.0, 9, 9)]), (4, account, [(200.0, 9, 9)])]
+        assert partition_windows.checkpoint(fresh, a.fence, stale, [(2, customer)]) == 0  # fenced: nothing
+        a.drop_liveness_lock()  # core-a dies
+        assert set(b.take_from_dead()) == {3, 4}  # its rows, the released one too
+        assert partition_windows.read(fresh, [2, 3]) == [(customer, [(100.0, 1, 10), (101.0, 1, 5)])]
+        assert partition_windows.read(fresh, [4]) == []
     finally:
         a.drop_liveness_lock()
         b.drop_liveness_lock()

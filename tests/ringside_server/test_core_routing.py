@@ -1,0 +1,162 @@
+"""ringside_server/core_routing.py against real gRPC servers on 127.0.0.1: which failed calls are
+sent again, where, and how many times. A call no core acted on (answered "not owner", or never
+connected) is resent — to the owner named, with a short backoff while a partition changes hands —
+and one a core refused for another reason is never sent twice."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+
+import grpc
+import pytest
+
+from ringside_server.core_routing import (
+    ACCOUNT_KEY,
+    CODE_KEY,
+    NOT_OWNER_ACCOUNT_KEY,
+    NOT_OWNER_PARTITION_KEY,
+    OWNER_ADDRESS_KEY,
+    RESEND_PAUSES_S,
+    RoutingChannel,
+)
+from ringside_server.partitions import partition_of
+from tests.harness import free_port
+
+METHOD = "/ringside.test.Routing/Call"
+PARTITIONS = 16
+ACCOUNT = "acct_routing_test"
+
+
+@dataclass
+class Core:
+    """A stand-in core's answers, in order (the last one repeated): "ok", "not-owner:<address>",
+    "refused" (the core's own 503) or "internal"."""
+
+    address: str
+    answers: list[str]
+    seen: int = 0
+    server: grpc.aio.Server | None = field(default=None, repr=False)
+
+    async def handle(self, request: bytes, context: grpc.aio.ServicerContext) -> bytes:
+        answer = self.answers[min(self.seen, len(self.answers) - 1)]
+        self.seen += 1
+        if answer == "ok":
+            return b"answered by " + self.address.encode()
+        if answer.startswith("not-owner:"):
+            context.set_trailing_metadata(
+                (
+                    (CODE_KEY, "service_unavailable"),
+                    (NOT_OWNER_ACCOUNT_KEY, ACCOUNT),
+                    (NOT_OWNER_PARTITION_KEY, str(partition_of(ACCOUNT, PARTITIONS))),
+                    (OWNER_ADDRESS_KEY, answer.removeprefix("not-owner:")),
+                )
+            )
+            await context.abort(grpc.StatusCode.FAILED_PRECONDITION, "not owner")
+        if answer == "refused":
+            context.set_trailing_metadata(((CODE_KEY, "service_unavailable"),))
+            await context.abort(grpc.StatusCode.UNAVAILABLE, "could not record this call")
+        await context.abort(grpc.StatusCode.INTERNAL, "failed")
+        raise AssertionError("unreachable")
+
+
+@pytest.fixture
+async def cores() -> AsyncIterator[Callable[..., Core]]:
+    started: list[Core] = []
+
+    async def start(*answers: str) -> Core:
+        port = free_port()
+        core = Core(f"127.0.0.1:{port}", list(answers))
+        server = grpc.aio.server()
+        handler = grpc.unary_unary_rpc_method_handler(core.handle)
+        service = grpc.method_handlers_generic_handler("ringside.test.Routing", {"Call": handler})
+        server.add_generic_rpc_handlers((service,))
+        server.add_insecure_port(core.address)
+        await server.start()
+        core.server = server
+        started.append(core)
+        return core
+
+    yield start  # type: ignore[misc]
+    for core in started:
+        assert core.server is not None
+        await core.server.stop(grace=None)
+
+
+async def _call(router: RoutingChannel) -> bytes:
+    call = router.unary_unary(METHOD, request_serializer=lambda b: b, response_deserializer=lambda b: b)
+    answer: bytes = await call(b"", metadata=((ACCOUNT_KEY, ACCOUNT),), timeout=10)
+    return answer
+
+
+async def test_a_call_to_a_taker_still_loading_is_answered_once_it_serves(cores: Callable[..., Core]) -> None:
+    """The taker answers "not owner" naming itself while it loads the partition: the call waits
+    and is answered, not refused (before: one resend, then the caller's 503)."""
+    taker = await cores()
+    taker.answers = [f"not-owner:{taker.address}"] * 3 + ["ok"]
+    router = RoutingChannel(taker.address, [], PARTITIONS)
+    try:
+        assert await _call(router) == b"answered by " + taker.address.encode()
+        assert taker.seen == 4
+    finally:
+        await router.close()
+
+
+async def test_a_giver_bounces_a_call_to_the_taker_until_the_taker_serves(cores: Callable[..., Core]) -> None:
+    """Giver and taker in the moment a partition changes hands: the giver names the taker, the
+    taker (not claimed yet) names the giver; the call goes back and forth, backing off, until the
+    taker serves it."""
+    giver, taker = await cores(), await cores()
+    giver.answers = [f"not-owner:{taker.address}"]
+    taker.answers = [f"not-owner:{giver.address}", f"not-owner:{giver.address}", "ok"]
+    router = RoutingChannel(giver.address, [], PARTITIONS)
+    try:
+        assert await _call(router) == b"answered by " + taker.address.encode()
+        assert (giver.seen, taker.seen) == (3, 3)  # giver, taker, giver, taker, giver, taker
+        assert await _call(router) == b"answered by " + taker.address.encode()  # learnt: straight there
+        assert (giver.seen, taker.seen) == (3, 4)
+    finally:
+        await router.close()
+
+
+async def test_resending_is_bounded(cores: Callable[..., Core]) -> None:
+    """A core that never stops answering "not owner": sent 1 + len(RESEND_PAUSES_S) times, then
+    the caller sees the refusal."""
+    core = await cores()
+    core.answers = [f"not-owner:{core.address}"]
+    router = RoutingChannel(core.address, [], PARTITIONS)
+    try:
+        with pytest.raises(grpc.aio.AioRpcError) as refused:
+            await _call(router)
+        assert refused.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+        assert core.seen == 1 + len(RESEND_PAUSES_S)
+    finally:
+        await router.close()
+
+
+@pytest.mark.parametrize("answer", ["refused", "internal"])
+async def test_a_call_a_core_refused_for_another_reason_is_never_sent_twice(
+    cores: Callable[..., Core], answer: str
+) -> None:
+    core = await cores(answer)
+    router = RoutingChannel(core.address, [], PARTITIONS)
+    router.owners[partition_of(ACCOUNT, PARTITIONS)] = core.address  # a learnt owner, as after a hand-back
+    try:
+        with pytest.raises(grpc.aio.AioRpcError):
+            await _call(router)
+        assert core.seen == 1
+    finally:
+        await router.close()
+
+
+async def test_a_call_to_a_stopped_owner_goes_through_the_configured_address(cores: Callable[..., Core]) -> None:
+    """A learnt owner that stopped (its port closed: the call never left) is forgotten and the
+    call sent through the configured address, where the new owner answers it."""
+    survivor = await cores("ok")
+    router = RoutingChannel(survivor.address, [], PARTITIONS)
+    router.owners[partition_of(ACCOUNT, PARTITIONS)] = f"127.0.0.1:{free_port()}"  # nobody listens
+    try:
+        assert await _call(router) == b"answered by " + survivor.address.encode()
+        assert router.owners == {}
+    finally:
+        await router.close()
