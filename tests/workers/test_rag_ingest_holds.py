@@ -15,27 +15,20 @@ import dataclasses
 import pathlib
 from collections.abc import AsyncIterator, Iterator
 
-import aiohttp
 import pytest
 from temporalio.testing import ActivityEnvironment
 
-from rag.embedder import LOCAL_MODEL_REF, LocalEmbedder
-from rag.index import open_indexes
-from rag.server import RagServicer
+from rag.embedder import LOCAL_MODEL_REF
 from ringside.core.v1 import common_pb2, metering_pb2
 from ringside.core.v1 import vector_stores_pb2 as pb
 from ringside_server.core_client import CoreClient
-from ringside_server.file_store import LocalFileStore
-from ringside_server.metering.gateway import Gateway
-from ringside_server.metering.settlement import price_of, settle_retried
+from ringside_server.metering.settlement import settle_retried
 from ringside_server.providers.catalog.load import load_catalog
-from ringside_server.providers.configured import models_and_providers
-from ringside_server.settings import Settings
 from tests.e2e.test_chat_completions import client
 from tests.e2e.test_rag_operations import large_text
 from tests.harness import Stack
+from tests.workers.rag_activities import ingest_activities
 from workers.rag_ingest.activities import EMBED_BATCH, IngestActivities
-from workers.rag_ingest.embedding import IngestEmbedding
 from workers.rag_ingest.shared import IngestInput
 
 PREVIOUS_TOKENS = 4000  # what the previous attempt embedded under its hold (its heartbeat says so)
@@ -63,23 +56,11 @@ def _hold(stack: Stack, request_id: str) -> tuple[str, int | None]:
     return str(state), int(usage[0][0]) if usage else None
 
 
-async def _authorize(core: CoreClient, key_id: str, model_ref: str, bound: int) -> str:
-    """A hold as the rag role places one for an embedding (the attaching key, the model's price)."""
-    model = load_catalog()[model_ref]
-    decision = await core.internal(
-        core.metering.Authorize,
-        metering_pb2.AuthorizeRequest(
-            key_id=key_id,
-            model_ref=model.ref,
-            provider=model.provider,
-            price=price_of(model),
-            input_tokens_bound=bound,
-            model_max_output_tokens=model.max_output_tokens,
-            choices=1,
-        ),
-    )
-    assert decision.allowed, decision
-    return str(decision.request_id)
+async def _admitted(activities: IngestActivities, job: pb.IngestJobResponse, model_ref: str, bound: int) -> str:
+    """A hold placed as an ingest attempt places it (the attaching key, the model's price): its id."""
+    admitted = await activities._admit(job.file, job.store, load_catalog()[model_ref], bound)
+    assert isinstance(admitted, str), admitted
+    return admitted
 
 
 def _attached(stack: Stack, key: str, content: bytes) -> tuple[str, str]:
@@ -92,13 +73,14 @@ def _attached(stack: Stack, key: str, content: bytes) -> tuple[str, str]:
 
 
 async def test_a_settle_made_while_the_core_is_away_is_recorded_when_it_is_back(
-    core_stack: Stack, core: CoreClient
+    core_stack: Stack, core: CoreClient, tmp_path: pathlib.Path
 ) -> None:
     stack = core_stack
     key = stack.new_account()["test"]
     store_id, file_id = _attached(stack, key, b"The ferry leaves at nine.")
     job = await core.internal(core.vector_stores.GetIngestJob, pb.IngestJobRequest(store_id=store_id, file_id=file_id))
-    hold = await _authorize(core, job.file.key_id, "fc:openai/text-embedding-3-small", 5000)
+    async with ingest_activities(core, stack.data_dir / "files", tmp_path) as (activities, _):
+        hold = await _admitted(activities, job, "fc:openai/text-embedding-3-small", 5000)
     stack.kill_role("core")  # away, as a core is between its death and another's takeover
     request = metering_pb2.SettleRequest(
         request_id=hold,
@@ -124,27 +106,14 @@ async def test_an_ingest_attempt_settles_the_previous_attempts_hold_first(
     key = stack.new_account()["test"]
     store_id, file_id = _attached(stack, key, large_text("holds"))
     job = await core.internal(core.vector_stores.GetIngestJob, pb.IngestJobRequest(store_id=store_id, file_id=file_id))
-    # the previous attempt: admitted for the whole file, wrote its first batch, then lost its core
-    previous = await _authorize(core, job.file.key_id, LOCAL_MODEL_REF, 20_000)
-    indexes = open_indexes(path=tmp_path / "index")
-    servicer = RagServicer(LocalEmbedder(threads=1), indexes, "unused")
-    settings = Settings()
-    session = aiohttp.ClientSession()
-    refs, providers = models_and_providers(settings, session, None)  # as the rag role builds them
-    embedding = IngestEmbedding(servicer, Gateway(settings=settings, core=core, refs=refs, providers=providers))
-    files = LocalFileStore(stack.data_dir / "files")
-    activities = IngestActivities(core, servicer, files, tmp_path / "parses", embedding)
     environment = ActivityEnvironment()
-    environment.info = dataclasses.replace(
-        environment.info, heartbeat_details=[EMBED_BATCH, previous, PREVIOUS_TOKENS, "all-minilm-l6-v2"]
-    )
-    try:
+    async with ingest_activities(core, stack.data_dir / "files", tmp_path) as (activities, _):
+        # the previous attempt: admitted for the whole file, wrote its first batch, then lost its core
+        previous = await _admitted(activities, job, LOCAL_MODEL_REF, 20_000)
+        environment.info = dataclasses.replace(
+            environment.info, heartbeat_details=[EMBED_BATCH, previous, PREVIOUS_TOKENS, "all-minilm-l6-v2"]
+        )
         outcome = await environment.run(activities.ingest, IngestInput(store_id, file_id, job.file.attach_id))
-    finally:
-        activities.close()
-        await session.close()
-        servicer.close()
-        indexes.close()
     assert outcome.status == "completed" and outcome.chunk_count > EMBED_BATCH, outcome
     assert _hold(stack, previous) == ("settled", PREVIOUS_TOKENS)  # not left open to expire at its reserve
     rows = stack.query(

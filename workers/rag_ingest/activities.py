@@ -29,7 +29,7 @@ from ringside.core.v1 import vector_stores_pb2 as pb
 from ringside_server.core_client import CoreClient
 from ringside_server.errors import RingsideError
 from ringside_server.file_store import FileStore
-from ringside_server.metering.settlement import price_of, settle_retried
+from ringside_server.metering.settlement import SettleOutcome, price_of, settle_retried
 from ringside_server.providers.catalog.load import CatalogModel, load_catalog
 from workers.rag_ingest.embedding import IngestEmbedding
 from workers.rag_ingest.media import MediaReader, Payer
@@ -315,7 +315,7 @@ class IngestActivities:
             return _failed("server_error", f"The embedding was refused: {refusal.message} ({refusal.code})")
         return decision.request_id
 
-    async def _settle(self, request_id: str, upstream_model: str, tokens: int, outcome: int) -> None:
+    async def _settle(self, request_id: str, upstream_model: str, tokens: int, outcome: SettleOutcome) -> None:
         """Settles a hold with what was embedded under it, riding out a core away for a few seconds
         (a takeover); raises when the core stays unreachable (the hold is still open)."""
         await settle_retried(
@@ -328,7 +328,7 @@ class IngestActivities:
             ),
         )
 
-    async def _settle_leaving(self, request_id: str, model: CatalogModel, tokens: int, outcome: int) -> None:
+    async def _settle_leaving(self, request_id: str, model: CatalogModel, tokens: int, outcome: SettleOutcome) -> None:
         """Settles the hold of an attempt on its way out; one the core could not record stays in the
         heartbeat for the next attempt (or, with none, expires)."""
         with contextlib.suppress(RingsideError):
