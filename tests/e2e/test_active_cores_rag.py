@@ -14,6 +14,7 @@ from __future__ import annotations
 import signal
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,7 +25,7 @@ from tests.e2e.active_cores import accounts_on_both, fair_env, owner_of, start_c
 from tests.e2e.rag_ingest_stack import ingest_stack
 from tests.e2e.test_chat_completions import client
 from tests.e2e.test_rag_ingest import settled
-from tests.e2e.test_rag_operations import LOCAL, _finished, _migrate, _search, large_text
+from tests.e2e.test_rag_operations import DEADLINE_S, LOCAL, _finished, _migrate, _search, large_text
 from tests.harness import Stack, free_port, stop_process, wait_until
 from tests.workers.test_batches_active_cores import _customer
 
@@ -159,6 +160,71 @@ def test_tenants_on_both_cores_ingest_search_and_migrate_billed_once(rag_cores: 
         stop_process(core_b)  # a clean stop: core-a takes its half back
 
 
+class CoreB:
+    """core-b beside core-a, made to go away (SIGKILL, or frozen with SIGSTOP) in the middle of
+    something; a frozen core-b, resumed, must find its partitions taken and stop (status 3)."""
+
+    def __init__(self, stack: Stack, port_b: int, event: str) -> None:
+        self.event = event
+        self.process = start_core_b(stack, port_b, stack.data_dir / f"core-b-{event}-{time.monotonic_ns()}.log")
+        self.frozen = False
+        self.gone_at = 0.0
+
+    def go(self) -> None:
+        self.process.send_signal(getattr(signal, self.event))
+        self.gone_at, self.frozen = time.monotonic(), self.event == "SIGSTOP"
+
+    def resume_fenced(self) -> None:
+        if self.frozen:
+            self.process.send_signal(signal.SIGCONT)
+            self.frozen = False
+            assert self.process.wait(timeout=60) == 3  # resumed, it found its partitions taken: fenced, it stops
+
+    def stop(self) -> None:
+        if self.frozen:
+            self.process.send_signal(signal.SIGCONT)
+        stop_process(self.process)
+
+
+def _reference_and_tenant_accounts(stack: Stack, content: bytes) -> tuple[Tenant, dict[str, Any]]:
+    """While core-a is alone (a new account's id is in its creator's share): a clean ingest of
+    `content` on the local model for an account of core-a's half, and an account of core-b's."""
+    wait_until(
+        lambda: {str(row[0]) for row in stack.query("SELECT DISTINCT owner FROM partition_leases")} == {"core-a"},
+        60,
+        "core-a to hold every partition",
+    )
+    reference_account, account = accounts_on_both(stack, per_core=1)
+    reference = _local_store(stack, reference_account, content)
+    assert settled(reference.sdk, reference.store_id, reference.files["all"]).status == "completed"
+    return reference, account
+
+
+@contextmanager
+def _core_b_goes(stack: Stack, port_b: int, event: str) -> Iterator[CoreB]:
+    core_b = CoreB(stack, port_b, event)
+    try:
+        yield core_b
+    finally:
+        core_b.stop()
+
+
+def _answers_as_clean(stack: Stack, tenant: Tenant, reference: Tenant) -> None:
+    """The tenant's store answers exactly as the clean one (text and score, top 5): no point
+    missing or twice."""
+    for query in ("questions about the observatory", "who signs the register", "report number 140"):
+        hits = [(text, score) for _, text, score in _search(stack, tenant.key, tenant.store_id, query)]
+        expected = [(text, score) for _, text, score in _search(stack, reference.key, reference.store_id, query)]
+        assert hits == expected and hits
+
+
+def _billed_once_and_clean(stack: Stack, customer: str) -> None:
+    assert _open_holds(stack, customer) == []  # none left to expire at its reserved amount
+    _no_call_twice(stack)
+    audit = stack.audit()
+    assert audit.ok, audit
+
+
 @pytest.mark.parametrize("event", ["SIGKILL", "SIGSTOP"])
 def test_a_core_gone_mid_ingest_the_survivor_completes_it_once(rag_cores: tuple[Stack, int], event: str) -> None:
     """core-b is SIGKILLed (or frozen with SIGSTOP) while its tenant's large file ingests (a hold
@@ -167,55 +233,74 @@ def test_a_core_gone_mid_ingest_the_survivor_completes_it_once(rag_cores: tuple[
     missing or twice), the tokens are the clean ingest's and no hold is left open (to be posted at
     its reserved amount later). A frozen core-b, resumed, finds its partitions taken and stops."""
     stack, port_b = rag_cores
-    wait_until(
-        lambda: {str(row[0]) for row in stack.query("SELECT DISTINCT owner FROM partition_leases")} == {"core-a"},
-        60,
-        "core-a to hold every partition",
-    )
-    reference_account, account = accounts_on_both(stack, per_core=1)
     content = large_text(event)
-    reference = _local_store(stack, reference_account, content)  # on core-a throughout: the clean ingest
-    assert settled(reference.sdk, reference.store_id, reference.files["all"]).status == "completed"
-    log_b = stack.data_dir / f"core-b-{event}.log"
-    core_b = start_core_b(stack, port_b, log_b)
-    frozen = False
-    try:
+    reference, account = _reference_and_tenant_accounts(stack, content)
+    with _core_b_goes(stack, port_b, event) as core_b:
         assert owner_of(stack, account["id"]) == "core-b"
         tenant = _local_store(stack, account, content)
         file_id = tenant.files["all"]
         wait_until(lambda: _open_holds(stack, tenant.customer), 60, "the ingest's hold", interval_s=0.02)
-        core_b.send_signal(getattr(signal, event))  # mid-ingest: admitted, embedding its chunks
-        gone_at, frozen = time.monotonic(), event == "SIGSTOP"
+        core_b.go()  # mid-ingest: admitted, embedding its chunks
         status = stack.query("SELECT status FROM vector_store_files WHERE file_id = ?", file_id)
         assert status == [("in_progress",)], status  # not finished when core-b went
         # the SDK retries the 503s answered until core-a serves the partition (docs/scaling.md)
         done = settled(tenant.sdk.with_options(max_retries=8), tenant.store_id, file_id)
-        print(f"{event}: the ingest completed {time.monotonic() - gone_at:.2f} s after it")
+        print(f"{event}: the ingest completed {time.monotonic() - core_b.gone_at:.2f} s after it")
         assert done.status == "completed", done.model_dump()
         assert owner_of(stack, account["id"]) == "core-a"
-        if frozen:
-            core_b.send_signal(signal.SIGCONT)
-            frozen = False
-            assert core_b.wait(timeout=60) == 3  # resumed, it found its partitions taken: fenced, it stops
-    finally:
-        if frozen:
-            core_b.send_signal(signal.SIGCONT)
-        stop_process(core_b)
+        core_b.resume_fenced()
     clean = _stats(stack, reference)
-    mine = _stats(stack, tenant)
-    assert mine["chunk_count"] == clean["chunk_count"] > 32  # more than one batch
-    for query in ("questions about the observatory", "who signs the register", "report number 140"):
-        hits = [(text, score) for _, text, score in _search(stack, tenant.key, tenant.store_id, query)]
-        expected = [(text, score) for _, text, score in _search(stack, reference.key, reference.store_id, query)]
-        assert hits == expected and hits
+    assert _stats(stack, tenant)["chunk_count"] == clean["chunk_count"] > 32  # more than one batch
+    _answers_as_clean(stack, tenant, reference)
     events = stack.call("GET", "/v1/events?type=vector_store.file.completed&limit=100", tenant.key).json()["data"]
     assert [e["data"]["id"] for e in events] == [file_id]  # finished once
     usage = _usage(stack, tenant.customer)
-    assert _open_holds(stack, tenant.customer) == []  # none left to expire at its reserved amount
     assert sum(row[2] for row in usage) == sum(row[2] for row in _usage(stack, reference.customer)), usage
-    _no_call_twice(stack)
-    audit = stack.audit()
-    assert audit.ok, audit
+    _billed_once_and_clean(stack, tenant.customer)
+
+
+def test_a_core_frozen_mid_migration_the_survivor_completes_it_once(rag_cores: tuple[Stack, int]) -> None:
+    """core-b is frozen while its tenant's store migrates to the local model (a batch or more
+    written): core-a takes the partition over, the migration completes once, the new index answers
+    exactly as a clean local-model ingest of the file, the migration's records add up to its
+    `embedding_tokens`, and no batch's hold is left open."""
+    stack, port_b = rag_cores
+    content = large_text("migrating")
+    reference, account = _reference_and_tenant_accounts(stack, content)
+    with _core_b_goes(stack, port_b, "SIGSTOP") as core_b:
+        assert owner_of(stack, account["id"]) == "core-b"
+        tenant = _tenant(stack, account, [("handbook.md", content.decode(), "all")])
+        assert settled(tenant.sdk, tenant.store_id, tenant.files["all"]).status == "completed"
+        migration = _migrate(stack, tenant.key, tenant.store_id, LOCAL)
+        path = f"/v1/vector_stores/{tenant.store_id}/migrations/{migration['id']}"
+        wait_until(lambda: _answered(stack, path, tenant.key)["chunks_embedded"] >= 32, 120, "a batch migrated")
+        core_b.go()
+        done = wait_until(
+            lambda: (found := _answered(stack, path, tenant.key))["status"] != "in_progress" and found,
+            DEADLINE_S,
+            "the migration to finish",
+            interval_s=0.2,
+        )
+        print(f"SIGSTOP: the migration completed {time.monotonic() - core_b.gone_at:.2f} s after it")
+        assert done["status"] == "completed", done
+        core_b.resume_fenced()
+    assert done["chunks_embedded"] == _stats(stack, reference)["chunk_count"]
+    _answers_as_clean(stack, tenant, reference)
+    events = stack.call("GET", "/v1/events?type=vector_store.migration.completed", tenant.key).json()["data"]
+    assert [e["data"]["id"] for e in events] == [migration["id"]]  # once
+    migrated = [row for row in _usage(stack, tenant.customer) if row[1] == LOCAL]
+    assert sum(row[2] for row in migrated) == done["usage"]["embedding_tokens"] > 0, migrated
+    _billed_once_and_clean(stack, tenant.customer)
+
+
+def _answered(stack: Stack, path: str, key: str) -> Any:
+    """GET through the edge; a 503 (the account's core away until the survivor serves it) reads as
+    nothing done yet."""
+    answer = stack.call("GET", path, key)
+    if answer.status == 503:
+        return {"chunks_embedded": 0, "status": "in_progress"}
+    assert answer.status == 200, answer.body
+    return answer.json()
 
 
 def _local_store(stack: Stack, account: dict[str, Any], content: bytes) -> Tenant:
