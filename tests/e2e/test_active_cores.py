@@ -40,6 +40,7 @@ from tests.e2e.active_cores import (
     core_env,
     fair_env,
     half,
+    serving_its_half,
     start_core_b,
 )
 from tests.e2e.test_concurrency import _cost_nano as cost_nano
@@ -366,11 +367,7 @@ def test_the_calls_that_list_across_accounts_see_both_cores_accounts(two_cores: 
             "each core's half",
         )
 
-        def serving_its_half() -> bool:
-            text = log_b.read_text(errors="replace")
-            return "serving 128 more partitions" in text or "starts with 128 partitions" in text
-
-        wait_until(serving_its_half, 60, "core-b to serve its half")
+        wait_until(lambda: serving_its_half(log_b), 60, "core-b to serve its half")
         ports = {"core-a": stack.grpc_port, "core-b": port_b}
 
         # The Stripe sync, planned one customer at a time through core-b: every customer once.

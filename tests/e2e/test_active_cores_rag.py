@@ -5,9 +5,10 @@ embedded index), through the OpenAI SDK.
 Tenants on each core upload files, make a store, attach, wait for the ingest, search (their own
 files only) and migrate the store to another model: every step is served whichever core owns the
 account, and each customer is billed once for its embeddings. Then the core owning a tenant is
-SIGKILLed while that tenant's ingest runs: the survivor takes the partition over and the ingest
-completes with the same points and the same tokens as a clean ingest of the file, and no hold is
-left open to be posted at its reserved amount later."""
+SIGKILLed (or frozen with SIGSTOP) while that tenant's ingest runs, or frozen while its store
+migrates: the survivor takes the partition over and the ingest (the migration) completes once,
+with the points and the tokens of a clean ingest of the file, and no hold is left open to be
+posted at its reserved amount later (docs/scaling.md, "RAG with two active cores")."""
 
 from __future__ import annotations
 
@@ -64,10 +65,6 @@ class Tenant:
     @property
     def key(self) -> str:
         return str(self.account["test"])
-
-    @property
-    def headers(self) -> dict[str, str]:
-        return {"FC-Customer": self.customer}
 
 
 def _tenant(stack: Stack, account: dict[str, Any], documents: Any) -> Tenant:

@@ -28,7 +28,8 @@ from tests.e2e.test_chat_completions import client
 from tests.e2e.test_rag_operations import large_text
 from tests.harness import Stack
 from tests.workers.rag_activities import ingest_activities
-from workers.rag_ingest.activities import EMBED_BATCH, IngestActivities
+from workers.rag_ingest.activities import EMBED_BATCH
+from workers.rag_ingest.holds import IngestHolds
 from workers.rag_ingest.shared import IngestInput
 
 PREVIOUS_TOKENS = 4000  # what the previous attempt embedded under its hold (its heartbeat says so)
@@ -56,11 +57,9 @@ def _hold(stack: Stack, request_id: str) -> tuple[str, int | None]:
     return str(state), int(usage[0][0]) if usage else None
 
 
-async def _admitted(activities: IngestActivities, job: pb.IngestJobResponse, model_ref: str, bound: int) -> str:
+async def _admitted(core: CoreClient, job: pb.IngestJobResponse, model_ref: str, bound: int) -> str:
     """A hold placed as an ingest attempt places it (the attaching key, the model's price): its id."""
-    admitted = await activities._admit(job.file, job.store, load_catalog()[model_ref], bound)
-    assert isinstance(admitted, str), admitted
-    return admitted
+    return await IngestHolds(core).admit(job.file, job.store, load_catalog()[model_ref], bound)
 
 
 def _attached(stack: Stack, key: str, content: bytes) -> tuple[str, str]:
@@ -73,14 +72,13 @@ def _attached(stack: Stack, key: str, content: bytes) -> tuple[str, str]:
 
 
 async def test_a_settle_made_while_the_core_is_away_is_recorded_when_it_is_back(
-    core_stack: Stack, core: CoreClient, tmp_path: pathlib.Path
+    core_stack: Stack, core: CoreClient
 ) -> None:
     stack = core_stack
     key = stack.new_account()["test"]
     store_id, file_id = _attached(stack, key, b"The ferry leaves at nine.")
     job = await core.internal(core.vector_stores.GetIngestJob, pb.IngestJobRequest(store_id=store_id, file_id=file_id))
-    async with ingest_activities(core, stack.data_dir / "files", tmp_path) as (activities, _):
-        hold = await _admitted(activities, job, "fc:openai/text-embedding-3-small", 5000)
+    hold = await _admitted(core, job, "fc:openai/text-embedding-3-small", 5000)
     stack.kill_role("core")  # away, as a core is between its death and another's takeover
     request = metering_pb2.SettleRequest(
         request_id=hold,
@@ -109,7 +107,7 @@ async def test_an_ingest_attempt_settles_the_previous_attempts_hold_first(
     environment = ActivityEnvironment()
     async with ingest_activities(core, stack.data_dir / "files", tmp_path) as (activities, _):
         # the previous attempt: admitted for the whole file, wrote its first batch, then lost its core
-        previous = await _admitted(activities, job, LOCAL_MODEL_REF, 20_000)
+        previous = await _admitted(core, job, LOCAL_MODEL_REF, 20_000)
         environment.info = dataclasses.replace(
             environment.info, heartbeat_details=[EMBED_BATCH, previous, PREVIOUS_TOKENS, "all-minilm-l6-v2"]
         )

@@ -12,7 +12,6 @@ import contextlib
 import json
 import logging
 import pathlib
-from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
@@ -24,14 +23,14 @@ from rag.errors import IngestError, InvalidRequestError
 from rag.filetypes import media_kind
 from rag.index import IndexNotFoundError, IndexPoint, index_name
 from rag.parsing import parse_document
-from ringside.core.v1 import common_pb2, metering_pb2
+from ringside.core.v1 import metering_pb2
 from ringside.core.v1 import vector_stores_pb2 as pb
 from ringside_server.core_client import CoreClient
 from ringside_server.errors import RingsideError
 from ringside_server.file_store import FileStore
-from ringside_server.metering.settlement import SettleOutcome, price_of, settle_retried
 from ringside_server.providers.catalog.load import CatalogModel, load_catalog
 from workers.rag_ingest.embedding import IngestEmbedding
+from workers.rag_ingest.holds import IngestHolds, Refused, heartbeat, resumes_after
 from workers.rag_ingest.media import MediaReader, Payer
 from workers.rag_ingest.migration_activities import MigrationActivities, target_of
 from workers.rag_ingest.rebuild import Rebuilder
@@ -78,6 +77,7 @@ class IngestActivities:
         transcription_model: str = "",
     ) -> None:
         self._core = core
+        self._holds = IngestHolds(core)
         self._rag = rag
         self._files = files
         self._cache = parse_cache
@@ -162,8 +162,8 @@ class IngestActivities:
     @activity.defn(name="rag_ingest_file")
     async def ingest(self, request: IngestInput) -> IngestOutcome:
         details = activity.info().heartbeat_details
-        done = int(details[0]) if details else 0  # chunks a previous attempt wrote (same ids: idempotent)
-        await self._settle_previous(details)
+        done = resumes_after(details)
+        await self._holds.settle_previous(details)
         try:
             job = await self._core.internal(
                 self._core.vector_stores.GetIngestJob,
@@ -200,31 +200,30 @@ class IngestActivities:
         if rest:  # (none: an attempt that wrote every chunk failed after, e.g. at its settle)
             counted = sum(chunk.token_count + SPECIAL_TOKENS for chunk in rest)
             bound = IngestEmbedding.bound(model, [chunk.text for chunk in rest], counted)
-            admitted = await self._admit(attached, store, model, bound)
-            if isinstance(admitted, IngestOutcome):
-                return admitted
+            try:
+                admitted = await self._holds.admit(attached, store, model, bound)
+            except Refused as refused:
+                return _failed("server_error", str(refused))
             try:
                 for start in range(done, len(chunks), EMBED_BATCH):
                     batch = chunks[start : start + EMBED_BATCH]
                     spent += await self._embed_batch(request, job, model, batch, name, attributes)
-                    # what a retry resumes after, and this attempt's hold with what it embedded
-                    # under it (a retry settles it when this attempt could not: _settle_previous)
-                    activity.heartbeat(start + EMBED_BATCH, admitted, spent, model.name)
+                    heartbeat(start + EMBED_BATCH, admitted, spent, model.name)  # (holds.py)
                     await self._progressed(request)
             except Stopped as stopped:
-                await self._settle_leaving(admitted, model, spent, metering_pb2.SETTLE_OUTCOME_COMPLETED)
+                await self._holds.settle_leaving(admitted, model, spent, metering_pb2.SETTLE_OUTCOME_COMPLETED)
                 return stopped.outcome(store.generation, spent)
             except RingsideError as error:
-                await self._settle_leaving(admitted, model, spent, metering_pb2.SETTLE_OUTCOME_FAILED)
+                await self._holds.settle_leaving(admitted, model, spent, metering_pb2.SETTLE_OUTCOME_FAILED)
                 if error.code != "model_unavailable":
                     raise  # a core or upstream hiccup: the attempt is retried, resuming after its last batch
                 return _failed("server_error", f"The embedding with {model.ref} is not available: {error.message}")
             except BaseException:
-                await self._settle_leaving(admitted, model, spent, metering_pb2.SETTLE_OUTCOME_FAILED)
+                await self._holds.settle_leaving(admitted, model, spent, metering_pb2.SETTLE_OUTCOME_FAILED)
                 raise
             # unreachable through its retries: the attempt fails and the next one settles it first
-            await self._settle(admitted, model.name, spent, metering_pb2.SETTLE_OUTCOME_COMPLETED)
-            activity.heartbeat(len(chunks), "", 0, "")  # settled: a retry (of what follows) pays nothing again
+            await self._holds.settle(admitted, model.name, spent, metering_pb2.SETTLE_OUTCOME_COMPLETED)
+            heartbeat(len(chunks))  # settled: a retry (of what follows) pays nothing again
         if job.HasField("migration"):  # attached while a migration runs: embedded with its model too
             spent += await self._also_migrating(job, text, attributes)  # its own metered calls
         await self._attributes_since(request, job, name)
@@ -291,56 +290,6 @@ class IngestActivities:
             log.warning("file %s: not embedded for migration %s (%s)", job.file.file_id, job.migration.id, error.code)
             return 0
         return done.tokens
-
-    async def _admit(
-        self, attached: pb.StoreFile, store: pb.VectorStore, model: CatalogModel, bound: int
-    ) -> str | IngestOutcome:
-        """The embedding admitted as a call of the attaching key, attributed to the store's owner: its
-        hold id, or the failed outcome naming the refusal (budget, wallet, block, rate limit)."""
-        decision = await self._core.internal(
-            self._core.metering.Authorize,
-            metering_pb2.AuthorizeRequest(
-                key_id=attached.key_id,
-                customer_ref=store.customer_id,
-                model_ref=model.ref,
-                provider=model.provider,
-                price=price_of(model),
-                input_tokens_bound=bound,
-                model_max_output_tokens=model.max_output_tokens,
-                choices=1,
-            ),
-        )
-        if not decision.allowed:
-            refusal = decision.denial
-            return _failed("server_error", f"The embedding was refused: {refusal.message} ({refusal.code})")
-        return decision.request_id
-
-    async def _settle(self, request_id: str, upstream_model: str, tokens: int, outcome: SettleOutcome) -> None:
-        """Settles a hold with what was embedded under it, riding out a core away for a few seconds
-        (a takeover); raises when the core stays unreachable (the hold is still open)."""
-        await settle_retried(
-            self._core,
-            metering_pb2.SettleRequest(
-                request_id=request_id,
-                usage=common_pb2.TokenCounts(input_tokens=tokens),
-                outcome=outcome,
-                upstream_model=upstream_model,
-            ),
-        )
-
-    async def _settle_leaving(self, request_id: str, model: CatalogModel, tokens: int, outcome: SettleOutcome) -> None:
-        """Settles the hold of an attempt on its way out; one the core could not record stays in the
-        heartbeat for the next attempt (or, with none, expires)."""
-        with contextlib.suppress(RingsideError):
-            await self._settle(request_id, model.name, tokens, outcome)
-
-    async def _settle_previous(self, details: Sequence[Any]) -> None:
-        """A previous attempt's hold, settled with the tokens it embedded under it before this attempt
-        admits its own (idempotent: a hold that attempt settled itself is a replay). Left open, it
-        would be posted at its whole reserve when it expires — after this attempt paid for the rest
-        of the file again. Raises while the core stays unreachable: this attempt is retried."""
-        if len(details) >= 4 and details[1]:
-            await self._settle(str(details[1]), str(details[3]), int(details[2]), metering_pb2.SETTLE_OUTCOME_FAILED)
 
     async def _embed_batch(
         self,
