@@ -90,8 +90,9 @@ RETRYABLE_SETTLE = ("service_unavailable", "conversation_locked")
 async def settle_retried(core: CoreClient, request: metering_pb2.SettleRequest) -> metering_pb2.SettleResponse | None:
     """Settle, retrying briefly while the core is unreachable or its account changes hands (a
     takeover: "not owner" and unreachable answers are `service_unavailable`, docs/scaling.md) —
-    every role's settles, so that a hold is never left to expire at its reserve because a core was
-    away for a few seconds (a settle is idempotent on its request id: a repeat is a replay). None
+    the edge's settles and the rag role's (ingest, migration batches, media reads), so that a hold
+    is not left to expire at its reserve because a core was away for a few seconds (a settle is
+    idempotent on its request id: a repeat is a replay). None
     when the core refused it; raises the last RingsideError when it could not be reached."""
     for attempt in range(SETTLE_ATTEMPTS):
         try:
