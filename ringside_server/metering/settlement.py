@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any, TypeAlias
 
 from ringside.core.v1 import common_pb2, metering_pb2
+from ringside_server.core_client import CoreClient
 from ringside_server.errors import RingsideError
 from ringside_server.metering.gateway import Gateway
 from ringside_server.metering.leases import Ticket
@@ -73,15 +74,10 @@ async def settle(
         usage_estimated=estimated,
         upstream_model=upstream_model[:300],
     )
-    for attempt in range(SETTLE_ATTEMPTS):
-        try:
-            return await gateway.core.settle(request)
-        except RingsideError as error:
-            if error.code not in RETRYABLE_SETTLE:
-                log.error("settle of %s refused: %s", request_id, error)
-                return None
-            await asyncio.sleep(min(2.0, 0.1 * 2**attempt))
-    log.error("settle of %s failed %d times; retrying it in the background", request_id, SETTLE_ATTEMPTS)
+    try:
+        return await settle_retried(gateway.core, request)
+    except RingsideError:
+        log.error("settle of %s failed %d times; retrying it in the background", request_id, SETTLE_ATTEMPTS)
     task = asyncio.get_running_loop().create_task(_settle_later(gateway, request), name=f"settle-{request_id}")
     _settling_later.add(task)
     task.add_done_callback(_settling_later.discard)
@@ -89,6 +85,28 @@ async def settle(
 
 
 RETRYABLE_SETTLE = ("service_unavailable", "conversation_locked")
+
+
+async def settle_retried(core: CoreClient, request: metering_pb2.SettleRequest) -> metering_pb2.SettleResponse | None:
+    """Settle, retrying briefly while the core is unreachable or its account changes hands (a
+    takeover: "not owner" and unreachable answers are `service_unavailable`, docs/scaling.md) —
+    the edge's settles and the rag role's (ingest, migration batches, media reads), so that a hold
+    is not left to expire at its reserve because a core was away for a few seconds (a settle is
+    idempotent on its request id: a repeat is a replay). None
+    when the core refused it; raises the last RingsideError when it could not be reached."""
+    for attempt in range(SETTLE_ATTEMPTS):
+        try:
+            return await core.settle(request)
+        except RingsideError as error:
+            if error.code not in RETRYABLE_SETTLE:
+                log.error("settle of %s refused: %s", request.request_id, error)
+                return None
+            if attempt == SETTLE_ATTEMPTS - 1:
+                raise
+            await asyncio.sleep(min(2.0, 0.1 * 2**attempt))
+    raise AssertionError("unreachable")
+
+
 SETTLE_LATER_FOR_S = 24 * 3600.0  # a core down longer than this: the hold's expiry stands
 _settling_later: set[asyncio.Task[None]] = set()  # referenced until done
 

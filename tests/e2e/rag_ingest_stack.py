@@ -8,7 +8,7 @@ import pathlib
 import sqlite3
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import grpc
@@ -33,10 +33,18 @@ def start_temporal(work: pathlib.Path) -> tuple[subprocess.Popen[bytes], int]:
 
 
 @contextmanager
-def ingest_stack(backend: str, work: pathlib.Path, extra_env: dict[str, str] | None = None) -> Iterator[Stack]:
+def ingest_stack(
+    backend: str,
+    work: pathlib.Path,
+    extra_env: dict[str, str] | None = None,
+    more_env: Callable[[Stack], dict[str, str]] | None = None,
+) -> Iterator[Stack]:
+    """`more_env`: settings that name the stack's own ports (its core as one of several)."""
     temporal, port = start_temporal(work)
     env = {"RINGSIDE_TEMPORAL_ADDRESS": f"127.0.0.1:{port}", "RINGSIDE_MAX_FILE_BYTES": str(4 * 1024 * 1024)}
     stack = Stack(backend, work / "stack", None, extra_env={**env, **(extra_env or {})}, with_rag=True)
+    if more_env is not None:
+        stack.extra_env.update(more_env(stack))
     try:
         yield stack.start()
     finally:

@@ -14,7 +14,6 @@ import pathlib
 import re
 import secrets
 import signal
-import subprocess
 import sys
 import threading
 import time
@@ -35,42 +34,31 @@ from ringside.core.v1 import (
     vector_stores_pb2,
     vector_stores_pb2_grpc,
 )
-from ringside_server.partitions import DEFAULT_PARTITIONS, partition_of
+from tests.e2e.active_cores import (
+    CORE_NAMES,
+    LEASE_TTL_S,
+    accounts_on_both,
+    core_env,
+    fair_env,
+    half,
+    serving_its_half,
+    start_core_b,
+)
 from tests.e2e.test_concurrency import _cost_nano as cost_nano
 from tests.e2e.test_core_failover import MODEL, _estimate_nano
-from tests.harness import ADMIN_KEY, FakeUpstream, Stack, free_port, port_open, start_process, stop_process, wait_until
+from tests.harness import ADMIN_KEY, FakeUpstream, Stack, free_port, start_process, stop_process, wait_until
 from tests.harness import http as http_call
 
-LEASE_TTL_S = 3  # 2 s let a renewal stalled by a loaded machine (CI runs two files at once) lose a partition
 CAP_CALLS = 25
 ACCOUNTS_PER_CORE = 2
 pytestmark = pytest.mark.postgres
-
-
-def _core_env(stack: Stack, name: str, port: int) -> dict[str, str]:
-    return {
-        **stack.env,
-        "RINGSIDE_GRPC_PORT": str(port),
-        "RINGSIDE_CORE_ID": name,
-        "RINGSIDE_CORE_ADVERTISE_ADDRESS": f"127.0.0.1:{port}",
-        "RINGSIDE_LOG_LEVEL": "INFO",
-    }
 
 
 @pytest.fixture(scope="module")
 def two_cores(tmp_path_factory: pytest.TempPathFactory, upstream: FakeUpstream) -> Iterator[tuple[Stack, int]]:
     stack = Stack("postgres", tmp_path_factory.mktemp("active") / "data", upstream)
     port_b = free_port()
-    stack.extra_env.update(
-        {
-            "RINGSIDE_CORE_SHARE": "fair",
-            "RINGSIDE_CORE_LEASE_TTL_S": str(LEASE_TTL_S),
-            "RINGSIDE_CORE_ID": "core-a",
-            "RINGSIDE_CORE_ADVERTISE_ADDRESS": f"127.0.0.1:{stack.grpc_port}",
-            "RINGSIDE_CORE_ADDRESS": f"ipv4:127.0.0.1:{stack.grpc_port},127.0.0.1:{port_b}",
-            "RINGSIDE_LOG_LEVEL": "INFO",
-        }
-    )
+    stack.extra_env.update(fair_env(stack, port_b))
     stack.start()
     try:
         yield stack, port_b
@@ -79,17 +67,7 @@ def two_cores(tmp_path_factory: pytest.TempPathFactory, upstream: FakeUpstream) 
 
 
 def _accounts_on_both(stack: Stack) -> list[dict[str, str]]:
-    """Accounts made while core-a is alone, until each half of the partitions (core-a keeps the
-    even ones once core-b, second of the two sorted ids, is live) has ACCOUNTS_PER_CORE of them."""
-    halves: dict[int, list[dict[str, str]]] = {0: [], 1: []}
-    for _ in range(60):
-        account = stack.new_account()
-        half = halves[partition_of(account["id"], DEFAULT_PARTITIONS) % 2]
-        if len(half) < ACCOUNTS_PER_CORE:
-            half.append(account)
-        if all(len(h) == ACCOUNTS_PER_CORE for h in halves.values()):
-            return halves[0] + halves[1]
-    raise AssertionError("60 accounts never filled both halves")
+    return accounts_on_both(stack, ACCOUNTS_PER_CORE)
 
 
 class _Load:
@@ -120,10 +98,7 @@ class _Load:
         self.capped: set[int] = set()
         self.spans: list[tuple[int, float, float]] = []  # (account index, sent, answered or failed)
         self.stop = threading.Event()
-        self.served_by = {
-            i: ("core-a" if partition_of(a["id"], DEFAULT_PARTITIONS) % 2 == 0 else "core-b")
-            for i, a in enumerate(accounts)
-        }
+        self.served_by = {i: CORE_NAMES[half(a["id"])] for i, a in enumerate(accounts)}
         assert sorted(self.served_by.values()) == ["core-a"] * ACCOUNTS_PER_CORE + ["core-b"] * ACCOUNTS_PER_CORE
         self.threads = [threading.Thread(target=self._calls, args=(i,), daemon=True) for i in range(len(accounts))]
 
@@ -206,22 +181,12 @@ class _Load:
         return ids
 
 
-def _start_core_b(stack: Stack, port_b: int, log_b: pathlib.Path) -> subprocess.Popen[bytes]:
-    """core-b started beside core-a (which holds every partition): core-a hands it its half."""
-    core_b = start_process([sys.executable, "-m", "ringside_cli", "core"], _core_env(stack, "core-b", port_b), log_b)
-    wait_until(lambda: port_open(port_b), 60, "core-b's port")
-    wait_until(lambda: "serving 128 more partitions" in log_b.read_text(errors="replace"), 60, "core-b's share")
-    owners = dict(stack.query("SELECT owner, COUNT(*) FROM partition_leases GROUP BY owner"))
-    assert owners == {"core-a": 128, "core-b": 128}, owners
-    return core_b
-
-
 def test_two_active_cores_serve_their_accounts_and_the_survivor_takes_over(
     two_cores: tuple[Stack, int],
 ) -> None:
     stack, port_b = two_cores
     accounts = _accounts_on_both(stack)
-    core_b = _start_core_b(stack, port_b, stack.data_dir / "core-b.log")
+    core_b = start_core_b(stack, port_b, stack.data_dir / "core-b.log")
     try:
         _the_rag_sweep_check_is_answered_by_both(stack, port_b)
         load = _Load(stack, accounts, [stack.base_url, stack.start_edge()])
@@ -272,7 +237,7 @@ def test_a_frozen_cores_accounts_are_served_while_it_is_frozen_and_it_cannot_wri
     stack, port_b = two_cores
     accounts = _accounts_on_both(stack)  # core-a alone holds every partition here
     log_b = stack.data_dir / "core-b-frozen.log"
-    core_b = _start_core_b(stack, port_b, log_b)
+    core_b = start_core_b(stack, port_b, log_b)
     frozen = False
     try:
         # a cap several times larger: core-b's customers still calling well after the freeze
@@ -380,7 +345,7 @@ def test_the_calls_that_list_across_accounts_see_both_cores_accounts(two_cores: 
         assert store.status == 200, store.body
         stores[store.json()["id"]] = account["id"]
     log_b = stack.data_dir / "core-b-lists.log"
-    core_b = start_process([sys.executable, "-m", "ringside_cli", "core"], _core_env(stack, "core-b", port_b), log_b)
+    core_b = start_process([sys.executable, "-m", "ringside_cli", "core"], core_env(stack, "core-b", port_b), log_b)
     try:
         # core-b's half: claimed at its start when core-a handed it back first, else handed to it after
         wait_until(lambda: "core serving gRPC" in log_b.read_text(errors="replace"), 60, "core-b serving")
@@ -393,11 +358,7 @@ def test_the_calls_that_list_across_accounts_see_both_cores_accounts(two_cores: 
             "each core's half",
         )
 
-        def serving_its_half() -> bool:
-            text = log_b.read_text(errors="replace")
-            return "serving 128 more partitions" in text or "starts with 128 partitions" in text
-
-        wait_until(serving_its_half, 60, "core-b to serve its half")
+        wait_until(lambda: serving_its_half(log_b), 60, "core-b to serve its half")
         ports = {"core-a": stack.grpc_port, "core-b": port_b}
 
         # The Stripe sync, planned one customer at a time through core-b: every customer once.
@@ -549,7 +510,7 @@ def test_a_customers_rpm_window_moves_with_its_partition_when_it_is_handed_back(
     the next call with 429 until the first calls leave their minute — an empty window there would
     admit RPM more."""
     stack, port_b = two_cores
-    account = next(a for a in (stack.new_account() for _ in range(60)) if _half(a["id"]) == 1)  # core-b's half
+    account = next(a for a in (stack.new_account() for _ in range(60)) if half(a["id"]) == 1)  # core-b's half
     created = stack.call("POST", "/v1/customers", account["live"], {"external_id": "rpm", "rate_limit_rpm": RPM})
     assert created.status in (200, 201), created.body
     customer_id = created.json()["id"]
@@ -558,7 +519,7 @@ def test_a_customers_rpm_window_moves_with_its_partition_when_it_is_handed_back(
     assert [call() for _ in range(RPM)] == [(200, "")] * RPM  # core-a admits them
     assert call() == (429, "customer_rate_limit_exceeded")
     log_b = stack.data_dir / "core-b-rpm.log"
-    core_b = _start_core_b(stack, port_b, log_b)
+    core_b = start_core_b(stack, port_b, log_b)
     try:
         handed = stack.data_dir / "core.log"
         wait_until(lambda: "rate-limit windows with them" in handed.read_text(errors="replace"), 30, "the hand-back")
@@ -576,9 +537,9 @@ def test_a_dead_cores_rpm_windows_are_taken_over_from_its_last_checkpoint(two_co
     (the loss a takeover had before checkpoints). The bound: only what core-b admitted after its last
     checkpoint could be admitted again; here nothing, the checkpoint holding every call."""
     stack, port_b = two_cores
-    account = next(a for a in (stack.new_account() for _ in range(60)) if _half(a["id"]) == 1)  # core-b's half
+    account = next(a for a in (stack.new_account() for _ in range(60)) if half(a["id"]) == 1)  # core-b's half
     log_b = stack.data_dir / "core-b-checkpoint.log"
-    core_b = _start_core_b(stack, port_b, log_b)
+    core_b = start_core_b(stack, port_b, log_b)
     try:
         created = stack.call("POST", "/v1/customers", account["live"], {"external_id": "ck", "rate_limit_rpm": RPM})
         assert created.status in (200, 201), created.body
@@ -630,11 +591,6 @@ def _refused_by_the_new_owner(stack: Stack, call: Callable[[], tuple[int, str]],
     assert int(posted) == RPM
 
 
-def _half(account_id: str) -> int:
-    """0: core-a's half of the partitions with two cores (core-a sorts first), 1: core-b's."""
-    return partition_of(account_id, DEFAULT_PARTITIONS) % 2
-
-
 HAND_BACKS = 3
 
 
@@ -653,7 +609,7 @@ def test_calls_through_the_edges_are_all_answered_across_repeated_hand_backs(two
         for cycle in range(HAND_BACKS):
             log_b = stack.data_dir / f"core-b-hand-back-{cycle}.log"
             events.append((time.monotonic(), f"core-b {cycle} starts"))
-            core_b = _start_core_b(stack, port_b, log_b)
+            core_b = start_core_b(stack, port_b, log_b)
             events.append((time.monotonic(), f"core-b {cycle} serves its half"))
             calls = len(load.completed)
             wait_until(lambda calls=calls: len(load.completed) >= calls + 8, 60, "calls with core-b serving")

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 import pytest
 
 from ringside_server.partitions import DEFAULT_PARTITIONS, partition_of
+from tests.e2e.active_cores import serving_its_half
 from tests.harness import Stack, free_port, port_open, start_process, stop_process, wait_until
 from tests.workers.batch_stack import (
     batch_stack,
@@ -73,11 +74,7 @@ def test_batches_of_both_cores_accounts_run_to_completion(two_core_hooks: Webhoo
             "each core's half",
         )
 
-        def serving_its_half() -> bool:  # claimed at its start, or handed to it and loaded after
-            text = (stack.data_dir / "core-b.log").read_text(errors="replace")
-            return "starts with 128 partitions" in text or "serving 128 more partitions" in text
-
-        wait_until(serving_its_half, 60, "core-b to serve its half")
+        wait_until(lambda: serving_its_half(stack.data_dir / "core-b.log"), 60, "core-b to serve its half")
         owners = dict(stack.query("SELECT partition, owner FROM partition_leases"))
         served_by = {p: owners[partition_of(a["id"], DEFAULT_PARTITIONS)] for p, a in accounts.items()}
         assert len(set(served_by.values())) == 2, served_by  # one account on each core

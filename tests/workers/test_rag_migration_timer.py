@@ -13,24 +13,16 @@ import uuid
 from collections.abc import Iterator
 from datetime import timedelta
 
-import aiohttp
 import pytest
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from rag.embedder import LocalEmbedder
-from rag.index import index_name, open_indexes
-from rag.server import RagServicer
+from rag.index import index_name
 from ringside.core.v1 import vector_stores_pb2 as pb
 from ringside_server.core_client import CoreClient
-from ringside_server.file_store import LocalFileStore
-from ringside_server.metering.gateway import Gateway
-from ringside_server.providers.configured import models_and_providers
-from ringside_server.settings import Settings
 from tests.e2e.test_chat_completions import client
 from tests.harness import Stack
-from workers.rag_ingest.activities import IngestActivities
-from workers.rag_ingest.embedding import IngestEmbedding
+from tests.workers.rag_activities import ingest_activities
 from workers.rag_ingest.migration import MigrateStoreWorkflow, MigrationInput
 from workers.rag_ingest.shared import IngestInput
 from workers.rag_ingest.workflows import WORKFLOWS, IngestFileWorkflow
@@ -62,21 +54,16 @@ async def test_the_old_index_goes_after_seven_days_and_rollback_is_refused(
     assert attached["status"] == "in_progress"
 
     core = CoreClient(f"127.0.0.1:{stack.grpc_port}", stack.internal_token)
-    indexes = open_indexes(path=tmp_path / "index")
-    servicer = RagServicer(LocalEmbedder(threads=1), indexes, "unused")
-    settings = Settings()
-    session = aiohttp.ClientSession()
-    refs, providers = models_and_providers(settings, session, None)  # as the rag role builds them
-    embedding = IngestEmbedding(servicer, Gateway(settings=settings, core=core, refs=refs, providers=providers))
-    files = LocalFileStore(stack.data_dir / "files")
-    activities = IngestActivities(core, servicer, files, tmp_path / "parses", embedding)
     queue = f"rag-{uuid.uuid4()}"
     try:
-        async with Worker(
-            skipping.client,
-            task_queue=queue,
-            workflows=WORKFLOWS,
-            activities=activities.all_activities(),
+        async with (
+            ingest_activities(core, stack.data_dir / "files", tmp_path) as (activities, indexes),
+            Worker(
+                skipping.client,
+                task_queue=queue,
+                workflows=WORKFLOWS,
+                activities=activities.all_activities(),
+            ),
         ):
             pending = await core.internal(core.vector_stores.PendingIngests, pb.PendingIngestsRequest(limit=10))
             (ingest,) = pending.ingests
@@ -126,8 +113,4 @@ async def test_the_old_index_goes_after_seven_days_and_rollback_is_refused(
                 "fc:openai/text-embedding-3-large"
             )
     finally:
-        activities.close()
-        await session.close()
-        servicer.close()
-        indexes.close()
         await core.close()

@@ -23,14 +23,14 @@ from rag.errors import IngestError, InvalidRequestError
 from rag.filetypes import media_kind
 from rag.index import IndexNotFoundError, IndexPoint, index_name
 from rag.parsing import parse_document
-from ringside.core.v1 import common_pb2, metering_pb2
+from ringside.core.v1 import metering_pb2
 from ringside.core.v1 import vector_stores_pb2 as pb
 from ringside_server.core_client import CoreClient
 from ringside_server.errors import RingsideError
 from ringside_server.file_store import FileStore
-from ringside_server.metering.settlement import price_of
 from ringside_server.providers.catalog.load import CatalogModel, load_catalog
 from workers.rag_ingest.embedding import IngestEmbedding
+from workers.rag_ingest.holds import IngestHolds, Refused, heartbeat, resumes_after
 from workers.rag_ingest.media import MediaReader, Payer
 from workers.rag_ingest.migration_activities import MigrationActivities, target_of
 from workers.rag_ingest.rebuild import Rebuilder
@@ -77,6 +77,7 @@ class IngestActivities:
         transcription_model: str = "",
     ) -> None:
         self._core = core
+        self._holds = IngestHolds(core)
         self._rag = rag
         self._files = files
         self._cache = parse_cache
@@ -160,6 +161,9 @@ class IngestActivities:
 
     @activity.defn(name="rag_ingest_file")
     async def ingest(self, request: IngestInput) -> IngestOutcome:
+        details = activity.info().heartbeat_details
+        done = resumes_after(details)
+        await self._holds.settle_previous(details)
         try:
             job = await self._core.internal(
                 self._core.vector_stores.GetIngestJob,
@@ -191,33 +195,35 @@ class IngestActivities:
         name = index_name(store.id, store.generation)
         attributes = json.loads(attached.attributes_json or "{}")
         await self._rag.on_index(self._rag.indexes.create, name, model.dimensions or DIMENSIONS)
-        details = activity.info().heartbeat_details
-        done = int(details[0]) if details else 0  # batches a previous attempt wrote (same ids: idempotent)
         rest = chunks[done:]
-        counted = sum(chunk.token_count + SPECIAL_TOKENS for chunk in rest)
-        bound = IngestEmbedding.bound(model, [chunk.text for chunk in rest], counted)
-        admitted = await self._admit(attached, store, model, bound)
-        if isinstance(admitted, IngestOutcome):
-            return admitted
         spent = 0
-        try:
-            for start in range(done, len(chunks), EMBED_BATCH):
-                batch = chunks[start : start + EMBED_BATCH]
-                spent += await self._embed_batch(request, job, model, batch, name, attributes)
-                activity.heartbeat(start + EMBED_BATCH)
-                await self._progressed(request)
-        except Stopped as stopped:
-            await self._settle(admitted, model, spent, metering_pb2.SETTLE_OUTCOME_COMPLETED)
-            return stopped.outcome(store.generation, spent)
-        except RingsideError as error:
-            await self._settle(admitted, model, spent, metering_pb2.SETTLE_OUTCOME_FAILED)
-            if error.code != "model_unavailable":
-                raise  # an upstream hiccup: the attempt is retried, resuming after its last batch
-            return _failed("server_error", f"The embedding with {model.ref} is not available: {error.message}")
-        except BaseException:
-            await self._settle(admitted, model, spent, metering_pb2.SETTLE_OUTCOME_FAILED)
-            raise
-        await self._settle(admitted, model, spent, metering_pb2.SETTLE_OUTCOME_COMPLETED)
+        if rest:  # (none: an attempt that wrote every chunk failed after, e.g. at its settle)
+            counted = sum(chunk.token_count + SPECIAL_TOKENS for chunk in rest)
+            bound = IngestEmbedding.bound(model, [chunk.text for chunk in rest], counted)
+            try:
+                admitted = await self._holds.admit(attached, store, model, bound)
+            except Refused as refused:
+                return _failed("server_error", str(refused))
+            try:
+                for start in range(done, len(chunks), EMBED_BATCH):
+                    batch = chunks[start : start + EMBED_BATCH]
+                    spent += await self._embed_batch(request, job, model, batch, name, attributes)
+                    heartbeat(start + EMBED_BATCH, admitted, spent, model.name)  # (holds.py)
+                    await self._progressed(request)
+            except Stopped as stopped:
+                await self._holds.settle_leaving(admitted, model, spent, metering_pb2.SETTLE_OUTCOME_COMPLETED)
+                return stopped.outcome(store.generation, spent)
+            except RingsideError as error:
+                await self._holds.settle_leaving(admitted, model, spent, metering_pb2.SETTLE_OUTCOME_FAILED)
+                if error.code != "model_unavailable":
+                    raise  # a core or upstream hiccup: the attempt is retried, resuming after its last batch
+                return _failed("server_error", f"The embedding with {model.ref} is not available: {error.message}")
+            except BaseException:
+                await self._holds.settle_leaving(admitted, model, spent, metering_pb2.SETTLE_OUTCOME_FAILED)
+                raise
+            # unreachable through its retries: the attempt fails and the next one settles it first
+            await self._holds.settle(admitted, model.name, spent, metering_pb2.SETTLE_OUTCOME_COMPLETED)
+            heartbeat(len(chunks))  # settled: a retry (of what follows) pays nothing again
         if job.HasField("migration"):  # attached while a migration runs: embedded with its model too
             spent += await self._also_migrating(job, text, attributes)  # its own metered calls
         await self._attributes_since(request, job, name)
@@ -284,41 +290,6 @@ class IngestActivities:
             log.warning("file %s: not embedded for migration %s (%s)", job.file.file_id, job.migration.id, error.code)
             return 0
         return done.tokens
-
-    async def _admit(
-        self, attached: pb.StoreFile, store: pb.VectorStore, model: CatalogModel, bound: int
-    ) -> str | IngestOutcome:
-        """The embedding admitted as a call of the attaching key, attributed to the store's owner: its
-        hold id, or the failed outcome naming the refusal (budget, wallet, block, rate limit)."""
-        decision = await self._core.internal(
-            self._core.metering.Authorize,
-            metering_pb2.AuthorizeRequest(
-                key_id=attached.key_id,
-                customer_ref=store.customer_id,
-                model_ref=model.ref,
-                provider=model.provider,
-                price=price_of(model),
-                input_tokens_bound=bound,
-                model_max_output_tokens=model.max_output_tokens,
-                choices=1,
-            ),
-        )
-        if not decision.allowed:
-            refusal = decision.denial
-            return _failed("server_error", f"The embedding was refused: {refusal.message} ({refusal.code})")
-        return decision.request_id
-
-    async def _settle(self, request_id: str, model: CatalogModel, tokens: int, outcome: int) -> None:
-        with contextlib.suppress(RingsideError):  # an unsettled hold expires; the ingest's outcome stands
-            await self._core.internal(
-                self._core.metering.Settle,
-                metering_pb2.SettleRequest(
-                    request_id=request_id,
-                    usage=common_pb2.TokenCounts(input_tokens=tokens),
-                    outcome=outcome,  # type: ignore[arg-type]
-                    upstream_model=model.name,
-                ),
-            )
 
     async def _embed_batch(
         self,

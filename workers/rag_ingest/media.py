@@ -20,7 +20,7 @@ from rag.errors import IngestError
 from ringside.core.v1 import common_pb2, metering_pb2
 from ringside_server.core_client import CoreClient
 from ringside_server.errors import RingsideError
-from ringside_server.metering.settlement import price_of
+from ringside_server.metering.settlement import price_of, settle_retried
 from ringside_server.openai.multipart import FilePart
 from ringside_server.providers import capabilities
 from ringside_server.providers.base import Provider
@@ -112,9 +112,10 @@ class MediaReader:
             )
             outcome = metering_pb2.SETTLE_OUTCOME_COMPLETED
         finally:
-            with contextlib.suppress(RingsideError):  # an unsettled hold expires; the file's outcome stands
-                await self._core.internal(
-                    self._core.metering.Settle,
+            # retried through a core's takeover; an unsettled hold expires, the file's outcome stands
+            with contextlib.suppress(RingsideError):
+                await settle_retried(
+                    self._core,
                     metering_pb2.SettleRequest(
                         request_id=decision.request_id, usage=usage, outcome=outcome, upstream_model=model.name
                     ),

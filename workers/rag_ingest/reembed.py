@@ -24,7 +24,7 @@ from rag.index import IndexNotFoundError, IndexPoint, index_name
 from ringside.core.v1 import common_pb2, metering_pb2
 from ringside_server.core_client import CoreClient
 from ringside_server.errors import RingsideError
-from ringside_server.metering.settlement import price_of
+from ringside_server.metering.settlement import price_of, settle_retried
 from ringside_server.openai.embeddings import tokens_bound
 from ringside_server.providers.catalog.load import CatalogModel
 
@@ -160,9 +160,10 @@ class Reembedder:
             outcome = metering_pb2.SETTLE_OUTCOME_COMPLETED
             return vectors, tokens
         finally:
-            with contextlib.suppress(RingsideError):  # an unsettled hold expires; the batch stands
-                await self._core.internal(
-                    self._core.metering.Settle,
+            # retried through a core's takeover; an unsettled hold expires (at its reserve), the batch stands
+            with contextlib.suppress(RingsideError):
+                await settle_retried(
+                    self._core,
                     metering_pb2.SettleRequest(
                         request_id=decision.request_id,
                         usage=common_pb2.TokenCounts(input_tokens=tokens),

@@ -1,0 +1,127 @@
+"""The rag role's embedding holds when a core goes away (issue 25: with several active cores, a
+core dies or is frozen and another takes its accounts over within seconds). Against a real core
+process (SQLite), the real local model and an embedded index:
+
+- a settle made while the core is down is recorded once it is back (`settle_retried`, which the
+  ingest, the migration's batches and the media reads use): before, the rag role settled once and
+  left the hold open, to be posted at its whole reserve when it expired;
+- an ingest attempt that finds the previous attempt's hold in its heartbeat settles it with the
+  tokens embedded under it before admitting the rest of the file: each chunk is paid once."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import pathlib
+from collections.abc import AsyncIterator, Iterator
+
+import pytest
+from temporalio.testing import ActivityEnvironment
+
+from rag.embedder import LOCAL_MODEL_REF
+from ringside.core.v1 import common_pb2, metering_pb2
+from ringside.core.v1 import vector_stores_pb2 as pb
+from ringside_server.core_client import CoreClient
+from ringside_server.metering.settlement import settle_retried
+from ringside_server.providers.catalog.load import load_catalog
+from tests.e2e.test_chat_completions import client
+from tests.e2e.test_rag_operations import large_text
+from tests.harness import Stack
+from tests.workers.rag_activities import ingest_activities
+from workers.rag_ingest.activities import EMBED_BATCH
+from workers.rag_ingest.holds import IngestHolds
+from workers.rag_ingest.shared import IngestInput
+
+PREVIOUS_TOKENS = 4000  # what the previous attempt embedded under its hold (its heartbeat says so)
+
+
+@pytest.fixture(scope="module")
+def core_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """The core and the edge (no rag role: the test drives the ingest activity itself)."""
+    stack = Stack("sqlite", tmp_path_factory.mktemp("ingest-holds"), None).start()
+    yield stack
+    stack.destroy()
+
+
+@pytest.fixture
+async def core(core_stack: Stack) -> AsyncIterator[CoreClient]:
+    found = CoreClient(f"127.0.0.1:{core_stack.grpc_port}", core_stack.internal_token)
+    yield found
+    await found.close()
+
+
+def _hold(stack: Stack, request_id: str) -> tuple[str, int | None]:
+    """(the hold's state, the input tokens its usage record shows — None before it has one)."""
+    (state,) = stack.query("SELECT state FROM holds WHERE id = ?", request_id)[0]
+    usage = stack.query("SELECT input_tokens FROM usage_records WHERE request_id = ?", request_id)
+    return str(state), int(usage[0][0]) if usage else None
+
+
+async def _admitted(core: CoreClient, job: pb.IngestJobResponse, model_ref: str, bound: int) -> str:
+    """A hold placed as an ingest attempt places it (the attaching key, the model's price): its id."""
+    return await IngestHolds(core).admit(job.file, job.store, load_catalog()[model_ref], bound)
+
+
+def _attached(stack: Stack, key: str, content: bytes) -> tuple[str, str]:
+    """(store id, file id): a store on the local model with one file attached, not yet ingested."""
+    sdk = client(stack, key)
+    store_id = sdk.vector_stores.create(name="holds").id
+    file_id = sdk.files.create(file=("handbook.md", content), purpose="assistants").id
+    sdk.vector_stores.files.create(store_id, file_id=file_id)
+    return store_id, file_id
+
+
+async def test_a_settle_made_while_the_core_is_away_is_recorded_when_it_is_back(
+    core_stack: Stack, core: CoreClient
+) -> None:
+    stack = core_stack
+    key = stack.new_account()["test"]
+    store_id, file_id = _attached(stack, key, b"The ferry leaves at nine.")
+    job = await core.internal(core.vector_stores.GetIngestJob, pb.IngestJobRequest(store_id=store_id, file_id=file_id))
+    hold = await _admitted(core, job, "fc:openai/text-embedding-3-small", 5000)
+    stack.kill_role("core")  # away, as a core is between its death and another's takeover
+    request = metering_pb2.SettleRequest(
+        request_id=hold,
+        usage=common_pb2.TokenCounts(input_tokens=120),
+        outcome=metering_pb2.SETTLE_OUTCOME_COMPLETED,
+        upstream_model="text-embedding-3-small",
+    )
+    settling = asyncio.create_task(settle_retried(core, request))
+    try:
+        await asyncio.sleep(1.0)  # the first tries fail: nothing listens
+        assert not settling.done()
+    finally:
+        await asyncio.to_thread(stack.start_core)  # back (its open holds loaded from the database)
+    answer = await asyncio.wait_for(settling, 60)
+    assert answer is not None
+    assert _hold(stack, hold) == ("settled", 120)  # at what was embedded, not its reserve of 5000
+
+
+async def test_an_ingest_attempt_settles_the_previous_attempts_hold_first(
+    core_stack: Stack, core: CoreClient, tmp_path: pathlib.Path
+) -> None:
+    stack = core_stack
+    key = stack.new_account()["test"]
+    store_id, file_id = _attached(stack, key, large_text("holds"))
+    job = await core.internal(core.vector_stores.GetIngestJob, pb.IngestJobRequest(store_id=store_id, file_id=file_id))
+    environment = ActivityEnvironment()
+    async with ingest_activities(core, stack.data_dir / "files", tmp_path) as (activities, _):
+        # the previous attempt: admitted for the whole file, wrote its first batch, then lost its core
+        previous = await _admitted(core, job, LOCAL_MODEL_REF, 20_000)
+        environment.info = dataclasses.replace(
+            environment.info, heartbeat_details=[EMBED_BATCH, previous, PREVIOUS_TOKENS, "all-minilm-l6-v2"]
+        )
+        outcome = await environment.run(activities.ingest, IngestInput(store_id, file_id, job.file.attach_id))
+    assert outcome.status == "completed" and outcome.chunk_count > EMBED_BATCH, outcome
+    assert _hold(stack, previous) == ("settled", PREVIOUS_TOKENS)  # not left open to expire at its reserve
+    rows = stack.query(
+        "SELECT request_id, input_tokens FROM usage_records WHERE account_id = ? AND request_id != ?",
+        _account_of(stack, previous),
+        previous,
+    )
+    assert [int(tokens) for _, tokens in rows] == [outcome.embedding_tokens]  # this attempt: the rest only
+    assert outcome.embedding_tokens > 0
+
+
+def _account_of(stack: Stack, hold: str) -> str:
+    return str(stack.query("SELECT account_id FROM holds WHERE id = ?", hold)[0][0])
