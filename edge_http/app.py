@@ -56,7 +56,7 @@ def reload_catalog(app: web.Application) -> None:
     except (OSError, ValueError, yaml.YAMLError) as error:
         log.error("catalog not reloaded, the previous one stays: %s", error)
         return
-    edge.slot_cache.clear()
+    edge.forget_slots()
     log.info("catalog reloaded: %d models, %d providers configured", len(edge.catalog), len(edge.providers))
 
 
