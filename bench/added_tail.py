@@ -64,6 +64,7 @@ async def measure(name: str, mode: str, rate_per_s: float, seconds: float, work_
     result["gateway CPU ms/call"] = (cpu_after - cpu_before) * 1000 / max(1, load.ok)
     result["client p99 ms"] = load.latency.p99_ms if load.latency else float("nan")
     result["calls"] = counted
+    result["answered"] = load.ok
     result["errors"] = load.error_count
     return result
 
@@ -83,7 +84,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     result = uvloop.run(stoppable(measure(args.gateway, args.mode, args.rate, args.seconds, work)))
     print(f"{args.gateway}, {args.mode}, {args.rate:g} req/s for {args.seconds:g} s:")
     for label, value in result.items():
-        print(f"  {label}: {value:.0f}" if label in ("calls", "errors") else f"  {label}: {value:.3f}")
+        print(f"  {label}: {value:.0f}" if label in ("calls", "answered", "errors") else f"  {label}: {value:.3f}")
 
 
 if __name__ == "__main__":
