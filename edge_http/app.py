@@ -34,6 +34,7 @@ from ringside_server.metering.leases import LeaseManager
 from ringside_server.observability.metrics import EdgeMetrics
 from ringside_server.providers.configured import models_and_providers
 from ringside_server.providers.local import LocalProvider
+from ringside_server.providers.session import providers_session
 from ringside_server.rag_client import RagClient
 from ringside_server.request_log import RequestRecorder
 from ringside_server.settings import Settings
@@ -56,7 +57,7 @@ def reload_catalog(app: web.Application) -> None:
     except (OSError, ValueError, yaml.YAMLError) as error:
         log.error("catalog not reloaded, the previous one stays: %s", error)
         return
-    edge.slot_cache.clear()
+    edge.forget_slots()
     log.info("catalog reloaded: %d models, %d providers configured", len(edge.catalog), len(edge.providers))
 
 
@@ -93,7 +94,7 @@ def create_app(settings: Settings) -> web.Application:
     async def clients(app: web.Application) -> AsyncIterator[None]:
         core = CoreClient(settings.resolved_core_address, settings.resolve_internal_token(), settings.core_partitions)
         connector = aiohttp.TCPConnector(limit=2000, limit_per_host=1000, keepalive_timeout=60)
-        session = aiohttp.ClientSession(connector=connector, auto_decompress=True)
+        session = providers_session(connector)
         leases = None
         journal = open_journal(settings) if settings.leases else None
         if journal is not None:

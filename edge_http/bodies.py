@@ -18,8 +18,10 @@ from edge_http.client_tokens import token_of
 from edge_http.context import EDGE, Edge
 from edge_http.handlers.common import MISSING_KEY, bearer
 from edge_http.middlewares import Handler
+from edge_http.verified_keys import VERIFIED_KEY_TTL_S
 from ringside.core.v1 import keys_pb2
 from ringside_server.errors import RingsideError
+from ringside_server.single_flight import refresh_due
 
 # Routes whose body is a model request (OpenAI accepts large base64 images): body_max_model_bytes.
 MODEL_JSON_PATHS = frozenset(
@@ -74,14 +76,23 @@ async def authenticate(edge: Edge, request: web.Request) -> None:
     admin_key = edge.settings.admin_key
     if admin_key and hmac.compare_digest(api_key.encode(), admin_key.encode()):
         return
-    if edge.verified_keys.seen(api_key, time.monotonic()):
-        return
 
     async def verify() -> None:
         asked_at = time.monotonic()
-        await edge.core.internal(edge.core.keys.VerifyApiKey, keys_pb2.VerifyApiKeyRequest(api_key=api_key))
+        try:
+            await edge.core.internal(edge.core.keys.VerifyApiKey, keys_pb2.VerifyApiKeyRequest(api_key=api_key))
+        except RingsideError as error:
+            if error.code == "invalid_api_key":
+                edge.verified_keys.forget(api_key)  # a refresh that finds it revoked ends its trust now
+            raise
         edge.verified_keys.add(api_key, asked_at)
 
+    now = time.monotonic()
+    trusted_until = edge.verified_keys.trusted_until(api_key)
+    if trusted_until > now:
+        if refresh_due(trusted_until, VERIFIED_KEY_TTL_S, now):
+            edge.key_checks.refresh(api_key, verify)  # ahead of its end, off this request's path
+        return
     # the requests that find the key's entry expired share one VerifyApiKey (single_flight.py)
     await edge.key_checks.run(api_key, verify)
 

@@ -1,5 +1,6 @@
 """API keys the core confirmed a moment ago, so authenticating from the headers before the body
-(edge_http/bodies.py) costs a core round trip per key per half second, not per request."""
+(edge_http/bodies.py) costs a core round trip per key per half second, not per request — and, refreshed
+ahead of its end (single_flight.py), no request of a steady caller waits for one."""
 
 from __future__ import annotations
 
@@ -18,7 +19,15 @@ class VerifiedKeys:
         self._until: dict[bytes, float] = {}
 
     def seen(self, api_key: str, now: float) -> bool:
-        return self._until.get(hashlib.sha256(api_key.encode()).digest(), 0.0) > now
+        return self.trusted_until(api_key) > now
+
+    def trusted_until(self, api_key: str) -> float:
+        """When the core's last confirmation of `api_key` runs out (0.0: never confirmed)."""
+        return self._until.get(hashlib.sha256(api_key.encode()).digest(), 0.0)
+
+    def forget(self, api_key: str) -> None:
+        """The core refused `api_key` (revoked, deleted): trusted no longer, from now."""
+        self._until.pop(hashlib.sha256(api_key.encode()).digest(), None)
 
     def add(self, api_key: str, now: float) -> None:
         if len(self._until) >= MAX_VERIFIED_KEYS:

@@ -25,11 +25,11 @@ def random_token(length: int) -> str:
     return chars[:length].decode()
 
 
-# Sortable ids' random part comes from one 4 KiB read of the CSPRNG, translated once and handed out
-# in order, never twice (under a lock: the writer's and executors' threads make ids too). A system
-# call per id was a tenth of a settle's event-loop CPU (two or three ids a call). A forked child
-# starts with an empty buffer, so it never repeats its parent's. Secrets (`random_token`) keep a
-# read of their own.
+# Ids' random parts (new_id, new_sortable_id) come from one 4 KiB read of the CSPRNG, translated
+# once and handed out in order, never twice (under a lock: the writer's and executors' threads make
+# ids too). A system call per id was a tenth of a settle's event-loop CPU (two or three ids a call).
+# A forked child starts with an empty buffer, so it never repeats its parent's. Secrets
+# (`random_token`) keep a read of their own.
 _REFILL = 4096
 _buffer = b""
 _offset = 0
@@ -59,8 +59,10 @@ def _buffered_token(length: int) -> str:
 
 
 def new_id(prefix: str, length: int = 24) -> str:
-    """A new id such as `cus_3fK…`; 24 base62 characters carry ~143 bits."""
-    return f"{prefix}_{random_token(length)}"
+    """A new id such as `cus_3fK…`; 24 base62 characters carry ~143 bits, from the buffered CSPRNG
+    (an id is not a secret; a request takes two, and a system call each was ~1 % of the edge's CPU)."""
+    with _lock:
+        return f"{prefix}_{_buffered_token(length)}"
 
 
 _stamp_cache: tuple[int, str] = (-1, "")

@@ -38,6 +38,7 @@ from ringside_server.observability import tracing
 from ringside_server.observability.metrics import WorkerMetrics, serve_metrics
 from ringside_server.providers.configured import models_and_providers
 from ringside_server.providers.local import LocalProvider
+from ringside_server.providers.session import providers_session
 from ringside_server.rag_client import RagClient
 from ringside_server.request_log import RequestRecorder
 from ringside_server.settings import Settings
@@ -218,9 +219,9 @@ async def serve(settings: Settings) -> None:
     families = worker_families(settings.worker_families)
     core = CoreClient(settings.resolved_core_address, settings.resolve_internal_token(), settings.core_partitions)
     session = delivery_session(AddressPolicy.parse(settings.webhook_allowed_networks))
-    providers_session = aiohttp.ClientSession(auto_decompress=True)
+    session_for_providers = providers_session()
     rag = RagClient(settings.resolved_rag_address, settings.resolve_internal_token())
-    gateway = metered_gateway(settings, core, providers_session, rag)
+    gateway = metered_gateway(settings, core, session_for_providers, rag)
     try:
         client = await connect(settings)
         await ensure_schedules(client, settings)
@@ -270,7 +271,7 @@ async def serve(settings: Settings) -> None:
         await request_log.close()
     finally:
         await session.close()
-        await providers_session.close()
+        await session_for_providers.close()
         await rag.close()
         await core.close()
     log.info("worker stopped")

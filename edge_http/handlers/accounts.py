@@ -220,7 +220,7 @@ async def update_account(request: web.Request) -> web.Response:
         message.bare_model_provider = _bare_model_provider(edge.refs.providers, body["bare_model_provider"])
     result = await edge.core.as_caller(edge.core.accounts.UpdateAccountSettings, message, header)
     edge.forget_policies()  # a new default tier may change customers' allowed_models
-    edge.slot_cache.clear()  # bare names resolve anew on this edge at once; on the others within a second
+    edge.forget_slots()  # bare names resolve anew on this edge at once; on the others within a second
     return web.Response(
         body=dumps(_settings(result.settings, bearer(request).startswith("sk_live_"))), content_type="application/json"
     )

@@ -84,7 +84,7 @@ async def delete_slot(request: web.Request) -> web.Response:
         slots_pb2.DeleteSlotRequest(id=request.match_info["id"][:200]),
         authorization(request),
     )
-    edge.slot_cache.clear()  # this edge forgets at once; others within a second
+    edge.forget_slots()  # this edge forgets at once; others within a second
     edge.forget_policies()  # slot: entries of allowed_models name its targets
     return web.Response(
         body=dumps({"id": result.id, "object": "slot", "deleted": True}), content_type="application/json"

@@ -24,7 +24,7 @@ from ringside_server.providers.refs import Refs
 from ringside_server.providers.test_model import TestModelProvider
 from ringside_server.rag_client import RagClient
 from ringside_server.settings import Settings
-from ringside_server.single_flight import SingleFlight
+from ringside_server.single_flight import SingleFlight, refresh_due
 
 TEST_PROVIDER = "ringside"
 SLOT_CACHE_S = 1.0
@@ -48,6 +48,8 @@ class Gateway:
     # (api key, slot name) → (target ref, bare_model_provider, monotonic expiry): slots resolve
     # through the core at most once a second per caller and name.
     slot_cache: dict[tuple[str, str], tuple[str, str, float]] = field(default_factory=dict)
+    slot_flights: SingleFlight[tuple[str, str], tuple[str, str]] = field(default_factory=SingleFlight)  # in flight
+    slot_generation: int = 0  # +1 at every forget_slots: an answer asked before it is not cached
     breakers: Breakers = field(default_factory=Breakers)
     # allowed_models lists per caller, from the core at most once a second (like slots: a changed
     # list takes effect on every edge within 1 s)
@@ -86,6 +88,8 @@ class Gateway:
         now = time.monotonic()
         cached = self.policy_cache.get(cache_key)
         if cached is not None and cached[1] > now:
+            if refresh_due(cached[1], SLOT_CACHE_S, now):  # ahead of its end, off this call's path
+                self.policy_flights.refresh(cache_key, lambda: self._fetch_policy(cache_key))
             return cached[0]
         # the calls that find the entry expired share one ModelPolicy (single_flight.py)
         return await self.policy_flights.run(cache_key, lambda: self._fetch_policy(cache_key))
@@ -119,6 +123,14 @@ class Gateway:
         self.policy_cache.clear()
         self.policy_flights.forget()
         self.policy_generation += 1
+
+    def forget_slots(self) -> None:
+        """A slot or the account's bare_model_provider changed through this edge (or the catalog was
+        reloaded): names resolve anew here at once (other edges within a second), not from the cache
+        nor from a question asked before the change and still in flight (a refresh ahead)."""
+        self.slot_cache.clear()
+        self.slot_flights.forget()
+        self.slot_generation += 1
 
     async def resolve_model(
         self, model_ref: object, api_key: str, policy: Policy = EVERYTHING, key_id: str = ""
@@ -197,15 +209,24 @@ class Gateway:
         now = time.monotonic()
         caller = api_key or "id:" + key_id  # a secret key never starts with "id:"
         cached = self.slot_cache.get((caller, name))
+
+        async def fetch() -> tuple[str, str]:
+            asked_at, generation = time.monotonic(), self.slot_generation
+            response = await self.core.internal(
+                self.core.slots.ResolveSlot, slots_pb2.ResolveSlotRequest(api_key=api_key, name=name, key_id=key_id)
+            )
+            if generation != self.slot_generation:
+                return response.model, response.bare_model_provider  # changed meanwhile: not cached
+            if len(self.slot_cache) > SLOT_CACHE_MAX:
+                self.slot_cache.clear()  # bound: it is only a cache
+            self.slot_cache[(caller, name)] = (response.model, response.bare_model_provider, asked_at + SLOT_CACHE_S)
+            return response.model, response.bare_model_provider
+
         if cached is not None and cached[2] > now:
+            if refresh_due(cached[2], SLOT_CACHE_S, now):  # ahead of its end, off this call's path
+                self.slot_flights.refresh((caller, name), fetch)
             return cached[0], cached[1]
-        response = await self.core.internal(
-            self.core.slots.ResolveSlot, slots_pb2.ResolveSlotRequest(api_key=api_key, name=name, key_id=key_id)
-        )
-        if len(self.slot_cache) > SLOT_CACHE_MAX:
-            self.slot_cache.clear()  # bound: it is only a cache
-        self.slot_cache[(caller, name)] = (response.model, response.bare_model_provider, now + SLOT_CACHE_S)
-        return response.model, response.bare_model_provider
+        return await self.slot_flights.run((caller, name), fetch)
 
     @property
     def catalog(self) -> dict[str, CatalogModel]:

@@ -84,3 +84,12 @@ def test_admission_cost_runs_every_set_up(capsys: pytest.CaptureFixture[str], mo
     rows = [line for line in capsys.readouterr().out.splitlines() if line.startswith("| ") and "µs" not in line]
     assert len(rows) == 5
     assert all(float(row.rsplit("|", 2)[1]) > 0 for row in rows)
+
+
+async def test_added_tail_reads_the_edges_own_added_latency_for_every_call(tmp_path: Path) -> None:
+    from bench.added_tail import measure
+
+    result = await measure("ringside_sqlite", "non_stream", rate_per_s=20, seconds=1, work_dir=tmp_path)
+    assert result["errors"] == 0 and result["calls"] == result["answered"] >= 15  # each call counted once
+    shares = [value for label, value in result.items() if label.startswith("added >")]
+    assert len(shares) == 3 and all(0 <= share <= 1 for share in shares) and shares == sorted(shares, reverse=True)
