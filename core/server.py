@@ -194,6 +194,10 @@ async def open_core(settings: Settings) -> Core:
     writer = GroupCommitWriter(engine, settings.commit_batch_max, settings.commit_linger_ms, fence=fence)
     if renewal is not None and leases is not None:
         writer.on_close.append(renewal.cancel)
+        # Its writes are over: a waiting core may take its partitions now (and a core restarted in
+        # this process under the same id need not wait for the lock's connection to be collected).
+        # `serve` takes this out for a clean stop, whose release drops the lock after it writes.
+        writer.on_close.append(leases.drop_liveness_lock)
     writer.start()
     core = Core(
         engine=engine,
@@ -352,14 +356,14 @@ async def serve(settings: Settings) -> None:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
+    if core.partition_leases is not None and not fenced:
+        # A clean stop keeps its liveness lock past the writer's close, until the release below
+        # has written the rate-limit windows for the core taking its partitions over: dropped at
+        # the close, a waiting core took them first and the release wrote none (2 of 3 clean stops
+        # in tests/e2e/test_active_cores.py's hand-back test).
+        with contextlib.suppress(ValueError):  # not there when no renewal ran
+            core.writer.on_close.remove(core.partition_leases.drop_liveness_lock)
     await core.writer.close()
-    # Its writes are over: a waiting core may take its partitions now (and a core restarted in this
-    # process under the same id need not wait for the lock's connection to be collected) — but only
-    # after the release below, which writes the rate-limit windows for the core taking them: dropped
-    # at the writer's close, a waiting core took the partitions before it and the release wrote none
-    # (2 of 3 clean stops in tests/e2e/test_active_cores.py's hand-back test).
-    if fenced and core.partition_leases is not None:
-        core.partition_leases.drop_liveness_lock()
     if renewing is not None and not fenced:
         renewing.cancel()
         with contextlib.suppress(asyncio.CancelledError):
