@@ -106,6 +106,9 @@ def test_probes_drain_and_disruption() -> None:
     # each advertises its pod's own address (the partition map), the pod IP declared before it
     assert env["POD_IP"]["valueFrom"]["fieldRef"]["fieldPath"] == "status.podIP"
     assert env["RINGSIDE_CORE_ADVERTISE_ADDRESS"]["value"] == "$(POD_IP):50051"
+    # the takeover's knobs are in values.yaml, at the settings' defaults
+    for name in ("core_lease_ttl_s", "core_window_checkpoint_s"):
+        assert float(env[f"RINGSIDE_{name.upper()}"]["value"]) == Settings.model_fields[name].default
     names = [entry["name"] for entry in core_container["env"]]
     assert names.index("POD_IP") < names.index("RINGSIDE_CORE_ADVERTISE_ADDRESS")
 
