@@ -83,7 +83,14 @@ _CHECK_BOUNDED = text(
 _NEXT_LAPSE = text(f"SELECT min(expires_at_ms - {_NOW_MS}) FROM partition_leases WHERE owner <> :me AND owner <> ''")
 _OTHER_OWNERS = text("SELECT DISTINCT owner FROM partition_leases WHERE owner <> :me AND owner <> ''")
 _TRY_LOCK = text("SELECT pg_try_advisory_lock(:key)")
-_TRY_XACT_LOCK = text("SELECT pg_try_advisory_xact_lock(:key)")
+# The other owners whose liveness lock is free (their process is gone), probed in one statement
+# whatever their number, the transaction's idle time bounded by it too (`_BOUND_IDLE`); the locks
+# taken are held until the transaction that takes their partitions ends.
+_DEAD_OWNERS = text(
+    "SELECT o.owner, set_config('idle_in_transaction_session_timeout', :ms, true) "
+    "FROM unnest(CAST(:owners AS text[]), CAST(:keys AS bigint[])) AS o(owner, key) "
+    "WHERE pg_try_advisory_xact_lock(o.key) ORDER BY o.owner"
+)
 _TAKE_FROM = text(
     f"UPDATE partition_leases SET owner = :me, epoch = epoch + 1, expires_at_ms = {_NOW_MS} + :ttl_ms "
     "WHERE partition IN (SELECT partition FROM partition_leases WHERE owner = :dead ORDER BY partition FOR UPDATE) "
@@ -294,16 +301,18 @@ class PartitionLeases:
         with self._engine.connect() as connection:
             owners = [str(row[0]) for row in connection.execute(_OTHER_OWNERS, {"me": fence.core_id})]
         taken: dict[int, int] = {}
-        for owner in owners:
-            with self._engine.begin() as connection:
-                bound_idle(connection, fence.idle_ms)
-                if not connection.execute(_TRY_XACT_LOCK, {"key": liveness_key(owner)}).scalar():
-                    continue  # alive (or paused: its partitions lapse after the TTL)
+        if not owners:
+            return taken
+        # One probe for all of them (alive or paused ones keep their locks: a paused core's
+        # partitions lapse after the TTL instead), in the transaction that takes the dead ones'.
+        probe = {"owners": owners, "keys": [liveness_key(owner) for owner in owners], "ms": str(fence.idle_ms)}
+        with self._engine.begin() as connection:
+            for owner, _ in connection.execute(_DEAD_OWNERS, probe).all():
                 parameters = {"me": fence.core_id, "ttl_ms": self._ttl_ms, "dead": owner}
                 rows = {int(row[0]): int(row[1]) for row in connection.execute(_TAKE_FROM, parameters)}
-            if rows:
-                log.info("core %s is gone (its liveness lock is free): took its %d partitions", owner, len(rows))
-                taken.update(rows)
+                if rows:
+                    log.info("core %s is gone (its liveness lock is free): took its %d partitions", owner, len(rows))
+                    taken.update(rows)
         if taken:
             fence.held = {**fence.held, **taken}
         return taken
