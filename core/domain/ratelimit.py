@@ -350,8 +350,8 @@ class RateLimiter:
         dirty = self._dirty
         if dirty is None:
             dirty = self._dirty = dict.fromkeys(self._windows)
-            for window in self._windows.values():
-                window.dirty = dirty
+            for kept in self._windows.values():
+                kept.dirty = dirty
         keys = list(dirty)
         dirty.clear()
         changed: list[tuple[tuple[str, ...], Lanes]] = []
