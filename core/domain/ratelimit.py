@@ -55,12 +55,19 @@ class Window:
     tokens: int = 0
     latest_at: float = 0.0
     span_s: float = WINDOW_S
+    # Set once the limiter tracks changes for checkpoints (`RateLimiter.changed`): the window's key
+    # and the limiter's dirty set, which every change of its entries puts the key in. None (a
+    # single core, no checkpoints): nothing tracked, nothing spent.
+    key: tuple[str, ...] = ()
+    dirty: dict[tuple[str, ...], None] | None = None
 
     def add(self, entry: Entry, now: float) -> None:
         (self.leases if entry.at > now else self.calls).append(entry)
         self.requests += entry.requests
         self.tokens += entry.tokens
         self.latest_at = max(self.latest_at, entry.at)
+        if self.dirty is not None:
+            self.dirty[self.key] = None
 
     def prune(self, now: float) -> None:
         horizon = now - self.span_s
@@ -70,6 +77,8 @@ class Window:
                 entry.counted = False
                 self.requests -= entry.requests
                 self.tokens -= entry.tokens
+                if self.dirty is not None:
+                    self.dirty[self.key] = None
 
     @property
     def empty(self) -> bool:
@@ -166,6 +175,8 @@ class Charge:
                 window.requests += requests_now - entry.requests
                 window.tokens += tokens_now - entry.tokens
             entry.requests, entry.tokens, entry.unsure = requests_now, tokens_now, 0
+            if window.dirty is not None:
+                window.dirty[window.key] = None
 
     def taken(self, requests: int) -> None:
         """A lease's report: `requests` of its slots are known taken."""
@@ -181,6 +192,20 @@ class Charge:
             if entry.counted:
                 window.requests += requests_now - entry.requests
             entry.requests, entry.unsure = requests_now, 0
+            if window.dirty is not None:
+                window.dirty[window.key] = None
+
+
+# A window's two lanes copied for a checkpoint (`RateLimiter.changed_lanes`).
+Lanes = tuple[tuple[Entry, ...], tuple[Entry, ...]]
+
+
+def entries_of(lanes: Lanes) -> list[tuple[float, int, int]]:
+    """A window's entries `(at, requests, tokens)` in `at` order, from a copy of its lanes (safe in
+    a worker thread: the lanes are copies; an entry adjusted meanwhile is read as it is now, and
+    its window, changed again, is written again at the next checkpoint)."""
+    calls, leases = lanes
+    return [(e.at, e.requests, e.tokens) for e in heapq.merge(calls, leases, key=lambda entry: entry.at)]
 
 
 LAYER_NAMES = {
@@ -196,11 +221,14 @@ class RateLimiter:
         self.window_s = window_s
         self._windows: dict[tuple[str, ...], Window] = {}
         self._swept_at = 0.0
+        # The keys of the windows changed (or forgotten) since the last checkpoint, in the order
+        # they changed; None until the first `changed` (a core that never checkpoints tracks nothing).
+        self._dirty: dict[tuple[str, ...], None] | None = None
 
     def _window(self, key: tuple[str, ...], now: float) -> Window:
         window = self._windows.get(key)
         if window is None:
-            window = self._windows[key] = Window(span_s=self.window_s)
+            window = self._windows[key] = Window(span_s=self.window_s, key=key, dirty=self._dirty)
         else:
             window.prune(now)
         return window
@@ -287,6 +315,8 @@ class RateLimiter:
         for key in [k for k in self._windows if owned(k)]:
             window = self._windows.pop(key)
             window.prune(now)
+            if self._dirty is not None:
+                self._dirty[key] = None  # forgotten: its row is no longer this core's to keep
             entries = sorted((e.at, e.requests, e.tokens) for lane in (window.calls, window.leases) for e in lane)
             if entries:
                 moved.append((key, entries))
@@ -301,22 +331,54 @@ class RateLimiter:
         """For a checkpoint (core/store/partition_windows.py): up to `limit` windows `owned` whose
         counts changed since `seen` was last updated, with their entries `(at, requests, tokens)`
         (left in place, unlike `export`), and the keys in `seen` no longer kept (swept, handed
-        back). `seen` is updated as if both were written: the caller keeps it only when they were."""
-        changed: list[tuple[tuple[str, ...], list[tuple[float, int, int]]]] = []
-        for key, window in self._windows.items():
+        back) or no longer `owned`. `seen` is updated as if both were written: the caller keeps it
+        only when they were, and then gives the keys back (`unwritten`) when they were not."""
+        changed, gone = self.changed_lanes(owned, seen, limit)
+        return [(key, entries_of(lanes)) for key, lanes in changed], gone
+
+    def changed_lanes(
+        self,
+        owned: Callable[[tuple[str, ...]], bool],
+        seen: dict[tuple[str, ...], tuple[int, int, int, float]],
+        limit: int,
+    ) -> tuple[list[tuple[tuple[str, ...], Lanes]], list[tuple[str, ...]]]:
+        """`changed`, each window's entries as copies of its two lanes, listed by `entries_of` —
+        in a worker thread (core/services/window_checkpoints.py): the event loop only copies them.
+
+        Only the windows changed since the last call are visited (the dirty set every change of a
+        window adds its key to); the first call starts tracking and visits them all."""
+        dirty = self._dirty
+        if dirty is None:
+            dirty = self._dirty = dict.fromkeys(self._windows)
+            for kept in self._windows.values():
+                kept.dirty = dirty
+        keys = list(dirty)
+        dirty.clear()
+        changed: list[tuple[tuple[str, ...], Lanes]] = []
+        gone: list[tuple[str, ...]] = []
+        done = 0
+        for key in keys:
             if len(changed) >= limit:
                 break  # the rest at the next checkpoint
-            if not owned(key):
+            done += 1
+            window = self._windows.get(key)
+            if window is None or not owned(key):
+                if seen.pop(key, None) is not None:
+                    gone.append(key)
                 continue
             mark = (window.requests, window.tokens, len(window.calls) + len(window.leases), window.latest_at)
             if seen.get(key) != mark:
                 seen[key] = mark
-                entries = sorted((e.at, e.requests, e.tokens) for lane in (window.calls, window.leases) for e in lane)
-                changed.append((key, entries))
-        gone = [key for key in seen if key not in self._windows or not owned(key)]
-        for key in gone:
-            del seen[key]
+                changed.append((key, (tuple(window.calls), tuple(window.leases))))
+        for key in keys[done:]:
+            dirty[key] = None
         return changed, gone
+
+    def unwritten(self, keys: Iterable[tuple[str, ...]]) -> None:
+        """The windows a failed checkpoint listed: changed again, for the next one."""
+        if self._dirty is not None:
+            for key in keys:
+                self._dirty[key] = None
 
     def absorb(self, key: tuple[str, ...], entries: Iterable[tuple[float, int, int]], now: float) -> None:
         """Adds a window handed over with a partition (its entries older than the span are dropped)."""
@@ -332,4 +394,6 @@ class RateLimiter:
             for key in [k for k, w in self._windows.items() if w.reset_s(now) == 0.0]:
                 window = self._windows.pop(key)
                 window.prune(now)
+                if self._dirty is not None:
+                    self._dirty[key] = None  # forgotten: the next checkpoint deletes its row
         return len(self._windows)

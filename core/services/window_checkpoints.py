@@ -14,6 +14,7 @@ import logging
 from sqlalchemy.exc import OperationalError
 
 from core.domain import state_partitions
+from core.domain.ratelimit import entries_of
 from core.services.core import Core
 from core.store import partition_windows
 from ringside_server.partitions import partition_of
@@ -44,26 +45,35 @@ async def checkpoint_once(
     count = leases.fence.partitions
     serving = core.ownership.serving
 
+    found: dict[WindowKey, int] = {}  # the partitions of the windows served, as `served` saw them
+
     def partition(key: WindowKey) -> int | None:
         account_id = state_partitions.window_account(core.state, key)
         return partition_of(account_id, count) if account_id else None
 
     def served(key: WindowKey) -> bool:
-        found = partition(key)
-        return found is not None and (serving is None or found in serving)
+        p = partition(key)
+        if p is None or (serving is not None and p not in serving):
+            return False
+        found[key] = p
+        return True
 
     after = dict(seen)
-    # On the event loop (the limiter is not shared with threads): a pass over its windows.
-    changed, gone = core.meter.limiter.changed(served, after, MAX_WINDOWS_PER_CHECKPOINT)
-    rows = [(p, key, entries) for key, entries in changed if (p := partition(key)) is not None]
+    # On the event loop (the limiter is not shared with threads), but only over the windows
+    # changed since the last checkpoint (the limiter's dirty set), not all it keeps; their entries
+    # are listed (and written) in the worker thread, from copies of their lanes.
+    limiter = core.meter.limiter
+    changed, gone = limiter.changed_lanes(served, after, MAX_WINDOWS_PER_CHECKPOINT)
     dropped = [(p, key) for key in gone if (p := partition(key)) is not None]
-    if not rows and not dropped:
+    if not changed and not dropped:
         return after
+    rows = ((found[key], key, entries_of(lanes)) for key, lanes in changed)
     try:
         await asyncio.get_running_loop().run_in_executor(
             None, partition_windows.checkpoint, core.engine, leases.fence, rows, dropped
         )
     except OperationalError as error:  # the database unreachable: the next checkpoint writes them
         log.warning("checkpointing rate-limit windows failed (%s)", type(error.orig).__name__)
+        limiter.unwritten([key for key, _ in changed] + gone)
         return seen
     return after

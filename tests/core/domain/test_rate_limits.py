@@ -431,3 +431,32 @@ def test_a_checkpoint_lists_only_the_windows_changed_since_the_last_and_the_ones
     limiter.sweep(START + 200)  # both idle past the window: forgotten
     assert limiter.changed(owned, seen, limit=10) == ([], [("customer", "cus_1"), ("customer", "cus_2")])
     assert seen == {}
+
+
+def test_a_checkpoint_visits_only_the_windows_changed_since_the_last() -> None:
+    """The dirty set (issue 25): after the first checkpoint, a pass visits the windows a call,
+    a settle or a sweep changed, not every window kept; one a failed write listed comes back."""
+    limiter = RateLimiter(window_s=WINDOW_S)
+    layers = [Layer("customer_rate_limit_exceeded", ("customer", f"cus_{i}"), 10, 1_000) for i in range(100)]
+    charges = [limiter.charge([layer], START, START, 1, 5) for layer in layers]
+    visited: list[tuple[str, ...]] = []
+
+    def owned(key: tuple[str, ...]) -> bool:
+        visited.append(key)
+        return True
+
+    seen: dict[tuple[str, ...], tuple[int, int, int, float]] = {}
+    changed, _ = limiter.changed(owned, seen, limit=1_000)
+    assert len(changed) == 100  # the first pass lists them all
+    visited.clear()
+    assert limiter.changed(owned, seen, limit=1_000) == ([], []) and visited == []
+    charges[7].adjust(1, 9)  # a settle: its tokens known
+    limiter.charge([layers[3]], START + 1, START + 1, 1, 0)
+    changed, _ = limiter.changed(owned, seen, limit=1_000)
+    assert [key for key, _ in changed] == [("customer", "cus_7"), ("customer", "cus_3")]
+    assert changed[0][1] == [(START, 1, 9)]
+    assert sorted(visited) == [("customer", "cus_3"), ("customer", "cus_7")]
+    limiter.unwritten([key for key, _ in changed])  # the write failed: the caller keeps the old `seen`
+    seen.pop(("customer", "cus_7")), seen.pop(("customer", "cus_3"))
+    changed, _ = limiter.changed(owned, seen, limit=1_000)
+    assert [key for key, _ in changed] == [("customer", "cus_7"), ("customer", "cus_3")]
