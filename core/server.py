@@ -151,9 +151,9 @@ SERVER_OPTIONS = [
 
 async def open_core(settings: Settings, lazy: bool = False) -> Core:
     """Check the schema (an empty database gets one), load the hot state and start the writer.
-    `lazy` (what `serve` asks for, one core serving every account): only the tenants' state is
-    loaded before this returns; the customers load in the background and on demand
-    (core/services/customer_load.py). A `fair` share loads whole."""
+    `lazy` (what `serve` asks for): only the tenants' state (of its share, with `fair`) is loaded
+    before this returns; its customers load in the background and on demand
+    (core/services/customer_load.py). Partitions adopted later load whole."""
     settings.ensure_data_dir()
     sealer = Sealer(settings.resolve_secret_keys())
     engine = attach(
@@ -185,10 +185,9 @@ async def open_core(settings: Settings, lazy: bool = False) -> Core:
     loading, loading_cpu = time.perf_counter(), time.process_time()
     if fair and leases is not None:
         state = await loop.run_in_executor(
-            None, load_partitions, engine, set(leases.fence.held), settings.core_partitions
+            None, load_partitions, engine, set(leases.fence.held), settings.core_partitions, not lazy
         )
     else:
-        lazy = lazy and not fair
         state = await loop.run_in_executor(None, load_state, engine, int(time.time()), None, not lazy)
     release_freed_heap()
     log.info(
@@ -237,7 +236,7 @@ async def open_core(settings: Settings, lazy: bool = False) -> Core:
     )
     core.partition_leases = leases
     if lazy:
-        load = core.customer_load = CustomerLoad(engine, state)
+        load = core.customer_load = CustomerLoad(engine, state, filtered=fair)
         loading_task = asyncio.create_task(load.run(), name="customer-load")
         writer.on_close.append(loading_task.cancel)
     if fair and leases is not None:

@@ -42,10 +42,13 @@ _Key = tuple[str, ...]
 
 
 class CustomerLoad:
-    def __init__(self, engine: Engine, state: State, chunk: int = CHUNK) -> None:
+    def __init__(self, engine: Engine, state: State, chunk: int | None = None, filtered: bool = False) -> None:
         self.engine = engine
         self.state = state
-        self.chunk = chunk
+        self.chunk = chunk or CHUNK
+        # A `fair` core's share: the chunks read its accounts' customers only (those it serves
+        # when each chunk is read; a customer is installed only if its account is still served).
+        self.filtered = filtered
         self.finished = False
         self.done = asyncio.Event()
         self._inflight: dict[_Key, asyncio.Future[None]] = {}
@@ -70,8 +73,9 @@ class CustomerLoad:
         loaded = 0
         while True:
             try:
+                accounts = sorted(self.state.accounts) if self.filtered else None
                 chunk = await loop.run_in_executor(
-                    None, load_customers, self.engine, int(time.time()), after, self.chunk
+                    None, load_customers, self.engine, int(time.time()), after, self.chunk, None, None, accounts
                 )
             except Exception:  # the database went away for a moment: the same chunk again
                 log.exception("customer load: chunk after %s failed; retrying", after or "the start")
@@ -101,6 +105,8 @@ class CustomerLoad:
         installed = 0
         for customer in chunk.customers:
             if customer.id in self.state.customers or (seen is not None and customer.id in seen):
+                continue
+            if customer.account_id not in self.state.accounts:  # a partition handed back meanwhile
                 continue
             for hold in self._holds.get(customer.id, ()):
                 if self.state.holds.get(hold.id) is hold:  # still open

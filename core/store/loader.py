@@ -363,14 +363,18 @@ def load_customers(
     limit: int = 2_000,
     ids: list[str] | None = None,
     external: tuple[str, bool, str] | None = None,
+    accounts: list[str] | None = None,
 ) -> CustomerChunk:
     """One chunk of the customers in id order after `after` (the background load), or the
     customers `ids` / the one with this (account, mode, external id) (a call naming one).
+    `accounts`: of those accounts only (a `fair` core's share).
     Every query is filtered to the chunk's customers: its cost is the chunk's, not the history's."""
     c = CUSTOMERS.c
     query = select(CUSTOMERS).where(c.deleted_at.is_(None))
     with engine.connect() as connection:
         postgres = connection.dialect.name == "postgresql"
+        if accounts is not None:
+            query = query.where(among(c.account_id, accounts, postgres))
         if after is not None:
             query = query.where(c.id > after).order_by(c.id).limit(limit)
         elif ids is not None:
