@@ -183,7 +183,7 @@ class CustomerLoad:
         key = self.state.keys_by_id.get(call.key_id[:64]) if call.key_id else None
         if key is None and call.api_key:
             key = self.state.keys_by_hash.get(hash_secret(call.api_key))
-        if key is None:
-            return False
+        if key is None:  # no such key here (or another core's, with `fair`): refused before any customer
+            return True
         await self.ensure_external(key.account_id, key.livemode, ref[4:])
         return True
