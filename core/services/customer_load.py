@@ -117,24 +117,20 @@ class CustomerLoad:
         return installed
 
     async def _ensure(self, key: _Key, **query: Any) -> None:
-        """Load one customer (by id, or by account, mode and external id), once however many wait."""
-        pending = self._inflight.get(key)
-        if pending is None:
-            pending = asyncio.get_running_loop().create_future()
-            self._inflight[key] = pending
-            try:
-                chunk = await asyncio.get_running_loop().run_in_executor(
-                    None, lambda: load_customers(self.engine, int(time.time()), **query)
-                )
-                self.on_demand_loads += self._install(chunk)
-                pending.set_result(None)
-            except BaseException as error:
-                pending.set_exception(error)
-                pending.exception()  # retrieved: a waiter-less failure is not logged as lost
-                raise
-            finally:
-                del self._inflight[key]
-        await asyncio.shield(pending)
+        """Load one customer (by id, or by account, mode and external id), once however many wait.
+        The read runs in a task of its own: a caller cancelled meanwhile does not cancel it for
+        the others (and a failed read is for its waiters to see; the next call reads again)."""
+        task = self._inflight.get(key)
+        if task is None:
+            task = asyncio.ensure_future(self._load_one(query))
+            self._inflight[key] = task
+            task.add_done_callback(lambda done: (self._inflight.pop(key, None), done.cancelled() or done.exception()))
+        await asyncio.shield(task)
+
+    async def _load_one(self, query: dict[str, Any]) -> None:
+        loop = asyncio.get_running_loop()
+        chunk = await loop.run_in_executor(None, lambda: load_customers(self.engine, int(time.time()), **query))
+        self.on_demand_loads += self._install(chunk)
 
     async def ensure_id(self, customer_id: str) -> None:
         if self.finished or customer_id in self.state.customers:

@@ -143,3 +143,52 @@ async def test_a_call_during_the_load_is_enforced_on_its_customer_loaded_on_dema
     finally:
         release.set()
         await _close(core)
+
+
+async def test_concurrent_calls_for_one_customer_load_it_once_and_share_its_wallet_exactly(
+    database: str, tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = core_settings(tmp_path, database)
+    core = await open_core(settings)
+    try:
+        new = await accounts.bootstrap(core)
+        assert new is not None
+        secret = new.live_key.secret
+        principal = Principal(account_id=new.account.id, livemode=True, scopes=frozenset({"api:write", "api:read"}))
+        probe = await metering.authorize(core, _call(secret, ""))
+        assert isinstance(probe, Admission)
+        estimate = probe.hold.amount_nano
+        await metering.settle(core, metering.SettleCall(probe.hold.id, Usage(), "failed", False, "m"))
+        payer, _ = await customers.create(core, principal, customers.CustomerInput(wallet_enabled=True))
+        await wallets.top_up(core, principal, payer.id, 3 * estimate + LITTLE, "in")
+    finally:
+        await _close(core)
+
+    release = threading.Event()
+    reads: list[dict[str, Any]] = []
+    real = loader.load_customers
+
+    def counted(*args: Any, **kwargs: Any) -> loader.CustomerChunk:
+        if len(args) > 2:
+            assert release.wait(60)
+        else:
+            reads.append(kwargs)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(customer_load, "load_customers", counted)
+    core = await open_core(settings, lazy=True)
+    try:
+        decisions = await asyncio.gather(*(_authorize(core, secret, payer.id) for _ in range(10)))
+        admitted = [d for d in decisions if isinstance(d, Admission)]
+        assert len(admitted) == 3, decisions  # three full estimates fit the wallet, a fourth does not
+        assert all(isinstance(d, Denial) and d.code == "customer_wallet_empty" for d in decisions if d not in admitted)
+        assert reads == [{"ids": [payer.id]}]  # one read for the ten calls
+        customer = core.state.customers[payer.id]
+        assert customer.held_nano == 3 * estimate
+        release.set()
+        assert core.customer_load is not None
+        await asyncio.wait_for(core.customer_load.done.wait(), 60)
+        assert core.state.customers[payer.id] is customer and customer.held_nano == 3 * estimate
+    finally:
+        release.set()
+        await _close(core)
