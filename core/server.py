@@ -10,6 +10,8 @@ import logging
 import os
 import signal
 import time
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
@@ -44,6 +46,7 @@ from core.rpc.webhooks import WebhooksServicer
 from core.services import accounts, client_tokens, erasure
 from core.services.accounts import NewAccount
 from core.services.core import Core
+from core.services.customer_load import CustomerLoad
 from core.services.metering import run_expiry
 from core.services.ownership import Ownership, key_router
 from core.services.partition_share import (
@@ -146,8 +149,11 @@ SERVER_OPTIONS = [
 ]
 
 
-async def open_core(settings: Settings) -> Core:
-    """Check the schema (an empty database gets one), load the hot state and start the writer."""
+async def open_core(settings: Settings, lazy: bool = False) -> Core:
+    """Check the schema (an empty database gets one), load the hot state and start the writer.
+    `lazy` (what `serve` asks for): only the tenants' state (of its share, with `fair`) is loaded
+    before this returns; its customers load in the background and on demand
+    (core/services/customer_load.py). Partitions adopted later load whole."""
     settings.ensure_data_dir()
     sealer = Sealer(settings.resolve_secret_keys())
     engine = attach(
@@ -179,10 +185,10 @@ async def open_core(settings: Settings) -> Core:
     loading, loading_cpu = time.perf_counter(), time.process_time()
     if fair and leases is not None:
         state = await loop.run_in_executor(
-            None, load_partitions, engine, set(leases.fence.held), settings.core_partitions
+            None, load_partitions, engine, set(leases.fence.held), settings.core_partitions, not lazy
         )
     else:
-        state = await loop.run_in_executor(None, load_state, engine, int(time.time()))
+        state = await loop.run_in_executor(None, load_state, engine, int(time.time()), None, not lazy)
     release_freed_heap()
     log.info(
         "state loaded in %.2f s, %.2f s of CPU (%d customers)",
@@ -229,6 +235,10 @@ async def open_core(settings: Settings) -> Core:
         batch_window_s=settings.batch_window_s,
     )
     core.partition_leases = leases
+    if lazy:
+        load = core.customer_load = CustomerLoad(engine, state, filtered=fair)
+        loading_task = asyncio.create_task(load.run(), name="customer-load")
+        writer.on_close.append(loading_task.cancel)
     if fair and leases is not None:
         core.ownership = Ownership(
             settings.core_partitions, serving=frozenset(leases.fence.held), address=advertised(settings)
@@ -243,6 +253,17 @@ async def open_core(settings: Settings) -> Core:
         core.metrics = metrics
         writer.on_commit = metrics.committed
     return core
+
+
+async def _after_load(
+    core: Core, loop_forever: Callable[[], Coroutine[Any, Any, None]], then: Callable[[], None] | None = None
+) -> None:
+    """Run `loop_forever` once a lazy start has loaded every customer (`then` first)."""
+    if core.customer_load is not None:
+        await core.customer_load.wait()
+        if then is not None:
+            then()
+    await loop_forever()
 
 
 def settle_heap() -> None:
@@ -319,7 +340,7 @@ def build_server(core: Core, settings: Settings) -> tuple[grpc.aio.Server, Healt
 
 
 async def serve(settings: Settings) -> None:
-    core = await open_core(settings)
+    core = await open_core(settings, lazy=True)
     new = await accounts.bootstrap(core)
     if new is not None:
         write_credentials(settings, new)
@@ -330,9 +351,10 @@ async def serve(settings: Settings) -> None:
     for name in ["", *SERVICE_NAMES]:
         await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
     settle_heap()
-    expiry = asyncio.create_task(run_expiry(core), name="hold-expiry")
+    # Expiring holds and erasing customers read across customers: once every one is loaded.
+    expiry = asyncio.create_task(_after_load(core, lambda: run_expiry(core), settle_heap), name="hold-expiry")
     renewing = core.partition_renewal
-    erasures = asyncio.create_task(erasure.sweep_forever(core), name="erasures")
+    erasures = asyncio.create_task(_after_load(core, lambda: erasure.sweep_forever(core)), name="erasures")
     log.info(
         "core serving gRPC on %s:%d (%s)",
         settings.bind_host,

@@ -78,6 +78,10 @@ class State:
     batches: dict[str, Batch] = field(default_factory=dict)
     # Re-embed migrations by store id, then migration id (issue 17).
     store_migrations: dict[str, dict[str, VectorStoreMigration]] = field(default_factory=dict)
+    # While a lazy start loads the customers (core/services/customer_load.py): the id of every
+    # customer ever added since, so a chunk read before a customer was loaded, changed, deleted or
+    # erased never installs its older copy. None once every customer is loaded.
+    customers_seen: set[str] | None = None
 
     def prepaid_of(self, account_id: str) -> PrepaidBalance:
         balance = self.prepaid.get(account_id)
@@ -96,6 +100,8 @@ class State:
 
     def add_customer(self, customer: Customer) -> None:
         self.customers[customer.id] = customer
+        if self.customers_seen is not None:
+            self.customers_seen.add(customer.id)
         if customer.external_id is not None:
             self.customers_by_external[(customer.account_id, customer.livemode, customer.external_id)] = customer.id
 

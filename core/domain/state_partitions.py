@@ -33,6 +33,8 @@ def adopt(state: State, loaded: State) -> None:
     state.keys_by_hash.update(loaded.keys_by_hash)
     state.keys_by_id.update(loaded.keys_by_id)
     state.customers.update(loaded.customers)
+    if state.customers_seen is not None:  # a lazy start's chunks never install an older copy of them
+        state.customers_seen.update(loaded.customers)
     state.customers_by_external.update(loaded.customers_by_external)
     state.tiers.update(loaded.tiers)
     state.tiers_by_name.update(loaded.tiers_by_name)

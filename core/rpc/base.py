@@ -28,6 +28,9 @@ def rpc(method: Callable[..., Awaitable[R]]) -> Callable[..., Awaitable[R]]:
         try:
             if self.core.ownership.serving is not None:  # several active cores: another's object?
                 _route(self, request, context)
+            load = self.core.customer_load
+            if load is not None and not load.finished:  # a lazy start: its customer, or every one
+                await load.before(method.__name__, request)
             return await method(self, request, context)
         except PartitionFenced as fenced:  # written on a partition another core holds: send it there
             ownership = self.core.ownership

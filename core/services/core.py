@@ -7,7 +7,7 @@ import contextlib
 import time
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import Engine
 
@@ -17,6 +17,9 @@ from core.domain.metering import Meter
 from core.domain.retention import RetentionPolicy
 from core.domain.state import State
 from core.services.ownership import Ownership
+
+if TYPE_CHECKING:
+    from core.services.customer_load import CustomerLoad
 from core.services.row_locks import RowLocks
 from core.store.partition_leases import PartitionLeases
 from core.store.writer import GroupCommitWriter
@@ -137,6 +140,8 @@ class Core:
     # The accounts this core serves (core/services/ownership.py): all of them unless
     # RINGSIDE_CORE_SHARE=fair spreads the partitions over several active cores.
     ownership: Ownership = field(default_factory=lambda: Ownership(1))
+    # A lazy start's customer load (core/services/customer_load.py); None: loaded whole at start.
+    customer_load: CustomerLoad | None = None
 
     def spawn(self, coroutine: Coroutine[Any, Any, T]) -> asyncio.Task[T]:
         """Run `coroutine` in a task of its own, kept referenced until it ends."""

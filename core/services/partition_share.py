@@ -90,11 +90,14 @@ def _claim_round(leases: PartitionLeases, partitions: int) -> Round:
     return Round(gained, give, preferred, owners)
 
 
-def load_partitions(engine: Engine, partitions: Iterable[int], count: int) -> state_partitions.State:
+def load_partitions(
+    engine: Engine, partitions: Iterable[int], count: int, customers: bool = True
+) -> state_partitions.State:
     """The hot state of `partitions`' accounts only (blocking): filtered in SQL by their account
-    ids (core/store/loader.py), and once more in memory (`keep_only`, a cheap pass over what was read)."""
+    ids (core/store/loader.py), and once more in memory (`keep_only`, a cheap pass over what was read).
+    Without `customers`: their tenants' state only (a lazy start, core/services/customer_load.py)."""
     owned = state_partitions.in_partitions(partitions, count)
-    return state_partitions.keep_only(load_state(engine, int(time.time()), owned), owned)
+    return state_partitions.keep_only(load_state(engine, int(time.time()), owned, customers), owned)
 
 
 async def keep_share(core: Core, settings: Settings, renewal: asyncio.Task[None]) -> None:

@@ -6,6 +6,7 @@ import contextlib
 import ctypes
 from collections import defaultdict
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -24,7 +25,7 @@ from core.domain.vector_stores import VectorStore
 from core.store import ledger_totals, usage_daily
 from core.store.among import among
 from core.store.batch_records import BATCH_FIELDS
-from core.store.event_marks import rebuild_marks
+from core.store.event_marks import last_refusal_events, rebuild_marks
 from core.store.rag_migrations import MIGRATION_FIELDS
 from core.store.rag_records import FILE_FIELDS, STORE_FIELDS, STORE_FILE_FIELDS
 from core.store.records import models_from_json
@@ -50,13 +51,17 @@ from ringside_server.money import Price
 
 # Periods are at most 31 days long; anything older cannot be a customer's current period.
 _LOOKBACK_S = 32 * 86_400
+# The longest IN list of bound values a start sends SQLite (its limit: 32,766 since 3.32).
+_MAX_IN_LIST = 10_000
 
 
-def load_state(engine: Engine, now: int, owned: Callable[[str], bool] | None = None) -> State:
+def load_state(engine: Engine, now: int, owned: Callable[[str], bool] | None = None, customers: bool = True) -> State:
     """Every account's hot state; with `owned` (a `fair` core's partitions, issue 25) only the
     accounts it accepts: the accounts table is read whole (one row per tenant) and every other
     query is filtered in SQL by their ids (or by their customers' ledger accounts), so a share's
-    load reads its share's rows, not every table."""
+    load reads its share's rows, not every table. Without `customers`, the tenants' state only
+    (open holds included): the customers come later, in chunks and on demand (`load_customers`,
+    core/services/customer_load.py), so the time to serve does not grow with them."""
     state = State()
     with engine.connect() as connection:
         for a in connection.execute(select(ACCOUNTS)).mappings():
@@ -126,42 +131,53 @@ def load_state(engine: Engine, now: int, owned: Callable[[str], bool] | None = N
                     models_from_json(k["allowed_models_json"]),
                 )
             )
-        customers = mine(select(CUSTOMERS).where(CUSTOMERS.c.deleted_at.is_(None)), CUSTOMERS)
-        for c in connection.execute(customers).mappings():
-            customer = Customer(
-                id=c["id"],
-                account_id=c["account_id"],
-                livemode=c["livemode"],
-                external_id=c["external_id"],
-                name=c["name"],
-                email=c["email"],
-                metadata=orjson.loads(c["metadata_json"]),
-                budget_nano=c["budget_nano"],
-                budget_explicit=c["budget_explicit"],
-                rate_limit_rpm=c["rate_limit_rpm"],
-                rate_limit_tpm=c["rate_limit_tpm"],
-                blocked=c["blocked"],
-                billing_anchor_day=c["billing_anchor_day"],
-                wallet_enabled=c["wallet_enabled"],
-                wallet_low_threshold_nano=c["wallet_low_threshold_nano"],
-                created=c["created"],
-                stripe_customer_id=c["stripe_customer_id"],
-                tier_id=c["tier_id"],
-                tokens_revoked_before_ms=c["tokens_revoked_before_ms"],
-                erasure=c["erasure_status"],
-                allowed_models=models_from_json(c["allowed_models_json"]),
-                allowed_models_explicit=c["allowed_models_json"] is not None,
-            )
-            customer.period_start = period_bounds(now, customer.billing_anchor_day)[0]
-            state.add_customer(customer)
-        _load_spend(connection, state, now, filtered=ids is not None)
+        if customers:
+            for customer in _customers(
+                connection, mine(select(CUSTOMERS).where(CUSTOMERS.c.deleted_at.is_(None)), CUSTOMERS), now
+            ):
+                state.add_customer(customer)
+            _load_spend(connection, state, now, filtered=ids is not None)
         _load_prepaid_balances(connection, state, filtered=ids is not None)
         _load_holds(connection, state, mine)
         for k in connection.execute(select(SIGNING_KEYS)).mappings():
             if k["retired_at"] is None or k["retired_at"] + KEY_GRACE_S > now:
                 state.signing_keys[k["kid"]] = SigningKey(**k)
-        rebuild_marks(connection, state, now, accounts=ids)
+        if customers:
+            rebuild_marks(connection, state, now, accounts=ids)
     return state
+
+
+def _customers(connection: Connection, query: Select[Any], now: int) -> list[Customer]:
+    """The customers `query` selects (whole rows of CUSTOMERS), their money not read yet."""
+    found: list[Customer] = []
+    for c in connection.execute(query).mappings():
+        customer = Customer(
+            id=c["id"],
+            account_id=c["account_id"],
+            livemode=c["livemode"],
+            external_id=c["external_id"],
+            name=c["name"],
+            email=c["email"],
+            metadata=orjson.loads(c["metadata_json"]),
+            budget_nano=c["budget_nano"],
+            budget_explicit=c["budget_explicit"],
+            rate_limit_rpm=c["rate_limit_rpm"],
+            rate_limit_tpm=c["rate_limit_tpm"],
+            blocked=c["blocked"],
+            billing_anchor_day=c["billing_anchor_day"],
+            wallet_enabled=c["wallet_enabled"],
+            wallet_low_threshold_nano=c["wallet_low_threshold_nano"],
+            created=c["created"],
+            stripe_customer_id=c["stripe_customer_id"],
+            tier_id=c["tier_id"],
+            tokens_revoked_before_ms=c["tokens_revoked_before_ms"],
+            erasure=c["erasure_status"],
+            allowed_models=models_from_json(c["allowed_models_json"]),
+            allowed_models_explicit=c["allowed_models_json"] is not None,
+        )
+        customer.period_start = period_bounds(now, customer.billing_anchor_day)[0]
+        found.append(customer)
+    return found
 
 
 class _Among:
@@ -235,7 +251,10 @@ def _load_spend(connection: Connection, state: State, now: int, filtered: bool =
 def _load_prepaid_balances(connection: Connection, state: State, filtered: bool = False) -> None:
     """Each account's prepaid balance: what its prepaid ledger account was credited, minus debited."""
     names = {ledger.prepaid(account_id): account_id for account_id in state.accounts}
-    among_accounts = sorted(names) if filtered else None
+    # By name, not by a LIKE over every ledger account's totals (the customers' too: O(customers),
+    # ~0.16 s at 100,000 on SQLite, most of a lazy start's load); an IN list within SQLite's bound.
+    by_name = filtered or connection.dialect.name == "postgresql" or len(names) <= _MAX_IN_LIST
+    among_accounts = sorted(names) if by_name else None
     balances = ledger_totals.balances_like(connection, "%:live:prepaid", among_accounts=among_accounts)
     for name, amount in balances.items():
         if name in names:
@@ -328,3 +347,58 @@ def _load_holds(connection: Connection, state: State, mine: _Among | None = None
         customer = state.customers.get(hold.customer_id) if hold.customer_id else None
         if customer is not None:
             customer.held_nano += hold.remaining_nano
+
+
+@dataclass(slots=True)
+class CustomerChunk:
+    """Customers read for a lazy start (core/services/customer_load.py): their rows with the money
+    the ledger totals give (spend, request counts, wallet balance), and the last refusal events'
+    trigger keys; their open holds' share and edge-trigger marks are set when they are installed."""
+
+    customers: list[Customer]
+    last_events: dict[tuple[str, str], str]
+    # The keyset position after this chunk ("" when it was not a chunk of the background load).
+    last_id: str = ""
+
+
+def load_customers(
+    engine: Engine,
+    now: int,
+    after: str | None = None,
+    limit: int = 2_000,
+    ids: list[str] | None = None,
+    external: tuple[str, bool, str] | None = None,
+    accounts: list[str] | None = None,
+) -> CustomerChunk:
+    """One chunk of the customers in id order after `after` (the background load), or the
+    customers `ids` / the one with this (account, mode, external id) (a call naming one).
+    `accounts`: of those accounts only (a `fair` core's share).
+    Every query is filtered to the chunk's customers: its cost is the chunk's, not the history's."""
+    c = CUSTOMERS.c
+    query = select(CUSTOMERS).where(c.deleted_at.is_(None))
+    with engine.connect() as connection:
+        postgres = connection.dialect.name == "postgresql"
+        if accounts is not None:
+            query = query.where(among(c.account_id, accounts, postgres))
+        if after is not None:
+            query = query.where(c.id > after).order_by(c.id).limit(limit)
+        elif ids is not None:
+            query = query.where(among(c.id, ids, postgres))
+        elif external is not None:
+            query = query.where(c.account_id == external[0], c.livemode == external[1], c.external_id == external[2])
+        customers = _customers(connection, query, now)
+        if not customers:
+            return CustomerChunk([], {}, "")
+        chosen = [customer.id for customer in customers]
+        since = now - _LOOKBACK_S
+        payers = [f(i) for i in chosen for f in (ledger.customer_spend, ledger.customer_wallet)]
+        spent = ledger_totals.spend_by_payer_period(connection, since, among_accounts=payers)
+        requests = usage_daily.request_counts(connection, since, among_customers=chosen)
+        wallets = [ledger.customer_wallet(i) for i in chosen]
+        balance = ledger_totals.balances_like(connection, "%:wallet", exclude_kind="pending", among_accounts=wallets)
+        for customer in customers:
+            customer.spent_nano = customer_spend(spent, customer.id, customer.period_start)
+            customer.request_count = requests.get((customer.id, customer.period_start), 0)
+            customer.wallet_balance_nano = balance.get(ledger.customer_wallet(customer.id), 0)
+        last = last_refusal_events(connection, now, chosen)
+    return CustomerChunk(customers, last, max(chosen) if after is not None else "")
