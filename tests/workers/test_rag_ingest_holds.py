@@ -149,7 +149,7 @@ def _settles_refused(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
 def _open_holds(stack: Stack, account_id: str) -> list[str]:
     return [
-        str(row[0]) for row in stack.query("SELECT id FROM holds WHERE account_id = ? AND state = 'held'", account_id)
+        str(row[0]) for row in stack.query("SELECT id FROM holds WHERE account_id = ? AND state = 'open'", account_id)
     ]
 
 
