@@ -6,7 +6,10 @@ process (SQLite), the real local model and an embedded index:
   ingest, the migration's batches and the media reads use): before, the rag role settled once and
   left the hold open, to be posted at its whole reserve when it expired;
 - an ingest attempt that finds the previous attempt's hold in its heartbeat settles it with the
-  tokens embedded under it before admitting the rest of the file: each chunk is paid once."""
+  tokens embedded under it before admitting the rest of the file: each chunk is paid once;
+- a migration batch's hold (a media read's) whose settle the core refuses through all its retries
+  stays in the attempt's heartbeat, and the next attempt settles it at what the batch (the read)
+  used before admitting anything: none is left to expire at its reserve (DECISIONS 25)."""
 
 from __future__ import annotations
 
@@ -22,14 +25,18 @@ from rag.embedder import LOCAL_MODEL_REF
 from ringside.core.v1 import common_pb2, metering_pb2
 from ringside.core.v1 import vector_stores_pb2 as pb
 from ringside_server.core_client import CoreClient
+from ringside_server.errors import RingsideError
 from ringside_server.metering.settlement import settle_retried
 from ringside_server.providers.catalog.load import load_catalog
 from tests.e2e.test_chat_completions import client
-from tests.e2e.test_rag_operations import large_text
+from tests.e2e.test_rag_operations import VISION, large_text
 from tests.harness import Stack
 from tests.workers.rag_activities import ingest_activities
+from workers.rag_ingest import holds
 from workers.rag_ingest.activities import EMBED_BATCH
-from workers.rag_ingest.holds import IngestHolds
+from workers.rag_ingest.holds import IngestHolds, OpenHold, settle_previous
+from workers.rag_ingest.media import MediaReader, Payer
+from workers.rag_ingest.reembed import BATCH, Target
 from workers.rag_ingest.shared import IngestInput
 
 PREVIOUS_TOKENS = 4000  # what the previous attempt embedded under its hold (its heartbeat says so)
@@ -125,3 +132,84 @@ async def test_an_ingest_attempt_settles_the_previous_attempts_hold_first(
 
 def _account_of(stack: Stack, hold: str) -> str:
     return str(stack.query("SELECT account_id FROM holds WHERE id = ?", hold)[0][0])
+
+
+def _settles_refused(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """From now on every settle of the rag role's holds fails as one still unreachable after its
+    ~9 s of retries does (the core away longer): → the holds it was tried for."""
+    tried: list[str] = []
+
+    async def unreachable(_: CoreClient, request: metering_pb2.SettleRequest) -> None:
+        tried.append(request.request_id)
+        raise RingsideError("service_unavailable", "The core could not be reached.")
+
+    monkeypatch.setattr(holds, "settle_retried", unreachable)
+    return tried
+
+
+def _open_holds(stack: Stack, account_id: str) -> list[str]:
+    return [
+        str(row[0]) for row in stack.query("SELECT id FROM holds WHERE account_id = ? AND state = 'open'", account_id)
+    ]
+
+
+async def test_a_migration_batch_left_unsettled_is_settled_by_the_next_attempt_at_its_usage(
+    core_stack: Stack, core: CoreClient, tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stack = core_stack
+    key = stack.new_account()["test"]
+    store_id, file_id = _attached(stack, key, b"A store to migrate.")
+    job = await core.internal(core.vector_stores.GetIngestJob, pb.IngestJobRequest(store_id=store_id, file_id=file_id))
+    target = Target(store_id, 7, LOCAL_MODEL_REF, False, job.file.key_id, job.store.customer_id)
+    async with ingest_activities(core, stack.data_dir / "files", tmp_path) as (activities, _):
+        reembedder = activities._reembedder
+        model = reembedder.model(LOCAL_MODEL_REF)
+        chunks, _ = reembedder.chunks(large_text("migrate").decode(), "", model)
+        assert len(chunks) > BATCH  # two batches or more
+
+        # the first attempt: its first batch embedded and written, its settle never recorded
+        tried = _settles_refused(monkeypatch)
+        first = OpenHold(core)
+        with pytest.raises(RingsideError):  # the next batch is not admitted over an open hold
+            await reembedder.embed_file(target, file_id, "handbook.md", chunks, {}, 0, hold=first)
+        details = first.details()  # what that attempt's last heartbeat carried
+        (left,) = set(tried)  # tried after the batch, and again before the next one was admitted
+        assert details[1] == left and details[2] > 0
+        monkeypatch.undo()
+
+        # the next attempt: the old hold settled first, then the rest of the file (after batch 1)
+        await settle_previous(core, details)
+        second = OpenHold(core)
+        done = await reembedder.embed_file(target, file_id, "handbook.md", chunks, {}, 0, hold=second)
+    assert done.chunks == len(chunks) and done.embedded == len(chunks) - BATCH
+    assert _hold(stack, left) == ("settled", details[2])  # at the batch's real usage, not its reserve
+    account = _account_of(stack, left)
+    assert _open_holds(stack, account) == []
+    rows = stack.query("SELECT input_tokens FROM usage_records WHERE account_id = ?", account)
+    assert len(rows) == -(-len(chunks) // BATCH)  # one usage record per batch
+    assert sum(int(tokens) for (tokens,) in rows) == details[2] + done.tokens
+
+
+async def test_a_media_reads_hold_left_unsettled_is_settled_by_the_next_attempt_at_its_usage(
+    core_stack: Stack, core: CoreClient, tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stack = core_stack
+    key = stack.new_account()["test"]
+    store_id, file_id = _attached(stack, key, b"A store with a picture.")
+    job = await core.internal(core.vector_stores.GetIngestJob, pb.IngestJobRequest(store_id=store_id, file_id=file_id))
+    async with ingest_activities(core, stack.data_dir / "files", tmp_path) as (activities, _):
+        reader = MediaReader(core, load_catalog(), VISION, "", activities._embedding.provider_for)
+        payer = Payer(job.file.key_id, job.store.customer_id, False)
+        tried = _settles_refused(monkeypatch)
+        read = OpenHold(core, 0)
+        text = await reader.text_of("image", b"\x89PNG\r\n\x1a\n" + bytes(64), "photo.png", payer, read)
+        assert text.strip()
+        details = read.details()  # the ingest attempt's heartbeat: the read's hold and its usage
+        (left,) = tried
+        assert details[1] == left and details[2] > 0 and details[4] > 0
+        monkeypatch.undo()
+        await settle_previous(core, details)  # the next attempt, first thing
+    (state,) = stack.query("SELECT state FROM holds WHERE id = ?", left)[0]
+    usage = stack.query("SELECT input_tokens, output_tokens FROM usage_records WHERE request_id = ?", left)
+    assert (str(state), [(int(a), int(b)) for a, b in usage]) == ("settled", [(details[2], details[4])])
+    assert _open_holds(stack, _account_of(stack, left)) == []

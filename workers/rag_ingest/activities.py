@@ -30,11 +30,11 @@ from ringside_server.errors import RingsideError
 from ringside_server.file_store import FileStore
 from ringside_server.providers.catalog.load import CatalogModel, load_catalog
 from workers.rag_ingest.embedding import IngestEmbedding
-from workers.rag_ingest.holds import IngestHolds, Refused, heartbeat, resumes_after
+from workers.rag_ingest.holds import IngestHolds, OpenHold, Refused, heartbeat, resumes_after
 from workers.rag_ingest.media import MediaReader, Payer
 from workers.rag_ingest.migration_activities import MigrationActivities, target_of
 from workers.rag_ingest.rebuild import Rebuilder
-from workers.rag_ingest.reembed import FileDone, Reembedder
+from workers.rag_ingest.reembed import Reembedder
 from workers.rag_ingest.shared import FinishInput, IngestInput, IngestOutcome
 
 if TYPE_CHECKING:
@@ -111,9 +111,12 @@ class IngestActivities:
         migrations = self.migration_activities()
         return [self.ingest, self.finish, migrations.embed, migrations.finish, migrations.drop, migrations.retire]
 
-    async def _text(self, job: pb.IngestJobResponse) -> str:
+    async def _text(self, job: pb.IngestJobResponse, done: int) -> str:
         """The file's text: parsed, or for an image or audio read through the configured model
-        (a metered call); either way kept in the parse cache, which a migration re-embeds from."""
+        (a metered call); either way kept in the parse cache, which a migration re-embeds from.
+        The read's hold rides in the heartbeat (after `done`, what a retry resumes after) until it is
+        settled: raises RingsideError while the core cannot record it, and the next attempt settles
+        it first (the text cached: not read, nor paid, again)."""
         try:
             return await self.text_of(job.file.file_id, job.filename, job.sha256)
         except IngestError as error:
@@ -124,8 +127,14 @@ class IngestActivities:
             if kind is None:
                 raise
         payer = Payer(job.file.key_id, job.store.customer_id, job.store.livemode)
-        text = await self._media.text_of(kind, data, job.filename, payer)
+        hold = OpenHold(self._core, done)
+        try:
+            text = await self._media.text_of(kind, data, job.filename, payer, hold)
+        except IngestError:
+            await hold.settle(metering_pb2.SETTLE_OUTCOME_FAILED)  # the file fails; its hold does not linger
+            raise
         await self._off_loop(self._cache_text, job.filename, job.sha256, text)
+        await hold.settle_open()
         return text
 
     def _cache_text(self, filename: str, sha256: str, text: str) -> None:
@@ -181,7 +190,7 @@ class IngestActivities:
         except RingsideError as error:
             return _failed("server_error", error.message)
         try:
-            text = await self._text(job)
+            text = await self._text(job, done)
             strategy = resolve_strategy(json.loads(attached.chunking_json or "null"), IngestEmbedding.window(model))
             chunks = await self._off_loop(self._chunker.chunk, text, strategy)
         except IngestError as error:
@@ -203,7 +212,7 @@ class IngestActivities:
             try:
                 admitted = await self._holds.admit(attached, store, model, bound)
             except Refused as refused:
-                return _failed("server_error", str(refused))
+                return _failed("server_error", f"The embedding was refused: {refused}")
             try:
                 for start in range(done, len(chunks), EMBED_BATCH):
                     batch = chunks[start : start + EMBED_BATCH]
@@ -225,7 +234,7 @@ class IngestActivities:
             await self._holds.settle(admitted, model.name, spent, metering_pb2.SETTLE_OUTCOME_COMPLETED)
             heartbeat(len(chunks))  # settled: a retry (of what follows) pays nothing again
         if job.HasField("migration"):  # attached while a migration runs: embedded with its model too
-            spent += await self._also_migrating(job, text, attributes)  # its own metered calls
+            spent += await self._also_migrating(job, text, attributes, len(chunks))  # its own metered calls
         await self._attributes_since(request, job, name)
         used = json.dumps(strategy.to_openai())
         return IngestOutcome(
@@ -270,10 +279,13 @@ class IngestActivities:
         if answer.status != "in_progress":
             raise Stopped(answer.status)
 
-    async def _also_migrating(self, job: pb.IngestJobResponse, text: str, attributes: Any) -> int:
-        """The file into the migration's new index too (its own metered calls). A failure here is
-        left to the migration, whose sweep re-embeds every completed file missing there."""
+    async def _also_migrating(self, job: pb.IngestJobResponse, text: str, attributes: Any, chunks_done: int) -> int:
+        """The file into the migration's new index too (its own metered calls, each batch's hold in
+        the heartbeat after `chunks_done`, what a retry resumes after). A failure here is left to the
+        migration, whose sweep re-embeds every completed file missing there; a hold the core could
+        not settle fails the attempt (the next one settles it first)."""
         target = target_of(job.migration)
+        hold = OpenHold(self._core, chunks_done)
         try:
             model = self._reembedder.model(target.model_ref)
             chunks, _ = self._reembedder.chunks(text, job.file.chunking_json, model)
@@ -284,7 +296,8 @@ class IngestActivities:
                 chunks,
                 attributes,
                 job.file.attributes_version,
-                after_batch=_heartbeat,
+                after_batch=lambda _: _beat(hold),
+                hold=hold,
             )
         except IngestError as error:
             log.warning("file %s: not embedded for migration %s (%s)", job.file.file_id, job.migration.id, error.code)
@@ -354,5 +367,5 @@ class IngestActivities:
         log.info("file %s left store %s during its ingest; its points were removed", request.file_id, request.store_id)
 
 
-async def _heartbeat(_: FileDone) -> None:
-    activity.heartbeat()
+async def _beat(hold: OpenHold) -> None:
+    hold.beat()

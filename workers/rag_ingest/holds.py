@@ -1,8 +1,11 @@
-"""An ingest attempt's hold (issue 16's metering, issue 25's takeovers): admitted as a call of the
-attaching key to the store's owner, settled with the tokens embedded under it — through a core's
-takeover (`settle_retried`), and by the next attempt when this one could not (the hold travels in
-the attempt's heartbeat: `(next chunk, hold id, tokens, upstream model)`). Left open, a hold would
-be posted at its whole reserve when it expires, after the next attempt paid for the rest again."""
+"""The rag role's holds (issue 16's metering, issue 25's takeovers): every metered call it makes —
+an ingest attempt's embedding, a migration's batch, a media read — is admitted as a call of the
+attaching key (the migrating key) to the store's owner (`authorize_embedding`) and settled with what
+it used through a core's takeover (`settle_retried`). One a core still refuses after those retries
+is not left to expire at its whole reserve (DECISIONS 25): the hold travels in the attempt's
+heartbeat — `(next chunk, hold id, input tokens, upstream model, output tokens, audio input
+tokens)`, ids and counts only — and the next attempt settles it at that usage before it admits
+anything (`settle_previous`)."""
 
 from __future__ import annotations
 
@@ -21,7 +24,41 @@ from ringside_server.providers.catalog.load import CatalogModel
 
 
 class Refused(Exception):
-    """The core refused the embedding (budget, wallet, block, rate limit): the message says why."""
+    """The core refused the call (budget, wallet, block, rate limit): `code` is its denial's."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(f"{message} ({code})")
+        self.code = code
+
+
+async def authorize_embedding(
+    core: CoreClient,
+    *,
+    key_id: str,
+    customer_id: str,
+    model: CatalogModel,
+    input_tokens_bound: int,
+    output_tokens: int = 0,
+) -> str:
+    """A metered call of the rag role admitted (a hold placed) as `key_id`'s, attributed to
+    `customer_id`: its hold id. Raises Refused."""
+    decision = await core.internal(
+        core.metering.Authorize,
+        metering_pb2.AuthorizeRequest(
+            key_id=key_id,
+            customer_ref=customer_id,
+            model_ref=model.ref,
+            provider=model.provider,
+            price=price_of(model),
+            input_tokens_bound=input_tokens_bound,
+            requested_output_tokens=output_tokens,
+            model_max_output_tokens=model.max_output_tokens,
+            choices=1,
+        ),
+    )
+    if not decision.allowed:
+        raise Refused(decision.denial.code, decision.denial.message)
+    return str(decision.request_id)
 
 
 def resumes_after(details: Sequence[Any]) -> int:
@@ -35,6 +72,104 @@ def heartbeat(next_chunk: int, hold_id: str = "", tokens: int = 0, upstream_mode
     activity.heartbeat(next_chunk, hold_id, tokens, upstream_model)
 
 
+async def settle_hold(
+    core: CoreClient, hold_id: str, upstream_model: str, usage: common_pb2.TokenCounts, outcome: SettleOutcome
+) -> None:
+    """Settles a hold with what was used under it, riding out a core away for a few seconds (a
+    takeover); raises when the core stays unreachable (the hold is still open)."""
+    await settle_retried(
+        core,
+        metering_pb2.SettleRequest(request_id=hold_id, usage=usage, outcome=outcome, upstream_model=upstream_model),
+    )
+
+
+async def settle_previous(core: CoreClient, details: Sequence[Any]) -> None:
+    """A previous attempt's hold (its heartbeat's), settled with what it used under it before this
+    attempt admits anything (idempotent: a hold that attempt settled itself is a replay). Raises
+    while the core stays unreachable: this attempt is retried."""
+    if len(details) >= 4 and details[1]:
+        usage = common_pb2.TokenCounts(
+            input_tokens=int(details[2]),
+            output_tokens=int(details[4]) if len(details) > 4 else 0,
+            audio_input_tokens=int(details[5]) if len(details) > 5 else 0,
+        )
+        await settle_hold(core, str(details[1]), str(details[3]), usage, metering_pb2.SETTLE_OUTCOME_FAILED)
+
+
+class OpenHold:
+    """An attempt's one open hold at a time (a migration's batch, a media read), kept in its
+    heartbeat until it is settled. `resume` is the heartbeat's first element, an ingest's next chunk
+    (a migration resumes from its index and heartbeats 0)."""
+
+    def __init__(self, core: CoreClient, resume: int = 0) -> None:
+        self._core = core
+        self.resume = resume
+        self.hold_id = ""
+        self.upstream_model = ""
+        self.usage = common_pb2.TokenCounts()
+
+    def details(self) -> tuple[int, str, int, str, int, int]:
+        usage = self.usage
+        return (
+            self.resume,
+            self.hold_id,
+            usage.input_tokens,
+            self.upstream_model,
+            usage.output_tokens,
+            usage.audio_input_tokens,
+        )
+
+    def beat(self) -> None:
+        if activity.in_activity():
+            activity.heartbeat(*self.details())
+
+    async def admit(
+        self,
+        *,
+        key_id: str,
+        customer_id: str,
+        model: CatalogModel,
+        input_tokens_bound: int,
+        output_tokens: int = 0,
+    ) -> None:
+        """A new hold, once the one still open is settled (raises while it cannot be)."""
+        await self.settle_open()
+        self.hold_id = await authorize_embedding(
+            self._core,
+            key_id=key_id,
+            customer_id=customer_id,
+            model=model,
+            input_tokens_bound=input_tokens_bound,
+            output_tokens=output_tokens,
+        )
+        self.upstream_model, self.usage = model.name, common_pb2.TokenCounts()
+        self.beat()
+
+    def used(self, usage: common_pb2.TokenCounts) -> None:
+        """What the call used (known once it answered): what the hold is settled with."""
+        self.usage = usage
+        self.beat()
+
+    async def settle(self, outcome: SettleOutcome) -> None:
+        """Settles the open hold (none: nothing to do); raises while the core stays unreachable,
+        the hold still open (and in the heartbeat)."""
+        if not self.hold_id:
+            return
+        await settle_hold(self._core, self.hold_id, self.upstream_model, self.usage, outcome)
+        self.hold_id, self.upstream_model, self.usage = "", "", common_pb2.TokenCounts()
+        self.beat()
+
+    async def settle_open(self) -> None:
+        """A hold a settle could not record before (its call ran: at what it used)."""
+        await self.settle(metering_pb2.SETTLE_OUTCOME_COMPLETED)
+
+    async def settle_leaving(self, outcome: SettleOutcome) -> None:
+        """On the way out of a call: one the core could not record stays open, for the next try or
+        the next attempt."""
+        with contextlib.suppress(RingsideError):
+            await self.settle(outcome)
+
+
 class IngestHolds:
     def __init__(self, core: CoreClient) -> None:
         self._core = core
@@ -42,36 +177,13 @@ class IngestHolds:
     async def admit(self, attached: pb.StoreFile, store: pb.VectorStore, model: CatalogModel, bound: int) -> str:
         """The embedding admitted as a call of the attaching key, attributed to the store's owner:
         its hold id. Raises Refused."""
-        decision = await self._core.internal(
-            self._core.metering.Authorize,
-            metering_pb2.AuthorizeRequest(
-                key_id=attached.key_id,
-                customer_ref=store.customer_id,
-                model_ref=model.ref,
-                provider=model.provider,
-                price=price_of(model),
-                input_tokens_bound=bound,
-                model_max_output_tokens=model.max_output_tokens,
-                choices=1,
-            ),
+        return await authorize_embedding(
+            self._core, key_id=attached.key_id, customer_id=store.customer_id, model=model, input_tokens_bound=bound
         )
-        if not decision.allowed:
-            refusal = decision.denial
-            raise Refused(f"The embedding was refused: {refusal.message} ({refusal.code})")
-        return decision.request_id
 
     async def settle(self, hold_id: str, upstream_model: str, tokens: int, outcome: SettleOutcome) -> None:
-        """Settles a hold with what was embedded under it, riding out a core away for a few seconds
-        (a takeover); raises when the core stays unreachable (the hold is still open)."""
-        await settle_retried(
-            self._core,
-            metering_pb2.SettleRequest(
-                request_id=hold_id,
-                usage=common_pb2.TokenCounts(input_tokens=tokens),
-                outcome=outcome,
-                upstream_model=upstream_model,
-            ),
-        )
+        """Settles a hold with what was embedded under it (`settle_hold`)."""
+        await settle_hold(self._core, hold_id, upstream_model, common_pb2.TokenCounts(input_tokens=tokens), outcome)
 
     async def settle_leaving(self, hold_id: str, model: CatalogModel, tokens: int, outcome: SettleOutcome) -> None:
         """Settles the hold of an attempt on its way out; one the core could not record stays in the
@@ -80,8 +192,5 @@ class IngestHolds:
             await self.settle(hold_id, model.name, tokens, outcome)
 
     async def settle_previous(self, details: Sequence[Any]) -> None:
-        """A previous attempt's hold, settled with the tokens it embedded under it before this attempt
-        admits its own (idempotent: a hold that attempt settled itself is a replay). Raises while the
-        core stays unreachable: this attempt is retried."""
-        if len(details) >= 4 and details[1]:
-            await self.settle(str(details[1]), str(details[3]), int(details[2]), metering_pb2.SETTLE_OUTCOME_FAILED)
+        """A previous attempt's hold, settled before this attempt admits its own (`settle_previous`)."""
+        await settle_previous(self._core, details)

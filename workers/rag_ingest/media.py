@@ -9,7 +9,6 @@ served as a metered call's is (`Gateway.provider_for`): under a test key the tes
 from __future__ import annotations
 
 import base64
-import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -20,12 +19,12 @@ from rag.errors import IngestError
 from ringside.core.v1 import common_pb2, metering_pb2
 from ringside_server.core_client import CoreClient
 from ringside_server.errors import RingsideError
-from ringside_server.metering.settlement import price_of, settle_retried
 from ringside_server.openai.multipart import FilePart
 from ringside_server.providers import capabilities
 from ringside_server.providers.base import Provider
 from ringside_server.providers.catalog.load import CatalogModel
 from workers.rag_ingest.embedding import sent
+from workers.rag_ingest.holds import OpenHold, Refused
 
 MAX_MEDIA_BYTES = 25 * 1024 * 1024  # OpenAI's bound on a transcription upload; images well inside it
 VISION_OUTPUT_TOKENS = 2048
@@ -75,8 +74,10 @@ class MediaReader:
             raise IngestError("server_error", f"{SETTINGS[kind]}={ref[:100]} is not a {wanted} model that fits.")
         return model
 
-    async def text_of(self, kind: str, data: bytes, filename: str, payer: Payer) -> str:
-        """The file's text through the configured model (a metered call)."""
+    async def text_of(self, kind: str, data: bytes, filename: str, payer: Payer, hold: OpenHold) -> str:
+        """The file's text through the configured model (a metered call, its hold in `hold`: the
+        ingest attempt's, whose heartbeat carries it; one the core could not settle through its
+        retries stays open there, for the caller to settle once the text is cached)."""
         model = self._model(kind)
         if len(data) > MAX_MEDIA_BYTES:
             raise IngestError("invalid_file", f"The file is larger than {MAX_MEDIA_BYTES // (1024 * 1024)} MiB.")
@@ -84,42 +85,27 @@ class MediaReader:
             provider = self._provider_for(model, payer.livemode)
         except RingsideError as error:  # a live key and no provider configured: said before any hold
             raise IngestError("server_error", f"Reading the file with {model.ref}: {error.message}") from error
-        bound = len(data) + model.max_image_tokens + len(VISION_PROMPT)
-        decision = await self._core.internal(
-            self._core.metering.Authorize,
-            metering_pb2.AuthorizeRequest(
+        try:
+            await hold.admit(
                 key_id=payer.key_id,
-                customer_ref=payer.customer_id,
-                model_ref=model.ref,
-                provider=model.provider,
-                price=price_of(model),
-                input_tokens_bound=bound,
-                requested_output_tokens=VISION_OUTPUT_TOKENS if kind == "image" else 0,
-                model_max_output_tokens=model.max_output_tokens,
-                choices=1,
-            ),
-        )
-        if not decision.allowed:
-            refusal = decision.denial
-            raise IngestError("server_error", f"Reading the file was refused: {refusal.message} ({refusal.code})")
-        usage = common_pb2.TokenCounts()
-        outcome = metering_pb2.SETTLE_OUTCOME_FAILED
+                customer_id=payer.customer_id,
+                model=model,
+                input_tokens_bound=len(data) + model.max_image_tokens + len(VISION_PROMPT),
+                output_tokens=VISION_OUTPUT_TOKENS if kind == "image" else 0,
+            )
+        except Refused as refused:
+            raise IngestError("server_error", f"Reading the file was refused: {refused}") from None
         try:
             text, usage = await (
                 self._vision(provider, model, data)
                 if kind == "image"
                 else self._transcribe(provider, model, data, filename)
             )
-            outcome = metering_pb2.SETTLE_OUTCOME_COMPLETED
-        finally:
-            # retried through a core's takeover; an unsettled hold expires, the file's outcome stands
-            with contextlib.suppress(RingsideError):
-                await settle_retried(
-                    self._core,
-                    metering_pb2.SettleRequest(
-                        request_id=decision.request_id, usage=usage, outcome=outcome, upstream_model=model.name
-                    ),
-                )
+        except BaseException:
+            await hold.settle_leaving(metering_pb2.SETTLE_OUTCOME_FAILED)  # no answer: nothing used
+            raise
+        hold.used(usage)
+        await hold.settle_leaving(metering_pb2.SETTLE_OUTCOME_COMPLETED)
         if not text.strip():
             raise IngestError("invalid_file", "The model found no text in the file.")
         return text

@@ -15,9 +15,11 @@ from temporalio import activity
 
 from rag.errors import IngestError
 from rag.index import index_name
+from ringside.core.v1 import metering_pb2
 from ringside.core.v1 import vector_stores_pb2 as pb
 from ringside_server.core_client import CoreClient
 from ringside_server.errors import RingsideError
+from workers.rag_ingest.holds import OpenHold, settle_previous
 from workers.rag_ingest.migration import DropInput, EmbedOutcome, FinishInput, FinishOutcome, MigrationInput
 from workers.rag_ingest.reembed import FileDone, Reembedder, Target
 
@@ -73,14 +75,22 @@ class MigrationActivities:
 
         Heartbeats come from a ticker, not only after each batch: a batch of a slow model on a loaded
         machine can outlast the heartbeat timeout, and Temporal would then start a second attempt
-        beside this live one — both embedding the same chunks. The timeout is for a dead rag role."""
-        ticker = asyncio.create_task(_tick())
+        beside this live one — both embedding the same chunks. The timeout is for a dead rag role.
+
+        Every heartbeat carries the open batch hold (holds.py): one a core could not settle through
+        its takeover is settled by the next batch, or first thing by the next attempt (after the
+        core's death, the migration's failure or its cancel), at what the batch used."""
+        await settle_previous(self._core, activity.info().heartbeat_details)
+        hold = OpenHold(self._core)
+        ticker = asyncio.create_task(_tick(hold))
         try:
-            return await self._embed(request)
+            return await self._embed(request, hold)
         finally:
             ticker.cancel()
+            await hold.settle_leaving(metering_pb2.SETTLE_OUTCOME_COMPLETED)
+            hold.beat()
 
-    async def _embed(self, request: MigrationInput) -> EmbedOutcome:
+    async def _embed(self, request: MigrationInput, hold: OpenHold) -> EmbedOutcome:
         written: set[str] = set()  # files this attempt wrote: one detached meanwhile is removed again
         chunks_by_file: dict[str, int] = {}
         tokens = 0
@@ -112,6 +122,7 @@ class MigrationActivities:
                         json.loads(file.attributes_json or "{}"),
                         file.attributes_version,
                         after_batch=report,
+                        hold=hold,
                     )
                     written.add(file.file_id)
                     chunks_by_file[file.file_id] = result.chunks
@@ -130,7 +141,7 @@ class MigrationActivities:
                 chunks_by_file.pop(gone, None)
             if not job.waiting_files:
                 return EmbedOutcome("embedded")
-            activity.heartbeat()
+            hold.beat()
             await asyncio.sleep(WAIT_FOR_INGESTS_S)
 
     async def _report(self, migration_id: str, files_done: int, chunks: int, tokens: int, so_far: FileDone) -> None:
@@ -196,7 +207,7 @@ class MigrationActivities:
             )
 
 
-async def _tick() -> None:
+async def _tick(hold: OpenHold) -> None:
     while True:
-        activity.heartbeat()
+        hold.beat()
         await asyncio.sleep(HEARTBEAT_EVERY_S)

@@ -4,6 +4,8 @@ migration runs. Resumable and idempotent: point ids are deterministic, batches a
 order, and a retry starts after the batches the index already holds (its count for the file), so
 after a crash of the rag role nothing written is embedded (or paid for) again. Each batch is its own
 metered call of the key that asked, attributed to the store's owner: only embedding tokens are paid.
+A batch's hold is the attempt's `OpenHold` (holds.py): in its heartbeat until settled, so one a core
+could not settle is settled by the next batch, or by the next attempt, at what the batch used.
 
 The model: the local one on the rag role's own thread; any other catalog embedding model under a
 test key is the test model (its deterministic vectors, as every test-key call gets, hashed off the
@@ -24,9 +26,9 @@ from rag.index import IndexNotFoundError, IndexPoint, index_name
 from ringside.core.v1 import common_pb2, metering_pb2
 from ringside_server.core_client import CoreClient
 from ringside_server.errors import RingsideError
-from ringside_server.metering.settlement import price_of, settle_retried
 from ringside_server.openai.embeddings import tokens_bound
 from ringside_server.providers.catalog.load import CatalogModel
+from workers.rag_ingest.holds import OpenHold, Refused
 
 if TYPE_CHECKING:
     from rag.server import RagServicer
@@ -93,9 +95,14 @@ class Reembedder:
         attributes_version: int,
         after_batch: Callable[[FileDone], Awaitable[None]] | None = None,
         billed: bool = True,
+        hold: OpenHold | None = None,
     ) -> FileDone:
-        """Writes the file's chunks not yet in the target index, batch by batch. Unbilled (`billed`
-        false: no hold, no usage) only for the rebuild of an index a restore left empty."""
+        """Writes the file's chunks not yet in the target index, batch by batch, each batch's hold in
+        `hold` (the attempt's: its heartbeat carries it). Raises RingsideError while a batch's hold
+        stays unsettled through a core's takeover (written: the next attempt settles it first).
+        Unbilled (`billed` false: no hold, no usage) only for the rebuild of an index a restore left
+        empty."""
+        held = hold if hold is not None else OpenHold(self._core)
         model = self.model(target.model_ref)
         name = index_name(target.store_id, target.generation)
         written = 0
@@ -105,8 +112,10 @@ class Reembedder:
         for start in range(written // BATCH * BATCH, len(chunks), BATCH):
             batch = chunks[start : start + BATCH]
             texts = [chunk.text for chunk in batch]
-            embed = self._embed_metered if billed else self._embed
-            vectors, tokens = await embed(target, model, texts)
+            if billed:
+                vectors, tokens = await self._embed_metered(target, model, texts, held)
+            else:
+                vectors, tokens = await self._embed(target, model, texts)
             points = [
                 IndexPoint(
                     id=chunk_id(target.store_id, file_id, target.generation, chunk.index),
@@ -130,47 +139,33 @@ class Reembedder:
             done.tokens += tokens
             if after_batch is not None:
                 await after_batch(done)
+        await held.settle_open()  # a batch's the core could not record: written, paid at what it used
         return done
 
     async def _embed_metered(
-        self, target: Target, model: CatalogModel, texts: list[str]
+        self, target: Target, model: CatalogModel, texts: list[str], hold: OpenHold
     ) -> tuple[list[list[float]], int]:
-        """One batch as a metered call: held, embedded, settled with the model's own token count."""
-        decision = await self._core.internal(
-            self._core.metering.Authorize,
-            metering_pb2.AuthorizeRequest(
+        """One batch as a metered call: held (once the previous batch's hold is settled), embedded,
+        settled with the model's own token count. A settle the core refuses through its retries
+        leaves the hold open in `hold` (the batch stands): settled by the next batch or attempt."""
+        try:
+            await hold.admit(
                 key_id=target.key_id,
-                customer_ref=target.customer_id,
-                model_ref=model.ref,
-                provider=model.provider,
-                price=price_of(model),
+                customer_id=target.customer_id,
+                model=model,
                 input_tokens_bound=tokens_bound(list(texts)) + 2 * len(texts),  # ≥ 1 byte a token, + [CLS]/[SEP]
-                model_max_output_tokens=model.max_output_tokens,
-                choices=1,
-            ),
-        )
-        if not decision.allowed:
-            refusal = decision.denial
-            code = refusal.code if refusal.code in REFUSALS else "server_error"
-            raise IngestError(code, f"The embedding was refused: {refusal.message} ({refusal.code})")  # type: ignore[arg-type]
-        outcome = metering_pb2.SETTLE_OUTCOME_FAILED
-        tokens = 0
+            )
+        except Refused as refused:
+            code = refused.code if refused.code in REFUSALS else "server_error"
+            raise IngestError(code, f"The embedding was refused: {refused}") from None  # type: ignore[arg-type]
         try:
             vectors, tokens = await self._embed(target, model, texts)
-            outcome = metering_pb2.SETTLE_OUTCOME_COMPLETED
-            return vectors, tokens
-        finally:
-            # retried through a core's takeover; an unsettled hold expires (at its reserve), the batch stands
-            with contextlib.suppress(RingsideError):
-                await settle_retried(
-                    self._core,
-                    metering_pb2.SettleRequest(
-                        request_id=decision.request_id,
-                        usage=common_pb2.TokenCounts(input_tokens=tokens),
-                        outcome=outcome,
-                        upstream_model=model.name,
-                    ),
-                )
+        except BaseException:
+            await hold.settle_leaving(metering_pb2.SETTLE_OUTCOME_FAILED)  # the call never answered: 0
+            raise
+        hold.used(common_pb2.TokenCounts(input_tokens=tokens))
+        await hold.settle_leaving(metering_pb2.SETTLE_OUTCOME_COMPLETED)
+        return vectors, tokens
 
     async def _embed(self, target: Target, model: CatalogModel, texts: list[str]) -> tuple[list[list[float]], int]:
         """As an ingest embeds (IngestEmbedding): the local model, the test model for a test key, else
