@@ -11,17 +11,19 @@ The account's partition gives the owner's address from the partition map (learnt
 answers); a call with no routing key goes to the owner of the system partition once known, else
 to the configured addresses. A "not owner" answer (FAILED_PRECONDITION with the owner's address in
 trailing metadata) updates the map and the call is sent again, to that owner — at once, then with a
-short backoff while a partition changes hands (`RESEND_PAUSES_S`); so is a call that never reached a
-core (no address connected), never one a core may have acted on. With one active
-core (`RINGSIDE_CORE_SHARE=all`) no core ever answers so, and every call takes the configured
-channel as before."""
+short backoff while a partition changes hands (`resend_pauses`, up to `RESEND_BUDGET_S`: a takeover
+after a core's death); so is a call that never reached a core (no address connected). A call cut off
+in flight (its core died or froze under it) is sent again only when its method is safe to repeat
+(`safe_to_resend`: read-only, or idempotent by an id its caller chose), never a write a core may have
+done. With one active core (`RINGSIDE_CORE_SHARE=all`) no core ever answers so, and every call takes
+the configured channel as before."""
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import grpc
@@ -42,6 +44,67 @@ MAX_LEARNT = 100_000  # accounts by authorization, and holds/leases by id (oldes
 # all (less than the default lease TTL, 5 s, and never past the call's own deadline), none longer
 # than 0.5 s: a call is answered at most 0.5 s after its owner serves.
 RESEND_PAUSES_S = (0.0, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.5, 0.5)
+# After those, resends go on every 0.5 s while the pauses add up to at most this (and never past the
+# call's deadline, the edge's 10 s by default): a dead core's partitions are taken over once its lease
+# lapses (RINGSIDE_CORE_LEASE_TTL_S, 5 s by default) and the taker has loaded them — ≤ 10 s is the
+# target — and a call meanwhile waits for the taker instead of failing (before: 2.55 s, then 503).
+RESEND_BUDGET_S = 10.0
+RESEND_STEADY_S = 0.5
+
+# Methods a core may be asked twice without harm when a call was cut off in flight (the core may have
+# done it: died or froze before answering). Read-only ones, and writes idempotent by an id the caller
+# chose, durable with the write (a taker that adopts the partition sees the same row):
+# - Settle: by the hold's request id (a second one is answered `replayed`, posts nothing);
+# - ExtendHold: sets the hold's expiry to now + TTL (twice is once);
+# - SettleLeaseCalls: by each call's request id (a reported call is not recorded again; the edge's
+#   lease journal resends its reports anyway);
+# - Authorize: by `request_id`, when the caller chose one (the edge always does): a resend is
+#   answered with the hold it made, never a second reserve (`safe_to_resend`).
+# Never resent: AcquireLease (the lease id is the core's: a second call is a second lease), CountRequest
+# (a second count), and every other write (wallet top-ups and adjustments, object and customer
+# writes, the workers' progress and claims…) — its caller sees the failure as before.
+_IDEMPOTENT = frozenset({"Settle", "ExtendHold", "SettleLeaseCalls"})
+_READ_ONLY = frozenset(
+    {
+        "VerifyApiKey",
+        "ModelPolicy",
+        "ResolveSlot",
+        "GetStatus",
+        "VerifyLedger",
+        "PendingBatches",
+        "PendingIngests",
+        "PendingMigrations",
+        "PendingRuns",
+        "IndexedStores",
+        "LiveRagObjects",
+        "PlanStripeSync",
+    }
+)
+
+
+def safe_to_resend(method: str, request: Any) -> bool:
+    """Whether a call of `method` ("/package.Service/Name") cut off in flight may be sent again."""
+    name = method.rsplit("/", 1)[-1]
+    if name == "Authorize":
+        return bool(getattr(request, "request_id", ""))
+    if name in _IDEMPOTENT or name in _READ_ONLY:
+        return True
+    return name.startswith(("Get", "List")) and name != "GetDeliveryTarget"
+
+
+def resend_pauses(budget_s: float = RESEND_BUDGET_S) -> Iterator[float]:
+    """The pauses before each resend: `RESEND_PAUSES_S`, then `RESEND_STEADY_S` each, while their
+    sum stays within `budget_s`."""
+    spent = 0.0
+    pause_s = 0.0
+    for pause_s in RESEND_PAUSES_S:
+        if spent + pause_s > budget_s + 1e-9:
+            return
+        spent += pause_s
+        yield pause_s
+    while spent + RESEND_STEADY_S <= budget_s + 1e-9:
+        spent += RESEND_STEADY_S
+        yield RESEND_STEADY_S
 
 
 class _Bounded(OrderedDict[str, str]):
@@ -82,8 +145,11 @@ class RoutingChannel:
     """Stands in for a grpc.aio.Channel under the generated stubs (unary-unary methods only, which
     is every method of the core's services)."""
 
-    def __init__(self, address: str, options: list[tuple[str, Any]], partitions: int) -> None:
+    def __init__(
+        self, address: str, options: list[tuple[str, Any]], partitions: int, resend_budget_s: float = RESEND_BUDGET_S
+    ) -> None:
         self._options = options
+        self.resend_budget_s = resend_budget_s
         self.default = grpc.aio.insecure_channel(address, options=options)
         self.partitions = partitions
         self._channels: dict[str, grpc.aio.Channel] = {}
@@ -159,15 +225,16 @@ class RoutingChannel:
             self._accounts.remember(credential, account)
 
     def resend_to(
-        self, error: grpc.aio.AioRpcError, channel: grpc.aio.Channel, request: Any, metadata: Any
+        self, error: grpc.aio.AioRpcError, channel: grpc.aio.Channel, request: Any, metadata: Any, method: str = ""
     ) -> grpc.aio.Channel | None:
-        """Where to send a failed call again, or None when it must not be: only a call no core acted
-        on is sent again — one answered "not owner" (the core checks ownership before it reads or
-        writes anything; a fenced commit rolled back whole) or one a learnt owner never received
-        (its channel could not connect: that core stopping or dead), then through the configured
-        addresses. A call cut off in flight (the core may have done it), refused by a core for
-        another reason, or finding no configured core at all is never sent again: with one core
-        down, the caller's 503 comes at once, as before."""
+        """Where to send a failed call again, or None when it must not be: a call no core acted on —
+        one answered "not owner" (the core checks ownership before it reads or writes anything; a
+        fenced commit rolled back whole) or one a learnt owner never received (its channel could not
+        connect: that core stopping or dead), then through the configured addresses — and a call cut
+        off in flight (the core may have done it) whose method is safe to repeat (`safe_to_resend`),
+        once several cores are seen, through the configured addresses too. A call refused by a core
+        for another reason, a cut-off write that is not idempotent, or a call finding no configured
+        core at all is never sent again: with one core down, the caller's 503 comes at once."""
         hint = _not_owner(error)
         if hint is not None:
             account, partition, address = hint
@@ -175,10 +242,15 @@ class RoutingChannel:
             return self._channel(address)  # the owner named (maybe this one, still loading it)
         if error.code() != grpc.StatusCode.UNAVAILABLE or _trailing(error).get(CODE_KEY):
             return None  # not a transport failure (a core's own 503 is its answer)
+        never_sent = _never_sent(error)
+        if not never_sent and not (self.owners and safe_to_resend(method, request)):
+            return None  # cut off in flight: the core may have done it (or one core: its 503 at once)
         if channel is self.default:
-            return None  # no configured core reachable: nothing to wait for here (one core, down)
+            # No configured core reachable: nothing to wait for here (one core, down). A cut-off
+            # call goes there again: another configured core answers, or names the new owner.
+            return None if never_sent else self.default
         self.forget_address(channel)  # a learnt owner gone: later calls through the configured list
-        return self.default if _never_sent(error) else None
+        return self.default
 
     def forget_address(self, channel: grpc.aio.Channel) -> None:
         """An owner that does not answer (dead, its partitions being taken over): back to the
@@ -213,7 +285,7 @@ class _Routed:
         deadline = None if timeout is None else loop.time() + timeout
         # With one core (no "not owner" answer seen yet) every call takes the configured channel.
         channel = router.target(router.account_of(request, metadata)) if router.owners else router.default
-        for pause_s in (*RESEND_PAUSES_S, None):
+        for pause_s in (*resend_pauses(router.resend_budget_s), None):
             left = None if deadline is None else deadline - loop.time()
             try:
                 response = await router.callable(channel, self._method, self._serializer, self._deserializer)(
@@ -221,7 +293,7 @@ class _Routed:
                 )
                 break
             except grpc.aio.AioRpcError as error:
-                resend = router.resend_to(error, channel, request, metadata)
+                resend = router.resend_to(error, channel, request, metadata, self._method)
                 if resend is None or pause_s is None or (deadline is not None and loop.time() + pause_s >= deadline):
                     raise
                 channel = resend

@@ -52,6 +52,7 @@ class Admission:
     rate_status: Status = field(default_factory=Status)
     lease_calls: int = 0  # a lease: how many calls it covers
     lease_tokens: int = 0  # a lease: the tokens they may take (0: no token limit)
+    replayed: bool = False  # an existing hold answered again (its request id resent): nothing to write
 
 
 class Meter(Settlement):
@@ -189,14 +190,14 @@ class Meter(Settlement):
         return self.limiter.charge(layers, clock, clock, 1, 0).status
 
     def admit(self, request: CallRequest) -> Admission | Denial:
-        if request.request_id and (
-            request.request_id in self.state.holds or self.state.settled.get(request.request_id)
-        ):
-            return Denial("invalid_request", "That request id names another call.", "request_id")
         checked = self.check_caller(request)
         if isinstance(checked, Denial):
             return checked
         key, customer = checked
+        if request.request_id and (
+            request.request_id in self.state.holds or self.state.settled.get(request.request_id)
+        ):
+            return self._admitted_again(request, key, customer)
         clock = self.clock()
         now = int(clock)
         terms = self._limits_and_layers(request, key, customer, clock)
@@ -245,6 +246,31 @@ class Meter(Settlement):
             self._with_new(customer, records),
             hold.rate_charge.status,
         )
+
+    def _admitted_again(self, request: CallRequest, key: ApiKey, customer: Customer | None) -> Admission | Denial:
+        """The same call authorized again under the request id its caller chose (a resend after its
+        first answer was cut off, maybe by the core's death, answered by the taker from the adopted
+        hold): the hold it already has, reserved once. Nothing is admitted, charged or written. A
+        hold of another caller's call, or one settled or being settled, is never handed out."""
+        hold = self.state.holds.get(request.request_id)
+        if hold is None or hold.settling or hold.kind != "call":
+            return Denial("invalid_request", "That request id names another call.", "request_id")
+        if (
+            hold.account_id != key.account_id
+            or hold.livemode != key.livemode
+            or hold.model_ref != request.model_ref
+            or hold.customer_id != (customer.id if customer is not None else None)
+        ):
+            return Denial("invalid_request", "That request id names another call.", "request_id")
+        ceiling = self.output_ceiling(request, key)
+        choices = max(1, request.choices)
+        # The hold keeps its amount, not its output bound: the largest bound that amount covers
+        # (the first answer's, which reserved exactly its estimate, or more when rounding allows).
+        output_bound = max_affordable_output(
+            request.input_tokens_bound, choices, request.rates, hold.markup_bp, hold.amount_nano, ceiling
+        )
+        status = hold.rate_charge.status if hold.rate_charge is not None else Status()
+        return Admission(hold, key, customer, output_bound, output_bound < ceiling, [], status, replayed=True)
 
     def acquire_lease(self, request: CallRequest, calls: int) -> Admission | Denial | None:
         """A lease for up to `calls` calls like `request`, or None when the room cannot spare one

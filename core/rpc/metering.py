@@ -46,7 +46,7 @@ def _call_request(call: metering_pb2.AuthorizeRequest) -> CallRequest:
         client_token=call.client_token[:10_000],
         estimate_price=estimate_price_from(call),
         key_id=call.key_id[:64],
-        request_id=call.request_id[:64] if call.key_id and REQUEST_ID.match(call.request_id) else "",
+        request_id=call.request_id[:64] if REQUEST_ID.match(call.request_id) else "",
     )
 
 

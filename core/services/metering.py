@@ -68,8 +68,25 @@ async def authorize(core: Core, request: CallRequest) -> Admission | Denial:
         if decision.records:
             await _persist_refusal_events(core, decision)
         return decision
-    await _hold_durably(core, decision)
+    if decision.replayed:
+        await _replayed_durably(core, decision)
+    else:
+        await _hold_durably(core, decision)
     return decision
+
+
+async def _replayed_durably(core: Core, decision: Admission) -> None:
+    """An Authorize sent again under its request id (its first answer cut off) is answered with the
+    hold it created — once that hold is durable: the writer commits in order, so a fenced empty
+    write queued now lands after the hold's own (a hold still being written by the first attempt,
+    or adopted from a dead core and durable already). A hold whose write failed is gone: 503."""
+    hold = decision.hold
+    try:
+        await core.writer.write([], accounts=(hold.account_id,))
+    except Exception:
+        raise RingsideError("service_unavailable", "Ringside could not record this call; retry.") from None
+    if core.state.holds.get(hold.id) is not hold:
+        raise RingsideError("service_unavailable", "Ringside could not record this call; retry.")
 
 
 async def count_request(

@@ -14,6 +14,7 @@ import pathlib
 import re
 import secrets
 import signal
+import subprocess
 import sys
 import threading
 import time
@@ -46,7 +47,16 @@ from tests.e2e.active_cores import (
 )
 from tests.e2e.test_concurrency import _cost_nano as cost_nano
 from tests.e2e.test_core_failover import MODEL, _estimate_nano
-from tests.harness import ADMIN_KEY, FakeUpstream, Stack, free_port, start_process, stop_process, wait_until
+from tests.harness import (
+    ADMIN_KEY,
+    FakeUpstream,
+    Stack,
+    free_port,
+    port_open,
+    start_process,
+    stop_process,
+    wait_until,
+)
 from tests.harness import http as http_call
 
 CAP_CALLS = 25
@@ -223,6 +233,68 @@ def test_two_active_cores_serve_their_accounts_and_the_survivor_takes_over(
         audit = stack.audit()
         assert audit.ok, audit
     finally:
+        stop_process(core_b)
+
+
+def _edge_without_leases(stack: Stack) -> tuple[str, subprocess.Popen[bytes]]:
+    """An edge of `stack` on the per-call path (`RINGSIDE_LEASES=false`): every call a durable
+    Authorize and a Settle through the routing, the calls a core's death can cut off in flight."""
+    port = free_port()
+    env = {**stack.env, "RINGSIDE_HTTP_PORT": str(port), "RINGSIDE_LEASES": "false"}
+    process = start_process([sys.executable, "-m", "ringside_cli", "edge"], env, stack.data_dir / f"edge-{port}.log")
+    base_url = f"http://127.0.0.1:{port}"
+    wait_until(lambda: port_open(port) and http_call("GET", base_url + "/healthz").status == 200, 60, "an edge")
+    return base_url, process
+
+
+def test_a_cores_death_under_per_call_authorizes_leaves_no_hold_of_a_refused_call(
+    two_cores: tuple[Stack, int],
+) -> None:
+    """Two edges without leases, SIGKILL core-b mid-load: an Authorize or a Settle cut off in flight
+    is sent again (under the edge's own request id: the taker answers with the hold core-b made, or
+    replays its settle) for as long as the takeover takes. The 503s are printed (never asserted: a
+    call is only cut off when it is in flight at the kill); every completed call is billed once, no
+    hold of these accounts is left open or expired at its reserve (a hold whose Authorize answer was
+    cut off and not resent would be), and the ledger audit is clean."""
+    stack, port_b = two_cores
+    accounts = _accounts_on_both(stack)
+    core_b = start_core_b(stack, port_b, stack.data_dir / "core-b-per-call.log")
+    edges = [_edge_without_leases(stack), _edge_without_leases(stack)]
+    try:
+        load = _Load(stack, accounts, [url for url, _ in edges])
+        load.start()
+        try:
+            wait_until(lambda: {i for i, *_ in load.completed} == set(range(len(accounts))), 60, "calls on both cores")
+            wait_until(lambda: len(load.completed) >= 12, 60, "12 calls")
+            core_a_log = stack.data_dir / "core.log"
+            taken_before = core_a_log.read_text(errors="replace").count("serving 128 more partitions")
+            core_b.kill()  # SIGKILL mid-load
+            killed_at = time.monotonic()
+            core_b.wait()
+            wait_until(
+                lambda: core_a_log.read_text(errors="replace").count("serving 128 more partitions") > taken_before,
+                60,
+                "takeover",
+            )
+            wait_until(lambda: len(load.capped) == len(accounts), 180, "every customer's cap")
+        finally:
+            load.join()
+        load.report("SIGKILL (per-call path)", killed_at)
+        print(f"503s and errors after the SIGKILL: {len(load.refused)}: {load.refusals[:3]}")
+        load.check_billing(stack)
+        marks = ",".join("?" for _ in accounts)
+        ids = [a["id"] for a in accounts]
+
+        def open_holds() -> list[Any]:
+            return stack.query(f"SELECT id FROM holds WHERE state = 'open' AND account_id IN ({marks})", *ids)
+
+        wait_until(lambda: not open_holds(), 30, "every hold of these accounts settled")
+        assert not stack.query(f"SELECT id FROM holds WHERE state = 'expired' AND account_id IN ({marks})", *ids)
+        audit = stack.audit()
+        assert audit.ok, audit
+    finally:
+        for _, process in edges:
+            stop_process(process)
         stop_process(core_b)
 
 

@@ -11,14 +11,18 @@ from dataclasses import dataclass, field
 import grpc
 import pytest
 
+from ringside.core.v1 import metering_pb2
 from ringside_server.core_routing import (
     ACCOUNT_KEY,
     CODE_KEY,
     NOT_OWNER_ACCOUNT_KEY,
     NOT_OWNER_PARTITION_KEY,
     OWNER_ADDRESS_KEY,
+    RESEND_BUDGET_S,
     RESEND_PAUSES_S,
     RoutingChannel,
+    resend_pauses,
+    safe_to_resend,
 )
 from ringside_server.partitions import partition_of
 from tests.harness import free_port
@@ -31,7 +35,8 @@ ACCOUNT = "acct_routing_test"
 @dataclass
 class Core:
     """A stand-in core's answers, in order (the last one repeated): "ok", "not-owner:<address>",
-    "refused" (the core's own 503) or "internal"."""
+    "refused" (the core's own 503), "cut" (the connection lost in flight: a transport UNAVAILABLE
+    with no code of the core's) or "internal"."""
 
     address: str
     answers: list[str]
@@ -56,6 +61,8 @@ class Core:
         if answer == "refused":
             context.set_trailing_metadata(((CODE_KEY, "service_unavailable"),))
             await context.abort(grpc.StatusCode.UNAVAILABLE, "could not record this call")
+        if answer == "cut":
+            await context.abort(grpc.StatusCode.UNAVAILABLE, "Socket closed")
         await context.abort(grpc.StatusCode.INTERNAL, "failed")
         raise AssertionError("unreachable")
 
@@ -69,7 +76,8 @@ async def cores() -> AsyncIterator[Callable[..., Core]]:
         core = Core(f"127.0.0.1:{port}", list(answers))
         server = grpc.aio.server()
         handler = grpc.unary_unary_rpc_method_handler(core.handle)
-        service = grpc.method_handlers_generic_handler("ringside.test.Routing", {"Call": handler})
+        names = ("Call", "Authorize", "AcquireLease", "Settle")
+        service = grpc.method_handlers_generic_handler("ringside.test.Routing", dict.fromkeys(names, handler))
         server.add_generic_rpc_handlers((service,))
         server.add_insecure_port(core.address)
         await server.start()
@@ -119,12 +127,22 @@ async def test_a_giver_bounces_a_call_to_the_taker_until_the_taker_serves(cores:
         await router.close()
 
 
+def test_the_resend_budget_covers_a_takeover() -> None:
+    """The backoff's first pauses, then 0.5 s ones, adding up to the budget (a dead core's lease
+    TTL, 5 s by default, plus the taker's load) — not 2.55 s, shorter than a takeover."""
+    pauses = list(resend_pauses())
+    assert tuple(pauses[: len(RESEND_PAUSES_S)]) == RESEND_PAUSES_S
+    assert RESEND_BUDGET_S - 0.5 < sum(pauses) <= RESEND_BUDGET_S
+    assert max(pauses) == 0.5
+    assert list(resend_pauses(sum(RESEND_PAUSES_S))) == list(RESEND_PAUSES_S)
+
+
 async def test_resending_is_bounded(cores: Callable[..., Core]) -> None:
-    """A core that never stops answering "not owner": sent 1 + len(RESEND_PAUSES_S) times, then
-    the caller sees the refusal."""
+    """A core that never stops answering "not owner": sent once per pause of the budget, then the
+    caller sees the refusal (a budget of the first pauses here, to keep the test short)."""
     core = await cores()
     core.answers = [f"not-owner:{core.address}"]
-    router = RoutingChannel(core.address, [], PARTITIONS)
+    router = RoutingChannel(core.address, [], PARTITIONS, resend_budget_s=sum(RESEND_PAUSES_S))
     try:
         with pytest.raises(grpc.aio.AioRpcError) as refused:
             await _call(router)
@@ -160,3 +178,55 @@ async def test_a_call_to_a_stopped_owner_goes_through_the_configured_address(cor
         assert router.owners == {}
     finally:
         await router.close()
+
+
+def _authorize(request_id: str) -> metering_pb2.AuthorizeRequest:
+    return metering_pb2.AuthorizeRequest(model_ref="fc:openai/gpt-4o-mini", request_id=request_id)
+
+
+@pytest.mark.parametrize(
+    ("method", "request_id", "resent"),
+    [
+        ("Authorize", "req_chosenbytheedge01", True),  # idempotent by the id its caller chose
+        ("Settle", "", True),  # idempotent by the hold's id (a second one is `replayed`)
+        ("Authorize", "", False),  # the hold's id would be the core's: a second hold
+        ("AcquireLease", "", False),  # the lease's id is the core's: a second lease
+    ],
+)
+async def test_a_call_cut_off_in_flight_is_resent_only_when_safe(
+    cores: Callable[..., Core], method: str, request_id: str, resent: bool
+) -> None:
+    """The learnt owner dies under a call (the connection lost in flight: it may have acted). A
+    call safe to repeat goes again through the configured address, to the core now serving; any
+    other is never sent twice and its caller sees the failure."""
+    dying, survivor = await cores("cut"), await cores("ok")
+    router = RoutingChannel(survivor.address, [], PARTITIONS)
+    router.owners[partition_of(ACCOUNT, PARTITIONS)] = dying.address  # learnt, as after a hand-over
+    call = router.unary_unary(
+        f"/ringside.test.Routing/{method}",
+        request_serializer=lambda message: message.SerializeToString(),
+        response_deserializer=lambda b: b,
+    )
+    try:
+        if resent:
+            answer = await call(_authorize(request_id), metadata=((ACCOUNT_KEY, ACCOUNT),), timeout=10)
+            assert answer == b"answered by " + survivor.address.encode()
+            assert (dying.seen, survivor.seen) == (1, 1)
+        else:
+            with pytest.raises(grpc.aio.AioRpcError) as cut:
+                await call(_authorize(request_id), metadata=((ACCOUNT_KEY, ACCOUNT),), timeout=10)
+            assert cut.value.code() == grpc.StatusCode.UNAVAILABLE
+            assert (dying.seen, survivor.seen) == (1, 0)
+    finally:
+        await router.close()
+
+
+def test_which_methods_are_resent_after_a_cut_off() -> None:
+    """Read-only methods and writes idempotent by their caller's id; never another write."""
+    service = "/ringside.core.v1.MeteringService/"
+    assert safe_to_resend(service + "Authorize", _authorize("req_chosenbytheedge01"))
+    assert not safe_to_resend(service + "Authorize", _authorize(""))
+    for name in ("Settle", "ExtendHold", "SettleLeaseCalls", "ModelPolicy", "VerifyApiKey", "GetUsage"):
+        assert safe_to_resend(service + name, None), name
+    for name in ("AcquireLease", "CountRequest", "TopUp", "Adjust", "Refund", "CreateCustomer", "ClaimOutbox"):
+        assert not safe_to_resend(service + name, None), name

@@ -283,3 +283,41 @@ def test_an_unattributed_settle_touches_no_customer(world: World) -> None:
     world.settle(admission, Usage(input_tokens=10, output_tokens=10))
     assert (customer.spent_nano, customer.held_nano, customer.request_count) == (0, 0, 0)
     assert world.state.holds == {}
+
+
+# -- admission again under the caller's request id (a resend after a cut-off answer) ---------------
+
+
+def test_the_same_request_id_admitted_again_is_the_same_hold_reserved_once(world: World) -> None:
+    """An Authorize resent under its request id (its first answer cut off by a core's death) is
+    answered with the hold it made: no second reserve, no second rate-limit charge, nothing to write."""
+    customer = world.customer()
+    first = world.admitted(request_id="req_resent0000001")
+    held = customer.held_nano
+    again = world.admitted(request_id="req_resent0000001")
+    assert again.hold is first.hold and again.replayed and not first.replayed
+    assert again.records == []
+    assert (again.max_output_tokens, again.output_limited) == (first.max_output_tokens, first.output_limited)
+    assert customer.held_nano == held == first.hold.amount_nano
+    assert list(world.state.holds) == ["req_resent0000001"]
+    world.settle(again, Usage(input_tokens=10, output_tokens=10))
+    assert customer.held_nano == 0
+
+
+@pytest.mark.parametrize(("change", "value"), [("secret", "sk_test_" + "o" * 40), ("customer_ref", "cus_2")])
+def test_a_request_id_of_another_call_is_refused(world: World, change: str, value: str) -> None:
+    world.customer()
+    world.customer("cus_2")
+    world.customer("cus_o", account_id="acct_2")
+    world.admitted(request_id="req_resent0000002")
+    decision = world.admit(request_id="req_resent0000002", **{change: value})  # type: ignore[arg-type]
+    if change == "secret":  # another account's key: its customer does not exist there
+        decision = world.admit(request_id="req_resent0000002", secret=value, customer_ref="cus_o")
+    assert denial_code(decision) == "invalid_request"
+
+
+def test_a_settled_request_id_is_never_admitted_again(world: World) -> None:
+    world.customer()
+    first = world.admitted(request_id="req_resent0000003")
+    world.settle(first, Usage(input_tokens=10, output_tokens=10))
+    assert denial_code(world.admit(request_id="req_resent0000003")) == "invalid_request"

@@ -106,6 +106,7 @@ class World:
         choices: int = 1,
         secret: str = WRITE_SECRET,
         price: Price = GPT_4O_MINI,
+        request_id: str = "",
     ) -> Admission | Denial:
         return self.meter.admit(
             CallRequest(
@@ -119,6 +120,7 @@ class World:
                 requested_output_tokens=output_tokens,
                 model_max_output_tokens=MODEL_MAX_OUTPUT,
                 choices=choices,
+                request_id=request_id,
             )
         )
 
