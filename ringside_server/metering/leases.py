@@ -238,9 +238,10 @@ class LeaseManager:
         """Record a finished call for the next report; returns what it will post (nano-USD)."""
         return self._reports.finish(ticket, call)
 
-    async def flush(self) -> None:
-        """One report round: every lease with something to report."""
-        await self._reports.flush()
+    async def flush(self, coalesce: bool = False) -> None:
+        """One report round: every lease with something to report (with `coalesce`, as the rounds'
+        loop does: only the reports that are due; see LeaseReports.flush)."""
+        await self._reports.flush(coalesce)
 
     async def sync(self) -> None:
         """Read-your-writes (DECISIONS.md 14): the calls this process has answered are recorded by
