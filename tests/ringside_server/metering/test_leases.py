@@ -397,6 +397,29 @@ async def test_a_free_models_lease_of_nothing_admits_its_calls_and_renews_ahead(
     assert sorted(core.reported_ids(tickets[0].lease.id)) == sorted(t.request_id for t in tickets)
 
 
+async def test_a_steady_callers_successor_is_asked_for_late_in_its_lease(
+    manager: LeaseManager, core: FakeCore, clock: FakeClock
+) -> None:
+    """A successor's window runs from its grant, so it is asked for at 3/4 of the calls or 4/5 of
+    the window, not at half: a steady caller is granted about one lease a window (issue 24)."""
+    free = call()
+    free.price.CopyFrom(common_pb2.Price())  # a lease of nothing: only its calls and window count
+    calls = [await ticket(manager, free) for _ in range(leases.LEASE_CALLS // 2 + 1)]
+    await manager.flush()  # reported: the lease is not held back by REPORT_LAG_LIMIT_S
+    clock.now += WINDOW_S / 2
+    calls.append(await ticket(manager, free))
+    for _ in range(10):
+        await asyncio.sleep(0)
+    assert len(core.sent(ACQUIRE)) == 1, "asked for its successor at half"
+    await manager.flush()
+    clock.now += WINDOW_S * (leases.AHEAD_AT_WINDOW - 0.5) + 0.001
+    calls.append(await ticket(manager, free))
+    for _ in range(10):  # the acquisition ahead runs in the background
+        await asyncio.sleep(0)
+    assert len(core.sent(ACQUIRE)) == 2
+    assert all(t.lease is calls[0].lease for t in calls)
+
+
 async def test_a_busy_callers_next_lease_asks_for_its_pace_up_to_the_cap(
     manager: LeaseManager, core: FakeCore, clock: FakeClock
 ) -> None:
