@@ -1,5 +1,5 @@
 """What one metered call costs the core, counted rather than timed: group commits, writes, lease
-grants per request, beside the gateway's CPU per request.
+grants and the core's gRPC calls by method per request, beside the gateway's CPU per request.
 
 Counts do not move with the machine's load (timings do, on a 2-core box shared with other work), so
 they tell a change to the hot path's shape apart from noise. Starts the fake upstream and one
@@ -32,6 +32,7 @@ COUNTERS = {
     "writes": "ringside_core_commit_batch_units_sum",
     "lease grants": "ringside_core_leases_granted_total",
 }
+RPC_COUNTER = re.compile(r'^ringside_grpc_requests_total\{[^}]*method="(\w+)"[^}]*\} ([0-9.e+]+)$', re.MULTILINE)
 WARMUP_S = 2.0
 
 
@@ -42,6 +43,9 @@ async def _counters(url: str) -> dict[str, float]:
     for label, name in COUNTERS.items():
         match = re.search(rf"^{name} ([0-9.e+]+)$", text, re.MULTILINE)
         found[label] = float(match.group(1)) if match else 0.0
+    # every gRPC call the core served, by method (edge → core round trips: reports, grants, ...)
+    for match in RPC_COUNTER.finditer(text):
+        found[f"rpc {match.group(1)}"] = found.get(f"rpc {match.group(1)}", 0.0) + float(match.group(2))
     return found
 
 
@@ -59,7 +63,7 @@ async def count(name: str, mode: str, rate_per_s: float, seconds: float, work_di
             load = await run_load(load_spec(gateway, mode, rate_per_s, seconds))
             after, cpu_after = await _counters(metrics_url), {role: cpu_seconds([pid]) for role, pid in pids.items()}
     answered = max(1, load.ok)
-    per_request = {label: (after[label] - before[label]) / answered for label in COUNTERS}
+    per_request = {label: (after[label] - before.get(label, 0.0)) / answered for label in after}
     for role in pids:
         per_request[f"{role} CPU ms"] = (cpu_after[role] - cpu_before[role]) * 1000 / answered
     per_request["answered"] = load.ok

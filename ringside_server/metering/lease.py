@@ -70,15 +70,19 @@ class Lease:
     def available_nano(self) -> int:
         return self.amount_nano - self.reserved_nano - self.used_nano
 
-    def spent_share(self, now: float) -> float:
-        """How much of this lease is gone: the larger share of its calls or money taken, or of its
-        window passed once two calls were taken (a slow caller's lease runs out by time)."""
-        spent = (self.reserved_nano + self.used_nano) / self.amount_nano if self.amount_nano else 0.0  # 0: free
-        taken = max(self.calls_taken / self.calls, spent)
+    def money_share(self) -> float:
+        """The share of its money reserved or used (0 for a free model's lease of nothing)."""
+        return (self.reserved_nano + self.used_nano) / self.amount_nano if self.amount_nano else 0.0
+
+    def calls_share(self) -> float:
+        return self.calls_taken / self.calls
+
+    def window_share(self, now: float) -> float:
+        """The share of its window passed, once two calls were taken (a slow caller's lease runs out
+        by time; a lease of one call says nothing of its caller's pace)."""
         if self.calls_taken < 2:
-            return taken
-        window = (now - self.granted_at) / max(1e-9, self.admit_until - self.granted_at)
-        return max(taken, window)
+            return 0.0
+        return (now - self.granted_at) / max(1e-9, self.admit_until - self.granted_at)
 
 
 def granted(response: metering_pb2.AcquireLeaseResponse, key: LeaseKey, asked_at: float, window_s: float) -> Lease:

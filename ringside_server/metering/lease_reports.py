@@ -1,7 +1,9 @@
 """Reporting the calls admitted under this edge's leases to the core, in batches.
 
 Admissions and finished calls (priced here with the same integer arithmetic as the core) are
-reported every FLUSH_EVERY_S, one report per lease at a time. A lease whose window has passed
+reported in rounds every FLUSH_EVERY_S, one report per lease at a time; a lease's report goes once
+REPORT_AT_ITEMS are waiting or the oldest has waited REPORT_AFTER_S, so a slow caller's calls share
+a report (and a core commit) instead of taking one each. A lease whose window has passed
 retires: its unused slots are given back at once, and it is closed (its unused rest released) once
 its last call is reported. Each admission and finished call is also in this process's journal
 (journal.py) until the core has acknowledged it, so that no answer waits for a report.
@@ -29,6 +31,14 @@ log = logging.getLogger("ringside.edge.leases")
 # reports were most of the core's commits; a read never waits for it (`sync`), and the journal
 # covers what a dying edge had not reported yet.
 FLUSH_EVERY_S = 0.05
+# A lease's report waits for company (issue 24, low rates): at 20 req/s a round held ~1 item, so
+# each call cost one report for its admission and often another for its finish — a gRPC call and a
+# core commit each. A report now goes once this many admissions and finished calls wait (a busy
+# lease: every round, as before) or the oldest has waited REPORT_AFTER_S: sent at most one round
+# later, it lands well inside lease.REPORT_LAG_LIMIT_S. A read never waits for it (`sync`), and the
+# journal covers what a dying edge had not reported yet.
+REPORT_AT_ITEMS = 8
+REPORT_AFTER_S = 0.1
 MAX_CALLS_PER_REPORT = 500
 MAX_PENDING_REPORTS = 50_000  # per lease; past it the oldest are dropped (the lease's expiry pays for them)
 SYNC_ROUNDS = 3  # reports a read may send for one lease (each up to MAX_CALLS_PER_REPORT calls)
@@ -73,20 +83,18 @@ class LeaseReports:
         while not stopping():
             await asyncio.sleep(FLUSH_EVERY_S)
             try:
-                await self.flush()
+                await self.flush(coalesce=True)
             except Exception:
                 log.exception("lease report round failed")
 
-    async def flush(self) -> None:
+    async def flush(self, coalesce: bool = False) -> None:
+        """One report round: every lease with something to report — or, with `coalesce` (the
+        rounds' loop), only those whose reports are due (REPORT_AT_ITEMS, REPORT_AFTER_S)."""
         now = time.monotonic()
         for lease in self.open:
             if not lease.retired and now >= lease.admit_until:
                 self._retire(lease)
-        due = [
-            lease
-            for lease in self.open
-            if lease.reports or lease.admissions or (lease.retired and (lease.in_flight == 0 or not lease.retire_told))
-        ]
+        due = [lease for lease in self.open if _due(lease, now, coalesce)]
         if due:
             await asyncio.gather(*(self.report(lease) for lease in due))
         if self.journal is not None:
@@ -155,3 +163,15 @@ class LeaseReports:
             self._retire(lease)
         elif response.closed or (finished and lease.dropped):
             self.open.discard(lease)
+
+
+def _due(lease: Lease, now: float, coalesce: bool) -> bool:
+    """Whether `lease` has a report to send this round."""
+    if lease.retired and (lease.in_flight == 0 or not lease.retire_told):
+        return True  # to close it, or give its untaken slots back: another edge may be waiting on them
+    waiting = len(lease.reports) + len(lease.admissions)
+    if not waiting:
+        return False
+    if not coalesce or waiting >= REPORT_AT_ITEMS:
+        return True
+    return lease.unreported_since is None or now - lease.unreported_since >= REPORT_AFTER_S

@@ -226,6 +226,35 @@ async def test_a_report_the_core_could_not_take_is_sent_again(manager: LeaseMana
     assert core.reported_ids() == [admitted.request_id]
 
 
+async def test_a_slow_callers_calls_share_one_report(manager: LeaseManager, core: FakeCore, clock: FakeClock) -> None:
+    """At a low rate the report rounds wait for company (issue 24): a lone call's admission and its
+    finish go in one report once the oldest has waited REPORT_AFTER_S, not one report each."""
+    admitted = await ticket(manager)
+    await manager.flush(coalesce=True)
+    assert core.reports() == []  # admitted just now: it waits for the next call or REPORT_AFTER_S
+    clock.now += lease_reports.REPORT_AFTER_S / 2
+    manager.finish(admitted, outcome())
+    await manager.flush(coalesce=True)
+    assert core.reports() == []
+    clock.now += lease_reports.REPORT_AFTER_S / 2 + 0.001  # the admission has now waited REPORT_AFTER_S
+    await manager.flush(coalesce=True)
+    (report,) = core.reports()
+    assert [c.request_id for c in report.admitted] == [c.request_id for c in report.calls] == [admitted.request_id]
+    assert lease_reports.REPORT_AFTER_S + lease_reports.FLUSH_EVERY_S < leases.REPORT_LAG_LIMIT_S
+
+
+async def test_a_busy_leases_report_goes_every_round(manager: LeaseManager, core: FakeCore) -> None:
+    """REPORT_AT_ITEMS admissions and finished calls waiting: the round sends them at once."""
+    tickets = [await ticket(manager) for _ in range(lease_reports.REPORT_AT_ITEMS // 2)]
+    await manager.flush(coalesce=True)
+    assert core.reports() == []
+    for admitted in tickets:
+        manager.finish(admitted, outcome())
+    await manager.flush(coalesce=True)
+    (report,) = core.reports()
+    assert len(report.admitted) == len(report.calls) == len(tickets)
+
+
 async def test_a_call_is_reported_admitted_before_it_finishes(manager: LeaseManager, core: FakeCore) -> None:
     """Admissions go out with the next report (issue 14): if this edge dies with the call open, the
     core posts the call at its estimate and releases the lease's other slots."""
@@ -366,6 +395,29 @@ async def test_a_free_models_lease_of_nothing_admits_its_calls_and_renews_ahead(
         manager.finish(t, outcome())
     await flush_until_quiet(manager, core)
     assert sorted(core.reported_ids(tickets[0].lease.id)) == sorted(t.request_id for t in tickets)
+
+
+async def test_a_steady_callers_successor_is_asked_for_late_in_its_lease(
+    manager: LeaseManager, core: FakeCore, clock: FakeClock
+) -> None:
+    """A successor's window runs from its grant, so it is asked for at 3/4 of the calls or 4/5 of
+    the window, not at half: a steady caller is granted about one lease a window (issue 24)."""
+    free = call()
+    free.price.CopyFrom(common_pb2.Price())  # a lease of nothing: only its calls and window count
+    calls = [await ticket(manager, free) for _ in range(leases.LEASE_CALLS // 2 + 1)]
+    await manager.flush()  # reported: the lease is not held back by REPORT_LAG_LIMIT_S
+    clock.now += WINDOW_S / 2
+    calls.append(await ticket(manager, free))
+    for _ in range(10):
+        await asyncio.sleep(0)
+    assert len(core.sent(ACQUIRE)) == 1, "asked for its successor at half"
+    await manager.flush()
+    clock.now += WINDOW_S * (leases.AHEAD_AT_WINDOW - 0.5) + 0.001
+    calls.append(await ticket(manager, free))
+    for _ in range(10):  # the acquisition ahead runs in the background
+        await asyncio.sleep(0)
+    assert len(core.sent(ACQUIRE)) == 2
+    assert all(t.lease is calls[0].lease for t in calls)
 
 
 async def test_a_busy_callers_next_lease_asks_for_its_pace_up_to_the_cap(
