@@ -48,7 +48,7 @@ from core.domain.webhooks import (
 from core.store.assistants import STATEMENTS as ASSISTANT_STATEMENTS
 from core.store.batch_records import STATEMENTS as BATCH_STATEMENTS
 from core.store.billing_records import STATEMENTS as BILLING_STATEMENTS
-from core.store.driver_sql import TupleRows
+from core.store.driver_sql import TupleRows, unnest_update
 from core.store.erasure import LATE_STATEMENTS as ERASURE_LATE_STATEMENTS
 from core.store.erasure import STATEMENTS as ERASURE_STATEMENTS
 from core.store.rag_migrations import STATEMENTS as RAG_MIGRATION_STATEMENTS
@@ -469,6 +469,10 @@ _TUPLE_ROWS: dict[type, tuple[tuple[str, ...], Callable[[Any], tuple[Any, ...]]]
     UsageRecord: (USAGE_KEYS, usage_values),
     HoldStateChange: (("b_state", "b_resolved_at", "b_id"), attrgetter("state", "resolved_at", "hold_id")),
 }
+# PostgreSQL runs a commit's hold state changes as one UPDATE … FROM unnest (driver_sql.execute_many).
+unnest_update(
+    _STATEMENTS[HoldStateChange][0], HOLDS, {"b_state": "state", "b_resolved_at": "resolved_at"}, ("b_id", "id")
+)
 
 
 def grouped_statements(records: Iterable[object]) -> list[tuple[Executable, list[Any]]]:
