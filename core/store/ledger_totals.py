@@ -57,21 +57,9 @@ def add(connection: Connection, transfers: Iterable[Transfer]) -> None:
         return
     if connection.dialect.name == "postgresql":
         ordered = sorted(moved.items())
-        connection.exec_driver_sql(
-            _ADD_PG,
-            tuple(
-                map(
-                    array_literal,
-                    (
-                        [key[0] for key, _ in ordered],
-                        [key[1] for key, _ in ordered],
-                        [key[2] for key, _ in ordered],
-                        [sums[0] for _, sums in ordered],
-                        [sums[1] for _, sums in ordered],
-                    ),
-                )
-            ),
-        )
+        columns: list[list[object]] = [[key[index] for key, _ in ordered] for index in range(3)]
+        columns += [[sums[index] for _, sums in ordered] for index in range(2)]
+        connection.exec_driver_sql(_ADD_PG, tuple(array_literal(column) for column in columns))
         return
     rows = [
         {"ledger_account": key[0], "period_start": key[1], "kind": key[2], "debit_nano": d, "credit_nano": c}
