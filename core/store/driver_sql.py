@@ -15,9 +15,10 @@ from collections.abc import Callable, Sequence
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import BigInteger, Boolean, Connection, Integer, String, Text
+from sqlalchemy import BigInteger, Boolean, Column, Connection, Integer, String, Table, Text
 from sqlalchemy.sql import ClauseElement, Executable
 from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.dml import Insert
 from sqlmodel.sql.sqltypes import AutoString
 
 # Types the drivers bind unchanged: SQLAlchemy's processors for them only repeat what sqlite3 and
@@ -91,13 +92,151 @@ class TupleRows(list[tuple[Any, ...]]):
         self.keys = keys
 
 
+# PostgreSQL: one statement for all of a commit's rows of a type, each column one array parameter
+# (`unnest`), instead of executemany's statement per row (psycopg's per-row work was most of the
+# writer's CPU). Strings go as text[]: a cast to varchar(n)[] would cut a long value silently, where
+# the column's own assignment cast raises as the row's insert does.
+_ARRAY_TYPES: dict[type, str] = {
+    AutoString: "text",
+    String: "text",
+    Text: "text",
+    BigInteger: "bigint",
+    Integer: "integer",
+    Boolean: "boolean",
+}
+# id(statement) → its unnest SQL, or None: executemany
+_unnest_cache: dict[tuple[int, tuple[str, ...]], str | None] = {}
+# id(update statement) → its unnest SQL (`unnest_update`), its keys in the rows' order
+_unnest_updates: dict[int, tuple[tuple[str, ...], str]] = {}
+
+
+def _array_type(column: Column[Any]) -> str | None:
+    return _ARRAY_TYPES.get(type(column.type))
+
+
+def unnest_insert_sql(table: Table, keys: Sequence[str], tail: str = "") -> str | None:
+    """`INSERT INTO table (keys) SELECT * FROM unnest(%s::type[], …) tail`, or None when a column
+    is not of a plain type."""
+    types = [_array_type(table.c[key]) if key in table.c else None for key in keys]
+    if any(kind is None for kind in types):
+        return None
+    arrays = ", ".join(f"%s::{kind}[]" for kind in types)
+    return f"INSERT INTO {table.name} ({', '.join(keys)}) SELECT * FROM unnest({arrays}){tail}"
+
+
+def unnest_update(statement: Executable, table: Table, sets: dict[str, str], where: tuple[str, str]) -> None:
+    """Register PostgreSQL's one-statement form of `statement` (an UPDATE … SET column = :key …
+    WHERE column = :key, run for TupleRows): `sets` maps each row key to the column it sets,
+    `where` is (row key, key column). Rows that name one key twice keep executemany (an UPDATE …
+    FROM would apply only one of them)."""
+    keys = (*sets, where[0])
+    columns = (*sets.values(), where[1])
+    types = [_array_type(table.c[column]) for column in columns]
+    assert all(types), "unnest_update: columns of plain types only"
+    arrays = ", ".join(f"%s::{kind}[]" for kind in types)
+    assignments = ", ".join(f"{column} = v.{column}" for column in sets.values())
+    sql = (
+        f"UPDATE {table.name} SET {assignments} FROM unnest({arrays}) AS v({', '.join(columns)}) "
+        f"WHERE {table.name}.{where[1]} = v.{where[1]}"
+    )
+    _unnest_updates[id(statement)] = (keys, sql)
+
+
+def _unnest(connection: Connection, statement: Executable, keys: tuple[str, ...], rows: Sequence[Any]) -> bool:
+    """Run the rows (TupleRows, or dicts with `keys`) as one PostgreSQL statement, if `statement`
+    has such a form; False if not."""
+    tuples = isinstance(rows, TupleRows)
+    update = _unnest_updates.get(id(statement))
+    if update is not None:
+        if not tuples or update[0] != keys:
+            return False
+        if len({row[-1] for row in rows}) != len(rows):  # one row twice: executemany's order decides
+            return False
+        sql: str | None = update[1]
+    else:
+        cache_key = (id(statement), keys)
+        if cache_key in _unnest_cache:
+            sql = _unnest_cache[cache_key]
+        else:
+            sql = None
+            if isinstance(statement, Insert) and _plain_insert(statement):
+                table = statement.table
+                assert isinstance(table, Table)
+                # every column named: SQLAlchemy would fill a missing one's Python-side default
+                if set(keys) == set(table.c.keys()):
+                    sql = unnest_insert_sql(table, keys)
+            if len(_unnest_cache) < _CACHE_MAX:
+                _unnest_cache[cache_key] = sql
+    if sql is None:
+        return False
+    if not tuples:
+        if len(keys) == 1:
+            return False
+        rows = list(map(itemgetter(*keys), rows))
+    connection.exec_driver_sql(sql, tuple(map(array_literal, zip(*rows, strict=True))))
+    return True
+
+
+_NONE = type(None)
+_NEEDS_ESCAPE = re.compile(r'["\\]')
+
+
+def array_literal(column: Sequence[Any]) -> str | list[Any]:
+    """One column's values as PostgreSQL's array literal (`{1,NULL,3}`, `{"a","b"}`), built with
+    joins in C: psycopg's own list dumper runs Python per element, and at a commit's thousands of
+    rows that was most of the writer's CPU. Values of the types the statements bind unchanged (str,
+    int, bool, None); any other type goes to psycopg as a list, dumped as before. The statements cast
+    each parameter (`%s::bigint[]`), so the literal is read as the array it spells."""
+    kinds = set(map(type, column))
+    kinds.discard(_NONE)
+    if len(kinds) != 1:
+        return list(column) if kinds else "{" + ",".join(["NULL"] * len(column)) + "}"
+    kind = kinds.pop()
+    if kind is int:
+        values: Sequence[Any] = column
+        if None in column:
+            values = ["NULL" if value is None else value for value in column]
+        return "{" + ",".join(map(str, values)) + "}"
+    if kind is bool:
+        return "{" + ",".join(["NULL" if value is None else "t" if value else "f" for value in column]) + "}"
+    if kind is not str:
+        return list(column)
+    if None in column:
+        # NULL unquoted; every string quoted, so "NULL" the string stays a string
+        quoted = ["NULL" if value is None else '"' + _escape(value) + '"' for value in column]
+        return "{" + ",".join(quoted) + "}"
+    joined = '","'.join(column)
+    if _NEEDS_ESCAPE.search(joined):
+        joined = '","'.join(map(_escape, column))
+    return '{"' + joined + '"}'
+
+
+def _escape(value: str) -> str:
+    """An element inside double quotes: backslash and double quote backslash-escaped."""
+    return value.replace("\\", "\\\\").replace('"', '\\"')
+
+
+def _plain_insert(statement: Insert) -> bool:
+    """An INSERT of the rows' values alone: no ON CONFLICT, RETURNING, SELECT or multi-VALUES."""
+    return (
+        statement._post_values_clause is None
+        and not statement._returning
+        and statement.select is None
+        and not statement._multi_values
+        and not statement._values
+    )
+
+
 def execute_many(connection: Connection, statement: Executable, rows: Sequence[Any]) -> None:
     """Run `statement` once per row, as the driver's executemany when the statement allows it.
     Rows are dicts — like SQLAlchemy's executemany, the first row's keys decide the statement's
     parameters (the rows of one record type come from one row function, so they all have the same
-    keys) — or a `TupleRows`."""
+    keys) — or a `TupleRows`. On PostgreSQL, the rows of a plain INSERT naming every column, or
+    TupleRows of a registered UPDATE (`unnest_update`), go as one statement whatever their number."""
     tuples = isinstance(rows, TupleRows)
     keys = rows.keys if isinstance(rows, TupleRows) else tuple(rows[0])
+    if len(rows) > 1 and connection.dialect.name == "postgresql" and _unnest(connection, statement, keys, rows):
+        return
     cache_key = (id(statement), connection.dialect.name, keys, tuples)
     if cache_key in _cache:
         compiled = _cache[cache_key]

@@ -17,18 +17,27 @@ from sqlalchemy import ColumnElement, Connection, func, literal, or_, select, te
 from core.domain import ledger
 from core.domain.entities import Transfer
 from core.store.among import among
+from core.store.driver_sql import array_literal
 from core.store.tables import LEDGER_TOTALS, TRANSFERS
 
 _Key = tuple[str, int, str]
 
 # One statement for SQLite (≥ 3.24) and PostgreSQL alike. Rows are added in key order: two cores
 # adding to the same rows (scale-out) then lock them in the same order and cannot deadlock.
-_ADD = text(
-    "INSERT INTO ledger_totals (ledger_account, period_start, kind, debit_nano, credit_nano) "
-    "VALUES (:ledger_account, :period_start, :kind, :debit_nano, :credit_nano) "
+_ON_CONFLICT = (
     "ON CONFLICT (ledger_account, period_start, kind) DO UPDATE SET "
     "debit_nano = ledger_totals.debit_nano + excluded.debit_nano, "
     "credit_nano = ledger_totals.credit_nano + excluded.credit_nano"
+)
+_ADD = text(
+    "INSERT INTO ledger_totals (ledger_account, period_start, kind, debit_nano, credit_nano) "
+    "VALUES (:ledger_account, :period_start, :kind, :debit_nano, :credit_nano) " + _ON_CONFLICT
+)
+# PostgreSQL: every row of the commit in one statement, each column one array (the keys are unique:
+# no row meets ON CONFLICT twice), unnest keeping their order.
+_ADD_PG = (
+    "INSERT INTO ledger_totals (ledger_account, period_start, kind, debit_nano, credit_nano) "
+    "SELECT * FROM unnest(%s::text[], %s::bigint[], %s::text[], %s::bigint[], %s::bigint[]) " + _ON_CONFLICT
 )
 
 
@@ -45,6 +54,12 @@ def add(connection: Connection, transfers: Iterable[Transfer]) -> None:
     """Add `transfers` to the totals, in the caller's transaction (the one inserting them)."""
     moved = deltas(transfers)
     if not moved:
+        return
+    if connection.dialect.name == "postgresql":
+        ordered = sorted(moved.items())
+        columns: list[list[object]] = [[key[index] for key, _ in ordered] for index in range(3)]
+        columns += [[sums[index] for _, sums in ordered] for index in range(2)]
+        connection.exec_driver_sql(_ADD_PG, tuple(array_literal(column) for column in columns))
         return
     rows = [
         {"ledger_account": key[0], "period_start": key[1], "kind": key[2], "debit_nano": d, "credit_nano": c}

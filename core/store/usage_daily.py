@@ -19,6 +19,7 @@ from sqlalchemy import Connection, case, func, select, text
 
 from core.domain.entities import NOT_REQUESTS, UsageCorrection, UsageRecord
 from core.store.among import among
+from core.store.driver_sql import array_literal
 from core.store.tables import USAGE, USAGE_DAILY
 
 DAY_S = 86_400
@@ -28,13 +29,19 @@ SUMMED = ("cost_nano", "posted_nano", "request_count", "input_tokens", "output_t
 
 # One statement for SQLite (≥ 3.24) and PostgreSQL; rows added in key order, so two cores adding
 # to the same rows lock them in the same order and cannot deadlock (as ledger_totals does).
-_ADD = text(
-    "INSERT INTO usage_daily (account_id, livemode, day, customer_id, model_ref, period_start, "
-    + ", ".join(SUMMED)
-    + ") VALUES (:account_id, :livemode, :day, :customer_id, :model_ref, :period_start, "
-    + ", ".join(f":{name}" for name in SUMMED)
-    + ") ON CONFLICT (account_id, livemode, day, customer_id, model_ref, period_start) DO UPDATE SET "
+_COLUMNS = "account_id, livemode, day, customer_id, model_ref, period_start, " + ", ".join(SUMMED)
+_ON_CONFLICT = (
+    " ON CONFLICT (account_id, livemode, day, customer_id, model_ref, period_start) DO UPDATE SET "
     + ", ".join(f"{name} = usage_daily.{name} + excluded.{name}" for name in SUMMED)
+)
+_ADD = text(
+    f"INSERT INTO usage_daily ({_COLUMNS}) VALUES (:account_id, :livemode, :day, :customer_id, :model_ref, "
+    ":period_start, " + ", ".join(f":{name}" for name in SUMMED) + ")" + _ON_CONFLICT
+)
+# PostgreSQL: the commit's rows in one statement, a column an array (keys unique, order kept).
+_ADD_PG = (
+    f"INSERT INTO usage_daily ({_COLUMNS}) SELECT * FROM unnest(%s::text[], %s::boolean[], %s::bigint[], "
+    "%s::text[], %s::text[], %s::bigint[], " + ", ".join("%s::bigint[]" for _ in SUMMED) + ")" + _ON_CONFLICT
 )
 
 
@@ -100,6 +107,16 @@ def deltas(connection: Connection, records: Iterable[object]) -> dict[_Key, list
 
 def add(connection: Connection, moved: dict[_Key, list[int]]) -> None:
     """Add `deltas(...)` to the aggregates, in the caller's transaction (the one writing the records)."""
+    if moved and connection.dialect.name == "postgresql":
+        ordered = sorted(moved.items())
+        keys = [key for key, _ in ordered]
+        sums = [values for _, values in ordered]
+        connection.exec_driver_sql(
+            _ADD_PG,
+            tuple(array_literal([key[index] for key in keys]) for index in range(6))
+            + tuple(array_literal([values[index] for values in sums]) for index in range(len(SUMMED))),
+        )
+        return
     rows = [
         {
             "account_id": key[0],

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import sqlalchemy as sa
 
-from core.domain.entities import HoldStateChange, Transfer, UsageRecord
+from core.domain.entities import HoldStateChange, LeaseAdmission, Transfer, UsageRecord
 from core.store import records
 from core.store.driver_sql import TupleRows, execute_many
 from core.store.tables import TRANSFERS, USAGE
@@ -48,3 +50,10 @@ def test_tuple_rows_land_as_dict_rows_do() -> None:
         assert stored == {**records.transfer_row(transfer), "livemode": True}
         stored_usage = connection.execute(sa.select(USAGE)).one()._asdict()
         assert stored_usage == records.usage_row(usage)
+
+
+def test_lease_admission_rows_are_their_dicts() -> None:
+    admission = LeaseAdmission("req_1", "l_1", "fc:x", "openai", 5, 6)
+    ((_, rows),) = records.grouped_statements([admission])
+    assert isinstance(rows, TupleRows)
+    assert dict(zip(rows.keys, rows[0], strict=True)) == dataclasses.asdict(admission)
