@@ -191,6 +191,25 @@ class _Load:
         return ids
 
 
+def _kill_core_b_mid_load(stack: Stack, core_b: subprocess.Popen[bytes], load: _Load, accounts: int) -> float:
+    """Once every account was answered and 12 calls completed, SIGKILLs core-b; waits for core-a's
+    takeover and for every customer's cap to refuse; → when it was killed (time.monotonic)."""
+    wait_until(lambda: {i for i, *_ in load.completed} == set(range(accounts)), 60, "calls on both cores")
+    wait_until(lambda: len(load.completed) >= 12, 60, "12 calls")
+    core_a_log = stack.data_dir / "core.log"
+    taken_before = core_a_log.read_text(errors="replace").count("serving 128 more partitions")
+    core_b.kill()  # SIGKILL mid-load
+    killed_at = time.monotonic()
+    core_b.wait()
+    wait_until(
+        lambda: core_a_log.read_text(errors="replace").count("serving 128 more partitions") > taken_before,
+        60,
+        "takeover",
+    )
+    wait_until(lambda: len(load.capped) == accounts, 180, "every customer's cap")
+    return killed_at
+
+
 def test_two_active_cores_serve_their_accounts_and_the_survivor_takes_over(
     two_cores: tuple[Stack, int],
 ) -> None:
@@ -202,19 +221,7 @@ def test_two_active_cores_serve_their_accounts_and_the_survivor_takes_over(
         load = _Load(stack, accounts, [stack.base_url, stack.start_edge()])
         load.start()
         try:
-            wait_until(lambda: {i for i, *_ in load.completed} == set(range(len(accounts))), 60, "calls on both cores")
-            wait_until(lambda: len(load.completed) >= 12, 60, "12 calls")
-            core_a_log = stack.data_dir / "core.log"
-            taken_before = core_a_log.read_text(errors="replace").count("serving 128 more partitions")
-            core_b.kill()  # SIGKILL mid-load
-            killed_at = time.monotonic()
-            core_b.wait()
-            wait_until(
-                lambda: core_a_log.read_text(errors="replace").count("serving 128 more partitions") > taken_before,
-                60,
-                "takeover",
-            )
-            wait_until(lambda: len(load.capped) == len(accounts), 180, "every customer's cap")
+            killed_at = _kill_core_b_mid_load(stack, core_b, load, len(accounts))
         finally:
             load.join()
         load.report("SIGKILL", killed_at)
@@ -264,19 +271,7 @@ def test_a_cores_death_under_per_call_authorizes_leaves_no_hold_of_a_refused_cal
         load = _Load(stack, accounts, [url for url, _ in edges])
         load.start()
         try:
-            wait_until(lambda: {i for i, *_ in load.completed} == set(range(len(accounts))), 60, "calls on both cores")
-            wait_until(lambda: len(load.completed) >= 12, 60, "12 calls")
-            core_a_log = stack.data_dir / "core.log"
-            taken_before = core_a_log.read_text(errors="replace").count("serving 128 more partitions")
-            core_b.kill()  # SIGKILL mid-load
-            killed_at = time.monotonic()
-            core_b.wait()
-            wait_until(
-                lambda: core_a_log.read_text(errors="replace").count("serving 128 more partitions") > taken_before,
-                60,
-                "takeover",
-            )
-            wait_until(lambda: len(load.capped) == len(accounts), 180, "every customer's cap")
+            killed_at = _kill_core_b_mid_load(stack, core_b, load, len(accounts))
         finally:
             load.join()
         load.report("SIGKILL (per-call path)", killed_at)
