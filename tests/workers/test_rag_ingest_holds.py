@@ -17,6 +17,7 @@ import asyncio
 import dataclasses
 import pathlib
 from collections.abc import AsyncIterator, Iterator
+from typing import Any
 
 import pytest
 from temporalio.testing import ActivityEnvironment
@@ -66,7 +67,7 @@ def _hold(stack: Stack, request_id: str) -> tuple[str, int | None]:
 
 async def _admitted(core: CoreClient, job: pb.IngestJobResponse, model_ref: str, bound: int) -> str:
     """A hold placed as an ingest attempt places it (the attaching key, the model's price): its id."""
-    return await IngestHolds(core).admit(job.file, job.store, load_catalog()[model_ref], bound)
+    return await IngestHolds(core).admit(job.file, job.store, load_catalog()[model_ref], bound, holds.new_hold_id())
 
 
 def _attached(stack: Stack, key: str, content: bytes) -> tuple[str, str]:
@@ -213,3 +214,43 @@ async def test_a_media_reads_hold_left_unsettled_is_settled_by_the_next_attempt_
     usage = stack.query("SELECT input_tokens, output_tokens FROM usage_records WHERE request_id = ?", left)
     assert (str(state), [(int(a), int(b)) for a, b in usage]) == ("settled", [(details[2], details[4])])
     assert _open_holds(stack, _account_of(stack, left)) == []
+
+
+@pytest.mark.parametrize("placed", [True, False])
+async def test_an_authorize_cut_off_in_flight_is_settled_by_the_next_attempt(
+    core_stack: Stack, core: CoreClient, monkeypatch: pytest.MonkeyPatch, placed: bool
+) -> None:
+    """A migration batch's Authorize whose answer never came back (its core died after writing the
+    hold, or before): the hold's id was in the heartbeat before it was asked for, so the next attempt
+    settles it — at nothing, no call ran under it — instead of leaving it to expire at its reserve;
+    one never placed is nothing to settle."""
+    stack = core_stack
+    key = stack.new_account()["test"]
+    store_id, file_id = _attached(stack, key, b"A store whose core dies.")
+    job = await core.internal(core.vector_stores.GetIngestJob, pb.IngestJobRequest(store_id=store_id, file_id=file_id))
+    real = core.internal
+
+    async def cut_off(method: Any, request: Any, *args: Any, **kwargs: Any) -> Any:
+        if method == core.metering.Authorize:
+            if placed:
+                await real(method, request, *args, **kwargs)  # written by the core, the answer lost
+            raise RingsideError("service_unavailable", "The Ringside core is unreachable; retry shortly.")
+        return await real(method, request, *args, **kwargs)
+
+    monkeypatch.setattr(core, "internal", cut_off)
+    attempt = OpenHold(core)
+    model = load_catalog()[LOCAL_MODEL_REF]
+    with pytest.raises(RingsideError):
+        await attempt.admit(
+            key_id=job.file.key_id, customer_id=job.store.customer_id, model=model, input_tokens_bound=900
+        )
+    details = attempt.details()  # the attempt's last heartbeat
+    monkeypatch.undo()
+    assert details[1].startswith("req_") and details[2] == 0
+    found = stack.query("SELECT state FROM holds WHERE id = ?", details[1])
+    assert [str(row[0]) for row in found] == (["open"] if placed else [])
+    await settle_previous(core, details)  # the next attempt, first thing
+    found = stack.query("SELECT state FROM holds WHERE id = ?", details[1])
+    assert [str(row[0]) for row in found] == (["settled"] if placed else [])
+    account = str(stack.query("SELECT account_id FROM api_keys WHERE id = ?", job.file.key_id)[0][0])
+    assert _open_holds(stack, account) == []

@@ -30,7 +30,7 @@ from ringside_server.errors import RingsideError
 from ringside_server.file_store import FileStore
 from ringside_server.providers.catalog.load import CatalogModel, load_catalog
 from workers.rag_ingest.embedding import IngestEmbedding
-from workers.rag_ingest.holds import IngestHolds, OpenHold, Refused, heartbeat, resumes_after
+from workers.rag_ingest.holds import IngestHolds, OpenHold, Refused, heartbeat, new_hold_id, resumes_after
 from workers.rag_ingest.media import MediaReader, Payer
 from workers.rag_ingest.migration_activities import MigrationActivities, target_of
 from workers.rag_ingest.rebuild import Rebuilder
@@ -209,9 +209,12 @@ class IngestActivities:
         if rest:  # (none: an attempt that wrote every chunk failed after, e.g. at its settle)
             counted = sum(chunk.token_count + SPECIAL_TOKENS for chunk in rest)
             bound = IngestEmbedding.bound(model, [chunk.text for chunk in rest], counted)
+            chosen = new_hold_id()
+            heartbeat(done, chosen, 0, model.name)  # before it is asked for: an answer cut off is settled next
             try:
-                admitted = await self._holds.admit(attached, store, model, bound)
+                admitted = await self._holds.admit(attached, store, model, bound, chosen)
             except Refused as refused:
+                heartbeat(done)  # refused: no hold was placed
                 return _failed("server_error", f"The embedding was refused: {refused}")
             try:
                 for start in range(done, len(chunks), EMBED_BATCH):

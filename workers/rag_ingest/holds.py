@@ -5,7 +5,10 @@ it used through a core's takeover (`settle_retried`). One a core still refuses a
 is not left to expire at its whole reserve (DECISIONS 25): the hold travels in the attempt's
 heartbeat — `(next chunk, hold id, input tokens, upstream model, output tokens, audio input
 tokens)`, ids and counts only — and the next attempt settles it at that usage before it admits
-anything (`settle_previous`)."""
+anything (`settle_previous`). The hold's id is chosen here and heartbeated before the Authorize is
+sent (`AuthorizeRequest.request_id`): an Authorize cut off by a core's death is resent under it by
+the routing, and one whose answer never came back is still settled by the next attempt (a hold that
+was never placed is `not_found`: nothing to settle)."""
 
 from __future__ import annotations
 
@@ -19,6 +22,7 @@ from ringside.core.v1 import common_pb2, metering_pb2
 from ringside.core.v1 import vector_stores_pb2 as pb
 from ringside_server.core_client import CoreClient
 from ringside_server.errors import RingsideError
+from ringside_server.ids import new_id
 from ringside_server.metering.settlement import SettleOutcome, price_of, settle_retried
 from ringside_server.providers.catalog.load import CatalogModel
 
@@ -39,12 +43,15 @@ async def authorize_embedding(
     model: CatalogModel,
     input_tokens_bound: int,
     output_tokens: int = 0,
+    hold_id: str = "",
 ) -> str:
     """A metered call of the rag role admitted (a hold placed) as `key_id`'s, attributed to
-    `customer_id`: its hold id. Raises Refused."""
+    `customer_id`, under `hold_id` (`new_hold_id`; a resent Authorize returns the same hold): its
+    hold id. Raises Refused."""
     decision = await core.internal(
         core.metering.Authorize,
         metering_pb2.AuthorizeRequest(
+            request_id=hold_id or new_hold_id(),
             key_id=key_id,
             customer_ref=customer_id,
             model_ref=model.ref,
@@ -59,6 +66,11 @@ async def authorize_embedding(
     if not decision.allowed:
         raise Refused(decision.denial.code, decision.denial.message)
     return str(decision.request_id)
+
+
+def new_hold_id() -> str:
+    """The id a hold is placed under, chosen before it is asked for (`req_…`)."""
+    return new_id("req")
 
 
 def resumes_after(details: Sequence[Any]) -> int:
@@ -77,10 +89,15 @@ async def settle_hold(
 ) -> None:
     """Settles a hold with what was used under it, riding out a core away for a few seconds (a
     takeover); raises when the core stays unreachable (the hold is still open)."""
-    await settle_retried(
-        core,
-        metering_pb2.SettleRequest(request_id=hold_id, usage=usage, outcome=outcome, upstream_model=upstream_model),
-    )
+    try:
+        await settle_retried(
+            core,
+            metering_pb2.SettleRequest(request_id=hold_id, usage=usage, outcome=outcome, upstream_model=upstream_model),
+        )
+    except RingsideError as error:
+        if error.code != "not_found":
+            raise
+        # never placed: its Authorize was cut off before the core wrote it (or was refused)
 
 
 async def settle_previous(core: CoreClient, details: Sequence[Any]) -> None:
@@ -132,18 +149,25 @@ class OpenHold:
         input_tokens_bound: int,
         output_tokens: int = 0,
     ) -> None:
-        """A new hold, once the one still open is settled (raises while it cannot be)."""
+        """A new hold, once the one still open is settled (raises while it cannot be). Its id is in
+        the heartbeat before it is asked for: an answer cut off leaves it for the next attempt."""
         await self.settle_open()
-        self.hold_id = await authorize_embedding(
-            self._core,
-            key_id=key_id,
-            customer_id=customer_id,
-            model=model,
-            input_tokens_bound=input_tokens_bound,
-            output_tokens=output_tokens,
-        )
-        self.upstream_model, self.usage = model.name, common_pb2.TokenCounts()
+        self.hold_id, self.upstream_model, self.usage = new_hold_id(), model.name, common_pb2.TokenCounts()
         self.beat()
+        try:
+            await authorize_embedding(
+                self._core,
+                key_id=key_id,
+                customer_id=customer_id,
+                model=model,
+                input_tokens_bound=input_tokens_bound,
+                output_tokens=output_tokens,
+                hold_id=self.hold_id,
+            )
+        except Refused:
+            self.hold_id, self.upstream_model = "", ""  # refused: no hold was placed
+            self.beat()
+            raise
 
     def used(self, usage: common_pb2.TokenCounts) -> None:
         """What the call used (known once it answered): what the hold is settled with."""
@@ -174,11 +198,18 @@ class IngestHolds:
     def __init__(self, core: CoreClient) -> None:
         self._core = core
 
-    async def admit(self, attached: pb.StoreFile, store: pb.VectorStore, model: CatalogModel, bound: int) -> str:
-        """The embedding admitted as a call of the attaching key, attributed to the store's owner:
-        its hold id. Raises Refused."""
+    async def admit(
+        self, attached: pb.StoreFile, store: pb.VectorStore, model: CatalogModel, bound: int, hold_id: str
+    ) -> str:
+        """The embedding admitted as a call of the attaching key, attributed to the store's owner,
+        under `hold_id` (heartbeated before: `new_hold_id`): its hold id. Raises Refused."""
         return await authorize_embedding(
-            self._core, key_id=attached.key_id, customer_id=store.customer_id, model=model, input_tokens_bound=bound
+            self._core,
+            key_id=attached.key_id,
+            customer_id=store.customer_id,
+            model=model,
+            input_tokens_bound=bound,
+            hold_id=hold_id,
         )
 
     async def settle(self, hold_id: str, upstream_model: str, tokens: int, outcome: SettleOutcome) -> None:
