@@ -173,8 +173,14 @@ def _unnest(connection: Connection, statement: Executable, keys: tuple[str, ...]
         if len(keys) == 1:
             return False
         rows = list(map(itemgetter(*keys), rows))
-    connection.exec_driver_sql(sql, tuple(map(array_literal, zip(*rows, strict=True))))
+    execute_columns(connection, sql, rows)
     return True
+
+
+def execute_columns(connection: Connection, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+    """PostgreSQL: `sql` (its `%s::type[]` parameters in the rows' column order) run once for all
+    `rows`, each column sent as one array literal (`array_literal`)."""
+    connection.exec_driver_sql(sql, tuple(map(array_literal, zip(*rows, strict=True))))
 
 
 _NONE = type(None)

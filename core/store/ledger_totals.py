@@ -17,7 +17,7 @@ from sqlalchemy import ColumnElement, Connection, func, literal, or_, select, te
 from core.domain import ledger
 from core.domain.entities import Transfer
 from core.store.among import among
-from core.store.driver_sql import array_literal
+from core.store.driver_sql import execute_columns
 from core.store.tables import LEDGER_TOTALS, TRANSFERS
 
 _Key = tuple[str, int, str]
@@ -56,10 +56,7 @@ def add(connection: Connection, transfers: Iterable[Transfer]) -> None:
     if not moved:
         return
     if connection.dialect.name == "postgresql":
-        ordered = sorted(moved.items())
-        columns: list[list[object]] = [[key[index] for key, _ in ordered] for index in range(3)]
-        columns += [[sums[index] for _, sums in ordered] for index in range(2)]
-        connection.exec_driver_sql(_ADD_PG, tuple(array_literal(column) for column in columns))
+        execute_columns(connection, _ADD_PG, [(*key, *sums) for key, sums in sorted(moved.items())])
         return
     rows = [
         {"ledger_account": key[0], "period_start": key[1], "kind": key[2], "debit_nano": d, "credit_nano": c}

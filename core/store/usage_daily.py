@@ -19,7 +19,7 @@ from sqlalchemy import Connection, case, func, select, text
 
 from core.domain.entities import NOT_REQUESTS, UsageCorrection, UsageRecord
 from core.store.among import among
-from core.store.driver_sql import array_literal
+from core.store.driver_sql import execute_columns
 from core.store.tables import USAGE, USAGE_DAILY
 
 DAY_S = 86_400
@@ -108,14 +108,7 @@ def deltas(connection: Connection, records: Iterable[object]) -> dict[_Key, list
 def add(connection: Connection, moved: dict[_Key, list[int]]) -> None:
     """Add `deltas(...)` to the aggregates, in the caller's transaction (the one writing the records)."""
     if moved and connection.dialect.name == "postgresql":
-        ordered = sorted(moved.items())
-        keys = [key for key, _ in ordered]
-        sums = [values for _, values in ordered]
-        connection.exec_driver_sql(
-            _ADD_PG,
-            tuple(array_literal([key[index] for key in keys]) for index in range(6))
-            + tuple(array_literal([values[index] for values in sums]) for index in range(len(SUMMED))),
-        )
+        execute_columns(connection, _ADD_PG, [(*key, *sums) for key, sums in sorted(moved.items())])
         return
     rows = [
         {
