@@ -96,7 +96,6 @@ def resend_pauses(budget_s: float = RESEND_BUDGET_S) -> Iterator[float]:
     """The pauses before each resend: `RESEND_PAUSES_S`, then `RESEND_STEADY_S` each, while their
     sum stays within `budget_s`."""
     spent = 0.0
-    pause_s = 0.0
     for pause_s in RESEND_PAUSES_S:
         if spent + pause_s > budget_s + 1e-9:
             return
