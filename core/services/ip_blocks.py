@@ -93,7 +93,11 @@ class IpBlocks:
 
     async def _borrow(self, ip: str) -> None:
         want, returns = self.borrower.asking(ip)
-        await self._ask(ip, want, returns)
+        try:
+            await self._ask(ip, want, returns)
+        except Exception:  # never the caller's fault: counted locally meanwhile (fail open)
+            log.exception("LendIpBlock failed")
+            self.borrower.unanswered(ip, returns, self.core.clock())
         if self.returning is None or self.returning.done():
             self.returning = self.core.spawn(self._keep_returning())
 

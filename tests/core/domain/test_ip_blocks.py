@@ -8,8 +8,10 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from core.domain.ip_blocks import FALLBACK_S, IP_LAYER, LAPSE_S, Borrower, Lender
+from core.domain import state_partitions
+from core.domain.ip_blocks import FALLBACK_S, IP_LAYER, LAPSE_S, Borrower, Lender, ip_partition_key
 from core.domain.ratelimit import WINDOW_S, Layer, RateLimiter, entries_of
+from core.domain.state import State
 
 IP = "203.0.113.7"
 START = 1_800_000_000.0
@@ -174,3 +176,13 @@ def test_a_block_is_renewed_ahead_of_need_so_steady_calls_never_wait() -> None:
         assert cores.call_b()
     assert waits == 1  # the first call only
     assert cores.rpcs <= 300 // 32 + 2  # one per block (renewed at three-quarters spent or lapsing)
+
+
+def test_an_ips_window_is_checkpointed_and_handed_back_with_the_partition_of_its_address() -> None:
+    """core/services/partition_share.py `leaving_windows` and the checkpoints partition a window by
+    `window_account`: an IP's by `ip:<address>` (before: by nothing, never handed over)."""
+    cores = Cores(6)
+    assert cores.call_a()
+    leaving = {ip_partition_key(IP)}
+    moved = cores.owner.export(lambda key: state_partitions.window_account(State(), key) in leaving, cores.now)
+    assert [key for key, _ in moved] == [("ip", IP)]
