@@ -7,7 +7,9 @@ Per run: a fresh PostgreSQL database, two `fair` cores (core-a and core-b, each 
 partitions), one edge trusting the load generator's X-Forwarded-For, one account on each core;
 `--calls` non-stream chat calls from `--ips` client IPs, naming the two accounts in turn (so each
 core admits calls of IPs the other owns). The IP limit is 0 (off: no block, no RPC) or 1,000,000 a
-minute (on: never refusing, blocks of 64). Runs alternate off/on `--rounds` times. It prints, per
+minute (on: never refusing, blocks of 64). Runs alternate off/on `--rounds` times. For an A/B
+against the code before (per-core IP windows), run `--limit 1000000` with
+`PYTHONPATH=<that tree>:<that tree>/sdk/python` (this file copied into it) alternately with this one. It prints, per
 call: the CPU of both cores together, of the PostgreSQL backends, the `LendIpBlock` RPCs served
 (the cores' gRPC metrics) and the rows written into partition_windows; and the machine's other load.
 """
@@ -30,7 +32,17 @@ from bench.databases import backend_pids
 from bench.procs import cpu_seconds, machine_busy_seconds
 from bench.scaling import table_writes
 from tests.e2e.active_cores import core_env, fair_env, half, serving_its_half
-from tests.harness import FakeUpstream, Stack, free_port, http, port_open, start_process, stop_process, wait_until
+from tests.harness import (
+    ADMIN_KEY,
+    FakeUpstream,
+    Stack,
+    free_port,
+    http,
+    port_open,
+    start_process,
+    stop_process,
+    wait_until,
+)
 
 MODEL = "fc:openai/gpt-4o-mini"
 BODY = {"model": MODEL, "max_tokens": 16, "messages": [{"role": "user", "content": "ip blocks"}]}
@@ -59,17 +71,22 @@ def run(
     stack.start()
     core_b: subprocess.Popen[bytes] | None = None
     try:
-        accounts: dict[int, dict[str, Any]] = {}
-        while len(accounts) < 2:
-            account = stack.new_account(f"10.9.{len(accounts)}.{time.monotonic_ns() % 250}")
-            accounts.setdefault(half(account["id"]), account)
+        accounts: dict[int, str] = {}  # half → its live key, each made from an IP of its own
+        for n in range(1, 60):
+            made = stack.call(
+                "POST", "/v1/accounts", ADMIN_KEY, {"name": "ip"}, headers={"X-Forwarded-For": f"10.9.0.{n}"}
+            ).json()
+            live = next(k["secret"] for k in made["api_keys"] if k["livemode"])
+            accounts.setdefault(half(made["id"]), live)
+            if len(accounts) == 2:
+                break
         env = {**core_env(stack, "core-b", port_b), "RINGSIDE_CORE_METRICS_PORT": str(metrics_b)}
         log_b = stack.data_dir / "core-b.log"
         env["RINGSIDE_LOG_LEVEL"] = "INFO"
         core_b = start_process([sys.executable, "-m", "ringside_cli", "core"], env, log_b)
         wait_until(lambda: port_open(port_b), 60, "core-b's port")
         wait_until(lambda: serving_its_half(log_b), 60, "core-b's share")
-        keys = [accounts[0]["live"], accounts[1]["live"]]
+        keys = [accounts[0], accounts[1]]
 
         def one(index: int) -> int:
             headers = {"X-Forwarded-For": f"198.18.0.{1 + index % ips}"}
@@ -114,14 +131,16 @@ def main() -> None:
     parser.add_argument("--ips", type=int, default=8)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--limit", type=int, action="append", help="the IP limits run (default: 0 and 1,000,000)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="ringside-ipblocks-") as tmp:
         work = pathlib.Path(tmp)
         upstream = FakeUpstream.start(work)
         try:
-            results: dict[int, list[dict[str, Any]]] = {0: [], 1_000_000: []}
+            limits = args.limit or [0, 1_000_000]
+            results: dict[int, list[dict[str, Any]]] = {limit: [] for limit in limits}
             for _ in range(args.rounds):
-                for limit in (0, 1_000_000):
+                for limit in limits:
                     one_run = run(limit, args.calls, args.ips, args.concurrency, upstream, work)
                     results[limit].append(one_run)
                     print({k: round(v, 3) if isinstance(v, float) else v for k, v in one_run.items()}, flush=True)

@@ -105,6 +105,7 @@ class Block:
     block_id: str
     size: int
     lapse_at: float  # on the borrower's clock: when it stops admitting under it
+    layer: Layer  # the IP's layer while this block admits (its own window, keyed by the block)
 
 
 @dataclass(slots=True, eq=False)
@@ -130,21 +131,22 @@ class Borrower:
     def _key(ip: str, block_id: str) -> tuple[str, ...]:
         return ("ipblock", ip, block_id)
 
-    def room(self, ip: str, block: Block, now: float) -> int:
+    def room(self, block: Block, now: float) -> int:
         """The requests `block` has left."""
-        return self.limiter.room([Layer(IP_LAYER, self._key(ip, block.block_id), block.size)], "requests", now)[0] or 0
+        return self.limiter.room((block.layer,), "requests", now)[0] or 0
 
-    def _close_spent(self, ip: str, borrowed: Borrowed, now: float) -> Block | None:
-        """Moves lapsed or spent blocks to the returns; → the block admitting now (None: none)."""
-        usable = None
+    def _close_spent(self, borrowed: Borrowed, now: float) -> tuple[Block | None, int]:
+        """Moves lapsed or spent blocks to the returns; → the block admitting now (None: none)
+        and its room."""
+        usable, usable_room = None, 0
         for block in list(borrowed.blocks):
-            room = self.room(ip, block, now)
+            room = self.room(block, now)
             if now >= block.lapse_at or room <= 0:
                 borrowed.blocks.remove(block)
                 borrowed.returns.append((block.block_id, block.size - room))
             elif usable is None:
-                usable = block
-        return usable
+                usable, usable_room = block, room
+        return usable, usable_room
 
     def need(self, ip: str, now: float) -> str | None:
         """ "now": no block can admit this IP's next call (ask and wait); "ahead": ask without
@@ -154,12 +156,10 @@ class Borrower:
         borrowed = self.ips.setdefault(ip, Borrowed())
         if now < borrowed.fallback_until or now < borrowed.refused_until:
             return None
-        usable = self._close_spent(ip, borrowed, now)
+        usable, room = self._close_spent(borrowed, now)
         if usable is None:
             return "now"
-        if len(borrowed.blocks) == 1 and (
-            self.room(ip, usable, now) * 4 <= usable.size or now >= usable.lapse_at - RENEW_AHEAD_S
-        ):
+        if len(borrowed.blocks) == 1 and (room * 4 <= usable.size or now >= usable.lapse_at - RENEW_AHEAD_S):
             return "ahead"
         return None
 
@@ -173,7 +173,8 @@ class Borrower:
         borrowed = self.ips.setdefault(ip, Borrowed())
         borrowed.fallback_until = 0.0
         if grant.size > 0:
-            borrowed.blocks.append(Block(grant.block_id, grant.size, asked_at + grant.lapse_s))
+            layer = Layer(IP_LAYER, self._key(ip, grant.block_id), grant.size, shown=self.limit, retry_after_s=0.0)
+            borrowed.blocks.append(Block(grant.block_id, grant.size, asked_at + grant.lapse_s, layer))
             borrowed.refused_until = 0.0
         elif not borrowed.blocks:
             borrowed.refused_until = now + min(grant.retry_after_s, self.limiter.window_s)
@@ -190,7 +191,7 @@ class Borrower:
         with nothing left forgotten)."""
         found = []
         for ip, borrowed in list(self.ips.items()):
-            usable = self._close_spent(ip, borrowed, now)
+            usable, _ = self._close_spent(borrowed, now)
             if borrowed.returns and usable is None:
                 found.append(ip)
             elif usable is None and now >= max(borrowed.fallback_until, borrowed.refused_until):
@@ -207,11 +208,10 @@ class Borrower:
         borrowed = self.ips.get(ip)
         if borrowed is None or now < borrowed.fallback_until:
             return layers  # the owner unreachable (or never asked): counted locally, failing open
-        usable = next((b for b in borrowed.blocks if now < b.lapse_at and self.room(ip, b, now) > 0), None)
+        usable = next((b for b in borrowed.blocks if now < b.lapse_at and self.room(b, now) > 0), None)
         if usable is None:
             return [self._none(ip, max(0.0, borrowed.refused_until - now)), *layers[1:]]
-        block = Layer(IP_LAYER, self._key(ip, usable.block_id), usable.size, shown=self.limit, retry_after_s=0.0)
-        return [block, *layers[1:]]
+        return [usable.layer, *layers[1:]]
 
     def _none(self, ip: str, retry_after_s: float) -> Layer:
         return Layer(IP_LAYER, self._key(ip, ""), 0, shown=self.limit, retry_after_s=retry_after_s)
