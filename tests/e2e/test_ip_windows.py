@@ -11,9 +11,11 @@ import signal
 from collections.abc import Iterator
 from typing import Any
 
+import grpc
 import pytest
 
 from core.domain.ip_blocks import ip_partition_key
+from ringside.core.v1 import metering_pb2, metering_pb2_grpc
 from ringside_server.partitions import DEFAULT_PARTITIONS, partition_of
 from tests.e2e.active_cores import fair_env, half, start_core_b
 from tests.e2e.test_core_failover import MODEL
@@ -30,12 +32,7 @@ BODY = {"model": MODEL, "max_tokens": 8, "messages": [{"role": "user", "content"
 
 def core_b_ip(nth: int) -> str:
     """The `nth` client IP whose window core-b owns (its partition in core-b's half)."""
-    found = [
-        ip
-        for ip in (f"198.51.100.{n}" for n in range(1, 255))
-        if partition_of(ip_partition_key(ip), DEFAULT_PARTITIONS) % 2 == 1
-    ]
-    return found[nth]
+    return sorted(_core_b_ips(), key=lambda ip: int(ip.rsplit(".", 1)[1]))[nth]
 
 
 def one_in_each_half(stack: Stack, test: int) -> list[dict[str, Any]]:
@@ -152,3 +149,48 @@ def test_a_core_taking_over_a_dead_owner_counts_the_blocks_it_had_lent(two_cores
         assert answers.count(200) == IP_PER_MIN - 2, answers  # per-core windows (or a lost lend): 6
     finally:
         stop_process(core_b)
+
+
+def test_lend_ip_block_is_for_cores_only_and_answers_bad_input_and_another_cores_ip_clearly(
+    two_cores: tuple[Stack, int],
+) -> None:
+    """The core-to-core RPC: the internal token or nothing; an IP is needed; an IP whose window
+    another core owns is "not owner" naming that core (the borrower follows it once)."""
+    stack, port_b = two_cores
+    core_b = start_core_b(stack, port_b, stack.data_dir / "core-b-rpc.log")
+    try:
+        with grpc.insecure_channel(f"127.0.0.1:{stack.grpc_port}") as channel:
+            lend = metering_pb2_grpc.MeteringServiceStub(channel).LendIpBlock
+            internal = (("x-ringside-internal", stack.internal_token),)
+            with pytest.raises(grpc.RpcError) as refused:
+                lend(metering_pb2.LendIpBlockRequest(ip="203.0.113.9", want=4), timeout=10)
+            assert refused.value.code() == grpc.StatusCode.UNAUTHENTICATED
+            with pytest.raises(grpc.RpcError) as bad:
+                lend(metering_pb2.LendIpBlockRequest(ip="", want=4), metadata=internal, timeout=10)
+            assert bad.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+            with pytest.raises(grpc.RpcError) as other:
+                lend(metering_pb2.LendIpBlockRequest(ip=core_b_ip(2), want=4), metadata=internal, timeout=10)
+            assert other.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+            trailing = dict(other.value.trailing_metadata() or ())
+            assert trailing["ringside-owner-address"] == f"127.0.0.1:{port_b}"
+            mine = next(ip for ip in (f"198.51.100.{n}" for n in range(1, 255)) if ip not in _core_b_ips())
+            block = lend(metering_pb2.LendIpBlockRequest(ip=mine, want=1_000), metadata=internal, timeout=10)
+            assert (block.size, block.limit, block.lapse_ms) == (3, IP_PER_MIN, 2000)  # half the room, 64 at most
+            back = lend(
+                metering_pb2.LendIpBlockRequest(
+                    ip=mine, want=1_000, returned=[metering_pb2.ReturnedIpBlock(block_id=block.block_id, used=0)]
+                ),
+                metadata=internal,
+                timeout=10,
+            )
+            assert back.size == 3  # the first block given back unused: the whole room again, half lent
+    finally:
+        stop_process(core_b)
+
+
+def _core_b_ips() -> set[str]:
+    return {
+        ip
+        for ip in (f"198.51.100.{n}" for n in range(1, 255))
+        if partition_of(ip_partition_key(ip), DEFAULT_PARTITIONS) % 2 == 1
+    }
