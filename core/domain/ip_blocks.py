@@ -36,6 +36,7 @@ IP_LAYER = "ip_rate_limit_exceeded"
 LAPSE_S = 2.0  # how long a borrower admits under a block
 RENEW_AHEAD_S = 0.5  # a new block is asked for this long before the current one lapses
 FALLBACK_S = 2.0  # the owner unreachable: the IP counted locally this long before asking again
+REASK_S = LAPSE_S + 1.0  # the owner had no room: asked again after this (blocks out come back meanwhile)
 MAX_BLOCK = 64  # requests per block at most
 MAX_RETURNS = 64  # blocks given back per RPC at most (the rest with the next)
 
@@ -114,8 +115,12 @@ class Borrowed:
 
     blocks: list[Block] = field(default_factory=list)  # oldest first; the first usable one admits
     returns: list[tuple[str, int]] = field(default_factory=list)  # spent or lapsed: (id, used) to give back
-    fallback_until: float = 0.0  # the owner did not answer: counted locally until then
-    refused_until: float = 0.0  # the owner had no room: refused until then (its retry-after)
+    # The owner did not answer the last ask: counted locally (failing open) until an answer comes;
+    # asked again, without waiting, from `fallback_until` on.
+    failing: bool = False
+    fallback_until: float = 0.0
+    refused_until: float = 0.0  # the owner had no room: refused without asking until then
+    retry_at: float = 0.0  # ... and when it said room may come back (the 429's Retry-After)
 
 
 class Borrower:
@@ -150,11 +155,14 @@ class Borrower:
 
     def need(self, ip: str, now: float) -> str | None:
         """ "now": no block can admit this IP's next call (ask and wait); "ahead": ask without
-        waiting (the current block nearly spent or lapsing); None: nothing to ask."""
+        waiting (the current block nearly spent or lapsing, or the owner unreachable last time:
+        counted locally until it answers); None: nothing to ask."""
         if not ip or not self.limit or self.owns(ip):
             return None
         borrowed = self.ips.setdefault(ip, Borrowed())
-        if now < borrowed.fallback_until or now < borrowed.refused_until:
+        if borrowed.failing:
+            return None if now < borrowed.fallback_until else "ahead"
+        if now < borrowed.refused_until:
             return None
         usable, room = self._close_spent(borrowed, now)
         if usable is None:
@@ -171,19 +179,20 @@ class Borrower:
 
     def granted(self, ip: str, grant: Grant, asked_at: float, now: float) -> None:
         borrowed = self.ips.setdefault(ip, Borrowed())
-        borrowed.fallback_until = 0.0
+        borrowed.failing, borrowed.fallback_until = False, 0.0
         if grant.size > 0:
             layer = Layer(IP_LAYER, self._key(ip, grant.block_id), grant.size, shown=self.limit, retry_after_s=0.0)
             borrowed.blocks.append(Block(grant.block_id, grant.size, asked_at + grant.lapse_s, layer))
-            borrowed.refused_until = 0.0
+            borrowed.refused_until = borrowed.retry_at = 0.0
         elif not borrowed.blocks:
-            borrowed.refused_until = now + min(grant.retry_after_s, self.limiter.window_s)
+            wait = min(grant.retry_after_s, self.limiter.window_s)
+            borrowed.refused_until, borrowed.retry_at = now + min(wait, REASK_S), now + wait
 
     def unanswered(self, ip: str, returns: list[tuple[str, int]], now: float) -> None:
         """The owner did not answer: fail open (counted locally, today's per-core window) for
         FALLBACK_S; the blocks given back are kept for the next ask."""
         borrowed = self.ips.setdefault(ip, Borrowed())
-        borrowed.fallback_until = now + FALLBACK_S
+        borrowed.failing, borrowed.fallback_until = True, now + FALLBACK_S
         borrowed.returns[:0] = returns
 
     def idle_returns(self, now: float) -> list[str]:
@@ -194,8 +203,8 @@ class Borrower:
             usable, _ = self._close_spent(borrowed, now)
             if borrowed.returns and usable is None:
                 found.append(ip)
-            elif usable is None and now >= max(borrowed.fallback_until, borrowed.refused_until):
-                del self.ips[ip]
+            elif usable is None and not borrowed.failing and now >= borrowed.refused_until:
+                del self.ips[ip]  # (one failing is kept: its calls do not wait on the unreachable owner)
         return found
 
     def layers(self, layers: list[Layer], now: float) -> list[Layer]:
@@ -206,11 +215,11 @@ class Borrower:
         if self.owns(ip):
             return layers
         borrowed = self.ips.get(ip)
-        if borrowed is None or now < borrowed.fallback_until:
+        if borrowed is None or borrowed.failing:
             return layers  # the owner unreachable (or never asked): counted locally, failing open
         usable = next((b for b in borrowed.blocks if now < b.lapse_at and self.room(b, now) > 0), None)
         if usable is None:
-            return [self._none(ip, max(0.0, borrowed.refused_until - now)), *layers[1:]]
+            return [self._none(ip, max(0.0, borrowed.retry_at - now)), *layers[1:]]
         return [usable.layer, *layers[1:]]
 
     def _none(self, ip: str, retry_after_s: float) -> Layer:

@@ -7,9 +7,10 @@ when no block can admit them (the first call, a burst past the block), never in 
 
 **The owner unreachable: fail open.** An IP limit protects the service from one client's flood; it
 holds no money. A core that cannot reach the owner (dead, frozen, partitioned away, or a partition
-changing hands) counts the IP in its own window at the full limit, as before issue 25, for
-FALLBACK_S, then asks again: while the owner is gone the IP may be admitted up to its limit on each
-core, never refused for a fault that is not its own. Money (budgets, wallets) is never failed open.
+changing hands) counts the IP in its own window at the full limit, as before issue 25, until the
+owner answers again (asked every FALLBACK_S without holding calls: only the first one waits):
+while the owner is gone the IP may be admitted up to its limit on each core, never refused for a
+fault that is not its own. Money (budgets, wallets) is never failed open.
 
 The owner writes a lent block's entry into the IP's checkpoint row (core/store/partition_windows.py)
 **before** answering, fenced on the partition: a core taking the partition over from a dead owner

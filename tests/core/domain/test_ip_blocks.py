@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from core.domain import state_partitions
-from core.domain.ip_blocks import FALLBACK_S, IP_LAYER, LAPSE_S, Borrower, Lender, ip_partition_key
+from core.domain.ip_blocks import FALLBACK_S, IP_LAYER, LAPSE_S, REASK_S, Borrower, Lender, ip_partition_key
 from core.domain.ratelimit import WINDOW_S, Layer, RateLimiter, entries_of
 from core.domain.state import State
 
@@ -130,7 +130,8 @@ def test_the_owner_unreachable_fails_open_for_a_while_then_asks_again() -> None:
     assert cores.rpcs == 0
     cores.reachable = True
     cores.now += FALLBACK_S
-    assert cores.call_b()  # asks again: admitted from a block of the owner's window
+    assert cores.borrower.need(IP, cores.now) == "ahead"  # asked again, no call waiting on it
+    assert cores.call_b()  # the answer came: admitted from a block of the owner's window
     assert cores.rpcs == 1
     assert cores.borrower.layers([cores.ip_layer()], cores.now)[0].key[0] == "ipblock"
     assert cores.owner.room([cores.ip_layer()], "requests", cores.now)[0] == 3 - 1
@@ -156,7 +157,8 @@ def test_the_owner_with_no_room_lends_nothing_and_says_when_to_retry() -> None:
     assert cores.call_b() is False
     assert cores.rpcs == 1
     borrowed = cores.borrower.ips[IP]
-    assert borrowed.blocks == [] and borrowed.refused_until == cores.now + WINDOW_S - 10
+    assert borrowed.blocks == [] and borrowed.retry_at == cores.now + WINDOW_S - 10
+    assert borrowed.refused_until == cores.now + REASK_S  # asked again sooner: blocks out come back
     layers = cores.borrower.layers([cores.ip_layer()], cores.now)
     refusal = cores.local.check_requests(layers, cores.now)
     assert refusal is not None and refusal.code == IP_LAYER
@@ -164,6 +166,8 @@ def test_the_owner_with_no_room_lends_nothing_and_says_when_to_retry() -> None:
     assert refusal.retry_after_s == WINDOW_S - 10
     cores.now += 1
     assert cores.call_b() is False and cores.rpcs == 1  # no RPC per refused call meanwhile
+    cores.now += REASK_S
+    assert cores.call_b() is False and cores.rpcs == 2  # still no room: one RPC per REASK_S
 
 
 def test_a_block_is_renewed_ahead_of_need_so_steady_calls_never_wait() -> None:
