@@ -8,13 +8,14 @@ is admitted at most its limit in all (per-core windows admitted up to twice it).
 from __future__ import annotations
 
 import signal
+import time
 from collections.abc import Iterator
 from typing import Any
 
 import grpc
 import pytest
 
-from core.domain.ip_blocks import ip_partition_key
+from core.domain.ip_blocks import LAPSE_S, ip_partition_key
 from ringside.core.v1 import metering_pb2, metering_pb2_grpc
 from ringside_server.partitions import DEFAULT_PARTITIONS, partition_of
 from tests.e2e.active_cores import fair_env, half, start_core_b
@@ -194,3 +195,23 @@ def _core_b_ips() -> set[str]:
         for ip in (f"198.51.100.{n}" for n in range(1, 255))
         if partition_of(ip_partition_key(ip), DEFAULT_PARTITIONS) % 2 == 1
     }
+
+
+def test_a_block_left_idle_is_given_back_with_its_unused_part(two_cores: tuple[Stack, int]) -> None:
+    """core-a borrows a block of 2 from core-b for one call, then the IP goes quiet: once the block
+    lapses core-a gives it back alone (core/services/ip_blocks.py `_keep_returning`), and core-b
+    counts the 1 request used, not 2 — its next lend is half of 5, rounded up, not half of 4."""
+    stack, port_b = two_cores
+    ip = core_b_ip(3)
+    account = one_in_each_half(stack, 4)[0]
+    core_b = start_core_b(stack, port_b, stack.data_dir / "core-b-idle.log")
+    try:
+        assert call_as(stack, account, ip) == 200  # under a block of 2 lent by core-b
+        time.sleep(LAPSE_S + 2.0)  # lapsed, and the idle return (every second) sent
+        with grpc.insecure_channel(f"127.0.0.1:{port_b}") as channel:
+            lend = metering_pb2_grpc.MeteringServiceStub(channel).LendIpBlock
+            internal = (("x-ringside-internal", stack.internal_token),)
+            block = lend(metering_pb2.LendIpBlockRequest(ip=ip, want=1_000), metadata=internal, timeout=10)
+        assert block.size == 3, block  # 2: the block still counted whole
+    finally:
+        stop_process(core_b)
