@@ -61,7 +61,6 @@ class IpBlocks:
         self.lender = Lender(core.meter.limiter, LAPSE_S, core.meter.lease_window_s)
         self.asking: dict[str, asyncio.Future[None]] = {}
         self.returning: asyncio.Task[None] | None = None
-        self.rpcs = 0  # LendIpBlock calls made
         self.channels: dict[str, grpc.aio.Channel] = {}
 
     def install(self) -> None:
@@ -83,11 +82,9 @@ class IpBlocks:
             if need is None:
                 return
             asking = self.asking.get(ip)
-            if asking is None:
-                asking = self.asking[ip] = asyncio.ensure_future(self._borrow(ip))
+            if asking is None:  # one ask at a time per IP; it outlives a caller that goes away
+                asking = self.asking[ip] = self.core.spawn(self._borrow(ip))
                 asking.add_done_callback(lambda _, ip=ip: self.asking.pop(ip, None))  # type: ignore[misc]
-                self.core.background.add(asking)
-                asking.add_done_callback(self.core.background.discard)
             if need == "ahead":
                 return
             await asyncio.shield(asking)
@@ -113,7 +110,6 @@ class IpBlocks:
             if not address or address == self.core.ownership.address:
                 break
             try:
-                self.rpcs += 1
                 response = await self._stub(address).LendIpBlock(
                     request, metadata=self.metadata, timeout=BORROW_TIMEOUT_S, wait_for_ready=True
                 )
