@@ -47,6 +47,7 @@ from core.services import accounts, client_tokens, erasure
 from core.services.accounts import NewAccount
 from core.services.core import Core
 from core.services.customer_load import CustomerLoad
+from core.services.ip_blocks import IpBlocks
 from core.services.metering import run_expiry
 from core.services.ownership import Ownership, key_router
 from core.services.partition_share import (
@@ -244,6 +245,9 @@ async def open_core(settings: Settings, lazy: bool = False) -> Core:
             settings.core_partitions, serving=frozenset(leases.fence.held), address=advertised(settings)
         )
         core.meter.route_key = key_router(core.ownership, engine)
+        if settings.rate_limit_ip_per_min:  # an IP's window exact across the active cores
+            core.ip_blocks = IpBlocks(core, settings.resolve_internal_token())
+            core.ip_blocks.install()
         assert renewal is not None  # renewing since the claim: loading the share must not let it lapse
         renewal = asyncio.create_task(keep_share(core, settings, renewal), name="partition-share")
         writer.on_close.append(renewal.cancel)

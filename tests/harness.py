@@ -374,9 +374,11 @@ class Stack:
         key = self.extra_env.get("RINGSIDE_SECRET_KEY") or (self.data_dir / "secret_key").read_text().strip()
         return Sealer([key]).open(stored, column)
 
-    def new_account(self) -> dict[str, Any]:
-        """A second account (tenant) through the admin API; returns its keys by mode."""
-        response = self.call("POST", "/v1/accounts", ADMIN_KEY, {"name": "other"})
+    def new_account(self, ip: str = "") -> dict[str, Any]:
+        """A second account (tenant) through the admin API; returns its keys by mode. `ip`: sent
+        as X-Forwarded-For (counted against that IP's limit when the edge trusts the test's)."""
+        headers = {"X-Forwarded-For": ip} if ip else None
+        response = self.call("POST", "/v1/accounts", ADMIN_KEY, {"name": "other"}, headers=headers)
         assert response.status == 201, response.body
         account = response.json()
         keys = {("live" if k["livemode"] else "test"): k["secret"] for k in account["api_keys"]}

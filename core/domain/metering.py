@@ -73,6 +73,9 @@ class Meter(Settlement):
         # Several active cores (core/services/ownership.py): called with every key looked up (by
         # hash or id; None: not in this core's memory), it raises NotOwner for another core's key.
         self.route_key: Callable[[str, str, ApiKey | None], None] | None = None
+        # Several active cores (core/domain/ip_blocks.py `Borrower.layers`): replaces an IP's layer
+        # by the block borrowed from its owner when another core owns it. None: today's path.
+        self.ip_layers: Callable[[list[Layer], float], list[Layer]] | None = None
 
     # -- admission ---------------------------------------------------------------------------------
 
@@ -177,6 +180,8 @@ class Meter(Settlement):
         layers; refused when a layer has no request left."""
         limits = effective(self.state, customer) if customer is not None else None
         layers = rate_layers(self.rate_defaults, request, key, customer, limits)
+        if self.ip_layers is not None:
+            layers = self.ip_layers(layers, clock)
         refused = self.limiter.check_requests(layers, clock)
         return _rate_denial(refused) if refused is not None else (limits, layers)
 
@@ -184,6 +189,8 @@ class Meter(Settlement):
         """A request that is not a model call (DECISIONS 15): one request in each of `layers`
         (limits.request_layers), or the first layer without room as its 429."""
         clock = self.clock()
+        if self.ip_layers is not None:
+            layers = self.ip_layers(layers, clock)
         refused = self.limiter.check_requests(layers, clock)
         if refused is not None:
             return _rate_denial(refused)

@@ -135,6 +135,11 @@ class Layer:
     key: tuple[str, ...]
     requests: int | None
     tokens: int | None = None
+    # A block of an IP's window borrowed from its owner (core/domain/ip_blocks.py): `requests` is
+    # the block's size, `shown` the IP's limit (the 429's message, the headers) and `retry_after_s`
+    # the wait its refusal answers (the block's window does not know the IP's).
+    shown: int | None = None
+    retry_after_s: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,6 +238,11 @@ class RateLimiter:
             window.prune(now)
         return window
 
+    def lanes(self, key: tuple[str, ...], now: float) -> Lanes:
+        """A copy of one window's two lanes (`entries_of` lists them)."""
+        window = self._window(key, now)
+        return tuple(window.calls), tuple(window.leases)
+
     def check_requests(self, layers: Sequence[Layer], now: float, requests: int = 1) -> Refusal | None:
         """The first layer (in order) without room for `requests` more, as a refusal; its
         `settles_by` is set when every layer without room may have it once open leases are known."""
@@ -246,7 +256,10 @@ class RateLimiter:
                 continue
             if first is None:
                 wait = window.wait_s(now, "requests", layer.requests, requests)
-                message = f"Rate limit of {layer.requests} requests per minute reached for {LAYER_NAMES[layer.code]}."
+                if layer.retry_after_s is not None:
+                    wait = layer.retry_after_s
+                limit = layer.shown if layer.shown is not None else layer.requests
+                message = f"Rate limit of {limit} requests per minute reached for {LAYER_NAMES[layer.code]}."
                 first = Refusal(layer.code, message, wait)
             unsure, until = window.unsure()
             if settles_by is not None and window.requests - unsure + requests <= layer.requests:
@@ -298,7 +311,7 @@ class RateLimiter:
         requests, request_layer = self.room(layers, "requests", now)
         tokens, token_layer = self.room(layers, "tokens", now)
         return Status(
-            requests_limit=request_layer.requests if request_layer else None,
+            requests_limit=(request_layer.shown or request_layer.requests) if request_layer else None,
             requests_remaining=requests or 0,
             requests_reset_s=self._windows[request_layer.key].reset_s(now) if request_layer else 0.0,
             tokens_limit=token_layer.tokens if token_layer else None,

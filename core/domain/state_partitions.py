@@ -81,13 +81,17 @@ def _drop_where(table: dict[str, object], gone: Callable[[object], bool]) -> Non
 
 
 def window_account(state: State, key: tuple[str, ...]) -> str:
-    """The account a rate-limit window belongs to (core/domain/limits.py's keys): a customer's or
-    an account's; "" for an IP's or a client token's, which no partition owns (not handed over)."""
+    """What partitions a rate-limit window (core/domain/limits.py's keys): a customer's or an
+    account's account; an IP's `ip:<address>` (core/domain/ip_blocks.py: its window is the owner's
+    of that partition); "" for a client token's (it follows its account's calls) or a block
+    borrowed from another core's IP window, which no partition owns (not handed over)."""
     if key[:1] == ("customer",) and len(key) > 1:
         customer = state.customers.get(key[1])
         return customer.account_id if customer is not None else ""
     if key[:1] == ("account",) and len(key) > 1:
         return key[1]
+    if key[:1] == ("ip",) and len(key) > 1:
+        return "ip:" + key[1]
     return ""
 
 

@@ -216,6 +216,16 @@ class MeteringServicer(LeasesServicerMixin, Base, metering_pb2_grpc.MeteringServ
         return metering_pb2.CountRequestResponse(rate_limits=_rate_status(decision))
 
     @rpc
+    async def LendIpBlock(
+        self, request: metering_pb2.LendIpBlockRequest, context: Context
+    ) -> metering_pb2.LendIpBlockResponse:
+        self.auth.internal(context)
+        if self.core.ip_blocks is None:
+            raise RingsideError("invalid_request", "This core lends no IP blocks (one active core, or no IP limit).")
+        answer: metering_pb2.LendIpBlockResponse = await self.core.ip_blocks.lend(request)
+        return answer
+
+    @rpc
     async def ModelPolicy(
         self, request: metering_pb2.ModelPolicyRequest, context: Context
     ) -> metering_pb2.ModelPolicyResponse:

@@ -140,6 +140,9 @@ class Core:
     # The accounts this core serves (core/services/ownership.py): all of them unless
     # RINGSIDE_CORE_SHARE=fair spreads the partitions over several active cores.
     ownership: Ownership = field(default_factory=lambda: Ownership(1))
+    # Several active cores with an IP limit: IP windows lent and borrowed between cores
+    # (core/services/ip_blocks.py); None: one core, today's path.
+    ip_blocks: Any = None
     # A lazy start's customer load (core/services/customer_load.py); None: loaded whole at start.
     customer_load: CustomerLoad | None = None
 

@@ -63,6 +63,8 @@ async def _decided(core: Core, decide: Callable[[], T | Denial]) -> T | Denial:
 
 async def authorize(core: Core, request: CallRequest) -> Admission | Denial:
     """Admit in memory (exact under concurrency), then make the hold durable before answering."""
+    if core.ip_blocks is not None:
+        await core.ip_blocks.ready(request.client_ip)
     decision = await _decided(core, functools.partial(core.meter.admit, request))
     if isinstance(decision, Denial):
         if decision.records:
@@ -100,6 +102,8 @@ async def count_request(
     layers = request_layers(core.meter.rate_defaults, client_ip, account, token_id)
     if counted_as is not None and customer_ref is not None:
         layers += customer_rpm_layer(core.state, counted_as, customer_ref)
+    if core.ip_blocks is not None:
+        await core.ip_blocks.ready(client_ip)
     return await _decided(core, functools.partial(core.meter.count_request, layers))
 
 
@@ -313,6 +317,8 @@ MAX_LEASE_CALLS_PER_REPORT = 1000
 
 async def acquire_lease(core: Core, request: CallRequest, calls: int) -> Admission | Denial | None:
     """The fast path's reservation: durable before the edge admits anything against it."""
+    if core.ip_blocks is not None:
+        await core.ip_blocks.ready(request.client_ip)
     decision = await _decided(core, functools.partial(core.meter.acquire_lease, request, calls))
     if decision is None or isinstance(decision, Denial):
         return decision

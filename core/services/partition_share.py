@@ -222,8 +222,8 @@ Window = tuple[int, tuple[str, ...], list[tuple[float, int, int]]]
 
 
 def leaving_windows(core: Core, leaving: state_partitions.Owned, count: int) -> list[Window]:
-    """Removes from the limiter the rate-limit windows of the accounts `leaving` (customers' and
-    accounts'; an IP's or a client token's names no account and stays) → (partition, key, entries)."""
+    """Removes from the limiter the rate-limit windows of the partitions `leaving` (customers',
+    accounts' and IPs'; a client token's names no account and stays) → (partition, key, entries)."""
 
     def leaves(key: tuple[str, ...]) -> bool:
         account_id = state_partitions.window_account(core.state, key)

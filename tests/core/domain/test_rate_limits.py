@@ -368,7 +368,7 @@ def test_a_customers_window_handed_over_with_its_partition_keeps_the_rpm_exact_a
 ) -> None:
     """The giver exports its leaving accounts' windows (core/services/partition_share.py
     `hand_back`); the taker absorbs them: the calls admitted on the giver still count at the taker
-    for the rest of their 60 s. An IP's window names no account and stays."""
+    for the rest of their 60 s. An IP's window is its address's partition's (ip:<address>) and stays."""
     world.meter.rate_defaults = RateDefaults(ip_per_min=100)
     limited(world, rpm=3)
     for second in range(3):

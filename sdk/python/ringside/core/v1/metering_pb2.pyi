@@ -19,6 +19,38 @@ SETTLE_OUTCOME_COMPLETED: SettleOutcome
 SETTLE_OUTCOME_ABORTED: SettleOutcome
 SETTLE_OUTCOME_FAILED: SettleOutcome
 
+class LendIpBlockRequest(_message.Message):
+    __slots__ = ("ip", "want", "returned")
+    IP_FIELD_NUMBER: _ClassVar[int]
+    WANT_FIELD_NUMBER: _ClassVar[int]
+    RETURNED_FIELD_NUMBER: _ClassVar[int]
+    ip: str
+    want: int
+    returned: _containers.RepeatedCompositeFieldContainer[ReturnedIpBlock]
+    def __init__(self, ip: _Optional[str] = ..., want: _Optional[int] = ..., returned: _Optional[_Iterable[_Union[ReturnedIpBlock, _Mapping]]] = ...) -> None: ...
+
+class ReturnedIpBlock(_message.Message):
+    __slots__ = ("block_id", "used")
+    BLOCK_ID_FIELD_NUMBER: _ClassVar[int]
+    USED_FIELD_NUMBER: _ClassVar[int]
+    block_id: str
+    used: int
+    def __init__(self, block_id: _Optional[str] = ..., used: _Optional[int] = ...) -> None: ...
+
+class LendIpBlockResponse(_message.Message):
+    __slots__ = ("block_id", "size", "lapse_ms", "retry_after_ms", "limit")
+    BLOCK_ID_FIELD_NUMBER: _ClassVar[int]
+    SIZE_FIELD_NUMBER: _ClassVar[int]
+    LAPSE_MS_FIELD_NUMBER: _ClassVar[int]
+    RETRY_AFTER_MS_FIELD_NUMBER: _ClassVar[int]
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
+    block_id: str
+    size: int
+    lapse_ms: int
+    retry_after_ms: int
+    limit: int
+    def __init__(self, block_id: _Optional[str] = ..., size: _Optional[int] = ..., lapse_ms: _Optional[int] = ..., retry_after_ms: _Optional[int] = ..., limit: _Optional[int] = ...) -> None: ...
+
 class CountRequestRequest(_message.Message):
     __slots__ = ("authorization", "client_ip", "customer_ref", "customer_rpm")
     AUTHORIZATION_FIELD_NUMBER: _ClassVar[int]

@@ -71,6 +71,11 @@ class MeteringServiceStub:
                 request_serializer=ringside_dot_core_dot_v1_dot_metering__pb2.CountRequestRequest.SerializeToString,
                 response_deserializer=ringside_dot_core_dot_v1_dot_metering__pb2.CountRequestResponse.FromString,
                 _registered_method=True)
+        self.LendIpBlock = channel.unary_unary(
+                '/ringside.core.v1.MeteringService/LendIpBlock',
+                request_serializer=ringside_dot_core_dot_v1_dot_metering__pb2.LendIpBlockRequest.SerializeToString,
+                response_deserializer=ringside_dot_core_dot_v1_dot_metering__pb2.LendIpBlockResponse.FromString,
+                _registered_method=True)
 
 
 class MeteringServiceServicer:
@@ -136,6 +141,16 @@ class MeteringServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def LendIpBlock(self, request, context):
+        """Core to core (several active cores, issue 25): lends a block of an IP's rate-limit window,
+        owned by the core holding the partition of "ip:<address>", to a core admitting that IP's
+        calls; the blocks named in `returned` are given back first (their unused part credited back).
+        Internal token only; "not owner" when this core does not serve that partition.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_MeteringServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -173,6 +188,11 @@ def add_MeteringServiceServicer_to_server(servicer, server):
                     servicer.CountRequest,
                     request_deserializer=ringside_dot_core_dot_v1_dot_metering__pb2.CountRequestRequest.FromString,
                     response_serializer=ringside_dot_core_dot_v1_dot_metering__pb2.CountRequestResponse.SerializeToString,
+            ),
+            'LendIpBlock': grpc.unary_unary_rpc_method_handler(
+                    servicer.LendIpBlock,
+                    request_deserializer=ringside_dot_core_dot_v1_dot_metering__pb2.LendIpBlockRequest.FromString,
+                    response_serializer=ringside_dot_core_dot_v1_dot_metering__pb2.LendIpBlockResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -366,6 +386,33 @@ class MeteringService:
             '/ringside.core.v1.MeteringService/CountRequest',
             ringside_dot_core_dot_v1_dot_metering__pb2.CountRequestRequest.SerializeToString,
             ringside_dot_core_dot_v1_dot_metering__pb2.CountRequestResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def LendIpBlock(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/ringside.core.v1.MeteringService/LendIpBlock',
+            ringside_dot_core_dot_v1_dot_metering__pb2.LendIpBlockRequest.SerializeToString,
+            ringside_dot_core_dot_v1_dot_metering__pb2.LendIpBlockResponse.FromString,
             options,
             channel_credentials,
             insecure,
