@@ -59,10 +59,11 @@ RESEND_STEADY_S = 0.5
 # - SettleLeaseCalls: by each call's request id (a reported call is not recorded again; the edge's
 #   lease journal resends its reports anyway);
 # - Authorize: by `request_id`, when the caller chose one (the edge always does): a resend is
-#   answered with the hold it made, never a second reserve (`safe_to_resend`).
-# Never resent: AcquireLease (the lease id is the core's: a second call is a second lease), CountRequest
-# (a second count), and every other write (wallet top-ups and adjustments, object and customer
-# writes, the workers' progress and claims…) — its caller sees the failure as before.
+#   answered with the hold it made, never a second reserve (`safe_to_resend`);
+# - AcquireLease: by `lease_id`, when the caller chose one (the edge always does): a resend is
+#   answered with the lease it granted, never a second one.
+# Never resent: CountRequest (a second count), and every other write (wallet top-ups and adjustments,
+# object and customer writes, the workers' progress and claims…) — its caller sees the failure as before.
 _IDEMPOTENT = frozenset({"Settle", "ExtendHold", "SettleLeaseCalls"})
 _READ_ONLY = frozenset(
     {
@@ -87,6 +88,8 @@ def safe_to_resend(method: str, request: Any) -> bool:
     name = method.rsplit("/", 1)[-1]
     if name == "Authorize":
         return bool(getattr(request, "request_id", ""))
+    if name == "AcquireLease":
+        return bool(getattr(request, "lease_id", ""))
     if name in _IDEMPOTENT or name in _READ_ONLY:
         return True
     return name.startswith(("Get", "List")) and name != "GetDeliveryTarget"

@@ -20,6 +20,7 @@ from ringside_server.errors import RingsideError
 from ringside_server.money_proto import estimate_price_from, price_from, usage_from
 
 REQUEST_ID = re.compile(r"^req_[0-9A-Za-z]{8,60}$")
+LEASE_ID = re.compile(r"^lse_[0-9A-Za-z]{8,60}$")
 
 _OUTCOMES: dict[int, Outcome] = {
     metering_pb2.SETTLE_OUTCOME_COMPLETED: "completed",
@@ -98,7 +99,9 @@ class LeasesServicerMixin:
         self, request: metering_pb2.AcquireLeaseRequest, context: Context
     ) -> metering_pb2.AcquireLeaseResponse:
         self.auth.internal(context)
-        decision = await metering.acquire_lease(self.core, _call_request(request.call), request.calls)
+        if request.lease_id and not LEASE_ID.match(request.lease_id):
+            raise RingsideError("invalid_request", "lease_id must be lse_ and 8 to 60 letters or digits.", "lease_id")
+        decision = await metering.acquire_lease(self.core, _call_request(request.call), request.calls, request.lease_id)
         if decision is None:
             return metering_pb2.AcquireLeaseResponse(granted=False)
         if isinstance(decision, Denial):

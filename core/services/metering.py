@@ -23,7 +23,7 @@ from core.domain.state import State
 from core.services.core import Core, Principal
 from core.services.wallets import given_back_nano
 from core.store.loader import expired_lease_calls, load_expired_hold
-from core.store.tables import USAGE
+from core.store.tables import HOLDS, USAGE
 from ringside_server.errors import RingsideError
 from ringside_server.money import Usage
 
@@ -76,10 +76,11 @@ async def authorize(core: Core, request: CallRequest) -> Admission | Denial:
 
 
 async def _replayed_durably(core: Core, decision: Admission) -> None:
-    """An Authorize sent again under its request id (its first answer cut off) is answered with the
-    hold it created — once that hold is durable: the writer commits in order, so a fenced empty
-    write queued now lands after the hold's own (a hold still being written by the first attempt,
-    or adopted from a dead core and durable already). A hold whose write failed is gone: 503."""
+    """An Authorize (an AcquireLease) sent again under its request id (lease id) — its first answer
+    cut off — is answered with the hold (lease) it created, once that is durable: the writer commits
+    in order, so a fenced empty write queued now lands after the hold's own (a hold still being
+    written by the first attempt, or adopted from a dead core and durable already). A hold whose
+    write failed is gone: 503."""
     hold = decision.hold
     try:
         await core.writer.write([], accounts=(hold.account_id,))
@@ -311,15 +312,38 @@ async def run_expiry(core: Core, interval_s: float = 1.0) -> None:
 MAX_LEASE_CALLS_PER_REPORT = 1000
 
 
-async def acquire_lease(core: Core, request: CallRequest, calls: int) -> Admission | Denial | None:
-    """The fast path's reservation: durable before the edge admits anything against it."""
-    decision = await _decided(core, functools.partial(core.meter.acquire_lease, request, calls))
+async def acquire_lease(core: Core, request: CallRequest, calls: int, lease_id: str = "") -> Admission | Denial | None:
+    """The fast path's reservation: durable before the edge admits anything against it. Asked again
+    under the `lease_id` its caller chose, the lease granted first, once it is durable."""
+    decision = await _decided(core, functools.partial(core.meter.acquire_lease, request, calls, lease_id))
     if decision is None or isinstance(decision, Denial):
         return decision
-    await _hold_durably(core, decision)
+    if decision.replayed:
+        await _replayed_durably(core, decision)
+        return decision
+    try:
+        await _hold_durably(core, decision)
+    except RingsideError:
+        if lease_id and await _hold_exists(core, lease_id):
+            # A lease closed (or posted) long ago, no longer in memory: its id is not for a new one.
+            raise RingsideError(
+                "invalid_request", "That lease id names another lease, or one no longer open.", "lease_id"
+            ) from None
+        raise
     if core.metrics is not None:
         core.metrics.leases_granted.inc()
     return decision
+
+
+async def _hold_exists(core: Core, hold_id: str) -> bool:
+    def lookup() -> bool:
+        with core.engine.connect() as connection:
+            return connection.execute(select(HOLDS.c.id).where(HOLDS.c.id == hold_id)).first() is not None
+
+    try:
+        return await asyncio.get_running_loop().run_in_executor(None, lookup)
+    except Exception:
+        return False
 
 
 async def _record_lease_calls(core: Core, lease: Hold, calls: list[FinishedCall], fresh: list[LeaseAdmission]) -> int:

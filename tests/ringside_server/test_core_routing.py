@@ -184,13 +184,20 @@ def _authorize(request_id: str) -> metering_pb2.AuthorizeRequest:
     return metering_pb2.AuthorizeRequest(model_ref="fc:openai/gpt-4o-mini", request_id=request_id)
 
 
+def _request(method: str, chosen_id: str) -> metering_pb2.AuthorizeRequest | metering_pb2.AcquireLeaseRequest:
+    if method == "AcquireLease":
+        return metering_pb2.AcquireLeaseRequest(call=_authorize(""), calls=16, lease_id=chosen_id)
+    return _authorize(chosen_id)
+
+
 @pytest.mark.parametrize(
     ("method", "request_id", "resent"),
     [
         ("Authorize", "req_chosenbytheedge01", True),  # idempotent by the id its caller chose
         ("Settle", "", True),  # idempotent by the hold's id (a second one is `replayed`)
         ("Authorize", "", False),  # the hold's id would be the core's: a second hold
-        ("AcquireLease", "", False),  # the lease's id is the core's: a second lease
+        ("AcquireLease", "lse_chosenbytheedge01", True),  # idempotent by the lease id its caller chose
+        ("AcquireLease", "", False),  # the lease's id would be the core's: a second lease
     ],
 )
 async def test_a_call_cut_off_in_flight_is_resent_only_when_safe(
@@ -209,12 +216,12 @@ async def test_a_call_cut_off_in_flight_is_resent_only_when_safe(
     )
     try:
         if resent:
-            answer = await call(_authorize(request_id), metadata=((ACCOUNT_KEY, ACCOUNT),), timeout=10)
+            answer = await call(_request(method, request_id), metadata=((ACCOUNT_KEY, ACCOUNT),), timeout=10)
             assert answer == b"answered by " + survivor.address.encode()
             assert (dying.seen, survivor.seen) == (1, 1)
         else:
             with pytest.raises(grpc.aio.AioRpcError) as cut:
-                await call(_authorize(request_id), metadata=((ACCOUNT_KEY, ACCOUNT),), timeout=10)
+                await call(_request(method, request_id), metadata=((ACCOUNT_KEY, ACCOUNT),), timeout=10)
             assert cut.value.code() == grpc.StatusCode.UNAVAILABLE
             assert (dying.seen, survivor.seen) == (1, 0)
     finally:
@@ -226,6 +233,8 @@ def test_which_methods_are_resent_after_a_cut_off() -> None:
     service = "/ringside.core.v1.MeteringService/"
     assert safe_to_resend(service + "Authorize", _authorize("req_chosenbytheedge01"))
     assert not safe_to_resend(service + "Authorize", _authorize(""))
+    assert safe_to_resend(service + "AcquireLease", _request("AcquireLease", "lse_chosenbytheedge01"))
+    assert not safe_to_resend(service + "AcquireLease", _request("AcquireLease", ""))
     for name in ("Settle", "ExtendHold", "SettleLeaseCalls", "ModelPolicy", "VerifyApiKey", "GetUsage"):
         assert safe_to_resend(service + name, None), name
     for name in ("AcquireLease", "CountRequest", "TopUp", "Adjust", "Refund", "CreateCustomer", "ClaimOutbox"):

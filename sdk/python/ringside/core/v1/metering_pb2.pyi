@@ -204,14 +204,16 @@ class ExtendHoldResponse(_message.Message):
     def __init__(self, hold_expires_at: _Optional[int] = ...) -> None: ...
 
 class AcquireLeaseRequest(_message.Message):
-    __slots__ = ("call", "calls", "edge")
+    __slots__ = ("call", "calls", "edge", "lease_id")
     CALL_FIELD_NUMBER: _ClassVar[int]
     CALLS_FIELD_NUMBER: _ClassVar[int]
     EDGE_FIELD_NUMBER: _ClassVar[int]
+    LEASE_ID_FIELD_NUMBER: _ClassVar[int]
     call: AuthorizeRequest
     calls: int
     edge: str
-    def __init__(self, call: _Optional[_Union[AuthorizeRequest, _Mapping]] = ..., calls: _Optional[int] = ..., edge: _Optional[str] = ...) -> None: ...
+    lease_id: str
+    def __init__(self, call: _Optional[_Union[AuthorizeRequest, _Mapping]] = ..., calls: _Optional[int] = ..., edge: _Optional[str] = ..., lease_id: _Optional[str] = ...) -> None: ...
 
 class AcquireLeaseResponse(_message.Message):
     __slots__ = ("granted", "denial", "lease_id", "amount_nano_usd", "account_id", "livemode", "customer_id", "markup_bp", "default_max_output_tokens", "expires_at", "rate_limits", "calls", "tokens", "admit_for_ms")

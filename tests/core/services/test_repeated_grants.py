@@ -1,0 +1,139 @@
+"""An Authorize or AcquireLease asked again under the id its caller chose (its first answer cut off,
+maybe by the core's death) is answered with what was granted first, reserved once and durable — and
+what that answer carried survives a reload, which is what a core taking the partition over reads
+(issue 25; docs/scaling.md "Resending"). Real core, SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+import pathlib
+import secrets
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, replace
+
+import pytest
+from sqlalchemy import func, select
+
+from core.domain.calls import CallRequest
+from core.domain.entities import SCOPES
+from core.domain.metering import MAX_LEASE_CALLS, Admission
+from core.domain.state import State
+from core.server import open_core
+from core.services import accounts, customers, metering
+from core.services.core import Core, Principal
+from core.services.customers import CustomerInput
+from core.store.loader import load_state
+from core.store.tables import HOLDS, TRANSFERS
+from ringside_server.errors import RingsideError
+from ringside_server.money import Price
+from ringside_server.settings import Settings
+from tests.harness import create_postgres_database, drop_postgres_database, free_port
+
+GPT_4O_MINI = Price(input=150_000_000, output=600_000_000)
+
+
+@dataclass
+class World:
+    core: Core
+    principal: Principal
+    secret: str
+
+    def call(self, customer_id: str, price: Price = GPT_4O_MINI) -> CallRequest:
+        return CallRequest(
+            api_key=self.secret,
+            customer_ref=customer_id,
+            user="",
+            model_ref="fc:openai/gpt-4o-mini",
+            provider="openai",
+            price=price,
+            input_tokens_bound=1_000,
+            requested_output_tokens=1_000,
+            model_max_output_tokens=16_384,
+        )
+
+    async def rows(self, hold_id: str) -> tuple[int, int]:
+        """(hold rows, pending transfers) the database holds for `hold_id`."""
+
+        def count() -> tuple[int, int]:
+            with self.core.engine.connect() as connection:
+                holds = connection.execute(select(func.count()).where(HOLDS.c.id == hold_id)).scalar_one()
+                pending = connection.execute(
+                    select(func.count()).where(TRANSFERS.c.request_id == hold_id, TRANSFERS.c.kind == "pending")
+                ).scalar_one()
+            return int(holds), int(pending)
+
+        return await asyncio.get_running_loop().run_in_executor(None, count)
+
+    async def reloaded(self) -> State:
+        return await asyncio.get_running_loop().run_in_executor(None, load_state, self.core.engine, self.core.now())
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+async def world(request: pytest.FixtureRequest, tmp_path: pathlib.Path) -> AsyncIterator[World]:
+    url = None if request.param == "sqlite" else create_postgres_database()
+    settings = Settings(
+        data_dir=tmp_path, database_url=url, grpc_port=free_port(), internal_token="rsint_" + secrets.token_hex(16)
+    )
+    core = await open_core(settings)
+    try:
+        new = await accounts.bootstrap(core)
+        assert new is not None
+        principal = Principal(
+            account_id=new.account.id, livemode=True, scopes=frozenset(SCOPES), key_id=new.live_key.key.id
+        )
+        yield World(core, principal, new.live_key.secret)
+    finally:
+        await core.writer.close()
+        core.engine.dispose()
+        if url is not None:
+            drop_postgres_database(url)
+
+
+async def test_a_lease_asked_again_under_its_id_is_the_lease_granted_reserved_once(world: World) -> None:
+    core = world.core
+    customer, _ = await customers.create(core, world.principal, CustomerInput(rate_limit_tpm=10_000_000))
+    call = world.call(customer.id)
+    first = await metering.acquire_lease(core, call, MAX_LEASE_CALLS, "lse_resentLease0001")
+    assert isinstance(first, Admission), first
+    held = customer.held_nano
+    again = await metering.acquire_lease(core, call, MAX_LEASE_CALLS, "lse_resentLease0001")
+    assert isinstance(again, Admission), again
+    assert again.replayed and again.hold is first.hold
+    assert (again.lease_calls, again.lease_tokens) == (first.lease_calls, first.lease_tokens)
+    assert first.lease_tokens > 0
+    assert customer.held_nano == held == first.hold.amount_nano
+    assert await world.rows("lse_resentLease0001") == (1, 1)
+    # What a taker adopts: the same calls and tokens, so its answer is the first one.
+    adopted = (await world.reloaded()).holds["lse_resentLease0001"]
+    assert (adopted.lease_calls, adopted.lease_tokens) == (first.lease_calls, first.lease_tokens)
+
+
+async def test_a_closed_leases_id_is_refused_not_granted_again(world: World) -> None:
+    core = world.core
+    customer, _ = await customers.create(core, world.principal, CustomerInput())
+    call = world.call(customer.id)
+    first = await metering.acquire_lease(core, call, MAX_LEASE_CALLS, "lse_resentLease0002")
+    assert isinstance(first, Admission), first
+    await metering.settle_lease_calls(core, "lse_resentLease0002", [], close=True)
+    assert customer.held_nano == 0
+    with pytest.raises(RingsideError) as refused:
+        await metering.acquire_lease(core, call, MAX_LEASE_CALLS, "lse_resentLease0002")
+    assert (refused.value.code, refused.value.param) == ("invalid_request", "lease_id")
+    assert customer.held_nano == 0 and "lse_resentLease0002" not in core.state.holds
+    # A new id still leases (the refused attempt reserved nothing, left nothing behind).
+    assert isinstance(await metering.acquire_lease(core, call, MAX_LEASE_CALLS, "lse_resentLease0003"), Admission)
+
+
+async def test_an_authorize_asked_again_carries_its_first_output_bound_after_a_reload(world: World) -> None:
+    """A TPM window cut a free model's call to 500 output tokens (its amount, 0, covers any bound):
+    the hold keeps the bound, so the taker that adopts it answers a resend with 500 too."""
+    core = world.core
+    customer, _ = await customers.create(core, world.principal, CustomerInput(rate_limit_tpm=1_500))
+    call = replace(world.call(customer.id, Price(input=0, output=0)), request_id="req_resentCall00001")
+    first = await metering.authorize(core, call)
+    assert isinstance(first, Admission), first
+    assert (first.max_output_tokens, first.output_limited) == (500, True)
+    again = await metering.authorize(core, call)
+    assert isinstance(again, Admission) and again.replayed
+    assert (again.max_output_tokens, again.output_limited) == (500, True)
+    assert (await world.reloaded()).holds["req_resentCall00001"].output_tokens == 500
