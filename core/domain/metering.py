@@ -22,6 +22,7 @@ from core.domain.entities import ApiKey, Customer, Denial, Hold, HoldKind, Trans
 from core.domain.limits import Limits, effective, rate_layers
 from core.domain.periods import period_bounds
 from core.domain.ratelimit import Layer, RateDefaults, RateLimiter, Refusal, Status
+from core.domain.recent_counts import RecentCounts
 from core.domain.settlement import Settlement, SettlePlan
 from core.domain.state import State
 from ringside_server.admission import (
@@ -70,6 +71,7 @@ class Meter(Settlement):
         self.rate_defaults = rate_defaults or RateDefaults()
         self.lease_window_s = lease_window_s
         self.limiter = RateLimiter(self.rate_defaults.window_s)
+        self.recent_counts = RecentCounts(self.rate_defaults.window_s)
         # Several active cores (core/services/ownership.py): called with every key looked up (by
         # hash or id; None: not in this core's memory), it raises NotOwner for another core's key.
         self.route_key: Callable[[str, str, ApiKey | None], None] | None = None
@@ -180,14 +182,22 @@ class Meter(Settlement):
         refused = self.limiter.check_requests(layers, clock)
         return _rate_denial(refused) if refused is not None else (limits, layers)
 
-    def count_request(self, layers: list[Layer]) -> Status | Denial:
+    def count_request(self, layers: list[Layer], request_id: str = "") -> Status | Denial:
         """A request that is not a model call (DECISIONS 15): one request in each of `layers`
-        (limits.request_layers), or the first layer without room as its 429."""
+        (limits.request_layers), or the first layer without room as its 429. Counted again under
+        the same `request_id` (its first answer cut off): the first answer, nothing counted."""
         clock = self.clock()
+        if request_id:
+            answered = self.recent_counts.answer(request_id, clock)
+            if answered is not None:
+                return answered
         refused = self.limiter.check_requests(layers, clock)
         if refused is not None:
-            return _rate_denial(refused)
-        return self.limiter.charge(layers, clock, clock, 1, 0).status
+            return _rate_denial(refused)  # nothing counted: a repeat is decided again
+        status = self.limiter.charge(layers, clock, clock, 1, 0).status
+        if request_id:
+            self.recent_counts.remember(request_id, clock, status)
+        return status
 
     def admit(self, request: CallRequest) -> Admission | Denial:
         checked = self.check_caller(request)

@@ -213,7 +213,13 @@ class MeteringServicer(LeasesServicerMixin, Base, metering_pb2_grpc.MeteringServ
         self.auth.internal(context)
         counted_as = self.auth.counted_as(request.authorization[:10_000])
         customer_ref = request.customer_ref[:MAX_PROTO_STRING] if request.customer_rpm else None
-        decision = await metering.count_request(self.core, counted_as, request.client_ip[:64], customer_ref)
+        if request.request_id and not REQUEST_ID.match(request.request_id):
+            raise RingsideError(
+                "invalid_request", "request_id must be req_ and 8 to 60 letters or digits.", "request_id"
+            )
+        decision = await metering.count_request(
+            self.core, counted_as, request.client_ip[:64], customer_ref, request.request_id
+        )
         if isinstance(decision, Denial):
             return metering_pb2.CountRequestResponse(denial=_denial(decision))
         return metering_pb2.CountRequestResponse(rate_limits=_rate_status(decision))

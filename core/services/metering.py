@@ -91,17 +91,18 @@ async def _replayed_durably(core: Core, decision: Admission) -> None:
 
 
 async def count_request(
-    core: Core, counted_as: Principal | None, client_ip: str, customer_ref: str | None = None
+    core: Core, counted_as: Principal | None, client_ip: str, customer_ref: str | None = None, request_id: str = ""
 ) -> Status | Denial:
     """One request that is not a model call, against its IP's layer and, authenticated, its Client
     Token's and its account's (DECISIONS 15); exact for every edge at once. With `customer_ref`
-    (count_tokens: a model route that makes no call) also against its customer's RPM."""
+    (count_tokens: a model route that makes no call) also against its customer's RPM. Asked again
+    under its `request_id`, answered as first and counted once (core/domain/recent_counts.py)."""
     account = (counted_as.account_id, counted_as.livemode) if counted_as is not None else None
     token_id = counted_as.key_id if counted_as is not None and counted_as.customer_id else ""
     layers = request_layers(core.meter.rate_defaults, client_ip, account, token_id)
     if counted_as is not None and customer_ref is not None:
         layers += customer_rpm_layer(core.state, counted_as, customer_ref)
-    return await _decided(core, functools.partial(core.meter.count_request, layers))
+    return await _decided(core, functools.partial(core.meter.count_request, layers, request_id))
 
 
 def customer_rpm_layer(state: State, counted_as: Principal, customer_ref: str) -> list[Layer]:

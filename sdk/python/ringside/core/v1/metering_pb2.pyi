@@ -20,16 +20,18 @@ SETTLE_OUTCOME_ABORTED: SettleOutcome
 SETTLE_OUTCOME_FAILED: SettleOutcome
 
 class CountRequestRequest(_message.Message):
-    __slots__ = ("authorization", "client_ip", "customer_ref", "customer_rpm")
+    __slots__ = ("authorization", "client_ip", "customer_ref", "customer_rpm", "request_id")
     AUTHORIZATION_FIELD_NUMBER: _ClassVar[int]
     CLIENT_IP_FIELD_NUMBER: _ClassVar[int]
     CUSTOMER_REF_FIELD_NUMBER: _ClassVar[int]
     CUSTOMER_RPM_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     authorization: str
     client_ip: str
     customer_ref: str
     customer_rpm: bool
-    def __init__(self, authorization: _Optional[str] = ..., client_ip: _Optional[str] = ..., customer_ref: _Optional[str] = ..., customer_rpm: _Optional[bool] = ...) -> None: ...
+    request_id: str
+    def __init__(self, authorization: _Optional[str] = ..., client_ip: _Optional[str] = ..., customer_ref: _Optional[str] = ..., customer_rpm: _Optional[bool] = ..., request_id: _Optional[str] = ...) -> None: ...
 
 class CountRequestResponse(_message.Message):
     __slots__ = ("denial", "rate_limits")
