@@ -37,7 +37,7 @@ from ringside_server.providers.catalog.load import load_catalog
 from tests.e2e.test_chat_completions import client
 from tests.e2e.test_rag_operations import VISION, large_text
 from tests.harness import Stack
-from tests.workers.rag_activities import ingest_activities
+from tests.workers.rag_activities import ingest_activities, ingest_pending
 from workers.rag_ingest import holds, migration
 from workers.rag_ingest.activities import EMBED_BATCH
 from workers.rag_ingest.holds import IngestHolds, OpenHold, settle_previous
@@ -45,7 +45,7 @@ from workers.rag_ingest.media import MediaReader, Payer
 from workers.rag_ingest.migration import MigrateStoreWorkflow, MigrationInput
 from workers.rag_ingest.reembed import BATCH, Target
 from workers.rag_ingest.shared import IngestInput, LeftHold
-from workers.rag_ingest.workflows import WORKFLOWS, IngestFileWorkflow
+from workers.rag_ingest.workflows import WORKFLOWS
 
 PREVIOUS_TOKENS = 4000  # what the previous attempt embedded under its hold (its heartbeat says so)
 
@@ -291,14 +291,7 @@ async def test_a_migration_whose_every_attempt_ran_while_its_core_was_away_settl
         ingest_activities(core, stack.data_dir / "files", tmp_path) as (activities, _),
         Worker(skipping.client, task_queue=queue, workflows=WORKFLOWS, activities=activities.all_activities()),
     ):
-        pending = await core.internal(core.vector_stores.PendingIngests, pb.PendingIngestsRequest(limit=100))
-        (ingest,) = [found for found in pending.ingests if found.file_id == file_id]
-        ingested = await skipping.client.execute_workflow(
-            IngestFileWorkflow.run,
-            IngestInput(ingest.store_id, ingest.file_id, ingest.attach_id),
-            id=f"ingest-{uuid.uuid4()}",
-            task_queue=queue,
-        )
+        ingested = await ingest_pending(core, skipping.client, queue, file_id)
         assert ingested.status == "completed", ingested
         started = stack.call(
             "POST", f"/v1/vector_stores/{store_id}/migrate", key, {"embedding_model": "text-embedding-3-large"}

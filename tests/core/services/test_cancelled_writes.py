@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import pathlib
-import secrets
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -19,10 +18,8 @@ import pytest
 from sqlalchemy import func, select
 
 from core.domain.calls import CallRequest
-from core.domain.entities import SCOPES
 from core.domain.metering import Admission
 from core.domain.state import State
-from core.server import open_core
 from core.services import accounts, customers, files, metering, slots, tiers, wallets
 from core.services.core import Core, Principal
 from core.services.customers import CustomerChanges, CustomerInput
@@ -30,8 +27,7 @@ from core.services.tiers import TierFields
 from core.store.loader import load_state
 from core.store.tables import HOLDS
 from ringside_server.money import Price, Usage
-from ringside_server.settings import Settings
-from tests.harness import create_postgres_database, drop_postgres_database, free_port
+from tests.core.services.bootstrapped import bootstrapped_core
 
 TIMEOUT_S = 30.0
 
@@ -115,23 +111,8 @@ def _live(rows: dict[str, Any]) -> dict[str, Any]:
 async def world(
     request: pytest.FixtureRequest, tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch
 ) -> AsyncIterator[World]:
-    url = None if request.param == "sqlite" else create_postgres_database()
-    settings = Settings(
-        data_dir=tmp_path, database_url=url, grpc_port=free_port(), internal_token="rsint_" + secrets.token_hex(16)
-    )
-    core = await open_core(settings)
-    try:
-        new = await accounts.bootstrap(core)
-        assert new is not None
-        principal = Principal(
-            account_id=new.account.id, livemode=True, scopes=frozenset(SCOPES), key_id=new.live_key.key.id
-        )
-        yield World(core, principal, monkeypatch, new.live_key.secret)
-    finally:
-        await core.writer.close()
-        core.engine.dispose()
-        if url is not None:
-            drop_postgres_database(url)
+    async with bootstrapped_core(request.param, tmp_path) as opened:
+        yield World(opened.core, opened.principal, monkeypatch, opened.live_secret)
 
 
 async def test_a_key_revoked_by_a_cancelled_caller_is_refused_at_once(world: World) -> None:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import pathlib
-import secrets
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
 
@@ -15,19 +14,16 @@ import pytest
 from sqlalchemy import func, select
 
 from core.domain.calls import CallRequest
-from core.domain.entities import SCOPES
 from core.domain.metering import MAX_LEASE_CALLS, Admission
 from core.domain.state import State
-from core.server import open_core
-from core.services import accounts, customers, metering
+from core.services import customers, metering
 from core.services.core import Core, Principal
 from core.services.customers import CustomerInput
 from core.store.loader import load_state
 from core.store.tables import HOLDS, TRANSFERS
 from ringside_server.errors import RingsideError
 from ringside_server.money import Price
-from ringside_server.settings import Settings
-from tests.harness import create_postgres_database, drop_postgres_database, free_port
+from tests.core.services.bootstrapped import bootstrapped_core
 
 GPT_4O_MINI = Price(input=150_000_000, output=600_000_000)
 
@@ -70,23 +66,8 @@ class World:
 
 @pytest.fixture(params=["sqlite", "postgres"])
 async def world(request: pytest.FixtureRequest, tmp_path: pathlib.Path) -> AsyncIterator[World]:
-    url = None if request.param == "sqlite" else create_postgres_database()
-    settings = Settings(
-        data_dir=tmp_path, database_url=url, grpc_port=free_port(), internal_token="rsint_" + secrets.token_hex(16)
-    )
-    core = await open_core(settings)
-    try:
-        new = await accounts.bootstrap(core)
-        assert new is not None
-        principal = Principal(
-            account_id=new.account.id, livemode=True, scopes=frozenset(SCOPES), key_id=new.live_key.key.id
-        )
-        yield World(core, principal, new.live_key.secret)
-    finally:
-        await core.writer.close()
-        core.engine.dispose()
-        if url is not None:
-            drop_postgres_database(url)
+    async with bootstrapped_core(request.param, tmp_path) as opened:
+        yield World(opened.core, opened.principal, opened.live_secret)
 
 
 async def test_a_lease_asked_again_under_its_id_is_the_lease_granted_reserved_once(world: World) -> None:
