@@ -8,12 +8,16 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
+from core.domain.calls import CallRequest
 from core.domain.entities import SCOPES
 from core.server import open_core
 from core.services import accounts
 from core.services.core import Core, Principal
+from ringside_server.money import Price
 from ringside_server.settings import Settings
 from tests.harness import create_postgres_database, drop_postgres_database, free_port
+
+GPT_4O_MINI = Price(input=150_000_000, output=600_000_000)
 
 
 @dataclass
@@ -21,6 +25,21 @@ class Bootstrapped:
     core: Core
     principal: Principal  # the account's live key, every scope
     live_secret: str
+
+
+def model_call(secret: str, customer_id: str, price: Price = GPT_4O_MINI) -> CallRequest:
+    """A chat call of 1,000 tokens each way, as the edge asks for it."""
+    return CallRequest(
+        api_key=secret,
+        customer_ref=customer_id,
+        user="",
+        model_ref="fc:openai/gpt-4o-mini",
+        provider="openai",
+        price=price,
+        input_tokens_bound=1_000,
+        requested_output_tokens=1_000,
+        model_max_output_tokens=16_384,
+    )
 
 
 @asynccontextmanager

@@ -26,8 +26,8 @@ from core.services.customers import CustomerChanges, CustomerInput
 from core.services.tiers import TierFields
 from core.store.loader import load_state
 from core.store.tables import HOLDS
-from ringside_server.money import Price, Usage
-from tests.core.services.bootstrapped import bootstrapped_core
+from ringside_server.money import Usage
+from tests.core.services.bootstrapped import bootstrapped_core, model_call
 
 TIMEOUT_S = 30.0
 
@@ -79,17 +79,7 @@ class World:
         await self.core.writer.write([])
 
     def call(self, customer_id: str) -> CallRequest:
-        return CallRequest(
-            api_key=self.live_secret,
-            customer_ref=customer_id,
-            user="",
-            model_ref="fc:openai/gpt-4o-mini",
-            provider="openai",
-            price=Price(input=150_000_000, output=600_000_000),
-            input_tokens_bound=1_000,
-            requested_output_tokens=1_000,
-            model_max_output_tokens=16_384,
-        )
+        return model_call(self.live_secret, customer_id)
 
     async def open_holds_in_database(self) -> int:
         def count() -> int:

@@ -23,9 +23,7 @@ from core.store.loader import load_state
 from core.store.tables import HOLDS, TRANSFERS
 from ringside_server.errors import RingsideError
 from ringside_server.money import Price
-from tests.core.services.bootstrapped import bootstrapped_core
-
-GPT_4O_MINI = Price(input=150_000_000, output=600_000_000)
+from tests.core.services.bootstrapped import GPT_4O_MINI, bootstrapped_core, model_call
 
 
 @dataclass
@@ -35,17 +33,7 @@ class World:
     secret: str
 
     def call(self, customer_id: str, price: Price = GPT_4O_MINI) -> CallRequest:
-        return CallRequest(
-            api_key=self.secret,
-            customer_ref=customer_id,
-            user="",
-            model_ref="fc:openai/gpt-4o-mini",
-            provider="openai",
-            price=price,
-            input_tokens_bound=1_000,
-            requested_output_tokens=1_000,
-            model_max_output_tokens=16_384,
-        )
+        return model_call(self.secret, customer_id, price)
 
     async def rows(self, hold_id: str) -> tuple[int, int]:
         """(hold rows, pending transfers) the database holds for `hold_id`."""
