@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import pathlib
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
 
@@ -21,9 +22,11 @@ from core.services.core import Core, Principal
 from core.services.customers import CustomerInput
 from core.store.loader import load_state
 from core.store.tables import HOLDS, TRANSFERS
+from ringside.core.v1 import metering_pb2
 from ringside_server.errors import RingsideError
 from ringside_server.money import Price
 from tests.core.services.bootstrapped import GPT_4O_MINI, bootstrapped_core, model_call
+from tests.workers.billing_core import MODEL_REF, PRICE, InProcessCore
 
 
 @dataclass
@@ -106,3 +109,50 @@ async def test_an_authorize_asked_again_carries_its_first_output_bound_after_a_r
     assert isinstance(again, Admission) and again.replayed
     assert (again.max_output_tokens, again.output_limited) == (500, True)
     assert (await world.reloaded()).holds["req_resentCall00001"].output_tokens == 500
+
+
+async def test_over_grpc_a_resent_lease_or_count_is_answered_as_first_and_bad_ids_are_refused(
+    tmp_path: pathlib.Path,
+) -> None:
+    """The same through the core's gRPC server and the client the edge uses: the ids travel in the
+    protos (AcquireLeaseRequest.lease_id, CountRequestRequest.request_id) and a malformed one is
+    refused in the documented envelope, never taken for "no id"."""
+    started = await InProcessCore.start(tmp_path, time.time())
+    client = started.client
+    try:
+        customer_id = await started.new_customer(10**12)
+        call = metering_pb2.AuthorizeRequest(
+            api_key=started.live_key,
+            customer_ref=customer_id,
+            model_ref=MODEL_REF,
+            provider="openai",
+            price=PRICE,
+            input_tokens_bound=1_000,
+            requested_output_tokens=1_000,
+            model_max_output_tokens=16_384,
+        )
+        asked = metering_pb2.AcquireLeaseRequest(call=call, calls=16, edge="test", lease_id="lse_overGrpc000001")
+        first = await client.internal(client.metering.AcquireLease, asked)
+        again = await client.internal(client.metering.AcquireLease, asked)
+        assert first.granted and first.lease_id == "lse_overGrpc000001"
+        fields = ("lease_id", "amount_nano_usd", "calls", "tokens", "customer_id", "expires_at")
+        assert [getattr(again, f) for f in fields] == [getattr(first, f) for f in fields]
+        assert (await started.customer(customer_id)).held_nano_usd == first.amount_nano_usd  # reserved once
+
+        count = metering_pb2.CountRequestRequest(
+            authorization=f"Bearer {started.live_key}", client_ip="203.0.113.7", request_id="req_overGrpc000001"
+        )
+        counted = await client.internal(client.metering.CountRequest, count)
+        assert await client.internal(client.metering.CountRequest, count) == counted
+        count.request_id = "req_overGrpc000002"
+        assert await client.internal(client.metering.CountRequest, count) != counted  # another request: counted
+
+        for method, bad in (
+            (client.metering.AcquireLease, metering_pb2.AcquireLeaseRequest(call=call, calls=16, lease_id="lse_x")),
+            (client.metering.CountRequest, metering_pb2.CountRequestRequest(client_ip="203.0.113.7", request_id="x")),
+        ):
+            with pytest.raises(RingsideError) as refused:
+                await client.internal(method, bad)
+            assert refused.value.code == "invalid_request" and refused.value.param in ("lease_id", "request_id")
+    finally:
+        await started.stop()
