@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar, cast
@@ -31,11 +32,12 @@ from ringside.core.v1 import (
     wallets_pb2_grpc,
     webhooks_pb2_grpc,
 )
-from ringside_server.core_routing import RoutingChannel
+from ringside_server.core_routing import CUT_OFF, RoutingChannel
 from ringside_server.errors import RingsideError
 from ringside_server.partitions import DEFAULT_PARTITIONS
 
 T = TypeVar("T")
+log = logging.getLogger("ringside.core_client")
 CODE_KEY = "ringside-error-code"
 PARAM_KEY = "ringside-error-param"
 # A core that stops answering (SIGSTOPped, its host frozen) while its TCP connection stays open is
@@ -75,8 +77,9 @@ def translate(error: grpc.aio.AioRpcError) -> RingsideError:
     code = trailing.get(CODE_KEY)
     if code:
         return RingsideError(code, error.details() or code, trailing.get(PARAM_KEY) or None)
-    if error.code() in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
+    if error.code() in CUT_OFF or error.code() == grpc.StatusCode.DEADLINE_EXCEEDED:
         return RingsideError("service_unavailable", "The Ringside core is unreachable; retry shortly.")
+    log.error("the core answered %s: %s", error.code().name, (error.details() or "")[:500])
     return RingsideError("internal_error", "The Ringside core failed to answer.")
 
 

@@ -85,6 +85,13 @@ _READ_ONLY = frozenset(
 )
 
 
+# A call cut off without an answer of the core's: the connection lost (UNAVAILABLE), or the call
+# cancelled by a stopping core — grpc answers CANCELLED to a call it received but had not handed to
+# a handler yet when its server stops (grpc/grpc#41785; seen once in a hand-back test as a 500),
+# and to one still running when the drain's grace ends. Either may have been acted on.
+CUT_OFF = frozenset({grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.CANCELLED})
+
+
 def safe_to_resend(method: str, request: Any) -> bool:
     """Whether a call of `method` ("/package.Service/Name") cut off in flight may be sent again."""
     name = method.rsplit("/", 1)[-1]
@@ -246,7 +253,7 @@ class RoutingChannel:
             account, partition, address = hint
             self.learn_not_owner(account, partition, address, request, metadata)
             return self._channel(address)  # the owner named (maybe this one, still loading it)
-        if error.code() != grpc.StatusCode.UNAVAILABLE or _trailing(error).get(CODE_KEY):
+        if error.code() not in CUT_OFF or _trailing(error).get(CODE_KEY):
             return None  # not a transport failure (a core's own 503 is its answer)
         never_sent = _never_sent(error)
         if not never_sent and not (self.owners and safe_to_resend(method, request)):

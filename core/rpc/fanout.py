@@ -32,6 +32,7 @@ import grpc
 from core.rpc.auth import INTERNAL_KEY
 from core.services.core import Core
 from core.store import core_addresses
+from ringside_server.core_routing import CUT_OFF
 from ringside_server.errors import RingsideError
 
 log = logging.getLogger("ringside.core.fanout")
@@ -91,7 +92,7 @@ async def ask_peers(
     found: list[Response] = []
     for address, answer in zip(addresses, answers, strict=True):
         if isinstance(answer, grpc.aio.AioRpcError):
-            if partial_ok and answer.code() in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
+            if partial_ok and (answer.code() in CUT_OFF or answer.code() == grpc.StatusCode.DEADLINE_EXCEEDED):
                 log.warning("%s: the core at %s did not answer (%s); its part waits", method, address, answer.code())
                 continue
             log.warning("%s: the core at %s answered %s", method, address, answer.code())

@@ -106,20 +106,31 @@ class _Load:
         self.refused: list[tuple[int, float]] = []  # (account index, when): the takeover window
         self.refusals: list[str] = []  # what each refused call was answered (status and body, or the error)
         self.capped: set[int] = set()
+        self.unexpected: list[str] = []  # any other answer: its thread stops, the test fails at join()
         self.spans: list[tuple[int, float, float]] = []  # (account index, sent, answered or failed)
         self.stop = threading.Event()
         self.served_by = {i: CORE_NAMES[half(a["id"])] for i, a in enumerate(accounts)}
         assert sorted(self.served_by.values()) == ["core-a"] * ACCOUNTS_PER_CORE + ["core-b"] * ACCOUNTS_PER_CORE
-        self.threads = [threading.Thread(target=self._calls, args=(i,), daemon=True) for i in range(len(accounts))]
+        self.threads = [
+            threading.Thread(target=self._calls_recorded, args=(i,), daemon=True) for i in range(len(accounts))
+        ]
 
     def start(self) -> None:
         for thread in self.threads:
             thread.start()
 
     def join(self) -> None:
+        """Stops the calls; fails when any was answered other than 200, 402 at the cap or 503."""
         self.stop.set()
         for thread in self.threads:
             thread.join(timeout=20)
+        assert self.unexpected == []
+
+    def _calls_recorded(self, index: int) -> None:
+        try:
+            self._calls(index)
+        except Exception as error:  # a thread's exception would only warn: join() fails on it
+            self.unexpected.append(repr(error))
 
     def _calls(self, index: int) -> None:
         key, customer_id = self.accounts[index]["live"], self.customers[index]
@@ -146,12 +157,13 @@ class _Load:
             if response.status == 200:
                 usage = response.json()["usage"]
                 self.completed.append((index, response.headers["x-request-id"], time.monotonic(), cost_nano(usage)))
-            elif response.status == 402:
-                assert response.json()["error"]["code"] == "customer_budget_exceeded", response.body
+            elif response.status == 402 and response.json()["error"]["code"] == "customer_budget_exceeded":
                 self.capped.add(index)
                 return
+            elif response.status != 503:  # a 503 in the takeover window only; anything else is a fault
+                self.unexpected.append(f"{self.edges[call % 2]} {response.status} {response.body[:300]!r}")
+                return
             else:
-                assert response.status == 503, response.body  # the takeover window only
                 self.refused.append((index, time.monotonic()))
                 self.refusals.append(f"{self.edges[call % 2]} {response.status} {response.body[:300]!r}")
                 time.sleep(0.05)

@@ -13,6 +13,7 @@ import grpc
 import pytest
 
 from ringside.core.v1 import metering_pb2
+from ringside_server.core_client import translate
 from ringside_server.core_routing import (
     ACCOUNT_KEY,
     CODE_KEY,
@@ -37,7 +38,9 @@ ACCOUNT = "acct_routing_test"
 class Core:
     """A stand-in core's answers, in order (the last one repeated): "ok", "not-owner:<address>",
     "refused" (the core's own 503), "cut" (the connection lost in flight: a transport UNAVAILABLE
-    with no code of the core's) or "internal"."""
+    with no code of the core's), "cancelled" (a stopping server's CANCELLED, no code of the core's:
+    what grpc answers a call it received but had not handed to a handler yet, grpc/grpc#41785) or
+    "internal"."""
 
     address: str
     answers: list[str]
@@ -64,6 +67,8 @@ class Core:
             await context.abort(grpc.StatusCode.UNAVAILABLE, "could not record this call")
         if answer == "cut":
             await context.abort(grpc.StatusCode.UNAVAILABLE, "Socket closed")
+        if answer == "cancelled":
+            await context.abort(grpc.StatusCode.CANCELLED, "CANCELLED")
         await context.abort(grpc.StatusCode.INTERNAL, "failed")
         raise AssertionError("unreachable")
 
@@ -193,6 +198,7 @@ def _request(method: str, chosen_id: str) -> Any:
     return _authorize(chosen_id)
 
 
+@pytest.mark.parametrize("cut_off", ["cut", "cancelled"])
 @pytest.mark.parametrize(
     ("method", "request_id", "resent"),
     [
@@ -206,12 +212,13 @@ def _request(method: str, chosen_id: str) -> Any:
     ],
 )
 async def test_a_call_cut_off_in_flight_is_resent_only_when_safe(
-    cores: Callable[..., Core], method: str, request_id: str, resent: bool
+    cores: Callable[..., Core], method: str, request_id: str, resent: bool, cut_off: str
 ) -> None:
-    """The learnt owner dies under a call (the connection lost in flight: it may have acted). A
-    call safe to repeat goes again through the configured address, to the core now serving; any
-    other is never sent twice and its caller sees the failure."""
-    dying, survivor = await cores("cut"), await cores("ok")
+    """The learnt owner dies or stops under a call (the connection lost in flight, or the call
+    cancelled by the stopping server: it may have acted). A call safe to repeat goes again through
+    the configured address, to the core now serving; any other is never sent twice and its caller
+    sees the failure, as a 503 (`translate`), never a 500."""
+    dying, survivor = await cores(cut_off), await cores("ok")
     router = RoutingChannel(survivor.address, [], PARTITIONS)
     router.owners[partition_of(ACCOUNT, PARTITIONS)] = dying.address  # learnt, as after a hand-over
     call = router.unary_unary(
@@ -227,7 +234,8 @@ async def test_a_call_cut_off_in_flight_is_resent_only_when_safe(
         else:
             with pytest.raises(grpc.aio.AioRpcError) as cut:
                 await call(_request(method, request_id), metadata=((ACCOUNT_KEY, ACCOUNT),), timeout=10)
-            assert cut.value.code() == grpc.StatusCode.UNAVAILABLE
+            assert cut.value.code() == (grpc.StatusCode.UNAVAILABLE if cut_off == "cut" else grpc.StatusCode.CANCELLED)
+            assert translate(cut.value).status == 503
             assert (dying.seen, survivor.seen) == (1, 0)
     finally:
         await router.close()

@@ -11,11 +11,10 @@ import pytest
 from sqlalchemy import Connection, Engine, text
 
 from core.store import core_addresses, partition_windows
-from core.store.engine import make_engine
-from core.store.migrate import upgrade
 from core.store.partition_leases import Fence, PartitionFenced, PartitionLeases
 from ringside_server.partitions import partition_of
-from tests.harness import create_postgres_database, drop_postgres_database, wait_until
+from tests.core.store.postgres import migrated_postgres
+from tests.harness import wait_until
 
 PARTITIONS = 8
 pytestmark = pytest.mark.postgres
@@ -23,14 +22,8 @@ pytestmark = pytest.mark.postgres
 
 @pytest.fixture(scope="module")
 def engine() -> Iterator[Engine]:
-    url = create_postgres_database()
-    engine = make_engine(url)
-    try:
-        upgrade(engine)
+    with migrated_postgres() as engine:
         yield engine
-    finally:
-        engine.dispose()
-        drop_postgres_database(url)
 
 
 @pytest.fixture

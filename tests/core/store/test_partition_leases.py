@@ -19,7 +19,6 @@ from core.domain.entities import IdempotentResponse, Transfer
 from core.domain.retention import IdempotencyPurge
 from core.store.driver_sql import execute_many
 from core.store.engine import make_engine
-from core.store.migrate import upgrade
 from core.store.partition_leases import (
     SYSTEM_PARTITION,
     Fence,
@@ -31,7 +30,8 @@ from core.store.partition_leases import (
 from core.store.tables import IDEMPOTENCY, TRANSFERS
 from core.store.writer import GroupCommitWriter
 from ringside_server.partitions import partition_of
-from tests.harness import create_postgres_database, drop_postgres_database, wait_until
+from tests.core.store.postgres import migrated_postgres
+from tests.harness import wait_until
 
 PARTITIONS = 8
 NOW = 1_800_000_000
@@ -40,14 +40,8 @@ pytestmark = pytest.mark.postgres
 
 @pytest.fixture(scope="module")
 def engine() -> Iterator[Engine]:
-    url = create_postgres_database()
-    engine = make_engine(url)
-    try:
-        upgrade(engine)
+    with migrated_postgres() as engine:
         yield engine
-    finally:
-        engine.dispose()
-        drop_postgres_database(url)
 
 
 @pytest.fixture

@@ -13,10 +13,8 @@ from sqlalchemy import Engine, event
 from core.domain.entities import Hold, HoldStateChange, Transfer
 from core.store import ledger_totals, records, usage_daily
 from core.store.driver_sql import array_literal, execute_many
-from core.store.engine import make_engine
-from core.store.migrate import upgrade
 from core.store.tables import HOLDS, LEDGER_TOTALS, TRANSFERS
-from tests.harness import create_postgres_database, drop_postgres_database
+from tests.core.store.postgres import migrated_postgres
 
 # Strings the array literal must carry unchanged: quotes, backslashes, the word NULL, braces,
 # commas, blanks, an empty string, non-ASCII.
@@ -25,14 +23,8 @@ AWKWARD = ['say "hi"', "back\\slash", "NULL", "{a,b}", "x, y", "  padded  ", "",
 
 @pytest.fixture
 def engine() -> Iterator[Engine]:
-    url = create_postgres_database()
-    engine = make_engine(url)
-    try:
-        upgrade(engine)
+    with migrated_postgres() as engine:
         yield engine
-    finally:
-        engine.dispose()
-        drop_postgres_database(url)
 
 
 def _transfer(index: int, memo: str) -> Transfer:
