@@ -22,7 +22,7 @@ from edge_http.bodies import MODEL_JSON_PATHS, MULTIPART_BOUNDS
 from edge_http.client_tokens import let_page_read_refusal
 from edge_http.context import EDGE
 from edge_http.handlers.common import client_ip, reject
-from edge_http.middlewares import Handler
+from edge_http.middlewares import REQUEST_ID, Handler
 from ringside.core.v1 import metering_pb2
 from ringside_server.errors import RingsideError
 from ringside_server.settings import Settings
@@ -86,6 +86,8 @@ async def _count(request: web.Request) -> web.Response | None:
         client_ip=client_ip(request, edge.trusted_proxies),
         customer_ref=request.headers.get("FC-Customer", "")[:300],
         customer_rpm=request.path == COUNT_TOKENS,
+        # Counted once under this request's id: a count cut off by its core's death is resent.
+        request_id=request.get(REQUEST_ID, ""),
     )
     try:
         answer = await edge.core.internal(edge.core.metering.CountRequest, asked)

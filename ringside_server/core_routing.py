@@ -59,10 +59,13 @@ RESEND_STEADY_S = 0.5
 # - SettleLeaseCalls: by each call's request id (a reported call is not recorded again; the edge's
 #   lease journal resends its reports anyway);
 # - Authorize: by `request_id`, when the caller chose one (the edge always does): a resend is
-#   answered with the hold it made, never a second reserve (`safe_to_resend`).
-# Never resent: AcquireLease (the lease id is the core's: a second call is a second lease), CountRequest
-# (a second count), and every other write (wallet top-ups and adjustments, object and customer
-# writes, the workers' progress and claims…) — its caller sees the failure as before.
+#   answered with the hold it made, never a second reserve (`safe_to_resend`);
+# - AcquireLease: by `lease_id`, when the caller chose one (the edge always does): a resend is
+#   answered with the lease it granted, never a second one;
+# - CountRequest: by `request_id` (the edge's): the core that counted it answers a resend with its
+#   first answer; a taker after its death never saw the count (core/domain/recent_counts.py).
+# Never resent: every other write (wallet top-ups and adjustments, object and customer writes, the
+# workers' progress and claims…) — its caller sees the failure as before.
 _IDEMPOTENT = frozenset({"Settle", "ExtendHold", "SettleLeaseCalls"})
 _READ_ONLY = frozenset(
     {
@@ -93,6 +96,10 @@ def safe_to_resend(method: str, request: Any) -> bool:
     """Whether a call of `method` ("/package.Service/Name") cut off in flight may be sent again."""
     name = method.rsplit("/", 1)[-1]
     if name == "Authorize":
+        return bool(getattr(request, "request_id", ""))
+    if name == "AcquireLease":
+        return bool(getattr(request, "lease_id", ""))
+    if name == "CountRequest":
         return bool(getattr(request, "request_id", ""))
     if name in _IDEMPOTENT or name in _READ_ONLY:
         return True

@@ -238,6 +238,11 @@ class Hold:
     # (by request id), which its expiry posts at their estimates.
     lease_calls: int = 0
     admitted: dict[str, LeaseAdmission] = field(default_factory=dict)
+    # What its first answer carried beyond the amount, for a repeat under the caller's id (a call:
+    # the output bound per choice; a lease: the tokens its calls may take, 0 = not limited).
+    # 0 on a hold written before they were kept (a call's bound is then derived from its amount).
+    output_tokens: int = 0
+    lease_tokens: int = 0
 
     @property
     def remaining_nano(self) -> int:

@@ -22,6 +22,7 @@ from core.domain.entities import ApiKey, Customer, Denial, Hold, HoldKind, Trans
 from core.domain.limits import Limits, effective, rate_layers
 from core.domain.periods import period_bounds
 from core.domain.ratelimit import Layer, RateDefaults, RateLimiter, Refusal, Status
+from core.domain.recent_counts import RecentCounts
 from core.domain.settlement import Settlement, SettlePlan
 from core.domain.state import State
 from ringside_server.admission import (
@@ -70,6 +71,7 @@ class Meter(Settlement):
         self.rate_defaults = rate_defaults or RateDefaults()
         self.lease_window_s = lease_window_s
         self.limiter = RateLimiter(self.rate_defaults.window_s)
+        self.recent_counts = RecentCounts(self.rate_defaults.window_s)
         # Several active cores (core/services/ownership.py): called with every key looked up (by
         # hash or id; None: not in this core's memory), it raises NotOwner for another core's key.
         self.route_key: Callable[[str, str, ApiKey | None], None] | None = None
@@ -185,16 +187,24 @@ class Meter(Settlement):
         refused = self.limiter.check_requests(layers, clock)
         return _rate_denial(refused) if refused is not None else (limits, layers)
 
-    def count_request(self, layers: list[Layer]) -> Status | Denial:
+    def count_request(self, layers: list[Layer], request_id: str = "") -> Status | Denial:
         """A request that is not a model call (DECISIONS 15): one request in each of `layers`
-        (limits.request_layers), or the first layer without room as its 429."""
+        (limits.request_layers), or the first layer without room as its 429. Counted again under
+        the same `request_id` (its first answer cut off): the first answer, nothing counted."""
         clock = self.clock()
+        if request_id:
+            answered = self.recent_counts.answer(request_id, clock)
+            if answered is not None:
+                return answered
         if self.ip_layers is not None:
             layers = self.ip_layers(layers, clock)
         refused = self.limiter.check_requests(layers, clock)
         if refused is not None:
-            return _rate_denial(refused)
-        return self.limiter.charge(layers, clock, clock, 1, 0).status
+            return _rate_denial(refused)  # nothing counted: a repeat is decided again
+        status = self.limiter.charge(layers, clock, clock, 1, 0).status
+        if request_id:
+            self.recent_counts.remember(request_id, clock, status)
+        return status
 
     def admit(self, request: CallRequest) -> Admission | Denial:
         checked = self.check_caller(request)
@@ -240,6 +250,7 @@ class Meter(Settlement):
                 estimate = estimate_nano(request.input_tokens_bound, output_bound, choices, request.rates, markup)
         hold_id = request.request_id or new_id("req")
         hold, records = self._hold(hold_id, "call", key, customer, estimate, request, now, markup)
+        hold.output_tokens = output_bound
         if prepaid_account:
             cost_bound = prepaid.cost_bound(request.input_tokens_bound, output_bound, choices, request.rates)
             prepaid.reserve(self.state, hold, cost_bound)
@@ -270,25 +281,29 @@ class Meter(Settlement):
         ):
             return Denial("invalid_request", "That request id names another call.", "request_id")
         ceiling = self.output_ceiling(request, key)
+        # The first answer's bound, kept with the hold: the room, a TPM window or the prepaid
+        # balance may have cut it below what its amount covers (rounding up the estimate leaves
+        # room for more). A hold written before it was kept: the largest bound the amount covers.
         choices = max(1, request.choices)
-        # The hold keeps its amount, not its output bound: the largest bound that amount covers
-        # (the first answer's, which reserved exactly its estimate, or more when rounding allows).
-        output_bound = max_affordable_output(
+        output_bound = hold.output_tokens or max_affordable_output(
             request.input_tokens_bound, choices, request.rates, hold.markup_bp, hold.amount_nano, ceiling
         )
         status = hold.rate_charge.status if hold.rate_charge is not None else Status()
         return Admission(hold, key, customer, output_bound, output_bound < ceiling, [], status, replayed=True)
 
-    def acquire_lease(self, request: CallRequest, calls: int) -> Admission | Denial | None:
+    def acquire_lease(self, request: CallRequest, calls: int, lease_id: str = "") -> Admission | Denial | None:
         """A lease for up to `calls` calls like `request`, or None when the room cannot spare one
         (the edge then authorizes this call alone, which applies the full room rule).
 
         A lease reserves each call's request slot (and its tokens under a TPM limit) in every rate
-        limit layer, never more than LEASE_ROOM_SHARE of what a layer has left."""
+        limit layer, never more than LEASE_ROOM_SHARE of what a layer has left. `lease_id`: the id
+        its caller chose; asked again under it, the lease it names is answered (`_leased_again`)."""
         checked = self.check_caller(request)
         if isinstance(checked, Denial):
             return checked
         key, customer = checked
+        if lease_id and (lease_id in self.state.holds or self.state.expired.get(lease_id) is not None):
+            return self._leased_again(lease_id, request, key, customer)
         if (customer is not None and customer.wallet_enabled) or prepaid.draws_on_prepaid(
             self.state, key.account_id, key.livemode
         ):
@@ -333,9 +348,10 @@ class Meter(Settlement):
         # else a free model's calls (fc:local/*, priced 0): a lease of nothing but rate-limit slots,
         # as the per-call path admits them whatever the room (a search's query embedding no longer
         # waits on two group commits)
-        hold, records = self._hold(new_id("lse"), "lease", key, customer, amount, request, now, markup)
+        hold, records = self._hold(lease_id or new_id("lse"), "lease", key, customer, amount, request, now, markup)
         hold.lease_calls = slots
         tokens = slots * bound.tokens if tokens_room is not None else 0
+        hold.lease_tokens = tokens
         # Dated at the end of the lease's admission window: each of its calls counts for 60 s
         # after whichever moment inside that window it was admitted.
         hold.rate_charge = self.limiter.charge(layers, clock, clock + self.lease_window_s, slots, tokens, lease=True)
@@ -349,6 +365,38 @@ class Meter(Settlement):
             hold.rate_charge.status,
             lease_calls=slots,
             lease_tokens=tokens,
+        )
+
+    def _leased_again(
+        self, lease_id: str, request: CallRequest, key: ApiKey, customer: Customer | None
+    ) -> Admission | Denial:
+        """The same lease asked again under the id its caller chose (a resend after its first answer
+        was cut off, maybe by the core's death, answered by the taker from the adopted lease): the
+        lease it already has, reserved once. Nothing is admitted, charged or written. Another
+        caller's lease, or one expired, closing or being posted, is never handed out."""
+        lease = self.state.holds.get(lease_id)
+        if (
+            lease is None
+            or lease.kind != "lease"
+            or lease.settling
+            or lease.account_id != key.account_id
+            or lease.livemode != key.livemode
+            or lease.model_ref != request.model_ref
+            or lease.customer_id != (customer.id if customer is not None else None)
+        ):
+            return Denial("invalid_request", "That lease id names another lease, or one no longer open.", "lease_id")
+        status = lease.rate_charge.status if lease.rate_charge is not None else Status()
+        return Admission(
+            lease,
+            key,
+            customer,
+            0,
+            False,
+            [],
+            status,
+            lease_calls=lease.lease_calls,
+            lease_tokens=lease.lease_tokens,
+            replayed=True,
         )
 
     def _with_new(self, customer: Customer | None, records: list[object]) -> list[object]:

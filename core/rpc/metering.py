@@ -20,6 +20,7 @@ from ringside_server.errors import RingsideError
 from ringside_server.money_proto import estimate_price_from, price_from, usage_from
 
 REQUEST_ID = re.compile(r"^req_[0-9A-Za-z]{8,60}$")
+LEASE_ID = re.compile(r"^lse_[0-9A-Za-z]{8,60}$")
 
 _OUTCOMES: dict[int, Outcome] = {
     metering_pb2.SETTLE_OUTCOME_COMPLETED: "completed",
@@ -98,7 +99,9 @@ class LeasesServicerMixin:
         self, request: metering_pb2.AcquireLeaseRequest, context: Context
     ) -> metering_pb2.AcquireLeaseResponse:
         self.auth.internal(context)
-        decision = await metering.acquire_lease(self.core, _call_request(request.call), request.calls)
+        if request.lease_id and not LEASE_ID.match(request.lease_id):
+            raise RingsideError("invalid_request", "lease_id must be lse_ and 8 to 60 letters or digits.", "lease_id")
+        decision = await metering.acquire_lease(self.core, _call_request(request.call), request.calls, request.lease_id)
         if decision is None:
             return metering_pb2.AcquireLeaseResponse(granted=False)
         if isinstance(decision, Denial):
@@ -210,7 +213,13 @@ class MeteringServicer(LeasesServicerMixin, Base, metering_pb2_grpc.MeteringServ
         self.auth.internal(context)
         counted_as = self.auth.counted_as(request.authorization[:10_000])
         customer_ref = request.customer_ref[:MAX_PROTO_STRING] if request.customer_rpm else None
-        decision = await metering.count_request(self.core, counted_as, request.client_ip[:64], customer_ref)
+        if request.request_id and not REQUEST_ID.match(request.request_id):
+            raise RingsideError(
+                "invalid_request", "request_id must be req_ and 8 to 60 letters or digits.", "request_id"
+            )
+        decision = await metering.count_request(
+            self.core, counted_as, request.client_ip[:64], customer_ref, request.request_id
+        )
         if isinstance(decision, Denial):
             return metering_pb2.CountRequestResponse(denial=_denial(decision))
         return metering_pb2.CountRequestResponse(rate_limits=_rate_status(decision))

@@ -23,7 +23,7 @@ from core.domain.state import State
 from core.services.core import Core, Principal
 from core.services.wallets import given_back_nano
 from core.store.loader import expired_lease_calls, load_expired_hold
-from core.store.tables import USAGE
+from core.store.tables import HOLDS, USAGE
 from ringside_server.errors import RingsideError
 from ringside_server.money import Usage
 
@@ -78,10 +78,11 @@ async def authorize(core: Core, request: CallRequest) -> Admission | Denial:
 
 
 async def _replayed_durably(core: Core, decision: Admission) -> None:
-    """An Authorize sent again under its request id (its first answer cut off) is answered with the
-    hold it created — once that hold is durable: the writer commits in order, so a fenced empty
-    write queued now lands after the hold's own (a hold still being written by the first attempt,
-    or adopted from a dead core and durable already). A hold whose write failed is gone: 503."""
+    """An Authorize (an AcquireLease) sent again under its request id (lease id) — its first answer
+    cut off — is answered with the hold (lease) it created, once that is durable: the writer commits
+    in order, so a fenced empty write queued now lands after the hold's own (a hold still being
+    written by the first attempt, or adopted from a dead core and durable already). A hold whose
+    write failed is gone: 503."""
     hold = decision.hold
     try:
         await core.writer.write([], accounts=(hold.account_id,))
@@ -92,11 +93,12 @@ async def _replayed_durably(core: Core, decision: Admission) -> None:
 
 
 async def count_request(
-    core: Core, counted_as: Principal | None, client_ip: str, customer_ref: str | None = None
+    core: Core, counted_as: Principal | None, client_ip: str, customer_ref: str | None = None, request_id: str = ""
 ) -> Status | Denial:
     """One request that is not a model call, against its IP's layer and, authenticated, its Client
     Token's and its account's (DECISIONS 15); exact for every edge at once. With `customer_ref`
-    (count_tokens: a model route that makes no call) also against its customer's RPM."""
+    (count_tokens: a model route that makes no call) also against its customer's RPM. Asked again
+    under its `request_id`, answered as first and counted once (core/domain/recent_counts.py)."""
     account = (counted_as.account_id, counted_as.livemode) if counted_as is not None else None
     token_id = counted_as.key_id if counted_as is not None and counted_as.customer_id else ""
     layers = request_layers(core.meter.rate_defaults, client_ip, account, token_id)
@@ -104,7 +106,7 @@ async def count_request(
         layers += customer_rpm_layer(core.state, counted_as, customer_ref)
     if core.ip_blocks is not None:
         await core.ip_blocks.ready(client_ip)
-    return await _decided(core, functools.partial(core.meter.count_request, layers))
+    return await _decided(core, functools.partial(core.meter.count_request, layers, request_id))
 
 
 def customer_rpm_layer(state: State, counted_as: Principal, customer_ref: str) -> list[Layer]:
@@ -315,17 +317,40 @@ async def run_expiry(core: Core, interval_s: float = 1.0) -> None:
 MAX_LEASE_CALLS_PER_REPORT = 1000
 
 
-async def acquire_lease(core: Core, request: CallRequest, calls: int) -> Admission | Denial | None:
-    """The fast path's reservation: durable before the edge admits anything against it."""
+async def acquire_lease(core: Core, request: CallRequest, calls: int, lease_id: str = "") -> Admission | Denial | None:
+    """The fast path's reservation: durable before the edge admits anything against it. Asked again
+    under the `lease_id` its caller chose, the lease granted first, once it is durable."""
     if core.ip_blocks is not None:
         await core.ip_blocks.ready(request.client_ip)
-    decision = await _decided(core, functools.partial(core.meter.acquire_lease, request, calls))
+    decision = await _decided(core, functools.partial(core.meter.acquire_lease, request, calls, lease_id))
     if decision is None or isinstance(decision, Denial):
         return decision
-    await _hold_durably(core, decision)
+    if decision.replayed:
+        await _replayed_durably(core, decision)
+        return decision
+    try:
+        await _hold_durably(core, decision)
+    except RingsideError:
+        if lease_id and await _hold_exists(core, lease_id):
+            # A lease closed (or posted) long ago, no longer in memory: its id is not for a new one.
+            raise RingsideError(
+                "invalid_request", "That lease id names another lease, or one no longer open.", "lease_id"
+            ) from None
+        raise
     if core.metrics is not None:
         core.metrics.leases_granted.inc()
     return decision
+
+
+async def _hold_exists(core: Core, hold_id: str) -> bool:
+    def lookup() -> bool:
+        with core.engine.connect() as connection:
+            return connection.execute(select(HOLDS.c.id).where(HOLDS.c.id == hold_id)).first() is not None
+
+    try:
+        return await asyncio.get_running_loop().run_in_executor(None, lookup)
+    except Exception:
+        return False
 
 
 async def _record_lease_calls(core: Core, lease: Hold, calls: list[FinishedCall], fresh: list[LeaseAdmission]) -> int:

@@ -280,6 +280,8 @@ def _hold(row: Any) -> Hold:
         kind=row["kind"],
         prepaid_nano=row["prepaid_nano"],
         lease_calls=row["lease_calls"],
+        output_tokens=row["output_tokens"],
+        lease_tokens=row["lease_tokens"],
     )
 
 

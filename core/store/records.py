@@ -206,6 +206,8 @@ def hold_row(h: Hold) -> dict[str, Any]:
         "resolved_at": None,
         "lease_calls": h.lease_calls,
         "slots_released_unreported": None,
+        "output_tokens": h.output_tokens,
+        "lease_tokens": h.lease_tokens,
     }
 
 

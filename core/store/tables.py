@@ -194,6 +194,10 @@ class HoldRow(SQLModel, table=True):
     # A lease: how many calls it may admit; at its expiry, how many of them no report named.
     lease_calls: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     slots_released_unreported: int | None = None
+    # What the first answer carried beyond the amount (Hold.output_tokens / lease_tokens), so a
+    # taker answers a repeated Authorize or AcquireLease exactly as the first answer did.
+    output_tokens: int = Field(default=0, sa_type=BigInteger, sa_column_kwargs={"server_default": "0"})
+    lease_tokens: int = Field(default=0, sa_type=BigInteger, sa_column_kwargs={"server_default": "0"})
 
 
 class LeaseAdmissionRow(SQLModel, table=True):

@@ -24,6 +24,7 @@ from ringside.core.v1 import metering_pb2
 from ringside_server.admission import MAX_LEASE_CALLS
 from ringside_server.core_client import CoreClient
 from ringside_server.errors import RingsideError
+from ringside_server.ids import new_id
 from ringside_server.metering.journal import REPLAY_EVERY_S, Journal, replay_orphans
 from ringside_server.metering.lease import REPORT_LAG_LIMIT_S, Lease, LeaseKey, Ticket, granted, lease_key, take
 from ringside_server.metering.lease_reports import MAX_CALLS_PER_REPORT, LeaseReports
@@ -222,7 +223,9 @@ class LeaseManager:
         asked_at = time.monotonic()
         response = await self._core.internal(
             self._core.metering.AcquireLease,
-            metering_pb2.AcquireLeaseRequest(call=call, calls=calls, edge=self._instance),
+            # The lease's id is chosen here: a request cut off in flight (its core died) is sent
+            # again under it and answered with the lease granted, never a second one.
+            metering_pb2.AcquireLeaseRequest(call=call, calls=calls, edge=self._instance, lease_id=new_id("lse")),
         )
         if not response.granted:
             if ahead:

@@ -255,30 +255,34 @@ def test_two_active_cores_serve_their_accounts_and_the_survivor_takes_over(
         stop_process(core_b)
 
 
-def _edge_without_leases(stack: Stack) -> tuple[str, subprocess.Popen[bytes]]:
+def _edge_without_leases(stack: Stack, leases: bool = False) -> tuple[str, subprocess.Popen[bytes]]:
     """An edge of `stack` on the per-call path (`RINGSIDE_LEASES=false`): every call a durable
-    Authorize and a Settle through the routing, the calls a core's death can cut off in flight."""
+    Authorize and a Settle through the routing, the calls a core's death can cut off in flight.
+    With `leases`, on the fast path instead: AcquireLease, lease reports and their closes."""
     port = free_port()
-    env = {**stack.env, "RINGSIDE_HTTP_PORT": str(port), "RINGSIDE_LEASES": "false"}
+    env = {**stack.env, "RINGSIDE_HTTP_PORT": str(port), "RINGSIDE_LEASES": "true" if leases else "false"}
     process = start_process([sys.executable, "-m", "ringside_cli", "edge"], env, stack.data_dir / f"edge-{port}.log")
     base_url = f"http://127.0.0.1:{port}"
     wait_until(lambda: port_open(port) and http_call("GET", base_url + "/healthz").status == 200, 60, "an edge")
     return base_url, process
 
 
+@pytest.mark.parametrize("leases", [False, True], ids=["per-call", "leases"])
 def test_a_cores_death_under_per_call_authorizes_leaves_no_hold_of_a_refused_call(
-    two_cores: tuple[Stack, int],
+    two_cores: tuple[Stack, int], leases: bool
 ) -> None:
     """Two edges without leases, SIGKILL core-b mid-load: an Authorize or a Settle cut off in flight
     is sent again (under the edge's own request id: the taker answers with the hold core-b made, or
     replays its settle) for as long as the takeover takes. The 503s are printed (never asserted: a
     call is only cut off when it is in flight at the kill); every completed call is billed once, no
     hold of these accounts is left open or expired at its reserve (a hold whose Authorize answer was
-    cut off and not resent would be), and the ledger audit is clean."""
+    cut off and not resent would be), and the ledger audit is clean. With leases the same holds for
+    an AcquireLease cut off in flight (resent under the edge's lease id: the taker answers with the
+    lease core-b granted, which the edge then reports and closes) and for its CountRequests."""
     stack, port_b = two_cores
     accounts = _accounts_on_both(stack)
-    core_b = start_core_b(stack, port_b, stack.data_dir / "core-b-per-call.log")
-    edges = [_edge_without_leases(stack), _edge_without_leases(stack)]
+    core_b = start_core_b(stack, port_b, stack.data_dir / f"core-b-{'leases' if leases else 'per-call'}.log")
+    edges = [_edge_without_leases(stack, leases), _edge_without_leases(stack, leases)]
     try:
         load = _Load(stack, accounts, [url for url, _ in edges])
         load.start()
@@ -286,7 +290,7 @@ def test_a_cores_death_under_per_call_authorizes_leaves_no_hold_of_a_refused_cal
             killed_at = _kill_core_b_mid_load(stack, core_b, load, len(accounts))
         finally:
             load.join()
-        load.report("SIGKILL (per-call path)", killed_at)
+        load.report(f"SIGKILL ({'leases' if leases else 'per-call path'})", killed_at)
         print(f"503s and errors after the SIGKILL: {len(load.refused)}: {load.refusals[:3]}")
         load.check_billing(stack)
         marks = ",".join("?" for _ in accounts)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import grpc
 import pytest
@@ -81,7 +82,7 @@ async def cores() -> AsyncIterator[Callable[..., Core]]:
         core = Core(f"127.0.0.1:{port}", list(answers))
         server = grpc.aio.server()
         handler = grpc.unary_unary_rpc_method_handler(core.handle)
-        names = ("Call", "Authorize", "AcquireLease", "Settle")
+        names = ("Call", "Authorize", "AcquireLease", "CountRequest", "Settle")
         service = grpc.method_handlers_generic_handler("ringside.test.Routing", dict.fromkeys(names, handler))
         server.add_generic_rpc_handlers((service,))
         server.add_insecure_port(core.address)
@@ -189,6 +190,14 @@ def _authorize(request_id: str) -> metering_pb2.AuthorizeRequest:
     return metering_pb2.AuthorizeRequest(model_ref="fc:openai/gpt-4o-mini", request_id=request_id)
 
 
+def _request(method: str, chosen_id: str) -> Any:
+    if method == "AcquireLease":
+        return metering_pb2.AcquireLeaseRequest(call=_authorize(""), calls=16, lease_id=chosen_id)
+    if method == "CountRequest":
+        return metering_pb2.CountRequestRequest(client_ip="203.0.113.9", request_id=chosen_id)
+    return _authorize(chosen_id)
+
+
 @pytest.mark.parametrize("cut_off", ["cut", "cancelled"])
 @pytest.mark.parametrize(
     ("method", "request_id", "resent"),
@@ -196,7 +205,10 @@ def _authorize(request_id: str) -> metering_pb2.AuthorizeRequest:
         ("Authorize", "req_chosenbytheedge01", True),  # idempotent by the id its caller chose
         ("Settle", "", True),  # idempotent by the hold's id (a second one is `replayed`)
         ("Authorize", "", False),  # the hold's id would be the core's: a second hold
-        ("AcquireLease", "", False),  # the lease's id is the core's: a second lease
+        ("AcquireLease", "lse_chosenbytheedge01", True),  # idempotent by the lease id its caller chose
+        ("AcquireLease", "", False),  # the lease's id would be the core's: a second lease
+        ("CountRequest", "req_chosenbytheedge02", True),  # counted once under the edge's request id
+        ("CountRequest", "", False),  # a second count
     ],
 )
 async def test_a_call_cut_off_in_flight_is_resent_only_when_safe(
@@ -216,12 +228,12 @@ async def test_a_call_cut_off_in_flight_is_resent_only_when_safe(
     )
     try:
         if resent:
-            answer = await call(_authorize(request_id), metadata=((ACCOUNT_KEY, ACCOUNT),), timeout=10)
+            answer = await call(_request(method, request_id), metadata=((ACCOUNT_KEY, ACCOUNT),), timeout=10)
             assert answer == b"answered by " + survivor.address.encode()
             assert (dying.seen, survivor.seen) == (1, 1)
         else:
             with pytest.raises(grpc.aio.AioRpcError) as cut:
-                await call(_authorize(request_id), metadata=((ACCOUNT_KEY, ACCOUNT),), timeout=10)
+                await call(_request(method, request_id), metadata=((ACCOUNT_KEY, ACCOUNT),), timeout=10)
             assert cut.value.code() == (grpc.StatusCode.UNAVAILABLE if cut_off == "cut" else grpc.StatusCode.CANCELLED)
             assert translate(cut.value).status == 503
             assert (dying.seen, survivor.seen) == (1, 0)
@@ -234,6 +246,10 @@ def test_which_methods_are_resent_after_a_cut_off() -> None:
     service = "/ringside.core.v1.MeteringService/"
     assert safe_to_resend(service + "Authorize", _authorize("req_chosenbytheedge01"))
     assert not safe_to_resend(service + "Authorize", _authorize(""))
+    assert safe_to_resend(service + "AcquireLease", _request("AcquireLease", "lse_chosenbytheedge01"))
+    assert not safe_to_resend(service + "AcquireLease", _request("AcquireLease", ""))
+    assert safe_to_resend(service + "CountRequest", _request("CountRequest", "req_chosenbytheedge02"))
+    assert not safe_to_resend(service + "CountRequest", _request("CountRequest", ""))
     for name in ("Settle", "ExtendHold", "SettleLeaseCalls", "ModelPolicy", "VerifyApiKey", "GetUsage"):
         assert safe_to_resend(service + name, None), name
     for name in ("AcquireLease", "CountRequest", "TopUp", "Adjust", "Refund", "CreateCustomer", "ClaimOutbox"):

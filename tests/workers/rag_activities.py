@@ -5,14 +5,17 @@ core without a rag role process."""
 from __future__ import annotations
 
 import pathlib
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import aiohttp
+from temporalio.client import Client
 
 from rag.embedder import LocalEmbedder
 from rag.index import VectorIndexes, open_indexes
 from rag.server import RagServicer
+from ringside.core.v1 import vector_stores_pb2 as pb
 from ringside_server.core_client import CoreClient
 from ringside_server.file_store import LocalFileStore
 from ringside_server.metering.gateway import Gateway
@@ -20,6 +23,8 @@ from ringside_server.providers.configured import models_and_providers
 from ringside_server.settings import Settings
 from workers.rag_ingest.activities import IngestActivities
 from workers.rag_ingest.embedding import IngestEmbedding
+from workers.rag_ingest.shared import IngestInput, IngestOutcome
+from workers.rag_ingest.workflows import IngestFileWorkflow
 
 
 @asynccontextmanager
@@ -41,3 +46,17 @@ async def ingest_activities(
         await session.close()
         servicer.close()
         indexes.close()
+
+
+async def ingest_pending(core: CoreClient, client: Client, queue: str, file_id: str) -> IngestOutcome:
+    """Runs the ingest workflow of the pending ingest of `file_id` on `queue` (a worker of these
+    activities serves it): its outcome."""
+    pending = await core.internal(core.vector_stores.PendingIngests, pb.PendingIngestsRequest(limit=100))
+    (ingest,) = [found for found in pending.ingests if found.file_id == file_id]
+    outcome: IngestOutcome = await client.execute_workflow(
+        IngestFileWorkflow.run,
+        IngestInput(ingest.store_id, ingest.file_id, ingest.attach_id),
+        id=f"ingest-{uuid.uuid4()}",
+        task_queue=queue,
+    )
+    return outcome

@@ -16,11 +16,16 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import pathlib
+import uuid
 from collections.abc import AsyncIterator, Iterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
-from temporalio.testing import ActivityEnvironment
+from temporalio import activity
+from temporalio import exceptions as temporal_exceptions
+from temporalio.testing import ActivityEnvironment, WorkflowEnvironment
+from temporalio.worker import Worker
 
 from rag.embedder import LOCAL_MODEL_REF
 from ringside.core.v1 import common_pb2, metering_pb2
@@ -32,13 +37,15 @@ from ringside_server.providers.catalog.load import load_catalog
 from tests.e2e.test_chat_completions import client
 from tests.e2e.test_rag_operations import VISION, large_text
 from tests.harness import Stack
-from tests.workers.rag_activities import ingest_activities
-from workers.rag_ingest import holds
+from tests.workers.rag_activities import ingest_activities, ingest_pending
+from workers.rag_ingest import holds, migration
 from workers.rag_ingest.activities import EMBED_BATCH
 from workers.rag_ingest.holds import IngestHolds, OpenHold, settle_previous
 from workers.rag_ingest.media import MediaReader, Payer
+from workers.rag_ingest.migration import MigrateStoreWorkflow, MigrationInput
 from workers.rag_ingest.reembed import BATCH, Target
-from workers.rag_ingest.shared import IngestInput
+from workers.rag_ingest.shared import IngestInput, LeftHold
+from workers.rag_ingest.workflows import WORKFLOWS
 
 PREVIOUS_TOKENS = 4000  # what the previous attempt embedded under its hold (its heartbeat says so)
 
@@ -254,3 +261,79 @@ async def test_an_authorize_cut_off_in_flight_is_settled_by_the_next_attempt(
     assert [str(row[0]) for row in found] == (["settled"] if placed else [])
     account = str(stack.query("SELECT account_id FROM api_keys WHERE id = ?", job.file.key_id)[0][0])
     assert _open_holds(stack, account) == []
+
+
+async def test_a_migration_whose_every_attempt_ran_while_its_core_was_away_settles_the_batch_hold(
+    skipping: WorkflowEnvironment,
+    core_stack: Stack,
+    core: CoreClient,
+    tmp_path: pathlib.Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """RagMigrateStore on Temporal with its real activities: every embed attempt's settles are
+    refused (its core away through all five attempts, as in one long takeover). The first batch's
+    hold stays open through each retry; the last attempt's failure carries it to the workflow, whose
+    own activity settles it once the core answers — at the batch's usage, not its reserve."""
+    stack = core_stack
+    key = stack.new_account()["test"]
+    store_id, file_id = _attached(stack, key, large_text("away"))
+    queue = f"rag-{uuid.uuid4()}"
+    tried: list[str] = []
+    real = holds.settle_retried
+
+    async def away_for_the_embed(core_client: CoreClient, request: metering_pb2.SettleRequest) -> Any:
+        if activity.in_activity() and activity.info().activity_type == "rag_migrate_embed":
+            tried.append(request.request_id)
+            raise RingsideError("service_unavailable", "The core could not be reached.")
+        return await real(core_client, request)
+
+    async with (
+        ingest_activities(core, stack.data_dir / "files", tmp_path) as (activities, _),
+        Worker(skipping.client, task_queue=queue, workflows=WORKFLOWS, activities=activities.all_activities()),
+    ):
+        ingested = await ingest_pending(core, skipping.client, queue, file_id)
+        assert ingested.status == "completed", ingested
+        started = stack.call(
+            "POST", f"/v1/vector_stores/{store_id}/migrate", key, {"embedding_model": "text-embedding-3-large"}
+        )
+        assert started.status == 200, started.body
+        monkeypatch.setattr(holds, "settle_retried", away_for_the_embed)
+        ended = await skipping.client.execute_workflow(
+            MigrateStoreWorkflow.run,
+            MigrationInput(str(started.json()["id"])),
+            id=f"migrate-{uuid.uuid4()}",
+            task_queue=queue,
+            execution_timeout=timedelta(hours=2),
+        )
+    assert ended == "failed"
+    (left,) = set(tried)  # the first batch's hold, tried by every attempt
+    assert len(tried) >= 5
+    state, tokens = _hold(stack, left)
+    assert state == "settled" and tokens is not None and tokens > 0  # at the batch's usage
+    assert _open_holds(stack, _account_of(stack, left)) == []
+
+
+@pytest.mark.parametrize("ended_by", ["failure", "heartbeat timeout", "nothing open"])
+def test_the_workflow_reads_the_hold_a_last_attempt_left_from_its_failure(ended_by: str) -> None:
+    """The last attempt raised (its failure carries the hold: `holds.carrying_hold`) or its rag role
+    died (the heartbeat timeout carries its last heartbeat): either way the workflow learns the hold."""
+    beat = (0, "req_leftbythelast01", 1234, "text-embedding-3-large", 0, 0)
+    cause: BaseException = {
+        "failure": holds.carrying_hold(RingsideError("service_unavailable", "away"), beat),
+        "heartbeat timeout": temporal_exceptions.TimeoutError(
+            "timed out", type=temporal_exceptions.TimeoutType.HEARTBEAT, last_heartbeat_details=beat
+        ),
+        "nothing open": holds.carrying_hold(RingsideError("service_unavailable", "away"), (0, "", 0, "")),
+    }[ended_by]
+    error = temporal_exceptions.ActivityError(
+        "activity failed",
+        scheduled_event_id=1,
+        started_event_id=2,
+        identity="rag",
+        activity_type="rag_migrate_embed",
+        activity_id="1",
+        retry_state=temporal_exceptions.RetryState.MAXIMUM_ATTEMPTS_REACHED,
+    )
+    error.__cause__ = cause
+    expected = None if ended_by == "nothing open" else LeftHold("req_leftbythelast01", 1234, "text-embedding-3-large")
+    assert migration._left_by(error) == expected

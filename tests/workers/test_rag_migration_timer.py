@@ -18,14 +18,12 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from rag.index import index_name
-from ringside.core.v1 import vector_stores_pb2 as pb
 from ringside_server.core_client import CoreClient
 from tests.e2e.test_chat_completions import client
 from tests.harness import Stack
-from tests.workers.rag_activities import ingest_activities
+from tests.workers.rag_activities import ingest_activities, ingest_pending
 from workers.rag_ingest.migration import MigrateStoreWorkflow, MigrationInput
-from workers.rag_ingest.shared import IngestInput
-from workers.rag_ingest.workflows import WORKFLOWS, IngestFileWorkflow
+from workers.rag_ingest.workflows import WORKFLOWS
 
 
 @pytest.fixture(scope="module")
@@ -65,14 +63,7 @@ async def test_the_old_index_goes_after_seven_days_and_rollback_is_refused(
                 activities=activities.all_activities(),
             ),
         ):
-            pending = await core.internal(core.vector_stores.PendingIngests, pb.PendingIngestsRequest(limit=10))
-            (ingest,) = pending.ingests
-            outcome = await skipping.client.execute_workflow(
-                IngestFileWorkflow.run,
-                IngestInput(ingest.store_id, ingest.file_id, ingest.attach_id),
-                id=f"ingest-{uuid.uuid4()}",
-                task_queue=queue,
-            )
+            outcome = await ingest_pending(core, skipping.client, queue, file_id)
             assert outcome.status == "completed", outcome
             old = index_name(store["id"], 0)
             assert indexes.count(old) >= 1

@@ -109,7 +109,15 @@ class IngestActivities:
     def all_activities(self) -> list[Any]:
         """Every activity the rag role's worker runs: the ingest's and the migration's."""
         migrations = self.migration_activities()
-        return [self.ingest, self.finish, migrations.embed, migrations.finish, migrations.drop, migrations.retire]
+        return [
+            self.ingest,
+            self.finish,
+            migrations.embed,
+            migrations.settle_hold,
+            migrations.finish,
+            migrations.drop,
+            migrations.retire,
+        ]
 
     async def _text(self, job: pb.IngestJobResponse, done: int) -> str:
         """The file's text: parsed, or for an image or audio read through the configured model

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from temporalio import activity
+from temporalio.exceptions import ApplicationError
 
 from ringside.core.v1 import common_pb2, metering_pb2
 from ringside.core.v1 import vector_stores_pb2 as pb
@@ -25,6 +26,7 @@ from ringside_server.errors import RingsideError
 from ringside_server.ids import new_id
 from ringside_server.metering.settlement import SettleOutcome, price_of, settle_retried
 from ringside_server.providers.catalog.load import CatalogModel
+from workers.rag_ingest.shared import LeftHold, left_hold
 
 
 class Refused(Exception):
@@ -104,13 +106,32 @@ async def settle_previous(core: CoreClient, details: Sequence[Any]) -> None:
     """A previous attempt's hold (its heartbeat's), settled with what it used under it before this
     attempt admits anything (idempotent: a hold that attempt settled itself is a replay). Raises
     while the core stays unreachable: this attempt is retried."""
-    if len(details) >= 4 and details[1]:
-        usage = common_pb2.TokenCounts(
-            input_tokens=int(details[2]),
-            output_tokens=int(details[4]) if len(details) > 4 else 0,
-            audio_input_tokens=int(details[5]) if len(details) > 5 else 0,
-        )
-        await settle_hold(core, str(details[1]), str(details[3]), usage, metering_pb2.SETTLE_OUTCOME_FAILED)
+    left = left_hold(details)
+    if left is not None:
+        await settle_left(core, left)
+
+
+async def settle_left(core: CoreClient, left: LeftHold) -> None:
+    """A hold an attempt left open, settled at what was used under it (idempotent); raises while
+    the core stays unreachable."""
+    usage = common_pb2.TokenCounts(
+        input_tokens=left.input_tokens, output_tokens=left.output_tokens, audio_input_tokens=left.audio_input_tokens
+    )
+    await settle_hold(core, left.hold_id, left.upstream_model, usage, metering_pb2.SETTLE_OUTCOME_FAILED)
+
+
+def carrying_hold(error: Exception, details: Sequence[Any]) -> Exception:
+    """`error`, as the attempt's failure, carrying the hold it leaves open (its heartbeat's
+    details): Temporal hands a last attempt's failure to its workflow, which settles that hold
+    (`LeftHold`) instead of leaving it to expire at its reserve. None open: `error` itself."""
+    if left_hold(details) is None:
+        return error
+    return ApplicationError(
+        str(error),
+        *details,
+        type=type(error).__name__,
+        non_retryable=bool(getattr(error, "non_retryable", False)),
+    )
 
 
 class OpenHold:

@@ -19,7 +19,10 @@ from datetime import timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError
+from temporalio.exceptions import ActivityError, ApplicationError, TimeoutError
+
+with workflow.unsafe.imports_passed_through():
+    from workers.rag_ingest.shared import LeftHold, left_hold
 
 MIGRATION_WORKFLOW = "RagMigrateStore"
 KEEP_OLD_INDEX = timedelta(days=7)
@@ -27,6 +30,12 @@ EMBED_TIMEOUT = timedelta(hours=12)
 EMBED_HEARTBEAT = timedelta(seconds=20)  # a killed rag role's attempt is retried this soon (a ticker beats)
 MAX_ROUNDS = 20  # embed/finish rounds while earlier ingests finish (each round waits for them)
 GAVE_UP = "The store could not be re-embedded after several attempts; its live index is unchanged."
+# A batch hold an embed attempt left open is settled by the workflow (`_settle_left`): its activity
+# retries every ≤30 s for up to an hour, which rides out any takeover. Past that the hold expires at
+# its reserve as before (and a later settle would still correct it).
+SETTLE_LEFT_TIMEOUT = timedelta(hours=1)
+# Histories from before the workflow settled a left hold replay without that step.
+SETTLES_LEFT_HOLDS = "settles-left-holds"
 
 
 @dataclass
@@ -42,6 +51,8 @@ class EmbedOutcome:
     status: str
     error_code: str = ""
     error_message: str = ""
+    # A batch hold the attempt could not settle (its core away), for the workflow to settle.
+    left_hold: LeftHold | None = None
 
 
 @dataclass
@@ -85,8 +96,9 @@ class MigrateStoreWorkflow:
                     heartbeat_timeout=EMBED_HEARTBEAT,
                     retry_policy=RetryPolicy(maximum_attempts=5, initial_interval=timedelta(seconds=1)),
                 )
-            except ActivityError:
-                outcome = EmbedOutcome("failed", "server_error", GAVE_UP)
+            except ActivityError as error:
+                outcome = EmbedOutcome("failed", "server_error", GAVE_UP, left_hold=_left_by(error))
+            await self._settle_left(outcome)
             finished = await workflow.execute_activity(
                 "rag_migrate_finish",
                 FinishInput(request.migration_id, outcome),
@@ -119,6 +131,25 @@ class MigrateStoreWorkflow:
         )
         return "retired"
 
+    async def _settle_left(self, outcome: EmbedOutcome) -> None:
+        """The batch hold the embed left open (the last attempt's failure, or an outcome whose hold
+        the core could not record), settled at what the batch used — never left to expire at its
+        reserve because every attempt ran while its core was away."""
+        left = outcome.left_hold
+        outcome.left_hold = None  # settled here: the finish input carries no hold
+        if left is None or not workflow.patched(SETTLES_LEFT_HOLDS):
+            return
+        try:
+            await workflow.execute_activity(
+                "rag_migrate_settle_hold",
+                left,
+                start_to_close_timeout=timedelta(seconds=60),
+                schedule_to_close_timeout=SETTLE_LEFT_TIMEOUT,
+                retry_policy=RetryPolicy(maximum_interval=timedelta(seconds=30)),
+            )
+        except ActivityError:
+            workflow.logger.error("batch hold %s could not be settled; it expires at its reserve", left.hold_id)
+
     async def _drop(self, drop: DropInput) -> None:
         await workflow.execute_activity(
             "rag_migrate_drop",
@@ -126,3 +157,14 @@ class MigrateStoreWorkflow:
             start_to_close_timeout=timedelta(minutes=10),
             retry_policy=RetryPolicy(maximum_interval=timedelta(minutes=5)),
         )
+
+
+def _left_by(error: ActivityError) -> LeftHold | None:
+    """The hold a failed embed's last attempt left open: in its failure's details (it raised), or in
+    its last heartbeat (it timed out: the rag role died)."""
+    cause = error.cause
+    if isinstance(cause, ApplicationError):
+        return left_hold(cause.details)
+    if isinstance(cause, TimeoutError):
+        return left_hold(cause.last_heartbeat_details)
+    return None

@@ -19,9 +19,10 @@ from ringside.core.v1 import metering_pb2
 from ringside.core.v1 import vector_stores_pb2 as pb
 from ringside_server.core_client import CoreClient
 from ringside_server.errors import RingsideError
-from workers.rag_ingest.holds import OpenHold, settle_previous
+from workers.rag_ingest.holds import OpenHold, carrying_hold, settle_left, settle_previous
 from workers.rag_ingest.migration import DropInput, EmbedOutcome, FinishInput, FinishOutcome, MigrationInput
 from workers.rag_ingest.reembed import FileDone, Reembedder, Target
+from workers.rag_ingest.shared import LeftHold, left_hold
 
 log = logging.getLogger("ringside.rag.migrate")
 WAIT_FOR_INGESTS_S = 1.0
@@ -79,16 +80,35 @@ class MigrationActivities:
 
         Every heartbeat carries the open batch hold (holds.py): one a core could not settle through
         its takeover is settled by the next batch, or first thing by the next attempt (after the
-        core's death, the migration's failure or its cancel), at what the batch used."""
-        await settle_previous(self._core, activity.info().heartbeat_details)
+        core's death, the migration's failure or its cancel), at what the batch used. One still
+        open when the attempt ends goes to the workflow, which settles it (`rag_migrate_settle_hold`):
+        in the outcome, or in the failure — the last attempt's is the workflow's to read."""
+        previous = activity.info().heartbeat_details
+        try:
+            await settle_previous(self._core, previous)
+        except Exception as error:
+            raise carrying_hold(error, previous) from error
         hold = OpenHold(self._core)
         ticker = asyncio.create_task(_tick(hold))
+        failure: Exception | None = None
         try:
-            return await self._embed(request, hold)
+            outcome = await self._embed(request, hold)
+        except Exception as error:
+            failure = error
         finally:
             ticker.cancel()
             await hold.settle_leaving(metering_pb2.SETTLE_OUTCOME_COMPLETED)
             hold.beat()
+        if failure is not None:
+            raise carrying_hold(failure, hold.details()) from failure
+        outcome.left_hold = left_hold(hold.details())
+        return outcome
+
+    @activity.defn(name="rag_migrate_settle_hold")
+    async def settle_hold(self, left: LeftHold) -> None:
+        """A batch hold an embed attempt left open (its core away through every retry), settled at
+        what the batch used once a core answers (this activity's retries ride out a takeover)."""
+        await settle_left(self._core, left)
 
     async def _embed(self, request: MigrationInput, hold: OpenHold) -> EmbedOutcome:
         written: set[str] = set()  # files this attempt wrote: one detached meanwhile is removed again

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from core.domain import ledger
-from core.domain.entities import Denial, HoldStateChange, LeaseExpiry, UsageCorrection
+from core.domain.entities import Denial, Hold, HoldStateChange, LeaseExpiry, UsageCorrection
 from core.domain.metering import LEASE_ROOM_SHARE, MAX_LEASE_CALLS, Admission
 from ringside_server.money import Price, billable_nano, cost_nano
 from tests.core.domain.lease_world import (
@@ -363,3 +363,55 @@ def test_a_lease_reported_at_its_expiry_instant_still_expires_later(world: World
     assert swept == [lease]
     world.meter.apply(world.meter.plan_expire(lease))
     assert customer.held_nano == 0
+
+
+# -- a lease asked again under the caller's id (a resend after a cut-off answer) -------------------
+
+
+def test_the_same_lease_id_asked_again_is_the_same_lease_reserved_once(world: World) -> None:
+    """An AcquireLease resent under its lease id (its first answer cut off by a core's death) is
+    answered with the lease it granted: no second reserve, no second rate-limit charge, nothing to
+    write; the same calls and tokens."""
+    customer = world.customer()
+    customer.rate_limit_tpm = 1_000_000
+    first = world.meter.acquire_lease(call_request(), MAX_LEASE_CALLS, "lse_resent0000001")
+    assert isinstance(first, Admission), first
+    held = customer.held_nano
+    again = world.meter.acquire_lease(call_request(), MAX_LEASE_CALLS, "lse_resent0000001")
+    assert isinstance(again, Admission), again
+    assert again.hold is first.hold and again.replayed and not first.replayed
+    assert again.records == []
+    assert first.hold.id == "lse_resent0000001" and first.lease_tokens > 0
+    assert (again.lease_calls, again.lease_tokens) == (first.lease_calls, first.lease_tokens)
+    assert customer.held_nano == held == first.hold.amount_nano
+    assert list(world.state.holds) == ["lse_resent0000001"]
+
+
+@pytest.mark.parametrize("change", ["account", "customer", "model"])
+def test_a_lease_id_of_another_caller_is_refused(world: World, change: str) -> None:
+    world.customer()
+    world.customer("cus_2")
+    world.customer("cus_o", account_id="acct_2")
+    leased_first = world.meter.acquire_lease(call_request(), MAX_LEASE_CALLS, "lse_resent0000002")
+    assert isinstance(leased_first, Admission)
+    request = {
+        "account": call_request(secret=OTHER_SECRET, customer_ref="cus_o"),
+        "customer": call_request(customer_ref="cus_2"),
+        "model": dataclasses.replace(call_request(), model_ref="fc:openai/gpt-4o"),
+    }[change]
+    assert denial_code(world.meter.acquire_lease(request, MAX_LEASE_CALLS, "lse_resent0000002")) == "invalid_request"
+
+
+def test_an_expired_lease_id_is_never_leased_again(world: World) -> None:
+    world.customer()
+    lease = leased_under(world, "lse_resent0000003")
+    world.meter.apply(world.meter.plan_expire(lease))
+    assert denial_code(world.meter.acquire_lease(call_request(), MAX_LEASE_CALLS, "lse_resent0000003")) == (
+        "invalid_request"
+    )
+
+
+def leased_under(world: World, lease_id: str) -> Hold:
+    decision = world.meter.acquire_lease(call_request(), MAX_LEASE_CALLS, lease_id)
+    assert isinstance(decision, Admission), decision
+    return decision.hold

@@ -10,7 +10,7 @@ from core.domain import ledger
 from core.domain.entities import Denial
 from core.domain.metering import Admission
 from core.domain.periods import period_bounds
-from ringside_server.money import Usage
+from ringside_server.money import Price, Usage
 from tests.core.domain.world import (
     FAST,
     HOLD_TTL_S,
@@ -314,6 +314,20 @@ def test_a_request_id_of_another_call_is_refused(world: World, change: str, valu
     if change == "secret":  # another account's key: its customer does not exist there
         decision = world.admit(request_id="req_resent0000002", secret=value, customer_ref="cus_o")
     assert denial_code(decision) == "invalid_request"
+
+
+def test_the_same_request_id_admitted_again_carries_the_first_answers_output_bound(world: World) -> None:
+    """A bound cut below what the hold's amount covers (here a TPM window cuts a free model's call,
+    whose amount, 0, covers any bound) is answered again as first answered, not rebuilt from the
+    amount."""
+    customer = world.customer()
+    customer.rate_limit_tpm = 1_500
+    free = Price(input=0, output=0)
+    first = world.admitted(request_id="req_resent0000004", price=free)
+    assert (first.max_output_tokens, first.output_limited) == (500, True)
+    again = world.admitted(request_id="req_resent0000004", price=free)
+    assert again.replayed and again.hold is first.hold
+    assert (again.max_output_tokens, again.output_limited) == (500, True)
 
 
 def test_a_settled_request_id_is_never_admitted_again(world: World) -> None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import pathlib
-import secrets
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -19,19 +18,16 @@ import pytest
 from sqlalchemy import func, select
 
 from core.domain.calls import CallRequest
-from core.domain.entities import SCOPES
 from core.domain.metering import Admission
 from core.domain.state import State
-from core.server import open_core
 from core.services import accounts, customers, files, metering, slots, tiers, wallets
 from core.services.core import Core, Principal
 from core.services.customers import CustomerChanges, CustomerInput
 from core.services.tiers import TierFields
 from core.store.loader import load_state
 from core.store.tables import HOLDS
-from ringside_server.money import Price, Usage
-from ringside_server.settings import Settings
-from tests.harness import create_postgres_database, drop_postgres_database, free_port
+from ringside_server.money import Usage
+from tests.core.services.bootstrapped import bootstrapped_core, model_call
 
 TIMEOUT_S = 30.0
 
@@ -83,17 +79,7 @@ class World:
         await self.core.writer.write([])
 
     def call(self, customer_id: str) -> CallRequest:
-        return CallRequest(
-            api_key=self.live_secret,
-            customer_ref=customer_id,
-            user="",
-            model_ref="fc:openai/gpt-4o-mini",
-            provider="openai",
-            price=Price(input=150_000_000, output=600_000_000),
-            input_tokens_bound=1_000,
-            requested_output_tokens=1_000,
-            model_max_output_tokens=16_384,
-        )
+        return model_call(self.live_secret, customer_id)
 
     async def open_holds_in_database(self) -> int:
         def count() -> int:
@@ -115,23 +101,8 @@ def _live(rows: dict[str, Any]) -> dict[str, Any]:
 async def world(
     request: pytest.FixtureRequest, tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch
 ) -> AsyncIterator[World]:
-    url = None if request.param == "sqlite" else create_postgres_database()
-    settings = Settings(
-        data_dir=tmp_path, database_url=url, grpc_port=free_port(), internal_token="rsint_" + secrets.token_hex(16)
-    )
-    core = await open_core(settings)
-    try:
-        new = await accounts.bootstrap(core)
-        assert new is not None
-        principal = Principal(
-            account_id=new.account.id, livemode=True, scopes=frozenset(SCOPES), key_id=new.live_key.key.id
-        )
-        yield World(core, principal, monkeypatch, new.live_key.secret)
-    finally:
-        await core.writer.close()
-        core.engine.dispose()
-        if url is not None:
-            drop_postgres_database(url)
+    async with bootstrapped_core(request.param, tmp_path) as opened:
+        yield World(opened.core, opened.principal, monkeypatch, opened.live_secret)
 
 
 async def test_a_key_revoked_by_a_cancelled_caller_is_refused_at_once(world: World) -> None:

@@ -67,6 +67,8 @@ def _hold_row(index: int) -> dict[str, Any]:
         "resolved_at": None,
         "lease_calls": 0,
         "slots_released_unreported": 0,
+        "output_tokens": 0,
+        "lease_tokens": 0,
     }
 
 

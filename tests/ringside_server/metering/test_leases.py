@@ -6,6 +6,7 @@ The core is a fake (tests/edge_http/lease_fakes.py); time is a fake clock.
 from __future__ import annotations
 
 import asyncio
+import re
 
 import pytest
 
@@ -67,6 +68,10 @@ async def test_a_call_past_the_leases_money_acquires_a_new_lease(manager: LeaseM
     fourth = await ticket(manager)
     assert len(core.sent(ACQUIRE)) == 2
     assert fourth.lease is not first[0].lease
+    # Each lease's id is the edge's own, a fresh one per acquisition: a request cut off in flight
+    # is resent under it (core_routing.safe_to_resend) and answered with the lease granted.
+    chosen = [request.lease_id for request in core.sent(ACQUIRE)]
+    assert len(set(chosen)) == 2 and all(re.fullmatch(r"lse_[0-9A-Za-z]{8,60}", lease_id) for lease_id in chosen)
     # The exhausted lease is retired: once its calls are reported it is closed, window or not.
     for t in first:
         manager.finish(t, outcome())

@@ -52,16 +52,18 @@ class LendIpBlockResponse(_message.Message):
     def __init__(self, block_id: _Optional[str] = ..., size: _Optional[int] = ..., lapse_ms: _Optional[int] = ..., retry_after_ms: _Optional[int] = ..., limit: _Optional[int] = ...) -> None: ...
 
 class CountRequestRequest(_message.Message):
-    __slots__ = ("authorization", "client_ip", "customer_ref", "customer_rpm")
+    __slots__ = ("authorization", "client_ip", "customer_ref", "customer_rpm", "request_id")
     AUTHORIZATION_FIELD_NUMBER: _ClassVar[int]
     CLIENT_IP_FIELD_NUMBER: _ClassVar[int]
     CUSTOMER_REF_FIELD_NUMBER: _ClassVar[int]
     CUSTOMER_RPM_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     authorization: str
     client_ip: str
     customer_ref: str
     customer_rpm: bool
-    def __init__(self, authorization: _Optional[str] = ..., client_ip: _Optional[str] = ..., customer_ref: _Optional[str] = ..., customer_rpm: _Optional[bool] = ...) -> None: ...
+    request_id: str
+    def __init__(self, authorization: _Optional[str] = ..., client_ip: _Optional[str] = ..., customer_ref: _Optional[str] = ..., customer_rpm: _Optional[bool] = ..., request_id: _Optional[str] = ...) -> None: ...
 
 class CountRequestResponse(_message.Message):
     __slots__ = ("denial", "rate_limits")
@@ -236,14 +238,16 @@ class ExtendHoldResponse(_message.Message):
     def __init__(self, hold_expires_at: _Optional[int] = ...) -> None: ...
 
 class AcquireLeaseRequest(_message.Message):
-    __slots__ = ("call", "calls", "edge")
+    __slots__ = ("call", "calls", "edge", "lease_id")
     CALL_FIELD_NUMBER: _ClassVar[int]
     CALLS_FIELD_NUMBER: _ClassVar[int]
     EDGE_FIELD_NUMBER: _ClassVar[int]
+    LEASE_ID_FIELD_NUMBER: _ClassVar[int]
     call: AuthorizeRequest
     calls: int
     edge: str
-    def __init__(self, call: _Optional[_Union[AuthorizeRequest, _Mapping]] = ..., calls: _Optional[int] = ..., edge: _Optional[str] = ...) -> None: ...
+    lease_id: str
+    def __init__(self, call: _Optional[_Union[AuthorizeRequest, _Mapping]] = ..., calls: _Optional[int] = ..., edge: _Optional[str] = ..., lease_id: _Optional[str] = ...) -> None: ...
 
 class AcquireLeaseResponse(_message.Message):
     __slots__ = ("granted", "denial", "lease_id", "amount_nano_usd", "account_id", "livemode", "customer_id", "markup_bp", "default_max_output_tokens", "expires_at", "rate_limits", "calls", "tokens", "admit_for_ms")
