@@ -17,7 +17,7 @@ from core.domain.entities import Customer
 from core.domain.events import budget_trigger_key, low_threshold_pct
 from core.domain.limits import effective
 from core.domain.state import State
-from core.store.among import among
+from core.store.among import Among, among
 from core.store.tables import EVENTS
 
 _LOOKBACK_S = 32 * 86_400
@@ -37,7 +37,7 @@ def rebuild_marks(connection: Connection, state: State, now: int, accounts: list
         set_marks(state, customer, last)
 
 
-def last_refusal_events(connection: Connection, now: int, customers: list[str]) -> dict[tuple[str, str], str]:
+def last_refusal_events(connection: Connection, now: int, customers: Among) -> dict[tuple[str, str], str]:
     """(customer, event type) → the trigger key of its last refusal event, for these customers only."""
     e = EVENTS.c
     query = select(e.customer_id, e.type, e.trigger_key).where(
