@@ -22,14 +22,8 @@ CALLS = 230  # ten calls each, over six periods: the current period holds one or
 CHUNK = 5  # chunks of 5, 5, 5, 5, 3 customers
 
 
-def _money(customer: Customer) -> tuple[int, int, int, int, tuple[int, int] | None]:
-    return (
-        customer.period_start,
-        customer.spent_nano,
-        customer.request_count,
-        customer.wallet_balance_nano,
-        customer.low_budget_key,
-    )
+def _money(customer: Customer) -> tuple[int, int, int, int]:
+    return customer.period_start, customer.spent_nano, customer.request_count, customer.wallet_balance_nano
 
 
 async def test_every_chunk_reads_exactly_its_customers_money(
@@ -57,7 +51,7 @@ async def test_every_chunk_reads_exactly_its_customers_money(
             )
         eager = {c.id: _money(c) for c in loader.load_state(engine, now).customers.values()}
         for accounts in (None, [plan.account_id]):
-            chunked: dict[str, tuple[int, int, int, int, tuple[int, int] | None]] = {}
+            chunked: dict[str, tuple[int, int, int, int]] = {}
             marks: dict[tuple[str, str], str] = {}
             after, sizes = "", []
             while True:
@@ -77,6 +71,6 @@ async def test_every_chunk_reads_exactly_its_customers_money(
         core.engine.dispose()
     assert len(eager) == CUSTOMERS
     # Not vacuous: spend, counts and wallet balances were there to be read, at every chunk's edge.
-    assert all(spent > 0 and count > 0 for _, spent, count, _, _ in eager.values())
+    assert all(spent > 0 and count > 0 for _, spent, count, _ in eager.values())
     edges = sorted(eager)[CHUNK - 1 :: CHUNK]  # each chunk's last customer
     assert any(eager[c][3] > 0 for c in sorted(eager)[:7]) and all(eager[c][1] > 0 for c in edges)
