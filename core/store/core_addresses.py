@@ -47,9 +47,6 @@ _MAP = text(
     f"WHERE l.owner <> '' AND l.expires_at_ms > {_NOW_MS} ORDER BY l.partition"
 )
 _ADDRESSES = text("SELECT core_id, address FROM core_addresses")
-# Partitions released by a hand-back (expires_at_ms = 0) or never claimed, another core's: free for
-# the core that prefers them (one read of the 256-row table, every DEATH_POLL_S on each core).
-_RELEASED = text("SELECT partition FROM partition_leases WHERE expires_at_ms = 0 AND owner <> :me ORDER BY partition")
 # A registered core seen dead this long ago is forgotten (its row would only cost a lock probe).
 FORGET_AFTER_MS = 3_600_000
 _FORGET_OLD = text(f"DELETE FROM core_addresses WHERE core_id = :core_id AND updated_at_ms < {_NOW_MS} - :after_ms")
@@ -132,9 +129,3 @@ def owners_map(engine: Engine, live: list[str], partitions: int) -> dict[int, st
     registered = addresses(engine)
     expected = {p: registered.get(preferring_core(p, live), "") for p in range(partitions) if p not in held}
     return {**{p: a for p, a in expected.items() if a}, **held}
-
-
-def released(engine: Engine, me: str) -> set[int]:
-    """Another core's partitions released and not claimed since (free for the core preferring them)."""
-    with engine.connect() as connection:
-        return {int(row[0]) for row in connection.execute(_RELEASED, {"me": me})}
