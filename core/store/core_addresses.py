@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, Engine, text
 
+from core.store.engine import polled_reads
 from core.store.partition_leases import liveness_key
 
 _NOW_MS = "CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT)"
@@ -80,7 +81,7 @@ def live_cores(engine: Engine, me: str, fresh_ms: int = FORGET_AFTER_MS) -> list
     """The registered cores whose liveness lock is held (their process runs) and whose heartbeat
     is younger than `fresh_ms` (they renew), `me` among them; sorted. A dead one's row is dropped
     an hour after its last refresh."""
-    with engine.connect() as connection:
+    with polled_reads(engine) as connection:
         registered = [(str(row[0]), bool(row[1])) for row in connection.execute(_REGISTERED, {"fresh_ms": fresh_ms})]
     live = {me}
     for core_id, fresh in registered:
@@ -110,13 +111,13 @@ def preferring_core(partition: int, live: list[str]) -> str:
 
 def partition_map(engine: Engine) -> dict[int, str]:
     """Partition → the address of the core holding it now (lapsed leases left out)."""
-    with engine.connect() as connection:
+    with polled_reads(engine) as connection:  # every round, and every list call fanned out
         return {int(row[0]): str(row[1]) for row in connection.execute(_MAP)}
 
 
 def addresses(engine: Engine) -> dict[str, str]:
     """Core id → its advertised address (every registered core)."""
-    with engine.connect() as connection:
+    with polled_reads(engine) as connection:
         return {str(row[0]): str(row[1]) for row in connection.execute(_ADDRESSES)}
 
 

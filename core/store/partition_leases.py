@@ -39,6 +39,7 @@ from psycopg.errors import LockNotAvailable
 from sqlalchemy import Connection, Engine, bindparam, text
 from sqlalchemy.exc import OperationalError
 
+from core.store.engine import polled_reads
 from ringside_server.errors import RingsideError
 from ringside_server.partitions import partition_of
 
@@ -307,9 +308,8 @@ class PartitionLeases:
                 self._alive = None
 
     def others(self) -> Others:
-        """The other cores holding partitions and the partitions released (see `_OTHERS`). One
-        statement, in autocommit: no BEGIN and ROLLBACK around it (a poll's CPU 0.43 → 0.24 ms)."""
-        with self._engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        """The other cores holding partitions and the partitions released (see `_OTHERS`)."""
+        with polled_reads(self._engine) as connection:
             owners, released = connection.execute(_OTHERS, {"me": self.fence.core_id}).one()
         return Others([str(owner) for owner in owners or ()], {int(p) for p in released or ()})
 
@@ -405,7 +405,7 @@ class PartitionLeases:
         transaction longer than the TTL (see `_END_FROZEN`), before claiming: their row locks would
         hold the claim until they are resumed (PostgreSQL lets a role end its own role's sessions;
         where it may not, the claim waits as before). → those cores (none: no lease lapsed)."""
-        with self._engine.begin() as connection:
+        with polled_reads(self._engine) as connection:  # each statement its own (every round)
             owners = [str(row[0]) for row in connection.execute(_LAPSED_OWNERS, {"me": self.fence.core_id})]
             if not owners:
                 return owners
@@ -488,7 +488,7 @@ class PartitionLeases:
     def next_lapse_s(self) -> float | None:
         """Seconds until the first lease another core holds lapses (by the database's clock; ≤ 0:
         lapsed already), or None when no other core holds one."""
-        with self._engine.connect() as connection:
+        with polled_reads(self._engine) as connection:
             remaining = connection.execute(_NEXT_LAPSE, {"me": self.fence.core_id}).scalar()
         return None if remaining is None else int(remaining) / 1000
 
