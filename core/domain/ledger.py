@@ -15,12 +15,18 @@ from core.domain.entities import TransferKind, mode_name
 SPEND_KINDS: tuple[TransferKind, ...] = ("post", "lease_post", "expire")
 
 
+# A customer's ledger accounts are its id and a suffix (a chunked load names them in SQL: the id
+# column concatenated with the suffix, core/store/loader.py `load_customers`).
+SPEND_SUFFIX = ":spend"
+WALLET_SUFFIX = ":wallet"
+
+
 def customer_spend(customer_id: str) -> str:
-    return f"{customer_id}:spend"
+    return customer_id + SPEND_SUFFIX
 
 
 def customer_wallet(customer_id: str) -> str:
-    return f"{customer_id}:wallet"
+    return customer_id + WALLET_SUFFIX
 
 
 def unattributed(account_id: str, livemode: bool) -> str:

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, Engine, text
 
+from core.store.engine import polled_reads
 from core.store.partition_leases import liveness_key
 
 _NOW_MS = "CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT)"
@@ -47,9 +48,6 @@ _MAP = text(
     f"WHERE l.owner <> '' AND l.expires_at_ms > {_NOW_MS} ORDER BY l.partition"
 )
 _ADDRESSES = text("SELECT core_id, address FROM core_addresses")
-# Partitions released by a hand-back (expires_at_ms = 0) or never claimed, another core's: free for
-# the core that prefers them (one read of the 256-row table, every DEATH_POLL_S on each core).
-_RELEASED = text("SELECT partition FROM partition_leases WHERE expires_at_ms = 0 AND owner <> :me ORDER BY partition")
 # A registered core seen dead this long ago is forgotten (its row would only cost a lock probe).
 FORGET_AFTER_MS = 3_600_000
 _FORGET_OLD = text(f"DELETE FROM core_addresses WHERE core_id = :core_id AND updated_at_ms < {_NOW_MS} - :after_ms")
@@ -83,7 +81,7 @@ def live_cores(engine: Engine, me: str, fresh_ms: int = FORGET_AFTER_MS) -> list
     """The registered cores whose liveness lock is held (their process runs) and whose heartbeat
     is younger than `fresh_ms` (they renew), `me` among them; sorted. A dead one's row is dropped
     an hour after its last refresh."""
-    with engine.connect() as connection:
+    with polled_reads(engine) as connection:
         registered = [(str(row[0]), bool(row[1])) for row in connection.execute(_REGISTERED, {"fresh_ms": fresh_ms})]
     live = {me}
     for core_id, fresh in registered:
@@ -113,13 +111,13 @@ def preferring_core(partition: int, live: list[str]) -> str:
 
 def partition_map(engine: Engine) -> dict[int, str]:
     """Partition → the address of the core holding it now (lapsed leases left out)."""
-    with engine.connect() as connection:
+    with polled_reads(engine) as connection:  # every round, and every list call fanned out
         return {int(row[0]): str(row[1]) for row in connection.execute(_MAP)}
 
 
 def addresses(engine: Engine) -> dict[str, str]:
     """Core id → its advertised address (every registered core)."""
-    with engine.connect() as connection:
+    with polled_reads(engine) as connection:
         return {str(row[0]): str(row[1]) for row in connection.execute(_ADDRESSES)}
 
 
@@ -132,9 +130,3 @@ def owners_map(engine: Engine, live: list[str], partitions: int) -> dict[int, st
     registered = addresses(engine)
     expected = {p: registered.get(preferring_core(p, live), "") for p in range(partitions) if p not in held}
     return {**{p: a for p, a in expected.items() if a}, **held}
-
-
-def released(engine: Engine, me: str) -> set[int]:
-    """Another core's partitions released and not claimed since (free for the core preferring them)."""
-    with engine.connect() as connection:
-        return {int(row[0]) for row in connection.execute(_RELEASED, {"me": me})}

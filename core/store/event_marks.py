@@ -15,9 +15,9 @@ from sqlalchemy import Connection, Select, select
 
 from core.domain.entities import Customer
 from core.domain.events import budget_trigger_key, low_threshold_pct
-from core.domain.limits import effective
+from core.domain.limits import effective_budget
 from core.domain.state import State
-from core.store.among import among
+from core.store.among import Among, among
 from core.store.tables import EVENTS
 
 _LOOKBACK_S = 32 * 86_400
@@ -37,7 +37,7 @@ def rebuild_marks(connection: Connection, state: State, now: int, accounts: list
         set_marks(state, customer, last)
 
 
-def last_refusal_events(connection: Connection, now: int, customers: list[str]) -> dict[tuple[str, str], str]:
+def last_refusal_events(connection: Connection, now: int, customers: Among) -> dict[tuple[str, str], str]:
     """(customer, event type) → the trigger key of its last refusal event, for these customers only."""
     e = EVENTS.c
     query = select(e.customer_id, e.type, e.trigger_key).where(
@@ -57,12 +57,13 @@ def _last(connection: Connection, query: Select[Any]) -> dict[tuple[str, str], s
 
 def set_marks(state: State, customer: Customer, last: dict[tuple[str, str], str]) -> None:
     """A loaded customer's marks, from its money and its last refusal events."""
-    budget = effective(state, customer).budget_nano
+    # `effective_budget`, not `effective`: its sources and closure were half of a customer's install.
+    budget = effective_budget(state, customer)
     if budget and customer.spent_nano * 100 >= budget * low_threshold_pct(state, customer):
         customer.low_budget_key = (customer.period_start, budget)
     threshold = customer.wallet_low_threshold_nano
     customer.wallet_low_fired = threshold > 0 and customer.wallet_balance_nano < threshold
     exceeded = last.get((customer.id, "customer.budget_exceeded"))
-    if exceeded == budget_trigger_key(customer.period_start, budget):
+    if exceeded is not None and exceeded == budget_trigger_key(customer.period_start, budget):
         customer.budget_exceeded_period = customer.period_start
     customer.wallet_empty_fired = last.get((customer.id, "wallet.empty")) == str(customer.wallet_balance_nano)

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, func, literal, or_, select, text, union_all
+from sqlalchemy import ColumnElement, Connection, Select, func, literal, or_, select, text, union_all
 
 from core.domain import ledger
 from core.domain.entities import Transfer
-from core.store.among import among
+from core.store.among import Among, among
 from core.store.driver_sql import execute_columns
 from core.store.tables import LEDGER_TOTALS, TRANSFERS
 
@@ -66,7 +67,7 @@ def add(connection: Connection, transfers: Iterable[Transfer]) -> None:
 
 
 def spend_by_payer_period(
-    connection: Connection, since: int, among_accounts: list[str] | None = None
+    connection: Connection, since: int, among_accounts: Among | None = None
 ) -> dict[tuple[str, int], int]:
     """Posted usage per (payer ledger account, period ≥ since): posts and expiries minus corrections
     (the same figure as core.store.loader.spend_by_payer_period, from the totals); with
@@ -102,7 +103,23 @@ def balances_like(
     return {account: int(amount) for account, amount in connection.execute(query)}
 
 
-def _among(connection: Connection, column: ColumnElement[str], values: list[str]) -> ColumnElement[bool]:
+def balances_of(connection: Connection, names: Select[Any], exclude_kind: str | None = None) -> dict[str, int]:
+    """Credited minus debited, ever, for each ledger account the query `names` selects (one column),
+    but those with no totals: one index lookup per name (a correlated subquery), whatever the
+    planner expects — as a join beside `names`, PostgreSQL expects a few rows and scans the whole
+    table (0.19 s for a chunk of 2,000 customers' wallets at 100,000 customers)."""
+    named = names.subquery()
+    name = named.c[0]
+    lt = LEDGER_TOTALS.c
+    conditions: list[ColumnElement[bool]] = [lt.ledger_account == name]
+    if exclude_kind is not None:
+        conditions.append(lt.kind != exclude_kind)
+    balance = select(func.sum(lt.credit_nano - lt.debit_nano)).where(*conditions).scalar_subquery()
+    rows = connection.execute(select(name, balance).select_from(named))
+    return {str(account): int(amount) for account, amount in rows if amount is not None}
+
+
+def _among(connection: Connection, column: ColumnElement[str], values: Among) -> ColumnElement[bool]:
     """`column` is one of `values` (one array parameter on PostgreSQL)."""
     return among(column, values, connection.dialect.name == "postgresql")
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, Engine, Select, Table, func, select
+from sqlalchemy import CompoundSelect, Connection, Engine, Select, Table, func, literal, select, union_all
 
 from core.domain import ledger
 from core.domain.batches import Batch
@@ -23,7 +23,7 @@ from core.domain.vector_store_files import VectorStoreFile
 from core.domain.vector_store_migrations import VectorStoreMigration
 from core.domain.vector_stores import VectorStore
 from core.store import ledger_totals, usage_daily
-from core.store.among import among
+from core.store.among import Among, Between, among
 from core.store.batch_records import BATCH_FIELDS
 from core.store.event_marks import last_refusal_events, rebuild_marks
 from core.store.rag_migrations import MIGRATION_FIELDS
@@ -391,16 +391,45 @@ def load_customers(
         customers = _customers(connection, query, now)
         if not customers:
             return CustomerChunk([], {}, "")
-        chosen = [customer.id for customer in customers]
+        # The keyset position: the last id in the database's order (its collation's, maybe not Python's).
+        last_id = customers[-1].id if after is not None else ""
+        chosen: Among
+        payers: Among
+        wallets: Select[Any] | list[str]
+        if after is not None:  # the chunk by its bounds: the same statements for every chunk
+            chosen, payers, wallets = _chunk_queries(after, last_id, accounts, postgres)
+        else:
+            chosen = [customer.id for customer in customers]
+            payers = [f(i) for i in chosen for f in (ledger.customer_spend, ledger.customer_wallet)]
+            wallets = [ledger.customer_wallet(i) for i in chosen]
         since = now - _LOOKBACK_S
-        payers = [f(i) for i in chosen for f in (ledger.customer_spend, ledger.customer_wallet)]
         spent = ledger_totals.spend_by_payer_period(connection, since, among_accounts=payers)
         requests = usage_daily.request_counts(connection, since, among_customers=chosen)
-        wallets = [ledger.customer_wallet(i) for i in chosen]
-        balance = ledger_totals.balances_like(connection, "%:wallet", exclude_kind="pending", among_accounts=wallets)
+        balance = (
+            ledger_totals.balances_of(connection, wallets, exclude_kind="pending")
+            if isinstance(wallets, Select)
+            else ledger_totals.balances_like(connection, "%:wallet", exclude_kind="pending", among_accounts=wallets)
+        )
         for customer in customers:
             customer.spent_nano = customer_spend(spent, customer.id, customer.period_start)
             customer.request_count = requests.get((customer.id, customer.period_start), 0)
             customer.wallet_balance_nano = balance.get(ledger.customer_wallet(customer.id), 0)
         last = last_refusal_events(connection, now, chosen)
-    return CustomerChunk(customers, last, max(chosen) if after is not None else "")
+    return CustomerChunk(customers, last, last_id)
+
+
+def _chunk_queries(
+    after: str, last_id: str, accounts: list[str] | None, postgres: bool
+) -> tuple[Between, CompoundSelect, Select[Any]]:
+    """A chunk's customers as the range of their ids (after, last_id], its payer ledger accounts
+    (spend and wallet) and its wallets as queries over the customers of that range, deleted or not:
+    a customer created in it since the chunk was read only adds rows nobody looks up (each result
+    is read by the chunk's ids), and every customer of the chunk is among them whatever happened
+    to it since."""
+    c = CUSTOMERS.c
+    bounds = [c.id > after, c.id <= last_id]
+    if accounts is not None:
+        bounds.append(among(c.account_id, accounts, postgres))
+    wallets = select(c.id + literal(ledger.WALLET_SUFFIX)).where(*bounds)
+    payers = union_all(select(c.id + literal(ledger.SPEND_SUFFIX)).where(*bounds), wallets)
+    return Between(after, last_id), payers, wallets

@@ -39,6 +39,7 @@ from psycopg.errors import LockNotAvailable
 from sqlalchemy import Connection, Engine, bindparam, text
 from sqlalchemy.exc import OperationalError
 
+from core.store.engine import polled_reads
 from ringside_server.errors import RingsideError
 from ringside_server.partitions import partition_of
 
@@ -81,7 +82,15 @@ _CHECK_BOUNDED = text(
     "WHERE partition IN :partitions ORDER BY partition FOR SHARE) AS held ON true"
 ).bindparams(bindparam("partitions", expanding=True))
 _NEXT_LAPSE = text(f"SELECT min(expires_at_ms - {_NOW_MS}) FROM partition_leases WHERE owner <> :me AND owner <> ''")
-_OTHER_OWNERS = text("SELECT DISTINCT owner FROM partition_leases WHERE owner <> :me AND owner <> ''")
+# The other cores holding partitions, and the partitions released (by a hand-back or a clean stop:
+# expires_at_ms = 0) or never claimed, not this core's: the death poll's one read of the 256-row
+# table (every DEATH_POLL_S on each core; two statements, each with its own round trips, cost a lone
+# idle core more CPU than everything else it does).
+_OTHERS = text(
+    "SELECT array_agg(DISTINCT owner) FILTER (WHERE owner <> ''), "
+    "array_agg(partition ORDER BY partition) FILTER (WHERE expires_at_ms = 0) "
+    "FROM partition_leases WHERE owner <> :me"
+)
 _TRY_LOCK = text("SELECT pg_try_advisory_lock(:key)")
 # The other owners whose liveness lock is free (their process is gone), probed in one statement
 # whatever their number, the transaction's idle time bounded by it too (`_BOUND_IDLE`); the locks
@@ -158,6 +167,14 @@ class Owner:
     owner: str
     epoch: int
     remaining_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class Others:
+    """What the other cores hold: their ids, and the partitions free for the core preferring them."""
+
+    owners: list[str]
+    released: set[int]
 
 
 @dataclass
@@ -290,16 +307,21 @@ class PartitionLeases:
                 self._alive.close()
                 self._alive = None
 
-    def take_from_dead(self) -> dict[int, int]:
-        with self._changing:
-            return self._take_from_dead_unlocked()
+    def others(self) -> Others:
+        """The other cores holding partitions and the partitions released (see `_OTHERS`)."""
+        with polled_reads(self._engine) as connection:
+            owners, released = connection.execute(_OTHERS, {"me": self.fence.core_id}).one()
+        return Others([str(owner) for owner in owners or ()], {int(p) for p in released or ()})
 
-    def _take_from_dead_unlocked(self) -> dict[int, int]:
-        """Every partition of another core whose liveness lock is free (its process is gone), lapsed
-        or not; → the partitions taken and their epochs (added to `fence.held`)."""
+    def take_from_dead(self, owners: list[str] | None = None) -> dict[int, int]:
+        with self._changing:
+            return self._take_from_dead_unlocked(self.others().owners if owners is None else owners)
+
+    def _take_from_dead_unlocked(self, owners: list[str]) -> dict[int, int]:
+        """Every partition of a core of `owners` (the others, as just read) whose liveness lock is
+        free (its process is gone), lapsed or not; → the partitions taken and their epochs (added
+        to `fence.held`)."""
         fence = self.fence
-        with self._engine.connect() as connection:
-            owners = [str(row[0]) for row in connection.execute(_OTHER_OWNERS, {"me": fence.core_id})]
         taken: dict[int, int] = {}
         if not owners:
             return taken
@@ -329,6 +351,8 @@ class PartitionLeases:
         this core's; → the partitions newly claimed and their epochs (added to `fence.held`)."""
         fence = self.fence
         partitions = sorted(range(fence.partitions) if wanted is None else wanted)
+        if not partitions:  # most rounds: the preferred ones are held already
+            return {}
         self._end_frozen_sessions()
         with self._claim_waiting() as connection:
             connection.execute(_ENSURE, {"count": fence.partitions})
@@ -347,8 +371,11 @@ class PartitionLeases:
 
     def _claim_lapsed_unlocked(self) -> dict[int, int]:
         """Another core's partitions whose lease lapsed unreleased (see `_CLAIM_LAPSED`); → those
-        claimed and their epochs (added to `fence.held`). Their owner's later commits are fenced."""
-        self._end_frozen_sessions()
+        claimed and their epochs (added to `fence.held`). Their owner's later commits are fenced.
+        None lapsed (most rounds): no claim's transaction (one that lapses meanwhile waits a round,
+        as if it had lapsed just after)."""
+        if not self._end_frozen_sessions():
+            return {}
         with self._claim_waiting() as connection:
             rows = connection.execute(_CLAIM_LAPSED, {"me": self.fence.core_id, "ttl_ms": self._ttl_ms}).all()
         claimed = {int(row[0]): int(row[1]) for row in rows}
@@ -373,20 +400,20 @@ class PartitionLeases:
             log.warning("a claim waited past TTL / 4 on a row lock (a frozen commit?); retrying next round")
             raise _GaveUp from error
 
-    def _end_frozen_sessions(self) -> int:
+    def _end_frozen_sessions(self) -> list[str]:
         """Ends the sessions of the cores whose leases lapsed unreleased that sat idle in a
         transaction longer than the TTL (see `_END_FROZEN`), before claiming: their row locks would
-        hold the claim until they are resumed. → how many (PostgreSQL lets a role end its own
-        role's sessions; where it may not, the claim waits as before)."""
-        with self._engine.begin() as connection:
+        hold the claim until they are resumed (PostgreSQL lets a role end its own role's sessions;
+        where it may not, the claim waits as before). → those cores (none: no lease lapsed)."""
+        with polled_reads(self._engine) as connection:  # each statement its own (every round)
             owners = [str(row[0]) for row in connection.execute(_LAPSED_OWNERS, {"me": self.fence.core_id})]
             if not owners:
-                return 0
+                return owners
             names = [session_name(owner) for owner in owners]
             ended = int(connection.execute(_END_FROZEN, {"names": names, "idle_s": self._ttl_ms / 1000}).scalar() or 0)
         if ended:
             log.warning("ended %d sessions of %s left idle in a transaction past the lease TTL", ended, owners)
-        return ended
+        return owners
 
     def renew(self) -> set[int]:
         with self._changing:
@@ -461,7 +488,7 @@ class PartitionLeases:
     def next_lapse_s(self) -> float | None:
         """Seconds until the first lease another core holds lapses (by the database's clock; ≤ 0:
         lapsed already), or None when no other core holds one."""
-        with self._engine.connect() as connection:
+        with polled_reads(self._engine) as connection:
             remaining = connection.execute(_NEXT_LAPSE, {"me": self.fence.core_id}).scalar()
         return None if remaining is None else int(remaining) / 1000
 

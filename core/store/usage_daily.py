@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import Connection, case, func, select, text
 
 from core.domain.entities import NOT_REQUESTS, UsageCorrection, UsageRecord
-from core.store.among import among
+from core.store.among import Among, among
 from core.store.driver_sql import execute_columns
 from core.store.tables import USAGE, USAGE_DAILY
 
@@ -156,7 +156,7 @@ def customer_sums(
 
 
 def request_counts(
-    connection: Connection, since_period: int, among_customers: list[str] | None = None
+    connection: Connection, since_period: int, among_customers: Among | None = None
 ) -> dict[tuple[str, int], int]:
     """(customer, period ≥ since_period) → its calls counted as requests (API.md "Usage"); with
     `among_customers`, of those customers only."""

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import Connection, Engine, text
 
 from core.store import core_addresses, partition_windows
-from core.store.partition_leases import Fence, PartitionFenced, PartitionLeases
+from core.store.partition_leases import Fence, Others, PartitionFenced, PartitionLeases
 from ringside_server.partitions import partition_of
 from tests.core.store.postgres import migrated_postgres
 from tests.harness import wait_until
@@ -102,13 +102,13 @@ def test_a_partition_handed_back_and_not_claimed_yet_is_mapped_to_its_taker(fres
         a.claim()
         live = core_addresses.live_cores(fresh, "core-a")
         wanted = core_addresses.preferred_partitions(PARTITIONS, live, "core-b")
-        assert core_addresses.released(fresh, "core-b") == set()
+        assert b.others().released == set()
         a.hand_back(wanted)
-        assert core_addresses.released(fresh, "core-b") == wanted
+        assert b.others() == Others(["core-a"], wanted)  # one read: the other holders and the released
         owners = core_addresses.owners_map(fresh, live, PARTITIONS)
         assert owners == {p: "127.0.0.1:2" if p in wanted else "127.0.0.1:1" for p in range(PARTITIONS)}
         assert set(b.claim(sorted(wanted))) == wanted
-        assert core_addresses.released(fresh, "core-b") == set()
+        assert b.others().released == set()
         assert core_addresses.owners_map(fresh, live, PARTITIONS) == owners
     finally:
         a.drop_liveness_lock()

@@ -22,6 +22,7 @@ from core.store.engine import make_engine
 from core.store.partition_leases import (
     SYSTEM_PARTITION,
     Fence,
+    Others,
     PartitionFenced,
     PartitionLeases,
     check_partition_count,
@@ -360,3 +361,27 @@ def _waiting_on_locks(engine: Engine) -> int:
     with engine.connect() as connection:
         query = "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()"
         return int(connection.execute(text(query)).scalar_one())
+
+
+def test_one_read_gives_the_other_holders_and_the_partitions_free_for_their_preferring_core(fresh: Engine) -> None:
+    """The death poll's one read (`others`): the other cores holding partitions, and the partitions
+    released by a hand-back or a clean stop or never claimed — never this core's own, held or
+    released — so a poll claims only what another let go, and probes only the others' locks."""
+    a, b = _leases(fresh, "core-a"), _leases(fresh, "core-b")
+    try:
+        assert a.hold_liveness_lock() and b.hold_liveness_lock()
+        assert a.others() == Others([], set())  # nothing claimed: no rows yet
+        a.claim([0, 1, 2])
+        b.claim([3, 4])
+        assert a.others() == Others(["core-b"], set(range(5, PARTITIONS)))  # 5.. never claimed
+        a.hand_back([1])
+        b.hand_back([4])
+        assert a.others() == Others(["core-b"], {4, *range(5, PARTITIONS)})  # not its own 1
+        assert b.others() == Others(["core-a"], {1, *range(5, PARTITIONS)})
+        b.release()  # a clean stop: its rows stay its, expired now
+        assert a.others() == Others(["core-b"], {3, 4, *range(5, PARTITIONS)})
+        assert a.claim([]) == {}  # nothing wanted: nothing claimed, no epoch moved
+        assert {o.partition: o.epoch for o in a.owners() if o.owner == "core-a"} == {0: 1, 1: 1, 2: 1}
+    finally:
+        a.drop_liveness_lock()
+        b.drop_liveness_lock()
