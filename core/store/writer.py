@@ -58,8 +58,14 @@ class GroupCommitWriter:
         linger_ms: float = 0.0,
         queue_max: int = 100_000,
         fence: Fence | None = None,
+        overlap: bool | None = None,
     ) -> None:
         self._engine = engine
+        # Commit while the last commit's callers run (`_wake_then_commit_next`). On PostgreSQL by
+        # default: there the writer's thread waits on the server, once a statement, without the GIL.
+        # sqlite3 gives the GIL back around every row's step, so with the event loop busy the thread
+        # would wait for it once a row (up to the 5 ms switch interval) and commit no sooner.
+        self._overlap = engine.dialect.name == "postgresql" if overlap is None else overlap
         # PostgreSQL: the partitions this core holds, checked inside every commit (partition_leases.py)
         self.fence = fence
         self._batch_max = batch_max
@@ -203,12 +209,13 @@ class GroupCommitWriter:
     async def _wake_then_commit_next(
         self, loop: asyncio.AbstractEventLoop, batch: list[_Unit]
     ) -> tuple[list[_Unit], asyncio.Future[None], float] | None:
-        """Apply a landed commit to memory and wake its callers, starting the next commit once the
-        first half of them ran: the thread then commits what they queued while the event loop runs
-        the other half (their next writes, the servicers' answers), instead of the two taking turns.
-        Memory still changes in commit order: the next commit starts after this one is applied."""
+        """Apply a landed commit to memory and wake its callers; with `overlap`, start the next commit
+        once the first half of them ran: the thread then commits what they queued while the event
+        loop runs the other half (their next writes, the servicers' answers), instead of the two
+        taking turns. Memory still changes in commit order: the next commit starts after this one
+        is applied."""
         outcomes = self._applied(batch)
-        half = len(batch) // 2
+        half = len(batch) // 2 if self._overlap else 0
         for unit, (result, error) in zip(batch[:half], outcomes[:half], strict=True):
             _resolve(unit.done, result, error)
         next_commit = None
