@@ -58,14 +58,8 @@ class GroupCommitWriter:
         linger_ms: float = 0.0,
         queue_max: int = 100_000,
         fence: Fence | None = None,
-        overlap: bool | None = None,
     ) -> None:
         self._engine = engine
-        # Commit while the last commit's callers run (`_wake_then_commit_next`). On PostgreSQL by
-        # default: there the writer's thread waits on the server, once a statement, without the GIL.
-        # sqlite3 gives the GIL back around every row's step, so with the event loop busy the thread
-        # would wait for it once a row (up to the 5 ms switch interval) and commit no sooner.
-        self._overlap = engine.dialect.name == "postgresql" if overlap is None else overlap
         # PostgreSQL: the partitions this core holds, checked inside every commit (partition_leases.py)
         self.fence = fence
         self._batch_max = batch_max
@@ -91,26 +85,19 @@ class GroupCommitWriter:
         self._watchers[record_type] = event
 
     def _committed(self, units: list[_Unit]) -> None:
-        """Apply every unit of a commit to memory, then wake its callers."""
-        outcomes = self._applied(units)
-        for unit, (result, error) in zip(units, outcomes, strict=True):
-            _resolve(unit.done, result, error)
-
-    def _applied(self, units: list[_Unit]) -> list[tuple[Any, BaseException | None]]:
-        """Run each unit's `apply` in commit order: what its caller is answered (a result or an error)."""
-        outcomes: list[tuple[Any, BaseException | None]] = []
         for unit in units:
             try:
-                outcomes.append((unit.apply(), None))
+                result = unit.apply()
             except Exception as error:
                 log.exception("applying a durable write to memory failed")
-                outcomes.append((None, error))
+                _resolve(unit.done, error=error)
+            else:
+                _resolve(unit.done, result=result)
         if self._watchers:
             for record in (record for unit in units for record in unit.records):
                 watcher = self._watchers.get(type(record))
                 if watcher is not None:
                     watcher.set()
-        return outcomes
 
     def _failed(self, unit: _Unit, error: BaseException) -> None:
         if unit.undo is not None:
@@ -163,30 +150,17 @@ class GroupCommitWriter:
         for closed in self.on_close:
             closed()
 
-    def _take(self, batch: list[_Unit]) -> list[_Unit]:
-        """Add to `batch` what is queued, up to the batch's bound."""
-        queue = self._queue
-        while len(batch) < self._batch_max and not queue.empty():
-            batch.append(queue.get_nowait())
-        return batch
-
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
-        # The commit already running in the writer's thread, started while the last one's callers were woken.
-        next_commit: tuple[list[_Unit], asyncio.Future[None], float] | None = None
         while True:
-            if next_commit is None:
-                batch = [await self._queue.get()]
-                if self._linger_s:
-                    await asyncio.sleep(self._linger_s)
-                self._take(batch)
-                started = time.perf_counter()
-                committing = loop.run_in_executor(self._executor, self._commit, batch)
-            else:
-                batch, committing, started = next_commit
-                next_commit = None
+            batch = [await self._queue.get()]
+            if self._linger_s:
+                await asyncio.sleep(self._linger_s)
+            while len(batch) < self._batch_max and not self._queue.empty():
+                batch.append(self._queue.get_nowait())
+            started = time.perf_counter()
             try:
-                await committing
+                await loop.run_in_executor(self._executor, self._commit, batch)
             except Exception:
                 if self.on_commit is not None:
                     self.on_commit(len(batch), -1.0)
@@ -201,36 +175,10 @@ class GroupCommitWriter:
             else:
                 if self.on_commit is not None:
                     self.on_commit(len(batch), time.perf_counter() - started)
-                next_commit = await self._wake_then_commit_next(loop, batch)
+                self._committed(batch)
             finally:
                 for _ in batch:
                     self._queue.task_done()
-
-    async def _wake_then_commit_next(
-        self, loop: asyncio.AbstractEventLoop, batch: list[_Unit]
-    ) -> tuple[list[_Unit], asyncio.Future[None], float] | None:
-        """Apply a landed commit to memory and wake its callers; with `overlap`, start the next commit
-        once the first half of them ran: the thread then commits what they queued while the event
-        loop runs the other half (their next writes, the servicers' answers), instead of the two
-        taking turns. Memory still changes in commit order: the next commit starts after this one
-        is applied."""
-        outcomes = self._applied(batch)
-        half = len(batch) // 2 if self._overlap else 0
-        for unit, (result, error) in zip(batch[:half], outcomes[:half], strict=True):
-            _resolve(unit.done, result, error)
-        next_commit = None
-        if half:
-            await asyncio.sleep(0)  # one turn: the woken callers run up to their next write
-            if not self._queue.empty():
-                following = self._take([])
-                next_commit = (
-                    following,
-                    loop.run_in_executor(self._executor, self._commit, following),
-                    time.perf_counter(),
-                )
-        for unit, (result, error) in zip(batch[half:], outcomes[half:], strict=True):
-            _resolve(unit.done, result, error)
-        return next_commit
 
     def _commit(self, batch: list[_Unit]) -> None:
         records = [record for unit in batch for record in unit.records]

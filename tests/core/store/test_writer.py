@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import pathlib
 from collections.abc import AsyncIterator
-from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -94,30 +93,3 @@ async def test_a_unit_never_queued_is_undone_when_its_caller_is_cancelled(tmp_pa
     finally:
         writer._executor.shutdown(wait=True)
         engine.dispose()
-
-
-async def test_the_next_commit_starts_while_the_last_ones_callers_are_still_woken(writer: GroupCommitWriter) -> None:
-    """On PostgreSQL a landed commit's callers are woken half at a time, and what the first half
-    wrote next is committed at once, while the second half runs: the database and the event loop
-    work side by side instead of taking turns (every caller of a commit used to run before the next
-    commit started). On SQLite the two still take turns (writer.py `overlap`: the GIL)."""
-    commits: list[list[str]] = []  # each commit's account ids, in commit order
-    commit = writer._commit
-
-    def recording(batch: list[Any]) -> None:
-        commits.append([record.id for unit in batch for record in unit.records])
-        commit(batch)
-
-    writer._commit = recording  # type: ignore[method-assign]
-
-    async def caller(name: str) -> None:
-        await writer.write([Account(f"acct_{name}1", name, NOW)])
-        await writer.write([Account(f"acct_{name}2", name, NOW)])
-
-    await asyncio.gather(caller("p"), caller("q"))  # both first writes queue before the writer runs
-
-    if writer._engine.dialect.name == "postgresql":
-        assert commits == [["acct_p1", "acct_q1"], ["acct_p2"], ["acct_q2"]]
-    else:
-        assert commits == [["acct_p1", "acct_q1"], ["acct_p2", "acct_q2"]]
-    assert _accounts(writer, "acct_p2") == 1 and _accounts(writer, "acct_q2") == 1
