@@ -5,7 +5,6 @@ core's memory after it is what a restart loads from the database."""
 from __future__ import annotations
 
 import pathlib
-from collections.abc import AsyncIterator
 
 import pytest
 
@@ -20,20 +19,9 @@ from core.services.metering import acquire_lease, settle_lease_calls
 from ringside_server.ids import new_sortable_id
 from ringside_server.money import Price, Usage, billable_nano, cost_nano
 from tests.core.store.conftest import core_settings
-from tests.harness import create_postgres_database, drop_postgres_database
 
 PRICE = Price(input=150_000_000, output=600_000_000)
 USAGE = Usage(input_tokens=30, output_tokens=20)
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-async def database(request: pytest.FixtureRequest, tmp_path: pathlib.Path) -> AsyncIterator[str]:
-    url = f"sqlite:///{tmp_path}/ringside.db" if request.param == "sqlite" else create_postgres_database()
-    try:
-        yield url
-    finally:
-        if request.param == "postgres":
-            drop_postgres_database(url)
 
 
 @pytest.mark.parametrize("with_new_admissions", [False, True])
