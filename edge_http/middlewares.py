@@ -75,15 +75,18 @@ def _check_request(request: web.Request) -> None:
     """Bytes that are not UTF-8 in the path, query or a header (aiohttp keeps them as surrogates)
     are a 400 here, before a handler passes them on to the core's protobuf strings, which refuse
     them (a 500 before); so is a NUL in the path or query."""
-    if "\x00" in request.path or "\x00" in request.query_string or "%00" in request.raw_path:
+    path, query = request.path, request.query_string
+    if "\x00" in path or "\x00" in query or "%00" in request.raw_path:
         # ids and list cursors reach the database as query parameters, which cannot hold U+0000
         raise RingsideError("invalid_request", "The path or query holds a NUL character.")
     try:
-        request.path.encode()
-        request.query_string.encode()
+        path.encode()
+        query.encode()
     except UnicodeEncodeError:
         raise RingsideError("invalid_request", "The path or query is not valid UTF-8.") from None
     for name, value in request.headers.items():
+        if value.isascii():  # nearly every header, and a flag read (encoding it built a copy)
+            continue
         try:
             value.encode()
         except UnicodeEncodeError:

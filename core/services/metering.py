@@ -353,20 +353,31 @@ async def _hold_exists(core: Core, hold_id: str) -> bool:
         return False
 
 
-async def _record_lease_calls(core: Core, lease: Hold, calls: list[FinishedCall], fresh: list[LeaseAdmission]) -> int:
-    """The report's new admissions and its finished calls in one write (one commit per report)."""
+async def _record_lease_calls(
+    core: Core, lease: Hold, calls: list[FinishedCall], fresh: list[LeaseAdmission], close: bool = False
+) -> int:
+    """The report's new admissions, its finished calls and, when it closes the lease, the release of
+    what the lease did not use, in one write (one commit per report: a closing report that carried
+    calls was two, one after the other — at low rates a lease closes every second or so per caller)."""
     plan = core.meter.plan_lease_calls(lease, calls)
-    if not plan.reported:
-        if fresh:
-            await core.writer.write_then_apply(list(fresh), functools.partial(core.meter.admit_calls, lease, fresh))
+    # A close's records (the release, the state change) do not depend on the calls; what it releases
+    # in memory is what the lease has left once they are applied, so that is read at apply time.
+    closing = core.meter.plan_close_lease(lease) if close else None
+    records = [*fresh, *(plan.records if plan.reported else []), *(closing.records if closing is not None else [])]
+    if not records:
         return 0
 
     def apply() -> None:
-        core.meter.admit_calls(lease, fresh)
-        core.meter.apply(plan)
+        if fresh or plan.reported:  # as the two writes did: the admissions, then the calls
+            core.meter.admit_calls(lease, fresh)
+        if plan.reported:
+            core.meter.apply(plan)
+        if closing is not None:
+            closing.held_release = lease.remaining_nano
+            core.meter.apply(closing)
 
     try:
-        await core.writer.write_then_apply([*fresh, *plan.records], apply)
+        await core.writer.write_then_apply(records, apply)
     except IntegrityError:
         if fresh:
             await core.writer.write_then_apply(list(fresh), functools.partial(core.meter.admit_calls, lease, fresh))
@@ -383,6 +394,9 @@ async def _record_lease_calls(core: Core, lease: Hold, calls: list[FinishedCall]
                 lease.reported.add(call.request_id)
                 continue
             recorded += 1
+        if close:
+            closed = core.meter.plan_close_lease(lease)
+            await core.writer.write_then_apply(closed.records, lambda: core.meter.apply(closed))
         return recorded
     return len(plan.reported)
 
@@ -412,11 +426,9 @@ async def settle_lease_calls(
         # Each write applies its own memory change (the writer does); the sequence runs in a task
         # of its own so that the lease stays marked settling until the last of its writes landed.
         try:
-            recorded = await _record_lease_calls(core, lease, calls, core.meter.new_admissions(lease, admitted))
-            if close:
-                closing = core.meter.plan_close_lease(lease)
-                await core.writer.write_then_apply(closing.records, lambda: core.meter.apply(closing))
-            elif retired:
+            fresh = core.meter.new_admissions(lease, admitted)
+            recorded = await _record_lease_calls(core, lease, calls, fresh, close)
+            if retired and not close:
                 core.meter.retire_lease(lease)
         except RingsideError:
             raise

@@ -23,6 +23,10 @@ class Caller:
         self.customer_ref, self.user, self.customer_id = customer_ref, user, customer_id
         self.key_id = key_id  # a call Ringside made on a key's behalf (a batch's line)
 
+    def identity(self) -> tuple[str, ...]:
+        """Everything `attributed` reads of the caller: two callers alike are attributed alike."""
+        return (self.api_key, self.client_token, self.customer_ref, self.user, self.customer_id, self.key_id)
+
 
 def attributed(core: Core, caller: Caller) -> tuple[str, bool, str | None] | None:
     """(account, livemode, customer id) of a recorded call; None when its credential no longer
@@ -47,8 +51,16 @@ async def record(core: Core, calls: list[tuple[Caller, RequestLogEntry]]) -> int
     if len(calls) > MAX_ENTRIES:
         raise RingsideError("invalid_request", f"At most {MAX_ENTRIES} entries per request.")
     kept: list[object] = []
+    # An edge's batch is mostly one caller's calls: each distinct caller is authenticated once (a
+    # key's hash and lookups per entry were the core's largest per-call cost of the request log);
+    # nothing here awaits, so the state cannot change between two entries of the batch.
+    attributions: dict[tuple[str, ...], tuple[str, bool, str | None] | None] = {}
     for caller, entry in calls:
-        who = attributed(core, caller)
+        identity = caller.identity()
+        if identity in attributions:
+            who = attributions[identity]
+        else:
+            who = attributions[identity] = attributed(core, caller)
         if who is not None:
             account_id, livemode, customer_id = who
             kept.append(

@@ -35,6 +35,7 @@ from core.domain.entities import (
     UsageCorrection,
     UsageRecord,
 )
+from core.domain.requests import RequestLogEntry
 from core.domain.webhooks import (
     AttemptPurge,
     DeliveryAttempt,
@@ -53,6 +54,7 @@ from core.store.erasure import LATE_STATEMENTS as ERASURE_LATE_STATEMENTS
 from core.store.erasure import STATEMENTS as ERASURE_STATEMENTS
 from core.store.rag_migrations import STATEMENTS as RAG_MIGRATION_STATEMENTS
 from core.store.rag_records import STATEMENTS as RAG_STATEMENTS
+from core.store.request_log import REQUEST_LOG_KEYS, entry_values
 from core.store.request_log import STATEMENTS as REQUEST_LOG_STATEMENTS
 from core.store.responses import STATEMENTS as RESPONSE_STATEMENTS
 from core.store.retention import STATEMENTS as RETENTION_STATEMENTS
@@ -474,6 +476,8 @@ _TUPLE_ROWS: dict[type, tuple[tuple[str, ...], Callable[[Any], tuple[Any, ...]]]
     # a lease's reported calls (16 a lease in the bench): dataclasses.asdict's deep copy was a tenth
     # of the SQLite writer's samples; the fields are the columns, flat values
     LeaseAdmission: (LEASE_ADMISSION_KEYS, attrgetter(*LEASE_ADMISSION_KEYS)),
+    # one per model call (the request log), the entry's fields are the columns
+    RequestLogEntry: (REQUEST_LOG_KEYS, entry_values),
 }
 # PostgreSQL runs a commit's hold state changes as one UPDATE … FROM unnest (driver_sql.execute_many).
 unnest_update(

@@ -107,3 +107,16 @@ def test_the_estimate_bounds_what_the_provider_can_bill_for_the_requests_classes
     assert billed <= estimate
     # and never more than the old estimate at every class: caps only get more room, never less safety
     assert estimate <= estimate_nano(input_bound, output_bound, choices, price, markup_bp)
+
+
+CLASS_FIELDS = {"audio_input", "audio_output", "image_input"}
+
+
+@given(prices, classes)
+def test_estimate_rates_keep_every_rate_but_the_classes_not_incurred(price: Price, request: PriceClasses) -> None:
+    # built field by field (not dataclasses.replace): a Price field added later must not drop to 0
+    rates = estimate_rates(price, request)
+    for name in PRICE_FIELDS:
+        incurred = name not in CLASS_FIELDS or getattr(request, name)
+        assert getattr(rates, name) == (getattr(price, name) if incurred else 0)
+    assert estimate_rates(price, EVERY_CLASS) == price

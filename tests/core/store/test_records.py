@@ -7,9 +7,10 @@ import dataclasses
 import sqlalchemy as sa
 
 from core.domain.entities import HoldStateChange, LeaseAdmission, Transfer, UsageRecord
+from core.domain.requests import RequestLogEntry
 from core.store import records
 from core.store.driver_sql import TupleRows, execute_many
-from core.store.tables import TRANSFERS, USAGE
+from core.store.tables import REQUEST_LOG, TRANSFERS, USAGE
 from ringside_server.money import Usage
 
 
@@ -57,3 +58,23 @@ def test_lease_admission_rows_are_their_dicts() -> None:
     ((_, rows),) = records.grouped_statements([admission])
     assert isinstance(rows, TupleRows)
     assert dict(zip(rows.keys, rows[0], strict=True)) == dataclasses.asdict(admission)
+
+
+def test_request_log_entries_go_as_tuples_and_land_as_their_dicts() -> None:
+    # one entry per model call: as tuples, not dataclasses.asdict's deep copy each
+    entries = [
+        RequestLogEntry("req_1", "acct_1", True, "cus_1", "/v1/chat/completions", "m", "fc:x", 200, "", 12, 5, 5_001),
+        RequestLogEntry("req_2", "acct_1", False, None, "/v1/embeddings", "e", "", 429, "rate", 0, 6, 6_000),
+    ]
+    ((_, rows),) = records.grouped_statements(entries)
+    assert isinstance(rows, TupleRows)
+    assert [dict(zip(rows.keys, row, strict=True)) for row in rows] == [dataclasses.asdict(e) for e in entries]
+    engine = sa.create_engine("sqlite://")
+    REQUEST_LOG.create(engine)
+    with engine.begin() as connection:
+        for statement, grouped in records.grouped_statements(entries):
+            execute_many(connection, statement, grouped)
+    with engine.connect() as connection:
+        found = connection.execute(sa.select(REQUEST_LOG).order_by(REQUEST_LOG.c.request_id))
+        stored = [row._asdict() for row in found]
+    assert stored == [dataclasses.asdict(e) for e in entries]
