@@ -39,7 +39,7 @@ from psycopg.errors import LockNotAvailable
 from sqlalchemy import Connection, Engine, bindparam, text
 from sqlalchemy.exc import OperationalError
 
-from core.store.engine import polled_reads
+from core.store.engine import PolledReads
 from ringside_server.errors import RingsideError
 from ringside_server.partitions import partition_of
 
@@ -99,6 +99,12 @@ _DEAD_OWNERS = text(
     "SELECT o.owner, set_config('idle_in_transaction_session_timeout', :ms, true) "
     "FROM unnest(CAST(:owners AS text[]), CAST(:keys AS bigint[])) AS o(owner, key) "
     "WHERE pg_try_advisory_xact_lock(o.key) ORDER BY o.owner"
+)
+# The same probe in autocommit (each lock taken is released as the statement ends): whether any
+# other owner is gone, read on the polls' kept connection — the transaction that takes a dead one's
+# partitions (and probes again) is opened only then, not every poll while every owner lives.
+_FREE_OWNERS = text(
+    "SELECT count(*) FROM unnest(CAST(:keys AS bigint[])) AS o(key) WHERE pg_try_advisory_xact_lock(o.key)"
 )
 _TAKE_FROM = text(
     f"UPDATE partition_leases SET owner = :me, epoch = epoch + 1, expires_at_ms = {_NOW_MS} + :ttl_ms "
@@ -241,6 +247,8 @@ class PartitionLeases:
         # renewal's thread and dropped from the event loop's, hence the mutex.
         self._alive: Connection | None = None
         self._alive_mutex = threading.Lock()
+        # The death poll's reads (every 0.1 s) and the rounds': no pool checkout, hence no ping, each.
+        self._polled = PolledReads(engine)
         self._dropped = False
         self._held_once = False
         # One change of `fence.held` at a time (the renewal's thread and the share's, `fair`): a
@@ -298,7 +306,9 @@ class PartitionLeases:
         self.hold_liveness_lock()
 
     def drop_liveness_lock(self) -> None:
-        """Closes the lock's session for good (a clean stop, or a test standing in for a death)."""
+        """Closes the lock's session for good (a clean stop, or a test standing in for a death), and
+        gives the polls' connection back."""
+        self._polled.close()
         with self._alive_mutex:
             self._dropped = True
             if self._alive is not None:
@@ -309,8 +319,8 @@ class PartitionLeases:
 
     def others(self) -> Others:
         """The other cores holding partitions and the partitions released (see `_OTHERS`)."""
-        with polled_reads(self._engine) as connection:
-            owners, released = connection.execute(_OTHERS, {"me": self.fence.core_id}).one()
+        parameters = {"me": self.fence.core_id}
+        owners, released = self._polled.run(lambda connection: connection.execute(_OTHERS, parameters).one())
         return Others([str(owner) for owner in owners or ()], {int(p) for p in released or ()})
 
     def take_from_dead(self, owners: list[str] | None = None) -> dict[int, int]:
@@ -325,9 +335,12 @@ class PartitionLeases:
         taken: dict[int, int] = {}
         if not owners:
             return taken
+        keys = [liveness_key(owner) for owner in owners]
+        if not self._polled.run(lambda connection: connection.execute(_FREE_OWNERS, {"keys": keys}).scalar()):
+            return taken  # every one alive (most polls): no transaction
         # One probe for all of them (alive or paused ones keep their locks: a paused core's
         # partitions lapse after the TTL instead), in the transaction that takes the dead ones'.
-        probe = {"owners": owners, "keys": [liveness_key(owner) for owner in owners], "ms": str(fence.idle_ms)}
+        probe = {"owners": owners, "keys": keys, "ms": str(fence.idle_ms)}
         with self._engine.begin() as connection:
             for owner, _ in connection.execute(_DEAD_OWNERS, probe).all():
                 parameters = {"me": fence.core_id, "ttl_ms": self._ttl_ms, "dead": owner}
@@ -405,12 +418,12 @@ class PartitionLeases:
         transaction longer than the TTL (see `_END_FROZEN`), before claiming: their row locks would
         hold the claim until they are resumed (PostgreSQL lets a role end its own role's sessions;
         where it may not, the claim waits as before). → those cores (none: no lease lapsed)."""
-        with polled_reads(self._engine) as connection:  # each statement its own (every round)
-            owners = [str(row[0]) for row in connection.execute(_LAPSED_OWNERS, {"me": self.fence.core_id})]
-            if not owners:
-                return owners
-            names = [session_name(owner) for owner in owners]
-            ended = int(connection.execute(_END_FROZEN, {"names": names, "idle_s": self._ttl_ms / 1000}).scalar() or 0)
+        parameters = {"me": self.fence.core_id}
+        owners = self._polled.run(lambda c: [str(row[0]) for row in c.execute(_LAPSED_OWNERS, parameters)])
+        if not owners:
+            return owners
+        ending = {"names": [session_name(owner) for owner in owners], "idle_s": self._ttl_ms / 1000}
+        ended = int(self._polled.run(lambda connection: connection.execute(_END_FROZEN, ending).scalar()) or 0)
         if ended:
             log.warning("ended %d sessions of %s left idle in a transaction past the lease TTL", ended, owners)
         return owners
@@ -488,8 +501,8 @@ class PartitionLeases:
     def next_lapse_s(self) -> float | None:
         """Seconds until the first lease another core holds lapses (by the database's clock; ≤ 0:
         lapsed already), or None when no other core holds one."""
-        with polled_reads(self._engine) as connection:
-            remaining = connection.execute(_NEXT_LAPSE, {"me": self.fence.core_id}).scalar()
+        parameters = {"me": self.fence.core_id}
+        remaining = self._polled.run(lambda connection: connection.execute(_NEXT_LAPSE, parameters).scalar())
         return None if remaining is None else int(remaining) / 1000
 
     def owners(self) -> list[Owner]:

@@ -26,6 +26,7 @@ from core.store.partition_leases import (
     PartitionFenced,
     PartitionLeases,
     check_partition_count,
+    liveness_key,
     session_name,
 )
 from core.store.tables import IDEMPOTENCY, TRANSFERS
@@ -81,6 +82,20 @@ async def writers(fresh: Engine) -> AsyncIterator[list[GroupCommitWriter]]:
     yield started
     for writer in started:
         await writer.close()
+
+
+def _die(engine: Engine, leases: PartitionLeases) -> None:
+    """The core's process dies: its session closes and its liveness lock is free once the server
+    has ended that session (a moment after the socket closed, sooner or later under load)."""
+    leases.drop_liveness_lock()
+    probe = text("SELECT pg_try_advisory_lock(:key) AND pg_advisory_unlock(:key)")
+    key = liveness_key(leases.fence.core_id)
+
+    def free() -> bool:
+        with engine.connect() as connection:
+            return bool(connection.execute(probe, {"key": key}).scalar_one())
+
+    wait_until(free, 10, "the dead core's session to end")
 
 
 def _writer(engine: Engine, leases: PartitionLeases, started: list[GroupCommitWriter]) -> GroupCommitWriter:
@@ -282,7 +297,7 @@ def test_a_dead_cores_partitions_are_taken_when_its_liveness_lock_is_free(fresh:
     again = _leases(fresh, "core-a")
     assert not again.hold_liveness_lock()  # a second process under the same id waits for it
 
-    first.drop_liveness_lock()  # its session ends, as when its process dies
+    _die(fresh, first)  # its session ends, as when its process dies
     assert waiting.take_from_dead() == {p: 2 for p in range(PARTITIONS)}  # lapsed or not
     with fresh.connect() as connection, pytest.raises(PartitionFenced):
         first.fence.check(connection, ["acct_1"])
@@ -305,8 +320,8 @@ def test_one_probe_takes_every_dead_cores_partitions_and_leaves_the_live_ones(fr
     taker = _leases(fresh, "probe-d")
     assert taker.hold_liveness_lock()
     assert taker.take_from_dead() == {}
-    owners["probe-a"].drop_liveness_lock()
-    owners["probe-c"].drop_liveness_lock()
+    _die(fresh, owners["probe-a"])
+    _die(fresh, owners["probe-c"])
     dead = [p for p in range(PARTITIONS) if p % 3 in (0, 2)]
     assert taker.take_from_dead() == dict.fromkeys(dead, 2)
     with fresh.connect() as connection:
@@ -385,3 +400,34 @@ def test_one_read_gives_the_other_holders_and_the_partitions_free_for_their_pref
     finally:
         a.drop_liveness_lock()
         b.drop_liveness_lock()
+
+
+def _end_sessions_whose_last_read_was(engine: Engine, start: str) -> int:
+    """Ends (server-side) the idle sessions whose last statement began with `start`: a firewall,
+    `idle_session_timeout` or an administrator cutting them."""
+    with engine.connect() as connection:
+        query = (
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() "
+            "AND pid <> pg_backend_pid() AND state = 'idle' AND starts_with(query, :start)"
+        )
+        return len(connection.execute(text(query), {"start": start}).all())
+
+
+def test_a_poll_whose_session_was_ended_reads_on_a_new_one_and_takes_a_dead_cores_partitions(fresh: Engine) -> None:
+    """The death poll reads on a connection kept for it (no pool checkout, no ping, per poll): its
+    session ended server-side, the next poll finds it by its failing read, reads again on a new one
+    and goes on — the takeover of a core that died meanwhile is not missed, nor is the poll raising."""
+    holder, waiting = _leases(fresh, "cut-a"), _leases(fresh, "cut-b")
+    try:
+        assert holder.hold_liveness_lock() and waiting.hold_liveness_lock()
+        holder.claim()
+        assert waiting.others() == Others(["cut-a"], set())  # the polls' connection, now kept
+        assert _end_sessions_whose_last_read_was(fresh, "SELECT array_agg(DISTINCT owner)") == 1
+        _die(fresh, holder)  # and the holder dies meanwhile
+        assert waiting.take_from_dead() == {p: 2 for p in range(PARTITIONS)}
+        assert waiting.others() == Others([], set())  # the new session is kept in turn
+        assert _end_sessions_whose_last_read_was(fresh, "SELECT array_agg(DISTINCT owner)") == 1
+        assert waiting.next_lapse_s() is None  # every polled read reconnects alike
+    finally:
+        holder.drop_liveness_lock()
+        waiting.drop_liveness_lock()
