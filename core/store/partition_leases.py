@@ -82,14 +82,22 @@ _CHECK_BOUNDED = text(
     "WHERE partition IN :partitions ORDER BY partition FOR SHARE) AS held ON true"
 ).bindparams(bindparam("partitions", expanding=True))
 _NEXT_LAPSE = text(f"SELECT min(expires_at_ms - {_NOW_MS}) FROM partition_leases WHERE owner <> :me AND owner <> ''")
-# The other cores holding partitions, and the partitions released (by a hand-back or a clean stop:
-# expires_at_ms = 0) or never claimed, not this core's: the death poll's one read of the 256-row
-# table (every DEATH_POLL_S on each core; two statements, each with its own round trips, cost a lone
-# idle core more CPU than everything else it does).
+# A core's liveness lock key (`liveness_key`) computed by PostgreSQL: the first 8 bytes of the
+# SHA-256 of the prefixed id, big-endian, signed.
+_KEY_OF_OWNER = (
+    "CAST(CAST('x' || left(encode(sha256(convert_to(:prefix || o.owner, 'UTF8')), 'hex'), 16) AS bit(64)) AS bigint)"
+)
+# The other cores holding partitions, those of them whose liveness lock is free (their process is
+# gone: probed in this statement, each lock taken released as it ends — autocommit), and the
+# partitions released (by a hand-back or a clean stop: expires_at_ms = 0) or never claimed, not this
+# core's: the death poll's one read of the 256-row table (every DEATH_POLL_S on each core; a
+# statement's round trip is most of what an idle core spends). A transaction that takes a dead
+# core's partitions (and probes its lock again, `_DEAD_OWNERS`) is opened only when one is gone.
 _OTHERS = text(
-    "SELECT array_agg(DISTINCT owner) FILTER (WHERE owner <> ''), "
-    "array_agg(partition ORDER BY partition) FILTER (WHERE expires_at_ms = 0) "
-    "FROM partition_leases WHERE owner <> :me"
+    "SELECT array_agg(o.owner ORDER BY o.owner) FILTER (WHERE o.owner <> ''), "
+    f"array_agg(o.owner ORDER BY o.owner) FILTER (WHERE o.owner <> '' AND pg_try_advisory_xact_lock({_KEY_OF_OWNER})), "
+    "(SELECT array_agg(partition ORDER BY partition) FROM partition_leases WHERE owner <> :me AND expires_at_ms = 0) "
+    "FROM (SELECT DISTINCT owner FROM partition_leases WHERE owner <> :me) AS o"
 )
 _TRY_LOCK = text("SELECT pg_try_advisory_lock(:key)")
 # The other owners whose liveness lock is free (their process is gone), probed in one statement
@@ -99,12 +107,6 @@ _DEAD_OWNERS = text(
     "SELECT o.owner, set_config('idle_in_transaction_session_timeout', :ms, true) "
     "FROM unnest(CAST(:owners AS text[]), CAST(:keys AS bigint[])) AS o(owner, key) "
     "WHERE pg_try_advisory_xact_lock(o.key) ORDER BY o.owner"
-)
-# The same probe in autocommit (each lock taken is released as the statement ends): whether any
-# other owner is gone, read on the polls' kept connection — the transaction that takes a dead one's
-# partitions (and probes again) is opened only then, not every poll while every owner lives.
-_FREE_OWNERS = text(
-    "SELECT count(*) FROM unnest(CAST(:keys AS bigint[])) AS o(key) WHERE pg_try_advisory_xact_lock(o.key)"
 )
 _TAKE_FROM = text(
     f"UPDATE partition_leases SET owner = :me, epoch = epoch + 1, expires_at_ms = {_NOW_MS} + :ttl_ms "
@@ -177,10 +179,12 @@ class Owner:
 
 @dataclass(frozen=True, slots=True)
 class Others:
-    """What the other cores hold: their ids, and the partitions free for the core preferring them."""
+    """What the other cores hold: their ids, and the partitions free for the core preferring them;
+    and those of them whose process is gone (their liveness lock free when read)."""
 
     owners: list[str]
     released: set[int]
+    gone: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -318,29 +322,26 @@ class PartitionLeases:
                 self._alive = None
 
     def others(self) -> Others:
-        """The other cores holding partitions and the partitions released (see `_OTHERS`)."""
-        parameters = {"me": self.fence.core_id}
-        owners, released = self._polled.run(lambda connection: connection.execute(_OTHERS, parameters).one())
-        return Others([str(owner) for owner in owners or ()], {int(p) for p in released or ()})
+        """The other cores holding partitions, the partitions released, the others gone (see `_OTHERS`)."""
+        parameters = {"me": self.fence.core_id, "prefix": LIVENESS_LOCK_PREFIX}
+        owners, gone, released = self._polled.run(lambda connection: connection.execute(_OTHERS, parameters).one())
+        return Others([str(o) for o in owners or ()], {int(p) for p in released or ()}, [str(o) for o in gone or ()])
 
     def take_from_dead(self, owners: list[str] | None = None) -> dict[int, int]:
         with self._changing:
-            return self._take_from_dead_unlocked(self.others().owners if owners is None else owners)
+            return self._take_from_dead_unlocked(self.others().gone if owners is None else owners)
 
     def _take_from_dead_unlocked(self, owners: list[str]) -> dict[int, int]:
-        """Every partition of a core of `owners` (the others, as just read) whose liveness lock is
-        free (its process is gone), lapsed or not; → the partitions taken and their epochs (added
-        to `fence.held`)."""
+        """Every partition of a core of `owners` (the others found gone by `others`) whose liveness
+        lock is free (probed again, in the transaction that takes them), lapsed or not; → the
+        partitions taken and their epochs (added to `fence.held`)."""
         fence = self.fence
         taken: dict[int, int] = {}
         if not owners:
             return taken
-        keys = [liveness_key(owner) for owner in owners]
-        if not self._polled.run(lambda connection: connection.execute(_FREE_OWNERS, {"keys": keys}).scalar()):
-            return taken  # every one alive (most polls): no transaction
         # One probe for all of them (alive or paused ones keep their locks: a paused core's
         # partitions lapse after the TTL instead), in the transaction that takes the dead ones'.
-        probe = {"owners": owners, "keys": keys, "ms": str(fence.idle_ms)}
+        probe = {"owners": owners, "keys": [liveness_key(owner) for owner in owners], "ms": str(fence.idle_ms)}
         with self._engine.begin() as connection:
             for owner, _ in connection.execute(_DEAD_OWNERS, probe).all():
                 parameters = {"me": fence.core_id, "ttl_ms": self._ttl_ms, "dead": owner}
