@@ -31,7 +31,7 @@ from core.store.partition_leases import (
 from core.store.tables import IDEMPOTENCY, TRANSFERS
 from core.store.writer import GroupCommitWriter
 from ringside_server.partitions import partition_of
-from tests.core.store.postgres import migrated_postgres
+from tests.core.store.postgres import gone, migrated_postgres
 from tests.harness import wait_until
 
 PARTITIONS = 8
@@ -282,7 +282,7 @@ def test_a_dead_cores_partitions_are_taken_when_its_liveness_lock_is_free(fresh:
     again = _leases(fresh, "core-a")
     assert not again.hold_liveness_lock()  # a second process under the same id waits for it
 
-    first.drop_liveness_lock()  # its session ends, as when its process dies
+    gone(fresh, first)  # its session ends, as when its process dies
     assert waiting.take_from_dead() == {p: 2 for p in range(PARTITIONS)}  # lapsed or not
     with fresh.connect() as connection, pytest.raises(PartitionFenced):
         first.fence.check(connection, ["acct_1"])
@@ -305,8 +305,8 @@ def test_one_probe_takes_every_dead_cores_partitions_and_leaves_the_live_ones(fr
     taker = _leases(fresh, "probe-d")
     assert taker.hold_liveness_lock()
     assert taker.take_from_dead() == {}
-    owners["probe-a"].drop_liveness_lock()
-    owners["probe-c"].drop_liveness_lock()
+    gone(fresh, owners["probe-a"])
+    gone(fresh, owners["probe-c"])
     dead = [p for p in range(PARTITIONS) if p % 3 in (0, 2)]
     assert taker.take_from_dead() == dict.fromkeys(dead, 2)
     with fresh.connect() as connection:
@@ -383,5 +383,5 @@ def test_one_read_gives_the_other_holders_and_the_partitions_free_for_their_pref
         assert a.claim([]) == {}  # nothing wanted: nothing claimed, no epoch moved
         assert {o.partition: o.epoch for o in a.owners() if o.owner == "core-a"} == {0: 1, 1: 1, 2: 1}
     finally:
-        a.drop_liveness_lock()
-        b.drop_liveness_lock()
+        gone(fresh, a)
+        gone(fresh, b)
