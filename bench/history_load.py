@@ -76,6 +76,8 @@ HOLD_COLUMNS = [
     "resolved_at",
     "lease_calls",
     "slots_released_unreported",
+    "output_tokens",
+    "lease_tokens",
 ]
 TRANSFER_COLUMNS = [
     "id",
@@ -186,7 +188,7 @@ def _call_statements(dialect: str) -> list[str]:
     holds = (
         f"INSERT INTO holds ({', '.join(HOLD_COLUMNS)}) SELECT {hold_id}, {account}, {t}, customer_id, payer,"
         f" {mark('revenue')}, {mark('hold_nano')}, period, {created}, {created} + 600, {mark('provider')},"
-        f" {mark('model_ref')}, {mark('price_json')}, 0, 'call', 0, 'settled', {created}, 0, NULL"
+        f" {mark('model_ref')}, {mark('price_json')}, 0, 'call', 0, 'settled', {created}, 0, NULL, 0, 0"
         f" FROM ({calls}) AS calls"
     )
     transfers = f"INSERT INTO transfers ({', '.join(TRANSFER_COLUMNS)}) SELECT "

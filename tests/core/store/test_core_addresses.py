@@ -13,7 +13,7 @@ from sqlalchemy import Connection, Engine, text
 from core.store import core_addresses, partition_windows
 from core.store.partition_leases import Fence, Others, PartitionFenced, PartitionLeases
 from ringside_server.partitions import partition_of
-from tests.core.store.postgres import migrated_postgres
+from tests.core.store.postgres import gone, migrated_postgres
 from tests.harness import wait_until
 
 PARTITIONS = 8
@@ -61,11 +61,11 @@ def test_live_cores_are_those_holding_their_liveness_lock(fresh: Engine) -> None
     try:
         assert core_addresses.live_cores(fresh, "core-a") == ["core-a", "core-b"]
         assert core_addresses.live_cores(fresh, "core-c") == ["core-a", "core-b", "core-c"]
-        b.drop_liveness_lock()  # its process gone
+        gone(fresh, b)  # its process gone
         assert core_addresses.live_cores(fresh, "core-a") == ["core-a"]
     finally:
-        a.drop_liveness_lock()
-        b.drop_liveness_lock()
+        gone(fresh, a)
+        gone(fresh, b)
 
 
 def test_a_partition_handed_back_goes_to_the_core_preferring_it_and_fences_the_giver(fresh: Engine) -> None:
@@ -88,8 +88,8 @@ def test_a_partition_handed_back_goes_to_the_core_preferring_it_and_fences_the_g
         with fresh.begin() as connection:
             b.fence.check(connection, [account])  # core-b may write on it now
     finally:
-        a.drop_liveness_lock()
-        b.drop_liveness_lock()
+        gone(fresh, a)
+        gone(fresh, b)
 
 
 def test_a_partition_handed_back_and_not_claimed_yet_is_mapped_to_its_taker(fresh: Engine) -> None:
@@ -111,8 +111,8 @@ def test_a_partition_handed_back_and_not_claimed_yet_is_mapped_to_its_taker(fres
         assert b.others().released == set()
         assert core_addresses.owners_map(fresh, live, PARTITIONS) == owners
     finally:
-        a.drop_liveness_lock()
-        b.drop_liveness_lock()
+        gone(fresh, a)
+        gone(fresh, b)
 
 
 def test_a_stale_epoch_is_refused_even_after_the_giver_claims_again(fresh: Engine) -> None:
@@ -131,7 +131,7 @@ def test_a_stale_epoch_is_refused_even_after_the_giver_claims_again(fresh: Engin
         with pytest.raises(PartitionFenced), fresh.begin() as connection:
             stale.check(connection, [account])
     finally:
-        a.drop_liveness_lock()
+        gone(fresh, a)
 
 
 def test_a_frozen_cores_lapsed_partitions_are_claimed_but_a_released_one_is_left_to_its_core(
@@ -151,8 +151,8 @@ def test_a_frozen_cores_lapsed_partitions_are_claimed_but_a_released_one_is_left
         assert set(b.fence.held) == {1, 2}
         assert frozen.renew() == {1, 2}  # resumed: lost, it stops
     finally:
-        frozen.drop_liveness_lock()
-        b.drop_liveness_lock()
+        gone(fresh, frozen)
+        gone(fresh, b)
 
 
 def test_a_core_that_stops_renewing_is_left_out_of_the_split_until_it_renews_again(fresh: Engine) -> None:
@@ -177,8 +177,8 @@ def test_a_core_that_stops_renewing_is_left_out_of_the_split_until_it_renews_aga
         assert b.renew() == {1}
         assert core_addresses.live_cores(fresh, "core-a", fresh_ms=60_000) == ["core-a"]
     finally:
-        a.drop_liveness_lock()
-        b.drop_liveness_lock()
+        gone(fresh, a)
+        gone(fresh, b)
 
 
 def _age_heartbeat(engine: Engine, core_id: str) -> None:
@@ -216,8 +216,8 @@ def test_a_hand_back_writes_its_windows_in_the_release_and_the_taker_reads_them(
         # left in place for a later owner (core-b's checkpoints write over them)
         assert partition_windows.read(fresh, [2]) == [(("customer", "cus_2"), [(100.0, 1, 10), (101.5, 1, 20)])]
     finally:
-        a.drop_liveness_lock()
-        b.drop_liveness_lock()
+        gone(fresh, a)
+        gone(fresh, b)
 
 
 def test_a_checkpoint_writes_the_windows_of_partitions_still_held_and_a_taker_takes_the_latest(
@@ -243,10 +243,10 @@ def test_a_checkpoint_writes_the_windows_of_partitions_still_held_and_a_taker_ta
             )
         stale = [(2, customer, [(200.0, 9, 9)]), (4, account, [(200.0, 9, 9)])]
         assert partition_windows.checkpoint(fresh, a.fence, stale, [(2, customer)]) == 0  # fenced: nothing
-        a.drop_liveness_lock()  # core-a dies
+        gone(fresh, a)  # core-a dies
         assert set(b.take_from_dead()) == {3, 4}  # its rows, the released one too
         assert partition_windows.read(fresh, [2, 3]) == [(customer, [(100.0, 1, 10), (101.0, 1, 5)])]
         assert partition_windows.read(fresh, [4]) == []
     finally:
-        a.drop_liveness_lock()
-        b.drop_liveness_lock()
+        gone(fresh, a)
+        gone(fresh, b)

@@ -34,7 +34,7 @@ from core.store.partition_leases import (
 from core.store.tables import IDEMPOTENCY, TRANSFERS
 from core.store.writer import GroupCommitWriter
 from ringside_server.partitions import partition_of
-from tests.core.store.postgres import migrated_postgres
+from tests.core.store.postgres import gone, migrated_postgres
 from tests.harness import wait_until
 
 PARTITIONS = 8
@@ -84,20 +84,6 @@ async def writers(fresh: Engine) -> AsyncIterator[list[GroupCommitWriter]]:
     yield started
     for writer in started:
         await writer.close()
-
-
-def _die(engine: Engine, leases: PartitionLeases) -> None:
-    """The core's process dies: its session closes and its liveness lock is free once the server
-    has ended that session (a moment after the socket closed, sooner or later under load)."""
-    leases.drop_liveness_lock()
-    probe = text("SELECT pg_try_advisory_lock(:key) AND pg_advisory_unlock(:key)")
-    key = liveness_key(leases.fence.core_id)
-
-    def free() -> bool:
-        with engine.connect() as connection:
-            return bool(connection.execute(probe, {"key": key}).scalar_one())
-
-    wait_until(free, 10, "the dead core's session to end")
 
 
 def _writer(engine: Engine, leases: PartitionLeases, started: list[GroupCommitWriter]) -> GroupCommitWriter:
@@ -299,7 +285,7 @@ def test_a_dead_cores_partitions_are_taken_when_its_liveness_lock_is_free(fresh:
     again = _leases(fresh, "core-a")
     assert not again.hold_liveness_lock()  # a second process under the same id waits for it
 
-    _die(fresh, first)  # its session ends, as when its process dies
+    gone(fresh, first)  # its session ends, as when its process dies
     assert waiting.take_from_dead() == {p: 2 for p in range(PARTITIONS)}  # lapsed or not
     with fresh.connect() as connection, pytest.raises(PartitionFenced):
         first.fence.check(connection, ["acct_1"])
@@ -322,8 +308,8 @@ def test_one_probe_takes_every_dead_cores_partitions_and_leaves_the_live_ones(fr
     taker = _leases(fresh, "probe-d")
     assert taker.hold_liveness_lock()
     assert taker.take_from_dead() == {}
-    _die(fresh, owners["probe-a"])
-    _die(fresh, owners["probe-c"])
+    gone(fresh, owners["probe-a"])
+    gone(fresh, owners["probe-c"])
     dead = [p for p in range(PARTITIONS) if p % 3 in (0, 2)]
     assert taker.take_from_dead() == dict.fromkeys(dead, 2)
     with fresh.connect() as connection:
@@ -401,8 +387,8 @@ def test_one_read_gives_the_other_holders_and_the_partitions_free_for_their_pref
         assert a.claim([]) == {}  # nothing wanted: nothing claimed, no epoch moved
         assert {o.partition: o.epoch for o in a.owners() if o.owner == "core-a"} == {0: 1, 1: 1, 2: 1}
     finally:
-        a.drop_liveness_lock()
-        b.drop_liveness_lock()
+        gone(fresh, a)
+        gone(fresh, b)
 
 
 def _poll_sessions(engine: Engine) -> set[int]:
@@ -437,7 +423,7 @@ def test_a_poll_whose_session_was_ended_reads_on_a_new_one_and_takes_a_dead_core
         kept = _poll_sessions(fresh) - before
         assert len(kept) == 1
         _end_sessions(fresh, kept)
-        _die(fresh, holder)  # and the holder dies meanwhile
+        gone(fresh, holder)  # and the holder dies meanwhile
         before = _poll_sessions(fresh)
         assert waiting.take_from_dead() == {p: 2 for p in range(PARTITIONS)}
         assert waiting.others() == Others([], set())  # the new session is kept in turn
@@ -466,7 +452,7 @@ def test_the_poll_finds_a_gone_core_in_its_one_read(fresh: Engine) -> None:
         assert holder.hold_liveness_lock() and waiting.hold_liveness_lock()
         holder.claim([0, 1])
         assert waiting.others() == Others(["gone-a"], set(range(2, PARTITIONS)), gone=[])
-        _die(fresh, holder)
+        gone(fresh, holder)
         assert waiting.others() == Others(["gone-a"], set(range(2, PARTITIONS)), gone=["gone-a"])
         successor = _leases(fresh, "gone-a")
         assert successor.hold_liveness_lock()  # the poll's probe kept no lock
