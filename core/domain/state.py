@@ -13,6 +13,7 @@ from typing import Generic, TypeVar
 
 from core.domain.batches import Batch
 from core.domain.entities import Account, ApiKey, Customer, Hold, PrepaidBalance, SettleResult, Slot, Tier
+from core.domain.erasure import PENDING
 from core.domain.files import StoredFile
 from core.domain.vector_store_files import VectorStoreFile
 from core.domain.vector_store_migrations import VectorStoreMigration
@@ -82,6 +83,11 @@ class State:
     # customer ever added since, so a chunk read before a customer was loaded, changed, deleted or
     # erased never installs its older copy. None once every customer is loaded.
     customers_seen: set[str] | None = None
+    # The customers whose erasure may be pending: what the erasure sweep reads every second instead
+    # of every customer (46 ms of CPU a second with a million loaded, on an idle core). Added to
+    # wherever a customer arrives or turns pending (`add_customer`, state_partitions.adopt, the
+    # erasure's request); an id no longer pending or no longer here is dropped by the sweep.
+    erasures_pending: set[str] = field(default_factory=set)
 
     def prepaid_of(self, account_id: str) -> PrepaidBalance:
         balance = self.prepaid.get(account_id)
@@ -102,6 +108,8 @@ class State:
         self.customers[customer.id] = customer
         if self.customers_seen is not None:
             self.customers_seen.add(customer.id)
+        if customer.erasure == PENDING:
+            self.erasures_pending.add(customer.id)
         if customer.external_id is not None:
             self.customers_by_external[(customer.account_id, customer.livemode, customer.external_id)] = customer.id
 

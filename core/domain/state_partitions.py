@@ -10,6 +10,7 @@ from __future__ import annotations
 import heapq
 from collections.abc import Callable, Iterable
 
+from core.domain.erasure import PENDING
 from core.domain.state import State
 
 Owned = Callable[[str], bool]  # account id → is it in the partitions concerned
@@ -33,6 +34,7 @@ def adopt(state: State, loaded: State) -> None:
     state.keys_by_hash.update(loaded.keys_by_hash)
     state.keys_by_id.update(loaded.keys_by_id)
     state.customers.update(loaded.customers)
+    state.erasures_pending.update(c.id for c in loaded.customers.values() if c.erasure == PENDING)
     if state.customers_seen is not None:  # a lazy start's chunks never install an older copy of them
         state.customers_seen.update(loaded.customers)
     state.customers_by_external.update(loaded.customers_by_external)

@@ -91,6 +91,7 @@ async def request(core: Core, principal: Principal, ref: str, force: bool) -> Er
             core.state.batches[batch.id] = batch
         customer.blocked = True
         customer.erasure = PENDING
+        core.state.erasures_pending.add(customer.id)
         customer.tokens_revoked_before_ms = max(customer.tokens_revoked_before_ms, cut_off_ms)
         if zeroing:
             customer.wallet_balance_nano = 0
@@ -172,8 +173,15 @@ async def complete(core: Core, customer: Customer) -> None:
 
 def ready(core: Core) -> list[Customer]:
     """Pending erasures with nothing held: no call in flight, no open lease."""
-    waiting = [c for c in core.state.customers.values() if c.erasure == PENDING and c.held_nano == 0]
-    return waiting[:MAX_PER_SWEEP]
+    state = core.state
+    waiting: list[Customer] = []
+    for customer_id in list(state.erasures_pending):  # not every customer (State.erasures_pending)
+        customer = state.customers.get(customer_id)
+        if customer is None or customer.erasure != PENDING:  # erased, deleted or handed back
+            state.erasures_pending.discard(customer_id)
+        elif customer.held_nano == 0 and len(waiting) < MAX_PER_SWEEP:
+            waiting.append(customer)
+    return waiting
 
 
 async def sweep_forever(core: Core) -> None:

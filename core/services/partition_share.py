@@ -166,7 +166,7 @@ def _take_dead_or_released(leases: PartitionLeases, preferred: set[int]) -> dict
     """(Blocking) a dead core's partitions, and the released ones this core prefers; → those gained.
     Both found by one read (`PartitionLeases.others`): all a poll costs while nothing changes."""
     others = leases.others()
-    taken = leases.take_from_dead(others.owners)
+    taken = leases.take_from_dead(others.gone)  # none gone (most polls): no transaction
     handed = (others.released & preferred) - set(taken)
     return {**taken, **(leases.claim(sorted(handed)) if handed else {})}
 

@@ -39,7 +39,7 @@ from psycopg.errors import LockNotAvailable
 from sqlalchemy import Connection, Engine, bindparam, text
 from sqlalchemy.exc import OperationalError
 
-from core.store.engine import polled_reads
+from core.store.engine import PolledReads
 from ringside_server.errors import RingsideError
 from ringside_server.partitions import partition_of
 
@@ -82,14 +82,22 @@ _CHECK_BOUNDED = text(
     "WHERE partition IN :partitions ORDER BY partition FOR SHARE) AS held ON true"
 ).bindparams(bindparam("partitions", expanding=True))
 _NEXT_LAPSE = text(f"SELECT min(expires_at_ms - {_NOW_MS}) FROM partition_leases WHERE owner <> :me AND owner <> ''")
-# The other cores holding partitions, and the partitions released (by a hand-back or a clean stop:
-# expires_at_ms = 0) or never claimed, not this core's: the death poll's one read of the 256-row
-# table (every DEATH_POLL_S on each core; two statements, each with its own round trips, cost a lone
-# idle core more CPU than everything else it does).
+# A core's liveness lock key (`liveness_key`) computed by PostgreSQL: the first 8 bytes of the
+# SHA-256 of the prefixed id, big-endian, signed.
+_KEY_OF_OWNER = (
+    "CAST(CAST('x' || left(encode(sha256(convert_to(:prefix || o.owner, 'UTF8')), 'hex'), 16) AS bit(64)) AS bigint)"
+)
+# The other cores holding partitions, those of them whose liveness lock is free (their process is
+# gone: probed in this statement, each lock taken released as it ends — autocommit), and the
+# partitions released (by a hand-back or a clean stop: expires_at_ms = 0) or never claimed, not this
+# core's: the death poll's one read of the 256-row table (every DEATH_POLL_S on each core; a
+# statement's round trip is most of what an idle core spends). A transaction that takes a dead
+# core's partitions (and probes its lock again, `_DEAD_OWNERS`) is opened only when one is gone.
 _OTHERS = text(
-    "SELECT array_agg(DISTINCT owner) FILTER (WHERE owner <> ''), "
-    "array_agg(partition ORDER BY partition) FILTER (WHERE expires_at_ms = 0) "
-    "FROM partition_leases WHERE owner <> :me"
+    "SELECT array_agg(o.owner ORDER BY o.owner) FILTER (WHERE o.owner <> ''), "
+    f"array_agg(o.owner ORDER BY o.owner) FILTER (WHERE o.owner <> '' AND pg_try_advisory_xact_lock({_KEY_OF_OWNER})), "
+    "(SELECT array_agg(partition ORDER BY partition) FROM partition_leases WHERE owner <> :me AND expires_at_ms = 0) "
+    "FROM (SELECT DISTINCT owner FROM partition_leases WHERE owner <> :me) AS o"
 )
 _TRY_LOCK = text("SELECT pg_try_advisory_lock(:key)")
 # The other owners whose liveness lock is free (their process is gone), probed in one statement
@@ -171,10 +179,12 @@ class Owner:
 
 @dataclass(frozen=True, slots=True)
 class Others:
-    """What the other cores hold: their ids, and the partitions free for the core preferring them."""
+    """What the other cores hold: their ids, and the partitions free for the core preferring them;
+    and those of them whose process is gone (their liveness lock free when read)."""
 
     owners: list[str]
     released: set[int]
+    gone: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -241,6 +251,8 @@ class PartitionLeases:
         # renewal's thread and dropped from the event loop's, hence the mutex.
         self._alive: Connection | None = None
         self._alive_mutex = threading.Lock()
+        # The death poll's reads (every 0.1 s) and the rounds': no pool checkout, hence no ping, each.
+        self._polled = PolledReads(engine)
         self._dropped = False
         self._held_once = False
         # One change of `fence.held` at a time (the renewal's thread and the share's, `fair`): a
@@ -298,7 +310,9 @@ class PartitionLeases:
         self.hold_liveness_lock()
 
     def drop_liveness_lock(self) -> None:
-        """Closes the lock's session for good (a clean stop, or a test standing in for a death)."""
+        """Closes the lock's session for good (a clean stop, or a test standing in for a death), and
+        gives the polls' connection back."""
+        self._polled.close()
         with self._alive_mutex:
             self._dropped = True
             if self._alive is not None:
@@ -308,19 +322,19 @@ class PartitionLeases:
                 self._alive = None
 
     def others(self) -> Others:
-        """The other cores holding partitions and the partitions released (see `_OTHERS`)."""
-        with polled_reads(self._engine) as connection:
-            owners, released = connection.execute(_OTHERS, {"me": self.fence.core_id}).one()
-        return Others([str(owner) for owner in owners or ()], {int(p) for p in released or ()})
+        """The other cores holding partitions, the partitions released, the others gone (see `_OTHERS`)."""
+        parameters = {"me": self.fence.core_id, "prefix": LIVENESS_LOCK_PREFIX}
+        owners, gone, released = self._polled.run(lambda connection: connection.execute(_OTHERS, parameters).one())
+        return Others([str(o) for o in owners or ()], {int(p) for p in released or ()}, [str(o) for o in gone or ()])
 
     def take_from_dead(self, owners: list[str] | None = None) -> dict[int, int]:
         with self._changing:
-            return self._take_from_dead_unlocked(self.others().owners if owners is None else owners)
+            return self._take_from_dead_unlocked(self.others().gone if owners is None else owners)
 
     def _take_from_dead_unlocked(self, owners: list[str]) -> dict[int, int]:
-        """Every partition of a core of `owners` (the others, as just read) whose liveness lock is
-        free (its process is gone), lapsed or not; → the partitions taken and their epochs (added
-        to `fence.held`)."""
+        """Every partition of a core of `owners` (the others found gone by `others`) whose liveness
+        lock is free (probed again, in the transaction that takes them), lapsed or not; → the
+        partitions taken and their epochs (added to `fence.held`)."""
         fence = self.fence
         taken: dict[int, int] = {}
         if not owners:
@@ -405,12 +419,12 @@ class PartitionLeases:
         transaction longer than the TTL (see `_END_FROZEN`), before claiming: their row locks would
         hold the claim until they are resumed (PostgreSQL lets a role end its own role's sessions;
         where it may not, the claim waits as before). → those cores (none: no lease lapsed)."""
-        with polled_reads(self._engine) as connection:  # each statement its own (every round)
-            owners = [str(row[0]) for row in connection.execute(_LAPSED_OWNERS, {"me": self.fence.core_id})]
-            if not owners:
-                return owners
-            names = [session_name(owner) for owner in owners]
-            ended = int(connection.execute(_END_FROZEN, {"names": names, "idle_s": self._ttl_ms / 1000}).scalar() or 0)
+        parameters = {"me": self.fence.core_id}
+        owners = self._polled.run(lambda c: [str(row[0]) for row in c.execute(_LAPSED_OWNERS, parameters)])
+        if not owners:
+            return owners
+        ending = {"names": [session_name(owner) for owner in owners], "idle_s": self._ttl_ms / 1000}
+        ended = int(self._polled.run(lambda connection: connection.execute(_END_FROZEN, ending).scalar()) or 0)
         if ended:
             log.warning("ended %d sessions of %s left idle in a transaction past the lease TTL", ended, owners)
         return owners
@@ -488,8 +502,8 @@ class PartitionLeases:
     def next_lapse_s(self) -> float | None:
         """Seconds until the first lease another core holds lapses (by the database's clock; ≤ 0:
         lapsed already), or None when no other core holds one."""
-        with polled_reads(self._engine) as connection:
-            remaining = connection.execute(_NEXT_LAPSE, {"me": self.fence.core_id}).scalar()
+        parameters = {"me": self.fence.core_id}
+        remaining = self._polled.run(lambda connection: connection.execute(_NEXT_LAPSE, parameters).scalar())
         return None if remaining is None else int(remaining) / 1000
 
     def owners(self) -> list[Owner]:

@@ -20,12 +20,15 @@ from core.domain.retention import IdempotencyPurge
 from core.store.driver_sql import execute_many
 from core.store.engine import make_engine
 from core.store.partition_leases import (
+    _KEY_OF_OWNER,
+    LIVENESS_LOCK_PREFIX,
     SYSTEM_PARTITION,
     Fence,
     Others,
     PartitionFenced,
     PartitionLeases,
     check_partition_count,
+    liveness_key,
     session_name,
 )
 from core.store.tables import IDEMPOTENCY, TRANSFERS
@@ -379,9 +382,81 @@ def test_one_read_gives_the_other_holders_and_the_partitions_free_for_their_pref
         assert a.others() == Others(["core-b"], {4, *range(5, PARTITIONS)})  # not its own 1
         assert b.others() == Others(["core-a"], {1, *range(5, PARTITIONS)})
         b.release()  # a clean stop: its rows stay its, expired now
-        assert a.others() == Others(["core-b"], {3, 4, *range(5, PARTITIONS)})
+        found = a.others()  # (core-b's lock free: gone once its session has ended)
+        assert (found.owners, found.released) == (["core-b"], {3, 4, *range(5, PARTITIONS)})
         assert a.claim([]) == {}  # nothing wanted: nothing claimed, no epoch moved
         assert {o.partition: o.epoch for o in a.owners() if o.owner == "core-a"} == {0: 1, 1: 1, 2: 1}
     finally:
         gone(fresh, a)
         gone(fresh, b)
+
+
+def _poll_sessions(engine: Engine) -> set[int]:
+    """The idle sessions whose last statement was the death poll's read."""
+    with engine.connect() as connection:
+        query = (
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() "
+            "AND state = 'idle' AND starts_with(query, 'SELECT array_agg(o.owner ORDER BY o.owner)')"
+        )
+        return set(connection.execute(text(query)).scalars())
+
+
+def _end_sessions(engine: Engine, pids: set[int]) -> None:
+    """Ends sessions server-side: a firewall, `idle_session_timeout` or an administrator cutting them."""
+    with engine.connect() as connection:
+        ended = connection.execute(
+            text("SELECT pg_terminate_backend(pid) FROM unnest(CAST(:pids AS int[])) AS pid"), {"pids": sorted(pids)}
+        )
+        assert all(ended.scalars())
+
+
+def test_a_poll_whose_session_was_ended_reads_on_a_new_one_and_takes_a_dead_cores_partitions(fresh: Engine) -> None:
+    """The death poll reads on a connection kept for it (no pool checkout, no ping, per poll): its
+    session ended server-side, the next poll finds it by its failing read, reads again on a new one
+    and goes on — the takeover of a core that died meanwhile is not missed, nor is the poll raising."""
+    holder, waiting = _leases(fresh, "cut-a"), _leases(fresh, "cut-b")
+    try:
+        assert holder.hold_liveness_lock() and waiting.hold_liveness_lock()
+        holder.claim()
+        before = _poll_sessions(fresh)
+        assert waiting.others() == Others(["cut-a"], set())  # the polls' connection, now kept
+        kept = _poll_sessions(fresh) - before
+        assert len(kept) == 1
+        _end_sessions(fresh, kept)
+        gone(fresh, holder)  # and the holder dies meanwhile
+        before = _poll_sessions(fresh)
+        assert waiting.take_from_dead() == {p: 2 for p in range(PARTITIONS)}
+        assert waiting.others() == Others([], set())  # the new session is kept in turn
+        kept = _poll_sessions(fresh) - before
+        assert len(kept) == 1
+        _end_sessions(fresh, kept)
+        assert waiting.next_lapse_s() is None  # every polled read reconnects alike
+    finally:
+        holder.drop_liveness_lock()
+        waiting.drop_liveness_lock()
+
+
+def test_the_poll_finds_a_gone_core_in_its_one_read(fresh: Engine) -> None:
+    """The death poll's read probes the other owners' liveness locks itself (their keys computed by
+    PostgreSQL as `liveness_key` does): a live one is not gone, a dead one is, and nothing stays
+    locked by the probe (its successor may take its lock at once)."""
+    with fresh.connect() as connection:
+        ids = ["core-a", "core-ß-東京", "x" * 200, *(f"k{n}" for n in range(40))]  # signed keys of both signs
+        computed = connection.execute(
+            text(f"SELECT {_KEY_OF_OWNER} FROM unnest(CAST(:ids AS text[])) WITH ORDINALITY AS o(owner, n) ORDER BY n"),
+            {"ids": ids, "prefix": LIVENESS_LOCK_PREFIX},
+        ).scalars()
+        assert list(computed) == [liveness_key(core_id) for core_id in ids]
+    holder, waiting = _leases(fresh, "gone-a"), _leases(fresh, "gone-b")
+    try:
+        assert holder.hold_liveness_lock() and waiting.hold_liveness_lock()
+        holder.claim([0, 1])
+        assert waiting.others() == Others(["gone-a"], set(range(2, PARTITIONS)), gone=[])
+        gone(fresh, holder)
+        assert waiting.others() == Others(["gone-a"], set(range(2, PARTITIONS)), gone=["gone-a"])
+        successor = _leases(fresh, "gone-a")
+        assert successor.hold_liveness_lock()  # the poll's probe kept no lock
+        assert waiting.others().gone == []  # alive again
+        successor.drop_liveness_lock()
+    finally:
+        waiting.drop_liveness_lock()
