@@ -96,15 +96,15 @@ def create_app(settings: Settings) -> web.Application:
         connector = aiohttp.TCPConnector(limit=2000, limit_per_host=1000, keepalive_timeout=60)
         session = providers_session(connector)
         leases = None
+        request_log = RequestRecorder(core)
+        request_log.start()
         journal = open_journal(settings) if settings.leases else None
         if journal is not None:
             instance = f"{socket.gethostname()}:{os.getpid()}"
-            leases = LeaseManager(core, instance, settings.lease_window_s, journal)
+            leases = LeaseManager(core, instance, settings.lease_window_s, journal, request_log)
             await leases.replay_once(REPLAY_AT_START_S)  # a read right after this start sees those calls
             leases.start()
         rag = RagClient(settings.resolved_rag_address, settings.resolve_internal_token())
-        request_log = RequestRecorder(core)
-        request_log.start()
         local = LocalProvider(rag)
         refs, providers = models_and_providers(settings, session, local)
         app[SESSION] = session

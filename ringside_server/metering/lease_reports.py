@@ -6,7 +6,9 @@ REPORT_AT_ITEMS are waiting or the oldest has waited REPORT_AFTER_S, so a slow c
 a report (and a core commit) instead of taking one each. A lease whose window has passed
 retires: its unused slots are given back at once, and it is closed (its unused rest released) once
 its last call is reported. Each admission and finished call is also in this process's journal
-(journal.py) until the core has acknowledged it, so that no answer waits for a report.
+(journal.py) until the core has acknowledged it, so that no answer waits for a report. A report
+carries the request-log entries of its lease's calls that the request log holds (request_log.py),
+recorded in the report's commit: no RecordRequests call of their own.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from ringside_server.metering.journal import Journal
 from ringside_server.metering.lease import Lease, Ticket
 from ringside_server.money import billable_nano, cost_nano
 from ringside_server.money_proto import price_from, usage_from
+from ringside_server.request_log import RequestRecorder
 
 log = logging.getLogger("ringside.edge.leases")
 # The report interval: one report (one gRPC call, one group commit in the core) per lease per
@@ -47,9 +50,16 @@ SYNC_ROUNDS = 3  # reports a read may send for one lease (each up to MAX_CALLS_P
 class LeaseReports:
     """The leases open on this edge (granted, not yet closed in the core) and their reports."""
 
-    def __init__(self, core: CoreClient, journal: Journal | None, retire: Callable[[Lease], None]) -> None:
+    def __init__(
+        self,
+        core: CoreClient,
+        journal: Journal | None,
+        retire: Callable[[Lease], None],
+        request_log: RequestRecorder | None = None,
+    ) -> None:
         self._core = core
         self.journal = journal
+        self.request_log = request_log  # its entries of a lease's calls ride the lease's report
         self._retire = retire  # admit no more under a lease (the manager's bookkeeping)
         self.open: set[Lease] = set()
 
@@ -136,12 +146,15 @@ class LeaseReports:
         # Retired with every admission in this report or an earlier one: its unused slots go back
         # at once (another edge's call may be waiting on them), not when its last call ends.
         retired = lease.retired and not lease.retire_told and len(admitted) == len(lease.admissions)
+        entries = self.request_log.take(lease.id) if self.request_log is not None else []
         request = metering_pb2.SettleLeaseCallsRequest(
-            lease_id=lease.id, calls=batch, close=close, admitted=admitted, retired=retired
+            lease_id=lease.id, calls=batch, close=close, admitted=admitted, retired=retired, entries=entries
         )
         try:
             response = await self._core.internal(self._core.metering.SettleLeaseCalls, request)
         except RingsideError as error:
+            if self.request_log is not None:
+                self.request_log.give_back(entries)  # by RecordRequests (a repeat is skipped there)
             lease.failures += 1
             if lease.failures in (1, 10, 100):
                 log.warning("lease %s: report failed (%s); will retry", lease.id, error)

@@ -60,7 +60,7 @@ async def test_a_closing_report_with_calls_is_one_commit(
         ]
         commits = core.writer.commits
 
-        recorded, closed = await settle_lease_calls(core, lease.id, finished, True, admissions)
+        recorded, closed, _ = await settle_lease_calls(core, lease.id, finished, True, admissions)
 
         assert (recorded, closed) == (3, True)
         assert core.writer.commits == commits + 1  # the calls, the release and the state change together
