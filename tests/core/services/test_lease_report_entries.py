@@ -6,25 +6,18 @@ from __future__ import annotations
 
 import pathlib
 
-from core.domain.calls import CallRequest
-from core.domain.entities import LeaseAdmission
-from core.domain.metering import Admission
 from core.domain.requests import RequestLogEntry, RequestQuery
-from core.domain.settlement import FinishedCall
 from core.server import open_core
 from core.services import accounts, requests
 from core.services.accounts import create_account
 from core.services.core import Principal
-from core.services.metering import acquire_lease, settle_lease_calls
+from core.services.metering import settle_lease_calls
 from core.services.requests import Caller
 from ringside_server.ids import new_sortable_id
-from ringside_server.money import Price, Usage
+from tests.core.services.lease_calls import MODEL, lease_with_calls
 from tests.core.store.conftest import core_settings
 
-PRICE = Price(input=150_000_000, output=600_000_000)
-USAGE = Usage(input_tokens=30, output_tokens=20)
 ROUTE = "/v1/chat/completions"
-MODEL = "fc:openai/gpt-4o-mini"
 
 
 def _entry(request_id: str, api_key: str) -> tuple[Caller, RequestLogEntry]:
@@ -45,27 +38,8 @@ async def test_a_reports_entries_land_in_its_commit_and_only_for_its_tenant(
         assert new is not None
         admin = Principal(account_id=new.account.id, livemode=True, scopes=frozenset(), admin=True)
         other = await create_account(core, admin, "another tenant")
-        call = CallRequest(
-            api_key=new.live_key.secret,
-            customer_ref="",
-            user="",
-            model_ref=MODEL,
-            provider="openai",
-            price=PRICE,
-            input_tokens_bound=40,
-            requested_output_tokens=32,
-            model_max_output_tokens=16_384,
-        )
-        granted = await acquire_lease(core, call, 4)
-        assert isinstance(granted, Admission), granted
-        lease = granted.hold
-        estimate = lease.amount_nano // 4
-        ids = [new_sortable_id("req") for _ in range(2)]
-        admissions = [LeaseAdmission(i, lease.id, lease.model_ref, lease.provider, estimate, core.now()) for i in ids]
-        finished = [
-            FinishedCall(i, lease.model_ref, lease.provider, PRICE, estimate, USAGE, "completed", False, "m")
-            for i in ids
-        ]
+        granted = await lease_with_calls(core, new.live_key.secret, "", 2)
+        lease, ids, admissions, finished = granted.lease, granted.ids, granted.admissions, granted.finished
         foreign = new_sortable_id("req")  # another tenant's call, named in this lease's report
         entries = [*(_entry(i, new.live_key.secret) for i in ids), _entry(foreign, other.live_key.secret)]
         commits = core.writer.commits
