@@ -29,6 +29,14 @@ class VerifiedKeys:
         """The core refused `api_key` (revoked, deleted): trusted no longer, from now."""
         self._until.pop(hashlib.sha256(api_key.encode()).digest(), None)
 
+    def confirmed(self, api_key: str, asked_at: float, valid: bool) -> None:
+        """The core's answer about `api_key`, asked at `asked_at` by a lease report (lease_reports.py):
+        trusted from then as by a VerifyApiKey asked then, or no longer trusted."""
+        if valid:
+            self.add(api_key, asked_at)
+        else:
+            self.forget(api_key)
+
     def add(self, api_key: str, now: float) -> None:
         if len(self._until) >= MAX_VERIFIED_KEYS:
             self._until = {digest: until for digest, until in self._until.items() if until > now}

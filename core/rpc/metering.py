@@ -147,11 +147,14 @@ class LeasesServicerMixin:
             for call in request.admitted[: metering.MAX_LEASE_CALLS_PER_REPORT + 1]
         ]
         entries = [entry_from(given) for given in request.entries[: MAX_ENTRIES + 1]]
+        api_key_valid = bool(request.confirm_api_key) and metering.key_authenticates(
+            self.core, request.confirm_api_key[:MAX_PROTO_STRING]
+        )
         recorded, closed, entries_recorded = await metering.settle_lease_calls(
             self.core, lease_id, calls, request.close, admitted, request.retired, entries
         )
         return metering_pb2.SettleLeaseCallsResponse(
-            recorded=recorded, closed=closed, entries_recorded=entries_recorded
+            recorded=recorded, closed=closed, entries_recorded=entries_recorded, api_key_valid=api_key_valid
         )
 
 

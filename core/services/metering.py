@@ -465,6 +465,12 @@ async def settle_lease_calls(
     return await asyncio.shield(core.spawn(record_then_close()))
 
 
+def key_authenticates(core: Core, secret: str) -> bool:
+    """Whether an API key authenticates now, as VerifyApiKey answers it (a report confirming its
+    lease's key for the edge: no VerifyApiKey call of its own)."""
+    return core.meter.authenticate(secret) is not None
+
+
 async def _late_tenant(core: Core, lease_id: str) -> tuple[str, bool]:
     """The tenant of a lease no longer open whose report carries request-log entries (they are kept
     only for it); a lease id no hold has is no tenant's: none of its entries is kept."""

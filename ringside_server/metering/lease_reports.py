@@ -43,6 +43,8 @@ FLUSH_EVERY_S = 0.05
 REPORT_AT_ITEMS = 8
 REPORT_AFTER_S = 0.1
 MAX_CALLS_PER_REPORT = 500
+# The edge's trust in an API key (edge_http/verified_keys.py): (key, asked at, valid), per report.
+KeyConfirmed = Callable[[str, float, bool], None]
 MAX_PENDING_REPORTS = 50_000  # per lease; past it the oldest are dropped (the lease's expiry pays for them)
 SYNC_ROUNDS = 3  # reports a read may send for one lease (each up to MAX_CALLS_PER_REPORT calls)
 
@@ -56,10 +58,12 @@ class LeaseReports:
         journal: Journal | None,
         retire: Callable[[Lease], None],
         request_log: RequestRecorder | None = None,
+        key_confirmed: KeyConfirmed | None = None,
     ) -> None:
         self._core = core
         self.journal = journal
         self.request_log = request_log  # its entries of a lease's calls ride the lease's report
+        self.key_confirmed = key_confirmed  # a report confirms its lease's API key (no VerifyApiKey)
         self._retire = retire  # admit no more under a lease (the manager's bookkeeping)
         self.open: set[Lease] = set()
 
@@ -147,9 +151,17 @@ class LeaseReports:
         # at once (another edge's call may be waiting on them), not when its last call ends.
         retired = lease.retired and not lease.retire_told and len(admitted) == len(lease.admissions)
         entries = self.request_log.take(lease.id) if self.request_log is not None else []
+        api_key = lease.key[0] if self.key_confirmed is not None else ""
         request = metering_pb2.SettleLeaseCallsRequest(
-            lease_id=lease.id, calls=batch, close=close, admitted=admitted, retired=retired, entries=entries
+            lease_id=lease.id,
+            calls=batch,
+            close=close,
+            admitted=admitted,
+            retired=retired,
+            entries=entries,
+            confirm_api_key=api_key,
         )
+        asked_at = time.monotonic()
         try:
             response = await self._core.internal(self._core.metering.SettleLeaseCalls, request)
         except RingsideError as error:
@@ -160,6 +172,8 @@ class LeaseReports:
                 log.warning("lease %s: report failed (%s); will retry", lease.id, error)
             return
         lease.failures = 0
+        if api_key and self.key_confirmed is not None:
+            self.key_confirmed(api_key, asked_at, response.api_key_valid)
         lease.retire_told = lease.retire_told or retired
         del lease.reports[: len(batch)]
         del lease.admissions[: len(admitted)]

@@ -27,7 +27,7 @@ from ringside_server.errors import RingsideError
 from ringside_server.ids import new_id
 from ringside_server.metering.journal import REPLAY_EVERY_S, Journal, replay_orphans
 from ringside_server.metering.lease import REPORT_LAG_LIMIT_S, Lease, LeaseKey, Ticket, granted, lease_key, take
-from ringside_server.metering.lease_reports import MAX_CALLS_PER_REPORT, LeaseReports
+from ringside_server.metering.lease_reports import MAX_CALLS_PER_REPORT, KeyConfirmed, LeaseReports
 from ringside_server.request_log import RequestRecorder
 
 __all__ = [
@@ -75,6 +75,7 @@ class LeaseManager:
         window_s: float,
         journal: Journal | None = None,
         request_log: RequestRecorder | None = None,
+        key_confirmed: KeyConfirmed | None = None,
     ) -> None:
         self._core = core
         self._instance = instance
@@ -82,7 +83,7 @@ class LeaseManager:
         self.journal = journal
         self._replay: asyncio.Task[None] | None = None
         self._current: dict[LeaseKey, Lease] = {}
-        self._reports = LeaseReports(core, journal, self._retire_later, request_log)
+        self._reports = LeaseReports(core, journal, self._retire_later, request_log, key_confirmed)
         self._acquiring: dict[LeaseKey, asyncio.Future[Lease | metering_pb2.Denial | None]] = {}
         self._no_lease_until: dict[LeaseKey, float] = {}
         self._next: dict[LeaseKey, Lease] = {}  # granted ahead, taken over when the current one is spent

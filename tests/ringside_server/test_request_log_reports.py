@@ -1,6 +1,8 @@
 """The edge's request log and its lease reports against a real core (gRPC over a socket, SQLite): the
 entry of a call admitted under a lease rides that lease's report — no RecordRequests call, one core
-commit for the report and the entry — and an entry no report takes still goes within FLUSH_EVERY_S."""
+commit for the report and the entry — and an entry no report takes still goes within FLUSH_EVERY_S.
+A report also confirms its lease's API key: the edge's trust in it renewed from when it was asked, or
+ended when the core finds it revoked."""
 
 from __future__ import annotations
 
@@ -13,6 +15,9 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
+from core.services import accounts
+from core.services.core import Principal
+from edge_http.verified_keys import VERIFIED_KEY_TTL_S, VerifiedKeys
 from ringside.core.v1 import common_pb2, metering_pb2, requests_pb2
 from ringside_server import request_log
 from ringside_server.metering.lease import Ticket
@@ -141,6 +146,31 @@ async def test_an_entry_no_report_takes_goes_within_the_flush_bound(
     assert sent == {"RecordRequests": 1}  # both in one call
     assert sent_at - 100.001 <= FLUSH_EVERY_S  # never later than the log's bound
     assert ticks[0][1] == {}  # younger than HOLD_S at the first tick: left for a report
+
+
+async def test_a_report_renews_its_keys_trust_and_ends_it_once_revoked(core: InProcessCore) -> None:
+    calls = _counting(core)
+    keys = VerifiedKeys()
+    manager = LeaseManager(core.client, "edge-test", WINDOW_S, key_confirmed=keys.confirmed)
+    for _ in range(2):
+        ticket = await manager.admit(_call(core.live_key))
+        assert isinstance(ticket, Ticket), ticket
+        manager.finish(ticket, _finished())
+    before = time.monotonic()
+    await manager.flush()
+    after = time.monotonic()
+
+    assert calls == Counter({"SettleLeaseCalls": 1})  # no VerifyApiKey: the report confirmed the key
+    assert before + VERIFIED_KEY_TTL_S <= keys.trusted_until(core.live_key) <= after + VERIFIED_KEY_TTL_S
+
+    (key,) = [k for k in core.core.state.keys_by_id.values() if k.livemode]
+    admin = Principal(account_id=key.account_id, livemode=True, scopes=frozenset({"api:admin"}))
+    await accounts.delete_key(core.core, admin, key.id)
+    ticket = await manager.admit(_call(core.live_key))  # under the lease granted before (its window)
+    assert isinstance(ticket, Ticket), ticket
+    manager.finish(ticket, _finished())
+    await manager.flush()
+    assert keys.trusted_until(core.live_key) == 0.0  # refused from now on: a VerifyApiKey's answer
 
 
 class FakeClock:
