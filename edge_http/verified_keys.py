@@ -1,6 +1,7 @@
 """API keys the core confirmed a moment ago, so authenticating from the headers before the body
 (edge_http/bodies.py) costs a core round trip per key per half second, not per request — and, refreshed
-ahead of its end (single_flight.py), no request of a steady caller waits for one."""
+ahead of its end (single_flight.py), no request of a steady caller waits for one. A lease report
+confirms its lease's key too (lease_reports.py): a steady caller's key then needs no VerifyApiKey."""
 
 from __future__ import annotations
 
