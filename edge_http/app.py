@@ -25,6 +25,7 @@ from edge_http.protocol import EdgeRunner
 from edge_http.rate_limits import COUNTING, add_remaining_header, counting, rate_limits
 from edge_http.readiness import READINESS, Readiness
 from edge_http.routes import add_routes
+from edge_http.verified_keys import VerifiedKeys
 from ringside_server.core_client import CoreClient
 from ringside_server.file_store import open_file_store
 from ringside_server.metering.breaker import Breakers
@@ -96,15 +97,18 @@ def create_app(settings: Settings) -> web.Application:
         connector = aiohttp.TCPConnector(limit=2000, limit_per_host=1000, keepalive_timeout=60)
         session = providers_session(connector)
         leases = None
+        request_log = RequestRecorder(core)
+        request_log.start()
+        verified_keys = VerifiedKeys()  # renewed by VerifyApiKey, and by the lease reports
         journal = open_journal(settings) if settings.leases else None
         if journal is not None:
             instance = f"{socket.gethostname()}:{os.getpid()}"
-            leases = LeaseManager(core, instance, settings.lease_window_s, journal)
+            leases = LeaseManager(
+                core, instance, settings.lease_window_s, journal, request_log, verified_keys.confirmed
+            )
             await leases.replay_once(REPLAY_AT_START_S)  # a read right after this start sees those calls
             leases.start()
         rag = RagClient(settings.resolved_rag_address, settings.resolve_internal_token())
-        request_log = RequestRecorder(core)
-        request_log.start()
         local = LocalProvider(rag)
         refs, providers = models_and_providers(settings, session, local)
         app[SESSION] = session
@@ -120,6 +124,7 @@ def create_app(settings: Settings) -> web.Application:
             rag=rag,
             metrics=metrics,
             request_log=request_log,
+            verified_keys=verified_keys,
             files=open_file_store(settings),
         )
         yield

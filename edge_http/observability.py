@@ -118,7 +118,8 @@ def _log_request(
             latency_ms=round(elapsed_s * 1000),
             created=int(now),
             created_ms=int(now * 1000),
-        )
+        ),
+        record.lease_id,
     )
 
 

@@ -1,6 +1,7 @@
 """API keys the core confirmed a moment ago, so authenticating from the headers before the body
 (edge_http/bodies.py) costs a core round trip per key per half second, not per request — and, refreshed
-ahead of its end (single_flight.py), no request of a steady caller waits for one."""
+ahead of its end (single_flight.py), no request of a steady caller waits for one. A lease report
+confirms its lease's key too (lease_reports.py): a steady caller's key then needs no VerifyApiKey."""
 
 from __future__ import annotations
 
@@ -28,6 +29,14 @@ class VerifiedKeys:
     def forget(self, api_key: str) -> None:
         """The core refused `api_key` (revoked, deleted): trusted no longer, from now."""
         self._until.pop(hashlib.sha256(api_key.encode()).digest(), None)
+
+    def confirmed(self, api_key: str, asked_at: float, valid: bool) -> None:
+        """The core's answer about `api_key`, asked at `asked_at` by a lease report (lease_reports.py):
+        trusted from then as by a VerifyApiKey asked then, or no longer trusted."""
+        if valid:
+            self.add(api_key, asked_at)
+        else:
+            self.forget(api_key)
 
     def add(self, api_key: str, now: float) -> None:
         if len(self._until) >= MAX_VERIFIED_KEYS:

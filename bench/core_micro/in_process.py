@@ -171,5 +171,5 @@ async def _lease_round(core: Core, lease: Admission) -> int:
         FinishedCall(i, hold.model_ref, hold.provider, PRICE, estimate, USAGE, "completed", False, "gpt-4o-mini")
         for i in ids
     ]
-    recorded, _ = await settle_lease_calls(core, hold.id, finished, True)
+    recorded, _, _ = await settle_lease_calls(core, hold.id, finished, True)
     return recorded

@@ -9,9 +9,11 @@ from core.domain import governance
 from core.domain.calls import CallRequest
 from core.domain.entities import Denial, LeaseAdmission, Outcome
 from core.domain.ratelimit import Status
+from core.domain.requests import MAX_ENTRIES
 from core.domain.settlement import FinishedCall
 from core.rpc.auth import Authenticator
 from core.rpc.base import MAX_PROTO_STRING, Base, Context, rpc
+from core.rpc.requests import entry_from
 from core.services import metering
 from core.services.core import Core
 from core.services.ownership import route_hold
@@ -144,10 +146,16 @@ class LeasesServicerMixin:
             )
             for call in request.admitted[: metering.MAX_LEASE_CALLS_PER_REPORT + 1]
         ]
-        recorded, closed = await metering.settle_lease_calls(
-            self.core, lease_id, calls, request.close, admitted, request.retired
+        entries = [entry_from(given) for given in request.entries[: MAX_ENTRIES + 1]]
+        api_key_valid = bool(request.confirm_api_key) and metering.key_authenticates(
+            self.core, request.confirm_api_key[:MAX_PROTO_STRING]
         )
-        return metering_pb2.SettleLeaseCallsResponse(recorded=recorded, closed=closed)
+        recorded, closed, entries_recorded = await metering.settle_lease_calls(
+            self.core, lease_id, calls, request.close, admitted, request.retired, entries
+        )
+        return metering_pb2.SettleLeaseCallsResponse(
+            recorded=recorded, closed=closed, entries_recorded=entries_recorded, api_key_valid=api_key_valid
+        )
 
 
 class MeteringServicer(LeasesServicerMixin, Base, metering_pb2_grpc.MeteringServiceServicer):

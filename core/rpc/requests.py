@@ -26,7 +26,8 @@ def row_to(row: RequestRow) -> requests_pb2.RequestRow:
     )
 
 
-def _entry(given: requests_pb2.RequestEntry) -> tuple[requests.Caller, RequestLogEntry]:
+def entry_from(given: requests_pb2.RequestEntry) -> tuple[requests.Caller, RequestLogEntry]:
+    """An edge's entry: who called (attributed by the core), and the row's fields as sent."""
     caller = requests.Caller(
         given.api_key[:MAX_PROTO_STRING],
         given.client_token[:MAX_PROTO_STRING],
@@ -58,7 +59,7 @@ class RequestsServicer(Base, requests_pb2_grpc.RequestsServiceServicer):
         self, request: requests_pb2.RecordRequestsRequest, context: Context
     ) -> requests_pb2.RecordRequestsResponse:
         self.auth.internal(context)
-        kept = await requests.record(self.core, [_entry(given) for given in request.entries])
+        kept = await requests.record(self.core, [entry_from(given) for given in request.entries])
         return requests_pb2.RecordRequestsResponse(recorded=kept)
 
     @rpc

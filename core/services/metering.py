@@ -18,9 +18,11 @@ from core.domain.entities import OUTCOMES, Denial, Hold, LeaseAdmission, Outcome
 from core.domain.limits import effective, request_layers
 from core.domain.metering import Admission, SettlePlan
 from core.domain.ratelimit import Layer, Status
+from core.domain.requests import RequestLogEntry
 from core.domain.settlement import FinishedCall
 from core.domain.state import State
 from core.services.core import Core, Principal
+from core.services.requests import Caller, kept_entries, write_entries
 from core.services.wallets import given_back_nano
 from core.store.loader import expired_lease_calls, load_expired_hold
 from core.store.tables import HOLDS, USAGE
@@ -354,16 +356,28 @@ async def _hold_exists(core: Core, hold_id: str) -> bool:
 
 
 async def _record_lease_calls(
-    core: Core, lease: Hold, calls: list[FinishedCall], fresh: list[LeaseAdmission], close: bool = False
+    core: Core,
+    lease: Hold,
+    calls: list[FinishedCall],
+    fresh: list[LeaseAdmission],
+    close: bool = False,
+    entries: list[RequestLogEntry] | None = None,
 ) -> int:
-    """The report's new admissions, its finished calls and, when it closes the lease, the release of
-    what the lease did not use, in one write (one commit per report: a closing report that carried
-    calls was two, one after the other — at low rates a lease closes every second or so per caller)."""
+    """The report's new admissions, its finished calls, its request-log entries and, when it closes
+    the lease, the release of what the lease did not use, in one write (one commit per report: a
+    closing report that carried calls was two, one after the other — at low rates a lease closes
+    every second or so per caller; the entries were a RecordRequests call and a commit of their own)."""
+    entries = entries or []
     plan = core.meter.plan_lease_calls(lease, calls)
     # A close's records (the release, the state change) do not depend on the calls; what it releases
     # in memory is what the lease has left once they are applied, so that is read at apply time.
     closing = core.meter.plan_close_lease(lease) if close else None
-    records = [*fresh, *(plan.records if plan.reported else []), *(closing.records if closing is not None else [])]
+    records = [
+        *fresh,
+        *(plan.records if plan.reported else []),
+        *(closing.records if closing is not None else []),
+        *entries,
+    ]
     if not records:
         return 0
 
@@ -379,6 +393,7 @@ async def _record_lease_calls(
     try:
         await core.writer.write_then_apply(records, apply)
     except IntegrityError:
+        await write_entries(core, entries)
         if fresh:
             await core.writer.write_then_apply(list(fresh), functools.partial(core.meter.admit_calls, lease, fresh))
         # A report repeated after a restart forgot which calls were recorded: go call by call and
@@ -408,26 +423,33 @@ async def settle_lease_calls(
     close: bool,
     admitted: list[LeaseAdmission] | None = None,
     retired: bool = False,
-) -> tuple[int, bool]:
+    entries: list[tuple[Caller, RequestLogEntry]] | None = None,
+) -> tuple[int, bool, int]:
     """Record the calls admitted under a lease since the last report, then those finished, then
     close it if asked (or, `retired`, give back the rate-limit slots no call took: its edge admits
-    no more under it). → (recorded, closed). A report for an expired lease corrects its calls."""
+    no more under it); the request-log `entries` riding the report (those of the lease's tenant) go
+    in the same write. → (recorded, closed, entries recorded). A report for an expired lease
+    corrects its calls."""
     admitted = admitted or []
     if len(calls) > MAX_LEASE_CALLS_PER_REPORT or len(admitted) > MAX_LEASE_CALLS_PER_REPORT:
         raise RingsideError("invalid_request", f"At most {MAX_LEASE_CALLS_PER_REPORT} calls per report.", "calls")
     lease = core.state.holds.get(lease_id)
     if lease is None or lease.kind != "lease":
-        return await _settle_late_lease_calls(core, lease_id, calls), True
+        recorded = await _settle_late_lease_calls(core, lease_id, calls)
+        rows = kept_entries(core, entries, await _late_tenant(core, lease_id)) if entries else []
+        await write_entries(core, rows)
+        return recorded, True, len(rows)
+    rows = kept_entries(core, entries or [], (lease.account_id, lease.livemode))
     if lease.settling:
         raise RingsideError("conversation_locked", f"Lease {lease_id} is being settled already.")
     lease.settling = True
 
-    async def record_then_close() -> tuple[int, bool]:
+    async def record_then_close() -> tuple[int, bool, int]:
         # Each write applies its own memory change (the writer does); the sequence runs in a task
         # of its own so that the lease stays marked settling until the last of its writes landed.
         try:
             fresh = core.meter.new_admissions(lease, admitted)
-            recorded = await _record_lease_calls(core, lease, calls, fresh, close)
+            recorded = await _record_lease_calls(core, lease, calls, fresh, close, rows)
             if retired and not close:
                 core.meter.retire_lease(lease)
         except RingsideError:
@@ -438,9 +460,30 @@ async def settle_lease_calls(
         finally:
             lease.settling = False
             core.rate_freed.fire()  # what a refusal waits on (`_decided`)
-        return recorded, close
+        return recorded, close, len(rows)
 
     return await asyncio.shield(core.spawn(record_then_close()))
+
+
+def key_authenticates(core: Core, secret: str) -> bool:
+    """Whether an API key authenticates now, as VerifyApiKey answers it (a report confirming its
+    lease's key for the edge: no VerifyApiKey call of its own)."""
+    return core.meter.authenticate(secret) is not None
+
+
+async def _late_tenant(core: Core, lease_id: str) -> tuple[str, bool]:
+    """The tenant of a lease no longer open whose report carries request-log entries (they are kept
+    only for it); a lease id no hold has is no tenant's: none of its entries is kept."""
+    hold = core.state.holds.get(lease_id) or core.state.expired.get(lease_id)
+    if hold is not None:
+        return hold.account_id, hold.livemode
+
+    def lookup() -> tuple[str, bool]:
+        with core.engine.connect() as connection:
+            row = connection.execute(select(HOLDS.c.account_id, HOLDS.c.livemode).where(HOLDS.c.id == lease_id)).first()
+        return (row.account_id, row.livemode) if row is not None else ("", False)
+
+    return await asyncio.get_running_loop().run_in_executor(None, lookup)
 
 
 async def _settle_late_lease_calls(core: Core, lease_id: str, calls: list[FinishedCall]) -> int:

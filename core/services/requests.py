@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+
+from sqlalchemy.exc import IntegrityError
+
 from core.domain import client_tokens as token_rules
 from core.domain.requests import MAX_ENTRIES, RequestLogEntry, RequestQuery, RequestRow
 from core.services.core import Core, Principal, require_scope
@@ -48,9 +52,33 @@ def attributed(core: Core, caller: Caller) -> tuple[str, bool, str | None] | Non
 
 async def record(core: Core, calls: list[tuple[Caller, RequestLogEntry]]) -> int:
     """Keep the entries whose caller still authenticates; how many were kept."""
+    kept = kept_entries(core, calls)
+    await write_entries(core, kept)
+    return len(kept)
+
+
+async def write_entries(core: Core, rows: list[RequestLogEntry]) -> None:
+    """Write request-log rows; on a duplicate (entries sent again after an answer was lost: a lease
+    report's, then the same by RecordRequests) one by one, skipping those already recorded."""
+    if not rows:
+        return
+    try:
+        await core.writer.write(list(rows))
+    except IntegrityError:
+        for row in rows:
+            with contextlib.suppress(IntegrityError):
+                await core.writer.write([row])
+
+
+def kept_entries(
+    core: Core, calls: list[tuple[Caller, RequestLogEntry]], tenant: tuple[str, bool] | None = None
+) -> list[RequestLogEntry]:
+    """The rows of the entries whose caller still authenticates — with `tenant` (account, livemode:
+    the entries a lease's report carries), only those attributed to that tenant: one tenant's
+    report never records another's calls."""
     if len(calls) > MAX_ENTRIES:
         raise RingsideError("invalid_request", f"At most {MAX_ENTRIES} entries per request.")
-    kept: list[object] = []
+    kept: list[RequestLogEntry] = []
     # An edge's batch is mostly one caller's calls: each distinct caller is authenticated once (a
     # key's hash and lookups per entry were the core's largest per-call cost of the request log);
     # nothing here awaits, so the state cannot change between two entries of the batch.
@@ -61,27 +89,26 @@ async def record(core: Core, calls: list[tuple[Caller, RequestLogEntry]]) -> int
             who = attributions[identity]
         else:
             who = attributions[identity] = attributed(core, caller)
-        if who is not None:
-            account_id, livemode, customer_id = who
-            kept.append(
-                RequestLogEntry(
-                    request_id=entry.request_id[:MAX_ID],
-                    account_id=account_id,
-                    livemode=livemode,
-                    customer_id=customer_id,
-                    route=entry.route[:100],
-                    model=entry.model[:300],
-                    resolved_model=entry.resolved_model[:300],
-                    status=entry.status,
-                    error_code=entry.error_code[:64],
-                    latency_ms=max(0, entry.latency_ms),
-                    created=entry.created or core.now(),
-                    created_ms=entry.created_ms or int(core.clock() * 1000),
-                )
+        if who is None or (tenant is not None and who[:2] != tenant):
+            continue
+        account_id, livemode, customer_id = who
+        kept.append(
+            RequestLogEntry(
+                request_id=entry.request_id[:MAX_ID],
+                account_id=account_id,
+                livemode=livemode,
+                customer_id=customer_id,
+                route=entry.route[:100],
+                model=entry.model[:300],
+                resolved_model=entry.resolved_model[:300],
+                status=entry.status,
+                error_code=entry.error_code[:64],
+                latency_ms=max(0, entry.latency_ms),
+                created=entry.created or core.now(),
+                created_ms=entry.created_ms or int(core.clock() * 1000),
             )
-    if kept:
-        await core.writer.write(kept)
-    return len(kept)
+        )
+    return kept
 
 
 async def list_requests(

@@ -6,7 +6,9 @@ REPORT_AT_ITEMS are waiting or the oldest has waited REPORT_AFTER_S, so a slow c
 a report (and a core commit) instead of taking one each. A lease whose window has passed
 retires: its unused slots are given back at once, and it is closed (its unused rest released) once
 its last call is reported. Each admission and finished call is also in this process's journal
-(journal.py) until the core has acknowledged it, so that no answer waits for a report.
+(journal.py) until the core has acknowledged it, so that no answer waits for a report. A report
+carries the request-log entries of its lease's calls that the request log holds (request_log.py),
+recorded in the report's commit: no RecordRequests call of their own.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from ringside_server.metering.journal import Journal
 from ringside_server.metering.lease import Lease, Ticket
 from ringside_server.money import billable_nano, cost_nano
 from ringside_server.money_proto import price_from, usage_from
+from ringside_server.request_log import RequestRecorder
 
 log = logging.getLogger("ringside.edge.leases")
 # The report interval: one report (one gRPC call, one group commit in the core) per lease per
@@ -40,6 +43,8 @@ FLUSH_EVERY_S = 0.05
 REPORT_AT_ITEMS = 8
 REPORT_AFTER_S = 0.1
 MAX_CALLS_PER_REPORT = 500
+# The edge's trust in an API key (edge_http/verified_keys.py): (key, asked at, valid), per report.
+KeyConfirmed = Callable[[str, float, bool], None]
 MAX_PENDING_REPORTS = 50_000  # per lease; past it the oldest are dropped (the lease's expiry pays for them)
 SYNC_ROUNDS = 3  # reports a read may send for one lease (each up to MAX_CALLS_PER_REPORT calls)
 
@@ -47,9 +52,18 @@ SYNC_ROUNDS = 3  # reports a read may send for one lease (each up to MAX_CALLS_P
 class LeaseReports:
     """The leases open on this edge (granted, not yet closed in the core) and their reports."""
 
-    def __init__(self, core: CoreClient, journal: Journal | None, retire: Callable[[Lease], None]) -> None:
+    def __init__(
+        self,
+        core: CoreClient,
+        journal: Journal | None,
+        retire: Callable[[Lease], None],
+        request_log: RequestRecorder | None = None,
+        key_confirmed: KeyConfirmed | None = None,
+    ) -> None:
         self._core = core
         self.journal = journal
+        self.request_log = request_log  # its entries of a lease's calls ride the lease's report
+        self.key_confirmed = key_confirmed  # a report confirms its lease's API key (no VerifyApiKey)
         self._retire = retire  # admit no more under a lease (the manager's bookkeeping)
         self.open: set[Lease] = set()
 
@@ -136,17 +150,30 @@ class LeaseReports:
         # Retired with every admission in this report or an earlier one: its unused slots go back
         # at once (another edge's call may be waiting on them), not when its last call ends.
         retired = lease.retired and not lease.retire_told and len(admitted) == len(lease.admissions)
+        entries = self.request_log.take(lease.id) if self.request_log is not None else []
+        api_key = lease.key[0] if self.key_confirmed is not None else ""
         request = metering_pb2.SettleLeaseCallsRequest(
-            lease_id=lease.id, calls=batch, close=close, admitted=admitted, retired=retired
+            lease_id=lease.id,
+            calls=batch,
+            close=close,
+            admitted=admitted,
+            retired=retired,
+            entries=entries,
+            confirm_api_key=api_key,
         )
+        asked_at = time.monotonic()
         try:
             response = await self._core.internal(self._core.metering.SettleLeaseCalls, request)
         except RingsideError as error:
+            if self.request_log is not None:
+                self.request_log.give_back(entries)  # by RecordRequests (a repeat is skipped there)
             lease.failures += 1
             if lease.failures in (1, 10, 100):
                 log.warning("lease %s: report failed (%s); will retry", lease.id, error)
             return
         lease.failures = 0
+        if api_key and self.key_confirmed is not None:
+            self.key_confirmed(api_key, asked_at, response.api_key_valid)
         lease.retire_told = lease.retire_told or retired
         del lease.reports[: len(batch)]
         del lease.admissions[: len(admitted)]

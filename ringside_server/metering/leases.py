@@ -27,7 +27,8 @@ from ringside_server.errors import RingsideError
 from ringside_server.ids import new_id
 from ringside_server.metering.journal import REPLAY_EVERY_S, Journal, replay_orphans
 from ringside_server.metering.lease import REPORT_LAG_LIMIT_S, Lease, LeaseKey, Ticket, granted, lease_key, take
-from ringside_server.metering.lease_reports import MAX_CALLS_PER_REPORT, LeaseReports
+from ringside_server.metering.lease_reports import MAX_CALLS_PER_REPORT, KeyConfirmed, LeaseReports
+from ringside_server.request_log import RequestRecorder
 
 __all__ = [
     "LEASE_CALLS",
@@ -67,14 +68,22 @@ def calls_to_ask(lease: Lease, now: float, window_s: float) -> int:
 
 
 class LeaseManager:
-    def __init__(self, core: CoreClient, instance: str, window_s: float, journal: Journal | None = None) -> None:
+    def __init__(
+        self,
+        core: CoreClient,
+        instance: str,
+        window_s: float,
+        journal: Journal | None = None,
+        request_log: RequestRecorder | None = None,
+        key_confirmed: KeyConfirmed | None = None,
+    ) -> None:
         self._core = core
         self._instance = instance
         self._window_s = window_s
         self.journal = journal
         self._replay: asyncio.Task[None] | None = None
         self._current: dict[LeaseKey, Lease] = {}
-        self._reports = LeaseReports(core, journal, self._retire_later)
+        self._reports = LeaseReports(core, journal, self._retire_later, request_log, key_confirmed)
         self._acquiring: dict[LeaseKey, asyncio.Future[Lease | metering_pb2.Denial | None]] = {}
         self._no_lease_until: dict[LeaseKey, float] = {}
         self._next: dict[LeaseKey, Lease] = {}  # granted ahead, taken over when the current one is spent

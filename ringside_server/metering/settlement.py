@@ -164,7 +164,7 @@ async def _admit(gateway: Gateway, call: metering_pb2.AuthorizeRequest) -> Admit
         leased = await gateway.leases.admit(call)
         if isinstance(leased, Ticket):
             lease = leased.lease
-            calls.admitted(gateway.metrics, "lease", lease.customer_id, leased.request_id)
+            calls.admitted(gateway.metrics, "lease", lease.customer_id, leased.request_id, lease.id)
             expires = int(time.time()) + gateway.settings.hold_ttl_s
             return Admitted(
                 leased.request_id, lease.livemode, leased.max_output_tokens, False, expires, leased, rate=leased.rate

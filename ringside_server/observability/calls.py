@@ -25,6 +25,7 @@ class CallRecord:
     first_byte_s: float | None = None  # since `started`, once the first body byte was written
     metered: bool = False  # an attempt was admitted (the figures above mean something)
     request_id: str = ""  # the admitted call's id (the core's or the lease's), once admitted
+    lease_id: str = ""  # the lease it was admitted under (its request-log entry rides its report)
     # The call as asked (set once the request was valid enough to resolve): for the request log.
     asked: str = ""
     caller: tuple[str, str, str, str] = ("", "", "", "")  # api key, Client Token, FC-Customer, user
@@ -40,8 +41,8 @@ def asked(model_ref: str, caller: tuple[str, str, str, str]) -> None:
         record.asked, record.caller = model_ref, caller
 
 
-def admitted(metrics: EdgeMetrics | None, path: str, customer_id: str, request_id: str) -> None:
-    """An attempt cleared to go upstream, by a lease or by the core (`path`)."""
+def admitted(metrics: EdgeMetrics | None, path: str, customer_id: str, request_id: str, lease_id: str = "") -> None:
+    """An attempt cleared to go upstream, by a lease (`lease_id`) or by the core (`path`)."""
     if metrics is not None:
         metrics.child(metrics.admissions, path).inc()
     record = CURRENT_CALL.get()
@@ -49,6 +50,7 @@ def admitted(metrics: EdgeMetrics | None, path: str, customer_id: str, request_i
         record.metered = True
         record.customer_id = customer_id
         record.request_id = request_id
+        record.lease_id = lease_id
 
 
 def refused(metrics: EdgeMetrics | None, code: str) -> None:

@@ -23,57 +23,58 @@ _sym_db = _symbol_database.Default()
 
 
 from ringside.core.v1 import common_pb2 as ringside_dot_core_dot_v1_dot_common__pb2
+from ringside.core.v1 import requests_pb2 as ringside_dot_core_dot_v1_dot_requests__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1fringside/core/v1/metering.proto\x12\x10ringside.core.v1\x1a\x1dringside/core/v1/common.proto\"f\n\x12LendIpBlockRequest\x12\x0b\n\x02ip\x18\xac\x02 \x01(\t\x12\r\n\x04want\x18\xad\x02 \x01(\x05\x12\x34\n\x08returned\x18\xae\x02 \x03(\x0b\x32!.ringside.core.v1.ReturnedIpBlock\"3\n\x0fReturnedIpBlock\x12\x11\n\x08\x62lock_id\x18\xaf\x02 \x01(\t\x12\r\n\x04used\x18\xb0\x02 \x01(\x05\"s\n\x13LendIpBlockResponse\x12\x11\n\x08\x62lock_id\x18\xb1\x02 \x01(\t\x12\r\n\x04size\x18\xb2\x02 \x01(\x05\x12\x11\n\x08lapse_ms\x18\xb3\x02 \x01(\x05\x12\x17\n\x0eretry_after_ms\x18\xb4\x02 \x01(\x05\x12\x0e\n\x05limit\x18\xb5\x02 \x01(\x05\"\x80\x01\n\x13\x43ountRequestRequest\x12\x15\n\rauthorization\x18\x01 \x01(\t\x12\x11\n\tclient_ip\x18\x02 \x01(\t\x12\x14\n\x0c\x63ustomer_ref\x18\x03 \x01(\t\x12\x14\n\x0c\x63ustomer_rpm\x18\x04 \x01(\x08\x12\x13\n\nrequest_id\x18\xb7\x02 \x01(\t\"x\n\x14\x43ountRequestResponse\x12(\n\x06\x64\x65nial\x18\x01 \x01(\x0b\x32\x18.ringside.core.v1.Denial\x12\x36\n\x0brate_limits\x18\x02 \x01(\x0b\x32!.ringside.core.v1.RateLimitStatus\"\x82\x01\n\x12ModelPolicyRequest\x12\x0f\n\x07\x61pi_key\x18\x01 \x01(\t\x12\x14\n\x0c\x63ustomer_ref\x18\x02 \x01(\t\x12\x0c\n\x04user\x18\x03 \x01(\t\x12\x14\n\x0c\x63lient_token\x18\x04 \x01(\t\x12\x10\n\x08key_only\x18\x05 \x01(\x08\x12\x0f\n\x06key_id\x18\x8c\x01 \x01(\t\"A\n\x13ModelPolicyResponse\x12*\n\x05lists\x18\x01 \x03(\x0b\x32\x1b.ringside.core.v1.ModelList\"\xb5\x03\n\x10\x41uthorizeRequest\x12\x0f\n\x07\x61pi_key\x18\x01 \x01(\t\x12\x14\n\x0c\x63ustomer_ref\x18\x02 \x01(\t\x12\x0c\n\x04user\x18\x03 \x01(\t\x12\x11\n\tmodel_ref\x18\x04 \x01(\t\x12\x10\n\x08provider\x18\x05 \x01(\t\x12&\n\x05price\x18\x06 \x01(\x0b\x32\x17.ringside.core.v1.Price\x12\x1a\n\x12input_tokens_bound\x18\x07 \x01(\x03\x12\x1f\n\x17requested_output_tokens\x18\x08 \x01(\x03\x12\x1f\n\x17model_max_output_tokens\x18\t \x01(\x03\x12\x0f\n\x07\x63hoices\x18\n \x01(\x05\x12\x11\n\tclient_ip\x18\x0b \x01(\t\x12\x17\n\x0f\x63lient_token_id\x18\x0c \x01(\t\x12\x18\n\x10\x63lient_token_rpm\x18\r \x01(\x03\x12\x14\n\x0c\x63lient_token\x18\x0e \x01(\t\x12/\n\x07\x63lasses\x18\x0f \x01(\x0b\x32\x1e.ringside.core.v1.PriceClasses\x12\x0e\n\x06key_id\x18\x10 \x01(\t\x12\x13\n\nrequest_id\x18\x8d\x01 \x01(\t\"\xa9\x01\n\x0fRateLimitStatus\x12\x16\n\x0erequests_limit\x18\x01 \x01(\x03\x12\x1a\n\x12requests_remaining\x18\x02 \x01(\x03\x12\x19\n\x11requests_reset_ms\x18\x03 \x01(\x03\x12\x14\n\x0ctokens_limit\x18\x04 \x01(\x03\x12\x18\n\x10tokens_remaining\x18\x05 \x01(\x03\x12\x17\n\x0ftokens_reset_ms\x18\x06 \x01(\x03\"\x81\x01\n\x06\x44\x65nial\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\x12\x0f\n\x07message\x18\x02 \x01(\t\x12\r\n\x05param\x18\x03 \x01(\t\x12\x1b\n\x13retry_after_seconds\x18\x04 \x01(\x03\x12\x14\n\x0cshould_retry\x18\x05 \x01(\x08\x12\x16\n\x0eretry_after_ms\x18\x06 \x01(\x03\"\xfa\x02\n\x11\x41uthorizeResponse\x12\x0f\n\x07\x61llowed\x18\x01 \x01(\x08\x12(\n\x06\x64\x65nial\x18\x02 \x01(\x0b\x32\x18.ringside.core.v1.Denial\x12\x12\n\nrequest_id\x18\x03 \x01(\t\x12\x12\n\naccount_id\x18\x04 \x01(\t\x12\x10\n\x08livemode\x18\x05 \x01(\x08\x12\x13\n\x0b\x63ustomer_id\x18\x06 \x01(\t\x12\x15\n\rhold_nano_usd\x18\x07 \x01(\x03\x12\x19\n\x11max_output_tokens\x18\x08 \x01(\x03\x12\x16\n\x0eoutput_limited\x18\t \x01(\x08\x12\x17\n\x0fhold_expires_at\x18\n \x01(\x03\x12$\n\x17wallet_balance_nano_usd\x18\x0b \x01(\x03H\x00\x88\x01\x01\x12\x36\n\x0brate_limits\x18\x0c \x01(\x0b\x32!.ringside.core.v1.RateLimitStatusB\x1a\n\x18_wallet_balance_nano_usd\"\xb4\x01\n\rSettleRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12,\n\x05usage\x18\x02 \x01(\x0b\x32\x1d.ringside.core.v1.TokenCounts\x12\x30\n\x07outcome\x18\x03 \x01(\x0e\x32\x1f.ringside.core.v1.SettleOutcome\x12\x17\n\x0fusage_estimated\x18\x04 \x01(\x08\x12\x16\n\x0eupstream_model\x18\x05 \x01(\t\"\xd8\x01\n\x0eSettleResponse\x12\x15\n\rcost_nano_usd\x18\x01 \x01(\x03\x12\x19\n\x11\x62illable_nano_usd\x18\x02 \x01(\x03\x12\x17\n\x0fposted_nano_usd\x18\x03 \x01(\x03\x12\x19\n\x11unbilled_nano_usd\x18\x04 \x01(\x03\x12\x10\n\x08replayed\x18\x05 \x01(\x08\x12\x0c\n\x04late\x18\x06 \x01(\x08\x12$\n\x17wallet_balance_nano_usd\x18\x07 \x01(\x03H\x00\x88\x01\x01\x42\x1a\n\x18_wallet_balance_nano_usd\"\'\n\x11\x45xtendHoldRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\"-\n\x12\x45xtendHoldResponse\x12\x17\n\x0fhold_expires_at\x18\x01 \x01(\x03\"w\n\x13\x41\x63quireLeaseRequest\x12\x30\n\x04\x63\x61ll\x18\x01 \x01(\x0b\x32\".ringside.core.v1.AuthorizeRequest\x12\r\n\x05\x63\x61lls\x18\x02 \x01(\x05\x12\x0c\n\x04\x65\x64ge\x18\x03 \x01(\t\x12\x11\n\x08lease_id\x18\xb6\x02 \x01(\t\"\xee\x02\n\x14\x41\x63quireLeaseResponse\x12\x0f\n\x07granted\x18\x01 \x01(\x08\x12(\n\x06\x64\x65nial\x18\x02 \x01(\x0b\x32\x18.ringside.core.v1.Denial\x12\x10\n\x08lease_id\x18\x03 \x01(\t\x12\x17\n\x0f\x61mount_nano_usd\x18\x04 \x01(\x03\x12\x12\n\naccount_id\x18\x05 \x01(\t\x12\x10\n\x08livemode\x18\x06 \x01(\x08\x12\x13\n\x0b\x63ustomer_id\x18\x07 \x01(\t\x12\x11\n\tmarkup_bp\x18\x08 \x01(\x05\x12!\n\x19\x64\x65\x66\x61ult_max_output_tokens\x18\t \x01(\x03\x12\x12\n\nexpires_at\x18\n \x01(\x03\x12\x36\n\x0brate_limits\x18\x0b \x01(\x0b\x32!.ringside.core.v1.RateLimitStatus\x12\r\n\x05\x63\x61lls\x18\x0c \x01(\x05\x12\x0e\n\x06tokens\x18\r \x01(\x03\x12\x14\n\x0c\x61\x64mit_for_ms\x18\x0e \x01(\x03\"\x98\x02\n\tLeaseCall\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x11\n\tmodel_ref\x18\x02 \x01(\t\x12\x10\n\x08provider\x18\x03 \x01(\t\x12&\n\x05price\x18\x04 \x01(\x0b\x32\x17.ringside.core.v1.Price\x12\x19\n\x11\x65stimate_nano_usd\x18\x05 \x01(\x03\x12,\n\x05usage\x18\x06 \x01(\x0b\x32\x1d.ringside.core.v1.TokenCounts\x12\x30\n\x07outcome\x18\x07 \x01(\x0e\x32\x1f.ringside.core.v1.SettleOutcome\x12\x17\n\x0fusage_estimated\x18\x08 \x01(\x08\x12\x16\n\x0eupstream_model\x18\t \x01(\t\"\xa7\x01\n\x17SettleLeaseCallsRequest\x12\x10\n\x08lease_id\x18\x01 \x01(\t\x12*\n\x05\x63\x61lls\x18\x02 \x03(\x0b\x32\x1b.ringside.core.v1.LeaseCall\x12\r\n\x05\x63lose\x18\x03 \x01(\x08\x12-\n\x08\x61\x64mitted\x18\x04 \x03(\x0b\x32\x1b.ringside.core.v1.LeaseCall\x12\x10\n\x07retired\x18\x96\x01 \x01(\x08\"<\n\x18SettleLeaseCallsResponse\x12\x10\n\x08recorded\x18\x01 \x01(\x05\x12\x0e\n\x06\x63losed\x18\x02 \x01(\x08*\x84\x01\n\rSettleOutcome\x12\x1e\n\x1aSETTLE_OUTCOME_UNSPECIFIED\x10\x00\x12\x1c\n\x18SETTLE_OUTCOME_COMPLETED\x10\x01\x12\x1a\n\x16SETTLE_OUTCOME_ABORTED\x10\x02\x12\x19\n\x15SETTLE_OUTCOME_FAILED\x10\x03\x32\xee\x05\n\x0fMeteringService\x12T\n\tAuthorize\x12\".ringside.core.v1.AuthorizeRequest\x1a#.ringside.core.v1.AuthorizeResponse\x12K\n\x06Settle\x12\x1f.ringside.core.v1.SettleRequest\x1a .ringside.core.v1.SettleResponse\x12W\n\nExtendHold\x12#.ringside.core.v1.ExtendHoldRequest\x1a$.ringside.core.v1.ExtendHoldResponse\x12]\n\x0c\x41\x63quireLease\x12%.ringside.core.v1.AcquireLeaseRequest\x1a&.ringside.core.v1.AcquireLeaseResponse\x12i\n\x10SettleLeaseCalls\x12).ringside.core.v1.SettleLeaseCallsRequest\x1a*.ringside.core.v1.SettleLeaseCallsResponse\x12Z\n\x0bModelPolicy\x12$.ringside.core.v1.ModelPolicyRequest\x1a%.ringside.core.v1.ModelPolicyResponse\x12]\n\x0c\x43ountRequest\x12%.ringside.core.v1.CountRequestRequest\x1a&.ringside.core.v1.CountRequestResponse\x12Z\n\x0bLendIpBlock\x12$.ringside.core.v1.LendIpBlockRequest\x1a%.ringside.core.v1.LendIpBlockResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1fringside/core/v1/metering.proto\x12\x10ringside.core.v1\x1a\x1dringside/core/v1/common.proto\x1a\x1fringside/core/v1/requests.proto\"f\n\x12LendIpBlockRequest\x12\x0b\n\x02ip\x18\xac\x02 \x01(\t\x12\r\n\x04want\x18\xad\x02 \x01(\x05\x12\x34\n\x08returned\x18\xae\x02 \x03(\x0b\x32!.ringside.core.v1.ReturnedIpBlock\"3\n\x0fReturnedIpBlock\x12\x11\n\x08\x62lock_id\x18\xaf\x02 \x01(\t\x12\r\n\x04used\x18\xb0\x02 \x01(\x05\"s\n\x13LendIpBlockResponse\x12\x11\n\x08\x62lock_id\x18\xb1\x02 \x01(\t\x12\r\n\x04size\x18\xb2\x02 \x01(\x05\x12\x11\n\x08lapse_ms\x18\xb3\x02 \x01(\x05\x12\x17\n\x0eretry_after_ms\x18\xb4\x02 \x01(\x05\x12\x0e\n\x05limit\x18\xb5\x02 \x01(\x05\"\x80\x01\n\x13\x43ountRequestRequest\x12\x15\n\rauthorization\x18\x01 \x01(\t\x12\x11\n\tclient_ip\x18\x02 \x01(\t\x12\x14\n\x0c\x63ustomer_ref\x18\x03 \x01(\t\x12\x14\n\x0c\x63ustomer_rpm\x18\x04 \x01(\x08\x12\x13\n\nrequest_id\x18\xb7\x02 \x01(\t\"x\n\x14\x43ountRequestResponse\x12(\n\x06\x64\x65nial\x18\x01 \x01(\x0b\x32\x18.ringside.core.v1.Denial\x12\x36\n\x0brate_limits\x18\x02 \x01(\x0b\x32!.ringside.core.v1.RateLimitStatus\"\x82\x01\n\x12ModelPolicyRequest\x12\x0f\n\x07\x61pi_key\x18\x01 \x01(\t\x12\x14\n\x0c\x63ustomer_ref\x18\x02 \x01(\t\x12\x0c\n\x04user\x18\x03 \x01(\t\x12\x14\n\x0c\x63lient_token\x18\x04 \x01(\t\x12\x10\n\x08key_only\x18\x05 \x01(\x08\x12\x0f\n\x06key_id\x18\x8c\x01 \x01(\t\"A\n\x13ModelPolicyResponse\x12*\n\x05lists\x18\x01 \x03(\x0b\x32\x1b.ringside.core.v1.ModelList\"\xb5\x03\n\x10\x41uthorizeRequest\x12\x0f\n\x07\x61pi_key\x18\x01 \x01(\t\x12\x14\n\x0c\x63ustomer_ref\x18\x02 \x01(\t\x12\x0c\n\x04user\x18\x03 \x01(\t\x12\x11\n\tmodel_ref\x18\x04 \x01(\t\x12\x10\n\x08provider\x18\x05 \x01(\t\x12&\n\x05price\x18\x06 \x01(\x0b\x32\x17.ringside.core.v1.Price\x12\x1a\n\x12input_tokens_bound\x18\x07 \x01(\x03\x12\x1f\n\x17requested_output_tokens\x18\x08 \x01(\x03\x12\x1f\n\x17model_max_output_tokens\x18\t \x01(\x03\x12\x0f\n\x07\x63hoices\x18\n \x01(\x05\x12\x11\n\tclient_ip\x18\x0b \x01(\t\x12\x17\n\x0f\x63lient_token_id\x18\x0c \x01(\t\x12\x18\n\x10\x63lient_token_rpm\x18\r \x01(\x03\x12\x14\n\x0c\x63lient_token\x18\x0e \x01(\t\x12/\n\x07\x63lasses\x18\x0f \x01(\x0b\x32\x1e.ringside.core.v1.PriceClasses\x12\x0e\n\x06key_id\x18\x10 \x01(\t\x12\x13\n\nrequest_id\x18\x8d\x01 \x01(\t\"\xa9\x01\n\x0fRateLimitStatus\x12\x16\n\x0erequests_limit\x18\x01 \x01(\x03\x12\x1a\n\x12requests_remaining\x18\x02 \x01(\x03\x12\x19\n\x11requests_reset_ms\x18\x03 \x01(\x03\x12\x14\n\x0ctokens_limit\x18\x04 \x01(\x03\x12\x18\n\x10tokens_remaining\x18\x05 \x01(\x03\x12\x17\n\x0ftokens_reset_ms\x18\x06 \x01(\x03\"\x81\x01\n\x06\x44\x65nial\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\x12\x0f\n\x07message\x18\x02 \x01(\t\x12\r\n\x05param\x18\x03 \x01(\t\x12\x1b\n\x13retry_after_seconds\x18\x04 \x01(\x03\x12\x14\n\x0cshould_retry\x18\x05 \x01(\x08\x12\x16\n\x0eretry_after_ms\x18\x06 \x01(\x03\"\xfa\x02\n\x11\x41uthorizeResponse\x12\x0f\n\x07\x61llowed\x18\x01 \x01(\x08\x12(\n\x06\x64\x65nial\x18\x02 \x01(\x0b\x32\x18.ringside.core.v1.Denial\x12\x12\n\nrequest_id\x18\x03 \x01(\t\x12\x12\n\naccount_id\x18\x04 \x01(\t\x12\x10\n\x08livemode\x18\x05 \x01(\x08\x12\x13\n\x0b\x63ustomer_id\x18\x06 \x01(\t\x12\x15\n\rhold_nano_usd\x18\x07 \x01(\x03\x12\x19\n\x11max_output_tokens\x18\x08 \x01(\x03\x12\x16\n\x0eoutput_limited\x18\t \x01(\x08\x12\x17\n\x0fhold_expires_at\x18\n \x01(\x03\x12$\n\x17wallet_balance_nano_usd\x18\x0b \x01(\x03H\x00\x88\x01\x01\x12\x36\n\x0brate_limits\x18\x0c \x01(\x0b\x32!.ringside.core.v1.RateLimitStatusB\x1a\n\x18_wallet_balance_nano_usd\"\xb4\x01\n\rSettleRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12,\n\x05usage\x18\x02 \x01(\x0b\x32\x1d.ringside.core.v1.TokenCounts\x12\x30\n\x07outcome\x18\x03 \x01(\x0e\x32\x1f.ringside.core.v1.SettleOutcome\x12\x17\n\x0fusage_estimated\x18\x04 \x01(\x08\x12\x16\n\x0eupstream_model\x18\x05 \x01(\t\"\xd8\x01\n\x0eSettleResponse\x12\x15\n\rcost_nano_usd\x18\x01 \x01(\x03\x12\x19\n\x11\x62illable_nano_usd\x18\x02 \x01(\x03\x12\x17\n\x0fposted_nano_usd\x18\x03 \x01(\x03\x12\x19\n\x11unbilled_nano_usd\x18\x04 \x01(\x03\x12\x10\n\x08replayed\x18\x05 \x01(\x08\x12\x0c\n\x04late\x18\x06 \x01(\x08\x12$\n\x17wallet_balance_nano_usd\x18\x07 \x01(\x03H\x00\x88\x01\x01\x42\x1a\n\x18_wallet_balance_nano_usd\"\'\n\x11\x45xtendHoldRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\"-\n\x12\x45xtendHoldResponse\x12\x17\n\x0fhold_expires_at\x18\x01 \x01(\x03\"w\n\x13\x41\x63quireLeaseRequest\x12\x30\n\x04\x63\x61ll\x18\x01 \x01(\x0b\x32\".ringside.core.v1.AuthorizeRequest\x12\r\n\x05\x63\x61lls\x18\x02 \x01(\x05\x12\x0c\n\x04\x65\x64ge\x18\x03 \x01(\t\x12\x11\n\x08lease_id\x18\xb6\x02 \x01(\t\"\xee\x02\n\x14\x41\x63quireLeaseResponse\x12\x0f\n\x07granted\x18\x01 \x01(\x08\x12(\n\x06\x64\x65nial\x18\x02 \x01(\x0b\x32\x18.ringside.core.v1.Denial\x12\x10\n\x08lease_id\x18\x03 \x01(\t\x12\x17\n\x0f\x61mount_nano_usd\x18\x04 \x01(\x03\x12\x12\n\naccount_id\x18\x05 \x01(\t\x12\x10\n\x08livemode\x18\x06 \x01(\x08\x12\x13\n\x0b\x63ustomer_id\x18\x07 \x01(\t\x12\x11\n\tmarkup_bp\x18\x08 \x01(\x05\x12!\n\x19\x64\x65\x66\x61ult_max_output_tokens\x18\t \x01(\x03\x12\x12\n\nexpires_at\x18\n \x01(\x03\x12\x36\n\x0brate_limits\x18\x0b \x01(\x0b\x32!.ringside.core.v1.RateLimitStatus\x12\r\n\x05\x63\x61lls\x18\x0c \x01(\x05\x12\x0e\n\x06tokens\x18\r \x01(\x03\x12\x14\n\x0c\x61\x64mit_for_ms\x18\x0e \x01(\x03\"\x98\x02\n\tLeaseCall\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x11\n\tmodel_ref\x18\x02 \x01(\t\x12\x10\n\x08provider\x18\x03 \x01(\t\x12&\n\x05price\x18\x04 \x01(\x0b\x32\x17.ringside.core.v1.Price\x12\x19\n\x11\x65stimate_nano_usd\x18\x05 \x01(\x03\x12,\n\x05usage\x18\x06 \x01(\x0b\x32\x1d.ringside.core.v1.TokenCounts\x12\x30\n\x07outcome\x18\x07 \x01(\x0e\x32\x1f.ringside.core.v1.SettleOutcome\x12\x17\n\x0fusage_estimated\x18\x08 \x01(\x08\x12\x16\n\x0eupstream_model\x18\t \x01(\t\"\xf3\x01\n\x17SettleLeaseCallsRequest\x12\x10\n\x08lease_id\x18\x01 \x01(\t\x12*\n\x05\x63\x61lls\x18\x02 \x03(\x0b\x32\x1b.ringside.core.v1.LeaseCall\x12\r\n\x05\x63lose\x18\x03 \x01(\x08\x12-\n\x08\x61\x64mitted\x18\x04 \x03(\x0b\x32\x1b.ringside.core.v1.LeaseCall\x12\x10\n\x07retired\x18\x96\x01 \x01(\x08\x12\x30\n\x07\x65ntries\x18\xca\x02 \x03(\x0b\x32\x1e.ringside.core.v1.RequestEntry\x12\x18\n\x0f\x63onfirm_api_key\x18\xcc\x02 \x01(\t\"o\n\x18SettleLeaseCallsResponse\x12\x10\n\x08recorded\x18\x01 \x01(\x05\x12\x0e\n\x06\x63losed\x18\x02 \x01(\x08\x12\x19\n\x10\x65ntries_recorded\x18\xcb\x02 \x01(\x05\x12\x16\n\rapi_key_valid\x18\xcd\x02 \x01(\x08*\x84\x01\n\rSettleOutcome\x12\x1e\n\x1aSETTLE_OUTCOME_UNSPECIFIED\x10\x00\x12\x1c\n\x18SETTLE_OUTCOME_COMPLETED\x10\x01\x12\x1a\n\x16SETTLE_OUTCOME_ABORTED\x10\x02\x12\x19\n\x15SETTLE_OUTCOME_FAILED\x10\x03\x32\xee\x05\n\x0fMeteringService\x12T\n\tAuthorize\x12\".ringside.core.v1.AuthorizeRequest\x1a#.ringside.core.v1.AuthorizeResponse\x12K\n\x06Settle\x12\x1f.ringside.core.v1.SettleRequest\x1a .ringside.core.v1.SettleResponse\x12W\n\nExtendHold\x12#.ringside.core.v1.ExtendHoldRequest\x1a$.ringside.core.v1.ExtendHoldResponse\x12]\n\x0c\x41\x63quireLease\x12%.ringside.core.v1.AcquireLeaseRequest\x1a&.ringside.core.v1.AcquireLeaseResponse\x12i\n\x10SettleLeaseCalls\x12).ringside.core.v1.SettleLeaseCallsRequest\x1a*.ringside.core.v1.SettleLeaseCallsResponse\x12Z\n\x0bModelPolicy\x12$.ringside.core.v1.ModelPolicyRequest\x1a%.ringside.core.v1.ModelPolicyResponse\x12]\n\x0c\x43ountRequest\x12%.ringside.core.v1.CountRequestRequest\x1a&.ringside.core.v1.CountRequestResponse\x12Z\n\x0bLendIpBlock\x12$.ringside.core.v1.LendIpBlockRequest\x1a%.ringside.core.v1.LendIpBlockResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'ringside.core.v1.metering_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_SETTLEOUTCOME']._serialized_start=3432
-  _globals['_SETTLEOUTCOME']._serialized_end=3564
-  _globals['_LENDIPBLOCKREQUEST']._serialized_start=84
-  _globals['_LENDIPBLOCKREQUEST']._serialized_end=186
-  _globals['_RETURNEDIPBLOCK']._serialized_start=188
-  _globals['_RETURNEDIPBLOCK']._serialized_end=239
-  _globals['_LENDIPBLOCKRESPONSE']._serialized_start=241
-  _globals['_LENDIPBLOCKRESPONSE']._serialized_end=356
-  _globals['_COUNTREQUESTREQUEST']._serialized_start=359
-  _globals['_COUNTREQUESTREQUEST']._serialized_end=487
-  _globals['_COUNTREQUESTRESPONSE']._serialized_start=489
-  _globals['_COUNTREQUESTRESPONSE']._serialized_end=609
-  _globals['_MODELPOLICYREQUEST']._serialized_start=612
-  _globals['_MODELPOLICYREQUEST']._serialized_end=742
-  _globals['_MODELPOLICYRESPONSE']._serialized_start=744
-  _globals['_MODELPOLICYRESPONSE']._serialized_end=809
-  _globals['_AUTHORIZEREQUEST']._serialized_start=812
-  _globals['_AUTHORIZEREQUEST']._serialized_end=1249
-  _globals['_RATELIMITSTATUS']._serialized_start=1252
-  _globals['_RATELIMITSTATUS']._serialized_end=1421
-  _globals['_DENIAL']._serialized_start=1424
-  _globals['_DENIAL']._serialized_end=1553
-  _globals['_AUTHORIZERESPONSE']._serialized_start=1556
-  _globals['_AUTHORIZERESPONSE']._serialized_end=1934
-  _globals['_SETTLEREQUEST']._serialized_start=1937
-  _globals['_SETTLEREQUEST']._serialized_end=2117
-  _globals['_SETTLERESPONSE']._serialized_start=2120
-  _globals['_SETTLERESPONSE']._serialized_end=2336
-  _globals['_EXTENDHOLDREQUEST']._serialized_start=2338
-  _globals['_EXTENDHOLDREQUEST']._serialized_end=2377
-  _globals['_EXTENDHOLDRESPONSE']._serialized_start=2379
-  _globals['_EXTENDHOLDRESPONSE']._serialized_end=2424
-  _globals['_ACQUIRELEASEREQUEST']._serialized_start=2426
-  _globals['_ACQUIRELEASEREQUEST']._serialized_end=2545
-  _globals['_ACQUIRELEASERESPONSE']._serialized_start=2548
-  _globals['_ACQUIRELEASERESPONSE']._serialized_end=2914
-  _globals['_LEASECALL']._serialized_start=2917
-  _globals['_LEASECALL']._serialized_end=3197
-  _globals['_SETTLELEASECALLSREQUEST']._serialized_start=3200
-  _globals['_SETTLELEASECALLSREQUEST']._serialized_end=3367
-  _globals['_SETTLELEASECALLSRESPONSE']._serialized_start=3369
-  _globals['_SETTLELEASECALLSRESPONSE']._serialized_end=3429
-  _globals['_METERINGSERVICE']._serialized_start=3567
-  _globals['_METERINGSERVICE']._serialized_end=4317
+  _globals['_SETTLEOUTCOME']._serialized_start=3592
+  _globals['_SETTLEOUTCOME']._serialized_end=3724
+  _globals['_LENDIPBLOCKREQUEST']._serialized_start=117
+  _globals['_LENDIPBLOCKREQUEST']._serialized_end=219
+  _globals['_RETURNEDIPBLOCK']._serialized_start=221
+  _globals['_RETURNEDIPBLOCK']._serialized_end=272
+  _globals['_LENDIPBLOCKRESPONSE']._serialized_start=274
+  _globals['_LENDIPBLOCKRESPONSE']._serialized_end=389
+  _globals['_COUNTREQUESTREQUEST']._serialized_start=392
+  _globals['_COUNTREQUESTREQUEST']._serialized_end=520
+  _globals['_COUNTREQUESTRESPONSE']._serialized_start=522
+  _globals['_COUNTREQUESTRESPONSE']._serialized_end=642
+  _globals['_MODELPOLICYREQUEST']._serialized_start=645
+  _globals['_MODELPOLICYREQUEST']._serialized_end=775
+  _globals['_MODELPOLICYRESPONSE']._serialized_start=777
+  _globals['_MODELPOLICYRESPONSE']._serialized_end=842
+  _globals['_AUTHORIZEREQUEST']._serialized_start=845
+  _globals['_AUTHORIZEREQUEST']._serialized_end=1282
+  _globals['_RATELIMITSTATUS']._serialized_start=1285
+  _globals['_RATELIMITSTATUS']._serialized_end=1454
+  _globals['_DENIAL']._serialized_start=1457
+  _globals['_DENIAL']._serialized_end=1586
+  _globals['_AUTHORIZERESPONSE']._serialized_start=1589
+  _globals['_AUTHORIZERESPONSE']._serialized_end=1967
+  _globals['_SETTLEREQUEST']._serialized_start=1970
+  _globals['_SETTLEREQUEST']._serialized_end=2150
+  _globals['_SETTLERESPONSE']._serialized_start=2153
+  _globals['_SETTLERESPONSE']._serialized_end=2369
+  _globals['_EXTENDHOLDREQUEST']._serialized_start=2371
+  _globals['_EXTENDHOLDREQUEST']._serialized_end=2410
+  _globals['_EXTENDHOLDRESPONSE']._serialized_start=2412
+  _globals['_EXTENDHOLDRESPONSE']._serialized_end=2457
+  _globals['_ACQUIRELEASEREQUEST']._serialized_start=2459
+  _globals['_ACQUIRELEASEREQUEST']._serialized_end=2578
+  _globals['_ACQUIRELEASERESPONSE']._serialized_start=2581
+  _globals['_ACQUIRELEASERESPONSE']._serialized_end=2947
+  _globals['_LEASECALL']._serialized_start=2950
+  _globals['_LEASECALL']._serialized_end=3230
+  _globals['_SETTLELEASECALLSREQUEST']._serialized_start=3233
+  _globals['_SETTLELEASECALLSREQUEST']._serialized_end=3476
+  _globals['_SETTLELEASECALLSRESPONSE']._serialized_start=3478
+  _globals['_SETTLELEASECALLSRESPONSE']._serialized_end=3589
+  _globals['_METERINGSERVICE']._serialized_start=3727
+  _globals['_METERINGSERVICE']._serialized_end=4477
 # @@protoc_insertion_point(module_scope)

@@ -1,4 +1,5 @@
 from ringside.core.v1 import common_pb2 as _common_pb2
+from ringside.core.v1 import requests_pb2 as _requests_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
@@ -304,23 +305,31 @@ class LeaseCall(_message.Message):
     def __init__(self, request_id: _Optional[str] = ..., model_ref: _Optional[str] = ..., provider: _Optional[str] = ..., price: _Optional[_Union[_common_pb2.Price, _Mapping]] = ..., estimate_nano_usd: _Optional[int] = ..., usage: _Optional[_Union[_common_pb2.TokenCounts, _Mapping]] = ..., outcome: _Optional[_Union[SettleOutcome, str]] = ..., usage_estimated: _Optional[bool] = ..., upstream_model: _Optional[str] = ...) -> None: ...
 
 class SettleLeaseCallsRequest(_message.Message):
-    __slots__ = ("lease_id", "calls", "close", "admitted", "retired")
+    __slots__ = ("lease_id", "calls", "close", "admitted", "retired", "entries", "confirm_api_key")
     LEASE_ID_FIELD_NUMBER: _ClassVar[int]
     CALLS_FIELD_NUMBER: _ClassVar[int]
     CLOSE_FIELD_NUMBER: _ClassVar[int]
     ADMITTED_FIELD_NUMBER: _ClassVar[int]
     RETIRED_FIELD_NUMBER: _ClassVar[int]
+    ENTRIES_FIELD_NUMBER: _ClassVar[int]
+    CONFIRM_API_KEY_FIELD_NUMBER: _ClassVar[int]
     lease_id: str
     calls: _containers.RepeatedCompositeFieldContainer[LeaseCall]
     close: bool
     admitted: _containers.RepeatedCompositeFieldContainer[LeaseCall]
     retired: bool
-    def __init__(self, lease_id: _Optional[str] = ..., calls: _Optional[_Iterable[_Union[LeaseCall, _Mapping]]] = ..., close: _Optional[bool] = ..., admitted: _Optional[_Iterable[_Union[LeaseCall, _Mapping]]] = ..., retired: _Optional[bool] = ...) -> None: ...
+    entries: _containers.RepeatedCompositeFieldContainer[_requests_pb2.RequestEntry]
+    confirm_api_key: str
+    def __init__(self, lease_id: _Optional[str] = ..., calls: _Optional[_Iterable[_Union[LeaseCall, _Mapping]]] = ..., close: _Optional[bool] = ..., admitted: _Optional[_Iterable[_Union[LeaseCall, _Mapping]]] = ..., retired: _Optional[bool] = ..., entries: _Optional[_Iterable[_Union[_requests_pb2.RequestEntry, _Mapping]]] = ..., confirm_api_key: _Optional[str] = ...) -> None: ...
 
 class SettleLeaseCallsResponse(_message.Message):
-    __slots__ = ("recorded", "closed")
+    __slots__ = ("recorded", "closed", "entries_recorded", "api_key_valid")
     RECORDED_FIELD_NUMBER: _ClassVar[int]
     CLOSED_FIELD_NUMBER: _ClassVar[int]
+    ENTRIES_RECORDED_FIELD_NUMBER: _ClassVar[int]
+    API_KEY_VALID_FIELD_NUMBER: _ClassVar[int]
     recorded: int
     closed: bool
-    def __init__(self, recorded: _Optional[int] = ..., closed: _Optional[bool] = ...) -> None: ...
+    entries_recorded: int
+    api_key_valid: bool
+    def __init__(self, recorded: _Optional[int] = ..., closed: _Optional[bool] = ..., entries_recorded: _Optional[int] = ..., api_key_valid: _Optional[bool] = ...) -> None: ...
