@@ -73,4 +73,6 @@ async def test_every_chunk_reads_exactly_its_customers_money(
     # Not vacuous: spend, counts and wallet balances were there to be read, at every chunk's edge.
     assert all(spent > 0 and count > 0 for _, spent, count, _ in eager.values())
     edges = sorted(eager)[CHUNK - 1 :: CHUNK]  # each chunk's last customer
-    assert any(eager[c][3] > 0 for c in sorted(eager)[:7]) and all(eager[c][1] > 0 for c in edges)
+    # Wallets: those of the 7 customers made first, whose ids need not sort first (two made in the
+    # same millisecond order by their random part: the suite once found none among the first 7 ids).
+    assert any(balance > 0 for *_, balance in eager.values()) and all(eager[c][1] > 0 for c in edges)
