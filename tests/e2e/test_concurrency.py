@@ -136,6 +136,14 @@ def test_500_concurrent_calls_against_a_cap_for_about_100(stack: Stack) -> None:
     assert Decimal(str(after["spend_usd_mtd"])).scaleb(9) == billed_nano
     # Settled below their estimates, the calls may have left room: then the next call passes.
     following = one(0)
-    assert following.status == (200 if cap_nano - billed_nano >= one_call else 402), following.body
+    if following.status == 200:
+        _recorded(stack, customer["id"], admitted + 1)
+    # The money first, whatever the answer: within the cap, and memory in step with the ledger (the
+    # answer below was once 200 with less than one estimate of room on PostgreSQL, 2 runs in ~45:
+    # these say whether that call overspent or the room was real).
+    billed_after = _posted_for(stack, customer["id"])
     audit = stack.audit()
-    assert audit.ok and audit.imbalance_nano_usd == 0, audit
+    assert billed_after <= cap_nano, (billed_after, cap_nano)
+    assert audit.ok and audit.imbalance_nano_usd == 0 and audit.memory_mismatches == 0, audit
+    expected = 200 if cap_nano - billed_nano >= one_call else 402
+    assert following.status == expected, (following.status, cap_nano - billed_nano, one_call, billed_after)
