@@ -345,7 +345,7 @@ def test_every_core_of_a_database_must_split_it_alike(fresh: Engine) -> None:
 
 
 def _row(transfer_id: str, account_id: str) -> dict[str, object]:
-    from core.store.records import transfer_row
+    from core.store.record_rows import transfer_row
 
     return transfer_row(_transfer(transfer_id, account_id))
 
