@@ -5,11 +5,11 @@ expires_at_ms). A claim takes a partition that is free, expired, or already this
 adds one to its epoch; the owner renews its rows (same epoch) well before they expire. Advisory
 locks alone would not fence — a paused core keeps its session and would write on when resumed — so
 **every commit that writes an account's records checks, in its own transaction, that this core still
-holds that account's partition at the epoch it claimed** (`partition_fence.Fence.check`: `SELECT … FOR SHARE`). A
-stale owner's commit therefore rolls back whole, whatever its records were; and because FOR SHARE
-conflicts with the claim's UPDATE, a takeover waits for a commit in flight and then loads its state
-after it, never before. Times are the database's clock (`clock_timestamp()`), so the cores' clocks
-need not agree.
+holds that account's partition at the epoch it claimed** (`Fence.check`, core/store/partition_fence.py:
+`SELECT … FOR SHARE`). A stale owner's commit therefore rolls back whole, whatever its records were;
+and because FOR SHARE conflicts with the claim's UPDATE, a takeover waits for a commit in flight and
+then loads its state after it, never before. Times are the database's clock (`clock_timestamp()`),
+so the cores' clocks need not agree.
 
 **A dead core is found sooner than its lapse** by its liveness lock: every core holds a
 session-level advisory lock keyed by its id (`LIVENESS_LOCK_PREFIX` + id) on a connection of its
@@ -22,7 +22,7 @@ before), and a core that lost its database session while alive is fenced by the 
 stale owner.
 
 The fence itself, and the system partition account-less writes are fenced on, are in
-core/store/partition_fence.py; the statements below are in core/store/partition_lease_sql.py.
+core/store/partition_fence.py; the lease rows' statements are in core/store/partition_lease_sql.py.
 """
 
 from __future__ import annotations
