@@ -31,7 +31,8 @@ from core.services import accounts
 from core.services.core import Core
 from core.store import ledger_totals, usage_daily
 from core.store.driver_sql import execute_many
-from core.store.records import customer_row, grouped_statements, transfer_row
+from core.store.record_rows import customer_row, transfer_row
+from core.store.records import grouped_statements
 from core.store.tables import CUSTOMERS, TRANSFERS
 from ringside_server.ids import _ALPHABET, _stamp, new_id, random_token
 from ringside_server.money import Price, Usage

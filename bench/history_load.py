@@ -50,7 +50,7 @@ from bench.history_data import (
 from bench.history_data import USAGE as CALL_USAGE
 from core.domain import ledger
 from core.services.core import Core
-from core.store.records import customer_row, transfer_row
+from core.store.record_rows import customer_row, transfer_row
 from core.store.tables import HOLDS, LEDGER_TOTALS, TRANSFERS, USAGE, USAGE_DAILY
 from core.store.usage_daily import DAY_S
 from ringside_server.ids import _ALPHABET

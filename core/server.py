@@ -63,7 +63,8 @@ from core.store.core_addresses import forget
 from core.store.engine import make_engine, restrict_files
 from core.store.loader import load_state, release_freed_heap
 from core.store.migrate import prepare
-from core.store.partition_leases import SYSTEM_PARTITION, Fence, PartitionLeases, session_name
+from core.store.partition_fence import SYSTEM_PARTITION, Fence
+from core.store.partition_leases import PartitionLeases, session_name
 from core.store.sealing import Sealer, attach, reseal
 from core.store.writer import GroupCommitWriter
 from ringside.core.v1 import (

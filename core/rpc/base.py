@@ -12,7 +12,7 @@ from core.rpc.auth import INTERNAL_KEY, Authenticator
 from core.rpc.errors import abort
 from core.services.core import Core
 from core.services.ownership import ACCOUNT_KEY, NotOwner, route_object
-from core.store.partition_leases import PartitionFenced
+from core.store.partition_fence import PartitionFenced
 from ringside_server.errors import RingsideError
 
 Context = grpc.aio.ServicerContext

@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import Engine, select
 
 from core.domain.entities import ApiKey, Hold
-from core.store.partition_leases import SYSTEM_PARTITION
+from core.store.partition_fence import SYSTEM_PARTITION
 from core.store.tables import (
     API_KEYS,
     BATCHES,

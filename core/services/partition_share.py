@@ -29,7 +29,8 @@ from core.services.partitions import DEATH_POLL_S, _hold_liveness_lock
 from core.services.window_checkpoints import keep_checkpoints
 from core.store import core_addresses, partition_windows
 from core.store.loader import load_state
-from core.store.partition_leases import Fence, PartitionLeases, check_partition_count
+from core.store.partition_fence import Fence
+from core.store.partition_leases import PartitionLeases, check_partition_count
 from ringside_server.partitions import partition_of
 from ringside_server.settings import Settings
 

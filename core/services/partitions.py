@@ -9,7 +9,8 @@ import logging
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 
-from core.store.partition_leases import Fence, PartitionLeases, check_partition_count
+from core.store.partition_fence import Fence
+from core.store.partition_leases import PartitionLeases, check_partition_count
 from ringside_server.settings import Settings
 
 log = logging.getLogger("ringside.core.partitions")

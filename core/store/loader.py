@@ -28,7 +28,7 @@ from core.store.batch_records import BATCH_FIELDS
 from core.store.event_marks import last_refusal_events, rebuild_marks
 from core.store.rag_migrations import MIGRATION_FIELDS
 from core.store.rag_records import FILE_FIELDS, STORE_FIELDS, STORE_FILE_FIELDS
-from core.store.records import models_from_json
+from core.store.record_rows import models_from_json
 from core.store.tables import (
     ACCOUNTS,
     API_KEYS,

@@ -3,7 +3,7 @@ brings a database to the code's revision under a PostgreSQL advisory lock, so tw
 starting nodes never migrate at once. A core creates the schema of an empty database itself, and
 refuses to start on one older or newer than its code (API.md "Governance"; DECISIONS.md "25").
 
-python -m core.store.migrate revision "message"   # autogenerate a revision from tables.py
+python -m core.store.migrate revision "message"   # autogenerate a revision from tables/
 """
 
 from __future__ import annotations

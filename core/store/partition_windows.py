@@ -22,7 +22,7 @@ import orjson
 from sqlalchemy import Connection, Engine, bindparam, delete, insert, select, text, tuple_
 from sqlalchemy.dialects.postgresql import insert as upsert
 
-from core.store.partition_leases import Fence, bound_idle
+from core.store.partition_fence import Fence, bound_idle
 from core.store.tables import PARTITION_WINDOWS
 
 WindowKey = tuple[str, ...]

@@ -17,7 +17,7 @@ from sqlalchemy import Connection, Select, func, select, text
 
 from core.store.tables import LEDGER_TOTALS, TRANSFERS, WALLET_CREDIT_SQL, WALLET_DEBIT_SQL
 
-# The partial indexes' predicates word for word (core/store/tables.py): with them in the WHERE, both
+# The partial indexes' predicates word for word (core/store/tables/ledger.py): with them in the WHERE, both
 # databases can prove the index covers the query (a bound parameter would not match the index's
 # literal). They add nothing to `side == account`, which names a wallet.
 WALLET_DEBIT = text(WALLET_DEBIT_SQL)

@@ -26,7 +26,7 @@ from sqlalchemy import Engine
 from core.domain.entities import Account, Transfer
 from core.store import ledger_totals, usage_daily
 from core.store.driver_sql import execute_many
-from core.store.partition_leases import Fence
+from core.store.partition_fence import Fence
 from core.store.records import grouped_statements
 
 log = logging.getLogger(__name__)

@@ -1,5 +1,6 @@
 """A Ringside stack for managed RAG's ingest: a Temporal dev server, the core, the rag role (which
-runs the ingest workflows on its own task queue) and the edge; optionally the worker (webhooks)."""
+runs the ingest workflows on its own task queue) and the edge; optionally the worker (webhooks). And
+what the ingest tests ask of it: an upload, a store file once settled, a search."""
 
 from __future__ import annotations
 
@@ -8,17 +9,23 @@ import pathlib
 import sqlite3
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import grpc
+import openai
 import psycopg
+import pytest
 
 from ringside.core.v1 import system_pb2, system_pb2_grpc
+from tests.conftest import backend_of
 from tests.harness import START_TIMEOUT_S, Stack, free_port, port_open, start_process, stop_process, wait_until
 
 TEMPORAL_CLI = pathlib.Path(sys.executable).parent / "temporal"
 QUIET = ("--log-level", "warn")
+INGEST_DEADLINE_S = 120.0
 
 
 def start_temporal(work: pathlib.Path) -> tuple[subprocess.Popen[bytes], int]:
@@ -70,3 +77,28 @@ def purge_expired(stack: Stack) -> None:
         stub.PurgeExpired(
             system_pb2.PurgeExpiredRequest(), metadata=(("x-ringside-internal", stack.internal_token),), timeout=60
         )
+
+
+def module_ingest_stack(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """A test module's ingest stack (its `stack` fixture), on `backend_of(request)`."""
+    backend = backend_of(request)
+    with ingest_stack(backend, tmp_path_factory.mktemp(f"rag-ingest-{backend}")) as running:
+        yield running
+
+
+def settled(sdk: openai.OpenAI, store_id: str, file_id: str, **extra: Any) -> Any:
+    """The store file once its ingest has finished (polled, as a client would)."""
+    deadline = time.monotonic() + INGEST_DEADLINE_S
+    while True:
+        found = sdk.vector_stores.files.retrieve(file_id, vector_store_id=store_id, **extra)
+        if found.status != "in_progress" or time.monotonic() > deadline:
+            return found
+        time.sleep(0.2)
+
+
+def upload(sdk: openai.OpenAI, name: str, content: bytes, **extra: Any) -> str:
+    return sdk.files.create(file=(name, content), purpose="assistants", **extra).id
+
+
+def search(stack: Stack, key: str, store_id: str, body: dict[str, Any], **headers: str) -> Any:
+    return stack.call("POST", f"/v1/vector_stores/{store_id}/search", key, body, headers=headers)

@@ -23,9 +23,8 @@ import openai
 import pytest
 
 from tests.e2e.active_cores import accounts_on_both, fair_env, owner_of, start_core_b
-from tests.e2e.rag_ingest_stack import ingest_stack
+from tests.e2e.rag_ingest_stack import ingest_stack, settled
 from tests.e2e.test_chat_completions import client
-from tests.e2e.test_rag_ingest import settled
 from tests.e2e.test_rag_operations import DEADLINE_S, LOCAL, _finished, _migrate, _search, large_text
 from tests.harness import Stack, free_port, stop_process, wait_until
 from tests.workers.test_batches_active_cores import _customer

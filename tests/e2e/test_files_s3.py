@@ -13,9 +13,8 @@ from collections.abc import Iterator
 import openai
 import pytest
 
-from tests.e2e.rag_ingest_stack import ingest_stack
+from tests.e2e.rag_ingest_stack import ingest_stack, settled
 from tests.e2e.test_chat_completions import client
-from tests.e2e.test_rag_ingest import settled
 from tests.harness import Stack, wait_until
 from tests.s3_server import S3Server
 

@@ -31,10 +31,9 @@ from ringside.rag.v1 import rag_pb2, rag_pb2_grpc
 from ringside_server.core_client import CoreClient
 from ringside_server.file_store import LocalFileStore
 from tests.conftest import backend_of
-from tests.e2e.rag_ingest_stack import ingest_stack
+from tests.e2e.rag_ingest_stack import ingest_stack, settled
 from tests.e2e.test_chat_completions import client
 from tests.e2e.test_erase import _database_bytes, _person, _traces
-from tests.e2e.test_rag_ingest import settled
 from tests.harness import Stack, wait_until
 from workers.rag_ingest.sweep import Sweeper
 

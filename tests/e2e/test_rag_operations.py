@@ -24,9 +24,8 @@ import pytest
 
 from ringside_server.providers.test_media import TRANSCRIPT, png
 from tests.conftest import backend_of
-from tests.e2e.rag_ingest_stack import ingest_stack
+from tests.e2e.rag_ingest_stack import ingest_stack, settled
 from tests.e2e.test_chat_completions import client
-from tests.e2e.test_rag_ingest import settled
 from tests.harness import Stack, wait_until
 
 LOCAL = "fc:local/all-minilm-l6-v2"

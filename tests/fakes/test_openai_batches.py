@@ -17,7 +17,8 @@ from openai import AsyncOpenAI
 
 from edge_http.openapi.document import load_document
 from tests.e2e.test_openapi_live import Contract
-from tests.fakes.openai_upstream import FakeConfig, running_fake
+from tests.fakes.openai_state import FakeConfig
+from tests.fakes.openai_upstream import running_fake
 
 STEP_MS = 20.0
 DEADLINE_S = 10.0

@@ -14,7 +14,8 @@ import orjson
 import pytest
 from openai import AsyncOpenAI
 
-from tests.fakes.openai_upstream import FakeConfig, running_fake
+from tests.fakes.openai_state import FakeConfig
+from tests.fakes.openai_upstream import running_fake
 from tests.fakes.openai_wire import completion_tokens
 
 MODEL = "gpt-4o-mini"

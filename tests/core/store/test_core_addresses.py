@@ -11,7 +11,8 @@ import pytest
 from sqlalchemy import Connection, Engine, text
 
 from core.store import core_addresses, partition_windows
-from core.store.partition_leases import Fence, Others, PartitionFenced, PartitionLeases
+from core.store.partition_fence import Fence, PartitionFenced
+from core.store.partition_leases import Others, PartitionLeases
 from ringside_server.partitions import partition_of
 from tests.core.store.postgres import gone, migrated_postgres
 from tests.harness import wait_until

@@ -1,4 +1,4 @@
-"""Migrations build exactly the schema tables.py declares, on SQLite and PostgreSQL."""
+"""Migrations build exactly the schema core/store/tables/ declares, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 

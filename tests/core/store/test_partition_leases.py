@@ -19,13 +19,11 @@ from core.domain.entities import IdempotentResponse, Transfer
 from core.domain.retention import IdempotencyPurge
 from core.store.driver_sql import execute_many
 from core.store.engine import make_engine
+from core.store.partition_fence import SYSTEM_PARTITION, Fence, PartitionFenced
+from core.store.partition_lease_sql import KEY_OF_OWNER
 from core.store.partition_leases import (
-    _KEY_OF_OWNER,
     LIVENESS_LOCK_PREFIX,
-    SYSTEM_PARTITION,
-    Fence,
     Others,
-    PartitionFenced,
     PartitionLeases,
     check_partition_count,
     liveness_key,
@@ -347,7 +345,7 @@ def test_every_core_of_a_database_must_split_it_alike(fresh: Engine) -> None:
 
 
 def _row(transfer_id: str, account_id: str) -> dict[str, object]:
-    from core.store.records import transfer_row
+    from core.store.record_rows import transfer_row
 
     return transfer_row(_transfer(transfer_id, account_id))
 
@@ -443,7 +441,7 @@ def test_the_poll_finds_a_gone_core_in_its_one_read(fresh: Engine) -> None:
     with fresh.connect() as connection:
         ids = ["core-a", "core-ß-東京", "x" * 200, *(f"k{n}" for n in range(40))]  # signed keys of both signs
         computed = connection.execute(
-            text(f"SELECT {_KEY_OF_OWNER} FROM unnest(CAST(:ids AS text[])) WITH ORDINALITY AS o(owner, n) ORDER BY n"),
+            text(f"SELECT {KEY_OF_OWNER} FROM unnest(CAST(:ids AS text[])) WITH ORDINALITY AS o(owner, n) ORDER BY n"),
             {"ids": ids, "prefix": LIVENESS_LOCK_PREFIX},
         ).scalars()
         assert list(computed) == [liveness_key(core_id) for core_id in ids]

@@ -10,6 +10,7 @@ from core.domain.entities import HoldStateChange, LeaseAdmission, Transfer, Usag
 from core.domain.requests import RequestLogEntry
 from core.store import records
 from core.store.driver_sql import TupleRows, execute_many
+from core.store.record_rows import TRANSFER_KEYS, USAGE_KEYS, transfer_row, transfer_values, usage_row, usage_values
 from core.store.tables import REQUEST_LOG, TRANSFERS, USAGE
 from ringside_server.money import Usage
 
@@ -29,10 +30,10 @@ def _usage() -> UsageRecord:
 
 def test_tuple_rows_are_the_dict_rows_in_column_order() -> None:
     transfer, usage = _transfer(), _usage()
-    assert records.transfer_values(transfer) == tuple(records.transfer_row(transfer)[k] for k in records.TRANSFER_KEYS)
-    assert records.usage_values(usage) == tuple(records.usage_row(usage)[k] for k in records.USAGE_KEYS)
-    assert set(records.TRANSFER_KEYS) == set(records.transfer_row(transfer))
-    assert set(records.USAGE_KEYS) == set(records.usage_row(usage))
+    assert transfer_values(transfer) == tuple(transfer_row(transfer)[k] for k in TRANSFER_KEYS)
+    assert usage_values(usage) == tuple(usage_row(usage)[k] for k in USAGE_KEYS)
+    assert set(TRANSFER_KEYS) == set(transfer_row(transfer))
+    assert set(USAGE_KEYS) == set(usage_row(usage))
     grouped = records.grouped_statements([usage, HoldStateChange("h_1", "settled", 6), transfer])
     assert [type(rows) for _, rows in grouped] == [TupleRows] * 3
     assert [len(rows) for _, rows in grouped] == [1, 1, 1]
@@ -48,9 +49,9 @@ def test_tuple_rows_land_as_dict_rows_do() -> None:
             execute_many(connection, statement, rows)
     with engine.connect() as connection:
         stored = connection.execute(sa.select(TRANSFERS)).one()._asdict()
-        assert stored == {**records.transfer_row(transfer), "livemode": True}
+        assert stored == {**transfer_row(transfer), "livemode": True}
         stored_usage = connection.execute(sa.select(USAGE)).one()._asdict()
-        assert stored_usage == records.usage_row(usage)
+        assert stored_usage == usage_row(usage)
 
 
 def test_lease_admission_rows_are_their_dicts() -> None:

@@ -1,0 +1,165 @@
+"""The schema (sqlmodel), one module per capability. Money columns are BIGINT nano-USD; transfers
+are insert-only.
+
+Changing a table means adding an alembic revision under core/store/migrations/versions/
+(tests/core/store/test_migrations.py fails when the two disagree). Every module is imported here, so
+`METADATA` holds every table whichever of them a caller names.
+"""
+
+from __future__ import annotations
+
+from sqlmodel import SQLModel
+
+from core.store.tables.api_objects import (
+    ASSISTANT_OBJECTS,
+    BATCHES,
+    STORED_RESPONSES,
+    AssistantObjectRow,
+    BatchRow,
+    StoredResponseRow,
+)
+from core.store.tables.billing import (
+    CUSTOMER_PERIODS,
+    STRIPE_CURSORS,
+    STRIPE_SETTINGS,
+    STRIPE_SYNC_RUNS,
+    CustomerPeriodRow,
+    StripeCursorRow,
+    StripeSettingsRow,
+    StripeSyncRunRow,
+)
+from core.store.tables.files import (
+    FILES,
+    VECTOR_STORE_FILES,
+    VECTOR_STORE_MIGRATIONS,
+    VECTOR_STORE_QUERIES,
+    VECTOR_STORES,
+    FileRow,
+    VectorStoreFileRow,
+    VectorStoreMigrationRow,
+    VectorStoreQueryRow,
+    VectorStoreRow,
+)
+from core.store.tables.ledger import (
+    HOLDS,
+    LEASE_ADMISSIONS,
+    LEDGER_TOTALS,
+    TRANSFERS,
+    WALLET_CREDIT_SQL,
+    WALLET_DEBIT_SQL,
+    HoldRow,
+    LeaseAdmissionRow,
+    LedgerTotalRow,
+    TransferRow,
+)
+from core.store.tables.partitions import (
+    CORE_ADDRESSES,
+    PARTITION_LEASES,
+    PARTITION_WINDOWS,
+    CoreAddressRow,
+    PartitionLeaseRow,
+    PartitionWindowRow,
+)
+from core.store.tables.tenants import (
+    ACCOUNTS,
+    API_KEYS,
+    CUSTOMERS,
+    IDEMPOTENCY,
+    SIGNING_KEYS,
+    SLOTS,
+    STRIPE_SYNCED_SQL,
+    TIERS,
+    AccountRow,
+    ApiKeyRow,
+    CustomerRow,
+    IdempotencyRow,
+    SigningKeyRow,
+    SlotRow,
+    TierRow,
+)
+from core.store.tables.usage import REQUEST_LOG, USAGE, USAGE_DAILY, RequestLogRow, UsageDailyRow, UsageRow
+from core.store.tables.webhooks import (
+    DELIVERY_ATTEMPTS,
+    EVENTS,
+    OUTBOX,
+    WEBHOOK_ENDPOINTS,
+    DeliveryAttemptRow,
+    EventRow,
+    OutboxRow,
+    WebhookEndpointRow,
+)
+
+METADATA = SQLModel.metadata
+
+__all__ = [
+    "ACCOUNTS",
+    "API_KEYS",
+    "ASSISTANT_OBJECTS",
+    "BATCHES",
+    "CORE_ADDRESSES",
+    "CUSTOMERS",
+    "CUSTOMER_PERIODS",
+    "DELIVERY_ATTEMPTS",
+    "EVENTS",
+    "FILES",
+    "HOLDS",
+    "IDEMPOTENCY",
+    "LEASE_ADMISSIONS",
+    "LEDGER_TOTALS",
+    "METADATA",
+    "OUTBOX",
+    "PARTITION_LEASES",
+    "PARTITION_WINDOWS",
+    "REQUEST_LOG",
+    "SIGNING_KEYS",
+    "SLOTS",
+    "STORED_RESPONSES",
+    "STRIPE_CURSORS",
+    "STRIPE_SETTINGS",
+    "STRIPE_SYNCED_SQL",
+    "STRIPE_SYNC_RUNS",
+    "TIERS",
+    "TRANSFERS",
+    "USAGE",
+    "USAGE_DAILY",
+    "VECTOR_STORES",
+    "VECTOR_STORE_FILES",
+    "VECTOR_STORE_MIGRATIONS",
+    "VECTOR_STORE_QUERIES",
+    "WALLET_CREDIT_SQL",
+    "WALLET_DEBIT_SQL",
+    "WEBHOOK_ENDPOINTS",
+    "AccountRow",
+    "ApiKeyRow",
+    "AssistantObjectRow",
+    "BatchRow",
+    "CoreAddressRow",
+    "CustomerPeriodRow",
+    "CustomerRow",
+    "DeliveryAttemptRow",
+    "EventRow",
+    "FileRow",
+    "HoldRow",
+    "IdempotencyRow",
+    "LeaseAdmissionRow",
+    "LedgerTotalRow",
+    "OutboxRow",
+    "PartitionLeaseRow",
+    "PartitionWindowRow",
+    "RequestLogRow",
+    "SigningKeyRow",
+    "SlotRow",
+    "StoredResponseRow",
+    "StripeCursorRow",
+    "StripeSettingsRow",
+    "StripeSyncRunRow",
+    "TierRow",
+    "TransferRow",
+    "UsageDailyRow",
+    "UsageRow",
+    "VectorStoreFileRow",
+    "VectorStoreMigrationRow",
+    "VectorStoreQueryRow",
+    "VectorStoreRow",
+    "WebhookEndpointRow",
+]
