@@ -63,10 +63,12 @@ RESEND_STEADY_S = 0.5
 # - AcquireLease: by `lease_id`, when the caller chose one (the edge always does): a resend is
 #   answered with the lease it granted, never a second one;
 # - CountRequest: by `request_id` (the edge's): the core that counted it answers a resend with its
-#   first answer; a taker after its death never saw the count (core/domain/recent_counts.py).
+#   first answer; a taker after its death never saw the count (core/domain/recent_counts.py);
+# - RecordRequests: by each entry's request id (the request log's primary key: an entry already
+#   recorded is skipped, the rest of the batch recorded — core/services/requests.py).
 # Never resent: every other write (wallet top-ups and adjustments, object and customer writes, the
 # workers' progress and claims…) — its caller sees the failure as before.
-_IDEMPOTENT = frozenset({"Settle", "ExtendHold", "SettleLeaseCalls"})
+_IDEMPOTENT = frozenset({"Settle", "ExtendHold", "SettleLeaseCalls", "RecordRequests"})
 _READ_ONLY = frozenset(
     {
         "VerifyApiKey",
