@@ -68,9 +68,30 @@ RESEND_STEADY_S = 0.5
 #   does): a resend is answered with the movement the first made, nothing moved twice;
 # - RecordRequests: by each entry's request id (the request log's primary key: an entry already
 #   recorded is skipped, the rest of the batch recorded — core/services/requests.py).
+# - FinishIdempotent (the first stored response stands), AbortIdempotent (drops a claim): a
+#   FinishIdempotent lost after the request's write left its key unstored, and the client's retry
+#   under that key ran the write again;
+# - StartBatch, ReportBatchProgress, FinishBatch (by the batch's state: started from `validating`
+#   only, counts never lowered, the outcome recorded once), MarkOutboxRelayed (sets `relayed_at`),
+#   ClaimOutbox (reads the unrelayed entries, writes nothing): a worker's activity is retried by
+#   Temporal anyway; resent, it is not failed for a hand-back.
 # Never resent: every other write (wallet top-ups and adjustments, object and customer writes, the
 # workers' progress and claims…) — its caller sees the failure as before.
-_IDEMPOTENT = frozenset({"Settle", "ExtendHold", "SettleLeaseCalls", "RecordRequests"})
+_IDEMPOTENT = frozenset(
+    {
+        "Settle",
+        "ExtendHold",
+        "SettleLeaseCalls",
+        "RecordRequests",
+        "FinishIdempotent",
+        "AbortIdempotent",
+        "StartBatch",
+        "ReportBatchProgress",
+        "FinishBatch",
+        "MarkOutboxRelayed",
+        "ClaimOutbox",
+    }
+)
 _READ_ONLY = frozenset(
     {
         "VerifyApiKey",

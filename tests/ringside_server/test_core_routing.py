@@ -280,5 +280,10 @@ def test_which_methods_are_resent_after_a_cut_off() -> None:
         "GetUsage",
     ):
         assert safe_to_resend(service + name, None), name
-    for name in ("AcquireLease", "CountRequest", "TopUp", "Adjust", "Refund", "CreateCustomer", "ClaimOutbox"):
+    for name in ("FinishIdempotent", "AbortIdempotent", "StartBatch", "ReportBatchProgress", "FinishBatch"):
+        assert safe_to_resend(service + name, None), name  # idempotent by their state
+    for name in ("MarkOutboxRelayed", "ClaimOutbox"):
+        assert safe_to_resend(service + name, None), name
+    never = ("AcquireLease", "CountRequest", "TopUp", "Adjust", "Refund", "CreateCustomer", "BeginIdempotent")
+    for name in (*never, "TopUpAccountBalance", "RecordDeliveryAttempt", "CreateObject", "StoreResponse"):
         assert not safe_to_resend(service + name, None), name
