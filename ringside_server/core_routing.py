@@ -64,8 +64,9 @@ RESEND_STEADY_S = 0.5
 #   answered with the lease it granted, never a second one;
 # - CountRequest: by `request_id` (the edge's): the core that counted it answers a resend with its
 #   first answer; a taker after its death never saw the count (core/domain/recent_counts.py);
-# - TopUp, Adjust (a wallet's): by `transaction_id`, when the caller chose one (the edge always
-#   does): a resend is answered with the movement the first made, nothing moved twice;
+# - TopUp, Adjust, Refund (a wallet's): by `transaction_id` (`refund_id`), when the caller chose
+#   one (the edge always does): a resend is answered with the movement the first made, nothing
+#   moved twice;
 # - RecordRequests: by each entry's request id (the request log's primary key: an entry already
 #   recorded is skipped, the rest of the batch recorded — core/services/requests.py).
 # - FinishIdempotent (the first stored response stands), AbortIdempotent (drops a claim): a
@@ -128,6 +129,8 @@ def safe_to_resend(method: str, request: Any) -> bool:
         return bool(getattr(request, "request_id", ""))
     if name in ("TopUp", "Adjust"):
         return bool(getattr(request, "transaction_id", ""))
+    if name == "Refund":
+        return bool(getattr(request, "refund_id", ""))
     if name in _IDEMPOTENT or name in _READ_ONLY:
         return True
     return name.startswith(("Get", "List")) and name != "GetDeliveryTarget"

@@ -70,12 +70,12 @@ def transaction_id(transfer_id: str) -> str:
     return "wtx_" + transfer_id.removeprefix("tr_")
 
 
-def _transfer_id(chosen: str) -> str:
+def _transfer_id(chosen: str, param: str = "transaction_id") -> str:
     """The transfer of a movement whose caller chose its `wtx_…` id, or a new one's."""
     if not chosen:
         return new_sortable_id("tr")
     if not CHOSEN_ID.fullmatch(chosen):
-        raise RingsideError("invalid_request", "transaction_id must be a wtx_ id of 24 characters.", "transaction_id")
+        raise RingsideError("invalid_request", f"{param} must be a wtx_ id of 24 characters.", param)
     return "tr_" + chosen.removeprefix("wtx_")
 
 
@@ -140,10 +140,17 @@ async def _move(
 
 
 async def _made(
-    core: Core, customer: Customer, transfer_id: str, kind: TransferKind, delta: int
+    core: Core,
+    customer: Customer,
+    transfer_id: str,
+    kind: TransferKind,
+    delta: int,
+    of_call: str | None = None,
+    param: str = "transaction_id",
 ) -> WalletTransaction | None:
     """The movement a caller's chosen id already made (a resend after a cut-off call: answered as
-    the first was, nothing moved twice), or None; an id naming another movement is refused."""
+    the first was, nothing moved twice), or None; an id naming another movement (another wallet,
+    kind, amount — `delta` 0: any — or, `of_call`, refunded debit) is refused."""
     wallet, t = ledger.customer_wallet(customer.id), TRANSFERS.c
 
     def find() -> tuple[Any, int] | None:
@@ -160,10 +167,11 @@ async def _made(
         return None
     row, balance = found
     signed = int(row.amount_nano) if row.credit == wallet else -int(row.amount_nano)
-    if row.kind != kind or wallet not in (row.debit, row.credit) or signed != delta:
-        raise RingsideError("invalid_request", "This transaction_id names another movement.", "transaction_id")
+    other_call = of_call is not None and row.request_id != of_call
+    if row.kind != kind or wallet not in (row.debit, row.credit) or (delta and signed != delta) or other_call:
+        raise RingsideError("invalid_request", f"This {param} names another movement.", param)
     return WalletTransaction(
-        transaction_id(transfer_id), TYPES[kind], delta, balance, str(row.request_id), str(row.memo), int(row.created)
+        transaction_id(transfer_id), TYPES[kind], signed, balance, str(row.request_id), str(row.memo), int(row.created)
     )
 
 
@@ -258,8 +266,11 @@ def given_back_nano(engine: Engine, wallet: str, call_id: str) -> int:
     return int(refunded)
 
 
-async def refund(core: Core, principal: Principal, ref: str, tx_id: str, amount: int) -> WalletTransaction:
-    """Give back (part of) one debit of this wallet; all refunds of a debit stay within it.
+async def refund(
+    core: Core, principal: Principal, ref: str, tx_id: str, amount: int, chosen_id: str = ""
+) -> WalletTransaction:
+    """Give back (part of) one debit of this wallet; all refunds of a debit stay within it; under
+    `chosen_id` (the caller's `wtx_…` for the refund) at most once.
 
     A refund and a late settle of the same call (whose correction is a refund too) exclude each
     other through `core.refunding`, keyed by the call: each reads what was given back, then books."""
@@ -267,6 +278,7 @@ async def refund(core: Core, principal: Principal, ref: str, tx_id: str, amount:
     customer = get(core, principal, ref)
     wallet = ledger.customer_wallet(customer.id)
     transfer_id = "tr_" + tx_id.removeprefix("wtx_")[:80]
+    refund_id = _transfer_id(chosen_id, "refund_id")
     t = TRANSFERS.c
 
     def find_debit() -> tuple[int, str] | None:
@@ -287,6 +299,9 @@ async def refund(core: Core, principal: Principal, ref: str, tx_id: str, amount:
         raise RingsideError("conversation_locked", f"A refund of {tx_id} is in progress; retry.")
     core.refunding.add(call_id)
     try:
+        made = await _made(core, customer, refund_id, "refund", amount, transfer_id, "refund_id") if chosen_id else None
+        if made is not None:  # before what is left: the first may have given it all back
+            return made
         left = debited - await loop.run_in_executor(None, given_back_nano, core.engine, wallet, call_id)
         amount = amount or left
         if not MIN_NANO <= amount <= left:
@@ -302,6 +317,7 @@ async def refund(core: Core, principal: Principal, ref: str, tx_id: str, amount:
             transfer_id,
             "",
             core.now(),
+            refund_id,
         )
         return await _move(core, customer, transfer, amount)
     finally:

@@ -83,6 +83,7 @@ async def refund(request: web.Request) -> web.Response:
             customer_id=request.match_info["id"][:MAX_ID],
             transaction_id=transaction[:200],
             amount_nano_usd=amount_usd(body, required=False),
+            refund_id=new_sortable_id("wtx"),  # a resend after a cut-off gives nothing back twice
         ),
     )
 

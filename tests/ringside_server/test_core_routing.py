@@ -267,9 +267,10 @@ def test_which_methods_are_resent_after_a_cut_off() -> None:
     for name in ("TopUp", "Adjust"):
         assert safe_to_resend(wallets + name, _request(name, "wtx_0VcrH5t0V6db1IRSKQf7Dn1b")), name
         assert not safe_to_resend(wallets + name, _request(name, "")), name
-    assert not safe_to_resend(
-        wallets + "Refund", wallets_pb2.RefundRequest(transaction_id="wtx_0VcrH5t0V6db1IRSKQf7Dn1b")
-    )
+    debit = "wtx_0VcrH5t0V6db1IRSKQf7Dn1a"  # the debit refunded: not the refund's own id
+    assert not safe_to_resend(wallets + "Refund", wallets_pb2.RefundRequest(transaction_id=debit))
+    chosen = wallets_pb2.RefundRequest(transaction_id=debit, refund_id="wtx_0VcrH5t0V6db1IRSKQf7Dn1b")
+    assert safe_to_resend(wallets + "Refund", chosen)
     for name in (
         "Settle",
         "ExtendHold",

@@ -11,11 +11,14 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from core.domain.calls import CallRequest
+from core.domain.metering import Admission
 from core.server import open_core
-from core.services import accounts, customers, system, wallets
+from core.services import accounts, customers, metering, system, wallets
 from core.services.core import Core, Principal
 from ringside_server.errors import RingsideError
 from ringside_server.ids import new_sortable_id
+from ringside_server.money import Price, Usage
 from tests.core.store.conftest import core_settings
 
 USD = 1_000_000_000
@@ -36,11 +39,40 @@ async def _close(core: Core) -> None:
 
 
 async def _customer(core: Core) -> tuple[Principal, str]:
+    principal, customer_id, _ = await _prepaid_customer(core)
+    return principal, customer_id
+
+
+async def _prepaid_customer(core: Core) -> tuple[Principal, str, str]:
+    """(principal, a customer whose wallet pays its calls, the account's live key)."""
     new = await accounts.bootstrap(core)
     assert new is not None
     principal = Principal(account_id=new.account.id, livemode=True, scopes=frozenset({"api:write", "api:read"}))
-    customer, _ = await customers.create(core, principal, customers.CustomerInput())
-    return principal, customer.id
+    customer, _ = await customers.create(core, principal, customers.CustomerInput(wallet_enabled=True))
+    return principal, customer.id, new.live_key.secret
+
+
+async def _debit(core: Core, principal: Principal, secret: str, customer_id: str) -> str:
+    """A call paid from the wallet: its debit's `wtx_…`."""
+    call = CallRequest(
+        api_key=secret,
+        customer_ref=customer_id,
+        user="",
+        model_ref="fc:openai/gpt-4o-mini",
+        provider="openai",
+        price=Price(input=150_000_000, output=600_000_000),
+        input_tokens_bound=1_000,
+        requested_output_tokens=1_000,
+        model_max_output_tokens=16_384,
+    )
+    admitted = await metering.authorize(core, call)
+    assert isinstance(admitted, Admission), admitted
+    usage = Usage(input_tokens=1_000, output_tokens=1_000)
+    await metering.settle(core, metering.SettleCall(admitted.hold.id, usage, "completed", False, "m"))
+    _, listed, _ = await wallets.wallet(core, principal, customer_id, 10, "", "")
+    debits = [tx for tx in listed if tx.type == "debit"]
+    assert len(debits) == 1
+    return debits[0].id
 
 
 async def _balanced(core: Core) -> None:
@@ -64,6 +96,28 @@ async def test_a_resent_top_up_and_adjust_move_money_once(core: Core) -> None:
     assert core.state.customers[customer_id].wallet_balance_nano == 1 * USD
     _, listed, _ = await wallets.wallet(core, principal, customer_id, 10, "", "")
     assert [tx.id for tx in listed] == [adjust_id, top_up_id]
+    await _balanced(core)
+
+
+async def test_a_resent_refund_gives_back_once(core: Core) -> None:
+    """A partial refund resent: given back once (before: twice, within the debit); a refund of all
+    that is left resent: answered as the first, not refused for nothing being left."""
+    principal, customer_id, secret = await _prepaid_customer(core)
+    await wallets.top_up(core, principal, customer_id, 5 * USD, "in", new_sortable_id("wtx"))
+    debit = await _debit(core, principal, secret, customer_id)
+    part, rest = new_sortable_id("wtx"), new_sortable_id("wtx")
+
+    first = await wallets.refund(core, principal, customer_id, debit, 1_000, part)
+    assert await wallets.refund(core, principal, customer_id, debit, 1_000, part) == first
+    everything = await wallets.refund(core, principal, customer_id, debit, 0, rest)
+    assert await wallets.refund(core, principal, customer_id, debit, 0, rest) == everything
+    with pytest.raises(RingsideError) as refused:  # the same refund id for another debit's refund
+        await wallets.refund(core, principal, customer_id, "wtx_0VcrH5t0V6db1IRSKQf7Dn1a", 0, rest)
+    assert refused.value.code == "not_found"  # no such debit: nothing read under the id
+
+    _, listed, _ = await wallets.wallet(core, principal, customer_id, 10, "", "")
+    assert [tx.id for tx in listed if tx.type == "refund"] == [rest, part]
+    assert core.state.customers[customer_id].wallet_balance_nano == 5 * USD  # all of the debit back, once
     await _balanced(core)
 
 

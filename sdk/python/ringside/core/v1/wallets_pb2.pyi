@@ -50,14 +50,16 @@ class AdjustRequest(_message.Message):
     def __init__(self, customer_id: _Optional[str] = ..., amount_nano_usd: _Optional[int] = ..., reason: _Optional[str] = ..., transaction_id: _Optional[str] = ...) -> None: ...
 
 class RefundRequest(_message.Message):
-    __slots__ = ("customer_id", "transaction_id", "amount_nano_usd")
+    __slots__ = ("customer_id", "transaction_id", "amount_nano_usd", "refund_id")
     CUSTOMER_ID_FIELD_NUMBER: _ClassVar[int]
     TRANSACTION_ID_FIELD_NUMBER: _ClassVar[int]
     AMOUNT_NANO_USD_FIELD_NUMBER: _ClassVar[int]
+    REFUND_ID_FIELD_NUMBER: _ClassVar[int]
     customer_id: str
     transaction_id: str
     amount_nano_usd: int
-    def __init__(self, customer_id: _Optional[str] = ..., transaction_id: _Optional[str] = ..., amount_nano_usd: _Optional[int] = ...) -> None: ...
+    refund_id: str
+    def __init__(self, customer_id: _Optional[str] = ..., transaction_id: _Optional[str] = ..., amount_nano_usd: _Optional[int] = ..., refund_id: _Optional[str] = ...) -> None: ...
 
 class WalletMovementResponse(_message.Message):
     __slots__ = ("transaction", "balance_nano_usd")
