@@ -67,6 +67,8 @@ RESEND_STEADY_S = 0.5
 # - TopUp, Adjust, Refund (a wallet's): by `transaction_id` (`refund_id`), when the caller chose
 #   one (the edge always does): a resend is answered with the movement the first made, nothing
 #   moved twice;
+# - TopUpAccountBalance (the operator's): by `transfer_id`, when the caller chose one (the edge
+#   always does): a resend is answered with the transfer the first made, nothing credited twice;
 # - RecordRequests: by each entry's request id (the request log's primary key: an entry already
 #   recorded is skipped, the rest of the batch recorded — core/services/requests.py).
 # - FinishIdempotent (the first stored response stands), AbortIdempotent (drops a claim): a
@@ -131,6 +133,8 @@ def safe_to_resend(method: str, request: Any) -> bool:
         return bool(getattr(request, "transaction_id", ""))
     if name == "Refund":
         return bool(getattr(request, "refund_id", ""))
+    if name == "TopUpAccountBalance":
+        return bool(getattr(request, "transfer_id", ""))
     if name in _IDEMPOTENT or name in _READ_ONLY:
         return True
     return name.startswith(("Get", "List")) and name != "GetDeliveryTarget"

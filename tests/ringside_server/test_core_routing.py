@@ -12,7 +12,7 @@ from typing import Any
 import grpc
 import pytest
 
-from ringside.core.v1 import metering_pb2, requests_pb2, wallets_pb2
+from ringside.core.v1 import accounts_pb2, metering_pb2, requests_pb2, wallets_pb2
 from ringside_server.core_client import translate
 from ringside_server.core_routing import (
     ACCOUNT_KEY,
@@ -271,6 +271,9 @@ def test_which_methods_are_resent_after_a_cut_off() -> None:
     assert not safe_to_resend(wallets + "Refund", wallets_pb2.RefundRequest(transaction_id=debit))
     chosen = wallets_pb2.RefundRequest(transaction_id=debit, refund_id="wtx_0VcrH5t0V6db1IRSKQf7Dn1b")
     assert safe_to_resend(wallets + "Refund", chosen)
+    top_up = "/ringside.core.v1.AccountsService/TopUpAccountBalance"
+    assert safe_to_resend(top_up, accounts_pb2.TopUpAccountBalanceRequest(transfer_id="tr_0VcrH5t0V6db1IRSKQf7Dn1b"))
+    assert not safe_to_resend(top_up, accounts_pb2.TopUpAccountBalanceRequest(account_id="acct_1"))
     for name in (
         "Settle",
         "ExtendHold",

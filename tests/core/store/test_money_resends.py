@@ -1,8 +1,9 @@
-"""A wallet movement sent again after its call was cut off (the core may have made it, then died or
-stopped before answering: issue 25): under the `wtx_…` id its caller chose, the repeat is answered
-with the movement the first made and moves nothing (SQLite and PostgreSQL) — also a debit the
-balance no longer allows a second time, and a repeat reaching a core that did not make the first
-(the taker: only the database knows it). An id naming another movement is refused."""
+"""A wallet movement or an account's prepaid top-up sent again after its call was cut off (the
+core may have made it, then died or stopped before answering: issue 25): under the id its caller
+chose (`wtx_…`, `tr_…`), the repeat is answered with the movement the first made and moves nothing
+(SQLite and PostgreSQL) — also a debit the balance no longer allows a second time, a refund of all
+that was left, and a repeat reaching a core that did not make the first (the taker: only the
+database knows it). An id naming another movement is refused."""
 
 from __future__ import annotations
 
@@ -152,4 +153,22 @@ async def test_an_id_naming_another_movement_is_refused(core: Core) -> None:
             await move
         assert (refused.value.code, refused.value.param) == ("invalid_request", "transaction_id")
     assert core.state.customers[customer_id].wallet_balance_nano == 3 * USD
+    await _balanced(core)
+
+
+async def test_a_resent_account_top_up_credits_once(core: Core) -> None:
+    """The operator's TopUpAccountBalance under the edge's `tr_…`: a resend is answered with the
+    first transfer; an id naming another transfer is refused."""
+    new = await accounts.bootstrap(core)
+    assert new is not None
+    operator = Principal(admin=True)
+    chosen = new_sortable_id("tr")
+    _, first = await accounts.top_up_balance(core, operator, new.account.id, 7 * USD, "funds", chosen)
+    _, again = await accounts.top_up_balance(core, operator, new.account.id, 7 * USD, "funds", chosen)
+    assert first == again == chosen
+    assert accounts.prepaid_balance(core, new.account.id) == 7 * USD
+    with pytest.raises(RingsideError) as refused:
+        await accounts.top_up_balance(core, operator, new.account.id, 8 * USD, "funds", chosen)
+    assert (refused.value.code, refused.value.param) == ("invalid_request", "transfer_id")
+    assert accounts.prepaid_balance(core, new.account.id) == 7 * USD
     await _balanced(core)
