@@ -76,8 +76,10 @@ RESEND_STEADY_S = 0.5
 #   under that key ran the write again;
 # - StartBatch, ReportBatchProgress, FinishBatch (by the batch's state: started from `validating`
 #   only, counts never lowered, the outcome recorded once), MarkOutboxRelayed (sets `relayed_at`),
-#   ClaimOutbox (reads the unrelayed entries, writes nothing): a worker's activity is retried by
-#   Temporal anyway; resent, it is not failed for a hand-back.
+#   ClaimOutbox (reads the unrelayed entries, writes nothing), FinishIngest and FinishMigration
+#   (an outcome recorded once), ProgressMigration (absolute counts), ReportIngestProgress (a mark
+#   in memory): a worker's activity is retried by Temporal anyway; resent, it is not failed for a
+#   hand-back.
 # Never resent: every other write (wallet top-ups and adjustments, object and customer writes, the
 # workers' progress and claims…) — its caller sees the failure as before.
 _IDEMPOTENT = frozenset(
@@ -93,6 +95,10 @@ _IDEMPOTENT = frozenset(
         "FinishBatch",
         "MarkOutboxRelayed",
         "ClaimOutbox",
+        "FinishIngest",
+        "FinishMigration",
+        "ProgressMigration",
+        "ReportIngestProgress",
     }
 )
 _READ_ONLY = frozenset(

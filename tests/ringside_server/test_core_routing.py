@@ -286,7 +286,14 @@ def test_which_methods_are_resent_after_a_cut_off() -> None:
         assert safe_to_resend(service + name, None), name
     for name in ("FinishIdempotent", "AbortIdempotent", "StartBatch", "ReportBatchProgress", "FinishBatch"):
         assert safe_to_resend(service + name, None), name  # idempotent by their state
-    for name in ("MarkOutboxRelayed", "ClaimOutbox"):
+    for name in (
+        "MarkOutboxRelayed",
+        "ClaimOutbox",
+        "FinishIngest",
+        "FinishMigration",
+        "ProgressMigration",
+        "ReportIngestProgress",
+    ):
         assert safe_to_resend(service + name, None), name
     never = ("AcquireLease", "CountRequest", "TopUp", "Adjust", "Refund", "CreateCustomer", "BeginIdempotent")
     for name in (*never, "TopUpAccountBalance", "RecordDeliveryAttempt", "CreateObject", "StoreResponse"):
