@@ -97,7 +97,7 @@ def create_app(settings: Settings) -> web.Application:
         connector = aiohttp.TCPConnector(limit=2000, limit_per_host=1000, keepalive_timeout=60)
         session = providers_session(connector)
         leases = None
-        request_log = RequestRecorder(core)
+        request_log = RequestRecorder(core, lambda reason, count: metrics.request_log_dropped.labels(reason).inc(count))
         request_log.start()
         verified_keys = VerifiedKeys()  # renewed by VerifyApiKey, and by the lease reports
         journal = open_journal(settings) if settings.leases else None

@@ -63,10 +63,44 @@ RESEND_STEADY_S = 0.5
 # - AcquireLease: by `lease_id`, when the caller chose one (the edge always does): a resend is
 #   answered with the lease it granted, never a second one;
 # - CountRequest: by `request_id` (the edge's): the core that counted it answers a resend with its
-#   first answer; a taker after its death never saw the count (core/domain/recent_counts.py).
+#   first answer; a taker after its death never saw the count (core/domain/recent_counts.py);
+# - TopUp, Adjust, Refund (a wallet's): by `transaction_id` (`refund_id`), when the caller chose
+#   one (the edge always does): a resend is answered with the movement the first made, nothing
+#   moved twice;
+# - TopUpAccountBalance (the operator's): by `transfer_id`, when the caller chose one (the edge
+#   always does): a resend is answered with the transfer the first made, nothing credited twice;
+# - RecordRequests: by each entry's request id (the request log's primary key: an entry already
+#   recorded is skipped, the rest of the batch recorded — core/services/requests.py).
+# - FinishIdempotent (the first stored response stands), AbortIdempotent (drops a claim): a
+#   FinishIdempotent lost after the request's write left its key unstored, and the client's retry
+#   under that key ran the write again;
+# - StartBatch, ReportBatchProgress, FinishBatch (by the batch's state: started from `validating`
+#   only, counts never lowered, the outcome recorded once), MarkOutboxRelayed (sets `relayed_at`),
+#   ClaimOutbox (reads the unrelayed entries, writes nothing), FinishIngest and FinishMigration
+#   (an outcome recorded once), ProgressMigration (absolute counts), ReportIngestProgress (a mark
+#   in memory): a worker's activity is retried by Temporal anyway; resent, it is not failed for a
+#   hand-back.
 # Never resent: every other write (wallet top-ups and adjustments, object and customer writes, the
 # workers' progress and claims…) — its caller sees the failure as before.
-_IDEMPOTENT = frozenset({"Settle", "ExtendHold", "SettleLeaseCalls"})
+_IDEMPOTENT = frozenset(
+    {
+        "Settle",
+        "ExtendHold",
+        "SettleLeaseCalls",
+        "RecordRequests",
+        "FinishIdempotent",
+        "AbortIdempotent",
+        "StartBatch",
+        "ReportBatchProgress",
+        "FinishBatch",
+        "MarkOutboxRelayed",
+        "ClaimOutbox",
+        "FinishIngest",
+        "FinishMigration",
+        "ProgressMigration",
+        "ReportIngestProgress",
+    }
+)
 _READ_ONLY = frozenset(
     {
         "VerifyApiKey",
@@ -101,6 +135,12 @@ def safe_to_resend(method: str, request: Any) -> bool:
         return bool(getattr(request, "lease_id", ""))
     if name == "CountRequest":
         return bool(getattr(request, "request_id", ""))
+    if name in ("TopUp", "Adjust"):
+        return bool(getattr(request, "transaction_id", ""))
+    if name == "Refund":
+        return bool(getattr(request, "refund_id", ""))
+    if name == "TopUpAccountBalance":
+        return bool(getattr(request, "transfer_id", ""))
     if name in _IDEMPOTENT or name in _READ_ONLY:
         return True
     return name.startswith(("Get", "List")) and name != "GetDeliveryTarget"

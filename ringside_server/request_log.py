@@ -6,7 +6,14 @@ on an edge first sends what that edge has pending, so a call then a read sees th
 The entry of a call admitted under a lease rides that lease's next report (issue 24: at 20 req/s a
 RecordRequests call of its own was ~0.1 gRPC call and commit a request); what no report took within
 HOLD_S goes by RecordRequests, with the other entries, so that no entry waits longer than
-FLUSH_EVERY_S."""
+FLUSH_EVERY_S.
+
+A batch a core did not answer — its call cut off (the core stopped or died under it: CANCELLED,
+UNAVAILABLE), past its deadline, or answered 503 — is kept and sent again after RETRY_PAUSES_S
+(RecordRequests skips an entry already recorded, so one the core did record before its answer was
+lost is not recorded twice): a core's clean stop or a hand-back loses no entry. Bounded: the kept
+entries count in PENDING_MAX, and a batch still unanswered after the last pause is dropped, counted
+(`dropped`, the edge's `ringside_request_log_dropped_total`) and logged."""
 
 from __future__ import annotations
 
@@ -14,6 +21,8 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from ringside.core.v1 import requests_pb2
 from ringside_server.core_client import CoreClient
@@ -27,6 +36,11 @@ FLUSH_EVERY_S = 0.5  # the longest an entry waits to be sent
 HOLD_S = FLUSH_EVERY_S / 2
 BATCH_MAX = 1000
 PENDING_MAX = 50_000  # beyond this (a core away for long) new entries are dropped, and counted
+# The pauses before each resend of a batch no core answered (a cut-off call, a deadline, a 503): a
+# partition's hand-back or a core's restart is over within them (~1 min in all); a batch still
+# unanswered after the last is dropped, and counted.
+RETRY_PAUSES_S = (0.5, 1.0, 2.0, 4.0, 8.0, 15.0, 30.0)
+UNANSWERED = "service_unavailable"  # what a cut-off call, a deadline or a core's 503 becomes (translate)
 # Refusals that are listed (API.md "Usage"): the caller was known and the request valid.
 LISTED_REFUSALS = frozenset(
     {
@@ -43,13 +57,24 @@ LISTED_REFUSALS = frozenset(
 )
 
 
+@dataclass(slots=True)
+class _Kept:
+    """A batch no core answered, to send again at `due` (its `attempts`-th resend)."""
+
+    entries: list[requests_pb2.RequestEntry]
+    attempts: int
+    due: float
+
+
 class RequestRecorder:
-    def __init__(self, core: CoreClient) -> None:
+    def __init__(self, core: CoreClient, on_drop: Callable[[str, int], None] | None = None) -> None:
         self.core = core
+        self._on_drop = on_drop  # (reason, entries): the edge's metric
         self.pending: list[requests_pb2.RequestEntry] = []  # calls not on a lease
         self._pending_since: float | None = None  # when the oldest of them came
         # by lease id: (when it came, the entry) of calls admitted under it, for its next report
         self._leased: dict[str, list[tuple[float, requests_pb2.RequestEntry]]] = {}
+        self._kept: list[_Kept] = []  # batches no core answered, to send again
         self._count = 0
         self.dropped = 0
         self._sending = asyncio.Lock()
@@ -59,7 +84,7 @@ class RequestRecorder:
         """An entry to send: with its lease's next report when `lease_id` (the lease it was
         admitted under) is given and one goes within HOLD_S, else by RecordRequests."""
         if self._count >= PENDING_MAX:
-            self.dropped += 1
+            self._dropped("full", 1)
             return
         self._count += 1
         if lease_id:
@@ -123,32 +148,63 @@ class RequestRecorder:
         self._count -= len(due)
         return due
 
+    def _kept_due(self, everything: bool) -> list[_Kept]:
+        """Take the kept batches whose pause is over (all of them: `everything`)."""
+        now = time.monotonic()
+        due = [kept for kept in self._kept if everything or kept.due <= now]
+        if due:
+            self._kept = [kept for kept in self._kept if not (everything or kept.due <= now)]
+            self._count -= sum(len(kept.entries) for kept in due)
+        return due
+
+    def _keep(self, entries: list[requests_pb2.RequestEntry], attempts: int, pause: bool = True) -> None:
+        """Keep a batch no core answered for its `attempts`-th resend, or drop it past the last."""
+        if not entries:
+            return
+        if attempts > len(RETRY_PAUSES_S):
+            log.warning("%d request log entries dropped: no core answered %d attempts", len(entries), attempts)
+            self._dropped("unanswered", len(entries))
+            return
+        pause_s = RETRY_PAUSES_S[attempts - 1] if pause and attempts else 0.0
+        self._kept.append(_Kept(entries, attempts, time.monotonic() + pause_s))
+        self._count += len(entries)
+
+    def _dropped(self, reason: str, count: int) -> None:
+        self.dropped += count
+        if self._on_drop is not None:
+            self._on_drop(reason, count)
+
     async def flush(self, due_only: bool = False) -> None:
         """Send every pending entry — with `due_only` (the timed loop), those that have waited
-        HOLD_S (see `_due`) — after any send in flight; a failed batch is logged and dropped: the
-        log is for people looking back, never for money."""
+        HOLD_S (see `_due`) and the kept batches whose pause is over — after any send in flight. A
+        batch no core answered is kept for a resend (`_keep`); one a core refused is logged and
+        dropped: the log is for people looking back, never for money."""
         async with self._sending:
             # What is pending now, not what comes in while it is sent: chasing those sent a batch
             # of one or two entries (a gRPC call and a group commit each) after every full one.
             pending = self._due(everything=not due_only)
-            taken = 0
-            try:
-                while taken < len(pending):
-                    batch = pending[taken : taken + BATCH_MAX]
-                    taken += len(batch)
-                    await self._send(batch)
-            finally:
-                self.give_back(pending[taken:])  # cancelled (at shutdown): the rest goes with the last flush
+            work = [(pending[at : at + BATCH_MAX], 0) for at in range(0, len(pending), BATCH_MAX)]
+            work += [(kept.entries, kept.attempts) for kept in self._kept_due(everything=not due_only)]
+            for at, (entries, attempts) in enumerate(work):
+                try:
+                    unanswered = await self._send(entries)
+                except BaseException:  # cancelled (at shutdown): the rest goes with the last flush
+                    self._keep(entries, attempts + 1, pause=False)  # maybe recorded: an attempt
+                    for rest, its_attempts in work[at + 1 :]:
+                        self._keep(rest, its_attempts, pause=False)
+                    raise
+                self._keep(unanswered, attempts + 1)
 
-    async def _send(self, batch: list[requests_pb2.RequestEntry]) -> None:
+    async def _send(self, batch: list[requests_pb2.RequestEntry]) -> list[requests_pb2.RequestEntry]:
         """One call, or with several active cores (the channel has learnt owners) one per caller,
-        each routed to its account's core."""
+        each routed to its account's core. → the entries no core answered (to send again)."""
         method = self.core.requests.RecordRequests
         groups: dict[str, list[requests_pb2.RequestEntry]] = {}
         if self.core.channel.owners:
             for entry in batch:
                 caller = f"Bearer {entry.api_key}" if entry.api_key else f"Client {entry.client_token}"
                 groups.setdefault(caller, []).append(entry)
+        unanswered: list[requests_pb2.RequestEntry] = []
         for caller, entries in groups.items() or [("", batch)]:
             try:
                 request = requests_pb2.RecordRequestsRequest(entries=entries)
@@ -157,7 +213,12 @@ class RequestRecorder:
                 else:
                     await self.core.internal(method, request)
             except RingsideError as error:
-                log.warning("%d request log entries not recorded: %s", len(entries), error.code)
+                if error.code == UNANSWERED:
+                    unanswered.extend(entries)
+                else:
+                    log.warning("%d request log entries not recorded: %s", len(entries), error.code)
+                    self._dropped("refused", len(entries))
+        return unanswered
 
     async def close(self) -> None:
         if self._task is not None:
@@ -166,3 +227,7 @@ class RequestRecorder:
                 await self._task
         with contextlib.suppress(Exception):
             await asyncio.wait_for(self.flush(), 5.0)
+        if self._count:  # the last flush could not send them: nothing sends them after this
+            log.warning("%d request log entries dropped at shutdown: not sent", self._count)
+            self._dropped("shutdown", self._count)
+            self._count = 0

@@ -66,9 +66,9 @@ def movement(hold: Hold, amount: int, now: int, refund: bool = False) -> Transfe
     )
 
 
-def top_up(account_id: str, amount: int, memo: str, now: int, period_start: int) -> Transfer:
+def top_up(account_id: str, amount: int, memo: str, now: int, period_start: int, transfer_id: str = "") -> Transfer:
     return Transfer(
-        id=new_sortable_id("tr"),
+        id=transfer_id or new_sortable_id("tr"),
         account_id=account_id,
         livemode=True,
         debit=ledger.prepaid_funding(account_id),

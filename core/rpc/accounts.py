@@ -12,6 +12,8 @@ from core.services.core import Core
 from core.services.pages import DEFAULT_LIMIT
 from ringside.core.v1 import accounts_pb2, accounts_pb2_grpc, keys_pb2, keys_pb2_grpc
 
+MAX_TRANSFER_ID = 80
+
 
 def _settings(account: Account, livemode: bool, prepaid_balance_nano: int) -> accounts_pb2.AccountSettings:
     return accounts_pb2.AccountSettings(
@@ -65,15 +67,16 @@ class AccountSettingsMixin:
     async def TopUpAccountBalance(
         self, request: accounts_pb2.TopUpAccountBalanceRequest, context: Context
     ) -> accounts_pb2.TopUpAccountBalanceResponse:
-        account, transfer = await accounts.top_up_balance(
+        account, transfer_id = await accounts.top_up_balance(
             self.core,
             self.auth.principal(context),
             request.account_id[:64],
             request.amount_nano_usd,
             request.description,
+            request.transfer_id[:MAX_TRANSFER_ID],
         )
         balance = accounts.prepaid_balance(self.core, account.id)
-        return accounts_pb2.TopUpAccountBalanceResponse(account=account_to(account, balance), transfer_id=transfer.id)
+        return accounts_pb2.TopUpAccountBalanceResponse(account=account_to(account, balance), transfer_id=transfer_id)
 
 
 LIST_ACCOUNTS = "/ringside.core.v1.AccountsService/ListAccounts"

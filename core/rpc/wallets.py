@@ -34,6 +34,7 @@ class WalletsServicer(Base, wallets_pb2_grpc.WalletsServiceServicer):
                 request.customer_id[:MAX_PROTO_STRING],
                 request.amount_nano_usd,
                 request.description[:MAX_PROTO_STRING],
+                request.transaction_id[:MAX_PROTO_STRING],
             )
         )
 
@@ -46,6 +47,7 @@ class WalletsServicer(Base, wallets_pb2_grpc.WalletsServiceServicer):
                 request.customer_id[:MAX_PROTO_STRING],
                 request.amount_nano_usd,
                 request.reason[:MAX_PROTO_STRING],
+                request.transaction_id[:MAX_PROTO_STRING],
             )
         )
 
@@ -58,6 +60,7 @@ class WalletsServicer(Base, wallets_pb2_grpc.WalletsServiceServicer):
                 request.customer_id[:MAX_PROTO_STRING],
                 request.transaction_id[:200],
                 request.amount_nano_usd,
+                request.refund_id[:MAX_PROTO_STRING],
             )
         )
 

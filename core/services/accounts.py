@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
-from core.domain import prepaid
+from core.domain import ledger, prepaid
 from core.domain.entities import (
     SCOPES,
     Account,
     AccountUpdate,
     ApiKey,
     KeyRevocation,
-    Transfer,
     hash_secret,
     mode_name,
     new_secret,
@@ -23,7 +25,7 @@ from core.domain.entities import (
 from core.domain.periods import period_bounds
 from core.services.core import Core, Principal, require_scope
 from core.services.pages import page, page_by_id
-from core.store.tables import ACCOUNTS
+from core.store.tables import ACCOUNTS, TRANSFERS
 from ringside_server.errors import RingsideError
 from ringside_server.ids import new_sortable_id
 
@@ -309,6 +311,7 @@ def _set_mode_settings(
 
 
 MAX_TOP_UP_NANO = 10**15  # 1e6 USD per top-up, as for wallets
+CHOSEN_TRANSFER = re.compile(r"tr_[0-9A-Za-z]{24}")  # a sortable id's form (ringside_server/ids.py)
 MAX_DESCRIPTION = 500
 
 
@@ -318,9 +321,10 @@ def prepaid_balance(core: Core, account_id: str) -> int:
 
 
 async def top_up_balance(
-    core: Core, principal: Principal, account_id: str, amount_nano: int, description: str
-) -> tuple[Account, Transfer]:
-    """The operator funds an account's own prepaid balance (a ledger transfer from its funding)."""
+    core: Core, principal: Principal, account_id: str, amount_nano: int, description: str, chosen_id: str = ""
+) -> tuple[Account, str]:
+    """The operator funds an account's own prepaid balance (a ledger transfer from its funding);
+    under `chosen_id` (the caller's `tr_…`) at most once. → (the account, the transfer's id)."""
     _require_admin(principal)
     account = core.state.accounts.get(account_id)
     if account is None:
@@ -331,11 +335,36 @@ async def top_up_balance(
         raise RingsideError(
             "invalid_request", f"description must be at most {MAX_DESCRIPTION} characters.", "description"
         )
+    if chosen_id and not CHOSEN_TRANSFER.fullmatch(chosen_id):
+        raise RingsideError("invalid_request", "transfer_id must be a tr_ id of 24 characters.", "transfer_id")
+    if chosen_id and await _funded(core, account.id, chosen_id, amount_nano):
+        return account, chosen_id  # a resend after a cut-off: the first top-up, not a second
     now = core.now()
-    transfer = prepaid.top_up(account.id, amount_nano, description, now, period_bounds(now)[0])
+    transfer = prepaid.top_up(account.id, amount_nano, description, now, period_bounds(now)[0], chosen_id)
 
     def credit() -> None:
         core.state.prepaid_of(account.id).balance_nano += amount_nano
 
-    await core.writer.write_then_apply([transfer], credit)
-    return account, transfer
+    try:
+        await core.writer.write_then_apply([transfer], credit)
+    except IntegrityError:
+        if not (chosen_id and await _funded(core, account.id, chosen_id, amount_nano)):
+            raise
+    return account, transfer.id
+
+
+async def _funded(core: Core, account_id: str, transfer_id: str, amount_nano: int) -> bool:
+    """Whether `transfer_id` is this account's prepaid top-up of `amount_nano` (made before); an id
+    naming another transfer is refused."""
+    t = TRANSFERS.c
+
+    def find() -> Any:
+        with core.engine.connect() as connection:
+            return connection.execute(select(t.kind, t.credit, t.amount_nano).where(t.id == transfer_id)).first()
+
+    row = await asyncio.get_running_loop().run_in_executor(None, find)
+    if row is None:
+        return False
+    if (row.kind, row.credit, int(row.amount_nano)) != ("prepaid_topup", ledger.prepaid(account_id), amount_nano):
+        raise RingsideError("invalid_request", "This transfer_id names another transfer.", "transfer_id")
+    return True

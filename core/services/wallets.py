@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import re
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Engine, func, or_, select
+from sqlalchemy.exc import IntegrityError
 
 from core.domain import events, ledger
 from core.domain.entities import Customer, CustomerUpdate, Transfer, TransferKind
@@ -27,6 +30,7 @@ from ringside_server.usd import nano_to_usd
 MIN_NANO = 1
 MAX_NANO = 10**15  # 1e6 USD per operation
 MAX_TEXT = 500
+CHOSEN_ID = re.compile(r"wtx_[0-9A-Za-z]{24}")  # a sortable id's form (ringside_server/ids.py)
 DEBIT_KINDS: tuple[TransferKind, ...] = ("post", "lease_post", "expire")
 TYPES: dict[TransferKind, str] = {
     "topup": "topup",
@@ -66,11 +70,28 @@ def transaction_id(transfer_id: str) -> str:
     return "wtx_" + transfer_id.removeprefix("tr_")
 
 
+def _transfer_id(chosen: str, param: str = "transaction_id") -> str:
+    """The transfer of a movement whose caller chose its `wtx_…` id, or a new one's."""
+    if not chosen:
+        return new_sortable_id("tr")
+    if not CHOSEN_ID.fullmatch(chosen):
+        raise RingsideError("invalid_request", f"{param} must be a wtx_ id of 24 characters.", param)
+    return "tr_" + chosen.removeprefix("wtx_")
+
+
 def _transfer(
-    customer: Customer, debit: str, credit: str, amount: int, kind: TransferKind, request_id: str, memo: str, now: int
+    customer: Customer,
+    debit: str,
+    credit: str,
+    amount: int,
+    kind: TransferKind,
+    request_id: str,
+    memo: str,
+    now: int,
+    transfer_id: str = "",
 ) -> Transfer:
     return Transfer(
-        id=new_sortable_id("tr"),
+        id=transfer_id or new_sortable_id("tr"),
         account_id=customer.account_id,
         livemode=customer.livemode,
         debit=debit,
@@ -118,12 +139,68 @@ async def _move(
     return await core.writer.write_then_apply(records, apply, unreserve)
 
 
-async def top_up(core: Core, principal: Principal, ref: str, amount: int, description: str) -> WalletTransaction:
+async def _made(
+    core: Core,
+    customer: Customer,
+    transfer_id: str,
+    kind: TransferKind,
+    delta: int,
+    of_call: str | None = None,
+    param: str = "transaction_id",
+) -> WalletTransaction | None:
+    """The movement a caller's chosen id already made (a resend after a cut-off call: answered as
+    the first was, nothing moved twice), or None; an id naming another movement (another wallet,
+    kind, amount — `delta` 0: any — or, `of_call`, refunded debit) is refused."""
+    wallet, t = ledger.customer_wallet(customer.id), TRANSFERS.c
+
+    def find() -> tuple[Any, int] | None:
+        with core.engine.connect() as connection:
+            row = connection.execute(
+                select(t.debit, t.credit, t.kind, t.amount_nano, t.request_id, t.memo, t.created).where(
+                    t.id == transfer_id
+                )
+            ).first()
+            return None if row is None else (row, wallet_history.balance_through(connection, wallet, transfer_id))
+
+    found = await asyncio.get_running_loop().run_in_executor(None, find)
+    if found is None:
+        return None
+    row, balance = found
+    signed = int(row.amount_nano) if row.credit == wallet else -int(row.amount_nano)
+    other_call = of_call is not None and row.request_id != of_call
+    if row.kind != kind or wallet not in (row.debit, row.credit) or (delta and signed != delta) or other_call:
+        raise RingsideError("invalid_request", f"This {param} names another movement.", param)
+    return WalletTransaction(
+        transaction_id(transfer_id), TYPES[kind], signed, balance, str(row.request_id), str(row.memo), int(row.created)
+    )
+
+
+async def _move_once(
+    core: Core, customer: Customer, transfer: Transfer, delta: int, chosen: bool, **move: Any
+) -> WalletTransaction:
+    """`_move`, or — under an id the caller chose that a twin wrote meanwhile — the twin's answer."""
+    try:
+        return await _move(core, customer, transfer, delta, **move)
+    except IntegrityError:
+        made = await _made(core, customer, transfer.id, transfer.kind, delta) if chosen else None
+        if made is None:
+            raise
+        return made
+
+
+async def top_up(
+    core: Core, principal: Principal, ref: str, amount: int, description: str, chosen_id: str = ""
+) -> WalletTransaction:
+    """Credit the wallet; under `chosen_id` (the caller's `wtx_…`) at most once."""
     require_scope(principal, "api:write")
     customer = get(core, principal, ref)
     amount = _amount(amount)
     if amount < 0:
         raise RingsideError("invalid_request", "A top-up must be positive; use adjust to take money out.", "amount_usd")
+    transfer_id = _transfer_id(chosen_id)
+    made = await _made(core, customer, transfer_id, "topup", amount) if chosen_id else None
+    if made is not None:
+        return made
     transfer = _transfer(
         customer,
         ledger.wallet_funding(customer.account_id, customer.livemode),
@@ -133,6 +210,7 @@ async def top_up(core: Core, principal: Principal, ref: str, amount: int, descri
         new_id("wop"),
         _text(description, "description"),
         core.now(),
+        transfer_id,
     )
     data = {
         "amount_usd": nano_to_usd(amount),
@@ -140,15 +218,22 @@ async def top_up(core: Core, principal: Principal, ref: str, amount: int, descri
         "transaction_id": transaction_id(transfer.id),
     }
     event = events.customer_event(core.state, customer, "wallet.topup", transfer.created, data)
-    return await _move(core, customer, transfer, amount, enable=True, extra=tuple(event))
+    return await _move_once(core, customer, transfer, amount, bool(chosen_id), enable=True, extra=tuple(event))
 
 
-async def adjust(core: Core, principal: Principal, ref: str, amount: int, reason: str) -> WalletTransaction:
+async def adjust(
+    core: Core, principal: Principal, ref: str, amount: int, reason: str, chosen_id: str = ""
+) -> WalletTransaction:
+    """Credit or debit the wallet by hand; under `chosen_id` (the caller's `wtx_…`) at most once."""
     require_scope(principal, "api:write")
     customer = get(core, principal, ref)
     amount = _amount(amount)
     if not reason.strip():
         raise RingsideError("invalid_request", "An adjustment needs a reason.", "reason")
+    transfer_id = _transfer_id(chosen_id)
+    made = await _made(core, customer, transfer_id, "adjust", amount) if chosen_id else None
+    if made is not None:  # before the balance check: the first may have spent what it checks
+        return made
     if amount < 0 and customer.wallet_balance_nano - customer.held_nano < -amount:
         raise RingsideError(
             "invalid_request",
@@ -158,9 +243,9 @@ async def adjust(core: Core, principal: Principal, ref: str, amount: int, reason
     wallet, funding = ledger.customer_wallet(customer.id), ledger.wallet_funding(customer.account_id, customer.livemode)
     debit, credit = (funding, wallet) if amount > 0 else (wallet, funding)
     transfer = _transfer(
-        customer, debit, credit, abs(amount), "adjust", new_id("wop"), _text(reason, "reason"), core.now()
+        customer, debit, credit, abs(amount), "adjust", new_id("wop"), _text(reason, "reason"), core.now(), transfer_id
     )
-    return await _move(core, customer, transfer, amount)
+    return await _move_once(core, customer, transfer, amount, bool(chosen_id))
 
 
 def given_back_nano(engine: Engine, wallet: str, call_id: str) -> int:
@@ -181,8 +266,11 @@ def given_back_nano(engine: Engine, wallet: str, call_id: str) -> int:
     return int(refunded)
 
 
-async def refund(core: Core, principal: Principal, ref: str, tx_id: str, amount: int) -> WalletTransaction:
-    """Give back (part of) one debit of this wallet; all refunds of a debit stay within it.
+async def refund(
+    core: Core, principal: Principal, ref: str, tx_id: str, amount: int, chosen_id: str = ""
+) -> WalletTransaction:
+    """Give back (part of) one debit of this wallet; all refunds of a debit stay within it; under
+    `chosen_id` (the caller's `wtx_…` for the refund) at most once.
 
     A refund and a late settle of the same call (whose correction is a refund too) exclude each
     other through `core.refunding`, keyed by the call: each reads what was given back, then books."""
@@ -190,6 +278,7 @@ async def refund(core: Core, principal: Principal, ref: str, tx_id: str, amount:
     customer = get(core, principal, ref)
     wallet = ledger.customer_wallet(customer.id)
     transfer_id = "tr_" + tx_id.removeprefix("wtx_")[:80]
+    refund_id = _transfer_id(chosen_id, "refund_id")
     t = TRANSFERS.c
 
     def find_debit() -> tuple[int, str] | None:
@@ -210,6 +299,9 @@ async def refund(core: Core, principal: Principal, ref: str, tx_id: str, amount:
         raise RingsideError("conversation_locked", f"A refund of {tx_id} is in progress; retry.")
     core.refunding.add(call_id)
     try:
+        made = await _made(core, customer, refund_id, "refund", amount, transfer_id, "refund_id") if chosen_id else None
+        if made is not None:  # before what is left: the first may have given it all back
+            return made
         left = debited - await loop.run_in_executor(None, given_back_nano, core.engine, wallet, call_id)
         amount = amount or left
         if not MIN_NANO <= amount <= left:
@@ -225,6 +317,7 @@ async def refund(core: Core, principal: Principal, ref: str, tx_id: str, amount:
             transfer_id,
             "",
             core.now(),
+            refund_id,
         )
         return await _move(core, customer, transfer, amount)
     finally:

@@ -22,6 +22,7 @@ from edge_http.handlers.common import (
 from edge_http.openai.jsonio import dumps, parse_object
 from ringside.core.v1 import accounts_pb2, keys_pb2
 from ringside_server.errors import RingsideError
+from ringside_server.ids import new_sortable_id
 from ringside_server.usd import nano_to_usd
 
 
@@ -78,7 +79,10 @@ async def top_up_balance(request: web.Request) -> web.Response:
     result = await edge.core.as_caller(
         edge.core.accounts.TopUpAccountBalance,
         accounts_pb2.TopUpAccountBalanceRequest(
-            account_id=request.match_info["id"][:200], amount_nano_usd=amount, description=description[:600]
+            account_id=request.match_info["id"][:200],
+            amount_nano_usd=amount,
+            description=description[:600],
+            transfer_id=new_sortable_id("tr"),  # a resend after a cut-off credits nothing twice
         ),
         header,
     )

@@ -11,6 +11,7 @@ from edge_http.handlers.common import amount_usd, authorization, page_request
 from edge_http.openai.jsonio import dumps, parse_object
 from ringside.core.v1 import wallets_pb2
 from ringside_server.errors import RingsideError
+from ringside_server.ids import new_sortable_id
 from ringside_server.usd import nano_to_usd
 
 MAX_ID = 300
@@ -51,6 +52,7 @@ async def top_up(request: web.Request) -> web.Response:
             customer_id=request.match_info["id"][:MAX_ID],
             amount_nano_usd=amount_usd(body),
             description=_text(body, "description"),
+            transaction_id=new_sortable_id("wtx"),  # a resend after a cut-off moves nothing twice
         ),
     )
 
@@ -64,6 +66,7 @@ async def adjust(request: web.Request) -> web.Response:
             customer_id=request.match_info["id"][:MAX_ID],
             amount_nano_usd=amount_usd(body),
             reason=_text(body, "reason"),
+            transaction_id=new_sortable_id("wtx"),  # a resend after a cut-off moves nothing twice
         ),
     )
 
@@ -80,6 +83,7 @@ async def refund(request: web.Request) -> web.Response:
             customer_id=request.match_info["id"][:MAX_ID],
             transaction_id=transaction[:200],
             amount_nano_usd=amount_usd(body, required=False),
+            refund_id=new_sortable_id("wtx"),  # a resend after a cut-off gives nothing back twice
         ),
     )
 

@@ -58,6 +58,7 @@ class EdgeMetrics:
     billable: Counter
     admissions: Counter
     refusals: Counter
+    request_log_dropped: Counter
     # (metric, label values) → its child: `labels()` validates and locks on every call, ~11 per
     # metered request; a child, once made, lives as long as its metric anyway.
     children: dict[tuple[Any, ...], Any] = field(default_factory=dict)
@@ -143,6 +144,13 @@ class EdgeMetrics:
             refusals=Counter(
                 "ringside_refusals",
                 "Calls refused at admission, by reason (the error code: budget, wallet, rate-limit layer, …).",
+                ("reason",),
+                registry=registry,
+            ),
+            request_log_dropped=Counter(
+                "ringside_request_log_dropped",
+                "Request-log entries never recorded, by reason: unanswered (no core answered them through "
+                "every resend), refused (a core refused the batch), full (too many waiting), shutdown.",
                 ("reason",),
                 registry=registry,
             ),

@@ -12,7 +12,7 @@ from typing import Any
 import grpc
 import pytest
 
-from ringside.core.v1 import metering_pb2
+from ringside.core.v1 import accounts_pb2, metering_pb2, requests_pb2, wallets_pb2
 from ringside_server.core_client import translate
 from ringside_server.core_routing import (
     ACCOUNT_KEY,
@@ -82,7 +82,7 @@ async def cores() -> AsyncIterator[Callable[..., Core]]:
         core = Core(f"127.0.0.1:{port}", list(answers))
         server = grpc.aio.server()
         handler = grpc.unary_unary_rpc_method_handler(core.handle)
-        names = ("Call", "Authorize", "AcquireLease", "CountRequest", "Settle")
+        names = ("Call", "Authorize", "AcquireLease", "CountRequest", "Settle", "RecordRequests", "TopUp", "Adjust")
         service = grpc.method_handlers_generic_handler("ringside.test.Routing", dict.fromkeys(names, handler))
         server.add_generic_rpc_handlers((service,))
         server.add_insecure_port(core.address)
@@ -195,6 +195,14 @@ def _request(method: str, chosen_id: str) -> Any:
         return metering_pb2.AcquireLeaseRequest(call=_authorize(""), calls=16, lease_id=chosen_id)
     if method == "CountRequest":
         return metering_pb2.CountRequestRequest(client_ip="203.0.113.9", request_id=chosen_id)
+    if method == "TopUp":
+        return wallets_pb2.TopUpRequest(customer_id="cus_1", amount_nano_usd=5, transaction_id=chosen_id)
+    if method == "Adjust":
+        return wallets_pb2.AdjustRequest(customer_id="cus_1", amount_nano_usd=-5, reason="r", transaction_id=chosen_id)
+    if method == "RecordRequests":
+        return requests_pb2.RecordRequestsRequest(
+            entries=[requests_pb2.RequestEntry(request_id="req_loggedbytheedge1")]
+        )
     return _authorize(chosen_id)
 
 
@@ -209,6 +217,11 @@ def _request(method: str, chosen_id: str) -> Any:
         ("AcquireLease", "", False),  # the lease's id would be the core's: a second lease
         ("CountRequest", "req_chosenbytheedge02", True),  # counted once under the edge's request id
         ("CountRequest", "", False),  # a second count
+        ("RecordRequests", "", True),  # an entry already recorded is skipped (its request id is the key)
+        ("TopUp", "wtx_0VcrH5t0V6db1IRSKQf7Dn1b", True),  # by the movement id its caller chose
+        ("TopUp", "", False),  # the core would choose: a second top-up
+        ("Adjust", "wtx_0VcrH5t0V6db1IRSKQf7Dn1c", True),
+        ("Adjust", "", False),
     ],
 )
 async def test_a_call_cut_off_in_flight_is_resent_only_when_safe(
@@ -250,7 +263,38 @@ def test_which_methods_are_resent_after_a_cut_off() -> None:
     assert not safe_to_resend(service + "AcquireLease", _request("AcquireLease", ""))
     assert safe_to_resend(service + "CountRequest", _request("CountRequest", "req_chosenbytheedge02"))
     assert not safe_to_resend(service + "CountRequest", _request("CountRequest", ""))
-    for name in ("Settle", "ExtendHold", "SettleLeaseCalls", "ModelPolicy", "VerifyApiKey", "GetUsage"):
+    wallets = "/ringside.core.v1.WalletsService/"
+    for name in ("TopUp", "Adjust"):
+        assert safe_to_resend(wallets + name, _request(name, "wtx_0VcrH5t0V6db1IRSKQf7Dn1b")), name
+        assert not safe_to_resend(wallets + name, _request(name, "")), name
+    debit = "wtx_0VcrH5t0V6db1IRSKQf7Dn1a"  # the debit refunded: not the refund's own id
+    assert not safe_to_resend(wallets + "Refund", wallets_pb2.RefundRequest(transaction_id=debit))
+    chosen = wallets_pb2.RefundRequest(transaction_id=debit, refund_id="wtx_0VcrH5t0V6db1IRSKQf7Dn1b")
+    assert safe_to_resend(wallets + "Refund", chosen)
+    top_up = "/ringside.core.v1.AccountsService/TopUpAccountBalance"
+    assert safe_to_resend(top_up, accounts_pb2.TopUpAccountBalanceRequest(transfer_id="tr_0VcrH5t0V6db1IRSKQf7Dn1b"))
+    assert not safe_to_resend(top_up, accounts_pb2.TopUpAccountBalanceRequest(account_id="acct_1"))
+    for name in (
+        "Settle",
+        "ExtendHold",
+        "SettleLeaseCalls",
+        "RecordRequests",
+        "ModelPolicy",
+        "VerifyApiKey",
+        "GetUsage",
+    ):
         assert safe_to_resend(service + name, None), name
-    for name in ("AcquireLease", "CountRequest", "TopUp", "Adjust", "Refund", "CreateCustomer", "ClaimOutbox"):
+    for name in ("FinishIdempotent", "AbortIdempotent", "StartBatch", "ReportBatchProgress", "FinishBatch"):
+        assert safe_to_resend(service + name, None), name  # idempotent by their state
+    for name in (
+        "MarkOutboxRelayed",
+        "ClaimOutbox",
+        "FinishIngest",
+        "FinishMigration",
+        "ProgressMigration",
+        "ReportIngestProgress",
+    ):
+        assert safe_to_resend(service + name, None), name
+    never = ("AcquireLease", "CountRequest", "TopUp", "Adjust", "Refund", "CreateCustomer", "BeginIdempotent")
+    for name in (*never, "TopUpAccountBalance", "RecordDeliveryAttempt", "CreateObject", "StoreResponse"):
         assert not safe_to_resend(service + name, None), name

@@ -12,6 +12,7 @@ from collections import Counter
 from collections.abc import AsyncIterator
 from typing import Any
 
+import grpc
 import pytest
 from sqlalchemy import text
 
@@ -182,3 +183,76 @@ class FakeClock:
 
     def time(self) -> float:
         return time.time()
+
+
+class CutOff:
+    """RecordRequests as a stopping core answers it: each of `plan` in turn — "away" (CANCELLED
+    before the core received it), "lost" (recorded, then the answer lost: CANCELLED), "ok" (the
+    real answer) — then "ok"."""
+
+    def __init__(self, method: Any, plan: list[str]) -> None:
+        self.method, self.plan, self.seen = method, plan, 0
+
+    async def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        step = self.plan[self.seen] if self.seen < len(self.plan) else "ok"
+        self.seen += 1
+        if step in ("lost", "ok"):
+            answer = await self.method(*args, **kwargs)
+            if step == "ok":
+                return answer
+        metadata = grpc.aio.Metadata()
+        raise grpc.aio.AioRpcError(grpc.StatusCode.CANCELLED, metadata, metadata, "CANCELLED")
+
+
+async def test_a_batch_cut_off_by_a_stopping_core_is_sent_again(
+    core: InProcessCore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The core stops under RecordRequests (a hand-back, a clean stop: grpc answers CANCELLED, as
+    the routing passes it on once it may not or can no longer resend it): the batch is kept and
+    sent after a pause — once more after a resend whose answer was lost — and every entry is
+    recorded once, none dropped (before: the batch was logged and dropped)."""
+    clock = FakeClock()
+    monkeypatch.setattr(request_log, "time", clock)
+    cut = CutOff(core.client.requests.RecordRequests, ["away", "lost"])
+    core.client.requests.RecordRequests = cut
+    recorder = RequestRecorder(core.client)
+    ids = [f"req_cutOffByAStop{n:06d}" for n in range(3)]
+    for request_id in ids:
+        recorder.add(_entry(request_id, core.live_key))
+    clock.now = 100.0
+    await recorder.flush(due_only=True)  # away: kept
+    assert (cut.seen, _logged(core)) == (1, {})
+    await recorder.flush(due_only=True)  # its pause not over: not sent
+    assert cut.seen == 1
+    for _ in range(2):
+        clock.now += 30.0  # the longest pause
+        await recorder.flush(due_only=True)  # lost (recorded, kept), then answered: skipped
+    assert (cut.seen, set(_logged(core))) == (3, set(ids))
+    assert recorder.dropped == 0
+    clock.now += 30.0
+    await recorder.flush()  # nothing is left to send
+    assert cut.seen == 3
+
+
+async def test_a_batch_no_core_answers_is_dropped_after_the_last_pause(
+    core: InProcessCore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Bounded: a core away for longer than the pauses add up to — its batch is dropped and
+    counted, and the recorder holds nothing more."""
+    clock = FakeClock()
+    monkeypatch.setattr(request_log, "time", clock)
+    drops: list[tuple[str, int]] = []
+    cut = CutOff(core.client.requests.RecordRequests, ["away"] * 100)
+    core.client.requests.RecordRequests = cut
+    recorder = RequestRecorder(core.client, on_drop=lambda reason, count: drops.append((reason, count)))
+    recorder.add(_entry("req_neverAnswered00001", core.live_key))
+    recorder.add(_entry("req_neverAnswered00002", core.live_key))
+    clock.now = 100.0
+    await recorder.flush(due_only=True)
+    for pause_s in request_log.RETRY_PAUSES_S:
+        clock.now += pause_s
+        await recorder.flush(due_only=True)
+    assert cut.seen == 1 + len(request_log.RETRY_PAUSES_S)
+    assert (recorder.dropped, drops) == (2, [("unanswered", 2)])
+    await recorder.flush()
+    assert cut.seen == 1 + len(request_log.RETRY_PAUSES_S)  # nothing kept

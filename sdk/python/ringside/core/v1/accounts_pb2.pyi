@@ -83,14 +83,16 @@ class Account(_message.Message):
     def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., created: _Optional[int] = ..., prepaid_balance_enabled: _Optional[bool] = ..., prepaid_balance_nano_usd: _Optional[int] = ...) -> None: ...
 
 class TopUpAccountBalanceRequest(_message.Message):
-    __slots__ = ("account_id", "amount_nano_usd", "description")
+    __slots__ = ("account_id", "amount_nano_usd", "description", "transfer_id")
     ACCOUNT_ID_FIELD_NUMBER: _ClassVar[int]
     AMOUNT_NANO_USD_FIELD_NUMBER: _ClassVar[int]
     DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    TRANSFER_ID_FIELD_NUMBER: _ClassVar[int]
     account_id: str
     amount_nano_usd: int
     description: str
-    def __init__(self, account_id: _Optional[str] = ..., amount_nano_usd: _Optional[int] = ..., description: _Optional[str] = ...) -> None: ...
+    transfer_id: str
+    def __init__(self, account_id: _Optional[str] = ..., amount_nano_usd: _Optional[int] = ..., description: _Optional[str] = ..., transfer_id: _Optional[str] = ...) -> None: ...
 
 class TopUpAccountBalanceResponse(_message.Message):
     __slots__ = ("account", "transfer_id")

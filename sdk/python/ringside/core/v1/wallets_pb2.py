@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from ringside.core.v1 import common_pb2 as ringside_dot_core_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1eringside/core/v1/wallets.proto\x12\x10ringside.core.v1\x1a\x1dringside/core/v1/common.proto\"\xa0\x01\n\x11WalletTransaction\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04type\x18\x02 \x01(\t\x12\x17\n\x0f\x61mount_nano_usd\x18\x03 \x01(\x03\x12\x1e\n\x16\x62\x61lance_after_nano_usd\x18\x04 \x01(\x03\x12\x12\n\nrequest_id\x18\x05 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x06 \x01(\t\x12\x0f\n\x07\x63reated\x18\x07 \x01(\x03\"Q\n\x0cTopUpRequest\x12\x13\n\x0b\x63ustomer_id\x18\x01 \x01(\t\x12\x17\n\x0f\x61mount_nano_usd\x18\x02 \x01(\x03\x12\x13\n\x0b\x64\x65scription\x18\x03 \x01(\t\"M\n\rAdjustRequest\x12\x13\n\x0b\x63ustomer_id\x18\x01 \x01(\t\x12\x17\n\x0f\x61mount_nano_usd\x18\x02 \x01(\x03\x12\x0e\n\x06reason\x18\x03 \x01(\t\"U\n\rRefundRequest\x12\x13\n\x0b\x63ustomer_id\x18\x01 \x01(\t\x12\x16\n\x0etransaction_id\x18\x02 \x01(\t\x12\x17\n\x0f\x61mount_nano_usd\x18\x03 \x01(\x03\"l\n\x16WalletMovementResponse\x12\x38\n\x0btransaction\x18\x01 \x01(\x0b\x32#.ringside.core.v1.WalletTransaction\x12\x18\n\x10\x62\x61lance_nano_usd\x18\x02 \x01(\x03\"T\n\x10GetWalletRequest\x12\x13\n\x0b\x63ustomer_id\x18\x01 \x01(\t\x12+\n\x04page\x18\x02 \x01(\x0b\x32\x1d.ringside.core.v1.PageRequest\"\xc2\x01\n\x11GetWalletResponse\x12\x0f\n\x07\x65nabled\x18\x01 \x01(\x08\x12\x18\n\x10\x62\x61lance_nano_usd\x18\x02 \x01(\x03\x12\x15\n\rheld_nano_usd\x18\x03 \x01(\x03\x12\x1e\n\x16low_threshold_nano_usd\x18\x04 \x01(\x03\x12\x39\n\x0ctransactions\x18\x05 \x03(\x0b\x32#.ringside.core.v1.WalletTransaction\x12\x10\n\x08has_more\x18\x06 \x01(\x08\x32\xe3\x02\n\x0eWalletsService\x12Q\n\x05TopUp\x12\x1e.ringside.core.v1.TopUpRequest\x1a(.ringside.core.v1.WalletMovementResponse\x12S\n\x06\x41\x64just\x12\x1f.ringside.core.v1.AdjustRequest\x1a(.ringside.core.v1.WalletMovementResponse\x12S\n\x06Refund\x12\x1f.ringside.core.v1.RefundRequest\x1a(.ringside.core.v1.WalletMovementResponse\x12T\n\tGetWallet\x12\".ringside.core.v1.GetWalletRequest\x1a#.ringside.core.v1.GetWalletResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1eringside/core/v1/wallets.proto\x12\x10ringside.core.v1\x1a\x1dringside/core/v1/common.proto\"\xa0\x01\n\x11WalletTransaction\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04type\x18\x02 \x01(\t\x12\x17\n\x0f\x61mount_nano_usd\x18\x03 \x01(\x03\x12\x1e\n\x16\x62\x61lance_after_nano_usd\x18\x04 \x01(\x03\x12\x12\n\nrequest_id\x18\x05 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x06 \x01(\t\x12\x0f\n\x07\x63reated\x18\x07 \x01(\x03\"j\n\x0cTopUpRequest\x12\x13\n\x0b\x63ustomer_id\x18\x01 \x01(\t\x12\x17\n\x0f\x61mount_nano_usd\x18\x02 \x01(\x03\x12\x13\n\x0b\x64\x65scription\x18\x03 \x01(\t\x12\x17\n\x0etransaction_id\x18\xd9\x02 \x01(\t\"f\n\rAdjustRequest\x12\x13\n\x0b\x63ustomer_id\x18\x01 \x01(\t\x12\x17\n\x0f\x61mount_nano_usd\x18\x02 \x01(\x03\x12\x0e\n\x06reason\x18\x03 \x01(\t\x12\x17\n\x0etransaction_id\x18\xd9\x02 \x01(\t\"i\n\rRefundRequest\x12\x13\n\x0b\x63ustomer_id\x18\x01 \x01(\t\x12\x16\n\x0etransaction_id\x18\x02 \x01(\t\x12\x17\n\x0f\x61mount_nano_usd\x18\x03 \x01(\x03\x12\x12\n\trefund_id\x18\xd9\x02 \x01(\t\"l\n\x16WalletMovementResponse\x12\x38\n\x0btransaction\x18\x01 \x01(\x0b\x32#.ringside.core.v1.WalletTransaction\x12\x18\n\x10\x62\x61lance_nano_usd\x18\x02 \x01(\x03\"T\n\x10GetWalletRequest\x12\x13\n\x0b\x63ustomer_id\x18\x01 \x01(\t\x12+\n\x04page\x18\x02 \x01(\x0b\x32\x1d.ringside.core.v1.PageRequest\"\xc2\x01\n\x11GetWalletResponse\x12\x0f\n\x07\x65nabled\x18\x01 \x01(\x08\x12\x18\n\x10\x62\x61lance_nano_usd\x18\x02 \x01(\x03\x12\x15\n\rheld_nano_usd\x18\x03 \x01(\x03\x12\x1e\n\x16low_threshold_nano_usd\x18\x04 \x01(\x03\x12\x39\n\x0ctransactions\x18\x05 \x03(\x0b\x32#.ringside.core.v1.WalletTransaction\x12\x10\n\x08has_more\x18\x06 \x01(\x08\x32\xe3\x02\n\x0eWalletsService\x12Q\n\x05TopUp\x12\x1e.ringside.core.v1.TopUpRequest\x1a(.ringside.core.v1.WalletMovementResponse\x12S\n\x06\x41\x64just\x12\x1f.ringside.core.v1.AdjustRequest\x1a(.ringside.core.v1.WalletMovementResponse\x12S\n\x06Refund\x12\x1f.ringside.core.v1.RefundRequest\x1a(.ringside.core.v1.WalletMovementResponse\x12T\n\tGetWallet\x12\".ringside.core.v1.GetWalletRequest\x1a#.ringside.core.v1.GetWalletResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -35,17 +35,17 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_WALLETTRANSACTION']._serialized_start=84
   _globals['_WALLETTRANSACTION']._serialized_end=244
   _globals['_TOPUPREQUEST']._serialized_start=246
-  _globals['_TOPUPREQUEST']._serialized_end=327
-  _globals['_ADJUSTREQUEST']._serialized_start=329
-  _globals['_ADJUSTREQUEST']._serialized_end=406
-  _globals['_REFUNDREQUEST']._serialized_start=408
-  _globals['_REFUNDREQUEST']._serialized_end=493
-  _globals['_WALLETMOVEMENTRESPONSE']._serialized_start=495
-  _globals['_WALLETMOVEMENTRESPONSE']._serialized_end=603
-  _globals['_GETWALLETREQUEST']._serialized_start=605
-  _globals['_GETWALLETREQUEST']._serialized_end=689
-  _globals['_GETWALLETRESPONSE']._serialized_start=692
-  _globals['_GETWALLETRESPONSE']._serialized_end=886
-  _globals['_WALLETSSERVICE']._serialized_start=889
-  _globals['_WALLETSSERVICE']._serialized_end=1244
+  _globals['_TOPUPREQUEST']._serialized_end=352
+  _globals['_ADJUSTREQUEST']._serialized_start=354
+  _globals['_ADJUSTREQUEST']._serialized_end=456
+  _globals['_REFUNDREQUEST']._serialized_start=458
+  _globals['_REFUNDREQUEST']._serialized_end=563
+  _globals['_WALLETMOVEMENTRESPONSE']._serialized_start=565
+  _globals['_WALLETMOVEMENTRESPONSE']._serialized_end=673
+  _globals['_GETWALLETREQUEST']._serialized_start=675
+  _globals['_GETWALLETREQUEST']._serialized_end=759
+  _globals['_GETWALLETRESPONSE']._serialized_start=762
+  _globals['_GETWALLETRESPONSE']._serialized_end=956
+  _globals['_WALLETSSERVICE']._serialized_start=959
+  _globals['_WALLETSSERVICE']._serialized_end=1314
 # @@protoc_insertion_point(module_scope)

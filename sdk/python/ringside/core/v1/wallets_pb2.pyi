@@ -26,34 +26,40 @@ class WalletTransaction(_message.Message):
     def __init__(self, id: _Optional[str] = ..., type: _Optional[str] = ..., amount_nano_usd: _Optional[int] = ..., balance_after_nano_usd: _Optional[int] = ..., request_id: _Optional[str] = ..., description: _Optional[str] = ..., created: _Optional[int] = ...) -> None: ...
 
 class TopUpRequest(_message.Message):
-    __slots__ = ("customer_id", "amount_nano_usd", "description")
+    __slots__ = ("customer_id", "amount_nano_usd", "description", "transaction_id")
     CUSTOMER_ID_FIELD_NUMBER: _ClassVar[int]
     AMOUNT_NANO_USD_FIELD_NUMBER: _ClassVar[int]
     DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    TRANSACTION_ID_FIELD_NUMBER: _ClassVar[int]
     customer_id: str
     amount_nano_usd: int
     description: str
-    def __init__(self, customer_id: _Optional[str] = ..., amount_nano_usd: _Optional[int] = ..., description: _Optional[str] = ...) -> None: ...
+    transaction_id: str
+    def __init__(self, customer_id: _Optional[str] = ..., amount_nano_usd: _Optional[int] = ..., description: _Optional[str] = ..., transaction_id: _Optional[str] = ...) -> None: ...
 
 class AdjustRequest(_message.Message):
-    __slots__ = ("customer_id", "amount_nano_usd", "reason")
+    __slots__ = ("customer_id", "amount_nano_usd", "reason", "transaction_id")
     CUSTOMER_ID_FIELD_NUMBER: _ClassVar[int]
     AMOUNT_NANO_USD_FIELD_NUMBER: _ClassVar[int]
     REASON_FIELD_NUMBER: _ClassVar[int]
+    TRANSACTION_ID_FIELD_NUMBER: _ClassVar[int]
     customer_id: str
     amount_nano_usd: int
     reason: str
-    def __init__(self, customer_id: _Optional[str] = ..., amount_nano_usd: _Optional[int] = ..., reason: _Optional[str] = ...) -> None: ...
+    transaction_id: str
+    def __init__(self, customer_id: _Optional[str] = ..., amount_nano_usd: _Optional[int] = ..., reason: _Optional[str] = ..., transaction_id: _Optional[str] = ...) -> None: ...
 
 class RefundRequest(_message.Message):
-    __slots__ = ("customer_id", "transaction_id", "amount_nano_usd")
+    __slots__ = ("customer_id", "transaction_id", "amount_nano_usd", "refund_id")
     CUSTOMER_ID_FIELD_NUMBER: _ClassVar[int]
     TRANSACTION_ID_FIELD_NUMBER: _ClassVar[int]
     AMOUNT_NANO_USD_FIELD_NUMBER: _ClassVar[int]
+    REFUND_ID_FIELD_NUMBER: _ClassVar[int]
     customer_id: str
     transaction_id: str
     amount_nano_usd: int
-    def __init__(self, customer_id: _Optional[str] = ..., transaction_id: _Optional[str] = ..., amount_nano_usd: _Optional[int] = ...) -> None: ...
+    refund_id: str
+    def __init__(self, customer_id: _Optional[str] = ..., transaction_id: _Optional[str] = ..., amount_nano_usd: _Optional[int] = ..., refund_id: _Optional[str] = ...) -> None: ...
 
 class WalletMovementResponse(_message.Message):
     __slots__ = ("transaction", "balance_nano_usd")
