@@ -233,8 +233,6 @@ def _due(lease: Lease, now: float, coalesce: bool) -> bool:
     """Whether `lease` has a report to send this round."""
     if lease.retired and (lease.in_flight == 0 or not lease.retire_told):
         return True  # to close it, or give its untaken slots back: another edge may be waiting on them
-    if lease.successor is not None:
-        return True  # its successor rides this report: a steady caller's call never waits for a grant
     waiting = len(lease.reports) + len(lease.admissions)
     if not waiting:
         return False
