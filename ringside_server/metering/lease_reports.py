@@ -8,7 +8,9 @@ retires: its unused slots are given back at once, and it is closed (its unused r
 its last call is reported. Each admission and finished call is also in this process's journal
 (journal.py) until the core has acknowledged it, so that no answer waits for a report. A report
 carries the request-log entries of its lease's calls that the request log holds (request_log.py),
-recorded in the report's commit: no RecordRequests call of their own.
+recorded in the report's commit: no RecordRequests call of their own. It also carries, when due, the
+lease's successor (granted after the report is recorded: no AcquireLease) and its caller's
+allowed_models question (the answer cached by the gateway: no ModelPolicy).
 """
 
 from __future__ import annotations
