@@ -90,6 +90,7 @@ class LeaseReports:
         self.key_confirmed = key_confirmed  # a report confirms its lease's API key (no VerifyApiKey)
         self._retire = retire  # admit no more under a lease (the manager's bookkeeping)
         self.open: set[Lease] = set()
+        self._soon: set[asyncio.Task[None]] = set()  # reports sent ahead of their round (referenced until done)
 
     def finish(self, ticket: Ticket, call: metering_pb2.LeaseCall) -> int:
         """Record a finished call for the next report; returns what it will post (nano-USD)."""
@@ -139,10 +140,16 @@ class LeaseReports:
             self.journal.tidy()
 
     async def report(self, lease: Lease) -> None:
-        if lease.reporting.locked():
+        if lease.reporting.locked() or lease not in self.open:
             return  # one report per lease at a time: two would send (and then drop) the same batch
         async with lease.reporting:
             await self._send(lease)
+
+    def report_soon(self, lease: Lease) -> None:
+        """Send `lease`'s report now, not at its round (a successor that would come too late then)."""
+        task = asyncio.get_running_loop().create_task(self.report(lease), name="lease-report-soon")
+        self._soon.add(task)
+        task.add_done_callback(self._soon.discard)
 
     async def sync(self) -> None:
         """Read-your-writes (DECISIONS.md 14): every call this process has answered is recorded by

@@ -37,7 +37,12 @@ def _counting(core: InProcessCore) -> Counter[str]:
     return calls
 
 
-async def test_a_steady_callers_successor_rides_its_report(core: InProcessCore) -> None:
+async def test_a_steady_callers_successor_rides_its_report(
+    core: InProcessCore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # This loop's pace is a burst's (no upstream): as a steady caller's lease, its report is not
+    # sent ahead of the rounds (a busy lease's is: tests/ringside_server/metering/test_leases.py).
+    monkeypatch.setattr(leases, "REPORT_AFTER_S", -leases.FLUSH_EVERY_S)
     calls = _counting(core)
     manager = LeaseManager(core.client, "edge-test", WINDOW_S)
     tickets: list[Ticket] = []
