@@ -57,7 +57,8 @@ RESEND_STEADY_S = 0.5
 # - Settle: by the hold's request id (a second one is answered `replayed`, posts nothing);
 # - ExtendHold: sets the hold's expiry to now + TTL (twice is once);
 # - SettleLeaseCalls: by each call's request id (a reported call is not recorded again; the edge's
-#   lease journal resends its reports anyway);
+#   lease journal resends its reports anyway), and the successor lease a report asks for by its
+#   `lease_id` (the core grants none without one);
 # - Authorize: by `request_id`, when the caller chose one (the edge always does): a resend is
 #   answered with the hold it made, never a second reserve (`safe_to_resend`);
 # - AcquireLease: by `lease_id`, when the caller chose one (the edge always does): a resend is

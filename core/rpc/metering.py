@@ -92,6 +92,45 @@ def _finished_call(call: metering_pb2.LeaseCall) -> FinishedCall:
     )
 
 
+def _model_policy(core: Core, request: metering_pb2.ModelPolicyRequest) -> metering_pb2.ModelPolicyResponse:
+    if core.ownership.serving is not None:  # another core's key: "not owner", never "every model"
+        if request.key_id:
+            core.meter.key_by_id(request.key_id[:64])
+        elif request.api_key:
+            core.meter.authenticate(request.api_key)
+    lists = governance.caller_lists(
+        core.state,
+        request.api_key,
+        request.client_token[:10_000],
+        request.customer_ref[:MAX_PROTO_STRING],
+        request.user[:MAX_PROTO_STRING],
+        core.clock(),
+        request.key_only,
+        request.key_id[:64],
+    )
+    return metering_pb2.ModelPolicyResponse(lists=[common_pb2.ModelList(entries=entries) for entries in lists])
+
+
+def _policy_or_none(core: Core, request: metering_pb2.ModelPolicyRequest) -> metering_pb2.ModelPolicyResponse | None:
+    """ModelPolicy's answer for a grant or a report to carry (the edge then asks no ModelPolicy of
+    its own); None when it cannot be read here: the edge asks ModelPolicy, which says why."""
+    try:
+        return _model_policy(core, request)
+    except RingsideError:
+        return None
+
+
+def _policy_request(call: metering_pb2.AuthorizeRequest) -> metering_pb2.ModelPolicyRequest:
+    """The ModelPolicy question of the caller of `call` (as the edge asks it before admitting one)."""
+    return metering_pb2.ModelPolicyRequest(
+        api_key=call.api_key,
+        client_token=call.client_token,
+        customer_ref=call.customer_ref,
+        user=call.user,
+        key_id=call.key_id,
+    )
+
+
 class LeasesServicerMixin:
     core: Core
     auth: Authenticator
@@ -101,6 +140,9 @@ class LeasesServicerMixin:
         self, request: metering_pb2.AcquireLeaseRequest, context: Context
     ) -> metering_pb2.AcquireLeaseResponse:
         self.auth.internal(context)
+        return await self._grant(request)
+
+    async def _grant(self, request: metering_pb2.AcquireLeaseRequest) -> metering_pb2.AcquireLeaseResponse:
         if request.lease_id and not LEASE_ID.match(request.lease_id):
             raise RingsideError("invalid_request", "lease_id must be lse_ and 8 to 60 letters or digits.", "lease_id")
         decision = await metering.acquire_lease(self.core, _call_request(request.call), request.calls, request.lease_id)
@@ -110,6 +152,7 @@ class LeasesServicerMixin:
             return metering_pb2.AcquireLeaseResponse(granted=False, denial=_denial(decision))
         lease = decision.hold
         account = self.core.state.accounts[lease.account_id]
+        policy = _policy_or_none(self.core, _policy_request(request.call))
         return metering_pb2.AcquireLeaseResponse(
             granted=True,
             lease_id=lease.id,
@@ -124,6 +167,7 @@ class LeasesServicerMixin:
             calls=decision.lease_calls,
             tokens=decision.lease_tokens,
             admit_for_ms=math.floor(self.core.meter.lease_window_s * 1000),
+            policy=policy,
         )
 
     @rpc
@@ -153,9 +197,22 @@ class LeasesServicerMixin:
         recorded, closed, entries_recorded = await metering.settle_lease_calls(
             self.core, lease_id, calls, request.close, admitted, request.retired, entries
         )
-        return metering_pb2.SettleLeaseCallsResponse(
+        response = metering_pb2.SettleLeaseCallsResponse(
             recorded=recorded, closed=closed, entries_recorded=entries_recorded, api_key_valid=api_key_valid
         )
+        if request.HasField("successor"):
+            # after the report is recorded: the successor is decided on the room the report left
+            try:
+                if not request.successor.lease_id:  # a report may be sent twice: only an id makes that safe
+                    raise RingsideError("invalid_request", "A successor needs its lease_id.", "successor.lease_id")
+                response.successor.CopyFrom(await self._grant(request.successor))
+            except RingsideError:
+                response.successor.granted = False  # the report stands; the edge asks AcquireLease
+        if request.HasField("policy"):
+            policy = _policy_or_none(self.core, request.policy)
+            if policy is not None:
+                response.policy.CopyFrom(policy)
+        return response
 
 
 class MeteringServicer(LeasesServicerMixin, Base, metering_pb2_grpc.MeteringServiceServicer):
@@ -247,22 +304,7 @@ class MeteringServicer(LeasesServicerMixin, Base, metering_pb2_grpc.MeteringServ
         self, request: metering_pb2.ModelPolicyRequest, context: Context
     ) -> metering_pb2.ModelPolicyResponse:
         self.auth.internal(context)
-        if self.core.ownership.serving is not None:  # another core's key: "not owner", never "every model"
-            if request.key_id:
-                self.core.meter.key_by_id(request.key_id[:64])
-            elif request.api_key:
-                self.core.meter.authenticate(request.api_key)
-        lists = governance.caller_lists(
-            self.core.state,
-            request.api_key,
-            request.client_token[:10_000],
-            request.customer_ref[:MAX_PROTO_STRING],
-            request.user[:MAX_PROTO_STRING],
-            self.core.clock(),
-            request.key_only,
-            request.key_id[:64],
-        )
-        return metering_pb2.ModelPolicyResponse(lists=[common_pb2.ModelList(entries=entries) for entries in lists])
+        return _model_policy(self.core, request)
 
     @rpc
     async def ExtendHold(

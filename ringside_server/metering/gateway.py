@@ -31,6 +31,9 @@ SLOT_CACHE_S = 1.0
 SLOT_CACHE_MAX = 10_000
 # (api key, client token, FC-Customer, user, key only, key id) → the caller's allowed_models lists
 PolicyKey = tuple[str, str, str, str, bool, str]
+# A leased caller's lists are asked for with its lease's report once this old (issue 24): before a
+# call would refresh them ahead (refresh_due: the last third of SLOT_CACHE_S).
+POLICY_BY_REPORT_AFTER_S = 0.4
 MAX_BARE_NAME = 200
 DEFAULT_HOLD_TTL_S = 900
 
@@ -56,6 +59,7 @@ class Gateway:
     policy_cache: dict[PolicyKey, tuple[Policy, float]] = field(default_factory=dict)
     policy_flights: SingleFlight[PolicyKey, Policy] = field(default_factory=SingleFlight)  # ModelPolicy in flight
     policy_generation: int = 0  # +1 at every forget_policies: an answer asked before it is not cached
+    policy_forgotten_at: float = 0.0  # monotonic, the last forget_policies: a grant asked before it is not cached
     metrics: EdgeMetrics | None = None  # None: this role exposes no call metrics
     # The rag role's client (vector indexes, the local models); None only in tests of other parts.
     rag: RagClient | None = None
@@ -66,6 +70,31 @@ class Gateway:
     def __post_init__(self) -> None:
         hold_ttl_s = self.settings.hold_ttl_s if self.settings is not None else DEFAULT_HOLD_TTL_S
         self.keepalive = KeepAlive(self.core, hold_ttl_s)
+        if self.leases is not None:
+            self.leases.use_policies(self)
+
+    def policy_wanted(self, question: metering_pb2.ModelPolicyRequest, now: float) -> bool:
+        """A lease's report asks for its caller's lists once they were read POLICY_BY_REPORT_AFTER_S
+        ago: its reports (every ~0.1-0.15 s) renew them before a call would refresh them ahead."""
+        cached = self.policy_cache.get(_policy_key(question))
+        return cached is None or cached[1] - now < SLOT_CACHE_S - POLICY_BY_REPORT_AFTER_S
+
+    def policy_learned(
+        self, question: metering_pb2.ModelPolicyRequest, answer: metering_pb2.ModelPolicyResponse, asked_at: float
+    ) -> None:
+        """A lease's grant or report read its caller's lists (as ModelPolicy answers them) after
+        `asked_at`: cached as a ModelPolicy asked then would be, good for SLOT_CACHE_S from then — the
+        same bound for a change made through another edge — so a leased caller asks no ModelPolicy."""
+        if asked_at < self.policy_forgotten_at:
+            return  # the lists changed through this edge meanwhile: the next call asks
+        cache_key = _policy_key(question)
+        expires_at = asked_at + SLOT_CACHE_S
+        cached = self.policy_cache.get(cache_key)
+        if cached is not None and cached[1] >= expires_at:
+            return  # a fresher answer is cached already
+        if len(self.policy_cache) > SLOT_CACHE_MAX:
+            self.policy_cache.clear()  # bound: it is only a cache
+        self.policy_cache[cache_key] = (_policy_of(answer), expires_at)
 
     async def answered_calls_recorded(self) -> None:
         """Before a read of spend or usage: the calls this process has answered are recorded (their
@@ -108,7 +137,7 @@ class Gateway:
                 key_id=key_id,
             ),
         )
-        policy = Policy(tuple(tuple(entries.entries) for entries in response.lists)) if response.lists else EVERYTHING
+        policy = _policy_of(response)
         if generation != self.policy_generation:
             return policy  # the lists changed meanwhile: the next call asks again
         if len(self.policy_cache) > SLOT_CACHE_MAX:
@@ -123,6 +152,7 @@ class Gateway:
         self.policy_cache.clear()
         self.policy_flights.forget()
         self.policy_generation += 1
+        self.policy_forgotten_at = time.monotonic()
 
     def forget_slots(self) -> None:
         """A slot or the account's bare_model_provider changed through this edge (or the catalog was
@@ -255,3 +285,18 @@ class Gateway:
                 "model",
             )
         return provider
+
+
+def _policy_key(question: metering_pb2.ModelPolicyRequest) -> PolicyKey:
+    return (
+        question.api_key,
+        question.client_token,
+        question.customer_ref,
+        question.user,
+        question.key_only,
+        question.key_id,
+    )
+
+
+def _policy_of(answer: metering_pb2.ModelPolicyResponse) -> Policy:
+    return Policy(tuple(tuple(entries.entries) for entries in answer.lists)) if answer.lists else EVERYTHING

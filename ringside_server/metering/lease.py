@@ -61,6 +61,13 @@ class Lease:
     dropped: bool = False
     reporting: asyncio.Lock = field(default_factory=asyncio.Lock)  # one report at a time
     unreported_since: float | None = None  # when the oldest admission or call not yet reported came
+    # Its successor, asked for with its next report (no AcquireLease of its own); kept, with its
+    # lease id, until a report is answered; then `successor_asked` stays true (once per lease).
+    successor: metering_pb2.AcquireLeaseRequest | None = None
+    successor_sent_at: float | None = None  # when a report first carried it: the successor's window counts from then
+    successor_asked: bool = False
+    # its caller's ModelPolicy question: its reports keep the edge's allowed_models lists fresh
+    policy_question: metering_pb2.ModelPolicyRequest | None = None
 
     def unreported(self, now: float) -> None:
         if self.unreported_since is None:

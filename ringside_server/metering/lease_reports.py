@@ -8,7 +8,9 @@ retires: its unused slots are given back at once, and it is closed (its unused r
 its last call is reported. Each admission and finished call is also in this process's journal
 (journal.py) until the core has acknowledged it, so that no answer waits for a report. A report
 carries the request-log entries of its lease's calls that the request log holds (request_log.py),
-recorded in the report's commit: no RecordRequests call of their own.
+recorded in the report's commit: no RecordRequests call of their own. It also carries, when due, the
+lease's successor (granted after the report is recorded: no AcquireLease) and its caller's
+allowed_models question (the answer cached by the gateway: no ModelPolicy).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
+from typing import Protocol
 
 from ringside.core.v1 import metering_pb2
 from ringside_server.admission import posted_nano
@@ -45,6 +48,24 @@ REPORT_AFTER_S = 0.1
 MAX_CALLS_PER_REPORT = 500
 # The edge's trust in an API key (edge_http/verified_keys.py): (key, asked at, valid), per report.
 KeyConfirmed = Callable[[str, float, bool], None]
+# A successor asked for in a report was answered: (the reporting lease, the request, the answer, when
+# a report first carried it).
+SuccessorAnswered = Callable[[Lease, metering_pb2.AcquireLeaseRequest, metering_pb2.AcquireLeaseResponse, float], None]
+
+
+class PolicyCache(Protocol):
+    """The gateway's cache of allowed_models lists (gateway.py), kept fresh for a leased caller by
+    its lease's grant and reports instead of ModelPolicy calls of their own (issue 24)."""
+
+    def policy_wanted(self, question: metering_pb2.ModelPolicyRequest, now: float) -> bool:
+        """Whether a report should ask for these lists (none cached, or cached long enough ago)."""
+
+    def policy_learned(
+        self, question: metering_pb2.ModelPolicyRequest, answer: metering_pb2.ModelPolicyResponse, asked_at: float
+    ) -> None:
+        """The core answered `question` after `asked_at`, as ModelPolicy would have."""
+
+
 MAX_PENDING_REPORTS = 50_000  # per lease; past it the oldest are dropped (the lease's expiry pays for them)
 SYNC_ROUNDS = 3  # reports a read may send for one lease (each up to MAX_CALLS_PER_REPORT calls)
 
@@ -59,13 +80,17 @@ class LeaseReports:
         retire: Callable[[Lease], None],
         request_log: RequestRecorder | None = None,
         key_confirmed: KeyConfirmed | None = None,
+        successor_answered: SuccessorAnswered | None = None,
     ) -> None:
         self._core = core
+        self._successor_answered = successor_answered  # the manager's: a successor rides a report
+        self.policies: PolicyCache | None = None  # a report asks for its caller's lists when they are due
         self.journal = journal
         self.request_log = request_log  # its entries of a lease's calls ride the lease's report
         self.key_confirmed = key_confirmed  # a report confirms its lease's API key (no VerifyApiKey)
         self._retire = retire  # admit no more under a lease (the manager's bookkeeping)
         self.open: set[Lease] = set()
+        self._soon: set[asyncio.Task[None]] = set()  # reports sent ahead of their round (referenced until done)
 
     def finish(self, ticket: Ticket, call: metering_pb2.LeaseCall) -> int:
         """Record a finished call for the next report; returns what it will post (nano-USD)."""
@@ -115,10 +140,16 @@ class LeaseReports:
             self.journal.tidy()
 
     async def report(self, lease: Lease) -> None:
-        if lease.reporting.locked():
+        if lease.reporting.locked() or lease not in self.open:
             return  # one report per lease at a time: two would send (and then drop) the same batch
         async with lease.reporting:
             await self._send(lease)
+
+    def report_soon(self, lease: Lease) -> None:
+        """Send `lease`'s report now, not at its round (a successor that would come too late then)."""
+        task = asyncio.get_running_loop().create_task(self.report(lease), name="lease-report-soon")
+        self._soon.add(task)
+        task.add_done_callback(self._soon.discard)
 
     async def sync(self) -> None:
         """Read-your-writes (DECISIONS.md 14): every call this process has answered is recorded by
@@ -162,6 +193,16 @@ class LeaseReports:
             confirm_api_key=api_key,
         )
         asked_at = time.monotonic()
+        question = lease.policy_question
+        if question is not None and self.policies is not None and self.policies.policy_wanted(question, asked_at):
+            request.policy.CopyFrom(question)
+        else:
+            question = None
+        successor = lease.successor if self._successor_answered is not None else None
+        if successor is not None:
+            request.successor.CopyFrom(successor)
+            if lease.successor_sent_at is None:  # a resend is answered with the first one's grant
+                lease.successor_sent_at = asked_at
         try:
             response = await self._core.internal(self._core.metering.SettleLeaseCalls, request)
         except RingsideError as error:
@@ -172,8 +213,13 @@ class LeaseReports:
                 log.warning("lease %s: report failed (%s); will retry", lease.id, error)
             return
         lease.failures = 0
+        if successor is not None and self._successor_answered is not None:
+            lease.successor = None
+            self._successor_answered(lease, successor, response.successor, lease.successor_sent_at or asked_at)
         if api_key and self.key_confirmed is not None:
             self.key_confirmed(api_key, asked_at, response.api_key_valid)
+        if question is not None and self.policies is not None and response.HasField("policy"):
+            self.policies.policy_learned(question, response.policy, asked_at)
         lease.retire_told = lease.retire_told or retired
         del lease.reports[: len(batch)]
         del lease.admissions[: len(admitted)]

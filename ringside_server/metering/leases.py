@@ -23,11 +23,17 @@ import time
 from ringside.core.v1 import metering_pb2
 from ringside_server.admission import MAX_LEASE_CALLS
 from ringside_server.core_client import CoreClient
-from ringside_server.errors import RingsideError
 from ringside_server.ids import new_id
 from ringside_server.metering.journal import REPLAY_EVERY_S, Journal, replay_orphans
 from ringside_server.metering.lease import REPORT_LAG_LIMIT_S, Lease, LeaseKey, Ticket, granted, lease_key, take
-from ringside_server.metering.lease_reports import MAX_CALLS_PER_REPORT, KeyConfirmed, LeaseReports
+from ringside_server.metering.lease_reports import (
+    FLUSH_EVERY_S,
+    MAX_CALLS_PER_REPORT,
+    REPORT_AFTER_S,
+    KeyConfirmed,
+    LeaseReports,
+    PolicyCache,
+)
 from ringside_server.request_log import RequestRecorder
 
 __all__ = [
@@ -53,10 +59,21 @@ CLOSE_ATTEMPTS = 20
 # 20 req/s ~2.2 grants a second, each a core commit and a closing report. Asked at 3/4 of the calls
 # or 4/5 of the window, it still comes a quarter of the lease before it is needed (a grant is one
 # round trip, ~1-5 ms), about 1.25 grants a window. Money keeps half: one call may take much of it.
+# The successor is asked for with the lease's next report, not by an AcquireLease of its own (issue
+# 24: a lone gRPC call costs ~1 ms of CPU on each side): the admission that asks for it waits in that
+# report, so it goes within REPORT_AFTER_S and a round (lease_reports.py), well inside that quarter at
+# 20 req/s (0.25 s). A lease that its caller's pace spends sooner than that (a busy one: 200 req/s
+# take a 64-call lease's last quarter in 80 ms) sends that report at once.
 AHEAD_AT_MONEY = 0.5
 AHEAD_AT_CALLS = 0.75
 AHEAD_AT_WINDOW = 0.8
 REPLAY_PASSES_AT_START = 40  # before serving, a dead process's journal is reported within these
+
+
+def _lasts_s(lease: Lease, now: float) -> float:
+    """How long `lease` lasts at its caller's pace so far (at most to the end of its window)."""
+    pace = lease.calls_taken / max(now - lease.granted_at, MIN_PACE_S)
+    return min(lease.admit_until - now, (lease.calls - lease.calls_taken) / pace)
 
 
 def calls_to_ask(lease: Lease, now: float, window_s: float) -> int:
@@ -83,14 +100,18 @@ class LeaseManager:
         self.journal = journal
         self._replay: asyncio.Task[None] | None = None
         self._current: dict[LeaseKey, Lease] = {}
-        self._reports = LeaseReports(core, journal, self._retire_later, request_log, key_confirmed)
+        self._reports = LeaseReports(
+            core, journal, self._retire_later, request_log, key_confirmed, self._successor_answered
+        )
         self._acquiring: dict[LeaseKey, asyncio.Future[Lease | metering_pb2.Denial | None]] = {}
         self._no_lease_until: dict[LeaseKey, float] = {}
         self._next: dict[LeaseKey, Lease] = {}  # granted ahead, taken over when the current one is spent
-        self._ahead: set[asyncio.Task[None]] = set()  # acquisitions ahead in flight (referenced until done)
-        self._ahead_keys: set[LeaseKey] = set()
         self._flusher: asyncio.Task[None] | None = None
         self._stopping = False
+
+    def use_policies(self, policies: PolicyCache) -> None:
+        """The gateway's allowed_models cache: grants and reports keep a leased caller's lists in it."""
+        self._reports.policies = policies
 
     def start(self) -> None:
         self._flusher = asyncio.create_task(self._reports.flush_forever(self._stopped), name="lease-reports")
@@ -169,7 +190,7 @@ class LeaseManager:
 
     def _renew_ahead(self, key: LeaseKey, lease: Lease, call: metering_pb2.AuthorizeRequest, now: float) -> None:
         """Past AHEAD_AT_* of `lease`, ask for its successor in the background (once)."""
-        if key in self._ahead_keys or key in self._next or key in self._acquiring:
+        if lease.successor_asked or key in self._next or key in self._acquiring:
             return
         if (
             lease.money_share() < AHEAD_AT_MONEY
@@ -177,26 +198,31 @@ class LeaseManager:
             and lease.window_share(now) < AHEAD_AT_WINDOW
         ):
             return
-        self._ahead_keys.add(key)
+        lease.successor_asked = True
         calls = calls_to_ask(lease, now, self._window_s)
-        task = asyncio.get_running_loop().create_task(self._acquire_ahead(key, call, calls), name="lease-ahead")
-        self._ahead.add(task)
-        task.add_done_callback(self._ahead.discard)
+        # The lease id is chosen now: a report sent again asks again under it (the same grant).
+        lease.successor = metering_pb2.AcquireLeaseRequest(
+            call=call, calls=calls, edge=self._instance, lease_id=new_id("lse")
+        )
+        if _lasts_s(lease, now) < REPORT_AFTER_S + FLUSH_EVERY_S:
+            self._reports.report_soon(lease)  # a busy lease: its next round could bring it too late
 
-    async def _acquire_ahead(self, key: LeaseKey, call: metering_pb2.AuthorizeRequest, calls: int) -> None:
-        """A successor for `key`'s lease; refused or unreachable, nothing changes: the call that finds
-        the lease spent asks (and waits) as before, and the core decides it then."""
-        try:
-            successor = await self._request_lease(key, call, calls, ahead=True)
-        except RingsideError:
+    def _successor_answered(
+        self,
+        lease: Lease,
+        request: metering_pb2.AcquireLeaseRequest,
+        response: metering_pb2.AcquireLeaseResponse,
+        asked_at: float,
+    ) -> None:
+        """`lease`'s report carried its successor's request and the core answered it; refused (or
+        not decided), nothing changes: the call that finds the lease spent asks (and waits) as before."""
+        if not response.granted:
             return
-        finally:
-            self._ahead_keys.discard(key)
-        if isinstance(successor, Lease):
-            if self._stopping:
-                successor.retired = True  # the flusher's last rounds close it
-            else:
-                self._next[key] = successor
+        successor = self._granted(lease.key, request.call, response, asked_at)
+        if self._stopping or lease.key in self._next:
+            successor.retired = True  # the flusher's rounds close it
+        else:
+            self._next[lease.key] = successor
 
     def _take(self, lease: Lease, call: metering_pb2.AuthorizeRequest) -> Ticket | None:
         taken = take(lease, call)
@@ -227,7 +253,7 @@ class LeaseManager:
         return await asyncio.shield(pending)
 
     async def _request_lease(
-        self, key: LeaseKey, call: metering_pb2.AuthorizeRequest, calls: int, ahead: bool = False
+        self, key: LeaseKey, call: metering_pb2.AuthorizeRequest, calls: int
     ) -> Lease | metering_pb2.Denial | None:
         asked_at = time.monotonic()
         response = await self._core.internal(
@@ -237,22 +263,39 @@ class LeaseManager:
             metering_pb2.AcquireLeaseRequest(call=call, calls=calls, edge=self._instance, lease_id=new_id("lse")),
         )
         if not response.granted:
-            if ahead:
-                return None  # a hint only: the call that needs a lease asks again
             if response.HasField("denial") and response.denial.code:
                 return response.denial
             self._no_lease_until[key] = time.monotonic() + self._window_s
             if len(self._no_lease_until) > 100_000:
                 self._no_lease_until.clear()  # bound: it is only a hint
             return None
-        lease = granted(response, key, asked_at, self._window_s)
-        self._reports.open.add(lease)
-        if ahead:
-            return lease
+        lease = self._granted(key, call, response, asked_at)
         previous = self._current.get(key)
         if previous is not None:
             previous.retired = True
         self._current[key] = lease
+        return lease
+
+    def _granted(
+        self,
+        key: LeaseKey,
+        call: metering_pb2.AuthorizeRequest,
+        response: metering_pb2.AcquireLeaseResponse,
+        asked_at: float,
+    ) -> Lease:
+        """The lease `response` granted, open until closed; its caller's lists go to the policy cache."""
+        lease = granted(response, key, asked_at, self._window_s)
+        lease.policy_question = metering_pb2.ModelPolicyRequest(
+            api_key=call.api_key,
+            client_token=call.client_token,
+            customer_ref=call.customer_ref,
+            user=call.user,
+            key_id=call.key_id,
+        )
+        self._reports.open.add(lease)
+        policies = self._reports.policies
+        if policies is not None and response.HasField("policy"):
+            policies.policy_learned(lease.policy_question, response.policy, asked_at)
         return lease
 
     # -- reporting (lease_reports.py) ---------------------------------------------------------------
@@ -277,10 +320,6 @@ class LeaseManager:
         if self._flusher is not None:  # let a report in flight finish: cancelling it could lose it
             with contextlib.suppress(asyncio.CancelledError):
                 await self._flusher
-        for task in list(self._ahead):
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
         for lease in self._reports.open:
             lease.retired = True
         self._current.clear()

@@ -20,6 +20,7 @@ WINDOW_S = 1.0
 PRICE = common_pb2.Price(input_nano_usd_per_mtok=150_000_000, output_nano_usd_per_mtok=600_000_000)
 ONE_CALL = estimate_nano(1_000, 1_000, 1, Price(input=150_000_000, output=600_000_000), 0)  # 750_000 nano-USD
 ACQUIRE, SETTLE, EXTEND = "AcquireLease", "SettleLeaseCalls", "ExtendHold"
+SUCCESSOR = "successor"  # a lease asked for with a report (SettleLeaseCallsRequest.successor)
 DEADLINE_S = 5.0
 
 
@@ -59,7 +60,13 @@ class FakeCore:
             if self.report_error is not None:
                 raise self.report_error
             self.accepted.append(request)
-            return metering_pb2.SettleLeaseCallsResponse(recorded=len(request.calls), closed=request.close)
+            response = metering_pb2.SettleLeaseCallsResponse(recorded=len(request.calls), closed=request.close)
+            if request.HasField("successor"):  # asked for with the report: answered as AcquireLease
+                self.requests.append((SUCCESSOR, request.successor))
+                response.successor.CopyFrom(
+                    self.answer(request.successor) if self.answer else self.grant(request.successor)
+                )
+            return response
         return metering_pb2.ExtendHoldResponse(hold_expires_at=2_000_000_000)
 
     def grant(self, request: metering_pb2.AcquireLeaseRequest) -> metering_pb2.AcquireLeaseResponse:
@@ -73,7 +80,7 @@ class FakeCore:
         )
         return metering_pb2.AcquireLeaseResponse(
             granted=True,
-            lease_id=f"lse_{len(self.sent(ACQUIRE)) - 1}",
+            lease_id=f"lse_{len(self.asked()) - 1}",
             amount_nano_usd=self.lease_calls * one,
             account_id="acct_1",
             customer_id=call.customer_ref,
@@ -82,6 +89,10 @@ class FakeCore:
             admit_for_ms=int(WINDOW_S * 1000),
             rate_limits=self.rate_limits,
         )
+
+    def asked(self) -> list[metering_pb2.AcquireLeaseRequest]:
+        """Every lease asked for: by AcquireLease, or as a successor with a report."""
+        return [request for name, request in self.requests if name in (ACQUIRE, SUCCESSOR)]
 
     def sent(self, method: str) -> list[Any]:
         return [request for name, request in self.requests if name == method]

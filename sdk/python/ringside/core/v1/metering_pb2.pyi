@@ -251,7 +251,7 @@ class AcquireLeaseRequest(_message.Message):
     def __init__(self, call: _Optional[_Union[AuthorizeRequest, _Mapping]] = ..., calls: _Optional[int] = ..., edge: _Optional[str] = ..., lease_id: _Optional[str] = ...) -> None: ...
 
 class AcquireLeaseResponse(_message.Message):
-    __slots__ = ("granted", "denial", "lease_id", "amount_nano_usd", "account_id", "livemode", "customer_id", "markup_bp", "default_max_output_tokens", "expires_at", "rate_limits", "calls", "tokens", "admit_for_ms")
+    __slots__ = ("granted", "denial", "lease_id", "amount_nano_usd", "account_id", "livemode", "customer_id", "markup_bp", "default_max_output_tokens", "expires_at", "rate_limits", "calls", "tokens", "admit_for_ms", "policy")
     GRANTED_FIELD_NUMBER: _ClassVar[int]
     DENIAL_FIELD_NUMBER: _ClassVar[int]
     LEASE_ID_FIELD_NUMBER: _ClassVar[int]
@@ -266,6 +266,7 @@ class AcquireLeaseResponse(_message.Message):
     CALLS_FIELD_NUMBER: _ClassVar[int]
     TOKENS_FIELD_NUMBER: _ClassVar[int]
     ADMIT_FOR_MS_FIELD_NUMBER: _ClassVar[int]
+    POLICY_FIELD_NUMBER: _ClassVar[int]
     granted: bool
     denial: Denial
     lease_id: str
@@ -280,7 +281,8 @@ class AcquireLeaseResponse(_message.Message):
     calls: int
     tokens: int
     admit_for_ms: int
-    def __init__(self, granted: _Optional[bool] = ..., denial: _Optional[_Union[Denial, _Mapping]] = ..., lease_id: _Optional[str] = ..., amount_nano_usd: _Optional[int] = ..., account_id: _Optional[str] = ..., livemode: _Optional[bool] = ..., customer_id: _Optional[str] = ..., markup_bp: _Optional[int] = ..., default_max_output_tokens: _Optional[int] = ..., expires_at: _Optional[int] = ..., rate_limits: _Optional[_Union[RateLimitStatus, _Mapping]] = ..., calls: _Optional[int] = ..., tokens: _Optional[int] = ..., admit_for_ms: _Optional[int] = ...) -> None: ...
+    policy: ModelPolicyResponse
+    def __init__(self, granted: _Optional[bool] = ..., denial: _Optional[_Union[Denial, _Mapping]] = ..., lease_id: _Optional[str] = ..., amount_nano_usd: _Optional[int] = ..., account_id: _Optional[str] = ..., livemode: _Optional[bool] = ..., customer_id: _Optional[str] = ..., markup_bp: _Optional[int] = ..., default_max_output_tokens: _Optional[int] = ..., expires_at: _Optional[int] = ..., rate_limits: _Optional[_Union[RateLimitStatus, _Mapping]] = ..., calls: _Optional[int] = ..., tokens: _Optional[int] = ..., admit_for_ms: _Optional[int] = ..., policy: _Optional[_Union[ModelPolicyResponse, _Mapping]] = ...) -> None: ...
 
 class LeaseCall(_message.Message):
     __slots__ = ("request_id", "model_ref", "provider", "price", "estimate_nano_usd", "usage", "outcome", "usage_estimated", "upstream_model")
@@ -305,7 +307,7 @@ class LeaseCall(_message.Message):
     def __init__(self, request_id: _Optional[str] = ..., model_ref: _Optional[str] = ..., provider: _Optional[str] = ..., price: _Optional[_Union[_common_pb2.Price, _Mapping]] = ..., estimate_nano_usd: _Optional[int] = ..., usage: _Optional[_Union[_common_pb2.TokenCounts, _Mapping]] = ..., outcome: _Optional[_Union[SettleOutcome, str]] = ..., usage_estimated: _Optional[bool] = ..., upstream_model: _Optional[str] = ...) -> None: ...
 
 class SettleLeaseCallsRequest(_message.Message):
-    __slots__ = ("lease_id", "calls", "close", "admitted", "retired", "entries", "confirm_api_key")
+    __slots__ = ("lease_id", "calls", "close", "admitted", "retired", "entries", "confirm_api_key", "successor", "policy")
     LEASE_ID_FIELD_NUMBER: _ClassVar[int]
     CALLS_FIELD_NUMBER: _ClassVar[int]
     CLOSE_FIELD_NUMBER: _ClassVar[int]
@@ -313,6 +315,8 @@ class SettleLeaseCallsRequest(_message.Message):
     RETIRED_FIELD_NUMBER: _ClassVar[int]
     ENTRIES_FIELD_NUMBER: _ClassVar[int]
     CONFIRM_API_KEY_FIELD_NUMBER: _ClassVar[int]
+    SUCCESSOR_FIELD_NUMBER: _ClassVar[int]
+    POLICY_FIELD_NUMBER: _ClassVar[int]
     lease_id: str
     calls: _containers.RepeatedCompositeFieldContainer[LeaseCall]
     close: bool
@@ -320,16 +324,22 @@ class SettleLeaseCallsRequest(_message.Message):
     retired: bool
     entries: _containers.RepeatedCompositeFieldContainer[_requests_pb2.RequestEntry]
     confirm_api_key: str
-    def __init__(self, lease_id: _Optional[str] = ..., calls: _Optional[_Iterable[_Union[LeaseCall, _Mapping]]] = ..., close: _Optional[bool] = ..., admitted: _Optional[_Iterable[_Union[LeaseCall, _Mapping]]] = ..., retired: _Optional[bool] = ..., entries: _Optional[_Iterable[_Union[_requests_pb2.RequestEntry, _Mapping]]] = ..., confirm_api_key: _Optional[str] = ...) -> None: ...
+    successor: AcquireLeaseRequest
+    policy: ModelPolicyRequest
+    def __init__(self, lease_id: _Optional[str] = ..., calls: _Optional[_Iterable[_Union[LeaseCall, _Mapping]]] = ..., close: _Optional[bool] = ..., admitted: _Optional[_Iterable[_Union[LeaseCall, _Mapping]]] = ..., retired: _Optional[bool] = ..., entries: _Optional[_Iterable[_Union[_requests_pb2.RequestEntry, _Mapping]]] = ..., confirm_api_key: _Optional[str] = ..., successor: _Optional[_Union[AcquireLeaseRequest, _Mapping]] = ..., policy: _Optional[_Union[ModelPolicyRequest, _Mapping]] = ...) -> None: ...
 
 class SettleLeaseCallsResponse(_message.Message):
-    __slots__ = ("recorded", "closed", "entries_recorded", "api_key_valid")
+    __slots__ = ("recorded", "closed", "entries_recorded", "api_key_valid", "successor", "policy")
     RECORDED_FIELD_NUMBER: _ClassVar[int]
     CLOSED_FIELD_NUMBER: _ClassVar[int]
     ENTRIES_RECORDED_FIELD_NUMBER: _ClassVar[int]
     API_KEY_VALID_FIELD_NUMBER: _ClassVar[int]
+    SUCCESSOR_FIELD_NUMBER: _ClassVar[int]
+    POLICY_FIELD_NUMBER: _ClassVar[int]
     recorded: int
     closed: bool
     entries_recorded: int
     api_key_valid: bool
-    def __init__(self, recorded: _Optional[int] = ..., closed: _Optional[bool] = ..., entries_recorded: _Optional[int] = ..., api_key_valid: _Optional[bool] = ...) -> None: ...
+    successor: AcquireLeaseResponse
+    policy: ModelPolicyResponse
+    def __init__(self, recorded: _Optional[int] = ..., closed: _Optional[bool] = ..., entries_recorded: _Optional[int] = ..., api_key_valid: _Optional[bool] = ..., successor: _Optional[_Union[AcquireLeaseResponse, _Mapping]] = ..., policy: _Optional[_Union[ModelPolicyResponse, _Mapping]] = ...) -> None: ...
