@@ -167,7 +167,7 @@ class LeaseManager:
             # The calls that waited for this lease with this one took it whole (a burst, or a grant
             # slower than the lease it follows): one more lease for the rest, rather than an
             # Authorize and a Settle each (two round trips and two commits a call: at 200 req/s on a
-            # loaded machine 4-40 % of the calls went that way, docs/performance.md). Near a cap
+            # loaded machine 1-70 % of the calls went that way, docs/performance.md). Near a cap
             # the core refuses that lease and the call goes per call, as before.
             return await self.admit(call, rounds - 1)
         return ticket
