@@ -96,6 +96,10 @@ def _role(pid: int) -> str:
         return str(pid)
 
 
+def _file_safe(text: str) -> str:
+    return "".join(char if char.isalnum() or char in "-_." else "_" for char in text)[:60]
+
+
 async def _record(pid: int, seconds: float, output: Path, native: bool) -> None:
     # --native walks C frames (grpc's core, uvloop) too, which needs the process paused at each sample.
     mode = "--native" if native else "--nonblocking"
@@ -119,7 +123,8 @@ async def profile(
             warmup_rate_per_s = gateway.warmup_rate_per_s or 50
             await run_load(load_spec(gateway, mode, warmup_rate_per_s, max(WARMUP_S, gateway.warmup_s)))
             roles = {pid: _role(pid) for pid in gateway.pids}
-            outputs = {pid: work_dir / f"py-spy-{roles[pid]}-{pid}.txt" for pid in gateway.pids}
+            # a role may be a URL (the bare proxy's last argument): only its safe characters name the file
+            outputs = {pid: work_dir / f"py-spy-{_file_safe(roles[pid])}-{pid}.txt" for pid in gateway.pids}
             recorders = [asyncio.create_task(_record(pid, seconds, path, native)) for pid, path in outputs.items()]
             load = await run_load(load_spec(gateway, mode, rate_per_s, seconds + 1))
             await asyncio.gather(*recorders)

@@ -82,20 +82,49 @@ async def test_a_call_past_the_leases_money_acquires_a_new_lease(manager: LeaseM
     assert not any(r.close for r in core.reports(fourth.lease.id))
 
 
-async def test_waiters_the_new_lease_cannot_cover_fall_back_to_the_per_call_path(
+async def test_waiters_the_new_lease_cannot_cover_wait_for_one_more_lease(
     manager: LeaseManager, core: FakeCore
 ) -> None:
+    # A burst (or a grant slower than the lease it follows): more calls wait than the new lease
+    # covers. The rest wait for the next lease, not an Authorize and a Settle each.
     core.lease_calls = 2
     core.gate = asyncio.Event()
-    tasks = [asyncio.create_task(manager.admit(call())) for _ in range(3)]
+    tasks = [asyncio.create_task(manager.admit(call())) for _ in range(5)]
     async with asyncio.timeout(DEADLINE_S):
         await core.acquiring.wait()
     core.gate.set()
     async with asyncio.timeout(DEADLINE_S):
         admitted = await asyncio.gather(*tasks)
-    assert len(core.sent(ACQUIRE)) == 1
+    assert all(isinstance(a, Ticket) for a in admitted), admitted
+    tickets = [a for a in admitted if isinstance(a, Ticket)]
+    assert len({t.request_id for t in tickets}) == 5
+    assert all(sum(t.lease is lease for t in tickets) <= 2 for lease in {t.lease for t in tickets})
+    assert core.sent(ACQUIRE), "no per-call path: every call under a lease"
+
+
+async def test_waiters_no_further_lease_covers_fall_back_to_the_per_call_path(
+    manager: LeaseManager, core: FakeCore
+) -> None:
+    # Near a cap the core grants the first lease and refuses the next: the calls it cannot cover
+    # take the per-call path (exact by construction), and the core is asked once more, not per call.
+    core.lease_calls = 2
+    core.gate = asyncio.Event()
+    granted_once: list[metering_pb2.AcquireLeaseRequest] = []
+
+    def first_only(request: metering_pb2.AcquireLeaseRequest) -> metering_pb2.AcquireLeaseResponse:
+        granted_once.append(request)
+        return core.grant(request) if len(granted_once) == 1 else metering_pb2.AcquireLeaseResponse(granted=False)
+
+    core.answer = first_only
+    tasks = [asyncio.create_task(manager.admit(call())) for _ in range(4)]
+    async with asyncio.timeout(DEADLINE_S):
+        await core.acquiring.wait()
+    core.gate.set()
+    async with asyncio.timeout(DEADLINE_S):
+        admitted = await asyncio.gather(*tasks)
     assert sum(isinstance(a, Ticket) for a in admitted) == 2
-    assert admitted.count(None) == 1
+    assert admitted.count(None) == 2
+    assert len(core.sent(ACQUIRE)) == 2
 
 
 async def test_a_lease_admits_no_call_once_its_window_has_passed(
