@@ -28,7 +28,7 @@ def engine(tmp_path: Path) -> Iterator[Engine]:
 
 
 def test_a_commits_rows_go_as_a_few_statements_of_many_rows(engine: Engine) -> None:
-    transfers = [_transfer(index, "m") for index in range(2_100)]  # 1,024 + 1,024 + 32 + 16 + 4
+    transfers = [_transfer(index, "m") for index in range(564)]  # 256 + 256 + 32 + 16 + 4
     holds = [_hold_row(index) for index in range(3)]  # 2 + 1
     seen = _statements(engine)
     with engine.begin() as connection:
