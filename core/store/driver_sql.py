@@ -268,12 +268,14 @@ def execute_many(connection: Connection, statement: Executable, rows: Sequence[A
     Rows are dicts — like SQLAlchemy's executemany, the first row's keys decide the statement's
     parameters (the rows of one record type come from one row function, so they all have the same
     keys) — or a `TupleRows`. On PostgreSQL, the rows of a plain INSERT naming every column, or
-    TupleRows of a registered UPDATE (`unnest_update`), go as one statement whatever their number."""
+    TupleRows of a registered UPDATE (`unnest_update`), go as one statement whatever their number; on
+    SQLite, a plain INSERT's rows and such an UPDATE's go as multi-row statements of 2**k rows."""
     tuples = isinstance(rows, TupleRows)
     keys = rows.keys if isinstance(rows, TupleRows) else tuple(rows[0])
     if len(rows) > 1 and connection.dialect.name == "postgresql" and _unnest(connection, statement, keys, rows):
         return
-    if len(rows) > 1 and tuples and connection.dialect.name == "sqlite" and _update_values(connection, statement, rows):
+    on_sqlite = len(rows) > 1 and connection.dialect.name == "sqlite"  # multi-row statements (below)
+    if on_sqlite and isinstance(rows, TupleRows) and _update_values(connection, statement, rows):
         return
     cache_key = (id(statement), connection.dialect.name, keys, tuples)
     if cache_key in _cache:
@@ -286,8 +288,7 @@ def execute_many(connection: Connection, statement: Executable, rows: Sequence[A
         connection.execute(statement, list(map(_as_dicts(keys), rows)) if tuples else list(rows))
         return
     sql, parameters = compiled
-    sqlite_rows = len(rows) > 1 and parameters is not None and connection.dialect.name == "sqlite"
-    if sqlite_rows and _insert_values(connection, statement, sql, rows, parameters):
+    if on_sqlite and parameters is not None and _insert_values(connection, statement, sql, rows, parameters):
         return
     if parameters is None:
         connection.exec_driver_sql(sql, list(rows))
