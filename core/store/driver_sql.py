@@ -113,6 +113,7 @@ _unnest_cache: dict[tuple[int, tuple[str, ...]], str | None] = {}
 # id(update statement) → its unnest SQL (`unnest_update`), its keys in the rows' order
 _unnest_updates: dict[int, tuple[tuple[str, ...], str]] = {}
 # id(update statement) → its keys, SQLite's UPDATE … FROM (VALUES …) before and after the rows
+_UPDATE_FROM = sqlite3.sqlite_version_info >= (3, 33)  # UPDATE … FROM's first release
 _values_updates: dict[int, tuple[tuple[str, ...], str, str]] = {}
 
 
@@ -327,7 +328,7 @@ def _update_values(connection: Connection, statement: Executable, rows: TupleRow
     many rows a statement; False if `statement` has no such form or names one key twice (then
     executemany's order decides, as on PostgreSQL)."""
     update = _values_updates.get(id(statement))
-    if update is None or update[0] != rows.keys or len({row[-1] for row in rows}) != len(rows):
+    if update is None or not _UPDATE_FROM or update[0] != rows.keys or len({row[-1] for row in rows}) != len(rows):
         return False
     _, head, tail = update
     group = "(" + ", ".join("?" * len(rows.keys)) + ")"
