@@ -65,22 +65,33 @@ def new_id(prefix: str, length: int = 24) -> str:
         return f"{prefix}_{_buffered_token(length)}"
 
 
-_stamp_cache: tuple[int, str] = (-1, "")
+# A stamp is 6 characters for the millisecond's 3,844 ms window (62**2) and 2 for its place in it.
+# The window's 6 are cached and the 2 looked up: a stamp made from scratch (8 divmods, a join) cost
+# about as much as the rest of the id, and a core settling a few thousand calls a second makes one
+# for a new millisecond on nearly every id (docs/performance.md, "Ids' stamps").
+_LOW = len(_ALPHABET) ** 2
+_PAIRS = tuple(high + low for high in _ALPHABET for low in _ALPHABET)
+_window_cache: tuple[int, str] = (-1, "")
+
+
+def _base62(value: int, width: int) -> str:
+    """`value`'s last `width` base62 digits, fixed width."""
+    digits = []
+    for _ in range(width):
+        value, digit = divmod(value, len(_ALPHABET))
+        digits.append(_ALPHABET[digit])
+    return "".join(reversed(digits))
 
 
 def _stamp(millis: int) -> str:
-    """`millis` as 8 base62 characters, fixed width; the last one is reused within a millisecond."""
-    global _stamp_cache
-    cached_millis, cached = _stamp_cache
-    if cached_millis == millis:
-        return cached
-    value, stamp = millis, []
-    for _ in range(8):
-        value, digit = divmod(value, 62)
-        stamp.append(_ALPHABET[digit])
-    text = "".join(reversed(stamp))
-    _stamp_cache = (millis, text)
-    return text
+    """`millis` as 8 base62 characters, fixed width (its last 8 digits, as `_base62(millis, 8)`)."""
+    global _window_cache
+    window, place = divmod(millis, _LOW)
+    cached_window, prefix = _window_cache
+    if cached_window != window:
+        prefix = _base62(window, 6)
+        _window_cache = (window, prefix)
+    return prefix + _PAIRS[place]
 
 
 _DIGIT = {char: value for value, char in enumerate(_ALPHABET)}

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ringside_server.record import record
+
 TOKENS_PER_PRICE_UNIT = 1_000_000
 # markup is kept in basis points of a percent-free ratio: 10_000 = +100 %.
 MARKUP_SCALE = 10_000
@@ -44,7 +46,7 @@ class Price:
         return max(self.output, self.reasoning, self.audio_output)
 
 
-@dataclass(frozen=True, slots=True)
+@record  # one or more per call (the edge's parse, a settle's or a lease report's decode)
 class Usage:
     """Token counts of one call per priced class (classes are disjoint)."""
 

@@ -24,6 +24,7 @@ from core.domain.entities import (
     SettleResult,
     UsageCorrection,
     UsageStatus,
+    record,
 )
 from core.domain.periods import period_bounds
 from core.domain.state import State
@@ -31,7 +32,7 @@ from ringside_server.admission import posted_nano
 from ringside_server.money import Price, Usage, billable_nano, cost_nano
 
 
-@dataclass(frozen=True, slots=True)
+@record  # one per call a lease report names
 class FinishedCall:
     """A call admitted under a lease, as the edge reports it."""
 

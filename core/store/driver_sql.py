@@ -5,13 +5,17 @@ thousand rows a commit that was most of the writer thread's CPU per settle. A st
 parameter is of a plain type (integers, booleans, strings: values the driver binds as they are) is
 compiled once per (statement, row keys) and handed to the driver as a list of tuples (positional
 drivers) or of the rows themselves (named ones). Anything else — a sealed column, a JSON type, a
-literal with a default value — keeps SQLAlchemy's path.
+literal with a default value — keeps SQLAlchemy's path. Many rows of a plain INSERT (or of a
+registered UPDATE) go as few statements: PostgreSQL's `unnest` of one array per column, SQLite's
+multi-row VALUES of 2**k rows.
 """
 
 from __future__ import annotations
 
 import re
+import sqlite3
 from collections.abc import Callable, Sequence
+from itertools import chain
 from operator import itemgetter
 from typing import Any
 
@@ -108,6 +112,9 @@ _ARRAY_TYPES: dict[type, str] = {
 _unnest_cache: dict[tuple[int, tuple[str, ...]], str | None] = {}
 # id(update statement) → its unnest SQL (`unnest_update`), its keys in the rows' order
 _unnest_updates: dict[int, tuple[tuple[str, ...], str]] = {}
+# id(update statement) → its keys, SQLite's UPDATE … FROM (VALUES …) before and after the rows
+_UPDATE_FROM = sqlite3.sqlite_version_info >= (3, 33)  # UPDATE … FROM's first release
+_values_updates: dict[int, tuple[tuple[str, ...], str, str]] = {}
 
 
 def _array_type(column: Column[Any]) -> str | None:
@@ -140,6 +147,13 @@ def unnest_update(statement: Executable, table: Table, sets: dict[str, str], whe
         f"WHERE {table.name}.{where[1]} = v.{where[1]}"
     )
     _unnest_updates[id(statement)] = (keys, sql)
+    # SQLite (≥ 3.33): the same as UPDATE … FROM (VALUES …), each row's group filled in at run time
+    values = ", ".join(f"{column} = v.column{index}" for index, column in enumerate(sets.values(), 1))
+    _values_updates[id(statement)] = (
+        keys,
+        f"UPDATE {table.name} SET {values} FROM (VALUES ",
+        f") AS v WHERE {table.name}.{where[1]} = v.column{len(keys)}",
+    )
 
 
 def _unnest(connection: Connection, statement: Executable, keys: tuple[str, ...], rows: Sequence[Any]) -> bool:
@@ -255,10 +269,14 @@ def execute_many(connection: Connection, statement: Executable, rows: Sequence[A
     Rows are dicts — like SQLAlchemy's executemany, the first row's keys decide the statement's
     parameters (the rows of one record type come from one row function, so they all have the same
     keys) — or a `TupleRows`. On PostgreSQL, the rows of a plain INSERT naming every column, or
-    TupleRows of a registered UPDATE (`unnest_update`), go as one statement whatever their number."""
+    TupleRows of a registered UPDATE (`unnest_update`), go as one statement whatever their number; on
+    SQLite, a plain INSERT's rows and such an UPDATE's go as multi-row statements of 2**k rows."""
     tuples = isinstance(rows, TupleRows)
     keys = rows.keys if isinstance(rows, TupleRows) else tuple(rows[0])
     if len(rows) > 1 and connection.dialect.name == "postgresql" and _unnest(connection, statement, keys, rows):
+        return
+    on_sqlite = len(rows) > 1 and connection.dialect.name == "sqlite"  # multi-row statements (below)
+    if on_sqlite and isinstance(rows, TupleRows) and _update_values(connection, statement, rows):
         return
     cache_key = (id(statement), connection.dialect.name, keys, tuples)
     if cache_key in _cache:
@@ -271,9 +289,80 @@ def execute_many(connection: Connection, statement: Executable, rows: Sequence[A
         connection.execute(statement, list(map(_as_dicts(keys), rows)) if tuples else list(rows))
         return
     sql, parameters = compiled
+    if on_sqlite and parameters is not None and _insert_values(connection, statement, sql, rows, parameters):
+        return
     if parameters is None:
         connection.exec_driver_sql(sql, list(rows))
     elif parameters is _same:
         connection.exec_driver_sql(sql, rows if type(rows) is list else list(rows))
     else:
         connection.exec_driver_sql(sql, list(map(parameters, rows)))
+
+
+# SQLite: a plain INSERT's rows as multi-row VALUES, many rows a statement. sqlite3's executemany
+# lets go of the GIL around every row's step and takes it back after, so with the event loop busy
+# the writer thread waited for the GIL row by row (a commit's thousands of rows); it also binds and
+# steps each row through Python's cursor. Statements of 2**k rows (k ≤ 8, within SQLite's limit on
+# parameters), so each table has at most 9 statement texts, kept in sqlite3's statement cache: one
+# prepared afresh costs ~14 µs a row (a 1,024-row one ~14 ms here), so not larger, although 1,024-row
+# statements ran no faster (writer statements 19–21 µs a settle either way, executemany 25–29).
+_VALUES_ROWS_MAX = 256
+_VALUES_GROUP = re.compile(r"\(\?(?:, \?)*\)")
+# id(statement) → (the statement up to and with "VALUES ", one row's "(?, ?, …)"), or None
+_values_cache: dict[int, tuple[str, str] | None] = {}
+
+
+def _values_form(statement: Executable, sql: str) -> tuple[str, str] | None:
+    """`sql` (the compiled single-row INSERT) split into its head and one row's group of parameters,
+    or None: not a plain INSERT of the rows' values."""
+    if not isinstance(statement, Insert) or not _plain_insert(statement):
+        return None
+    head, found, group = sql.rpartition(" VALUES ")
+    if not found or not _VALUES_GROUP.fullmatch(group):
+        return None
+    return head + found, group
+
+
+def _update_values(connection: Connection, statement: Executable, rows: TupleRows) -> bool:
+    """SQLite: the TupleRows of a registered UPDATE (`unnest_update`) as UPDATE … FROM (VALUES …),
+    many rows a statement; False if `statement` has no such form or names one key twice (then
+    executemany's order decides, as on PostgreSQL)."""
+    update = _values_updates.get(id(statement))
+    if update is None or not _UPDATE_FROM or update[0] != rows.keys or len({row[-1] for row in rows}) != len(rows):
+        return False
+    _, head, tail = update
+    group = "(" + ", ".join("?" * len(rows.keys)) + ")"
+    _in_chunks(connection, rows, lambda size: head + ", ".join([group] * size) + tail)
+    return True
+
+
+def _in_chunks(connection: Connection, rows: Sequence[Sequence[Any]], sql: Callable[[int], str]) -> None:
+    """Run `rows` (each a row's parameters) as statements of 2**k rows, `sql(size)` each."""
+    dbapi = connection.connection.dbapi_connection
+    assert isinstance(dbapi, sqlite3.Connection)
+    limit = max(1, min(_VALUES_ROWS_MAX, dbapi.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) // len(rows[0])))
+    start, left = 0, len(rows)
+    while left:
+        size = 1 << (min(left, limit).bit_length() - 1)  # the largest power of two that fits
+        connection.exec_driver_sql(sql(size), tuple(chain.from_iterable(rows[start : start + size])))
+        start, left = start + size, left - size
+
+
+def _insert_values(
+    connection: Connection, statement: Executable, sql: str, rows: Sequence[Any], parameters: Callable[[Any], Any]
+) -> bool:
+    """Run `rows` (a row's parameters in `sql`'s order: `parameters(row)`) as multi-row INSERTs;
+    False if `statement` is not a plain INSERT."""
+    key = id(statement)
+    if key in _values_cache:
+        form = _values_cache[key]
+    else:
+        form = _values_form(statement, sql)
+        if len(_values_cache) < _CACHE_MAX:
+            _values_cache[key] = form
+    if form is None:
+        return False
+    head, group = form
+    positional = rows if parameters is _same else list(map(parameters, rows))
+    _in_chunks(connection, positional, lambda size: head + ",".join([group] * size))
+    return True

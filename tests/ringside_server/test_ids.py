@@ -70,3 +70,23 @@ def test_plain_ids_share_the_buffer_with_sortable_ones_and_are_never_repeated() 
     assert all(_PLAIN.match(i) for i in every)
     child = made_in_a_fork(lambda: ids.new_id("req"))
     assert _PLAIN.match(child) and child != ids.new_id("req")
+
+
+def _decoded(stamp: str) -> int:
+    value = 0
+    for char in stamp:
+        value = value * 62 + ids._ALPHABET.index(char)
+    return value
+
+
+def test_stamps_encode_their_millisecond_across_the_cached_windows_edges() -> None:
+    # The stamp's first 6 characters are cached per 3,844 ms window: in order, backwards (a clock
+    # stepped back) and far apart, each stamp still decodes to its own millisecond.
+    now = 1_764_800_000_000
+    edge = now - now % 3_844
+    sequence = [edge - 2, edge - 1, edge, edge + 1, edge + 3_843, edge + 3_844, edge - 1, edge, 0, 62**8 - 1, now]
+    stamps = [ids._stamp(millis) for millis in sequence]
+    assert all(len(stamp) == 8 for stamp in stamps)
+    assert [_decoded(stamp) for stamp in stamps] == sequence
+    forward = [ids._stamp(millis) for millis in range(edge - 5, edge + 3_850)]
+    assert forward == sorted(forward) and len(set(forward)) == len(forward)
