@@ -28,7 +28,8 @@ from core.domain.settlement import FinishedCall
 from core.server import open_core, settle_heap
 from core.services import accounts, customers
 from core.services.core import Core, Principal
-from core.services.metering import SettleCall, acquire_lease, authorize, settle, settle_lease_calls
+from core.services.leases import acquire_lease, settle_lease_calls
+from core.services.metering import SettleCall, authorize, settle
 from ringside_server.ids import new_sortable_id
 from ringside_server.metering.leases import LEASE_CALLS
 from ringside_server.money import Price, Usage

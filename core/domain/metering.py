@@ -8,6 +8,9 @@ durable before answering and calls `release` if that fails.
 
 The fast path reserves a lease instead: a hold covering a few calls like the one asking, never more
 than LEASE_ROOM_SHARE of the room, which an edge admits calls against by itself (see settlement.py).
+
+Who is calling (key, attribution, block) is decided in callers.py; the hold an admission reserves
+and the room a customer has left, in reservations.py: both are bases of `Meter`.
 """
 
 from __future__ import annotations
@@ -16,13 +19,15 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from core.domain import client_tokens, events, ledger, prepaid
+from core.domain import prepaid
+from core.domain.callers import Callers
 from core.domain.calls import CallRequest
-from core.domain.entities import ApiKey, Customer, Denial, Hold, HoldKind, Transfer, has_scope, hash_secret
+from core.domain.entities import ApiKey, Customer, Denial, Hold
 from core.domain.limits import Limits, effective, rate_layers
 from core.domain.periods import period_bounds
 from core.domain.ratelimit import Layer, RateDefaults, RateLimiter, Refusal, Status
 from core.domain.recent_counts import RecentCounts
+from core.domain.reservations import Reservations
 from core.domain.settlement import Settlement, SettlePlan
 from core.domain.state import State
 from ringside_server.admission import (
@@ -32,7 +37,7 @@ from ringside_server.admission import (
     max_affordable_output,
     output_ceiling,
 )
-from ringside_server.ids import new_id, new_sortable_id
+from ringside_server.ids import new_id
 
 __all__ = ["LEASE_ROOM_SHARE", "MAX_LEASE_CALLS", "Admission", "Meter", "SettlePlan"]
 
@@ -56,7 +61,7 @@ class Admission:
     replayed: bool = False  # an existing hold answered again (its request id resent): nothing to write
 
 
-class Meter(Settlement):
+class Meter(Callers, Reservations, Settlement):
     def __init__(
         self,
         state: State,
@@ -80,89 +85,6 @@ class Meter(Settlement):
         self.ip_layers: Callable[[list[Layer], float], list[Layer]] | None = None
 
     # -- admission ---------------------------------------------------------------------------------
-
-    def authenticate(self, secret: str) -> ApiKey | None:
-        if not secret:
-            return None
-        digest = hash_secret(secret)
-        key = self.state.keys_by_hash.get(digest)
-        if self.route_key is not None:
-            self.route_key("secret_hash", digest, key)
-        return key
-
-    def key_by_id(self, key_id: str) -> ApiKey | None:
-        key = self.state.keys_by_id.get(key_id)
-        if self.route_key is not None:
-            self.route_key("id", key_id, key)
-        return key
-
-    def attribute(self, key: ApiKey, customer_ref: str, user: str) -> Customer | Denial | None:
-        """API.md "Attribution": FC-Customer, else the body's `user`, else unattributed (None). An
-        unknown `ext:` reference or `user` becomes a new customer when the account auto-creates them
-        (in memory now; the caller persists it with the call's hold and keeps `created` in mind)."""
-        if customer_ref:
-            customer = self.state.find_customer(key.account_id, key.livemode, customer_ref)
-            if customer is None and customer_ref.startswith("ext:"):
-                customer = self._auto_create(key, customer_ref[4:])
-            if customer is None:
-                return Denial("customer_not_found", f"No such customer: '{customer_ref[:300]}'.", "FC-Customer")
-            return customer
-        if user:
-            return self.state.find_customer(key.account_id, key.livemode, "ext:" + user) or self._auto_create(key, user)
-        return None
-
-    def _auto_create(self, key: ApiKey, external_id: str) -> Customer | None:
-        if not self.state.accounts[key.account_id].auto_create_customers or not 1 <= len(external_id) <= 255:
-            return None
-        now = int(self.clock())
-        customer = Customer(
-            id=new_sortable_id("cus"),
-            account_id=key.account_id,
-            livemode=key.livemode,
-            external_id=external_id,
-            name="",
-            email="",
-            metadata={},
-            budget_nano=None,
-            budget_explicit=False,
-            rate_limit_rpm=None,
-            rate_limit_tpm=None,
-            blocked=False,
-            billing_anchor_day=1,
-            wallet_enabled=False,
-            wallet_low_threshold_nano=0,
-            created=now,
-            period_start=period_bounds(now)[0],
-            unsaved=True,
-        )
-        self.state.add_customer(customer)
-        return customer
-
-    def check_caller(self, request: CallRequest) -> tuple[ApiKey, Customer | None] | Denial:
-        """Key valid and scoped → attribution → not blocked (API.md "Attribution of a model call")."""
-        if request.client_token:
-            return client_tokens.caller(self.state, request.client_token, request.customer_ref, self.clock())
-        key = self.key_by_id(request.key_id) if request.key_id else self.authenticate(request.api_key)
-        if key is not None and key.revoked_at is not None:
-            key = None
-        if key is None:
-            return Denial("invalid_api_key", "Invalid API key provided.")
-        if not has_scope(key.scopes, "api:write"):
-            return Denial("insufficient_scope", "This key lacks the api:write scope needed for model calls.")
-        attributed = self.attribute(key, request.customer_ref, request.user)
-        if isinstance(attributed, Denial):
-            return attributed
-        if attributed is not None and attributed.blocked:
-            return Denial("customer_blocked", f"Customer {attributed.id} is blocked.")
-        if attributed is None and self.state.accounts[key.account_id].require_customer(key.livemode):
-            return Denial(
-                "customer_required",
-                "This account requires a customer on every metered call: send FC-Customer: cus_… or ext:…, "
-                "a `user` naming a customer, or call with a Client Token (or PATCH /v1/account "
-                '{"require_customer": false}).',
-                "FC-Customer",
-            )
-        return key, attributed
 
     def output_ceiling(self, request: CallRequest, key: ApiKey) -> int:
         """max_tokens as sent, else the account's default, else the model's maximum (never above it)."""
@@ -398,97 +320,6 @@ class Meter(Settlement):
             lease_tokens=lease.lease_tokens,
             replayed=True,
         )
-
-    def _with_new(self, customer: Customer | None, records: list[object]) -> list[object]:
-        """An auto-created customer is persisted in the same commit as its first hold (and its
-        `customer.created` event)."""
-        if customer is None or not customer.unsaved:
-            return records
-        customer.unsaved = False  # claimed: later calls must not insert it twice
-        created = events.customer_event(self.state, customer, "customer.created", int(self.clock()))
-        return [customer, *records, *created]
-
-    def _hold(
-        self,
-        hold_id: str,
-        kind: HoldKind,
-        key: ApiKey,
-        customer: Customer | None,
-        amount: int,
-        request: CallRequest,
-        now: int,
-        markup_bp: int,
-    ) -> tuple[Hold, list[object]]:
-        """Reserve `amount` in memory now; the records make it durable."""
-        if customer is not None:
-            payer = (
-                ledger.customer_wallet(customer.id) if customer.wallet_enabled else ledger.customer_spend(customer.id)
-            )
-            period_start = customer.period_start
-        else:
-            payer = ledger.unattributed(key.account_id, key.livemode)
-            period_start = period_bounds(now)[0]
-        hold = Hold(
-            id=hold_id,
-            account_id=key.account_id,
-            livemode=key.livemode,
-            customer_id=customer.id if customer else None,
-            payer=payer,
-            revenue=ledger.revenue(key.account_id, key.livemode),
-            amount_nano=amount,
-            period_start=period_start,
-            created=now,
-            expires_at=now + self.hold_ttl_s,
-            provider=request.provider,
-            model_ref=request.model_ref,
-            price=request.price,
-            markup_bp=markup_bp,
-            kind=kind,
-        )
-        self._reserve(hold, customer)
-        pending = Transfer(
-            id=ledger.pending_transfer_id(hold.id),
-            account_id=hold.account_id,
-            livemode=hold.livemode,
-            debit=hold.payer,
-            credit=hold.revenue,
-            amount_nano=hold.amount_nano,
-            kind="pending",
-            request_id=hold.id,
-            period_start=hold.period_start,
-            created=now,
-            hold_id=hold.id if kind == "lease" else None,
-        )
-        return hold, [hold, pending]
-
-    @staticmethod
-    def _room(customer: Customer, limits: Limits | None) -> tuple[int | None, str]:
-        """The least of what the budget and the wallet still allow (None = unlimited)."""
-        rooms: list[tuple[int, str]] = []
-        budget = limits.budget_nano if limits is not None else None
-        if budget is not None:
-            rooms.append((budget - customer.spent_nano - customer.held_nano, "budget"))
-        if customer.wallet_enabled:
-            rooms.append((customer.wallet_balance_nano - customer.held_nano, "wallet"))
-        if not rooms:
-            return None, ""
-        room, limiting = min(rooms)
-        return max(0, room), limiting
-
-    def _refuse(self, customer: Customer, limiting: str) -> Denial:
-        now = int(self.clock())
-        if limiting == "wallet":
-            denial = Denial("customer_wallet_empty", f"Customer {customer.id}'s wallet cannot pay for this call.")
-            denial.records = events.on_wallet_refusal(self.state, customer, now)
-            return denial
-        denial = Denial("customer_budget_exceeded", f"Customer {customer.id} has exhausted its monthly budget.")
-        denial.records = events.on_budget_refusal(self.state, customer, now)
-        return denial
-
-    def _reserve(self, hold: Hold, customer: Customer | None) -> None:
-        self.state.add_hold(hold)
-        if customer is not None:
-            customer.held_nano += hold.amount_nano
 
     def release(self, admission: Admission) -> None:
         """Undo an admission whose hold could not be made durable."""

@@ -14,7 +14,7 @@ from core.domain.settlement import FinishedCall
 from core.rpc.auth import Authenticator
 from core.rpc.base import MAX_PROTO_STRING, Base, Context, rpc
 from core.rpc.requests import entry_from
-from core.services import metering
+from core.services import leases, metering
 from core.services.core import Core
 from core.services.ownership import route_hold
 from ringside.core.v1 import common_pb2, metering_pb2, metering_pb2_grpc
@@ -145,7 +145,7 @@ class LeasesServicerMixin:
     async def _grant(self, request: metering_pb2.AcquireLeaseRequest) -> metering_pb2.AcquireLeaseResponse:
         if request.lease_id and not LEASE_ID.match(request.lease_id):
             raise RingsideError("invalid_request", "lease_id must be lse_ and 8 to 60 letters or digits.", "lease_id")
-        decision = await metering.acquire_lease(self.core, _call_request(request.call), request.calls, request.lease_id)
+        decision = await leases.acquire_lease(self.core, _call_request(request.call), request.calls, request.lease_id)
         if decision is None:
             return metering_pb2.AcquireLeaseResponse(granted=False)
         if isinstance(decision, Denial):
@@ -177,7 +177,7 @@ class LeasesServicerMixin:
         self.auth.internal(context)
         lease_id = request.lease_id[:64]
         route_hold(self.core.ownership, self.core.engine, self.core.state.holds.get(lease_id), lease_id)
-        calls = [_finished_call(call) for call in request.calls[: metering.MAX_LEASE_CALLS_PER_REPORT + 1]]
+        calls = [_finished_call(call) for call in request.calls[: leases.MAX_LEASE_CALLS_PER_REPORT + 1]]
         now = self.core.now()
         admitted = [
             LeaseAdmission(
@@ -188,13 +188,13 @@ class LeasesServicerMixin:
                 estimate_nano=max(0, call.estimate_nano_usd),
                 created=int(now),
             )
-            for call in request.admitted[: metering.MAX_LEASE_CALLS_PER_REPORT + 1]
+            for call in request.admitted[: leases.MAX_LEASE_CALLS_PER_REPORT + 1]
         ]
         entries = [entry_from(given) for given in request.entries[: MAX_ENTRIES + 1]]
-        api_key_valid = bool(request.confirm_api_key) and metering.key_authenticates(
+        api_key_valid = bool(request.confirm_api_key) and leases.key_authenticates(
             self.core, request.confirm_api_key[:MAX_PROTO_STRING]
         )
-        recorded, closed, entries_recorded = await metering.settle_lease_calls(
+        recorded, closed, entries_recorded = await leases.settle_lease_calls(
             self.core, lease_id, calls, request.close, admitted, request.retired, entries
         )
         response = metering_pb2.SettleLeaseCallsResponse(

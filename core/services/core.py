@@ -131,7 +131,8 @@ class Core:
     billing_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     # Prometheus figures (RINGSIDE_CORE_METRICS_PORT); None: not kept.
     metrics: CoreMetrics | None = None
-    # Fired when a lease report may have freed rate-limit room (services/metering.py).
+    # Fired when a lease report may have freed rate-limit room (services/leases.py; services/metering.py
+    # `decided` waits on it).
     rate_freed: Pulse = field(default_factory=lambda: Pulse())
     # PostgreSQL: the partitions this core holds (core/store/partition_leases.py); None on SQLite.
     partition_leases: PartitionLeases | None = None

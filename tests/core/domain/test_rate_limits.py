@@ -244,7 +244,7 @@ def test_a_closed_lease_keeps_only_the_slots_its_calls_used(world: World) -> Non
 def test_a_refusal_only_open_lease_slots_cause_says_when_they_are_known(world: World) -> None:
     # The CI failure of issue 15: slots a lease on another edge reserved and did not use refused
     # calls, then went back unused: fewer than the limit admitted. Such a refusal carries when the
-    # lease stops admitting (the core waits for its report, services/metering.py `_decided`).
+    # lease stops admitting (the core waits for its report, services/metering.py `decided`).
     limited(world, rpm=8)
     world.meter.lease_window_s = 1.0
     lease = world.meter.acquire_lease(call_request(), 16)

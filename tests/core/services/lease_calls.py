@@ -9,7 +9,7 @@ from core.domain.entities import Hold, LeaseAdmission
 from core.domain.metering import Admission
 from core.domain.settlement import FinishedCall
 from core.services.core import Core
-from core.services.metering import acquire_lease
+from core.services.leases import acquire_lease
 from ringside_server.ids import new_sortable_id
 from ringside_server.money import Price, Usage
 

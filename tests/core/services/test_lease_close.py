@@ -11,7 +11,7 @@ import pytest
 from core.server import open_core
 from core.services import accounts, customers
 from core.services.core import Principal
-from core.services.metering import settle_lease_calls
+from core.services.leases import settle_lease_calls
 from ringside_server.money import billable_nano, cost_nano
 from tests.core.services.lease_calls import PRICE, USAGE, lease_with_calls
 from tests.core.store.conftest import core_settings

@@ -11,7 +11,7 @@ from core.server import open_core
 from core.services import accounts, requests
 from core.services.accounts import create_account
 from core.services.core import Principal
-from core.services.metering import settle_lease_calls
+from core.services.leases import settle_lease_calls
 from core.services.requests import Caller
 from ringside_server.ids import new_sortable_id
 from tests.core.services.lease_calls import MODEL, lease_with_calls

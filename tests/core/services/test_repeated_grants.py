@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from core.domain.calls import CallRequest
 from core.domain.metering import MAX_LEASE_CALLS, Admission
 from core.domain.state import State
-from core.services import customers, metering
+from core.services import customers, leases, metering
 from core.services.core import Core, Principal
 from core.services.customers import CustomerInput
 from core.store.loader import load_state
@@ -65,10 +65,10 @@ async def test_a_lease_asked_again_under_its_id_is_the_lease_granted_reserved_on
     core = world.core
     customer, _ = await customers.create(core, world.principal, CustomerInput(rate_limit_tpm=10_000_000))
     call = world.call(customer.id)
-    first = await metering.acquire_lease(core, call, MAX_LEASE_CALLS, "lse_resentLease0001")
+    first = await leases.acquire_lease(core, call, MAX_LEASE_CALLS, "lse_resentLease0001")
     assert isinstance(first, Admission), first
     held = customer.held_nano
-    again = await metering.acquire_lease(core, call, MAX_LEASE_CALLS, "lse_resentLease0001")
+    again = await leases.acquire_lease(core, call, MAX_LEASE_CALLS, "lse_resentLease0001")
     assert isinstance(again, Admission), again
     assert again.replayed and again.hold is first.hold
     assert (again.lease_calls, again.lease_tokens) == (first.lease_calls, first.lease_tokens)
@@ -84,16 +84,16 @@ async def test_a_closed_leases_id_is_refused_not_granted_again(world: World) -> 
     core = world.core
     customer, _ = await customers.create(core, world.principal, CustomerInput())
     call = world.call(customer.id)
-    first = await metering.acquire_lease(core, call, MAX_LEASE_CALLS, "lse_resentLease0002")
+    first = await leases.acquire_lease(core, call, MAX_LEASE_CALLS, "lse_resentLease0002")
     assert isinstance(first, Admission), first
-    await metering.settle_lease_calls(core, "lse_resentLease0002", [], close=True)
+    await leases.settle_lease_calls(core, "lse_resentLease0002", [], close=True)
     assert customer.held_nano == 0
     with pytest.raises(RingsideError) as refused:
-        await metering.acquire_lease(core, call, MAX_LEASE_CALLS, "lse_resentLease0002")
+        await leases.acquire_lease(core, call, MAX_LEASE_CALLS, "lse_resentLease0002")
     assert (refused.value.code, refused.value.param) == ("invalid_request", "lease_id")
     assert customer.held_nano == 0 and "lse_resentLease0002" not in core.state.holds
     # A new id still leases (the refused attempt reserved nothing, left nothing behind).
-    assert isinstance(await metering.acquire_lease(core, call, MAX_LEASE_CALLS, "lse_resentLease0003"), Admission)
+    assert isinstance(await leases.acquire_lease(core, call, MAX_LEASE_CALLS, "lse_resentLease0003"), Admission)
 
 
 async def test_an_authorize_asked_again_carries_its_first_output_bound_after_a_reload(world: World) -> None:

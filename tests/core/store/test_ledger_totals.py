@@ -21,7 +21,8 @@ from core.domain.settlement import FinishedCall
 from core.server import open_core
 from core.services import accounts, customers, system, wallets
 from core.services.core import Core, Principal
-from core.services.metering import SettleCall, acquire_lease, authorize, settle, settle_lease_calls
+from core.services.leases import acquire_lease, settle_lease_calls
+from core.services.metering import SettleCall, authorize, settle
 from core.store import ledger_totals
 from core.store.loader import spend_by_payer_period
 from core.store.tables import LEDGER_TOTALS
