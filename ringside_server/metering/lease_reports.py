@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from ringside.core.v1 import metering_pb2
 from ringside_server.admission import posted_nano
@@ -59,8 +59,10 @@ class LeaseReports:
         retire: Callable[[Lease], None],
         request_log: RequestRecorder | None = None,
         key_confirmed: KeyConfirmed | None = None,
+        quiet: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self._core = core
+        self._quiet = quiet  # a round waits for a spell with no request in flight (answering.py)
         self.journal = journal
         self.request_log = request_log  # its entries of a lease's calls ride the lease's report
         self.key_confirmed = key_confirmed  # a report confirms its lease's API key (no VerifyApiKey)
@@ -94,8 +96,14 @@ class LeaseReports:
         return posted
 
     async def flush_forever(self, stopping: Callable[[], bool]) -> None:
+        round_at = time.monotonic()
         while not stopping():
-            await asyncio.sleep(FLUSH_EVERY_S)
+            # The interval runs from the last round's start: a round that went right after an
+            # answer (answering.py) keeps that step with a caller at a steady pace.
+            await asyncio.sleep(max(0.0, round_at + FLUSH_EVERY_S - time.monotonic()))
+            if self._quiet is not None:
+                await self._quiet()
+            round_at = time.monotonic()
             try:
                 await self.flush(coalesce=True)
             except Exception:

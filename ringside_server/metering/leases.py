@@ -22,6 +22,7 @@ import time
 
 from ringside.core.v1 import metering_pb2
 from ringside_server.admission import MAX_LEASE_CALLS
+from ringside_server.answering import Answering
 from ringside_server.core_client import CoreClient
 from ringside_server.errors import RingsideError
 from ringside_server.ids import new_id
@@ -56,6 +57,9 @@ CLOSE_ATTEMPTS = 20
 AHEAD_AT_MONEY = 0.5
 AHEAD_AT_CALLS = 0.75
 AHEAD_AT_WINDOW = 0.8
+# A report round finding the edge quiet since longer than this waits for the next answer to go
+# right after it (bounded by answering.QUIET_WAIT_LIMIT_S).
+ROUND_FOLLOW_S = 0.005
 REPLAY_PASSES_AT_START = 40  # before serving, a dead process's journal is reported within these
 
 
@@ -76,14 +80,17 @@ class LeaseManager:
         journal: Journal | None = None,
         request_log: RequestRecorder | None = None,
         key_confirmed: KeyConfirmed | None = None,
+        answering: Answering | None = None,
     ) -> None:
         self._core = core
+        # Report rounds and successors asked for ahead go between requests (answering.py).
+        self._answering = answering if answering is not None else Answering()
         self._instance = instance
         self._window_s = window_s
         self.journal = journal
         self._replay: asyncio.Task[None] | None = None
         self._current: dict[LeaseKey, Lease] = {}
-        self._reports = LeaseReports(core, journal, self._retire_later, request_log, key_confirmed)
+        self._reports = LeaseReports(core, journal, self._retire_later, request_log, key_confirmed, self._round_quiet)
         self._acquiring: dict[LeaseKey, asyncio.Future[Lease | metering_pb2.Denial | None]] = {}
         self._no_lease_until: dict[LeaseKey, float] = {}
         self._next: dict[LeaseKey, Lease] = {}  # granted ahead, taken over when the current one is spent
@@ -117,6 +124,11 @@ class LeaseManager:
                 await replay_orphans(journal.directory, self._core)
             except Exception:
                 log.exception("lease journal pass failed")
+
+    async def _round_quiet(self) -> None:
+        """A report round goes right after an answer (answering.py): at once when one ended within
+        ROUND_FOLLOW_S, else after the next (bounded)."""
+        await self._answering.quiet(follow_s=ROUND_FOLLOW_S)
 
     def _stopped(self) -> bool:
         return self._stopping
@@ -185,8 +197,10 @@ class LeaseManager:
 
     async def _acquire_ahead(self, key: LeaseKey, call: metering_pb2.AuthorizeRequest, calls: int) -> None:
         """A successor for `key`'s lease; refused or unreachable, nothing changes: the call that finds
-        the lease spent asks (and waits) as before, and the core decides it then."""
+        the lease spent asks (and waits) as before, and the core decides it then. It is asked once
+        the call that found it due has been answered (answering.py): not on that call's time."""
         try:
+            await self._answering.quiet()
             successor = await self._request_lease(key, call, calls, ahead=True)
         except RingsideError:
             return
