@@ -97,14 +97,10 @@ class LeaseReports:
         return posted
 
     async def flush_forever(self, stopping: Callable[[], bool]) -> None:
-        round_at = time.monotonic()
         while not stopping():
-            # The interval runs from the last round's start: a round that went right after an
-            # answer (answering.py) keeps that step with a caller at a steady pace.
-            await asyncio.sleep(max(0.0, round_at + FLUSH_EVERY_S - time.monotonic()))
+            await asyncio.sleep(FLUSH_EVERY_S)
             if self._quiet is not None:
                 await self._quiet()
-            round_at = time.monotonic()
             try:
                 await self.flush(coalesce=True)
             except Exception:

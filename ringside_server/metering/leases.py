@@ -58,8 +58,10 @@ AHEAD_AT_MONEY = 0.5
 AHEAD_AT_CALLS = 0.75
 AHEAD_AT_WINDOW = 0.8
 # A report round finding the edge quiet since longer than this waits for the next answer to go
-# right after it (bounded by answering.QUIET_WAIT_LIMIT_S).
-ROUND_FOLLOW_S = 0.005
+# right after it (bounded by answering.QUIET_WAIT_LIMIT_S). At a steady 20 req/s a round that went
+# right after an answer wakes FLUSH_EVERY_S after it ended, that is just after the next answer
+# plus the round's own time: within this, it keeps that step.
+ROUND_FOLLOW_S = 0.01
 REPLAY_PASSES_AT_START = 40  # before serving, a dead process's journal is reported within these
 
 
