@@ -3,7 +3,7 @@
 At low rates a request met the edge's background calls to the core (issue 24 target 3): a lease's
 report round, a successor lease asked for ahead, a cached key or allowed_models list refreshed ahead.
 Each is a gRPC call whose first step holds the event loop ~0.5 ms and whose answer wakes it again,
-and each makes the core commit on the same CPUs: a request that overlapped one took ~1.5-2 ms longer
+and each makes the core commit on the same CPUs: a request that overlapped one took ~1.5-4 ms longer
 at the median than one that did not (docs/performance.md, branch `lowtail`). None of them has to
 start at that instant, so each first waits for a spell with no request in flight here — at most a
 bound, so that a busy edge (never without a request) still reports, renews and refreshes on time.
