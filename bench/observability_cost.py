@@ -23,6 +23,7 @@ from aiohttp.test_utils import make_mocked_request
 
 from edge_http.observability import observe
 from edge_http.routes import add_routes
+from ringside_server.answering import Answering
 from ringside_server.observability import calls
 from ringside_server.observability.logs import JsonFormatter, TextFormatter
 from ringside_server.observability.metrics import EdgeMetrics
@@ -58,7 +59,7 @@ async def main(requests: int) -> None:
     match = await app.router.resolve(request)  # the route the real request matches
     match.add_app(app)
     request._match_info = match
-    middleware = observe(metrics)
+    middleware = observe(metrics, Answering())
 
     async def observed(req: web.Request) -> web.StreamResponse:
         return await middleware(req, observed_handler)

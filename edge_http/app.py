@@ -26,6 +26,7 @@ from edge_http.rate_limits import COUNTING, add_remaining_header, counting, rate
 from edge_http.readiness import READINESS, Readiness
 from edge_http.routes import add_routes
 from edge_http.verified_keys import VerifiedKeys
+from ringside_server.answering import Answering
 from ringside_server.core_client import CoreClient
 from ringside_server.file_store import open_file_store
 from ringside_server.metering.breaker import Breakers
@@ -81,9 +82,10 @@ def open_journal(settings: Settings) -> Journal | None:
 
 def create_app(settings: Settings) -> web.Application:
     metrics = EdgeMetrics.create(settings.metrics_customer_label)
+    answering = Answering()  # background calls to the core go between requests (answering.py)
     app = web.Application(
         client_max_size=settings.body_max_bytes,
-        middlewares=[observe(metrics), errors, rate_limits, client_tokens, bodies, idempotency],
+        middlewares=[observe(metrics, answering), errors, rate_limits, client_tokens, bodies, idempotency],
     )
     app[METRICS] = metrics
     app.on_response_prepare.append(add_cors_headers)
@@ -104,7 +106,7 @@ def create_app(settings: Settings) -> web.Application:
         if journal is not None:
             instance = f"{socket.gethostname()}:{os.getpid()}"
             leases = LeaseManager(
-                core, instance, settings.lease_window_s, journal, request_log, verified_keys.confirmed
+                core, instance, settings.lease_window_s, journal, request_log, verified_keys.confirmed, answering
             )
             await leases.replay_once(REPLAY_AT_START_S)  # a read right after this start sees those calls
             leases.start()
@@ -126,6 +128,7 @@ def create_app(settings: Settings) -> web.Application:
             request_log=request_log,
             verified_keys=verified_keys,
             files=open_file_store(settings),
+            answering=answering,
         )
         yield
         with contextlib.suppress(TimeoutError):  # handlers have drained: their query log entries go

@@ -90,8 +90,8 @@ async def authenticate(edge: Edge, request: web.Request) -> None:
     now = time.monotonic()
     trusted_until = edge.verified_keys.trusted_until(api_key)
     if trusted_until > now:
-        if refresh_due(trusted_until, VERIFIED_KEY_TTL_S, now):
-            edge.key_checks.refresh(api_key, verify)  # ahead of its end, off this request's path
+        if refresh_due(trusted_until, VERIFIED_KEY_TTL_S, now):  # ahead of its end, off this request's path
+            edge.key_checks.refresh(api_key, verify, edge.answering.quiet_within(trusted_until, now))
         return
     # the requests that find the key's entry expired share one VerifyApiKey (single_flight.py)
     await edge.key_checks.run(api_key, verify)

@@ -14,6 +14,7 @@ from aiohttp import web
 from edge_http.context import EDGE
 from edge_http.middlewares import REQUEST_ID, Handler
 from ringside.core.v1 import requests_pb2
+from ringside_server.answering import Answering
 from ringside_server.errors import STATUS_BY_CODE, RingsideError
 from ringside_server.observability import tracing
 from ringside_server.observability.calls import CURRENT_CALL, CallRecord
@@ -26,9 +27,9 @@ MAX_ERROR_BODY_BYTES = 64 * 1024  # larger error bodies are a provider's own: th
 UNMATCHED = "unmatched"  # any path no route serves: one label, whatever was asked
 
 
-def observe(metrics: EdgeMetrics) -> Any:
+def observe(metrics: EdgeMetrics, answering: Answering) -> Any:
     """The outermost middleware: times the request, gives its metered call a `CallRecord`, then
-    counts it and logs it once."""
+    counts it and logs it once. While it runs, the request is in flight in `answering`."""
 
     @web.middleware
     async def observed(request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -36,6 +37,7 @@ def observe(metrics: EdgeMetrics) -> Any:
         reset = CURRENT_CALL.set(record)
         response: web.StreamResponse | None = None
         status = 500
+        answering.started()
         try:
             response = await handler(request)
             status = response.status
@@ -46,6 +48,7 @@ def observe(metrics: EdgeMetrics) -> Any:
         finally:
             CURRENT_CALL.reset(reset)
             _finished(metrics, request, response, status, record)
+            answering.ended()
 
     return observed
 

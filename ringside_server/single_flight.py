@@ -46,11 +46,14 @@ class SingleFlight(Generic[K, V]):
             task = self._start(key, fetch)
         return await asyncio.shield(task)
 
-    def refresh(self, key: K, fetch: Callable[[], Awaitable[V]]) -> None:
+    def refresh(
+        self, key: K, fetch: Callable[[], Awaitable[V]], first: Callable[[], Awaitable[None]] | None = None
+    ) -> None:
         """Start `fetch` in the background unless one for `key` is in flight; nobody waits for it
-        (its error is retrieved, and the next miss asks again)."""
+        (its error is retrieved, and the next miss asks again). `first` is awaited before it: the
+        refresh then goes once the request that found it due is answered (answering.py)."""
         if key not in self._pending:
-            self._start(key, fetch)
+            self._start(key, fetch if first is None else _after(first, fetch))
 
     def _start(self, key: K, fetch: Callable[[], Awaitable[V]]) -> asyncio.Task[V]:
         # A task of its own: a first caller that is cancelled (its client left) does not cancel the
@@ -76,3 +79,11 @@ class SingleFlight(Generic[K, V]):
 
 async def _awaited(fetch: Callable[[], Awaitable[V]]) -> V:
     return await fetch()
+
+
+def _after(first: Callable[[], Awaitable[None]], fetch: Callable[[], Awaitable[V]]) -> Callable[[], Awaitable[V]]:
+    async def fetched() -> V:
+        await first()
+        return await fetch()
+
+    return fetched

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from ringside.core.v1 import metering_pb2, slots_pb2
 from ringside_server import allowed_models
 from ringside_server.allowed_models import EVERYTHING, Policy
+from ringside_server.answering import Answering
 from ringside_server.background_writes import BackgroundWrites
 from ringside_server.core_client import CoreClient
 from ringside_server.errors import RingsideError
@@ -66,6 +67,8 @@ class Gateway:
     # Searches' query log entries, written off the response path (read through this process after a drain)
     query_log: BackgroundWrites = field(default_factory=BackgroundWrites)
     keepalive: KeepAlive = field(init=False)
+    # The requests in flight here: refreshes ahead wait for a spell with none (answering.py).
+    answering: Answering = field(default_factory=Answering)
 
     def __post_init__(self) -> None:
         hold_ttl_s = self.settings.hold_ttl_s if self.settings is not None else DEFAULT_HOLD_TTL_S
@@ -118,7 +121,8 @@ class Gateway:
         cached = self.policy_cache.get(cache_key)
         if cached is not None and cached[1] > now:
             if refresh_due(cached[1], SLOT_CACHE_S, now):  # ahead of its end, off this call's path
-                self.policy_flights.refresh(cache_key, lambda: self._fetch_policy(cache_key))
+                quiet = self.answering.quiet_within(cached[1], now)
+                self.policy_flights.refresh(cache_key, lambda: self._fetch_policy(cache_key), quiet)
             return cached[0]
         # the calls that find the entry expired share one ModelPolicy (single_flight.py)
         return await self.policy_flights.run(cache_key, lambda: self._fetch_policy(cache_key))
@@ -254,7 +258,7 @@ class Gateway:
 
         if cached is not None and cached[2] > now:
             if refresh_due(cached[2], SLOT_CACHE_S, now):  # ahead of its end, off this call's path
-                self.slot_flights.refresh((caller, name), fetch)
+                self.slot_flights.refresh((caller, name), fetch, self.answering.quiet_within(cached[2], now))
             return cached[0], cached[1]
         return await self.slot_flights.run((caller, name), fetch)
 

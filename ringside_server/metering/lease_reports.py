@@ -1,7 +1,8 @@
 """Reporting the calls admitted under this edge's leases to the core, in batches.
 
 Admissions and finished calls (priced here with the same integer arithmetic as the core) are
-reported in rounds every FLUSH_EVERY_S, one report per lease at a time; a lease's report goes once
+reported in rounds every FLUSH_EVERY_S, each going between two requests (answering.py: it waits up
+to QUIET_WAIT_LIMIT_S for a spell with none in flight), one report per lease at a time; a lease's report goes once
 REPORT_AT_ITEMS are waiting or the oldest has waited REPORT_AFTER_S, so a slow caller's calls share
 a report (and a core commit) instead of taking one each. A lease whose window has passed
 retires: its unused slots are given back at once, and it is closed (its unused rest released) once
@@ -18,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Protocol
 
 from ringside.core.v1 import metering_pb2
@@ -41,8 +42,8 @@ FLUSH_EVERY_S = 0.05
 # each call cost one report for its admission and often another for its finish — a gRPC call and a
 # core commit each. A report now goes once this many admissions and finished calls wait (a busy
 # lease: every round, as before) or the oldest has waited REPORT_AFTER_S: sent at most one round
-# later, it lands well inside lease.REPORT_LAG_LIMIT_S. A read never waits for it (`sync`), and the
-# journal covers what a dying edge had not reported yet.
+# (and its wait for a quiet spell) later, it lands well inside lease.REPORT_LAG_LIMIT_S. A read
+# never waits for it (`sync`), and the journal covers what a dying edge had not reported yet.
 REPORT_AT_ITEMS = 8
 REPORT_AFTER_S = 0.1
 MAX_CALLS_PER_REPORT = 500
@@ -81,10 +82,12 @@ class LeaseReports:
         request_log: RequestRecorder | None = None,
         key_confirmed: KeyConfirmed | None = None,
         successor_answered: SuccessorAnswered | None = None,
+        quiet: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self._core = core
         self._successor_answered = successor_answered  # the manager's: a successor rides a report
         self.policies: PolicyCache | None = None  # a report asks for its caller's lists when they are due
+        self._quiet = quiet  # a round waits for a spell with no request in flight (answering.py)
         self.journal = journal
         self.request_log = request_log  # its entries of a lease's calls ride the lease's report
         self.key_confirmed = key_confirmed  # a report confirms its lease's API key (no VerifyApiKey)
@@ -121,6 +124,8 @@ class LeaseReports:
     async def flush_forever(self, stopping: Callable[[], bool]) -> None:
         while not stopping():
             await asyncio.sleep(FLUSH_EVERY_S)
+            if self._quiet is not None:
+                await self._quiet()
             try:
                 await self.flush(coalesce=True)
             except Exception:

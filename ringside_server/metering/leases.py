@@ -22,6 +22,7 @@ import time
 
 from ringside.core.v1 import metering_pb2
 from ringside_server.admission import MAX_LEASE_CALLS
+from ringside_server.answering import Answering
 from ringside_server.core_client import CoreClient
 from ringside_server.ids import new_id
 from ringside_server.metering.journal import REPLAY_EVERY_S, Journal, replay_orphans
@@ -71,6 +72,11 @@ CLOSE_ATTEMPTS = 20
 AHEAD_AT_MONEY = 0.5
 AHEAD_AT_CALLS = 0.75
 AHEAD_AT_WINDOW = 0.8
+# A report round finding the edge quiet since longer than this waits for the next answer to go
+# right after it (bounded by answering.QUIET_WAIT_LIMIT_S). At a steady 20 req/s a round that went
+# right after an answer wakes FLUSH_EVERY_S after it ended, that is just after the next answer
+# plus the round's own time: within this, it keeps that step.
+ROUND_FOLLOW_S = 0.01
 REPLAY_PASSES_AT_START = 40  # before serving, a dead process's journal is reported within these
 
 
@@ -97,15 +103,18 @@ class LeaseManager:
         journal: Journal | None = None,
         request_log: RequestRecorder | None = None,
         key_confirmed: KeyConfirmed | None = None,
+        answering: Answering | None = None,
     ) -> None:
         self._core = core
+        # Report rounds and successors asked for ahead go between requests (answering.py).
+        self._answering = answering if answering is not None else Answering()
         self._instance = instance
         self._window_s = window_s
         self.journal = journal
         self._replay: asyncio.Task[None] | None = None
         self._current: dict[LeaseKey, Lease] = {}
         self._reports = LeaseReports(
-            core, journal, self._retire_later, request_log, key_confirmed, self._successor_answered
+            core, journal, self._retire_later, request_log, key_confirmed, self._successor_answered, self._round_quiet
         )
         self._acquiring: dict[LeaseKey, asyncio.Future[Lease | metering_pb2.Denial | None]] = {}
         self._no_lease_until: dict[LeaseKey, float] = {}
@@ -142,6 +151,11 @@ class LeaseManager:
                 await replay_orphans(journal.directory, self._core)
             except Exception:
                 log.exception("lease journal pass failed")
+
+    async def _round_quiet(self) -> None:
+        """A report round goes right after an answer (answering.py): at once when one ended within
+        ROUND_FOLLOW_S, else after the next (bounded)."""
+        await self._answering.quiet(follow_s=ROUND_FOLLOW_S)
 
     def _stopped(self) -> bool:
         return self._stopping

@@ -17,6 +17,7 @@ from edge_http.bodies import authenticate
 from edge_http.context import Edge
 from edge_http.verified_keys import VERIFIED_KEY_TTL_S
 from ringside.core.v1 import keys_pb2, metering_pb2, slots_pb2
+from ringside_server.answering import Answering
 from ringside_server.errors import RingsideError
 from ringside_server.metering import gateway
 from ringside_server.metering.gateway import SLOT_CACHE_S
@@ -163,3 +164,20 @@ async def test_a_slot_refreshed_ahead_and_a_refresh_asked_before_a_change_is_not
     assert core.asked == ["ResolveSlot"] * 3  # asked anew, not answered from the old refresh
     core.release.set()
     assert [model.ref for model in await answered(changed)] == ["fc:openai/gpt-4o"]
+
+
+async def test_a_refresh_found_due_during_a_request_is_asked_once_that_request_is_answered(
+    edge: Edge, core: HeldCore, clock: Clock
+) -> None:
+    """Off the request's path, and off its time too (answering.py): the question goes between requests."""
+    edge.answering = Answering(wait_limit_s=60.0, after_s=0.0)
+    core.release.set()
+    await answered(edge.policy(KEY, customer_ref="cus_1"))
+    clock.now += SLOT_CACHE_S * 0.7  # due for a refresh; the entry has 0.3 s left (the wait's bound: half)
+    edge.answering.started()
+    await answered(edge.policy(KEY, customer_ref="cus_1"))
+    await settle()
+    assert core.asked == ["ModelPolicy"], "asked while the request that found it due was in flight"
+    edge.answering.ended()
+    await settle()
+    assert core.asked == ["ModelPolicy"] * 2

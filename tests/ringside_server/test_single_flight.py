@@ -84,3 +84,21 @@ async def test_after_forget_a_caller_asks_anew_and_those_waiting_keep_their_answ
     after.release.set()
     assert (await waiting, await fresh) == ("old", "new")
     assert (before.calls, after.calls) == (1, 1)
+
+
+async def test_a_refresh_asks_once_what_it_waits_for_first_is_done() -> None:
+    """A refresh ahead waits for a quiet spell (answering.py) before its question goes."""
+    flights: SingleFlight[str, object] = SingleFlight()
+    asked = Asked()
+    asked.release.set()
+    quiet = asyncio.Event()
+    flights.refresh("key", asked, quiet.wait)
+    for _ in range(10):
+        await asyncio.sleep(0)
+    assert asked.calls == 0
+    flights.refresh("key", asked, quiet.wait)  # one in flight already: not a second
+    quiet.set()
+    for _ in range(10):
+        await asyncio.sleep(0)
+    assert asked.calls == 1
+    assert len(flights) == 0

@@ -12,6 +12,7 @@ import pytest
 
 from ringside.core.v1 import common_pb2, metering_pb2
 from ringside_server.admission import MAX_LEASE_CALLS
+from ringside_server.answering import QUIET_WAIT_LIMIT_S
 from ringside_server.errors import RingsideError
 from ringside_server.metering import lease_reports, leases
 from ringside_server.metering.keepalive import KeepAlive
@@ -275,7 +276,8 @@ async def test_a_slow_callers_calls_share_one_report(manager: LeaseManager, core
     await manager.flush(coalesce=True)
     (report,) = core.reports()
     assert [c.request_id for c in report.admitted] == [c.request_id for c in report.calls] == [admitted.request_id]
-    assert lease_reports.REPORT_AFTER_S + lease_reports.FLUSH_EVERY_S < leases.REPORT_LAG_LIMIT_S
+    # sent at most one round (and its wait for a quiet spell, answering.py) later, within the lag limit
+    assert lease_reports.REPORT_AFTER_S + lease_reports.FLUSH_EVERY_S + QUIET_WAIT_LIMIT_S < leases.REPORT_LAG_LIMIT_S
 
 
 async def test_a_busy_leases_report_goes_every_round(manager: LeaseManager, core: FakeCore) -> None:
@@ -520,3 +522,35 @@ def test_the_pace_is_asked_within_the_bounds() -> None:
     assert leases.calls_to_ask(lease, 1.5, 1.0) == 20  # 10 calls in 0.5 s: 20 a window
     assert leases.calls_to_ask(lease, 1.0, 1.0) == MAX_LEASE_CALLS  # all at once: the cap
     assert leases.calls_to_ask(lease, 101.0, 1.0) == leases.MIN_LEASE_CALLS  # 10 in 100 s: the floor
+
+
+# -- between requests (answering.py) ---------------------------------------------------------------
+
+
+async def test_a_report_round_waits_for_a_quiet_spell_before_it_sends(core: FakeCore) -> None:
+    """The rounds' loop asks for a quiet spell (answering.py) before each round's reports go."""
+    asked = asyncio.Event()
+    quiet = asyncio.Event()
+
+    async def quiet_spell() -> None:
+        asked.set()
+        await quiet.wait()
+
+    reports = lease_reports.LeaseReports(core, None, lambda lease: None, quiet=quiet_spell)  # type: ignore[arg-type]
+    lease = granted(
+        core.grant(metering_pb2.AcquireLeaseRequest(call=call(), calls=4)), lease_key(call()), 0.0, WINDOW_S
+    )
+    reports.open.add(lease)
+    lease.retired = True  # due at once: its slots go back (and it closes) in the next round
+    rounds = asyncio.create_task(reports.flush_forever(lambda: False))
+    await asyncio.wait_for(asked.wait(), timeout=DEADLINE_S)
+    assert core.reports() == []
+    quiet.set()
+    for _ in range(int(DEADLINE_S / 0.01)):
+        if core.reports():
+            break
+        await asyncio.sleep(0.01)
+    assert [r.lease_id for r in core.reports()] == [lease.id]
+    rounds.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await rounds
