@@ -308,8 +308,10 @@ def execute_many(connection: Connection, statement: Executable, rows: Sequence[A
 # statements ran no faster (writer statements 19–21 µs a settle either way, executemany 25–29).
 _VALUES_ROWS_MAX = 256
 _VALUES_GROUP = re.compile(r"\(\?(?:, \?)*\)")
-# id(statement) → (the statement up to and with "VALUES ", one row's "(?, ?, …)"), or None
-_values_cache: dict[int, tuple[str, str] | None] = {}
+# (id(statement), its single-row SQL) → (the statement up to and with "VALUES ", one row's "(?, ?, …)"),
+# or None. The SQL is in the key: a statement made for one call (`insert(TABLE)`) is freed after it,
+# and the next one made may get its id — for another table, with another group of parameters.
+_values_cache: dict[tuple[int, str], tuple[str, str] | None] = {}
 
 
 def _values_form(statement: Executable, sql: str) -> tuple[str, str] | None:
@@ -353,7 +355,7 @@ def _insert_values(
 ) -> bool:
     """Run `rows` (a row's parameters in `sql`'s order: `parameters(row)`) as multi-row INSERTs;
     False if `statement` is not a plain INSERT."""
-    key = id(statement)
+    key = (id(statement), sql)
     if key in _values_cache:
         form = _values_cache[key]
     else:

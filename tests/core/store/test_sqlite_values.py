@@ -15,6 +15,7 @@ from core.domain.entities import Hold, HoldStateChange
 from core.store import migrate, records
 from core.store.driver_sql import execute_many
 from core.store.engine import make_engine
+from core.store.record_rows import transfer_row
 from core.store.tables import HOLDS, TRANSFERS
 from tests.core.store.test_unnest import AWKWARD, _hold_row, _statements, _transfer
 
@@ -96,3 +97,16 @@ def test_a_commits_hold_changes_look_each_hold_up_by_its_key(engine: Engine) -> 
         ).all()
     details = [row[-1] for row in plan]
     assert any(detail.startswith("SEARCH holds USING") and "(id=?)" in detail for detail in details), details
+
+
+def test_statements_made_for_one_call_each_get_their_own_rows_form(engine: Engine) -> None:
+    """`insert(TABLE)` made per call is freed after it and the next may get its id: the multi-row
+    form of one table must never be used for another's rows (bench/history_data.py makes them so)."""
+    for round_ in range(50):
+        with engine.begin() as connection:
+            transfers = [transfer_row(_transfer(round_ * 4 + index, "t")) for index in range(3)]
+            execute_many(connection, sa.insert(TRANSFERS), transfers)
+            execute_many(connection, sa.insert(HOLDS), [_hold_row(round_ * 4 + index) for index in range(3)])
+    with engine.connect() as connection:
+        assert connection.execute(sa.select(sa.func.count()).select_from(TRANSFERS)).scalar_one() == 150
+        assert connection.execute(sa.select(sa.func.count()).select_from(HOLDS)).scalar_one() == 150
