@@ -5,10 +5,7 @@ its lease id), and a steady caller's calls go on under it with one AcquireLease 
 
 from __future__ import annotations
 
-import pathlib
-import time
 from collections import Counter
-from collections.abc import AsyncIterator
 
 import pytest
 
@@ -18,15 +15,6 @@ from ringside_server.metering.lease import Ticket
 from ringside_server.metering.leases import LeaseManager
 from tests.ringside_server.test_request_log_reports import WINDOW_S, Counted, _call, _finished
 from tests.workers.billing_core import InProcessCore
-
-
-@pytest.fixture
-async def core(tmp_path: pathlib.Path) -> AsyncIterator[InProcessCore]:
-    started = await InProcessCore.start(tmp_path, time.time())
-    try:
-        yield started
-    finally:
-        await started.stop()
 
 
 def _counting(core: InProcessCore) -> Counter[str]:

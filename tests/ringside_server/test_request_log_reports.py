@@ -6,10 +6,8 @@ ended when the core finds it revoked."""
 
 from __future__ import annotations
 
-import pathlib
 import time
 from collections import Counter
-from collections.abc import AsyncIterator
 from typing import Any
 
 import grpc
@@ -38,15 +36,6 @@ class Counted:
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         self.calls[self.name] += 1
         return self.method(*args, **kwargs)
-
-
-@pytest.fixture
-async def core(tmp_path: pathlib.Path) -> AsyncIterator[InProcessCore]:
-    started = await InProcessCore.start(tmp_path, time.time())
-    try:
-        yield started
-    finally:
-        await started.stop()
 
 
 def _counting(core: InProcessCore) -> Counter[str]:
