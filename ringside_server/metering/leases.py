@@ -106,7 +106,7 @@ class LeaseManager:
         answering: Answering | None = None,
     ) -> None:
         self._core = core
-        # Report rounds and successors asked for ahead go between requests (answering.py).
+        # Report rounds (and the successors they carry) go between requests (answering.py).
         self._answering = answering if answering is not None else Answering()
         self._instance = instance
         self._window_s = window_s
@@ -218,7 +218,8 @@ class LeaseManager:
         lease.retired = True
 
     def _renew_ahead(self, key: LeaseKey, lease: Lease, call: metering_pb2.AuthorizeRequest, now: float) -> None:
-        """Past AHEAD_AT_* of `lease`, ask for its successor in the background (once)."""
+        """Past AHEAD_AT_* of `lease`, ask for its successor (once) with the lease's next report — at
+        once when its caller's pace spends it before that report's round."""
         if lease.successor_asked or key in self._next or key in self._acquiring:
             return
         if (
