@@ -95,9 +95,7 @@ class Gateway:
         cached = self.policy_cache.get(cache_key)
         if cached is not None and cached[1] >= expires_at:
             return  # a fresher answer is cached already
-        if len(self.policy_cache) > SLOT_CACHE_MAX:
-            self.policy_cache.clear()  # bound: it is only a cache
-        self.policy_cache[cache_key] = (_policy_of(answer), expires_at)
+        self._cache_policy(cache_key, _policy_of(answer), expires_at)
 
     async def answered_calls_recorded(self) -> None:
         """Before a read of spend or usage: the calls this process has answered are recorded (their
@@ -144,10 +142,13 @@ class Gateway:
         policy = _policy_of(response)
         if generation != self.policy_generation:
             return policy  # the lists changed meanwhile: the next call asks again
+        self._cache_policy(cache_key, policy, now + SLOT_CACHE_S)
+        return policy
+
+    def _cache_policy(self, cache_key: PolicyKey, policy: Policy, expires_at: float) -> None:
         if len(self.policy_cache) > SLOT_CACHE_MAX:
             self.policy_cache.clear()  # bound: it is only a cache
-        self.policy_cache[cache_key] = (policy, now + SLOT_CACHE_S)
-        return policy
+        self.policy_cache[cache_key] = (policy, expires_at)
 
     def forget_policies(self) -> None:
         """A customer, tier, slot or account setting changed through this edge: its next call
