@@ -7,7 +7,7 @@ synchronously, so concurrent calls can never all pass the same check; the caller
 durable before answering and calls `release` if that fails.
 
 The fast path reserves a lease instead: a hold covering a few calls like the one asking, never more
-than LEASE_ROOM_SHARE of the room, which an edge admits calls against by itself (see settlement.py).
+than LEASE_ROOM_SHARE of the room, which an edge admits calls against by itself (see lease_settlement.py).
 
 Who is calling (key, attribution, block) is decided in callers.py; the hold an admission reserves
 and the room a customer has left, in reservations.py: both are bases of `Meter`.
@@ -23,12 +23,13 @@ from core.domain import prepaid
 from core.domain.callers import Callers
 from core.domain.calls import CallRequest
 from core.domain.entities import ApiKey, Customer, Denial, Hold
+from core.domain.lease_settlement import LeaseSettlement
 from core.domain.limits import Limits, effective, rate_layers
 from core.domain.periods import period_bounds
 from core.domain.ratelimit import Layer, RateDefaults, RateLimiter, Refusal, Status
 from core.domain.recent_counts import RecentCounts
 from core.domain.reservations import Reservations
-from core.domain.settlement import Settlement, SettlePlan
+from core.domain.settlement import SettlePlan
 from core.domain.state import State
 from ringside_server.admission import (
     MAX_LEASE_CALLS,
@@ -61,7 +62,7 @@ class Admission:
     replayed: bool = False  # an existing hold answered again (its request id resent): nothing to write
 
 
-class Meter(Callers, Reservations, Settlement):
+class Meter(Callers, Reservations, LeaseSettlement):
     def __init__(
         self,
         state: State,
