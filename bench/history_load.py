@@ -2,10 +2,10 @@
 
 The same rows as `history_data.reference` (tests/bench/test_history_data.py compares them row for
 row). The calls' rows (a hold, three transfers, a usage record each) are made by the database
-itself: `INSERT … SELECT` over a generated series of call numbers joined to a temporary table of the
-customers, the ids spelled in SQL as `CallIds` spells them — no Python object, tuple or bound
-parameter per row (the tuple writer before it spent ~11 µs of CPU per row on SQLite, mostly binding
-parameters; 10M calls are 69M rows). The customers, the top-ups and the aggregates are tuples:
+itself (bench/history_call_sql.py): `INSERT … SELECT` over a generated series of call numbers joined
+to a temporary table of the customers, the ids spelled in SQL as `CallIds` spells them — no Python
+object, tuple or bound parameter per row (the tuple writer before it spent ~11 µs of CPU per row on
+SQLite, mostly binding parameters; 10M calls are 69M rows). The customers, the top-ups and the aggregates are tuples:
 
 - PostgreSQL: `COPY … FROM STDIN` for the tuples, one transaction per LOAD_CHUNK calls;
 - SQLite: transactions of LOAD_CHUNK calls with `journal_mode=OFF` and `synchronous=OFF` for the
@@ -28,18 +28,16 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import orjson
 import psycopg
 
+from bench.history_call_sql import DAILY_COLUMNS, TOTAL_COLUMNS, TRANSFER_COLUMNS, call_parameters, call_statements
 from bench.history_data import (
     CHUNK,
     COST_NANO,
     HOLD_NANO,
     MODEL_REF,
     PERIODS,
-    PRICE,
     PROVIDER,
-    UPSTREAM_MODEL,
     WALLETS,
     Plan,
     customer,
@@ -51,199 +49,15 @@ from bench.history_data import USAGE as CALL_USAGE
 from core.domain import ledger
 from core.services.core import Core
 from core.store.record_rows import customer_row, transfer_row
-from core.store.tables import HOLDS, LEDGER_TOTALS, TRANSFERS, USAGE, USAGE_DAILY
 from core.store.usage_daily import DAY_S
-from ringside_server.ids import _ALPHABET
 
-HOLD_COLUMNS = [
-    "id",
-    "account_id",
-    "livemode",
-    "customer_id",
-    "payer",
-    "revenue",
-    "amount_nano",
-    "period_start",
-    "created",
-    "expires_at",
-    "provider",
-    "model_ref",
-    "price_json",
-    "markup_bp",
-    "kind",
-    "prepaid_nano",
-    "state",
-    "resolved_at",
-    "lease_calls",
-    "slots_released_unreported",
-    "output_tokens",
-    "lease_tokens",
-]
-TRANSFER_COLUMNS = [
-    "id",
-    "account_id",
-    "livemode",
-    "debit",
-    "credit",
-    "amount_nano",
-    "kind",
-    "request_id",
-    "pending_id",
-    "hold_id",
-    "memo",
-    "period_start",
-    "created",
-]
-USAGE_COLUMNS = [
-    "request_id",
-    "account_id",
-    "livemode",
-    "customer_id",
-    "provider",
-    "model_ref",
-    "upstream_model",
-    "input_tokens",
-    "cached_input_tokens",
-    "cache_write_tokens",
-    "output_tokens",
-    "reasoning_tokens",
-    "audio_input_tokens",
-    "audio_output_tokens",
-    "image_input_tokens",
-    "cost_nano",
-    "billable_nano",
-    "posted_nano",
-    "unbilled_nano",
-    "status",
-    "usage_estimated",
-    "period_start",
-    "created",
-    "hold_id",
-]
-TOTAL_COLUMNS = ["ledger_account", "period_start", "kind", "debit_nano", "credit_nano"]
-DAILY_COLUMNS = [
-    "account_id",
-    "livemode",
-    "day",
-    "customer_id",
-    "model_ref",
-    "period_start",
-    "cost_nano",
-    "posted_nano",
-    "request_count",
-    "input_tokens",
-    "output_tokens",
-]
-for _table, _columns in (
-    (HOLDS, HOLD_COLUMNS),
-    (TRANSFERS, TRANSFER_COLUMNS),
-    (USAGE, USAGE_COLUMNS),
-    (LEDGER_TOTALS, TOTAL_COLUMNS),
-    (USAGE_DAILY, DAILY_COLUMNS),
-):  # a column added to the schema must be written here too
-    if sorted(_columns) != sorted(column.name for column in _table.columns):
-        raise RuntimeError(f"bench.history_load writes {_table.name} without {_table.columns.keys()}")
 BULK_TABLES = ("holds", "transfers", "usage_records", "ledger_totals", "usage_daily")
 LOAD_CHUNK = 5 * CHUNK  # calls per transaction
 
 
-_DIGITS = 6  # the counter's base-62 characters (`CallIds.counter`: two triples)
-
-
-def _counter_sql(number: str, stamp: str, salt: str, alphabet: str) -> str:
-    """SQL of `CallIds.counter(number)`: the stamp, `number` in 6 base-62 digits (most significant
-    first, as the two triples spell it), the salt; `stamp`, `salt`, `alphabet` are placeholders."""
-    digits = " || ".join(
-        f"substr({alphabet}, CAST(({number} / {len(_ALPHABET) ** power}) % {len(_ALPHABET)} AS INTEGER) + 1, 1)"
-        for power in reversed(range(_DIGITS))
-    )
-    return f"{stamp} || {digits} || {salt}"
-
-
-def _call_statements(dialect: str) -> list[str]:
-    """INSERT … SELECT of every call in [begin, end): the database makes the rows (a generated
-    series of call numbers joined to the customers' table by index), not Python. Placeholders are
-    named as each driver spells them; the parameters are `_call_parameters`'."""
-    mark = (lambda name: f"%({name})s") if dialect == "postgresql" else (lambda name: f":{name}")
-    stamp, salt = mark("stamp"), mark("salt")
-    alphabet = mark("alphabet")
-    if dialect == "postgresql":
-        series = f"SELECT n FROM generate_series(CAST({mark('begin')} AS BIGINT), {mark('end')} - 1) AS n"
-    else:  # a recursive CTE: SQLite's generate_series is an extension the stdlib's build may lack
-        series = (
-            f"WITH RECURSIVE series(n) AS (SELECT {mark('begin')} UNION ALL "
-            f"SELECT n + 1 FROM series WHERE n + 1 < {mark('end')}) SELECT n FROM series"
-        )
-    period = " ".join(f"WHEN {p} THEN {mark(f'period{p}')}" for p in range(PERIODS))
-    calls = (
-        f"SELECT s.n, c.id AS customer_id, c.payer, CASE (s.n / {mark('customers')}) % {PERIODS} {period} END AS period"
-        f" FROM ({series}) AS s JOIN bench_customers AS c ON c.idx = s.n % {mark('customers')}"
-    )
-    hold = _counter_sql("n", stamp, salt, alphabet)
-    hold_id = f"'req_' || {hold}"
-    created = "period + 3600 + n % 86400"
-    post = _counter_sql(f"({mark('first')} + 2 * n)", stamp, salt, alphabet)
-    cost = _counter_sql(f"({mark('first')} + 2 * n + 1)", stamp, salt, alphabet)
-    t, f, account = mark("true"), mark("false"), mark("account")
-    holds = (
-        f"INSERT INTO holds ({', '.join(HOLD_COLUMNS)}) SELECT {hold_id}, {account}, {t}, customer_id, payer,"
-        f" {mark('revenue')}, {mark('hold_nano')}, period, {created}, {created} + 600, {mark('provider')},"
-        f" {mark('model_ref')}, {mark('price_json')}, 0, 'call', 0, 'settled', {created}, 0, NULL, 0, 0"
-        f" FROM ({calls}) AS calls"
-    )
-    transfers = f"INSERT INTO transfers ({', '.join(TRANSFER_COLUMNS)}) SELECT "
-    pending = (
-        f"{transfers}'tr_' || {hold_id}, {account}, {t}, payer, {mark('revenue')}, {mark('hold_nano')}, 'pending',"
-        f" {hold_id}, NULL, NULL, '', period, {created} FROM ({calls}) AS calls"
-    )
-    posts = (
-        f"{transfers}'tr_' || {post}, {account}, {t}, payer, {mark('revenue')}, {mark('cost_nano')}, 'post',"
-        f" {hold_id}, 'tr_' || {hold_id}, NULL, '', period, {created} FROM ({calls}) AS calls"
-    )
-    costs = (
-        f"{transfers}'tr_' || {cost}, {account}, {t}, {mark('cost_debit')}, {mark('cost_credit')},"
-        f" {mark('cost_nano')}, 'cost', {hold_id}, NULL, NULL, '', period, {created} FROM ({calls}) AS calls"
-    )
-    usage = (
-        f"INSERT INTO usage_records ({', '.join(USAGE_COLUMNS)}) SELECT {hold_id}, {account}, {t}, customer_id,"
-        f" {mark('provider')}, {mark('model_ref')}, {mark('upstream_model')}, {mark('tokens_in')}, 0, 0,"
-        f" {mark('tokens_out')}, 0, 0, 0, 0, {mark('cost_nano')}, {mark('cost_nano')}, {mark('cost_nano')}, 0,"
-        f" 'completed', {f}, period, {created}, NULL FROM ({calls}) AS calls"
-    )
-    statements = [holds, pending, posts, costs, usage]
-    # psycopg reads a lone % as a placeholder's start: the modulo operator is spelled %% there
-    return [statement.replace(" % ", " %% ") for statement in statements] if dialect == "postgresql" else statements
-
-
-def _call_parameters(plan: Plan) -> dict[str, Any]:
-    account = plan.account_id
-    return {
-        "stamp": plan.ids.stamp,
-        "salt": plan.ids.salt,
-        "alphabet": _ALPHABET,
-        "customers": len(plan.customer_ids),
-        "first": min(WALLETS, len(plan.customer_ids)),  # the top-ups' transfer ids come first
-        **{f"period{p}": start for p, start in enumerate(periods(plan.now))},
-        "true": True,
-        "false": False,
-        "account": account,
-        "revenue": ledger.revenue(account, True),
-        "cost_debit": ledger.provider_cost(account, True),
-        "cost_credit": ledger.provider_payable(account, True, PROVIDER),
-        "hold_nano": HOLD_NANO,
-        "cost_nano": COST_NANO,
-        "provider": PROVIDER,
-        "model_ref": MODEL_REF,
-        "upstream_model": UPSTREAM_MODEL,
-        "price_json": orjson.dumps(PRICE).decode(),
-        "tokens_in": CALL_USAGE.input_tokens,
-        "tokens_out": CALL_USAGE.output_tokens,
-    }
-
-
 class Rows:
     """The plan's customers, top-ups and aggregates as tuples; the calls' rows are made by the
-    database (`_call_statements`), their aggregates counted here."""
+    database (`history_call_sql`), their aggregates counted here."""
 
     def __init__(self, plan: Plan) -> None:
         self.plan = plan
@@ -350,7 +164,7 @@ def load_sqlite(path: str, plan: Plan) -> Loaded:
         written += len(customer_values) + len(rows.top_ups())
         connection.execute("CREATE TEMP TABLE bench_customers (idx INTEGER PRIMARY KEY, id TEXT, payer TEXT)")
         connection.executemany("INSERT INTO bench_customers VALUES (?, ?, ?)", rows.payers())
-        statements, parameters = _call_statements("sqlite"), _call_parameters(plan)
+        statements, parameters = call_statements("sqlite"), call_parameters(plan)
         for begin, end in rows.ranges():
             connection.execute("BEGIN")
             for statement in statements:
@@ -405,7 +219,7 @@ def load_postgres(url: str, plan: Plan) -> Loaded:
         with connection.cursor() as cursor:
             _copy(cursor, "bench_customers", ("idx", "id", "payer"), rows.payers())
         connection.execute("ANALYZE bench_customers")
-        statements, parameters = _call_statements("postgresql"), _call_parameters(plan)
+        statements, parameters = call_statements("postgresql"), call_parameters(plan)
         for begin, end in rows.ranges():
             with connection.transaction():
                 for statement in statements:
