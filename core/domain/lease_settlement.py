@@ -19,6 +19,7 @@ from core.domain.entities import (
     LeaseExpiry,
     SettleResult,
     UsageCorrection,
+    UsageRecord,
     UsageStatus,
 )
 from core.domain.periods import period_bounds
@@ -125,20 +126,7 @@ class LeaseSettlement(Settlement):
                 plan.consumed += posted
                 plan.spend += posted
                 plan.requests += int(call.status != "failed")
-            usage = postings.usage_record(
-                lease,
-                call.request_id,
-                call.provider,
-                call.model_ref,
-                call.usage,
-                status,
-                call.usage_estimated,
-                call.upstream_model,
-                cost,
-                billable,
-                posted,
-                now,
-            )
+            usage = _usage_record(lease, call, status, cost, billable, posted, now)
             records += postings.cost_transfer(lease, call.request_id, call.provider, cost, now)
             if expired_post is not None:
                 records.append(UsageCorrection(usage))  # the request stays counted where the expiry put it
@@ -167,20 +155,7 @@ class LeaseSettlement(Settlement):
             records += [
                 post,
                 *postings.cost_transfer(lease, call.request_id, call.provider, cost, now, post),
-                postings.usage_record(
-                    lease,
-                    call.request_id,
-                    call.provider,
-                    call.model_ref,
-                    call.usage,
-                    call.status,
-                    call.usage_estimated,
-                    call.upstream_model,
-                    cost,
-                    billable,
-                    posted,
-                    now,
-                ),
+                _usage_record(lease, call, call.status, cost, billable, posted, now),
             ]
             plan.reported.append(call.request_id)
             plan.rate_requests += 1
@@ -227,3 +202,23 @@ class LeaseSettlement(Settlement):
         return SettlePlan(
             lease, SettleResult(0, 0, 0, 0), records, "closed", held_release=lease.remaining_nano, close_hold=True
         )
+
+
+def _usage_record(
+    lease: Hold, call: FinishedCall, status: UsageStatus, cost: int, billable: int, posted: int, now: int
+) -> UsageRecord:
+    """The usage record of a call its edge reported under `lease`, as it reported it."""
+    return postings.usage_record(
+        lease,
+        call.request_id,
+        call.provider,
+        call.model_ref,
+        call.usage,
+        status,
+        call.usage_estimated,
+        call.upstream_model,
+        cost,
+        billable,
+        posted,
+        now,
+    )
