@@ -14,6 +14,7 @@ from core.domain.events import customer_event
 from core.domain.files import StoredFile
 from core.services.core import Core, Principal, require_scope
 from core.services.files import FILE_ID, SHA256, asking_customer
+from core.services.pages import cursor_page
 from ringside_server.batches.lines import check_terms
 from ringside_server.errors import RingsideError
 from ringside_server.ids import new_sortable_id
@@ -92,12 +93,7 @@ def list_batches(
         key=lambda b: (b.created, b.id),
         reverse=True,
     )
-    if after:
-        ids = [b.id for b in mine]
-        if after not in ids:
-            raise RingsideError("invalid_request", f"No such batch: '{after[:200]}'.", "after")
-        mine = mine[ids.index(after) + 1 :]
-    return mine[:limit], len(mine) > limit
+    return cursor_page(mine, lambda b: b.id, limit, after, "", "batch")
 
 
 async def cancel(core: Core, principal: Principal, batch_id: str, customer_ref: str) -> Batch:

@@ -9,6 +9,7 @@ import re
 from core.domain.files import LISTED_PURPOSES, MAX_FILENAME, PURPOSES, FileDeletion, StoredFile
 from core.domain.vector_store_files import VectorStoreFileDetach
 from core.services.core import Core, Principal, require_scope
+from core.services.pages import cursor_page
 from ringside_server.errors import RingsideError
 
 FILE_ID = re.compile(r"^file-[0-9A-Za-z]{8,60}$")
@@ -128,12 +129,7 @@ def list_files(
         key=lambda f: (f.created, f.id),
         reverse=order != "asc",
     )
-    if after:
-        ids = [f.id for f in mine]
-        if after not in ids:
-            raise RingsideError("invalid_request", f"No such file: '{after[:200]}'.", "after")
-        mine = mine[ids.index(after) + 1 :]
-    return mine[:limit], len(mine) > limit
+    return cursor_page(mine, lambda f: f.id, limit, after, "", "file")
 
 
 async def delete(

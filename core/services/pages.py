@@ -1,4 +1,5 @@
-"""Stripe-style pagination over an in-memory, newest-first sequence."""
+"""Pagination over an in-memory sequence: Stripe-style (`starting_after`/`ending_before`, newest first)
+and OpenAI-style (`after`/`before`, in the order asked)."""
 
 from __future__ import annotations
 
@@ -54,4 +55,22 @@ def page_by_id(
     if ending_before:
         before = [item for item in items if key(item) > ending_before]
         return before[-limit:], len(before) > limit
+    return list(items[:limit]), len(items) > limit
+
+
+def cursor_page(
+    items: Sequence[T], key: Callable[[T], str], limit: int, after: str, before: str, what: str
+) -> tuple[list[T], bool]:
+    """OpenAI-style: `items` in the order asked → (one page, has_more). A cursor (`after` or `before`,
+    checked not both by the caller) is an item's id; one naming no item is refused as no such `what`."""
+    ids = [key(item) for item in items]
+    for cursor, param in ((after, "after"), (before, "before")):
+        if cursor and cursor not in ids:
+            raise RingsideError("invalid_request", f"No such {what}: '{cursor[:200]}'.", param)
+    if after:
+        rest = items[ids.index(after) + 1 :]
+        return list(rest[:limit]), len(rest) > limit
+    if before:
+        earlier = items[: ids.index(before)]
+        return list(earlier[-limit:]), len(earlier) > limit
     return list(items[:limit]), len(items) > limit

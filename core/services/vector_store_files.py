@@ -22,6 +22,7 @@ from core.services import vector_stores
 from core.services.core import Core, Principal, require_scope
 from core.services.files import asking_customer
 from core.services.files import not_found as file_not_found
+from core.services.pages import cursor_page
 from ringside_server.errors import RingsideError
 from ringside_server.ids import new_sortable_id
 
@@ -231,17 +232,7 @@ def list_files(
         if (not status or r.status == status) and (not batch_id or r.batch_id == batch_id)
     ]
     rows.sort(key=lambda r: r.file_id, reverse=order != "asc")  # file ids sort by creation
-    ids = [r.file_id for r in rows]
-    for cursor, param in ((after, "after"), (before, "before")):
-        if cursor and cursor not in ids:
-            raise RingsideError("invalid_request", f"No such file in this vector store: '{cursor[:200]}'.", param)
-    if after:
-        rest = rows[ids.index(after) + 1 :]
-        return rest[:limit], len(rest) > limit
-    if before:
-        earlier = rows[: ids.index(before)]
-        return earlier[-limit:], len(earlier) > limit
-    return rows[:limit], len(rows) > limit
+    return cursor_page(rows, lambda r: r.file_id, limit, after, before, "file in this vector store")
 
 
 async def detach(core: Core, principal: Principal, store_id: str, customer_ref: str, file_id: str) -> VectorStoreFile:

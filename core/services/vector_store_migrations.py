@@ -19,6 +19,7 @@ from core.domain.vector_store_migrations import (
 from core.domain.vector_stores import VectorStore
 from core.services import vector_stores
 from core.services.core import Core, Principal, require_scope
+from core.services.pages import cursor_page
 from core.services.vector_store_files import _key_of
 from core.store.rag_migrations import VectorStoreSwap
 from ringside_server.errors import RingsideError
@@ -126,12 +127,7 @@ def list_migrations(
     mine = of_store(core, store.id)
     if order == "asc":
         mine.reverse()
-    if after:
-        ids = [m.id for m in mine]
-        if after not in ids:
-            raise RingsideError("invalid_request", f"No such migration: '{after[:200]}'.", "after")
-        mine = mine[ids.index(after) + 1 :]
-    return mine[:limit], len(mine) > limit
+    return cursor_page(mine, lambda m: m.id, limit, after, "", "migration")
 
 
 async def cancel(

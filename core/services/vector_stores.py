@@ -12,6 +12,7 @@ from core.domain.vector_store_files import VectorStoreFileDetach
 from core.domain.vector_stores import MAX_NAME, VectorStore, VectorStoreDeletion, VectorStoreUpdate
 from core.services.core import Core, Principal, require_scope
 from core.services.files import asking_customer, listing_customer
+from core.services.pages import cursor_page
 from ringside_server.errors import RingsideError
 from ringside_server.ids import new_sortable_id
 
@@ -116,17 +117,7 @@ def list_stores(
         if s.visible(principal.account_id, principal.livemode, customer_id, shared_ok)
     )
     mine = sorted(visible, key=lambda s: s.id, reverse=order != "asc")  # ids sort by creation
-    ids = [s.id for s in mine]
-    for cursor, param in ((after, "after"), (before, "before")):
-        if cursor and cursor not in ids:
-            raise RingsideError("invalid_request", f"No such vector store: '{cursor[:200]}'.", param)
-    if after:
-        rest = mine[ids.index(after) + 1 :]
-        return rest[:limit], len(rest) > limit
-    if before:
-        earlier = mine[: ids.index(before)]
-        return earlier[-limit:], len(earlier) > limit
-    return mine[:limit], len(mine) > limit
+    return cursor_page(mine, lambda s: s.id, limit, after, before, "vector store")
 
 
 async def update(
