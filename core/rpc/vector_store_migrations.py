@@ -186,14 +186,8 @@ class MigrationMethods(Base):
 
     @rpc
     async def CancelStoreFile(self, request: pb.StoreFileRequest, context: Context) -> pb.StoreFileResponse:
-        from core.rpc.vector_stores import file_to
-
         row = await vector_store_ingests.cancel(self.core, self.auth.principal(context), *_file_ids(request))
-        answer = pb.StoreFileResponse(file=file_to(row, self._generation(row.store_id)))
-        migrating = migrations.running(self.core, row.store_id)
-        if migrating is not None:  # its half-built index may hold the file too: the edge removes it there
-            answer.file.migrating_generation = migrating.to_generation
-        return answer
+        return self._file_answer(row)
 
     @rpc
     async def RetryStoreFile(self, request: pb.StoreFileRequest, context: Context) -> pb.StoreFileResponse:
@@ -215,6 +209,17 @@ class MigrationMethods(Base):
     def _generation(self, store_id: str) -> int:
         store = self.core.state.vector_stores.get(store_id)
         return store.generation if store else 0
+
+    def _file_answer(self, row: VectorStoreFile) -> pb.StoreFileResponse:
+        """A file the edge changes in its store's index: at the store's generation, and at the one a
+        migration running is building (that half-built index may hold the file too)."""
+        from core.rpc.vector_stores import file_to
+
+        answer = pb.StoreFileResponse(file=file_to(row, self._generation(row.store_id)))
+        migrating = migrations.running(self.core, row.store_id)
+        if migrating is not None:
+            answer.file.migrating_generation = migrating.to_generation
+        return answer
 
 
 def _file_ids(request: pb.StoreFileRequest) -> tuple[str, str, str]:

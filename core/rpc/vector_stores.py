@@ -174,35 +174,26 @@ class VectorStoresServicer(MigrationMethods, vector_stores_pb2_grpc.VectorStores
 
     @rpc
     async def DetachFile(self, request: pb.StoreFileRequest, context: Context) -> pb.StoreFileResponse:
-        principal = self.auth.principal(context)
-        store_id = request.store_id[:100]
         row = await vector_store_files.detach(
-            self.core, principal, store_id, request.customer_ref[:MAX_PROTO_STRING], request.file_id[:100]
+            self.core,
+            self.auth.principal(context),
+            request.store_id[:100],
+            request.customer_ref[:MAX_PROTO_STRING],
+            request.file_id[:100],
         )
-        store = self.core.state.vector_stores.get(store_id)
-        answer = pb.StoreFileResponse(file=file_to(row, store.generation if store else 0))
-        migrating = vector_store_migrations.running(self.core, store_id)
-        if migrating is not None:  # its half-built index holds the file too: the edge removes it there
-            answer.file.migrating_generation = migrating.to_generation
-        return answer
+        return self._file_answer(row)
 
     @rpc
     async def UpdateStoreFile(self, request: pb.StoreFileRequest, context: Context) -> pb.StoreFileResponse:
-        store_id = request.store_id[:100]
         row = await vector_store_files.update_attributes(
             self.core,
             self.auth.principal(context),
-            store_id,
+            request.store_id[:100],
             request.customer_ref[:MAX_PROTO_STRING],
             request.file_id[:100],
             request.attributes_json[: MAX_JSON + 1],
         )
-        store = self.core.state.vector_stores.get(store_id)
-        answer = pb.StoreFileResponse(file=file_to(row, store.generation if store else 0))
-        migrating = vector_store_migrations.running(self.core, store_id)
-        if migrating is not None:  # its half-built index holds the file too: the edge updates it there
-            answer.file.migrating_generation = migrating.to_generation
-        return answer
+        return self._file_answer(row)
 
     @rpc
     async def PendingIngests(self, request: pb.PendingIngestsRequest, context: Context) -> pb.PendingIngestsResponse:
