@@ -25,12 +25,11 @@ from sqlalchemy.exc import OperationalError
 
 from core.domain import state_partitions
 from core.services.core import Core
-from core.services.partitions import DEATH_POLL_S, _hold_liveness_lock
+from core.services.partitions import DEATH_POLL_S, live_leases
 from core.services.window_checkpoints import keep_checkpoints
 from core.store import core_addresses, partition_windows
 from core.store.loader import load_state
-from core.store.partition_fence import Fence
-from core.store.partition_leases import PartitionLeases, check_partition_count
+from core.store.partition_leases import PartitionLeases
 from ringside_server.partitions import partition_of
 from ringside_server.settings import Settings
 
@@ -40,14 +39,7 @@ log = logging.getLogger("ringside.core.partitions")
 async def claim_share(engine: Engine, settings: Settings) -> PartitionLeases:
     """The liveness lock, this core's address, then its share of what is free now (never waits)."""
     loop = asyncio.get_running_loop()
-    await loop.run_in_executor(None, check_partition_count, engine, settings.core_partitions)
-    leases = PartitionLeases(
-        engine,
-        # a transaction locking lease rows idle a TTL long (a frozen core's) ends with its session
-        Fence(settings.resolved_core_id, settings.core_partitions, idle_ms=int(settings.core_lease_ttl_s * 1000)),
-        settings.core_lease_ttl_s,
-    )
-    await _hold_liveness_lock(leases)
+    leases = await live_leases(engine, settings)
     # registered without a heartbeat: handed partitions only once its share loop runs (`keep_share`)
     await loop.run_in_executor(None, core_addresses.register, engine, leases.fence.core_id, advertised(settings))
     await loop.run_in_executor(None, _claim_round, leases, settings.core_partitions)

@@ -22,14 +22,7 @@ async def claim_partitions(engine: Engine, settings: Settings) -> PartitionLease
     RINGSIDE_CORE_LEASE_TTL_S); a live one's never — this core waits as a standby until then, its
     gRPC port not yet open."""
     loop = asyncio.get_running_loop()
-    await loop.run_in_executor(None, check_partition_count, engine, settings.core_partitions)
-    leases = PartitionLeases(
-        engine,
-        # a transaction locking lease rows idle a TTL long (a frozen core's) ends with its session
-        Fence(settings.resolved_core_id, settings.core_partitions, idle_ms=int(settings.core_lease_ttl_s * 1000)),
-        settings.core_lease_ttl_s,
-    )
-    await _hold_liveness_lock(leases)
+    leases = await live_leases(engine, settings)
     await loop.run_in_executor(None, leases.claim, None)
     waited = False
     while missing := settings.core_partitions - len(leases.fence.held):
@@ -50,6 +43,21 @@ async def claim_partitions(engine: Engine, settings: Settings) -> PartitionLease
 LAPSE_MARGIN_S = 0.02
 # How often a waiting core looks for a dead owner (one whose liveness lock is free).
 DEATH_POLL_S = 0.1
+
+
+async def live_leases(engine: Engine, settings: Settings) -> PartitionLeases:
+    """This core's partition leases, none claimed yet, its liveness lock held (`claim_partitions`,
+    and `claim_share` of core/services/partition_share.py)."""
+    loop = asyncio.get_running_loop()
+    await loop.run_in_executor(None, check_partition_count, engine, settings.core_partitions)
+    leases = PartitionLeases(
+        engine,
+        # a transaction locking lease rows idle a TTL long (a frozen core's) ends with its session
+        Fence(settings.resolved_core_id, settings.core_partitions, idle_ms=int(settings.core_lease_ttl_s * 1000)),
+        settings.core_lease_ttl_s,
+    )
+    await _hold_liveness_lock(leases)
+    return leases
 
 
 async def _hold_liveness_lock(leases: PartitionLeases) -> None:
