@@ -6,19 +6,15 @@ from __future__ import annotations
 
 import hashlib
 import pathlib
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 
 from core.rpc.vector_stores import VectorStoresServicer
-from core.server import open_core
-from core.services import accounts, files, vector_store_files, vector_store_migrations, vector_stores
+from core.services import files, vector_store_files, vector_store_migrations, vector_stores
 from core.services.core import Core, Principal
 from ringside.core.v1 import vector_stores_pb2 as pb
-from ringside_server.settings import Settings
-
-ADMIN = frozenset({"api:write", "api:read", "api:admin"})
+from tests.core.services.bootstrapped import bootstrapped_core
 
 
 class _Caller:
@@ -31,22 +27,7 @@ class _Caller:
         return self._principal
 
 
-@pytest.fixture
-async def core(tmp_path: pathlib.Path) -> AsyncIterator[Core]:
-    opened = await open_core(
-        Settings(data_dir=tmp_path, database_url=f"sqlite:///{tmp_path}/a.db", log_level="WARNING")
-    )
-    try:
-        yield opened
-    finally:
-        await opened.writer.close()
-        opened.engine.dispose()
-
-
-async def _store_with_files(core: Core, migrating: bool) -> tuple[VectorStoresServicer, str, int]:
-    new = await accounts.bootstrap(core)
-    assert new is not None
-    principal = Principal(account_id=new.account.id, livemode=True, scopes=ADMIN)
+async def _store_with_files(core: Core, principal: Principal, migrating: bool) -> tuple[VectorStoresServicer, str, int]:
     fields = vector_stores.StoreInput("s", "fc:local/minilm", "fc:local/minilm", "{}", "{}", 0, False)
     store = await vector_stores.create(core, principal, "", fields)
     for n in range(3):
@@ -64,16 +45,20 @@ async def _store_with_files(core: Core, migrating: bool) -> tuple[VectorStoresSe
 
 
 @pytest.mark.parametrize("migrating", [True, False])
-async def test_a_changed_file_names_the_index_a_running_migration_builds(core: Core, migrating: bool) -> None:
-    servicer, store_id, next_generation = await _store_with_files(core, migrating)
-    generation = core.state.vector_stores[store_id].generation
-    context: Any = None  # no metadata is read: the caller is _Caller's principal
-    answers = [
-        await servicer.UpdateStoreFile(
-            pb.StoreFileRequest(store_id=store_id, file_id="file-answer0000", attributes_json='{"v": 1}'), context
-        ),
-        await servicer.CancelStoreFile(pb.StoreFileRequest(store_id=store_id, file_id="file-answer0001"), context),
-        await servicer.DetachFile(pb.StoreFileRequest(store_id=store_id, file_id="file-answer0002"), context),
-    ]
+async def test_a_changed_file_names_the_index_a_running_migration_builds(
+    tmp_path: pathlib.Path, migrating: bool
+) -> None:
+    async with bootstrapped_core("sqlite", tmp_path) as bootstrapped:
+        core = bootstrapped.core
+        servicer, store_id, next_generation = await _store_with_files(core, bootstrapped.principal, migrating)
+        context: Any = None  # no metadata is read: the caller is _Caller's principal
+        answers = [
+            await servicer.UpdateStoreFile(
+                pb.StoreFileRequest(store_id=store_id, file_id="file-answer0000", attributes_json='{"v": 1}'), context
+            ),
+            await servicer.CancelStoreFile(pb.StoreFileRequest(store_id=store_id, file_id="file-answer0001"), context),
+            await servicer.DetachFile(pb.StoreFileRequest(store_id=store_id, file_id="file-answer0002"), context),
+        ]
+        generation = core.state.vector_stores[store_id].generation
     assert [(a.file.generation, a.file.migrating_generation) for a in answers] == [(generation, next_generation)] * 3
     assert not migrating or next_generation != generation
