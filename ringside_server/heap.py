@@ -9,7 +9,7 @@ import gc
 # thousand calls waiting on a commit every young collection found them alive, walked them and
 # promoted them, to be walked again in the older generations: ~15 µs of CPU a settle at 700, ~2 at
 # 20,000 (docs/performance.md, "GC and indexes per settle"). In the edge a stream's objects live
-# as long as the stream: at 700, ~0.06–0.1 ms of CPU a streamed call went to young and middle
+# as long as the stream: at 700, ~0.02–0.1 ms of CPU a call went to young and middle
 # collections that found nothing to free (reference counting frees a call's objects), ~0.01 at
 # 20,000 (docs/performance.md, "The edge's CPU per stream"). Cycles, rare here, wait a little longer.
 YOUNG_GC_THRESHOLD = 20_000
