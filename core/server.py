@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import json
 import logging
 import os
@@ -106,6 +105,7 @@ from ringside.core.v1 import (
     webhooks_pb2,
     webhooks_pb2_grpc,
 )
+from ringside_server.heap import settle_heap
 from ringside_server.netpolicy import AddressPolicy
 from ringside_server.observability.grpc_server import RpcMetrics
 from ringside_server.observability.metrics import CoreMetrics, serve_metrics
@@ -135,12 +135,6 @@ SERVICE_NAMES = [
 ]
 MAX_MESSAGE_BYTES = 4 * 1024 * 1024
 
-# The collector's youngest generation is collected after this many more allocations than frees
-# (CPython's default: 700). A settle's objects live until its commit lands, so with a thousand calls
-# waiting on a commit every young collection found them alive, walked them and promoted them, to be
-# walked again in the older generations: ~15 µs of CPU a settle at 700, ~2 at 20,000
-# (docs/performance.md, "GC and indexes per settle"). Cycles, rare here, wait a little longer.
-YOUNG_GC_THRESHOLD = 20_000
 # The clients' keepalive pings (ringside_server/core_client.py) are welcome every second, with or
 # without calls in flight: the default policy would answer them with GOAWAY (too_many_pings).
 SERVER_OPTIONS = [
@@ -269,15 +263,6 @@ async def _after_load(
         if then is not None:
             then()
     await loop_forever()
-
-
-def settle_heap() -> None:
-    """Once the core serves: what is alive now (modules, the loaded state, the server) lives as long
-    as the process, so it leaves the collector's sight (a full collection walked all of it, ~25 µs of
-    CPU a settle at an empty core, more with a large state), and young collections run less often."""
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(YOUNG_GC_THRESHOLD, *gc.get_threshold()[1:])
 
 
 def seal_at_rest(engine: Engine, sealer: Sealer, fence: Fence | None = None) -> None:

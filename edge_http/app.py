@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import logging
 import os
 import signal
@@ -29,6 +28,7 @@ from edge_http.verified_keys import VerifiedKeys
 from ringside_server.answering import Answering
 from ringside_server.core_client import CoreClient
 from ringside_server.file_store import open_file_store
+from ringside_server.heap import settle_heap
 from ringside_server.metering.breaker import Breakers
 from ringside_server.metering.journal import DIRECTORY as JOURNAL_DIRECTORY
 from ringside_server.metering.journal import Journal
@@ -156,10 +156,7 @@ async def serve(settings: Settings) -> None:
     await runner.setup()
     site = web.TCPSite(runner, settings.bind_host, settings.http_port, backlog=4096)
     await site.start()
-    # Everything alive now (modules, the catalog, clients) lives as long as the process: out of the
-    # collector's sight, a full collection no longer walks it (it was ~1/4 of the edge's CPU per call).
-    gc.collect()
-    gc.freeze()
+    settle_heap()  # everything alive now lives as long as the process (ringside_server/heap.py)
     log.info("edge serving HTTP on http://%s:%d", settings.bind_host, settings.http_port)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
