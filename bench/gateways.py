@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from bench.databases import scratch_postgres
-from bench.procs import REPO_ROOT, ServerProcess, ServerSpec, free_port, python_module_argv, serve
+from bench.procs import REPO_ROOT, ServerSpec, free_port, python_module_argv, serve, wait_for_listeners
 
 BASELINE = "direct"
 LITELLM_VENV = REPO_ROOT / "bench" / ".venv-litellm"
@@ -198,7 +198,9 @@ async def _ringside_stack(
     ]
     async with AsyncExitStack() as stack:
         core_server = await stack.enter_async_context(serve(core))
-        edge_servers = [await _serve_edge(stack, spec, shared=edges > 1) for spec in edge_specs]
+        edge_servers = [await stack.enter_async_context(serve(spec)) for spec in edge_specs]
+        if edges > 1:  # the port answers once the first edge listens: wait for each one itself
+            await wait_for_listeners(edge_servers)
         api_key = json.loads((data_dir / "credentials.json").read_text())["api_key"]
         base_url = f"http://127.0.0.1:{http_port}/v1"
         customer_id = await _seed_customer(base_url, api_key)
@@ -213,30 +215,13 @@ async def _ringside_stack(
 
 def _edge_metrics_env(data_dir: Path) -> dict[str, str]:
     """Several edges' metrics added up in one fresh directory, as `ringside up` gives them."""
-    # imported here, as listens below: a snapshot of an older commit runs this harness too
+    # imported here: a snapshot of an older commit runs this harness too
     from ringside_server.observability.metrics import MULTIPROC_DIR_VARIABLE
 
     directory = data_dir / "edge-metrics"
     shutil.rmtree(directory, ignore_errors=True)
     directory.mkdir()
     return {MULTIPROC_DIR_VARIABLE: str(directory)}
-
-
-async def _serve_edge(stack: AsyncExitStack, spec: ServerSpec, shared: bool) -> ServerProcess:
-    """One edge, once it listens itself: with several on one port, the port answers from the first."""
-    server = await stack.enter_async_context(serve(spec))
-    if not shared:
-        return server
-    import asyncio
-
-    from ringside_cli.listening import listens  # here: a snapshot of an older commit has none
-
-    deadline = asyncio.get_running_loop().time() + spec.ready_timeout_s
-    while not listens(server.pid, spec.port):
-        if asyncio.get_running_loop().time() > deadline:
-            raise RuntimeError(f"{spec.name} did not listen on {spec.port} within {spec.ready_timeout_s:g} s")
-        await asyncio.sleep(0.1)
-    return server
 
 
 LITELLM_WORKERS = 2
