@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from bench.databases import scratch_postgres
-from bench.procs import REPO_ROOT, ServerSpec, free_port, python_module_argv, serve
+from bench.procs import REPO_ROOT, ServerSpec, free_port, python_module_argv, serve, wait_for_listeners
 
 BASELINE = "direct"
 LITELLM_VENV = REPO_ROOT / "bench" / ".venv-litellm"
@@ -83,6 +83,7 @@ async def bare_proxy(context: GatewayContext) -> AsyncIterator[Gateway]:
 
 
 RINGSIDE_MODEL = "fc:openai/gpt-4o-mini"
+EDGE_WORKERS = "RINGSIDE_EDGE_WORKERS"
 RINGSIDE_BUDGET_USD = 1_000_000
 RINGSIDE_RATE_LIMIT_PER_MIN = 1_000_000_000
 
@@ -135,19 +136,24 @@ async def _seed_customer(base_url: str, api_key: str) -> str:
 REQUEST_LOGS_ENV = {"RINGSIDE_LOG_LEVEL": "INFO", "RINGSIDE_LOG_FORMAT": "json"}
 
 
-def _ringside_starter(database: str, per_call: bool = False, request_logs: bool = False) -> GatewayStarter:
+def _ringside_starter(
+    database: str, per_call: bool = False, request_logs: bool = False, edges: int = 1
+) -> GatewayStarter:
     """Ringside's core + edge with full metering: key, customer with a budget, every call charged durably.
 
     By default the commit under test runs as configured out of the box (since the lease fast path:
     calls admitted on the edge against a durable lease, reported in batches); ``per_call`` sets
     ``RINGSIDE_LEASES=false``, the reference path (a durable Authorize and Settle round trip per call).
     Older commits ignore the variable and always run per call. ``request_logs`` logs every request
-    (metrics are always kept).
+    (metrics are always kept). ``edges`` > 1 runs that many edge processes on one port, as
+    ``RINGSIDE_EDGE_WORKERS`` makes ``ringside up`` do (their metrics added up in one directory).
     """
     extra_env = {"RINGSIDE_LEASES": "false"} if per_call else {}
     path = "per-call path" if per_call else "default path"
     if request_logs:
         extra_env, path = {**extra_env, **REQUEST_LOGS_ENV}, f"{path}, JSON request logs"
+    if edges > 1:
+        extra_env, path = {**extra_env, EDGE_WORKERS: str(edges)}, f"{path}, {edges} edge processes"
 
     @asynccontextmanager
     async def ringside(context: GatewayContext) -> AsyncIterator[Gateway]:
@@ -165,10 +171,14 @@ async def _ringside_stack(
 ) -> AsyncIterator[Gateway]:
     variant = "-per-call" if "RINGSIDE_LEASES" in extra_env else ""
     variant += "-logged" if "RINGSIDE_LOG_FORMAT" in extra_env else ""
+    edges = int(extra_env.get(EDGE_WORKERS, "1"))
+    variant += f"-{edges}edges" if edges > 1 else ""
     data_dir = context.work_dir / f"ringside-{database}{variant}"
     data_dir.mkdir(parents=True, exist_ok=True)
     http_port, grpc_port = free_port(), free_port()
     env = {**_ringside_env(context, data_dir, http_port, grpc_port, database_url), **extra_env}
+    if edges > 1:
+        env.update(_edge_metrics_env(data_dir))
     core = ServerSpec(
         name=f"{data_dir.name}-core",
         argv=python_module_argv("ringside_cli", "core"),
@@ -176,24 +186,42 @@ async def _ringside_stack(
         log_dir=context.work_dir,
         env=env,
     )
-    edge = ServerSpec(
-        name=f"{data_dir.name}-edge",
-        argv=python_module_argv("ringside_cli", "edge"),
-        port=http_port,
-        log_dir=context.work_dir,
-        env=env,
-    )
-    async with serve(core) as core_server, serve(edge) as edge_server:
+    edge_specs = [
+        ServerSpec(
+            name=f"{data_dir.name}-edge" + (f"-{index}" if edges > 1 else ""),
+            argv=python_module_argv("ringside_cli", "edge"),
+            port=http_port,
+            log_dir=context.work_dir,
+            env=env,
+        )
+        for index in range(1, edges + 1)
+    ]
+    async with AsyncExitStack() as stack:
+        core_server = await stack.enter_async_context(serve(core))
+        edge_servers = [await stack.enter_async_context(serve(spec)) for spec in edge_specs]
+        if edges > 1:  # the port answers once the first edge listens: wait for each one itself
+            await wait_for_listeners(edge_servers)
         api_key = json.loads((data_dir / "credentials.json").read_text())["api_key"]
         base_url = f"http://127.0.0.1:{http_port}/v1"
         customer_id = await _seed_customer(base_url, api_key)
         yield Gateway(
             base_url=base_url,
             headers={"Authorization": f"Bearer {api_key}", "FC-Customer": customer_id},
-            pids=(core_server.pid, edge_server.pid),
+            pids=(core_server.pid, *(edge.pid for edge in edge_servers)),
             model=RINGSIDE_MODEL,
             description=f"ringside core + edge on {database}, full metering",
         )
+
+
+def _edge_metrics_env(data_dir: Path) -> dict[str, str]:
+    """Several edges' metrics added up in one fresh directory, as `ringside up` gives them."""
+    # imported here: a snapshot of an older commit runs this harness too
+    from ringside_server.observability.metrics import MULTIPROC_DIR_VARIABLE
+
+    directory = data_dir / "edge-metrics"
+    shutil.rmtree(directory, ignore_errors=True)
+    directory.mkdir()
+    return {MULTIPROC_DIR_VARIABLE: str(directory)}
 
 
 LITELLM_WORKERS = 2
@@ -372,6 +400,7 @@ GATEWAYS: dict[str, GatewayStarter] = {
     "ringside_sqlite_per_call": _ringside_starter("sqlite", per_call=True),
     "ringside_postgres_per_call": _ringside_starter("postgres", per_call=True),
     "ringside_sqlite_logged": _ringside_starter("sqlite", request_logs=True),
+    "ringside_sqlite_2edges": _ringside_starter("sqlite", edges=2),
     "litellm": litellm,
     "portkey": portkey,
 }

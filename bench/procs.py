@@ -96,6 +96,20 @@ async def wait_for_port(host: str, port: int, timeout_s: float, process: asyncio
     raise ServerFailedToStart(f"port {port} did not open within {timeout_s} s")
 
 
+async def wait_for_listeners(servers: Iterable[ServerProcess]) -> None:
+    """Return once each server's own process listens on its port: several sharing one port
+    (SO_REUSEPORT), the port answers as soon as the first does."""
+    from ringside_cli.listening import listens  # here: a snapshot of an older commit has none
+
+    loop = asyncio.get_running_loop()
+    for server in servers:
+        deadline = loop.time() + server.spec.ready_timeout_s
+        while not listens(server.pid, server.spec.port):
+            if loop.time() > deadline:
+                raise ServerFailedToStart(f"{server.spec.name}: not listening on {server.spec.port} in time")
+            await asyncio.sleep(0.1)
+
+
 async def start_server(spec: ServerSpec) -> ServerProcess:
     """Start ``spec`` with output in ``<log_dir>/<name>.log`` and wait until its port answers."""
     spec.log_dir.mkdir(parents=True, exist_ok=True)

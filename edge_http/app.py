@@ -154,10 +154,18 @@ async def serve(settings: Settings) -> None:
         shutdown_timeout=settings.drain_timeout_s,
     )
     await runner.setup()
-    site = web.TCPSite(runner, settings.bind_host, settings.http_port, backlog=4096)
+    # Several edge processes (RINGSIDE_EDGE_WORKERS) share the port: the kernel spreads new
+    # connections over those listening. One alone keeps the port its own, as before.
+    shared = settings.edge_workers > 1
+    site = web.TCPSite(runner, settings.bind_host, settings.http_port, backlog=4096, reuse_port=shared or None)
     await site.start()
     settle_heap()  # everything alive now lives as long as the process (ringside_server/heap.py)
-    log.info("edge serving HTTP on http://%s:%d", settings.bind_host, settings.http_port)
+    log.info(
+        "edge serving HTTP on http://%s:%d%s",
+        settings.bind_host,
+        settings.http_port,
+        f" (pid {os.getpid()}, one of {settings.edge_workers} sharing the port)" if shared else "",
+    )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):

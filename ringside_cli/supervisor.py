@@ -30,7 +30,9 @@ from typing import IO
 
 import orjson
 
+from ringside_cli.listening import wait_for_listener
 from ringside_server.observability import logs
+from ringside_server.observability.metrics import MULTIPROC_DIR_VARIABLE
 from ringside_server.settings import CREDENTIALS_FILE, Settings
 
 MAX_RESTARTS = 5
@@ -39,6 +41,7 @@ START_TIMEOUT_S = 60.0
 STOP_TIMEOUT_S = 40.0
 STOP_MARGIN_S = 15.0  # past the drain: settling cut calls, closing leases, the process's own exit
 PR_SET_PDEATHSIG = 1
+EDGE_METRICS_DIR = "edge-metrics"  # several edges' prometheus_client files (PROMETHEUS_MULTIPROC_DIR)
 STDOUT_LOCK = threading.Lock()  # the JSON relays' threads share our stdout
 
 
@@ -114,13 +117,19 @@ class Role:
     process: subprocess.Popen[bytes] | None = None
     restarts: list[float] = field(default_factory=list)
     shown: bool = True  # its output also goes to the terminal (until a stop begins)
+    kind: str = ""  # what /healthz calls it: `edge` for each of several edge processes; default its name
+    extra_env: dict[str, str] = field(default_factory=dict)  # this role's own, on top of every role's
+    shares_port: bool = False  # one of several edge processes on one port (SO_REUSEPORT)
+
+    def __post_init__(self) -> None:
+        self.kind = self.kind or self.name
 
     def start(self, env: dict[str, str], log_dir: Path, echo: Callable[[], bool], json_lines: bool = False) -> None:
         # A process group of its own: a terminal's Ctrl-C reaches `ringside up` only, which then stops
         # the roles in order (edge first, so in-flight calls still settle against a running core).
         self.process = subprocess.Popen(
             self.command,
-            env=env,
+            env={**env, **self.extra_env},
             preexec_fn=_die_with_parent,
             process_group=0,
             stdin=subprocess.DEVNULL,
@@ -139,15 +148,24 @@ class Role:
     def alive(self) -> bool:
         return self.process is not None and self.process.poll() is None
 
-    def stop(self, timeout_s: float) -> str:
-        """Stop it (SIGTERM, then SIGKILL after `timeout_s`); how it went, in a few words."""
+    def terminate(self) -> bool:
+        """SIGTERM it (it drains, then exits); False when it was not running."""
         if not self.alive():
-            return "was not running"
+            return False
         assert self.process is not None
-        started = time.monotonic()
         self.process.send_signal(signal.SIGTERM)
+        return True
+
+    def stop(self, timeout_s: float, started: float | None = None) -> str:
+        """Stop it (SIGTERM unless `started` says when it was sent, then SIGKILL `timeout_s` after);
+        how it went, in a few words."""
+        if started is None:
+            started = time.monotonic()
+            if not self.terminate():
+                return "was not running"
+        assert self.process is not None
         try:
-            code = self.process.wait(timeout=timeout_s)
+            code = self.process.wait(timeout=max(0.0, started + timeout_s - time.monotonic()))
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
@@ -220,8 +238,33 @@ def build_roles(settings: Settings) -> list[Role]:
     if settings.rag_address is None:
         roles.append(Role("rag", [*role_command, "rag", "serve"], settings.rag_port))
     roles.append(Role("worker", [*role_command, "worker"], None))
-    roles.append(Role("edge", [*role_command, "edge"], settings.http_port))
+    roles.extend(edge_roles(settings, [*role_command, "edge"]))
     return roles
+
+
+def edge_roles(settings: Settings, command: list[str]) -> list[Role]:
+    """One edge (`edge`), or RINGSIDE_EDGE_WORKERS of them (`edge-1`…) on one port. Each is a whole
+    edge: its own leases, lease journal segments, request log and connections. Their metrics add up
+    in one directory (each one's /metrics shows the sum) unless the operator chose one."""
+    if settings.edge_workers == 1:
+        return [Role("edge", command, settings.http_port)]
+    extra_env = {}
+    if MULTIPROC_DIR_VARIABLE not in settings.environment:
+        metrics_dir = settings.data_dir.resolve() / EDGE_METRICS_DIR
+        extra_env[MULTIPROC_DIR_VARIABLE] = str(metrics_dir)
+    return [
+        Role(f"edge-{index}", command, settings.http_port, kind="edge", extra_env=extra_env, shares_port=True)
+        for index in range(1, settings.edge_workers + 1)
+    ]
+
+
+def _fresh_metrics_dir(roles: list[Role]) -> None:
+    """The edges' shared metrics directory, emptied: prometheus_client's files of a previous run
+    would be added to this run's counts."""
+    for found in {role.extra_env[MULTIPROC_DIR_VARIABLE] for role in roles if MULTIPROC_DIR_VARIABLE in role.extra_env}:
+        directory = Path(found)
+        shutil.rmtree(directory, ignore_errors=True)
+        directory.mkdir(parents=True, mode=0o700)
 
 
 def run_all(settings: Settings) -> int:
@@ -236,7 +279,8 @@ def run_all(settings: Settings) -> int:
     roles = build_roles(settings)
     log_dir = settings.data_dir.resolve() / "logs"
     log_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-    env["RINGSIDE_HEALTH_ROLES"] = ",".join(role.name for role in roles if role.name != "temporal")
+    env["RINGSIDE_HEALTH_ROLES"] = ",".join(dict.fromkeys(role.kind for role in roles if role.kind != "temporal"))
+    _fresh_metrics_dir(roles)
     _migrate(settings)
     stopping = False
 
@@ -249,7 +293,7 @@ def run_all(settings: Settings) -> int:
 
     signal.signal(signal.SIGINT, request_stop)
     signal.signal(signal.SIGTERM, request_stop)
-    ports = [(role.name, role.port) for role in roles if role.port is not None]
+    ports = list(dict.fromkeys((role.kind, role.port) for role in roles if role.port is not None))
     if settings.temporal_address is None:
         ports.append(("Temporal UI", settings.temporal_port + 1000))
     clashing = sorted({port for _, port in ports if [p for _, p in ports].count(port) > 1})
@@ -274,6 +318,8 @@ def run_all(settings: Settings) -> int:
             if role.port is not None:
                 where = f"; its log: {log_dir / role.name}.log"
                 wait_for_port(settings.bind_host, role.port, START_TIMEOUT_S, role.process, lambda: stopping, where)
+                if role.shares_port:  # the port answers once the first edge listens: wait for this one
+                    wait_for_listener(role.name, role.process, role.port, START_TIMEOUT_S, lambda: stopping, where)
         if not stopping:
             _banner(settings, log_dir)
         while not stopping:
@@ -286,10 +332,15 @@ def run_all(settings: Settings) -> int:
         # Edge first: it drains handlers (the drain timeout), settles what is cut as aborted and
         # closes its leases (seconds); then the worker, the rag role, the core (it flushes its
         # writer) and Temporal. A role still up past its drain and a margin is killed.
+        # Several edges drain at once (each its own calls), not one after another.
         stop_timeout_s = max(STOP_TIMEOUT_S, settings.drain_timeout_s + STOP_MARGIN_S)
-        for role in reversed(roles):
-            if role.process is not None:
-                say(settings, f"ringside up: {role.name} {role.stop(stop_timeout_s)}")
+        for kind in dict.fromkeys(role.kind for role in reversed(roles)):
+            alike = [role for role in roles if role.kind == kind and role.process is not None]
+            started = time.monotonic()
+            running = [role.terminate() for role in alike]
+            for role, was_running in zip(alike, running, strict=True):
+                how = role.stop(stop_timeout_s, started) if was_running else "was not running"
+                say(settings, f"ringside up: {role.name} {how}")
     return 0
 
 
@@ -330,6 +381,7 @@ def _banner(settings: Settings, log_dir: Path) -> None:
     lines = [
         f"Ringside is up: http://{host}:{settings.http_port}/v1 (OpenAI base URL)",
         f"  health:      http://{host}:{settings.http_port}/healthz",
+        *([f"  edges:       {settings.edge_workers} processes on that port"] if settings.edge_workers > 1 else []),
         f"  gRPC core:   {host}:{settings.grpc_port}",
         f"  rag role:    {settings.resolved_rag_address}",
         f"  keys:        {(settings.data_dir / CREDENTIALS_FILE).resolve()}",

@@ -35,6 +35,10 @@ class Settings(BaseSettings):
     data_dir: pathlib.Path = pathlib.Path(".ringside")
     bind_host: str = "127.0.0.1"
     http_port: int = Field(default=8080, ge=0, le=65535)
+    # How many edge processes `ringside up` runs, all on http_port (SO_REUSEPORT: the kernel spreads
+    # new connections over them), for machines with more cores than one edge process can use
+    # (docs/scaling.md "Several edge processes on one machine"). 1: one edge, its port its own.
+    edge_workers: int = Field(default=1, ge=1, le=64)
     grpc_port: int = Field(default=50051, ge=0, le=65535)
     temporal_port: int = Field(default=7233, ge=1, le=64535)
     # Temporal: unset address = the embedded dev server `ringside up` starts; else any cluster. TLS
