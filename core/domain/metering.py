@@ -37,7 +37,7 @@ from ringside_server.admission import (
     max_affordable_output,
     output_ceiling,
 )
-from ringside_server.ids import new_id
+from ringside_server.ids import new_id, new_request_id
 
 __all__ = ["LEASE_ROOM_SHARE", "MAX_LEASE_CALLS", "Admission", "Meter", "SettlePlan"]
 
@@ -170,7 +170,7 @@ class Meter(Callers, Reservations, Settlement):
                 if output_bound < 1:
                     return self._refuse(customer, limiting)
                 estimate = estimate_nano(request.input_tokens_bound, output_bound, choices, request.rates, markup)
-        hold_id = request.request_id or new_id("req")
+        hold_id = request.request_id or new_request_id()
         hold, records = self._hold(hold_id, "call", key, customer, estimate, request, now, markup)
         hold.output_tokens = output_bound
         if prepaid_account:
