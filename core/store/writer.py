@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import logging
 import time
 from collections import deque
@@ -241,13 +240,18 @@ def _account_of(record: object) -> str | None:
     return found if isinstance(found, str) and found else None
 
 
-@functools.cache
+# record type → the one field of a dataclass that has only one, or None (`_wrapped_field`)
+_wrapped: dict[type, str | None] = {}
+
+
 def _wrapped_field(record_type: type) -> str | None:
     """The one field of a dataclass that has only one (the object it rewrites whole), else None.
-    Cached per type: `dataclasses.fields` per record was a tenth of PostgreSQL's writer thread."""
-    if not is_dataclass(record_type) or len(found := fields(record_type)) != 1:
-        return None
-    return found[0].name
+    Kept per type (record types are classes of the code: a few dozen): `dataclasses.fields` per
+    record was a tenth of PostgreSQL's writer thread."""
+    if record_type not in _wrapped:
+        found = fields(record_type) if is_dataclass(record_type) else ()
+        _wrapped[record_type] = found[0].name if len(found) == 1 else None
+    return _wrapped[record_type]
 
 
 def _fenced_on(units: list[_Unit]) -> tuple[set[str], bool]:
