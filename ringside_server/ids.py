@@ -137,3 +137,9 @@ def new_request_id() -> str:
     their indexes, as the transfers' own ids do, instead of at a random page of each (random ids
     dirtied a page of every such index per call: ~20 % of the SQLite writer's CPU a settle)."""
     return new_sortable_id("req")
+
+
+def new_lease_id() -> str:
+    """A lease's id (`lse_…`), sortable for the same reason as `new_request_id`: its hold and the
+    index entries of its calls' transfers and admissions (`hold_id`, `lease_id`) are keyed by it."""
+    return new_sortable_id("lse")

@@ -98,3 +98,9 @@ def test_request_ids_are_well_formed_and_sort_in_the_order_they_were_made() -> N
     made = [ids.new_request_id() for _ in range(5_000)]
     assert all(_PLAIN.match(i) for i in made)
     assert made == sorted(made) and len(set(made)) == len(made)
+
+
+def test_lease_ids_sort_in_the_order_they_were_made() -> None:
+    made = [ids.new_lease_id() for _ in range(2_000)]
+    assert all(re.match(r"^lse_[0-9A-Za-z]{24}$", i) for i in made)
+    assert made == sorted(made) and len(set(made)) == len(made)
