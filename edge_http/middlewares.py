@@ -11,7 +11,7 @@ from aiohttp.web_protocol import RequestPayloadError
 
 from edge_http.openai.errors import anthropic_route, error_response
 from ringside_server.errors import RingsideError
-from ringside_server.ids import new_id
+from ringside_server.ids import new_request_id
 
 log = logging.getLogger("ringside.edge")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -20,7 +20,7 @@ REQUEST_ID = "request_id"
 
 @web.middleware
 async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
-    request_id = new_id("req")
+    request_id = new_request_id()
     request[REQUEST_ID] = request_id
     anthropic = anthropic_route(request.path)  # Anthropic's routes answer in Anthropic's shape
     try:

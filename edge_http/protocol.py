@@ -24,7 +24,7 @@ from aiohttp.web_protocol import RequestHandler
 from aiohttp.web_request import BaseRequest
 
 from ringside_server.errors import RingsideError
-from ringside_server.ids import new_id
+from ringside_server.ids import new_request_id
 from ringside_server.openai.errors import error_body
 from ringside_server.settings import Settings
 
@@ -113,7 +113,7 @@ class EdgeProtocol(RequestHandler):
     ) -> web.StreamResponse:
         """The envelope for what fails before a handler runs: the parser's 400s (its message may
         quote the bad bytes, so it is not repeated) and aiohttp's own 500s."""
-        request_id = new_id("req")
+        request_id = new_request_id()
         if status >= 500:
             log.error("request failed before a handler ran (%s)", type(exc).__name__ if exc else status)
             error = RingsideError("internal_error", "Ringside failed to handle this request.")

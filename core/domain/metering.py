@@ -38,7 +38,7 @@ from ringside_server.admission import (
     max_affordable_output,
     output_ceiling,
 )
-from ringside_server.ids import new_id
+from ringside_server.ids import new_lease_id, new_request_id
 
 __all__ = ["LEASE_ROOM_SHARE", "MAX_LEASE_CALLS", "Admission", "Meter", "SettlePlan"]
 
@@ -171,7 +171,7 @@ class Meter(Callers, Reservations, LeaseSettlement):
                 if output_bound < 1:
                     return self._refuse(customer, limiting)
                 estimate = estimate_nano(request.input_tokens_bound, output_bound, choices, request.rates, markup)
-        hold_id = request.request_id or new_id("req")
+        hold_id = request.request_id or new_request_id()
         hold, records = self._hold(hold_id, "call", key, customer, estimate, request, now, markup)
         hold.output_tokens = output_bound
         if prepaid_account:
@@ -271,7 +271,7 @@ class Meter(Callers, Reservations, LeaseSettlement):
         # else a free model's calls (fc:local/*, priced 0): a lease of nothing but rate-limit slots,
         # as the per-call path admits them whatever the room (a search's query embedding no longer
         # waits on two group commits)
-        hold, records = self._hold(lease_id or new_id("lse"), "lease", key, customer, amount, request, now, markup)
+        hold, records = self._hold(lease_id or new_lease_id(), "lease", key, customer, amount, request, now, markup)
         hold.lease_calls = slots
         tokens = slots * bound.tokens if tokens_room is not None else 0
         hold.lease_tokens = tokens

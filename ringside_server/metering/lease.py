@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from ringside.core.v1 import metering_pb2
 from ringside_server.admission import call_bound
-from ringside_server.ids import new_id
+from ringside_server.ids import new_request_id
 from ringside_server.metering.journal import Segment
 from ringside_server.money_proto import estimate_price_from
 from ringside_server.openai.ratelimits import RateView
@@ -149,7 +149,7 @@ def take(lease: Lease, call: metering_pb2.AuthorizeRequest) -> tuple[Ticket, met
     lease.in_flight += 1
     lease.calls_taken += 1
     lease.tokens_taken += bound.tokens
-    request_id = new_id("req")
+    request_id = new_request_id()
     lease.unreported(now)
     admission = metering_pb2.LeaseCall(
         request_id=request_id,

@@ -24,7 +24,7 @@ from ringside.core.v1 import metering_pb2
 from ringside_server.admission import MAX_LEASE_CALLS
 from ringside_server.answering import Answering
 from ringside_server.core_client import CoreClient
-from ringside_server.ids import new_id
+from ringside_server.ids import new_lease_id
 from ringside_server.metering.journal import REPLAY_EVERY_S, Journal, replay_orphans
 from ringside_server.metering.lease import REPORT_LAG_LIMIT_S, Lease, LeaseKey, Ticket, granted, lease_key, take
 from ringside_server.metering.lease_reports import (
@@ -232,7 +232,7 @@ class LeaseManager:
         calls = calls_to_ask(lease, now, self._window_s)
         # The lease id is chosen now: a report sent again asks again under it (the same grant).
         lease.successor = metering_pb2.AcquireLeaseRequest(
-            call=call, calls=calls, edge=self._instance, lease_id=new_id("lse")
+            call=call, calls=calls, edge=self._instance, lease_id=new_lease_id()
         )
         if _lasts_s(lease, now) < REPORT_AFTER_S + FLUSH_EVERY_S:
             self._reports.report_soon(lease)  # a busy lease: its next round could bring it too late
@@ -290,7 +290,7 @@ class LeaseManager:
             self._core.metering.AcquireLease,
             # The lease's id is chosen here: a request cut off in flight (its core died) is sent
             # again under it and answered with the lease granted, never a second one.
-            metering_pb2.AcquireLeaseRequest(call=call, calls=calls, edge=self._instance, lease_id=new_id("lse")),
+            metering_pb2.AcquireLeaseRequest(call=call, calls=calls, edge=self._instance, lease_id=new_lease_id()),
         )
         if not response.granted:
             if response.HasField("denial") and response.denial.code:

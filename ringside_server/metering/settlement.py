@@ -12,7 +12,7 @@ from typing import Any, TypeAlias
 from ringside.core.v1 import common_pb2, metering_pb2
 from ringside_server.core_client import CoreClient
 from ringside_server.errors import RingsideError
-from ringside_server.ids import new_id
+from ringside_server.ids import new_request_id
 from ringside_server.metering.gateway import Gateway
 from ringside_server.metering.leases import Ticket
 from ringside_server.money import billable_nano, cost_nano
@@ -175,7 +175,7 @@ async def _admit(gateway: Gateway, call: metering_pb2.AuthorizeRequest) -> Admit
     if not call.request_id:
         # Chosen here, not by the core: an Authorize cut off in flight (its core died under it) is
         # resent under the same id, and the core answers with the hold it made, never a second one.
-        call.request_id = new_id("req")
+        call.request_id = new_request_id()
     decision = await gateway.core.authorize(call)
     if not decision.allowed:
         calls.refused(gateway.metrics, decision.denial.code)

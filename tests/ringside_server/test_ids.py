@@ -90,3 +90,17 @@ def test_stamps_encode_their_millisecond_across_the_cached_windows_edges() -> No
     assert [_decoded(stamp) for stamp in stamps] == sequence
     forward = [ids._stamp(millis) for millis in range(edge - 5, edge + 3_850)]
     assert forward == sorted(forward) and len(set(forward)) == len(forward)
+
+
+def test_request_ids_are_well_formed_and_sort_in_the_order_they_were_made() -> None:
+    # a call's rows (hold, usage record, pending transfer) are keyed by it: in creation order they
+    # go in at the right edge of their indexes
+    made = [ids.new_request_id() for _ in range(5_000)]
+    assert all(_PLAIN.match(i) for i in made)
+    assert made == sorted(made) and len(set(made)) == len(made)
+
+
+def test_lease_ids_sort_in_the_order_they_were_made() -> None:
+    made = [ids.new_lease_id() for _ in range(2_000)]
+    assert all(re.match(r"^lse_[0-9A-Za-z]{24}$", i) for i in made)
+    assert made == sorted(made) and len(set(made)) == len(made)

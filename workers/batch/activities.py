@@ -23,7 +23,7 @@ from ringside_server.batches.results import LineResult, error_code, file_line, r
 from ringside_server.core_client import CoreClient
 from ringside_server.errors import RingsideError
 from ringside_server.file_store import FileStore
-from ringside_server.ids import new_id, new_sortable_id
+from ringside_server.ids import new_request_id, new_sortable_id
 from ringside_server.metering.gateway import Gateway
 from ringside_server.metering.request import Caller
 from ringside_server.metering.settlement import FAILED
@@ -220,7 +220,7 @@ class BatchActivities:
             earlier = run.journal.admitted.get(line.number)
             if earlier is not None:  # an attempt whose Authorize may have landed unanswered (the core away)
                 await self._settle_unfinished(earlier[0])
-            request_id = new_id("req")
+            request_id = new_request_id()
             await run.journal.admit(line.number, request_id, line.custom_id)  # before the hold exists
             return request_id
 
@@ -249,7 +249,7 @@ class BatchActivities:
         now, user, model = time.time(), line.body.get("user"), line.body.get("model")
         self._recorder.add(
             requests_pb2.RequestEntry(
-                request_id=result.request_id or new_id("req"),
+                request_id=result.request_id or new_request_id(),
                 key_id=job.key_id,
                 customer_ref=job.batch.customer_id,
                 user=user if isinstance(user, str) else "",

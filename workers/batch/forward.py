@@ -24,7 +24,7 @@ from ringside.core.v1 import common_pb2, metering_pb2
 from ringside_server.batches.lines import Line
 from ringside_server.batches.results import LineResult, file_line
 from ringside_server.errors import RingsideError
-from ringside_server.ids import new_id
+from ringside_server.ids import new_request_id
 from ringside_server.metering.call import MeteredCall
 from ringside_server.metering.gateway import Gateway
 from ringside_server.metering.request import Caller
@@ -144,7 +144,7 @@ async def submit(
         activity.heartbeat(line.number)  # the run's heartbeat timeout: admitting 50,000 lines takes a while
         request = item.call.authorize_request(model, item.call.request.input_tokens_bound(model))
         request.price.CopyFrom(batch_price(model, planned.discount_pct))
-        request.request_id = new_id("req")
+        request.request_id = new_request_id()
         await journal.admit(line.number, request.request_id, line.custom_id)
         decision = await _authorize(gateway, request, stopping)
         if decision is None:

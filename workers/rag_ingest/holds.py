@@ -23,7 +23,7 @@ from ringside.core.v1 import common_pb2, metering_pb2
 from ringside.core.v1 import vector_stores_pb2 as pb
 from ringside_server.core_client import CoreClient
 from ringside_server.errors import RingsideError
-from ringside_server.ids import new_id
+from ringside_server.ids import new_request_id
 from ringside_server.metering.settlement import SettleOutcome, price_of, settle_retried
 from ringside_server.providers.catalog.load import CatalogModel
 from workers.rag_ingest.shared import LeftHold, left_hold
@@ -72,7 +72,7 @@ async def authorize_embedding(
 
 def new_hold_id() -> str:
     """The id a hold is placed under, chosen before it is asked for (`req_…`)."""
-    return new_id("req")
+    return new_request_id()
 
 
 def resumes_after(details: Sequence[Any]) -> int:

@@ -64,6 +64,15 @@ def test_an_unlimited_customer_gets_a_lease_worth_sixteen_calls(world: World) ->
     assert decision.hold in decision.records  # the hold itself is made durable with its pending transfer
 
 
+def test_the_cores_lease_ids_sort_in_the_order_its_leases_were_granted(world: World) -> None:
+    # a lease asked without the edge's id: its hold and its calls' transfers are keyed by the id
+    # the core makes, in grant order
+    world.customer()
+    leases = [leased(world, 1).id for _ in range(50)]
+    assert leases == sorted(leases) and len(set(leases)) == len(leases)
+    assert all(lease.startswith("lse_") and len(lease) == 28 for lease in leases)
+
+
 @pytest.mark.parametrize(("asked", "covered"), [(100, MAX_LEASE_CALLS), (3, 3), (0, 1)])
 def test_a_lease_covers_the_calls_asked_for_between_one_and_sixteen(world: World, asked: int, covered: int) -> None:
     world.customer()

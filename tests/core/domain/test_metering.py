@@ -44,6 +44,15 @@ def test_a_key_without_api_write_cannot_call_models(world: World) -> None:
     assert denial_code(world.admit(secret=READ_SECRET)) == "insufficient_scope"
 
 
+def test_the_cores_request_ids_sort_in_the_order_its_calls_were_admitted(world: World) -> None:
+    # an Authorize without the edge's request id: the hold, its pending transfer and later its usage
+    # record are keyed by the id the core makes, in admission order
+    world.customer()
+    holds = [world.admitted().hold.id for _ in range(200)]
+    assert holds == sorted(holds) and len(set(holds)) == len(holds)
+    assert all(hold.startswith("req_") and len(hold) == 28 for hold in holds)
+
+
 @pytest.mark.parametrize("customer_ref", ["cus_missing", "ext:missing"])
 def test_an_unknown_customer_is_not_found(world: World, customer_ref: str) -> None:
     world.customer(external_id="known")

@@ -81,7 +81,7 @@ async def test_a_unit_never_queued_is_undone_when_its_caller_is_cancelled(tmp_pa
     engine = make_engine(f"sqlite:///{tmp_path}/q.db")
     writer = GroupCommitWriter(engine, queue_max=1)  # not started: the queue stays full
     try:
-        writer._queue.put_nowait(None)  # type: ignore[arg-type]
+        writer._queue.append(None)  # type: ignore[arg-type]
         undone: list[BaseException] = []
         unit = writer.write_then_apply([Account("acct_d", "D", NOW)], lambda: None, undone.append)
         task = asyncio.ensure_future(unit)
@@ -93,3 +93,20 @@ async def test_a_unit_never_queued_is_undone_when_its_caller_is_cancelled(tmp_pa
     finally:
         writer._executor.shutdown(wait=True)
         engine.dispose()
+
+
+async def test_writers_waiting_for_room_in_a_full_queue_all_land(tmp_path: pathlib.Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path}/r.db")
+    upgrade(engine)
+    writer = GroupCommitWriter(engine, queue_max=1)  # every write but one at a time waits for room
+    writer.start()
+    try:
+        ids = [f"acct_r{index}" for index in range(20)]
+        await asyncio.wait_for(asyncio.gather(*(writer.write([Account(i, i, NOW)]) for i in ids)), timeout=60)
+        assert [_accounts(writer, i) for i in ids] == [1] * 20
+        writes = [asyncio.ensure_future(writer.write([Account(f"acct_s{index}", "S", NOW)])) for index in range(5)]
+        await asyncio.sleep(0)  # queued or waiting for room, none committed yet
+    finally:
+        await writer.close()  # flushes what is queued and what waits for room
+        engine.dispose()
+    await asyncio.gather(*writes)

@@ -10,7 +10,7 @@ import dataclasses
 from core.domain.batches import BatchUpdate
 from core.domain.entities import Account, AccountUpdate, Transfer
 from core.domain.webhooks import OutboxEntry
-from core.store.writer import _account_of
+from core.store.writer import _account_of, _fenced_on, _Unit
 
 
 def test_a_rewritten_object_is_fenced_on_its_account() -> None:
@@ -35,3 +35,13 @@ def test_a_ledger_write_names_its_own_and_a_relay_names_none() -> None:
     for field in dataclasses.fields(OutboxEntry):
         object.__setattr__(entry, field.name, "")
     assert _account_of(entry) is None  # several fields, no account: the system partition's
+
+
+def test_a_commit_is_fenced_on_its_units_accounts_and_on_the_system_partition_for_a_unit_naming_none() -> None:
+    def unit(records: list[object], accounts: tuple[str, ...] = ()) -> _Unit:
+        return _Unit(records, None, lambda: None, None, accounts)  # type: ignore[arg-type]
+
+    ledger = unit([AccountUpdate(Account("acct_a", "a", 1)), AccountUpdate(Account("acct_b", "b", 1))])
+    extension = unit([object()], accounts=("acct_c",))  # names its account beside its records
+    assert _fenced_on([ledger, extension]) == ({"acct_a", "acct_b", "acct_c"}, False)
+    assert _fenced_on([ledger, unit([object()])]) == ({"acct_a", "acct_b"}, True)
