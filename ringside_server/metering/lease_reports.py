@@ -145,7 +145,7 @@ class LeaseReports:
         # whose report is in flight (sent ahead, or by a read's sync) waits for the next round.
         due = [lease for lease in self.open if _due(lease, now, coalesce) and not lease.reporting.locked()]
         if due:
-            await self._send_all(due)
+            await self._send_all(_with_their_callers(due, self.open))
         if self.journal is not None:
             self.journal.tidy()
 
@@ -285,6 +285,23 @@ class _Report:
     entries: list[requests_pb2.RequestEntry]
     question: metering_pb2.ModelPolicyRequest | None
     asked_at: float
+
+
+def _with_their_callers(due: list[Lease], open_leases: set[Lease]) -> list[Lease]:
+    """`due`, and the other leases of their callers with anything waiting: a retiring lease's close
+    carries its successor's first calls, which would have gone in a call of their own a round or two
+    later (~1.3 a second per steady caller at 20 req/s). Only a due lease's caller's: every lease
+    riding every round would multiply the core's report writes when many callers are slow."""
+    callers = {lease.key for lease in due}
+    riding = [
+        lease
+        for lease in open_leases
+        if lease.key in callers
+        and lease not in due
+        and (lease.reports or lease.admissions)
+        and not lease.reporting.locked()
+    ]
+    return due + riding
 
 
 def _due(lease: Lease, now: float, coalesce: bool) -> bool:

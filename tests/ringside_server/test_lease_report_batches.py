@@ -15,6 +15,7 @@ import grpc
 import pytest
 
 from ringside.core.v1 import metering_pb2
+from ringside_server.metering import lease_reports
 from ringside_server.metering.lease import Ticket
 from ringside_server.metering.leases import LeaseManager
 from tests.harness import create_postgres_database, drop_postgres_database
@@ -148,4 +149,25 @@ async def test_the_reports_go_one_a_call_to_a_core_without_the_batch(core: InPro
     await _leases(core, manager, 2)
     await manager.flush()  # the next rounds do not ask that core again for a while
     assert calls["SettleLeaseReports"] == 1 and calls["SettleLeaseCalls"] == 4
+    await manager.close(5.0)
+
+
+async def test_a_retiring_leases_close_carries_its_successors_first_calls(
+    core: InProcessCore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(lease_reports, "REPORT_AFTER_S", 3600.0)  # the successor's report not due by itself
+    calls = _counting(core)
+    manager = LeaseManager(core.client, "edge-test", WINDOW_S)
+    first = await manager.admit(_caller(core, 1))
+    assert isinstance(first, Ticket), first
+    first.lease.admit_until = time.monotonic()  # its window over while its call is in flight
+    second = await manager.admit(_caller(core, 1))
+    assert isinstance(second, Ticket) and second.lease is not first.lease, second
+    manager.finish(first, _finished())  # the first lease's last call: it is due, to close it
+
+    await manager.flush(coalesce=True)
+
+    assert calls == Counter({"AcquireLease": 2, "SettleLeaseReports": 1})
+    assert first.lease not in manager._reports.open  # closed
+    assert not second.lease.admissions  # its admission rode the close
     await manager.close(5.0)
