@@ -18,29 +18,18 @@ from ringside.core.v1 import metering_pb2
 from ringside_server.metering import lease_reports
 from ringside_server.metering.lease import Ticket
 from ringside_server.metering.leases import LeaseManager
-from tests.harness import create_postgres_database, drop_postgres_database
-from tests.ringside_server.test_request_log_reports import WINDOW_S, Counted, _call, _finished
-from tests.workers.billing_core import InProcessCore
+from tests.ringside_server.test_request_log_reports import WINDOW_S, _call, _finished, counting
+from tests.workers.billing_core import InProcessCore, core_on
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
 async def core(request: pytest.FixtureRequest, tmp_path: pathlib.Path) -> AsyncIterator[InProcessCore]:
-    database_url = create_postgres_database() if request.param == "postgres" else None
-    running = await InProcessCore.start(tmp_path, time.time(), database_url)
-    try:
+    async with core_on(request.param, tmp_path, time.time()) as running:
         yield running
-    finally:
-        await running.stop()
-        if database_url:
-            drop_postgres_database(database_url)
 
 
 def _counting(core: InProcessCore) -> Counter[str]:
-    calls: Counter[str] = Counter()
-    metering = core.client.metering
-    for name in ("AcquireLease", "SettleLeaseCalls", "SettleLeaseReports"):
-        setattr(metering, name, Counted(getattr(metering, name), calls, name))
-    return calls
+    return counting(core, "AcquireLease", "SettleLeaseCalls", "SettleLeaseReports")
 
 
 def _caller(core: InProcessCore, number: int) -> metering_pb2.AuthorizeRequest:
