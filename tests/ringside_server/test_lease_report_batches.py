@@ -18,6 +18,7 @@ from ringside.core.v1 import metering_pb2
 from ringside_server.metering import lease_reports
 from ringside_server.metering.lease import Ticket
 from ringside_server.metering.leases import LeaseManager
+from ringside_server.metering.report_batches import NOT_OWNER
 from tests.ringside_server.test_request_log_reports import WINDOW_S, _call, _finished, counting
 from tests.workers.billing_core import InProcessCore, core_on
 
@@ -159,4 +160,23 @@ async def test_a_retiring_leases_close_carries_its_successors_first_calls(
     assert calls == Counter({"AcquireLease": 2, "SettleLeaseReports": 1})
     assert first.lease not in manager._reports.open  # closed
     assert not second.lease.admissions  # its admission rode the close
+    await manager.close(5.0)
+
+
+async def test_a_report_of_another_cores_lease_is_answered_not_owner_on_its_own(core: InProcessCore) -> None:
+    manager = LeaseManager(core.client, "edge-test", WINDOW_S)
+    first, second = await _leases(core, manager, 2)
+    reports = [
+        metering_pb2.SettleLeaseCallsRequest(lease_id=ticket.lease.id, admitted=ticket.lease.admissions)
+        for ticket in (first, second)
+    ]
+    ownership = core.core.ownership
+    ownership.serving = frozenset()  # the account's partition moved to another core
+
+    answer = await core.client.internal(
+        core.client.metering.SettleLeaseReports, metering_pb2.SettleLeaseReportsRequest(reports=reports)
+    )
+
+    assert [result.error_code for result in answer.results] == [NOT_OWNER, NOT_OWNER]
+    ownership.serving = None  # back: the edge's reports land
     await manager.close(5.0)
