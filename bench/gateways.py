@@ -109,7 +109,7 @@ def _ringside_env(
     return env
 
 
-async def _seed_customer(base_url: str, api_key: str) -> str:
+async def _seed_customer(base_url: str, api_key: str, external_id: str = "bench-customer") -> str:
     """A customer with a (large) budget and rate limits, so every call runs the whole metering path."""
     import aiohttp
 
@@ -119,7 +119,7 @@ async def _seed_customer(base_url: str, api_key: str) -> str:
             f"{base_url}/customers",
             headers={"Authorization": f"Bearer {api_key}"},
             json={
-                "external_id": "bench-customer",
+                "external_id": external_id,
                 "budget_usd": RINGSIDE_BUDGET_USD,
                 "rate_limit_rpm": RINGSIDE_RATE_LIMIT_PER_MIN,
                 "rate_limit_tpm": RINGSIDE_RATE_LIMIT_PER_MIN,

@@ -32,7 +32,7 @@ from ringside.core.v1 import (
     wallets_pb2_grpc,
     webhooks_pb2_grpc,
 )
-from ringside_server.core_routing import CUT_OFF, RoutingChannel
+from ringside_server.core_routing import ACCOUNT_KEY, CUT_OFF, RoutingChannel
 from ringside_server.errors import RingsideError
 from ringside_server.partitions import DEFAULT_PARTITIONS
 
@@ -83,6 +83,13 @@ def translate(error: grpc.aio.AioRpcError) -> RingsideError:
     return RingsideError("internal_error", "The Ringside core failed to answer.")
 
 
+class Unimplemented(RingsideError):
+    """The core does not know the method: an older core (a rolling upgrade)."""
+
+    def __init__(self) -> None:
+        super().__init__("internal_error", "The Ringside core does not have this method.")
+
+
 @dataclass(frozen=True, slots=True)
 class ActingKey:
     """A key's work done later by one of Ringside's roles (an Assistants run's worker): the core is
@@ -129,6 +136,24 @@ class CoreClient:
             return await method(request, metadata=self.internal_metadata, timeout=timeout_s)
         except grpc.aio.AioRpcError as error:
             raise translate(error) from None
+
+    async def internal_to(
+        self, method: Callable[..., Awaitable[T]], request: Any, account_id: str, timeout_s: float = 10.0
+    ) -> T:
+        """An internal call routed to `account_id`'s core (`x-ringside-account`: a core that does
+        not serve it answers "not owner", and the call goes again to the owner it names).
+        Unimplemented when the core does not know `method`."""
+        metadata = (*self.internal_metadata, (ACCOUNT_KEY, account_id)) if account_id else self.internal_metadata
+        try:
+            return await method(request, metadata=metadata, timeout=timeout_s)
+        except grpc.aio.AioRpcError as error:
+            if error.code() == grpc.StatusCode.UNIMPLEMENTED:
+                raise Unimplemented() from None
+            raise translate(error) from None
+
+    def owner_address(self, account_id: str) -> str:
+        """The address of the core this client believes owns `account_id` ("": the configured ones)."""
+        return self.channel.owner_address(account_id)
 
     async def internal_for(
         self, method: Callable[..., Awaitable[T]], request: Any, authorization: str, timeout_s: float = 10.0

@@ -59,6 +59,7 @@ RESEND_STEADY_S = 0.5
 # - SettleLeaseCalls: by each call's request id (a reported call is not recorded again; the edge's
 #   lease journal resends its reports anyway), and the successor lease a report asks for by its
 #   `lease_id` (the core grants none without one);
+# - SettleLeaseReports: several leases' reports, each idempotent as SettleLeaseCalls is;
 # - Authorize: by `request_id`, when the caller chose one (the edge always does): a resend is
 #   answered with the hold it made, never a second reserve (`safe_to_resend`);
 # - AcquireLease: by `lease_id`, when the caller chose one (the edge always does): a resend is
@@ -88,6 +89,7 @@ _IDEMPOTENT = frozenset(
         "Settle",
         "ExtendHold",
         "SettleLeaseCalls",
+        "SettleLeaseReports",
         "RecordRequests",
         "FinishIdempotent",
         "AbortIdempotent",
@@ -252,8 +254,12 @@ class RoutingChannel:
         return ""
 
     def target(self, account: str) -> grpc.aio.Channel:
+        return self._channel(self.owner_address(account))
+
+    def owner_address(self, account: str) -> str:
+        """The learnt owner of `account`'s partition ("": not known, the configured addresses)."""
         partition = partition_of(account, self.partitions) if account else SYSTEM_PARTITION
-        return self._channel(self.owners.get(partition, ""))
+        return self.owners.get(partition, "")
 
     def learn_answer(self, request: Any, metadata: Any, response: Any) -> None:
         """A hold or lease created for an account: later calls naming it, or made with the same

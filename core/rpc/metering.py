@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import math
 import re
 
@@ -16,13 +18,17 @@ from core.rpc.base import MAX_PROTO_STRING, Base, Context, rpc
 from core.rpc.requests import entry_from
 from core.services import leases, metering
 from core.services.core import Core
-from core.services.ownership import route_hold
+from core.services.ownership import NotOwner, route_hold
+from core.store.partition_fence import PartitionFenced
 from ringside.core.v1 import common_pb2, metering_pb2, metering_pb2_grpc
 from ringside_server.errors import RingsideError
 from ringside_server.money_proto import estimate_price_from, price_from, usage_from
 
 REQUEST_ID = re.compile(r"^req_[0-9A-Za-z]{8,60}$")
 LEASE_ID = re.compile(r"^lse_[0-9A-Za-z]{8,60}$")
+MAX_REPORTS_PER_CALL = 200  # SettleLeaseReports: leases per call
+NOT_OWNER_CODE = "not_owner"  # a report of another core's lease (LeaseReportResult.error_code)
+log = logging.getLogger("ringside.core")
 
 _OUTCOMES: dict[int, Outcome] = {
     metering_pb2.SETTLE_OUTCOME_COMPLETED: "completed",
@@ -175,6 +181,39 @@ class LeasesServicerMixin:
         self, request: metering_pb2.SettleLeaseCallsRequest, context: Context
     ) -> metering_pb2.SettleLeaseCallsResponse:
         self.auth.internal(context)
+        return await self._settle_report(request)
+
+    @rpc
+    async def SettleLeaseReports(
+        self, request: metering_pb2.SettleLeaseReportsRequest, context: Context
+    ) -> metering_pb2.SettleLeaseReportsResponse:
+        self.auth.internal(context)
+        if len(request.reports) > MAX_REPORTS_PER_CALL:
+            raise RingsideError("invalid_request", f"At most {MAX_REPORTS_PER_CALL} reports per call.", "reports")
+        if len({report.lease_id for report in request.reports}) < len(request.reports):
+            raise RingsideError("invalid_request", "One report per lease in a call.", "reports")
+        # Side by side, as the edge's rounds sent them before: their writes share group commits.
+        results = await asyncio.gather(*(self._settle_one(report) for report in request.reports))
+        return metering_pb2.SettleLeaseReportsResponse(results=results)
+
+    async def _settle_one(self, report: metering_pb2.SettleLeaseCallsRequest) -> metering_pb2.LeaseReportResult:
+        """One report of a SettleLeaseReports call, answered on its own: its failure fails no other."""
+        try:
+            load = self.core.customer_load
+            if load is not None and not load.finished:  # a lazy start: this lease's customer first
+                await load.before("SettleLeaseCalls", report)
+            return metering_pb2.LeaseReportResult(answer=await self._settle_report(report))
+        except (NotOwner, PartitionFenced) as error:  # the edge sends it alone, routed to its owner
+            return metering_pb2.LeaseReportResult(error_code=NOT_OWNER_CODE, error_message=error.message)
+        except RingsideError as error:
+            return metering_pb2.LeaseReportResult(error_code=error.code, error_message=error.message)
+        except Exception:
+            log.exception("lease report %s failed", report.lease_id[:64])
+            return metering_pb2.LeaseReportResult(error_code="internal_error", error_message="The report failed.")
+
+    async def _settle_report(
+        self, request: metering_pb2.SettleLeaseCallsRequest
+    ) -> metering_pb2.SettleLeaseCallsResponse:
         lease_id = request.lease_id[:64]
         route_hold(self.core.ownership, self.core.engine, self.core.state.holds.get(lease_id), lease_id)
         calls = [_finished_call(call) for call in request.calls[: leases.MAX_LEASE_CALLS_PER_REPORT + 1]]

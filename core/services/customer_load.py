@@ -35,8 +35,18 @@ log = logging.getLogger("ringside.core")
 CHUNK = 2_000
 # The calls that name their customer (by reference, by attributed user, or by the hold or lease
 # they settle): served during the load once that customer is loaded. Every other call waits.
+# SettleLeaseReports loads each of its leases' customers report by report (core/rpc/metering.py).
 ON_DEMAND = frozenset(
-    {"Authorize", "AcquireLease", "Settle", "SettleLeaseCalls", "ExtendHold", "CountRequest", "ModelPolicy"}
+    {
+        "Authorize",
+        "AcquireLease",
+        "Settle",
+        "SettleLeaseCalls",
+        "SettleLeaseReports",
+        "ExtendHold",
+        "CountRequest",
+        "ModelPolicy",
+    }
 )
 _Key = tuple[str, ...]
 
@@ -153,6 +163,8 @@ class CustomerLoad:
 
     async def _named(self, method: str, request: Any) -> bool:
         """Load the customer `request` names; False when it cannot tell which (then the call waits)."""
+        if method == "SettleLeaseReports":
+            return True  # each report waits for its own lease's customer (`before` per report)
         if method in ("Settle", "ExtendHold", "SettleLeaseCalls"):
             hold = self.state.holds.get((request.lease_id if method == "SettleLeaseCalls" else request.request_id)[:64])
             if hold is None:  # settled, expired or unknown: its paths may read the database

@@ -278,6 +278,7 @@ def test_which_methods_are_resent_after_a_cut_off() -> None:
         "Settle",
         "ExtendHold",
         "SettleLeaseCalls",
+        "SettleLeaseReports",
         "RecordRequests",
         "ModelPolicy",
         "VerifyApiKey",

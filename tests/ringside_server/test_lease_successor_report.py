@@ -13,16 +13,12 @@ from ringside.core.v1 import metering_pb2
 from ringside_server.metering import leases
 from ringside_server.metering.lease import Ticket
 from ringside_server.metering.leases import LeaseManager
-from tests.ringside_server.test_request_log_reports import WINDOW_S, Counted, _call, _finished
+from tests.ringside_server.test_request_log_reports import WINDOW_S, _call, _finished, counting
 from tests.workers.billing_core import InProcessCore
 
 
 def _counting(core: InProcessCore) -> Counter[str]:
-    calls: Counter[str] = Counter()
-    metering = core.client.metering
-    for name in ("AcquireLease", "SettleLeaseCalls", "ModelPolicy"):
-        setattr(metering, name, Counted(getattr(metering, name), calls, name))
-    return calls
+    return counting(core, "AcquireLease", "SettleLeaseCalls", "ModelPolicy")
 
 
 async def test_a_steady_callers_successor_rides_its_report(

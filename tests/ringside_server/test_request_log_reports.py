@@ -38,6 +38,15 @@ class Counted:
         return self.method(*args, **kwargs)
 
 
+def counting(core: InProcessCore, *names: str) -> Counter[str]:
+    """The calls of these MeteringService methods through `core.client`, counted by name."""
+    calls: Counter[str] = Counter()
+    metering = core.client.metering
+    for name in names:
+        setattr(metering, name, Counted(getattr(metering, name), calls, name))
+    return calls
+
+
 def _counting(core: InProcessCore) -> Counter[str]:
     calls: Counter[str] = Counter()
     client = core.client

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import pathlib
 import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -19,7 +21,7 @@ from core.services.core import Core
 from ringside.core.v1 import billing_pb2, common_pb2, customers_pb2, metering_pb2
 from ringside_server.core_client import CoreClient
 from ringside_server.settings import Settings
-from tests.harness import free_port
+from tests.harness import create_postgres_database, drop_postgres_database, free_port
 
 MODEL_REF = "fc:openai/gpt-4o-mini"
 PRICE = common_pb2.Price(input_nano_usd_per_mtok=150_000_000, output_nano_usd_per_mtok=600_000_000)
@@ -125,3 +127,16 @@ class InProcessCore:
                 {"c": customer_id, "t": event_type},
             ).all()
         return [(str(key), str(body)) for key, body in rows]
+
+
+@asynccontextmanager
+async def core_on(backend: str, data_dir: pathlib.Path, now_s: float) -> AsyncIterator[InProcessCore]:
+    """An InProcessCore on `backend` ("sqlite", or "postgres": a database of its own, dropped after)."""
+    database_url = create_postgres_database() if backend == "postgres" else None
+    running = await InProcessCore.start(data_dir, now_s, database_url)
+    try:
+        yield running
+    finally:
+        await running.stop()
+        if database_url:
+            drop_postgres_database(database_url)

@@ -15,8 +15,7 @@ import pytest
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from tests.harness import create_postgres_database, drop_postgres_database
-from tests.workers.billing_core import InProcessCore
+from tests.workers.billing_core import InProcessCore, core_on
 from tests.workers.conftest import time_skipping
 from workers.billing.activities import BillingActivities, billing_activities
 from workers.billing.shared import RolloverInput, RolloverResult
@@ -45,14 +44,8 @@ async def skipping() -> AsyncIterator[WorkflowEnvironment]:
 
 @pytest.fixture(params=["sqlite", "postgres"])
 async def core(request: pytest.FixtureRequest, tmp_path: pathlib.Path) -> AsyncIterator[InProcessCore]:
-    database_url = create_postgres_database() if request.param == "postgres" else None
-    running = await InProcessCore.start(tmp_path, START.timestamp(), database_url)
-    try:
+    async with core_on(request.param, tmp_path, START.timestamp()) as running:
         yield running
-    finally:
-        await running.stop()
-        if database_url:
-            drop_postgres_database(database_url)
 
 
 async def _refused_for_budget(core: InProcessCore, customer_id: str) -> None:

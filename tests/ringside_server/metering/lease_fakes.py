@@ -20,6 +20,7 @@ WINDOW_S = 1.0
 PRICE = common_pb2.Price(input_nano_usd_per_mtok=150_000_000, output_nano_usd_per_mtok=600_000_000)
 ONE_CALL = estimate_nano(1_000, 1_000, 1, Price(input=150_000_000, output=600_000_000), 0)  # 750_000 nano-USD
 ACQUIRE, SETTLE, EXTEND = "AcquireLease", "SettleLeaseCalls", "ExtendHold"
+REPORTS = "SettleLeaseReports"  # a round's reports in one call (each also recorded as a SETTLE)
 SUCCESSOR = "successor"  # a lease asked for with a report (SettleLeaseCallsRequest.successor)
 DEADLINE_S = 5.0
 
@@ -46,8 +47,25 @@ class FakeCore:
     accepted: list[metering_pb2.SettleLeaseCallsRequest] = field(default_factory=list)  # reports that landed
     acquiring: asyncio.Event = field(default_factory=asyncio.Event)
     metering: SimpleNamespace = field(
-        default_factory=lambda: SimpleNamespace(AcquireLease=ACQUIRE, SettleLeaseCalls=SETTLE, ExtendHold=EXTEND)
+        default_factory=lambda: SimpleNamespace(
+            AcquireLease=ACQUIRE, SettleLeaseCalls=SETTLE, SettleLeaseReports=REPORTS, ExtendHold=EXTEND
+        )
     )
+
+    def owner_address(self, account_id: str) -> str:
+        return ""  # one core
+
+    async def internal_to(self, method: str, request: Any, account_id: str, timeout_s: float = 10.0) -> Any:
+        """SettleLeaseReports: each report answered as SettleLeaseCalls answers it, on its own."""
+        assert method == REPORTS, method
+        self.requests.append((method, request))
+        response = metering_pb2.SettleLeaseReportsResponse()
+        for report in request.reports:
+            try:
+                response.results.add(answer=await self.internal(SETTLE, report))
+            except RingsideError as error:
+                response.results.add(error_code=error.code, error_message=error.message)
+        return response
 
     async def internal(self, method: str, request: Any, timeout_s: float = 10.0) -> Any:
         self.requests.append((method, request))

@@ -17,7 +17,16 @@ from ringside_server.metering.gateway import SLOT_CACHE_S, Gateway
 from ringside_server.metering.leases import LeaseManager
 from ringside_server.providers.catalog.load import load
 from ringside_server.providers.refs import Refs
-from tests.ringside_server.metering.lease_fakes import ACQUIRE, SETTLE, WINDOW_S, FakeClock, FakeCore, call, outcome
+from tests.ringside_server.metering.lease_fakes import (
+    ACQUIRE,
+    REPORTS,
+    SETTLE,
+    WINDOW_S,
+    FakeClock,
+    FakeCore,
+    call,
+    outcome,
+)
 
 POLICY = "ModelPolicy"
 
@@ -28,7 +37,11 @@ class PolicyCore(FakeCore):
     def __init__(self) -> None:
         super().__init__()
         self.metering = SimpleNamespace(
-            AcquireLease=ACQUIRE, SettleLeaseCalls=SETTLE, ExtendHold="ExtendHold", ModelPolicy=POLICY
+            AcquireLease=ACQUIRE,
+            SettleLeaseCalls=SETTLE,
+            SettleLeaseReports=REPORTS,
+            ExtendHold="ExtendHold",
+            ModelPolicy=POLICY,
         )
         self.allowed: list[str] = []  # the caller's list as the core holds it ([]: every model)
 

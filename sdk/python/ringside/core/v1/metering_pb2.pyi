@@ -328,6 +328,28 @@ class SettleLeaseCallsRequest(_message.Message):
     policy: ModelPolicyRequest
     def __init__(self, lease_id: _Optional[str] = ..., calls: _Optional[_Iterable[_Union[LeaseCall, _Mapping]]] = ..., close: _Optional[bool] = ..., admitted: _Optional[_Iterable[_Union[LeaseCall, _Mapping]]] = ..., retired: _Optional[bool] = ..., entries: _Optional[_Iterable[_Union[_requests_pb2.RequestEntry, _Mapping]]] = ..., confirm_api_key: _Optional[str] = ..., successor: _Optional[_Union[AcquireLeaseRequest, _Mapping]] = ..., policy: _Optional[_Union[ModelPolicyRequest, _Mapping]] = ...) -> None: ...
 
+class SettleLeaseReportsRequest(_message.Message):
+    __slots__ = ("reports",)
+    REPORTS_FIELD_NUMBER: _ClassVar[int]
+    reports: _containers.RepeatedCompositeFieldContainer[SettleLeaseCallsRequest]
+    def __init__(self, reports: _Optional[_Iterable[_Union[SettleLeaseCallsRequest, _Mapping]]] = ...) -> None: ...
+
+class SettleLeaseReportsResponse(_message.Message):
+    __slots__ = ("results",)
+    RESULTS_FIELD_NUMBER: _ClassVar[int]
+    results: _containers.RepeatedCompositeFieldContainer[LeaseReportResult]
+    def __init__(self, results: _Optional[_Iterable[_Union[LeaseReportResult, _Mapping]]] = ...) -> None: ...
+
+class LeaseReportResult(_message.Message):
+    __slots__ = ("answer", "error_code", "error_message")
+    ANSWER_FIELD_NUMBER: _ClassVar[int]
+    ERROR_CODE_FIELD_NUMBER: _ClassVar[int]
+    ERROR_MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    answer: SettleLeaseCallsResponse
+    error_code: str
+    error_message: str
+    def __init__(self, answer: _Optional[_Union[SettleLeaseCallsResponse, _Mapping]] = ..., error_code: _Optional[str] = ..., error_message: _Optional[str] = ...) -> None: ...
+
 class SettleLeaseCallsResponse(_message.Message):
     __slots__ = ("recorded", "closed", "entries_recorded", "api_key_valid", "successor", "policy")
     RECORDED_FIELD_NUMBER: _ClassVar[int]

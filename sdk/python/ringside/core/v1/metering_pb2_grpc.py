@@ -61,6 +61,11 @@ class MeteringServiceStub:
                 request_serializer=ringside_dot_core_dot_v1_dot_metering__pb2.SettleLeaseCallsRequest.SerializeToString,
                 response_deserializer=ringside_dot_core_dot_v1_dot_metering__pb2.SettleLeaseCallsResponse.FromString,
                 _registered_method=True)
+        self.SettleLeaseReports = channel.unary_unary(
+                '/ringside.core.v1.MeteringService/SettleLeaseReports',
+                request_serializer=ringside_dot_core_dot_v1_dot_metering__pb2.SettleLeaseReportsRequest.SerializeToString,
+                response_deserializer=ringside_dot_core_dot_v1_dot_metering__pb2.SettleLeaseReportsResponse.FromString,
+                _registered_method=True)
         self.ModelPolicy = channel.unary_unary(
                 '/ringside.core.v1.MeteringService/ModelPolicy',
                 request_serializer=ringside_dot_core_dot_v1_dot_metering__pb2.ModelPolicyRequest.SerializeToString,
@@ -123,6 +128,16 @@ class MeteringServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def SettleLeaseReports(self, request, context):
+        """The reports of several leases in one call (issue 24: an edge's report round sends one call to
+        each core owning a due lease, not one per lease). Each report is settled exactly as
+        SettleLeaseCalls settles it, and answered on its own: one report refused (its lease another
+        core's, or invalid) fails no other. Idempotent per report, as SettleLeaseCalls is.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def ModelPolicy(self, request, context):
         """The allowed_models lists a caller's model calls must pass (API.md "Governance"), slot entries
         replaced by their slots' current targets, so the edge can resolve `match:` refs and fallbacks
@@ -178,6 +193,11 @@ def add_MeteringServiceServicer_to_server(servicer, server):
                     servicer.SettleLeaseCalls,
                     request_deserializer=ringside_dot_core_dot_v1_dot_metering__pb2.SettleLeaseCallsRequest.FromString,
                     response_serializer=ringside_dot_core_dot_v1_dot_metering__pb2.SettleLeaseCallsResponse.SerializeToString,
+            ),
+            'SettleLeaseReports': grpc.unary_unary_rpc_method_handler(
+                    servicer.SettleLeaseReports,
+                    request_deserializer=ringside_dot_core_dot_v1_dot_metering__pb2.SettleLeaseReportsRequest.FromString,
+                    response_serializer=ringside_dot_core_dot_v1_dot_metering__pb2.SettleLeaseReportsResponse.SerializeToString,
             ),
             'ModelPolicy': grpc.unary_unary_rpc_method_handler(
                     servicer.ModelPolicy,
@@ -332,6 +352,33 @@ class MeteringService:
             '/ringside.core.v1.MeteringService/SettleLeaseCalls',
             ringside_dot_core_dot_v1_dot_metering__pb2.SettleLeaseCallsRequest.SerializeToString,
             ringside_dot_core_dot_v1_dot_metering__pb2.SettleLeaseCallsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SettleLeaseReports(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/ringside.core.v1.MeteringService/SettleLeaseReports',
+            ringside_dot_core_dot_v1_dot_metering__pb2.SettleLeaseReportsRequest.SerializeToString,
+            ringside_dot_core_dot_v1_dot_metering__pb2.SettleLeaseReportsResponse.FromString,
             options,
             channel_credentials,
             insecure,
