@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pathlib
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -133,3 +134,13 @@ def rag_stack(request: pytest.FixtureRequest) -> Stack:
     is reached without 512 MiB."""
     running: Stack = request.getfixturevalue(f"{backend_of(request)}_rag_stack")
     return running
+
+
+@pytest.hookimpl(optionalhook=True)  # a run without xdist (-p no:xdist) has no such hook
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """`--dist loadfile` keeps the files sharing a session stack in one process (tests/scheduling.py)."""
+    if config.getoption("dist") != "loadfile":
+        return None  # xdist's own
+    from tests.scheduling import SharedStackScheduling  # xdist is there: -n asked for it
+
+    return SharedStackScheduling(config, log)
