@@ -17,6 +17,8 @@ SHARED_STACK_FILES = {
     "tests/e2e/test_rag_file_batches.py": "rag-ingest",
     "tests/e2e/test_rag_ingest.py": "rag-ingest",
     "tests/e2e/test_rag_search.py": "rag-ingest",
+    "tests/sdk/test_webhook_deliveries.py": "webhooks",
+    "tests/workers/test_webhooks_e2e.py": "webhooks",
 }
 
 
