@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import pathlib
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
 from tests.harness import FakeProvider, FakeUpstream, Stack, stop_process
+from tests.workers.webhook_stack import WebhookStack
 
 BACKENDS = ["sqlite", "postgres"]
 # The fixtures a `both_backends` test gets once per backend: these and a module's own fixtures of
@@ -133,3 +135,29 @@ def rag_stack(request: pytest.FixtureRequest) -> Stack:
     is reached without 512 MiB."""
     running: Stack = request.getfixturevalue(f"{backend_of(request)}_rag_stack")
     return running
+
+
+@pytest.fixture(scope="session")
+def sqlite_hooks(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebhookStack]:
+    """The webhook stack (Temporal, core, edge, worker, receiver) of tests/workers/test_webhooks_e2e.py
+    and tests/sdk/test_webhook_deliveries.py, which tests/scheduling.py runs in one process."""
+    running = WebhookStack.start("sqlite", tmp_path_factory.mktemp("hooks-sqlite"))
+    yield running
+    running.destroy()
+
+
+@pytest.fixture(scope="session")
+def postgres_hooks(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebhookStack]:
+    running = WebhookStack.start("postgres", tmp_path_factory.mktemp("hooks-postgres"))
+    yield running
+    running.destroy()
+
+
+@pytest.hookimpl(optionalhook=True)  # a run without xdist (-p no:xdist) has no such hook
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """`--dist loadfile` keeps the files sharing a session stack in one process (tests/scheduling.py)."""
+    if config.getoption("dist") != "loadfile":
+        return None  # xdist's own
+    from tests.scheduling import SharedStackScheduling  # xdist is there: -n asked for it
+
+    return SharedStackScheduling(config, log)

@@ -51,7 +51,7 @@ class Running:
 
 
 def running_assistants(tmp_path_factory: pytest.TempPathFactory, upstream: FakeUpstream) -> Iterator[Running]:
-    """A test module's stack and worker (its `running` fixture), on SQLite."""
+    """The stack and worker of the session's `running` fixture (tests/e2e/conftest.py), on SQLite."""
     env = {"OPENAI_BASE_URL": upstream.base_url, "OPENAI_API_KEY": upstream.api_key}
     with ingest_stack("sqlite", tmp_path_factory.mktemp("assistants"), env) as stack:
         both = Running(stack)

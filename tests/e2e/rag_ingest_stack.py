@@ -79,11 +79,11 @@ def purge_expired(stack: Stack) -> None:
         )
 
 
-def module_ingest_stack(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    """A test module's ingest stack (its `stack` fixture), on `backend_of(request)`."""
-    backend = backend_of(request)
-    with ingest_stack(backend, tmp_path_factory.mktemp(f"rag-ingest-{backend}")) as running:
-        yield running
+def shared_ingest_stack(request: pytest.FixtureRequest) -> Stack:
+    """The session's ingest stack on `backend_of(request)` (tests/e2e/conftest.py), for a test module's
+    `stack` fixture: the files using it run in one process (tests/scheduling.py), so it starts once."""
+    running: Stack = request.getfixturevalue(f"{backend_of(request)}_ingest_stack")
+    return running
 
 
 def settled(sdk: openai.OpenAI, store_id: str, file_id: str, **extra: Any) -> Any:

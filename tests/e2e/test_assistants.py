@@ -7,7 +7,6 @@ killed. (Streamed runs: test_assistants_streaming.py; Client Tokens: test_assist
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import openai
@@ -25,17 +24,11 @@ from tests.e2e.assistants_stack import (
     Events,
     Running,
     new_customer,
-    running_assistants,
     sdk_for,
     sent_bodies,
 )
 from tests.e2e.test_openapi_live import Contract
 from tests.harness import START_TIMEOUT_S, FakeUpstream, Stack, wait_until
-
-
-@pytest.fixture(scope="module")
-def running(tmp_path_factory: pytest.TempPathFactory, upstream: FakeUpstream) -> Iterator[Running]:
-    yield from running_assistants(tmp_path_factory, upstream)
 
 
 def test_create_and_poll_with_file_search(running: Running, upstream: FakeUpstream) -> None:

@@ -4,20 +4,12 @@ its runs; a token minted before tokens named their key is told to mint again."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import jwt
 import openai
 import pytest
 
-from tests.e2e.assistants_stack import MODEL, Events, Running, new_customer, running_assistants, sdk_for, sent_bodies
+from tests.e2e.assistants_stack import MODEL, Events, Running, new_customer, sdk_for, sent_bodies
 from tests.harness import FakeUpstream, Stack, wait_until
-
-
-@pytest.fixture(scope="module")
-def running(tmp_path_factory: pytest.TempPathFactory, upstream: FakeUpstream) -> Iterator[Running]:
-    yield from running_assistants(tmp_path_factory, upstream)
-
 
 ORIGIN = "http://localhost:5173"
 BROWSER_ROUTES = [  # what a page needs for seed 002's snippet; `*` stands for a thread or run id

@@ -4,18 +4,7 @@ shows its step until its outputs are submitted."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
-
-from tests.e2e.assistants_stack import MODEL, WEATHER, Events, Running, new_customer, running_assistants, sdk_for
-from tests.harness import FakeUpstream
-
-
-@pytest.fixture(scope="module")
-def running(tmp_path_factory: pytest.TempPathFactory, upstream: FakeUpstream) -> Iterator[Running]:
-    yield from running_assistants(tmp_path_factory, upstream)
-
+from tests.e2e.assistants_stack import MODEL, WEATHER, Events, Running, new_customer, sdk_for
 
 MESSAGE_STEP = [
     "thread.run.step.created",

@@ -8,19 +8,18 @@ import pathlib
 import secrets
 import subprocess
 import sys
-from collections.abc import Iterator
 
 import pytest
 
-from tests.e2e.rag_ingest_stack import module_ingest_stack, settled, upload
+from tests.e2e.rag_ingest_stack import settled, shared_ingest_stack, upload
 from tests.e2e.test_chat_completions import client
 from tests.harness import Stack
 
 
 @pytest.fixture(scope="module")
-def stack(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    """On SQLite."""
-    yield from module_ingest_stack(request, tmp_path_factory)
+def stack(request: pytest.FixtureRequest) -> Stack:
+    """On SQLite. The session's, shared with the other rag ingest files."""
+    return shared_ingest_stack(request)
 
 
 def test_file_batches(stack: Stack) -> None:

@@ -10,21 +10,21 @@ from __future__ import annotations
 
 import pathlib
 import secrets
-from collections.abc import Iterator
 
 import openai
 import pytest
 
-from tests.e2e.rag_ingest_stack import module_ingest_stack, settled, upload
+from tests.e2e.rag_ingest_stack import settled, shared_ingest_stack, upload
 from tests.e2e.test_chat_completions import client
 from tests.harness import Stack
 from tests.rag.documents import every_type, minimal_pdf
 
 
 @pytest.fixture(scope="module")
-def stack(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    """On SQLite; on PostgreSQL too for the tests marked `both_backends` (claims, metering)."""
-    yield from module_ingest_stack(request, tmp_path_factory)
+def stack(request: pytest.FixtureRequest) -> Stack:
+    """On SQLite; on PostgreSQL too for the tests marked `both_backends` (claims, metering). The
+    session's, shared with the other rag ingest files."""
+    return shared_ingest_stack(request)
 
 
 def test_every_listed_type_ingests(stack: Stack) -> None:

@@ -11,22 +11,21 @@ import pathlib
 import secrets
 import shlex
 import subprocess
-from collections.abc import Iterator
 from typing import Any
 
 import openai
 import pytest
 
-from tests.e2e.rag_ingest_stack import execute, module_ingest_stack, purge_expired, search, settled, upload
+from tests.e2e.rag_ingest_stack import execute, purge_expired, search, settled, shared_ingest_stack, upload
 from tests.e2e.test_chat_completions import client
 from tests.harness import Stack
 from tests.rag.documents import every_type
 
 
 @pytest.fixture(scope="module")
-def stack(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    """On SQLite."""
-    yield from module_ingest_stack(request, tmp_path_factory)
+def stack(request: pytest.FixtureRequest) -> Stack:
+    """On SQLite. The session's, shared with the other rag ingest files."""
+    return shared_ingest_stack(request)
 
 
 QUESTIONS = {  # a paraphrased question → the file that answers it (none shares its words much)

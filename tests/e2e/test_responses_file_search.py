@@ -5,14 +5,13 @@ the query's embedding and the model call are both metered to the customer."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import openai
 import pytest
 
 from edge_http.openapi.document import load_document
-from tests.e2e.rag_ingest_stack import ingest_stack
+from tests.e2e.assistants_stack import Running
 from tests.e2e.test_openapi_live import Contract
 from tests.harness import FakeUpstream, Stack
 
@@ -22,10 +21,10 @@ COFFEE = b"# Kitchen\n\nThe espresso machine on the third floor is descaled ever
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory, upstream: FakeUpstream) -> Iterator[Stack]:
-    env = {"OPENAI_BASE_URL": upstream.base_url, "OPENAI_API_KEY": upstream.api_key}
-    with ingest_stack("sqlite", tmp_path_factory.mktemp("responses-file-search"), env) as running:
-        yield running
+def stack(running: Running) -> Stack:
+    """The Assistants files' session stack (tests/e2e/conftest.py): an ingest stack on SQLite whose
+    OpenAI provider is the fake upstream (its worker plays no part here)."""
+    return running.stack
 
 
 def _sdk(stack: Stack, key: str, customer: str) -> openai.OpenAI:

@@ -5,7 +5,6 @@ secret rotation, and the SDK's deliveries and redeliver calls see the same attem
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 
 import pytest
 
@@ -18,11 +17,10 @@ pytestmark = pytest.mark.timeout(600)
 
 
 @pytest.fixture(scope="module")
-def hooks(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebhookStack]:
-    """SQLite only: the SDK's side of deliveries (tests/workers/test_webhooks_e2e.py runs both stores)."""
-    running = WebhookStack.start("sqlite", tmp_path_factory.mktemp("sdk-hooks"))
-    yield running
-    running.destroy()
+def hooks(sqlite_hooks: WebhookStack) -> WebhookStack:
+    """SQLite only: the SDK's side of deliveries (tests/workers/test_webhooks_e2e.py runs both stores,
+    and shares this session stack)."""
+    return sqlite_hooks
 
 
 def test_real_deliveries_verify_through_a_rotation(hooks: WebhookStack) -> None:

@@ -8,7 +8,6 @@ import asyncio
 import json
 import secrets
 import time
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -23,13 +22,12 @@ pytestmark = pytest.mark.timeout(600)
 
 
 @pytest.fixture(scope="module")
-def hooks(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebhookStack]:
+def hooks(request: pytest.FixtureRequest) -> WebhookStack:
     """On SQLite; on PostgreSQL too for the tests marked `both_backends` (what the outbox and the
-    fired-events records decide: once per crossing, once through a kill or a restart)."""
-    backend = backend_of(request)
-    running = WebhookStack.start(backend, tmp_path_factory.mktemp(f"hooks-{backend}"))
-    yield running
-    running.destroy()
+    fired-events records decide: once per crossing, once through a kill or a restart). The session's
+    (tests/conftest.py), shared with tests/sdk/test_webhook_deliveries.py."""
+    running: WebhookStack = request.getfixturevalue(f"{backend_of(request)}_hooks")
+    return running
 
 
 def _ext() -> str:
