@@ -152,9 +152,17 @@ class LeaseReports:
 
     def report_soon(self, lease: Lease) -> None:
         """Send `lease`'s report now, not at its round (a successor that would come too late then)."""
-        task = asyncio.get_running_loop().create_task(self.report(lease), name="lease-report-soon")
+        task = asyncio.get_running_loop().create_task(self._report_successor(lease), name="lease-report-soon")
         self._soon.add(task)
         task.add_done_callback(self._soon.discard)
+
+    async def _report_successor(self, lease: Lease) -> None:
+        """A report carrying `lease`'s successor: right after the report in flight, if one is (that one
+        was asked before the successor was: dropping this until the next round made a busy lease's
+        successor come after the lease was spent)."""
+        async with lease.reporting:
+            if lease in self.open and lease.successor is not None:
+                await self._send(lease)
 
     async def sync(self) -> None:
         """Read-your-writes (DECISIONS.md 14): every call this process has answered is recorded by

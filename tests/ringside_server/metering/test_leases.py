@@ -451,6 +451,42 @@ async def test_a_steady_callers_successor_is_asked_for_late_in_its_lease(
     assert all(t.lease is calls[0].lease for t in calls)
 
 
+async def test_a_busy_callers_successor_is_asked_for_while_its_pace_leaves_time_for_the_grant(
+    manager: LeaseManager, core: FakeCore, clock: FakeClock
+) -> None:
+    """At 400 calls a second a 64-call lease lasts 0.16 s: its last quarter (40 ms) is no time to
+    have a report carrying the successor answered through a busy core (issue 24 target 3: the call
+    that found it spent waited for a grant, and every call after it). Its successor is asked for once
+    its pace spends it within RENEW_AHEAD_S — here as soon as that pace is seen."""
+    core.lease_calls = MAX_LEASE_CALLS
+    step_s = 1 / 400
+    first = await ticket(manager)
+    taken = 1
+    while not first.lease.successor_asked and taken < MAX_LEASE_CALLS:
+        clock.now += step_s
+        await ticket(manager)
+        taken += 1
+    await manager.flush()  # the successor rides the report
+    assert len(core.asked()) == 2 and core.asked()[1].calls == MAX_LEASE_CALLS
+    # asked once its pace was seen (leases.PACE_SEEN_S), well before half its money or 3/4 of its calls
+    assert taken <= leases.PACE_SEEN_S / step_s + 1 < MAX_LEASE_CALLS * leases.AHEAD_AT_MONEY
+    assert (MAX_LEASE_CALLS - taken) * step_s > leases.RENEW_AHEAD_S / 2
+
+
+async def test_calls_sent_together_are_not_a_pace_that_renews_ahead(
+    manager: LeaseManager, core: FakeCore, clock: FakeClock
+) -> None:
+    """A slow caller's concurrent calls would seem to spend its lease at once: its pace is read only
+    once its first call is PACE_SEEN_S old, so they ask for no successor a window early."""
+    free = call()
+    free.price.CopyFrom(common_pb2.Price())  # a lease of nothing: only its calls and window count
+    first = [await ticket(manager, free) for _ in range(4)]
+    clock.now += leases.PACE_SEEN_S * 2
+    later = await ticket(manager, free)
+    await manager.flush()
+    assert later.lease is first[0].lease and not later.lease.successor_asked and len(core.asked()) == 1
+
+
 async def test_a_busy_callers_next_lease_asks_for_its_pace_up_to_the_cap(
     manager: LeaseManager, core: FakeCore, clock: FakeClock
 ) -> None:
@@ -513,6 +549,32 @@ async def test_a_busy_leases_successor_is_asked_for_at_once(
     assert [r.HasField("successor") for r in core.reports()] == [True] and len(core.sent(ACQUIRE)) == 1
     rest = [await ticket(manager) for _ in range(3)]
     assert rest[-1].lease is not first[0].lease and len(core.sent(ACQUIRE)) == 1
+
+
+async def test_a_busy_leases_successor_goes_right_after_the_report_in_flight(
+    manager: LeaseManager, core: FakeCore
+) -> None:
+    """The report sent ahead of its round for a busy lease's successor, asked while the lease's
+    previous report is still in flight, goes as soon as that one is answered — not at the next round,
+    which brought the successor after the lease was spent (issue 24 target 3)."""
+    core.lease_calls = 8
+    first = [await ticket(manager) for _ in range(2)]
+    core.report_gate = asyncio.Event()
+    in_flight = asyncio.create_task(manager.flush())
+    for _ in range(int(DEADLINE_S / 0.01)):  # its report has reached the core, which holds it
+        if core.sent(SETTLE):
+            break
+        await asyncio.sleep(0.01)
+    rest = [await ticket(manager) for _ in range(4)]  # 6 of its 8 calls at once: gone before the next round
+    assert first[0].lease.successor_asked and all(t.lease is first[0].lease for t in rest)
+    core.report_gate.set()
+    await in_flight
+    for _ in range(int(DEADLINE_S / 0.01)):
+        if len(core.reports()) == 2:
+            break
+        await asyncio.sleep(0.01)
+    assert [r.HasField("successor") for r in core.reports()] == [False, True]
+    assert len(core.sent(ACQUIRE)) == 1
 
 
 def test_the_pace_is_asked_within_the_bounds() -> None:
