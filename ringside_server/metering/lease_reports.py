@@ -152,13 +152,14 @@ class LeaseReports:
 
     def report_soon(self, lease: Lease) -> None:
         """Send `lease`'s report now, not at its round (a successor that would come too late then)."""
-        task = asyncio.get_running_loop().create_task(self._report_successor(lease), name="lease-report-soon")
+        task = asyncio.get_running_loop().create_task(self.report_successor(lease), name="lease-report-soon")
         self._soon.add(task)
         task.add_done_callback(self._soon.discard)
 
-    async def _report_successor(self, lease: Lease) -> None:
-        """A report carrying `lease`'s successor: right after the report in flight, if one is (that one
-        was asked before the successor was: dropping this until the next round made a busy lease's
+    async def report_successor(self, lease: Lease) -> None:
+        """Returns once `lease`'s successor has been asked for and answered (or its report failed): a
+        report carrying it goes now — right after the report in flight, if one is and it was built
+        before the successor was asked for (dropping it until the next round made a busy lease's
         successor come after the lease was spent)."""
         async with lease.reporting:
             if lease in self.open and lease.successor is not None:

@@ -206,6 +206,12 @@ class LeaseManager:
             if ticket is not None:
                 return ticket
             lease = successor
+        if lease is not None and lease.successor is not None and rounds > 1:
+            # Spent with its successor asked for and not answered yet (the core slow to commit its
+            # report): that answer, not a grant of its own, which would come later still.
+            await self._reports.report_successor(lease)
+            if lease.successor is None:  # answered, granted or not (else the core failed: ask below)
+                return await self.admit(call, rounds - 1)
         calls = LEASE_CALLS
         if lease is not None:
             # Spent (or out of its window): give its rest back before anything else is decided, or

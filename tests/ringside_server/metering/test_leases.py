@@ -66,12 +66,12 @@ async def test_a_call_past_the_leases_money_acquires_a_new_lease(manager: LeaseM
     core.lease_calls = 3
     first = [await ticket(manager) for _ in range(3)]
     assert len(core.sent(ACQUIRE)) == 1
-    fourth = await ticket(manager)
-    assert len(core.sent(ACQUIRE)) == 2
+    fourth = await ticket(manager)  # under the successor asked for at 2/3 (with a report sent now)
+    assert len(core.asked()) == 2
     assert fourth.lease is not first[0].lease
     # Each lease's id is the edge's own, a fresh one per acquisition: a request cut off in flight
     # is resent under it (core_routing.safe_to_resend) and answered with the lease granted.
-    chosen = [request.lease_id for request in core.sent(ACQUIRE)]
+    chosen = [request.lease_id for request in core.asked()]
     assert len(set(chosen)) == 2 and all(re.fullmatch(r"lse_[0-9A-Za-z]{8,60}", lease_id) for lease_id in chosen)
     # The exhausted lease is retired: once its calls are reported it is closed, window or not.
     for t in first:
@@ -575,6 +575,32 @@ async def test_a_busy_leases_successor_goes_right_after_the_report_in_flight(
         await asyncio.sleep(0.01)
     assert [r.HasField("successor") for r in core.reports()] == [False, True]
     assert len(core.sent(ACQUIRE)) == 1
+
+
+async def test_a_call_finding_its_lease_spent_waits_for_the_successor_in_flight(
+    manager: LeaseManager, core: FakeCore
+) -> None:
+    """A lease spent while the report carrying its successor is still in flight (a core slow to
+    commit): the calls that find it spent go on under that successor once it is answered, not under
+    a lease asked for by an AcquireLease of their own, granted later still (issue 24 target 3)."""
+    core.lease_calls = 4
+    first = [await ticket(manager) for _ in range(3)]  # 3/4 of its calls: the successor is asked for
+    core.report_gate = asyncio.Event()
+    in_flight = asyncio.create_task(manager.flush())  # the report carrying it waits in the core
+    for _ in range(int(DEADLINE_S / 0.01)):
+        if core.sent(SETTLE):
+            break
+        await asyncio.sleep(0.01)
+    assert core.sent(SETTLE)[0].HasField("successor")
+    last = await ticket(manager)
+    waiting = [asyncio.create_task(ticket(manager)) for _ in range(3)]  # the lease is spent
+    await asyncio.sleep(0.01)
+    assert not any(task.done() for task in waiting)
+    core.report_gate.set()
+    await in_flight
+    after = await asyncio.wait_for(asyncio.gather(*waiting), DEADLINE_S)
+    assert last.lease is first[0].lease and all(t.lease is not first[0].lease for t in after)
+    assert len({t.lease.id for t in after}) == 1 and len(core.sent(ACQUIRE)) == 1
 
 
 def test_the_pace_is_asked_within_the_bounds() -> None:
