@@ -138,6 +138,14 @@ async def ticket(manager: LeaseManager, request: metering_pb2.AuthorizeRequest |
     return admitted
 
 
+async def eventually(condition: Callable[[], object]) -> None:
+    """Until `condition()` holds, polled every 10 ms up to DEADLINE_S (the test's assertion follows)."""
+    for _ in range(int(DEADLINE_S / 0.01)):
+        if condition():
+            return
+        await asyncio.sleep(0.01)
+
+
 async def flush_until_quiet(manager: LeaseManager, core: FakeCore) -> None:
     """Flush until a round sends nothing (bounded)."""
     for _ in range(20):

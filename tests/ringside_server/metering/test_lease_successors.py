@@ -22,6 +22,7 @@ from tests.ringside_server.metering.lease_fakes import (
     FakeClock,
     FakeCore,
     call,
+    eventually,
     flush_until_quiet,
     outcome,
     ticket,
@@ -209,18 +210,12 @@ async def test_a_busy_leases_successor_goes_right_after_the_report_in_flight(
     first = [await ticket(manager) for _ in range(2)]
     core.report_gate = asyncio.Event()
     in_flight = asyncio.create_task(manager.flush())
-    for _ in range(int(DEADLINE_S / 0.01)):  # its report has reached the core, which holds it
-        if core.sent(SETTLE):
-            break
-        await asyncio.sleep(0.01)
+    await eventually(lambda: core.sent(SETTLE))  # its report has reached the core, which holds it
     rest = [await ticket(manager) for _ in range(4)]  # 6 of its 8 calls at once: gone before the next round
     assert first[0].lease.successor_asked and all(t.lease is first[0].lease for t in rest)
     core.report_gate.set()
     await in_flight
-    for _ in range(int(DEADLINE_S / 0.01)):
-        if len(core.reports()) == 2:
-            break
-        await asyncio.sleep(0.01)
+    await eventually(lambda: len(core.reports()) == 2)
     assert [r.HasField("successor") for r in core.reports()] == [False, True]
     assert len(core.sent(ACQUIRE)) == 1
 
@@ -235,10 +230,7 @@ async def test_a_call_finding_its_lease_spent_waits_for_the_successor_in_flight(
     first = [await ticket(manager) for _ in range(3)]  # 3/4 of its calls: the successor is asked for
     core.report_gate = asyncio.Event()
     in_flight = asyncio.create_task(manager.flush())  # the report carrying it waits in the core
-    for _ in range(int(DEADLINE_S / 0.01)):
-        if core.sent(SETTLE):
-            break
-        await asyncio.sleep(0.01)
+    await eventually(lambda: core.sent(SETTLE))
     assert core.sent(SETTLE)[0].HasField("successor")
     last = await ticket(manager)
     waiting = [asyncio.create_task(ticket(manager)) for _ in range(3)]  # the lease is spent
