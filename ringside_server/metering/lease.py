@@ -46,6 +46,7 @@ class Lease:
     tokens: int  # tokens its calls may take under a TPM limit (0: none applies)
     rate: RateView
     calls_taken: int = 0
+    first_taken_at: float | None = None  # its caller's pace counts from here (a successor waits a while unused)
     tokens_taken: int = 0
     reserved_nano: int = 0
     used_nano: int = 0
@@ -148,6 +149,8 @@ def take(lease: Lease, call: metering_pb2.AuthorizeRequest) -> tuple[Ticket, met
     lease.reserved_nano += bound.estimate_nano
     lease.in_flight += 1
     lease.calls_taken += 1
+    if lease.first_taken_at is None:
+        lease.first_taken_at = now
     lease.tokens_taken += bound.tokens
     request_id = new_request_id()
     lease.unreported(now)

@@ -157,9 +157,18 @@ class LeaseReports:
 
     def report_soon(self, lease: Lease) -> None:
         """Send `lease`'s report now, not at its round (a successor that would come too late then)."""
-        task = asyncio.get_running_loop().create_task(self.report(lease), name="lease-report-soon")
+        task = asyncio.get_running_loop().create_task(self.report_successor(lease), name="lease-report-soon")
         self._soon.add(task)
         task.add_done_callback(self._soon.discard)
+
+    async def report_successor(self, lease: Lease) -> None:
+        """Returns once `lease`'s successor has been asked for and answered (or its report failed): a
+        report carrying it goes now — right after the report in flight, if one is and it was built
+        before the successor was asked for (dropping it until the next round made a busy lease's
+        successor come after the lease was spent)."""
+        async with lease.reporting:
+            if lease in self.open and lease.successor is not None:
+                await self._send(lease)
 
     async def sync(self) -> None:
         """Read-your-writes (DECISIONS.md 14): every call this process has answered is recorded by

@@ -72,6 +72,16 @@ CLOSE_ATTEMPTS = 20
 AHEAD_AT_MONEY = 0.5
 AHEAD_AT_CALLS = 0.75
 AHEAD_AT_WINDOW = 0.8
+# ...and, whatever those shares, once its caller's pace spends it within RENEW_AHEAD_S: a quarter of
+# a lease is no margin for a busy one (issue 24 target 3: at 150-400 req/s a 64-call lease lasts
+# 160-430 ms, its last quarter 40-107 ms, and a report carrying the successor through a busy core's
+# commit took longer — the call that found the lease spent waited for an AcquireLease of its own,
+# and every call after it for that grant: 7-14 calls of 35-135 ms each, the whole p99). That pace is
+# read once the lease's first call is PACE_SEEN_S old (calls sent together are not a rate: a slow
+# caller's concurrent pair would renew its lease at once). A slow caller's lease lasts its window,
+# whose last fifth (AHEAD_AT_WINDOW of 1 s) this is: it is asked for no sooner.
+RENEW_AHEAD_S = 0.2
+PACE_SEEN_S = 0.05
 # A report round finding the edge quiet since longer than this waits for the next answer to go
 # right after it (bounded by answering.QUIET_WAIT_LIMIT_S). At a steady 20 req/s a round that went
 # right after an answer wakes FLUSH_EVERY_S after it ended, that is just after the next answer
@@ -84,6 +94,16 @@ def _lasts_s(lease: Lease, now: float) -> float:
     """How long `lease` lasts at its caller's pace so far (at most to the end of its window)."""
     pace = lease.calls_taken / max(now - lease.granted_at, MIN_PACE_S)
     return min(lease.admit_until - now, (lease.calls - lease.calls_taken) / pace)
+
+
+def _spent_soon(lease: Lease, now: float) -> bool:
+    """Whether its caller's pace since its first call (seen for PACE_SEEN_S at least) takes the rest of
+    `lease`'s calls within RENEW_AHEAD_S: counted from its first call, not its grant, since a successor
+    granted ahead waits unused, and from then its pace would seem slower than it is."""
+    if lease.first_taken_at is None or now - lease.first_taken_at < PACE_SEEN_S:
+        return False
+    pace = (lease.calls_taken - 1) / (now - lease.first_taken_at)
+    return lease.calls - lease.calls_taken < pace * RENEW_AHEAD_S
 
 
 def calls_to_ask(lease: Lease, now: float, window_s: float) -> int:
@@ -186,6 +206,12 @@ class LeaseManager:
             if ticket is not None:
                 return ticket
             lease = successor
+        if lease is not None and lease.successor is not None and rounds > 1:
+            # Spent with its successor asked for and not answered yet (the core slow to commit its
+            # report): that answer, not a grant of its own, which would come later still.
+            await self._reports.report_successor(lease)
+            if lease.successor is None:  # answered, granted or not (else the core failed: ask below)
+                return await self.admit(call, rounds - 1)
         calls = LEASE_CALLS
         if lease is not None:
             # Spent (or out of its window): give its rest back before anything else is decided, or
@@ -218,14 +244,16 @@ class LeaseManager:
         lease.retired = True
 
     def _renew_ahead(self, key: LeaseKey, lease: Lease, call: metering_pb2.AuthorizeRequest, now: float) -> None:
-        """Past AHEAD_AT_* of `lease`, ask for its successor (once) with the lease's next report — at
-        once when its caller's pace spends it before that report's round."""
+        """Past AHEAD_AT_* of `lease`, or RENEW_AHEAD_S before its caller's pace spends it, ask for its
+        successor (once) with the lease's next report — at once when that pace spends it before that
+        report's round."""
         if lease.successor_asked or key in self._next or key in self._acquiring:
             return
         if (
             lease.money_share() < AHEAD_AT_MONEY
             and lease.calls_share() < AHEAD_AT_CALLS
             and lease.window_share(now) < AHEAD_AT_WINDOW
+            and not _spent_soon(lease, now)
         ):
             return
         lease.successor_asked = True

@@ -42,6 +42,7 @@ class FakeCore:
     rate_limits: metering_pb2.RateLimitStatus = field(default_factory=metering_pb2.RateLimitStatus)
     answer: Callable[[metering_pb2.AcquireLeaseRequest], metering_pb2.AcquireLeaseResponse] | None = None
     gate: asyncio.Event | None = None  # AcquireLease waits for it when set
+    report_gate: asyncio.Event | None = None  # SettleLeaseCalls waits for it when set
     report_error: RingsideError | None = None
     requests: list[tuple[str, Any]] = field(default_factory=list)
     accepted: list[metering_pb2.SettleLeaseCallsRequest] = field(default_factory=list)  # reports that landed
@@ -75,6 +76,8 @@ class FakeCore:
                 await self.gate.wait()
             return self.answer(request) if self.answer else self.grant(request)
         if method == SETTLE:
+            if self.report_gate is not None:
+                await self.report_gate.wait()
             if self.report_error is not None:
                 raise self.report_error
             self.accepted.append(request)
@@ -151,6 +154,14 @@ async def ticket(manager: LeaseManager, request: metering_pb2.AuthorizeRequest |
     admitted = await manager.admit(request or call())
     assert isinstance(admitted, Ticket), admitted
     return admitted
+
+
+async def eventually(condition: Callable[[], object]) -> None:
+    """Until `condition()` holds, polled every 10 ms up to DEADLINE_S (the test's assertion follows)."""
+    for _ in range(int(DEADLINE_S / 0.01)):
+        if condition():
+            return
+        await asyncio.sleep(0.01)
 
 
 async def flush_until_quiet(manager: LeaseManager, core: FakeCore) -> None:

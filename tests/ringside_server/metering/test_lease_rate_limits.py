@@ -6,14 +6,14 @@ from __future__ import annotations
 from ringside.core.v1 import metering_pb2
 from ringside_server.metering.leases import LeaseManager, Ticket
 from ringside_server.openai.ratelimits import RateView, duration
-from tests.ringside_server.metering.lease_fakes import ACQUIRE, FakeClock, FakeCore, call, ticket
+from tests.ringside_server.metering.lease_fakes import FakeClock, FakeCore, call, ticket
 
 
 async def test_a_lease_admits_exactly_its_request_slots_then_asks_again(manager: LeaseManager, core: FakeCore) -> None:
     core.lease_calls = 3
     tickets = [await ticket(manager) for _ in range(4)]
     assert [t.lease.id for t in tickets] == ["lse_0", "lse_0", "lse_0", "lse_1"]
-    assert len(core.sent(ACQUIRE)) == 2
+    assert len(core.asked()) == 2
 
 
 async def test_a_lease_admits_no_more_tokens_than_it_reserved(manager: LeaseManager, core: FakeCore) -> None:

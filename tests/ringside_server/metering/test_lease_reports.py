@@ -27,6 +27,7 @@ from tests.ringside_server.metering.lease_fakes import (
     FakeClock,
     FakeCore,
     call,
+    eventually,
     flush_until_quiet,
     outcome,
     ticket,
@@ -255,10 +256,7 @@ async def test_a_report_round_waits_for_a_quiet_spell_before_it_sends(core: Fake
     await asyncio.wait_for(asked.wait(), timeout=DEADLINE_S)
     assert core.reports() == []
     quiet.set()
-    for _ in range(int(DEADLINE_S / 0.01)):
-        if core.reports():
-            break
-        await asyncio.sleep(0.01)
+    await eventually(core.reports)
     assert [r.lease_id for r in core.reports()] == [lease.id]
     rounds.cancel()
     with pytest.raises(asyncio.CancelledError):

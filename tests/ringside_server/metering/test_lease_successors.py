@@ -1,5 +1,5 @@
-"""ringside_server/metering/leases.py: a steady caller's next lease is asked for ahead, with its
-lease's report, for as many calls as its pace fills in a window (issue 24).
+"""ringside_server/metering/leases.py: a steady caller's next lease is asked for ahead, with its lease's
+report, so that no call waits for a grant (issue 24).
 
 The core is a fake (lease_fakes.py); time is a fake clock.
 """
@@ -16,11 +16,13 @@ from ringside_server.metering.lease import granted, lease_key
 from ringside_server.metering.leases import LeaseManager
 from tests.ringside_server.metering.lease_fakes import (
     ACQUIRE,
+    DEADLINE_S,
     SETTLE,
     WINDOW_S,
     FakeClock,
     FakeCore,
     call,
+    eventually,
     flush_until_quiet,
     outcome,
     ticket,
@@ -98,6 +100,42 @@ async def test_a_steady_callers_successor_is_asked_for_late_in_its_lease(
     assert all(t.lease is calls[0].lease for t in calls)
 
 
+async def test_a_busy_callers_successor_is_asked_for_while_its_pace_leaves_time_for_the_grant(
+    manager: LeaseManager, core: FakeCore, clock: FakeClock
+) -> None:
+    """At 400 calls a second a 64-call lease lasts 0.16 s: its last quarter (40 ms) is no time to
+    have a report carrying the successor answered through a busy core (issue 24 target 3: the call
+    that found it spent waited for a grant, and every call after it). Its successor is asked for once
+    its pace spends it within RENEW_AHEAD_S — here as soon as that pace is seen."""
+    core.lease_calls = MAX_LEASE_CALLS
+    step_s = 1 / 400
+    first = await ticket(manager)
+    taken = 1
+    while not first.lease.successor_asked and taken < MAX_LEASE_CALLS:
+        clock.now += step_s
+        await ticket(manager)
+        taken += 1
+    await manager.flush()  # the successor rides the report
+    assert len(core.asked()) == 2 and core.asked()[1].calls == MAX_LEASE_CALLS
+    # asked once its pace was seen (leases.PACE_SEEN_S), well before half its money or 3/4 of its calls
+    assert taken <= leases.PACE_SEEN_S / step_s + 1 < MAX_LEASE_CALLS * leases.AHEAD_AT_MONEY
+    assert (MAX_LEASE_CALLS - taken) * step_s > leases.RENEW_AHEAD_S / 2
+
+
+async def test_calls_sent_together_are_not_a_pace_that_renews_ahead(
+    manager: LeaseManager, core: FakeCore, clock: FakeClock
+) -> None:
+    """A slow caller's concurrent calls would seem to spend its lease at once: its pace is read only
+    once its first call is PACE_SEEN_S old, so they ask for no successor a window early."""
+    free = call()
+    free.price.CopyFrom(common_pb2.Price())  # a lease of nothing: only its calls and window count
+    first = [await ticket(manager, free) for _ in range(4)]
+    clock.now += leases.PACE_SEEN_S * 2
+    later = await ticket(manager, free)
+    await manager.flush()
+    assert later.lease is first[0].lease and not later.lease.successor_asked and len(core.asked()) == 1
+
+
 async def test_a_busy_callers_next_lease_asks_for_its_pace_up_to_the_cap(
     manager: LeaseManager, core: FakeCore, clock: FakeClock
 ) -> None:
@@ -160,6 +198,49 @@ async def test_a_busy_leases_successor_is_asked_for_at_once(
     assert [r.HasField("successor") for r in core.reports()] == [True] and len(core.sent(ACQUIRE)) == 1
     rest = [await ticket(manager) for _ in range(3)]
     assert rest[-1].lease is not first[0].lease and len(core.sent(ACQUIRE)) == 1
+
+
+async def test_a_busy_leases_successor_goes_right_after_the_report_in_flight(
+    manager: LeaseManager, core: FakeCore
+) -> None:
+    """The report sent ahead of its round for a busy lease's successor, asked while the lease's
+    previous report is still in flight, goes as soon as that one is answered — not at the next round,
+    which brought the successor after the lease was spent (issue 24 target 3)."""
+    core.lease_calls = 8
+    first = [await ticket(manager) for _ in range(2)]
+    core.report_gate = asyncio.Event()
+    in_flight = asyncio.create_task(manager.flush())
+    await eventually(lambda: core.sent(SETTLE))  # its report has reached the core, which holds it
+    rest = [await ticket(manager) for _ in range(4)]  # 6 of its 8 calls at once: gone before the next round
+    assert first[0].lease.successor_asked and all(t.lease is first[0].lease for t in rest)
+    core.report_gate.set()
+    await in_flight
+    await eventually(lambda: len(core.reports()) == 2)
+    assert [r.HasField("successor") for r in core.reports()] == [False, True]
+    assert len(core.sent(ACQUIRE)) == 1
+
+
+async def test_a_call_finding_its_lease_spent_waits_for_the_successor_in_flight(
+    manager: LeaseManager, core: FakeCore
+) -> None:
+    """A lease spent while the report carrying its successor is still in flight (a core slow to
+    commit): the calls that find it spent go on under that successor once it is answered, not under
+    a lease asked for by an AcquireLease of their own, granted later still (issue 24 target 3)."""
+    core.lease_calls = 4
+    first = [await ticket(manager) for _ in range(3)]  # 3/4 of its calls: the successor is asked for
+    core.report_gate = asyncio.Event()
+    in_flight = asyncio.create_task(manager.flush())  # the report carrying it waits in the core
+    await eventually(lambda: core.sent(SETTLE))
+    assert core.sent(SETTLE)[0].HasField("successor")
+    last = await ticket(manager)
+    waiting = [asyncio.create_task(ticket(manager)) for _ in range(3)]  # the lease is spent
+    await asyncio.sleep(0.01)
+    assert not any(task.done() for task in waiting)
+    core.report_gate.set()
+    await in_flight
+    after = await asyncio.wait_for(asyncio.gather(*waiting), DEADLINE_S)
+    assert last.lease is first[0].lease and all(t.lease is not first[0].lease for t in after)
+    assert len({t.lease.id for t in after}) == 1 and len(core.sent(ACQUIRE)) == 1
 
 
 def test_the_pace_is_asked_within_the_bounds() -> None:
