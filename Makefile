@@ -60,8 +60,10 @@ typecheck: $(DEV_STAMP) node-packages
 
 # The suite runs in PYTEST_WORKERS processes (pytest-xdist), each test file whole in one of them (its
 # module's stack starts once); `make pytest PYTEST_WORKERS=0` runs it in one process (docs/testing.md).
-# Every run ends with its 25 slowest items (those over 10 s): where the suite's time goes.
-PYTEST_WORKERS ?= 2
+# Every run ends with its 25 slowest items (those over 10 s): where the suite's time goes. Three
+# processes on two CPUs: most of a test's time is a wait (a kill, a TTL, a back-off), which the
+# third overlaps (docs/testing.md, "Three processes on two CPUs").
+PYTEST_WORKERS ?= 3
 pytest: $(DEV_STAMP) chromium node-packages
 	$(BIN)/pytest -q -n $(PYTEST_WORKERS) --dist loadfile --durations=25 --durations-min=10
 
