@@ -12,9 +12,9 @@ from importlib.metadata import PackageNotFoundError, version
 from typing import Annotated
 
 import typer
-from pydantic import ValidationError
 
 from ringside_cli.commands import rag_ingest
+from ringside_cli.commands.common import load_settings
 from ringside_cli.commands.customers import customers, wallet
 from ringside_cli.commands.operations import keys, status, usage, webhooks
 from ringside_server import redaction
@@ -41,13 +41,7 @@ app.command("status")(status)
 
 
 def _settings(role: str = "cli") -> Settings:
-    try:
-        settings = Settings()
-    except ValidationError as invalid:
-        for error in invalid.errors():  # its value is not repeated: it may be a secret
-            name = "RINGSIDE_" + "_".join(str(part) for part in error["loc"]).upper() if error["loc"] else "a setting"
-            typer.echo(f"ringside: {name} is refused: {error['msg']}", err=True)
-        raise typer.Exit(2) from None
+    settings = load_settings()
     logs.configure(settings.log_level, settings.log_format, role)
     redaction.install()  # every record, from every logger, passes the one redaction filter
     return settings

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
 
 import typer
+from pydantic import ValidationError
 
 from ringside_cli.api import Api, ApiError, KeyMissing, resolve_base_url, resolve_key
 from ringside_cli.output import fail
@@ -35,10 +36,22 @@ class Target:
     base_url: str | None = None
 
 
+def load_settings() -> Settings:
+    """This installation's settings (RINGSIDE_*, .env); a value out of its bounds stops the command
+    with one line naming the variable and exit code 2 (the value is not repeated: it may be a secret)."""
+    try:
+        return Settings()
+    except ValidationError as invalid:
+        for error in invalid.errors():
+            name = "RINGSIDE_" + "_".join(str(part) for part in error["loc"]).upper() if error["loc"] else "a setting"
+            typer.echo(f"ringside: {name} is refused: {error['msg']}", err=True)
+        raise typer.Exit(2) from None
+
+
 def api(target: Target) -> Api:
     if target.mode not in ("test", "live"):
         raise typer.BadParameter("--mode must be test or live")
-    settings = Settings()
+    settings = load_settings()
     try:
         key = resolve_key(settings, target.api_key, target.mode)
     except KeyMissing as missing:

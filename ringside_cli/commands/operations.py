@@ -15,12 +15,12 @@ from ringside_cli.commands.common import (
     ModeOption,
     Target,
     api,
+    load_settings,
     run,
     usd,
 )
 from ringside_cli.output import out, show_json, show_table
 from ringside_cli.status import gather, lines
-from ringside_server.settings import Settings
 
 keys = typer.Typer(help="API keys of the account (api:admin).", no_args_is_help=True)
 webhooks = typer.Typer(help="Webhook endpoints and their deliveries (api:webhooks).", no_args_is_help=True)
@@ -211,7 +211,7 @@ def status(
 ) -> None:
     """Each role's state (the edge's /healthz), the versions, the database, Temporal and the data dir
     (no key needed); exit code 1 unless every role is ready."""
-    settings = Settings()
+    settings = load_settings()
     report = gather(settings, resolve_base_url(settings, base_url))
     if as_json:
         show_json(report)

@@ -21,10 +21,14 @@ COMMAND = ["ringside", "edge"]
 
 
 @pytest.mark.parametrize(("given", "said"), [("0", "greater than or equal to 1"), ("65", "less than or equal to 64")])
-def test_an_edge_count_out_of_bounds_is_refused_in_one_line(tmp_path: Path, given: str, said: str) -> None:
+@pytest.mark.parametrize("command", [["edge"], ["status"], ["customers", "list"]], ids="-".join)
+def test_an_edge_count_out_of_bounds_is_refused_in_one_line(
+    tmp_path: Path, given: str, said: str, command: list[str]
+) -> None:
+    """By a role, by `status` and by an API command alike: one line naming the variable, exit 2."""
     env = {name: value for name, value in os.environ.items() if not name.startswith("RINGSIDE_")}
     done = subprocess.run(
-        [sys.executable, "-m", "ringside_cli", "edge"],
+        [sys.executable, "-m", "ringside_cli", *command],
         env={**env, "RINGSIDE_DATA_DIR": str(tmp_path), "RINGSIDE_EDGE_WORKERS": given},
         capture_output=True,
         text=True,
