@@ -35,6 +35,9 @@ NOT_OWNER_ACCOUNT_KEY = "ringside-not-owner-account"
 NOT_OWNER_PARTITION_KEY = "ringside-not-owner-partition"
 OWNER_ADDRESS_KEY = "ringside-owner-address"
 CODE_KEY = "ringside-error-code"  # a core's own error (core/rpc/errors.py)
+# A SettleLeaseReports result for a lease another core owns (core/rpc/metering.py answers it,
+# ringside_server/metering/report_batches.py sends that report again alone, routed to the owner).
+NOT_OWNER_CODE = "not_owner"
 SYSTEM_PARTITION = 0
 MAX_LEARNT = 100_000  # accounts by authorization, and holds/leases by id (oldest dropped first)
 # The pauses before each resend of a call no core acted on (`RoutingChannel.resend_to`): the first at

@@ -21,13 +21,13 @@ from core.services.core import Core
 from core.services.ownership import NotOwner, route_hold
 from core.store.partition_fence import PartitionFenced
 from ringside.core.v1 import common_pb2, metering_pb2, metering_pb2_grpc
+from ringside_server.core_routing import NOT_OWNER_CODE
 from ringside_server.errors import RingsideError
 from ringside_server.money_proto import estimate_price_from, price_from, usage_from
 
 REQUEST_ID = re.compile(r"^req_[0-9A-Za-z]{8,60}$")
 LEASE_ID = re.compile(r"^lse_[0-9A-Za-z]{8,60}$")
 MAX_REPORTS_PER_CALL = 200  # SettleLeaseReports: leases per call
-NOT_OWNER_CODE = "not_owner"  # a report of another core's lease (LeaseReportResult.error_code)
 log = logging.getLogger("ringside.core")
 
 _OUTCOMES: dict[int, Outcome] = {

@@ -16,13 +16,12 @@ import time
 
 from ringside.core.v1 import metering_pb2
 from ringside_server.core_client import CoreClient, Unimplemented
+from ringside_server.core_routing import NOT_OWNER_CODE
 from ringside_server.errors import RingsideError
 
 log = logging.getLogger("ringside.edge.leases")
 MAX_REPORTS_PER_CALL = 100  # the core takes 200 (core/rpc/metering.py)
 OLD_CORE_RETRY_S = 60.0
-# LeaseReportResult.error_code of a report whose lease is another core's (core/rpc/metering.py).
-NOT_OWNER = "not_owner"
 # A report's answer, or why it failed (the lease's report is sent again in a later round).
 Outcome = metering_pb2.SettleLeaseCallsResponse | RingsideError
 
@@ -95,7 +94,7 @@ class ReportSender:
                 outcomes[index] = RingsideError("internal_error", "The core answered no result for this report.")
             elif results[position].HasField("answer"):
                 outcomes[index] = results[position].answer
-            elif results[position].error_code == NOT_OWNER:
+            elif results[position].error_code == NOT_OWNER_CODE:
                 moved.append(index)  # its lease is another core's now: alone, routed to it
             else:
                 outcomes[index] = RingsideError(results[position].error_code, results[position].error_message)

@@ -15,10 +15,10 @@ import grpc
 import pytest
 
 from ringside.core.v1 import metering_pb2
+from ringside_server.core_routing import NOT_OWNER_CODE
 from ringside_server.metering import lease_reports
 from ringside_server.metering.lease import Ticket
 from ringside_server.metering.leases import LeaseManager
-from ringside_server.metering.report_batches import NOT_OWNER
 from tests.ringside_server.test_request_log_reports import WINDOW_S, _call, _finished, counting
 from tests.workers.billing_core import InProcessCore, core_on
 
@@ -177,6 +177,6 @@ async def test_a_report_of_another_cores_lease_is_answered_not_owner_on_its_own(
         core.client.metering.SettleLeaseReports, metering_pb2.SettleLeaseReportsRequest(reports=reports)
     )
 
-    assert [result.error_code for result in answer.results] == [NOT_OWNER, NOT_OWNER]
+    assert [result.error_code for result in answer.results] == [NOT_OWNER_CODE, NOT_OWNER_CODE]
     ownership.serving = None  # back: the edge's reports land
     await manager.close(5.0)

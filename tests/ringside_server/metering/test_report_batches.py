@@ -7,9 +7,10 @@ from typing import Any, cast
 
 from ringside.core.v1 import metering_pb2
 from ringside_server.core_client import CoreClient
+from ringside_server.core_routing import NOT_OWNER_CODE
 from ringside_server.errors import RingsideError
 from ringside_server.metering import report_batches
-from ringside_server.metering.report_batches import NOT_OWNER, ReportSender
+from ringside_server.metering.report_batches import ReportSender
 from tests.ringside_server.metering.lease_fakes import REPORTS, SETTLE, FakeCore
 
 
@@ -26,7 +27,7 @@ class OwnedCore(FakeCore):
         response = metering_pb2.SettleLeaseReportsResponse()
         for report in request.reports:
             if report.lease_id in self.moved:
-                response.results.add(error_code=NOT_OWNER, error_message="another core's")
+                response.results.add(error_code=NOT_OWNER_CODE, error_message="another core's")
             else:
                 response.results.add(answer=await self.internal(SETTLE, report))
         return response
